@@ -1,0 +1,34 @@
+# The two commands of the README:
+#   make lab   - install everything into .venv and open the course in JupyterLab
+#   make test  - install everything into .venv and run the whole test suite
+# Only Python >= 3.10 with pip and venv is needed beforehand.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# nbgrader shells out to `alembic` and jupyter to its own commands: put the
+# environment's bin/ first on PATH even when it is not activated.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: lab test install lint release benchmarks clean
+
+lab: install
+	$(BIN)/jupyter lab --notebook-dir=course
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: source_pkg/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e "source_pkg[course,dev]"
+	touch $@
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

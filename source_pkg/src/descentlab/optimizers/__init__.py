@@ -1,0 +1,30 @@
+"""Reference optimizers: one small class per algorithm, one ``update`` method.
+
+Each class docstring states the exact update rule, its defaults and sources.
+"""
+
+from .adagrad import AdaGrad
+from .adam import Adam, AdamW, Nadam
+from .base import Hyperparameter, NonFiniteGradientWarning, Optimizer
+from .registry import OPTIMIZERS, available, get_optimizer, optimizer_class
+from .rmsprop import AdaDelta, RMSProp
+from .sgd import SGD, Momentum, Nesterov
+
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "AdaDelta",
+    "AdaGrad",
+    "Adam",
+    "AdamW",
+    "Hyperparameter",
+    "Momentum",
+    "Nadam",
+    "Nesterov",
+    "NonFiniteGradientWarning",
+    "Optimizer",
+    "RMSProp",
+    "available",
+    "get_optimizer",
+    "optimizer_class",
+]

@@ -1,0 +1,120 @@
+"""Plain and momentum gradient descent: SGD, Momentum (heavy ball), Nesterov."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._specs import MOMENTUM, learning_rate
+from .base import Optimizer
+
+__all__ = ["SGD", "Momentum", "Nesterov"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent.
+
+    .. math::
+
+        \theta \leftarrow \theta - \eta\, g
+
+    Defaults: :math:`\eta = 0.01` (*Deep Learning from Scratch*, ch. 6;
+    ``torch.optim.SGD`` defaults to ``lr=1e-3``).
+
+    Equivalent to ``torch.optim.SGD(params, lr=η)``.
+
+    References
+    ----------
+    Robbins & Monro, "A Stochastic Approximation Method", 1951.
+    """
+
+    name = "sgd"
+    hyperparameters = (learning_rate(0.01),)
+
+    def __init__(self, lr: float = 0.01) -> None:
+        super().__init__(lr=lr)
+
+    def _kernel(self, p, g, s, tmp):
+        np.multiply(g, self.lr, out=tmp)
+        p -= tmp
+
+
+class Momentum(Optimizer):
+    r"""Gradient descent with (heavy-ball) momentum.
+
+    .. math::
+
+        v &\leftarrow \mu\, v - \eta\, g \\
+        \theta &\leftarrow \theta + v
+
+    with :math:`v = 0` before the first step.
+    Defaults: :math:`\eta = 0.01`, :math:`\mu = 0.9` (*Deep Learning from
+    Scratch*, ch. 6).
+
+    Mapping to ``torch.optim.SGD(lr=η, momentum=μ)``: PyTorch keeps
+    :math:`b \leftarrow \mu b + g`, :math:`\theta \leftarrow \theta - \eta b`.
+    With :math:`v = -\eta b` both give the same trajectory exactly as long as
+    :math:`\eta` is constant (they differ once a schedule changes :math:`\eta`).
+    The moving-average form :math:`v \leftarrow \beta v + (1-\beta) g` is a
+    different algorithm (a rescaled learning rate), not an equivalent one.
+
+    References
+    ----------
+    Polyak, "Some methods of speeding up the convergence of iteration
+    methods", 1964.
+    """
+
+    name = "momentum"
+    hyperparameters = (learning_rate(0.01), MOMENTUM)
+    state_names = ("v",)
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
+        super().__init__(lr=lr, momentum=momentum)
+
+    def _kernel(self, p, g, s, tmp):
+        v = s["v"]
+        v *= self.momentum
+        np.multiply(g, self.lr, out=tmp)
+        v -= tmp
+        p += v
+
+
+class Nesterov(Optimizer):
+    r"""Nesterov's accelerated gradient (momentum with a look-ahead).
+
+    .. math::
+
+        v &\leftarrow \mu\, v - \eta\, g \\
+        \theta &\leftarrow \theta + \mu\, v - \eta\, g
+
+    which, written with the velocity before the step, is the book's form
+    :math:`\theta \leftarrow \theta + \mu^2 v - (1+\mu)\eta g`, then
+    :math:`v \leftarrow \mu v - \eta g`.
+    Defaults: :math:`\eta = 0.01`, :math:`\mu = 0.9` (*Deep Learning from
+    Scratch*, ch. 6).
+
+    Equivalent to ``torch.optim.SGD(lr=η, momentum=μ, nesterov=True)``
+    (PyTorch: :math:`b \leftarrow \mu b + g`,
+    :math:`\theta \leftarrow \theta - \eta (g + \mu b)`; :math:`v = -\eta b`).
+
+    References
+    ----------
+    Nesterov, "A method for unconstrained convex minimization problem with the
+    rate of convergence O(1/k²)", 1983; Sutskever et al., "On the importance of
+    initialization and momentum in deep learning", ICML 2013.
+    """
+
+    name = "nesterov"
+    hyperparameters = (learning_rate(0.01), MOMENTUM)
+    state_names = ("v",)
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
+        super().__init__(lr=lr, momentum=momentum)
+
+    def _kernel(self, p, g, s, tmp):
+        v = s["v"]
+        v *= self.momentum
+        np.multiply(g, self.lr, out=tmp)
+        v -= tmp
+        p -= tmp
+        np.multiply(v, self.momentum, out=tmp)
+        p += tmp
