@@ -32,3 +32,6 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+release: install
+	$(BIN)/python autograder/release.py

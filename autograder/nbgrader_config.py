@@ -1,0 +1,48 @@
+"""nbgrader configuration of the descentlab course.
+
+Run nbgrader from this folder (``cd autograder``) or through the grading
+scripts. The instructor source notebooks live in ``../solutions`` and the
+student release is written to ``../course``, so the top-level layout of the
+repository stays: solutions/ -> (nbgrader generate_assignment) -> course/.
+"""
+
+import os
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+c = get_config()  # noqa: F821 - provided by nbgrader's config loader
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "descentlab"
+c.CourseDirectory.root = HERE
+c.CourseDirectory.source_directory = os.path.join("..", "solutions")
+c.CourseDirectory.release_directory = os.path.join("..", "course")
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+# Files next to a lesson's notebook that are not part of the release.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# What a student sees in place of a solution. The TODO and hint comments
+# written above each ``### BEGIN SOLUTION`` stay in the release.
+c.ClearSolutions.code_stub = {
+    "python": (
+        "# YOUR CODE HERE\n"
+        'raise NotImplementedError("Not written yet: replace this line with your code, '
+        'then run the self-check below.")'
+    )
+}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Per-cell time limit while autograding (seconds); c.Execute wins over
+# ExecutePreprocessor in nbgrader 0.9. The whole-notebook limit is enforced by
+# the grading script (see autograder/README.md).
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+# Keep hidden test code and full tracebacks out of the feedback: students see
+# only the assertion message, which our checks write for them.
+c.Execute.extra_arguments = [
+    "--HistoryManager.hist_file=:memory:",
+    "--InteractiveShell.xmode=Minimal",
+]
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,0 +1,123 @@
+"""Generate the student release in ``course/`` from the instructor notebooks.
+
+    python autograder/release.py                 # every lesson
+    python autograder/release.py 03_momentum     # one lesson
+    python autograder/release.py --check         # regenerate elsewhere, diff, exit 1 if stale
+
+This is nbgrader's own release step (``generate_assignment``) with the course's
+``nbgrader_config.py``; ``--check`` runs it into a temporary folder with a
+temporary gradebook, so it changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SOLUTIONS = REPO / "solutions"
+COURSE = REPO / "course"
+
+
+def lessons(source: Path = SOLUTIONS) -> list[str]:
+    """Return the lesson ids (folders like ``03_momentum``) in teaching order."""
+    return sorted(
+        p.name for p in source.iterdir() if p.is_dir() and p.name[:2].isdigit() and "_" in p.name
+    )
+
+
+def course_config(**course_directory: str) -> Config:
+    """Load ``nbgrader_config.py``, overriding ``CourseDirectory`` traits."""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(HERE)).load_config()
+    for key, value in course_directory.items():
+        setattr(config.CourseDirectory, key, value)
+    return config
+
+
+def release(
+    selected: Sequence[str] | None = None,
+    *,
+    release_directory: Path = COURSE,
+    db_url: str | None = None,
+) -> None:
+    """Run nbgrader's ``generate_assignment`` for each selected lesson.
+
+    Raises
+    ------
+    RuntimeError
+        If nbgrader fails on a lesson; the message carries nbgrader's log.
+    """
+    from nbgrader.apps import NbGraderAPI  # slow import: only when releasing
+
+    overrides = {"release_directory": str(release_directory)}
+    if db_url:
+        overrides["db_url"] = db_url
+    api = NbGraderAPI(config=course_config(**overrides))
+    for lesson in selected or lessons():
+        result = api.generate_assignment(lesson, force=True, create=True)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader could not release {lesson}:\n{result['log']}")
+
+
+def stale(selected: Sequence[str] | None = None) -> list[str]:
+    """Regenerate the release in a temporary folder and describe every difference.
+
+    Returns
+    -------
+    list of str
+        Empty when ``course/`` is exactly what the release step generates.
+    """
+    chosen = list(selected or lessons())
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "course"
+        release(chosen, release_directory=out, db_url=f"sqlite:///{tmp}/gradebook.db")
+        differences = []
+        for lesson in chosen:
+            fresh = {p.relative_to(out): p for p in (out / lesson).rglob("*") if p.is_file()}
+            committed = {
+                p.relative_to(COURSE): p
+                for p in (COURSE / lesson).rglob("*")
+                if p.is_file() and ".ipynb_checkpoints" not in p.parts
+            }
+            for rel in sorted(fresh.keys() - committed.keys()):
+                differences.append(f"course/{rel} is missing: run `make release`")
+            for rel in sorted(committed.keys() - fresh.keys()):
+                differences.append(f"course/{rel} is not generated from solutions/")
+            for rel in sorted(fresh.keys() & committed.keys()):
+                new, old = fresh[rel].read_bytes(), committed[rel].read_bytes()
+                if new != old:
+                    diff = difflib.unified_diff(
+                        old.decode(errors="replace").splitlines(),
+                        new.decode(errors="replace").splitlines(),
+                        f"committed course/{rel}", "regenerated", lineterm="", n=1,
+                    )
+                    differences.append("\n".join(list(diff)[:40]))
+        return differences
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lessons", nargs="*", help="lesson ids (default: all)")
+    parser.add_argument("--check", action="store_true", help="only report a stale release")
+    args = parser.parse_args(argv)
+    if args.check:
+        differences = stale(args.lessons)
+        for d in differences:
+            print(d)
+        print("release is up to date" if not differences else f"{len(differences)} difference(s)")
+        return 1 if differences else 0
+    release(args.lessons)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The course notebooks: clean, released from the solutions, and executable.
+
+Every solution notebook is executed end to end by nbgrader's validator (all
+graded cells pass, no cell errors or writes to stderr), and every released
+student notebook fails exactly in its graded cells (the exercise stubs raise).
+Autograding with planted mistakes is tested in ``autograder/tests``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "autograder" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+notebooks = _load("notebooks")
+release = _load("release")
+LESSONS = release.lessons()
+
+
+def test_every_lesson_of_the_course_exists():
+    expected = [
+        "00_blind_explorer", "01_gd_variants", "02_sgd_zigzag", "03_momentum",
+        "04_adagrad", "05_rmsprop", "06_adam", "07_showdown",
+    ]
+    assert LESSONS == expected, "solutions/ must hold exactly the eight lessons, in order"
+    for lesson in LESSONS:
+        assert (REPO / "solutions" / lesson / f"{lesson}.ipynb").is_file()
+        assert (REPO / "course" / lesson / f"{lesson}.ipynb").is_file()
+
+
+@pytest.mark.parametrize("path", notebooks.course_notebooks(), ids=lambda p: p.name)
+def test_notebook_is_committed_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert notebooks.problems(nb) == [], (
+        f"{path.relative_to(REPO)} is not clean: run `python autograder/notebooks.py clean`"
+    )
+
+
+def test_clean_strips_outputs_and_noise():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("1 + 1")
+    cell.id = "sum"
+    cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"})]
+    cell.execution_count = 3
+    cell.metadata["collapsed"] = True
+    nb.cells = [cell]
+    nb.metadata["widgets"] = {"state": {}}
+    assert len(notebooks.problems(nb)) == 3
+    assert notebooks.problems(notebooks.clean(nb)) == []
+
+
+@pytest.mark.slow
+def test_release_in_course_is_what_nbgrader_generates():
+    differences = release.stale()
+    assert differences == [], (
+        "course/ differs from what `make release` generates from solutions/:\n"
+        + "\n".join(differences)
+    )
+
+
+def _validate(path: Path, invert: bool) -> dict:
+    from nbgrader.validator import Validator
+
+    validator = Validator(
+        config=release.course_config(), validate_all=not invert, invert=invert
+    )
+    return validator.validate(str(path))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_solution_notebook_runs_and_passes_validation(lesson):
+    result = _validate(REPO / "solutions" / lesson / f"{lesson}.ipynb", invert=False)
+    failed = result.get("failed", []) + result.get("type_changed", [])
+    assert not failed, "solution notebook failed:\n" + "\n\n".join(
+        f"{f['source'][:300]}\n-> {f.get('raw_error', '')[-800:]}" for f in failed
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_released_notebook_fails_every_graded_cell(lesson):
+    path = REPO / "course" / lesson / f"{lesson}.ipynb"
+    result = _validate(path, invert=True)
+    assert "changed" not in result, "the release's locked cells differ from their checksums"
+    assert not result.get("passed"), (
+        "these graded cells pass on the unanswered release (a stub must fail them):\n"
+        + "\n\n".join(p["source"][:300] for p in result["passed"])
+    )
+    graded = [
+        c for c in nbformat.read(path, as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    ]
+    assert graded, "a lesson needs graded cells"
