@@ -186,7 +186,11 @@ class Nadam(Adam):
         tmp += self.eps
         denom = tmp
         # p -= grad_coef * g / denom + mom_coef * m / denom, one term at a time
-        step = np.divide(g, denom)  # the one extra temporary (block-sized)
+        # The one extra temporary (block-sized). Allocated with empty_like and
+        # filled through out=, because a ufunc on 0-d operands returns a NumPy
+        # scalar, which cannot serve as out= below.
+        step = np.empty_like(tmp)
+        np.divide(g, denom, out=step)
         step *= self._grad_coef
         p -= step
         np.divide(m, denom, out=step)

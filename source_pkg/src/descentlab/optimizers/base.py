@@ -186,7 +186,15 @@ class Optimizer:
 
     # -- internals ------------------------------------------------------------
     def _apply(self, param: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
-        blockable = param.size > _BLOCK and param.flags.c_contiguous and grad.flags.c_contiguous
+        # Every array must be C-contiguous: reshape(-1) of a non-contiguous state
+        # array (created for a parameter that was then in another layout) would
+        # return a copy, and the state updates written into it would be lost.
+        blockable = (
+            param.size > _BLOCK
+            and param.flags.c_contiguous
+            and grad.flags.c_contiguous
+            and all(a.flags.c_contiguous for a in state.values())
+        )
         if not blockable:
             self._kernel(param, grad, state, np.empty_like(param))
             return
@@ -233,13 +241,16 @@ class Optimizer:
             if not param.flags.writeable:
                 raise ValueError(f"{owner}.update: params[{key!r}] is read-only")
             # One read-only reduction is cheap next to the step itself; float64
-            # accumulation keeps finite float32 gradients from overflowing.
-            if not math.isfinite(np.add.reduce(grad, axis=None, dtype=np.float64)):
-                if not np.isfinite(grad).all():
-                    warnings.warn(
-                        f"{owner}.update: grads[{key!r}] contains NaN or infinity; "
-                        "the parameters will become NaN/inf too (is the learning rate "
-                        "too large, or the loss diverging?)",
-                        NonFiniteGradientWarning,
-                        stacklevel=3,
-                    )
+            # accumulation keeps finite float32 gradients from overflowing. Only a
+            # non-finite sum (rare) pays for the exact element-wise test.
+            if (
+                not math.isfinite(np.add.reduce(grad, axis=None, dtype=np.float64))
+                and not np.isfinite(grad).all()
+            ):
+                warnings.warn(
+                    f"{owner}.update: grads[{key!r}] contains NaN or infinity; "
+                    "the parameters will become NaN/inf too (is the learning rate "
+                    "too large, or the loss diverging?)",
+                    NonFiniteGradientWarning,
+                    stacklevel=3,
+                )

@@ -7,7 +7,7 @@ import numpy as np
 from ._specs import epsilon, learning_rate
 from .base import Hyperparameter, Optimizer
 
-__all__ = ["RMSProp", "AdaDelta"]
+__all__ = ["AdaDelta", "RMSProp"]
 
 _RHO_RMS = Hyperparameter(
     "rho", 0.99, 0.5, 0.999, False,
@@ -97,7 +97,10 @@ class AdaDelta(Optimizer):
         tmp *= 1.0 - rho
         h += tmp
         # tmp <- Delta = sqrt(u + eps) / sqrt(h + eps) * g
-        denom = np.add(h, self.eps)  # the one extra temporary (block-sized)
+        # The one extra temporary (block-sized); empty_like + out= keeps it an
+        # array for 0-d parameters too (a ufunc on 0-d operands returns a scalar).
+        denom = np.empty_like(tmp)
+        np.add(h, self.eps, out=denom)
         np.sqrt(denom, out=denom)
         np.add(u, self.eps, out=tmp)
         np.sqrt(tmp, out=tmp)
