@@ -1,0 +1,438 @@
+"""Contour plots of the test surfaces, optimizer paths on them, and loss curves.
+
+Everything here builds on :class:`matplotlib.figure.Figure` and never touches
+pyplot's global state, so nothing appears twice in a notebook and tests need
+no display. Every plotting function takes ``ax=None`` (a new figure is made
+then) and returns the :class:`~matplotlib.axes.Axes` it drew on, except
+:func:`compare_figure` (a whole Figure) and :func:`draw_paths` (a
+:class:`PathArtists` whose lines a widget can update in place).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import BoundaryNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from .optimizers import SGD, AdaGrad, Adam, Momentum
+from .paths import Path, run_many
+from .surfaces import Surface, get_surface
+
+__all__ = [
+    "PathArtists",
+    "compare_figure",
+    "contour",
+    "contour_levels",
+    "draw_paths",
+    "loss_curves",
+    "new_figure",
+    "path_label",
+    "plot_paths",
+]
+
+#: The learning rates of the book's comparison (ch06/optimizer_compare_naive.py).
+BOOK_LEARNING_RATES = {"SGD": 0.95, "Momentum": 0.1, "AdaGrad": 1.5, "Adam": 0.3}
+
+_STATUS_SUFFIX = {"diverged": " (diverged)", "error": " (error)", "timeout": " (timed out)"}
+
+
+def new_figure(
+    nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None = None, **subplots_kw: Any
+) -> tuple[Figure, Any]:
+    """Make a Figure with a grid of Axes, without pyplot.
+
+    Parameters
+    ----------
+    nrows, ncols : int
+        Shape of the grid of Axes.
+    figsize : (float, float), optional
+        Size in inches; defaults to 5.5 x 4.5 per Axes.
+    **subplots_kw
+        Passed to :meth:`matplotlib.figure.Figure.subplots`.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : matplotlib.axes.Axes or numpy.ndarray of Axes
+        A single Axes for a 1 x 1 grid, as ``Figure.subplots`` squeezes.
+    """
+    if figsize is None:
+        figsize = (5.5 * ncols, 4.5 * nrows)
+    fig = Figure(figsize=figsize, layout="constrained")
+    axes = fig.subplots(nrows, ncols, **subplots_kw)
+    return fig, axes
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is None:
+        _, ax = new_figure()
+    return ax
+
+
+def contour_levels(surface: Surface | str, Z: np.ndarray, levels: int | None = None) -> np.ndarray:
+    """Choose contour levels for values ``Z`` sampled on ``surface``.
+
+    Linear between the smallest value and ``surface.contour_max`` (or the
+    largest value); log-spaced above the minimum when ``surface.log_levels``,
+    from about the 1st percentile so the valley floor still gets lines.
+
+    Parameters
+    ----------
+    surface : Surface or str
+    Z : numpy.ndarray
+        Values of the surface on a grid.
+    levels : int, optional
+        Number of levels (15 linear, 20 log-spaced by default).
+
+    Returns
+    -------
+    numpy.ndarray
+        Increasing level values.
+    """
+    surf = get_surface(surface)
+    Z = np.asarray(Z, dtype=float)
+    finite = Z[np.isfinite(Z)]
+    lo = float(finite.min())
+    hi = float(finite.max()) if surf.contour_max is None else float(surf.contour_max)
+    if surf.log_levels:
+        n = 20 if levels is None else levels
+        base = lo if surf.f_min is None else min(lo, surf.f_min)
+        span = hi - base
+        floor = max(float(np.percentile(finite - base, 1.0)), span * 1e-9)
+        return base + np.geomspace(floor, span, n)
+    n = 15 if levels is None else levels
+    # Skip the bottom level: a contour line at the exact minimum is a dot.
+    return np.linspace(lo, hi, n + 1)[1:]
+
+
+def contour(
+    surface: Surface | str,
+    ax: Axes | None = None,
+    levels: int | Sequence[float] | None = None,
+    n: int = 200,
+    cmap: str = "viridis",
+    *,
+    filled: bool = True,
+) -> Axes:
+    """Draw contours of a surface over its window and mark its special points.
+
+    Global minima get a white star, local minima a grey star, stationary
+    points (saddles) a black x. None of them enters the legend.
+
+    Parameters
+    ----------
+    surface : Surface or str
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure is made if omitted.
+    levels : int or sequence of float, optional
+        Number of levels or the level values (see :func:`contour_levels`).
+    n : int
+        Grid points per axis.
+    cmap : str
+        Colormap name.
+    filled : bool
+        Draw filled bands under the contour lines (lines only if False).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    surf = get_surface(surface)
+    ax = _axes(ax)
+    X, Y, Z = surf.grid(n)
+    if levels is None or isinstance(levels, (int, np.integer)):
+        lv = contour_levels(surf, Z, None if levels is None else int(levels))
+    else:
+        lv = np.asarray(levels, dtype=float)
+    colormap = mpl.colormaps[cmap]
+    # One colour per band, whatever the spacing of the levels (log or linear).
+    norm = BoundaryNorm(lv, colormap.N, extend="both")
+    if filled:
+        ax.contourf(X, Y, Z, levels=lv, cmap=colormap, norm=norm, extend="both", alpha=0.55)
+        ax.contour(X, Y, Z, levels=lv, colors="white", linewidths=0.5, alpha=0.6)
+    else:
+        ax.contour(X, Y, Z, levels=lv, cmap=colormap, norm=norm, linewidths=1.0)
+    marks = (
+        (surf.minima, {"marker": "*", "markersize": 15, "markerfacecolor": "white"}),
+        (surf.local_minima, {"marker": "*", "markersize": 11, "markerfacecolor": "0.6"}),
+        (surf.stationary, {"marker": "x", "markersize": 10, "markeredgewidth": 2.5}),
+    )
+    for points, style in marks:
+        if points:
+            pts = np.asarray(points, dtype=float)
+            ax.plot(
+                pts[:, 0], pts[:, 1], linestyle="none", color="black",
+                markeredgecolor="black", zorder=4, label="_nolegend_", **style,
+            )
+    (x0, x1), (y0, y1) = surf.window
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(surf.title)
+    return ax
+
+
+def path_label(label: str, path: Path | np.ndarray) -> str:
+    """Legend text for a path: ``label`` plus e.g. ``" (diverged)"`` if it stopped early."""
+    status = path.status if isinstance(path, Path) else "ok"
+    return f"{label}{_STATUS_SUFFIX.get(status, '')}"
+
+
+def _xy(path: Path | np.ndarray) -> np.ndarray:
+    xy = np.asarray(path.xy if isinstance(path, Path) else path, dtype=float)
+    if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0:
+        raise ValueError(f"a 2-D path needs points of shape (n, 2) with n >= 1, got {xy.shape}")
+    return xy
+
+
+@dataclass
+class PathArtists:
+    """Handles to the artists of :func:`draw_paths`, for updating in place.
+
+    Attributes
+    ----------
+    ax : matplotlib.axes.Axes
+    lines : dict of str to Line2D
+        The path of each label (line with small markers); this one carries
+        the legend entry.
+    starts, ends : dict of str to Line2D
+        The start marker (circle) and end marker (square) of each label.
+    """
+
+    ax: Axes
+    lines: dict[str, Line2D] = field(default_factory=dict)
+    starts: dict[str, Line2D] = field(default_factory=dict)
+    ends: dict[str, Line2D] = field(default_factory=dict)
+
+    @property
+    def figure(self) -> Any:
+        """The figure holding :attr:`ax`."""
+        return self.ax.figure
+
+    def update(self, label: str, path: Path | np.ndarray) -> None:
+        """Show a new ``path`` for ``label`` with ``set_data`` (no redraw of the contours).
+
+        The legend text follows the path's status; call
+        ``artists.figure.canvas.draw_idle()`` afterwards in an interactive figure.
+        """
+        xy = _xy(path)
+        self.lines[label].set_data(xy[:, 0], xy[:, 1])
+        self.starts[label].set_data(xy[:1, 0], xy[:1, 1])
+        self.ends[label].set_data(xy[-1:, 0], xy[-1:, 1])
+        self.lines[label].set_label(path_label(label, path))
+        if self.ax.get_legend() is not None:
+            self.ax.legend(loc="best", fontsize="small")
+
+
+def _default_colors(labels: Sequence[str]) -> dict[str, Any]:
+    palette = mpl.colormaps["tab10"].colors
+    # Red first: it stands out best on viridis, as in the book's figure.
+    order = (3, 1, 0, 2, 4, 6, 5, 8, 9, 7)
+    return {lab: palette[order[i % len(order)]] for i, lab in enumerate(labels)}
+
+
+def draw_paths(
+    surface: Surface | str,
+    paths: Mapping[str, Path | np.ndarray],
+    ax: Axes | None = None,
+    colors: Mapping[str, Any] | None = None,
+    *,
+    background: bool = True,
+    legend: bool = True,
+    contour_kw: Mapping[str, Any] | None = None,
+) -> PathArtists:
+    """Draw paths on a surface's contours and return handles to their artists.
+
+    Parameters
+    ----------
+    surface : Surface or str
+    paths : mapping of label to Path or array of shape (n, 2)
+        A Path that stopped early is drawn up to its last point and labelled
+        e.g. ``"SGD (diverged)"``.
+    ax : matplotlib.axes.Axes, optional
+    colors : mapping of label to colour, optional
+        Missing labels get colours from a fixed palette.
+    background : bool
+        Draw the contours first (:func:`contour`); False to draw on an Axes
+        that already shows them.
+    legend : bool
+        Add a legend with one entry per path.
+    contour_kw : mapping, optional
+        Extra keyword arguments for :func:`contour`.
+
+    Returns
+    -------
+    PathArtists
+    """
+    ax = _axes(ax)
+    if background:
+        contour(surface, ax, **dict(contour_kw or {}))
+    palette = _default_colors(list(paths))
+    palette.update(colors or {})
+    artists = PathArtists(ax)
+    for label, path in paths.items():
+        xy = _xy(path)
+        color = palette[label]
+        (line,) = ax.plot(
+            xy[:, 0], xy[:, 1], "o-", color=color, markersize=3, linewidth=1.5,
+            label=path_label(label, path), zorder=5,
+        )
+        (start,) = ax.plot(
+            xy[:1, 0], xy[:1, 1], "o", color=color, markersize=8,
+            markeredgecolor="black", label="_nolegend_", zorder=6,
+        )
+        (end,) = ax.plot(
+            xy[-1:, 0], xy[-1:, 1], "s", color=color, markersize=8,
+            markeredgecolor="black", label="_nolegend_", zorder=6,
+        )
+        artists.lines[label] = line
+        artists.starts[label] = start
+        artists.ends[label] = end
+    if legend and paths:
+        ax.legend(loc="best", fontsize="small")
+    return artists
+
+
+def plot_paths(
+    surface: Surface | str,
+    paths: Mapping[str, Path | np.ndarray],
+    ax: Axes | None = None,
+    colors: Mapping[str, Any] | None = None,
+) -> Axes:
+    """Draw contours of ``surface`` and each path on them, with a legend.
+
+    Each path is a line with markers, a circle at its start and a square at
+    its end; see :func:`draw_paths` (which this calls) to keep handles to
+    the lines for updating them in place.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    return draw_paths(surface, paths, ax, colors).ax
+
+
+def compare_figure(
+    surface: Surface | str = "bowl",
+    optimizers: Mapping[str, Any] | None = None,
+    steps: int = 30,
+    *,
+    start: Sequence[float] | None = None,
+) -> Figure:
+    """The book's comparison of optimizers, one subplot each (fig. 6-8).
+
+    With the defaults this reproduces *Deep Learning from Scratch*,
+    ``ch06/optimizer_compare_naive.py``: SGD (lr 0.95), Momentum (0.1),
+    AdaGrad (1.5) and Adam (0.3) on the bowl from (-7, 2) for 30 steps,
+    axes from -10 to 10.
+
+    Parameters
+    ----------
+    surface : Surface or str
+    optimizers : mapping of title to optimizer or registry name, optional
+        Defaults to the book's four optimizers (fresh instances).
+    steps : int
+    start : (float, float), optional
+        Defaults to ``surface.start``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two columns of subplots, each titled with its optimizer's name.
+    """
+    surf = get_surface(surface)
+    if optimizers is None:
+        optimizers = {
+            "SGD": SGD(lr=BOOK_LEARNING_RATES["SGD"]),
+            "Momentum": Momentum(lr=BOOK_LEARNING_RATES["Momentum"]),
+            "AdaGrad": AdaGrad(lr=BOOK_LEARNING_RATES["AdaGrad"]),
+            "Adam": Adam(lr=BOOK_LEARNING_RATES["Adam"]),
+        }
+    if not optimizers:
+        raise ValueError("compare_figure needs at least one optimizer")
+    paths = run_many(optimizers, surf, start, steps)
+    ncols = 1 if len(paths) == 1 else 2
+    nrows = math.ceil(len(paths) / ncols)
+    fig, axes = new_figure(nrows, ncols, squeeze=False)
+    flat = list(axes.ravel())
+    for ax, (label, path) in zip(flat, paths.items(), strict=False):
+        draw_paths(
+            surf, {label: path}, ax, {label: "red"},
+            legend=False, contour_kw={"filled": False},
+        )
+        if surf.name == "bowl":
+            ax.set_xlim(-10, 10)
+            ax.set_ylim(-10, 10)
+        ax.set_title(path_label(label, path))
+    for ax in flat[len(paths):]:
+        fig.delaxes(ax)
+    return fig
+
+
+def _losses(path: Path | Sequence[float] | np.ndarray) -> np.ndarray:
+    loss = np.asarray(path.loss if isinstance(path, Path) else path, dtype=float)
+    if loss.ndim != 1:
+        raise ValueError(f"losses must be one-dimensional, got shape {loss.shape}")
+    return loss
+
+
+def loss_curves(
+    paths: Mapping[str, Path | Sequence[float] | np.ndarray],
+    ax: Axes | None = None,
+    log: bool = True,
+    *,
+    fmin: float | None = None,
+    colors: Mapping[str, Any] | None = None,
+) -> Axes:
+    """Plot loss against step for each path.
+
+    Parameters
+    ----------
+    paths : mapping of label to Path or 1-D array of losses
+    ax : matplotlib.axes.Axes, optional
+    log : bool
+        Logarithmic y-axis. When some plotted value is zero or negative (the
+        saddle's loss goes to minus infinity) a log axis is impossible, so a
+        symmetric-log axis (``"symlog"``) is used instead: linear within
+        ±(1/1000 of the largest magnitude, rounded down to a power of ten),
+        logarithmic beyond.
+    fmin : float, optional
+        Subtract this value (e.g. ``surface.f_min``) and plot the gap to the
+        optimum, which a log axis shows best.
+    colors : mapping of label to colour, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    palette = _default_colors(list(paths))
+    palette.update(colors or {})
+    everything = []
+    for label, path in paths.items():
+        values = _losses(path) - (fmin or 0.0)
+        everything.append(values[np.isfinite(values)])
+        ax.plot(np.arange(len(values)), values, color=palette[label],
+                label=path_label(label, path))
+    values = np.concatenate(everything) if everything else np.array([])
+    if log and values.size:
+        if np.all(values > 0):
+            ax.set_yscale("log")
+        else:
+            biggest = float(np.max(np.abs(values)))
+            linthresh = 10.0 ** math.floor(math.log10(biggest * 1e-3)) if biggest > 0 else 1.0
+            ax.set_yscale("symlog", linthresh=linthresh)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss" if fmin is None else "loss − f*")
+    if paths:
+        ax.legend(loc="best", fontsize="small")
+    return ax

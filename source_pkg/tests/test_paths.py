@@ -1,0 +1,351 @@
+"""Tests of descentlab.paths: recording paths, and surviving students' mistakes."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+from descentlab.optimizers import (
+    SGD,
+    Adam,
+    Momentum,
+    NonFiniteGradientWarning,
+    RMSProp,
+    get_optimizer,
+)
+from descentlab.paths import DIVERGENCE_LIMIT, Path, run_many, trace, trace_1d
+from descentlab.surfaces import CURVES, SURFACES, Surface
+
+HAS_ALARM = hasattr(signal, "setitimer")
+
+
+class RebindingSGD:
+    """A student's SGD that rebinds the dict entries instead of updating in place."""
+
+    def __init__(self, lr: float) -> None:
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] = params[key] - self.lr * grads[key]
+
+
+class InPlaceSGD(RebindingSGD):
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= self.lr * grads[key]
+
+
+class RaisesOnThirdCall:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def update(self, params, grads):
+        self.calls += 1
+        if self.calls == 3:
+            return 1 / 0
+        params["x"] -= 0.1 * grads["x"]
+        params["y"] -= 0.1 * grads["y"]
+
+
+class LoopsForever:
+    def update(self, params, grads):
+        while True:
+            # A student who silences every exception must still be stopped.
+            with contextlib.suppress(Exception):
+                pass
+
+
+class Sleeps:
+    def update(self, params, grads):
+        time.sleep(30)
+
+
+# -- the ordinary case ---------------------------------------------------------------
+def test_books_first_sgd_step_on_the_bowl():
+    path = trace(SGD(lr=0.95), "bowl", (-7.0, 2.0), steps=1)
+    # grad f(-7, 2) = (x/10, 2y) = (-0.7, 4)
+    expected = (-7 + 0.95 * 0.7, 2 - 0.95 * 4)
+    assert tuple(path.xy[1]) == pytest.approx(expected, rel=1e-14)
+    assert tuple(path.final) == pytest.approx(expected, rel=1e-14)
+
+
+def test_sgd_path_matches_closed_form():
+    lr, steps = 0.95, 30
+    path = trace(SGD(lr=lr), SURFACES["bowl"], steps=steps)
+    k = np.arange(steps + 1)
+    # SGD on x^2/20 + y^2 multiplies x by (1 - lr/10) and y by (1 - 2 lr) per step.
+    expected = np.column_stack([-7.0 * (1 - lr / 10) ** k, 2.0 * (1 - 2 * lr) ** k])
+    np.testing.assert_allclose(path.xy, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_path_shapes_and_fields():
+    bowl = SURFACES["bowl"]
+    path = trace(Momentum(lr=0.1), bowl, steps=30)
+    assert path.xy.shape == (31, 2)
+    assert path.loss.shape == (31,)
+    assert path.status == "ok"
+    assert path.ok
+    assert path.message == ""
+    assert path.steps == 30
+    assert path.steps_requested == 30
+    assert tuple(path.xy[0]) == bowl.start, "row 0 must be the start (the surface's default)"
+    np.testing.assert_allclose(path.loss, bowl.value(path.xy), rtol=1e-14)
+    assert path.final is not None
+    assert np.array_equal(path.final, path.xy[-1])
+    assert path.label == "Momentum(lr=0.1, momentum=0.9)"
+    empty = trace("sgd", bowl, (1.0, 1.0), steps=0)
+    assert empty.xy.shape == (1, 2)
+    assert empty.steps == 0
+    assert empty.ok
+
+
+def test_registry_names_and_surface_objects_are_accepted():
+    by_name = trace("adam", "rosenbrock", steps=20)
+    by_object = trace(Adam(), SURFACES["rosenbrock"], steps=20)
+    np.testing.assert_array_equal(by_name.xy, by_object.xy)
+    assert by_name.label == "adam"
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        trace("adamm", "bowl")
+    with pytest.raises(ValueError, match="unknown surface"):
+        trace("sgd", "bowll")
+    with pytest.raises(TypeError, match="update"):
+        trace(object(), "bowl")
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ValueError, match="steps"):
+            trace("sgd", "bowl", steps=bad)
+    with pytest.raises(ValueError, match="finite"):
+        trace("sgd", "bowl", start=(math.nan, 0.0))
+
+
+def test_params_are_0d_float_arrays_and_grads_fresh_each_step():
+    seen = []
+
+    class Spy:
+        def update(self, params, grads):
+            seen.append((params, grads, {k: (v.shape, v.dtype) for k, v in params.items()}))
+            params["x"] -= 0.1 * grads["x"]
+            params["y"] -= 0.1 * grads["y"]
+
+    trace(Spy(), "bowl", steps=3)
+    assert len(seen) == 3
+    for _params, grads, meta in seen:
+        assert meta == {"x": ((), np.float64), "y": ((), np.float64)}, meta
+        assert set(grads) == {"x", "y"}
+        assert all(g.shape == () for g in grads.values())
+    assert seen[0][1] is not seen[1][1], "grads must be a fresh dict each step"
+
+
+@pytest.mark.parametrize("cls", [RebindingSGD, InPlaceSGD])
+def test_student_class_gives_the_reference_path(cls):
+    student = trace(cls(0.01), "himmelblau", steps=25)
+    reference = trace(SGD(lr=0.01), "himmelblau", steps=25)
+    assert student.ok, student.message
+    np.testing.assert_allclose(student.xy, reference.xy, rtol=1e-13)
+    assert student.label == cls.__name__
+
+
+def test_optimizer_state_carries_on_unless_fresh():
+    opt = Momentum(lr=0.1)
+    first = trace(opt, "bowl", steps=10)
+    again = trace(opt, "bowl", steps=10)
+    assert opt.t == 20, "the same instance keeps counting"
+    assert not np.allclose(first.xy, again.xy), "the velocity carried over, so paths differ"
+    fresh = trace(opt, "bowl", steps=10, fresh=True)
+    np.testing.assert_array_equal(first.xy, fresh.xy)
+
+
+# -- divergence ----------------------------------------------------------------------
+def test_sgd_with_large_learning_rate_diverges_along_y():
+    lr = 1.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = trace(SGD(lr=lr), "bowl", (-7.0, 2.0), steps=100)
+    # y_k = 2 (1 - 2 lr)^k; the first k with |y_k| > limit ends the path.
+    factor = abs(1 - 2 * lr)
+    first_bad = math.floor(math.log(DIVERGENCE_LIMIT / 2.0) / math.log(factor)) + 1
+    assert path.status == "diverged", path.message
+    assert path.steps == first_bad - 1, f"the path should end just before step {first_bad}"
+    assert np.all(np.isfinite(path.xy))
+    assert np.all(np.isfinite(path.loss))
+    assert f"step {first_bad}" in path.message
+    assert "smaller learning rate" in path.message
+    # With lr < 1 the same y-factor |1 - 2 lr| < 1 converges instead.
+    assert trace(SGD(lr=0.9), "bowl", steps=100).ok
+
+
+def test_nan_position_stops_the_path():
+    class GoesNaN:
+        def update(self, params, grads):
+            params["x"] = params["x"] * np.nan if abs(params["x"]) < 5 else params["x"] + 1
+
+    path = trace(GoesNaN(), "bowl", (-7.0, 2.0), steps=10)
+    assert path.status == "diverged"
+    assert path.steps == 3, "positions -6, -5 and -4 are fine; the next one is NaN"
+    assert np.all(np.isfinite(path.xy))
+    assert "inf/NaN" in path.message
+
+
+def test_non_finite_gradient_never_reaches_the_optimizer():
+    def f(x, y):
+        return np.where(np.abs(x) < 3, x**2, 1.0) + 0 * y
+
+    def grad(x, y):
+        x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
+        return np.where(np.abs(x) < 3, 2 * x, np.inf), 0 * y
+
+    cliff = Surface("cliff", "Cliff", "f", f, grad, ((0.0, 0.0),), ((-5, 5), (-5, 5)), (1.0, 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NonFiniteGradientWarning)
+        # lr = 1 maps x to -x: it hops between 1 and -1, never reaching the cliff.
+        assert trace(SGD(lr=1.0), cliff, steps=10).ok
+        # lr = 1.6 maps x to -2.2 x: 1, -2.2, 4.84, where the gradient is infinite.
+        path = trace(SGD(lr=1.6), cliff, steps=10)
+    assert path.status == "diverged"
+    assert path.steps == 2
+    assert "gradient" in path.message
+
+
+# -- errors and timeouts -------------------------------------------------------------
+def test_exception_in_update_is_reported_not_raised():
+    path = trace(RaisesOnThirdCall(), "bowl", steps=10)
+    assert path.status == "error"
+    assert path.steps == 2, "the two good steps are kept"
+    assert path.message == "Your update() raised ZeroDivisionError: division by zero at step 3."
+    assert "Traceback" not in path.message
+
+
+def test_broken_params_entry_is_reported():
+    class Vandal:
+        def update(self, params, grads):
+            params["y"] = "two"
+
+    path = trace(Vandal(), "bowl", steps=5)
+    assert path.status == "error"
+    assert path.steps == 0
+    assert "After step 1" in path.message
+    assert "params" in path.message
+
+
+@pytest.mark.skipif(not HAS_ALARM, reason="SIGALRM interrupts exist on POSIX only")
+@pytest.mark.parametrize("cls", [LoopsForever, Sleeps])
+def test_hanging_update_times_out(cls):
+    began = time.monotonic()
+    path = trace(cls(), "bowl", steps=5, time_limit=0.5)
+    took = time.monotonic() - began
+    assert path.status == "timeout", path.message
+    assert 0.45 <= took < 2.0, f"trace should stop after about 0.5 s, took {took:.2f} s"
+    assert path.steps == 0
+    assert "0.5 s" in path.message
+    assert "too long" in path.message
+
+
+def test_slow_update_outside_the_main_thread_stops_between_steps():
+    class Slow:
+        def update(self, params, grads):
+            time.sleep(0.1)
+            params["x"] -= 0.1 * grads["x"]
+
+    before = signal.getsignal(signal.SIGALRM) if HAS_ALARM else None
+    result = {}
+    worker = threading.Thread(
+        target=lambda: result.update(path=trace(Slow(), "bowl", steps=100, time_limit=0.35))
+    )
+    worker.start()
+    worker.join(10)
+    path = result["path"]
+    assert path.status == "timeout"
+    assert 2 <= path.steps <= 5, f"about 0.35 s / 0.1 s steps expected, got {path.steps}"
+    if HAS_ALARM:
+        assert signal.getsignal(signal.SIGALRM) is before
+
+
+@pytest.mark.skipif(not HAS_ALARM, reason="SIGALRM exists on POSIX only")
+def test_previous_alarm_handler_and_timer_are_restored():
+    fired = []
+
+    def mine(signum, frame):
+        fired.append(signum)
+
+    old_handler = signal.signal(signal.SIGALRM, mine)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 100.0)
+        trace("sgd", "bowl", steps=5)
+        trace(LoopsForever(), "bowl", steps=5, time_limit=0.2)
+        assert signal.getsignal(signal.SIGALRM) is mine, "trace must restore the old handler"
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 95.0 < remaining <= 100.0, f"the earlier timer should keep running, {remaining} s"
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        trace("sgd", "bowl", steps=5)
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0), "no timer may be left armed"
+        assert fired == []
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, old_handler)
+
+
+def test_no_time_limit():
+    assert trace("sgd", "bowl", steps=3, time_limit=None).ok
+    with pytest.raises(ValueError, match="time_limit"):
+        trace("sgd", "bowl", time_limit=0)
+
+
+def test_path_rejects_unknown_status():
+    with pytest.raises(ValueError, match="status"):
+        Path(np.zeros((1, 2)), np.zeros(1), status="fine")
+
+
+# -- the saddle lesson ------------------------------------------------------------------
+def test_sgd_lingers_at_the_saddle_while_rmsprop_escapes():
+    saddle = SURFACES["saddle"]
+    y0 = saddle.start[1]
+    for steps in (30, 100):
+        sgd = trace(SGD(lr=0.01), saddle, steps=steps)
+        rms = trace(RMSProp(lr=0.01), saddle, steps=steps)
+        # SGD multiplies y by (1 + 2 lr) per step: still tiny after many steps.
+        assert abs(sgd.final[1]) == pytest.approx(y0 * 1.02**steps, rel=1e-9)
+        assert abs(sgd.final[1]) < 0.01, f"SGD should still hug the ridge after {steps} steps"
+        assert abs(rms.final[1]) > 1.0, (
+            f"RMSProp should have left the ridge after {steps} steps, y = {rms.final[1]}"
+        )
+    assert rms.loss[-1] < 0 < sgd.loss[-1], "after 100 steps only RMSProp is downhill of the saddle"
+
+
+# -- run_many and 1-D -------------------------------------------------------------------
+def test_run_many_traces_each_from_the_same_start():
+    opts = {"SGD": SGD(lr=0.95), "Adam": "adam", "student": RebindingSGD(0.95)}
+    paths = run_many(opts, "bowl", steps=12)
+    assert list(paths) == ["SGD", "Adam", "student"]
+    assert all(p.label == name for name, p in paths.items())
+    assert all(tuple(p.xy[0]) == (-7.0, 2.0) for p in paths.values())
+    np.testing.assert_allclose(paths["SGD"].xy, paths["student"].xy, rtol=1e-14)
+    np.testing.assert_array_equal(paths["Adam"].xy, trace(Adam(), "bowl", steps=12).xy)
+
+
+def test_trace_1d_with_a_step_function_and_an_optimizer():
+    hills = CURVES["hills"]
+
+    def step(x, dfdx):
+        return x - 0.1 * dfdx
+
+    by_fn = trace_1d(step, hills, steps=200)
+    by_opt = trace_1d(SGD(lr=0.1), "hills", steps=200)
+    assert by_fn.xy.shape == (201, 1)
+    assert by_fn.loss.shape == (201,)
+    np.testing.assert_allclose(by_fn.xy, by_opt.xy, rtol=1e-13)
+    # The blind explorer: from the default start it settles in the shallow hollow,
+    # from the far left in the deep one.
+    assert by_fn.final[0] == pytest.approx(hills.local_minima[0], abs=1e-6)
+    left = trace_1d(get_optimizer("sgd", lr=0.1), hills, start=-2.0, steps=200)
+    assert left.final[0] == pytest.approx(hills.minima[0], abs=1e-6)
+    boom = trace_1d(lambda x, g: 1 / 0, "parabola", steps=3)
+    assert boom.status == "error"
+    assert "ZeroDivisionError" in boom.message
+    big = trace_1d(SGD(lr=1.5), "parabola", steps=200)
+    assert big.status == "diverged"

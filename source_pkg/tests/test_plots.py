@@ -1,0 +1,178 @@
+"""Tests of descentlab.plots: what gets drawn, and that pyplot is never involved."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from descentlab.optimizers import SGD, AdaGrad, Adam, Momentum
+from descentlab.paths import run_many, trace
+from descentlab.plots import (
+    BOOK_LEARNING_RATES,
+    PathArtists,
+    compare_figure,
+    contour,
+    contour_levels,
+    draw_paths,
+    loss_curves,
+    new_figure,
+    plot_paths,
+)
+from descentlab.surfaces import SURFACES
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+
+@pytest.fixture(autouse=True)
+def no_pyplot_figures():
+    plt.close("all")
+    yield
+    assert plt.get_fignums() == [], "descentlab.plots must not create pyplot figures"
+
+
+def render(fig: Figure) -> None:
+    """Draw the figure for real (catches errors that only show when rendering)."""
+    fig.savefig(io.BytesIO(), format="png", dpi=40)
+
+
+def legend_texts(ax: Axes) -> list[str]:
+    legend = ax.get_legend()
+    return [] if legend is None else [t.get_text() for t in legend.get_texts()]
+
+
+def test_new_figure_without_pyplot():
+    fig, ax = new_figure()
+    assert isinstance(fig, Figure)
+    assert isinstance(ax, Axes)
+    fig, axes = new_figure(2, 3)
+    assert axes.shape == (2, 3)
+    assert fig.get_size_inches() == pytest.approx((16.5, 9.0))
+
+
+@pytest.mark.parametrize("name", list(SURFACES))
+def test_contour_of_every_surface(name):
+    surface = SURFACES[name]
+    ax = contour(name)
+    assert isinstance(ax, Axes)
+    assert ax.get_title() == surface.title
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x", "y")
+    assert ax.get_xlim() == pytest.approx(surface.window[0])
+    assert ax.get_ylim() == pytest.approx(surface.window[1])
+    marked = list(ax.get_lines())
+    stars = [line for line in marked if line.get_marker() == "*"]
+    crosses = [line for line in marked if line.get_marker() == "x"]
+    n_stars = sum(len(line.get_xdata()) for line in stars)
+    assert n_stars == len(surface.minima) + len(surface.local_minima), "one star per minimum"
+    assert sum(len(line.get_xdata()) for line in crosses) == len(surface.stationary)
+    assert ax.get_legend() is None, "markers of minima must not make a legend"
+    render(ax.figure)
+
+
+def test_contour_draws_into_a_given_axes():
+    _fig, axes = new_figure(1, 2)
+    returned = contour("saddle", axes[1], levels=5, filled=False)
+    assert returned is axes[1]
+    assert len(axes[0].collections) == 0, "nothing may be drawn on the other Axes"
+    assert len(axes[1].collections) > 0, "the contour set belongs on the given Axes"
+
+
+def test_contour_levels():
+    bowl = SURFACES["bowl"]
+    _, _, Z = bowl.grid(50)
+    lv = contour_levels(bowl, Z)
+    assert lv.max() == pytest.approx(7.0), "the bowl's levels stop at 7 as in the book"
+    assert np.allclose(np.diff(lv), np.diff(lv)[0]), "linear levels for the bowl"
+    rosen = SURFACES["rosenbrock"]
+    _, _, Z = rosen.grid(50)
+    lv = contour_levels(rosen, Z, 12)
+    assert len(lv) == 12
+    ratios = lv[1:] / lv[:-1]
+    assert np.allclose(ratios, ratios[0]), "log-spaced levels for Rosenbrock (minimum 0)"
+    assert lv.min() > 0
+    assert lv.max() == pytest.approx(Z.max())
+
+
+def test_plot_paths_draws_each_path_with_start_and_end():
+    paths = run_many({"SGD": SGD(lr=0.95), "Adam": Adam(lr=0.3)}, "bowl", steps=30)
+    paths["diverging"] = trace(SGD(lr=1.5), "bowl", steps=100)
+    paths["array"] = np.array([[-7.0, 2.0], [-5.0, 1.0], [-3.0, 0.5]])
+    ax = plot_paths("bowl", paths)
+    assert isinstance(ax, Axes)
+    assert legend_texts(ax) == ["SGD", "Adam", "diverging (diverged)", "array"]
+    path_lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+    assert len(path_lines) == 4
+    diverged = path_lines[2]
+    np.testing.assert_array_equal(diverged.get_xdata(), paths["diverging"].xy[:, 0])
+    starts = [line for line in ax.get_lines() if line.get_marker() == "o" and
+              line.get_linestyle() == "None"]
+    ends = [line for line in ax.get_lines() if line.get_marker() == "s"]
+    assert len(starts) == len(ends) == 4, "one start circle and one end square per path"
+    assert {tuple(line.get_xydata()[0]) for line in ends} >= {
+        tuple(paths["SGD"].final), tuple(paths["diverging"].final)
+    }
+    render(ax.figure)
+
+
+def test_draw_paths_handles_update_in_place():
+    path = trace(SGD(lr=0.1), "bowl", steps=5)
+    artists = draw_paths("bowl", {"SGD": path}, colors={"SGD": "black"})
+    assert isinstance(artists, PathArtists)
+    assert artists.figure is artists.ax.figure
+    n_lines = len(artists.ax.get_lines())
+    longer = trace(SGD(lr=1.5), "bowl", steps=100)
+    artists.update("SGD", longer)
+    assert len(artists.ax.get_lines()) == n_lines, "update must not add artists"
+    np.testing.assert_array_equal(artists.lines["SGD"].get_ydata(), longer.xy[:, 1])
+    assert tuple(artists.ends["SGD"].get_xydata()[0]) == tuple(longer.final)
+    assert tuple(artists.starts["SGD"].get_xydata()[0]) == tuple(longer.xy[0])
+    assert legend_texts(artists.ax) == ["SGD (diverged)"]
+    assert artists.lines["SGD"].get_color() == "black"
+
+
+def test_compare_figure_reproduces_the_books_layout():
+    fig = compare_figure()
+    assert isinstance(fig, Figure)
+    axes = fig.get_axes()
+    assert [ax.get_title() for ax in axes] == ["SGD", "Momentum", "AdaGrad", "Adam"]
+    book = {"SGD": SGD(lr=0.95), "Momentum": Momentum(lr=0.1), "AdaGrad": AdaGrad(lr=1.5),
+            "Adam": Adam(lr=0.3)}
+    assert BOOK_LEARNING_RATES == {name: opt.lr for name, opt in book.items()}
+    for ax, (name, opt) in zip(axes, book.items(), strict=True):
+        assert ax.get_xlim() == (-10.0, 10.0)
+        assert ax.get_ylim() == (-10.0, 10.0)
+        (line,) = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+        assert len(line.get_xdata()) == 31, "30 iterations plus the start"
+        expected = trace(opt, "bowl", (-7.0, 2.0), steps=30).xy
+        np.testing.assert_allclose(line.get_xydata(), expected, rtol=1e-12, err_msg=name)
+    sgd_line = next(line for line in axes[0].get_lines() if line.get_label() == "SGD")
+    assert tuple(sgd_line.get_xydata()[1]) == pytest.approx((-7 + 0.95 * 0.7, 2 - 0.95 * 4))
+    render(fig)
+
+
+def test_compare_figure_with_other_optimizers():
+    fig = compare_figure("rosenbrock", {"a": "adam", "b": "rmsprop", "c": "sgd"}, steps=10)
+    axes = fig.get_axes()
+    assert [ax.get_title() for ax in axes] == ["a", "b", "c (diverged)"]
+    assert axes[0].get_xlim() == pytest.approx(SURFACES["rosenbrock"].window[0])
+
+
+def test_loss_curves_log_and_symlog():
+    bowl_paths = run_many({"SGD": SGD(lr=0.95), "Adam": "adam"}, "bowl", steps=20)
+    ax = loss_curves(bowl_paths)
+    assert ax.get_yscale() == "log"
+    assert legend_texts(ax) == ["SGD", "Adam"]
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), bowl_paths["SGD"].loss)
+    assert ax.get_xlabel() == "step"
+    saddle = run_many({"SGD": "sgd", "RMSProp": "rmsprop"}, "saddle", steps=100)
+    assert saddle["RMSProp"].loss.min() < 0, "the test needs a negative loss"
+    ax = loss_curves(saddle)
+    assert ax.get_yscale() == "symlog", "log is impossible for negative losses"
+    ax = loss_curves(saddle, log=False)
+    assert ax.get_yscale() == "linear"
+    rosen = run_many({"Adam": Adam(lr=0.05)}, "rosenbrock", steps=50)
+    ax = loss_curves(rosen, fmin=1.0)
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), rosen["Adam"].loss - 1.0)
+    assert ax.get_ylabel() == "loss − f*"
+    render(ax.figure)
