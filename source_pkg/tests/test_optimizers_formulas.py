@@ -310,6 +310,7 @@ def test_large_array_streams_in_blocks_like_the_rule(
     assert optimizers_base._BLOCK < LARGE, "the test no longer spans several blocks"
     shapes = {"big": (LARGE,), "mat": (331, 317), "b": ()}
     params, grad_steps = _random_problem(seed=40, dtype=dtype, shapes=shapes, steps=5)
+    theta0 = {k: a.copy() for k, a in params.items()}
     unblocked = {k: a.copy() for k, a in params.items()}
 
     opt = get_optimizer(name, **CUSTOM[name])
@@ -328,8 +329,7 @@ def test_large_array_streams_in_blocks_like_the_rule(
     for key in ("big", "mat"):
         idx = _probe_indices(params[key].size)
         ref = NaiveReference(name, CUSTOM[name])
-        theta0 = _random_problem(seed=40, dtype=dtype, shapes=shapes, steps=5)[0][key]
-        ref_params = {key: [float(x) for x in np.ravel(theta0)[idx]]}
+        ref_params = {key: [float(x) for x in np.ravel(theta0[key])[idx]]}
         for grads in grad_steps:
             ref.update(ref_params, {key: [float(x) for x in np.ravel(grads[key])[idx]]})
         np.testing.assert_allclose(
