@@ -63,8 +63,9 @@ class Adam(Optimizer):
         super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
     def _begin_step(self) -> None:
-        self._step_size = self.lr / (1.0 - self.beta1**self.t)
-        self._sqrt_bc2 = math.sqrt(1.0 - self.beta2**self.t)
+        sqrt_bc2 = math.sqrt(1.0 - self.beta2**self.t)
+        self._eps_scaled = self.eps * sqrt_bc2
+        self._step_scaled = self.lr * sqrt_bc2 / (1.0 - self.beta1**self.t)
 
     def _moments(self, g, s, tmp):
         """Advance both moment estimates; leaves ``tmp`` free."""
@@ -80,11 +81,12 @@ class Adam(Optimizer):
 
     def _kernel(self, p, g, s, tmp):
         m, v = self._moments(g, s, tmp)
+        # m̂ / (sqrt(v̂) + eps) = m sqrt(bc2) / (bc1 (sqrt(v) + eps sqrt(bc2))): folding
+        # the bias corrections into two scalars saves a pass over the block.
         np.sqrt(v, out=tmp)
-        tmp /= self._sqrt_bc2
-        tmp += self.eps
+        tmp += self._eps_scaled
         np.divide(m, tmp, out=tmp)
-        tmp *= self._step_size
+        tmp *= self._step_scaled
         p -= tmp
 
 

@@ -240,13 +240,12 @@ class Optimizer:
                 )
             if not param.flags.writeable:
                 raise ValueError(f"{owner}.update: params[{key!r}] is read-only")
-            # One read-only reduction is cheap next to the step itself; float64
-            # accumulation keeps finite float32 gradients from overflowing. Only a
-            # non-finite sum (rare) pays for the exact element-wise test.
-            if (
-                not math.isfinite(np.add.reduce(grad, axis=None, dtype=np.float64))
-                and not np.isfinite(grad).all()
-            ):
+            # A native-dtype sum is one cheap read-only pass; it is non-finite when
+            # the gradient holds NaN/inf (or, rarely, when finite values overflow
+            # the sum), and only then the exact element-wise test runs.
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = np.add.reduce(grad, axis=None)
+            if not math.isfinite(total) and not np.isfinite(grad).all():
                 warnings.warn(
                     f"{owner}.update: grads[{key!r}] contains NaN or infinity; "
                     "the parameters will become NaN/inf too (is the learning rate "
