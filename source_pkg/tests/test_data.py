@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.datasets import load_digits as sk_load_digits
+
 from descentlab.data import (
     load_diabetes,
     load_digits,
@@ -11,7 +13,6 @@ from descentlab.data import (
     minibatches,
     sample_batch,
 )
-from sklearn.datasets import load_digits as sk_load_digits
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+
 from descentlab.nets import Affine, Relu, SoftmaxWithLoss, cross_entropy_error, softmax
 
 

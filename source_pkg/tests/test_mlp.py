@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from descentlab.nets import MultiLayerNet
 from descentlab.optimizers import SGD
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from descentlab.data import load_digits
 from descentlab.nets import MultiLayerNet, TrainingHistory, compare_optimizers, smooth_curve, train
 from descentlab.optimizers import SGD, Adam, Momentum

@@ -283,6 +283,7 @@ def compare_optimizers(
     eval_every: int | None = None,
     weight_init: str | float = "he",
     dtype: DTypeLike = np.float64,
+    threads: int | None = 1,
 ) -> dict[str, TrainingHistory]:
     """Train one identically initialised network per optimizer (the book's fig. 6-9).
 
@@ -299,7 +300,7 @@ def compare_optimizers(
         starts from scratch; pass other optimizers fresh.
     data : Digits
         Training and test sets; the input and output sizes are taken from it.
-    iters, batch_size, seed, progress, eval_every
+    iters, batch_size, seed, progress, eval_every, threads
         As in :func:`train`.
     hidden : sequence of int, default (100, 100, 100, 100)
         Hidden layer sizes.
@@ -322,6 +323,6 @@ def compare_optimizers(
         net = MultiLayerNet(n_in, hidden, n_out, weight_init=weight_init, seed=seed, dtype=dtype)
         histories[name] = train(
             net, opt, data, iters, batch_size,
-            seed=seed, progress=progress, eval_every=eval_every, desc=name,
+            seed=seed, progress=progress, eval_every=eval_every, desc=name, threads=threads,
         )
     return histories

@@ -1,0 +1,113 @@
+"""The book's optimizer comparison (fig. 6-9) on the 8x8 digits, timed.
+
+Run ``python benchmarks/digits_compare.py``. It trains four identically
+initialised 64-100-100-100-100-10 ReLU networks (He initialisation) with SGD,
+Momentum, AdaGrad and Adam at their default hyperparameters, 2,000 iterations
+of 128 samples drawn with replacement, through
+:func:`descentlab.nets.compare_optimizers`, and prints per optimizer: seconds,
+the smoothed training loss at the end, the first iteration at which the
+smoothed loss falls below 0.5, and the test accuracy.
+
+Targets (printed with the figures, not asserted: timings depend on the machine):
+
+* all four runs together in under 30 s;
+* the book's qualitative result: SGD is the slowest to reduce the loss (it
+  reaches the loss threshold last and ends with the highest smoothed loss).
+
+Options: ``--dtype float32``, ``--iters N``, ``--threads N`` (BLAS threads while
+training; 0 keeps the library's default), ``--progress`` (show progress bars).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from descentlab.data import load_digits
+from descentlab.nets import TrainingHistory, compare_optimizers, smooth_curve
+from descentlab.optimizers import SGD, AdaGrad, Adam, Momentum
+
+TARGET_SECONDS = 30.0
+LOSS_THRESHOLD = 0.5
+HIDDEN = (100, 100, 100, 100)
+
+
+def iterations_to(losses: np.ndarray, threshold: float) -> int | None:
+    """First iteration (1-based) at which the smoothed loss is below ``threshold``."""
+    below = np.flatnonzero(smooth_curve(losses) < threshold)
+    return int(below[0]) + 1 if below.size else None
+
+
+def run(
+    iters: int = 2000, dtype: str = "float64", threads: int | None = 1, progress: bool = False
+) -> tuple[float, dict[str, TrainingHistory]]:
+    """Train the four networks; return the total wall time and the histories."""
+    data = load_digits(dtype=dtype)  # outside the timing: loading is not training
+    optimizers = {"SGD": SGD(), "Momentum": Momentum(), "AdaGrad": AdaGrad(), "Adam": Adam()}
+    start = time.perf_counter()
+    histories = compare_optimizers(
+        optimizers, data, iters=iters, batch_size=128, hidden=HIDDEN, seed=0,
+        progress=progress, dtype=dtype, threads=threads,
+    )
+    return time.perf_counter() - start, histories
+
+
+def format_report(total: float, histories: Mapping[str, TrainingHistory], dtype: str) -> str:
+    """The table and the targets, with whether each is met."""
+    iters = max(h.iterations for h in histories.values())
+    lines = [
+        f"64-{'-'.join(map(str, HIDDEN))}-10 ReLU network, He init, {dtype}, "
+        f"{iters} iterations of batch 128 (with replacement), default hyperparameters",
+        "",
+        f"{'optimizer':<10} {'seconds':>8} {'smoothed loss':>14} "
+        f"{f'iters to <{LOSS_THRESHOLD:g}':>13} {'test acc':>9}",
+    ]
+    reach: dict[str, float] = {}
+    final: dict[str, float] = {}
+    for name, h in histories.items():
+        final[name] = float(smooth_curve(h.losses)[-1]) if h.iterations else float("nan")
+        hit = iterations_to(h.losses, LOSS_THRESHOLD) if h.iterations else None
+        reach[name] = float("inf") if hit is None else hit
+        lines.append(
+            f"{name:<10} {h.seconds:>8.2f} {final[name]:>14.5f} "
+            f"{hit if hit is not None else 'never':>13} {h.final_test_accuracy:>9.3f}"
+            + (f"  ({h.stopped_early})" if h.stopped_early else "")
+        )
+    time_ok = total < TARGET_SECONDS
+    lines += [
+        f"{'total':<10} {total:>8.2f}",
+        "",
+        "targets:",
+        f"  all four runs in under {TARGET_SECONDS:g} s: {total:.2f} s -> "
+        f"{'met' if time_ok else 'NOT MET'}",
+    ]
+    if "SGD" in histories and len(histories) > 1:
+        others = [n for n in histories if n != "SGD"]
+        slowest = all(reach["SGD"] > reach[n] for n in others) and all(
+            final["SGD"] > final[n] for n in others
+        )
+        lines.append(
+            "  book's result, SGD slowest to reduce the loss (last below "
+            f"{LOSS_THRESHOLD:g}, highest final loss): {'met' if slowest else 'NOT MET'}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the options, run the comparison and print the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iters", type=int, default=2000)
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads; 0 = default")
+    parser.add_argument("--progress", action="store_true", help="show progress bars")
+    args = parser.parse_args(argv)
+    total, histories = run(args.iters, args.dtype, args.threads or None, args.progress)
+    print(format_report(total, histories, args.dtype))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
