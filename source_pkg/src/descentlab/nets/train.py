@@ -259,7 +259,7 @@ def train(
             final_test = net.accuracy(x_test, t_test)
     evals = np.array(checkpoints, dtype=np.float64).reshape(-1, 3)
     return TrainingHistory(
-        losses=losses[:done].copy(),
+        losses=losses[:done],
         optimizer=repr(optimizer),
         seconds=seconds,
         eval_iterations=evals[:, 0].astype(int),
