@@ -8,15 +8,17 @@ so they share nothing with the closed forms in ``descentlab.schedules``.
 from __future__ import annotations
 
 import math
+import re
 from functools import partial
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from descentlab.optimizers import SGD, Adam, Momentum
 from descentlab.paths import trace
 from descentlab.schedules import Scheduled, cosine, step_decay, warmup, warmup_cosine
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 # -- PyTorch's recursive forms (last_epoch = t, group["lr"] = previous rate) ---------
@@ -242,3 +244,117 @@ def test_scheduled_rejects_what_it_cannot_drive():
     np.testing.assert_array_equal(params["w"], 1.0, err_msg="a bad rate must not touch params")
     with pytest.raises(TypeError, match="one number"):
         Scheduled(SGD(), lambda t: "fast").update(params, {"w": np.ones(2)})
+
+
+# -- the checks of the schedule exercise (descentlab.checks.schedules) ------------------
+def _cosine_no_pi(t, lr0, total):
+    return lr0 * (1 + math.cos(min(t, total) / total)) / 2
+
+
+def _cosine_no_shift(t, lr0, total):
+    return lr0 * math.cos(math.pi * min(t, total) / total)
+
+
+def _cosine_off_by_one(t, lr0, total):
+    return lr0 * (1 + math.cos(math.pi * min(t + 1, total) / total)) / 2
+
+
+def _cosine_unclamped(t, lr0, total):
+    return lr0 * (1 + math.cos(math.pi * t / total)) / 2
+
+
+def _cosine_right(t, lr0, total):
+    return 0.5 * lr0 * (1 + np.cos(np.pi * min(t, total) / total))  # a NumPy float is fine
+
+
+@pytest.mark.parametrize("name", ["cosine", "step_decay", "warmup", "warmup_cosine"])
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_reference_schedules_pass_their_own_checks(name, seed, capsys):
+    from descentlab import schedules
+    from descentlab.checks.schedules import SCHEDULE_PROPERTIES, assert_schedule, check_schedule
+
+    reference = getattr(schedules, name)
+    if name == "step_decay":
+        def reference(t, lr0, drop, every):
+            return schedules.step_decay(t, lr0, drop, every=every)
+    for prop in SCHEDULE_PROPERTIES:
+        assert_schedule(reference, name, prop, seed=seed)
+    assert check_schedule(reference, name, seed=seed), "the reference must pass the self-check"
+    assert "✔" in capsys.readouterr().out, "a passing self-check says so"
+
+
+@pytest.mark.parametrize(
+    ("fn", "prop", "words"),
+    [
+        (_cosine_no_pi, "values", "forget π"),
+        (_cosine_no_shift, "values", "shift the cosine up by 1"),
+        (_cosine_off_by_one, "values", "no t + 1"),
+        (_cosine_unclamped, "after", "min(t, total)"),
+    ],
+)
+def test_cosine_slips_fail_with_their_hint(fn, prop, words):
+    from descentlab.checks.schedules import assert_schedule
+
+    with pytest.raises(AssertionError, match=re.escape(words)):
+        assert_schedule(fn, "cosine", prop, seed=123)
+
+
+def test_unclamped_cosine_passes_values_but_not_after():
+    from descentlab.checks.schedules import assert_schedule
+
+    assert_schedule(_cosine_unclamped, "cosine", "values", seed=5)
+    with pytest.raises(AssertionError, match="stays at 0"):
+        assert_schedule(_cosine_unclamped, "cosine", "after", seed=5)
+    assert_schedule(_cosine_right, "cosine", "after", seed=5)
+
+
+def _stub(t, lr0, total):
+    raise NotImplementedError
+
+
+def _no_return(t, lr0, total):
+    lr0 * (1 + math.cos(math.pi * min(t, total) / total)) / 2
+
+
+def _returns_text(t, lr0, total):
+    return "slow"
+
+
+def _crashes(t, lr0, total):
+    return lr0 / (t - t)
+
+
+@pytest.mark.parametrize(
+    ("fn", "words"),
+    [
+        (_stub, "not written yet"),
+        (_no_return, "forget `return`"),
+        (_returns_text, "returns one number"),
+        (_crashes, "raised ZeroDivisionError"),
+        ("cosine", "pass your schedule function itself"),
+    ],
+)
+def test_broken_schedules_get_a_sentence_and_check_never_raises(fn, words, capsys):
+    from descentlab.checks.schedules import assert_schedule, check_schedule
+
+    with pytest.raises(AssertionError, match=re.escape(words)):
+        assert_schedule(fn, "cosine", "values", seed=3)
+    assert check_schedule(fn) is False, "a broken schedule must not pass the self-check"
+    out = capsys.readouterr().out
+    assert "✘" in out, "a failing self-check says so"
+    assert words in out, f"the self-check should explain the problem, printed: {out}"
+
+
+def test_schedule_cases_depend_on_the_seed_and_reject_unknown_names():
+    from descentlab.checks.schedules import schedule_case
+
+    first, second = schedule_case("cosine", "values", 1), schedule_case("cosine", "values", 2)
+    assert first.args != second.args, "different seeds must draw different arguments"
+    assert schedule_case("cosine", "values", 1) == first, "the same seed must repeat its case"
+    assert max(first.steps) == first.args["total"], "values must reach t = total"
+    after = schedule_case("cosine", "after", 1)
+    assert min(after.steps) > after.args["total"], "after must only look past total"
+    with pytest.raises(ValueError, match="unknown schedule"):
+        schedule_case("linear", "values", 0)
+    with pytest.raises(ValueError, match="unknown property"):
+        schedule_case("cosine", "middle", 0)

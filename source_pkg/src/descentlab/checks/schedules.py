@@ -1,0 +1,239 @@
+"""Checks for the learning-rate schedule exercise (lesson 7).
+
+A student writes a schedule as a plain function of the step, e.g.
+``cosine_schedule(t, lr0, total)``, with the arguments of the reference
+function of the same name in :mod:`descentlab.schedules` (positional, in the
+reference's order, without the optional ``lr_min``). Two graded properties:
+
+============= ==============================================================
+property      what must hold
+============= ==============================================================
+values        every step of the schedule proper (``0 <= t <= span``)
+after         the steps after it (``span < t <= 3 span``): cosine and
+              warm-up + cosine stay at 0, warm-up stays at ``lr0``, step
+              decay keeps dropping
+============= ==============================================================
+
+where ``span`` is ``total`` (cosine schedules), ``warmup_steps`` (warm-up) or
+four drops (step decay). :func:`check_schedule` is the public self-check (it
+prints a verdict and never raises); :func:`assert_schedule` is for hidden
+tests (it raises ``AssertionError`` with a message meant for students).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import schedules
+from .._timebox import TimeLimitExceeded, time_limit
+from .messages import NOT_WRITTEN, fmt
+
+__all__ = ["SCHEDULE_PROPERTIES", "ScheduleCase", "assert_schedule", "check_schedule",
+           "schedule_case"]
+
+#: The graded properties of a schedule function, in the order to fix them.
+SCHEDULE_PROPERTIES = ("values", "after")
+
+#: Seconds one call of a student's schedule may take.
+_CALL_LIMIT = 2.0
+
+# Reference name -> the argument names a student's function takes after t.
+_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "cosine": ("lr0", "total"),
+    "step_decay": ("lr0", "drop", "every"),
+    "warmup": ("lr0", "warmup_steps"),
+    "warmup_cosine": ("lr0", "total", "warmup_steps"),
+}
+
+
+@dataclass(frozen=True)
+class ScheduleCase:
+    """One set of schedule arguments and the steps to evaluate.
+
+    Attributes
+    ----------
+    name : str
+        The reference schedule, e.g. ``"cosine"``.
+    args : dict of str to float
+        The arguments after ``t``, in the order the student's function takes them.
+    steps : tuple of int
+        The step indices checked.
+    """
+
+    name: str
+    args: dict[str, float]
+    steps: tuple[int, ...]
+
+    def expected(self, t: int) -> float:
+        """The reference rate at step ``t``."""
+        fn = getattr(schedules, self.name)
+        if self.name == "step_decay":
+            return fn(t, self.args["lr0"], self.args["drop"], every=self.args["every"])
+        return fn(t, **self.args)
+
+    def describe(self, t: int) -> str:
+        """``"t=3, lr0=0.25, total=40"``."""
+        parts = [f"t={t}"] + [
+            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.args.items()
+        ]
+        return ", ".join(parts)
+
+
+def _check_name(name: str) -> str:
+    if name not in _ARGUMENTS:
+        raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(_ARGUMENTS)}")
+    return name
+
+
+def schedule_case(name: str, prop: str, seed: int) -> ScheduleCase:
+    """Draw the arguments and steps that test property ``prop`` of schedule ``name``.
+
+    The learning rate avoids round values and the lengths are odd-sized, so a
+    hard-coded constant or an integer division shows.
+    """
+    _check_name(name)
+    if prop not in SCHEDULE_PROPERTIES:
+        raise ValueError(f"unknown property {prop!r}; choose one of {SCHEDULE_PROPERTIES}")
+    rng = np.random.default_rng(seed)
+    lr0 = float(np.exp(rng.uniform(np.log(2e-3), np.log(0.8))))
+    total = int(rng.integers(23, 400)) | 1  # odd: total / 2 is not a whole step
+    warm = int(rng.integers(3, max(4, total // 4)))
+    args: dict[str, float] = {"lr0": lr0}
+    if name == "cosine":
+        args["total"], span = total, total
+    elif name == "warmup":
+        args["warmup_steps"], span = warm, warm
+    elif name == "warmup_cosine":
+        args["total"], args["warmup_steps"], span = total, warm, total
+    else:
+        every = int(rng.integers(3, 40))
+        args["drop"] = float(rng.uniform(0.2, 0.8))
+        args["every"], span = every, 4 * every
+    if prop == "values":
+        inside = rng.integers(1, span, size=6)
+        steps = {0, 1, span, span // 2, span - 1, *map(int, inside)}
+        if name in ("warmup", "warmup_cosine"):
+            steps |= {warm - 1, warm, max(warm - 2, 0)}
+    else:
+        steps = {span + 1, span + 2, 2 * span, 3 * span, *map(int, rng.integers(span + 1, 3 * span,
+                                                                             size=4))}
+    return ScheduleCase(name, args, tuple(sorted(steps)))
+
+
+def _call(fn: Callable[..., Any], case: ScheduleCase, t: int) -> float:
+    """The student's rate at ``t``; raises ``AssertionError`` with a sentence on any problem."""
+    where = f"{getattr(fn, '__name__', 'your schedule')}({case.describe(t)})"
+    try:
+        with time_limit(_CALL_LIMIT):
+            value = fn(t, *case.args.values())
+    except NotImplementedError:
+        raise AssertionError(
+            NOT_WRITTEN.format(what=getattr(fn, "__name__", "The schedule"))
+        ) from None
+    except TimeLimitExceeded:
+        raise AssertionError(
+            f"{where} did not finish within {_CALL_LIMIT:g} s: is there an endless loop?"
+        ) from None
+    except Exception as exc:
+        raise AssertionError(f"{where} raised {type(exc).__name__}: {exc}") from None
+    if value is None:
+        raise AssertionError(f"{where} returned None: did you forget `return`?")
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise AssertionError(
+            f"{where} returned {value!r}; a schedule returns one number (the learning rate)."
+        ) from None
+    if not math.isfinite(rate):
+        raise AssertionError(f"{where} returned {rate}; a learning rate must be finite.")
+    return rate
+
+
+def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
+    """Name the usual slip behind a wrong cosine value, if one explains it."""
+    lr0, total = case.args["lr0"], case.args["total"]
+    slips = {
+        "the angle is π·t/total (did you forget π?)":
+            lr0 * (1 + math.cos(min(t, total) / total)) / 2,
+        "the rate is lr0 · (1 + cos(π t / total)) / 2: shift the cosine up by 1, then halve it":
+            lr0 * math.cos(math.pi * min(t, total) / total),
+        "the first update is t = 0 and must use the full lr0 (no t + 1 here)":
+            lr0 * (1 + math.cos(math.pi * min(t + 1, total) / total)) / 2,
+        "after total steps the rate stays at 0: use min(t, total) so it does not climb back":
+            lr0 * (1 + math.cos(math.pi * t / total)) / 2,
+    }
+    for hint, value in slips.items():
+        if math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-12 * lr0):
+            return " Hint: " + hint
+    return ""
+
+
+def assert_schedule(fn: Callable[..., Any], name: str = "cosine", prop: str = "values", *,
+                    seed: int) -> None:
+    """Raise ``AssertionError`` unless ``fn`` matches the reference schedule ``name``.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's schedule, ``fn(t, *args)`` with the arguments of the
+        reference function (see the module docstring).
+    name : str
+        ``"cosine"``, ``"step_decay"``, ``"warmup"`` or ``"warmup_cosine"``.
+    prop : str
+        ``"values"`` or ``"after"``.
+    seed : int
+        Seed of the arguments and steps.
+
+    Raises
+    ------
+    AssertionError
+        With one sentence for the student: where the first difference is, what
+        was expected, and a hint when a common slip explains it.
+    """
+    if not callable(fn):
+        raise AssertionError(
+            f"pass your schedule function itself, e.g. check_schedule(cosine_schedule); "
+            f"got {type(fn).__name__}"
+        )
+    case = schedule_case(name, prop, seed)
+    for t in case.steps:
+        got, want = _call(fn, case, t), case.expected(t)
+        if not math.isclose(got, want, rel_tol=1e-7, abs_tol=1e-10 * case.args["lr0"]):
+            hint = _cosine_hint(case, t, got) if name == "cosine" else ""
+            raise AssertionError(
+                f"{getattr(fn, '__name__', 'your schedule')}({case.describe(t)}) returned "
+                f"{fmt(got)}, expected {fmt(want)} (the reference {name}).{hint}"
+            )
+
+
+def check_schedule(fn: Callable[..., Any], name: str = "cosine", *, seed: int = 0) -> bool:
+    """Check a student's schedule on a few cases and print a friendly verdict.
+
+    Never raises (except for an unknown ``name``, a mistake in the notebook
+    itself rather than in the student's code).
+
+    Returns
+    -------
+    bool
+        Whether every property held.
+    """
+    _check_name(name)
+    failures = []
+    for i, prop in enumerate(SCHEDULE_PROPERTIES):
+        try:
+            assert_schedule(fn, name, prop, seed=seed + i)
+        except AssertionError as exc:
+            failures.append(str(exc))
+    label = getattr(fn, "__name__", "your schedule")
+    if not failures:
+        print(f"✔ {label} matches the reference {name} schedule, during and after its span.")
+        return True
+    print(f"✘ {label} is not right yet:")
+    for message in dict.fromkeys(failures):  # the same problem can fail both properties
+        print(f"  - {message}")
+    return False
