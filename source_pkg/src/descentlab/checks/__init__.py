@@ -1,0 +1,76 @@
+"""Checks of the students' code: self-checks in the notebooks, hidden nbgrader tests.
+
+For an optimizer class the pipeline is
+
+1. :func:`make_case` draws inputs from a seed (:mod:`.cases`);
+2. :func:`observe` runs the class on them and records what it did, as plain
+   data (:mod:`.observe`; the only place where student code runs);
+3. :func:`compare` lists the disagreements with the reference optimizer
+   (:mod:`.compare`, pure);
+4. :func:`diagnose` names the mistake by running the catalogue of mistaken
+   classes (:mod:`.mistakes`) on the same case (:mod:`.diagnose`).
+
+On top: :mod:`.spec` (the graded properties), :mod:`.grading`
+(:func:`assert_property` for hidden tests, :func:`grade` for tools),
+:mod:`.selfcheck` (:func:`check` for students) and :mod:`.functions` (the
+exercises that are functions, not classes).
+"""
+
+from .cases import Case, make_case
+from .compare import Finding, Tolerance, agree, compare, default_tolerance
+from .diagnose import Diagnosis, diagnose
+from .functions import (
+    assert_bowl_gradient,
+    assert_gradient_descent,
+    assert_minibatches,
+    assert_numerical_gradient,
+    check_bowl_gradient,
+    check_gradient_descent,
+    check_minibatches,
+    check_numerical_gradient,
+)
+from .grading import PUBLIC_SEEDS, assert_property, grade, run_property
+from .mistakes import CATALOGUE, Mistake, get_mistake, mistakes_for
+from .observe import Observation, observe
+from .report import PropertyResult, Report
+from .selfcheck import check, infer_optimizer
+from .spec import PROPERTIES, Property, get_property, properties_for, required_arguments
+
+__all__ = [
+    "CATALOGUE",
+    "PROPERTIES",
+    "PUBLIC_SEEDS",
+    "Case",
+    "Diagnosis",
+    "Finding",
+    "Mistake",
+    "Observation",
+    "Property",
+    "PropertyResult",
+    "Report",
+    "Tolerance",
+    "agree",
+    "assert_bowl_gradient",
+    "assert_gradient_descent",
+    "assert_minibatches",
+    "assert_numerical_gradient",
+    "assert_property",
+    "check",
+    "check_bowl_gradient",
+    "check_gradient_descent",
+    "check_minibatches",
+    "check_numerical_gradient",
+    "compare",
+    "default_tolerance",
+    "diagnose",
+    "get_mistake",
+    "get_property",
+    "grade",
+    "infer_optimizer",
+    "make_case",
+    "mistakes_for",
+    "observe",
+    "properties_for",
+    "required_arguments",
+    "run_property",
+]

@@ -1,0 +1,348 @@
+"""Compare two observations of the same case and describe every disagreement.
+
+:func:`compare` is pure: it only reads two :class:`~.observe.Observation`
+objects (no student code runs), so a grader can compare an observation made in
+a sandboxed process with the reference's.
+
+Tolerance. A value ``s`` of the student agrees with the reference value ``r``
+after call ``c`` when
+
+    |s − r| ≤ atol + rtol·|r| + step_rtol · c · S
+
+where ``S`` is the largest step the reference took on that parameter. The
+``step_rtol`` term accepts every correct implementation: epsilon inside or
+outside the square root (1e-10 … 1e-7), the book's Adam step size
+η·√(1−β₂ᵗ)/(1−β₁ᵗ), any algebraically equivalent form or loop order. With the
+gradients of :func:`~.cases.make_case` (magnitudes ≥ 0.05) those differ from
+the reference by well under 0.1 % of a step, while every mistake of the
+catalogue moves at least several % of a step differently. ``rtol`` covers
+float32 rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import messages as msg
+from .observe import CLASS, INIT, SIGNATURE, UPDATE, Observation
+
+__all__ = ["BEHAVIOUR", "Finding", "Tolerance", "compare", "default_tolerance"]
+
+#: Finding kinds that describe what the code computed (a mistake can explain them).
+BEHAVIOUR = frozenset({"error", "timeout", "problem", "nan", "value"})
+
+# Order of findings at the same call: the most fundamental first.
+_PRIORITY = {"problem": 0, "nan": 1, "value": 2, "error": 3, "timeout": 3,
+             "identity": 4, "dtype": 5}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One disagreement between a student's observation and the expected one.
+
+    Attributes
+    ----------
+    kind : str
+        ``"class"``, ``"signature"``, ``"not_written"``, ``"init"`` (the class
+        cannot be used at all); ``"error"``, ``"timeout"`` (``update`` raised or
+        hung); ``"problem"`` (a parameter is not an array of its shape any
+        more); ``"nan"``, ``"value"`` (wrong numbers); ``"identity"`` (not
+        updated in place); ``"dtype"`` (the dtype changed).
+    message : str
+        What a student reads.
+    call : int
+        The 1-based ``update`` call where it was first seen (0: before any).
+    key : str
+        The parameter concerned (``""`` if none).
+    max_diff : float
+        Largest absolute difference for ``"value"`` findings (NaN otherwise).
+    mistake : str
+        Id of the catalogued mistake that explains it (set by ``diagnose``).
+    """
+
+    kind: str
+    message: str
+    call: int = 0
+    key: str = ""
+    max_diff: float = float("nan")
+    mistake: str = ""
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close a student's value must be (see the module docstring)."""
+
+    rtol: float
+    atol: float
+    step_rtol: float
+
+
+def default_tolerance(dtype: str) -> Tolerance:
+    """The tolerance for arrays of ``dtype`` (``"float32"`` is looser)."""
+    if dtype == "float32":
+        return Tolerance(rtol=4e-6, atol=1e-7, step_rtol=2e-3)
+    return Tolerance(rtol=1e-9, atol=1e-12, step_rtol=2e-3)
+
+
+def compare(
+    student: Observation,
+    reference: Observation,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    step_rtol: float | None = None,
+    value_calls: int | None = None,
+) -> list[Finding]:
+    """List how ``student`` disagrees with ``reference`` on the same case.
+
+    Parameters
+    ----------
+    student, reference : Observation
+        Observations of the same case (same fingerprint).
+    rtol, atol, step_rtol : float, optional
+        Tolerances (see the module docstring); defaults from
+        :func:`default_tolerance` for the case's dtype.
+    value_calls : int, optional
+        Compare values only after the first ``value_calls`` calls (in-place,
+        identity and dtype are always checked on every call).
+
+    Returns
+    -------
+    list of Finding
+        Empty if they agree; otherwise ordered by call, the most fundamental
+        first. At most one finding per kind (the first occurrence).
+
+    Raises
+    ------
+    ValueError
+        If the observations are of different cases or the reference failed.
+    """
+    if student.case_id != reference.case_id or student.keys != reference.keys:
+        raise ValueError("the two observations are not of the same case")
+    if reference.error_stage or reference.calls_done != reference.calls:
+        raise ValueError(
+            f"the expected observation is incomplete ({reference.error_type}: "
+            f"{reference.error_message})"
+        )
+    tol = default_tolerance(reference.input_dtype)
+    tol = Tolerance(
+        rtol=tol.rtol if rtol is None else rtol,
+        atol=tol.atol if atol is None else atol,
+        step_rtol=tol.step_rtol if step_rtol is None else step_rtol,
+    )
+    stopped = _stopped(student)
+    if stopped is not None:
+        return [stopped]
+
+    findings: list[Finding] = []
+    done = student.calls_done
+    if student.error_stage == UPDATE:
+        findings.append(_update_error(student))
+    findings += _first_problem(student)
+    findings += _first_identity(student)
+    findings += _first_dtype(student)
+    limit = done if value_calls is None else min(done, value_calls)
+    findings += _values(student, reference, tol, limit)
+    findings.sort(key=lambda f: (f.call, _PRIORITY[f.kind]))
+    return findings
+
+
+# -- the class could not be used at all ----------------------------------------------
+def _stopped(student: Observation) -> Finding | None:
+    if student.error_stage in (CLASS, SIGNATURE):
+        return Finding(student.error_stage, student.error_message)
+    if student.error_stage == INIT:
+        kind = "not_written" if student.error_type == "NotImplementedError" else "init"
+        return Finding(kind, msg.error_message(
+            INIT, student.error_type, student.error_message, student.error_where, 0,
+            msg.call_signature(student.subject, student.hyper)))
+    if student.error_stage == UPDATE and student.error_type == "NotImplementedError":
+        return Finding("not_written", msg.error_message(UPDATE, "NotImplementedError", "", "", 1,
+                                                        ""), call=student.error_call)
+    return None
+
+
+def _update_error(student: Observation) -> Finding:
+    kind = "timeout" if student.error_type == "TimeLimitExceeded" else "error"
+    return Finding(kind, msg.error_message(
+        UPDATE, student.error_type, student.error_message, student.error_where,
+        student.error_call, ""), call=student.error_call)
+
+
+# -- what params holds after each call -------------------------------------------------
+def _first(mask: np.ndarray) -> tuple[int, int] | None:
+    hits = np.argwhere(mask)
+    return None if hits.size == 0 else (int(hits[0, 0]), int(hits[0, 1]))
+
+
+def _first_problem(student: Observation) -> list[Finding]:
+    where = _first(student.problems != "")
+    if where is None:
+        return []
+    call, j = where
+    key = student.keys[j]
+    return [Finding("problem", (
+        f"after the {msg.ordinal(call + 1)} call, params[{key!r}] {student.problems[call, j]}: "
+        "update() must leave every params[key] a NumPy array of the same shape, changed "
+        "in place (params[key] -= ...)."), call=call + 1, key=key)]
+
+
+def _first_identity(student: Observation) -> list[Finding]:
+    where = _first(~student.same_object & (student.problems == ""))
+    if where is None:
+        return []
+    call, j = where
+    key = student.keys[j]
+    return [Finding("identity", msg.NOT_IN_PLACE.format(key=key), call=call + 1, key=key)]
+
+
+def _first_dtype(student: Observation) -> list[Finding]:
+    where = _first((student.dtypes != student.input_dtype) & (student.problems == ""))
+    if where is None:
+        return []
+    call, j = where
+    key = student.keys[j]
+    return [Finding("dtype", (
+        f"after the {msg.ordinal(call + 1)} call, params[{key!r}] is {student.dtypes[call, j]} "
+        f"but it was {student.input_dtype}: keep the parameters' dtype — create state with "
+        "np.zeros_like(params[key]) and update in place (params[key] -= ...)."),
+        call=call + 1, key=key)]
+
+
+# -- the numbers -------------------------------------------------------------------------
+def _mismatches(student: Observation, reference: Observation, tol: Tolerance, limit: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per (call, key) for the first ``limit`` calls: values off, NaN where not expected,
+    largest difference."""
+    keys = student.keys
+    bad = np.zeros((limit, len(keys)), dtype=bool)
+    nan = np.zeros_like(bad)
+    diff = np.zeros(bad.shape)
+    for j, key in enumerate(keys):
+        s, r = student.values[key], reference.values[key]
+        steps = np.abs(np.diff(r, axis=0))
+        largest_step = float(np.max(steps[np.isfinite(steps)], initial=0.0))
+        for call in range(1, limit + 1):
+            if student.problems[call - 1, j]:
+                continue
+            sv, rv = s[call], r[call]
+            s_ok, r_ok = np.isfinite(sv), np.isfinite(rv)
+            # Non-finite agrees with non-finite: a mutant can match a student's NaN.
+            nan[call - 1, j] = bool(np.any(~s_ok & r_ok))
+            both = s_ok & r_ok
+            allowed = tol.atol + tol.rtol * np.abs(rv[both]) + tol.step_rtol * call * largest_step
+            gap = np.abs(sv[both] - rv[both])
+            diff[call - 1, j] = float(np.max(gap, initial=0.0))
+            bad[call - 1, j] = bool(np.any(gap > allowed) or np.any(s_ok & ~r_ok))
+    return bad, nan, diff
+
+
+def _values(student: Observation, reference: Observation, tol: Tolerance, limit: int
+            ) -> list[Finding]:
+    bad, nan, diff = _mismatches(student, reference, tol, limit)
+    findings = []
+    where = _first(nan)
+    if where is not None:
+        findings.append(_nan_finding(student, *where))
+    where = _first(bad)
+    if where is not None:
+        findings.append(_value_finding(student, reference, bad, diff, *where))
+    return findings
+
+
+def _nan_finding(student: Observation, call: int, j: int) -> Finding:
+    key = student.keys[j]
+    text = f"after the {msg.ordinal(call + 1)} call, params[{key!r}] contains NaN or infinity"
+    if student.zero_grads[: call + 1, j].any():
+        text += (": its gradient was all zeros, so a denominator was 0 — add a small epsilon "
+                 "(e.g. 1e-7) to the denominator.")
+    else:
+        text += ": a division by zero or an overflow somewhere in the step?"
+    return Finding("nan", text, call=call + 1, key=key)
+
+
+def _step_ratio(s_before: np.ndarray, s_after: np.ndarray, r_before: np.ndarray,
+                r_after: np.ndarray) -> float | None:
+    """The factor k if the student's step is k times the expected step everywhere."""
+    ds, dr = (s_after - s_before).ravel(), (r_after - r_before).ravel()
+    if not (np.all(np.isfinite(ds)) and np.all(np.isfinite(dr))):
+        return None
+    scale = float(np.max(np.abs(dr), initial=0.0))
+    if scale == 0.0:
+        return None
+    used = np.abs(dr) > 1e-3 * scale
+    k = float(np.median(ds[used] / dr[used]))
+    if np.max(np.abs(ds - k * dr)) <= 0.02 * max(scale, abs(k) * scale):
+        return k
+    return None
+
+
+def _value_finding(student: Observation, reference: Observation, bad: np.ndarray,
+                   diff: np.ndarray, call: int, j: int) -> Finding:
+    keys = student.keys
+    key = keys[j]
+    n = call + 1
+    size = msg.fmt(diff[call, j])
+    right_now = [k for i, k in enumerate(keys) if not bad[call, i]]
+    always_right = [k for i, k in enumerate(keys) if not bad[:, i].any()]
+    if len(keys) > 1 and (right_now if n == 1 else always_right):
+        good = (right_now if n == 1 else always_right)[0]
+        text = (f"params[{good!r}] is right, but after the {msg.ordinal(n)} call "
+                f"params[{key!r}] differs from the expected value (max difference {size}): "
+                "something is shared between parameters — each key needs its own state "
+                "(self.v[key]), and a step counter (if you keep one) advances once per "
+                "update() call, not once per key.")
+    elif n == 1:
+        s, r = student.values[key], reference.values[key]
+        k = _step_ratio(s[0], s[1], r[0], r[1])
+        head = f"after the 1st call, params[{key!r}]"
+        if k is not None and abs(k) < 1e-3:
+            text = (f"{head} has not changed: update() must change the arrays in params "
+                    "themselves (params[key] -= ...), not a copy or a local variable.")
+        elif k is not None and abs(k + 1.0) < 1e-3:
+            text = (f"{head} moved the wrong way (uphill): the step must be subtracted "
+                    "from the parameter.")
+        elif k is not None:
+            text = (f"{head} differs from the expected value (max difference {size}): every "
+                    f"entry moved {k:.3g} times as far as expected — a factor is missing or "
+                    "extra (the learning rate? a (1 − β) factor? a bias correction?).")
+        else:
+            text = (f"{head} differs from the expected value (max difference {size}): the "
+                    "formula of a single step is off — compare your update with the formula, "
+                    "term by term.")
+    else:
+        matched = "the 1st call matches" if n == 2 else f"the first {n - 1} calls match"
+        text = (f"{matched}, but after the {msg.ordinal(n)} call params[{key!r}] differs "
+                f"from the expected value (max difference {size}): the state does not seem "
+                "to be carried between calls — create it once, the first time update() "
+                "runs, and update it in every call.")
+    return Finding("value", text, call=n, key=key, max_diff=float(diff[call, j]))
+
+
+def agree(student: Observation, other: Observation, *, value_calls: int | None = None) -> bool:
+    """Whether two observations of one case computed the same thing.
+
+    Used to recognise a catalogued mistake: the same values (within the
+    tolerance of :func:`compare`, NaN matching NaN), the same exception at the
+    same call, the same broken parameters. In-place identity and dtype are
+    ignored: they are reported on their own.
+    """
+    if student.case_id != other.case_id or student.keys != other.keys:
+        raise ValueError("the two observations are not of the same case")
+    if student.error_stage in (CLASS, SIGNATURE, INIT):
+        return False
+    same_error = (student.error_stage, student.error_call, student.error_type) == (
+        other.error_stage, other.error_call, other.error_type)
+    if not same_error:
+        return False
+    if student.error_stage == UPDATE and student.error_message != other.error_message:
+        both_broadcast = all("broadcast" in o.error_message for o in (student, other))
+        if not both_broadcast:
+            return False
+    if student.calls_done != other.calls_done or np.any(student.problems != other.problems):
+        return False
+    limit = student.calls_done if value_calls is None else min(student.calls_done, value_calls)
+    bad, nan, _ = _mismatches(student, other, default_tolerance(other.input_dtype), limit)
+    return not (bad.any() or nan.any())

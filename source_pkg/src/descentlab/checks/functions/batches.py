@@ -1,0 +1,168 @@
+"""Check ``minibatches(x, t, batch_size, seed)``: one shuffled epoch of ``(xb, tb)`` pairs.
+
+What must hold (the behaviour of :func:`descentlab.data.minibatches`, checked
+property by property rather than against its exact permutation): every sample
+exactly once per epoch, rows of ``x`` and ``t`` still paired, batches of
+``batch_size`` with a smaller last one, an order that is shuffled, reproducible
+for a seed and different for another seed, and the caller's arrays untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import islice
+from typing import Any
+
+import numpy as np
+
+from ..report import Report
+from ._runner import FunctionProperty, StudentError, assert_function, call, check_function
+
+__all__ = ["MINIBATCHES_PROPERTIES", "assert_minibatches", "check_minibatches"]
+
+NAME = "minibatches"
+_CLASSES = 10
+
+
+def _data(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """x (n, 3) whose column 0 is the sample id, one-hot t paired by id, and a batch size
+    that does not divide n."""
+    rng = np.random.default_rng([seed, 99])
+    batch_size = int(rng.integers(4, 8))
+    n = int(rng.integers(3, 6)) * batch_size + int(rng.integers(1, batch_size))
+    x = np.column_stack([np.arange(n, dtype=np.float64), rng.normal(size=(n, 2))])
+    return x, _labels(np.arange(n)), batch_size
+
+
+def _labels(ids: np.ndarray) -> np.ndarray:
+    return np.eye(_CLASSES)[(7 * ids.astype(int) + 3) % _CLASSES]
+
+
+def _epoch(fn: Callable[..., Any], x: np.ndarray, t: np.ndarray, batch_size: int, seed: int,
+           limit: float | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The batches of one call, as float arrays; StudentError if they are not (xb, tb) pairs."""
+    cap = len(x) + 2  # an iterator that does not stop after one epoch is cut here
+    items = call(fn, NAME, x, t, batch_size, seed=seed, time_limit=limit,
+                 consume=lambda it: list(islice(it, cap)))
+    if len(items) >= cap:
+        raise StudentError(f"{NAME}() produced more than {len(x)} batches for {len(x)} "
+                           "samples: it must stop after one epoch.")
+    batches = []
+    for i, item in enumerate(items):
+        try:
+            xb, tb = item
+            xb, tb = np.asarray(xb, dtype=np.float64), np.asarray(tb, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise StudentError(f"batch {i} is not a pair (x_batch, t_batch): yield "
+                               "x[idx], t[idx].") from None
+        if xb.ndim != 2 or xb.shape[1:] != x.shape[1:] or tb.shape[1:] != t.shape[1:]:
+            raise StudentError(f"batch {i} holds arrays of shapes {xb.shape} and {tb.shape}: a "
+                               f"batch must be rows of x and of t (x_batch of shape (k, "
+                               f"{x.shape[1]})).")
+        batches.append((xb, tb))
+    return batches
+
+
+def _ids(batches: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    if not batches:
+        return np.zeros(0)
+    return np.concatenate([xb[:, 0] for xb, _ in batches])
+
+
+def _once(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    x, t, size = _data(seed)
+    n = len(x)
+    ids = _ids(_epoch(fn, x, t, size, seed, limit))
+    counts = np.bincount(ids.astype(int), minlength=n) if ids.size else np.zeros(n, int)
+    if counts.max(initial=0) > 1:
+        return (f"{int(np.sum(counts > 1))} samples appear more than once in one epoch: draw "
+                "one permutation of all indices (rng.permutation(n)) and cut it into batches, "
+                "instead of drawing random indices.")
+    missing = int(np.sum(counts == 0))
+    if missing == n % size and missing:
+        return (f"the last, smaller batch is missing ({missing} samples never appear): with "
+                f"{n} samples and batch_size {size} the last batch has {n % size} samples — "
+                "yield it too.")
+    if missing:
+        return f"{missing} of the {n} samples never appear in the epoch."
+    return ""
+
+
+def _paired(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    x, t, size = _data(seed)
+    for i, (xb, tb) in enumerate(_epoch(fn, x, t, size, seed, limit)):
+        if len(tb) != len(xb):
+            return (f"batch {i} has {len(xb)} rows of x but {len(tb)} rows of t: cut both with "
+                    "the same indices.")
+        if not np.array_equal(tb, _labels(xb[:, 0])):
+            return ("the rows of x and t no longer match: shuffle both with the same index "
+                    "array (x[idx], t[idx]), not each one separately.")
+    return ""
+
+
+def _sizes(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    x, t, size = _data(seed)
+    n = len(x)
+    got = [len(xb) for xb, _ in _epoch(fn, x, t, size, seed, limit)]
+    want = [size] * (n // size) + [n % size]
+    if got == want:
+        return ""
+    if got == want[:-1]:
+        return (f"the last, smaller batch is missing: {n} samples with batch_size {size} give "
+                f"{len(want)} batches, the last of {n % size}.")
+    return (f"with {n} samples and batch_size {size} the batch sizes must be {want}, not "
+            f"{got}.")
+
+
+def _order(fn: Callable[..., Any], data_seed: int, seed: int, limit: float | None
+           ) -> np.ndarray:
+    """The sample ids of one epoch, on fresh data (an in-place shuffle must not leak)."""
+    x, t, size = _data(data_seed)
+    return _ids(_epoch(fn, x, t, size, seed, limit))
+
+
+def _shuffled(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    first = _order(fn, seed, seed, limit)
+    if np.array_equal(first, np.arange(len(first))):
+        return ("the batches come in the original order: shuffle the indices first "
+                "(rng = np.random.default_rng(seed); idx = rng.permutation(n)).")
+    if not np.array_equal(first, _order(fn, seed, seed, limit)):
+        return ("two calls with the same seed gave different orders: draw the permutation "
+                "from a generator made from the seed, np.random.default_rng(seed).")
+    if np.array_equal(first, _order(fn, seed, seed + 1, limit)):
+        return "two different seeds gave the same order: is the seed used?"
+    return ""
+
+
+def _inputs_unchanged(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    x, t, size = _data(seed)
+    x_in, t_in = x.copy(), t.copy()
+    _epoch(fn, x_in, t_in, size, seed, limit)
+    if np.array_equal(x_in, x) and np.array_equal(t_in, t):
+        return ""
+    return ("your function changed the caller's x or t (np.random.shuffle(x) shuffles the "
+            "array in place): shuffle an index array instead and return x[idx], t[idx].")
+
+
+#: The graded properties of ``minibatches``, in the order to fix them.
+MINIBATCHES_PROPERTIES = (
+    FunctionProperty("each_sample_once", "every sample appears exactly once per epoch",
+                     "each sample once", _once),
+    FunctionProperty("pairs_kept", "rows of x and t stay paired", "x and t paired", _paired),
+    FunctionProperty("batch_sizes", "batches have batch_size rows, the last one fewer",
+                     "batch sizes", _sizes),
+    FunctionProperty("shuffled", "the order is shuffled, reproducibly per seed", "shuffling",
+                     _shuffled),
+    FunctionProperty("inputs_unchanged", "x and t are left unchanged", "inputs unchanged",
+                     _inputs_unchanged),
+)
+
+
+def check_minibatches(fn: Any, **kwargs: Any) -> Report:
+    """Self-check of ``minibatches``: print a verdict, return the Report."""
+    return check_function(NAME, MINIBATCHES_PROPERTIES, fn, **kwargs)
+
+
+def assert_minibatches(fn: Any, seed: int, prop: str | None = None, **kwargs: Any) -> None:
+    """Hidden test: raise ``AssertionError`` with the student-facing message on failure."""
+    assert_function(NAME, MINIBATCHES_PROPERTIES, fn, seed, prop, **kwargs)

@@ -1,0 +1,198 @@
+"""Check ``numerical_gradient(f, x)``: central differences, any shape, x left as it was.
+
+The test functions are seeded random ``f(x) = ½ xᵀAx + Σ bᵢ sin(cᵢ xᵢ)`` (on the
+flattened ``x``), whose gradient, and the diagonals of the second and third
+derivatives, are known exactly. The error of a forward difference is about
+``h/2 · f''`` and that of a too-large central step ``h²/6 · f'''``: fitting the
+student's error to those two patterns names the mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..messages import fmt
+from ..report import Report
+from ._runner import FunctionProperty, StudentError, assert_function, call, check_function
+
+__all__ = ["NUMERICAL_GRADIENT_PROPERTIES", "assert_numerical_gradient",
+           "check_numerical_gradient", "gradient_problem"]
+
+NAME = "numerical_gradient"
+# Central differences with h from 1e-8 to 1e-3 stay well inside this (relative to |∇f|).
+_RTOL = 1e-6
+
+
+@dataclass(frozen=True)
+class GradientProblem:
+    """A function with known derivatives, and the point to differentiate at."""
+
+    A: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    x: np.ndarray
+
+    def f(self, x: Any) -> float:
+        """The function, evaluated at whatever ``x`` holds right now."""
+        v = np.asarray(x, dtype=np.float64).ravel()
+        return float(0.5 * v @ self.A @ v + np.sum(self.b * np.sin(self.c * v)))
+
+    def grad(self) -> np.ndarray:
+        """The exact gradient at ``self.x``, shaped like ``x``."""
+        v = self.x.ravel()
+        return (self.A @ v + self.b * self.c * np.cos(self.c * v)).reshape(self.x.shape)
+
+    def second(self) -> np.ndarray:
+        """Diagonal of the Hessian at ``self.x`` (flat)."""
+        v = self.x.ravel()
+        return np.diag(self.A) - self.b * self.c**2 * np.sin(self.c * v)
+
+    def third(self) -> np.ndarray:
+        """∂³f/∂xᵢ³ at ``self.x`` (flat)."""
+        v = self.x.ravel()
+        return -self.b * self.c**3 * np.cos(self.c * v)
+
+
+def gradient_problem(seed: int, shape: tuple[int, ...]) -> GradientProblem:
+    """The seeded test function and point for an ``x`` of ``shape``."""
+    rng = np.random.default_rng([seed, len(shape)])
+    n = int(np.prod(shape))
+    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    a = q @ np.diag(rng.uniform(1.0, 4.0, n)) @ q.T
+    b = rng.uniform(0.5, 1.5, n) * rng.choice([-1.0, 1.0], n)
+    return GradientProblem((a + a.T) / 2, b, rng.uniform(0.5, 2.0, n),
+                           rng.uniform(-2.0, 2.0, shape))
+
+
+def _run(fn: Callable[..., Any], seed: int, shape: tuple[int, ...], limit: float | None
+         ) -> tuple[GradientProblem, np.ndarray, np.ndarray]:
+    """(problem, x after the call, the student's gradient as a float array of x's shape)."""
+    problem = gradient_problem(seed, shape)
+    x = problem.x.copy()
+    result = call(fn, NAME, problem.f, x, time_limit=limit)
+    if result is None:
+        raise StudentError(f"{NAME}() returned None: did you forget `return grad`?")
+    try:
+        grad = np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise StudentError(f"{NAME}() returned a {type(result).__name__}, not an array of "
+                           "numbers.") from None
+    if grad.shape != shape:
+        raise StudentError(
+            f"for x of shape {shape}, {NAME}() returned shape {grad.shape}: the gradient must "
+            "have x's shape — grad = np.zeros_like(x), and visit every entry of x (e.g. "
+            "np.nditer(x, flags=['multi_index']))."
+        )
+    return problem, x, grad
+
+
+def _fit(err: np.ndarray, pattern: np.ndarray) -> float | None:
+    """k if ``err ≈ k·pattern`` (within 10 %), else None."""
+    denom = float(pattern @ pattern)
+    if denom == 0.0:
+        return None
+    k = float(err @ pattern) / denom
+    if np.linalg.norm(err - k * pattern) <= 0.1 * np.linalg.norm(err):
+        return k
+    return None
+
+
+def _x_changed(x_before: np.ndarray, x_after: np.ndarray) -> bool:
+    # Adding and subtracting h may leave a rounding error of an ulp or two.
+    return not np.allclose(x_after, x_before, rtol=1e-12, atol=1e-14)
+
+
+def _accuracy(problem: GradientProblem, x_after: np.ndarray, grad: np.ndarray) -> str:
+    exact = problem.grad()
+    err = (grad - exact).ravel()
+    scale = max(1.0, float(np.max(np.abs(exact))))
+    worst = float(np.max(np.abs(err)))
+    if worst <= _RTOL * scale:
+        return ""
+    size = fmt(worst)
+    if _x_changed(problem.x, x_after):
+        return (f"your gradient is off by up to {size}, and x was changed while it was "
+                "computed: restore each entry after evaluating f (tmp = x[i]; ...; x[i] = "
+                "tmp), otherwise the later entries are taken at a shifted point.")
+    if not np.any(grad):
+        return ("your gradient is all zeros: is h so small that x + h == x (1e-50 is; the "
+                "book uses h = 1e-4)? Or is the result never stored in grad?")
+    k = _fit(err, problem.second())
+    if k is not None and k > 0:
+        return (f"your gradient is off by up to {size}, the way a forward difference "
+                "(f(x+h) − f(x))/h is: its error grows like h. Use the central difference "
+                "(f(x+h) − f(x−h)) / (2h).")
+    if k is not None:
+        return (f"your gradient is off by up to {size}, the way a backward difference "
+                "(f(x) − f(x−h))/h is: its error grows like h. Use the central difference "
+                "(f(x+h) − f(x−h)) / (2h).")
+    k = _fit(err, problem.third())
+    if k is not None and k > 0:
+        return (f"your gradient is off by up to {size}: h ≈ {np.sqrt(6 * k):.1g} is too large "
+                "(the central difference's error grows like h²). Use h = 1e-4.")
+    ratio = _fit(grad.ravel(), exact.ravel())
+    if ratio is not None and abs(ratio - 1) > 0.05:
+        return (f"every entry of your gradient is about {ratio:.2g} times the true one: check "
+                "the denominator, (f(x+h) − f(x−h)) / (2h).")
+    if worst < 1e-2 * scale:
+        return (f"your gradient is noisy (off by up to {size}): with a very small h, rounding "
+                "errors of f dominate. Use h = 1e-4.")
+    index = np.unravel_index(int(np.argmax(np.abs(err))), grad.shape)
+    return (f"your gradient differs from the true one (by up to {size}, at index "
+            f"{tuple(int(i) for i in index)}): for every entry use "
+            "(f(x+h) − f(x−h)) / (2h), changing only that entry of x.")
+
+
+def _accurate(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    problem, x_after, grad = _run(fn, seed, (6,), limit)
+    return _accuracy(problem, x_after, grad)
+
+
+def _any_shape(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    try:
+        problem, x_after, grad = _run(fn, seed, (2, 3), limit)
+    except StudentError as exc:
+        return (f"with a 2-D x (shape (2, 3)): {exc} Loop over every entry, e.g. with "
+                "np.nditer(x, flags=['multi_index']).")
+    message = _accuracy(problem, x_after, grad)
+    if "differs from the true one" in message:
+        message += (" Note that on a 2-D x, x[i] is a whole row: visit every entry, e.g. "
+                    "with np.nditer(x, flags=['multi_index']).")
+    return f"with a 2-D x (shape (2, 3)): {message}" if message else ""
+
+
+def _x_unchanged(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    problem, x_after, _ = _run(fn, seed, (6,), limit)
+    if not _x_changed(problem.x, x_after):
+        return ""
+    i = int(np.argmax(np.abs(x_after - problem.x)))
+    return (f"your function changed x: afterwards x[{i}] is {x_after[i]:.6g} instead of "
+            f"{problem.x[i]:.6g}. Restore each entry after evaluating f "
+            "(tmp = x[i]; ...; x[i] = tmp).")
+
+
+#: The graded properties of ``numerical_gradient``, in the order to fix them.
+NUMERICAL_GRADIENT_PROPERTIES = (
+    FunctionProperty("accurate", "the gradient is accurate (central differences)",
+                     "accuracy", _accurate),
+    FunctionProperty("any_shape", "works for x of any shape", "2-D x", _any_shape),
+    FunctionProperty("x_unchanged", "x is left unchanged", "x unchanged", _x_unchanged),
+)
+
+
+def check_numerical_gradient(fn: Any, **kwargs: Any) -> Report:
+    """Self-check of ``numerical_gradient(f, x)``: print a verdict, return the Report.
+
+    Keyword arguments (``seeds``, ``time_limit``, ``file``) go to the runner.
+    """
+    return check_function(NAME, NUMERICAL_GRADIENT_PROPERTIES, fn, **kwargs)
+
+
+def assert_numerical_gradient(fn: Any, seed: int, prop: str | None = None, **kwargs: Any
+                              ) -> None:
+    """Hidden test: raise ``AssertionError`` with the student-facing message on failure."""
+    assert_function(NAME, NUMERICAL_GRADIENT_PROPERTIES, fn, seed, prop, **kwargs)

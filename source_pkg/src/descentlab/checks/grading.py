@@ -1,0 +1,148 @@
+"""Grading an optimizer class: one assertion per property (nbgrader) and full reports.
+
+In a hidden nbgrader test cell::
+
+    from descentlab.checks import assert_property
+    assert_property(Momentum, "momentum", "carries_state", seed=91823)
+
+The ``AssertionError`` carries only the student-facing diagnosis. Hidden cells
+use seeds of their own; the public self-check uses :data:`PUBLIC_SEEDS`, so a
+class that hard-codes the public answers fails the hidden tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..optimizers import optimizer_class
+from . import messages
+from .compare import Finding
+from .diagnose import Diagnosis, diagnose
+from .observe import observe
+from .report import PropertyResult, Report
+from .spec import Property, get_property, properties_for, required_arguments, resolve_optimizer
+
+__all__ = ["PUBLIC_SEEDS", "assert_property", "grade", "run_property"]
+
+#: Seeds of the public self-check (hidden tests must use others).
+PUBLIC_SEEDS: tuple[int, ...] = (20240501, 7)
+
+
+def run_property(
+    student_cls: Any,
+    optimizer: str,
+    prop: str | Property,
+    seed: int,
+    *,
+    time_limit: float | None = 2.0,
+) -> Diagnosis:
+    """Check one property of ``student_cls`` on the case drawn from ``seed``.
+
+    Parameters
+    ----------
+    student_cls : type
+        The student's optimizer class (anything else is diagnosed, not raised).
+    optimizer : str
+        Name of the reference optimizer ("momentum", "RMSProp", …).
+    prop : str or Property
+        The property (see :data:`~.spec.PROPERTIES`).
+    seed : int
+        Seed of the case.
+    time_limit : float or None
+        Seconds any single call of the student's code may take.
+
+    Returns
+    -------
+    Diagnosis
+    """
+    name = resolve_optimizer(optimizer)
+    prop = get_property(prop)
+    if not isinstance(student_cls, type):
+        example = optimizer_class(name).__name__
+        return Diagnosis((Finding("class", messages.not_a_class(student_cls, example)),))
+    case = prop.case(seed)
+    observed = observe(student_cls, case.hyper_for(name), case, time_limit=time_limit,
+                       required=required_arguments(name))
+    return diagnose(observed, name, case, value_calls=prop.value_calls, kinds=prop.kinds,
+                    time_limit=time_limit)
+
+
+def assert_property(
+    student_cls: Any,
+    optimizer: str,
+    prop: str | Property,
+    seed: int,
+    *,
+    time_limit: float | None = 2.0,
+) -> None:
+    """Raise ``AssertionError`` with the student-facing diagnosis if ``prop`` fails.
+
+    Examples
+    --------
+    >>> from descentlab.optimizers import Momentum
+    >>> assert_property(Momentum, "momentum", "first_step", seed=1)
+    """
+    prop = get_property(prop)
+    diagnosis = run_property(student_cls, optimizer, prop, seed, time_limit=time_limit)
+    if not diagnosis.passed:
+        raise AssertionError(f"{prop.short}: {diagnosis.message}")
+
+
+def grade(
+    student_cls: Any,
+    optimizer: str,
+    seeds: Iterable[int],
+    *,
+    properties: Sequence[str | Property] | None = None,
+    points: dict[str, float] | None = None,
+    time_limit: float | None = 2.0,
+) -> Report:
+    """Check every property of ``optimizer`` on every seed.
+
+    Parameters
+    ----------
+    student_cls : type
+        The student's optimizer class.
+    optimizer : str
+        Name of the reference optimizer.
+    seeds : iterable of int
+        A property passes only if it passes for every seed.
+    properties : sequence, optional
+        Subset to check (default: :func:`~.spec.properties_for` the optimizer).
+    points : dict of str to float, optional
+        Points per property name (default: each property's ``points``).
+    time_limit : float or None
+        Seconds any single call of the student's code may take.
+
+    Returns
+    -------
+    Report
+        Truthy when every property passed.
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("grade() needs at least one seed")
+    chosen = [get_property(p) for p in (properties or properties_for(optimizer))]
+    results, printed = [], 0
+    for prop in chosen:
+        weight = (points or {}).get(prop.name, prop.points)
+        failure: tuple[int, Diagnosis] | None = None
+        for seed in seeds:
+            diagnosis = run_property(student_cls, optimizer, prop, seed, time_limit=time_limit)
+            printed += diagnosis.printed
+            if not diagnosis.passed:
+                failure = (seed, diagnosis)
+                break
+        if failure is None:
+            results.append(PropertyResult(prop.name, prop.title, prop.short, True,
+                                          points=weight, max_points=weight))
+        else:
+            seed, diagnosis = failure
+            results.append(PropertyResult(prop.name, prop.title, prop.short, False,
+                                          diagnosis.message, diagnosis.mistake, 0.0, weight,
+                                          seed))
+    notes = ("(your code printed output during the checks; it is not shown here)",) \
+        if printed else ()
+    subject = messages.describe_object(student_cls)
+    return Report(subject, tuple(results), notes)

@@ -1,0 +1,129 @@
+"""The student-facing sentences of the checks, in one place.
+
+Every message says what was observed (which call, which parameter, how far
+off) and what to look at, in plain words: no tracebacks, no internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "NOT_IN_PLACE",
+    "exception_hint",
+    "fmt",
+    "not_a_class",
+    "ordinal",
+]
+
+#: The in-place explanation (also the ``not_in_place`` mistake's), with ``{key}``.
+NOT_IN_PLACE = (
+    "params[{key!r}] was replaced by a new array instead of updated in place: the "
+    "network's layers still hold the old array, so it would never learn. "
+    "Use params[key] -= ... (not params[key] = params[key] - ...)."
+)
+
+NOT_WRITTEN = "{what} is not written yet: replace `raise NotImplementedError` with your code."
+
+
+def ordinal(n: int) -> str:
+    """``1 -> "1st"``, ``2 -> "2nd"``, ``11 -> "11th"``."""
+    if 10 <= n % 100 <= 20:
+        return f"{n}th"
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"
+
+
+def fmt(x: float) -> str:
+    """A number with two significant digits, as a student would write it."""
+    return f"{x:.2g}"
+
+
+def describe_object(obj: object) -> str:
+    """How to name what a student passed: ``Momentum``, ``None``, ``a Momentum object``."""
+    if obj is None:
+        return "None"
+    if isinstance(obj, type) or callable(obj):
+        return getattr(obj, "__name__", type(obj).__name__)
+    return f"a {type(obj).__name__} object"
+
+
+def call_signature(subject: str, kwargs: Mapping[str, float]) -> str:
+    """``Momentum(lr=0.13, momentum=0.71)``."""
+    return f"{subject}({', '.join(f'{k}={v:.3g}' for k, v in kwargs.items())})"
+
+
+def not_a_class(obj: object, example: str = "MyOptimizer") -> str:
+    """Explain that a check needs the optimizer class itself, and what it got instead."""
+    if obj is None:
+        got = "None"
+    elif isinstance(obj, str):
+        got = f"the string {obj!r}"
+    elif callable(obj) and hasattr(obj, "__name__"):
+        got = f"the function {obj.__name__}"
+    elif hasattr(obj, "update"):
+        name = type(obj).__name__
+        return (f"pass the class itself, not an object made from it: "
+                f"check({name}), not check({name}()).")
+    else:
+        got = f"a {type(obj).__name__}"
+    return (f"this check needs your optimizer class (the one with `def update(self, params, "
+            f"grads)`), e.g. check({example}); it got {got}.")
+
+
+def missing_arguments(subject: str, missing: Sequence[str], hyper: Mapping[str, float]) -> str:
+    """A required constructor argument is not accepted."""
+    names = ", ".join(f"`{name}`" for name in missing)
+    example = call_signature(subject, {k: v for k, v in hyper.items() if k in missing})
+    return (f"{subject}.__init__ does not accept {names}: the course creates your optimizer "
+            f"with keyword arguments, e.g. {example}. Keep the parameters of the template's "
+            f"`def __init__` and store each one (self.{missing[0]} = {missing[0]}).")
+
+
+def exception_hint(kind: str, message: str) -> str:
+    """A short hint for a common exception raised inside ``update``, or ``""``."""
+    low = message.lower()
+    if kind == "KeyError":
+        return ("a dict (your state?) has no entry for this key yet: create each key's state "
+                "the first time update() sees that key.")
+    if "nonetype" in low and ("subscript" in low or "item assignment" in low
+                              or "unsupported operand" in low):
+        return ("something is still None: create your state (e.g. self.v = {}) the first time "
+                "update() runs.")
+    if kind == "ValueError" and "broadcast" in low:
+        return ("arrays of different shapes were combined: does one state array serve several "
+                "parameters? Keep one per parameter: self.v[key].")
+    if kind == "ZeroDivisionError":
+        return ("a division by zero: is the step counter still 0 when you use it? It must "
+                "be 1 on the first call (advance it first).")
+    if kind == "AttributeError" and "'update'" in message:
+        return "your class needs a method `def update(self, params, grads):`."
+    if kind == "AttributeError":
+        return "an attribute was never set: store every argument in __init__ (self.lr = lr)."
+    if kind == "NameError":
+        return "a name is not defined: inside a method, attributes are self.lr, self.v, ..."
+    if kind == "IndexError" and "too many indices" in low:
+        return ("some parameters are vectors or 0-d arrays: update whole arrays "
+                "(params[key] -= ...) instead of indexing rows.")
+    if "cast" in low:
+        return ("the result could not be stored in the parameter's dtype: keep the arrays' "
+                "dtype (create state with np.zeros_like(params[key])).")
+    return ""
+
+
+def error_message(stage: str, kind: str, message: str, where: str, call: int,
+                  signature: str) -> str:
+    """The message for an observation that stopped with an exception or a hang."""
+    what = "update()" if stage == "update" else "__init__"
+    if kind == "NotImplementedError":
+        return NOT_WRITTEN.format(what=what)
+    when = f" on the {ordinal(call)} call" if stage == "update" else ""
+    subject = "update()" if stage == "update" else f"creating {signature}"
+    if kind == "TimeLimitExceeded":
+        return (f"{subject} {message}{when}: is there a loop that never ends (a `while` "
+                f"whose condition never changes)?")
+    text = f"{subject} raised {kind}{when}: {message}" if message else \
+        f"{subject} raised {kind}{when}"
+    if where:
+        text += f" ({where})"
+    hint = exception_hint(kind, message)
+    return f"{text}. {hint[0].upper()}{hint[1:]}" if hint else f"{text}."

@@ -1,0 +1,260 @@
+# ruff: noqa: SIM118 - the book loops over params.keys(); the mutants keep its style
+"""Mistaken book-style Adam and AdamW classes, as students write them.
+
+They follow the book's Adam (bias correction folded into the step size
+``lr_t``, epsilon 1e-7 hard-coded). Each class differs from a correct solution
+by exactly one mistake, named in ``MUTANTS``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# -- Adam -----------------------------------------------------------------------------
+
+
+class _AdamInit:
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        self.lr = lr
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.iter = 0
+        self.m = None
+        self.v = None
+
+    def _create(self, params):
+        if self.m is None:
+            self.m, self.v = {}, {}
+            for key, val in params.items():
+                self.m[key] = np.zeros_like(val)
+                self.v[key] = np.zeros_like(val)
+
+    def _lr_t(self):
+        return self.lr * np.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta1**self.iter)
+
+
+class AdamNotInPlace(_AdamInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] = params[key] - lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class AdamStateReset(_AdamInit):
+    def update(self, params, grads):
+        self.m, self.v = {}, {}
+        for key, val in params.items():
+            self.m[key] = np.zeros_like(val)
+            self.v[key] = np.zeros_like(val)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class AdamSharedState(_AdamInit):
+    def update(self, params, grads):
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            if self.m is None:
+                self.m = np.zeros_like(params[key])
+                self.v = np.zeros_like(params[key])
+            self.m = self.m + (1 - self.beta1) * (grads[key] - self.m)
+            self.v = self.v + (1 - self.beta2) * (grads[key] ** 2 - self.v)
+            params[key] -= lr_t * self.m / (np.sqrt(self.v) + 1e-7)
+
+
+class AdamCounterPerKey(_AdamInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.iter += 1
+            lr_t = self._lr_t()
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class AdamCounterStartsAtZero(_AdamInit):
+    def update(self, params, grads):
+        self._create(params)
+        lr_t = self._lr_t()
+        self.iter += 1
+        for key in params.keys():
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class AdamNoBiasCorrection(_AdamInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        for key in params.keys():
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
+            params[key] -= self.lr * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class AdamNoEpsilon(_AdamInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / np.sqrt(self.v[key])
+
+
+class AdamWrongSign(_AdamInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] += lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class AdamLrIgnored(_AdamInit):
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        super().__init__(0.001, beta1, beta2)
+
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+# -- AdamW: the decay shrinks the weights first, then Adam's step ---------------------
+
+
+class _AdamWInit(_AdamInit):
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, weight_decay=0.01):
+        super().__init__(lr, beta1, beta2)
+        self.weight_decay = weight_decay
+
+    def _adam_step(self, params, grads, key, lr_t):
+        self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+        self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+        params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class AdamWNotInPlace(_AdamWInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            params[key] = params[key] - self.lr * self.weight_decay * params[key]
+            self._adam_step(params, grads, key, lr_t)
+
+
+class AdamWStateReset(_AdamWInit):
+    def update(self, params, grads):
+        self.m = None
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            params[key] -= self.lr * self.weight_decay * params[key]
+            self._adam_step(params, grads, key, lr_t)
+
+
+class AdamWCounterPerKey(_AdamWInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.iter += 1
+            lr_t = self._lr_t()
+            params[key] -= self.lr * self.weight_decay * params[key]
+            self._adam_step(params, grads, key, lr_t)
+
+
+class AdamWNoBiasCorrection(_AdamWInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        for key in params.keys():
+            params[key] -= self.lr * self.weight_decay * params[key]
+            self._adam_step(params, grads, key, self.lr)
+
+
+class AdamWDecayInGrad(_AdamWInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            grad = grads[key] + self.weight_decay * params[key]
+            self.m[key] += (1 - self.beta1) * (grad - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grad**2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class AdamWDecayWithoutLr(_AdamWInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            params[key] -= self.weight_decay * params[key]
+            self._adam_step(params, grads, key, lr_t)
+
+
+class AdamWWrongSign(_AdamWInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            params[key] -= self.lr * self.weight_decay * params[key]
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] += lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class AdamWLrIgnored(_AdamWInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr = 0.001
+        lr_t = lr * np.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta1**self.iter)
+        for key in params.keys():
+            params[key] -= lr * self.weight_decay * params[key]
+            self._adam_step(params, grads, key, lr_t)
+
+
+#: (optimizer, mistake id, class), the most specific mistakes first.
+MUTANTS = (
+    ("adam", "state_reset_each_call", AdamStateReset),
+    ("adam", "shared_state", AdamSharedState),
+    ("adam", "counter_per_key", AdamCounterPerKey),
+    ("adam", "no_epsilon", AdamNoEpsilon),
+    ("adam", "counter_starts_at_zero", AdamCounterStartsAtZero),
+    ("adam", "no_bias_correction", AdamNoBiasCorrection),
+    ("adam", "wrong_sign", AdamWrongSign),
+    ("adam", "lr_ignored", AdamLrIgnored),
+    ("adam", "not_in_place", AdamNotInPlace),
+    ("adamw", "state_reset_each_call", AdamWStateReset),
+    ("adamw", "counter_per_key", AdamWCounterPerKey),
+    ("adamw", "adamw_decay_in_grad", AdamWDecayInGrad),
+    ("adamw", "adamw_decay_without_lr", AdamWDecayWithoutLr),
+    ("adamw", "no_bias_correction", AdamWNoBiasCorrection),
+    ("adamw", "wrong_sign", AdamWWrongSign),
+    ("adamw", "lr_ignored", AdamWLrIgnored),
+    ("adamw", "not_in_place", AdamWNotInPlace),
+)

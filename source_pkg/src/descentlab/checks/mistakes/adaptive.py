@@ -1,0 +1,288 @@
+# ruff: noqa: SIM118 - the book loops over params.keys(); the mutants keep its style
+"""Mistaken book-style AdaGrad, RMSProp and AdaDelta classes, as students write them.
+
+Each class differs from a correct solution by exactly one mistake, named in
+``MUTANTS``; the checks run them to recognise the same mistake in a student's class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# -- AdaGrad (the book's: epsilon 1e-7 hard-coded) ----------------------------------
+
+
+class _AdaGradInit:
+    def __init__(self, lr=0.01):
+        self.lr = lr
+        self.h = None
+
+    def _create(self, params):
+        if self.h is None:
+            self.h = {}
+            for key, val in params.items():
+                self.h[key] = np.zeros_like(val)
+
+
+class AdaGradNotInPlace(_AdaGradInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] += grads[key] * grads[key]
+            params[key] = params[key] - self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class AdaGradStateReset(_AdaGradInit):
+    def update(self, params, grads):
+        self.h = {}
+        for key, val in params.items():
+            self.h[key] = np.zeros_like(val)
+        for key in params.keys():
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class AdaGradSharedState(_AdaGradInit):
+    def update(self, params, grads):
+        for key in params.keys():
+            if self.h is None:
+                self.h = np.zeros_like(params[key])
+            self.h += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h) + 1e-7)
+
+
+class AdaGradNoEpsilon(_AdaGradInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / np.sqrt(self.h[key])
+
+
+class AdaGradNoSqrt(_AdaGradInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (self.h[key] + 1e-7)
+
+
+class AdaGradWrongSign(_AdaGradInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] += grads[key] * grads[key]
+            params[key] += self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class AdaGradLrIgnored(_AdaGradInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= 0.01 * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+# -- RMSProp ---------------------------------------------------------------------------
+
+
+class _RMSPropInit:
+    def __init__(self, lr=0.01, rho=0.99):
+        self.lr = lr
+        self.rho = rho
+        self.h = None
+
+    def _create(self, params):
+        if self.h is None:
+            self.h = {}
+            for key, val in params.items():
+                self.h[key] = np.zeros_like(val)
+
+
+class RMSPropNotInPlace(_RMSPropInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            params[key] = params[key] - self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class RMSPropStateReset(_RMSPropInit):
+    def update(self, params, grads):
+        self.h = {}
+        for key, val in params.items():
+            self.h[key] = np.zeros_like(val)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class RMSPropSharedState(_RMSPropInit):
+    def update(self, params, grads):
+        for key in params.keys():
+            if self.h is None:
+                self.h = np.zeros_like(params[key])
+            self.h *= self.rho
+            self.h += (1 - self.rho) * grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h) + 1e-7)
+
+
+class RMSPropNoEpsilon(_RMSPropInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            params[key] -= self.lr * grads[key] / np.sqrt(self.h[key])
+
+
+class RMSPropAsAdaGrad(_RMSPropInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] += grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class RMSPropMissingOneMinusRho(_RMSPropInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class RMSPropWrongSign(_RMSPropInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            params[key] += self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class RMSPropLrIgnored(_RMSPropInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            params[key] -= 0.01 * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+# -- AdaDelta ---------------------------------------------------------------------------
+
+
+class _AdaDeltaInit:
+    def __init__(self, lr=1.0, rho=0.9, eps=1e-6):
+        self.lr = lr
+        self.rho = rho
+        self.eps = eps
+        self.h = None
+        self.u = None
+
+    def _create(self, params):
+        if self.h is None:
+            self.h, self.u = {}, {}
+            for key, val in params.items():
+                self.h[key] = np.zeros_like(val)
+                self.u[key] = np.zeros_like(val)
+
+
+class AdaDeltaNotInPlace(_AdaDeltaInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            delta = np.sqrt(self.u[key] + self.eps) / np.sqrt(self.h[key] + self.eps) * grads[key]
+            self.u[key] = self.rho * self.u[key] + (1 - self.rho) * delta**2
+            params[key] = params[key] - self.lr * delta
+
+
+class AdaDeltaStateReset(_AdaDeltaInit):
+    def update(self, params, grads):
+        self.h, self.u = {}, {}
+        for key, val in params.items():
+            self.h[key] = np.zeros_like(val)
+            self.u[key] = np.zeros_like(val)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            delta = np.sqrt(self.u[key] + self.eps) / np.sqrt(self.h[key] + self.eps) * grads[key]
+            self.u[key] = self.rho * self.u[key] + (1 - self.rho) * delta**2
+            params[key] -= self.lr * delta
+
+
+class AdaDeltaSharedState(_AdaDeltaInit):
+    def update(self, params, grads):
+        for key in params.keys():
+            if self.h is None:
+                self.h = np.zeros_like(params[key])
+                self.u = np.zeros_like(params[key])
+            self.h = self.rho * self.h + (1 - self.rho) * grads[key] ** 2
+            delta = np.sqrt(self.u + self.eps) / np.sqrt(self.h + self.eps) * grads[key]
+            self.u = self.rho * self.u + (1 - self.rho) * delta**2
+            params[key] -= self.lr * delta
+
+
+class AdaDeltaNoEpsilon(_AdaDeltaInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            delta = np.sqrt(self.u[key]) / np.sqrt(self.h[key]) * grads[key]
+            self.u[key] = self.rho * self.u[key] + (1 - self.rho) * delta**2
+            params[key] -= self.lr * delta
+
+
+class AdaDeltaUFromGrad(_AdaDeltaInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            self.u[key] = self.rho * self.u[key] + (1 - self.rho) * grads[key] ** 2
+            delta = np.sqrt(self.u[key] + self.eps) / np.sqrt(self.h[key] + self.eps) * grads[key]
+            params[key] -= self.lr * delta
+
+
+class AdaDeltaWrongSign(_AdaDeltaInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            delta = np.sqrt(self.u[key] + self.eps) / np.sqrt(self.h[key] + self.eps) * grads[key]
+            self.u[key] = self.rho * self.u[key] + (1 - self.rho) * delta**2
+            params[key] += self.lr * delta
+
+
+class AdaDeltaLrIgnored(_AdaDeltaInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            delta = np.sqrt(self.u[key] + self.eps) / np.sqrt(self.h[key] + self.eps) * grads[key]
+            self.u[key] = self.rho * self.u[key] + (1 - self.rho) * delta**2
+            params[key] -= delta
+
+
+#: (optimizer, mistake id, class), the most specific mistakes first.
+MUTANTS = (
+    ("adagrad", "state_reset_each_call", AdaGradStateReset),
+    ("adagrad", "shared_state", AdaGradSharedState),
+    ("adagrad", "no_epsilon", AdaGradNoEpsilon),
+    ("adagrad", "adagrad_no_sqrt", AdaGradNoSqrt),
+    ("adagrad", "wrong_sign", AdaGradWrongSign),
+    ("adagrad", "lr_ignored", AdaGradLrIgnored),
+    ("adagrad", "not_in_place", AdaGradNotInPlace),
+    ("rmsprop", "state_reset_each_call", RMSPropStateReset),
+    ("rmsprop", "shared_state", RMSPropSharedState),
+    ("rmsprop", "no_epsilon", RMSPropNoEpsilon),
+    ("rmsprop", "rmsprop_missing_one_minus_rho", RMSPropMissingOneMinusRho),
+    ("rmsprop", "rmsprop_as_adagrad", RMSPropAsAdaGrad),
+    ("rmsprop", "wrong_sign", RMSPropWrongSign),
+    ("rmsprop", "lr_ignored", RMSPropLrIgnored),
+    ("rmsprop", "not_in_place", RMSPropNotInPlace),
+    ("adadelta", "state_reset_each_call", AdaDeltaStateReset),
+    ("adadelta", "shared_state", AdaDeltaSharedState),
+    ("adadelta", "adadelta_no_epsilon", AdaDeltaNoEpsilon),
+    ("adadelta", "adadelta_u_from_grad", AdaDeltaUFromGrad),
+    ("adadelta", "wrong_sign", AdaDeltaWrongSign),
+    ("adadelta", "lr_ignored", AdaDeltaLrIgnored),
+    ("adadelta", "not_in_place", AdaDeltaNotInPlace),
+)

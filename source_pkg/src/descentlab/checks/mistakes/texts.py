@@ -1,0 +1,100 @@
+"""What each catalogued mistake means, in words a student reads."""
+
+from __future__ import annotations
+
+from ..messages import NOT_IN_PLACE
+
+__all__ = ["EXPLANATIONS", "STATE"]
+
+#: How the state of each optimizer is called in the explanations.
+STATE = {
+    "sgd": "state",
+    "momentum": "velocity (self.v)",
+    "nesterov": "velocity (self.v)",
+    "adagrad": "sum of squared gradients (self.h)",
+    "rmsprop": "running average of squared gradients (self.h)",
+    "adadelta": "running averages (self.h and self.u)",
+    "adam": "moments (self.m and self.v)",
+    "adamw": "moments (self.m and self.v)",
+}
+
+#: Mistake id -> explanation; ``{state}`` is replaced by the optimizer's state words.
+EXPLANATIONS = {
+    "not_in_place": NOT_IN_PLACE.format(key="W"),
+    "state_reset_each_call": (
+        "your {state} is reset at every call: create the state once, the first time update() "
+        "runs (if self.v is None: ...), and keep updating it in later calls."
+    ),
+    "shared_state": (
+        "all parameters share one {state} instead of one each: keep a dict with one array per "
+        "parameter (self.v[key] = np.zeros_like(val)). With parameters of different shapes this "
+        "crashes; with equal shapes each parameter is pushed by the other parameters' gradients."
+    ),
+    "counter_per_key": (
+        "the step counter advanced once per parameter, not once per update call: increment it "
+        "(self.iter += 1) once at the start of update(), outside the loop over the keys."
+    ),
+    "counter_starts_at_zero": (
+        "the step counter is used before it is advanced: on the first call t must be 1, so "
+        "do self.iter += 1 before computing the bias correction (with t = 0 it divides by 0)."
+    ),
+    "no_bias_correction": (
+        "the bias correction is missing: Adam divides m by (1 − β₁ᵗ) and v by (1 − β₂ᵗ) (or, "
+        "as the book does, uses the step size lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ)); without it the first "
+        "steps have the wrong size."
+    ),
+    "wrong_sign": (
+        "your update climbs the loss: the parameters must move against the gradient, so the "
+        "step has to be subtracted (check the sign of every term of the step)."
+    ),
+    "lr_ignored": (
+        "the learning rate given to __init__ is not used: store it (self.lr = lr) and use "
+        "self.lr in update() instead of a fixed number."
+    ),
+    "ema_momentum": (
+        "you wrote the velocity as a moving average, v ← μv + (1 − μ)·g: that is a different "
+        "algorithm (it shrinks the step by (1 − μ)). Momentum keeps v ← μv − lr·g and then "
+        "θ ← θ + v."
+    ),
+    "nesterov_as_momentum": (
+        "this is plain Momentum, not Nesterov: Nesterov looks ahead — "
+        "θ ← θ + μ²·v − (1 + μ)·lr·g, then v ← μv − lr·g."
+    ),
+    "nesterov_v_first": (
+        "the velocity is updated before the step: in the form θ ← θ + μ²·v − (1 + μ)·lr·g the "
+        "step uses the previous v; update v (v ← μv − lr·g) afterwards."
+    ),
+    "no_epsilon": (
+        "there is no epsilon in the denominator: where a gradient is all zeros the step is "
+        "0/0 = NaN. Add a small constant, e.g. ... / (np.sqrt(h) + 1e-7)."
+    ),
+    "adagrad_no_sqrt": (
+        "the square root is missing: AdaGrad divides the gradient by √h + ε, not by h."
+    ),
+    "rmsprop_as_adagrad": (
+        "h is never decayed: RMSProp keeps a moving average, h ← ρ·h + (1 − ρ)·g²; adding g² "
+        "without the decay is AdaGrad."
+    ),
+    "rmsprop_missing_one_minus_rho": (
+        "the factor (1 − ρ) is missing: RMSProp's average is h ← ρ·h + (1 − ρ)·g², "
+        "not ρ·h + g² (nor h + g², which is AdaGrad)."
+    ),
+    "adadelta_no_epsilon": (
+        "epsilon is missing inside the square roots: AdaDelta's step is "
+        "√(u + ε)/√(h + ε)·g. Without ε in the numerator the first step is 0 (u starts at 0), "
+        "so nothing ever moves, and a zero gradient gives 0/0 = NaN."
+    ),
+    "adadelta_u_from_grad": (
+        "u must average the squared steps, u ← ρ·u + (1 − ρ)·Δ², not the squared gradients: "
+        "compute Δ = √(u + ε)/√(h + ε)·g first, then update u with Δ²."
+    ),
+    "adamw_decay_in_grad": (
+        "the weight decay was added to the gradient (an L2 penalty g + λθ, which then goes "
+        "through m and v): AdamW decouples it — shrink the weights directly, "
+        "θ ← θ − lr·λ·θ, and feed the plain gradient to m and v."
+    ),
+    "adamw_decay_without_lr": (
+        "the weight decay ignores the learning rate: AdamW shrinks θ ← θ·(1 − lr·λ), "
+        "not θ·(1 − λ)."
+    ),
+}

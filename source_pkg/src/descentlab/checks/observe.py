@@ -1,0 +1,362 @@
+"""Run an optimizer class on a :class:`~.cases.Case` and record what it did.
+
+:func:`observe` is the only place where student code runs. It records, after
+every ``update`` call, a copy of every parameter, whether ``params[key]`` is
+still the very array it was handed (updated in place) and its dtype; it turns
+any exception, a hang (time-boxed) or a ``raise NotImplementedError`` stub into
+data. The :class:`Observation` is plain data (NumPy arrays, strings, numbers),
+so an isolated grader can run the student's class in a sandboxed process, save
+the observation with :meth:`Observation.to_npz` and compare it elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import linecache
+import os
+import traceback
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._timebox import TimeLimitExceeded
+from .._timebox import time_limit as _time_limit
+from . import messages
+from .cases import Case
+
+__all__ = ["STUDENT_ERRORS", "Observation", "accepted_arguments", "describe_exception", "observe",
+           "run_quietly"]
+
+# Stages at which an observation can stop.
+CLASS, SIGNATURE, INIT, UPDATE = "class", "signature", "init", "update"
+
+_MAX_MESSAGE = 300
+_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # descentlab/
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
+STUDENT_ERRORS = (Exception, SystemExit, TimeLimitExceeded)
+_STRING_FIELDS = ("subject", "case_id", "input_dtype", "error_stage", "error_type",
+                  "error_message", "error_where")
+
+
+@dataclass
+class Observation:
+    """What one optimizer class did on one case.
+
+    Attributes
+    ----------
+    subject : str
+        Name of the observed class (for messages).
+    case_id : str
+        The case's fingerprint; observations are only comparable on the same case.
+    keys : tuple of str
+        Parameter names, in the case's order.
+    hyper : dict of str to float
+        The keyword arguments the class was built with.
+    values : dict of str to numpy.ndarray
+        ``values[key][i]`` is ``params[key]`` after call ``i`` (row 0: before
+        the first call), as float64; NaN where it could not be read.
+    same_object : numpy.ndarray of bool, shape (calls_done, n_keys)
+        Whether ``params[key]`` was still the array handed in, after each call.
+    dtypes : numpy.ndarray of str, shape (calls_done, n_keys)
+        dtype name of ``params[key]`` after each call.
+    problems : numpy.ndarray of str, shape (calls_done, n_keys)
+        ``""``, or what is wrong with ``params[key]`` besides its values
+        ("has shape (3, 4) instead of (4,)", "is None", …).
+    zero_grads : numpy.ndarray of bool, shape (calls, n_keys)
+        Whether the gradient of ``key`` at a call was all zeros.
+    input_dtype : str
+        dtype of the case's arrays.
+    calls : int
+        Number of ``update`` calls the case asks for.
+    error_stage : str
+        ``""`` if every call completed, else where it stopped: ``"class"`` (not
+        a usable class), ``"signature"`` (a required argument is not accepted),
+        ``"init"`` or ``"update"``.
+    error_type, error_message : str
+        Exception class name and text (``"TimeLimitExceeded"`` for a hang).
+    error_call : int
+        1-based ``update`` call that failed (0 if the failure came earlier).
+    error_where : str
+        The line of the observed code that raised, when it could be found.
+    printed : int
+        Number of characters the observed code printed (they are not shown).
+    """
+
+    subject: str
+    case_id: str
+    keys: tuple[str, ...]
+    hyper: dict[str, float]
+    values: dict[str, np.ndarray]
+    same_object: np.ndarray
+    dtypes: np.ndarray
+    problems: np.ndarray
+    zero_grads: np.ndarray
+    input_dtype: str
+    calls: int
+    error_stage: str = ""
+    error_type: str = ""
+    error_message: str = ""
+    error_call: int = 0
+    error_where: str = ""
+    printed: int = 0
+
+    @property
+    def calls_done(self) -> int:
+        """Number of ``update`` calls that completed."""
+        return int(self.same_object.shape[0])
+
+    @property
+    def completed(self) -> bool:
+        """Whether every call of the case ran without an error."""
+        return not self.error_stage and self.calls_done == self.calls
+
+    def to_npz(self, path: str | os.PathLike[str]) -> None:
+        """Save to ``path`` (``.npz``), loadable with ``allow_pickle=False``."""
+        arrays: dict[str, np.ndarray] = {name: np.array(getattr(self, name))
+                                         for name in _STRING_FIELDS}
+        arrays["keys"] = np.array(self.keys, dtype=str)
+        arrays["hyper_names"] = np.array(list(self.hyper), dtype=str)
+        arrays["hyper_values"] = np.array(list(self.hyper.values()), dtype=np.float64)
+        for i, key in enumerate(self.keys):
+            arrays[f"values_{i}"] = self.values[key]
+        arrays["same_object"] = self.same_object
+        arrays["dtypes"] = self.dtypes
+        arrays["problems"] = self.problems
+        arrays["zero_grads"] = self.zero_grads
+        arrays["numbers"] = np.array([self.calls, self.error_call, self.printed], dtype=np.int64)
+        np.savez(path, **arrays)
+
+    @classmethod
+    def from_npz(cls, path: str | os.PathLike[str]) -> Observation:
+        """Load an observation saved by :meth:`to_npz` (no pickle involved)."""
+        with np.load(path, allow_pickle=False) as data:
+            keys = tuple(str(k) for k in data["keys"])
+            calls, error_call, printed = (int(n) for n in data["numbers"])
+            strings = {name: str(data[name][()]) for name in _STRING_FIELDS}
+            return cls(
+                keys=keys,
+                hyper={str(n): float(v) for n, v in zip(data["hyper_names"],
+                                                        data["hyper_values"], strict=True)},
+                values={key: data[f"values_{i}"] for i, key in enumerate(keys)},
+                same_object=data["same_object"].astype(bool),
+                dtypes=data["dtypes"].astype(str),
+                problems=data["problems"].astype(str),
+                zero_grads=data["zero_grads"].astype(bool),
+                calls=calls,
+                error_call=error_call,
+                printed=printed,
+                **strings,
+            )
+
+
+def accepted_arguments(factory: Callable[..., Any], names: Sequence[str]) -> list[str]:
+    """Return which of ``names`` ``factory(**{name: ...})`` accepts as keywords.
+
+    A ``**kwargs`` parameter accepts every name; positional-only parameters
+    accept none. If no signature can be read, nothing is accepted.
+    """
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return list(names)
+    keyword = {p.name for p in parameters
+               if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                             inspect.Parameter.KEYWORD_ONLY)}
+    return [name for name in names if name in keyword]
+
+
+class _CountingSink(io.TextIOBase):
+    """A stdout replacement that only counts what is written."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.count += len(text)
+        return len(text)
+
+
+@contextlib.contextmanager
+def run_quietly() -> Iterator[_CountingSink]:
+    """Run observed code without printing, warnings or floating-point error messages.
+
+    Student code that prints in every call would drown the verdict, and a
+    division by zero must become a NaN to report, not a warning (or, under
+    ``-W error``, an exception).
+    """
+    sink = _CountingSink()
+    with contextlib.redirect_stdout(sink), warnings.catch_warnings(), \
+            np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield sink
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def _where(exc: BaseException) -> str:
+    """Describe the innermost line of observed code (not NumPy's, not ours) that raised."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        filename = frame.filename
+        if not filename.startswith("<"):
+            filename = os.path.abspath(filename)
+            if filename.startswith((_OWN_DIR, _NUMPY_DIR)):
+                continue
+        source = (frame.line or linecache.getline(frame.filename, frame.lineno or 0)).strip()
+        where = f"in {frame.name}(), line {frame.lineno}"
+        return f"{where}: `{source}`" if source else where
+    return ""
+
+
+def describe_exception(exc: BaseException) -> tuple[str, str, str]:
+    """(type name, short message, where in the observed code) of an exception."""
+    if isinstance(exc, TimeLimitExceeded):
+        return "TimeLimitExceeded", _short(str(exc)), ""
+    message = str(exc)
+    if isinstance(exc, KeyError) and exc.args:
+        message = repr(exc.args[0])
+    return type(exc).__name__, _short(message), _where(exc)
+
+
+def _read(obj: Any, shape: tuple[int, ...]) -> tuple[np.ndarray, str, str]:
+    """Return (float64 values, dtype name, problem) for what ``params[key]`` holds."""
+    nan = np.full(shape, np.nan)
+    if obj is _MISSING:
+        return nan, "", "was removed from params"
+    if obj is None:
+        return nan, "", "is None"
+    if isinstance(obj, (np.ndarray, np.generic, int, float)) and not isinstance(obj, bool):
+        array = np.asarray(obj)
+        dtype = array.dtype.name if isinstance(obj, (np.ndarray, np.generic)) \
+            else f"Python {type(obj).__name__}"
+        if array.dtype.kind not in "fiu":
+            return nan, dtype, f"holds {array.dtype} values"
+        if array.shape != shape:
+            return nan, dtype, f"has shape {array.shape} instead of {shape}"
+        return array.astype(np.float64), dtype, ""
+    kind = type(obj).__name__
+    try:
+        array = np.asarray(obj, dtype=np.float64)
+    except (TypeError, ValueError):
+        return nan, kind, f"is a {kind}, not a NumPy array"
+    if array.shape != shape:
+        return nan, kind, f"is a {kind} of shape {array.shape}, not a NumPy array of shape {shape}"
+    return array, kind, f"is a {kind}, not a NumPy array"
+
+
+_MISSING = object()
+
+
+def observe(
+    factory: Callable[..., Any],
+    hyper: Mapping[str, float],
+    case: Case,
+    *,
+    time_limit: float | None = 2.0,
+    required: Sequence[str] = (),
+) -> Observation:
+    """Build an optimizer, run it on ``case`` and record what it did.
+
+    Parameters
+    ----------
+    factory : callable
+        The optimizer class (or any callable returning an object with
+        ``update(params, grads)``).
+    hyper : dict of str to float
+        Hyperparameter values; only those ``factory`` accepts as keywords are
+        passed (a book-style ``AdaGrad(lr)`` with a hard-coded epsilon gets ``lr``).
+    case : Case
+        The inputs; copied, never modified.
+    time_limit : float or None
+        Seconds each call (constructor, every ``update``) may take.
+    required : sequence of str
+        Names ``factory`` must accept; if one is missing nothing runs and the
+        observation stops at stage ``"signature"``.
+
+    Returns
+    -------
+    Observation
+        Never raises for anything the observed code does.
+    """
+    keys = case.keys
+    n_keys = len(keys)
+    rows: list[tuple[list[np.ndarray], list[bool], list[str], list[str]]] = []
+    zero_grads = np.array([[not np.any(g[k]) for k in keys] for g in case.grads], dtype=bool)
+    error: dict[str, Any] = {}
+    subject = getattr(factory, "__name__", type(factory).__name__)
+    kwargs: dict[str, float] = {}
+    printed = 0
+
+    if not callable(factory):
+        error = {"error_stage": CLASS, "error_type": type(factory).__name__,
+                 "error_message": messages.not_a_class(factory)}
+    else:
+        accepted = accepted_arguments(factory, list(hyper))
+        kwargs = {name: hyper[name] for name in accepted}
+        missing = [name for name in required if name not in kwargs]
+        if missing:
+            error = {"error_stage": SIGNATURE, "error_type": "TypeError",
+                     "error_message": messages.missing_arguments(subject, missing, hyper)}
+    if not error:
+        with run_quietly() as sink:
+            error = _run(factory, kwargs, case, time_limit, rows)
+        printed = sink.count
+
+    def table(i: int, dtype: type) -> np.ndarray:
+        return np.array([row[i] for row in rows], dtype=dtype).reshape(len(rows), n_keys)
+
+    values = {
+        key: np.stack([np.asarray(case.params[key], dtype=np.float64)]
+                      + [row[0][j] for row in rows])
+        for j, key in enumerate(keys)
+    }
+    return Observation(
+        subject=subject, case_id=case.fingerprint, keys=keys, hyper=kwargs, values=values,
+        same_object=table(1, bool), dtypes=table(2, str), problems=table(3, str),
+        zero_grads=zero_grads, input_dtype=case.dtype.name, calls=case.calls,
+        printed=printed, **error,
+    )
+
+
+def _run(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
+         limit: float | None, rows: list[Any]) -> dict[str, Any]:
+    """Construct and update; append one row per completed call; return error fields."""
+    try:
+        with _time_limit(limit):
+            optimizer = factory(**kwargs)
+    except STUDENT_ERRORS as exc:
+        kind, message, where = describe_exception(exc)
+        return {"error_stage": INIT, "error_type": kind, "error_message": message,
+                "error_where": where}
+    params = {key: np.array(value) for key, value in case.params.items()}
+    originals = dict(params)
+    for call, grads in enumerate(case.grads, start=1):
+        try:
+            with _time_limit(limit):
+                optimizer.update(params, {key: np.array(g) for key, g in grads.items()})
+        except STUDENT_ERRORS as exc:
+            kind, message, where = describe_exception(exc)
+            return {"error_stage": UPDATE, "error_type": kind, "error_message": message,
+                    "error_call": call, "error_where": where}
+        values, same, dtypes, problems = [], [], [], []
+        for key in case.keys:
+            obj = params.get(key, _MISSING)
+            value, dtype, problem = _read(obj, case.params[key].shape)
+            values.append(value)
+            same.append(obj is originals[key])
+            dtypes.append(dtype)
+            problems.append(problem)
+        rows.append((values, same, dtypes, problems))
+    return {}

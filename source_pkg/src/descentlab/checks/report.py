@@ -1,0 +1,132 @@
+"""The result of a check: one line per property, and a closing verdict."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["PropertyResult", "Report"]
+
+PASS, FAIL = "✔", "✘"
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    """The outcome of one property.
+
+    Attributes
+    ----------
+    name : str
+        Property identifier (``"first_step"``).
+    title : str
+        What a pass means ("first step matches the formula").
+    short : str
+        Label of a failure ("first step").
+    passed : bool
+        Whether every seed passed.
+    message : str
+        The diagnosis of the first failing seed (``""`` if passed).
+    mistake : str
+        Id of the recognised mistake, if any.
+    points, max_points : float
+        Points earned and available.
+    seed : int or None
+        The first failing seed.
+    """
+
+    name: str
+    title: str
+    short: str
+    passed: bool
+    message: str = ""
+    mistake: str = ""
+    points: float = 0.0
+    max_points: float = 1.0
+    seed: int | None = None
+
+    def line(self) -> str:
+        """``"✔ title"`` or ``"✘ short: message"``."""
+        if self.passed:
+            return f"{PASS} {self.title}"
+        return f"{FAIL} {self.short}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """Per-property results of checking one student's code; truthy when all passed.
+
+    Attributes
+    ----------
+    subject : str
+        What was checked ("Momentum", "numerical_gradient").
+    results : tuple of PropertyResult
+        In the order a student should fix them.
+    notes : tuple of str
+        Extra remarks printed after the results.
+    """
+
+    subject: str
+    results: tuple[PropertyResult, ...]
+    notes: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.results) and all(r.passed for r in self.results)
+
+    @property
+    def passed(self) -> list[str]:
+        """Names of the properties that passed."""
+        return [r.name for r in self.results if r.passed]
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the properties that failed."""
+        return [r.name for r in self.results if not r.passed]
+
+    @property
+    def score(self) -> float:
+        """Points earned."""
+        return sum(r.points for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        """Points available."""
+        return sum(r.max_points for r in self.results)
+
+    def verdict(self) -> str:
+        """The closing line."""
+        failed, total = len(self.failed), len(self.results)
+        if total and not failed:
+            return "All checks passed — well done!"
+        if failed == 1:
+            return f"1 of {total} checks failed: fix it and run the check again."
+        return f"{failed} of {total} checks failed: fix the first one first."
+
+    def text(self) -> str:
+        """The full verdict: one line per property, notes, closing line.
+
+        A failure whose message repeats the previous one is shortened to
+        "(same problem as above)".
+        """
+        lines, previous = [], None
+        for result in self.results:
+            if not result.passed and result.message == previous:
+                lines.append(f"{FAIL} {result.short}: (same problem as above)")
+            else:
+                lines.append(result.line())
+            previous = None if result.passed else result.message
+        return "\n".join([*lines, *self.notes, self.verdict()])
+
+    __str__ = text
+
+    def __repr__(self) -> str:
+        return (f"<Report {self.subject}: {len(self.passed)} of {len(self.results)} "
+                f"checks passed>")
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary for tools."""
+        return {
+            "subject": self.subject,
+            "score": self.score,
+            "max_score": self.max_score,
+            "results": [asdict(r) for r in self.results],
+        }

@@ -1,0 +1,153 @@
+"""What is graded: the properties of an optimizer class and the case each one runs.
+
+Each property isolates one aspect, so a mistake costs the points of what it
+breaks and no more:
+
+=============== ================================================= ==========================
+property        case                                              what must hold
+=============== ================================================= ==========================
+first_step      1 key (3×4), 1 call                               the values after one step
+carries_state   1 key (2×3), 5 calls                              the values after each call
+per_key_state   4 keys (3×4, 3×4, 4, 0-d), 4 calls                the values after each call
+in_place        1 key (3×4), 3 calls                              same array object every
+                                                                  call; first step's values
+float32         1 key (2×3), float32, 3 calls                     dtype stays float32 every
+                                                                  call; first step's values
+zero_grad       1 key (3×4), 1st gradient all zeros, 2 calls      no NaN; the values
+=============== ================================================= ==========================
+
+``per_key_state`` applies to optimizers with state, ``zero_grad`` to those
+that divide by a gradient statistic (where a missing epsilon gives 0/0).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..optimizers import OPTIMIZERS, optimizer_class
+from .cases import Case, make_case
+from .compare import BEHAVIOUR
+
+__all__ = [
+    "PROPERTIES",
+    "Property",
+    "get_property",
+    "properties_for",
+    "required_arguments",
+    "resolve_optimizer",
+]
+
+#: Optimizers that keep state between calls, and those that divide by a statistic.
+STATEFUL = frozenset(OPTIMIZERS) - {"sgd"}
+DIVIDING = frozenset({"adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam"})
+
+# Hyperparameters a student class may leave out (the book hard-codes epsilon).
+_OPTIONAL_ARGUMENTS = frozenset({"eps", "momentum_decay"})
+
+
+@dataclass(frozen=True)
+class Property:
+    """One graded property and the case recipe that tests it.
+
+    Attributes
+    ----------
+    name : str
+        Identifier, e.g. ``"carries_state"`` (used in nbgrader cells).
+    title : str
+        What a pass means ("state is carried between calls").
+    short : str
+        Label of a failure ("state between calls").
+    shapes : dict of str to tuple
+        Parameter names and shapes of the case.
+    calls : int
+        Number of ``update`` calls.
+    dtype : str
+        dtype of the case.
+    zero_keys : tuple of str
+        Keys whose first gradient is all zeros.
+    value_calls : int or None
+        Compare values only after this many calls (None: all).
+    kinds : frozenset of str
+        Finding kinds that fail this property (besides the class being unusable).
+    applies_to : frozenset of str
+        Optimizer names this property is graded for.
+    points : float
+        Default weight.
+    """
+
+    name: str
+    title: str
+    short: str
+    shapes: dict[str, tuple[int, ...]]
+    calls: int
+    dtype: str = "float64"
+    zero_keys: tuple[str, ...] = ()
+    value_calls: int | None = None
+    kinds: frozenset[str] = BEHAVIOUR
+    applies_to: frozenset[str] = field(default_factory=lambda: frozenset(OPTIMIZERS))
+    points: float = 1.0
+
+    def case(self, seed: int) -> Case:
+        """The case of this property drawn from ``seed``."""
+        return make_case(seed, shapes=self.shapes, dtype=np.dtype(self.dtype), calls=self.calls,
+                         zero_keys=self.zero_keys)
+
+
+#: Every property, in the order a student should fix them.
+PROPERTIES: tuple[Property, ...] = (
+    Property("first_step", "first step matches the formula", "first step",
+             {"W": (3, 4)}, calls=1),
+    Property("carries_state", "state is carried between calls", "state between calls",
+             {"W": (2, 3)}, calls=5),
+    Property("per_key_state", "each parameter keeps its own state", "one state per parameter",
+             {"W1": (3, 4), "W2": (3, 4), "b": (4,), "s": ()}, calls=4, applies_to=STATEFUL),
+    Property("in_place", "parameters are updated in place", "update in place",
+             {"W": (3, 4)}, calls=3, value_calls=1, kinds=BEHAVIOUR | {"identity"}),
+    Property("float32", "float32 parameters stay float32", "float32 parameters",
+             {"W": (2, 3)}, calls=3, dtype="float32", value_calls=1,
+             kinds=BEHAVIOUR | {"dtype"}),
+    Property("zero_grad", "a zero gradient gives no NaN", "zero gradient",
+             {"W": (3, 4)}, calls=2, zero_keys=("W",), applies_to=DIVIDING),
+)
+
+_BY_NAME = {p.name: p for p in PROPERTIES}
+
+
+def resolve_optimizer(name: str) -> str:
+    """Registry name of ``name``, ignoring case and punctuation ("RMSProp", "rms_prop").
+
+    Raises
+    ------
+    ValueError
+        If no reference optimizer has that name.
+    """
+    key = re.sub(r"[^a-z0-9]", "", str(name).lower())
+    optimizer_class(key)  # raises ValueError listing the known names
+    return key
+
+
+def properties_for(optimizer: str) -> tuple[Property, ...]:
+    """The properties graded for ``optimizer``, in :data:`PROPERTIES` order."""
+    name = resolve_optimizer(optimizer)
+    return tuple(p for p in PROPERTIES if name in p.applies_to)
+
+
+def get_property(name: str | Property) -> Property:
+    """Look a property up by name (a :class:`Property` is returned unchanged)."""
+    if isinstance(name, Property):
+        return name
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown property {name!r}; choose one of {', '.join(_BY_NAME)}"
+        ) from None
+
+
+def required_arguments(optimizer: str) -> tuple[str, ...]:
+    """Constructor arguments a student's class must accept (all but epsilon-like ones)."""
+    cls = optimizer_class(resolve_optimizer(optimizer))
+    return tuple(h.name for h in cls.hyperparameters if h.name not in _OPTIONAL_ARGUMENTS)
