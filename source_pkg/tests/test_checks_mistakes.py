@@ -117,7 +117,7 @@ def test_catalogue_has_the_required_mistakes():
     assert required <= ids, f"missing: {required - ids}"
 
 
-@pytest.mark.parametrize(("optimizer", "mistake_id"), MUTANTS, ids="-".join)
+@pytest.mark.parametrize(("optimizer", "mistake_id"), MUTANTS, ids=[f"{o}-{m}" for o, m in MUTANTS])
 def test_mutant_fails_exactly_the_expected_properties_and_is_named(optimizer, mistake_id):
     mistake = get_mistake(optimizer, mistake_id)
     all_props = {p.name for p in properties_for(optimizer)}
@@ -142,7 +142,8 @@ def test_mutant_fails_exactly_the_expected_properties_and_is_named(optimizer, mi
             assert result.message == get_mistake(optimizer, named).explanation
 
 
-@pytest.mark.parametrize(("optimizer", "mutant", "prop"), list(SAME_BEHAVIOUR))
+@pytest.mark.parametrize(("optimizer", "mutant", "prop"), list(SAME_BEHAVIOUR),
+                         ids=["-".join(k) for k in SAME_BEHAVIOUR])
 def test_same_behaviour_pairs_really_are_indistinguishable(optimizer, mutant, prop):
     named = SAME_BEHAVIOUR[optimizer, mutant, prop]
     prop = get_property(prop)

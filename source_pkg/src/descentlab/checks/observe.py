@@ -43,7 +43,7 @@ _STRING_FIELDS = ("subject", "case_id", "input_dtype", "error_stage", "error_typ
                   "error_message", "error_where")
 
 
-@dataclass
+@dataclass(eq=False)
 class Observation:
     """What one optimizer class did on one case.
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import adam, adaptive, momentum
-from .texts import EXPLANATIONS, STATE
+from .texts import explain
 
 __all__ = ["CATALOGUE", "Mistake", "get_mistake", "mistakes_for"]
 
@@ -46,7 +46,7 @@ class Mistake:
 def _build() -> dict[str, tuple[Mistake, ...]]:
     catalogue: dict[str, list[Mistake]] = {}
     for optimizer, mistake_id, cls in (*momentum.MUTANTS, *adaptive.MUTANTS, *adam.MUTANTS):
-        text = EXPLANATIONS[mistake_id].format(state=STATE[optimizer])
+        text = explain(mistake_id, optimizer)
         catalogue.setdefault(optimizer, []).append(Mistake(mistake_id, optimizer, cls, text))
     return {name: tuple(entries) for name, entries in catalogue.items()}
 

@@ -4,31 +4,32 @@ from __future__ import annotations
 
 from ..messages import NOT_IN_PLACE
 
-__all__ = ["EXPLANATIONS", "STATE"]
+__all__ = ["EXPLANATIONS", "STATE", "explain"]
 
-#: How the state of each optimizer is called in the explanations.
+#: How the state of each optimizer is called in the explanations: words, first attribute.
 STATE = {
-    "sgd": "state",
-    "momentum": "velocity (self.v)",
-    "nesterov": "velocity (self.v)",
-    "adagrad": "sum of squared gradients (self.h)",
-    "rmsprop": "running average of squared gradients (self.h)",
-    "adadelta": "running averages (self.h and self.u)",
-    "adam": "moments (self.m and self.v)",
-    "adamw": "moments (self.m and self.v)",
+    "sgd": ("state", "self.state"),
+    "momentum": ("velocity (self.v)", "self.v"),
+    "nesterov": ("velocity (self.v)", "self.v"),
+    "adagrad": ("sum of squared gradients (self.h)", "self.h"),
+    "rmsprop": ("running average of squared gradients (self.h)", "self.h"),
+    "adadelta": ("running averages (self.h and self.u)", "self.h"),
+    "adam": ("moments (self.m and self.v)", "self.m"),
+    "adamw": ("moments (self.m and self.v)", "self.m"),
 }
 
-#: Mistake id -> explanation; ``{state}`` is replaced by the optimizer's state words.
+#: Mistake id -> explanation; ``{state}`` and ``{attr}`` are the optimizer's state words
+#: and the attribute holding it.
 EXPLANATIONS = {
     "not_in_place": NOT_IN_PLACE.format(key="W"),
     "state_reset_each_call": (
-        "your {state} is reset at every call: create the state once, the first time update() "
-        "runs (if self.v is None: ...), and keep updating it in later calls."
+        "update() resets your {state} at every call: create the state once, the first time "
+        "update() runs (if {attr} is None: ...), and keep updating it in later calls."
     ),
     "shared_state": (
-        "all parameters share one {state} instead of one each: keep a dict with one array per "
-        "parameter (self.v[key] = np.zeros_like(val)). With parameters of different shapes this "
-        "crashes; with equal shapes each parameter is pushed by the other parameters' gradients."
+        "all parameters share the same {state} instead of one each: keep a dict with one array "
+        "per parameter ({attr}[key] = np.zeros_like(val)). With parameters of different shapes "
+        "this crashes; with equal shapes each parameter is pushed by the others' gradients."
     ),
     "counter_per_key": (
         "the step counter advanced once per parameter, not once per update call: increment it "
@@ -98,3 +99,9 @@ EXPLANATIONS = {
         "not θ·(1 − λ)."
     ),
 }
+
+
+def explain(mistake_id: str, optimizer: str) -> str:
+    """The explanation of ``mistake_id`` worded for ``optimizer``."""
+    words, attr = STATE[optimizer]
+    return EXPLANATIONS[mistake_id].format(state=words, attr=attr)

@@ -1,0 +1,135 @@
+"""Hidden-test assertions and reports: points per property, public seeds are not enough."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from descentlab.checks import (
+    PROPERTIES,
+    PUBLIC_SEEDS,
+    assert_property,
+    get_mistake,
+    get_property,
+    grade,
+    properties_for,
+    required_arguments,
+    run_property,
+)
+from descentlab.optimizers import SGD, Adam, Momentum
+
+HIDDEN_SEEDS = (91823, 5550123)
+
+
+def test_assert_property_is_silent_for_a_correct_class():
+    for prop in properties_for("adam"):
+        assert_property(Adam, "adam", prop.name, seed=HIDDEN_SEEDS[0])
+
+
+def test_assert_property_raises_the_student_facing_diagnosis():
+    mutant = get_mistake("momentum", "state_reset_each_call")
+    with pytest.raises(AssertionError) as info:
+        assert_property(mutant.cls, "momentum", "carries_state", seed=HIDDEN_SEEDS[0])
+    message = str(info.value)
+    assert message == f"state between calls: {mutant.explanation}"
+    assert "Traceback" not in message
+    assert_property(mutant.cls, "momentum", "first_step", seed=HIDDEN_SEEDS[0])
+
+
+def test_a_property_outside_the_optimizers_list_still_runs():
+    """Notebooks may grade e.g. SGD's per-key state: correct code passes, wrong code fails."""
+    assert_property(SGD, "sgd", "per_key_state", seed=3)
+    with pytest.raises(AssertionError, match="climbs the loss"):
+        assert_property(get_mistake("sgd", "wrong_sign").cls, "sgd", "per_key_state", seed=3)
+
+
+def test_properties_per_optimizer():
+    names = {name: [p.name for p in properties_for(name)] for name in
+             ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw")}
+    assert names["sgd"] == ["first_step", "carries_state", "in_place", "float32"]
+    assert names["momentum"] == names["nesterov"] == [
+        "first_step", "carries_state", "per_key_state", "in_place", "float32"]
+    for name in ("adagrad", "rmsprop", "adadelta", "adam", "adamw"):
+        assert names[name] == [p.name for p in PROPERTIES]
+    assert properties_for("RMSProp") == properties_for("rmsprop")
+
+
+def test_required_arguments_leave_out_epsilon():
+    assert required_arguments("adagrad") == ("lr",)
+    assert required_arguments("adamw") == ("lr", "beta1", "beta2", "weight_decay")
+
+
+def test_grade_reports_points_per_property():
+    mutant = get_mistake("adam", "counter_per_key").cls
+    report = grade(mutant, "adam", PUBLIC_SEEDS, points={"per_key_state": 3.0})
+    assert report.failed == ["per_key_state"]
+    assert report.score == 5.0
+    assert report.max_score == 8.0
+    failed = next(r for r in report.results if not r.passed)
+    assert failed.mistake == "counter_per_key"
+    assert failed.seed == PUBLIC_SEEDS[0]
+    summary = json.loads(json.dumps(report.as_dict()))
+    assert summary["score"] == 5.0
+    assert repr(report) == "<Report AdamCounterPerKey: 5 of 6 checks passed>"
+
+
+def test_grade_needs_seeds_and_known_names():
+    with pytest.raises(ValueError, match="at least one seed"):
+        grade(Momentum, "momentum", [])
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        grade(Momentum, "heavy_ball", PUBLIC_SEEDS)
+    with pytest.raises(ValueError, match="unknown property"):
+        get_property("speed")
+
+
+def test_run_property_diagnoses_a_non_class():
+    diagnosis = run_property(Momentum(), "momentum", "first_step", 1)
+    assert not diagnosis.passed
+    assert diagnosis.findings[0].kind == "class"
+
+
+def _public_answers(name: str) -> dict[bytes, list[dict[str, np.ndarray]]]:
+    """What a student could record from the public self-check: outputs by input."""
+    from descentlab.optimizers import optimizer_class
+
+    table = {}
+    for prop in properties_for(name):
+        for seed in PUBLIC_SEEDS:
+            case = prop.case(seed)
+            opt = optimizer_class(name)(**case.hyper_for(name))
+            params = {k: np.array(v) for k, v in case.params.items()}
+            outputs = []
+            for grads in case.grads:
+                opt.update(params, {k: np.array(g) for k, g in grads.items()})
+                outputs.append({k: v.copy() for k, v in params.items()})
+            table[b"".join(v.tobytes() for v in case.params.values())] = outputs
+    return table
+
+
+def test_hard_coding_the_public_answers_fails_the_hidden_seeds():
+    answers = _public_answers("momentum")
+
+    class Momentum:
+        def __init__(self, lr=0.01, momentum=0.9):
+            self.lr, self.calls, self.key = lr, 0, None
+
+        def update(self, params, grads):
+            if self.key is None:
+                self.key = b"".join(v.tobytes() for v in params.values())
+            self.calls += 1
+            recorded = answers.get(self.key)
+            for key in params:
+                if recorded is not None:
+                    params[key][...] = recorded[self.calls - 1][key]
+                else:
+                    params[key] -= self.lr * grads[key]
+
+    public = grade(Momentum, "momentum", PUBLIC_SEEDS)
+    assert public, "the look-up class should fool the public self-check:\n" + public.text()
+    hidden = grade(Momentum, "momentum", HIDDEN_SEEDS)
+    assert hidden.failed == ["carries_state", "per_key_state"]
+    for seed in HIDDEN_SEEDS:
+        with pytest.raises(AssertionError):
+            assert_property(Momentum, "momentum", "carries_state", seed=seed)

@@ -1,0 +1,236 @@
+"""``observe`` turns whatever a class does into plain data, and that data travels as .npz."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+from descentlab.checks import Observation, compare, diagnose, get_property, make_case, observe
+from descentlab.checks.observe import accepted_arguments
+from descentlab.optimizers import Momentum
+
+CASE = make_case(11, shapes={"W": (2, 3), "b": (3,)}, calls=3)
+HYPER = CASE.hyper_for("momentum")
+
+
+class Rebinding:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] = params[key] - self.lr * grads[key]
+
+
+class FailsOnSecondCall:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.calls = 0
+
+    def update(self, params, grads):
+        self.calls += 1
+        if self.calls == 2:
+            raise KeyError("v")
+        for key in params:
+            params[key] -= grads[key]
+
+
+def test_accepted_arguments_follow_the_signature():
+    class Book:
+        def __init__(self, lr=0.01):
+            pass
+
+    class Flexible:
+        def __init__(self, lr=0.01, **rest):
+            pass
+
+    class PositionalOnly:
+        def __init__(self, lr, /, momentum=0.9):
+            pass
+
+    class Bare:
+        pass
+
+    names = ["lr", "momentum", "eps"]
+    assert accepted_arguments(Book, names) == ["lr"]
+    assert accepted_arguments(Flexible, names) == names
+    assert accepted_arguments(PositionalOnly, names) == ["momentum"]
+    assert accepted_arguments(Bare, names) == []
+
+
+def test_only_accepted_hyperparameters_are_passed():
+    class OnlyLr:
+        def __init__(self, lr=0.01):
+            self.lr = lr
+
+        def update(self, params, grads):
+            pass
+
+    observed = observe(OnlyLr, {"lr": 0.2, "momentum": 0.7}, CASE)
+    assert observed.hyper == {"lr": 0.2}
+    assert observed.completed
+
+
+def test_a_correct_class_is_recorded_call_by_call():
+    observed = observe(Momentum, HYPER, CASE)
+    assert observed.completed
+    assert observed.calls_done == 3
+    assert observed.same_object.all()
+    assert (observed.dtypes == "float64").all()
+    assert (observed.problems == "").all()
+    assert observed.values["W"].shape == (4, 2, 3)
+    np.testing.assert_array_equal(observed.values["W"][0], CASE.params["W"])
+    assert not np.array_equal(observed.values["W"][1], observed.values["W"][0])
+
+
+def test_rebinding_is_recorded_as_not_the_same_object():
+    observed = observe(Rebinding, HYPER, CASE)
+    assert observed.completed
+    assert not observed.same_object.any()
+
+
+def test_an_exception_stops_the_observation_at_its_call():
+    observed = observe(FailsOnSecondCall, HYPER, CASE)
+    assert (observed.error_stage, observed.error_type, observed.error_call) == ("update",
+                                                                               "KeyError", 2)
+    assert observed.error_message == "'v'"
+    assert observed.calls_done == 1
+    assert observed.values["W"].shape[0] == 2
+    assert "raise KeyError" in observed.error_where
+    assert observed.error_where.startswith("in update(), line ")
+
+
+def test_init_errors_stubs_exits_and_hangs_become_data():
+    class BadInit:
+        def __init__(self, lr=0.01, momentum=0.9):
+            raise ValueError("nope")
+
+    class Stub:
+        def __init__(self, lr=0.01, momentum=0.9):
+            pass
+
+        def update(self, params, grads):
+            raise NotImplementedError()
+
+    class Exits(Stub):
+        def update(self, params, grads):
+            sys.exit(3)
+
+    class Hangs(Stub):
+        def update(self, params, grads):
+            while True:
+                pass
+
+    assert observe(BadInit, HYPER, CASE).error_stage == "init"
+    assert observe(Stub, HYPER, CASE).error_type == "NotImplementedError"
+    assert observe(Exits, HYPER, CASE).error_type == "SystemExit"
+    hang = observe(Hangs, HYPER, CASE, time_limit=0.05)
+    assert (hang.error_type, hang.error_call) == ("TimeLimitExceeded", 1)
+
+
+def test_missing_required_argument_and_non_callables_stop_before_running():
+    class NoMomentum:
+        def __init__(self, lr=0.01):
+            raise AssertionError("must not be built")
+
+    observed = observe(NoMomentum, HYPER, CASE, required=("lr", "momentum"))
+    assert observed.error_stage == "signature"
+    assert "`momentum`" in observed.error_message
+    assert observe(42, HYPER, CASE).error_stage == "class"
+
+
+def test_broken_parameters_are_described():
+    class Breaks:
+        def __init__(self, lr=0.01, momentum=0.9):
+            pass
+
+        def update(self, params, grads):
+            params["W"] = params["W"].tolist()
+            params["b"] = np.zeros((2, 3))
+
+    observed = observe(Breaks, HYPER, CASE)
+    assert list(observed.problems[0]) == ["is a list, not a NumPy array",
+                                          "has shape (2, 3) instead of (3,)"]
+    assert np.isnan(observed.values["b"][1]).all()
+
+
+def test_printing_is_hidden_and_counted(capsys):
+    class Chatty(Momentum):
+        def update(self, params, grads):
+            print("debugging", params.keys())
+            super().update(params, grads)
+
+    observed = observe(Chatty, HYPER, CASE)
+    assert capsys.readouterr().out == ""
+    assert observed.printed > 0
+    assert observed.completed
+
+
+def test_nan_and_warnings_do_not_escape():
+    class DividesByZero(Momentum):
+        def update(self, params, grads):
+            for key in params:
+                params[key] /= 0.0 * grads[key]
+
+    observed = observe(DividesByZero, HYPER, CASE)  # -W error would turn a warning into a crash
+    assert observed.completed
+    assert not np.isfinite(observed.values["W"][1]).any()
+
+
+def _assert_same(a: Observation, b: Observation) -> None:
+    for field in fields(Observation):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if field.name == "values":
+            assert x.keys() == y.keys()
+            for key in x:
+                np.testing.assert_array_equal(x[key], y[key])
+        elif isinstance(x, np.ndarray):
+            np.testing.assert_array_equal(x, y)
+            assert x.dtype.kind == y.dtype.kind
+        else:
+            assert x == y, field.name
+
+
+@pytest.mark.parametrize("cls", [Momentum, Rebinding, FailsOnSecondCall])
+def test_npz_round_trip_without_pickle(tmp_path, cls):
+    observed = observe(cls, HYPER, CASE)
+    path = tmp_path / "observation.npz"
+    observed.to_npz(path)
+    with np.load(path, allow_pickle=False) as data:
+        assert all(data[name].dtype != object for name in data.files)
+    loaded = Observation.from_npz(path)
+    _assert_same(observed, loaded)
+    reference = observe(Momentum, observed.hyper, CASE)
+    assert compare(loaded, reference) == compare(observed, reference)
+
+
+def test_a_class_observed_in_another_process_is_diagnosed_here(tmp_path):
+    """The isolated-grader design: student code runs elsewhere, only data comes back."""
+    path = tmp_path / "student.npz"
+    script = textwrap.dedent(f"""
+        import numpy as np
+        from descentlab.checks import get_property
+
+        class Momentum:
+            def __init__(self, lr=0.01, momentum=0.9):
+                self.lr, self.momentum = lr, momentum
+
+            def update(self, params, grads):
+                self.v = {{k: np.zeros_like(v) for k, v in params.items()}}
+                for key in params:
+                    self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+                    params[key] += self.v[key]
+
+        from descentlab.checks import observe
+        case = get_property("carries_state").case(77)
+        observe(Momentum, case.hyper_for("momentum"), case).to_npz({str(path)!r})
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    case = get_property("carries_state").case(77)
+    diagnosis = diagnose(Observation.from_npz(path), "momentum", case)
+    assert diagnosis.mistake == "state_reset_each_call"
+    assert "resets your velocity (self.v) at every call" in diagnosis.message

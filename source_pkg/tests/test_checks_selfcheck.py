@@ -1,0 +1,207 @@
+"""The notebooks' ``check(...)``: friendly verdicts, never a traceback, whatever the class does."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import numpy as np
+import pytest
+
+from descentlab.checks import check, infer_optimizer, selfcheck
+from descentlab.optimizers import Momentum as ReferenceMomentum
+
+
+def _run(*args, **kwargs) -> tuple[object, str]:
+    out = io.StringIO()
+    report = check(*args, file=out, **kwargs)
+    text = out.getvalue()
+    assert "Traceback" not in text
+    return report, text
+
+
+class Momentum:
+    """The notebook's stub, as nbgrader releases it."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr = lr
+        self.momentum = momentum
+        self.v = None
+
+    def update(self, params, grads):
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+
+def test_the_stub_gets_the_not_written_yet_message():
+    report, text = _run(Momentum)
+    assert not report
+    lines = text.splitlines()
+    assert lines[0] == "Checking Momentum as the reference momentum optimizer:"
+    assert lines[1] == ("✘ first step: update() is not written yet: replace "
+                        "`raise NotImplementedError` with your code.")
+    assert lines[2] == "✘ state between calls: (same problem as above)"
+    assert lines[-1] == "5 of 5 checks failed: fix the first one first."
+
+
+def test_a_correct_class_passes_with_a_tick_per_property():
+    report, text = _run(ReferenceMomentum)
+    assert report
+    assert text.splitlines()[1:] == [
+        "✔ first step matches the formula",
+        "✔ state is carried between calls",
+        "✔ each parameter keeps its own state",
+        "✔ parameters are updated in place",
+        "✔ float32 parameters stay float32",
+        "All checks passed — well done!",
+    ]
+
+
+def test_one_failure_names_the_mistake():
+    class Momentum(ReferenceMomentum):
+        def update(self, params, grads):
+            super().update(params, grads)
+            for key in params:
+                params[key] = params[key].copy()
+
+    report, text = _run(Momentum)
+    assert report.failed == ["in_place"]
+    assert ("✘ update in place: params['W'] was replaced by a new array instead of updated "
+            "in place") in text
+    assert text.splitlines()[-1] == "1 of 5 checks failed: fix it and run the check again."
+
+
+def test_an_exception_is_reported_with_its_line():
+    class AdaGrad:
+        def __init__(self, lr=0.01):
+            self.lr = lr
+            self.h = None
+
+        def update(self, params, grads):
+            for key in params:
+                self.h[key] += grads[key] ** 2
+
+    report, text = _run(AdaGrad)
+    assert not report
+    assert ("✘ first step: update() raised TypeError on the 1st call: 'NoneType' object is "
+            "not subscriptable (in update(), line") in text
+    assert "`self.h[key] += grads[key] ** 2`). Something is still None" in text
+
+
+def test_nan_is_reported():
+    class RMSprop:
+        def __init__(self, lr=0.01, rho=0.99):
+            self.lr, self.rho = lr, rho
+
+        def update(self, params, grads):
+            for key in params:
+                params[key] -= np.nan
+
+    report, text = _run(RMSprop)
+    assert not report
+    assert "✘ first step: after the 1st call, params['W'] contains NaN or infinity" in text
+
+
+def test_a_hang_is_cut_short():
+    class Adam:
+        def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+            pass
+
+        def update(self, params, grads):
+            while True:
+                pass
+
+    report, text = _run(Adam, time_limit=0.02)
+    assert not report
+    assert ("✘ first step: update() did not finish within 0.02 s on the 1st call: is there a "
+            "loop that never ends") in text
+
+
+def test_sys_exit_in_update_does_not_end_the_check():
+    class SGD:
+        def __init__(self, lr=0.01):
+            pass
+
+        def update(self, params, grads):
+            sys.exit(1)
+
+    report, text = _run(SGD)
+    assert "update() raised SystemExit on the 1st call" in text
+    assert not report
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (ReferenceMomentum(), "pass the class itself, not an object made from it: "
+                              "check(Momentum), not check(Momentum())."),
+        (None, "it got None."),
+        (len, "it got the function len."),
+        ("Momentum", "it got the string 'Momentum'."),
+    ],
+    ids=["instance", "None", "function", "string"],
+)
+def test_non_classes_get_a_friendly_message(given, expected):
+    report, text = _run(given, "momentum")
+    assert not report
+    assert expected in text
+    assert "(same problem as above)" in text
+
+
+def test_unknown_or_unclear_optimizer_names():
+    class Optimizer:
+        pass
+
+    report, text = _run(Optimizer)
+    assert not report
+    assert "could not tell which optimizer Optimizer implements: name it" in text
+    report, text = _run(ReferenceMomentum, "adamax")
+    assert "unknown optimizer 'adamax'" in text
+    assert not report
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("RMSprop", "rmsprop"), ("RMSProp", "rmsprop"), ("AdaGrad", "adagrad"),
+     ("MyAdamW", "adamw"), ("Adam", "adam"), ("SGD", "sgd"), ("MomentumSGD", "momentum"),
+     ("NesterovMomentum", None), ("Optimizer", None)],
+)
+def test_infer_optimizer_from_the_class_name(name, expected):
+    assert infer_optimizer(type(name, (), {})) == expected
+
+
+def test_an_explicit_name_ignores_case_and_punctuation():
+    class Mine(ReferenceMomentum):
+        pass
+
+    report, _ = _run(Mine, "MOMENTUM")
+    assert report
+    report, _ = _run(type("Whatever", (), {}), "RMS-prop")
+    assert report.subject == "Whatever"
+
+
+def test_printing_students_are_told_their_output_is_hidden():
+    class Momentum(ReferenceMomentum):
+        def update(self, params, grads):
+            print("v =", self.state)
+            super().update(params, grads)
+
+    report, text = _run(Momentum)
+    assert report
+    assert "(your code printed output during the checks; it is not shown here)" in text
+    assert "v =" not in text
+
+
+def test_the_checker_itself_failing_is_reported_not_raised(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(selfcheck, "grade", broken)
+    report, text = _run(ReferenceMomentum)
+    assert not report
+    assert "the checker itself failed (RuntimeError: disk full)" in text
+
+
+def test_default_output_goes_to_stdout(capsys):
+    check(ReferenceMomentum)
+    assert capsys.readouterr().out.endswith("All checks passed — well done!\n")
