@@ -224,9 +224,10 @@ def describe_exception(exc: BaseException) -> tuple[str, str, str]:
     """(type name, short message, where in the observed code) of an exception."""
     if isinstance(exc, TimeLimitExceeded):
         return "TimeLimitExceeded", _short(str(exc)), ""
-    message = str(exc)
-    if isinstance(exc, KeyError) and exc.args:
-        message = repr(exc.args[0])
+    try:
+        message = repr(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    except Exception:  # a student's exception class whose __str__ itself fails
+        message = ""
     return type(exc).__name__, _short(message), _where(exc)
 
 
