@@ -118,6 +118,11 @@ class Report:
 
     __str__ = text
 
+    def _ipython_display_(self) -> None:
+        # check() has already printed the verdict; as the last expression of a
+        # notebook cell the report must not print a second, terser summary.
+        return None
+
     def __repr__(self) -> str:
         return (f"<Report {self.subject}: {len(self.passed)} of {len(self.results)} "
                 f"checks passed>")
