@@ -1,0 +1,301 @@
+"""Turn "an optimizer" into sliders, and sliders back into an optimizer.
+
+A widget accepts a registry name (``"adam"``), a reference class (``Adam``),
+an instance (``Adam(lr=0.1)``) or a student's own class or instance. A
+student's class knows nothing of :class:`~descentlab.optimizers.Hyperparameter`
+metadata, so the sliders come from the reference class of the same name
+(``class SGD: ...`` gets the reference SGD's learning-rate slider) or, failing
+that, from the defaults in its ``__init__`` signature.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..optimizers import OPTIMIZERS, Hyperparameter, Optimizer, optimizer_class
+from ..paths import Path
+
+__all__ = [
+    "OptimizerChoice",
+    "hyperparameter_slider",
+    "nice_step",
+    "resolve_optimizer",
+    "set_window",
+    "start_sliders",
+    "status_html",
+]
+
+# Names a student might give the learning rate: these get a log-scale slider.
+_LR_NAMES = {"lr", "learning_rate", "eta", "alpha", "step_size"}
+
+
+@dataclass
+class OptimizerChoice:
+    """How to build one optimizer from slider values.
+
+    Attributes
+    ----------
+    label : str
+        Display name: the class name (``"Momentum"``) or a given label.
+    cls : type
+        The class to instantiate (a reference class or the student's).
+    hyperparameters : tuple of Hyperparameter
+        One slider each, in constructor order.
+    values : dict of str to float
+        The starting values of those sliders.
+    student : bool
+        Whether ``cls`` is not one of the reference optimizers.
+    """
+
+    label: str
+    cls: type
+    hyperparameters: tuple[Hyperparameter, ...]
+    values: dict[str, float] = field(default_factory=dict)
+    student: bool = False
+
+    def build(self, **values: float) -> Any:
+        """Instantiate the optimizer with these hyperparameter values.
+
+        Whatever the constructor raises propagates; the widgets catch it.
+        """
+        return self.cls(**values)
+
+    def call_text(self, values: Mapping[str, float]) -> str:
+        """``"Momentum(lr=0.1, momentum=0.9)"``, for status lines."""
+        args = ", ".join(f"{k}={v:.3g}" for k, v in values.items())
+        return f"{self.cls.__name__}({args})"
+
+
+def _reference_for(cls: type) -> type[Optimizer] | None:
+    """The reference optimizer class a student's class is modelled on, by name."""
+    name = cls.__name__.lower()
+    for ref in OPTIMIZERS.values():
+        if ref.__name__.lower() == name or ref.name == name:
+            return ref
+    return None
+
+
+def _init_defaults(cls: type) -> dict[str, float]:
+    """Numeric keyword defaults of ``cls.__init__`` (bools excluded)."""
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return {}
+    defaults = {}
+    for p in signature.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        d = p.default
+        if isinstance(d, bool) or not isinstance(d, (int, float, np.integer, np.floating)):
+            continue
+        if math.isfinite(float(d)):
+            defaults[p.name] = float(d)
+    return defaults
+
+
+def _accepts(cls: type, name: str) -> bool:
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _guess_hyperparameter(name: str, default: float) -> Hyperparameter:
+    """A slider range for a constructor argument nothing else describes."""
+    if name.lower() in _LR_NAMES or (default > 0 and default >= 1.0):
+        low = default / 100 if default > 0 else 1e-4
+        high = default * 100 if default > 0 else 1.0
+        return Hyperparameter(name, default, low, high, True, name, name)
+    if 0.0 <= default < 1.0:
+        return Hyperparameter(name, default, 0.0, 0.999, False, name, name, "unit")
+    low, high = sorted((default * 2, -default * 2 if default else 1.0))
+    return Hyperparameter(name, default, low, high, False, name, name, "nonnegative")
+
+
+def _student_hyperparameters(cls: type) -> tuple[Hyperparameter, ...]:
+    defaults = _init_defaults(cls)
+    ref = _reference_for(cls)
+    specs: list[Hyperparameter] = []
+    if ref is not None:
+        for h in ref.hyperparameters:
+            if _accepts(cls, h.name):
+                value = defaults.get(h.name, h.default)
+                if value != h.default:
+                    h = Hyperparameter(
+                        h.name, value, min(h.low, value), max(h.high, value), h.log,
+                        h.meaning, h.symbol, h.constraint,
+                    )
+                specs.append(h)
+    known = {h.name for h in specs}
+    specs.extend(_guess_hyperparameter(n, d) for n, d in defaults.items() if n not in known)
+    return tuple(specs)
+
+
+def _instance_values(obj: Any, specs: tuple[Hyperparameter, ...]) -> dict[str, float]:
+    """The hyperparameter values an instance was built with (attributes of the same name)."""
+    values = {}
+    for h in specs:
+        v = getattr(obj, h.name, h.default)
+        is_number = isinstance(v, (int, float, np.integer, np.floating))
+        ok = is_number and not isinstance(v, bool) and math.isfinite(float(v))
+        values[h.name] = float(v) if ok else h.default
+    return values
+
+
+def resolve_optimizer(
+    optimizer: Any, label: str | None = None, **overrides: float
+) -> OptimizerChoice:
+    """Describe ``optimizer`` (name, class or instance; reference or student's).
+
+    Parameters
+    ----------
+    optimizer : str, type or object
+        ``"momentum"``, ``Momentum``, ``Momentum(lr=0.1)``, or a student's
+        class/instance with ``__init__(lr=..., ...)`` and ``update(params, grads)``.
+    label : str, optional
+        Display name; defaults to the class name.
+    **overrides
+        Starting values that replace the defaults (e.g. ``lr=0.95``).
+
+    Returns
+    -------
+    OptimizerChoice
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an unknown name, or an object without an ``update`` method.
+    """
+    instance = None
+    if isinstance(optimizer, str):
+        cls: type = optimizer_class(optimizer)
+    elif isinstance(optimizer, type):
+        cls = optimizer
+    else:
+        instance, cls = optimizer, type(optimizer)
+    if not callable(getattr(cls, "update", None)):
+        raise TypeError(
+            f"{cls.__name__} has no update(params, grads) method, so it cannot be an optimizer"
+        )
+    student = not (issubclass(cls, Optimizer) and cls.hyperparameters)
+    specs = _student_hyperparameters(cls) if student else cls.hyperparameters
+    if instance is not None:
+        values = _instance_values(instance, specs)
+    else:
+        values = {h.name: h.default for h in specs}
+    unknown = set(overrides) - set(values)
+    if unknown:
+        raise TypeError(
+            f"{cls.__name__} has no hyperparameter(s) {sorted(unknown)}; "
+            f"it has {sorted(values)}"
+        )
+    values.update({k: float(v) for k, v in overrides.items()})
+    # A starting value outside the metadata's range widens the slider.
+    specs = tuple(
+        h if h.low <= values[h.name] <= h.high else Hyperparameter(
+            h.name, h.default, min(h.low, values[h.name]), max(h.high, values[h.name]),
+            h.log and values[h.name] > 0, h.meaning, h.symbol, h.constraint,
+        )
+        for h in specs
+    )
+    return OptimizerChoice(label or cls.__name__, cls, tuple(specs), values, student)
+
+
+def hyperparameter_slider(
+    spec: Hyperparameter, value: float | None = None, description: str | None = None
+) -> widgets.FloatSlider | widgets.FloatLogSlider:
+    """A slider for one hyperparameter: log scale where ``spec.log`` says so.
+
+    Parameters
+    ----------
+    spec : Hyperparameter
+    value : float, optional
+        Starting value (``spec.default`` otherwise).
+    description : str, optional
+        Label in front of the slider (``spec.name`` otherwise; may be HTML).
+    """
+    value = spec.default if value is None else float(value)
+    common = {
+        "description": spec.name if description is None else description,
+        "description_allow_html": description is not None,
+        "tooltip": f"{spec.name}: {spec.meaning}",
+        "continuous_update": True,
+        "readout_format": ".3g",
+        "style": {"description_width": "initial"},
+        "layout": widgets.Layout(width="320px"),
+    }
+    if spec.log and spec.low > 0 and value > 0:
+        lo, hi = math.log10(spec.low), math.log10(spec.high)
+        step = (hi - lo) / 200
+        # The browser snaps the value to min + k * step: shift min so that the
+        # starting value (e.g. the book's lr=0.95) is on that grid exactly.
+        here = math.log10(value)
+        lo = here - math.ceil((here - lo) / step - 1e-9) * step
+        return widgets.FloatLogSlider(value=value, base=10, min=lo, max=hi, step=step, **common)
+    step = nice_step(spec.high - spec.low)
+    return widgets.FloatSlider(value=value, min=spec.low, max=spec.high, step=step, **common)
+
+
+def nice_step(span: float, positions: int = 200) -> float:
+    """A power of ten giving at least ``positions`` slider positions over ``span``.
+
+    Round numbers such as 0.9 or 0.999 then lie on the slider's grid.
+    """
+    if not span > 0:
+        return 0.01
+    return 10.0 ** math.floor(math.log10(span / positions))
+
+
+def start_sliders(
+    window: tuple[tuple[float, float], tuple[float, float]], start: tuple[float, float]
+) -> tuple[widgets.FloatSlider, widgets.FloatSlider]:
+    """Two sliders for a start point inside ``window`` ((xmin, xmax), (ymin, ymax))."""
+    sliders = []
+    for name, (lo, hi), v in zip(("start x", "start y"), window, start, strict=True):
+        sliders.append(
+            widgets.FloatSlider(
+                value=float(np.clip(v, lo, hi)), min=lo, max=hi, step=nice_step(hi - lo),
+                description=name, readout_format=".2f", continuous_update=True,
+                style={"description_width": "initial"}, layout=widgets.Layout(width="260px"),
+            )
+        )
+    return sliders[0], sliders[1]
+
+
+def set_window(slider: widgets.FloatSlider, lo: float, hi: float, value: float) -> None:
+    """Change a slider's range and value without tripping over min > max."""
+    # ipywidgets clips the value to [min, max] and refuses min > max, so widen first.
+    slider.min = min(slider.min, lo)
+    slider.max = max(slider.max, hi)
+    slider.value = float(np.clip(value, lo, hi))
+    slider.min, slider.max = lo, hi
+    slider.step = nice_step(hi - lo)
+
+
+def status_html(path: Path | None, summary: str, problem: str | None = None) -> str:
+    """The status line: a summary, or the path's message in red when it stopped early.
+
+    Parameters
+    ----------
+    path : Path or None
+    summary : str
+        Plain text shown when all went well.
+    problem : str, optional
+        A message that overrides the path's (e.g. the constructor raised).
+    """
+    message = problem if problem is not None else (path.message if path is not None else "")
+    if message:
+        return (
+            '<span style="color:#b00020">&#9888; '  # warning sign
+            f"{html.escape(message)}</span>"
+        )
+    return f"<span>{html.escape(summary)}</span>"

@@ -1,0 +1,243 @@
+"""The machinery shared by :func:`explore` and :func:`compare`.
+
+A :class:`PathsWidget` traces one or more optimizers on a surface whenever a
+control changes and shows the paths on the contours next to their loss
+curves. Shared controls: the surface, the number of steps, the start point
+(two sliders, or a click on the contours with ipympl) and a Play control that
+reveals the path step by step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..paths import Path, trace
+from ..surfaces import SURFACES, Surface, get_surface
+from .backends import FigureView
+from .base import LiveWidget
+from .controls import OptimizerChoice, set_window, start_sliders
+from .panels import LossPanel, PathPanel, shown_part, two_panel_figure
+
+__all__ = ["PathsWidget"]
+
+#: Seconds one optimizer may take to trace a path before it is stopped.
+DEFAULT_TIME_LIMIT = 2.0
+
+
+def _surface_options(surface: Surface) -> dict[str, Surface]:
+    """All registered surfaces, plus (or replaced by) the one given."""
+    options = dict(SURFACES)
+    options[surface.name] = surface
+    return options
+
+
+def _check_start(start: Sequence[float] | None, surface: Surface) -> tuple[float, float]:
+    point = surface.start if start is None else start
+    x, y = (float(v) for v in point)
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError(f"start must be two finite numbers, got {point!r}")
+    return x, y
+
+
+class PathsWidget(LiveWidget):
+    """Optimizer paths on a surface, recomputed live from ipywidgets controls.
+
+    Subclasses decide which hyperparameter sliders exist (:meth:`_values`).
+
+    Attributes
+    ----------
+    surface : ipywidgets.Dropdown
+        The surface's registry name.
+    steps : ipywidgets.IntSlider
+        How many steps to trace.
+    start_x, start_y : ipywidgets.FloatSlider
+        The start point (clicking on the contours sets both, with ipympl).
+    play : ipywidgets.Play
+        Animates :attr:`shown` from 0 to the number of steps.
+    shown : ipywidgets.IntSlider
+        How many steps of each path are drawn.
+    paths : dict of str to Path
+        The current path of each optimizer, by label.
+    """
+
+    def __init__(
+        self,
+        choices: Mapping[str, OptimizerChoice],
+        surface: str | Surface,
+        *,
+        steps: int,
+        start: Sequence[float] | None,
+        backend: str | None,
+        time_limit: float | None,
+        max_steps: int | None,
+    ) -> None:
+        super().__init__()
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps must be a whole number >= 1, got {steps!r}")
+        surf = get_surface(surface)
+        self.choices = dict(choices)
+        self.time_limit = time_limit
+        self.optimizers: dict[str, Any] = {}
+        self.paths: dict[str, Path] = {}
+        self._surfaces = _surface_options(surf)
+        self._quiet = 0
+
+        steps = int(steps)
+        top = max(int(max_steps or 0), 200, steps)
+        self.surface = widgets.Dropdown(
+            options=list(self._surfaces), value=surf.name, description="surface",
+            layout=widgets.Layout(width="220px"),
+        )
+        self.steps = widgets.IntSlider(
+            value=steps, min=1, max=top, description="steps", continuous_update=True,
+            style={"description_width": "initial"}, layout=widgets.Layout(width="320px"),
+        )
+        self.start_x, self.start_y = start_sliders(surf.window, _check_start(start, surf))
+        self.play = widgets.Play(
+            value=steps, min=0, max=steps, step=1, interval=120, description="play",
+            tooltip="show the path step by step",
+        )
+        self.shown = widgets.IntSlider(
+            value=steps, min=0, max=steps, description="shown steps", continuous_update=True,
+            style={"description_width": "initial"}, layout=widgets.Layout(width="320px"),
+        )
+        # A kernel-side link, so that it also works without a front end (tests).
+        self._play_link = widgets.link((self.play, "value"), (self.shown, "value"))
+
+        self.figure, ax_contour, ax_loss = two_panel_figure()
+        self.view = FigureView(self.figure, backend)
+        self.path_panel = PathPanel(ax_contour)
+        self.loss_panel = LossPanel(ax_loss)
+        self._built_for: Surface | None = None
+        self.view.on_click(self.on_figure_click)
+
+        for control in (self.steps, self.start_x, self.start_y):
+            control.observe(self._changed, names="value")
+        self.surface.observe(self._surface_changed, names="value")
+        self.shown.observe(self._shown_changed, names="value")
+
+    # -- hooks for subclasses ----------------------------------------------------
+    def _values(self, label: str) -> dict[str, float]:
+        """The hyperparameter values to build optimizer ``label`` with."""
+        return dict(self.choices[label].values)
+
+    def _summary(self) -> str:
+        raise NotImplementedError
+
+    # -- layout -------------------------------------------------------------------
+    def _shared_controls(self) -> widgets.Box:
+        return widgets.VBox(
+            [
+                widgets.HBox([self.surface, self.steps]),
+                widgets.HBox([self.start_x, self.start_y]),
+                widgets.HBox([self.play, self.shown]),
+            ]
+        )
+
+    # -- properties ----------------------------------------------------------------
+    @property
+    def current_surface(self) -> Surface:
+        """The :class:`~descentlab.surfaces.Surface` chosen in the dropdown."""
+        return self._surfaces[self.surface.value]
+
+    @property
+    def start(self) -> tuple[float, float]:
+        """The start point from the two sliders."""
+        return float(self.start_x.value), float(self.start_y.value)
+
+    # -- events -----------------------------------------------------------------------
+    def _surface_changed(self, change: Any) -> None:
+        surf = self.current_surface
+        with self.hold():
+            (x0, x1), (y0, y1) = surf.window
+            set_window(self.start_x, x0, x1, surf.start[0])
+            set_window(self.start_y, y0, y1, surf.start[1])
+            self._pending = True
+
+    def _shown_changed(self, change: Any) -> None:
+        if not self._quiet:
+            self.redraw()
+
+    def on_figure_click(self, event: Any) -> None:
+        """Mouse-click handler (ipympl): a click on the contours moves the start there.
+
+        Clicks outside the contour panel, without data coordinates, or while
+        the toolbar pans or zooms are ignored.
+        """
+        if event is None or getattr(event, "inaxes", None) is not self.path_panel.ax:
+            return
+        if event.xdata is None or event.ydata is None or self.view.toolbar_busy():
+            return
+        with self.hold():
+            self.start_x.value = float(np.clip(event.xdata, self.start_x.min, self.start_x.max))
+            self.start_y.value = float(np.clip(event.ydata, self.start_y.min, self.start_y.max))
+            self._pending = True
+
+    # -- computing ---------------------------------------------------------------------
+    def _trace(self, label: str) -> Path:
+        choice = self.choices[label]
+        surf = self.current_surface
+        values = self._values(label)
+        try:
+            optimizer = choice.build(**values)
+        except Exception as exc:  # the student's constructor: report, never raise
+            x, y = self.start
+            self.optimizers.pop(label, None)
+            return Path(
+                xy=np.array([[x, y]]),
+                loss=np.array([float(surf.f(x, y))]),
+                status="error",
+                message=f"{choice.call_text(values)} raised {type(exc).__name__}: {exc}",
+                steps_requested=int(self.steps.value),
+                label=label,
+            )
+        self.optimizers[label] = optimizer
+        path = trace(
+            optimizer, surf, self.start, int(self.steps.value), time_limit=self.time_limit
+        )
+        path.label = label
+        return path
+
+    def recompute(self) -> None:
+        """Trace every optimizer again with the current controls, then redraw."""
+        self.paths = {label: self._trace(label) for label in self.choices}
+        steps = int(self.steps.value)
+        # Show whole paths after a change; Play then replays them from 0.
+        self._quiet += 1
+        try:
+            self.play.max = self.shown.max = steps
+            self.shown.value = steps
+        finally:
+            self._quiet -= 1
+        self.redraw()
+
+    # -- drawing ------------------------------------------------------------------------
+    def _build(self) -> None:
+        surf = self.current_surface
+        self.path_panel.build(surf, self.paths, None)
+        self.loss_panel.build(surf, self.paths, self.path_panel.colors())
+        self._built_for = surf
+
+    def redraw(self) -> None:
+        """Draw the current paths (up to :attr:`shown` steps) and update the status line."""
+        if not self.paths:
+            return
+        if self._built_for is not self.current_surface or not self.loss_panel.fits(self.paths):
+            self._build()
+        k = int(self.shown.value)
+        shown = {label: shown_part(path, k) for label, path in self.paths.items()}
+        self.path_panel.update(shown)
+        self.loss_panel.update(
+            self.paths, shown, int(self.steps.value), legend=len(self.paths) > 1
+        )
+        self.view.render(
+            [*self.path_panel.moving, *self.loss_panel.moving],
+            key=(self.current_surface.name, id(self._built_for)),
+            panels=[self.loss_panel.ax],
+        )
+        self.status.value = self._summary()

@@ -1,0 +1,385 @@
+"""explore() and compare(): live updates, both backends, and students' mistakes.
+
+Everything is driven the way the browser drives a widget: by setting a
+control's ``value`` (the front end syncs that trait), and the click handler
+with a matplotlib event. No browser needed; see tests/test_browser.py for that.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from matplotlib.backend_bases import MouseEvent
+
+from descentlab.optimizers import SGD, Momentum
+from descentlab.surfaces import get_surface
+from descentlab.widgets import compare, explore
+from descentlab.widgets.backends import resolve_backend
+
+BACKENDS = ("static", "ipympl")
+
+
+def _pixels(w) -> bytes:
+    """What the user sees: the PNG (static) or the canvas' pixel buffer (ipympl)."""
+    if w.backend == "static":
+        return bytes(w.view.widget.value)
+    return bytes(np.asarray(w.view.canvas.buffer_rgba()))
+
+
+def _path_line(w, label=None):
+    return w.path_panel.artists.lines[label or w.label]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+# -- students' classes used below ---------------------------------------------
+class PickySGD:
+    """Raises for large learning rates, in update (as a buggy student class might)."""
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        if self.lr > 0.5:
+            raise ValueError("learning rate too large for me")
+        for key in params:
+            params[key] -= self.lr * grads[key]
+
+
+class NanOpt:
+    def __init__(self, lr=0.1):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] *= np.nan
+
+
+class Hangs:
+    def __init__(self, lr=0.1):
+        self.lr = lr
+
+    def update(self, params, grads):
+        while True:
+            pass
+
+
+class BrokenInit:
+    def __init__(self, lr=0.1):
+        if lr < 0.05:
+            raise RuntimeError("lr below 0.05 is not supported")
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= self.lr * grads[key]
+
+
+class MyMomentum:
+    """A student's momentum whose class name matches no reference optimizer."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum = lr, momentum
+        self.v = None
+
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        for key in params:
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+# -- explore ---------------------------------------------------------------------
+def test_moving_a_slider_recomputes_the_path_and_redraws_in_place(backend: str) -> None:
+    w = explore("sgd", "bowl", lr=0.1, backend=backend)
+    assert w.backend == backend
+    line = _path_line(w)
+    old_xy, old_pixels, old_path = line.get_xydata().copy(), _pixels(w), w.path
+    np.testing.assert_allclose(old_xy, w.path.xy, err_msg="the line should show the path")
+
+    w.controls["lr"].value = 0.5
+
+    assert w.path is not old_path, "changing lr should trace a new path"
+    assert w.optimizer.lr == pytest.approx(0.5), "the optimizer should be rebuilt with the slider"
+    assert _path_line(w) is line, "the same Line2D should be updated, not a new one drawn"
+    np.testing.assert_allclose(line.get_xydata(), w.path.xy)
+    assert not np.allclose(line.get_xydata(), old_xy), "the line data did not change"
+    loss_line = w.loss_panel.lines[w.label]
+    np.testing.assert_allclose(loss_line.get_ydata(), w.path.loss - get_surface("bowl").f_min)
+    assert _pixels(w) != old_pixels, "the figure shown was not redrawn"
+    assert "SGD(lr=0.5)" in w.status.value
+
+
+def test_updates_blit_and_surface_change_redraws_the_contours(backend: str) -> None:
+    w = explore("momentum", "bowl", lr=0.05, backend=backend)
+    ax = w.path_panel.ax
+    contours_before = list(ax.collections)
+    full_before = w.view.full_draws
+
+    w.shown.value = 10  # Play: same limits, only the lines move
+    assert w.view.full_draws == full_before, "showing fewer steps should not redraw everything"
+    assert w.view.blits >= 1
+
+    w.surface.value = "rosenbrock"
+    surf = get_surface("rosenbrock")
+    assert w.view.full_draws > full_before, "a new surface needs a full draw"
+    assert not set(map(id, ax.collections)) & set(map(id, contours_before)), (
+        "the old surface's contours are still on the axes"
+    )
+    assert ax.get_xlim() == pytest.approx(surf.window[0])
+    assert ax.get_ylim() == pytest.approx(surf.window[1])
+    assert w.start == pytest.approx(surf.start), "the start should move to the new surface's"
+    assert w.path.xy[0] == pytest.approx(surf.start)
+    assert w.start_x.min == surf.window[0][0]
+    assert w.start_x.max == surf.window[0][1]
+    np.testing.assert_allclose(_path_line(w).get_xydata(), w.path.xy)
+
+
+def test_play_reveals_the_path_step_by_step(backend: str) -> None:
+    w = explore("sgd", "bowl", lr=0.3, steps=20, backend=backend)
+    path = w.path
+    assert (w.play.min, w.play.max, w.play.value) == (0, 20, 20)
+    for k in (0, 5, 12):
+        w.play.value = k  # what the Play button does on each tick
+        assert w.shown.value == k, "Play should drive the shown-steps slider"
+        assert w.path is path, "playing must not recompute the path"
+        np.testing.assert_allclose(_path_line(w).get_xydata(), path.xy[: k + 1])
+        assert len(w.loss_panel.lines[w.label].get_xdata()) == k + 1
+    assert "showing 12" in w.status.value
+
+    w.steps.value = 40
+    assert (w.play.max, w.shown.value, w.path.steps) == (40, 40, 40), (
+        "after more steps, Play's range and the shown part should cover the new path"
+    )
+
+
+def test_click_on_the_contours_moves_the_start(backend: str) -> None:
+    w = explore("sgd", "bowl", lr=0.3, backend=backend)
+    ax = w.path_panel.ax
+    if backend == "ipympl":
+        # A real matplotlib event through the canvas' callback registry (mpl_connect).
+        x_px, y_px = ax.transData.transform((3.0, -2.0))
+        event = MouseEvent("button_press_event", w.view.canvas, x_px, y_px, button=1)
+        w.view.canvas.callbacks.process("button_press_event", event)
+        assert w.start == pytest.approx((3.0, -2.0), abs=0.05)
+    else:
+
+        class FakeEvent:
+            inaxes, xdata, ydata = ax, 3.0, -2.0
+
+        w.on_figure_click(FakeEvent())
+        assert w.start == pytest.approx((3.0, -2.0))
+    assert w.path.xy[0] == pytest.approx(w.start)
+
+    class Outside:
+        inaxes, xdata, ydata = w.loss_panel.ax, 10.0, 1.0
+
+    before = w.path
+    w.on_figure_click(Outside())
+    assert w.path is before, "a click on the loss panel must not move the start"
+
+
+def test_student_exception_shows_in_the_status_and_the_widget_keeps_working(
+    backend: str,
+) -> None:
+    w = explore(PickySGD, "bowl", lr=0.1, backend=backend)
+    assert w.path.ok
+    w.controls["lr"].value = 1.0
+    assert w.path.status == "error"
+    assert "ValueError" in w.status.value
+    assert "learning rate too large for me" in w.status.value
+    assert "Traceback" not in w.status.value
+    w.controls["lr"].value = 0.2
+    assert w.path.ok, "the widget should recover once the class stops raising"
+    assert "ValueError" not in w.status.value
+    np.testing.assert_allclose(_path_line(w).get_xydata(), w.path.xy)
+
+
+def test_student_constructor_exception_is_reported() -> None:
+    w = explore(BrokenInit, "bowl", lr=0.1, backend="static")
+    assert w.path.ok
+    w.controls["lr"].value = 0.01
+    assert w.path.status == "error"
+    assert "BrokenInit(lr=0.01) raised RuntimeError" in w.status.value
+    assert w.optimizer is None
+    assert w.path.steps == 0
+
+
+def test_nan_and_hanging_updates_are_stopped_with_a_message() -> None:
+    w = explore(NanOpt, "bowl", backend="static")
+    assert w.path.status == "diverged"
+    assert "diverged" in w.status.value
+
+    w = explore(Hangs, "bowl", backend="static", time_limit=0.2)
+    assert w.path.status == "timeout"
+    assert "took too long" in w.status.value
+    w.controls["lr"].value = 0.2  # still alive, still stopped in time
+    assert w.path.status == "timeout"
+
+
+def test_student_classes_get_sliders_from_the_reference_or_their_signature() -> None:
+    # Named like a reference class: its metadata (log-scale lr from 1e-4).
+    named = type("momentum", (MyMomentum,), {})
+    w = explore(named, backend="static")
+    assert set(w.controls) == {"lr", "momentum"}
+    assert type(w.controls["lr"]).__name__ == "FloatLogSlider"
+    assert w.controls["lr"].value == pytest.approx(Momentum.hyperparameters[0].default)
+    assert w.choice.student
+
+    # An unknown name: sliders from the __init__ defaults.
+    w = explore(MyMomentum, backend="static")
+    assert set(w.controls) == {"lr", "momentum"}
+    assert type(w.controls["lr"]).__name__ == "FloatLogSlider"
+    assert type(w.controls["momentum"]).__name__ == "FloatSlider"
+
+    # An instance: its values start the sliders, the class is rebuilt from them.
+    student = MyMomentum(lr=0.05, momentum=0.8)
+    w = explore(student, "bowl", backend="static")
+    assert w.controls["lr"].value == pytest.approx(0.05)
+    assert w.controls["momentum"].value == pytest.approx(0.8)
+    w.controls["momentum"].value = 0.5
+    assert type(w.optimizer) is MyMomentum
+    assert w.optimizer is not student
+    assert w.optimizer.momentum == pytest.approx(0.5)
+    reference = explore(Momentum(lr=0.05, momentum=0.5), "bowl", backend="static")
+    np.testing.assert_allclose(w.path.xy, reference.path.xy, rtol=1e-12)
+
+
+def test_reference_instance_and_class_are_accepted() -> None:
+    w = explore(Momentum(lr=0.2, momentum=0.5), "bowl", backend="static")
+    assert w.controls["lr"].value == pytest.approx(0.2)
+    assert w.controls["momentum"].value == pytest.approx(0.5)
+    assert not w.choice.student
+    w = explore(SGD, backend="static", lr=0.95)
+    assert w.controls["lr"].value == pytest.approx(0.95), "the log slider must keep 0.95"
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        explore("no-such-optimizer", backend="static")
+    with pytest.raises(TypeError, match="no update"):
+        explore(object(), backend="static")
+
+
+def test_saddle_loss_panel_handles_negative_losses() -> None:
+    w = explore("sgd", "saddle", lr=0.1, steps=40, backend="static")
+    assert w.loss_panel.ax.get_yscale() != "log", "negative losses cannot go on a log axis"
+    lo, hi = w.loss_panel.ax.get_ylim()
+    assert lo <= w.path.loss.min()
+    assert hi >= w.path.loss.max()
+
+
+def test_widget_displays_as_its_ui() -> None:
+    w = explore("sgd", backend="static")
+    bundle = w._repr_mimebundle_()
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == w.ui.model_id
+    assert w.view.widget in w.ui.children
+    assert w.status in w.ui.children
+
+
+# -- compare ----------------------------------------------------------------------
+def test_compare_defaults_to_the_books_four(backend: str) -> None:
+    c = compare(backend=backend)
+    assert list(c.paths) == ["SGD", "Momentum", "AdaGrad", "Adam"]
+    lrs = {label: slider.value for label, slider in c.controls.items()}
+    assert lrs == pytest.approx({"SGD": 0.95, "Momentum": 0.1, "AdaGrad": 1.5, "Adam": 0.3})
+    assert len(set(c.colors.values())) == 4, "each optimizer needs its own colour"
+    for label, path in c.paths.items():
+        assert path.xy[0] == pytest.approx((-7.0, 2.0))
+        np.testing.assert_allclose(_path_line(c, label).get_xydata(), path.xy)
+
+    others = {label: c.paths[label] for label in ("SGD", "AdaGrad", "Adam")}
+    c.controls["Momentum"].value = 0.05
+    assert c.paths["Momentum"].xy[1] != pytest.approx(c.paths["SGD"].xy[1])
+    for label, old in others.items():
+        np.testing.assert_allclose(c.paths[label].xy, old.xy, err_msg=f"{label} changed")
+    np.testing.assert_allclose(_path_line(c, "Momentum").get_xydata(), c.paths["Momentum"].xy)
+    assert c.loss_panel.legend is not None, "several curves need a legend"
+
+    c.steps.value = 10
+    assert all(p.steps == 10 for p in c.paths.values())
+
+
+def test_compare_students_class_and_list_labels() -> None:
+    c = compare([SGD(lr=0.1), SGD(lr=0.3), PickySGD], "rosenbrock", backend="static")
+    assert list(c.paths) == ["SGD", "SGD 2", "PickySGD"]
+    c.controls["PickySGD"].value = 1.0
+    assert c.paths["PickySGD"].status == "error"
+    assert "learning rate too large" in c.status.value
+    assert c.paths["SGD"].status != "error"
+
+
+# -- backends and global state -----------------------------------------------------------
+def test_backend_choice() -> None:
+    assert resolve_backend(None) == "static", "outside a kernel, auto must be static"
+    assert resolve_backend("IPYMPL") == "ipympl"
+    with pytest.raises(ValueError, match="backend must be one of"):
+        resolve_backend("qt")
+
+
+def test_no_pyplot_figures_and_no_backend_switch() -> None:
+    # A fresh interpreter, so that ipympl is imported for the first time while
+    # pyplot already has a figure (as in a notebook using %matplotlib inline).
+    code = textwrap.dedent(
+        """
+        import warnings
+        warnings.simplefilter("error")
+        import matplotlib
+        matplotlib.use("agg")
+        import matplotlib.pyplot as plt
+        plt.figure()
+        from descentlab.widgets import compare, explore, explorer_1d, explorer_2d
+        for backend in ("ipympl", "static"):
+            explore("adam", backend=backend)
+            compare(backend=backend)
+            explorer_1d(backend=backend).step()
+            explorer_2d(backend=backend).step()
+        assert matplotlib.get_backend().lower() == "agg", matplotlib.get_backend()
+        assert plt.get_fignums() == [1], plt.get_fignums()
+        print("ok")
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, f"widgets touched pyplot's state:\n{run.stderr}"
+    assert run.stdout.strip() == "ok"
+
+
+def test_png_encoder_round_trips_and_ipympl_diffs_match_matplotlib() -> None:
+    import io
+
+    from matplotlib.backends.backend_webagg_core import FigureCanvasWebAggCore
+    from PIL import Image
+
+    from descentlab.widgets.backends import encode_png
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
+    decoded = np.asarray(Image.open(io.BytesIO(encode_png(image))))
+    np.testing.assert_array_equal(decoded, image)
+    with pytest.raises(ValueError, match="RGBA uint8"):
+        encode_png(image[..., :3])
+
+    # The faster diff images of the ipympl canvas carry the same pixels as matplotlib's.
+    w = explore("sgd", "bowl", lr=0.1, backend="ipympl")
+    canvas = w.view.canvas
+    canvas._handle_message(canvas, {"type": "initialized"}, [])  # a browser view attached
+    canvas._handle_message(canvas, {"type": "draw"}, [])
+    previous = canvas._last_buff.copy()  # what the browser shows
+    w.controls["lr"].value = 0.6  # redraws and sends the diff
+    images = []
+    for get_diff_image in (type(canvas).get_diff_image, FigureCanvasWebAggCore.get_diff_image):
+        # Replay that diff from the same state with both implementations.
+        canvas._last_buff, canvas._force_full, canvas._png_is_old = previous.copy(), False, True
+        images.append(np.asarray(Image.open(io.BytesIO(get_diff_image(canvas)))))
+    ours, theirs = images
+    assert (ours[..., 3] > 0).any(), "the update should change some pixels"
+    assert (ours[..., 3] == 0).any(), "a diff should leave unchanged pixels transparent"
+    np.testing.assert_array_equal(ours, theirs)

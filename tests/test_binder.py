@@ -1,0 +1,187 @@
+"""Static checks of the Binder (repo2docker) configuration.
+
+mybinder.org cannot be reached from the test machines, so these tests check
+what repo2docker will read: ``environment.yml`` at the repository root (no
+``binder/`` folder or Dockerfile shadowing it), its agreement with
+``source_pkg/pyproject.toml``, the optional ``postBuild`` script, and the
+README's Binder badge pointing at a notebook that exists.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import yaml  # installed with jupyterlab (jupyter_server -> jupyter_events -> pyyaml)
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pytest itself depends on tomli on Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+ENVIRONMENT = ROOT / "environment.yml"
+PYPROJECT = ROOT / "source_pkg" / "pyproject.toml"
+POSTBUILD = ROOT / "postBuild"
+README = ROOT / "README.md"
+
+#: PyPI name -> the conda-forge package names that provide it.
+CONDA_ALIASES = {
+    "matplotlib": {"matplotlib", "matplotlib-base"},
+}
+
+# "numpy", "numpy=2.3", "numpy==2.3.1", "numpy>=2.3", "numpy 2.3.*"
+_CONDA_SPEC = re.compile(
+    r"^(?P<name>[A-Za-z0-9_.\-]+)\s*(?:(?P<op>==|=|>=|\s)\s*(?P<version>[0-9][0-9A-Za-z.*]*))?$"
+)
+
+
+def _environment() -> dict:
+    with ENVIRONMENT.open(encoding="utf-8") as fh:
+        env = yaml.safe_load(fh)
+    assert isinstance(env, dict), "environment.yml must be a YAML mapping"
+    return env
+
+
+def _conda_specs(env: dict) -> dict[str, tuple[str | None, Version | None]]:
+    """Return {normalised conda name: (operator, lowest admitted version)}."""
+    specs: dict[str, tuple[str | None, Version | None]] = {}
+    for dep in env.get("dependencies", []):
+        if not isinstance(dep, str):
+            continue
+        match = _CONDA_SPEC.match(dep.strip())
+        assert match, f"environment.yml: cannot read the conda dependency {dep!r}"
+        version = match["version"]
+        lowest = Version(version.rstrip(".*")) if version else None
+        specs[canonicalize_name(match["name"])] = (match["op"], lowest)
+    return specs
+
+
+def _pip_entries(env: dict) -> list[str]:
+    entries: list[str] = []
+    for dep in env.get("dependencies", []):
+        if isinstance(dep, dict) and "pip" in dep:
+            entries.extend(dep["pip"])
+    return entries
+
+
+def _required() -> list[Requirement]:
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    names = project["dependencies"] + project["optional-dependencies"]["course"]
+    return [Requirement(spec) for spec in names]
+
+
+def test_environment_yml_is_at_the_root_and_not_shadowed() -> None:
+    assert ENVIRONMENT.is_file(), "environment.yml must sit at the repository root for Binder"
+    shadows = [p for p in ("binder", ".binder", "Dockerfile") if (ROOT / p).exists()]
+    assert not shadows, (
+        f"{shadows} exist at the repository root: repo2docker would use them and "
+        "ignore the root environment.yml/postBuild"
+    )
+
+
+def test_environment_uses_conda_forge_and_pins_python() -> None:
+    env = _environment()
+    assert env.get("channels") == ["conda-forge"], (
+        f"channels should be exactly [conda-forge], got {env.get('channels')}"
+    )
+    op, version = _conda_specs(env).get("python", (None, None))
+    pinned = "python must be pinned (e.g. python=3.11): repo2docker's default Python is older"
+    assert version is not None, pinned
+    assert op in {"=", "=="}, pinned
+    requires = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["requires-python"]
+    assert Requirement(f"python{requires}").specifier.contains(version), (
+        f"environment.yml pins python {version}, outside requires-python {requires}"
+    )
+
+
+@pytest.mark.parametrize("requirement", _required(), ids=lambda r: r.name)
+def test_every_dependency_is_listed_and_compatible(requirement: Requirement) -> None:
+    specs = _conda_specs(_environment())
+    name = canonicalize_name(requirement.name)
+    candidates = CONDA_ALIASES.get(name, {name})
+    found = [c for c in candidates if c in specs]
+    assert found, (
+        f"{requirement.name} (from pyproject.toml) is missing from environment.yml "
+        f"(looked for {sorted(candidates)})"
+    )
+    _, lowest = specs[found[0]]
+    assert lowest is not None, (
+        f"{found[0]} is not pinned in environment.yml; pin a version that exists on "
+        "conda-forge so Binder builds are reproducible"
+    )
+    assert requirement.specifier.contains(lowest), (
+        f"environment.yml admits {found[0]} {lowest}, but pyproject.toml requires "
+        f"{requirement} (pin at or above the lower bound)"
+    )
+
+
+def test_local_package_is_pip_installed() -> None:
+    entries = _pip_entries(_environment())
+    local = [e for e in entries if e.removeprefix("-e").strip().rstrip("/") == "./source_pkg"]
+    assert local, f"environment.yml's pip section must install ./source_pkg, got {entries}"
+    assert (ROOT / "source_pkg" / "pyproject.toml").is_file()
+
+
+def test_postbuild_stops_on_errors_and_writes_a_writable_exchange(tmp_path: Path) -> None:
+    # postBuild exists only to give nbgrader a writable exchange on Binder.
+    assert POSTBUILD.is_file(), "postBuild (writing the nbgrader exchange config) is missing"
+    lines = [
+        line.strip()
+        for line in POSTBUILD.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    first = lines[0] if lines else ""
+    assert re.fullmatch(r"set -[a-z]*e[a-z]*( -o pipefail)?", first), (
+        f"postBuild must start with `set -e` (first command is {first!r}): repo2docker "
+        "does not stop on errors otherwise"
+    )
+    assert POSTBUILD.stat().st_mode & stat.S_IXUSR, "postBuild must be executable"
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home)}
+    run = subprocess.run(
+        ["bash", str(POSTBUILD)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, f"postBuild failed:\n{run.stdout}\n{run.stderr}"
+    config_file = home / ".jupyter" / "nbgrader_config.py"
+    assert config_file.is_file(), f"postBuild did not write {config_file}"
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
+    root = Path(config.Exchange.root)
+    assert root.is_dir(), f"postBuild sets c.Exchange.root = {root}, which is not a folder"
+    assert os.access(root, os.W_OK), f"the exchange {root} is not writable"
+    assert home in root.parents, f"the exchange {root} should live in the user's home"
+
+
+def test_readme_binder_badge_opens_an_existing_course_notebook() -> None:
+    assert README.is_file(), "README.md is missing: it must carry the Binder badge"
+    text = README.read_text(encoding="utf-8")
+    urls = re.findall(r"https://mybinder\.org/v2/gh/[^\s)\"'\]]+", text)
+    assert urls, "README.md has no mybinder.org badge link"
+    for url in urls:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        if "urlpath" in query:
+            target = query["urlpath"][0]
+            assert target.startswith("lab/tree/"), (
+                f"Binder link {url} should open JupyterLab (urlpath=lab/tree/...)"
+            )
+            target = target.removeprefix("lab/tree/")
+        else:
+            assert "labpath" in query, f"Binder link {url} names no notebook to open"
+            target = query["labpath"][0]
+        notebook = ROOT / target
+        assert target.startswith("course/"), f"Binder link {url} should open a course notebook"
+        assert target.endswith(".ipynb"), f"Binder link {url} should open a notebook"
+        assert notebook.is_file(), f"Binder link {url} points at {target}, which does not exist"
