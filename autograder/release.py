@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -25,6 +26,12 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SOLUTIONS = REPO / "solutions"
 COURSE = REPO / "course"
+
+# nbgrader shells out to `alembic` (and jupyter to its own commands): make the
+# running interpreter's environment reachable even when it is not activated.
+_BIN = str(Path(sys.executable).parent)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
 
 def lessons(source: Path = SOLUTIONS) -> list[str]:
