@@ -240,6 +240,15 @@ def test_student_classes_get_sliders_from_the_reference_or_their_signature() -> 
     assert type(w.controls["lr"]).__name__ == "FloatLogSlider"
     assert type(w.controls["momentum"]).__name__ == "FloatSlider"
 
+    # A learning rate without a default still gets its slider.
+    class NoDefault(PickySGD):
+        def __init__(self, lr):
+            super().__init__(lr)
+
+    w = explore(NoDefault, backend="static")
+    assert type(w.controls["lr"]).__name__ == "FloatLogSlider"
+    assert w.path.ok, w.status.value
+
     # An instance: its values start the sliders, the class is rebuilt from them.
     student = MyMomentum(lr=0.05, momentum=0.8)
     w = explore(student, "bowl", backend="static")

@@ -83,8 +83,15 @@ def _reference_for(cls: type) -> type[Optimizer] | None:
     return None
 
 
+# The starting value of a learning rate the student's __init__ requires.
+_REQUIRED_LR = 0.01
+
+
 def _init_defaults(cls: type) -> dict[str, float]:
-    """Numeric keyword defaults of ``cls.__init__`` (bools excluded)."""
+    """Numeric keyword defaults of ``cls.__init__`` (bools excluded).
+
+    A required argument named like a learning rate gets :data:`_REQUIRED_LR`.
+    """
     try:
         signature = inspect.signature(cls)
     except (TypeError, ValueError):
@@ -94,6 +101,8 @@ def _init_defaults(cls: type) -> dict[str, float]:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         d = p.default
+        if d is p.empty and p.name.lower() in _LR_NAMES:
+            d = _REQUIRED_LR
         if isinstance(d, bool) or not isinstance(d, (int, float, np.integer, np.floating)):
             continue
         if math.isfinite(float(d)):
