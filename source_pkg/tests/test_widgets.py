@@ -143,6 +143,24 @@ def test_updates_blit_and_surface_change_redraws_the_contours(backend: str) -> N
     np.testing.assert_allclose(_path_line(w).get_xydata(), w.path.xy)
 
 
+def test_cached_redraws_look_exactly_like_a_full_draw(backend: str) -> None:
+    w = explore("sgd", "bowl", lr=0.05, steps=200, backend=backend)
+    view = w.view
+    kinds = []
+    for lr in (0.06, 0.9, 0.3):  # the loss axis must move for 0.9: a panel redraw
+        w.controls["lr"].value = lr
+        kinds.append(view.last_render)
+        cached = np.asarray(view.canvas.buffer_rgba()).copy()
+        view.invalidate()
+        w.redraw()
+        np.testing.assert_array_equal(
+            np.asarray(view.canvas.buffer_rgba()), cached,
+            err_msg=f"the {kinds[-1]} update at lr={lr} differs from a full draw",
+        )
+    assert "full" not in kinds, f"a slider change should not need a full draw: {kinds}"
+    assert {"panels", "blit"} <= set(kinds), kinds
+
+
 def test_play_reveals_the_path_step_by_step(backend: str) -> None:
     w = explore("sgd", "bowl", lr=0.3, steps=20, backend=backend)
     path = w.path

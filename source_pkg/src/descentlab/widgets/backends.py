@@ -213,6 +213,8 @@ class FigureView:
         The ipympl ``Canvas`` (a widget itself) or an Agg canvas.
     widget : ipywidgets.DOMWidget
         What to put in a layout: the ipympl canvas or an ``ipywidgets.Image``.
+    last_render : str
+        What the last :meth:`render` drew: ``"full"``, ``"panels"`` or ``"blit"``.
     full_draws, panel_draws, blits : int
         How many updates needed a full render, a redraw of the fast-changing
         panels only, or only a blit of the moving artists.
@@ -221,6 +223,7 @@ class FigureView:
     def __init__(self, figure: Figure, backend: str | None = None) -> None:
         self.figure = figure
         self.backend = resolve_backend(backend)
+        self.last_render = ""
         self.full_draws = 0
         self.panel_draws = 0
         self.blits = 0
@@ -354,6 +357,7 @@ class FigureView:
         for artist in moving:
             if artist.get_visible():
                 self.figure.draw_artist(artist)
+        self.last_render = kind
         if kind == "full":
             self.full_draws += 1
         elif kind == "panels":
