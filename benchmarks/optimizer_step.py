@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from descentlab.optimizers import Optimizer, available, get_optimizer
 
 SIZE = 4_000_000

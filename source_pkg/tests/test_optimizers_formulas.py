@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from descentlab.optimizers import OPTIMIZERS, Adam, AdamW, Momentum, Nesterov, get_optimizer
 from descentlab.optimizers import base as optimizers_base
 

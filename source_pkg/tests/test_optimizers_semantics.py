@@ -13,6 +13,9 @@ from typing import Any
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from descentlab.optimizers import (
     OPTIMIZERS,
     SGD,
@@ -24,8 +27,6 @@ from descentlab.optimizers import (
     get_optimizer,
 )
 from descentlab.optimizers import base as optimizers_base
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 NAMES = available()
 #: Non-default values for every optimizer, so that each hyperparameter shows in repr.

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+
 from descentlab.optimizers import (
     SGD,
     Adam,

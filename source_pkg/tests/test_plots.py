@@ -7,6 +7,9 @@ import io
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
 from descentlab.optimizers import SGD, AdaGrad, Adam, Momentum
 from descentlab.paths import run_many, trace
 from descentlab.plots import (
@@ -21,8 +24,6 @@ from descentlab.plots import (
     plot_paths,
 )
 from descentlab.surfaces import SURFACES
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 
 @pytest.fixture(autouse=True)

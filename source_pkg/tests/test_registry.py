@@ -7,8 +7,9 @@ import math
 import re
 from collections.abc import Callable
 
-import descentlab
 import pytest
+
+import descentlab
 from descentlab.optimizers import (
     OPTIMIZERS,
     Hyperparameter,

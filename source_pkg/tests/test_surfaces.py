@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+
 from descentlab.surfaces import (
     CURVES,
     SURFACES,
