@@ -206,6 +206,18 @@ class Optimizer:
             p = flat_p[sl]
             self._kernel(p, flat_g[sl], {n: a[sl] for n, a in flat_s.items()}, tmp[: p.size])
 
+    @staticmethod
+    def _finite(grad: np.ndarray) -> bool:
+        """Whether every entry of ``grad`` is finite, cheaply for large arrays."""
+        if grad.size <= 64:  # small (e.g. the 0-d parameters of a 2-D path)
+            return bool(np.isfinite(grad).all())
+        # A native-dtype sum is one cheap read-only pass without a temporary; it
+        # is non-finite when the gradient holds NaN/inf (or, rarely, when finite
+        # values overflow the sum), and only then the exact test runs.
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.add.reduce(grad, axis=None)
+        return math.isfinite(total) or bool(np.isfinite(grad).all())
+
     def _check(self, params: Any, grads: Any) -> None:
         owner = type(self).__name__
         if not isinstance(params, Mapping) or not isinstance(grads, Mapping):
@@ -228,7 +240,7 @@ class Optimizer:
                         f"{owner}.update: {label}[{key!r}] must be a NumPy array "
                         f"(so it can be updated in place), got {type(arr).__name__}"
                     )
-                if not np.issubdtype(arr.dtype, np.floating):
+                if arr.dtype.kind != "f":  # float16/32/64 and long double
                     raise TypeError(
                         f"{owner}.update: {label}[{key!r}] must hold floating-point "
                         f"numbers, got dtype {arr.dtype}; convert it with .astype(float)"
@@ -240,12 +252,7 @@ class Optimizer:
                 )
             if not param.flags.writeable:
                 raise ValueError(f"{owner}.update: params[{key!r}] is read-only")
-            # A native-dtype sum is one cheap read-only pass; it is non-finite when
-            # the gradient holds NaN/inf (or, rarely, when finite values overflow
-            # the sum), and only then the exact element-wise test runs.
-            with np.errstate(over="ignore", invalid="ignore"):
-                total = np.add.reduce(grad, axis=None)
-            if not math.isfinite(total) and not np.isfinite(grad).all():
+            if not self._finite(grad):
                 warnings.warn(
                     f"{owner}.update: grads[{key!r}] contains NaN or infinity; "
                     "the parameters will become NaN/inf too (is the learning rate "
