@@ -12,8 +12,11 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: lab test install lint release benchmarks clean
 
+# Jupyter refuses to start as root unless told; containers often run as root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=course
+	$(BIN)/jupyter lab $(ALLOW_ROOT) --notebook-dir=course course/00_blind_explorer/00_blind_explorer.ipynb
 
 test: install
 	$(BIN)/ruff check .
