@@ -1,0 +1,95 @@
+"""Command line of the grading pipeline (see ``autograder/README.md``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .isolated import RecheckLimits
+from .pipeline import Course, Settings, grade
+from .report import summary, write_csv
+from .workers import Outcome
+
+HERE = Path(__file__).resolve().parent.parent  # autograder/
+REPO = HERE.parent
+
+
+def default_course() -> Course:
+    """The repository's course: state under ``autograder/``, notebooks in ``solutions/``."""
+    return Course(root=HERE, source=REPO / "solutions", config_dir=HERE)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``grade.py``."""
+    p = argparse.ArgumentParser(
+        prog="grade.py",
+        description="Autograde an LMS export (.zip or folder) of descentlab notebooks: "
+                    "parallel nbgrader autograde, isolated re-check of the hidden tests, "
+                    "per-student HTML feedback and a grades CSV.")
+    p.add_argument("submissions", type=Path, help="a .zip or a folder, as the LMS exports it")
+    p.add_argument("--lessons", nargs="+", metavar="LESSON",
+                   help="lessons to grade (default: every lesson in solutions/)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="notebooks graded at once (default: number of cores)")
+    p.add_argument("--force", action="store_true",
+                   help="re-grade submissions that did not change since the last run")
+    p.add_argument("--csv", type=Path, default=None,
+                   help="where to write the grades (default: autograder/grades.csv)")
+    p.add_argument("--cell-timeout", type=float, default=60.0,
+                   help="seconds one notebook cell may run (default 60)")
+    p.add_argument("--notebook-timeout", type=float, default=600.0,
+                   help="seconds the grading of one notebook may take (default 600)")
+    p.add_argument("--memory-gb", type=float, default=4.0,
+                   help="memory limit (address space) per notebook, in GB (default 4)")
+    p.add_argument("--course-root", type=Path, default=None,
+                   help="grading state folder (default: autograder/); for trial runs")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a grading batch; exit status 0 if every submission was graded, 1 otherwise."""
+    from release import lessons as all_lessons  # autograder/ is on sys.path (grade.py)
+
+    args = parser().parse_args(argv)
+    course = default_course()
+    if args.course_root is not None:
+        course = Course(root=args.course_root.resolve(), source=course.source,
+                        config_dir=course.config_dir)
+    lessons = args.lessons or all_lessons(course.source)
+    unknown = sorted(set(lessons) - set(all_lessons(course.source)))
+    if unknown:
+        print(f"unknown lesson(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    settings = Settings(workers=max(1, args.workers), cell_timeout=args.cell_timeout,
+                        notebook_timeout=args.notebook_timeout,
+                        memory=int(args.memory_gb * 1024**3), force=args.force,
+                        recheck=RecheckLimits())
+    bar = None
+
+    def start(total: int) -> None:
+        nonlocal bar
+        if not args.no_progress and total:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="notebook", desc="grading", file=sys.stderr)
+
+    def done(outcome: Outcome) -> None:
+        if bar is not None:
+            bar.set_postfix_str("/".join(outcome.key), refresh=False)
+            bar.update(1)
+
+    try:
+        run = grade(args.submissions, course, lessons, settings, on_start=start, on_done=done)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if bar is not None:
+            bar.close()
+    path = write_csv(run, args.csv or course.root / "grades.csv")
+    print(summary(run))
+    print(f"\nGrades: {path}\nFeedback: {course.root / 'feedback'}/STUDENT/LESSON/")
+    return 0 if all(row.status == "graded" for row in run.rows) else 1

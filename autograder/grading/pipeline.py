@@ -1,0 +1,435 @@
+"""Grade a batch of submissions: collect, autograde in parallel, re-check, feedback.
+
+One job per (student, lesson), run by :func:`workers.run_parallel` in a child
+forked from this process (nbgrader is imported once):
+
+1. ``NbGraderAPI.autograde`` (the student's notebook runs in a Jupyter kernel
+   with the per-cell time limit and the job's resource limits);
+2. :func:`integrity.locked_cell_problems` (edited or deleted locked cells);
+3. :func:`isolated.recheck`, the tamper-proof re-run of the hidden tests; a test
+   cell scores ``min(nbgrader, re-check)``: where nbgrader gave points the
+   re-check refuses, the gradebook gets a manual score of 0 and the job is
+   flagged "tampering suspected";
+4. ``NbGraderAPI.generate_feedback``, then a "lost points" summary is added to
+   the top of the student's feedback page.
+
+A job whose submission, source notebook and settings are unchanged since the
+last run is not run again: its recorded result is reused (``force`` re-runs all).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .collect import Collection, collect, write_submission
+from .integrity import locked_cell_problems
+from .isolated import RecheckLimits, recheck
+from .truncate import TruncateOutputs
+from .workers import Limits, Outcome, run_parallel
+
+__all__ = ["Course", "Row", "Run", "Settings", "grade"]
+
+STATE_FILE = Path("downloaded") / "grading-state.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a batch is graded (every limit is stated in ``autograder/README.md``).
+
+    Attributes
+    ----------
+    workers : int
+        Notebooks graded at the same time (default: the machine's cores).
+    cell_timeout : float
+        Seconds one cell may run in nbgrader (``Execute.timeout``).
+    notebook_timeout : float
+        Seconds one whole job (autograde, re-check, feedback) may take.
+    memory : int
+        Address-space limit (bytes) of the kernel and every grading process.
+    recheck : RecheckLimits
+        Limits of the isolated re-check.
+    force : bool
+        Re-grade even unchanged submissions.
+    """
+
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    cell_timeout: float = 60.0
+    notebook_timeout: float = 600.0
+    memory: int = 4 * 1024**3
+    recheck: RecheckLimits = field(default_factory=RecheckLimits)
+    force: bool = False
+
+    def fingerprint(self) -> str:
+        """What, besides the inputs, changes a grade (not ``workers`` or ``force``)."""
+        data = {"cell": self.cell_timeout, "notebook": self.notebook_timeout,
+                "memory": self.memory, "recheck": asdict(self.recheck)}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Course:
+    """Where the course's notebooks and the grading state live.
+
+    Attributes
+    ----------
+    root : Path
+        nbgrader course directory holding ``nbgrader_config.py``-style state:
+        ``gradebook.db``, ``submitted/``, ``autograded/``, ``feedback/``,
+        ``release/`` (the release graded against; ``course/`` is not touched).
+    source : Path
+        The instructor notebooks (``solutions/``).
+    config_dir : Path
+        Folder of the ``nbgrader_config.py`` to load.
+    """
+
+    root: Path
+    source: Path
+    config_dir: Path
+
+    @property
+    def db_url(self) -> str:
+        """SQLite URL of the gradebook."""
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    def config(self, settings: Settings) -> Any:
+        """nbgrader configuration: the course's file, pointed at this course's folders."""
+        from traitlets.config.loader import PyFileConfigLoader
+
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(self.config_dir)).load_config()
+        config.CourseDirectory.root = str(self.root)
+        config.CourseDirectory.source_directory = str(self.source)
+        config.CourseDirectory.release_directory = str(self.root / "release")
+        config.CourseDirectory.db_url = self.db_url
+        config.Execute.timeout = int(settings.cell_timeout)
+        config.GenerateFeedback.preprocessors = [
+            *config.GenerateFeedback.get("preprocessors", []), TruncateOutputs]
+        return config
+
+    def notebook(self, lesson: str) -> Path:
+        """The instructor notebook of a lesson."""
+        return self.source / lesson / f"{lesson}.ipynb"
+
+
+@dataclass
+class Row:
+    """The outcome for one (student, lesson): one line of the grades CSV."""
+
+    student: str
+    lesson: str
+    status: str  # graded, failed, rejected, missing
+    score: float = 0.0
+    max_score: float = 0.0
+    cells: dict[str, float] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    message: str = ""
+    seconds: float = 0.0
+    reused: bool = False
+
+
+@dataclass
+class Run:
+    """Everything one grading run produced."""
+
+    rows: list[Row]
+    collection: Collection
+    seconds: float
+    workers: int
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _retrying(action: Callable[[], Any], attempts: int = 8) -> Any:
+    """Run ``action``, retrying when parallel jobs collide on the SQLite gradebook."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except Exception as exc:
+            if "database is locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    return None  # pragma: no cover
+
+
+def _failure_reason(log: str) -> str:
+    """A one-line reason from nbgrader's log of a failed autograde."""
+    patterns = [
+        (r"DeadKernelError|Kernel died", "the kernel died while running the notebook "
+                                         "(os._exit, a crash or the memory limit)"),
+        (r"CellTimeoutError|Timeout waiting for execute reply|timed out",
+         "a cell ran longer than the per-cell time limit"),
+        (r"Skipping unknown notebook", "the notebook name does not match the lesson"),
+        (r"MemoryError", "the notebook ran out of memory"),
+    ]
+    for pattern, reason in patterns:
+        if re.search(pattern, log):
+            return reason
+    lines = [ln for ln in log.strip().splitlines() if "ERROR" in ln or "Error" in ln]
+    lines = lines or log.strip().splitlines() or ["nbgrader gave no reason"]
+    return lines[-1].strip()[:300]
+
+
+def _grade_cells(gb: Any, lesson: str, student: str) -> list[Any]:
+    nb = gb.find_submission_notebook(lesson, lesson, student)
+    return [g for g in nb.grades if g.cell.__class__.__name__ == "GradeCell"]
+
+
+def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> dict[str, Any]:
+    """Grade one submission (runs in a forked worker); return a JSON-able result."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+
+    api = NbGraderAPI(config=course.config(settings))
+    result = _retrying(lambda: api.autograde(lesson, student, force=True, create=True))
+    submitted = course.root / "submitted" / student / lesson / f"{lesson}.ipynb"
+    if not result["success"]:
+        return {"status": "failed", "message": _failure_reason(result.get("log") or ""),
+                "flags": []}
+    flags = locked_cell_problems(
+        nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4),
+        nbformat.read(submitted, as_version=4))
+    verdicts = recheck(course.notebook(lesson), submitted, settings.recheck)
+    lost: list[tuple[str, float, float, str]] = []
+    cells: dict[str, float] = {}
+    raw: dict[str, float | None] = {}
+
+    def adjust() -> tuple[float, float]:
+        lost.clear()
+        cells.clear()
+        with Gradebook(course.db_url) as gb:
+            score = max_score = 0.0
+            for g in _grade_cells(gb, lesson, student):
+                grade_id, points = g.cell.name, float(g.max_score)
+                verdict = verdicts.get(grade_id)
+                # nbgrader's own score; None when the test cell was deleted.
+                nbgrader_score = g.manual_score if g.manual_score is not None else g.auto_score
+                raw[grade_id] = nbgrader_score
+                if nbgrader_score is None:
+                    g.manual_score = 0.0
+                    lost.append((grade_id, 0.0, points, "this test cell was deleted from "
+                                 "your notebook, so it could not run"))
+                elif verdict is not None and verdict.verdict == "fail" and nbgrader_score > 0:
+                    g.manual_score = 0.0
+                    flags.append(f"tampering suspected: {grade_id} passed in the notebook but "
+                                 f"not in the clean re-check")
+                    lost.append((grade_id, 0.0, points, verdict.message))
+                elif nbgrader_score < points:
+                    message = verdict.message if verdict is not None else ""
+                    lost.append((grade_id, float(nbgrader_score), points, message))
+                # Grade.score is computed by the database: read what was just decided.
+                cells[grade_id] = float(g.manual_score if g.manual_score is not None
+                                        else g.auto_score or 0.0)
+                score += cells[grade_id]
+                max_score += points
+            gb.db.commit()
+        return score, max_score
+
+    score, max_score = _retrying(adjust)
+    feedback = _retrying(lambda: api.generate_feedback(lesson, student, force=True))
+    page = course.root / "feedback" / student / lesson / f"{lesson}.html"
+    if feedback["success"] and page.is_file():
+        _add_summary(page, lost, score, max_score)
+    return {"status": "graded", "score": score, "max_score": max_score, "cells": cells,
+            "nbgrader_cells": raw, "flags": flags,
+            "message": "" if feedback["success"] else "feedback not generated"}
+
+
+def _add_summary(page: Path, lost: list[tuple[str, float, float, str]], score: float,
+                 max_score: float) -> None:
+    """Put a plain-words list of the lost points at the top of a feedback page."""
+    items = "".join(
+        f"<li><b>{html.escape(g)}</b> ({s:g}/{m:g}): {html.escape(msg or 'see the cell below')}"
+        "</li>" for g, s, m, msg in lost)
+    block = (f'<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
+             f"<h2>Score: {score:g} / {max_score:g}</h2>"
+             + (f"<p>Where points were lost:</p><ul>{items}</ul>" if lost
+                else "<p>Full marks on every graded test.</p>") + "</div>")
+    text = page.read_text(encoding="utf-8")
+    text, count = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + block, text, count=1)
+    page.write_text(text if count else block + text, encoding="utf-8")
+
+
+def _load_state(course: Course) -> dict[str, Any]:
+    try:
+        return json.loads((course.root / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(course: Course, state: dict[str, Any]) -> None:
+    path = course.root / STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
+                    state: dict[str, Any] | None = None) -> None:
+    """Put each lesson (its release and grade cells) into the gradebook when it changed.
+
+    With ``state=None`` the run's state file is read and updated here, so a later
+    :func:`grade` does not prepare the lessons again.
+    """
+    if state is None:
+        state = _load_state(course)
+        prepare_lessons(course, settings, lessons, state)
+        _save_state(course, state)
+        return
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.apps import NbGraderAPI
+
+    os.environ["PATH"] = _with_venv_bin(os.environ.get("PATH", ""))
+    course.root.mkdir(parents=True, exist_ok=True)
+    api = None
+    known = state.setdefault("lessons", {})
+    for lesson in lessons:
+        digest = _digest(course.notebook(lesson).read_bytes())
+        with Gradebook(course.db_url) as gb:
+            try:
+                gb.find_assignment(lesson)
+                present = (course.root / "release" / lesson).is_dir()
+            except MissingEntry:
+                present = False
+        if present and known.get(lesson) == digest:
+            continue
+        api = api or NbGraderAPI(config=course.config(settings))
+        result = api.generate_assignment(lesson, force=True, create=True)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader could not prepare {lesson}:\n{result['log']}")
+        known[lesson] = digest
+
+
+def grade(
+    submissions: Path,
+    course: Course,
+    lessons: Sequence[str],
+    settings: Settings | None = None,
+    *,
+    on_done: Callable[[Outcome], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> Run:
+    """Grade every submission of ``lessons`` found in a .zip or folder export.
+
+    Parameters
+    ----------
+    submissions : Path
+        The LMS export (read only).
+    course : Course
+        Where the notebooks and the grading state are.
+    lessons : sequence of str
+        Lessons to grade.
+    settings : Settings, optional
+    on_done, on_start : callable, optional
+        Progress hooks: ``on_start(number_of_jobs)``, ``on_done(outcome)``.
+
+    Returns
+    -------
+    Run
+        One row per (student, lesson) seen: graded, failed, rejected or missing.
+    """
+    settings = settings or Settings()
+    started = time.monotonic()
+    course.root.mkdir(parents=True, exist_ok=True)
+    found = collect(submissions, lessons)
+    state = _load_state(course)
+    prepare_lessons(course, settings, lessons, state)
+    jobs_state = state.setdefault("jobs", {})
+    source_digest = {lesson: state["lessons"][lesson] for lesson in lessons}
+    rows: dict[tuple[str, str], Row] = {}
+    todo: list[tuple[tuple[str, ...], Callable[[], dict[str, Any]]]] = []
+    stamps: dict[tuple[str, str], dict[str, str]] = {}
+    for sub in found.submissions:
+        write_submission(sub, course.root / "submitted")
+        key = (sub.student, sub.lesson)
+        stamp = {"submission": sub.digest, "source": source_digest[sub.lesson],
+                 "settings": settings.fingerprint()}
+        previous = jobs_state.get(f"{sub.student}/{sub.lesson}")
+        if (not settings.force and previous and previous.get("stamp") == stamp
+                and previous.get("result", {}).get("status") == "graded"):
+            rows[key] = _row(sub.student, sub.lesson, previous["result"], reused=True)
+        else:
+            stamps[key] = stamp
+            todo.append((key, _job(course, settings, sub.lesson, sub.student)))
+    if on_start is not None:
+        on_start(len(todo))
+    outcomes = run_parallel(todo, workers=settings.workers, on_done=on_done,
+                            limits=Limits(timeout=settings.notebook_timeout,
+                                          memory=settings.memory))
+    for outcome in outcomes:
+        student, lesson = outcome.key
+        result = outcome.result if outcome.ok else {"status": "failed", "message": outcome.error}
+        rows[(student, lesson)] = _row(student, lesson, result, seconds=outcome.seconds)
+        jobs_state[f"{student}/{lesson}"] = {"stamp": stamps[(student, lesson)],
+                                             "result": result}
+    _save_state(course, state)
+    for rejection in found.rejected:
+        key = (rejection.student, rejection.lesson)
+        if rejection.student and key not in rows:
+            rows[key] = Row(rejection.student, rejection.lesson, "rejected",
+                            message=rejection.reason)
+    for student, lesson in found.missing:
+        rows[(student, lesson)] = Row(student, lesson, "missing",
+                                      message=f"no notebook for {lesson} in the submission")
+    _fill_max_scores(course, rows)
+    ordered = [rows[k] for k in sorted(rows)]
+    return Run(ordered, found, time.monotonic() - started, settings.workers)
+
+
+def _job(course: Course, settings: Settings, lesson: str, student: str
+         ) -> Callable[[], dict[str, Any]]:
+    return lambda: grade_one(course, settings, lesson, student)
+
+
+def _row(student: str, lesson: str, result: dict[str, Any], *, seconds: float = 0.0,
+         reused: bool = False) -> Row:
+    return Row(student, lesson, str(result.get("status", "failed")),
+               float(result.get("score", 0.0)), float(result.get("max_score", 0.0)),
+               {k: float(v) for k, v in result.get("cells", {}).items()},
+               list(result.get("flags", [])), str(result.get("message", "")), seconds, reused)
+
+
+def _fill_max_scores(course: Course, rows: dict[tuple[str, str], Row]) -> None:
+    """Give ungraded rows (failed, rejected, missing) the lesson's maximum and 0 per cell."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url) as gb:
+        for row in rows.values():
+            if row.status == "graded":
+                continue
+            with contextlib.suppress(MissingEntry):
+                notebook = gb.find_notebook(row.lesson, row.lesson)
+                row.max_score = float(notebook.max_score)
+                row.cells = {c.name: 0.0 for c in notebook.grade_cells}
+                row.score = 0.0
+
+
+def _with_venv_bin(path: str) -> str:
+    """nbgrader shells out to ``alembic``: put this interpreter's ``bin/`` first on PATH."""
+    import sys
+
+    bin_dir = os.path.dirname(sys.executable)
+    parts = path.split(os.pathsep) if path else []
+    return os.pathsep.join([bin_dir, *[p for p in parts if p != bin_dir]])
+
+
+def reset(course: Course) -> None:
+    """Delete the grading state of ``course`` (gradebook, submitted, autograded, feedback)."""
+    for name in ("submitted", "autograded", "feedback", "release", "downloaded"):
+        shutil.rmtree(course.root / name, ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):
+        (course.root / "gradebook.db").unlink()

@@ -1,0 +1,126 @@
+"""Messages between the judge and the sandbox: JSON plus NumPy arrays, never pickle.
+
+Both sides import only the standard library and NumPy from here, so the
+sandbox (which runs student code) cannot make the judge execute anything: a
+message is a JSON header and an ``.npz`` payload read with ``allow_pickle=False``.
+
+Values are encoded as JSON trees; arrays and NumPy scalars travel in the npz
+payload and are referenced from the tree (``{"$array": "a0"}``); dicts become
+``{"$dict": [[key, value], ...]}`` so non-string keys survive, tuples
+``{"$tuple": [...]}``; anything else is a *handle* ``{"$remote": id, ...}`` to
+an object that stays on the side that owns it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["EncodingError", "decode", "encode", "receive", "send"]
+
+#: Largest message accepted (bytes): a student returning a huge array is cut off.
+MAX_MESSAGE = 64 * 1024 * 1024
+_FRAME = struct.Struct("!QQ")
+
+
+class EncodingError(TypeError):
+    """A value cannot cross the boundary (an unsupported type)."""
+
+
+def encode(value: Any, arrays: dict[str, np.ndarray],
+           handle: Callable[[Any], dict[str, Any]] | None = None) -> Any:
+    """Turn ``value`` into a JSON tree, moving arrays into ``arrays``.
+
+    ``handle(obj)`` encodes what is not plain data; without it such a value
+    raises :class:`EncodingError`.
+    """
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biufc":
+        name = f"a{len(arrays)}"
+        arrays[name] = np.asarray(value)
+        return {"$array": name, "scalar": isinstance(value, np.generic)}
+    if isinstance(value, list):
+        return [encode(v, arrays, handle) for v in value]
+    if isinstance(value, tuple):
+        return {"$tuple": [encode(v, arrays, handle) for v in value]}
+    if isinstance(value, dict):
+        return {"$dict": [[encode(k, arrays, handle), encode(v, arrays, handle)]
+                          for k, v in value.items()]}
+    if handle is None:
+        raise EncodingError(f"a {type(value).__name__} cannot be sent to or from the sandbox")
+    return handle(value)
+
+
+def decode(tree: Any, arrays: dict[str, np.ndarray],
+           handle: Callable[[dict[str, Any]], Any] | None = None) -> Any:
+    """Inverse of :func:`encode`; ``handle(tree)`` rebuilds ``$remote`` entries."""
+    if isinstance(tree, list):
+        return [decode(v, arrays, handle) for v in tree]
+    if not isinstance(tree, dict):
+        return tree
+    if "$float" in tree:
+        return float(tree["$float"])
+    if "$array" in tree:
+        array = np.array(arrays[tree["$array"]])  # a writable copy
+        return array[()] if tree.get("scalar") else array
+    if "$tuple" in tree:
+        return tuple(decode(v, arrays, handle) for v in tree["$tuple"])
+    if "$dict" in tree:
+        return {_hashable(decode(k, arrays, handle)): decode(v, arrays, handle)
+                for k, v in tree["$dict"]}
+    if "$remote" in tree and handle is not None:
+        return handle(tree)
+    raise EncodingError(f"unknown value in a message: {sorted(tree)}")
+
+
+def _hashable(key: Any) -> Any:
+    return key.item() if isinstance(key, np.generic) else key
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def send(fd: int, header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> None:
+    """Write one message (a JSON-able header and named arrays) to ``fd``."""
+    head = json.dumps(header).encode()
+    buffer = io.BytesIO()
+    if arrays:
+        np.savez(buffer, **arrays)
+    body = buffer.getvalue()
+    data = _FRAME.pack(len(head), len(body)) + head + body
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def receive(fd: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read one message from ``fd``; raise ``EOFError`` or ``ValueError`` if malformed."""
+    head_size, body_size = _FRAME.unpack(_read_exactly(fd, _FRAME.size))
+    if head_size + body_size > MAX_MESSAGE:
+        raise ValueError(f"message of {head_size + body_size} bytes is too large")
+    header = json.loads(_read_exactly(fd, head_size))
+    if not isinstance(header, dict):
+        raise ValueError("malformed message header")
+    arrays: dict[str, np.ndarray] = {}
+    if body_size:
+        with np.load(io.BytesIO(_read_exactly(fd, body_size)), allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    return header, arrays

@@ -1,0 +1,357 @@
+"""Synthetic student submissions, for the end-to-end tests and the benchmark.
+
+A "student" notebook is the *release* (what students download) with answer
+cells filled in: with the instructor's solution (markers stripped), with a
+catalogued mistake planted (:mod:`descentlab.checks.mistakes`), or with any
+source text (the hostile cases).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import io
+import re
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from descentlab.checks import PUBLIC_SEEDS, assert_property, mistakes_for
+
+from .pipeline import Course, Row, Run, Settings, prepare_lessons
+
+__all__ = ["HOSTILE_ANSWERS", "GradedClass", "PropertyCall", "Student", "build_class",
+           "mutant_source", "property_calls", "solution_answers", "student_notebook"]
+
+_MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
+
+
+def _meta(cell: Any) -> dict[str, Any]:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def solution_answers(source: nbformat.NotebookNode) -> dict[str, str]:
+    """``grade_id -> source`` of every answer cell of the instructor notebook, markers removed.
+
+    The stub lines nbgrader keeps *outside* the markers (``q1 = None``) stay, as
+    in a student's notebook; the solution lines follow them.
+    """
+    return {_meta(c)["grade_id"]: "\n".join(line for line in c.source.splitlines()
+                                            if not _MARKER.match(line))
+            for c in source.cells if _meta(c).get("solution") and c.cell_type == "code"}
+
+
+def student_notebook(release: nbformat.NotebookNode,
+                     answers: Mapping[str, str]) -> nbformat.NotebookNode:
+    """The release with the answer cells named in ``answers`` replaced."""
+    nb = copy.deepcopy(release)
+    for cell in nb.cells:
+        grade_id = _meta(cell).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return nb
+
+
+@dataclass(frozen=True)
+class PropertyCall:
+    """One ``assert_property(Cls, optimizer, prop, seed=...)`` of a hidden test cell."""
+
+    grade_id: str
+    points: float
+    class_name: str
+    optimizer: str
+    prop: str
+    seed: int
+
+
+def property_calls(source: nbformat.NotebookNode) -> list[PropertyCall]:
+    """Every ``assert_property`` call of the graded test cells, in order.
+
+    Arguments may be literals or expressions of ``PUBLIC_SEEDS``, as the lessons write them.
+    """
+    found = []
+    names = {"PUBLIC_SEEDS": PUBLIC_SEEDS}
+    for cell in source.cells:
+        meta = _meta(cell)
+        if not meta.get("grade") or cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "assert_property" and len(node.args) >= 3):
+                seed = [k.value for k in node.keywords if k.arg == "seed"] or node.args[3:4]
+                value = [eval(ast.unparse(a), names) for a in (*node.args[1:3], seed[0])]
+                found.append(PropertyCall(meta["grade_id"], float(meta.get("points", 0)),
+                                          ast.unparse(node.args[0]), *value))
+    return found
+
+
+def mutant_source(cls: type, name: str) -> str:
+    """Source of a class with one planted mistake, bound to the student's class ``name``.
+
+    The mutant's own base classes (not ``object``) are included, so the text runs
+    on its own after ``import numpy as np``.
+    """
+    parts = ["import numpy as np"]
+    for base in reversed(cls.__mro__[1:-1]):
+        parts.append(inspect.getsource(base))
+    parts.append(inspect.getsource(cls))
+    parts.append(f"{name} = {cls.__name__}")
+    return "\n\n".join(parts) + "\n"
+
+
+HOSTILE_LESSON = "03_momentum"
+GIB = 1024**3
+
+#: Answer-cell sources of lesson 03's hostile students (the class is "Momentum").
+_WRONG = "class Momentum:\n" \
+         "    def __init__(self, lr=0.01, momentum=0.9):\n" \
+         "        self.lr, self.momentum = lr, momentum\n" \
+         "    def update(self, params, grads):\n" \
+         "        for key in params:\n" \
+         "            params[key] += self.lr * grads[key]\n"
+
+# Swallow every AssertionError silently: no error output, so nbgrader sees a pass.
+_SWALLOW = ("_ip = get_ipython()\n"
+            "_ip.set_custom_exc((AssertionError,), lambda *a, **k: [])\n"
+            "def _wrap(lines):\n"
+            "    body = ['    ' + line for line in lines] or ['    pass\\n']\n"
+            "    return ['try:\\n', *body, '\\nexcept AssertionError:\\n    pass\\n']\n"
+            "_ip.input_transformers_post.append(_wrap)\n")
+
+HOSTILE_ANSWERS = {
+    "raise_at_import": "raise RuntimeError('broken on purpose')\n{solution}",
+    "sys_exit": "{solution}\nimport sys\nsys.exit(0)\n",
+    "huge_output": "print('x' * 5_000_000)\n{solution}",
+    "huge_allocation": "import numpy as np\nbig = np.ones(5 * 1024**3 // 8)\n{solution}",
+    "infinite_loop_import": "while True:\n    pass\n{solution}",
+    "infinite_loop_update": "class Momentum:\n    def __init__(self, lr=0.01, momentum=0.9):\n"
+                            "        pass\n    def update(self, params, grads):\n"
+                            "        while True:\n            pass\n",
+    "patch_reference": _WRONG + (
+        "import descentlab.optimizers as _o\nimport descentlab.optimizers.momentum as _m\n"
+        "_o.Momentum = _m.Momentum = Momentum\n_o.OPTIMIZERS['momentum'] = Momentum\n"),
+    "patch_numpy": _WRONG + (
+        "import numpy as np\nimport numpy.testing\n"
+        "np.allclose = lambda *a, **k: True\nnp.isclose = lambda a, b, *r, **k: a == a\n"
+        "np.testing.assert_allclose = lambda *a, **k: None\n"),
+    "patch_grader": _WRONG + (
+        "import descentlab.checks as _c\nimport descentlab.checks.grading as _g\n"
+        "_c.assert_property = _g.assert_property = lambda *a, **k: None\n"
+        "_g.run_property = lambda *a, **k: type('D', (), dict(passed=True))()\n"
+        "assert_property = _c.assert_property\n"),
+    "use_reference": "from descentlab.optimizers import Momentum\n",
+    "custom_exc": _WRONG + _SWALLOW,
+}
+
+
+@dataclass
+class Student:
+    """One synthetic submission and what its grade must be."""
+
+    student: str
+    lesson: str
+    kind: str
+    expected: float | None = None  # None: the test states its own expectation
+    lost_cells: set[str] = field(default_factory=set)
+
+
+@dataclass
+class GradedClass:
+    """The graded run and everything the tests compare it with."""
+
+    run: Run
+    students: dict[str, Student]
+    course: Course
+    archive: Path
+    archive_digest: str
+    settings: Settings
+
+    def row(self, student: str, lesson: str | None = None) -> Row:
+        """The run's row of ``student`` (for ``lesson``, default: the one they were built for)."""
+        lesson = lesson or self.students[student].lesson
+        matches = [r for r in self.run.rows if r.student == student and r.lesson == lesson]
+        assert matches, f"no row for {student}/{lesson} in the run"
+        return matches[0]
+
+
+def _points(source: nbformat.NotebookNode) -> dict[str, float]:
+    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
+            for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")}
+
+
+def _oracle(source: nbformat.NotebookNode, answers: Mapping[str, str]) -> set[str]:
+    """Test cells with ``assert_property`` calls that ``answers`` fail, checked in-process.
+
+    Every answer cell runs (errors ignored, as nbgrader goes on after a failing
+    cell), so a mistake in a class that another class builds on (``AdamW(Adam)``)
+    costs both.
+    """
+    import numpy as np
+
+    namespace: dict[str, Any] = {"np": np, "math": __import__("math")}
+    for grade_id, text in answers.items():
+        if grade_id in {_meta(c).get("grade_id") for c in source.cells
+                        if _meta(c).get("solution")}:
+            try:
+                exec(compile(text, f"<{grade_id}>", "exec"), namespace)
+            except Exception:  # the cell fails in the notebook too
+                continue
+    lost = set()
+    for call in property_calls(source):
+        cls = namespace.get(call.class_name)
+        if cls is None:
+            lost.add(call.grade_id)
+            continue
+        try:
+            assert_property(cls, call.optimizer, call.prop, seed=call.seed)
+        except AssertionError:
+            lost.add(call.grade_id)
+    return lost
+
+
+def build_class(course: Course, settings: Settings, hostile: bool = True,
+                copies: int = 1, bonus_mistakes: bool = False,
+                lessons: list[str] | None = None) -> tuple[bytes, dict[str, Student]]:
+    """The zip of a synthetic class and the expected grade of each student.
+
+    Parameters
+    ----------
+    course : Course
+        Its lessons are prepared (released into ``course.root/release``) first.
+    settings : Settings
+    hostile : bool
+        Add the bad and hostile cases (on lesson 03).
+    copies : int
+        Number of copies of the solution and blank students per lesson (benchmarks).
+    bonus_mistakes : bool
+        Also plant the mistakes of the bonus classes (Nesterov, AdaDelta, AdamW);
+        by default only each lesson's main class gets every catalogued mistake.
+    lessons : list of str, optional
+        Default: every lesson.
+    """
+    from release import lessons as all_lessons  # autograder/ is on sys.path
+
+    lessons = lessons or all_lessons(course.source)
+    prepare_lessons(course, settings, lessons, {})  # the releases the students received
+    files: dict[str, bytes] = {}
+    students: dict[str, Student] = {}
+
+    def add(student: Student, nb: nbformat.NotebookNode | bytes, name: str) -> None:
+        files[name] = nb if isinstance(nb, bytes) else nbformat.writes(nb).encode()
+        students[student.student] = student
+
+    for number, lesson in enumerate(lessons):
+        source = nbformat.read(course.notebook(lesson), as_version=4)
+        release = nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb",
+                                as_version=4)
+        points = _points(source)
+        solved = solution_answers(source)
+        total = sum(points.values())
+        # Three layouts: nbgrader's tree, Canvas and Moodle names.
+        for copy_ in range(copies):
+            tag = f"{number}" if copy_ == 0 else f"{number}c{copy_}"
+            add(Student(f"sol{tag}", lesson, "solution", total),
+                student_notebook(release, solved), f"sol{tag}/{lesson}/{lesson}.ipynb")
+            blank = str(9000 + 100 * copy_ + number)
+            add(Student(blank, lesson, "blank", 0.0), release,
+                f"blankstudent_{blank}_1_{lesson}.ipynb")
+        answer_of = {c.class_name: _answer_cell(source, c.class_name)
+                     for c in property_calls(source)}
+        bonus = {_meta(c)["grade_id"] for c in source.cells
+                 if _meta(c).get("grade") and "bonus" in c.source.lower()}
+        optimizers = {c.class_name: c.optimizer for c in property_calls(source)
+                      if bonus_mistakes or c.grade_id not in bonus}
+        for class_name, optimizer in optimizers.items():
+            for mistake in mistakes_for(optimizer):
+                sid = str(7000 + len(students))  # Moodle ids are numbers
+                answers = dict(solved, **{answer_of[class_name]:
+                                          mutant_source(mistake.cls, class_name)})
+                lost = _oracle(source, answers)
+                add(Student(sid, lesson, f"mistake {class_name}:{mistake.id}",
+                            total - sum(points[g] for g in lost), lost),
+                    student_notebook(release, answers),
+                    f"Student Number {sid}_{sid}_assignsubmission_file_/{lesson}.ipynb")
+    if hostile:
+        _add_hostile(course, add, files, students)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue(), students
+
+
+def _answer_cell(source: nbformat.NotebookNode, class_name: str) -> str:
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and f"class {class_name}" in cell.source:
+            return meta["grade_id"]
+    raise LookupError(f"no answer cell defines class {class_name}")
+
+
+def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, bytes],
+                 students: dict[str, Student]) -> None:
+    lesson = HOSTILE_LESSON
+    source = nbformat.read(course.notebook(lesson), as_version=4)
+    release = nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4)
+    points = _points(source)
+    total = sum(points.values())
+    solved = solution_answers(source)
+    answer = _answer_cell(source, "Momentum")
+    momentum_cells = {c.grade_id for c in property_calls(source) if c.class_name == "Momentum"}
+    honest_wrong = _oracle(source, dict(solved, **{answer: _WRONG}))
+    for kind, template in HOSTILE_ANSWERS.items():
+        text = template.format(solution=solved[answer])
+        nb = student_notebook(release, dict(solved, **{answer: text}))
+        if kind in ("sys_exit", "huge_output"):
+            lost: set[str] = set()
+        elif kind.startswith(("patch_", "custom_exc")):
+            lost = honest_wrong
+        else:
+            lost = momentum_cells
+        add(Student(f"h-{kind}", lesson, kind, total - sum(points[g] for g in lost), lost),
+            nb, f"h-{kind}/{lesson}/{lesson}.ipynb")
+    # A wrong quiz answer hidden by swallowing AssertionError in the quiz cell.
+    quiz = next(g for g, s in solved.items() if "q1" in s)
+    quiz_lost = {g for g, s in ((c.metadata["nbgrader"]["grade_id"], c.source)
+                                for c in source.cells if c.metadata.get("nbgrader", {})
+                                .get("grade")) if "q1" in s or "q2" in s}
+    nb = student_notebook(release, dict(solved, **{quiz: (
+        "q1 = 3\nq2 = 'c'\n" + _SWALLOW)}))
+    add(Student("h-quiz_custom_exc", lesson, "custom_exc quiz",
+                total - sum(points[g] for g in quiz_lost), quiz_lost),
+        nb, f"h-quiz_custom_exc/{lesson}/{lesson}.ipynb")
+    # Locked cells: an edited test cell (with a wrong class) and a deleted one.
+    state_cell = next(c.grade_id for c in property_calls(source) if c.prop == "carries_state")
+    reset = next(m for m in mistakes_for("momentum") if m.id == "state_reset_each_call")
+    reset_answers = dict(solved, **{answer: mutant_source(reset.cls, "Momentum")})
+    nb = student_notebook(release, reset_answers)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == state_cell:
+            cell.source = "pass  # nothing to see here"
+    lost = _oracle(source, reset_answers)
+    add(Student("h-edited_test", lesson, "edited test cell",
+                total - sum(points[g] for g in lost), lost),
+        nb, f"h-edited_test/{lesson}/{lesson}.ipynb")
+    nb = student_notebook(release, solved)
+    nb.cells = [c for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") != state_cell]
+    add(Student("h-deleted_test", lesson, "deleted test cell", total - points[state_cell],
+                {state_cell}), nb, f"h-deleted_test/{lesson}/{lesson}.ipynb")
+    # Files that are not gradable, each for a student of its own; extra files.
+    good = nbformat.writes(student_notebook(release, solved)).encode()
+    files[f"h-invalid_json/{lesson}/{lesson}.ipynb"] = b'{"cells": [ this is not json'
+    files[f"h-empty/{lesson}/{lesson}.ipynb"] = b""
+    files[f"h-wrong_name/{lesson}/homework.ipynb"] = good
+    files[f"h-renamed/{lesson}/{lesson} (1).ipynb"] = good
+    files[f"sol0/{lesson}/data.csv"] = b"a,b\n1,2\n"
+    files["README.txt"] = b"exported by the LMS"
+    files["__MACOSX/._junk"] = b"\0"
+    for sid, kind in (("h-invalid_json", "invalid json"), ("h-empty", "empty"),
+                      ("h-wrong_name", "wrong name")):
+        students[sid] = Student(sid, lesson, kind)
+    students["h-renamed"] = Student("h-renamed", lesson, "decorated name", total)

@@ -1,0 +1,42 @@
+"""One real grading run over a synthetic class, shared by the end-to-end tests.
+
+The class (built by :func:`build_class`) holds, for every lesson: the
+solution (full marks), the blank release (zero) and one student per catalogued
+mistake of each graded optimizer class; and, on lesson 03, every bad or
+hostile case of ``autograder/README.md``. They are packed in ONE zip mixing
+nbgrader's tree, Canvas and Moodle file names, and graded by ONE call of
+:func:`grading.pipeline.grade` (real nbgrader, 2 workers) in a temporary course
+folder, so the repository's own gradebook is never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+AUTOGRADER = Path(__file__).resolve().parent.parent
+if str(AUTOGRADER) not in sys.path:
+    sys.path.insert(0, str(AUTOGRADER))
+
+from grading.pipeline import Course, Settings, grade  # noqa: E402
+from grading.synthetic import GradedClass, build_class  # noqa: E402
+from release import lessons as all_lessons  # noqa: E402
+
+GIB = 1024**3
+SETTINGS = Settings(workers=2, cell_timeout=10.0, notebook_timeout=240.0, memory=3 * GIB)
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory: pytest.TempPathFactory) -> GradedClass:
+    """Grade the whole synthetic class once (real nbgrader, in parallel)."""
+    root = tmp_path_factory.mktemp("course")
+    course = Course(root=root, source=AUTOGRADER.parent / "solutions", config_dir=AUTOGRADER)
+    data, students = build_class(course, SETTINGS)
+    archive = tmp_path_factory.mktemp("export") / "submissions.zip"
+    archive.write_bytes(data)
+    run = grade(archive, course, all_lessons(course.source), SETTINGS)
+    return GradedClass(run, students, course, archive, hashlib.sha256(data).hexdigest(),
+                       SETTINGS)

@@ -1,0 +1,204 @@
+"""End-to-end: one real, parallel nbgrader run over the synthetic class (see conftest)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import pytest
+from grading.pipeline import grade
+from grading.report import summary, write_csv
+from grading.synthetic import HOSTILE_LESSON, GradedClass, Student
+from release import lessons as all_lessons
+
+pytestmark = pytest.mark.slow
+
+
+def _by_kind(graded: GradedClass, kind: str) -> list[Student]:
+    found = [s for s in graded.students.values() if s.kind == kind]
+    assert found, f"the synthetic class has no {kind!r} student"
+    return found
+
+
+def _check_score(graded: GradedClass, student: Student) -> None:
+    row = graded.row(student.student)
+    assert row.status == "graded", (
+        f"{student.kind} ({student.student}/{student.lesson}) was not graded: "
+        f"{row.status}: {row.message}")
+    assert row.score == pytest.approx(student.expected), (
+        f"{student.kind} ({student.student}/{student.lesson}) scored {row.score}/"
+        f"{row.max_score}, expected {student.expected}; cells {row.cells}; flags {row.flags}")
+    lost = {cell for cell, points in row.cells.items() if points == 0}
+    assert student.lost_cells <= lost, (
+        f"{student.kind}: expected to lose {sorted(student.lost_cells)}, lost {sorted(lost)}")
+
+
+@pytest.mark.parametrize("lesson", all_lessons())
+def test_solution_gets_full_marks(graded_class: GradedClass, lesson: str) -> None:
+    student = next(s for s in _by_kind(graded_class, "solution") if s.lesson == lesson)
+    row = graded_class.row(student.student)
+    _check_score(graded_class, student)
+    assert row.score == row.max_score > 0, f"{lesson}: solution scored {row.score}/{row.max_score}"
+    assert not row.flags, f"{lesson}: the solution was flagged: {row.flags}"
+
+
+@pytest.mark.parametrize("lesson", all_lessons())
+def test_blank_release_gets_zero(graded_class: GradedClass, lesson: str) -> None:
+    student = next(s for s in _by_kind(graded_class, "blank") if s.lesson == lesson)
+    row = graded_class.row(student.student)
+    assert row.status == "graded", f"{lesson}: blank release not graded: {row.message}"
+    assert row.max_score > 0, f"{lesson}: no graded points at all"
+    assert row.score == 0, f"{lesson}: the unanswered release scored {row.score}/{row.max_score}"
+
+
+@pytest.mark.parametrize("lesson", all_lessons())
+def test_each_planted_mistake_loses_the_right_points(graded_class: GradedClass,
+                                                     lesson: str) -> None:
+    mutants = [s for s in graded_class.students.values()
+               if s.lesson == lesson and s.kind.startswith("mistake ")]
+    for student in mutants:
+        _check_score(graded_class, student)
+        row = graded_class.row(student.student)
+        assert row.score < row.max_score, f"{student.kind} on {lesson} lost no points"
+
+
+def test_momentum_mistakes_lose_what_they_break(graded_class: GradedClass) -> None:
+    """Hand-written expectations on lesson 03 (independent of the checks' oracle)."""
+    rows = {s.kind.split(":")[1]: graded_class.row(s.student)
+            for s in graded_class.students.values()
+            if s.lesson == "03_momentum" and s.kind.startswith("mistake Momentum:")}
+    assert rows, "no Momentum mistakes were planted"
+    if "not_in_place" in rows:
+        cells = rows["not_in_place"].cells
+        assert cells["test-momentum-in-place"] == 0, f"not in place kept its point: {cells}"
+        assert cells["test-momentum-first-step"] > 0, f"not in place lost first step: {cells}"
+    if "state_reset_each_call" in rows:
+        cells = rows["state_reset_each_call"].cells
+        assert cells["test-momentum-state"] == 0, f"state reset kept its points: {cells}"
+        assert cells["test-momentum-first-step"] > 0, f"state reset lost first step: {cells}"
+    assert all(r.cells.get("test-quiz-q1", 0) > 0 for r in rows.values()), (
+        "a mistake in the class cost the quiz points")
+
+
+def test_feedback_names_each_lost_point_in_words(graded_class: GradedClass) -> None:
+    student = next(s for s in graded_class.students.values()
+                   if s.lesson == "03_momentum" and s.kind == "mistake Momentum:not_in_place")
+    page = (graded_class.course.root / "feedback" / student.student / "03_momentum"
+            / "03_momentum.html").read_text()
+    assert "descentlab-summary" in page, "the lost-points summary is missing from the feedback"
+    summary_block = page.split('id="descentlab-summary"')[1].split("</div>")[0]
+    assert "test-momentum-in-place" in summary_block, (
+        f"the summary does not name the lost in-place test: {summary_block[:500]}")
+    assert "in place" in summary_block, (
+        f"the summary does not explain the lost in-place point: {summary_block[:500]}")
+    assert "Traceback" not in summary_block, "the summary shows a raw traceback"
+    assert "assert_property(" not in page, "hidden test code leaked into the feedback"
+
+
+@pytest.mark.parametrize("kind", ["raise_at_import", "huge_allocation", "infinite_loop_import",
+                                  "infinite_loop_update", "use_reference", "sys_exit",
+                                  "huge_output"])
+def test_broken_code_is_graded_without_stopping(graded_class: GradedClass, kind: str) -> None:
+    _check_score(graded_class, _by_kind(graded_class, kind)[0])
+
+
+def test_huge_output_is_cut_in_the_feedback(graded_class: GradedClass) -> None:
+    student = _by_kind(graded_class, "huge_output")[0]
+    page = graded_class.course.root / "feedback" / student.student / HOSTILE_LESSON / \
+        f"{HOSTILE_LESSON}.html"
+    assert page.stat().st_size < 2_000_000, (
+        f"5 MB of printed output reached the feedback ({page.stat().st_size} bytes)")
+
+
+@pytest.mark.parametrize("kind", ["patch_reference", "patch_numpy", "patch_grader",
+                                  "custom_exc", "custom_exc quiz", "use_reference"])
+def test_monkeypatching_does_not_earn_points(graded_class: GradedClass, kind: str) -> None:
+    student = _by_kind(graded_class, kind)[0]
+    _check_score(graded_class, student)
+
+
+@pytest.mark.parametrize("kind", ["patch_grader", "custom_exc", "custom_exc quiz"])
+def test_fooling_nbgrader_is_flagged(graded_class: GradedClass, kind: str) -> None:
+    row = graded_class.row(_by_kind(graded_class, kind)[0].student)
+    assert any("tampering suspected" in f for f in row.flags), (
+        f"{kind}: nbgrader was fooled but the run did not flag it: {row.flags}")
+    assert "tampering suspected" in summary(graded_class.run)
+
+
+def test_edited_test_cell_is_flagged_and_restored(graded_class: GradedClass) -> None:
+    student = _by_kind(graded_class, "edited test cell")[0]
+    _check_score(graded_class, student)
+    row = graded_class.row(student.student)
+    assert any(f.startswith("edited test cell") for f in row.flags), row.flags
+
+
+def test_deleted_test_cell_is_flagged_and_scores_zero(graded_class: GradedClass) -> None:
+    student = _by_kind(graded_class, "deleted test cell")[0]
+    _check_score(graded_class, student)
+    row = graded_class.row(student.student)
+    assert any(f.startswith("deleted test cell") for f in row.flags), row.flags
+
+
+@pytest.mark.parametrize(("kind", "words"), [("invalid json", "not valid JSON"),
+                                             ("empty", "empty"),
+                                             ("wrong name", "wrong notebook name")])
+def test_unreadable_files_are_rejected_with_a_reason(graded_class: GradedClass, kind: str,
+                                                      words: str) -> None:
+    student = _by_kind(graded_class, kind)[0]
+    row = graded_class.row(student.student)
+    assert row.status == "rejected", f"{kind}: {row.status}: {row.message}"
+    assert words in row.message, f"{kind}: unclear reason {row.message!r}"
+    assert row.max_score > 0, "a rejected row must count 0 of the lesson's maximum"
+    assert row.score == 0, "a rejected row must count 0"
+
+
+def test_decorated_file_name_is_accepted(graded_class: GradedClass) -> None:
+    _check_score(graded_class, _by_kind(graded_class, "decorated name")[0])
+
+
+def test_missing_lessons_and_extra_files_are_reported(graded_class: GradedClass) -> None:
+    run = graded_class.run
+    solo = _by_kind(graded_class, "sys_exit")[0].student  # submitted only lesson 03
+    others = [lesson for lesson in all_lessons() if lesson != HOSTILE_LESSON]
+    for lesson in others:
+        assert graded_class.row(solo, lesson).status == "missing", f"{solo}/{lesson}"
+    assert any(path.endswith("data.csv") for path in run.collection.ignored), (
+        f"extra files not reported: {run.collection.ignored}")
+    assert "__MACOSX/._junk" not in run.collection.ignored, "OS junk should be skipped silently"
+
+
+def test_the_export_is_never_modified(graded_class: GradedClass) -> None:
+    digest = hashlib.sha256(graded_class.archive.read_bytes()).hexdigest()
+    assert digest == graded_class.archive_digest, "the grading run changed the submitted zip"
+
+
+def test_csv_has_one_row_per_student_lesson_with_cell_points(graded_class: GradedClass,
+                                                            tmp_path: Path) -> None:
+    path = write_csv(graded_class.run, tmp_path / "grades.csv")
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(graded_class.run.rows)
+    for row in rows:
+        cells = [float(row[c]) for c in row if c.startswith("test-") and row[c] != ""]
+        if row["status"] == "graded":
+            assert sum(cells) == pytest.approx(float(row["score"])), (
+                f"{row['student']}/{row['lesson']}: cell points do not add up to the score")
+
+
+def test_summary_counts_and_distribution(graded_class: GradedClass) -> None:
+    text = summary(graded_class.run)
+    graded = sum(r.status == "graded" for r in graded_class.run.rows)
+    assert f"Graded {graded} notebook(s)" in text, text[:300]
+    assert "Score distribution" in text, text
+    assert "Needs attention" in text, text
+
+
+def test_rerun_does_no_duplicate_work(graded_class: GradedClass) -> None:
+    started: list[int] = []
+    again = grade(graded_class.archive, graded_class.course, all_lessons(), graded_class.settings,
+                  on_start=started.append)
+    assert started == [0], f"the re-run graded {started} notebooks again"
+    first = {(r.student, r.lesson): (r.status, r.score) for r in graded_class.run.rows}
+    second = {(r.student, r.lesson): (r.status, r.score) for r in again.rows}
+    assert first == second, "a re-run changed grades"

@@ -1,0 +1,62 @@
+"""The parallel runner: results, crashes, and the per-job wall-clock limit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+from grading.workers import Limits, run_parallel
+
+
+def _ok(value: int) -> dict[str, int]:
+    return {"value": value, "pid": os.getpid()}
+
+
+def _crash() -> dict[str, int]:
+    raise RuntimeError("student code broke the grader")
+
+
+def _hang_with_child(marker: Path) -> dict[str, int]:
+    # A grandchild in a session of its own, like a Jupyter kernel.
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                             start_new_session=True)
+    marker.write_text(str(child.pid))
+    time.sleep(60)
+    return {}
+
+
+def test_results_come_back_in_job_order_from_separate_processes() -> None:
+    outcomes = run_parallel([((str(i),), lambda i=i: _ok(i)) for i in range(4)],
+                            workers=2, limits=Limits(timeout=30))
+    assert [o.result["value"] for o in outcomes] == [0, 1, 2, 3]
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+    assert os.getpid() not in {o.result["pid"] for o in outcomes}, "jobs ran in the parent"
+
+
+def test_a_crashing_job_is_reported_and_the_others_finish() -> None:
+    outcomes = run_parallel([(("a",), _crash), (("b",), lambda: _ok(1))], workers=2,
+                            limits=Limits(timeout=30))
+    assert not outcomes[0].ok
+    assert "student code broke the grader" in outcomes[0].error, outcomes[0].error
+    assert outcomes[1].ok, outcomes[1].error
+
+
+def test_a_job_over_the_time_limit_is_killed_with_its_children(tmp_path: Path) -> None:
+    marker = tmp_path / "pid"
+    started = time.monotonic()
+    outcomes = run_parallel([(("slow",), lambda: _hang_with_child(marker)),
+                             (("fast",), lambda: _ok(2))], workers=2,
+                            limits=Limits(timeout=1.5))
+    assert time.monotonic() - started < 20, "the time limit was not enforced"
+    assert not outcomes[0].ok
+    assert "timed out after 1.5 s" in outcomes[0].error, outcomes[0].error
+    assert outcomes[1].ok, "the other job must not suffer"
+    grandchild = int(marker.read_text())
+    time.sleep(0.2)
+    alive = psutil.pid_exists(grandchild) and \
+        psutil.Process(grandchild).status() != psutil.STATUS_ZOMBIE
+    assert not alive, "the job's own child process (its kernel) survived the time-out"
