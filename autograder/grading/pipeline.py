@@ -203,6 +203,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
         nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4),
         nbformat.read(submitted, as_version=4))
     verdicts = recheck(course.notebook(lesson), submitted, settings.recheck)
+    observed = _error_messages(course.root / "autograded" / student / lesson / f"{lesson}.ipynb")
     lost: list[tuple[str, float, float, str]] = []
     cells: dict[str, float] = {}
     raw: dict[str, float | None] = {}
@@ -228,7 +229,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
                                  f"not in the clean re-check")
                     lost.append((grade_id, 0.0, points, verdict.message))
                 elif nbgrader_score < points:
-                    message = verdict.message if verdict is not None else ""
+                    message = verdict.message if verdict is not None \
+                        and verdict.verdict == "fail" else observed.get(grade_id, "")
                     lost.append((grade_id, float(nbgrader_score), points, message))
                 # Grade.score is computed by the database: read what was just decided.
                 cells[grade_id] = float(g.manual_score if g.manual_score is not None
@@ -246,6 +248,23 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     return {"status": "graded", "score": score, "max_score": max_score, "cells": cells,
             "nbgrader_cells": raw, "flags": flags,
             "message": "" if feedback["success"] else "feedback not generated"}
+
+
+def _error_messages(path: Path) -> dict[str, str]:
+    """``grade_id -> "ErrorType: message"`` of the failed test cells of an autograded notebook."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return {}
+    found = {}
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if grade_id and errors:
+            ename, evalue = errors[0].get("ename", ""), errors[0].get("evalue", "")
+            found[grade_id] = evalue if ename == "AssertionError" and evalue \
+                else f"{ename}: {evalue}"[:500]
+    return found
 
 
 def _add_summary(page: Path, lost: list[tuple[str, float, float, str]], score: float,
