@@ -1,6 +1,6 @@
 """Grading throughput: seconds per student-lesson, nbgrader's overhead, parallel speed-up.
 
-    .venv/bin/python benchmarks/grading_throughput.py                  # 3 students x all lessons
+    .venv/bin/python benchmarks/grading_throughput.py                  # 2 students x all lessons
     .venv/bin/python benchmarks/grading_throughput.py --students 40    # a full class
     .venv/bin/python benchmarks/grading_throughput.py --lessons 03_momentum 04_adagrad
 
@@ -105,7 +105,7 @@ def timed_nbclient(export: Path) -> tuple[float, int]:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=3)
+    parser.add_argument("--students", type=int, default=2)
     parser.add_argument("--lessons", nargs="+", default=None)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
