@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 # environment's bin/ first on PATH even when it is not activated.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test install lint release benchmarks clean
+.PHONY: lab test install lint release grade clean
 
 # Jupyter refuses to start as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -38,3 +38,7 @@ clean:
 
 release: install
 	$(BIN)/python autograder/release.py
+
+# make grade SUBMISSIONS=path/to/export.zip [GRADE_ARGS="--lessons 03_momentum"]
+grade: install
+	$(BIN)/python autograder/grade.py $(SUBMISSIONS) $(GRADE_ARGS)
