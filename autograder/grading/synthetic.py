@@ -12,6 +12,7 @@ import ast
 import copy
 import inspect
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ from typing import Any
 import nbformat
 
 from descentlab.checks import PUBLIC_SEEDS, assert_property, mistakes_for
+from descentlab.checks.mistakes import Mistake
 
 from .pipeline import Course, Row, Run, Settings, prepare_lessons
 
@@ -158,6 +160,7 @@ class Student:
     kind: str
     expected: float | None = None  # None: the test states its own expectation
     lost_cells: set[str] = field(default_factory=set)
+    planted: tuple[tuple[str, str], ...] = ()  # (class name, mistake id) of a mistake student
 
 
 @dataclass
@@ -215,7 +218,7 @@ def _oracle(source: nbformat.NotebookNode, answers: Mapping[str, str]) -> set[st
 
 
 def build_class(course: Course, settings: Settings, hostile: bool = True,
-                copies: int = 1, bonus_mistakes: bool = False,
+                copies: int = 1, bonus_mistakes: bool = True,
                 lessons: list[str] | None = None) -> tuple[bytes, dict[str, Student]]:
     """The zip of a synthetic class and the expected grade of each student.
 
@@ -229,8 +232,8 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
     copies : int
         Number of copies of the solution and blank students per lesson (benchmarks).
     bonus_mistakes : bool
-        Also plant the mistakes of the bonus classes (Nesterov, AdaDelta, AdamW);
-        by default only each lesson's main class gets every catalogued mistake.
+        Also plant every catalogued mistake of the bonus classes (Nesterov,
+        AdaDelta, AdamW), each in the notebook of one of the main class's mistakes.
     lessons : list of str, optional
         Default: every lesson.
     """
@@ -260,22 +263,31 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
             blank = str(9000 + 100 * copy_ + number)
             add(Student(blank, lesson, "blank", 0.0), release,
                 f"blankstudent_{blank}_1_{lesson}.ipynb")
-        answer_of = {c.class_name: _answer_cell(source, c.class_name)
-                     for c in property_calls(source)}
-        bonus = {_meta(c)["grade_id"] for c in source.cells
-                 if _meta(c).get("grade") and "bonus" in c.source.lower()}
-        optimizers = {c.class_name: c.optimizer for c in property_calls(source)
-                      if bonus_mistakes or c.grade_id not in bonus}
-        for class_name, optimizer in optimizers.items():
-            for mistake in mistakes_for(optimizer):
-                sid = str(7000 + len(students))  # Moodle ids are numbers
-                answers = dict(solved, **{answer_of[class_name]:
-                                          mutant_source(mistake.cls, class_name)})
-                lost = _oracle(source, answers)
-                add(Student(sid, lesson, f"mistake {class_name}:{mistake.id}",
-                            total - sum(points[g] for g in lost), lost),
-                    student_notebook(release, answers),
-                    f"Student Number {sid}_{sid}_assignsubmission_file_/{lesson}.ipynb")
+        calls = property_calls(source)
+        answer_of = {c.class_name: _answer_cell(source, c.class_name) for c in calls}
+        bonus_cells = {_meta(c)["grade_id"] for c in source.cells
+                       if _meta(c).get("grade") and "bonus" in c.source.lower()}
+        optimizer_of = {c.class_name: c.optimizer for c in calls}
+        bonus = {name for name in optimizer_of
+                 if all(c.grade_id in bonus_cells for c in calls if c.class_name == name)}
+
+        main = _plants({n: o for n, o in optimizer_of.items() if n not in bonus})
+        extra = _plants({n: o for n, o in optimizer_of.items() if n in bonus}) \
+            if bonus_mistakes else []
+        # A bonus class's mistake rides in the notebook of a main class's mistake
+        # (separate answer cells, separate test cells): every catalogued mistake
+        # is graded, in about half the notebooks. The oracle scores the pair.
+        for pair in itertools.zip_longest(main, extra):
+            planted = [p for p in pair if p is not None]
+            sid = str(7000 + len(students))  # Moodle ids are numbers
+            answers = dict(solved, **{answer_of[name]: mutant_source(mistake.cls, name)
+                                      for name, mistake in planted})
+            lost = _oracle(source, answers)
+            kind = "mistake " + " + ".join(f"{name}:{mistake.id}" for name, mistake in planted)
+            add(Student(sid, lesson, kind, total - sum(points[g] for g in lost), lost,
+                        tuple((name, mistake.id) for name, mistake in planted)),
+                student_notebook(release, answers),
+                f"Student Number {sid}_{sid}_assignsubmission_file_/{lesson}.ipynb")
     if hostile:
         _add_hostile(course, add, files, students)
     buffer = io.BytesIO()
@@ -283,6 +295,12 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
         for name, data in files.items():
             archive.writestr(name, data)
     return buffer.getvalue(), students
+
+
+def _plants(optimizer_of: Mapping[str, str]) -> list[tuple[str, Mistake]]:
+    """``(class name, mistake)`` for every catalogued mistake of each class."""
+    return [(name, mistake) for name, optimizer in optimizer_of.items()
+            for mistake in mistakes_for(optimizer)]
 
 
 def _answer_cell(source: nbformat.NotebookNode, class_name: str) -> str:

@@ -2,7 +2,8 @@
 
 The class (built by :func:`build_class`) holds, for every lesson: the
 solution (full marks), the blank release (zero) and one student per catalogued
-mistake of each graded optimizer class; and, on lesson 03, every bad or
+mistake of each graded optimizer class (a bonus class's mistake shares the
+notebook of a main class's mistake); and, on lesson 03, every bad or
 hostile case of ``autograder/README.md``. They are packed in ONE zip mixing
 nbgrader's tree, Canvas and Moodle file names, and graded by ONE call of
 :func:`grading.pipeline.grade` (real nbgrader, 2 workers) in a temporary course
@@ -21,12 +22,16 @@ AUTOGRADER = Path(__file__).resolve().parent.parent
 if str(AUTOGRADER) not in sys.path:
     sys.path.insert(0, str(AUTOGRADER))
 
+from grading.isolated import RecheckLimits  # noqa: E402
 from grading.pipeline import Course, Settings, grade  # noqa: E402
 from grading.synthetic import GradedClass, build_class  # noqa: E402
 from release import lessons as all_lessons  # noqa: E402
 
 GIB = 1024**3
-SETTINGS = Settings(workers=2, cell_timeout=10.0, notebook_timeout=240.0, memory=3 * GIB)
+# Tighter than the defaults so the endless loops cost seconds, not minutes; the
+# slowest honest cell (lesson 07's training) takes about 5 s.
+SETTINGS = Settings(workers=2, cell_timeout=10.0, notebook_timeout=240.0, memory=3 * GIB,
+                    recheck=RecheckLimits(timeout=120.0, call=5.0, load=5.0))
 
 
 @pytest.fixture(scope="session")
