@@ -6,11 +6,14 @@ import csv
 import hashlib
 from pathlib import Path
 
+import nbformat
 import pytest
 from grading.pipeline import grade
 from grading.report import summary, write_csv
 from grading.synthetic import HOSTILE_LESSON, GradedClass, Student
 from release import lessons as all_lessons
+
+from descentlab.checks import mistakes_for
 
 pytestmark = pytest.mark.slow
 
@@ -19,6 +22,20 @@ def _by_kind(graded: GradedClass, kind: str) -> list[Student]:
     found = [s for s in graded.students.values() if s.kind == kind]
     assert found, f"the synthetic class has no {kind!r} student"
     return found
+
+
+def _cell_problems(graded: GradedClass, student: Student) -> list[str]:
+    """Error outputs and stderr writes of a student's autograded notebook."""
+    path = graded.course.root / "autograded" / student.student / student.lesson / \
+        f"{student.lesson}.ipynb"
+    problems = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            if output.output_type == "error" or (output.output_type == "stream"
+                                                 and output.name == "stderr"):
+                text = output.get("text") or f"{output.get('ename')}: {output.get('evalue')}"
+                problems.append(f"{cell.source[:200]}\n-> {text[:600]}")
+    return problems
 
 
 def _check_score(graded: GradedClass, student: Student) -> None:
@@ -41,6 +58,10 @@ def test_solution_gets_full_marks(graded_class: GradedClass, lesson: str) -> Non
     _check_score(graded_class, student)
     assert row.score == row.max_score > 0, f"{lesson}: solution scored {row.score}/{row.max_score}"
     assert not row.flags, f"{lesson}: the solution was flagged: {row.flags}"
+    # The whole lesson ran cleanly, demos and widgets included (nbgrader's validator's rule).
+    problems = _cell_problems(graded_class, student)
+    assert not problems, f"{lesson}: the solution's cells reported errors:\n" + \
+        "\n\n".join(problems)
 
 
 @pytest.mark.parametrize("lesson", all_lessons())
@@ -50,6 +71,9 @@ def test_blank_release_gets_zero(graded_class: GradedClass, lesson: str) -> None
     assert row.status == "graded", f"{lesson}: blank release not graded: {row.message}"
     assert row.max_score > 0, f"{lesson}: no graded points at all"
     assert row.score == 0, f"{lesson}: the unanswered release scored {row.score}/{row.max_score}"
+    assert not row.flags, f"{lesson}: the release's locked cells differ from their checksums"
+    assert all(points == 0 for points in row.cells.values()), (
+        f"{lesson}: a graded cell passes on the unanswered release: {row.cells}")
 
 
 @pytest.mark.parametrize("lesson", all_lessons())
@@ -63,27 +87,48 @@ def test_each_planted_mistake_loses_the_right_points(graded_class: GradedClass,
         assert row.score < row.max_score, f"{student.kind} on {lesson} lost no points"
 
 
+def _planted(graded: GradedClass, lesson: str, class_name: str) -> dict[str, Student]:
+    """``mistake id -> student`` of the mistakes planted in ``class_name`` on ``lesson``."""
+    return {mistake: s for s in graded.students.values() if s.lesson == lesson
+            for name, mistake in s.planted if name == class_name}
+
+
+def test_every_catalogued_mistake_of_every_graded_class_is_planted(graded_class: GradedClass
+                                                                  ) -> None:
+    for lesson, class_name, optimizer in [("01_gd_variants", "SGD", "sgd"),
+                                          ("03_momentum", "Momentum", "momentum"),
+                                          ("03_momentum", "Nesterov", "nesterov"),
+                                          ("04_adagrad", "AdaGrad", "adagrad"),
+                                          ("05_rmsprop", "RMSProp", "rmsprop"),
+                                          ("05_rmsprop", "AdaDelta", "adadelta"),
+                                          ("06_adam", "Adam", "adam"),
+                                          ("06_adam", "AdamW", "adamw")]:
+        expected = {m.id for m in mistakes_for(optimizer)}
+        assert set(_planted(graded_class, lesson, class_name)) == expected, (
+            f"{lesson}: the class does not plant every mistake of {class_name}")
+
+
 def test_momentum_mistakes_lose_what_they_break(graded_class: GradedClass) -> None:
     """Hand-written expectations on lesson 03 (independent of the checks' oracle)."""
-    rows = {s.kind.split(":")[1]: graded_class.row(s.student)
-            for s in graded_class.students.values()
-            if s.lesson == "03_momentum" and s.kind.startswith("mistake Momentum:")}
+    planted = _planted(graded_class, "03_momentum", "Momentum")
+    rows = {mistake: graded_class.row(s.student) for mistake, s in planted.items()}
     assert rows, "no Momentum mistakes were planted"
-    if "not_in_place" in rows:
-        cells = rows["not_in_place"].cells
-        assert cells["test-momentum-in-place"] == 0, f"not in place kept its point: {cells}"
-        assert cells["test-momentum-first-step"] > 0, f"not in place lost first step: {cells}"
-    if "state_reset_each_call" in rows:
-        cells = rows["state_reset_each_call"].cells
-        assert cells["test-momentum-state"] == 0, f"state reset kept its points: {cells}"
-        assert cells["test-momentum-first-step"] > 0, f"state reset lost first step: {cells}"
+    cells = rows["not_in_place"].cells
+    assert cells["test-momentum-in-place"] == 0, f"not in place kept its point: {cells}"
+    assert cells["test-momentum-first-step"] > 0, f"not in place lost first step: {cells}"
+    cells = rows["state_reset_each_call"].cells
+    assert cells["test-momentum-state"] == 0, f"state reset kept its points: {cells}"
+    assert cells["test-momentum-first-step"] > 0, f"state reset lost first step: {cells}"
     assert all(r.cells.get("test-quiz-q1", 0) > 0 for r in rows.values()), (
         "a mistake in the class cost the quiz points")
+    nesterov = _planted(graded_class, "03_momentum", "Nesterov")
+    for mistake, student in nesterov.items():
+        cells = graded_class.row(student.student).cells
+        assert cells["test-nesterov"] == 0, f"Nesterov {mistake} kept the bonus points: {cells}"
 
 
 def test_feedback_names_each_lost_point_in_words(graded_class: GradedClass) -> None:
-    student = next(s for s in graded_class.students.values()
-                   if s.lesson == "03_momentum" and s.kind == "mistake Momentum:not_in_place")
+    student = _planted(graded_class, "03_momentum", "Momentum")["not_in_place"]
     page = (graded_class.course.root / "feedback" / student.student / "03_momentum"
             / "03_momentum.html").read_text()
     assert "descentlab-summary" in page, "the lost-points summary is missing from the feedback"
