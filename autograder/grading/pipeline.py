@@ -391,7 +391,8 @@ def grade(
                                           memory=settings.memory))
     for outcome in outcomes:
         student, lesson = outcome.key
-        result = outcome.result if outcome.ok else {"status": "failed", "message": outcome.error}
+        result = outcome.result if outcome.ok else {"status": "failed",
+                                                     "message": _job_error(outcome, settings)}
         rows[(student, lesson)] = _row(student, lesson, result, seconds=outcome.seconds)
         jobs_state[f"{student}/{lesson}"] = {"stamp": stamps[(student, lesson)],
                                              "result": result}
@@ -407,6 +408,14 @@ def grade(
     _fill_max_scores(course, rows)
     ordered = [rows[k] for k in sorted(rows)]
     return Run(ordered, found, time.monotonic() - started, settings.workers)
+
+
+def _job_error(outcome: Outcome, settings: Settings) -> str:
+    """Why a job did not return, in the instructor's words."""
+    if outcome.error.startswith("timed out"):
+        return (f"stopped: grading this notebook took longer than the per-notebook time limit "
+                f"({settings.notebook_timeout:g} s; --notebook-timeout)")
+    return outcome.error
 
 
 def _job(course: Course, settings: Settings, lesson: str, student: str

@@ -1,0 +1,55 @@
+"""End-to-end: the per-notebook time limit stops a slow notebook, with a reason.
+
+Every cell stays under the per-cell limit, but together they take longer than
+the whole-notebook limit: the real nbgrader job is killed with its kernel, the
+row says why and the submission is kept. (That the other jobs of a batch go on
+is tested in ``test_workers.py``.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from grading.pipeline import Course, Settings, grade, prepare_lessons
+from grading.synthetic import solution_answers, student_notebook
+
+pytestmark = pytest.mark.slow
+
+AUTOGRADER = Path(__file__).resolve().parent.parent
+LESSON = "02_sgd_zigzag"  # its notebook runs in a few seconds
+
+
+def test_a_notebook_over_the_notebook_limit_is_stopped_with_a_reason(tmp_path: Path) -> None:
+    # 3 s per answer cell stays under the 10 s cell limit; with the rest of the
+    # notebook the job needs far more than the notebook limit.
+    settings = Settings(workers=2, cell_timeout=10.0, notebook_timeout=6.0)
+    course = Course(root=tmp_path / "course", source=AUTOGRADER.parent / "solutions",
+                    config_dir=AUTOGRADER)
+    prepare_lessons(course, settings, [LESSON])
+    source = nbformat.read(course.notebook(LESSON), as_version=4)
+    release = nbformat.read(course.root / "release" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    solved = solution_answers(source)
+    slow = {grade_id: "import time\ntime.sleep(3)\n" + text for grade_id, text in solved.items()}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(f"slow/{LESSON}/{LESSON}.ipynb",
+                         nbformat.writes(student_notebook(release, slow)))
+    export = tmp_path / "export.zip"
+    export.write_bytes(buffer.getvalue())
+    digest = hashlib.sha256(export.read_bytes()).hexdigest()
+
+    run = grade(export, course, [LESSON], settings)
+
+    (row,) = run.rows
+    assert row.status == "failed", f"the slow notebook was not stopped: {row}"
+    assert "per-notebook time limit (6 s" in row.message, row.message
+    assert row.max_score > 0, "a stopped notebook counts 0 of the lesson's maximum"
+    assert row.score == 0, f"a stopped notebook scored {row.score}"
+    assert hashlib.sha256(export.read_bytes()).hexdigest() == digest, "the export was changed"
+    kept = course.root / "submitted" / "slow" / LESSON / f"{LESSON}.ipynb"
+    assert kept.is_file(), "the slow student's submission was not kept for a re-run"
