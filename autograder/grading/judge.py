@@ -300,15 +300,26 @@ def hidden_part(source: str) -> str:
     return imports_of([source]) + "\n" + hidden
 
 
-def imports_of(sources: list[str]) -> str:
-    """The top-level import statements of the instructor's read-only cells."""
+def imports_of(sources: list[str], needed: set[str] | None = None) -> str:
+    """The top-level import statements of the instructor's read-only cells.
+
+    With ``needed``, only the names in it are imported: the judge then skips
+    what only the lesson's demos use (plotting, widgets), a second per notebook.
+    """
     lines = []
     for source in sources:
         try:
             tree = ast.parse(_strip_magics(source))
         except SyntaxError:
             continue
-        lines += [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        for node in tree.body:
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            if needed is not None:
+                node.names = [a for a in node.names
+                              if (a.asname or a.name).split(".")[0] in needed]
+            if node.names:
+                lines.append(ast.unparse(node))
     return "\n".join(lines)
 
 
@@ -369,10 +380,13 @@ def unreliable_names(cells: list[str], errors: list[Any], notebook_names: set[st
 
 def judge(request: dict[str, Any]) -> dict[str, Any]:
     """Run every test cell of the request; return ``{"cells": {grade_id: verdict}}``."""
-    prelude = imports_of(request["readonly_cells"])
-    sandbox = Sandbox(request["answer_cells"], request["limits"], standard_imports(prelude))
+    # The student's cells get every standard import of the notebook (``np``...);
+    # the judge imports only what its test cells read.
+    student_imports = standard_imports(imports_of(request["readonly_cells"]))
+    needed = {n for cell in request["test_cells"] for n in free_names(cell["source"])}
+    sandbox = Sandbox(request["answer_cells"], request["limits"], student_imports)
     namespace: dict[str, Any] = {"__name__": "__judge__"}
-    exec(prelude, namespace)
+    exec(imports_of(request["readonly_cells"], needed), namespace)
     student_names = set(request["student_names"])
     notebook_names = set(request.get("notebook_names", []))
     verdicts: dict[str, Any] = {}
