@@ -117,6 +117,25 @@ def test_a_hang_is_cut_short():
             "loop that never ends") in text
 
 
+def test_after_a_hang_the_other_checks_are_skipped_not_waited_for():
+    entered = []
+
+    class Momentum:
+        def __init__(self, lr=0.01, momentum=0.9):
+            pass
+
+        def update(self, params, grads):
+            entered.append(1)
+            while True:
+                pass
+
+    report, text = _run(Momentum, time_limit=0.02)
+    assert not report
+    assert len(entered) == 1, f"update() was entered {len(entered)} times after it hung"
+    assert text.count("did not finish within 0.02 s") == 1, text
+    assert "not checked: update() did not finish in an earlier check" in text, text
+
+
 def test_sys_exit_in_update_does_not_end_the_check():
     class SGD:
         def __init__(self, lr=0.01):

@@ -25,6 +25,9 @@ from .spec import Property, get_property, properties_for, required_arguments, re
 
 __all__ = ["PUBLIC_SEEDS", "assert_property", "grade", "run_property"]
 
+_NOT_RUN_AFTER_HANG = ("not checked: update() did not finish in an earlier check, so the "
+                       "remaining checks were skipped. Look for a loop that never ends.")
+
 #: Seeds of the public self-check (hidden tests must use others).
 PUBLIC_SEEDS: tuple[int, ...] = (20240501, 7)
 
@@ -125,8 +128,15 @@ def grade(
         raise ValueError("grade() needs at least one seed")
     chosen = [get_property(p) for p in (properties or properties_for(optimizer))]
     results, printed = [], 0
+    hung: PropertyResult | None = None
     for prop in chosen:
         weight = (points or {}).get(prop.name, prop.points)
+        if hung is not None:
+            # Code that hung once hangs again: don't make the student wait for every check.
+            results.append(PropertyResult(prop.name, prop.title, prop.short, False,
+                                          _NOT_RUN_AFTER_HANG, hung.mistake, 0.0, weight,
+                                          hung.seed))
+            continue
         failure: tuple[int, Diagnosis] | None = None
         for seed in seeds:
             diagnosis = run_property(student_cls, optimizer, prop, seed, time_limit=time_limit)
@@ -142,6 +152,8 @@ def grade(
             results.append(PropertyResult(prop.name, prop.title, prop.short, False,
                                           diagnosis.message, diagnosis.mistake, 0.0, weight,
                                           seed))
+            if diagnosis.findings[0].kind == "timeout":
+                hung = results[-1]
     notes = ("(your code printed output during the checks; it is not shown here)",) \
         if printed else ()
     subject = messages.describe_object(student_cls)
