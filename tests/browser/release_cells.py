@@ -20,7 +20,6 @@ __all__ = [
     "STUDENT_CODE_ERROR",
     "WIDGET_CALL",
     "CellReport",
-    "raised",
     "unexpected_errors",
 ]
 
@@ -38,8 +37,6 @@ STUDENT_CODE_ERROR = "NotImplementedError"
 GRADED_CELL_ERRORS = frozenset({"AssertionError", "NotImplementedError", "NameError", "TypeError"})
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# The last line of a traceback: "NotImplementedError: Not written yet..."
-_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b", re.M)
 
 
 def _strip(text: str) -> str:
@@ -119,12 +116,6 @@ class CellReport:
         """The cell for a failure message: its index and source."""
         source = self.source if len(self.source) < 800 else self.source[:800] + "\n[...]"
         return f"cell {self.index} (execution count {self.execution_count}):\n{source}"
-
-
-def raised(traceback: str) -> str | None:
-    """The exception a rendered traceback ends with (its last ``SomeError:`` line)."""
-    names = _EXCEPTION_LINE.findall(_strip(traceback))
-    return names[-1].rsplit(".", 1)[-1] if names else None
 
 
 def unexpected_errors(cell: CellReport) -> list[str]:

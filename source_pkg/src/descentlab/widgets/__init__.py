@@ -6,6 +6,8 @@
   learning-rate slider each (by default the book's four).
 - :func:`explorer_1d` and :func:`explorer_2d`: the "blind explorer", who only
   feels the local slope and takes one gradient step per click.
+- :func:`friendly`: wraps an ``ipywidgets.interactive`` callback so that an
+  error in the student's code prints one explained line, not a traceback.
 
 Every function returns an object whose ``.ui`` is the ipywidgets layout; the
 object displays itself as the last expression of a cell. The figure is
@@ -20,6 +22,7 @@ from .blind import BlindExplorer1D, BlindExplorer2D, explorer_1d, explorer_2d
 from .compare import CompareWidget, compare
 from .controls import OptimizerChoice, resolve_optimizer
 from .explorer import ExplorerWidget, explore
+from .friendly import explain_failure, friendly
 from .live_paths import PathsWidget
 
 __all__ = [
@@ -32,9 +35,11 @@ __all__ = [
     "OptimizerChoice",
     "PathsWidget",
     "compare",
+    "explain_failure",
     "explore",
     "explorer_1d",
     "explorer_2d",
+    "friendly",
     "resolve_backend",
     "resolve_optimizer",
 ]
