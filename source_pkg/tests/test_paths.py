@@ -218,8 +218,19 @@ def test_exception_in_update_is_reported_not_raised():
     path = trace(RaisesOnThirdCall(), "bowl", steps=10)
     assert path.status == "error"
     assert path.steps == 2, "the two good steps are kept"
-    assert path.message == "Your update() raised ZeroDivisionError: division by zero at step 3."
+    assert path.message == "Your update() raised ZeroDivisionError at step 3: division by zero."
     assert "Traceback" not in path.message
+
+
+def test_an_unwritten_update_says_so_without_the_stub_text():
+    class Stub:
+        def update(self, params, grads):
+            raise NotImplementedError("Not written yet: replace this line with your code.")
+
+    path = trace(Stub(), "bowl", steps=5)
+    assert path.status == "error"
+    assert path.message == ("Your update() is not written yet (it raises NotImplementedError): "
+                            "write it, run its cell, then move a slider."), path.message
 
 
 def test_broken_params_entry_is_reported():

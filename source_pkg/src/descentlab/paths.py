@@ -178,7 +178,7 @@ def _run(
                     update(params, grads)
                 except Exception as exc:
                     status = "error"
-                    message = f"{who} raised {type(exc).__name__}: {exc} at step {step}."
+                    message = _update_error(who, exc, step)
                     break
                 try:
                     new = np.array([_read(params, k) for k in keys])
@@ -226,6 +226,15 @@ def _run(
         steps_requested=steps,
         label=label,
     )
+
+
+def _update_error(who: str, exc: Exception, step: int) -> str:
+    """The status line when the update raised: the exercise not written yet, or an error."""
+    if isinstance(exc, NotImplementedError):
+        return (f"{who} is not written yet (it raises NotImplementedError): write it, run its "
+                "cell, then move a slider.")
+    text = str(exc).rstrip(". ")
+    return f"{who} raised {type(exc).__name__} at step {step}" + (f": {text}." if text else ".")
 
 
 def _who(opt: Any) -> str:
