@@ -117,7 +117,22 @@ def test_only_some_keys_wrong_points_at_per_key_state():
     assert (finding.call, finding.key) == (2, "W2")
     assert finding.message.startswith("params['W1'] is right, but after the 2nd call "
                                       "params['W2'] differs")
-    assert "each key needs its own state" in finding.message
+    assert "its own state (one entry per key" in finding.message
+
+
+def test_an_sgd_mixing_up_gradients_is_told_to_use_each_keys_own():
+    class CrossedSGD:
+        def __init__(self, lr=0.01):
+            self.lr = lr
+
+        def update(self, params, grads):
+            first = next(iter(grads))
+            for key in params:
+                params[key] -= self.lr * (grads[key] if key == first else grads[first].mean())
+
+    hyper = CASE.hyper_for("sgd")
+    finding = compare(observe(CrossedSGD, hyper, CASE), observe(SGD, hyper, CASE))[0]
+    assert "its own gradient (grads[key])" in finding.message, finding.message
 
 
 def test_nan_after_a_zero_gradient_asks_for_an_epsilon():

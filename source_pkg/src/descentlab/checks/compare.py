@@ -291,9 +291,10 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
         good = (right_now if n == 1 else always_right)[0]
         text = (f"params[{good!r}] is right, but after the {msg.ordinal(n)} call "
                 f"params[{key!r}] differs from the expected value (max difference {size}): "
-                "something is shared between parameters — each key needs its own state "
-                "(self.v[key]), and a step counter (if you keep one) advances once per "
-                "update() call, not once per key.")
+                "something is mixed up between parameters — each key needs its own "
+                "gradient (grads[key]) and, if the optimizer keeps any, its own state (one "
+                "entry per key, e.g. self.v[key]); a step counter (if you keep one) advances "
+                "once per update() call, not once per key.")
     elif n == 1:
         s, r = student.values[key], reference.values[key]
         k = _step_ratio(s[0], s[1], r[0], r[1])
