@@ -142,6 +142,26 @@ def test_shape_mismatch(name: str) -> None:
         get_optimizer(name).update(params, grads)
 
 
+@pytest.mark.parametrize("name", [n for n in NAMES if OPTIMIZERS[n].state_names])
+def test_a_key_reused_with_another_shape_is_refused_before_any_change(name: str) -> None:
+    opt = get_optimizer(name)
+    params, grads = _ok()
+    opt.update(params, grads)
+    before = {k: {n: a.copy() for n, a in s.items()} for k, s in opt.state.items()}
+    new = {"W": np.ones((4, 5)), "b": np.zeros(3)}
+    with pytest.raises(ValueError, match=(r"params\['W'\] now has shape \(4, 5\), but the "
+                                          r"optimizer's state for 'W' was made for shape "
+                                          r"\(2, 3\): create a new optimizer")):
+        opt.update(new, {k: np.ones_like(v) for k, v in new.items()})
+    assert opt.t == 1, "the refused call advanced the step counter"
+    assert np.array_equal(new["W"], np.ones((4, 5))), "the refused call changed a parameter"
+    for key, state in before.items():
+        for n, a in state.items():
+            assert np.array_equal(opt.state[key][n], a), f"the refused call changed {key}/{n}"
+    opt.reset()
+    opt.update(new, {k: np.ones_like(v) for k, v in new.items()})  # after reset: fine
+
+
 def test_broadcastable_gradient_is_still_a_shape_mismatch() -> None:
     params, grads = _ok()
     grads["b"] = np.float64(1.0) * np.ones(1)

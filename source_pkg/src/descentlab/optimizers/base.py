@@ -252,6 +252,15 @@ class Optimizer:
                 )
             if not param.flags.writeable:
                 raise ValueError(f"{owner}.update: params[{key!r}] is read-only")
+            made_for = next(iter(self.state.get(key, {}).values()), param).shape
+            if made_for != param.shape:
+                # Typically a notebook cell re-run with another model: say so before
+                # NumPy fails half-way with a broadcast error and a half-updated state.
+                raise ValueError(
+                    f"{owner}.update: params[{key!r}] now has shape {param.shape}, but the "
+                    f"optimizer's state for {key!r} was made for shape {made_for}: create a "
+                    "new optimizer for a new model (or call .reset())"
+                )
             if not self._finite(grad):
                 warnings.warn(
                     f"{owner}.update: grads[{key!r}] contains NaN or infinity; "
