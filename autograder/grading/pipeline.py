@@ -14,7 +14,8 @@ forked from this process (nbgrader is imported once):
    the top of the student's feedback page.
 
 A job whose submission, source notebook and settings are unchanged since the
-last run is not run again: its recorded result is reused (``force`` re-runs all).
+last run is not run again: its recorded result is reused (``force`` re-runs all),
+unless it failed for a reason other than the submission itself.
 """
 
 from __future__ import annotations
@@ -165,22 +166,54 @@ def _retrying(action: Callable[[], Any], attempts: int = 8) -> Any:
     return None  # pragma: no cover
 
 
+#: Failures caused by the submission itself, each with its reason in words.
+_KNOWN_FAILURES = [
+    (r"DeadKernelError|Kernel died", "the kernel died while running the notebook "
+                                     "(os._exit, a crash or the memory limit)"),
+    (r"CellTimeoutError|Timeout waiting for execute reply|timed out",
+     "a cell ran longer than the per-cell time limit"),
+    (r"Skipping unknown notebook", "the notebook name does not match the lesson"),
+    (r"MemoryError", "the notebook ran out of memory"),
+]
+
+
+def _known_failure(log: str) -> str | None:
+    """The reason of a failure the submission caused, or None if the log shows another."""
+    return next((reason for pattern, reason in _KNOWN_FAILURES if re.search(pattern, log)),
+                None)
+
+
 def _failure_reason(log: str) -> str:
     """A one-line reason from nbgrader's log of a failed autograde."""
-    patterns = [
-        (r"DeadKernelError|Kernel died", "the kernel died while running the notebook "
-                                         "(os._exit, a crash or the memory limit)"),
-        (r"CellTimeoutError|Timeout waiting for execute reply|timed out",
-         "a cell ran longer than the per-cell time limit"),
-        (r"Skipping unknown notebook", "the notebook name does not match the lesson"),
-        (r"MemoryError", "the notebook ran out of memory"),
-    ]
-    for pattern, reason in patterns:
-        if re.search(pattern, log):
-            return reason
+    known = _known_failure(log)
+    if known is not None:
+        return known
     lines = [ln for ln in log.strip().splitlines() if "ERROR" in ln or "Error" in ln]
-    lines = lines or log.strip().splitlines() or ["nbgrader gave no reason"]
+    # nbgrader's last line is often "Please see the above traceback": prefer the error itself.
+    lines = [ln for ln in lines if "see the the above" not in ln and "see the above" not in ln] \
+        or lines or log.strip().splitlines() or ["nbgrader gave no reason"]
     return lines[-1].strip()[:300]
+
+
+def _autograde(api: Any, course: Course, lesson: str, student: str) -> dict[str, Any]:
+    """nbgrader's autograde; retried once after a failure the submission did not cause.
+
+    A failure with no known cause (a kernel that could not start, a port taken by
+    another process) says nothing about the student's work, so it gets a second
+    chance. Every failed attempt's full log is kept in ``logs/`` for the instructor.
+    """
+    for attempt in (1, 2):
+        result = _retrying(lambda: api.autograde(lesson, student, force=True, create=True))
+        if result["success"]:
+            return result
+        log = result.get("log") or ""
+        path = course.root / "logs" / f"{student}-{lesson}-attempt{attempt}.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(log, encoding="utf-8")
+        result["log_path"] = str(path.relative_to(course.root))
+        if _known_failure(log) is not None:
+            break
+    return result
 
 
 def _grade_cells(gb: Any, lesson: str, student: str) -> list[Any]:
@@ -194,11 +227,13 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     from nbgrader.apps import NbGraderAPI
 
     api = NbGraderAPI(config=course.config(settings))
-    result = _retrying(lambda: api.autograde(lesson, student, force=True, create=True))
+    result = _autograde(api, course, lesson, student)
     submitted = course.root / "submitted" / student / lesson / f"{lesson}.ipynb"
     if not result["success"]:
-        return {"status": "failed", "message": _failure_reason(result.get("log") or ""),
-                "flags": []}
+        log = result.get("log") or ""
+        # "final": the submission caused it, so grading it again would fail again.
+        return {"status": "failed", "flags": [], "final": _known_failure(log) is not None,
+                "message": f"{_failure_reason(log)} (nbgrader's log: {result['log_path']})"}
     flags = locked_cell_problems(
         nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4),
         nbformat.read(submitted, as_version=4))
@@ -378,8 +413,11 @@ def grade(
         stamp = {"submission": sub.digest, "source": source_digest[sub.lesson],
                  "settings": settings.fingerprint()}
         previous = jobs_state.get(f"{sub.student}/{sub.lesson}")
+        done = previous.get("result", {}) if previous else {}
+        # Graded, or failed because of the submission itself: the same input gives the
+        # same outcome. Other failures (a time-out, a kernel that did not start) are retried.
         if (not settings.force and previous and previous.get("stamp") == stamp
-                and previous.get("result", {}).get("status") == "graded"):
+                and (done.get("status") == "graded" or done.get("final"))):
             rows[key] = _row(sub.student, sub.lesson, previous["result"], reused=True)
         else:
             stamps[key] = stamp
@@ -457,7 +495,7 @@ def _with_venv_bin(path: str) -> str:
 
 def reset(course: Course) -> None:
     """Delete the grading state of ``course`` (gradebook, submitted, autograded, feedback)."""
-    for name in ("submitted", "autograded", "feedback", "release", "downloaded"):
+    for name in ("submitted", "autograded", "feedback", "release", "downloaded", "logs"):
         shutil.rmtree(course.root / name, ignore_errors=True)
     with contextlib.suppress(FileNotFoundError):
         (course.root / "gradebook.db").unlink()

@@ -128,6 +128,7 @@ _SWALLOW = ("_ip = get_ipython()\n"
 HOSTILE_ANSWERS = {
     "raise_at_import": "raise RuntimeError('broken on purpose')\n{solution}",
     "sys_exit": "{solution}\nimport sys\nsys.exit(0)\n",
+    "os_exit": "{solution}\nimport os\nos._exit(1)\n",  # the kernel dies: a failed job
     "huge_output": "print('x' * 5_000_000)\n{solution}",
     "huge_allocation": "import numpy as np\nbig = np.ones(5 * 1024**3 // 8)\n{solution}",
     "infinite_loop_import": "while True:\n    pass\n{solution}",
@@ -327,6 +328,8 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
         nb = student_notebook(release, dict(solved, **{answer: text}))
         if kind in ("sys_exit", "huge_output"):
             lost: set[str] = set()
+        elif kind == "os_exit":
+            lost = set(points)
         elif kind.startswith(("patch_", "custom_exc")):
             lost = honest_wrong
         else:

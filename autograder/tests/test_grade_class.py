@@ -148,6 +148,16 @@ def test_broken_code_is_graded_without_stopping(graded_class: GradedClass, kind:
     _check_score(graded_class, _by_kind(graded_class, kind)[0])
 
 
+def test_a_dying_kernel_fails_with_a_reason_and_a_kept_log(graded_class: GradedClass) -> None:
+    row = graded_class.row(_by_kind(graded_class, "os_exit")[0].student)
+    assert row.status == "failed", f"os._exit() in the notebook: {row.status}: {row.message}"
+    assert "the kernel died" in row.message, row.message
+    log = row.message.split("nbgrader's log: ")[-1].rstrip(")")
+    assert (graded_class.course.root / log).is_file(), f"the log {log} was not kept"
+    assert row.max_score > 0, "a failed row must count 0 of the lesson's maximum"
+    assert row.score == 0, f"a failed row scored {row.score}"
+
+
 def test_huge_output_is_cut_in_the_feedback(graded_class: GradedClass) -> None:
     student = _by_kind(graded_class, "huge_output")[0]
     page = graded_class.course.root / "feedback" / student.student / HOSTILE_LESSON / \
