@@ -177,6 +177,9 @@ _KNOWN_FAILURES = [
 ]
 
 
+_SEE_ABOVE = re.compile(r"see the (the )?above")
+
+
 def _known_failure(log: str) -> str | None:
     """The reason of a failure the submission caused, or None if the log shows another."""
     return next((reason for pattern, reason in _KNOWN_FAILURES if re.search(pattern, log)),
@@ -189,8 +192,8 @@ def _failure_reason(log: str) -> str:
     if known is not None:
         return known
     lines = [ln for ln in log.strip().splitlines() if "ERROR" in ln or "Error" in ln]
-    # nbgrader's last line is often "Please see the above traceback": prefer the error itself.
-    lines = [ln for ln in lines if "see the the above" not in ln and "see the above" not in ln] \
+    # nbgrader's last line is often "Please see the (the) above traceback": prefer the error.
+    lines = [ln for ln in lines if not _SEE_ABOVE.search(ln)] \
         or lines or log.strip().splitlines() or ["nbgrader gave no reason"]
     return lines[-1].strip()[:300]
 
