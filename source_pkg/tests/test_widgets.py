@@ -7,6 +7,8 @@ with a matplotlib event. No browser needed; see tests/test_browser.py for that.
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import sys
 import textwrap
@@ -377,6 +379,24 @@ def test_no_pyplot_figures_and_no_backend_switch() -> None:
     )
     assert run.returncode == 0, f"widgets touched pyplot's state:\n{run.stderr}"
     assert run.stdout.strip() == "ok"
+
+
+def test_a_view_attaching_gets_the_full_figure_after_its_size() -> None:
+    from PIL import Image
+
+    w = explore("sgd", "bowl", lr=0.1, backend="ipympl")
+    canvas = w.view.canvas
+    sent: list[tuple[dict, list]] = []
+    canvas.send = lambda content, buffers=None: sent.append((content, buffers or []))
+    canvas._handle_message(canvas, {"type": "initialized"}, [])  # a browser view attached
+    kinds = [json.loads(c["data"])["type"] for c, _ in sent]
+    assert "resize" in kinds, f"ipympl no longer sends the size first: {kinds}"
+    assert kinds[-1] == "binary", f"no image follows the size: {kinds}"
+    assert kinds.index("resize") < len(kinds) - 1
+    image = np.asarray(Image.open(io.BytesIO(sent[-1][1][0])))
+    assert image.shape[:2] == canvas.get_renderer().buffer_rgba().shape[:2]
+    assert (image[..., 3] == 255).all(), "the first image must be full, not a diff"
+    assert len(np.unique(image.reshape(-1, 4), axis=0)) > 10, "the image is blank"
 
 
 def test_png_encoder_round_trips_and_ipympl_diffs_match_matplotlib() -> None:

@@ -95,6 +95,17 @@ def _canvas_class() -> Any:
         nbagg = _import_ipympl()
 
         class Canvas(nbagg.Canvas):
+            def _handle_message(self, obj: Any, content: dict[str, Any], buffers: Any) -> None:
+                super()._handle_message(obj, content, buffers)
+                if content.get("type") == "initialized":
+                    # A browser view attached and ipympl just sent it its size,
+                    # which resets its canvas. Whether an image follows depended on
+                    # message timing: under load the figure stayed blank until the
+                    # first slider move. Send the current frame, in full, now.
+                    self._force_full = True
+                    self._png_is_old = True
+                    self.manager.refresh_all()
+
             def get_diff_image(self) -> bytes | None:
                 if not all(hasattr(self, name) for name in _DIFF_STATE):
                     return super().get_diff_image()
