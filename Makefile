@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 # environment's bin/ first on PATH even when it is not activated.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test install lint release grade clean
+.PHONY: lab test check install lint release grade clean
 
 # Jupyter refuses to start as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -21,6 +21,11 @@ lab: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The fast inner loop: ruff and every test that is neither slow nor browser-bound.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 install: $(VENV)/.installed
 

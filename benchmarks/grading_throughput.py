@@ -8,12 +8,14 @@ Builds a synthetic class in a temporary folder (student *i* submits every lesson
 correct, with a catalogued mistake planted, or the blank release, in turn), then
 
 1. grades it with the pipeline of ``autograder/grade.py`` with 1 worker (serial),
-2. grades it again from scratch with one worker per core (parallel),
-3. executes the same submitted notebooks with plain nbclient, one after another.
+2. grades it again from scratch with 1 worker without the jail (``--no-jail``),
+3. grades it again from scratch with one worker per core (parallel),
+4. executes the same submitted notebooks with plain nbclient, one after another.
 
 It prints seconds per student-lesson, the ratio of serial grading to plain
-execution (the overhead of nbgrader + re-check + feedback; target <= 1.5) and the
-speed-up of the parallel run over the serial one (target >= 1.6 on 2 cores).
+execution (the overhead of nbgrader + judge + feedback; target <= 1.5), the cost
+of the jail (jailed / unjailed serial grading; target <= 1.15) and the speed-up of
+the parallel run over the serial one (target >= 1.6 on 2 cores).
 """
 
 from __future__ import annotations
@@ -74,13 +76,14 @@ def build_export(course: Course, lessons: list[str], students: int) -> bytes:
     return buffer.getvalue()
 
 
-def timed_grade(export: Path, lessons: list[str], workers: int, tmp: Path) -> float:
+def timed_grade(export: Path, lessons: list[str], workers: int, tmp: Path,
+                jail: bool = True) -> float:
     """Wall-clock seconds of one grading run from scratch."""
-    course = Course(root=tmp / f"course-{workers}", source=REPO / "solutions",
+    course = Course(root=tmp / f"course-{workers}-{jail}", source=REPO / "solutions",
                     config_dir=REPO / "autograder")
     prepare_lessons(course, Settings(), lessons)  # not part of grading a batch
     started = time.perf_counter()
-    run = grade(export, course, lessons, Settings(workers=workers, force=True))
+    run = grade(export, course, lessons, Settings(workers=workers, force=True, jail=jail))
     seconds = time.perf_counter() - started
     bad = [r for r in run.rows if r.status != "graded"]
     if bad:
@@ -122,14 +125,18 @@ def main(argv: list[str] | None = None) -> int:
               f"({', '.join(KINDS)} in turn), {args.workers} workers")
         plain, count = timed_nbclient(export)
         serial = timed_grade(export, lessons, 1, tmp)
+        unjailed = timed_grade(export, lessons, 1, tmp, jail=False)
         parallel = timed_grade(export, lessons, args.workers, tmp)
-    overhead, speedup = serial / plain, serial / parallel
+    overhead, speedup, jail_cost = serial / plain, serial / parallel, serial / unjailed
     print(f"plain nbclient execution   {plain:7.1f} s  {plain / count:5.2f} s/notebook")
     print(f"grading, 1 worker          {serial:7.1f} s  {serial / jobs:5.2f} s/student-lesson")
+    print(f"grading, 1 worker, no jail {unjailed:7.1f} s  {unjailed / jobs:5.2f} s/student-lesson")
     print(f"grading, {args.workers} workers         {parallel:7.1f} s  "
           f"{parallel / jobs:5.2f} s/student-lesson")
     print(f"overhead (serial grading / plain execution) {overhead:5.2f}  target <= 1.5  "
           f"{'met' if overhead <= 1.5 else 'NOT met'}")
+    print(f"jail cost (jailed / unjailed, 1 worker)    {jail_cost:5.2f}  target <= 1.15 "
+          f"{'met' if jail_cost <= 1.15 else 'NOT met'}")
     print(f"parallel speed-up ({args.workers} workers / 1)          {speedup:5.2f}  "
           f"target >= 1.6  {'met' if speedup >= 1.6 else 'NOT met'}")
     return 0

@@ -1,8 +1,12 @@
 """Instructor grading pipeline of descentlab (``python autograder/grade.py``).
 
 Modules: :mod:`.collect` (LMS export -> ``submitted/``), :mod:`.workers`
-(parallel forked jobs with limits), :mod:`.pipeline` (autograde, re-check,
-feedback per submission), :mod:`.isolated` with :mod:`.judge`, :mod:`.sandbox`
-and :mod:`.protocol` (the tamper-proof re-check), :mod:`.integrity` (edited or
-deleted locked cells), :mod:`.report` (CSV and summary), :mod:`.cli`.
+(parallel forked jobs with limits), :mod:`.pipeline` (one job: autograde in the
+jail, judge, feedback), :mod:`.jail` (bubblewrap around the student's kernel),
+:mod:`.answer_key` (the package copy the jail shows, without the reference
+implementations), :mod:`.testcells` (test cells handed to the judge),
+:mod:`.judging` and :mod:`.judge` (the hidden tests, run outside the jail),
+:mod:`.student_side` and :mod:`.protocol` (the kernel's side of a test, and the
+data-only messages), :mod:`.integrity` (edited or deleted locked cells),
+:mod:`.report` (CSV and summary), :mod:`.cli`.
 """

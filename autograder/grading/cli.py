@@ -7,8 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .isolated import RecheckLimits
-from .pipeline import Course, Settings, grade
+from .pipeline import Course, JailUnavailable, Settings, grade
 from .report import summary, write_csv
 from .workers import Outcome
 
@@ -26,7 +25,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="grade.py",
         description="Autograde an LMS export (.zip or folder) of descentlab notebooks: "
-                    "parallel nbgrader autograde, isolated re-check of the hidden tests, "
+                    "parallel nbgrader autograde with each notebook in an OS-level jail, "
+                    "hidden tests run outside it by a judge, "
                     "per-student HTML feedback and a grades CSV.")
     p.add_argument("submissions", type=Path, help="a .zip or a folder, as the LMS exports it")
     p.add_argument("--lessons", nargs="+", metavar="LESSON",
@@ -46,6 +46,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--course-root", type=Path, default=None,
                    help="grading state folder (default: autograder/); for trial runs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-jail", action="store_true",
+                   help="run student code WITHOUT the OS-level jail (bubblewrap): it can then "
+                        "read and change everything the grading user can, including the "
+                        "hidden tests and the gradebook; only for machines where bubblewrap "
+                        "cannot run, inside a container of their own")
     return p
 
 
@@ -66,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(workers=max(1, args.workers), cell_timeout=args.cell_timeout,
                         notebook_timeout=args.notebook_timeout,
                         memory=int(args.memory_gb * 1024**3), force=args.force,
-                        recheck=RecheckLimits())
+                        jail=not args.no_jail)
+    if args.no_jail:
+        print("WARNING: --no-jail: student code runs with YOUR rights. It can read the hidden "
+              "tests, the gradebook and other students' work, change them, and use the "
+              "network. Grade this way only inside a throw-away container.", file=sys.stderr)
     bar = None
 
     def start(total: int) -> None:
@@ -83,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         run = grade(args.submissions, course, lessons, settings, on_start=start, on_done=done)
+    except JailUnavailable as exc:
+        print(f"error: student code cannot be jailed on this machine: {exc}.\n"
+              "Install bubblewrap, or grade inside a container (autograder/README.md) and "
+              "pass --no-jail there.", file=sys.stderr)
+        return 2
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

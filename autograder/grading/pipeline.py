@@ -1,16 +1,17 @@
-"""Grade a batch of submissions: collect, autograde in parallel, re-check, feedback.
+"""Grade a batch of submissions: collect, autograde in parallel in a jail, feedback.
 
 One job per (student, lesson), run by :func:`workers.run_parallel` in a child
 forked from this process (nbgrader is imported once):
 
-1. ``NbGraderAPI.autograde`` (the student's notebook runs in a Jupyter kernel
-   with the per-cell time limit and the job's resource limits);
-2. :func:`integrity.locked_cell_problems` (edited or deleted locked cells);
-3. :func:`isolated.recheck`, the tamper-proof re-run of the hidden tests; a test
-   cell scores ``min(nbgrader, re-check)``: where nbgrader gave points the
-   re-check refuses, the gradebook gets a manual score of 0 and the job is
-   flagged "tampering suspected";
-4. ``NbGraderAPI.generate_feedback``, then a "lost points" summary is added to
+1. the judge (:mod:`judging`, :mod:`judge`) starts, outside the jail, with the
+   instructor's test cells;
+2. ``NbGraderAPI.autograde`` runs the student's notebook in a jailed kernel
+   (:mod:`jail`; the answer key is not in it, :mod:`answer_key`), where each
+   graded test cell only hands its test to the judge (:mod:`testcells`);
+3. :func:`integrity.locked_cell_problems` (edited or deleted locked cells);
+4. each test cell's score is the judge's verdict (:func:`judging.decide`),
+   written to the gradebook as a manual score where it differs from nbgrader's;
+5. ``NbGraderAPI.generate_feedback``, then a "lost points" summary is added to
    the top of the student's feedback page.
 
 A job whose submission, source notebook and settings are unchanged since the
@@ -27,21 +28,28 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from . import answer_key, jail
 from .collect import Collection, collect, write_submission
 from .integrity import locked_cell_problems
-from .isolated import RecheckLimits, recheck
+from .judging import answer_names, cell_errors, decide, running_judge
+from .testcells import HandTestsToJudge, RestoreTestCells
 from .truncate import TruncateOutputs
 from .workers import Limits, Outcome, run_parallel
 
-__all__ = ["Course", "Row", "Run", "Settings", "grade"]
+__all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "grade"]
+
+
+class JailUnavailable(RuntimeError):
+    """No OS-level jail can be made here, and ``--no-jail`` was not given."""
 
 STATE_FILE = Path("downloaded") / "grading-state.json"
 
@@ -60,8 +68,11 @@ class Settings:
         Seconds one whole job (autograde, re-check, feedback) may take.
     memory : int
         Address-space limit (bytes) of the kernel and every grading process.
-    recheck : RecheckLimits
-        Limits of the isolated re-check.
+    call : float
+        Seconds the judge waits for one call into the student's code (the
+        checks' own per-call limit, 2 s, usually answers first).
+    jail : bool
+        Run the student's kernel in the OS-level jail (``--no-jail``: not).
     force : bool
         Re-grade even unchanged submissions.
     """
@@ -70,13 +81,14 @@ class Settings:
     cell_timeout: float = 60.0
     notebook_timeout: float = 600.0
     memory: int = 4 * 1024**3
-    recheck: RecheckLimits = field(default_factory=RecheckLimits)
+    call: float = 10.0
+    jail: bool = True
     force: bool = False
 
     def fingerprint(self) -> str:
         """What, besides the inputs, changes a grade (not ``workers`` or ``force``)."""
         data = {"cell": self.cell_timeout, "notebook": self.notebook_timeout,
-                "memory": self.memory, "recheck": asdict(self.recheck)}
+                "memory": self.memory, "call": self.call, "jail": self.jail}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -105,8 +117,21 @@ class Course:
         """SQLite URL of the gradebook."""
         return f"sqlite:///{self.root / 'gradebook.db'}"
 
-    def config(self, settings: Settings) -> Any:
-        """nbgrader configuration: the course's file, pointed at this course's folders."""
+    def config(self, settings: Settings, runtime: Path | None = None) -> Any:
+        """nbgrader configuration: the course's file, pointed at this course's folders.
+
+        With ``runtime`` (a job's folder for the kernel's sockets), autograde runs
+        the notebook in the jailed kernel and hands the test cells to the judge.
+        """
+        from nbconvert.preprocessors import ClearMetadataPreprocessor
+        from nbgrader.preprocessors import (
+            AssignLatePenalties,
+            CheckCellMetadata,
+            Execute,
+            IgnorePattern,
+            LimitOutput,
+            SaveAutoGrades,
+        )
         from traitlets.config.loader import PyFileConfigLoader
 
         config = PyFileConfigLoader("nbgrader_config.py", path=str(self.config_dir)).load_config()
@@ -117,7 +142,22 @@ class Course:
         config.Execute.timeout = int(settings.cell_timeout)
         config.GenerateFeedback.preprocessors = [
             *config.GenerateFeedback.get("preprocessors", []), TruncateOutputs]
+        if runtime is not None:
+            config.Autograde.autograde_preprocessors = [
+                HandTestsToJudge, Execute, RestoreTestCells, IgnorePattern,
+                ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                CheckCellMetadata]
+            config.Execute.kernel_name = jail.KERNEL_NAME
+            # TCP on loopback does not cross the jail's network namespace: Unix sockets do.
+            config.KernelManager.transport = "ipc"
+            config.KernelManager.ip = str(runtime / "kernel")
+            # Where the jail can see it (the default may be a temporary file outside).
+            config.KernelManager.connection_file = str(runtime / "kernel.json")
         return config
+
+    def answer_free_package(self, lesson: str) -> Path:
+        """Where the copy of descentlab without ``lesson``'s answer key is built."""
+        return self.root / "jail" / lesson / "descentlab"
 
     def notebook(self, lesson: str) -> Path:
         """The instructor notebook of a lesson."""
@@ -229,8 +269,21 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
-    api = NbGraderAPI(config=course.config(settings))
-    result = _autograde(api, course, lesson, student)
+    import descentlab
+
+    workdir = course.root / "autograded" / student / lesson
+    with tempfile.TemporaryDirectory(prefix="descentlab-job-") as tmp, \
+            running_judge(course.notebook(lesson), settings.call) as (judge_dir, verdicts):
+        runtime = Path(tmp) / "runtime"
+        runtime.mkdir()
+        confinement = jail.Jail(course.answer_free_package(lesson),
+                                Path(descentlab.__file__).resolve().parent, settings.jail)
+        confinement.kernelspec(Path(tmp), workdir=workdir, runtime=runtime, judge=judge_dir,
+                               call_limit=settings.call)
+        os.environ["JUPYTER_PATH"] = tmp
+        os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
+        api = NbGraderAPI(config=course.config(settings, runtime))
+        result = _autograde(api, course, lesson, student)
     submitted = course.root / "submitted" / student / lesson / f"{lesson}.ipynb"
     if not result["success"]:
         log = result.get("log") or ""
@@ -240,43 +293,28 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     flags = locked_cell_problems(
         nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4),
         nbformat.read(submitted, as_version=4))
-    verdicts = recheck(course.notebook(lesson), submitted, settings.recheck)
-    observed = _error_messages(course.root / "autograded" / student / lesson / f"{lesson}.ipynb")
-    lost: list[tuple[str, float, float, str]] = []
+    test_errors, answer_errors = cell_errors(workdir / f"{lesson}.ipynb")
     cells: dict[str, float] = {}
     raw: dict[str, float | None] = {}
+    lost: list[tuple[str, float, float, str]] = []
 
     def adjust() -> tuple[float, float]:
-        lost.clear()
-        cells.clear()
         with Gradebook(course.db_url) as gb:
-            score = max_score = 0.0
-            for g in _grade_cells(gb, lesson, student):
-                grade_id, points = g.cell.name, float(g.max_score)
-                verdict = verdicts.get(grade_id)
+            grades = _grade_cells(gb, lesson, student)
+            for g in grades:
                 # nbgrader's own score; None when the test cell was deleted.
-                nbgrader_score = g.manual_score if g.manual_score is not None else g.auto_score
-                raw[grade_id] = nbgrader_score
-                if nbgrader_score is None:
-                    g.manual_score = 0.0
-                    lost.append((grade_id, 0.0, points, "this test cell was deleted from "
-                                 "your notebook, so it could not run"))
-                elif verdict is not None and verdict.verdict == "fail" and nbgrader_score > 0:
-                    g.manual_score = 0.0
-                    flags.append(f"tampering suspected: {grade_id} passed in the notebook but "
-                                 f"not in the clean re-check")
-                    lost.append((grade_id, 0.0, points, verdict.message))
-                elif nbgrader_score < points:
-                    message = verdict.message if verdict is not None \
-                        and verdict.verdict == "fail" else observed.get(grade_id, "")
-                    lost.append((grade_id, float(nbgrader_score), points, message))
-                # Grade.score is computed by the database: read what was just decided.
-                cells[grade_id] = float(g.manual_score if g.manual_score is not None
-                                        else g.auto_score or 0.0)
-                score += cells[grade_id]
-                max_score += points
+                raw[g.cell.name] = g.auto_score
+            decision = decide([(g.cell.name, float(g.max_score), raw[g.cell.name])
+                               for g in grades], verdicts, test_errors, answer_errors)
+            for g in grades:
+                given = decision.scores[g.cell.name]
+                g.manual_score = given if given != g.auto_score else None
+                cells[g.cell.name] = given
+            max_score = float(sum(g.max_score for g in grades))
             gb.db.commit()
-        return score, max_score
+        lost[:] = decision.lost
+        flags.extend(f for f in decision.flags if f not in flags)
+        return sum(cells.values()), max_score
 
     score, max_score = _retrying(adjust)
     feedback = _retrying(lambda: api.generate_feedback(lesson, student, force=True))
@@ -286,23 +324,6 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     return {"status": "graded", "score": score, "max_score": max_score, "cells": cells,
             "nbgrader_cells": raw, "flags": flags,
             "message": "" if feedback["success"] else "feedback not generated"}
-
-
-def _error_messages(path: Path) -> dict[str, str]:
-    """``grade_id -> "ErrorType: message"`` of the failed test cells of an autograded notebook."""
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except (OSError, ValueError):
-        return {}
-    found = {}
-    for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if grade_id and errors:
-            ename, evalue = errors[0].get("ename", ""), errors[0].get("evalue", "")
-            found[grade_id] = evalue if ename == "AssertionError" and evalue \
-                else f"{ename}: {evalue}"[:500]
-    return found
 
 
 def _add_summary(page: Path, lost: list[tuple[str, float, float, str]], score: float,
@@ -401,8 +422,12 @@ def grade(
     """
     settings = settings or Settings()
     started = time.monotonic()
+    if settings.jail and (reason := jail.problem()) is not None:
+        raise JailUnavailable(reason)
     course.root.mkdir(parents=True, exist_ok=True)
     found = collect(submissions, lessons)
+    for lesson in lessons:
+        build_answer_free_package(course, lesson)
     state = _load_state(course)
     prepare_lessons(course, settings, lessons, state)
     jobs_state = state.setdefault("jobs", {})
@@ -449,6 +474,16 @@ def grade(
     _fill_max_scores(course, rows)
     ordered = [rows[k] for k in sorted(rows)]
     return Run(ordered, found, time.monotonic() - started, settings.workers)
+
+
+def build_answer_free_package(course: Course, lesson: str) -> Path:
+    """(Re)build the copy of descentlab the jail shows, without ``lesson``'s answer key."""
+    import descentlab
+    from descentlab.checks import PUBLIC_SEEDS
+
+    names = answer_names(nbformat.read(course.notebook(lesson), as_version=4))
+    return answer_key.build(Path(descentlab.__file__).resolve().parent,
+                            course.answer_free_package(lesson), tuple(PUBLIC_SEEDS), names)
 
 
 def _job_error(outcome: Outcome, settings: Settings) -> str:
@@ -498,7 +533,7 @@ def _with_venv_bin(path: str) -> str:
 
 def reset(course: Course) -> None:
     """Delete the grading state of ``course`` (gradebook, submitted, autograded, feedback)."""
-    for name in ("submitted", "autograded", "feedback", "release", "downloaded", "logs"):
+    for name in ("submitted", "autograded", "feedback", "release", "downloaded", "logs", "jail"):
         shutil.rmtree(course.root / name, ignore_errors=True)
     with contextlib.suppress(FileNotFoundError):
         (course.root / "gradebook.db").unlink()

@@ -1,14 +1,17 @@
-"""Messages between the judge and the sandbox: JSON plus NumPy arrays, never pickle.
+"""Messages between the judge and the jailed notebook: JSON plus NumPy arrays, never pickle.
 
 Both sides import only the standard library and NumPy from here, so the
-sandbox (which runs student code) cannot make the judge execute anything: a
+jailed kernel (which runs student code) cannot make the judge execute anything: a
 message is a JSON header and an ``.npz`` payload read with ``allow_pickle=False``.
 
 Values are encoded as JSON trees; arrays and NumPy scalars travel in the npz
 payload and are referenced from the tree (``{"$array": "a0"}``); dicts become
 ``{"$dict": [[key, value], ...]}`` so non-string keys survive, tuples
-``{"$tuple": [...]}``; anything else is a *handle* ``{"$remote": id, ...}`` to
-an object that stays on the side that owns it.
+``{"$tuple": [...]}``, sets ``{"$set": [...]}``; anything else is a *handle*
+``{"$remote": id, ...}`` to an object that stays on the side that owns it, or, for a function of the
+judge's that the student's code must call (a test's ``f`` handed to
+``numerical_gradient(f, x)``), ``{"$callback": id}``: calling it sends a
+message back to the judge, which runs its own function on the data sent.
 """
 
 from __future__ import annotations
@@ -53,11 +56,13 @@ def encode(value: Any, arrays: dict[str, np.ndarray],
         return [encode(v, arrays, handle) for v in value]
     if isinstance(value, tuple):
         return {"$tuple": [encode(v, arrays, handle) for v in value]}
+    if isinstance(value, (set, frozenset)):
+        return {"$set": [encode(v, arrays, handle) for v in value]}
     if isinstance(value, dict):
         return {"$dict": [[encode(k, arrays, handle), encode(v, arrays, handle)]
                           for k, v in value.items()]}
     if handle is None:
-        raise EncodingError(f"a {type(value).__name__} cannot be sent to or from the sandbox")
+        raise EncodingError(f"a {type(value).__name__} cannot cross to or from the notebook")
     return handle(value)
 
 
@@ -75,10 +80,12 @@ def decode(tree: Any, arrays: dict[str, np.ndarray],
         return array[()] if tree.get("scalar") else array
     if "$tuple" in tree:
         return tuple(decode(v, arrays, handle) for v in tree["$tuple"])
+    if "$set" in tree:
+        return {_hashable(decode(v, arrays, handle)) for v in tree["$set"]}
     if "$dict" in tree:
         return {_hashable(decode(k, arrays, handle)): decode(v, arrays, handle)
                 for k, v in tree["$dict"]}
-    if "$remote" in tree and handle is not None:
+    if ("$remote" in tree or "$callback" in tree) and handle is not None:
         return handle(tree)
     raise EncodingError(f"unknown value in a message: {sorted(tree)}")
 

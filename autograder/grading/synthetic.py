@@ -27,7 +27,8 @@ from descentlab.checks.mistakes import Mistake
 
 from .pipeline import Course, Row, Run, Settings, prepare_lessons
 
-__all__ = ["HOSTILE_ANSWERS", "GradedClass", "PropertyCall", "Student", "build_class",
+__all__ = ["DELEGATION", "HONEST_EXTRAS", "HOSTILE_ANSWERS", "GradedClass",
+           "PropertyCall", "Student", "build_class",
            "mutant_source", "property_calls", "solution_answers", "student_notebook"]
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
@@ -136,7 +137,7 @@ HOSTILE_ANSWERS = {
                             "        pass\n    def update(self, params, grads):\n"
                             "        while True:\n            pass\n",
     "patch_reference": _WRONG + (
-        "import descentlab.optimizers as _o\nimport descentlab.optimizers.momentum as _m\n"
+        "import descentlab.optimizers as _o\nimport descentlab.optimizers.sgd as _m\n"
         "_o.Momentum = _m.Momentum = Momentum\n_o.OPTIMIZERS['momentum'] = Momentum\n"),
     "patch_numpy": _WRONG + (
         "import numpy as np\nimport numpy.testing\n"
@@ -147,9 +148,67 @@ HOSTILE_ANSWERS = {
         "_c.assert_property = _g.assert_property = lambda *a, **k: None\n"
         "_g.run_property = lambda *a, **k: type('D', (), dict(passed=True))()\n"
         "assert_property = _c.assert_property\n"),
-    "use_reference": "from descentlab.optimizers import Momentum\n",
+    # The test cells run a hook that asks the judge: replace the hook, claim a pass.
+    "patch_hook": _WRONG + (
+        "import sys, types\n_fake = types.ModuleType('descentlab_grader')\n"
+        "_fake.run_test = lambda grade_id: print('passed')\n"
+        "sys.modules['descentlab_grader'] = _fake\n"),
     "custom_exc": _WRONG + _SWALLOW,
+    # Delegation to the course's reference, in several forms.
+    "use_reference": "from descentlab.optimizers import Momentum\n",
+    "subclass_reference": "class Momentum(ReferenceMomentum):\n    pass\n",
+    "alias_reference": "Momentum = ReferenceMomentum\n",
+    "getattr_reference": "import importlib\n"
+                         "Momentum = getattr(importlib.import_module('descentlab.optimizers'),"
+                         " 'Moment' + 'um')\n",
+    "source_reference": "import inspect\nimport descentlab.optimizers.sgd as _sgd\n"
+                        "exec(inspect.getsource(_sgd).replace('from .', "
+                        "'from descentlab.optimizers.'))\n",
+    # Honest answers with harmless extras: full marks, no flag.
+    "harmless_imports": "import math\nimport matplotlib.pyplot as plt\n"
+                        "from descentlab.optimizers import Momentum as ReferenceMomentum\n"
+                        "from descentlab.plots import new_figure\n\n"
+                        "def helper(x):\n    return math.sqrt(x)\n\nprint('hello', helper(4))\n"
+                        "{solution}",
+    "syntax_error": "{solution}\n    def broken(self):\n        return (\n",
+    # Looking around: what the jail must hide. Each prints LEAK if it saw anything.
+    "read_hidden_tests": "{solution}\nimport os\n"
+                         "for top in ('/', '/work', '/root', '/home', '/tmp', os.getcwd() + "
+                         "'/../..'):\n"
+                         "    for d, ds, fs in os.walk(top):\n"
+                         "        if d.startswith(('/proc', '/sys', '/usr', '/dev')) or "
+                         "d.endswith(('.venv', '.pyenv')):\n"
+                         "            ds[:] = []\n"
+                         "            continue\n"
+                         "        for f in fs:\n"
+                         "            if f.endswith('.ipynb') or f == 'gradebook.db':\n"
+                         "                try:\n"
+                         "                    text = open(os.path.join(d, f), errors='replace')"
+                         ".read()\n"
+                         "                except OSError:\n"
+                         "                    continue\n"
+                         "                if 'HIDDEN' in text or f == 'gradebook.db':\n"
+                         "                    print('LEAK', os.path.join(d, f), text[:3000])\n",
+    "write_gradebook": "{solution}\nimport sqlite3\nfor path in {targets!r}:\n"
+                       "    try:\n        open(path, 'a').write('x')\n"
+                       "        print('LEAK wrote', path)\n"
+                       "    except OSError as exc:\n        print('refused', path, exc)\n",
+    "network": "{solution}\nimport socket\ntry:\n"
+               "    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
+               "    print('LEAK connected')\n"
+               "except OSError as exc:\n    print('no network', exc)\n",
+    "fork_bomb": "{solution}\nimport os, time\nborn = 0\nfor _ in range(5000):\n"
+                 "    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
+                 "    if pid == 0:\n        time.sleep(3)\n        os._exit(0)\n"
+                 "    born += 1\nprint('forked', born)\n",
 }
+
+#: Hostile answers that must score like the solution (their extra code changes nothing).
+HONEST_EXTRAS = ("harmless_imports", "read_hidden_tests", "write_gradebook", "network",
+                 "fork_bomb", "sys_exit", "huge_output")
+#: Answers that delegate to the reference: the Momentum cells are lost, with a flag.
+DELEGATION = ("use_reference", "subclass_reference", "alias_reference", "getattr_reference",
+              "source_reference")
 
 
 @dataclass
@@ -174,6 +233,7 @@ class GradedClass:
     archive: Path
     archive_digest: str
     settings: Settings
+    connections: int = 0  # connections that reached the test's loopback port
 
     def row(self, student: str, lesson: str | None = None) -> Row:
         """The run's row of ``student`` (for ``lesson``, default: the one they were built for)."""
@@ -220,7 +280,8 @@ def _oracle(source: nbformat.NotebookNode, answers: Mapping[str, str]) -> set[st
 
 def build_class(course: Course, settings: Settings, hostile: bool = True,
                 copies: int = 1, bonus_mistakes: bool = True,
-                lessons: list[str] | None = None) -> tuple[bytes, dict[str, Student]]:
+                lessons: list[str] | None = None, port: int = 9
+                ) -> tuple[bytes, dict[str, Student]]:
     """The zip of a synthetic class and the expected grade of each student.
 
     Parameters
@@ -237,6 +298,9 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
         AdaDelta, AdamW), each in the notebook of one of the main class's mistakes.
     lessons : list of str, optional
         Default: every lesson.
+    port : int
+        A TCP port on the grading machine's loopback that the "network" student
+        tries to reach (the tests listen there and check that nothing arrived).
     """
     from release import lessons as all_lessons  # autograder/ is on sys.path
 
@@ -290,7 +354,7 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
                 student_notebook(release, answers),
                 f"Student Number {sid}_{sid}_assignsubmission_file_/{lesson}.ipynb")
     if hostile:
-        _add_hostile(course, add, files, students)
+        _add_hostile(course, add, files, students, port)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in files.items():
@@ -313,7 +377,7 @@ def _answer_cell(source: nbformat.NotebookNode, class_name: str) -> str:
 
 
 def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, bytes],
-                 students: dict[str, Student]) -> None:
+                 students: dict[str, Student], port: int) -> None:
     lesson = HOSTILE_LESSON
     source = nbformat.read(course.notebook(lesson), as_version=4)
     release = nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4)
@@ -323,10 +387,13 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
     answer = _answer_cell(source, "Momentum")
     momentum_cells = {c.grade_id for c in property_calls(source) if c.class_name == "Momentum"}
     honest_wrong = _oracle(source, dict(solved, **{answer: _WRONG}))
+    # What no student may touch: the gradebook, the hidden tests, another student's work.
+    targets = [str(course.root / "gradebook.db"), str(course.notebook(lesson)),
+               str(course.root / "submitted" / "sol3" / lesson / f"{lesson}.ipynb")]
     for kind, template in HOSTILE_ANSWERS.items():
-        text = template.format(solution=solved[answer])
+        text = template.format(solution=solved[answer], targets=targets, port=port)
         nb = student_notebook(release, dict(solved, **{answer: text}))
-        if kind in ("sys_exit", "huge_output"):
+        if kind in HONEST_EXTRAS:
             lost: set[str] = set()
         elif kind == "os_exit":
             lost = set(points)

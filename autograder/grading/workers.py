@@ -49,11 +49,21 @@ class Limits:
         Address-space limit in bytes (``RLIMIT_AS``) of each process.
     file_size : int
         Largest file any process may write (``RLIMIT_FSIZE``).
+    cpu : int
+        CPU-seconds each process may use (``RLIMIT_CPU``; 0: the wall-clock
+        ``timeout``): an endless computation is stopped even if the clock is not.
+    processes : int
+        Processes and threads the job may have at once, all of its processes
+        together (a cgroup's ``pids.max`` where the machine lets us make one,
+        else ``RLIMIT_NPROC``, which root ignores): a fork bomb fails inside the
+        student's kernel instead of filling the machine.
     """
 
     timeout: float = 300.0
     memory: int = 4 * 1024**3
     file_size: int = 256 * 1024**2
+    cpu: int = 0
+    processes: int = 256
 
 
 @dataclass
@@ -88,6 +98,45 @@ def _limit(which: int, value: int) -> None:
     resource.setrlimit(which, (value, hard))
 
 
+#: cgroup (v1 or v2) folders where a pids limit can be set, tried in order.
+_PIDS_CGROUPS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+
+
+def _pids_cgroup(pid: int) -> Path | None:
+    """The job's own pids cgroup, if this machine lets us make one (as root, usually)."""
+    for root in _PIDS_CGROUPS:
+        controllers = root / "cgroup.controllers"
+        if root.name != "pids" and not (controllers.is_file()
+                                        and "pids" in controllers.read_text().split()):
+            continue
+        if (root / "pids.max").exists() or (root / "tasks").exists() or controllers.is_file():
+            return root / f"descentlab-job-{pid}"
+    return None
+
+
+def _limit_processes(count: int) -> str:
+    """Bound the processes of this job (and of all it starts); say how."""
+    group = _pids_cgroup(os.getpid())
+    if group is not None:
+        try:
+            group.mkdir(exist_ok=True)
+            (group / "pids.max").write_text(str(count))
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+            return "cgroup"
+        except OSError:
+            with contextlib.suppress(OSError):
+                group.rmdir()
+    _limit(resource.RLIMIT_NPROC, count)
+    return "rlimit" if os.geteuid() != 0 else "none"
+
+
+def _remove_cgroup(pid: int) -> None:
+    group = _pids_cgroup(pid)
+    if group is not None:
+        with contextlib.suppress(OSError):
+            group.rmdir()
+
+
 def _child(job: Callable[[], dict[str, Any]], limits: Limits, out: Path) -> None:
     """Body of a forked child: never returns."""
     status = 1
@@ -95,6 +144,8 @@ def _child(job: Callable[[], dict[str, Any]], limits: Limits, out: Path) -> None
         os.setsid()
         _limit(resource.RLIMIT_AS, limits.memory)
         _limit(resource.RLIMIT_FSIZE, limits.file_size)
+        _limit(resource.RLIMIT_CPU, limits.cpu or int(limits.timeout) + 1)
+        os.environ["DESCENTLAB_PROCESS_LIMIT"] = _limit_processes(limits.processes)
         # One BLAS thread per kernel: the parallelism is across jobs, and each
         # BLAS thread would reserve address space against RLIMIT_AS.
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -210,6 +261,7 @@ def run_parallel(
                     _kill(family.get(pid, []), pid)
                     outcome = _read_outcome(jobs[index][0], out)
                 family.pop(pid, None)
+                _remove_cgroup(pid)
                 outcome.seconds = now - start
                 del running[pid]
                 outcomes[index] = outcome

@@ -12,7 +12,9 @@ folder, so the repository's own gradebook is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import socket
 import sys
 from pathlib import Path
 
@@ -22,7 +24,6 @@ AUTOGRADER = Path(__file__).resolve().parent.parent
 if str(AUTOGRADER) not in sys.path:
     sys.path.insert(0, str(AUTOGRADER))
 
-from grading.isolated import RecheckLimits  # noqa: E402
 from grading.pipeline import Course, Settings, grade  # noqa: E402
 from grading.synthetic import GradedClass, build_class  # noqa: E402
 from release import lessons as all_lessons  # noqa: E402
@@ -31,17 +32,32 @@ GIB = 1024**3
 # Tighter than the defaults so the endless loops cost seconds, not minutes; the
 # slowest honest cell (lesson 07's training) takes about 5 s.
 SETTINGS = Settings(workers=2, cell_timeout=10.0, notebook_timeout=240.0, memory=3 * GIB,
-                    recheck=RecheckLimits(timeout=120.0, call=5.0, load=5.0))
+                    call=5.0)
 
 
 @pytest.fixture(scope="session")
 def graded_class(tmp_path_factory: pytest.TempPathFactory) -> GradedClass:
-    """Grade the whole synthetic class once (real nbgrader, in parallel)."""
+    """Grade the whole synthetic class once (real nbgrader, in parallel).
+
+    A TCP port listens on the machine's loopback during the run: the "network"
+    student tries to connect to it, and ``graded.connections`` counts who did.
+    """
     root = tmp_path_factory.mktemp("course")
     course = Course(root=root, source=AUTOGRADER.parent / "solutions", config_dir=AUTOGRADER)
-    data, students = build_class(course, SETTINGS)
-    archive = tmp_path_factory.mktemp("export") / "submissions.zip"
-    archive.write_bytes(data)
-    run = grade(archive, course, all_lessons(course.source), SETTINGS)
-    return GradedClass(run, students, course, archive, hashlib.sha256(data).hexdigest(),
-                       SETTINGS)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.setblocking(False)
+        data, students = build_class(course, SETTINGS, port=listener.getsockname()[1])
+        archive = tmp_path_factory.mktemp("export") / "submissions.zip"
+        archive.write_bytes(data)
+        run = grade(archive, course, all_lessons(course.source), SETTINGS)
+        connections = 0
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                listener.accept()[0].close()
+                connections += 1
+    graded = GradedClass(run, students, course, archive, hashlib.sha256(data).hexdigest(),
+                         SETTINGS)
+    graded.connections = connections
+    return graded

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 from pathlib import Path
 
 import nbformat
 import pytest
 from grading.pipeline import grade
 from grading.report import summary, write_csv
-from grading.synthetic import HOSTILE_LESSON, GradedClass, Student
+from grading.synthetic import DELEGATION, HONEST_EXTRAS, HOSTILE_LESSON, GradedClass, Student
+from grading.workers import Limits
 from release import lessons as all_lessons
 
 from descentlab.checks import mistakes_for
@@ -24,13 +26,25 @@ def _by_kind(graded: GradedClass, kind: str) -> list[Student]:
     return found
 
 
-def _cell_problems(graded: GradedClass, student: Student) -> list[str]:
-    """Error outputs and stderr writes of a student's autograded notebook."""
+def _autograded(graded: GradedClass, student: Student) -> nbformat.NotebookNode:
     path = graded.course.root / "autograded" / student.student / student.lesson / \
         f"{student.lesson}.ipynb"
+    return nbformat.read(path, as_version=4)
+
+
+def _cell_problems(graded: GradedClass, student: Student) -> list[str]:
+    """Error outputs and stderr writes of a student's autograded notebook.
+
+    A demo cell of the lesson that uses the lesson's own reference implementation
+    (switched off in the jail: ``ReferenceUnavailable``) is not a problem.
+    """
     problems = []
-    for cell in nbformat.read(path, as_version=4).cells:
+    for cell in _autograded(graded, student).cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
         for output in cell.get("outputs", []):
+            if output.output_type == "error" and output.ename == "ReferenceUnavailable" \
+                    and not meta.get("solution") and not meta.get("grade"):
+                continue
             if output.output_type == "error" or (output.output_type == "stream"
                                                  and output.name == "stderr"):
                 text = output.get("text") or f"{output.get('ename')}: {output.get('evalue')}"
@@ -142,10 +156,91 @@ def test_feedback_names_each_lost_point_in_words(graded_class: GradedClass) -> N
 
 
 @pytest.mark.parametrize("kind", ["raise_at_import", "huge_allocation", "infinite_loop_import",
-                                  "infinite_loop_update", "use_reference", "sys_exit",
-                                  "huge_output"])
+                                  "infinite_loop_update", "sys_exit", "huge_output",
+                                  "syntax_error"])
 def test_broken_code_is_graded_without_stopping(graded_class: GradedClass, kind: str) -> None:
     _check_score(graded_class, _by_kind(graded_class, kind)[0])
+
+
+@pytest.mark.parametrize("kind", HONEST_EXTRAS)
+def test_honest_code_with_extras_gets_full_marks_unflagged(graded_class: GradedClass,
+                                                           kind: str) -> None:
+    student = _by_kind(graded_class, kind)[0]
+    _check_score(graded_class, student)
+    row = graded_class.row(student.student)
+    assert row.score == row.max_score, f"{kind}: {row.score}/{row.max_score} {row.cells}"
+    assert not row.flags, f"{kind}: honest code was flagged: {row.flags}"
+
+
+@pytest.mark.parametrize("kind", ["read_hidden_tests", "write_gradebook", "network",
+                                  "fork_bomb"])
+def test_the_jail_hides_everything_but_the_students_own_folder(graded_class: GradedClass,
+                                                               kind: str) -> None:
+    student = _by_kind(graded_class, kind)[0]
+    texts = [o.get("text", "") for c in _autograded(graded_class, student).cells
+             for o in c.get("outputs", []) if o.output_type == "stream"]
+    assert texts, f"{kind}: the probe printed nothing"
+    assert not any("LEAK" in t for t in texts), f"{kind}: the jail leaked:\n" + "\n".join(
+        t[:500] for t in texts if "LEAK" in t)
+    if kind == "fork_bomb":
+        born = [int(t.split("forked")[1].split()[0]) for t in texts if "forked" in t]
+        limit = Limits().processes
+        assert born, "the fork bomb did not report how many processes it made"
+        assert born[0] < limit, f"the fork bomb made {born} processes (limit {limit})"
+
+
+def test_no_connection_left_the_jail(graded_class: GradedClass) -> None:
+    assert graded_class.connections == 0, "a submission reached a port on the grading machine"
+
+
+def test_the_gradebook_and_the_solutions_are_untouched(graded_class: GradedClass) -> None:
+    source = graded_class.course.notebook(HOSTILE_LESSON)
+    assert "x" != source.read_text()[-1:], "a submission appended to the source notebook"
+    again = grade(graded_class.archive, graded_class.course, all_lessons(),
+                  graded_class.settings, on_start=lambda n: None)
+    assert any(r.status == "graded" for r in again.rows), "the gradebook no longer opens"
+
+
+def test_no_hidden_test_text_in_any_feedback(graded_class: GradedClass) -> None:
+    hidden = []
+    for lesson in all_lessons():
+        source = nbformat.read(graded_class.course.notebook(lesson), as_version=4)
+        for cell in source.cells:
+            if "### BEGIN HIDDEN TESTS" in cell.source:
+                part = cell.source.split("### BEGIN HIDDEN TESTS")[1].split(
+                    "### END HIDDEN TESTS")[0]
+                hidden += [line.strip() for line in part.splitlines() if len(line.strip()) > 20]
+    assert hidden, "no hidden tests found in the source notebooks"
+    pages = list((graded_class.course.root / "feedback").rglob("*.html"))
+    assert pages, "no feedback was generated"
+    for page in pages:
+        text = html.unescape(page.read_text())
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"{page}: hidden test text in the feedback: {leaked[:3]}"
+
+
+@pytest.mark.parametrize("kind", DELEGATION)
+def test_delegating_to_the_reference_earns_nothing_and_says_so(graded_class: GradedClass,
+                                                               kind: str) -> None:
+    student = _by_kind(graded_class, kind)[0]
+    _check_score(graded_class, student)
+    row = graded_class.row(student.student)
+    assert any("uses the course's reference Momentum" in f for f in row.flags), (
+        f"{kind}: no flag for the use of the reference: {row.flags}")
+    page = (graded_class.course.root / "feedback" / student.student / HOSTILE_LESSON
+            / f"{HOSTILE_LESSON}.html").read_text()
+    summary_block = html.unescape(page.split('id="descentlab-summary"')[1].split("</div>")[0])
+    assert "uses the course's reference Momentum" in summary_block, summary_block[:600]
+
+
+def test_a_syntax_error_is_named_with_its_line(graded_class: GradedClass) -> None:
+    student = _by_kind(graded_class, "syntax_error")[0]
+    page = (graded_class.course.root / "feedback" / student.student / HOSTILE_LESSON
+            / f"{HOSTILE_LESSON}.html").read_text()
+    summary_block = html.unescape(page.split('id="descentlab-summary"')[1].split("</div>")[0])
+    assert "SyntaxError" in summary_block, summary_block[:600]
+    assert "line " in summary_block, summary_block[:600]
+    assert "NameError" not in summary_block, summary_block[:600]
 
 
 def test_a_dying_kernel_fails_with_a_reason_and_a_kept_log(graded_class: GradedClass) -> None:
@@ -167,18 +262,26 @@ def test_huge_output_is_cut_in_the_feedback(graded_class: GradedClass) -> None:
 
 
 @pytest.mark.parametrize("kind", ["patch_reference", "patch_numpy", "patch_grader",
-                                  "custom_exc", "custom_exc quiz", "use_reference"])
+                                  "patch_hook", "custom_exc", "custom_exc quiz"])
 def test_monkeypatching_does_not_earn_points(graded_class: GradedClass, kind: str) -> None:
     student = _by_kind(graded_class, kind)[0]
     _check_score(graded_class, student)
 
 
-@pytest.mark.parametrize("kind", ["patch_grader", "custom_exc", "custom_exc quiz"])
+@pytest.mark.parametrize("kind", ["patch_hook", "custom_exc", "custom_exc quiz"])
 def test_fooling_nbgrader_is_flagged(graded_class: GradedClass, kind: str) -> None:
     row = graded_class.row(_by_kind(graded_class, kind)[0].student)
     assert any("tampering suspected" in f for f in row.flags), (
         f"{kind}: nbgrader was fooled but the run did not flag it: {row.flags}")
     assert "tampering suspected" in summary(graded_class.run)
+
+
+@pytest.mark.parametrize("kind", ["patch_reference", "patch_numpy", "patch_grader"])
+def test_patching_what_the_judge_does_not_use_is_just_wrong_code(graded_class: GradedClass,
+                                                                 kind: str) -> None:
+    """No evidence of tampering reached the grade: the wrong class loses, no false alarm."""
+    row = graded_class.row(_by_kind(graded_class, kind)[0].student)
+    assert not any("tampering" in f for f in row.flags), row.flags
 
 
 def test_edited_test_cell_is_flagged_and_restored(graded_class: GradedClass) -> None:

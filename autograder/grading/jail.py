@@ -1,0 +1,180 @@
+"""The jail: an OS-level sandbox (bubblewrap) around every process that runs student code.
+
+nbgrader runs a submission in a Jupyter kernel; :func:`kernelspec` writes a
+kernel specification whose command starts that kernel inside ``bwrap`` with
+
+* no network (its own network namespace: even the grading machine's loopback
+  ports are out of reach), its own PID, IPC and UTS namespaces, a new session;
+* a read-only view of the Python environment only (the interpreter, the virtual
+  environment, ``/usr``); nothing else of the machine: not the repository,
+  ``solutions/`` (the hidden tests), the gradebook, other students' folders or
+  the instructor's home;
+* :mod:`answer_key`'s copy of descentlab bound over the real package, so the
+  reference implementations are not there to import or to read;
+* one writable folder, the submission's own (``autograded/STUDENT/LESSON``),
+  and a private ``/tmp`` of limited size;
+* the job's resource limits (memory, file size, processes: :mod:`workers`).
+
+The kernel talks to nbgrader over Unix sockets in a per-job folder (ZeroMQ's
+``ipc`` transport, since TCP on loopback does not cross network namespaces) and
+to the judge over one more socket (:mod:`student_side`).
+
+Without bubblewrap, :func:`problem` says why, and grading refuses to run
+unless the instructor passes ``--no-jail``; then the kernel runs unconfined
+(but still with the answer-key-free package first on its path).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["KERNEL_NAME", "Jail", "problem"]
+
+KERNEL_NAME = "descentlab-jailed"
+#: Where the grader's hook (student_side.py as ``descentlab_grader`` + protocol.py) is
+#: seen inside the jail, and the judge's socket.
+HOOK_DIR = "/opt/descentlab-grader"
+JUDGE_DIR = "/run/descentlab-judge"
+#: Size of the jail's private /tmp (it lives in memory).
+TMP_BYTES = 256 * 1024**2
+#: Files of /etc a Python kernel needs (shared libraries, fonts, time zone).
+_ETC = ("/etc/ld.so.cache", "/etc/fonts", "/etc/localtime", "/etc/alternatives",
+        "/etc/passwd", "/etc/group", "/etc/nsswitch.conf")
+_HERE = Path(__file__).resolve().parent
+
+
+@functools.lru_cache(maxsize=1)
+def problem() -> str | None:
+    """Why no jail can be made on this machine, or None if bubblewrap works."""
+    if not sys.platform.startswith("linux"):
+        return f"bubblewrap needs Linux (this is {sys.platform})"
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    try:
+        done = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent",
+                               "true"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap could not start: {exc}"
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+        return f"bubblewrap cannot create a sandbox here ({reason[0]}; user namespaces off?)"
+    return None
+
+
+def _python_roots() -> list[Path]:
+    """Folders the interpreter needs: the environment and the installation behind it."""
+    roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+             Path(os.path.realpath(sys.executable)).parent.parent}
+    return sorted(roots)
+
+
+@dataclass(frozen=True)
+class Jail:
+    """How the kernels of one grading run are confined.
+
+    Attributes
+    ----------
+    package : Path
+        The answer-key-free copy of descentlab (:func:`answer_key.build`).
+    real_package : Path
+        The folder of the real descentlab package, which the copy hides.
+    enabled : bool
+        False with ``--no-jail``: the kernel runs unconfined.
+    """
+
+    package: Path
+    real_package: Path
+    enabled: bool = True
+
+    def command(self, argv: list[str], *, workdir: Path, runtime: Path, judge: Path,
+                env: dict[str, str]) -> list[str]:
+        """``argv`` wrapped in bubblewrap (or, without a jail, in ``env`` only).
+
+        Parameters
+        ----------
+        argv : list of str
+            The command to confine.
+        workdir : Path
+            The only folder the command may write (and its working directory).
+        runtime : Path
+            Folder of the kernel's connection file and sockets (writable).
+        judge : Path
+            Folder holding the judge's socket (read-only).
+        env : dict
+            The whole environment of the command.
+        """
+        env = {**env, "DESCENTLAB_JUDGE_SOCKET": f"{JUDGE_DIR}/judge.sock"}
+        if not self.enabled:
+            env["DESCENTLAB_JUDGE_SOCKET"] = str(judge / "judge.sock")
+            env["PYTHONPATH"] = os.pathsep.join([str(self.package.parent), str(_hook_dir())])
+            return ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *argv]
+        env["PYTHONPATH"] = HOOK_DIR
+        args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
+                "--new-session", "--clearenv"]
+        for key, value in env.items():
+            args += ["--setenv", key, value]
+        args += ["--ro-bind", "/usr", "/usr"]
+        for name in ("bin", "lib", "lib64", "sbin"):
+            target = Path("/") / name
+            if target.is_symlink():
+                args += ["--symlink", os.readlink(target), str(target)]
+            elif target.exists():
+                args += ["--ro-bind", str(target), str(target)]
+        for path in _ETC:
+            args += ["--ro-bind-try", path, path]
+        for root in _python_roots():
+            args += ["--ro-bind", str(root), str(root)]
+        args += ["--ro-bind", str(self.package), str(self.real_package),
+                 "--proc", "/proc", "--dev", "/dev",
+                 "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
+                 "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm",
+                 "--ro-bind", str(_HERE / "protocol.py"), f"{HOOK_DIR}/protocol.py",
+                 "--ro-bind", str(_HERE / "student_side.py"), f"{HOOK_DIR}/descentlab_grader.py",
+                 "--ro-bind", str(judge), JUDGE_DIR,
+                 "--bind", str(runtime), str(runtime),
+                 "--bind", str(workdir), str(workdir),
+                 "--chdir", str(workdir), "--"]
+        return args + argv
+
+    def kernelspec(self, folder: Path, *, workdir: Path, runtime: Path, judge: Path,
+                   call_limit: float = 10.0) -> Path:
+        """Write the jailed kernel's specification under ``folder/kernels/``.
+
+        ``call_limit`` is how long one call into the student's code may run before the
+        kernel itself interrupts it (the judge stops waiting then too).
+
+        Point ``JUPYTER_PATH`` at ``folder`` and nbgrader's ``Execute.kernel_name`` at
+        :data:`KERNEL_NAME` to have every notebook of the job run in it.
+        """
+        env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
+               "HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython",
+               "JUPYTER_RUNTIME_DIR": str(runtime), "LANG": "C.UTF-8",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "PYTHONDONTWRITEBYTECODE": "1", "DESCENTLAB_CALL_LIMIT": f"{call_limit:g}",
+               "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        spec = {"argv": self.command(argv, workdir=workdir, runtime=runtime, judge=judge, env=env),
+                "display_name": "descentlab (jailed for grading)", "language": "python",
+                "interrupt_mode": "message", "metadata": {"debugger": False}}
+        path = folder / "kernels" / KERNEL_NAME / "kernel.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(spec, indent=1))
+        return path
+
+
+def _hook_dir() -> Path:
+    """Without a jail: a folder where ``descentlab_grader`` and ``protocol`` import from."""
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"descentlab-grader-hook-{os.getuid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for source, name in ((_HERE / "protocol.py", "protocol.py"),
+                         (_HERE / "student_side.py", "descentlab_grader.py")):
+        shutil.copyfile(source, folder / name)
+    return folder

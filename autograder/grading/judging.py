@@ -1,0 +1,244 @@
+"""One notebook's judge, and the grade each test cell gets from its verdict.
+
+:func:`running_judge` starts :mod:`judge` (outside the jail, with the
+instructor's test cells) for the time nbgrader runs the notebook, and yields
+where its verdicts will be. :func:`decide` turns the verdicts and nbgrader's
+own view of the run into one score per test cell, a reason for every lost
+point, and flags that rest on evidence only.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .testcells import is_test_cell
+
+__all__ = ["Decision", "JudgeUnavailable", "answer_names", "cell_errors", "decide",
+           "judge_request", "read_verdicts", "running_judge"]
+
+JUDGE = Path(__file__).resolve().parent / "judge.py"
+
+
+class JudgeUnavailable(RuntimeError):
+    """The judge did not start (a problem of the grading machine, not of the submission)."""
+
+
+def _meta(cell: Any) -> dict[str, Any]:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def _defined(sources: list[str]) -> set[str]:
+    """Top-level names the answer cells define (a class, a function, a quiz variable)."""
+    names: set[str] = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
+def answer_names(source: nbformat.NotebookNode) -> set[str]:
+    """What the instructor's answer cells define: the names graded from the student."""
+    return _defined([c.source for c in source.cells if _meta(c).get("solution")])
+
+
+def judge_request(source: nbformat.NotebookNode, call_limit: float) -> dict[str, Any]:
+    """The judge's input, all from the instructor's notebook: tests, imports, names."""
+    readonly = [c.source for c in source.cells if c.cell_type == "code"
+                and not _meta(c).get("solution") and not _meta(c).get("grade")]
+    return {
+        "test_cells": [{"grade_id": _meta(c)["grade_id"], "source": c.source}
+                       for c in source.cells if is_test_cell(c)],
+        "readonly_cells": readonly,
+        # Only what the instructor's answer cells define comes from the student: a
+        # student cell that assigns e.g. ``assert_property`` cannot shadow the judge's.
+        "student_names": sorted(answer_names(source)),
+        "limits": {"call": call_limit},
+    }
+
+
+@contextlib.contextmanager
+def running_judge(source: Path, call_limit: float, startup: float = 60.0
+                  ) -> Iterator[tuple[Path, dict[str, dict[str, Any]]]]:
+    """Run the judge of ``source`` while the block runs.
+
+    Yields
+    ------
+    (Path, dict)
+        The folder holding its socket (to bind into the jail) and a dict that,
+        once the block is over, holds the judge's verdicts by grade id.
+    """
+    request = judge_request(nbformat.read(source, as_version=4), call_limit)
+    with tempfile.TemporaryDirectory(prefix="descentlab-judge-") as tmp:
+        folder = Path(tmp) / "socket"
+        folder.mkdir()
+        req, result, sock = Path(tmp) / "request.json", Path(tmp) / "result.json", \
+            folder / "judge.sock"
+        req.write_text(json.dumps(request))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
+        log = open(Path(tmp) / "judge.log", "wb")  # noqa: SIM115 - closed below
+        proc = subprocess.Popen([sys.executable, "-I", str(JUDGE), str(req), str(result),
+                                 str(sock)], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                env=env, cwd=tmp)
+        try:
+            deadline = time.monotonic() + startup
+            while not Path(str(sock) + ".ready").exists():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    tail = (Path(tmp) / "judge.log").read_text(errors="replace")[-500:]
+                    raise JudgeUnavailable(f"the judge did not start: {tail.strip()}")
+                time.sleep(0.02)
+            verdicts: dict[str, dict[str, Any]] = {}
+            yield folder, verdicts
+        finally:
+            proc.kill()
+            proc.wait()
+            log.close()
+        verdicts.update(read_verdicts(result))
+
+
+def read_verdicts(path: Path) -> dict[str, dict[str, Any]]:
+    """The verdicts the judge recorded (none if it recorded nothing)."""
+    try:
+        return dict(json.loads(path.read_text())["cells"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+@dataclass
+class Decision:
+    """The grade of one notebook's test cells.
+
+    Attributes
+    ----------
+    scores : dict
+        ``grade_id -> points`` given.
+    lost : list of (grade_id, score, max, reason)
+        Every cell that did not get full points, with the reason in words.
+    flags : list of str
+        What the instructor must know: evidence of tampering, a use of the
+        course's reference, a test that needs a human.
+    """
+
+    scores: dict[str, float] = field(default_factory=dict)
+    lost: list[tuple[str, float, float, str]] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+
+_NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
+
+
+def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dict[str, Any]],
+           errors: dict[str, str], answer_errors: dict[str, str]) -> Decision:
+    """One score per test cell, from the judge's verdicts.
+
+    Parameters
+    ----------
+    cells : list of (grade_id, max points, nbgrader's score or None)
+        None: the test cell is not in the notebook (the student deleted it).
+    verdicts : dict
+        The judge's record (:func:`read_verdicts`).
+    errors : dict
+        ``grade_id -> "Error: message"`` of the test cells' outputs in the run.
+    answer_errors : dict
+        ``grade_id -> "Error: message"`` of the answer cells that raised.
+    """
+    decision = Decision()
+    for grade_id, points, nbgrader_score in cells:
+        verdict = verdicts.get(grade_id)
+        score, reason = 0.0, ""
+        if nbgrader_score is None:
+            reason = "this test cell was deleted from your notebook, so it could not run"
+        elif verdict is None:
+            if nbgrader_score > 0:
+                decision.flags.append(f"tampering suspected: {grade_id} passed in the notebook "
+                                      "but never reached the grader (the grading hook was "
+                                      "replaced)")
+                reason = "this test did not reach the grader: your notebook changed how tests run"
+            else:
+                reason = errors.get(grade_id) or "this test did not run"
+        elif verdict.get("verdict") == "pass":
+            score = points
+        elif verdict.get("verdict") == "unchecked":
+            decision.flags.append(f"needs manual review: {grade_id} could not be checked "
+                                  f"automatically ({verdict.get('message', '')}); scored 0")
+            reason = ("this test could not be checked automatically; your instructor will "
+                      "review it")
+        else:
+            reason = str(verdict.get("message") or "this test did not pass")
+            if verdict.get("reference"):
+                used = f"uses the course's reference {', '.join(verdict['reference'])}"
+                decision.flags.append(used if used not in decision.flags else "")
+            elif nbgrader_score > 0:
+                decision.flags.append(f"tampering suspected: {grade_id} passed in the notebook "
+                                      "but the grader's check failed")
+            missing = _NAME_ERROR.search(reason)
+            if missing and answer_errors:
+                cell, error = next(iter(answer_errors.items()))
+                reason = (f"`{missing.group(1)}` was never defined: your answer cell {cell} "
+                          f"stopped with {error}")
+        decision.scores[grade_id] = score
+        if score < points:
+            decision.lost.append((grade_id, score, points, reason))
+    decision.flags = [f for f in decision.flags if f]
+    return decision
+
+
+def cell_errors(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """``grade_id -> "Error: message"`` of the test cells and of the answer cells that raised."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return {}, {}
+    tests, answers = {}, {}
+    for cell in nb.cells:
+        meta = _meta(cell)
+        grade_id = meta.get("grade_id")
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if not grade_id or not errors:
+            continue
+        ename, evalue = errors[0].get("ename", ""), errors[0].get("evalue", "")
+        text = evalue if ename == "AssertionError" and evalue else f"{ename}: {evalue}"[:500]
+        if meta.get("solution") and not meta.get("grade"):
+            answers[grade_id] = _with_line(ename, evalue, errors[0].get("traceback", []))
+        elif meta.get("grade"):
+            tests[grade_id] = text
+    return tests, answers
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_LINE = re.compile(r"line (\d+)")
+_CELL_FILE = re.compile(r"\([^(),]*\.py, (line \d+)\)")
+
+
+def _with_line(ename: str, evalue: str, traceback: list[str]) -> str:
+    """``SyntaxError: invalid syntax (line 12)``: the error and where it is in the cell."""
+    text = _ANSI.sub("", "\n".join(traceback))
+    # IPython names a cell after a temporary file ("(3487648121.py, line 21)"): keep the line.
+    evalue = _CELL_FILE.sub(r"(\1)", evalue)
+    where = _LINE.findall(evalue) or _LINE.findall(text)
+    tail = f" (line {where[-1]})" if where and "line" not in evalue else ""
+    return f"{ename}: {evalue}{tail}"[:300]

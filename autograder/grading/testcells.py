@@ -1,0 +1,55 @@
+"""Keep the hidden tests out of the student's kernel: nbgrader preprocessors.
+
+nbgrader's autograde restores every graded test cell (hidden tests included)
+into the submission and runs it in the student's kernel, after the student's
+code. :class:`HandTestsToJudge` runs just before nbgrader's ``Execute`` and
+replaces the source of each graded test cell by one line that lets the judge,
+outside the jail, run the test (:mod:`student_side`, :mod:`judge`);
+:class:`RestoreTestCells` runs right after ``Execute`` and puts the original
+source back, so the autograded notebook, the formgrader and the feedback show
+the test cells as usual (the feedback without the hidden part).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+__all__ = ["HandTestsToJudge", "RestoreTestCells", "hook_source", "is_test_cell"]
+
+_KEY = "descentlab_test_sources"
+
+
+def is_test_cell(cell: Any) -> bool:
+    """A graded, autograded test cell (not a manually graded answer)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) \
+        and not meta.get("solution")
+
+
+def hook_source(grade_id: str) -> str:
+    """What the kernel runs in place of the test cell ``grade_id``."""
+    return f'__import__("descentlab_grader").run_test({grade_id!r})'
+
+
+class HandTestsToJudge(NbGraderPreprocessor):
+    """Replace each graded test cell's code by the call that hands it to the judge."""
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        originals: dict[int, str] = {}
+        for index, cell in enumerate(nb.cells):
+            if is_test_cell(cell):
+                originals[index] = cell.source
+                cell.source = hook_source(cell.metadata.nbgrader.grade_id)
+        resources[_KEY] = originals
+        return nb, resources
+
+
+class RestoreTestCells(NbGraderPreprocessor):
+    """Put the test cells' own source back after the notebook ran."""
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        for index, source in resources.pop(_KEY, {}).items():
+            nb.cells[index].source = source
+        return nb, resources

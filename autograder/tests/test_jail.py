@@ -1,0 +1,178 @@
+"""The jail itself: what a process inside it can and cannot see or do (real bubblewrap)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from grading import answer_key, jail
+from grading.workers import Limits, run_parallel
+
+import descentlab
+from descentlab.checks import PUBLIC_SEEDS
+
+REAL = Path(descentlab.__file__).resolve().parent
+
+pytestmark = pytest.mark.skipif(jail.problem() is not None,
+                                reason=f"no jail on this machine: {jail.problem()}")
+
+
+@pytest.fixture(scope="module")
+def confinement(tmp_path_factory: pytest.TempPathFactory) -> jail.Jail:
+    package = tmp_path_factory.mktemp("jail") / "descentlab"
+    answer_key.build(REAL, package, tuple(PUBLIC_SEEDS), {"Momentum", "minibatches"})
+    return jail.Jail(package, REAL)
+
+
+def _run(confinement: jail.Jail, tmp_path: Path, code: str) -> dict:
+    """Run ``code`` in the jail; it must print one JSON line."""
+    dirs = {name: tmp_path / name for name in ("work", "runtime", "judge")}
+    for folder in dirs.values():
+        folder.mkdir()
+    argv = confinement.command([sys.executable, "-c", code], workdir=dirs["work"],
+                               runtime=dirs["runtime"], judge=dirs["judge"],
+                               env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_only_the_environment_and_the_own_folder_are_visible(confinement: jail.Jail,
+                                                             tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the hidden tests")
+    repo = Path(__file__).resolve().parents[2]
+    code = f"""
+import json, os
+def sees(p):
+    return os.path.exists(p)
+out = dict(secret=sees({str(secret)!r}), solutions=sees({str(repo / 'solutions')!r}),
+           autograder=sees({str(repo / 'autograder')!r}), cwd=os.getcwd())
+open('mine.txt', 'w').write('ok')
+try:
+    open('/usr/lib/evil', 'w')
+    out['usr_writable'] = True
+except OSError:
+    out['usr_writable'] = False
+print(json.dumps(out))
+"""
+    seen = _run(confinement, tmp_path, code)
+    assert seen == {"secret": False, "solutions": False, "autograder": False,
+                    "cwd": str(tmp_path / "work"), "usr_writable": False}, seen
+    assert (tmp_path / "work" / "mine.txt").read_text() == "ok", "the own folder is not writable"
+
+
+def test_no_network_even_to_the_machines_loopback(confinement: jail.Jail,
+                                                  tmp_path: Path) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        code = f"""
+import json, socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2)
+    print(json.dumps("connected"))
+except OSError as exc:
+    print(json.dumps(type(exc).__name__))
+"""
+        outcome = _run(confinement, tmp_path, code)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    assert outcome != "connected"
+
+
+def test_the_reference_is_a_stub_in_every_form(confinement: jail.Jail, tmp_path: Path) -> None:
+    code = """
+import importlib, inspect, json
+import descentlab.optimizers as o
+from descentlab.data import minibatches
+out = {}
+def attempt(name, f):
+    try:
+        f()
+        out[name] = "worked"
+    except Exception as exc:
+        out[name] = type(exc).__name__
+attempt("instance", lambda: o.Momentum(lr=0.1))
+class Mine(o.Momentum):
+    pass
+attempt("subclass", lambda: Mine())
+attempt("importlib", lambda: getattr(importlib.import_module("descentlab.optimizers"),
+                                     "Momentum")())
+attempt("minibatches", lambda: list(minibatches(None, None, 2)))
+attempt("other lesson", lambda: o.Adam(lr=0.1))
+out["source"] = "self.v" in inspect.getsource(o.Momentum) or "velocity" in \\
+    inspect.getsource(o.Momentum).split('\"\"\"')[-1]
+import descentlab.checks as c
+out["checks"] = c.check(o.SGD) is None and c.PUBLIC_SEEDS == tuple(c.PUBLIC_SEEDS)
+print(json.dumps(out))
+"""
+    out = _run(confinement, tmp_path, code)
+    assert out == {"instance": "ReferenceUnavailable", "subclass": "ReferenceUnavailable",
+                   "importlib": "ReferenceUnavailable", "minibatches": "ReferenceUnavailable",
+                   "other lesson": "worked", "source": False, "checks": True}, out
+
+
+def test_stubs_keep_signatures_and_docstrings_but_not_the_code() -> None:
+    source = '''
+class Momentum(Optimizer):
+    """v <- mu v - lr g."""
+    name = "momentum"
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        super().__init__(lr=lr, momentum=momentum)
+
+    def _kernel(self, p, g, s, tmp):
+        s["v"] *= self.momentum
+        p += s["v"]
+
+
+def untouched(x):
+    return x + 1
+'''
+    stubbed = answer_key.stub_source(source, {"Momentum": "*"})
+    assert 's["v"]' not in stubbed, stubbed
+    assert "def __init__(self, lr=0.01, momentum=0.9)" in stubbed, stubbed
+    assert "v <- mu v - lr g." in stubbed
+    assert "name = 'momentum'" in stubbed
+    assert "return x + 1" in stubbed, "a function not named was stubbed"
+
+
+def test_answer_key_of_a_lesson_takes_its_classes_and_their_bases() -> None:
+    key = answer_key.answer_key(REAL, {"AdamW", "q1", "cosine_schedule"})
+    assert key["optimizers/adam.py"] == {"AdamW": "*", "Adam": "*"}, key
+    assert "update" in key["optimizers/base.py"]["Optimizer"]
+    assert set(key["schedules.py"]) == {"cosine", "warmup_cosine"}
+    assert "optimizers/sgd.py" not in key, "another lesson's reference was taken away"
+
+
+def _fork_bomb() -> dict[str, int]:
+    import os
+    import time
+
+    born = 0
+    for _ in range(2000):
+        try:
+            pid = os.fork()
+        except OSError:
+            break
+        if pid == 0:
+            time.sleep(2)
+            os._exit(0)
+        born += 1
+    return {"born": born, "how": os.environ.get("DESCENTLAB_PROCESS_LIMIT", "")}
+
+
+def test_a_fork_bomb_is_bounded_by_the_process_limit() -> None:
+    [outcome] = run_parallel([(("bomb",), _fork_bomb)], workers=1,
+                             limits=Limits(timeout=60, processes=64))
+    assert outcome.ok, outcome.error
+    if outcome.result["how"] == "none":
+        pytest.skip("root without a writable pids cgroup: no process limit can be set here")
+    assert outcome.result["born"] < 64, outcome.result
