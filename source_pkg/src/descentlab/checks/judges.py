@@ -180,8 +180,8 @@ def judge_per_key(together: Observation, alone: Mapping[str, Observation],
         text = (f"params[{key!r}] moves differently when other parameters are updated with it "
                 f"than when it is the only one (after the {msg.ordinal(n)} call, max difference "
                 f"{msg.fmt(gap)}): something is shared between parameters — each key needs its "
-                f"own gradient (grads[key]) and its own {words} (one entry per key, "
-                f"{attr}[key])")
+                f"own gradient (grads[key]) and its own {words}: one entry per key, "
+                f"{attr}[key]")
         text += (f"; the step counter ({counter}) advances once per update() call, not once "
                  "per key." if counter else ".")
         findings.append(Finding("mixed", text, call=n, key=key, max_diff=gap))
