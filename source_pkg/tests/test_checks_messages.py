@@ -59,6 +59,19 @@ def test_a_state_thrown_away_is_called_so():
     assert "the state is not carried between calls" in failures["carries_state"]
 
 
+def test_sgd_is_not_told_about_a_state_it_does_not_keep():
+    class DecayingSGD(SGD):
+        def update(self, params, grads):
+            super().update(params, grads)
+            self.lr *= 0.5
+
+    failures = _failures(DecayingSGD, "sgd")
+    assert list(failures) == ["carries_state"]
+    assert "SGD keeps no state, so every call must take the same step" in failures[
+        "carries_state"]
+    assert "state is carried" not in failures["carries_state"]
+
+
 def test_formula_errors_keep_the_zero_gradient_point():
     """Issue 13: AdaGrad with |g| failed zero_grad as 'state not carried'."""
     failures = _failures(get_mistake("adagrad", "adagrad_abs_grad").cls, "adagrad")

@@ -323,6 +323,8 @@ def later_call_message(n: int, key: str, size: str, optimizer: str | None,
     head = (f"{matched}, but after the {msg.ordinal(n)} call params[{key!r}] differs from the "
             f"expected value (max difference {size})")
     rule = msg.RECURRENCE.get(optimizer or "", "")
+    if optimizer == "sgd":
+        return f"{head}: {rule}."
     if reset:
         return (f"{head}: the state is not carried between calls — that step is what a fresh "
                 "optimizer would take. Create the state once, the first time update() runs, "

@@ -60,8 +60,9 @@ def fmt_pair(got: float, want: float) -> tuple[str, str]:
 
 #: How each optimizer's state must change from one call to the next, in the lessons' names.
 RECURRENCE = {
-    "sgd": "SGD keeps no state, so every call must do the same thing, θ ← θ − lr·g (does "
-           "update() change self.lr or depend on how often it was called?)",
+    "sgd": "SGD keeps no state, so every call must take the same step, θ ← θ − lr·g, from "
+           "where the last call left the parameters (does update() change self.lr, or depend "
+           "on how often it was called?)",
     "momentum": "the velocity must follow v ← μ·v − lr·g with the v of the previous call, "
                 "then θ ← θ + v",
     "nesterov": "Nesterov must follow θ ← θ + μ²·v − (1 + μ)·lr·g with the v of the previous "
