@@ -279,3 +279,20 @@ def test_a_proxy_class_gets_the_same_verdict(optimizer, mistake_id):
     proxied = grade(_proxied(cls), optimizer, PUBLIC_SEEDS)
     assert proxied.failed == direct.failed
     assert [r.message for r in proxied.results] == [r.message for r in direct.results]
+
+
+def test_a_hang_on_all_keys_is_not_waited_for_again_on_each_key():
+    entered = []
+
+    class Hangs:
+        def __init__(self, lr=0.01, momentum=0.9):
+            pass
+
+        def update(self, params, grads):
+            entered.append(1)
+            while True:
+                pass
+
+    diagnosis = run_property(Hangs, "momentum", "per_key_state", seed=3, time_limit=0.05)
+    assert diagnosis.findings[0].kind == "timeout"
+    assert len(entered) == 1

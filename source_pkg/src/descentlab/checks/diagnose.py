@@ -135,8 +135,9 @@ def _named(findings: list[Finding], runs: Sequence[Observation], name: str,
         return findings
     for mistake in mistakes_for(name):
         mutant_runs = run_mutant(mistake.cls)
-        if all(agree(s, m, value_calls=value_calls) for s, m in zip(runs, mutant_runs,
-                                                                      strict=True)):
+        if len(mutant_runs) == len(runs) and all(
+                agree(s, m, value_calls=value_calls) for s, m in zip(runs, mutant_runs,
+                                                                     strict=True)):
             first = behaviour[0]
             named = Finding(first.kind, mistake.explanation, first.call, first.key,
                             first.max_diff, mistake.id)
@@ -190,7 +191,9 @@ def observe_property(factory: Any, hyper: dict[str, float], prop: Property, case
     another process: only constructor and ``update`` calls are made).
     """
     together = observe(factory, hyper, case, time_limit=time_limit, required=required)
-    if prop.judge != "per_key" or together.error_stage in STOPPING:
+    if prop.judge != "per_key" or together.error_stage:
+        # A class that fails on all keys at once fails this property anyway: no need to run
+        # it (and wait for it again, if it hung) on each key alone.
         return (together,)
     return (together, *(observe(factory, hyper, _alone(case, key), time_limit=time_limit,
                                 required=required) for key in case.keys))
@@ -214,10 +217,10 @@ def diagnose_property(runs: Sequence[Observation], optimizer: str, prop: Propert
     elif prop.judge == "float32":
         findings = judge_float32(student)
     elif prop.judge == "per_key":
-        if len(runs) == 1:  # the class could not even be built
-            findings = judge_in_place(student)
-        else:
-            findings = judge_per_key(student, dict(zip(case.keys, runs[1:], strict=True)), name)
+        # Without the runs of each key alone (the class failed on all keys at once) only
+        # that failure is judged.
+        alone = dict(zip(case.keys, runs[1:], strict=True)) if len(runs) > 1 else {}
+        findings = judge_per_key(student, alone, name)
     elif prop.judge == "zero_grad":
         reference = observe(optimizer_class(name), student.hyper, case, time_limit=None)
         findings = judge_zero_grad(student, reference)

@@ -148,7 +148,8 @@ def judge_per_key(together: Observation, alone: Mapping[str, Observation],
     together : Observation
         The class run on every key at once.
     alone : dict of str to Observation
-        For each key, the class (a new object) run on that key only, same gradients.
+        For each key, the class (a new object) run on that key only, same gradients
+        (empty when the run on all keys failed: then only that failure is judged).
     optimizer : str, optional
         Registry name, for the names of its state and step counter in the message.
     """
@@ -156,7 +157,9 @@ def judge_per_key(together: Observation, alone: Mapping[str, Observation],
     if stopped is not None:
         return [stopped]
     for j, key in enumerate(together.keys):
-        single = alone[key]
+        single = alone.get(key)
+        if single is None:
+            continue
         solo_stop, solo = _start(single)
         if solo_stop is not None or solo:
             first = solo_stop or solo[0]
