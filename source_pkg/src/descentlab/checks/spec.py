@@ -47,8 +47,7 @@ __all__ = [
     "resolve_optimizer",
 ]
 
-#: Optimizers that keep state between calls, and those that divide by a statistic.
-STATEFUL = frozenset(OPTIMIZERS) - {"sgd"}
+#: Optimizers that divide by a gradient statistic (a missing epsilon gives 0/0 there).
 DIVIDING = frozenset({"adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam"})
 
 # Hyperparameters a student class may leave out (the book hard-codes epsilon).
