@@ -95,8 +95,10 @@ def _scaled(reference: type, factor: float) -> type:
 
 @pytest.mark.parametrize(
     ("reference", "optimizer", "listed", "absent"),
-    [(RMSProp, "rmsprop", "the (1 − ρ) factor? the square root?", ("β", "bias correction")),
-     (AdamW, "adamw", "the weight decay?", ("ρ",)),
+    [(RMSProp, "rmsprop", "(the learning rate? the (1 − ρ) factor in h?)",
+      ("β", "bias correction", "square root")),
+     # A uniform factor on AdamW's step must scale the decay and the Adam step alike.
+     (AdamW, "adamw", "(the learning rate? It is the one factor of both", ("β", "bias")),
      (SGD, "sgd", "(the learning rate?)", ("β", "ρ", "bias"))],
 )
 def test_the_factor_hint_lists_the_optimizers_own_factors(reference, optimizer, listed, absent):

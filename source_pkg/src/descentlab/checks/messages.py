@@ -79,17 +79,20 @@ RECURRENCE = {
     "nadam": "m and v are running averages and t advances by 1 per call",
 }
 
-# The factors a uniformly scaled first step can come from, per optimizer (the generic list
-# when none of the computed candidates matches).
+# The factors that scale a whole first step alike (every entry by the same k), per
+# optimizer: the generic list when none of the computed candidates matches. A missing
+# square root does not (the step then depends on |g|), nor does a factor in only one of
+# AdamW's two terms (decay and Adam step): only the learning rate scales both.
 _FACTORS = {
     "sgd": "the learning rate?",
-    "momentum": "the learning rate? the momentum μ?",
-    "nesterov": "the learning rate? the momentum μ?",
-    "adagrad": "the learning rate? the square root?",
-    "rmsprop": "the learning rate? the (1 − ρ) factor? the square root?",
-    "adadelta": "the learning rate? the (1 − ρ) factor? ε inside the square roots?",
+    "momentum": "the learning rate? a (1 − μ) factor?",
+    "nesterov": "the learning rate? the (1 + μ) factor?",
+    "adagrad": "the learning rate?",
+    "rmsprop": "the learning rate? the (1 − ρ) factor in h?",
+    "adadelta": "the learning rate? the (1 − ρ) factor in h? the ε under the root of u?",
     "adam": "the learning rate? a (1 − β) factor? a bias correction?",
-    "adamw": "the learning rate? a (1 − β) factor? a bias correction? the weight decay?",
+    "adamw": "the learning rate? It is the one factor of both the weight decay and the Adam "
+             "step",
     "nadam": "the learning rate? a (1 − β) factor? a bias correction?",
 }
 
@@ -128,7 +131,7 @@ def factor_hint(optimizer: str | None, k: float, hyper: Mapping[str, float]) -> 
     """What a first step ``k`` times the expected one points at, for ``optimizer``.
 
     Names the single factor that explains ``k`` when one does (within 1 %), else lists
-    the factors this optimizer has.
+    the factors of this optimizer that scale its whole first step alike.
     """
     if optimizer:
         for value, meaning in _candidates(optimizer, hyper):
