@@ -180,9 +180,11 @@ def judge_per_key(together: Observation, alone: Mapping[str, Observation],
             continue
         words, attr = _state_words(optimizer)
         counter = COUNTER.get(optimizer or "", "")
+        size = (f"max difference {msg.fmt(gap)}" if np.isfinite(gap)
+                else "NaN or infinity in only one of the two")
         text = (f"params[{key!r}] moves differently when other parameters are updated with it "
-                f"than when it is the only one (after the {msg.ordinal(n)} call, max difference "
-                f"{msg.fmt(gap)}): something is shared between parameters — each key needs its "
+                f"than when it is the only one (after the {msg.ordinal(n)} call, {size}): "
+                "something is shared between parameters — each key needs its "
                 f"own gradient (grads[key]) and its own {words}: one entry per key, "
                 f"{attr}[key]")
         text += (f"; the step counter ({counter}) advances once per update() call, not once "
