@@ -123,7 +123,7 @@ PROPERTIES: tuple[Property, ...] = (
              {"W": (2, 3)}, calls=3, dtype="float32", judge="float32"),
     # Two keys of one shape: NaN in the key whose gradient was not zero tells a missing
     # epsilon from a division by zero elsewhere (a step counter starting at 0).
-    Property("zero_grad", "a zero gradient gives no NaN", "zero gradient",
+    Property("zero_grad", "a zero gradient gives a zero step, not NaN", "zero gradient",
              {"W1": (3, 4), "W2": (3, 4)}, calls=2, zero_keys=("W1",), applies_to=DIVIDING,
              judge="zero_grad"),
 )
