@@ -18,7 +18,7 @@ from descentlab.checks import (
     required_arguments,
     run_property,
 )
-from descentlab.optimizers import SGD, Adam, Momentum
+from descentlab.optimizers import Adam, Momentum
 
 HIDDEN_SEEDS = (91823, 5550123)
 
@@ -39,16 +39,31 @@ def test_assert_property_raises_the_student_facing_diagnosis():
 
 
 def test_a_property_outside_the_optimizers_list_still_runs():
-    """Notebooks may grade e.g. SGD's per-key state: correct code passes, wrong code fails."""
-    assert_property(SGD, "sgd", "per_key_state", seed=3)
-    with pytest.raises(AssertionError, match="climbs the loss"):
-        assert_property(get_mistake("sgd", "wrong_sign").cls, "sgd", "per_key_state", seed=3)
+    """A notebook may grade e.g. Momentum's zero gradient: correct code passes, wrong fails."""
+    assert_property(Momentum, "momentum", "zero_grad", seed=3)
+
+    class DividingMomentum(Momentum):
+        def update(self, params, grads):
+            super().update(params, {k: g / np.abs(g) for k, g in grads.items()})
+
+    with pytest.raises(AssertionError, match="its gradient was all zeros"):
+        assert_property(DividingMomentum, "momentum", "zero_grad", seed=3)
+
+
+def test_sgd_per_key_updates_are_checked_by_the_self_check():
+    """Issue 13: an SGD that updates only the first key must not pass ``check(SGD)``."""
+    assert "per_key_state" in [p.name for p in properties_for("sgd")]
+    mutant = get_mistake("sgd", "first_key_only").cls
+    report = grade(mutant, "sgd", PUBLIC_SEEDS)
+    assert report.failed == ["per_key_state"]
+    with pytest.raises(AssertionError, match="only the first parameter is updated"):
+        assert_property(mutant, "sgd", "per_key_state", seed=HIDDEN_SEEDS[0])
 
 
 def test_properties_per_optimizer():
     names = {name: [p.name for p in properties_for(name)] for name in
              ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw")}
-    assert names["sgd"] == ["first_step", "carries_state", "in_place", "float32"]
+    assert names["sgd"] == ["first_step", "carries_state", "per_key_state", "in_place", "float32"]
     assert names["momentum"] == names["nesterov"] == [
         "first_step", "carries_state", "per_key_state", "in_place", "float32"]
     for name in ("adagrad", "rmsprop", "adadelta", "adam", "adamw"):
@@ -90,21 +105,30 @@ def test_run_property_diagnoses_a_non_class():
     assert diagnosis.findings[0].kind == "class"
 
 
+def _fingerprint(params: dict[str, np.ndarray]) -> bytes:
+    return repr(list(params)).encode() + b"".join(v.tobytes() for v in params.values())
+
+
 def _public_answers(name: str) -> dict[bytes, list[dict[str, np.ndarray]]]:
-    """What a student could record from the public self-check: outputs by input."""
+    """What a student could record from the public self-check: outputs by input.
+
+    The per-key check also runs each key alone: those runs are recorded too.
+    """
     from descentlab.optimizers import optimizer_class
 
     table = {}
     for prop in properties_for(name):
         for seed in PUBLIC_SEEDS:
             case = prop.case(seed)
-            opt = optimizer_class(name)(**case.hyper_for(name))
-            params = {k: np.array(v) for k, v in case.params.items()}
-            outputs = []
-            for grads in case.grads:
-                opt.update(params, {k: np.array(g) for k, g in grads.items()})
-                outputs.append({k: v.copy() for k, v in params.items()})
-            table[b"".join(v.tobytes() for v in case.params.values())] = outputs
+            runs = [case.keys] + ([(k,) for k in case.keys] if prop.judge == "per_key" else [])
+            for keys in runs:
+                opt = optimizer_class(name)(**case.hyper_for(name))
+                params = {k: np.array(case.params[k]) for k in keys}
+                outputs = []
+                for grads in case.grads:
+                    opt.update(params, {k: np.array(grads[k]) for k in keys})
+                    outputs.append({k: v.copy() for k, v in params.items()})
+                table[_fingerprint({k: case.params[k] for k in keys})] = outputs
     return table
 
 
@@ -117,7 +141,7 @@ def test_hard_coding_the_public_answers_fails_the_hidden_seeds():
 
         def update(self, params, grads):
             if self.key is None:
-                self.key = b"".join(v.tobytes() for v in params.values())
+                self.key = _fingerprint(params)
             self.calls += 1
             recorded = answers.get(self.key)
             for key in params:
@@ -129,7 +153,8 @@ def test_hard_coding_the_public_answers_fails_the_hidden_seeds():
     public = grade(Momentum, "momentum", PUBLIC_SEEDS)
     assert public, "the look-up class should fool the public self-check:\n" + public.text()
     hidden = grade(Momentum, "momentum", HIDDEN_SEEDS)
-    assert hidden.failed == ["carries_state", "per_key_state"]
+    # Its first step is SGD's (Momentum's first step); each key is handled on its own.
+    assert hidden.failed == ["carries_state"]
     for seed in HIDDEN_SEEDS:
         with pytest.raises(AssertionError):
             assert_property(Momentum, "momentum", "carries_state", seed=seed)

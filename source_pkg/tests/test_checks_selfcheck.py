@@ -50,7 +50,7 @@ def test_a_correct_class_passes_with_a_tick_per_property():
     assert text.splitlines()[1:] == [
         "✔ first step matches the formula",
         "✔ state is carried between calls",
-        "✔ each parameter keeps its own state",
+        "✔ each parameter is updated on its own",
         "✔ parameters are updated in place",
         "✔ float32 parameters stay float32",
         "All checks passed — well done!",

@@ -1,14 +1,18 @@
 """Checks of the students' code: self-checks in the notebooks, hidden nbgrader tests.
 
-For an optimizer class the pipeline is
+For an optimizer class and one graded property the pipeline is
 
 1. :func:`make_case` draws inputs from a seed (:mod:`.cases`);
 2. :func:`observe` runs the class on them and records what it did, as plain
-   data (:mod:`.observe`; the only place where student code runs);
-3. :func:`compare` lists the disagreements with the reference optimizer
-   (:mod:`.compare`, pure);
+   data (:mod:`.observe`; the only place where student code runs). The
+   per-key property also runs the class on each key alone;
+3. the property is judged on its own aspect only: the values against the
+   reference optimizer for ``first_step`` and ``carries_state``
+   (:func:`compare`, pure), the student's own runs for ``in_place``,
+   ``float32``, ``per_key_state`` and ``zero_grad`` (:mod:`.judges`, pure) —
+   so a mistake costs the points of what it breaks and no more;
 4. :func:`diagnose` names the mistake by running the catalogue of mistaken
-   classes (:mod:`.mistakes`) on the same case (:mod:`.diagnose`).
+   classes (:mod:`.mistakes`) the same way (:mod:`.diagnose`).
 
 On top: :mod:`.spec` (the graded properties), :mod:`.grading`
 (:func:`assert_property` for hidden tests, :func:`grade` for tools),

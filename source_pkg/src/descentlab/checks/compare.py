@@ -28,14 +28,15 @@ import numpy as np
 from . import messages as msg
 from .observe import CLASS, INIT, SIGNATURE, UPDATE, Observation
 
-__all__ = ["BEHAVIOUR", "Finding", "Tolerance", "compare", "default_tolerance"]
+__all__ = ["BEHAVIOUR", "Finding", "Tolerance", "compare", "default_tolerance",
+           "later_call_message"]
 
 #: Finding kinds that describe what the code computed (a mistake can explain them).
 BEHAVIOUR = frozenset({"error", "timeout", "problem", "nan", "value"})
 
 # Order of findings at the same call: the most fundamental first.
-_PRIORITY = {"problem": 0, "nan": 1, "value": 2, "error": 3, "timeout": 3,
-             "identity": 4, "dtype": 5}
+_PRIORITY = {"problem": 0, "nan": 1, "value": 2, "mixed": 2, "moved": 2, "error": 3,
+             "timeout": 3, "identity": 4, "unchanged": 5, "dtype": 6}
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,10 @@ class Finding:
         cannot be used at all); ``"error"``, ``"timeout"`` (``update`` raised or
         hung); ``"problem"`` (a parameter is not an array of its shape any
         more); ``"nan"``, ``"value"`` (wrong numbers); ``"identity"`` (not
-        updated in place); ``"dtype"`` (the dtype changed).
+        updated in place); ``"dtype"`` (the dtype changed); ``"unchanged"`` (the
+        parameter did not move); ``"mixed"`` (a parameter moves differently
+        together with others than alone); ``"moved"`` (it moved on a zero
+        gradient).
     message : str
         What a student reads.
     call : int
@@ -94,6 +98,7 @@ def compare(
     atol: float | None = None,
     step_rtol: float | None = None,
     value_calls: int | None = None,
+    optimizer: str | None = None,
 ) -> list[Finding]:
     """List how ``student`` disagrees with ``reference`` on the same case.
 
@@ -107,6 +112,9 @@ def compare(
     value_calls : int, optional
         Compare values only after the first ``value_calls`` calls (in-place,
         identity and dtype are always checked on every call).
+    optimizer : str, optional
+        Registry name of the optimizer, for hints in its own terms (which
+        factors it has, how its state evolves).
 
     Returns
     -------
@@ -144,7 +152,7 @@ def compare(
     findings += _first_identity(student)
     findings += _first_dtype(student)
     limit = done if value_calls is None else min(done, value_calls)
-    findings += _values(student, reference, tol, limit)
+    findings += _values(student, reference, tol, limit, optimizer)
     findings.sort(key=lambda f: (f.call, _PRIORITY[f.kind]))
     return findings
 
@@ -204,11 +212,16 @@ def _first_dtype(student: Observation) -> list[Finding]:
         return []
     call, j = where
     key = student.keys[j]
-    return [Finding("dtype", (
-        f"after the {msg.ordinal(call + 1)} call, params[{key!r}] is {student.dtypes[call, j]} "
-        f"but it was {student.input_dtype}: keep the parameters' dtype — create state with "
-        "np.zeros_like(params[key]) and update in place (params[key] -= ...)."),
-        call=call + 1, key=key)]
+    head = (f"after the {msg.ordinal(call + 1)} call, params[{key!r}] is "
+            f"{student.dtypes[call, j]} but it was {student.input_dtype}")
+    if not student.same_object[call, j]:
+        # The usual cause: a new array computed with a float64 number (the book's lr_t).
+        text = (f"{head}: it was replaced by a new array instead of updated in place, and the "
+                "new array has another dtype. Use params[key] -= ... (in place, the dtype stays).")
+    else:
+        text = (f"{head}: keep the parameters' dtype — create state with "
+                "np.zeros_like(params[key]) and update in place (params[key] -= ...).")
+    return [Finding("dtype", text, call=call + 1, key=key)]
 
 
 # -- the numbers -------------------------------------------------------------------------
@@ -239,27 +252,46 @@ def _mismatches(student: Observation, reference: Observation, tol: Tolerance, li
     return bad, nan, diff
 
 
-def _values(student: Observation, reference: Observation, tol: Tolerance, limit: int
-            ) -> list[Finding]:
+def _values(student: Observation, reference: Observation, tol: Tolerance, limit: int,
+            optimizer: str | None = None) -> list[Finding]:
     bad, nan, diff = _mismatches(student, reference, tol, limit)
     findings = []
     where = _first(nan)
     if where is not None:
-        findings.append(_nan_finding(student, *where))
+        findings.append(nan_finding(student, *where))
     where = _first(bad)
     if where is not None:
-        findings.append(_value_finding(student, reference, bad, diff, *where))
+        findings.append(_value_finding(student, reference, bad, diff, *where, optimizer))
     return findings
 
 
-def _nan_finding(student: Observation, call: int, j: int) -> Finding:
+def nan_finding(student: Observation, call: int, j: int) -> Finding:
+    """The finding for NaN or infinity in ``params[keys[j]]`` after 0-based ``call``.
+
+    A zero gradient asks for epsilon only when every key that went non-finite at
+    that call had an all-zero gradient: NaN where the gradient was not zero is a
+    division by zero that no epsilon prevents (e.g. a step counter still at 0).
+    """
     key = student.keys[j]
-    text = f"after the {msg.ordinal(call + 1)} call, params[{key!r}] contains NaN or infinity"
-    if student.zero_grads[: call + 1, j].any():
-        text += (": its gradient was all zeros, so a denominator was 0 — add a small epsilon "
-                 "(e.g. 1e-7) to the denominator.")
+    head = f"after the {msg.ordinal(call + 1)} call, params[{key!r}] contains NaN or infinity"
+    finite_before = np.array([bool(np.all(np.isfinite(student.values[k][call])))
+                              for k in student.keys])
+    broken = np.array([not np.all(np.isfinite(student.values[k][call + 1]))
+                       for k in student.keys]) & finite_before
+    zero = student.zero_grads[call]
+    if zero[j] and not (broken & ~zero).any():
+        text = (f"{head}: its gradient was all zeros, so a denominator was 0 — add the small "
+                "constant epsilon (self.eps) to the denominator.")
+    elif zero.any() and (broken & ~zero).any():
+        other = student.keys[int(np.argmax(broken & ~zero))]
+        text = (f"after the {msg.ordinal(call + 1)} call, params[{other!r}] contains NaN or "
+                "infinity although its gradient was not zero: this is not a missing epsilon but "
+                "a division by zero (or an overflow) elsewhere in the step — is a step counter "
+                "still 0 when you divide by 1 − βᵗ?")
+        key = other
     else:
-        text += ": a division by zero or an overflow somewhere in the step?"
+        text = (f"{head}: a division by zero or an overflow somewhere in the step (is a step "
+                "counter still 0 when you divide by 1 − βᵗ?)")
     return Finding("nan", text, call=call + 1, key=key)
 
 
@@ -279,8 +311,35 @@ def _step_ratio(s_before: np.ndarray, s_after: np.ndarray, r_before: np.ndarray,
     return None
 
 
+def later_call_message(n: int, key: str, size: str, optimizer: str | None,
+                       reset: bool | None = None) -> str:
+    """The message for values right up to call ``n - 1`` and wrong after call ``n``.
+
+    ``reset`` says whether the ``n``-th step is the one a fresh optimizer would take
+    (the state was thrown away), ``False`` that it is not (the state is kept but
+    follows the wrong rule), ``None`` when this is not known.
+    """
+    matched = "the 1st call matches" if n == 2 else f"the first {n - 1} calls match"
+    head = (f"{matched}, but after the {msg.ordinal(n)} call params[{key!r}] differs from the "
+            f"expected value (max difference {size})")
+    rule = msg.RECURRENCE.get(optimizer or "", "")
+    if optimizer == "sgd":
+        return f"{head}: {rule}."
+    if reset:
+        return (f"{head}: the state is not carried between calls — that step is what a fresh "
+                "optimizer would take. Create the state once, the first time update() runs, "
+                "and update it in every call.")
+    if reset is False:
+        return (f"{head}: the state is carried between calls, but it is updated by the wrong "
+                f"rule" + (f" — {rule}." if rule else "."))
+    return (f"{head}: the state carried between calls is off — either it is not kept (create "
+            "it once, the first time update() runs) or it is updated by the wrong rule"
+            + (f" ({rule})." if rule else "."))
+
+
 def _value_finding(student: Observation, reference: Observation, bad: np.ndarray,
-                   diff: np.ndarray, call: int, j: int) -> Finding:
+                   diff: np.ndarray, call: int, j: int, optimizer: str | None = None
+                   ) -> Finding:
     keys = student.keys
     key = keys[j]
     n = call + 1
@@ -307,18 +366,14 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
                     "from the parameter.")
         elif k is not None:
             text = (f"{head} differs from the expected value (max difference {size}): every "
-                    f"entry moved {k:.3g} times as far as expected — a factor is missing or "
-                    "extra (the learning rate? a (1 − β) factor? a bias correction?).")
+                    f"entry moved {k:.3g} times as far as expected — "
+                    f"{msg.factor_hint(optimizer, k, student.hyper)}")
         else:
             text = (f"{head} differs from the expected value (max difference {size}): the "
                     "formula of a single step is off — compare your update with the formula, "
                     "term by term.")
     else:
-        matched = "the 1st call matches" if n == 2 else f"the first {n - 1} calls match"
-        text = (f"{matched}, but after the {msg.ordinal(n)} call params[{key!r}] differs "
-                f"from the expected value (max difference {size}): the state does not seem "
-                "to be carried between calls — create it once, the first time update() "
-                "runs, and update it in every call.")
+        text = later_call_message(n, key, size, optimizer)
     return Finding("value", text, call=n, key=key, max_diff=float(diff[call, j]))
 
 

@@ -7,20 +7,28 @@ student's observation may come from another, sandboxed process.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from ..optimizers import optimizer_class
 from .cases import Case
-from .compare import BEHAVIOUR, Finding, agree, compare
+from .compare import BEHAVIOUR, Finding, agree, compare, default_tolerance, later_call_message
+from .judges import judge_float32, judge_in_place, judge_per_key, judge_zero_grad
+from .messages import fmt
 from .mistakes import mistakes_for
 from .observe import Observation, observe
-from .spec import resolve_optimizer
+from .spec import Property, resolve_optimizer
 
-__all__ = ["STOPPING", "Diagnosis", "diagnose"]
+__all__ = ["NAMEABLE", "STOPPING", "Diagnosis", "diagnose", "diagnose_property", "observe_property"]
 
 #: Finding kinds that mean the class could not be used at all (they fail every property).
 STOPPING = frozenset({"class", "signature", "not_written", "init"})
+
+#: Finding kinds a catalogued mistake can explain (what the code computed).
+NAMEABLE = BEHAVIOUR | {"unchanged", "mixed", "moved"}
 
 
 @dataclass(frozen=True)
@@ -100,20 +108,127 @@ def diagnose(
     """
     name = resolve_optimizer(optimizer)
     reference = observe(optimizer_class(name), student.hyper, case, time_limit=None)
-    findings = compare(student, reference, value_calls=value_calls)
+    findings = compare(student, reference, value_calls=value_calls, optimizer=name)
     if kinds is not None:
         keep = set(kinds) | STOPPING
         findings = [f for f in findings if f.kind in keep]
-    findings = [_name_identity(f) for f in findings]
-    behaviour = [f for f in findings if f.kind in BEHAVIOUR]
-    if behaviour:
-        for mistake in mistakes_for(name):
-            mutant = observe(mistake.cls, student.hyper, case, time_limit=time_limit)
-            if agree(student, mutant, value_calls=value_calls):
-                first = behaviour[0]
-                named = Finding(first.kind, mistake.explanation, first.call, first.key,
-                                first.max_diff, mistake.id)
-                findings = [named if f is first else f for f in findings
-                            if f is first or f.kind not in BEHAVIOUR]
-                break
+    findings = _named(findings, (student,), name,
+                      lambda cls: (observe(cls, student.hyper, case, time_limit=time_limit),),
+                      value_calls)
+    if findings and not findings[0].mistake:
+        findings[0] = _later_call(findings[0], student, reference, name, case)
     return Diagnosis(tuple(findings), student.printed)
+
+
+def _named(findings: list[Finding], runs: Sequence[Observation], name: str,
+           run_mutant: Callable[[type], tuple[Observation, ...]],
+           value_calls: int | None = None) -> list[Finding]:
+    """Replace the first nameable finding by a catalogued mistake's, if one behaves the same.
+
+    A mutant explains the student's class when it computed the same on every run
+    (values, errors, broken parameters); the other nameable findings then go, as
+    they are consequences of the same mistake.
+    """
+    findings = [_name_identity(f) for f in findings]
+    behaviour = [f for f in findings if f.kind in NAMEABLE]
+    if not behaviour:
+        return findings
+    for mistake in mistakes_for(name):
+        mutant_runs = run_mutant(mistake.cls)
+        if len(mutant_runs) == len(runs) and all(
+                agree(s, m, value_calls=value_calls) for s, m in zip(runs, mutant_runs,
+                                                                     strict=True)):
+            first = behaviour[0]
+            named = Finding(first.kind, mistake.explanation, first.call, first.key,
+                            first.max_diff, mistake.id)
+            return [named if f is first else f for f in findings
+                    if f is first or f.kind not in NAMEABLE]
+    return findings
+
+
+def _later_call(finding: Finding, student: Observation, reference: Observation, name: str,
+                case: Case) -> Finding:
+    """Tell a state that is thrown away from one that follows the wrong rule.
+
+    For values right up to call n − 1 and wrong after call n (one key): if the
+    n-th step is the step a *fresh* reference optimizer takes from the student's
+    parameters with that gradient, the state was not carried; otherwise it was,
+    with the wrong recurrence.
+    """
+    n, key = finding.call, finding.key
+    if finding.kind != "value" or n < 2 or len(student.keys) != 1:
+        return finding
+    params = {key: np.asarray(student.values[key][n - 1], dtype=case.dtype)}
+    if not np.all(np.isfinite(params[key])):
+        return finding
+    step = Case(case.seed, params, (case.grads[n - 1],), case.hyper)
+    fresh = observe(optimizer_class(name), student.hyper, step, time_limit=None)
+    if not fresh.completed:
+        return finding
+    tol = default_tolerance(reference.input_dtype)
+    steps = np.abs(np.diff(reference.values[key], axis=0))
+    largest = float(np.max(steps[np.isfinite(steps)], initial=0.0))
+    want, got = fresh.values[key][1], student.values[key][n]
+    reset = bool(np.all(np.abs(got - want)
+                        <= tol.atol + tol.rtol * np.abs(want) + tol.step_rtol * n * largest))
+    text = later_call_message(n, key, fmt(finding.max_diff), name, reset=reset)
+    return Finding(finding.kind, text, finding.call, finding.key, finding.max_diff)
+
+
+def _alone(case: Case, key: str) -> Case:
+    """The case restricted to one key (same values, same gradients)."""
+    return Case(case.seed, {key: case.params[key]},
+                tuple({key: grads[key]} for grads in case.grads), case.hyper,
+                tuple(k for k in case.zero_keys if k == key))
+
+
+def observe_property(factory: Any, hyper: dict[str, float], prop: Property, case: Case, *,
+                     time_limit: float | None = 2.0, required: Sequence[str] = ()
+                     ) -> tuple[Observation, ...]:
+    """Every observation ``prop`` is judged on: the case, and for ``per_key`` each key alone.
+
+    Each run builds a new object from ``factory`` (the student's class may be a proxy to
+    another process: only constructor and ``update`` calls are made).
+    """
+    together = observe(factory, hyper, case, time_limit=time_limit, required=required)
+    if prop.judge != "per_key" or together.error_stage:
+        # A class that fails on all keys at once fails this property anyway: no need to run
+        # it (and wait for it again, if it hung) on each key alone.
+        return (together,)
+    return (together, *(observe(factory, hyper, _alone(case, key), time_limit=time_limit,
+                                required=required) for key in case.keys))
+
+
+def diagnose_property(runs: Sequence[Observation], optimizer: str, prop: Property, case: Case,
+                      *, time_limit: float | None = 2.0) -> Diagnosis:
+    """Judge ``prop`` on the student's observations (:func:`observe_property`), name the mistake.
+
+    ``"values"`` properties are compared with the reference (:func:`diagnose`); the
+    others are judged on the student's runs alone (:mod:`.judges`), then named by
+    the catalogued mistake that computed the same on every run, if any.
+    """
+    name = resolve_optimizer(optimizer)
+    student = runs[0]
+    if prop.judge == "values":
+        return diagnose(student, name, case, value_calls=prop.value_calls, kinds=prop.kinds,
+                        time_limit=time_limit)
+    if prop.judge == "in_place":
+        findings = judge_in_place(student)
+    elif prop.judge == "float32":
+        findings = judge_float32(student)
+    elif prop.judge == "per_key":
+        # Without the runs of each key alone (the class failed on all keys at once) only
+        # that failure is judged.
+        alone = dict(zip(case.keys, runs[1:], strict=True)) if len(runs) > 1 else {}
+        findings = judge_per_key(student, alone, name)
+    elif prop.judge == "zero_grad":
+        reference = observe(optimizer_class(name), student.hyper, case, time_limit=None)
+        findings = judge_zero_grad(student, reference)
+    else:
+        raise ValueError(f"unknown judge {prop.judge!r}")
+    if findings and findings[0].kind not in STOPPING:
+        findings = _named(findings, runs, name,
+                          lambda cls: observe_property(cls, student.hyper, prop, case,
+                                                       time_limit=time_limit))
+    printed = sum(r.printed for r in runs)
+    return Diagnosis(tuple(findings), printed)

@@ -18,8 +18,7 @@ from typing import Any
 from ..optimizers import optimizer_class
 from . import messages
 from .compare import Finding
-from .diagnose import Diagnosis, diagnose
-from .observe import observe
+from .diagnose import Diagnosis, diagnose_property, observe_property
 from .report import PropertyResult, Report
 from .spec import Property, get_property, properties_for, required_arguments, resolve_optimizer
 
@@ -65,10 +64,9 @@ def run_property(
         example = optimizer_class(name).__name__
         return Diagnosis((Finding("class", messages.not_a_class(student_cls, example)),))
     case = prop.case(seed)
-    observed = observe(student_cls, case.hyper_for(name), case, time_limit=time_limit,
-                       required=required_arguments(name))
-    return diagnose(observed, name, case, value_calls=prop.value_calls, kinds=prop.kinds,
-                    time_limit=time_limit)
+    runs = observe_property(student_cls, case.hyper_for(name), prop, case,
+                            time_limit=time_limit, required=required_arguments(name))
+    return diagnose_property(runs, name, prop, case, time_limit=time_limit)
 
 
 def assert_property(

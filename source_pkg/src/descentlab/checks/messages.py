@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ..optimizers import optimizer_class
+
 __all__ = [
     "NOT_IN_PLACE",
+    "RECURRENCE",
     "exception_hint",
+    "factor_hint",
     "fmt",
+    "fmt_pair",
     "not_a_class",
     "ordinal",
 ]
@@ -36,6 +41,103 @@ def ordinal(n: int) -> str:
 def fmt(x: float) -> str:
     """A number with two significant digits, as a student would write it."""
     return f"{x:.2g}"
+
+
+def fmt_pair(got: float, want: float) -> tuple[str, str]:
+    """Two numbers with just enough significant digits (at least two) to tell them apart.
+
+    >>> fmt_pair(0.09101, 0.09104)
+    ('0.09101', '0.09104')
+    >>> fmt_pair(0.5, 0.25)
+    ('0.5', '0.25')
+    """
+    for digits in range(2, 18):
+        a, b = f"{got:.{digits}g}", f"{want:.{digits}g}"
+        if a != b:
+            return a, b
+    return repr(float(got)), repr(float(want))
+
+
+#: How each optimizer's state must change from one call to the next, in the lessons' names.
+RECURRENCE = {
+    "sgd": "SGD keeps no state, so every call must take the same step, θ ← θ − lr·g, from "
+           "where the last call left the parameters (does update() change self.lr, or depend "
+           "on how often it was called?)",
+    "momentum": "the velocity must follow v ← μ·v − lr·g with the v of the previous call, "
+                "then θ ← θ + v",
+    "nesterov": "Nesterov must follow θ ← θ + μ²·v − (1 + μ)·lr·g with the v of the previous "
+                "call, then v ← μ·v − lr·g",
+    "adagrad": "h must be the sum of all squared gradients so far, h ← h + g·g",
+    "rmsprop": "the running average must follow h ← ρ·h + (1 − ρ)·g·g: decay the old h by ρ, "
+               "then add (1 − ρ)·g²",
+    "adadelta": "h ← ρ·h + (1 − ρ)·g², Δ = √(u + ε)/√(h + ε)·g with the old u, then "
+                "u ← ρ·u + (1 − ρ)·Δ²",
+    "adam": "m ← β₁·m + (1 − β₁)·g and v ← β₂·v + (1 − β₂)·g², and t advances by 1 per call "
+            "for the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ",
+    "adamw": "m ← β₁·m + (1 − β₁)·g and v ← β₂·v + (1 − β₂)·g², and t advances by 1 per call "
+             "for the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ",
+    "nadam": "m and v are running averages and t advances by 1 per call",
+}
+
+# The factors that scale a whole first step alike (every entry by the same k), per
+# optimizer: the generic list when none of the computed candidates matches. A missing
+# square root does not (the step then depends on |g|), nor does a factor in only one of
+# AdamW's two terms (decay and Adam step): only the learning rate scales both.
+_FACTORS = {
+    "sgd": "the learning rate?",
+    "momentum": "the learning rate? a (1 − μ) factor?",
+    "nesterov": "the learning rate? the (1 + μ) factor?",
+    "adagrad": "the learning rate?",
+    "rmsprop": "the learning rate? the (1 − ρ) factor in h?",
+    "adadelta": "the learning rate? the (1 − ρ) factor in h? the ε under the root of u?",
+    "adam": "the learning rate? a (1 − β) factor? a bias correction?",
+    "adamw": "the learning rate? It is the one factor of both the weight decay and the Adam "
+             "step",
+    "nadam": "the learning rate? a (1 − β) factor? a bias correction?",
+}
+
+
+def _candidates(optimizer: str, hyper: Mapping[str, float]) -> list[tuple[float, str]]:
+    """(factor, what it means) pairs that a single mistake multiplies the first step by."""
+    found: list[tuple[float, str]] = []
+    lr = hyper.get("lr")
+    if lr:
+        default = next((h.default for h in optimizer_class(optimizer).hyperparameters
+                        if h.name == "lr"), None)
+        if default:
+            found.append((default / lr, f"the learning rate: the step uses {default:g} (the "
+                          "default) instead of self.lr"))
+        found.append((lr, "the learning rate is applied twice"))
+        found.append((1 / lr, "the learning rate is missing from the step"))
+    mu, rho = hyper.get("momentum"), hyper.get("rho")
+    beta1, beta2 = hyper.get("beta1"), hyper.get("beta2")
+    if optimizer == "momentum" and mu is not None:
+        found.append((1 - mu, "a (1 − μ) factor: the velocity is v ← μ·v − lr·g, not a moving "
+                      "average of the gradients"))
+    if optimizer == "nesterov" and mu is not None:
+        found.append((1 / (1 + mu), "the (1 + μ) factor: Nesterov's first step is (1 + μ)·lr·g"))
+    if optimizer in ("rmsprop", "adadelta") and rho is not None:
+        found.append(((1 - rho) ** 0.5, "the (1 − ρ) factor of h ← ρ·h + (1 − ρ)·g²"))
+        found.append(((1 - rho) ** -0.5, "an extra (1 − ρ) factor in h"))
+    if optimizer in ("adam", "nadam") and beta1 is not None and beta2 is not None:
+        found.append(((1 - beta1) / (1 - beta2) ** 0.5,
+                      "the bias correction: divide m by 1 − β₁ᵗ and v by 1 − β₂ᵗ"))
+        found.append((1 - beta1, "the first bias correction, m̂ = m / (1 − β₁ᵗ)"))
+        found.append(((1 - beta2) ** -0.5, "the second bias correction, v̂ = v / (1 − β₂ᵗ)"))
+    return found
+
+
+def factor_hint(optimizer: str | None, k: float, hyper: Mapping[str, float]) -> str:
+    """What a first step ``k`` times the expected one points at, for ``optimizer``.
+
+    Names the single factor that explains ``k`` when one does (within 1 %), else lists
+    the factors of this optimizer that scale its whole first step alike.
+    """
+    if optimizer:
+        for value, meaning in _candidates(optimizer, hyper):
+            if value and abs(k / value - 1.0) < 0.01:
+                return f"check {meaning}."
+    return f"a factor is missing or extra ({_FACTORS.get(optimizer or '', 'the learning rate?')})."
 
 
 def describe_object(obj: object) -> str:

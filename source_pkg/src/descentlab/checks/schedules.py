@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import schedules
 from .._timebox import TimeLimitExceeded, time_limit
-from .messages import NOT_WRITTEN, fmt
+from .messages import NOT_WRITTEN, fmt_pair
 
 __all__ = ["SCHEDULE_PROPERTIES", "ScheduleCase", "assert_schedule", "check_schedule",
            "schedule_case"]
@@ -205,9 +205,11 @@ def assert_schedule(fn: Callable[..., Any], name: str = "cosine", prop: str = "v
         got, want = _call(fn, case, t), case.expected(t)
         if not math.isclose(got, want, rel_tol=1e-7, abs_tol=1e-10 * case.args["lr0"]):
             hint = _cosine_hint(case, t, got) if name == "cosine" else ""
+            # As many digits as it takes to see the difference ("0.0911, expected 0.0913").
+            shown, wanted = fmt_pair(got, want)
             raise AssertionError(
                 f"{getattr(fn, '__name__', 'your schedule')}({case.describe(t)}) returned "
-                f"{fmt(got)}, expected {fmt(want)} (the reference {name}).{hint}"
+                f"{shown}, expected {wanted} (the reference {name}).{hint}"
             )
 
 

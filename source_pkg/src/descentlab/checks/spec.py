@@ -1,23 +1,30 @@
 """What is graded: the properties of an optimizer class and the case each one runs.
 
-Each property isolates one aspect, so a mistake costs the points of what it
-breaks and no more:
+Each property checks one aspect and nothing else, so a mistake costs the
+points of what it breaks and no more (a wrong formula does not cost the
+in-place point, a state reset does not cost the per-key point):
 
-=============== ================================================= ==========================
-property        case                                              what must hold
-=============== ================================================= ==========================
-first_step      1 key (3×4), 1 call                               the values after one step
-carries_state   1 key (2×3), 5 calls                              the values after each call
-per_key_state   4 keys (3×4, 3×4, 4, 0-d), 4 calls                the values after each call
-in_place        1 key (3×4), 3 calls                              same array object every
-                                                                  call; first step's values
-float32         1 key (2×3), float32, 3 calls                     dtype stays float32 every
-                                                                  call; first step's values
-zero_grad       1 key (3×4), 1st gradient all zeros, 2 calls      no NaN; the values
-=============== ================================================= ==========================
+=============== ============================================ ==================================
+property        case                                         what must hold
+=============== ============================================ ==================================
+first_step      1 key (3×4), 1 call                          the values after one step
+carries_state   1 key (2×3), 5 calls                         the values after each call
+per_key_state   4 keys (3×4, 3×4, 4, 0-d), 4 calls, then     every key is updated, and exactly
+                each key alone in a fresh optimizer          as when it is the only parameter
+in_place        1 key (3×4), 3 calls                         same array object after every
+                                                             call, and its values changed
+float32         1 key (2×3), float32, 3 calls                dtype stays float32 every call
+                                                             (and the values change)
+zero_grad       2 keys (3×4 each), the 1st one's first       no NaN or infinity after any call;
+                gradient all zeros, 2 calls                  no movement where the gradient was
+                                                             zero (if the reference does not move)
+=============== ============================================ ==================================
 
-``per_key_state`` applies to optimizers with state, ``zero_grad`` to those
-that divide by a gradient statistic (where a missing epsilon gives 0/0).
+``per_key_state`` compares the student's class with itself (together versus
+alone), so it does not depend on the recurrence being right; ``zero_grad``
+applies to the optimizers that divide by a gradient statistic (where a missing
+epsilon gives 0/0). A class that cannot be used at all (not written, wrong
+signature, crashes) fails every property it crashes in.
 """
 
 from __future__ import annotations
@@ -40,8 +47,7 @@ __all__ = [
     "resolve_optimizer",
 ]
 
-#: Optimizers that keep state between calls, and those that divide by a statistic.
-STATEFUL = frozenset(OPTIMIZERS) - {"sgd"}
+#: Optimizers that divide by a gradient statistic (a missing epsilon gives 0/0 there).
 DIVIDING = frozenset({"adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam"})
 
 # Hyperparameters a student class may leave out (the book hard-codes epsilon).
@@ -69,13 +75,18 @@ class Property:
     zero_keys : tuple of str
         Keys whose first gradient is all zeros.
     value_calls : int or None
-        Compare values only after this many calls (None: all).
+        Compare values only after this many calls (None: all); ``judge="values"`` only.
     kinds : frozenset of str
-        Finding kinds that fail this property (besides the class being unusable).
+        Finding kinds that fail this property (besides the class being unusable);
+        ``judge="values"`` only.
     applies_to : frozenset of str
         Optimizer names this property is graded for.
     points : float
         Default weight.
+    judge : str
+        How the observations are judged: ``"values"`` (against the reference, every
+        call), ``"in_place"``, ``"float32"``, ``"per_key"`` or ``"zero_grad"`` (see
+        :mod:`.judges`).
     """
 
     name: str
@@ -89,6 +100,7 @@ class Property:
     kinds: frozenset[str] = BEHAVIOUR
     applies_to: frozenset[str] = field(default_factory=lambda: frozenset(OPTIMIZERS))
     points: float = 1.0
+    judge: str = "values"
 
     def case(self, seed: int) -> Case:
         """The case of this property drawn from ``seed``."""
@@ -102,15 +114,18 @@ PROPERTIES: tuple[Property, ...] = (
              {"W": (3, 4)}, calls=1),
     Property("carries_state", "state is carried between calls", "state between calls",
              {"W": (2, 3)}, calls=5),
-    Property("per_key_state", "each parameter keeps its own state", "one state per parameter",
-             {"W1": (3, 4), "W2": (3, 4), "b": (4,), "s": ()}, calls=4, applies_to=STATEFUL),
+    # Every optimizer, SGD included: a loop that stops after the first key loses this point.
+    Property("per_key_state", "each parameter is updated on its own", "each parameter on its own",
+             {"W1": (3, 4), "W2": (3, 4), "b": (4,), "s": ()}, calls=4, judge="per_key"),
     Property("in_place", "parameters are updated in place", "update in place",
-             {"W": (3, 4)}, calls=3, value_calls=1, kinds=BEHAVIOUR | {"identity"}),
+             {"W": (3, 4)}, calls=3, judge="in_place"),
     Property("float32", "float32 parameters stay float32", "float32 parameters",
-             {"W": (2, 3)}, calls=3, dtype="float32", value_calls=1,
-             kinds=BEHAVIOUR | {"dtype"}),
-    Property("zero_grad", "a zero gradient gives no NaN", "zero gradient",
-             {"W": (3, 4)}, calls=2, zero_keys=("W",), applies_to=DIVIDING),
+             {"W": (2, 3)}, calls=3, dtype="float32", judge="float32"),
+    # Two keys of one shape: NaN in the key whose gradient was not zero tells a missing
+    # epsilon from a division by zero elsewhere (a step counter starting at 0).
+    Property("zero_grad", "a zero gradient gives a zero step, not NaN", "zero gradient",
+             {"W1": (3, 4), "W2": (3, 4)}, calls=2, zero_keys=("W1",), applies_to=DIVIDING,
+             judge="zero_grad"),
 )
 
 _BY_NAME = {p.name: p for p in PROPERTIES}

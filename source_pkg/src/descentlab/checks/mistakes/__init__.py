@@ -8,7 +8,7 @@ student's class, its explanation is what the student reads.
 Examples
 --------
 >>> [m.id for m in mistakes_for("sgd")]
-['wrong_sign', 'lr_ignored', 'not_in_place']
+['wrong_sign', 'lr_ignored', 'first_key_only', 'not_in_place']
 """
 
 from __future__ import annotations

@@ -67,6 +67,14 @@ class AdaGradNoSqrt(_AdaGradInit):
             params[key] -= self.lr * grads[key] / (self.h[key] + 1e-7)
 
 
+class AdaGradAbsGrad(_AdaGradInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] += np.abs(grads[key])
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
 class AdaGradWrongSign(_AdaGradInit):
     def update(self, params, grads):
         self._create(params)
@@ -148,6 +156,14 @@ class RMSPropMissingOneMinusRho(_RMSPropInit):
         self._create(params)
         for key in params.keys():
             self.h[key] = self.rho * self.h[key] + grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class RMSPropNotDecayed(_RMSPropInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] += (1 - self.rho) * grads[key] ** 2
             params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
 
 
@@ -267,6 +283,7 @@ MUTANTS = (
     ("adagrad", "shared_state", AdaGradSharedState),
     ("adagrad", "no_epsilon", AdaGradNoEpsilon),
     ("adagrad", "adagrad_no_sqrt", AdaGradNoSqrt),
+    ("adagrad", "adagrad_abs_grad", AdaGradAbsGrad),
     ("adagrad", "wrong_sign", AdaGradWrongSign),
     ("adagrad", "lr_ignored", AdaGradLrIgnored),
     ("adagrad", "not_in_place", AdaGradNotInPlace),
@@ -275,6 +292,7 @@ MUTANTS = (
     ("rmsprop", "no_epsilon", RMSPropNoEpsilon),
     ("rmsprop", "rmsprop_missing_one_minus_rho", RMSPropMissingOneMinusRho),
     ("rmsprop", "rmsprop_as_adagrad", RMSPropAsAdaGrad),
+    ("rmsprop", "rmsprop_not_decayed", RMSPropNotDecayed),
     ("rmsprop", "wrong_sign", RMSPropWrongSign),
     ("rmsprop", "lr_ignored", RMSPropLrIgnored),
     ("rmsprop", "not_in_place", RMSPropNotInPlace),

@@ -30,6 +30,16 @@ class SGDWrongSign:
             params[key] += self.lr * grads[key]
 
 
+class SGDFirstKeyOnly:
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params.keys():
+            params[key] -= self.lr * grads[key]
+            return
+
+
 class SGDLrIgnored:
     def __init__(self, lr=0.01):
         self.lr = 0.01
@@ -205,6 +215,7 @@ class NesterovLrIgnored(_MomentumInit):
 MUTANTS = (
     ("sgd", "wrong_sign", SGDWrongSign),
     ("sgd", "lr_ignored", SGDLrIgnored),
+    ("sgd", "first_key_only", SGDFirstKeyOnly),
     ("sgd", "not_in_place", SGDNotInPlace),
     ("momentum", "state_reset_each_call", MomentumStateReset),
     ("momentum", "shared_state", MomentumSharedState),

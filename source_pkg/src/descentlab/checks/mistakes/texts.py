@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..messages import NOT_IN_PLACE
 
-__all__ = ["EXPLANATIONS", "STATE", "explain"]
+__all__ = ["COUNTER", "DENOMINATOR", "EXPLANATIONS", "STATE", "explain"]
 
 #: How the state of each optimizer is called in the explanations: words, first attribute.
 STATE = {
@@ -16,10 +16,26 @@ STATE = {
     "adadelta": ("running averages (self.h and self.u)", "self.h"),
     "adam": ("moments (self.m and self.v)", "self.m"),
     "adamw": ("moments (self.m and self.v)", "self.m"),
+    "nadam": ("moments (self.m and self.v)", "self.m"),
+}
+
+#: The step counter of the optimizers that keep one, as the lessons' templates name it.
+COUNTER = {"adam": "self.t", "adamw": "self.t", "nadam": "self.t"}
+
+#: The denominator with epsilon, as the lessons' answer cells write it (the templates
+#: take ``eps`` in ``__init__`` and store it as ``self.eps``).
+DENOMINATOR = {
+    "adagrad": "np.sqrt(self.h[key]) + self.eps",
+    "rmsprop": "np.sqrt(self.h[key]) + self.eps",
+    "adadelta": "np.sqrt(self.h[key] + self.eps)",
+    "adam": "np.sqrt(v_hat) + self.eps",
+    "adamw": "np.sqrt(v_hat) + self.eps",
+    "nadam": "np.sqrt(v_hat) + self.eps",
 }
 
 #: Mistake id -> explanation; ``{state}`` and ``{attr}`` are the optimizer's state words
-#: and the attribute holding it.
+#: and the attribute holding it, ``{counter}`` its step counter, ``{denominator}`` its
+#: denominator with epsilon.
 EXPLANATIONS = {
     "not_in_place": NOT_IN_PLACE.format(key="W"),
     "state_reset_each_call": (
@@ -33,11 +49,13 @@ EXPLANATIONS = {
     ),
     "counter_per_key": (
         "the step counter advanced once per parameter, not once per update call: increment it "
-        "(self.iter += 1) once at the start of update(), outside the loop over the keys."
+        "({counter} += 1) once at the start of update(), outside the loop over the keys."
     ),
     "counter_starts_at_zero": (
         "the step counter is used before it is advanced: on the first call t must be 1, so "
-        "do self.iter += 1 before computing the bias correction (with t = 0 it divides by 0)."
+        "do {counter} += 1 before computing the bias correction. With t = 0, 1 − β₁ᵗ = 0 and "
+        "every step is a division by 0 (NaN), whatever the gradient and however large "
+        "epsilon is."
     ),
     "no_bias_correction": (
         "the bias correction is missing: Adam divides m by (1 − β₁ᵗ) and v by (1 − β₂ᵗ) (or, "
@@ -67,7 +85,19 @@ EXPLANATIONS = {
     ),
     "no_epsilon": (
         "there is no epsilon in the denominator: where a gradient is all zeros the step is "
-        "0/0 = NaN. Add a small constant, e.g. ... / (np.sqrt(h) + 1e-7)."
+        "0/0 = NaN. Add the small constant your __init__ stores: ... / ({denominator})."
+    ),
+    "first_key_only": (
+        "only the first parameter is updated: the other keys of params never change. Is there "
+        "a `return` (or `break`) inside the loop over the keys? Update every key on every call."
+    ),
+    "adagrad_abs_grad": (
+        "h must add the squared gradient, h ← h + g·g (g * g or g ** 2), not its absolute value "
+        "|g|: AdaGrad divides by the root of the sum of squares."
+    ),
+    "rmsprop_not_decayed": (
+        "the old h is not decayed: RMSProp's average is h ← ρ·h + (1 − ρ)·g², so multiply h by "
+        "ρ before adding (1 − ρ)·g². Without the decay h only grows and the steps shrink."
     ),
     "adagrad_no_sqrt": (
         "the square root is missing: AdaGrad divides the gradient by √h + ε, not by h."
@@ -104,4 +134,6 @@ EXPLANATIONS = {
 def explain(mistake_id: str, optimizer: str) -> str:
     """The explanation of ``mistake_id`` worded for ``optimizer``."""
     words, attr = STATE[optimizer]
-    return EXPLANATIONS[mistake_id].format(state=words, attr=attr)
+    return EXPLANATIONS[mistake_id].format(
+        state=words, attr=attr, counter=COUNTER.get(optimizer, "self.t"),
+        denominator=DENOMINATOR.get(optimizer, "np.sqrt(...) + self.eps"))

@@ -1,0 +1,245 @@
+"""Judge one property from observations: each property looks at its own aspect only.
+
+``first_step`` and ``carries_state`` compare values with the reference
+(:func:`~.compare.compare`). The other properties are judged here, from
+observations of the student's class alone (the reference only says whether a
+zero gradient moves anything), so a wrong formula costs none of their points:
+
+* :func:`judge_in_place` — ``params[key]`` is the same array after every call,
+  and its values changed;
+* :func:`judge_float32` — the dtype stays float32 (and the values change);
+* :func:`judge_per_key` — every key is updated, and exactly as when it is the
+  only parameter of a fresh optimizer (the student's class is compared with
+  itself, so the recurrence may be wrong);
+* :func:`judge_zero_grad` — no NaN or infinity, and no movement where the
+  gradient was all zeros.
+
+Every function is pure: it reads :class:`~.observe.Observation` objects, so the
+student's class may have run in another process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from . import messages as msg
+from .compare import (
+    _PRIORITY,
+    Finding,
+    _first,
+    _first_dtype,
+    _first_identity,
+    _first_problem,
+    _stopped,
+    _update_error,
+    default_tolerance,
+    nan_finding,
+)
+from .mistakes.texts import COUNTER, STATE
+from .observe import UPDATE, Observation
+
+__all__ = ["judge_float32", "judge_in_place", "judge_per_key", "judge_zero_grad"]
+
+_NO_CHANGE = ("update() must change the arrays in params themselves (params[key] -= ...), not "
+              "a copy or a local variable.")
+
+
+def _start(student: Observation) -> tuple[Finding | None, list[Finding]]:
+    """(the finding that stops everything, or the error and broken-parameter findings)."""
+    stopped = _stopped(student)
+    if stopped is not None:
+        return stopped, []
+    findings = [_update_error(student)] if student.error_stage == UPDATE else []
+    return None, findings + _first_problem(student)
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.call, _PRIORITY[f.kind]))
+
+
+def _moved(student: Observation) -> np.ndarray:
+    """``moved[c, j]``: params[keys[j]] changed in call ``c + 1`` (NaN that stays NaN is a
+    change that cannot show, so it counts as moved)."""
+    done = student.calls_done
+    moved = np.ones((done, len(student.keys)), dtype=bool)
+    for j, key in enumerate(student.keys):
+        values = student.values[key]
+        for call in range(done):
+            before, after = values[call], values[call + 1]
+            if not np.all(np.isfinite(before)):
+                continue
+            moved[call, j] = not np.array_equal(before, after, equal_nan=True)
+    return moved & (student.problems == "")
+
+
+def judge_in_place(student: Observation) -> list[Finding]:
+    """Same array object after every call, and its values changed on every call.
+
+    The values may be wrong: only whether the update reaches the arrays counts.
+    """
+    stopped, findings = _start(student)
+    if stopped is not None:
+        return [stopped]
+    findings += _first_identity(student)
+    moved = _moved(student) | (student.problems != "") | ~student.same_object
+    moved |= student.zero_grads[: student.calls_done]
+    where = _first(~moved)
+    if where is not None:
+        call, j = where
+        key = student.keys[j]
+        findings.append(Finding("unchanged", f"after the {msg.ordinal(call + 1)} call, "
+                                f"params[{key!r}] has not changed: {_NO_CHANGE}",
+                                call=call + 1, key=key))
+    return _sorted(findings)
+
+
+def _never_moved(student: Observation) -> list[Finding]:
+    """A finding for the first key with a nonzero gradient that never changed."""
+    moved = _moved(student)
+    for j, key in enumerate(student.keys):
+        pushed = ~student.zero_grads[: student.calls_done, j]
+        if pushed.any() and not moved[pushed, j].any() and not (student.problems[:, j] != "").any():
+            calls = student.calls_done
+            return [Finding("unchanged", f"params[{key!r}] did not change in {calls} calls of "
+                            f"update(): {_NO_CHANGE}", call=calls, key=key)]
+    return []
+
+
+def judge_float32(student: Observation) -> list[Finding]:
+    """float32 parameters are still float32 after every call (and they moved)."""
+    stopped, findings = _start(student)
+    if stopped is not None:
+        return [stopped]
+    findings += _first_dtype(student)
+    if student.completed:
+        findings += _never_moved(student)
+    return _sorted(findings)
+
+
+def _alone_mismatch(together: Observation, alone: Observation, key: str, j: int
+                    ) -> tuple[int, float] | None:
+    """First 0-based call where ``key`` together differs from ``key`` alone, and by how much."""
+    tol = default_tolerance(together.input_dtype)
+    s, r = together.values[key], alone.values[key]
+    steps = np.abs(np.diff(r, axis=0))
+    largest = float(np.max(steps[np.isfinite(steps)], initial=0.0))
+    for call in range(min(together.calls_done, alone.calls_done)):
+        if together.problems[call, j]:
+            return None
+        sv, rv = s[call + 1], r[call + 1]
+        s_ok, r_ok = np.isfinite(sv), np.isfinite(rv)
+        if np.any(s_ok != r_ok):
+            return call, float("nan")
+        gap = np.abs(sv[s_ok] - rv[s_ok])
+        allowed = tol.atol + tol.rtol * np.abs(rv[s_ok]) + tol.step_rtol * (call + 1) * largest
+        if np.any(gap > allowed):
+            return call, float(np.max(gap))
+    return None
+
+
+def judge_per_key(together: Observation, alone: Mapping[str, Observation],
+                  optimizer: str | None = None) -> list[Finding]:
+    """Every key is updated, and as it is when it is the only key of a fresh optimizer.
+
+    Parameters
+    ----------
+    together : Observation
+        The class run on every key at once.
+    alone : dict of str to Observation
+        For each key, the class (a new object) run on that key only, same gradients
+        (empty when the run on all keys failed: then only that failure is judged).
+    optimizer : str, optional
+        Registry name, for the names of its state and step counter in the message.
+    """
+    stopped, findings = _start(together)
+    if stopped is not None:
+        return [stopped]
+    for j, key in enumerate(together.keys):
+        single = alone.get(key)
+        if single is None:
+            continue
+        solo_stop, solo = _start(single)
+        if solo_stop is not None or solo:
+            first = solo_stop or solo[0]
+            findings.append(Finding(first.kind, f"with params[{key!r}] as the only parameter, "
+                                    f"{first.message}", call=first.call, key=key))
+            continue
+        found = _alone_mismatch(together, single, key, j)
+        if found is None:
+            continue
+        call, gap = found
+        n = call + 1
+        before, after = together.values[key][call], together.values[key][n]
+        if np.array_equal(before, after, equal_nan=True):
+            text = (f"after the {msg.ordinal(n)} call, params[{key!r}] has not changed, but it "
+                    "does when it is the only parameter: update every key of params on every "
+                    "call — is there a `return` (or `break`) inside your loop over the keys?")
+            findings.append(Finding("unchanged", text, call=n, key=key))
+            continue
+        words, attr = _state_words(optimizer)
+        counter = COUNTER.get(optimizer or "", "")
+        size = (f"max difference {msg.fmt(gap)}" if np.isfinite(gap)
+                else "NaN or infinity in only one of the two")
+        text = (f"params[{key!r}] moves differently when other parameters are updated with it "
+                f"than when it is the only one (after the {msg.ordinal(n)} call, {size}): "
+                "something is shared between parameters — each key needs its "
+                f"own gradient (grads[key]) and its own {words}: one entry per key, "
+                f"{attr}[key]")
+        text += (f"; the step counter ({counter}) advances once per update() call, not once "
+                 "per key." if counter else ".")
+        findings.append(Finding("mixed", text, call=n, key=key, max_diff=gap))
+    if together.completed:
+        findings += _never_moved(together)
+    return _sorted(findings)
+
+
+def _state_words(optimizer: str | None) -> tuple[str, str]:
+    """How the message names the optimizer's state: words, attribute."""
+    if optimizer in (None, "sgd") or optimizer not in STATE:
+        return "state, if it keeps any", "self.state"
+    return STATE[optimizer]
+
+
+def judge_zero_grad(student: Observation, reference: Observation) -> list[Finding]:
+    """No NaN or infinity after any call; no movement on an all-zero gradient.
+
+    Where the reference itself moves on a zero gradient (AdamW's weight decay),
+    only finiteness counts. A key with a nonzero gradient must move (a class that
+    does nothing earns no point for doing nothing on a zero gradient).
+    """
+    stopped, findings = _start(student)
+    if stopped is not None:
+        return [stopped]
+    done = student.calls_done
+    finite = np.array([[bool(np.all(np.isfinite(student.values[k][c + 1])))
+                        for k in student.keys] for c in range(done)], dtype=bool)
+    finite = finite.reshape(done, len(student.keys)) | (student.problems != "")
+    where = _first(~finite)
+    if where is not None:
+        findings.append(nan_finding(student, *where))
+    tol = default_tolerance(student.input_dtype)
+    for j, key in enumerate(student.keys):
+        for call in range(done):
+            if not student.zero_grads[call, j] or student.problems[call, j]:
+                continue
+            ref_before, ref_after = reference.values[key][call], reference.values[key][call + 1]
+            if not np.array_equal(ref_before, ref_after):
+                continue  # the reference moves too (weight decay): nothing to require
+            before, after = student.values[key][call], student.values[key][call + 1]
+            if not (np.all(np.isfinite(before)) and np.all(np.isfinite(after))):
+                continue
+            gap = np.abs(after - before)
+            if np.any(gap > tol.atol + tol.rtol * np.abs(before)):
+                findings.append(Finding("moved", (
+                    f"after the {msg.ordinal(call + 1)} call, params[{key!r}] moved (by up to "
+                    f"{msg.fmt(float(np.max(gap)))}) although its gradient was all zeros: with "
+                    "g = 0 every term of the step is 0, so the parameter must stay where it is "
+                    "(is something added to the gradient or the state, or is the state shared "
+                    "with another key?)."), call=call + 1, key=key,
+                    max_diff=float(np.max(gap))))
+                break
+    if student.completed:
+        findings += _never_moved(student)
+    return _sorted(findings)

@@ -1,0 +1,300 @@
+"""Messages name the real mistake, also for mistakes the catalogue does not hold (issue 13).
+
+And each property keeps to its own aspect for uncatalogued mistakes too; the
+checks work the same when the student's class is a proxy to another process.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+from descentlab.checks import PUBLIC_SEEDS, get_mistake, grade, run_property
+from descentlab.checks.mistakes.texts import EXPLANATIONS, explain
+from descentlab.optimizers import SGD, Adam, AdamW, Momentum, RMSProp
+
+
+def _failures(cls, optimizer):
+    report = grade(cls, optimizer, PUBLIC_SEEDS)
+    return {r.name: r.message for r in report.results if not r.passed}
+
+
+# -- a wrong recurrence is not "the state is not carried" -----------------------------------
+class MomentumSquaredDecay:
+    """v ← μ²·v − lr·g: the first step is right, the recurrence is not."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, {}
+
+    def update(self, params, grads):
+        for key in params:
+            v = self.v.get(key, np.zeros_like(params[key]))
+            self.v[key] = self.momentum**2 * v - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+class MomentumForgetsAtTheThirdCall(Momentum):
+    def update(self, params, grads):
+        if self.t == 2:
+            self.reset()
+            self.t = 2
+        super().update(params, grads)
+
+
+def test_a_wrong_recurrence_is_called_so():
+    failures = _failures(MomentumSquaredDecay, "momentum")
+    assert list(failures) == ["carries_state"]
+    message = failures["carries_state"]
+    assert "the state is carried between calls, but it is updated by the wrong rule" in message
+    assert "v ← μ·v − lr·g" in message
+    assert "not carried" not in message
+
+
+def test_a_state_thrown_away_is_called_so():
+    failures = _failures(MomentumForgetsAtTheThirdCall, "momentum")
+    assert list(failures) == ["carries_state"]
+    assert failures["carries_state"].startswith("the first 2 calls match, but after the 3rd call")
+    assert "the state is not carried between calls" in failures["carries_state"]
+
+
+def test_sgd_is_not_told_about_a_state_it_does_not_keep():
+    class DecayingSGD(SGD):
+        def update(self, params, grads):
+            super().update(params, grads)
+            self.lr *= 0.5
+
+    failures = _failures(DecayingSGD, "sgd")
+    assert list(failures) == ["carries_state"]
+    assert "SGD keeps no state, so every call must take the same step" in failures[
+        "carries_state"]
+    assert "state is carried" not in failures["carries_state"]
+
+
+def test_formula_errors_keep_the_zero_gradient_point():
+    """Issue 13: AdaGrad with |g| failed zero_grad as 'state not carried'."""
+    failures = _failures(get_mistake("adagrad", "adagrad_abs_grad").cls, "adagrad")
+    assert "zero_grad" not in failures
+    assert all("carried" not in message for message in failures.values())
+
+
+# -- the factor hint names the optimizer's own factors ----------------------------------------
+def _scaled(reference: type, factor: float) -> type:
+    class Scaled:
+        def __init__(self, **hyper):
+            hyper["lr"] = hyper.get("lr", 0.01) * factor
+            self.inner = reference(**hyper)
+
+        def update(self, params, grads):
+            self.inner.update(params, grads)
+
+    Scaled.__name__ = reference.__name__
+    return Scaled
+
+
+@pytest.mark.parametrize(
+    ("reference", "optimizer", "listed", "absent"),
+    [(RMSProp, "rmsprop", "(the learning rate? the (1 − ρ) factor in h?)",
+      ("β", "bias correction", "square root")),
+     # A uniform factor on AdamW's step must scale the decay and the Adam step alike.
+     (AdamW, "adamw", "(the learning rate? It is the one factor of both", ("β", "bias")),
+     (SGD, "sgd", "(the learning rate?)", ("β", "ρ", "bias"))],
+)
+def test_the_factor_hint_lists_the_optimizers_own_factors(reference, optimizer, listed, absent):
+    failures = _failures(_scaled(reference, 0.5), optimizer)
+    message = failures["first_step"]
+    assert "every entry moved 0.5 times as far as expected" in message
+    assert listed in message
+    for word in absent:
+        assert word not in message, message
+
+
+def test_the_factor_hint_names_a_factor_it_can_compute():
+    class TwiceLr(SGD):
+        def __init__(self, lr=0.01):
+            super().__init__(lr=lr * lr)
+
+    message = _failures(TwiceLr, "sgd")["first_step"]
+    assert "the learning rate is applied twice" in message, message
+
+
+# -- zero gradient: NaN where the gradient was not zero is not a missing epsilon --------------
+class AdamTorchCounterAtZero:
+    """PyTorch's form with eps, t advanced after the step (t = 0 on the first call)."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.t, self.m, self.v = 0, {}, {}
+
+    def update(self, params, grads):
+        for key, g in grads.items():
+            m = self.beta1 * self.m.get(key, 0.0) + (1 - self.beta1) * g
+            v = self.beta2 * self.v.get(key, 0.0) + (1 - self.beta2) * g * g
+            self.m[key], self.v[key] = m, v
+            m_hat = m / (1 - self.beta1**self.t)
+            v_hat = v / (1 - self.beta2**self.t)
+            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        self.t += 1
+
+
+def test_a_counter_at_zero_is_not_told_to_add_epsilon():
+    failures = _failures(AdamTorchCounterAtZero, "adam")
+    assert set(failures) == {"first_step", "carries_state", "zero_grad"}
+    for message in failures.values():
+        assert "self.t += 1 before computing the bias correction" in message
+        assert "no epsilon" not in message
+
+
+def test_an_uncatalogued_nan_on_a_nonzero_gradient_is_not_called_a_missing_epsilon():
+    class AdamBrokenWhereTheGradientIsNot(Adam):
+        def update(self, params, grads):
+            super().update(params, grads)
+            for key in params:
+                if np.any(grads[key]):
+                    params[key] *= np.nan
+
+    diagnosis = run_property(AdamBrokenWhereTheGradientIsNot, "adam", "zero_grad",
+                             seed=PUBLIC_SEEDS[0])
+    assert not diagnosis
+    assert "although its gradient was not zero" in diagnosis.message
+    assert "not a missing epsilon" in diagnosis.message
+
+
+def test_moving_on_a_zero_gradient_loses_the_zero_gradient_point_only():
+    class AdamPlusNudge(Adam):
+        def update(self, params, grads):
+            super().update(params, grads)
+            for key in params:
+                params[key] -= 1e-3 * np.sign(params[key])
+
+    diagnosis = run_property(AdamPlusNudge, "adam", "zero_grad", seed=PUBLIC_SEEDS[0])
+    assert "moved (by up to 0.001) although its gradient was all zeros" in diagnosis.message
+    assert run_property(AdamPlusNudge, "adam", "in_place", seed=PUBLIC_SEEDS[0])
+
+
+# -- per key: what is shared, and with the optimizer's own names -----------------------------
+class MomentumKeyedByShape:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, {}
+
+    def update(self, params, grads):
+        for key in params:
+            shape = params[key].shape
+            v = self.v.get(shape, np.zeros_like(params[key]))
+            self.v[shape] = self.momentum * v - self.lr * grads[key]
+            params[key] += self.v[shape]
+
+
+def test_state_shared_by_same_shaped_keys_is_found_and_named():
+    failures = _failures(MomentumKeyedByShape, "momentum")
+    assert list(failures) == ["per_key_state"]
+    message = failures["per_key_state"]
+    assert message.startswith("params['W2'] moves differently when other parameters")
+    assert "its own velocity (self.v): one entry per key, self.v[key]" in message
+
+
+def test_a_class_that_does_nothing_earns_nothing():
+    class Lazy:
+        def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+            pass
+
+        def update(self, params, grads):
+            for key in params:
+                p = params[key] - grads[key]  # noqa: F841 - the mistake: a local variable
+
+    report = grade(Lazy, "adam", PUBLIC_SEEDS)
+    assert report.passed == []
+    in_place = next(r for r in report.results if r.name == "in_place")
+    assert "params['W'] has not changed" in in_place.message
+
+
+def test_a_wrong_formula_keeps_the_in_place_float32_and_per_key_points():
+    failures = _failures(_scaled(Adam, 3.7), "adam")
+    assert set(failures) == {"first_step", "carries_state"}
+
+
+# -- the names students use -----------------------------------------------------------------
+@pytest.mark.parametrize(("optimizer", "mistake_id"),
+                         [("adam", "counter_per_key"), ("adam", "counter_starts_at_zero"),
+                          ("adamw", "counter_per_key")])
+def test_adam_messages_use_the_lessons_counter_name(optimizer, mistake_id):
+    text = get_mistake(optimizer, mistake_id).explanation
+    assert "self.t += 1" in text
+    assert "self.iter" not in text
+
+
+@pytest.mark.parametrize("optimizer", ["adagrad", "rmsprop", "adam"])
+def test_no_epsilon_points_at_self_eps(optimizer):
+    text = get_mistake(optimizer, "no_epsilon").explanation
+    assert "+ self.eps)" in text
+    assert "1e-7" not in text
+
+
+def test_no_explanation_mentions_the_books_names():
+    for mistake_id in EXPLANATIONS:
+        for optimizer in ("adagrad", "rmsprop", "adam", "adamw"):
+            assert "self.iter" not in explain(mistake_id, optimizer)
+
+
+# -- the grader's judge hands over a proxy class ----------------------------------------------
+def _proxied(cls: type) -> type:
+    """Like the judge's class proxy: a local class, instances forward attribute reads, arrays
+    are copies on the other side and in-place changes are mirrored back."""
+
+    class Proxy:
+        def __init__(self, *args, **kwargs):
+            object.__setattr__(self, "_remote", cls(*args, **kwargs))
+
+        def __getattr__(self, name):
+            attr = getattr(object.__getattribute__(self, "_remote"), name)
+            if name != "update":
+                return attr
+
+            def update(params, grads):
+                there = {k: np.array(v) for k, v in params.items()}
+                originals = dict(there)
+                attr(there, {k: np.array(v) for k, v in grads.items()})
+                for key in list(params):
+                    if key not in there:
+                        del params[key]
+                    elif there[key] is originals[key] and isinstance(params[key], np.ndarray):
+                        params[key][...] = there[key]
+                    else:
+                        params[key] = np.array(there[key])
+
+            return update
+
+    Proxy.__name__ = cls.__name__
+    Proxy.__signature__ = inspect.signature(cls)  # the judge copies the class's signature
+    return Proxy
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "mistake_id"),
+    [("sgd", "first_key_only"), ("momentum", "not_in_place"), ("momentum", "shared_state"),
+     ("adam", "counter_per_key"), ("adam", "counter_starts_at_zero"), ("rmsprop", "no_epsilon")],
+)
+def test_a_proxy_class_gets_the_same_verdict(optimizer, mistake_id):
+    cls = get_mistake(optimizer, mistake_id).cls
+    direct = grade(cls, optimizer, PUBLIC_SEEDS)
+    proxied = grade(_proxied(cls), optimizer, PUBLIC_SEEDS)
+    assert proxied.failed == direct.failed
+    assert [r.message for r in proxied.results] == [r.message for r in direct.results]
+
+
+def test_a_hang_on_all_keys_is_not_waited_for_again_on_each_key():
+    entered = []
+
+    class Hangs:
+        def __init__(self, lr=0.01, momentum=0.9):
+            pass
+
+        def update(self, params, grads):
+            entered.append(1)
+            while True:
+                pass
+
+    diagnosis = run_property(Hangs, "momentum", "per_key_state", seed=3, time_limit=0.05)
+    assert diagnosis.findings[0].kind == "timeout"
+    assert len(entered) == 1
