@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 # environment's bin/ first on PATH even when it is not activated.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test check install lint release grade clean
+.PHONY: lab test check install lint release grade clean binder-url
 
 # Jupyter refuses to start as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -47,3 +47,21 @@ release: install
 # make grade SUBMISSIONS=path/to/export.zip [GRADE_ARGS="--lessons 03_momentum"]
 grade: install
 	$(BIN)/python autograder/grade.py $(SUBMISSIONS) $(GRADE_ARGS)
+
+# make binder-url: print the README's Binder badge link for this clone's GitHub remote
+# (`origin`, https or ssh form; BINDER_REMOTE=... overrides it). Paste the link into the
+# badge at the top of README.md whenever the repository moves; tests/test_binder.py checks
+# that the badge has exactly the form derived here.
+BINDER_NOTEBOOK := course/00_blind_explorer/00_blind_explorer.ipynb
+BINDER_REMOTE ?= $(shell git remote get-url origin 2>/dev/null)
+
+binder-url:
+	@slug=$$(printf '%s\n' '$(BINDER_REMOTE)' \
+	  | sed -nE 's#^(https://([^@/]+@)?|ssh://git@|git@)github\.com[:/]([^/]+/[^/]+)/?$$#\3#p' \
+	  | sed -E 's#\.git$$##'); \
+	if [ -z "$$slug" ]; then \
+	  echo "make binder-url: no GitHub remote (got '$(BINDER_REMOTE)' from origin or BINDER_REMOTE);" \
+	       "add one with git remote add origin https://github.com/OWNER/REPO.git" >&2; \
+	  exit 1; \
+	fi; \
+	echo "https://mybinder.org/v2/gh/$$slug/HEAD?urlpath=lab/tree/$(BINDER_NOTEBOOK)"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -185,3 +186,91 @@ def test_readme_binder_badge_opens_an_existing_course_notebook() -> None:
         assert target.startswith("course/"), f"Binder link {url} should open a course notebook"
         assert target.endswith(".ipynb"), f"Binder link {url} should open a notebook"
         assert notebook.is_file(), f"Binder link {url} points at {target}, which does not exist"
+
+
+# --- The badge and `make binder-url` -------------------------------------------------------
+#
+# The badge must name the GitHub repository the course lives in. `make binder-url` derives
+# the link from the clone's `origin` remote; the README says to paste its output into the
+# badge when the repository moves. These tests check the derivation on sample remotes and
+# that the badge has exactly the form the command produces (a clone may have no remote, so
+# the badge is compared with the clone's own remote only when there is one).
+
+MAKE = shutil.which("make")
+needs_make = pytest.mark.skipif(MAKE is None, reason="`make` is not installed")
+BADGE = re.compile(r"https://mybinder\.org/v2/gh/([^/\s]+)/([^/\s]+)/[^\s)\"'\]]+")
+
+
+def binder_url(remote: str) -> subprocess.CompletedProcess[str]:
+    """Run ``make binder-url`` with ``remote`` standing in for ``git remote get-url origin``."""
+    assert MAKE is not None
+    return subprocess.run(
+        [MAKE, "-s", "--no-print-directory", "-C", str(ROOT), "binder-url",
+         f"BINDER_REMOTE={remote}"],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def _badge_urls() -> list[re.Match[str]]:
+    return list(BADGE.finditer(README.read_text(encoding="utf-8")))
+
+
+NOTEBOOK_URL = "HEAD?urlpath=lab/tree/course/00_blind_explorer/00_blind_explorer.ipynb"
+
+
+@needs_make
+@pytest.mark.parametrize(("remote", "slug"), [
+    ("https://github.com/owner/repo.git", "owner/repo"),
+    ("https://github.com/owner/repo", "owner/repo"),
+    ("https://github.com/owner/repo/", "owner/repo"),
+    ("https://token@github.com/my-org/course.v2.git", "my-org/course.v2"),
+    ("git@github.com:owner/repo.git", "owner/repo"),
+    ("git@github.com:owner/repo", "owner/repo"),
+    ("ssh://git@github.com/owner/repo.git", "owner/repo"),
+])
+def test_binder_url_is_derived_from_a_github_remote(remote: str, slug: str) -> None:
+    run = binder_url(remote)
+    assert run.returncode == 0, f"make binder-url failed for {remote}:\n{run.stderr}"
+    assert run.stdout.strip() == f"https://mybinder.org/v2/gh/{slug}/{NOTEBOOK_URL}", (
+        f"make binder-url derived the wrong link from {remote}: {run.stdout.strip()}"
+    )
+
+
+@needs_make
+@pytest.mark.parametrize("remote", [
+    "", "https://gitlab.com/owner/repo.git", "/srv/git/descentlab.git",
+    "https://github.com/owner", "https://github.com/owner/repo/tree/main",
+])
+def test_binder_url_refuses_a_remote_that_is_not_github(remote: str) -> None:
+    run = binder_url(remote)
+    assert run.returncode != 0, f"make binder-url accepted {remote!r}: {run.stdout}"
+    assert "no GitHub remote" in run.stderr, f"unclear message for {remote!r}: {run.stderr}"
+    assert not run.stdout.strip(), "a refused remote must not print a link"
+
+
+@needs_make
+def test_readme_badge_is_what_make_binder_url_derives() -> None:
+    badges = _badge_urls()
+    assert badges, "README.md has no mybinder.org badge link"
+    for badge in badges:
+        owner, repo = badge.group(1), badge.group(2)
+        run = binder_url(f"https://github.com/{owner}/{repo}.git")
+        assert run.returncode == 0, run.stderr
+        assert badge.group(0) == run.stdout.strip(), (
+            f"README badge {badge.group(0)} is not in the form `make binder-url` prints "
+            f"({run.stdout.strip()}): refresh it with `make binder-url`"
+        )
+
+
+@needs_make
+def test_readme_badge_points_at_this_clones_github_remote() -> None:
+    origin = subprocess.run(["git", "-C", str(ROOT), "remote", "get-url", "origin"],
+                            capture_output=True, text=True, timeout=30)
+    if origin.returncode != 0 or binder_url(origin.stdout.strip()).returncode != 0:
+        pytest.skip("this clone has no GitHub `origin` remote to compare the badge with")
+    expected = binder_url(origin.stdout.strip()).stdout.strip()
+    found = [b.group(0) for b in _badge_urls()]
+    assert found == [expected], (
+        f"README's Binder badge {found} does not open this repository "
+        f"({origin.stdout.strip()}): paste the output of `make binder-url` into the badge"
+    )

@@ -21,12 +21,19 @@ class AdaGrad(Optimizer):
     with :math:`h = 0` before the first step; all operations element-wise.
     Defaults: :math:`\eta = 0.01`, :math:`\epsilon = 10^{-10}` (PyTorch
     ``torch.optim.Adagrad``; equivalent to it with ``lr_decay=0``,
-    ``initial_accumulator_value=0``).
+    ``initial_accumulator_value=0``). The paper below gives the method, not
+    these values.
 
     The book (*Deep Learning from Scratch*, ch. 6) writes the same update with
     :math:`\epsilon = 10^{-7}`; some texts put :math:`\epsilon` inside the root,
-    :math:`\sqrt{h + \epsilon}`. These differ by :math:`O(\epsilon/\sqrt{h})`
-    relative and are all accepted by the course's checks.
+    :math:`\sqrt{h + \epsilon}`. All are accepted by the course's checks, but
+    they are not interchangeable when :math:`h` is small. Outside the root
+    :math:`\epsilon` changes the step by a relative :math:`\approx \epsilon/\sqrt{h}`,
+    which matters only once :math:`\sqrt{h}` nears :math:`\epsilon`. Inside,
+    it changes it by :math:`\sqrt{1 + \epsilon/h} - 1 \approx \epsilon/(2h)`:
+    with :math:`\epsilon = 10^{-7}` that is 5 % at :math:`h = 10^{-6}` and
+    230 % at :math:`h = 10^{-8}`, i.e. it matters for gradients of order
+    :math:`\sqrt{\epsilon} \approx 3 \cdot 10^{-4}` and below.
 
     References
     ----------

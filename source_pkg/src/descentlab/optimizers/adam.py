@@ -104,6 +104,12 @@ class AdamW(Adam):
     :math:`\beta_2 = 0.999`, :math:`\epsilon = 10^{-8}`, :math:`\lambda = 10^{-2}`
     (PyTorch ``torch.optim.AdamW``, to which this is equivalent).
 
+    Like PyTorch, this multiplies the decay by the learning rate :math:`\eta`;
+    the paper multiplies it only by the schedule multiplier :math:`\eta_t`
+    (:math:`\theta \leftarrow \theta - \eta_t(\alpha\,\hat m/(\sqrt{\hat v} + \epsilon)
+    + \lambda\theta)`, :math:`\alpha` the learning rate), so a :math:`\lambda`
+    tuned for one does not transfer to the other.
+
     References
     ----------
     Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.

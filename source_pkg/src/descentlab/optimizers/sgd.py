@@ -48,7 +48,8 @@ class Momentum(Optimizer):
 
     with :math:`v = 0` before the first step.
     Defaults: :math:`\eta = 0.01`, :math:`\mu = 0.9` (*Deep Learning from
-    Scratch*, ch. 6).
+    Scratch*, ch. 6, ``common/optimizer.py``; ``torch.optim.SGD`` defaults to
+    ``lr=1e-3`` and ``momentum=0``). The method is Polyak's heavy ball.
 
     Mapping to ``torch.optim.SGD(lr=η, momentum=μ)``: PyTorch keeps
     :math:`b \leftarrow \mu b + g`, :math:`\theta \leftarrow \theta - \eta b`.
@@ -86,11 +87,23 @@ class Nesterov(Optimizer):
         v &\leftarrow \mu\, v - \eta\, g \\
         \theta &\leftarrow \theta + \mu\, v - \eta\, g
 
-    which, written with the velocity before the step, is the book's form
+    which, written with the velocity from *before* the step, is
     :math:`\theta \leftarrow \theta + \mu^2 v - (1+\mu)\eta g`, then
-    :math:`v \leftarrow \mu v - \eta g`.
+    :math:`v \leftarrow \mu v - \eta g`. The order matters: the code in the
+    book's repository (``common/optimizer.py``) updates :math:`v` first and
+    then steps by :math:`\mu^2 v - (1+\mu)\eta g` with the *new* :math:`v`,
+    i.e. by :math:`\mu^3 v_{\text{old}} - (1+\mu+\mu^2)\eta g`. That is a
+    known bug, not an equivalent form of the method.
+
+    The stored :math:`\theta` is the look-ahead point :math:`\theta + \mu v` of
+    Sutskever et al. (2013), who write
+    :math:`v \leftarrow \mu v - \eta \nabla f(\theta + \mu v)`,
+    :math:`\theta \leftarrow \theta + v`: the gradient "at the current point"
+    is their look-ahead gradient.
+
     Defaults: :math:`\eta = 0.01`, :math:`\mu = 0.9` (*Deep Learning from
-    Scratch*, ch. 6).
+    Scratch*, ch. 6, ``common/optimizer.py``; the papers below give the
+    method, not these values).
 
     Equivalent to ``torch.optim.SGD(lr=η, momentum=μ, nesterov=True)``
     (PyTorch: :math:`b \leftarrow \mu b + g`,
