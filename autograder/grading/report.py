@@ -210,8 +210,8 @@ def summary(run: Run) -> str:
         for row in problems:
             reasons = ([row.message] if row.message else []) + row.flags
             student = row.student or "(unknown)"
-            if not row.student:
-                reasons.insert(0, "; ".join(row.files))
+            if row.status == "rejected" and row.files:
+                reasons.insert(0, "; ".join(row.files))  # which file, to open it
             lines.append(f"  {student:<16} {row.lesson:<20} {row.status:<9} "
                          + "; ".join(reasons))
     lines += _files_section(run.collection)
