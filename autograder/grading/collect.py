@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-__all__ = ["Collection", "Placement", "Rejection", "Submission", "collect", "lessons_in",
+__all__ = ["Collection", "Placement", "Rejection", "Submission", "collect", "course_lessons",
+           "lessons_in",
            "normalise_notebook", "parse_name", "place", "student_slug", "write_submission"]
 
 #: Largest notebook accepted (bytes); a bigger file is rejected, not read.
@@ -430,6 +431,16 @@ def collect(source: Path, lessons: Sequence[str],
             if (student, lesson) not in chosen and (student, lesson) not in rejected_pairs:
                 found.missing.append((student, lesson))
     return found
+
+
+def course_lessons(source: Path) -> list[str]:
+    """Every lesson of a course: the ``NN_name`` folders of ``source`` (``solutions/``).
+
+    The same rule as ``release.lessons``, for code of this package that cannot
+    import ``autograder/release.py``: what :func:`collect` takes as ``known``.
+    """
+    return sorted(p.name for p in Path(source).iterdir()
+                  if p.is_dir() and p.name[:2].isdigit() and "_" in p.name)
 
 
 def lessons_in(export: Collection | Path, known: Sequence[str]) -> list[str]:

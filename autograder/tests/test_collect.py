@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from grading.collect import (
     collect,
+    course_lessons,
     lessons_in,
     notebook_problem,
     parse_name,
@@ -245,3 +246,10 @@ def test_a_zip_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
     archive.write_bytes(data[:start] + b"XXXX" + data[start + 4:])
     with pytest.raises(ValueError, match=r"cannot be read as a \.zip file"):
         collect(archive, LESSONS)
+
+
+def test_course_lessons_are_the_release_lessons() -> None:
+    from release import SOLUTIONS, lessons
+
+    assert course_lessons(SOLUTIONS) == lessons(SOLUTIONS)
+    assert "03_momentum" in course_lessons(SOLUTIONS)
