@@ -481,9 +481,17 @@ def _guess_student(rel: str) -> str:
 
 
 def _grade_id(cell: dict[str, Any]) -> str:
+    """The grade id of an nbgrader cell (answer, test or locked), "" for any other cell.
+
+    Like nbgrader's own duplicate check, a cell whose metadata names a grade id
+    but is neither graded, an answer nor locked does not count.
+    """
     meta = cell.get("metadata")
     nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
-    grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    if not isinstance(nbgrader, dict) or not any(
+            nbgrader.get(k) for k in ("grade", "solution", "locked")):
+        return ""
+    grade_id = nbgrader.get("grade_id")
     return grade_id if isinstance(grade_id, str) and grade_id else ""
 
 
