@@ -96,6 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.course_root is not None:
         course = Course(root=args.course_root.resolve(), source=course.source,
                         config_dir=course.config_dir)
+    csv_path = args.csv or course.root / "grades.csv"
+    if csv_path.is_dir():
+        print(f"error: --csv {csv_path} is a folder; give a file name", file=sys.stderr)
+        return 2
+    if course.root.exists() and not course.root.is_dir():
+        print(f"error: --course-root {course.root} is not a folder", file=sys.stderr)
+        return 2
     known = all_lessons(course.source)
     unknown = sorted(set(args.lessons or ()) - set(known))
     if unknown:
@@ -141,9 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if bar is not None:
             bar.close()
-    path = write_csv(run, args.csv or course.root / "grades.csv",
-                     grade_cell_columns(course.source, lessons))
     print(summary(run))
+    try:
+        path = write_csv(run, csv_path, grade_cell_columns(course.source, lessons))
+    except OSError as exc:
+        # The grades are in the gradebook: say so rather than lose them in a traceback.
+        print(f"error: cannot write the grades CSV {csv_path} ({exc.strerror or exc}); "
+              f"the grades are in {course.db_url}; run again with --csv elsewhere",
+              file=sys.stderr)
+        return 1
     print(f"\nGrades: {path}\nFeedback: {course.root / 'feedback'}/STUDENT/LESSON/")
     placed_all = not run.collection.unplaced()
     return 0 if placed_all and all(row.status == "graded" for row in run.rows) else 1

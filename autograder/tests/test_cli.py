@@ -150,3 +150,28 @@ def test_an_unplaced_notebook_gives_status_1_and_a_row(
         rows = [r for r in csv.DictReader(handle) if r["student"] == ""]
     assert [(r["files"], r["status"]) for r in rows] == [("04_adagrad.ipynb", "rejected")]
     assert "the student cannot be identified" in capsys.readouterr().out
+
+
+def test_a_folder_given_as_csv_or_a_file_as_course_root_is_a_usage_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = _export(tmp_path)
+    assert main([str(export), "--csv", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    not_a_folder = tmp_path / "state.txt"
+    not_a_folder.write_text("x")
+    assert main([str(export), "--course-root", str(not_a_folder)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_an_unwritable_csv_is_reported_after_the_summary(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(cli, "grade", _fake_grade([]))
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the CSV's folder should be")
+    status = main([str(_lms_export(tmp_path, {})), "--no-progress", "--csv",
+                   str(blocker / "grades.csv"), "--course-root", str(tmp_path / "course")])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "Graded 2 notebook(s)" in captured.out, "the summary is still printed"
+    assert "cannot write the grades CSV" in captured.err, captured.err
