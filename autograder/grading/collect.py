@@ -393,13 +393,14 @@ def collect(source: Path, lessons: Sequence[str],
     every = list(dict.fromkeys([*asked, *(known or ())]))
     found = Collection()
     chosen: dict[tuple[str, str], Submission] = {}
+    strays: list[str] = []  # files that are not notebooks, sorted out at the end
     for rel, size, content, unreadable in _files(source):
         if _is_noise(rel):
             found.junk.append(rel)
             continue
         where = place(rel, every)
         if where.problem == NOT_A_NOTEBOOK:
-            found.ignored.append(rel)
+            strays.append(rel)
             continue
         student = where.student or (_guess_student(rel) if where.problem else "")
         who = {"student": student, "login": where.login, "name": where.name}
@@ -425,12 +426,56 @@ def collect(source: Path, lessons: Sequence[str],
         chosen[key] = Submission(student, where.lesson, rel, content, where.note,
                                  where.login, where.name, normalise_notebook(content)[1])
     found.submissions = [chosen[k] for k in sorted(chosen)]
+    _place_strays(found, strays, asked, every)
     rejected_pairs = {(r.student, r.lesson) for r in found.rejected}
     for student in found.students:
         for lesson in asked:
             if (student, lesson) not in chosen and (student, lesson) not in rejected_pairs:
                 found.missing.append((student, lesson))
     return found
+
+
+def _place_strays(found: Collection, strays: list[str], asked: Sequence[str],
+                  every: Sequence[str]) -> None:
+    """Sort the files that are not notebooks into ``ignored`` or ``rejected``.
+
+    A data file next to a student's notebook is ignored (listed in the summary).
+    But a student whose only upload is not a notebook (``03_momentum.py``, a PDF)
+    must not vanish from the grades: the file is *rejected* with the reason, which
+    gives the student a row.
+    """
+    with_notebooks = {s.student for s in found.submissions} \
+        | {r.student for r in found.rejected} | {r.student for r in found.skipped}
+    for rel in strays:
+        owner = _stray_owner(rel, every)
+        if owner is None or owner.student in with_notebooks \
+                or (owner.lesson and owner.lesson not in asked):
+            found.ignored.append(rel)
+            continue
+        expected = f"{owner.lesson}.ipynb" if owner.lesson \
+            else ", ".join(f"{x}.ipynb" for x in asked)
+        found.rejected.append(Rejection(
+            rel, f"not a notebook: {PurePosixPath(rel).name!r} (expected {expected}); "
+                 "the student uploaded no notebook", owner.student, owner.lesson,
+            owner.login, owner.name))
+
+
+def _stray_owner(rel: str, lessons: Sequence[str]) -> Placement | None:
+    """The student (and the lesson, if its name says) of a file that is not a notebook."""
+    parts = PurePosixPath(rel).parts
+    for text, rest in ((parts[-1], ""), *((p, parts[-1]) for p in parts[:-1])):
+        for pattern in (_CANVAS, _MOODLE):
+            match = pattern.match(text)
+            if match:
+                groups = match.groupdict()
+                filename = PurePosixPath(rest or match["file"]).stem
+                found = _lesson_of(filename + ".ipynb", lessons)
+                return Placement(student_slug(match["student"]), found[0] if found else "",
+                                 login=groups.get("login") or "",
+                                 name=(groups.get("name") or "").strip())
+    if len(parts) >= 3 and parts[-2] in lessons:
+        return Placement(student_slug(parts[-3]), parts[-2])
+    return None
 
 
 def course_lessons(source: Path) -> list[str]:

@@ -253,3 +253,26 @@ def test_course_lessons_are_the_release_lessons() -> None:
 
     assert course_lessons(SOLUTIONS) == lessons(SOLUTIONS)
     assert "03_momentum" in course_lessons(SOLUTIONS)
+
+
+def test_a_student_whose_only_upload_is_not_a_notebook_gets_a_rejected_row(
+        tmp_path: Path) -> None:
+    export = _write(tmp_path / "export", {
+        "alice/03_momentum/03_momentum.ipynb": NOTEBOOK,
+        "alice/03_momentum/plot.png": b"png",
+        "davisdan_10004_50032_03_momentum.py": b"print(1)",
+        "Jane Doe_555_assignsubmission_file_/report.pdf": b"%PDF",
+        "README.txt": b"exported by the LMS",
+    })
+    found = collect(export, LESSONS)
+    assert sorted(found.ignored) == ["README.txt", "alice/03_momentum/plot.png"], \
+        "a file next to a notebook, or naming nobody, is only listed"
+    rejected = {r.student: r for r in found.rejected}
+    assert set(rejected) == {"10004", "555"}, found.rejected
+    assert rejected["10004"].lesson == "03_momentum", "the name says which lesson"
+    assert "not a notebook: '" in rejected["10004"].reason
+    assert "expected 03_momentum.ipynb" in rejected["10004"].reason
+    assert (rejected["555"].lesson, rejected["555"].name) == ("", "Jane Doe")
+    assert ("555", "03_momentum") in found.missing, "Jane is still missing each lesson"
+    assert ("10004", "03_momentum") not in found.missing, "davisdan has a rejected row"
+    assert found.files == 5
