@@ -116,3 +116,37 @@ def test_an_earlier_release_makes_its_code_acceptable(tmp_path: Path,
     _cell(student_edit, CELL).source = "pass"
     assert locked_cell_problems(changed, student_edit, kept) == [f"edited test cell {CELL}"]
     assert RELEASED.read_bytes() == first.read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_a_real_release_with_new_points_does_not_flag_the_old_release(
+        tmp_path: Path, received: nbformat.NotebookNode) -> None:
+    """The README's workflow with nbgrader itself: edit points in solutions/, release again."""
+    import shutil
+
+    from nbgrader.apps import NbGraderAPI
+    from release import SOLUTIONS, course_config
+
+    source = tmp_path / "solutions"
+    shutil.copytree(SOLUTIONS / "03_momentum", source / "03_momentum")
+    path = source / "03_momentum" / "03_momentum.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = _cell(nb, CELL)
+    old = cell.metadata["nbgrader"]["points"]
+    cell.metadata["nbgrader"]["points"] = old + 3
+    cell.source = cell.source.replace(f"({old} points)", f"({old + 3} points)")
+    nbformat.write(nb, path)
+    api = NbGraderAPI(config=course_config(
+        source_directory=str(source), release_directory=str(tmp_path / "release"),
+        db_url=f"sqlite:///{tmp_path / 'gradebook.db'}"))
+    result = api.generate_assignment("03_momentum", force=True, create=True)
+    assert result["success"], result["log"]
+    new_release = nbformat.read(tmp_path / "release" / "03_momentum" / "03_momentum.ipynb",
+                                as_version=4)
+    assert _cell(new_release, CELL).metadata["nbgrader"]["points"] == old + 3, "premise"
+    assert _cell(new_release, CELL).source != _cell(received, CELL).source, "premise"
+    assert locked_cell_problems(new_release, copy.deepcopy(received)) == []
+    edited = copy.deepcopy(received)
+    _cell(edited, CELL).source = "pass"
+    assert locked_cell_problems(new_release, edited) == [f"edited test cell {CELL}"]
