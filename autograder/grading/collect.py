@@ -413,7 +413,8 @@ def collect(source: Path, lessons: Sequence[str],
             problem = f"file too large ({size} bytes > {MAX_NOTEBOOK_BYTES})"
         problem = problem or notebook_problem(content or b"")
         if problem:
-            found.rejected.append(Rejection(rel, problem, lesson=where.lesson, **who))
+            found.rejected.append(Rejection(
+                rel, problem, lesson=where.lesson or _only(asked, student), **who))
             continue
         assert content is not None  # for the type checker: notebook_problem read it
         key = (student, where.lesson)
@@ -452,12 +453,22 @@ def _place_strays(found: Collection, strays: list[str], asked: Sequence[str],
                 or (owner.lesson and owner.lesson not in asked):
             found.ignored.append(rel)
             continue
-        expected = f"{owner.lesson}.ipynb" if owner.lesson \
-            else ", ".join(f"{x}.ipynb" for x in asked)
+        lesson = owner.lesson or _only(asked, owner.student)
+        expected = f"{lesson}.ipynb" if lesson else ", ".join(f"{x}.ipynb" for x in asked)
         found.rejected.append(Rejection(
             rel, f"not a notebook: {PurePosixPath(rel).name!r} (expected {expected}); "
-                 "the student uploaded no notebook", owner.student, owner.lesson,
+                 "the student uploaded no notebook", owner.student, lesson,
             owner.login, owner.name))
+
+
+def _only(asked: Sequence[str], student: str) -> str:
+    """The lesson a student's unrecognised file is for, when only one is graded.
+
+    LMS exports are per assignment: with one lesson graded, a student's
+    ``homework.ipynb`` or PDF was handed in for it, and its row is that lesson's
+    (with the lesson's maximum), not a second row beside a "missing" one.
+    """
+    return asked[0] if student and len(asked) == 1 else ""
 
 
 def _stray_owner(rel: str, lessons: Sequence[str]) -> Placement | None:

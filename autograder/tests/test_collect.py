@@ -276,3 +276,21 @@ def test_a_student_whose_only_upload_is_not_a_notebook_gets_a_rejected_row(
     assert ("555", "03_momentum") in found.missing, "Jane is still missing each lesson"
     assert ("10004", "03_momentum") not in found.missing, "davisdan has a rejected row"
     assert found.files == 5
+
+
+def test_with_one_lesson_graded_an_unrecognised_upload_is_that_lessons_row(
+        tmp_path: Path) -> None:
+    export = _write(tmp_path / "export", {
+        "davisdan_10004_50032_homework.ipynb": NOTEBOOK,
+        "leej_30003_50050_notes.pdf": b"%PDF",
+        "03_momentum-final.ipynb": NOTEBOOK,
+    })
+    found = collect(export, ["03_momentum"], known=LESSONS)
+    lessons = {r.origin: (r.student, r.lesson) for r in found.rejected}
+    assert lessons == {"davisdan_10004_50032_homework.ipynb": ("10004", "03_momentum"),
+                       "leej_30003_50050_notes.pdf": ("30003", "03_momentum"),
+                       "03_momentum-final.ipynb": ("", "")}, lessons
+    assert found.missing == [], "the rejected row stands for the lesson: not also missing"
+    two = collect(export, LESSONS)
+    assert {r.lesson for r in two.rejected if r.student} == {""}, \
+        "with two lessons graded the file's lesson is unknown"
