@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from .collect import Collection, collect, lessons_in
 from .pipeline import Course, JailUnavailable, Settings, grade
-from .report import summary, write_csv
+from .report import grade_cell_columns, summary, write_csv
 from .workers import Outcome
 
 HERE = Path(__file__).resolve().parent.parent  # autograder/
@@ -18,6 +20,33 @@ REPO = HERE.parent
 def default_course() -> Course:
     """The repository's course: state under ``autograder/``, notebooks in ``solutions/``."""
     return Course(root=HERE, source=REPO / "solutions", config_dir=HERE)
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    """An argparse type: a number above 0 (a clear usage error otherwise)."""
+    def convert(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        return value
+    return convert
+
+
+def _no_lessons(source: Path, found: Collection, known: list[str]) -> str:
+    """Why nothing can be graded: the export holds no notebook of a known lesson."""
+    lines = [f"error: {source} holds no notebook of a lesson of this course "
+             f"({', '.join(known)}); nothing to grade."]
+    for rejection in found.rejected[:20]:
+        lines.append(f"  {rejection.origin}: {rejection.reason}")
+    if len(found.rejected) > 20:
+        lines.append(f"  ... and {len(found.rejected) - 20} more notebook(s)")
+    if found.ignored or found.junk:
+        lines.append(f"  ({len(found.ignored) + len(found.junk)} other file(s) are not "
+                     "notebooks)")
+    return "\n".join(lines)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,18 +59,19 @@ def parser() -> argparse.ArgumentParser:
                     "per-student HTML feedback and a grades CSV.")
     p.add_argument("submissions", type=Path, help="a .zip or a folder, as the LMS exports it")
     p.add_argument("--lessons", nargs="+", metavar="LESSON",
-                   help="lessons to grade (default: every lesson in solutions/)")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="lessons to grade; a student with no notebook for one of them is "
+                        "'missing' (default: the lessons present in the export)")
+    p.add_argument("--workers", type=_positive(int), default=os.cpu_count() or 1,
                    help="notebooks graded at once (default: number of cores)")
     p.add_argument("--force", action="store_true",
                    help="re-grade submissions that did not change since the last run")
     p.add_argument("--csv", type=Path, default=None,
                    help="where to write the grades (default: autograder/grades.csv)")
-    p.add_argument("--cell-timeout", type=float, default=60.0,
+    p.add_argument("--cell-timeout", type=_positive(float), default=60.0,
                    help="seconds one notebook cell may run (default 60)")
-    p.add_argument("--notebook-timeout", type=float, default=600.0,
+    p.add_argument("--notebook-timeout", type=_positive(float), default=600.0,
                    help="seconds the grading of one notebook may take (default 600)")
-    p.add_argument("--memory-gb", type=float, default=4.0,
+    p.add_argument("--memory-gb", type=_positive(float), default=4.0,
                    help="memory limit (address space) per notebook, in GB (default 4)")
     p.add_argument("--course-root", type=Path, default=None,
                    help="grading state folder (default: autograder/); for trial runs")
@@ -55,7 +85,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run a grading batch; exit status 0 if every submission was graded, 1 otherwise."""
+    """Run a grading batch.
+
+    Returns
+    -------
+    int
+        0 if every notebook of the export was graded; 1 if one failed, was
+        rejected or is missing; 2 for a usage error (bad arguments, no export,
+        nothing gradable in it).
+    """
     from release import lessons as all_lessons  # autograder/ is on sys.path (grade.py)
 
     args = parser().parse_args(argv)
@@ -63,11 +101,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.course_root is not None:
         course = Course(root=args.course_root.resolve(), source=course.source,
                         config_dir=course.config_dir)
-    lessons = args.lessons or all_lessons(course.source)
-    unknown = sorted(set(lessons) - set(all_lessons(course.source)))
+    csv_path = args.csv or course.root / "grades.csv"
+    if csv_path.is_dir():
+        print(f"error: --csv {csv_path} is a folder; give a file name", file=sys.stderr)
+        return 2
+    if course.root.exists() and not course.root.is_dir():
+        print(f"error: --course-root {course.root} is not a folder", file=sys.stderr)
+        return 2
+    known = all_lessons(course.source)
+    unknown = sorted(set(args.lessons or ()) - set(known))
     if unknown:
         print(f"unknown lesson(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
+    if args.lessons:
+        lessons = list(args.lessons)
+    else:
+        # Only the lessons the export holds: a lesson nobody submitted is not
+        # "missing" for everyone, it was simply not part of this deadline.
+        try:
+            found = collect(args.submissions, known, known)
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        lessons = lessons_in(found, known)
+        if not lessons:
+            print(_no_lessons(args.submissions, found, known), file=sys.stderr)
+            return 2
     settings = Settings(workers=max(1, args.workers), cell_timeout=args.cell_timeout,
                         notebook_timeout=args.notebook_timeout,
                         memory=int(args.memory_gb * 1024**3), force=args.force,
@@ -103,7 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if bar is not None:
             bar.close()
-    path = write_csv(run, args.csv or course.root / "grades.csv")
     print(summary(run))
+    try:
+        path = write_csv(run, csv_path, grade_cell_columns(course.source, lessons))
+    except OSError as exc:
+        # The grades are in the gradebook: say so rather than lose them in a traceback.
+        print(f"error: cannot write the grades CSV {csv_path} ({exc.strerror or exc}); "
+              f"the grades are in {course.db_url}; run again with --csv elsewhere",
+              file=sys.stderr)
+        return 1
     print(f"\nGrades: {path}\nFeedback: {course.root / 'feedback'}/STUDENT/LESSON/")
-    return 0 if all(row.status == "graded" for row in run.rows) else 1
+    placed_all = not run.collection.unplaced()
+    return 0 if placed_all and all(row.status == "graded" for row in run.rows) else 1

@@ -38,8 +38,8 @@ from typing import Any
 import nbformat
 
 from . import answer_key, jail
-from .collect import Collection, collect, write_submission
-from .integrity import locked_cell_problems
+from .collect import Collection, collect, course_lessons, write_submission
+from .integrity import earlier_releases, locked_cell_problems, remember_release
 from .judging import answer_names, cell_errors, decide, running_judge
 from .testcells import HandTestsToJudge, RestoreTestCells
 from .truncate import TruncateOutputs
@@ -65,7 +65,7 @@ class Settings:
     cell_timeout : float
         Seconds one cell may run in nbgrader (``Execute.timeout``).
     notebook_timeout : float
-        Seconds one whole job (autograde, re-check, feedback) may take.
+        Seconds one whole job (autograde with the judge, feedback) may take.
     memory : int
         Address-space limit (bytes) of the kernel and every grading process.
     call : float
@@ -178,6 +178,8 @@ class Row:
     message: str = ""
     seconds: float = 0.0
     reused: bool = False
+    login: str = ""  # from the LMS export, when it has them
+    name: str = ""
 
 
 @dataclass
@@ -292,7 +294,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
                 "message": f"{_failure_reason(log)} (nbgrader's log: {result['log_path']})"}
     flags = locked_cell_problems(
         nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4),
-        nbformat.read(submitted, as_version=4))
+        nbformat.read(submitted, as_version=4),
+        earlier_releases(course.root / "release-history", lesson))
     test_errors, answer_errors = cell_errors(workdir / f"{lesson}.ipynb")
     cells: dict[str, float] = {}
     raw: dict[str, float | None] = {}
@@ -425,11 +428,16 @@ def grade(
     if settings.jail and (reason := jail.problem()) is not None:
         raise JailUnavailable(reason)
     course.root.mkdir(parents=True, exist_ok=True)
-    found = collect(submissions, lessons)
+    found = collect(submissions, lessons, known=course_lessons(course.source))
     for lesson in lessons:
         build_answer_free_package(course, lesson)
     state = _load_state(course)
     prepare_lessons(course, settings, lessons, state)
+    for lesson in lessons:
+        # What the students received: a later release (new points, a fixed test) is
+        # compared with every release kept, so no one is flagged for the instructor's edit.
+        remember_release(course.root / "release" / lesson / f"{lesson}.ipynb",
+                         course.root / "release-history", lesson)
     jobs_state = state.setdefault("jobs", {})
     source_digest = {lesson: state["lessons"][lesson] for lesson in lessons}
     rows: dict[tuple[str, str], Row] = {}
@@ -472,6 +480,8 @@ def grade(
         rows[(student, lesson)] = Row(student, lesson, "missing",
                                       message=f"no notebook for {lesson} in the submission")
     _fill_max_scores(course, rows)
+    for row in rows.values():
+        row.login, row.name = found.identity(row.student)
     ordered = [rows[k] for k in sorted(rows)]
     return Run(ordered, found, time.monotonic() - started, settings.workers)
 

@@ -1,35 +1,144 @@
-"""The grades CSV and the end-of-run summary table."""
+"""The grades CSV and the end-of-run summary table.
+
+Every file of the export is accounted for in both: a notebook graded, failed or
+rejected has its (student, lesson) row; a notebook that names no student gets a
+row of its own (status "rejected", empty student); superseded uploads are named
+in the ``files`` column of their row; the summary adds the lessons skipped,
+the files that are not notebooks and the operating-system junk.
+"""
 
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .collect import Collection
 from .pipeline import Run
 
-__all__ = ["summary", "write_csv"]
+__all__ = ["FIXED_COLUMNS", "csv_rows", "grade_cell_columns", "summary", "write_csv"]
 
-FIXED_COLUMNS = ["student", "lesson", "status", "score", "max_score", "flags", "message"]
+#: The CSV's first columns, always in this order; the test-cell columns follow.
+FIXED_COLUMNS = ["student", "login", "name", "lesson", "status", "score", "max_score",
+                 "flags", "message", "files"]
+
+_SOLUTIONS = Path(__file__).resolve().parent.parent.parent / "solutions"
 
 
-def write_csv(run: Run, path: Path) -> Path:
-    """Write one row per (student, lesson); one column per graded test cell.
+@dataclass
+class CsvRow:
+    """One line of the CSV: a pipeline row with the export's identity and files."""
 
-    Columns: ``student, lesson, status, score, max_score, flags, message`` and
-    then the grade ids of the test cells in the order first seen (a cell of
-    another lesson is left empty).
+    student: str
+    login: str
+    name: str
+    lesson: str
+    status: str
+    score: float
+    max_score: float
+    flags: list[str]
+    message: str
+    files: list[str]
+    cells: dict[str, float] = field(default_factory=dict)
+
+
+def grade_cell_columns(source: Path, lessons: Sequence[str]) -> list[str]:
+    """The grade ids of the graded test cells, in lesson order and cell order.
+
+    Read from the source notebooks (``solutions/LESSON/LESSON.ipynb``), so the
+    CSV has the same columns on every run whichever rows happen to be present.
+    A grade id used by several lessons (``test-quiz-q1``) is one column, at its
+    first place; each row holds its own lesson's value.
+
+    Parameters
+    ----------
+    source : Path
+        The folder of the source notebooks.
+    lessons : sequence of str
+        The lessons graded, in any order (they are sorted: ``00_…`` to ``07_…``).
+
+    Returns
+    -------
+    list of str
+        A lesson whose notebook cannot be read contributes no column.
     """
-    cells: dict[str, None] = {}
+    columns: dict[str, None] = {}
+    for lesson in sorted(set(lessons)):
+        try:
+            nb = json.loads((source / lesson / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for cell in nb.get("cells", []):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("grade") and meta.get("grade_id"):
+                columns.setdefault(meta["grade_id"], None)
+    return list(columns)
+
+
+def csv_rows(run: Run) -> list[CsvRow]:
+    """Every row of the CSV: the run's rows, then one per notebook that names no student."""
+    found: Collection = run.collection
+    files: dict[tuple[str, str], list[str]] = {}
+    for sub in found.submissions:
+        files.setdefault((sub.student, sub.lesson), []).append(sub.origin)
+    for rejection in found.rejected:
+        if rejection.student:
+            files.setdefault((rejection.student, rejection.lesson), []).append(rejection.origin)
+    rows = []
     for row in run.rows:
-        cells.update(dict.fromkeys(row.cells))
+        login, name = found.identity(row.student)
+        rows.append(CsvRow(row.student, getattr(row, "login", "") or login,
+                           getattr(row, "name", "") or name, row.lesson, row.status,
+                           row.score, row.max_score, list(row.flags), row.message,
+                           files.get((row.student, row.lesson), []), dict(row.cells)))
+    for rejection in found.unplaced():
+        rows.append(CsvRow("", rejection.login, rejection.name, rejection.lesson, "rejected",
+                           0.0, 0.0, [], rejection.reason, [rejection.origin]))
+    return rows
+
+
+def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Path:
+    """Write one row per (student, lesson) and per notebook that names no student.
+
+    Columns: :data:`FIXED_COLUMNS` (``login`` and ``name`` as the LMS export
+    gives them, ``files`` the export's files behind the row, the graded one
+    first), then one column per graded test cell (points; empty for a cell of
+    another lesson).
+
+    Parameters
+    ----------
+    run : Run
+        The grading run.
+    path : Path
+        The CSV to write (its folder is created).
+    columns : sequence of str, optional
+        The test-cell columns, normally :func:`grade_cell_columns` of the graded
+        lessons. Default: those of the lessons of ``run``'s rows in the
+        repository's ``solutions/``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    rows = csv_rows(run)
+    if columns is None:
+        columns = grade_cell_columns(_SOLUTIONS, [r.lesson for r in rows if r.lesson])
+    cells = list(dict.fromkeys(columns))
+    # A result reused from an earlier run may name a cell the source no longer has:
+    # keep its points rather than drop them (sorted, so the order is still fixed).
+    cells += sorted({c for r in rows for c in r.cells} - set(cells))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(FIXED_COLUMNS + list(cells))
-        for row in run.rows:
-            writer.writerow([row.student, row.lesson, row.status, f"{row.score:g}",
-                             f"{row.max_score:g}", "; ".join(row.flags), row.message]
+        writer.writerow(FIXED_COLUMNS + cells)
+        for row in rows:
+            writer.writerow([row.student, row.login, row.name, row.lesson, row.status,
+                             f"{row.score:g}", f"{row.max_score:g}", "; ".join(row.flags),
+                             row.message, "; ".join(row.files)]
                             + [f"{row.cells[c]:g}" if c in row.cells else "" for c in cells])
     return path
 
@@ -45,29 +154,67 @@ def _histogram(fractions: list[float], bins: int = 5, width: int = 30) -> list[s
     return lines
 
 
+def _files_section(found: Collection) -> list[str]:
+    """Account for every file of the export; name each one not graded under its own name."""
+    superseded = [r for r in found.rejected if r.reason.startswith("superseded")]
+    bad = len(found.rejected) - len(superseded)
+    parts = [f"{len(found.submissions)} accepted", f"{len(superseded)} superseded",
+             f"{bad} rejected", f"{len(found.skipped)} skipped",
+             f"{len(found.ignored)} not notebooks", f"{len(found.junk)} OS files"]
+    lines = ["", f"Files in the export: {found.files} = " + " + ".join(parts) + "."]
+    renamed = [s for s in found.submissions if s.note]
+    if renamed:
+        lines.append("  Accepted under another name:")
+        lines += [f"    {s.origin} -> {s.student}/{s.lesson}" for s in renamed]
+    repaired = [s for s in found.submissions if s.repairs]
+    if repaired:
+        lines.append("  Duplicated cells (the export is unchanged; nbgrader grades a repaired "
+                     "copy):")
+        lines += [f"    {s.origin}: {'; '.join(s.repairs)}" for s in repaired]
+    if superseded:
+        lines.append("  Superseded (an earlier upload; the later one is graded):")
+        lines += [f"    {r.origin}" for r in superseded]
+    unplaced = found.unplaced()
+    if unplaced:
+        lines.append("  Not placed (no student; a CSV row each):")
+        lines += [f"    {r.origin}: {r.reason}" for r in unplaced]
+    if found.skipped:
+        per_lesson = Counter(r.lesson for r in found.skipped)
+        lines.append("  Skipped, lesson not asked for (--lessons): " + ", ".join(
+            f"{lesson} ({count} notebook(s))" for lesson, count in sorted(per_lesson.items())))
+    if found.ignored:
+        lines.append("  Not notebooks (ignored): " + ", ".join(found.ignored))
+    if found.junk:
+        lines.append(f"  OS files (__MACOSX, hidden, checkpoints): {len(found.junk)}")
+    return lines
+
+
 def summary(run: Run) -> str:
-    """The table printed at the end of a run: counts, problems, score distribution."""
-    status = Counter(row.status for row in run.rows)
+    """The table printed at the end of a run: counts, problems, files, score distribution."""
+    rows = csv_rows(run)
+    status = Counter(row.status for row in rows)
     graded = [row for row in run.rows if row.status == "graded"]
     reused = sum(row.reused for row in graded)
+    lessons = sorted({row.lesson for row in run.rows if row.lesson})
     lines = [
         f"Graded {status['graded']} notebook(s) ({reused} unchanged since the last run, "
         f"not re-run) in {run.seconds:.1f} s with {run.workers} worker(s); "
         f"failed {status['failed']}, rejected {status['rejected']}, "
         f"missing {status['missing']}.",
+        f"Lessons: {', '.join(lessons) or 'none'}.",
     ]
-    problems = [row for row in run.rows if row.status != "graded" or row.flags]
+    problems = [row for row in rows if row.status != "graded" or row.flags]
     if problems:
         lines += ["", "Needs attention:",
                   f"  {'student':<16} {'lesson':<20} {'status':<9} reason"]
         for row in problems:
             reasons = ([row.message] if row.message else []) + row.flags
-            lines.append(f"  {row.student:<16} {row.lesson:<20} {row.status:<9} "
+            student = row.student or "(unknown)"
+            if row.status == "rejected" and row.files:
+                reasons.insert(0, "; ".join(row.files))  # which file, to open it
+            lines.append(f"  {student:<16} {row.lesson:<20} {row.status:<9} "
                          + "; ".join(reasons))
-    if run.collection.ignored:
-        lines += ["", f"Ignored {len(run.collection.ignored)} file(s) that are not notebooks: "
-                  + ", ".join(run.collection.ignored[:5])
-                  + (" …" if len(run.collection.ignored) > 5 else "")]
+    lines += _files_section(run.collection)
     fractions = [row.score / row.max_score for row in graded if row.max_score > 0]
     if fractions:
         mean = 100 * sum(fractions) / len(fractions)

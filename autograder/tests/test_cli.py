@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from grading import cli
 from grading.cli import main
+from grading.collect import collect
+from grading.pipeline import Course, Row, Run, Settings
+from grading.report import FIXED_COLUMNS, grade_cell_columns
+from release import lessons as all_lessons
+
+NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 
 
 def _export(tmp_path: Path) -> Path:
@@ -47,3 +55,123 @@ def test_rejected_file_gives_status_1_a_csv_row_and_a_summary(
     assert [(r["student"], r["lesson"], r["status"], r["score"]) for r in rows] == \
         [("ann", "03_momentum", "rejected", "0")], rows
     assert float(rows[0]["max_score"]) > 0, "the lesson's maximum belongs in the row"
+
+
+def test_an_export_with_no_lesson_notebook_is_a_usage_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "export"
+    (folder / "ann" / "week1").mkdir(parents=True)
+    (folder / "ann" / "week1" / "homework.ipynb").write_text(NOTEBOOK)
+    (folder / "readme.txt").write_text("hello")
+    status = main([str(folder), "--course-root", str(tmp_path / "course")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "holds no notebook of a lesson of this course" in err, err
+    assert "ann/week1/homework.ipynb: neither STUDENT/LESSON" in err, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("flag", [["--workers", "0"], ["--cell-timeout", "-1"],
+                                  ["--memory-gb", "lots"]])
+def test_nonsense_limits_are_usage_errors(tmp_path: Path, flag: list[str],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main([str(_export(tmp_path)), *flag])
+    assert stop.value.code == 2
+    assert "argument" in capsys.readouterr().err
+
+
+def _fake_grade(seen: list[list[str]]) -> Callable[..., Run]:
+    """Stands in for pipeline.grade: records the lessons, grades every submission 1/1."""
+    def grade(submissions: Path, course: Course, lessons: list[str], settings: Settings,
+              **hooks: object) -> Run:
+        seen.append(list(lessons))
+        found = collect(submissions, lessons, known=all_lessons(course.source))
+        rows = [Row(s.student, s.lesson, "graded", 1.0, 1.0) for s in found.submissions]
+        rows += [Row(s, lesson, "missing") for s, lesson in found.missing]
+        return Run(rows, found, 0.0, 1)
+    return grade
+
+
+def _lms_export(tmp_path: Path, extra: dict[str, str]) -> Path:
+    folder = tmp_path / "export"
+    files = {"ann/04_adagrad/04_adagrad.ipynb": NOTEBOOK,
+             "davisdan_late_10004_50032_04_adagrad-Copy1.ipynb": NOTEBOOK, **extra}
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_by_default_only_the_lessons_in_the_export_are_graded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(cli, "grade", _fake_grade(seen))
+    out = tmp_path / "grades.csv"
+    status = main([str(_lms_export(tmp_path, {})), "--no-progress", "--csv", str(out),
+                   "--course-root", str(tmp_path / "course")])
+    assert seen == [["04_adagrad"]], "only the lesson present in the export"
+    assert status == 0, capsys.readouterr()
+    with out.open() as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert reader.fieldnames == FIXED_COLUMNS + grade_cell_columns(
+        cli.default_course().source, ["04_adagrad"])
+    assert {(r["student"], r["login"], r["status"]) for r in rows} == \
+        {("ann", "", "graded"), ("10004", "davisdan", "graded")}
+    assert "missing 0" in capsys.readouterr().out
+
+
+def test_explicit_lessons_make_absent_notebooks_missing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(cli, "grade", _fake_grade(seen))
+    out = tmp_path / "grades.csv"
+    status = main([str(_lms_export(tmp_path, {})), "--lessons", "03_momentum", "04_adagrad",
+                   "--no-progress", "--csv", str(out), "--course-root", str(tmp_path / "c")])
+    assert seen == [["03_momentum", "04_adagrad"]]
+    assert status == 1, "missing notebooks make the exit status 1"
+    with out.open() as handle:
+        missing = {(r["student"], r["lesson"]) for r in csv.DictReader(handle)
+                   if r["status"] == "missing"}
+    assert missing == {("ann", "03_momentum"), ("10004", "03_momentum")}
+
+
+def test_an_unplaced_notebook_gives_status_1_and_a_row(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(cli, "grade", _fake_grade([]))
+    out = tmp_path / "grades.csv"
+    status = main([str(_lms_export(tmp_path, {"04_adagrad.ipynb": NOTEBOOK})), "--no-progress",
+                   "--csv", str(out), "--course-root", str(tmp_path / "course")])
+    assert status == 1, "a notebook nobody can be credited for needs the instructor"
+    with out.open() as handle:
+        rows = [r for r in csv.DictReader(handle) if r["student"] == ""]
+    assert [(r["files"], r["status"]) for r in rows] == [("04_adagrad.ipynb", "rejected")]
+    assert "the student cannot be identified" in capsys.readouterr().out
+
+
+def test_a_folder_given_as_csv_or_a_file_as_course_root_is_a_usage_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = _export(tmp_path)
+    assert main([str(export), "--csv", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    not_a_folder = tmp_path / "state.txt"
+    not_a_folder.write_text("x")
+    assert main([str(export), "--course-root", str(not_a_folder)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_an_unwritable_csv_is_reported_after_the_summary(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(cli, "grade", _fake_grade([]))
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the CSV's folder should be")
+    status = main([str(_lms_export(tmp_path, {})), "--no-progress", "--csv",
+                   str(blocker / "grades.csv"), "--course-root", str(tmp_path / "course")])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "Graded 2 notebook(s)" in captured.out, "the summary is still printed"
+    assert "cannot write the grades CSV" in captured.err, captured.err

@@ -7,7 +7,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from grading.collect import collect, notebook_problem, parse_name, write_submission
+from grading.collect import (
+    collect,
+    course_lessons,
+    lessons_in,
+    notebook_problem,
+    parse_name,
+    place,
+    write_submission,
+)
 
 LESSONS = ["03_momentum", "04_adagrad"]
 NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
@@ -20,6 +28,18 @@ NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
     ("Jane Doe_555_assignsubmission_file_03_momentum (1).ipynb", "555", "03_momentum"),
     ("Jane Doe_555_assignsubmission_file_/04_adagrad.ipynb", "555", "04_adagrad"),
     ("export/bob smith/03_momentum/03_momentum.ipynb", "bob_smith", "03_momentum"),
+    # Issue 9: Canvas writes "late" in lower case; copies made by Jupyter, Windows,
+    # macOS, Google Drive; another letter case.
+    ("davisdan_late_10004_50032_03_momentum-1.ipynb", "10004", "03_momentum"),
+    ("davisdan_LATE_10004_50032_03_momentum.ipynb", "10004", "03_momentum"),
+    ("davisdan_10004_50032_03_momentum-Copy1.ipynb", "10004", "03_momentum"),
+    ("alice/03_momentum/03_momentum-Copy1.ipynb", "alice", "03_momentum"),
+    ("alice/03_momentum/03_momentum - Copy.ipynb", "alice", "03_momentum"),
+    ("alice/03_momentum/03_momentum - Copy (2).ipynb", "alice", "03_momentum"),
+    ("alice/03_momentum/Copy of 03_momentum.ipynb", "alice", "03_momentum"),
+    ("alice/03_momentum/03_momentum 2.ipynb", "alice", "03_momentum"),
+    ("alice/03_momentum/03_Momentum.IPYNB", "alice", "03_momentum"),
+    ("Jane Doe_555_assignsubmission_file_04 adagrad (1).ipynb", "555", "04_adagrad"),
 ])
 def test_recognised_names(path: str, student: str, lesson: str) -> None:
     parsed = parse_name(path, LESSONS)
@@ -32,6 +52,9 @@ def test_recognised_names(path: str, student: str, lesson: str) -> None:
     ("smithj_1234_99_homework.ipynb", "wrong notebook name"),
     ("03_momentum.ipynb", "cannot be identified"),
     ("alice/03_momentum/data.csv", "not a notebook"),
+    ("alice/03_momentum/03_momentum_notes.ipynb", "wrong notebook name"),
+    ("alice/03_momentum/04_adagrad.ipynb", "expected 03_momentum.ipynb"),
+    ("03_momentum-Copy1.ipynb", "a notebook of 03_momentum, but"),
 ])
 def test_rejected_names_say_why(path: str, words: str) -> None:
     parsed = parse_name(path, LESSONS)
@@ -111,3 +134,163 @@ def test_write_submission_reports_unchanged_content(tmp_path: Path) -> None:
     assert changed, "a first write is a change"
     assert target == tmp_path / "submitted" / sub.student / sub.lesson / f"{sub.lesson}.ipynb"
     assert write_submission(sub, tmp_path / "submitted") == (target, False)
+
+
+def test_accepted_copy_says_what_it_was_accepted_as() -> None:
+    parsed = parse_name("alice/03_momentum/03_momentum-Copy1.ipynb", LESSONS)
+    assert not isinstance(parsed, str), parsed
+    assert parsed[2] == "accepted '03_momentum-Copy1.ipynb' as 03_momentum.ipynb", parsed
+
+
+def test_exact_name_has_no_note() -> None:
+    assert parse_name("alice/03_momentum/03_momentum.ipynb", LESSONS) == \
+        ("alice", "03_momentum", "")
+
+
+@pytest.mark.parametrize(("path", "login", "name"), [
+    ("davisdan_late_10004_50032_03_momentum.ipynb", "davisdan", ""),
+    ("Jane Doe_555_assignsubmission_file_03_momentum.ipynb", "", "Jane Doe"),
+    ("Jane Doe_555_assignsubmission_file_/03_momentum.ipynb", "", "Jane Doe"),
+    ("alice/03_momentum/03_momentum.ipynb", "", ""),
+])
+def test_lms_login_and_full_name_are_kept(path: str, login: str, name: str) -> None:
+    found = place(path, LESSONS)
+    assert (found.problem, found.login, found.name) == ("", login, name), found
+
+
+def _write(folder: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def test_every_file_of_the_export_is_accounted_for(tmp_path: Path) -> None:
+    files = {
+        "alice/03_momentum/03_momentum.ipynb": NOTEBOOK,
+        "alice/03_momentum/03_momentum-Copy1.ipynb": NOTEBOOK.replace(b"{}", b'{"v": 3}'),
+        "davisdan_late_10004_50032_03_momentum-1.ipynb": NOTEBOOK,
+        "davisdan_late_10004_50032_homework.ipynb": NOTEBOOK,
+        "03_momentum.ipynb": NOTEBOOK,
+        "alice/notes.txt": b"extra",
+        "__MACOSX/._03_momentum.ipynb": b"\0",
+        "alice/03_momentum/.ipynb_checkpoints/03_momentum-checkpoint.ipynb": NOTEBOOK,
+    }
+    found = collect(_write(tmp_path / "export", files), LESSONS)
+    listed = ([s.origin for s in found.submissions] + [r.origin for r in found.rejected]
+              + [r.origin for r in found.skipped] + found.ignored + found.junk)
+    assert sorted(listed) == sorted(files), "each file must be in exactly one list"
+    assert found.files == len(files)
+    davis = next(s for s in found.submissions if s.student == "10004")
+    assert (davis.lesson, davis.login) == ("03_momentum", "davisdan"), davis
+    unplaced = {r.origin: r for r in found.unplaced()}
+    assert list(unplaced) == ["03_momentum.ipynb"], found.rejected
+    assert "cannot be identified" in unplaced["03_momentum.ipynb"].reason
+    homework = next(r for r in found.rejected if r.origin.endswith("homework.ipynb"))
+    assert homework.student == "10004", homework
+    assert "wrong notebook name" in homework.reason, homework
+
+
+def test_lessons_not_asked_for_are_skipped_not_rejected(tmp_path: Path) -> None:
+    export = _write(tmp_path / "export", {
+        "alice/03_momentum/03_momentum.ipynb": NOTEBOOK,
+        "alice/04_adagrad/04_adagrad.ipynb": NOTEBOOK,
+        "bob/04_adagrad/04_adagrad.ipynb": NOTEBOOK,
+        "smithj_1234_99_04_adagrad.ipynb": NOTEBOOK,
+    })
+    found = collect(export, ["03_momentum"], known=LESSONS)
+    assert [(s.student, s.lesson) for s in found.submissions] == [("alice", "03_momentum")]
+    assert found.rejected == [], found.rejected
+    assert sorted(r.student for r in found.skipped) == ["1234", "alice", "bob"], found.skipped
+    assert {r.lesson for r in found.skipped} == {"04_adagrad"}
+    # --lessons given: a student with no notebook for an asked lesson is missing.
+    assert sorted(found.missing) == [("1234", "03_momentum"), ("bob", "03_momentum")], \
+        found.missing
+
+
+def test_lessons_in_lists_only_the_lessons_present(tmp_path: Path) -> None:
+    export = _write(tmp_path / "export", {
+        "alice/04_adagrad/04_adagrad.ipynb": NOTEBOOK,
+        "bob/04_adagrad/04_adagrad.ipynb": b"{broken",
+    })
+    assert lessons_in(export, LESSONS) == ["04_adagrad"]
+    found = collect(export, lessons_in(export, LESSONS), known=LESSONS)
+    assert found.missing == [], "a lesson absent from the export is not 'missing'"
+    assert lessons_in(_write(tmp_path / "other", {"notes.txt": b"x"}), LESSONS) == []
+
+
+def test_a_damaged_zip_member_is_rejected_and_the_others_read(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    good = NOTEBOOK.replace(b"{}", b'{"good": 1}')
+    bad = NOTEBOOK.replace(b"{}", b'{"bad": 1}')
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("alice/03_momentum/03_momentum.ipynb", good)
+        z.writestr("bob/03_momentum/03_momentum.ipynb", bad)
+    data = archive.read_bytes()
+    # Stored, not compressed: flip a byte of bob's notebook so its CRC no longer matches.
+    archive.write_bytes(data.replace(b'{"bad": 1}', b'{"bAd": 1}'))
+    found = collect(archive, LESSONS)
+    assert [s.student for s in found.submissions] == ["alice"], found.submissions
+    reasons = {r.student: r.reason for r in found.rejected}
+    assert "cannot be read from the zip" in reasons["bob"], reasons
+
+
+def test_a_zip_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("alice/03_momentum/03_momentum.ipynb", NOTEBOOK)
+    data = archive.read_bytes()
+    # Keep the end record (so it looks like a zip) but damage the central directory.
+    end = data.rfind(b"PK\x05\x06")
+    start = int.from_bytes(data[end + 16:end + 20], "little")
+    archive.write_bytes(data[:start] + b"XXXX" + data[start + 4:])
+    with pytest.raises(ValueError, match=r"cannot be read as a \.zip file"):
+        collect(archive, LESSONS)
+
+
+def test_course_lessons_are_the_release_lessons() -> None:
+    from release import SOLUTIONS, lessons
+
+    assert course_lessons(SOLUTIONS) == lessons(SOLUTIONS)
+    assert "03_momentum" in course_lessons(SOLUTIONS)
+
+
+def test_a_student_whose_only_upload_is_not_a_notebook_gets_a_rejected_row(
+        tmp_path: Path) -> None:
+    export = _write(tmp_path / "export", {
+        "alice/03_momentum/03_momentum.ipynb": NOTEBOOK,
+        "alice/03_momentum/plot.png": b"png",
+        "davisdan_10004_50032_03_momentum.py": b"print(1)",
+        "Jane Doe_555_assignsubmission_file_/report.pdf": b"%PDF",
+        "README.txt": b"exported by the LMS",
+    })
+    found = collect(export, LESSONS)
+    assert sorted(found.ignored) == ["README.txt", "alice/03_momentum/plot.png"], \
+        "a file next to a notebook, or naming nobody, is only listed"
+    rejected = {r.student: r for r in found.rejected}
+    assert set(rejected) == {"10004", "555"}, found.rejected
+    assert rejected["10004"].lesson == "03_momentum", "the name says which lesson"
+    assert "not a notebook: '" in rejected["10004"].reason
+    assert "expected 03_momentum.ipynb" in rejected["10004"].reason
+    assert (rejected["555"].lesson, rejected["555"].name) == ("", "Jane Doe")
+    assert ("555", "03_momentum") in found.missing, "Jane is still missing each lesson"
+    assert ("10004", "03_momentum") not in found.missing, "davisdan has a rejected row"
+    assert found.files == 5
+
+
+def test_with_one_lesson_graded_an_unrecognised_upload_is_that_lessons_row(
+        tmp_path: Path) -> None:
+    export = _write(tmp_path / "export", {
+        "davisdan_10004_50032_homework.ipynb": NOTEBOOK,
+        "leej_30003_50050_notes.pdf": b"%PDF",
+        "03_momentum-final.ipynb": NOTEBOOK,
+    })
+    found = collect(export, ["03_momentum"], known=LESSONS)
+    lessons = {r.origin: (r.student, r.lesson) for r in found.rejected}
+    assert lessons == {"davisdan_10004_50032_homework.ipynb": ("10004", "03_momentum"),
+                       "leej_30003_50050_notes.pdf": ("30003", "03_momentum"),
+                       "03_momentum-final.ipynb": ("", "")}, lessons
+    assert found.missing == [], "the rejected row stands for the lesson: not also missing"
+    two = collect(export, LESSONS)
+    assert {r.lesson for r in two.rejected if r.student} == {""}, \
+        "with two lessons graded the file's lesson is unknown"

@@ -1,0 +1,165 @@
+"""Duplicated nbgrader cells (upstream nbgrader #1083): the copy nbgrader grades is repaired.
+
+Students copy cells, so two cells share a ``grade_id``. The notebook written to
+``submitted/`` keeps the nbgrader metadata on the last copy of an answer cell
+and on the first copy of a locked cell; the export is never modified.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from grading.collect import Submission, collect, normalise_notebook, write_submission
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+LESSON = "01_tiny"
+
+
+def _meta(grade_id: str, *, answer: bool, points: int = 0) -> dict[str, object]:
+    meta: dict[str, object] = {"grade": not answer, "solution": answer, "locked": not answer,
+                               "grade_id": grade_id, "schema_version": 3}
+    if not answer:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def _source_notebook() -> nbformat.NotebookNode:
+    """A one-exercise nbgrader source notebook: answer cell, then a 1-point test."""
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    nb.cells = [
+        new_markdown_cell("Write `double`.", id="intro"),
+        new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
+                      "    ### END SOLUTION", id="answer", metadata=_meta("answer", answer=True)),
+        new_code_cell("assert double(3) == 6, 'double(3) should be 6'", id="test",
+                      metadata=_meta("test-double", answer=False, points=1)),
+    ]
+    return nb
+
+
+def _student(answers: list[str]) -> nbformat.NotebookNode:
+    """The released notebook with the answer cell copied once per entry of ``answers``."""
+    nb = _source_notebook()
+    answer = nb.cells[1]
+    copies = []
+    for index, text in enumerate(answers):
+        cell = copy.deepcopy(answer)
+        cell.source = text
+        cell["id"] = f"answer-{index}"  # JupyterLab gives a copied cell a new id
+        copies.append(cell)
+    nb.cells = [nb.cells[0], *copies, nb.cells[2]]
+    return nb
+
+
+def _grade_ids(nb: nbformat.NotebookNode) -> list[str]:
+    return [c.metadata.get("nbgrader", {}).get("grade_id", "") for c in nb.cells]
+
+
+def test_a_notebook_without_duplicates_is_passed_on_byte_for_byte() -> None:
+    data = nbformat.writes(_student(["def double(x):\n    return 2 * x"])).encode()
+    assert normalise_notebook(data) == (data, [])
+
+
+def test_duplicated_answer_cell_keeps_the_last_copy() -> None:
+    wrong, right = "def double(x):\n    return x", "def double(x):\n    return 2 * x"
+    data = nbformat.writes(_student([wrong, right])).encode()
+    fixed, notes = normalise_notebook(data)
+    nb = nbformat.reads(fixed.decode(), as_version=4)
+    nbformat.validate(nb)
+    assert [c.source for c in nb.cells] == \
+        [c.source for c in nbformat.reads(data.decode(), as_version=4).cells], \
+        "cell order and sources must not change"
+    assert _grade_ids(nb) == ["", "", "answer", "test-double"], _grade_ids(nb)
+    assert nb.cells[2].source == right, "the last copy is the one in force when tests run"
+    assert notes == ["2 copies of answer cell answer: graded the last, "
+                     "the others ran as plain cells"], notes
+
+
+def test_duplicated_test_cell_keeps_the_first_copy() -> None:
+    nb = _student(["def double(x):\n    return 2 * x"])
+    edited = copy.deepcopy(nb.cells[-1])
+    edited.source = "pass"
+    edited["id"] = "test-copy"
+    nb.cells.append(edited)
+    fixed, notes = normalise_notebook(nbformat.writes(nb).encode())
+    out = nbformat.reads(fixed.decode(), as_version=4)
+    assert _grade_ids(out) == ["", "answer", "test-double", ""], _grade_ids(out)
+    assert out.cells[2].source.startswith("assert"), "the first copy keeps the metadata"
+    assert "locked cell test-double: graded the first" in notes[0], notes
+
+
+def test_duplicated_cell_ids_are_renamed_so_the_notebook_is_valid() -> None:
+    nb = _student(["def double(x):\n    return x", "def double(x):\n    return 2 * x"])
+    nb.cells[2]["id"] = nb.cells[1].id  # a copy made by editing the JSON keeps the id
+    # json, not nbformat.writes: nbformat would repair the ids itself (with a warning).
+    fixed, notes = normalise_notebook(json.dumps(nb).encode())
+    out = nbformat.reads(fixed.decode(), as_version=4)
+    ids = [c.id for c in out.cells]
+    assert len(set(ids)) == len(ids), ids
+    nbformat.validate(out)
+    assert "1 duplicated cell id(s) renamed" in notes, notes
+
+
+def test_write_submission_grades_the_repaired_copy_and_keeps_the_export(tmp_path: Path) -> None:
+    export = tmp_path / "export" / "ann" / LESSON / f"{LESSON}.ipynb"
+    export.parent.mkdir(parents=True)
+    export.write_text(nbformat.writes(_student(["def double(x):\n    return x",
+                                                "def double(x):\n    return 2 * x"])))
+    before = hashlib.sha256(export.read_bytes()).hexdigest()
+    found = collect(tmp_path / "export", [LESSON])
+    (sub,) = found.submissions
+    assert sub.repairs, "the collection should say the notebook was repaired"
+    target, changed = write_submission(sub, tmp_path / "submitted")
+    assert changed
+    assert _grade_ids(nbformat.read(target, as_version=4)) == ["", "", "answer", "test-double"]
+    assert write_submission(sub, tmp_path / "submitted") == (target, False), \
+        "the repaired copy is stable: a re-run is not a change"
+    assert hashlib.sha256(export.read_bytes()).hexdigest() == before, "the export was modified"
+    assert sub.digest == before, "the submission's digest is the export's file"
+
+
+@pytest.mark.slow
+# nbgrader's own gradebook code triggers this SQLAlchemy warning when it creates a
+# student; pytest.ini turns warnings into errors, which would fail every autograde.
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_real_nbgrader_grades_the_repaired_notebook(tmp_path: Path) -> None:
+    """nbgrader itself: the duplicated notebook fails, the repaired copy gets full marks."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
+    bin_dir = os.path.dirname(sys.executable)  # nbgrader shells out to alembic
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    root = tmp_path / "course"
+    (root / "source" / LESSON).mkdir(parents=True)
+    nbformat.write(_source_notebook(), root / "source" / LESSON / f"{LESSON}.ipynb")
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    config.Execute.timeout = 30
+    api = NbGraderAPI(config=config)
+    assert api.generate_assignment(LESSON, force=True, create=True)["success"]
+    student = _student(["def double(x):\n    return x", "def double(x):\n    return 2 * x"])
+    content = nbformat.writes(student).encode()
+    # "raw": the student's file as is (bypassing write_submission); "repaired": as the
+    # pipeline writes it.
+    raw = root / "submitted" / "raw" / LESSON / f"{LESSON}.ipynb"
+    raw.parent.mkdir(parents=True)
+    raw.write_bytes(content)
+    write_submission(Submission("repaired", LESSON, "x", content), root / "submitted")
+    results = {name: api.autograde(LESSON, name, force=True, create=True)
+               for name in ("raw", "repaired")}
+    assert not results["raw"]["success"], "premise: nbgrader refuses duplicated grade ids"
+    assert "old version" in results["raw"]["log"], "premise: upstream #1083's message"
+    assert results["repaired"]["success"], results["repaired"]["log"]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(config.CourseDirectory.db_url) as gb:
+        nb = gb.find_submission_notebook(LESSON, LESSON, "repaired")
+        assert (nb.score, nb.max_score) == (1.0, 1.0), "the last copy (correct) is graded"

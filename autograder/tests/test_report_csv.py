@@ -1,0 +1,129 @@
+"""The grades CSV and the summary, from a hand-made run (no notebook is executed)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import nbformat
+import pytest
+from grading.collect import Collection, collect
+from grading.pipeline import Row, Run
+from grading.report import FIXED_COLUMNS, grade_cell_columns, summary, write_csv
+
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
+LESSONS = ["03_momentum", "04_adagrad"]
+NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+
+EXPORT = {
+    "alice/03_momentum/03_momentum.ipynb": NOTEBOOK,
+    "alice/04_adagrad/04_adagrad-Copy1.ipynb": NOTEBOOK,
+    "davisdan_late_10004_50032_03_momentum-1.ipynb": NOTEBOOK,
+    "davisdan_10004_50001_03_momentum.ipynb": NOTEBOOK.replace(b"{}", b'{"v": 0}'),
+    "Jane Doe_555_assignsubmission_file_/04_adagrad.ipynb": b"{broken",
+    "03_momentum.ipynb": NOTEBOOK,
+    "alice/04_adagrad/data.csv": b"a,b\n",
+    "__MACOSX/._03_momentum.ipynb": b"\0",
+}
+
+
+def _grade_cells(lesson: str) -> list[str]:
+    nb = nbformat.read(SOLUTIONS / lesson / f"{lesson}.ipynb", as_version=4)
+    return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def _run(found: Collection, order: int = 1) -> Run:
+    """Rows as the pipeline makes them: graded submissions, rejected, missing."""
+    rows = []
+    for sub in found.submissions:
+        cells = dict.fromkeys(_grade_cells(sub.lesson), 1.0)
+        rows.append(Row(sub.student, sub.lesson, "graded", len(cells), len(cells), cells))
+    keys = {(r.student, r.lesson) for r in rows}
+    for rejection in found.rejected:
+        if rejection.student and (rejection.student, rejection.lesson) not in keys:
+            rows.append(Row(rejection.student, rejection.lesson, "rejected",
+                            message=rejection.reason))
+    rows += [Row(s, lesson, "missing") for s, lesson in found.missing]
+    return Run(sorted(rows, key=lambda r: (r.student, r.lesson))[::order], found, 1.0, 2)
+
+
+@pytest.fixture
+def found(tmp_path: Path) -> Collection:
+    for name, data in EXPORT.items():
+        (tmp_path / "export" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "export" / name).write_bytes(data)
+    return collect(tmp_path / "export", LESSONS)
+
+
+def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def test_grade_cell_columns_follow_lesson_then_cell_order() -> None:
+    expected: list[str] = []
+    for lesson in LESSONS:
+        expected += [g for g in _grade_cells(lesson) if g not in expected]
+    assert grade_cell_columns(SOLUTIONS, LESSONS[::-1]) == expected
+    assert grade_cell_columns(SOLUTIONS, ["99_none"]) == []
+
+
+def test_the_columns_do_not_depend_on_the_rows(found: Collection, tmp_path: Path) -> None:
+    columns = grade_cell_columns(SOLUTIONS, LESSONS)
+    full, _ = _read(write_csv(_run(found), tmp_path / "a.csv", columns))
+    reversed_rows, _ = _read(write_csv(_run(found, order=-1), tmp_path / "b.csv", columns))
+    only_adagrad = _run(found)
+    only_adagrad.rows = [r for r in only_adagrad.rows if r.lesson == "04_adagrad"]
+    few, _ = _read(write_csv(only_adagrad, tmp_path / "c.csv", columns))
+    assert full == reversed_rows == few == FIXED_COLUMNS + columns
+
+
+def test_login_name_files_and_unplaced_rows(found: Collection, tmp_path: Path) -> None:
+    _, rows = _read(write_csv(_run(found), tmp_path / "grades.csv",
+                              grade_cell_columns(SOLUTIONS, LESSONS)))
+    by_key = {(r["student"], r["lesson"]): r for r in rows}
+    davis = by_key[("10004", "03_momentum")]
+    assert (davis["login"], davis["name"], davis["status"]) == ("davisdan", "", "graded")
+    assert davis["files"].split("; ") == ["davisdan_late_10004_50032_03_momentum-1.ipynb",
+                                          "davisdan_10004_50001_03_momentum.ipynb"], \
+        "the graded upload first, then the superseded one"
+    jane = by_key[("555", "04_adagrad")]
+    assert (jane["name"], jane["status"]) == ("Jane Doe", "rejected"), jane
+    assert by_key[("555", "03_momentum")]["name"] == "Jane Doe", "a missing row is named too"
+    assert by_key[("alice", "04_adagrad")]["status"] == "graded", "-Copy1 is accepted"
+    assert (by_key[("alice", "04_adagrad")]["login"], by_key[("alice", "04_adagrad")]["name"]) \
+        == ("", "")
+    unplaced = by_key[("", "03_momentum")]
+    assert unplaced["status"] == "rejected", unplaced
+    assert unplaced["files"] == "03_momentum.ipynb"
+    assert "cannot be identified" in unplaced["message"]
+    notebooks = {n for n in EXPORT if n.endswith(".ipynb") and not n.startswith("__MACOSX")}
+    in_csv = {f for r in rows for f in r["files"].split("; ") if f}
+    assert in_csv == notebooks, "every notebook of the export has its place in the CSV"
+
+
+def test_summary_accounts_for_every_file(found: Collection) -> None:
+    text = summary(_run(found))
+    assert f"Files in the export: {len(EXPORT)} = " in text, text
+    for name in EXPORT:
+        if name != "alice/03_momentum/03_momentum.ipynb" and not name.startswith("__MACOSX"):
+            assert name in text, f"{name} is not named in the summary:\n{text}"
+    assert "OS files (__MACOSX, hidden, checkpoints): 1" in text
+    assert "rejected 2" in text, "the unplaced notebook counts as rejected"
+    assert "(unknown)" in text, "the unplaced notebook needs attention"
+
+
+def test_skipped_lessons_are_listed_once(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    for student in ("ann", "bob", "cy"):
+        for lesson in LESSONS:
+            path = export / student / lesson / f"{lesson}.ipynb"
+            path.parent.mkdir(parents=True)
+            path.write_bytes(NOTEBOOK)
+    found = collect(export, ["03_momentum"], known=LESSONS)
+    text = summary(_run(found))
+    assert text.count("04_adagrad") == 1, text
+    assert "Skipped, lesson not asked for (--lessons): 04_adagrad (3 notebook(s))" in text
+    assert "missing 0" in text, text
