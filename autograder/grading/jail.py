@@ -11,8 +11,9 @@ kernel specification whose command starts that kernel inside ``bwrap`` with
   the instructor's home;
 * :mod:`answer_key`'s copy of descentlab bound over the real package, so the
   reference implementations are not there to import or to read;
-* one writable folder, the submission's own (``autograded/STUDENT/LESSON``),
-  and a private ``/tmp`` of limited size;
+* one writable folder, a scratch copy of the lesson's and the student's files
+  (no notebook: nbgrader's copy holds the hidden tests) shown where nbgrader runs
+  the kernel (``autograded/STUDENT/LESSON``), and a private ``/tmp`` of limited size;
 * the job's resource limits (memory, file size, processes: :mod:`workers`).
 
 The kernel talks to nbgrader over Unix sockets in a per-job folder (ZeroMQ's
@@ -94,8 +95,8 @@ class Jail:
     real_package: Path
     enabled: bool = True
 
-    def command(self, argv: list[str], *, workdir: Path, runtime: Path, judge: Path,
-                env: dict[str, str]) -> list[str]:
+    def command(self, argv: list[str], *, workdir: Path, scratch: Path, runtime: Path,
+                judge: Path, env: dict[str, str]) -> list[str]:
         """``argv`` wrapped in bubblewrap (or, without a jail, in ``env`` only).
 
         Parameters
@@ -103,7 +104,10 @@ class Jail:
         argv : list of str
             The command to confine.
         workdir : Path
-            The only folder the command may write (and its working directory).
+            Its working directory, as the command sees it.
+        scratch : Path
+            The folder shown at ``workdir``: the only one the command may write
+            (without a jail, ``workdir`` itself is used).
         runtime : Path
             Folder of the kernel's connection file and sockets (writable).
         judge : Path
@@ -140,12 +144,12 @@ class Jail:
                  "--ro-bind", str(_HERE / "student_side.py"), f"{HOOK_DIR}/descentlab_grader.py",
                  "--ro-bind", str(judge), JUDGE_DIR,
                  "--bind", str(runtime), str(runtime),
-                 "--bind", str(workdir), str(workdir),
+                 "--bind", str(scratch), str(workdir),
                  "--chdir", str(workdir), "--"]
         return args + argv
 
-    def kernelspec(self, folder: Path, *, workdir: Path, runtime: Path, judge: Path,
-                   call_limit: float = 10.0) -> Path:
+    def kernelspec(self, folder: Path, *, workdir: Path, scratch: Path, runtime: Path,
+                   judge: Path, call_limit: float = 10.0) -> Path:
         """Write the jailed kernel's specification under ``folder/kernels/``.
 
         ``call_limit`` is how long one call into the student's code may run before the
@@ -161,7 +165,8 @@ class Jail:
                "PYTHONDONTWRITEBYTECODE": "1", "DESCENTLAB_CALL_LIMIT": f"{call_limit:g}",
                "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        spec = {"argv": self.command(argv, workdir=workdir, runtime=runtime, judge=judge, env=env),
+        spec = {"argv": self.command(argv, workdir=workdir, scratch=scratch, runtime=runtime,
+                                     judge=judge, env=env),
                 "display_name": "descentlab (jailed for grading)", "language": "python",
                 "interrupt_mode": "message", "metadata": {"debugger": False}}
         path = folder / "kernels" / KERNEL_NAME / "kernel.json"

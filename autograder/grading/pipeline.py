@@ -216,6 +216,10 @@ _KNOWN_FAILURES = [
      "a cell ran longer than the per-cell time limit"),
     (r"Skipping unknown notebook", "the notebook name does not match the lesson"),
     (r"MemoryError", "the notebook ran out of memory"),
+    # Messages signed with another key reach nbgrader only from processes the notebook
+    # forked off its kernel (seen with a fork bomb held by the process limit).
+    (r"Invalid Signature", "the notebook's own processes broke the kernel's messages "
+                           "(e.g. too many processes: the limit stopped them)"),
 ]
 
 
@@ -240,17 +244,21 @@ def _failure_reason(log: str) -> str:
     return lines[-1].strip()[:300]
 
 
-def _autograde(api: Any, course: Course, lesson: str, student: str) -> dict[str, Any]:
+def _autograde(make_api: Callable[[int], Any], course: Course, lesson: str,
+               student: str) -> tuple[Any, dict[str, Any]]:
     """nbgrader's autograde; retried once after a failure the submission did not cause.
 
     A failure with no known cause (a kernel that could not start, a port taken by
     another process) says nothing about the student's work, so it gets a second
-    chance. Every failed attempt's full log is kept in ``logs/`` for the instructor.
+    chance, with a new kernel folder. Every failed attempt's full log is kept in
+    ``logs/`` for the instructor.
     """
     for attempt in (1, 2):
-        result = _retrying(lambda: api.autograde(lesson, student, force=True, create=True))
+        api = make_api(attempt)
+        result = _retrying(lambda api=api: api.autograde(lesson, student, force=True,
+                                                         create=True))
         if result["success"]:
-            return result
+            return api, result
         log = result.get("log") or ""
         path = course.root / "logs" / f"{student}-{lesson}-attempt{attempt}.log"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -258,7 +266,7 @@ def _autograde(api: Any, course: Course, lesson: str, student: str) -> dict[str,
         result["log_path"] = str(path.relative_to(course.root))
         if _known_failure(log) is not None:
             break
-    return result
+    return api, result
 
 
 def _grade_cells(gb: Any, lesson: str, student: str) -> list[Any]:
@@ -274,18 +282,24 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     import descentlab
 
     workdir = course.root / "autograded" / student / lesson
+    confinement = jail.Jail(course.answer_free_package(lesson),
+                            Path(descentlab.__file__).resolve().parent, settings.jail)
     with tempfile.TemporaryDirectory(prefix="descentlab-job-") as tmp, \
             running_judge(course.notebook(lesson), settings.call) as (judge_dir, verdicts):
-        runtime = Path(tmp) / "runtime"
-        runtime.mkdir()
-        confinement = jail.Jail(course.answer_free_package(lesson),
-                                Path(descentlab.__file__).resolve().parent, settings.jail)
-        confinement.kernelspec(Path(tmp), workdir=workdir, runtime=runtime, judge=judge_dir,
-                               call_limit=settings.call)
-        os.environ["JUPYTER_PATH"] = tmp
-        os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
-        api = NbGraderAPI(config=course.config(settings, runtime))
-        result = _autograde(api, course, lesson, student)
+
+        def make_api(attempt: int) -> Any:
+            # A new folder for each attempt's kernel: nothing of a failed one is reused.
+            folder = Path(tmp) / f"attempt{attempt}"
+            runtime, scratch = folder / "runtime", folder / "work"
+            runtime.mkdir(parents=True)
+            _fill_scratch(scratch, course, lesson, student)
+            confinement.kernelspec(folder, workdir=workdir, scratch=scratch, runtime=runtime,
+                                   judge=judge_dir, call_limit=settings.call)
+            os.environ["JUPYTER_PATH"] = str(folder)
+            os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
+            return NbGraderAPI(config=course.config(settings, runtime))
+
+        api, result = _autograde(make_api, course, lesson, student)
     submitted = course.root / "submitted" / student / lesson / f"{lesson}.ipynb"
     if not result["success"]:
         log = result.get("log") or ""
@@ -327,6 +341,26 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     return {"status": "graded", "score": score, "max_score": max_score, "cells": cells,
             "nbgrader_cells": raw, "flags": flags,
             "message": "" if feedback["success"] else "feedback not generated"}
+
+
+def _fill_scratch(scratch: Path, course: Course, lesson: str, student: str) -> None:
+    """The kernel's working folder: the lesson's and the student's files, no notebook.
+
+    nbgrader runs the kernel in ``autograded/STUDENT/LESSON``, which holds the notebook
+    with the hidden tests restored: the jail shows this folder there instead.
+    """
+    scratch.mkdir(parents=True)
+    for folder in (course.source / lesson, course.root / "submitted" / student / lesson):
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob("*"):
+            relative = path.relative_to(folder)
+            if path.is_file() and path.suffix != ".ipynb" and not any(
+                    part.startswith(".") or part in ("__pycache__", "feedback")
+                    for part in relative.parts):
+                target = scratch / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
 
 
 def _add_summary(page: Path, lost: list[tuple[str, float, float, str]], score: float,

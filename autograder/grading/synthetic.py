@@ -189,10 +189,12 @@ HOSTILE_ANSWERS = {
                          "                    continue\n"
                          "                if 'HIDDEN' in text or f == 'gradebook.db':\n"
                          "                    print('LEAK', os.path.join(d, f), text[:3000])\n",
-    "write_gradebook": "{solution}\nimport sqlite3\nfor path in {targets!r}:\n"
+    "write_gradebook": "{solution}\nimport os\nfor path in {targets!r}:\n"
+                       "    if not (os.path.isfile(path) and os.path.getsize(path)):\n"
+                       "        print('not there:', path)\n        continue\n"
                        "    try:\n        open(path, 'a').write('x')\n"
                        "        print('LEAK wrote', path)\n"
-                       "    except OSError as exc:\n        print('refused', path, exc)\n",
+                       "    except OSError as exc:\n        print('LEAK saw', path, exc)\n",
     "network": "{solution}\nimport socket\ntry:\n"
                "    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
                "    print('LEAK connected')\n"
@@ -205,7 +207,7 @@ HOSTILE_ANSWERS = {
 
 #: Hostile answers that must score like the solution (their extra code changes nothing).
 HONEST_EXTRAS = ("harmless_imports", "read_hidden_tests", "write_gradebook", "network",
-                 "fork_bomb", "sys_exit", "huge_output")
+                 "sys_exit", "huge_output")
 #: Answers that delegate to the reference: the Momentum cells are lost, with a flag.
 DELEGATION = ("use_reference", "subclass_reference", "alias_reference", "getattr_reference",
               "source_reference")
@@ -395,13 +397,15 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
         nb = student_notebook(release, dict(solved, **{answer: text}))
         if kind in HONEST_EXTRAS:
             lost: set[str] = set()
-        elif kind == "os_exit":
+        elif kind in ("os_exit", "patch_hook"):
+            # The kernel dies; or every test cell after the patch never reaches the judge.
             lost = set(points)
         elif kind.startswith(("patch_", "custom_exc")):
             lost = honest_wrong
         else:
             lost = momentum_cells
-        add(Student(f"h-{kind}", lesson, kind, total - sum(points[g] for g in lost), lost),
+        expected = None if kind == "fork_bomb" else total - sum(points[g] for g in lost)
+        add(Student(f"h-{kind}", lesson, kind, expected, lost),
             nb, f"h-{kind}/{lesson}/{lesson}.ipynb")
     # A wrong quiz answer hidden by swallowing AssertionError in the quiz cell.
     quiz = next(g for g, s in solved.items() if "q1" in s)

@@ -12,7 +12,6 @@ import pytest
 from grading.pipeline import grade
 from grading.report import summary, write_csv
 from grading.synthetic import DELEGATION, HONEST_EXTRAS, HOSTILE_LESSON, GradedClass, Student
-from grading.workers import Limits
 from release import lessons as all_lessons
 
 from descentlab.checks import mistakes_for
@@ -172,8 +171,7 @@ def test_honest_code_with_extras_gets_full_marks_unflagged(graded_class: GradedC
     assert not row.flags, f"{kind}: honest code was flagged: {row.flags}"
 
 
-@pytest.mark.parametrize("kind", ["read_hidden_tests", "write_gradebook", "network",
-                                  "fork_bomb"])
+@pytest.mark.parametrize("kind", ["read_hidden_tests", "write_gradebook", "network"])
 def test_the_jail_hides_everything_but_the_students_own_folder(graded_class: GradedClass,
                                                                kind: str) -> None:
     student = _by_kind(graded_class, kind)[0]
@@ -182,11 +180,24 @@ def test_the_jail_hides_everything_but_the_students_own_folder(graded_class: Gra
     assert texts, f"{kind}: the probe printed nothing"
     assert not any("LEAK" in t for t in texts), f"{kind}: the jail leaked:\n" + "\n".join(
         t[:500] for t in texts if "LEAK" in t)
-    if kind == "fork_bomb":
-        born = [int(t.split("forked")[1].split()[0]) for t in texts if "forked" in t]
-        limit = Limits().processes
-        assert born, "the fork bomb did not report how many processes it made"
-        assert born[0] < limit, f"the fork bomb made {born} processes (limit {limit})"
+
+
+def test_a_fork_bomb_stops_at_the_process_limit_and_only_its_own_notebook_fails(
+        graded_class: GradedClass) -> None:
+    """Bounded (see test_jail.py for the count); the class around it is graded as usual."""
+    row = graded_class.row(_by_kind(graded_class, "fork_bomb")[0].student)
+    # Held at the limit, the kernel either carries on (the class is correct: full marks)
+    # or breaks down; then the row says so and scores 0.
+    if row.status == "failed":
+        assert "kernel" in row.message, row.message
+        assert row.score == 0, row
+    else:
+        assert row.status == "graded", row
+        assert row.score == row.max_score, row
+    others = [r for r in graded_class.run.rows if r.lesson == HOSTILE_LESSON
+              and r.student.startswith("sol")]
+    assert others, "no solution of the hostile lesson"
+    assert all(r.score == r.max_score for r in others), others
 
 
 def test_no_connection_left_the_jail(graded_class: GradedClass) -> None:

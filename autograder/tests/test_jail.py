@@ -29,12 +29,13 @@ def confinement(tmp_path_factory: pytest.TempPathFactory) -> jail.Jail:
 
 
 def _run(confinement: jail.Jail, tmp_path: Path, code: str) -> dict:
-    """Run ``code`` in the jail; it must print one JSON line."""
-    dirs = {name: tmp_path / name for name in ("work", "runtime", "judge")}
+    """Run ``code`` in the jail, in ``autograded/`` (scratch ``work/`` shown there)."""
+    dirs = {name: tmp_path / name for name in ("autograded", "work", "runtime", "judge")}
     for folder in dirs.values():
-        folder.mkdir()
-    argv = confinement.command([sys.executable, "-c", code], workdir=dirs["work"],
-                               runtime=dirs["runtime"], judge=dirs["judge"],
+        folder.mkdir(exist_ok=True)
+    argv = confinement.command([sys.executable, "-c", code], workdir=dirs["autograded"],
+                               scratch=dirs["work"], runtime=dirs["runtime"],
+                               judge=dirs["judge"],
                                env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -45,13 +46,16 @@ def test_only_the_environment_and_the_own_folder_are_visible(confinement: jail.J
                                                              tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("the hidden tests")
+    (tmp_path / "autograded").mkdir()
+    (tmp_path / "autograded" / "lesson.ipynb").write_text("### BEGIN HIDDEN TESTS")
     repo = Path(__file__).resolve().parents[2]
     code = f"""
 import json, os
 def sees(p):
     return os.path.exists(p)
 out = dict(secret=sees({str(secret)!r}), solutions=sees({str(repo / 'solutions')!r}),
-           autograder=sees({str(repo / 'autograder')!r}), cwd=os.getcwd())
+           autograder=sees({str(repo / 'autograder')!r}), cwd=os.getcwd(),
+           notebook=sees('lesson.ipynb'))
 open('mine.txt', 'w').write('ok')
 try:
     open('/usr/lib/evil', 'w')
@@ -62,7 +66,8 @@ print(json.dumps(out))
 """
     seen = _run(confinement, tmp_path, code)
     assert seen == {"secret": False, "solutions": False, "autograder": False,
-                    "cwd": str(tmp_path / "work"), "usr_writable": False}, seen
+                    "cwd": str(tmp_path / "autograded"), "notebook": False,
+                    "usr_writable": False}, seen
     assert (tmp_path / "work" / "mine.txt").read_text() == "ok", "the own folder is not writable"
 
 
