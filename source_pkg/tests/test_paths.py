@@ -489,3 +489,25 @@ def test_a_surface_that_only_takes_numbers_still_gets_its_losses():
     path = trace(SGD(lr=0.1), bump, steps=20)
     assert path.ok, path.message
     np.testing.assert_allclose(path.loss, [f(x, y) for x, y in path.xy], rtol=1e-15)
+
+
+def test_a_gradient_of_one_element_arrays_reaches_update_as_before():
+    """A hand-written gradient may return arrays of shape (1,): update() has its say."""
+    bowl = SURFACES["bowl"]
+
+    def grad(x, y):
+        gx, gy = bowl.grad(x, y)
+        return np.array([gx]), np.array([gy])
+
+    odd = Surface("odd", "Odd", "f", bowl.f, grad, bowl.minima, bowl.window, bowl.start)
+    # A rebinding update copes (the position is read back as one number)...
+    student = trace(RebindingSGD(0.1), odd, steps=10)
+    assert student.ok, student.message
+    np.testing.assert_allclose(student.xy, trace(SGD(lr=0.1), bowl, steps=10).xy, rtol=1e-15)
+    # ...the reference refuses a gradient shaped unlike its parameter, in words.
+    opt = SGD(lr=0.1)
+    path = trace(opt, odd, steps=10)
+    assert path.status == "error"
+    assert path.steps == 0
+    assert "grads['x'] has shape (1,)" in path.message, path.message
+    assert opt.t == 0

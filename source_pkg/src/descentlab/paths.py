@@ -190,7 +190,9 @@ def _steps_reference(
     Stops before the first gradient that is not finite (returns
     ``"gradient"``) or position that is not finite (``"nonfinite"``) or beyond
     :data:`DIVERGENCE_LIMIT` (``"beyond"``); returns ``""`` when every row was
-    filled. Rows not reached stay NaN.
+    filled, and ``"odd gradient"`` before a gradient that is not one number per
+    coordinate (``update`` then has to say what it makes of it). Rows not
+    reached stay NaN.
     """
     p = xy[0].copy()
     g = np.empty_like(p)
@@ -200,7 +202,10 @@ def _steps_reference(
     for step in range(1, len(xy)):
         if deadline is not None and not step % _CLOCK_EVERY and clock() >= deadline:
             raise TimeLimitExceeded
-        g[:] = grad_fn(p)
+        try:
+            g[:] = grad_fn(p)
+        except (TypeError, ValueError):
+            return "odd gradient"
         for v in g.tolist():
             if not isfinite(v):
                 return "gradient"
@@ -222,29 +227,40 @@ def _steps_general(
     grad_fn: Callable[[np.ndarray], Sequence[float]],
     deadline: float | None,
     who: str,
+    first: int = 1,
 ) -> tuple[str, str]:
-    """Fill rows of ``xy`` with the steps of any ``update`` (a student's), guarded.
+    """Fill rows ``first, first + 1, ...`` of ``xy`` with the steps of any ``update``, guarded.
 
     Returns ``(problem, message)``: ``problem`` is as for
     :func:`_steps_reference`, or ``"error"`` (then ``message`` says what went wrong).
     Rows not reached stay NaN.
     """
-    params = {k: np.array(v) for k, v in zip(keys, xy[0].tolist(), strict=True)}
+    params = {k: np.array(v) for k, v in zip(keys, xy[first - 1].tolist(), strict=True)}
     g = np.empty(len(keys))
     clock, isfinite, limit = time.monotonic, math.isfinite, DIVERGENCE_LIMIT
-    for step in range(1, len(xy)):
+    for step in range(first, len(xy)):
         if deadline is not None and clock() >= deadline:
             raise TimeLimitExceeded
         # Our own arithmetic may overflow on a diverging path; the finiteness
         # checks report that instead of a warning. The student's update runs
         # outside, so that NumPy's warnings about it still reach the student.
         with np.errstate(all="ignore"):
-            g[:] = grad_fn(xy[step - 1])
-        values = g.tolist()
-        for v in values:
-            if not isfinite(v):
+            grad = grad_fn(xy[step - 1])
+        try:
+            g[:] = grad
+        except (TypeError, ValueError):
+            # Not one number per coordinate (a hand-written gradient): hand over
+            # what it holds, as arrays, and let update() make of it what it can.
+            odd = np.asarray(grad, dtype=float)
+            if not np.all(np.isfinite(odd)):
                 return "gradient", ""
-        grads = {k: np.array(v) for k, v in zip(keys, values, strict=True)}
+            grads = {k: np.array(v) for k, v in zip(keys, odd, strict=True)}
+        else:
+            values = g.tolist()
+            for v in values:
+                if not isfinite(v):
+                    return "gradient", ""
+            grads = {k: np.array(v) for k, v in zip(keys, values, strict=True)}
         try:
             update(params, grads)
         except Exception as exc:
@@ -352,8 +368,13 @@ def _run(
             if packed is not None:
                 with np.errstate(all="ignore"):
                     problem = _steps_reference(reference, packed, xy, grad_fn, deadline)
-            else:
-                problem, message = _steps_general(update, keys, xy, grad_fn, deadline, who)
+                if problem == "odd gradient":  # update() says what it makes of it
+                    _unpack_state(reference, keys, packed)
+                    packed = None
+            if packed is None:
+                problem, message = _steps_general(
+                    update, keys, xy, grad_fn, deadline, who, first=_rows_done(xy) + 1
+                )
     except TimeLimitExceeded:
         problem = "timeout"
         message = (
@@ -367,7 +388,8 @@ def _run(
     done = _rows_done(xy)
     if problem in _DIVERGED:
         message = _diverged(done + 1, problem)
-    xy = xy[: done + 1]
+    # A copy when the path stopped early: the rows never reached are not kept alive.
+    xy = xy if done + 1 == len(xy) else xy[: done + 1].copy()
     loss = _losses(loss_fn, xy)
     bad = np.flatnonzero(~np.isfinite(loss[1:]))
     if bad.size:  # a surface that is inf/NaN at a finite point: diverged there
