@@ -441,7 +441,10 @@ def trace(
     same dict every step) and a fresh ``grads = {"x": gx, "y": gy}`` to
     ``optimizer.update``, then reads ``params["x"]`` and ``params["y"]`` again,
     so an update that rebinds the entries instead of changing them in place
-    still yields its path.
+    still yields its path. An unmodified reference optimizer (a registry class)
+    is stepped by its own kernel on both coordinates at once instead, which
+    gives the same path and leaves the same state as those calls, at a fraction
+    of their cost (``benchmarks/trace_overhead.py``).
 
     Parameters
     ----------

@@ -180,7 +180,11 @@ class Optimizer:
     ) -> None:
         """Update the block ``p`` in place from gradient ``g`` and state ``s``.
 
-        ``tmp`` is scratch space of ``p``'s shape and dtype.
+        ``tmp`` is scratch space of ``p``'s shape and dtype. The kernel must be
+        element-wise (each entry depends only on the same entry of ``p``, ``g``
+        and ``s``, and on scalars): ``_apply`` streams large arrays through it in
+        arbitrary blocks, and :func:`descentlab.paths.trace` steps the two
+        coordinates of a path as one vector.
         """
         raise NotImplementedError
 
