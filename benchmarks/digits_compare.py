@@ -10,7 +10,7 @@ smoothed loss falls below 0.5, and the test accuracy.
 
 Targets (printed with the figures, not asserted: timings depend on the machine):
 
-* all four runs together in under 30 s;
+* all four runs together in under 8 s (issue 12; it was 30 s before);
 * the book's qualitative result: SGD is the slowest to reduce the loss (it
   reaches the loss threshold last and ends with the highest smoothed loss).
 
@@ -21,6 +21,7 @@ training; 0 keeps the library's default), ``--progress`` (show progress bars).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Mapping, Sequence
 
@@ -30,7 +31,7 @@ from descentlab.data import load_digits
 from descentlab.nets import TrainingHistory, compare_optimizers, smooth_curve
 from descentlab.optimizers import SGD, AdaGrad, Adam, Momentum
 
-TARGET_SECONDS = 30.0
+TARGET_SECONDS = 8.0
 LOSS_THRESHOLD = 0.5
 HIDDEN = (100, 100, 100, 100)
 
@@ -43,19 +44,25 @@ def iterations_to(losses: np.ndarray, threshold: float) -> int | None:
 
 def run(
     iters: int = 2000, dtype: str = "float64", threads: int | None = 1, progress: bool = False
-) -> tuple[float, dict[str, TrainingHistory]]:
-    """Train the four networks; return the total wall time and the histories."""
+) -> tuple[float, dict[str, TrainingHistory], float]:
+    """Train the four networks; return the total wall time, the histories and the CPU time.
+
+    With one BLAS thread the CPU time is the wall time to expect on an idle
+    machine; on a shared one the wall time also counts waiting for a core.
+    """
     data = load_digits(dtype=dtype)  # outside the timing: loading is not training
     optimizers = {"SGD": SGD(), "Momentum": Momentum(), "AdaGrad": AdaGrad(), "Adam": Adam()}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     histories = compare_optimizers(
         optimizers, data, iters=iters, batch_size=128, hidden=HIDDEN, seed=0,
         progress=progress, dtype=dtype, threads=threads,
     )
-    return time.perf_counter() - start, histories
+    return time.perf_counter() - start, histories, time.process_time() - cpu
 
 
-def format_report(total: float, histories: Mapping[str, TrainingHistory], dtype: str) -> str:
+def format_report(
+    total: float, histories: Mapping[str, TrainingHistory], dtype: str, cpu: float | None = None
+) -> str:
     """The table and the targets, with whether each is met."""
     iters = max(h.iterations for h in histories.values())
     lines = [
@@ -78,11 +85,13 @@ def format_report(total: float, histories: Mapping[str, TrainingHistory], dtype:
         )
     time_ok = total < TARGET_SECONDS
     lines += [
-        f"{'total':<10} {total:>8.2f}",
+        f"{'total':<10} {total:>8.2f}" + (f"  (CPU time {cpu:.2f} s)" if cpu is not None else ""),
         "",
         "targets:",
         f"  all four runs in under {TARGET_SECONDS:g} s: {total:.2f} s -> "
-        f"{'met' if time_ok else 'NOT MET'}",
+        f"{'met' if time_ok else 'NOT MET'}"
+        + (f" (CPU time {cpu:.2f} s -> {'met' if cpu < TARGET_SECONDS else 'NOT MET'}"
+           " without competing load)" if cpu is not None else ""),
     ]
     if "SGD" in histories and len(histories) > 1:
         others = [n for n in histories if n != "SGD"]
@@ -104,8 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads; 0 = default")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     args = parser.parse_args(argv)
-    total, histories = run(args.iters, args.dtype, args.threads or None, args.progress)
-    print(format_report(total, histories, args.dtype))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average before the run: {load:.2f} on {os.cpu_count()} cores")
+    total, histories, cpu = run(args.iters, args.dtype, args.threads or None, args.progress)
+    print(format_report(total, histories, args.dtype, cpu))
     return 0
 
 

@@ -58,6 +58,21 @@ def test_affine_backward_matches_numerical_gradient(rng):
         assert err < 1e-7, f"Affine {name}: relative error {err:.2e} against central differences"
 
 
+def test_affine_backward_params_stores_what_backward_stores(rng):
+    """The first layer of a network skips dx; dW and db must not change for it."""
+    W, b = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    x, upstream = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+    full, params_only = Affine(W, b), Affine(W, b)
+    full.forward(x)
+    params_only.forward(x)
+    full.backward(upstream)
+    assert params_only.backward_params(upstream) is None
+    np.testing.assert_array_equal(params_only.dW, full.dW)
+    np.testing.assert_array_equal(params_only.db, full.db)
+    with pytest.raises(RuntimeError, match="before forward"):
+        Affine(W, b).backward_params(upstream)
+
+
 def test_affine_keeps_references_to_its_parameters(rng):
     W, b = rng.standard_normal((4, 3)), np.zeros(3)
     layer = Affine(W, b)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from descentlab.optimizers import (
+    OPTIMIZERS,
     SGD,
     Adam,
     Momentum,
@@ -361,3 +362,152 @@ def test_trace_1d_with_a_step_function_and_an_optimizer():
     assert "ZeroDivisionError" in boom.message
     big = trace_1d(SGD(lr=1.5), "parabola", steps=200)
     assert big.status == "diverged"
+
+
+# -- the reference fast path ---------------------------------------------------------------
+class Via:
+    """Hands every step to ``opt.update``: traced like a student's class, step by step."""
+
+    def __init__(self, opt) -> None:
+        self.opt = opt
+
+    def update(self, params, grads):
+        self.opt.update(params, grads)
+
+
+def _same_state(a, b) -> None:
+    assert a.t == b.t
+    assert a.state.keys() == b.state.keys()
+    for key, state in a.state.items():
+        assert state.keys() == b.state[key].keys()
+        for name, value in state.items():
+            assert value.shape == b.state[key][name].shape == ()
+            assert value == b.state[key][name], (key, name)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@pytest.mark.parametrize(("surface", "lr"), [("bowl", 0.3), ("rosenbrock", 1e-3), ("valleys", 0.5)])
+def test_reference_optimizers_trace_exactly_as_update_would(name, surface, lr):
+    """A reference class is stepped without update(); the path and state must not show it."""
+    fast, slow = get_optimizer(name, lr=lr), get_optimizer(name, lr=lr)
+    for _ in range(2):  # the second call carries on from the state the first one left
+        a = trace(fast, surface, steps=40)
+        b = trace(Via(slow), surface, steps=40)
+        np.testing.assert_array_equal(a.xy, b.xy)
+        np.testing.assert_array_equal(a.loss, b.loss)
+        assert (a.status, a.message) == (b.status, b.message)
+        _same_state(fast, slow)
+    # and update() itself carries on from the state trace left
+    params = {"x": np.array(1.0), "y": np.array(-2.0)}
+    grads = {"x": np.array(0.5), "y": np.array(3.0)}
+    copy = {k: v.copy() for k, v in params.items()}
+    fast.update(params, grads)
+    slow.update(copy, grads)
+    assert params == copy
+
+
+@pytest.mark.parametrize("lr", [1.5, 1.01])
+def test_reference_divergence_is_reported_as_step_by_step(lr):
+    a = trace(SGD(lr=lr), "bowl", steps=20_000)
+    b = trace(Via(SGD(lr=lr)), "bowl", steps=20_000)
+    assert a.status == b.status == "diverged"
+    assert a.message == b.message
+    np.testing.assert_array_equal(a.xy, b.xy)
+
+
+def test_a_changed_or_subclassed_reference_is_traced_through_its_update():
+    class Double(SGD):
+        def _kernel(self, p, g, s, tmp):
+            p -= 2 * self.lr * g
+
+    patched = SGD(lr=0.1)
+    patched.update = lambda params, grads: Double(lr=0.1).update(params, grads)
+    expected = trace(SGD(lr=0.2), "bowl", steps=10).xy
+    np.testing.assert_allclose(trace(Double(lr=0.1), "bowl", steps=10).xy, expected, rtol=1e-15)
+    np.testing.assert_allclose(trace(patched, "bowl", steps=10).xy, expected, rtol=1e-15)
+
+
+def test_reference_state_made_for_another_model_is_reported():
+    opt = Momentum()
+    opt.update({"x": np.ones(3)}, {"x": np.ones(3)})
+    path = trace(opt, "bowl", steps=5)
+    assert path.status == "error"
+    assert path.steps == 0
+    assert "was made for shape (3,)" in path.message, path.message
+
+
+@pytest.mark.parametrize("in_thread", [False, True])
+def test_a_long_reference_run_is_still_time_boxed(in_thread):
+    result = {}
+
+    def run():
+        began = time.monotonic()
+        result["path"] = trace("momentum", "bowl", steps=2_000_000, time_limit=0.2)
+        result["took"] = time.monotonic() - began
+
+    if in_thread:  # no SIGALRM there: the clock check between steps must stop it
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(30)
+    else:
+        run()
+    path = result["path"]
+    assert path.status == "timeout", path.message
+    assert 0 < path.steps < 2_000_000
+    assert result["took"] < 1.5
+    assert f"at step {path.steps + 1}:" in path.message
+    assert np.all(np.isfinite(path.xy))
+    assert len(path.loss) == path.steps + 1
+
+
+# -- losses -----------------------------------------------------------------------------------
+def test_a_loss_that_becomes_nan_at_a_finite_point_ends_the_path():
+    def f(x, y):
+        return np.where(np.asarray(x) < 0, np.square(x), np.nan) + 0 * np.asarray(y)
+
+    def grad(x, y):
+        return 2 * np.asarray(x, float), 0 * np.asarray(y, float)
+
+    half = Surface("half", "Half", "f", f, grad, ((0.0, 0.0),), ((-2, 2), (-2, 2)), (-1.0, 0.0))
+    # lr = 0.2 multiplies x by 0.6: it stays negative; lr = 0.8 by -0.6: x > 0 at once.
+    for wrap in (lambda opt: opt, Via):
+        assert trace(wrap(SGD(lr=0.2)), half, steps=10).ok
+        path = trace(wrap(SGD(lr=0.8)), half, steps=10)
+        assert path.status == "diverged"
+        assert path.steps == 0
+        assert "step 1: the position became inf/NaN" in path.message, path.message
+
+
+def test_a_surface_that_only_takes_numbers_still_gets_its_losses():
+    def f(x, y):
+        return math.exp(-float(x) ** 2) + float(y) ** 2  # math: no arrays
+
+    def grad(x, y):
+        return -2 * x * math.exp(-float(x) ** 2), 2 * y
+
+    bump = Surface("bump", "Bump", "f", f, grad, (), ((-2, 2), (-2, 2)), (0.5, 1.0))
+    path = trace(SGD(lr=0.1), bump, steps=20)
+    assert path.ok, path.message
+    np.testing.assert_allclose(path.loss, [f(x, y) for x, y in path.xy], rtol=1e-15)
+
+
+def test_a_gradient_of_one_element_arrays_reaches_update_as_before():
+    """A hand-written gradient may return arrays of shape (1,): update() has its say."""
+    bowl = SURFACES["bowl"]
+
+    def grad(x, y):
+        gx, gy = bowl.grad(x, y)
+        return np.array([gx]), np.array([gy])
+
+    odd = Surface("odd", "Odd", "f", bowl.f, grad, bowl.minima, bowl.window, bowl.start)
+    # A rebinding update copes (the position is read back as one number)...
+    student = trace(RebindingSGD(0.1), odd, steps=10)
+    assert student.ok, student.message
+    np.testing.assert_allclose(student.xy, trace(SGD(lr=0.1), bowl, steps=10).xy, rtol=1e-15)
+    # ...the reference refuses a gradient shaped unlike its parameter, in words.
+    opt = SGD(lr=0.1)
+    path = trace(opt, odd, steps=10)
+    assert path.status == "error"
+    assert path.steps == 0
+    assert "grads['x'] has shape (1,)" in path.message, path.message
+    assert opt.t == 0

@@ -25,7 +25,7 @@ import numpy as np
 
 from ._timebox import TimeLimitExceeded
 from ._timebox import time_limit as _interrupt_after
-from .optimizers import Optimizer, get_optimizer
+from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from .surfaces import Curve, Surface, get_curve, get_surface
 
 __all__ = ["DIVERGENCE_LIMIT", "Path", "run_many", "trace", "trace_1d"]
@@ -112,6 +112,16 @@ def _check_steps(steps: int) -> int:
     return int(steps)
 
 
+_F64 = np.dtype(np.float64)
+#: What ends a path as "diverged" (see :func:`_steps_reference`).
+_DIVERGED = ("gradient", "nonfinite", "beyond")
+#: The reference loop compares the clock with the time limit every this many steps
+#: (a reference step takes microseconds); SIGALRM interrupts it anyway where it can.
+_CLOCK_EVERY = 256
+#: Attributes an instance could shadow to change what a reference class computes.
+_KERNEL_ATTRIBUTES = frozenset({"update", "_apply", "_begin_step", "_kernel", "_check"})
+
+
 def _read(params: Any, key: str) -> float:
     """Read the scalar position ``params[key]`` (student-proof)."""
     value = np.asarray(params[key], dtype=float)
@@ -129,103 +139,278 @@ def _check_time_limit(limit: float | None) -> None:
         )
 
 
+def _packed_state(opt: Any, keys: Sequence[str]) -> dict[str, np.ndarray] | None:
+    """The state of ``opt`` for the 0-d parameters ``keys``, packed into vectors.
+
+    Returns ``None`` unless ``opt`` is an unmodified registry class whose state
+    for ``keys`` (if any) was made for 0-d float64 parameters: only then may
+    :func:`_run` step all coordinates at once with the class' own kernel.
+    That is exact because a reference kernel is element-wise (the base class
+    already streams arrays through it in arbitrary blocks) and ``update``
+    calls ``_begin_step`` once per call, whatever the number of keys.
+    """
+    cls = type(opt)
+    if OPTIMIZERS.get(getattr(cls, "name", None)) is not cls:
+        return None  # a student's class, or a subclass of a reference one
+    if _KERNEL_ATTRIBUTES & vars(opt).keys():
+        return None  # a method replaced on the instance: not the reference any more
+    have = [opt.state.get(k) for k in keys]
+    if any(s is None for s in have):
+        if any(s is not None for s in have):
+            return None
+        return {name: np.zeros(len(keys)) for name in cls.state_names}
+    packed = {}
+    for name in cls.state_names:
+        parts = [s.get(name) for s in have]
+        if any(
+            type(a) is not np.ndarray or a.shape != () or a.dtype is not _F64 for a in parts
+        ):
+            return None  # made for other parameters: update() will say so
+        packed[name] = np.array(parts, dtype=float)
+    return packed
+
+
+def _unpack_state(opt: Optimizer, keys: Sequence[str], packed: dict[str, np.ndarray]) -> None:
+    """Store packed state the way ``update`` keeps it: one 0-d array per key and name."""
+    for i, key in enumerate(keys):
+        opt.state[key] = {name: np.array(a[i]) for name, a in packed.items()}
+
+
+def _steps_reference(
+    opt: Optimizer,
+    state: dict[str, np.ndarray],
+    xy: np.ndarray,
+    grad_fn: Callable[[np.ndarray], Sequence[float]],
+    deadline: float | None,
+) -> str:
+    """Fill rows ``1, 2, ...`` of ``xy`` with the steps of a reference optimizer.
+
+    The position is one vector stepped by the class' own kernel, without
+    ``update``'s input checks (the inputs are made here, and are right).
+    Stops before the first gradient that is not finite (returns
+    ``"gradient"``) or position that is not finite (``"nonfinite"``) or beyond
+    :data:`DIVERGENCE_LIMIT` (``"beyond"``); returns ``""`` when every row was
+    filled, and ``"odd gradient"`` before a gradient that is not one number per
+    coordinate (``update`` then has to say what it makes of it). Rows not
+    reached stay NaN.
+    """
+    p = xy[0].copy()
+    g = np.empty_like(p)
+    tmp = np.empty_like(p)
+    kernel, begin = opt._kernel, opt._begin_step
+    clock, isfinite, limit = time.monotonic, math.isfinite, DIVERGENCE_LIMIT
+    for step in range(1, len(xy)):
+        if deadline is not None and not step % _CLOCK_EVERY and clock() >= deadline:
+            raise TimeLimitExceeded
+        try:
+            g[:] = grad_fn(p)
+        except (TypeError, ValueError):
+            return "odd gradient"
+        for v in g.tolist():
+            if not isfinite(v):
+                return "gradient"
+        opt.t += 1
+        begin()
+        kernel(p, g, state, tmp)
+        row = p.tolist()
+        for v in row:
+            if not abs(v) <= limit:  # NaN fails this too
+                return _why_stopped(row)
+        xy[step] = p
+    return ""
+
+
+def _steps_general(
+    update: Callable[[dict, dict], Any],
+    keys: Sequence[str],
+    xy: np.ndarray,
+    grad_fn: Callable[[np.ndarray], Sequence[float]],
+    deadline: float | None,
+    who: str,
+    first: int = 1,
+) -> tuple[str, str]:
+    """Fill rows ``first, first + 1, ...`` of ``xy`` with the steps of any ``update``, guarded.
+
+    Returns ``(problem, message)``: ``problem`` is as for
+    :func:`_steps_reference`, or ``"error"`` (then ``message`` says what went wrong).
+    Rows not reached stay NaN.
+    """
+    params = {k: np.array(v) for k, v in zip(keys, xy[first - 1].tolist(), strict=True)}
+    g = np.empty(len(keys))
+    clock, isfinite, limit = time.monotonic, math.isfinite, DIVERGENCE_LIMIT
+    for step in range(first, len(xy)):
+        if deadline is not None and clock() >= deadline:
+            raise TimeLimitExceeded
+        # Our own arithmetic may overflow on a diverging path; the finiteness
+        # checks report that instead of a warning. The student's update runs
+        # outside, so that NumPy's warnings about it still reach the student.
+        with np.errstate(all="ignore"):
+            grad = grad_fn(xy[step - 1])
+        try:
+            g[:] = grad
+        except (TypeError, ValueError):
+            # Not one number per coordinate (a hand-written gradient): hand over
+            # what it holds, as arrays, and let update() make of it what it can.
+            odd = np.asarray(grad, dtype=float)
+            if not np.all(np.isfinite(odd)):
+                return "gradient", ""
+            grads = {k: np.array(v) for k, v in zip(keys, odd, strict=True)}
+        else:
+            values = g.tolist()
+            for v in values:
+                if not isfinite(v):
+                    return "gradient", ""
+            grads = {k: np.array(v) for k, v in zip(keys, values, strict=True)}
+        try:
+            update(params, grads)
+        except Exception as exc:
+            return "error", _update_error(who, exc, step)
+        row = []
+        try:
+            for k in keys:
+                value = params[k]
+                if type(value) is np.ndarray and value.ndim == 0 and value.dtype is _F64:
+                    row.append(float(value))
+                else:
+                    row.append(_read(params, k))
+                    # Keep every entry an ndarray so in-place updates keep working
+                    # after a student's code rebound one to a Python or NumPy scalar.
+                    if not isinstance(value, np.ndarray):
+                        params[k] = np.array(value, dtype=float)
+        except Exception as exc:
+            return "error", (
+                f"After step {step}, params no longer holds the position: "
+                f"{type(exc).__name__}: {exc}."
+            )
+        for v in row:
+            if not abs(v) <= limit:  # NaN fails this too
+                return _why_stopped(row), ""
+        xy[step] = row
+    return "", ""
+
+
+def _losses(f: Callable[..., Any], xy: np.ndarray) -> np.ndarray:
+    """``f`` at every row of ``xy``: one vectorised call, point by point if ``f`` is not."""
+    with np.errstate(all="ignore"):
+        try:
+            loss = np.asarray(f(*xy.T), dtype=float)
+        except Exception:  # a hand-made surface that only takes numbers
+            loss = None
+        if loss is None or loss.shape != (len(xy),):
+            loss = np.array([float(f(*point)) for point in xy], dtype=float)
+    return loss
+
+
+def _why_stopped(position: list[float]) -> str:
+    """``"nonfinite"`` or ``"beyond"``: why ``position`` ends a path."""
+    return "nonfinite" if not all(map(math.isfinite, position)) else "beyond"
+
+
+def _diverged(step: int, problem: str) -> str:
+    """The status line of a path that diverged at ``step`` (``problem`` as returned above)."""
+    if problem == "gradient":
+        return (
+            f"The path diverged at step {step}: the gradient became inf/NaN. "
+            "Try a smaller learning rate."
+        )
+    if problem == "beyond":
+        return (
+            f"The path diverged at step {step}: the position went beyond "
+            f"{DIVERGENCE_LIMIT:g}. Try a smaller learning rate."
+        )
+    return (
+        f"The path diverged at step {step}: the position became inf/NaN. "
+        "Try a smaller learning rate."
+    )
+
+
 def _run(
     update: Callable[[dict, dict], Any],
     keys: Sequence[str],
     start: Sequence[float],
-    loss_fn: Callable[[np.ndarray], float],
+    loss_fn: Callable[..., Any],
     grad_fn: Callable[[np.ndarray], Sequence[float]],
     steps: int,
     time_limit: float | None,
     who: str,
     label: str,
+    reference: Any = None,
 ) -> Path:
-    """The loop shared by :func:`trace` and :func:`trace_1d`."""
+    """The loop shared by :func:`trace` and :func:`trace_1d`.
+
+    ``loss_fn`` takes one array per coordinate (vectorised, as surfaces are);
+    ``grad_fn`` takes the position vector and returns one value per coordinate.
+    ``reference`` is the optimizer object when it may be a reference one: an
+    unmodified registry class is then stepped directly, with its inputs checked
+    once per path instead of once per step (see :func:`_packed_state`).
+
+    Every safety costs once per path: the time limit is one alarm (plus a clock
+    check between steps), positions and gradients are checked as plain floats,
+    and the losses are computed and checked in one vectorised call at the end.
+    """
     steps = _check_steps(steps)
     pos = np.array(start, dtype=float).reshape(len(keys))
     if not np.all(np.isfinite(pos)):
         raise ValueError(f"the start point must be finite, got {tuple(pos)}")
-    with np.errstate(all="ignore"):
-        loss0 = float(loss_fn(pos))
-    # (position, loss) pairs: one append per step, so an alarm cannot land
-    # between recording a position and its loss.
-    visited = [(pos, loss0)]
-    params = {k: np.array(v) for k, v in zip(keys, pos, strict=True)}
-    status, message = "ok", ""
     _check_time_limit(time_limit)
+    # Rows are written only once checked, so the first NaN row counts the steps
+    # done, even after an alarm interrupted the loop anywhere.
+    xy = np.full((steps + 1, len(keys)), np.nan)
+    xy[0] = pos
+    packed = None if reference is None else _packed_state(reference, keys)
+    problem, message = "", ""
     began = time.monotonic()
-    step = 0
+    deadline = None if time_limit is None else began + time_limit
     try:
         # SIGALRM interrupts a hanging update where it can (main thread, POSIX);
-        # the check between steps is the fallback everywhere else.
+        # the clock check between steps is the fallback everywhere else.
         with _interrupt_after(time_limit):
-            for step in range(1, steps + 1):
-                if time_limit is not None and time.monotonic() - began >= time_limit:
-                    raise TimeLimitExceeded
-                # Our own arithmetic may overflow on a diverging path; the
-                # finiteness checks below report that instead of a warning.
+            if packed is not None:
                 with np.errstate(all="ignore"):
-                    grad = np.asarray(grad_fn(pos), dtype=float)
-                if not np.all(np.isfinite(grad)):
-                    status = "diverged"
-                    message = (
-                        f"The path diverged at step {step}: the gradient became inf/NaN. "
-                        "Try a smaller learning rate."
-                    )
-                    break
-                grads = {k: np.array(g) for k, g in zip(keys, grad, strict=True)}
-                try:
-                    update(params, grads)
-                except Exception as exc:
-                    status = "error"
-                    message = _update_error(who, exc, step)
-                    break
-                try:
-                    new = np.array([_read(params, k) for k in keys])
-                except Exception as exc:
-                    status = "error"
-                    message = (
-                        f"After step {step}, params no longer holds the position: "
-                        f"{type(exc).__name__}: {exc}."
-                    )
-                    break
-                # Keep every entry an ndarray so in-place updates keep working
-                # after a student's code rebound one to a Python or NumPy scalar.
-                for k in keys:
-                    if not isinstance(params[k], np.ndarray):
-                        params[k] = np.array(params[k], dtype=float)
-                with np.errstate(all="ignore"):
-                    loss = float(loss_fn(new))
-                if not (np.all(np.isfinite(new)) and math.isfinite(loss)):
-                    status = "diverged"
-                    message = (
-                        f"The path diverged at step {step}: the position became inf/NaN. "
-                        "Try a smaller learning rate."
-                    )
-                    break
-                if np.max(np.abs(new)) > DIVERGENCE_LIMIT:
-                    status = "diverged"
-                    message = (
-                        f"The path diverged at step {step}: the position went beyond "
-                        f"{DIVERGENCE_LIMIT:g}. Try a smaller learning rate."
-                    )
-                    break
-                pos = new
-                visited.append((pos, loss))
+                    problem = _steps_reference(reference, packed, xy, grad_fn, deadline)
+                if problem == "odd gradient":  # update() says what it makes of it
+                    _unpack_state(reference, keys, packed)
+                    packed = None
+            if packed is None:
+                problem, message = _steps_general(
+                    update, keys, xy, grad_fn, deadline, who, first=_rows_done(xy) + 1
+                )
     except TimeLimitExceeded:
-        status = "timeout"
+        problem = "timeout"
         message = (
-            f"Stopped after {time.monotonic() - began:.1f} s at step {step}: {who} took too long "
+            f"Stopped after {time.monotonic() - began:.1f} s at step "
+            f"{min(_rows_done(xy) + 1, steps)}: {who} took too long "
             f"(the time limit is {time_limit:g} s). Is there an endless loop?"
         )
+    finally:
+        if packed is not None:
+            _unpack_state(reference, keys, packed)
+    done = _rows_done(xy)
+    if problem in _DIVERGED:
+        message = _diverged(done + 1, problem)
+    # A copy when the path stopped early: the rows never reached are not kept alive.
+    xy = xy if done + 1 == len(xy) else xy[: done + 1].copy()
+    loss = _losses(loss_fn, xy)
+    bad = np.flatnonzero(~np.isfinite(loss[1:]))
+    if bad.size:  # a surface that is inf/NaN at a finite point: diverged there
+        done = int(bad[0])
+        problem, message = "nonfinite", _diverged(done + 1, "nonfinite")
+        xy, loss = xy[: done + 1], loss[: done + 1]
+    status = "diverged" if problem in _DIVERGED else problem or "ok"
     return Path(
-        xy=np.array([p for p, _ in visited], dtype=float).reshape(-1, len(keys)),
-        loss=np.array([v for _, v in visited], dtype=float),
+        xy=xy,
+        loss=loss,
         status=status,
         message=message,
         steps_requested=steps,
         label=label,
     )
+
+
+def _rows_done(xy: np.ndarray) -> int:
+    """Steps recorded in ``xy``: rows before the first NaN row, minus the start."""
+    unfilled = np.flatnonzero(np.isnan(xy[:, 0]))
+    return (int(unfilled[0]) if unfilled.size else len(xy)) - 1
 
 
 def _update_error(who: str, exc: Exception, step: int) -> str:
@@ -256,7 +441,10 @@ def trace(
     same dict every step) and a fresh ``grads = {"x": gx, "y": gy}`` to
     ``optimizer.update``, then reads ``params["x"]`` and ``params["y"]`` again,
     so an update that rebinds the entries instead of changing them in place
-    still yields its path.
+    still yields its path. An unmodified reference optimizer (a registry class)
+    is stepped by its own kernel on both coordinates at once instead, which
+    gives the same path and leaves the same state as those calls, at a fraction
+    of their cost (``benchmarks/trace_overhead.py``).
 
     Parameters
     ----------
@@ -296,16 +484,18 @@ def trace(
     surf = get_surface(surface)
     opt, label = _as_optimizer(optimizer, fresh)
     start = surf.start if start is None else start
+    grad = surf.grad
     return _run(
         opt.update,
         ("x", "y"),
         start,
-        lambda p: surf.f(p[0], p[1]),
-        lambda p: surf.grad(p[0], p[1]),
+        surf.f,
+        lambda p: grad(p[0], p[1]),
         steps,
         time_limit,
         _who(opt),
         label,
+        reference=opt,
     )
 
 
@@ -350,19 +540,22 @@ def trace_1d(
 
         who = f"Your {getattr(step_fn, '__name__', 'step function')}()"
         label = getattr(step_fn, "__name__", "step")
+        reference = None
     else:
         opt, label = _as_optimizer(optimizer, fresh)
-        update, who = opt.update, _who(opt)
+        update, who, reference = opt.update, _who(opt), opt
+    df = crv.df
     return _run(
         update,
         ("x",),
         [start],
-        lambda p: crv.f(p[0]),
-        lambda p: [crv.df(p[0])],
+        crv.f,
+        lambda p: (df(p[0]),),
         steps,
         time_limit,
         who,
         label,
+        reference=reference,
     )
 
 

@@ -54,8 +54,20 @@ Point = tuple[float, float]
 Window = tuple[tuple[float, float], tuple[float, float]]
 
 
-def _pair(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``x`` and ``y`` as float arrays broadcast to one common shape."""
+_SCALARS = (float, int, np.float64)
+
+
+def _pair(x: Any, y: Any) -> tuple[Any, Any]:
+    """Return ``x`` and ``y`` as float64 values of one common shape.
+
+    Two numbers (the case of every step of a path) become NumPy float64
+    scalars: the gradient formulas then keep NumPy's semantics (inf and NaN
+    rather than Python's ``ZeroDivisionError`` or ``OverflowError``) at the
+    cost of a scalar operation, not of an array round trip. Anything else
+    becomes float arrays broadcast together.
+    """
+    if type(x) in _SCALARS and type(y) in _SCALARS:
+        return np.float64(x), np.float64(y)
     return np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
 
 

@@ -170,8 +170,14 @@ class MultiLayerNet:
         """
         loss = self.loss(x, t)
         dout = self.last_layer.backward(1.0)
-        for layer in reversed(self.layers.values()):
+        layers = list(self.layers.values())
+        for layer in reversed(layers[1:]):
             dout = layer.backward(dout)
+        first = layers[0]
+        if isinstance(first, Affine):  # the data need no gradient: skip that product
+            first.backward_params(dout)
+        else:
+            first.backward(dout)
         grads: dict[str, np.ndarray] = {}
         for i, W in enumerate(self._weights(), start=1):
             layer = self.layers[f"Affine{i}"]

@@ -180,7 +180,11 @@ class Optimizer:
     ) -> None:
         """Update the block ``p`` in place from gradient ``g`` and state ``s``.
 
-        ``tmp`` is scratch space of ``p``'s shape and dtype.
+        ``tmp`` is scratch space of ``p``'s shape and dtype. The kernel must be
+        element-wise (each entry depends only on the same entry of ``p``, ``g``
+        and ``s``, and on scalars): ``_apply`` streams large arrays through it in
+        arbitrary blocks, and :func:`descentlab.paths.trace` steps the two
+        coordinates of a path as one vector.
         """
         raise NotImplementedError
 
@@ -208,15 +212,17 @@ class Optimizer:
 
     @staticmethod
     def _finite(grad: np.ndarray) -> bool:
-        """Whether every entry of ``grad`` is finite, cheaply for large arrays."""
+        """Whether every entry of ``grad`` is finite, cheaply for large arrays.
+
+        Call it under ``np.errstate(over="ignore", invalid="ignore")``: the
+        quick sum may overflow.
+        """
         if grad.size <= 64:  # small (e.g. the 0-d parameters of a 2-D path)
             return bool(np.isfinite(grad).all())
         # A native-dtype sum is one cheap read-only pass without a temporary; it
         # is non-finite when the gradient holds NaN/inf (or, rarely, when finite
         # values overflow the sum), and only then the exact test runs.
-        with np.errstate(over="ignore", invalid="ignore"):
-            total = np.add.reduce(grad, axis=None)
-        return math.isfinite(total) or bool(np.isfinite(grad).all())
+        return math.isfinite(np.add.reduce(grad, axis=None)) or bool(np.isfinite(grad).all())
 
     def _check(self, params: Any, grads: Any) -> None:
         owner = type(self).__name__
@@ -232,40 +238,64 @@ class Optimizer:
                 f"{owner}.update: params and grads must have the same keys; "
                 f"missing in grads: {missing}, only in grads: {extra}"
             )
-        for key, param in params.items():
-            grad = grads[key]
-            for label, arr in (("params", param), ("grads", grad)):
-                if not isinstance(arr, np.ndarray):
-                    raise TypeError(
-                        f"{owner}.update: {label}[{key!r}] must be a NumPy array "
-                        f"(so it can be updated in place), got {type(arr).__name__}"
-                    )
-                if arr.dtype.kind != "f":  # float16/32/64 and long double
-                    raise TypeError(
-                        f"{owner}.update: {label}[{key!r}] must hold floating-point "
-                        f"numbers, got dtype {arr.dtype}; convert it with .astype(float)"
-                    )
-            if param.shape != grad.shape:
-                raise ValueError(
-                    f"{owner}.update: params[{key!r}] has shape {param.shape} but "
-                    f"grads[{key!r}] has shape {grad.shape}"
+        nonfinite = []
+        # One errstate for every key (entering one costs about as much as checking a
+        # small key): the quick sums of _finite may overflow.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for key, param in params.items():
+                grad = grads[key]
+                # The usual case in one expression; the reason is spelled out only
+                # when something is wrong.
+                if not (
+                    isinstance(param, np.ndarray)
+                    and isinstance(grad, np.ndarray)
+                    and param.dtype.kind == "f"  # float16/32/64 and long double
+                    and grad.dtype.kind == "f"
+                    and param.shape == grad.shape
+                    and param.flags.writeable
+                ):
+                    self._refuse(key, param, grad)
+                state = self.state.get(key)
+                if state:
+                    made_for = next(iter(state.values())).shape
+                    if made_for != param.shape:
+                        # Typically a notebook cell re-run with another model: say so
+                        # before NumPy fails half-way with a broadcast error and a
+                        # half-updated state.
+                        raise ValueError(
+                            f"{owner}.update: params[{key!r}] now has shape {param.shape}, "
+                            f"but the optimizer's state for {key!r} was made for shape "
+                            f"{made_for}: create a new optimizer for a new model (or call "
+                            ".reset())"
+                        )
+                if not self._finite(grad):
+                    nonfinite.append(key)
+        for key in nonfinite:
+            warnings.warn(
+                f"{owner}.update: grads[{key!r}] contains NaN or infinity; "
+                "the parameters will become NaN/inf too (is the learning rate "
+                "too large, or the loss diverging?)",
+                NonFiniteGradientWarning,
+                stacklevel=3,
+            )
+
+    def _refuse(self, key: Any, param: Any, grad: Any) -> None:
+        """Raise the error that says what is wrong with ``params[key]`` or ``grads[key]``."""
+        owner = type(self).__name__
+        for label, arr in (("params", param), ("grads", grad)):
+            if not isinstance(arr, np.ndarray):
+                raise TypeError(
+                    f"{owner}.update: {label}[{key!r}] must be a NumPy array "
+                    f"(so it can be updated in place), got {type(arr).__name__}"
                 )
-            if not param.flags.writeable:
-                raise ValueError(f"{owner}.update: params[{key!r}] is read-only")
-            made_for = next(iter(self.state.get(key, {}).values()), param).shape
-            if made_for != param.shape:
-                # Typically a notebook cell re-run with another model: say so before
-                # NumPy fails half-way with a broadcast error and a half-updated state.
-                raise ValueError(
-                    f"{owner}.update: params[{key!r}] now has shape {param.shape}, but the "
-                    f"optimizer's state for {key!r} was made for shape {made_for}: create a "
-                    "new optimizer for a new model (or call .reset())"
+            if arr.dtype.kind != "f":
+                raise TypeError(
+                    f"{owner}.update: {label}[{key!r}] must hold floating-point "
+                    f"numbers, got dtype {arr.dtype}; convert it with .astype(float)"
                 )
-            if not self._finite(grad):
-                warnings.warn(
-                    f"{owner}.update: grads[{key!r}] contains NaN or infinity; "
-                    "the parameters will become NaN/inf too (is the learning rate "
-                    "too large, or the loss diverging?)",
-                    NonFiniteGradientWarning,
-                    stacklevel=3,
-                )
+        if param.shape != grad.shape:
+            raise ValueError(
+                f"{owner}.update: params[{key!r}] has shape {param.shape} but "
+                f"grads[{key!r}] has shape {grad.shape}"
+            )
+        raise ValueError(f"{owner}.update: params[{key!r}] is read-only")
