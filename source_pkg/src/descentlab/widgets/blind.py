@@ -26,9 +26,11 @@ from ..surfaces import Curve, Surface, get_curve, get_surface
 from .backends import FigureView
 from .base import LiveWidget
 from .controls import (
+    grid_format,
+    grid_step,
     hyperparameter_slider,
-    nice_step,
     set_window,
+    snap,
     start_sliders,
     status_html,
 )
@@ -177,10 +179,11 @@ class BlindExplorer1D(_BlindExplorer):
         super().__init__(lr, reveal, backend)
         self.curve = get_curve(curve)
         lo, hi = self.curve.window
-        x0 = self.curve.start if start is None else float(start)
+        x0 = float(np.clip(self.curve.start if start is None else float(start), lo, hi))
+        step = grid_step(lo, hi, x0)
         self.start_x = widgets.FloatSlider(
-            value=float(np.clip(x0, lo, hi)), min=lo, max=hi, step=nice_step(hi - lo),
-            description="start x", readout_format=".2f", continuous_update=False,
+            value=x0, min=lo, max=hi, step=step,
+            description="start x", readout_format=grid_format(step), continuous_update=False,
             style={"description_width": "initial"},
         )
         self.start_x.observe(self._changed, names="value")
@@ -226,7 +229,7 @@ class BlindExplorer1D(_BlindExplorer):
         )
 
     def _click_to_start(self, x: float, y: float) -> None:
-        self.start_x.value = float(np.clip(x, self.start_x.min, self.start_x.max))
+        self.start_x.value = snap(self.start_x, x)
 
     def redraw(self) -> None:
         """Draw the history, the explorer, its slope and its next step."""
@@ -352,8 +355,8 @@ class BlindExplorer2D(_BlindExplorer):
 
     def _click_to_start(self, x: float, y: float) -> None:
         with self.hold():
-            self.start_x.value = float(np.clip(x, self.start_x.min, self.start_x.max))
-            self.start_y.value = float(np.clip(y, self.start_y.min, self.start_y.max))
+            self.start_x.value = snap(self.start_x, x)
+            self.start_y.value = snap(self.start_y, y)
             self._pending = True
 
     def set_start(self, x: float, y: float) -> None:
