@@ -259,11 +259,18 @@ class FigureView:
             canvas.footer_visible = False
             canvas.resizable = False
             canvas.toolbar_visible = "fade-in-fade-out"
+            # On the left (ipympl's default) the toolbar covered the y tick labels;
+            # the figures leave their right margin empty for it.
+            canvas.toolbar_position = "right"
             self.canvas = canvas
             self.widget: widgets.DOMWidget = canvas
         else:
             self.canvas = FigureCanvasAgg(figure)
-            self.widget = widgets.Image(format="png")
+            # Shown at its own size (the width of an output area), shrunk to fit
+            # a narrower one; never enlarged, which would blur it.
+            self.widget = widgets.Image(
+                format="png", layout=widgets.Layout(max_width="100%", height="auto")
+            )
 
     # -- events ------------------------------------------------------------
     @property
