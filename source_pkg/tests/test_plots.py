@@ -184,3 +184,13 @@ def test_loss_curves_log_and_symlog():
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), rosen["Adam"].loss - 1.0)
     assert ax.get_ylabel() == "loss − f*"
     render(ax.figure)
+
+
+def test_new_figure_mosaic_puts_a_map_beside_two_stacked_plots():
+    fig, axes = new_figure(mosaic="AB;AC", figsize=(11, 7))
+    assert sorted(axes) == ["A", "B", "C"]
+    render(fig)
+    a, b, c = (axes[k].get_position() for k in "ABC")
+    assert a.height > 1.8 * b.height, "A spans both rows"
+    assert b.y0 > c.y1, "B above C"
+    assert a.x1 < b.x0, "A left of B"

@@ -74,28 +74,43 @@ def outlined(linewidth: float, color: str = "white") -> list[Any]:
 
 
 def new_figure(
-    nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None = None, **subplots_kw: Any
+    nrows: int = 1,
+    ncols: int = 1,
+    figsize: tuple[float, float] | None = None,
+    *,
+    mosaic: str | None = None,
+    **subplots_kw: Any,
 ) -> tuple[Figure, Any]:
     """Make a Figure with a grid of Axes, without pyplot.
 
     Parameters
     ----------
     nrows, ncols : int
-        Shape of the grid of Axes.
+        Shape of the grid of Axes (ignored with ``mosaic``).
     figsize : (float, float), optional
         Size in inches; defaults to 5.5 x 4.5 per Axes.
+    mosaic : str, optional
+        A layout for :meth:`matplotlib.figure.Figure.subplot_mosaic`, e.g.
+        ``"AB;AC"``: a map on the left spanning two rows, two plots stacked on
+        the right. Three panels in a row are too narrow in a notebook's output.
     **subplots_kw
-        Passed to :meth:`matplotlib.figure.Figure.subplots`.
+        Passed to :meth:`matplotlib.figure.Figure.subplots` (or ``subplot_mosaic``).
 
     Returns
     -------
     fig : matplotlib.figure.Figure
-    axes : matplotlib.axes.Axes or numpy.ndarray of Axes
-        A single Axes for a 1 x 1 grid, as ``Figure.subplots`` squeezes.
+    axes : matplotlib.axes.Axes, numpy.ndarray of Axes, or dict of str to Axes
+        A single Axes for a 1 x 1 grid, as ``Figure.subplots`` squeezes; a
+        dict by letter with ``mosaic``.
     """
+    if mosaic is not None:
+        rows = mosaic.split(";")
+        nrows, ncols = len(rows), max(len(row) for row in rows)
     if figsize is None:
         figsize = (5.5 * ncols, 4.5 * nrows)
     fig = Figure(figsize=figsize, layout="constrained")
+    if mosaic is not None:
+        return fig, fig.subplot_mosaic(mosaic, **subplots_kw)
     axes = fig.subplots(nrows, ncols, **subplots_kw)
     return fig, axes
 
