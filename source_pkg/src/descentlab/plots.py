@@ -48,9 +48,9 @@ _STATUS_SUFFIX = {"diverged": " (diverged)", "error": " (error)", "timeout": " (
 # Several paths or loss curves can run on top of each other (AdaGrad under
 # RMSProp in lesson 07): each later one is drawn on top, thinner, with its own
 # step marker (paths) or dash pattern (loss curves), so the one below still shows.
-_PATH_WIDTHS = (3.4, 2.6, 2.0, 1.5, 1.2)
+_PATH_WIDTHS = (2.6, 2.2, 1.8, 1.5, 1.3)
 _MARKERS = ("o", "^", "D", "v", "P", "X", "h")  # no "s": it marks the ends
-_CURVE_WIDTHS = (3.0, 2.4, 1.9, 1.5, 1.2)
+_CURVE_WIDTHS = (2.6, 2.2, 1.8, 1.5, 1.3)
 _DASHES: tuple[Any, ...] = ("-", (0, (6, 2)), (0, (1.5, 1.5)), (0, (8, 2, 2, 2)), (0, (3, 1)))
 #: A white outline keeps a thick path readable on any band of the contour fill.
 _OUTLINE = 1.0
