@@ -445,7 +445,7 @@ def compare_figure(
     y0, y1 = _tight_range(ys, (wy0, wy1), x1 - x0)
     width = 5.5 * ncols
     panel = (width / ncols - 0.9) * (y1 - y0) / (x1 - x0)
-    fig, axes = new_figure(nrows, ncols, figsize=(width, nrows * (panel + 1.1)), squeeze=False)
+    fig, axes = new_figure(nrows, ncols, figsize=(width, nrows * (panel + 0.8)), squeeze=False)
     flat = list(axes.ravel())
     for ax, (label, path) in zip(flat, paths.items(), strict=False):
         draw_paths(
