@@ -172,6 +172,10 @@ def _widget_problems(page: object, tag: str, cell: object, solved: bool) -> list
         for tb in check.tracebacks
     )
     if cell.calls_widget:
+        if cell.calls_path_widget and page.figure(cell.index).count():
+            # ipympl's toolbar fades in on hover: the screenshot shows that it
+            # sits in the figure's empty right margin, not on the tick labels.
+            page.figure(cell.index).hover()
         page.shot(page.cell(cell.index), f"{tag}_cell{cell.index}_widget.png")
     return problems
 
