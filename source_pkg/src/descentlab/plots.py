@@ -255,17 +255,18 @@ class PathArtists:
     lines : dict of str to Line2D
         The path of each label (line with small markers); this one carries
         the legend entry.
-    casings : dict of str to Line2D
-        The white outline under each path (below every path's line).
     starts, ends : dict of str to Line2D
         The start marker (circle) and end marker (square) of each label.
+    casings : dict of str to Line2D
+        The white outline under each path (below every path's line).
     """
 
     ax: Axes
     lines: dict[str, Line2D] = field(default_factory=dict)
-    casings: dict[str, Line2D] = field(default_factory=dict)
     starts: dict[str, Line2D] = field(default_factory=dict)
     ends: dict[str, Line2D] = field(default_factory=dict)
+    # Last, so that positional construction PathArtists(ax, lines, starts, ends) still works.
+    casings: dict[str, Line2D] = field(default_factory=dict)
 
     @property
     def figure(self) -> Any:
