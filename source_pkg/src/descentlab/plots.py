@@ -56,9 +56,9 @@ _DASHES: tuple[Any, ...] = ("-", (0, (6, 2)), (0, (1.5, 1.5)), (0, (8, 2, 2, 2))
 _OUTLINE = 1.0
 
 
-def _style(index: int, table: Sequence[Any]) -> Any:
-    """The ``index``-th style of ``table``; widths stay at their thinnest, others cycle."""
-    if table in (_PATH_WIDTHS, _CURVE_WIDTHS):
+def _style(index: int, table: Sequence[Any], *, clamp: bool = False) -> Any:
+    """The ``index``-th style of ``table``: cycled, or held at the last one (``clamp``)."""
+    if clamp:
         return table[min(index, len(table) - 1)]
     return table[index % len(table)]
 
@@ -340,7 +340,7 @@ def draw_paths(
     for i, (label, path) in enumerate(paths.items()):
         xy = _xy(path)
         color = palette[label]
-        width = _style(i, _PATH_WIDTHS)
+        width = _style(i, _PATH_WIDTHS, clamp=True)
         # A white casing under every path (drawn below all of them) lifts the
         # paths off the contour fill without one path's casing hiding another.
         (casing,) = ax.plot(
@@ -520,7 +520,7 @@ def loss_curves(
         values = _losses(path) - (fmin or 0.0)
         everything.append(values[np.isfinite(values)])
         ax.plot(np.arange(len(values)), values, color=palette[label],
-                linewidth=_style(i, _CURVE_WIDTHS), linestyle=_style(i, _DASHES),
+                linewidth=_style(i, _CURVE_WIDTHS, clamp=True), linestyle=_style(i, _DASHES),
                 label=path_label(label, path), zorder=2 + 0.1 * i)
     values = np.concatenate(everything) if everything else np.array([])
     if log and values.size:
