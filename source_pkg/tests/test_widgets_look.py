@@ -31,7 +31,9 @@ def test_widget_figures_are_wide_with_fonts_of_at_least_10_pt(name: str) -> None
     width, _height = w.figure.bbox.size
     assert width >= 700, f"{name}: only {width:.0f} px wide"
     if name in ("explore", "compare", "explorer_1d"):
-        assert width >= 1000, f"{name}: the two panels should fill a 1000 px output"
+        # As wide as a notebook's output area (~980 px with JupyterLab's side panel
+        # open in a 1400 px window), not wider: an ipympl canvas would overflow it.
+        assert 940 <= width <= 980, f"{name}: {width:.0f} px does not fill a ~980 px output"
     small = {t.get_text(): t.get_fontsize() for t in _texts(w.figure) if t.get_fontsize() < 10}
     assert not small, f"{name}: text below 10 pt: {small}"
     # The PNG is shown at its own size, shrunk (never stretched) to a narrower output.
@@ -45,7 +47,8 @@ def test_ipympl_toolbar_sits_in_an_empty_right_margin() -> None:
     renderer = w.figure.canvas.get_renderer()
     right = max(ax.get_tightbbox(renderer).x1 for ax in w.figure.axes)
     margin = w.figure.bbox.x1 - right
-    assert margin >= 40, f"only {margin:.0f} px right of the panels for the toolbar"
+    # The toolbar takes ~45 px from the output's right edge (browser screenshots).
+    assert margin >= 55, f"only {margin:.0f} px right of the panels for the toolbar"
 
 
 def test_overlapping_paths_stay_visible_with_distinct_styles() -> None:

@@ -37,7 +37,7 @@ from .controls import (
     start_sliders,
     status_html,
 )
-from .panels import WIDGET_DPI
+from .panels import RIGHT_MARGIN, WIDGET_DPI, WIDGET_WIDTH
 
 __all__ = ["BlindExplorer1D", "BlindExplorer2D", "explorer_1d", "explorer_2d"]
 
@@ -263,8 +263,8 @@ class BlindExplorer1D(_BlindExplorer):
         )
         self.start_x.observe(self._changed, names="value")
 
-        fig = Figure(figsize=(10.0, 4.2), dpi=WIDGET_DPI)
-        ax = fig.add_axes((0.07, 0.12, 0.88, 0.79))
+        fig = Figure(figsize=(WIDGET_WIDTH, 4.1), dpi=WIDGET_DPI)
+        ax = fig.add_axes((0.075, 0.12, 1.0 - RIGHT_MARGIN - 0.075, 0.79))
         self.ax = ax
         xs, ys = self.curve.grid(400)
         (self._curve_line,) = ax.plot(xs, ys, color="0.35", linewidth=2)

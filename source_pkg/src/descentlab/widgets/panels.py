@@ -22,7 +22,15 @@ from ..paths import Path
 from ..plots import PathArtists, contour, draw_paths, loss_curves, path_label
 from ..surfaces import Surface
 
-__all__ = ["WIDGET_DPI", "LossPanel", "PathPanel", "shown_part", "two_panel_figure"]
+__all__ = [
+    "RIGHT_MARGIN",
+    "WIDGET_DPI",
+    "WIDGET_WIDTH",
+    "LossPanel",
+    "PathPanel",
+    "shown_part",
+    "two_panel_figure",
+]
 
 # Keep the current log-scale limits while they are at most this many decades
 # wider than the data needs; when the data leaves them, leave this many decades
@@ -38,13 +46,18 @@ _LOG_RANGE = 1e-16
 _DECADES_ABOVE_START = 4
 
 
-#: Pixels per inch of the widgets' figures: a 10-inch figure is 1000 px, the
-#: width of a notebook's output area, and matplotlib's 10-pt fonts are 14 px.
+#: Pixels per inch of the widgets' figures: matplotlib's 10-pt fonts are 14 px.
 WIDGET_DPI = 100.0
+#: Inches: 960 px, just inside a notebook's output area in a 1400 px wide
+#: JupyterLab with its side panel open (about 980 px; seen in the browser test).
+WIDGET_WIDTH = 9.6
+#: The figures' right margin, as a fraction of their width: ipympl's toolbar
+#: (about 45 px from the output's right edge, on hover) must not cover the plot.
+RIGHT_MARGIN = 0.07
 
 
 def two_panel_figure(
-    figsize: tuple[float, float] = (10.0, 4.2), dpi: float = WIDGET_DPI
+    figsize: tuple[float, float] = (WIDGET_WIDTH, 4.1), dpi: float = WIDGET_DPI
 ) -> tuple[Figure, Axes, Axes]:
     """A Figure with the contour panel on the left and the loss panel on the right.
 
@@ -54,8 +67,8 @@ def two_panel_figure(
     would otherwise cover tick labels.
     """
     fig = Figure(figsize=figsize, dpi=dpi)
-    ax_contour = fig.add_axes((0.07, 0.12, 0.40, 0.79))
-    ax_loss = fig.add_axes((0.565, 0.12, 0.385, 0.79))
+    ax_contour = fig.add_axes((0.075, 0.12, 0.39, 0.79))
+    ax_loss = fig.add_axes((0.565, 0.12, 1.0 - RIGHT_MARGIN - 0.565, 0.79))
     return fig, ax_contour, ax_loss
 
 
