@@ -28,7 +28,11 @@ def _texts(fig) -> list[Text]:
 @pytest.mark.parametrize("name", sorted(WIDGETS))
 def test_widget_figures_are_wide_with_fonts_of_at_least_10_pt(name: str) -> None:
     w = WIDGETS[name]("static")
-    width, _height = w.figure.bbox.size
+    width, height = w.figure.bbox.size
+    # Whole pixels: ipympl's browser side reports int(size), and a 409.99 px high
+    # figure would be shrunk by a pixel (and fully redrawn) when a view attaches.
+    assert float(width).is_integer(), width
+    assert float(height).is_integer(), height
     assert width >= 700, f"{name}: only {width:.0f} px wide"
     if name in ("explore", "compare", "explorer_1d"):
         # As wide as a notebook's output area (~980 px with JupyterLab's side panel

@@ -96,6 +96,12 @@ def _canvas_class() -> Any:
 
         class Canvas(nbagg.Canvas):
             def _handle_message(self, obj: Any, content: dict[str, Any], buffers: Any) -> None:
+                if content.get("type") == "resize":
+                    # matplotlib answers a browser's resize with a "resize" (the
+                    # browser then clears its canvas) and a redraw, sent as a diff:
+                    # painted on the cleared canvas, it showed a figure without its
+                    # title, ticks and contour lines until the next full frame.
+                    self._force_full = True
                 super()._handle_message(obj, content, buffers)
                 if content.get("type") == "initialized":
                     # A browser view attached and ipympl just sent it its size,

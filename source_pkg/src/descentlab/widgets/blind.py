@@ -263,7 +263,7 @@ class BlindExplorer1D(_BlindExplorer):
         )
         self.start_x.observe(self._changed, names="value")
 
-        fig = Figure(figsize=(WIDGET_WIDTH, 4.1), dpi=WIDGET_DPI)
+        fig = Figure(figsize=(WIDGET_WIDTH, 4.2), dpi=WIDGET_DPI)
         ax = fig.add_axes((0.075, 0.12, 1.0 - RIGHT_MARGIN - 0.075, 0.79))
         self.ax = ax
         xs, ys = self.curve.grid(400)

@@ -57,7 +57,7 @@ RIGHT_MARGIN = 0.07
 
 
 def two_panel_figure(
-    figsize: tuple[float, float] = (WIDGET_WIDTH, 4.1), dpi: float = WIDGET_DPI
+    figsize: tuple[float, float] = (WIDGET_WIDTH, 4.2), dpi: float = WIDGET_DPI
 ) -> tuple[Figure, Axes, Axes]:
     """A Figure with the contour panel on the left and the loss panel on the right.
 
