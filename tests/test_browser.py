@@ -1,20 +1,25 @@
-"""In a real browser, a new student opening course/ sees every widget render and respond.
+"""In a real browser, every lesson's widgets render and respond, unsolved and solved.
 
-One JupyterLab server (127.0.0.1, free port, random token) serves a temporary
-copy of the released ``course/``, and Debian's headless Chromium, driven by
-Playwright (which must not download a browser of its own), opens each lesson
-in turn, as a student would: exercises unanswered. *Run All Cells* goes past
-the exercise stubs because the copy tags every code cell ``raises-exception``
-(what a student gets by running each cell in turn). Then, per lesson:
+One JupyterLab server (127.0.0.1, free port, random token) serves temporary
+copies of the released ``course/`` and of the solved ``solutions/``, and
+Debian's headless Chromium, driven by Playwright (which must not download a
+browser of its own), opens each lesson in turn, as a student would: first
+with the exercises unanswered (``course``), then answered (``solved``, where
+the widgets run working code). *Run All Cells* goes past the exercise stubs
+because the copies tag every code cell ``raises-exception`` (what a student
+gets by running each cell in turn). Then, per lesson:
 
-- every code cell ran; the only cells ending in an error are graded test
-  cells and cells calling the student's unwritten code (NotImplementedError);
-  no cell writes to stderr and the page raises no uncaught JavaScript error;
+- every code cell ran; in the release the only cells ending in an error are
+  graded test cells and answer cells (the stub's NotImplementedError): a demo
+  over the student's unwritten code prints one line, no traceback; in the
+  solved lesson no cell fails; no cell writes to stderr and the page raises no
+  uncaught JavaScript error;
 - every cell that displays a widget shows a live view (no "Loading widget...",
-  no "Error displaying widget") with its figure drawn, and no traceback inside a
-  widget (an ``interactive`` over the student's unwritten code prints one line);
-- moving a slider of an ``explore``/``compare`` widget (or stepping a blind
-  explorer) redraws the figure;
+  no "Error displaying widget") with its figure drawn (for an ``interactive``,
+  once the code it calls works), and no traceback inside a widget;
+- in every widget cell, moving its main slider (or stepping a blind explorer)
+  changes the figure: the start point in the release (the student's stub
+  cannot move), the learning rate or the ``interactive``'s first slider when solved;
 - nbgrader's JupyterLab extension is loaded (plugins active, Validate button).
 
 Screenshots for a person to look at go to ``artifacts/browser/`` (ignored by git).
@@ -24,6 +29,7 @@ The notebook is closed and its kernel shut down before the next lesson.
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -36,6 +42,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts" / "browser"
 COURSE = ROOT / "course"
+SOLUTIONS = ROOT / "solutions"
+#: The two states of each lesson: as released, and with the exercises solved.
+VARIANTS = ("course", "solved")
 
 
 def _load(name: str) -> ModuleType:
@@ -77,9 +86,11 @@ NBGRADER_PLUGINS = (
 RUN_TIMEOUT = 90.0
 #: Seconds for one cell's widgets to appear and draw, and for a figure to change.
 WIDGET_TIMEOUT = 30.0
-#: The slider moved in explore/compare widgets: it changes every path (reference
-#: optimizer or a student's stub) and the start marker, so the figure must change.
+#: The slider moved in explore/compare widgets of the release: it moves the start
+#: marker even over a student's stub, so the figure must change.
 SLIDER = "start x"
+#: ... and once solved, the main slider: a learning rate ("lr", "■ Adam lr").
+LR_SLIDER = re.compile(r"\blr\s*$")
 
 pytestmark = [
     pytest.mark.browser,
@@ -94,16 +105,18 @@ pytestmark = [
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """JupyterLab serving a tagged temporary copy of course/ (course/ is not modified).
+    """JupyterLab serving tagged temporary copies of course/ and solutions/ (left unmodified).
 
+    ``course/<lesson>`` is the release, ``solved/<lesson>`` the instructor's source.
     Started, not yet answering: ``page`` launches Chromium meanwhile, then waits.
     """
     base = tmp_path_factory.mktemp("lab")
-    notebooks = lab_server.copy_course(COURSE, base / "course")
+    notebooks = lab_server.copy_course(COURSE, base / "root" / "course")
     assert notebooks, "course/ holds no lesson notebooks"
+    assert lab_server.copy_course(SOLUTIONS, base / "root" / "solved"), "solutions/ is empty"
     home = base / "home"
     lab_server.lab_home(home)
-    server = lab_server.LabServer(base / "course", home)
+    server = lab_server.LabServer(base / "root", home)
     try:
         yield server
     finally:
@@ -140,14 +153,14 @@ def test_every_lesson_is_tested() -> None:
     )
 
 
-def _widget_problems(page: object, lesson: str, cell: object) -> list[str]:
+def _widget_problems(page: object, tag: str, cell: object, solved: bool) -> list[str]:
     """Whether a cell that displays widgets shows them live, drawn, with no stray traceback."""
     if not cell.widget_views:
         return [f"{cell.describe()}\ndisplayed no widget"]
     check = page.widget_problems(
         cell.index, cell.widget_views,
         # interactive() draws nothing until the student's code works.
-        figure=cell.calls_widget and not cell.calls_interact,
+        figure=cell.calls_widget and (solved or not cell.calls_interact),
         interact=cell.calls_interact, timeout=WIDGET_TIMEOUT,
     )
     problems = [f"{cell.describe()}\n{p}" for p in check.problems]
@@ -159,52 +172,86 @@ def _widget_problems(page: object, lesson: str, cell: object) -> list[str]:
         for tb in check.tracebacks
     )
     if cell.calls_widget:
-        page.shot(page.cell(cell.index), f"{lesson}_cell{cell.index}_widget.png")
+        if cell.calls_path_widget and page.figure(cell.index).count():
+            # ipympl's toolbar fades in on hover: the screenshot shows that it
+            # sits in the figure's empty right margin, not on the tick labels.
+            page.figure(cell.index).hover()
+        page.shot(page.cell(cell.index), f"{tag}_cell{cell.index}_widget.png")
     return problems
 
 
-def _interact(page: object, lesson: str, cells: list) -> tuple[str | None, list[str]]:
-    """Move the first path widget's slider (or step the first blind explorer).
+def _move_main_control(page: object, cell: object, solved: bool) -> tuple[str, bool] | None:
+    """Move the cell's main slider (or click Step).
 
     Returns
     -------
-    (str or None, list of str)
-        What was done (None when the lesson has neither widget), and the problems.
+    (str, bool) or None
+        What was done and whether the control moved; None if the cell has no such control.
     """
-    live = [c for c in cells if c.widget_views and not c.errors]
-    path_cells = [c for c in live if c.calls_path_widget]
-    blind_cells = [c for c in live if c.calls_blind_explorer]
-    if not (path_cells or blind_cells):
-        return None, []
-    cell = (path_cells or blind_cells)[0]
-    before = page.shot(page.figure(cell.index), f"{lesson}_cell{cell.index}_before.png")
-    if path_cells:
-        old, new = page.press_slider(cell.index, SLIDER, "ArrowRight", 10)
-        action = f"moving the {SLIDER!r} slider of cell {cell.index} from {old} to {new}"
-        if old == new:
-            return action, [f"{cell.describe()}\n{action}: the slider did not move"]
-    else:
+    if cell.calls_path_widget:
+        slider = LR_SLIDER if solved else SLIDER
+        old, new = page.press_slider(cell.index, slider, "ArrowRight", 10)
+        name = "lr" if solved else SLIDER
+        return f"moving the {name!r} slider of cell {cell.index} from {old} to {new}", old != new
+    if cell.calls_blind_explorer:
         page.cell(cell.index).locator(".widget-button", has_text="Step").first.click()
-        action = f"clicking Step in cell {cell.index}"
-    after = f"{lesson}_cell{cell.index}_after.png"
-    if page.wait_figure_change(cell.index, before, after, WIDGET_TIMEOUT):
-        return action, []
-    return action, [
-        f"{cell.describe()}\n{action} did not change the figure within {WIDGET_TIMEOUT} s"
-    ]
+        return f"clicking Step in cell {cell.index}", True
+    if cell.calls_interact and solved:
+        old, new = page.press_slider(
+            cell.index, re.compile("."), "ArrowRight", 2, within=".widget-interact"
+        )
+        action = f"moving the interactive()'s first slider in cell {cell.index} from {old} to {new}"
+        return action, old != new
+    return None
+
+
+def _interact(page: object, tag: str, cells: list, solved: bool) -> tuple[list[str], list[str]]:
+    """In every widget cell, move the main control and wait for the figure to change.
+
+    Returns
+    -------
+    (list of str, list of str)
+        What was done, and the problems.
+    """
+    actions: list[str] = []
+    problems: list[str] = []
+    for cell in cells:
+        if not (cell.widget_views and not cell.errors and cell.calls_widget):
+            continue
+        if cell.calls_interact and not solved:
+            continue  # no figure until the student's code works (checked above)
+        before = page.shot(page.figure(cell.index), f"{tag}_cell{cell.index}_before.png")
+        done = _move_main_control(page, cell, solved)
+        if done is None:
+            problems.append(f"{cell.describe()}\nhas no slider or Step button this test knows")
+            continue
+        action, moved = done
+        actions.append(action)
+        if not moved:
+            problems.append(f"{cell.describe()}\n{action}: the slider did not move")
+            continue
+        after = f"{tag}_cell{cell.index}_after.png"
+        if not page.wait_figure_change(cell.index, before, after, WIDGET_TIMEOUT):
+            problems.append(
+                f"{cell.describe()}\n{action} did not change the figure within {WIDGET_TIMEOUT} s"
+            )
+    return actions, problems
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_released_lesson_renders_and_responds(lesson: str, lab: object, page: object) -> None:
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_lesson_renders_and_responds(variant: str, lesson: str, lab: object, page: object) -> None:
     from playwright.sync_api import expect
 
+    solved = variant == "solved"
+    tag = f"solved_{lesson}" if solved else lesson
     problems: list[str] = []
     page.page_errors.clear()
-    for old in ARTIFACTS.glob(f"{lesson}_*.png"):
+    for old in ARTIFACTS.glob(f"{tag}_*.png"):
         old.unlink()  # no stale screenshot of an earlier run
     started = time.monotonic()
     try:
-        panel = page.open(f"{lesson}/{lesson}.ipynb")
+        panel = page.open(f"{variant}/{lesson}/{lesson}.ipynb")
         opened = time.monotonic() - started
         # nbgrader's JupyterLab extension: plugins active, Validate in the notebook toolbar.
         for plugin in NBGRADER_PLUGINS:
@@ -220,7 +267,7 @@ def test_released_lesson_renders_and_responds(lesson: str, lab: object, page: ob
         if missing:
             errors = [f"cell {c.index}: {e[0]}" for c in cells for e in c.errors]
             pytest.fail(
-                f"{lesson}: after Run All, cells {missing} never ran (within {RUN_TIMEOUT} s, "
+                f"{tag}: after Run All, cells {missing} never ran (within {RUN_TIMEOUT} s, "
                 f"or the kernel stopped at an error: is the "
                 f"{lab_server.RUN_PAST_ERRORS_TAG!r} tag ignored?). Errors: {errors}"
             )
@@ -228,25 +275,26 @@ def test_released_lesson_renders_and_responds(lesson: str, lab: object, page: ob
         ran = time.monotonic() - started - opened
 
         for cell in cells:
-            problems.extend(release_cells.unexpected_errors(cell))
+            problems.extend(release_cells.unexpected_errors(cell, solved))
             if cell.calls_widget or cell.widget_views:
-                problems.extend(_widget_problems(page, lesson, cell))
+                problems.extend(_widget_problems(page, tag, cell, solved))
 
-        action, failed = _interact(page, lesson, cells)
+        actions, failed = _interact(page, tag, cells, solved)
         problems.extend(failed)
+        action = "; ".join(actions) or "Run All"
         # Widget callbacks ran after Run All: no cell may have gained an error since.
         before = {c.index: (c.errors, c.stderr) for c in cells}
         for cell in map(release_cells.CellReport.from_model, page.cells()):
             if (cell.errors, cell.stderr) != before.get(cell.index):
                 problems.extend(
-                    f"after {action}: {p}" for p in release_cells.unexpected_errors(cell)
+                    f"after {action}: {p}" for p in release_cells.unexpected_errors(cell, solved)
                 )
         problems.extend(f"uncaught error in the page: {e}" for e in page.page_errors)
         # What the student sees at the end of Run All (the toolbar has Validate).
-        page.shot(page.page, f"{lesson}_{'failure' if problems else 'page'}.png")
+        page.shot(page.page, f"{tag}_{'failure' if problems else 'page'}.png")
         # Shown with -s: where the time goes (kernel start, Run All, checks).
         print(
-            f"{lesson}: open {opened:.1f} s, Run All {ran:.1f} s, "
+            f"{tag}: open {opened:.1f} s, Run All {ran:.1f} s, "
             f"total {time.monotonic() - started:.1f} s"
         )
     finally:
@@ -254,4 +302,4 @@ def test_released_lesson_renders_and_responds(lesson: str, lab: object, page: ob
             page.close()
         finally:
             lab.shutdown_kernels()
-    assert not problems, f"{lesson}: {len(problems)} problem(s)\n\n" + "\n\n".join(problems)
+    assert not problems, f"{tag}: {len(problems)} problem(s)\n\n" + "\n\n".join(problems)

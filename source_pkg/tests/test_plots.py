@@ -140,9 +140,16 @@ def test_compare_figure_reproduces_the_books_layout():
     book = {"SGD": SGD(lr=0.95), "Momentum": Momentum(lr=0.1), "AdaGrad": AdaGrad(lr=1.5),
             "Adam": Adam(lr=0.3)}
     assert BOOK_LEARNING_RATES == {name: opt.lr for name, opt in book.items()}
+    all_y = np.concatenate([trace(type(opt)(lr=opt.lr), "bowl", (-7.0, 2.0), steps=30).xy[:, 1]
+                            for opt in book.values()])
     for ax, (name, opt) in zip(axes, book.items(), strict=True):
         assert ax.get_xlim() == (-10.0, 10.0)
-        assert ax.get_ylim() == (-10.0, 10.0)
+        # Not the book's empty -10..10: the y-range the paths use, with a margin.
+        lo, hi = ax.get_ylim()
+        assert lo < all_y.min()
+        assert all_y.max() < hi
+        assert (all_y.max() - all_y.min()) / (hi - lo) > 0.5, "mostly empty panels"
+        assert ax.get_aspect() == 1.0, "equal scales keep the zig-zag's angles true"
         (line,) = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
         assert len(line.get_xdata()) == 31, "30 iterations plus the start"
         expected = trace(opt, "bowl", (-7.0, 2.0), steps=30).xy
@@ -177,3 +184,13 @@ def test_loss_curves_log_and_symlog():
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), rosen["Adam"].loss - 1.0)
     assert ax.get_ylabel() == "loss − f*"
     render(ax.figure)
+
+
+def test_new_figure_mosaic_puts_a_map_beside_two_stacked_plots():
+    fig, axes = new_figure(mosaic="AB;AC", figsize=(11, 7))
+    assert sorted(axes) == ["A", "B", "C"]
+    render(fig)
+    a, b, c = (axes[k].get_position() for k in "ABC")
+    assert a.height > 1.8 * b.height, "A spans both rows"
+    assert b.y0 > c.y1, "B above C"
+    assert a.x1 < b.x0, "A left of B"

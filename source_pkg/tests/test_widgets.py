@@ -399,6 +399,27 @@ def test_a_view_attaching_gets_the_full_figure_after_its_size() -> None:
     assert len(np.unique(image.reshape(-1, 4), axis=0)) > 10, "the image is blank"
 
 
+def test_the_frame_after_a_browser_resize_is_full() -> None:
+    from PIL import Image
+
+    w = explore("sgd", "bowl", lr=0.1, backend="ipympl")
+    canvas = w.view.canvas
+    sent: list[tuple[dict, list]] = []
+    canvas.send = lambda content, buffers=None: sent.append((content, buffers or []))
+    canvas._handle_message(canvas, {"type": "initialized"}, [])
+    w.controls["lr"].value = 0.2  # a diff frame: the view has the full one
+    # The browser reports the canvas' size in whole CSS pixels: the same size.
+    width, height = (round(v) for v in w.figure.bbox.size / canvas.device_pixel_ratio)
+    sent.clear()
+    canvas._handle_message(canvas, {"type": "resize", "width": width, "height": height}, [])
+    assert tuple(w.figure.bbox.size) == (width, height), "the figure changed size"
+    canvas.draw()  # what the browser's answer to matplotlib's "draw" request runs
+    images = [b[0] for c, b in sent if json.loads(c["data"])["type"] == "binary"]
+    assert images, "no image after the resize"
+    image = np.asarray(Image.open(io.BytesIO(images[0])))
+    assert (image[..., 3] == 255).all(), "the browser clears its canvas: a diff leaves holes"
+
+
 def test_png_encoder_round_trips_and_ipympl_diffs_match_matplotlib() -> None:
     import io
 

@@ -63,3 +63,63 @@ def test_keyboard_interrupt_is_not_swallowed() -> None:
 
     with pytest.raises(KeyboardInterrupt):
         friendly(stopped)()
+
+
+def test_a_returned_figure_is_displayed_once_for_interactive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # ipywidgets' interactive() never displays what its callback returns
+    # (auto_display=False): friendly() must display the Figure itself.
+    import ipywidgets
+    from IPython import display as ipy_display
+    from matplotlib.figure import Figure
+
+    shown: list[object] = []
+    monkeypatch.setattr(ipy_display, "display", lambda *objs, **kw: shown.extend(objs))
+    figures: list[Figure] = []
+
+    def show_training(lr=0.1):
+        fig = Figure()
+        fig.add_subplot().plot([0, 1], [1, lr])
+        figures.append(fig)
+        return fig
+
+    ui = ipywidgets.interactive(friendly(show_training), lr=(0.01, 1.0))
+    assert figures, "interactive did not call the callback"
+    assert shown == [figures[-1]], f"the figure was not displayed exactly once: {shown}"
+    assert ui.result is None  # so that interact(auto_display=True) does not show it twice
+    ui.children[0].value = 0.5  # moving the slider shows the new figure
+    assert len(figures) == 2
+    assert shown == figures
+
+
+def test_explained_prints_one_line_and_keeps_what_ran(capsys: pytest.CaptureFixture) -> None:
+    from descentlab.widgets import explained
+
+    done = []
+    with explained("This figure"):
+        done.append("before")
+        _train(StubSGD())
+        done.append("after")  # pragma: no cover - never reached
+    out = capsys.readouterr().out
+    assert done == ["before"]
+    assert out.count("\n") == 1, f"more than one line: {out!r}"
+    assert out.startswith("✘ This figure cannot run yet"), out
+    assert "run this cell again" in out
+    assert "Traceback" not in out
+
+
+def test_explained_is_silent_when_all_works(capsys: pytest.CaptureFixture) -> None:
+    from descentlab.widgets import explained
+
+    with explained():
+        value = _train(type("Ok", (), {"update": lambda *a: None})())
+    assert value == "figure"
+    assert capsys.readouterr().out == ""
+
+
+def test_explained_lets_keyboard_interrupt_through() -> None:
+    from descentlab.widgets import explained
+
+    with pytest.raises(KeyboardInterrupt), explained():
+        raise KeyboardInterrupt

@@ -58,6 +58,7 @@ _CELLS = """() => Array.from(window.__e2e.content.model.cells).map((c, index) =>
     });
     return {index, source: c.sharedModel.getSource(),
             graded: Boolean((c.getMetadata("nbgrader") || {}).grade),
+            solution: Boolean((c.getMetadata("nbgrader") || {}).solution),
             execution_count: c.executionCount, outputs};
 }).filter(Boolean)"""
 _CLOSE = """async () => {
@@ -89,15 +90,17 @@ _WIDGET_OUTPUTS = """(cell) => {
             return "not rendered: " + text.slice(0, 300);
         });
 }"""
-#: A rendered figure: an ipympl canvas or a static PNG image.
-FIGURE = ".jupyter-matplotlib-canvas-div, .widget-image"
+#: A rendered figure: an ipympl canvas, a static PNG image, or the image an
+#: ``interactive()`` displays in its output area.
+FIGURE = ".jupyter-matplotlib-canvas-div, .widget-image, .widget-interact .jp-RenderedImage"
 
 # Whether every figure of a cell has been drawn: an ipympl canvas with more than
 # one colour in it, or a loaded static image.
 _FIGURES_DRAWN = """([cell, selector]) => {
     const figures = Array.from(cell.querySelectorAll(selector));
     return figures.length > 0 && figures.every(f => {
-        if (f.tagName === "IMG") return f.complete && f.naturalWidth > 0;
+        const img = f.tagName === "IMG" ? f : f.querySelector(":scope > img");
+        if (img) return img.complete && img.naturalWidth > 0;
         const canvas = f.querySelector("canvas");
         if (!canvas || canvas.width === 0 || canvas.height === 0) return false;
         const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
@@ -285,17 +288,36 @@ class LabPage:
                 return False
             self.page.wait_for_timeout(200)
 
-    def press_slider(self, index: int, description: str, key: str, times: int) -> tuple[str, str]:
-        """Focus the slider labelled ``description`` in cell ``index`` and press ``key``.
+    def press_slider(
+        self, index: int, description: str | re.Pattern, key: str, times: int,
+        within: str = "",
+    ) -> tuple[str, str]:
+        """Focus the first slider labelled ``description`` in cell ``index`` and press ``key``.
+
+        Parameters
+        ----------
+        index : int
+            The cell.
+        description : str or re.Pattern
+            The slider's label, exactly (a string) or a pattern it must match.
+        key : str
+            The key to press, e.g. ``"ArrowRight"``.
+        times : int
+            How many times.
+        within : str
+            A CSS selector inside the cell to look in (e.g. ``".widget-interact"``).
 
         Returns
         -------
         (str, str)
             The slider's readout before and after.
         """
-        name = re.compile(f"^{re.escape(description)}$")
+        name = description if isinstance(description, re.Pattern) else re.compile(
+            f"^{re.escape(description)}$"
+        )
         label = self.page.locator(".widget-label", has_text=name)
-        slider = self.cell(index).locator(".widget-slider").filter(has=label).first
+        scope = self.cell(index).locator(within) if within else self.cell(index)
+        slider = scope.locator(".widget-slider").filter(has=label).first
         readout = slider.locator(".widget-readout")
         before = readout.inner_text()
         handle = slider.locator(".noUi-handle")

@@ -1,10 +1,11 @@
-"""What a new student should see in each cell of a released notebook, after Run All.
+"""What a student should see in each cell of a lesson notebook, after Run All.
 
 A released notebook has unanswered exercises: their stubs raise
-``NotImplementedError``, graded test cells fail, and demo cells that call a
-student's unwritten code raise ``NotImplementedError`` too. Anything else
-that ends in an error (an ImportError, a broken widget, a traceback in a demo
-that only uses the reference package) is a bug in the course.
+``NotImplementedError`` and graded test cells fail. Demo cells that call a
+student's unwritten code print one explained line (``explained()``,
+``friendly()``), never a traceback. Anything else that ends in an error (an
+ImportError, a broken widget, a traceback in a demo) is a bug in the course.
+A solved notebook (the instructor's source) shows no error at all.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class CellReport:
         How many widget views the cell displayed (widget-view outputs).
     stderr : list of str
         Text written to stderr.
+    solution : bool
+        An nbgrader answer cell (``metadata.nbgrader.solution`` true): the
+        student's own code, a stub that raises until it is written.
     """
 
     index: int
@@ -71,6 +75,7 @@ class CellReport:
     errors: list[tuple[str, str, str]] = field(default_factory=list)
     widget_views: int = 0
     stderr: list[str] = field(default_factory=list)
+    solution: bool = False
 
     @classmethod
     def from_model(cls, raw: dict) -> CellReport:
@@ -90,6 +95,7 @@ class CellReport:
                 o.get("text", "") for o in raw["outputs"]
                 if o["output_type"] == "stream" and o.get("name") == "stderr"
             ],
+            solution=bool(raw.get("solution")),
         )
 
     @property
@@ -118,8 +124,14 @@ class CellReport:
         return f"cell {self.index} (execution count {self.execution_count}):\n{source}"
 
 
-def unexpected_errors(cell: CellReport) -> list[str]:
-    """Why this cell's outputs are not what an unanswered release should show.
+def unexpected_errors(cell: CellReport, solved: bool = False) -> list[str]:
+    """Why this cell's outputs are not what the notebook should show after Run All.
+
+    In the release (``solved`` False) only graded test cells may fail (with
+    :data:`GRADED_CELL_ERRORS`) and answer cells may raise the stub's
+    ``NotImplementedError``; every other cell, a demo that uses the student's
+    code included, explains an unwritten exercise in one line and shows no
+    traceback. In a solved notebook no cell may fail.
 
     Returns
     -------
@@ -128,16 +140,19 @@ def unexpected_errors(cell: CellReport) -> list[str]:
     """
     problems = []
     for ename, evalue, traceback in cell.errors:
-        if cell.calls_widget:
+        if solved or cell.calls_widget:
             allowed = False  # a widget cell must show its widget, never an error
         elif cell.graded:
             allowed = ename in GRADED_CELL_ERRORS
         else:
-            allowed = ename == STUDENT_CODE_ERROR
+            allowed = cell.solution and ename == STUDENT_CODE_ERROR
         if not allowed:
             tail = "\n".join(traceback.splitlines()[-12:])
+            hint = "" if cell.graded or cell.solution or solved else (
+                "\n(a demo over the student's code: wrap it in descentlab.widgets.explained())"
+            )
             problems.append(
-                f"{cell.describe()}\nended in {ename}: {evalue}\n{tail}"
+                f"{cell.describe()}\nended in {ename}: {evalue}{hint}\n{tail}"
             )
     problems.extend(
         f"{cell.describe()}\nwrote to stderr:\n{_strip(text)[-1500:]}"

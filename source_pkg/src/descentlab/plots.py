@@ -17,6 +17,7 @@ from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
@@ -34,6 +35,7 @@ __all__ = [
     "draw_paths",
     "loss_curves",
     "new_figure",
+    "outlined",
     "path_label",
     "plot_paths",
 ]
@@ -43,30 +45,72 @@ BOOK_LEARNING_RATES = {"SGD": 0.95, "Momentum": 0.1, "AdaGrad": 1.5, "Adam": 0.3
 
 _STATUS_SUFFIX = {"diverged": " (diverged)", "error": " (error)", "timeout": " (timed out)"}
 
+# Several paths or loss curves can run on top of each other (AdaGrad under
+# RMSProp in lesson 07): each later one is drawn on top, thinner, with its own
+# step marker (paths) or dash pattern (loss curves), so the one below still shows.
+_PATH_WIDTHS = (2.6, 2.2, 1.8, 1.5, 1.3)
+_MARKERS = ("o", "^", "D", "v", "P", "X", "h")  # no "s": it marks the ends
+_CURVE_WIDTHS = (2.6, 2.2, 1.8, 1.5, 1.3)
+_DASHES: tuple[Any, ...] = ("-", (0, (6, 2)), (0, (1.5, 1.5)), (0, (8, 2, 2, 2)), (0, (3, 1)))
+#: A white outline keeps a thick path readable on any band of the contour fill.
+_OUTLINE = 1.0
+
+
+def _style(index: int, table: Sequence[Any], *, clamp: bool = False) -> Any:
+    """The ``index``-th style of ``table``: cycled, or held at the last one (``clamp``)."""
+    if clamp:
+        return table[min(index, len(table) - 1)]
+    return table[index % len(table)]
+
+
+def _every(points: int) -> int:
+    """Mark every step of a short path, about 40 dots along a long one."""
+    return max(1, math.ceil(points / 40))
+
+
+def outlined(linewidth: float, color: str = "white") -> list[Any]:
+    """Path effects that draw a ``color`` outline around a line of width ``linewidth``."""
+    return [patheffects.withStroke(linewidth=linewidth + 2 * _OUTLINE, foreground=color)]
+
 
 def new_figure(
-    nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None = None, **subplots_kw: Any
+    nrows: int = 1,
+    ncols: int = 1,
+    figsize: tuple[float, float] | None = None,
+    *,
+    mosaic: str | None = None,
+    **subplots_kw: Any,
 ) -> tuple[Figure, Any]:
     """Make a Figure with a grid of Axes, without pyplot.
 
     Parameters
     ----------
     nrows, ncols : int
-        Shape of the grid of Axes.
+        Shape of the grid of Axes (ignored with ``mosaic``).
     figsize : (float, float), optional
         Size in inches; defaults to 5.5 x 4.5 per Axes.
+    mosaic : str, optional
+        A layout for :meth:`matplotlib.figure.Figure.subplot_mosaic`, e.g.
+        ``"AB;AC"``: a map on the left spanning two rows, two plots stacked on
+        the right. Three panels in a row are too narrow in a notebook's output.
     **subplots_kw
-        Passed to :meth:`matplotlib.figure.Figure.subplots`.
+        Passed to :meth:`matplotlib.figure.Figure.subplots` (or ``subplot_mosaic``).
 
     Returns
     -------
     fig : matplotlib.figure.Figure
-    axes : matplotlib.axes.Axes or numpy.ndarray of Axes
-        A single Axes for a 1 x 1 grid, as ``Figure.subplots`` squeezes.
+    axes : matplotlib.axes.Axes, numpy.ndarray of Axes, or dict of str to Axes
+        A single Axes for a 1 x 1 grid, as ``Figure.subplots`` squeezes; a
+        dict by letter with ``mosaic``.
     """
+    if mosaic is not None:
+        rows = mosaic.split(";")
+        nrows, ncols = len(rows), max(len(row) for row in rows)
     if figsize is None:
         figsize = (5.5 * ncols, 4.5 * nrows)
     fig = Figure(figsize=figsize, layout="constrained")
+    if mosaic is not None:
+        return fig, fig.subplot_mosaic(mosaic, **subplots_kw)
     axes = fig.subplots(nrows, ncols, **subplots_kw)
     return fig, axes
 
@@ -82,7 +126,7 @@ def contour_levels(surface: Surface | str, Z: np.ndarray, levels: int | None = N
 
     Linear between the smallest value and ``surface.contour_max`` (or the
     largest value); log-spaced above the minimum when ``surface.log_levels``,
-    from about the 1st percentile so the valley floor still gets lines.
+    from about the 5th percentile (lower lines would hatch the valley floor).
 
     Parameters
     ----------
@@ -90,7 +134,8 @@ def contour_levels(surface: Surface | str, Z: np.ndarray, levels: int | None = N
     Z : numpy.ndarray
         Values of the surface on a grid.
     levels : int, optional
-        Number of levels (15 linear, 20 log-spaced by default).
+        Number of levels (12 by default: few, clean bands that a path stands
+        out on).
 
     Returns
     -------
@@ -103,12 +148,14 @@ def contour_levels(surface: Surface | str, Z: np.ndarray, levels: int | None = N
     lo = float(finite.min())
     hi = float(finite.max()) if surf.contour_max is None else float(surf.contour_max)
     if surf.log_levels:
-        n = 20 if levels is None else levels
+        n = 12 if levels is None else levels
         base = lo if surf.f_min is None else min(lo, surf.f_min)
         span = hi - base
-        floor = max(float(np.percentile(finite - base, 1.0)), span * 1e-9)
+        # From the 5th percentile: lower levels squeeze into the valley floor,
+        # narrower than the sampling grid, and break into a dotted hatching.
+        floor = max(float(np.percentile(finite - base, 5.0)), span * 1e-9)
         return base + np.geomspace(floor, span, n)
-    n = 15 if levels is None else levels
+    n = 12 if levels is None else levels
     # Skip the bottom level: a contour line at the exact minimum is a dot.
     return np.linspace(lo, hi, n + 1)[1:]
 
@@ -155,11 +202,15 @@ def contour(
     colormap = mpl.colormaps[cmap]
     # One colour per band, whatever the spacing of the levels (log or linear).
     norm = BoundaryNorm(lv, colormap.N, extend="both")
+    # Solid lines throughout: matplotlib dashes the negative levels of a
+    # one-colour contour, which hatched the valleys' wells.
     if filled:
-        ax.contourf(X, Y, Z, levels=lv, cmap=colormap, norm=norm, extend="both", alpha=0.55)
-        ax.contour(X, Y, Z, levels=lv, colors="white", linewidths=0.5, alpha=0.6)
+        ax.contourf(X, Y, Z, levels=lv, cmap=colormap, norm=norm, extend="both", alpha=0.45)
+        ax.contour(X, Y, Z, levels=lv, colors="white", linewidths=0.8, alpha=0.8,
+                   linestyles="solid")
     else:
-        ax.contour(X, Y, Z, levels=lv, cmap=colormap, norm=norm, linewidths=1.0)
+        ax.contour(X, Y, Z, levels=lv, cmap=colormap, norm=norm, linewidths=1.2,
+                   linestyles="solid")
     marks = (
         (surf.minima, {"marker": "*", "markersize": 15, "markerfacecolor": "white"}),
         (surf.local_minima, {"marker": "*", "markersize": 11, "markerfacecolor": "0.6"}),
@@ -206,12 +257,16 @@ class PathArtists:
         the legend entry.
     starts, ends : dict of str to Line2D
         The start marker (circle) and end marker (square) of each label.
+    casings : dict of str to Line2D
+        The white outline under each path (below every path's line).
     """
 
     ax: Axes
     lines: dict[str, Line2D] = field(default_factory=dict)
     starts: dict[str, Line2D] = field(default_factory=dict)
     ends: dict[str, Line2D] = field(default_factory=dict)
+    # Last, so that positional construction PathArtists(ax, lines, starts, ends) still works.
+    casings: dict[str, Line2D] = field(default_factory=dict)
 
     @property
     def figure(self) -> Any:
@@ -226,11 +281,14 @@ class PathArtists:
         """
         xy = _xy(path)
         self.lines[label].set_data(xy[:, 0], xy[:, 1])
+        self.lines[label].set_markevery(_every(len(xy)))
+        if label in self.casings:
+            self.casings[label].set_data(xy[:, 0], xy[:, 1])
         self.starts[label].set_data(xy[:1, 0], xy[:1, 1])
         self.ends[label].set_data(xy[-1:, 0], xy[-1:, 1])
         self.lines[label].set_label(path_label(label, path))
         if self.ax.get_legend() is not None:
-            self.ax.legend(loc="best", fontsize="small")
+            self.ax.legend(loc="best", fontsize="medium", framealpha=0.9)
 
 
 def _default_colors(labels: Sequence[str]) -> dict[str, Any]:
@@ -279,26 +337,41 @@ def draw_paths(
     palette = _default_colors(list(paths))
     palette.update(colors or {})
     artists = PathArtists(ax)
-    for label, path in paths.items():
+    for i, (label, path) in enumerate(paths.items()):
         xy = _xy(path)
         color = palette[label]
-        (line,) = ax.plot(
-            xy[:, 0], xy[:, 1], "o-", color=color, markersize=3, linewidth=1.5,
-            label=path_label(label, path), zorder=5,
+        width = _style(i, _PATH_WIDTHS, clamp=True)
+        # A white casing under every path (drawn below all of them) lifts the
+        # paths off the contour fill without one path's casing hiding another.
+        (casing,) = ax.plot(
+            xy[:, 0], xy[:, 1], "-", color="white", linewidth=width + 2 * _OUTLINE,
+            solid_capstyle="round", solid_joinstyle="round", label="_nolegend_", zorder=4.5,
         )
+        # Small dots in the line's colour show the step lengths (every few steps on
+        # a long path, which would otherwise turn into a string of beads).
+        (line,) = ax.plot(
+            xy[:, 0], xy[:, 1], "-", color=color, linewidth=width,
+            marker=_style(i, _MARKERS), markersize=width + 1.5, markeredgewidth=0.0,
+            markevery=_every(len(xy)), label=path_label(label, path), zorder=5 + 0.1 * i,
+            solid_capstyle="round", solid_joinstyle="round",
+        )
+        # The start: a big dot in the path's colour, ringed white and black, so it
+        # shows on any background; the end: a square.
         (start,) = ax.plot(
-            xy[:1, 0], xy[:1, 1], "o", color=color, markersize=8,
-            markeredgecolor="black", label="_nolegend_", zorder=6,
+            xy[:1, 0], xy[:1, 1], "o", color=color, markersize=13, markeredgecolor="white",
+            markeredgewidth=2.5, label="_nolegend_", zorder=7,
+            path_effects=outlined(1.0, "black"),
         )
         (end,) = ax.plot(
-            xy[-1:, 0], xy[-1:, 1], "s", color=color, markersize=8,
-            markeredgecolor="black", label="_nolegend_", zorder=6,
+            xy[-1:, 0], xy[-1:, 1], "s", color=color, markersize=10,
+            markeredgecolor="black", markeredgewidth=1.5, label="_nolegend_", zorder=7,
         )
         artists.lines[label] = line
+        artists.casings[label] = casing
         artists.starts[label] = start
         artists.ends[label] = end
     if legend and paths:
-        ax.legend(loc="best", fontsize="small")
+        ax.legend(loc="best", fontsize="medium", framealpha=0.9)
     return artists
 
 
@@ -362,20 +435,45 @@ def compare_figure(
     paths = run_many(optimizers, surf, start, steps)
     ncols = 1 if len(paths) == 1 else 2
     nrows = math.ceil(len(paths) / ncols)
-    fig, axes = new_figure(nrows, ncols, squeeze=False)
+    # The book's x-range for the bowl, but only the y-range the paths use: the
+    # book's -10..10 left 70 % of each panel empty. Equal scales on both axes
+    # keep the zig-zag's angles true; the figure's height follows.
+    (x0, x1), (wy0, wy1) = surf.window
+    if surf.name == "bowl":
+        x0, x1 = -10.0, 10.0
+    ys = [p.xy[:, 1] for p in paths.values()]
+    ys.append(np.array([m[1] for m in surf.minima], dtype=float))
+    y0, y1 = _tight_range(ys, (wy0, wy1), x1 - x0)
+    width = 5.5 * ncols
+    panel = (width / ncols - 0.9) * (y1 - y0) / (x1 - x0)
+    fig, axes = new_figure(nrows, ncols, figsize=(width, nrows * (panel + 0.8)), squeeze=False)
     flat = list(axes.ravel())
     for ax, (label, path) in zip(flat, paths.items(), strict=False):
         draw_paths(
             surf, {label: path}, ax, {label: "red"},
             legend=False, contour_kw={"filled": False},
         )
-        if surf.name == "bowl":
-            ax.set_xlim(-10, 10)
-            ax.set_ylim(-10, 10)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect("equal")
         ax.set_title(path_label(label, path))
     for ax in flat[len(paths):]:
         fig.delaxes(ax)
     return fig
+
+
+def _tight_range(
+    values: Sequence[np.ndarray], window: tuple[float, float], span: float
+) -> tuple[float, float]:
+    """A y-range holding ``values`` (inside ``window``) with a margin, never beyond ``window``."""
+    lo_w, hi_w = window
+    inside = [v[np.isfinite(v) & (v >= lo_w) & (v <= hi_w)] for v in values]
+    every = np.concatenate(inside)
+    if not every.size:
+        return lo_w, hi_w
+    lo, hi = float(every.min()), float(every.max())
+    pad = 0.1 * (hi - lo) + 0.03 * span
+    return max(lo - pad, lo_w), min(hi + pad, hi_w)
 
 
 def _losses(path: Path | Sequence[float] | np.ndarray) -> np.ndarray:
@@ -418,11 +516,12 @@ def loss_curves(
     palette = _default_colors(list(paths))
     palette.update(colors or {})
     everything = []
-    for label, path in paths.items():
+    for i, (label, path) in enumerate(paths.items()):
         values = _losses(path) - (fmin or 0.0)
         everything.append(values[np.isfinite(values)])
         ax.plot(np.arange(len(values)), values, color=palette[label],
-                label=path_label(label, path))
+                linewidth=_style(i, _CURVE_WIDTHS, clamp=True), linestyle=_style(i, _DASHES),
+                label=path_label(label, path), zorder=2 + 0.1 * i)
     values = np.concatenate(everything) if everything else np.array([])
     if log and values.size:
         if np.all(values > 0):
@@ -434,5 +533,5 @@ def loss_curves(
     ax.set_xlabel("step")
     ax.set_ylabel("loss" if fmin is None else "loss − f*")
     if paths:
-        ax.legend(loc="best", fontsize="small")
+        ax.legend(loc="best", fontsize="medium", framealpha=0.9)
     return ax

@@ -7,7 +7,9 @@
 - :func:`explorer_1d` and :func:`explorer_2d`: the "blind explorer", who only
   feels the local slope and takes one gradient step per click.
 - :func:`friendly`: wraps an ``ipywidgets.interactive`` callback so that an
-  error in the student's code prints one explained line, not a traceback.
+  error in the student's code prints one explained line, not a traceback
+  (and a Figure it returns is displayed); :func:`explained` does the same
+  for a notebook cell that draws a figure with the student's code.
 
 Every function returns an object whose ``.ui`` is the ipywidgets layout; the
 object displays itself as the last expression of a cell. The figure is
@@ -22,7 +24,7 @@ from .blind import BlindExplorer1D, BlindExplorer2D, explorer_1d, explorer_2d
 from .compare import CompareWidget, compare
 from .controls import OptimizerChoice, resolve_optimizer
 from .explorer import ExplorerWidget, explore
-from .friendly import explain_failure, friendly
+from .friendly import explain_failure, explained, friendly
 from .live_paths import PathsWidget
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "PathsWidget",
     "compare",
     "explain_failure",
+    "explained",
     "explore",
     "explorer_1d",
     "explorer_2d",

@@ -96,6 +96,12 @@ def _canvas_class() -> Any:
 
         class Canvas(nbagg.Canvas):
             def _handle_message(self, obj: Any, content: dict[str, Any], buffers: Any) -> None:
+                if content.get("type") == "resize":
+                    # matplotlib answers a browser's resize with a "resize" (the
+                    # browser then clears its canvas) and a redraw, sent as a diff:
+                    # painted on the cleared canvas, it showed a figure without its
+                    # title, ticks and contour lines until the next full frame.
+                    self._force_full = True
                 super()._handle_message(obj, content, buffers)
                 if content.get("type") == "initialized":
                     # A browser view attached and ipympl just sent it its size,
@@ -259,11 +265,18 @@ class FigureView:
             canvas.footer_visible = False
             canvas.resizable = False
             canvas.toolbar_visible = "fade-in-fade-out"
+            # On the left (ipympl's default) the toolbar covered the y tick labels;
+            # the figures leave their right margin empty for it.
+            canvas.toolbar_position = "right"
             self.canvas = canvas
             self.widget: widgets.DOMWidget = canvas
         else:
             self.canvas = FigureCanvasAgg(figure)
-            self.widget = widgets.Image(format="png")
+            # Shown at its own size (the width of an output area), shrunk to fit
+            # a narrower one; never enlarged, which would blur it.
+            self.widget = widgets.Image(
+                format="png", layout=widgets.Layout(max_width="100%", height="auto")
+            )
 
     # -- events ------------------------------------------------------------
     @property

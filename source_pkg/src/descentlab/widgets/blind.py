@@ -10,6 +10,7 @@ slope where it stands.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -21,17 +22,22 @@ from matplotlib.patches import FancyArrowPatch
 
 from ..optimizers import SGD
 from ..paths import Path, trace, trace_1d
-from ..plots import contour
+from ..plots import contour, outlined
 from ..surfaces import Curve, Surface, get_curve, get_surface
 from .backends import FigureView
 from .base import LiveWidget
 from .controls import (
+    blowing_up,
+    fmt,
+    grid_format,
+    grid_step,
     hyperparameter_slider,
-    nice_step,
     set_window,
+    snap,
     start_sliders,
     status_html,
 )
+from .panels import RIGHT_MARGIN, WIDGET_DPI, WIDGET_WIDTH
 
 __all__ = ["BlindExplorer1D", "BlindExplorer2D", "explorer_1d", "explorer_2d"]
 
@@ -53,6 +59,54 @@ def _arrow(color: str = "crimson") -> FancyArrowPatch:
         (0, 0), (0, 0), arrowstyle="-|>", mutation_scale=16, color=color,
         linewidth=2, zorder=9, shrinkA=0, shrinkB=0,
     )
+
+
+def clip_segment(
+    start: tuple[float, float], end: tuple[float, float],
+    box: tuple[tuple[float, float], tuple[float, float]],
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The part of the segment ``start``-``end`` inside ``box`` ((x0, x1), (y0, y1)).
+
+    Liang-Barsky clipping. None when no part of it is inside. The step arrow
+    is drawn on this part, so that its head lands on the edge of the view
+    (pointing where the explorer would go) instead of being cut off.
+    """
+    (x0, x1), (y0, y1) = box
+    (sx, sy), (ex, ey) = start, end
+    dx, dy = ex - sx, ey - sy
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-dx, sx - x0), (dx, x1 - sx), (-dy, sy - y0), (dy, y1 - sy)):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return None
+    return (sx + t0 * dx, sy + t0 * dy), (sx + t1 * dx, sy + t1 * dy)
+
+
+def _inner_box(ax: Any, margin: float = 0.015) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The view of ``ax`` shrunk by ``margin`` of its size: an arrowhead there is not cut."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    mx, my = margin * (x1 - x0), margin * (y1 - y0)
+    return (x0 + mx, x1 - mx), (y0 + my, y1 - my)
+
+
+def _point_arrow(arrow: FancyArrowPatch, start: Any, end: Any, box: Any) -> None:
+    """Show ``arrow`` on the visible part of start-end (hidden if none is visible)."""
+    part = clip_segment(tuple(start), tuple(end), box)
+    arrow.set_visible(part is not None)
+    if part is not None:
+        arrow.set_positions(*part)
+
+
+def _off_view_note(where: str) -> str:
+    return f"off the view: {where}"
 
 
 class _BlindExplorer(LiveWidget):
@@ -77,6 +131,18 @@ class _BlindExplorer(LiveWidget):
         self.lr.observe(lambda _change: self.redraw(), names="value")
         self.reveal.observe(lambda _change: self.redraw(), names="value")
         self._backend = backend
+        # Two fixed lines: the status no longer wraps (and the figure jumps) as
+        # the numbers grow.
+        self.status.layout.min_height = "3.2em"
+
+    def _add_note(self) -> None:
+        """A label at the top of the map, for an explorer that has left the view."""
+        self._note = self.ax.text(
+            0.5, 0.97, "", transform=self.ax.transAxes, ha="center", va="top", zorder=10,
+            fontsize="medium", color="#b00020",
+            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#b00020"},
+        )
+        self._note.set_visible(False)
 
     def _make_view(self, figure: Figure) -> None:
         self.figure = figure
@@ -145,7 +211,18 @@ class _BlindExplorer(LiveWidget):
     def _status(self, summary: str) -> str:
         last = self.last_path
         problem = last.message if last is not None and not last.ok else None
-        return status_html(None, summary, problem)
+        if problem is None and len(self.history) > 1:
+            # Still finite but running away (loss up 100x and rising): say so.
+            problem = blowing_up(self.path, self._fmin()) or None
+        if problem is None:
+            return status_html(None, summary)
+        # What went wrong, then where the explorer stands: still two lines.
+        where = html.escape(summary.split("\n")[0])
+        return f"{status_html(None, summary, problem)}<br><span>{where}</span>"
+
+    def _fmin(self) -> float | None:
+        """The lowest value of the landscape, when known."""
+        return None
 
 
 class BlindExplorer1D(_BlindExplorer):
@@ -177,16 +254,17 @@ class BlindExplorer1D(_BlindExplorer):
         super().__init__(lr, reveal, backend)
         self.curve = get_curve(curve)
         lo, hi = self.curve.window
-        x0 = self.curve.start if start is None else float(start)
+        x0 = float(np.clip(self.curve.start if start is None else float(start), lo, hi))
+        step = grid_step(lo, hi, x0)
         self.start_x = widgets.FloatSlider(
-            value=float(np.clip(x0, lo, hi)), min=lo, max=hi, step=nice_step(hi - lo),
-            description="start x", readout_format=".2f", continuous_update=False,
+            value=x0, min=lo, max=hi, step=step,
+            description="start x", readout_format=grid_format(step), continuous_update=False,
             style={"description_width": "initial"},
         )
         self.start_x.observe(self._changed, names="value")
 
-        fig = Figure(figsize=(7.0, 3.6), dpi=72)
-        ax = fig.add_axes((0.09, 0.14, 0.88, 0.76))
+        fig = Figure(figsize=(WIDGET_WIDTH, 4.2), dpi=WIDGET_DPI)
+        ax = fig.add_axes((0.075, 0.12, 1.0 - RIGHT_MARGIN - 0.075, 0.79))
         self.ax = ax
         xs, ys = self.curve.grid(400)
         (self._curve_line,) = ax.plot(xs, ys, color="0.35", linewidth=2)
@@ -196,12 +274,15 @@ class BlindExplorer1D(_BlindExplorer):
         ax.set_xlabel("x (where the explorer stands)")
         ax.set_ylabel("f(x) (height)")
         ax.set_title(self.curve.title)
-        (self._trail,) = ax.plot([], [], "o-", color="tab:blue", alpha=0.45, markersize=4, zorder=5)
+        (self._trail,) = ax.plot(
+            [], [], "o-", color="tab:blue", alpha=0.7, linewidth=2.5, markersize=5, zorder=5
+        )
         (self._tangent,) = ax.plot([], [], "-", color="darkorange", linewidth=2.5, zorder=6)
         (self._here,) = ax.plot(
             [], [], "o", color="tab:blue", markersize=11, markeredgecolor="black", zorder=8
         )
         self._step_arrow = ax.add_patch(_arrow())
+        self._add_note()
         self._make_view(fig)
         self.ui = widgets.VBox(
             [
@@ -219,6 +300,10 @@ class BlindExplorer1D(_BlindExplorer):
     def _loss(self, position: np.ndarray) -> float:
         return float(self.curve.f(float(position[0])))
 
+    def _fmin(self) -> float | None:
+        minima = getattr(self.curve, "minima", ())
+        return min(float(self.curve.f(float(m))) for m in minima) if minima else None
+
     def _one_step(self, position: np.ndarray) -> Path:
         return trace_1d(
             SGD(lr=float(self.lr.value)), self.curve, start=float(position[0]), steps=1,
@@ -226,7 +311,7 @@ class BlindExplorer1D(_BlindExplorer):
         )
 
     def _click_to_start(self, x: float, y: float) -> None:
-        self.start_x.value = float(np.clip(x, self.start_x.min, self.start_x.max))
+        self.start_x.value = snap(self.start_x, x)
 
     def redraw(self) -> None:
         """Draw the history, the explorer, its slope and its next step."""
@@ -243,15 +328,24 @@ class BlindExplorer1D(_BlindExplorer):
         half = 0.08 * (self.curve.window[1] - self.curve.window[0])
         self._tangent.set_data([x - half, x + half], [y - half * slope, y + half * slope])
         nxt = x - lr * slope
-        self._step_arrow.set_positions((x, y), (nxt, y))
+        box = _inner_box(self.ax)
+        (bx0, bx1), (by0, by1) = box
+        inside = bx0 <= x <= bx1 and by0 <= y <= by1
+        # Off the view, the explorer sits on the edge, where it left.
+        self._here.set_data([float(np.clip(x, bx0, bx1))], [float(np.clip(y, by0, by1))])
+        self._here.set_marker("o" if inside else "X")
+        _point_arrow(self._step_arrow, (x, y), (nxt, y), box)
+        self._note.set_text(_off_view_note(f"x = {fmt(x)}, f(x) = {fmt(y)}"))
+        self._note.set_visible(not inside)
         self.view.render(
-            [self._trail, self._tangent, self._here, self._step_arrow],
+            [self._trail, self._tangent, self._here, self._step_arrow, self._note],
             key=("1d", self.curve.name, bool(self.reveal.value)),
         )
-        where = "" if self.curve.window[0] <= x <= self.curve.window[1] else " (outside the view)"
+        where = "" if inside else " (off the view)"
         self.status.value = self._status(
-            f"step {len(xs) - 1}: x = {x:.4g}{where}, f(x) = {y:.4g}, slope f'(x) = {slope:.4g}; "
-            f"next step: x - lr * slope = {x:.4g} - {lr:.3g} * {slope:.4g} = {nxt:.4g}"
+            f"step {len(xs) - 1}: x = {fmt(x)}{where}, f(x) = {fmt(y)}, "
+            f"slope f'(x) = {fmt(slope)}\n"
+            f"next step: x - lr * slope = {fmt(x)} - {fmt(lr, 3)} * {fmt(slope)} = {fmt(nxt)}"
         )
 
 
@@ -289,13 +383,14 @@ class BlindExplorer2D(_BlindExplorer):
             slider.continuous_update = False
             slider.observe(self._changed, names="value")
 
-        fig = Figure(figsize=(5.6, 4.8), dpi=72)
-        self.ax = fig.add_axes((0.12, 0.11, 0.84, 0.8))
+        fig = Figure(figsize=(7.0, 6.0), dpi=WIDGET_DPI)
+        self.ax = fig.add_axes((0.08, 0.09, 0.84, 0.83))
         self._reveal_built: bool | None = None
         self._background_artists: list[Any] = []
         self._build_background()
         (self._trail,) = self.ax.plot(
-            [], [], "o-", color="tab:red", alpha=0.6, markersize=4, zorder=5
+            [], [], "o-", color="tab:red", linewidth=2.5, markersize=5, zorder=5,
+            path_effects=outlined(2.5),
         )
         (self._here,) = self.ax.plot(
             [], [], "o", color="tab:red", markersize=11, markeredgecolor="black", zorder=8
@@ -303,6 +398,7 @@ class BlindExplorer2D(_BlindExplorer):
         # What the explorer feels (downhill, fixed length) and what it will do.
         self._downhill = self.ax.add_patch(_arrow("darkorange"))
         self._step_arrow = self.ax.add_patch(_arrow("black"))
+        self._add_note()
         self._make_view(fig)
         self.ui = widgets.VBox(
             [
@@ -326,6 +422,7 @@ class BlindExplorer2D(_BlindExplorer):
         if reveal:
             before = set(self.ax.get_children())
             contour(self.surface, self.ax)
+            self.ax.set_aspect("equal")  # true angles: the gradient is perpendicular
             self._background_artists = [
                 a for a in self.ax.get_children() if a not in before
             ]
@@ -333,6 +430,7 @@ class BlindExplorer2D(_BlindExplorer):
             (x0, x1), (y0, y1) = self.surface.window
             self.ax.set_xlim(x0, x1)
             self.ax.set_ylim(y0, y1)
+            self.ax.set_aspect("equal")
             self.ax.set_title(f"{self.surface.title} (hidden)")
             self.ax.set_xlabel("x")
             self.ax.set_ylabel("y")
@@ -340,6 +438,9 @@ class BlindExplorer2D(_BlindExplorer):
 
     def _start(self) -> np.ndarray:
         return np.array([float(self.start_x.value), float(self.start_y.value)])
+
+    def _fmin(self) -> float | None:
+        return self.surface.f_min
 
     def _loss(self, position: np.ndarray) -> float:
         return float(self.surface.f(float(position[0]), float(position[1])))
@@ -352,8 +453,8 @@ class BlindExplorer2D(_BlindExplorer):
 
     def _click_to_start(self, x: float, y: float) -> None:
         with self.hold():
-            self.start_x.value = float(np.clip(x, self.start_x.min, self.start_x.max))
-            self.start_y.value = float(np.clip(y, self.start_y.min, self.start_y.max))
+            self.start_x.value = snap(self.start_x, x)
+            self.start_y.value = snap(self.start_y, y)
             self._pending = True
 
     def set_start(self, x: float, y: float) -> None:
@@ -374,21 +475,28 @@ class BlindExplorer2D(_BlindExplorer):
         gx, gy = (float(g) for g in self.surface.gradient(xy[-1]))
         lr = float(self.lr.value)
         self._trail.set_data(xy[:, 0], xy[:, 1])
-        self._here.set_data([x], [y])
-        self._step_arrow.set_positions((x, y), (x - lr * gx, y - lr * gy))
+        box = _inner_box(self.ax)
+        (bx0, bx1), (by0, by1) = box
+        inside = bx0 <= x <= bx1 and by0 <= y <= by1
+        self._here.set_data([float(np.clip(x, bx0, bx1))], [float(np.clip(y, by0, by1))])
+        self._here.set_marker("o" if inside else "X")
+        _point_arrow(self._step_arrow, (x, y), (x - lr * gx, y - lr * gy), box)
         norm = math.hypot(gx, gy)
         (x0, x1), _ = self.surface.window
         reach = 0.1 * (x1 - x0) / norm if norm > 0 else 0.0
-        self._downhill.set_positions((x, y), (x - reach * gx, y - reach * gy))
+        _point_arrow(self._downhill, (x, y), (x - reach * gx, y - reach * gy), box)
+        self._note.set_text(_off_view_note(f"({fmt(x, 3)}, {fmt(y, 3)})"))
+        self._note.set_visible(not inside)
         self.view.render(
-            [self._trail, self._here, self._downhill, self._step_arrow],
+            [self._trail, self._here, self._downhill, self._step_arrow, self._note],
             key=("2d", self.surface.name, bool(self.reveal.value)),
         )
         height = self._loss(xy[-1])
+        where = "" if inside else " (off the view)"
         self.status.value = self._status(
-            f"step {len(xy) - 1}: at ({x:.3g}, {y:.3g}), height f = {height:.4g}, "
-            f"slope (gradient) = ({gx:.3g}, {gy:.3g}); next step: -lr * gradient = "
-            f"({-lr * gx:.3g}, {-lr * gy:.3g})"
+            f"step {len(xy) - 1}: at ({fmt(x, 3)}, {fmt(y, 3)}){where}, height f = {fmt(height)}, "
+            f"slope (gradient) = ({fmt(gx, 3)}, {fmt(gy, 3)})\n"
+            f"next step: -lr * gradient = ({fmt(-lr * gx, 3)}, {fmt(-lr * gy, 3)})"
         )
 
 

@@ -11,7 +11,13 @@ from matplotlib.colors import to_hex
 
 from ..plots import BOOK_LEARNING_RATES
 from ..surfaces import Surface
-from .controls import OptimizerChoice, hyperparameter_slider, resolve_optimizer, status_html
+from .controls import (
+    OptimizerChoice,
+    fmt,
+    hyperparameter_slider,
+    resolve_optimizer,
+    status_html,
+)
 from .live_paths import DEFAULT_TIME_LIMIT, PathsWidget
 
 __all__ = ["CompareWidget", "compare", "compare_choices"]
@@ -117,9 +123,11 @@ class CompareWidget(PathsWidget):
         rows = []
         for label, path in self.paths.items():
             color = getattr(self, "colors", {}).get(label, "black")
-            call = self.choices[label].call_text(self._values(label))
+            choice = self.choices[label]
+            call = choice.call_text(self._values(label))
             text = status_html(
-                path, f"{call}: {path.steps} steps, final loss {path.loss[-1]:.4g}"
+                path, f"{call}: {path.steps} steps, final loss {fmt(path.loss[-1])}",
+                fmin=self.current_surface.f_min, student=choice.student,
             )
             rows.append(f'<span style="color:{color}">&#9632;</span> {text}')
         return "<br>".join(rows)

@@ -25,10 +25,16 @@ from ..paths import Path
 
 __all__ = [
     "OptimizerChoice",
+    "advice",
+    "blowing_up",
+    "fmt",
+    "grid_format",
+    "grid_step",
     "hyperparameter_slider",
     "nice_step",
     "resolve_optimizer",
     "set_window",
+    "snap",
     "start_sliders",
     "status_html",
 ]
@@ -264,16 +270,51 @@ def nice_step(span: float, positions: int = 200) -> float:
     return 10.0 ** math.floor(math.log10(span / positions))
 
 
+def grid_step(lo: float, hi: float, value: float, positions: int = 200) -> float:
+    """A slider step over ``[lo, hi]`` that puts ``value`` on the slider's grid.
+
+    The browser snaps a slider's value to ``lo + k * step``: the saddle's start
+    y = 0.001 on a 0.01 grid became 0, exactly on the ridge, and RMSProp then
+    rolled into the saddle point instead of escaping it. Starting from
+    :func:`nice_step`, the step is divided by 10 until ``value`` is on the grid
+    (at most 6 times; a value that needs more digits keeps the finest step).
+    """
+    step = nice_step(hi - lo, positions)
+    for _ in range(6):
+        k = (value - lo) / step
+        if abs(k - round(k)) <= 1e-6:
+            break
+        step /= 10
+    return step
+
+
+def grid_format(step: float) -> str:
+    """A readout format that shows every digit of the slider's grid."""
+    return f".{max(0, -math.floor(math.log10(step) + 1e-9))}f"
+
+
+def snap(slider: widgets.FloatSlider, value: float) -> float:
+    """``value`` clipped to the slider's range and rounded to its grid, as the browser does."""
+    lo, hi, step = float(slider.min), float(slider.max), float(slider.step)
+    k = round((float(np.clip(value, lo, hi)) - lo) / step)
+    return float(np.clip(round(lo + k * step, 12), lo, hi))
+
+
 def start_sliders(
     window: tuple[tuple[float, float], tuple[float, float]], start: tuple[float, float]
 ) -> tuple[widgets.FloatSlider, widgets.FloatSlider]:
-    """Two sliders for a start point inside ``window`` ((xmin, xmax), (ymin, ymax))."""
+    """Two sliders for a start point inside ``window`` ((xmin, xmax), (ymin, ymax)).
+
+    Each slider's grid contains its start value (see :func:`grid_step`).
+    """
     sliders = []
     for name, (lo, hi), v in zip(("start x", "start y"), window, start, strict=True):
+        value = float(np.clip(v, lo, hi))
+        step = grid_step(lo, hi, value)
         sliders.append(
             widgets.FloatSlider(
-                value=float(np.clip(v, lo, hi)), min=lo, max=hi, step=nice_step(hi - lo),
-                description=name, readout_format=".2f", continuous_update=True,
+                value=value, min=lo, max=hi, step=step,
+                description=name, readout_format=grid_format(step), continuous_update=True,
                 style={"description_width": "initial"}, layout=widgets.Layout(width="260px"),
             )
         )
@@ -281,30 +322,116 @@ def start_sliders(
 
 
 def set_window(slider: widgets.FloatSlider, lo: float, hi: float, value: float) -> None:
-    """Change a slider's range and value without tripping over min > max."""
-    # ipywidgets clips the value to [min, max] and refuses min > max, so widen first.
+    """Change a slider's range and value without tripping over min > max.
+
+    The new grid contains ``value`` (see :func:`grid_step`).
+    """
+    value = float(np.clip(value, lo, hi))
+    step = grid_step(lo, hi, value)
+    # ipywidgets clips the value to [min, max] and refuses min > max, so widen
+    # first; the finer step goes first so that the value is never snapped off it.
+    slider.step = min(float(slider.step), step)
     slider.min = min(slider.min, lo)
     slider.max = max(slider.max, hi)
-    slider.value = float(np.clip(value, lo, hi))
+    slider.value = value
     slider.min, slider.max = lo, hi
-    slider.step = nice_step(hi - lo)
+    slider.step = step
+    slider.readout_format = grid_format(step)
 
 
-def status_html(path: Path | None, summary: str, problem: str | None = None) -> str:
+#: Magnitudes below this print as "≈0": a loss of 1.73e-318 (a subnormal) is
+#: zero for any purpose of the lesson and only puzzles a student.
+TINY = 1e-100
+#: A path whose loss gap ends this many times above where it started, at its
+#: highest, is diverging even while every number is still finite.
+GROWTH = 100.0
+
+_LR_ADVICE = "Try a smaller learning rate."
+
+
+def fmt(value: float, digits: int = 4) -> str:
+    """A number for a status line: ``digits`` significant digits, "≈0" when negligible.
+
+    Examples
+    --------
+    >>> fmt(1.73e-318), fmt(0.0), fmt(-2.5e-7), fmt(4.6e18)
+    ('≈0', '0', '-2.5e-07', '4.6e+18')
+    """
+    value = float(value)
+    if value != 0.0 and math.isfinite(value) and abs(value) < TINY:
+        return "≈0"
+    return f"{value:.{digits}g}"
+
+
+def blowing_up(path: Path, fmin: float | None = None) -> str:
+    """Why a path that is still finite counts as diverging ("" if it does not).
+
+    The path's loss gap (``loss - fmin``, or the loss when ``fmin`` is None)
+    must end at its highest and more than :data:`GROWTH` times above where it
+    started: a path whose loss only rose for a while and came back down, or
+    that falls forever (the saddle), is not diverging.
+    """
+    loss = np.asarray(path.loss, dtype=float)
+    if len(loss) < 2 or not np.all(np.isfinite(loss)):
+        return ""
+    gap = loss - (fmin or 0.0)
+    first, last = float(gap[0]), float(gap[-1])
+    if last <= 0 or last < float(gap.max()) or last <= GROWTH * max(first, 0.0):
+        return ""
+    if first > 0:
+        growth = f"the loss grew {fmt(last / first, 2)} times in {len(loss) - 1} steps"
+    else:
+        growth = f"the loss rose to {fmt(loss[-1], 3)} in {len(loss) - 1} steps"
+    return (
+        f"The path is diverging: {growth} (from {fmt(loss[0], 3)} to {fmt(loss[-1], 3)}) "
+        f"and is still rising. {_LR_ADVICE}"
+    )
+
+
+def advice(message: str, student: bool) -> str:
+    """``message``, with the learning-rate advice widened for a student's own class.
+
+    A reference optimizer diverges because its hyperparameters are too bold; a
+    student's class may also diverge because ``update`` steps uphill, and
+    blaming only the learning rate would send the student the wrong way.
+    """
+    if student and message.endswith(_LR_ADVICE):
+        return message[: -len(_LR_ADVICE)] + (
+            "Try a smaller learning rate; if even a tiny one diverges, check the sign "
+            "in your update (params -= lr * ...)."
+        )
+    return message
+
+
+def status_html(
+    path: Path | None,
+    summary: str,
+    problem: str | None = None,
+    *,
+    fmin: float | None = None,
+    student: bool = False,
+) -> str:
     """The status line: a summary, or the path's message in red when it stopped early.
 
     Parameters
     ----------
     path : Path or None
     summary : str
-        Plain text shown when all went well.
+        Plain text shown when all went well (may be several lines, split at "\n").
     problem : str, optional
         A message that overrides the path's (e.g. the constructor raised).
+    fmin : float, optional
+        The surface's minimum: a finite path that is still blowing up (see
+        :func:`blowing_up`) is reported as diverging too.
+    student : bool
+        The optimizer is the student's own class (see :func:`advice`).
     """
     message = problem if problem is not None else (path.message if path is not None else "")
+    if not message and path is not None:
+        message = blowing_up(path, fmin)
     if message:
         return (
             '<span style="color:#b00020">&#9888; '  # warning sign
-            f"{html.escape(message)}</span>"
+            f"{html.escape(advice(message, student))}</span>"
         )
-    return f"<span>{html.escape(summary)}</span>"
+    return "<span>" + "<br>".join(html.escape(line) for line in summary.split("\n")) + "</span>"

@@ -10,7 +10,7 @@ import ipywidgets as widgets
 
 from ..paths import Path
 from ..surfaces import Surface
-from .controls import hyperparameter_slider, resolve_optimizer, status_html
+from .controls import fmt, hyperparameter_slider, resolve_optimizer, status_html
 from .live_paths import DEFAULT_TIME_LIMIT, PathsWidget
 
 __all__ = ["ExplorerWidget", "explore"]
@@ -99,10 +99,12 @@ class ExplorerWidget(PathsWidget):
         shown = int(self.shown.value)
         showing = f" (showing {shown})" if shown < path.steps else ""
         summary = (
-            f"{call}: {path.steps} steps{showing} from ({x0:.3g}, {y0:.3g}) to "
-            f"({x:.3g}, {y:.3g}), loss {path.loss[-1]:.4g}"
+            f"{call}: {path.steps} steps{showing} from ({fmt(x0, 3)}, {fmt(y0, 3)}) to "
+            f"({fmt(x, 3)}, {fmt(y, 3)}), loss {fmt(path.loss[-1])}"
         )
-        return status_html(path, summary)
+        return status_html(
+            path, summary, fmin=self.current_surface.f_min, student=self.choice.student
+        )
 
 
 def explore(

@@ -1,41 +1,80 @@
-"""A one-line explanation instead of a traceback when an ``interactive`` callback fails.
+"""A one-line explanation instead of a traceback when a demo fails on the student's code.
 
 ipywidgets' ``interactive(f, ...)`` prints the full traceback when ``f`` raises;
 before the exercise is written, that is a wall of red for a student who did
 nothing wrong. :func:`friendly` wraps the callback so that it prints what went
-wrong, where in the student's code, and what to do.
+wrong, where in the student's code, and what to do. :func:`explained` does the
+same for a whole notebook cell (a demo figure drawn with the student's code).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
+
+from matplotlib.figure import Figure
 
 from ..checks.messages import exception_hint
 from ..checks.observe import describe_exception
 
-__all__ = ["explain_failure", "friendly"]
+__all__ = ["explain_failure", "explained", "friendly"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def explain_failure(name: str, exc: BaseException) -> str:
-    """What a student reads when ``name`` (a demo function) raised ``exc``."""
+def explain_failure(name: str, exc: BaseException, then: str = "move a slider") -> str:
+    """What a student reads when ``name`` (a demo function or figure) raised ``exc``.
+
+    Parameters
+    ----------
+    name : str
+        What failed, as the student knows it (``"show_training"``, ``"this figure"``).
+    exc : BaseException
+        What it raised.
+    then : str
+        What to do once the exercise is written (``"move a slider"``,
+        ``"run this cell again"``).
+
+    Returns
+    -------
+    str
+        One line, without a traceback.
+    """
     kind, message, where = describe_exception(exc)
     place = f" {where}" if where else ""
     if kind == "NotImplementedError":
         return (f"{name} cannot run yet: an exercise it uses is not written "
-                f"(NotImplementedError{place}). Write it above, run its cell, then move a slider.")
+                f"(NotImplementedError{place}). Write it above, run its cell, then {then}.")
     text = f"{name} stopped: {kind}{place}" + (f": {message}" if message else "") + "."
     hint = exception_hint(kind, message)
     return f"{text} Hint: {hint}" if hint else text
 
 
+def _show(result: Any) -> Any:
+    """Display a returned Figure now; return what ``interactive`` should get back.
+
+    ``interactive`` (``auto_display=False``) never displays what its callback
+    returns, and a Figure made without pyplot is not shown by
+    ``%matplotlib inline`` either: the callback's figure would never appear.
+    Displaying it here (inside the widget's output area) and returning None
+    shows it exactly once, with ``interactive`` as with ``interact``.
+    """
+    if isinstance(result, Figure):
+        from IPython.display import display
+
+        display(result)
+        return None
+    return result
+
+
 def friendly(function: F) -> F:
     """``function``, printing :func:`explain_failure` instead of raising (for ``interactive``).
 
-    Only ``Exception`` is caught: ``KeyboardInterrupt`` (the stop button) still stops it.
+    Only ``Exception`` is caught: ``KeyboardInterrupt`` (the stop button) still
+    stops it. A :class:`~matplotlib.figure.Figure` that ``function`` returns is
+    displayed (and None returned), so that ``interactive`` shows it.
 
     Examples
     --------
@@ -45,9 +84,37 @@ def friendly(function: F) -> F:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
         except Exception as exc:  # the student's code: explain, don't re-raise
             print("✘ " + explain_failure(getattr(function, "__name__", "this demo"), exc))
             return None
+        return _show(result)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def explained(what: str = "This figure") -> Iterator[None]:
+    """Run a notebook cell's demo; if the student's code fails, print one line instead.
+
+    Use it around a cell that draws a figure with the student's exercise: in
+    the unanswered release the cell prints one explained line (which exercise,
+    which line) instead of a 30-line traceback. Display the figure with
+    ``display(fig)`` inside the block (a bare last expression inside a
+    ``with`` block is not shown). Only ``Exception`` is caught.
+
+    Parameters
+    ----------
+    what : str
+        What failed, as the first words of the line (``"This figure"``).
+
+    Examples
+    --------
+    >>> with explained("The saddle figure"):  # doctest: +SKIP
+    ...     path = trace(RMSProp(lr=0.02), saddle, steps=200)
+    ...     display(draw_paths(saddle, {"RMSProp": path}).figure)
+    """
+    try:
+        yield
+    except Exception as exc:  # the student's code: explain, don't re-raise
+        print("✘ " + explain_failure(what, exc, then="run this cell again"))

@@ -20,7 +20,7 @@ from ..paths import Path, trace
 from ..surfaces import SURFACES, Surface, get_surface
 from .backends import FigureView
 from .base import LiveWidget
-from .controls import OptimizerChoice, set_window, start_sliders
+from .controls import OptimizerChoice, set_window, snap, start_sliders
 from .panels import LossPanel, PathPanel, shown_part, two_panel_figure
 
 __all__ = ["PathsWidget"]
@@ -174,8 +174,8 @@ class PathsWidget(LiveWidget):
         if event.xdata is None or event.ydata is None or self.view.toolbar_busy():
             return
         with self.hold():
-            self.start_x.value = float(np.clip(event.xdata, self.start_x.min, self.start_x.max))
-            self.start_y.value = float(np.clip(event.ydata, self.start_y.min, self.start_y.max))
+            self.start_x.value = snap(self.start_x, event.xdata)
+            self.start_y.value = snap(self.start_y, event.ydata)
             self._pending = True
 
     # -- computing ---------------------------------------------------------------------

@@ -22,7 +22,15 @@ from ..paths import Path
 from ..plots import PathArtists, contour, draw_paths, loss_curves, path_label
 from ..surfaces import Surface
 
-__all__ = ["LossPanel", "PathPanel", "shown_part", "two_panel_figure"]
+__all__ = [
+    "RIGHT_MARGIN",
+    "WIDGET_DPI",
+    "WIDGET_WIDTH",
+    "LossPanel",
+    "PathPanel",
+    "shown_part",
+    "two_panel_figure",
+]
 
 # Keep the current log-scale limits while they are at most this many decades
 # wider than the data needs; when the data leaves them, leave this many decades
@@ -38,17 +46,29 @@ _LOG_RANGE = 1e-16
 _DECADES_ABOVE_START = 4
 
 
+#: Pixels per inch of the widgets' figures: matplotlib's 10-pt fonts are 14 px.
+WIDGET_DPI = 100.0
+#: Inches: 960 px, just inside a notebook's output area in a 1400 px wide
+#: JupyterLab with its side panel open (about 980 px; seen in the browser test).
+WIDGET_WIDTH = 9.6
+#: The figures' right margin, as a fraction of their width: ipympl's toolbar
+#: (about 45 px from the output's right edge, on hover) must not cover the plot.
+RIGHT_MARGIN = 0.07
+
+
 def two_panel_figure(
-    figsize: tuple[float, float] = (10.0, 4.0), dpi: float = 72.0
+    figsize: tuple[float, float] = (WIDGET_WIDTH, 4.2), dpi: float = WIDGET_DPI
 ) -> tuple[Figure, Axes, Axes]:
     """A Figure with the contour panel on the left and the loss panel on the right.
 
     The Axes have fixed positions rather than a layout engine, so the panels
     do not jump when tick labels change width, and no layout runs per draw.
+    The right margin is left empty for ipympl's toolbar (shown on hover), which
+    would otherwise cover tick labels.
     """
     fig = Figure(figsize=figsize, dpi=dpi)
-    ax_contour = fig.add_axes((0.065, 0.13, 0.40, 0.78))
-    ax_loss = fig.add_axes((0.585, 0.13, 0.395, 0.78))
+    ax_contour = fig.add_axes((0.075, 0.12, 0.39, 0.79))
+    ax_loss = fig.add_axes((0.565, 0.12, 1.0 - RIGHT_MARGIN - 0.565, 0.79))
     return fig, ax_contour, ax_loss
 
 
@@ -89,7 +109,7 @@ class PathPanel:
         if self.artists is None:
             return []
         a = self.artists
-        return [*a.lines.values(), *a.starts.values(), *a.ends.values()]
+        return [*a.casings.values(), *a.lines.values(), *a.starts.values(), *a.ends.values()]
 
     def colors(self) -> dict[str, Any]:
         """The colour of each path's line."""
@@ -150,7 +170,7 @@ class LossPanel:
             self.ax.set_ylim(*self._limits(np.asarray(finite), max(firsts, default=None)))
         labels = tuple(line.get_label() for line in self.lines.values())
         if legend and (self.legend is None or labels != self._labels):
-            self.legend = self.ax.legend(loc="upper right", fontsize="small")
+            self.legend = self.ax.legend(loc="upper right", fontsize="medium", framealpha=0.9)
             self._labels = labels
         elif not legend:
             self.legend = None

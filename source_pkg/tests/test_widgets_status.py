@@ -1,0 +1,119 @@
+"""Start sliders that can hold the surfaces' starts, and status lines a student can read."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from descentlab.optimizers import SGD
+from descentlab.paths import Path, trace
+from descentlab.surfaces import SURFACES, get_surface
+from descentlab.widgets import compare, explore, explorer_2d
+from descentlab.widgets.controls import blowing_up, fmt, snap, status_html
+
+
+def _browser_value(slider) -> float:
+    """The value the browser shows and sends back: snapped to min + k * step."""
+    return snap(slider, slider.value)
+
+
+def _on_grid(slider) -> bool:
+    k = (slider.value - slider.min) / slider.step
+    return abs(k - round(k)) < 1e-6
+
+
+@pytest.mark.parametrize("name", sorted(SURFACES))
+def test_every_surfaces_start_is_representable_on_its_sliders(name: str) -> None:
+    surface = get_surface(name)
+    w = explore("rmsprop", name, backend="static")
+    for slider, wanted in zip((w.start_x, w.start_y), surface.start, strict=True):
+        assert _on_grid(slider), f"{name}: {slider.description} {slider.value} is off its grid"
+        assert _browser_value(slider) == pytest.approx(wanted, abs=1e-12)
+        # The readout shows the digits that matter (0.001 must not read "0.00").
+        assert float(format(wanted, slider.readout_format)) == pytest.approx(wanted)
+    assert w.start == pytest.approx(surface.start)
+    assert w.path.xy[0] == pytest.approx(surface.start)
+
+
+def test_switching_surface_puts_the_new_start_on_the_grid() -> None:
+    w = compare(["sgd", "rmsprop"], "bowl", backend="static")
+    w.surface.value = "saddle"
+    saddle = get_surface("saddle")
+    assert (_browser_value(w.start_x), _browser_value(w.start_y)) == pytest.approx(saddle.start)
+    w.surface.value = "bowl"
+    assert (_browser_value(w.start_x), _browser_value(w.start_y)) == pytest.approx(
+        get_surface("bowl").start
+    )
+    b = explorer_2d("saddle", backend="static")
+    assert (_browser_value(b.start_x), _browser_value(b.start_y)) == pytest.approx(saddle.start)
+
+
+def test_rmsprop_escapes_the_saddle_from_the_start_the_browser_shows() -> None:
+    # The lesson-05 widget: from the snapped start RMSProp must leave the ridge.
+    w = explore("rmsprop", "saddle", steps=100, lr=0.02, backend="static")
+    start = (_browser_value(w.start_x), _browser_value(w.start_y))
+    path = trace(w.optimizer.__class__(lr=0.02), "saddle", start, 100)
+    assert abs(path.final[1]) > 1.0, f"RMSProp stayed on the ridge: {path.final}"
+
+
+def test_numbers_in_status_lines() -> None:
+    assert fmt(1.73e-318) == "≈0"
+    assert fmt(-1e-200) == "≈0"
+    assert fmt(0.0) == "0"
+    assert fmt(4.6e18) == "4.6e+18"
+    assert fmt(0.000123456) == "0.0001235"
+    assert fmt(math.inf) == "inf"
+
+
+def test_status_of_a_converged_path_prints_no_absurdly_small_number() -> None:
+    w = explore("sgd", "bowl", steps=3000, lr=0.95, backend="static")
+    assert 0 < w.path.loss[-1] < 1e-200, "the test needs a loss that underflows to ~0"
+    assert "loss ≈0" in w.status.value, w.status.value
+    assert "e-2" not in w.status.value, w.status.value
+
+
+def test_a_finite_but_exploding_path_is_flagged() -> None:
+    w = explore("sgd", "bowl", steps=20, lr=1.5, backend="static")
+    assert w.path.ok, "the test needs a path that is still finite"
+    assert w.path.loss[-1] > 1e6 * w.path.loss[0]
+    assert "diverging" in w.status.value
+    assert "smaller learning rate" in w.status.value
+    w.controls["lr"].value = 0.5
+    assert "diverging" not in w.status.value
+
+
+def test_a_bump_that_comes_back_down_or_a_saddle_that_falls_is_not_diverging() -> None:
+    bump = Path(xy=np.zeros((4, 2)), loss=np.array([1.0, 500.0, 3.0, 0.5]))
+    assert blowing_up(bump, 0.0) == ""
+    falling = Path(xy=np.zeros((3, 2)), loss=np.array([16.0, -100.0, -1e9]))
+    assert blowing_up(falling, None) == ""
+    rising = Path(xy=np.zeros((3, 2)), loss=np.array([2.0, 50.0, 4e4]))
+    assert "2e+04 times" in blowing_up(rising, 0.0)
+
+
+class UphillSGD:
+    """A student's sign error: params += lr * grads climbs the bowl."""
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] += self.lr * grads[key]
+
+
+def test_divergence_of_a_students_class_does_not_only_blame_the_learning_rate() -> None:
+    w = explore(UphillSGD, "bowl", steps=200, lr=0.5, backend="static")
+    assert not w.path.ok or "diverging" in w.status.value
+    assert "check the sign" in w.status.value
+    # A reference optimizer can only be too bold: the advice stays short.
+    ref = explore(SGD, "bowl", steps=200, lr=2.0, backend="static")
+    assert "smaller learning rate" in ref.status.value
+    assert "check the sign" not in ref.status.value
+
+
+def test_multi_line_summary_is_escaped_line_by_line() -> None:
+    text = status_html(None, "a < b\nc")
+    assert text == "<span>a &lt; b<br>c</span>"
