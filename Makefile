@@ -29,10 +29,10 @@ check: install
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: source_pkg/pyproject.toml
+$(VENV)/.installed: source_pkg/pyproject.toml autograder/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e "source_pkg[course,dev]"
+	$(BIN)/python -m pip install --quiet -e "source_pkg[course,dev]" -e autograder
 	touch $@
 
 lint: install
@@ -42,11 +42,11 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 release: install
-	$(BIN)/python autograder/release.py
+	$(BIN)/descentlab-release
 
 # make grade SUBMISSIONS=path/to/export.zip [GRADE_ARGS="--lessons 03_momentum"]
 grade: install
-	$(BIN)/python autograder/grade.py $(SUBMISSIONS) $(GRADE_ARGS)
+	$(BIN)/descentlab-grade $(SUBMISSIONS) $(GRADE_ARGS)
 
 # make binder-url: print the README's Binder badge link for this clone's GitHub remote
 # (`origin`, https or ssh form; BINDER_REMOTE=... overrides it). Paste the link into the

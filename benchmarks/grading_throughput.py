@@ -7,7 +7,7 @@
 Builds a synthetic class in a temporary folder (student *i* submits every lesson:
 correct, with a catalogued mistake planted, or the blank release, in turn), then
 
-1. grades it with the pipeline of ``autograder/grade.py`` with 1 worker (serial),
+1. grades it with the pipeline of ``descentlab-grade`` with 1 worker (serial),
 2. grades it again from scratch with 1 worker without the jail (``--no-jail``),
 3. grades it again from scratch with one worker per core (parallel),
 4. executes the same submitted notebooks with plain nbclient, one after another.
@@ -31,19 +31,17 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "autograder"))
-
-from grading.pipeline import Course, Settings, grade, prepare_lessons  # noqa: E402
-from grading.synthetic import (  # noqa: E402
+from descentlab.checks import mistakes_for
+from descentlab_grading.pipeline import Course, Settings, grade, prepare_lessons
+from descentlab_grading.release import lessons as all_lessons
+from descentlab_grading.synthetic import (
     mutant_source,
     property_calls,
     solution_answers,
     student_notebook,
 )
-from release import lessons as all_lessons  # noqa: E402
 
-from descentlab.checks import mistakes_for  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 KINDS = ("correct", "buggy", "blank")
 

@@ -9,24 +9,14 @@ release (every graded cell fails, locked cells intact) with nbgrader, and
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from descentlab_grading import notebooks, release
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "autograder" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-notebooks = _load("notebooks")
-release = _load("release")
 LESSONS = release.lessons()
 
 
@@ -46,7 +36,7 @@ def test_notebook_is_committed_clean(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert notebooks.problems(nb) == [], (
-        f"{path.relative_to(REPO)} is not clean: run `python autograder/notebooks.py clean`"
+        f"{path.relative_to(REPO)} is not clean: run `descentlab-notebooks clean`"
     )
 
 

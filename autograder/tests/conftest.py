@@ -6,7 +6,7 @@ mistake of each graded optimizer class (a bonus class's mistake shares the
 notebook of a main class's mistake); and, on lesson 03, every bad or
 hostile case of ``autograder/README.md``. They are packed in ONE zip mixing
 nbgrader's tree, Canvas and Moodle file names, and graded by ONE call of
-:func:`grading.pipeline.grade` (real nbgrader, 2 workers) in a temporary course
+:func:`descentlab_grading.pipeline.grade` (real nbgrader, 2 workers) in a temporary course
 folder, so the repository's own gradebook is never touched.
 """
 
@@ -15,18 +15,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 
-AUTOGRADER = Path(__file__).resolve().parent.parent
-if str(AUTOGRADER) not in sys.path:
-    sys.path.insert(0, str(AUTOGRADER))
+from descentlab_grading.pipeline import Course, Settings, grade
+from descentlab_grading.release import lessons as all_lessons
+from descentlab_grading.synthetic import GradedClass, build_class
 
-from grading.pipeline import Course, Settings, grade  # noqa: E402
-from grading.synthetic import GradedClass, build_class  # noqa: E402
-from release import lessons as all_lessons  # noqa: E402
+AUTOGRADER = Path(__file__).resolve().parent.parent
 
 GIB = 1024**3
 # Tighter than the defaults so the endless loops cost seconds, not minutes; the

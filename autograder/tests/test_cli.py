@@ -7,12 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from grading import cli
-from grading.cli import main
-from grading.collect import collect
-from grading.pipeline import Course, Row, Run, Settings
-from grading.report import FIXED_COLUMNS, grade_cell_columns
-from release import lessons as all_lessons
+
+from descentlab_grading import cli
+from descentlab_grading.cli import main
+from descentlab_grading.collect import collect
+from descentlab_grading.pipeline import Course, Row, Run, Settings
+from descentlab_grading.release import lessons as all_lessons
+from descentlab_grading.report import FIXED_COLUMNS, grade_cell_columns
 
 NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 

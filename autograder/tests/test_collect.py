@@ -7,7 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from grading.collect import (
+
+from descentlab_grading.collect import (
     collect,
     course_lessons,
     lessons_in,
@@ -249,7 +250,7 @@ def test_a_zip_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_course_lessons_are_the_release_lessons() -> None:
-    from release import SOLUTIONS, lessons
+    from descentlab_grading.release import SOLUTIONS, lessons
 
     assert course_lessons(SOLUTIONS) == lessons(SOLUTIONS)
     assert "03_momentum" in course_lessons(SOLUTIONS)

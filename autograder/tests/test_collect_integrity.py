@@ -8,7 +8,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grading.integrity import (
+
+from descentlab_grading.integrity import (
     code_of,
     earlier_releases,
     locked_cell_problems,
@@ -126,7 +127,8 @@ def test_a_real_release_with_new_points_does_not_flag_the_old_release(
     import shutil
 
     from nbgrader.apps import NbGraderAPI
-    from release import SOLUTIONS, course_config
+
+    from descentlab_grading.release import SOLUTIONS, course_config
 
     source = tmp_path / "solutions"
     shutil.copytree(SOLUTIONS / "03_momentum", source / "03_momentum")

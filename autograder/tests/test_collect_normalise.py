@@ -16,8 +16,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grading.collect import Submission, collect, normalise_notebook, write_submission
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from descentlab_grading.collect import Submission, collect, normalise_notebook, write_submission
 
 LESSON = "01_tiny"
 

@@ -9,12 +9,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grading.pipeline import grade
-from grading.report import summary, write_csv
-from grading.synthetic import DELEGATION, HONEST_EXTRAS, HOSTILE_LESSON, GradedClass, Student
-from release import lessons as all_lessons
 
 from descentlab.checks import mistakes_for
+from descentlab_grading.pipeline import grade
+from descentlab_grading.release import lessons as all_lessons
+from descentlab_grading.report import summary, write_csv
+from descentlab_grading.synthetic import (
+    DELEGATION,
+    HONEST_EXTRAS,
+    HOSTILE_LESSON,
+    GradedClass,
+    Student,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from grading import answer_key, jail
-from grading.workers import Limits, run_parallel
 
 import descentlab
 from descentlab.checks import PUBLIC_SEEDS
+from descentlab_grading import answer_key, jail
+from descentlab_grading.workers import Limits, run_parallel
 
 REAL = Path(descentlab.__file__).resolve().parent
 

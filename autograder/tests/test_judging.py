@@ -9,10 +9,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grading.judging import _with_line, decide, running_judge
-from grading.testcells import hook_source
 
-GRADING = Path(__file__).resolve().parents[1] / "grading"
+import descentlab_grading
+from descentlab_grading.judging import _with_line, decide, running_judge
+from descentlab_grading.testcells import hook_source
+
+GRADING = Path(descentlab_grading.__file__).resolve().parent
 
 
 def _source(tmp_path: Path, tests: dict[str, str], answer: str) -> Path:
@@ -130,7 +132,8 @@ def test_cell_file_names_are_dropped_from_error_lines() -> None:
 
 def test_values_cross_the_boundary_as_data_only() -> None:
     import numpy as np
-    from grading import protocol
+
+    from descentlab_grading import protocol
 
     value = {"s": {"Adam", "SGD"}, 3: (1.5, float("inf")), "a": np.arange(3.0),
              "n": np.float32(2.5), "l": [None, True, "x"]}

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grading.collect import Collection, collect
-from grading.pipeline import Row, Run
-from grading.report import FIXED_COLUMNS, grade_cell_columns, summary, write_csv
+
+from descentlab_grading.collect import Collection, collect
+from descentlab_grading.pipeline import Row, Run
+from descentlab_grading.report import FIXED_COLUMNS, grade_cell_columns, summary, write_csv
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 LESSONS = ["03_momentum", "04_adagrad"]

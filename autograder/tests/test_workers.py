@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 import psutil
-from grading.workers import Limits, run_parallel
+
+from descentlab_grading.workers import Limits, run_parallel
 
 
 def _ok(value: int) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """Keep the course's notebooks clean: no outputs, stable readable cell ids.
 
-    python autograder/notebooks.py clean  [NOTEBOOK ...]   # strip outputs in place
-    python autograder/notebooks.py check  [NOTEBOOK ...]   # exit 1 and list problems
+    descentlab-notebooks clean  [NOTEBOOK ...]   # strip outputs in place
+    descentlab-notebooks check  [NOTEBOOK ...]   # exit 1 and list problems
 
 Without arguments both act on every notebook under ``solutions/`` and ``course/``.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 #: nbgrader's grade_id pattern; cell ids follow it too, lower-case for readability.
 CELL_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 # Cell metadata worth keeping; everything else is editor noise (collapsed, scrolled,

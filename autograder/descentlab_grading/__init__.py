@@ -1,4 +1,4 @@
-"""Instructor grading pipeline of descentlab (``python autograder/grade.py``).
+"""descentlab's instructor tools: ``descentlab-grade``, ``-release``, ``-notebooks``.
 
 Modules: :mod:`.collect` (LMS export -> ``submitted/``), :mod:`.workers`
 (parallel forked jobs with limits), :mod:`.pipeline` (one job: autograde in the

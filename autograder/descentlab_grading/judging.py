@@ -30,7 +30,7 @@ from .testcells import is_test_cell
 __all__ = ["Decision", "JudgeUnavailable", "answer_names", "cell_errors", "decide",
            "judge_request", "read_verdicts", "running_judge"]
 
-JUDGE = Path(__file__).resolve().parent / "judge.py"
+JUDGE = "descentlab_grading.judge"
 
 
 class JudgeUnavailable(RuntimeError):
@@ -100,7 +100,7 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
         log = open(Path(tmp) / "judge.log", "wb")  # noqa: SIM115 - closed below
-        proc = subprocess.Popen([sys.executable, "-I", str(JUDGE), str(req), str(result),
+        proc = subprocess.Popen([sys.executable, "-I", "-m", JUDGE, str(req), str(result),
                                  str(sock)], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 env=env, cwd=tmp)
         try:

@@ -1,8 +1,8 @@
 """Generate the student release in ``course/`` from the instructor notebooks.
 
-    python autograder/release.py                 # every lesson
-    python autograder/release.py 03_momentum     # one lesson
-    python autograder/release.py --check         # regenerate elsewhere, diff, exit 1 if stale
+    descentlab-release                 # every lesson
+    descentlab-release 03_momentum     # one lesson
+    descentlab-release --check         # regenerate elsewhere, diff, exit 1 if stale
 
 This is nbgrader's own release step (``generate_assignment``) with the course's
 ``nbgrader_config.py``; ``--check`` runs it into a temporary folder with a
@@ -22,7 +22,7 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent  # autograder/: nbgrader_config.py
 REPO = HERE.parent
 SOLUTIONS = REPO / "solutions"
 COURSE = REPO / "course"

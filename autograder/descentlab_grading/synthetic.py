@@ -26,6 +26,7 @@ from descentlab.checks import PUBLIC_SEEDS, assert_property, mistakes_for
 from descentlab.checks.mistakes import Mistake
 
 from .pipeline import Course, Row, Run, Settings, prepare_lessons
+from .release import lessons as all_lessons
 
 __all__ = ["DELEGATION", "HONEST_EXTRAS", "HOSTILE_ANSWERS", "GradedClass",
            "PropertyCall", "Student", "build_class",
@@ -304,8 +305,6 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
         A TCP port on the grading machine's loopback that the "network" student
         tries to reach (the tests listen there and check that nothing arrived).
     """
-    from release import lessons as all_lessons  # autograder/ is on sys.path
-
     lessons = lessons or all_lessons(course.source)
     prepare_lessons(course, settings, lessons, {})  # the releases the students received
     files: dict[str, bytes] = {}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .collect import Collection, collect, lessons_in
 from .pipeline import Course, JailUnavailable, Settings, grade
+from .release import lessons as all_lessons
 from .report import grade_cell_columns, summary, write_csv
 from .workers import Outcome
 
@@ -50,9 +51,9 @@ def _no_lessons(source: Path, found: Collection, known: list[str]) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    """The argument parser of ``grade.py``."""
+    """The argument parser of ``descentlab-grade``."""
     p = argparse.ArgumentParser(
-        prog="grade.py",
+        prog="descentlab-grade",
         description="Autograde an LMS export (.zip or folder) of descentlab notebooks: "
                     "parallel nbgrader autograde with each notebook in an OS-level jail, "
                     "hidden tests run outside it by a judge, "
@@ -94,7 +95,6 @@ def main(argv: list[str] | None = None) -> int:
         rejected or is missing; 2 for a usage error (bad arguments, no export,
         nothing gradable in it).
     """
-    from release import lessons as all_lessons  # autograder/ is on sys.path (grade.py)
 
     args = parser().parse_args(argv)
     course = default_course()

@@ -1,7 +1,7 @@
 """The judge: runs a lesson's graded test cells, outside the jail, against the notebook.
 
-Started by :func:`pipeline.grade_one` as ``python -I judge.py REQUEST.json
-RESULT.json SOCKET`` before nbgrader runs the student's notebook in its jailed
+Started by :func:`pipeline.grade_one` as ``python -I -m descentlab_grading.judge
+REQUEST.json RESULT.json SOCKET`` before nbgrader runs the student's notebook in its jailed
 kernel. The judge is a clean Python process with the grader's own descentlab,
 NumPy and reference implementations; nothing of the student's kernel reaches it
 but data. In the kernel each graded test cell is one line that connects to
@@ -42,10 +42,7 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import protocol
-
-sys.path.pop(0)
+from descentlab_grading import protocol
 
 #: Name of the exception the jail's answer-key stubs raise (see :mod:`answer_key`).
 REFERENCE_ERROR = "ReferenceUnavailable"
@@ -406,7 +403,7 @@ def serve(judge: Judge, listener: socket.socket, result: Path) -> None:
 
 
 def main() -> None:
-    """Entry point: ``judge.py REQUEST.json RESULT.json SOCKET``."""
+    """Entry point: ``python -I -m descentlab_grading.judge REQUEST.json RESULT.json SOCKET``."""
     request = json.loads(Path(sys.argv[1]).read_text())
     result, path = Path(sys.argv[2]), sys.argv[3]
     np.seterr(all="ignore")

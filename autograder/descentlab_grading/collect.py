@@ -493,7 +493,7 @@ def course_lessons(source: Path) -> list[str]:
     """Every lesson of a course: the ``NN_name`` folders of ``source`` (``solutions/``).
 
     The same rule as ``release.lessons``, for code of this package that cannot
-    import ``autograder/release.py``: what :func:`collect` takes as ``known``.
+    import :mod:`.release`: what :func:`collect` takes as ``known``.
     """
     return sorted(p.name for p in Path(source).iterdir()
                   if p.is_dir() and p.name[:2].isdigit() and "_" in p.name)
@@ -502,7 +502,7 @@ def course_lessons(source: Path) -> list[str]:
 def lessons_in(export: Collection | Path, known: Sequence[str]) -> list[str]:
     """The lessons an export holds notebooks of, in the order of ``known``.
 
-    This is what ``grade.py`` grades when ``--lessons`` is not given: a lesson
+    This is what ``descentlab-grade`` grades when ``--lessons`` is not given: a lesson
     with no file in the export is neither graded nor reported as missing.
 
     Parameters

@@ -1,0 +1,195 @@
+"""One job: grade one student's notebook of one lesson (runs in a forked worker).
+
+The judge starts outside the jail; nbgrader's autograde runs the notebook in the
+jailed kernel, each graded test cell handed to the judge; the judge's verdicts
+become the scores (written to the gradebook where they differ from nbgrader's);
+then the feedback page, with the lost points at its top.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from . import jail
+from .feedback import add_summary
+from .integrity import earlier_releases, locked_cell_problems
+from .judging import cell_errors, decide, running_judge
+from .model import Course, Settings
+
+__all__ = ["grade_one"]
+
+
+def _retrying(action: Callable[[], Any], attempts: int = 8) -> Any:
+    """Run ``action``, retrying when parallel jobs collide on the SQLite gradebook."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except Exception as exc:
+            if "database is locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    return None  # pragma: no cover
+
+
+#: Failures caused by the submission itself, each with its reason in words.
+_KNOWN_FAILURES = [
+    (r"DeadKernelError|Kernel died", "the kernel died while running the notebook "
+                                     "(os._exit, a crash or the memory limit)"),
+    (r"CellTimeoutError|Timeout waiting for execute reply|timed out",
+     "a cell ran longer than the per-cell time limit"),
+    (r"Skipping unknown notebook", "the notebook name does not match the lesson"),
+    (r"MemoryError", "the notebook ran out of memory"),
+    # Messages signed with another key reach nbgrader only from processes the notebook
+    # forked off its kernel (seen with a fork bomb held by the process limit).
+    (r"Invalid Signature", "the notebook's own processes broke the kernel's messages "
+                           "(e.g. too many processes: the limit stopped them)"),
+]
+
+
+_SEE_ABOVE = re.compile(r"see the (the )?above")
+
+
+def _known_failure(log: str) -> str | None:
+    """The reason of a failure the submission caused, or None if the log shows another."""
+    return next((reason for pattern, reason in _KNOWN_FAILURES if re.search(pattern, log)),
+                None)
+
+
+def _failure_reason(log: str) -> str:
+    """A one-line reason from nbgrader's log of a failed autograde."""
+    known = _known_failure(log)
+    if known is not None:
+        return known
+    lines = [ln for ln in log.strip().splitlines() if "ERROR" in ln or "Error" in ln]
+    # nbgrader's last line is often "Please see the (the) above traceback": prefer the error.
+    lines = [ln for ln in lines if not _SEE_ABOVE.search(ln)] \
+        or lines or log.strip().splitlines() or ["nbgrader gave no reason"]
+    return lines[-1].strip()[:300]
+
+
+def _autograde(make_api: Callable[[int], Any], course: Course, lesson: str,
+               student: str) -> tuple[Any, dict[str, Any]]:
+    """nbgrader's autograde; retried once after a failure the submission did not cause.
+
+    A failure with no known cause (a kernel that could not start, a port taken by
+    another process) says nothing about the student's work, so it gets a second
+    chance, with a new kernel folder. Every failed attempt's full log is kept in
+    ``logs/`` for the instructor.
+    """
+    for attempt in (1, 2):
+        api = make_api(attempt)
+        result = _retrying(lambda api=api: api.autograde(lesson, student, force=True,
+                                                         create=True))
+        if result["success"]:
+            return api, result
+        log = result.get("log") or ""
+        path = course.root / "logs" / f"{student}-{lesson}-attempt{attempt}.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(log, encoding="utf-8")
+        result["log_path"] = str(path.relative_to(course.root))
+        if _known_failure(log) is not None:
+            break
+    return api, result
+
+
+def _grade_cells(gb: Any, lesson: str, student: str) -> list[Any]:
+    nb = gb.find_submission_notebook(lesson, lesson, student)
+    return [g for g in nb.grades if g.cell.__class__.__name__ == "GradeCell"]
+
+
+def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> dict[str, Any]:
+    """Grade one submission (runs in a forked worker); return a JSON-able result."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+
+    import descentlab
+
+    workdir = course.root / "autograded" / student / lesson
+    confinement = jail.Jail(course.answer_free_package(lesson),
+                            Path(descentlab.__file__).resolve().parent, settings.jail)
+    with tempfile.TemporaryDirectory(prefix="descentlab-job-") as tmp, \
+            running_judge(course.notebook(lesson), settings.call) as (judge_dir, verdicts):
+
+        def make_api(attempt: int) -> Any:
+            # A new folder for each attempt's kernel: nothing of a failed one is reused.
+            folder = Path(tmp) / f"attempt{attempt}"
+            runtime, scratch = folder / "runtime", folder / "work"
+            runtime.mkdir(parents=True)
+            _fill_scratch(scratch, course, lesson, student)
+            confinement.kernelspec(folder, workdir=workdir, scratch=scratch, runtime=runtime,
+                                   judge=judge_dir, call_limit=settings.call)
+            os.environ["JUPYTER_PATH"] = str(folder)
+            os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
+            return NbGraderAPI(config=course.config(settings, runtime))
+
+        api, result = _autograde(make_api, course, lesson, student)
+    submitted = course.root / "submitted" / student / lesson / f"{lesson}.ipynb"
+    if not result["success"]:
+        log = result.get("log") or ""
+        # "final": the submission caused it, so grading it again would fail again.
+        return {"status": "failed", "flags": [], "final": _known_failure(log) is not None,
+                "message": f"{_failure_reason(log)} (nbgrader's log: {result['log_path']})"}
+    flags = locked_cell_problems(
+        nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4),
+        nbformat.read(submitted, as_version=4),
+        earlier_releases(course.root / "release-history", lesson))
+    test_errors, answer_errors = cell_errors(workdir / f"{lesson}.ipynb")
+    cells: dict[str, float] = {}
+    raw: dict[str, float | None] = {}
+    lost: list[tuple[str, float, float, str]] = []
+
+    def adjust() -> tuple[float, float]:
+        with Gradebook(course.db_url) as gb:
+            grades = _grade_cells(gb, lesson, student)
+            for g in grades:
+                # nbgrader's own score; None when the test cell was deleted.
+                raw[g.cell.name] = g.auto_score
+            decision = decide([(g.cell.name, float(g.max_score), raw[g.cell.name])
+                               for g in grades], verdicts, test_errors, answer_errors)
+            for g in grades:
+                given = decision.scores[g.cell.name]
+                g.manual_score = given if given != g.auto_score else None
+                cells[g.cell.name] = given
+            max_score = float(sum(g.max_score for g in grades))
+            gb.db.commit()
+        lost[:] = decision.lost
+        flags.extend(f for f in decision.flags if f not in flags)
+        return sum(cells.values()), max_score
+
+    score, max_score = _retrying(adjust)
+    feedback = _retrying(lambda: api.generate_feedback(lesson, student, force=True))
+    page = course.root / "feedback" / student / lesson / f"{lesson}.html"
+    if feedback["success"] and page.is_file():
+        add_summary(page, lost, score, max_score)
+    return {"status": "graded", "score": score, "max_score": max_score, "cells": cells,
+            "nbgrader_cells": raw, "flags": flags,
+            "message": "" if feedback["success"] else "feedback not generated"}
+
+
+def _fill_scratch(scratch: Path, course: Course, lesson: str, student: str) -> None:
+    """The kernel's working folder: the lesson's and the student's files, no notebook.
+
+    nbgrader runs the kernel in ``autograded/STUDENT/LESSON``, which holds the notebook
+    with the hidden tests restored: the jail shows this folder there instead.
+    """
+    scratch.mkdir(parents=True)
+    for folder in (course.source / lesson, course.root / "submitted" / student / lesson):
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob("*"):
+            relative = path.relative_to(folder)
+            if path.is_file() and path.suffix != ".ipynb" and not any(
+                    part.startswith(".") or part in ("__pycache__", "feedback")
+                    for part in relative.parts):
+                target = scratch / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)

@@ -1,0 +1,158 @@
+"""What a grading run works with: its settings, the course, and one row per notebook."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import jail
+from .collect import Collection
+from .testcells import HandTestsToJudge, RestoreTestCells
+from .truncate import TruncateOutputs
+
+__all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings"]
+
+
+class JailUnavailable(RuntimeError):
+    """No OS-level jail can be made here, and ``--no-jail`` was not given."""
+
+@dataclass(frozen=True)
+class Settings:
+    """How a batch is graded (every limit is stated in ``autograder/README.md``).
+
+    Attributes
+    ----------
+    workers : int
+        Notebooks graded at the same time (default: the machine's cores).
+    cell_timeout : float
+        Seconds one cell may run in nbgrader (``Execute.timeout``).
+    notebook_timeout : float
+        Seconds one whole job (autograde with the judge, feedback) may take.
+    memory : int
+        Address-space limit (bytes) of the kernel and every grading process.
+    call : float
+        Seconds the judge waits for one call into the student's code (the
+        checks' own per-call limit, 2 s, usually answers first).
+    jail : bool
+        Run the student's kernel in the OS-level jail (``--no-jail``: not).
+    force : bool
+        Re-grade even unchanged submissions.
+    """
+
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    cell_timeout: float = 60.0
+    notebook_timeout: float = 600.0
+    memory: int = 4 * 1024**3
+    call: float = 10.0
+    jail: bool = True
+    force: bool = False
+
+    def fingerprint(self) -> str:
+        """What, besides the inputs, changes a grade (not ``workers`` or ``force``)."""
+        data = {"cell": self.cell_timeout, "notebook": self.notebook_timeout,
+                "memory": self.memory, "call": self.call, "jail": self.jail}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Course:
+    """Where the course's notebooks and the grading state live.
+
+    Attributes
+    ----------
+    root : Path
+        nbgrader course directory holding ``nbgrader_config.py``-style state:
+        ``gradebook.db``, ``submitted/``, ``autograded/``, ``feedback/``,
+        ``release/`` (the release graded against; ``course/`` is not touched).
+    source : Path
+        The instructor notebooks (``solutions/``).
+    config_dir : Path
+        Folder of the ``nbgrader_config.py`` to load.
+    """
+
+    root: Path
+    source: Path
+    config_dir: Path
+
+    @property
+    def db_url(self) -> str:
+        """SQLite URL of the gradebook."""
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    def config(self, settings: Settings, runtime: Path | None = None) -> Any:
+        """nbgrader configuration: the course's file, pointed at this course's folders.
+
+        With ``runtime`` (a job's folder for the kernel's sockets), autograde runs
+        the notebook in the jailed kernel and hands the test cells to the judge.
+        """
+        from nbconvert.preprocessors import ClearMetadataPreprocessor
+        from nbgrader.preprocessors import (
+            AssignLatePenalties,
+            CheckCellMetadata,
+            Execute,
+            IgnorePattern,
+            LimitOutput,
+            SaveAutoGrades,
+        )
+        from traitlets.config.loader import PyFileConfigLoader
+
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(self.config_dir)).load_config()
+        config.CourseDirectory.root = str(self.root)
+        config.CourseDirectory.source_directory = str(self.source)
+        config.CourseDirectory.release_directory = str(self.root / "release")
+        config.CourseDirectory.db_url = self.db_url
+        config.Execute.timeout = int(settings.cell_timeout)
+        config.GenerateFeedback.preprocessors = [
+            *config.GenerateFeedback.get("preprocessors", []), TruncateOutputs]
+        if runtime is not None:
+            config.Autograde.autograde_preprocessors = [
+                HandTestsToJudge, Execute, RestoreTestCells, IgnorePattern,
+                ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                CheckCellMetadata]
+            config.Execute.kernel_name = jail.KERNEL_NAME
+            # TCP on loopback does not cross the jail's network namespace: Unix sockets do.
+            config.KernelManager.transport = "ipc"
+            config.KernelManager.ip = str(runtime / "kernel")
+            # Where the jail can see it (the default may be a temporary file outside).
+            config.KernelManager.connection_file = str(runtime / "kernel.json")
+        return config
+
+    def answer_free_package(self, lesson: str) -> Path:
+        """Where the copy of descentlab without ``lesson``'s answer key is built."""
+        return self.root / "jail" / lesson / "descentlab"
+
+    def notebook(self, lesson: str) -> Path:
+        """The instructor notebook of a lesson."""
+        return self.source / lesson / f"{lesson}.ipynb"
+
+
+@dataclass
+class Row:
+    """The outcome for one (student, lesson): one line of the grades CSV."""
+
+    student: str
+    lesson: str
+    status: str  # graded, failed, rejected, missing
+    score: float = 0.0
+    max_score: float = 0.0
+    cells: dict[str, float] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    message: str = ""
+    seconds: float = 0.0
+    reused: bool = False
+    login: str = ""  # from the LMS export, when it has them
+    name: str = ""
+
+
+@dataclass
+class Run:
+    """Everything one grading run produced."""
+
+    rows: list[Row]
+    collection: Collection
+    seconds: float
+    workers: int

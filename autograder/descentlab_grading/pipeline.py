@@ -1,0 +1,234 @@
+"""Grade a batch of submissions: collect, autograde in parallel in a jail, feedback.
+
+One job per (student, lesson), run by :func:`workers.run_parallel` in a child
+forked from this process (nbgrader is imported once):
+
+1. the judge (:mod:`judging`, :mod:`judge`) starts, outside the jail, with the
+   instructor's test cells;
+2. ``NbGraderAPI.autograde`` runs the student's notebook in a jailed kernel
+   (:mod:`jail`; the answer key is not in it, :mod:`answer_key`), where each
+   graded test cell only hands its test to the judge (:mod:`testcells`);
+3. :func:`integrity.locked_cell_problems` (edited or deleted locked cells);
+4. each test cell's score is the judge's verdict (:func:`judging.decide`),
+   written to the gradebook as a manual score where it differs from nbgrader's;
+5. ``NbGraderAPI.generate_feedback``, then a "lost points" summary is added to
+   the top of the student's feedback page.
+
+A job whose submission, source notebook and settings are unchanged since the
+last run is not run again: its recorded result is reused (``force`` re-runs all),
+unless it failed for a reason other than the submission itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from . import answer_key, jail
+from .collect import collect, course_lessons, write_submission
+from .integrity import remember_release
+from .job import grade_one
+from .judging import answer_names
+from .model import Course, JailUnavailable, Row, Run, Settings
+from .state import digest, load_state, save_state
+from .workers import Limits, Outcome, run_parallel
+
+__all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "grade", "prepare_lessons",
+           "reset"]
+
+
+def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
+                    state: dict[str, Any] | None = None) -> None:
+    """Put each lesson (its release and grade cells) into the gradebook when it changed.
+
+    With ``state=None`` the run's state file is read and updated here, so a later
+    :func:`grade` does not prepare the lessons again.
+    """
+    if state is None:
+        state = load_state(course)
+        prepare_lessons(course, settings, lessons, state)
+        save_state(course, state)
+        return
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.apps import NbGraderAPI
+
+    os.environ["PATH"] = _with_venv_bin(os.environ.get("PATH", ""))
+    course.root.mkdir(parents=True, exist_ok=True)
+    api = None
+    known = state.setdefault("lessons", {})
+    for lesson in lessons:
+        current = digest(course.notebook(lesson).read_bytes())
+        with Gradebook(course.db_url) as gb:
+            try:
+                gb.find_assignment(lesson)
+                present = (course.root / "release" / lesson).is_dir()
+            except MissingEntry:
+                present = False
+        if present and known.get(lesson) == current:
+            continue
+        api = api or NbGraderAPI(config=course.config(settings))
+        result = api.generate_assignment(lesson, force=True, create=True)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader could not prepare {lesson}:\n{result['log']}")
+        known[lesson] = current
+
+
+def grade(
+    submissions: Path,
+    course: Course,
+    lessons: Sequence[str],
+    settings: Settings | None = None,
+    *,
+    on_done: Callable[[Outcome], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> Run:
+    """Grade every submission of ``lessons`` found in a .zip or folder export.
+
+    Parameters
+    ----------
+    submissions : Path
+        The LMS export (read only).
+    course : Course
+        Where the notebooks and the grading state are.
+    lessons : sequence of str
+        Lessons to grade.
+    settings : Settings, optional
+    on_done, on_start : callable, optional
+        Progress hooks: ``on_start(number_of_jobs)``, ``on_done(outcome)``.
+
+    Returns
+    -------
+    Run
+        One row per (student, lesson) seen: graded, failed, rejected or missing.
+    """
+    settings = settings or Settings()
+    started = time.monotonic()
+    if settings.jail and (reason := jail.problem()) is not None:
+        raise JailUnavailable(reason)
+    course.root.mkdir(parents=True, exist_ok=True)
+    found = collect(submissions, lessons, known=course_lessons(course.source))
+    for lesson in lessons:
+        build_answer_free_package(course, lesson)
+    state = load_state(course)
+    prepare_lessons(course, settings, lessons, state)
+    for lesson in lessons:
+        # What the students received: a later release (new points, a fixed test) is
+        # compared with every release kept, so no one is flagged for the instructor's edit.
+        remember_release(course.root / "release" / lesson / f"{lesson}.ipynb",
+                         course.root / "release-history", lesson)
+    jobs_state = state.setdefault("jobs", {})
+    source_digest = {lesson: state["lessons"][lesson] for lesson in lessons}
+    rows: dict[tuple[str, str], Row] = {}
+    todo: list[tuple[tuple[str, ...], Callable[[], dict[str, Any]]]] = []
+    stamps: dict[tuple[str, str], dict[str, str]] = {}
+    for sub in found.submissions:
+        write_submission(sub, course.root / "submitted")
+        key = (sub.student, sub.lesson)
+        stamp = {"submission": sub.digest, "source": source_digest[sub.lesson],
+                 "settings": settings.fingerprint()}
+        previous = jobs_state.get(f"{sub.student}/{sub.lesson}")
+        done = previous.get("result", {}) if previous else {}
+        # Graded, or failed because of the submission itself: the same input gives the
+        # same outcome. Other failures (a time-out, a kernel that did not start) are retried.
+        if (not settings.force and previous and previous.get("stamp") == stamp
+                and (done.get("status") == "graded" or done.get("final"))):
+            rows[key] = _row(sub.student, sub.lesson, previous["result"], reused=True)
+        else:
+            stamps[key] = stamp
+            todo.append((key, _job(course, settings, sub.lesson, sub.student)))
+    if on_start is not None:
+        on_start(len(todo))
+    outcomes = run_parallel(todo, workers=settings.workers, on_done=on_done,
+                            limits=Limits(timeout=settings.notebook_timeout,
+                                          memory=settings.memory))
+    for outcome in outcomes:
+        student, lesson = outcome.key
+        result = outcome.result if outcome.ok else {"status": "failed",
+                                                     "message": _job_error(outcome, settings)}
+        rows[(student, lesson)] = _row(student, lesson, result, seconds=outcome.seconds)
+        jobs_state[f"{student}/{lesson}"] = {"stamp": stamps[(student, lesson)],
+                                             "result": result}
+    save_state(course, state)
+    for rejection in found.rejected:
+        key = (rejection.student, rejection.lesson)
+        if rejection.student and key not in rows:
+            rows[key] = Row(rejection.student, rejection.lesson, "rejected",
+                            message=rejection.reason)
+    for student, lesson in found.missing:
+        rows[(student, lesson)] = Row(student, lesson, "missing",
+                                      message=f"no notebook for {lesson} in the submission")
+    _fill_max_scores(course, rows)
+    for row in rows.values():
+        row.login, row.name = found.identity(row.student)
+    ordered = [rows[k] for k in sorted(rows)]
+    return Run(ordered, found, time.monotonic() - started, settings.workers)
+
+
+def build_answer_free_package(course: Course, lesson: str) -> Path:
+    """(Re)build the copy of descentlab the jail shows, without ``lesson``'s answer key."""
+    import descentlab
+    from descentlab.checks import PUBLIC_SEEDS
+
+    names = answer_names(nbformat.read(course.notebook(lesson), as_version=4))
+    return answer_key.build(Path(descentlab.__file__).resolve().parent,
+                            course.answer_free_package(lesson), tuple(PUBLIC_SEEDS), names)
+
+
+def _job_error(outcome: Outcome, settings: Settings) -> str:
+    """Why a job did not return, in the instructor's words."""
+    if outcome.error.startswith("timed out"):
+        return (f"stopped: grading this notebook took longer than the per-notebook time limit "
+                f"({settings.notebook_timeout:g} s; --notebook-timeout)")
+    return outcome.error
+
+
+def _job(course: Course, settings: Settings, lesson: str, student: str
+         ) -> Callable[[], dict[str, Any]]:
+    return lambda: grade_one(course, settings, lesson, student)
+
+
+def _row(student: str, lesson: str, result: dict[str, Any], *, seconds: float = 0.0,
+         reused: bool = False) -> Row:
+    return Row(student, lesson, str(result.get("status", "failed")),
+               float(result.get("score", 0.0)), float(result.get("max_score", 0.0)),
+               {k: float(v) for k, v in result.get("cells", {}).items()},
+               list(result.get("flags", [])), str(result.get("message", "")), seconds, reused)
+
+
+def _fill_max_scores(course: Course, rows: dict[tuple[str, str], Row]) -> None:
+    """Give ungraded rows (failed, rejected, missing) the lesson's maximum and 0 per cell."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url) as gb:
+        for row in rows.values():
+            if row.status == "graded":
+                continue
+            with contextlib.suppress(MissingEntry):
+                notebook = gb.find_notebook(row.lesson, row.lesson)
+                row.max_score = float(notebook.max_score)
+                row.cells = {c.name: 0.0 for c in notebook.grade_cells}
+                row.score = 0.0
+
+
+def _with_venv_bin(path: str) -> str:
+    """nbgrader shells out to ``alembic``: put this interpreter's ``bin/`` first on PATH."""
+    import sys
+
+    bin_dir = os.path.dirname(sys.executable)
+    parts = path.split(os.pathsep) if path else []
+    return os.pathsep.join([bin_dir, *[p for p in parts if p != bin_dir]])
+
+
+def reset(course: Course) -> None:
+    """Delete the grading state of ``course`` (gradebook, submitted, autograded, feedback)."""
+    for name in ("submitted", "autograded", "feedback", "release", "downloaded", "logs", "jail"):
+        shutil.rmtree(course.root / name, ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):
+        (course.root / "gradebook.db").unlink()
