@@ -125,7 +125,12 @@ class Jail:
                 "--new-session", "--clearenv"]
         for key, value in env.items():
             args += ["--setenv", key, value]
-        args += ["--ro-bind", "/usr", "/usr"]
+        # Mounts apply in order: the private /tmp first, so that a binding below it (a
+        # clone or a venv under /tmp, as on CI) stays visible instead of being covered.
+        args += ["--proc", "/proc", "--dev", "/dev",
+                 "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
+                 "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm",
+                 "--ro-bind", "/usr", "/usr"]
         for name in ("bin", "lib", "lib64", "sbin"):
             target = Path("/") / name
             if target.is_symlink():
@@ -137,9 +142,6 @@ class Jail:
         for root in _python_roots():
             args += ["--ro-bind", str(root), str(root)]
         args += ["--ro-bind", str(self.package), str(self.real_package),
-                 "--proc", "/proc", "--dev", "/dev",
-                 "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
-                 "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm",
                  "--ro-bind", str(_HERE / "protocol.py"), f"{HOOK_DIR}/protocol.py",
                  "--ro-bind", str(_HERE / "student_side.py"), f"{HOOK_DIR}/descentlab_grader.py",
                  "--ro-bind", str(judge), JUDGE_DIR,
