@@ -446,3 +446,19 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
                       ("h-wrong_name", "wrong name")):
         students[sid] = Student(sid, lesson, kind)
     students["h-renamed"] = Student("h-renamed", lesson, "decorated name", total)
+    # Honest names and habits: Jupyter's copy name, a lowercase Canvas "late", and a
+    # duplicated answer cell (nbgrader alone fails on it: upstream #1083). Full marks.
+    files[f"h-copy/{lesson}/{lesson}-Copy1.ipynb"] = good
+    students["h-copy"] = Student("h-copy", lesson, "copy name", total)
+    files[f"latelogin_late_10004_50032_{lesson}-1.ipynb"] = good
+    students["10004"] = Student("10004", lesson, "late name", total)
+    duplicated = student_notebook(release, dict(solved, **{answer: _WRONG}))
+    index = next(i for i, c in enumerate(duplicated.cells)
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == answer)
+    copy_ = copy.deepcopy(duplicated.cells[index])
+    copy_.source = solved[answer]  # the later copy holds the fixed code, as students do
+    copy_["id"] = f"{copy_.get('id', 'cell')}-copy"
+    duplicated.cells.insert(index + 1, copy_)
+    files[f"h-duplicated_cell/{lesson}/{lesson}.ipynb"] = nbformat.writes(duplicated).encode()
+    students["h-duplicated_cell"] = Student("h-duplicated_cell", lesson,
+                                            "duplicated answer cell", total)

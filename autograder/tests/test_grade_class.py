@@ -328,8 +328,15 @@ def test_unreadable_files_are_rejected_with_a_reason(graded_class: GradedClass, 
     assert row.score == 0, "a rejected row must count 0"
 
 
-def test_decorated_file_name_is_accepted(graded_class: GradedClass) -> None:
-    _check_score(graded_class, _by_kind(graded_class, "decorated name")[0])
+@pytest.mark.parametrize("kind", ["decorated name", "copy name", "late name",
+                                  "duplicated answer cell"])
+def test_honest_names_and_copied_cells_get_full_marks(graded_class: GradedClass,
+                                                      kind: str) -> None:
+    student = _by_kind(graded_class, kind)[0]
+    _check_score(graded_class, student)
+    row = graded_class.row(student.student)
+    assert row.score == row.max_score, f"{kind}: {row.score}/{row.max_score}: {row.message}"
+    assert not any("tampering" in f or "edited" in f for f in row.flags), row.flags
 
 
 def test_missing_lessons_and_extra_files_are_reported(graded_class: GradedClass) -> None:
