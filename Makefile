@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 # environment's bin/ first on PATH even when it is not activated.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test check install lint release grade clean binder-url
+.PHONY: lab test check install jail lint release grade clean binder-url
 
 # Jupyter refuses to start as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -18,9 +18,19 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: install
 	$(BIN)/jupyter lab $(ALLOW_ROOT) --notebook-dir=course course/00_blind_explorer/00_blind_explorer.ipynb
 
-test: install
+test: install jail
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The grader runs student code in bubblewrap: install it where we may (root with apt-get),
+# otherwise say the one command that does.
+jail:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else \
+	    echo "The grading tests need bubblewrap: sudo apt-get install bubblewrap (Debian/Ubuntu)"; exit 1; \
+	  fi; }
 
 # The fast inner loop: ruff and every test that is neither slow nor browser-bound.
 check: install
