@@ -181,3 +181,23 @@ def test_a_fork_bomb_is_bounded_by_the_process_limit() -> None:
     if outcome.result["how"] == "none":
         pytest.skip("root without a writable pids cgroup: no process limit can be set here")
     assert outcome.result["born"] < 64, outcome.result
+
+
+def test_the_lessons_helpers_still_work_when_the_reference_is_a_stub(confinement: jail.Jail,
+                                                                    tmp_path: Path) -> None:
+    """A demo cell that uses the lesson's reference prints one line in the jail, no crash."""
+    code = """
+import contextlib, importlib, io, json, pkgutil
+import descentlab
+for module in pkgutil.walk_packages(descentlab.__path__, "descentlab."):
+    importlib.import_module(module.name)
+from descentlab.optimizers import Momentum
+from descentlab.widgets import explained
+out = io.StringIO()
+with contextlib.redirect_stdout(out), explained("This figure"):
+    Momentum(lr=0.1)
+print(json.dumps(out.getvalue()))
+"""
+    line = _run(confinement, tmp_path, code)
+    assert line.startswith("✘ This figure"), line
+    assert "reference" in line, line

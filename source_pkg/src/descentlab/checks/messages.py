@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ..errors import exception_hint
 from ..optimizers import optimizer_class
 
 __all__ = [
@@ -179,37 +180,6 @@ def missing_arguments(subject: str, missing: Sequence[str], hyper: Mapping[str, 
     return (f"{subject}.__init__ does not accept {names}: the course creates your optimizer "
             f"with keyword arguments, e.g. {example}. Keep the parameters of the template's "
             f"`def __init__` and store each one (self.{missing[0]} = {missing[0]}).")
-
-
-def exception_hint(kind: str, message: str) -> str:
-    """A short hint for a common exception raised inside ``update``, or ``""``."""
-    low = message.lower()
-    if kind == "KeyError":
-        return ("a dict (your state?) has no entry for this key yet: create each key's state "
-                "the first time update() sees that key.")
-    if "nonetype" in low and ("subscript" in low or "item assignment" in low
-                              or "unsupported operand" in low):
-        return ("something is still None: create your state (e.g. self.v = {}) the first time "
-                "update() runs.")
-    if kind == "ValueError" and "broadcast" in low:
-        return ("arrays of different shapes were combined: does one state array serve several "
-                "parameters? Keep one per parameter: self.v[key].")
-    if kind == "ZeroDivisionError":
-        return ("a division by zero: is the step counter still 0 when you use it? It must "
-                "be 1 on the first call (advance it first).")
-    if kind == "AttributeError" and "'update'" in message:
-        return "your class needs a method `def update(self, params, grads):`."
-    if kind == "AttributeError":
-        return "an attribute was never set: store every argument in __init__ (self.lr = lr)."
-    if kind == "NameError":
-        return "a name is not defined: inside a method, attributes are self.lr, self.v, ..."
-    if kind == "IndexError" and "too many indices" in low:
-        return ("some parameters are vectors or 0-d arrays: update whole arrays "
-                "(params[key] -= ...) instead of indexing rows.")
-    if "cast" in low:
-        return ("the result could not be stored in the parameter's dtype: keep the arrays' "
-                "dtype (create state with np.zeros_like(params[key])).")
-    return ""
 
 
 def error_message(stage: str, kind: str, message: str, where: str, call: int,

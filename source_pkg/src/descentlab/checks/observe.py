@@ -14,9 +14,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
-import linecache
 import os
-import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ import numpy as np
 
 from .._timebox import TimeLimitExceeded
 from .._timebox import time_limit as _time_limit
+from ..errors import describe_exception
 from . import messages
 from .cases import Case
 
@@ -35,9 +34,6 @@ __all__ = ["STUDENT_ERRORS", "Observation", "accepted_arguments", "describe_exce
 # Stages at which an observation can stop.
 CLASS, SIGNATURE, INIT, UPDATE = "class", "signature", "init", "update"
 
-_MAX_MESSAGE = 300
-_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # descentlab/
-_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
 STUDENT_ERRORS = (Exception, SystemExit, TimeLimitExceeded)
 _STRING_FIELDS = ("subject", "case_id", "input_dtype", "error_stage", "error_type",
                   "error_message", "error_where")
@@ -199,36 +195,6 @@ def run_quietly() -> Iterator[_CountingSink]:
             np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         yield sink
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
-
-
-def _where(exc: BaseException) -> str:
-    """Describe the innermost line of observed code (not NumPy's, not ours) that raised."""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        filename = frame.filename
-        if not filename.startswith("<"):
-            filename = os.path.abspath(filename)
-            if filename.startswith((_OWN_DIR, _NUMPY_DIR)):
-                continue
-        source = (frame.line or linecache.getline(frame.filename, frame.lineno or 0)).strip()
-        where = f"in {frame.name}(), line {frame.lineno}"
-        return f"{where}: `{source}`" if source else where
-    return ""
-
-
-def describe_exception(exc: BaseException) -> tuple[str, str, str]:
-    """(type name, short message, where in the observed code) of an exception."""
-    if isinstance(exc, TimeLimitExceeded):
-        return "TimeLimitExceeded", _short(str(exc)), ""
-    try:
-        message = repr(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    except Exception:  # a student's exception class whose __str__ itself fails
-        message = ""
-    return type(exc).__name__, _short(message), _where(exc)
 
 
 def _read(obj: Any, shape: tuple[int, ...]) -> tuple[np.ndarray, str, str]:

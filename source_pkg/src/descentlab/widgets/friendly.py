@@ -16,8 +16,7 @@ from typing import Any, TypeVar
 
 from matplotlib.figure import Figure
 
-from ..checks.messages import exception_hint
-from ..checks.observe import describe_exception
+from ..errors import describe_exception, exception_hint
 
 __all__ = ["explain_failure", "explained", "friendly"]
 
