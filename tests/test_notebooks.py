@@ -15,6 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from descentlab import course
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -31,11 +33,10 @@ LESSONS = release.lessons()
 
 
 def test_every_lesson_of_the_course_exists():
-    expected = [
-        "00_blind_explorer", "01_gd_variants", "02_sgd_zigzag", "03_momentum",
-        "04_adagrad", "05_rmsprop", "06_adam", "07_showdown",
-    ]
-    assert LESSONS == expected, "solutions/ must hold exactly the eight lessons, in order"
+    expected = course.lesson_ids()
+    assert LESSONS == expected, (
+        "solutions/ must hold exactly the lessons of descentlab/course.py, in order"
+    )
     for lesson in LESSONS:
         assert (REPO / "solutions" / lesson / f"{lesson}.ipynb").is_file()
         assert (REPO / "course" / lesson / f"{lesson}.ipynb").is_file()
