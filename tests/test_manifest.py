@@ -287,3 +287,19 @@ def test_command_line_prints_the_table() -> None:
     result = subprocess.run([sys.executable, "-m", "descentlab.course", "--readme-table"],
                             capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout == course.readme_table() + "\n"
+
+
+def test_solutions_readme_table_lists_the_lessons_and_their_bonus() -> None:
+    """solutions/README.md's hand-written lesson table follows the manifest."""
+    readme = (REPO / "solutions" / "README.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1:-1] for line in readme.splitlines()
+            if re.match(r"\| `\d\d_", line)]
+    assert [cells[0].strip().strip("`") for cells in rows] == LESSON_IDS, (
+        "solutions/README.md's table must have one row per lesson of descentlab/course.py, in order"
+    )
+    for cells, lesson in zip(rows, LESSONS, strict=True):
+        has_bonus = any(ex.bonus for ex in lesson.exercises)
+        assert ("bonus" in cells[-1]) == has_bonus, (
+            f"solutions/README.md, {lesson.id}: says bonus={'bonus' in cells[-1]}, "
+            f"the manifest {has_bonus}"
+        )
