@@ -3,9 +3,9 @@
 Adding or changing a lesson starts here. The notebooks in ``solutions/`` stay the
 source of what students run; ``tests/test_manifest.py`` fails when a notebook and
 this manifest disagree (a lesson folder, an answer or graded test cell, its
-points, the properties its hidden tests assert, bonus or not), and the other
-tests, the README's lesson table and the grader read their course facts from here
-instead of keeping their own copies.
+points, the properties its hidden tests assert, bonus or not). Tests that need
+the lesson list or the registry's teaching order, and the README's lesson
+table, read them from here instead of keeping their own copies.
 
 Print the README's "Students" lesson table with::
 
