@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import copy
 import importlib
+import os
 import re
 import subprocess
 import sys
@@ -58,12 +59,16 @@ def _calls(source: str, check: str) -> list[ast.Call]:
             and node.func.id == check]
 
 
-def _property(call: ast.Call, exercise: Exercise) -> object:
-    """The property a check call asserts: ``prop=`` or its last positional string."""
+def _argument(call: ast.Call, position: int, keywords: tuple[str, ...]) -> object:
+    """A literal argument of a check call, given by keyword or at this position; else None.
+
+    The checks take the compared-with name second (``optimizer`` / ``name``) and the
+    property third: ``assert_property(cls, optimizer, prop, seed)``,
+    ``assert_schedule(fn, name, prop, *, seed)``, ``assert_<function>(fn, seed, prop)``.
+    """
     for keyword in call.keywords:
-        if keyword.arg == "prop":
+        if keyword.arg in keywords:
             return ast.literal_eval(keyword.value)
-    position = 1 if exercise.kind == "function" else 2
     return ast.literal_eval(call.args[position]) if len(call.args) > position else None
 
 
@@ -96,11 +101,11 @@ def _cell_problems(exercise: Exercise, expected: course.GradedCell, cell: Any) -
         if subject != exercise.name:
             found.append(f"{where}: {check}() checks {subject!r}, not {exercise.name!r}")
         if exercise.kind != "function":
-            against = ast.literal_eval(call.args[1]) if len(call.args) > 1 else None
+            against = _argument(call, 1, ("optimizer", "name"))
             if against != exercise.reference.rsplit(".", 1)[-1]:
                 found.append(f"{where}: {check}() compares with {against!r}, "
                              f"the manifest says {exercise.reference!r}")
-        prop = _property(call, exercise)
+        prop = _argument(call, 2, ("prop",))
         if prop not in props:
             props.append(prop)
     if tuple(props) != expected.properties:
@@ -284,8 +289,10 @@ def test_readme_table_has_a_row_per_lesson() -> None:
 
 
 def test_command_line_prints_the_table() -> None:
+    # The table holds "²": ask for UTF-8 whatever the locale.
     result = subprocess.run([sys.executable, "-m", "descentlab.course", "--readme-table"],
-                            capture_output=True, text=True, check=True, timeout=60)
+                            capture_output=True, encoding="utf-8", check=True, timeout=60,
+                            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     assert result.stdout == course.readme_table() + "\n"
 
 
