@@ -129,11 +129,11 @@ def _problems(lesson: Lesson, nb: Any) -> list[str]:
         if cells != expected:
             found.append(f"graded cells (grade_id, points) after {answer}: the notebook has "
                          f"{cells}, the manifest says {expected}")
-    cells = {c.metadata.nbgrader["grade_id"]: c for _, group in _groups(nb) for c in group}
+    by_id = {c.metadata.nbgrader["grade_id"]: c for _, group in _groups(nb) for c in group}
     for exercise in lesson.exercises:
         for expected in exercise.tests:
-            if expected.grade_id in cells:
-                found += _cell_problems(exercise, expected, cells[expected.grade_id])
+            if expected.grade_id in by_id:
+                found += _cell_problems(exercise, expected, by_id[expected.grade_id])
     heading = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
     if not heading.startswith(f"# Lesson {lesson.number} — "):
         found.append(f"the first heading is {heading.splitlines()[:1]}, "
@@ -213,6 +213,10 @@ def _broken(edit: str) -> tuple[Lesson, Any]:
         extra = copy.deepcopy(cells["test-momentum-in-place"])
         extra.id = extra.metadata.nbgrader["grade_id"] = "test-momentum-extra"
         nb.cells.insert(nb.cells.index(cells["test-momentum-in-place"]) + 1, extra)
+    elif edit == "extra answer":
+        extra = copy.deepcopy(cells["nesterov-update"])
+        extra.id = extra.metadata.nbgrader["grade_id"] = "nadam-update"
+        nb.cells.insert(nb.cells.index(cells["test-nesterov"]) + 1, extra)
     elif edit == "bonus":
         cells["test-nesterov"].source = cells["test-nesterov"].source.replace("# Bonus: ", "# ")
     elif edit == "property":
@@ -227,6 +231,7 @@ def _broken(edit: str) -> tuple[Lesson, Any]:
 @pytest.mark.parametrize(("edit", "needle"), [
     ("points", "('test-momentum-state', 3)"),
     ("extra cell", "test-momentum-extra"),
+    ("extra answer", "nadam-update"),
     ("bonus", "bonus=True"),
     ("property", "zero_grad"),
     ("reference", "'nesterov'"),
