@@ -7,6 +7,9 @@ points, the properties its hidden tests assert, bonus or not). Tests that need
 the lesson list or the registry's teaching order, and the README's lesson
 table, read them from here instead of keeping their own copies.
 
+It holds no answers (no quiz answer, no expected value): the package ships to
+students and sits, unchanged, in the grading jail.
+
 Print the README's "Students" lesson table with::
 
     python -m descentlab.course --readme-table
