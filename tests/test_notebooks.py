@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from descentlab import course
 from descentlab_grading import notebooks, release
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,11 +22,10 @@ LESSONS = release.lessons()
 
 
 def test_every_lesson_of_the_course_exists():
-    expected = [
-        "00_blind_explorer", "01_gd_variants", "02_sgd_zigzag", "03_momentum",
-        "04_adagrad", "05_rmsprop", "06_adam", "07_showdown",
-    ]
-    assert LESSONS == expected, "solutions/ must hold exactly the eight lessons, in order"
+    expected = course.lesson_ids()
+    assert LESSONS == expected, (
+        "solutions/ must hold exactly the lessons of descentlab/course.py, in order"
+    )
     for lesson in LESSONS:
         assert (REPO / "solutions" / lesson / f"{lesson}.ipynb").is_file()
         assert (REPO / "course" / lesson / f"{lesson}.ipynb").is_file()

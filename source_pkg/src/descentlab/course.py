@@ -1,0 +1,449 @@
+"""The course manifest: every lesson, its exercises and their graded cells, in one place.
+
+Adding or changing a lesson starts here. The notebooks in ``solutions/`` stay the
+source of what students run; ``tests/test_manifest.py`` fails when a notebook and
+this manifest disagree (a lesson folder, an answer or graded test cell, its
+points, the properties its hidden tests assert, bonus or not). Tests that need
+the lesson list or the registry's teaching order, and the README's lesson
+table, read them from here instead of keeping their own copies.
+
+It holds no answers (no quiz answer, no expected value): the package ships to
+students and sits, unchanged, in the grading jail.
+
+Print the README's "Students" lesson table with::
+
+    python -m descentlab.course --readme-table
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "LESSONS",
+    "Exercise",
+    "GradedCell",
+    "Kind",
+    "Lesson",
+    "exercises",
+    "get_lesson",
+    "graded_optimizers",
+    "lesson_ids",
+    "main",
+    "readme_table",
+    "teaching_order",
+]
+
+#: What a student writes: an optimizer class (its ``update``), a function, a
+#: learning-rate schedule function, a single value, or the quiz answers.
+Kind = Literal["optimizer", "function", "schedule", "value", "quiz"]
+
+
+@dataclass(frozen=True)
+class GradedCell:
+    """One graded test cell of a notebook.
+
+    Attributes
+    ----------
+    grade_id : str
+        The cell's nbgrader ``grade_id`` (also its cell id), e.g. ``"test-momentum-state"``.
+    points : int
+        Its nbgrader points.
+    properties : tuple of str
+        The graded properties its tests assert, in order of first use, e.g.
+        ``("in_place", "float32")``; empty for quiz questions and values, whose
+        hidden tests compare with an answer key.
+    """
+
+    grade_id: str
+    points: int
+    properties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: an answer cell and the graded test cells right after it.
+
+    Attributes
+    ----------
+    name : str
+        What the student defines: the class (``"Momentum"``), function
+        (``"minibatches"``) or variable (``"lr_max"``); ``"quiz"`` for the quiz.
+    kind : Kind
+        ``"optimizer"``, ``"function"``, ``"schedule"``, ``"value"`` or ``"quiz"``.
+    reference : str
+        What the answer is graded against: the registry name of an optimizer
+        (``"momentum"``); the dotted path of the reference function or schedule
+        (``"descentlab.data.minibatches"``) or, where the package has none, of
+        the check module that holds the exact answers; empty when the answer key
+        is in the hidden tests (quiz, value).
+    answer_cell : str
+        The ``grade_id`` of the answer cell the student edits.
+    tests : tuple of GradedCell
+        The graded test cells that follow the answer cell, in notebook order.
+    bonus : bool
+        A bonus exercise (its test cells start with ``# Bonus:``).
+    label : str
+        The README wording of the exercise when it is not simply its name.
+    """
+
+    name: str
+    kind: Kind
+    reference: str
+    answer_cell: str
+    tests: tuple[GradedCell, ...]
+    bonus: bool = False
+    label: str = ""
+
+    @property
+    def points(self) -> int:
+        """The points of all its graded cells."""
+        return sum(cell.points for cell in self.tests)
+
+    @property
+    def check(self) -> str | None:
+        """The dotted path of the check its graded cells call, if any.
+
+        ``descentlab.checks.assert_property`` for an optimizer,
+        ``descentlab.checks.schedules.assert_schedule`` for a schedule,
+        ``descentlab.checks.assert_<name>`` for a function; ``None`` for a quiz
+        or a value, whose hidden tests are plain ``assert`` statements.
+        """
+        return {
+            "optimizer": "descentlab.checks.assert_property",
+            "schedule": "descentlab.checks.schedules.assert_schedule",
+            "function": f"descentlab.checks.assert_{self.name}",
+        }.get(self.kind)
+
+    @property
+    def written(self) -> str:
+        """How the README names what the student writes, e.g. ``"`Momentum.update`"``."""
+        if self.label:
+            return self.label
+        return f"`{self.name}.update`" if self.kind == "optimizer" else f"`{self.name}`"
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson: one folder, one notebook, one nbgrader assignment.
+
+    Attributes
+    ----------
+    id : str
+        Folder, notebook stem and nbgrader assignment name, e.g. ``"03_momentum"``.
+    title : str
+        Short title for tables, e.g. ``"Momentum"``.
+    idea : str
+        The lesson's idea in a few words (the README table's column).
+    exercises : tuple of Exercise
+        Its exercises in notebook order, the quiz last.
+    also_shows : tuple of str
+        Registry names of optimizers the lesson presents without an exercise.
+    """
+
+    id: str
+    title: str
+    idea: str
+    exercises: tuple[Exercise, ...]
+    also_shows: tuple[str, ...] = ()
+
+    @property
+    def number(self) -> int:
+        """The lesson number, from the id's two-digit prefix."""
+        return int(self.id[:2])
+
+    @property
+    def notebook(self) -> str:
+        """The notebook's path relative to ``solutions/`` (and ``course/``)."""
+        return f"{self.id}/{self.id}.ipynb"
+
+    @property
+    def points(self) -> int:
+        """The lesson's nbgrader maximum score, bonus cells included (nbgrader counts them)."""
+        return sum(exercise.points for exercise in self.exercises)
+
+    @property
+    def grade_ids(self) -> list[str]:
+        """The ``grade_id`` of every graded test cell, in notebook order."""
+        return [cell.grade_id for exercise in self.exercises for cell in exercise.tests]
+
+
+def _quiz(*points: int) -> Exercise:
+    """The "check your understanding" quiz: questions q1, q2, ... with these points."""
+    cells = tuple(GradedCell(f"test-quiz-q{n}", p) for n, p in enumerate(points, start=1))
+    return Exercise("quiz", "quiz", "", "quiz-answers", cells)
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        "00_blind_explorer", "The blind explorer",
+        "the gradient is the slope under your feet",
+        (
+            Exercise("numerical_gradient", "function",
+                     "descentlab.checks.functions.numgrad.gradient_problem",
+                     "numerical-gradient", (
+                         GradedCell("test-numgrad-accurate", 2, ("accurate",)),
+                         GradedCell("test-numgrad-any-shape", 1, ("any_shape",)),
+                         GradedCell("test-numgrad-x-unchanged", 1, ("x_unchanged",)),
+                     )),
+            Exercise("gradient_descent", "function", "descentlab.checks.functions.descent",
+                     "gradient-descent", (
+                         GradedCell("test-gd-path", 2, ("path",)),
+                         GradedCell("test-gd-any-dim-x0", 1, ("any_dimension", "x0_unchanged")),
+                     )),
+            _quiz(1, 1, 1),
+        ),
+    ),
+    Lesson(
+        "01_gd_variants", "Gradient-descent variants",
+        "batch, stochastic, mini-batch",
+        (
+            Exercise("minibatches", "function", "descentlab.data.minibatches", "minibatches", (
+                GradedCell("test-minibatches-epoch", 1, ("each_sample_once", "batch_sizes")),
+                GradedCell("test-minibatches-pairs", 1, ("pairs_kept",)),
+                GradedCell("test-minibatches-shuffled", 1, ("shuffled", "inputs_unchanged")),
+            )),
+            Exercise("SGD", "optimizer", "sgd", "sgd-update", (
+                GradedCell("test-sgd-first-step", 2, ("first_step",)),
+                GradedCell("test-sgd-repeated", 1, ("carries_state",)),
+                GradedCell("test-sgd-every-key", 1, ("per_key_state",)),
+                GradedCell("test-sgd-in-place", 1, ("in_place", "float32")),
+            )),
+            _quiz(1, 1),
+        ),
+    ),
+    Lesson(
+        "02_sgd_zigzag", "SGD's zig-zag",
+        "f(x, y) = x²/20 + y²",
+        (
+            Exercise("bowl_gradient", "function", "descentlab.checks.functions.bowl",
+                     "bowl-gradient", (
+                         GradedCell("test-bowl-gradient-dx", 1, ("df_dx",)),
+                         GradedCell("test-bowl-gradient-dy", 1, ("df_dy",)),
+                         GradedCell("test-bowl-gradient-arrays", 1, ("arrays",)),
+                     )),
+            Exercise("lr_max", "value", "", "lr-max", (GradedCell("test-lr-max", 2),),
+                     label="the largest stable learning rate"),
+            _quiz(1, 1, 1),
+        ),
+    ),
+    Lesson(
+        "03_momentum", "Momentum",
+        "the rolling ball",
+        (
+            Exercise("Momentum", "optimizer", "momentum", "momentum-update", (
+                GradedCell("test-momentum-first-step", 2, ("first_step",)),
+                GradedCell("test-momentum-state", 2, ("carries_state",)),
+                GradedCell("test-momentum-per-key", 1, ("per_key_state",)),
+                GradedCell("test-momentum-in-place", 1, ("in_place", "float32")),
+            )),
+            Exercise("Nesterov", "optimizer", "nesterov", "nesterov-update", (
+                GradedCell("test-nesterov", 2, ("carries_state", "per_key_state", "in_place")),
+            ), bonus=True),
+            _quiz(1, 1),
+        ),
+    ),
+    Lesson(
+        "04_adagrad", "AdaGrad",
+        "per-parameter learning rates",
+        (
+            Exercise("AdaGrad", "optimizer", "adagrad", "adagrad-update", (
+                GradedCell("test-adagrad-first-step", 2, ("first_step",)),
+                GradedCell("test-adagrad-state", 2, ("carries_state",)),
+                GradedCell("test-adagrad-per-key", 1, ("per_key_state",)),
+                GradedCell("test-adagrad-in-place", 1, ("in_place", "float32")),
+                GradedCell("test-adagrad-zero-grad", 1, ("zero_grad",)),
+            )),
+            _quiz(1, 1, 1),
+        ),
+    ),
+    Lesson(
+        "05_rmsprop", "RMSProp",
+        "a decaying average; escaping a saddle",
+        (
+            Exercise("RMSProp", "optimizer", "rmsprop", "rmsprop-update", (
+                GradedCell("test-rmsprop-first-step", 2, ("first_step",)),
+                GradedCell("test-rmsprop-state", 2, ("carries_state",)),
+                GradedCell("test-rmsprop-per-key", 1, ("per_key_state",)),
+                GradedCell("test-rmsprop-in-place", 1, ("in_place", "float32")),
+                GradedCell("test-rmsprop-zero-grad", 1, ("zero_grad",)),
+            )),
+            Exercise("AdaDelta", "optimizer", "adadelta", "adadelta-update", (
+                GradedCell("test-adadelta", 2, ("carries_state", "per_key_state", "in_place")),
+            ), bonus=True),
+            _quiz(1, 1, 1),
+        ),
+    ),
+    Lesson(
+        "06_adam", "Adam",
+        "Momentum + RMSProp + bias correction",
+        (
+            Exercise("Adam", "optimizer", "adam", "adam-update", (
+                GradedCell("test-adam-first-step", 2, ("first_step",)),
+                GradedCell("test-adam-state", 2, ("carries_state",)),
+                GradedCell("test-adam-per-key", 1, ("per_key_state",)),
+                GradedCell("test-adam-in-place", 1, ("in_place", "float32")),
+                GradedCell("test-adam-zero-grad", 1, ("zero_grad",)),
+            )),
+            Exercise("AdamW", "optimizer", "adamw", "adamw-update", (
+                GradedCell("test-adamw", 2,
+                           ("first_step", "carries_state", "per_key_state", "in_place")),
+            ), bonus=True),
+            _quiz(1, 1, 1),
+        ),
+    ),
+    Lesson(
+        "07_showdown", "The showdown",
+        "all of them, on surfaces and on real digits",
+        (
+            Exercise("cosine_schedule", "schedule", "descentlab.schedules.cosine",
+                     "cosine-schedule", (
+                         GradedCell("test-cosine-values", 1, ("values",)),
+                         GradedCell("test-cosine-after", 1, ("after",)),
+                     ), bonus=True),
+            _quiz(2, 2, 2, 2, 2),
+        ),
+        # The summary points to Nadam ("try them in the widgets"); no lesson grades it.
+        also_shows=("nadam",),
+    ),
+)
+
+
+def lesson_ids() -> list[str]:
+    """The lesson ids (folder names), in course order.
+
+    Returns
+    -------
+    list of str
+        E.g. ``["00_blind_explorer", ..., "07_showdown"]``.
+    """
+    return [lesson.id for lesson in LESSONS]
+
+
+def get_lesson(lesson_id: str) -> Lesson:
+    """The lesson with this id.
+
+    Parameters
+    ----------
+    lesson_id : str
+        A lesson id such as ``"03_momentum"``.
+
+    Returns
+    -------
+    Lesson
+
+    Raises
+    ------
+    KeyError
+        If no lesson has this id; the message lists the known ones.
+    """
+    for lesson in LESSONS:
+        if lesson.id == lesson_id:
+            return lesson
+    raise KeyError(f"no lesson {lesson_id!r}; the lessons are {lesson_ids()}")
+
+
+def exercises(kind: Kind | None = None) -> list[tuple[Lesson, Exercise]]:
+    """Every exercise of the course with its lesson, in course order.
+
+    Parameters
+    ----------
+    kind : Kind, optional
+        Only exercises of this kind (e.g. ``"optimizer"``); all when omitted.
+
+    Returns
+    -------
+    list of (Lesson, Exercise)
+    """
+    return [(lesson, ex) for lesson in LESSONS for ex in lesson.exercises
+            if kind is None or ex.kind == kind]
+
+
+def graded_optimizers() -> list[tuple[str, str, str]]:
+    """The optimizer classes students write: ``(lesson id, class name, registry name)``.
+
+    This is the grader's "lesson -> class -> optimizer" table, bonus classes included.
+
+    Returns
+    -------
+    list of (str, str, str)
+        E.g. ``("03_momentum", "Nesterov", "nesterov")``, in course order.
+    """
+    return [(lesson.id, ex.name, ex.reference) for lesson, ex in exercises("optimizer")]
+
+
+def teaching_order() -> list[str]:
+    """Registry names of the optimizers in the order the course introduces them.
+
+    A lesson's graded optimizers come first, then those it only shows.
+
+    Returns
+    -------
+    list of str
+        Each name once, e.g. ``["sgd", "momentum", "nesterov", ...]``.
+    """
+    order: list[str] = []
+    for lesson in LESSONS:
+        graded = [ex.reference for ex in lesson.exercises if ex.kind == "optimizer"]
+        order += [name for name in (*graded, *lesson.also_shows) if name not in order]
+    return order
+
+
+def _written(lesson: Lesson) -> str:
+    """The "you write" cell: main exercises, then bonus ones in parentheses; no quiz."""
+    main = [ex.written for ex in lesson.exercises if ex.kind != "quiz" and not ex.bonus]
+    bonus = [ex.written for ex in lesson.exercises if ex.kind != "quiz" and ex.bonus]
+    if not bonus:
+        return ", ".join(main)
+    if not main:
+        return f"{', '.join(bonus)} (bonus)"
+    return f"{', '.join(main)} (+ {', '.join(bonus)}, bonus)"
+
+
+def readme_table() -> str:
+    """The lesson table of the README's "Students" section, as Markdown.
+
+    Returns
+    -------
+    str
+        A header, a separator and one row per lesson, lines joined by ``"\\n"``,
+        no trailing newline.
+    """
+    rows = ["| lesson | idea | you write |", "|---|---|---|"]
+    rows += [f"| {lesson.id[:2]} {lesson.title} | {lesson.idea} | {_written(lesson)} |"
+             for lesson in LESSONS]
+    return "\n".join(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m descentlab.course --readme-table``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments; ``sys.argv[1:]`` when omitted.
+
+    Returns
+    -------
+    int
+        The exit status (0).
+    """
+    parser = argparse.ArgumentParser(prog="python -m descentlab.course",
+                                     description="Print course facts from the manifest.")
+    parser.add_argument("--readme-table", action="store_true",
+                        help="print the lesson table of README.md's Students section")
+    args = parser.parse_args(argv)
+    if args.readme_table:
+        print(readme_table())
+    else:
+        for lesson in LESSONS:
+            print(f"{lesson.id}: {lesson.points} points")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,317 @@
+"""The course manifest (``descentlab.course``) agrees with the notebooks and the README.
+
+The manifest states the course facts; these tests read them back from the
+notebooks: lesson folders, each answer cell and the graded test cells after it,
+their points, the properties their tests assert and against what, bonus or
+not. ``_problems`` lists every disagreement of one notebook, and is itself
+tested on deliberately broken copies.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import importlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from descentlab import course
+from descentlab.course import LESSONS, Exercise, Lesson
+from descentlab.optimizers import OPTIMIZERS
+
+REPO = Path(__file__).resolve().parent.parent
+TREES = ("solutions", "course")
+LESSON_IDS = [lesson.id for lesson in LESSONS]
+
+
+def _read(tree: str, lesson: Lesson) -> Any:
+    return nbformat.read(REPO / tree / lesson.notebook, as_version=4)
+
+
+def _groups(nb: Any) -> list[tuple[str | None, list[Any]]]:
+    """``(answer grade_id, [graded test cells after it])`` in notebook order.
+
+    Graded test cells before the first answer cell form a group with no answer.
+    """
+    groups: list[tuple[str | None, list[Any]]] = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            groups.append((meta["grade_id"], []))
+        elif meta.get("grade"):
+            if not groups:
+                groups.append((None, []))
+            groups[-1][1].append(cell)
+    return groups
+
+
+def _calls(source: str, check: str) -> list[ast.Call]:
+    """The calls of the function named ``check`` in a cell's source."""
+    return [node for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == check]
+
+
+def _argument(call: ast.Call, position: int, keywords: tuple[str, ...]) -> object:
+    """A literal argument of a check call, given by keyword or at this position; else None.
+
+    The checks take the compared-with name second (``optimizer`` / ``name``) and the
+    property third: ``assert_property(cls, optimizer, prop, seed)``,
+    ``assert_schedule(fn, name, prop, *, seed)``, ``assert_<function>(fn, seed, prop)``.
+    """
+    for keyword in call.keywords:
+        if keyword.arg in keywords:
+            return ast.literal_eval(keyword.value)
+    return ast.literal_eval(call.args[position]) if len(call.args) > position else None
+
+
+def _cell_problems(exercise: Exercise, expected: course.GradedCell, cell: Any) -> list[str]:
+    """How one graded test cell disagrees with its manifest entry."""
+    where = expected.grade_id
+    found: list[str] = []
+    first = cell.source.splitlines()[0] if cell.source.strip() else ""
+    if first.startswith("# Bonus:") != exercise.bonus:
+        found.append(f"{where}: first line {first!r} but the manifest says bonus={exercise.bonus}")
+    claimed = re.search(r"\((\d+) points?\)", first)
+    if claimed and int(claimed[1]) != cell.metadata.nbgrader.get("points"):
+        found.append(f"{where}: its comment says {claimed[1]} points, its metadata "
+                     f"{cell.metadata.nbgrader.get('points')}")
+    check = exercise.check.rsplit(".", 1)[-1] if exercise.check else None
+    if check is None:
+        used = {n.func.id for n in ast.walk(ast.parse(cell.source))
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                and n.func.id.startswith("assert_")}
+        if used or expected.properties:
+            found.append(f"{where}: a {exercise.kind} is graded by plain asserts, "
+                         f"found calls {sorted(used)}, manifest {expected.properties}")
+        return found
+    calls = _calls(cell.source, check)
+    if not calls:
+        found.append(f"{where}: does not call {check}()")
+    props: list[object] = []
+    for call in calls:
+        subject = call.args[0].id if call.args and isinstance(call.args[0], ast.Name) else None
+        if subject != exercise.name:
+            found.append(f"{where}: {check}() checks {subject!r}, not {exercise.name!r}")
+        if exercise.kind != "function":
+            against = _argument(call, 1, ("optimizer", "name"))
+            if against != exercise.reference.rsplit(".", 1)[-1]:
+                found.append(f"{where}: {check}() compares with {against!r}, "
+                             f"the manifest says {exercise.reference!r}")
+        prop = _argument(call, 2, ("prop",))
+        if prop not in props:
+            props.append(prop)
+    if tuple(props) != expected.properties:
+        found.append(f"{where}: asserts properties {tuple(props)}, "
+                     f"the manifest says {expected.properties}")
+    return found
+
+
+def _problems(lesson: Lesson, nb: Any) -> list[str]:
+    """Every disagreement between a lesson's notebook and its manifest entry."""
+    found: list[str] = []
+    notebook = [(answer, [(c.metadata.nbgrader["grade_id"], c.metadata.nbgrader.get("points"))
+                          for c in cells]) for answer, cells in _groups(nb)]
+    manifest = [(ex.answer_cell, [(c.grade_id, c.points) for c in ex.tests])
+                for ex in lesson.exercises]
+    answers = [answer for answer, _ in notebook]
+    if answers != [answer for answer, _ in manifest]:
+        found.append(f"answer cells: the notebook has {answers}, "
+                     f"the manifest says {[answer for answer, _ in manifest]}")
+    for (answer, cells), (_, expected) in zip(notebook, manifest, strict=False):
+        if cells != expected:
+            found.append(f"graded cells (grade_id, points) after {answer}: the notebook has "
+                         f"{cells}, the manifest says {expected}")
+    by_id = {c.metadata.nbgrader["grade_id"]: c for _, group in _groups(nb) for c in group}
+    for exercise in lesson.exercises:
+        for expected in exercise.tests:
+            if expected.grade_id in by_id:
+                found += _cell_problems(exercise, expected, by_id[expected.grade_id])
+    heading = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
+    if not heading.startswith(f"# Lesson {lesson.number} — "):
+        found.append(f"the first heading is {heading.splitlines()[:1]}, "
+                     f"expected '# Lesson {lesson.number} — ...'")
+    return found
+
+
+# -- the notebooks agree with the manifest -------------------------------------------------
+@pytest.mark.parametrize("tree", TREES)
+def test_lesson_folders_are_the_manifest_lessons(tree: str) -> None:
+    folders = sorted(p.name for p in (REPO / tree).iterdir() if p.is_dir())
+    assert folders == LESSON_IDS, (
+        f"{tree}/ holds {folders}, descentlab/course.py lists {LESSON_IDS}: "
+        "add the lesson to LESSONS (in course order) or remove the folder"
+    )
+    for lesson in LESSONS:
+        assert (REPO / tree / lesson.notebook).is_file(), f"{tree}/{lesson.notebook} is missing"
+
+
+def test_lessons_are_numbered_in_course_order() -> None:
+    assert [lesson.number for lesson in LESSONS] == list(range(len(LESSONS)))
+    assert len(set(LESSON_IDS)) == len(LESSON_IDS)
+
+
+@pytest.mark.parametrize("tree", TREES)
+@pytest.mark.parametrize("lesson", LESSONS, ids=LESSON_IDS)
+def test_notebook_agrees_with_the_manifest(tree: str, lesson: Lesson) -> None:
+    problems = _problems(lesson, _read(tree, lesson))
+    assert problems == [], (
+        f"{tree}/{lesson.notebook} and descentlab/course.py disagree:\n" + "\n".join(problems)
+    )
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=LESSON_IDS)
+def test_optimizers_shown_are_in_the_registry_and_the_notebook(lesson: Lesson) -> None:
+    text = " ".join(cell.source for cell in _read("solutions", lesson).cells).lower()
+    for name in lesson.also_shows:
+        assert name in OPTIMIZERS, f"{lesson.id}: {name!r} is not a registry name"
+        assert name in text, f"{lesson.id} is said to show {name!r} but never names it"
+
+
+def _resolve(dotted: str) -> object:
+    """The module, or the attribute of a module, a dotted path names."""
+    try:
+        return importlib.import_module(dotted)
+    except ImportError:
+        module, _, attribute = dotted.rpartition(".")
+        return getattr(importlib.import_module(module), attribute)
+
+
+@pytest.mark.parametrize(("lesson", "exercise"), course.exercises(),
+                         ids=[f"{lesson.id}-{ex.name}" for lesson, ex in course.exercises()])
+def test_reference_and_check_exist(lesson: Lesson, exercise: Exercise) -> None:
+    if exercise.kind == "optimizer":
+        cls = OPTIMIZERS[exercise.reference]
+        assert cls.__name__ == exercise.name, (
+            f"{lesson.id}: students write {exercise.name}, the reference class is {cls.__name__}"
+        )
+    elif exercise.kind in ("function", "schedule"):
+        assert _resolve(exercise.reference) is not None
+    else:
+        assert exercise.reference == "", f"a {exercise.kind}'s answer key is in its hidden tests"
+    if exercise.check is not None:
+        assert callable(_resolve(exercise.check)), exercise.check
+    assert exercise.tests, f"{lesson.id}: {exercise.name} has no graded cell"
+
+
+# -- the checker catches a disagreement ------------------------------------------------------
+def _broken(edit: str) -> tuple[Lesson, Any]:
+    """Lesson 03's notebook with one deliberate inconsistency."""
+    lesson = course.get_lesson("03_momentum")
+    nb = copy.deepcopy(_read("solutions", lesson))
+    cells = {cell.id: cell for cell in nb.cells}
+    if edit == "points":
+        cells["test-momentum-state"].metadata.nbgrader["points"] = 3
+    elif edit == "extra cell":
+        extra = copy.deepcopy(cells["test-momentum-in-place"])
+        extra.id = extra.metadata.nbgrader["grade_id"] = "test-momentum-extra"
+        nb.cells.insert(nb.cells.index(cells["test-momentum-in-place"]) + 1, extra)
+    elif edit == "extra answer":
+        extra = copy.deepcopy(cells["nesterov-update"])
+        extra.id = extra.metadata.nbgrader["grade_id"] = "nadam-update"
+        nb.cells.insert(nb.cells.index(cells["test-nesterov"]) + 1, extra)
+    elif edit == "bonus":
+        cells["test-nesterov"].source = cells["test-nesterov"].source.replace("# Bonus: ", "# ")
+    elif edit == "property":
+        cells["test-momentum-in-place"].source = (
+            cells["test-momentum-in-place"].source.replace('"float32"', '"zero_grad"'))
+    elif edit == "reference":
+        cells["test-momentum-first-step"].source = (
+            cells["test-momentum-first-step"].source.replace('"momentum"', '"nesterov"'))
+    return lesson, nb
+
+
+@pytest.mark.parametrize(("edit", "needle"), [
+    ("points", "('test-momentum-state', 3)"),
+    ("extra cell", "test-momentum-extra"),
+    ("extra answer", "nadam-update"),
+    ("bonus", "bonus=True"),
+    ("property", "zero_grad"),
+    ("reference", "'nesterov'"),
+])
+def test_problems_reports_a_disagreement(edit: str, needle: str) -> None:
+    lesson, nb = _broken(edit)
+    problems = _problems(lesson, nb)
+    assert any(needle in problem for problem in problems), problems
+
+
+# -- facts other tests and the grader read ---------------------------------------------------
+def test_graded_optimizers_and_teaching_order_come_from_the_lessons() -> None:
+    table = course.graded_optimizers()
+    assert [name for _, _, name in table] == [
+        name for name in course.teaching_order() if name not in
+        {shown for lesson in LESSONS for shown in lesson.also_shows}]
+    for lesson_id, class_name, name in table:
+        exercise = next(ex for ex in course.get_lesson(lesson_id).exercises
+                        if ex.name == class_name)
+        assert (exercise.kind, exercise.reference) == ("optimizer", name)
+
+
+def test_get_lesson_names_the_known_lessons() -> None:
+    assert course.get_lesson(LESSON_IDS[-1]) is LESSONS[-1]
+    with pytest.raises(KeyError, match="00_blind_explorer"):
+        course.get_lesson("99_nowhere")
+
+
+def test_lesson_points_are_the_notebook_points() -> None:
+    for lesson in LESSONS:
+        nb = _read("solutions", lesson)
+        total = sum(cell.metadata.nbgrader.get("points", 0) for cell in nb.cells
+                    if cell.metadata.get("nbgrader", {}).get("grade"))
+        assert lesson.points == total, lesson.id
+
+
+# -- the README's lesson table -----------------------------------------------------------------
+def _students_table(readme: str) -> str:
+    """The Markdown table of the README's "## Students" section, dedented."""
+    section = readme.split("\n## Students\n", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(line.strip() for line in section.splitlines()
+                     if line.strip().startswith("|"))
+
+
+def test_readme_lesson_table_is_generated_from_the_manifest() -> None:
+    table = _students_table((REPO / "README.md").read_text(encoding="utf-8"))
+    assert table == course.readme_table(), (
+        "README.md's Students table is not the manifest's: paste the output of "
+        "`python -m descentlab.course --readme-table` into it"
+    )
+
+
+def test_readme_table_has_a_row_per_lesson() -> None:
+    rows = course.readme_table().splitlines()[2:]
+    assert len(rows) == len(LESSONS)
+    for row, lesson in zip(rows, LESSONS, strict=True):
+        assert row.startswith(f"| {lesson.number:02d} {lesson.title} | {lesson.idea} |")
+        for exercise in lesson.exercises:
+            assert (exercise.written in row) == (exercise.kind != "quiz"), (row, exercise.name)
+
+
+def test_command_line_prints_the_table() -> None:
+    # The table holds "²": ask for UTF-8 whatever the locale.
+    result = subprocess.run([sys.executable, "-m", "descentlab.course", "--readme-table"],
+                            capture_output=True, encoding="utf-8", check=True, timeout=60,
+                            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert result.stdout == course.readme_table() + "\n"
+
+
+def test_solutions_readme_table_lists_the_lessons_and_their_bonus() -> None:
+    """solutions/README.md's hand-written lesson table follows the manifest."""
+    readme = (REPO / "solutions" / "README.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1:-1] for line in readme.splitlines()
+            if re.match(r"\| `\d\d_", line)]
+    assert [cells[0].strip().strip("`") for cells in rows] == LESSON_IDS, (
+        "solutions/README.md's table must have one row per lesson of descentlab/course.py, in order"
+    )
+    for cells, lesson in zip(rows, LESSONS, strict=True):
+        has_bonus = any(ex.bonus for ex in lesson.exercises)
+        assert ("bonus" in cells[-1]) == has_bonus, (
+            f"solutions/README.md, {lesson.id}: says bonus={'bonus' in cells[-1]}, "
+            f"the manifest {has_bonus}"
+        )
