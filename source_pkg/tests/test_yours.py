@@ -227,3 +227,17 @@ def test_while_grading_no_notebook_is_read(tmp_path, monkeypatch):
 def test_an_unknown_name_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match=r"unknown optimizer.*Nadam"):
         your_optimizers(["Nadam"], tmp_path)
+
+
+def test_the_graders_copy_of_the_package_is_recognised(tmp_path, monkeypatch):
+    # The grader's copy of descentlab holds a module _graded.py next to yours.py.
+    package = tmp_path / "descentlab"
+    package.mkdir()
+    monkeypatch.setattr(yours, "__file__", str(package / "yours.py"))
+    assert not yours.grading_in_progress()
+    (package / "_graded.py").write_text("", encoding="utf-8")
+    assert yours.grading_in_progress()
+    _lesson(tmp_path, "Momentum", _cell(GOOD_MOMENTUM))
+    racers, lines = _race(tmp_path, ["Momentum"])
+    assert racers == {"Momentum": Momentum}
+    assert "graded" in lines[0]
