@@ -225,12 +225,13 @@ def find_entrants(
         if lesson not in ran:
             path = root / lesson / f"{lesson}.ipynb"
             try:
-                notebook = json.loads(path.read_text(encoding="utf-8"))
-                ran[lesson] = _run_cells(answer_cells(notebook), lesson)
+                cells = answer_cells(json.loads(path.read_text(encoding="utf-8")))
             except FileNotFoundError:
                 ran[lesson] = f"{where} was not found next to this lesson"
-            except (OSError, ValueError, AttributeError, TypeError):
+            except (OSError, ValueError, AttributeError, TypeError):  # not a notebook's JSON
                 ran[lesson] = f"{where} could not be read"
+            else:
+                ran[lesson] = _run_cells(cells, lesson)
         outcome = ran[lesson]
         if isinstance(outcome, str):
             entrants.append(fallback(outcome))
