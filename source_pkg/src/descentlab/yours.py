@@ -1,0 +1,299 @@
+"""Race *your* optimizers: the classes you wrote in the earlier lessons' notebooks.
+
+``your_optimizers()`` in lesson 07 finds the earlier lessons' notebooks next to
+the lesson's folder (``../03_momentum/03_momentum.ipynb`` …), runs only their
+answer cells in a fresh namespace, checks each class against the reference (as
+``check`` does, without printing a page per class) and returns
+``{"SGD": SGD, "Momentum": Momentum, …}``. A class that is missing, still holds
+the release stub ``raise NotImplementedError``, raises, or fails its check is
+replaced by the reference optimizer, and one line says so. Whatever the
+notebooks hold, the function prints short lines and never raises.
+
+This runs the student's own code from the student's own notebooks in the
+student's own kernel. It never does so while a notebook is graded: there every
+optimizer is the reference (see :func:`grading_in_progress`).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import json
+import math
+import os
+import re
+import sys
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from ._timebox import TimeLimitExceeded
+from ._timebox import time_limit as _time_limit
+from .optimizers import optimizer_class
+
+__all__ = ["LESSONS", "Entrant", "answer_cells", "find_entrants", "grading_in_progress",
+           "your_optimizers"]
+
+#: Race name -> (the lesson whose notebook defines the class, the reference optimizer).
+LESSONS: dict[str, tuple[str, str]] = {
+    "SGD": ("01_gd_variants", "sgd"),
+    "Momentum": ("03_momentum", "momentum"),
+    "AdaGrad": ("04_adagrad", "adagrad"),
+    "RMSProp": ("05_rmsprop", "rmsprop"),
+    "Adam": ("06_adam", "adam"),
+}
+
+# nbgrader's release replaces a solution by this line ("raise NotImplementedError(...)"):
+# a cell that still holds it has not been written yet.
+_STUB = re.compile(r"^\s*raise\s+NotImplementedError\b", re.MULTILINE)
+_CLASS_LINE = re.compile(r"^class\s+([A-Za-z_]\w*)", re.MULTILINE)
+# Seconds one answer cell may run: defining a class takes milliseconds.
+_CELL_SECONDS = 5.0
+_STUDENT_ERRORS = (Exception, SystemExit, TimeLimitExceeded)
+_GRADING = ("(While a notebook is graded, earlier notebooks are not read: "
+            "the reference optimizers race.)")
+
+
+@dataclass(frozen=True)
+class Entrant:
+    """One optimizer of the race: whose class it is, and why.
+
+    Attributes
+    ----------
+    name : str
+        The race name ("Momentum").
+    cls : type
+        The class that races: the student's, or the reference.
+    yours : bool
+        Whether ``cls`` is the student's own class.
+    note : str
+        One line for the student: what races, and why if it is the reference.
+    """
+
+    name: str
+    cls: type
+    yours: bool
+    note: str
+
+
+def grading_in_progress() -> bool:
+    """Return whether this kernel is grading a notebook (then no other notebook is read).
+
+    The grader runs a notebook with a copy of descentlab that holds a module
+    ``descentlab._graded`` and sets ``DESCENTLAB_JUDGE_SOCKET`` (``autograder/grading``).
+    """
+    here = Path(__file__).resolve().parent
+    return (here / "_graded.py").exists() or "DESCENTLAB_JUDGE_SOCKET" in os.environ
+
+
+def answer_cells(notebook: dict[str, Any]) -> list[str]:
+    """Return the sources of a notebook's answer cells, in order.
+
+    An answer cell is a code cell with nbgrader metadata ``solution: true`` and
+    ``grade: false`` (the cells a student writes in; not the graded tests).
+
+    Parameters
+    ----------
+    notebook : dict
+        The notebook as read from its JSON file.
+
+    Returns
+    -------
+    list of str
+    """
+    sources = []
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") == "code" and meta.get("solution") and not meta.get("grade"):
+            source = cell.get("source", "")
+            sources.append("".join(source) if isinstance(source, list) else str(source))
+    return sources
+
+
+def _defines(source: str) -> set[str]:
+    """Names of the classes a cell defines at top level."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        # A cell that does not parse still shows which class it was meant to define.
+        return set(_CLASS_LINE.findall(source))
+    return {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+
+
+def _run_cells(sources: Iterable[str], lesson: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Run the written answer cells in one fresh namespace.
+
+    Returns the namespace and, per class name, why its cell did not define it.
+    """
+    # The earlier lessons import numpy (and use math) in their setup cells, which are
+    # not answer cells: answer cells may rely on np without importing it.
+    namespace: dict[str, Any] = {"__name__": f"your_{lesson}", "np": np, "numpy": np,
+                                 "math": math}
+    problems: dict[str, str] = {}
+    for source in sources:
+        names = _defines(source)
+        if _STUB.search(source):
+            for name in names:
+                problems[name] = f"not written yet in {lesson}"
+            continue
+        try:
+            code = compile(source, f"<{lesson} answer cell>", "exec")
+        except SyntaxError as exc:
+            for name in names:
+                problems[name] = f"its cell in {lesson} has a syntax error (line {exc.lineno})"
+            continue
+        try:
+            # Prints and warnings of the cell are not the race's business.
+            with contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()), \
+                    warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with _time_limit(_CELL_SECONDS):
+                    exec(code, namespace)  # the student's own code, in their own kernel
+        except _STUDENT_ERRORS as exc:
+            reason = (f"its cell in {lesson} did not finish" if isinstance(exc, TimeLimitExceeded)
+                      else f"its cell in {lesson} raised {type(exc).__name__}")
+            for name in names:
+                problems[name] = reason
+    return namespace, problems
+
+
+def _first_failure(cls: type, optimizer: str, seconds: float) -> str | None:
+    """The first failed check of ``cls`` ("first step"), or None if every check passes."""
+    # Imported here: the checks are heavy, and switched off while grading.
+    from .checks import PUBLIC_SEEDS, grade
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            report = grade(cls, optimizer, PUBLIC_SEEDS, time_limit=seconds)
+        except _STUDENT_ERRORS:
+            return "the checker could not run it"
+    failed = [result for result in report.results if not result.passed]
+    return failed[0].short if failed else None
+
+
+def find_entrants(
+    names: Iterable[str] = tuple(LESSONS),
+    folder: str | os.PathLike[str] | None = None,
+    *,
+    time_limit: float | None = 2.0,
+) -> list[Entrant]:
+    """Find, run and check the student's class of each optimizer; fall back to the reference.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Race names, keys of :data:`LESSONS` (default: all five).
+    folder : path, optional
+        The folder of the lessons (the parent of ``03_momentum/``). Default: the
+        parent of the current directory, i.e. of lesson 07's folder in Jupyter.
+    time_limit : float or None
+        Seconds one call of a student's ``update`` may take during the check.
+
+    Returns
+    -------
+    list of Entrant
+        One per name, in order.
+    """
+    names = list(names)
+    unknown = [name for name in names if name not in LESSONS]
+    if unknown:
+        raise ValueError(f"unknown optimizer(s) {', '.join(unknown)}: "
+                         f"choose from {', '.join(LESSONS)}")
+    root = Path.cwd().parent if folder is None else Path(folder)
+    grading = grading_in_progress()
+    ran: dict[str, tuple[dict[str, Any], dict[str, str]] | str] = {}
+    entrants = []
+    for name in names:
+        lesson, reference = LESSONS[name]
+
+        def fallback(why: str, name: str = name, reference: str = reference) -> Entrant:
+            return Entrant(name, optimizer_class(reference), False,
+                           f"✘ {name}: {why} — the reference {name} races instead.")
+
+        if grading:
+            entrants.append(Entrant(name, optimizer_class(reference), False, _GRADING))
+            continue
+        where = f"{lesson}/{lesson}.ipynb"
+        if lesson not in ran:
+            path = root / lesson / f"{lesson}.ipynb"
+            try:
+                cells = answer_cells(json.loads(path.read_text(encoding="utf-8")))
+            except FileNotFoundError:
+                ran[lesson] = f"{where} was not found next to this lesson"
+            except (OSError, ValueError, AttributeError, TypeError):  # not a notebook's JSON
+                ran[lesson] = f"{where} could not be read"
+            else:
+                ran[lesson] = _run_cells(cells, lesson)
+        outcome = ran[lesson]
+        if isinstance(outcome, str):
+            entrants.append(fallback(outcome))
+            continue
+        namespace, problems = outcome
+        cls = namespace.get(name)
+        if name in problems:
+            entrants.append(fallback(problems[name]))
+        elif not isinstance(cls, type):
+            entrants.append(fallback(f"no class {name} in the answer cells of {lesson}"))
+        else:
+            failure = _first_failure(cls, reference, time_limit)
+            if failure is None:
+                entrants.append(Entrant(name, cls, True,
+                                        f"✔ {name}: yours, from {lesson} (passes its check)."))
+            else:
+                entrants.append(fallback(
+                    f"yours fails its check ({failure}; run check({name}) in {lesson})"))
+    return entrants
+
+
+def your_optimizers(
+    names: Iterable[str] = tuple(LESSONS),
+    folder: str | os.PathLike[str] | None = None,
+    *,
+    time_limit: float | None = 2.0,
+    file: TextIO | None = None,
+) -> dict[str, type]:
+    """Return ``{name: class}`` for the race: your classes where they pass, else the reference.
+
+    Prints one line per optimizer saying whose class races. Never raises for
+    anything in the notebooks; while a notebook is graded every class is the reference.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Race names, keys of :data:`LESSONS` (default: SGD, Momentum, AdaGrad,
+        RMSProp, Adam).
+    folder : path, optional
+        The folder holding the lessons' folders (default: the parent of the
+        current directory, which in Jupyter is the lesson's own folder).
+    time_limit : float or None
+        Seconds one call of your ``update`` may take during the check.
+    file : text stream, optional
+        Where to print (default: standard output).
+
+    Returns
+    -------
+    dict of str to type
+        In the order of ``names``.
+
+    Examples
+    --------
+    >>> racers = your_optimizers(folder="/nowhere")     # doctest: +ELLIPSIS
+    ✘ SGD: 01_gd_variants/01_gd_variants.ipynb was not found next to this lesson — ...
+    ...
+    >>> sorted(racers)
+    ['AdaGrad', 'Adam', 'Momentum', 'RMSProp', 'SGD']
+    """
+    out = sys.stdout if file is None else file
+    entrants = find_entrants(names, folder, time_limit=time_limit)
+    # While grading, every entrant has the same note: print it once.
+    for note in dict.fromkeys(entrant.note for entrant in entrants):
+        print(note, file=out)
+    return {entrant.name: entrant.cls for entrant in entrants}
