@@ -281,7 +281,14 @@ class LabPage:
         deadline = time.monotonic() + timeout
         figure = self.figure(index)
         while True:
-            after = self.shot(figure, name)
+            try:
+                after = self.shot(figure, name)
+            except Exception as exc:  # Playwright's Error: the figure was just replaced
+                # An interactive() redraws its output: the old element leaves the page
+                # between finding it and taking its picture. Look again for the new one.
+                if "not attached" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                after = before
             if after != before:
                 return True
             if time.monotonic() > deadline:
