@@ -13,7 +13,8 @@ with
 * the self-checks (``descentlab.checks``, which hold the comparisons with the
   reference and a catalogue of near-correct classes) replaced by modules whose
   every function prints that self-checks are off while grading;
-* no ``__pycache__`` (compiled copies of the originals).
+* no compiled copy of the originals: the ``__pycache__`` folders are those of
+  the copy, compiled from the stubs.
 
 So a student's class that subclasses, aliases or imports a reference (in any
 form: ``getattr``, ``importlib``, reading the file) gets only the stub, and the
@@ -23,6 +24,7 @@ judge reports "uses the course's reference ...".
 from __future__ import annotations
 
 import ast
+import compileall
 import shutil
 from pathlib import Path
 
@@ -191,4 +193,7 @@ def build(package: Path, target: Path, public_seeds: tuple[int, ...], names: set
         path = checks / module
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_CHECKS_STUB.format(seeds=tuple(public_seeds)), encoding="utf-8")
+    # Compiled copies of the stubbed sources (nothing of the originals): the jail is
+    # read-only, so without them every kernel would compile the package again.
+    compileall.compile_dir(target, quiet=1)
     return target
