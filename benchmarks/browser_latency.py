@@ -209,7 +209,7 @@ class Result:
 
     @property
     def fps(self) -> float:
-        # Frames after the first one, over the time between the first and last.
+        # Distinct frames over the time from the click to the last of them.
         return self.play_frames / self.replay_s if self.replay_s > 0 else float("nan")
 
     @property

@@ -181,6 +181,38 @@ def test_play_reveals_the_path_step_by_step(backend: str) -> None:
     )
 
 
+@pytest.mark.parametrize("steps", [1, 7, 99, 100, 101, 250, 999, 1000, 1003])
+def test_play_replays_any_path_in_few_frames_ending_on_the_whole_path(steps: int) -> None:
+    from descentlab.widgets.live_paths import PLAY_FRAMES, play_end, play_step
+
+    w = explore("sgd", "bowl", lr=0.3, steps=steps, backend="static")
+    play = w.play
+    assert play.step == play_step(steps)
+    # What the browser's Play does from step 0: add ``step`` while it stays <= max.
+    ticks = list(range(play.min, play.max + 1, play.step))
+    assert len(ticks) - 1 <= PLAY_FRAMES, (
+        f"a {steps}-step replay takes {len(ticks) - 1} frames"
+    )
+    assert ticks[-1] == play.max == play_end(steps, play.step) >= steps
+    assert play.max - steps < play.step, "Play's range should end at most one frame past the path"
+    for k in ticks:
+        play.value = k
+        assert w.shown.value == min(k, steps)
+    assert w.shown.value == steps, "the last frame of a replay should show the whole path"
+    assert len(_path_line(w).get_xdata()) == w.path.steps + 1
+
+
+def test_moving_shown_steps_by_hand_moves_play_too() -> None:
+    w = explore("sgd", "bowl", lr=0.3, steps=1000, backend="static")
+    assert w.play.step > 1
+    w.shown.value = 123
+    assert w.play.value == 123, "Play should go on from where the slider was left"
+    w.play.value = w.play.max  # the replay's last frame, possibly past the path
+    assert w.shown.value == 1000
+    w.steps.value = 50
+    assert (w.play.step, w.play.max, w.play.value, w.shown.value) == (1, 50, 50, 50)
+
+
 def test_click_on_the_contours_moves_the_start(backend: str) -> None:
     w = explore("sgd", "bowl", lr=0.3, backend=backend)
     ax = w.path_panel.ax

@@ -273,9 +273,13 @@ class FigureView:
         else:
             self.canvas = FigureCanvasAgg(figure)
             # Shown at its own size (the width of an output area), shrunk to fit
-            # a narrower one; never enlarged, which would blur it.
+            # a narrower one; never enlarged, which would blur it. In a VBox (a
+            # column flexbox) an item is stretched to the box's width by default:
+            # the 960 px image was drawn 964 px wide (seen in the browser,
+            # benchmarks/browser_latency.py); align_self keeps it at its own width.
             self.widget = widgets.Image(
-                format="png", layout=widgets.Layout(max_width="100%", height="auto")
+                format="png",
+                layout=widgets.Layout(max_width="100%", height="auto", align_self="flex-start"),
             )
 
     # -- events ------------------------------------------------------------

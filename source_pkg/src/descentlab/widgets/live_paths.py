@@ -27,6 +27,42 @@ __all__ = ["PathsWidget"]
 
 #: Seconds one optimizer may take to trace a path before it is stopped.
 DEFAULT_TIME_LIMIT = 2.0
+#: Milliseconds between two frames of Play (25 frames per second). The browser's
+#: timer waits this long after each tick, so the rate it reaches is a little lower;
+#: a 120 ms timer gave ~8 frames per second, which looked jerky.
+PLAY_INTERVAL_MS = 40
+#: Frames of a whole replay (4 s at 25 frames per second): a longer path advances
+#: several steps per frame (a 1,000-step path replayed one step per frame took
+#: two minutes); a shorter one advances one step per frame.
+PLAY_FRAMES = 100
+
+
+def play_step(steps: int, frames: int = PLAY_FRAMES) -> int:
+    """Steps Play advances per frame, so that ``steps`` replay in at most ``frames`` frames.
+
+    Parameters
+    ----------
+    steps : int
+        The path's number of steps.
+    frames : int
+        The most frames a replay may take.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    return max(1, math.ceil(int(steps) / max(int(frames), 1)))
+
+
+def play_end(steps: int, step: int) -> int:
+    """Play's ``max``: the first multiple of ``step`` at or beyond ``steps``.
+
+    The browser's Play stops, without reaching ``max``, as soon as one more
+    ``step`` would pass it: with ``max`` on its grid, the last frame is always
+    played, and it shows the whole path (values beyond ``steps`` show all of it).
+    """
+    return int(step) * math.ceil(int(steps) / int(step))
 
 
 def _surface_options(surface: Surface) -> dict[str, Surface]:
@@ -98,16 +134,20 @@ class PathsWidget(LiveWidget):
             style={"description_width": "initial"}, layout=widgets.Layout(width="320px"),
         )
         self.start_x, self.start_y = start_sliders(surf.window, _check_start(start, surf))
+        step = play_step(steps)
         self.play = widgets.Play(
-            value=steps, min=0, max=steps, step=1, interval=120, description="play",
-            tooltip="show the path step by step",
+            value=play_end(steps, step), min=0, max=play_end(steps, step), step=step,
+            interval=PLAY_INTERVAL_MS, description="play", tooltip="show the path step by step",
         )
         self.shown = widgets.IntSlider(
             value=steps, min=0, max=steps, description="shown steps", continuous_update=True,
             style={"description_width": "initial"}, layout=widgets.Layout(width="320px"),
         )
-        # A kernel-side link, so that it also works without a front end (tests).
-        self._play_link = widgets.link((self.play, "value"), (self.shown, "value"))
+        # Kernel-side observers rather than a jslink, so that Play also works
+        # without a front end (tests); not widgets.link, because Play's range may
+        # end past the path (see play_end).
+        self.play.observe(self._play_moved, names="value")
+        self.shown.observe(self._shown_moved, names="value")
 
         self.figure, ax_contour, ax_loss = two_panel_figure()
         self.view = FigureView(self.figure, backend)
@@ -158,6 +198,15 @@ class PathsWidget(LiveWidget):
             set_window(self.start_x, x0, x1, surf.start[0])
             set_window(self.start_y, y0, y1, surf.start[1])
             self._pending = True
+
+    def _play_moved(self, change: Any) -> None:
+        self.shown.value = min(int(change["new"]), int(self.shown.max))
+
+    def _shown_moved(self, change: Any) -> None:
+        # Moving the slider by hand moves Play too, so that it goes on from there;
+        # a value Play set itself (possibly past the path's end) is left alone.
+        if min(int(self.play.value), int(self.shown.max)) != int(change["new"]):
+            self.play.value = int(change["new"])
 
     def _shown_changed(self, change: Any) -> None:
         if not self._quiet:
@@ -210,8 +259,16 @@ class PathsWidget(LiveWidget):
         # Show whole paths after a change; Play then replays them from 0.
         self._quiet += 1
         try:
-            self.play.max = self.shown.max = steps
+            step = play_step(steps)
+            end = play_end(steps, step)
+            # Widen before narrowing: ipywidgets refuses value > max or min > max.
+            self.play.max = max(int(self.play.max), end)
+            self.play.step = step
+            self.shown.max = steps
             self.shown.value = steps
+            # At its end, so that Play starts a replay from step 0.
+            self.play.value = end
+            self.play.max = end
         finally:
             self._quiet -= 1
         self.redraw()
