@@ -88,8 +88,17 @@ _INIT_HOOK = """() => {
 # something new (a loaded new <img> src, or a new draw onto one of its canvases).
 _WATCH = """(el) => {
     const b = window.__bench;
-    b.keys = []; b.frames = [];
+    b.keys = []; b.frames = []; b.rafs = []; b.updates = [];
     const img = el.tagName === "IMG" ? el : el.querySelector("img");
+    // Every new image received, painted or not (two may come within one frame).
+    if (b.observer) b.observer.disconnect();
+    b.observer = null;
+    if (img) {
+        b.observer = new MutationObserver(() => b.updates.push(performance.now()));
+        b.observer.observe(img, {attributes: true, attributeFilter: ["src"]});
+    }
+    b.drawsSeen = () => { let n = 0;
+        el.querySelectorAll("canvas").forEach(c => { n += b.draws.get(c) || 0; }); return n; };
     const signature = () => {
         if (img) return img.complete ? img.src : null;
         let n = 0;
@@ -99,8 +108,15 @@ _WATCH = """(el) => {
     const token = {};
     b.watching = token;
     let last = signature();
+    let lastDraws = img ? 0 : b.drawsSeen();
     const loop = () => {
         if (b.watching !== token) return;
+        b.rafs.push(performance.now());
+        if (!img) {
+            const n = b.drawsSeen();
+            for (let i = lastDraws; i < n; i++) b.updates.push(performance.now());
+            lastDraws = n;
+        }
         const s = signature();
         if (s !== null && s !== last) { last = s; b.frames.push(performance.now()); }
         requestAnimationFrame(loop);
@@ -108,6 +124,7 @@ _WATCH = """(el) => {
     requestAnimationFrame(loop);
 }"""
 _STATE = """() => ({keys: window.__bench.keys.slice(), frames: window.__bench.frames.slice(),
+                    rafs: window.__bench.rafs.length, updates: window.__bench.updates.slice(),
                     now: performance.now()})"""
 # The figure's displayed size against its pixel size.
 _SIZE = """(el) => {
@@ -178,6 +195,11 @@ class Result:
         Load average right after the presses.
     play_frames : int
         Distinct frames painted during the replay.
+    play_updates : int
+        Images received during the replay (static: new ``src``; ipympl: draws onto
+        the widget's visible canvas, one per image), painted or not.
+    raf_rate : float
+        Animation frames per second the page ran during the replay.
     replay_s : float
         Seconds from the Play click to the replay's last frame (NaN if not measured).
     finished : bool
@@ -194,6 +216,8 @@ class Result:
     missed: int = 0
     load_slider: str = ""
     play_frames: int = 0
+    play_updates: int = 0
+    raf_rate: float = float("nan")
     replay_s: float = float("nan")
     finished: bool = False
     load_play: str = ""
@@ -301,8 +325,13 @@ def measure_play(lab: Any, index: int, figure: Any, result: Result, timeout: flo
         if at_end and frames and state["now"] - frames[-1] > 1000:
             result.finished = True
             break
-    frames = [f for f in page.evaluate(_STATE)["frames"] if f > start]
+    state = page.evaluate(_STATE)
+    frames = [f for f in state["frames"] if f > start]
     result.play_frames = len(frames)
+    result.play_updates = len([u for u in state["updates"] if u > start])
+    # Animation frames the page ran per second while watching (the browser's own
+    # frame rate: ~60 when it gets the CPU it needs).
+    result.raf_rate = state["rafs"] / ((state["now"] - start) / 1000 + 0.5)
     result.replay_s = (frames[-1] - start) / 1000 if frames else float("nan")
     result.load_play = load_average()
     if not result.finished:
@@ -391,7 +420,8 @@ def report(results: list[Result], header: bool = True) -> None:
             print(
                 f"  play: {r.play_frames} distinct frames in {r.replay_s:.2f} s, "
                 f"{r.fps:.1f} fps, {'finished' if r.finished else 'NOT finished (timeout)'} "
-                f"(load {r.load_play})"
+                f"(load {r.load_play}); {r.play_updates} image updates received, the page "
+                f"ran {r.raf_rate:.0f} animation frames/s"
             )
             line = f"    >= {PLAY_FPS_TARGET:.0f} fps: {_met(r.fps >= PLAY_FPS_TARGET)}"
             if r.steps == 1000:

@@ -213,6 +213,30 @@ def test_moving_shown_steps_by_hand_moves_play_too() -> None:
     assert (w.play.step, w.play.max, w.play.value, w.shown.value) == (1, 50, 50, 50)
 
 
+def test_in_a_running_event_loop_play_frames_are_drawn_once_the_handler_returns() -> None:
+    # In a kernel, a Play value is drawn after the kernel has answered (so that
+    # the browser may send the next one), and values that came meanwhile are
+    # drawn once, at the latest.
+    import asyncio
+
+    w = explore("sgd", "bowl", lr=0.3, steps=40, backend="static")
+    drawn_before = w.view.blits + w.view.panel_draws + w.view.full_draws
+
+    async def play() -> tuple[int, int]:
+        for k in (3, 4, 5):
+            w.play.value = k  # three messages handled before the loop runs again
+        pending = w.view.blits + w.view.panel_draws + w.view.full_draws
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return pending, w.view.blits + w.view.panel_draws + w.view.full_draws
+
+    pending, after = asyncio.run(play())
+    assert pending == drawn_before, "the frame should wait until the handler has returned"
+    assert after == drawn_before + 1, "values set before the redraw ran should be drawn once"
+    assert w.shown.value == 5
+    np.testing.assert_allclose(_path_line(w).get_xydata(), w.path.xy[:6])
+
+
 def test_click_on_the_contours_moves_the_start(backend: str) -> None:
     w = explore("sgd", "bowl", lr=0.3, backend=backend)
     ax = w.path_panel.ax

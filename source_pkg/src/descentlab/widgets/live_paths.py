@@ -9,6 +9,8 @@ reveals the path step by step.
 
 from __future__ import annotations
 
+import asyncio
+import html
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -122,6 +124,7 @@ class PathsWidget(LiveWidget):
         self.paths: dict[str, Path] = {}
         self._surfaces = _surface_options(surf)
         self._quiet = 0
+        self._redraw_pending = False
 
         steps = int(steps)
         top = max(int(max_steps or 0), 200, steps)
@@ -210,7 +213,39 @@ class PathsWidget(LiveWidget):
 
     def _shown_changed(self, change: Any) -> None:
         if not self._quiet:
+            self._redraw_soon()
+
+    def _redraw_soon(self) -> None:
+        """Redraw once the kernel has answered the message being handled, or now.
+
+        In a browser, ipywidgets sends a control's next value only once the
+        kernel has gone idle after the previous one, so when each value is
+        drawn before the kernel answers, Play shows at most one frame per round
+        trip (~8-11 per second on a busy 2-core machine, whatever its timer).
+        Inside a kernel (an asyncio loop is running) the redraw is scheduled on
+        the loop instead: the kernel answers at once, the browser sends the
+        next value sooner, and values that arrive before the redraw runs are
+        drawn once, at the latest. Without a running loop (scripts, tests) the
+        figure is redrawn at once.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
             self.redraw()
+            return
+        if not self._redraw_pending:
+            self._redraw_pending = True
+            loop.call_soon(self._deferred_redraw)
+
+    def _deferred_redraw(self) -> None:
+        self._redraw_pending = False
+        try:
+            self.redraw()
+        except Exception as exc:  # an exception here would only reach the kernel's log
+            self.status.value = (
+                '<span style="color:#b00020">&#9888; the figure could not be redrawn: '
+                f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</span>"
+            )
 
     def on_figure_click(self, event: Any) -> None:
         """Mouse-click handler (ipympl): a click on the contours moves the start there.
