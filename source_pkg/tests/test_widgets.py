@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -235,6 +236,53 @@ def test_in_a_running_event_loop_play_frames_are_drawn_once_the_handler_returns(
     assert after == drawn_before + 1, "values set before the redraw ran should be drawn once"
     assert w.shown.value == 5
     np.testing.assert_allclose(_path_line(w).get_xydata(), w.path.xy[:6])
+
+
+def test_in_a_kernel_play_is_driven_by_the_kernel_to_the_last_step(backend: str) -> None:
+    # In a browser, pressing Play sets play.playing; the kernel then advances
+    # the value itself (ipywidgets would only send one value per round trip).
+    import asyncio
+
+    from PIL import Image
+
+    from descentlab.widgets.live_paths import PLAY_INTERVAL_MS
+
+    w = explore("sgd", "bowl", lr=0.3, steps=250, backend=backend)
+    images: list[bytes] = []
+    if backend == "ipympl":
+        canvas = w.view.canvas
+        canvas._handle_message(canvas, {"type": "initialized"}, [])  # a view attached
+        canvas.send = lambda content, buffers=None: images.extend(
+            buffers if json.loads(content["data"])["type"] == "binary" else []
+        )
+    assert w.play.interval > 60_000, "the browser's own Play timer should never fire"
+    w.shown.value = 0  # as the browser's Play does when pressed at the end
+    images.clear()
+
+    def drawn() -> int:
+        return w.view.blits + w.view.panel_draws + w.view.full_draws
+
+    async def press_play() -> tuple[float, int]:
+        before = drawn()
+        started = time.monotonic()
+        w.play.playing = True
+        while w.play.playing and time.monotonic() - started < 60:
+            await asyncio.sleep(0.01)
+        return time.monotonic() - started, drawn() - before
+
+    elapsed, frames = asyncio.run(press_play())
+    assert not w.play.playing, "Play should stop by itself at the end"
+    assert w.shown.value == 250
+    assert w.play.value == w.play.max
+    ticks = -(-250 // w.play.step)  # frames of a replay from step 0
+    assert frames == ticks, f"{frames} frames drawn for {ticks} values"
+    # Paced by the kernel's timer, not as fast as it can (no timing upper bound: busy CI).
+    assert elapsed >= ticks * PLAY_INTERVAL_MS / 1000 * 0.9
+    assert not w.view.whole_frames
+    if backend == "ipympl":
+        assert len(images) == ticks
+        for png in images:  # a frame the browser drops must leave no stale pixels
+            assert (np.asarray(Image.open(io.BytesIO(png)))[..., 3] == 255).all()
 
 
 def test_click_on_the_contours_moves_the_start(backend: str) -> None:

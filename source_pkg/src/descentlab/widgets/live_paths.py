@@ -29,10 +29,15 @@ __all__ = ["PathsWidget"]
 
 #: Seconds one optimizer may take to trace a path before it is stopped.
 DEFAULT_TIME_LIMIT = 2.0
-#: Milliseconds between two frames of Play (25 frames per second). The browser's
-#: timer waits this long after each tick, so the rate it reaches is a little lower;
-#: a 120 ms timer gave ~8 frames per second, which looked jerky.
+#: Milliseconds between two frames of Play (25 frames per second); a 120 ms
+#: timer gave ~8 frames per second, which looked jerky.
 PLAY_INTERVAL_MS = 40
+#: The browser's own Play timer (ms): in effect never. Inside a kernel the kernel
+#: itself advances Play (see ``PathsWidget._playback``): ipywidgets sends a
+#: control's next value only after the kernel has answered the previous one, so
+#: a browser-driven Play showed one frame per round trip, ~10 per second on a
+#: busy 2-core machine (benchmarks/browser_latency.py), whatever its timer.
+_BROWSER_PLAY_TIMER_MS = 10**9
 #: Frames of a whole replay (4 s at 25 frames per second): a longer path advances
 #: several steps per frame (a 1,000-step path replayed one step per frame took
 #: two minutes); a shorter one advances one step per frame.
@@ -140,7 +145,8 @@ class PathsWidget(LiveWidget):
         step = play_step(steps)
         self.play = widgets.Play(
             value=play_end(steps, step), min=0, max=play_end(steps, step), step=step,
-            interval=PLAY_INTERVAL_MS, description="play", tooltip="show the path step by step",
+            interval=_BROWSER_PLAY_TIMER_MS, description="play",
+            tooltip="show the path step by step",
         )
         self.shown = widgets.IntSlider(
             value=steps, min=0, max=steps, description="shown steps", continuous_update=True,
@@ -151,6 +157,8 @@ class PathsWidget(LiveWidget):
         # end past the path (see play_end).
         self.play.observe(self._play_moved, names="value")
         self.shown.observe(self._shown_moved, names="value")
+        self.play.observe(self._playing_changed, names="playing")
+        self._playback_task: asyncio.Task | None = None
 
         self.figure, ax_contour, ax_loss = two_panel_figure()
         self.view = FigureView(self.figure, backend)
@@ -204,6 +212,52 @@ class PathsWidget(LiveWidget):
 
     def _play_moved(self, change: Any) -> None:
         self.shown.value = min(int(change["new"]), int(self.shown.max))
+
+    def _playing_changed(self, change: Any) -> None:
+        """Start the kernel's Play timer when the browser's Play button is pressed.
+
+        Outside a running event loop (scripts, tests) nothing animates: setting
+        ``play.value`` shows a frame, as the browser's Play would.
+        """
+        if not change["new"]:
+            return  # the task sees it and stops
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._playback_task is None or self._playback_task.done():
+            self._playback_task = loop.create_task(self._playback())
+
+    async def _playback(self) -> None:
+        """Advance Play by its step every :data:`PLAY_INTERVAL_MS` while it plays.
+
+        Each value is drawn by :meth:`_redraw_soon`, which runs during the
+        wait; a frame that takes longer than the interval delays the next one
+        (no backlog builds up). At the end Play stops, or starts over with
+        ``repeat``.
+        """
+        loop = asyncio.get_running_loop()
+        play = self.play
+        interval = PLAY_INTERVAL_MS / 1000
+        # The first frame comes one interval after the press, as in the browser.
+        await asyncio.sleep(interval)
+        # ipympl: whole images, since the browser may drop some (FigureView.whole_frames).
+        self.view.whole_frames = True
+        try:
+            while play.playing:
+                started = loop.time()
+                value = int(play.value) + int(play.step)
+                if value > int(play.max):
+                    if not play.repeat:
+                        play.playing = False
+                        break
+                    value = int(play.min)
+                play.value = value
+                # Let the frame be drawn, then wait out the rest of the interval.
+                await asyncio.sleep(0)
+                await asyncio.sleep(max(0.0, started + interval - loop.time()))
+        finally:
+            self.view.whole_frames = False
 
     def _shown_moved(self, change: Any) -> None:
         # Moving the slider by hand moves Play too, so that it goes on from there;
