@@ -149,6 +149,22 @@ _SIZE = """(el) => {
 }"""
 
 
+# ipympl's browser side encodes its whole canvas as a PNG data URL on every image
+# it receives (handle_binary: _data_url = offscreen_canvas.toDataURL()): what one
+# such encoding of the widget's canvas costs the page, median of 7 (ms).
+_TO_DATA_URL = """(el) => {
+    const canvas = el.querySelector("canvas");
+    const times = [];
+    for (let i = 0; i < 7; i++) {
+        const t = performance.now();
+        canvas.toDataURL();
+        times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    return times[3];
+}"""
+
+
 def _load(name: str) -> ModuleType:
     """Import ``tests/browser/<name>.py`` (tests/ is not a package)."""
     module_name = f"_browser_{name}"
@@ -208,6 +224,8 @@ class Result:
         Load average right after the replay.
     size : dict
         The figure's displayed (content box) and natural size (see ``_SIZE``).
+    to_data_url_ms : float
+        ipympl: what the page spends per image received re-encoding its canvas.
     """
 
     backend: str
@@ -222,6 +240,7 @@ class Result:
     finished: bool = False
     load_play: str = ""
     size: dict = field(default_factory=dict)
+    to_data_url_ms: float = float("nan")
 
     @property
     def median(self) -> float:
@@ -383,6 +402,10 @@ def run(backends: list[str], step_counts: list[int], presses: int, play: bool,
                         figure = lab.figure(index)
                         result = Result(backend, steps)
                         result.size = raw.evaluate(_SIZE, figure.element_handle())
+                        if backend == "ipympl":
+                            result.to_data_url_ms = raw.evaluate(
+                                _TO_DATA_URL, figure.element_handle()
+                            )
                         measure_slider(lab, index, figure, result, presses)
                         if play:
                             measure_play(lab, index, figure, result, replay_timeout)
@@ -428,6 +451,9 @@ def report(results: list[Result], header: bool = True) -> None:
                 line += (f"; replay < {REPLAY_TARGET_S:.0f} s: "
                          f"{_met(r.finished and r.replay_s < REPLAY_TARGET_S)}")
             print(line)
+        if r.to_data_url_ms == r.to_data_url_ms:  # not NaN
+            print(f"  ipympl's per-image canvas.toDataURL() in the page: "
+                  f"{r.to_data_url_ms:.1f} ms")
         s = r.size
         if s:
             print(
