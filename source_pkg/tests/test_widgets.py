@@ -285,6 +285,26 @@ def test_in_a_kernel_play_is_driven_by_the_kernel_to_the_last_step(backend: str)
             assert (np.asarray(Image.open(io.BytesIO(png)))[..., 3] == 255).all()
 
 
+def test_pausing_play_in_a_kernel_stops_it_where_it_is() -> None:
+    import asyncio
+
+    w = explore("sgd", "bowl", lr=0.3, steps=1000, backend="static")
+    w.shown.value = 0
+
+    async def play_then_pause() -> tuple[int, int]:
+        w.play.playing = True
+        while w.play.value < 3 * w.play.step:
+            await asyncio.sleep(0.005)
+        w.play.playing = False  # the browser's pause button
+        paused_at = w.play.value
+        await asyncio.sleep(0.2)  # several intervals
+        return paused_at, w.play.value
+
+    paused_at, later = asyncio.run(play_then_pause())
+    assert later == paused_at, "Play went on after the pause"
+    assert 0 < w.shown.value == min(paused_at, 1000) < 1000
+
+
 def test_click_on_the_contours_moves_the_start(backend: str) -> None:
     w = explore("sgd", "bowl", lr=0.3, backend=backend)
     ax = w.path_panel.ax
