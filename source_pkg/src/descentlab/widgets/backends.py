@@ -112,6 +112,10 @@ def _canvas_class() -> Any:
                     self._png_is_old = True
                     self.manager.refresh_all()
 
+            #: See FigureView.frames_may_drop.
+            sticky_diffs = False
+            _sticky: Any = None
+
             def get_diff_image(self) -> bytes | None:
                 if not all(hasattr(self, name) for name in _DIFF_STATE):
                     return super().get_diff_image()
@@ -119,6 +123,10 @@ def _canvas_class() -> Any:
                     return None
                 pixels = np.asarray(self.get_renderer().buffer_rgba())
                 buff = pixels.view(np.uint32).squeeze(2)
+                if not self.sticky_diffs and self._sticky is not None:
+                    # The browser may lack any frame of the lossy stretch but its last.
+                    self._sticky = None
+                    self._force_full = True
                 if (
                     self._force_full
                     or buff.shape != self._last_buff.shape
@@ -126,10 +134,19 @@ def _canvas_class() -> Any:
                 ):
                     self.set_image_mode("full")
                     output = buff
+                    self._sticky = None
                 else:
                     # Unchanged pixels become transparent: the browser keeps its own.
                     self.set_image_mode("diff")
-                    output = np.where(buff != self._last_buff, buff, 0)
+                    changed = buff != self._last_buff
+                    if self.sticky_diffs:
+                        # Every pixel changed since the lossy stretch began.
+                        if self._sticky is None or self._sticky.shape != changed.shape:
+                            self._sticky = changed
+                        else:
+                            self._sticky |= changed
+                        changed = self._sticky
+                    output = np.where(changed, buff, 0)
                 self._last_buff = buff.copy()
                 self._force_full = False
                 self._png_is_old = False
@@ -235,13 +252,16 @@ class FigureView:
     full_draws, panel_draws, blits : int
         How many updates needed a full render, a redraw of the fast-changing
         panels only, or only a blit of the moving artists.
-    whole_frames : bool
-        ipympl only: send every image whole rather than as a diff of the
-        previous one. ipympl's browser side starts loading each image as it
-        comes, abandoning one still loading: a lost diff leaves stale pixels
-        (a path with gaps). Set while frames come faster than the browser may
-        load them (Play); a whole frame of our figures encodes about as fast
-        as a diff (~4.7 against ~4.2 ms) but is ~10x larger (~90 against ~8 kB).
+    frames_may_drop : bool
+        ipympl only: set while frames come faster than the browser may load
+        them (Play). ipympl's browser side starts loading each image as it
+        comes, abandoning one still loading, and a lost diff of the previous
+        frame would leave stale pixels (a path with gaps). Meanwhile each image
+        carries every pixel that changed since the mode was set, not only since
+        the previous frame, so any frame the browser does load is complete.
+        Whole frames would do too, but they are ~10x larger (~90 against ~8 kB)
+        and the browser loaded fewer of them. When the mode ends, the next
+        image is whole.
     """
 
     def __init__(self, figure: Figure, backend: str | None = None) -> None:
@@ -251,7 +271,7 @@ class FigureView:
         self.full_draws = 0
         self.panel_draws = 0
         self.blits = 0
-        self.whole_frames = False
+        self.frames_may_drop = False
         self._background: Any = None
         self._key: Hashable = None
         self._panel_background: Any = None
@@ -419,7 +439,6 @@ class FigureView:
             width, height = self.figure.bbox.size / canvas.device_pixel_ratio
             canvas._size = (float(width), float(height))
         else:
-            if self.whole_frames:
-                canvas._force_full = True  # read by get_diff_image (matplotlib's state)
+            canvas.sticky_diffs = self.frames_may_drop  # read by get_diff_image
             # Marks the image as new and sends the browser a diff of it.
             canvas.blit()

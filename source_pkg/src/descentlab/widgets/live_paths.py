@@ -241,8 +241,8 @@ class PathsWidget(LiveWidget):
         interval = PLAY_INTERVAL_MS / 1000
         # The first frame comes one interval after the press, as in the browser.
         await asyncio.sleep(interval)
-        # ipympl: whole images, since the browser may drop some (FigureView.whole_frames).
-        self.view.whole_frames = True
+        # ipympl: images that stay complete when the browser drops some.
+        self.view.frames_may_drop = True
         try:
             while play.playing:
                 started = loop.time()
@@ -257,7 +257,7 @@ class PathsWidget(LiveWidget):
                 await asyncio.sleep(0)
                 await asyncio.sleep(max(0.0, started + interval - loop.time()))
         finally:
-            self.view.whole_frames = False
+            self.view.frames_may_drop = False
 
     def _shown_moved(self, change: Any) -> None:
         # Moving the slider by hand moves Play too, so that it goes on from there;
