@@ -65,9 +65,10 @@ def play_step(steps: int, frames: int = PLAY_FRAMES) -> int:
 def play_end(steps: int, step: int) -> int:
     """Play's ``max``: the first multiple of ``step`` at or beyond ``steps``.
 
-    The browser's Play stops, without reaching ``max``, as soon as one more
-    ``step`` would pass it: with ``max`` on its grid, the last frame is always
-    played, and it shows the whole path (values beyond ``steps`` show all of it).
+    Play (the browser's, or the kernel's timer) stops, without reaching ``max``,
+    as soon as one more ``step`` would pass it: with ``max`` on its grid, the
+    last frame is always played, and it shows the whole path (values beyond
+    ``steps`` show all of it).
     """
     return int(step) * math.ceil(int(steps) / int(step))
 
@@ -101,7 +102,9 @@ class PathsWidget(LiveWidget):
     start_x, start_y : ipywidgets.FloatSlider
         The start point (clicking on the contours sets both, with ipympl).
     play : ipywidgets.Play
-        Animates :attr:`shown` from 0 to the number of steps.
+        Animates :attr:`shown` from 0 to the number of steps, in at most
+        :data:`PLAY_FRAMES` frames (:func:`play_step` steps each), one every
+        :data:`PLAY_INTERVAL_MS`; inside a kernel the kernel advances it.
     shown : ipywidgets.IntSlider
         How many steps of each path are drawn.
     paths : dict of str to Path
@@ -273,14 +276,13 @@ class PathsWidget(LiveWidget):
         """Redraw once the kernel has answered the message being handled, or now.
 
         In a browser, ipywidgets sends a control's next value only once the
-        kernel has gone idle after the previous one, so when each value is
-        drawn before the kernel answers, Play shows at most one frame per round
-        trip (~8-11 per second on a busy 2-core machine, whatever its timer).
-        Inside a kernel (an asyncio loop is running) the redraw is scheduled on
-        the loop instead: the kernel answers at once, the browser sends the
+        kernel has gone idle after the previous one. Inside a kernel (an
+        asyncio loop is running) the redraw is scheduled on the loop: the
+        kernel answers at once, so a dragged "shown steps" slider sends its
         next value sooner, and values that arrive before the redraw runs are
-        drawn once, at the latest. Without a running loop (scripts, tests) the
-        figure is redrawn at once.
+        drawn once, at the latest; the kernel's Play timer (:meth:`_playback`)
+        lets each frame be drawn this way. Without a running loop (scripts,
+        tests) the figure is redrawn at once.
         """
         try:
             loop = asyncio.get_running_loop()
