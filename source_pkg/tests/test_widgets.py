@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -179,6 +180,143 @@ def test_play_reveals_the_path_step_by_step(backend: str) -> None:
     assert (w.play.max, w.shown.value, w.path.steps) == (40, 40, 40), (
         "after more steps, Play's range and the shown part should cover the new path"
     )
+
+
+@pytest.mark.parametrize("steps", [1, 7, 99, 100, 101, 250, 999, 1000, 1003])
+def test_play_replays_any_path_in_few_frames_ending_on_the_whole_path(steps: int) -> None:
+    from descentlab.widgets.live_paths import PLAY_FRAMES, play_end, play_step
+
+    w = explore("sgd", "bowl", lr=0.3, steps=steps, backend="static")
+    play = w.play
+    assert play.step == play_step(steps)
+    # What the browser's Play does from step 0: add ``step`` while it stays <= max.
+    ticks = list(range(play.min, play.max + 1, play.step))
+    assert len(ticks) - 1 <= PLAY_FRAMES, (
+        f"a {steps}-step replay takes {len(ticks) - 1} frames"
+    )
+    assert ticks[-1] == play.max == play_end(steps, play.step) >= steps
+    assert play.max - steps < play.step, "Play's range should end at most one frame past the path"
+    for k in ticks:
+        play.value = k
+        assert w.shown.value == min(k, steps)
+    assert w.shown.value == steps, "the last frame of a replay should show the whole path"
+    assert len(_path_line(w).get_xdata()) == w.path.steps + 1
+
+
+def test_moving_shown_steps_by_hand_moves_play_too() -> None:
+    w = explore("sgd", "bowl", lr=0.3, steps=1000, backend="static")
+    assert w.play.step > 1
+    w.shown.value = 123
+    assert w.play.value == 123, "Play should go on from where the slider was left"
+    w.play.value = w.play.max  # the replay's last frame, possibly past the path
+    assert w.shown.value == 1000
+    w.steps.value = 50
+    assert (w.play.step, w.play.max, w.play.value, w.shown.value) == (1, 50, 50, 50)
+
+
+def test_in_a_running_event_loop_play_frames_are_drawn_once_the_handler_returns() -> None:
+    # In a kernel, a Play value is drawn after the kernel has answered (so that
+    # the browser may send the next one), and values that came meanwhile are
+    # drawn once, at the latest.
+    import asyncio
+
+    w = explore("sgd", "bowl", lr=0.3, steps=40, backend="static")
+    drawn_before = w.view.blits + w.view.panel_draws + w.view.full_draws
+
+    async def play() -> tuple[int, int]:
+        for k in (3, 4, 5):
+            w.play.value = k  # three messages handled before the loop runs again
+        pending = w.view.blits + w.view.panel_draws + w.view.full_draws
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return pending, w.view.blits + w.view.panel_draws + w.view.full_draws
+
+    pending, after = asyncio.run(play())
+    assert pending == drawn_before, "the frame should wait until the handler has returned"
+    assert after == drawn_before + 1, "values set before the redraw ran should be drawn once"
+    assert w.shown.value == 5
+    np.testing.assert_allclose(_path_line(w).get_xydata(), w.path.xy[:6])
+
+
+def test_in_a_kernel_play_is_driven_by_the_kernel_to_the_last_step(backend: str) -> None:
+    # In a browser, pressing Play sets play.playing; the kernel then advances
+    # the value itself (ipywidgets would only send one value per round trip).
+    import asyncio
+
+    from PIL import Image
+
+    from descentlab.widgets.live_paths import PLAY_INTERVAL_MS
+
+    w = explore("sgd", "bowl", lr=0.3, steps=250, backend=backend)
+    images: list[tuple[bytes, np.ndarray]] = []  # (PNG sent, the frame it stands for)
+    canvas = w.view.canvas
+    if backend == "ipympl":
+        canvas._handle_message(canvas, {"type": "initialized"}, [])  # a view attached
+
+        def send(content: dict, buffers: list | None = None) -> None:
+            if json.loads(content["data"])["type"] == "binary":
+                images.append((bytes(buffers[0]), canvas._last_buff.copy()))
+
+        canvas.send = send
+    assert w.play.interval > 60_000, "the browser's own Play timer should never fire"
+    w.shown.value = 0  # as the browser's Play does when pressed at the end
+    images.clear()
+    shown_before = canvas._last_buff.copy() if backend == "ipympl" else None
+
+    def drawn() -> int:
+        return w.view.blits + w.view.panel_draws + w.view.full_draws
+
+    async def press_play() -> tuple[float, int]:
+        before = drawn()
+        started = time.monotonic()
+        w.play.playing = True
+        while w.play.playing and time.monotonic() - started < 60:
+            await asyncio.sleep(0.01)
+        return time.monotonic() - started, drawn() - before
+
+    elapsed, frames = asyncio.run(press_play())
+    assert not w.play.playing, "Play should stop by itself at the end"
+    assert w.shown.value == 250
+    assert w.play.value == w.play.max
+    ticks = -(-250 // w.play.step)  # frames of a replay from step 0
+    assert frames == ticks, f"{frames} frames drawn for {ticks} values"
+    # Paced by the kernel's timer, not as fast as it can (no timing upper bound: busy CI).
+    assert elapsed >= ticks * PLAY_INTERVAL_MS / 1000 * 0.9
+    assert not w.view.frames_may_drop
+    if backend == "ipympl":
+        assert len(images) == ticks
+        # ipympl's browser side may abandon any frame but the last: whichever it
+        # loads must be complete over what it showed before Play.
+        for k, (png, frame) in enumerate(images):
+            rgba = np.ascontiguousarray(np.asarray(Image.open(io.BytesIO(png))))
+            kept = rgba[..., 3] == 0  # transparent: the browser keeps its pixel
+            shown = np.where(kept, shown_before, rgba.view(np.uint32).squeeze(2))
+            assert (shown == frame).all(), f"frame {k} alone leaves stale pixels"
+        assert kept.mean() > 0.5, "the frames should stay diffs, not whole images"
+        images.clear()
+        w.controls["lr"].value = 0.2  # after Play, the browser may lack a frame
+        png = images[-1][0]
+        assert (np.asarray(Image.open(io.BytesIO(png)))[..., 3] == 255).all()
+
+
+def test_pausing_play_in_a_kernel_stops_it_where_it_is() -> None:
+    import asyncio
+
+    w = explore("sgd", "bowl", lr=0.3, steps=1000, backend="static")
+    w.shown.value = 0
+
+    async def play_then_pause() -> tuple[int, int]:
+        w.play.playing = True
+        while w.play.value < 3 * w.play.step:
+            await asyncio.sleep(0.005)
+        w.play.playing = False  # the browser's pause button
+        paused_at = w.play.value
+        await asyncio.sleep(0.2)  # several intervals
+        return paused_at, w.play.value
+
+    paused_at, later = asyncio.run(play_then_pause())
+    assert later == paused_at, "Play went on after the pause"
+    assert 0 < w.shown.value == min(paused_at, 1000) < 1000
 
 
 def test_click_on_the_contours_moves_the_start(backend: str) -> None:

@@ -42,6 +42,9 @@ def test_widget_figures_are_wide_with_fonts_of_at_least_10_pt(name: str) -> None
     assert not small, f"{name}: text below 10 pt: {small}"
     # The PNG is shown at its own size, shrunk (never stretched) to a narrower output.
     assert w.view.widget.layout.max_width == "100%"
+    # In the widget's VBox a flex item is stretched to the box's width unless it
+    # aligns itself: the 960 px image was drawn 964 px wide in JupyterLab.
+    assert w.view.widget.layout.align_self == "flex-start"
 
 
 def test_ipympl_toolbar_sits_in_an_empty_right_margin() -> None:

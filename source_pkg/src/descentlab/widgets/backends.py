@@ -112,6 +112,10 @@ def _canvas_class() -> Any:
                     self._png_is_old = True
                     self.manager.refresh_all()
 
+            #: See FigureView.frames_may_drop.
+            sticky_diffs = False
+            _sticky: Any = None
+
             def get_diff_image(self) -> bytes | None:
                 if not all(hasattr(self, name) for name in _DIFF_STATE):
                     return super().get_diff_image()
@@ -119,6 +123,10 @@ def _canvas_class() -> Any:
                     return None
                 pixels = np.asarray(self.get_renderer().buffer_rgba())
                 buff = pixels.view(np.uint32).squeeze(2)
+                if not self.sticky_diffs and self._sticky is not None:
+                    # The browser may lack any frame of the lossy stretch but its last.
+                    self._sticky = None
+                    self._force_full = True
                 if (
                     self._force_full
                     or buff.shape != self._last_buff.shape
@@ -126,10 +134,19 @@ def _canvas_class() -> Any:
                 ):
                     self.set_image_mode("full")
                     output = buff
+                    self._sticky = None
                 else:
                     # Unchanged pixels become transparent: the browser keeps its own.
                     self.set_image_mode("diff")
-                    output = np.where(buff != self._last_buff, buff, 0)
+                    changed = buff != self._last_buff
+                    if self.sticky_diffs:
+                        # Every pixel changed since the lossy stretch began.
+                        if self._sticky is None or self._sticky.shape != changed.shape:
+                            self._sticky = changed
+                        else:
+                            self._sticky |= changed
+                        changed = self._sticky
+                    output = np.where(changed, buff, 0)
                 self._last_buff = buff.copy()
                 self._force_full = False
                 self._png_is_old = False
@@ -235,6 +252,16 @@ class FigureView:
     full_draws, panel_draws, blits : int
         How many updates needed a full render, a redraw of the fast-changing
         panels only, or only a blit of the moving artists.
+    frames_may_drop : bool
+        ipympl only: set while frames come faster than the browser may load
+        them (Play). ipympl's browser side starts loading each image as it
+        comes, abandoning one still loading, and a lost diff of the previous
+        frame would leave stale pixels (a path with gaps). Meanwhile each image
+        carries every pixel that changed since the mode was set, not only since
+        the previous frame, so any frame the browser does load is complete.
+        Whole frames would do too, but they are ~10x larger (~90 against ~8 kB)
+        and the browser loaded fewer of them. When the mode ends, the next
+        image is whole.
     """
 
     def __init__(self, figure: Figure, backend: str | None = None) -> None:
@@ -244,6 +271,7 @@ class FigureView:
         self.full_draws = 0
         self.panel_draws = 0
         self.blits = 0
+        self.frames_may_drop = False
         self._background: Any = None
         self._key: Hashable = None
         self._panel_background: Any = None
@@ -273,9 +301,13 @@ class FigureView:
         else:
             self.canvas = FigureCanvasAgg(figure)
             # Shown at its own size (the width of an output area), shrunk to fit
-            # a narrower one; never enlarged, which would blur it.
+            # a narrower one; never enlarged, which would blur it. In a VBox (a
+            # column flexbox) an item is stretched to the box's width by default:
+            # the 960 px image was drawn 964 px wide (seen in the browser,
+            # benchmarks/browser_latency.py); align_self keeps it at its own width.
             self.widget = widgets.Image(
-                format="png", layout=widgets.Layout(max_width="100%", height="auto")
+                format="png",
+                layout=widgets.Layout(max_width="100%", height="auto", align_self="flex-start"),
             )
 
     # -- events ------------------------------------------------------------
@@ -407,5 +439,6 @@ class FigureView:
             width, height = self.figure.bbox.size / canvas.device_pixel_ratio
             canvas._size = (float(width), float(height))
         else:
+            canvas.sticky_diffs = self.frames_may_drop  # read by get_diff_image
             # Marks the image as new and sends the browser a diff of it.
             canvas.blit()
