@@ -166,6 +166,12 @@ class Jail:
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONDONTWRITEBYTECODE": "1", "DESCENTLAB_CALL_LIMIT": f"{call_limit:g}",
                "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+        if not self.enabled:
+            # No private /tmp without a jail: a home of its own for each kernel, so that no
+            # kernel waits on another's matplotlib or IPython files.
+            home = runtime / "home"
+            env.update(HOME=str(home), MPLCONFIGDIR=str(home / "matplotlib"),
+                       IPYTHONDIR=str(home / "ipython"))
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         spec = {"argv": self.command(argv, workdir=workdir, scratch=scratch, runtime=runtime,
                                      judge=judge, env=env),
