@@ -86,6 +86,12 @@ def timed_grade(export: Path, lessons: list[str], workers: int, tmp: Path,
     bad = [r for r in run.rows if r.status != "graded"]
     if bad:
         print(f"  warning: {len(bad)} notebook(s) not graded, e.g. {bad[0].message}")
+    slowest = sorted(run.rows, key=lambda r: r.seconds, reverse=True)[:3]
+    print(f"  {workers} worker(s){'' if jail else ', no jail'}: slowest "
+          + ", ".join(f"{r.student}/{r.lesson} {r.seconds:.1f} s" for r in slowest))
+    retried = sorted((course.root / "logs").glob("*-attempt*.log"))
+    if retried:
+        print(f"  retried after an unexplained failure: {', '.join(p.name for p in retried)}")
     return seconds
 
 
