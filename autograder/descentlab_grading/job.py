@@ -22,7 +22,7 @@ import nbformat
 from . import jail
 from .feedback import add_summary
 from .integrity import earlier_releases, locked_cell_problems
-from .judging import cell_errors, decide, running_judge
+from .judging import cell_errors, decide, defined_by_cell, running_judge
 from .model import Course, Settings
 
 __all__ = ["grade_one"]
@@ -154,7 +154,9 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
                 # nbgrader's own score; None when the test cell was deleted.
                 raw[g.cell.name] = g.auto_score
             decision = decide([(g.cell.name, float(g.max_score), raw[g.cell.name])
-                               for g in grades], verdicts, test_errors, answer_errors)
+                               for g in grades], verdicts, test_errors, answer_errors,
+                              defined_by_cell(nbformat.read(course.notebook(lesson),
+                                                            as_version=4)))
             for g in grades:
                 given = decision.scores[g.cell.name]
                 g.manual_score = given if given != g.auto_score else None

@@ -64,6 +64,12 @@ def answer_names(source: nbformat.NotebookNode) -> set[str]:
     return _defined([c.source for c in source.cells if _meta(c).get("solution")])
 
 
+def defined_by_cell(source: nbformat.NotebookNode) -> dict[str, set[str]]:
+    """``grade_id -> names`` that each of the instructor's answer cells defines."""
+    return {_meta(c)["grade_id"]: _defined([c.source]) for c in source.cells
+            if _meta(c).get("solution") and _meta(c).get("grade_id")}
+
+
 def judge_request(source: nbformat.NotebookNode, call_limit: float) -> dict[str, Any]:
     """The judge's input, all from the instructor's notebook: tests, imports, names."""
     readonly = [c.source for c in source.cells if c.cell_type == "code"
@@ -152,7 +158,8 @@ _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 
 
 def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dict[str, Any]],
-           errors: dict[str, str], answer_errors: dict[str, str]) -> Decision:
+           errors: dict[str, str], answer_errors: dict[str, str],
+           defined_by: dict[str, set[str]] | None = None) -> Decision:
     """One score per test cell, from the judge's verdicts.
 
     Parameters
@@ -165,6 +172,9 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
         ``grade_id -> "Error: message"`` of the test cells' outputs in the run.
     answer_errors : dict
         ``grade_id -> "Error: message"`` of the answer cells that raised.
+    defined_by : dict, optional
+        ``grade_id -> names`` each answer cell of the instructor's notebook defines:
+        a ``NameError`` is blamed on the failed cell that should have defined the name.
     """
     decision = Decision()
     for grade_id, points, nbgrader_score in cells:
@@ -196,10 +206,11 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
                 decision.flags.append(f"tampering suspected: {grade_id} passed in the notebook "
                                       "but the grader's check failed")
             missing = _NAME_ERROR.search(reason)
-            if missing and answer_errors:
-                cell, error = next(iter(answer_errors.items()))
-                reason = (f"`{missing.group(1)}` was never defined: your answer cell {cell} "
-                          f"stopped with {error}")
+            owners = [cell for cell in answer_errors if missing
+                      and missing.group(1) in (defined_by or {}).get(cell, {missing.group(1)})]
+            if owners:
+                reason = (f"`{missing.group(1)}` was never defined: your answer cell "
+                          f"{owners[0]} stopped with {answer_errors[owners[0]]}")
         decision.scores[grade_id] = score
         if score < points:
             decision.lost.append((grade_id, score, points, reason))

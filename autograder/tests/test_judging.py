@@ -125,6 +125,18 @@ def test_a_name_error_after_a_failed_answer_cell_names_the_real_error() -> None:
     assert "SyntaxError: bad (line 3)" in decision.lost[0][3], decision.lost
 
 
+def test_the_name_error_is_blamed_on_the_cell_that_defines_the_name() -> None:
+    verdicts = {"t": {"verdict": "fail", "message": "NameError: name 'Momentum' is not defined"}}
+    errors = {"nesterov-update": "SyntaxError: x (line 1)",
+              "momentum-update": "IndentationError: y (line 4)"}
+    owners = {"nesterov-update": {"Nesterov"}, "momentum-update": {"Momentum"}}
+    reason = decide([("t", 2.0, 0.0)], verdicts, {}, errors, owners).lost[0][3]
+    assert "momentum-update stopped with IndentationError" in reason, reason
+    other = {"nesterov-update": "SyntaxError: x (line 1)"}
+    reason = decide([("t", 2.0, 0.0)], verdicts, {}, other, owners).lost[0][3]
+    assert reason.startswith("NameError"), "blamed a cell that does not define the name"
+
+
 def test_cell_file_names_are_dropped_from_error_lines() -> None:
     assert _with_line("SyntaxError", "invalid syntax (3487648121.py, line 21)", []) == \
         "SyntaxError: invalid syntax (line 21)"
