@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from optimizer_step import interleaved_medians  # the same alternate timing (same folder)
 
 from descentlab.optimizers import SGD, Adam
 from descentlab.paths import trace
@@ -84,23 +83,6 @@ class StudentSGD:
         """``params[key] -= lr * grads[key]`` for every key."""
         for key in params:
             params[key] -= self.lr * grads[key]
-
-
-def _seconds(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
-
-
-def interleaved_medians(
-    first: Callable[[], object], second: Callable[[], object], repeats: int
-) -> tuple[float, float]:
-    """Median seconds of ``first()`` and ``second()``, timed alternately (same load for both)."""
-    a, b = [], []
-    for _ in range(repeats):
-        a.append(_seconds(first))
-        b.append(_seconds(second))
-    return statistics.median(a), statistics.median(b)
 
 
 def cases(steps: int) -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
