@@ -34,14 +34,16 @@ import nbformat
 from descentlab.checks import mistakes_for
 from descentlab_grading.pipeline import Course, Settings, grade, prepare_lessons
 from descentlab_grading.release import lessons as all_lessons
-from descentlab_grading.synthetic import (
+
+REPO = Path(__file__).resolve().parent.parent
+# The synthetic class is test support: it lives with the grading tests.
+sys.path.insert(0, str(REPO / "autograder" / "tests"))
+from synthetic import (  # noqa: E402
     mutant_source,
     property_calls,
     solution_answers,
     student_notebook,
 )
-
-REPO = Path(__file__).resolve().parent.parent
 
 KINDS = ("correct", "buggy", "blank")
 

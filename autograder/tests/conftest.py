@@ -18,10 +18,10 @@ import socket
 from pathlib import Path
 
 import pytest
+from synthetic import GradedClass, build_class
 
 from descentlab_grading.pipeline import Course, Settings, grade
 from descentlab_grading.release import lessons as all_lessons
-from descentlab_grading.synthetic import GradedClass, build_class
 
 AUTOGRADER = Path(__file__).resolve().parent.parent
 

@@ -9,19 +9,19 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from descentlab import course
-from descentlab.checks import mistakes_for
-from descentlab_grading.pipeline import grade
-from descentlab_grading.release import lessons as all_lessons
-from descentlab_grading.report import summary, write_csv
-from descentlab_grading.synthetic import (
+from synthetic import (
     DELEGATION,
     HONEST_EXTRAS,
     HOSTILE_LESSON,
     GradedClass,
     Student,
 )
+
+from descentlab import course
+from descentlab.checks import mistakes_for
+from descentlab_grading.pipeline import grade
+from descentlab_grading.release import lessons as all_lessons
+from descentlab_grading.report import summary, write_csv
 
 pytestmark = pytest.mark.slow
 

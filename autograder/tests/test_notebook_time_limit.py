@@ -15,9 +15,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from synthetic import solution_answers, student_notebook
 
 from descentlab_grading.pipeline import Course, Settings, grade, prepare_lessons
-from descentlab_grading.synthetic import solution_answers, student_notebook
 
 pytestmark = pytest.mark.slow
 

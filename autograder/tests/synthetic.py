@@ -1,5 +1,8 @@
 """Synthetic student submissions, for the end-to-end tests and the benchmark.
 
+Test support, not grading: importable as ``synthetic`` because pytest.ini puts
+``autograder/tests`` on ``sys.path`` (the benchmark does the same).
+
 A "student" notebook is the *release* (what students download) with answer
 cells filled in: with the instructor's solution (markers stripped), with a
 catalogued mistake planted (:mod:`descentlab.checks.mistakes`), or with any
@@ -24,9 +27,8 @@ import nbformat
 
 from descentlab.checks import PUBLIC_SEEDS, assert_property, mistakes_for
 from descentlab.checks.mistakes import Mistake
-
-from .pipeline import Course, Row, Run, Settings, prepare_lessons
-from .release import lessons as all_lessons
+from descentlab_grading.pipeline import Course, Row, Run, Settings, prepare_lessons
+from descentlab_grading.release import lessons as all_lessons
 
 __all__ = ["DELEGATION", "HONEST_EXTRAS", "HOSTILE_ANSWERS", "GradedClass",
            "PropertyCall", "Student", "build_class",
