@@ -1,29 +1,15 @@
-"""Grade a batch of submissions: collect, autograde in parallel in a jail, feedback.
-
-One job per (student, lesson), run by :func:`workers.run_parallel` in a child
-forked from this process (nbgrader is imported once):
-
-1. the judge (:mod:`judging`, :mod:`judge`) starts, outside the jail, with the
-   instructor's test cells;
-2. ``NbGraderAPI.autograde`` runs the student's notebook in a jailed kernel
-   (:mod:`jail`; the answer key is not in it, :mod:`answer_key`), where each
-   graded test cell only hands its test to the judge (:mod:`testcells`);
-3. :func:`integrity.locked_cell_problems` (edited or deleted locked cells);
-4. each test cell's score is the judge's verdict (:func:`judging.decide`),
-   written to the gradebook as a manual score where it differs from nbgrader's;
-5. ``NbGraderAPI.generate_feedback``, then a "lost points" summary is added to
-   the top of the student's feedback page.
+"""One grading run: collect, prepare the lessons, one job per (student, lesson) in
+parallel (:mod:`.job`), then one row per student and lesson.
 
 A job whose submission, source notebook and settings are unchanged since the
-last run is not run again: its recorded result is reused (``force`` re-runs all),
-unless it failed for a reason other than the submission itself.
+last run is not run again (``force`` re-runs all), unless it failed for a reason
+other than the submission itself.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
+import functools
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,16 +18,16 @@ from typing import Any
 import nbformat
 
 from . import answer_key, jail
-from .collect import collect, course_lessons, write_submission
+from .collect import collect, write_submission
 from .integrity import remember_release
 from .job import grade_one
 from .judging import answer_names
 from .model import Course, JailUnavailable, Row, Run, Settings
+from .release import lessons as course_lessons
 from .state import digest, load_state, save_state
 from .workers import Limits, Outcome, run_parallel
 
-__all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "grade", "prepare_lessons",
-           "reset"]
+__all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "grade", "prepare_lessons"]
 
 
 def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
@@ -59,7 +45,6 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.apps import NbGraderAPI
 
-    os.environ["PATH"] = _with_venv_bin(os.environ.get("PATH", ""))
     course.root.mkdir(parents=True, exist_ok=True)
     api = None
     known = state.setdefault("lessons", {})
@@ -142,7 +127,8 @@ def grade(
             rows[key] = _row(sub.student, sub.lesson, previous["result"], reused=True)
         else:
             stamps[key] = stamp
-            todo.append((key, _job(course, settings, sub.lesson, sub.student)))
+            todo.append((key, functools.partial(grade_one, course, settings, sub.lesson,
+                                                sub.student)))
     if on_start is not None:
         on_start(len(todo))
     outcomes = run_parallel(todo, workers=settings.workers, on_done=on_done,
@@ -189,11 +175,6 @@ def _job_error(outcome: Outcome, settings: Settings) -> str:
     return outcome.error
 
 
-def _job(course: Course, settings: Settings, lesson: str, student: str
-         ) -> Callable[[], dict[str, Any]]:
-    return lambda: grade_one(course, settings, lesson, student)
-
-
 def _row(student: str, lesson: str, result: dict[str, Any], *, seconds: float = 0.0,
          reused: bool = False) -> Row:
     return Row(student, lesson, str(result.get("status", "failed")),
@@ -215,20 +196,3 @@ def _fill_max_scores(course: Course, rows: dict[tuple[str, str], Row]) -> None:
                 row.max_score = float(notebook.max_score)
                 row.cells = {c.name: 0.0 for c in notebook.grade_cells}
                 row.score = 0.0
-
-
-def _with_venv_bin(path: str) -> str:
-    """nbgrader shells out to ``alembic``: put this interpreter's ``bin/`` first on PATH."""
-    import sys
-
-    bin_dir = os.path.dirname(sys.executable)
-    parts = path.split(os.pathsep) if path else []
-    return os.pathsep.join([bin_dir, *[p for p in parts if p != bin_dir]])
-
-
-def reset(course: Course) -> None:
-    """Delete the grading state of ``course`` (gradebook, submitted, autograded, feedback)."""
-    for name in ("submitted", "autograded", "feedback", "release", "downloaded", "logs", "jail"):
-        shutil.rmtree(course.root / name, ignore_errors=True)
-    with contextlib.suppress(FileNotFoundError):
-        (course.root / "gradebook.db").unlink()

@@ -27,11 +27,11 @@ REPO = HERE.parent
 SOLUTIONS = REPO / "solutions"
 COURSE = REPO / "course"
 
-# nbgrader shells out to `alembic` (and jupyter to its own commands): make the
-# running interpreter's environment reachable even when it is not activated.
+# nbgrader shells out to `alembic` (and jupyter to its own commands): put the running
+# interpreter's environment first on PATH even when it is not activated.
 _BIN = str(Path(sys.executable).parent)
-if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
-    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+os.environ["PATH"] = os.pathsep.join(
+    [_BIN, *(p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != _BIN)])
 
 
 def lessons(source: Path = SOLUTIONS) -> list[str]:

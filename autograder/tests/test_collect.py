@@ -10,10 +10,8 @@ import pytest
 
 from descentlab_grading.collect import (
     collect,
-    course_lessons,
     lessons_in,
     notebook_problem,
-    parse_name,
     place,
     write_submission,
 )
@@ -43,9 +41,9 @@ NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
     ("Jane Doe_555_assignsubmission_file_04 adagrad (1).ipynb", "555", "04_adagrad"),
 ])
 def test_recognised_names(path: str, student: str, lesson: str) -> None:
-    parsed = parse_name(path, LESSONS)
-    assert not isinstance(parsed, str), f"{path!r} rejected: {parsed}"
-    assert parsed[:2] == (student, lesson), f"{path!r} parsed as {parsed}"
+    found = place(path, LESSONS)
+    assert not found.problem, f"{path!r} rejected: {found.problem}"
+    assert (found.student, found.lesson) == (student, lesson), f"{path!r} placed as {found}"
 
 
 @pytest.mark.parametrize(("path", "words"), [
@@ -58,9 +56,9 @@ def test_recognised_names(path: str, student: str, lesson: str) -> None:
     ("03_momentum-Copy1.ipynb", "a notebook of 03_momentum, but"),
 ])
 def test_rejected_names_say_why(path: str, words: str) -> None:
-    parsed = parse_name(path, LESSONS)
-    assert isinstance(parsed, str), f"{path!r} should be rejected, got {parsed}"
-    assert words in parsed, f"unclear reason for {path!r}: {parsed}"
+    found = place(path, LESSONS)
+    assert found.problem, f"{path!r} should be rejected, got {found}"
+    assert words in found.problem, f"unclear reason for {path!r}: {found.problem}"
 
 
 @pytest.mark.parametrize(("content", "words"), [
@@ -129,23 +127,26 @@ def test_collect_rejects_a_missing_or_foreign_source(tmp_path: Path) -> None:
         collect(text, LESSONS)
 
 
-def test_write_submission_reports_unchanged_content(tmp_path: Path) -> None:
+def test_write_submission_leaves_only_the_submission(tmp_path: Path) -> None:
     sub = collect(_export(tmp_path), LESSONS).submissions[0]
-    target, changed = write_submission(sub, tmp_path / "submitted")
-    assert changed, "a first write is a change"
-    assert target == tmp_path / "submitted" / sub.student / sub.lesson / f"{sub.lesson}.ipynb"
-    assert write_submission(sub, tmp_path / "submitted") == (target, False)
+    folder = tmp_path / "submitted" / sub.student / sub.lesson
+    folder.mkdir(parents=True)
+    (folder / "old name.ipynb").write_bytes(NOTEBOOK)  # what an earlier run left
+    target = write_submission(sub, tmp_path / "submitted")
+    assert target == folder / f"{sub.lesson}.ipynb"
+    assert sorted(folder.iterdir()) == [target], "a stale file would be graded too"
+    assert target.read_bytes() == sub.content
 
 
 def test_accepted_copy_says_what_it_was_accepted_as() -> None:
-    parsed = parse_name("alice/03_momentum/03_momentum-Copy1.ipynb", LESSONS)
-    assert not isinstance(parsed, str), parsed
-    assert parsed[2] == "accepted '03_momentum-Copy1.ipynb' as 03_momentum.ipynb", parsed
+    found = place("alice/03_momentum/03_momentum-Copy1.ipynb", LESSONS)
+    assert found.note == "accepted '03_momentum-Copy1.ipynb' as 03_momentum.ipynb", found
 
 
 def test_exact_name_has_no_note() -> None:
-    assert parse_name("alice/03_momentum/03_momentum.ipynb", LESSONS) == \
-        ("alice", "03_momentum", "")
+    found = place("alice/03_momentum/03_momentum.ipynb", LESSONS)
+    assert (found.student, found.lesson, found.note, found.problem) == \
+        ("alice", "03_momentum", "", "")
 
 
 @pytest.mark.parametrize(("path", "login", "name"), [
@@ -247,13 +248,6 @@ def test_a_zip_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
     archive.write_bytes(data[:start] + b"XXXX" + data[start + 4:])
     with pytest.raises(ValueError, match=r"cannot be read as a \.zip file"):
         collect(archive, LESSONS)
-
-
-def test_course_lessons_are_the_release_lessons() -> None:
-    from descentlab_grading.release import SOLUTIONS, lessons
-
-    assert course_lessons(SOLUTIONS) == lessons(SOLUTIONS)
-    assert "03_momentum" in course_lessons(SOLUTIONS)
 
 
 def test_a_student_whose_only_upload_is_not_a_notebook_gets_a_rejected_row(
