@@ -13,11 +13,12 @@ import csv
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 
 from .collect import Collection
-from .pipeline import Run
+from .model import Row, Run
+from .release import SOLUTIONS
 
 __all__ = ["FIXED_COLUMNS", "csv_rows", "grade_cell_columns", "summary", "write_csv"]
 
@@ -25,45 +26,13 @@ __all__ = ["FIXED_COLUMNS", "csv_rows", "grade_cell_columns", "summary", "write_
 FIXED_COLUMNS = ["student", "login", "name", "lesson", "status", "score", "max_score",
                  "flags", "message", "files"]
 
-_SOLUTIONS = Path(__file__).resolve().parent.parent.parent / "solutions"
-
-
-@dataclass
-class CsvRow:
-    """One line of the CSV: a pipeline row with the export's identity and files."""
-
-    student: str
-    login: str
-    name: str
-    lesson: str
-    status: str
-    score: float
-    max_score: float
-    flags: list[str]
-    message: str
-    files: list[str]
-    cells: dict[str, float] = field(default_factory=dict)
-
 
 def grade_cell_columns(source: Path, lessons: Sequence[str]) -> list[str]:
     """The grade ids of the graded test cells, in lesson order and cell order.
 
-    Read from the source notebooks (``solutions/LESSON/LESSON.ipynb``), so the
-    CSV has the same columns on every run whichever rows happen to be present.
-    A grade id used by several lessons (``test-quiz-q1``) is one column, at its
-    first place; each row holds its own lesson's value.
-
-    Parameters
-    ----------
-    source : Path
-        The folder of the source notebooks.
-    lessons : sequence of str
-        The lessons graded, in any order (they are sorted: ``00_…`` to ``07_…``).
-
-    Returns
-    -------
-    list of str
-        A lesson whose notebook cannot be read contributes no column.
+    Read from the source notebooks, so the CSV has the same columns whichever
+    rows are present; a grade id of several lessons is one column, at its first
+    place. A lesson whose notebook cannot be read contributes no column.
     """
     columns: dict[str, None] = {}
     for lesson in sorted(set(lessons)):
@@ -78,35 +47,30 @@ def grade_cell_columns(source: Path, lessons: Sequence[str]) -> list[str]:
     return list(columns)
 
 
-def csv_rows(run: Run) -> list[CsvRow]:
-    """Every row of the CSV: the run's rows, then one per notebook that names no student."""
+def csv_rows(run: Run) -> list[tuple[Row, list[str]]]:
+    """Every row of the CSV with the export's files behind it (the graded one first).
+
+    The run's rows, with the export's login and name, then one row per notebook
+    that names no student.
+    """
     found: Collection = run.collection
     files: dict[tuple[str, str], list[str]] = {}
-    for sub in found.submissions:
-        files.setdefault((sub.student, sub.lesson), []).append(sub.origin)
-    for rejection in found.rejected:
-        if rejection.student:
-            files.setdefault((rejection.student, rejection.lesson), []).append(rejection.origin)
+    for item in (*found.submissions, *found.rejected):
+        if item.student:
+            files.setdefault((item.student, item.lesson), []).append(item.origin)
     rows = []
     for row in run.rows:
         login, name = found.identity(row.student)
-        rows.append(CsvRow(row.student, getattr(row, "login", "") or login,
-                           getattr(row, "name", "") or name, row.lesson, row.status,
-                           row.score, row.max_score, list(row.flags), row.message,
-                           files.get((row.student, row.lesson), []), dict(row.cells)))
+        rows.append((replace(row, login=row.login or login, name=row.name or name),
+                     files.get((row.student, row.lesson), [])))
     for rejection in found.unplaced():
-        rows.append(CsvRow("", rejection.login, rejection.name, rejection.lesson, "rejected",
-                           0.0, 0.0, [], rejection.reason, [rejection.origin]))
+        rows.append((Row("", rejection.lesson, "rejected", message=rejection.reason,
+                         login=rejection.login, name=rejection.name), [rejection.origin]))
     return rows
 
 
 def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Path:
     """Write one row per (student, lesson) and per notebook that names no student.
-
-    Columns: :data:`FIXED_COLUMNS` (``login`` and ``name`` as the LMS export
-    gives them, ``files`` the export's files behind the row, the graded one
-    first), then one column per graded test cell (points; empty for a cell of
-    another lesson).
 
     Parameters
     ----------
@@ -115,9 +79,8 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Pat
     path : Path
         The CSV to write (its folder is created).
     columns : sequence of str, optional
-        The test-cell columns, normally :func:`grade_cell_columns` of the graded
-        lessons. Default: those of the lessons of ``run``'s rows in the
-        repository's ``solutions/``.
+        The test-cell columns after :data:`FIXED_COLUMNS` (default:
+        :func:`grade_cell_columns` of the rows' lessons in ``solutions/``).
 
     Returns
     -------
@@ -126,19 +89,19 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Pat
     """
     rows = csv_rows(run)
     if columns is None:
-        columns = grade_cell_columns(_SOLUTIONS, [r.lesson for r in rows if r.lesson])
+        columns = grade_cell_columns(SOLUTIONS, [r.lesson for r, _ in rows if r.lesson])
     cells = list(dict.fromkeys(columns))
     # A result reused from an earlier run may name a cell the source no longer has:
     # keep its points rather than drop them (sorted, so the order is still fixed).
-    cells += sorted({c for r in rows for c in r.cells} - set(cells))
+    cells += sorted({c for r, _ in rows for c in r.cells} - set(cells))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(FIXED_COLUMNS + cells)
-        for row in rows:
+        for row, files in rows:
             writer.writerow([row.student, row.login, row.name, row.lesson, row.status,
                              f"{row.score:g}", f"{row.max_score:g}", "; ".join(row.flags),
-                             row.message, "; ".join(row.files)]
+                             row.message, "; ".join(files)]
                             + [f"{row.cells[c]:g}" if c in row.cells else "" for c in cells])
     return path
 
@@ -192,7 +155,7 @@ def _files_section(found: Collection) -> list[str]:
 def summary(run: Run) -> str:
     """The table printed at the end of a run: counts, problems, files, score distribution."""
     rows = csv_rows(run)
-    status = Counter(row.status for row in rows)
+    status = Counter(row.status for row, _ in rows)
     graded = [row for row in run.rows if row.status == "graded"]
     reused = sum(row.reused for row in graded)
     lessons = sorted({row.lesson for row in run.rows if row.lesson})
@@ -203,15 +166,15 @@ def summary(run: Run) -> str:
         f"missing {status['missing']}.",
         f"Lessons: {', '.join(lessons) or 'none'}.",
     ]
-    problems = [row for row in rows if row.status != "graded" or row.flags]
+    problems = [(row, files) for row, files in rows if row.status != "graded" or row.flags]
     if problems:
         lines += ["", "Needs attention:",
                   f"  {'student':<16} {'lesson':<20} {'status':<9} reason"]
-        for row in problems:
+        for row, files in problems:
             reasons = ([row.message] if row.message else []) + row.flags
             student = row.student or "(unknown)"
-            if row.status == "rejected" and row.files:
-                reasons.insert(0, "; ".join(row.files))  # which file, to open it
+            if row.status == "rejected" and files:
+                reasons.insert(0, "; ".join(files))  # which file, to open it
             lines.append(f"  {student:<16} {row.lesson:<20} {row.status:<9} "
                          + "; ".join(reasons))
     lines += _files_section(run.collection)
