@@ -25,20 +25,16 @@ from typing import Any
 
 import nbformat
 
-from .testcells import is_test_cell
+from .testcells import is_test_cell, nbgrader_meta
 
 __all__ = ["Decision", "JudgeUnavailable", "answer_names", "cell_errors", "decide",
-           "judge_request", "read_verdicts", "running_judge"]
+           "defined_by_cell", "judge_request", "running_judge"]
 
 JUDGE = "descentlab_grading.judge"
 
 
 class JudgeUnavailable(RuntimeError):
     """The judge did not start (a problem of the grading machine, not of the submission)."""
-
-
-def _meta(cell: Any) -> dict[str, Any]:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
 
 
 def _defined(sources: list[str]) -> set[str]:
@@ -61,21 +57,21 @@ def _defined(sources: list[str]) -> set[str]:
 
 def answer_names(source: nbformat.NotebookNode) -> set[str]:
     """What the instructor's answer cells define: the names graded from the student."""
-    return _defined([c.source for c in source.cells if _meta(c).get("solution")])
+    return _defined([c.source for c in source.cells if nbgrader_meta(c).get("solution")])
 
 
 def defined_by_cell(source: nbformat.NotebookNode) -> dict[str, set[str]]:
     """``grade_id -> names`` that each of the instructor's answer cells defines."""
-    return {_meta(c)["grade_id"]: _defined([c.source]) for c in source.cells
-            if _meta(c).get("solution") and _meta(c).get("grade_id")}
+    return {nbgrader_meta(c)["grade_id"]: _defined([c.source]) for c in source.cells
+            if nbgrader_meta(c).get("solution") and nbgrader_meta(c).get("grade_id")}
 
 
 def judge_request(source: nbformat.NotebookNode, call_limit: float) -> dict[str, Any]:
     """The judge's input, all from the instructor's notebook: tests, imports, names."""
     readonly = [c.source for c in source.cells if c.cell_type == "code"
-                and not _meta(c).get("solution") and not _meta(c).get("grade")]
+                and not nbgrader_meta(c).get("solution") and not nbgrader_meta(c).get("grade")]
     return {
-        "test_cells": [{"grade_id": _meta(c)["grade_id"], "source": c.source}
+        "test_cells": [{"grade_id": nbgrader_meta(c)["grade_id"], "source": c.source}
                        for c in source.cells if is_test_cell(c)],
         "readonly_cells": readonly,
         # Only what the instructor's answer cells define comes from the student: a
@@ -123,15 +119,9 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
             proc.kill()
             proc.wait()
             log.close()
-        verdicts.update(read_verdicts(result))
-
-
-def read_verdicts(path: Path) -> dict[str, dict[str, Any]]:
-    """The verdicts the judge recorded (none if it recorded nothing)."""
-    try:
-        return dict(json.loads(path.read_text())["cells"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+        # A judge killed before it wrote anything recorded no verdict: every test scores 0.
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            verdicts.update(json.loads(result.read_text())["cells"])
 
 
 @dataclass
@@ -167,7 +157,7 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
     cells : list of (grade_id, max points, nbgrader's score or None)
         None: the test cell is not in the notebook (the student deleted it).
     verdicts : dict
-        The judge's record (:func:`read_verdicts`).
+        The judge's verdicts by grade id (:func:`running_judge`).
     errors : dict
         ``grade_id -> "Error: message"`` of the test cells' outputs in the run.
     answer_errors : dict
@@ -201,7 +191,8 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
             reason = str(verdict.get("message") or "this test did not pass")
             if verdict.get("reference"):
                 used = f"uses the course's reference {', '.join(verdict['reference'])}"
-                decision.flags.append(used if used not in decision.flags else "")
+                if used not in decision.flags:
+                    decision.flags.append(used)
             elif nbgrader_score > 0:
                 decision.flags.append(f"tampering suspected: {grade_id} passed in the notebook "
                                       "but the grader's check failed")
@@ -214,7 +205,6 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
         decision.scores[grade_id] = score
         if score < points:
             decision.lost.append((grade_id, score, points, reason))
-    decision.flags = [f for f in decision.flags if f]
     return decision
 
 
@@ -226,7 +216,7 @@ def cell_errors(path: Path) -> tuple[dict[str, str], dict[str, str]]:
         return {}, {}
     tests, answers = {}, {}
     for cell in nb.cells:
-        meta = _meta(cell)
+        meta = nbgrader_meta(cell)
         grade_id = meta.get("grade_id")
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if not grade_id or not errors:

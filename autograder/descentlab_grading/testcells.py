@@ -16,14 +16,20 @@ from typing import Any
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-__all__ = ["HandTestsToJudge", "RestoreTestCells", "hook_source", "is_test_cell"]
+__all__ = ["HandTestsToJudge", "RestoreTestCells", "hook_source", "is_test_cell",
+           "nbgrader_meta"]
 
 _KEY = "descentlab_test_sources"
 
 
+def nbgrader_meta(cell: Any) -> dict[str, Any]:
+    """A cell's nbgrader metadata (``{}`` for a plain cell)."""
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
 def is_test_cell(cell: Any) -> bool:
     """A graded, autograded test cell (not a manually graded answer)."""
-    meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+    meta = nbgrader_meta(cell)
     return cell.get("cell_type") == "code" and bool(meta.get("grade")) \
         and not meta.get("solution")
 
