@@ -1,9 +1,8 @@
 """One job: grade one student's notebook of one lesson (runs in a forked worker).
 
-The judge starts outside the jail; nbgrader's autograde runs the notebook in the
-jailed kernel, each graded test cell handed to the judge; the judge's verdicts
-become the scores (written to the gradebook where they differ from nbgrader's);
-then the feedback page, with the lost points at its top.
+The judge runs outside the jail while nbgrader autogrades the notebook in the
+jailed kernel; its verdicts become the scores (manual scores in the gradebook
+where they differ from nbgrader's); then the feedback page, lost points on top.
 """
 
 from __future__ import annotations
@@ -80,10 +79,9 @@ def _autograde(make_api: Callable[[int], Any], course: Course, lesson: str,
                student: str) -> tuple[Any, dict[str, Any]]:
     """nbgrader's autograde; retried once after a failure the submission did not cause.
 
-    A failure with no known cause (a kernel that could not start, a port taken by
-    another process) says nothing about the student's work, so it gets a second
-    chance, with a new kernel folder. Every failed attempt's full log is kept in
-    ``logs/`` for the instructor.
+    A failure with no known cause (a kernel that could not start) says nothing about
+    the student's work: it gets a second chance, with a new kernel folder. Every
+    failed attempt's log is kept in ``logs/``.
     """
     for attempt in (1, 2):
         api = make_api(attempt)
@@ -99,11 +97,6 @@ def _autograde(make_api: Callable[[int], Any], course: Course, lesson: str,
         if _known_failure(log) is not None:
             break
     return api, result
-
-
-def _grade_cells(gb: Any, lesson: str, student: str) -> list[Any]:
-    nb = gb.find_submission_notebook(lesson, lesson, student)
-    return [g for g in nb.grades if g.cell.__class__.__name__ == "GradeCell"]
 
 
 def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> dict[str, Any]:
@@ -149,7 +142,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
 
     def adjust() -> tuple[float, float]:
         with Gradebook(course.db_url) as gb:
-            grades = _grade_cells(gb, lesson, student)
+            grades = [g for g in gb.find_submission_notebook(lesson, lesson, student).grades
+                      if g.cell.__class__.__name__ == "GradeCell"]
             for g in grades:
                 # nbgrader's own score; None when the test cell was deleted.
                 raw[g.cell.name] = g.auto_score

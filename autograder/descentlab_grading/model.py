@@ -20,6 +20,7 @@ __all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings"]
 class JailUnavailable(RuntimeError):
     """No OS-level jail can be made here, and ``--no-jail`` was not given."""
 
+
 @dataclass(frozen=True)
 class Settings:
     """How a batch is graded (every limit is stated in ``autograder/README.md``).
@@ -65,9 +66,8 @@ class Course:
     Attributes
     ----------
     root : Path
-        nbgrader course directory holding ``nbgrader_config.py``-style state:
-        ``gradebook.db``, ``submitted/``, ``autograded/``, ``feedback/``,
-        ``release/`` (the release graded against; ``course/`` is not touched).
+        The grading state: ``gradebook.db``, ``submitted/``, ``autograded/``,
+        ``feedback/``, ``release/`` (graded against; ``course/`` is not touched).
     source : Path
         The instructor notebooks (``solutions/``).
     config_dir : Path

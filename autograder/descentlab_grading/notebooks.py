@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
@@ -77,10 +76,6 @@ def problems(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
-def _paths(args: Iterable[str]) -> list[Path]:
-    return [Path(a) for a in args] or course_notebooks()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -88,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*")
     args = parser.parse_args(argv)
     status = 0
-    for path in _paths(args.notebooks):
+    for path in [Path(a) for a in args.notebooks] or course_notebooks():
         nb = nbformat.read(path, as_version=4)
         if args.command == "clean":
             nbformat.write(clean(nb), path)

@@ -1,18 +1,10 @@
 """Run grading jobs in parallel: one forked child per job, N at a time.
 
-The parent imports nbgrader once; each job runs in a child forked from it, so
-no job pays Python's start-up and nbgrader's imports again (≈2.4 s per
-``nbgrader`` command). Each child
-
-* starts a new session (its own process group),
-* lowers its resource limits, which the Jupyter kernel it starts inherits
-  (address space: an allocation of gigabytes fails inside the student's
-  kernel instead of swapping the machine; file size),
-* runs the job function and writes its JSON-able result to a file.
-
-The parent enforces the per-job wall-clock limit: a child still running after
-``timeout`` seconds is killed together with every process it started (the
-kernel runs in a session of its own, so killing a process group is not enough).
+Forked from a parent that imported nbgrader once, no job pays Python's start-up
+and nbgrader's imports again (≈2.4 s). Each child starts its own session and
+lowers its resource limits, which the kernel it starts inherits; the parent
+kills a child over the time limit with every process it started (the kernel
+runs in a session of its own, so killing a process group is not enough).
 """
 
 from __future__ import annotations
@@ -44,19 +36,16 @@ class Limits:
     Attributes
     ----------
     timeout : float
-        Wall-clock seconds the whole job (one student's notebook) may take.
+        Wall-clock seconds the whole job may take.
     memory : int
-        Address-space limit in bytes (``RLIMIT_AS``) of each process.
+        Address space of each process, bytes (``RLIMIT_AS``).
     file_size : int
-        Largest file any process may write (``RLIMIT_FSIZE``).
+        Largest file any process may write, bytes (``RLIMIT_FSIZE``).
     cpu : int
-        CPU-seconds each process may use (``RLIMIT_CPU``; 0: the wall-clock
-        ``timeout``): an endless computation is stopped even if the clock is not.
+        CPU-seconds of each process (``RLIMIT_CPU``; 0: ``timeout``).
     processes : int
-        Processes and threads the job may have at once, all of its processes
-        together (a cgroup's ``pids.max`` where the machine lets us make one,
-        else ``RLIMIT_NPROC``, which root ignores): a fork bomb fails inside the
-        student's kernel instead of filling the machine.
+        Processes and threads of the whole job at once (a cgroup's ``pids.max``
+        where one can be made, else ``RLIMIT_NPROC``, which root ignores).
     """
 
     timeout: float = 300.0
@@ -68,21 +57,7 @@ class Limits:
 
 @dataclass
 class Outcome:
-    """What became of one job.
-
-    Attributes
-    ----------
-    key : tuple of str
-        The job's key, as given.
-    ok : bool
-        Whether the job function returned normally.
-    result : dict
-        Its return value (``{}`` if it did not return).
-    error : str
-        Why it did not ("timed out after 300 s", "crashed: ...").
-    seconds : float
-        Wall-clock time.
-    """
+    """What became of one job: its ``result`` if ``ok``, else the ``error`` in words."""
 
     key: tuple[str, ...]
     ok: bool
@@ -98,19 +73,14 @@ def _limit(which: int, value: int) -> None:
     resource.setrlimit(which, (value, hard))
 
 
-#: cgroup (v1 or v2) folders where a pids limit can be set, tried in order.
-_PIDS_CGROUPS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
-
-
 def _pids_cgroup(pid: int) -> Path | None:
-    """The job's own pids cgroup, if this machine lets us make one (as root, usually)."""
-    for root in _PIDS_CGROUPS:
-        controllers = root / "cgroup.controllers"
-        if root.name != "pids" and not (controllers.is_file()
-                                        and "pids" in controllers.read_text().split()):
-            continue
-        if (root / "pids.max").exists() or (root / "tasks").exists() or controllers.is_file():
-            return root / f"descentlab-job-{pid}"
+    """Where the job's own pids cgroup goes (cgroup v1 or v2), if the machine has one."""
+    v1, v2 = Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")
+    if (v1 / "tasks").exists() or (v1 / "pids.max").exists():
+        return v1 / f"descentlab-job-{pid}"
+    controllers = v2 / "cgroup.controllers"
+    if controllers.is_file() and "pids" in controllers.read_text().split():
+        return v2 / f"descentlab-job-{pid}"
     return None
 
 
@@ -208,8 +178,7 @@ def run_parallel(
     limits : Limits
         Per-job time limit and per-process resource limits.
     on_done : callable, optional
-        Called in the parent with each :class:`Outcome` as soon as it is known
-        (progress bars).
+        Called with each :class:`Outcome` as soon as it is known (progress bars).
     poll : float
         Seconds between checks of the running children.
 
