@@ -11,8 +11,8 @@ from typing import Any
 
 from . import jail
 from .collect import Collection
+from .feedback import TruncateOutputs
 from .testcells import HandTestsToJudge, RestoreTestCells
-from .truncate import TruncateOutputs
 
 __all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings"]
 
