@@ -31,20 +31,20 @@ from .workers import Limits, Outcome, run_parallel
 __all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "grade", "prepare_lessons"]
 
 #: What the last runs graded, so that unchanged work is reused.
-STATE_FILE = Path("downloaded") / "grading-state.json"
+_STATE_FILE = Path("downloaded") / "grading-state.json"
 
 
-def load_state(course: Course) -> dict[str, Any]:
+def _load_state(course: Course) -> dict[str, Any]:
     """The state of the last runs (``{}`` when there is none yet)."""
     try:
-        return json.loads((course.root / STATE_FILE).read_text())
+        return json.loads((course.root / _STATE_FILE).read_text())
     except (OSError, ValueError):
         return {}
 
 
-def save_state(course: Course, state: dict[str, Any]) -> None:
+def _save_state(course: Course, state: dict[str, Any]) -> None:
     """Replace the state file at once (a run killed midway leaves the old one)."""
-    path = course.root / STATE_FILE
+    path = course.root / _STATE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
@@ -59,9 +59,9 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
     :func:`grade` does not prepare the lessons again.
     """
     if state is None:
-        state = load_state(course)
+        state = _load_state(course)
         prepare_lessons(course, settings, lessons, state)
-        save_state(course, state)
+        _save_state(course, state)
         return
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.apps import NbGraderAPI
@@ -122,7 +122,7 @@ def grade(
     found = collect(submissions, lessons, known=course_lessons(course.source))
     for lesson in lessons:
         build_answer_free_package(course, lesson)
-    state = load_state(course)
+    state = _load_state(course)
     prepare_lessons(course, settings, lessons, state)
     for lesson in lessons:
         # What the students received: a later release (new points, a fixed test) is
@@ -162,7 +162,7 @@ def grade(
         rows[(student, lesson)] = _row(student, lesson, result, seconds=outcome.seconds)
         jobs_state[f"{student}/{lesson}"] = {"stamp": stamps[(student, lesson)],
                                              "result": result}
-    save_state(course, state)
+    _save_state(course, state)
     for rejection in found.rejected:
         key = (rejection.student, rejection.lesson)
         if rejection.student and key not in rows:
