@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._specs import epsilon, learning_rate
+from ._specs import RHO_TESTS, epsilon, learning_rate
 from .base import Hyperparameter, Optimizer, checks_inputs
 
 __all__ = ["AdaDelta", "RMSProp"]
 
 _RHO_RMS = Hyperparameter(
     "rho", 0.99, 0.5, 0.999, False,
-    "decay of the running mean of squared gradients", r"\rho", "unit",
+    "decay of the running mean of squared gradients", r"\rho", "unit", tests=RHO_TESTS,
 )
 _RHO_DELTA = Hyperparameter(
     "rho", 0.9, 0.5, 0.999, False,
     "decay of the running means of squared gradients and squared steps", r"\rho", "unit",
+    tests=RHO_TESTS,
 )
 
 
