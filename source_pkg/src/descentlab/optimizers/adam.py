@@ -76,11 +76,13 @@ class Adam(Optimizer):
             theta, g = params[key], grads[key]
             state = self.state_of(key, theta)
             m, v = state["m"], state["v"]
-            m[...] = beta1 * m + (1 - beta1) * g  # m ← β₁ m + (1 − β₁) g
-            v[...] = beta2 * v + (1 - beta2) * g * g  # v ← β₂ v + (1 − β₂) g ⊙ g
-            m_hat = m / (1 - beta1**t)
-            v_hat = v / (1 - beta2**t)
-            theta -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)  # θ ← θ − η m̂ / (√v̂ + ε)
+            m += (1 - beta1) * (g - m)  # m ← β₁ m + (1 − β₁) g, in place (the book's form)
+            v += (1 - beta2) * (g * g - v)  # v ← β₂ v + (1 − β₂) g ⊙ g
+            # m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ), corrected as PyTorch does: in
+            # scalars (η m̂ = step_size · m), not in two more whole-array divisions.
+            step_size = self.lr / (1 - beta1**t)
+            denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + self.eps  # √v̂ + ε
+            theta -= step_size * m / denom  # θ ← θ − η m̂ / (√v̂ + ε)
 
     @classmethod
     def reveals_mistakes(cls, hyper: Mapping[str, float]) -> bool:
@@ -145,11 +147,13 @@ class AdamW(Adam):
             m, v = state["m"], state["v"]
             theta *= 1 - self.lr * self.weight_decay  # θ ← θ (1 − η λ)
             # ... then exactly Adam's step:
-            m[...] = beta1 * m + (1 - beta1) * g  # m ← β₁ m + (1 − β₁) g
-            v[...] = beta2 * v + (1 - beta2) * g * g  # v ← β₂ v + (1 − β₂) g ⊙ g
-            m_hat = m / (1 - beta1**t)
-            v_hat = v / (1 - beta2**t)
-            theta -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)  # θ ← θ − η m̂ / (√v̂ + ε)
+            m += (1 - beta1) * (g - m)  # m ← β₁ m + (1 − β₁) g, in place (the book's form)
+            v += (1 - beta2) * (g * g - v)  # v ← β₂ v + (1 − β₂) g ⊙ g
+            # m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ), corrected as PyTorch does: in
+            # scalars (η m̂ = step_size · m), not in two more whole-array divisions.
+            step_size = self.lr / (1 - beta1**t)
+            denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + self.eps  # √v̂ + ε
+            theta -= step_size * m / denom  # θ ← θ − η m̂ / (√v̂ + ε)
 
 
 class Nadam(Adam):
@@ -210,9 +214,9 @@ class Nadam(Adam):
             theta, g = params[key], grads[key]
             state = self.state_of(key, theta)
             m, v = state["m"], state["v"]
-            m[...] = beta1 * m + (1 - beta1) * g  # m ← β₁ m + (1 − β₁) g
-            v[...] = beta2 * v + (1 - beta2) * g * g  # v ← β₂ v + (1 − β₂) g ⊙ g
-            m_hat = (mu_next * m / (1 - self.mu_product * mu_next)
-                     + (1 - mu) * g / (1 - self.mu_product))
-            v_hat = v / (1 - beta2**t)
-            theta -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)  # θ ← θ − η m̂ / (√v̂ + ε)
+            m += (1 - beta1) * (g - m)  # m ← β₁ m + (1 − β₁) g, in place (the book's form)
+            v += (1 - beta2) * (g * g - v)  # v ← β₂ v + (1 − β₂) g ⊙ g
+            denom = np.sqrt(v / (1 - beta2**t)) + self.eps  # √v̂ + ε
+            # θ ← θ − η m̂ / (√v̂ + ε), the two terms of m̂ one at a time (as PyTorch does):
+            theta -= self.lr * mu_next / (1 - self.mu_product * mu_next) * m / denom
+            theta -= self.lr * (1 - mu) / (1 - self.mu_product) * g / denom
