@@ -43,6 +43,8 @@ REPEATS = 11
 MAX_TEMPORARIES = 3.0
 MAX_TEMPORARIES_BLOCKED = 2.0
 MB = 1024 * 1024
+#: Python objects (views, dicts) a step allocates besides array data, as in the memory test.
+BOOKKEEPING = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,11 @@ def measure(
     return statistics.median(stream_medians), results
 
 
+def _within(peak_bytes: int, temporaries: float, param_bytes: int) -> bool:
+    """Whether a peak stays within ``temporaries`` parameter sizes (plus bookkeeping)."""
+    return peak_bytes <= temporaries * param_bytes + BOOKKEEPING
+
+
 def format_report(
     stream_seconds: float, results: Sequence[StepResult], repeats: int = REPEATS
 ) -> str:
@@ -234,15 +241,16 @@ def format_report(
                           f"reference Adam / torch: {r.seconds / r.torch_seconds:.2f}"]
     worst = max(results, key=lambda r: r.temporaries)
     worst_blocked = max(results, key=lambda r: r.blocked_temporaries)
+    ok = _within(worst.peak_bytes, MAX_TEMPORARIES, nbytes)
+    ok_blocked = _within(worst_blocked.blocked_peak_bytes, MAX_TEMPORARIES_BLOCKED, nbytes)
     lines += [
         "",
         "targets:",
         f"  no reference step allocates more than {MAX_TEMPORARIES:g} temporaries of the "
         f"parameter's size: worst {worst.name} {worst.temporaries:.3f}x -> "
-        f"{'met' if worst.temporaries <= MAX_TEMPORARIES else 'NOT MET'}",
+        f"{'met' if ok else 'NOT MET'}",
         f"  no blocked step more than {MAX_TEMPORARIES_BLOCKED:g}: worst {worst_blocked.name} "
-        f"{worst_blocked.blocked_temporaries:.3f}x -> "
-        f"{'met' if worst_blocked.blocked_temporaries <= MAX_TEMPORARIES_BLOCKED else 'NOT MET'}",
+        f"{worst_blocked.blocked_temporaries:.3f}x -> {'met' if ok_blocked else 'NOT MET'}",
     ]
     return "\n".join(lines)
 
