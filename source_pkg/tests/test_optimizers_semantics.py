@@ -358,3 +358,19 @@ def test_the_blocked_variant_equals_the_reference(name: str) -> None:
     for key in params:
         np.testing.assert_allclose(params[key], ours[key], rtol=1e-10, atol=1e-12,
                                    err_msg=f"{name}: blocked variant differs for {key!r}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_update_writes_into_the_arrays_not_into_the_dict(name: str) -> None:
+    """A read-only view of the dicts is enough: only the arrays change, in place."""
+    import types
+
+    params, grad_steps = _problem(6)
+    expected = _copy(params)
+    get_optimizer(name).update(expected, grad_steps[0])
+    arrays = dict(params)
+    get_optimizer(name).update(types.MappingProxyType(params),
+                               types.MappingProxyType(grad_steps[0]))
+    for key, value in params.items():
+        assert value is arrays[key]
+        np.testing.assert_array_equal(value, expected[key])

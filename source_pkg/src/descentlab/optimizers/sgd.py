@@ -38,7 +38,8 @@ class SGD(Optimizer):
         """One step on every array in ``params``, in place (see the class docstring)."""
         self.t += 1
         for key in params:
-            params[key] -= self.lr * grads[key]  # θ ← θ − η g
+            theta, g = params[key], grads[key]
+            theta -= self.lr * g  # θ ← θ − η g
 
 
 class Momentum(Optimizer):
