@@ -90,22 +90,26 @@ class StepResult:
         return self.blocked_peak_bytes / self.param_bytes
 
 
-def _seconds(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
+def _seconds(action: Callable[[], object],
+             clock: Callable[[], float] = time.perf_counter) -> float:
+    start = clock()
     action()
-    return time.perf_counter() - start
+    return clock() - start
 
 
-def interleaved(*actions: Callable[[], object], repeats: int) -> list[float]:
+def interleaved(*actions: Callable[[], object], repeats: int,
+                clock: Callable[[], float] = time.perf_counter) -> list[float]:
     """Median times of each of ``actions``, timed in turn, ``repeats`` rounds.
 
     Alternating makes all medians see the same machine load, so their ratios are
-    steadier than those of separate series on a shared machine.
+    steadier than those of separate series on a shared machine. ``clock`` is wall
+    time by default; ``time.process_time`` (CPU time) leaves out the time spent
+    waiting for a core, which dominates on a busy machine.
     """
     times: list[list[float]] = [[] for _ in actions]
     for _ in range(repeats):
         for action, series in zip(actions, times, strict=True):
-            series.append(_seconds(action))
+            series.append(_seconds(action, clock))
     return [statistics.median(series) for series in times]
 
 
