@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ._specs import epsilon, learning_rate
@@ -51,7 +53,7 @@ class AdaGrad(Optimizer):
         super().__init__(lr=lr, eps=eps)
 
     @checks_inputs
-    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """One step on every array in ``params``, in place (see the class docstring)."""
         self.t += 1
         for key in params:

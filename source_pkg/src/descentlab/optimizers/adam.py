@@ -68,7 +68,7 @@ class Adam(Optimizer):
         super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
     @checks_inputs
-    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """One step on every array in ``params``, in place (see the class docstring)."""
         self.t += 1  # t ← t + 1, once per call
         t, beta1, beta2 = self.t, self.beta1, self.beta2
@@ -137,7 +137,7 @@ class AdamW(Adam):
         )
 
     @checks_inputs
-    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """One step on every array in ``params``, in place (see the class docstring)."""
         self.t += 1  # t ← t + 1, once per call
         t, beta1, beta2 = self.t, self.beta1, self.beta2
@@ -204,7 +204,7 @@ class Nadam(Adam):
         return self.beta1 * (1 - 0.5 * 0.96 ** (t * self.momentum_decay))
 
     @checks_inputs
-    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """One step on every array in ``params``, in place (see the class docstring)."""
         self.t += 1  # once per call
         t, beta1, beta2 = self.t, self.beta1, self.beta2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ._specs import RHO_TESTS, epsilon, learning_rate
@@ -52,7 +54,7 @@ class RMSProp(Optimizer):
         super().__init__(lr=lr, rho=rho, eps=eps)
 
     @checks_inputs
-    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """One step on every array in ``params``, in place (see the class docstring)."""
         self.t += 1
         for key in params:
@@ -93,7 +95,7 @@ class AdaDelta(Optimizer):
         super().__init__(lr=lr, rho=rho, eps=eps)
 
     @checks_inputs
-    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """One step on every array in ``params``, in place (see the class docstring)."""
         self.t += 1
         rho, eps = self.rho, self.eps

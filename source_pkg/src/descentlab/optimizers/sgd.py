@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ._specs import MOMENTUM, learning_rate
@@ -34,7 +36,7 @@ class SGD(Optimizer):
         super().__init__(lr=lr)
 
     @checks_inputs
-    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """One step on every array in ``params``, in place (see the class docstring)."""
         self.t += 1
         for key in params:
@@ -77,7 +79,7 @@ class Momentum(Optimizer):
         super().__init__(lr=lr, momentum=momentum)
 
     @checks_inputs
-    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """One step on every array in ``params``, in place (see the class docstring)."""
         self.t += 1
         for key in params:
@@ -133,7 +135,7 @@ class Nesterov(Optimizer):
         super().__init__(lr=lr, momentum=momentum)
 
     @checks_inputs
-    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """One step on every array in ``params``, in place (see the class docstring)."""
         self.t += 1
         for key in params:
