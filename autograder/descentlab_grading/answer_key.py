@@ -33,8 +33,9 @@ __all__ = ["OTHER_REFERENCES", "REFERENCE_ERROR", "answer_key", "build", "stub_s
 #: The exception class the stubs raise; the judge recognises it by this name.
 REFERENCE_ERROR = "ReferenceUnavailable"
 
-#: The reference optimizers' shared loop (in place, one state per key) is graded too.
-_BASE_LOOP = ("optimizers/base.py", "Optimizer", ["update", "_apply", "_kernel", "_begin_step"])
+#: The reference optimizers' shared per-key state (``state_of``: one state per key, made
+#: on first use) is graded too; each class's ``update`` goes with its class.
+_BASE_LOOP = ("optimizers/base.py", "Optimizer", ["update", "state_of"])
 
 #: Exercises whose reference is not a same-named optimizer class or data function:
 #: answer-cell name -> [(module, object, methods or "*")].

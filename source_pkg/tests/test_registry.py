@@ -147,3 +147,150 @@ def test_docstring_cites_the_learning_rate_default(cls: type[Optimizer]) -> None
     assert any(form in defaults for form in forms), (
         f"{cls.__name__}: none of {sorted(forms)} in its Defaults sentence"
     )
+
+
+# -- per-optimizer facts on the classes ---------------------------------------------------
+@pytest.mark.parametrize("cls", CLASSES, ids=CLASS_IDS)
+def test_update_is_the_formula_behind_the_input_checks(cls: type[Optimizer]) -> None:
+    """Each class writes its own update, decorated with checks_inputs (trace skips the checks)."""
+    assert "update" in vars(cls), f"{cls.__name__} does not write its own update"
+    assert callable(getattr(cls.update, "__wrapped__", None)), (
+        f"{cls.__name__}.update is not decorated with checks_inputs"
+    )
+    with pytest.raises(TypeError, match="dicts of NumPy arrays"):
+        cls().update([1.0], [1.0])
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=CLASS_IDS)
+def test_state_words_name_the_state(cls: type[Optimizer]) -> None:
+    words, attr = cls.state_in_words()
+    if cls.state_names:
+        assert cls.state_words != "state", f"{cls.__name__}: say what its state is"
+        for name in cls.state_names:
+            assert f"self.{name}" in words
+        assert attr == f"self.{cls.state_names[0]}"
+    else:
+        assert (words, attr) == ("state", "self.state")
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=CLASS_IDS)
+def test_optimizers_that_divide_say_so(cls: type[Optimizer]) -> None:
+    """Dividing by a gradient statistic needs an epsilon, and the other way round."""
+    has_eps = any(h.name == "eps" for h in cls.hyperparameters)
+    assert cls.divides_by_gradient_statistic == has_eps, cls.__name__
+
+
+def _sampled() -> dict[str, list[tuple[type[Optimizer], Hyperparameter]]]:
+    by_name: dict[str, list[tuple[type[Optimizer], Hyperparameter]]] = {}
+    for cls in CLASSES:
+        for h in cls.hyperparameters:
+            by_name.setdefault(h.name, []).append((cls, h))
+    return by_name
+
+
+@pytest.mark.parametrize("name", sorted(_sampled()))
+def test_a_hyperparameter_name_is_drawn_one_way(name: str) -> None:
+    """One value per name and case: every optimizer with that name must agree on its range,
+    which builds valid optimizers; only arguments a student's class may leave out keep
+    their default."""
+    from descentlab.checks.spec import required_arguments
+
+    specs = _sampled()[name]
+    samplings = {h.sampling() for _, h in specs}
+    assert len(samplings) == 1, f"{name!r} is drawn in different ways: {samplings}"
+    sampling = samplings.pop()
+    for cls, _ in specs:
+        if sampling is None:
+            assert name not in required_arguments(cls.name), (
+                f"{cls.__name__}: {name!r} is required but the hidden tests keep its default"
+            )
+            continue
+        for value in (sampling.low, sampling.high):
+            assert getattr(cls(**{name: value}), name) == value
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_drawn_values_follow_the_metadata(seed: int) -> None:
+    import numpy as np
+
+    from descentlab.checks.cases import draw_hyperparameters
+
+    hyper = draw_hyperparameters(np.random.default_rng(seed))
+    for name, specs in _sampled().items():
+        sampling = specs[0][1].sampling()
+        if sampling is None:
+            assert name not in hyper
+            continue
+        value = hyper[name]
+        assert sampling.low <= value <= sampling.high, (name, value)
+        for avoided in (*sampling.avoid, *(h.default for _, h in specs)):
+            assert abs(value - avoided) > sampling.margin * abs(avoided) * 0.999, (name, value)
+    for cls in CLASSES:
+        assert cls.reveals_mistakes(hyper), cls.__name__
+
+
+def test_adam_draws_betas_that_reveal_a_missing_bias_correction() -> None:
+    assert not OPTIMIZERS["adam"].reveals_mistakes({"beta1": 0.9, "beta2": 0.99})
+    assert OPTIMIZERS["adam"].reveals_mistakes({"beta1": 0.85, "beta2": 0.995})
+
+
+class _Shrink(Optimizer):
+    r"""A toy optimizer with a hyperparameter no reference has: :math:`\theta \leftarrow
+    (1 - \delta)\,\theta - \eta g`."""
+
+    name = "shrink"
+    hyperparameters = (
+        OPTIMIZERS["sgd"].hyperparameters[0],
+        Hyperparameter("shrink", 0.1, 0.0, 0.5, False, "fraction of θ removed", r"\delta",
+                       "nonnegative"),
+    )
+
+    def __init__(self, lr: float = 0.01, shrink: float = 0.1) -> None:
+        super().__init__(lr=lr, shrink=shrink)
+
+    def update(self, params, grads):  # type: ignore[no-untyped-def]
+        for key in params:
+            params[key] *= 1 - self.shrink
+            params[key] -= self.lr * grads[key]
+
+
+class _HardCodedShrink:
+    """A student's version that takes ``shrink`` but uses the default 0.1."""
+
+    def __init__(self, lr: float = 0.01, shrink: float = 0.1) -> None:
+        self.lr = lr
+
+    def update(self, params, grads):  # type: ignore[no-untyped-def]
+        for key in params:
+            params[key] *= 1 - 0.1
+            params[key] -= self.lr * grads[key]
+
+
+def _run_case(factory: Callable[..., object], hyper: dict[str, float], case: object) -> dict:
+    params = {k: a.copy() for k, a in case.params.items()}  # type: ignore[attr-defined]
+    opt = factory(**hyper)
+    for grads in case.grads:  # type: ignore[attr-defined]
+        opt.update(params, grads)  # type: ignore[attr-defined]
+    return params
+
+
+def test_a_new_hyperparameter_is_drawn_so_a_hard_coded_default_shows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Registering an optimizer with a new hyperparameter is enough for the hidden tests to
+    draw it (from its slider range, away from its default), so a class that ignores it fails."""
+    import numpy as np
+
+    from descentlab.checks.cases import make_case
+
+    monkeypatch.setitem(OPTIMIZERS, "shrink", _Shrink)
+    case = make_case(3, shapes={"W": (2, 3)}, calls=3)
+    hyper = case.hyper_for("shrink")
+    assert 0.0 <= hyper["shrink"] <= 0.5
+    assert abs(hyper["shrink"] - 0.1) > 0.002, "the default was drawn"
+    ours, theirs = _run_case(_Shrink, hyper, case), _run_case(_HardCodedShrink, hyper, case)
+    assert not np.allclose(ours["W"], theirs["W"], rtol=1e-6), "the hard-coded default passed"
+    # The check can fail: had the new name kept its default, the mistake would not show.
+    at_default = {**hyper, "shrink": 0.1}
+    np.testing.assert_allclose(_run_case(_Shrink, at_default, case)["W"],
+                               _run_case(_HardCodedShrink, at_default, case)["W"], rtol=1e-12)

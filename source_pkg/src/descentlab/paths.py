@@ -119,7 +119,9 @@ _DIVERGED = ("gradient", "nonfinite", "beyond")
 #: (a reference step takes microseconds); SIGALRM interrupts it anyway where it can.
 _CLOCK_EVERY = 256
 #: Attributes an instance could shadow to change what a reference class computes.
-_KERNEL_ATTRIBUTES = frozenset({"update", "_apply", "_begin_step", "_kernel", "_check"})
+_STEP_ATTRIBUTES = frozenset({"update", "state_of", "_check", "_mu"})
+#: The key under which a reference optimizer steps all coordinates of a path as one vector.
+_PACKED = "<the position, packed>"
 
 
 def _read(params: Any, key: str) -> float:
@@ -144,16 +146,19 @@ def _packed_state(opt: Any, keys: Sequence[str]) -> dict[str, np.ndarray] | None
 
     Returns ``None`` unless ``opt`` is an unmodified registry class whose state
     for ``keys`` (if any) was made for 0-d float64 parameters: only then may
-    :func:`_run` step all coordinates at once with the class' own kernel.
-    That is exact because a reference kernel is element-wise (the base class
-    already streams arrays through it in arbitrary blocks) and ``update``
-    calls ``_begin_step`` once per call, whatever the number of keys.
+    :func:`_run` step all coordinates at once as one parameter, with the class'
+    own ``update``. That is exact because a reference ``update`` is element-wise
+    (each entry depends only on the same entry of the parameter, its gradient
+    and its state, and on scalars) and its step counter and other scalars
+    advance once per call, whatever the number of keys.
     """
     cls = type(opt)
     if OPTIMIZERS.get(getattr(cls, "name", None)) is not cls:
         return None  # a student's class, or a subclass of a reference one
-    if _KERNEL_ATTRIBUTES & vars(opt).keys():
+    if _STEP_ATTRIBUTES & vars(opt).keys():
         return None  # a method replaced on the instance: not the reference any more
+    if not callable(getattr(cls.update, "__wrapped__", None)):
+        return None  # an update without checks_inputs: nothing to skip
     have = [opt.state.get(k) for k in keys]
     if any(s is None for s in have):
         if any(s is not None for s in have):
@@ -172,6 +177,8 @@ def _packed_state(opt: Any, keys: Sequence[str]) -> dict[str, np.ndarray] | None
 
 def _unpack_state(opt: Optimizer, keys: Sequence[str], packed: dict[str, np.ndarray]) -> None:
     """Store packed state the way ``update`` keeps it: one 0-d array per key and name."""
+    if not packed:
+        return  # an optimizer without state (SGD) keeps none per key either
     for i, key in enumerate(keys):
         opt.state[key] = {name: np.array(a[i]) for name, a in packed.items()}
 
@@ -185,8 +192,10 @@ def _steps_reference(
 ) -> str:
     """Fill rows ``1, 2, ...`` of ``xy`` with the steps of a reference optimizer.
 
-    The position is one vector stepped by the class' own kernel, without
-    ``update``'s input checks (the inputs are made here, and are right).
+    The position is one vector (one parameter, with the packed ``state``)
+    stepped by the class' own ``update`` without its input checks
+    (``update.__wrapped__``, see :func:`~descentlab.optimizers.base.checks_inputs`:
+    the inputs are made here, and are right).
     Stops before the first gradient that is not finite (returns
     ``"gradient"``) or position that is not finite (``"nonfinite"``) or beyond
     :data:`DIVERGENCE_LIMIT` (``"beyond"``); returns ``""`` when every row was
@@ -196,28 +205,30 @@ def _steps_reference(
     """
     p = xy[0].copy()
     g = np.empty_like(p)
-    tmp = np.empty_like(p)
-    kernel, begin = opt._kernel, opt._begin_step
+    unchecked_update = type(opt).update.__wrapped__
+    params, grads = {_PACKED: p}, {_PACKED: g}
     clock, isfinite, limit = time.monotonic, math.isfinite, DIVERGENCE_LIMIT
-    for step in range(1, len(xy)):
-        if deadline is not None and not step % _CLOCK_EVERY and clock() >= deadline:
-            raise TimeLimitExceeded
-        try:
-            g[:] = grad_fn(p)
-        except (TypeError, ValueError):
-            return "odd gradient"
-        for v in g.tolist():
-            if not isfinite(v):
-                return "gradient"
-        opt.t += 1
-        begin()
-        kernel(p, g, state, tmp)
-        row = p.tolist()
-        for v in row:
-            if not abs(v) <= limit:  # NaN fails this too
-                return _why_stopped(row)
-        xy[step] = p
-    return ""
+    opt.state[_PACKED] = state  # update() changes these arrays in place
+    try:
+        for step in range(1, len(xy)):
+            if deadline is not None and not step % _CLOCK_EVERY and clock() >= deadline:
+                raise TimeLimitExceeded
+            try:
+                g[:] = grad_fn(p)
+            except (TypeError, ValueError):
+                return "odd gradient"
+            for v in g.tolist():
+                if not isfinite(v):
+                    return "gradient"
+            unchecked_update(opt, params, grads)
+            row = p.tolist()
+            for v in row:
+                if not abs(v) <= limit:  # NaN fails this too
+                    return _why_stopped(row)
+            xy[step] = p
+        return ""
+    finally:
+        del opt.state[_PACKED]
 
 
 def _steps_general(

@@ -7,7 +7,7 @@ public self-check and the hidden tests (other seeds) see the same *kind* of
 data but different numbers.
 
 The numbers are chosen so that every correct implementation agrees closely
-with the reference (see ``optimizer-conventions.md``, points 3 and 4):
+with the reference (see the conventions in ``optimizers/README.md``, points 3 and 4):
 gradient entries have magnitude in [0.05, 2], far above any epsilon, so where
 epsilon sits (inside or outside the square root, 1e-10 … 1e-7) hardly matters;
 and hyperparameters avoid the defaults and round numbers, so a class that
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..optimizers import optimizer_class
+from ..optimizers import OPTIMIZERS, Hyperparameter, optimizer_class
 
 __all__ = ["DEFAULT_SHAPES", "Case", "draw_hyperparameters", "make_case"]
 
@@ -109,42 +109,46 @@ def _away_from(rng: np.random.Generator, low: float, high: float, avoid: Sequenc
     raise RuntimeError("no value found away from the excluded ones")  # pragma: no cover
 
 
-def _adam_betas(rng: np.random.Generator) -> tuple[float, float]:
-    """β₁, β₂ for which Adam's bias correction visibly changes the first two steps.
-
-    Without the correction a step is (1 − β₁ᵗ)/√(1 − β₂ᵗ) times the corrected
-    one; for some pairs that factor is close to 1 (β₁ = 0.9, β₂ = 0.99 at t = 1),
-    which would hide a missing correction.
-    """
-    for _ in range(1000):
-        beta1 = _away_from(rng, 0.8, 0.95, [0.9], 0.02)
-        beta2 = _away_from(rng, 0.99, 0.998, [0.999, 0.99], 0.0005)
-        factors = [(1 - beta1**t) / np.sqrt(1 - beta2**t) for t in (1, 2)]
-        if all(abs(f - 1.0) > 0.25 for f in factors):
-            return beta1, beta2
-    raise RuntimeError("no suitable betas found")  # pragma: no cover
+def _draw(rng: np.random.Generator, spec: Hyperparameter, defaults: Sequence[float]) -> float:
+    """One value of ``spec`` from its sampling range, away from ``defaults`` and its avoid list."""
+    sampling = spec.sampling()
+    assert sampling is not None  # the caller skips hyperparameters kept at their default
+    return _away_from(rng, sampling.low, sampling.high, [*sampling.avoid, *defaults],
+                      sampling.margin, log=sampling.log)
 
 
 def draw_hyperparameters(rng: np.random.Generator) -> dict[str, float]:
     """Draw sensible, non-default, non-round hyperparameter values.
 
-    The learning rate lies in [0.02, 0.3], at least 4 % away from round values
-    (0.02, 0.03, …, 0.1, 0.2, 0.3), so a hard-coded learning rate shows; the decay
-    rates avoid their defaults for the same reason.
+    One value per hyperparameter name of every registered optimizer, drawn as
+    its :class:`~descentlab.optimizers.Hyperparameter` says
+    (:meth:`~descentlab.optimizers.Hyperparameter.sampling`): away from every
+    optimizer's default for that name and from the values it lists (the
+    learning rate lies in [0.02, 0.3], at least 4 % away from round values
+    0.02, 0.03, …, 0.1, 0.2, 0.3), so a hard-coded value shows. Names kept at
+    their default (``eps``, Nadam's ``momentum_decay``) are left out. The
+    optimizers are visited in registry order; each draws the names no earlier
+    one drew, again until its ``reveals_mistakes`` holds (Adam's betas: a
+    missing bias correction must show).
     """
-    round_rates = [k * 10.0**e for e in (-2, -1) for k in range(1, 10)]
-    lr = _away_from(rng, 0.02, 0.3, round_rates, 0.04, log=True)
-    momentum = _away_from(rng, 0.5, 0.95, [0.9, 0.5], 0.03)
-    beta1, beta2 = _adam_betas(rng)
-    return {
-        "lr": lr,
-        "momentum": momentum,
-        "beta1": beta1,
-        "beta2": beta2,
-        # ρ ≤ 0.95 keeps (1 - ρ) g² well above ε, even for ε inside the root.
-        "rho": _away_from(rng, 0.8, 0.95, [0.9], 0.02),
-        "weight_decay": _away_from(rng, 0.05, 0.2, [0.01], 0.05),
-    }
+    defaults: dict[str, list[float]] = {}
+    for cls in OPTIMIZERS.values():
+        for spec in cls.hyperparameters:
+            defaults.setdefault(spec.name, []).append(spec.default)
+    hyper: dict[str, float] = {}
+    for cls in OPTIMIZERS.values():
+        new = [h for h in cls.hyperparameters
+               if h.name not in hyper and h.sampling() is not None]
+        if not new:
+            continue
+        for _ in range(1000):
+            drawn = {h.name: _draw(rng, h, defaults[h.name]) for h in new}
+            if cls.reveals_mistakes({**hyper, **drawn}):
+                break
+        else:  # pragma: no cover - the ranges make this practically impossible
+            raise RuntimeError(f"no hyperparameters found that reveal {cls.__name__}'s mistakes")
+        hyper.update(drawn)
+    return hyper
 
 
 def _signed(rng: np.random.Generator, shape: tuple[int, ...], magnitude: tuple[float, float]

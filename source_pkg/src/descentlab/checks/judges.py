@@ -37,7 +37,7 @@ from .compare import (
     default_tolerance,
     nan_finding,
 )
-from .mistakes.texts import COUNTER, STATE
+from .mistakes.texts import COUNTER, state_words
 from .observe import UPDATE, Observation
 
 __all__ = ["judge_float32", "judge_in_place", "judge_per_key", "judge_zero_grad"]
@@ -197,9 +197,10 @@ def judge_per_key(together: Observation, alone: Mapping[str, Observation],
 
 def _state_words(optimizer: str | None) -> tuple[str, str]:
     """How the message names the optimizer's state: words, attribute."""
-    if optimizer in (None, "sgd") or optimizer not in STATE:
+    words = state_words(optimizer)
+    if words == ("state", "self.state"):  # SGD, or not a reference optimizer
         return "state, if it keeps any", "self.state"
-    return STATE[optimizer]
+    return words
 
 
 def judge_zero_grad(student: Observation, reference: Observation) -> list[Finding]:

@@ -47,8 +47,16 @@ __all__ = [
     "resolve_optimizer",
 ]
 
-#: Optimizers that divide by a gradient statistic (a missing epsilon gives 0/0 there).
-DIVIDING = frozenset({"adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam"})
+
+
+def _dividing() -> frozenset[str]:
+    """Optimizers that divide by a gradient statistic (a missing epsilon gives 0/0 there).
+
+    Each class says so itself (``Optimizer.divides_by_gradient_statistic``).
+    """
+    return frozenset(name for name, cls in OPTIMIZERS.items()
+                     if cls.divides_by_gradient_statistic)
+
 
 # Hyperparameters a student class may leave out (the book hard-codes epsilon).
 _OPTIONAL_ARGUMENTS = frozenset({"eps", "momentum_decay"})
@@ -124,7 +132,7 @@ PROPERTIES: tuple[Property, ...] = (
     # Two keys of one shape: NaN in the key whose gradient was not zero tells a missing
     # epsilon from a division by zero elsewhere (a step counter starting at 0).
     Property("zero_grad", "a zero gradient gives a zero step, not NaN", "zero gradient",
-             {"W1": (3, 4), "W2": (3, 4)}, calls=2, zero_keys=("W1",), applies_to=DIVIDING,
+             {"W1": (3, 4), "W2": (3, 4)}, calls=2, zero_keys=("W1",), applies_to=_dividing(),
              judge="zero_grad"),
 )
 

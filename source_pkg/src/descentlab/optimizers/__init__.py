@@ -5,7 +5,7 @@ Each class docstring states the exact update rule, its defaults and sources.
 
 from .adagrad import AdaGrad
 from .adam import Adam, AdamW, Nadam
-from .base import Hyperparameter, NonFiniteGradientWarning, Optimizer
+from .base import Hyperparameter, NonFiniteGradientWarning, Optimizer, Sampling, checks_inputs
 from .registry import OPTIMIZERS, available, get_optimizer, optimizer_class
 from .rmsprop import AdaDelta, RMSProp
 from .sgd import SGD, Momentum, Nesterov
@@ -24,7 +24,9 @@ __all__ = [
     "NonFiniteGradientWarning",
     "Optimizer",
     "RMSProp",
+    "Sampling",
     "available",
+    "checks_inputs",
     "get_optimizer",
     "optimizer_class",
 ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ._specs import epsilon, learning_rate
-from .base import Optimizer
+from .base import Optimizer, checks_inputs
 
 __all__ = ["AdaGrad"]
 
@@ -44,16 +46,18 @@ class AdaGrad(Optimizer):
     name = "adagrad"
     hyperparameters = (learning_rate(0.01), epsilon(1e-10))
     state_names = ("h",)
+    state_words = "sum of squared gradients"
+    divides_by_gradient_statistic = True
 
     def __init__(self, lr: float = 0.01, eps: float = 1e-10) -> None:
         super().__init__(lr=lr, eps=eps)
 
-    def _kernel(self, p, g, s, tmp):
-        h = s["h"]
-        np.multiply(g, g, out=tmp)
-        h += tmp
-        np.sqrt(h, out=tmp)
-        tmp += self.eps
-        np.divide(g, tmp, out=tmp)
-        tmp *= self.lr
-        p -= tmp
+    @checks_inputs
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        """One step on every array in ``params``, in place (see the class docstring)."""
+        self.t += 1
+        for key in params:
+            theta, g = params[key], grads[key]
+            h = self.state_of(key, theta)["h"]
+            h += g * g  # h ← h + g ⊙ g
+            theta -= self.lr * g / (np.sqrt(h) + self.eps)  # θ ← θ − η g / (√h + ε)

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
 from ._specs import BETA1, BETA2, epsilon, learning_rate
-from .base import Hyperparameter, Optimizer
+from .base import Hyperparameter, Optimizer, Sampling, checks_inputs
 
 __all__ = ["Adam", "AdamW", "Nadam"]
 
 _WEIGHT_DECAY = Hyperparameter(
     "weight_decay", 1e-2, 0.0, 0.5, False,
     "decoupled weight decay: shrink the weights by lr * weight_decay each step",
-    r"\lambda", "nonnegative",
+    r"\lambda", "nonnegative", tests=Sampling(0.05, 0.2, margin=0.05),
 )
 _MOMENTUM_DECAY = Hyperparameter(
     "momentum_decay", 4e-3, 0.0, 0.05, False,
     "how quickly Nadam's momentum schedule approaches beta1", r"\psi", "nonnegative",
+    # Kept at its default in the hidden tests: the lesson's Nadam may leave it out.
+    tests="default",
 )
 
 
@@ -56,38 +59,41 @@ class Adam(Optimizer):
     name = "adam"
     hyperparameters = (learning_rate(1e-3), BETA1, BETA2, epsilon(1e-8))
     state_names = ("m", "v")
+    state_words = "moments"
+    divides_by_gradient_statistic = True
 
     def __init__(
         self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
     ) -> None:
         super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
-    def _begin_step(self) -> None:
-        sqrt_bc2 = math.sqrt(1.0 - self.beta2**self.t)
-        self._eps_scaled = self.eps * sqrt_bc2
-        self._step_scaled = self.lr * sqrt_bc2 / (1.0 - self.beta1**self.t)
+    @checks_inputs
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        """One step on every array in ``params``, in place (see the class docstring)."""
+        self.t += 1  # t ← t + 1, once per call
+        t, beta1, beta2 = self.t, self.beta1, self.beta2
+        for key in params:
+            theta, g = params[key], grads[key]
+            state = self.state_of(key, theta)
+            m, v = state["m"], state["v"]
+            m += (1 - beta1) * (g - m)  # m ← β₁ m + (1 − β₁) g, in place (the book's form)
+            v += (1 - beta2) * (g * g - v)  # v ← β₂ v + (1 − β₂) g ⊙ g
+            # m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ), corrected as PyTorch does: in
+            # scalars (η m̂ = step_size · m), not in two more whole-array divisions.
+            step_size = self.lr / (1 - beta1**t)
+            denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + self.eps  # √v̂ + ε
+            theta -= step_size * m / denom  # θ ← θ − η m̂ / (√v̂ + ε)
 
-    def _moments(self, g, s, tmp):
-        """Advance both moment estimates; leaves ``tmp`` free."""
-        m, v = s["m"], s["v"]
-        m *= self.beta1
-        np.multiply(g, 1.0 - self.beta1, out=tmp)
-        m += tmp
-        v *= self.beta2
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - self.beta2
-        v += tmp
-        return m, v
+    @classmethod
+    def reveals_mistakes(cls, hyper: Mapping[str, float]) -> bool:
+        """Whether a missing bias correction visibly changes the first two steps.
 
-    def _kernel(self, p, g, s, tmp):
-        m, v = self._moments(g, s, tmp)
-        # m̂ / (sqrt(v̂) + eps) = m sqrt(bc2) / (bc1 (sqrt(v) + eps sqrt(bc2))): folding
-        # the bias corrections into two scalars saves a pass over the block.
-        np.sqrt(v, out=tmp)
-        tmp += self._eps_scaled
-        np.divide(m, tmp, out=tmp)
-        tmp *= self._step_scaled
-        p -= tmp
+        Without it a step is (1 − β₁ᵗ)/√(1 − β₂ᵗ) times the corrected one; for
+        some pairs that factor is close to 1 (β₁ = 0.9, β₂ = 0.99 at t = 1),
+        which would hide the mistake.
+        """
+        beta1, beta2 = hyper["beta1"], hyper["beta2"]
+        return all(abs((1 - beta1**t) / math.sqrt(1 - beta2**t) - 1) > 0.25 for t in (1, 2))
 
 
 class AdamW(Adam):
@@ -130,9 +136,24 @@ class AdamW(Adam):
             self, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay
         )
 
-    def _kernel(self, p, g, s, tmp):
-        p *= 1.0 - self.lr * self.weight_decay
-        super()._kernel(p, g, s, tmp)
+    @checks_inputs
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        """One step on every array in ``params``, in place (see the class docstring)."""
+        self.t += 1  # t ← t + 1, once per call
+        t, beta1, beta2 = self.t, self.beta1, self.beta2
+        for key in params:
+            theta, g = params[key], grads[key]
+            state = self.state_of(key, theta)
+            m, v = state["m"], state["v"]
+            theta *= 1 - self.lr * self.weight_decay  # θ ← θ (1 − η λ)
+            # ... then exactly Adam's step:
+            m += (1 - beta1) * (g - m)  # m ← β₁ m + (1 − β₁) g, in place (the book's form)
+            v += (1 - beta2) * (g * g - v)  # v ← β₂ v + (1 − β₂) g ⊙ g
+            # m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ), corrected as PyTorch does: in
+            # scalars (η m̂ = step_size · m), not in two more whole-array divisions.
+            step_size = self.lr / (1 - beta1**t)
+            denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + self.eps  # √v̂ + ε
+            theta -= step_size * m / denom  # θ ← θ − η m̂ / (√v̂ + ε)
 
 
 class Nadam(Adam):
@@ -173,34 +194,29 @@ class Nadam(Adam):
             self, lr=lr, beta1=beta1, beta2=beta2, eps=eps, momentum_decay=momentum_decay
         )
 
-    def _reset_scalars(self) -> None:
-        self._mu_product = 1.0
+    def reset(self) -> None:
+        """Forget all state, including the running product of the momenta μ₁ ⋯ μₜ."""
+        super().reset()
+        self.mu_product = 1.0
 
     def _mu(self, t: int) -> float:
-        return self.beta1 * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
+        """μₜ = β₁ (1 − ½ · 0.96^(t ψ))."""
+        return self.beta1 * (1 - 0.5 * 0.96 ** (t * self.momentum_decay))
 
-    def _begin_step(self) -> None:
-        mu, mu_next = self._mu(self.t), self._mu(self.t + 1)
-        self._mu_product *= mu
-        self._sqrt_bc2 = math.sqrt(1.0 - self.beta2**self.t)
-        self._grad_coef = self.lr * (1.0 - mu) / (1.0 - self._mu_product)
-        self._mom_coef = self.lr * mu_next / (1.0 - self._mu_product * mu_next)
-
-    def _kernel(self, p, g, s, tmp):
-        m, v = self._moments(g, s, tmp)
-        # denominator sqrt(v / (1 - beta2^t)) + eps, kept in tmp
-        np.sqrt(v, out=tmp)
-        tmp /= self._sqrt_bc2
-        tmp += self.eps
-        denom = tmp
-        # p -= grad_coef * g / denom + mom_coef * m / denom, one term at a time
-        # The one extra temporary (block-sized). Allocated with empty_like and
-        # filled through out=, because a ufunc on 0-d operands returns a NumPy
-        # scalar, which cannot serve as out= below.
-        step = np.empty_like(tmp)
-        np.divide(g, denom, out=step)
-        step *= self._grad_coef
-        p -= step
-        np.divide(m, denom, out=step)
-        step *= self._mom_coef
-        p -= step
+    @checks_inputs
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        """One step on every array in ``params``, in place (see the class docstring)."""
+        self.t += 1  # once per call
+        t, beta1, beta2 = self.t, self.beta1, self.beta2
+        mu, mu_next = self._mu(t), self._mu(t + 1)
+        self.mu_product *= mu  # μ₁ ⋯ μₜ
+        for key in params:
+            theta, g = params[key], grads[key]
+            state = self.state_of(key, theta)
+            m, v = state["m"], state["v"]
+            m += (1 - beta1) * (g - m)  # m ← β₁ m + (1 − β₁) g, in place (the book's form)
+            v += (1 - beta2) * (g * g - v)  # v ← β₂ v + (1 − β₂) g ⊙ g
+            denom = np.sqrt(v / (1 - beta2**t)) + self.eps  # √v̂ + ε
+            # θ ← θ − η m̂ / (√v̂ + ε), the two terms of m̂ one at a time (as PyTorch does):
+            theta -= self.lr * mu_next / (1 - self.mu_product * mu_next) * m / denom
+            theta -= self.lr * (1 - mu) / (1 - self.mu_product) * g / denom

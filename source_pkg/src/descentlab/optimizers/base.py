@@ -6,21 +6,24 @@ NumPy arrays with the same keys. The arrays in ``params`` are changed **in
 place**, because the layers of a network hold references to the very same
 arrays; rebinding ``params[key]`` would leave the network training a stale copy.
 
-Subclasses only describe their hyperparameters, the per-parameter state arrays
-they keep, and a ``_kernel`` that applies one step to one block of one
-parameter. This base class does everything else once: input checks, the step
-counter, lazy per-key state, and streaming large arrays through the kernel in
-cache-sized blocks so that a step never needs more than one block-sized
-temporary (see ``benchmarks/optimizer_step.py``).
+Each subclass writes its own ``update`` as the formula of its docstring, line
+for line (the book's ``common/optimizer.py`` and PyTorch's
+``_single_tensor_adam`` are the models). This base class holds only what every
+``update`` shares: the hyperparameters (validated from their
+:class:`Hyperparameter` metadata), the input checks (the
+:func:`checks_inputs` decorator), the per-key state (:meth:`Optimizer.state_of`),
+the step counter ``t`` and ``reset``. The conventions the formulas follow are
+written down in this folder's ``README.md``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -28,11 +31,9 @@ __all__ = [
     "Hyperparameter",
     "NonFiniteGradientWarning",
     "Optimizer",
+    "Sampling",
+    "checks_inputs",
 ]
-
-# 2**15 float64 elements = 256 KiB per array: the parameter, gradient, state and
-# scratch blocks of one kernel call stay in a typical L2 cache together.
-_BLOCK = 1 << 15
 
 
 class NonFiniteGradientWarning(RuntimeWarning):
@@ -40,11 +41,44 @@ class NonFiniteGradientWarning(RuntimeWarning):
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """How the hidden tests draw a hyperparameter's value.
+
+    Uniformly (or log-uniformly) from ``[low, high]``, at least ``margin``
+    (relative) away from every value in ``avoid`` and from the hyperparameter's
+    default: a student's class that hard-codes a default, or a round value,
+    then computes something else than the reference.
+
+    Attributes
+    ----------
+    low, high : float
+        The range drawn from.
+    log : bool
+        Draw log-uniformly (for scale parameters such as a learning rate).
+    avoid : tuple of float
+        Values to stay away from besides the defaults (e.g. round learning rates).
+    margin : float
+        Relative distance kept from each avoided value.
+    """
+
+    low: float
+    high: float
+    log: bool = False
+    avoid: tuple[float, ...] = ()
+    margin: float = 0.02
+
+    def __post_init__(self) -> None:
+        if not (self.low < self.high and (self.low > 0 or not self.log)):
+            raise ValueError(f"Sampling needs 0 < low < high for log, low < high else: {self}")
+
+
+@dataclass(frozen=True)
 class Hyperparameter:
     """Machine-readable description of one hyperparameter.
 
     Widgets build their sliders from it; ``Optimizer.__init__`` validates
-    against ``constraint``.
+    against ``constraint``; the hidden tests draw its value from
+    :meth:`sampling`.
 
     Attributes
     ----------
@@ -62,6 +96,12 @@ class Hyperparameter:
         LaTeX symbol used in the course's formulas.
     constraint : str
         ``"positive"`` (> 0), ``"nonnegative"`` (>= 0) or ``"unit"`` ([0, 1)).
+    tests : Sampling, None or "default"
+        Where the hidden tests draw it from: ``None`` (the default) means the
+        slider range ``[low, high]`` (``log`` as for the slider); ``"default"``
+        keeps the default value in every test, which is right only for a
+        hyperparameter a student's class may leave out (the book hard-codes
+        epsilon), never for a new one by accident.
     """
 
     name: str
@@ -72,6 +112,22 @@ class Hyperparameter:
     meaning: str
     symbol: str
     constraint: str = "positive"
+    tests: Sampling | str | None = None
+
+    def __post_init__(self) -> None:
+        if self.tests not in (None, "default") and not isinstance(self.tests, Sampling):
+            raise ValueError(
+                f"Hyperparameter {self.name!r}: tests must be a Sampling, None or 'default', "
+                f"got {self.tests!r}"
+            )
+
+    def sampling(self) -> Sampling | None:
+        """The range the hidden tests draw this hyperparameter from (``None``: the default)."""
+        if self.tests == "default":
+            return None
+        if isinstance(self.tests, Sampling):
+            return self.tests
+        return Sampling(self.low, self.high, self.log)
 
     def validate(self, value: Any, owner: str) -> float:
         """Return ``value`` as a float, or raise if it breaks the constraint."""
@@ -91,8 +147,33 @@ class Hyperparameter:
         return value
 
 
+_Update = TypeVar("_Update", bound=Callable[..., None])
+
+
+def checks_inputs(update: _Update) -> _Update:
+    """Decorate an optimizer's ``update(self, params, grads)``: check its inputs first.
+
+    The checked ``update`` refuses what it cannot update in place (with a
+    message that says why) and warns about non-finite gradients before the
+    body runs, so the body can be the bare formula. ``update.__wrapped__`` is
+    the body alone: :func:`descentlab.paths.trace` calls it with inputs it made
+    itself, which are right, and saves the checks at every step.
+    """
+
+    @functools.wraps(update)
+    def checked(self: Optimizer, params: Any, grads: Any) -> None:
+        self._check(params, grads)
+        update(self, params, grads)
+
+    return checked  # type: ignore[return-value]
+
+
 class Optimizer:
     """Base class of the reference optimizers.
+
+    A subclass declares its ``name``, ``hyperparameters`` and ``state_names``,
+    the facts below, and writes ``update`` (decorated with
+    :func:`checks_inputs`) as its formula.
 
     Attributes
     ----------
@@ -101,16 +182,22 @@ class Optimizer:
         once per call, however many keys ``params`` holds.
     state : dict
         ``state[key][name]`` is the state array ``name`` (for example the
-        velocity ``"v"``) of parameter ``key``, created on first use with the
-        parameter's shape and dtype.
+        velocity ``"v"``) of parameter ``key``, created by :meth:`state_of` on
+        first use with the parameter's shape and dtype.
     """
 
     #: Registry name, e.g. ``"adam"``.
     name: ClassVar[str] = ""
     #: Hyperparameter metadata, in constructor order.
     hyperparameters: ClassVar[tuple[Hyperparameter, ...]] = ()
-    #: Names of the per-parameter state arrays the kernel receives.
+    #: Names of the per-parameter state arrays (zeros before the first step).
     state_names: ClassVar[tuple[str, ...]] = ()
+    #: What the state is, in the words of a student's feedback ("velocity"); the
+    #: feedback adds the attributes a student's class keeps it in, ``self.<state name>``.
+    state_words: ClassVar[str] = "state"
+    #: Whether the step divides by a gradient statistic (a missing epsilon then gives
+    #: 0/0 on a zero gradient, which the hidden tests look for).
+    divides_by_gradient_statistic: ClassVar[bool] = False
 
     def __init__(self, **hyper: float) -> None:
         owner = type(self).__name__
@@ -129,87 +216,69 @@ class Optimizer:
     def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """Apply one optimisation step to every array in ``params``, in place.
 
+        Every reference optimizer writes its own, decorated with
+        :func:`checks_inputs`, which raises
+
+        * ``TypeError`` if an entry is not a floating-point NumPy array;
+        * ``ValueError`` if keys or shapes of ``params`` and ``grads`` differ.
+
         Parameters
         ----------
         params : dict of str to numpy.ndarray
             Floating-point arrays, modified in place.
         grads : dict of str to numpy.ndarray
             Gradients with the same keys and shapes as ``params``.
-
-        Raises
-        ------
-        TypeError
-            If an entry is not a floating-point NumPy array.
-        ValueError
-            If keys or shapes of ``params`` and ``grads`` differ.
         """
-        self._check(params, grads)
-        self.t += 1
-        self._begin_step()
-        for key, param in params.items():
-            grad = grads[key]
-            state = self.state.get(key)
-            if state is None:
-                state = {n: np.zeros_like(param) for n in self.state_names}
-                self.state[key] = state
-            self._apply(param, np.asarray(grad), state)
+        raise NotImplementedError(f"{type(self).__name__} does not define update()")
+
+    def state_of(self, key: str, param: np.ndarray) -> dict[str, np.ndarray]:
+        """The state arrays of parameter ``key``: zeros like ``param`` on first use.
+
+        ``update`` changes them in place (``v *= mu``, ``m[...] = ...``), so that
+        ``state[key]`` keeps the same arrays from step to step (0-d ones too).
+        """
+        state = self.state.get(key)
+        if state is None:
+            state = self.state[key] = {n: np.zeros_like(param) for n in self.state_names}
+        return state
 
     def reset(self) -> None:
         """Forget all state: the next ``update`` behaves like the first."""
         self.t = 0
         self.state: dict[str, dict[str, np.ndarray]] = {}
-        self._reset_scalars()
 
     def get_hyperparameters(self) -> dict[str, float]:
         """Return the current hyperparameter values by name."""
         return {h.name: getattr(self, h.name) for h in self.hyperparameters}
 
+    @classmethod
+    def state_in_words(cls) -> tuple[str, str]:
+        """How feedback names the state: words with attributes, and the first attribute.
+
+        E.g. ``("moments (self.m and self.v)", "self.m")`` for Adam, from
+        :attr:`state_words` and :attr:`state_names`; ``("state", "self.state")``
+        for an optimizer without state.
+        """
+        if not cls.state_names:
+            return cls.state_words, "self.state"
+        attrs = [f"self.{n}" for n in cls.state_names]
+        return f"{cls.state_words} ({' and '.join(attrs)})", attrs[0]
+
+    @classmethod
+    def reveals_mistakes(cls, hyper: Mapping[str, float]) -> bool:
+        """Whether hidden tests with these drawn values can show this optimizer's mistakes.
+
+        ``draw_hyperparameters`` draws again until this holds; an optimizer whose
+        typical mistake vanishes for some values (Adam's missing bias correction)
+        says which here. True for all others.
+        """
+        return True
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v:g}" for k, v in self.get_hyperparameters().items())
         return f"{type(self).__name__}({args})"
 
-    # -- hooks for subclasses -----------------------------------------------
-    def _reset_scalars(self) -> None:
-        """Reset scalar state shared by all keys (none by default)."""
-
-    def _begin_step(self) -> None:
-        """Compute per-call scalars once ``self.t`` has been advanced."""
-
-    def _kernel(
-        self, p: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray], tmp: np.ndarray
-    ) -> None:
-        """Update the block ``p`` in place from gradient ``g`` and state ``s``.
-
-        ``tmp`` is scratch space of ``p``'s shape and dtype. The kernel must be
-        element-wise (each entry depends only on the same entry of ``p``, ``g``
-        and ``s``, and on scalars): ``_apply`` streams large arrays through it in
-        arbitrary blocks, and :func:`descentlab.paths.trace` steps the two
-        coordinates of a path as one vector.
-        """
-        raise NotImplementedError
-
     # -- internals ------------------------------------------------------------
-    def _apply(self, param: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
-        # Every array must be C-contiguous: reshape(-1) of a non-contiguous state
-        # array (created for a parameter that was then in another layout) would
-        # return a copy, and the state updates written into it would be lost.
-        blockable = (
-            param.size > _BLOCK
-            and param.flags.c_contiguous
-            and grad.flags.c_contiguous
-            and all(a.flags.c_contiguous for a in state.values())
-        )
-        if not blockable:
-            self._kernel(param, grad, state, np.empty_like(param))
-            return
-        flat_p, flat_g = param.reshape(-1), grad.reshape(-1)
-        flat_s = {n: a.reshape(-1) for n, a in state.items()}
-        tmp = np.empty(_BLOCK, dtype=param.dtype)
-        for start in range(0, param.size, _BLOCK):
-            sl = slice(start, start + _BLOCK)
-            p = flat_p[sl]
-            self._kernel(p, flat_g[sl], {n: a[sl] for n, a in flat_s.items()}, tmp[: p.size])
-
     @staticmethod
     def _finite(grad: np.ndarray) -> bool:
         """Whether every entry of ``grad`` is finite, cheaply for large arrays.

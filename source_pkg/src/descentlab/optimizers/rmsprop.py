@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
-from ._specs import epsilon, learning_rate
-from .base import Hyperparameter, Optimizer
+from ._specs import RHO_TESTS, epsilon, learning_rate
+from .base import Hyperparameter, Optimizer, checks_inputs
 
 __all__ = ["AdaDelta", "RMSProp"]
 
 _RHO_RMS = Hyperparameter(
     "rho", 0.99, 0.5, 0.999, False,
-    "decay of the running mean of squared gradients", r"\rho", "unit",
+    "decay of the running mean of squared gradients", r"\rho", "unit", tests=RHO_TESTS,
 )
 _RHO_DELTA = Hyperparameter(
     "rho", 0.9, 0.5, 0.999, False,
     "decay of the running means of squared gradients and squared steps", r"\rho", "unit",
+    tests=RHO_TESTS,
 )
 
 
@@ -44,21 +47,21 @@ class RMSProp(Optimizer):
     name = "rmsprop"
     hyperparameters = (learning_rate(0.01), _RHO_RMS, epsilon(1e-8))
     state_names = ("h",)
+    state_words = "running average of squared gradients"
+    divides_by_gradient_statistic = True
 
     def __init__(self, lr: float = 0.01, rho: float = 0.99, eps: float = 1e-8) -> None:
         super().__init__(lr=lr, rho=rho, eps=eps)
 
-    def _kernel(self, p, g, s, tmp):
-        h = s["h"]
-        h *= self.rho
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - self.rho
-        h += tmp
-        np.sqrt(h, out=tmp)
-        tmp += self.eps
-        np.divide(g, tmp, out=tmp)
-        tmp *= self.lr
-        p -= tmp
+    @checks_inputs
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        """One step on every array in ``params``, in place (see the class docstring)."""
+        self.t += 1
+        for key in params:
+            theta, g = params[key], grads[key]
+            h = self.state_of(key, theta)["h"]
+            h[...] = self.rho * h + (1 - self.rho) * g * g  # h ← ρ h + (1 − ρ) g ⊙ g
+            theta -= self.lr * g / (np.sqrt(h) + self.eps)  # θ ← θ − η g / (√h + ε)
 
 
 class AdaDelta(Optimizer):
@@ -85,30 +88,22 @@ class AdaDelta(Optimizer):
     name = "adadelta"
     hyperparameters = (learning_rate(1.0, high=10.0), _RHO_DELTA, epsilon(1e-6))
     state_names = ("h", "u")
+    state_words = "running averages"
+    divides_by_gradient_statistic = True
 
     def __init__(self, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> None:
         super().__init__(lr=lr, rho=rho, eps=eps)
 
-    def _kernel(self, p, g, s, tmp):
-        h, u = s["h"], s["u"]
-        rho = self.rho
-        h *= rho
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - rho
-        h += tmp
-        # tmp <- Delta = sqrt(u + eps) / sqrt(h + eps) * g
-        # The one extra temporary (block-sized); empty_like + out= keeps it an
-        # array for 0-d parameters too (a ufunc on 0-d operands returns a scalar).
-        denom = np.empty_like(tmp)
-        np.add(h, self.eps, out=denom)
-        np.sqrt(denom, out=denom)
-        np.add(u, self.eps, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        tmp /= denom
-        tmp *= g
-        u *= rho
-        np.multiply(tmp, tmp, out=denom)
-        denom *= 1.0 - rho
-        u += denom
-        tmp *= self.lr
-        p -= tmp
+    @checks_inputs
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        """One step on every array in ``params``, in place (see the class docstring)."""
+        self.t += 1
+        rho, eps = self.rho, self.eps
+        for key in params:
+            theta, g = params[key], grads[key]
+            state = self.state_of(key, theta)
+            h, u = state["h"], state["u"]
+            h[...] = rho * h + (1 - rho) * g * g  # h ← ρ h + (1 − ρ) g ⊙ g
+            delta = np.sqrt(u + eps) / np.sqrt(h + eps) * g  # Δ ← √(u + ε) / √(h + ε) g
+            u[...] = rho * u + (1 - rho) * delta * delta  # u ← ρ u + (1 − ρ) Δ ⊙ Δ
+            theta -= self.lr * delta  # θ ← θ − η Δ

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ._specs import MOMENTUM, learning_rate
-from .base import Optimizer
+from .base import Optimizer, checks_inputs
 
 __all__ = ["SGD", "Momentum", "Nesterov"]
 
@@ -33,9 +35,13 @@ class SGD(Optimizer):
     def __init__(self, lr: float = 0.01) -> None:
         super().__init__(lr=lr)
 
-    def _kernel(self, p, g, s, tmp):
-        np.multiply(g, self.lr, out=tmp)
-        p -= tmp
+    @checks_inputs
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        """One step on every array in ``params``, in place (see the class docstring)."""
+        self.t += 1
+        for key in params:
+            theta, g = params[key], grads[key]
+            theta -= self.lr * g  # θ ← θ − η g
 
 
 class Momentum(Optimizer):
@@ -67,16 +73,20 @@ class Momentum(Optimizer):
     name = "momentum"
     hyperparameters = (learning_rate(0.01), MOMENTUM)
     state_names = ("v",)
+    state_words = "velocity"
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__(lr=lr, momentum=momentum)
 
-    def _kernel(self, p, g, s, tmp):
-        v = s["v"]
-        v *= self.momentum
-        np.multiply(g, self.lr, out=tmp)
-        v -= tmp
-        p += v
+    @checks_inputs
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        """One step on every array in ``params``, in place (see the class docstring)."""
+        self.t += 1
+        for key in params:
+            theta, g = params[key], grads[key]
+            v = self.state_of(key, theta)["v"]
+            v[...] = self.momentum * v - self.lr * g  # v ← μ v − η g
+            theta += v  # θ ← θ + v
 
 
 class Nesterov(Optimizer):
@@ -119,15 +129,17 @@ class Nesterov(Optimizer):
     name = "nesterov"
     hyperparameters = (learning_rate(0.01), MOMENTUM)
     state_names = ("v",)
+    state_words = "velocity"
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__(lr=lr, momentum=momentum)
 
-    def _kernel(self, p, g, s, tmp):
-        v = s["v"]
-        v *= self.momentum
-        np.multiply(g, self.lr, out=tmp)
-        v -= tmp
-        p -= tmp
-        np.multiply(v, self.momentum, out=tmp)
-        p += tmp
+    @checks_inputs
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        """One step on every array in ``params``, in place (see the class docstring)."""
+        self.t += 1
+        for key in params:
+            theta, g = params[key], grads[key]
+            v = self.state_of(key, theta)["v"]
+            v[...] = self.momentum * v - self.lr * g  # v ← μ v − η g
+            theta += self.momentum * v - self.lr * g  # θ ← θ + μ v − η g

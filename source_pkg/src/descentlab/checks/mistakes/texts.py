@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from ...optimizers import OPTIMIZERS
 from ..messages import NOT_IN_PLACE
 
-__all__ = ["COUNTER", "DENOMINATOR", "EXPLANATIONS", "STATE", "explain"]
+__all__ = ["COUNTER", "DENOMINATOR", "EXPLANATIONS", "explain", "state_words"]
 
-#: How the state of each optimizer is called in the explanations: words, first attribute.
-STATE = {
-    "sgd": ("state", "self.state"),
-    "momentum": ("velocity (self.v)", "self.v"),
-    "nesterov": ("velocity (self.v)", "self.v"),
-    "adagrad": ("sum of squared gradients (self.h)", "self.h"),
-    "rmsprop": ("running average of squared gradients (self.h)", "self.h"),
-    "adadelta": ("running averages (self.h and self.u)", "self.h"),
-    "adam": ("moments (self.m and self.v)", "self.m"),
-    "adamw": ("moments (self.m and self.v)", "self.m"),
-    "nadam": ("moments (self.m and self.v)", "self.m"),
-}
+
+def state_words(optimizer: str | None) -> tuple[str, str]:
+    """How the explanations name the state of ``optimizer``: words, first attribute.
+
+    Read from the optimizer's class (:meth:`~descentlab.optimizers.Optimizer.state_in_words`),
+    e.g. ``("moments (self.m and self.v)", "self.m")`` for Adam; for SGD, which keeps
+    none, or an unknown optimizer: ``("state", "self.state")``.
+    """
+    cls = OPTIMIZERS.get(optimizer) if isinstance(optimizer, str) else None
+    if cls is None:
+        return "state", "self.state"
+    return cls.state_in_words()
+
 
 #: The step counter of the optimizers that keep one, as the lessons' templates name it.
 COUNTER = {"adam": "self.t", "adamw": "self.t", "nadam": "self.t"}
@@ -135,7 +137,7 @@ EXPLANATIONS = {
 
 def explain(mistake_id: str, optimizer: str) -> str:
     """The explanation of ``mistake_id`` worded for ``optimizer``."""
-    words, attr = STATE[optimizer]
+    words, attr = state_words(optimizer)
     return EXPLANATIONS[mistake_id].format(
         state=words, attr=attr, counter=COUNTER.get(optimizer, "self.t"),
         denominator=DENOMINATOR.get(optimizer, "np.sqrt(...) + self.eps"))
