@@ -37,7 +37,7 @@ from .grading import PUBLIC_SEEDS, assert_property, grade, run_property
 from .mistakes import CATALOGUE, Mistake, get_mistake, mistakes_for
 from .observe import Observation, observe
 from .report import PropertyResult, Report
-from .selfcheck import check, infer_optimizer
+from .selfcheck import check
 from .spec import PROPERTIES, Property, get_property, properties_for, required_arguments
 
 __all__ = [
@@ -70,7 +70,6 @@ __all__ = [
     "get_mistake",
     "get_property",
     "grade",
-    "infer_optimizer",
     "make_case",
     "mistakes_for",
     "observe",

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..optimizers import optimizer_class
+from ..optimizers import optimizer_class, reference_name
 from . import messages
 from .compare import Finding
 from .diagnose import Diagnosis, diagnose_property, observe_property
 from .report import PropertyResult, Report
-from .spec import Property, get_property, properties_for, required_arguments, resolve_optimizer
+from .spec import Property, get_property, properties_for, required_arguments
 
 __all__ = ["PUBLIC_SEEDS", "assert_property", "grade", "run_property"]
 
@@ -58,7 +58,7 @@ def run_property(
     -------
     Diagnosis
     """
-    name = resolve_optimizer(optimizer)
+    name = reference_name(optimizer)
     prop = get_property(prop)
     if not isinstance(student_cls, type):
         example = optimizer_class(name).__name__
