@@ -1,6 +1,15 @@
 """Checks of the students' code: self-checks in the notebooks, hidden nbgrader tests.
 
-For an optimizer class and one graded property the pipeline is
+Every exercise — an optimizer class, a function, a schedule — is checked the
+same way (:mod:`.exercise`): for each graded property and seed, draw a case,
+run the student's code on it under the time limit, compare with the reference,
+name the mistake; the outcomes make one :class:`Report`, printed by the
+self-checks (``check``, ``check_numerical_gradient``, ``check_schedule``, …)
+and turned into an ``AssertionError`` by the hidden tests (``assert_property``,
+``assert_numerical_gradient``, ``assert_schedule``, …). Which reference a
+student's class implements is :func:`descentlab.optimizers.find_reference`.
+
+For an optimizer class and one graded property the steps are
 
 1. :func:`make_case` draws inputs from a seed (:mod:`.cases`);
 2. :func:`observe` runs the class on them and records what it did, as plain
@@ -16,13 +25,15 @@ For an optimizer class and one graded property the pipeline is
 
 On top: :mod:`.spec` (the graded properties), :mod:`.grading`
 (:func:`assert_property` for hidden tests, :func:`grade` for tools),
-:mod:`.selfcheck` (:func:`check` for students) and :mod:`.functions` (the
-exercises that are functions, not classes).
+:mod:`.selfcheck` (:func:`check` for students), :mod:`.functions` (the
+exercises that are functions, not classes) and :mod:`.schedules` (lesson 7's
+learning-rate schedule).
 """
 
 from .cases import Case, make_case
 from .compare import Finding, Tolerance, agree, compare, default_tolerance
 from .diagnose import Diagnosis, diagnose
+from .exercise import Outcome, run_checks
 from .functions import (
     assert_bowl_gradient,
     assert_gradient_descent,
@@ -49,6 +60,7 @@ __all__ = [
     "Finding",
     "Mistake",
     "Observation",
+    "Outcome",
     "Property",
     "PropertyResult",
     "Report",
@@ -75,5 +87,6 @@ __all__ = [
     "observe",
     "properties_for",
     "required_arguments",
+    "run_checks",
     "run_property",
 ]

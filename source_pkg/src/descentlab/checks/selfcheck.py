@@ -7,20 +7,15 @@ does — raise, return NaN, hang, not be a class at all — ``check`` does not r
 
 from __future__ import annotations
 
-import sys
 from typing import Any, TextIO
 
 from ..optimizers import available, find_reference, reference_name
 from . import messages
+from .exercise import self_check as selfcheck_run
 from .grading import PUBLIC_SEEDS, grade
-from .report import PropertyResult, Report
+from .report import Report
 
 __all__ = ["check"]
-
-
-def _setup_problem(subject: str, message: str) -> Report:
-    result = PropertyResult("setup", "the check could start", "cannot check", False, message)
-    return Report(subject, (result,))
 
 
 def check(
@@ -64,9 +59,9 @@ def check(
     >>> bool(report)
     True
     """
-    out = sys.stdout if file is None else file
     subject = messages.describe_object(student_cls)
-    try:
+
+    def run(out: TextIO) -> Report:
         if optimizer is None:
             name = find_reference(student_cls)
             if name is None:
@@ -77,12 +72,7 @@ def check(
         else:
             name = reference_name(optimizer)
         print(f"Checking {subject} as the reference {name} optimizer:", file=out)
-        report = grade(student_cls, name, seeds, time_limit=time_limit)
-    except ValueError as exc:  # an unknown or unclear optimizer name
-        report = _setup_problem(subject, str(exc))
-    except Exception as exc:  # the self-check must never show a traceback
-        report = _setup_problem(subject, (
-            f"the checker itself failed ({type(exc).__name__}: {exc}). Please tell your "
-            "instructor, and include this message."))
-    print(report.text(), file=out)
-    return report
+        return grade(student_cls, name, seeds, time_limit=time_limit)
+
+    # A ValueError is an unknown or unclear optimizer name: its text is the verdict.
+    return selfcheck_run(subject, run, file=file, setup_errors=(ValueError,))
