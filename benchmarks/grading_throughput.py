@@ -69,7 +69,7 @@ def build_export(course: Course, lessons: list[str], students: int) -> bytes:
                 elif kind == "buggy":
                     mutant = mutants[(i // len(KINDS)) % len(mutants)]
                     nb = student_notebook(release, dict(solved, **{
-                        answer: mutant_source(mutant.cls, calls[0].class_name)}))
+                        answer: mutant_source(mutant, calls[0].class_name, solved[answer])}))
                 else:
                     nb = release
                 archive.writestr(f"student{i:03d}/{lesson}/{lesson}.ipynb", nbformat.writes(nb))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import inspect
 import io
 import itertools
 import re
@@ -96,18 +95,13 @@ def property_calls(source: nbformat.NotebookNode) -> list[PropertyCall]:
     return found
 
 
-def mutant_source(cls: type, name: str) -> str:
-    """Source of a class with one planted mistake, bound to the student's class ``name``.
+def mutant_source(mistake: Mistake, name: str, solution: str) -> str:
+    """Source of an answer cell defining class ``name`` with ``mistake`` planted.
 
-    The mutant's own base classes (not ``object``) are included, so the text runs
-    on its own after ``import numpy as np``.
+    ``solution`` is the cell's correct source: a generic slip (wrong sign, …) is
+    planted into it, a hand-written mutant replaces it (:meth:`Mistake.plant`).
     """
-    parts = ["import numpy as np"]
-    for base in reversed(cls.__mro__[1:-1]):
-        parts.append(inspect.getsource(base))
-    parts.append(inspect.getsource(cls))
-    parts.append(f"{name} = {cls.__name__}")
-    return "\n\n".join(parts) + "\n"
+    return mistake.plant(name, solution)
 
 
 HOSTILE_LESSON = "03_momentum"
@@ -348,7 +342,8 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
         for pair in itertools.zip_longest(main, extra):
             planted = [p for p in pair if p is not None]
             sid = str(7000 + len(students))  # Moodle ids are numbers
-            answers = dict(solved, **{answer_of[name]: mutant_source(mistake.cls, name)
+            answers = dict(solved, **{answer_of[name]: mutant_source(mistake, name,
+                                                                   solved[answer_of[name]])
                                       for name, mistake in planted})
             lost = _oracle(source, answers)
             kind = "mistake " + " + ".join(f"{name}:{mistake.id}" for name, mistake in planted)
@@ -421,7 +416,7 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
     # Locked cells: an edited test cell (with a wrong class) and a deleted one.
     state_cell = next(c.grade_id for c in property_calls(source) if c.prop == "carries_state")
     reset = next(m for m in mistakes_for("momentum") if m.id == "state_reset_each_call")
-    reset_answers = dict(solved, **{answer: mutant_source(reset.cls, "Momentum")})
+    reset_answers = dict(solved, **{answer: mutant_source(reset, "Momentum", solved[answer])})
     nb = student_notebook(release, reset_answers)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == state_cell:

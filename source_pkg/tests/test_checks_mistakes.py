@@ -17,6 +17,7 @@ The table is checked on the public seeds and on others.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from descentlab.checks import (
@@ -31,6 +32,7 @@ from descentlab.checks import (
     observe,
     properties_for,
 )
+from descentlab.checks.mistakes.generic import GENERIC
 from descentlab.optimizers import available, optimizer_class
 
 SEEDS = (*PUBLIC_SEEDS, 3, 1234567)
@@ -97,9 +99,7 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     ("adam", "no_bias_correction"): VALUES,  # zero gradient: 0/(0 + ε) = 0, no NaN
     ("adam", "wrong_sign"): VALUES,
     ("adam", "lr_ignored"): VALUES,
-    # The book's lr_t is a NumPy float64: params[key] - lr_t * ... turns float32 into
-    # float64, so the dtype really changes (both are graded in one cell anyway).
-    ("adam", "not_in_place"): {"in_place", "float32"},
+    ("adam", "not_in_place"): {"in_place"},
     ("adamw", "state_reset_each_call"): {"carries_state"},
     ("adamw", "counter_per_key"): {"per_key_state"},
     ("adamw", "adamw_decay_in_grad"): VALUES,
@@ -108,6 +108,10 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     ("adamw", "wrong_sign"): VALUES,
     ("adamw", "lr_ignored"): VALUES,
     ("adamw", "not_in_place"): {"in_place"},
+    # -- Nadam: only the generic slips, made from the reference class
+    ("nadam", "wrong_sign"): VALUES,
+    ("nadam", "lr_ignored"): VALUES,
+    ("nadam", "not_in_place"): {"in_place"},
 }
 
 # Where two mistakes compute exactly the same numbers on a property's case, the
@@ -117,10 +121,7 @@ SAME_BEHAVIOUR = {
     ("rmsprop", "rmsprop_as_adagrad", "first_step"): "rmsprop_missing_one_minus_rho",
 }
 # Failures reported on their own rather than as a named mistake: the phrase they carry.
-NOT_NAMED = {
-    # params[key] became a new float64 array: the dtype message says so, and why.
-    ("adam", "not_in_place", "float32"): "replaced by a new array instead of updated in place",
-}
+NOT_NAMED: dict[tuple[str, str, str], str] = {}
 
 # A phrase of each mistake's message that names the real mistake, and phrases that
 # must not appear in it (what issue 13 found students being told instead).
@@ -251,3 +252,146 @@ def test_an_uncatalogued_mistake_gets_a_generic_message():
     diagnosis = diagnose(observe(HalfStep, case.hyper_for("sgd"), case), "sgd", case)
     assert diagnosis.mistake == ""
     assert "0.5 times as far as expected" in diagnosis.message
+
+
+# -- the generic slips, made from the reference classes, name the slips students write ----
+class _BookMomentumWrongSign:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, None
+
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            self.v[key] = self.momentum * self.v[key] + self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+class _BookNesterovWrongSign(_BookMomentumWrongSign):
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            params[key] += self.momentum * self.momentum * self.v[key]
+            params[key] += (1 + self.momentum) * self.lr * grads[key]
+            self.v[key] *= self.momentum
+            self.v[key] += self.lr * grads[key]
+
+
+class _BookAdaDeltaLrIgnored:
+    def __init__(self, lr=1.0, rho=0.9, eps=1e-6):
+        self.lr, self.rho, self.eps, self.h, self.u = lr, rho, eps, None, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+            self.u = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            delta = np.sqrt(self.u[key] + self.eps) / np.sqrt(self.h[key] + self.eps) * grads[key]
+            self.u[key] = self.rho * self.u[key] + (1 - self.rho) * delta**2
+            params[key] -= delta
+
+
+class _BookAdam:
+    """The book's Adam: bias correction folded into lr_t, epsilon 1e-7."""
+
+    fixed_lr = None
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        self.lr = lr if self.fixed_lr is None else self.fixed_lr
+        self.beta1, self.beta2, self.iter, self.m, self.v = beta1, beta2, 0, None, None
+
+    def step(self, params, grads):
+        if self.m is None:
+            self.m = {key: np.zeros_like(val) for key, val in params.items()}
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+        self.iter += 1
+        lr_t = self.lr * np.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta1**self.iter)
+        for key in params:
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            yield key, lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class _BookAdamLrIgnored(_BookAdam):
+    fixed_lr = 0.001
+
+    def update(self, params, grads):
+        for key, step in self.step(params, grads):
+            params[key] -= step
+
+
+class _BookAdamNotInPlace(_BookAdam):
+    def update(self, params, grads):
+        for key, step in self.step(params, grads):
+            # lr_t is a NumPy float64: a float32 parameter becomes a new float64 array.
+            params[key] = params[key] - step
+
+
+BOOK_SLIPS = [
+    (_BookMomentumWrongSign, "momentum", "wrong_sign", VALUES),
+    (_BookNesterovWrongSign, "nesterov", "wrong_sign", VALUES),
+    (_BookAdaDeltaLrIgnored, "adadelta", "lr_ignored", VALUES),
+    (_BookAdamLrIgnored, "adam", "lr_ignored", VALUES),
+    (_BookAdamNotInPlace, "adam", "not_in_place", {"in_place", "float32"}),
+]
+
+
+@pytest.mark.parametrize(("cls", "optimizer", "mistake_id", "lost"), BOOK_SLIPS,
+                         ids=[f"{o}-{m}" for _, o, m, _ in BOOK_SLIPS])
+def test_slips_written_the_books_way_are_named_by_the_generated_mistakes(cls, optimizer,
+                                                                          mistake_id, lost):
+    assert get_mistake(optimizer, mistake_id).generic
+    report = grade(cls, optimizer, SEEDS)
+    assert set(report.failed) == lost, report.text()
+    for result in report.results:
+        if result.passed:
+            continue
+        if result.name == "float32":
+            # A new array of another dtype: the dtype message says so, and why.
+            assert "replaced by a new array instead of updated in place" in result.message
+            continue
+        assert result.mistake == mistake_id, result.message
+        assert result.message == get_mistake(optimizer, mistake_id).explanation
+
+
+def test_generic_slips_are_made_for_every_optimizer_and_hand_written_ones_are_not_retyped():
+    for optimizer in available():
+        ids = [m.id for m in CATALOGUE[optimizer]]
+        assert ids[-3:] == ["wrong_sign", "lr_ignored", "not_in_place"], ids
+        assert all(m.generic == (m.id in GENERIC) for m in CATALOGUE[optimizer])
+        for mistake in CATALOGUE[optimizer]:
+            if mistake.generic:
+                assert issubclass(mistake.cls, optimizer_class(optimizer))
+
+
+_BOOK_MOMENTUM = '''class Momentum:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr = lr
+        self.momentum = momentum
+        self.v = None
+
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {}
+            for key, val in params.items():
+                self.v[key] = np.zeros_like(val)
+        for key in params:
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+'''
+
+
+@pytest.mark.parametrize("mistake_id", [*GENERIC, "state_reset_each_call"])
+def test_a_planted_mistake_runs_on_its_own_and_loses_what_the_mutant_loses(mistake_id):
+    """What the end-to-end grading tests put into a student's answer cell."""
+    mistake = get_mistake("momentum", mistake_id)
+    source = mistake.plant("Momentum", _BOOK_MOMENTUM)
+    assert "descentlab" not in source, "a planted answer must not use the course's package"
+    namespace: dict = {}
+    exec(compile(source, "<answer>", "exec"), namespace)
+    planted = namespace["Momentum"]
+    report = grade(planted, "momentum", PUBLIC_SEEDS)
+    assert set(report.failed) == EXPECTED_FAILURES["momentum", mistake_id], report.text()
+    assert {r.mistake for r in report.results if not r.passed} == {mistake_id}

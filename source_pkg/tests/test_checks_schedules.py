@@ -1,14 +1,21 @@
-"""The schedule check's message shows enough digits to see the difference (issue 13)."""
+"""The schedule checks: enough digits to see a difference (issue 13); the common verdict."""
 
 from __future__ import annotations
 
+import io
 import math
 import re
 
 import pytest
 
+from descentlab.checks import PUBLIC_SEEDS, Report
 from descentlab.checks.messages import fmt_pair
-from descentlab.checks.schedules import assert_schedule
+from descentlab.checks.schedules import (
+    SCHEDULE_PROPERTIES,
+    assert_schedule,
+    check_schedule,
+    schedule_case,
+)
 
 
 def cosine_off_by_one(t, lr0, total):
@@ -45,3 +52,78 @@ def test_fmt_pair_uses_just_enough_digits(got, want):
 
 def test_fmt_pair_of_equal_numbers_shows_them_in_full():
     assert fmt_pair(0.1, 0.1) == ("0.1", "0.1")
+
+
+# -- check_schedule: the same Report and verdict as every other self-check -----------------
+def _right(t, lr0, total):
+    return lr0 * (1 + math.cos(math.pi * min(t, total) / total)) / 2
+
+
+def _check(fn, **kwargs):
+    out = io.StringIO()
+    report = check_schedule(fn, "cosine", file=out, **kwargs)
+    text = out.getvalue()
+    assert "Traceback" not in text
+    return report, text
+
+
+def test_check_schedule_returns_a_report_printed_like_every_check():
+    report, text = _check(_right)
+    assert isinstance(report, Report)
+    assert report
+    assert report.passed == list(SCHEDULE_PROPERTIES)
+    assert text == ("Checking _right against the reference cosine schedule:\n"
+                    + report.text() + "\n")
+    assert text.rstrip().endswith("All checks passed — well done!")
+
+
+def test_check_schedule_uses_the_public_seeds():
+    seen = set()
+
+    def recording(t, lr0, total):
+        seen.add(total)
+        return _right(t, lr0, total)
+
+    assert _check(recording)[0]
+    expected = {schedule_case("cosine", prop, seed).args["total"]
+                for prop in SCHEDULE_PROPERTIES for seed in PUBLIC_SEEDS}
+    assert seen == expected
+    # A function that is right only on the public cases passes the self-check, not the
+    # hidden tests: the public seeds are what the notebooks print.
+    public = {schedule_case("cosine", "values", seed).args["total"] for seed in PUBLIC_SEEDS}
+
+    def memorised(t, lr0, total):
+        return _right(t, lr0, total) if total in public else 0.0
+
+    assert "values" in _check(memorised)[0].passed
+    with pytest.raises(AssertionError):
+        assert_schedule(memorised, "cosine", "values", seed=70101)
+
+
+@pytest.mark.parametrize("exit_code", [0, 3])
+def test_sys_exit_in_the_schedule_is_reported_not_raised(exit_code):
+    def leaves(t, lr0, total):
+        raise SystemExit(exit_code)
+
+    report, text = _check(leaves)
+    assert not report
+    assert report.failed == list(SCHEDULE_PROPERTIES)
+    assert "raised SystemExit" in text
+    with pytest.raises(AssertionError, match="raised SystemExit"):
+        assert_schedule(leaves, "cosine", "values", seed=3)
+
+
+def test_a_hanging_schedule_is_not_waited_for_twice():
+    def hangs(t, lr0, total):
+        while True:
+            pass
+
+    report, _ = _check(hangs, time_limit=0.2)
+    assert not report
+    assert "did not finish within 0.2 s" in report.results[0].message
+    assert report.results[1].message.startswith("not checked: your function did not finish")
+
+
+def test_an_unknown_schedule_name_is_the_notebooks_mistake_and_raises():
+    with pytest.raises(ValueError, match="unknown schedule 'cosin'"):
+        check_schedule(_right, "cosin")

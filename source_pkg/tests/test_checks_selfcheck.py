@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from descentlab.checks import check, infer_optimizer, selfcheck
+from descentlab.checks import check, selfcheck
 from descentlab.optimizers import Momentum as ReferenceMomentum
 
 
@@ -179,14 +179,11 @@ def test_unknown_or_unclear_optimizer_names():
     assert not report
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [("RMSprop", "rmsprop"), ("RMSProp", "rmsprop"), ("AdaGrad", "adagrad"),
-     ("MyAdamW", "adamw"), ("Adam", "adam"), ("SGD", "sgd"), ("MomentumSGD", "momentum"),
-     ("NesterovMomentum", None), ("Optimizer", None)],
-)
-def test_infer_optimizer_from_the_class_name(name, expected):
-    assert infer_optimizer(type(name, (), {})) == expected
+def test_a_class_named_after_an_optimizer_is_checked_as_that_optimizer():
+    # Which names are recognised is tested in test_checks_resolver.py.
+    report, text = _run(type("SGDMomentum", (ReferenceMomentum,), {}))
+    assert report
+    assert text.startswith("Checking SGDMomentum as the reference momentum optimizer:")
 
 
 def test_an_explicit_name_ignores_case_and_punctuation():

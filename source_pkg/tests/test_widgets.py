@@ -86,7 +86,7 @@ class BrokenInit:
 
 
 class MyMomentum:
-    """A student's momentum whose class name matches no reference optimizer."""
+    """A student's momentum, not derived from the reference (its name says momentum)."""
 
     def __init__(self, lr=0.01, momentum=0.9):
         self.lr, self.momentum = lr, momentum
@@ -393,7 +393,7 @@ def test_student_classes_get_sliders_from_the_reference_or_their_signature() -> 
     assert w.choice.student
 
     # An unknown name: sliders from the __init__ defaults.
-    w = explore(MyMomentum, backend="static")
+    w = explore(type("Heavyball", (MyMomentum,), {}), backend="static")
     assert set(w.controls) == {"lr", "momentum"}
     assert type(w.controls["lr"]).__name__ == "FloatLogSlider"
     assert type(w.controls["momentum"]).__name__ == "FloatSlider"

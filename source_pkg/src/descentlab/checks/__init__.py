@@ -1,6 +1,15 @@
 """Checks of the students' code: self-checks in the notebooks, hidden nbgrader tests.
 
-For an optimizer class and one graded property the pipeline is
+Every exercise — an optimizer class, a function, a schedule — is checked the
+same way (:mod:`.exercise`): for each graded property and seed, draw a case,
+run the student's code on it under the time limit, compare with the reference,
+name the mistake; the outcomes make one :class:`Report`, printed by the
+self-checks (``check``, ``check_numerical_gradient``, ``check_schedule``, …)
+and turned into an ``AssertionError`` by the hidden tests (``assert_property``,
+``assert_numerical_gradient``, ``assert_schedule``, …). Which reference a
+student's class implements is :func:`descentlab.optimizers.find_reference`.
+
+For an optimizer class and one graded property the steps are
 
 1. :func:`make_case` draws inputs from a seed (:mod:`.cases`);
 2. :func:`observe` runs the class on them and records what it did, as plain
@@ -16,15 +25,18 @@ For an optimizer class and one graded property the pipeline is
 
 On top: :mod:`.spec` (the graded properties), :mod:`.grading`
 (:func:`assert_property` for hidden tests, :func:`grade` for tools),
-:mod:`.selfcheck` (:func:`check` for students) and :mod:`.functions` (the
-exercises that are functions, not classes). Lesson 08's ``torch.optim.Optimizer``
-exercise has checks of its own, :mod:`.torch_optim` (with :mod:`.torch_runner`
-and :mod:`.torch_mistakes`); they import torch, so this package does not import them.
+:mod:`.selfcheck` (:func:`check` for students), :mod:`.functions` (the
+exercises that are functions, not classes) and :mod:`.schedules` (lesson 7's
+learning-rate schedule), all on :mod:`.exercise`'s loop. Lesson 08's
+``torch.optim.Optimizer`` exercise has checks of its own, :mod:`.torch_optim`
+(with :mod:`.torch_runner` and :mod:`.torch_mistakes`); they import torch, so this
+package does not import them.
 """
 
 from .cases import Case, make_case
 from .compare import Finding, Tolerance, agree, compare, default_tolerance
 from .diagnose import Diagnosis, diagnose
+from .exercise import Outcome, run_checks
 from .functions import (
     assert_bowl_gradient,
     assert_clip_grad_norm,
@@ -41,7 +53,7 @@ from .grading import PUBLIC_SEEDS, assert_property, grade, run_property
 from .mistakes import CATALOGUE, Mistake, get_mistake, mistakes_for
 from .observe import Observation, observe
 from .report import PropertyResult, Report
-from .selfcheck import check, infer_optimizer
+from .selfcheck import check
 from .spec import PROPERTIES, Property, get_property, properties_for, required_arguments
 
 __all__ = [
@@ -53,6 +65,7 @@ __all__ = [
     "Finding",
     "Mistake",
     "Observation",
+    "Outcome",
     "Property",
     "PropertyResult",
     "Report",
@@ -76,11 +89,11 @@ __all__ = [
     "get_mistake",
     "get_property",
     "grade",
-    "infer_optimizer",
     "make_case",
     "mistakes_for",
     "observe",
     "properties_for",
     "required_arguments",
+    "run_checks",
     "run_property",
 ]

@@ -13,14 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from ..optimizers import optimizer_class
+from ..optimizers import optimizer_class, reference_name
 from .cases import Case
 from .compare import BEHAVIOUR, Finding, agree, compare, default_tolerance, later_call_message
 from .judges import judge_float32, judge_in_place, judge_per_key, judge_zero_grad
 from .messages import fmt
 from .mistakes import mistakes_for
 from .observe import Observation, observe
-from .spec import Property, resolve_optimizer
+from .spec import Property
 
 __all__ = ["NAMEABLE", "STOPPING", "Diagnosis", "diagnose", "diagnose_property", "observe_property"]
 
@@ -106,7 +106,7 @@ def diagnose(
         mistake's id and explanation; a new array in ``params`` is named
         ``not_in_place``; anything else keeps a precise generic message.
     """
-    name = resolve_optimizer(optimizer)
+    name = reference_name(optimizer)
     reference = observe(optimizer_class(name), student.hyper, case, time_limit=None)
     findings = compare(student, reference, value_calls=value_calls, optimizer=name)
     if kinds is not None:
@@ -207,7 +207,7 @@ def diagnose_property(runs: Sequence[Observation], optimizer: str, prop: Propert
     others are judged on the student's runs alone (:mod:`.judges`), then named by
     the catalogued mistake that computed the same on every run, if any.
     """
-    name = resolve_optimizer(optimizer)
+    name = reference_name(optimizer)
     student = runs[0]
     if prop.judge == "values":
         return diagnose(student, name, case, value_calls=prop.value_calls, kinds=prop.kinds,

@@ -1,5 +1,9 @@
 """Grading an optimizer class: one assertion per property (nbgrader) and full reports.
 
+Optimizer classes on the common exercise interface (:mod:`.exercise`): a
+property on one seed is :func:`run_property` (case, observation under the time
+limit, comparison, named mistake), the rest is the loop every exercise shares.
+
 In a hidden nbgrader test cell::
 
     from descentlab.checks import assert_property
@@ -15,12 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..optimizers import optimizer_class
+from ..optimizers import optimizer_class, reference_name
 from . import messages
 from .compare import Finding
 from .diagnose import Diagnosis, diagnose_property, observe_property
-from .report import PropertyResult, Report
-from .spec import Property, get_property, properties_for, required_arguments, resolve_optimizer
+from .exercise import Outcome, assert_outcome, run_checks
+from .report import Report
+from .spec import Property, get_property, properties_for, required_arguments
 
 __all__ = ["PUBLIC_SEEDS", "assert_property", "grade", "run_property"]
 
@@ -58,7 +63,7 @@ def run_property(
     -------
     Diagnosis
     """
-    name = resolve_optimizer(optimizer)
+    name = reference_name(optimizer)
     prop = get_property(prop)
     if not isinstance(student_cls, type):
         example = optimizer_class(name).__name__
@@ -67,6 +72,12 @@ def run_property(
     runs = observe_property(student_cls, case.hyper_for(name), prop, case,
                             time_limit=time_limit, required=required_arguments(name))
     return diagnose_property(runs, name, prop, case, time_limit=time_limit)
+
+
+def _outcome(diagnosis: Diagnosis) -> Outcome:
+    """A diagnosis on the common exercise interface."""
+    hung = bool(diagnosis.findings) and diagnosis.findings[0].kind == "timeout"
+    return Outcome(diagnosis.message, diagnosis.mistake, diagnosis.printed, hung)
 
 
 def assert_property(
@@ -86,8 +97,7 @@ def assert_property(
     """
     prop = get_property(prop)
     diagnosis = run_property(student_cls, optimizer, prop, seed, time_limit=time_limit)
-    if not diagnosis.passed:
-        raise AssertionError(f"{prop.short}: {diagnosis.message}")
+    assert_outcome(_outcome(diagnosis), prop.short)
 
 
 def grade(
@@ -121,38 +131,10 @@ def grade(
     Report
         Truthy when every property passed.
     """
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("grade() needs at least one seed")
     chosen = [get_property(p) for p in (properties or properties_for(optimizer))]
-    results, printed = [], 0
-    hung: PropertyResult | None = None
-    for prop in chosen:
-        weight = (points or {}).get(prop.name, prop.points)
-        if hung is not None:
-            # Code that hung once hangs again: don't make the student wait for every check.
-            results.append(PropertyResult(prop.name, prop.title, prop.short, False,
-                                          _NOT_RUN_AFTER_HANG, hung.mistake, 0.0, weight,
-                                          hung.seed))
-            continue
-        failure: tuple[int, Diagnosis] | None = None
-        for seed in seeds:
-            diagnosis = run_property(student_cls, optimizer, prop, seed, time_limit=time_limit)
-            printed += diagnosis.printed
-            if not diagnosis.passed:
-                failure = (seed, diagnosis)
-                break
-        if failure is None:
-            results.append(PropertyResult(prop.name, prop.title, prop.short, True,
-                                          points=weight, max_points=weight))
-        else:
-            seed, diagnosis = failure
-            results.append(PropertyResult(prop.name, prop.title, prop.short, False,
-                                          diagnosis.message, diagnosis.mistake, 0.0, weight,
-                                          seed))
-            if diagnosis.findings[0].kind == "timeout":
-                hung = results[-1]
-    notes = ("(your code printed output during the checks; it is not shown here)",) \
-        if printed else ()
-    subject = messages.describe_object(student_cls)
-    return Report(subject, tuple(results), notes)
+
+    def run(prop: Property, seed: int) -> Outcome:
+        return _outcome(run_property(student_cls, optimizer, prop, seed, time_limit=time_limit))
+
+    return run_checks(messages.describe_object(student_cls), chosen, run, seeds, points=points,
+                      skipped_after_hang=_NOT_RUN_AFTER_HANG)

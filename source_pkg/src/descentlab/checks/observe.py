@@ -4,9 +4,9 @@
 every ``update`` call, a copy of every parameter, whether ``params[key]`` is
 still the very array it was handed (updated in place) and its dtype; it turns
 any exception, a hang (time-boxed) or a ``raise NotImplementedError`` stub into
-data. The :class:`Observation` is plain data (NumPy arrays, strings, numbers),
-so an isolated grader can run the student's class in a sandboxed process, save
-the observation with :meth:`Observation.to_npz` and compare it elsewhere.
+data. The :class:`Observation` is plain data (NumPy arrays, strings, numbers):
+comparing and diagnosing it runs no student code (the grader's student class is
+a proxy to the jailed kernel: only its constructor and ``update`` are called).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
-import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,8 +34,6 @@ __all__ = ["STUDENT_ERRORS", "Observation", "accepted_arguments", "describe_exce
 CLASS, SIGNATURE, INIT, UPDATE = "class", "signature", "init", "update"
 
 STUDENT_ERRORS = (Exception, SystemExit, TimeLimitExceeded)
-_STRING_FIELDS = ("subject", "case_id", "input_dtype", "error_stage", "error_type",
-                  "error_message", "error_where")
 
 
 @dataclass(eq=False)
@@ -110,44 +107,6 @@ class Observation:
     def completed(self) -> bool:
         """Whether every call of the case ran without an error."""
         return not self.error_stage and self.calls_done == self.calls
-
-    def to_npz(self, path: str | os.PathLike[str]) -> None:
-        """Save to ``path`` (``.npz``), loadable with ``allow_pickle=False``."""
-        arrays: dict[str, np.ndarray] = {name: np.array(getattr(self, name))
-                                         for name in _STRING_FIELDS}
-        arrays["keys"] = np.array(self.keys, dtype=str)
-        arrays["hyper_names"] = np.array(list(self.hyper), dtype=str)
-        arrays["hyper_values"] = np.array(list(self.hyper.values()), dtype=np.float64)
-        for i, key in enumerate(self.keys):
-            arrays[f"values_{i}"] = self.values[key]
-        arrays["same_object"] = self.same_object
-        arrays["dtypes"] = self.dtypes
-        arrays["problems"] = self.problems
-        arrays["zero_grads"] = self.zero_grads
-        arrays["numbers"] = np.array([self.calls, self.error_call, self.printed], dtype=np.int64)
-        np.savez(path, **arrays)
-
-    @classmethod
-    def from_npz(cls, path: str | os.PathLike[str]) -> Observation:
-        """Load an observation saved by :meth:`to_npz` (no pickle involved)."""
-        with np.load(path, allow_pickle=False) as data:
-            keys = tuple(str(k) for k in data["keys"])
-            calls, error_call, printed = (int(n) for n in data["numbers"])
-            strings = {name: str(data[name][()]) for name in _STRING_FIELDS}
-            return cls(
-                keys=keys,
-                hyper={str(n): float(v) for n, v in zip(data["hyper_names"],
-                                                        data["hyper_values"], strict=True)},
-                values={key: data[f"values_{i}"] for i, key in enumerate(keys)},
-                same_object=data["same_object"].astype(bool),
-                dtypes=data["dtypes"].astype(str),
-                problems=data["problems"].astype(str),
-                zero_grads=data["zero_grads"].astype(bool),
-                calls=calls,
-                error_call=error_call,
-                printed=printed,
-                **strings,
-            )
 
 
 def accepted_arguments(factory: Callable[..., Any], names: Sequence[str]) -> list[str]:

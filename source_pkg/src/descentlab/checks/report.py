@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 __all__ = ["PropertyResult", "Report"]
 
@@ -126,12 +125,3 @@ class Report:
     def __repr__(self) -> str:
         return (f"<Report {self.subject}: {len(self.passed)} of {len(self.results)} "
                 f"checks passed>")
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary for tools."""
-        return {
-            "subject": self.subject,
-            "score": self.score,
-            "max_score": self.max_score,
-            "results": [asdict(r) for r in self.results],
-        }

@@ -15,23 +15,28 @@ after         the steps after it (``span < t <= 3 span``): cosine and
 ============= ==============================================================
 
 where ``span`` is ``total`` (cosine schedules), ``warmup_steps`` (warm-up) or
-four drops (step decay). :func:`check_schedule` is the public self-check (it
-prints a verdict and never raises); :func:`assert_schedule` is for hidden
-tests (it raises ``AssertionError`` with a message meant for students).
+four drops (step decay). Schedules are checked on the common exercise
+interface (:mod:`.exercise`): :func:`check_schedule` is the public self-check
+(it prints the same verdict as every other check, returns the
+:class:`~.report.Report` and never raises); :func:`assert_schedule` is for
+hidden tests (it raises ``AssertionError`` with a message meant for students).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
 from .. import schedules
-from .._timebox import TimeLimitExceeded, time_limit
-from .messages import NOT_WRITTEN, fmt_pair
+from .exercise import Outcome, assert_outcome, run_checks, self_check
+from .functions._runner import SKIPPED_AFTER_HANG, FunctionProperty, StudentError, call
+from .grading import PUBLIC_SEEDS
+from .messages import fmt_pair
+from .report import Report
 
 __all__ = ["SCHEDULE_PROPERTIES", "ScheduleCase", "assert_schedule", "check_schedule",
            "schedule_case"]
@@ -125,32 +130,24 @@ def schedule_case(name: str, prop: str, seed: int) -> ScheduleCase:
     return ScheduleCase(name, args, tuple(sorted(steps)))
 
 
-def _call(fn: Callable[..., Any], case: ScheduleCase, t: int) -> float:
-    """The student's rate at ``t``; raises ``AssertionError`` with a sentence on any problem."""
-    where = f"{getattr(fn, '__name__', 'your schedule')}({case.describe(t)})"
-    try:
-        with time_limit(_CALL_LIMIT):
-            value = fn(t, *case.args.values())
-    except NotImplementedError:
-        raise AssertionError(
-            NOT_WRITTEN.format(what=getattr(fn, "__name__", "The schedule"))
-        ) from None
-    except TimeLimitExceeded:
-        raise AssertionError(
-            f"{where} did not finish within {_CALL_LIMIT:g} s: is there an endless loop?"
-        ) from None
-    except Exception as exc:
-        raise AssertionError(f"{where} raised {type(exc).__name__}: {exc}") from None
+def _label(fn: Any) -> str:
+    return getattr(fn, "__name__", "your schedule")
+
+
+def _call(fn: Callable[..., Any], case: ScheduleCase, t: int, limit: float | None) -> float:
+    """The student's rate at ``t``; raises :class:`StudentError` with a sentence on any problem."""
+    where = f"{_label(fn)}({case.describe(t)})"
+    value = call(fn, _label(fn), t, *case.args.values(), time_limit=limit, shown=where)
     if value is None:
-        raise AssertionError(f"{where} returned None: did you forget `return`?")
+        raise StudentError(f"{where} returned None: did you forget `return`?")
     try:
         rate = float(value)
     except (TypeError, ValueError):
-        raise AssertionError(
+        raise StudentError(
             f"{where} returned {value!r}; a schedule returns one number (the learning rate)."
         ) from None
     if not math.isfinite(rate):
-        raise AssertionError(f"{where} returned {rate}; a learning rate must be finite.")
+        raise StudentError(f"{where} returned {rate}; a learning rate must be finite.")
     return rate
 
 
@@ -173,8 +170,51 @@ def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
     return ""
 
 
+def _not_a_function(fn: Any) -> str:
+    return (f"pass your schedule function itself, e.g. check_schedule(cosine_schedule); "
+            f"got {type(fn).__name__}")
+
+
+def _schedule_message(fn: Callable[..., Any], name: str, prop: str, seed: int,
+                      limit: float | None) -> str:
+    """``""`` if ``fn`` matches the reference ``name`` on the case of ``prop`` and ``seed``,
+    else the sentence for the student (:class:`StudentError` if ``fn`` raised or hung)."""
+    case = schedule_case(name, prop, seed)
+    if not callable(fn):
+        return _not_a_function(fn)
+    for t in case.steps:
+        got, want = _call(fn, case, t, limit), case.expected(t)
+        if not math.isclose(got, want, rel_tol=1e-7, abs_tol=1e-10 * case.args["lr0"]):
+            hint = _cosine_hint(case, t, got) if name == "cosine" else ""
+            # As many digits as it takes to see the difference ("0.0911, expected 0.0913").
+            shown, wanted = fmt_pair(got, want)
+            return (f"{_label(fn)}({case.describe(t)}) returned {shown}, expected {wanted} "
+                    f"(the reference {name}).{hint}")
+    return ""
+
+
+def _outcome(fn: Any, name: str, prop: str, seed: int, limit: float | None) -> Outcome:
+    try:
+        return Outcome(_schedule_message(fn, name, prop, seed, limit))
+    except StudentError as exc:
+        return Outcome(str(exc), hung=exc.hung)
+
+
+def _properties(name: str) -> tuple[FunctionProperty, ...]:
+    """The graded properties of schedule ``name`` on the common exercise interface."""
+    return (
+        FunctionProperty("values", f"matches the reference {name} schedule at every step of it",
+                         "during the schedule",
+                         lambda fn, seed, limit: _schedule_message(fn, name, "values", seed,
+                                                                   limit)),
+        FunctionProperty("after", "stays right after the schedule ends", "after the schedule",
+                         lambda fn, seed, limit: _schedule_message(fn, name, "after", seed,
+                                                                   limit)),
+    )
+
+
 def assert_schedule(fn: Callable[..., Any], name: str = "cosine", prop: str = "values", *,
-                    seed: int) -> None:
+                    seed: int, time_limit: float | None = _CALL_LIMIT) -> None:
     """Raise ``AssertionError`` unless ``fn`` matches the reference schedule ``name``.
 
     Parameters
@@ -188,6 +228,8 @@ def assert_schedule(fn: Callable[..., Any], name: str = "cosine", prop: str = "v
         ``"values"`` or ``"after"``.
     seed : int
         Seed of the arguments and steps.
+    time_limit : float or None
+        Seconds one call of ``fn`` may take.
 
     Raises
     ------
@@ -195,47 +237,43 @@ def assert_schedule(fn: Callable[..., Any], name: str = "cosine", prop: str = "v
         With one sentence for the student: where the first difference is, what
         was expected, and a hint when a common slip explains it.
     """
-    if not callable(fn):
-        raise AssertionError(
-            f"pass your schedule function itself, e.g. check_schedule(cosine_schedule); "
-            f"got {type(fn).__name__}"
-        )
-    case = schedule_case(name, prop, seed)
-    for t in case.steps:
-        got, want = _call(fn, case, t), case.expected(t)
-        if not math.isclose(got, want, rel_tol=1e-7, abs_tol=1e-10 * case.args["lr0"]):
-            hint = _cosine_hint(case, t, got) if name == "cosine" else ""
-            # As many digits as it takes to see the difference ("0.0911, expected 0.0913").
-            shown, wanted = fmt_pair(got, want)
-            raise AssertionError(
-                f"{getattr(fn, '__name__', 'your schedule')}({case.describe(t)}) returned "
-                f"{shown}, expected {wanted} (the reference {name}).{hint}"
-            )
+    _check_name(name)
+    assert_outcome(_outcome(fn, name, prop, seed, time_limit))
 
 
-def check_schedule(fn: Callable[..., Any], name: str = "cosine", *, seed: int = 0) -> bool:
-    """Check a student's schedule on a few cases and print a friendly verdict.
+def check_schedule(fn: Callable[..., Any], name: str = "cosine", *,
+                   seeds: Iterable[int] = PUBLIC_SEEDS, time_limit: float | None = _CALL_LIMIT,
+                   file: TextIO | None = None) -> Report:
+    """Check a student's schedule and print the verdict, as every self-check does.
 
-    Never raises (except for an unknown ``name``, a mistake in the notebook
-    itself rather than in the student's code).
+    Parameters
+    ----------
+    fn : callable
+        The student's schedule function.
+    name : str
+        The reference schedule it implements.
+    seeds : iterable of int
+        Seeds of the cases (default: the public ones).
+    time_limit : float or None
+        Seconds one call of ``fn`` may take.
+    file : text stream, optional
+        Where to print (default: standard output).
 
     Returns
     -------
-    bool
-        Whether every property held.
+    Report
+        Truthy when every property held. Never raises, except for an unknown
+        ``name`` (a mistake in the notebook itself, not in the student's code).
     """
     _check_name(name)
-    failures = []
-    for i, prop in enumerate(SCHEDULE_PROPERTIES):
-        try:
-            assert_schedule(fn, name, prop, seed=seed + i)
-        except AssertionError as exc:
-            failures.append(str(exc))
-    label = getattr(fn, "__name__", "your schedule")
-    if not failures:
-        print(f"✔ {label} matches the reference {name} schedule, during and after its span.")
-        return True
-    print(f"✘ {label} is not right yet:")
-    for message in dict.fromkeys(failures):  # the same problem can fail both properties
-        print(f"  - {message}")
-    return False
+    subject = _label(fn) if callable(fn) else "your schedule"
+    props = _properties(name)
+
+    def outcome(prop: FunctionProperty, seed: int) -> Outcome:
+        return _outcome(fn, name, prop.name, seed, time_limit)
+
+    def run(out: TextIO) -> Report:
+        print(f"Checking {subject} against the reference {name} schedule:", file=out)
+        return run_checks(subject, props, outcome, seeds, skipped_after_hang=SKIPPED_AFTER_HANG)
+
+    return self_check(subject, run, file=file)

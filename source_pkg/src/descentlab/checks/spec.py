@@ -29,12 +29,11 @@ signature, crashes) fails every property it crashes in.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..optimizers import OPTIMIZERS, optimizer_class
+from ..optimizers import OPTIMIZERS, optimizer_class, reference_name
 from .cases import Case, make_case
 from .compare import BEHAVIOUR
 
@@ -44,7 +43,6 @@ __all__ = [
     "get_property",
     "properties_for",
     "required_arguments",
-    "resolve_optimizer",
 ]
 
 
@@ -139,22 +137,9 @@ PROPERTIES: tuple[Property, ...] = (
 _BY_NAME = {p.name: p for p in PROPERTIES}
 
 
-def resolve_optimizer(name: str) -> str:
-    """Registry name of ``name``, ignoring case and punctuation ("RMSProp", "rms_prop").
-
-    Raises
-    ------
-    ValueError
-        If no reference optimizer has that name.
-    """
-    key = re.sub(r"[^a-z0-9]", "", str(name).lower())
-    optimizer_class(key)  # raises ValueError listing the known names
-    return key
-
-
 def properties_for(optimizer: str) -> tuple[Property, ...]:
     """The properties graded for ``optimizer``, in :data:`PROPERTIES` order."""
-    name = resolve_optimizer(optimizer)
+    name = reference_name(optimizer)
     return tuple(p for p in PROPERTIES if name in p.applies_to)
 
 
@@ -172,5 +157,5 @@ def get_property(name: str | Property) -> Property:
 
 def required_arguments(optimizer: str) -> tuple[str, ...]:
     """Constructor arguments a student's class must accept (all but epsilon-like ones)."""
-    cls = optimizer_class(resolve_optimizer(optimizer))
+    cls = optimizer_class(reference_name(optimizer))
     return tuple(h.name for h in cls.hyperparameters if h.name not in _OPTIONAL_ARGUMENTS)

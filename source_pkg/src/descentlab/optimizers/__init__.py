@@ -6,7 +6,14 @@ Each class docstring states the exact update rule, its defaults and sources.
 from .adagrad import AdaGrad
 from .adam import Adam, AdamW, Nadam
 from .base import Hyperparameter, NonFiniteGradientWarning, Optimizer, Sampling, checks_inputs
-from .registry import OPTIMIZERS, available, get_optimizer, optimizer_class
+from .registry import (
+    OPTIMIZERS,
+    available,
+    find_reference,
+    get_optimizer,
+    optimizer_class,
+    reference_name,
+)
 from .rmsprop import AdaDelta, RMSProp
 from .sgd import SGD, Momentum, Nesterov
 
@@ -27,6 +34,8 @@ __all__ = [
     "Sampling",
     "available",
     "checks_inputs",
+    "find_reference",
     "get_optimizer",
     "optimizer_class",
+    "reference_name",
 ]

@@ -3,8 +3,9 @@
 A widget accepts a registry name (``"adam"``), a reference class (``Adam``),
 an instance (``Adam(lr=0.1)``) or a student's own class or instance. A
 student's class knows nothing of :class:`~descentlab.optimizers.Hyperparameter`
-metadata, so the sliders come from the reference class of the same name
-(``class SGD: ...`` gets the reference SGD's learning-rate slider) or, failing
+metadata, so the sliders come from the reference class it is named after
+(``class SGD: ...`` and ``class MyAdam: ...`` get the reference's sliders, see
+:func:`~descentlab.optimizers.find_reference`) or, failing
 that, from the defaults in its ``__init__`` signature.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from ..optimizers import OPTIMIZERS, Hyperparameter, Optimizer, optimizer_class
+from ..optimizers import OPTIMIZERS, Hyperparameter, Optimizer, find_reference, optimizer_class
 from ..paths import Path
 
 __all__ = [
@@ -81,12 +82,9 @@ class OptimizerChoice:
 
 
 def _reference_for(cls: type) -> type[Optimizer] | None:
-    """The reference optimizer class a student's class is modelled on, by name."""
-    name = cls.__name__.lower()
-    for ref in OPTIMIZERS.values():
-        if ref.__name__.lower() == name or ref.name == name:
-            return ref
-    return None
+    """The reference optimizer class a student's class is modelled on ("MyAdam": Adam)."""
+    name = find_reference(cls)
+    return None if name is None else OPTIMIZERS[name]
 
 
 # The starting value of a learning rate the student's __init__ requires.

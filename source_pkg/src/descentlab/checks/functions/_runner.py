@@ -1,34 +1,55 @@
-"""Running a student's function safely and turning properties into reports."""
+"""Function exercises on the common exercise interface (:mod:`..exercise`).
+
+:func:`call` runs the student's function quietly, under the time limit, every
+exception (``SystemExit`` included) and hang turned into a :class:`StudentError`
+with a friendly message; a :class:`FunctionProperty` checks one property on the
+case of one seed.
+"""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ..._timebox import time_limit as _time_limit
+from ..exercise import Outcome, assert_outcome, run_checks, self_check
 from ..grading import PUBLIC_SEEDS
 from ..messages import NOT_WRITTEN, exception_hint
 from ..observe import STUDENT_ERRORS, describe_exception, run_quietly
-from ..report import PropertyResult, Report
+from ..report import Report
 
-__all__ = ["FunctionProperty", "StudentError", "assert_function", "call", "check_function",
-           "function_report"]
+__all__ = ["SKIPPED_AFTER_HANG", "FunctionProperty", "StudentError", "assert_function", "call",
+           "check_function", "function_report"]
+
+
+#: The message of the properties not run after the student's function hung.
+SKIPPED_AFTER_HANG = ("not checked: your function did not finish in an earlier check, so the "
+                      "remaining checks were skipped. Look for a loop that never ends.")
 
 
 class StudentError(Exception):
-    """The student's function failed; ``str(exc)`` is the student-facing message."""
+    """The student's function failed; ``str(exc)`` is the student-facing message.
+
+    ``hung`` says that it ran out of time (the remaining checks are then skipped).
+    """
+
+    def __init__(self, message: str, *, hung: bool = False) -> None:
+        super().__init__(message)
+        self.hung = hung
 
 
 def call(fn: Callable[..., Any], name: str, *args: Any, time_limit: float | None = 2.0,
-         consume: Callable[[Any], Any] | None = None, **kwargs: Any) -> Any:
+         consume: Callable[[Any], Any] | None = None, shown: str | None = None,
+         **kwargs: Any) -> Any:
     """Return ``fn(*args, **kwargs)`` (passed through ``consume``), quietly and time-boxed.
 
     ``consume`` runs inside the same guard: a generator's body only runs when
     it is consumed. Raises :class:`StudentError` with a friendly message if the
-    student's code raises or hangs.
+    student's code raises or hangs; ``shown`` is how the messages write the call
+    (default ``name()``).
     """
+    shown = f"{name}()" if shown is None else shown
     with run_quietly():
         try:
             with _time_limit(time_limit):
@@ -39,8 +60,8 @@ def call(fn: Callable[..., Any], name: str, *args: Any, time_limit: float | None
     if kind == "NotImplementedError":
         raise StudentError(NOT_WRITTEN.format(what=f"{name}()"))
     if kind == "TimeLimitExceeded":
-        raise StudentError(f"{name}() {message}: is there a loop that never ends?")
-    text = f"{name}() raised {kind}: {message}" if message else f"{name}() raised {kind}"
+        raise StudentError(f"{shown} {message}: is there a loop that never ends?", hung=True)
+    text = f"{shown} raised {kind}: {message}" if message else f"{shown} raised {kind}"
     if where:
         text += f" ({where})"
     hint = exception_hint(kind, message) if kind in ("NameError", "IndexError") else ""
@@ -61,50 +82,35 @@ class FunctionProperty:
     test: Callable[[Callable[..., Any], int, float | None], str]
 
 
-def _run(prop: FunctionProperty, fn: Any, subject: str, seed: int,
-         time_limit: float | None) -> str:
+def _outcome(prop: FunctionProperty, fn: Any, subject: str, seed: int,
+             time_limit: float | None) -> Outcome:
     if not callable(fn) or isinstance(fn, type):
         got = "a class" if isinstance(fn, type) else f"a {type(fn).__name__}"
-        return (f"this check needs your function itself, e.g. check_{subject}({subject}) "
-                f"(without parentheses after {subject}); it got {got}.")
+        return Outcome(f"this check needs your function itself, e.g. check_{subject}({subject}) "
+                       f"(without parentheses after {subject}); it got {got}.")
     try:
-        return prop.test(fn, seed, time_limit)
+        return Outcome(prop.test(fn, seed, time_limit))
     except StudentError as exc:
-        return str(exc)
+        return Outcome(str(exc), hung=exc.hung)
 
 
 def function_report(subject: str, props: Sequence[FunctionProperty], fn: Any,
                     seeds: Iterable[int], *, time_limit: float | None = 2.0) -> Report:
     """Check every property on every seed (a property passes if all seeds pass)."""
-    seeds = list(seeds)
-    results = []
-    for prop in props:
-        message, failed_seed = "", None
-        for seed in seeds:
-            message = _run(prop, fn, subject, seed, time_limit)
-            if message:
-                failed_seed = seed
-                break
-        results.append(PropertyResult(prop.name, prop.title, prop.short, not message, message,
-                                      points=0.0 if message else 1.0, seed=failed_seed))
-    return Report(subject, tuple(results))
+    return run_checks(subject, props,
+                      lambda prop, seed: _outcome(prop, fn, subject, seed, time_limit), seeds,
+                      skipped_after_hang=SKIPPED_AFTER_HANG)
 
 
 def check_function(subject: str, props: Sequence[FunctionProperty], fn: Any, *,
                    seeds: Iterable[int] = PUBLIC_SEEDS, time_limit: float | None = 2.0,
                    file: TextIO | None = None) -> Report:
     """Print the verdict of :func:`function_report` and return it; never raises."""
-    out = sys.stdout if file is None else file
-    print(f"Checking {subject}:", file=out)
-    try:
-        report = function_report(subject, props, fn, seeds, time_limit=time_limit)
-    except Exception as exc:  # the self-check must never show a traceback
-        result = PropertyResult("setup", "the check could start", "cannot check", False, (
-            f"the checker itself failed ({type(exc).__name__}: {exc}). Please tell your "
-            "instructor, and include this message."))
-        report = Report(subject, (result,))
-    print(report.text(), file=out)
-    return report
+    def run(out: TextIO) -> Report:
+        print(f"Checking {subject}:", file=out)
+        return function_report(subject, props, fn, seeds, time_limit=time_limit)
+
+    return self_check(subject, run, file=file)
 
 
 def assert_function(subject: str, props: Sequence[FunctionProperty], fn: Any, seed: int,
@@ -118,6 +124,4 @@ def assert_function(subject: str, props: Sequence[FunctionProperty], fn: Any, se
         raise ValueError(f"unknown property {prop!r}; choose one of "
                          f"{', '.join(p.name for p in props)}")
     for p in chosen:
-        message = _run(p, fn, subject, seed, time_limit)
-        if message:
-            raise AssertionError(f"{p.short}: {message}")
+        assert_outcome(_outcome(p, fn, subject, seed, time_limit), p.short)

@@ -1,21 +1,30 @@
 """The catalogue of common mistakes: one runnable "mutant" class per mistake.
 
-A mutant is a realistic, book-style student class with exactly one mistake.
-When a student's class disagrees with the reference, :func:`~..diagnose.diagnose`
+A mutant is a realistic student class with exactly one mistake. When a
+student's class disagrees with the reference, :func:`~..diagnose.diagnose`
 runs the optimizer's mutants on the same case; if one behaves exactly like the
 student's class, its explanation is what the student reads.
+
+The mistakes of one optimizer (EMA momentum, a missing bias correction, a step
+counter per key, …) are hand-written, book-style classes (:mod:`.momentum`,
+:mod:`.adaptive`, :mod:`.adam`); the slips of every optimizer (wrong sign,
+learning rate ignored, not in place) are made from each reference class by
+:mod:`.generic`, so a new optimizer has them without a line written.
 
 Examples
 --------
 >>> [m.id for m in mistakes_for("sgd")]
-['wrong_sign', 'lr_ignored', 'first_key_only', 'not_in_place']
+['first_key_only', 'wrong_sign', 'lr_ignored', 'not_in_place']
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
+from ...optimizers import OPTIMIZERS
 from . import adam, adaptive, momentum
+from .generic import GENERIC, generic_mutant, planted_source
 from .texts import explain
 
 __all__ = ["CATALOGUE", "Mistake", "get_mistake", "mistakes_for"]
@@ -35,19 +44,42 @@ class Mistake:
         A book-style class with exactly this mistake.
     explanation : str
         What the student reads when their class behaves like ``cls``.
+    generic : bool
+        Whether ``cls`` was made from the reference class by :mod:`.generic`.
     """
 
     id: str
     optimizer: str
     cls: type
     explanation: str
+    generic: bool = False
+
+    def plant(self, name: str, solution: str) -> str:
+        """Source of an answer cell defining class ``name`` with this mistake.
+
+        A generic slip is planted into ``solution``, the cell's correct source; a
+        hand-written mutant replaces it (its own base classes included, so the
+        text runs on its own after ``import numpy as np``).
+        """
+        if self.generic:
+            return planted_source(self.id, OPTIMIZERS[self.optimizer], name, solution)
+        parts = ["import numpy as np"]
+        parts += [inspect.getsource(base) for base in reversed(self.cls.__mro__[1:-1])]
+        parts += [inspect.getsource(self.cls), f"{name} = {self.cls.__name__}"]
+        return "\n\n".join(parts) + "\n"
 
 
 def _build() -> dict[str, tuple[Mistake, ...]]:
-    catalogue: dict[str, list[Mistake]] = {}
+    """Every optimizer's own mistakes first (they are more specific), then the generic slips."""
+    catalogue: dict[str, list[Mistake]] = {name: [] for name in OPTIMIZERS}
     for optimizer, mistake_id, cls in (*momentum.MUTANTS, *adaptive.MUTANTS, *adam.MUTANTS):
         text = explain(mistake_id, optimizer)
-        catalogue.setdefault(optimizer, []).append(Mistake(mistake_id, optimizer, cls, text))
+        catalogue[optimizer].append(Mistake(mistake_id, optimizer, cls, text))
+    for optimizer, reference in OPTIMIZERS.items():
+        for mistake_id in GENERIC:
+            catalogue[optimizer].append(Mistake(mistake_id, optimizer,
+                                                generic_mutant(mistake_id, reference),
+                                                explain(mistake_id, optimizer), generic=True))
     return {name: tuple(entries) for name, entries in catalogue.items()}
 
 

@@ -1,8 +1,11 @@
 # ruff: noqa: SIM118 - the book loops over params.keys(); the mutants keep its style
 """Mistaken book-style SGD, Momentum and Nesterov classes, as students write them.
 
-Each class differs from a correct solution by exactly one mistake, named in
-``MUTANTS``; the checks run them to recognise the same mistake in a student's class.
+Each class differs from a correct solution by exactly one mistake of this
+optimizer, named in ``MUTANTS``; the checks run them to recognise the same
+mistake in a student's class. The slips every optimizer can have (wrong sign,
+learning rate ignored, not in place) are not written here: :mod:`.generic`
+makes them from the reference classes.
 """
 
 from __future__ import annotations
@@ -10,24 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 # -- SGD -----------------------------------------------------------------------------
-
-
-class SGDNotInPlace:
-    def __init__(self, lr=0.01):
-        self.lr = lr
-
-    def update(self, params, grads):
-        for key in params.keys():
-            params[key] = params[key] - self.lr * grads[key]
-
-
-class SGDWrongSign:
-    def __init__(self, lr=0.01):
-        self.lr = lr
-
-    def update(self, params, grads):
-        for key in params.keys():
-            params[key] += self.lr * grads[key]
 
 
 class SGDFirstKeyOnly:
@@ -40,15 +25,6 @@ class SGDFirstKeyOnly:
             return
 
 
-class SGDLrIgnored:
-    def __init__(self, lr=0.01):
-        self.lr = 0.01
-
-    def update(self, params, grads):
-        for key in params.keys():
-            params[key] -= self.lr * grads[key]
-
-
 # -- Momentum ------------------------------------------------------------------------
 
 
@@ -57,17 +33,6 @@ class _MomentumInit:
         self.lr = lr
         self.momentum = momentum
         self.v = None
-
-
-class MomentumNotInPlace(_MomentumInit):
-    def update(self, params, grads):
-        if self.v is None:
-            self.v = {}
-            for key, val in params.items():
-                self.v[key] = np.zeros_like(val)
-        for key in params.keys():
-            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
-            params[key] = params[key] + self.v[key]
 
 
 class MomentumStateReset(_MomentumInit):
@@ -100,42 +65,7 @@ class MomentumEMA(_MomentumInit):
             params[key] -= self.lr * self.v[key]
 
 
-class MomentumWrongSign(_MomentumInit):
-    def update(self, params, grads):
-        if self.v is None:
-            self.v = {}
-            for key, val in params.items():
-                self.v[key] = np.zeros_like(val)
-        for key in params.keys():
-            self.v[key] = self.momentum * self.v[key] + self.lr * grads[key]
-            params[key] += self.v[key]
-
-
-class MomentumLrIgnored(_MomentumInit):
-    def update(self, params, grads):
-        if self.v is None:
-            self.v = {}
-            for key, val in params.items():
-                self.v[key] = np.zeros_like(val)
-        for key in params.keys():
-            self.v[key] = self.momentum * self.v[key] - 0.01 * grads[key]
-            params[key] += self.v[key]
-
-
 # -- Nesterov (the book's form: step with the old v, then update v) ---------------------
-
-
-class NesterovNotInPlace(_MomentumInit):
-    def update(self, params, grads):
-        if self.v is None:
-            self.v = {}
-            for key, val in params.items():
-                self.v[key] = np.zeros_like(val)
-        for key in params.keys():
-            params[key] = (params[key] + self.momentum * self.momentum * self.v[key]
-                           - (1 + self.momentum) * self.lr * grads[key])
-            self.v[key] *= self.momentum
-            self.v[key] -= self.lr * grads[key]
 
 
 class NesterovStateReset(_MomentumInit):
@@ -185,49 +115,14 @@ class NesterovVFirst(_MomentumInit):
             params[key] -= (1 + self.momentum) * self.lr * grads[key]
 
 
-class NesterovWrongSign(_MomentumInit):
-    def update(self, params, grads):
-        if self.v is None:
-            self.v = {}
-            for key, val in params.items():
-                self.v[key] = np.zeros_like(val)
-        for key in params.keys():
-            params[key] += self.momentum * self.momentum * self.v[key]
-            params[key] += (1 + self.momentum) * self.lr * grads[key]
-            self.v[key] *= self.momentum
-            self.v[key] += self.lr * grads[key]
-
-
-class NesterovLrIgnored(_MomentumInit):
-    def update(self, params, grads):
-        if self.v is None:
-            self.v = {}
-            for key, val in params.items():
-                self.v[key] = np.zeros_like(val)
-        for key in params.keys():
-            params[key] += self.momentum * self.momentum * self.v[key]
-            params[key] -= (1 + self.momentum) * 0.01 * grads[key]
-            self.v[key] *= self.momentum
-            self.v[key] -= 0.01 * grads[key]
-
-
 #: (optimizer, mistake id, class), the most specific mistakes first.
 MUTANTS = (
-    ("sgd", "wrong_sign", SGDWrongSign),
-    ("sgd", "lr_ignored", SGDLrIgnored),
     ("sgd", "first_key_only", SGDFirstKeyOnly),
-    ("sgd", "not_in_place", SGDNotInPlace),
     ("momentum", "state_reset_each_call", MomentumStateReset),
     ("momentum", "shared_state", MomentumSharedState),
     ("momentum", "ema_momentum", MomentumEMA),
-    ("momentum", "wrong_sign", MomentumWrongSign),
-    ("momentum", "lr_ignored", MomentumLrIgnored),
-    ("momentum", "not_in_place", MomentumNotInPlace),
     ("nesterov", "state_reset_each_call", NesterovStateReset),
     ("nesterov", "shared_state", NesterovSharedState),
     ("nesterov", "nesterov_as_momentum", NesterovAsMomentum),
     ("nesterov", "nesterov_v_first", NesterovVFirst),
-    ("nesterov", "wrong_sign", NesterovWrongSign),
-    ("nesterov", "lr_ignored", NesterovLrIgnored),
-    ("nesterov", "not_in_place", NesterovNotInPlace),
 )
