@@ -18,9 +18,17 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: install
 	$(BIN)/jupyter lab $(ALLOW_ROOT) --notebook-dir=course course/00_blind_explorer/00_blind_explorer.ipynb
 
+# pytest-xdist: one worker per core (TEST_WORKERS=0 runs in this process). --dist loadfile
+# keeps each test file on one worker, so the session fixtures that do the heavy work (the
+# graded class of autograder/tests/test_grade_class.py; test_browser.py's JupyterLab and
+# Chromium) run once, on different workers, and overlap their waits for kernels and the
+# browser with the rest of the suite.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: install jail
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 # The grader runs student code in bubblewrap: install it where we may (root with apt-get),
 # otherwise say the one command that does.
@@ -35,7 +43,7 @@ jail:
 # The fast inner loop: ruff and every test that is neither slow nor browser-bound.
 check: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not slow and not browser"
 
 install: $(VENV)/.installed
 

@@ -105,5 +105,8 @@ def test_2d_click_starts_again_there(backend: str) -> None:
     w.on_figure_click(Click())
     assert w.path.steps == 0
     np.testing.assert_allclose(w.position, [1.0, -1.0])
-    w.set_start(2.0, 2.5)
+    w.step(2)
+    # The start sliders, as a student drags them, start again too.
+    w.start_x.value, w.start_y.value = 2.0, 2.5
     np.testing.assert_allclose(w.position, [2.0, 2.5])
+    assert w.path.steps == 0

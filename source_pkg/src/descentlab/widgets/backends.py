@@ -76,83 +76,155 @@ def _import_ipympl() -> Any:
     return nbagg
 
 
+# -- the one place that reaches into ipympl's and matplotlib's private parts ------------
+#
+# ipympl has no public API for three things the widgets need, so
+# :func:`_canvas_class` builds ONE small subclass of its Canvas that does them and
+# nothing else touches a private name of ipympl or matplotlib:
+#
+# 1. A frame as soon as a browser view attaches (and a full one after a resize):
+#    ``_handle_message`` (ipympl) and matplotlib's ``_force_full``/``_png_is_old``.
+# 2. Fast diff images, and "sticky" diffs while frames may drop (Play): matplotlib's
+#    ``get_diff_image`` and its ``_last_buff``.
+# 3. A loadable image before any view attached: ipympl's ``_data_url`` and ``_size``
+#    (ipympl stores bare base64 there, which a canvas inside a Box cannot show).
+#
+# ``tests/test_widgets_ipympl.py`` checks that these parts still exist and still
+# behave as this workaround assumes, so an ipympl or matplotlib upgrade that changes
+# them fails a test instead of blanking a student's figure.
+
+#: ipympl/matplotlib Canvas members the subclass relies on (checked by
+#: :func:`ipympl_private_parts_missing`).
+IPYMPL_PRIVATE_PARTS = (
+    "_handle_message", "get_diff_image", "syncing_data_url", "_data_url", "_size",
+    "_png_is_old", "_force_full", "_last_buff", "set_image_mode", "manager",
+)
+
 _CANVAS_CLASS: Any = None
-# What matplotlib's WebAgg canvas keeps between diff images (matplotlib >= 3.4).
-_DIFF_STATE = ("_png_is_old", "_force_full", "_last_buff")
+
+
+def ipympl_private_parts_missing() -> list[str]:
+    """The members of :data:`IPYMPL_PRIVATE_PARTS` a fresh ipympl Canvas lacks.
+
+    An empty list means the workaround in :func:`_canvas_class` still fits the
+    installed ipympl and matplotlib.
+    """
+    canvas = _with_manager(_import_ipympl().Canvas(Figure()))
+    return [name for name in IPYMPL_PRIVATE_PARTS if not hasattr(canvas, name)]
+
+
+def _with_manager(canvas: Any) -> Any:
+    """Give an ipympl canvas the manager the front end's messages need; not registered
+    with pyplot (resize, dpi ratio and toolbar messages go through it)."""
+    nbagg = _import_ipympl()
+    with warnings.catch_warnings():
+        # ipympl's Toolbar passes the canvas on to traitlets' __init__,
+        # which warns; harmless, and not ours to fix.
+        warnings.filterwarnings(
+            "ignore", r"Passing unrecognized arguments to super\(Toolbar\)", DeprecationWarning
+        )
+        nbagg.FigureManager(canvas, id(canvas.figure))
+    return canvas
 
 
 def _canvas_class() -> Any:
-    """ipympl's Canvas, with a faster PNG encoder for the images sent to the browser.
+    """ipympl's Canvas with the three workarounds described above (built on first use).
 
-    matplotlib's ``get_diff_image`` encodes each update with Pillow, whose
-    adaptive row filters cost ~17 ms per update of our figure, most of an
-    update's time; :func:`encode_png` does the same job in ~3 ms. The diff
-    logic is matplotlib's. Should matplotlib's private state ever change, the
-    original method is used.
+    Returns
+    -------
+    type
+        A subclass of ``ipympl.backend_nbagg.Canvas`` with :meth:`publish`.
     """
     global _CANVAS_CLASS
-    if _CANVAS_CLASS is None:
-        nbagg = _import_ipympl()
+    if _CANVAS_CLASS is not None:
+        return _CANVAS_CLASS
+    nbagg = _import_ipympl()
 
-        class Canvas(nbagg.Canvas):
-            def _handle_message(self, obj: Any, content: dict[str, Any], buffers: Any) -> None:
-                if content.get("type") == "resize":
-                    # matplotlib answers a browser's resize with a "resize" (the
-                    # browser then clears its canvas) and a redraw, sent as a diff:
-                    # painted on the cleared canvas, it showed a figure without its
-                    # title, ticks and contour lines until the next full frame.
-                    self._force_full = True
-                super()._handle_message(obj, content, buffers)
-                if content.get("type") == "initialized":
-                    # A browser view attached and ipympl just sent it its size,
-                    # which resets its canvas. Whether an image follows depended on
-                    # message timing: under load the figure stayed blank until the
-                    # first slider move. Send the current frame, in full, now.
-                    self._force_full = True
-                    self._png_is_old = True
-                    self.manager.refresh_all()
+    class ViewCanvas(nbagg.Canvas):
+        """ipympl's Canvas for a :class:`FigureView`: see the comment above ``_canvas_class``."""
 
-            #: See FigureView.frames_may_drop.
-            sticky_diffs = False
-            _sticky: Any = None
+        #: See FigureView.frames_may_drop.
+        sticky_diffs = False
+        _sticky: Any = None
 
-            def get_diff_image(self) -> bytes | None:
-                if not all(hasattr(self, name) for name in _DIFF_STATE):
-                    return super().get_diff_image()
-                if not self._png_is_old:
-                    return None
-                pixels = np.asarray(self.get_renderer().buffer_rgba())
-                buff = pixels.view(np.uint32).squeeze(2)
-                if not self.sticky_diffs and self._sticky is not None:
-                    # The browser may lack any frame of the lossy stretch but its last.
-                    self._sticky = None
-                    self._force_full = True
-                if (
-                    self._force_full
-                    or buff.shape != self._last_buff.shape
-                    or (pixels[:, :, 3] != 255).any()
-                ):
-                    self.set_image_mode("full")
-                    output = buff
-                    self._sticky = None
-                else:
-                    # Unchanged pixels become transparent: the browser keeps its own.
-                    self.set_image_mode("diff")
-                    changed = buff != self._last_buff
-                    if self.sticky_diffs:
-                        # Every pixel changed since the lossy stretch began.
-                        if self._sticky is None or self._sticky.shape != changed.shape:
-                            self._sticky = changed
-                        else:
-                            self._sticky |= changed
-                        changed = self._sticky
-                    output = np.where(changed, buff, 0)
-                self._last_buff = buff.copy()
-                self._force_full = False
-                self._png_is_old = False
-                return encode_png(output.view(np.uint8).reshape(*output.shape, 4))
+        def publish(self, png: Callable[[], bytes], sticky: bool) -> None:
+            """Show what the canvas' renderer holds: in the browser, or for a later view.
 
-        _CANVAS_CLASS = Canvas
+            Parameters
+            ----------
+            png : callable
+                Returns the current image as PNG (only called before a view attached).
+            sticky : bool
+                Frames may drop: each diff carries every pixel changed since then.
+            """
+            if self.syncing_data_url:
+                # No view yet: ipympl would store bare base64 in ``_data_url`` (the
+                # browser cannot load it, "broken image", when the canvas sits in a
+                # Box); store a proper data URL. A view that attaches later gets a
+                # full frame (see _handle_message) and diffs from then on.
+                encoded = base64.b64encode(png()).decode("ascii")
+                self._data_url = f"data:image/png;base64,{encoded}"
+                width, height = self.figure.bbox.size / self.device_pixel_ratio
+                self._size = (float(width), float(height))
+                return
+            self.sticky_diffs = sticky
+            self.blit()  # marks the image as new and sends the browser a diff of it
+
+        def _handle_message(self, obj: Any, content: dict[str, Any], buffers: Any) -> None:
+            if content.get("type") == "resize":
+                # matplotlib answers a browser's resize with a "resize" (the
+                # browser then clears its canvas) and a redraw, sent as a diff:
+                # painted on the cleared canvas, it showed a figure without its
+                # title, ticks and contour lines until the next full frame.
+                self._force_full = True
+            super()._handle_message(obj, content, buffers)
+            if content.get("type") == "initialized":
+                # A browser view attached and ipympl just sent it its size,
+                # which resets its canvas. Whether an image follows depended on
+                # message timing: under load the figure stayed blank until the
+                # first slider move. Send the current frame, in full, now.
+                self._force_full = True
+                self._png_is_old = True
+                self.manager.refresh_all()
+
+        def get_diff_image(self) -> bytes | None:
+            # matplotlib's diff logic, with encode_png instead of Pillow (whose
+            # adaptive row filters cost ~3x more per update; see encode_png), and
+            # sticky diffs while frames may drop.
+            if not self._png_is_old:
+                return None
+            pixels = np.asarray(self.get_renderer().buffer_rgba())
+            buff = pixels.view(np.uint32).squeeze(2)
+            if not self.sticky_diffs and self._sticky is not None:
+                # The browser may lack any frame of the lossy stretch but its last.
+                self._sticky = None
+                self._force_full = True
+            if (
+                self._force_full
+                or buff.shape != self._last_buff.shape
+                or (pixels[:, :, 3] != 255).any()
+            ):
+                self.set_image_mode("full")
+                output = buff
+                self._sticky = None
+            else:
+                # Unchanged pixels become transparent: the browser keeps its own.
+                self.set_image_mode("diff")
+                changed = buff != self._last_buff
+                if self.sticky_diffs:
+                    # Every pixel changed since the lossy stretch began.
+                    if self._sticky is None or self._sticky.shape != changed.shape:
+                        self._sticky = changed
+                    else:
+                        self._sticky |= changed
+                    changed = self._sticky
+                output = np.where(changed, buff, 0)
+            self._last_buff = buff.copy()
+            self._force_full = False
+            self._png_is_old = False
+            return encode_png(output.view(np.uint8).reshape(*output.shape, 4))
+
+    _CANVAS_CLASS = ViewCanvas
     return _CANVAS_CLASS
 
 
@@ -201,10 +273,13 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 def encode_png(rgba: np.ndarray) -> bytes:
     """Encode an RGBA image of shape (height, width, 4), dtype uint8, as PNG.
 
-    Rows are stored unfiltered and deflated at level 1. Pillow's encoder
-    tries every row filter, which costs ~8x more than the compression on a
-    plot of flat colours (~20 ms against ~3 ms for 720 x 288 pixels) for
-    files only ~25 % smaller; the static backend encodes on every update.
+    Rows are stored unfiltered and deflated at level 1. No installed library
+    does this job as fast: Pillow (also behind matplotlib's ``imsave``) always
+    tries every row filter and has no option to skip them, which on a plot of
+    flat colours costs more than the compression itself. For a 960 x 420 widget
+    figure (Pillow 13, CPU time, busy machine): 6.8 ms here, 23 ms with Pillow at
+    ``compress_level=1`` and 33 ms at its default, for files of 87, 95 and 84 kB.
+    The static backend encodes on every update, ipympl's diff images likewise.
     """
     rgba = np.asarray(rgba)
     if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4:
@@ -277,18 +352,7 @@ class FigureView:
         self._panel_background: Any = None
         self._panel_key: Hashable = None
         if self.backend == "ipympl":
-            nbagg = _import_ipympl()
-            canvas = _canvas_class()(figure)
-            with warnings.catch_warnings():
-                # ipympl's Toolbar passes the canvas on to traitlets' __init__,
-                # which warns; harmless, and not ours to fix.
-                warnings.filterwarnings(
-                    "ignore", r"Passing unrecognized arguments to super\(Toolbar\)",
-                    DeprecationWarning,
-                )
-                # A manager is needed for the front end's messages (resize,
-                # dpi ratio, toolbar); it is not registered with pyplot.
-                nbagg.FigureManager(canvas, id(figure))
+            canvas = _with_manager(_canvas_class()(figure))
             canvas.header_visible = False
             canvas.footer_visible = False
             canvas.resizable = False
@@ -328,13 +392,6 @@ class FigureView:
         return bool(getattr(toolbar, "mode", ""))
 
     # -- drawing ------------------------------------------------------------
-    def invalidate(self) -> None:
-        """Forget the cached backgrounds: the next :meth:`render` draws everything."""
-        self._background = None
-        self._key = None
-        self._panel_background = None
-        self._panel_key = None
-
     @staticmethod
     def _axes_state(axes: Sequence[Axes]) -> Hashable:
         # The limits and scales of each Axes (the ipympl toolbar can pan and zoom).
@@ -427,18 +484,4 @@ class FigureView:
         if self.backend != "ipympl":
             self.widget.value = png_bytes(self.canvas)
             return
-        canvas = self.canvas
-        if canvas.syncing_data_url:
-            # No browser view has attached yet. ipympl would store the image in
-            # ``_data_url`` as bare base64, which the browser cannot load ("Error
-            # setting state ... broken image") when the canvas is displayed inside
-            # a Box rather than on its own; store a proper data URL instead. Once
-            # a view attaches it asks for a full draw and gets diffs from then on.
-            encoded = base64.b64encode(png_bytes(canvas)).decode("ascii")
-            canvas._data_url = f"data:image/png;base64,{encoded}"
-            width, height = self.figure.bbox.size / canvas.device_pixel_ratio
-            canvas._size = (float(width), float(height))
-        else:
-            canvas.sticky_diffs = self.frames_may_drop  # read by get_diff_image
-            # Marks the image as new and sends the browser a diff of it.
-            canvas.blit()
+        self.canvas.publish(lambda: png_bytes(self.canvas), self.frames_may_drop)

@@ -32,7 +32,6 @@ from .controls import (
     grid_format,
     grid_step,
     hyperparameter_slider,
-    set_window,
     snap,
     start_sliders,
     status_html,
@@ -455,14 +454,6 @@ class BlindExplorer2D(_BlindExplorer):
         with self.hold():
             self.start_x.value = snap(self.start_x, x)
             self.start_y.value = snap(self.start_y, y)
-            self._pending = True
-
-    def set_start(self, x: float, y: float) -> None:
-        """Move the start point (and start again), keeping it inside the window."""
-        (x0, x1), (y0, y1) = self.surface.window
-        with self.hold():
-            set_window(self.start_x, x0, x1, x)
-            set_window(self.start_y, y0, y1, y)
             self._pending = True
 
     def redraw(self) -> None:
