@@ -175,7 +175,7 @@ def interleaved_jail_cost(export: Path, lessons: list[str], tmp: Path, rounds: i
                 shutil.rmtree(course.root / "logs", ignore_errors=True)
                 run = grade(path, course, [lesson],
                             Settings(workers=1, force=True, jail=jail))
-                row = next(r for r in run.rows if (r.student, r.lesson) == (student, lesson))
+                row = next(x for x in run.rows if (x.student, x.lesson) == (student, lesson))
                 if row.status != "graded":
                     print(f"  warning: {student}/{lesson} {row.status}: {row.message}")
                 for anomaly in _anomalies(course, [row]):
