@@ -88,7 +88,10 @@ def _anomalies(course: Course, rows: list[Any]) -> list[str]:
     A stall used to hide as one of these (a cell waiting out the per-cell limit for a
     reply the kernel had already sent), so each is named instead of vanishing in a mean.
     """
-    found = [f"retried: {p.name}" for p in sorted((course.root / "logs").glob("*-attempt*.log"))]
+    found = []
+    for log in sorted((course.root / "logs").glob("*-attempt*.log")):
+        errors = [ln for ln in log.read_text(errors="replace").splitlines() if "Error" in ln]
+        found.append(f"retried: {log.name} ({(errors or ['no error line'])[-1].strip()[:200]})")
     for row in rows:
         path = course.root / "autograded" / row.student / row.lesson / f"{row.lesson}.ipynb"
         if not path.is_file():
