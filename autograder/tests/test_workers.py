@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import os
 import subprocess
 import sys
@@ -61,3 +63,29 @@ def test_a_job_over_the_time_limit_is_killed_with_its_children(tmp_path: Path) -
     alive = psutil.pid_exists(grandchild) and \
         psutil.Process(grandchild).status() != psutil.STATUS_ZOMBIE
     assert not alive, "the job's own child process (its kernel) survived the time-out"
+
+
+def _loop_ids() -> dict[str, int]:
+    from jupyter_core.utils import ensure_event_loop
+
+    return {"run_sync": id(ensure_event_loop()), "asyncio": id(asyncio.get_event_loop())}
+
+
+def test_a_job_does_not_run_on_the_event_loop_of_its_parent() -> None:
+    # As after nbclient ran in the grading process: its loop is the current one.
+    from jupyter_core.utils import ensure_event_loop
+
+    def in_parent() -> tuple[int, dict[str, int]]:
+        loop = ensure_event_loop()
+        try:
+            (outcome,) = run_parallel([(("job",), _loop_ids)], workers=1,
+                                      limits=Limits(timeout=30))
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
+        assert outcome.ok, outcome.error
+        return id(loop), outcome.result
+
+    parent, child = contextvars.copy_context().run(in_parent)
+    # Inherited, the loop keeps its id: the job would poll the parent's epoll instance.
+    assert parent not in child.values(), child
