@@ -9,8 +9,10 @@ kernel specification whose command starts that kernel inside ``bwrap`` with
   environment, ``/usr``); nothing else of the machine: not the repository,
   ``solutions/`` (the hidden tests), the gradebook, other students' folders or
   the instructor's home;
-* :mod:`answer_key`'s copy of descentlab bound over the real package, so the
-  reference implementations are not there to import or to read;
+* :mod:`answer_key`'s copy of descentlab bound over the real package, and its stubs
+  of torch's implementations of the lesson's optimizers bound over torch's own files
+  (``torch/optim/adam.py`` and its ``__pycache__`` copies...), so the reference
+  implementations are not there to import or to read;
 * one writable folder, a scratch copy of the lesson's and the student's files
   (no notebook: nbgrader's copy holds the hidden tests) shown where nbgrader runs
   the kernel (``autograded/STUDENT/LESSON``), and a private ``/tmp`` of limited size;
@@ -36,6 +38,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .answer_key import TORCH_BINDINGS
+
 __all__ = ["KERNEL_NAME", "Jail", "problem"]
 
 KERNEL_NAME = "descentlab-jailed"
@@ -43,6 +47,8 @@ KERNEL_NAME = "descentlab-jailed"
 #: seen inside the jail, and the judge's socket.
 HOOK_DIR = "/opt/descentlab-grader"
 JUDGE_DIR = "/run/descentlab-judge"
+#: The torch runner's module name in the hook folder (:mod:`student_side`).
+RUNNER_MODULE = "descentlab_torch_runner"
 #: Size of the jail's private /tmp (it lives in memory).
 TMP_BYTES = 256 * 1024**2
 #: Files of /etc a Python kernel needs (shared libraries, fonts, time zone).
@@ -95,6 +101,20 @@ class Jail:
     real_package: Path
     enabled: bool = True
 
+    def torch_bindings(self) -> list[tuple[str, str]]:
+        """(stub, torch file it hides) pairs that :func:`answer_key.build` wrote, if any."""
+        path = self.package.parent / TORCH_BINDINGS
+        if not path.is_file():
+            return []
+        return [(str(stub), str(hidden)) for stub, hidden in json.loads(path.read_text())]
+
+    def _runner_binding(self) -> list[str]:
+        """The grader's torch runner, shown in the hook folder (lesson 08's scenarios)."""
+        runner = _runner_source(self.real_package)
+        if runner is None:
+            return []
+        return ["--ro-bind", str(runner), f"{HOOK_DIR}/{RUNNER_MODULE}.py"]
+
     def command(self, argv: list[str], *, workdir: Path, scratch: Path, runtime: Path,
                 judge: Path, env: dict[str, str]) -> list[str]:
         """``argv`` wrapped in bubblewrap (or, without a jail, in ``env`` only).
@@ -118,7 +138,8 @@ class Jail:
         env = {**env, "DESCENTLAB_JUDGE_SOCKET": f"{JUDGE_DIR}/judge.sock"}
         if not self.enabled:
             env["DESCENTLAB_JUDGE_SOCKET"] = str(judge / "judge.sock")
-            env["PYTHONPATH"] = os.pathsep.join([str(self.package.parent), str(_hook_dir())])
+            env["PYTHONPATH"] = os.pathsep.join([str(self.package.parent),
+                                                 str(_hook_dir(self.real_package))])
             return ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *argv]
         env["PYTHONPATH"] = HOOK_DIR
         args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
@@ -141,9 +162,12 @@ class Jail:
             args += ["--ro-bind-try", path, path]
         for root in _python_roots():
             args += ["--ro-bind", str(root), str(root)]
+        for stub, hidden in self.torch_bindings():
+            args += ["--ro-bind", stub, hidden]
         args += ["--ro-bind", str(self.package), str(self.real_package),
                  "--ro-bind", str(_HERE / "protocol.py"), f"{HOOK_DIR}/protocol.py",
                  "--ro-bind", str(_HERE / "student_side.py"), f"{HOOK_DIR}/descentlab_grader.py",
+                 *self._runner_binding(),
                  "--ro-bind", str(judge), JUDGE_DIR,
                  "--bind", str(runtime), str(runtime),
                  "--bind", str(scratch), str(workdir),
@@ -183,11 +207,21 @@ class Jail:
         return path
 
 
-def _hook_dir() -> Path:
+def _runner_source(real_package: Path) -> Path | None:
+    """The real package's ``checks/torch_runner.py`` (the jail's copy of checks is stubbed)."""
+    path = real_package / "checks" / "torch_runner.py"
+    return path if path.is_file() else None
+
+
+def _hook_dir(real_package: Path | None = None) -> Path:
     """Without a jail: a folder where ``descentlab_grader`` and ``protocol`` import from."""
     folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"descentlab-grader-hook-{os.getuid()}"
     folder.mkdir(parents=True, exist_ok=True)
-    for source, name in ((_HERE / "protocol.py", "protocol.py"),
-                         (_HERE / "student_side.py", "descentlab_grader.py")):
+    files = [(_HERE / "protocol.py", "protocol.py"),
+             (_HERE / "student_side.py", "descentlab_grader.py")]
+    runner = _runner_source(real_package) if real_package is not None else None
+    if runner is not None:
+        files.append((runner, f"{RUNNER_MODULE}.py"))
+    for source, name in files:
         shutil.copyfile(source, folder / name)
     return folder

@@ -23,6 +23,22 @@ are changed in place here too (and a replaced entry is replaced), so in-place
 and dtype checks observe what the code really did. A function of the test
 (``f`` in ``numerical_gradient(f, x)``) is handed over as a callback: calling
 it in the kernel asks the judge to run it on the data sent.
+
+Lesson 08 grades a ``torch.optim.Optimizer`` subclass. Forwarding each call
+would mean torch tensors crossing the boundary (parameters, their ``.grad``,
+``state``, in-place ops on shared storage: a tensor protocol, and aliasing no
+copy can mirror). Instead the checks (``descentlab.checks.torch_optim``) already
+observe a class only through a runner that takes a *scenario* and returns an
+*observation*, both plain data; a proxy class here carries the runner hook
+(:data:`RUNNER_HOOK`) that the checks call in place of running the class
+locally: one ``run_scenario`` request sends the scenario and the class's handle,
+the kernel runs the course's trusted runner on the student's class there
+(:mod:`student_side`), and the observation comes back. ``torch.optim.Adam`` and
+the catalogue of mistakes run here, on the judge's own torch, and the comparison
+is made here. One request per scenario also keeps the number of round trips
+small. A ``ReferenceUnavailable`` in an observation (the student's class reached
+the jail's stub of ``torch.optim.Adam``) is recorded like any other use of the
+reference.
 """
 
 from __future__ import annotations
@@ -46,6 +62,11 @@ from descentlab_grading import protocol
 
 #: Name of the exception the jail's answer-key stubs raise (see :mod:`answer_key`).
 REFERENCE_ERROR = "ReferenceUnavailable"
+#: Attribute through which ``descentlab.checks.torch_optim`` runs a class elsewhere
+#: (its ``RUNNER_HOOK``; repeated here so the judge imports torch only when a test does).
+RUNNER_HOOK = "__descentlab_run_scenario__"
+#: The kernel's answer when it has no torch runner (:mod:`student_side`).
+RUNNER_MISSING = "RunnerUnavailable"
 
 
 class Broken(RuntimeError):
@@ -70,6 +91,7 @@ class Connection:
         self.broken = ""
         self.callbacks: dict[int, Any] = {}
         self.references: list[str] = []  # reference classes the student's code tried to use
+        self.scenarios = 0  # torch scenarios run on the student's class (lesson 08)
         self.remote = Remote(self)
 
     def outgoing(self, value: Any) -> dict[str, Any]:
@@ -161,6 +183,34 @@ class Remote:
             _mirror(args[index], kind, payload)
         return value
 
+    def run_scenario(self, target: int, scenario: dict[str, Any]) -> Any:
+        """Have the kernel's torch runner run the class ``target`` on ``scenario``."""
+        arrays: dict[str, np.ndarray] = {}
+        try:
+            tree = protocol.encode(scenario, arrays)
+        except protocol.EncodingError as exc:
+            raise Unsupported(str(exc)) from None
+        self.conn.scenarios += 1
+        reply, out = self.conn.request({"op": "run_scenario", "target": target,
+                                        "scenario": tree}, arrays)
+        if reply.get("error") == RUNNER_MISSING:
+            # The grading machine's problem, not the student's: a human looks at it.
+            raise Unsupported("the torch runner is not installed in the grading kernel "
+                              f"({reply.get('message', '')})")
+        observed = self.decode(reply, out)
+        error = observed.get("error") if isinstance(observed, dict) else None
+        if isinstance(error, dict) and error.get("kind") == REFERENCE_ERROR:
+            self.conn.references.append(str(error.get("message", "")))
+        return observed
+
+    def _runner_hook(self, info: dict[str, Any]) -> Any:
+        remote = self
+
+        def run(scenario: dict[str, Any]) -> Any:
+            return remote.run_scenario(info["$remote"], scenario)
+
+        return staticmethod(run)
+
     def getattr(self, target: int, name: str) -> Any:
         return self.decode(*self.conn.request({"op": "getattr", "target": target,
                                                   "name": name}))
@@ -175,6 +225,7 @@ class Remote:
             def __getattr__(self, name: str) -> Any:
                 return getattr(object.__getattribute__(self, "_remote"), name)
 
+        setattr(Proxy, RUNNER_HOOK, self._runner_hook(info))
         Proxy.__name__ = Proxy.__qualname__ = str(info["name"])
         signature = _signature(info.get("signature"), skip_self=False)
         if signature is not None:
@@ -201,6 +252,8 @@ class Remote:
         signature = _signature(info.get("signature"), skip_self=False)
         if signature is not None:
             function.__signature__ = signature  # type: ignore[attr-defined]
+        # A factory function in place of the class is run by the kernel's runner too.
+        setattr(function, RUNNER_HOOK, self._runner_hook(info).__func__)
         return function
 
 
@@ -367,6 +420,13 @@ class Judge:
             # The student's code reached for the course's answer key (switched off in the jail).
             used = sorted({_reference_name(m) for m in conn.references})
             mine = ", ".join(f"`{n}`" for n in names if n in self.student_names) or "your code"
+            torch_used = [u for u in used if u.startswith("torch.")]
+            if torch_used:
+                return {"verdict": "fail", "reference": used,
+                        "message": f"your {mine} uses {', '.join(torch_used)}, torch's own "
+                                   "implementation (the answer key of this exercise), which "
+                                   "does not count: write your own "
+                                   f"{'step()' if conn.scenarios else 'code'}."}
             return {"verdict": "fail", "reference": used,
                     "message": f"your {mine} uses the course's reference "
                                f"{', '.join(used)}, which does not count: write your own code."}
