@@ -192,6 +192,10 @@ def test_reference_and_check_exist(lesson: Lesson, exercise: Exercise) -> None:
         assert cls.__name__ == exercise.name, (
             f"{lesson.id}: students write {exercise.name}, the reference class is {cls.__name__}"
         )
+    elif exercise.kind == "torch_optimizer":
+        from descentlab.checks.torch_optim import reference_class
+
+        assert reference_class(exercise.reference).__name__ == exercise.name
     elif exercise.kind in ("function", "schedule"):
         assert _resolve(exercise.reference) is not None
     else:

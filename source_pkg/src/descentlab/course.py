@@ -38,9 +38,10 @@ __all__ = [
     "teaching_order",
 ]
 
-#: What a student writes: an optimizer class (its ``update``), a function, a
-#: learning-rate schedule function, a single value, or the quiz answers.
-Kind = Literal["optimizer", "function", "schedule", "value", "quiz"]
+#: What a student writes: an optimizer class (its ``update``), a
+#: ``torch.optim.Optimizer`` subclass (its ``step``), a function, a learning-rate
+#: schedule function, a single value, or the quiz answers.
+Kind = Literal["optimizer", "torch_optimizer", "function", "schedule", "value", "quiz"]
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,14 @@ class Exercise:
         What the student defines: the class (``"Momentum"``), function
         (``"minibatches"``) or variable (``"lr_max"``); ``"quiz"`` for the quiz.
     kind : Kind
-        ``"optimizer"``, ``"function"``, ``"schedule"``, ``"value"`` or ``"quiz"``.
+        ``"optimizer"``, ``"torch_optimizer"``, ``"function"``, ``"schedule"``,
+        ``"value"`` or ``"quiz"``.
     reference : str
         What the answer is graded against: the registry name of an optimizer
-        (``"momentum"``); the dotted path of the reference function or schedule
+        (``"momentum"``); for a ``torch_optimizer`` the registry name whose
+        ``torch.optim`` class it is compared with (``"adam"``: ``torch.optim.Adam``,
+        see :func:`descentlab.checks.torch_optim.reference_class`); the dotted
+        path of the reference function or schedule
         (``"descentlab.data.minibatches"``) or, where the package has none, of
         the check module that holds the exact answers; empty when the answer key
         is in the hidden tests (quiz, value).
@@ -109,12 +114,14 @@ class Exercise:
         """The dotted path of the check its graded cells call, if any.
 
         ``descentlab.checks.assert_property`` for an optimizer,
+        ``descentlab.checks.torch_optim.assert_torch_property`` for a torch optimizer,
         ``descentlab.checks.schedules.assert_schedule`` for a schedule,
         ``descentlab.checks.assert_<name>`` for a function; ``None`` for a quiz
         or a value, whose hidden tests are plain ``assert`` statements.
         """
         return {
             "optimizer": "descentlab.checks.assert_property",
+            "torch_optimizer": "descentlab.checks.torch_optim.assert_torch_property",
             "schedule": "descentlab.checks.schedules.assert_schedule",
             "function": f"descentlab.checks.assert_{self.name}",
         }.get(self.kind)
@@ -124,7 +131,9 @@ class Exercise:
         """How the README names what the student writes, e.g. ``"`Momentum.update`"``."""
         if self.label:
             return self.label
-        return f"`{self.name}.update`" if self.kind == "optimizer" else f"`{self.name}`"
+        if self.kind == "optimizer":
+            return f"`{self.name}.update`"
+        return f"`{self.name}.step`" if self.kind == "torch_optimizer" else f"`{self.name}`"
 
 
 @dataclass(frozen=True)
@@ -309,6 +318,31 @@ LESSONS: tuple[Lesson, ...] = (
         ),
         # The summary points to Nadam ("try them in the widgets"); no lesson grades it.
         also_shows=("nadam",),
+    ),
+    Lesson(
+        "08_torch_optim", "From your optimizers to torch.optim",
+        "a real PyTorch optimizer; schedulers, clipping, L-BFGS",
+        (
+            Exercise("Adam", "torch_optimizer", "adam", "torch-adam-step", (
+                GradedCell("test-torch-adam-first-step", 2, ("first_step",)),
+                GradedCell("test-torch-adam-state", 2, ("carries_state",)),
+                GradedCell("test-torch-adam-per-param-step", 1, ("per_param_step",)),
+                GradedCell("test-torch-adam-param-groups", 1, ("param_groups",)),
+                GradedCell("test-torch-adam-in-place", 1, ("in_place", "float32")),
+                GradedCell("test-torch-adam-zero-grad", 1, ("zero_grad",)),
+                GradedCell("test-torch-adam-grad-none", 1, ("grad_none",)),
+            )),
+            Exercise("AdamW", "torch_optimizer", "adamw", "torch-adamw-step", (
+                GradedCell("test-torch-adamw", 2,
+                           ("first_step", "carries_state", "per_param_step", "in_place")),
+            ), bonus=True),
+            Exercise("clip_grad_norm", "function", "descentlab.checks.functions.clip",
+                     "clip-grad-norm", (
+                         GradedCell("test-clip-grad-norm", 2,
+                                    ("returns_norm", "clips", "below_unchanged", "in_place")),
+                     ), bonus=True),
+            _quiz(1, 1, 1),
+        ),
     ),
 )
 

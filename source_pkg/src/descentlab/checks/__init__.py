@@ -17,7 +17,9 @@ For an optimizer class and one graded property the pipeline is
 On top: :mod:`.spec` (the graded properties), :mod:`.grading`
 (:func:`assert_property` for hidden tests, :func:`grade` for tools),
 :mod:`.selfcheck` (:func:`check` for students) and :mod:`.functions` (the
-exercises that are functions, not classes).
+exercises that are functions, not classes). Lesson 08's ``torch.optim.Optimizer``
+exercise has checks of its own, :mod:`.torch_optim` (with :mod:`.torch_runner`
+and :mod:`.torch_mistakes`); they import torch, so this package does not import them.
 """
 
 from .cases import Case, make_case
@@ -25,10 +27,12 @@ from .compare import Finding, Tolerance, agree, compare, default_tolerance
 from .diagnose import Diagnosis, diagnose
 from .functions import (
     assert_bowl_gradient,
+    assert_clip_grad_norm,
     assert_gradient_descent,
     assert_minibatches,
     assert_numerical_gradient,
     check_bowl_gradient,
+    check_clip_grad_norm,
     check_gradient_descent,
     check_minibatches,
     check_numerical_gradient,
@@ -55,12 +59,14 @@ __all__ = [
     "Tolerance",
     "agree",
     "assert_bowl_gradient",
+    "assert_clip_grad_norm",
     "assert_gradient_descent",
     "assert_minibatches",
     "assert_numerical_gradient",
     "assert_property",
     "check",
     "check_bowl_gradient",
+    "check_clip_grad_norm",
     "check_gradient_descent",
     "check_minibatches",
     "check_numerical_gradient",

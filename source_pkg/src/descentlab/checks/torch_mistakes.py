@@ -1,0 +1,173 @@
+"""Lesson 08's catalogue of mistakes: ``torch.optim.Optimizer`` subclasses with one mistake each.
+
+:class:`TorchAdam` and :class:`TorchAdamW` are correct solutions in the form the
+lesson teaches (``self.state[p]`` with its own ``"step"``, ``torch.no_grad()``,
+in-place ops). Each mutant differs from them by exactly one mistake, switched on
+by a class attribute, so the difference is visible in one place. When a student's
+class fails a property, :mod:`descentlab.checks.torch_optim` runs the mutants on
+the same scenario; one that behaves exactly like the student's class names the
+mistake (its :data:`EXPLANATIONS` entry is what the student reads).
+
+The module imports torch: only lesson 08 and its checks import it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+__all__ = ["EXPLANATIONS", "MUTANTS", "TorchAdam", "TorchAdamW", "mutants_for"]
+
+
+class TorchAdam(torch.optim.Optimizer):
+    """Adam as a ``torch.optim.Optimizer``: the lesson's solution, with switchable mistakes."""
+
+    # One switch per catalogued mistake; all off is the correct update.
+    shared_counter = False  # one counter on the optimizer instead of state[p]["step"]
+    replace_data = False  # p.data = ... instead of an in-place update
+    t_offset = 0  # bias correction with t + t_offset
+    lr_from_defaults = False  # self.defaults["lr"] instead of group["lr"]
+    none_as_zero = False  # a parameter whose grad is None steps with a zero gradient
+    bias_correction = True
+    keep_state = True  # False: m and v start from zero at every step()
+    eps_in_denominator = True
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
+                                  "weight_decay": weight_decay})
+        self.t = 0
+
+    def _decay(self, p: torch.Tensor, lr: float, weight_decay: float) -> None:
+        """Adam has no weight decay here; AdamW overrides this."""
+
+    @torch.no_grad()
+    def step(self, closure: Any = None) -> Any:
+        """One Adam step of every parameter that has a gradient."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        self.t += 1
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr = self.defaults["lr"] if self.lr_from_defaults else group["lr"]
+            for p in group["params"]:
+                if p.grad is None:
+                    if not self.none_as_zero:
+                        continue
+                    grad = torch.zeros_like(p)
+                else:
+                    grad = p.grad
+                state = self.state[p]
+                if not state or not self.keep_state:
+                    state["step"] = 0
+                    state["exp_avg"] = torch.zeros_like(p)
+                    state["exp_avg_sq"] = torch.zeros_like(p)
+                state["step"] += 1
+                t = (self.t if self.shared_counter else state["step"]) + self.t_offset
+                m, v = state["exp_avg"], state["exp_avg_sq"]
+                self._decay(p, lr, group["weight_decay"])
+                m.mul_(beta1).add_(grad, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                if self.bias_correction:
+                    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+                else:
+                    m_hat, v_hat = m, v
+                denominator = v_hat.sqrt() + group["eps"] if self.eps_in_denominator \
+                    else v_hat.sqrt()
+                if self.replace_data:
+                    p.data = p.data - lr * m_hat / denominator
+                else:
+                    p.sub_(lr * m_hat / denominator)
+        return loss
+
+
+class TorchAdamW(TorchAdam):
+    """AdamW: decoupled weight decay ``p <- p * (1 - lr * weight_decay)`` before the Adam step."""
+
+    decay = "decoupled"  # or "l2" (added to the gradient) or "no_lr" (p * (1 - weight_decay))
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def _decay(self, p: torch.Tensor, lr: float, weight_decay: float) -> None:
+        if self.decay == "decoupled":
+            p.mul_(1 - lr * weight_decay)
+        elif self.decay == "no_lr":
+            p.mul_(1 - weight_decay)
+        elif p.grad is not None:  # "l2": torch.optim.Adam's weight_decay, inside the gradient
+            p.grad.add_(p, alpha=weight_decay)
+
+
+def _mutant(base: type, mistake: str, **switches: Any) -> type:
+    return type(f"{base.__name__}_{mistake}", (base,), dict(switches))
+
+
+#: What the student reads when their class behaves like a mutant.
+EXPLANATIONS: dict[str, str] = {
+    "shared_counter": (
+        "your step counter is shared by all parameters (self.t or similar). torch.optim "
+        "keeps one per parameter, state[p]['step'], advanced only when that parameter is "
+        "updated: a parameter added later (add_param_group) or skipped while its grad is "
+        "None starts its bias correction at t = 1."),
+    "replace_data": (
+        "`p.data = ...` gives the parameter a new tensor instead of changing it: the model "
+        "and anything else holding p see the old storage. Update in place (p.sub_, p.add_, "
+        "p.addcdiv_, p.mul_) inside torch.no_grad()."),
+    "t_plus_one": (
+        "the bias correction uses the wrong t (one too many): advance state['step'] once, "
+        "then use t = state['step'] in 1 - beta1**t and 1 - beta2**t (t = 1 on the first "
+        "step)."),
+    "lr_from_defaults": (
+        "you use self.defaults['lr'] for every group: read the hyperparameters of each group "
+        "(group['lr'], group['betas'], group['eps']) inside `for group in self.param_groups`."),
+    "none_as_zero": (
+        "a parameter whose p.grad is None is updated as if its gradient were zero (it still "
+        "moves, its m decays): skip it with `if p.grad is None: continue`, as torch.optim "
+        "does, and create no state for it."),
+    "no_bias_correction": (
+        "m and v are not bias-corrected: divide them by 1 - beta1**t and 1 - beta2**t."),
+    "state_reset": (
+        "m and v start from zero at every step(): create them once, when state[p] is empty, "
+        "and keep them in self.state[p]."),
+    "no_eps": (
+        "you divide by sqrt(v_hat) without adding eps: where a gradient is zero that is 0/0 "
+        "= NaN. Divide by (v_hat.sqrt() + eps)."),
+    "decay_l2": (
+        "the weight decay is added to the gradient (an L2 penalty, what torch.optim.Adam's "
+        "weight_decay does): AdamW decouples it, p.mul_(1 - lr * weight_decay) before the "
+        "Adam step."),
+    "decay_no_lr": (
+        "the weight decay is not multiplied by the learning rate: torch.optim.AdamW shrinks "
+        "p by the factor (1 - lr * weight_decay)."),
+}
+
+_ADAM = (
+    ("shared_counter", {"shared_counter": True}),
+    ("replace_data", {"replace_data": True}),
+    ("t_plus_one", {"t_offset": 1}),
+    ("lr_from_defaults", {"lr_from_defaults": True}),
+    ("none_as_zero", {"none_as_zero": True}),
+    ("no_bias_correction", {"bias_correction": False}),
+    ("state_reset", {"keep_state": False}),
+    ("no_eps", {"eps_in_denominator": False}),
+)
+
+#: (optimizer, mistake id, mutant class), in the order the diagnosis tries them.
+MUTANTS: tuple[tuple[str, str, type], ...] = (
+    *(("adam", mistake, _mutant(TorchAdam, mistake, **switches))
+      for mistake, switches in _ADAM),
+    *(("adamw", mistake, _mutant(TorchAdamW, mistake, **switches))
+      for mistake, switches in _ADAM),
+    ("adamw", "decay_l2", _mutant(TorchAdamW, "decay_l2", decay="l2")),
+    ("adamw", "decay_no_lr", _mutant(TorchAdamW, "decay_no_lr", decay="no_lr")),
+)
+
+
+def mutants_for(optimizer: str) -> list[tuple[str, type]]:
+    """``(mistake id, mutant class)`` of ``"adam"`` or ``"adamw"``, in diagnosis order."""
+    return [(mistake, cls) for name, mistake, cls in MUTANTS if name == optimizer]
+

@@ -1,0 +1,563 @@
+"""Lesson 08's checks: a student's ``torch.optim.Optimizer`` subclass against ``torch.optim``.
+
+In a graded test cell::
+
+    from descentlab.checks.torch_optim import assert_torch_property
+    assert_torch_property(Adam, "adam", "first_step", seed=PUBLIC_SEEDS[0])
+
+and as the self-check, ``check_torch(Adam)``. For one property and one seed:
+
+1. :func:`scenario` draws a scenario from the seed -- pure data: initial values,
+   param groups and their hyperparameters, a gradient (or ``None``) per parameter
+   per step, a dtype;
+2. :func:`~.torch_runner.run_scenario` runs the student's class on it and
+   returns what happened, as data (values after each step, whether each tensor
+   and its storage stayed the same, dtypes, what ``state`` holds, an exception).
+   It is the only place the student's code runs; the grader runs it in the
+   jailed kernel (see "The runner hook" below);
+3. the property is judged on its own aspect only: the values against
+   ``torch.optim.Adam`` / ``AdamW`` run by the same runner on the same scenario
+   (``first_step``, ``carries_state``, ``param_groups``), the student's own runs
+   for the rest (``per_param_step`` compares a parameter that joins later with the
+   same parameter alone; ``in_place``, ``float32``, ``zero_grad``, ``grad_none``
+   look at one run) -- so a mistake costs the points of what it breaks and no
+   more;
+4. on a failure the catalogue of mistaken classes (:mod:`.torch_mistakes`) runs
+   on the same scenario; one that behaves exactly like the student's class names
+   the mistake.
+
+=============== ============================================= ===============================
+property        scenario                                      what must hold
+=============== ============================================= ===============================
+first_step      2 params (3×4, 5), 1 step                     values = torch.optim's
+carries_state   2 params (2×3, 4), 5 steps                    values after each step
+per_param_step  param A from the start, B added with          each as when alone: B's bias
+                add_param_group before step 3; 4 steps       correction starts at t = 1
+param_groups    two groups, the second with 5× the lr;        values after each step
+                3 steps
+in_place        1 param (3×4), 3 steps                        same tensor, same storage,
+                                                              values change
+float32         1 param (2×3), float32, 3 steps               stays float32, values change
+zero_grad       2 params, the 1st one's first grad all 0,     no NaN/inf; no movement where
+                2 steps                                       the grad was 0 (if torch's
+                                                              does not move)
+grad_none       3 params: B's grad always None, C's None      B untouched, no state for B;
+                at step 2; 3 steps                            C does not move at step 2
+=============== ============================================= ===============================
+
+The runner hook
+---------------
+Everything here but the student's class is trusted data and code. Where the
+student's class must run somewhere else (the grader's jailed kernel), the object
+passed as ``cls`` may define a callable attribute ``__descentlab_run_scenario__``
+taking the scenario and returning the observation: the checks then call it
+instead of running ``cls`` here. The reference (``torch.optim``) and the
+catalogued mistakes always run in this process.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import numpy as np
+import torch
+
+from .grading import PUBLIC_SEEDS
+from .messages import NOT_WRITTEN, describe_object, fmt
+from .report import PropertyResult, Report
+from .torch_mistakes import EXPLANATIONS, mutants_for
+from .torch_runner import run_scenario
+
+__all__ = [
+    "RUNNER_HOOK",
+    "TORCH_PROPERTIES",
+    "TorchProperty",
+    "assert_torch_property",
+    "check_torch",
+    "diagnose_mistake",
+    "grade_torch",
+    "reference_class",
+    "run_torch_property",
+    "scenario",
+]
+
+#: Attribute of a class proxy that runs a scenario elsewhere (see the module docstring).
+RUNNER_HOOK = "__descentlab_run_scenario__"
+
+#: Seconds one call of the student's code (constructor, step) may take.
+TIME_LIMIT = 2.0
+
+_REFERENCES = {"adam": "Adam", "adamw": "AdamW"}
+
+
+def reference_class(optimizer: str) -> type:
+    """``torch.optim.Adam`` for ``"adam"``, ``torch.optim.AdamW`` for ``"adamw"``."""
+    name = optimizer.lower()
+    if name not in _REFERENCES:
+        raise ValueError(f"lesson 08 checks 'adam' or 'adamw', not {optimizer!r}")
+    return getattr(torch.optim, _REFERENCES[name])
+
+
+# -- scenarios ------------------------------------------------------------------------------------
+_PROPERTY_INDEX = {"first_step": 1, "carries_state": 2, "per_param_step": 3, "param_groups": 4,
+                   "in_place": 5, "float32": 6, "zero_grad": 7, "grad_none": 8}
+
+
+def _hyper(rng: np.random.Generator, optimizer: str) -> dict[str, Any]:
+    """Constructor hyperparameters: varied, so that hard-coded defaults show."""
+    hyper: dict[str, Any] = {
+        "lr": float(rng.choice([0.01, 0.02, 0.05])),
+        "betas": [round(float(rng.uniform(0.8, 0.95)), 2),
+                  round(float(rng.uniform(0.99, 0.999)), 4)],
+        "eps": 1e-8,
+    }
+    if optimizer == "adamw":
+        hyper["weight_decay"] = float(rng.choice([0.05, 0.1, 0.2]))
+    return hyper
+
+
+def scenario(prop: str, seed: int, optimizer: str = "adam") -> dict[str, Any]:
+    """The scenario of ``prop`` drawn from ``seed`` (pure data, see :mod:`.torch_runner`).
+
+    Parameters
+    ----------
+    prop : str
+        A property name of :data:`TORCH_PROPERTIES`.
+    seed : int
+        The seed; the public self-check uses :data:`~.grading.PUBLIC_SEEDS`.
+    optimizer : str
+        ``"adam"`` or ``"adamw"`` (AdamW's scenarios carry a weight decay).
+
+    Returns
+    -------
+    dict
+    """
+    if prop not in _PROPERTY_INDEX:
+        raise ValueError(f"unknown property {prop!r}; lesson 08's are {list(_PROPERTY_INDEX)}")
+    rng = np.random.default_rng([seed, 80, _PROPERTY_INDEX[prop]])
+    hyper = _hyper(rng, optimizer)
+    shapes, n_steps = {
+        "first_step": ([(3, 4), (5,)], 1), "carries_state": ([(2, 3), (4,)], 5),
+        "per_param_step": ([(3,), (2, 3)], 4), "param_groups": ([(3,), (2, 2), (4,)], 3),
+        "in_place": ([(3, 4)], 3), "float32": ([(2, 3)], 3), "zero_grad": ([(3, 4), (3, 4)], 2),
+        "grad_none": ([(3,), (2, 2), (4,)], 3),
+    }[prop]
+    params = [rng.normal(0.0, 1.0, size=shape) for shape in shapes]
+    steps: list[list[np.ndarray | None]] = [
+        [rng.normal(0.0, 1.0, size=shape) for shape in shapes] for _ in range(n_steps)]
+    case: dict[str, Any] = {"dtype": "float32" if prop == "float32" else "float64",
+                            "params": params, "hyper": hyper, "steps": steps}
+    if prop == "per_param_step":
+        case["groups"] = [{"params": [0]}, {"params": [1], "join": 2}]
+        for step in steps[:2]:
+            step[1] = None  # not in the optimizer yet
+    elif prop == "param_groups":
+        case["groups"] = [{"params": [0, 1]}, {"params": [2], "lr": hyper["lr"] * 5}]
+    elif prop == "zero_grad":
+        steps[0][0] = np.zeros(shapes[0])
+    elif prop == "grad_none":
+        for step in steps:
+            step[1] = None
+        steps[1][2] = None
+    if prop == "float32":
+        case["params"] = [p.astype(np.float32) for p in params]
+        case["steps"] = [[g.astype(np.float32) for g in step] for step in steps]
+    return case
+
+
+def _alone(case: dict[str, Any], index: int) -> dict[str, Any]:
+    """The scenario of parameter ``index`` alone, from the step it joins, in a fresh optimizer."""
+    start = next((g.get("join") or 0 for g in case.get("groups", [])
+                  if index in g["params"]), 0)
+    return {**case, "params": [case["params"][index]], "groups": None,
+            "steps": [[step[index]] for step in case["steps"][start:]]}
+
+
+# -- running ------------------------------------------------------------------------------------
+def _run(cls: Any, case: dict[str, Any]) -> dict[str, Any]:
+    """Run the student's class (through the runner hook if it has one)."""
+    hook = getattr(cls, RUNNER_HOOK, None)
+    student_case = {**case, "time_limit": TIME_LIMIT}
+    if callable(hook):
+        return hook(student_case)
+    return run_scenario(cls, student_case)
+
+
+def _reference(optimizer: str, case: dict[str, Any]) -> dict[str, Any]:
+    observed = run_scenario(reference_class(optimizer), case)
+    if observed["error"] is not None:  # our scenario is wrong, not the student's code
+        raise RuntimeError(f"torch.optim failed on a check's scenario: {observed['error']}")
+    return observed
+
+
+def _error_text(error: dict[str, Any], subject: str) -> str:
+    """One friendly line about an exception the student's class raised."""
+    kind, message, where = error["kind"], error["message"], error["where"]
+    call = (f"{subject}(...)" if error["stage"] == "constructor"
+            else f"step() (call {error['step'] + 1})")
+    if kind == "NotImplementedError":
+        return NOT_WRITTEN.format(what=f"{subject}.step()")
+    if kind == "StepTimeout":
+        return f"{call} {message}: is there a loop that never ends?"
+    text = f"{call} raised {kind}: {message}" if message else f"{call} raised {kind}"
+    if where:
+        text += f" ({where})"
+    if "leaf Variable that requires grad" in message:
+        text += (". Change the parameters inside `with torch.no_grad():` (or decorate step with "
+                 "@torch.no_grad()): autograd must not record the update")
+    elif "NoneType" in message:
+        text += (". p.grad is None for a parameter that took no part in the loss: skip it "
+                 "with `if p.grad is None: continue`")
+    elif error["stage"] == "constructor":
+        text += (". Keep the given __init__: it passes params and a defaults dict to "
+                 "super().__init__")
+    return text + "."
+
+
+def _tolerance(case: dict[str, Any]) -> tuple[float, float]:
+    """(rtol, atol): float64 runs agree with torch to rounding; float32 to its precision."""
+    lrs = [case["hyper"]["lr"], *(g.get("lr", 0.0) for g in case.get("groups") or [])]
+    if case["dtype"] == "float32":
+        return 1e-5, 1e-4 * max(lrs)
+    return 1e-7, 1e-6 * max(lrs)
+
+
+def _first_difference(got: list[list[np.ndarray]], want: list[list[np.ndarray]],
+                      case: dict[str, Any], steps: Sequence[int] | None = None,
+                      params: Sequence[int] | None = None) -> tuple[int, int, int] | None:
+    """(step, param, flat index) of the first value out of tolerance; None if all agree."""
+    rtol, atol = _tolerance(case)
+    for s in steps if steps is not None else range(len(want)):
+        for i in params if params is not None else range(len(want[s])):
+            a, b = np.asarray(got[s][i], dtype=np.float64), np.asarray(want[s][i], np.float64)
+            if a.shape != b.shape:
+                return s, i, -1
+            bad = ~np.isclose(a, b, rtol=rtol, atol=atol)
+            if bad.any():
+                return s, i, int(np.flatnonzero(bad.ravel())[0])
+    return None
+
+
+def _describe_difference(where: tuple[int, int, int], got: Any, want: Any,
+                         params: Sequence[str] | None = None) -> str:
+    s, i, k = where
+    name = params[i] if params else f"parameter {i + 1}"
+    a, b = np.asarray(got[s][i]), np.asarray(want[s][i])
+    if k < 0:
+        return f"after step {s + 1}, {name} has shape {a.shape}, expected {b.shape}"
+    return (f"after step {s + 1}, {name}[{k}] (flat index) is {fmt(float(a.ravel()[k]))}, "
+            f"torch.optim gives {fmt(float(b.ravel()[k]))}")
+
+
+# -- judging: each returns "" (holds) or the student-facing message ------------------------------
+def _judge_values(optimizer: str, case: dict[str, Any], got: dict[str, Any], prop: str) -> str:
+    want = _reference(optimizer, case)
+    where = _first_difference(got["values"], want["values"], case)
+    if where is None:
+        return ""
+    text = _describe_difference(where, got["values"], want["values"])
+    if prop == "param_groups":
+        lrs = [case["hyper"]["lr"], case["groups"][1]["lr"]]
+        text += f" (two param groups, lr = {fmt(lrs[0])} and {fmt(lrs[1])})"
+    return text + "."
+
+
+def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, Any],
+                          cls: Any) -> str:
+    for index in range(len(case["params"])):
+        alone = _run(cls, _alone(case, index))
+        if alone["error"] is not None:
+            return _error_text(alone["error"], describe_object(cls))
+        start = len(case["steps"]) - len(alone["values"])
+        together = [[step[index]] for step in got["values"][start:]]
+        where = _first_difference(together, alone["values"], case)
+        if where is not None:
+            s = where[0] + start
+            joined = f"added with add_param_group before step {start + 1}" if start \
+                else "there from the start"
+            return (f"parameter {index + 1}, {joined}, "
+                    f"does not move as when it is the only parameter (first difference after "
+                    f"step {s + 1}): each parameter needs its own step counter, "
+                    "state[p]['step'].")
+    return ""
+
+
+def _judge_in_place(case: dict[str, Any], got: dict[str, Any]) -> str:
+    for s, (objects, storages) in enumerate(zip(got["same_object"], got["same_storage"],
+                                                strict=True)):
+        if not all(objects):
+            return (f"after step {s + 1} the tensor in param_groups is not the one the "
+                    "optimizer was given: change the parameters, do not replace them.")
+        if not all(storages):
+            return (f"after step {s + 1} the parameter has new storage (p.data was replaced): "
+                    "update it in place, e.g. p.addcdiv_(...) or p.sub_(...).")
+    return _judge_changes(case, got)
+
+
+def _judge_changes(case: dict[str, Any], got: dict[str, Any]) -> str:
+    previous = case["params"]
+    for s, values in enumerate(got["values"]):
+        for i, (before, after) in enumerate(zip(previous, values, strict=True)):
+            if np.array_equal(np.asarray(before), np.asarray(after)):
+                return (f"parameter {i + 1} did not change in step {s + 1} although its "
+                        "gradient is not zero.")
+        previous = values
+    return ""
+
+
+def _judge_float32(case: dict[str, Any], got: dict[str, Any]) -> str:
+    for s, dtypes in enumerate(got["dtypes"]):
+        if any(d != "float32" for d in dtypes):
+            return (f"a float32 parameter became {dtypes[0]} in step {s + 1}: create the state "
+                    "with torch.zeros_like(p) and update p in place, so it keeps its dtype.")
+    return _judge_changes(case, got)
+
+
+def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any]) -> str:
+    for s, values in enumerate(got["values"]):
+        for i, value in enumerate(values):
+            if not np.all(np.isfinite(value)):
+                return (f"after step {s + 1} parameter {i + 1} holds NaN or infinity (its first "
+                        "gradient was all zeros): add eps to sqrt(v_hat) before dividing.")
+    want = _reference(optimizer, case)
+    if np.array_equal(want["values"][0][0], case["params"][0]) and \
+            not np.array_equal(got["values"][0][0], case["params"][0]):
+        return ("parameter 1 moved in step 1 although its gradient was all zeros (torch.optim's "
+                "does not move).")
+    return ""
+
+
+def _judge_grad_none(case: dict[str, Any], got: dict[str, Any]) -> str:
+    for s, values in enumerate(got["values"]):
+        if not np.array_equal(values[1], case["params"][1]):
+            return (f"parameter 2, whose grad is None, changed in step {s + 1}: skip it with "
+                    "`if p.grad is None: continue`.")
+        if got["state"][s][1] is not None:
+            return (f"after step {s + 1} self.state holds {got['state'][s][1]['keys']} for "
+                    "parameter 2, whose grad is None: torch.optim creates no state for a "
+                    "parameter it skips.")
+    if len(got["values"]) > 1 and not np.array_equal(got["values"][1][2], got["values"][0][2]):
+        return ("parameter 3 changed in step 2 although its grad was None then: skip "
+                "parameters with `if p.grad is None: continue`.")
+    return ""
+
+
+@dataclass(frozen=True)
+class TorchProperty:
+    """One graded property of lesson 08's optimizer exercise.
+
+    Attributes
+    ----------
+    name : str
+        Identifier used in the graded cells, e.g. ``"per_param_step"``.
+    title : str
+        What a pass means.
+    short : str
+        Label of a failure.
+    points : float
+        Default weight in :func:`grade_torch`.
+    """
+
+    name: str
+    title: str
+    short: str
+    points: float = 1.0
+
+
+#: The graded properties, in the order a student should fix them.
+TORCH_PROPERTIES: tuple[TorchProperty, ...] = (
+    TorchProperty("first_step", "first step matches torch.optim", "first step"),
+    TorchProperty("carries_state", "state is carried between steps", "state between steps"),
+    TorchProperty("per_param_step", "each parameter has its own step counter",
+                  "per-parameter step"),
+    TorchProperty("param_groups", "each param group's lr is used", "param groups"),
+    TorchProperty("in_place", "parameters are updated in place", "in place"),
+    TorchProperty("float32", "float32 stays float32", "float32"),
+    TorchProperty("zero_grad", "a zero gradient gives no NaN", "zero gradient"),
+    TorchProperty("grad_none", "parameters whose grad is None are skipped", "grad None"),
+)
+_BY_NAME = {p.name: p for p in TORCH_PROPERTIES}
+
+
+def _get(prop: str | TorchProperty) -> TorchProperty:
+    if isinstance(prop, TorchProperty):
+        return prop
+    if prop not in _BY_NAME:
+        raise ValueError(f"unknown property {prop!r}; lesson 08's are {list(_BY_NAME)}")
+    return _BY_NAME[prop]
+
+
+def _judge(prop: str, optimizer: str, case: dict[str, Any], got: dict[str, Any],
+           cls: Any) -> str:
+    if prop in ("first_step", "carries_state", "param_groups"):
+        return _judge_values(optimizer, case, got, prop)
+    if prop == "per_param_step":
+        return _judge_per_param_step(optimizer, case, got, cls)
+    if prop == "in_place":
+        return _judge_in_place(case, got)
+    if prop == "float32":
+        return _judge_float32(case, got)
+    if prop == "zero_grad":
+        return _judge_zero_grad(optimizer, case, got)
+    return _judge_grad_none(case, got)
+
+
+def _same_behaviour(a: dict[str, Any], b: dict[str, Any], case: dict[str, Any]) -> bool:
+    """Whether two observations of one scenario agree (values to rounding, storage, errors)."""
+    if (a["error"] is None) != (b["error"] is None) or len(a["values"]) != len(b["values"]):
+        return False
+    if a["same_storage"] != b["same_storage"]:
+        return False
+    rtol, atol = _tolerance(case)
+    atol /= 100  # a mistake explains the student's values only if it gives the very same ones
+    return all(np.allclose(x, y, rtol=rtol / 100, atol=atol, equal_nan=True)
+               for xs, ys in zip(a["values"], b["values"], strict=True)
+               for x, y in zip(xs, ys, strict=True))
+
+
+def diagnose_mistake(optimizer: str, case: dict[str, Any], got: dict[str, Any]) -> str:
+    """The id of the catalogued mistake that behaves exactly like ``got``, or ``""``."""
+    for mistake, mutant in mutants_for(optimizer):
+        if _same_behaviour(run_scenario(mutant, case), got, case):
+            return mistake
+    return ""
+
+
+def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed: int
+                       ) -> tuple[str, str]:
+    """Check one property on one seed: ``(message, mistake id)``, ``("", "")`` if it holds.
+
+    Parameters
+    ----------
+    cls : type
+        The student's class (or a grader's proxy with the runner hook).
+    optimizer : str
+        ``"adam"`` or ``"adamw"``.
+    prop : str or TorchProperty
+        The property.
+    seed : int
+        The scenario's seed.
+
+    Returns
+    -------
+    (str, str)
+        The student-facing message and the recognised mistake's id (each ``""`` if none).
+    """
+    optimizer = optimizer.lower()
+    reference_class(optimizer)  # a clear ValueError for an unknown optimizer
+    prop = _get(prop)
+    subject = describe_object(cls)
+    if not isinstance(cls, type):
+        return (f"{subject} is not a class: pass the class itself, e.g. "
+                f"assert_torch_property({_REFERENCES[optimizer]}, ...), not an instance.", "")
+    if not callable(getattr(cls, RUNNER_HOOK, None)) and \
+            not issubclass(cls, torch.optim.Optimizer):
+        return (f"{subject} must be a subclass of torch.optim.Optimizer: "
+                f"class {subject}(torch.optim.Optimizer).", "")
+    case = scenario(prop.name, seed, optimizer)
+    got = _run(cls, case)
+    if got["error"] is not None:
+        return _error_text(got["error"], subject), ""
+    message = _judge(prop.name, optimizer, case, got, cls)
+    if not message:
+        return "", ""
+    mistake = diagnose_mistake(optimizer, case, got)
+    if mistake:
+        message = f"{message} Likely cause: {EXPLANATIONS[mistake]}"
+    return message, mistake
+
+
+def assert_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed: int
+                          ) -> None:
+    """Raise ``AssertionError`` with the student-facing diagnosis if ``prop`` fails.
+
+    Examples
+    --------
+    >>> from descentlab.checks.torch_mistakes import TorchAdam
+    >>> assert_torch_property(TorchAdam, "adam", "first_step", seed=1)
+    """
+    prop = _get(prop)
+    message, _ = run_torch_property(cls, optimizer, prop, seed)
+    if message:
+        raise AssertionError(f"{prop.short}: {message}")
+
+
+def grade_torch(cls: Any, optimizer: str, seeds: Iterable[int], *,
+                properties: Sequence[str] | None = None) -> Report:
+    """Check every property on every seed; a property passes only if every seed passes.
+
+    Parameters
+    ----------
+    cls : type
+        The student's class.
+    optimizer : str
+        ``"adam"`` or ``"adamw"``.
+    seeds : iterable of int
+        The seeds.
+    properties : sequence of str, optional
+        A subset (default: all of :data:`TORCH_PROPERTIES`).
+
+    Returns
+    -------
+    Report
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("grade_torch() needs at least one seed")
+    results = []
+    for prop in [_get(p) for p in (properties or [p.name for p in TORCH_PROPERTIES])]:
+        for seed in seeds:
+            message, mistake = run_torch_property(cls, optimizer, prop, seed)
+            if message:
+                results.append(PropertyResult(prop.name, prop.title, prop.short, False, message,
+                                              mistake, 0.0, prop.points, seed))
+                break
+        else:
+            results.append(PropertyResult(prop.name, prop.title, prop.short, True,
+                                          points=prop.points, max_points=prop.points))
+    return Report(describe_object(cls), tuple(results))
+
+
+def check_torch(cls: Any, optimizer: str | None = None, *, seeds: Sequence[int] = PUBLIC_SEEDS,
+                file: TextIO | None = None) -> Report:
+    """Self-check: compare your ``torch.optim.Optimizer`` subclass with torch's and print why.
+
+    Parameters
+    ----------
+    cls : type
+        Your class, e.g. ``Adam`` (the class, not an instance).
+    optimizer : str, optional
+        ``"adam"`` or ``"adamw"``; inferred from the class name if omitted.
+    seeds : sequence of int
+        The seeds (default: the public ones).
+    file : text stream, optional
+        Where to print (default: standard output).
+
+    Returns
+    -------
+    Report
+        Truthy when every check passed. Never raises for anything the class does.
+    """
+    out = sys.stdout if file is None else file
+    subject = describe_object(cls)
+    name = (optimizer or getattr(cls, "__name__", "")).lower()
+    if name not in _REFERENCES:
+        report = Report(subject, (PropertyResult(
+            "setup", "", "set-up", False,
+            f"could not tell whether {subject} is Adam or AdamW: name it, e.g. "
+            f"check_torch({subject}, 'adam').", max_points=0.0),))
+    else:
+        print(f"Checking {subject} against torch.optim.{_REFERENCES[name]}:", file=out)
+        try:
+            report = grade_torch(cls, name, seeds)
+        except Exception as exc:  # the self-check must never show a traceback
+            report = Report(subject, (PropertyResult(
+                "setup", "", "set-up", False,
+                f"the checker itself failed ({type(exc).__name__}: {exc}). Please tell your "
+                "instructor, and include this message.", max_points=0.0),))
+    print(report.text(), file=out)
+    return report
+

@@ -1,0 +1,207 @@
+"""Run an optimizer class on a scenario given as data; return what it did, as data.
+
+This is the only place where lesson 08's checks run a student's
+``torch.optim.Optimizer`` subclass. It imports only the standard library, NumPy
+and torch, and its input and output are plain data (dicts, lists, NumPy arrays,
+strings, numbers, booleans, ``None``), so the grader can run it inside the
+jailed kernel and send the observation back to the judge, which compares it
+with ``torch.optim.Adam`` / ``AdamW`` outside the jail
+(:mod:`descentlab.checks.torch_optim`).
+
+A scenario is a dict::
+
+    {
+        "dtype": "float64",                      # or "float32"
+        "params": [array, array, ...],           # initial values, one per parameter
+        "hyper": {"lr": 0.01, "betas": [0.9, 0.999], "eps": 1e-8},   # constructor kwargs
+        "groups": [                              # optional; default: one group, all params
+            {"params": [0, 1], "lr": 0.02},      # indices into "params" + group options
+            {"params": [2], "join": 2},          # "join": added with add_param_group
+        ],                                       #   just before step 2 (0-based)
+        "steps": [[grad or None, ...], ...],     # one list per step(), a grad per param
+        "time_limit": 2.0,                       # optional, seconds per call (main thread)
+    }
+
+and :func:`run_scenario` returns::
+
+    {
+        "values": [[array per param] per completed step],
+        "same_object": [[bool per param] per step],   # still the tensor in param_groups
+        "same_storage": [[bool per param] per step],  # p.data_ptr() unchanged
+        "dtypes": [[str per param] per step],         # e.g. "float32"
+        "state": [[None or {"keys": [...], "step": float or None} per param] per step],
+        "error": None or {"kind": "TypeError", "message": "...", "where": "line 12",
+                          "stage": "constructor" or "step", "step": int},
+    }
+
+Steps after an exception are not run; ``values`` then holds the completed ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import signal
+import threading
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["StepTimeout", "run_scenario"]
+
+
+class StepTimeout(BaseException):
+    """A call of the class ran longer than the scenario's time limit.
+
+    A ``BaseException``, so student code catching ``Exception`` does not swallow it.
+    """
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (only in the main thread of a POSIX process)."""
+    usable = (seconds is not None and math.isfinite(seconds) and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def alarm(signum: int, frame: object) -> None:
+        raise StepTimeout(f"did not finish within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    # Keep firing every 0.1 s: code that swallows the first interruption is interrupted again.
+    signal.setitimer(signal.ITIMER_REAL, float(seconds), 0.1)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _where(exc: BaseException) -> str:
+    """``"line N"`` of the innermost frame outside torch and this module, if any."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(frames):
+        name = frame.filename.replace("\\", "/")
+        if "/torch/" in name or name.endswith("torch_runner.py"):
+            continue
+        return f"line {frame.lineno}"
+    return ""
+
+
+def _error(exc: BaseException, stage: str, step: int) -> dict[str, Any]:
+    return {"kind": type(exc).__name__, "message": str(exc).strip().splitlines()[0][:300]
+            if str(exc).strip() else "", "where": _where(exc), "stage": stage, "step": step}
+
+
+def _state_of(optimizer: Any, p: torch.Tensor) -> dict[str, Any] | None:
+    """What ``optimizer.state`` holds for ``p``: its keys and its ``"step"``, or None."""
+    try:
+        state = optimizer.state.get(p) if hasattr(optimizer.state, "get") else None
+    except Exception:  # a student's own state object that breaks on lookup
+        return None
+    if not state:
+        return None
+    step = state.get("step") if hasattr(state, "get") else None
+    try:
+        step_value = None if step is None else float(step)
+    except (TypeError, ValueError):
+        step_value = None
+    keys = sorted(str(key) for key in state) if hasattr(state, "__iter__") else []
+    return {"keys": keys, "step": step_value}
+
+
+def _tracked(optimizer: Any) -> set[int]:
+    """The ids of the tensors in the optimizer's param_groups."""
+    found: set[int] = set()
+    with contextlib.suppress(Exception):
+        for group in optimizer.param_groups:
+            found.update(id(p) for p in group["params"])
+    return found
+
+
+class _Warm(torch.optim.Optimizer):
+    def step(self, closure: Any = None) -> None:
+        return None
+
+
+_warm: list[bool] = []
+
+
+def _warm_up() -> None:
+    """Construct and step a trivial optimizer once, outside any time limit.
+
+    The first ``torch.optim.Optimizer`` imports parts of torch lazily (torch._dynamo,
+    seconds on a busy machine): interrupted by a time limit, that import would leave a
+    half-initialised module behind and every later optimizer would fail.
+    """
+    if not _warm:
+        _Warm([torch.zeros(1, requires_grad=True)], {}).step()
+        _warm.append(True)
+
+
+def run_scenario(cls: Any, scenario: dict[str, Any]) -> dict[str, Any]:
+    """Run ``cls`` (a ``torch.optim.Optimizer`` subclass) on ``scenario``; see the module doc.
+
+    Parameters
+    ----------
+    cls : type
+        The optimizer class, e.g. ``torch.optim.Adam`` or a student's ``Adam``.
+    scenario : dict
+        The scenario, pure data (see the module docstring).
+
+    Returns
+    -------
+    dict
+        The observation, pure data. Exceptions of ``cls`` are recorded, not raised.
+    """
+    dtype = {"float32": torch.float32, "float64": torch.float64}[scenario.get("dtype", "float64")]
+    params = [torch.tensor(np.asarray(a), dtype=dtype).requires_grad_(True)
+              for a in scenario["params"]]
+    pointers = [p.data_ptr() for p in params]
+    groups = scenario.get("groups") or [{"params": list(range(len(params)))}]
+
+    def group_dict(spec: dict[str, Any]) -> dict[str, Any]:
+        options = {k: (tuple(v) if isinstance(v, list) else v)
+                   for k, v in spec.items() if k not in ("params", "join")}
+        return {"params": [params[i] for i in spec["params"]], **options}
+
+    hyper = {k: (tuple(v) if isinstance(v, list) else v)
+             for k, v in scenario.get("hyper", {}).items()}
+    observed: dict[str, Any] = {"values": [], "same_object": [], "same_storage": [],
+                                "dtypes": [], "state": [], "error": None}
+    limit = scenario.get("time_limit")
+    _warm_up()
+    quiet = io.StringIO()
+    with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        try:
+            with _time_limit(limit):
+                optimizer = cls([group_dict(g) for g in groups if not g.get("join")], **hyper)
+        except (Exception, StepTimeout) as exc:
+            observed["error"] = _error(exc, "constructor", -1)
+            return observed
+        for number, grads in enumerate(scenario["steps"]):
+            for p, g in zip(params, grads, strict=True):
+                p.grad = None if g is None else torch.tensor(np.asarray(g), dtype=dtype)
+            try:
+                with _time_limit(limit):
+                    for spec in groups:
+                        if spec.get("join") == number:
+                            optimizer.add_param_group(group_dict(spec))
+                    optimizer.step()
+            except (Exception, StepTimeout) as exc:
+                observed["error"] = _error(exc, "step", number)
+                return observed
+            tracked = _tracked(optimizer)
+            observed["values"].append([p.detach().numpy().copy() for p in params])
+            observed["same_object"].append([id(p) in tracked for p in params])
+            observed["same_storage"].append([p.data_ptr() == ptr
+                                             for p, ptr in zip(params, pointers, strict=True)])
+            observed["dtypes"].append([str(p.dtype).removeprefix("torch.") for p in params])
+            observed["state"].append([_state_of(optimizer, p) for p in params])
+    return observed
