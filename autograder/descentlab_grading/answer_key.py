@@ -178,7 +178,10 @@ def _descentlab_fused_off(ops):
     """Register a Python kernel over each fused update kernel: every path to it raises."""
     import warnings
 
-    import torch
+    # torch is still being imported (torch/__init__ imports torch.optim): its
+    # submodules are, but not yet ``torch.ops`` / ``torch.library`` as attributes.
+    import torch.library
+    from torch._ops import ops as torch_ops
 
     def off(op):
         def kernel(*args, **kwargs):
@@ -186,11 +189,11 @@ def _descentlab_fused_off(ops):
 
         return kernel
 
-    library = torch.library.Library("aten", "IMPL")
+    library = torch.library.Library("aten", "IMPL")  # kept alive by the module
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "overriding a previously registered kernel"
         for op in ops:
-            packet = getattr(torch.ops.aten, op, None)
+            packet = getattr(torch_ops.aten, op, None)
             if packet is None:
                 continue
             for overload in packet.overloads():

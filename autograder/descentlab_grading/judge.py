@@ -67,6 +67,10 @@ REFERENCE_ERROR = "ReferenceUnavailable"
 RUNNER_HOOK = "__descentlab_run_scenario__"
 #: The kernel's answer when it has no torch runner (:mod:`student_side`).
 RUNNER_MISSING = "RunnerUnavailable"
+#: Seconds the kernel may take, on its first scenario, to warm torch up (torch._dynamo's
+#: import on a loaded machine) before the student's code runs.
+WARM_UP = 60.0
+_WARMED: list[bool] = []  # a scenario has run: the kernel is warm (one kernel per judge)
 
 
 class Broken(RuntimeError):
@@ -101,14 +105,15 @@ class Connection:
             return {"$callback": id(value), "name": getattr(value, "__name__", "f")}
         raise Unsupported(f"a {type(value).__name__} cannot be handed to the student's code")
 
-    def request(self, header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None
-                ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """Send a request and wait for its reply, serving callbacks meanwhile."""
+    def request(self, header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None,
+                limit: float | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Send a request and wait for its reply (``limit`` s, default the call limit)."""
         if self.broken:
             raise Broken(self.broken)
+        limit = self.call_limit if limit is None else limit
         try:
             protocol.send(self.fd, header, arrays)
-            deadline = time.monotonic() + self.call_limit
+            deadline = time.monotonic() + limit
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -122,7 +127,7 @@ class Connection:
                         self.references.append(str(reply.get("message", "")))
                     return reply, out
                 self._callback(reply, out)
-                deadline = time.monotonic() + self.call_limit
+                deadline = time.monotonic() + limit
         except BaseException as exc:
             # A time limit (also the checks' own SIGALRM) or a broken pipe: a reply may
             # still be under way, so nothing more is asked on this connection.
@@ -190,9 +195,14 @@ class Remote:
             tree = protocol.encode(scenario, arrays)
         except protocol.EncodingError as exc:
             raise Unsupported(str(exc)) from None
+        # The kernel bounds each call of the student's class (constructor, every step) by
+        # the call limit itself; the first scenario of a kernel also warms torch up.
+        calls = len(scenario.get("steps") or []) + 2
+        limit = self.conn.call_limit * calls + (0.0 if _WARMED else WARM_UP)
         self.conn.scenarios += 1
         reply, out = self.conn.request({"op": "run_scenario", "target": target,
-                                        "scenario": tree}, arrays)
+                                        "scenario": tree}, arrays, limit=limit)
+        _WARMED.append(True)
         if reply.get("error") == RUNNER_MISSING:
             # The grading machine's problem, not the student's: a human looks at it.
             raise Unsupported("the torch runner is not installed in the grading kernel "

@@ -96,6 +96,30 @@ def _where(exc: BaseException) -> str:
     return ""
 
 
+_WARM: list[bool] = []
+
+
+def _warm_up(runner: Any) -> None:
+    """Run torch's optimizer machinery once, before the student's class and its time limit.
+
+    The first ``torch.optim.Optimizer`` of a process imports ``torch._dynamo`` (seconds,
+    more on a loaded machine): that must not count against the student's first call.
+    """
+    if _WARM:
+        return
+    import torch
+
+    class Warm(torch.optim.Optimizer):
+        def __init__(self, params: Any) -> None:
+            super().__init__(params, {})
+
+        def step(self, closure: Any = None) -> None:
+            return None
+
+    runner.run_scenario(Warm, {"params": [np.zeros(1)], "steps": [[np.zeros(1)]]})
+    _WARM.append(True)
+
+
 class Server:
     """Answers the judge's requests about one namespace (the notebook's)."""
 
@@ -183,6 +207,7 @@ class Server:
             runner = importlib.import_module(RUNNER_MODULE)
         except ImportError as exc:
             return {"error": RUNNER_MISSING, "message": str(exc)[:300]}, {}
+        _warm_up(runner)
         target = self.objects[header["target"]]
         scenario = protocol.decode(header["scenario"], arrays)
         limit = scenario.get("time_limit") or CALL_LIMIT
