@@ -30,6 +30,7 @@ unless the instructor passes ``--no-jail``; then the kernel runs unconfined
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
 import shutil
@@ -40,7 +41,7 @@ from pathlib import Path
 
 from .answer_key import TORCH_BINDINGS
 
-__all__ = ["KERNEL_NAME", "Jail", "problem"]
+__all__ = ["KERNEL_NAME", "SLOW_IMPORTS", "Jail", "preloads", "problem"]
 
 KERNEL_NAME = "descentlab-jailed"
 #: Where the grader's hook (student_side.py as ``descentlab_grader`` + protocol.py) is
@@ -95,11 +96,15 @@ class Jail:
         The folder of the real descentlab package, which the copy hides.
     enabled : bool
         False with ``--no-jail``: the kernel runs unconfined.
+    preload : tuple of str
+        Modules the kernel imports while it starts (:func:`preloads`), before any cell
+        and its time limit runs.
     """
 
     package: Path
     real_package: Path
     enabled: bool = True
+    preload: tuple[str, ...] = ()
 
     def torch_bindings(self) -> list[tuple[str, str]]:
         """(stub, torch file it hides) pairs that :func:`answer_key.build` wrote, if any."""
@@ -197,6 +202,9 @@ class Jail:
             env.update(HOME=str(home), MPLCONFIGDIR=str(home / "matplotlib"),
                        IPYTHONDIR=str(home / "ipython"))
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        # Imported into sys.modules only: the notebook's namespace stays as the student left it.
+        argv += [f"--IPKernelApp.exec_lines=import {m} as _descentlab_preload; "
+                 "del _descentlab_preload" for m in self.preload]
         spec = {"argv": self.command(argv, workdir=workdir, scratch=scratch, runtime=runtime,
                                      judge=judge, env=env),
                 "display_name": "descentlab (jailed for grading)", "language": "python",
@@ -205,6 +213,24 @@ class Jail:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(spec, indent=1))
         return path
+
+
+#: Modules slow enough to import that a lesson's first cell could hit the cell time
+#: limit on a loaded grading machine (torch: 3-30 s): a kernel whose lesson imports one
+#: imports it while starting, under the kernel's start-up time-out instead.
+SLOW_IMPORTS = ("torch",)
+
+
+def preloads(notebook: Path) -> tuple[str, ...]:
+    """The :data:`SLOW_IMPORTS` that ``notebook``'s code cells import (read as text)."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return ()
+    text = "\n".join("".join(c.get("source", "")) for c in cells
+                     if c.get("cell_type") == "code")
+    return tuple(m for m in SLOW_IMPORTS if importlib.util.find_spec(m) is not None
+                 and (f"import {m}" in text or f"from {m}" in text or f"need_{m}()" in text))
 
 
 def _runner_source(real_package: Path) -> Path | None:
