@@ -204,7 +204,9 @@ class Jail:
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         # Imported into sys.modules only: the notebook's namespace stays as the student left it.
         argv += [f"--IPKernelApp.exec_lines=import {m} as _descentlab_preload; "
-                 "del _descentlab_preload" for m in self.preload]
+                 "del _descentlab_preload" for m in self.preload if m.isidentifier()]
+        argv += [f"--IPKernelApp.exec_lines=import {m}; del {m.split('.')[0]}"
+                 for m in self.preload if not m.isidentifier()]
         spec = {"argv": self.command(argv, workdir=workdir, scratch=scratch, runtime=runtime,
                                      judge=judge, env=env),
                 "display_name": "descentlab (jailed for grading)", "language": "python",
@@ -216,9 +218,12 @@ class Jail:
 
 
 #: Modules slow enough to import that a lesson's first cell could hit the cell time
-#: limit on a loaded grading machine (torch: 3-30 s): a kernel whose lesson imports one
-#: imports it while starting, under the kernel's start-up time-out instead.
-SLOW_IMPORTS = ("torch",)
+#: limit on a loaded grading machine (torch: 3-30 s), with what else to import with them
+#: (torch._dynamo, which the first torch.optim.Optimizer imports lazily: as long again; an
+#: import interrupted by the time limit leaves torch broken for the rest of the notebook):
+#: a kernel whose lesson imports one imports them while starting, under the kernel's
+#: start-up time-out instead.
+SLOW_IMPORTS = {"torch": ("torch", "torch._dynamo")}
 
 
 def preloads(notebook: Path) -> tuple[str, ...]:
@@ -229,8 +234,10 @@ def preloads(notebook: Path) -> tuple[str, ...]:
         return ()
     text = "\n".join("".join(c.get("source", "")) for c in cells
                      if c.get("cell_type") == "code")
-    return tuple(m for m in SLOW_IMPORTS if importlib.util.find_spec(m) is not None
-                 and (f"import {m}" in text or f"from {m}" in text or f"need_{m}()" in text))
+    return tuple(module for m, modules in SLOW_IMPORTS.items()
+                 if importlib.util.find_spec(m) is not None
+                 and (f"import {m}" in text or f"from {m}" in text or f"need_{m}()" in text)
+                 for module in modules)
 
 
 def _runner_source(real_package: Path) -> Path | None:

@@ -389,6 +389,10 @@ class Judge:
         needed = {n for source in self.tests.values() for n in free_names(source)}
         self.namespace: dict[str, Any] = {"__name__": "__judge__"}
         exec(imports_of(request["readonly_cells"], needed), self.namespace)
+        if "torch" in sys.modules:
+            # torch.optim's first optimizer imports torch._dynamo (seconds): now, while the
+            # judge starts, not inside the first test cell's time limit.
+            import torch._dynamo  # noqa: F401
 
     def run(self, grade_id: str, conn: Connection) -> dict[str, Any]:
         """Run one test cell against the notebook behind ``conn``; return its verdict."""

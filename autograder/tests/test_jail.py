@@ -336,11 +336,13 @@ def test_a_lesson_that_imports_torch_has_its_kernel_import_it_while_starting(
     """torch's import (seconds on a loaded machine) must not count against the first cell."""
     pytest.importorskip("torch")
     solutions = Path(__file__).resolve().parents[2] / "solutions"
-    assert jail.preloads(solutions / "08_torch_optim" / "08_torch_optim.ipynb") == ("torch",)
+    assert jail.preloads(solutions / "08_torch_optim" / "08_torch_optim.ipynb") == (
+        "torch", "torch._dynamo")
     assert jail.preloads(solutions / "03_momentum" / "03_momentum.ipynb") == ()
-    confinement = jail.Jail(tmp_path / "descentlab", REAL, preload=("torch",))
+    confinement = jail.Jail(tmp_path / "descentlab", REAL, preload=("torch", "torch._dynamo"))
     spec = confinement.kernelspec(tmp_path, workdir=tmp_path, scratch=tmp_path,
                                   runtime=tmp_path, judge=tmp_path)
     argv = json.loads(spec.read_text())["argv"]
     assert "--IPKernelApp.exec_lines=import torch as _descentlab_preload; " \
            "del _descentlab_preload" in argv, argv
+    assert "--IPKernelApp.exec_lines=import torch._dynamo; del torch" in argv, argv
