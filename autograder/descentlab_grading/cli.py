@@ -10,17 +10,15 @@ from pathlib import Path
 
 from .collect import Collection, collect, lessons_in
 from .pipeline import Course, JailUnavailable, Settings, grade
+from .release import HERE, SOLUTIONS
 from .release import lessons as all_lessons
 from .report import grade_cell_columns, summary, write_csv
 from .workers import Outcome
 
-HERE = Path(__file__).resolve().parent.parent  # autograder/
-REPO = HERE.parent
-
 
 def default_course() -> Course:
     """The repository's course: state under ``autograder/``, notebooks in ``solutions/``."""
-    return Course(root=HERE, source=REPO / "solutions", config_dir=HERE)
+    return Course(root=HERE, source=SOLUTIONS, config_dir=HERE)
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
@@ -86,16 +84,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run a grading batch.
-
-    Returns
-    -------
-    int
-        0 if every notebook of the export was graded; 1 if one failed, was
-        rejected or is missing; 2 for a usage error (bad arguments, no export,
-        nothing gradable in it).
-    """
-
+    """Run a grading batch; return the exit status (``autograder/README.md``)."""
     args = parser().parse_args(argv)
     course = default_course()
     if args.course_root is not None:

@@ -37,32 +37,31 @@ class JudgeUnavailable(RuntimeError):
     """The judge did not start (a problem of the grading machine, not of the submission)."""
 
 
-def _defined(sources: list[str]) -> set[str]:
-    """Top-level names the answer cells define (a class, a function, a quiz variable)."""
+def _defined(source: str) -> set[str]:
+    """Top-level names a cell defines (a class, a function, a quiz variable)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
     names: set[str] = set()
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                names.add(node.name)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
     return names
 
 
 def answer_names(source: nbformat.NotebookNode) -> set[str]:
     """What the instructor's answer cells define: the names graded from the student."""
-    return _defined([c.source for c in source.cells if nbgrader_meta(c).get("solution")])
+    return set().union(*defined_by_cell(source).values())
 
 
 def defined_by_cell(source: nbformat.NotebookNode) -> dict[str, set[str]]:
     """``grade_id -> names`` that each of the instructor's answer cells defines."""
-    return {nbgrader_meta(c)["grade_id"]: _defined([c.source]) for c in source.cells
+    return {nbgrader_meta(c)["grade_id"]: _defined(c.source) for c in source.cells
             if nbgrader_meta(c).get("solution") and nbgrader_meta(c).get("grade_id")}
 
 

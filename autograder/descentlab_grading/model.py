@@ -11,8 +11,8 @@ from typing import Any
 
 from . import jail
 from .collect import Collection
+from .feedback import TruncateOutputs
 from .testcells import HandTestsToJudge, RestoreTestCells
-from .truncate import TruncateOutputs
 
 __all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings"]
 
@@ -29,15 +29,12 @@ class Settings:
     ----------
     workers : int
         Notebooks graded at the same time (default: the machine's cores).
-    cell_timeout : float
-        Seconds one cell may run in nbgrader (``Execute.timeout``).
-    notebook_timeout : float
-        Seconds one whole job (autograde with the judge, feedback) may take.
+    cell_timeout, notebook_timeout : float
+        Seconds one cell, and one whole job (autograde, judge, feedback), may take.
     memory : int
         Address-space limit (bytes) of the kernel and every grading process.
     call : float
-        Seconds the judge waits for one call into the student's code (the
-        checks' own per-call limit, 2 s, usually answers first).
+        Seconds the judge waits for one call into the student's code.
     jail : bool
         Run the student's kernel in the OS-level jail (``--no-jail``: not).
     force : bool

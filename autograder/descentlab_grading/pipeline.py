@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,10 +26,29 @@ from .job import grade_one
 from .judging import answer_names
 from .model import Course, JailUnavailable, Row, Run, Settings
 from .release import lessons as course_lessons
-from .state import digest, load_state, save_state
 from .workers import Limits, Outcome, run_parallel
 
 __all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "grade", "prepare_lessons"]
+
+#: What the last runs graded, so that unchanged work is reused.
+_STATE_FILE = Path("downloaded") / "grading-state.json"
+
+
+def _load_state(course: Course) -> dict[str, Any]:
+    """The state of the last runs (``{}`` when there is none yet)."""
+    try:
+        return json.loads((course.root / _STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(course: Course, state: dict[str, Any]) -> None:
+    """Replace the state file at once (a run killed midway leaves the old one)."""
+    path = course.root / _STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+    tmp.replace(path)
 
 
 def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
@@ -38,9 +59,9 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
     :func:`grade` does not prepare the lessons again.
     """
     if state is None:
-        state = load_state(course)
+        state = _load_state(course)
         prepare_lessons(course, settings, lessons, state)
-        save_state(course, state)
+        _save_state(course, state)
         return
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.apps import NbGraderAPI
@@ -49,7 +70,7 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
     api = None
     known = state.setdefault("lessons", {})
     for lesson in lessons:
-        current = digest(course.notebook(lesson).read_bytes())
+        current = hashlib.sha256(course.notebook(lesson).read_bytes()).hexdigest()
         with Gradebook(course.db_url) as gb:
             try:
                 gb.find_assignment(lesson)
@@ -101,7 +122,7 @@ def grade(
     found = collect(submissions, lessons, known=course_lessons(course.source))
     for lesson in lessons:
         build_answer_free_package(course, lesson)
-    state = load_state(course)
+    state = _load_state(course)
     prepare_lessons(course, settings, lessons, state)
     for lesson in lessons:
         # What the students received: a later release (new points, a fixed test) is
@@ -141,7 +162,7 @@ def grade(
         rows[(student, lesson)] = _row(student, lesson, result, seconds=outcome.seconds)
         jobs_state[f"{student}/{lesson}"] = {"stamp": stamps[(student, lesson)],
                                              "result": result}
-    save_state(course, state)
+    _save_state(course, state)
     for rejection in found.rejected:
         key = (rejection.student, rejection.lesson)
         if rejection.student and key not in rows:

@@ -125,22 +125,19 @@ def _files_section(found: Collection) -> list[str]:
              f"{bad} rejected", f"{len(found.skipped)} skipped",
              f"{len(found.ignored)} not notebooks", f"{len(found.junk)} OS files"]
     lines = ["", f"Files in the export: {found.files} = " + " + ".join(parts) + "."]
-    renamed = [s for s in found.submissions if s.note]
-    if renamed:
-        lines.append("  Accepted under another name:")
-        lines += [f"    {s.origin} -> {s.student}/{s.lesson}" for s in renamed]
-    repaired = [s for s in found.submissions if s.repairs]
-    if repaired:
-        lines.append("  Duplicated cells (the export is unchanged; nbgrader grades a repaired "
-                     "copy):")
-        lines += [f"    {s.origin}: {'; '.join(s.repairs)}" for s in repaired]
-    if superseded:
-        lines.append("  Superseded (an earlier upload; the later one is graded):")
-        lines += [f"    {r.origin}" for r in superseded]
-    unplaced = found.unplaced()
-    if unplaced:
-        lines.append("  Not placed (no student; a CSV row each):")
-        lines += [f"    {r.origin}: {r.reason}" for r in unplaced]
+    listed = [
+        ("Accepted under another name:",
+         [f"{s.origin} -> {s.student}/{s.lesson}" for s in found.submissions if s.note]),
+        ("Duplicated cells (the export is unchanged; nbgrader grades a repaired copy):",
+         [f"{s.origin}: {'; '.join(s.repairs)}" for s in found.submissions if s.repairs]),
+        ("Superseded (an earlier upload; the later one is graded):",
+         [r.origin for r in superseded]),
+        ("Not placed (no student; a CSV row each):",
+         [f"{r.origin}: {r.reason}" for r in found.unplaced()]),
+    ]
+    for title, items in listed:
+        if items:
+            lines += [f"  {title}", *(f"    {item}" for item in items)]
     if found.skipped:
         per_lesson = Counter(r.lesson for r in found.skipped)
         lines.append("  Skipped, lesson not asked for (--lessons): " + ", ".join(

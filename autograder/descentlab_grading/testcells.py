@@ -1,13 +1,9 @@
-"""Keep the hidden tests out of the student's kernel: nbgrader preprocessors.
+"""Keep the hidden tests out of the student's kernel: two nbgrader preprocessors.
 
-nbgrader's autograde restores every graded test cell (hidden tests included)
-into the submission and runs it in the student's kernel, after the student's
-code. :class:`HandTestsToJudge` runs just before nbgrader's ``Execute`` and
-replaces the source of each graded test cell by one line that lets the judge,
-outside the jail, run the test (:mod:`student_side`, :mod:`judge`);
-:class:`RestoreTestCells` runs right after ``Execute`` and puts the original
-source back, so the autograded notebook, the formgrader and the feedback show
-the test cells as usual (the feedback without the hidden part).
+Around nbgrader's ``Execute``, :class:`HandTestsToJudge` replaces each graded
+test cell by one line that hands the test to the judge, outside the jail, and
+:class:`RestoreTestCells` puts the original source back for the autograded
+notebook, the formgrader and the feedback.
 """
 
 from __future__ import annotations
