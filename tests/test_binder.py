@@ -38,6 +38,8 @@ README = ROOT / "README.md"
 #: PyPI name -> the conda-forge package names that provide it.
 CONDA_ALIASES = {
     "matplotlib": {"matplotlib", "matplotlib-base"},
+    # conda-forge's CPU-only PyTorch; "pytorch" would admit a CUDA build.
+    "torch": {"pytorch-cpu"},
 }
 
 # "numpy", "numpy=2.3", "numpy==2.3.1", "numpy>=2.3", "numpy 2.3.*"
@@ -124,6 +126,19 @@ def test_every_dependency_is_listed_and_compatible(requirement: Requirement) -> 
         f"environment.yml admits {found[0]} {lowest}, but pyproject.toml requires "
         f"{requirement} (pin at or above the lower bound)"
     )
+
+
+def test_torch_is_pinned_to_the_cpu_build_and_pip_never_installs_it() -> None:
+    """An unpinned torch (or a range) lets pip choose a newer, multi-GB CUDA build."""
+    torch = [r for r in _required() if canonicalize_name(r.name) == "torch"]
+    assert torch, "lesson 08 needs torch in pyproject.toml's [course] extra"
+    assert [s.operator for s in torch[0].specifier] == ["=="], (
+        f"pin torch exactly in pyproject.toml (torch==X.Y.Z), not {torch[0]}")
+    for entry in _pip_entries(_environment()):
+        pulls_torch = "[" in entry or "torch" in entry.lower()  # an extra, or torch itself
+        assert not pulls_torch, (
+            f"environment.yml's pip entry {entry!r} would make pip install torch: "
+            "conda's pytorch-cpu provides it")
 
 
 def test_local_package_is_pip_installed() -> None:

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSONS = {
     "00": "00_blind_explorer", "01": "01_gd_variants", "02": "02_sgd_zigzag",
     "03": "03_momentum", "04": "04_adagrad", "05": "05_rmsprop", "06": "06_adam",
-    "07": "07_showdown",
+    "07": "07_showdown", "08": "08_torch_optim",
 }
 
 
@@ -401,3 +401,102 @@ def test_quiz_answers_are_literals_and_visible_checks_self_contained() -> None:
                 visible = ast.parse(cell.source.split("### BEGIN HIDDEN TESTS")[0])
                 used = {n.id for n in ast.walk(visible) if isinstance(n, ast.Name)} & names
                 assert not used, f"lesson {lesson} {cell.id} reads notebook state {used}"
+
+
+# --- Lesson 8: torch.optim ---------------------------------------------------------------
+
+
+@pytest.mark.slow  # trains a network twice and runs 18 optimizers: ~10 s
+def test_lesson8_bridge_mapping_and_schedules() -> None:
+    torch = pytest.importorskip("torch")
+    from torch.optim import lr_scheduler
+
+    from descentlab import torch_bridge
+    from descentlab.data import load_digits
+
+    run = torch_bridge.train_side_by_side(Adam(), lambda p: torch.optim.Adam(p), load_digits(),
+                                          iters=100)
+    assert run.max_difference < 1e-14
+    states("08", "same-network-notes", "of the order of $10^{-16}$ to $10^{-15}$")
+
+    def halving(t: int) -> float:
+        return 0.05 * 0.5 ** (t // 10)
+
+    constant = {n: torch_bridge.equivalence_gap(n) for n in torch_bridge.TORCH_EQUIVALENTS}
+    scheduled = {n: torch_bridge.equivalence_gap(n, schedule=halving)
+                 for n in torch_bridge.TORCH_EQUIVALENTS}
+    assert max(v for n, v in constant.items() if n != "nadam") < 1e-15
+    assert 1e-11 < constant["nadam"] < 1e-9
+    agree = [n for n, v in scheduled.items() if v < 1e-8]
+    assert sorted(set(scheduled) - set(agree)) == ["momentum", "nesterov"]
+    assert 0.05 < scheduled["nesterov"] < scheduled["momentum"] < 0.2
+    states("08", "mapping-check-notes", "Nadam to about $10^{-10}$", "seven of the nine",
+           "**Momentum and Nesterov drift apart by about 0.1**")
+
+    t = np.arange(160)
+    losses = np.maximum(1 / (1 + 0.1 * t), 0.3)
+    rates = torch_bridge.scheduler_rates(
+        lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=10), 160, 0.1,
+        losses=losses)
+    drops = np.flatnonzero(np.diff(rates)) + 1
+    flat = int(np.argmax(losses == 0.3))
+    assert drops[0] - flat == 12
+    assert set(np.diff(drops)) == {11}
+    states("08", "schedulers-notes", "12 steps after the loss stopped improving",
+           "again every 11 steps")
+
+
+@pytest.mark.slow  # three deep networks and ~5,000 Adam steps: ~10 s
+def test_lesson8_clipping_and_lbfgs() -> None:
+    torch = pytest.importorskip("torch")
+    from descentlab import torch_bridge
+    from descentlab.data import load_digits
+
+    data = load_digits()
+    x = torch.from_numpy(data.x_train[:256]).float()
+    y = torch.from_numpy(data.t_train[:256]).long()
+    plain, _ = torch_bridge.gradient_norms(torch_bridge.deep_plain_net(), x, y, steps=50, lr=0.1)
+    clipped, _ = torch_bridge.gradient_norms(
+        torch_bridge.deep_plain_net(), x, y, steps=50, lr=0.1,
+        clip=lambda p: torch.nn.utils.clip_grad_norm_(p, 1.0))
+    by_value, _ = torch_bridge.gradient_norms(
+        torch_bridge.deep_plain_net(), x, y, steps=50, lr=0.1,
+        clip=lambda p: torch.nn.utils.clip_grad_value_(p, 0.1))
+    assert len(plain) == 3
+    assert len(clipped) == len(by_value) == 50
+    assert clipped[-1] < clipped[0]
+    assert by_value[-1] < by_value[0]
+    states("08", "clipping-notes", "the loss overflows after three steps",
+           "Clipping by value also trains here")
+
+    lbfgs = torch_bridge.steps_to_tolerance(
+        lambda p: torch.optim.LBFGS(p, lr=1, line_search_fn="strong_wolfe"), max_steps=100)
+    adam = {}
+    for lr, budget in ((0.01, 3400), (0.1, 1000), (0.3, 950)):  # just past each crossing
+        path = trace(Adam(lr=lr), "rosenbrock", steps=budget, start=(-1.5, 2.0))
+        adam[lr] = int(np.flatnonzero(path.loss < 1e-6)[0])
+    assert (lbfgs.iterations, lbfgs.evaluations) == (38, 50)
+    assert adam == {0.01: 3344, 0.1: 983, 0.3: 937}
+    assert round(adam[0.3] / lbfgs.evaluations) == 19
+    states("08", "lbfgs-notes", "38 iterations and 50 evaluations", "needs 937 steps",
+           r"983 at $\eta = 0.1$, 3,344 at $\eta = 0.01$",
+           "nearly twenty times as many gradient evaluations (937 against 50)")
+    states("08", "choosing", "38 iterations where Adam needs 937 steps")
+
+
+def test_lesson8_quiz() -> None:
+    torch = pytest.importorskip("torch")
+    answers = quiz_answers("08")
+    w, b = (torch.zeros(2, requires_grad=True) for _ in range(2))
+    opt = torch.optim.Adam([w], lr=0.01)
+    w.grad = torch.ones(2)
+    opt.step()
+    opt.add_param_group({"params": [b]})
+    w.grad, b.grad = torch.ones(2), torch.ones(2)
+    opt.step()
+    assert answers["q1"] == float(opt.state[b]["step"])
+    assert answers["q2"] == "c"
+    params = [torch.zeros(1, requires_grad=True)]
+    params[0].grad = torch.tensor([4.0], dtype=torch.float32)
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    assert answers["q3"] == pytest.approx(float(params[0].grad[0]) / 4.0, abs=1e-4)

@@ -1,0 +1,243 @@
+"""Lesson 08's checks: the runner, the per-property judgement, the catalogue of mistakes."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from descentlab.checks import PUBLIC_SEEDS  # noqa: E402
+from descentlab.checks import torch_optim as checks  # noqa: E402
+from descentlab.checks.torch_mistakes import (  # noqa: E402
+    EXPLANATIONS,
+    MUTANTS,
+    TorchAdam,
+    TorchAdamW,
+    mutants_for,
+)
+from descentlab.checks.torch_runner import run_scenario  # noqa: E402
+
+PROPERTIES = [p.name for p in checks.TORCH_PROPERTIES]
+HIDDEN = (80101, 80203)
+
+# What each catalogued mistake loses (the same for Adam and AdamW unless listed for AdamW).
+LOSES = {
+    "shared_counter": {"per_param_step"},
+    "replace_data": {"in_place"},
+    "t_plus_one": {"first_step", "carries_state", "param_groups"},
+    "lr_from_defaults": {"param_groups"},
+    "none_as_zero": {"grad_none"},
+    "no_bias_correction": {"first_step", "carries_state", "param_groups"},
+    "state_reset": {"carries_state", "param_groups"},
+    "no_eps": {"zero_grad"},
+    "decay_l2": {"first_step", "carries_state", "param_groups"},
+    "decay_no_lr": {"first_step", "carries_state", "param_groups"},
+}
+
+
+def _pure(value: Any) -> bool:
+    """Whether ``value`` is plain data: what the grader may send across the jail."""
+    if value is None or isinstance(value, (bool, int, float, str, np.ndarray)):
+        return not isinstance(value, np.ndarray) or value.dtype != object
+    if isinstance(value, (list, tuple)):
+        return all(_pure(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _pure(v) for k, v in value.items())
+    return False
+
+
+# -- the runner -------------------------------------------------------------------------------
+@pytest.mark.parametrize("prop", PROPERTIES)
+def test_scenarios_and_observations_are_pure_data(prop: str) -> None:
+    case = checks.scenario(prop, PUBLIC_SEEDS[0])
+    assert _pure(case)
+    observed = run_scenario(TorchAdam, case)
+    assert _pure(observed)
+    assert observed["error"] is None
+    assert len(observed["values"]) == len(case["steps"])
+
+
+def test_runner_reports_what_the_class_did() -> None:
+    case = checks.scenario("grad_none", 7)
+    observed = run_scenario(torch.optim.Adam, case)
+    assert observed["same_object"] == [[True] * 3] * 3
+    assert observed["same_storage"] == [[True] * 3] * 3
+    assert observed["dtypes"][0] == ["float64"] * 3
+    assert observed["state"][0][1] is None  # grad None: torch creates no state
+    assert observed["state"][2][2]["step"] == 2.0  # skipped once in three steps
+    assert "exp_avg" in observed["state"][0][0]["keys"]
+
+
+def test_runner_records_exceptions_instead_of_raising() -> None:
+    class Broken(torch.optim.Optimizer):
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+            super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+
+        def step(self, closure=None):
+            raise ZeroDivisionError("oops")
+
+    observed = run_scenario(Broken, checks.scenario("first_step", 1))
+    assert observed["error"]["kind"] == "ZeroDivisionError"
+    assert observed["error"]["stage"] == "step"
+    assert observed["values"] == []
+
+
+def test_runner_stops_a_step_that_hangs() -> None:
+    class Hangs(TorchAdam):
+        def step(self, closure=None):
+            while True:
+                pass
+
+    case = {**checks.scenario("first_step", 1), "time_limit": 0.2}
+    observed = run_scenario(Hangs, case)
+    assert observed["error"]["kind"] == "StepTimeout"
+
+
+def test_the_runner_hook_replaces_the_local_run() -> None:
+    """A grader's proxy runs the scenario elsewhere; the checks only see its data."""
+    calls = []
+
+    class Proxy:
+        @staticmethod
+        def __descentlab_run_scenario__(case: dict) -> dict:
+            calls.append(case)
+            return run_scenario(TorchAdam, case)
+
+    checks.assert_torch_property(Proxy, "adam", "per_param_step", seed=3)
+    # The together run, then each parameter alone.
+    assert len(calls) == 3
+    assert all(case["time_limit"] == checks.TIME_LIMIT for case in calls)
+
+
+def test_the_runner_imports_only_stdlib_numpy_and_torch() -> None:
+    import ast
+    import sys
+    from pathlib import Path
+
+    source = Path(checks.__file__).with_name("torch_runner.py").read_text(encoding="utf-8")
+    modules = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "no relative imports: the runner stands alone"
+            modules.add(node.module.split(".")[0])
+    allowed = set(sys.stdlib_module_names) | {"numpy", "torch"}
+    assert modules <= allowed, modules - allowed
+
+
+# -- correct classes pass ---------------------------------------------------------------------
+@pytest.mark.parametrize(("cls", "optimizer"), [
+    (TorchAdam, "adam"), (TorchAdamW, "adamw"),
+    (torch.optim.Adam, "adam"), (torch.optim.AdamW, "adamw"),
+])
+def test_correct_classes_pass_every_property(cls: type, optimizer: str) -> None:
+    report = checks.grade_torch(cls, optimizer, (*PUBLIC_SEEDS, *HIDDEN))
+    assert report.failed == [], report.text()
+
+
+def test_torch_adam_is_not_adamw() -> None:
+    report = checks.grade_torch(torch.optim.Adam, "adamw", PUBLIC_SEEDS[:1],
+                                properties=["first_step"])
+    assert report.failed == ["first_step"]
+
+
+# -- the catalogue ------------------------------------------------------------------------------
+@pytest.mark.parametrize(("optimizer", "mistake", "cls"), MUTANTS,
+                         ids=[f"{o}-{m}" for o, m, _ in MUTANTS])
+def test_each_mistake_loses_its_properties_and_is_named(optimizer: str, mistake: str,
+                                                         cls: type) -> None:
+    report = checks.grade_torch(cls, optimizer, PUBLIC_SEEDS[:1])
+    assert set(report.failed) == LOSES[mistake], report.text()
+    for result in report.results:
+        if not result.passed:
+            assert result.mistake == mistake
+            assert EXPLANATIONS[mistake] in result.message
+
+
+def test_every_mistake_has_an_explanation_and_adam_and_adamw_share_the_common_ones() -> None:
+    assert {m for _, m, _ in MUTANTS} == set(EXPLANATIONS) == set(LOSES)
+    adam = {m for m, _ in mutants_for("adam")}
+    assert adam <= {m for m, _ in mutants_for("adamw")}
+
+
+# -- messages for code that does not run ---------------------------------------------------------
+def _message(cls: Any, prop: str = "first_step") -> str:
+    with pytest.raises(AssertionError) as info:
+        checks.assert_torch_property(cls, "adam", prop, seed=PUBLIC_SEEDS[0])
+    return str(info.value)
+
+
+def test_message_for_a_step_not_written_yet() -> None:
+    class Adam(TorchAdam):
+        def step(self, closure=None):
+            raise NotImplementedError("Not written yet")
+
+    assert "not written yet" in _message(Adam)
+
+
+def test_message_for_a_missing_no_grad() -> None:
+    class Adam(torch.optim.Optimizer):
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+            super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.sub_(group["lr"] * p.grad)
+
+    assert "torch.no_grad()" in _message(Adam)
+
+
+def test_message_for_a_crash_on_grad_none() -> None:
+    class Adam(TorchAdam):
+        @torch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.sub_(group["lr"] * p.grad.sign())
+
+    text = _message(Adam, "grad_none")
+    assert "NoneType" in text
+    assert "if p.grad is None: continue" in text
+
+
+def test_message_for_something_that_is_not_an_optimizer() -> None:
+    class Adam:
+        pass
+
+    assert "subclass of torch.optim.Optimizer" in _message(Adam)
+    assert "not a class" in _message(Adam())
+
+
+def test_self_check_prints_a_verdict_and_infers_the_optimizer() -> None:
+    out = io.StringIO()
+    report = checks.check_torch(mutants_for("adam")[0][1], file=out, seeds=PUBLIC_SEEDS[:1])
+    assert "could not tell" in out.getvalue()  # the mutant's name is not Adam or AdamW
+    out = io.StringIO()
+
+    class Adam(TorchAdam):
+        shared_counter = True
+
+    report = checks.check_torch(Adam, file=out, seeds=PUBLIC_SEEDS[:1])
+    text = out.getvalue()
+    assert text.startswith("Checking Adam against torch.optim.Adam:")
+    assert report.failed == ["per_param_step"]
+    assert EXPLANATIONS["shared_counter"] in text
+    assert text.rstrip().endswith("1 of 8 checks failed: fix it and run the check again.")
+
+
+def test_unknown_property_or_optimizer_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="per_param_step"):
+        checks.scenario("per_key_state", 1)
+    with pytest.raises(ValueError, match="'adam' or 'adamw'"):
+        checks.run_torch_property(TorchAdam, "rmsprop", "first_step", 1)
+
+
+def test_hidden_seeds_draw_other_scenarios() -> None:
+    a, b = checks.scenario("first_step", PUBLIC_SEEDS[0]), checks.scenario("first_step", 80101)
+    assert not np.array_equal(a["params"][0], b["params"][0])
