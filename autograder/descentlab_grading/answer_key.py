@@ -19,16 +19,37 @@ with
 So a student's class that subclasses, aliases or imports a reference (in any
 form: ``getattr``, ``importlib``, reading the file) gets only the stub, and the
 judge reports "uses the course's reference ...".
+
+torch.optim holds the answer key of lesson 08 (``torch.optim.Adam`` / ``AdamW``, the
+exercises' own reference) and a ready-made one for the NumPy optimizers of lessons
+01-06 (``SGD`` with momentum is the course's ``Momentum``...). :data:`TORCH_REFERENCES`
+maps an answer-cell class to the torch files that implement it; :func:`build` writes
+stubs of those files (same technique: names, signatures and docstrings kept, bodies
+raise ``ReferenceUnavailable`` naming e.g. ``torch.optim.Adam``) and their compiled
+copies next to the descentlab copy, with a list of which real file each one hides
+(:data:`TORCH_BINDINGS`); :mod:`jail` binds them over torch's own files, ``.py`` and
+``__pycache__``. torch's C++ kernels that compute a whole update in one call
+(``torch._fused_adam_``, ``_fused_adamw_``, ``_fused_adagrad_``, ``_fused_sgd_``) are
+not Python files: the stub of the optimizer's module, which ``import torch`` always
+imports, registers a Python kernel over each of them in torch's dispatcher, so every
+path to them (``torch._fused_adam_``, ``torch.ops.aten...``,
+``torch._C._VariableFunctions...``) raises ``ReferenceUnavailable`` too. The rest of
+torch (``torch.optim.Optimizer``, the other optimizers, ``nn``, the clipping
+utilities, the ``_foreach`` building blocks) is untouched.
 """
 
 from __future__ import annotations
 
 import ast
 import compileall
+import importlib.util
+import json
+import py_compile
 import shutil
 from pathlib import Path
 
-__all__ = ["OTHER_REFERENCES", "REFERENCE_ERROR", "answer_key", "build", "stub_source"]
+__all__ = ["OTHER_REFERENCES", "REFERENCE_ERROR", "TORCH_BINDINGS", "TORCH_REFERENCES",
+           "answer_key", "build", "stub_source", "torch_answer_key", "torch_folder"]
 
 #: The exception class the stubs raise; the judge recognises it by this name.
 REFERENCE_ERROR = "ReferenceUnavailable"
@@ -43,6 +64,50 @@ OTHER_REFERENCES: dict[str, list[tuple[str, str, str | list[str]]]] = {
     "cosine_schedule": [("schedules.py", "cosine", "*"), ("schedules.py", "warmup_cosine", "*")],
     "numerical_gradient": [("nets/mlp.py", "MLP", ["numerical_gradient"])],
 }
+
+
+#: torch's implementations of the course's graded optimizers, by the answer cell's class:
+#: (file under torch/, what to stub: "*" or {object: methods or "*"}), and torch's fused
+#: kernels that compute the same update in one C++ call.
+_ADAM = [("optim/adam.py", "*"), ("optim/sparse_adam.py", "*"),
+         ("optim/_functional.py", {"sparse_adam": "*"})]
+_SGD = [("optim/sgd.py", "*")]
+TORCH_REFERENCES: dict[str, list[tuple[str, str | dict[str, str | list[str]]]]] = {
+    "SGD": _SGD, "Momentum": _SGD, "Nesterov": _SGD,
+    "AdaGrad": [("optim/adagrad.py", "*")],
+    "RMSProp": [("optim/rmsprop.py", "*")],
+    "AdaDelta": [("optim/adadelta.py", "*")],
+    "Adam": _ADAM,
+    "AdamW": [("optim/adamw.py", "*"), *_ADAM],  # torch's AdamW is Adam's subclass
+}
+_FUSED = {"optim/adam.py": ("_fused_adam_", "_fused_adamw_"),
+          "optim/adamw.py": ("_fused_adam_", "_fused_adamw_"),
+          "optim/adagrad.py": ("_fused_adagrad_",), "optim/sgd.py": ("_fused_sgd_",)}
+#: Written next to the descentlab copy: [[stub file, the torch file it hides], ...].
+TORCH_BINDINGS = "torch-bindings.json"
+
+
+def torch_folder() -> Path | None:
+    """The installed torch package's folder (without importing torch), or None."""
+    try:
+        spec = importlib.util.find_spec("torch")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
+def torch_answer_key(names: set[str]) -> dict[str, dict[str, str | list[str]] | str]:
+    """torch file (relative to torch/) -> what to stub, for answer cells defining ``names``."""
+    key: dict[str, dict[str, str | list[str]] | str] = {}
+    for name in sorted(names):
+        for module, what in TORCH_REFERENCES.get(name, []):
+            if what == "*" or key.get(module) == "*":
+                key[module] = "*"
+            else:
+                key.setdefault(module, {}).update(what)  # type: ignore[union-attr]
+    return key
 
 
 def answer_key(package: Path, names: set[str]) -> dict[str, dict[str, str | list[str]]]:
@@ -93,11 +158,56 @@ class {REFERENCE_ERROR}(RuntimeError):
     """The course's reference implementation is switched off while grading."""
 
     def __init__(self, name: str) -> None:
+        if name.startswith("torch."):
+            super().__init__(
+                f"{{name}} is switched off while your notebook is graded: it is the answer "
+                "key of this exercise, so write your own code (this is not an error in a "
+                "cell of yours unless your code uses it)."
+            )
+            return
         super().__init__(
             f"{{name}} is the course's reference implementation, switched off while your "
             "notebook is graded: only your own code counts (this is not an error in a "
             "cell of yours unless your code uses it)."
         )
+'''
+
+#: Appended to the stub of a torch optimizer module: its fused C++ kernels raise too.
+_FUSED_OFF = '''
+
+def _descentlab_fused_off(ops):
+    """Register a Python kernel over each fused update kernel: every path to it raises."""
+    import warnings
+
+    # torch is still being imported (torch/__init__ imports torch.optim): its
+    # submodules are, but not yet ``torch.ops`` / ``torch.library`` as attributes.
+    import torch.library
+    from torch._ops import ops as torch_ops
+
+    def off(op):
+        def kernel(*args, **kwargs):
+            raise __import__("descentlab._graded", fromlist=["_"]).{error}("torch." + op)
+
+        return kernel
+
+    library = torch.library.Library("aten", "IMPL")  # kept alive by the module
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "overriding a previously registered kernel"
+        for op in ops:
+            packet = getattr(torch_ops.aten, op, None)
+            if packet is None:
+                continue
+            for overload in packet.overloads():
+                name = op if overload == "default" else op + "." + overload
+                for key in ("CPU", "CompositeExplicitAutograd"):
+                    try:
+                        library.impl(name, off(op), key)
+                    except RuntimeError:  # no kernel of that kind for this op
+                        pass
+    return library
+
+
+_descentlab_fused_off_library = _descentlab_fused_off({ops!r})
 '''
 
 _CHECKS_STUB = '''"""Self-checks are switched off while a notebook is graded.
@@ -139,25 +249,57 @@ def _stub_function(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> N
                                                                    "classmethod", "property")]
 
 
-def _stub_class(node: ast.ClassDef, methods: str | list[str]) -> None:
+def _stub_class(node: ast.ClassDef, methods: str | list[str], prefix: str = "") -> None:
     for item in node.body:
         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) \
                 and (methods == "*" or item.name in methods):
-            _stub_function(item, node.name)
+            _stub_function(item, prefix + node.name)
 
 
-def stub_source(source: str, what: str | dict[str, str | list[str]]) -> str:
-    """``source`` with the functions and methods named by ``what`` reduced to stubs."""
+def stub_source(source: str, what: str | dict[str, str | list[str]], prefix: str = "") -> str:
+    """``source`` with the functions and methods named by ``what`` reduced to stubs.
+
+    ``prefix`` goes before the name the stub's error gives (``"torch.optim."``).
+    """
     tree = ast.parse(source)
     for node in tree.body:
         chosen = "*" if what == "*" else what.get(getattr(node, "name", ""), None)
         if chosen is None:
             continue
         if isinstance(node, ast.ClassDef):
-            _stub_class(node, chosen)
+            _stub_class(node, chosen, prefix)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            _stub_function(node, node.name)
+            _stub_function(node, prefix + node.name)
     return ast.unparse(tree) + "\n"
+
+
+def build_torch_stubs(torch_dir: Path, target: Path, names: set[str]) -> list[list[str]]:
+    """Write stubs of torch's implementations of ``names`` under ``target``.
+
+    Returns
+    -------
+    list of [stub, hidden]
+        Each stub file (source or compiled) and the real torch file it must hide.
+    """
+    if target.exists():
+        shutil.rmtree(target)
+    bindings: list[list[str]] = []
+    for relative, what in torch_answer_key(names).items():
+        real = torch_dir / relative
+        if not real.is_file():
+            continue  # another torch version: nothing of that name to hide
+        stub = target / relative
+        stub.parent.mkdir(parents=True, exist_ok=True)
+        text = stub_source(real.read_text(encoding="utf-8"), what, prefix="torch.optim.")
+        if relative in _FUSED:
+            text += _FUSED_OFF.format(error=REFERENCE_ERROR, ops=list(_FUSED[relative]))
+        stub.write_text(text, encoding="utf-8")
+        compiled = Path(py_compile.compile(str(stub), doraise=True))
+        bindings.append([str(stub), str(real)])
+        # Every compiled copy of the original (any optimisation level) shows the stub's.
+        for pyc in sorted((real.parent / "__pycache__").glob(f"{real.stem}.*.pyc")):
+            bindings.append([str(compiled), str(pyc)])
+    return bindings
 
 
 def build(package: Path, target: Path, public_seeds: tuple[int, ...], names: set[str]) -> Path:
@@ -197,4 +339,9 @@ def build(package: Path, target: Path, public_seeds: tuple[int, ...], names: set
     # Compiled copies of the stubbed sources (nothing of the originals): the jail is
     # read-only, so without them every kernel would compile the package again.
     compileall.compile_dir(target, quiet=1)
+    torch_dir = torch_folder()
+    bindings = build_torch_stubs(torch_dir, target.parent / "torch-stubs", names) \
+        if torch_dir is not None else []
+    (target.parent / TORCH_BINDINGS).write_text(json.dumps(bindings, indent=1),
+                                                encoding="utf-8")
     return target

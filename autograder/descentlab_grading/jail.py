@@ -9,8 +9,10 @@ kernel specification whose command starts that kernel inside ``bwrap`` with
   environment, ``/usr``); nothing else of the machine: not the repository,
   ``solutions/`` (the hidden tests), the gradebook, other students' folders or
   the instructor's home;
-* :mod:`answer_key`'s copy of descentlab bound over the real package, so the
-  reference implementations are not there to import or to read;
+* :mod:`answer_key`'s copy of descentlab bound over the real package, and its stubs
+  of torch's implementations of the lesson's optimizers bound over torch's own files
+  (``torch/optim/adam.py`` and its ``__pycache__`` copies...), so the reference
+  implementations are not there to import or to read;
 * one writable folder, a scratch copy of the lesson's and the student's files
   (no notebook: nbgrader's copy holds the hidden tests) shown where nbgrader runs
   the kernel (``autograded/STUDENT/LESSON``), and a private ``/tmp`` of limited size;
@@ -28,6 +30,7 @@ unless the instructor passes ``--no-jail``; then the kernel runs unconfined
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
 import shutil
@@ -36,13 +39,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["KERNEL_NAME", "Jail", "problem"]
+from .answer_key import TORCH_BINDINGS
+
+__all__ = ["KERNEL_NAME", "SLOW_IMPORTS", "Jail", "preloads", "problem"]
 
 KERNEL_NAME = "descentlab-jailed"
 #: Where the grader's hook (student_side.py as ``descentlab_grader`` + protocol.py) is
 #: seen inside the jail, and the judge's socket.
 HOOK_DIR = "/opt/descentlab-grader"
 JUDGE_DIR = "/run/descentlab-judge"
+#: The torch runner's module name in the hook folder (:mod:`student_side`).
+RUNNER_MODULE = "descentlab_torch_runner"
 #: Size of the jail's private /tmp (it lives in memory).
 TMP_BYTES = 256 * 1024**2
 #: Files of /etc a Python kernel needs (shared libraries, fonts, time zone).
@@ -89,11 +96,29 @@ class Jail:
         The folder of the real descentlab package, which the copy hides.
     enabled : bool
         False with ``--no-jail``: the kernel runs unconfined.
+    preload : tuple of str
+        Modules the kernel imports while it starts (:func:`preloads`), before any cell
+        and its time limit runs.
     """
 
     package: Path
     real_package: Path
     enabled: bool = True
+    preload: tuple[str, ...] = ()
+
+    def torch_bindings(self) -> list[tuple[str, str]]:
+        """(stub, torch file it hides) pairs that :func:`answer_key.build` wrote, if any."""
+        path = self.package.parent / TORCH_BINDINGS
+        if not path.is_file():
+            return []
+        return [(str(stub), str(hidden)) for stub, hidden in json.loads(path.read_text())]
+
+    def _runner_binding(self) -> list[str]:
+        """The grader's torch runner, shown in the hook folder (lesson 08's scenarios)."""
+        runner = _runner_source(self.real_package)
+        if runner is None:
+            return []
+        return ["--ro-bind", str(runner), f"{HOOK_DIR}/{RUNNER_MODULE}.py"]
 
     def command(self, argv: list[str], *, workdir: Path, scratch: Path, runtime: Path,
                 judge: Path, env: dict[str, str]) -> list[str]:
@@ -118,7 +143,8 @@ class Jail:
         env = {**env, "DESCENTLAB_JUDGE_SOCKET": f"{JUDGE_DIR}/judge.sock"}
         if not self.enabled:
             env["DESCENTLAB_JUDGE_SOCKET"] = str(judge / "judge.sock")
-            env["PYTHONPATH"] = os.pathsep.join([str(self.package.parent), str(_hook_dir())])
+            env["PYTHONPATH"] = os.pathsep.join([str(self.package.parent),
+                                                 str(_hook_dir(self.real_package))])
             return ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *argv]
         env["PYTHONPATH"] = HOOK_DIR
         args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
@@ -141,9 +167,12 @@ class Jail:
             args += ["--ro-bind-try", path, path]
         for root in _python_roots():
             args += ["--ro-bind", str(root), str(root)]
+        for stub, hidden in self.torch_bindings():
+            args += ["--ro-bind", stub, hidden]
         args += ["--ro-bind", str(self.package), str(self.real_package),
                  "--ro-bind", str(_HERE / "protocol.py"), f"{HOOK_DIR}/protocol.py",
                  "--ro-bind", str(_HERE / "student_side.py"), f"{HOOK_DIR}/descentlab_grader.py",
+                 *self._runner_binding(),
                  "--ro-bind", str(judge), JUDGE_DIR,
                  "--bind", str(runtime), str(runtime),
                  "--bind", str(scratch), str(workdir),
@@ -173,6 +202,11 @@ class Jail:
             env.update(HOME=str(home), MPLCONFIGDIR=str(home / "matplotlib"),
                        IPYTHONDIR=str(home / "ipython"))
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        # Imported into sys.modules only: the notebook's namespace stays as the student left it.
+        argv += [f"--IPKernelApp.exec_lines=import {m} as _descentlab_preload; "
+                 "del _descentlab_preload" for m in self.preload if m.isidentifier()]
+        argv += [f"--IPKernelApp.exec_lines=import {m}; del {m.split('.')[0]}"
+                 for m in self.preload if not m.isidentifier()]
         spec = {"argv": self.command(argv, workdir=workdir, scratch=scratch, runtime=runtime,
                                      judge=judge, env=env),
                 "display_name": "descentlab (jailed for grading)", "language": "python",
@@ -183,11 +217,44 @@ class Jail:
         return path
 
 
-def _hook_dir() -> Path:
+#: Modules slow enough to import that a lesson's first cell could hit the cell time
+#: limit on a loaded grading machine (torch: 3-30 s), with what else to import with them
+#: (torch._dynamo, which the first torch.optim.Optimizer imports lazily: as long again; an
+#: import interrupted by the time limit leaves torch broken for the rest of the notebook):
+#: a kernel whose lesson imports one imports them while starting, under the kernel's
+#: start-up time-out instead.
+SLOW_IMPORTS = {"torch": ("torch", "torch._dynamo")}
+
+
+def preloads(notebook: Path) -> tuple[str, ...]:
+    """The :data:`SLOW_IMPORTS` that ``notebook``'s code cells import (read as text)."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return ()
+    text = "\n".join("".join(c.get("source", "")) for c in cells
+                     if c.get("cell_type") == "code")
+    return tuple(module for m, modules in SLOW_IMPORTS.items()
+                 if importlib.util.find_spec(m) is not None
+                 and (f"import {m}" in text or f"from {m}" in text or f"need_{m}()" in text)
+                 for module in modules)
+
+
+def _runner_source(real_package: Path) -> Path | None:
+    """The real package's ``checks/torch_runner.py`` (the jail's copy of checks is stubbed)."""
+    path = real_package / "checks" / "torch_runner.py"
+    return path if path.is_file() else None
+
+
+def _hook_dir(real_package: Path | None = None) -> Path:
     """Without a jail: a folder where ``descentlab_grader`` and ``protocol`` import from."""
     folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"descentlab-grader-hook-{os.getuid()}"
     folder.mkdir(parents=True, exist_ok=True)
-    for source, name in ((_HERE / "protocol.py", "protocol.py"),
-                         (_HERE / "student_side.py", "descentlab_grader.py")):
+    files = [(_HERE / "protocol.py", "protocol.py"),
+             (_HERE / "student_side.py", "descentlab_grader.py")]
+    runner = _runner_source(real_package) if real_package is not None else None
+    if runner is not None:
+        files.append((runner, f"{RUNNER_MODULE}.py"))
+    for source, name in files:
         shutil.copyfile(source, folder / name)
     return folder

@@ -108,7 +108,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
 
     workdir = course.root / "autograded" / student / lesson
     confinement = jail.Jail(course.answer_free_package(lesson),
-                            Path(descentlab.__file__).resolve().parent, settings.jail)
+                            Path(descentlab.__file__).resolve().parent, settings.jail,
+                            preload=jail.preloads(course.notebook(lesson)))
     with tempfile.TemporaryDirectory(prefix="descentlab-job-") as tmp, \
             running_judge(course.notebook(lesson), settings.call) as (judge_dir, verdicts):
 

@@ -23,6 +23,22 @@ are changed in place here too (and a replaced entry is replaced), so in-place
 and dtype checks observe what the code really did. A function of the test
 (``f`` in ``numerical_gradient(f, x)``) is handed over as a callback: calling
 it in the kernel asks the judge to run it on the data sent.
+
+Lesson 08 grades a ``torch.optim.Optimizer`` subclass. Forwarding each call
+would mean torch tensors crossing the boundary (parameters, their ``.grad``,
+``state``, in-place ops on shared storage: a tensor protocol, and aliasing no
+copy can mirror). Instead the checks (``descentlab.checks.torch_optim``) already
+observe a class only through a runner that takes a *scenario* and returns an
+*observation*, both plain data; a proxy class here carries the runner hook
+(:data:`RUNNER_HOOK`) that the checks call in place of running the class
+locally: one ``run_scenario`` request sends the scenario and the class's handle,
+the kernel runs the course's trusted runner on the student's class there
+(:mod:`student_side`), and the observation comes back. ``torch.optim.Adam`` and
+the catalogue of mistakes run here, on the judge's own torch, and the comparison
+is made here. One request per scenario also keeps the number of round trips
+small. A ``ReferenceUnavailable`` in an observation (the student's class reached
+the jail's stub of ``torch.optim.Adam``) is recorded like any other use of the
+reference.
 """
 
 from __future__ import annotations
@@ -46,6 +62,15 @@ from descentlab_grading import protocol
 
 #: Name of the exception the jail's answer-key stubs raise (see :mod:`answer_key`).
 REFERENCE_ERROR = "ReferenceUnavailable"
+#: Attribute through which ``descentlab.checks.torch_optim`` runs a class elsewhere
+#: (its ``RUNNER_HOOK``; repeated here so the judge imports torch only when a test does).
+RUNNER_HOOK = "__descentlab_run_scenario__"
+#: The kernel's answer when it has no torch runner (:mod:`student_side`).
+RUNNER_MISSING = "RunnerUnavailable"
+#: Seconds the kernel may take, on its first scenario, to warm torch up (torch._dynamo's
+#: import on a loaded machine) before the student's code runs.
+WARM_UP = 60.0
+_WARMED: list[bool] = []  # a scenario has run: the kernel is warm (one kernel per judge)
 
 
 class Broken(RuntimeError):
@@ -70,6 +95,7 @@ class Connection:
         self.broken = ""
         self.callbacks: dict[int, Any] = {}
         self.references: list[str] = []  # reference classes the student's code tried to use
+        self.scenarios = 0  # torch scenarios run on the student's class (lesson 08)
         self.remote = Remote(self)
 
     def outgoing(self, value: Any) -> dict[str, Any]:
@@ -79,14 +105,15 @@ class Connection:
             return {"$callback": id(value), "name": getattr(value, "__name__", "f")}
         raise Unsupported(f"a {type(value).__name__} cannot be handed to the student's code")
 
-    def request(self, header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None
-                ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """Send a request and wait for its reply, serving callbacks meanwhile."""
+    def request(self, header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None,
+                limit: float | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Send a request and wait for its reply (``limit`` s, default the call limit)."""
         if self.broken:
             raise Broken(self.broken)
+        limit = self.call_limit if limit is None else limit
         try:
             protocol.send(self.fd, header, arrays)
-            deadline = time.monotonic() + self.call_limit
+            deadline = time.monotonic() + limit
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -100,7 +127,7 @@ class Connection:
                         self.references.append(str(reply.get("message", "")))
                     return reply, out
                 self._callback(reply, out)
-                deadline = time.monotonic() + self.call_limit
+                deadline = time.monotonic() + limit
         except BaseException as exc:
             # A time limit (also the checks' own SIGALRM) or a broken pipe: a reply may
             # still be under way, so nothing more is asked on this connection.
@@ -161,6 +188,39 @@ class Remote:
             _mirror(args[index], kind, payload)
         return value
 
+    def run_scenario(self, target: int, scenario: dict[str, Any]) -> Any:
+        """Have the kernel's torch runner run the class ``target`` on ``scenario``."""
+        arrays: dict[str, np.ndarray] = {}
+        try:
+            tree = protocol.encode(scenario, arrays)
+        except protocol.EncodingError as exc:
+            raise Unsupported(str(exc)) from None
+        # The kernel bounds each call of the student's class (constructor, every step) by
+        # the call limit itself; the first scenario of a kernel also warms torch up.
+        calls = len(scenario.get("steps") or []) + 2
+        limit = self.conn.call_limit * calls + (0.0 if _WARMED else WARM_UP)
+        self.conn.scenarios += 1
+        reply, out = self.conn.request({"op": "run_scenario", "target": target,
+                                        "scenario": tree}, arrays, limit=limit)
+        _WARMED.append(True)
+        if reply.get("error") == RUNNER_MISSING:
+            # The grading machine's problem, not the student's: a human looks at it.
+            raise Unsupported("the torch runner is not installed in the grading kernel "
+                              f"({reply.get('message', '')})")
+        observed = self.decode(reply, out)
+        error = observed.get("error") if isinstance(observed, dict) else None
+        if isinstance(error, dict) and error.get("kind") == REFERENCE_ERROR:
+            self.conn.references.append(str(error.get("message", "")))
+        return observed
+
+    def _runner_hook(self, info: dict[str, Any]) -> Any:
+        remote = self
+
+        def run(scenario: dict[str, Any]) -> Any:
+            return remote.run_scenario(info["$remote"], scenario)
+
+        return staticmethod(run)
+
     def getattr(self, target: int, name: str) -> Any:
         return self.decode(*self.conn.request({"op": "getattr", "target": target,
                                                   "name": name}))
@@ -175,6 +235,7 @@ class Remote:
             def __getattr__(self, name: str) -> Any:
                 return getattr(object.__getattribute__(self, "_remote"), name)
 
+        setattr(Proxy, RUNNER_HOOK, self._runner_hook(info))
         Proxy.__name__ = Proxy.__qualname__ = str(info["name"])
         signature = _signature(info.get("signature"), skip_self=False)
         if signature is not None:
@@ -201,6 +262,8 @@ class Remote:
         signature = _signature(info.get("signature"), skip_self=False)
         if signature is not None:
             function.__signature__ = signature  # type: ignore[attr-defined]
+        # A factory function in place of the class is run by the kernel's runner too.
+        setattr(function, RUNNER_HOOK, self._runner_hook(info).__func__)
         return function
 
 
@@ -326,6 +389,10 @@ class Judge:
         needed = {n for source in self.tests.values() for n in free_names(source)}
         self.namespace: dict[str, Any] = {"__name__": "__judge__"}
         exec(imports_of(request["readonly_cells"], needed), self.namespace)
+        if "torch" in sys.modules:
+            # torch.optim's first optimizer imports torch._dynamo (seconds): now, while the
+            # judge starts, not inside the first test cell's time limit.
+            import torch._dynamo  # noqa: F401
 
     def run(self, grade_id: str, conn: Connection) -> dict[str, Any]:
         """Run one test cell against the notebook behind ``conn``; return its verdict."""
@@ -367,6 +434,13 @@ class Judge:
             # The student's code reached for the course's answer key (switched off in the jail).
             used = sorted({_reference_name(m) for m in conn.references})
             mine = ", ".join(f"`{n}`" for n in names if n in self.student_names) or "your code"
+            torch_used = [u for u in used if u.startswith("torch.")]
+            if torch_used:
+                return {"verdict": "fail", "reference": used,
+                        "message": f"your {mine} uses {', '.join(torch_used)}, torch's own "
+                                   "implementation (the answer key of this exercise), which "
+                                   "does not count: write your own "
+                                   f"{'step()' if conn.scenarios else 'code'}."}
             return {"verdict": "fail", "reference": used,
                     "message": f"your {mine} uses the course's reference "
                                f"{', '.join(used)}, which does not count: write your own code."}

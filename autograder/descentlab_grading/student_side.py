@@ -19,13 +19,27 @@ verdict as the grade. The judge's own record is what counts: a notebook that
 tampers with this module gains nothing (the judge then has no verdict, and the
 cell scores 0 with a flag).
 
+Lesson 08's exercise is a ``torch.optim.Optimizer`` subclass, observed by running
+it on a *scenario* (parameters, param groups, gradients per step: data). For that
+the judge sends a ``run_scenario`` request: the scenario (data) and the handle of
+the student's class; here the course's trusted runner
+(``descentlab.checks.torch_runner``, which :mod:`jail` shows as
+``descentlab_torch_runner`` next to this module, and which imports only the
+standard library, NumPy and torch) runs the class on it, and the observation
+(values after each step, whether each tensor and its storage stayed the same,
+dtypes, what ``state`` holds, an exception as text: data) goes back. The
+comparison with ``torch.optim`` is the judge's. torch tensors never cross the
+boundary, so the protocol stays JSON plus arrays.
+
 This module runs inside the jail as ``descentlab_grader``: it may import only
-the standard library, NumPy and :mod:`protocol`.
+the standard library, NumPy and :mod:`protocol` (and, when the judge asks for a
+scenario, the runner).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import inspect
 import itertools
 import os
@@ -46,6 +60,10 @@ SOCKET_ENV = "DESCENTLAB_JUDGE_SOCKET"
 #: here (the judge's own limit, 2 s per call, usually answers first).
 CALL_LIMIT = float(os.environ.get("DESCENTLAB_CALL_LIMIT", "10"))
 _MAX_ITEMS = 100_000
+#: The module name the torch runner has inside the jail (see :mod:`jail`).
+RUNNER_MODULE = "descentlab_torch_runner"
+#: The error a ``run_scenario`` request gets when the runner is not installed.
+RUNNER_MISSING = "RunnerUnavailable"
 _ABSENT = object()
 
 
@@ -76,6 +94,30 @@ def _where(exc: BaseException) -> str:
                 or "ipykernel_" in frame.filename:
             return f"in {frame.name}(), line {frame.lineno}: `{(frame.line or '').strip()}`"
     return ""
+
+
+_WARM: list[bool] = []
+
+
+def _warm_up(runner: Any) -> None:
+    """Run torch's optimizer machinery once, before the student's class and its time limit.
+
+    The first ``torch.optim.Optimizer`` of a process imports ``torch._dynamo`` (seconds,
+    more on a loaded machine): that must not count against the student's first call.
+    """
+    if _WARM:
+        return
+    import torch
+
+    class Warm(torch.optim.Optimizer):
+        def __init__(self, params: Any) -> None:
+            super().__init__(params, {})
+
+        def step(self, closure: Any = None) -> None:
+            return None
+
+    runner.run_scenario(Warm, {"params": [np.zeros(1)], "steps": [[np.zeros(1)]]})
+    _WARM.append(True)
 
 
 class Server:
@@ -154,6 +196,27 @@ class Server:
         encoded = protocol.encode(changes, out, self.handle)
         return {"value": value, "changes": encoded}, out
 
+    def run_scenario(self, header: dict[str, Any], arrays: dict[str, np.ndarray]
+                     ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Run the course's torch runner on a class of the notebook; reply with its observation.
+
+        The runner bounds each call of the student's code itself (SIGALRM, the
+        scenario's ``time_limit``, at most :data:`CALL_LIMIT`), so no outer timer here.
+        """
+        try:
+            runner = importlib.import_module(RUNNER_MODULE)
+        except ImportError as exc:
+            return {"error": RUNNER_MISSING, "message": str(exc)[:300]}, {}
+        _warm_up(runner)
+        target = self.objects[header["target"]]
+        scenario = protocol.decode(header["scenario"], arrays)
+        limit = scenario.get("time_limit") or CALL_LIMIT
+        scenario["time_limit"] = min(float(limit), CALL_LIMIT)
+        observed = runner.run_scenario(target, scenario)
+        out: dict[str, np.ndarray] = {}
+        # The observation is data only (no handle): nothing else may cross.
+        return {"value": protocol.encode(observed, out)}, out
+
     def answer(self, header: dict[str, Any], arrays: dict[str, np.ndarray]
                ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         op = header.get("op")
@@ -168,6 +231,8 @@ class Server:
             return self.reply(value)
         if op == "call":
             return self.call(header, arrays)
+        if op == "run_scenario":
+            return self.run_scenario(header, arrays)
         raise ValueError(f"unknown operation {op!r}")
 
     def serve(self) -> dict[str, Any]:

@@ -5,8 +5,9 @@ Test support, not grading: importable as ``synthetic`` because pytest.ini puts
 
 A "student" notebook is the *release* (what students download) with answer
 cells filled in: with the instructor's solution (markers stripped), with a
-catalogued mistake planted (:mod:`descentlab.checks.mistakes`), or with any
-source text (the hostile cases).
+catalogued mistake planted (:mod:`descentlab.checks.mistakes`; lesson 08's
+``torch.optim.Optimizer`` classes: :mod:`descentlab.checks.torch_mistakes`), or with
+any source text (the hostile cases).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 import io
+import inspect
 import itertools
 import re
 import zipfile
@@ -29,7 +31,8 @@ from descentlab.checks.mistakes import Mistake
 from descentlab_grading.pipeline import Course, Row, Run, Settings, prepare_lessons
 from descentlab_grading.release import lessons as all_lessons
 
-__all__ = ["DELEGATION", "HONEST_EXTRAS", "HOSTILE_ANSWERS", "GradedClass",
+__all__ = ["DELEGATION", "HONEST_EXTRAS", "HOSTILE_ANSWERS", "TORCH_CASES", "TORCH_LESSON",
+           "GradedClass",
            "PropertyCall", "Student", "build_class",
            "mutant_source", "property_calls", "solution_answers", "student_notebook"]
 
@@ -72,10 +75,14 @@ class PropertyCall:
     optimizer: str
     prop: str
     seed: int
+    torch: bool = False  # an ``assert_torch_property`` call (lesson 08)
+
+
+_ASSERTS = {"assert_property": False, "assert_torch_property": True}
 
 
 def property_calls(source: nbformat.NotebookNode) -> list[PropertyCall]:
-    """Every ``assert_property`` call of the graded test cells, in order.
+    """Every ``assert_property`` (or ``assert_torch_property``) call of the graded test cells.
 
     Arguments may be literals or expressions of ``PUBLIC_SEEDS``, as the lessons write them.
     """
@@ -87,12 +94,42 @@ def property_calls(source: nbformat.NotebookNode) -> list[PropertyCall]:
             continue
         for node in ast.walk(ast.parse(cell.source)):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == "assert_property" and len(node.args) >= 3):
+                    and node.func.id in _ASSERTS and len(node.args) >= 3):
                 seed = [k.value for k in node.keywords if k.arg == "seed"] or node.args[3:4]
                 value = [eval(ast.unparse(a), names) for a in (*node.args[1:3], seed[0])]
                 found.append(PropertyCall(meta["grade_id"], float(meta.get("points", 0)),
-                                          ast.unparse(node.args[0]), *value))
+                                          ast.unparse(node.args[0]), *value,
+                                          torch=_ASSERTS[node.func.id]))
     return found
+
+
+@dataclass(frozen=True)
+class TorchMistake:
+    """One mutant of :mod:`descentlab.checks.torch_mistakes` (lesson 08)."""
+
+    id: str
+    cls: type
+
+
+def torch_mistakes_for(optimizer: str) -> list[TorchMistake]:
+    """Lesson 08's catalogued mistakes of ``"adam"`` or ``"adamw"``."""
+    from descentlab.checks.torch_mistakes import mutants_for
+
+    return [TorchMistake(mistake, cls) for mistake, cls in mutants_for(optimizer)]
+
+
+def torch_mutant_source(cls: type, name: str) -> str:
+    """Source of a torch mutant bound to ``name``: its catalogue bases, then its switches.
+
+    The mutants are made with ``type()`` (one class attribute switches the mistake on),
+    so the answer cell rebuilds it the same way; it runs on its own after nothing.
+    """
+    parts = ["import torch\nfrom typing import Any"]
+    bases = [b for b in reversed(cls.__mro__[1:]) if b.__module__ == cls.__module__]
+    parts += [inspect.getsource(base) for base in bases]
+    switches = {k: v for k, v in vars(cls).items() if not k.startswith("__")}
+    parts.append(f"{name} = type({name!r}, ({cls.__mro__[1].__name__},), {switches!r})")
+    return "\n\n".join(parts) + "\n"
 
 
 def mutant_source(mistake: Mistake, name: str, solution: str) -> str:
@@ -105,6 +142,65 @@ def mutant_source(mistake: Mistake, name: str, solution: str) -> str:
 
 
 HOSTILE_LESSON = "03_momentum"
+#: Lesson 08: its answer cells are torch.optim.Optimizer subclasses.
+TORCH_LESSON = "08_torch_optim"
+
+_TORCH_INIT = ("    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, "
+               "weight_decay=1e-2):\n"
+               "        super().__init__(params, {'lr': lr, 'betas': betas, 'eps': eps,\n"
+               "                                  'weight_decay': weight_decay})\n")
+# torch's own Adam state, as its functional and fused forms expect it.
+_TORCH_STATE = ("    def _lists(self, group):\n"
+                "        ps = [p for p in group['params'] if p.grad is not None]\n"
+                "        for p in ps:\n"
+                "            if not self.state[p]:\n"
+                "                self.state[p].update(step=torch.tensor(0.0), "
+                "exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))\n"
+                "        s = [self.state[p] for p in ps]\n"
+                "        return (ps, [p.grad for p in ps], [x['exp_avg'] for x in s],\n"
+                "                [x['exp_avg_sq'] for x in s], [x['step'] for x in s])\n")
+
+#: Lesson 08's hostile and honest students: answer cells replaced, and the outcome.
+#: "reference": every Adam/AdamW cell lost, flagged with the torch names; "honest": full
+#: marks, no flag.
+TORCH_CASES: dict[str, tuple[dict[str, str], str, tuple[str, ...]]] = {
+    # torch.optim's own classes, subclassed and aliased.
+    "torch_subclass_alias": ({
+        "torch-adam-step": "class Adam(torch.optim.Adam):\n    pass\n",
+        "torch-adamw-step": "AdamW = torch.optim.AdamW\n",
+    }, "reference", ("torch.optim.Adam", "torch.optim.AdamW")),
+    # Their functional form (importlib) and torch's fused C++ kernel: both correct
+    # outside the jail (the in-process oracle passes them), stubs inside.
+    "torch_functional_fused": ({
+        "torch-adam-step": (
+            "import importlib\n_F = importlib.import_module('torch.optim.adam')\n\n"
+            "class Adam(torch.optim.Optimizer):\n" + _TORCH_INIT + _TORCH_STATE +
+            "    @torch.no_grad()\n    def step(self, closure=None):\n"
+            "        for group in self.param_groups:\n"
+            "            ps, gs, ms, vs, ts = self._lists(group)\n"
+            "            _F.adam(ps, gs, ms, vs, [], ts, foreach=False, amsgrad=False,\n"
+            "                    beta1=group['betas'][0], beta2=group['betas'][1],\n"
+            "                    lr=group['lr'], weight_decay=0.0, eps=group['eps'],\n"
+            "                    maximize=False)\n"),
+        "torch-adamw-step": (
+            "class AdamW(torch.optim.Optimizer):\n" + _TORCH_INIT + _TORCH_STATE +
+            "    @torch.no_grad()\n    def step(self, closure=None):\n"
+            "        for group in self.param_groups:\n"
+            "            ps, gs, ms, vs, ts = self._lists(group)\n"
+            "            torch._foreach_add_(ts, 1)\n"
+            "            torch._fused_adamw_(ps, gs, ms, vs, [], ts, lr=group['lr'],\n"
+            "                                beta1=group['betas'][0], beta2=group['betas'][1],\n"
+            "                                weight_decay=group['weight_decay'],\n"
+            "                                eps=group['eps'], amsgrad=False, maximize=False)\n"),
+    }, "reference", ("torch.optim.adam", "torch._fused_adamw_")),
+    # Honest extras: torch.nn, a helper, another torch.optim class, a print.
+    "torch_honest_extras": ({
+        "torch-adam-step": ("import math\nimport torch.nn as nn\n\n"
+                            "def helper(x):\n    return math.sqrt(x)\n\n"
+                            "_probe = torch.optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)\n"
+                            "print('hello', helper(4), type(_probe).__name__)\n{solution}"),
+    }, "honest", ()),
+}
 GIB = 1024**3
 
 #: Answer-cell sources of lesson 03's hostile students (the class is "Momentum").
@@ -257,6 +353,9 @@ def _oracle(source: nbformat.NotebookNode, answers: Mapping[str, str]) -> set[st
     import numpy as np
 
     namespace: dict[str, Any] = {"np": np, "math": __import__("math")}
+    calls = property_calls(source)
+    if any(call.torch for call in calls):
+        namespace["torch"] = __import__("torch")
     for grade_id, text in answers.items():
         if grade_id in {_meta(c).get("grade_id") for c in source.cells
                         if _meta(c).get("solution")}:
@@ -265,13 +364,17 @@ def _oracle(source: nbformat.NotebookNode, answers: Mapping[str, str]) -> set[st
             except Exception:  # the cell fails in the notebook too
                 continue
     lost = set()
-    for call in property_calls(source):
+    for call in calls:
         cls = namespace.get(call.class_name)
         if cls is None:
             lost.add(call.grade_id)
             continue
+        if call.torch:
+            from descentlab.checks.torch_optim import assert_torch_property as check
+        else:
+            check = assert_property
         try:
-            assert_property(cls, call.optimizer, call.prop, seed=call.seed)
+            check(cls, call.optimizer, call.prop, seed=call.seed)
         except AssertionError:
             lost.add(call.grade_id)
     return lost
@@ -330,21 +433,24 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
         bonus_cells = {_meta(c)["grade_id"] for c in source.cells
                        if _meta(c).get("grade") and "bonus" in c.source.lower()}
         optimizer_of = {c.class_name: c.optimizer for c in calls}
+        torch_classes = {c.class_name for c in calls if c.torch}
         bonus = {name for name in optimizer_of
                  if all(c.grade_id in bonus_cells for c in calls if c.class_name == name)}
 
-        main = _plants({n: o for n, o in optimizer_of.items() if n not in bonus})
-        extra = _plants({n: o for n, o in optimizer_of.items() if n in bonus}) \
-            if bonus_mistakes else []
+        main = _plants({n: o for n, o in optimizer_of.items() if n not in bonus},
+                       torch_classes)
+        extra = _plants({n: o for n, o in optimizer_of.items() if n in bonus},
+                        torch_classes) if bonus_mistakes else []
         # A bonus class's mistake rides in the notebook of a main class's mistake
         # (separate answer cells, separate test cells): every catalogued mistake
         # is graded, in about half the notebooks. The oracle scores the pair.
         for pair in itertools.zip_longest(main, extra):
             planted = [p for p in pair if p is not None]
             sid = str(7000 + len(students))  # Moodle ids are numbers
-            answers = dict(solved, **{answer_of[name]: mutant_source(mistake, name,
-                                                                   solved[answer_of[name]])
-                                      for name, mistake in planted})
+            answers = dict(solved, **{
+                answer_of[name]: torch_mutant_source(mistake.cls, name) if name in torch_classes
+                else mutant_source(mistake, name, solved[answer_of[name]])
+                for name, mistake in planted})
             lost = _oracle(source, answers)
             kind = "mistake " + " + ".join(f"{name}:{mistake.id}" for name, mistake in planted)
             add(Student(sid, lesson, kind, total - sum(points[g] for g in lost), lost,
@@ -353,6 +459,8 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
                 f"Student Number {sid}_{sid}_assignsubmission_file_/{lesson}.ipynb")
     if hostile:
         _add_hostile(course, add, files, students, port)
+    if hostile and TORCH_LESSON in lessons:
+        _add_torch_cases(course, add)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in files.items():
@@ -360,10 +468,12 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
     return buffer.getvalue(), students
 
 
-def _plants(optimizer_of: Mapping[str, str]) -> list[tuple[str, Mistake]]:
+def _plants(optimizer_of: Mapping[str, str], torch_classes: set[str]
+            ) -> list[tuple[str, Mistake | TorchMistake]]:
     """``(class name, mistake)`` for every catalogued mistake of each class."""
     return [(name, mistake) for name, optimizer in optimizer_of.items()
-            for mistake in mistakes_for(optimizer)]
+            for mistake in (torch_mistakes_for(optimizer) if name in torch_classes
+                            else mistakes_for(optimizer))]
 
 
 def _answer_cell(source: nbformat.NotebookNode, class_name: str) -> str:
@@ -372,6 +482,22 @@ def _answer_cell(source: nbformat.NotebookNode, class_name: str) -> str:
         if meta.get("solution") and f"class {class_name}" in cell.source:
             return meta["grade_id"]
     raise LookupError(f"no answer cell defines class {class_name}")
+
+
+def _add_torch_cases(course: Course, add: Callable[..., None]) -> None:
+    """Lesson 08: the uses of torch.optim's Adam (each costs the exercise) and honest extras."""
+    lesson = TORCH_LESSON
+    source = nbformat.read(course.notebook(lesson), as_version=4)
+    release = nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4)
+    points = _points(source)
+    total = sum(points.values())
+    solved = solution_answers(source)
+    adam_cells = {c.grade_id for c in property_calls(source) if c.torch}
+    for kind, (answers, outcome, _) in TORCH_CASES.items():
+        texts = {g: text.replace("{solution}", solved[g]) for g, text in answers.items()}
+        lost = adam_cells if outcome == "reference" else set()
+        add(Student(f"h-{kind}", lesson, kind, total - sum(points[g] for g in lost), lost),
+            student_notebook(release, dict(solved, **texts)), f"h-{kind}/{lesson}/{lesson}.ipynb")
 
 
 def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, bytes],

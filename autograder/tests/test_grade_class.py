@@ -13,8 +13,11 @@ from synthetic import (
     DELEGATION,
     HONEST_EXTRAS,
     HOSTILE_LESSON,
+    TORCH_CASES,
+    TORCH_LESSON,
     GradedClass,
     Student,
+    torch_mistakes_for,
 )
 
 from descentlab import course
@@ -121,6 +124,66 @@ def test_every_catalogued_mistake_of_every_graded_class_is_planted(graded_class:
         expected = {m.id for m in mistakes_for(optimizer)}
         assert set(_planted(graded_class, lesson, class_name)) == expected, (
             f"{lesson}: the class does not plant every mistake of {class_name}")
+
+
+def _torch_classes() -> list[tuple[str, str, str]]:
+    """``(lesson, class name, optimizer)`` of the manifest's torch.optim.Optimizer exercises."""
+    return [(lesson.id, ex.name, ex.reference)
+            for lesson, ex in course.exercises("torch_optimizer")]
+
+
+def test_every_catalogued_torch_mistake_is_planted(graded_class: GradedClass) -> None:
+    for lesson, class_name, optimizer in _torch_classes():
+        expected = {m.id for m in torch_mistakes_for(optimizer)}
+        assert set(_planted(graded_class, lesson, class_name)) == expected, (
+            f"{lesson}: the class does not plant every mistake of {class_name}")
+
+
+def _summary(graded: GradedClass, student: Student) -> str:
+    page = (graded.course.root / "feedback" / student.student / student.lesson
+            / f"{student.lesson}.html").read_text()
+    return html.unescape(page.split('id="descentlab-summary"')[1].split("</div>")[0])
+
+
+@pytest.mark.parametrize("mistake", ["shared_counter", "replace_data", "t_plus_one",
+                                     "lr_from_defaults", "none_as_zero"])
+def test_torch_mistakes_lose_what_they_break_and_are_named(graded_class: GradedClass,
+                                                           mistake: str) -> None:
+    """Lesson 08 through the jail: the judge's verdict equals the in-process checks', and
+    the feedback names the mistake (the catalogue's explanation)."""
+    from descentlab.checks.torch_mistakes import EXPLANATIONS
+
+    student = _planted(graded_class, TORCH_LESSON, "Adam")[mistake]
+    _check_score(graded_class, student)
+    row = graded_class.row(student.student)
+    lost = {cell for cell, points in row.cells.items() if points == 0}
+    adam_lost = {c for c in lost if c.startswith("test-torch-adam-")}
+    assert adam_lost, f"{mistake}: no Adam cell lost: {row.cells}"
+    assert adam_lost == {c for c in student.lost_cells if c.startswith("test-torch-adam-")}, (
+        mistake, row.cells)
+    assert not row.flags, f"{mistake}: an honest mistake was flagged: {row.flags}"
+    summary_block = " ".join(_summary(graded_class, student).split())
+    assert " ".join(EXPLANATIONS[mistake].split())[:60] in summary_block, summary_block[:800]
+
+
+@pytest.mark.parametrize("kind", list(TORCH_CASES))
+def test_torch_optims_own_adam_earns_nothing_and_honest_torch_code_everything(
+        graded_class: GradedClass, kind: str) -> None:
+    student = _by_kind(graded_class, kind)[0]
+    _check_score(graded_class, student)
+    row = graded_class.row(student.student)
+    _, outcome, names = TORCH_CASES[kind]
+    if outcome == "honest":
+        assert row.score == row.max_score, f"{kind}: {row.score}/{row.max_score} {row.cells}"
+        assert not row.flags, f"{kind}: honest code was flagged: {row.flags}"
+        assert not _cell_problems(graded_class, student), _cell_problems(graded_class, student)
+        return
+    flags = " ".join(row.flags)
+    for name in names:
+        assert name in flags, f"{kind}: no flag for the use of {name}: {row.flags}"
+    summary_block = _summary(graded_class, student)
+    assert f"uses {names[0]}" in summary_block, summary_block[:800]
+    assert "write your own step()" in summary_block, summary_block[:800]
 
 
 def test_momentum_mistakes_lose_what_they_break(graded_class: GradedClass) -> None:

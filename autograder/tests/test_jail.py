@@ -201,3 +201,148 @@ print(json.dumps(out.getvalue()))
     line = _run(confinement, tmp_path, code)
     assert line.startswith("✘ This figure"), line
     assert "reference" in line, line
+
+
+@pytest.fixture(scope="module")
+def torch_confinement(tmp_path_factory: pytest.TempPathFactory) -> jail.Jail:
+    """The jail of lesson 08: its answer cells define Adam and AdamW."""
+    pytest.importorskip("torch")
+    package = tmp_path_factory.mktemp("jail08") / "descentlab"
+    answer_key.build(REAL, package, tuple(PUBLIC_SEEDS), {"Adam", "AdamW", "clip_grad_norm"})
+    return jail.Jail(package, REAL)
+
+
+def test_torch_imports_in_the_jail_without_its_adam(torch_confinement: jail.Jail,
+                                                   tmp_path: Path) -> None:
+    """torch.optim's Adam/AdamW, their functional forms and fused kernels are stubs; the
+    rest of torch works, within the job's memory limit and the jail's /tmp."""
+    from descentlab_grading.model import Settings
+
+    code = """
+import glob, importlib, inspect, json, os, resource
+import torch
+out = {"threads": torch.get_num_threads()}
+def attempt(name, f):
+    try:
+        f()
+        out[name] = "worked"
+    except Exception as exc:
+        out[name] = type(exc).__name__
+p = [torch.ones(3, requires_grad=True)]
+adam = importlib.import_module("torch.optim.adam")
+attempt("Adam", lambda: torch.optim.Adam(p))
+attempt("AdamW", lambda: torch.optim.AdamW(p, weight_decay=0.1))
+class Mine(torch.optim.Adam):
+    def step(self, closure=None):
+        pass
+attempt("subclass", lambda: Mine(p))
+def call(f):
+    # Every required argument None: the stub raises before it looks at them.
+    required = {n: None for n, q in inspect.signature(f).parameters.items()
+                if q.default is q.empty and q.kind in (q.POSITIONAL_OR_KEYWORD, q.KEYWORD_ONLY)}
+    f(**required)
+attempt("adam()", lambda: call(adam.adam))
+attempt("_single_tensor_adam", lambda: call(adam._single_tensor_adam))
+attempt("adamw()", lambda: call(importlib.import_module("torch.optim.adamw").adamw))
+attempt("F.adam", lambda: call(importlib.import_module("torch.optim._functional").adam))
+attempt("SparseAdam", lambda: torch.optim.SparseAdam(p))
+def z():
+    return [torch.zeros(3)]
+kw = dict(lr=0.1, beta1=0.9, beta2=0.99, weight_decay=0.0, eps=1e-8, amsgrad=False,
+          maximize=False)
+attempt("_fused_adam_", lambda: torch._fused_adam_(z(), z(), z(), z(), [], [torch.ones(())],
+                                                   **kw))
+attempt("ops._fused_adamw_", lambda: torch.ops.aten._fused_adamw_.default(
+    z(), z(), z(), z(), [], [torch.ones(())], **kw))
+def sgd():
+    q = torch.nn.Parameter(torch.ones(3))
+    opt = torch.optim.SGD([q], lr=0.1, momentum=0.9)
+    schedule = torch.optim.lr_scheduler.StepLR(opt, 2)
+    (q ** 2).sum().backward()
+    opt.step()
+    schedule.step()
+    assert float(q.detach()[0]) < 1
+attempt("SGD", sgd)
+def nn():
+    m = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    loss = torch.nn.CrossEntropyLoss()(m(torch.ones(5, 4)), torch.zeros(5, dtype=torch.long))
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+    torch.nn.utils.clip_grad_value_(m.parameters(), 0.1)
+attempt("nn", nn)
+def own():
+    class Own(torch.optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, {"lr": lr})
+        @torch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for q in group["params"]:
+                    torch._foreach_add_([q], [q.grad], alpha=-group["lr"])
+    q = torch.nn.Parameter(torch.ones(3))
+    opt = Own([q])
+    (q ** 2).sum().backward()
+    opt.step()
+    assert float(q.detach()[0]) < 1
+attempt("own optimizer", own)
+# Neither the source nor the compiled copies hold torch's Adam.
+folder = os.path.dirname(adam.__file__)
+text = inspect.getsource(adam) + "".join(
+    open(f, errors="replace").read() for f in glob.glob(folder + "/__pycache__/adam.*.pyc")
+    + glob.glob(folder + "/__pycache__/adamw.*.pyc") + [folder + "/adamw.py"])
+out["math"] = any(word in text for word in ("lerp_", "bias_correction2", "addcdiv_"))
+out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+print(json.dumps(out))
+"""
+    memory = Settings().memory
+
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    dirs = {name: tmp_path / name for name in ("autograded", "work", "runtime", "judge")}
+    for folder in dirs.values():
+        folder.mkdir(exist_ok=True)
+    argv = torch_confinement.command(
+        [sys.executable, "-c", code], workdir=dirs["autograded"], scratch=dirs["work"],
+        runtime=dirs["runtime"], judge=dirs["judge"],
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "OMP_NUM_THREADS": "1"})
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False,
+                          preexec_fn=limit)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr == "", done.stderr[-2000:]  # no warning from the fused-kernel stubs
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    stubbed = ("Adam", "AdamW", "subclass", "adam()", "_single_tensor_adam", "adamw()",
+               "F.adam", "SparseAdam", "_fused_adam_", "ops._fused_adamw_")
+    assert {k: out[k] for k in stubbed} == dict.fromkeys(stubbed, "ReferenceUnavailable"), out
+    assert {k: out[k] for k in ("SGD", "nn", "own optimizer")} == dict.fromkeys(
+        ("SGD", "nn", "own optimizer"), "worked"), out
+    assert out["math"] is False, out
+    assert out["threads"] == 1, out
+
+
+def test_torch_answer_key_follows_the_lessons_classes() -> None:
+    """Lesson 08's Adam/AdamW hide torch's Adam files; lesson 03's Momentum hides SGD."""
+    key = answer_key.torch_answer_key({"Adam", "AdamW", "clip_grad_norm", "q1"})
+    assert {"optim/adam.py", "optim/adamw.py", "optim/sparse_adam.py"} <= set(key)
+    assert "optim/sgd.py" not in key  # lesson 08's other cells use SGD
+    assert set(answer_key.torch_answer_key({"Momentum", "Nesterov"})) == {"optim/sgd.py"}
+    assert answer_key.torch_answer_key({"gradient_descent", "q1"}) == {}
+
+
+def test_a_lesson_that_imports_torch_has_its_kernel_import_it_while_starting(
+        tmp_path: Path) -> None:
+    """torch's import (seconds on a loaded machine) must not count against the first cell."""
+    pytest.importorskip("torch")
+    solutions = Path(__file__).resolve().parents[2] / "solutions"
+    assert jail.preloads(solutions / "08_torch_optim" / "08_torch_optim.ipynb") == (
+        "torch", "torch._dynamo")
+    assert jail.preloads(solutions / "03_momentum" / "03_momentum.ipynb") == ()
+    confinement = jail.Jail(tmp_path / "descentlab", REAL, preload=("torch", "torch._dynamo"))
+    spec = confinement.kernelspec(tmp_path, workdir=tmp_path, scratch=tmp_path,
+                                  runtime=tmp_path, judge=tmp_path)
+    argv = json.loads(spec.read_text())["argv"]
+    assert "--IPKernelApp.exec_lines=import torch as _descentlab_preload; " \
+           "del _descentlab_preload" in argv, argv
+    assert "--IPKernelApp.exec_lines=import torch._dynamo; del torch" in argv, argv

@@ -10,7 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import descentlab
 import descentlab_grading
+from descentlab_grading import judge
 from descentlab_grading.judging import _with_line, decide, running_judge
 from descentlab_grading.testcells import hook_source
 
@@ -40,6 +42,9 @@ def _student(socket_dir: Path, code: str, tests: list[str]) -> subprocess.Comple
     hook.mkdir(exist_ok=True)
     (hook / "protocol.py").write_text((GRADING / "protocol.py").read_text())
     (hook / "descentlab_grader.py").write_text((GRADING / "student_side.py").read_text())
+    runner = Path(descentlab.__file__).resolve().parent / "checks" / "torch_runner.py"
+    if runner.is_file():  # lesson 08's scenarios (as jail.py shows it in the jail)
+        (hook / "descentlab_torch_runner.py").write_text(runner.read_text())
     cells = [code] + [f"try:\n    {hook_source(t)}\nexcept AssertionError as e:\n"
                       f"    print('FAILED', {t!r}, e)" for t in tests]
     env = {**os.environ, "PYTHONPATH": str(hook),
@@ -89,6 +94,65 @@ def test_a_hanging_call_fails_the_test_without_stopping_the_judge(tmp_path: Path
     assert verdicts["t-hang"]["verdict"] == "fail", verdicts
     assert "did not answer in time" in verdicts["t-hang"]["message"], verdicts
     assert verdicts["t-next"]["verdict"] == "pass", verdicts
+
+
+_TORCH_ADAM = """import torch
+class ReferenceUnavailable(RuntimeError):
+    pass
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                s = self.state[p]
+                if not s:
+                    s["step"], s["m"], s["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+                s["step"] += 1
+                t = s["step"]
+                s["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
+                s["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                m_hat, v_hat = s["m"] / (1 - b1 ** t), s["v"] / (1 - b2 ** t)
+                p.data = p - group["lr"] * m_hat / (v_hat.sqrt() + group["eps"])  # not in place
+class Cheat(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        # What the jail's stub of torch.optim.Adam raises.
+        raise ReferenceUnavailable("torch.optim.Adam is switched off while your notebook "
+                                   "is graded")
+"""
+
+
+@pytest.mark.slow
+def test_a_torch_optimizer_runs_in_the_kernel_and_is_compared_in_the_judge(
+        tmp_path: Path) -> None:
+    """Lesson 08: scenarios (data) go to the kernel, observations (data) come back."""
+    pytest.importorskip("torch")
+    pytest.importorskip("descentlab.checks.torch_optim")
+    load = "from descentlab.checks.torch_optim import assert_torch_property\n"
+    tests = {"t-first": load + "assert_torch_property(Adam, 'adam', 'first_step', seed=5)",
+             "t-in-place": load + "assert_torch_property(Adam, 'adam', 'in_place', seed=5)",
+             "t-cheat": load + "assert_torch_property(Cheat, 'adam', 'first_step', seed=5)"}
+    source = _source(tmp_path, tests, "class Adam: ...\nclass Cheat: ...")
+    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
+        done = _student(socket_dir, _TORCH_ADAM, list(tests))
+    assert done.returncode == 0, done.stderr
+    assert {g: v["verdict"] for g, v in verdicts.items()} == {
+        "t-first": "pass", "t-in-place": "fail", "t-cheat": "fail"}, verdicts
+    assert "in place" in verdicts["t-in-place"]["message"], verdicts
+    assert "reference" not in verdicts["t-in-place"], verdicts
+    assert verdicts["t-cheat"]["reference"] == ["torch.optim.Adam"], verdicts
+    assert "uses torch.optim.Adam" in verdicts["t-cheat"]["message"], verdicts
+    assert "write your own step()" in verdicts["t-cheat"]["message"], verdicts
+    assert "FAILED t-in-place" in done.stdout, done.stdout
+
+
+def test_the_judge_names_the_runner_hook_as_the_checks_do() -> None:
+    torch_optim = pytest.importorskip("descentlab.checks.torch_optim")
+    assert judge.RUNNER_HOOK == torch_optim.RUNNER_HOOK
 
 
 def _decide(verdict: dict | None, nbgrader: float | None = 0.0):
