@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import ast
 import copy
-import io
 import inspect
+import io
 import itertools
 import re
 import zipfile
