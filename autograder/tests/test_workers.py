@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -75,7 +75,9 @@ def test_a_job_does_not_run_on_the_event_loop_of_its_parent() -> None:
     # As after nbclient ran in the grading process: its loop is the current one.
     from jupyter_core.utils import ensure_event_loop
 
-    def in_parent() -> tuple[int, dict[str, int]]:
+    found: dict[str, tuple[int, dict[str, int]]] = {}
+
+    def in_parent() -> None:
         loop = ensure_event_loop()
         try:
             (outcome,) = run_parallel([(("job",), _loop_ids)], workers=1,
@@ -84,8 +86,13 @@ def test_a_job_does_not_run_on_the_event_loop_of_its_parent() -> None:
             loop.close()
             asyncio.set_event_loop(None)
         assert outcome.ok, outcome.error
-        return id(loop), outcome.result
+        found["ids"] = id(loop), outcome.result
 
-    parent, child = contextvars.copy_context().run(in_parent)
+    # A thread of its own: no other test's loop (a session's Playwright, under pytest-xdist)
+    # is current or running in it, so the parent's loop is the one made here.
+    thread = threading.Thread(target=in_parent)
+    thread.start()
+    thread.join()
+    parent, child = found["ids"]
     # Inherited, the loop keeps its id: the job would poll the parent's epoll instance.
     assert parent not in child.values(), child
