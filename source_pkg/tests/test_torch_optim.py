@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 
 from descentlab.checks import PUBLIC_SEEDS  # noqa: E402
 from descentlab.checks import torch_optim as checks  # noqa: E402
+from descentlab.checks.exercise import Outcome  # noqa: E402
 from descentlab.checks.torch_mistakes import (  # noqa: E402
     EXPLANATIONS,
     MUTANTS,
@@ -241,3 +242,58 @@ def test_unknown_property_or_optimizer_is_a_clear_error() -> None:
 def test_hidden_seeds_draw_other_scenarios() -> None:
     a, b = checks.scenario("first_step", PUBLIC_SEEDS[0]), checks.scenario("first_step", 80101)
     assert not np.array_equal(a["params"][0], b["params"][0])
+
+
+# -- on the one exercise interface (checks/exercise.py) -------------------------------------------
+def test_one_property_on_one_seed_is_an_outcome_naming_the_mistake() -> None:
+    class Adam(TorchAdam):
+        shared_counter = True
+
+    outcome = checks.run_torch_property(Adam, "adam", "per_param_step", PUBLIC_SEEDS[0])
+    assert isinstance(outcome, Outcome)
+    assert not outcome.passed
+    assert not outcome.hung
+    assert outcome.mistake == "shared_counter"
+    assert EXPLANATIONS["shared_counter"] in outcome.message
+    assert checks.run_torch_property(Adam, "adam", "first_step", PUBLIC_SEEDS[0]).passed
+
+
+def test_a_class_that_hangs_is_not_waited_for_on_every_property(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checks, "TIME_LIMIT", 0.2)
+    calls = []
+
+    class Adam(TorchAdam):
+        def step(self, closure=None):
+            calls.append(1)
+            while True:
+                pass
+
+    outcome = checks.run_torch_property(Adam, "adam", "first_step", PUBLIC_SEEDS[0])
+    assert outcome.hung
+    assert "is there a loop that never ends?" in outcome.message
+    calls.clear()
+    report = checks.grade_torch(Adam, "adam", PUBLIC_SEEDS)
+    assert len(calls) == 1  # one hang, then the remaining properties are skipped
+    assert report.failed == PROPERTIES
+    assert all("not checked" in r.message for r in report.results[1:])
+
+
+def test_self_check_names_a_wrong_optimizer_and_never_raises() -> None:
+    out = io.StringIO()
+    report = checks.check_torch(TorchAdam, "rmsprop", file=out)
+    assert "'adam' or 'adamw'" in out.getvalue()
+    assert not report
+
+    class Adam:
+        @staticmethod
+        def __descentlab_run_scenario__(case: dict) -> dict:
+            raise RuntimeError("the grading kernel went away")
+
+    out = io.StringIO()
+    report = checks.check_torch(Adam, file=out, seeds=PUBLIC_SEEDS[:1])
+    assert "the checker itself failed (RuntimeError" in out.getvalue()
+    assert not report
+    # A graded cell lets it through: the grading judge reports it, not as the student's mistake.
+    with pytest.raises(RuntimeError, match="went away"):
+        checks.assert_torch_property(Adam, "adam", "first_step", seed=1)

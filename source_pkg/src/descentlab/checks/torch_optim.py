@@ -26,6 +26,12 @@ and as the self-check, ``check_torch(Adam)``. For one property and one seed:
    on the same scenario; one that behaves exactly like the student's class names
    the mistake.
 
+That is :func:`run_torch_property`, the per-property step of the one exercise
+interface (:mod:`.exercise`): it answers with an :class:`~.exercise.Outcome`, and
+the loop over properties and seeds (:func:`grade_torch`), the printed self-check
+(:func:`check_torch`) and the graded cells' ``AssertionError``
+(:func:`assert_torch_property`) are the ones every exercise shares.
+
 =============== ============================================= ===============================
 property        scenario                                      what must hold
 =============== ============================================= ===============================
@@ -57,17 +63,17 @@ catalogued mistakes always run in this process.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
 import numpy as np
 import torch
 
+from .exercise import Outcome, assert_outcome, run_checks, self_check
 from .grading import PUBLIC_SEEDS
 from .messages import NOT_WRITTEN, describe_object, fmt
-from .report import PropertyResult, Report
+from .report import Report
 from .torch_mistakes import EXPLANATIONS, mutants_for
 from .torch_runner import run_scenario
 
@@ -89,6 +95,10 @@ RUNNER_HOOK = "__descentlab_run_scenario__"
 
 #: Seconds one call of the student's code (constructor, step) may take.
 TIME_LIMIT = 2.0
+
+# Code that hung once hangs again: the student should not wait for every property.
+_NOT_RUN_AFTER_HANG = ("not checked: your class did not finish a call in an earlier check, so "
+                       "the remaining checks were skipped. Look for a loop that never ends.")
 
 _REFERENCES = {"adam": "Adam", "adamw": "AdamW"}
 
@@ -193,6 +203,11 @@ def _reference(optimizer: str, case: dict[str, Any]) -> dict[str, Any]:
     return observed
 
 
+def _error_outcome(error: dict[str, Any], subject: str) -> Outcome:
+    """The failure of a run the student's class did not finish (hung if it ran out of time)."""
+    return Outcome(_error_text(error, subject), hung=error["kind"] == "StepTimeout")
+
+
 def _error_text(error: dict[str, Any], subject: str) -> str:
     """One friendly line about an exception the student's class raised."""
     kind, message, where = error["kind"], error["message"], error["where"]
@@ -266,11 +281,11 @@ def _judge_values(optimizer: str, case: dict[str, Any], got: dict[str, Any], pro
 
 
 def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, Any],
-                          cls: Any) -> str:
+                          cls: Any) -> str | Outcome:
     for index in range(len(case["params"])):
         alone = _run(cls, _alone(case, index))
-        if alone["error"] is not None:
-            return _error_text(alone["error"], describe_object(cls))
+        if alone["error"] is not None:  # a run of the student's class that did not finish
+            return _error_outcome(alone["error"], describe_object(cls))
         start = len(case["steps"]) - len(alone["values"])
         together = [[step[index]] for step in got["values"][start:]]
         where = _first_difference(together, alone["values"], case)
@@ -391,18 +406,21 @@ def _get(prop: str | TorchProperty) -> TorchProperty:
 
 
 def _judge(prop: str, optimizer: str, case: dict[str, Any], got: dict[str, Any],
-           cls: Any) -> str:
+           cls: Any) -> Outcome:
+    """Judge ``prop`` on the student's run ``got`` (the mistake is named by the caller)."""
     if prop in ("first_step", "carries_state", "param_groups"):
-        return _judge_values(optimizer, case, got, prop)
-    if prop == "per_param_step":
-        return _judge_per_param_step(optimizer, case, got, cls)
-    if prop == "in_place":
-        return _judge_in_place(case, got)
-    if prop == "float32":
-        return _judge_float32(case, got)
-    if prop == "zero_grad":
-        return _judge_zero_grad(optimizer, case, got)
-    return _judge_grad_none(case, got)
+        judged: str | Outcome = _judge_values(optimizer, case, got, prop)
+    elif prop == "per_param_step":
+        judged = _judge_per_param_step(optimizer, case, got, cls)
+    elif prop == "in_place":
+        judged = _judge_in_place(case, got)
+    elif prop == "float32":
+        judged = _judge_float32(case, got)
+    elif prop == "zero_grad":
+        judged = _judge_zero_grad(optimizer, case, got)
+    else:
+        judged = _judge_grad_none(case, got)
+    return judged if isinstance(judged, Outcome) else Outcome(judged)
 
 
 def _same_behaviour(a: dict[str, Any], b: dict[str, Any], case: dict[str, Any]) -> bool:
@@ -427,8 +445,8 @@ def diagnose_mistake(optimizer: str, case: dict[str, Any], got: dict[str, Any]) 
 
 
 def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed: int
-                       ) -> tuple[str, str]:
-    """Check one property on one seed: ``(message, mistake id)``, ``("", "")`` if it holds.
+                       ) -> Outcome:
+    """Check one property on one seed: the per-property step of :func:`~.exercise.run_checks`.
 
     Parameters
     ----------
@@ -443,31 +461,38 @@ def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed
 
     Returns
     -------
-    (str, str)
-        The student-facing message and the recognised mistake's id (each ``""`` if none).
+    Outcome
+        The student-facing message and the recognised mistake's id (``""`` if the
+        property holds); ``hung`` if a call of the class ran out of time.
+
+    Raises
+    ------
+    ValueError
+        For an unknown optimizer or property (the caller's mistake, not the student's).
     """
     optimizer = optimizer.lower()
     reference_class(optimizer)  # a clear ValueError for an unknown optimizer
     prop = _get(prop)
     subject = describe_object(cls)
     if not isinstance(cls, type):
-        return (f"{subject} is not a class: pass the class itself, e.g. "
-                f"assert_torch_property({_REFERENCES[optimizer]}, ...), not an instance.", "")
+        return Outcome(f"{subject} is not a class: pass the class itself, e.g. "
+                       f"assert_torch_property({_REFERENCES[optimizer]}, ...), not an instance.")
     if not callable(getattr(cls, RUNNER_HOOK, None)) and \
             not issubclass(cls, torch.optim.Optimizer):
-        return (f"{subject} must be a subclass of torch.optim.Optimizer: "
-                f"class {subject}(torch.optim.Optimizer).", "")
+        return Outcome(f"{subject} must be a subclass of torch.optim.Optimizer: "
+                       f"class {subject}(torch.optim.Optimizer).")
     case = scenario(prop.name, seed, optimizer)
     got = _run(cls, case)
     if got["error"] is not None:
-        return _error_text(got["error"], subject), ""
-    message = _judge(prop.name, optimizer, case, got, cls)
-    if not message:
-        return "", ""
+        return _error_outcome(got["error"], subject)
+    judged = _judge(prop.name, optimizer, case, got, cls)
+    if judged.passed:
+        return judged
     mistake = diagnose_mistake(optimizer, case, got)
-    if mistake:
-        message = f"{message} Likely cause: {EXPLANATIONS[mistake]}"
-    return message, mistake
+    if not mistake:
+        return judged
+    return replace(judged, message=f"{judged.message} Likely cause: {EXPLANATIONS[mistake]}",
+                   mistake=mistake)
 
 
 def assert_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed: int
@@ -480,9 +505,7 @@ def assert_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, s
     >>> assert_torch_property(TorchAdam, "adam", "first_step", seed=1)
     """
     prop = _get(prop)
-    message, _ = run_torch_property(cls, optimizer, prop, seed)
-    if message:
-        raise AssertionError(f"{prop.short}: {message}")
+    assert_outcome(run_torch_property(cls, optimizer, prop, seed), prop.short)
 
 
 def grade_torch(cls: Any, optimizer: str, seeds: Iterable[int], *,
@@ -504,21 +527,13 @@ def grade_torch(cls: Any, optimizer: str, seeds: Iterable[int], *,
     -------
     Report
     """
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("grade_torch() needs at least one seed")
-    results = []
-    for prop in [_get(p) for p in (properties or [p.name for p in TORCH_PROPERTIES])]:
-        for seed in seeds:
-            message, mistake = run_torch_property(cls, optimizer, prop, seed)
-            if message:
-                results.append(PropertyResult(prop.name, prop.title, prop.short, False, message,
-                                              mistake, 0.0, prop.points, seed))
-                break
-        else:
-            results.append(PropertyResult(prop.name, prop.title, prop.short, True,
-                                          points=prop.points, max_points=prop.points))
-    return Report(describe_object(cls), tuple(results))
+    chosen = [_get(p) for p in (properties or [p.name for p in TORCH_PROPERTIES])]
+
+    def run(prop: TorchProperty, seed: int) -> Outcome:
+        return run_torch_property(cls, optimizer, prop, seed)
+
+    return run_checks(describe_object(cls), chosen, run, seeds,
+                      skipped_after_hang=_NOT_RUN_AFTER_HANG)
 
 
 def check_torch(cls: Any, optimizer: str | None = None, *, seeds: Sequence[int] = PUBLIC_SEEDS,
@@ -541,23 +556,19 @@ def check_torch(cls: Any, optimizer: str | None = None, *, seeds: Sequence[int] 
     Report
         Truthy when every check passed. Never raises for anything the class does.
     """
-    out = sys.stdout if file is None else file
     subject = describe_object(cls)
-    name = (optimizer or getattr(cls, "__name__", "")).lower()
-    if name not in _REFERENCES:
-        report = Report(subject, (PropertyResult(
-            "setup", "", "set-up", False,
-            f"could not tell whether {subject} is Adam or AdamW: name it, e.g. "
-            f"check_torch({subject}, 'adam').", max_points=0.0),))
-    else:
-        print(f"Checking {subject} against torch.optim.{_REFERENCES[name]}:", file=out)
-        try:
-            report = grade_torch(cls, name, seeds)
-        except Exception as exc:  # the self-check must never show a traceback
-            report = Report(subject, (PropertyResult(
-                "setup", "", "set-up", False,
-                f"the checker itself failed ({type(exc).__name__}: {exc}). Please tell your "
-                "instructor, and include this message.", max_points=0.0),))
-    print(report.text(), file=out)
-    return report
 
+    def run(out: TextIO) -> Report:
+        if optimizer is None:
+            name = getattr(cls, "__name__", "").lower()
+            if name not in _REFERENCES:
+                raise ValueError(f"could not tell whether {subject} is Adam or AdamW: name it, "
+                                 f"e.g. check_torch({subject}, 'adam').")
+        else:
+            name = optimizer.lower()
+            reference_class(name)  # a clear ValueError for an unknown optimizer
+        print(f"Checking {subject} against torch.optim.{_REFERENCES[name]}:", file=out)
+        return grade_torch(cls, name, seeds)
+
+    # A ValueError is an unknown or unclear optimizer name: its text is the verdict.
+    return self_check(subject, run, file=file, setup_errors=(ValueError,))
