@@ -4,8 +4,10 @@ Adding or changing a lesson starts here. The notebooks in ``solutions/`` stay th
 source of what students run; ``tests/test_manifest.py`` fails when a notebook and
 this manifest disagree (a lesson folder, an answer or graded test cell, its
 points, the properties its hidden tests assert, bonus or not). Tests that need
-the lesson list or the registry's teaching order, and the README's lesson
-table, read them from here instead of keeping their own copies.
+the lesson list or the registry's teaching order, the README's lesson
+table, and the grader (its lesson list; what each lesson's jail hides: the
+exercises' ``reference`` and ``same_as``) read them from here instead of keeping
+their own copies.
 
 It holds no answers (no quiz answer, no expected value): the package ships to
 students and sits, unchanged, in the grading jail.
