@@ -20,10 +20,15 @@ So a student's class that subclasses, aliases or imports a reference (in any
 form: ``getattr``, ``importlib``, reading the file) gets only the stub, and the
 judge reports "uses the course's reference ...".
 
+What the answer key of a lesson is comes from the course manifest
+(:mod:`descentlab.course`): each exercise's ``reference`` (an optimizer's registry
+name, or the dotted path of a function or schedule) and ``same_as`` (other objects
+that compute the same answer).
+
 torch.optim holds the answer key of lesson 08 (``torch.optim.Adam`` / ``AdamW``, the
 exercises' own reference) and a ready-made one for the NumPy optimizers of lessons
-01-06 (``SGD`` with momentum is the course's ``Momentum``...). :data:`TORCH_REFERENCES`
-maps an answer-cell class to the torch files that implement it; :func:`build` writes
+01-06 (``SGD`` with momentum is the course's ``Momentum``...). Each reference optimizer
+class names the torch files that implement it (its ``torch_files``); :func:`build` writes
 stubs of those files (same technique: names, signatures and docstrings kept, bodies
 raise ``ReferenceUnavailable`` naming e.g. ``torch.optim.Adam``) and their compiled
 copies next to the descentlab copy, with a list of which real file each one hides
@@ -42,14 +47,21 @@ from __future__ import annotations
 
 import ast
 import compileall
+import importlib
 import importlib.util
+import inspect
 import json
 import py_compile
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["OTHER_REFERENCES", "REFERENCE_ERROR", "TORCH_BINDINGS", "TORCH_REFERENCES",
-           "answer_key", "build", "stub_source", "torch_answer_key", "torch_folder"]
+if TYPE_CHECKING:
+    from descentlab.course import Exercise
+
+__all__ = ["REFERENCE_ERROR", "TORCH_BINDINGS", "answer_key", "build", "stub_source",
+           "torch_answer_key", "torch_folder"]
 
 #: The exception class the stubs raise; the judge recognises it by this name.
 REFERENCE_ERROR = "ReferenceUnavailable"
@@ -58,33 +70,17 @@ REFERENCE_ERROR = "ReferenceUnavailable"
 #: on first use) is graded too; each class's ``update`` goes with its class.
 _BASE_LOOP = ("optimizers/base.py", "Optimizer", ["update", "state_of"])
 
-#: Exercises whose reference is not a same-named optimizer class or data function:
-#: answer-cell name -> [(module, object, methods or "*")].
-OTHER_REFERENCES: dict[str, list[tuple[str, str, str | list[str]]]] = {
-    "cosine_schedule": [("schedules.py", "cosine", "*"), ("schedules.py", "warmup_cosine", "*")],
-    "numerical_gradient": [("nets/mlp.py", "MLP", ["numerical_gradient"])],
-}
-
-
-#: torch's implementations of the course's graded optimizers, by the answer cell's class:
-#: (file under torch/, what to stub: "*" or {object: methods or "*"}), and torch's fused
-#: kernels that compute the same update in one C++ call.
-_ADAM = [("optim/adam.py", "*"), ("optim/sparse_adam.py", "*"),
-         ("optim/_functional.py", {"sparse_adam": "*"})]
-_SGD = [("optim/sgd.py", "*")]
-TORCH_REFERENCES: dict[str, list[tuple[str, str | dict[str, str | list[str]]]]] = {
-    "SGD": _SGD, "Momentum": _SGD, "Nesterov": _SGD,
-    "AdaGrad": [("optim/adagrad.py", "*")],
-    "RMSProp": [("optim/rmsprop.py", "*")],
-    "AdaDelta": [("optim/adadelta.py", "*")],
-    "Adam": _ADAM,
-    "AdamW": [("optim/adamw.py", "*"), *_ADAM],  # torch's AdamW is Adam's subclass
-}
+#: torch's fused kernels that compute a whole update in one C++ call, by the torch file
+#: whose optimizer calls them (a fact about torch, not about the course).
 _FUSED = {"optim/adam.py": ("_fused_adam_", "_fused_adamw_"),
           "optim/adamw.py": ("_fused_adam_", "_fused_adamw_"),
           "optim/adagrad.py": ("_fused_adagrad_",), "optim/sgd.py": ("_fused_sgd_",)}
 #: Written next to the descentlab copy: [[stub file, the torch file it hides], ...].
 TORCH_BINDINGS = "torch-bindings.json"
+
+#: Exercise kinds graded against a reference optimizer class (``reference`` is its
+#: registry name).
+_OPTIMIZER_KINDS = ("optimizer", "torch_optimizer")
 
 
 def torch_folder() -> Path | None:
@@ -98,50 +94,118 @@ def torch_folder() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
-def torch_answer_key(names: set[str]) -> dict[str, dict[str, str | list[str]] | str]:
-    """torch file (relative to torch/) -> what to stub, for answer cells defining ``names``."""
+def _reference_classes(exercise: Exercise) -> list[type]:
+    """The reference optimizer class of an optimizer exercise and the reference classes
+    it derives from (``AdamW``: ``AdamW``, ``Adam``), most derived first; [] otherwise."""
+    if exercise.kind not in _OPTIMIZER_KINDS:
+        return []
+    import descentlab.optimizers as optimizers
+
+    try:
+        cls = optimizers.optimizer_class(exercise.reference)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"exercise {exercise.name!r} of descentlab.course: its reference "
+                         f"{exercise.reference!r} is not a registered optimizer "
+                         f"({exc})") from None
+    return [c for c in cls.__mro__ if c.__module__.startswith("descentlab.optimizers.")
+            and c is not optimizers.Optimizer]
+
+
+def torch_answer_key(exercises: Iterable[Exercise]) -> dict[str, dict[str, str | list[str]] | str]:
+    """torch file (relative to torch/) -> what to stub, for a lesson with these exercises.
+
+    The files are the ``torch_files`` of each exercise's reference optimizer class and
+    of the reference classes it derives from (torch's ``AdamW`` is its ``Adam``'s
+    subclass, as the course's is).
+
+    Parameters
+    ----------
+    exercises : iterable of Exercise
+        The lesson's exercises (:attr:`descentlab.course.Lesson.exercises`).
+
+    Returns
+    -------
+    dict
+        ``"optim/sgd.py"`` -> ``"*"`` (the whole file) or {top-level object: ``"*"``}.
+    """
     key: dict[str, dict[str, str | list[str]] | str] = {}
-    for name in sorted(names):
-        for module, what in TORCH_REFERENCES.get(name, []):
-            if what == "*" or key.get(module) == "*":
-                key[module] = "*"
-            else:
-                key.setdefault(module, {}).update(what)  # type: ignore[union-attr]
-    return key
+    for exercise in exercises:
+        for cls in _reference_classes(exercise):
+            for entry in cls.__dict__.get("torch_files", ()):
+                module, _, obj = entry.partition(":")
+                if not obj or key.get(module) == "*":
+                    key[module] = "*"
+                else:
+                    key.setdefault(module, {})[obj] = "*"  # type: ignore[index]
+    return dict(sorted(key.items()))
 
 
-def answer_key(package: Path, names: set[str]) -> dict[str, dict[str, str | list[str]]]:
-    """What to stub for a lesson whose answer cells define ``names``.
+def _located(package: Path, dotted: str) -> tuple[str, str, str | list[str]] | None:
+    """(module file relative to ``package``, object, methods or "*") of a dotted path.
 
-    A graded optimizer class (``Momentum``) takes its reference class, the
-    reference classes it derives from and the shared per-key loop; a graded
-    function takes the same-named function of ``descentlab.data``; others come
-    from :data:`OTHER_REFERENCES`. The references of other lessons stay: the
-    lesson's demos use them as tools. ``descentlab.checks`` always goes.
+    ``"descentlab.data.minibatches"`` -> ``("data.py", "minibatches", "*")``;
+    ``"descentlab.nets.mlp.MultiLayerNet.numerical_gradient"`` -> ``("nets/mlp.py", "MultiLayerNet",
+    ["numerical_gradient"])``. None for the check modules (``descentlab.checks...``),
+    which the copy replaces as a whole anyway.
+
+    Raises
+    ------
+    ValueError
+        If the path names nothing in the package: the manifest is wrong.
+    """
+    parts = dotted.split(".")
+    if parts[0] != "descentlab" or (len(parts) > 1 and parts[1] == "checks"):
+        return None
+    # The longest prefix that is a module; the rest is an object and maybe a method.
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            module = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        rest = parts[cut:]
+        obj = getattr(module, rest[0], None)
+        if obj is None or len(rest) > 2 or (len(rest) == 2 and not hasattr(obj, rest[1])):
+            break
+        path = Path(inspect.getfile(module)).resolve().relative_to(package.resolve())
+        return path.as_posix(), rest[0], [rest[1]] if len(rest) == 2 else "*"
+    raise ValueError(f"descentlab.course names {dotted!r} as a reference, but the package "
+                     "has no such module, function, class or method")
+
+
+def answer_key(package: Path,
+               exercises: Iterable[Exercise]) -> dict[str, dict[str, str | list[str]]]:
+    """What to stub for a lesson with these exercises (from the course manifest).
+
+    An optimizer exercise (NumPy or torch) takes its reference class, the
+    reference classes it derives from and the shared per-key loop; a function or
+    schedule exercise takes its reference when that is in the package (not a
+    check module) and the objects of its ``same_as``. The references of other
+    lessons stay: the lesson's demos use them as tools. ``descentlab.checks``
+    always goes (see :func:`build`).
+
+    Parameters
+    ----------
+    package : Path
+        The real package folder (``descentlab.__file__``'s parent).
+    exercises : iterable of Exercise
+        The lesson's exercises (:attr:`descentlab.course.Lesson.exercises`).
 
     Returns
     -------
     dict
         module path (relative to the package) -> {object name: methods or "*"}.
     """
-    import inspect
-
-    import descentlab.data
-    import descentlab.optimizers as optimizers
-
     found: list[tuple[str, str, str | list[str]]] = []
-    for name in sorted(names):
-        obj = getattr(optimizers, name, None)
-        if isinstance(obj, type) and issubclass(obj, optimizers.Optimizer):
-            for cls in obj.__mro__:
-                if cls.__module__.startswith("descentlab.optimizers.") \
-                        and cls is not optimizers.Optimizer:
-                    module = Path(inspect.getfile(cls)).resolve().relative_to(package)
-                    found.append((module.as_posix(), cls.__name__, "*"))
+    for exercise in exercises:
+        classes = _reference_classes(exercise)
+        for cls in classes:
+            module = Path(inspect.getfile(cls)).resolve().relative_to(package.resolve())
+            found.append((module.as_posix(), cls.__name__, "*"))
+        if classes:
             found.append(_BASE_LOOP)
-        elif inspect.isfunction(getattr(descentlab.data, name, None)):
-            found.append(("data.py", name, "*"))
-        found += OTHER_REFERENCES.get(name, [])
+        elif exercise.kind in ("function", "schedule"):
+            found += [where for dotted in (exercise.reference, *exercise.same_as)
+                      if (where := _located(package, dotted)) is not None]
     key: dict[str, dict[str, str | list[str]]] = {}
     for module, obj_name, methods in found:
         key.setdefault(module, {})[obj_name] = methods
@@ -273,8 +337,9 @@ def stub_source(source: str, what: str | dict[str, str | list[str]], prefix: str
     return ast.unparse(tree) + "\n"
 
 
-def build_torch_stubs(torch_dir: Path, target: Path, names: set[str]) -> list[list[str]]:
-    """Write stubs of torch's implementations of ``names`` under ``target``.
+def build_torch_stubs(torch_dir: Path, target: Path,
+                      exercises: Iterable[Exercise]) -> list[list[str]]:
+    """Write stubs of torch's implementations of the exercises' references under ``target``.
 
     Returns
     -------
@@ -284,7 +349,7 @@ def build_torch_stubs(torch_dir: Path, target: Path, names: set[str]) -> list[li
     if target.exists():
         shutil.rmtree(target)
     bindings: list[list[str]] = []
-    for relative, what in torch_answer_key(names).items():
+    for relative, what in torch_answer_key(exercises).items():
         real = torch_dir / relative
         if not real.is_file():
             continue  # another torch version: nothing of that name to hide
@@ -302,8 +367,9 @@ def build_torch_stubs(torch_dir: Path, target: Path, names: set[str]) -> list[li
     return bindings
 
 
-def build(package: Path, target: Path, public_seeds: tuple[int, ...], names: set[str]) -> Path:
-    """Write the copy of ``package`` (a descentlab folder) without the answer key of ``names``.
+def build(package: Path, target: Path, public_seeds: tuple[int, ...],
+          exercises: Iterable[Exercise]) -> Path:
+    """Write the copy of ``package`` (a descentlab folder) without the answer key of a lesson.
 
     Parameters
     ----------
@@ -313,8 +379,9 @@ def build(package: Path, target: Path, public_seeds: tuple[int, ...], names: set
         Where the copy goes (replaced if present).
     public_seeds : tuple of int
         ``descentlab.checks.PUBLIC_SEEDS`` (public: the notebooks print them).
-    names : set of str
-        What the lesson's answer cells define (``Momentum``, ``q1``...).
+    exercises : iterable of Exercise
+        The lesson's exercises, from the course manifest
+        (``descentlab.course.get_lesson(lesson).exercises``).
 
     Returns
     -------
@@ -322,10 +389,11 @@ def build(package: Path, target: Path, public_seeds: tuple[int, ...], names: set
         ``target``.
     """
     package = package.resolve()
+    exercises = tuple(exercises)  # read twice: the package's answer key, then torch's
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for relative, what in answer_key(package, names).items():
+    for relative, what in answer_key(package, exercises).items():
         path = target / relative
         path.write_text(stub_source(path.read_text(encoding="utf-8"), what), encoding="utf-8")
     (target / "_graded.py").write_text(_GRADED, encoding="utf-8")
@@ -340,7 +408,7 @@ def build(package: Path, target: Path, public_seeds: tuple[int, ...], names: set
     # read-only, so without them every kernel would compile the package again.
     compileall.compile_dir(target, quiet=1)
     torch_dir = torch_folder()
-    bindings = build_torch_stubs(torch_dir, target.parent / "torch-stubs", names) \
+    bindings = build_torch_stubs(torch_dir, target.parent / "torch-stubs", exercises) \
         if torch_dir is not None else []
     (target.parent / TORCH_BINDINGS).write_text(json.dumps(bindings, indent=1),
                                                 encoding="utf-8")

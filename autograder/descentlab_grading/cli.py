@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .collect import Collection, collect, lessons_in
 from .pipeline import Course, JailUnavailable, Settings, grade
-from .release import HERE, SOLUTIONS
+from .release import HERE, SOLUTIONS, ManifestMismatch
 from .release import lessons as all_lessons
 from .report import grade_cell_columns, summary, write_csv
 from .workers import Outcome
@@ -97,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     if course.root.exists() and not course.root.is_dir():
         print(f"error: --course-root {course.root} is not a folder", file=sys.stderr)
         return 2
-    known = all_lessons(course.source)
+    try:
+        known = all_lessons(course.source)
+    except ManifestMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     unknown = sorted(set(args.lessons or ()) - set(known))
     if unknown:
         print(f"unknown lesson(s): {', '.join(unknown)}", file=sys.stderr)

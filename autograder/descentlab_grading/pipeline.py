@@ -17,13 +17,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from . import answer_key, jail
 from .collect import collect, write_submission
 from .integrity import remember_release
 from .job import grade_one
-from .judging import answer_names
 from .model import Course, JailUnavailable, Row, Run, Settings
 from .release import lessons as course_lessons
 from .workers import Limits, Outcome, run_parallel
@@ -182,10 +179,11 @@ def build_answer_free_package(course: Course, lesson: str) -> Path:
     """(Re)build the copy of descentlab the jail shows, without ``lesson``'s answer key."""
     import descentlab
     from descentlab.checks import PUBLIC_SEEDS
+    from descentlab.course import get_lesson
 
-    names = answer_names(nbformat.read(course.notebook(lesson), as_version=4))
     return answer_key.build(Path(descentlab.__file__).resolve().parent,
-                            course.answer_free_package(lesson), tuple(PUBLIC_SEEDS), names)
+                            course.answer_free_package(lesson), tuple(PUBLIC_SEEDS),
+                            get_lesson(lesson).exercises)
 
 
 def _job_error(outcome: Outcome, settings: Settings) -> str:

@@ -34,11 +34,53 @@ os.environ["PATH"] = os.pathsep.join(
     [_BIN, *(p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != _BIN)])
 
 
-def lessons(source: Path = SOLUTIONS) -> list[str]:
-    """Return the lesson ids (folders like ``03_momentum``) in teaching order."""
+class ManifestMismatch(ValueError):
+    """The lesson folders of ``solutions/`` and the course manifest disagree."""
+
+
+def lesson_folders(source: Path = SOLUTIONS) -> list[str]:
+    """The lesson folders (named like ``03_momentum``) under ``source``, sorted."""
     return sorted(
         p.name for p in source.iterdir() if p.is_dir() and p.name[:2].isdigit() and "_" in p.name
     )
+
+
+def lessons(source: Path = SOLUTIONS) -> list[str]:
+    """Return the lesson ids (folders like ``03_momentum``) in teaching order.
+
+    The list is the course manifest's (:func:`descentlab.course.lesson_ids`); the
+    lesson folders of ``source`` must be exactly those lessons, so that grading,
+    releasing and the manifest never work from two different lists.
+
+    Parameters
+    ----------
+    source : Path
+        The instructor's notebooks (``solutions/``), one folder per lesson.
+
+    Returns
+    -------
+    list of str
+        The lesson ids, in course order.
+
+    Raises
+    ------
+    ManifestMismatch
+        If a folder of ``source`` has no lesson in the manifest, or a lesson of the
+        manifest has no folder; the message names each one and what to do.
+    """
+    from descentlab.course import lesson_ids
+
+    known = lesson_ids()
+    folders = lesson_folders(source) if source.is_dir() else []
+    problems = [f"{source / name} has no lesson in descentlab.course (add it to LESSONS "
+                "there, or remove the folder)" for name in folders if name not in known]
+    problems += [f"lesson {name} of descentlab.course has no folder {source / name}"
+                 for name in known if name not in folders]
+    if problems:
+        raise ManifestMismatch("the lessons of the course manifest "
+                               "(source_pkg/src/descentlab/course.py) and the lesson folders "
+                               f"of {source} disagree:\n  " + "\n  ".join(problems))
+    return known
 
 
 def course_config(**course_directory: str) -> Config:
@@ -116,6 +158,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("lessons", nargs="*", help="lesson ids (default: all)")
     parser.add_argument("--check", action="store_true", help="only report a stale release")
     args = parser.parse_args(argv)
+    try:
+        known = lessons()
+    except ManifestMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    unknown = [lesson for lesson in args.lessons if lesson not in known]
+    if unknown:
+        print(f"error: unknown lesson(s) {', '.join(unknown)}; the lessons are "
+              f"{', '.join(known)}", file=sys.stderr)
+        return 2
     if args.check:
         differences = stale(args.lessons)
         for d in differences:

@@ -176,3 +176,53 @@ def test_an_unwritable_csv_is_reported_after_the_summary(
     assert status == 1
     assert "Graded 2 notebook(s)" in captured.out, "the summary is still printed"
     assert "cannot write the grades CSV" in captured.err, captured.err
+
+
+def test_the_lessons_are_the_manifests() -> None:
+    from descentlab.course import lesson_ids
+
+    assert all_lessons() == lesson_ids()
+
+
+def _solutions_off_by_one(tmp_path: Path) -> Path:
+    """A solutions/ folder that lacks the manifest's last lesson and has one more."""
+    from descentlab.course import lesson_ids
+
+    source = tmp_path / "solutions"
+    for lesson in [*lesson_ids()[:-1], "09_extra"]:
+        (source / lesson).mkdir(parents=True)
+    (source / "not_a_lesson").mkdir()  # other folders are not lessons
+    return source
+
+
+def test_solutions_and_manifest_disagreeing_is_an_error_naming_both(tmp_path: Path) -> None:
+    from descentlab.course import lesson_ids
+    from descentlab_grading.release import ManifestMismatch
+
+    with pytest.raises(ManifestMismatch) as caught:
+        all_lessons(_solutions_off_by_one(tmp_path))
+    message = str(caught.value)
+    assert "09_extra has no lesson in descentlab.course" in message, message
+    assert f"lesson {lesson_ids()[-1]} of descentlab.course has no folder" in message, message
+    assert "not_a_lesson" not in message, message
+
+
+def test_the_grade_command_stops_when_solutions_and_manifest_disagree(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    source = _solutions_off_by_one(tmp_path)
+    course = cli.default_course()
+    monkeypatch.setattr(cli, "default_course", lambda: Course(
+        root=tmp_path / "course", source=source, config_dir=course.config_dir))
+    status = main([str(_export(tmp_path)), "--lessons", "03_momentum",
+                   "--course-root", str(tmp_path / "course")])
+    assert status == 2
+    assert "09_extra has no lesson" in capsys.readouterr().err
+
+
+def test_release_refuses_an_unknown_lesson_before_running_nbgrader(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from descentlab_grading import release
+
+    assert release.main(["99_nothing", "--check"]) == 2
+    assert "unknown lesson(s) 99_nothing" in capsys.readouterr().err

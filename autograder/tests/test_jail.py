@@ -12,10 +12,19 @@ import pytest
 
 import descentlab
 from descentlab.checks import PUBLIC_SEEDS
+from descentlab.course import Exercise, get_lesson
 from descentlab_grading import answer_key, jail
 from descentlab_grading.workers import Limits, run_parallel
 
 REAL = Path(descentlab.__file__).resolve().parent
+
+
+def _exercises(*picks: tuple[str, str]) -> list[Exercise]:
+    """The manifest's exercises named ``(lesson id, exercise name)``."""
+    chosen = [ex for lesson, name in picks for ex in get_lesson(lesson).exercises
+              if ex.name == name]
+    assert len(chosen) == len(picks), f"no such exercise among {picks}"
+    return chosen
 
 pytestmark = pytest.mark.skipif(jail.problem() is not None,
                                 reason=f"no jail on this machine: {jail.problem()}")
@@ -24,7 +33,8 @@ pytestmark = pytest.mark.skipif(jail.problem() is not None,
 @pytest.fixture(scope="module")
 def confinement(tmp_path_factory: pytest.TempPathFactory) -> jail.Jail:
     package = tmp_path_factory.mktemp("jail") / "descentlab"
-    answer_key.build(REAL, package, tuple(PUBLIC_SEEDS), {"Momentum", "minibatches"})
+    answer_key.build(REAL, package, tuple(PUBLIC_SEEDS),
+                     _exercises(("03_momentum", "Momentum"), ("01_gd_variants", "minibatches")))
     return jail.Jail(package, REAL)
 
 
@@ -150,7 +160,8 @@ def untouched(x):
 
 
 def test_answer_key_of_a_lesson_takes_its_classes_and_their_bases() -> None:
-    key = answer_key.answer_key(REAL, {"AdamW", "q1", "cosine_schedule"})
+    key = answer_key.answer_key(REAL, _exercises(("06_adam", "AdamW"), ("06_adam", "quiz"),
+                                                 ("07_showdown", "cosine_schedule")))
     assert key["optimizers/adam.py"] == {"AdamW": "*", "Adam": "*"}, key
     assert "update" in key["optimizers/base.py"]["Optimizer"]
     assert set(key["schedules.py"]) == {"cosine", "warmup_cosine"}
@@ -205,10 +216,10 @@ print(json.dumps(out.getvalue()))
 
 @pytest.fixture(scope="module")
 def torch_confinement(tmp_path_factory: pytest.TempPathFactory) -> jail.Jail:
-    """The jail of lesson 08: its answer cells define Adam and AdamW."""
+    """The jail of lesson 08: its exercises are Adam and AdamW (torch), clip_grad_norm."""
     pytest.importorskip("torch")
     package = tmp_path_factory.mktemp("jail08") / "descentlab"
-    answer_key.build(REAL, package, tuple(PUBLIC_SEEDS), {"Adam", "AdamW", "clip_grad_norm"})
+    answer_key.build(REAL, package, tuple(PUBLIC_SEEDS), get_lesson("08_torch_optim").exercises)
     return jail.Jail(package, REAL)
 
 
@@ -324,11 +335,12 @@ print(json.dumps(out))
 
 def test_torch_answer_key_follows_the_lessons_classes() -> None:
     """Lesson 08's Adam/AdamW hide torch's Adam files; lesson 03's Momentum hides SGD."""
-    key = answer_key.torch_answer_key({"Adam", "AdamW", "clip_grad_norm", "q1"})
+    key = answer_key.torch_answer_key(get_lesson("08_torch_optim").exercises)
     assert {"optim/adam.py", "optim/adamw.py", "optim/sparse_adam.py"} <= set(key)
     assert "optim/sgd.py" not in key  # lesson 08's other cells use SGD
-    assert set(answer_key.torch_answer_key({"Momentum", "Nesterov"})) == {"optim/sgd.py"}
-    assert answer_key.torch_answer_key({"gradient_descent", "q1"}) == {}
+    assert set(answer_key.torch_answer_key(get_lesson("03_momentum").exercises)) \
+        == {"optim/sgd.py"}
+    assert answer_key.torch_answer_key(get_lesson("00_blind_explorer").exercises) == {}
 
 
 def test_a_lesson_that_imports_torch_has_its_kernel_import_it_while_starting(

@@ -4,8 +4,10 @@ Adding or changing a lesson starts here. The notebooks in ``solutions/`` stay th
 source of what students run; ``tests/test_manifest.py`` fails when a notebook and
 this manifest disagree (a lesson folder, an answer or graded test cell, its
 points, the properties its hidden tests assert, bonus or not). Tests that need
-the lesson list or the registry's teaching order, and the README's lesson
-table, read them from here instead of keeping their own copies.
+the lesson list or the registry's teaching order, the README's lesson
+table, and the grader (its lesson list; what each lesson's jail hides: the
+exercises' ``reference`` and ``same_as``) read them from here instead of keeping
+their own copies.
 
 It holds no answers (no quiz answer, no expected value): the package ships to
 students and sits, unchanged, in the grading jail.
@@ -94,6 +96,10 @@ class Exercise:
         A bonus exercise (its test cells start with ``# Bonus:``).
     label : str
         The README wording of the exercise when it is not simply its name.
+    same_as : tuple of str
+        Dotted paths of other objects of the package that compute the answer too
+        (``"descentlab.nets.mlp.MultiLayerNet.numerical_gradient"``: a method), besides
+        ``reference``; the grader hides them with it.
     """
 
     name: str
@@ -103,6 +109,7 @@ class Exercise:
     tests: tuple[GradedCell, ...]
     bonus: bool = False
     label: str = ""
+    same_as: tuple[str, ...] = ()
 
     @property
     def points(self) -> int:
@@ -198,7 +205,7 @@ LESSONS: tuple[Lesson, ...] = (
                          GradedCell("test-numgrad-accurate", 2, ("accurate",)),
                          GradedCell("test-numgrad-any-shape", 1, ("any_shape",)),
                          GradedCell("test-numgrad-x-unchanged", 1, ("x_unchanged",)),
-                     )),
+                     ), same_as=("descentlab.nets.mlp.MultiLayerNet.numerical_gradient",)),
             Exercise("gradient_descent", "function", "descentlab.checks.functions.descent",
                      "gradient-descent", (
                          GradedCell("test-gd-path", 2, ("path",)),
@@ -313,7 +320,7 @@ LESSONS: tuple[Lesson, ...] = (
                      "cosine-schedule", (
                          GradedCell("test-cosine-values", 1, ("values",)),
                          GradedCell("test-cosine-after", 1, ("after",)),
-                     ), bonus=True),
+                     ), bonus=True, same_as=("descentlab.schedules.warmup_cosine",)),
             _quiz(2, 2, 2, 2, 2),
         ),
         # The summary points to Nadam ("try them in the widgets"); no lesson grades it.

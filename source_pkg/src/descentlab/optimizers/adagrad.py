@@ -44,6 +44,7 @@ class AdaGrad(Optimizer):
     """
 
     name = "adagrad"
+    torch_files = ("optim/adagrad.py",)
     hyperparameters = (learning_rate(0.01), epsilon(1e-10))
     state_names = ("h",)
     state_words = "sum of squared gradients"

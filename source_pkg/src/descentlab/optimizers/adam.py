@@ -57,6 +57,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    torch_files = ("optim/adam.py", "optim/sparse_adam.py", "optim/_functional.py:sparse_adam")
     hyperparameters = (learning_rate(1e-3), BETA1, BETA2, epsilon(1e-8))
     state_names = ("m", "v")
     state_words = "moments"
@@ -122,6 +123,7 @@ class AdamW(Adam):
     """
 
     name = "adamw"
+    torch_files = ("optim/adamw.py",)  # and Adam's: torch's AdamW subclasses its Adam
     hyperparameters = (*Adam.hyperparameters, _WEIGHT_DECAY)
 
     def __init__(

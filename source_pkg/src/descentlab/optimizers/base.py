@@ -198,6 +198,12 @@ class Optimizer:
     #: Whether the step divides by a gradient statistic (a missing epsilon then gives
     #: 0/0 on a zero gradient, which the hidden tests look for).
     divides_by_gradient_statistic: ClassVar[bool] = False
+    #: torch's implementations of this update, hidden from a student's code while the
+    #: exercise that grades it runs: files relative to the ``torch/`` folder, a whole file
+    #: (``"optim/sgd.py"``) or one top-level object of it
+    #: (``"optim/_functional.py:sparse_adam"``). A subclass lists only its own: the
+    #: grader adds those of the reference classes it derives from.
+    torch_files: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **hyper: float) -> None:
         owner = type(self).__name__

@@ -45,6 +45,7 @@ class RMSProp(Optimizer):
     """
 
     name = "rmsprop"
+    torch_files = ("optim/rmsprop.py",)
     hyperparameters = (learning_rate(0.01), _RHO_RMS, epsilon(1e-8))
     state_names = ("h",)
     state_words = "running average of squared gradients"
@@ -86,6 +87,7 @@ class AdaDelta(Optimizer):
     """
 
     name = "adadelta"
+    torch_files = ("optim/adadelta.py",)
     hyperparameters = (learning_rate(1.0, high=10.0), _RHO_DELTA, epsilon(1e-6))
     state_names = ("h", "u")
     state_words = "running averages"

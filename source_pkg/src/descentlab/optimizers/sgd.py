@@ -30,6 +30,7 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    torch_files = ("optim/sgd.py",)
     hyperparameters = (learning_rate(0.01),)
 
     def __init__(self, lr: float = 0.01) -> None:
@@ -71,6 +72,7 @@ class Momentum(Optimizer):
     """
 
     name = "momentum"
+    torch_files = ("optim/sgd.py",)
     hyperparameters = (learning_rate(0.01), MOMENTUM)
     state_names = ("v",)
     state_words = "velocity"
@@ -127,6 +129,7 @@ class Nesterov(Optimizer):
     """
 
     name = "nesterov"
+    torch_files = ("optim/sgd.py",)
     hyperparameters = (learning_rate(0.01), MOMENTUM)
     state_names = ("v",)
     state_words = "velocity"
