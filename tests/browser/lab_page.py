@@ -67,7 +67,9 @@ _CLOSE = """async () => {
     if (!panel || panel.isDisposed) return;
     // The outputs made the notebook "dirty": drop them without a save dialog.
     panel.context.model.dirty = false;
-    await panel.sessionContext.shutdown();
+    // A kernel that died may never answer the shutdown: give up after 10 s.
+    await Promise.race([panel.sessionContext.shutdown(),
+                        new Promise(resolve => setTimeout(resolve, 10000))]);
     panel.dispose();
 }"""
 # What each top-level widget output of a cell shows: a live view, a placeholder
@@ -215,8 +217,33 @@ class LabPage:
         """Close the notebook without saving and shut its kernel down."""
         if self.page.is_closed():
             return
+        self.dismiss_dialogs()
         self.page.evaluate(_CLOSE)
         self.panel = None
+
+    def dismiss_dialogs(self) -> int:
+        """Close every modal dialog (e.g. "Kernel Restarting"), which would block the next clicks.
+
+        Returns
+        -------
+        int
+            How many were closed.
+        """
+        closed = 0
+        while self.page.locator(".jp-Dialog").count() and closed < 10:
+            self.page.keyboard.press("Escape")
+            self.page.wait_for_timeout(200)
+            closed += 1
+        return closed
+
+    def restart(self, timeout: float = 60.0) -> None:
+        """Load JupyterLab afresh, so nothing a failed lesson left (a dialog, a notebook) stays."""
+        self.dismiss_dialogs()
+        try:
+            self.close()
+        finally:
+            self.panel = None
+            self.load(timeout)
 
     # -- what a person sees ------------------------------------------------------------------
     def widget_problems(

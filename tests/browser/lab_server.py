@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -107,6 +108,9 @@ class LabServer:
             # nbgrader's server extension shells out to alembic and friends.
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            # A kernel that crashes in C (one died once with "malloc(): unaligned tcache
+            # chunk detected") writes every thread's Python stack into the log.
+            "PYTHONFAULTHANDLER": "1",
         }
         env.pop("JUPYTER_PATH", None)
         command = [
@@ -157,6 +161,25 @@ class LabServer:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
         raise TimeoutError(f"JupyterLab did not answer within {timeout} s:\n{self.log.read_text()}")
+
+    def log_size(self) -> int:
+        """The log's length in bytes now: :meth:`kernel_deaths` reads on from there."""
+        self._log_file.flush()
+        return self.log.stat().st_size
+
+    def kernel_deaths(self, since: int) -> str:
+        """The log after byte ``since`` if a kernel died (crashed or restarted) there, else "".
+
+        JupyterLab restarts a kernel that dies; its crash message and, with
+        ``PYTHONFAULTHANDLER``, the Python stack of each of its threads, come before that.
+        """
+        self._log_file.flush()
+        with self.log.open("rb") as log:
+            log.seek(since)
+            text = log.read().decode("utf-8", "replace")
+        died = re.search(r"KernelRestarter: restarting kernel|Fatal Python error|"
+                         r"malloc\(\)|Segmentation fault|appears to have died", text)
+        return text if died else ""
 
     def shutdown_kernels(self) -> None:
         """Delete every session and kernel (what closing and shutting down a notebook does)."""
