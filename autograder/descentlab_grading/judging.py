@@ -189,7 +189,7 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
         else:
             reason = str(verdict.get("message") or "this test did not pass")
             if verdict.get("reference"):
-                used = f"uses the course's reference {', '.join(verdict['reference'])}"
+                used = _uses_answer_key(verdict["reference"])
                 if used not in decision.flags:
                     decision.flags.append(used)
             elif nbgrader_score > 0:
@@ -205,6 +205,16 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
         if score < points:
             decision.lost.append((grade_id, score, points, reason))
     return decision
+
+
+def _uses_answer_key(names: list[str]) -> str:
+    """The flag for a use of an exercise's answer key: descentlab's reference, or torch's own."""
+    ours = [n for n in names if not n.startswith("torch.")]
+    torch = [n for n in names if n.startswith("torch.")]
+    parts = [f"the course's reference {', '.join(ours)}"] if ours else []
+    if torch:
+        parts.append(f"torch's own {', '.join(torch)} (the answer key of the exercise)")
+    return "uses " + " and ".join(parts)
 
 
 def cell_errors(path: Path) -> tuple[dict[str, str], dict[str, str]]:

@@ -169,6 +169,8 @@ def _decide(verdict: dict | None, nbgrader: float | None = 0.0):
     ({"verdict": "unchecked", "message": "why"}, 2.0, 0.0, "needs manual review"),
     ({"verdict": "fail", "message": "m", "reference": ["Momentum"]}, 0.0, 0.0,
      "uses the course's reference Momentum"),
+    ({"verdict": "fail", "message": "m", "reference": ["torch.optim.Adam"]}, 0.0, 0.0,
+     "uses torch's own torch.optim.Adam (the answer key of the exercise)"),
     ({"verdict": "pass"}, None, 0.0, None),
 ])
 def test_each_test_cell_gets_the_judges_score_and_flags_need_evidence(
