@@ -143,8 +143,8 @@ class Jail:
         env = {**env, "DESCENTLAB_JUDGE_SOCKET": f"{JUDGE_DIR}/judge.sock"}
         if not self.enabled:
             env["DESCENTLAB_JUDGE_SOCKET"] = str(judge / "judge.sock")
-            env["PYTHONPATH"] = os.pathsep.join([str(self.package.parent),
-                                                 str(_hook_dir(self.real_package))])
+            env["PYTHONPATH"] = os.pathsep.join([
+                str(self.package.parent), str(_hook_dir(runtime / "hook", self.real_package))])
             return ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *argv]
         env["PYTHONPATH"] = HOOK_DIR
         args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
@@ -246,9 +246,12 @@ def _runner_source(real_package: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-def _hook_dir(real_package: Path | None = None) -> Path:
-    """Without a jail: a folder where ``descentlab_grader`` and ``protocol`` import from."""
-    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"descentlab-grader-hook-{os.getuid()}"
+def _hook_dir(folder: Path, real_package: Path | None = None) -> Path:
+    """Without a jail: fill ``folder``, where ``descentlab_grader`` and ``protocol`` import from.
+
+    One folder per job (under its runtime folder): a folder shared by concurrent runs
+    could be rewritten while another kernel imports from it.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     files = [(_HERE / "protocol.py", "protocol.py"),
              (_HERE / "student_side.py", "descentlab_grader.py")]

@@ -358,3 +358,28 @@ def test_a_lesson_that_imports_torch_has_its_kernel_import_it_while_starting(
     assert "--IPKernelApp.exec_lines=import torch as _descentlab_preload; " \
            "del _descentlab_preload" in argv, argv
     assert "--IPKernelApp.exec_lines=import torch._dynamo; del torch" in argv, argv
+
+
+def test_without_a_jail_each_job_imports_the_hook_from_its_own_folder(
+        confinement: jail.Jail, tmp_path: Path) -> None:
+    """--no-jail: the hook files sit in the job's runtime folder, never in a shared /tmp one.
+
+    A folder shared by concurrent runs (it was /tmp/descentlab-grader-hook-<uid>) was
+    rewritten by every job while other kernels imported from it.
+    """
+    free = jail.Jail(confinement.package, REAL, enabled=False)
+    code = ("import json, descentlab_grader, protocol; "
+            "print(json.dumps([descentlab_grader.__file__, protocol.__file__]))")
+    seen = []
+    for job in ("a", "b"):
+        runtime = tmp_path / job / "runtime"
+        runtime.mkdir(parents=True)
+        argv = free.command([sys.executable, "-c", code], workdir=tmp_path / job,
+                            scratch=tmp_path / job, runtime=runtime, judge=tmp_path / job,
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        files = [Path(f) for f in json.loads(done.stdout.strip().splitlines()[-1])]
+        assert all(f.parent == runtime / "hook" for f in files), files
+        seen.append(files[0].parent)
+    assert seen[0] != seen[1]
