@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import numpy as np
@@ -297,3 +298,21 @@ def test_self_check_names_a_wrong_optimizer_and_never_raises() -> None:
     # A graded cell lets it through: the grading judge reports it, not as the student's mistake.
     with pytest.raises(RuntimeError, match="went away"):
         checks.assert_torch_property(Adam, "adam", "first_step", seed=1)
+
+
+def test_a_small_difference_is_shown_with_the_digits_that_differ() -> None:
+    """A step 0.1 % too long: the message's two numbers must differ ("is 1.5, gives 1.5" did)."""
+    class Adam(TorchAdam):
+        @torch.no_grad()
+        def step(self, closure=None):
+            before = [p.detach().clone() for g in self.param_groups for p in g["params"]]
+            super().step(closure)
+            params = [p for g in self.param_groups for p in g["params"]]
+            for p, old in zip(params, before, strict=True):
+                p.copy_(old + 1.001 * (p - old))
+
+    outcome = checks.run_torch_property(Adam, "adam", "first_step", PUBLIC_SEEDS[0])
+    assert not outcome.passed
+    numbers = re.search(r"is ([^,]+), torch\.optim gives (\S+?)\.?$", outcome.message)
+    assert numbers, outcome.message
+    assert numbers.group(1) != numbers.group(2), outcome.message

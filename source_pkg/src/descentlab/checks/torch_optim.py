@@ -72,7 +72,7 @@ import torch
 
 from .exercise import Outcome, assert_outcome, run_checks, self_check
 from .grading import PUBLIC_SEEDS
-from .messages import NOT_WRITTEN, describe_object, fmt
+from .messages import NOT_WRITTEN, describe_object, fmt, fmt_pair
 from .report import Report
 from .torch_mistakes import EXPLANATIONS, mutants_for
 from .torch_runner import run_scenario
@@ -263,8 +263,9 @@ def _describe_difference(where: tuple[int, int, int], got: Any, want: Any,
     a, b = np.asarray(got[s][i]), np.asarray(want[s][i])
     if k < 0:
         return f"after step {s + 1}, {name} has shape {a.shape}, expected {b.shape}"
-    return (f"after step {s + 1}, {name}[{k}] (flat index) is {fmt(float(a.ravel()[k]))}, "
-            f"torch.optim gives {fmt(float(b.ravel()[k]))}")
+    # Enough digits to tell the two apart: "is 1.5, torch.optim gives 1.5" explains nothing.
+    yours, torchs = fmt_pair(float(a.ravel()[k]), float(b.ravel()[k]))
+    return f"after step {s + 1}, {name}[{k}] (flat index) is {yours}, torch.optim gives {torchs}"
 
 
 # -- judging: each returns "" (holds) or the student-facing message ------------------------------
