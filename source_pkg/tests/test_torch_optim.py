@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 
 from descentlab.checks import PUBLIC_SEEDS  # noqa: E402
 from descentlab.checks import torch_optim as checks  # noqa: E402
-from descentlab.checks.exercise import Outcome  # noqa: E402
+from descentlab.checks.exercise import PRINTED_NOTE, Outcome  # noqa: E402
 from descentlab.checks.torch_mistakes import (  # noqa: E402
     EXPLANATIONS,
     MUTANTS,
@@ -316,3 +316,18 @@ def test_a_small_difference_is_shown_with_the_digits_that_differ() -> None:
     numbers = re.search(r"is ([^,]+), torch\.optim gives (\S+?)\.?$", outcome.message)
     assert numbers, outcome.message
     assert numbers.group(1) != numbers.group(2), outcome.message
+
+
+def test_what_the_students_step_prints_is_hidden_but_said(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    class Adam(TorchAdam):
+        @torch.no_grad()
+        def step(self, closure=None):
+            print("debugging my step")
+            return super().step(closure)
+
+    out = io.StringIO()
+    report = checks.check_torch(Adam, file=out, seeds=PUBLIC_SEEDS[:1])
+    assert not report.failed
+    assert "debugging my step" not in out.getvalue() + capsys.readouterr().out
+    assert PRINTED_NOTE in out.getvalue(), out.getvalue()

@@ -484,9 +484,10 @@ def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed
                        f"class {subject}(torch.optim.Optimizer).")
     case = scenario(prop.name, seed, optimizer)
     got = _run(cls, case)
+    printed = int(got.get("printed", 0))
     if got["error"] is not None:
-        return _error_outcome(got["error"], subject)
-    judged = _judge(prop.name, optimizer, case, got, cls)
+        return replace(_error_outcome(got["error"], subject), printed=printed)
+    judged = replace(_judge(prop.name, optimizer, case, got, cls), printed=printed)
     if judged.passed:
         return judged
     mistake = diagnose_mistake(optimizer, case, got)

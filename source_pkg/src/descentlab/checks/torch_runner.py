@@ -165,43 +165,54 @@ def run_scenario(cls: Any, scenario: dict[str, Any]) -> dict[str, Any]:
               for a in scenario["params"]]
     pointers = [p.data_ptr() for p in params]
     groups = scenario.get("groups") or [{"params": list(range(len(params)))}]
+    hyper = {k: (tuple(v) if isinstance(v, list) else v)
+             for k, v in scenario.get("hyper", {}).items()}
+    observed: dict[str, Any] = {"values": [], "same_object": [], "same_storage": [],
+                                "dtypes": [], "state": [], "error": None, "printed": 0}
+    limit = scenario.get("time_limit")
+    _warm_up()
+    quiet = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            _steps(cls, scenario, dtype, params, pointers, groups, hyper, limit, observed)
+    finally:
+        # Hidden from the student's output, but counted: the self-check says so.
+        observed["printed"] = len(quiet.getvalue())
+    return observed
+
+
+def _steps(cls: Any, scenario: dict[str, Any], dtype: Any, params: list[Any],
+           pointers: list[int], groups: list[dict[str, Any]], hyper: dict[str, Any],
+           limit: float | None, observed: dict[str, Any]) -> None:
+    """Construct ``cls`` and take the scenario's steps, recording into ``observed``."""
 
     def group_dict(spec: dict[str, Any]) -> dict[str, Any]:
         options = {k: (tuple(v) if isinstance(v, list) else v)
                    for k, v in spec.items() if k not in ("params", "join")}
         return {"params": [params[i] for i in spec["params"]], **options}
 
-    hyper = {k: (tuple(v) if isinstance(v, list) else v)
-             for k, v in scenario.get("hyper", {}).items()}
-    observed: dict[str, Any] = {"values": [], "same_object": [], "same_storage": [],
-                                "dtypes": [], "state": [], "error": None}
-    limit = scenario.get("time_limit")
-    _warm_up()
-    quiet = io.StringIO()
-    with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+    try:
+        with _time_limit(limit):
+            optimizer = cls([group_dict(g) for g in groups if not g.get("join")], **hyper)
+    except (Exception, StepTimeout) as exc:
+        observed["error"] = _error(exc, "constructor", -1)
+        return
+    for number, grads in enumerate(scenario["steps"]):
+        for p, g in zip(params, grads, strict=True):
+            p.grad = None if g is None else torch.tensor(np.asarray(g), dtype=dtype)
         try:
             with _time_limit(limit):
-                optimizer = cls([group_dict(g) for g in groups if not g.get("join")], **hyper)
+                for spec in groups:
+                    if spec.get("join") == number:
+                        optimizer.add_param_group(group_dict(spec))
+                optimizer.step()
         except (Exception, StepTimeout) as exc:
-            observed["error"] = _error(exc, "constructor", -1)
-            return observed
-        for number, grads in enumerate(scenario["steps"]):
-            for p, g in zip(params, grads, strict=True):
-                p.grad = None if g is None else torch.tensor(np.asarray(g), dtype=dtype)
-            try:
-                with _time_limit(limit):
-                    for spec in groups:
-                        if spec.get("join") == number:
-                            optimizer.add_param_group(group_dict(spec))
-                    optimizer.step()
-            except (Exception, StepTimeout) as exc:
-                observed["error"] = _error(exc, "step", number)
-                return observed
-            tracked = _tracked(optimizer)
-            observed["values"].append([p.detach().numpy().copy() for p in params])
-            observed["same_object"].append([id(p) in tracked for p in params])
-            observed["same_storage"].append([p.data_ptr() == ptr
-                                             for p, ptr in zip(params, pointers, strict=True)])
-            observed["dtypes"].append([str(p.dtype).removeprefix("torch.") for p in params])
-            observed["state"].append([_state_of(optimizer, p) for p in params])
-    return observed
+            observed["error"] = _error(exc, "step", number)
+            return
+        tracked = _tracked(optimizer)
+        observed["values"].append([p.detach().numpy().copy() for p in params])
+        observed["same_object"].append([id(p) in tracked for p in params])
+        observed["same_storage"].append([p.data_ptr() == ptr
+                                         for p, ptr in zip(params, pointers, strict=True)])
+        observed["dtypes"].append([str(p.dtype).removeprefix("torch.") for p in params])
+        observed["state"].append([_state_of(optimizer, p) for p in params])
