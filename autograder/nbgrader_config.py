@@ -11,6 +11,8 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
+from descentlab_grading.testcells import RefuseUnjailedAutograde
+
 c = get_config()  # noqa: F821 - provided by nbgrader's config loader
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,3 +48,8 @@ c.Execute.extra_arguments = [
     "--InteractiveShell.xmode=Minimal",
 ]
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# The formgrader's own "Autograde" button (and a bare `nbgrader autograde`) would run
+# the student's code unjailed, with the hidden tests in the student's kernel: it stops
+# with a message instead. `descentlab-grade` replaces this list with its jailed one.
+c.Autograde.autograde_preprocessors = [RefuseUnjailedAutograde]

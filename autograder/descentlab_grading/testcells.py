@@ -1,9 +1,11 @@
-"""Keep the hidden tests out of the student's kernel: two nbgrader preprocessors.
+"""Keep the hidden tests out of the student's kernel: three nbgrader preprocessors.
 
 Around nbgrader's ``Execute``, :class:`HandTestsToJudge` replaces each graded
 test cell by one line that hands the test to the judge, outside the jail, and
 :class:`RestoreTestCells` puts the original source back for the autograded
-notebook, the formgrader and the feedback.
+notebook, the formgrader and the feedback. :class:`RefuseUnjailedAutograde` is
+what ``nbgrader_config.py`` gives every other autograde (the formgrader's button,
+a bare ``nbgrader autograde``): it stops before any student code runs.
 """
 
 from __future__ import annotations
@@ -12,8 +14,14 @@ from typing import Any
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-__all__ = ["HandTestsToJudge", "RestoreTestCells", "hook_source", "is_test_cell",
-           "nbgrader_meta"]
+__all__ = ["UNJAILED_AUTOGRADE", "HandTestsToJudge", "RefuseUnjailedAutograde",
+           "RestoreTestCells", "hook_source", "is_test_cell", "nbgrader_meta"]
+
+#: Why an autograde outside ``descentlab-grade`` stops.
+UNJAILED_AUTOGRADE = (
+    "descentlab: this autograde would run the student's code unjailed, with the hidden "
+    "tests in the student's kernel. Grade with `descentlab-grade` (autograder/README.md); "
+    "the formgrader then shows its scores.")
 
 _KEY = "descentlab_test_sources"
 
@@ -55,3 +63,10 @@ class RestoreTestCells(NbGraderPreprocessor):
         for index, source in resources.pop(_KEY, {}).items():
             nb.cells[index].source = source
         return nb, resources
+
+
+class RefuseUnjailedAutograde(NbGraderPreprocessor):
+    """Stop an autograde that ``descentlab-grade`` did not set up, before any code runs."""
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        raise RuntimeError(UNJAILED_AUTOGRADE)
