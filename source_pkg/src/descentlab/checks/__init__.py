@@ -17,7 +17,7 @@ For an optimizer class and one graded property the steps are
    per-key property also runs the class on each key alone;
 3. the property is judged on its own aspect only: the values against the
    reference optimizer for ``first_step`` and ``carries_state``
-   (:func:`compare`, pure), the student's own runs for ``in_place``,
+   (:func:`differences`, pure), the student's own runs for ``in_place``,
    ``float32``, ``per_key_state`` and ``zero_grad`` (:mod:`.judges`, pure) —
    so a mistake costs the points of what it breaks and no more;
 4. :func:`diagnose` names the mistake by running the catalogue of mistaken
@@ -34,7 +34,7 @@ package does not import them.
 """
 
 from .cases import Case, make_case
-from .compare import Finding, Tolerance, agree, compare, default_tolerance
+from .compare import Finding, Tolerance, agree, default_tolerance, differences
 from .diagnose import Diagnosis, diagnose
 from .exercise import Outcome, run_checks
 from .functions import (
@@ -83,9 +83,9 @@ __all__ = [
     "check_gradient_descent",
     "check_minibatches",
     "check_numerical_gradient",
-    "compare",
     "default_tolerance",
     "diagnose",
+    "differences",
     "get_mistake",
     "get_property",
     "grade",
