@@ -24,7 +24,7 @@ For an optimizer class and one graded property the steps are
    classes (:mod:`.mistakes`) the same way (:mod:`.diagnose`).
 
 On top: :mod:`.spec` (the graded properties), :mod:`.grading`
-(:func:`assert_property` for hidden tests, :func:`grade` for tools),
+(:func:`assert_property` for hidden tests, :func:`score_properties` for tools),
 :mod:`.selfcheck` (:func:`check` for students), :mod:`.functions` (the
 exercises that are functions, not classes) and :mod:`.schedules` (lesson 7's
 learning-rate schedule), all on :mod:`.exercise`'s loop. Lesson 08's
@@ -49,7 +49,7 @@ from .functions import (
     check_minibatches,
     check_numerical_gradient,
 )
-from .grading import PUBLIC_SEEDS, assert_property, grade, run_property
+from .grading import PUBLIC_SEEDS, assert_property, run_property, score_properties
 from .mistakes import CATALOGUE, Mistake, get_mistake, mistakes_for
 from .observe import Observation, observe
 from .report import PropertyResult, Report
@@ -88,7 +88,6 @@ __all__ = [
     "differences",
     "get_mistake",
     "get_property",
-    "grade",
     "make_case",
     "mistakes_for",
     "observe",
@@ -96,4 +95,5 @@ __all__ = [
     "required_arguments",
     "run_checks",
     "run_property",
+    "score_properties",
 ]
