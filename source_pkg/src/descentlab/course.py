@@ -122,14 +122,14 @@ class Exercise:
 
         ``descentlab.checks.assert_property`` for an optimizer,
         ``descentlab.checks.torch_optim.assert_torch_property`` for a torch optimizer,
-        ``descentlab.checks.schedules.assert_schedule`` for a schedule,
+        ``descentlab.checks.schedule_exercises.assert_schedule`` for a schedule,
         ``descentlab.checks.assert_<name>`` for a function; ``None`` for a quiz
         or a value, whose hidden tests are plain ``assert`` statements.
         """
         return {
             "optimizer": "descentlab.checks.assert_property",
             "torch_optimizer": "descentlab.checks.torch_optim.assert_torch_property",
-            "schedule": "descentlab.checks.schedules.assert_schedule",
+            "schedule": "descentlab.checks.schedule_exercises.assert_schedule",
             "function": f"descentlab.checks.assert_{self.name}",
         }.get(self.kind)
 

@@ -26,8 +26,8 @@ For an optimizer class and one graded property the steps are
 On top: :mod:`.spec` (the graded properties), :mod:`.grading`
 (:func:`assert_property` for hidden tests, :func:`score_properties` for tools),
 :mod:`.selfcheck` (:func:`check` for students), :mod:`.functions` (the
-exercises that are functions, not classes) and :mod:`.schedules` (lesson 7's
-learning-rate schedule), all on :mod:`.exercise`'s loop. Lesson 08's
+exercises that are functions, not classes) and :mod:`.schedule_exercises`
+(lesson 7's learning-rate schedule), all on :mod:`.exercise`'s loop. Lesson 08's
 ``torch.optim.Optimizer`` exercise has checks of its own, :mod:`.torch_optim`
 (with :mod:`.torch_runner` and :mod:`.torch_mistakes`); they import torch, so this
 package does not import them.
