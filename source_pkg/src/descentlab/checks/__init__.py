@@ -25,7 +25,7 @@ For an optimizer class and one graded property the steps are
 
 On top: :mod:`.spec` (the graded properties), :mod:`.grading`
 (:func:`assert_property` for hidden tests, :func:`score_properties` for tools),
-:mod:`.selfcheck` (:func:`check` for students), :mod:`.functions` (the
+:mod:`.selfcheck` (:func:`check` for students), :mod:`.function_exercises` (the
 exercises that are functions, not classes) and :mod:`.schedule_exercises`
 (lesson 7's learning-rate schedule), all on :mod:`.exercise`'s loop. Lesson 08's
 ``torch.optim.Optimizer`` exercise has checks of its own, :mod:`.torch_optim`
@@ -37,7 +37,7 @@ from .cases import Case, make_case
 from .compare import Finding, Tolerance, agree, default_tolerance, differences
 from .diagnose import Diagnosis, diagnose
 from .exercise import Outcome, run_checks
-from .functions import (
+from .function_exercises import (
     assert_bowl_gradient,
     assert_clip_grad_norm,
     assert_gradient_descent,
