@@ -167,9 +167,9 @@ def _widget_problems(page: object, tag: str, cell: object, solved: bool) -> list
     )
     problems = [f"{cell.describe()}\n{p}" for p in check.problems]
     # Even over the student's unwritten code a widget explains itself in one line
-    # (descentlab.widgets.friendly), never with a traceback.
+    # (descentlab.widgets.explain_errors), never with a traceback.
     problems.extend(
-        f"{cell.describe()}\na widget shows a traceback (wrap the callback in friendly()):\n"
+        f"{cell.describe()}\na widget shows a traceback (wrap the callback in explain_errors()):\n"
         f"{tb[-1500:]}"
         for tb in check.tracebacks
     )

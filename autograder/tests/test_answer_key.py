@@ -115,6 +115,6 @@ def test_an_optimizer_exercise_needs_a_registered_reference() -> None:
 
 def test_check_modules_and_answers_in_the_hidden_tests_stub_nothing() -> None:
     key = answer_key.answer_key(REAL, [
-        _exercise("function", "descentlab.checks.functions.bowl"), _exercise("value", ""),
+        _exercise("function", "descentlab.checks.function_exercises.bowl"), _exercise("value", ""),
         _exercise("quiz", "")])
     assert key == {}

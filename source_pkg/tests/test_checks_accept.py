@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from descentlab.checks import PUBLIC_SEEDS, grade, make_case, observe, properties_for
+from descentlab.checks import PUBLIC_SEEDS, make_case, observe, properties_for, score_properties
 from descentlab.optimizers import OPTIMIZERS, available, optimizer_class
 
 SEEDS = (*PUBLIC_SEEDS, 3, 1234567)
@@ -390,7 +390,7 @@ def _wrapped(name: str) -> type:
 
 
 def _assert_all_pass(cls: type, name: str) -> None:
-    report = grade(cls, name, SEEDS)
+    report = score_properties(cls, name, SEEDS)
     failures = "\n".join(r.line() for r in report.results if not r.passed)
     assert report, f"{cls.__name__} is a correct {name} but failed:\n{failures}"
     assert report.passed == [p.name for p in properties_for(name)]

@@ -1,4 +1,4 @@
-"""``compare``: pure, tolerant of correct forms, and precise about what differs where."""
+"""``differences``: pure, tolerant of correct forms, and precise about what differs where."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import copy
 import numpy as np
 import pytest
 
-from descentlab.checks import compare, default_tolerance, make_case, observe
+from descentlab.checks import default_tolerance, differences, make_case, observe
 from descentlab.optimizers import SGD, AdaGrad, Momentum
 
 CASE = make_case(21, shapes={"W1": (3, 4), "W2": (3, 4), "b": (4,)}, calls=4)
@@ -20,14 +20,14 @@ def _kinds(findings):
 
 
 def test_an_observation_agrees_with_itself():
-    assert compare(REFERENCE, REFERENCE) == []
+    assert differences(REFERENCE, REFERENCE) == []
 
 
 def test_observations_of_different_cases_are_refused():
     other = observe(Momentum, HYPER, make_case(22, shapes={"W1": (3, 4), "W2": (3, 4),
                                                            "b": (4,)}, calls=4))
     with pytest.raises(ValueError, match="same case"):
-        compare(other, REFERENCE)
+        differences(other, REFERENCE)
 
 
 def _shifted(call: int, key: str, amount: float):
@@ -41,16 +41,16 @@ def test_tolerance_is_relative_to_the_steps_taken():
     tol = default_tolerance("float64")
     largest = float(np.max(np.abs(np.diff(REFERENCE.values["b"], axis=0))))
     allowed = tol.step_rtol * 2 * largest
-    assert compare(_shifted(2, "b", 0.5 * allowed), REFERENCE) == []
-    findings = compare(_shifted(2, "b", 3 * allowed), REFERENCE)
+    assert differences(_shifted(2, "b", 0.5 * allowed), REFERENCE) == []
+    findings = differences(_shifted(2, "b", 3 * allowed), REFERENCE)
     assert [(f.kind, f.call, f.key) for f in findings] == [("value", 2, "b")]
     assert findings[0].max_diff == pytest.approx(3 * allowed)
 
 
 def test_value_calls_limits_which_calls_count():
     student = _shifted(3, "W1", 1.0)
-    assert _kinds(compare(student, REFERENCE)) == ["value"]
-    assert compare(student, REFERENCE, value_calls=2) == []
+    assert _kinds(differences(student, REFERENCE)) == ["value"]
+    assert differences(student, REFERENCE, value_calls=2) == []
 
 
 class HalfSteps:
@@ -86,8 +86,8 @@ class OnlyFirstKeyRemembers(Momentum):
 
 
 def _message(cls, case=CASE):
-    findings = compare(observe(cls, case.hyper_for("momentum"), case),
-                       observe(Momentum, case.hyper_for("momentum"), case))
+    findings = differences(observe(cls, case.hyper_for("momentum"), case),
+                           observe(Momentum, case.hyper_for("momentum"), case))
     assert findings, f"{cls.__name__} was accepted"
     return findings[0]
 
@@ -131,7 +131,7 @@ def test_an_sgd_mixing_up_gradients_is_told_to_use_each_keys_own():
                 params[key] -= self.lr * (grads[key] if key == first else grads[first].mean())
 
     hyper = CASE.hyper_for("sgd")
-    finding = compare(observe(CrossedSGD, hyper, CASE), observe(SGD, hyper, CASE))[0]
+    finding = differences(observe(CrossedSGD, hyper, CASE), observe(SGD, hyper, CASE))[0]
     assert "its own gradient (grads[key])" in finding.message, finding.message
 
 
@@ -147,7 +147,7 @@ def test_nan_after_a_zero_gradient_asks_for_an_epsilon():
 
     case = make_case(3, shapes={"W": (2, 2), "b": (2,)}, calls=2, zero_keys=("b",))
     student = observe(NoEps, case.hyper_for("adagrad"), case)
-    findings = compare(student, observe(AdaGrad, student.hyper, case))
+    findings = differences(student, observe(AdaGrad, student.hyper, case))
     assert [(f.kind, f.call, f.key) for f in findings] == [("nan", 1, "b")]
     assert "gradient was all zeros" in findings[0].message
     assert "epsilon" in findings[0].message
@@ -164,7 +164,7 @@ def test_identity_dtype_and_problem_findings():
 
     case = make_case(4, shapes={"W": (2, 2)}, dtype=np.float32, calls=2)
     student = observe(Float64Rebinding, case.hyper_for("sgd"), case)
-    findings = compare(student, observe(SGD, student.hyper, case))
+    findings = differences(student, observe(SGD, student.hyper, case))
     assert _kinds(findings) == ["identity", "dtype"]
     assert "replaced by a new array instead of updated in place" in findings[0].message
     assert "params['W'] is float64 but it was float32" in findings[1].message
@@ -177,7 +177,7 @@ def test_identity_dtype_and_problem_findings():
             params["W"] = None
 
     student = observe(ReturnsNone, case.hyper_for("sgd"), case)
-    findings = compare(student, observe(SGD, student.hyper, case))
+    findings = differences(student, observe(SGD, student.hyper, case))
     assert _kinds(findings) == ["problem"]
     assert findings[0].message.startswith("after the 1st call, params['W'] is None")
 

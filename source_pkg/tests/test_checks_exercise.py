@@ -10,7 +10,7 @@ import pytest
 
 from descentlab.checks import Report, check, check_numerical_gradient, run_checks
 from descentlab.checks.exercise import PRINTED_NOTE, Outcome, assert_outcome, self_check
-from descentlab.checks.schedules import check_schedule
+from descentlab.checks.schedule_exercises import check_schedule
 from descentlab.optimizers import Momentum
 
 

@@ -11,10 +11,10 @@ from descentlab.checks import (
     assert_property,
     get_mistake,
     get_property,
-    grade,
     properties_for,
     required_arguments,
     run_property,
+    score_properties,
 )
 from descentlab.optimizers import Adam, Momentum
 
@@ -52,7 +52,7 @@ def test_sgd_per_key_updates_are_checked_by_the_self_check():
     """Issue 13: an SGD that updates only the first key must not pass ``check(SGD)``."""
     assert "per_key_state" in [p.name for p in properties_for("sgd")]
     mutant = get_mistake("sgd", "first_key_only").cls
-    report = grade(mutant, "sgd", PUBLIC_SEEDS)
+    report = score_properties(mutant, "sgd", PUBLIC_SEEDS)
     assert report.failed == ["per_key_state"]
     with pytest.raises(AssertionError, match="only the first parameter is updated"):
         assert_property(mutant, "sgd", "per_key_state", seed=HIDDEN_SEEDS[0])
@@ -74,9 +74,9 @@ def test_required_arguments_leave_out_epsilon():
     assert required_arguments("adamw") == ("lr", "beta1", "beta2", "weight_decay")
 
 
-def test_grade_reports_points_per_property():
+def test_score_properties_reports_points_per_property():
     mutant = get_mistake("adam", "counter_per_key").cls
-    report = grade(mutant, "adam", PUBLIC_SEEDS, points={"per_key_state": 3.0})
+    report = score_properties(mutant, "adam", PUBLIC_SEEDS, points={"per_key_state": 3.0})
     assert report.failed == ["per_key_state"]
     assert report.score == 5.0
     assert report.max_score == 8.0
@@ -86,11 +86,11 @@ def test_grade_reports_points_per_property():
     assert repr(report) == "<Report AdamCounterPerKey: 5 of 6 checks passed>"
 
 
-def test_grade_needs_seeds_and_known_names():
+def test_score_properties_needs_seeds_and_known_names():
     with pytest.raises(ValueError, match="at least one seed"):
-        grade(Momentum, "momentum", [])
+        score_properties(Momentum, "momentum", [])
     with pytest.raises(ValueError, match="unknown optimizer"):
-        grade(Momentum, "heavy_ball", PUBLIC_SEEDS)
+        score_properties(Momentum, "heavy_ball", PUBLIC_SEEDS)
     with pytest.raises(ValueError, match="unknown property"):
         get_property("speed")
 
@@ -146,9 +146,9 @@ def test_hard_coding_the_public_answers_fails_the_hidden_seeds():
                 else:
                     params[key] -= self.lr * grads[key]
 
-    public = grade(Momentum, "momentum", PUBLIC_SEEDS)
+    public = score_properties(Momentum, "momentum", PUBLIC_SEEDS)
     assert public, "the look-up class should fool the public self-check:\n" + public.text()
-    hidden = grade(Momentum, "momentum", HIDDEN_SEEDS)
+    hidden = score_properties(Momentum, "momentum", HIDDEN_SEEDS)
     # Its first step is SGD's (Momentum's first step); each key is handled on its own.
     assert hidden.failed == ["carries_state"]
     for seed in HIDDEN_SEEDS:

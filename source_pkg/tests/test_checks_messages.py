@@ -11,13 +11,13 @@ import inspect
 import numpy as np
 import pytest
 
-from descentlab.checks import PUBLIC_SEEDS, get_mistake, grade, run_property
+from descentlab.checks import PUBLIC_SEEDS, get_mistake, run_property, score_properties
 from descentlab.checks.mistakes.texts import EXPLANATIONS, explain
 from descentlab.optimizers import SGD, Adam, AdamW, Momentum, RMSProp
 
 
 def _failures(cls, optimizer):
-    report = grade(cls, optimizer, PUBLIC_SEEDS)
+    report = score_properties(cls, optimizer, PUBLIC_SEEDS)
     return {r.name: r.message for r in report.results if not r.passed}
 
 
@@ -203,7 +203,7 @@ def test_a_class_that_does_nothing_earns_nothing():
             for key in params:
                 p = params[key] - grads[key]  # noqa: F841 - the mistake: a local variable
 
-    report = grade(Lazy, "adam", PUBLIC_SEEDS)
+    report = score_properties(Lazy, "adam", PUBLIC_SEEDS)
     assert report.passed == []
     in_place = next(r for r in report.results if r.name == "in_place")
     assert "params['W'] has not changed" in in_place.message
@@ -277,8 +277,8 @@ def _proxied(cls: type) -> type:
 )
 def test_a_proxy_class_gets_the_same_verdict(optimizer, mistake_id):
     cls = get_mistake(optimizer, mistake_id).cls
-    direct = grade(cls, optimizer, PUBLIC_SEEDS)
-    proxied = grade(_proxied(cls), optimizer, PUBLIC_SEEDS)
+    direct = score_properties(cls, optimizer, PUBLIC_SEEDS)
+    proxied = score_properties(_proxied(cls), optimizer, PUBLIC_SEEDS)
     assert proxied.failed == direct.failed
     assert [r.message for r in proxied.results] == [r.message for r in direct.results]
 

@@ -27,10 +27,10 @@ from descentlab.checks import (
     diagnose,
     get_mistake,
     get_property,
-    grade,
     make_case,
     observe,
     properties_for,
+    score_properties,
 )
 from descentlab.checks.mistakes.generic import GENERIC
 from descentlab.optimizers import available, optimizer_class
@@ -175,7 +175,7 @@ def test_catalogue_has_the_required_mistakes():
 def test_mutant_fails_exactly_the_expected_properties_and_is_named(optimizer, mistake_id):
     mistake = get_mistake(optimizer, mistake_id)
     expected = EXPECTED_FAILURES[optimizer, mistake_id]
-    report = grade(mistake.cls, optimizer, SEEDS)
+    report = score_properties(mistake.cls, optimizer, SEEDS)
     assert set(report.failed) == expected, (
         f"{optimizer}/{mistake_id} should fail {sorted(expected)}, failed {report.failed}:\n"
         + report.text()
@@ -203,7 +203,7 @@ def test_mutant_fails_exactly_the_expected_properties_and_is_named(optimizer, mi
 
 @pytest.mark.parametrize("optimizer", available())
 def test_the_reference_classes_lose_nothing(optimizer):
-    report = grade(optimizer_class(optimizer), optimizer, SEEDS)
+    report = score_properties(optimizer_class(optimizer), optimizer, SEEDS)
     assert report.failed == [], report.text()
     assert report.passed == [p.name for p in properties_for(optimizer)]
 
@@ -343,7 +343,7 @@ BOOK_SLIPS = [
 def test_slips_written_the_books_way_are_named_by_the_generated_mistakes(cls, optimizer,
                                                                           mistake_id, lost):
     assert get_mistake(optimizer, mistake_id).generic
-    report = grade(cls, optimizer, SEEDS)
+    report = score_properties(cls, optimizer, SEEDS)
     assert set(report.failed) == lost, report.text()
     for result in report.results:
         if result.passed:
@@ -392,6 +392,6 @@ def test_a_planted_mistake_runs_on_its_own_and_loses_what_the_mutant_loses(mista
     namespace: dict = {}
     exec(compile(source, "<answer>", "exec"), namespace)
     planted = namespace["Momentum"]
-    report = grade(planted, "momentum", PUBLIC_SEEDS)
+    report = score_properties(planted, "momentum", PUBLIC_SEEDS)
     assert set(report.failed) == EXPECTED_FAILURES["momentum", mistake_id], report.text()
     assert {r.mistake for r in report.results if not r.passed} == {mistake_id}

@@ -212,7 +212,7 @@ def test_the_checker_itself_failing_is_reported_not_raised(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(selfcheck, "grade", broken)
+    monkeypatch.setattr(selfcheck, "score_properties", broken)
     report, text = _run(ReferenceMomentum)
     assert not report
     assert "the checker itself failed (RuntimeError: disk full)" in text

@@ -21,7 +21,7 @@ from descentlab.optimizers import (
     RMSProp,
     get_optimizer,
 )
-from descentlab.paths import DIVERGENCE_LIMIT, Path, run_many, trace, trace_1d
+from descentlab.paths import DIVERGENCE_LIMIT, Trajectory, run_many, trace, trace_1d
 from descentlab.surfaces import CURVES, SURFACES, Surface
 
 HAS_ALARM = hasattr(signal, "setitimer")
@@ -311,7 +311,7 @@ def test_no_time_limit():
 
 def test_path_rejects_unknown_status():
     with pytest.raises(ValueError, match="status"):
-        Path(np.zeros((1, 2)), np.zeros(1), status="fine")
+        Trajectory(np.zeros((1, 2)), np.zeros(1), status="fine")
 
 
 # -- the saddle lesson ------------------------------------------------------------------

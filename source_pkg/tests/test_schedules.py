@@ -246,7 +246,7 @@ def test_scheduled_rejects_what_it_cannot_drive():
         Scheduled(SGD(), lambda t: "fast").update(params, {"w": np.ones(2)})
 
 
-# -- the checks of the schedule exercise (descentlab.checks.schedules) ------------------
+# -- the checks of the schedule exercise (descentlab.checks.schedule_exercises) ------------------
 def _cosine_no_pi(t, lr0, total):
     return lr0 * (1 + math.cos(min(t, total) / total)) / 2
 
@@ -271,7 +271,11 @@ def _cosine_right(t, lr0, total):
 @pytest.mark.parametrize("seed", [0, 1, 7])
 def test_reference_schedules_pass_their_own_checks(name, seed, capsys):
     from descentlab import schedules
-    from descentlab.checks.schedules import SCHEDULE_PROPERTIES, assert_schedule, check_schedule
+    from descentlab.checks.schedule_exercises import (
+        SCHEDULE_PROPERTIES,
+        assert_schedule,
+        check_schedule,
+    )
 
     reference = getattr(schedules, name)
     if name == "step_decay":
@@ -293,14 +297,14 @@ def test_reference_schedules_pass_their_own_checks(name, seed, capsys):
     ],
 )
 def test_cosine_slips_fail_with_their_hint(fn, prop, words):
-    from descentlab.checks.schedules import assert_schedule
+    from descentlab.checks.schedule_exercises import assert_schedule
 
     with pytest.raises(AssertionError, match=re.escape(words)):
         assert_schedule(fn, "cosine", prop, seed=123)
 
 
 def test_unclamped_cosine_passes_values_but_not_after():
-    from descentlab.checks.schedules import assert_schedule
+    from descentlab.checks.schedule_exercises import assert_schedule
 
     assert_schedule(_cosine_unclamped, "cosine", "values", seed=5)
     with pytest.raises(AssertionError, match="stays at 0"):
@@ -335,7 +339,7 @@ def _crashes(t, lr0, total):
     ],
 )
 def test_broken_schedules_get_a_sentence_and_check_never_raises(fn, words, capsys):
-    from descentlab.checks.schedules import assert_schedule, check_schedule
+    from descentlab.checks.schedule_exercises import assert_schedule, check_schedule
 
     with pytest.raises(AssertionError, match=re.escape(words)):
         assert_schedule(fn, "cosine", "values", seed=3)
@@ -346,7 +350,7 @@ def test_broken_schedules_get_a_sentence_and_check_never_raises(fn, words, capsy
 
 
 def test_schedule_cases_depend_on_the_seed_and_reject_unknown_names():
-    from descentlab.checks.schedules import schedule_case
+    from descentlab.checks.schedule_exercises import schedule_case
 
     first, second = schedule_case("cosine", "values", 1), schedule_case("cosine", "values", 2)
     assert first.args != second.args, "different seeds must draw different arguments"

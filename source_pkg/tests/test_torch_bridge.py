@@ -13,7 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from descentlab import torch_bridge as tb  # noqa: E402
-from descentlab.checks.functions import clip  # noqa: E402
+from descentlab.checks.function_exercises import clip  # noqa: E402
 from descentlab.data import load_digits  # noqa: E402
 from descentlab.nets import MultiLayerNet  # noqa: E402
 from descentlab.optimizers import OPTIMIZERS, Adam, RMSProp, optimizer_class  # noqa: E402
@@ -219,7 +219,7 @@ def test_need_torch_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_the_rest_of_descentlab_never_imports_torch() -> None:
-    code = ("import sys, descentlab, descentlab.checks, descentlab.checks.functions, "
+    code = ("import sys, descentlab, descentlab.checks, descentlab.checks.function_exercises, "
             "descentlab.widgets, descentlab.nets, descentlab.yours, descentlab.course, "
             "descentlab.requires; print('torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from descentlab.optimizers import SGD
-from descentlab.paths import Path, trace
+from descentlab.paths import Trajectory, trace
 from descentlab.surfaces import SURFACES, get_surface
 from descentlab.widgets import compare, explore, explorer_2d
 from descentlab.widgets.controls import blowing_up, fmt, snap, status_html
@@ -85,11 +85,11 @@ def test_a_finite_but_exploding_path_is_flagged() -> None:
 
 
 def test_a_bump_that_comes_back_down_or_a_saddle_that_falls_is_not_diverging() -> None:
-    bump = Path(xy=np.zeros((4, 2)), loss=np.array([1.0, 500.0, 3.0, 0.5]))
+    bump = Trajectory(xy=np.zeros((4, 2)), loss=np.array([1.0, 500.0, 3.0, 0.5]))
     assert blowing_up(bump, 0.0) == ""
-    falling = Path(xy=np.zeros((3, 2)), loss=np.array([16.0, -100.0, -1e9]))
+    falling = Trajectory(xy=np.zeros((3, 2)), loss=np.array([16.0, -100.0, -1e9]))
     assert blowing_up(falling, None) == ""
-    rising = Path(xy=np.zeros((3, 2)), loss=np.array([2.0, 50.0, 4e4]))
+    rising = Trajectory(xy=np.zeros((3, 2)), loss=np.array([2.0, 50.0, 4e4]))
     assert "2e+04 times" in blowing_up(rising, 0.0)
 
 

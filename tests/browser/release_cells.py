@@ -3,7 +3,7 @@
 A released notebook has unanswered exercises: their stubs raise
 ``NotImplementedError`` and graded test cells fail. Demo cells that call a
 student's unwritten code print one explained line (``explained()``,
-``friendly()``), never a traceback. Anything else that ends in an error (an
+``explain_errors()``), never a traceback. Anything else that ends in an error (an
 ImportError, a broken widget, a traceback in a demo) is a bug in the course.
 A solved notebook (the instructor's source) shows no error at all.
 """

@@ -122,14 +122,14 @@ class Exercise:
 
         ``descentlab.checks.assert_property`` for an optimizer,
         ``descentlab.checks.torch_optim.assert_torch_property`` for a torch optimizer,
-        ``descentlab.checks.schedules.assert_schedule`` for a schedule,
+        ``descentlab.checks.schedule_exercises.assert_schedule`` for a schedule,
         ``descentlab.checks.assert_<name>`` for a function; ``None`` for a quiz
         or a value, whose hidden tests are plain ``assert`` statements.
         """
         return {
             "optimizer": "descentlab.checks.assert_property",
             "torch_optimizer": "descentlab.checks.torch_optim.assert_torch_property",
-            "schedule": "descentlab.checks.schedules.assert_schedule",
+            "schedule": "descentlab.checks.schedule_exercises.assert_schedule",
             "function": f"descentlab.checks.assert_{self.name}",
         }.get(self.kind)
 
@@ -200,13 +200,13 @@ LESSONS: tuple[Lesson, ...] = (
         "the gradient is the slope under your feet",
         (
             Exercise("numerical_gradient", "function",
-                     "descentlab.checks.functions.numgrad.gradient_problem",
+                     "descentlab.checks.function_exercises.numgrad.gradient_problem",
                      "numerical-gradient", (
                          GradedCell("test-numgrad-accurate", 2, ("accurate",)),
                          GradedCell("test-numgrad-any-shape", 1, ("any_shape",)),
                          GradedCell("test-numgrad-x-unchanged", 1, ("x_unchanged",)),
                      ), same_as=("descentlab.nets.mlp.MultiLayerNet.numerical_gradient",)),
-            Exercise("gradient_descent", "function", "descentlab.checks.functions.descent",
+            Exercise("gradient_descent", "function", "descentlab.checks.function_exercises.descent",
                      "gradient-descent", (
                          GradedCell("test-gd-path", 2, ("path",)),
                          GradedCell("test-gd-any-dim-x0", 1, ("any_dimension", "x0_unchanged")),
@@ -236,7 +236,7 @@ LESSONS: tuple[Lesson, ...] = (
         "02_sgd_zigzag", "SGD's zig-zag",
         "f(x, y) = x²/20 + y²",
         (
-            Exercise("bowl_gradient", "function", "descentlab.checks.functions.bowl",
+            Exercise("bowl_gradient", "function", "descentlab.checks.function_exercises.bowl",
                      "bowl-gradient", (
                          GradedCell("test-bowl-gradient-dx", 1, ("df_dx",)),
                          GradedCell("test-bowl-gradient-dy", 1, ("df_dy",)),
@@ -343,7 +343,7 @@ LESSONS: tuple[Lesson, ...] = (
                 GradedCell("test-torch-adamw", 2,
                            ("first_step", "carries_state", "per_param_step", "in_place")),
             ), bonus=True),
-            Exercise("clip_grad_norm", "function", "descentlab.checks.functions.clip",
+            Exercise("clip_grad_norm", "function", "descentlab.checks.function_exercises.clip",
                      "clip-grad-norm", (
                          GradedCell("test-clip-grad-norm", 2,
                                     ("returns_norm", "clips", "below_unchanged", "in_place")),

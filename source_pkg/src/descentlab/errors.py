@@ -1,7 +1,7 @@
 """One line about an exception raised by a student's code: what, where, and a hint.
 
 Shared by the self-checks (:mod:`descentlab.checks`) and the widgets' friendly
-messages (:mod:`descentlab.widgets.friendly`). It holds no reference
+messages (:mod:`descentlab.widgets.demo_errors`). It holds no reference
 implementation, so it stays importable where the checks are not (the grader's jail).
 """
 

@@ -2,7 +2,7 @@
 
 :func:`trace` runs any object with ``update(params, grads)`` — a reference
 optimizer or a student's class — on a :class:`~descentlab.surfaces.Surface`
-and returns a :class:`Path`. It never lets a student's mistake escape as an
+and returns a :class:`Trajectory`. It never lets a student's mistake escape as an
 exception or a hang: a diverging path, an exception raised by ``update`` and
 an update that takes too long all end the path early with a ``status`` and a
 friendly ``message``.
@@ -28,7 +28,7 @@ from ._timebox import time_limit as _interrupt_after
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from .surfaces import Curve, Surface, get_curve, get_surface
 
-__all__ = ["DIVERGENCE_LIMIT", "Path", "run_many", "trace", "trace_1d"]
+__all__ = ["DIVERGENCE_LIMIT", "Trajectory", "run_many", "trace", "trace_1d"]
 
 #: A coordinate beyond this magnitude counts as diverged.
 DIVERGENCE_LIMIT = 1e12
@@ -37,7 +37,7 @@ _STATUSES = ("ok", "diverged", "error", "timeout")
 
 
 @dataclass
-class Path:
+class Trajectory:
     """The points an optimizer visited, and how the run ended.
 
     Attributes
@@ -346,7 +346,7 @@ def _run(
     who: str,
     label: str,
     reference: Any = None,
-) -> Path:
+) -> Trajectory:
     """The loop shared by :func:`trace` and :func:`trace_1d`.
 
     ``loss_fn`` takes one array per coordinate (vectorised, as surfaces are);
@@ -408,7 +408,7 @@ def _run(
         problem, message = "nonfinite", _diverged(done + 1, "nonfinite")
         xy, loss = xy[: done + 1], loss[: done + 1]
     status = "diverged" if problem in _DIVERGED else problem or "ok"
-    return Path(
+    return Trajectory(
         xy=xy,
         loss=loss,
         status=status,
@@ -445,7 +445,7 @@ def trace(
     *,
     time_limit: float | None = 5.0,
     fresh: bool = False,
-) -> Path:
+) -> Trajectory:
     """Run ``steps`` optimizer steps on a surface and record the path.
 
     Each step passes ``params = {"x": x, "y": y}`` (0-d float64 arrays, the
@@ -478,7 +478,7 @@ def trace(
 
     Returns
     -------
-    Path
+    Trajectory
         The run stops early, never raising, when the position, loss or
         gradient becomes non-finite or a coordinate exceeds
         :data:`DIVERGENCE_LIMIT` (``"diverged"``: the gradient is checked
@@ -518,7 +518,7 @@ def trace_1d(
     *,
     time_limit: float | None = 5.0,
     fresh: bool = False,
-) -> Path:
+) -> Trajectory:
     """Like :func:`trace` on a 1-D :class:`~descentlab.surfaces.Curve`.
 
     Parameters
@@ -536,7 +536,7 @@ def trace_1d(
 
     Returns
     -------
-    Path
+    Trajectory
         With ``xy`` of shape ``(n + 1, 1)``.
     """
     crv = get_curve(curve)
@@ -578,7 +578,7 @@ def run_many(
     *,
     time_limit: float | None = 5.0,
     fresh: bool = False,
-) -> dict[str, Path]:
+) -> dict[str, Trajectory]:
     """Trace several optimizers from the same start.
 
     Parameters
@@ -590,7 +590,7 @@ def run_many(
 
     Returns
     -------
-    dict of str to Path
+    dict of str to Trajectory
         In the order of ``optimizers``; each path's ``label`` is its key.
     """
     result = {}

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .optimizers import SGD, AdaGrad, Adam, Momentum
-from .paths import Path, run_many
+from .paths import Trajectory, run_many
 from .surfaces import Surface, get_surface
 
 __all__ = [
@@ -232,14 +232,14 @@ def contour(
     return ax
 
 
-def path_label(label: str, path: Path | np.ndarray) -> str:
+def path_label(label: str, path: Trajectory | np.ndarray) -> str:
     """Legend text for a path: ``label`` plus e.g. ``" (diverged)"`` if it stopped early."""
-    status = path.status if isinstance(path, Path) else "ok"
+    status = path.status if isinstance(path, Trajectory) else "ok"
     return f"{label}{_STATUS_SUFFIX.get(status, '')}"
 
 
-def _xy(path: Path | np.ndarray) -> np.ndarray:
-    xy = np.asarray(path.xy if isinstance(path, Path) else path, dtype=float)
+def _xy(path: Trajectory | np.ndarray) -> np.ndarray:
+    xy = np.asarray(path.xy if isinstance(path, Trajectory) else path, dtype=float)
     if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0:
         raise ValueError(f"a 2-D path needs points of shape (n, 2) with n >= 1, got {xy.shape}")
     return xy
@@ -273,7 +273,7 @@ class PathArtists:
         """The figure holding :attr:`ax`."""
         return self.ax.figure
 
-    def update(self, label: str, path: Path | np.ndarray) -> None:
+    def update(self, label: str, path: Trajectory | np.ndarray) -> None:
         """Show a new ``path`` for ``label`` with ``set_data`` (no redraw of the contours).
 
         The legend text follows the path's status; call
@@ -300,7 +300,7 @@ def _default_colors(labels: Sequence[str]) -> dict[str, Any]:
 
 def draw_paths(
     surface: Surface | str,
-    paths: Mapping[str, Path | np.ndarray],
+    paths: Mapping[str, Trajectory | np.ndarray],
     ax: Axes | None = None,
     colors: Mapping[str, Any] | None = None,
     *,
@@ -313,8 +313,8 @@ def draw_paths(
     Parameters
     ----------
     surface : Surface or str
-    paths : mapping of label to Path or array of shape (n, 2)
-        A Path that stopped early is drawn up to its last point and labelled
+    paths : mapping of label to Trajectory or array of shape (n, 2)
+        A Trajectory that stopped early is drawn up to its last point and labelled
         e.g. ``"SGD (diverged)"``.
     ax : matplotlib.axes.Axes, optional
     colors : mapping of label to colour, optional
@@ -377,7 +377,7 @@ def draw_paths(
 
 def plot_paths(
     surface: Surface | str,
-    paths: Mapping[str, Path | np.ndarray],
+    paths: Mapping[str, Trajectory | np.ndarray],
     ax: Axes | None = None,
     colors: Mapping[str, Any] | None = None,
 ) -> Axes:
@@ -476,15 +476,15 @@ def _tight_range(
     return max(lo - pad, lo_w), min(hi + pad, hi_w)
 
 
-def _losses(path: Path | Sequence[float] | np.ndarray) -> np.ndarray:
-    loss = np.asarray(path.loss if isinstance(path, Path) else path, dtype=float)
+def _losses(path: Trajectory | Sequence[float] | np.ndarray) -> np.ndarray:
+    loss = np.asarray(path.loss if isinstance(path, Trajectory) else path, dtype=float)
     if loss.ndim != 1:
         raise ValueError(f"losses must be one-dimensional, got shape {loss.shape}")
     return loss
 
 
 def loss_curves(
-    paths: Mapping[str, Path | Sequence[float] | np.ndarray],
+    paths: Mapping[str, Trajectory | Sequence[float] | np.ndarray],
     ax: Axes | None = None,
     log: bool = True,
     *,
@@ -495,7 +495,7 @@ def loss_curves(
 
     Parameters
     ----------
-    paths : mapping of label to Path or 1-D array of losses
+    paths : mapping of label to Trajectory or 1-D array of losses
     ax : matplotlib.axes.Axes, optional
     log : bool
         Logarithmic y-axis. When some plotted value is zero or negative (the

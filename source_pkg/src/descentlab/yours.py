@@ -166,13 +166,13 @@ def _run_cells(sources: Iterable[str], lesson: str) -> tuple[dict[str, Any], dic
 def _first_failure(cls: type, optimizer: str, seconds: float) -> str | None:
     """The first failed check of ``cls`` ("first step"), or None if every check passes."""
     # Imported here: the checks are heavy, and switched off while grading.
-    from .checks import PUBLIC_SEEDS, grade
+    from .checks import PUBLIC_SEEDS, score_properties
 
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
             warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            report = grade(cls, optimizer, PUBLIC_SEEDS, time_limit=seconds)
+            report = score_properties(cls, optimizer, PUBLIC_SEEDS, time_limit=seconds)
         except _STUDENT_ERRORS:
             return "the checker could not run it"
     failed = [result for result in report.results if not result.passed]

@@ -17,27 +17,27 @@ For an optimizer class and one graded property the steps are
    per-key property also runs the class on each key alone;
 3. the property is judged on its own aspect only: the values against the
    reference optimizer for ``first_step`` and ``carries_state``
-   (:func:`compare`, pure), the student's own runs for ``in_place``,
+   (:func:`differences`, pure), the student's own runs for ``in_place``,
    ``float32``, ``per_key_state`` and ``zero_grad`` (:mod:`.judges`, pure) —
    so a mistake costs the points of what it breaks and no more;
 4. :func:`diagnose` names the mistake by running the catalogue of mistaken
    classes (:mod:`.mistakes`) the same way (:mod:`.diagnose`).
 
 On top: :mod:`.spec` (the graded properties), :mod:`.grading`
-(:func:`assert_property` for hidden tests, :func:`grade` for tools),
-:mod:`.selfcheck` (:func:`check` for students), :mod:`.functions` (the
-exercises that are functions, not classes) and :mod:`.schedules` (lesson 7's
-learning-rate schedule), all on :mod:`.exercise`'s loop. Lesson 08's
+(:func:`assert_property` for hidden tests, :func:`score_properties` for tools),
+:mod:`.selfcheck` (:func:`check` for students), :mod:`.function_exercises` (the
+exercises that are functions, not classes) and :mod:`.schedule_exercises`
+(lesson 7's learning-rate schedule), all on :mod:`.exercise`'s loop. Lesson 08's
 ``torch.optim.Optimizer`` exercise has checks of its own, :mod:`.torch_optim`
 (with :mod:`.torch_runner` and :mod:`.torch_mistakes`); they import torch, so this
 package does not import them.
 """
 
 from .cases import Case, make_case
-from .compare import Finding, Tolerance, agree, compare, default_tolerance
+from .compare import Finding, Tolerance, agree, default_tolerance, differences
 from .diagnose import Diagnosis, diagnose
 from .exercise import Outcome, run_checks
-from .functions import (
+from .function_exercises import (
     assert_bowl_gradient,
     assert_clip_grad_norm,
     assert_gradient_descent,
@@ -49,7 +49,7 @@ from .functions import (
     check_minibatches,
     check_numerical_gradient,
 )
-from .grading import PUBLIC_SEEDS, assert_property, grade, run_property
+from .grading import PUBLIC_SEEDS, assert_property, run_property, score_properties
 from .mistakes import CATALOGUE, Mistake, get_mistake, mistakes_for
 from .observe import Observation, observe
 from .report import PropertyResult, Report
@@ -83,12 +83,11 @@ __all__ = [
     "check_gradient_descent",
     "check_minibatches",
     "check_numerical_gradient",
-    "compare",
     "default_tolerance",
     "diagnose",
+    "differences",
     "get_mistake",
     "get_property",
-    "grade",
     "make_case",
     "mistakes_for",
     "observe",
@@ -96,4 +95,5 @@ __all__ = [
     "required_arguments",
     "run_checks",
     "run_property",
+    "score_properties",
 ]

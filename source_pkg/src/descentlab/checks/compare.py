@@ -1,6 +1,6 @@
 """Compare two observations of the same case and describe every disagreement.
 
-:func:`compare` is pure: it only reads two :class:`~.observe.Observation`
+:func:`differences` is pure: it only reads two :class:`~.observe.Observation`
 objects (no student code runs), so a grader can compare an observation made in
 a sandboxed process with the reference's.
 
@@ -28,7 +28,7 @@ import numpy as np
 from . import messages as msg
 from .observe import CLASS, INIT, SIGNATURE, UPDATE, Observation
 
-__all__ = ["BEHAVIOUR", "Finding", "Tolerance", "compare", "default_tolerance",
+__all__ = ["BEHAVIOUR", "Finding", "Tolerance", "default_tolerance", "differences",
            "later_call_message"]
 
 #: Finding kinds that describe what the code computed (a mistake can explain them).
@@ -90,7 +90,7 @@ def default_tolerance(dtype: str) -> Tolerance:
     return Tolerance(rtol=1e-9, atol=1e-12, step_rtol=2e-3)
 
 
-def compare(
+def differences(
     student: Observation,
     reference: Observation,
     *,
@@ -381,7 +381,7 @@ def agree(student: Observation, other: Observation, *, value_calls: int | None =
     """Whether two observations of one case computed the same thing.
 
     Used to recognise a catalogued mistake: the same values (within the
-    tolerance of :func:`compare`, NaN matching NaN), the same exception at the
+    tolerance of :func:`differences`, NaN matching NaN), the same exception at the
     same call, the same broken parameters. In-place identity and dtype are
     ignored: they are reported on their own.
     """

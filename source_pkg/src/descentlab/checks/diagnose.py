@@ -15,7 +15,14 @@ import numpy as np
 
 from ..optimizers import optimizer_class, reference_name
 from .cases import Case
-from .compare import BEHAVIOUR, Finding, agree, compare, default_tolerance, later_call_message
+from .compare import (
+    BEHAVIOUR,
+    Finding,
+    agree,
+    default_tolerance,
+    differences,
+    later_call_message,
+)
 from .judges import judge_float32, judge_in_place, judge_per_key, judge_zero_grad
 from .messages import fmt
 from .mistakes import mistakes_for
@@ -108,7 +115,7 @@ def diagnose(
     """
     name = reference_name(optimizer)
     reference = observe(optimizer_class(name), student.hyper, case, time_limit=None)
-    findings = compare(student, reference, value_calls=value_calls, optimizer=name)
+    findings = differences(student, reference, value_calls=value_calls, optimizer=name)
     if kinds is not None:
         keep = set(kinds) | STOPPING
         findings = [f for f in findings if f.kind in keep]

@@ -10,7 +10,7 @@ never raises; :func:`assert_outcome` is the hidden tests' ``AssertionError``.
 
 What differs between exercises is only the per-property step: :mod:`.grading`
 (optimizer classes, via :mod:`.observe`, :mod:`.compare`, :mod:`.diagnose`),
-:mod:`.functions` and :mod:`.schedules`.
+:mod:`.function_exercises` and :mod:`.schedule_exercises`.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from .exercise import Outcome, assert_outcome, run_checks
 from .report import Report
 from .spec import Property, get_property, properties_for, required_arguments
 
-__all__ = ["PUBLIC_SEEDS", "assert_property", "grade", "run_property"]
+__all__ = ["PUBLIC_SEEDS", "assert_property", "run_property", "score_properties"]
 
 _NOT_RUN_AFTER_HANG = ("not checked: update() did not finish in an earlier check, so the "
                        "remaining checks were skipped. Look for a loop that never ends.")
@@ -100,7 +100,7 @@ def assert_property(
     assert_outcome(_outcome(diagnosis), prop.short)
 
 
-def grade(
+def score_properties(
     student_cls: Any,
     optimizer: str,
     seeds: Iterable[int],
@@ -109,7 +109,7 @@ def grade(
     points: dict[str, float] | None = None,
     time_limit: float | None = 2.0,
 ) -> Report:
-    """Check every property of ``optimizer`` on every seed.
+    """Check every property of ``optimizer`` on every seed and score each.
 
     Parameters
     ----------

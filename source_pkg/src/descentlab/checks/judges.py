@@ -1,7 +1,7 @@
 """Judge one property from observations: each property looks at its own aspect only.
 
 ``first_step`` and ``carries_state`` compare values with the reference
-(:func:`~.compare.compare`). The other properties are judged here, from
+(:func:`~.compare.differences`). The other properties are judged here, from
 observations of the student's class alone (the reference only says whether a
 zero gradient moves anything), so a wrong formula costs none of their points:
 

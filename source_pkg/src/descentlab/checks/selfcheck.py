@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from ..optimizers import available, find_reference, reference_name
 from . import messages
 from .exercise import self_check as selfcheck_run
-from .grading import PUBLIC_SEEDS, grade
+from .grading import PUBLIC_SEEDS, score_properties
 from .report import Report
 
 __all__ = ["check"]
@@ -72,7 +72,7 @@ def check(
         else:
             name = reference_name(optimizer)
         print(f"Checking {subject} as the reference {name} optimizer:", file=out)
-        return grade(student_cls, name, seeds, time_limit=time_limit)
+        return score_properties(student_cls, name, seeds, time_limit=time_limit)
 
     # A ValueError is an unknown or unclear optimizer name: its text is the verdict.
     return selfcheck_run(subject, run, file=file, setup_errors=(ValueError,))

@@ -6,7 +6,7 @@
   learning-rate slider each (by default the book's four).
 - :func:`explorer_1d` and :func:`explorer_2d`: the "blind explorer", who only
   feels the local slope and takes one gradient step per click.
-- :func:`friendly`: wraps an ``ipywidgets.interactive`` callback so that an
+- :func:`explain_errors`: wraps an ``ipywidgets.interactive`` callback so that an
   error in the student's code prints one explained line, not a traceback
   (and a Figure it returns is displayed); :func:`explained` does the same
   for a notebook cell that draws a figure with the student's code.
@@ -23,8 +23,8 @@ from .base import LiveWidget
 from .blind import BlindExplorer1D, BlindExplorer2D, explorer_1d, explorer_2d
 from .compare import CompareWidget, compare
 from .controls import OptimizerChoice, resolve_optimizer
+from .demo_errors import explain_errors, explain_failure, explained
 from .explorer import ExplorerWidget, explore
-from .friendly import explain_failure, explained, friendly
 from .live_paths import PathsWidget
 
 __all__ = [
@@ -37,12 +37,12 @@ __all__ = [
     "OptimizerChoice",
     "PathsWidget",
     "compare",
+    "explain_errors",
     "explain_failure",
     "explained",
     "explore",
     "explorer_1d",
     "explorer_2d",
-    "friendly",
     "resolve_backend",
     "resolve_optimizer",
 ]

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 from ..optimizers import SGD
-from ..paths import Path, trace, trace_1d
+from ..paths import Trajectory, trace, trace_1d
 from ..plots import contour, outlined
 from ..surfaces import Curve, Surface, get_curve, get_surface
 from .backends import FigureView
@@ -124,7 +124,7 @@ class _BlindExplorer(LiveWidget):
         )
         self.reveal = widgets.Checkbox(value=bool(reveal), description="show the landscape")
         self.history: list[np.ndarray] = []
-        self.last_path: Path | None = None
+        self.last_path: Trajectory | None = None
         self.step_button.on_click(lambda _button: self.step())
         self.reset_button.on_click(lambda _button: self.reset())
         self.lr.observe(lambda _change: self.redraw(), names="value")
@@ -152,7 +152,7 @@ class _BlindExplorer(LiveWidget):
     def _start(self) -> np.ndarray:
         raise NotImplementedError
 
-    def _one_step(self, position: np.ndarray) -> Path:
+    def _one_step(self, position: np.ndarray) -> Trajectory:
         raise NotImplementedError
 
     def _loss(self, position: np.ndarray) -> float:
@@ -165,12 +165,12 @@ class _BlindExplorer(LiveWidget):
         return self.history[-1]
 
     @property
-    def path(self) -> Path:
+    def path(self) -> Trajectory:
         """The positions visited so far (``xy`` of shape (n + 1, d)) and their losses."""
         xy = np.array(self.history, dtype=float)
         loss = np.array([self._loss(p) for p in self.history])
         last = self.last_path
-        return Path(
+        return Trajectory(
             xy=xy, loss=loss, status=last.status if last is not None else "ok",
             message=last.message if last is not None else "", steps_requested=len(xy) - 1,
             label="gradient descent",
@@ -303,7 +303,7 @@ class BlindExplorer1D(_BlindExplorer):
         minima = getattr(self.curve, "minima", ())
         return min(float(self.curve.f(float(m))) for m in minima) if minima else None
 
-    def _one_step(self, position: np.ndarray) -> Path:
+    def _one_step(self, position: np.ndarray) -> Trajectory:
         return trace_1d(
             SGD(lr=float(self.lr.value)), self.curve, start=float(position[0]), steps=1,
             time_limit=_TIME_LIMIT,
@@ -444,7 +444,7 @@ class BlindExplorer2D(_BlindExplorer):
     def _loss(self, position: np.ndarray) -> float:
         return float(self.surface.f(float(position[0]), float(position[1])))
 
-    def _one_step(self, position: np.ndarray) -> Path:
+    def _one_step(self, position: np.ndarray) -> Trajectory:
         return trace(
             SGD(lr=float(self.lr.value)), self.surface, start=tuple(position), steps=1,
             time_limit=_TIME_LIMIT,

@@ -22,7 +22,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..optimizers import OPTIMIZERS, Hyperparameter, Optimizer, find_reference, optimizer_class
-from ..paths import Path
+from ..paths import Trajectory
 
 __all__ = [
     "OptimizerChoice",
@@ -361,7 +361,7 @@ def fmt(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
-def blowing_up(path: Path, fmin: float | None = None) -> str:
+def blowing_up(path: Trajectory, fmin: float | None = None) -> str:
     """Why a path that is still finite counts as diverging ("" if it does not).
 
     The path's loss gap (``loss - fmin``, or the loss when ``fmin`` is None)
@@ -402,7 +402,7 @@ def advice(message: str, student: bool) -> str:
 
 
 def status_html(
-    path: Path | None,
+    path: Trajectory | None,
     summary: str,
     problem: str | None = None,
     *,
@@ -413,7 +413,7 @@ def status_html(
 
     Parameters
     ----------
-    path : Path or None
+    path : Trajectory or None
     summary : str
         Plain text shown when all went well (may be several lines, split at "\n").
     problem : str, optional

@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..paths import Path
+from ..paths import Trajectory
 from ..surfaces import Surface
 from .controls import fmt, hyperparameter_slider, resolve_optimizer, status_html
 from .live_paths import DEFAULT_TIME_LIMIT, PathsWidget
@@ -82,7 +82,7 @@ class ExplorerWidget(PathsWidget):
         return {name: float(slider.value) for name, slider in self.controls.items()}
 
     @property
-    def path(self) -> Path:
+    def path(self) -> Trajectory:
         """The current path."""
         return self.paths[self.label]
 

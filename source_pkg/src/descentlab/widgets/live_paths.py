@@ -18,7 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from ..paths import Path, trace
+from ..paths import Trajectory, trace
 from ..surfaces import SURFACES, Surface, get_surface
 from .backends import FigureView
 from .base import LiveWidget
@@ -107,7 +107,7 @@ class PathsWidget(LiveWidget):
         :data:`PLAY_INTERVAL_MS`; inside a kernel the kernel advances it.
     shown : ipywidgets.IntSlider
         How many steps of each path are drawn.
-    paths : dict of str to Path
+    paths : dict of str to Trajectory
         The current path of each optimizer, by label.
     """
 
@@ -129,7 +129,7 @@ class PathsWidget(LiveWidget):
         self.choices = dict(choices)
         self.time_limit = time_limit
         self.optimizers: dict[str, Any] = {}
-        self.paths: dict[str, Path] = {}
+        self.paths: dict[str, Trajectory] = {}
         self._surfaces = _surface_options(surf)
         self._quiet = 0
         self._redraw_pending = False
@@ -319,7 +319,7 @@ class PathsWidget(LiveWidget):
             self._pending = True
 
     # -- computing ---------------------------------------------------------------------
-    def _trace(self, label: str) -> Path:
+    def _trace(self, label: str) -> Trajectory:
         choice = self.choices[label]
         surf = self.current_surface
         values = self._values(label)
@@ -328,7 +328,7 @@ class PathsWidget(LiveWidget):
         except Exception as exc:  # the student's constructor: report, never raise
             x, y = self.start
             self.optimizers.pop(label, None)
-            return Path(
+            return Trajectory(
                 xy=np.array([[x, y]]),
                 loss=np.array([float(surf.f(x, y))]),
                 status="error",

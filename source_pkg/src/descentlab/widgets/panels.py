@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..paths import Path
+from ..paths import Trajectory
 from ..plots import PathArtists, contour, draw_paths, loss_curves, path_label
 from ..surfaces import Surface
 
@@ -72,7 +72,7 @@ def two_panel_figure(
     return fig, ax_contour, ax_loss
 
 
-def shown_part(path: Path, steps: int) -> Path:
+def shown_part(path: Trajectory, steps: int) -> Trajectory:
     """The first ``steps`` steps of ``path`` (all of it if it is shorter)."""
     if steps >= path.steps:
         return path
@@ -88,7 +88,9 @@ class PathPanel:
         self.artists: PathArtists | None = None
         self.surface: Surface | None = None
 
-    def build(self, surface: Surface, paths: Mapping[str, Path], colors: Mapping[str, Any]) -> None:
+    def build(
+        self, surface: Surface, paths: Mapping[str, Trajectory], colors: Mapping[str, Any]
+    ) -> None:
         """Draw the contours of ``surface`` and the paths (after clearing the Axes)."""
         self.ax.cla()
         contour(surface, self.ax)
@@ -97,7 +99,7 @@ class PathPanel:
         )
         self.surface = surface
 
-    def update(self, paths: Mapping[str, Path]) -> None:
+    def update(self, paths: Mapping[str, Trajectory]) -> None:
         """Move the lines to new paths (same labels as at :meth:`build`)."""
         assert self.artists is not None, "build() first"
         for label, path in paths.items():
@@ -128,7 +130,7 @@ class LossPanel:
         self._labels: tuple[str, ...] = ()
 
     def build(
-        self, surface: Surface, paths: Mapping[str, Path], colors: Mapping[str, Any]
+        self, surface: Surface, paths: Mapping[str, Trajectory], colors: Mapping[str, Any]
     ) -> None:
         """Clear the Axes and plot the loss curves with :func:`descentlab.plots.loss_curves`."""
         self.ax.cla()
@@ -142,11 +144,11 @@ class LossPanel:
         self._labels = ()
         self.legend = None
 
-    def values(self, path: Path) -> np.ndarray:
+    def values(self, path: Trajectory) -> np.ndarray:
         """What the panel plots for ``path``: ``loss - f_min`` (or the loss)."""
         return np.asarray(path.loss, dtype=float) - (self.fmin or 0.0)
 
-    def fits(self, paths: Mapping[str, Path]) -> bool:
+    def fits(self, paths: Mapping[str, Trajectory]) -> bool:
         """Whether the Axes' scale can show these paths (a log axis needs values > 0)."""
         if self.ax.get_yscale() != "log":
             return True
@@ -155,7 +157,11 @@ class LossPanel:
         )
 
     def update(
-        self, paths: Mapping[str, Path], shown: Mapping[str, Path], steps: int, legend: bool
+        self,
+        paths: Mapping[str, Trajectory],
+        shown: Mapping[str, Trajectory],
+        steps: int,
+        legend: bool,
     ) -> None:
         """Show ``shown`` (the visible part of each path); limits come from the full ``paths``."""
         for label, part in shown.items():

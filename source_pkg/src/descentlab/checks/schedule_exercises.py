@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import schedules
 from .exercise import Outcome, assert_outcome, run_checks, self_check
-from .functions._runner import SKIPPED_AFTER_HANG, FunctionProperty, StudentError, call
+from .function_exercises._runner import SKIPPED_AFTER_HANG, FunctionProperty, StudentError, call
 from .grading import PUBLIC_SEEDS
 from .messages import fmt_pair
 from .report import Report

@@ -2,7 +2,7 @@
 
 ipywidgets' ``interactive(f, ...)`` prints the full traceback when ``f`` raises;
 before the exercise is written, that is a wall of red for a student who did
-nothing wrong. :func:`friendly` wraps the callback so that it prints what went
+nothing wrong. :func:`explain_errors` wraps the callback so that it prints what went
 wrong, where in the student's code, and what to do. :func:`explained` does the
 same for a whole notebook cell (a demo figure drawn with the student's code).
 """
@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from ..errors import describe_exception, exception_hint
 
-__all__ = ["explain_failure", "explained", "friendly"]
+__all__ = ["explain_errors", "explain_failure", "explained"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,7 +68,7 @@ def _show(result: Any) -> Any:
     return result
 
 
-def friendly(function: F) -> F:
+def explain_errors(function: F) -> F:
     """``function``, printing :func:`explain_failure` instead of raising (for ``interactive``).
 
     Only ``Exception`` is caught: ``KeyboardInterrupt`` (the stop button) still
@@ -77,7 +77,7 @@ def friendly(function: F) -> F:
 
     Examples
     --------
-    >>> widgets.interactive(friendly(show_training), lr=(0.01, 1.0))  # doctest: +SKIP
+    >>> widgets.interactive(explain_errors(show_training), lr=(0.01, 1.0))  # doctest: +SKIP
     """
 
     @functools.wraps(function)

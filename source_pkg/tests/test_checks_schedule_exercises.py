@@ -10,7 +10,7 @@ import pytest
 
 from descentlab.checks import PUBLIC_SEEDS, Report
 from descentlab.checks.messages import fmt_pair
-from descentlab.checks.schedules import (
+from descentlab.checks.schedule_exercises import (
     SCHEDULE_PROPERTIES,
     assert_schedule,
     check_schedule,

@@ -1,11 +1,11 @@
-"""``friendly``: an interactive callback that fails explains itself in one line."""
+"""``explain_errors``: an interactive callback that fails explains itself in one line."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from descentlab.widgets import explain_failure, friendly
+from descentlab.widgets import explain_errors, explain_failure
 
 
 class StubSGD:
@@ -31,14 +31,15 @@ def _train(optimizer):
 
 
 def test_a_working_callback_returns_its_value() -> None:
-    assert friendly(lambda: _train(type("Ok", (), {"update": lambda *a: None})()))() == "figure"
+    ok = type("Ok", (), {"update": lambda *a: None})()
+    assert explain_errors(lambda: _train(ok))() == "figure"
 
 
 def test_unwritten_exercise_prints_one_line_and_where(capsys: pytest.CaptureFixture) -> None:
     def show_training(lr=0.1):
         return _train(StubSGD())
 
-    assert friendly(show_training)(lr=0.5) is None
+    assert explain_errors(show_training)(lr=0.5) is None
     out = capsys.readouterr().out
     assert out.count("\n") == 1, f"more than one line: {out!r}"
     assert out.startswith("✘ show_training cannot run yet: an exercise it uses is not written")
@@ -62,14 +63,14 @@ def test_keyboard_interrupt_is_not_swallowed() -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        friendly(stopped)()
+        explain_errors(stopped)()
 
 
 def test_a_returned_figure_is_displayed_once_for_interactive(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # ipywidgets' interactive() never displays what its callback returns
-    # (auto_display=False): friendly() must display the Figure itself.
+    # (auto_display=False): explain_errors() must display the Figure itself.
     import ipywidgets
     from IPython import display as ipy_display
     from matplotlib.figure import Figure
@@ -84,7 +85,7 @@ def test_a_returned_figure_is_displayed_once_for_interactive(
         figures.append(fig)
         return fig
 
-    ui = ipywidgets.interactive(friendly(show_training), lr=(0.01, 1.0))
+    ui = ipywidgets.interactive(explain_errors(show_training), lr=(0.01, 1.0))
     assert figures, "interactive did not call the callback"
     assert shown == [figures[-1]], f"the figure was not displayed exactly once: {shown}"
     assert ui.result is None  # so that interact(auto_display=True) does not show it twice
