@@ -12,7 +12,8 @@ their own copies.
 It holds no answers (no quiz answer, no expected value): the package ships to
 students and sits, unchanged, in the grading jail.
 
-Print the README's "Students" lesson table with::
+``descentlab-release`` writes the README's "Students" lesson table from it
+(:func:`with_readme_table`); print the table with::
 
     python -m descentlab.course --readme-table
 """
