@@ -322,3 +322,20 @@ def test_command_line_prints_the_table() -> None:
                             capture_output=True, encoding="utf-8", check=True, timeout=60,
                             env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     assert result.stdout == course.readme_table() + "\n"
+
+
+def test_release_writes_a_stale_readme_table_and_tolerates_none(tmp_path: Path) -> None:
+    from descentlab_grading.release import readme_table_stale, write_readme_table
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# T\n\n## Students\n\n| lesson | idea | you write |\n|---|---|---|\n"
+                      "| 00 Old | gone | `x` |\n\n## Instructors\n", encoding="utf-8")
+    assert readme_table_stale(readme)
+    write_readme_table(readme)
+    assert not readme_table_stale(readme)
+    assert _students_table(readme.read_text(encoding="utf-8")) == course.readme_table()
+    assert readme.read_text(encoding="utf-8").endswith("\n\n## Instructors\n")
+    missing = tmp_path / "none.md"
+    assert not readme_table_stale(missing)
+    write_readme_table(missing)
+    assert not missing.exists()
