@@ -283,9 +283,28 @@ def _students_table(readme: str) -> str:
 def test_readme_lesson_table_is_generated_from_the_manifest() -> None:
     table = _students_table((REPO / "README.md").read_text(encoding="utf-8"))
     assert table == course.readme_table(), (
-        "README.md's Students table is not the manifest's: paste the output of "
-        "`python -m descentlab.course --readme-table` into it"
+        "README.md's Students table is not the manifest's: run `make release` "
+        "(descentlab-release writes it)"
     )
+
+
+def test_with_readme_table_replaces_only_the_students_table() -> None:
+    readme = ("# Title\n\n## Students\n\n1. Open it\n\n   | lesson | idea | you write |\n"
+              "   |---|---|---|\n   | 00 Old | gone | `x` |\n\n2. Then\n\n## Other\n\n"
+              "| lesson | idea | you write |\n|---|---|---|\n| kept | kept | kept |\n")
+    fresh = course.with_readme_table(readme)
+    assert _students_table(fresh) == course.readme_table()
+    assert "   | 00 Old" not in fresh
+    assert "| kept | kept | kept |" in fresh
+    assert fresh.startswith("# Title\n\n## Students\n\n1. Open it\n\n   | lesson |")
+    assert "\n\n2. Then\n\n## Other\n" in fresh
+    assert course.with_readme_table(fresh) == fresh
+
+
+@pytest.mark.parametrize("readme", ["# Title\n", "## Students\n\nno table\n\n## Next\n| a |\n"])
+def test_with_readme_table_says_what_is_missing(readme: str) -> None:
+    with pytest.raises(ValueError, match="Students"):
+        course.with_readme_table(readme)
 
 
 def test_readme_table_has_a_row_per_lesson() -> None:
@@ -305,17 +324,18 @@ def test_command_line_prints_the_table() -> None:
     assert result.stdout == course.readme_table() + "\n"
 
 
-def test_solutions_readme_table_lists_the_lessons_and_their_bonus() -> None:
-    """solutions/README.md's hand-written lesson table follows the manifest."""
-    readme = (REPO / "solutions" / "README.md").read_text(encoding="utf-8")
-    rows = [line.split("|")[1:-1] for line in readme.splitlines()
-            if re.match(r"\| `\d\d_", line)]
-    assert [cells[0].strip().strip("`") for cells in rows] == LESSON_IDS, (
-        "solutions/README.md's table must have one row per lesson of descentlab/course.py, in order"
-    )
-    for cells, lesson in zip(rows, LESSONS, strict=True):
-        has_bonus = any(ex.bonus for ex in lesson.exercises)
-        assert ("bonus" in cells[-1]) == has_bonus, (
-            f"solutions/README.md, {lesson.id}: says bonus={'bonus' in cells[-1]}, "
-            f"the manifest {has_bonus}"
-        )
+def test_release_writes_a_stale_readme_table_and_tolerates_none(tmp_path: Path) -> None:
+    from descentlab_grading.release import readme_table_stale, write_readme_table
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# T\n\n## Students\n\n| lesson | idea | you write |\n|---|---|---|\n"
+                      "| 00 Old | gone | `x` |\n\n## Instructors\n", encoding="utf-8")
+    assert readme_table_stale(readme)
+    write_readme_table(readme)
+    assert not readme_table_stale(readme)
+    assert _students_table(readme.read_text(encoding="utf-8")) == course.readme_table()
+    assert readme.read_text(encoding="utf-8").endswith("\n\n## Instructors\n")
+    missing = tmp_path / "none.md"
+    assert not readme_table_stale(missing)
+    write_readme_table(missing)
+    assert not missing.exists()

@@ -34,6 +34,7 @@ import importlib.util
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ class Jail:
             env["PYTHONPATH"] = os.pathsep.join([
                 str(self.package.parent), str(_hook_dir(runtime / "hook", self.real_package))])
             return ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *argv]
-        env["PYTHONPATH"] = HOOK_DIR
+        env["PYTHONPATH"] = os.pathsep.join([HOOK_DIR, *_package_path(self.real_package)])
         args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
                 "--new-session", "--clearenv"]
         for key, value in env.items():
@@ -238,6 +239,19 @@ def preloads(notebook: Path) -> tuple[str, ...]:
                  if importlib.util.find_spec(m) is not None
                  and (f"import {m}" in text or f"from {m}" in text or f"need_{m}()" in text)
                  for module in modules)
+
+
+def _package_path(real_package: Path) -> list[str]:
+    """The folder to add to the kernel's path so that it imports ``real_package``.
+
+    The copy is shown where the grader's own descentlab is, which need not be where the
+    environment would find one (an instructor's checkout on PYTHONPATH). Nothing when
+    that folder is a site-packages folder: it is on the path already, and put first it
+    could shadow the standard library.
+    """
+    folder = real_package.resolve().parent
+    sites = {Path(p).resolve() for p in (*site.getsitepackages(), site.getusersitepackages())}
+    return [] if folder in sites else [str(folder)]
 
 
 def _runner_source(real_package: Path) -> Path | None:

@@ -480,6 +480,10 @@ def main() -> None:
     """Entry point: ``python -I -m descentlab_grading.judge REQUEST.json RESULT.json SOCKET``."""
     request = json.loads(Path(sys.argv[1]).read_text())
     result, path = Path(sys.argv[2]), sys.argv[3]
+    root = request.get("package_root")
+    if root and root not in sys.path:
+        # The grader's descentlab came from PYTHONPATH, which ``-I`` ignores: the same one.
+        sys.path.insert(0, root)
     np.seterr(all="ignore")
     judge = Judge(request)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

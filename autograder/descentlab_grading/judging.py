@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib.util
 import json
 import os
 import re
@@ -80,6 +81,14 @@ def judge_request(source: nbformat.NotebookNode, call_limit: float) -> dict[str,
     }
 
 
+def _package_root() -> str:
+    """The folder holding the grader's descentlab package (``descentlab/..``)."""
+    spec = importlib.util.find_spec("descentlab")
+    if spec is None or spec.origin is None:
+        raise JudgeUnavailable("the descentlab package is not installed")
+    return str(Path(spec.origin).resolve().parent.parent)
+
+
 @contextlib.contextmanager
 def running_judge(source: Path, call_limit: float, startup: float = 60.0
                   ) -> Iterator[tuple[Path, dict[str, dict[str, Any]]]]:
@@ -92,6 +101,9 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
         once the block is over, holds the judge's verdicts by grade id.
     """
     request = judge_request(nbformat.read(source, as_version=4), call_limit)
+    # ``python -I`` ignores PYTHONPATH: tell the judge where the grader's own descentlab
+    # is, so that it grades against the very package the answer key was built from.
+    request["package_root"] = _package_root()
     with tempfile.TemporaryDirectory(prefix="descentlab-judge-") as tmp:
         folder = Path(tmp) / "socket"
         folder.mkdir()

@@ -6,7 +6,8 @@
 
 This is nbgrader's own release step (``generate_assignment``) with the course's
 ``nbgrader_config.py``; ``--check`` runs it into a temporary folder with a
-temporary gradebook, so it changes nothing.
+temporary gradebook, so it changes nothing. The release also writes README.md's
+lesson table from the course manifest (``descentlab.course.with_readme_table``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ HERE = Path(__file__).resolve().parent.parent  # autograder/: nbgrader_config.py
 REPO = HERE.parent
 SOLUTIONS = REPO / "solutions"
 COURSE = REPO / "course"
+#: Its "Students" lesson table is generated from the course manifest with the release.
+README = REPO / "README.md"
 
 # nbgrader shells out to `alembic` (and jupyter to its own commands): put the running
 # interpreter's environment first on PATH even when it is not activated.
@@ -116,6 +119,28 @@ def release(
             raise RuntimeError(f"nbgrader could not release {lesson}:\n{result['log']}")
 
 
+def readme_table_stale(readme: Path = README) -> bool:
+    """Whether ``readme``'s lesson table differs from the course manifest's (False without one)."""
+    from descentlab.course import with_readme_table
+
+    if not readme.is_file():  # a private instructor copy may hold no README
+        return False
+    text = readme.read_text(encoding="utf-8")
+    return with_readme_table(text) != text
+
+
+def write_readme_table(readme: Path = README) -> None:
+    """Rewrite the lesson table of ``readme`` from the course manifest, if it differs."""
+    from descentlab.course import with_readme_table
+
+    if not readme.is_file():
+        return
+    text = readme.read_text(encoding="utf-8")
+    fresh = with_readme_table(text)
+    if fresh != text:
+        readme.write_text(fresh, encoding="utf-8")
+
+
 def stale(selected: Sequence[str] | None = None) -> list[str]:
     """Regenerate the release in a temporary folder and describe every difference.
 
@@ -170,11 +195,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.check:
         differences = stale(args.lessons)
+        if readme_table_stale():
+            differences.append("README.md's lesson table is not the course manifest's: "
+                               "run `make release`")
         for d in differences:
             print(d)
         print("release is up to date" if not differences else f"{len(differences)} difference(s)")
         return 1 if differences else 0
     release(args.lessons)
+    write_readme_table()
     return 0
 
 

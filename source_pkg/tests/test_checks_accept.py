@@ -414,8 +414,10 @@ def test_alternative_correct_forms_pass(name, cls):
     _assert_all_pass(cls, name)
 
 
-def test_every_exercised_optimizer_has_three_alternatives():
-    assert set(ALTERNATIVES) == set(OPTIMIZERS) - {"nadam"}
+def test_alternatives_are_of_registered_optimizers_three_each():
+    # Written for the course's optimizers; a new one may add its own (not required: adding
+    # an optimizer touches its file, its registry line, the manifest and its notebook).
+    assert set(ALTERNATIVES) <= set(OPTIMIZERS)
     assert all(len(classes) >= 3 for classes in ALTERNATIVES.values())
 
 

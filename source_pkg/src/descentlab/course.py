@@ -12,7 +12,8 @@ their own copies.
 It holds no answers (no quiz answer, no expected value): the package ships to
 students and sits, unchanged, in the grading jail.
 
-Print the README's "Students" lesson table with::
+``descentlab-release`` writes the README's "Students" lesson table from it
+(:func:`with_readme_table`); print the table with::
 
     python -m descentlab.course --readme-table
 """
@@ -38,6 +39,7 @@ __all__ = [
     "main",
     "readme_table",
     "teaching_order",
+    "with_readme_table",
 ]
 
 #: What a student writes: an optimizer class (its ``update``), a
@@ -458,6 +460,46 @@ def readme_table() -> str:
     rows += [f"| {lesson.id[:2]} {lesson.title} | {lesson.idea} | {_written(lesson)} |"
              for lesson in LESSONS]
     return "\n".join(rows)
+
+
+def with_readme_table(readme: str) -> str:
+    """``readme`` (the text of README.md) with its lesson table replaced by :func:`readme_table`.
+
+    The table is the first Markdown table of the "## Students" section, at whatever
+    indentation it has there; ``descentlab-release`` keeps it up to date, so adding a
+    lesson to the manifest never means editing the README by hand.
+
+    Parameters
+    ----------
+    readme : str
+        The README's text.
+
+    Returns
+    -------
+    str
+        The same text with the manifest's table (unchanged if it was the manifest's).
+
+    Raises
+    ------
+    ValueError
+        If the README has no "## Students" section with a table.
+    """
+    lines = readme.split("\n")
+    try:
+        start = lines.index("## Students")
+    except ValueError:
+        raise ValueError("README.md has no '## Students' section for the lesson table") from None
+    first = next((i for i in range(start + 1, len(lines))
+                  if lines[i].startswith("## ") or lines[i].lstrip().startswith("| lesson |")),
+                 len(lines))
+    if first == len(lines) or lines[first].startswith("## "):
+        raise ValueError("README.md's '## Students' section has no '| lesson |' table")
+    end = first
+    while end < len(lines) and lines[end].lstrip().startswith("|"):
+        end += 1
+    indent = lines[first][:len(lines[first]) - len(lines[first].lstrip())]
+    table = [indent + row for row in readme_table().split("\n")]
+    return "\n".join(lines[:first] + table + lines[end:])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,10 +1,11 @@
 """Reference optimizers: one small class per algorithm, one ``update`` method.
 
 Each class docstring states the exact update rule, its defaults and sources.
+Every class of the registry (:data:`OPTIMIZERS`) is exported here under its own
+name (``descentlab.optimizers.Adam``): the registry is the one list of them, so a
+new optimizer needs its file and its registry line, and nothing here.
 """
 
-from .adagrad import AdaGrad
-from .adam import Adam, AdamW, Nadam
 from .base import Hyperparameter, NonFiniteGradientWarning, Optimizer, Sampling, checks_inputs
 from .registry import (
     OPTIMIZERS,
@@ -14,23 +15,14 @@ from .registry import (
     optimizer_class,
     reference_name,
 )
-from .rmsprop import AdaDelta, RMSProp
-from .sgd import SGD, Momentum, Nesterov
+
+globals().update({cls.__name__: cls for cls in OPTIMIZERS.values()})
 
 __all__ = [
     "OPTIMIZERS",
-    "SGD",
-    "AdaDelta",
-    "AdaGrad",
-    "Adam",
-    "AdamW",
     "Hyperparameter",
-    "Momentum",
-    "Nadam",
-    "Nesterov",
     "NonFiniteGradientWarning",
     "Optimizer",
-    "RMSProp",
     "Sampling",
     "available",
     "checks_inputs",
@@ -38,4 +30,5 @@ __all__ = [
     "get_optimizer",
     "optimizer_class",
     "reference_name",
+    *(cls.__name__ for cls in OPTIMIZERS.values()),
 ]
