@@ -294,3 +294,26 @@ def test_a_new_hyperparameter_is_drawn_so_a_hard_coded_default_shows(
     at_default = {**hyper, "shrink": 0.1}
     np.testing.assert_allclose(_run_case(_Shrink, at_default, case)["W"],
                                _run_case(_HardCodedShrink, at_default, case)["W"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=CLASS_IDS)
+def test_optimizers_with_state_say_how_it_changes(cls: type[Optimizer]) -> None:
+    """The feedback on a wrong later call quotes the class's own recurrence."""
+    if cls.state_names:
+        assert cls.recurrence, f"{cls.__name__}: say how its state changes from call to call"
+    assert cls.step_factors, cls.__name__
+
+
+def test_feedback_words_come_from_the_optimizers_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new optimizer's recurrence and step factors reach the feedback with no table to edit."""
+    from descentlab.checks.compare import later_call_message
+    from descentlab.checks.messages import factor_hint
+
+    class Shrink(_Shrink):
+        recurrence = "θ shrinks by (1 − δ) on every call"
+        step_factors = "the learning rate? the (1 − δ) factor?"
+
+    monkeypatch.setitem(OPTIMIZERS, "shrink", Shrink)
+    assert Shrink.recurrence in later_call_message(3, "W", "0.5", "shrink", reset=False)
+    assert Shrink.step_factors in factor_hint("shrink", 3.7, {})
+    assert Optimizer.step_factors in factor_hint("not-registered", 3.7, {})

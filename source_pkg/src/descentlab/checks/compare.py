@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..optimizers import OPTIMIZERS
 from . import messages as msg
 from .observe import CLASS, INIT, SIGNATURE, UPDATE, Observation
 
@@ -322,7 +323,8 @@ def later_call_message(n: int, key: str, size: str, optimizer: str | None,
     matched = "the 1st call matches" if n == 2 else f"the first {n - 1} calls match"
     head = (f"{matched}, but after the {msg.ordinal(n)} call params[{key!r}] differs from the "
             f"expected value (max difference {size})")
-    rule = msg.RECURRENCE.get(optimizer or "", "")
+    cls = OPTIMIZERS.get(optimizer or "")
+    rule = cls.recurrence if cls is not None else ""
     if optimizer == "sgd":
         return f"{head}: {rule}."
     if reset:

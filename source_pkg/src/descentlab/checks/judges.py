@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..optimizers import OPTIMIZERS
 from . import messages as msg
 from .compare import (
     _PRIORITY,
@@ -37,7 +38,7 @@ from .compare import (
     default_tolerance,
     nan_finding,
 )
-from .mistakes.texts import COUNTER, state_words
+from .mistakes.texts import state_words
 from .observe import UPDATE, Observation
 
 __all__ = ["judge_float32", "judge_in_place", "judge_per_key", "judge_zero_grad"]
@@ -179,7 +180,8 @@ def judge_per_key(together: Observation, alone: Mapping[str, Observation],
             findings.append(Finding("unchanged", text, call=n, key=key))
             continue
         words, attr = _state_words(optimizer)
-        counter = COUNTER.get(optimizer or "", "")
+        cls = OPTIMIZERS.get(optimizer or "")
+        counter = cls.step_counter if cls is not None else ""
         size = (f"max difference {msg.fmt(gap)}" if np.isfinite(gap)
                 else "NaN or infinity in only one of the two")
         text = (f"params[{key!r}] moves differently when other parameters are updated with it "

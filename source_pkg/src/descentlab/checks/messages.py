@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..errors import exception_hint
-from ..optimizers import optimizer_class
+from ..optimizers import OPTIMIZERS, Optimizer, optimizer_class
 
 __all__ = [
     "NOT_IN_PLACE",
-    "RECURRENCE",
     "exception_hint",
     "factor_hint",
     "fmt",
@@ -59,45 +58,6 @@ def fmt_pair(got: float, want: float) -> tuple[str, str]:
     return repr(float(got)), repr(float(want))
 
 
-#: How each optimizer's state must change from one call to the next, in the lessons' names.
-RECURRENCE = {
-    "sgd": "SGD keeps no state, so every call must take the same step, θ ← θ − lr·g, from "
-           "where the last call left the parameters (does update() change self.lr, or depend "
-           "on how often it was called?)",
-    "momentum": "the velocity must follow v ← μ·v − lr·g with the v of the previous call, "
-                "then θ ← θ + v",
-    "nesterov": "Nesterov must follow θ ← θ + μ²·v − (1 + μ)·lr·g with the v of the previous "
-                "call, then v ← μ·v − lr·g",
-    "adagrad": "h must be the sum of all squared gradients so far, h ← h + g·g",
-    "rmsprop": "the running average must follow h ← ρ·h + (1 − ρ)·g·g: decay the old h by ρ, "
-               "then add (1 − ρ)·g²",
-    "adadelta": "h ← ρ·h + (1 − ρ)·g², Δ = √(u + ε)/√(h + ε)·g with the old u, then "
-                "u ← ρ·u + (1 − ρ)·Δ²",
-    "adam": "m ← β₁·m + (1 − β₁)·g and v ← β₂·v + (1 − β₂)·g², and t advances by 1 per call "
-            "for the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ",
-    "adamw": "m ← β₁·m + (1 − β₁)·g and v ← β₂·v + (1 − β₂)·g², and t advances by 1 per call "
-             "for the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ",
-    "nadam": "m and v are running averages and t advances by 1 per call",
-}
-
-# The factors that scale a whole first step alike (every entry by the same k), per
-# optimizer: the generic list when none of the computed candidates matches. A missing
-# square root does not (the step then depends on |g|), nor does a factor in only one of
-# AdamW's two terms (decay and Adam step): only the learning rate scales both.
-_FACTORS = {
-    "sgd": "the learning rate?",
-    "momentum": "the learning rate? a (1 − μ) factor?",
-    "nesterov": "the learning rate? the (1 + μ) factor?",
-    "adagrad": "the learning rate?",
-    "rmsprop": "the learning rate? the (1 − ρ) factor in h?",
-    "adadelta": "the learning rate? the (1 − ρ) factor in h? the ε under the root of u?",
-    "adam": "the learning rate? a (1 − β) factor? a bias correction?",
-    "adamw": "the learning rate? It is the one factor of both the weight decay and the Adam "
-             "step",
-    "nadam": "the learning rate? a (1 − β) factor? a bias correction?",
-}
-
-
 def _candidates(optimizer: str, hyper: Mapping[str, float]) -> list[tuple[float, str]]:
     """(factor, what it means) pairs that a single mistake multiplies the first step by."""
     found: list[tuple[float, str]] = []
@@ -138,7 +98,9 @@ def factor_hint(optimizer: str | None, k: float, hyper: Mapping[str, float]) -> 
         for value, meaning in _candidates(optimizer, hyper):
             if value and abs(k / value - 1.0) < 0.01:
                 return f"check {meaning}."
-    return f"a factor is missing or extra ({_FACTORS.get(optimizer or '', 'the learning rate?')})."
+    cls = OPTIMIZERS.get(optimizer or "")
+    factors = cls.step_factors if cls is not None else Optimizer.step_factors
+    return f"a factor is missing or extra ({factors})."
 
 
 def describe_object(obj: object) -> str:

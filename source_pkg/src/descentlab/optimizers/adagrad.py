@@ -49,6 +49,8 @@ class AdaGrad(Optimizer):
     state_names = ("h",)
     state_words = "sum of squared gradients"
     divides_by_gradient_statistic = True
+    recurrence = "h must be the sum of all squared gradients so far, h ← h + g·g"
+    denominator = "np.sqrt(self.h[key]) + self.eps"
 
     def __init__(self, lr: float = 0.01, eps: float = 1e-10) -> None:
         super().__init__(lr=lr, eps=eps)

@@ -62,6 +62,11 @@ class Adam(Optimizer):
     state_names = ("m", "v")
     state_words = "moments"
     divides_by_gradient_statistic = True
+    recurrence = ("m ← β₁·m + (1 − β₁)·g and v ← β₂·v + (1 − β₂)·g², and t advances by 1 "
+                  "per call for the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ")
+    step_factors = "the learning rate? a (1 − β) factor? a bias correction?"
+    step_counter = "self.t"
+    denominator = "np.sqrt(v_hat) + self.eps"
 
     def __init__(
         self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
@@ -125,6 +130,9 @@ class AdamW(Adam):
     name = "adamw"
     torch_files = ("optim/adamw.py",)  # and Adam's: torch's AdamW subclasses its Adam
     hyperparameters = (*Adam.hyperparameters, _WEIGHT_DECAY)
+    # Only the learning rate scales both terms (decay and Adam step) alike.
+    step_factors = ("the learning rate? It is the one factor of both the weight decay and "
+                    "the Adam step")
 
     def __init__(
         self,
@@ -183,6 +191,7 @@ class Nadam(Adam):
 
     name = "nadam"
     hyperparameters = (learning_rate(2e-3), BETA1, BETA2, epsilon(1e-8), _MOMENTUM_DECAY)
+    recurrence = "m and v are running averages and t advances by 1 per call"
 
     def __init__(
         self,

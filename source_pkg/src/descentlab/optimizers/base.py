@@ -198,6 +198,16 @@ class Optimizer:
     #: Whether the step divides by a gradient statistic (a missing epsilon then gives
     #: 0/0 on a zero gradient, which the hidden tests look for).
     divides_by_gradient_statistic: ClassVar[bool] = False
+    #: How the state must change from one call to the next, in the lessons' names: the
+    #: feedback when the first calls match but a later one does not ("" says nothing).
+    recurrence: ClassVar[str] = ""
+    #: The factors that scale a whole first step alike (every entry by the same k): the
+    #: feedback lists them when a first step is k times the expected one.
+    step_factors: ClassVar[str] = "the learning rate?"
+    #: The step counter, as the lesson's template names it (``"self.t"``); "" for none.
+    step_counter: ClassVar[str] = ""
+    #: The denominator with epsilon, as the lesson's answer cell writes it ("" for none).
+    denominator: ClassVar[str] = ""
     #: torch's implementations of this update, hidden from a student's code while the
     #: exercise that grades it runs: files relative to the ``torch/`` folder, a whole file
     #: (``"optim/sgd.py"``) or one top-level object of it

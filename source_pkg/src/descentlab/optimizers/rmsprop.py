@@ -50,6 +50,10 @@ class RMSProp(Optimizer):
     state_names = ("h",)
     state_words = "running average of squared gradients"
     divides_by_gradient_statistic = True
+    recurrence = ("the running average must follow h ← ρ·h + (1 − ρ)·g·g: decay the old h "
+                  "by ρ, then add (1 − ρ)·g²")
+    step_factors = "the learning rate? the (1 − ρ) factor in h?"
+    denominator = "np.sqrt(self.h[key]) + self.eps"
 
     def __init__(self, lr: float = 0.01, rho: float = 0.99, eps: float = 1e-8) -> None:
         super().__init__(lr=lr, rho=rho, eps=eps)
@@ -92,6 +96,10 @@ class AdaDelta(Optimizer):
     state_names = ("h", "u")
     state_words = "running averages"
     divides_by_gradient_statistic = True
+    recurrence = ("h ← ρ·h + (1 − ρ)·g², Δ = √(u + ε)/√(h + ε)·g with the old u, then "
+                  "u ← ρ·u + (1 − ρ)·Δ²")
+    step_factors = "the learning rate? the (1 − ρ) factor in h? the ε under the root of u?"
+    denominator = "np.sqrt(self.h[key] + self.eps)"
 
     def __init__(self, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> None:
         super().__init__(lr=lr, rho=rho, eps=eps)

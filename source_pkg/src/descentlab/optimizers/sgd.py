@@ -31,6 +31,9 @@ class SGD(Optimizer):
 
     name = "sgd"
     torch_files = ("optim/sgd.py",)
+    recurrence = ("SGD keeps no state, so every call must take the same step, θ ← θ − lr·g, from "
+                  "where the last call left the parameters (does update() change self.lr, or "
+                  "depend on how often it was called?)")
     hyperparameters = (learning_rate(0.01),)
 
     def __init__(self, lr: float = 0.01) -> None:
@@ -76,6 +79,9 @@ class Momentum(Optimizer):
     hyperparameters = (learning_rate(0.01), MOMENTUM)
     state_names = ("v",)
     state_words = "velocity"
+    recurrence = ("the velocity must follow v ← μ·v − lr·g with the v of the previous call, "
+                  "then θ ← θ + v")
+    step_factors = "the learning rate? a (1 − μ) factor?"
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__(lr=lr, momentum=momentum)
@@ -133,6 +139,9 @@ class Nesterov(Optimizer):
     hyperparameters = (learning_rate(0.01), MOMENTUM)
     state_names = ("v",)
     state_words = "velocity"
+    recurrence = ("Nesterov must follow θ ← θ + μ²·v − (1 + μ)·lr·g with the v of the "
+                  "previous call, then v ← μ·v − lr·g")
+    step_factors = "the learning rate? the (1 + μ) factor?"
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__(lr=lr, momentum=momentum)

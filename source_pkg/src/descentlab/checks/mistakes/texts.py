@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...optimizers import OPTIMIZERS
 from ..messages import NOT_IN_PLACE
 
-__all__ = ["COUNTER", "DENOMINATOR", "EXPLANATIONS", "explain", "state_words"]
+__all__ = ["EXPLANATIONS", "explain", "state_words"]
 
 
 def state_words(optimizer: str | None) -> tuple[str, str]:
@@ -20,20 +20,6 @@ def state_words(optimizer: str | None) -> tuple[str, str]:
         return "state", "self.state"
     return cls.state_in_words()
 
-
-#: The step counter of the optimizers that keep one, as the lessons' templates name it.
-COUNTER = {"adam": "self.t", "adamw": "self.t", "nadam": "self.t"}
-
-#: The denominator with epsilon, as the lessons' answer cells write it (the templates
-#: take ``eps`` in ``__init__`` and store it as ``self.eps``).
-DENOMINATOR = {
-    "adagrad": "np.sqrt(self.h[key]) + self.eps",
-    "rmsprop": "np.sqrt(self.h[key]) + self.eps",
-    "adadelta": "np.sqrt(self.h[key] + self.eps)",
-    "adam": "np.sqrt(v_hat) + self.eps",
-    "adamw": "np.sqrt(v_hat) + self.eps",
-    "nadam": "np.sqrt(v_hat) + self.eps",
-}
 
 #: Mistake id -> explanation; ``{state}`` and ``{attr}`` are the optimizer's state words
 #: and the attribute holding it, ``{counter}`` its step counter, ``{denominator}`` its
@@ -138,6 +124,7 @@ EXPLANATIONS = {
 def explain(mistake_id: str, optimizer: str) -> str:
     """The explanation of ``mistake_id`` worded for ``optimizer``."""
     words, attr = state_words(optimizer)
+    cls = OPTIMIZERS.get(optimizer)
     return EXPLANATIONS[mistake_id].format(
-        state=words, attr=attr, counter=COUNTER.get(optimizer, "self.t"),
-        denominator=DENOMINATOR.get(optimizer, "np.sqrt(...) + self.eps"))
+        state=words, attr=attr, counter=(cls and cls.step_counter) or "self.t",
+        denominator=(cls and cls.denominator) or "np.sqrt(...) + self.eps")
