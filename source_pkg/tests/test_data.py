@@ -141,3 +141,42 @@ def test_load_diabetes_is_standardized():
     np.testing.assert_allclose(X.std(axis=0), 1.0, rtol=1e-12)
     assert y.mean() == pytest.approx(0.0, abs=1e-12)
     assert y.std() == pytest.approx(1.0)
+
+
+def test_digits_read_without_sklearn_equal_sklearns_load_digits():
+    # load_digits reads sklearn's bundled file itself (sklearn's import costs ~2 s of CPU).
+    from descentlab import data
+
+    x, t = data._digits_raw()
+    raw = sk_load_digits()
+    np.testing.assert_array_equal(x, raw.data)
+    np.testing.assert_array_equal(t, raw.target)
+
+
+@pytest.mark.parametrize(("test_size", "seed"), [(0.2, 0), (0.25, 0), (0.2, 3)])
+def test_digits_split_equals_sklearns_train_test_split(test_size, seed):
+    # The default split is stored as data (_data/digits_split.npz); this recomputes it.
+    # To regenerate: np.savez_compressed(DIGITS_SPLIT_FILE, train=idx_train.astype(np.int16),
+    # test=idx_test.astype(np.int16)) with the indices below.
+    from sklearn.model_selection import train_test_split
+
+    from descentlab import data
+
+    target = sk_load_digits().target
+    expected = train_test_split(np.arange(len(target)), test_size=test_size,
+                                random_state=seed, stratify=target)
+    got = data._digits_split(target, test_size, seed)
+    for mine, theirs in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    digits = load_digits(test_size=test_size, seed=seed, normalize=False)
+    np.testing.assert_array_equal(digits.x_test, sk_load_digits().data[expected[1]])
+
+
+def test_load_digits_does_not_import_sklearn():
+    import subprocess
+    import sys
+
+    code = ("import sys; from descentlab.data import load_digits; load_digits(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", f"load_digits() imported {out.stdout.strip()}"

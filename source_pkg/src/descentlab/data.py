@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -55,17 +57,57 @@ class Digits:
         )
 
 
+#: The split of :func:`load_digits` with its default arguments, computed once by
+#: scikit-learn's ``train_test_split(np.arange(1797), test_size=0.2, random_state=0,
+#: stratify=target)`` and kept as data: importing ``sklearn.model_selection`` costs
+#: about 2 s of CPU in every kernel that trains on the digits (lessons 07 and 08).
+#: ``source_pkg/tests/test_data.py`` checks it against scikit-learn.
+DIGITS_SPLIT_FILE = Path(__file__).resolve().parent / "_data" / "digits_split.npz"
+_DEFAULT_SPLIT = (0.2, 0)  # (test_size, seed) of the stored split
+
+
+def _sklearn_data_file(name: str) -> Path | None:
+    """Path of a data file bundled with scikit-learn, found without importing it."""
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "datasets" / "data" / name
+        if path.is_file():
+            return path
+    return None
+
+
 @functools.lru_cache(maxsize=1)
 def _digits_raw() -> tuple[np.ndarray, np.ndarray]:
-    # Imported here: sklearn.datasets takes about a second to import.
-    from sklearn.datasets import load_digits as sk_load_digits
+    # scikit-learn's load_digits reads its bundled digits.csv.gz (64 pixels, then the
+    # label, per row); reading that file directly spares the kernel importing sklearn
+    # (scipy.stats and more: about 2 s of CPU). Tested equal to sklearn's load_digits.
+    path = _sklearn_data_file("digits.csv.gz")
+    if path is not None:
+        table = np.loadtxt(path, delimiter=",")
+        x, t = table[:, :-1], table[:, -1].astype(np.intp)
+    else:  # pragma: no cover - another scikit-learn layout: ask sklearn itself
+        from sklearn.datasets import load_digits as sk_load_digits
 
-    bunch = sk_load_digits()
-    x, t = bunch.data, bunch.target.astype(np.intp)
+        bunch = sk_load_digits()
+        x, t = bunch.data, bunch.target.astype(np.intp)
     # Shared by every call through the cache: make accidental edits fail loudly.
     x.flags.writeable = False
     t.flags.writeable = False
     return x, t
+
+
+def _digits_split(t: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the training and test sets: stratified, shuffled with ``seed``."""
+    if (test_size, seed) == _DEFAULT_SPLIT and DIGITS_SPLIT_FILE.is_file():
+        with np.load(DIGITS_SPLIT_FILE) as stored:
+            if len(stored["train"]) + len(stored["test"]) == len(t):
+                return stored["train"].astype(np.intp), stored["test"].astype(np.intp)
+    from sklearn.model_selection import train_test_split
+
+    idx_train, idx_test = train_test_split(
+        np.arange(len(t)), test_size=test_size, random_state=seed, stratify=t
+    )
+    return idx_train, idx_test
 
 
 def load_digits(
@@ -98,12 +140,8 @@ def load_digits(
     dtype = np.dtype(dtype)
     if not np.issubdtype(dtype, np.floating):
         raise TypeError(f"dtype must be a floating type, got {dtype}")
-    from sklearn.model_selection import train_test_split
-
     x, t = _digits_raw()
-    idx_train, idx_test = train_test_split(
-        np.arange(len(t)), test_size=test_size, random_state=seed, stratify=t
-    )
+    idx_train, idx_test = _digits_split(t, test_size, seed)
     scale = 1.0 / DIGITS_MAX_PIXEL if normalize else 1.0
 
     def images(idx: np.ndarray) -> np.ndarray:
