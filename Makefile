@@ -18,13 +18,14 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: install
 	$(BIN)/jupyter lab $(ALLOW_ROOT) --notebook-dir=course course/00_blind_explorer/00_blind_explorer.ipynb
 
-# pytest-xdist: one worker per core (TEST_WORKERS=0 runs in this process). --dist loadfile
-# keeps each test file on one worker, so the session fixtures that do the heavy work (the
-# graded class of autograder/tests/test_grade_class.py; test_browser.py's JupyterLab and
-# Chromium) run once, on different workers, and overlap their waits for kernels and the
-# browser with the rest of the suite.
+# pytest-xdist: one worker per core (TEST_WORKERS=0 runs in this process). --dist loadgroup
+# keeps each xdist_group on one worker, so the session fixtures that do the heavy work (the
+# graded class of autograder/tests/test_grade_class.py, group "graded_class"; test_browser.py's
+# JupyterLab and Chromium, group "browser") run once. xdist hands out the largest units first:
+# the two groups start at once on different workers, and every other test goes, one at a
+# time, to whichever worker is free, so neither idles at the end.
 TEST_WORKERS ?= auto
-PYTEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+PYTEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 
 test: install jail
 	$(BIN)/ruff check .

@@ -148,6 +148,7 @@ def test_local_package_is_pip_installed() -> None:
     assert (ROOT / "source_pkg" / "pyproject.toml").is_file()
 
 
+@pytest.mark.slow  # runs postBuild with nbgrader: ~6 s
 def test_postbuild_stops_on_errors_and_writes_a_writable_exchange(tmp_path: Path) -> None:
     # postBuild exists only to give nbgrader a writable exchange on Binder.
     assert POSTBUILD.is_file(), "postBuild (writing the nbgrader exchange config) is missing"

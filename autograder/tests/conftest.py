@@ -1,10 +1,12 @@
 """One real grading run over a synthetic class, shared by the end-to-end tests.
 
 The class (built by :func:`build_class`) holds, for every lesson: the
-solution (full marks), the blank release (zero) and one student per catalogued
-mistake of each graded optimizer class (a bonus class's mistake shares the
-notebook of a main class's mistake); and, on lesson 03, every bad or
-hostile case of ``autograder/README.md``. They are packed in ONE zip mixing
+solution (full marks), the blank release (zero) and one student per chosen
+catalogued mistake of each graded optimizer class (``every_mistake=False``: the
+first of its catalogue and those of ``synthetic.E2E_MISTAKES``; a bonus class's
+mistake shares the notebook of a main class's mistake; every other catalogued
+mistake is checked in-process, see test_grade_class.py); and, on lesson 03,
+every bad or hostile case of ``autograder/README.md``. They are packed in ONE zip mixing
 nbgrader's tree, Canvas and Moodle file names, and graded by ONE call of
 :func:`descentlab_grading.pipeline.grade` (real nbgrader, 2 workers) in a temporary course
 folder, so the repository's own gradebook is never touched.
@@ -34,6 +36,19 @@ SETTINGS = Settings(workers=2, cell_timeout=20.0, notebook_timeout=240.0, memory
                     call=5.0)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks (``--dist loadgroup``)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put every test of the graded class in one xdist group, so the run happens once.
+
+    ``make test`` distributes with ``--dist loadgroup``: a group goes to one worker, every
+    other test to whichever worker is free. Grouped by the fixture they use, not by file:
+    test_grade_class.py's in-process tests are spread with the rest.
+    """
+    for item in items:
+        if "graded_class" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("graded_class"))
+
+
 @pytest.fixture(scope="session")
 def graded_class(tmp_path_factory: pytest.TempPathFactory) -> GradedClass:
     """Grade the whole synthetic class once (real nbgrader, in parallel).
@@ -47,7 +62,8 @@ def graded_class(tmp_path_factory: pytest.TempPathFactory) -> GradedClass:
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         listener.setblocking(False)
-        data, students = build_class(course, SETTINGS, port=listener.getsockname()[1])
+        data, students = build_class(course, SETTINGS, port=listener.getsockname()[1],
+                                     every_mistake=False)
         archive = tmp_path_factory.mktemp("export") / "submissions.zip"
         archive.write_bytes(data)
         run = grade(archive, course, all_lessons(course.source), SETTINGS)

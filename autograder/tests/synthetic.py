@@ -28,13 +28,16 @@ import nbformat
 
 from descentlab.checks import PUBLIC_SEEDS, assert_property, mistakes_for
 from descentlab.checks.mistakes import Mistake
+from descentlab_grading.judge import free_names, hidden_part, imports_of
+from descentlab_grading.judging import judge_request
 from descentlab_grading.pipeline import Course, Row, Run, Settings, prepare_lessons
 from descentlab_grading.release import lessons as all_lessons
 
-__all__ = ["DELEGATION", "HONEST_EXTRAS", "HOSTILE_ANSWERS", "TORCH_CASES", "TORCH_LESSON",
-           "GradedClass",
-           "PropertyCall", "Student", "build_class",
-           "mutant_source", "property_calls", "solution_answers", "student_notebook"]
+__all__ = ["DELEGATION", "E2E_MISTAKES", "HONEST_EXTRAS", "HOSTILE_ANSWERS", "TORCH_CASES",
+           "TORCH_LESSON", "GradedClass",
+           "PropertyCall", "Student", "build_class", "e2e_mistake_ids", "failing_test_cells",
+           "mutant_answers", "mutant_source", "property_calls", "solution_answers",
+           "student_notebook"]
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
 
@@ -144,6 +147,17 @@ def mutant_source(mistake: Mistake, name: str, solution: str) -> str:
 HOSTILE_LESSON = "03_momentum"
 #: Lesson 08: its answer cells are torch.optim.Optimizer subclasses.
 TORCH_LESSON = "08_torch_optim"
+
+#: The catalogued mistakes that ``build_class(every_mistake=False)`` grades end to end
+#: where a test reads their rows by name (every other graded class: its first catalogued
+#: mistake, see :func:`e2e_mistake_ids`). Lesson 03's ``not_in_place`` is a generated
+#: generic slip; lesson 08's are 2 of the torch catalogue, each with an AdamW mistake
+#: riding in the same notebook.
+E2E_MISTAKES: dict[tuple[str, str], tuple[str, ...]] = {
+    (HOSTILE_LESSON, "Momentum"): ("state_reset_each_call", "not_in_place"),
+    (TORCH_LESSON, "Adam"): ("shared_counter", "lr_from_defaults"),
+    (TORCH_LESSON, "AdamW"): ("shared_counter", "decay_l2"),
+}
 
 _TORCH_INIT = ("    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, "
                "weight_decay=1e-2):\n"
@@ -382,8 +396,8 @@ def _oracle(source: nbformat.NotebookNode, answers: Mapping[str, str]) -> set[st
 
 def build_class(course: Course, settings: Settings, hostile: bool = True,
                 copies: int = 1, bonus_mistakes: bool = True,
-                lessons: list[str] | None = None, port: int = 9
-                ) -> tuple[bytes, dict[str, Student]]:
+                lessons: list[str] | None = None, port: int = 9,
+                every_mistake: bool = True) -> tuple[bytes, dict[str, Student]]:
     """The zip of a synthetic class and the expected grade of each student.
 
     Parameters
@@ -403,6 +417,10 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
     port : int
         A TCP port on the grading machine's loopback that the "network" student
         tries to reach (the tests listen there and check that nothing arrived).
+    every_mistake : bool
+        Plant every catalogued mistake (one notebook each, a bonus class's riding
+        along); with ``False`` only those of :func:`e2e_mistake_ids`, a few per
+        lesson: the tests check the others in-process (:func:`failing_test_cells`).
     """
     lessons = lessons or all_lessons(course.source)
     prepare_lessons(course, settings, lessons, {})  # the releases the students received
@@ -437,20 +455,17 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
         bonus = {name for name in optimizer_of
                  if all(c.grade_id in bonus_cells for c in calls if c.class_name == name)}
 
-        main = _plants({n: o for n, o in optimizer_of.items() if n not in bonus},
-                       torch_classes)
-        extra = _plants({n: o for n, o in optimizer_of.items() if n in bonus},
-                        torch_classes) if bonus_mistakes else []
+        main = _plants(lesson, {n: o for n, o in optimizer_of.items() if n not in bonus},
+                       torch_classes, every_mistake)
+        extra = _plants(lesson, {n: o for n, o in optimizer_of.items() if n in bonus},
+                        torch_classes, every_mistake) if bonus_mistakes else []
         # A bonus class's mistake rides in the notebook of a main class's mistake
         # (separate answer cells, separate test cells): every catalogued mistake
         # is graded, in about half the notebooks. The oracle scores the pair.
         for pair in itertools.zip_longest(main, extra):
             planted = [p for p in pair if p is not None]
             sid = str(7000 + len(students))  # Moodle ids are numbers
-            answers = dict(solved, **{
-                answer_of[name]: torch_mutant_source(mistake.cls, name) if name in torch_classes
-                else mutant_source(mistake, name, solved[answer_of[name]])
-                for name, mistake in planted})
+            answers = mutant_answers(solved, answer_of, planted)
             lost = _oracle(source, answers)
             kind = "mistake " + " + ".join(f"{name}:{mistake.id}" for name, mistake in planted)
             add(Student(sid, lesson, kind, total - sum(points[g] for g in lost), lost,
@@ -468,12 +483,99 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
     return buffer.getvalue(), students
 
 
-def _plants(optimizer_of: Mapping[str, str], torch_classes: set[str]
-            ) -> list[tuple[str, Mistake | TorchMistake]]:
-    """``(class name, mistake)`` for every catalogued mistake of each class."""
-    return [(name, mistake) for name, optimizer in optimizer_of.items()
-            for mistake in (torch_mistakes_for(optimizer) if name in torch_classes
-                            else mistakes_for(optimizer))]
+def _plants(lesson: str, optimizer_of: Mapping[str, str], torch_classes: set[str],
+            every_mistake: bool = True) -> list[tuple[str, Mistake | TorchMistake]]:
+    """``(class name, mistake)`` for every catalogued mistake of each class.
+
+    With ``every_mistake=False``, only those of :func:`e2e_mistake_ids`.
+    """
+    plants = []
+    for name, optimizer in optimizer_of.items():
+        catalogue = (torch_mistakes_for(optimizer) if name in torch_classes
+                     else mistakes_for(optimizer))
+        keep = ({m.id for m in catalogue} if every_mistake
+                else set(e2e_mistake_ids(lesson, name, [m.id for m in catalogue])))
+        plants += [(name, mistake) for mistake in catalogue if mistake.id in keep]
+    return plants
+
+
+def e2e_mistake_ids(lesson: str, class_name: str, catalogue: list[str]) -> list[str]:
+    """The catalogued mistakes of ``class_name`` that the test class grades end to end.
+
+    :data:`E2E_MISTAKES` where a test reads them by name, else the first of the
+    catalogue (an optimizer's own mistakes come before the generic slips).
+    """
+    chosen = list(E2E_MISTAKES.get((lesson, class_name), catalogue[:1]))
+    unknown = [m for m in chosen if m not in catalogue]
+    if unknown:
+        raise LookupError(f"E2E_MISTAKES names {unknown} for {lesson}/{class_name}, "
+                          f"which its catalogue does not hold: {catalogue}")
+    return chosen
+
+
+def mutant_answers(solved: Mapping[str, str], answer_of: Mapping[str, str],
+                   planted: list[tuple[str, Mistake | TorchMistake]]) -> dict[str, str]:
+    """The solution's answers with each ``(class name, mistake)`` of ``planted`` planted.
+
+    ``answer_of`` maps a class name to the grade id of the answer cell defining it.
+    """
+    return dict(solved, **{
+        answer_of[name]: torch_mutant_source(mistake.cls, name)
+        if isinstance(mistake, TorchMistake)
+        else mutant_source(mistake, name, solved[answer_of[name]])
+        for name, mistake in planted})
+
+
+def failing_test_cells(source: nbformat.NotebookNode, answers: Mapping[str, str]
+                       ) -> dict[str, str]:
+    """``grade_id -> message`` of the graded test cells that ``answers`` fail, in-process.
+
+    The judge's procedure (:class:`descentlab_grading.judge.Judge`) without nbgrader, a
+    kernel or the jail: the test cells (visible and hidden tests) run in a namespace
+    holding the imports of the instructor's read-only cells they read, and the names
+    the answer cells define, taken from running ``answers`` (errors ignored, as the
+    notebook goes on after a failing cell). A cell the judge could not check counts as
+    failed, with ``"unchecked: ..."`` as its message: nothing is silently passed.
+    """
+    import numpy as np
+
+    request = judge_request(source, call_limit=60.0)
+    own = set(request["student_names"])
+    student: dict[str, Any] = {"np": np, "math": __import__("math")}
+    if any(call.torch for call in property_calls(source)):
+        student["torch"] = __import__("torch")
+    solutions = {_meta(c).get("grade_id") for c in source.cells if _meta(c).get("solution")}
+    for grade_id, text in answers.items():
+        if grade_id in solutions:
+            try:
+                exec(compile(text, f"<{grade_id}>", "exec"), student)
+            except Exception:  # the cell fails in the notebook too
+                continue
+    tests = {cell["grade_id"]: cell["source"] for cell in request["test_cells"]}
+    needed = {n for text in tests.values() for n in free_names(text)}
+    judge: dict[str, Any] = {"__name__": "__judge__"}
+    exec(imports_of(request["readonly_cells"], needed), judge)
+    failed = {}
+    for grade_id, text in tests.items():
+        if [n for n in free_names(text) if n not in own and n not in judge]:
+            text = hidden_part(text)  # as the judge: the cell's imports and hidden tests
+        missing = [n for n in free_names(text) if n not in own and n not in judge]
+        if missing:
+            failed[grade_id] = f"unchecked: the test reads {missing}"
+            continue
+        for name in free_names(text):
+            if name in own:
+                if name in student:
+                    judge[name] = student[name]
+                else:
+                    judge.pop(name, None)
+        try:
+            exec(compile(text, f"<{grade_id}>", "exec"), judge)
+        except AssertionError as exc:
+            failed[grade_id] = str(exc)
+        except Exception as exc:
+            failed[grade_id] = f"{type(exc).__name__}: {exc}"
+    return failed
 
 
 def _answer_cell(source: nbformat.NotebookNode, class_name: str) -> str:

@@ -185,6 +185,7 @@ def _fork_bomb() -> dict[str, int]:
     return {"born": born, "how": os.environ.get("DESCENTLAB_PROCESS_LIMIT", "")}
 
 
+@pytest.mark.slow  # waits out the fork bomb: ~7 s
 def test_a_fork_bomb_is_bounded_by_the_process_limit() -> None:
     [outcome] = run_parallel([(("bomb",), _fork_bomb)], workers=1,
                              limits=Limits(timeout=60, processes=64))
@@ -194,6 +195,7 @@ def test_a_fork_bomb_is_bounded_by_the_process_limit() -> None:
     assert outcome.result["born"] < 64, outcome.result
 
 
+@pytest.mark.slow  # runs lesson helpers in the jail: ~6 s
 def test_the_lessons_helpers_still_work_when_the_reference_is_a_stub(confinement: jail.Jail,
                                                                     tmp_path: Path) -> None:
     """A demo cell that uses the lesson's reference prints one line in the jail, no crash."""
@@ -223,6 +225,7 @@ def torch_confinement(tmp_path_factory: pytest.TempPathFactory) -> jail.Jail:
     return jail.Jail(package, REAL)
 
 
+@pytest.mark.slow  # imports torch in a jailed kernel: ~8 s
 def test_torch_imports_in_the_jail_without_its_adam(torch_confinement: jail.Jail,
                                                    tmp_path: Path) -> None:
     """torch.optim's Adam/AdamW, their functional forms and fused kernels are stubs; the

@@ -60,6 +60,7 @@ TESTS = {
 }
 
 
+@pytest.mark.slow  # a real notebook and judge: ~2 s
 def test_verdicts_come_from_the_judge_and_reach_the_notebook(tmp_path: Path) -> None:
     answer = "def double(x): ...\ndef apply(f, x): ...\ndef bump(a): ..."
     source = _source(tmp_path, TESTS, answer)
@@ -77,6 +78,7 @@ def test_verdicts_come_from_the_judge_and_reach_the_notebook(tmp_path: Path) -> 
     assert "passed (checked by the grader)" in done.stdout
 
 
+@pytest.mark.slow  # a real notebook and judge: ~1.5 s
 def test_a_name_the_test_needs_but_the_notebook_lacks_fails_plainly(tmp_path: Path) -> None:
     source = _source(tmp_path, {"t-value": TESTS["t-value"]}, "def double(x): ...")
     with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
@@ -85,6 +87,7 @@ def test_a_name_the_test_needs_but_the_notebook_lacks_fails_plainly(tmp_path: Pa
     assert "NameError" in verdicts["t-value"]["message"], verdicts
 
 
+@pytest.mark.slow  # waits out the call limit: ~7 s
 def test_a_hanging_call_fails_the_test_without_stopping_the_judge(tmp_path: Path) -> None:
     tests = {"t-hang": TESTS["t-value"], "t-next": "assert 1 + 1 == 2"}
     source = _source(tmp_path, tests, "def double(x): ...")

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from descentlab_grading.workers import Limits, run_parallel
 
@@ -48,6 +49,7 @@ def test_a_crashing_job_is_reported_and_the_others_finish() -> None:
     assert outcomes[1].ok, outcomes[1].error
 
 
+@pytest.mark.slow  # waits out the time limit: ~1.5 s
 def test_a_job_over_the_time_limit_is_killed_with_its_children(tmp_path: Path) -> None:
     marker = tmp_path / "pid"
     started = time.monotonic()

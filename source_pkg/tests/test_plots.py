@@ -132,6 +132,7 @@ def test_draw_paths_handles_update_in_place():
     assert artists.lines["SGD"].get_color() == "black"
 
 
+@pytest.mark.slow  # ~1 s
 def test_compare_figure_reproduces_the_books_layout():
     fig = compare_figure()
     assert isinstance(fig, Figure)

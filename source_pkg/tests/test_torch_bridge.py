@@ -225,6 +225,7 @@ def test_need_torch_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> N
     assert len(str(info.value).splitlines()) == 1
 
 
+@pytest.mark.slow  # a fresh interpreter importing everything: ~1 s
 def test_the_rest_of_descentlab_never_imports_torch() -> None:
     code = ("import sys, descentlab, descentlab.checks, descentlab.checks.function_exercises, "
             "descentlab.widgets, descentlab.nets, descentlab.yours, descentlab.course, "

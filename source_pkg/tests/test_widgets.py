@@ -146,6 +146,7 @@ def test_updates_blit_and_surface_change_redraws_the_contours(backend: str) -> N
     np.testing.assert_allclose(_path_line(w).get_xydata(), w.path.xy)
 
 
+@pytest.mark.slow  # four full redraws: ~1.5 s each
 def test_cached_redraws_look_exactly_like_a_full_draw(backend: str) -> None:
     w = explore("sgd", "bowl", lr=0.05, steps=200, backend=backend)
     view = w.view
@@ -182,7 +183,12 @@ def test_play_reveals_the_path_step_by_step(backend: str) -> None:
     )
 
 
-@pytest.mark.parametrize("steps", [1, 7, 99, 100, 101, 250, 999, 1000, 1003])
+# The short replays stay in `make check`; the long ones (2-3 s each) are slow.
+_LONG = pytest.mark.slow
+
+
+@pytest.mark.parametrize("steps", [1, 7, 101, *(pytest.param(n, marks=_LONG)
+                                                for n in (99, 100, 250, 999, 1000, 1003))])
 def test_play_replays_any_path_in_few_frames_ending_on_the_whole_path(steps: int) -> None:
     from descentlab.widgets.live_paths import PLAY_FRAMES, play_end, play_step
 
@@ -238,6 +244,7 @@ def test_in_a_running_event_loop_play_frames_are_drawn_once_the_handler_returns(
     np.testing.assert_allclose(_path_line(w).get_xydata(), w.path.xy[:6])
 
 
+@pytest.mark.slow  # plays 250 steps in real time: ~2 s each
 def test_in_a_kernel_play_is_driven_by_the_kernel_to_the_last_step(backend: str) -> None:
     # In a browser, pressing Play sets play.playing; the kernel then advances
     # the value itself (ipywidgets would only send one value per round trip).
@@ -383,6 +390,7 @@ def test_nan_and_hanging_updates_are_stopped_with_a_message() -> None:
     assert w.path.status == "timeout"
 
 
+@pytest.mark.slow  # many explorers: ~1.5 s
 def test_student_classes_get_sliders_from_the_reference_or_their_signature() -> None:
     # Named like a reference class: its metadata (log-scale lr from 1e-4).
     named = type("momentum", (MyMomentum,), {})
@@ -420,6 +428,7 @@ def test_student_classes_get_sliders_from_the_reference_or_their_signature() -> 
     np.testing.assert_allclose(w.path.xy, reference.path.xy, rtol=1e-12)
 
 
+@pytest.mark.slow  # many explorers: ~1.5 s
 def test_reference_instance_and_class_are_accepted() -> None:
     w = explore(Momentum(lr=0.2, momentum=0.5), "bowl", backend="static")
     assert w.controls["lr"].value == pytest.approx(0.2)
@@ -490,6 +499,7 @@ def test_backend_choice() -> None:
         resolve_backend("qt")
 
 
+@pytest.mark.slow  # a fresh interpreter drawing every widget: ~4 s
 def test_no_pyplot_figures_and_no_backend_switch() -> None:
     # A fresh interpreter, so that ipympl is imported for the first time while
     # pyplot already has a figure (as in a notebook using %matplotlib inline).
@@ -519,6 +529,7 @@ def test_no_pyplot_figures_and_no_backend_switch() -> None:
     assert run.stdout.strip() == "ok"
 
 
+@pytest.mark.slow  # ~1 s
 def test_a_view_attaching_gets_the_full_figure_after_its_size() -> None:
     from PIL import Image
 

@@ -37,6 +37,7 @@ def test_every_surfaces_start_is_representable_on_its_sliders(name: str) -> None
     assert w.path.xy[0] == pytest.approx(surface.start)
 
 
+@pytest.mark.slow  # every surface: ~1.5 s
 def test_switching_surface_puts_the_new_start_on_the_grid() -> None:
     w = compare(["sgd", "rmsprop"], "bowl", backend="static")
     w.surface.value = "saddle"
