@@ -460,8 +460,8 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
         extra = _plants(lesson, {n: o for n, o in optimizer_of.items() if n in bonus},
                         torch_classes, every_mistake) if bonus_mistakes else []
         # A bonus class's mistake rides in the notebook of a main class's mistake
-        # (separate answer cells, separate test cells): every catalogued mistake
-        # is graded, in about half the notebooks. The oracle scores the pair.
+        # (separate answer cells, separate test cells): every planted mistake is
+        # graded, in about half the notebooks. The oracle scores the pair.
         for pair in itertools.zip_longest(main, extra):
             planted = [p for p in pair if p is not None]
             sid = str(7000 + len(students))  # Moodle ids are numbers
