@@ -18,6 +18,7 @@ import inspect
 import io
 import itertools
 import re
+import traceback
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -526,8 +527,8 @@ def mutant_answers(solved: Mapping[str, str], answer_of: Mapping[str, str],
         for name, mistake in planted})
 
 
-def failing_test_cells(source: nbformat.NotebookNode, answers: Mapping[str, str]
-                       ) -> dict[str, str]:
+def failing_test_cells(source: nbformat.NotebookNode, answers: Mapping[str, str],
+                       cell_errors: dict[str, str] | None = None) -> dict[str, str]:
     """``grade_id -> message`` of the graded test cells that ``answers`` fail, in-process.
 
     The judge's procedure (:class:`descentlab_grading.judge.Judge`) without nbgrader, a
@@ -536,6 +537,8 @@ def failing_test_cells(source: nbformat.NotebookNode, answers: Mapping[str, str]
     the answer cells define, taken from running ``answers`` (errors ignored, as the
     notebook goes on after a failing cell). A cell the judge could not check counts as
     failed, with ``"unchecked: ..."`` as its message: nothing is silently passed.
+    ``cell_errors``, if given, receives ``grade_id -> traceback`` of the answer cells
+    that raised.
     """
     import numpy as np
 
@@ -550,7 +553,8 @@ def failing_test_cells(source: nbformat.NotebookNode, answers: Mapping[str, str]
             try:
                 exec(compile(text, f"<{grade_id}>", "exec"), student)
             except Exception:  # the cell fails in the notebook too
-                continue
+                if cell_errors is not None:
+                    cell_errors[grade_id] = traceback.format_exc()
     tests = {cell["grade_id"]: cell["source"] for cell in request["test_cells"]}
     needed = {n for text in tests.values() for n in free_names(text)}
     judge: dict[str, Any] = {"__name__": "__judge__"}

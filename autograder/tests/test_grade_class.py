@@ -39,7 +39,8 @@ from descentlab_grading.pipeline import grade
 from descentlab_grading.release import lessons as all_lessons
 from descentlab_grading.report import summary, write_csv
 
-pytestmark = pytest.mark.slow
+# Every test using the ``graded_class`` fixture is marked slow (and grouped for
+# pytest-xdist) by conftest.py; the in-process tests are marked here.
 
 AUTOGRADER = Path(__file__).resolve().parent.parent
 
@@ -178,7 +179,13 @@ UNTESTED_BY_THE_BONUS_CELL = {("08_torch_optim", "AdamW"): {"lr_from_defaults", 
                                                             "no_eps"}}
 
 
-@pytest.mark.parametrize(("lesson", "class_name", "optimizer", "torch"), _graded_classes(),
+def _in_process_cases() -> list:
+    """:func:`_graded_classes`, the first (lesson 01's SGD: under a second) in `make check`."""
+    cases = _graded_classes()
+    return [cases[0], *(pytest.param(*case, marks=pytest.mark.slow) for case in cases[1:])]
+
+
+@pytest.mark.parametrize(("lesson", "class_name", "optimizer", "torch"), _in_process_cases(),
                          ids=lambda v: v if isinstance(v, str) else "")
 def test_every_catalogued_mistake_loses_the_oracles_cells_in_process(
         lesson: str, class_name: str, optimizer: str, torch: bool) -> None:
@@ -208,7 +215,12 @@ def test_every_catalogued_mistake_loses_the_oracles_cells_in_process(
     untested = UNTESTED_BY_THE_BONUS_CELL.get((lesson, class_name), set())
     for mistake in catalogue:
         answers = mutant_answers(solved, answer_of, [(class_name, mistake)])
-        failed = failing_test_cells(source, answers)
+        errors: dict[str, str] = {}
+        failed = failing_test_cells(source, answers, errors)
+        # A mutant that does not even define its class would test nothing.
+        assert answer_of[class_name] not in errors, (
+            f"{lesson} {class_name}:{mistake.id}: the planted answer cell raised:\n"
+            f"{errors[answer_of[class_name]][-3000:]}\n{answers[answer_of[class_name]][:3000]}")
         lost = set(failed)
         assert lost == _oracle(source, answers), (
             f"{lesson} {class_name}:{mistake.id}: the test cells fail {sorted(lost)}, the "
