@@ -199,8 +199,6 @@ def test_every_catalogued_mistake_loses_the_oracles_cells_in_process(
     shows). :func:`test_each_graded_class_has_its_chosen_mistakes_graded_end_to_end` sees
     a few of them through the whole grading pipeline.
     """
-    from descentlab.checks.torch_mistakes import EXPLANATIONS
-
     source = nbformat.read(AUTOGRADER.parent / "solutions" / lesson / f"{lesson}.ipynb",
                            as_version=4)
     solved = solution_answers(source)
@@ -230,7 +228,12 @@ def test_every_catalogued_mistake_loses_the_oracles_cells_in_process(
             continue
         assert lost & own_cells, f"{lesson} {class_name}:{mistake.id} loses none of its cells"
         assert lost <= class_cells, f"{lesson} {class_name}:{mistake.id} cost {sorted(lost)}"
-        explanation = EXPLANATIONS[mistake.id] if torch else mistake.explanation
+        if torch:  # imports torch: only for lesson 08
+            from descentlab.checks.torch_mistakes import EXPLANATIONS
+
+            explanation = EXPLANATIONS[mistake.id]
+        else:
+            explanation = mistake.explanation
         messages = " ".join(" ".join(failed.values()).split())
         assert " ".join(explanation.split())[:60] in messages, (
             f"{lesson} {class_name}:{mistake.id}: the failure does not name the mistake: "
