@@ -131,7 +131,10 @@ def torch_mutant_source(cls: type, name: str) -> str:
     parts = ["import torch\nfrom typing import Any"]
     bases = [b for b in reversed(cls.__mro__[1:]) if b.__module__ == cls.__module__]
     parts += [inspect.getsource(base) for base in bases]
-    switches = {k: v for k, v in vars(cls).items() if not k.startswith("__")}
+    # Data attributes only: once an instance exists, torch.optim.Optimizer.__init__ has put
+    # a wrapped ``step`` on the class itself (its step hooks), which has no source form.
+    switches = {k: v for k, v in vars(cls).items()
+                if not k.startswith("__") and not callable(v)}
     parts.append(f"{name} = type({name!r}, ({cls.__mro__[1].__name__},), {switches!r})")
     return "\n\n".join(parts) + "\n"
 
