@@ -97,11 +97,6 @@ LR_SLIDER = re.compile(r"\blr\s*$")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    # One worker runs every lesson on the one JupyterLab and Chromium (make test: --dist
-    # loadgroup). The two largest groups, this and the graded class's
-    # (autograder/tests/conftest.py), are the first two units xdist hands out: they start
-    # at once, on different workers.
-    pytest.mark.xdist_group("browser"),
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason="Debian's chromium is not installed at /usr/bin/chromium "

@@ -36,19 +36,12 @@ SETTINGS = Settings(workers=2, cell_timeout=20.0, notebook_timeout=240.0, memory
                     call=5.0)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks (``--dist loadgroup``)
+@pytest.hookimpl(tryfirst=True)  # before pytest's -m reads the marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test of the graded class slow, and put them in one xdist group.
-
-    The grading run takes minutes: ``make check`` skips its tests. ``make test``
-    distributes with ``--dist loadgroup``: a group goes to one worker, so the run happens
-    once; every other test goes to whichever worker is free. Chosen by the fixture they
-    use, not by file: test_grade_class.py's in-process tests are spread with the rest.
-    """
+    """Mark every test of the graded class slow: ``make check`` skips the grading run."""
     for item in items:
         if "graded_class" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
-            item.add_marker(pytest.mark.xdist_group("graded_class"))
 
 
 @pytest.fixture(scope="session")

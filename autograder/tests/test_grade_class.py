@@ -39,8 +39,9 @@ from descentlab_grading.pipeline import grade
 from descentlab_grading.release import lessons as all_lessons
 from descentlab_grading.report import summary, write_csv
 
-# Every test using the ``graded_class`` fixture is marked slow (and grouped for
-# pytest-xdist) by conftest.py; the in-process tests are marked here.
+# Every test using the ``graded_class`` fixture is marked slow by conftest.py; the
+# in-process tests are marked here. (``make test``'s --dist loadfile keeps this file on
+# one worker, so the graded class is built once.)
 
 AUTOGRADER = Path(__file__).resolve().parent.parent
 

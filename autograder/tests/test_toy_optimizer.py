@@ -45,9 +45,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from descentlab_grading import jail
 
-# One xdist group: make test's --dist loadgroup would otherwise spread these tests over
-# the workers, and each worker would build and grade the toy copy (the module fixture).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("toy_optimizer")]
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
