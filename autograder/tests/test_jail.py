@@ -375,14 +375,8 @@ def test_without_a_jail_each_job_imports_the_hook_from_its_own_folder(
             "print(json.dumps([descentlab_grader.__file__, protocol.__file__]))")
     seen = []
     for job in ("a", "b"):
-        runtime = tmp_path / job / "runtime"
-        runtime.mkdir(parents=True)
-        argv = free.command([sys.executable, "-c", code], workdir=tmp_path / job,
-                            scratch=tmp_path / job, runtime=runtime, judge=tmp_path / job,
-                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-        assert done.returncode == 0, done.stderr[-2000:]
-        files = [Path(f) for f in json.loads(done.stdout.strip().splitlines()[-1])]
-        assert all(f.parent == runtime / "hook" for f in files), files
+        (tmp_path / job).mkdir()
+        files = [Path(f) for f in _run(free, tmp_path / job, code)]
+        assert all(f.parent == tmp_path / job / "runtime" / "hook" for f in files), files
         seen.append(files[0].parent)
     assert seen[0] != seen[1]
