@@ -361,6 +361,16 @@ def _points(source: nbformat.NotebookNode) -> dict[str, float]:
             for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")}
 
 
+def _lesson_parts(course: Course, lesson: str) -> tuple[nbformat.NotebookNode,
+                                                     nbformat.NotebookNode,
+                                                     dict[str, float], float, dict[str, str]]:
+    """A lesson's instructor notebook, its release, cell points, total and solved answers."""
+    source = nbformat.read(course.notebook(lesson), as_version=4)
+    release = nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4)
+    points = _points(source)
+    return source, release, points, sum(points.values()), solution_answers(source)
+
+
 def _oracle(source: nbformat.NotebookNode, answers: Mapping[str, str]) -> set[str]:
     """Test cells with ``assert_property`` calls that ``answers`` fail, checked in-process.
 
@@ -436,12 +446,7 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
         students[student.student] = student
 
     for number, lesson in enumerate(lessons):
-        source = nbformat.read(course.notebook(lesson), as_version=4)
-        release = nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb",
-                                as_version=4)
-        points = _points(source)
-        solved = solution_answers(source)
-        total = sum(points.values())
+        source, release, points, total, solved = _lesson_parts(course, lesson)
         # Three layouts: nbgrader's tree, Canvas and Moodle names.
         for copy_ in range(copies):
             tag = f"{number}" if copy_ == 0 else f"{number}c{copy_}"
@@ -596,11 +601,7 @@ def _answer_cell(source: nbformat.NotebookNode, class_name: str) -> str:
 def _add_torch_cases(course: Course, add: Callable[..., None]) -> None:
     """Lesson 08: the uses of torch.optim's Adam (each costs the exercise) and honest extras."""
     lesson = TORCH_LESSON
-    source = nbformat.read(course.notebook(lesson), as_version=4)
-    release = nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4)
-    points = _points(source)
-    total = sum(points.values())
-    solved = solution_answers(source)
+    source, release, points, total, solved = _lesson_parts(course, lesson)
     adam_cells = {c.grade_id for c in property_calls(source) if c.torch}
     for kind, (answers, outcome, _) in TORCH_CASES.items():
         texts = {g: text.replace("{solution}", solved[g]) for g, text in answers.items()}
@@ -612,11 +613,7 @@ def _add_torch_cases(course: Course, add: Callable[..., None]) -> None:
 def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, bytes],
                  students: dict[str, Student], port: int) -> None:
     lesson = HOSTILE_LESSON
-    source = nbformat.read(course.notebook(lesson), as_version=4)
-    release = nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4)
-    points = _points(source)
-    total = sum(points.values())
-    solved = solution_answers(source)
+    source, release, points, total, solved = _lesson_parts(course, lesson)
     answer = _answer_cell(source, "Momentum")
     momentum_cells = {c.grade_id for c in property_calls(source) if c.class_name == "Momentum"}
     honest_wrong = _oracle(source, dict(solved, **{answer: _WRONG}))
