@@ -166,6 +166,12 @@ def _widget_problems(page: object, tag: str, cell: object, solved: bool) -> list
         interact=cell.calls_interact, timeout=WIDGET_TIMEOUT,
     )
     problems = [f"{cell.describe()}\n{p}" for p in check.problems]
+    if check.late:
+        # Slow, not broken: kept where a maintainer looks, with the page's state.
+        LATE_FIGURES.parent.mkdir(parents=True, exist_ok=True)
+        with LATE_FIGURES.open("a") as log:
+            log.write(f"{tag} cell {cell.index}: {check.late}\n")
+        print(f"{tag} cell {cell.index}: the figure was late: {check.late}")
     # Even over the student's unwritten code a widget explains itself in one line
     # (descentlab.widgets.explain_errors), never with a traceback.
     problems.extend(
@@ -240,6 +246,8 @@ def _interact(page: object, tag: str, cells: list, solved: bool) -> tuple[list[s
     return actions, problems
 
 
+#: Figures drawn only after WIDGET_TIMEOUT (a loaded machine), with what the page showed.
+LATE_FIGURES = ARTIFACTS / "late_figures.log"
 #: Where a kernel's crash log goes when a lesson is retried after its kernel died.
 KERNEL_DEATHS = ARTIFACTS / "kernel_deaths.log"
 
