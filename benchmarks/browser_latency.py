@@ -81,7 +81,16 @@ _INIT_HOOK = """() => {
         draws.set(this.canvas, (draws.get(this.canvas) || 0) + 1);
         return original.apply(this, args);
     };
-    window.__bench = {draws, keys: [], frames: [], watching: null};
+    window.__bench = {draws, keys: [], frames: [], watching: null, blobs: []};
+    // Every PNG the page turns into an object URL: ipympl does so for each image
+    // it receives (handle_binary), whether or not it gets to load and paint it.
+    const createObjectURL = URL.createObjectURL;
+    URL.createObjectURL = function (obj) {
+        if (obj instanceof Blob && obj.type === "image/png") {
+            window.__bench.blobs.push(performance.now());
+        }
+        return createObjectURL.call(URL, obj);
+    };
     document.addEventListener("keydown", e => window.__bench.keys.push(performance.now()), true);
 }"""
 # Watch one figure element: on every animation frame, note the time if it shows
@@ -125,6 +134,7 @@ _WATCH = """(el) => {
 }"""
 _STATE = """() => ({keys: window.__bench.keys.slice(), frames: window.__bench.frames.slice(),
                     rafs: window.__bench.rafs.length, updates: window.__bench.updates.slice(),
+                    blobs: window.__bench.blobs.slice(),
                     now: performance.now()})"""
 # The figure's displayed size against its pixel size.
 _SIZE = """(el) => {
@@ -212,8 +222,14 @@ class Result:
     play_frames : int
         Distinct frames painted during the replay.
     play_updates : int
-        Images received during the replay (static: new ``src``; ipympl: draws onto
-        the widget's visible canvas, one per image), painted or not.
+        Static: images received during the replay (new ``src``s), painted or not;
+        ipympl: images drawn onto the widget's visible canvas (one per image loaded).
+    play_received : int
+        ipympl: images the page received during the replay (PNG object URLs made),
+        loaded or abandoned for a newer one.
+    load_ms : float
+        ipympl: median time from receiving an image to drawing it, over the images
+        drawn (the page abandons an image still loading when the next one comes).
     raf_rate : float
         Animation frames per second the page ran during the replay.
     replay_s : float
@@ -235,6 +251,8 @@ class Result:
     load_slider: str = ""
     play_frames: int = 0
     play_updates: int = 0
+    play_received: int = 0
+    load_ms: float = float("nan")
     raf_rate: float = float("nan")
     replay_s: float = float("nan")
     finished: bool = False
@@ -348,6 +366,12 @@ def measure_play(lab: Any, index: int, figure: Any, result: Result, timeout: flo
     frames = [f for f in state["frames"] if f > start]
     result.play_frames = len(frames)
     result.play_updates = len([u for u in state["updates"] if u > start])
+    blobs = [u for u in state["blobs"] if u > start]
+    result.play_received = len(blobs)
+    if blobs:
+        drawn = [u for u in state["updates"] if u > blobs[0]]
+        waits = [d - max(b for b in blobs if b <= d) for d in drawn]
+        result.load_ms = statistics.median(waits) if waits else float("nan")
     # Animation frames the page ran per second while watching (the browser's own
     # frame rate: ~60 when it gets the CPU it needs).
     result.raf_rate = state["rafs"] / ((state["now"] - start) / 1000 + 0.5)
@@ -443,8 +467,11 @@ def report(results: list[Result], header: bool = True) -> None:
             print(
                 f"  play: {r.play_frames} distinct frames in {r.replay_s:.2f} s, "
                 f"{r.fps:.1f} fps, {'finished' if r.finished else 'NOT finished (timeout)'} "
-                f"(load {r.load_play}); {r.play_updates} image updates received, the page "
-                f"ran {r.raf_rate:.0f} animation frames/s"
+                f"(load {r.load_play}); "
+                + (f"{r.play_received} images received, {r.play_updates} loaded and drawn "
+                   f"(median {r.load_ms:.0f} ms after receipt)"
+                   if r.backend == "ipympl" else f"{r.play_updates} image updates received")
+                + f", the page ran {r.raf_rate:.0f} animation frames/s"
             )
             line = f"    >= {PLAY_FPS_TARGET:.0f} fps: {_met(r.fps >= PLAY_FPS_TARGET)}"
             if r.steps == 1000:
