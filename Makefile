@@ -14,9 +14,12 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 # Jupyter refuses to start as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# Widgets' images reach the browser at once, not held back by Nagle's algorithm
+# (source_pkg/src/descentlab/lab_websocket.py says why).
+LAB_WEBSOCKET := --ServerApp.kernel_websocket_connection_class=descentlab.lab_websocket.NoDelayKernelConnection
 
 lab: install
-	$(BIN)/jupyter lab $(ALLOW_ROOT) --notebook-dir=course course/00_blind_explorer/00_blind_explorer.ipynb
+	$(BIN)/jupyter lab $(ALLOW_ROOT) $(LAB_WEBSOCKET) --notebook-dir=course course/00_blind_explorer/00_blind_explorer.ipynb
 
 # pytest-xdist: one worker per core (TEST_WORKERS=0 runs in this process). --dist loadfile
 # keeps each test file on one worker, so the session fixtures that do the heavy work (the

@@ -34,7 +34,9 @@ competes with the kernel, the server and the browser for the cores.
 
 Options: ``--backends static ipympl``, ``--steps 200 1000``, ``--presses 30``,
 ``--replay-timeout`` (seconds to wait for a replay; 150 by default, since a slow
-Play may take minutes), ``--no-play``.
+Play may take minutes), ``--no-play``, ``--baseline`` (measure first with Jupyter
+Server's own kernel websocket, Nagle's algorithm on, and print Play's frame rate
+against it: the course's JupyterLab sets ``TCP_NODELAY``, ``descentlab.lab_websocket``).
 """
 
 from __future__ import annotations
@@ -224,6 +226,12 @@ class Result:
     play_updates : int
         Static: images received during the replay (new ``src``s), painted or not;
         ipympl: images drawn onto the widget's visible canvas (one per image loaded).
+    kernel_ms, kernel_cpu_ms : float
+        Median wall and CPU time the notebook's kernel spent per slider change
+        (``LiveWidget._changed``: recompute, redraw, publish).
+    bench_ms, bench_cpu_ms : float
+        The same from ``widget_latency.py``'s measurement, run in this process after
+        the browser's (a slider dragged over other learning rates, no kernel).
     play_received : int
         ipympl: images the page received during the replay (PNG object URLs made),
         loaded or abandoned for a newer one.
@@ -252,6 +260,10 @@ class Result:
     play_frames: int = 0
     play_updates: int = 0
     play_received: int = 0
+    kernel_ms: float = float("nan")
+    kernel_cpu_ms: float = float("nan")
+    bench_ms: float = float("nan")
+    bench_cpu_ms: float = float("nan")
     load_ms: float = float("nan")
     raf_rate: float = float("nan")
     replay_s: float = float("nan")
@@ -278,12 +290,39 @@ class Result:
         return bool(self.size) and self.size["client"] <= self.size["natural"] + 0.5
 
 
+# In the notebook's kernel: the wall and CPU time of every control change a widget
+# handles (LiveWidget._changed: recompute the paths, redraw, publish the image), the
+# same work widget_latency.py times outside a kernel.
+_KERNEL_TIMER = """import time as _time
+from descentlab.widgets.base import LiveWidget as _LiveWidget
+_kernel_times = []
+_untimed_changed = _LiveWidget._changed
+def _timed_changed(self, change=None):
+    t0, c0 = _time.perf_counter(), _time.process_time()
+    try:
+        return _untimed_changed(self, change)
+    finally:
+        _kernel_times.append((_time.perf_counter() - t0, _time.process_time() - c0))
+_LiveWidget._changed = _timed_changed
+"""
+# Runs code in the notebook's kernel; what it printed.
+_IN_KERNEL = """async (code) => {
+    const kernel = window.__e2e.sessionContext.session.kernel;
+    const future = kernel.requestExecute({code, store_history: false});
+    let out = "";
+    future.onIOPub = msg => { if (msg.header.msg_type === "stream") out += msg.content.text; };
+    await future.done;
+    return out;
+}"""
+_TAKE_KERNEL_TIMES = "import json; print(json.dumps(_kernel_times)); _kernel_times.clear()"
+
+
 def _notebook(configs: list[tuple[str, int]]) -> dict:
     """A notebook: one setup cell, then one cell per (backend, steps) widget."""
     cells = [{
         "cell_type": "code", "id": "setup", "metadata": {}, "outputs": [],
         "execution_count": None,
-        "source": "from descentlab.widgets import explore",
+        "source": "from descentlab.widgets import explore\n" + _KERNEL_TIMER,
     }]
     for backend, steps in configs:
         cells.append({
@@ -321,6 +360,7 @@ def measure_slider(lab: Any, index: int, figure: Any, result: Result, presses: i
     handle = slider.locator(".noUi-handle")
     handle.focus()
     page.wait_for_timeout(500)
+    page.evaluate(_IN_KERNEL, _TAKE_KERNEL_TIMES)
     for _ in range(presses):
         n_keys = len(page.evaluate(_STATE)["keys"])
         handle.press("ArrowRight")
@@ -336,6 +376,10 @@ def measure_slider(lab: Any, index: int, figure: Any, result: Result, presses: i
         result.latencies.append(shown - pressed)
         page.wait_for_timeout(SETTLE_S * 1000)
     result.load_slider = load_average()
+    kernel = json.loads(page.evaluate(_IN_KERNEL, _TAKE_KERNEL_TIMES))
+    if kernel:
+        result.kernel_ms = 1e3 * statistics.median(wall for wall, _ in kernel)
+        result.kernel_cpu_ms = 1e3 * statistics.median(cpu for _, cpu in kernel)
 
 
 def measure_play(lab: Any, index: int, figure: Any, result: Result, timeout: float) -> None:
@@ -383,8 +427,12 @@ def measure_play(lab: Any, index: int, figure: Any, result: Result, timeout: flo
 
 
 def run(backends: list[str], step_counts: list[int], presses: int, play: bool,
-        replay_timeout: float) -> list[Result]:
-    """Start JupyterLab and Chromium, measure every widget, stop them; the results."""
+        replay_timeout: float, nagle: bool = False) -> list[Result]:
+    """Start JupyterLab and Chromium, measure every widget, stop them; the results.
+
+    With ``nagle``, JupyterLab uses Jupyter Server's own kernel websocket (Nagle's
+    algorithm on) instead of the course's ``descentlab.lab_websocket``.
+    """
     from playwright.sync_api import sync_playwright
 
     lab_server = _load("lab_server")
@@ -397,7 +445,7 @@ def run(backends: list[str], step_counts: list[int], presses: int, play: bool,
         (root / "bench.ipynb").write_text(json.dumps(_notebook(configs)), encoding="utf-8")
         home = Path(tmp) / "home"
         lab_server.lab_home(home)
-        server = lab_server.LabServer(root, home)
+        server = lab_server.LabServer(root, home, nagle=nagle)
         try:
             with sync_playwright() as p:
                 chromium = p.chromium.launch(
@@ -492,6 +540,30 @@ def report(results: list[Result], header: bool = True) -> None:
     sys.stdout.flush()
 
 
+def kernel_side(results: list[Result]) -> None:
+    """Print the kernel's time per slider change next to widget_latency.py's, same run."""
+    spec = importlib.util.spec_from_file_location(
+        "_widget_latency", Path(__file__).with_name("widget_latency.py")
+    )
+    widget_latency = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = widget_latency  # its dataclasses look their module up
+    spec.loader.exec_module(widget_latency)
+    print("\nkernel side, per slider change: in the notebook's kernel (LiveWidget._changed) "
+          "and widget_latency.py in this process right after")
+    for r in results:
+        bench = widget_latency.measure(r.backend, r.steps)
+        r.bench_ms, r.bench_cpu_ms = bench.median, bench.cpu
+        target = widget_latency.MEDIAN_TARGETS_MS.get(r.steps)
+        line = (f"  {r.backend} {r.steps}: kernel {r.kernel_ms:.1f} ms wall, "
+                f"{r.kernel_cpu_ms:.1f} ms CPU; widget_latency.py {r.bench_ms:.1f} ms wall, "
+                f"{r.bench_cpu_ms:.1f} ms CPU; kernel / benchmark "
+                f"{r.kernel_ms / r.bench_ms:.2f} (wall), {r.kernel_cpu_ms / r.bench_cpu_ms:.2f} "
+                "(CPU)")
+        if target is not None:
+            line += f"; kernel < {target:.0f} ms: {_met(r.kernel_ms < target)}"
+        print(line)
+
+
 def main(argv: list[str] | None = None) -> list[Result]:
     """Parse the options, measure, print; the results."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -500,12 +572,28 @@ def main(argv: list[str] | None = None) -> list[Result]:
     parser.add_argument("--presses", type=int, default=30)
     parser.add_argument("--replay-timeout", type=float, default=150.0)
     parser.add_argument("--no-play", action="store_true")
+    parser.add_argument("--baseline", action="store_true",
+                        help="first measure with Jupyter Server's own kernel websocket "
+                        "(Nagle's algorithm on), then print Play's fps against it")
     args = parser.parse_args(argv)
     if not CHROMIUM.exists():
         parser.error(f"{CHROMIUM} is missing (apt-get install chromium)")
     started = load_average()
+    baseline = []
+    if args.baseline:
+        print("== baseline: Jupyter Server's own kernel websocket (Nagle's algorithm on)")
+        baseline = run(args.backends, args.steps, args.presses, not args.no_play,
+                       args.replay_timeout, nagle=True)
+        print("\n== the course's kernel websocket (descentlab.lab_websocket, TCP_NODELAY)")
     results = run(args.backends, args.steps, args.presses, not args.no_play,
                   args.replay_timeout)
+    kernel_side(results)
+    if baseline and not args.no_play:
+        print("\nPlay, the course's websocket against the baseline, same run:")
+        for before, after in zip(baseline, results, strict=True):
+            print(f"  {after.backend} {after.steps}: {after.fps:.1f} against {before.fps:.1f} "
+                  f"fps ({after.fps / before.fps:.2f}x); median slider latency "
+                  f"{after.median:.1f} against {before.median:.1f} ms")
     print(f"\nload average before {started}, after {load_average()}")
     return results
 

@@ -9,6 +9,7 @@ README's Binder badge pointing at a notebook that exists.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -180,6 +181,14 @@ def test_postbuild_stops_on_errors_and_writes_a_writable_exchange(tmp_path: Path
     assert root.is_dir(), f"postBuild sets c.Exchange.root = {root}, which is not a folder"
     assert os.access(root, os.W_OK), f"the exchange {root} is not writable"
     assert home in root.parents, f"the exchange {root} should live in the user's home"
+    # ... and to start JupyterLab with the course's kernel websocket, as `make lab` does.
+    server_config = home / ".jupyter" / "jupyter_server_config.json"
+    assert server_config.is_file(), f"postBuild did not write {server_config}"
+    from descentlab.lab_websocket import CONFIG_OPTION
+
+    option, value = CONFIG_OPTION.removeprefix("--").split("=")
+    section, name = option.split(".")
+    assert json.loads(server_config.read_text())[section][name] == value
 
 
 def test_readme_binder_badge_opens_an_existing_course_notebook() -> None:

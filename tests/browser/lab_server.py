@@ -23,6 +23,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from descentlab.lab_websocket import CONFIG_OPTION as LAB_WEBSOCKET
+
 __all__ = ["RUN_PAST_ERRORS_TAG", "LabServer", "copy_course", "lab_home"]
 
 #: JupyterLab's cell tag for "this cell is expected to raise: keep running".
@@ -89,9 +91,12 @@ class LabServer:
         The server's root folder.
     home : Path
         A private HOME for Jupyter's settings, runtime files and the log.
+    nagle : bool
+        Use Jupyter Server's own kernel websocket (Nagle's algorithm on) instead of
+        the course's (``descentlab.lab_websocket``): the "before" of a benchmark.
     """
 
-    def __init__(self, root: Path, home: Path) -> None:
+    def __init__(self, root: Path, home: Path, nagle: bool = False) -> None:
         self.root = root
         self.port = _free_port()
         self.token = secrets.token_hex(16)
@@ -127,6 +132,8 @@ class LabServer:
             "--LabApp.expose_app_in_browser=True",
             "--LabApp.news_url=",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            # As `make lab` and Binder: widget images not held back by Nagle's algorithm.
+            *([] if nagle else [LAB_WEBSOCKET]),
         ]
         self._log_file = self.log.open("w")
         # A session of its own, so that the kernels die with the server.
