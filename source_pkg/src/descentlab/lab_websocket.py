@@ -14,7 +14,7 @@ image (~13 kB) is followed by small state updates, which Nagle holds back until
 the previous packet is acknowledged. Measured in headless Chromium
 (``benchmarks/browser_latency.py``): the images then arrived in pairs ~7 ms apart
 every ~80 ms, ipympl's page abandoned the first of each pair while it was still
-loading, and Play showed 13-14 distinct frames per second instead of 24.
+loading, and Play showed 13-18 distinct frames per second instead of 24.
 
 This module imports Jupyter Server: only the server imports it (``import
 descentlab`` does not).
