@@ -10,9 +10,9 @@ it is the figure that says what to expect without competing load), and at the
 end the slowest cells of all notebooks with their ids, from nbclient's
 per-cell timestamps.
 
-Target (printed, not asserted: timings depend on the machine): the eight
-solution notebooks together in under 60 s. Options: ``--top N`` (how many slow
-cells to list, default 12).
+Target (printed, not asserted: timings depend on the machine): the solution
+notebooks (every lesson) together in under 60 s. Options: ``--top N`` (how many
+slow cells to list, default 12).
 """
 
 from __future__ import annotations
