@@ -198,6 +198,12 @@ class LabPage:
         self.wait_idle(timeout)
         return self.panel
 
+    def kernel_status(self) -> str:
+        """The notebook's kernel status as JupyterLab knows it ("idle", "busy", ...)."""
+        return str(self.page.evaluate(
+            "() => window.__e2e.sessionContext.session?.kernel?.status ?? 'none'"
+        ))
+
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait until the notebook's kernel is idle."""
         self.page.wait_for_function(_KERNEL_IDLE, timeout=timeout * 1000)
