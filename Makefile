@@ -14,12 +14,9 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 # Jupyter refuses to start as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
-# Widgets' images reach the browser at once, not held back by Nagle's algorithm
-# (source_pkg/src/descentlab/lab_websocket.py says why).
-LAB_WEBSOCKET := --ServerApp.kernel_websocket_connection_class=descentlab.lab_websocket.NoDelayKernelConnection
 
 lab: install
-	$(BIN)/jupyter lab $(ALLOW_ROOT) $(LAB_WEBSOCKET) --notebook-dir=course course/00_blind_explorer/00_blind_explorer.ipynb
+	$(BIN)/jupyter lab $(ALLOW_ROOT) --notebook-dir=course course/00_blind_explorer/00_blind_explorer.ipynb
 
 # pytest-xdist: one worker per core (TEST_WORKERS=0 runs in this process). --dist loadfile
 # keeps each test file on one worker, so the session fixtures that do the heavy work (the
@@ -50,12 +47,19 @@ check: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not slow and not browser"
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(VENV)/.lab_setup
 
 $(VENV)/.installed: source_pkg/pyproject.toml autograder/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e "source_pkg[course,dev]" -e autograder
+	touch $@
+
+# The environment's JupyterLab: widget messages on the main shell (no kernel subshell
+# racing cells in Matplotlib) and a kernel websocket that sends at once
+# (source_pkg/src/descentlab/lab_setup.py says why).
+$(VENV)/.lab_setup: $(VENV)/.installed source_pkg/src/descentlab/lab_setup.py
+	$(BIN)/python -m descentlab.lab_setup
 	touch $@
 
 lint: install

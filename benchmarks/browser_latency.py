@@ -305,15 +305,6 @@ def _timed_changed(self, change=None):
         _kernel_times.append((_time.perf_counter() - t0, _time.process_time() - c0))
 _LiveWidget._changed = _timed_changed
 """
-# Runs code in the notebook's kernel; what it printed.
-_IN_KERNEL = """async (code) => {
-    const kernel = window.__e2e.sessionContext.session.kernel;
-    const future = kernel.requestExecute({code, store_history: false});
-    let out = "";
-    future.onIOPub = msg => { if (msg.header.msg_type === "stream") out += msg.content.text; };
-    await future.done;
-    return out;
-}"""
 _TAKE_KERNEL_TIMES = "import json; print(json.dumps(_kernel_times)); _kernel_times.clear()"
 
 
@@ -365,7 +356,7 @@ def measure_slider(lab: Any, index: int, figure: Any, result: Result, presses: i
     handle = slider.locator(".noUi-handle")
     handle.focus()
     page.wait_for_timeout(500)
-    page.evaluate(_IN_KERNEL, _TAKE_KERNEL_TIMES)
+    lab.run_in_kernel(_TAKE_KERNEL_TIMES)
     for _ in range(presses):
         n_keys = len(page.evaluate(_STATE)["keys"])
         handle.press("ArrowRight")
@@ -381,7 +372,7 @@ def measure_slider(lab: Any, index: int, figure: Any, result: Result, presses: i
         result.latencies.append(shown - pressed)
         page.wait_for_timeout(SETTLE_S * 1000)
     result.load_slider = load_average()
-    kernel = json.loads(page.evaluate(_IN_KERNEL, _TAKE_KERNEL_TIMES))
+    kernel = json.loads(lab.run_in_kernel(_TAKE_KERNEL_TIMES))
     if kernel:
         result.kernel_ms = 1e3 * statistics.median(wall for wall, _ in kernel)
         result.kernel_cpu_ms = 1e3 * statistics.median(cpu for _, cpu in kernel)

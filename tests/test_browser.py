@@ -157,6 +157,36 @@ def test_every_lesson_is_tested() -> None:
     )
 
 
+# JupyterLab's composite of one setting: the user's value, else the schema's default
+# (which the environment's overrides.json replaces).
+_SETTING = """async ([plugin, key]) => {
+    const fetched = await window.jupyterapp.serviceManager.settings.fetch(plugin);
+    const user = fetched.raw && fetched.raw.trim() ? JSON.parse(fetched.raw) : {};
+    return {user: user[key] ?? null, default: fetched.schema.properties[key].default};
+}"""
+
+
+def test_the_course_settings_reach_jupyterlab(page: object) -> None:
+    """descentlab.lab_setup's JupyterLab settings are the ones this JupyterLab applies.
+
+    The lab's private user settings carry them (lab_server.lab_home); when this
+    environment was set up by ``make install`` (descentlab.lab_setup), its
+    overrides.json must also have changed JupyterLab's default.
+    """
+    from descentlab.lab_setup import LAB_SETTINGS, missing
+
+    environment_set_up = not missing(Path(sys.prefix))
+    for plugin, values in LAB_SETTINGS.items():
+        for key, value in values.items():
+            seen = page.page.evaluate(_SETTING, [plugin, key])
+            assert seen["user"] == value, f"{plugin} {key}: the lab's user setting is {seen}"
+            if environment_set_up:
+                assert seen["default"] == value, (
+                    f"{plugin} {key}: {sys.prefix}'s overrides.json sets {value!r}, but "
+                    f"JupyterLab's default is {seen['default']!r}"
+                )
+
+
 def _widget_problems(page: object, tag: str, cell: object, solved: bool) -> list[str]:
     """Whether a cell that displays widgets shows them live, drawn, with no stray traceback."""
     if not cell.widget_views:
@@ -363,6 +393,12 @@ def _check_lesson(variant: str, lesson: str, tag: str, lab: object, page: object
                     f"after {action}: {p}" for p in release_cells.unexpected_errors(cell, solved)
                 )
         problems.extend(f"uncaught error in the page: {e}" for e in page.page_errors)
+        # The widgets' messages ran on the kernel's main shell, never on a subshell thread
+        # racing the cells in Matplotlib (descentlab.lab_setup): no subshell was made.
+        subshells = page.run_in_kernel("%subshell")
+        if "subshell list: []" not in subshells:
+            problems.append(f"after {action}, the kernel has subshells (widget messages ran "
+                            f"concurrently with cells):\n{subshells}")
         # What the student sees at the end of Run All (the toolbar has Validate).
         page.shot(page.page, f"{tag}_{'failure' if problems else 'page'}.png")
         # Shown with -s: where the time goes (kernel start, Run All, checks).

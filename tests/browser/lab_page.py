@@ -72,6 +72,19 @@ _CLOSE = """async () => {
                         new Promise(resolve => setTimeout(resolve, 10000))]);
     panel.dispose();
 }"""
+# Runs code in the notebook's kernel, outside any cell; what it printed to stdout.
+_IN_KERNEL = """async (code) => {
+    const kernel = window.__e2e.sessionContext.session.kernel;
+    const future = kernel.requestExecute({code, store_history: false});
+    let out = "";
+    future.onIOPub = msg => {
+        if (msg.header.msg_type === "stream" && msg.content.name === "stdout") {
+            out += msg.content.text;
+        }
+    };
+    await future.done;
+    return out;
+}"""
 # What each top-level widget output of a cell shows: a live view, a placeholder
 # ("Loading widget...") or an error ("Error displaying widget...").
 _WIDGET_OUTPUTS = """(cell) => {
@@ -197,6 +210,10 @@ class LabPage:
         self.panel.wait_for(state="visible", timeout=timeout * 1000)
         self.wait_idle(timeout)
         return self.panel
+
+    def run_in_kernel(self, code: str) -> str:
+        """Run ``code`` in the notebook's kernel (not in a cell); what it printed to stdout."""
+        return str(self.page.evaluate(_IN_KERNEL, code))
 
     def kernel_status(self) -> str:
         """The notebook's kernel status as JupyterLab knows it ("idle", "busy", ...)."""

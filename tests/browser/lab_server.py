@@ -23,7 +23,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from descentlab.lab_setup import LAB_SETTINGS
 from descentlab.lab_websocket import CONFIG_OPTION as LAB_WEBSOCKET
+
+#: Jupyter Server's own kernel websocket (Nagle's algorithm on): a benchmark's baseline.
+DEFAULT_WEBSOCKET = (
+    "--ServerApp.kernel_websocket_connection_class="
+    "jupyter_server.services.kernels.connection.channels.ZMQChannelsWebsocketConnection"
+)
 
 __all__ = ["RUN_PAST_ERRORS_TAG", "LabServer", "copy_course", "lab_home"]
 
@@ -80,6 +87,15 @@ def lab_home(home: Path) -> None:
     (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
         json.dumps({"windowingMode": "none"})
     )
+    # The course's own settings (descentlab.lab_setup writes them as an environment's
+    # defaults; here they are this private user's, whatever the environment holds).
+    for plugin, values in LAB_SETTINGS.items():
+        package, name = plugin.rsplit(":", 1)
+        folder = home / "settings" / package
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.jupyterlab-settings"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**old, **values}))
 
 
 class LabServer:
@@ -133,7 +149,7 @@ class LabServer:
             "--LabApp.news_url=",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             # As `make lab` and Binder: widget images not held back by Nagle's algorithm.
-            *([] if nagle else [LAB_WEBSOCKET]),
+            DEFAULT_WEBSOCKET if nagle else LAB_WEBSOCKET,
         ]
         self._log_file = self.log.open("w")
         # A session of its own, so that the kernels die with the server.

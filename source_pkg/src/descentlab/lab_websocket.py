@@ -1,7 +1,8 @@
 """A kernel websocket for Jupyter Server that sends each message at once (``TCP_NODELAY``).
 
-The course's JupyterLab is started with it (``make lab``, Binder's ``postBuild``, the
-browser test and ``benchmarks/browser_latency.py``)::
+The course's environments use it: ``python -m descentlab.lab_setup`` (run by ``make
+install`` and Binder's ``postBuild``) names it in Jupyter Server's configuration, and the
+browser test and ``benchmarks/browser_latency.py`` pass :data:`CONFIG_OPTION`::
 
     jupyter lab --ServerApp.kernel_websocket_connection_class=\\
         descentlab.lab_websocket.NoDelayKernelConnection
@@ -26,13 +27,12 @@ from typing import Any
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 
+from .lab_setup import NO_DELAY_CONNECTION
+
 __all__ = ["CONFIG_OPTION", "NoDelayKernelConnection"]
 
 #: The command-line option that makes Jupyter Server use it.
-CONFIG_OPTION = (
-    "--ServerApp.kernel_websocket_connection_class="
-    "descentlab.lab_websocket.NoDelayKernelConnection"
-)
+CONFIG_OPTION = f"--ServerApp.kernel_websocket_connection_class={NO_DELAY_CONNECTION}"
 
 
 class NoDelayKernelConnection(ZMQChannelsWebsocketConnection):
