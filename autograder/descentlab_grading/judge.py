@@ -59,9 +59,8 @@ from typing import Any
 import numpy as np
 
 from descentlab_grading import protocol
+from descentlab_grading.answer_key import REFERENCE_ERROR
 
-#: Name of the exception the jail's answer-key stubs raise (see :mod:`answer_key`).
-REFERENCE_ERROR = "ReferenceUnavailable"
 #: Attribute through which ``descentlab.checks.torch_optim`` runs a class elsewhere
 #: (its ``RUNNER_HOOK``; repeated here so the judge imports torch only when a test does).
 RUNNER_HOOK = "__descentlab_run_scenario__"
@@ -128,14 +127,13 @@ class Connection:
                     return reply, out
                 self._callback(reply, out)
                 deadline = time.monotonic() + limit
-        except BaseException as exc:
-            # A time limit (also the checks' own SIGALRM) or a broken pipe: a reply may
-            # still be under way, so nothing more is asked on this connection.
-            self.broken = "your code did not answer in time" \
-                if not isinstance(exc, (EOFError, OSError, ValueError)) \
-                else f"the connection to your notebook broke ({exc})"
-            if isinstance(exc, (EOFError, OSError, ValueError)):
-                raise Broken(self.broken) from None
+        # A broken pipe or a time limit (also the checks' own SIGALRM): a reply may
+        # still be under way, so nothing more is asked on this connection.
+        except (EOFError, OSError, ValueError) as exc:
+            self.broken = f"the connection to your notebook broke ({exc})"
+            raise Broken(self.broken) from None
+        except BaseException:
+            self.broken = "your code did not answer in time"
             raise
 
     def _callback(self, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -176,12 +174,9 @@ class Remote:
 
     def call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         arrays: dict[str, np.ndarray] = {}
-        try:
-            header = {"op": "call", "target": target,
-                      "args": protocol.encode(list(args), arrays, self.conn.outgoing),
-                      "kwargs": protocol.encode(kwargs, arrays, self.conn.outgoing)}
-        except protocol.EncodingError as exc:
-            raise Unsupported(str(exc)) from None
+        header = {"op": "call", "target": target,
+                  "args": _encode(list(args), arrays, self.conn.outgoing),
+                  "kwargs": _encode(kwargs, arrays, self.conn.outgoing)}
         reply, out = self.conn.request(header, arrays)
         value = self.decode(reply, out)
         for index, kind, payload in protocol.decode(reply["changes"], out, self.wrap):
@@ -191,10 +186,7 @@ class Remote:
     def run_scenario(self, target: int, scenario: dict[str, Any]) -> Any:
         """Have the kernel's torch runner run the class ``target`` on ``scenario``."""
         arrays: dict[str, np.ndarray] = {}
-        try:
-            tree = protocol.encode(scenario, arrays)
-        except protocol.EncodingError as exc:
-            raise Unsupported(str(exc)) from None
+        tree = _encode(scenario, arrays)
         # The kernel bounds each call of the student's class (constructor, every step) by
         # the call limit itself; the first scenario of a kernel also warms torch up.
         calls = len(scenario.get("steps") or []) + 2
@@ -213,17 +205,9 @@ class Remote:
             self.conn.references.append(str(error.get("message", "")))
         return observed
 
-    def _runner_hook(self, info: dict[str, Any]) -> Any:
-        remote = self
-
-        def run(scenario: dict[str, Any]) -> Any:
-            return remote.run_scenario(info["$remote"], scenario)
-
-        return staticmethod(run)
-
-    def getattr(self, target: int, name: str) -> Any:
-        return self.decode(*self.conn.request({"op": "getattr", "target": target,
-                                                  "name": name}))
+    def _runner(self, info: dict[str, Any]) -> Any:
+        """What the checks call, through :data:`RUNNER_HOOK`, to run ``info``'s class."""
+        return lambda scenario: self.run_scenario(info["$remote"], scenario)
 
     def class_proxy(self, info: dict[str, Any]) -> type:
         remote = self
@@ -235,45 +219,47 @@ class Remote:
             def __getattr__(self, name: str) -> Any:
                 return getattr(object.__getattribute__(self, "_remote"), name)
 
-        setattr(Proxy, RUNNER_HOOK, self._runner_hook(info))
-        Proxy.__name__ = Proxy.__qualname__ = str(info["name"])
-        signature = _signature(info.get("signature"), skip_self=False)
-        if signature is not None:
-            Proxy.__signature__ = signature  # type: ignore[attr-defined]
-        return Proxy
+        setattr(Proxy, RUNNER_HOOK, staticmethod(self._runner(info)))
+        return _named(Proxy, info)
 
     def instance_proxy(self, info: dict[str, Any]) -> Any:
         remote = self
 
         class Instance:
             def __getattr__(self, name: str) -> Any:
-                return remote.getattr(info["$remote"], name)
+                return remote.decode(*remote.conn.request(
+                    {"op": "getattr", "target": info["$remote"], "name": name}))
 
         Instance.__name__ = Instance.__qualname__ = str(info["type"])
         return Instance()
 
     def function_proxy(self, info: dict[str, Any]) -> Any:
-        remote = self
-
         def function(*args: Any, **kwargs: Any) -> Any:
-            return remote.call(info["$remote"], args, kwargs)
+            return self.call(info["$remote"], args, kwargs)
 
-        function.__name__ = function.__qualname__ = str(info["name"])
-        signature = _signature(info.get("signature"), skip_self=False)
-        if signature is not None:
-            function.__signature__ = signature  # type: ignore[attr-defined]
         # A factory function in place of the class is run by the kernel's runner too.
-        setattr(function, RUNNER_HOOK, self._runner_hook(info).__func__)
-        return function
+        setattr(function, RUNNER_HOOK, self._runner(info))
+        return _named(function, info)
 
 
-def _signature(spec: list[Any] | None, skip_self: bool) -> inspect.Signature | None:
-    if spec is None:
-        return None
-    params = [inspect.Parameter(name, inspect._ParameterKind(kind),
-                                default=None if has_default else inspect.Parameter.empty)
-              for name, kind, has_default in spec]
-    return inspect.Signature(params[1:] if skip_self else params)
+def _encode(value: Any, arrays: dict[str, np.ndarray], handle: Any = None) -> Any:
+    """:func:`protocol.encode`; a value the protocol cannot carry needs manual review."""
+    try:
+        return protocol.encode(value, arrays, handle)
+    except protocol.EncodingError as exc:
+        raise Unsupported(str(exc)) from None
+
+
+def _named(proxy: Any, info: dict[str, Any]) -> Any:
+    """Give a proxy the name and signature of the notebook's object it stands for."""
+    proxy.__name__ = proxy.__qualname__ = str(info["name"])
+    spec = info.get("signature")
+    if spec is not None:
+        proxy.__signature__ = inspect.Signature([
+            inspect.Parameter(name, inspect._ParameterKind(kind),
+                              default=None if has_default else inspect.Parameter.empty)
+            for name, kind, has_default in spec])
+    return proxy
 
 
 def _mirror(target: Any, kind: str, payload: Any) -> None:
@@ -399,15 +385,12 @@ class Judge:
         source = self.tests.get(grade_id)
         if source is None:
             return {"verdict": "fail", "message": f"{grade_id} is not a test of this lesson"}
-        names = free_names(source)
-        missing = [n for n in names if n not in self.student_names and n not in self.namespace]
+        names, missing = self._reads(source)
         if missing:
             # The visible part reads notebook state the judge does not rebuild (a training
             # history...): run the cell's imports and its hidden tests only.
             source = hidden_part(source)
-            names = free_names(source)
-            missing = [n for n in names
-                       if n not in self.student_names and n not in self.namespace]
+            names, missing = self._reads(source)
             if missing:
                 return {"verdict": "unchecked",
                         "message": f"the test reads {', '.join(missing)}, which only the "
@@ -429,22 +412,25 @@ class Judge:
             return self._failed(f"{type(exc).__name__}: {exc}", conn, names)
         return {"verdict": "pass", "message": ""}
 
+    def _reads(self, source: str) -> tuple[list[str], list[str]]:
+        """The names a test reads, and those neither the student nor the judge defines."""
+        names = free_names(source)
+        return names, [n for n in names if n not in self.student_names
+                       and n not in self.namespace]
+
     def _failed(self, message: str, conn: Connection, names: list[str]) -> dict[str, Any]:
-        if conn.references:
-            # The student's code reached for the course's answer key (switched off in the jail).
-            used = sorted({_reference_name(m) for m in conn.references})
-            mine = ", ".join(f"`{n}`" for n in names if n in self.student_names) or "your code"
-            torch_used = [u for u in used if u.startswith("torch.")]
-            if torch_used:
-                return {"verdict": "fail", "reference": used,
-                        "message": f"your {mine} uses {', '.join(torch_used)}, torch's own "
-                                   "implementation (the answer key of this exercise), which "
-                                   "does not count: write your own "
-                                   f"{'step()' if conn.scenarios else 'code'}."}
-            return {"verdict": "fail", "reference": used,
-                    "message": f"your {mine} uses the course's reference "
-                               f"{', '.join(used)}, which does not count: write your own code."}
-        return {"verdict": "fail", "message": message}
+        if not conn.references:
+            return {"verdict": "fail", "message": message}
+        # The student's code reached for the course's answer key (switched off in the jail).
+        used = sorted({_reference_name(m) for m in conn.references})
+        mine = ", ".join(f"`{n}`" for n in names if n in self.student_names) or "your code"
+        torch_used = [u for u in used if u.startswith("torch.")]
+        message = (f"your {mine} uses {', '.join(torch_used)}, torch's own implementation "
+                   "(the answer key of this exercise), which does not count: write your own "
+                   f"{'step()' if conn.scenarios else 'code'}." if torch_used else
+                   f"your {mine} uses the course's reference {', '.join(used)}, which does "
+                   "not count: write your own code.")
+        return {"verdict": "fail", "reference": used, "message": message}
 
 
 def _reference_name(message: str) -> str:
