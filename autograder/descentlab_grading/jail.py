@@ -114,13 +114,6 @@ class Jail:
             return []
         return [(str(stub), str(hidden)) for stub, hidden in json.loads(path.read_text())]
 
-    def _runner_binding(self) -> list[str]:
-        """The grader's torch runner, shown in the hook folder (lesson 08's scenarios)."""
-        runner = _runner_source(self.real_package)
-        if runner is None:
-            return []
-        return ["--ro-bind", str(runner), f"{HOOK_DIR}/{RUNNER_MODULE}.py"]
-
     def command(self, argv: list[str], *, workdir: Path, scratch: Path, runtime: Path,
                 judge: Path, env: dict[str, str]) -> list[str]:
         """``argv`` wrapped in bubblewrap (or, without a jail, in ``env`` only).
@@ -170,11 +163,10 @@ class Jail:
             args += ["--ro-bind", str(root), str(root)]
         for stub, hidden in self.torch_bindings():
             args += ["--ro-bind", stub, hidden]
-        args += ["--ro-bind", str(self.package), str(self.real_package),
-                 "--ro-bind", str(_HERE / "protocol.py"), f"{HOOK_DIR}/protocol.py",
-                 "--ro-bind", str(_HERE / "student_side.py"), f"{HOOK_DIR}/descentlab_grader.py",
-                 *self._runner_binding(),
-                 "--ro-bind", str(judge), JUDGE_DIR,
+        args += ["--ro-bind", str(self.package), str(self.real_package)]
+        for source, name in _hook_files(self.real_package):
+            args += ["--ro-bind", str(source), f"{HOOK_DIR}/{name}"]
+        args += ["--ro-bind", str(judge), JUDGE_DIR,
                  "--bind", str(runtime), str(runtime),
                  "--bind", str(scratch), str(workdir),
                  "--chdir", str(workdir), "--"]
@@ -254,24 +246,23 @@ def _package_path(real_package: Path) -> list[str]:
     return [] if folder in sites else [str(folder)]
 
 
-def _runner_source(real_package: Path) -> Path | None:
-    """The real package's ``checks/torch_runner.py`` (the jail's copy of checks is stubbed)."""
-    path = real_package / "checks" / "torch_runner.py"
-    return path if path.is_file() else None
+def _hook_files(real_package: Path) -> list[tuple[Path, str]]:
+    """(file, name) of the hook folder: ``descentlab_grader`` (student_side.py), ``protocol``
+    and, when the real package has one, its torch runner (lesson 08's scenarios; the jail's
+    copy of ``checks`` is stubbed)."""
+    files = [(_HERE / "protocol.py", "protocol.py"),
+             (_HERE / "student_side.py", "descentlab_grader.py")]
+    runner = real_package / "checks" / "torch_runner.py"
+    return [*files, (runner, f"{RUNNER_MODULE}.py")] if runner.is_file() else files
 
 
-def _hook_dir(folder: Path, real_package: Path | None = None) -> Path:
+def _hook_dir(folder: Path, real_package: Path) -> Path:
     """Without a jail: fill ``folder``, where ``descentlab_grader`` and ``protocol`` import from.
 
     One folder per job (under its runtime folder): a folder shared by concurrent runs
     could be rewritten while another kernel imports from it.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    files = [(_HERE / "protocol.py", "protocol.py"),
-             (_HERE / "student_side.py", "descentlab_grader.py")]
-    runner = _runner_source(real_package) if real_package is not None else None
-    if runner is not None:
-        files.append((runner, f"{RUNNER_MODULE}.py"))
-    for source, name in files:
+    for source, name in _hook_files(real_package):
         shutil.copyfile(source, folder / name)
     return folder
