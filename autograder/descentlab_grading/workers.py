@@ -43,8 +43,6 @@ class Limits:
         Address space of each process, bytes (``RLIMIT_AS``).
     file_size : int
         Largest file any process may write, bytes (``RLIMIT_FSIZE``).
-    cpu : int
-        CPU-seconds of each process (``RLIMIT_CPU``; 0: ``timeout``).
     processes : int
         Processes and threads of the whole job at once (a cgroup's ``pids.max``
         where one can be made, else ``RLIMIT_NPROC``, which root ignores).
@@ -53,7 +51,6 @@ class Limits:
     timeout: float = 300.0
     memory: int = 4 * 1024**3
     file_size: int = 256 * 1024**2
-    cpu: int = 0
     processes: int = 256
 
 
@@ -116,7 +113,7 @@ def _child(job: Callable[[], dict[str, Any]], limits: Limits, out: Path) -> None
         os.setsid()
         _limit(resource.RLIMIT_AS, limits.memory)
         _limit(resource.RLIMIT_FSIZE, limits.file_size)
-        _limit(resource.RLIMIT_CPU, limits.cpu or int(limits.timeout) + 1)
+        _limit(resource.RLIMIT_CPU, int(limits.timeout) + 1)  # CPU-seconds of each process
         os.environ["DESCENTLAB_PROCESS_LIMIT"] = _limit_processes(limits.processes)
         # One BLAS thread per kernel: the parallelism is across jobs, and each
         # BLAS thread would reserve address space against RLIMIT_AS.
@@ -172,7 +169,6 @@ def run_parallel(
     workers: int,
     limits: Limits,
     on_done: Callable[[Outcome], None] | None = None,
-    poll: float = 0.02,
 ) -> list[Outcome]:
     """Run ``jobs`` in forked children, at most ``workers`` at a time.
 
@@ -186,8 +182,6 @@ def run_parallel(
         Per-job time limit and per-process resource limits.
     on_done : callable, optional
         Called with each :class:`Outcome` as soon as it is known (progress bars).
-    poll : float
-        Seconds between checks of the running children.
 
     Returns
     -------
@@ -214,7 +208,7 @@ def run_parallel(
                 if pid == 0:  # pragma: no cover - runs in the child
                     _child(job, limits, out)
                 running[pid] = (index, time.monotonic(), out)
-            time.sleep(poll)
+            time.sleep(0.02)  # between checks of the running children
             now = time.monotonic()
             if now - last_scan > 0.5:
                 for pid in running:
