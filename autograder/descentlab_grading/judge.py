@@ -85,7 +85,7 @@ class Unsupported(BaseException):
 
 
 class Connection:
-    """One test cell's connection to the jailed kernel."""
+    """One test cell's connection to the jailed kernel, and proxies of the handles it hands out."""
 
     def __init__(self, sock: socket.socket, call_limit: float) -> None:
         self.sock = sock
@@ -95,7 +95,6 @@ class Connection:
         self.callbacks: dict[int, Any] = {}
         self.references: list[str] = []  # reference classes the student's code tried to use
         self.scenarios = 0  # torch scenarios run on the student's class (lesson 08)
-        self.remote = Remote(self)
 
     def outgoing(self, value: Any) -> dict[str, Any]:
         """Encode what is not plain data: a function of the test becomes a callback."""
@@ -142,8 +141,8 @@ class Connection:
         try:
             if function is None:
                 raise KeyError("unknown callback")
-            args = protocol.decode(header["args"], arrays, self.remote.wrap)
-            kwargs = protocol.decode(header["kwargs"], arrays, self.remote.wrap)
+            args = protocol.decode(header["args"], arrays, self.wrap)
+            kwargs = protocol.decode(header["kwargs"], arrays, self.wrap)
             reply = {"value": protocol.encode(function(*args, **kwargs), out)}
         except Exception as exc:
             reply, out = {"error": type(exc).__name__, "message": str(exc)[:300]}, {}
@@ -151,15 +150,9 @@ class Connection:
 
     def get(self, name: str) -> Any:
         """The value of ``name`` in the notebook (a proxy unless it is plain data)."""
-        return self.remote.decode(*self.request({"op": "get", "name": name}))
+        return self.decode(*self.request({"op": "get", "name": name}))
 
-
-class Remote:
-    """Client side of the handles the notebook hands out."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+    # -- the client side of the handles the notebook hands out ------------------------
     def decode(self, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
         if "error" in header:
             raise _exception(header)
@@ -175,9 +168,9 @@ class Remote:
     def call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         arrays: dict[str, np.ndarray] = {}
         header = {"op": "call", "target": target,
-                  "args": _encode(list(args), arrays, self.conn.outgoing),
-                  "kwargs": _encode(kwargs, arrays, self.conn.outgoing)}
-        reply, out = self.conn.request(header, arrays)
+                  "args": _encode(list(args), arrays, self.outgoing),
+                  "kwargs": _encode(kwargs, arrays, self.outgoing)}
+        reply, out = self.request(header, arrays)
         value = self.decode(reply, out)
         for index, kind, payload in protocol.decode(reply["changes"], out, self.wrap):
             _mirror(args[index], kind, payload)
@@ -190,9 +183,9 @@ class Remote:
         # The kernel bounds each call of the student's class (constructor, every step) by
         # the call limit itself; the first scenario of a kernel also warms torch up.
         calls = len(scenario.get("steps") or []) + 2
-        limit = self.conn.call_limit * calls + (0.0 if _WARMED else WARM_UP)
-        self.conn.scenarios += 1
-        reply, out = self.conn.request({"op": "run_scenario", "target": target,
+        limit = self.call_limit * calls + (0.0 if _WARMED else WARM_UP)
+        self.scenarios += 1
+        reply, out = self.request({"op": "run_scenario", "target": target,
                                         "scenario": tree}, arrays, limit=limit)
         _WARMED.append(True)
         if reply.get("error") == RUNNER_MISSING:
@@ -202,7 +195,7 @@ class Remote:
         observed = self.decode(reply, out)
         error = observed.get("error") if isinstance(observed, dict) else None
         if isinstance(error, dict) and error.get("kind") == REFERENCE_ERROR:
-            self.conn.references.append(str(error.get("message", "")))
+            self.references.append(str(error.get("message", "")))
         return observed
 
     def _runner(self, info: dict[str, Any]) -> Any:
@@ -227,7 +220,7 @@ class Remote:
 
         class Instance:
             def __getattr__(self, name: str) -> Any:
-                return remote.decode(*remote.conn.request(
+                return remote.decode(*remote.request(
                     {"op": "getattr", "target": info["$remote"], "name": name}))
 
         Instance.__name__ = Instance.__qualname__ = str(info["type"])
