@@ -78,13 +78,6 @@ def problem() -> str | None:
     return None
 
 
-def _python_roots() -> list[Path]:
-    """Folders the interpreter needs: the environment and the installation behind it."""
-    roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
-             Path(os.path.realpath(sys.executable)).parent.parent}
-    return sorted(roots)
-
-
 @dataclass(frozen=True)
 class Jail:
     """How the kernels of one grading run are confined.
@@ -106,13 +99,6 @@ class Jail:
     real_package: Path
     enabled: bool = True
     preload: tuple[str, ...] = ()
-
-    def torch_bindings(self) -> list[tuple[str, str]]:
-        """(stub, torch file it hides) pairs that :func:`answer_key.build` wrote, if any."""
-        path = self.package.parent / TORCH_BINDINGS
-        if not path.is_file():
-            return []
-        return [(str(stub), str(hidden)) for stub, hidden in json.loads(path.read_text())]
 
     def command(self, argv: list[str], *, workdir: Path, scratch: Path, runtime: Path,
                 judge: Path, env: dict[str, str]) -> list[str]:
@@ -159,9 +145,13 @@ class Jail:
                 args += ["--ro-bind", str(target), str(target)]
         for path in _ETC:
             args += ["--ro-bind-try", path, path]
-        for root in _python_roots():
+        # What the interpreter needs: the environment and the installation behind it.
+        for root in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+                            Path(os.path.realpath(sys.executable)).parent.parent}):
             args += ["--ro-bind", str(root), str(root)]
-        for stub, hidden in self.torch_bindings():
+        # The stubs of torch's files that :func:`answer_key.build` wrote, over those files.
+        bindings = self.package.parent / TORCH_BINDINGS
+        for stub, hidden in json.loads(bindings.read_text()) if bindings.is_file() else []:
             args += ["--ro-bind", stub, hidden]
         args += ["--ro-bind", str(self.package), str(self.real_package)]
         for source, name in _hook_files(self.real_package):
