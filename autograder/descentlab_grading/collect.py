@@ -7,6 +7,7 @@ for, are in ``autograder/README.md`` (step 2). The export is only read.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import zipfile
@@ -235,9 +236,14 @@ def place(path: str, lessons: Sequence[str]) -> Placement:
         "the student cannot be identified"))
 
 
+def _expected(lessons: Sequence[str], lesson: str = "") -> str:
+    """The notebook name(s) expected: ``lesson``'s, else any of ``lessons``."""
+    return f"{lesson}.ipynb" if lesson else ", ".join(f"{x}.ipynb" for x in lessons)
+
+
 def _wrong_name(filename: str, lessons: Sequence[str], folder: str = "") -> str:
-    expected = f"{folder}.ipynb" if folder else ", ".join(f"{x}.ipynb" for x in lessons)
-    return f"wrong notebook name {PurePosixPath(filename).name!r}: expected {expected}"
+    return (f"wrong notebook name {PurePosixPath(filename).name!r}: "
+            f"expected {_expected(lessons, folder)}")
 
 
 def _files(source: Path) -> Iterator[tuple[str, int, bytes | None, str]]:
@@ -375,11 +381,9 @@ def collect(source: Path, lessons: Sequence[str],
                                  where.login, where.name, tuple(normalise_notebook(content)[1]))
     found.submissions = [chosen[k] for k in sorted(chosen)]
     _place_strays(found, strays, asked)
-    rejected_pairs = {(r.student, r.lesson) for r in found.rejected}
-    for student in found.students:
-        for lesson in asked:
-            if (student, lesson) not in chosen and (student, lesson) not in rejected_pairs:
-                found.missing.append((student, lesson))
+    placed = chosen.keys() | {(r.student, r.lesson) for r in found.rejected}
+    found.missing = [(student, lesson) for student in found.students for lesson in asked
+                     if (student, lesson) not in placed]
     return found
 
 
@@ -398,9 +402,9 @@ def _place_strays(found: Collection, strays: list[tuple[str, Placement]],
             found.ignored.append(rel)
             continue
         lesson = owner.lesson or _only(asked, owner.student)
-        expected = f"{lesson}.ipynb" if lesson else ", ".join(f"{x}.ipynb" for x in asked)
         found.rejected.append(Rejection(
-            rel, f"not a notebook: {PurePosixPath(rel).name!r} (expected {expected}); "
+            rel, f"not a notebook: {PurePosixPath(rel).name!r} (expected "
+                 f"{_expected(asked, lesson)}); "
                  "the student uploaded no notebook", owner.student, lesson,
             owner.login, owner.name))
 
@@ -486,7 +490,10 @@ def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
         if not isinstance(cell.get("id"), str):
             continue
         if cell["id"] in seen_ids:
-            cell["id"] = _new_id(index, seen_ids)
+            # A valid nbformat cell id, not taken yet.
+            cell["id"] = next(candidate for candidate in itertools.chain(
+                [f"dup-{index}"], (f"dup-{index}-{n}" for n in itertools.count(1)))
+                if candidate not in seen_ids)
             renamed += 1
         seen_ids.add(cell["id"])
     if renamed:
@@ -496,15 +503,6 @@ def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
     # nbformat's own layout (indent 1, sorted keys, trailing newline).
     text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     return text.encode("utf-8"), notes
-
-
-def _new_id(index: int, taken: set[str]) -> str:
-    """A valid nbformat cell id for the cell at ``index``, not ``taken`` yet."""
-    candidate, attempt = f"dup-{index}", 0
-    while candidate in taken:
-        attempt += 1
-        candidate = f"dup-{index}-{attempt}"
-    return candidate
 
 
 def write_submission(submission: Submission, submitted: Path) -> Path:
