@@ -87,14 +87,7 @@ class Course:
         the notebook in the jailed kernel and hands the test cells to the judge.
         """
         from nbconvert.preprocessors import ClearMetadataPreprocessor
-        from nbgrader.preprocessors import (
-            AssignLatePenalties,
-            CheckCellMetadata,
-            Execute,
-            IgnorePattern,
-            LimitOutput,
-            SaveAutoGrades,
-        )
+        from nbgrader import preprocessors as nb
         from traitlets.config.loader import PyFileConfigLoader
 
         config = PyFileConfigLoader("nbgrader_config.py", path=str(self.config_dir)).load_config()
@@ -107,9 +100,9 @@ class Course:
             *config.GenerateFeedback.get("preprocessors", []), TruncateOutputs]
         if runtime is not None:
             config.Autograde.autograde_preprocessors = [
-                HandTestsToJudge, Execute, RestoreTestCells, IgnorePattern,
-                ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
-                CheckCellMetadata]
+                HandTestsToJudge, nb.Execute, RestoreTestCells, nb.IgnorePattern,
+                ClearMetadataPreprocessor, nb.LimitOutput, nb.SaveAutoGrades,
+                nb.AssignLatePenalties, nb.CheckCellMetadata]
             config.Execute.kernel_name = jail.KERNEL_NAME
             # TCP on loopback does not cross the jail's network namespace: Unix sockets do.
             config.KernelManager.transport = "ipc"
