@@ -12,6 +12,7 @@ from typing import Any
 from . import jail
 from .collect import Collection
 from .feedback import TruncateOutputs
+from .release import course_config
 from .testcells import HandTestsToJudge, RestoreTestCells
 
 __all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings"]
@@ -88,13 +89,10 @@ class Course:
         """
         from nbconvert.preprocessors import ClearMetadataPreprocessor
         from nbgrader import preprocessors as nb
-        from traitlets.config.loader import PyFileConfigLoader
 
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(self.config_dir)).load_config()
-        config.CourseDirectory.root = str(self.root)
-        config.CourseDirectory.source_directory = str(self.source)
-        config.CourseDirectory.release_directory = str(self.root / "release")
-        config.CourseDirectory.db_url = self.db_url
+        config = course_config(self.config_dir, root=str(self.root),
+                               source_directory=str(self.source),
+                               release_directory=str(self.root / "release"), db_url=self.db_url)
         config.Execute.timeout = int(settings.cell_timeout)
         config.GenerateFeedback.preprocessors = [
             *config.GenerateFeedback.get("preprocessors", []), TruncateOutputs]

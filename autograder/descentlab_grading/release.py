@@ -81,9 +81,9 @@ def lessons(source: Path = SOLUTIONS) -> list[str]:
     return known
 
 
-def course_config(**course_directory: str) -> Config:
-    """Load ``nbgrader_config.py``, overriding ``CourseDirectory`` traits."""
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(HERE)).load_config()
+def course_config(folder: Path = HERE, **course_directory: str) -> Config:
+    """Load ``folder``'s ``nbgrader_config.py``, overriding ``CourseDirectory`` traits."""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(folder)).load_config()
     for key, value in course_directory.items():
         setattr(config.CourseDirectory, key, value)
     return config
