@@ -99,13 +99,6 @@ def _limit_processes(count: int) -> str:
     return "rlimit" if os.geteuid() != 0 else "none"
 
 
-def _remove_cgroup(pid: int) -> None:
-    group = _pids_cgroup(pid)
-    if group is not None:
-        with contextlib.suppress(OSError):
-            group.rmdir()
-
-
 def _child(job: Callable[[], dict[str, Any]], limits: Limits, out: Path) -> None:
     """Body of a forked child: never returns."""
     status = 1
@@ -117,9 +110,8 @@ def _child(job: Callable[[], dict[str, Any]], limits: Limits, out: Path) -> None
         os.environ["DESCENTLAB_PROCESS_LIMIT"] = _limit_processes(limits.processes)
         # One BLAS thread per kernel: the parallelism is across jobs, and each
         # BLAS thread would reserve address space against RLIMIT_AS.
-        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[name] = "1"
-        os.environ["MPLBACKEND"] = "Agg"
+        os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                          MPLBACKEND="Agg")
         # A parent running under ``-W error`` (the test suite) must not turn nbgrader's
         # and SQLAlchemy's own warnings into failed jobs: here they are only logged.
         warnings.resetwarnings()
@@ -231,7 +223,9 @@ def run_parallel(
                     _kill(family.get(pid, []), pid)
                     outcome = _read_outcome(jobs[index][0], out)
                 family.pop(pid, None)
-                _remove_cgroup(pid)
+                if (group := _pids_cgroup(pid)) is not None:
+                    with contextlib.suppress(OSError):
+                        group.rmdir()
                 outcome.seconds = now - start
                 del running[pid]
                 outcomes[index] = outcome
