@@ -39,8 +39,7 @@ def _no_lessons(source: Path, found: Collection, known: list[str]) -> str:
     """Why nothing can be graded: the export holds no notebook of a known lesson."""
     lines = [f"error: {source} holds no notebook of a lesson of this course "
              f"({', '.join(known)}); nothing to grade."]
-    for rejection in found.rejected[:20]:
-        lines.append(f"  {rejection.origin}: {rejection.reason}")
+    lines += [f"  {rejection.origin}: {rejection.reason}" for rejection in found.rejected[:20]]
     if len(found.rejected) > 20:
         lines.append(f"  ... and {len(found.rejected) - 20} more notebook(s)")
     if found.ignored or found.junk:

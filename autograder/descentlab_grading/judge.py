@@ -338,7 +338,9 @@ def imports_of(sources: list[str], needed: set[str] | None = None) -> str:
     lines = []
     for source in sources:
         try:
-            tree = ast.parse(_strip_magics(source))
+            # IPython's magics and shell escapes are not Python.
+            tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                       for line in source.splitlines()))
         except SyntaxError:
             continue
         for node in tree.body:
@@ -350,11 +352,6 @@ def imports_of(sources: list[str], needed: set[str] | None = None) -> str:
             if node.names:
                 lines.append(ast.unparse(node))
     return "\n".join(lines)
-
-
-def _strip_magics(source: str) -> str:
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                     for line in source.splitlines())
 
 
 class Judge:

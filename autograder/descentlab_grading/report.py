@@ -109,12 +109,8 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Pat
 def _histogram(fractions: list[float], bins: int = 5, width: int = 30) -> list[str]:
     counts = Counter(min(int(f * bins), bins - 1) for f in fractions)
     top = max(counts.values(), default=1)
-    lines = []
-    for b in range(bins):
-        low, high = 100 * b // bins, 100 * (b + 1) // bins
-        bar = "#" * round(width * counts[b] / top) if counts[b] else ""
-        lines.append(f"  {low:3d}-{high:3d} %  {counts[b]:4d}  {bar}")
-    return lines
+    return [f"  {100 * b // bins:3d}-{100 * (b + 1) // bins:3d} %  {counts[b]:4d}  "
+            + "#" * round(width * counts[b] / top) for b in range(bins)]
 
 
 def _files_section(found: Collection) -> list[str]:
