@@ -88,7 +88,6 @@ class Connection:
     """One test cell's connection to the jailed kernel, and proxies of the handles it hands out."""
 
     def __init__(self, sock: socket.socket, call_limit: float) -> None:
-        self.sock = sock
         self.fd = sock.fileno()
         self.call_limit = call_limit
         self.broken = ""

@@ -166,11 +166,9 @@ def grade(
         rows[(student, lesson)] = _row(student, lesson, result, seconds=outcome.seconds)
         jobs_state[f"{student}/{lesson}"]["result"] = result
     _save_state(course, state)
-    for rejection in found.rejected:
-        key = (rejection.student, rejection.lesson)
-        if rejection.student and key not in rows:
-            rows[key] = Row(rejection.student, rejection.lesson, "rejected",
-                            message=rejection.reason)
+    for rejection in (r for r in found.rejected if r.student):
+        rows.setdefault((rejection.student, rejection.lesson), Row(
+            rejection.student, rejection.lesson, "rejected", message=rejection.reason))
     for student, lesson in found.missing:
         rows[(student, lesson)] = Row(student, lesson, "missing",
                                       message=f"no notebook for {lesson} in the submission")

@@ -209,8 +209,7 @@ class Server:
         _warm_up(runner)
         target = self.objects[header["target"]]
         scenario = protocol.decode(header["scenario"], arrays)
-        limit = scenario.get("time_limit") or CALL_LIMIT
-        scenario["time_limit"] = min(float(limit), CALL_LIMIT)
+        scenario["time_limit"] = min(float(scenario.get("time_limit") or CALL_LIMIT), CALL_LIMIT)
         observed = runner.run_scenario(target, scenario)
         out: dict[str, np.ndarray] = {}
         # The observation is data only (no handle): nothing else may cross.
