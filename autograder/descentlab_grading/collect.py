@@ -361,10 +361,9 @@ def collect(source: Path, lessons: Sequence[str],
             found.skipped.append(Rejection(rel, f"lesson {where.lesson} was not asked for",
                                            lesson=where.lesson, **who))
             continue
-        problem = where.problem or unreadable
-        if not problem and content is None:
-            problem = f"file too large ({size} bytes > {MAX_NOTEBOOK_BYTES})"
-        problem = problem or notebook_problem(content or b"")
+        problem = where.problem or unreadable or (
+            f"file too large ({size} bytes > {MAX_NOTEBOOK_BYTES})" if content is None
+            else notebook_problem(content))
         if problem:
             found.rejected.append(Rejection(
                 rel, problem, lesson=where.lesson or _only(asked, student), **who))
