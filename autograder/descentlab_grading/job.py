@@ -65,8 +65,7 @@ def _known_failure(log: str) -> str | None:
 
 def _failure_reason(log: str) -> str:
     """A one-line reason from nbgrader's log of a failed autograde."""
-    known = _known_failure(log)
-    if known is not None:
+    if (known := _known_failure(log)) is not None:
         return known
     lines = [ln for ln in log.strip().splitlines() if "ERROR" in ln or "Error" in ln]
     # nbgrader's last line is often "Please see the (the) above traceback": prefer the error.

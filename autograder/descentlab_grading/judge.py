@@ -315,8 +315,7 @@ def free_names(source: str) -> list[str]:
             bound.add(node.name)
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
-    names = dict.fromkeys(n for n in read if n not in bound and not hasattr(builtins, n))
-    return list(names)
+    return list(dict.fromkeys(n for n in read if n not in bound and not hasattr(builtins, n)))
 
 
 def hidden_part(source: str) -> str:
