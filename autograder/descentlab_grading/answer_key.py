@@ -198,9 +198,8 @@ def answer_key(package: Path,
     found: list[tuple[str, str, str | list[str]]] = []
     for exercise in exercises:
         classes = _reference_classes(exercise)
-        for cls in classes:
-            module = Path(inspect.getfile(cls)).resolve().relative_to(package.resolve())
-            found.append((module.as_posix(), cls.__name__, "*"))
+        found += [(Path(inspect.getfile(cls)).resolve().relative_to(package.resolve()).as_posix(),
+                   cls.__name__, "*") for cls in classes]
         if classes:
             found.append(_BASE_LOOP)
         elif exercise.kind in ("function", "schedule"):

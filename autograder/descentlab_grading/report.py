@@ -165,10 +165,9 @@ def summary(run: Run) -> str:
                   f"  {'student':<16} {'lesson':<20} {'status':<9} reason"]
         for row, files in problems:
             reasons = ([row.message] if row.message else []) + row.flags
-            student = row.student or "(unknown)"
             if row.status == "rejected" and files:
                 reasons.insert(0, "; ".join(files))  # which file, to open it
-            lines.append(f"  {student:<16} {row.lesson:<20} {row.status:<9} "
+            lines.append(f"  {row.student or '(unknown)':<16} {row.lesson:<20} {row.status:<9} "
                          + "; ".join(reasons))
     lines += _files_section(run.collection)
     fractions = [row.score / row.max_score for row in graded if row.max_score > 0]
