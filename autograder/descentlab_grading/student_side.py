@@ -191,9 +191,10 @@ class Server:
                 changes.append([i, "dict", entries])
             elif isinstance(arg, np.ndarray):
                 changes.append([i, "array", arg])
-        reply, out = self.reply(result)
-        reply["changes"] = protocol.encode(changes, out, self.handle)
-        return reply, out
+        out: dict[str, np.ndarray] = {}
+        value = protocol.encode(result, out, self.handle)
+        encoded = protocol.encode(changes, out, self.handle)
+        return {"value": value, "changes": encoded}, out
 
     def run_scenario(self, header: dict[str, Any], arrays: dict[str, np.ndarray]
                      ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -209,7 +210,8 @@ class Server:
         _warm_up(runner)
         target = self.objects[header["target"]]
         scenario = protocol.decode(header["scenario"], arrays)
-        scenario["time_limit"] = min(float(scenario.get("time_limit") or CALL_LIMIT), CALL_LIMIT)
+        limit = scenario.get("time_limit") or CALL_LIMIT
+        scenario["time_limit"] = min(float(limit), CALL_LIMIT)
         observed = runner.run_scenario(target, scenario)
         out: dict[str, np.ndarray] = {}
         # The observation is data only (no handle): nothing else may cross.
@@ -227,8 +229,10 @@ class Server:
             with _time_limit(CALL_LIMIT):  # a property is student code too
                 value = getattr(self.objects[header["target"]], header["name"])
             return self.reply(value)
-        if op in ("call", "run_scenario"):
-            return getattr(self, op)(header, arrays)
+        if op == "call":
+            return self.call(header, arrays)
+        if op == "run_scenario":
+            return self.run_scenario(header, arrays)
         raise ValueError(f"unknown operation {op!r}")
 
     def serve(self) -> dict[str, Any]:
@@ -247,15 +251,16 @@ class Server:
 
 def _namespace() -> dict[str, Any]:
     """The notebook's namespace (IPython's user namespace inside a kernel)."""
-    import __main__
-
     try:
         from IPython import get_ipython
-
-        shell = get_ipython()
     except ImportError:  # pragma: no cover - always inside a kernel when graded
-        shell = None
-    return shell.user_ns if shell is not None else vars(__main__)
+        get_ipython = None  # type: ignore[assignment]
+    shell = get_ipython() if get_ipython is not None else None
+    if shell is not None:
+        return shell.user_ns
+    import __main__
+
+    return vars(__main__)
 
 
 def run_test(grade_id: str) -> None:
@@ -266,11 +271,14 @@ def run_test(grade_id: str) -> None:
     AssertionError
         With the judge's message, when the test fails (or could not be run).
     """
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        try:
-            conn.connect(os.environ.get(SOCKET_ENV, ""))
-        except OSError as exc:
-            raise AssertionError(f"not graded: the grader could not be reached ({exc})") from None
+    path = os.environ.get(SOCKET_ENV, "")
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(path)
+    except OSError as exc:
+        conn.close()
+        raise AssertionError(f"not graded: the grader could not be reached ({exc})") from None
+    with conn:
         server = Server(_namespace(), conn.fileno())
         protocol.send(conn.fileno(), {"op": "test", "grade_id": grade_id})
         try:
