@@ -198,9 +198,7 @@ def _fill_max_scores(course: Course, rows: dict[tuple[str, str], Row]) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(course.db_url) as gb:
-        for row in rows.values():
-            if row.status == "graded":
-                continue
+        for row in (r for r in rows.values() if r.status != "graded"):
             with contextlib.suppress(MissingEntry):
                 notebook = gb.find_notebook(row.lesson, row.lesson)
                 row.max_score = float(notebook.max_score)
