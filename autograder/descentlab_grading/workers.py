@@ -211,8 +211,10 @@ def run_parallel(
                 done, _ = os.waitpid(pid, os.WNOHANG)
                 if done == 0 and now - start <= limits.timeout:
                     continue
+                del running[pid]
+                relatives = family.pop(pid, [])
                 if done == 0:
-                    _kill([*_descendants(pid), *family.get(pid, [])], pid)
+                    _kill([*_descendants(pid), *relatives], pid)
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
@@ -220,14 +222,12 @@ def run_parallel(
                                       error=f"timed out after {limits.timeout:g} s")
                 else:
                     # A child that died abruptly leaves its kernel behind.
-                    _kill(family.get(pid, []), pid)
+                    _kill(relatives, pid)
                     outcome = _read_outcome(jobs[index][0], out)
-                family.pop(pid, None)
                 if (group := _pids_cgroup(pid)) is not None:
                     with contextlib.suppress(OSError):
                         group.rmdir()
                 outcome.seconds = now - start
-                del running[pid]
                 outcomes[index] = outcome
                 if on_done is not None:
                     on_done(outcome)
