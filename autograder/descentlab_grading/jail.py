@@ -172,18 +172,15 @@ class Jail:
         Point ``JUPYTER_PATH`` at ``folder`` and nbgrader's ``Execute.kernel_name`` at
         :data:`KERNEL_NAME` to have every notebook of the job run in it.
         """
+        # No private /tmp without a jail: a home of its own for each kernel, so that no
+        # kernel waits on another's matplotlib or IPython files.
+        home = "/tmp" if self.enabled else str(runtime / "home")
         env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
-               "HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython",
+               "HOME": home, "MPLCONFIGDIR": f"{home}/matplotlib", "IPYTHONDIR": f"{home}/ipython",
                "JUPYTER_RUNTIME_DIR": str(runtime), "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONDONTWRITEBYTECODE": "1", "DESCENTLAB_CALL_LIMIT": f"{call_limit:g}",
                "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-        if not self.enabled:
-            # No private /tmp without a jail: a home of its own for each kernel, so that no
-            # kernel waits on another's matplotlib or IPython files.
-            home = runtime / "home"
-            env.update(HOME=str(home), MPLCONFIGDIR=str(home / "matplotlib"),
-                       IPYTHONDIR=str(home / "ipython"))
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         # Imported into sys.modules only: the notebook's namespace stays as the student left it.
         argv += [f"--IPKernelApp.exec_lines=import {m} as _descentlab_preload; "
