@@ -468,8 +468,7 @@ def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
     cells = nb["cells"]
     positions: dict[str, list[int]] = {}
     for index, cell in enumerate(cells):
-        grade_id = _grade_id(cell)
-        if grade_id:
+        if grade_id := _grade_id(cell):
             positions.setdefault(grade_id, []).append(index)
     notes = []
     for grade_id, where in positions.items():
@@ -477,9 +476,8 @@ def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
             continue
         answer = bool(cells[where[-1]]["metadata"]["nbgrader"].get("solution"))
         keep = where[-1] if answer else where[0]
-        for index in where:
-            if index != keep:
-                del cells[index]["metadata"]["nbgrader"]
+        for index in set(where) - {keep}:
+            del cells[index]["metadata"]["nbgrader"]
         kind, which = ("answer cell", "last") if answer else ("locked cell", "first")
         notes.append(f"{len(where)} copies of {kind} {grade_id}: graded the {which}, "
                      f"the others ran as plain cells")
