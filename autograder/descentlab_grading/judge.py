@@ -256,24 +256,26 @@ def _named(proxy: Any, info: dict[str, Any]) -> Any:
 
 def _mirror(target: Any, kind: str, payload: Any) -> None:
     """Redo here what the student's code did to an argument in place."""
-    if kind == "array" and isinstance(target, np.ndarray) and target.flags.writeable:
-        if isinstance(payload, np.ndarray) and payload.shape == target.shape:
-            target[...] = payload
-        return
-    if kind != "dict" or not isinstance(target, dict):
-        return
-    seen = set()
-    for key, same, value in payload:
-        seen.add(key)
-        old = target.get(key)
-        if same and isinstance(old, np.ndarray) and isinstance(value, np.ndarray) \
-                and old.shape == value.shape and old.flags.writeable:
-            old[...] = value
-        else:
-            target[key] = value
-    for key in list(target):
-        if key not in seen:
+    if kind == "array":
+        _copy_into(target, payload)
+    elif kind == "dict" and isinstance(target, dict):
+        seen = set()
+        for key, same, value in payload:
+            seen.add(key)
+            # The same array changed in place stays the same object here too.
+            if not (same and _copy_into(target.get(key), value)):
+                target[key] = value
+        for key in set(target) - seen:
             del target[key]
+
+
+def _copy_into(old: Any, new: Any) -> bool:
+    """Copy the array ``new`` into the writable array ``old`` of its shape; False if not."""
+    fits = isinstance(old, np.ndarray) and isinstance(new, np.ndarray) \
+        and old.shape == new.shape and old.flags.writeable
+    if fits:
+        old[...] = new
+    return fits
 
 
 _BUILTIN_ERRORS = {name: obj for name, obj in vars(builtins).items()
