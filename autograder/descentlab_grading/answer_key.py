@@ -198,9 +198,8 @@ def answer_key(package: Path,
     found: list[tuple[str, str, str | list[str]]] = []
     for exercise in exercises:
         classes = _reference_classes(exercise)
-        for cls in classes:
-            module = Path(inspect.getfile(cls)).resolve().relative_to(package.resolve())
-            found.append((module.as_posix(), cls.__name__, "*"))
+        found += [(Path(inspect.getfile(cls)).resolve().relative_to(package.resolve()).as_posix(),
+                   cls.__name__, "*") for cls in classes]
         if classes:
             found.append(_BASE_LOOP)
         elif exercise.kind in ("function", "schedule"):
@@ -222,17 +221,14 @@ class {REFERENCE_ERROR}(RuntimeError):
     """The course's reference implementation is switched off while grading."""
 
     def __init__(self, name: str) -> None:
-        if name.startswith("torch."):
-            super().__init__(
-                f"{{name}} is switched off while your notebook is graded: it is the answer "
-                "key of this exercise, so write your own code (this is not an error in a "
-                "cell of yours unless your code uses it)."
-            )
-            return
+        why = (
+            "is switched off while your notebook is graded: it is the answer key of this "
+            "exercise, so write your own code" if name.startswith("torch.") else
+            "is the course's reference implementation, switched off while your notebook is "
+            "graded: only your own code counts"
+        )
         super().__init__(
-            f"{{name}} is the course's reference implementation, switched off while your "
-            "notebook is graded: only your own code counts (this is not an error in a "
-            "cell of yours unless your code uses it)."
+            f"{{name}} {{why}} (this is not an error in a cell of yours unless your code uses it)."
         )
 '''
 
@@ -298,26 +294,15 @@ def __getattr__(name):
 '''
 
 
-def _raise(name: str) -> ast.stmt:
-    return ast.parse(
-        f"raise __import__('descentlab._graded', fromlist=['_'])"
-        f".{REFERENCE_ERROR}({name!r})").body[0]
-
-
 def _stub_function(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> None:
     """Keep the signature and the docstring; the body only raises."""
     doc = ast.get_docstring(node, clean=False)
-    node.body = ([ast.Expr(ast.Constant(doc))] if doc is not None else []) + [_raise(name)]
+    raise_ = ast.parse(f"raise __import__('descentlab._graded', fromlist=['_'])"
+                       f".{REFERENCE_ERROR}({name!r})").body[0]
+    node.body = ([ast.Expr(ast.Constant(doc))] if doc is not None else []) + [raise_]
     node.decorator_list = [d for d in node.decorator_list
                            if isinstance(d, ast.Name) and d.id in ("staticmethod",
                                                                    "classmethod", "property")]
-
-
-def _stub_class(node: ast.ClassDef, methods: str | list[str], prefix: str = "") -> None:
-    for item in node.body:
-        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-                and (methods == "*" or item.name in methods):
-            _stub_function(item, prefix + node.name)
 
 
 def stub_source(source: str, what: str | dict[str, str | list[str]], prefix: str = "") -> str:
@@ -331,7 +316,10 @@ def stub_source(source: str, what: str | dict[str, str | list[str]], prefix: str
         if chosen is None:
             continue
         if isinstance(node, ast.ClassDef):
-            _stub_class(node, chosen, prefix)
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                        and (chosen == "*" or item.name in chosen):
+                    _stub_function(item, prefix + node.name)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             _stub_function(node, prefix + node.name)
     return ast.unparse(tree) + "\n"

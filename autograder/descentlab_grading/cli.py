@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from .collect import Collection, collect, lessons_in
@@ -38,8 +39,7 @@ def _no_lessons(source: Path, found: Collection, known: list[str]) -> str:
     """Why nothing can be graded: the export holds no notebook of a known lesson."""
     lines = [f"error: {source} holds no notebook of a lesson of this course "
              f"({', '.join(known)}); nothing to grade."]
-    for rejection in found.rejected[:20]:
-        lines.append(f"  {rejection.origin}: {rejection.reason}")
+    lines += [f"  {rejection.origin}: {rejection.reason}" for rejection in found.rejected[:20]]
     if len(found.rejected) > 20:
         lines.append(f"  ... and {len(found.rejected) - 20} more notebook(s)")
     if found.ignored or found.junk:
@@ -83,51 +83,44 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _error(message: str, status: int = 2) -> int:
+    """Print ``message`` to stderr; return the exit status ``status``."""
+    print(message, file=sys.stderr)
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a grading batch; return the exit status (``autograder/README.md``)."""
     args = parser().parse_args(argv)
     course = default_course()
     if args.course_root is not None:
-        course = Course(root=args.course_root.resolve(), source=course.source,
-                        config_dir=course.config_dir)
+        course = replace(course, root=args.course_root.resolve())
     csv_path = args.csv or course.root / "grades.csv"
     if csv_path.is_dir():
-        print(f"error: --csv {csv_path} is a folder; give a file name", file=sys.stderr)
-        return 2
+        return _error(f"error: --csv {csv_path} is a folder; give a file name")
     if course.root.exists() and not course.root.is_dir():
-        print(f"error: --course-root {course.root} is not a folder", file=sys.stderr)
-        return 2
+        return _error(f"error: --course-root {course.root} is not a folder")
     try:
         known = all_lessons(course.source)
-    except ManifestMismatch as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    unknown = sorted(set(args.lessons or ()) - set(known))
-    if unknown:
-        print(f"unknown lesson(s): {', '.join(unknown)}", file=sys.stderr)
-        return 2
-    if args.lessons:
-        lessons = list(args.lessons)
-    else:
-        # Only the lessons the export holds: a lesson nobody submitted is not
-        # "missing" for everyone, it was simply not part of this deadline.
-        try:
-            found = collect(args.submissions, known, known)
-        except (FileNotFoundError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        lessons = lessons_in(found, known)
-        if not lessons:
-            print(_no_lessons(args.submissions, found, known), file=sys.stderr)
-            return 2
+        unknown = sorted(set(args.lessons or ()) - set(known))
+        if unknown:
+            return _error(f"unknown lesson(s): {', '.join(unknown)}")
+        # Without --lessons, only the lessons the export holds: a lesson nobody
+        # submitted is not "missing" for everyone, it was simply not part of this deadline.
+        found = None if args.lessons else collect(args.submissions, known, known)
+    except (ManifestMismatch, FileNotFoundError, ValueError) as exc:
+        return _error(f"error: {exc}")
+    lessons = list(args.lessons) if found is None else lessons_in(found, known)
+    if found is not None and not lessons:
+        return _error(_no_lessons(args.submissions, found, known))
     settings = Settings(workers=max(1, args.workers), cell_timeout=args.cell_timeout,
                         notebook_timeout=args.notebook_timeout,
                         memory=int(args.memory_gb * 1024**3), force=args.force,
                         jail=not args.no_jail)
     if args.no_jail:
-        print("WARNING: --no-jail: student code runs with YOUR rights. It can read the hidden "
-              "tests, the gradebook and other students' work, change them, and use the "
-              "network. Grade this way only inside a throw-away container.", file=sys.stderr)
+        _error("WARNING: --no-jail: student code runs with YOUR rights. It can read the hidden "
+               "tests, the gradebook and other students' work, change them, and use the "
+               "network. Grade this way only inside a throw-away container.")
     bar = None
 
     def start(total: int) -> None:
@@ -145,13 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run = grade(args.submissions, course, lessons, settings, on_start=start, on_done=done)
     except JailUnavailable as exc:
-        print(f"error: student code cannot be jailed on this machine: {exc}.\n"
-              "Install bubblewrap, or grade inside a container (autograder/README.md) and "
-              "pass --no-jail there.", file=sys.stderr)
-        return 2
+        return _error(f"error: student code cannot be jailed on this machine: {exc}.\n"
+                      "Install bubblewrap, or grade inside a container (autograder/README.md) "
+                      "and pass --no-jail there.")
     except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(f"error: {exc}")
     finally:
         if bar is not None:
             bar.close()
@@ -160,10 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         path = write_csv(run, csv_path, grade_cell_columns(course.source, lessons))
     except OSError as exc:
         # The grades are in the gradebook: say so rather than lose them in a traceback.
-        print(f"error: cannot write the grades CSV {csv_path} ({exc.strerror or exc}); "
-              f"the grades are in {course.db_url}; run again with --csv elsewhere",
-              file=sys.stderr)
-        return 1
+        return _error(f"error: cannot write the grades CSV {csv_path} ({exc.strerror or exc}); "
+                      f"the grades are in {course.db_url}; run again with --csv elsewhere", 1)
     print(f"\nGrades: {path}\nFeedback: {course.root / 'feedback'}/STUDENT/LESSON/")
     placed_all = not run.collection.unplaced()
     return 0 if placed_all and all(row.status == "graded" for row in run.rows) else 1

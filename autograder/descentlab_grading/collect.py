@@ -7,6 +7,7 @@ for, are in ``autograder/README.md`` (step 2). The export is only read.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import zipfile
@@ -235,9 +236,14 @@ def place(path: str, lessons: Sequence[str]) -> Placement:
         "the student cannot be identified"))
 
 
+def _expected(lessons: Sequence[str], lesson: str = "") -> str:
+    """The notebook name(s) expected: ``lesson``'s, else any of ``lessons``."""
+    return f"{lesson}.ipynb" if lesson else ", ".join(f"{x}.ipynb" for x in lessons)
+
+
 def _wrong_name(filename: str, lessons: Sequence[str], folder: str = "") -> str:
-    expected = f"{folder}.ipynb" if folder else ", ".join(f"{x}.ipynb" for x in lessons)
-    return f"wrong notebook name {PurePosixPath(filename).name!r}: expected {expected}"
+    return (f"wrong notebook name {PurePosixPath(filename).name!r}: "
+            f"expected {_expected(lessons, folder)}")
 
 
 def _files(source: Path) -> Iterator[tuple[str, int, bytes | None, str]]:
@@ -355,10 +361,9 @@ def collect(source: Path, lessons: Sequence[str],
             found.skipped.append(Rejection(rel, f"lesson {where.lesson} was not asked for",
                                            lesson=where.lesson, **who))
             continue
-        problem = where.problem or unreadable
-        if not problem and content is None:
-            problem = f"file too large ({size} bytes > {MAX_NOTEBOOK_BYTES})"
-        problem = problem or notebook_problem(content or b"")
+        problem = where.problem or unreadable or (
+            f"file too large ({size} bytes > {MAX_NOTEBOOK_BYTES})" if content is None
+            else notebook_problem(content))
         if problem:
             found.rejected.append(Rejection(
                 rel, problem, lesson=where.lesson or _only(asked, student), **who))
@@ -375,11 +380,9 @@ def collect(source: Path, lessons: Sequence[str],
                                  where.login, where.name, tuple(normalise_notebook(content)[1]))
     found.submissions = [chosen[k] for k in sorted(chosen)]
     _place_strays(found, strays, asked)
-    rejected_pairs = {(r.student, r.lesson) for r in found.rejected}
-    for student in found.students:
-        for lesson in asked:
-            if (student, lesson) not in chosen and (student, lesson) not in rejected_pairs:
-                found.missing.append((student, lesson))
+    placed = chosen.keys() | {(r.student, r.lesson) for r in found.rejected}
+    found.missing = [(student, lesson) for student in found.students for lesson in asked
+                     if (student, lesson) not in placed]
     return found
 
 
@@ -398,9 +401,9 @@ def _place_strays(found: Collection, strays: list[tuple[str, Placement]],
             found.ignored.append(rel)
             continue
         lesson = owner.lesson or _only(asked, owner.student)
-        expected = f"{lesson}.ipynb" if lesson else ", ".join(f"{x}.ipynb" for x in asked)
         found.rejected.append(Rejection(
-            rel, f"not a notebook: {PurePosixPath(rel).name!r} (expected {expected}); "
+            rel, f"not a notebook: {PurePosixPath(rel).name!r} (expected "
+                 f"{_expected(asked, lesson)}); "
                  "the student uploaded no notebook", owner.student, lesson,
             owner.login, owner.name))
 
@@ -465,8 +468,7 @@ def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
     cells = nb["cells"]
     positions: dict[str, list[int]] = {}
     for index, cell in enumerate(cells):
-        grade_id = _grade_id(cell)
-        if grade_id:
+        if grade_id := _grade_id(cell):
             positions.setdefault(grade_id, []).append(index)
     notes = []
     for grade_id, where in positions.items():
@@ -474,9 +476,8 @@ def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
             continue
         answer = bool(cells[where[-1]]["metadata"]["nbgrader"].get("solution"))
         keep = where[-1] if answer else where[0]
-        for index in where:
-            if index != keep:
-                del cells[index]["metadata"]["nbgrader"]
+        for index in set(where) - {keep}:
+            del cells[index]["metadata"]["nbgrader"]
         kind, which = ("answer cell", "last") if answer else ("locked cell", "first")
         notes.append(f"{len(where)} copies of {kind} {grade_id}: graded the {which}, "
                      f"the others ran as plain cells")
@@ -486,7 +487,10 @@ def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
         if not isinstance(cell.get("id"), str):
             continue
         if cell["id"] in seen_ids:
-            cell["id"] = _new_id(index, seen_ids)
+            # A valid nbformat cell id, not taken yet.
+            cell["id"] = next(candidate for candidate in itertools.chain(
+                [f"dup-{index}"], (f"dup-{index}-{n}" for n in itertools.count(1)))
+                if candidate not in seen_ids)
             renamed += 1
         seen_ids.add(cell["id"])
     if renamed:
@@ -496,15 +500,6 @@ def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
     # nbformat's own layout (indent 1, sorted keys, trailing newline).
     text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     return text.encode("utf-8"), notes
-
-
-def _new_id(index: int, taken: set[str]) -> str:
-    """A valid nbformat cell id for the cell at ``index``, not ``taken`` yet."""
-    candidate, attempt = f"dup-{index}", 0
-    while candidate in taken:
-        attempt += 1
-        candidate = f"dup-{index}-{attempt}"
-    return candidate
 
 
 def write_submission(submission: Submission, submitted: Path) -> Path:

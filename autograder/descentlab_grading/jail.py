@@ -78,13 +78,6 @@ def problem() -> str | None:
     return None
 
 
-def _python_roots() -> list[Path]:
-    """Folders the interpreter needs: the environment and the installation behind it."""
-    roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
-             Path(os.path.realpath(sys.executable)).parent.parent}
-    return sorted(roots)
-
-
 @dataclass(frozen=True)
 class Jail:
     """How the kernels of one grading run are confined.
@@ -106,20 +99,6 @@ class Jail:
     real_package: Path
     enabled: bool = True
     preload: tuple[str, ...] = ()
-
-    def torch_bindings(self) -> list[tuple[str, str]]:
-        """(stub, torch file it hides) pairs that :func:`answer_key.build` wrote, if any."""
-        path = self.package.parent / TORCH_BINDINGS
-        if not path.is_file():
-            return []
-        return [(str(stub), str(hidden)) for stub, hidden in json.loads(path.read_text())]
-
-    def _runner_binding(self) -> list[str]:
-        """The grader's torch runner, shown in the hook folder (lesson 08's scenarios)."""
-        runner = _runner_source(self.real_package)
-        if runner is None:
-            return []
-        return ["--ro-bind", str(runner), f"{HOOK_DIR}/{RUNNER_MODULE}.py"]
 
     def command(self, argv: list[str], *, workdir: Path, scratch: Path, runtime: Path,
                 judge: Path, env: dict[str, str]) -> list[str]:
@@ -166,15 +145,18 @@ class Jail:
                 args += ["--ro-bind", str(target), str(target)]
         for path in _ETC:
             args += ["--ro-bind-try", path, path]
-        for root in _python_roots():
+        # What the interpreter needs: the environment and the installation behind it.
+        for root in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+                            Path(os.path.realpath(sys.executable)).parent.parent}):
             args += ["--ro-bind", str(root), str(root)]
-        for stub, hidden in self.torch_bindings():
+        # The stubs of torch's files that :func:`answer_key.build` wrote, over those files.
+        bindings = self.package.parent / TORCH_BINDINGS
+        for stub, hidden in json.loads(bindings.read_text()) if bindings.is_file() else []:
             args += ["--ro-bind", stub, hidden]
-        args += ["--ro-bind", str(self.package), str(self.real_package),
-                 "--ro-bind", str(_HERE / "protocol.py"), f"{HOOK_DIR}/protocol.py",
-                 "--ro-bind", str(_HERE / "student_side.py"), f"{HOOK_DIR}/descentlab_grader.py",
-                 *self._runner_binding(),
-                 "--ro-bind", str(judge), JUDGE_DIR,
+        args += ["--ro-bind", str(self.package), str(self.real_package)]
+        for source, name in _hook_files(self.real_package):
+            args += ["--ro-bind", str(source), f"{HOOK_DIR}/{name}"]
+        args += ["--ro-bind", str(judge), JUDGE_DIR,
                  "--bind", str(runtime), str(runtime),
                  "--bind", str(scratch), str(workdir),
                  "--chdir", str(workdir), "--"]
@@ -190,18 +172,15 @@ class Jail:
         Point ``JUPYTER_PATH`` at ``folder`` and nbgrader's ``Execute.kernel_name`` at
         :data:`KERNEL_NAME` to have every notebook of the job run in it.
         """
+        # No private /tmp without a jail: a home of its own for each kernel, so that no
+        # kernel waits on another's matplotlib or IPython files.
+        home = "/tmp" if self.enabled else str(runtime / "home")
         env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
-               "HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython",
+               "HOME": home, "MPLCONFIGDIR": f"{home}/matplotlib", "IPYTHONDIR": f"{home}/ipython",
                "JUPYTER_RUNTIME_DIR": str(runtime), "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONDONTWRITEBYTECODE": "1", "DESCENTLAB_CALL_LIMIT": f"{call_limit:g}",
                "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-        if not self.enabled:
-            # No private /tmp without a jail: a home of its own for each kernel, so that no
-            # kernel waits on another's matplotlib or IPython files.
-            home = runtime / "home"
-            env.update(HOME=str(home), MPLCONFIGDIR=str(home / "matplotlib"),
-                       IPYTHONDIR=str(home / "ipython"))
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         # Imported into sys.modules only: the notebook's namespace stays as the student left it.
         argv += [f"--IPKernelApp.exec_lines=import {m} as _descentlab_preload; "
@@ -254,24 +233,23 @@ def _package_path(real_package: Path) -> list[str]:
     return [] if folder in sites else [str(folder)]
 
 
-def _runner_source(real_package: Path) -> Path | None:
-    """The real package's ``checks/torch_runner.py`` (the jail's copy of checks is stubbed)."""
-    path = real_package / "checks" / "torch_runner.py"
-    return path if path.is_file() else None
+def _hook_files(real_package: Path) -> list[tuple[Path, str]]:
+    """(file, name) of the hook folder: ``descentlab_grader`` (student_side.py), ``protocol``
+    and, when the real package has one, its torch runner (lesson 08's scenarios; the jail's
+    copy of ``checks`` is stubbed)."""
+    files = [(_HERE / "protocol.py", "protocol.py"),
+             (_HERE / "student_side.py", "descentlab_grader.py")]
+    runner = real_package / "checks" / "torch_runner.py"
+    return [*files, (runner, f"{RUNNER_MODULE}.py")] if runner.is_file() else files
 
 
-def _hook_dir(folder: Path, real_package: Path | None = None) -> Path:
+def _hook_dir(folder: Path, real_package: Path) -> Path:
     """Without a jail: fill ``folder``, where ``descentlab_grader`` and ``protocol`` import from.
 
     One folder per job (under its runtime folder): a folder shared by concurrent runs
     could be rewritten while another kernel imports from it.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    files = [(_HERE / "protocol.py", "protocol.py"),
-             (_HERE / "student_side.py", "descentlab_grader.py")]
-    runner = _runner_source(real_package) if real_package is not None else None
-    if runner is not None:
-        files.append((runner, f"{RUNNER_MODULE}.py"))
-    for source, name in files:
+    for source, name in _hook_files(real_package):
         shutil.copyfile(source, folder / name)
     return folder

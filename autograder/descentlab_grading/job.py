@@ -21,7 +21,7 @@ import nbformat
 from . import jail
 from .feedback import add_summary
 from .integrity import earlier_releases, locked_cell_problems
-from .judging import cell_errors, decide, defined_by_cell, running_judge
+from .judging import Decision, cell_errors, decide, defined_by_cell, running_judge
 from .model import Course, Settings
 
 __all__ = ["grade_one"]
@@ -65,8 +65,7 @@ def _known_failure(log: str) -> str | None:
 
 def _failure_reason(log: str) -> str:
     """A one-line reason from nbgrader's log of a failed autograde."""
-    known = _known_failure(log)
-    if known is not None:
+    if (known := _known_failure(log)) is not None:
         return known
     lines = [ln for ln in log.strip().splitlines() if "ERROR" in ln or "Error" in ln]
     # nbgrader's last line is often "Please see the (the) above traceback": prefer the error.
@@ -137,38 +136,30 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
         nbformat.read(submitted, as_version=4),
         earlier_releases(course.root / "release-history", lesson))
     test_errors, answer_errors = cell_errors(workdir / f"{lesson}.ipynb")
-    cells: dict[str, float] = {}
-    raw: dict[str, float | None] = {}
-    lost: list[tuple[str, float, float, str]] = []
+    defined_by = defined_by_cell(nbformat.read(course.notebook(lesson), as_version=4))
 
-    def adjust() -> tuple[float, float]:
+    def adjust() -> tuple[Decision, float]:
         with Gradebook(course.db_url) as gb:
             grades = [g for g in gb.find_submission_notebook(lesson, lesson, student).grades
                       if g.cell.__class__.__name__ == "GradeCell"]
-            for g in grades:
-                # nbgrader's own score; None when the test cell was deleted.
-                raw[g.cell.name] = g.auto_score
-            decision = decide([(g.cell.name, float(g.max_score), raw[g.cell.name])
-                               for g in grades], verdicts, test_errors, answer_errors,
-                              defined_by_cell(nbformat.read(course.notebook(lesson),
-                                                            as_version=4)))
+            # nbgrader's own score is None when the test cell was deleted.
+            decision = decide([(g.cell.name, float(g.max_score), g.auto_score) for g in grades],
+                              verdicts, test_errors, answer_errors, defined_by)
             for g in grades:
                 given = decision.scores[g.cell.name]
                 g.manual_score = given if given != g.auto_score else None
-                cells[g.cell.name] = given
-            max_score = float(sum(g.max_score for g in grades))
             gb.db.commit()
-        lost[:] = decision.lost
-        flags.extend(f for f in decision.flags if f not in flags)
-        return sum(cells.values()), max_score
+            return decision, float(sum(g.max_score for g in grades))
 
-    score, max_score = _retrying(adjust)
+    decision, max_score = _retrying(adjust)
+    score = sum(decision.scores.values())
+    flags.extend(f for f in decision.flags if f not in flags)
     feedback = _retrying(lambda: api.generate_feedback(lesson, student, force=True))
     page = course.root / "feedback" / student / lesson / f"{lesson}.html"
     if feedback["success"] and page.is_file():
-        add_summary(page, lost, score, max_score)
-    return {"status": "graded", "score": score, "max_score": max_score, "cells": cells,
-            "nbgrader_cells": raw, "flags": flags,
+        add_summary(page, decision.lost, score, max_score)
+    return {"status": "graded", "score": score, "max_score": max_score,
+            "cells": decision.scores, "flags": flags,
             "message": "" if feedback["success"] else "feedback not generated"}
 
 

@@ -59,9 +59,8 @@ from typing import Any
 import numpy as np
 
 from descentlab_grading import protocol
+from descentlab_grading.answer_key import REFERENCE_ERROR
 
-#: Name of the exception the jail's answer-key stubs raise (see :mod:`answer_key`).
-REFERENCE_ERROR = "ReferenceUnavailable"
 #: Attribute through which ``descentlab.checks.torch_optim`` runs a class elsewhere
 #: (its ``RUNNER_HOOK``; repeated here so the judge imports torch only when a test does).
 RUNNER_HOOK = "__descentlab_run_scenario__"
@@ -86,17 +85,15 @@ class Unsupported(BaseException):
 
 
 class Connection:
-    """One test cell's connection to the jailed kernel."""
+    """One test cell's connection to the jailed kernel, and proxies of the handles it hands out."""
 
     def __init__(self, sock: socket.socket, call_limit: float) -> None:
-        self.sock = sock
         self.fd = sock.fileno()
         self.call_limit = call_limit
         self.broken = ""
         self.callbacks: dict[int, Any] = {}
         self.references: list[str] = []  # reference classes the student's code tried to use
         self.scenarios = 0  # torch scenarios run on the student's class (lesson 08)
-        self.remote = Remote(self)
 
     def outgoing(self, value: Any) -> dict[str, Any]:
         """Encode what is not plain data: a function of the test becomes a callback."""
@@ -128,14 +125,13 @@ class Connection:
                     return reply, out
                 self._callback(reply, out)
                 deadline = time.monotonic() + limit
-        except BaseException as exc:
-            # A time limit (also the checks' own SIGALRM) or a broken pipe: a reply may
-            # still be under way, so nothing more is asked on this connection.
-            self.broken = "your code did not answer in time" \
-                if not isinstance(exc, (EOFError, OSError, ValueError)) \
-                else f"the connection to your notebook broke ({exc})"
-            if isinstance(exc, (EOFError, OSError, ValueError)):
-                raise Broken(self.broken) from None
+        # A broken pipe or a time limit (also the checks' own SIGALRM): a reply may
+        # still be under way, so nothing more is asked on this connection.
+        except (EOFError, OSError, ValueError) as exc:
+            self.broken = f"the connection to your notebook broke ({exc})"
+            raise Broken(self.broken) from None
+        except BaseException:
+            self.broken = "your code did not answer in time"
             raise
 
     def _callback(self, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -144,8 +140,8 @@ class Connection:
         try:
             if function is None:
                 raise KeyError("unknown callback")
-            args = protocol.decode(header["args"], arrays, self.remote.wrap)
-            kwargs = protocol.decode(header["kwargs"], arrays, self.remote.wrap)
+            args = protocol.decode(header["args"], arrays, self.wrap)
+            kwargs = protocol.decode(header["kwargs"], arrays, self.wrap)
             reply = {"value": protocol.encode(function(*args, **kwargs), out)}
         except Exception as exc:
             reply, out = {"error": type(exc).__name__, "message": str(exc)[:300]}, {}
@@ -153,15 +149,9 @@ class Connection:
 
     def get(self, name: str) -> Any:
         """The value of ``name`` in the notebook (a proxy unless it is plain data)."""
-        return self.remote.decode(*self.request({"op": "get", "name": name}))
+        return self.decode(*self.request({"op": "get", "name": name}))
 
-
-class Remote:
-    """Client side of the handles the notebook hands out."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+    # -- the client side of the handles the notebook hands out ------------------------
     def decode(self, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
         if "error" in header:
             raise _exception(header)
@@ -176,13 +166,10 @@ class Remote:
 
     def call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         arrays: dict[str, np.ndarray] = {}
-        try:
-            header = {"op": "call", "target": target,
-                      "args": protocol.encode(list(args), arrays, self.conn.outgoing),
-                      "kwargs": protocol.encode(kwargs, arrays, self.conn.outgoing)}
-        except protocol.EncodingError as exc:
-            raise Unsupported(str(exc)) from None
-        reply, out = self.conn.request(header, arrays)
+        header = {"op": "call", "target": target,
+                  "args": _encode(list(args), arrays, self.outgoing),
+                  "kwargs": _encode(kwargs, arrays, self.outgoing)}
+        reply, out = self.request(header, arrays)
         value = self.decode(reply, out)
         for index, kind, payload in protocol.decode(reply["changes"], out, self.wrap):
             _mirror(args[index], kind, payload)
@@ -191,16 +178,13 @@ class Remote:
     def run_scenario(self, target: int, scenario: dict[str, Any]) -> Any:
         """Have the kernel's torch runner run the class ``target`` on ``scenario``."""
         arrays: dict[str, np.ndarray] = {}
-        try:
-            tree = protocol.encode(scenario, arrays)
-        except protocol.EncodingError as exc:
-            raise Unsupported(str(exc)) from None
+        tree = _encode(scenario, arrays)
         # The kernel bounds each call of the student's class (constructor, every step) by
         # the call limit itself; the first scenario of a kernel also warms torch up.
         calls = len(scenario.get("steps") or []) + 2
-        limit = self.conn.call_limit * calls + (0.0 if _WARMED else WARM_UP)
-        self.conn.scenarios += 1
-        reply, out = self.conn.request({"op": "run_scenario", "target": target,
+        limit = self.call_limit * calls + (0.0 if _WARMED else WARM_UP)
+        self.scenarios += 1
+        reply, out = self.request({"op": "run_scenario", "target": target,
                                         "scenario": tree}, arrays, limit=limit)
         _WARMED.append(True)
         if reply.get("error") == RUNNER_MISSING:
@@ -210,20 +194,12 @@ class Remote:
         observed = self.decode(reply, out)
         error = observed.get("error") if isinstance(observed, dict) else None
         if isinstance(error, dict) and error.get("kind") == REFERENCE_ERROR:
-            self.conn.references.append(str(error.get("message", "")))
+            self.references.append(str(error.get("message", "")))
         return observed
 
-    def _runner_hook(self, info: dict[str, Any]) -> Any:
-        remote = self
-
-        def run(scenario: dict[str, Any]) -> Any:
-            return remote.run_scenario(info["$remote"], scenario)
-
-        return staticmethod(run)
-
-    def getattr(self, target: int, name: str) -> Any:
-        return self.decode(*self.conn.request({"op": "getattr", "target": target,
-                                                  "name": name}))
+    def _runner(self, info: dict[str, Any]) -> Any:
+        """What the checks call, through :data:`RUNNER_HOOK`, to run ``info``'s class."""
+        return lambda scenario: self.run_scenario(info["$remote"], scenario)
 
     def class_proxy(self, info: dict[str, Any]) -> type:
         remote = self
@@ -235,67 +211,71 @@ class Remote:
             def __getattr__(self, name: str) -> Any:
                 return getattr(object.__getattribute__(self, "_remote"), name)
 
-        setattr(Proxy, RUNNER_HOOK, self._runner_hook(info))
-        Proxy.__name__ = Proxy.__qualname__ = str(info["name"])
-        signature = _signature(info.get("signature"), skip_self=False)
-        if signature is not None:
-            Proxy.__signature__ = signature  # type: ignore[attr-defined]
-        return Proxy
+        setattr(Proxy, RUNNER_HOOK, staticmethod(self._runner(info)))
+        return _named(Proxy, info)
 
     def instance_proxy(self, info: dict[str, Any]) -> Any:
         remote = self
 
         class Instance:
             def __getattr__(self, name: str) -> Any:
-                return remote.getattr(info["$remote"], name)
+                return remote.decode(*remote.request(
+                    {"op": "getattr", "target": info["$remote"], "name": name}))
 
         Instance.__name__ = Instance.__qualname__ = str(info["type"])
         return Instance()
 
     def function_proxy(self, info: dict[str, Any]) -> Any:
-        remote = self
-
         def function(*args: Any, **kwargs: Any) -> Any:
-            return remote.call(info["$remote"], args, kwargs)
+            return self.call(info["$remote"], args, kwargs)
 
-        function.__name__ = function.__qualname__ = str(info["name"])
-        signature = _signature(info.get("signature"), skip_self=False)
-        if signature is not None:
-            function.__signature__ = signature  # type: ignore[attr-defined]
         # A factory function in place of the class is run by the kernel's runner too.
-        setattr(function, RUNNER_HOOK, self._runner_hook(info).__func__)
-        return function
+        setattr(function, RUNNER_HOOK, self._runner(info))
+        return _named(function, info)
 
 
-def _signature(spec: list[Any] | None, skip_self: bool) -> inspect.Signature | None:
-    if spec is None:
-        return None
-    params = [inspect.Parameter(name, inspect._ParameterKind(kind),
-                                default=None if has_default else inspect.Parameter.empty)
-              for name, kind, has_default in spec]
-    return inspect.Signature(params[1:] if skip_self else params)
+def _encode(value: Any, arrays: dict[str, np.ndarray], handle: Any = None) -> Any:
+    """:func:`protocol.encode`; a value the protocol cannot carry needs manual review."""
+    try:
+        return protocol.encode(value, arrays, handle)
+    except protocol.EncodingError as exc:
+        raise Unsupported(str(exc)) from None
+
+
+def _named(proxy: Any, info: dict[str, Any]) -> Any:
+    """Give a proxy the name and signature of the notebook's object it stands for."""
+    proxy.__name__ = proxy.__qualname__ = str(info["name"])
+    spec = info.get("signature")
+    if spec is not None:
+        proxy.__signature__ = inspect.Signature([
+            inspect.Parameter(name, inspect._ParameterKind(kind),
+                              default=None if has_default else inspect.Parameter.empty)
+            for name, kind, has_default in spec])
+    return proxy
 
 
 def _mirror(target: Any, kind: str, payload: Any) -> None:
     """Redo here what the student's code did to an argument in place."""
-    if kind == "array" and isinstance(target, np.ndarray) and target.flags.writeable:
-        if isinstance(payload, np.ndarray) and payload.shape == target.shape:
-            target[...] = payload
-        return
-    if kind != "dict" or not isinstance(target, dict):
-        return
-    seen = set()
-    for key, same, value in payload:
-        seen.add(key)
-        old = target.get(key)
-        if same and isinstance(old, np.ndarray) and isinstance(value, np.ndarray) \
-                and old.shape == value.shape and old.flags.writeable:
-            old[...] = value
-        else:
-            target[key] = value
-    for key in list(target):
-        if key not in seen:
+    if kind == "array":
+        _copy_into(target, payload)
+    elif kind == "dict" and isinstance(target, dict):
+        seen = set()
+        for key, same, value in payload:
+            seen.add(key)
+            # The same array changed in place stays the same object here too.
+            if not (same and _copy_into(target.get(key), value)):
+                target[key] = value
+        for key in set(target) - seen:
             del target[key]
+
+
+def _copy_into(old: Any, new: Any) -> bool:
+    """Copy the array ``new`` into the writable array ``old`` of its shape; False if not."""
+    fits = isinstance(old, np.ndarray) and isinstance(new, np.ndarray) \
+        and old.shape == new.shape and old.flags.writeable
+    if fits:
+        old[...] = new
+    return fits
 
 
 _BUILTIN_ERRORS = {name: obj for name, obj in vars(builtins).items()
@@ -337,8 +317,7 @@ def free_names(source: str) -> list[str]:
             bound.add(node.name)
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
-    names = dict.fromkeys(n for n in read if n not in bound and not hasattr(builtins, n))
-    return list(names)
+    return list(dict.fromkeys(n for n in read if n not in bound and not hasattr(builtins, n)))
 
 
 def hidden_part(source: str) -> str:
@@ -359,7 +338,9 @@ def imports_of(sources: list[str], needed: set[str] | None = None) -> str:
     lines = []
     for source in sources:
         try:
-            tree = ast.parse(_strip_magics(source))
+            # IPython's magics and shell escapes are not Python.
+            tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                       for line in source.splitlines()))
         except SyntaxError:
             continue
         for node in tree.body:
@@ -371,11 +352,6 @@ def imports_of(sources: list[str], needed: set[str] | None = None) -> str:
             if node.names:
                 lines.append(ast.unparse(node))
     return "\n".join(lines)
-
-
-def _strip_magics(source: str) -> str:
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                     for line in source.splitlines())
 
 
 class Judge:
@@ -399,15 +375,12 @@ class Judge:
         source = self.tests.get(grade_id)
         if source is None:
             return {"verdict": "fail", "message": f"{grade_id} is not a test of this lesson"}
-        names = free_names(source)
-        missing = [n for n in names if n not in self.student_names and n not in self.namespace]
+        names, missing = self._reads(source)
         if missing:
             # The visible part reads notebook state the judge does not rebuild (a training
             # history...): run the cell's imports and its hidden tests only.
             source = hidden_part(source)
-            names = free_names(source)
-            missing = [n for n in names
-                       if n not in self.student_names and n not in self.namespace]
+            names, missing = self._reads(source)
             if missing:
                 return {"verdict": "unchecked",
                         "message": f"the test reads {', '.join(missing)}, which only the "
@@ -429,22 +402,25 @@ class Judge:
             return self._failed(f"{type(exc).__name__}: {exc}", conn, names)
         return {"verdict": "pass", "message": ""}
 
+    def _reads(self, source: str) -> tuple[list[str], list[str]]:
+        """The names a test reads, and those neither the student nor the judge defines."""
+        names = free_names(source)
+        return names, [n for n in names if n not in self.student_names
+                       and n not in self.namespace]
+
     def _failed(self, message: str, conn: Connection, names: list[str]) -> dict[str, Any]:
-        if conn.references:
-            # The student's code reached for the course's answer key (switched off in the jail).
-            used = sorted({_reference_name(m) for m in conn.references})
-            mine = ", ".join(f"`{n}`" for n in names if n in self.student_names) or "your code"
-            torch_used = [u for u in used if u.startswith("torch.")]
-            if torch_used:
-                return {"verdict": "fail", "reference": used,
-                        "message": f"your {mine} uses {', '.join(torch_used)}, torch's own "
-                                   "implementation (the answer key of this exercise), which "
-                                   "does not count: write your own "
-                                   f"{'step()' if conn.scenarios else 'code'}."}
-            return {"verdict": "fail", "reference": used,
-                    "message": f"your {mine} uses the course's reference "
-                               f"{', '.join(used)}, which does not count: write your own code."}
-        return {"verdict": "fail", "message": message}
+        if not conn.references:
+            return {"verdict": "fail", "message": message}
+        # The student's code reached for the course's answer key (switched off in the jail).
+        used = sorted({_reference_name(m) for m in conn.references})
+        mine = ", ".join(f"`{n}`" for n in names if n in self.student_names) or "your code"
+        torch_used = [u for u in used if u.startswith("torch.")]
+        message = (f"your {mine} uses {', '.join(torch_used)}, torch's own implementation "
+                   "(the answer key of this exercise), which does not count: write your own "
+                   f"{'step()' if conn.scenarios else 'code'}." if torch_used else
+                   f"your {mine} uses the course's reference {', '.join(used)}, which does "
+                   "not count: write your own code.")
+        return {"verdict": "fail", "reference": used, "message": message}
 
 
 def _reference_name(message: str) -> str:

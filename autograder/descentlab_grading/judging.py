@@ -28,7 +28,7 @@ import nbformat
 
 from .testcells import is_test_cell, nbgrader_meta
 
-__all__ = ["Decision", "JudgeUnavailable", "answer_names", "cell_errors", "decide",
+__all__ = ["Decision", "JudgeUnavailable", "cell_errors", "decide",
            "defined_by_cell", "judge_request", "running_judge"]
 
 JUDGE = "descentlab_grading.judge"
@@ -55,11 +55,6 @@ def _defined(source: str) -> set[str]:
     return names
 
 
-def answer_names(source: nbformat.NotebookNode) -> set[str]:
-    """What the instructor's answer cells define: the names graded from the student."""
-    return set().union(*defined_by_cell(source).values())
-
-
 def defined_by_cell(source: nbformat.NotebookNode) -> dict[str, set[str]]:
     """``grade_id -> names`` that each of the instructor's answer cells defines."""
     return {nbgrader_meta(c)["grade_id"]: _defined(c.source) for c in source.cells
@@ -76,7 +71,7 @@ def judge_request(source: nbformat.NotebookNode, call_limit: float) -> dict[str,
         "readonly_cells": readonly,
         # Only what the instructor's answer cells define comes from the student: a
         # student cell that assigns e.g. ``assert_property`` cannot shadow the judge's.
-        "student_names": sorted(answer_names(source)),
+        "student_names": sorted(set().union(*defined_by_cell(source).values())),
         "limits": {"call": call_limit},
     }
 

@@ -12,6 +12,7 @@ from typing import Any
 from . import jail
 from .collect import Collection
 from .feedback import TruncateOutputs
+from .release import course_config
 from .testcells import HandTestsToJudge, RestoreTestCells
 
 __all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings"]
@@ -87,29 +88,19 @@ class Course:
         the notebook in the jailed kernel and hands the test cells to the judge.
         """
         from nbconvert.preprocessors import ClearMetadataPreprocessor
-        from nbgrader.preprocessors import (
-            AssignLatePenalties,
-            CheckCellMetadata,
-            Execute,
-            IgnorePattern,
-            LimitOutput,
-            SaveAutoGrades,
-        )
-        from traitlets.config.loader import PyFileConfigLoader
+        from nbgrader import preprocessors as nb
 
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(self.config_dir)).load_config()
-        config.CourseDirectory.root = str(self.root)
-        config.CourseDirectory.source_directory = str(self.source)
-        config.CourseDirectory.release_directory = str(self.root / "release")
-        config.CourseDirectory.db_url = self.db_url
+        config = course_config(self.config_dir, root=str(self.root),
+                               source_directory=str(self.source),
+                               release_directory=str(self.root / "release"), db_url=self.db_url)
         config.Execute.timeout = int(settings.cell_timeout)
         config.GenerateFeedback.preprocessors = [
             *config.GenerateFeedback.get("preprocessors", []), TruncateOutputs]
         if runtime is not None:
             config.Autograde.autograde_preprocessors = [
-                HandTestsToJudge, Execute, RestoreTestCells, IgnorePattern,
-                ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
-                CheckCellMetadata]
+                HandTestsToJudge, nb.Execute, RestoreTestCells, nb.IgnorePattern,
+                ClearMetadataPreprocessor, nb.LimitOutput, nb.SaveAutoGrades,
+                nb.AssignLatePenalties, nb.CheckCellMetadata]
             config.Execute.kernel_name = jail.KERNEL_NAME
             # TCP on loopback does not cross the jail's network namespace: Unix sockets do.
             config.KernelManager.transport = "ipc"

@@ -26,12 +26,8 @@ KEEP_NB_METADATA = {"kernelspec", "language_info"}
 
 def course_notebooks(repo: Path = REPO) -> list[Path]:
     """Return every notebook of ``solutions/`` and ``course/``, sorted."""
-    found: list[Path] = []
-    for folder in ("solutions", "course"):
-        found += [
-            p for p in (repo / folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
-        ]
-    return sorted(found)
+    return sorted(p for folder in ("solutions", "course") for p in (repo / folder).rglob("*.ipynb")
+                  if ".ipynb_checkpoints" not in p.parts)
 
 
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

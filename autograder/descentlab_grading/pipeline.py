@@ -117,8 +117,15 @@ def grade(
         raise JailUnavailable(reason)
     course.root.mkdir(parents=True, exist_ok=True)
     found = collect(submissions, lessons, known=course_lessons(course.source))
+    import descentlab
+    from descentlab.checks import PUBLIC_SEEDS
+    from descentlab.course import get_lesson
+
     for lesson in lessons:
-        build_answer_free_package(course, lesson)
+        # The copy of descentlab the jail shows, without the lesson's answer key.
+        answer_key.build(Path(descentlab.__file__).resolve().parent,
+                         course.answer_free_package(lesson), tuple(PUBLIC_SEEDS),
+                         get_lesson(lesson).exercises)
     state = _load_state(course)
     prepare_lessons(course, settings, lessons, state)
     for lesson in lessons:
@@ -130,13 +137,13 @@ def grade(
     source_digest = {lesson: state["lessons"][lesson] for lesson in lessons}
     rows: dict[tuple[str, str], Row] = {}
     todo: list[tuple[tuple[str, ...], Callable[[], dict[str, Any]]]] = []
-    stamps: dict[tuple[str, str], dict[str, str]] = {}
     for sub in found.submissions:
         write_submission(sub, course.root / "submitted")
         key = (sub.student, sub.lesson)
         stamp = {"submission": sub.digest, "source": source_digest[sub.lesson],
                  "settings": settings.fingerprint()}
-        previous = jobs_state.get(f"{sub.student}/{sub.lesson}")
+        name = f"{sub.student}/{sub.lesson}"
+        previous = jobs_state.get(name)
         done = previous.get("result", {}) if previous else {}
         # Graded, or failed because of the submission itself: the same input gives the
         # same outcome. Other failures (a time-out, a kernel that did not start) are retried.
@@ -144,7 +151,7 @@ def grade(
                 and (done.get("status") == "graded" or done.get("final"))):
             rows[key] = _row(sub.student, sub.lesson, previous["result"], reused=True)
         else:
-            stamps[key] = stamp
+            jobs_state[name] = {"stamp": stamp}  # its result comes with the outcome
             todo.append((key, functools.partial(grade_one, course, settings, sub.lesson,
                                                 sub.student)))
     if on_start is not None:
@@ -157,33 +164,17 @@ def grade(
         result = outcome.result if outcome.ok else {"status": "failed",
                                                      "message": _job_error(outcome, settings)}
         rows[(student, lesson)] = _row(student, lesson, result, seconds=outcome.seconds)
-        jobs_state[f"{student}/{lesson}"] = {"stamp": stamps[(student, lesson)],
-                                             "result": result}
+        jobs_state[f"{student}/{lesson}"]["result"] = result
     _save_state(course, state)
-    for rejection in found.rejected:
-        key = (rejection.student, rejection.lesson)
-        if rejection.student and key not in rows:
-            rows[key] = Row(rejection.student, rejection.lesson, "rejected",
-                            message=rejection.reason)
+    for rejection in (r for r in found.rejected if r.student):
+        rows.setdefault((rejection.student, rejection.lesson), Row(
+            rejection.student, rejection.lesson, "rejected", message=rejection.reason))
     for student, lesson in found.missing:
         rows[(student, lesson)] = Row(student, lesson, "missing",
                                       message=f"no notebook for {lesson} in the submission")
     _fill_max_scores(course, rows)
-    for row in rows.values():
-        row.login, row.name = found.identity(row.student)
     ordered = [rows[k] for k in sorted(rows)]
     return Run(ordered, found, time.monotonic() - started, settings.workers)
-
-
-def build_answer_free_package(course: Course, lesson: str) -> Path:
-    """(Re)build the copy of descentlab the jail shows, without ``lesson``'s answer key."""
-    import descentlab
-    from descentlab.checks import PUBLIC_SEEDS
-    from descentlab.course import get_lesson
-
-    return answer_key.build(Path(descentlab.__file__).resolve().parent,
-                            course.answer_free_package(lesson), tuple(PUBLIC_SEEDS),
-                            get_lesson(lesson).exercises)
 
 
 def _job_error(outcome: Outcome, settings: Settings) -> str:
@@ -207,9 +198,7 @@ def _fill_max_scores(course: Course, rows: dict[tuple[str, str], Row]) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(course.db_url) as gb:
-        for row in rows.values():
-            if row.status == "graded":
-                continue
+        for row in (r for r in rows.values() if r.status != "graded"):
             with contextlib.suppress(MissingEntry):
                 notebook = gb.find_notebook(row.lesson, row.lesson)
                 row.max_score = float(notebook.max_score)

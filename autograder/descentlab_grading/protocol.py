@@ -112,8 +112,7 @@ def send(fd: int, header: dict[str, Any], arrays: dict[str, np.ndarray] | None =
     if arrays:
         np.savez(buffer, **arrays)
     body = buffer.getvalue()
-    data = _FRAME.pack(len(head), len(body)) + head + body
-    view = memoryview(data)
+    view = memoryview(_FRAME.pack(len(head), len(body)) + head + body)
     while view:
         view = view[os.write(fd, view):]
 

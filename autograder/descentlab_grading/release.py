@@ -41,13 +41,6 @@ class ManifestMismatch(ValueError):
     """The lesson folders of ``solutions/`` and the course manifest disagree."""
 
 
-def lesson_folders(source: Path = SOLUTIONS) -> list[str]:
-    """The lesson folders (named like ``03_momentum``) under ``source``, sorted."""
-    return sorted(
-        p.name for p in source.iterdir() if p.is_dir() and p.name[:2].isdigit() and "_" in p.name
-    )
-
-
 def lessons(source: Path = SOLUTIONS) -> list[str]:
     """Return the lesson ids (folders like ``03_momentum``) in teaching order.
 
@@ -74,7 +67,9 @@ def lessons(source: Path = SOLUTIONS) -> list[str]:
     from descentlab.course import lesson_ids
 
     known = lesson_ids()
-    folders = lesson_folders(source) if source.is_dir() else []
+    # The lesson folders: named like ``03_momentum``.
+    folders = sorted(p.name for p in source.iterdir() if p.is_dir() and p.name[:2].isdigit()
+                     and "_" in p.name) if source.is_dir() else []
     problems = [f"{source / name} has no lesson in descentlab.course (add it to LESSONS "
                 "there, or remove the folder)" for name in folders if name not in known]
     problems += [f"lesson {name} of descentlab.course has no folder {source / name}"
@@ -86,9 +81,9 @@ def lessons(source: Path = SOLUTIONS) -> list[str]:
     return known
 
 
-def course_config(**course_directory: str) -> Config:
-    """Load ``nbgrader_config.py``, overriding ``CourseDirectory`` traits."""
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(HERE)).load_config()
+def course_config(folder: Path = HERE, **course_directory: str) -> Config:
+    """Load ``folder``'s ``nbgrader_config.py``, overriding ``CourseDirectory`` traits."""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(folder)).load_config()
     for key, value in course_directory.items():
         setattr(config.CourseDirectory, key, value)
     return config
@@ -119,25 +114,26 @@ def release(
             raise RuntimeError(f"nbgrader could not release {lesson}:\n{result['log']}")
 
 
-def readme_table_stale(readme: Path = README) -> bool:
-    """Whether ``readme``'s lesson table differs from the course manifest's (False without one)."""
+def _fresh_readme(readme: Path) -> str | None:
+    """``readme`` with the course manifest's lesson table, if that differs (None if not)."""
     from descentlab.course import with_readme_table
 
     if not readme.is_file():  # a private instructor copy may hold no README
-        return False
+        return None
     text = readme.read_text(encoding="utf-8")
-    return with_readme_table(text) != text
+    fresh = with_readme_table(text)
+    return fresh if fresh != text else None
+
+
+def readme_table_stale(readme: Path = README) -> bool:
+    """Whether ``readme``'s lesson table differs from the course manifest's (False without one)."""
+    return _fresh_readme(readme) is not None
 
 
 def write_readme_table(readme: Path = README) -> None:
     """Rewrite the lesson table of ``readme`` from the course manifest, if it differs."""
-    from descentlab.course import with_readme_table
-
-    if not readme.is_file():
-        return
-    text = readme.read_text(encoding="utf-8")
-    fresh = with_readme_table(text)
-    if fresh != text:
+    fresh = _fresh_readme(readme)
+    if fresh is not None:
         readme.write_text(fresh, encoding="utf-8")
 
 
@@ -156,15 +152,12 @@ def stale(selected: Sequence[str] | None = None) -> list[str]:
         differences = []
         for lesson in chosen:
             fresh = {p.relative_to(out): p for p in (out / lesson).rglob("*") if p.is_file()}
-            committed = {
-                p.relative_to(COURSE): p
-                for p in (COURSE / lesson).rglob("*")
-                if p.is_file() and ".ipynb_checkpoints" not in p.parts
-            }
-            for rel in sorted(fresh.keys() - committed.keys()):
-                differences.append(f"course/{rel} is missing: run `make release`")
-            for rel in sorted(committed.keys() - fresh.keys()):
-                differences.append(f"course/{rel} is not generated from solutions/")
+            committed = {p.relative_to(COURSE): p for p in (COURSE / lesson).rglob("*")
+                         if p.is_file() and ".ipynb_checkpoints" not in p.parts}
+            differences += [f"course/{rel} is missing: run `make release`"
+                            for rel in sorted(fresh.keys() - committed.keys())]
+            differences += [f"course/{rel} is not generated from solutions/"
+                            for rel in sorted(committed.keys() - fresh.keys())]
             for rel in sorted(fresh.keys() & committed.keys()):
                 new, old = fresh[rel].read_bytes(), committed[rel].read_bytes()
                 if new != old:

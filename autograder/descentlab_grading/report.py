@@ -109,12 +109,8 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Pat
 def _histogram(fractions: list[float], bins: int = 5, width: int = 30) -> list[str]:
     counts = Counter(min(int(f * bins), bins - 1) for f in fractions)
     top = max(counts.values(), default=1)
-    lines = []
-    for b in range(bins):
-        low, high = 100 * b // bins, 100 * (b + 1) // bins
-        bar = "#" * round(width * counts[b] / top) if counts[b] else ""
-        lines.append(f"  {low:3d}-{high:3d} %  {counts[b]:4d}  {bar}")
-    return lines
+    return [f"  {100 * b // bins:3d}-{100 * (b + 1) // bins:3d} %  {counts[b]:4d}  "
+            + "#" * round(width * counts[b] / top) for b in range(bins)]
 
 
 def _files_section(found: Collection) -> list[str]:
@@ -169,10 +165,9 @@ def summary(run: Run) -> str:
                   f"  {'student':<16} {'lesson':<20} {'status':<9} reason"]
         for row, files in problems:
             reasons = ([row.message] if row.message else []) + row.flags
-            student = row.student or "(unknown)"
             if row.status == "rejected" and files:
                 reasons.insert(0, "; ".join(files))  # which file, to open it
-            lines.append(f"  {student:<16} {row.lesson:<20} {row.status:<9} "
+            lines.append(f"  {row.student or '(unknown)':<16} {row.lesson:<20} {row.status:<9} "
                          + "; ".join(reasons))
     lines += _files_section(run.collection)
     fractions = [row.score / row.max_score for row in graded if row.max_score > 0]

@@ -43,8 +43,6 @@ class Limits:
         Address space of each process, bytes (``RLIMIT_AS``).
     file_size : int
         Largest file any process may write, bytes (``RLIMIT_FSIZE``).
-    cpu : int
-        CPU-seconds of each process (``RLIMIT_CPU``; 0: ``timeout``).
     processes : int
         Processes and threads of the whole job at once (a cgroup's ``pids.max``
         where one can be made, else ``RLIMIT_NPROC``, which root ignores).
@@ -53,7 +51,6 @@ class Limits:
     timeout: float = 300.0
     memory: int = 4 * 1024**3
     file_size: int = 256 * 1024**2
-    cpu: int = 0
     processes: int = 256
 
 
@@ -102,13 +99,6 @@ def _limit_processes(count: int) -> str:
     return "rlimit" if os.geteuid() != 0 else "none"
 
 
-def _remove_cgroup(pid: int) -> None:
-    group = _pids_cgroup(pid)
-    if group is not None:
-        with contextlib.suppress(OSError):
-            group.rmdir()
-
-
 def _child(job: Callable[[], dict[str, Any]], limits: Limits, out: Path) -> None:
     """Body of a forked child: never returns."""
     status = 1
@@ -116,13 +106,12 @@ def _child(job: Callable[[], dict[str, Any]], limits: Limits, out: Path) -> None
         os.setsid()
         _limit(resource.RLIMIT_AS, limits.memory)
         _limit(resource.RLIMIT_FSIZE, limits.file_size)
-        _limit(resource.RLIMIT_CPU, limits.cpu or int(limits.timeout) + 1)
+        _limit(resource.RLIMIT_CPU, int(limits.timeout) + 1)  # CPU-seconds of each process
         os.environ["DESCENTLAB_PROCESS_LIMIT"] = _limit_processes(limits.processes)
         # One BLAS thread per kernel: the parallelism is across jobs, and each
         # BLAS thread would reserve address space against RLIMIT_AS.
-        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[name] = "1"
-        os.environ["MPLBACKEND"] = "Agg"
+        os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                          MPLBACKEND="Agg")
         # A parent running under ``-W error`` (the test suite) must not turn nbgrader's
         # and SQLAlchemy's own warnings into failed jobs: here they are only logged.
         warnings.resetwarnings()
@@ -172,7 +161,6 @@ def run_parallel(
     workers: int,
     limits: Limits,
     on_done: Callable[[Outcome], None] | None = None,
-    poll: float = 0.02,
 ) -> list[Outcome]:
     """Run ``jobs`` in forked children, at most ``workers`` at a time.
 
@@ -186,8 +174,6 @@ def run_parallel(
         Per-job time limit and per-process resource limits.
     on_done : callable, optional
         Called with each :class:`Outcome` as soon as it is known (progress bars).
-    poll : float
-        Seconds between checks of the running children.
 
     Returns
     -------
@@ -214,7 +200,7 @@ def run_parallel(
                 if pid == 0:  # pragma: no cover - runs in the child
                     _child(job, limits, out)
                 running[pid] = (index, time.monotonic(), out)
-            time.sleep(poll)
+            time.sleep(0.02)  # between checks of the running children
             now = time.monotonic()
             if now - last_scan > 0.5:
                 for pid in running:
@@ -225,8 +211,10 @@ def run_parallel(
                 done, _ = os.waitpid(pid, os.WNOHANG)
                 if done == 0 and now - start <= limits.timeout:
                     continue
+                del running[pid]
+                relatives = family.pop(pid, [])
                 if done == 0:
-                    _kill([*_descendants(pid), *family.get(pid, [])], pid)
+                    _kill([*_descendants(pid), *relatives], pid)
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
@@ -234,12 +222,12 @@ def run_parallel(
                                       error=f"timed out after {limits.timeout:g} s")
                 else:
                     # A child that died abruptly leaves its kernel behind.
-                    _kill(family.get(pid, []), pid)
+                    _kill(relatives, pid)
                     outcome = _read_outcome(jobs[index][0], out)
-                family.pop(pid, None)
-                _remove_cgroup(pid)
+                if (group := _pids_cgroup(pid)) is not None:
+                    with contextlib.suppress(OSError):
+                        group.rmdir()
                 outcome.seconds = now - start
-                del running[pid]
                 outcomes[index] = outcome
                 if on_done is not None:
                     on_done(outcome)
