@@ -118,3 +118,28 @@ def test_divergence_of_a_students_class_does_not_only_blame_the_learning_rate() 
 def test_multi_line_summary_is_escaped_line_by_line() -> None:
     text = status_html(None, "a < b\nc")
     assert text == "<span>a &lt; b<br>c</span>"
+
+
+@pytest.mark.parametrize("make", [
+    lambda: explore("sgd", "bowl", steps=20, backend="static"),
+    lambda: compare(["sgd", "momentum"], "bowl", steps=20, backend="static"),
+])
+def test_a_widget_drawn_outside_the_main_thread_says_why_that_is_unsafe(make) -> None:
+    # A JupyterLab with comms over subshells calls the widgets from a second thread.
+    import threading
+
+    from descentlab.widgets.base import THREAD_NOTICE
+
+    w = make()
+    slider = next(iter(w.controls.values()))
+    slider.value = slider.value * 1.5  # the main thread: no notice
+    assert THREAD_NOTICE not in w.status.value
+    worker = threading.Thread(target=lambda: setattr(slider, "value", slider.value * 1.5))
+    worker.start()
+    worker.join()
+    assert w.status.value.startswith(THREAD_NOTICE)
+    summary = w.status.value.removeprefix(THREAD_NOTICE)
+    assert summary, "the notice replaced the status line instead of standing above it"
+    slider.value = slider.value / 2  # later redraws keep it, once
+    assert w.status.value.startswith(THREAD_NOTICE)
+    assert w.status.value.count(THREAD_NOTICE) == 1

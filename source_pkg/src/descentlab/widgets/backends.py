@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import struct
 import sys
+import threading
 import warnings
 import zlib
 from collections.abc import Callable, Hashable, Sequence
@@ -347,6 +348,8 @@ class FigureView:
         self.panel_draws = 0
         self.blits = 0
         self.frames_may_drop = False
+        #: Called when the figure is published outside the main thread (set by LiveWidget).
+        self.off_main_thread: Callable[[], None] | None = None
         self._background: Any = None
         self._key: Hashable = None
         self._panel_background: Any = None
@@ -481,6 +484,10 @@ class FigureView:
         return kind
 
     def _publish(self) -> None:
+        if self.off_main_thread is not None and threading.current_thread() is not (
+            threading.main_thread()
+        ):
+            self.off_main_thread()
         if self.backend != "ipympl":
             self.widget.value = png_bytes(self.canvas)
             return

@@ -11,7 +11,19 @@ from matplotlib.figure import Figure
 
 from .backends import FigureView
 
-__all__ = ["LiveWidget"]
+__all__ = ["THREAD_NOTICE", "LiveWidget"]
+
+#: Shown above a widget's status line once its figure is drawn outside the kernel's
+#: main thread: the JupyterLab sends widget messages to a kernel subshell, so the
+#: widget draws with Matplotlib while a cell may draw too (descentlab.lab_setup).
+THREAD_NOTICE = (
+    '<div style="color:#a15c00">&#9888; This JupyterLab handles widget messages in a '
+    "second thread of the kernel (Settings &rarr; Settings Editor &rarr; Kernels: "
+    "&ldquo;Kernel Comms over subshells&rdquo;). Matplotlib is not thread-safe: a figure "
+    "may stay blank or the kernel may crash. Set it to &ldquo;Disabled&rdquo; and reload "
+    "the page, or ask your instructor to run <code>python -m descentlab.lab_setup</code>."
+    "</div>"
+)
 
 
 class LiveWidget:
@@ -34,13 +46,36 @@ class LiveWidget:
 
     ui: widgets.Box
     figure: Figure
-    view: FigureView
     status: widgets.HTML
 
     def __init__(self) -> None:
         self._held = 0
         self._pending = False
+        self._notice = ""
         self.status = widgets.HTML(value="", layout=widgets.Layout(min_height="1.6em"))
+
+    @property
+    def view(self) -> FigureView:
+        """The figure's canvas widget and its blitting renderer."""
+        return self._view
+
+    @view.setter
+    def view(self, view: FigureView) -> None:
+        self._view = view
+        view.off_main_thread = self._drawn_off_main_thread
+
+    def _drawn_off_main_thread(self) -> None:
+        """Say once, above the status line, that this widget draws outside the main thread."""
+        if self._notice:
+            return
+        self._notice = THREAD_NOTICE
+        # The status line is rewritten on every redraw: the notice stays in front.
+        self.status.observe(self._keep_notice, names="value")
+        self._keep_notice()
+
+    def _keep_notice(self, change: Any = None) -> None:
+        if not self.status.value.startswith(self._notice):
+            self.status.value = self._notice + self.status.value
 
     # -- display -------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
