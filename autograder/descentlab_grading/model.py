@@ -11,6 +11,7 @@ from typing import Any
 
 from . import jail
 from .collect import Collection
+from .execute import Execute
 from .feedback import TruncateOutputs
 from .release import course_config
 from .testcells import HandTestsToJudge, RestoreTestCells
@@ -98,7 +99,7 @@ class Course:
             *config.GenerateFeedback.get("preprocessors", []), TruncateOutputs]
         if runtime is not None:
             config.Autograde.autograde_preprocessors = [
-                HandTestsToJudge, nb.Execute, RestoreTestCells, nb.IgnorePattern,
+                HandTestsToJudge, Execute, RestoreTestCells, nb.IgnorePattern,
                 ClearMetadataPreprocessor, nb.LimitOutput, nb.SaveAutoGrades,
                 nb.AssignLatePenalties, nb.CheckCellMetadata]
             config.Execute.kernel_name = jail.KERNEL_NAME
