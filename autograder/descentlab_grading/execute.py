@@ -1,8 +1,8 @@
 """nbgrader's ``Execute`` without nbclient's stand-in for the Output widget.
 
-About one grading job in twenty to fifty sat for a minute on one cell
-(``benchmarks/grading_throughput.py``), always the cell right after an
-``interactive()`` (lesson 01's ``show_training``). Caught live: the kernel idle in
+13 of 204 grading jobs of lesson 01 sat for a minute on one cell
+(``benchmarks/grading_throughput.py``; 0 of 108 with this class), always the cell right
+after an ``interactive()`` (``show_training``). Caught live: the kernel idle in
 every thread and answering other clients at once, nbclient waiting for the cell's
 reply until the 60 s cell limit. The cause is on nbclient's side: to mimic a browser,
 it answers the kernel's Output widget by sending the widget's state back on the shell
