@@ -144,7 +144,9 @@ def run_lesson(lesson: str, timeout: int = 600, profile: Path | None = None) -> 
     written to ``profile/<lesson>/<NN>-<cell id>.prof`` (NN counts the executed cells
     from 01); the CPU times are then inflated by the profiler.
     """
-    import nbclient
+    # The grading's client: nbclient's widget stand-in could stall a cell for its whole
+    # time limit (descentlab_grading/execute.py).
+    from descentlab_grading.execute import WidgetlessClient
 
     path = REPO / "solutions" / lesson / f"{lesson}.ipynb"
     nb = nbformat.read(path, as_version=4)
@@ -156,7 +158,7 @@ def run_lesson(lesson: str, timeout: int = 600, profile: Path | None = None) -> 
     hook = _HOOK_CELL.replace("{profile!r}", repr(folder))
     nb.cells.insert(0, nbformat.v4.new_code_cell(hook, id="benchmark-hook"))
     nb.cells.append(nbformat.v4.new_code_cell(_REPORT_CELL, id="benchmark-report"))
-    client = nbclient.NotebookClient(
+    client = WidgetlessClient(
         nb, timeout=timeout, kernel_name="python3", record_timing=True,
         resources={"metadata": {"path": str(path.parent)}},
     )

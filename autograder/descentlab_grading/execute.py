@@ -14,21 +14,31 @@ not help: the reply is still unread, so no new edge comes.
 
 Grading needs no widget state, so :class:`Execute` leaves the Output widget to the
 kernel: nothing is sent on the shell channel but the cells, and what an Output widget
-shows goes to its cell's outputs.
+shows goes to its cell's outputs. :class:`WidgetlessClient` is the same for a plain
+nbclient run (the benchmarks that execute notebooks).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from nbclient import NotebookClient
 from nbgrader import preprocessors as nb
 
-__all__ = ["Execute"]
+__all__ = ["Execute", "NoWidgetStandIn", "WidgetlessClient"]
 
 
-class Execute(nb.Execute):
-    """nbgrader's ``Execute``; no widget is mimicked (nothing sent back to the kernel)."""
+class NoWidgetStandIn:
+    """For an nbclient client: no stand-in for any widget (see the module's docstring)."""
 
     def on_comm_open_jupyter_widget(self, msg: dict[str, Any]) -> None:
         """nbclient's handler of a widget's ``comm_open``: here, no stand-in for any widget."""
         return None
+
+
+class Execute(NoWidgetStandIn, nb.Execute):
+    """nbgrader's ``Execute``; no widget is mimicked (nothing sent back to the kernel)."""
+
+
+class WidgetlessClient(NoWidgetStandIn, NotebookClient):
+    """nbclient's ``NotebookClient``; no widget is mimicked (nothing sent back to the kernel)."""

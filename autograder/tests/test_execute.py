@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import nbformat
 import pytest
+from nbclient import NotebookClient
 from nbgrader import preprocessors as nb
 
-from descentlab_grading.execute import Execute
+from descentlab_grading.execute import Execute, WidgetlessClient
 
 pytestmark = pytest.mark.slow  # starts a kernel
 
@@ -21,34 +24,46 @@ w
 """
 
 
-def _shell_sends(preprocessor: nb.Execute) -> list[str]:
-    """Run a notebook with an interactive() cell; the types of the messages sent on shell."""
+def _notebook() -> nbformat.NotebookNode:
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell(INTERACTIVE), nbformat.v4.new_code_cell("print(6 * 7)"),
     ])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
+    return notebook
+
+
+def _shell_sends(client: NotebookClient, run: Callable[[], object]) -> list[str]:
+    """Run a notebook with an interactive() cell; the types of the messages sent on shell."""
     sent: list[str] = []
 
     def watch(**_: object) -> None:
-        channel = preprocessor.kc.shell_channel
+        channel = client.kc.shell_channel
         if not getattr(channel, "_watched", False):
             send = channel.send
             channel.send = lambda msg: (sent.append(msg["header"]["msg_type"]), send(msg))[1]
             channel._watched = True
 
-    preprocessor.on_cell_start = watch
-    preprocessor.preprocess(notebook, {"metadata": {"path": "."}})
-    assert notebook.cells[1].outputs[0]["text"] == "42\n"
+    client.on_cell_start = watch
+    run()
+    assert client.nb.cells[1].outputs[0]["text"] == "42\n"
     return sent
 
 
+def _preprocess(preprocessor: nb.Execute) -> list[str]:
+    notebook = _notebook()
+    return _shell_sends(preprocessor, lambda: preprocessor.preprocess(
+        notebook, {"metadata": {"path": "."}}))
+
+
 def test_only_the_cells_are_sent_to_the_kernel() -> None:
-    assert _shell_sends(Execute(timeout=30)) == ["execute_request", "execute_request"]
+    assert _preprocess(Execute(timeout=30)) == ["execute_request", "execute_request"]
+    client = WidgetlessClient(_notebook(), timeout=30, resources={"metadata": {"path": "."}})
+    assert _shell_sends(client, client.execute) == ["execute_request", "execute_request"]
 
 
 def test_nbgraders_own_execute_sends_widget_state_back_mid_cell() -> None:
     # What made a cell wait for its 60 s limit now and then; if nbclient stops doing
     # this, Execute can go (and this test says so).
-    sends = _shell_sends(nb.Execute(timeout=30))
+    sends = _preprocess(nb.Execute(timeout=30))
     assert "comm_msg" in sends, f"nbclient no longer answers the Output widget: {sends}"
