@@ -177,16 +177,14 @@ _TO_DATA_URL = """(el) => {
 }"""
 
 
-def _load(name: str) -> ModuleType:
-    """Import ``tests/browser/<name>.py`` (tests/ is not a package)."""
-    module_name = f"_browser_{name}"
+def _load(name: str, folder: Path = ROOT / "tests" / "browser") -> ModuleType:
+    """Import ``folder/<name>.py`` (tests/browser/ and benchmarks/ are not packages)."""
+    module_name = f"_{folder.name}_{name}"
     if module_name in sys.modules:
         return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(
-        module_name, ROOT / "tests" / "browser" / f"{name}.py"
-    )
+    spec = importlib.util.spec_from_file_location(module_name, folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
+    sys.modules[module_name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -538,12 +536,7 @@ def report(results: list[Result], header: bool = True) -> None:
 
 def kernel_side(results: list[Result]) -> None:
     """Print the kernel's time per slider change next to widget_latency.py's, same run."""
-    spec = importlib.util.spec_from_file_location(
-        "_widget_latency", Path(__file__).with_name("widget_latency.py")
-    )
-    widget_latency = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = widget_latency  # its dataclasses look their module up
-    spec.loader.exec_module(widget_latency)
+    widget_latency = _load("widget_latency", Path(__file__).parent)
     print("\nkernel side, per slider change: in the notebook's kernel (LiveWidget._changed) "
           "and widget_latency.py in this process right after")
     for r in results:

@@ -127,9 +127,9 @@ _FIGURES_DRAWN = """([cell, selector]) => {
     });
 }"""
 # What each figure of a cell looks like now, for a failure message: its kind, the
-# canvas' size, whether it holds one colour only; and the kernel's status.
+# canvas' size, and the colour of its first pixel.
 _FIGURE_STATE = """([cell, selector]) => {
-    const figures = Array.from(cell.querySelectorAll(selector)).map(f => {
+    return Array.from(cell.querySelectorAll(selector)).map(f => {
         const img = f.tagName === "IMG" ? f : f.querySelector(":scope > img");
         if (img) {
             return `image (complete: ${img.complete}, ${img.naturalWidth}x${img.naturalHeight})`;
@@ -139,10 +139,8 @@ _FIGURE_STATE = """([cell, selector]) => {
         if (!canvas.width || !canvas.height) return `canvas ${canvas.width}x${canvas.height}`;
         const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
         const rgba = Array.from(data.slice(0, 4)).join(",");
-        return `canvas ${canvas.width}x${canvas.height}, every pixel rgba(${rgba})`;
+        return `canvas ${canvas.width}x${canvas.height}, first pixel rgba(${rgba})`;
     });
-    const kernel = window.__e2e.sessionContext.session?.kernel;
-    return {figures, kernel: kernel ? kernel.status : "none"};
 }"""
 # Tracebacks shown inside widgets (an ipywidgets Output area, e.g. interactive()).
 _WIDGET_TRACEBACKS = """(cell) => Array.from(cell.querySelectorAll(
@@ -344,7 +342,8 @@ class LabPage:
         # it comes later (a slow machine) or never (a lost image, a real bug) are
         # different findings: the page's state at the first timeout is kept for both.
         started = time.monotonic()
-        for wait in (max(1.0, deadline - started), late_timeout):
+        first = max(1.0, deadline - started)
+        for wait in (first, late_timeout):
             try:
                 self.page.wait_for_function(
                     _FIGURES_DRAWN, arg=[handle, FIGURE], timeout=wait * 1000
@@ -352,11 +351,9 @@ class LabPage:
             except Exception:  # Playwright's TimeoutError
                 if check.late:
                     break
-                state = self.page.evaluate(_FIGURE_STATE, [handle, FIGURE])
+                figures = self.page.evaluate(_FIGURE_STATE, [handle, FIGURE])
                 self.shot(self.cell(index), f"cell{index}_not_drawn_{int(time.time())}.png")
-                check.late = (
-                    f"figures {state['figures'] or 'none'}, kernel {state['kernel']}"
-                )
+                check.late = f"figures {figures or 'none'}, kernel {self.kernel_status()}"
                 continue
             if check.late:
                 check.late = (
@@ -366,7 +363,7 @@ class LabPage:
             return
         check.problems.append(
             f"the widget's figure was not drawn within {time.monotonic() - started:.0f} s; "
-            f"after the first {deadline - started:.0f} s: {check.late}"
+            f"after the first {first:.0f} s: {check.late}"
         )
         check.late = ""
 
