@@ -2,9 +2,10 @@
 
 Forked from a parent that imported nbgrader once, no job pays Python's start-up
 and nbgrader's imports again (≈2.4 s). Each child starts its own session and
-lowers its resource limits, which the kernel it starts inherits; the parent
-kills a child over the time limit with every process it started (the kernel
-runs in a session of its own, so killing a process group is not enough).
+lowers its resource limits, which the kernel it starts inherits. The parent kills
+a child with every process it started (the kernel runs in a session of its own,
+so killing a process group is not enough) when the child is over its time limit,
+dies, or the run itself is stopped (Ctrl-C, SIGTERM).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import tempfile
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,10 +67,9 @@ class Outcome:
 
 
 def _limit(which: int, value: int) -> None:
-    _soft, hard = resource.getrlimit(which)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    resource.setrlimit(which, (value, hard))
+    hard = resource.getrlimit(which)[1]
+    resource.setrlimit(which, (value if hard == resource.RLIM_INFINITY else min(value, hard),
+                               hard))
 
 
 def _pids_cgroup(pid: int) -> Path | None:
@@ -131,28 +131,59 @@ def _child(job: Callable[[], dict[str, Any]], limits: Limits, out: Path) -> None
     except BaseException as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         with contextlib.suppress(OSError):
-            out.write_text(json.dumps({"ok": False, "error": f"crashed: {detail}",
-                                       "trace": traceback.format_exc()}))
+            out.write_text(json.dumps({"ok": False, "error": f"crashed: {detail}"}))
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
 
 
-def _descendants(pid: int) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.Error:
-        return []
+class _Child:
+    """A running job: its process, and every process it started that was seen so far."""
 
+    def __init__(self, pid: int, index: int, out: Path) -> None:
+        self.pid, self.index, self.out, self.start = pid, index, out, time.monotonic()
+        self.family: dict[int, psutil.Process] = {}
 
-def _kill(processes: Sequence[psutil.Process], group: int) -> None:
-    """Kill ``processes`` (psutil refuses a pid reused since) and the process group."""
-    for proc in processes:
+    def look(self) -> None:
+        """Remember the processes the child started: they may outlive it."""
         with contextlib.suppress(psutil.Error):
-            proc.kill()
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signal.SIGKILL)
+            children = psutil.Process(self.pid).children(recursive=True)
+            self.family.update((p.pid, p) for p in children)
+
+    def kill(self, reaped: bool) -> None:
+        """Kill every process the child started, and the child unless it was ``reaped``."""
+        self.look()
+        for proc in self.family.values():  # psutil refuses a pid reused since
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        # The group's id is not reused while a member lives; a reaped child's pid may be.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        if not reaped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        if (group := _pids_cgroup(self.pid)) is not None:
+            with contextlib.suppress(OSError):
+                group.rmdir()
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit while the block runs, so that it cleans up after itself."""
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave SIGTERM as it is
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_parallel(
@@ -183,54 +214,45 @@ def run_parallel(
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     outcomes: dict[int, Outcome] = {}
-    running: dict[int, tuple[int, float, Path]] = {}  # pid -> (job index, start, result file)
-    # Processes each child started (its kernel runs in a session of its own), refreshed
-    # while it runs, so that they can be killed even after the child itself is gone.
-    family: dict[int, list[psutil.Process]] = {}
-    last_scan = 0.0
+    running: dict[int, _Child] = {}
     pending = list(enumerate(jobs))[::-1]
-    with tempfile.TemporaryDirectory(prefix="descentlab-grading-") as tmp:
-        while pending or running:
-            while pending and len(running) < workers:
-                index, (_, job) = pending.pop()
-                out = Path(tmp) / f"{index}.json"
-                sys.stdout.flush()
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:  # pragma: no cover - runs in the child
-                    _child(job, limits, out)
-                running[pid] = (index, time.monotonic(), out)
-            time.sleep(0.02)  # between checks of the running children
-            now = time.monotonic()
-            if now - last_scan > 0.5:
-                for pid in running:
-                    family[pid] = list({p.pid: p for p in family.get(pid, [])
-                                        + _descendants(pid)}.values())
-                last_scan = now
-            for pid, (index, start, out) in list(running.items()):
-                done, _ = os.waitpid(pid, os.WNOHANG)
-                if done == 0 and now - start <= limits.timeout:
-                    continue
-                del running[pid]
-                relatives = family.pop(pid, [])
-                if done == 0:
-                    _kill([*_descendants(pid), *relatives], pid)
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                    outcome = Outcome(jobs[index][0], False,
-                                      error=f"timed out after {limits.timeout:g} s")
-                else:
-                    # A child that died abruptly leaves its kernel behind.
-                    _kill(relatives, pid)
-                    outcome = _read_outcome(jobs[index][0], out)
-                if (group := _pids_cgroup(pid)) is not None:
-                    with contextlib.suppress(OSError):
-                        group.rmdir()
-                outcome.seconds = now - start
-                outcomes[index] = outcome
-                if on_done is not None:
-                    on_done(outcome)
+    last_look = 0.0
+    with tempfile.TemporaryDirectory(prefix="descentlab-grading-") as tmp, \
+            _stopped_by_sigterm():
+        try:
+            while pending or running:
+                while pending and len(running) < workers:
+                    index, (_, job) = pending.pop()
+                    out = Path(tmp) / f"{index}.json"
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    pid = os.fork()
+                    if pid == 0:  # pragma: no cover - runs in the child
+                        _child(job, limits, out)
+                    running[pid] = _Child(pid, index, out)
+                time.sleep(0.02)  # between checks of the running children
+                now = time.monotonic()
+                if now - last_look > 0.5:
+                    for child in running.values():
+                        child.look()
+                    last_look = now
+                for pid, child in list(running.items()):
+                    done = os.waitpid(pid, os.WNOHANG)[0] != 0
+                    if not done and now - child.start <= limits.timeout:
+                        continue
+                    del running[pid]
+                    # A child that died abruptly leaves its kernel behind: killed too.
+                    child.kill(reaped=done)
+                    key = jobs[child.index][0]
+                    outcome = _read_outcome(key, child.out) if done else Outcome(
+                        key, False, error=f"timed out after {limits.timeout:g} s")
+                    outcome.seconds = now - child.start
+                    outcomes[child.index] = outcome
+                    if on_done is not None:
+                        on_done(outcome)
+        finally:
+            for child in running.values():  # the run was stopped: no job outlives it
+                child.kill(reaped=False)
     return [outcomes[i] for i in range(len(jobs))]
 
 
@@ -242,7 +264,4 @@ def _read_outcome(key: tuple[str, ...], out: Path) -> Outcome:
                                          "(killed by a resource limit?)")
     if data.get("ok"):
         return Outcome(key, True, result=data["result"])
-    with contextlib.suppress(OSError):
-        data["trace"] = data.get("trace", "") + out.with_suffix(".log").read_text()[-4000:]
-    return Outcome(key, False, error=data.get("error", "unknown error"),
-                   result={"trace": data.get("trace", "")})
+    return Outcome(key, False, error=data.get("error", "unknown error"))

@@ -98,3 +98,35 @@ def test_a_job_does_not_run_on_the_event_loop_of_its_parent() -> None:
     parent, child = found["ids"]
     # Inherited, the loop keeps its id: the job would poll the parent's epoll instance.
     assert parent not in child.values(), child
+
+
+_STOPPED_RUN = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from test_workers import _hang_with_child
+from descentlab_grading.workers import Limits, run_parallel
+run_parallel([(("slow",), lambda: _hang_with_child(Path({marker!r})))], workers=1,
+             limits=Limits(timeout=60))
+"""
+
+
+@pytest.mark.slow  # a grading process started and stopped: ~2 s
+@pytest.mark.parametrize("how", [15, 2], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_run_leaves_no_job_or_kernel_behind(tmp_path: Path, how: int) -> None:
+    marker = tmp_path / "pid"
+    script = _STOPPED_RUN.format(tests=str(Path(__file__).parent), marker=str(marker))
+    run = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 30
+    while not marker.exists() or not marker.read_text():
+        assert run.poll() is None, "the grading process stopped before its job started"
+        assert time.monotonic() < deadline, "the job did not start"
+        time.sleep(0.05)
+    job = psutil.Process(run.pid).children()
+    grandchild = int(marker.read_text())
+    run.send_signal(how)
+    assert run.wait(timeout=30) != 0
+    time.sleep(0.2)
+    survivors = [p for p in (*(j.pid for j in job), grandchild) if psutil.pid_exists(p)
+                 and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert not survivors, f"stopping the run left {survivors} running (a job or its kernel)"
