@@ -52,17 +52,14 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
                     state: dict[str, Any] | None = None) -> None:
     """Put each lesson (its release and grade cells) into the gradebook when it changed.
 
-    With ``state=None`` the run's state file is read and updated here, so a later
-    :func:`grade` does not prepare the lessons again.
+    ``state`` is the run's state (:func:`grade`); without it the state file is read
+    and updated here, so that a later :func:`grade` does not prepare the lessons again.
     """
-    if state is None:
-        state = _load_state(course)
-        prepare_lessons(course, settings, lessons, state)
-        _save_state(course, state)
-        return
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.apps import NbGraderAPI
 
+    own_state = state is None
+    state = _load_state(course) if state is None else state
     course.root.mkdir(parents=True, exist_ok=True)
     api = None
     known = state.setdefault("lessons", {})
@@ -81,6 +78,8 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
         if not result["success"]:
             raise RuntimeError(f"nbgrader could not prepare {lesson}:\n{result['log']}")
         known[lesson] = current
+    if own_state:
+        _save_state(course, state)
 
 
 def grade(
