@@ -74,11 +74,9 @@ def _reference_classes(exercise: Exercise) -> list[type]:
 
 
 def torch_answer_key(exercises: Iterable[Exercise]) -> dict[str, dict[str, str | list[str]] | str]:
-    """torch file (relative to torch/) -> what to stub, for a lesson with these exercises.
-
-    The files are the ``torch_files`` of each exercise's reference optimizer class and
-    of the reference classes it derives from (torch's ``AdamW`` is its ``Adam``'s
-    subclass, as the course's is).
+    """torch file (relative to torch/) -> what to stub, for a lesson with these exercises:
+    the ``torch_files`` of each reference optimizer class and the reference classes it
+    derives from (torch's ``AdamW`` derives from its ``Adam``, as the course's does).
 
     Parameters
     ----------
@@ -134,14 +132,12 @@ def _located(package: Path, dotted: str) -> tuple[str, str, str | list[str]] | N
 
 def answer_key(package: Path,
                exercises: Iterable[Exercise]) -> dict[str, dict[str, str | list[str]]]:
-    """What to stub for a lesson with these exercises (from the course manifest).
+    """What to stub in the package for a lesson with these exercises.
 
-    An optimizer exercise (NumPy or torch) takes its reference class, the
-    reference classes it derives from and the shared per-key loop; a function or
-    schedule exercise takes its reference when that is in the package (not a
-    check module) and the objects of its ``same_as``. The references of other
-    lessons stay: the lesson's demos use them as tools. ``descentlab.checks``
-    always goes (see :func:`build`).
+    An optimizer exercise (NumPy or torch) takes its reference class, the reference
+    classes it derives from and the shared per-key loop; a function or schedule exercise
+    its ``reference`` and ``same_as`` (those in ``descentlab.checks`` aside: :func:`build`
+    replaces it whole). Other lessons' references stay: the lesson's demos use them.
 
     Parameters
     ----------
@@ -155,10 +151,11 @@ def answer_key(package: Path,
     dict
         module path (relative to the package) -> {object name: methods or "*"}.
     """
-    found: list[tuple[str, str, str | list[str]]] = []
+    key: dict[str, dict[str, str | list[str]]] = {}
     for exercise in exercises:
         classes = _reference_classes(exercise)
-        found += [(_file(package, cls), cls.__name__, "*") for cls in classes]
+        found: list[tuple[str, str, str | list[str]]] = [
+            (_file(package, cls), cls.__name__, "*") for cls in classes]
         if classes:
             # The reference optimizers' shared per-key state (one state per key, made on
             # first use) is graded too; each class's ``update`` goes with its class.
@@ -166,9 +163,8 @@ def answer_key(package: Path,
         elif exercise.kind in ("function", "schedule"):
             found += [where for dotted in (exercise.reference, *exercise.same_as)
                       if (where := _located(package, dotted)) is not None]
-    key: dict[str, dict[str, str | list[str]]] = {}
-    for module, obj_name, methods in found:
-        key.setdefault(module, {})[obj_name] = methods
+        for module, obj_name, methods in found:
+            key.setdefault(module, {})[obj_name] = methods
     return key
 
 
