@@ -100,14 +100,9 @@ def torch_answer_key(exercises: Iterable[Exercise]) -> dict[str, dict[str, str |
     return dict(sorted(key.items()))
 
 
-def _file(package: Path, obj: object) -> str:
-    """The file defining ``obj`` (a module or class), relative to ``package``."""
-    return Path(inspect.getfile(obj)).resolve().relative_to(package.resolve()).as_posix()
-
-
 def _located(package: Path, dotted: str) -> tuple[str, str, str | list[str]] | None:
-    """(module file, object, [method] or "*") of a dotted path in the package; None for
-    ``descentlab.checks...`` (replaced as a whole); ValueError if the path names nothing.
+    """(module file, object, [method] or "*") of a function, class or method of the
+    package; None outside it or in ``descentlab.checks`` (replaced whole); else ValueError.
 
     ``"descentlab.nets.mlp.MultiLayerNet.numerical_gradient"`` -> ``("nets/mlp.py",
     "MultiLayerNet", ["numerical_gradient"])``.
@@ -125,7 +120,8 @@ def _located(package: Path, dotted: str) -> tuple[str, str, str | list[str]] | N
         obj = getattr(module, rest[0], None)
         if obj is None or len(rest) > 2 or (len(rest) == 2 and not hasattr(obj, rest[1])):
             break
-        return _file(package, module), rest[0], [rest[1]] if len(rest) == 2 else "*"
+        path = Path(inspect.getfile(module)).resolve().relative_to(package.resolve())
+        return path.as_posix(), rest[0], [rest[1]] if len(rest) == 2 else "*"
     raise ValueError(f"descentlab.course names {dotted!r} as a reference, but the package "
                      "has no such module, function, class or method")
 
@@ -154,15 +150,14 @@ def answer_key(package: Path,
     key: dict[str, dict[str, str | list[str]]] = {}
     for exercise in exercises:
         classes = _reference_classes(exercise)
-        found: list[tuple[str, str, str | list[str]]] = [
-            (_file(package, cls), cls.__name__, "*") for cls in classes]
+        dotted = [f"{cls.__module__}.{cls.__name__}" for cls in classes]
+        if exercise.kind in ("function", "schedule"):
+            dotted = [exercise.reference, *exercise.same_as]
+        found = [where for name in dotted if (where := _located(package, name)) is not None]
         if classes:
             # The reference optimizers' shared per-key state (one state per key, made on
             # first use) is graded too; each class's ``update`` goes with its class.
             found.append(("optimizers/base.py", "Optimizer", ["update", "state_of"]))
-        elif exercise.kind in ("function", "schedule"):
-            found += [where for dotted in (exercise.reference, *exercise.same_as)
-                      if (where := _located(package, dotted)) is not None]
         for module, obj_name, methods in found:
             key.setdefault(module, {})[obj_name] = methods
     return key

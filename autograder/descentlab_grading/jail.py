@@ -151,11 +151,10 @@ class Jail:
                    judge: Path, call_limit: float = 10.0) -> Path:
         """Write the jailed kernel's specification under ``folder/kernels/``.
 
-        ``call_limit`` is how long one call into the student's code may run before the
-        kernel itself interrupts it (the judge stops waiting then too).
-
         Point ``JUPYTER_PATH`` at ``folder`` and nbgrader's ``Execute.kernel_name`` at
-        :data:`KERNEL_NAME` to have every notebook of the job run in it.
+        :data:`KERNEL_NAME` to have every notebook of the job run in it. ``call_limit`` is
+        how long one call into the student's code may run before the kernel itself
+        interrupts it (the judge stops waiting then too).
         """
         # No private /tmp without a jail: a home of its own for each kernel, so that no
         # kernel waits on another's matplotlib or IPython files.
