@@ -1,46 +1,13 @@
-"""A copy of descentlab without its answer key, for the jail.
+"""A copy of descentlab without the answer key of a lesson, for the jail.
 
-Inside a graded run the student's kernel sees this copy in place of the real
-package (:mod:`jail` binds it over the package's folder, so neither ``import``
-nor reading the source from disk reaches the original). It is the real package
-with
-
-* the reference implementation of every exercise of the lesson being graded
-  (:func:`answer_key`) replaced by a stub: the names, signatures, docstrings
-  and class attributes stay (the lesson's demo cells still import them), but
-  calling one, or creating a reference optimizer, raises
-  ``ReferenceUnavailable`` with a plain sentence;
-* the self-checks (``descentlab.checks``, which hold the comparisons with the
-  reference and a catalogue of near-correct classes) replaced by modules whose
-  every function prints that self-checks are off while grading;
-* no compiled copy of the originals: the ``__pycache__`` folders are those of
-  the copy, compiled from the stubs.
-
-So a student's class that subclasses, aliases or imports a reference (in any
-form: ``getattr``, ``importlib``, reading the file) gets only the stub, and the
-judge reports "uses the course's reference ...".
-
-What the answer key of a lesson is comes from the course manifest
-(:mod:`descentlab.course`): each exercise's ``reference`` (an optimizer's registry
-name, or the dotted path of a function or schedule) and ``same_as`` (other objects
-that compute the same answer).
-
-torch.optim holds the answer key of lesson 08 (``torch.optim.Adam`` / ``AdamW``, the
-exercises' own reference) and a ready-made one for the NumPy optimizers of lessons
-01-06 (``SGD`` with momentum is the course's ``Momentum``...). Each reference optimizer
-class names the torch files that implement it (its ``torch_files``); :func:`build` writes
-stubs of those files (same technique: names, signatures and docstrings kept, bodies
-raise ``ReferenceUnavailable`` naming e.g. ``torch.optim.Adam``) and their compiled
-copies next to the descentlab copy, with a list of which real file each one hides
-(:data:`TORCH_BINDINGS`); :mod:`jail` binds them over torch's own files, ``.py`` and
-``__pycache__``. torch's C++ kernels that compute a whole update in one call
-(``torch._fused_adam_``, ``_fused_adamw_``, ``_fused_adagrad_``, ``_fused_sgd_``) are
-not Python files: the stub of the optimizer's module, which ``import torch`` always
-imports, registers a Python kernel over each of them in torch's dispatcher, so every
-path to them (``torch._fused_adam_``, ``torch.ops.aten...``,
-``torch._C._VariableFunctions...``) raises ``ReferenceUnavailable`` too. The rest of
-torch (``torch.optim.Optimizer``, the other optimizers, ``nn``, the clipping
-utilities, the ``_foreach`` building blocks) is untouched.
+:func:`build` copies the package and turns the lesson's reference implementations (each
+exercise's ``reference`` and ``same_as`` in :mod:`descentlab.course`) into stubs that keep
+their names, signatures, docstrings and class attributes but raise ``ReferenceUnavailable``;
+``descentlab.checks`` becomes modules saying self-checks are off, and the copy's
+``__pycache__`` is compiled from the stubs. Next to it go stubs of the torch files of the
+lesson's reference optimizers (their ``torch_files``) with :data:`TORCH_BINDINGS`, which
+real file each hides (:mod:`jail` binds them over it); the stub of an optimizer module also
+overrides its fused C++ kernels in torch's dispatcher. Why: autograder/README.md, "Threat model".
 """
 
 from __future__ import annotations
@@ -66,21 +33,16 @@ __all__ = ["REFERENCE_ERROR", "TORCH_BINDINGS", "answer_key", "build", "stub_sou
 #: The exception class the stubs raise; the judge recognises it by this name.
 REFERENCE_ERROR = "ReferenceUnavailable"
 
-#: The reference optimizers' shared per-key state (``state_of``: one state per key, made
-#: on first use) is graded too; each class's ``update`` goes with its class.
-_BASE_LOOP = ("optimizers/base.py", "Optimizer", ["update", "state_of"])
+#: Written next to the descentlab copy: [[stub file, the torch file it hides], ...].
+TORCH_BINDINGS = "torch-bindings.json"
 
 #: torch's fused kernels that compute a whole update in one C++ call, by the torch file
 #: whose optimizer calls them (a fact about torch, not about the course).
 _FUSED = {"optim/adam.py": ("_fused_adam_", "_fused_adamw_"),
           "optim/adamw.py": ("_fused_adam_", "_fused_adamw_"),
           "optim/adagrad.py": ("_fused_adagrad_",), "optim/sgd.py": ("_fused_sgd_",)}
-#: Written next to the descentlab copy: [[stub file, the torch file it hides], ...].
-TORCH_BINDINGS = "torch-bindings.json"
 
-#: Exercise kinds graded against a reference optimizer class (``reference`` is its
-#: registry name).
-_OPTIMIZER_KINDS = ("optimizer", "torch_optimizer")
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def torch_folder() -> Path | None:
@@ -95,9 +57,9 @@ def torch_folder() -> Path | None:
 
 
 def _reference_classes(exercise: Exercise) -> list[type]:
-    """The reference optimizer class of an optimizer exercise and the reference classes
-    it derives from (``AdamW``: ``AdamW``, ``Adam``), most derived first; [] otherwise."""
-    if exercise.kind not in _OPTIMIZER_KINDS:
+    """An optimizer exercise's reference class and the reference classes it derives from
+    (``AdamW``: ``AdamW``, ``Adam``), most derived first; [] for other exercises."""
+    if exercise.kind not in ("optimizer", "torch_optimizer"):
         return []
     import descentlab.optimizers as optimizers
 
@@ -112,11 +74,9 @@ def _reference_classes(exercise: Exercise) -> list[type]:
 
 
 def torch_answer_key(exercises: Iterable[Exercise]) -> dict[str, dict[str, str | list[str]] | str]:
-    """torch file (relative to torch/) -> what to stub, for a lesson with these exercises.
-
-    The files are the ``torch_files`` of each exercise's reference optimizer class and
-    of the reference classes it derives from (torch's ``AdamW`` is its ``Adam``'s
-    subclass, as the course's is).
+    """torch file (relative to torch/) -> what to stub, for a lesson with these exercises:
+    the ``torch_files`` of each reference optimizer class and the reference classes it
+    derives from (torch's ``AdamW`` derives from its ``Adam``, as the course's does).
 
     Parameters
     ----------
@@ -141,17 +101,11 @@ def torch_answer_key(exercises: Iterable[Exercise]) -> dict[str, dict[str, str |
 
 
 def _located(package: Path, dotted: str) -> tuple[str, str, str | list[str]] | None:
-    """(module file relative to ``package``, object, methods or "*") of a dotted path.
+    """(module file, object, [method] or "*") of a function, class or method of the
+    package; None outside it or in ``descentlab.checks`` (replaced whole); else ValueError.
 
-    ``"descentlab.data.minibatches"`` -> ``("data.py", "minibatches", "*")``;
-    ``"descentlab.nets.mlp.MultiLayerNet.numerical_gradient"`` -> ``("nets/mlp.py", "MultiLayerNet",
-    ["numerical_gradient"])``. None for the check modules (``descentlab.checks...``),
-    which the copy replaces as a whole anyway.
-
-    Raises
-    ------
-    ValueError
-        If the path names nothing in the package: the manifest is wrong.
+    ``"descentlab.nets.mlp.MultiLayerNet.numerical_gradient"`` -> ``("nets/mlp.py",
+    "MultiLayerNet", ["numerical_gradient"])``.
     """
     parts = dotted.split(".")
     if parts[0] != "descentlab" or (len(parts) > 1 and parts[1] == "checks"):
@@ -174,14 +128,12 @@ def _located(package: Path, dotted: str) -> tuple[str, str, str | list[str]] | N
 
 def answer_key(package: Path,
                exercises: Iterable[Exercise]) -> dict[str, dict[str, str | list[str]]]:
-    """What to stub for a lesson with these exercises (from the course manifest).
+    """What to stub in the package for a lesson with these exercises.
 
-    An optimizer exercise (NumPy or torch) takes its reference class, the
-    reference classes it derives from and the shared per-key loop; a function or
-    schedule exercise takes its reference when that is in the package (not a
-    check module) and the objects of its ``same_as``. The references of other
-    lessons stay: the lesson's demos use them as tools. ``descentlab.checks``
-    always goes (see :func:`build`).
+    An optimizer exercise (NumPy or torch) takes its reference class, the reference
+    classes it derives from and the shared per-key loop; a function or schedule exercise
+    its ``reference`` and ``same_as`` (those in ``descentlab.checks`` aside: :func:`build`
+    replaces it whole). Other lessons' references stay: the lesson's demos use them.
 
     Parameters
     ----------
@@ -195,24 +147,21 @@ def answer_key(package: Path,
     dict
         module path (relative to the package) -> {object name: methods or "*"}.
     """
-    found: list[tuple[str, str, str | list[str]]] = []
+    key: dict[str, dict[str, str | list[str]]] = {}
     for exercise in exercises:
         classes = _reference_classes(exercise)
-        found += [(Path(inspect.getfile(cls)).resolve().relative_to(package.resolve()).as_posix(),
-                   cls.__name__, "*") for cls in classes]
+        dotted = [f"{cls.__module__}.{cls.__name__}" for cls in classes]
+        if exercise.kind in ("function", "schedule"):
+            dotted = [exercise.reference, *exercise.same_as]
+        found = [where for name in dotted if (where := _located(package, name)) is not None]
         if classes:
-            found.append(_BASE_LOOP)
-        elif exercise.kind in ("function", "schedule"):
-            found += [where for dotted in (exercise.reference, *exercise.same_as)
-                      if (where := _located(package, dotted)) is not None]
-    key: dict[str, dict[str, str | list[str]]] = {}
-    for module, obj_name, methods in found:
-        key.setdefault(module, {})[obj_name] = methods
+            # The reference optimizers' shared per-key state (one state per key, made on
+            # first use) is graded too; each class's ``update`` goes with its class.
+            found.append(("optimizers/base.py", "Optimizer", ["update", "state_of"]))
+        for module, obj_name, methods in found:
+            key.setdefault(module, {})[obj_name] = methods
     return key
 
-
-#: Packages replaced as a whole by "switched off while grading" stubs.
-SELF_CHECKS = "checks"
 
 _GRADED = f'''"""Raised by the course's reference code while a notebook is graded."""
 
@@ -317,23 +266,19 @@ def stub_source(source: str, what: str | dict[str, str | list[str]], prefix: str
             continue
         if isinstance(node, ast.ClassDef):
             for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-                        and (chosen == "*" or item.name in chosen):
+                if isinstance(item, _FUNCTIONS) and (chosen == "*" or item.name in chosen):
                     _stub_function(item, prefix + node.name)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        elif isinstance(node, _FUNCTIONS):
             _stub_function(node, prefix + node.name)
     return ast.unparse(tree) + "\n"
 
 
-def build_torch_stubs(torch_dir: Path, target: Path,
-                      exercises: Iterable[Exercise]) -> list[list[str]]:
-    """Write stubs of torch's implementations of the exercises' references under ``target``.
-
-    Returns
-    -------
-    list of [stub, hidden]
-        Each stub file (source or compiled) and the real torch file it must hide.
-    """
+def _torch_stubs(target: Path, exercises: Iterable[Exercise]) -> list[list[str]]:
+    """Write under ``target`` stubs of torch's files of the exercises' references;
+    [[stub (source or compiled), the real torch file it hides], ...]."""
+    torch_dir = torch_folder()
+    if torch_dir is None:
+        return []
     if target.exists():
         shutil.rmtree(target)
     bindings: list[list[str]] = []
@@ -385,7 +330,7 @@ def build(package: Path, target: Path, public_seeds: tuple[int, ...],
         path = target / relative
         path.write_text(stub_source(path.read_text(encoding="utf-8"), what), encoding="utf-8")
     (target / "_graded.py").write_text(_GRADED, encoding="utf-8")
-    checks = target / SELF_CHECKS
+    checks = target / "checks"
     modules = [p.relative_to(checks) for p in checks.rglob("*.py")]
     shutil.rmtree(checks)
     for module in modules:
@@ -395,9 +340,7 @@ def build(package: Path, target: Path, public_seeds: tuple[int, ...],
     # Compiled copies of the stubbed sources (nothing of the originals): the jail is
     # read-only, so without them every kernel would compile the package again.
     compileall.compile_dir(target, quiet=1)
-    torch_dir = torch_folder()
-    bindings = build_torch_stubs(torch_dir, target.parent / "torch-stubs", exercises) \
-        if torch_dir is not None else []
+    bindings = _torch_stubs(target.parent / "torch-stubs", exercises)
     (target.parent / TORCH_BINDINGS).write_text(json.dumps(bindings, indent=1),
                                                 encoding="utf-8")
     return target

@@ -1,30 +1,13 @@
-"""The jail: an OS-level sandbox (bubblewrap) around every process that runs student code.
+"""The jail: bubblewrap around every process that runs student code.
 
-nbgrader runs a submission in a Jupyter kernel; :func:`kernelspec` writes a
-kernel specification whose command starts that kernel inside ``bwrap`` with
-
-* no network (its own network namespace: even the grading machine's loopback
-  ports are out of reach), its own PID, IPC and UTS namespaces, a new session;
-* a read-only view of the Python environment only (the interpreter, the virtual
-  environment, ``/usr``); nothing else of the machine: not the repository,
-  ``solutions/`` (the hidden tests), the gradebook, other students' folders or
-  the instructor's home;
-* :mod:`answer_key`'s copy of descentlab bound over the real package, and its stubs
-  of torch's implementations of the lesson's optimizers bound over torch's own files
-  (``torch/optim/adam.py`` and its ``__pycache__`` copies...), so the reference
-  implementations are not there to import or to read;
-* one writable folder, a scratch copy of the lesson's and the student's files
-  (no notebook: nbgrader's copy holds the hidden tests) shown where nbgrader runs
-  the kernel (``autograded/STUDENT/LESSON``), and a private ``/tmp`` of limited size;
-* the job's resource limits (memory, file size, processes: :mod:`workers`).
-
-The kernel talks to nbgrader over Unix sockets in a per-job folder (ZeroMQ's
-``ipc`` transport, since TCP on loopback does not cross network namespaces) and
-to the judge over one more socket (:mod:`student_side`).
-
-Without bubblewrap, :func:`problem` says why, and grading refuses to run
-unless the instructor passes ``--no-jail``; then the kernel runs unconfined
-(but still with the answer-key-free package first on its path).
+:meth:`Jail.kernelspec` writes a kernel specification whose command starts the kernel in
+``bwrap``: no network, own PID/IPC/UTS namespaces, a read-only view of the Python
+environment only, :mod:`answer_key`'s copy of descentlab and torch stubs bound over the
+real files, one writable scratch folder shown where nbgrader runs the kernel, a private
+``/tmp``, the hook files and the judge's socket. The kernel talks to nbgrader over Unix
+sockets (ZeroMQ's ``ipc`` transport: TCP on loopback does not cross network namespaces).
+Without bubblewrap, :func:`problem` says why; ``--no-jail`` runs the kernel unconfined (with
+the answer-key-free package still first on its path). See autograder/README.md, "Threat model".
 """
 
 from __future__ import annotations
@@ -49,14 +32,11 @@ KERNEL_NAME = "descentlab-jailed"
 #: seen inside the jail, and the judge's socket.
 HOOK_DIR = "/opt/descentlab-grader"
 JUDGE_DIR = "/run/descentlab-judge"
-#: The torch runner's module name in the hook folder (:mod:`student_side`).
-RUNNER_MODULE = "descentlab_torch_runner"
-#: Size of the jail's private /tmp (it lives in memory).
+#: Size of the jail's private /tmp and /dev/shm (they live in memory).
 TMP_BYTES = 256 * 1024**2
 #: Files of /etc a Python kernel needs (shared libraries, fonts, time zone).
 _ETC = ("/etc/ld.so.cache", "/etc/fonts", "/etc/localtime", "/etc/alternatives",
         "/etc/passwd", "/etc/group", "/etc/nsswitch.conf")
-_HERE = Path(__file__).resolve().parent
 
 
 @functools.lru_cache(maxsize=1)
@@ -120,13 +100,18 @@ class Jail:
         env : dict
             The whole environment of the command.
         """
-        env = {**env, "DESCENTLAB_JUDGE_SOCKET": f"{JUDGE_DIR}/judge.sock"}
         if not self.enabled:
-            env["DESCENTLAB_JUDGE_SOCKET"] = str(judge / "judge.sock")
-            env["PYTHONPATH"] = os.pathsep.join([
-                str(self.package.parent), str(_hook_dir(runtime / "hook", self.real_package))])
+            # One hook folder per job: a folder shared by concurrent runs could be
+            # rewritten by one while another's kernel imports from it.
+            hook = runtime / "hook"
+            hook.mkdir(parents=True, exist_ok=True)
+            for source, name in _hook_files(self.real_package):
+                shutil.copyfile(source, hook / name)
+            env = {**env, "DESCENTLAB_JUDGE_SOCKET": str(judge / "judge.sock"),
+                   "PYTHONPATH": os.pathsep.join([str(self.package.parent), str(hook)])}
             return ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *argv]
-        env["PYTHONPATH"] = os.pathsep.join([HOOK_DIR, *_package_path(self.real_package)])
+        env = {**env, "DESCENTLAB_JUDGE_SOCKET": f"{JUDGE_DIR}/judge.sock",
+               "PYTHONPATH": os.pathsep.join([HOOK_DIR, *_package_path(self.real_package)])}
         args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
                 "--new-session", "--clearenv"]
         for key, value in env.items():
@@ -137,40 +122,39 @@ class Jail:
                  "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
                  "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm",
                  "--ro-bind", "/usr", "/usr"]
-        for name in ("bin", "lib", "lib64", "sbin"):
-            target = Path("/") / name
-            if target.is_symlink():
-                args += ["--symlink", os.readlink(target), str(target)]
-            elif target.exists():
-                args += ["--ro-bind", str(target), str(target)]
+        for path in ("/bin", "/lib", "/lib64", "/sbin"):
+            if os.path.islink(path):
+                args += ["--symlink", os.readlink(path), path]
+            elif os.path.exists(path):
+                args += ["--ro-bind", path, path]
         for path in _ETC:
             args += ["--ro-bind-try", path, path]
-        # What the interpreter needs: the environment and the installation behind it.
-        for root in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
-                            Path(os.path.realpath(sys.executable)).parent.parent}):
-            args += ["--ro-bind", str(root), str(root)]
-        # The stubs of torch's files that :func:`answer_key.build` wrote, over those files.
+        # Read-only: what the interpreter needs (the environment and the installation behind
+        # it), over their real files the torch stubs :func:`answer_key.build` wrote and the
+        # answer-key-free copy of descentlab, the hook files, the judge's socket.
+        roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+                 Path(os.path.realpath(sys.executable)).parent.parent}
+        read_only: list[tuple[Path | str, Path | str]] = [(root, root) for root in sorted(roots)]
         bindings = self.package.parent / TORCH_BINDINGS
-        for stub, hidden in json.loads(bindings.read_text()) if bindings.is_file() else []:
-            args += ["--ro-bind", stub, hidden]
-        args += ["--ro-bind", str(self.package), str(self.real_package)]
-        for source, name in _hook_files(self.real_package):
-            args += ["--ro-bind", str(source), f"{HOOK_DIR}/{name}"]
-        args += ["--ro-bind", str(judge), JUDGE_DIR,
-                 "--bind", str(runtime), str(runtime),
-                 "--bind", str(scratch), str(workdir),
-                 "--chdir", str(workdir), "--"]
-        return args + argv
+        if bindings.is_file():
+            read_only += [(stub, hidden) for stub, hidden in json.loads(bindings.read_text())]
+        read_only.append((self.package, self.real_package))
+        read_only += [(source, f"{HOOK_DIR}/{name}")
+                      for source, name in _hook_files(self.real_package)]
+        read_only.append((judge, JUDGE_DIR))
+        for source, seen_as in read_only:
+            args += ["--ro-bind", str(source), str(seen_as)]
+        return [*args, "--bind", str(runtime), str(runtime), "--bind", str(scratch),
+                str(workdir), "--chdir", str(workdir), "--", *argv]
 
     def kernelspec(self, folder: Path, *, workdir: Path, scratch: Path, runtime: Path,
                    judge: Path, call_limit: float = 10.0) -> Path:
         """Write the jailed kernel's specification under ``folder/kernels/``.
 
-        ``call_limit`` is how long one call into the student's code may run before the
-        kernel itself interrupts it (the judge stops waiting then too).
-
         Point ``JUPYTER_PATH`` at ``folder`` and nbgrader's ``Execute.kernel_name`` at
-        :data:`KERNEL_NAME` to have every notebook of the job run in it.
+        :data:`KERNEL_NAME` to have every notebook of the job run in it. ``call_limit`` is
+        how long one call into the student's code may run before the kernel itself
+        interrupts it (the judge stops waiting then too).
         """
         # No private /tmp without a jail: a home of its own for each kernel, so that no
         # kernel waits on another's matplotlib or IPython files.
@@ -197,12 +181,10 @@ class Jail:
         return path
 
 
-#: Modules slow enough to import that a lesson's first cell could hit the cell time
-#: limit on a loaded grading machine (torch: 3-30 s), with what else to import with them
-#: (torch._dynamo, which the first torch.optim.Optimizer imports lazily: as long again; an
-#: import interrupted by the time limit leaves torch broken for the rest of the notebook):
-#: a kernel whose lesson imports one imports them while starting, under the kernel's
-#: start-up time-out instead.
+#: Modules so slow to import (torch: 3-30 s on a loaded machine) that a lesson's first cell
+#: could hit its time limit, leaving them broken for the rest of the notebook, with what
+#: else to import with them (torch._dynamo, which the first torch.optim.Optimizer imports
+#: lazily): a lesson that imports one has its kernel import them while starting.
 SLOW_IMPORTS = {"torch": ("torch", "torch._dynamo")}
 
 
@@ -221,13 +203,9 @@ def preloads(notebook: Path) -> tuple[str, ...]:
 
 
 def _package_path(real_package: Path) -> list[str]:
-    """The folder to add to the kernel's path so that it imports ``real_package``.
-
-    The copy is shown where the grader's own descentlab is, which need not be where the
-    environment would find one (an instructor's checkout on PYTHONPATH). Nothing when
-    that folder is a site-packages folder: it is on the path already, and put first it
-    could shadow the standard library.
-    """
+    """The folder to put on the kernel's path so that it imports ``real_package`` (an
+    instructor's checkout, say); none for a site-packages folder, which is on the path
+    already and put first could shadow the standard library."""
     folder = real_package.resolve().parent
     sites = {Path(p).resolve() for p in (*site.getsitepackages(), site.getusersitepackages())}
     return [] if folder in sites else [str(folder)]
@@ -236,20 +214,10 @@ def _package_path(real_package: Path) -> list[str]:
 def _hook_files(real_package: Path) -> list[tuple[Path, str]]:
     """(file, name) of the hook folder: ``descentlab_grader`` (student_side.py), ``protocol``
     and, when the real package has one, its torch runner (lesson 08's scenarios; the jail's
-    copy of ``checks`` is stubbed)."""
-    files = [(_HERE / "protocol.py", "protocol.py"),
-             (_HERE / "student_side.py", "descentlab_grader.py")]
+    copy of ``checks`` is stubbed) under student_side's ``RUNNER_MODULE`` name."""
+    here = Path(__file__).resolve().parent
+    files = [(here / "protocol.py", "protocol.py"),
+             (here / "student_side.py", "descentlab_grader.py")]
     runner = real_package / "checks" / "torch_runner.py"
-    return [*files, (runner, f"{RUNNER_MODULE}.py")] if runner.is_file() else files
+    return [*files, (runner, "descentlab_torch_runner.py")] if runner.is_file() else files
 
-
-def _hook_dir(folder: Path, real_package: Path) -> Path:
-    """Without a jail: fill ``folder``, where ``descentlab_grader`` and ``protocol`` import from.
-
-    One folder per job (under its runtime folder): a folder shared by concurrent runs
-    could be rewritten while another kernel imports from it.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    for source, name in _hook_files(real_package):
-        shutil.copyfile(source, folder / name)
-    return folder
