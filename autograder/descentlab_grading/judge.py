@@ -46,10 +46,9 @@ class Broken(RuntimeError):
 
 
 class Unsupported(BaseException):
-    """A test needs something the protocol cannot carry: the cell needs manual review.
+    """A test needs what the protocol cannot carry: the cell needs manual review.
 
-    A ``BaseException``, so that the checks (which turn any ``Exception`` of the
-    student's code into a failed test) let it through.
+    A ``BaseException``: the checks fail a test on any ``Exception``, not on this.
     """
 
 
@@ -198,14 +197,12 @@ def _mirror(target: Any, kind: str, payload: Any) -> None:
     if kind == "array":
         _copy_into(target, payload)
     elif kind == "dict" and isinstance(target, dict):
-        seen = set()
+        for key in set(target) - {key for key, _, _ in payload}:
+            del target[key]
         for key, same, value in payload:
-            seen.add(key)
             # The same array changed in place stays the same object here too.
             if not (same and _copy_into(target.get(key), value)):
                 target[key] = value
-        for key in set(target) - seen:
-            del target[key]
 
 
 def _copy_into(old: Any, new: Any) -> bool:

@@ -20,11 +20,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RUNNER_MISSING", "EncodingError", "Peer", "decode", "encode", "error_reply",
-           "receive", "send"]
+__all__ = ["RUNNER_MISSING", "RUNNER_MODULE", "EncodingError", "Peer", "decode", "encode",
+           "error_reply", "receive", "send"]
 
 #: Largest message accepted (bytes): a student returning a huge array is cut off.
 MAX_MESSAGE = 64 * 1024 * 1024
+#: The torch runner's module name in the jail, beside ``descentlab_grader`` (:mod:`jail`).
+RUNNER_MODULE = "descentlab_torch_runner"
 #: The kernel's error for a ``run_scenario`` request when it has no torch runner.
 RUNNER_MISSING = "RunnerUnavailable"
 _FRAME = struct.Struct("!QQ")

@@ -1,13 +1,11 @@
 """The student's side of a graded test cell: answers the judge from inside the jail.
 
-Shipped into the jail as ``descentlab_grader``, so it imports only the standard library,
-NumPy and :mod:`protocol` (and, for lesson 08's scenarios, the course's torch runner,
-shown beside it as ``descentlab_torch_runner``). In the jailed kernel each graded test
-cell is one call of :func:`run_test` (:mod:`testcells`): it connects to the judge and
-answers its requests (a name of the notebook, an attribute, a call, a scenario) until
-the verdict comes; a pass prints a line, a fail raises ``AssertionError`` with the
-judge's message. The judge's own record is the grade, so tampering with this module
-gains nothing (design: autograder/README.md).
+Shipped into the jail as ``descentlab_grader``, so it imports only the standard library, NumPy,
+:mod:`protocol` and, for lesson 08's scenarios, the torch runner (``descentlab_torch_runner``).
+There each graded test cell is a call of :func:`run_test` (:mod:`testcells`), which answers the
+judge's requests (a name, an attribute, a call, a scenario) until the verdict comes: a pass
+prints a line, a fail raises ``AssertionError`` with the judge's message. The judge's own
+record is the grade, so tampering here gains nothing (autograder/README.md).
 """
 
 from __future__ import annotations
@@ -34,8 +32,6 @@ SOCKET_ENV = "DESCENTLAB_JUDGE_SOCKET"
 #: here (the judge's own limit, 2 s per call, usually answers first).
 CALL_LIMIT = float(os.environ.get("DESCENTLAB_CALL_LIMIT", "10"))
 _MAX_ITEMS = 100_000
-#: The module name the torch runner has inside the jail (see :mod:`jail`).
-RUNNER_MODULE = "descentlab_torch_runner"
 _ABSENT = object()
 
 
@@ -132,7 +128,7 @@ class Server(protocol.Peer):
         scenario's ``time_limit``, at most :data:`CALL_LIMIT`), so no outer timer here.
         """
         try:
-            runner = importlib.import_module(RUNNER_MODULE)
+            runner = importlib.import_module(protocol.RUNNER_MODULE)
         except ImportError as exc:
             return {"error": protocol.RUNNER_MISSING, "message": str(exc)[:300]}, {}
         target = self.kept[header["target"]]
