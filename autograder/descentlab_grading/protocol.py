@@ -142,6 +142,9 @@ class Peer:
     plain data, and ``rebuild(tree)``, which decodes the other side's handle.
     """
 
+    handle: Callable[[Any], dict[str, Any]]
+    rebuild: Callable[[dict[str, Any]], Any]
+
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.kept: dict[int, Any] = {}  # what a handle of ours names, by id
