@@ -1,44 +1,14 @@
-"""The judge: runs a lesson's graded test cells, outside the jail, against the notebook.
+"""The judge: runs a lesson's graded test cells outside the jail, against the notebook.
 
-Started by :func:`pipeline.grade_one` as ``python -I -m descentlab_grading.judge
-REQUEST.json RESULT.json SOCKET`` before nbgrader runs the student's notebook in its jailed
-kernel. The judge is a clean Python process with the grader's own descentlab,
-NumPy and reference implementations; nothing of the student's kernel reaches it
-but data. In the kernel each graded test cell is one line that connects to
-``SOCKET`` and names its test (:mod:`student_side`); for each connection the
-judge
-
-1. runs that test cell of the *instructor's source notebook* (hidden tests
-   included) in its own namespace, where each name the lesson's answer cells
-   define is a proxy to the kernel: a class becomes a local class whose
-   instances forward every call; a function, a function that forwards its
-   calls; plain data (numbers, strings, arrays) is copied;
-2. sends the verdict back (the kernel shows it in the cell's output) and adds
-   it to ``RESULT.json`` -- the record the grade is taken from.
-
-So ``assert_property``, NumPy and the reference optimizers used by a test are
-the judge's own, untouched; the student's code only ever sees test inputs and
-can only answer with data. Dicts and arrays the student's code changed in place
-are changed in place here too (and a replaced entry is replaced), so in-place
-and dtype checks observe what the code really did. A function of the test
-(``f`` in ``numerical_gradient(f, x)``) is handed over as a callback: calling
-it in the kernel asks the judge to run it on the data sent.
-
-Lesson 08 grades a ``torch.optim.Optimizer`` subclass. Forwarding each call
-would mean torch tensors crossing the boundary (parameters, their ``.grad``,
-``state``, in-place ops on shared storage: a tensor protocol, and aliasing no
-copy can mirror). Instead the checks (``descentlab.checks.torch_optim``) already
-observe a class only through a runner that takes a *scenario* and returns an
-*observation*, both plain data; a proxy class here carries the runner hook
-(:data:`RUNNER_HOOK`) that the checks call in place of running the class
-locally: one ``run_scenario`` request sends the scenario and the class's handle,
-the kernel runs the course's trusted runner on the student's class there
-(:mod:`student_side`), and the observation comes back. ``torch.optim.Adam`` and
-the catalogue of mistakes run here, on the judge's own torch, and the comparison
-is made here. One request per scenario also keeps the number of round trips
-small. A ``ReferenceUnavailable`` in an observation (the student's class reached
-the jail's stub of ``torch.optim.Adam``) is recorded like any other use of the
-reference.
+Started by :func:`judging.running_judge` as ``python -I -m descentlab_grading.judge
+REQUEST.json RESULT.json SOCKET`` (design and threat model: autograder/README.md). For each
+connection of a test cell's hook (:mod:`student_side`) it runs that cell of the instructor's
+notebook in its own namespace, where each name an answer cell defines is a proxy: a class or
+function forwards its calls to the kernel, plain data is copied, and what the student's code
+changed in place in a dict or array is redone here. The verdict goes back to the cell and into
+``RESULT.json``, the record the grade is taken from. Lesson 08's optimizer class is not
+forwarded call by call (torch tensors would cross): its proxy carries the checks' runner hook
+(:data:`RUNNER_HOOK`), one ``run_scenario`` request per scenario, data in, observation out.
 """
 
 from __future__ import annotations
@@ -46,6 +16,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import inspect
 import json
 import os
@@ -64,8 +35,6 @@ from descentlab_grading.answer_key import REFERENCE_ERROR
 #: Attribute through which ``descentlab.checks.torch_optim`` runs a class elsewhere
 #: (its ``RUNNER_HOOK``; repeated here so the judge imports torch only when a test does).
 RUNNER_HOOK = "__descentlab_run_scenario__"
-#: The kernel's answer when it has no torch runner (:mod:`student_side`).
-RUNNER_MISSING = "RunnerUnavailable"
 #: Seconds the kernel may take, on its first scenario, to warm torch up (torch._dynamo's
 #: import on a loaded machine) before the student's code runs.
 WARM_UP = 60.0
@@ -77,34 +46,67 @@ class Broken(RuntimeError):
 
 
 class Unsupported(BaseException):
-    """A test needs something the protocol cannot carry: the cell needs manual review.
+    """A test needs what the protocol cannot carry: the cell needs manual review.
 
-    A ``BaseException``, so that the checks (which turn any ``Exception`` of the
-    student's code into a failed test) let it through.
+    A ``BaseException``: the checks fail a test on any ``Exception``, not on this.
     """
 
 
-class Connection:
+class Connection(protocol.Peer):
     """One test cell's connection to the jailed kernel, and proxies of the handles it hands out."""
 
     def __init__(self, sock: socket.socket, call_limit: float) -> None:
-        self.fd = sock.fileno()
+        super().__init__(sock.fileno())
         self.call_limit = call_limit
         self.broken = ""
-        self.callbacks: dict[int, Any] = {}
         self.references: list[str] = []  # reference classes the student's code tried to use
         self.scenarios = 0  # torch scenarios run on the student's class (lesson 08)
 
-    def outgoing(self, value: Any) -> dict[str, Any]:
-        """Encode what is not plain data: a function of the test becomes a callback."""
+    def handle(self, value: Any) -> dict[str, Any]:
+        """What is not plain data: a function of the test crosses as a callback, nothing else."""
         if callable(value) and not isinstance(value, type):
-            self.callbacks[id(value)] = value
+            self.kept[id(value)] = value
             return {"$callback": id(value), "name": getattr(value, "__name__", "f")}
         raise Unsupported(f"a {type(value).__name__} cannot be handed to the student's code")
 
-    def request(self, header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None,
-                limit: float | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """Send a request and wait for its reply (``limit`` s, default the call limit)."""
+    def rebuild(self, info: dict[str, Any]) -> Any:
+        """A proxy of the kernel's object that the handle ``info`` describes."""
+        remote, target = self, info["$remote"]
+        # The checks run a class (lesson 08) through this hook: in the kernel, by its runner.
+        runner = functools.partial(self.run_scenario, target)
+        if info.get("is_class"):
+
+            class Proxy:
+                def __init__(self, *args: Any, **kwargs: Any) -> None:
+                    object.__setattr__(self, "_remote", remote.call(target, args, kwargs))
+
+                def __getattr__(self, name: str) -> Any:
+                    return getattr(object.__getattribute__(self, "_remote"), name)
+
+            setattr(Proxy, RUNNER_HOOK, staticmethod(runner))
+            return _named(Proxy, info)
+        if info.get("callable"):
+
+            def function(*args: Any, **kwargs: Any) -> Any:
+                return remote.call(target, args, kwargs)
+
+            setattr(function, RUNNER_HOOK, runner)  # a factory function in place of the class
+            return _named(function, info)
+
+        class Instance:
+            def __getattr__(self, name: str) -> Any:
+                return remote.value(*remote.request(op="getattr", target=target, name=name))
+
+        Instance.__name__ = Instance.__qualname__ = str(info["type"])
+        return Instance()
+
+    def request(self, limit: float | None = None, data_only: bool = False,
+                **fields: Any) -> protocol.Message:
+        """Send a request of ``fields``; wait ``limit`` s (default the call limit) for its reply."""
+        try:
+            header, arrays = self.pack(data_only, **fields)
+        except protocol.EncodingError as exc:
+            raise Unsupported(str(exc)) from None
         if self.broken:
             raise Broken(self.broken)
         limit = self.call_limit if limit is None else limit
@@ -112,12 +114,8 @@ class Connection:
             protocol.send(self.fd, header, arrays)
             deadline = time.monotonic() + limit
             while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
+                if not select.select([self.fd], [], [], max(deadline - time.monotonic(), 0))[0]:
                     raise Broken("your code did not answer in time")
-                ready, _, _ = select.select([self.fd], [], [], min(left, 0.5))
-                if not ready:
-                    continue
                 reply, out = protocol.receive(self.fd)
                 if reply.get("op") != "callback":
                     if reply.get("error") == REFERENCE_ERROR:
@@ -134,112 +132,52 @@ class Connection:
             self.broken = "your code did not answer in time"
             raise
 
-    def _callback(self, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        function = self.callbacks.get(int(header.get("id", -1)))
-        out: dict[str, np.ndarray] = {}
+    def _callback(self, header: protocol.Header, arrays: protocol.Arrays) -> None:
+        """Run the test's function the kernel calls back; reply with its value (data only)."""
         try:
-            if function is None:
-                raise KeyError("unknown callback")
-            args = protocol.decode(header["args"], arrays, self.wrap)
-            kwargs = protocol.decode(header["kwargs"], arrays, self.wrap)
-            reply = {"value": protocol.encode(function(*args, **kwargs), out)}
+            function, args, kwargs = self.call_request(header, arrays)
+            reply = self.pack(data_only=True, value=function(*args, **kwargs))
         except Exception as exc:
-            reply, out = {"error": type(exc).__name__, "message": str(exc)[:300]}, {}
-        protocol.send(self.fd, reply, out)
+            reply = protocol.error_reply(exc)
+        protocol.send(self.fd, *reply)
+
+    def value(self, reply: protocol.Header, arrays: protocol.Arrays) -> Any:
+        """The value a reply carries, or the student's exception it reports, raised."""
+        if "error" in reply:
+            raise _exception(reply)
+        return self.field(reply, arrays)
 
     def get(self, name: str) -> Any:
         """The value of ``name`` in the notebook (a proxy unless it is plain data)."""
-        return self.decode(*self.request({"op": "get", "name": name}))
-
-    # -- the client side of the handles the notebook hands out ------------------------
-    def decode(self, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
-        if "error" in header:
-            raise _exception(header)
-        return protocol.decode(header["value"], arrays, self.wrap)
-
-    def wrap(self, info: dict[str, Any]) -> Any:
-        if info.get("is_class"):
-            return self.class_proxy(info)
-        if info.get("callable"):
-            return self.function_proxy(info)
-        return self.instance_proxy(info)
+        return self.value(*self.request(op="get", name=name))
 
     def call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        arrays: dict[str, np.ndarray] = {}
-        header = {"op": "call", "target": target,
-                  "args": _encode(list(args), arrays, self.outgoing),
-                  "kwargs": _encode(kwargs, arrays, self.outgoing)}
-        reply, out = self.request(header, arrays)
-        value = self.decode(reply, out)
-        for index, kind, payload in protocol.decode(reply["changes"], out, self.wrap):
+        """Call the kernel's object ``target``; redo here what it changed in its arguments."""
+        reply, out = self.request(op="call", target=target, args=list(args), kwargs=kwargs)
+        value = self.value(reply, out)
+        for index, kind, payload in self.field(reply, out, "changes"):
             _mirror(args[index], kind, payload)
         return value
 
     def run_scenario(self, target: int, scenario: dict[str, Any]) -> Any:
         """Have the kernel's torch runner run the class ``target`` on ``scenario``."""
-        arrays: dict[str, np.ndarray] = {}
-        tree = _encode(scenario, arrays)
         # The kernel bounds each call of the student's class (constructor, every step) by
         # the call limit itself; the first scenario of a kernel also warms torch up.
         calls = len(scenario.get("steps") or []) + 2
         limit = self.call_limit * calls + (0.0 if _WARMED else WARM_UP)
         self.scenarios += 1
-        reply, out = self.request({"op": "run_scenario", "target": target,
-                                        "scenario": tree}, arrays, limit=limit)
+        reply, out = self.request(limit, data_only=True, op="run_scenario", target=target,
+                                  scenario=scenario)
         _WARMED.append(True)
-        if reply.get("error") == RUNNER_MISSING:
+        if reply.get("error") == protocol.RUNNER_MISSING:
             # The grading machine's problem, not the student's: a human looks at it.
             raise Unsupported("the torch runner is not installed in the grading kernel "
                               f"({reply.get('message', '')})")
-        observed = self.decode(reply, out)
+        observed = self.value(reply, out)
         error = observed.get("error") if isinstance(observed, dict) else None
         if isinstance(error, dict) and error.get("kind") == REFERENCE_ERROR:
             self.references.append(str(error.get("message", "")))
         return observed
-
-    def _runner(self, info: dict[str, Any]) -> Any:
-        """What the checks call, through :data:`RUNNER_HOOK`, to run ``info``'s class."""
-        return lambda scenario: self.run_scenario(info["$remote"], scenario)
-
-    def class_proxy(self, info: dict[str, Any]) -> type:
-        remote = self
-
-        class Proxy:
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                object.__setattr__(self, "_remote", remote.call(info["$remote"], args, kwargs))
-
-            def __getattr__(self, name: str) -> Any:
-                return getattr(object.__getattribute__(self, "_remote"), name)
-
-        setattr(Proxy, RUNNER_HOOK, staticmethod(self._runner(info)))
-        return _named(Proxy, info)
-
-    def instance_proxy(self, info: dict[str, Any]) -> Any:
-        remote = self
-
-        class Instance:
-            def __getattr__(self, name: str) -> Any:
-                return remote.decode(*remote.request(
-                    {"op": "getattr", "target": info["$remote"], "name": name}))
-
-        Instance.__name__ = Instance.__qualname__ = str(info["type"])
-        return Instance()
-
-    def function_proxy(self, info: dict[str, Any]) -> Any:
-        def function(*args: Any, **kwargs: Any) -> Any:
-            return self.call(info["$remote"], args, kwargs)
-
-        # A factory function in place of the class is run by the kernel's runner too.
-        setattr(function, RUNNER_HOOK, self._runner(info))
-        return _named(function, info)
-
-
-def _encode(value: Any, arrays: dict[str, np.ndarray], handle: Any = None) -> Any:
-    """:func:`protocol.encode`; a value the protocol cannot carry needs manual review."""
-    try:
-        return protocol.encode(value, arrays, handle)
-    except protocol.EncodingError as exc:
-        raise Unsupported(str(exc)) from None
 
 
 def _named(proxy: Any, info: dict[str, Any]) -> Any:
@@ -259,14 +197,12 @@ def _mirror(target: Any, kind: str, payload: Any) -> None:
     if kind == "array":
         _copy_into(target, payload)
     elif kind == "dict" and isinstance(target, dict):
-        seen = set()
+        for key in set(target) - {key for key, _, _ in payload}:
+            del target[key]
         for key, same, value in payload:
-            seen.add(key)
             # The same array changed in place stays the same object here too.
             if not (same and _copy_into(target.get(key), value)):
                 target[key] = value
-        for key in set(target) - seen:
-            del target[key]
 
 
 def _copy_into(old: Any, new: Any) -> bool:
@@ -279,17 +215,15 @@ def _copy_into(old: Any, new: Any) -> bool:
 
 
 _BUILTIN_ERRORS = {name: obj for name, obj in vars(builtins).items()
-                   if isinstance(obj, type) and issubclass(obj, BaseException)}
+                   if isinstance(obj, type) and issubclass(obj, Exception)}
 
 
 def _exception(header: dict[str, Any]) -> BaseException:
     """Rebuild the student's exception (by class name only: no object crosses over)."""
     name = str(header["error"])
-    cls = _BUILTIN_ERRORS.get(name)
-    if cls is None or not issubclass(cls, Exception):
-        # e.g. SystemExit or a student-defined class: an Exception of the same name, so the
-        # checks (which catch Exception) report it instead of stopping.
-        cls = type(name, (Exception,), {})
+    # Else (e.g. SystemExit, a student's class) an Exception of the same name, so the
+    # checks (which catch Exception) report it instead of stopping.
+    cls = _BUILTIN_ERRORS.get(name) or type(name, (Exception,), {})
     message = str(header.get("message", ""))
     where = header.get("where", "")
     if where:

@@ -1,17 +1,11 @@
 """Messages between the judge and the jailed notebook: JSON plus NumPy arrays, never pickle.
 
-Both sides import only the standard library and NumPy from here, so the
-jailed kernel (which runs student code) cannot make the judge execute anything: a
-message is a JSON header and an ``.npz`` payload read with ``allow_pickle=False``.
-
-Values are encoded as JSON trees; arrays and NumPy scalars travel in the npz
-payload and are referenced from the tree (``{"$array": "a0"}``); dicts become
-``{"$dict": [[key, value], ...]}`` so non-string keys survive, tuples
-``{"$tuple": [...]}``, sets ``{"$set": [...]}``; anything else is a *handle*
-``{"$remote": id, ...}`` to an object that stays on the side that owns it, or, for a function of the
-judge's that the student's code must call (a test's ``f`` handed to
-``numerical_gradient(f, x)``), ``{"$callback": id}``: calling it sends a
-message back to the judge, which runs its own function on the data sent.
+Shipped into the jail beside ``descentlab_grader``, so it imports only the standard library
+and NumPy. A message is a JSON header and an ``.npz`` payload read with ``allow_pickle=False``.
+Values are JSON trees whose arrays are entries of the payload (``{"$array": "a0"}``); tuples,
+sets, dicts (any keys) and non-finite floats are tagged; anything else crosses as a handle
+(:class:`Peer`): ``{"$remote": id, ...}``, an object of the kernel's that the judge reaches
+through a proxy, or ``{"$callback": id}``, a test's function that the kernel's code calls back.
 """
 
 from __future__ import annotations
@@ -26,18 +20,27 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EncodingError", "decode", "encode", "receive", "send"]
+__all__ = ["RUNNER_MISSING", "RUNNER_MODULE", "EncodingError", "Peer", "decode", "encode",
+           "error_reply", "receive", "send"]
 
 #: Largest message accepted (bytes): a student returning a huge array is cut off.
 MAX_MESSAGE = 64 * 1024 * 1024
+#: The torch runner's module name in the jail, beside ``descentlab_grader`` (:mod:`jail`).
+RUNNER_MODULE = "descentlab_torch_runner"
+#: The kernel's error for a ``run_scenario`` request when it has no torch runner.
+RUNNER_MISSING = "RunnerUnavailable"
 _FRAME = struct.Struct("!QQ")
+
+Header = dict[str, Any]
+Arrays = dict[str, np.ndarray]
+Message = tuple[Header, Arrays]
 
 
 class EncodingError(TypeError):
     """A value cannot cross the boundary (an unsupported type)."""
 
 
-def encode(value: Any, arrays: dict[str, np.ndarray],
+def encode(value: Any, arrays: Arrays,
            handle: Callable[[Any], dict[str, Any]] | None = None) -> Any:
     """Turn ``value`` into a JSON tree, moving arrays into ``arrays``.
 
@@ -66,7 +69,7 @@ def encode(value: Any, arrays: dict[str, np.ndarray],
     return handle(value)
 
 
-def decode(tree: Any, arrays: dict[str, np.ndarray],
+def decode(tree: Any, arrays: Arrays,
            handle: Callable[[dict[str, Any]], Any] | None = None) -> Any:
     """Inverse of :func:`encode`; ``handle(tree)`` rebuilds ``$remote`` entries."""
     if isinstance(tree, list):
@@ -105,7 +108,7 @@ def _read_exactly(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def send(fd: int, header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> None:
+def send(fd: int, header: Header, arrays: Arrays | None = None) -> None:
     """Write one message (a JSON-able header and named arrays) to ``fd``."""
     head = json.dumps(header).encode()
     buffer = io.BytesIO()
@@ -117,7 +120,7 @@ def send(fd: int, header: dict[str, Any], arrays: dict[str, np.ndarray] | None =
         view = view[os.write(fd, view):]
 
 
-def receive(fd: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def receive(fd: int) -> Message:
     """Read one message from ``fd``; raise ``EOFError`` or ``ValueError`` if malformed."""
     head_size, body_size = _FRAME.unpack(_read_exactly(fd, _FRAME.size))
     if head_size + body_size > MAX_MESSAGE:
@@ -125,8 +128,44 @@ def receive(fd: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     header = json.loads(_read_exactly(fd, head_size))
     if not isinstance(header, dict):
         raise ValueError("malformed message header")
-    arrays: dict[str, np.ndarray] = {}
+    arrays: Arrays = {}
     if body_size:
         with np.load(io.BytesIO(_read_exactly(fd, body_size)), allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
     return header, arrays
+
+
+class Peer:
+    """One side of the connection: the objects it hands out as handles, and its messages.
+
+    A subclass defines ``handle(obj)``, which encodes an object of its own that is not
+    plain data, and ``rebuild(tree)``, which decodes the other side's handle.
+    """
+
+    handle: Callable[[Any], dict[str, Any]]
+    rebuild: Callable[[dict[str, Any]], Any]
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.kept: dict[int, Any] = {}  # what a handle of ours names, by id
+
+    def pack(self, data_only: bool = False, **fields: Any) -> Message:
+        """A message of encoded ``fields``; with ``data_only``, no handle may cross."""
+        arrays: Arrays = {}
+        handle = None if data_only else self.handle
+        return {key: encode(value, arrays, handle) for key, value in fields.items()}, arrays
+
+    def field(self, header: Header, arrays: Arrays, key: str = "value") -> Any:
+        """The decoded value of a message's ``key``."""
+        return decode(header[key], arrays, self.rebuild)
+
+    def call_request(self, header: Header, arrays: Arrays
+                     ) -> tuple[Any, list[Any], dict[str, Any]]:
+        """The kept object a call request names, and the arguments it is to be called with."""
+        return (self.kept[header["target"]], self.field(header, arrays, "args"),
+                self.field(header, arrays, "kwargs"))
+
+
+def error_reply(exc: BaseException, **extra: Any) -> Message:
+    """The reply that reports ``exc``: its class name and message, as text."""
+    return {"error": type(exc).__name__, "message": str(exc)[:300], **extra}, {}

@@ -1,11 +1,9 @@
 """Keep the hidden tests out of the student's kernel: three nbgrader preprocessors.
 
-Around nbgrader's ``Execute``, :class:`HandTestsToJudge` replaces each graded
-test cell by one line that hands the test to the judge, outside the jail, and
-:class:`RestoreTestCells` puts the original source back for the autograded
-notebook, the formgrader and the feedback. :class:`RefuseUnjailedAutograde` is
-what ``nbgrader_config.py`` gives every other autograde (the formgrader's button,
-a bare ``nbgrader autograde``): it stops before any student code runs.
+Around ``Execute``, :class:`HandTestsToJudge` swaps each graded test cell for the line that
+hands it to the judge, and :class:`RestoreTestCells` puts the original back for the
+autograded notebook and the feedback. :class:`RefuseUnjailedAutograde`, which
+``nbgrader_config.py`` gives every other autograde, stops before any student code runs.
 """
 
 from __future__ import annotations
@@ -47,12 +45,9 @@ class HandTestsToJudge(NbGraderPreprocessor):
     """Replace each graded test cell's code by the call that hands it to the judge."""
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        originals: dict[int, str] = {}
-        for index, cell in enumerate(nb.cells):
-            if is_test_cell(cell):
-                originals[index] = cell.source
-                cell.source = hook_source(cell.metadata.nbgrader.grade_id)
-        resources[_KEY] = originals
+        resources[_KEY] = {i: c.source for i, c in enumerate(nb.cells) if is_test_cell(c)}
+        for index in resources[_KEY]:
+            nb.cells[index].source = hook_source(nb.cells[index].metadata.nbgrader.grade_id)
         return nb, resources
 
 
