@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answer_key import TORCH_BINDINGS
+from .protocol import RUNNER_MODULE
 
 __all__ = ["KERNEL_NAME", "SLOW_IMPORTS", "Jail", "preloads", "problem"]
 
@@ -214,10 +215,10 @@ def _package_path(real_package: Path) -> list[str]:
 def _hook_files(real_package: Path) -> list[tuple[Path, str]]:
     """(file, name) of the hook folder: ``descentlab_grader`` (student_side.py), ``protocol``
     and, when the real package has one, its torch runner (lesson 08's scenarios; the jail's
-    copy of ``checks`` is stubbed) under student_side's ``RUNNER_MODULE`` name."""
+    copy of ``checks`` is stubbed) as :data:`protocol.RUNNER_MODULE`."""
     here = Path(__file__).resolve().parent
     files = [(here / "protocol.py", "protocol.py"),
              (here / "student_side.py", "descentlab_grader.py")]
     runner = real_package / "checks" / "torch_runner.py"
-    return [*files, (runner, "descentlab_torch_runner.py")] if runner.is_file() else files
+    return [*files, (runner, f"{RUNNER_MODULE}.py")] if runner.is_file() else files
 

@@ -173,7 +173,9 @@ class Connection(protocol.Peer):
             # The grading machine's problem, not the student's: a human looks at it.
             raise Unsupported("the torch runner is not installed in the grading kernel "
                               f"({reply.get('message', '')})")
-        observed = self.value(reply, out)
+        if "error" in reply:
+            raise _exception(reply)
+        observed = protocol.decode(reply["value"], out)  # an observation is data only
         error = observed.get("error") if isinstance(observed, dict) else None
         if isinstance(error, dict) and error.get("kind") == REFERENCE_ERROR:
             self.references.append(str(error.get("message", "")))
