@@ -211,19 +211,15 @@ def place(path: str, lessons: Sequence[str]) -> Placement:
             f"{looks}neither STUDENT/LESSON/NOTEBOOK.ipynb nor a Canvas or Moodle file name: "
             "the student cannot be identified"))
     if found is None or found[0] != lesson:
-        return Placement(**who, lesson=folder, problem=_wrong_name(filename, lessons, folder))
+        return Placement(**who, lesson=folder, problem=(
+            f"wrong notebook name {PurePosixPath(filename).name!r}: "
+            f"expected {_expected(lessons, folder)}"))
     return Placement(**who, lesson=lesson, note=found[1])
 
 
 def _expected(lessons: Sequence[str], lesson: str = "") -> str:
     """The notebook name(s) expected: ``lesson``'s, else any of ``lessons``."""
     return f"{lesson}.ipynb" if lesson else ", ".join(f"{x}.ipynb" for x in lessons)
-
-
-def _wrong_name(filename: str, lessons: Sequence[str], folder: str = "") -> str:
-    """Why a notebook of a student is rejected for its name."""
-    return (f"wrong notebook name {PurePosixPath(filename).name!r}: "
-            f"expected {_expected(lessons, folder)}")
 
 
 def _files(source: Path) -> Iterator[tuple[str, bytes, str]]:
@@ -450,9 +446,8 @@ def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
             continue
         if cell["id"] in seen_ids:
             # A valid nbformat cell id, not taken yet.
-            cell["id"] = next(candidate for candidate in itertools.chain(
-                [f"dup-{index}"], (f"dup-{index}-{n}" for n in itertools.count(1)))
-                if candidate not in seen_ids)
+            ids = (f"dup-{index}-{n}" if n else f"dup-{index}" for n in itertools.count())
+            cell["id"] = next(new_id for new_id in ids if new_id not in seen_ids)
             renamed += 1
         seen_ids.add(cell["id"])
     if renamed:
