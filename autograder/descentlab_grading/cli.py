@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     lessons = list(args.lessons) if found is None else lessons_in(found, known)
     if found is not None and not lessons:
         return _error(_no_lessons(args.submissions, found, known))
-    settings = Settings(workers=max(1, args.workers), cell_timeout=args.cell_timeout,
+    settings = Settings(workers=args.workers, cell_timeout=args.cell_timeout,
                         notebook_timeout=args.notebook_timeout,
                         memory=int(args.memory_gb * 1024**3), force=args.force,
                         jail=not args.no_jail)

@@ -142,11 +142,8 @@ def _canonical(text: str) -> str:
 
 
 def _lesson_of(filename: str, lessons: Sequence[str]) -> tuple[str, str] | None:
-    """Return ``(lesson, note)`` for a notebook file name, or None if it names no lesson."""
-    stem = PurePosixPath(filename).name
-    if not stem.lower().endswith(".ipynb"):
-        return None
-    stem = stem[: -len(".ipynb")]
+    """``(lesson, note)`` a file's name (extension aside) gives, or None if it names no lesson."""
+    stem = PurePosixPath(filename).stem
     if stem in lessons:
         return stem, ""
     by_name = {_canonical(lesson): lesson for lesson in lessons}
@@ -199,8 +196,7 @@ def place(path: str, lessons: Sequence[str]) -> Placement:
     else:
         who, filename = {}, parts[-1]
     notebook = parts[-1].lower().endswith(".ipynb")
-    found = _lesson_of(filename if notebook else PurePosixPath(filename).stem + ".ipynb",
-                       lessons)
+    found = _lesson_of(filename, lessons)
     lesson = folder or (found[0] if found else "")
     if not notebook:
         # A file that names nobody is of no lesson either.

@@ -1,8 +1,6 @@
 """Edited or deleted locked cells: a submission against every release students received.
 
-A locked cell is compared by its *code* (comments, blank lines, trailing spaces
-and metadata ignored) with the current release and every earlier one kept by
-:func:`remember_release`, so an instructor's later points change is no edit.
+Cells are compared by their code (:func:`code_of`), so a points change is no edit.
 """
 
 from __future__ import annotations
