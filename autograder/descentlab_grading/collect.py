@@ -167,13 +167,12 @@ def _lms(parts: tuple[str, ...]) -> tuple[dict[str, str], str] | None:
     """
     for text, rest in ((parts[-1], ""), *((p, parts[-1]) for p in parts[:-1])):
         for pattern in (_CANVAS, _MOODLE):
-            match = pattern.match(text)
-            if match:
-                groups = match.groupdict()
-                who = {"student": student_slug(match["student"]),
+            if match := pattern.match(text):
+                groups = match.groupdict()  # Canvas gives a login, Moodle a name
+                who = {"student": student_slug(groups["student"]),
                        "login": groups.get("login") or "",
                        "name": (groups.get("name") or "").strip()}
-                return who, rest or match["file"]
+                return who, rest or groups["file"]
     return None
 
 
