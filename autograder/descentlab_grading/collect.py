@@ -318,7 +318,7 @@ def collect(source: Path, lessons: Sequence[str],
     found = Collection()
     chosen: dict[tuple[str, str], Submission] = {}
     strays: list[tuple[str, Placement]] = []  # not notebooks: sorted out at the end
-    for rel, content, unread in _files(source):
+    for rel, content, why_unread in _files(source):
         if _is_noise(rel):
             found.junk.append(rel)
             continue
@@ -334,7 +334,7 @@ def collect(source: Path, lessons: Sequence[str],
             found.skipped.append(Rejection(rel, f"lesson {lesson} was not asked for",
                                            student, lesson, where.login, where.name))
             continue
-        problem = where.problem or unread or notebook_problem(content)
+        problem = where.problem or why_unread or notebook_problem(content)
         if problem:
             found.rejected.append(Rejection(rel, problem, student, lesson,
                                             where.login, where.name))
@@ -365,16 +365,14 @@ def _place_strays(found: Collection, strays: list[tuple[str, Placement]],
     """
     with_notebooks = set(found.students)
     for rel, owner in strays:
-        if not owner.student or owner.student in with_notebooks \
-                or (owner.lesson and owner.lesson not in asked):
+        lesson = owner.lesson or _only(asked, owner.student)
+        if not owner.student or owner.student in with_notebooks or (lesson and lesson not in asked):
             found.ignored.append(rel)
             continue
-        lesson = owner.lesson or _only(asked, owner.student)
-        found.rejected.append(Rejection(
-            rel, f"not a notebook: {PurePosixPath(rel).name!r} (expected "
-                 f"{_expected(asked, lesson)}); "
-                 "the student uploaded no notebook", owner.student, lesson,
-            owner.login, owner.name))
+        reason = (f"not a notebook: {PurePosixPath(rel).name!r} (expected "
+                  f"{_expected(asked, lesson)}); the student uploaded no notebook")
+        found.rejected.append(Rejection(rel, reason, owner.student, lesson,
+                                        owner.login, owner.name))
 
 
 def _only(asked: Sequence[str], student: str) -> str:
