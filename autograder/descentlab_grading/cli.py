@@ -102,8 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"error: --course-root {course.root} is not a folder")
     try:
         known = all_lessons(course.source)
-        unknown = sorted(set(args.lessons or ()) - set(known))
-        if unknown:
+        if unknown := sorted(set(args.lessons or ()) - set(known)):
             return _error(f"unknown lesson(s): {', '.join(unknown)}")
         # Without --lessons, only the lessons the export holds: a lesson nobody
         # submitted is not "missing" for everyone, it was simply not part of this deadline.

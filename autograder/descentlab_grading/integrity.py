@@ -69,8 +69,7 @@ def locked_cell_problems(release: nbformat.NotebookNode,
     accepted: dict[str, set[str]] = {}
     for notebook in (release, *earlier):
         for cell in notebook.cells:
-            grade_id = nbgrader_meta(cell).get("grade_id")
-            if grade_id:
+            if grade_id := nbgrader_meta(cell).get("grade_id"):
                 accepted.setdefault(grade_id, set()).add(code_of(cell.get("source", "")))
     found = []
     for cell in release.cells:
