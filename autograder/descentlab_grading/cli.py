@@ -102,8 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"error: --course-root {course.root} is not a folder")
     try:
         known = all_lessons(course.source)
-        unknown = sorted(set(args.lessons or ()) - set(known))
-        if unknown:
+        if unknown := sorted(set(args.lessons or ()) - set(known)):
             return _error(f"unknown lesson(s): {', '.join(unknown)}")
         # Without --lessons, only the lessons the export holds: a lesson nobody
         # submitted is not "missing" for everyone, it was simply not part of this deadline.
@@ -113,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     lessons = list(args.lessons) if found is None else lessons_in(found, known)
     if found is not None and not lessons:
         return _error(_no_lessons(args.submissions, found, known))
-    settings = Settings(workers=max(1, args.workers), cell_timeout=args.cell_timeout,
+    settings = Settings(workers=args.workers, cell_timeout=args.cell_timeout,
                         notebook_timeout=args.notebook_timeout,
                         memory=int(args.memory_gb * 1024**3), force=args.force,
                         jail=not args.no_jail)

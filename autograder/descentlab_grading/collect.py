@@ -12,8 +12,9 @@ import json
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -78,11 +79,7 @@ class Rejection:
 
 @dataclass(frozen=True)
 class Placement:
-    """Whose file a path is, and of which lesson (:func:`place`).
-
-    ``problem`` is "" for a notebook of ``lesson`` for ``student``, otherwise why
-    it cannot be graded (``student`` and ``lesson`` as far as recognised).
-    """
+    """Whose file a path is, and of which lesson (:func:`place`); ``problem``: why not gradable."""
 
     student: str = ""
     lesson: str = ""
@@ -145,11 +142,8 @@ def _canonical(text: str) -> str:
 
 
 def _lesson_of(filename: str, lessons: Sequence[str]) -> tuple[str, str] | None:
-    """Return ``(lesson, note)`` for a notebook file name, or None if it names no lesson."""
-    stem = PurePosixPath(filename).name
-    if not stem.lower().endswith(".ipynb"):
-        return None
-    stem = stem[: -len(".ipynb")]
+    """``(lesson, note)`` a file's name (extension aside) gives, or None if it names no lesson."""
+    stem = PurePosixPath(filename).stem
     if stem in lessons:
         return stem, ""
     by_name = {_canonical(lesson): lesson for lesson in lessons}
@@ -173,67 +167,49 @@ def _lms(parts: tuple[str, ...]) -> tuple[dict[str, str], str] | None:
     """
     for text, rest in ((parts[-1], ""), *((p, parts[-1]) for p in parts[:-1])):
         for pattern in (_CANVAS, _MOODLE):
-            match = pattern.match(text)
-            if match:
-                groups = match.groupdict()
-                who = {"student": student_slug(match["student"]),
+            if match := pattern.match(text):
+                groups = match.groupdict()  # Canvas gives a login, Moodle a name
+                who = {"student": student_slug(groups["student"]),
                        "login": groups.get("login") or "",
                        "name": (groups.get("name") or "").strip()}
-                return who, rest or match["file"]
+                return who, rest or groups["file"]
     return None
 
 
 def place(path: str, lessons: Sequence[str]) -> Placement:
-    """Find the student and lesson a path inside an export belongs to.
+    """Find the student and lesson of a ``/``-separated path inside an export.
 
-    Parameters
-    ----------
-    path : str
-        ``/``-separated path relative to the export's root.
-    lessons : sequence of str
-        The lesson ids a notebook may belong to (every known lesson).
+    ``lessons``: every lesson id a notebook may belong to. ``problem`` is "" for a
+    notebook of a lesson for an identified student, ``NOT_A_NOTEBOOK`` for any other
+    file (with its owner and lesson when its path says them).
 
-    Returns
-    -------
-    Placement
-        ``problem == ""`` for a notebook of a lesson for an identified student;
-        ``problem == NOT_A_NOTEBOOK`` for any other file, with its owner and lesson
-        when its path says them.
-
-    Examples
-    --------
     >>> place("smithj_1234_99_03_momentum.ipynb", ["03_momentum"]).student
     '1234'
     """
     parts = PurePosixPath(path).parts
-    name = parts[-1]
-    notebook = name.lower().endswith(".ipynb")
-    lms = _lms(parts)
-    if lms is not None:
+    folder = ""  # the LESSON of STUDENT/LESSON/NOTEBOOK
+    if (lms := _lms(parts)) is not None:
         who, filename = lms
-        if not notebook:
-            found = _lesson_of(PurePosixPath(filename).stem + ".ipynb", lessons)
-            return Placement(**who, lesson=found[0] if found else "", problem=NOT_A_NOTEBOOK)
-        found = _lesson_of(filename, lessons)
-        if found is None:
-            return Placement(**who, problem=_wrong_name(filename, lessons))
-        return Placement(**who, lesson=found[0], note=found[1])
-    if len(parts) >= 3 and parts[-2] in lessons:
-        student, lesson = student_slug(parts[-3]), parts[-2]
-        if not notebook:
-            return Placement(student, lesson, problem=NOT_A_NOTEBOOK)
-        found = _lesson_of(name, lessons)
-        if found is None or found[0] != lesson:
-            return Placement(student, lesson,
-                             problem=_wrong_name(name, lessons, folder=lesson))
-        return Placement(student, lesson, found[1])
+    elif len(parts) >= 3 and parts[-2] in lessons:
+        who, filename, folder = {"student": student_slug(parts[-3])}, parts[-1], parts[-2]
+    else:
+        who, filename = {}, parts[-1]
+    notebook = parts[-1].lower().endswith(".ipynb")
+    found = _lesson_of(filename, lessons)
+    lesson = folder or (found[0] if found else "")
     if not notebook:
-        return Placement(problem=NOT_A_NOTEBOOK)
-    found = _lesson_of(name, lessons)
-    looks = f"a notebook of {found[0]}, but " if found else ""
-    return Placement(lesson=found[0] if found else "", problem=(
-        f"{looks}neither STUDENT/LESSON/NOTEBOOK.ipynb nor a Canvas or Moodle file name: "
-        "the student cannot be identified"))
+        # A file that names nobody is of no lesson either.
+        return Placement(**who, lesson=lesson if who else "", problem=NOT_A_NOTEBOOK)
+    if not who:
+        looks = f"a notebook of {lesson}, but " if lesson else ""
+        return Placement(lesson=lesson, problem=(
+            f"{looks}neither STUDENT/LESSON/NOTEBOOK.ipynb nor a Canvas or Moodle file name: "
+            "the student cannot be identified"))
+    if found is None or found[0] != lesson:
+        return Placement(**who, lesson=folder, problem=(
+            f"wrong notebook name {PurePosixPath(filename).name!r}: "
+            f"expected {_expected(lessons, folder)}"))
+    return Placement(**who, lesson=lesson, note=found[1])
 
 
 def _expected(lessons: Sequence[str], lesson: str = "") -> str:
@@ -241,46 +217,42 @@ def _expected(lessons: Sequence[str], lesson: str = "") -> str:
     return f"{lesson}.ipynb" if lesson else ", ".join(f"{x}.ipynb" for x in lessons)
 
 
-def _wrong_name(filename: str, lessons: Sequence[str], folder: str = "") -> str:
-    return (f"wrong notebook name {PurePosixPath(filename).name!r}: "
-            f"expected {_expected(lessons, folder)}")
+def _files(source: Path) -> Iterator[tuple[str, bytes, str]]:
+    """``(path, content, why not read)`` of every file, in natural name order.
 
-
-def _files(source: Path) -> Iterator[tuple[str, int, bytes | None, str]]:
-    """``(path, size, content, why unreadable)`` of every file, in natural name order.
-
-    ``content`` is None for a file too large or unreadable; a damaged zip member
+    ``content`` is empty for a file too large or unreadable; a damaged zip member
     spoils that file only.
     """
     if source.is_dir():
         paths = sorted((p for p in source.rglob("*") if p.is_file()),
                        key=lambda p: _natural(p.relative_to(source).as_posix()))
         for path in paths:
-            rel = path.relative_to(source).as_posix()
             try:
-                size = path.stat().st_size
-                data = path.read_bytes() if size <= MAX_NOTEBOOK_BYTES else None
+                content, why = _read(path.stat().st_size, path.read_bytes)
             except OSError as exc:
-                yield rel, 0, None, f"the file cannot be read ({exc.strerror or exc})"
-                continue
-            yield rel, size, data, ""
+                content, why = b"", f"the file cannot be read ({exc.strerror or exc})"
+            yield path.relative_to(source).as_posix(), content, why
         return
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ValueError(f"{source} cannot be read as a .zip file ({exc})") from exc
     with archive:
-        for info in sorted(archive.infolist(), key=lambda i: _natural(i.filename)):
-            if info.is_dir():
-                continue
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        for info in sorted(members, key=lambda i: _natural(i.filename)):
             try:
-                data = archive.read(info) if info.file_size <= MAX_NOTEBOOK_BYTES else None
+                content, why = _read(info.file_size, partial(archive.read, info))
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError,
                     zlib.error, EOFError) as exc:
-                yield info.filename, info.file_size, None, \
-                    f"the file cannot be read from the zip ({exc})"
-                continue
-            yield info.filename, info.file_size, data, ""
+                content, why = b"", f"the file cannot be read from the zip ({exc})"
+            yield info.filename, content, why
+
+
+def _read(size: int, read: Callable[[], bytes]) -> tuple[bytes, str]:
+    """``(content, "")`` of a file of ``size`` bytes, or ``(b"", why)`` if too large."""
+    if size > MAX_NOTEBOOK_BYTES:
+        return b"", f"file too large ({size} bytes > {MAX_NOTEBOOK_BYTES})"
+    return read(), ""
 
 
 def _natural(name: str) -> list[tuple[int, int | str]]:
@@ -290,6 +262,7 @@ def _natural(name: str) -> list[tuple[int, int | str]]:
 
 
 def _is_noise(rel: str) -> bool:
+    """An operating system's file: hidden, or under ``__MACOSX``."""
     return any(p.startswith(".") or p == "__MACOSX" for p in PurePosixPath(rel).parts)
 
 
@@ -345,7 +318,7 @@ def collect(source: Path, lessons: Sequence[str],
     found = Collection()
     chosen: dict[tuple[str, str], Submission] = {}
     strays: list[tuple[str, Placement]] = []  # not notebooks: sorted out at the end
-    for rel, size, content, unreadable in _files(source):
+    for rel, content, why_unread in _files(source):
         if _is_noise(rel):
             found.junk.append(rel)
             continue
@@ -356,28 +329,24 @@ def collect(source: Path, lessons: Sequence[str],
         # A notebook that names nobody is still someone's when it sits in a folder.
         parts = PurePosixPath(rel).parts
         student = where.student or (student_slug(parts[0]) if len(parts) >= 2 else "")
-        who = {"student": student, "login": where.login, "name": where.name}
-        if where.lesson and where.lesson not in asked:
-            found.skipped.append(Rejection(rel, f"lesson {where.lesson} was not asked for",
-                                           lesson=where.lesson, **who))
+        lesson = where.lesson or _only(asked, student)
+        if lesson and lesson not in asked:
+            found.skipped.append(Rejection(rel, f"lesson {lesson} was not asked for",
+                                           student, lesson, where.login, where.name))
             continue
-        problem = where.problem or unreadable or (
-            f"file too large ({size} bytes > {MAX_NOTEBOOK_BYTES})" if content is None
-            else notebook_problem(content))
+        problem = where.problem or why_unread or notebook_problem(content)
         if problem:
-            found.rejected.append(Rejection(
-                rel, problem, lesson=where.lesson or _only(asked, student), **who))
+            found.rejected.append(Rejection(rel, problem, student, lesson,
+                                            where.login, where.name))
             continue
-        assert content is not None  # for the type checker: notebook_problem read it
-        key = (student, where.lesson)
-        previous = chosen.get(key)
+        previous = chosen.get((student, lesson))
         if previous is not None:
             found.rejected.append(Rejection(
-                previous.origin, f"superseded by a later upload {rel!r}", lesson=where.lesson,
-                **{**who, "login": previous.login or where.login,
-                   "name": previous.name or where.name}))
-        chosen[key] = Submission(student, where.lesson, rel, content, where.note,
-                                 where.login, where.name, tuple(normalise_notebook(content)[1]))
+                previous.origin, f"superseded by a later upload {rel!r}", student, lesson,
+                previous.login or where.login, previous.name or where.name))
+        chosen[student, lesson] = Submission(student, lesson, rel, content, where.note,
+                                             where.login, where.name,
+                                             tuple(normalise_notebook(content)[1]))
     found.submissions = [chosen[k] for k in sorted(chosen)]
     _place_strays(found, strays, asked)
     placed = chosen.keys() | {(r.student, r.lesson) for r in found.rejected}
@@ -396,23 +365,21 @@ def _place_strays(found: Collection, strays: list[tuple[str, Placement]],
     """
     with_notebooks = set(found.students)
     for rel, owner in strays:
-        if not owner.student or owner.student in with_notebooks \
-                or (owner.lesson and owner.lesson not in asked):
+        lesson = owner.lesson or _only(asked, owner.student)
+        if not owner.student or owner.student in with_notebooks or (lesson and lesson not in asked):
             found.ignored.append(rel)
             continue
-        lesson = owner.lesson or _only(asked, owner.student)
-        found.rejected.append(Rejection(
-            rel, f"not a notebook: {PurePosixPath(rel).name!r} (expected "
-                 f"{_expected(asked, lesson)}); "
-                 "the student uploaded no notebook", owner.student, lesson,
-            owner.login, owner.name))
+        reason = (f"not a notebook: {PurePosixPath(rel).name!r} (expected "
+                  f"{_expected(asked, lesson)}); the student uploaded no notebook")
+        found.rejected.append(Rejection(rel, reason, owner.student, lesson,
+                                        owner.login, owner.name))
 
 
 def _only(asked: Sequence[str], student: str) -> str:
-    """The lesson a student's unrecognised file is for, when only one is graded.
+    """The lesson a student's unrecognised file is for: the only one graded, else "".
 
     LMS exports are per assignment: with one lesson graded, a student's
-    ``homework.ipynb`` or PDF was handed in for it, and its row is that lesson's.
+    ``homework.ipynb`` or PDF was handed in for it.
     """
     return asked[0] if student and len(asked) == 1 else ""
 
@@ -429,11 +396,7 @@ def lessons_in(export: Collection | Path, known: Sequence[str]) -> list[str]:
 
 
 def _grade_id(cell: dict[str, Any]) -> str:
-    """The grade id of an nbgrader cell (answer, test or locked), "" for any other cell.
-
-    Like nbgrader's own duplicate check, a cell whose metadata names a grade id
-    but is neither graded, an answer nor locked does not count.
-    """
+    """The grade id of a graded, answer or locked cell (as nbgrader counts); else ""."""
     meta = cell.get("metadata")  # student JSON: any type may be anywhere
     nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
     if not isinstance(nbgrader, dict) or not any(
@@ -444,25 +407,13 @@ def _grade_id(cell: dict[str, Any]) -> str:
 
 
 def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
-    """The notebook nbgrader should grade: duplicated nbgrader cells made unambiguous.
+    """The notebook nbgrader grades, and one sentence per repair (``content`` itself if none).
 
-    Students copy cells, so two cells can share a ``grade_id``, and nbgrader then
-    refuses the whole notebook (upstream nbgrader #1083). For each duplicated
-    ``grade_id``, an answer cell keeps its nbgrader metadata on the LAST copy (the
-    definitions in force when the tests run), a locked or test cell on the FIRST;
-    the other copies become plain cells. Duplicated cell ``id``s get new ids.
-    Cell order, sources and outputs are unchanged.
-
-    Parameters
-    ----------
-    content : bytes
-        A notebook file that :func:`notebook_problem` accepts.
-
-    Returns
-    -------
-    (bytes, list of str)
-        ``content`` itself when nothing had to change; otherwise the new file
-        and one sentence per change, for the instructor.
+    Copied cells share a ``grade_id``, and nbgrader refuses the notebook (upstream
+    #1083): an answer cell keeps its nbgrader metadata on its LAST copy (the
+    definitions in force when the tests run), a locked or test cell on its FIRST;
+    the other copies become plain cells. Duplicated cell ``id``s get new ids. Cell
+    order, sources and outputs are unchanged.
     """
     nb = json.loads(content.decode("utf-8"))
     cells = nb["cells"]
@@ -488,9 +439,8 @@ def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
             continue
         if cell["id"] in seen_ids:
             # A valid nbformat cell id, not taken yet.
-            cell["id"] = next(candidate for candidate in itertools.chain(
-                [f"dup-{index}"], (f"dup-{index}-{n}" for n in itertools.count(1)))
-                if candidate not in seen_ids)
+            ids = (f"dup-{index}-{n}" if n else f"dup-{index}" for n in itertools.count())
+            cell["id"] = next(new_id for new_id in ids if new_id not in seen_ids)
             renamed += 1
         seen_ids.add(cell["id"])
     if renamed:

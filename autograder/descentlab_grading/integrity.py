@@ -1,8 +1,6 @@
 """Edited or deleted locked cells: a submission against every release students received.
 
-A locked cell is compared by its *code* (comments, blank lines, trailing spaces
-and metadata ignored) with the current release and every earlier one kept by
-:func:`remember_release`, so an instructor's later points change is no edit.
+Cells are compared by their code (:func:`code_of`), so a points change is no edit.
 """
 
 from __future__ import annotations
@@ -71,8 +69,7 @@ def locked_cell_problems(release: nbformat.NotebookNode,
     accepted: dict[str, set[str]] = {}
     for notebook in (release, *earlier):
         for cell in notebook.cells:
-            grade_id = nbgrader_meta(cell).get("grade_id")
-            if grade_id:
+            if grade_id := nbgrader_meta(cell).get("grade_id"):
                 accepted.setdefault(grade_id, set()).add(code_of(cell.get("source", "")))
     found = []
     for cell in release.cells:

@@ -1,10 +1,7 @@
-"""The grades CSV and the end-of-run summary table.
+"""The grades CSV and the end-of-run summary table (``autograder/README.md``, steps 3-4).
 
-Every file of the export is accounted for in both: a notebook graded, failed or
-rejected has its (student, lesson) row; a notebook that names no student gets a
-row of its own (status "rejected", empty student); superseded uploads are named
-in the ``files`` column of their row; the summary adds the lessons skipped,
-the files that are not notebooks and the operating-system junk.
+Every file of the export is accounted for in both: a notebook that names no student
+gets a CSV row of its own; superseded uploads are in the ``files`` column of their row.
 """
 
 from __future__ import annotations
