@@ -142,6 +142,13 @@ def main(argv: list[str] | None = None) -> int:
                       "and pass --no-jail there.")
     except (FileNotFoundError, ValueError) as exc:
         return _error(f"error: {exc}")
+    except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C; SIGTERM (workers.run_parallel)
+        status = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 130
+        if bar is not None:
+            bar.close()  # first: the message goes on a line of its own
+        return _error("stopped: the notebooks being graded were stopped with their kernels "
+                      "and no grades CSV was written. Run the same command again to grade "
+                      "the batch.", status)
     finally:
         if bar is not None:
             bar.close()

@@ -226,3 +226,20 @@ def test_release_refuses_an_unknown_lesson_before_running_nbgrader(
 
     assert release.main(["99_nothing", "--check"]) == 2
     assert "unknown lesson(s) 99_nothing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("stop", "status"), [(KeyboardInterrupt(), 130), (SystemExit(143), 143)],
+                         ids=["Ctrl-C", "SIGTERM"])
+def test_a_stopped_run_says_so_and_writes_no_csv(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        stop: BaseException, status: int) -> None:
+    def stopped(*args: object, **kwargs: object) -> Run:
+        raise stop
+
+    monkeypatch.setattr(cli, "grade", stopped)
+    out = tmp_path / "grades.csv"
+    code = main([str(_lms_export(tmp_path, {})), "--no-progress", "--csv", str(out),
+                 "--course-root", str(tmp_path / "course")])
+    assert code == status
+    assert "stopped: the notebooks being graded were stopped" in capsys.readouterr().err
+    assert not out.exists(), "a stopped run must not leave a CSV of partial grades"
