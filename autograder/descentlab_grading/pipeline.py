@@ -8,7 +8,7 @@ import functools
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +125,7 @@ def grade(
         remember_release(course.root / "release" / lesson / f"{lesson}.ipynb",
                          course.root / "release-history", lesson)
     jobs_state = state.setdefault("jobs", {})
-    rows: dict[tuple[str, str], Row] = {}
+    results: dict[tuple[str, str], dict[str, Any]] = {}
     todo: list[tuple[tuple[str, ...], Callable[[], dict[str, Any]]]] = []
     for sub in found.submissions:
         write_submission(sub, course.root / "submitted")
@@ -137,7 +137,7 @@ def grade(
         # same outcome. Other failures (a time-out, a kernel that did not start) are retried.
         if (not settings.force and previous.get("stamp") == stamp
                 and (done.get("status") == "graded" or done.get("final"))):
-            rows[sub.student, sub.lesson] = _row(sub.student, sub.lesson, done, reused=True)
+            results[sub.student, sub.lesson] = {**done, "reused": True}
         else:
             jobs_state[f"{sub.student}/{sub.lesson}"] = {"stamp": stamp}  # result comes later
             todo.append(((sub.student, sub.lesson),
@@ -149,47 +149,40 @@ def grade(
                                           memory=settings.memory))
     for outcome in outcomes:
         student, lesson = outcome.key
-        result = outcome.result if outcome.ok else {"status": "failed",
-                                                     "message": _job_error(outcome, settings)}
-        rows[student, lesson] = _row(student, lesson, result, seconds=outcome.seconds)
+        error = outcome.error
+        if error.startswith("timed out"):
+            error = (f"stopped: grading this notebook took longer than the per-notebook time "
+                     f"limit ({settings.notebook_timeout:g} s; --notebook-timeout)")
+        result = outcome.result if outcome.ok else {"status": "failed", "message": error}
+        results[student, lesson] = {**result, "seconds": outcome.seconds}
         jobs_state[f"{student}/{lesson}"]["result"] = result
     _save_state(course, state)
     for rejection in (r for r in found.rejected if r.student):
-        rows.setdefault((rejection.student, rejection.lesson), Row(
-            rejection.student, rejection.lesson, "rejected", message=rejection.reason))
+        results.setdefault((rejection.student, rejection.lesson),
+                           {"status": "rejected", "message": rejection.reason})
     for student, lesson in found.missing:
-        rows[student, lesson] = Row(student, lesson, "missing",
-                                    message=f"no notebook for {lesson} in the submission")
-    _fill_max_scores(course, rows.values())
-    return Run([rows[k] for k in sorted(rows)], found, time.monotonic() - started,
-               settings.workers)
+        results[student, lesson] = {"status": "missing",
+                                    "message": f"no notebook for {lesson} in the submission"}
+    return Run(_rows(course, results), found, time.monotonic() - started, settings.workers)
 
 
-def _job_error(outcome: Outcome, settings: Settings) -> str:
-    """Why a job did not return, in the instructor's words."""
-    if outcome.error.startswith("timed out"):
-        return (f"stopped: grading this notebook took longer than the per-notebook time limit "
-                f"({settings.notebook_timeout:g} s; --notebook-timeout)")
-    return outcome.error
-
-
-def _row(student: str, lesson: str, result: dict[str, Any], *, seconds: float = 0.0,
-         reused: bool = False) -> Row:
-    """The row of a job's result (fresh or reused)."""
-    return Row(student, lesson, str(result.get("status", "failed")),
-               float(result.get("score", 0.0)), float(result.get("max_score", 0.0)),
-               {k: float(v) for k, v in result.get("cells", {}).items()},
-               list(result.get("flags", [])), str(result.get("message", "")), seconds, reused)
-
-
-def _fill_max_scores(course: Course, rows: Iterable[Row]) -> None:
-    """Give ungraded rows (failed, rejected, missing) the lesson's maximum and 0 per cell."""
+def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> list[Row]:
+    """The rows, sorted; an ungraded one has the lesson's maximum and 0 per cell."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    rows = []
     with Gradebook(course.db_url) as gb:
-        for row in (r for r in rows if r.status != "graded"):
-            with contextlib.suppress(MissingEntry):
-                notebook = gb.find_notebook(row.lesson, row.lesson)
-                row.max_score = float(notebook.max_score)
-                row.cells = {c.name: 0.0 for c in notebook.grade_cells}
-                row.score = 0.0
+        for (student, lesson), result in sorted(results.items()):
+            row = Row(student, lesson, str(result.get("status", "failed")),
+                      float(result.get("score", 0.0)), float(result.get("max_score", 0.0)),
+                      {k: float(v) for k, v in result.get("cells", {}).items()},
+                      list(result.get("flags", [])), str(result.get("message", "")),
+                      result.get("seconds", 0.0), result.get("reused", False))
+            if row.status != "graded":
+                with contextlib.suppress(MissingEntry):
+                    notebook = gb.find_notebook(lesson, lesson)
+                    row.max_score = float(notebook.max_score)
+                    row.cells = {c.name: 0.0 for c in notebook.grade_cells}
+                    row.score = 0.0
+            rows.append(row)
+    return rows

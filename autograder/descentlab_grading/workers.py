@@ -119,10 +119,9 @@ def _child(job: Callable[[], dict[str, Any]], limits: Limits, out: Path) -> None
         log = os.open(out.with_suffix(".log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)
-        # A parent that ran an event loop (nbclient in-process, as the grading benchmark
-        # did) would lend it to every job: Python < 3.12 and jupyter_core's run_sync keep
-        # it across fork, so all jobs polled one epoll instance and self-pipe. Each job
-        # gets its own (an empty context: run_sync makes a new loop).
+        # An event loop of its own: one the parent ran (nbclient in-process) survives the
+        # fork (Python < 3.12, jupyter_core's run_sync), and all jobs polled one epoll.
+        # In an empty context, run_sync makes a new loop too.
         asyncio.set_event_loop(asyncio.new_event_loop())
         result = contextvars.Context().run(job)
         out.write_text(json.dumps({"ok": True, "result": result}))
