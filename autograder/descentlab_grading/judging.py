@@ -138,7 +138,8 @@ _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dict[str, Any]],
            errors: dict[str, str], answer_errors: dict[str, str],
            defined_by: dict[str, set[str]] | None = None) -> Decision:
-    """One score per test cell, from the judge's verdicts.
+    """One score per test cell, from the judge's verdicts: every lost point has a reason,
+    and every flag rests on evidence.
 
     Parameters
     ----------

@@ -1,9 +1,9 @@
 """Run grading jobs in parallel: one forked child per job, N at a time, with its limits.
 
-Forked, no job pays Python's start-up and nbgrader's imports again (≈2.4 s). The parent
-kills a child with every process it started (the kernel runs in a session of its own,
-so killing a process group is not enough) when the child is over its time limit, dies,
-or the run itself is stopped (Ctrl-C, SIGTERM).
+Forked from a parent that imported nbgrader once, no job pays Python's start-up and
+nbgrader's imports again (≈2.4 s). The parent kills a child with every process it started
+(the kernel runs in a session of its own, so killing a process group is not enough) when
+the child is over its time limit, dies, or the run itself is stopped (Ctrl-C, SIGTERM).
 """
 
 from __future__ import annotations
