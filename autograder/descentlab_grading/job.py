@@ -1,9 +1,4 @@
-"""One job: grade one student's notebook of one lesson (runs in a forked worker).
-
-The judge runs outside the jail while nbgrader autogrades the notebook in the
-jailed kernel; its verdicts become the scores (manual scores in the gradebook
-where they differ from nbgrader's); then the feedback page, lost points on top.
-"""
+"""One job: grade one student's notebook of one lesson (runs in a forked worker)."""
 
 from __future__ import annotations
 
@@ -29,14 +24,14 @@ __all__ = ["grade_one"]
 
 def _retrying(action: Callable[[], Any], attempts: int = 8) -> Any:
     """Run ``action``, retrying when parallel jobs collide on the SQLite gradebook."""
-    for attempt in range(attempts):
+    for attempt in range(1, attempts):
         try:
             return action()
         except Exception as exc:
-            if "database is locked" not in str(exc) or attempt == attempts - 1:
+            if "database is locked" not in str(exc):
                 raise
-            time.sleep(0.2 * (attempt + 1))
-    return None  # pragma: no cover
+            time.sleep(0.2 * attempt)
+    return action()
 
 
 #: Failures caused by the submission itself, each with its reason in words.
@@ -52,7 +47,6 @@ _KNOWN_FAILURES = [
     (r"Invalid Signature", "the notebook's own processes broke the kernel's messages "
                            "(e.g. too many processes: the limit stopped them)"),
 ]
-
 
 _SEE_ABOVE = re.compile(r"see the (the )?above")
 
@@ -78,9 +72,8 @@ def _autograde(make_api: Callable[[int], Any], course: Course, lesson: str,
                student: str) -> tuple[Any, dict[str, Any]]:
     """nbgrader's autograde; retried once after a failure the submission did not cause.
 
-    A failure with no known cause (a kernel that could not start) says nothing about
-    the student's work: it gets a second chance, with a new kernel folder. Every
-    failed attempt's log is kept in ``logs/``.
+    Such a failure (a kernel that could not start) says nothing about the student's
+    work. Every failed attempt's log is kept in ``logs/``.
     """
     for attempt in (1, 2):
         api = make_api(attempt)
@@ -125,7 +118,6 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
             return NbGraderAPI(config=course.config(settings, runtime))
 
         api, result = _autograde(make_api, course, lesson, student)
-    submitted = course.root / "submitted" / student / lesson / f"{lesson}.ipynb"
     if not result["success"]:
         log = result.get("log") or ""
         # "final": the submission caused it, so grading it again would fail again.
@@ -133,7 +125,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
                 "message": f"{_failure_reason(log)} (nbgrader's log: {result['log_path']})"}
     flags = locked_cell_problems(
         nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4),
-        nbformat.read(submitted, as_version=4),
+        nbformat.read(course.root / "submitted" / student / lesson / f"{lesson}.ipynb",
+                      as_version=4),
         earlier_releases(course.root / "release-history", lesson))
     test_errors, answer_errors = cell_errors(workdir / f"{lesson}.ipynb")
     defined_by = defined_by_cell(nbformat.read(course.notebook(lesson), as_version=4))
@@ -171,13 +164,10 @@ def _fill_scratch(scratch: Path, course: Course, lesson: str, student: str) -> N
     """
     scratch.mkdir(parents=True)
     for folder in (course.source / lesson, course.root / "submitted" / student / lesson):
-        if not folder.is_dir():
-            continue
-        for path in folder.rglob("*"):
+        for path in folder.rglob("*"):  # nothing when the folder does not exist
             relative = path.relative_to(folder)
-            if path.is_file() and path.suffix != ".ipynb" and not any(
-                    part.startswith(".") or part in ("__pycache__", "feedback")
-                    for part in relative.parts):
-                target = scratch / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
+            hidden = any(p.startswith(".") or p in ("__pycache__", "feedback")
+                         for p in relative.parts)
+            if path.is_file() and path.suffix != ".ipynb" and not hidden:
+                (scratch / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, scratch / relative)

@@ -1,11 +1,5 @@
-"""One notebook's judge, and the grade each test cell gets from its verdict.
-
-:func:`running_judge` starts :mod:`judge` (outside the jail, with the
-instructor's test cells) for the time nbgrader runs the notebook, and yields
-where its verdicts will be. :func:`decide` turns the verdicts and nbgrader's
-own view of the run into one score per test cell, a reason for every lost
-point, and flags that rest on evidence only.
-"""
+"""One notebook's judge (:func:`running_judge`) and the grade each test cell gets from
+its verdict (:func:`decide`)."""
 
 from __future__ import annotations
 
@@ -107,15 +101,14 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
         req.write_text(json.dumps(request))
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-        log = open(Path(tmp) / "judge.log", "wb")  # noqa: SIM115 - closed below
-        proc = subprocess.Popen([sys.executable, "-I", "-m", JUDGE, str(req), str(result),
-                                 str(sock)], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                env=env, cwd=tmp)
+        with open(Path(tmp) / "judge.log", "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-I", "-m", JUDGE, str(req), str(result),
+                                     str(sock)], stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=log, env=env, cwd=tmp)
         try:
             deadline = time.monotonic() + startup
             while not Path(str(sock) + ".ready").exists():
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
                     tail = (Path(tmp) / "judge.log").read_text(errors="replace")[-500:]
                     raise JudgeUnavailable(f"the judge did not start: {tail.strip()}")
                 time.sleep(0.02)
@@ -124,7 +117,6 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
         finally:
             proc.kill()
             proc.wait()
-            log.close()
         # A judge killed before it wrote anything recorded no verdict: every test scores 0.
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
             verdicts.update(json.loads(result.read_text())["cells"])
@@ -132,22 +124,12 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
 
 @dataclass
 class Decision:
-    """The grade of one notebook's test cells.
+    """The grade of one notebook's test cells."""
 
-    Attributes
-    ----------
-    scores : dict
-        ``grade_id -> points`` given.
-    lost : list of (grade_id, score, max, reason)
-        Every cell that did not get full points, with the reason in words.
-    flags : list of str
-        What the instructor must know: evidence of tampering, a use of the
-        course's reference, a test that needs a human.
-    """
-
-    scores: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)  # grade_id -> points given
+    #: (grade_id, score, max, reason) of every cell short of full points
     lost: list[tuple[str, float, float, str]] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # what the instructor must know
 
 
 _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
@@ -156,7 +138,8 @@ _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dict[str, Any]],
            errors: dict[str, str], answer_errors: dict[str, str],
            defined_by: dict[str, set[str]] | None = None) -> Decision:
-    """One score per test cell, from the judge's verdicts.
+    """One score per test cell, from the judge's verdicts: every lost point has a reason,
+    and every flag rests on evidence.
 
     Parameters
     ----------
@@ -176,16 +159,15 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
     for grade_id, points, nbgrader_score in cells:
         verdict = verdicts.get(grade_id)
         score, reason = 0.0, ""
+        tampered = f"tampering suspected: {grade_id} passed in the notebook but "
         if nbgrader_score is None:
             reason = "this test cell was deleted from your notebook, so it could not run"
+        elif verdict is None and nbgrader_score > 0:
+            decision.flags.append(tampered + "never reached the grader (the grading hook was "
+                                  "replaced)")
+            reason = "this test did not reach the grader: your notebook changed how tests run"
         elif verdict is None:
-            if nbgrader_score > 0:
-                decision.flags.append(f"tampering suspected: {grade_id} passed in the notebook "
-                                      "but never reached the grader (the grading hook was "
-                                      "replaced)")
-                reason = "this test did not reach the grader: your notebook changed how tests run"
-            else:
-                reason = errors.get(grade_id) or "this test did not run"
+            reason = errors.get(grade_id) or "this test did not run"
         elif verdict.get("verdict") == "pass":
             score = points
         elif verdict.get("verdict") == "unchecked":
@@ -200,18 +182,25 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
                 if used not in decision.flags:
                     decision.flags.append(used)
             elif nbgrader_score > 0:
-                decision.flags.append(f"tampering suspected: {grade_id} passed in the notebook "
-                                      "but the grader's check failed")
-            missing = _NAME_ERROR.search(reason)
-            owners = [cell for cell in answer_errors if missing
-                      and missing.group(1) in (defined_by or {}).get(cell, {missing.group(1)})]
-            if owners:
-                reason = (f"`{missing.group(1)}` was never defined: your answer cell "
-                          f"{owners[0]} stopped with {answer_errors[owners[0]]}")
+                decision.flags.append(tampered + "the grader's check failed")
+            reason = _blame_answer_cell(reason, answer_errors, defined_by or {})
         decision.scores[grade_id] = score
         if score < points:
             decision.lost.append((grade_id, score, points, reason))
     return decision
+
+
+def _blame_answer_cell(reason: str, answer_errors: dict[str, str],
+                       defined_by: dict[str, set[str]]) -> str:
+    """A ``NameError`` blamed on the failed answer cell that should have defined the name."""
+    if (missing := _NAME_ERROR.search(reason)) is None:
+        return reason
+    name = missing.group(1)
+    owner = next((c for c in answer_errors if name in defined_by.get(c, {name})), None)
+    if owner is None:
+        return reason
+    return f"`{name}` was never defined: your answer cell {owner} stopped with " \
+        f"{answer_errors[owner]}"
 
 
 def _uses_answer_key(names: list[str]) -> str:

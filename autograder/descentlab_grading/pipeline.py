@@ -1,10 +1,5 @@
 """One grading run: collect, prepare the lessons, one job per (student, lesson) in
-parallel (:mod:`.job`), then one row per student and lesson.
-
-A job whose submission, source notebook and settings are unchanged since the
-last run is not run again (``force`` re-runs all), unless it failed for a reason
-other than the submission itself.
-"""
+parallel (:mod:`.job`), unchanged work reused, then one row per student and lesson."""
 
 from __future__ import annotations
 
@@ -55,7 +50,7 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
     ``state`` is the run's state (:func:`grade`); without it the state file is read
     and updated here, so that a later :func:`grade` does not prepare the lessons again.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
     own_state = state is None
@@ -66,12 +61,9 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
     for lesson in lessons:
         current = hashlib.sha256(course.notebook(lesson).read_bytes()).hexdigest()
         with Gradebook(course.db_url) as gb:
-            try:
-                gb.find_assignment(lesson)
-                present = (course.root / "release" / lesson).is_dir()
-            except MissingEntry:
-                present = False
-        if present and known.get(lesson) == current:
+            in_gradebook = lesson in {a.name for a in gb.assignments}
+        if (in_gradebook and (course.root / "release" / lesson).is_dir()
+                and known.get(lesson) == current):
             continue
         api = api or NbGraderAPI(config=course.config(settings))
         result = api.generate_assignment(lesson, force=True, create=True)
@@ -133,26 +125,23 @@ def grade(
         remember_release(course.root / "release" / lesson / f"{lesson}.ipynb",
                          course.root / "release-history", lesson)
     jobs_state = state.setdefault("jobs", {})
-    source_digest = {lesson: state["lessons"][lesson] for lesson in lessons}
-    rows: dict[tuple[str, str], Row] = {}
+    results: dict[tuple[str, str], dict[str, Any]] = {}
     todo: list[tuple[tuple[str, ...], Callable[[], dict[str, Any]]]] = []
     for sub in found.submissions:
         write_submission(sub, course.root / "submitted")
-        key = (sub.student, sub.lesson)
-        stamp = {"submission": sub.digest, "source": source_digest[sub.lesson],
+        stamp = {"submission": sub.digest, "source": state["lessons"][sub.lesson],
                  "settings": settings.fingerprint()}
-        name = f"{sub.student}/{sub.lesson}"
-        previous = jobs_state.get(name)
-        done = previous.get("result", {}) if previous else {}
+        previous = jobs_state.get(f"{sub.student}/{sub.lesson}", {})
+        done = previous.get("result", {})
         # Graded, or failed because of the submission itself: the same input gives the
         # same outcome. Other failures (a time-out, a kernel that did not start) are retried.
-        if (not settings.force and previous and previous.get("stamp") == stamp
+        if (not settings.force and previous.get("stamp") == stamp
                 and (done.get("status") == "graded" or done.get("final"))):
-            rows[key] = _row(sub.student, sub.lesson, previous["result"], reused=True)
+            results[sub.student, sub.lesson] = {**done, "reused": True}
         else:
-            jobs_state[name] = {"stamp": stamp}  # its result comes with the outcome
-            todo.append((key, functools.partial(grade_one, course, settings, sub.lesson,
-                                                sub.student)))
+            jobs_state[f"{sub.student}/{sub.lesson}"] = {"stamp": stamp}  # result comes later
+            todo.append(((sub.student, sub.lesson),
+                         functools.partial(grade_one, course, settings, sub.lesson, sub.student)))
     if on_start is not None:
         on_start(len(todo))
     outcomes = run_parallel(todo, workers=settings.workers, on_done=on_done,
@@ -160,46 +149,40 @@ def grade(
                                           memory=settings.memory))
     for outcome in outcomes:
         student, lesson = outcome.key
-        result = outcome.result if outcome.ok else {"status": "failed",
-                                                     "message": _job_error(outcome, settings)}
-        rows[(student, lesson)] = _row(student, lesson, result, seconds=outcome.seconds)
+        error = outcome.error
+        if error.startswith("timed out"):
+            error = (f"stopped: grading this notebook took longer than the per-notebook time "
+                     f"limit ({settings.notebook_timeout:g} s; --notebook-timeout)")
+        result = outcome.result if outcome.ok else {"status": "failed", "message": error}
+        results[student, lesson] = {**result, "seconds": outcome.seconds}
         jobs_state[f"{student}/{lesson}"]["result"] = result
     _save_state(course, state)
     for rejection in (r for r in found.rejected if r.student):
-        rows.setdefault((rejection.student, rejection.lesson), Row(
-            rejection.student, rejection.lesson, "rejected", message=rejection.reason))
+        results.setdefault((rejection.student, rejection.lesson),
+                           {"status": "rejected", "message": rejection.reason})
     for student, lesson in found.missing:
-        rows[(student, lesson)] = Row(student, lesson, "missing",
-                                      message=f"no notebook for {lesson} in the submission")
-    _fill_max_scores(course, rows)
-    ordered = [rows[k] for k in sorted(rows)]
-    return Run(ordered, found, time.monotonic() - started, settings.workers)
+        results[student, lesson] = {"status": "missing",
+                                    "message": f"no notebook for {lesson} in the submission"}
+    return Run(_rows(course, results), found, time.monotonic() - started, settings.workers)
 
 
-def _job_error(outcome: Outcome, settings: Settings) -> str:
-    """Why a job did not return, in the instructor's words."""
-    if outcome.error.startswith("timed out"):
-        return (f"stopped: grading this notebook took longer than the per-notebook time limit "
-                f"({settings.notebook_timeout:g} s; --notebook-timeout)")
-    return outcome.error
-
-
-def _row(student: str, lesson: str, result: dict[str, Any], *, seconds: float = 0.0,
-         reused: bool = False) -> Row:
-    return Row(student, lesson, str(result.get("status", "failed")),
-               float(result.get("score", 0.0)), float(result.get("max_score", 0.0)),
-               {k: float(v) for k, v in result.get("cells", {}).items()},
-               list(result.get("flags", [])), str(result.get("message", "")), seconds, reused)
-
-
-def _fill_max_scores(course: Course, rows: dict[tuple[str, str], Row]) -> None:
-    """Give ungraded rows (failed, rejected, missing) the lesson's maximum and 0 per cell."""
+def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> list[Row]:
+    """The rows, sorted; an ungraded one has the lesson's maximum and 0 per cell."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    rows = []
     with Gradebook(course.db_url) as gb:
-        for row in (r for r in rows.values() if r.status != "graded"):
-            with contextlib.suppress(MissingEntry):
-                notebook = gb.find_notebook(row.lesson, row.lesson)
-                row.max_score = float(notebook.max_score)
-                row.cells = {c.name: 0.0 for c in notebook.grade_cells}
-                row.score = 0.0
+        for (student, lesson), result in sorted(results.items()):
+            row = Row(student, lesson, str(result.get("status", "failed")),
+                      float(result.get("score", 0.0)), float(result.get("max_score", 0.0)),
+                      {k: float(v) for k, v in result.get("cells", {}).items()},
+                      list(result.get("flags", [])), str(result.get("message", "")),
+                      result.get("seconds", 0.0), result.get("reused", False))
+            if row.status != "graded":
+                with contextlib.suppress(MissingEntry):
+                    notebook = gb.find_notebook(lesson, lesson)
+                    row.max_score = float(notebook.max_score)
+                    row.cells = {c.name: 0.0 for c in notebook.grade_cells}
+                    row.score = 0.0
+            rows.append(row)
+    return rows

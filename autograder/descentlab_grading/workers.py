@@ -1,11 +1,9 @@
-"""Run grading jobs in parallel: one forked child per job, N at a time.
+"""Run grading jobs in parallel: one forked child per job, N at a time, with its limits.
 
-Forked from a parent that imported nbgrader once, no job pays Python's start-up
-and nbgrader's imports again (≈2.4 s). Each child starts its own session and
-lowers its resource limits, which the kernel it starts inherits. The parent kills
-a child with every process it started (the kernel runs in a session of its own,
-so killing a process group is not enough) when the child is over its time limit,
-dies, or the run itself is stopped (Ctrl-C, SIGTERM).
+Forked from a parent that imported nbgrader once, no job pays Python's start-up and
+nbgrader's imports again (≈2.4 s). The parent kills a child with every process it started
+(the kernel runs in a session of its own, so killing a process group is not enough) when
+the child is over its time limit, dies, or the run itself is stopped (Ctrl-C, SIGTERM).
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ import tempfile
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +65,7 @@ class Outcome:
 
 
 def _limit(which: int, value: int) -> None:
+    """Lower the soft limit ``which`` to ``value`` (never above the hard limit)."""
     hard = resource.getrlimit(which)[1]
     resource.setrlimit(which, (value if hard == resource.RLIM_INFINITY else min(value, hard),
                                hard))
@@ -120,10 +119,9 @@ def _child(job: Callable[[], dict[str, Any]], limits: Limits, out: Path) -> None
         log = os.open(out.with_suffix(".log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)
-        # A parent that ran an event loop (nbclient in-process, as the grading benchmark
-        # did) would lend it to every job: Python < 3.12 and jupyter_core's run_sync keep
-        # it across fork, so all jobs polled one epoll instance and self-pipe. Each job
-        # gets its own (an empty context: run_sync makes a new loop).
+        # An event loop of its own: one the parent ran (nbclient in-process) survives the
+        # fork (Python < 3.12, jupyter_core's run_sync), and all jobs polled one epoll.
+        # In an empty context, run_sync makes a new loop too.
         asyncio.set_event_loop(asyncio.new_event_loop())
         result = contextvars.Context().run(job)
         out.write_text(json.dumps({"ok": True, "result": result}))
@@ -169,21 +167,9 @@ class _Child:
                 group.rmdir()
 
 
-@contextlib.contextmanager
-def _stopped_by_sigterm() -> Iterator[None]:
-    """Turn SIGTERM into SystemExit while the block runs, so that it cleans up after itself."""
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    try:
-        previous = signal.signal(signal.SIGTERM, stop)
-    except ValueError:  # not the main thread: leave SIGTERM as it is
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM as SystemExit, so that the run cleans up after itself."""
+    raise SystemExit(128 + signum)
 
 
 def run_parallel(
@@ -218,7 +204,10 @@ def run_parallel(
     pending = list(enumerate(jobs))[::-1]
     last_look = 0.0
     with tempfile.TemporaryDirectory(prefix="descentlab-grading-") as tmp, \
-            _stopped_by_sigterm():
+            contextlib.ExitStack() as stack:
+        with contextlib.suppress(ValueError):  # not the main thread: SIGTERM stays as it is
+            previous = signal.signal(signal.SIGTERM, _stop)
+            stack.callback(signal.signal, signal.SIGTERM, previous)
         try:
             while pending or running:
                 while pending and len(running) < workers:
@@ -257,6 +246,7 @@ def run_parallel(
 
 
 def _read_outcome(key: tuple[str, ...], out: Path) -> Outcome:
+    """The outcome a child left in ``out``."""
     try:
         data = json.loads(out.read_text())
     except (OSError, ValueError):
