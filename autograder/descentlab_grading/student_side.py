@@ -28,8 +28,8 @@ __all__ = ["run_test"]
 
 #: Environment variable naming the judge's socket inside the jail.
 SOCKET_ENV = "DESCENTLAB_JUDGE_SOCKET"
-#: Seconds one call into the student's code may take before it is interrupted
-#: here (the judge's own limit, 2 s per call, usually answers first).
+#: Seconds one call into the student's code may take before it is interrupted here: the
+#: judge's own limit (``Settings.call``), which :mod:`jail` passes to the kernel.
 CALL_LIMIT = float(os.environ.get("DESCENTLAB_CALL_LIMIT", "10"))
 _MAX_ITEMS = 100_000
 _ABSENT = object()
