@@ -142,6 +142,7 @@ def grade(
             jobs_state[f"{sub.student}/{sub.lesson}"] = {"stamp": stamp}  # result comes later
             todo.append(((sub.student, sub.lesson),
                          functools.partial(grade_one, course, settings, sub.lesson, sub.student)))
+    _add_students(course, sorted({student for (student, _), _ in todo}))
     if on_start is not None:
         on_start(len(todo))
     outcomes = run_parallel(todo, workers=settings.workers, on_done=on_done,
@@ -164,6 +165,19 @@ def grade(
         results[student, lesson] = {"status": "missing",
                                     "message": f"no notebook for {lesson} in the submission"}
     return Run(_rows(course, results), found, time.monotonic() - started, settings.workers)
+
+
+def _add_students(course: Course, students: list[str]) -> None:
+    """Put the students into the gradebook before the jobs start.
+
+    nbgrader's autograde adds its student when missing: two jobs of one student (two
+    lessons) running at once both tried, and one failed on the gradebook's unique key.
+    """
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        for student in students:
+            gb.update_or_create_student(student)
 
 
 def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> list[Row]:
