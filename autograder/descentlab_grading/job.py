@@ -18,6 +18,7 @@ from .feedback import add_summary
 from .integrity import earlier_releases, locked_cell_problems
 from .judging import Decision, cell_errors, decide, defined_by_cell, running_judge
 from .model import Course, Settings
+from .workers import temp_prefix
 
 __all__ = ["grade_one"]
 
@@ -102,7 +103,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     confinement = jail.Jail(course.answer_free_package(lesson),
                             Path(descentlab.__file__).resolve().parent, settings.jail,
                             preload=jail.preloads(course.notebook(lesson)))
-    with tempfile.TemporaryDirectory(prefix="descentlab-job-") as tmp, \
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("job")) as tmp, \
             running_judge(course.notebook(lesson), settings.call) as (judge_dir, verdicts):
 
         def make_api(attempt: int) -> Any:

@@ -21,6 +21,7 @@ from typing import Any
 import nbformat
 
 from .testcells import is_test_cell, nbgrader_meta
+from .workers import temp_prefix
 
 __all__ = ["Decision", "JudgeUnavailable", "cell_errors", "decide",
            "defined_by_cell", "judge_request", "running_judge"]
@@ -93,7 +94,7 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
     # ``python -I`` ignores PYTHONPATH: tell the judge where the grader's own descentlab
     # is, so that it grades against the very package the answer key was built from.
     request["package_root"] = _package_root()
-    with tempfile.TemporaryDirectory(prefix="descentlab-judge-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("judge")) as tmp:
         folder = Path(tmp) / "socket"
         folder.mkdir()
         req, result, sock = Path(tmp) / "request.json", Path(tmp) / "result.json", \

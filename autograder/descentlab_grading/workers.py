@@ -14,6 +14,7 @@ import contextvars
 import json
 import os
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -27,7 +28,7 @@ from typing import Any
 
 import psutil
 
-__all__ = ["Limits", "Outcome", "run_parallel"]
+__all__ = ["Limits", "Outcome", "run_parallel", "temp_prefix"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,11 @@ def _limit_processes(count: int) -> str:
     return "rlimit" if os.geteuid() != 0 else "none"
 
 
+def temp_prefix(kind: str) -> str:
+    """The prefix of a job's temporary folders: the job's end removes them even when killed."""
+    return f"descentlab-{kind}-{os.getpid()}-"
+
+
 def _child(job: Callable[[], dict[str, Any]], limits: Limits, out: Path) -> None:
     """Body of a forked child: never returns."""
     status = 1
@@ -165,6 +171,10 @@ class _Child:
         if (group := _pids_cgroup(self.pid)) is not None:
             with contextlib.suppress(OSError):
                 group.rmdir()
+        # What a killed job could not clean up (its kernel's files, a scratch copy of the
+        # student's files): the folders it made with :func:`temp_prefix`.
+        for folder in Path(tempfile.gettempdir()).glob(f"descentlab-*-{self.pid}-*"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _stop(signum: int, frame: object) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from descentlab_grading.workers import Limits, run_parallel
+from descentlab_grading.workers import Limits, run_parallel, temp_prefix
 
 
 def _ok(value: int) -> dict[str, int]:
@@ -25,7 +26,10 @@ def _crash() -> dict[str, int]:
 
 
 def _hang_with_child(marker: Path) -> dict[str, int]:
-    # A grandchild in a session of its own, like a Jupyter kernel.
+    # A temporary folder, as a job's kernel files, and a grandchild in a session of its own,
+    # like a Jupyter kernel.
+    folder = tempfile.mkdtemp(prefix=temp_prefix("job"))
+    marker.with_suffix(".folder").write_text(folder)
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
                              start_new_session=True)
     marker.write_text(str(child.pid))
@@ -65,6 +69,8 @@ def test_a_job_over_the_time_limit_is_killed_with_its_children(tmp_path: Path) -
     alive = psutil.pid_exists(grandchild) and \
         psutil.Process(grandchild).status() != psutil.STATUS_ZOMBIE
     assert not alive, "the job's own child process (its kernel) survived the time-out"
+    folder = Path(marker.with_suffix(".folder").read_text())
+    assert not folder.exists(), f"the killed job's temporary folder was left behind: {folder}"
 
 
 def _loop_ids() -> dict[str, int]:
@@ -105,7 +111,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, {tests!r})
 from test_workers import _hang_with_child
-from descentlab_grading.workers import Limits, run_parallel
+from descentlab_grading.workers import Limits, run_parallel, temp_prefix
 run_parallel([(("slow",), lambda: _hang_with_child(Path({marker!r})))], workers=1,
              limits=Limits(timeout=60))
 """
@@ -130,3 +136,5 @@ def test_a_stopped_run_leaves_no_job_or_kernel_behind(tmp_path: Path, how: int) 
     survivors = [p for p in (*(j.pid for j in job), grandchild) if psutil.pid_exists(p)
                  and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
     assert not survivors, f"stopping the run left {survivors} running (a job or its kernel)"
+    folder = Path(marker.with_suffix(".folder").read_text())
+    assert not folder.exists(), f"the stopped job's temporary folder was left behind: {folder}"
