@@ -32,6 +32,9 @@ import numpy as np
 from descentlab_grading import protocol
 from descentlab_grading.answer_key import REFERENCE_ERROR
 
+#: What the student's code raised is re-raised here: descentlab.errors names the student's
+#: line (sent with the error), never one of this module's.
+__tracebackhide__ = True
 #: Attribute through which ``descentlab.checks.torch_optim`` runs a class elsewhere
 #: (its ``RUNNER_HOOK``; repeated here so the judge imports torch only when a test does).
 RUNNER_HOOK = "__descentlab_run_scenario__"
@@ -253,6 +256,8 @@ def free_names(source: str) -> list[str]:
             bound.add(node.name)
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
     return list(dict.fromkeys(n for n in read if n not in bound and not hasattr(builtins, n)))
 
 

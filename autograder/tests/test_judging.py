@@ -87,6 +87,25 @@ def test_a_name_the_test_needs_but_the_notebook_lacks_fails_plainly(tmp_path: Pa
     assert "NameError" in verdicts["t-value"]["message"], verdicts
 
 
+@pytest.mark.slow  # a real judge: ~2 s
+def test_an_error_of_the_students_code_names_the_students_line_not_the_judges(
+        tmp_path: Path) -> None:
+    # As the checks report an exception (descentlab.errors), here in a test cell.
+    test = ("from descentlab.errors import describe_exception\n"
+            "try:\n    double(np.ones(2))\nexcept Exception as exc:\n"
+            "    kind, message, where = describe_exception(exc)\n"
+            "assert False, f'{kind}: {message} | {where}'")
+    source = _source(tmp_path, {"t-raise": test}, "def double(x): ...")
+    student = "def double(x):\n    return x[5]\n"
+    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
+        _student(socket_dir, student, ["t-raise"])
+    kind_and_message, where = verdicts["t-raise"]["message"].split(" | ")
+    assert kind_and_message.startswith("IndexError"), verdicts
+    # The innermost line that is not the judge's is the test cell's call (in grading, the
+    # checks' own frames come first and are skipped too, so nothing is added there).
+    assert where == "in <module>(), line 3", verdicts
+
+
 @pytest.mark.slow  # waits out the call limit: ~7 s
 def test_a_hanging_call_fails_the_test_without_stopping_the_judge(tmp_path: Path) -> None:
     tests = {"t-hang": TESTS["t-value"], "t-next": "assert 1 + 1 == 2"}
