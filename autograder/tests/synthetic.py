@@ -247,6 +247,10 @@ HOSTILE_ANSWERS = {
     "infinite_loop_update": "class Momentum:\n    def __init__(self, lr=0.01, momentum=0.9):\n"
                             "        pass\n    def update(self, params, grads):\n"
                             "        while True:\n            pass\n",
+    # An honest bug: update() raises. The feedback names the student's line.
+    "raise_in_update": "class Momentum:\n    def __init__(self, lr=0.01, momentum=0.9):\n"
+                       "        pass\n    def update(self, params, grads):\n"
+                       "        raise ValueError('not finished')\n",
     "patch_reference": _WRONG + (
         "import descentlab.optimizers as _o\nimport descentlab.optimizers.sgd as _m\n"
         "_o.Momentum = _m.Momentum = Momentum\n_o.OPTIMIZERS['momentum'] = Momentum\n"),

@@ -380,6 +380,24 @@ def test_the_gradebook_and_the_solutions_are_untouched(graded_class: GradedClass
     assert any(r.status == "graded" for r in again.rows), "the gradebook no longer opens"
 
 
+def test_no_line_of_the_judge_in_any_feedback(graded_class: GradedClass) -> None:
+    # A student's error re-raised in the judge once ended with the judge's own line
+    # ("in value(), line 150: `raise _exception(reply)`"): the reason must be the student's.
+    import descentlab_grading.judge as judge
+
+    lines = [line.strip() for line in Path(judge.__file__).read_text().splitlines()
+             if len(line.strip()) > 20 and not line.strip().startswith(("#", '"', "'"))]
+    raised = html.unescape((graded_class.course.root / "feedback" / "h-raise_in_update"
+                            / HOSTILE_LESSON / f"{HOSTILE_LESSON}.html").read_text())
+    assert "raised ValueError on the 1st call: not finished (in update(), line 5: " \
+        "`raise ValueError('not finished')`)." in raised, "the student's line is not named"
+    pages = list((graded_class.course.root / "feedback").rglob("*.html"))
+    for page in pages:
+        text = html.unescape(page.read_text())
+        leaked = [line for line in lines if line in text]
+        assert not leaked, f"{page}: a line of the judge in the feedback: {leaked[:3]}"
+
+
 def test_no_hidden_test_text_in_any_feedback(graded_class: GradedClass) -> None:
     hidden = []
     for lesson in all_lessons():
