@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answer_key import TORCH_BINDINGS
-from .protocol import RUNNER_MODULE
+from .protocol import CALL_LIMIT_ENV, RUNNER_MODULE, SOCKET_ENV
 
 __all__ = ["KERNEL_NAME", "SLOW_IMPORTS", "Jail", "preloads", "problem"]
 
@@ -108,10 +108,10 @@ class Jail:
             hook.mkdir(parents=True, exist_ok=True)
             for source, name in _hook_files(self.real_package):
                 shutil.copyfile(source, hook / name)
-            env = {**env, "DESCENTLAB_JUDGE_SOCKET": str(judge / "judge.sock"),
+            env = {**env, SOCKET_ENV: str(judge / "judge.sock"),
                    "PYTHONPATH": os.pathsep.join([str(self.package.parent), str(hook)])}
             return ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *argv]
-        env = {**env, "DESCENTLAB_JUDGE_SOCKET": f"{JUDGE_DIR}/judge.sock",
+        env = {**env, SOCKET_ENV: f"{JUDGE_DIR}/judge.sock",
                "PYTHONPATH": os.pathsep.join([HOOK_DIR, *_package_path(self.real_package)])}
         args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
                 "--new-session", "--clearenv"]
@@ -164,7 +164,7 @@ class Jail:
                "HOME": home, "MPLCONFIGDIR": f"{home}/matplotlib", "IPYTHONDIR": f"{home}/ipython",
                "JUPYTER_RUNTIME_DIR": str(runtime), "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "PYTHONDONTWRITEBYTECODE": "1", "DESCENTLAB_CALL_LIMIT": f"{call_limit:g}",
+               "PYTHONDONTWRITEBYTECODE": "1", CALL_LIMIT_ENV: f"{call_limit:g}",
                "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         # Imported into sys.modules only: the notebook's namespace stays as the student left it.

@@ -20,13 +20,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RUNNER_MISSING", "RUNNER_MODULE", "EncodingError", "Peer", "decode", "encode",
-           "error_reply", "receive", "send"]
+__all__ = ["CALL_LIMIT_ENV", "RUNNER_MISSING", "RUNNER_MODULE", "SOCKET_ENV", "EncodingError",
+           "Peer", "decode", "encode", "error_reply", "receive", "send"]
 
 #: Largest message accepted (bytes): a student returning a huge array is cut off.
 MAX_MESSAGE = 64 * 1024 * 1024
 #: The torch runner's module name in the jail, beside ``descentlab_grader`` (:mod:`jail`).
 RUNNER_MODULE = "descentlab_torch_runner"
+#: Environment variables :mod:`jail` gives the kernel: the judge's socket, and the seconds
+#: one call into the student's code may take (the judge's ``Settings.call``).
+SOCKET_ENV = "DESCENTLAB_JUDGE_SOCKET"
+CALL_LIMIT_ENV = "DESCENTLAB_CALL_LIMIT"
 #: The kernel's error for a ``run_scenario`` request when it has no torch runner.
 RUNNER_MISSING = "RunnerUnavailable"
 _FRAME = struct.Struct("!QQ")

@@ -26,11 +26,9 @@ import protocol
 
 __all__ = ["run_test"]
 
-#: Environment variable naming the judge's socket inside the jail.
-SOCKET_ENV = "DESCENTLAB_JUDGE_SOCKET"
 #: Seconds one call into the student's code may take before it is interrupted here: the
 #: judge's own limit (``Settings.call``), which :mod:`jail` passes to the kernel.
-CALL_LIMIT = float(os.environ.get("DESCENTLAB_CALL_LIMIT", "10"))
+CALL_LIMIT = float(os.environ.get(protocol.CALL_LIMIT_ENV, "10"))
 _MAX_ITEMS = 100_000
 _ABSENT = object()
 
@@ -190,7 +188,7 @@ def run_test(grade_id: str) -> None:
     """
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        conn.connect(os.environ.get(SOCKET_ENV, ""))
+        conn.connect(os.environ.get(protocol.SOCKET_ENV, ""))
     except OSError as exc:
         conn.close()
         raise AssertionError(f"not graded: the grader could not be reached ({exc})") from None

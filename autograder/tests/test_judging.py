@@ -12,7 +12,7 @@ import pytest
 
 import descentlab
 import descentlab_grading
-from descentlab_grading import judge
+from descentlab_grading import judge, protocol
 from descentlab_grading.judging import _with_line, decide, running_judge
 from descentlab_grading.testcells import hook_source
 
@@ -48,7 +48,7 @@ def _student(socket_dir: Path, code: str, tests: list[str]) -> subprocess.Comple
     cells = [code] + [f"try:\n    {hook_source(t)}\nexcept AssertionError as e:\n"
                       f"    print('FAILED', {t!r}, e)" for t in tests]
     env = {**os.environ, "PYTHONPATH": str(hook),
-           "DESCENTLAB_JUDGE_SOCKET": str(socket_dir / "judge.sock")}
+           protocol.SOCKET_ENV: str(socket_dir / "judge.sock")}
     return subprocess.run([sys.executable, "-c", "\n".join(cells)], env=env, text=True,
                           capture_output=True, timeout=60, check=False)
 
