@@ -44,6 +44,12 @@ _FUSED = {"optim/adam.py": ("_fused_adam_", "_fused_adamw_"),
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
+#: The per-key state every reference optimizer's ``update`` gets from its base class. A
+#: student's class using it would be given a graded property, so it is in the answer key;
+#: but the lesson's demos run other lessons' reference optimizers, which need it. Its stub
+#: keeps the body for the course's own classes and raises for any other.
+_SHARED, _SHARED_METHOD = ("optimizers/base.py", "Optimizer"), "state_of"
+
 
 def torch_folder() -> Path | None:
     """The installed torch package's folder (without importing torch), or None."""
@@ -133,7 +139,8 @@ def answer_key(package: Path,
     An optimizer exercise (NumPy or torch) takes its reference class, the reference
     classes it derives from and the shared per-key loop; a function or schedule exercise
     its ``reference`` and ``same_as`` (those in ``descentlab.checks`` aside: :func:`build`
-    replaces it whole). Other lessons' references stay: the lesson's demos use them.
+    replaces it whole). Other lessons' references stay, the base class's per-key state
+    included (for them only): the lesson's demos use them.
 
     Parameters
     ----------
@@ -157,7 +164,7 @@ def answer_key(package: Path,
         if classes:
             # The reference optimizers' shared per-key state (one state per key, made on
             # first use) is graded too; each class's ``update`` goes with its class.
-            found.append(("optimizers/base.py", "Optimizer", ["update", "state_of"]))
+            found.append((*_SHARED, [_SHARED_METHOD]))
         for module, obj_name, methods in found:
             key.setdefault(module, {})[obj_name] = methods
     return key
@@ -243,12 +250,23 @@ def __getattr__(name):
 '''
 
 
-def _stub_function(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> None:
-    """Keep the signature and the docstring; the body only raises."""
+def _stub_function(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str,
+                   guarded: bool = False) -> None:
+    """Keep the signature and the docstring; the body only raises.
+
+    ``guarded``: a method whose body still runs when ``self`` is of one of descentlab's
+    own classes (a reference optimizer of another lesson); for any other class it raises.
+    """
     doc = ast.get_docstring(node, clean=False)
     raise_ = ast.parse(f"raise __import__('descentlab._graded', fromlist=['_'])"
                        f".{REFERENCE_ERROR}({name!r})").body[0]
+    body = node.body[1:] if doc is not None else node.body
+    if guarded:
+        raise_ = ast.If(ast.parse("not type(self).__module__.startswith('descentlab.')",
+                                  mode="eval").body, [raise_], [])
     node.body = ([ast.Expr(ast.Constant(doc))] if doc is not None else []) + [raise_]
+    if guarded:
+        node.body += body
     node.decorator_list = [d for d in node.decorator_list
                            if isinstance(d, ast.Name) and d.id in ("staticmethod",
                                                                    "classmethod", "property")]
@@ -267,7 +285,8 @@ def stub_source(source: str, what: str | dict[str, str | list[str]], prefix: str
         if isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, _FUNCTIONS) and (chosen == "*" or item.name in chosen):
-                    _stub_function(item, prefix + node.name)
+                    _stub_function(item, prefix + node.name, guarded=(
+                        not prefix and node.name == _SHARED[1] and item.name == _SHARED_METHOD))
         elif isinstance(node, _FUNCTIONS):
             _stub_function(node, prefix + node.name)
     return ast.unparse(tree) + "\n"
