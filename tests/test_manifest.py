@@ -272,6 +272,23 @@ def test_lesson_points_are_the_notebook_points() -> None:
         assert lesson.points == total, lesson.id
 
 
+def test_required_points_and_bonus_cells_are_the_notebooks_bonus_marks() -> None:
+    """What the grader reports as ``max_score`` and as bonus, read back from the notebook's
+    "# Bonus:" test cells (the grader itself takes them from the manifest)."""
+    some_bonus = False
+    for lesson in LESSONS:
+        cells = [c for c in _read("solutions", lesson).cells
+                 if c.metadata.get("nbgrader", {}).get("grade")]
+        bonus = [c for c in cells if c.source.startswith("# Bonus:")]
+        some_bonus |= bool(bonus)
+        assert lesson.bonus_grade_ids == [c.metadata.nbgrader.grade_id for c in bonus], lesson.id
+        assert lesson.required_points == sum(
+            c.metadata.nbgrader.points for c in cells if c not in bonus), lesson.id
+        assert lesson.points - lesson.required_points == sum(
+            c.metadata.nbgrader.points for c in bonus), lesson.id
+    assert some_bonus, "no lesson has a bonus exercise: the test checks nothing"
+
+
 # -- the README's lesson table -----------------------------------------------------------------
 def _students_table(readme: str) -> str:
     """The Markdown table of the README's "## Students" section, dedented."""

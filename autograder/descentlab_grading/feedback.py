@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +14,46 @@ from traitlets import Bool, Integer
 __all__ = ["TruncateOutputs", "add_summary"]
 
 
-def add_summary(page: Path, lost: list[tuple[str, float, float, str]], score: float,
-                 max_score: float) -> None:
-    """Put a plain-words list of the lost points at the top of a feedback page."""
-    items = "".join(
-        f"<li><b>{html.escape(g)}</b> ({s:g}/{m:g}): {html.escape(msg or 'see the cell below')}"
-        "</li>" for g, s, m, msg in lost)
-    block = (f'<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
-             f"<h2>Score: {score:g} / {max_score:g}</h2>"
-             + (f"<p>Where points were lost:</p><ul>{items}</ul>" if lost
-                else "<p>Full marks on every graded test.</p>") + "</div>")
+def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score: float,
+                max_score: float, *, bonus: float = 0.0, bonus_max: float = 0.0,
+                bonus_lost: Sequence[tuple[str, float, float, str]] = ()) -> None:
+    """Put the score and a plain-words list of the lost points at the top of a feedback page.
+
+    Parameters
+    ----------
+    page : Path
+        The HTML feedback page, changed in place.
+    lost : sequence of (grade_id, score, max, reason)
+        The required work's test cells short of full points.
+    score : float
+        Every point earned, bonus included.
+    max_score : float
+        The required work's maximum, without the bonus cells: ``score`` may exceed it.
+    bonus, bonus_max : float
+        Bonus points earned, and available (0: the lesson has no bonus exercise).
+    bonus_lost : sequence of (grade_id, score, max, reason)
+        The bonus cells short of full points: listed apart, as they cost no grade.
+    """
+    def items(cells: Sequence[tuple[str, float, float, str]], prefix: str = "") -> str:
+        return "".join(
+            f"<li>{prefix}<b>{html.escape(g)}</b> ({s:g}/{m:g}): "
+            f"{html.escape(msg or 'see the cell below')}</li>" for g, s, m, msg in cells)
+
+    parts = [f"<h2>Score: {score:g} / {max_score:g}</h2>"]
+    if bonus_max:
+        parts.append(f"<p>Required work: {score - bonus:g} / {max_score:g}; bonus (extra "
+                     f"credit, on top of the maximum): {bonus:g} of {bonus_max:g}.</p>")
+    if lost:
+        parts.append(f"<p>Where points were lost:</p><ul>{items(lost)}</ul>")
+    else:
+        parts.append("<p>Full marks on every graded test.</p>" if not bonus_lost
+                     else "<p>Full marks on every required test.</p>")
+    if bonus_lost:
+        parts.append("<p>Bonus exercises (extra credit; they cost nothing of the required "
+                     "work):</p>"
+                     f"<ul>{items(bonus_lost, 'bonus not earned: ')}</ul>")
+    block = ('<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
+             + "".join(parts) + "</div>")
     text = page.read_text(encoding="utf-8")
     text, count = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + block, text, count=1)
     page.write_text(text if count else block + text, encoding="utf-8")

@@ -17,7 +17,7 @@ from . import jail
 from .feedback import add_summary
 from .integrity import earlier_releases, locked_cell_problems
 from .judging import Decision, cell_errors, decide, defined_by_cell, running_judge
-from .model import Course, Settings
+from .model import Course, Settings, bonus_cells, split_bonus
 from .workers import temp_prefix
 
 __all__ = ["grade_one"]
@@ -132,7 +132,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     test_errors, answer_errors = cell_errors(workdir / f"{lesson}.ipynb")
     defined_by = defined_by_cell(nbformat.read(course.notebook(lesson), as_version=4))
 
-    def adjust() -> tuple[Decision, float]:
+    def adjust() -> tuple[Decision, dict[str, float]]:
         with Gradebook(course.db_url) as gb:
             grades = [g for g in gb.find_submission_notebook(lesson, lesson, student).grades
                       if g.cell.__class__.__name__ == "GradeCell"]
@@ -143,16 +143,22 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
                 given = decision.scores[g.cell.name]
                 g.manual_score = given if given != g.auto_score else None
             gb.db.commit()
-            return decision, float(sum(g.max_score for g in grades))
+            return decision, {g.cell.name: float(g.max_score) for g in grades}
 
-    decision, max_score = _retrying(adjust)
+    decision, maxima = _retrying(adjust)
+    # Bonus points are extra credit: in the score, not in the maximum (nbgrader's is).
+    bonus = bonus_cells(lesson)
+    max_score, bonus_max = split_bonus(maxima, bonus)
+    bonus_earned = split_bonus(decision.scores, bonus)[1]
     score = sum(decision.scores.values())
     flags.extend(f for f in decision.flags if f not in flags)
     feedback = _retrying(lambda: api.generate_feedback(lesson, student, force=True))
     page = course.root / "feedback" / student / lesson / f"{lesson}.html"
     if feedback["success"] and page.is_file():
-        add_summary(page, decision.lost, score, max_score)
-    return {"status": "graded", "score": score, "max_score": max_score,
+        add_summary(page, [lost for lost in decision.lost if lost[0] not in bonus], score,
+                    max_score, bonus=bonus_earned, bonus_max=bonus_max,
+                    bonus_lost=[lost for lost in decision.lost if lost[0] in bonus])
+    return {"status": "graded", "score": score, "max_score": max_score, "bonus": bonus_earned,
             "cells": decision.scores, "flags": flags,
             "message": "" if feedback["success"] else "feedback not generated"}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from .feedback import TruncateOutputs
 from .release import course_config
 from .testcells import HandTestsToJudge, RestoreTestCells
 
-__all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings"]
+__all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "bonus_cells", "split_bonus"]
 
 
 class JailUnavailable(RuntimeError):
@@ -119,9 +120,44 @@ class Course:
         return self.source / lesson / f"{lesson}.ipynb"
 
 
+def bonus_cells(lesson: str) -> frozenset[str]:
+    """The grade ids of ``lesson``'s bonus test cells: the manifest's bonus exercises.
+
+    Their points are extra credit: in a row's ``score`` and ``bonus``, not in its
+    ``max_score`` (nbgrader's own total counts them in its maximum).
+    """
+    from descentlab.course import get_lesson
+
+    return frozenset(get_lesson(lesson).bonus_grade_ids)
+
+
+def split_bonus(points: Mapping[str, float], bonus: Container[str]) -> tuple[float, float]:
+    """Split per-cell points into the required work's sum and the bonus cells' sum.
+
+    Parameters
+    ----------
+    points : mapping of str to float
+        Points by grade id (each cell's maximum, or the points it was given).
+    bonus : container of str
+        The bonus cells' grade ids (:func:`bonus_cells`).
+
+    Returns
+    -------
+    (float, float)
+        The sum over the cells not in ``bonus``, and the sum over those in it.
+    """
+    required = sum(p for cell, p in points.items() if cell not in bonus)
+    return float(required), float(sum(points.values()) - required)
+
+
 @dataclass
 class Row:
-    """The outcome for one (student, lesson): one line of the grades CSV."""
+    """The outcome for one (student, lesson): one line of the grades CSV.
+
+    ``score`` counts every point earned, bonus included; ``max_score`` is the
+    required work's maximum, without the bonus cells, so a score may exceed it;
+    ``bonus`` is the part of ``score`` earned on bonus cells.
+    """
 
     student: str
     lesson: str
@@ -135,6 +171,7 @@ class Row:
     reused: bool = False
     login: str = ""  # from the LMS export, when it has them
     name: str = ""
+    bonus: float = 0.0  # the part of score earned on bonus cells
 
 
 @dataclass

@@ -16,7 +16,7 @@ from . import answer_key, jail
 from .collect import collect, write_submission
 from .integrity import remember_release
 from .job import grade_one
-from .model import Course, JailUnavailable, Row, Run, Settings
+from .model import Course, JailUnavailable, Row, Run, Settings, bonus_cells, split_bonus
 from .release import lessons as course_lessons
 from .workers import Limits, Outcome, run_parallel
 
@@ -24,6 +24,11 @@ __all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "grade", "prep
 
 #: What the last runs graded, so that unchanged work is reused.
 _STATE_FILE = Path("downloaded") / "grading-state.json"
+
+#: What a job's result and feedback page mean; part of its stamp, so that a change
+#: here grades every notebook again rather than reusing stale results (2: bonus
+#: points are extra credit, outside ``max_score``).
+_SCORING = 2
 
 
 def _load_state(course: Course) -> dict[str, Any]:
@@ -130,7 +135,7 @@ def grade(
     for sub in found.submissions:
         write_submission(sub, course.root / "submitted")
         stamp = {"submission": sub.digest, "source": state["lessons"][sub.lesson],
-                 "settings": settings.fingerprint()}
+                 "settings": settings.fingerprint(), "scoring": _SCORING}
         previous = jobs_state.get(f"{sub.student}/{sub.lesson}", {})
         done = previous.get("result", {})
         # Graded, or failed because of the submission itself: the same input gives the
@@ -181,7 +186,8 @@ def _add_students(course: Course, students: list[str]) -> None:
 
 
 def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> list[Row]:
-    """The rows, sorted; an ungraded one has the lesson's maximum and 0 per cell."""
+    """The rows, sorted; an ungraded one has the lesson's maximum (bonus cells not
+    included, as in a graded row) and 0 per cell."""
     from nbgrader.api import Gradebook, MissingEntry
 
     rows = []
@@ -191,12 +197,15 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> lis
                       float(result.get("score", 0.0)), float(result.get("max_score", 0.0)),
                       {k: float(v) for k, v in result.get("cells", {}).items()},
                       list(result.get("flags", [])), str(result.get("message", "")),
-                      result.get("seconds", 0.0), result.get("reused", False))
+                      result.get("seconds", 0.0), result.get("reused", False),
+                      bonus=float(result.get("bonus", 0.0)))
             if row.status != "graded":
                 with contextlib.suppress(MissingEntry):
                     notebook = gb.find_notebook(lesson, lesson)
-                    row.max_score = float(notebook.max_score)
+                    row.max_score = split_bonus(
+                        {c.name: float(c.max_score) for c in notebook.grade_cells},
+                        bonus_cells(lesson))[0]
                     row.cells = {c.name: 0.0 for c in notebook.grade_cells}
-                    row.score = 0.0
+                    row.score = row.bonus = 0.0
             rows.append(row)
     return rows

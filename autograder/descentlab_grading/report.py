@@ -20,8 +20,10 @@ from .release import SOLUTIONS
 __all__ = ["FIXED_COLUMNS", "csv_rows", "grade_cell_columns", "summary", "write_csv"]
 
 #: The CSV's first columns, always in this order; the test-cell columns follow.
+#: ``score`` includes the bonus points earned (also in ``bonus``); ``max_score`` is the
+#: required work's maximum, without bonus cells, so a score may exceed it (extra credit).
 FIXED_COLUMNS = ["student", "login", "name", "lesson", "status", "score", "max_score",
-                 "flags", "message", "files"]
+                 "bonus", "flags", "message", "files"]
 
 
 def grade_cell_columns(source: Path, lessons: Sequence[str]) -> list[str]:
@@ -97,17 +99,22 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Pat
         writer.writerow(FIXED_COLUMNS + cells)
         for row, files in rows:
             writer.writerow([row.student, row.login, row.name, row.lesson, row.status,
-                             f"{row.score:g}", f"{row.max_score:g}", "; ".join(row.flags),
+                             f"{row.score:g}", f"{row.max_score:g}", f"{row.bonus:g}",
+                             "; ".join(row.flags),
                              row.message, "; ".join(files)]
                             + [f"{row.cells[c]:g}" if c in row.cells else "" for c in cells])
     return path
 
 
 def _histogram(fractions: list[float], bins: int = 5, width: int = 30) -> list[str]:
-    counts = Counter(min(int(f * bins), bins - 1) for f in fractions)
+    """Bars of the score fractions; a last bar "> 100 %" (bonus) when some pass full marks."""
+    # Exactly 100 % goes to the top bin; above it, to the bin past the last.
+    counts = Counter(bins if f > 1 else min(int(f * bins), bins - 1) for f in fractions)
     top = max(counts.values(), default=1)
-    return [f"  {100 * b // bins:3d}-{100 * (b + 1) // bins:3d} %  {counts[b]:4d}  "
-            + "#" * round(width * counts[b] / top) for b in range(bins)]
+    labels = [f"{100 * b // bins:3d}-{100 * (b + 1) // bins:3d} %" for b in range(bins)]
+    labels += ["  > 100 %"] if counts[bins] else []
+    return [f"  {label}  {counts[b]:4d}  " + "#" * round(width * counts[b] / top)
+            for b, label in enumerate(labels)]
 
 
 def _files_section(found: Collection) -> list[str]:
@@ -170,6 +177,8 @@ def summary(run: Run) -> str:
     fractions = [row.score / row.max_score for row in graded if row.max_score > 0]
     if fractions:
         mean = 100 * sum(fractions) / len(fractions)
-        lines += ["", f"Score distribution (graded notebooks, mean {mean:.0f} %):",
+        with_bonus = sum(row.bonus > 0 for row in graded)
+        lines += ["", f"Score distribution (graded notebooks, mean {mean:.0f} %; % of the "
+                      f"maximum without bonus, bonus earned on top in {with_bonus}):",
                   *_histogram(fractions)]
     return "\n".join(lines)

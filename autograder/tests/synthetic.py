@@ -29,6 +29,7 @@ import nbformat
 
 from descentlab.checks import PUBLIC_SEEDS, assert_property, mistakes_for
 from descentlab.checks.mistakes import Mistake
+from descentlab.course import get_lesson
 from descentlab_grading.judge import free_names, hidden_part, imports_of
 from descentlab_grading.judging import judge_request
 from descentlab_grading.pipeline import Course, Row, Run, Settings, prepare_lessons
@@ -461,8 +462,7 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
                 f"blankstudent_{blank}_1_{lesson}.ipynb")
         calls = property_calls(source)
         answer_of = {c.class_name: _answer_cell(source, c.class_name) for c in calls}
-        bonus_cells = {_meta(c)["grade_id"] for c in source.cells
-                       if _meta(c).get("grade") and "bonus" in c.source.lower()}
+        bonus_cells = set(get_lesson(lesson).bonus_grade_ids)
         optimizer_of = {c.class_name: c.optimizer for c in calls}
         torch_classes = {c.class_name for c in calls if c.torch}
         bonus = {name for name in optimizer_of

@@ -35,7 +35,7 @@ from synthetic import (
 
 from descentlab import course
 from descentlab.checks import mistakes_for
-from descentlab_grading.pipeline import grade
+from descentlab_grading.pipeline import Row, grade
 from descentlab_grading.release import lessons as all_lessons
 from descentlab_grading.report import summary, write_csv
 
@@ -78,6 +78,11 @@ def _cell_problems(graded: GradedClass, student: Student) -> list[str]:
     return problems
 
 
+def _full_marks(row: Row) -> float:
+    """Every point of the row's lesson, bonus included: ``max_score`` leaves the bonus out."""
+    return float(course.get_lesson(row.lesson).points)
+
+
 def _check_score(graded: GradedClass, student: Student) -> None:
     row = graded.row(student.student)
     assert row.status == "graded", (
@@ -96,7 +101,12 @@ def test_solution_gets_full_marks(graded_class: GradedClass, lesson: str) -> Non
     student = next(s for s in _by_kind(graded_class, "solution") if s.lesson == lesson)
     row = graded_class.row(student.student)
     _check_score(graded_class, student)
-    assert row.score == row.max_score > 0, f"{lesson}: solution scored {row.score}/{row.max_score}"
+    manifest = course.get_lesson(lesson)
+    # Bonus is extra credit: the maximum leaves it out, the score has it (so may pass 100 %).
+    assert (row.score, row.max_score, row.bonus) == (
+        manifest.points, manifest.required_points, manifest.points - manifest.required_points
+    ), f"{lesson}: solution scored {row.score}/{row.max_score}, bonus {row.bonus}"
+    assert row.max_score > 0
     assert not row.flags, f"{lesson}: the solution was flagged: {row.flags}"
     # The whole lesson ran cleanly, demos and widgets included (nbgrader's validator's rule).
     problems = _cell_problems(graded_class, student)
@@ -124,7 +134,7 @@ def test_each_planted_mistake_loses_the_right_points(graded_class: GradedClass,
     for student in mutants:
         _check_score(graded_class, student)
         row = graded_class.row(student.student)
-        assert row.score < row.max_score, f"{student.kind} on {lesson} lost no points"
+        assert row.score < _full_marks(row), f"{student.kind} on {lesson} lost no points"
 
 
 def _planted(graded: GradedClass, lesson: str, class_name: str) -> dict[str, Student]:
@@ -276,7 +286,7 @@ def test_torch_optims_own_adam_earns_nothing_and_honest_torch_code_everything(
     row = graded_class.row(student.student)
     _, outcome, names = TORCH_CASES[kind]
     if outcome == "honest":
-        assert row.score == row.max_score, f"{kind}: {row.score}/{row.max_score} {row.cells}"
+        assert row.score == _full_marks(row), f"{kind}: {row.score}/{row.max_score} {row.cells}"
         assert not row.flags, f"{kind}: honest code was flagged: {row.flags}"
         assert not _cell_problems(graded_class, student), _cell_problems(graded_class, student)
         return
@@ -335,7 +345,7 @@ def test_honest_code_with_extras_gets_full_marks_unflagged(graded_class: GradedC
     student = _by_kind(graded_class, kind)[0]
     _check_score(graded_class, student)
     row = graded_class.row(student.student)
-    assert row.score == row.max_score, f"{kind}: {row.score}/{row.max_score} {row.cells}"
+    assert row.score == _full_marks(row), f"{kind}: {row.score}/{row.max_score} {row.cells}"
     assert not row.flags, f"{kind}: honest code was flagged: {row.flags}"
 
 
@@ -361,11 +371,11 @@ def test_a_fork_bomb_stops_at_the_process_limit_and_only_its_own_notebook_fails(
         assert row.score == 0, row
     else:
         assert row.status == "graded", row
-        assert row.score == row.max_score, row
+        assert row.score == _full_marks(row), row
     others = [graded_class.row(s.student) for s in _by_kind(graded_class, "solution")
               if s.lesson == HOSTILE_LESSON]
     assert others, "no solution of the hostile lesson"
-    assert all(r.score == r.max_score for r in others), others
+    assert all(r.score == _full_marks(r) for r in others), others
 
 
 def test_no_connection_left_the_jail(graded_class: GradedClass) -> None:

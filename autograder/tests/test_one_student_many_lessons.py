@@ -14,6 +14,7 @@ import nbformat
 import pytest
 from synthetic import solution_answers, student_notebook
 
+from descentlab.course import get_lesson
 from descentlab_grading.pipeline import Course, Settings, grade, prepare_lessons
 
 pytestmark = pytest.mark.slow
@@ -39,7 +40,8 @@ def test_two_lessons_of_one_student_graded_at_once_both_pass_first_time(
 
     run = grade(export, course, LESSONS, settings)
 
-    assert [(r.lesson, r.status, r.score == r.max_score) for r in run.rows] == \
+    # Full marks: every point of the lesson, bonus included (extra credit beyond max_score).
+    assert [(r.lesson, r.status, r.score == get_lesson(r.lesson).points) for r in run.rows] == \
         [(lesson, "graded", True) for lesson in LESSONS], run.rows
     failed = sorted(p.name for p in (course.root / "logs").glob("*.log")) \
         if (course.root / "logs").is_dir() else []

@@ -128,3 +128,9 @@ def test_skipped_lessons_are_listed_once(tmp_path: Path) -> None:
     assert text.count("04_adagrad") == 1, text
     assert "Skipped, lesson not asked for (--lessons): 04_adagrad (3 notebook(s))" in text
     assert "missing 0" in text, text
+
+
+def test_the_readme_lists_the_fixed_columns_in_order() -> None:
+    readme = (SOLUTIONS.parent / "autograder" / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("The columns are always, in this order,")[1].split("`")[1]
+    assert listed.split(", ") == FIXED_COLUMNS, listed

@@ -276,7 +276,7 @@ with zipfile.ZipFile(root / "export.zip", "w") as archive:
 print(json.dumps({"slip_lost": sorted(_oracle(source, slipped)),
                   "solution_lost": sorted(_oracle(source, solved)),
                   "explanation": mistake.explanation,
-                  "points": get_lesson(lesson).points}))
+                  "points": get_lesson(lesson).required_points}))
 '''
 
 

@@ -185,6 +185,21 @@ class Lesson:
         return sum(exercise.points for exercise in self.exercises)
 
     @property
+    def required_points(self) -> int:
+        """The lesson's maximum without its bonus exercises: the grade's 100 %.
+
+        The grader reports it as ``max_score``; bonus points earned come on top of it
+        (extra credit), so a score may exceed it.
+        """
+        return sum(exercise.points for exercise in self.exercises if not exercise.bonus)
+
+    @property
+    def bonus_grade_ids(self) -> list[str]:
+        """The ``grade_id`` of every graded test cell of a bonus exercise, in notebook order."""
+        return [cell.grade_id for exercise in self.exercises if exercise.bonus
+                for cell in exercise.tests]
+
+    @property
     def grade_ids(self) -> list[str]:
         """The ``grade_id`` of every graded test cell, in notebook order."""
         return [cell.grade_id for exercise in self.exercises for cell in exercise.tests]
@@ -524,7 +539,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(readme_table())
     else:
         for lesson in LESSONS:
-            print(f"{lesson.id}: {lesson.points} points")
+            bonus = lesson.points - lesson.required_points
+            print(f"{lesson.id}: {lesson.required_points} points"
+                  + (f" + {bonus} bonus" if bonus else ""))
     return 0
 
 
