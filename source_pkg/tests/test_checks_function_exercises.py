@@ -103,29 +103,119 @@ def vectors_only(f, x):
     return grad
 
 
+def skips_last(f, x):
+    """An accuracy mistake that is the same for every shape: the last entry is never probed."""
+    h = 1e-4
+    grad = np.zeros_like(x)
+    for i in range(x.size - 1):
+        tmp = x.flat[i]
+        x.flat[i] = tmp + h
+        fxh1 = f(x)
+        x.flat[i] = tmp - h
+        grad.flat[i] = (fxh1 - f(x)) / (2 * h)
+        x.flat[i] = tmp
+    return grad
+
+
+def first_len_entries(f, x):
+    """Right on a vector; on a matrix it visits only len(x) (= rows) entries."""
+    h = 1e-4
+    grad = np.zeros_like(x)
+    for i in range(len(x)):
+        tmp = x.flat[i]
+        x.flat[i] = tmp + h
+        fxh1 = f(x)
+        x.flat[i] = tmp - h
+        grad.flat[i] = (fxh1 - f(x)) / (2 * h)
+        x.flat[i] = tmp
+    return grad
+
+
+def indexes_x_i(f, x):
+    """Right on a vector; on a matrix x[i] with i up to x.size runs out of rows."""
+    h = 1e-4
+    grad = np.zeros_like(x)
+    for i in range(x.size):
+        tmp = x[i]
+        x[i] = tmp + h
+        fxh1 = f(x)
+        x[i] = tmp - h
+        grad[i] = (fxh1 - f(x)) / (2 * h)
+        x[i] = tmp
+    return grad
+
+
+def shifts_a_matrix(f, x):
+    """Right gradient, but a matrix x is left changed (a vector is not)."""
+    grad = central(f, x)
+    if x.ndim > 1:
+        x += 1e-3
+    return grad
+
+
 NUMGRAD_CASES = [
     (central, set(), ""),
     (central_flat, set(), ""),
-    (lambda f, x: central(f, x, h=1e-50), {"accurate", "any_shape"}, "all zeros"),
-    (lambda f, x: central(f, x, h=0.05), {"accurate", "any_shape"}, "h ≈ 0.05 is too large"),
-    (lambda f, x: central(f, x, h=1e-11), {"accurate", "any_shape"}, "noisy"),
-    (lambda f, x: central(f, x) * 2, {"accurate", "any_shape"}, "2 times the true one"),
-    (forward, {"accurate", "any_shape"}, "forward difference"),
-    (not_restored, {"accurate", "any_shape", "x_unchanged"}, "x was changed"),
+    # Mistakes of accuracy: the same for every shape, they cost only `accurate`.
+    (lambda f, x: central(f, x, h=1e-50), {"accurate"}, "all zeros"),
+    (lambda f, x: central(f, x, h=0.05), {"accurate"}, "h ≈ 0.05 is too large"),
+    (lambda f, x: central(f, x, h=1e-11), {"accurate"}, "noisy"),
+    (lambda f, x: central(f, x) * 2, {"accurate"}, "2 times the true one"),
+    (forward, {"accurate"}, "forward difference"),
+    (skips_last, {"accurate"}, "at index (5,)"),
+    (not_restored, {"accurate", "x_unchanged"}, "x was changed"),
+    # Mistakes that show only on a 2-D x: they cost only `any_shape`.
     (vectors_only, {"any_shape"}, "x[i] is a whole row"),
-    (lambda f, x: None, {"accurate", "any_shape", "x_unchanged"}, "forget `return grad`"),
+    (first_len_entries, {"any_shape"}, "len(x) counts only the rows"),
+    (indexes_x_i, {"any_shape"}, "raised IndexError"),
+    (shifts_a_matrix, {"any_shape"}, "leaves x different"),
     (lambda f, x: central(f, x).ravel(), {"any_shape"}, "must have x's shape"),
+    # Nothing to check at all.
+    (lambda f, x: None, {"accurate", "any_shape", "x_unchanged"}, "forget `return grad`"),
 ]
 
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), NUMGRAD_CASES,
                          ids=["book", "flat", "tiny_h", "big_h", "small_h", "twice", "forward",
-                              "not_restored", "vectors_only", "none", "flattened"])
+                              "skips_last", "not_restored", "vectors_only", "len_entries",
+                              "x_i", "shifts_matrix", "flattened", "none"])
 def test_numerical_gradient_check(fn, fails, phrase):
     report, _ = _report(check_numerical_gradient, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)
     assert set(messages) == fails, report.text()
     assert phrase in next(iter(messages.values()), ""), report.text()
+
+
+def test_any_shape_says_what_a_matrix_changes_not_what_accuracy_costs():
+    """A shape mistake on top of an accuracy one: `any_shape` names only the shape."""
+    def forward_vectors_only(f, x):
+        h = 1e-4
+        grad = np.zeros_like(x)
+        for i in range(len(x)):
+            tmp = x[i].copy()
+            fx = f(x)
+            x[i] = tmp + h
+            grad[i] = (f(x) - fx) / h
+            x[i] = tmp
+        return grad
+
+    report, _ = _report(check_numerical_gradient, forward_vectors_only, seeds=(7, *HIDDEN))
+    messages = _messages(report)
+    assert set(messages) == {"accurate", "any_shape"}, report.text()
+    assert "forward difference" in messages["accurate"]
+    assert "x[i] is a whole row" in messages["any_shape"]
+    assert "forward" not in messages["any_shape"]
+
+
+@pytest.mark.parametrize("fn", [lambda f, x: central(f, x, h=1e-13),
+                                lambda f, x: central(f, x, h=1e-11),
+                                lambda f, x: central(f, x, h=0.3), not_restored],
+                         ids=["h=1e-13", "h=1e-11", "h=0.3", "not_restored"])
+def test_any_shape_does_not_mistake_rounding_or_inaccuracy_for_a_shape_mistake(fn):
+    """A tiny h turns a last-bit difference of f into a visible one: there must be none."""
+    failing = [seed for seed in range(40) if "any_shape" in _messages(
+        check_numerical_gradient(fn, seeds=(seed,), file=io.StringIO()))]
+    assert failing == []
 
 
 # -- gradient_descent -------------------------------------------------------------------
@@ -156,24 +246,76 @@ def changes_x0(f_grad, x0, lr, steps):
     return np.array(path)
 
 
+def two_coordinates(f_grad, x0, lr, steps):
+    """Right in 2-D; writes the coordinates out, so a third one is dropped."""
+    x = np.array([x0[0], x0[1]], dtype=float)
+    path = [x.copy()]
+    for _ in range(steps):
+        x = x - lr * f_grad(x)
+        path.append(x.copy())
+    return np.array(path)
+
+
+def updates_two(f_grad, x0, lr, steps):
+    """Right in 2-D; updates only x[0] and x[1]."""
+    x = x0.copy()
+    path = [x.copy()]
+    for _ in range(steps):
+        g = f_grad(x)
+        for i in range(2):
+            x[i] -= lr * g[i]
+        path.append(x.copy())
+    return np.array(path)
+
+
+def two_columns(f_grad, x0, lr, steps):
+    """Right in 2-D; the path array is made with 2 columns."""
+    path = np.zeros((steps + 1, 2))
+    x = x0.copy()
+    path[0] = x
+    for k in range(steps):
+        x = x - lr * f_grad(x)
+        path[k + 1] = x
+    return path
+
+
+def normalised(f_grad, x0, lr, steps):
+    """A path mistake (steps of length lr) that is the same in every dimension."""
+    x = x0.copy()
+    path = [x.copy()]
+    for _ in range(steps):
+        g = f_grad(x)
+        x = x - lr * g / np.linalg.norm(g)
+        path.append(x.copy())
+    return np.array(path)
+
+
 DESCENT_CASES = [
     (descend, set(), ""),
     (lambda g, x0, lr, n: [x.tolist() for x in descend(g, x0, lr, n)], set(), ""),
-    (aliased, {"path", "any_dimension"}, "append a copy"),
+    # Mistakes of the path: the same in every dimension, they cost only `path`.
+    (aliased, {"path"}, "append a copy"),
+    (lambda g, x0, lr, n: descend(g, x0, lr, n)[1:], {"path"}, "starting point is missing"),
+    (lambda g, x0, lr, n: descend(g, x0, lr, n - 1), {"path"}, "one step is missing"),
+    (lambda g, x0, lr, n: descend(g, x0, -lr, n), {"path"}, "climbs"),
+    (lambda g, x0, lr, n: descend(g, x0, lr / 2, n), {"path"}, "path[1] differs"),
+    (normalised, {"path"}, "path[1] differs"),
     (changes_x0, {"x0_unchanged"}, "changed x0"),
-    (lambda g, x0, lr, n: descend(g, x0, lr, n)[1:], {"path", "any_dimension"},
-     "starting point is missing"),
-    (lambda g, x0, lr, n: descend(g, x0, lr, n - 1), {"path", "any_dimension"},
-     "one step is missing"),
-    (lambda g, x0, lr, n: descend(g, x0, -lr, n), {"path", "any_dimension"}, "climbs"),
-    (lambda g, x0, lr, n: descend(g, x0, lr / 2, n), {"path", "any_dimension"},
-     "path[1] differs"),
+    # Mistakes that show only with 3 coordinates: they cost only `any_dimension`.
+    (two_coordinates, {"any_dimension"}, "got a point of shape (2,)"),
+    (updates_two, {"any_dimension"}, "coordinate 2 never moves"),
+    (two_columns, {"any_dimension"}, "could not broadcast"),
+    (lambda g, x0, lr, n: descend(g, x0, 2 * lr / len(x0), n), {"any_dimension"},
+     "your path differs"),
+    (lambda g, x0, lr, n: descend(g, x0, lr, n)[:, :2], {"any_dimension"},
+     "your points have 2 coordinates, not 3"),
 ]
 
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), DESCENT_CASES,
-                         ids=["correct", "list", "aliased", "changes_x0", "no_start",
-                              "short", "ascent", "half_lr"])
+                         ids=["correct", "list", "aliased", "no_start", "short", "ascent",
+                              "half_lr", "normalised", "changes_x0", "two_coordinates",
+                              "updates_two", "two_columns", "lr_per_dim", "drops_third"])
 def test_gradient_descent_check(fn, fails, phrase):
     report, _ = _report(check_gradient_descent, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

@@ -3,6 +3,11 @@
 The path is an array of shape ``(steps + 1, dim)``: the start, then the point
 after each step ``x ← x − lr·f_grad(x)``; ``x0`` itself must not change. The
 test gradients are those of seeded quadratic bowls, ``A x + b``.
+
+Only ``path`` compares with the true path. ``any_dimension`` compares the
+student's path from a start of 3 coordinates with the student's own path on the
+same problem written in 2 coordinates (right or wrong): a path mistake costs
+only ``path``, a mistake that shows only with 3 coordinates only ``any_dimension``.
 """
 
 from __future__ import annotations
@@ -89,12 +94,77 @@ def _path(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     return _path_message(fn, seed, 2, limit)
 
 
-def _any_dimension(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+#: Where ``any_dimension`` puts the coordinate it adds: in the middle, so that a
+#: function that updates only x[0] and x[1] leaves a real coordinate behind.
+_ADDED = 1
+
+
+def _as_path(result: Any) -> np.ndarray:
+    if result is None:
+        raise StudentError(f"{NAME}() returned None: did you forget `return path`?")
     try:
-        message = _path_message(fn, seed, 3, limit)
+        return np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise StudentError(f"{NAME}() returned a {type(result).__name__}, not an array of "
+                           "points.") from None
+
+
+def _any_dimension(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    # Works in any dimension means: with a third coordinate that does not take part (its
+    # gradient is 0 and it starts at 0), the path is the one of the 2-coordinate problem
+    # with that coordinate added, right or wrong. Every path mistake (a step short,
+    # climbing, a missing start, one array appended each time, a wrong step size, even
+    # one that divides by the gradient's length) treats both the same, so only `path`
+    # charges it. A failure of the 2-D call is not one of those: it is reported as it is.
+    f_grad, x0, lr, steps = _problem(seed, 2)
+    mine = _as_path(call(fn, NAME, f_grad, x0.copy(), lr, steps, time_limit=limit))
+
+    def f_grad3(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape != (3,):
+            # Said in words: a NumPy shape error from inside f_grad would not be.
+            raise ValueError(f"f_grad() got a point of shape {x.shape}, but the start has 3 "
+                             "coordinates, shape (3,)")
+        return np.insert(f_grad(np.delete(x, _ADDED)), _ADDED, 0.0)
+
+    where = "with a start of 3 coordinates"
+    try:
+        path = _as_path(call(fn, NAME, f_grad3, np.insert(x0, _ADDED, 0.0), lr, steps,
+                             time_limit=limit))
     except StudentError as exc:
-        message = str(exc)
-    return f"with a start of 3 coordinates: {message}" if message else ""
+        raise StudentError(f"{where}: {exc} Work on whole arrays (x = x0.copy(), "
+                           "x - lr * f_grad(x)) rather than on x0[0] and x0[1], so that any "
+                           "number of coordinates works.", hung=exc.hung) from None
+    if mine.ndim == 0 or mine.shape[-1] != 2:
+        # Even the 2-coordinate path is not made of points: `path` says what is wrong.
+        # Only the 3-coordinate path's own shape can be checked, against the rule.
+        if path.ndim == 2 and path.shape[-1] == 3:
+            return ""
+        return (f"{where}, your result has shape {path.shape}: it must have one row per "
+                "point and one column per coordinate, (steps + 1, 3).")
+    want = np.insert(mine, _ADDED, 0.0, axis=-1)
+    if path.shape != want.shape:
+        if path.ndim == want.ndim and path.shape[-1] == 2:
+            return (f"{where}, your points have 2 coordinates, not 3 (path of shape "
+                    f"{path.shape}): do not write the two coordinates out (x0[0], x0[1], "
+                    "np.zeros((steps + 1, 2))); x = x0.copy() has them all, len(x0) "
+                    "counts them.")
+        return (f"{where}, your path has shape {path.shape}; with 2 coordinates it has "
+                f"shape {mine.shape}, so with 3 it should have {want.shape}: only the number "
+                "of columns (one per coordinate) may change.")
+    # Both runs do the same arithmetic on the same numbers: they agree to rounding.
+    if np.allclose(path, want, rtol=1e-9, atol=1e-12, equal_nan=True):
+        return ""
+    stuck = [k for k in range(3) if want.ndim == 2
+             and np.ptp(want[:, k]) > 0 and np.ptp(path[:, k]) == 0]
+    if stuck:
+        return (f"{where}, coordinate {stuck[0]} never moves: update every coordinate "
+                "(x = x - lr * f_grad(x) on the whole array), not just x[0] and x[1].")
+    off = fmt(float(np.nanmax(np.abs(path - want))))
+    return (f"{where}, your path differs (by up to {off}) from the one your function takes "
+            f"on the same problem in 2 coordinates (here with one more, x[{_ADDED}], whose "
+            "gradient is 0 so that it stays at 0): treat every coordinate the same way, "
+            "working on whole arrays.")
 
 
 def _x0_unchanged(fn: Callable[..., Any], seed: int, limit: float | None) -> str:

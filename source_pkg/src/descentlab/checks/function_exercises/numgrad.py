@@ -5,6 +5,11 @@ flattened ``x``), whose gradient, and the diagonals of the second and third
 derivatives, are known exactly. The error of a forward difference is about
 ``h/2 · f''`` and that of a too-large central step ``h²/6 · f'''``: fitting the
 student's error to those two patterns names the mistake.
+
+Only ``accurate`` compares with the true gradient. ``any_shape`` compares the
+student's gradient at a 2-D ``x`` with the student's own gradient at the same
+``x`` flattened to 1-D (right or wrong): an inaccurate gradient costs only
+``accurate``, a mistake that shows only on a 2-D ``x`` costs only ``any_shape``.
 """
 
 from __future__ import annotations
@@ -39,7 +44,12 @@ class GradientProblem:
     def f(self, x: Any) -> float:
         """The function, evaluated at whatever ``x`` holds right now."""
         v = np.asarray(x, dtype=np.float64).ravel()
-        return float(0.5 * v @ self.A @ v + np.sum(self.b * np.sin(self.c * v)))
+        # Element-wise products and np.sum, not BLAS (v @ A @ v): a BLAS result may depend
+        # on where the arrays sit in memory, and any_shape compares the gradients at a 2-D
+        # x and at a flat copy of it, where a last-bit difference of f divided by a small h
+        # would look like a real one. This way f is bit for bit the same for both.
+        quadratic = np.sum(v * np.sum(self.A * v, axis=1))
+        return float(0.5 * quadratic + np.sum(self.b * np.sin(self.c * v)))
 
     def grad(self) -> np.ndarray:
         """The exact gradient at ``self.x``, shaped like ``x``."""
@@ -68,12 +78,8 @@ def gradient_problem(seed: int, shape: tuple[int, ...]) -> GradientProblem:
                            rng.uniform(-2.0, 2.0, shape))
 
 
-def _run(fn: Callable[..., Any], seed: int, shape: tuple[int, ...], limit: float | None
-         ) -> tuple[GradientProblem, np.ndarray, np.ndarray]:
-    """(problem, x after the call, the student's gradient as a float array of x's shape)."""
-    problem = gradient_problem(seed, shape)
-    x = problem.x.copy()
-    result = call(fn, NAME, problem.f, x, time_limit=limit)
+def _as_gradient(result: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """The student's result as a float array of ``shape``, else a :class:`StudentError`."""
     if result is None:
         raise StudentError(f"{NAME}() returned None: did you forget `return grad`?")
     try:
@@ -85,9 +91,17 @@ def _run(fn: Callable[..., Any], seed: int, shape: tuple[int, ...], limit: float
         raise StudentError(
             f"for x of shape {shape}, {NAME}() returned shape {grad.shape}: the gradient must "
             "have x's shape — grad = np.zeros_like(x), and visit every entry of x (e.g. "
-            "np.nditer(x, flags=['multi_index']))."
+            "for idx in np.ndindex(x.shape))."
         )
-    return problem, x, grad
+    return grad
+
+
+def _run(fn: Callable[..., Any], seed: int, shape: tuple[int, ...], limit: float | None
+         ) -> tuple[GradientProblem, np.ndarray, np.ndarray]:
+    """(problem, x after the call, the student's gradient as a float array of x's shape)."""
+    problem = gradient_problem(seed, shape)
+    x = problem.x.copy()
+    return problem, x, _as_gradient(call(fn, NAME, problem.f, x, time_limit=limit), shape)
 
 
 def _fit(err: np.ndarray, pattern: np.ndarray) -> float | None:
@@ -152,17 +166,69 @@ def _accurate(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     return _accuracy(problem, x_after, grad)
 
 
+#: The 2-D x of ``any_shape``.
+_SHAPE = (2, 3)
+
+
 def _any_shape(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    # Works for any shape means: the same gradient as for the same x flattened to 1-D,
+    # right or wrong (f flattens x, so it is the same function of the same numbers).
+    # Inaccuracy, or changing x, is charged by `accurate` and `x_unchanged` alone; here
+    # only what differs between the two shapes counts. A failure of the 1-D call is not
+    # one of those: it is reported as it is.
+    problem = gradient_problem(seed, _SHAPE)
+    flat = problem.x.ravel().copy()
+    want = _as_gradient(call(fn, NAME, problem.f, flat, time_limit=limit), flat.shape)
+    want = want.reshape(_SHAPE)
+    where = f"with a 2-D x (shape {_SHAPE})"
+    x = problem.x.copy()
     try:
-        problem, x_after, grad = _run(fn, seed, (2, 3), limit)
+        result = call(fn, NAME, problem.f, x, time_limit=limit)
     except StudentError as exc:
-        return (f"with a 2-D x (shape (2, 3)): {exc} Loop over every entry, e.g. with "
-                "np.nditer(x, flags=['multi_index']).")
-    message = _accuracy(problem, x_after, grad)
-    if "differs from the true one" in message:
-        message += (" Note that on a 2-D x, x[i] is a whole row: visit every entry, e.g. "
-                    "with np.nditer(x, flags=['multi_index']).")
-    return f"with a 2-D x (shape (2, 3)): {message}" if message else ""
+        raise StudentError(f"{where}: {exc} Visit every entry of x, e.g. for idx in "
+                           "np.ndindex(x.shape), so it works for any shape.",
+                           hung=exc.hung) from None
+    try:
+        grad = _as_gradient(result, _SHAPE)
+    except StudentError as exc:
+        return str(exc)  # it names the shape
+    # Both calls do the same arithmetic on the same numbers in the same order (f is bit
+    # for bit the same), so they agree to the last bit. The tolerance is the one of
+    # `accurate`: anything below it no check can see, while a shape mistake (a whole row
+    # moved at once, entries never visited) is off by about the gradient itself.
+    finite = np.abs(want[np.isfinite(want)])
+    scale = max(1.0, float(np.max(finite, initial=0.0)))
+    bad = ~np.isclose(grad, want, rtol=0.0, atol=_RTOL * scale, equal_nan=True)
+    if bad.any():
+        return f"{where}, {_shape_mistake(grad, want, bad)}"
+    if not np.allclose(x.ravel(), flat, rtol=1e-12, atol=1e-14, equal_nan=True):
+        return (f"{where}, your function leaves x different from what it leaves with the "
+                "same x flattened to 1-D: restore every entry you change (on a 2-D x, x[i] "
+                "is a whole row — use for idx in np.ndindex(x.shape) and x[idx]).")
+    return ""
+
+
+def _shape_mistake(grad: np.ndarray, want: np.ndarray, bad: np.ndarray) -> str:
+    """What a 2-D gradient that differs from the 1-D one (at ``bad``) suggests."""
+    diff = np.where(bad, np.nan_to_num(np.abs(grad - want), nan=np.inf), -1.0)
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), grad.shape))
+    flat_words = "your function gives for the same x flattened to 1-D"
+    if not np.any(grad[bad]):
+        others = int(bad.sum()) - 1
+        more = f" (and at {others} more entries)" if others else ""
+        return (f"your gradient is 0 at index {index}{more}, while for the same x flattened "
+                f"to 1-D your function gives {want[index]:.6g} there: those entries are never "
+                "visited. Visit all x.size entries (len(x) counts only the rows), e.g. for "
+                "idx in np.ndindex(x.shape).")
+    if np.all(np.ptp(grad, axis=-1) == 0) and not np.all(np.ptp(want, axis=-1) == 0):
+        return ("every row of your gradient holds one repeated value, unlike what "
+                f"{flat_words}: on a 2-D x, x[i] is a whole row, so x[i] + h moves the whole "
+                "row at once. Visit every entry, e.g. for idx in np.ndindex(x.shape), and "
+                "change only x[idx].")
+    size = fmt(float(np.max(np.abs(grad[index] - want[index]))))
+    return (f"your gradient differs from the one {flat_words} (by {size} at index {index}): "
+            "treat every entry of x the same way whatever its shape, e.g. for idx in "
+            "np.ndindex(x.shape).")
 
 
 def _x_unchanged(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
