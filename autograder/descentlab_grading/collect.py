@@ -25,7 +25,7 @@ __all__ = ["Collection", "Placement", "Rejection", "Submission", "collect", "les
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 
 _CANVAS = re.compile(
-    r"^(?P<login>[A-Za-z0-9.\-]+?)(?:_late)?_(?P<student>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
+    r"^(?P<login>[A-Za-z0-9.\-]+?)(?P<late>_late)?_(?P<student>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
     re.IGNORECASE)
 _MOODLE = re.compile(
     r"^(?P<name>.+?)_(?P<student>\d+)_assign(?:submission|feedback)_\w+?_(?P<file>.*)$")
@@ -46,8 +46,9 @@ class Submission:
 
     ``origin`` is its path inside the export, ``content`` the file unchanged,
     ``note`` why an inexact name was accepted, ``login`` / ``name`` the LMS's
-    identity (Canvas, Moodle) and ``repairs`` what :func:`normalise_notebook`
-    changes in the copy nbgrader grades.
+    identity (Canvas, Moodle), ``repairs`` what :func:`normalise_notebook`
+    changes in the copy nbgrader grades and ``late`` whether the LMS marked the
+    upload late (Canvas's ``_late_`` in the file name).
     """
 
     student: str
@@ -58,6 +59,7 @@ class Submission:
     login: str = ""
     name: str = ""
     repairs: tuple[str, ...] = ()
+    late: bool = False
 
     @property
     def digest(self) -> str:
@@ -75,6 +77,7 @@ class Rejection:
     lesson: str = ""
     login: str = ""
     name: str = ""
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class Placement:
     login: str = ""
     name: str = ""
     problem: str = ""
+    late: bool = False
 
 
 @dataclass
@@ -171,7 +175,8 @@ def _lms(parts: tuple[str, ...]) -> tuple[dict[str, str], str] | None:
                 groups = match.groupdict()  # Canvas gives a login, Moodle a name
                 who = {"student": student_slug(groups["student"]),
                        "login": groups.get("login") or "",
-                       "name": (groups.get("name") or "").strip()}
+                       "name": (groups.get("name") or "").strip(),
+                       "late": bool(groups.get("late"))}
                 return who, rest or groups["file"]
     return None
 
@@ -337,7 +342,7 @@ def collect(source: Path, lessons: Sequence[str],
         problem = where.problem or why_unread or notebook_problem(content)
         if problem:
             found.rejected.append(Rejection(rel, problem, student, lesson,
-                                            where.login, where.name))
+                                            where.login, where.name, where.late))
             continue
         previous = chosen.get((student, lesson))
         if previous is not None:
@@ -346,7 +351,7 @@ def collect(source: Path, lessons: Sequence[str],
                 previous.login or where.login, previous.name or where.name))
         chosen[student, lesson] = Submission(student, lesson, rel, content, where.note,
                                              where.login, where.name,
-                                             tuple(normalise_notebook(content)[1]))
+                                             tuple(normalise_notebook(content)[1]), where.late)
     found.submissions = [chosen[k] for k in sorted(chosen)]
     _place_strays(found, strays, asked)
     placed = chosen.keys() | {(r.student, r.lesson) for r in found.rejected}

@@ -172,6 +172,7 @@ class Row:
     login: str = ""  # from the LMS export, when it has them
     name: str = ""
     bonus: float = 0.0  # the part of score earned on bonus cells
+    late: bool = False  # the LMS marked the upload behind the row late (Canvas)
 
 
 @dataclass

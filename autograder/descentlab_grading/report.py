@@ -22,8 +22,9 @@ __all__ = ["FIXED_COLUMNS", "csv_rows", "grade_cell_columns", "summary", "write_
 #: The CSV's first columns, always in this order; the test-cell columns follow.
 #: ``score`` includes the bonus points earned (also in ``bonus``); ``max_score`` is the
 #: required work's maximum, without bonus cells, so a score may exceed it (extra credit).
+#: ``late`` is "yes" when the LMS marked the upload behind the row late (Canvas).
 FIXED_COLUMNS = ["student", "login", "name", "lesson", "status", "score", "max_score",
-                 "bonus", "flags", "message", "files"]
+                 "bonus", "late", "flags", "message", "files"]
 
 
 def grade_cell_columns(source: Path, lessons: Sequence[str]) -> list[str]:
@@ -54,17 +55,21 @@ def csv_rows(run: Run) -> list[tuple[Row, list[str]]]:
     """
     found: Collection = run.collection
     files: dict[tuple[str, str], list[str]] = {}
+    late: dict[tuple[str, str], bool] = {}
     for item in (*found.submissions, *found.rejected):
         if item.student:
             files.setdefault((item.student, item.lesson), []).append(item.origin)
+            late.setdefault((item.student, item.lesson), item.late)  # the graded file's
     rows = []
     for row in run.rows:
         login, name = found.identity(row.student)
-        rows.append((replace(row, login=row.login or login, name=row.name or name),
-                     files.get((row.student, row.lesson), [])))
+        key = (row.student, row.lesson)
+        rows.append((replace(row, login=row.login or login, name=row.name or name,
+                             late=row.late or late.get(key, False)), files.get(key, [])))
     for rejection in found.unplaced():
         rows.append((Row("", rejection.lesson, "rejected", message=rejection.reason,
-                         login=rejection.login, name=rejection.name), [rejection.origin]))
+                         login=rejection.login, name=rejection.name, late=rejection.late),
+                     [rejection.origin]))
     return rows
 
 
@@ -100,7 +105,7 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Pat
         for row, files in rows:
             writer.writerow([row.student, row.login, row.name, row.lesson, row.status,
                              f"{row.score:g}", f"{row.max_score:g}", f"{row.bonus:g}",
-                             "; ".join(row.flags),
+                             "yes" if row.late else "", "; ".join(row.flags),
                              row.message, "; ".join(files)]
                             + [f"{row.cells[c]:g}" if c in row.cells else "" for c in cells])
     return path
@@ -163,7 +168,10 @@ def summary(run: Run) -> str:
         f"missing {status['missing']}.",
         f"Lessons: {', '.join(lessons) or 'none'}.",
     ]
-    problems = [(row, files) for row, files in rows if row.status != "graded" or row.flags]
+    # A missing notebook is the student's absence, not a grading problem: listed apart, one
+    # line per lesson, so that the flags and failures above it are not lost among them.
+    problems = [(row, files) for row, files in rows
+                if row.status not in ("graded", "missing") or row.flags]
     if problems:
         lines += ["", "Needs attention:",
                   f"  {'student':<16} {'lesson':<20} {'status':<9} reason"]
@@ -173,6 +181,22 @@ def summary(run: Run) -> str:
                 reasons.insert(0, "; ".join(files))  # which file, to open it
             lines.append(f"  {row.student or '(unknown)':<16} {row.lesson:<20} {row.status:<9} "
                          + "; ".join(reasons))
+    missing: dict[str, list[str]] = {}
+    for row, _ in rows:
+        if row.status == "missing":
+            missing.setdefault(row.lesson, []).append(row.student)
+    if missing:
+        lines += ["", "No notebook (status missing; the student handed in other lessons):"]
+        lines += [f"  {lesson}: {', '.join(sorted(students))}"
+                  for lesson, students in sorted(missing.items())]
+    late: dict[str, list[str]] = {}
+    for row, _ in rows:
+        if row.late:
+            late.setdefault(row.lesson or "(no lesson)", []).append(row.student or "(unknown)")
+    if late:
+        lines += ["", "Marked late by the LMS (the upload behind the row; CSV column late):"]
+        lines += [f"  {lesson}: {', '.join(sorted(students))}"
+                  for lesson, students in sorted(late.items())]
     lines += _files_section(run.collection)
     fractions = [row.score / row.max_score for row in graded if row.max_score > 0]
     if fractions:

@@ -160,6 +160,19 @@ def test_lms_login_and_full_name_are_kept(path: str, login: str, name: str) -> N
     assert (found.problem, found.login, found.name) == ("", login, name), found
 
 
+@pytest.mark.parametrize(("path", "late"), [
+    ("davisdan_late_10004_50032_03_momentum.ipynb", True),
+    ("davisdan_LATE_10004_50032_03_momentum.ipynb", True),
+    ("davisdan_10004_50032_03_momentum.ipynb", False),
+    ("latecomer_10005_50033_03_momentum.ipynb", False),  # a login, not the marker
+    ("Jane Doe_555_assignsubmission_file_03_momentum.ipynb", False),
+    ("alice/03_momentum/03_momentum.ipynb", False),
+])
+def test_canvas_late_marker_is_kept(path: str, late: bool) -> None:
+    found = place(path, LESSONS)
+    assert (found.problem, found.late) == ("", late), found
+
+
 def _write(folder: Path, files: dict[str, bytes]) -> Path:
     for name, data in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)

@@ -90,6 +90,8 @@ def test_login_name_files_and_unplaced_rows(found: Collection, tmp_path: Path) -
     assert davis["files"].split("; ") == ["davisdan_late_10004_50032_03_momentum-1.ipynb",
                                           "davisdan_10004_50001_03_momentum.ipynb"], \
         "the graded upload first, then the superseded one"
+    assert davis["late"] == "yes", "Canvas marked the graded upload late"
+    assert {r["late"] for k, r in by_key.items() if k != ("10004", "03_momentum")} == {""}
     jane = by_key[("555", "04_adagrad")]
     assert (jane["name"], jane["status"]) == ("Jane Doe", "rejected"), jane
     assert by_key[("555", "03_momentum")]["name"] == "Jane Doe", "a missing row is named too"
@@ -134,3 +136,13 @@ def test_the_readme_lists_the_fixed_columns_in_order() -> None:
     readme = (SOLUTIONS.parent / "autograder" / "README.md").read_text(encoding="utf-8")
     listed = readme.split("The columns are always, in this order,")[1].split("`")[1]
     assert listed.split(", ") == FIXED_COLUMNS, listed
+
+
+def test_missing_and_late_rows_are_listed_apart_from_the_problems(found: Collection) -> None:
+    text = summary(_run(found))
+    attention = text.split("Needs attention:")[1].split("\n\n")[0]
+    assert "missing" not in attention, "a missing notebook is not a grading problem:\n" + text
+    assert "No notebook (status missing; the student handed in other lessons):\n" \
+        "  03_momentum: 555" in text, text
+    assert "Marked late by the LMS (the upload behind the row; CSV column late):\n" \
+        "  03_momentum: 10004" in text, text
