@@ -16,7 +16,8 @@ __all__ = ["TruncateOutputs", "add_summary"]
 
 def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score: float,
                 max_score: float, *, bonus: float = 0.0, bonus_max: float = 0.0,
-                bonus_lost: Sequence[tuple[str, float, float, str]] = ()) -> None:
+                bonus_lost: Sequence[tuple[str, float, float, str]] = (),
+                locked: Sequence[str] = ()) -> None:
     """Put the score and a plain-words list of the lost points at the top of a feedback page.
 
     Parameters
@@ -33,6 +34,10 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
         Bonus points earned, and available (0: the lesson has no bonus exercise).
     bonus_lost : sequence of (grade_id, score, max, reason)
         The bonus cells short of full points: listed apart, as they cost no grade.
+    locked : sequence of str
+        The locked cells the student edited or deleted
+        (:func:`.integrity.locked_cell_problems`): the page shows them as released,
+        so it says that their change was not used.
     """
     def items(cells: Sequence[tuple[str, float, float, str]], prefix: str = "") -> str:
         return "".join(
@@ -52,11 +57,22 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
         parts.append("<p>Bonus exercises (extra credit; they cost nothing of the required "
                      "work):</p>"
                      f"<ul>{items(bonus_lost, 'bonus not earned: ')}</ul>")
+    if locked:
+        parts.append("<p>Locked cells are graded as they were released: your changes to "
+                     "them were not used, and your instructor sees this list.</p><ul>"
+                     + "".join(f"<li>{html.escape(_in_words(p))}</li>" for p in locked)
+                     + "</ul>")
     block = ('<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
              + "".join(parts) + "</div>")
     text = page.read_text(encoding="utf-8")
     text, count = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + block, text, count=1)
     page.write_text(text if count else block + text, encoding="utf-8")
+
+
+def _in_words(problem: str) -> str:
+    """``"edited test cell test-x"`` as the student reads it."""
+    verb, _, cell = problem.partition(" ")
+    return f"you {verb} the {cell}" if verb in ("edited", "deleted") else problem
 
 
 class TruncateOutputs(Preprocessor):

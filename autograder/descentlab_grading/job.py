@@ -124,11 +124,12 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
         # "final": the submission caused it, so grading it again would fail again.
         return {"status": "failed", "flags": [], "final": _known_failure(log) is not None,
                 "message": f"{_failure_reason(log)} (nbgrader's log: {result['log_path']})"}
-    flags = locked_cell_problems(
+    locked = locked_cell_problems(
         nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4),
         nbformat.read(course.root / "submitted" / student / lesson / f"{lesson}.ipynb",
                       as_version=4),
         earlier_releases(course.root / "release-history", lesson))
+    flags = list(locked)
     test_errors, answer_errors = cell_errors(workdir / f"{lesson}.ipynb")
     defined_by = defined_by_cell(nbformat.read(course.notebook(lesson), as_version=4))
 
@@ -157,7 +158,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     if feedback["success"] and page.is_file():
         add_summary(page, [lost for lost in decision.lost if lost[0] not in bonus], score,
                     max_score, bonus=bonus_earned, bonus_max=bonus_max,
-                    bonus_lost=[lost for lost in decision.lost if lost[0] in bonus])
+                    bonus_lost=[lost for lost in decision.lost if lost[0] in bonus],
+                    locked=locked)
     return {"status": "graded", "score": score, "max_score": max_score, "bonus": bonus_earned,
             "cells": decision.scores, "flags": flags,
             "message": "" if feedback["success"] else "feedback not generated"}

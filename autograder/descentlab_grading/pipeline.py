@@ -27,8 +27,8 @@ _STATE_FILE = Path("downloaded") / "grading-state.json"
 
 #: What a job's result and feedback page mean; part of its stamp, so that a change
 #: here grades every notebook again rather than reusing stale results (2: bonus
-#: points are extra credit, outside ``max_score``).
-_SCORING = 2
+#: points are extra credit, outside ``max_score``; 3: the page names edited locked cells).
+_SCORING = 3
 
 
 def _load_state(course: Course) -> dict[str, Any]:

@@ -496,6 +496,12 @@ def test_edited_test_cell_is_flagged_and_restored(graded_class: GradedClass) -> 
     _check_score(graded_class, student)
     row = graded_class.row(student.student)
     assert any(f.startswith("edited test cell") for f in row.flags), row.flags
+    # The page shows the cell as released: it must say that the student's edit was not used.
+    page = html.unescape((graded_class.course.root / "feedback" / student.student
+                          / student.lesson / f"{student.lesson}.html").read_text())
+    summary = page.split('id="descentlab-summary"')[1].split("</div>")[0]
+    assert "your changes to them were not used" in summary, summary
+    assert "you edited the test cell " in summary, summary
 
 
 def test_deleted_test_cell_is_flagged_and_scores_zero(graded_class: GradedClass) -> None:
