@@ -38,8 +38,8 @@ from descentlab_grading.release import lessons as all_lessons
 __all__ = ["DELEGATION", "E2E_MISTAKES", "HONEST_EXTRAS", "HOSTILE_ANSWERS", "TORCH_CASES",
            "TORCH_LESSON", "GradedClass",
            "PropertyCall", "Student", "build_class", "e2e_mistake_ids", "failing_test_cells",
-           "mutant_answers", "mutant_source", "property_calls", "solution_answers",
-           "student_notebook"]
+           "mutant_answers", "mutant_source", "property_calls", "quiz_questions", "quiz_variants",
+           "solution_answers", "student_notebook"]
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
 
@@ -594,6 +594,51 @@ def failing_test_cells(source: nbformat.NotebookNode, answers: Mapping[str, str]
     return failed
 
 
+def quiz_questions(source: nbformat.NotebookNode) -> dict[str, tuple[Any, str]]:
+    """``name -> (solution value, the form its answer line asks for)`` of a lesson's quiz.
+
+    The form is the comment of the stub line, e.g. ``q3 = None  # a whole number``; the
+    value comes from running the solution of the ``quiz-answers`` cell on its own.
+    """
+    text = solution_answers(source)["quiz-answers"]
+    namespace: dict[str, Any] = {}
+    exec(text, namespace)
+    forms = dict(re.findall(r"^(q\d+) = None\s*#\s*(.*)$", text, re.MULTILINE))
+    return {name: (namespace[name], form) for name, form in forms.items()}
+
+
+def quiz_variants(value: Any, form: str) -> tuple[list[Any], list[Any]]:
+    """Answers a careful human grader accepts as ``value``, and answers they reject.
+
+    Accepted: a whole number as an integral float or a NumPy scalar; a letter or a name
+    in another case or with spaces around; a collection of names as a list or tuple.
+    Rejected: a wrong value of the same form (another option the answer line ``form``
+    quotes, ``2 * value + 1``); a bool or a string for a number; a fraction where
+    ``form`` asks for a whole number; a name that is no option.
+    """
+    import numpy as np
+
+    quoted = re.findall(r'"([^"]+)"', form)
+    if isinstance(value, bool):
+        return [np.bool_(value)], [not value, int(value), str(value)]
+    if isinstance(value, str):
+        other = next(q for q in quoted if q.casefold() != value.casefold())
+        same = [f" {value.upper()} ", value.lower(), value.upper()]
+        return ([v for v in dict.fromkeys(same) if v != value],
+                [other, value * 2, 1, [value]])
+    if isinstance(value, (set, frozenset)):
+        other = next(q for q in quoted if q not in value)
+        return ([sorted(v.lower() for v in value), tuple(f" {v.upper()}" for v in value),
+                 frozenset(value)],
+                [value ^ {other}, value | {"Nadam"}, next(iter(value)), {1}])
+    wrong = [2 * value + 1, True, str(value), [value], None]
+    if "whole number" in form:
+        wrong.append(value + 0.5)
+    if isinstance(value, int):
+        return [float(value), np.float64(value), np.int64(value)], wrong
+    return [np.float64(value)], wrong
+
+
 def _answer_cell(source: nbformat.NotebookNode, class_name: str) -> str:
     for cell in source.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -695,3 +740,10 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
     files[f"h-duplicated_cell/{lesson}/{lesson}.ipynb"] = nbformat.writes(duplicated).encode()
     students["h-duplicated_cell"] = Student("h-duplicated_cell", lesson,
                                             "duplicated answer cell", total)
+    # Quiz answers in forms a human grader accepts (``20.0`` for 20, ``" B "`` for "b").
+    forms = {name: quiz_variants(value, form)[0][0]
+             for name, (value, form) in quiz_questions(source).items()}
+    nb = student_notebook(release, dict(solved, **{"quiz-answers": "\n".join(
+        f"{name} = {value!r}" for name, value in forms.items())}))
+    add(Student("h-quiz_forms", lesson, "quiz answer forms", total), nb,
+        f"h-quiz_forms/{lesson}/{lesson}.ipynb")

@@ -1,0 +1,190 @@
+"""The quiz answers' forms: what a careful human grader accepts as the same answer.
+
+Every lesson ends with "Check your understanding" questions, graded by one test cell each:
+its visible part checks that ``q1``, ``q2``, ... has the *form* asked for (a number, a
+letter, a name), its hidden part the value. Both go through these functions, so the same
+answer in an equivalent form scores the same: ``24.0`` or ``np.int64(24)`` where a whole
+number is asked, ``"C"`` or ``" c "`` for the choice ``"c"``, ``"sgd"`` for the optimizer
+``"SGD"``, a list or tuple where a set of names is asked. What a human would reject stays
+rejected: ``True`` for a number (although ``True == 1`` in Python), the string ``"24"`` for
+a number, ``24.5`` for a whole number, a letter that is not one of the choices.
+
+Each function returns the answer in its canonical form (the number, the option as the
+question spells it, a set of names), or ``None`` when the answer does not have that form;
+the test cells read e.g. ``assert quiz.is_whole(q3), "q3 should be a whole number, ..."``
+and, hidden, ``assert quiz.whole(q3) == 24, "Not quite: ..."``.
+
+While a notebook is graded the test cells run in the grader's judge process, which imports
+this module from the notebook's setup cell; it only looks at plain values (NumPy scalars
+included), never at the student's code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+__all__ = ["choice", "is_number", "is_whole", "names", "number", "truth", "whole"]
+
+
+def number(value: Any) -> float | None:
+    """The real number ``value`` as a float, or None if it is not a number.
+
+    Parameters
+    ----------
+    value : Any
+        A quiz answer, e.g. ``0.5`` or ``np.float32(0.5)``.
+
+    Returns
+    -------
+    float or None
+        ``float(value)`` for a Python or NumPy integer or float; None for a bool (a
+        truth value, not a number, although ``True == 1``), a string, a complex number,
+        an array or anything else.
+
+    Examples
+    --------
+    >>> number(3), number(np.float32(0.5)), number(np.int64(7))
+    (3.0, 0.5, 7.0)
+    >>> number(True) is None, number("3") is None, number([3]) is None
+    (True, True, True)
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.integer,
+                                                                     np.floating)):
+        return None
+    return float(value)
+
+
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a real number (not a bool): :func:`number` is not None.
+
+    Examples
+    --------
+    >>> is_number(0.1), is_number(np.float64(2)), is_number(False), is_number("0.1")
+    (True, True, False, False)
+    """
+    return number(value) is not None
+
+
+def whole(value: Any) -> int | None:
+    """The whole number ``value`` as an int, or None if it is not a whole number.
+
+    An integral float (``24.0``, ``np.float64(24.0)``) is the same whole number as ``24``;
+    a float with a fractional part, a non-finite float, a bool or a string is not one.
+
+    Parameters
+    ----------
+    value : Any
+        A quiz answer, e.g. ``24`` or ``24.0``.
+
+    Returns
+    -------
+    int or None
+        The whole number as a Python int, or None.
+
+    Examples
+    --------
+    >>> whole(24), whole(24.0), whole(np.float64(24.0)), whole(np.int32(24))
+    (24, 24, 24, 24)
+    >>> whole(24.5) is None, whole(True) is None, whole("24") is None
+    (True, True, True)
+    >>> whole(float("inf")) is None
+    True
+    """
+    if isinstance(value, (Integral, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    as_float = number(value)
+    if as_float is None or not as_float.is_integer():  # is_integer is False for inf, nan
+        return None
+    return int(as_float)
+
+
+def is_whole(value: Any) -> bool:
+    """Whether ``value`` is a whole number: :func:`whole` is not None.
+
+    Examples
+    --------
+    >>> is_whole(7), is_whole(7.0), is_whole(7.5), is_whole(True)
+    (True, True, False, False)
+    """
+    return whole(value) is not None
+
+
+def truth(value: Any) -> bool | None:
+    """The truth value ``value`` (``True`` or ``False``, also NumPy's), or None.
+
+    Examples
+    --------
+    >>> truth(False), truth(np.bool_(True))
+    (False, True)
+    >>> truth(0) is None, truth("False") is None
+    (True, True)
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    return None
+
+
+def choice(value: Any, options: Iterable[str]) -> str | None:
+    """The option ``value`` names, ignoring case and surrounding spaces; None if none.
+
+    Parameters
+    ----------
+    value : Any
+        A quiz answer, e.g. ``"C"`` or ``" c "``.
+    options : iterable of str
+        The choices as the question spells them, e.g. ``("a", "b", "c", "d")`` or
+        optimizer names such as ``("SGD", "Adam")``.
+
+    Returns
+    -------
+    str or None
+        The option, spelled as in ``options``; None if ``value`` is not a string or
+        names none of them.
+
+    Examples
+    --------
+    >>> choice("C", "abcd"), choice(" c ", "abcd"), choice("sgd", ("SGD", "Adam"))
+    ('c', 'c', 'SGD')
+    >>> choice("e", "abcd") is None, choice(3, "abcd") is None
+    (True, True)
+    """
+    if not isinstance(value, str):
+        return None
+    key = value.strip().casefold()
+    return next((option for option in options if option.casefold() == key), None)
+
+
+def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
+    """The set of options a collection of names holds (see :func:`choice`), or None.
+
+    Parameters
+    ----------
+    value : Any
+        A quiz answer: a set, frozenset, list or tuple of names, e.g. ``["adam", "SGD"]``.
+    options : iterable of str
+        The names as the question spells them.
+
+    Returns
+    -------
+    frozenset of str or None
+        The options named, spelled as in ``options`` (a name given twice counts once);
+        None if ``value`` is not such a collection or one of its items names no option.
+
+    Examples
+    --------
+    >>> sorted(names(["adam", " SGD"], ("SGD", "Adam")))
+    ['Adam', 'SGD']
+    >>> names({"Adam", "Nadam"}, ("SGD", "Adam")) is None, names("Adam", ("Adam",)) is None
+    (True, True)
+    """
+    if not isinstance(value, (set, frozenset, list, tuple)):
+        return None
+    options = tuple(options)
+    chosen = [choice(item, options) for item in value]
+    if any(item is None for item in chosen):
+        return None
+    return frozenset(chosen)

@@ -1,0 +1,87 @@
+"""descentlab.checks.quiz: equivalent forms of an answer are accepted, other types are not."""
+
+from __future__ import annotations
+
+import doctest
+import math
+
+import numpy as np
+import pytest
+
+from descentlab.checks import quiz
+
+LETTERS = ("a", "b", "c", "d")
+OPTIMIZERS = ("SGD", "Momentum", "AdaGrad", "RMSProp", "Adam")
+
+
+def test_doctests() -> None:
+    result = doctest.testmod(quiz)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+@pytest.mark.parametrize("value", [24, 24.0, np.float64(24.0), np.float32(24.0), np.int64(24),
+                                   np.uint8(24)])
+def test_whole_accepts_integral_numbers(value: object) -> None:
+    assert quiz.is_whole(value)
+    result = quiz.whole(value)
+    assert result == 24
+    assert type(result) is int
+
+
+@pytest.mark.parametrize("value", [24.5, np.float64(24.5), True, False, np.True_, "24", None,
+                                   [24], np.array([24]), math.inf, math.nan, 24 + 0j])
+def test_whole_rejects_the_rest(value: object) -> None:
+    assert not quiz.is_whole(value)
+    assert quiz.whole(value) is None
+
+
+@pytest.mark.parametrize("value", [0.1, 3, np.float32(0.5), np.int16(-2), np.float64(1e-3)])
+def test_number_accepts_real_numbers(value: object) -> None:
+    assert quiz.is_number(value)
+    assert quiz.number(value) == pytest.approx(float(value))
+
+
+@pytest.mark.parametrize("value", [True, np.False_, "0.1", None, [0.1], 1j, np.array(0.1)])
+def test_number_rejects_bools_strings_and_containers(value: object) -> None:
+    assert not quiz.is_number(value)
+    assert quiz.number(value) is None
+
+
+def test_truth_takes_bools_only() -> None:
+    assert quiz.truth(False) is False
+    assert quiz.truth(np.bool_(True)) is True
+    for value in (0, 1, "False", None, 0.0):
+        assert quiz.truth(value) is None, value
+
+
+@pytest.mark.parametrize("value", ["c", "C", " c ", "\tC\n"])
+def test_choice_ignores_case_and_surrounding_spaces(value: str) -> None:
+    assert quiz.choice(value, LETTERS) == "c"
+
+
+@pytest.mark.parametrize("value", ["e", "cc", "c d", "", 3, None, ["c"], b"c"])
+def test_choice_rejects_what_is_no_option(value: object) -> None:
+    assert quiz.choice(value, LETTERS) is None
+
+
+def test_choice_returns_the_option_as_spelled() -> None:
+    assert quiz.choice("rmsprop", OPTIMIZERS) == "RMSProp"
+    assert quiz.choice(" ADAGRAD ", OPTIMIZERS) == "AdaGrad"
+    assert quiz.choice("Nadam", OPTIMIZERS) is None
+
+
+@pytest.mark.parametrize("value", [{"adam", "SGD"}, ["Adam", "sgd", "ADAM"], (" sgd", "adam "),
+                                   frozenset({"SGD", "Adam"})])
+def test_names_accepts_collections_in_any_case(value: object) -> None:
+    assert quiz.names(value, OPTIMIZERS) == {"SGD", "Adam"}
+
+
+@pytest.mark.parametrize("value", ["Adam", {"Adam", "Nadam"}, {"Adam": 1}, [1], None])
+def test_names_rejects_strings_unknown_names_and_other_types(value: object) -> None:
+    assert quiz.names(value, OPTIMIZERS) is None
+
+
+def test_names_of_an_empty_collection_is_empty() -> None:
+    # "none escaped" is an answer of its own, not a missing one.
+    assert quiz.names(set(), OPTIMIZERS) == frozenset()

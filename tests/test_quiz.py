@@ -1,0 +1,94 @@
+"""Every lesson's quiz cells accept what a careful human grader accepts, and no more.
+
+The quiz test cells (visible and hidden parts) run as the judge runs them
+(:func:`synthetic.failing_test_cells`: the imports of the instructor's read-only cells, the
+answer cell's names) against the solution answers, the same answers in other forms
+(``24.0`` for 24, ``" B "`` for "b", ``["adam", "sgd"]`` for a set of names) and wrong
+answers (a wrong value, ``True`` for a number, ``"24"`` for 24, ``24.5`` for a whole
+number, a name that is no option). The forms come from :func:`synthetic.quiz_variants`;
+``autograder/tests/test_grade_class.py`` grades one such notebook end to end.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from synthetic import failing_test_cells, quiz_questions, quiz_variants
+
+from descentlab.course import lesson_ids
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@cache
+def quiz_notebook(lesson: str) -> nbformat.NotebookNode:
+    """The lesson's instructor notebook with only its read-only cells and its quiz."""
+    nb = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    quiz = copy.deepcopy(nb)
+    quiz.cells = [c for c in nb.cells if c.cell_type == "code" and (
+        not c.metadata.get("nbgrader") or c.get("id") == "quiz-answers"
+        or c.metadata["nbgrader"].get("grade_id", "").startswith("test-quiz"))]
+    return quiz
+
+
+def failing(lesson: str, answers: dict[str, Any]) -> dict[str, str]:
+    """``grade_id -> message`` of the quiz cells that fail for these answers."""
+    text = "\n".join(f"{name} = {value!r}" for name, value in answers.items())
+    return failing_test_cells(quiz_notebook(lesson), {"quiz-answers": text})
+
+
+def solution(lesson: str) -> dict[str, Any]:
+    return {name: value for name, (value, _) in quiz_questions(quiz_notebook(lesson)).items()}
+
+
+@pytest.mark.parametrize("lesson", lesson_ids())
+def test_every_quiz_cell_reads_its_answer_through_descentlab_checks_quiz(lesson: str) -> None:
+    cells = [c for c in quiz_notebook(lesson).cells
+             if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("test-quiz")]
+    assert len(cells) == len(solution(lesson)) > 0
+    for cell in cells:
+        visible, hidden = cell.source.split("### BEGIN HIDDEN TESTS")
+        # Both parts: a form accepted by the visible check must be read the same when graded.
+        assert "quiz." in visible, (lesson, cell.id)
+        assert "quiz." in hidden, (lesson, cell.id)
+
+
+@pytest.mark.parametrize("lesson", lesson_ids())
+def test_solution_answers_pass(lesson: str) -> None:
+    assert failing(lesson, solution(lesson)) == {}
+
+
+@pytest.mark.parametrize("lesson", lesson_ids())
+def test_equivalent_forms_pass(lesson: str) -> None:
+    answers = solution(lesson)
+    for name, (value, form) in quiz_questions(quiz_notebook(lesson)).items():
+        accepted, _ = quiz_variants(value, form)
+        assert accepted, (lesson, name)
+        for other in accepted:
+            assert failing(lesson, dict(answers, **{name: other})) == {}, (
+                f"lesson {lesson}: {name} = {other!r} for {value!r} ({form}) was rejected")
+
+
+@pytest.mark.parametrize("lesson", lesson_ids())
+def test_wrong_answers_and_forms_fail_their_own_cell_only(lesson: str) -> None:
+    answers = solution(lesson)
+    for name, (value, form) in quiz_questions(quiz_notebook(lesson)).items():
+        _, rejected = quiz_variants(value, form)
+        for wrong in rejected:
+            failed = failing(lesson, dict(answers, **{name: wrong}))
+            assert list(failed) == [f"test-quiz-{name}"], (
+                f"lesson {lesson}: {name} = {wrong!r} for {value!r} ({form}): {failed}")
+            # The student reads which form is asked, or why the value is wrong.
+            message = failed[f"test-quiz-{name}"]
+            assert message.startswith((f"{name} should be", f"{name} may only",
+                                       "Not quite")), message
+
+
+def test_a_missing_answer_fails_with_the_form_asked() -> None:
+    failed = failing("00_blind_explorer", dict(solution("00_blind_explorer"), q3=None))
+    assert failed == {"test-quiz-q3": "q3 should be a whole number, e.g. q3 = 10"}
