@@ -13,7 +13,7 @@ import pytest
 
 from descentlab.checks import PUBLIC_SEEDS, get_mistake, run_property, score_properties
 from descentlab.checks.mistakes.texts import EXPLANATIONS, explain
-from descentlab.optimizers import SGD, Adam, AdamW, Momentum, RMSProp
+from descentlab.optimizers import OPTIMIZERS, SGD, Adam, AdamW, Momentum, RMSProp
 
 
 def _failures(cls, optimizer):
@@ -146,19 +146,103 @@ def test_a_counter_at_zero_is_not_told_to_add_epsilon():
         assert "no epsilon" not in message
 
 
-def test_an_uncatalogued_nan_on_a_nonzero_gradient_is_not_called_a_missing_epsilon():
-    class AdamBrokenWhereTheGradientIsNot(Adam):
+class AdamBrokenWhereTheGradientIsNot(Adam):
+    """NaN on every key whose gradient is not zero, never on a zero gradient."""
+
+    def update(self, params, grads):
+        super().update(params, grads)
+        for key in params:
+            if np.any(grads[key]):
+                params[key] *= np.nan
+
+
+def test_nan_only_where_the_gradient_is_not_zero_keeps_the_zero_gradient_point():
+    """The zero gradient's key goes NaN only on the 2nd call, when its gradient is not zero
+    any more, after the other key went NaN on the 1st: the step's own mistake, which the
+    value properties charge (not a second time here)."""
+    failures = _failures(AdamBrokenWhereTheGradientIsNot, "adam")
+    assert set(failures) == {"first_step", "carries_state"}
+
+
+def test_nan_on_a_zero_gradient_key_alone_fails_the_zero_gradient_point():
+    """Only the zero gradient's key goes NaN, on its zero-gradient call: a missing epsilon."""
+
+    class AdamBrokenWhereTheGradientIs(Adam):
         def update(self, params, grads):
             super().update(params, grads)
             for key in params:
-                if np.any(grads[key]):
+                if not np.any(grads[key]):
                     params[key] *= np.nan
 
-    diagnosis = run_property(AdamBrokenWhereTheGradientIsNot, "adam", "zero_grad",
+    diagnosis = run_property(AdamBrokenWhereTheGradientIs, "adam", "zero_grad",
                              seed=PUBLIC_SEEDS[0])
     assert not diagnosis
-    assert "although its gradient was not zero" in diagnosis.message
-    assert "not a missing epsilon" in diagnosis.message
+    assert diagnosis.findings[0].key == "W1"
+    assert diagnosis.mistake == "no_epsilon"  # it computes what a missing epsilon does
+
+
+def test_nan_left_in_the_state_by_a_zero_gradient_fails_when_it_shows():
+    """A 0/0 kept in the state on the zero gradient shows one call later, where the key's
+    gradient is no longer zero: still the zero gradient's doing (no other key went NaN)."""
+
+    class RMSPropNaNOneCallLate(RMSProp):
+        def update(self, params, grads):
+            poisoned = getattr(self, "poisoned", set())
+            super().update(params, grads)
+            for key in params:
+                if key in poisoned:
+                    params[key] *= np.nan
+                if not np.any(grads[key]):
+                    poisoned.add(key)
+            self.poisoned = poisoned
+
+    diagnosis = run_property(RMSPropNaNOneCallLate, "rmsprop", "zero_grad",
+                             seed=PUBLIC_SEEDS[0])
+    assert not diagnosis
+    assert diagnosis.message.startswith(
+        "after the 2nd call, params['W1'] contains NaN or infinity: its gradient was all zeros "
+        "on the 1st call")
+
+
+def test_the_optimizer_facts_the_nan_hint_reads_hold():
+    """The hint says 'square root' and '1 − βᵗ' from these attributes: keep them true."""
+    for cls in OPTIMIZERS.values():
+        if cls.divides_by_gradient_statistic:
+            assert "np.sqrt(" in cls.denominator, cls.name
+        if cls.step_counter:
+            assert "bias correction" in cls.recurrence or "t advances" in cls.recurrence, \
+                cls.name
+
+
+class _NaNWhereTheGradientIsPositive:
+    """Mixin: NaN where the gradient is positive (an uncatalogued NaN)."""
+
+    def update(self, params, grads):
+        super().update(params, grads)
+        for key in params:
+            params[key][...] = np.where(grads[key] > 0, np.nan, params[key])
+
+
+@pytest.mark.parametrize(
+    ("reference", "optimizer", "named", "absent"),
+    [(RMSProp, "rmsprop", ("square root of a negative number", "np.sqrt(self.h[key]) + self.eps",
+                           "squared gradient g·g"), ("step counter", "βᵗ", "epsilon")),
+     (Adam, "adam", ("square root of a negative number", "np.sqrt(v_hat)",
+                     "step counter (self.t) still 0"), ("epsilon",)),
+     (Momentum, "momentum", ("a division by zero or an overflow",),
+      ("square root", "step counter", "βᵗ", "epsilon"))],
+)
+def test_the_nan_hint_names_only_causes_the_optimizer_can_have(reference, optimizer, named,
+                                                                absent):
+    """A step counter only where there is one (bias correction), the root of a negative
+    number only where the step divides by the root of a gradient statistic."""
+    broken = type(reference.__name__, (_NaNWhereTheGradientIsPositive, reference), {})
+    message = run_property(broken, optimizer, "first_step", seed=PUBLIC_SEEDS[0]).message
+    assert message.startswith("after the 1st call, params['W'] contains NaN or infinity: ")
+    for phrase in named:
+        assert phrase in message, message
+    for phrase in absent:
+        assert phrase not in message, message
 
 
 def test_moving_on_a_zero_gradient_loses_the_zero_gradient_point_only():

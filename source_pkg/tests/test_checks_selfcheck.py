@@ -102,6 +102,33 @@ def test_nan_is_reported():
     assert "✘ first step: after the 1st call, params['W'] contains NaN or infinity" in text
 
 
+def test_a_gradient_not_squared_is_named_and_costs_only_the_values():
+    """The statistic under the root built from g, not g·g: NaN from the root of a negative h.
+
+    The student was told about a step counter and 1 − βᵗ (RMSProp has neither) and lost
+    the zero-gradient check for NaN on a key whose gradient was not zero.
+    """
+
+    class RMSProp:
+        def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+            self.lr, self.rho, self.eps, self.h = lr, rho, eps, None
+
+        def update(self, params, grads):
+            if self.h is None:
+                self.h = {key: np.zeros_like(val) for key, val in params.items()}
+            for key in params:
+                self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key]
+                params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + self.eps)
+
+    report, text = _run(RMSProp)
+    assert report.failed == ["first_step", "carries_state"]
+    assert ("✘ first step: h must average the squared gradient, h ← ρ·h + (1 − ρ)·g·g") in text
+    assert "square root of a negative number is NaN" in text
+    assert "✔ a zero gradient gives a zero step, not NaN" in text
+    assert "step counter" not in text
+    assert "βᵗ" not in text
+
+
 def test_a_hang_is_cut_short():
     class Adam:
         def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):

@@ -259,19 +259,44 @@ def _values(student: Observation, reference: Observation, tol: Tolerance, limit:
     findings = []
     where = _first(nan)
     if where is not None:
-        findings.append(nan_finding(student, *where))
+        findings.append(nan_finding(student, *where, optimizer))
     where = _first(bad)
     if where is not None:
         findings.append(_value_finding(student, reference, bad, diff, *where, optimizer))
     return findings
 
 
-def nan_finding(student: Observation, call: int, j: int) -> Finding:
+def nan_causes(optimizer: str | None) -> tuple[str, str]:
+    """What can make NaN or infinity in ``optimizer``'s step with a nonzero gradient.
+
+    Returns the causes, ``"a division by zero, … or an overflow"``, and questions that
+    point at them (``""`` when there are none to ask), read from the optimizer's class:
+    the root of a negative number only for one that divides by the root of a gradient
+    statistic (:attr:`~descentlab.optimizers.Optimizer.divides_by_gradient_statistic`),
+    a step counter still at 0 only for one that keeps a counter for its bias
+    corrections (:attr:`~descentlab.optimizers.Optimizer.step_counter`).
+    """
+    cls = OPTIMIZERS.get(optimizer or "")
+    causes = ["a division by zero"]
+    questions = []
+    if cls is not None and cls.divides_by_gradient_statistic:
+        causes.append("the square root of a negative number")
+        questions.append(f"is the statistic under the square root in {cls.denominator} built "
+                         "from the squared gradient g·g, so that it is never negative?")
+    if cls is not None and cls.step_counter:
+        questions.append(f"is the step counter ({cls.step_counter}) still 0 when you divide by "
+                         "1 − βᵗ?")
+    return ", ".join(causes) + " or an overflow", " ".join(questions)
+
+
+def nan_finding(student: Observation, call: int, j: int, optimizer: str | None = None
+                ) -> Finding:
     """The finding for NaN or infinity in ``params[keys[j]]`` after 0-based ``call``.
 
     A zero gradient asks for epsilon only when every key that went non-finite at
-    that call had an all-zero gradient: NaN where the gradient was not zero is a
-    division by zero that no epsilon prevents (e.g. a step counter still at 0).
+    that call had an all-zero gradient: NaN where the gradient was not zero is
+    something no epsilon prevents, and the message names what it can be in
+    ``optimizer``'s step (:func:`nan_causes`).
     """
     key = student.keys[j]
     head = f"after the {msg.ordinal(call + 1)} call, params[{key!r}] contains NaN or infinity"
@@ -280,6 +305,8 @@ def nan_finding(student: Observation, call: int, j: int) -> Finding:
     broken = np.array([not np.all(np.isfinite(student.values[k][call + 1]))
                        for k in student.keys]) & finite_before
     zero = student.zero_grads[call]
+    causes, questions = nan_causes(optimizer)
+    ask = f" ({questions})" if questions else "."
     if zero[j] and not (broken & ~zero).any():
         text = (f"{head}: its gradient was all zeros, so a denominator was 0 — add the small "
                 "constant epsilon (self.eps) to the denominator.")
@@ -287,12 +314,10 @@ def nan_finding(student: Observation, call: int, j: int) -> Finding:
         other = student.keys[int(np.argmax(broken & ~zero))]
         text = (f"after the {msg.ordinal(call + 1)} call, params[{other!r}] contains NaN or "
                 "infinity although its gradient was not zero: this is not a missing epsilon but "
-                "a division by zero (or an overflow) elsewhere in the step — is a step counter "
-                "still 0 when you divide by 1 − βᵗ?")
+                f"{causes} elsewhere in the step{ask}")
         key = other
     else:
-        text = (f"{head}: a division by zero or an overflow somewhere in the step (is a step "
-                "counter still 0 when you divide by 1 − βᵗ?)")
+        text = f"{head}: {causes} somewhere in the step{ask}"
     return Finding("nan", text, call=call + 1, key=key)
 
 

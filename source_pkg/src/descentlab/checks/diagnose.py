@@ -230,7 +230,7 @@ def diagnose_property(runs: Sequence[Observation], optimizer: str, prop: Propert
         findings = judge_per_key(student, alone, name)
     elif prop.judge == "zero_grad":
         reference = observe(optimizer_class(name), student.hyper, case, time_limit=None)
-        findings = judge_zero_grad(student, reference)
+        findings = judge_zero_grad(student, reference, name)
     else:
         raise ValueError(f"unknown judge {prop.judge!r}")
     if findings and findings[0].kind not in STOPPING:

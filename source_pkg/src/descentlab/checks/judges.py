@@ -11,8 +11,9 @@ zero gradient moves anything), so a wrong formula costs none of their points:
 * :func:`judge_per_key` — every key is updated, and exactly as when it is the
   only parameter of a fresh optimizer (the student's class is compared with
   itself, so the recurrence may be wrong);
-* :func:`judge_zero_grad` — no NaN or infinity, and no movement where the
-  gradient was all zeros.
+* :func:`judge_zero_grad` — no NaN or infinity where (and after) the gradient
+  was all zeros, and no movement there (NaN on a key whose gradient was not
+  zero is the value properties' to charge).
 
 Every function is pure: it reads :class:`~.observe.Observation` objects, so the
 student's class may have run in another process.
@@ -205,12 +206,28 @@ def _state_words(optimizer: str | None) -> tuple[str, str]:
     return words
 
 
-def judge_zero_grad(student: Observation, reference: Observation) -> list[Finding]:
-    """No NaN or infinity after any call; no movement on an all-zero gradient.
+def judge_zero_grad(student: Observation, reference: Observation,
+                    optimizer: str | None = None) -> list[Finding]:
+    """No NaN or infinity caused by an all-zero gradient; no movement on it.
+
+    Only the keys that had an all-zero gradient are checked for NaN, from that
+    call on: NaN on a key whose gradient was not zero is a mistake of the step
+    itself, which the value properties charge. A NaN born in the state on the
+    zero gradient may show only at a later call, when the key's gradient is no
+    longer zero; such a later NaN counts unless the class also made NaN on a key
+    that never had a zero gradient, at that call or before (then it makes NaN from
+    nonzero gradients anyway, e.g. from the root of a negative statistic).
 
     Where the reference itself moves on a zero gradient (AdamW's weight decay),
     only finiteness counts. A key with a nonzero gradient must move (a class that
     does nothing earns no point for doing nothing on a zero gradient).
+
+    Parameters
+    ----------
+    student, reference : Observation
+        The student's class and the reference on the ``zero_grad`` case.
+    optimizer : str, optional
+        Registry name, for the causes of NaN the message names.
     """
     stopped, findings = _start(student)
     if stopped is not None:
@@ -218,10 +235,25 @@ def judge_zero_grad(student: Observation, reference: Observation) -> list[Findin
     done = student.calls_done
     finite = np.array([[bool(np.all(np.isfinite(student.values[k][c + 1])))
                         for k in student.keys] for c in range(done)], dtype=bool)
-    finite = finite.reshape(done, len(student.keys)) | (student.problems != "")
-    where = _first(~finite)
+    broken = ~finite.reshape(done, len(student.keys)) & (student.problems == "")
+    zero = student.zero_grads[:done]
+    zeroed = np.logical_or.accumulate(zero, axis=0)  # an all-zero gradient so far
+    # NaN on a key never given a zero gradient, at this call or before.
+    elsewhere = np.logical_or.accumulate((broken & ~zeroed).any(axis=1))
+    where = _first(broken & (zero | (zeroed & ~elsewhere[:, None])))
     if where is not None:
-        findings.append(nan_finding(student, *where))
+        call, j = where
+        if zero[call, j]:
+            findings.append(nan_finding(student, call, j, optimizer))
+        else:
+            key = student.keys[j]
+            first = int(np.argmax(zero[:, j]))
+            findings.append(Finding("nan", (
+                f"after the {msg.ordinal(call + 1)} call, params[{key!r}] contains NaN or "
+                f"infinity: its gradient was all zeros on the {msg.ordinal(first + 1)} call and "
+                "no parameter with a nonzero gradient went NaN, so the zero gradient left NaN "
+                "in the state (0/0 where epsilon is missing?) — add the small constant epsilon "
+                "(self.eps) to the denominator."), call=call + 1, key=key))
     tol = default_tolerance(student.input_dtype)
     for j, key in enumerate(student.keys):
         for call in range(done):

@@ -15,15 +15,21 @@ in_place        1 key (3×4), 3 calls                         same array object 
                                                              call, and its values changed
 float32         1 key (2×3), float32, 3 calls                dtype stays float32 every call
                                                              (and the values change)
-zero_grad       2 keys (3×4 each), the 1st one's first       no NaN or infinity after any call;
-                gradient all zeros, 2 calls                  no movement where the gradient was
-                                                             zero (if the reference does not move)
+zero_grad       2 keys (3×4 each), the 1st one's first       no NaN or infinity in the key with
+                gradient all zeros, 2 calls                  the zero gradient, from that call
+                                                             on; no movement where the gradient
+                                                             was zero (if the reference does not
+                                                             move)
 =============== ============================================ ==================================
 
 ``per_key_state`` compares the student's class with itself (together versus
 alone), so it does not depend on the recurrence being right; ``zero_grad``
 applies to the optimizers that divide by a gradient statistic (where a missing
-epsilon gives 0/0). A class that cannot be used at all (not written, wrong
+epsilon gives 0/0). NaN in the key whose gradient was not zero is a mistake of
+the step itself (a step counter at 0, the root of a negative statistic): the
+value properties charge it, ``zero_grad`` does not (a NaN the zero gradient left
+in the state and that shows at the 2nd call still counts, unless the other key
+went NaN first). A class that cannot be used at all (not written, wrong
 signature, crashes) fails every property it crashes in.
 """
 
@@ -128,7 +134,8 @@ PROPERTIES: tuple[Property, ...] = (
     Property("float32", "float32 parameters stay float32", "float32 parameters",
              {"W": (2, 3)}, calls=3, dtype="float32", judge="float32"),
     # Two keys of one shape: NaN in the key whose gradient was not zero tells a missing
-    # epsilon from a division by zero elsewhere (a step counter starting at 0).
+    # epsilon from NaN the step makes anyway (a step counter starting at 0, the root of a
+    # negative statistic), which costs the values, not this property.
     Property("zero_grad", "a zero gradient gives a zero step, not NaN", "zero gradient",
              {"W1": (3, 4), "W2": (3, 4)}, calls=2, zero_keys=("W1",), applies_to=_dividing(),
              judge="zero_grad"),

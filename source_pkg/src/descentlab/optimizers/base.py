@@ -195,8 +195,9 @@ class Optimizer:
     #: What the state is, in the words of a student's feedback ("velocity"); the
     #: feedback adds the attributes a student's class keeps it in, ``self.<state name>``.
     state_words: ClassVar[str] = "state"
-    #: Whether the step divides by a gradient statistic (a missing epsilon then gives
-    #: 0/0 on a zero gradient, which the hidden tests look for).
+    #: Whether the step divides by the square root of a statistic of squared gradients (a
+    #: missing epsilon then gives 0/0 on a zero gradient, which the hidden tests look for;
+    #: a statistic of g instead of g·g goes negative, and its root is NaN).
     divides_by_gradient_statistic: ClassVar[bool] = False
     #: How the state must change from one call to the next, in the lessons' names: the
     #: feedback when the first calls match but a later one does not ("" says nothing).
@@ -204,7 +205,8 @@ class Optimizer:
     #: The factors that scale a whole first step alike (every entry by the same k): the
     #: feedback lists them when a first step is k times the expected one.
     step_factors: ClassVar[str] = "the learning rate?"
-    #: The step counter, as the lesson's template names it (``"self.t"``); "" for none.
+    #: The step counter of the bias corrections (1 − βᵗ), as the lesson's template names it
+    #: (``"self.t"``); "" for none.
     step_counter: ClassVar[str] = ""
     #: The denominator with epsilon, as the lesson's answer cell writes it ("" for none).
     denominator: ClassVar[str] = ""

@@ -104,6 +104,17 @@ class AdamNoEpsilon(_AdamInit):
             params[key] -= lr_t * self.m[key] / np.sqrt(self.v[key])
 
 
+class AdamGradNotSquared(_AdamInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key]
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
 # -- AdamW: the decay shrinks the weights first, then Adam's step ---------------------
 
 
@@ -160,6 +171,18 @@ class AdamWDecayInGrad(_AdamWInit):
             params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
 
 
+class AdamWGradNotSquared(_AdamWInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            params[key] -= self.lr * self.weight_decay * params[key]
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key]
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
 class AdamWDecayWithoutLr(_AdamWInit):
     def update(self, params, grads):
         self._create(params)
@@ -178,9 +201,11 @@ MUTANTS = (
     ("adam", "no_epsilon", AdamNoEpsilon),
     ("adam", "counter_starts_at_zero", AdamCounterStartsAtZero),
     ("adam", "no_bias_correction", AdamNoBiasCorrection),
+    ("adam", "adam_grad_not_squared", AdamGradNotSquared),
     ("adamw", "state_reset_each_call", AdamWStateReset),
     ("adamw", "counter_per_key", AdamWCounterPerKey),
     ("adamw", "adamw_decay_in_grad", AdamWDecayInGrad),
     ("adamw", "adamw_decay_without_lr", AdamWDecayWithoutLr),
     ("adamw", "no_bias_correction", AdamWNoBiasCorrection),
+    ("adamw", "adam_grad_not_squared", AdamWGradNotSquared),
 )

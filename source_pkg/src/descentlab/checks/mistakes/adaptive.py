@@ -70,6 +70,14 @@ class AdaGradAbsGrad(_AdaGradInit):
             params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
 
 
+class AdaGradGradNotSquared(_AdaGradInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] += grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
 # -- RMSProp ---------------------------------------------------------------------------
 
 
@@ -135,6 +143,14 @@ class RMSPropNotDecayed(_RMSPropInit):
         self._create(params)
         for key in params.keys():
             self.h[key] += (1 - self.rho) * grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class RMSPropGradNotSquared(_RMSPropInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key]
             params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
 
 
@@ -209,12 +225,14 @@ MUTANTS = (
     ("adagrad", "no_epsilon", AdaGradNoEpsilon),
     ("adagrad", "adagrad_no_sqrt", AdaGradNoSqrt),
     ("adagrad", "adagrad_abs_grad", AdaGradAbsGrad),
+    ("adagrad", "adagrad_grad_not_squared", AdaGradGradNotSquared),
     ("rmsprop", "state_reset_each_call", RMSPropStateReset),
     ("rmsprop", "shared_state", RMSPropSharedState),
     ("rmsprop", "no_epsilon", RMSPropNoEpsilon),
     ("rmsprop", "rmsprop_missing_one_minus_rho", RMSPropMissingOneMinusRho),
     ("rmsprop", "rmsprop_as_adagrad", RMSPropAsAdaGrad),
     ("rmsprop", "rmsprop_not_decayed", RMSPropNotDecayed),
+    ("rmsprop", "rmsprop_grad_not_squared", RMSPropGradNotSquared),
     ("adadelta", "state_reset_each_call", AdaDeltaStateReset),
     ("adadelta", "shared_state", AdaDeltaSharedState),
     ("adadelta", "adadelta_no_epsilon", AdaDeltaNoEpsilon),

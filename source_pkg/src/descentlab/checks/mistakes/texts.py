@@ -85,6 +85,20 @@ EXPLANATIONS = {
         "h must add the squared gradient, h ← h + g·g (g * g or g ** 2), not its absolute value "
         "|g|: AdaGrad divides by the root of the sum of squares."
     ),
+    "adagrad_grad_not_squared": (
+        "h must add up the squared gradient, h ← h + g·g (g * g or g ** 2), not g itself: a "
+        "negative gradient makes h negative, and the square root of a negative number is NaN."
+    ),
+    "rmsprop_grad_not_squared": (
+        "h must average the squared gradient, h ← ρ·h + (1 − ρ)·g·g (g * g or g ** 2), not g "
+        "itself: a negative gradient makes h negative, and the square root of a negative number "
+        "is NaN."
+    ),
+    "adam_grad_not_squared": (
+        "v must average the squared gradient, v ← β₂·v + (1 − β₂)·g·g (g * g or g ** 2), not g "
+        "itself (that is m's recurrence): a negative gradient makes v negative, and the square "
+        "root of a negative number is NaN."
+    ),
     "rmsprop_not_decayed": (
         "the old h is not decayed: RMSProp's average is h ← ρ·h + (1 − ρ)·g², so multiply h by "
         "ρ before adding (1 − ρ)·g². Without the decay h only grows and the steps shrink."
