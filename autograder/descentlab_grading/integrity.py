@@ -1,21 +1,27 @@
 """Edited or deleted locked cells: a submission against every release students received.
 
-Cells are compared by their code (:func:`code_of`), so a points change is no edit.
+Cells are compared by their code (:func:`code_of`), so a points change is no edit. The
+releases kept are those graded against (:func:`remember_release`) and every version of
+the release committed to the repository (:func:`remember_committed_releases`): students
+may hold any release ever published, also one older than the first grading run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
+import subprocess
 import tokenize
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import nbformat
 
 from .testcells import nbgrader_meta
 
-__all__ = ["code_of", "earlier_releases", "locked_cell_problems", "remember_release"]
+__all__ = ["code_of", "committed_versions", "earlier_releases", "locked_cell_problems",
+           "remember_committed_releases", "remember_release"]
 
 
 def _normal(source: str) -> str:
@@ -85,9 +91,10 @@ def locked_cell_problems(release: nbformat.NotebookNode,
     return found
 
 
-def remember_release(notebook: Path, history: Path, lesson: str) -> Path:
-    """Keep a copy of a lesson's release, once per content: ``history/LESSON/<sha256>.ipynb``."""
-    data = notebook.read_bytes()
+def remember_release(notebook: Path | bytes, history: Path, lesson: str) -> Path:
+    """Keep a copy of a lesson's release (a file or its content), once per content:
+    ``history/LESSON/<sha256>.ipynb``."""
+    data = notebook if isinstance(notebook, bytes) else notebook.read_bytes()
     target = history / lesson / f"{hashlib.sha256(data).hexdigest()[:16]}.ipynb"
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -101,3 +108,50 @@ def earlier_releases(history: Path, lesson: str) -> list[nbformat.NotebookNode]:
     """Every release of ``lesson`` kept by :func:`remember_release`."""
     return [nbformat.read(path, as_version=4)
             for path in sorted((history / lesson).glob("*.ipynb"))]
+
+
+def committed_versions(notebook: Path) -> Iterator[bytes]:
+    """Every version of ``notebook`` committed to the git repository it lies in, newest first.
+
+    Nothing when git is missing or the file is not in a repository (an installed copy).
+    """
+    def git(*args: str) -> bytes:
+        return subprocess.run(["git", "-C", str(notebook.parent), *args], capture_output=True,
+                              check=True, timeout=60).stdout
+
+    try:
+        revisions = git("log", "--format=%H", "--", notebook.name).decode().split()
+        for revision in revisions:
+            yield git("show", f"{revision}:./{notebook.name}")
+    except (OSError, subprocess.SubprocessError):
+        return
+
+
+def _locked_code(data: bytes) -> frozenset[tuple[str, str]] | None:
+    """(grade id, code) of a release's locked and test cells; None if it is not a notebook."""
+    try:
+        cells = json.loads(data.decode("utf-8"))["cells"]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return None
+    return frozenset((meta["grade_id"], code_of("".join(cell.get("source", ""))))
+                     for cell in cells if isinstance(cell, dict)
+                     if (meta := nbgrader_meta(cell)).get("grade_id")
+                     and (meta.get("locked") or meta.get("grade")) and not meta.get("solution"))
+
+
+def remember_committed_releases(notebook: Path, history: Path, lesson: str) -> int:
+    """Keep each committed version of the release ``notebook`` whose locked cells differ
+    from every release kept already (:func:`committed_versions`); return how many.
+
+    A test cell whose code changed in a later release (not only its points) would
+    otherwise flag every student who downloaded the earlier one as "edited test cell".
+    """
+    kept = {_locked_code(path.read_bytes()) for path in (history / lesson).glob("*.ipynb")}
+    added = 0
+    for data in committed_versions(notebook):
+        code = _locked_code(data)
+        if code is not None and code not in kept:
+            kept.add(code)
+            remember_release(data, history, lesson)
+            added += 1
+    return added

@@ -14,9 +14,10 @@ from typing import Any
 
 from . import answer_key, jail
 from .collect import collect, write_submission
-from .integrity import remember_release
+from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
 from .model import Course, JailUnavailable, Row, Run, Settings, bonus_cells, split_bonus
+from .release import COURSE
 from .release import lessons as course_lessons
 from .workers import Limits, Outcome, run_parallel
 
@@ -129,6 +130,8 @@ def grade(
         # compared with every release kept, so no one is flagged for the instructor's edit.
         remember_release(course.root / "release" / lesson / f"{lesson}.ipynb",
                          course.root / "release-history", lesson)
+        remember_committed_releases(COURSE / lesson / f"{lesson}.ipynb",
+                                    course.root / "release-history", lesson)
     jobs_state = state.setdefault("jobs", {})
     results: dict[tuple[str, str], dict[str, Any]] = {}
     todo: list[tuple[tuple[str, ...], Callable[[], dict[str, Any]]]] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -11,8 +12,10 @@ import pytest
 
 from descentlab_grading.integrity import (
     code_of,
+    committed_versions,
     earlier_releases,
     locked_cell_problems,
+    remember_committed_releases,
     remember_release,
 )
 
@@ -117,6 +120,42 @@ def test_an_earlier_release_makes_its_code_acceptable(tmp_path: Path,
     _cell(student_edit, CELL).source = "pass"
     assert locked_cell_problems(changed, student_edit, kept) == [f"edited test cell {CELL}"]
     assert RELEASED.read_bytes() == first.read_bytes()
+
+
+def test_every_committed_release_counts_as_received(tmp_path: Path,
+                                                   received: nbformat.NotebookNode) -> None:
+    """The students downloaded a release committed before the first grading run."""
+    repo = tmp_path / "repo"
+    notebook = repo / "course" / "03_momentum" / "03_momentum.ipynb"
+    notebook.parent.mkdir(parents=True)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git[:3], "init", "-q"], check=True)
+    changed = copy.deepcopy(received)
+    _cell(changed, CELL).source = _cell(changed, CELL).source.replace("[0]", "[1]")
+    prose = copy.deepcopy(changed)
+    prose.cells[0].source += "\nA clearer sentence."
+    for version in (received, changed, prose):  # the last changes no locked cell
+        nbformat.write(version, notebook)
+        subprocess.run([*git, "add", "."], check=True)
+        subprocess.run([*git, "commit", "-qm", "release"], check=True)
+    assert len(list(committed_versions(notebook))) == 3
+    history = tmp_path / "release-history"
+    remember_release(notebook, history, "03_momentum")  # the release graded against
+    assert remember_committed_releases(notebook, history, "03_momentum") == 1, \
+        "only the version whose locked cells differ from those kept is added"
+    assert remember_committed_releases(notebook, history, "03_momentum") == 0
+    kept = earlier_releases(history, "03_momentum")
+    assert locked_cell_problems(prose, copy.deepcopy(received), kept) == []
+    student_edit = copy.deepcopy(received)
+    _cell(student_edit, CELL).source = "pass"
+    assert locked_cell_problems(prose, student_edit, kept) == [f"edited test cell {CELL}"]
+
+
+def test_no_repository_means_no_committed_release(tmp_path: Path) -> None:
+    outside = tmp_path / "03_momentum.ipynb"
+    outside.write_bytes(RELEASED.read_bytes())
+    assert list(committed_versions(outside)) == []
+    assert remember_committed_releases(outside, tmp_path / "h", "03_momentum") == 0
 
 
 @pytest.mark.slow
