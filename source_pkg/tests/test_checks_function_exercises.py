@@ -237,6 +237,15 @@ def aliased(f_grad, x0, lr, steps):
     return np.array(path)
 
 
+def aliased_after_start(f_grad, x0, lr, steps):
+    x = x0.copy()
+    path = [x0.copy()]  # the start is a copy, every later row the same array
+    for _ in range(steps):
+        x -= lr * f_grad(x)
+        path.append(x)
+    return np.array(path)
+
+
 def changes_x0(f_grad, x0, lr, steps):
     x = x0
     path = [x.copy()]
@@ -295,6 +304,7 @@ DESCENT_CASES = [
     (lambda g, x0, lr, n: [x.tolist() for x in descend(g, x0, lr, n)], set(), ""),
     # Mistakes of the path: the same in every dimension, they cost only `path`.
     (aliased, {"path"}, "append a copy"),
+    (aliased_after_start, {"path"}, "append a copy"),
     (lambda g, x0, lr, n: descend(g, x0, lr, n)[1:], {"path"}, "starting point is missing"),
     (lambda g, x0, lr, n: descend(g, x0, lr, n - 1), {"path"}, "one step is missing"),
     (lambda g, x0, lr, n: descend(g, x0, -lr, n), {"path"}, "climbs"),
@@ -313,9 +323,10 @@ DESCENT_CASES = [
 
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), DESCENT_CASES,
-                         ids=["correct", "list", "aliased", "no_start", "short", "ascent",
-                              "half_lr", "normalised", "changes_x0", "two_coordinates",
-                              "updates_two", "two_columns", "lr_per_dim", "drops_third"])
+                         ids=["correct", "list", "aliased", "aliased_after_start", "no_start",
+                              "short", "ascent", "half_lr", "normalised", "changes_x0",
+                              "two_coordinates", "updates_two", "two_columns", "lr_per_dim",
+                              "drops_third"])
 def test_gradient_descent_check(fn, fails, phrase):
     report, _ = _report(check_gradient_descent, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

@@ -78,6 +78,11 @@ def _path_message(fn: Callable[..., Any], seed: int, dim: int, limit: float | No
     if np.allclose(path, path[-1]) and not np.allclose(expected, expected[-1]):
         return ("every row of your path is the same point: you appended the same array each "
                 "time and then changed it in place — append a copy (path.append(x.copy())).")
+    if steps > 1 and np.allclose(path[1:], path[-1]) and not np.allclose(expected[1:],
+                                                                          expected[-1]):
+        return (f"path[1] to path[{steps}] are all the same point (the last one): you appended "
+                "the same array x after every step and then changed it in place — append a "
+                "copy (path.append(x.copy())).")
     if not np.allclose(path[0], x0):
         return "path[0] must be the starting point x0."
     if _same(path, _expected(f_grad, x0, lr, steps, sign=1.0)):
