@@ -68,8 +68,8 @@ def _candidates(optimizer: str, hyper: Mapping[str, float]) -> list[tuple[float,
         if default:
             found.append((default / lr, f"the learning rate: the step uses {default:g} (the "
                           "default) instead of self.lr"))
-        found.append((lr, "the learning rate is applied twice"))
-        found.append((1 / lr, "the learning rate is missing from the step"))
+        found.append((lr, "whether the learning rate is applied twice"))
+        found.append((1 / lr, "whether the learning rate is missing from the step"))
     mu, rho = hyper.get("momentum"), hyper.get("rho")
     beta1, beta2 = hyper.get("beta1"), hyper.get("beta2")
     if optimizer == "momentum" and mu is not None:
