@@ -192,6 +192,34 @@ def test_a_schedule_says_it_too(shell):
     assert f"`cosine_schedule` did not finish ({where})" in text
 
 
+@pytest.mark.slow  # imports torch
+def test_the_torch_exercise_says_it_too(shell):
+    pytest.importorskip("torch")
+    cell = """
+    import torch
+    from descentlab.checks.torch_optim import check_torch
+
+    class Adam(torch.optim.Optimizer):
+        def __init__(self, params, lr=1e-3):
+            super().__init__(params, {"lr": lr})
+
+        @torch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.add_(p.grad, alpha=-group["lr"])
+    """
+    assert run(shell, cell)
+    report, text = self_check(shell, "check_torch(Adam")
+    assert not report  # plain SGD, not Adam: checked, and failed
+    assert text.startswith("Checking Adam")
+    where = error_line(shell, cell.replace("for p in group", "for p in group:"))
+    report, text = self_check(shell, "check_torch(Adam")
+    assert not report
+    assert text.startswith(f"✘ cannot check: the latest run of the cell that defines `Adam` "
+                           f"did not finish ({where})")
+
+
 def test_outside_ipython_nothing_is_said(shell, monkeypatch):
     assert run(shell, MOMENTUM)
     assert not run(shell, MOMENTUM_BROKEN_INDENT)
