@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
 from .report import PropertyResult, Report
+from .stale import stale_code
 
 __all__ = ["PRINTED_NOTE", "GradedProperty", "Outcome", "assert_outcome", "cannot_check",
            "run_checks", "self_check"]
@@ -148,6 +149,7 @@ def self_check(
     *,
     file: TextIO | None = None,
     setup_errors: tuple[type[Exception], ...] = (),
+    code: Any = None,
 ) -> Report:
     """Run ``check(out)`` (it may print a heading), print the report, return it; never raise.
 
@@ -163,10 +165,19 @@ def self_check(
         Exceptions that mean the check was called wrongly (an unknown optimizer
         name): their text is the report. Anything else the checker raises is
         reported as its own failure, never as a traceback.
+    code : object, optional
+        The student's class or function. In a notebook, if it comes from an earlier
+        run of a cell whose latest run failed (:func:`~.stale.stale_code`), the
+        report says so instead of checking it.
     """
     out = sys.stdout if file is None else file
+    # Stop rather than check the old code under a warning: a beginner reads the
+    # verdict at the bottom ("All checks passed", or an old failure to hunt in code
+    # that has changed since), and either would be about code no longer on screen.
+    # The one thing to do is to make the cell run; the check then runs as usual.
+    stale = stale_code(code) if code is not None else ""
     try:
-        report = check(out)
+        report = cannot_check(subject, stale) if stale else check(out)
     except setup_errors as exc:
         report = cannot_check(subject, str(exc))
     except Exception as exc:  # the self-check must never show a traceback

@@ -19,6 +19,7 @@ __all__ = [
     "fmt_pair",
     "not_a_class",
     "ordinal",
+    "stale_code_message",
 ]
 
 #: The in-place explanation (also the ``not_in_place`` mistake's), with ``{key}``.
@@ -110,6 +111,16 @@ def describe_object(obj: object) -> str:
     if isinstance(obj, type) or callable(obj):
         return getattr(obj, "__name__", type(obj).__name__)
     return f"a {type(obj).__name__} object"
+
+
+def stale_code_message(name: str, kind: str, why: str = "") -> str:
+    """Say that the ``kind`` ("class", "function") named ``name`` is from an earlier run
+    of its cell, because the latest run did not finish (``why``: "IndentationError at
+    line 7", or "" for an error while it ran)."""
+    reason = f" ({why})" if why else f" (an error stopped it before `{name}` was defined)"
+    return (f"the latest run of the cell that defines `{name}` did not finish{reason}, so "
+            f"`{name}` is still the {kind} from an earlier run, not the code on your screen: "
+            f"it was not checked. Fix that cell, run it again, then run this check.")
 
 
 def call_signature(subject: str, kwargs: Mapping[str, float]) -> str:

@@ -276,4 +276,4 @@ def check_schedule(fn: Callable[..., Any], name: str = "cosine", *,
         print(f"Checking {subject} against the reference {name} schedule:", file=out)
         return run_checks(subject, props, outcome, seeds, skipped_after_hang=SKIPPED_AFTER_HANG)
 
-    return self_check(subject, run, file=file)
+    return self_check(subject, run, file=file, code=fn)

@@ -75,4 +75,5 @@ def check(
         return score_properties(student_cls, name, seeds, time_limit=time_limit)
 
     # A ValueError is an unknown or unclear optimizer name: its text is the verdict.
-    return selfcheck_run(subject, run, file=file, setup_errors=(ValueError,))
+    return selfcheck_run(subject, run, file=file, setup_errors=(ValueError,),
+                         code=student_cls)

@@ -573,4 +573,4 @@ def check_torch(cls: Any, optimizer: str | None = None, *, seeds: Sequence[int] 
         return grade_torch(cls, name, seeds)
 
     # A ValueError is an unknown or unclear optimizer name: its text is the verdict.
-    return self_check(subject, run, file=file, setup_errors=(ValueError,))
+    return self_check(subject, run, file=file, setup_errors=(ValueError,), code=cls)

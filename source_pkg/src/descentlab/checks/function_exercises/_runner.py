@@ -110,7 +110,7 @@ def check_function(subject: str, props: Sequence[FunctionProperty], fn: Any, *,
         print(f"Checking {subject}:", file=out)
         return function_report(subject, props, fn, seeds, time_limit=time_limit)
 
-    return self_check(subject, run, file=file)
+    return self_check(subject, run, file=file, code=fn)
 
 
 def assert_function(subject: str, props: Sequence[FunctionProperty], fn: Any, seed: int,
