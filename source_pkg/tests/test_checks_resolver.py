@@ -97,7 +97,7 @@ def test_my_adam_passes_check_and_gets_adams_sliders_in_explore() -> None:
     out = io.StringIO()
     report = check(MyAdam, file=out)
     assert report, out.getvalue()
-    assert out.getvalue().startswith("Checking MyAdam as the reference adam optimizer:")
+    assert out.getvalue().startswith("Checking MyAdam against the course's adam optimizer:")
 
     w = explore(MyAdam, backend="static")
     assert w.choice.student

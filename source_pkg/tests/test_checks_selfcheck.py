@@ -37,7 +37,7 @@ def test_the_stub_gets_the_not_written_yet_message():
     report, text = _run(Momentum)
     assert not report
     lines = text.splitlines()
-    assert lines[0] == "Checking Momentum as the reference momentum optimizer:"
+    assert lines[0] == "Checking Momentum against the course's momentum optimizer:"
     assert lines[1] == ("✘ first step: update() is not written yet: replace "
                         "`raise NotImplementedError` with your code.")
     assert lines[2] == "✘ state between calls: (same problem as above)"
@@ -210,7 +210,7 @@ def test_a_class_named_after_an_optimizer_is_checked_as_that_optimizer():
     # Which names are recognised is tested in test_checks_resolver.py.
     report, text = _run(type("SGDMomentum", (ReferenceMomentum,), {}))
     assert report
-    assert text.startswith("Checking SGDMomentum as the reference momentum optimizer:")
+    assert text.startswith("Checking SGDMomentum against the course's momentum optimizer:")
 
 
 def test_an_explicit_name_ignores_case_and_punctuation():

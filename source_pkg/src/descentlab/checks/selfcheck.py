@@ -52,7 +52,7 @@ def check(
     --------
     >>> from descentlab.optimizers import Momentum
     >>> report = check(Momentum)                            # doctest: +ELLIPSIS
-    Checking Momentum as the reference momentum optimizer:
+    Checking Momentum against the course's momentum optimizer:
     ✔ first step matches the formula
     ...
     All checks passed — well done!
@@ -71,7 +71,7 @@ def check(
                 )
         else:
             name = reference_name(optimizer)
-        print(f"Checking {subject} as the reference {name} optimizer:", file=out)
+        print(f"Checking {subject} against the course's {name} optimizer:", file=out)
         return score_properties(student_cls, name, seeds, time_limit=time_limit)
 
     # A ValueError is an unknown or unclear optimizer name: its text is the verdict.
