@@ -298,6 +298,102 @@ def test_a_wrong_formula_keeps_the_in_place_float32_and_per_key_points():
     assert set(failures) == {"first_step", "carries_state"}
 
 
+# -- in place: a step that is zero on some calls still reaches the arrays --------------------------
+SEEDS = (*PUBLIC_SEEDS, 3, 1234567)
+
+
+class MomentumStepsFirst:
+    """The audit's student: steps with the old velocity (0 at first), then updates it."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr = lr
+        self.momentum = momentum
+        self.v = None
+
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {}
+            for key, val in params.items():
+                self.v[key] = np.zeros_like(val)
+        for key in params:
+            params[key] += self.v[key]
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+
+
+class MomentumStepsACopy(Momentum):
+    """Not in place: updates copies, the caller's arrays never change."""
+
+    def update(self, params, grads):
+        super().update({key: value.copy() for key, value in params.items()}, grads)
+
+
+class MomentumRebinds(Momentum):
+    """Not in place: puts new arrays into params."""
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] = params[key].copy()
+        super().update(params, grads)
+
+
+def test_stepping_before_updating_the_velocity_keeps_in_place_and_is_named():
+    report = score_properties(MomentumStepsFirst, "momentum", SEEDS)
+    assert set(report.failed) == {"first_step", "carries_state"}, report.text()
+    for result in report.results:
+        if not result.passed:
+            assert result.mistake == "momentum_old_velocity", result.message
+            assert "velocity of the previous call" in result.message
+            assert result.message == get_mistake("momentum", "momentum_old_velocity").explanation
+
+
+def test_working_on_a_copy_still_loses_in_place():
+    report = score_properties(MomentumStepsACopy, "momentum", SEEDS)
+    assert {"in_place", "float32"} <= set(report.failed), report.text()
+    in_place = next(r for r in report.results if r.name == "in_place")
+    assert in_place.message == (
+        "after the 1st call, params['W'] has not changed: update() must change the arrays in "
+        "params themselves (params[key] -= ...), not a copy or a local variable.")
+
+
+def test_rebinding_still_loses_in_place_and_only_that():
+    report = score_properties(MomentumRebinds, "momentum", SEEDS)
+    assert report.failed == ["in_place"], report.text()
+    in_place = next(r for r in report.results if r.name == "in_place")
+    assert in_place.mistake == "not_in_place"
+    assert "replaced by a new array instead of updated in place" in in_place.message
+
+
+class AdamStepsFirst:
+    """Uncatalogued: steps with the moments of the previous call (0 at first), then updates
+    them."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.t, self.m, self.v = 0, None, None
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {key: np.zeros_like(val) for key, val in params.items()}
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+        self.t += 1
+        for key in params:
+            m_hat = self.m[key] / (1 - self.beta1**self.t)
+            v_hat = self.v[key] / (1 - self.beta2**self.t)
+            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
+
+
+def test_an_uncatalogued_zero_first_step_is_not_blamed_on_in_place():
+    """Nor on zero_grad: the key whose first gradient is zero moves at no call of that case,
+    but the other key does, so the class does something."""
+    failures = _failures(AdamStepsFirst, "adam")
+    assert set(failures) == {"first_step", "carries_state"}, failures
+    assert "later calls move it: the 1st step is zero" in failures["carries_state"]
+    assert "not a copy" not in failures["carries_state"]
+    assert "moments (self.m and self.v) still at 0" in failures["first_step"]
+
+
 # -- the names students use -----------------------------------------------------------------
 @pytest.mark.parametrize(("optimizer", "mistake_id"),
                          [("adam", "counter_per_key"), ("adam", "counter_starts_at_zero"),

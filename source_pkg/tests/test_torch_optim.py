@@ -331,3 +331,50 @@ def test_what_the_students_step_prints_is_hidden_but_said(
     assert not report.failed
     assert "debugging my step" not in out.getvalue() + capsys.readouterr().out
     assert PRINTED_NOTE in out.getvalue(), out.getvalue()
+
+
+# -- in place: a step that is zero at first still reaches the tensor ----------------------------
+class _AdamOldMoments(TorchAdam):
+    """Steps with the moments of the previous step (zero at step 1), then updates them."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, exp_avg=torch.zeros_like(p),
+                                 exp_avg_sq=torch.zeros_like(p))
+                state["step"] += 1
+                t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+                denominator = (v / (1 - beta2**t)).sqrt() + group["eps"]
+                p.sub_(group["lr"] * (m / (1 - beta1**t)) / denominator)
+                m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+
+
+class _AdamOnACopy(TorchAdam):
+    """Steps a copy of each parameter: the optimizer's tensors never change."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    copy = p.clone()  # the mistake: a local copy is stepped
+                    copy.sub_(group["lr"] * p.grad.sign())
+
+
+def test_a_first_step_of_zero_keeps_the_in_place_and_float32_points() -> None:
+    report = checks.grade_torch(_AdamOldMoments, "adam", (*PUBLIC_SEEDS, *HIDDEN))
+    assert set(report.failed) == {"first_step", "carries_state", "param_groups"}, report.text()
+
+
+def test_stepping_a_copy_still_loses_the_in_place_and_float32_points() -> None:
+    report = checks.grade_torch(_AdamOnACopy, "adam", PUBLIC_SEEDS)
+    assert {"in_place", "float32"} <= set(report.failed), report.text()
+    in_place = next(r for r in report.results if r.name == "in_place")
+    assert "did not change in step 1 (nor in any later step)" in in_place.message

@@ -385,9 +385,22 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
         s, r = student.values[key], reference.values[key]
         k = _step_ratio(s[0], s[1], r[0], r[1])
         head = f"after the 1st call, params[{key!r}]"
-        if k is not None and abs(k) < 1e-3:
+        later = any(not np.array_equal(s[c], s[c + 1], equal_nan=True)
+                    for c in range(1, student.calls_done))
+        if k is not None and abs(k) < 1e-3 and later:
+            # The update reaches the arrays (later calls move them): the 1st step itself is 0.
+            text = (f"{head} has not changed, but later calls move it: the 1st step is zero — "
+                    "is the step taken with state that is still 0? Update the state first, "
+                    "then step with it.")
+        elif k is not None and abs(k) < 1e-3:
             text = (f"{head} has not changed: update() must change the arrays in params "
                     "themselves (params[key] -= ...), not a copy or a local variable.")
+            cls = OPTIMIZERS.get(optimizer or "")
+            if cls is not None and cls.state_names and student.calls_done == 1:
+                # One call cannot tell a copy from a step taken with state still at 0.
+                text += (f" If later calls do move it, the 1st step is taken with "
+                         f"{cls.state_in_words()[0]} still at 0: update the state first, "
+                         "then step with it.")
         elif k is not None and abs(k + 1.0) < 1e-3:
             text = (f"{head} moved the wrong way (uphill): the step must be subtracted "
                     "from the parameter.")

@@ -6,7 +6,8 @@ observations of the student's class alone (the reference only says whether a
 zero gradient moves anything), so a wrong formula costs none of their points:
 
 * :func:`judge_in_place` — ``params[key]`` is the same array after every call,
-  and its values changed;
+  and its values changed (on at least one call: a step that is zero on some calls
+  is a wrong value, not an update that misses the arrays);
 * :func:`judge_float32` — the dtype stays float32 (and the values change);
 * :func:`judge_per_key` — every key is updated, and exactly as when it is the
   only parameter of a fresh optimizer (the student's class is compared with
@@ -77,36 +78,70 @@ def _moved(student: Observation) -> np.ndarray:
 
 
 def judge_in_place(student: Observation) -> list[Finding]:
-    """Same array object after every call, and its values changed on every call.
+    """Same array object after every call, and its values changed on at least one call.
 
-    The values may be wrong: only whether the update reaches the arrays counts.
+    The values may be wrong: only whether the update reaches the arrays counts. A
+    real not-in-place update either puts a new array into ``params`` (the object
+    changes) or works on a copy or a local variable (the caller's array never
+    changes); a class whose step is zero on some calls but that does change the
+    caller's arrays (e.g. a Momentum that steps with the velocity of the previous
+    call, zero on the 1st one) updates in place, and its wrong values are the value
+    properties' to charge.
     """
     stopped, findings = _start(student)
     if stopped is not None:
         return [stopped]
     findings += _first_identity(student)
-    moved = _moved(student) | (student.problems != "") | ~student.same_object
-    moved |= student.zero_grads[: student.calls_done]
-    where = _first(~moved)
+    # A new array is reported by the identity finding: that call counts as a change here.
+    where = _never_moved_at(student, also=~student.same_object)
     if where is not None:
-        call, j = where
-        key = student.keys[j]
+        call, key = where
         findings.append(Finding("unchanged", f"after the {msg.ordinal(call + 1)} call, "
                                 f"params[{key!r}] has not changed: {_NO_CHANGE}",
                                 call=call + 1, key=key))
     return _sorted(findings)
 
 
-def _never_moved(student: Observation) -> list[Finding]:
-    """A finding for the first key with a nonzero gradient that never changed."""
+def _never_moved_at(student: Observation, also: np.ndarray | None = None,
+                    anywhere: bool = False) -> tuple[int, str] | None:
+    """The first key with a nonzero gradient that never changed over the calls done.
+
+    Returns (the 0-based first call that pushed it, the key), or None. Calls with an
+    all-zero gradient do not count (nothing has to move there); a key that became
+    broken (a problem finding) is left to that finding, and so is a call where
+    ``also`` is True (for the in-place judge: a new array, reported on its own). With
+    ``anywhere``, only a class that changed none of the keys it was pushed on is
+    found: a key that stays put while another moves is then not this check's concern
+    (a step taken with state still 0 leaves a key whose first nonzero gradient comes
+    at the last call unchanged, and that is a wrong value).
+    """
     moved = _moved(student)
+    if also is not None:
+        moved = moved | also
+    still: list[tuple[int, str]] = []
     for j, key in enumerate(student.keys):
         pushed = ~student.zero_grads[: student.calls_done, j]
-        if pushed.any() and not moved[pushed, j].any() and not (student.problems[:, j] != "").any():
-            calls = student.calls_done
-            return [Finding("unchanged", f"params[{key!r}] did not change in {calls} calls of "
-                            f"update(): {_NO_CHANGE}", call=calls, key=key)]
-    return []
+        if not pushed.any() or (student.problems[:, j] != "").any():
+            continue
+        if moved[pushed, j].any():
+            if anywhere:
+                return None
+            continue
+        still.append((int(np.argmax(pushed)), key))
+    return still[0] if still else None
+
+
+def _never_moved(student: Observation, anywhere: bool = False) -> list[Finding]:
+    """A finding for the first key with a nonzero gradient that never changed.
+
+    With ``anywhere``, only when no key with a nonzero gradient changed at all.
+    """
+    where = _never_moved_at(student, anywhere=anywhere)
+    if where is None:
+        return []
+    key, calls = where[1], student.calls_done
+    return [Finding("unchanged", f"params[{key!r}] did not change in {calls} calls of "
+                    f"update(): {_NO_CHANGE}", call=calls, key=key)]
 
 
 def judge_float32(student: Observation) -> list[Finding]:
@@ -219,7 +254,7 @@ def judge_zero_grad(student: Observation, reference: Observation,
     nonzero gradients anyway, e.g. from the root of a negative statistic).
 
     Where the reference itself moves on a zero gradient (AdamW's weight decay),
-    only finiteness counts. A key with a nonzero gradient must move (a class that
+    only finiteness counts. Some key with a nonzero gradient must move (a class that
     does nothing earns no point for doing nothing on a zero gradient).
 
     Parameters
@@ -276,5 +311,7 @@ def judge_zero_grad(student: Observation, reference: Observation,
                     max_diff=float(np.max(gap))))
                 break
     if student.completed:
-        findings += _never_moved(student)
+        # A class that does nothing earns no point for not moving on a zero gradient; one
+        # that moves some key does something (a key left unmoved is the values' to charge).
+        findings += _never_moved(student, anywhere=True)
     return _sorted(findings)

@@ -2,7 +2,8 @@
 
 Each property checks one aspect and nothing else, so a mistake costs the
 points of what it breaks and no more (a wrong formula does not cost the
-in-place point, a state reset does not cost the per-key point):
+in-place point, not even one whose step is zero on some calls; a state reset
+does not cost the per-key point):
 
 =============== ============================================ ==================================
 property        case                                         what must hold
@@ -13,8 +14,10 @@ per_key_state   4 keys (3×4, 3×4, 4, 0-d), 4 calls, then     every key is upda
                 each key alone in a fresh optimizer          as when it is the only parameter
 in_place        1 key (3×4), 3 calls                         same array object after every
                                                              call, and its values changed
+                                                             (on at least one call)
 float32         1 key (2×3), float32, 3 calls                dtype stays float32 every call
-                                                             (and the values change)
+                                                             (and the values change on at
+                                                             least one call)
 zero_grad       2 keys (3×4 each), the 1st one's first       no NaN or infinity in the key with
                 gradient all zeros, 2 calls                  the zero gradient, from that call
                                                              on; no movement where the gradient

@@ -65,6 +65,17 @@ class MomentumEMA(_MomentumInit):
             params[key] -= self.lr * self.v[key]
 
 
+class MomentumOldVelocity(_MomentumInit):
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {}
+            for key, val in params.items():
+                self.v[key] = np.zeros_like(val)
+        for key in params.keys():
+            params[key] += self.v[key]
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+
+
 # -- Nesterov (the book's form: step with the old v, then update v) ---------------------
 
 
@@ -121,6 +132,7 @@ MUTANTS = (
     ("momentum", "state_reset_each_call", MomentumStateReset),
     ("momentum", "shared_state", MomentumSharedState),
     ("momentum", "ema_momentum", MomentumEMA),
+    ("momentum", "momentum_old_velocity", MomentumOldVelocity),
     ("nesterov", "state_reset_each_call", NesterovStateReset),
     ("nesterov", "shared_state", NesterovSharedState),
     ("nesterov", "nesterov_as_momentum", NesterovAsMomentum),

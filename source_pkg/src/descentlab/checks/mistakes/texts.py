@@ -63,6 +63,12 @@ EXPLANATIONS = {
         "algorithm (it shrinks the step by (1 − μ)). Momentum keeps v ← μv − lr·g and then "
         "θ ← θ + v."
     ),
+    "momentum_old_velocity": (
+        "you step with the velocity of the previous call: v starts at 0, so your 1st step is 0 "
+        "and every later step lags one call behind. Update v first, v ← μv − lr·g, then "
+        "θ ← θ + v. (If params never changes at all, change the arrays in params themselves, "
+        "params[key] += ..., not a copy.)"
+    ),
     "nesterov_as_momentum": (
         "this is plain Momentum, not Nesterov: Nesterov looks ahead — "
         "θ ← θ + μ²·v − (1 + μ)·lr·g, then v ← μv − lr·g."
