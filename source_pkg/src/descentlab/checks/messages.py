@@ -145,8 +145,12 @@ def missing_arguments(subject: str, missing: Sequence[str], hyper: Mapping[str, 
 
 
 def error_message(stage: str, kind: str, message: str, where: str, call: int,
-                  signature: str) -> str:
-    """The message for an observation that stopped with an exception or a hang."""
+                  signature: str, *, suggestion: str = "") -> str:
+    """The message for an observation that stopped with an exception or a hang.
+
+    ``suggestion`` is the name a NameError or AttributeError most likely meant
+    (:func:`~descentlab.errors.closest_name`), asked about in the hint.
+    """
     what = "update()" if stage == "update" else "__init__"
     if kind == "NotImplementedError":
         return NOT_WRITTEN.format(what=what)
@@ -159,5 +163,5 @@ def error_message(stage: str, kind: str, message: str, where: str, call: int,
         f"{subject} raised {kind}{when}"
     if where:
         text += f" ({where})"
-    hint = exception_hint(kind, message)
+    hint = exception_hint(kind, message, suggestion)
     return f"{text}. {hint[0].upper()}{hint[1:]}" if hint else f"{text}."
