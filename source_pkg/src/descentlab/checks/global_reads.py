@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import is_observed
 from ..optimizers import optimizer_class
+from .messages import reads_globals
 
 __all__ = ["global_reads", "global_reads_note"]
 
@@ -101,10 +102,6 @@ def global_reads(cls: Any, names: Iterable[str]) -> dict[str, list[str]]:
     return found
 
 
-def _listed(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
 def global_reads_note(cls: Any, optimizer: str) -> str:
     """The sentence that tells a student a method reads a global instead of ``self.``.
 
@@ -129,13 +126,5 @@ def global_reads_note(cls: Any, optimizer: str) -> str:
     ''
     """
     hyper = [h.name for h in optimizer_class(optimizer).hyperparameters]
-    sentences = []
-    for method, names in global_reads(cls, hyper).items():
-        plural = len(names) > 1
-        sentences.append(
-            f"Your {method}() reads the notebook's global{'s' if plural else ''} "
-            f"{_listed([f'`{n}`' for n in names])}, not "
-            f"{_listed([f'`self.{n}`' for n in names])}: use "
-            f"{_listed([f'self.{n}' for n in names])} "
-            f"(the value{'s' if plural else ''} passed to __init__).")
-    return " ".join(sentences)
+    return " ".join(reads_globals(method, names)
+                    for method, names in global_reads(cls, hyper).items())

@@ -19,6 +19,7 @@ __all__ = [
     "fmt_pair",
     "not_a_class",
     "ordinal",
+    "reads_globals",
 ]
 
 #: The in-place explanation (also the ``not_in_place`` mistake's), with ``{key}``.
@@ -165,3 +166,23 @@ def error_message(stage: str, kind: str, message: str, where: str, call: int,
         text += f" ({where})"
     hint = exception_hint(kind, message, suggestion)
     return f"{text}. {hint[0].upper()}{hint[1:]}" if hint else f"{text}."
+
+
+def _listed(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def reads_globals(method: str, names: Sequence[str]) -> str:
+    """A method reads notebook globals where it meant ``self.`` attributes.
+
+    >>> print(reads_globals("update", ["lr", "mu"]))  # doctest: +NORMALIZE_WHITESPACE
+    Your update() reads the notebook's globals `lr` and `mu`, not `self.lr` and `self.mu`:
+    use self.lr and self.mu (the values passed to __init__).
+    """
+    plural = len(names) > 1
+    return (f"Your {method}() reads the notebook's global{'s' if plural else ''} "
+            f"{_listed([f'`{n}`' for n in names])}, not "
+            f"{_listed([f'`self.{n}`' for n in names])}: use "
+            f"{_listed([f'self.{n}' for n in names])} "
+            f"(the value{'s' if plural else ''} passed to __init__).")
