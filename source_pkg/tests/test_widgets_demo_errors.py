@@ -124,3 +124,13 @@ def test_explained_lets_keyboard_interrupt_through() -> None:
 
     with pytest.raises(KeyboardInterrupt), explained():
         raise KeyboardInterrupt
+
+
+def test_a_demo_that_misspells_a_name_asks_about_the_near_one() -> None:
+    def show_training(learning_rate=0.1):
+        return learning_rat * 2  # noqa: F821 (the misspelling is the point)
+
+    with pytest.raises(NameError) as info:
+        show_training()
+    line = explain_failure("show_training", info.value)
+    assert line.endswith("Hint: did you mean `learning_rate`?")

@@ -7,15 +7,20 @@ implementation, so it stays importable where the checks are not (the grader's ja
 
 from __future__ import annotations
 
+import builtins
+import difflib
 import linecache
 import os
 import traceback
+from collections.abc import Mapping
+from types import FrameType
+from typing import Any
 
 import numpy as np
 
 from ._timebox import TimeLimitExceeded
 
-__all__ = ["describe_exception", "exception_hint"]
+__all__ = ["closest_name", "describe_exception", "exception_hint", "is_observed"]
 
 _MAX_MESSAGE = 300
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__))  # descentlab/
@@ -27,21 +32,107 @@ def _short(text: str) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
-def _where(exc: BaseException) -> str:
-    """Describe the innermost line of observed code (not NumPy's, not ours) that raised.
+def is_observed(filename: str, module_globals: Mapping[str, Any]) -> bool:
+    """Whether code from ``filename`` is observed code: not NumPy's, not ours, not hidden.
 
     A module that sets ``__tracebackhide__`` (pytest's convention) is machinery too: the
     grader's judge, which re-raises in its own code what the student's code raised.
+
+    Parameters
+    ----------
+    filename : str
+        The code's ``co_filename`` (a notebook cell's is ``<ipython-input-…>`` or a
+        file of ipykernel's).
+    module_globals : mapping
+        The globals the code runs with.
+
+    Returns
+    -------
+    bool
     """
+    ours = not filename.startswith("<") and \
+        os.path.abspath(filename).startswith((_OWN_DIR, _NUMPY_DIR))
+    return not (ours or module_globals.get("__tracebackhide__"))
+
+
+def _observed(frame: FrameType) -> bool:
+    """Whether ``frame`` runs observed code (:func:`is_observed`)."""
+    return is_observed(frame.f_code.co_filename, frame.f_globals)
+
+
+def _where(exc: BaseException) -> str:
+    """Describe the innermost line of observed code (see :func:`_observed`) that raised."""
     for frame, lineno in reversed(list(traceback.walk_tb(exc.__traceback__))):
-        filename = frame.f_code.co_filename
-        ours = not filename.startswith("<") and \
-            os.path.abspath(filename).startswith((_OWN_DIR, _NUMPY_DIR))
-        if ours or frame.f_globals.get("__tracebackhide__"):
+        if not _observed(frame):
             continue
-        source = linecache.getline(filename, lineno).strip()
+        source = linecache.getline(frame.f_code.co_filename, lineno).strip()
         where = f"in {frame.f_code.co_name}(), line {lineno}"
         return f"{where}: `{source}`" if source else where
+    return ""
+
+
+def _raising_frame(exc: BaseException) -> FrameType | None:
+    """The frame that raised ``exc`` if it runs observed code, else None."""
+    frames = list(traceback.walk_tb(exc.__traceback__))
+    if not frames or not _observed(frames[-1][0]):
+        return None
+    return frames[-1][0]
+
+
+def _close(name: str, candidates: object) -> str:
+    """The candidate closest to ``name`` (difflib's default cutoff), or ``""``.
+
+    Private names (a leading underscore) are candidates only for a private name.
+    """
+    try:
+        names = {str(c) for c in candidates}  # type: ignore[attr-defined]
+    except Exception:  # a student's __dir__ that fails
+        return ""
+    if not name.startswith("_"):
+        names = {c for c in names if not c.startswith("_")}
+    names.discard(name)
+    matches = difflib.get_close_matches(name, sorted(names), n=1)
+    return matches[0] if matches else ""
+
+
+def closest_name(exc: BaseException) -> str:
+    """The existing name a NameError or AttributeError most likely meant, or ``""``.
+
+    Like Python 3.12's "Did you mean", for the student's own code only (the exception
+    must have been raised in an observed frame): a NameError's name is compared with
+    the raising frame's locals, globals and builtins, an AttributeError's with the
+    object's attributes.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What the student's code raised (with its traceback).
+
+    Returns
+    -------
+    str
+        How the student should write it: ``"f_plus"``, ``"grads"``, ``"self.momentum"``
+        (an attribute of the method's ``self``; a NameError whose name is an attribute
+        of ``self`` gives ``"self.lr"``); ``""`` if nothing is close or the exception
+        came from elsewhere (the grader's rebuilt exceptions carry no frames).
+    """
+    name = getattr(exc, "name", None)
+    frame = _raising_frame(exc)
+    if not isinstance(name, str) or frame is None:
+        return ""
+    try:
+        self = frame.f_locals.get("self")
+        if isinstance(exc, NameError):
+            if self is not None and name in dir(self):
+                return f"self.{name}"
+            scope = frame.f_builtins if isinstance(frame.f_builtins, dict) else vars(builtins)
+            return _close(name, [*frame.f_locals, *frame.f_globals, *scope])
+        if isinstance(exc, AttributeError):
+            obj = getattr(exc, "obj", None)
+            match = _close(name, dir(obj)) if obj is not None else ""
+            return f"self.{match}" if match and obj is self else match
+    except Exception:  # a student's __dir__ or __eq__ that fails: no suggestion
+        return ""
     return ""
 
 
@@ -56,8 +147,17 @@ def describe_exception(exc: BaseException) -> tuple[str, str, str]:
     return type(exc).__name__, _short(message), _where(exc)
 
 
-def exception_hint(kind: str, message: str) -> str:
-    """A short hint for a common exception raised inside ``update``, or ``""``."""
+def exception_hint(kind: str, message: str, suggestion: str = "") -> str:
+    """A short hint for a common exception raised inside ``update``, or ``""``.
+
+    Parameters
+    ----------
+    kind, message : str
+        The exception's class name and text (:func:`describe_exception`).
+    suggestion : str
+        :func:`closest_name` of the exception: a NameError or AttributeError with one
+        asks "did you mean `f_plus`?" instead of giving the generic hint.
+    """
     low = message.lower()
     if kind == "KeyError":
         return ("a dict (your state?) has no entry for this key yet: create each key's state "
@@ -72,6 +172,8 @@ def exception_hint(kind: str, message: str) -> str:
     if kind == "ZeroDivisionError":
         return ("a division by zero: is the step counter still 0 when you use it? It must "
                 "be 1 on the first call (advance it first).")
+    if suggestion and kind in ("NameError", "AttributeError") and "'update'" not in message:
+        return f"did you mean `{suggestion}`?"
     if kind == "AttributeError" and "'update'" in message:
         return "your class needs a method `def update(self, params, grads):`."
     if kind == "AttributeError":

@@ -166,7 +166,8 @@ def _stopped(student: Observation) -> Finding | None:
         kind = "not_written" if student.error_type == "NotImplementedError" else "init"
         return Finding(kind, msg.error_message(
             INIT, student.error_type, student.error_message, student.error_where, 0,
-            msg.call_signature(student.subject, student.hyper)))
+            msg.call_signature(student.subject, student.hyper),
+            suggestion=student.error_suggestion))
     if student.error_stage == UPDATE and student.error_type == "NotImplementedError":
         return Finding("not_written", msg.error_message(UPDATE, "NotImplementedError", "", "", 1,
                                                         ""), call=student.error_call)
@@ -177,7 +178,7 @@ def _update_error(student: Observation) -> Finding:
     kind = "timeout" if student.error_type == "TimeLimitExceeded" else "error"
     return Finding(kind, msg.error_message(
         UPDATE, student.error_type, student.error_message, student.error_where,
-        student.error_call, ""), call=student.error_call)
+        student.error_call, "", suggestion=student.error_suggestion), call=student.error_call)
 
 
 # -- what params holds after each call -------------------------------------------------

@@ -16,6 +16,7 @@ class that hard-codes the public answers fails the hidden tests.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from . import messages
 from .compare import Finding
 from .diagnose import Diagnosis, diagnose_property, observe_property
 from .exercise import Outcome, assert_outcome, run_checks
+from .global_reads import global_reads_note
 from .report import Report
 from .spec import Property, get_property, properties_for, required_arguments
 
@@ -97,7 +99,13 @@ def assert_property(
     """
     prop = get_property(prop)
     diagnosis = run_property(student_cls, optimizer, prop, seed, time_limit=time_limit)
-    assert_outcome(_outcome(diagnosis), prop.short)
+    outcome = _outcome(diagnosis)
+    # A global read in place of self.lr explains the failure better than any factor; only in
+    # the student's own kernel (the grader's class is a proxy: no code to read, no note).
+    note = "" if outcome.passed else global_reads_note(student_cls, reference_name(optimizer))
+    if note:
+        outcome = dataclasses.replace(outcome, message=f"{outcome.message} {note}")
+    assert_outcome(outcome, prop.short)
 
 
 def score_properties(
@@ -129,12 +137,15 @@ def score_properties(
     Returns
     -------
     Report
-        Truthy when every property passed.
+        Truthy when every property passed. Its notes say when a method reads a notebook
+        global (``lr``) where it meant ``self.lr`` (:func:`~.global_reads.global_reads_note`).
     """
     chosen = [get_property(p) for p in (properties or properties_for(optimizer))]
 
     def run(prop: Property, seed: int) -> Outcome:
         return _outcome(run_property(student_cls, optimizer, prop, seed, time_limit=time_limit))
 
-    return run_checks(messages.describe_object(student_cls), chosen, run, seeds, points=points,
-                      skipped_after_hang=_NOT_RUN_AFTER_HANG)
+    report = run_checks(messages.describe_object(student_cls), chosen, run, seeds, points=points,
+                        skipped_after_hang=_NOT_RUN_AFTER_HANG)
+    note = global_reads_note(student_cls, reference_name(optimizer))
+    return dataclasses.replace(report, notes=(note, *report.notes)) if note else report

@@ -19,6 +19,7 @@ __all__ = [
     "fmt_pair",
     "not_a_class",
     "ordinal",
+    "reads_globals",
     "stale_code_message",
 ]
 
@@ -156,8 +157,12 @@ def missing_arguments(subject: str, missing: Sequence[str], hyper: Mapping[str, 
 
 
 def error_message(stage: str, kind: str, message: str, where: str, call: int,
-                  signature: str) -> str:
-    """The message for an observation that stopped with an exception or a hang."""
+                  signature: str, *, suggestion: str = "") -> str:
+    """The message for an observation that stopped with an exception or a hang.
+
+    ``suggestion`` is the name a NameError or AttributeError most likely meant
+    (:func:`~descentlab.errors.closest_name`), asked about in the hint.
+    """
     what = "update()" if stage == "update" else "__init__"
     if kind == "NotImplementedError":
         return NOT_WRITTEN.format(what=what)
@@ -170,5 +175,25 @@ def error_message(stage: str, kind: str, message: str, where: str, call: int,
         f"{subject} raised {kind}{when}"
     if where:
         text += f" ({where})"
-    hint = exception_hint(kind, message)
+    hint = exception_hint(kind, message, suggestion)
     return f"{text}. {hint[0].upper()}{hint[1:]}" if hint else f"{text}."
+
+
+def _listed(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def reads_globals(method: str, names: Sequence[str]) -> str:
+    """A method reads notebook globals where it meant ``self.`` attributes.
+
+    >>> print(reads_globals("update", ["lr", "mu"]))  # doctest: +NORMALIZE_WHITESPACE
+    Your update() reads the notebook's globals `lr` and `mu`, not `self.lr` and `self.mu`:
+    use self.lr and self.mu (the values passed to __init__).
+    """
+    plural = len(names) > 1
+    return (f"Your {method}() reads the notebook's global{'s' if plural else ''} "
+            f"{_listed([f'`{n}`' for n in names])}, not "
+            f"{_listed([f'`self.{n}`' for n in names])}: use "
+            f"{_listed([f'self.{n}' for n in names])} "
+            f"(the value{'s' if plural else ''} passed to __init__).")

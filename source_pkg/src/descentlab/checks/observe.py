@@ -23,7 +23,7 @@ import numpy as np
 
 from .._timebox import TimeLimitExceeded
 from .._timebox import time_limit as _time_limit
-from ..errors import describe_exception
+from ..errors import closest_name, describe_exception
 from . import messages
 from .cases import Case
 
@@ -76,6 +76,9 @@ class Observation:
         1-based ``update`` call that failed (0 if the failure came earlier).
     error_where : str
         The line of the observed code that raised, when it could be found.
+    error_suggestion : str
+        The existing name a NameError or AttributeError most likely meant
+        (:func:`~descentlab.errors.closest_name`), or ``""``.
     printed : int
         Number of characters the observed code printed (they are not shown).
     """
@@ -96,6 +99,7 @@ class Observation:
     error_message: str = ""
     error_call: int = 0
     error_where: str = ""
+    error_suggestion: str = ""
     printed: int = 0
 
     @property
@@ -265,7 +269,7 @@ def _run(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
     except STUDENT_ERRORS as exc:
         kind, message, where = describe_exception(exc)
         return {"error_stage": INIT, "error_type": kind, "error_message": message,
-                "error_where": where}
+                "error_where": where, "error_suggestion": closest_name(exc)}
     params = {key: np.array(value) for key, value in case.params.items()}
     originals = dict(params)
     for call, grads in enumerate(case.grads, start=1):
@@ -275,7 +279,8 @@ def _run(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
         except STUDENT_ERRORS as exc:
             kind, message, where = describe_exception(exc)
             return {"error_stage": UPDATE, "error_type": kind, "error_message": message,
-                    "error_call": call, "error_where": where}
+                    "error_call": call, "error_where": where,
+                    "error_suggestion": closest_name(exc)}
         values, same, dtypes, problems = [], [], [], []
         for key in case.keys:
             obj = params.get(key, _MISSING)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ..._timebox import time_limit as _time_limit
+from ...errors import closest_name
 from ..exercise import Outcome, assert_outcome, run_checks, self_check
 from ..grading import PUBLIC_SEEDS
 from ..messages import NOT_WRITTEN, exception_hint
@@ -57,6 +58,7 @@ def call(fn: Callable[..., Any], name: str, *args: Any, time_limit: float | None
                 return result if consume is None else consume(result)
         except STUDENT_ERRORS as exc:
             kind, message, where = describe_exception(exc)
+            suggestion = closest_name(exc)
     if kind == "NotImplementedError":
         raise StudentError(NOT_WRITTEN.format(what=f"{name}()"))
     if kind == "TimeLimitExceeded":
@@ -64,7 +66,10 @@ def call(fn: Callable[..., Any], name: str, *args: Any, time_limit: float | None
     text = f"{shown} raised {kind}: {message}" if message else f"{shown} raised {kind}"
     if where:
         text += f" ({where})"
-    hint = exception_hint(kind, message) if kind in ("NameError", "IndexError") else ""
+    # The generic AttributeError hint is about a class's __init__: here only a near name helps.
+    named = kind == "AttributeError" and bool(suggestion)
+    hint = exception_hint(kind, message, suggestion) \
+        if kind in ("NameError", "IndexError") or named else ""
     raise StudentError(f"{text}. {hint[0].upper()}{hint[1:]}" if hint else f"{text}.")
 
 

@@ -1,0 +1,97 @@
+"""A method that reads the notebook's global ``lr`` instead of ``self.lr`` is told so.
+
+Lesson 03's notebook defines ``mu, lr = 0.9, 0.1`` in a demo cell: an ``update``
+that forgets ``self.`` raises nothing, and the checks alone only see a wrong factor.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from descentlab.checks import assert_property, check, score_properties
+from descentlab.checks.global_reads import global_reads, global_reads_note
+from descentlab.optimizers import Momentum
+
+mu, lr = 0.9, 0.1  # as in lesson 03's demo cell
+
+
+class MomentumGlobalLr:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, {}
+
+    def update(self, params, grads):
+        for key in params:
+            v = self.v.get(key, np.zeros_like(params[key]))
+            self.v[key] = self.momentum * v - lr * grads[key]
+            params[key] += self.v[key]
+
+
+class MomentumGlobalMu:
+    """Stores ``self.mu``, then reads the global ``mu`` (inside a comprehension)."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.mu, self.v = lr, momentum, {}
+
+    def update(self, params, grads):
+        for key in params:
+            v = self.v.get(key, np.zeros_like(params[key]))
+            self.v[key] = sum([mu * v for _ in range(1)]) - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+class MomentumSelfLr(MomentumGlobalLr):
+    def update(self, params, grads):
+        for key in params:
+            v = self.v.get(key, np.zeros_like(params[key]))
+            self.v[key] = self.momentum * v - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+def test_a_global_lr_is_found_and_named():
+    assert global_reads(MomentumGlobalLr, ["lr", "momentum"]) == {"update": ["lr"]}
+    assert global_reads_note(MomentumGlobalLr, "momentum") == (
+        "Your update() reads the notebook's global `lr`, not `self.lr`: use self.lr "
+        "(the value passed to __init__).")
+
+
+def test_an_attribute_the_class_stores_counts_too():
+    assert global_reads(MomentumGlobalMu, ["lr", "momentum"]) == {"update": ["mu"]}
+
+
+def test_reading_self_lr_gives_no_note():
+    assert global_reads(MomentumSelfLr, ["lr", "momentum"]) == {}
+    assert global_reads_note(MomentumSelfLr, "momentum") == ""
+    assert not score_properties(MomentumSelfLr, "momentum", (7,)).notes
+
+
+def test_the_reference_gives_no_note():
+    assert global_reads_note(Momentum, "momentum") == ""
+
+
+def test_the_self_check_prints_the_note():
+    out = io.StringIO()
+    report = check(MomentumGlobalLr, file=out)
+    assert not report
+    assert "reads the notebook's global `lr`, not `self.lr`" in out.getvalue()
+
+
+def test_a_failing_assertion_carries_the_note():
+    with pytest.raises(AssertionError, match=r"global `lr`, not `self\.lr`"):
+        assert_property(MomentumGlobalLr, "momentum", "first_step", seed=5)
+
+
+def test_things_without_code_give_nothing():
+    class Proxy:  # like the grader's: every attribute comes from another process
+        def __init__(self, *args, **kwargs):
+            object.__setattr__(self, "_remote", None)
+
+        def __getattr__(self, name):
+            return getattr(object.__getattribute__(self, "_remote"), name)
+
+    Proxy.update = staticmethod(len)  # a builtin: no code object
+    for thing in (Proxy, MomentumGlobalLr(), None, "Momentum", len):
+        assert global_reads(thing, ["lr"]) == {}
+        assert global_reads_note(thing, "momentum") == ""

@@ -1,0 +1,132 @@
+"""A NameError or AttributeError asks "did you mean" the closest existing name.
+
+Like Python 3.12's own messages, but for the student's code only, and in the
+self-checks' sentences: ``fplus`` for ``f_plus``, ``grad`` for ``grads``,
+``self.momentun`` for ``self.momentum``. Nothing close: the generic hint stays.
+"""
+
+# ruff: noqa: F821, F841 (the students' misspelled names are the point)
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from descentlab.checks import check_numerical_gradient, score_properties
+from descentlab.errors import closest_name, describe_exception, exception_hint
+
+
+def _raised(fn, *args):
+    with pytest.raises((NameError, AttributeError)) as info:
+        fn(*args)
+    return info.value
+
+
+def _hint(exc):
+    kind, message, _ = describe_exception(exc)
+    return exception_hint(kind, message, closest_name(exc))
+
+
+def numerical_gradient_misspelled(f, x, h=1e-4):
+    grad = np.zeros_like(x, dtype=float)
+    for idx in np.ndindex(x.shape):
+        saved = x[idx]
+        x[idx] = saved + h
+        f_plus = f(x)
+        x[idx] = saved - h
+        f_minus = f(x)
+        x[idx] = saved
+        grad[idx] = (fplus - f_minus) / (2 * h)
+    return grad
+
+
+_step_size = 0.1  # a private global: suggested for a private name only
+
+
+class MomentumGradTypo:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, {}
+
+    def update(self, params, grads):
+        for key in params:
+            v = self.v.get(key, np.zeros_like(params[key]))
+            self.v[key] = self.momentum * v - self.lr * grad[key]
+            params[key] += self.v[key]
+
+
+class MomentumAttributeTypo(MomentumGradTypo):
+    def update(self, params, grads):
+        for key in params:
+            v = self.v.get(key, np.zeros_like(params[key]))
+            self.v[key] = self.momentun * v - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+class MomentumForgetsSelf(MomentumGradTypo):
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= lr * grads[key]
+
+
+def test_a_misspelled_local_is_named():
+    exc = _raised(numerical_gradient_misspelled, lambda x: float(x @ x), np.ones(3))
+    assert closest_name(exc) == "f_plus"
+    assert _hint(exc) == "did you mean `f_plus`?"
+
+
+def test_a_misspelled_argument_is_named_in_the_self_check():
+    report = score_properties(MomentumGradTypo, "momentum", (7,))
+    assert report.failed
+    assert "Did you mean `grads`?" in report.results[0].message
+    assert "inside a method" not in report.results[0].message
+
+
+def test_a_misspelled_attribute_is_named_with_self():
+    exc = _raised(MomentumAttributeTypo().update, {"w": np.ones(2)}, {"w": np.ones(2)})
+    assert closest_name(exc) == "self.momentum"
+    report = score_properties(MomentumAttributeTypo, "momentum", (7,))
+    assert "Did you mean `self.momentum`?" in report.results[0].message
+    assert "never set" not in report.results[0].message
+
+
+def test_a_bare_attribute_name_in_a_method_is_named_with_self():
+    exc = _raised(MomentumForgetsSelf().update, {"w": np.ones(2)}, {"w": np.ones(2)})
+    assert closest_name(exc) == "self.lr"
+
+
+def test_the_function_check_asks_about_the_near_name():
+    report = check_numerical_gradient(numerical_gradient_misspelled, file=io.StringIO())
+    assert "Did you mean `f_plus`?" in report.results[0].message
+
+
+def test_nothing_close_keeps_the_generic_hint():
+    def far():
+        return zzqqx
+
+    exc = _raised(far)
+    assert closest_name(exc) == ""
+    assert _hint(exc).startswith("a name is not defined")
+
+
+def test_private_names_are_suggested_only_for_a_private_one():
+    def public():
+        return step_size
+
+    def private():
+        return _step_siz
+
+    assert closest_name(_raised(public)) == ""
+    assert closest_name(_raised(private)) == "_step_size"
+
+
+def test_an_exception_rebuilt_by_machinery_suggests_nothing():
+    """The grader's judge rebuilds the student's exception from its text: no name, no frame."""
+    assert closest_name(NameError("name 'fplus' is not defined")) == ""
+    exc = _raised(lambda: np.zeros(2).shap)  # raised in the caller's frame, obj is an ndarray
+    assert closest_name(exc) == "shape"
+
+
+def test_a_missing_update_method_keeps_its_own_hint():
+    assert exception_hint("AttributeError", "'M' object has no attribute 'update'",
+                          "updte").startswith("your class needs a method")
