@@ -182,6 +182,25 @@ def test_sgd_with_large_learning_rate_diverges_along_y():
     assert trace(SGD(lr=0.9), "bowl", steps=100).ok
 
 
+def test_first_step_numbers_the_steps_in_messages():
+    """A widget that adds one step per call numbers them with its own count."""
+    lr = 1.5
+    whole = trace(SGD(lr=lr), "bowl", (-7.0, 2.0), steps=100)
+    bad = whole.steps + 1  # the step that went beyond the limit
+    # The same path, continued from its last good point as step `bad`.
+    for opt in (SGD(lr=lr), Via(SGD(lr=lr))):
+        last = trace(opt, "bowl", tuple(whole.final), steps=1, first_step=bad)
+        assert last.steps == 0
+        assert last.message == whole.message, "the continuation should read as the whole path"
+    error = trace(RaisesOnThirdCall(), "bowl", steps=10, first_step=41)
+    assert "at step 43:" in error.message, error.message
+    curve = trace_1d(SGD(lr=1e13), "parabola", steps=1, first_step=7)
+    assert "diverged at step 7:" in curve.message, curve.message
+    for wrong in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="first_step"):
+            trace(SGD(), "bowl", steps=1, first_step=wrong)
+
+
 def test_nan_position_stops_the_path():
     class GoesNaN:
         def update(self, params, grads):
