@@ -213,6 +213,26 @@ def test_nan_position_stops_the_path():
     assert "inf/NaN" in path.message
 
 
+def test_nan_at_the_first_step_blames_the_formula_not_the_learning_rate():
+    class RootOfG:  # AdaGrad without squaring: the root of a negative gradient is NaN
+        def update(self, params, grads):
+            for key in params:
+                params[key] -= 0.1 * grads[key] / np.sqrt(grads[key])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        path = trace(RootOfG(), "bowl", (-7.0, 2.0), steps=10)
+    assert (path.status, path.steps) == ("diverged", 0)
+    assert path.message.startswith("The path stopped at step 1: the position became NaN.")
+    for hint in ("division by zero", "square root of a negative number", "g·g", "epsilon"):
+        assert hint in path.message
+    assert "learning rate is rarely the cause" in path.message
+    # A step that is merely far too long still gets the learning-rate advice, at step 1 too.
+    bold = trace(SGD(lr=1e13), "bowl", (-7.0, 2.0), steps=10)
+    assert "step 1: the position went beyond" in bold.message
+    assert bold.message.endswith("Try a smaller learning rate.")
+
+
 def test_non_finite_gradient_never_reaches_the_optimizer():
     def f(x, y):
         return np.where(np.abs(x) < 3, x**2, 1.0) + 0 * y

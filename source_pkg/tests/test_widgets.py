@@ -56,6 +56,15 @@ class PickySGD:
             params[key] -= self.lr * grads[key]
 
 
+class PlainSGD:
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= self.lr * grads[key]
+
+
 class NanOpt:
     def __init__(self, lr=0.1):
         self.lr = lr
@@ -381,13 +390,27 @@ def test_student_constructor_exception_is_reported() -> None:
 def test_nan_and_hanging_updates_are_stopped_with_a_message() -> None:
     w = explore(NanOpt, "bowl", backend="static")
     assert w.path.status == "diverged"
-    assert "diverged" in w.status.value
+    # NaN at the first step: the formula, not the learning rate, is to blame.
+    assert "step 1: the position became NaN" in w.status.value
+    assert "square root of a negative number" in w.status.value
+    assert "g·g" in w.status.value
+    assert "epsilon" in w.status.value
+    assert "smaller learning rate" not in w.status.value
 
     w = explore(Hangs, "bowl", backend="static", time_limit=0.2)
     assert w.path.status == "timeout"
     assert "took too long" in w.status.value
     w.controls["lr"].value = 0.2  # still alive, still stopped in time
     assert w.path.status == "timeout"
+
+
+def test_a_real_divergence_of_a_students_class_keeps_the_learning_rate_advice() -> None:
+    w = explore(PlainSGD, "bowl", lr=1.5, steps=100, backend="static")
+    assert w.path.status == "diverged"
+    assert "went beyond" in w.status.value
+    assert "Try a smaller learning rate; if even a tiny one diverges, check the sign" in (
+        w.status.value
+    )
 
 
 @pytest.mark.slow  # many explorers: ~1.5 s

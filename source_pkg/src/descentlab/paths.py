@@ -114,7 +114,7 @@ def _check_steps(steps: int) -> int:
 
 _F64 = np.dtype(np.float64)
 #: What ends a path as "diverged" (see :func:`_steps_reference`).
-_DIVERGED = ("gradient", "nonfinite", "beyond")
+_DIVERGED = ("gradient", "nonfinite", "nan", "beyond")
 #: The reference loop compares the clock with the time limit every this many steps
 #: (a reference step takes microseconds); SIGALRM interrupts it anyway where it can.
 _CLOCK_EVERY = 256
@@ -197,7 +197,7 @@ def _steps_reference(
     (``update.__wrapped__``, see :func:`~descentlab.optimizers.base.checks_inputs`:
     the inputs are made here, and are right).
     Stops before the first gradient that is not finite (returns
-    ``"gradient"``) or position that is not finite (``"nonfinite"``) or beyond
+    ``"gradient"``) or position that is NaN (``"nan"``), infinite (``"nonfinite"``) or beyond
     :data:`DIVERGENCE_LIMIT` (``"beyond"``); returns ``""`` when every row was
     filled, and ``"odd gradient"`` before a gradient that is not one number per
     coordinate (``update`` then has to say what it makes of it). Rows not
@@ -314,7 +314,9 @@ def _losses(f: Callable[..., Any], xy: np.ndarray) -> np.ndarray:
 
 
 def _why_stopped(position: list[float]) -> str:
-    """``"nonfinite"`` or ``"beyond"``: why ``position`` ends a path."""
+    """``"nan"``, ``"nonfinite"`` (infinite) or ``"beyond"``: why ``position`` ends a path."""
+    if any(map(math.isnan, position)):
+        return "nan"
     return "nonfinite" if not all(map(math.isfinite, position)) else "beyond"
 
 
@@ -324,6 +326,16 @@ def _diverged(step: int, problem: str) -> str:
         return (
             f"The path diverged at step {step}: the gradient became inf/NaN. "
             "Try a smaller learning rate."
+        )
+    if problem == "nan" and step == 1:
+        # From a finite start and gradient, one step of a sound update cannot make NaN
+        # (a step too long overflows to a huge value or inf instead): the formula is at fault.
+        return (
+            "The path stopped at step 1: the position became NaN. At the first step the "
+            "learning rate is rarely the cause: NaN there usually comes from a division by "
+            "zero or the square root of a negative number in update() (is the state under "
+            "the square root built from g·g, so never negative? is epsilon added to the "
+            "denominator?)."
         )
     if problem == "beyond":
         return (
