@@ -405,6 +405,31 @@ def test_book_figure_as_described() -> None:
            r"$y \approx 0.32$")
 
 
+def test_lesson6_bias_figure_as_described() -> None:
+    # The figure's own cell, run after the lesson's setup (both from the notebook).
+    namespace: dict[str, object] = {}
+    exec(code("06", "setup").replace("%matplotlib inline", ""), namespace)
+    exec(code("06", "bias-plot"), namespace)
+    no_correction = np.array(namespace["no_correction"])
+    only_v = np.array(namespace["only_v"])
+    assert round(no_correction[0], 1) == 3.2
+    assert round(no_correction.max(), 1) == 6.6
+    assert int(np.argmax(no_correction)) + 1 == 12  # steps count from 1
+    assert round(only_v[0], 2) == 0.1  # "ten times too small at first"
+    assert int(np.argmax(only_v >= 0.9)) + 1 in range(18, 23)  # "some 20 steps" to 90 %
+    states("06", "bias-intro", r"starts at $0.1/\sqrt{0.001} \approx 3.2$",
+           r"grows to $\approx 6.6$ around step 12", "some 20 steps to reach 90 %")
+    # The right panel shows every point of its curves: its legend hides none of them.
+    fig = namespace["fig"]
+    right = fig.axes[1]
+    fig.draw_without_rendering()  # lays the legend out where the notebook shows it
+    legend = right.get_legend().get_window_extent()
+    for line in right.get_lines():
+        points = right.transData.transform(line.get_xydata())
+        inside = [tuple(p) for p in points if legend.contains(*p)]
+        assert not inside, f"the legend covers {line.get_label()!r}"
+
+
 LR_GRID = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0]  # lesson 7's grid
 SWEPT = {"SGD": SGD, "Momentum": Momentum, "AdaGrad": AdaGrad, "RMSProp": RMSProp, "Adam": Adam}
 
