@@ -70,6 +70,14 @@ def states(lesson: str, cell_id: str, *phrases: str) -> None:
         )
 
 
+def code(lesson: str, cell_id: str) -> str:
+    """The source of one code cell (the solution, in ``solutions/``)."""
+    cells = [c for c in _notebook(lesson).cells if c.get("id") == cell_id]
+    assert len(cells) == 1, f"lesson {lesson} has no single cell {cell_id!r}"
+    assert cells[0].cell_type == "code", f"{cell_id} is not a code cell"
+    return cells[0].source
+
+
 def quiz_answers(lesson: str) -> dict[str, object]:
     """The instructor's quiz answers: the quiz-answers cell run on its own (literals only)."""
     cells = [c for c in _notebook(lesson).cells if c.get("id") == "quiz-answers"]
@@ -141,6 +149,52 @@ def test_lesson0_hills_learning_rates() -> None:
            r"2 / f'' \approx 0.40", r"f'' \approx 2.82", r"2 / f'' \approx 0.71",
            "from about 0.41 to 0.65", "from about 0.66 to 0.70", "from about 0.71 to 0.80",
            r"$\eta = 0.81$", "0.84 and 0.88", r"$\eta = 0.91$")
+
+
+def test_lesson0_error_of_numerical_derivatives() -> None:
+    # The figure's own computation: the solution's numerical_gradient, the same grid and point.
+    figure = code("00", "error-vs-h")
+    assert "x_at = 1.0" in figure
+    assert "np.logspace(-13, 0, 66)" in figure
+    namespace: dict[str, object] = {}
+    exec(code("00", "numerical-gradient"), namespace)
+    numerical_gradient = namespace["numerical_gradient"]
+    exact = HILLS.derivative(1.0)
+    hs = np.logspace(-13, 0, 66)
+    central = np.array([numerical_gradient(lambda v: HILLS(v[0]), np.array([1.0]), h=h)[0]
+                        for h in hs])
+    forward = (HILLS(1.0 + hs) - HILLS(1.0)) / hs
+    err_c, err_f = np.abs(central - exact), np.abs(forward - exact)
+
+    def e(value: float, digits: int = 0) -> str:
+        return f"{value:.{digits}e}"
+
+    best = int(np.argmin(err_c))
+    assert round(math.log10(hs[best])) == -6  # "does best around h = 1e-6"
+    window = (hs >= 1e-7 * 0.999) & (hs <= 1e-5 * 1.001)
+    assert window.sum() == 11
+    assert err_c[window].min() == err_c[best]  # the best is inside the window
+    assert e(err_c[best]) == "7e-13"
+    assert 2e-10 < err_c[window].max() < 3e-10  # "between 7e-13 and 3e-10", a tight bound
+    assert e(hs[best], 1) == "1.6e-06"
+    # f''' = 6x for x^4/4 - x^2 + x/2, so the truncation error at x = 1 is h^2 / 6 * 6.
+    truncation = hs[best] ** 2 / 6 * 6.0
+    assert e(truncation, 1) == "2.5e-12"
+    assert err_c[best] < truncation / 2  # "rounding happened to cancel most of it"
+    at_book = int(np.argmin(np.abs(hs - 1e-4)))
+    assert e(err_c[at_book]) == "1e-08"
+    assert e(err_f[at_book]) == "5e-05"
+    fbest = int(np.argmin(err_f))
+    assert e(err_f[fbest], 1) == "1.4e-09"
+    assert e(hs[fbest]) == "4e-09"
+    states("00", "error-vs-h-reading", r"does best around $h \approx 10^{-6}$",
+           r"for $h$ from $10^{-7}$ to $10^{-5}$ its error lies between $7 \times 10^{-13}$ and "
+           r"$3 \times 10^{-10}$",
+           r"Its smallest error, $7 \times 10^{-13}$ at $h \approx 1.6 \times 10^{-6}$, is luck",
+           r"= h^2 \approx 2.5 \times 10^{-12}$ there, and rounding happened to cancel most of it",
+           r"accurate to about $10^{-8}$", r"off by about $5 \times 10^{-5}$",
+           r"never does better than about $10^{-9}$, whatever $h$ (its best: "
+           r"$1.4 \times 10^{-9}$, at $h \approx 4 \times 10^{-9}$)")
 
 
 def test_lesson0_quiz_q1_diverging_rate_on_3x2() -> None:
@@ -349,6 +403,31 @@ def test_book_figure_as_described() -> None:
            "every 6 or 7 steps")
     states("06", "three-paths-note", "twice in these 30 steps (at steps 8 and 23)",
            r"$y \approx 0.32$")
+
+
+def test_lesson6_bias_figure_as_described() -> None:
+    # The figure's own cell, run after the lesson's setup (both from the notebook).
+    namespace: dict[str, object] = {}
+    exec(code("06", "setup").replace("%matplotlib inline", ""), namespace)
+    exec(code("06", "bias-plot"), namespace)
+    no_correction = np.array(namespace["no_correction"])
+    only_v = np.array(namespace["only_v"])
+    assert round(no_correction[0], 1) == 3.2
+    assert round(no_correction.max(), 1) == 6.6
+    assert int(np.argmax(no_correction)) + 1 == 12  # steps count from 1
+    assert round(only_v[0], 2) == 0.1  # "ten times too small at first"
+    assert int(np.argmax(only_v >= 0.9)) + 1 in range(18, 23)  # "some 20 steps" to 90 %
+    states("06", "bias-intro", r"starts at $0.1/\sqrt{0.001} \approx 3.2$",
+           r"grows to $\approx 6.6$ around step 12", "some 20 steps to reach 90 %")
+    # The right panel shows every point of its curves: its legend hides none of them.
+    fig = namespace["fig"]
+    right = fig.axes[1]
+    fig.draw_without_rendering()  # lays the legend out where the notebook shows it
+    legend = right.get_legend().get_window_extent()
+    for line in right.get_lines():
+        points = right.transData.transform(line.get_xydata())
+        inside = [tuple(p) for p in points if legend.contains(*p)]
+        assert not inside, f"the legend covers {line.get_label()!r}"
 
 
 LR_GRID = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0]  # lesson 7's grid

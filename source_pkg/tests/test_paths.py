@@ -182,6 +182,25 @@ def test_sgd_with_large_learning_rate_diverges_along_y():
     assert trace(SGD(lr=0.9), "bowl", steps=100).ok
 
 
+def test_first_step_numbers_the_steps_in_messages():
+    """A widget that adds one step per call numbers them with its own count."""
+    lr = 1.5
+    whole = trace(SGD(lr=lr), "bowl", (-7.0, 2.0), steps=100)
+    bad = whole.steps + 1  # the step that went beyond the limit
+    # The same path, continued from its last good point as step `bad`.
+    for opt in (SGD(lr=lr), Via(SGD(lr=lr))):
+        last = trace(opt, "bowl", tuple(whole.final), steps=1, first_step=bad)
+        assert last.steps == 0
+        assert last.message == whole.message, "the continuation should read as the whole path"
+    error = trace(RaisesOnThirdCall(), "bowl", steps=10, first_step=41)
+    assert "at step 43:" in error.message, error.message
+    curve = trace_1d(SGD(lr=1e13), "parabola", steps=1, first_step=7)
+    assert "diverged at step 7:" in curve.message, curve.message
+    for wrong in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="first_step"):
+            trace(SGD(), "bowl", steps=1, first_step=wrong)
+
+
 def test_nan_position_stops_the_path():
     class GoesNaN:
         def update(self, params, grads):
@@ -192,6 +211,26 @@ def test_nan_position_stops_the_path():
     assert path.steps == 3, "positions -6, -5 and -4 are fine; the next one is NaN"
     assert np.all(np.isfinite(path.xy))
     assert "inf/NaN" in path.message
+
+
+def test_nan_at_the_first_step_blames_the_formula_not_the_learning_rate():
+    class RootOfG:  # AdaGrad without squaring: the root of a negative gradient is NaN
+        def update(self, params, grads):
+            for key in params:
+                params[key] -= 0.1 * grads[key] / np.sqrt(grads[key])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        path = trace(RootOfG(), "bowl", (-7.0, 2.0), steps=10)
+    assert (path.status, path.steps) == ("diverged", 0)
+    assert path.message.startswith("The path stopped at step 1: the position became NaN.")
+    for hint in ("division by zero", "square root of a negative number", "g·g", "epsilon"):
+        assert hint in path.message
+    assert "learning rate is rarely the cause" in path.message
+    # A step that is merely far too long still gets the learning-rate advice, at step 1 too.
+    bold = trace(SGD(lr=1e13), "bowl", (-7.0, 2.0), steps=10)
+    assert "step 1: the position went beyond" in bold.message
+    assert bold.message.endswith("Try a smaller learning rate.")
 
 
 def test_non_finite_gradient_never_reaches_the_optimizer():

@@ -23,7 +23,7 @@ from descentlab.plots import (
     new_figure,
     plot_paths,
 )
-from descentlab.surfaces import SURFACES
+from descentlab.surfaces import SURFACES, get_surface
 
 
 @pytest.fixture(autouse=True)
@@ -114,6 +114,21 @@ def test_plot_paths_draws_each_path_with_start_and_end():
         tuple(paths["SGD"].final), tuple(paths["diverging"].final)
     }
     render(ax.figure)
+
+
+def test_the_stars_stay_visible_on_the_end_squares_of_paths_that_reach_them():
+    """Two of lesson 0's paths end on valleys' white star: their squares hid it."""
+    surf = get_surface("valleys")
+    paths = {"to the deepest": trace(SGD(lr=0.3), surf, (4.0, 4.0), steps=60)}
+    assert np.allclose(paths["to the deepest"].final, surf.minima[0], atol=1e-3)
+    ax = plot_paths(surf, paths)
+    stars = [line for line in ax.get_lines() if line.get_marker() == "*"]
+    ends = [line for line in ax.get_lines() if line.get_marker() == "s"]
+    assert stars
+    assert ends
+    assert min(s.get_zorder() for s in stars) > max(e.get_zorder() for e in ends)
+    # Contours drawn on their own (a widget's background) keep the stars under what follows.
+    assert all(line.get_zorder() == 4 for line in contour(surf).get_lines())
 
 
 def test_draw_paths_handles_update_in_place():

@@ -16,12 +16,14 @@ import time
 
 import numpy as np
 import pytest
+from ipywidgets import FloatLogSlider
 from matplotlib.backend_bases import MouseEvent
 
-from descentlab.optimizers import SGD, Momentum
+from descentlab.optimizers import OPTIMIZERS, SGD, Momentum
 from descentlab.surfaces import get_surface
 from descentlab.widgets import compare, explore
 from descentlab.widgets.backends import resolve_backend
+from descentlab.widgets.controls import hyperparameter_slider, resolve_optimizer
 
 BACKENDS = ("static", "ipympl")
 
@@ -54,6 +56,26 @@ class PickySGD:
             raise ValueError("learning rate too large for me")
         for key in params:
             params[key] -= self.lr * grads[key]
+
+
+class PlainSGD:
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= self.lr * grads[key]
+
+
+class Adam:
+    """A student's Adam (named like the reference: it gets its sliders)."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= self.lr * np.sign(grads[key])
 
 
 class NanOpt:
@@ -381,13 +403,54 @@ def test_student_constructor_exception_is_reported() -> None:
 def test_nan_and_hanging_updates_are_stopped_with_a_message() -> None:
     w = explore(NanOpt, "bowl", backend="static")
     assert w.path.status == "diverged"
-    assert "diverged" in w.status.value
+    # NaN at the first step: the formula, not the learning rate, is to blame.
+    assert "step 1: the position became NaN" in w.status.value
+    assert "square root of a negative number" in w.status.value
+    assert "g·g" in w.status.value
+    assert "epsilon" in w.status.value
+    assert "smaller learning rate" not in w.status.value
 
     w = explore(Hangs, "bowl", backend="static", time_limit=0.2)
     assert w.path.status == "timeout"
     assert "took too long" in w.status.value
     w.controls["lr"].value = 0.2  # still alive, still stopped in time
     assert w.path.status == "timeout"
+
+
+def test_a_real_divergence_of_a_students_class_keeps_the_learning_rate_advice() -> None:
+    w = explore(PlainSGD, "bowl", lr=1.5, steps=100, backend="static")
+    assert w.path.status == "diverged"
+    assert "went beyond" in w.status.value
+    assert "Try a smaller learning rate; if even a tiny one diverges, check the sign" in (
+        w.status.value
+    )
+
+
+def test_values_close_to_1_read_out_with_the_digits_of_their_slider_step() -> None:
+    """beta2's 0.9999 read "1.00" and "beta2=1"; a step of 1e-4 from 0.979 read 0.979 again."""
+    w = explore("adam", "bowl", steps=5, backend="static")
+    beta2 = w.controls["beta2"]
+    beta2.value = beta2.max
+    assert "beta2=0.9999," in w.status.value
+    assert f"{beta2.max:{beta2.readout_format}}" == "0.9999"
+    w = explore(Adam, "bowl", steps=5, backend="static", beta2=0.979)  # a student's class
+    assert "beta2=0.979," in w.status.value
+    w.controls["beta2"].value = 0.9791
+    assert "beta2=0.9791," in w.status.value
+    # Every linear slider of every optimizer: neighbouring positions near the top of its
+    # range read differently, in the readout and in the status line.
+    for name in OPTIMIZERS:
+        choice = resolve_optimizer(name)
+        for spec in choice.hyperparameters:
+            slider = hyperparameter_slider(spec)
+            if isinstance(slider, FloatLogSlider):
+                continue
+            top, below = slider.max, slider.max - slider.step
+            shown = [f"{v:{slider.readout_format}}" for v in (top, below)]
+            assert shown[0] != shown[1], (name, spec.name, shown)
+            said = [choice.call_text({spec.name: v}) for v in (top, below)]
+            assert said[0] != said[1], (name, spec.name, said)
+            assert float(said[0].split("=")[1].rstrip(")")) == pytest.approx(top, abs=1e-12)
 
 
 @pytest.mark.slow  # many explorers: ~1.5 s

@@ -65,6 +65,26 @@ def test_1d_divergent_step_is_reported_not_taken() -> None:
     assert "diverged" not in w.status.value
 
 
+def test_divergence_is_numbered_with_the_explorers_own_steps() -> None:
+    """Each click traces one step of its own: the message must still count from the start."""
+    w = explorer_1d("hills", lr=0.928, backend="static")
+    for _ in range(10):
+        w.step_button.click()
+    taken = w.path.steps
+    assert 1 < taken < 10, "at this rate the path should run away after a few steps"
+    assert f"diverged at step {taken + 1}:" in w.status.value, w.status.value
+    assert f"step {taken}: x =" in w.status.value
+
+    w2 = explorer_2d("quadratic", lr=0.01, backend="static")
+    w2.step(3)
+    w2.lr.value = 2.0  # far too bold on the steep side of this bowl
+    for _ in range(30):
+        w2.step()
+    taken = w2.path.steps
+    assert 3 < taken < 33
+    assert f"diverged at step {taken + 1}:" in w2.status.value, w2.status.value
+
+
 def test_1d_reveal_hides_the_curve_with_a_full_redraw() -> None:
     w = explorer_1d(backend="static")
     full = w.view.full_draws

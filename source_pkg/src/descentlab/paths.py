@@ -114,7 +114,7 @@ def _check_steps(steps: int) -> int:
 
 _F64 = np.dtype(np.float64)
 #: What ends a path as "diverged" (see :func:`_steps_reference`).
-_DIVERGED = ("gradient", "nonfinite", "beyond")
+_DIVERGED = ("gradient", "nonfinite", "nan", "beyond")
 #: The reference loop compares the clock with the time limit every this many steps
 #: (a reference step takes microseconds); SIGALRM interrupts it anyway where it can.
 _CLOCK_EVERY = 256
@@ -197,7 +197,7 @@ def _steps_reference(
     (``update.__wrapped__``, see :func:`~descentlab.optimizers.base.checks_inputs`:
     the inputs are made here, and are right).
     Stops before the first gradient that is not finite (returns
-    ``"gradient"``) or position that is not finite (``"nonfinite"``) or beyond
+    ``"gradient"``) or position that is NaN (``"nan"``), infinite (``"nonfinite"``) or beyond
     :data:`DIVERGENCE_LIMIT` (``"beyond"``); returns ``""`` when every row was
     filled, and ``"odd gradient"`` before a gradient that is not one number per
     coordinate (``update`` then has to say what it makes of it). Rows not
@@ -239,12 +239,13 @@ def _steps_general(
     deadline: float | None,
     who: str,
     first: int = 1,
+    shift: int = 0,
 ) -> tuple[str, str]:
     """Fill rows ``first, first + 1, ...`` of ``xy`` with the steps of any ``update``, guarded.
 
     Returns ``(problem, message)``: ``problem`` is as for
-    :func:`_steps_reference`, or ``"error"`` (then ``message`` says what went wrong).
-    Rows not reached stay NaN.
+    :func:`_steps_reference`, or ``"error"`` (then ``message`` says what went wrong, row
+    ``k`` being step ``k + shift``). Rows not reached stay NaN.
     """
     params = {k: np.array(v) for k, v in zip(keys, xy[first - 1].tolist(), strict=True)}
     g = np.empty(len(keys))
@@ -275,7 +276,7 @@ def _steps_general(
         try:
             update(params, grads)
         except Exception as exc:
-            return "error", _update_error(who, exc, step)
+            return "error", _update_error(who, exc, step + shift)
         row = []
         try:
             for k in keys:
@@ -313,7 +314,9 @@ def _losses(f: Callable[..., Any], xy: np.ndarray) -> np.ndarray:
 
 
 def _why_stopped(position: list[float]) -> str:
-    """``"nonfinite"`` or ``"beyond"``: why ``position`` ends a path."""
+    """``"nan"``, ``"nonfinite"`` (infinite) or ``"beyond"``: why ``position`` ends a path."""
+    if any(map(math.isnan, position)):
+        return "nan"
     return "nonfinite" if not all(map(math.isfinite, position)) else "beyond"
 
 
@@ -323,6 +326,16 @@ def _diverged(step: int, problem: str) -> str:
         return (
             f"The path diverged at step {step}: the gradient became inf/NaN. "
             "Try a smaller learning rate."
+        )
+    if problem == "nan" and step == 1:
+        # From a finite start and gradient, one step of a sound update cannot make NaN
+        # (a step too long overflows to a huge value or inf instead): the formula is at fault.
+        return (
+            "The path stopped at step 1: the position became NaN. At the first step the "
+            "learning rate is rarely the cause: NaN there usually comes from a division by "
+            "zero or the square root of a negative number in update() (is the state under "
+            "the square root built from g·g, so never negative? is epsilon added to the "
+            "denominator?)."
         )
     if problem == "beyond":
         return (
@@ -346,6 +359,7 @@ def _run(
     who: str,
     label: str,
     reference: Any = None,
+    first_step: int = 1,
 ) -> Trajectory:
     """The loop shared by :func:`trace` and :func:`trace_1d`.
 
@@ -354,12 +368,18 @@ def _run(
     ``reference`` is the optimizer object when it may be a reference one: an
     unmodified registry class is then stepped directly, with its inputs checked
     once per path instead of once per step (see :func:`_packed_state`).
+    ``first_step`` is the number the messages give the path's first step.
 
     Every safety costs once per path: the time limit is one alarm (plus a clock
     check between steps), positions and gradients are checked as plain floats,
     and the losses are computed and checked in one vectorised call at the end.
     """
     steps = _check_steps(steps)
+    if isinstance(first_step, bool) or not isinstance(first_step, (int, np.integer)) or (
+        first_step < 1
+    ):
+        raise ValueError(f"first_step must be a whole number >= 1, got {first_step!r}")
+    shift = int(first_step) - 1
     pos = np.array(start, dtype=float).reshape(len(keys))
     if not np.all(np.isfinite(pos)):
         raise ValueError(f"the start point must be finite, got {tuple(pos)}")
@@ -384,13 +404,14 @@ def _run(
                     packed = None
             if packed is None:
                 problem, message = _steps_general(
-                    update, keys, xy, grad_fn, deadline, who, first=_rows_done(xy) + 1
+                    update, keys, xy, grad_fn, deadline, who, first=_rows_done(xy) + 1,
+                    shift=shift,
                 )
     except TimeLimitExceeded:
         problem = "timeout"
         message = (
             f"Stopped after {time.monotonic() - began:.1f} s at step "
-            f"{min(_rows_done(xy) + 1, steps)}: {who} took too long "
+            f"{min(_rows_done(xy) + 1, steps) + shift}: {who} took too long "
             f"(the time limit is {time_limit:g} s). Is there an endless loop?"
         )
     finally:
@@ -398,14 +419,14 @@ def _run(
             _unpack_state(reference, keys, packed)
     done = _rows_done(xy)
     if problem in _DIVERGED:
-        message = _diverged(done + 1, problem)
+        message = _diverged(done + 1 + shift, problem)
     # A copy when the path stopped early: the rows never reached are not kept alive.
     xy = xy if done + 1 == len(xy) else xy[: done + 1].copy()
     loss = _losses(loss_fn, xy)
     bad = np.flatnonzero(~np.isfinite(loss[1:]))
     if bad.size:  # a surface that is inf/NaN at a finite point: diverged there
         done = int(bad[0])
-        problem, message = "nonfinite", _diverged(done + 1, "nonfinite")
+        problem, message = "nonfinite", _diverged(done + 1 + shift, "nonfinite")
         xy, loss = xy[: done + 1], loss[: done + 1]
     status = "diverged" if problem in _DIVERGED else problem or "ok"
     return Trajectory(
@@ -445,6 +466,7 @@ def trace(
     *,
     time_limit: float | None = 5.0,
     fresh: bool = False,
+    first_step: int = 1,
 ) -> Trajectory:
     """Run ``steps`` optimizer steps on a surface and record the path.
 
@@ -475,6 +497,9 @@ def trace(
         otherwise the limit is checked between steps only.
     fresh : bool
         Call ``optimizer.reset()`` first, if it has one.
+    first_step : int
+        The number of the first step in messages ("diverged at step ..."): a widget
+        that adds steps a call at a time passes the number its own count has reached.
 
     Returns
     -------
@@ -507,6 +532,7 @@ def trace(
         _who(opt),
         label,
         reference=opt,
+        first_step=first_step,
     )
 
 
@@ -518,6 +544,7 @@ def trace_1d(
     *,
     time_limit: float | None = 5.0,
     fresh: bool = False,
+    first_step: int = 1,
 ) -> Trajectory:
     """Like :func:`trace` on a 1-D :class:`~descentlab.surfaces.Curve`.
 
@@ -531,7 +558,7 @@ def trace_1d(
         The curve or its registry name.
     start : float, optional
         Defaults to ``curve.start``.
-    steps, time_limit, fresh
+    steps, time_limit, fresh, first_step
         As for :func:`trace`.
 
     Returns
@@ -567,6 +594,7 @@ def trace_1d(
         who,
         label,
         reference=reference,
+        first_step=first_step,
     )
 
 

@@ -168,6 +168,7 @@ def contour(
     cmap: str = "viridis",
     *,
     filled: bool = True,
+    marks_zorder: float = 4,
 ) -> Axes:
     """Draw contours of a surface over its window and mark its special points.
 
@@ -187,6 +188,9 @@ def contour(
         Colormap name.
     filled : bool
         Draw filled bands under the contour lines (lines only if False).
+    marks_zorder : float
+        Drawing order of the stars and crosses: the default puts them under paths
+        drawn later (:func:`draw_paths` puts them above the paths it draws).
 
     Returns
     -------
@@ -221,7 +225,7 @@ def contour(
             pts = np.asarray(points, dtype=float)
             ax.plot(
                 pts[:, 0], pts[:, 1], linestyle="none", color="black",
-                markeredgecolor="black", zorder=4, label="_nolegend_", **style,
+                markeredgecolor="black", zorder=marks_zorder, label="_nolegend_", **style,
             )
     (x0, x1), (y0, y1) = surf.window
     ax.set_xlim(x0, x1)
@@ -333,7 +337,9 @@ def draw_paths(
     """
     ax = _axes(ax)
     if background:
-        contour(surface, ax, **dict(contour_kw or {}))
+        # The stars above the paths' end squares (zorder 7): a path that reaches the
+        # deepest valley would otherwise hide the white star that says it did.
+        contour(surface, ax, **{"marks_zorder": 8, **dict(contour_kw or {})})
     palette = _default_colors(list(paths))
     palette.update(colors or {})
     artists = PathArtists(ax)

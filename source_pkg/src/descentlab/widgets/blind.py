@@ -153,6 +153,11 @@ class _BlindExplorer(LiveWidget):
         raise NotImplementedError
 
     def _one_step(self, position: np.ndarray) -> Trajectory:
+        """One step from ``position``, the last of :attr:`history`.
+
+        Its messages number it ``len(self.history)``: each step is a path of its own, and
+        "diverged at step 1" under "step 5" would contradict the status line.
+        """
         raise NotImplementedError
 
     def _loss(self, position: np.ndarray) -> float:
@@ -306,7 +311,7 @@ class BlindExplorer1D(_BlindExplorer):
     def _one_step(self, position: np.ndarray) -> Trajectory:
         return trace_1d(
             SGD(lr=float(self.lr.value)), self.curve, start=float(position[0]), steps=1,
-            time_limit=_TIME_LIMIT,
+            time_limit=_TIME_LIMIT, first_step=len(self.history),
         )
 
     def _click_to_start(self, x: float, y: float) -> None:
@@ -447,7 +452,7 @@ class BlindExplorer2D(_BlindExplorer):
     def _one_step(self, position: np.ndarray) -> Trajectory:
         return trace(
             SGD(lr=float(self.lr.value)), self.surface, start=tuple(position), steps=1,
-            time_limit=_TIME_LIMIT,
+            time_limit=_TIME_LIMIT, first_step=len(self.history),
         )
 
     def _click_to_start(self, x: float, y: float) -> None:

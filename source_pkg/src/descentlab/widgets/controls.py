@@ -38,6 +38,7 @@ __all__ = [
     "snap",
     "start_sliders",
     "status_html",
+    "value_text",
 ]
 
 # Names a student might give the learning rate: these get a log-scale slider.
@@ -76,8 +77,12 @@ class OptimizerChoice:
         return self.cls(**values)
 
     def call_text(self, values: Mapping[str, float]) -> str:
-        """``"Momentum(lr=0.1, momentum=0.9)"``, for status lines."""
-        args = ", ".join(f"{k}={v:.3g}" for k, v in values.items())
+        """``"Momentum(lr=0.1, momentum=0.9)"``, for status lines.
+
+        Each value has the digits its slider shows (see :func:`value_text`).
+        """
+        specs = {h.name: h for h in self.hyperparameters}
+        args = ", ".join(f"{k}={value_text(specs.get(k), v)}" for k, v in values.items())
         return f"{self.cls.__name__}({args})"
 
 
@@ -237,16 +242,17 @@ def hyperparameter_slider(
         Label in front of the slider (``spec.name`` otherwise; may be HTML).
     """
     value = spec.default if value is None else float(value)
+    linear = _linear_step(spec, value)
     common = {
         "description": spec.name if description is None else description,
         "description_allow_html": description is not None,
         "tooltip": f"{spec.name}: {spec.meaning}",
         "continuous_update": True,
-        "readout_format": ".3g",
+        "readout_format": ".3g" if linear is None else grid_format(linear),
         "style": {"description_width": "initial"},
         "layout": widgets.Layout(width="320px"),
     }
-    if spec.log and spec.low > 0 and value > 0:
+    if linear is None:
         lo, hi = math.log10(spec.low), math.log10(spec.high)
         step = (hi - lo) / 200
         # The browser snaps the value to min + k * step: shift min so that the
@@ -254,8 +260,29 @@ def hyperparameter_slider(
         here = math.log10(value)
         lo = here - math.ceil((here - lo) / step - 1e-9) * step
         return widgets.FloatLogSlider(value=value, base=10, min=lo, max=hi, step=step, **common)
-    step = nice_step(spec.high - spec.low)
-    return widgets.FloatSlider(value=value, min=spec.low, max=spec.high, step=step, **common)
+    return widgets.FloatSlider(value=value, min=spec.low, max=spec.high, step=linear, **common)
+
+
+def _linear_step(spec: Hyperparameter, value: float) -> float | None:
+    """The step of ``spec``'s slider starting at ``value``; ``None`` for a log-scale slider."""
+    if spec.log and spec.low > 0 and value > 0:
+        return None
+    return nice_step(spec.high - spec.low)
+
+
+def value_text(spec: Hyperparameter | None, value: float) -> str:
+    """``value`` as its slider reads it out, for a status line.
+
+    A linear slider shows every decimal of its grid (trailing zeros dropped): with
+    3 significant digits, beta2's 0.9999 read "1" and a step of 1e-4 from 0.979 read
+    "0.979" again. A log-scale slider (the learning rate, epsilon) moves by a ratio,
+    so 3 significant digits tell its neighbours apart.
+    """
+    step = None if spec is None else _linear_step(spec, value)
+    if step is None:
+        return f"{value:.3g}"
+    text = f"{value:{grid_format(step)}}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def nice_step(span: float, positions: int = 200) -> float:
