@@ -62,6 +62,21 @@ def _where(exc: BaseException) -> str:
     return ""
 
 
+def _did_you_mean(exc: BaseException) -> str:
+    """Python 3.12's "Did you mean" for a NameError or AttributeError of the student's code.
+
+    Made here, where the frames are: the judge rebuilds the exception from its text only.
+    descentlab.errors (in the jail, without any answer key) finds the name.
+    """
+    try:
+        from descentlab.errors import closest_name
+
+        name = closest_name(exc)
+    except Exception:  # no descentlab here, or a student's object that breaks dir()
+        return ""
+    return f". Did you mean: {name!r}?" if name else ""
+
+
 class Server(protocol.Peer):
     """Answers the judge's requests about one namespace (the notebook's)."""
 
@@ -162,6 +177,7 @@ class Server(protocol.Peer):
                 reply = self.answer(header, arrays)
             except BaseException as exc:  # the student's code: anything may come out
                 reply = protocol.error_reply(exc, where=_where(exc))
+                reply[0]["message"] += _did_you_mean(exc)
             protocol.send(self.fd, *reply)
 
 

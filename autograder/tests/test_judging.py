@@ -106,6 +106,24 @@ def test_an_error_of_the_students_code_names_the_students_line_not_the_judges(
     assert where == "in <module>(), line 3", verdicts
 
 
+@pytest.mark.slow  # a real judge: ~2 s
+def test_a_misspelled_name_in_the_students_code_gets_its_did_you_mean(
+        tmp_path: Path) -> None:
+    """The judge rebuilds the exception from text: the suggestion is made in the kernel."""
+    test = ("from descentlab.errors import describe_exception, exception_hint\n"
+            "try:\n    double(np.ones(2))\nexcept Exception as exc:\n"
+            "    kind, message, where = describe_exception(exc)\n"
+            "assert False, f'{kind}: {message} | {exception_hint(kind, message)}'")
+    source = _source(tmp_path, {"t-name": test}, "def double(x): ...")
+    student = "def double(values):\n    return 2 * valeus\n"
+    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
+        _student(socket_dir, student, ["t-name"])
+    message, hint = verdicts["t-name"]["message"].split(" | ")
+    assert message == "NameError: name 'valeus' is not defined. Did you mean: 'values'?", \
+        verdicts
+    assert hint == "", "the generic hint would repeat what the suggestion says"
+
+
 @pytest.mark.slow  # waits out the call limit: ~7 s
 def test_a_hanging_call_fails_the_test_without_stopping_the_judge(tmp_path: Path) -> None:
     tests = {"t-hang": TESTS["t-value"], "t-next": "assert 1 + 1 == 2"}

@@ -174,6 +174,8 @@ def exception_hint(kind: str, message: str, suggestion: str = "") -> str:
                 "be 1 on the first call (advance it first).")
     if suggestion and kind in ("NameError", "AttributeError") and "'update'" not in message:
         return f"did you mean `{suggestion}`?"
+    if "did you mean" in low:  # the message suggests a name already (made where it raised)
+        return ""
     if kind == "AttributeError" and "'update'" in message:
         return "your class needs a method `def update(self, params, grads):`."
     if kind == "AttributeError":
