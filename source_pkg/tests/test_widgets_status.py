@@ -115,6 +115,30 @@ def test_divergence_of_a_students_class_does_not_only_blame_the_learning_rate() 
     assert "check the sign" not in ref.status.value
 
 
+class CopyingSGD:
+    """A student's update that works on a copy: the caller's arrays never change."""
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            p = params[key].copy()
+            p -= self.lr * grads[key]
+
+
+def test_a_students_path_that_never_moves_is_said_to() -> None:
+    w = explore(CopyingSGD, "bowl", steps=40, lr=0.1, backend="static")
+    assert "did not move in 40 steps" in w.status.value, w.status.value
+    assert "params[key] -= ..." in w.status.value
+    # A start at the minimum has nothing to do: no warning.
+    surface = get_surface("bowl")
+    still = Trajectory(xy=np.zeros((5, 2)), loss=np.full(5, surface.f_min))
+    assert "did not move" not in status_html(still, "ok", fmin=surface.f_min, student=True)
+    # The course's own classes move; the check is for the student's class only.
+    assert "did not move" not in explore(SGD, "bowl", steps=40, backend="static").status.value
+
+
 def test_multi_line_summary_is_escaped_line_by_line() -> None:
     text = status_html(None, "a < b\nc")
     assert text == "<span>a &lt; b<br>c</span>"

@@ -413,6 +413,24 @@ def blowing_up(path: Trajectory, fmin: float | None = None) -> str:
     )
 
 
+def never_moved(path: Trajectory, fmin: float | None = None) -> str:
+    """Why a student's path that never left its start is worth a word ("" otherwise).
+
+    An ``update`` that changes nothing (it works on a copy, or forgets to write back)
+    draws a path of one point, which the summary would report as a normal run. A start
+    at the minimum (no gradient, nothing to do) is not a problem.
+    """
+    xy = np.asarray(path.xy, dtype=float)
+    if len(xy) < 2 or not np.all(np.isfinite(xy)) or np.any(xy != xy[0]):
+        return ""
+    if fmin is not None and float(path.loss[0]) - fmin <= 1e-12 * max(1.0, abs(fmin)):
+        return ""
+    return (
+        f"The point did not move in {len(xy) - 1} steps: your update() changed nothing. "
+        "Does it change the arrays in params themselves (params[key] -= ...), not a copy?"
+    )
+
+
 def advice(message: str, student: bool) -> str:
     """``message``, with the learning-rate advice widened for a student's own class.
 
@@ -453,7 +471,7 @@ def status_html(
     """
     message = problem if problem is not None else (path.message if path is not None else "")
     if not message and path is not None:
-        message = blowing_up(path, fmin)
+        message = blowing_up(path, fmin) or (never_moved(path, fmin) if student else "")
     if message:
         return (
             '<span style="color:#b00020">&#9888; '  # warning sign
