@@ -36,6 +36,8 @@ LOSES = {
     "no_bias_correction": {"first_step", "carries_state", "param_groups"},
     "state_reset": {"carries_state", "param_groups"},
     "no_eps": {"zero_grad"},
+    # NaN from the root of a negative v, where the gradient is not zero: the values only.
+    "grad_not_squared": {"first_step", "carries_state", "param_groups"},
     "decay_l2": {"first_step", "carries_state", "param_groups"},
     "decay_no_lr": {"first_step", "carries_state", "param_groups"},
 }
@@ -404,6 +406,20 @@ class _AdamGradNotSquared(torch.optim.Optimizer):
                 v.mul_(beta2).add_(g, alpha=1 - beta2)  # the mistake: g, not g * g
                 v_hat = v / (1 - beta2**t)
                 p.addcdiv_(m / (1 - beta1**t), v_hat.sqrt() + group["eps"], value=-group["lr"])
+
+
+def test_a_students_unsquared_v_is_named_and_loses_only_the_values() -> None:
+    report = checks.grade_torch(_AdamGradNotSquared, "adam", (*PUBLIC_SEEDS, *HIDDEN))
+    assert set(report.failed) == LOSES["grad_not_squared"], report.text()
+    for result in report.results:
+        if not result.passed:
+            assert result.mistake == "grad_not_squared", result.message
+            assert EXPLANATIONS["grad_not_squared"] in result.message
+    # Its zero_grad run does make NaN, on the parameter whose gradient was not zero.
+    case = checks.scenario("zero_grad", PUBLIC_SEEDS[0])
+    got = run_scenario(_AdamGradNotSquared, case)
+    assert not np.all(np.isfinite(got["values"][0][1]))
+    assert np.all(np.isfinite(got["values"][0][0]))
 
 
 def _correct_values(seed: int = PUBLIC_SEEDS[0]) -> list[list[np.ndarray]]:
