@@ -36,6 +36,8 @@ LOSES = {
     "no_bias_correction": {"first_step", "carries_state", "param_groups"},
     "state_reset": {"carries_state", "param_groups"},
     "no_eps": {"zero_grad"},
+    # NaN from the root of a negative v, where the gradient is not zero: the values only.
+    "grad_not_squared": {"first_step", "carries_state", "param_groups"},
     "decay_l2": {"first_step", "carries_state", "param_groups"},
     "decay_no_lr": {"first_step", "carries_state", "param_groups"},
 }
@@ -378,3 +380,111 @@ def test_stepping_a_copy_still_loses_the_in_place_and_float32_points() -> None:
     assert {"in_place", "float32"} <= set(report.failed), report.text()
     in_place = next(r for r in report.results if r.name == "in_place")
     assert "did not change in step 1 (nor in any later step)" in in_place.message
+
+
+# -- zero_grad: only NaN the zero gradient causes ---------------------------------------------
+class _AdamGradNotSquared(torch.optim.Optimizer):
+    """A student's Adam (no catalogue switch) whose v averages g instead of g * g."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
+                                  "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g, state = p.grad, self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t, m, v = state["step"], state["m"], state["v"]
+                m.mul_(beta1).add_(g, alpha=1 - beta1)
+                v.mul_(beta2).add_(g, alpha=1 - beta2)  # the mistake: g, not g * g
+                v_hat = v / (1 - beta2**t)
+                p.addcdiv_(m / (1 - beta1**t), v_hat.sqrt() + group["eps"], value=-group["lr"])
+
+
+def test_a_students_unsquared_v_is_named_and_loses_only_the_values() -> None:
+    report = checks.grade_torch(_AdamGradNotSquared, "adam", (*PUBLIC_SEEDS, *HIDDEN))
+    assert set(report.failed) == LOSES["grad_not_squared"], report.text()
+    for result in report.results:
+        if not result.passed:
+            assert result.mistake == "grad_not_squared", result.message
+            assert EXPLANATIONS["grad_not_squared"] in result.message
+    # Its zero_grad run does make NaN, on the parameter whose gradient was not zero.
+    case = checks.scenario("zero_grad", PUBLIC_SEEDS[0])
+    got = run_scenario(_AdamGradNotSquared, case)
+    assert not np.all(np.isfinite(got["values"][0][1]))
+    assert np.all(np.isfinite(got["values"][0][0]))
+
+
+def _correct_values(seed: int = PUBLIC_SEEDS[0]) -> list[list[np.ndarray]]:
+    """The values after each step of a correct Adam on the zero_grad scenario of ``seed``."""
+    return run_scenario(TorchAdam, checks.scenario("zero_grad", seed))["values"]
+
+
+def _zero_grad_outcome(values: list[list[np.ndarray]]) -> Outcome:
+    """zero_grad judged on a class whose run (through the runner hook) gave ``values``."""
+    proxy = type("Adam", (), {checks.RUNNER_HOOK: staticmethod(
+        lambda case: {**run_scenario(TorchAdam, case), "values": values})})
+    return checks.run_torch_property(proxy, "adam", "zero_grad", PUBLIC_SEEDS[0])
+
+
+def test_nan_only_where_the_gradient_was_not_zero_keeps_zero_grad() -> None:
+    values = _correct_values()
+    for step in values:
+        step[1] = np.full_like(step[1], np.nan)  # the 2nd parameter never had g = 0
+    assert _zero_grad_outcome(values).passed
+    # NaN on the zero-gradient parameter once its gradient is nonzero again is then the
+    # step's own NaN too: the 2nd parameter went NaN at step 1 already.
+    values[1][0] = np.full_like(values[1][0], np.nan)
+    assert _zero_grad_outcome(values).passed
+
+
+def test_nan_the_zero_gradient_left_in_the_state_loses_zero_grad() -> None:
+    values = _correct_values()
+    values[1][0] = np.full_like(values[1][0], np.nan)  # step 2: g != 0, but 0/0 in v earlier
+    outcome = _zero_grad_outcome(values)
+    assert not outcome.passed
+    assert "its gradient was all zeros in step 1" in outcome.message
+    assert "add eps" in outcome.message
+
+
+def test_the_missing_eps_still_loses_zero_grad_and_says_eps() -> None:
+    mutant = dict(mutants_for("adam"))["no_eps"]
+    for seed in (*PUBLIC_SEEDS, *HIDDEN):
+        outcome = checks.run_torch_property(mutant, "adam", "zero_grad", seed)
+        assert not outcome.passed
+        assert outcome.mistake == "no_eps"
+        assert "its gradient was all zeros, so sqrt(v_hat) was 0" in outcome.message
+
+
+def test_a_missing_eps_with_nan_elsewhere_too_is_not_blamed_on_eps_alone() -> None:
+    class Adam(_AdamGradNotSquared):
+        @torch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                group["eps"] = 0.0  # no eps either: 0/0 on the zero gradient
+            return super().step(closure)
+
+    outcome = checks.run_torch_property(Adam, "adam", "zero_grad", PUBLIC_SEEDS[0])
+    assert not outcome.passed
+    assert "parameter 1 holds NaN" in outcome.message
+    assert "not only a missing eps" in outcome.message
+    assert "square root of a negative number" in outcome.message
+    assert "addcmul_(g, g" in outcome.message
+
+
+def test_a_step_that_does_nothing_earns_no_zero_grad_point() -> None:
+    class Adam(TorchAdam):
+        @torch.no_grad()
+        def step(self, closure=None):
+            return None
+
+    outcome = checks.run_torch_property(Adam, "adam", "zero_grad", PUBLIC_SEEDS[0])
+    assert not outcome.passed
+    assert "no parameter changed in any step" in outcome.message

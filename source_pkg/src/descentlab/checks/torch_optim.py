@@ -45,9 +45,12 @@ in_place        1 param (3×4), 3 steps                        same tensor, same
                                                               values change (in some step)
 float32         1 param (2×3), float32, 3 steps               stays float32, values change
                                                               (in some step)
-zero_grad       2 params, the 1st one's first grad all 0,     no NaN/inf; no movement where
-                2 steps                                       the grad was 0 (if torch's
-                                                              does not move)
+zero_grad       2 params, the 1st one's first grad all 0,     no NaN/inf in the 1st one from
+                2 steps                                       step 1 on (NaN where the grad
+                                                              was not 0 is the values' to
+                                                              charge); no movement where the
+                                                              grad was 0 (if torch's does not
+                                                              move); some parameter moves
 grad_none       3 params: B's grad always None, C's None      B untouched, no state for B;
                 at step 2; 3 steps                            C does not move at step 2
 =============== ============================================= ===============================
@@ -71,6 +74,7 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
+from .compare import nan_causes
 from .exercise import Outcome, assert_outcome, run_checks, self_check
 from .grading import PUBLIC_SEEDS
 from .messages import NOT_WRITTEN, describe_object, fmt, fmt_pair
@@ -243,15 +247,20 @@ def _tolerance(case: dict[str, Any]) -> tuple[float, float]:
 
 def _first_difference(got: list[list[np.ndarray]], want: list[list[np.ndarray]],
                       case: dict[str, Any], steps: Sequence[int] | None = None,
-                      params: Sequence[int] | None = None) -> tuple[int, int, int] | None:
-    """(step, param, flat index) of the first value out of tolerance; None if all agree."""
+                      params: Sequence[int] | None = None, equal_nan: bool = False
+                      ) -> tuple[int, int, int] | None:
+    """(step, param, flat index) of the first value out of tolerance; None if all agree.
+
+    With ``equal_nan``, NaN where the other run has NaN too agrees (two runs of the
+    student's class compared with each other: NaN in both is the values' to charge).
+    """
     rtol, atol = _tolerance(case)
     for s in steps if steps is not None else range(len(want)):
         for i in params if params is not None else range(len(want[s])):
             a, b = np.asarray(got[s][i], dtype=np.float64), np.asarray(want[s][i], np.float64)
             if a.shape != b.shape:
                 return s, i, -1
-            bad = ~np.isclose(a, b, rtol=rtol, atol=atol)
+            bad = ~np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
             if bad.any():
                 return s, i, int(np.flatnonzero(bad.ravel())[0])
     return None
@@ -290,7 +299,7 @@ def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, A
             return _error_outcome(alone["error"], describe_object(cls))
         start = len(case["steps"]) - len(alone["values"])
         together = [[step[index]] for step in got["values"][start:]]
-        where = _first_difference(together, alone["values"], case)
+        where = _first_difference(together, alone["values"], case, equal_nan=True)
         if where is not None:
             s = where[0] + start
             joined = f"added with add_param_group before step {start + 1}" if start \
@@ -338,30 +347,90 @@ def _judge_float32(case: dict[str, Any], got: dict[str, Any]) -> str:
     return _judge_changes(case, got)
 
 
+def _nan_questions() -> str:
+    """The causes of NaN from a nonzero gradient in Adam's step, asked in lesson 08's terms."""
+    causes, _ = nan_causes("adam")  # the NumPy questions name np.sqrt and self.t
+    return (f"{causes} elsewhere in the step (is v built from the squared gradient, "
+            "v.mul_(beta2).addcmul_(g, g, value=1 - beta2), so that it is never negative? "
+            "is state['step'] still 0 when you divide by 1 - beta**t?)")
+
+
 def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any]) -> str:
-    for s, values in enumerate(got["values"]):
-        for i, value in enumerate(values):
-            if not np.all(np.isfinite(value)):
-                return (f"after step {s + 1} parameter {i + 1} holds NaN or infinity (its first "
-                        "gradient was all zeros): add eps to sqrt(v_hat) before dividing.")
+    """No NaN or infinity caused by an all-zero gradient; no movement on it.
+
+    The same rule as the NumPy exercises' :func:`~.judges.judge_zero_grad`: only a
+    parameter that had an all-zero gradient is checked for NaN, from that step on --
+    NaN on a parameter whose gradient was not zero (the root of a negative v, a
+    counter at 0) is a mistake of the step itself, which the value properties
+    charge. A NaN the zero gradient left in the state may show only at a later step;
+    it counts unless a parameter that never had a zero gradient went NaN at that
+    step or before (then the step makes NaN anyway). Where torch.optim's parameter
+    does not move on the zero gradient, the student's must not either; and a class
+    that moves no parameter at all earns no point for not moving on a zero gradient.
+    """
+    values = got["values"]
+    n_steps, n_params = len(values), len(case["params"])
+    zero = np.array([[g is not None and not np.any(g) for g in step]
+                     for step in case["steps"][:n_steps]], dtype=bool).reshape(n_steps, n_params)
+    broken = np.array([[not np.all(np.isfinite(v)) for v in step] for step in values],
+                      dtype=bool).reshape(n_steps, n_params)
+    zeroed = np.logical_or.accumulate(zero, axis=0)  # an all-zero gradient so far
+    # NaN on a parameter never given a zero gradient, at this step or before.
+    elsewhere = np.logical_or.accumulate((broken & ~zeroed).any(axis=1))
+    charged = broken & (zero | (zeroed & ~elsewhere[:, None]))
+    if charged.any():
+        s, i = (int(x) for x in np.argwhere(charged)[0])
+        head = f"after step {s + 1} parameter {i + 1} holds NaN or infinity"
+        if not zero[s, i]:
+            first = int(np.argmax(zero[:, i]))
+            return (f"{head}: its gradient was all zeros in step {first + 1} and no parameter "
+                    "with a nonzero gradient went NaN, so the zero gradient left NaN in the "
+                    "state (0/0 where eps is missing?): add eps to sqrt(v_hat) before dividing.")
+        other = broken[s] & ~zero[s]
+        if other.any():  # a 0/0 here, but the step makes NaN from nonzero gradients too
+            k = int(np.argmax(other))
+            return (f"{head} (its gradient was all zeros), and so does parameter {k + 1} "
+                    "although its gradient was not zero: this is not only a missing eps but "
+                    f"{_nan_questions()}.")
+        return (f"{head}: its gradient was all zeros, so sqrt(v_hat) was 0 — add eps to "
+                "sqrt(v_hat) before dividing.")
     want = _reference(optimizer, case)
-    if np.array_equal(want["values"][0][0], case["params"][0]) and \
-            not np.array_equal(got["values"][0][0], case["params"][0]):
-        return ("parameter 1 moved in step 1 although its gradient was all zeros (torch.optim's "
-                "does not move).")
-    return ""
+    for s in range(n_steps):
+        for i in np.flatnonzero(zero[s]):
+            before = case["params"][i] if s == 0 else values[s - 1][i]
+            if np.array_equal(want["values"][s][i],
+                              case["params"][i] if s == 0 else want["values"][s - 1][i]) \
+                    and not np.array_equal(values[s][i], before, equal_nan=True):
+                return (f"parameter {i + 1} moved in step {s + 1} although its gradient was all "
+                        "zeros (torch.optim's does not move).")
+    return _judge_moves_something(case, got)
+
+
+def _judge_moves_something(case: dict[str, Any], got: dict[str, Any]) -> str:
+    """A class that moved no parameter with a nonzero gradient in any step does nothing."""
+    steps = [case["params"], *got["values"]]
+    for s in range(len(got["values"])):
+        for i, grad in enumerate(case["steps"][s]):
+            if grad is not None and np.any(grad) and \
+                    not np.array_equal(steps[s][i], steps[s + 1][i], equal_nan=True):
+                return ""
+    return ("no parameter changed in any step although their gradients are not zero: "
+            "step() must update the parameters (a step that does nothing earns no point for "
+            "not moving on a zero gradient).")
 
 
 def _judge_grad_none(case: dict[str, Any], got: dict[str, Any]) -> str:
     for s, values in enumerate(got["values"]):
-        if not np.array_equal(values[1], case["params"][1]):
+        if not np.array_equal(values[1], case["params"][1], equal_nan=True):
             return (f"parameter 2, whose grad is None, changed in step {s + 1}: skip it with "
                     "`if p.grad is None: continue`.")
         if got["state"][s][1] is not None:
             return (f"after step {s + 1} self.state holds {got['state'][s][1]['keys']} for "
                     "parameter 2, whose grad is None: torch.optim creates no state for a "
                     "parameter it skips.")
-    if len(got["values"]) > 1 and not np.array_equal(got["values"][1][2], got["values"][0][2]):
+    # NaN from an earlier step that stays NaN has not moved (equal_nan): the values' to charge.
+    if len(got["values"]) > 1 and not np.array_equal(got["values"][1][2], got["values"][0][2],
+                                                     equal_nan=True):
         return ("parameter 3 changed in step 2 although its grad was None then: skip "
                 "parameters with `if p.grad is None: continue`.")
     return ""
