@@ -243,3 +243,19 @@ def test_a_stopped_run_says_so_and_writes_no_csv(
     assert code == status
     assert "stopped: the notebooks being graded were stopped" in capsys.readouterr().err
     assert not out.exists(), "a stopped run must not leave a CSV of partial grades"
+
+
+def test_the_csv_is_written_before_the_summary_is_printed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`descentlab-grade ... | head` closes the pipe while the summary prints."""
+    monkeypatch.setattr(cli, "grade", _fake_grade([]))
+
+    def closed_pipe(run: Run) -> str:
+        raise BrokenPipeError("the reader of stdout went away")
+
+    monkeypatch.setattr(cli, "summary", closed_pipe)
+    out = tmp_path / "grades.csv"
+    with pytest.raises(BrokenPipeError):
+        main([str(_lms_export(tmp_path, {})), "--no-progress", "--csv", str(out),
+              "--course-root", str(tmp_path / "course")])
+    assert out.is_file(), "the grades CSV was lost with the printout"
