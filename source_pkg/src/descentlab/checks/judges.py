@@ -43,7 +43,8 @@ from .compare import (
 from .mistakes.texts import state_words
 from .observe import UPDATE, Observation
 
-__all__ = ["judge_float32", "judge_in_place", "judge_per_key", "judge_zero_grad"]
+__all__ = ["judge_float32", "judge_in_place", "judge_per_key", "judge_zero_grad",
+           "nan_from_zero_gradient"]
 
 _NO_CHANGE = ("update() must change the arrays in params themselves (params[key] -= ...), not "
               "a copy or a local variable.")
@@ -241,6 +242,20 @@ def _state_words(optimizer: str | None) -> tuple[str, str]:
     return words
 
 
+def nan_from_zero_gradient(broken: np.ndarray, zero: np.ndarray) -> np.ndarray:
+    """Which NaN the ``zero_grad`` property charges, of a (call, key) table.
+
+    ``broken[c, k]``: key ``k`` holds NaN or infinity after call ``c``; ``zero[c, k]``:
+    its gradient at that call was all zeros. Charged: NaN at a zero gradient, and NaN
+    later on a key that had one, unless a key never given a zero gradient went NaN at
+    that call or before (then the step makes NaN from nonzero gradients anyway, which
+    the value properties charge). Shared by the NumPy and the torch checks.
+    """
+    zeroed = np.logical_or.accumulate(zero, axis=0)  # an all-zero gradient so far
+    elsewhere = np.logical_or.accumulate((broken & ~zeroed).any(axis=1))
+    return broken & (zero | (zeroed & ~elsewhere[:, None]))
+
+
 def judge_zero_grad(student: Observation, reference: Observation,
                     optimizer: str | None = None) -> list[Finding]:
     """No NaN or infinity caused by an all-zero gradient; no movement on it.
@@ -272,10 +287,7 @@ def judge_zero_grad(student: Observation, reference: Observation,
                         for k in student.keys] for c in range(done)], dtype=bool)
     broken = ~finite.reshape(done, len(student.keys)) & (student.problems == "")
     zero = student.zero_grads[:done]
-    zeroed = np.logical_or.accumulate(zero, axis=0)  # an all-zero gradient so far
-    # NaN on a key never given a zero gradient, at this call or before.
-    elsewhere = np.logical_or.accumulate((broken & ~zeroed).any(axis=1))
-    where = _first(broken & (zero | (zeroed & ~elsewhere[:, None])))
+    where = _first(nan_from_zero_gradient(broken, zero))
     if where is not None:
         call, j = where
         if zero[call, j]:

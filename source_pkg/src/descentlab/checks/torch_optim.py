@@ -77,6 +77,7 @@ import torch
 from .compare import nan_causes
 from .exercise import Outcome, assert_outcome, run_checks, self_check
 from .grading import PUBLIC_SEEDS
+from .judges import nan_from_zero_gradient
 from .messages import NOT_WRITTEN, describe_object, fmt, fmt_pair
 from .report import Report
 from .torch_mistakes import EXPLANATIONS, mutants_for
@@ -374,10 +375,7 @@ def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any]) 
                      for step in case["steps"][:n_steps]], dtype=bool).reshape(n_steps, n_params)
     broken = np.array([[not np.all(np.isfinite(v)) for v in step] for step in values],
                       dtype=bool).reshape(n_steps, n_params)
-    zeroed = np.logical_or.accumulate(zero, axis=0)  # an all-zero gradient so far
-    # NaN on a parameter never given a zero gradient, at this step or before.
-    elsewhere = np.logical_or.accumulate((broken & ~zeroed).any(axis=1))
-    charged = broken & (zero | (zeroed & ~elsewhere[:, None]))
+    charged = nan_from_zero_gradient(broken, zero)
     if charged.any():
         s, i = (int(x) for x in np.argwhere(charged)[0])
         head = f"after step {s + 1} parameter {i + 1} holds NaN or infinity"
