@@ -50,6 +50,11 @@ def code_of(source: str) -> str:
     return _normal("\n".join(lines))
 
 
+def _is_locked(meta: dict) -> bool:
+    """A locked or test cell (what a student must not change), not an answer cell."""
+    return bool(meta.get("locked") or meta.get("grade")) and not meta.get("solution")
+
+
 def locked_cell_problems(release: nbformat.NotebookNode,
                          submission: nbformat.NotebookNode,
                          earlier: Sequence[nbformat.NotebookNode] = ()) -> list[str]:
@@ -80,7 +85,7 @@ def locked_cell_problems(release: nbformat.NotebookNode,
     found = []
     for cell in release.cells:
         meta = nbgrader_meta(cell)
-        if not (meta.get("locked") or meta.get("grade")) or meta.get("solution"):
+        if not _is_locked(meta):
             continue
         kind = "test cell" if meta.get("grade") else "locked cell"
         theirs = submitted.get(meta["grade_id"])
@@ -136,7 +141,7 @@ def _locked_code(data: bytes) -> frozenset[tuple[str, str]] | None:
     return frozenset((meta["grade_id"], code_of("".join(cell.get("source", ""))))
                      for cell in cells if isinstance(cell, dict)
                      if (meta := nbgrader_meta(cell)).get("grade_id")
-                     and (meta.get("locked") or meta.get("grade")) and not meta.get("solution"))
+                     and _is_locked(meta))
 
 
 def remember_committed_releases(notebook: Path, history: Path, lesson: str) -> int:
