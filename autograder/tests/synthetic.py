@@ -610,17 +610,20 @@ def quiz_questions(source: nbformat.NotebookNode) -> dict[str, tuple[Any, str]]:
 def quiz_variants(value: Any, form: str) -> tuple[list[Any], list[Any]]:
     """Answers a careful human grader accepts as ``value``, and answers they reject.
 
-    Accepted: a whole number as an integral float or a NumPy scalar; a letter or a name
-    in another case or with spaces around; a collection of names as a list or tuple.
+    Accepted: a whole number as an integral float or a NumPy scalar; a number as a
+    float32 (a grid's option too); a letter or a name in another case or with spaces
+    around; a collection of names as a list or tuple; ``"False"`` for ``False``.
     Rejected: a wrong value of the same form (another option the answer line ``form``
     quotes, ``2 * value + 1``); a bool or a string for a number; a fraction where
-    ``form`` asks for a whole number; a name that is no option.
+    ``form`` asks for a whole number; a name that is no option; a number or "no" for
+    a truth value.
     """
     import numpy as np
 
     quoted = re.findall(r'"([^"]+)"', form)
     if isinstance(value, bool):
-        return [np.bool_(value)], [not value, int(value), str(value)]
+        return ([np.bool_(value), str(value), f" {str(value).lower()} "],
+                [not value, int(value), str(not value), "yes" if value else "no"])
     if isinstance(value, str):
         other = next(q for q in quoted if q.casefold() != value.casefold())
         same = [f" {value.upper()} ", value.lower(), value.upper()]
@@ -635,8 +638,8 @@ def quiz_variants(value: Any, form: str) -> tuple[list[Any], list[Any]]:
     if "whole number" in form:
         wrong.append(value + 0.5)
     if isinstance(value, int):
-        return [float(value), np.float64(value), np.int64(value)], wrong
-    return [np.float64(value)], wrong
+        return [float(value), np.float64(value), np.int64(value), np.float32(value)], wrong
+    return [np.float64(value), np.float32(value)], wrong
 
 
 def _answer_cell(source: nbformat.NotebookNode, class_name: str) -> str:

@@ -48,11 +48,28 @@ def test_number_rejects_bools_strings_and_containers(value: object) -> None:
     assert quiz.number(value) is None
 
 
-def test_truth_takes_bools_only() -> None:
+def test_truth_takes_bools_and_their_names_only() -> None:
     assert quiz.truth(False) is False
     assert quiz.truth(np.bool_(True)) is True
-    for value in (0, 1, "False", None, 0.0):
+    assert quiz.truth("False") is False
+    assert quiz.truth(" TRUE\n") is True
+    for value in (0, 1, "no", "F", "", None, 0.0, [True]):
         assert quiz.truth(value) is None, value
+
+
+GRID = (1e-4, 3e-4, 1e-3, 3e-3, 0.1, 1.0)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (1e-3, 1e-3), (np.float32(1e-3), 1e-3), (3 * 1e-4, 3e-4), (np.float64(0.1), 0.1),
+    (1, 1.0), (np.float32(3e-3), 3e-3)])
+def test_option_names_the_grid_value_a_reader_means(value: object, expected: float) -> None:
+    assert quiz.option(value, GRID) == expected
+
+
+@pytest.mark.parametrize("value", [2e-3, 1.001e-3, 0.0, -1e-3, True, "1e-3", None, [1e-3]])
+def test_option_rejects_values_off_the_grid_and_non_numbers(value: object) -> None:
+    assert quiz.option(value, GRID) is None
 
 
 @pytest.mark.parametrize("value", ["c", "C", " c ", "\tC\n"])

@@ -5,7 +5,8 @@ its visible part checks that ``q1``, ``q2``, ... has the *form* asked for (a num
 letter, a name), its hidden part the value. Both go through these functions, so the same
 answer in an equivalent form scores the same: ``24.0`` or ``np.int64(24)`` where a whole
 number is asked, ``"C"`` or ``" c "`` for the choice ``"c"``, ``"sgd"`` for the optimizer
-``"SGD"``, a list or tuple where a set of names is asked. What a human would reject stays
+``"SGD"``, a list or tuple where a set of names is asked, ``"False"`` for ``False``,
+``np.float32(0.001)`` for the rate ``1e-3`` of a grid. What a human would reject stays
 rejected: ``True`` for a number (although ``True == 1`` in Python), the string ``"24"`` for
 a number, ``24.5`` for a whole number, a letter that is not one of the choices.
 
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["choice", "is_number", "is_whole", "names", "number", "truth", "whole"]
+__all__ = ["choice", "is_number", "is_whole", "names", "number", "option", "truth", "whole"]
 
 
 def number(value: Any) -> float | None:
@@ -114,18 +115,58 @@ def is_whole(value: Any) -> bool:
 
 
 def truth(value: Any) -> bool | None:
-    """The truth value ``value`` (``True`` or ``False``, also NumPy's), or None.
+    """The truth value ``value`` (``True`` or ``False``, also NumPy's or spelled out), or None.
+
+    The strings ``"True"`` and ``"False"`` (any case, spaces around) say the same as the
+    bools; a number does not (``0`` for ``False`` is a guess a human grader would not make).
 
     Examples
     --------
-    >>> truth(False), truth(np.bool_(True))
-    (False, True)
-    >>> truth(0) is None, truth("False") is None
+    >>> truth(False), truth(np.bool_(True)), truth(" false ")
+    (False, True, False)
+    >>> truth(0) is None, truth("no") is None
     (True, True)
     """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
+    if isinstance(value, str):
+        return {"true": True, "false": False}.get(value.strip().casefold())
     return None
+
+
+def option(value: Any, options: Iterable[float], rel: float = 1e-6) -> float | None:
+    """The number of ``options`` that ``value`` equals up to float32 rounding, or None.
+
+    For a question whose answer is one value of a grid (a learning rate of ``LR_GRID``):
+    ``np.float32(0.001)`` or ``3 * 1e-4`` (``0.00030000000000000003``) name the grid's
+    ``1e-3`` and ``3e-4`` as a human reader would, although neither is ``==`` to it.
+
+    Parameters
+    ----------
+    value : Any
+        A quiz answer (see :func:`number`).
+    options : iterable of float
+        The grid, e.g. ``(1e-4, 3e-4, 1e-3)``.
+    rel : float
+        Relative tolerance; 1e-6 is above float32's rounding (6e-8) and far below the
+        gap between any two options of the course's grids.
+
+    Returns
+    -------
+    float or None
+        The option, as given in ``options``; None if ``value`` is no number or none is close.
+
+    Examples
+    --------
+    >>> option(np.float32(0.001), (1e-4, 1e-3)), option(3 * 1e-4, (3e-4, 1e-3))
+    (0.001, 0.0003)
+    >>> option(0.002, (1e-4, 1e-3)) is None, option(True, (1.0,)) is None
+    (True, True)
+    """
+    as_float = number(value)
+    if as_float is None:
+        return None
+    return next((o for o in options if abs(as_float - o) <= rel * abs(o)), None)
 
 
 def choice(value: Any, options: Iterable[str]) -> str | None:
