@@ -31,7 +31,7 @@ c.ClearSolutions.code_stub = {
     "python": (
         "# YOUR CODE HERE\n"
         'raise NotImplementedError("Not written yet: replace this line with your code, '
-        'then run the self-check below.")'
+        'then run the cells below to check it.")'
     )
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
