@@ -479,12 +479,18 @@ def test_a_missing_eps_with_nan_elsewhere_too_is_not_blamed_on_eps_alone() -> No
     assert "addcmul_(g, g" in outcome.message
 
 
-def test_a_step_that_does_nothing_earns_no_zero_grad_point() -> None:
+@pytest.mark.parametrize(("prop", "what"), [
+    ("zero_grad", "not moving on a zero gradient"),
+    ("grad_none", "skipping the parameters whose grad is None")])
+def test_a_step_that_does_nothing_earns_no_point_for_what_it_leaves_alone(
+        prop: str, what: str) -> None:
     class Adam(TorchAdam):
         @torch.no_grad()
         def step(self, closure=None):
             return None
 
-    outcome = checks.run_torch_property(Adam, "adam", "zero_grad", PUBLIC_SEEDS[0])
-    assert not outcome.passed
-    assert "no parameter changed in any step" in outcome.message
+    for seed in (*PUBLIC_SEEDS, *HIDDEN, 80108):
+        outcome = checks.run_torch_property(Adam, "adam", prop, seed)
+        assert not outcome.passed, seed
+        assert "no parameter changed in any step" in outcome.message
+        assert what in outcome.message

@@ -52,7 +52,8 @@ zero_grad       2 params, the 1st one's first grad all 0,     no NaN/inf in the 
                                                               grad was 0 (if torch's does not
                                                               move); some parameter moves
 grad_none       3 params: B's grad always None, C's None      B untouched, no state for B;
-                at step 2; 3 steps                            C does not move at step 2
+                at step 2; 3 steps                            C does not move at step 2;
+                                                              some parameter moves
 =============== ============================================= ===============================
 
 The runner hook
@@ -401,11 +402,12 @@ def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any]) 
                     and not np.array_equal(values[s][i], before, equal_nan=True):
                 return (f"parameter {i + 1} moved in step {s + 1} although its gradient was all "
                         "zeros (torch.optim's does not move).")
-    return _judge_moves_something(case, got)
+    return _judge_moves_something(case, got, "not moving on a zero gradient")
 
 
-def _judge_moves_something(case: dict[str, Any], got: dict[str, Any]) -> str:
-    """A class that moved no parameter with a nonzero gradient in any step does nothing."""
+def _judge_moves_something(case: dict[str, Any], got: dict[str, Any], earns: str) -> str:
+    """A class that moved no parameter with a nonzero gradient in any step does nothing:
+    it earns no point for what it leaves alone (``earns`` says what, in words)."""
     steps = [case["params"], *got["values"]]
     for s in range(len(got["values"])):
         for i, grad in enumerate(case["steps"][s]):
@@ -413,8 +415,8 @@ def _judge_moves_something(case: dict[str, Any], got: dict[str, Any]) -> str:
                     not np.array_equal(steps[s][i], steps[s + 1][i], equal_nan=True):
                 return ""
     return ("no parameter changed in any step although their gradients are not zero: "
-            "step() must update the parameters (a step that does nothing earns no point for "
-            "not moving on a zero gradient).")
+            f"step() must update the parameters (a step that does nothing earns no point for "
+            f"{earns}).")
 
 
 def _judge_grad_none(case: dict[str, Any], got: dict[str, Any]) -> str:
@@ -431,7 +433,7 @@ def _judge_grad_none(case: dict[str, Any], got: dict[str, Any]) -> str:
                                                      equal_nan=True):
         return ("parameter 3 changed in step 2 although its grad was None then: skip "
                 "parameters with `if p.grad is None: continue`.")
-    return ""
+    return _judge_moves_something(case, got, "skipping the parameters whose grad is None")
 
 
 @dataclass(frozen=True)
