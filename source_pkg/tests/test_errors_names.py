@@ -130,3 +130,32 @@ def test_an_exception_rebuilt_by_machinery_suggests_nothing():
 def test_a_missing_update_method_keeps_its_own_hint():
     assert exception_hint("AttributeError", "'M' object has no attribute 'update'",
                           "updte").startswith("your class needs a method")
+
+
+def test_a_parameter_a_subclass_passes_on_is_named_in_the_subclass_exercise():
+    """A book-style Adam.__init__ without eps breaks the AdamW the notebook gives."""
+    from descentlab.checks import check
+
+    class Adam:
+        def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):  # no eps
+            self.lr, self.beta1, self.beta2 = lr, beta1, beta2
+
+        def update(self, params, grads):
+            for key in params:
+                params[key] -= self.lr * grads[key]
+
+    class AdamW(Adam):  # as lesson 06 gives it
+        def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+            super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+            self.weight_decay = weight_decay
+
+    with pytest.raises(TypeError) as info:
+        AdamW()
+    hint = _hint(info.value)
+    assert "Adam.__init__ has no parameter `eps`" in hint
+    assert "keep the __init__ parameters the notebook gives Adam" in hint
+    out = io.StringIO()
+    check(AdamW, file=out)
+    assert "Adam.__init__ has no parameter `eps`" in out.getvalue()
+    # As the grader's judge sees it: the exception rebuilt from its text.
+    assert _hint(TypeError(str(info.value))) == hint

@@ -11,6 +11,7 @@ import builtins
 import difflib
 import linecache
 import os
+import re
 import traceback
 from collections.abc import Mapping
 from types import FrameType
@@ -169,6 +170,14 @@ def exception_hint(kind: str, message: str, suggestion: str = "") -> str:
     if kind == "ValueError" and "broadcast" in low:
         return ("arrays of different shapes were combined: does one state array serve several "
                 "parameters? Keep one per parameter: self.v[key].")
+    unexpected = re.search(r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'",
+                           message)
+    if kind == "TypeError" and unexpected:
+        # E.g. a book-style Adam.__init__ without eps, to which the given AdamW passes eps=.
+        cls, arg = unexpected.groups()
+        return (f"{cls}.__init__ has no parameter `{arg}`, but `{arg}=` is passed to it (by a "
+                f"subclass's super().__init__?): keep the __init__ parameters the notebook "
+                f"gives {cls}, `{arg}` included.")
     if kind == "ZeroDivisionError":
         return ("a division by zero: is the step counter still 0 when you use it? It must "
                 "be 1 on the first call (advance it first).")
