@@ -66,10 +66,13 @@ def csv_rows(run: Run) -> list[tuple[Row, list[str]]]:
         key = (row.student, row.lesson)
         rows.append((replace(row, login=row.login or login, name=row.name or name,
                              late=row.late or late.get(key, False)), files.get(key, [])))
+    # A notebook that names no student still reads "0 of the lesson's maximum", as the
+    # rejected rows of named students do (0 of 0 would look like a lesson without points).
+    maximum = {row.lesson: row.max_score for row in run.rows}
     for rejection in found.unplaced():
         rows.append((Row("", rejection.lesson, "rejected", message=rejection.reason,
-                         login=rejection.login, name=rejection.name, late=rejection.late),
-                     [rejection.origin]))
+                         max_score=maximum.get(rejection.lesson, 0.0), login=rejection.login,
+                         name=rejection.name, late=rejection.late), [rejection.origin]))
     return rows
 
 

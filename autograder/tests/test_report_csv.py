@@ -102,6 +102,8 @@ def test_login_name_files_and_unplaced_rows(found: Collection, tmp_path: Path) -
     assert unplaced["status"] == "rejected", unplaced
     assert unplaced["files"] == "03_momentum.ipynb"
     assert "cannot be identified" in unplaced["message"]
+    assert float(unplaced["max_score"]) == float(by_key[("10004", "03_momentum")]["max_score"]) \
+        > 0, "0 of the lesson's maximum, as for the other rows of the lesson"
     notebooks = {n for n in EXPORT if n.endswith(".ipynb") and not n.startswith("__MACOSX")}
     in_csv = {f for r in rows for f in r["files"].split("; ") if f}
     assert in_csv == notebooks, "every notebook of the export has its place in the CSV"
