@@ -481,7 +481,8 @@ def test_a_missing_eps_with_nan_elsewhere_too_is_not_blamed_on_eps_alone() -> No
 
 @pytest.mark.parametrize(("prop", "what"), [
     ("zero_grad", "not moving on a zero gradient"),
-    ("grad_none", "skipping the parameters whose grad is None")])
+    ("grad_none", "skipping the parameters whose grad is None"),
+    ("per_param_step", "moving each parameter as when it is alone")])
 def test_a_step_that_does_nothing_earns_no_point_for_what_it_leaves_alone(
         prop: str, what: str) -> None:
     class Adam(TorchAdam):

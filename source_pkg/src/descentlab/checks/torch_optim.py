@@ -38,7 +38,8 @@ property        scenario                                      what must hold
 first_step      2 params (3×4, 5), 1 step                     values = torch.optim's
 carries_state   2 params (2×3, 4), 5 steps                    values after each step
 per_param_step  param A from the start, B added with          each as when alone: B's bias
-                add_param_group before step 3; 4 steps       correction starts at t = 1
+                add_param_group before step 3; 4 steps       correction starts at t = 1;
+                                                              some parameter moves
 param_groups    two groups, the second with 5× the lr;        values after each step
                 3 steps
 in_place        1 param (3×4), 3 steps                        same tensor, same storage,
@@ -310,7 +311,7 @@ def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, A
                     f"does not move as when it is the only parameter (first difference after "
                     f"step {s + 1}): each parameter needs its own step counter, "
                     "state[p]['step'].")
-    return ""
+    return _judge_moves_something(case, got, "moving each parameter as when it is alone")
 
 
 def _judge_in_place(case: dict[str, Any], got: dict[str, Any]) -> str:
