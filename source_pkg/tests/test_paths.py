@@ -233,6 +233,30 @@ def test_nan_at_the_first_step_blames_the_formula_not_the_learning_rate():
     assert bold.message.endswith("Try a smaller learning rate.")
 
 
+@pytest.mark.parametrize(("name", "said", "not_said"), [
+    ("Momentum", ("division by zero",), ("square root", "g·g", "epsilon", "step counter")),
+    ("AdaGrad", ("square root of a negative number", "g·g", "epsilon"), ("step counter",)),
+    ("Adam", ("square root of a negative number", "g·g", "epsilon", "step counter (self.t)"),
+     ()),
+])
+def test_nan_at_the_first_step_names_only_causes_this_optimizer_can_have(
+        name: str, said: tuple[str, ...], not_said: tuple[str, ...]) -> None:
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= grads[key] / 0.0 * 0.0  # 0/0 somewhere in the formula
+
+    student = type(name, (), {"update": update})()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        path = trace(student, "bowl", (-7.0, 2.0), steps=10)
+    assert path.message.startswith("The path stopped at step 1: the position became NaN.")
+    assert "learning rate is rarely the cause" in path.message
+    for text in said:
+        assert text in path.message, (name, text, path.message)
+    for text in not_said:
+        assert text not in path.message, (name, text, path.message)
+
+
 def test_non_finite_gradient_never_reaches_the_optimizer():
     def f(x, y):
         return np.where(np.abs(x) < 3, x**2, 1.0) + 0 * y

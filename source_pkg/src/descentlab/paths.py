@@ -25,7 +25,7 @@ import numpy as np
 
 from ._timebox import TimeLimitExceeded
 from ._timebox import time_limit as _interrupt_after
-from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from .optimizers import OPTIMIZERS, Optimizer, find_reference, get_optimizer, nan_causes
 from .surfaces import Curve, Surface, get_curve, get_surface
 
 __all__ = ["DIVERGENCE_LIMIT", "Trajectory", "run_many", "trace", "trace_1d"]
@@ -320,8 +320,10 @@ def _why_stopped(position: list[float]) -> str:
     return "nonfinite" if not all(map(math.isfinite, position)) else "beyond"
 
 
-def _diverged(step: int, problem: str) -> str:
-    """The status line of a path that diverged at ``step`` (``problem`` as returned above)."""
+def _diverged(step: int, problem: str, optimizer: str | None = None) -> str:
+    """The status line of a path that diverged at ``step`` (``problem`` as returned above);
+    ``optimizer``, the registry name of the optimizer stepped, if known, tailors the causes
+    of a NaN at the first step to what its update can do (:func:`~.optimizers.nan_causes`)."""
     if problem == "gradient":
         return (
             f"The path diverged at step {step}: the gradient became inf/NaN. "
@@ -330,13 +332,20 @@ def _diverged(step: int, problem: str) -> str:
     if problem == "nan" and step == 1:
         # From a finite start and gradient, one step of a sound update cannot make NaN
         # (a step too long overflows to a huge value or inf instead): the formula is at fault.
-        return (
-            "The path stopped at step 1: the position became NaN. At the first step the "
-            "learning rate is rarely the cause: NaN there usually comes from a division by "
-            "zero or the square root of a negative number in update() (is the state under "
-            "the square root built from g·g, so never negative? is epsilon added to the "
-            "denominator?)."
-        )
+        head = ("The path stopped at step 1: the position became NaN. At the first step the "
+                "learning rate is rarely the cause: NaN there usually comes from ")
+        if optimizer is None:  # an optimizer of unknown kind: every usual cause
+            return head + (
+                "a division by zero or the square root of a negative number in update() (is "
+                "the state under the square root built from g·g, so never negative? is "
+                "epsilon added to the denominator?)."
+            )
+        causes, questions = nan_causes(optimizer)
+        if OPTIMIZERS[optimizer].divides_by_gradient_statistic:
+            # A start on an axis makes a zero gradient component: 0/0 without epsilon.
+            questions += " is epsilon added to the denominator?"
+        return head + f"{causes} in update()" + (f" ({questions.strip()})." if questions
+                                                 else ".")
     if problem == "beyond":
         return (
             f"The path diverged at step {step}: the position went beyond "
@@ -419,7 +428,8 @@ def _run(
             _unpack_state(reference, keys, packed)
     done = _rows_done(xy)
     if problem in _DIVERGED:
-        message = _diverged(done + 1 + shift, problem)
+        kind = None if reference is None else find_reference(reference)
+        message = _diverged(done + 1 + shift, problem, kind)
     # A copy when the path stopped early: the rows never reached are not kept alive.
     xy = xy if done + 1 == len(xy) else xy[: done + 1].copy()
     loss = _losses(loss_fn, xy)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..optimizers import OPTIMIZERS
+from ..optimizers import OPTIMIZERS, nan_causes
 from . import messages as msg
 from .observe import CLASS, INIT, SIGNATURE, UPDATE, Observation
 
@@ -265,29 +265,6 @@ def _values(student: Observation, reference: Observation, tol: Tolerance, limit:
     if where is not None:
         findings.append(_value_finding(student, reference, bad, diff, *where, optimizer))
     return findings
-
-
-def nan_causes(optimizer: str | None) -> tuple[str, str]:
-    """What can make NaN or infinity in ``optimizer``'s step with a nonzero gradient.
-
-    Returns the causes, ``"a division by zero, … or an overflow"``, and questions that
-    point at them (``""`` when there are none to ask), read from the optimizer's class:
-    the root of a negative number only for one that divides by the root of a gradient
-    statistic (:attr:`~descentlab.optimizers.Optimizer.divides_by_gradient_statistic`),
-    a step counter still at 0 only for one that keeps a counter for its bias
-    corrections (:attr:`~descentlab.optimizers.Optimizer.step_counter`).
-    """
-    cls = OPTIMIZERS.get(optimizer or "")
-    causes = ["a division by zero"]
-    questions = []
-    if cls is not None and cls.divides_by_gradient_statistic:
-        causes.append("the square root of a negative number")
-        questions.append(f"is the statistic under the square root in {cls.denominator} built "
-                         "from the squared gradient g·g, so that it is never negative?")
-    if cls is not None and cls.step_counter:
-        questions.append(f"is the step counter ({cls.step_counter}) still 0 when you divide by "
-                         "1 − βᵗ?")
-    return ", ".join(causes) + " or an overflow", " ".join(questions)
 
 
 def nan_finding(student: Observation, call: int, j: int, optimizer: str | None = None

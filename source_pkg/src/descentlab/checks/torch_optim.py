@@ -76,7 +76,7 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
-from .compare import nan_causes
+from ..optimizers import nan_causes
 from .exercise import Outcome, assert_outcome, run_checks, self_check
 from .grading import PUBLIC_SEEDS
 from .judges import nan_from_zero_gradient

@@ -12,6 +12,7 @@ from .registry import (
     available,
     find_reference,
     get_optimizer,
+    nan_causes,
     optimizer_class,
     reference_name,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "checks_inputs",
     "find_reference",
     "get_optimizer",
+    "nan_causes",
     "optimizer_class",
     "reference_name",
     *(cls.__name__ for cls in OPTIMIZERS.values()),

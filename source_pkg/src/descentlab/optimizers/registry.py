@@ -17,8 +17,8 @@ from .base import Optimizer
 from .rmsprop import AdaDelta, RMSProp
 from .sgd import SGD, Momentum, Nesterov
 
-__all__ = ["OPTIMIZERS", "available", "find_reference", "get_optimizer", "optimizer_class",
-           "reference_name"]
+__all__ = ["OPTIMIZERS", "available", "find_reference", "get_optimizer", "nan_causes",
+           "optimizer_class", "reference_name"]
 
 #: Every reference optimizer by registry name, in teaching order.
 OPTIMIZERS: dict[str, type[Optimizer]] = {
@@ -132,3 +132,26 @@ def reference_name(obj: Any) -> str:
         f"could not tell which optimizer {label} implements: its name contains none of "
         f"{known}"
     )
+
+
+def nan_causes(optimizer: str | None) -> tuple[str, str]:
+    """What can make NaN or infinity in ``optimizer``'s step with a nonzero gradient.
+
+    Returns the causes, ``"a division by zero, … or an overflow"``, and questions that
+    point at them (``""`` when there are none to ask), read from the optimizer's class:
+    the root of a negative number only for one that divides by the root of a gradient
+    statistic (:attr:`~descentlab.optimizers.Optimizer.divides_by_gradient_statistic`),
+    a step counter still at 0 only for one that keeps a counter for its bias
+    corrections (:attr:`~descentlab.optimizers.Optimizer.step_counter`).
+    """
+    cls = OPTIMIZERS.get(optimizer or "")
+    causes = ["a division by zero"]
+    questions = []
+    if cls is not None and cls.divides_by_gradient_statistic:
+        causes.append("the square root of a negative number")
+        questions.append(f"is the statistic under the square root in {cls.denominator} built "
+                         "from the squared gradient g·g, so that it is never negative?")
+    if cls is not None and cls.step_counter:
+        questions.append(f"is the step counter ({cls.step_counter}) still 0 when you divide by "
+                         "1 − βᵗ?")
+    return ", ".join(causes) + " or an overflow", " ".join(questions)
