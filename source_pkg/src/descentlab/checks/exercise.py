@@ -193,5 +193,6 @@ def assert_outcome(outcome: Outcome, label: str = "") -> None:
 
     ``label`` (the property's short name) is put in front: ``"first step: ..."``.
     """
+    __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
     if not outcome.passed:
         raise AssertionError(f"{label}: {outcome.message}" if label else outcome.message)

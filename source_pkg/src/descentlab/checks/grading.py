@@ -97,6 +97,7 @@ def assert_property(
     >>> from descentlab.optimizers import Momentum
     >>> assert_property(Momentum, "momentum", "first_step", seed=1)
     """
+    __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
     prop = get_property(prop)
     diagnosis = run_property(student_cls, optimizer, prop, seed, time_limit=time_limit)
     outcome = _outcome(diagnosis)

@@ -237,6 +237,7 @@ def assert_schedule(fn: Callable[..., Any], name: str = "cosine", prop: str = "v
         With one sentence for the student: where the first difference is, what
         was expected, and a hint when a common slip explains it.
     """
+    __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
     _check_name(name)
     assert_outcome(_outcome(fn, name, prop, seed, time_limit))
 

@@ -582,6 +582,7 @@ def assert_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, s
     >>> from descentlab.checks.torch_mistakes import TorchAdam
     >>> assert_torch_property(TorchAdam, "adam", "first_step", seed=1)
     """
+    __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
     prop = _get(prop)
     assert_outcome(run_torch_property(cls, optimizer, prop, seed), prop.short)
 

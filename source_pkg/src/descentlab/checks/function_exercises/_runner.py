@@ -124,6 +124,7 @@ def assert_function(subject: str, props: Sequence[FunctionProperty], fn: Any, se
 
     ``prop`` names one property; by default all are checked, the first failure raises.
     """
+    __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
     chosen = [p for p in props if prop is None or p.name == prop]
     if not chosen:
         raise ValueError(f"unknown property {prop!r}; choose one of "

@@ -165,4 +165,5 @@ def check_minibatches(fn: Any, **kwargs: Any) -> Report:
 
 def assert_minibatches(fn: Any, seed: int, prop: str | None = None, **kwargs: Any) -> None:
     """Hidden test: raise ``AssertionError`` with the student-facing message on failure."""
+    __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
     assert_function(NAME, MINIBATCHES_PROPERTIES, fn, seed, prop, **kwargs)

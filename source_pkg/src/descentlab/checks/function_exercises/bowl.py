@@ -107,4 +107,5 @@ def check_bowl_gradient(fn: Any, **kwargs: Any) -> Report:
 
 def assert_bowl_gradient(fn: Any, seed: int, prop: str | None = None, **kwargs: Any) -> None:
     """Hidden test: raise ``AssertionError`` with the student-facing message on failure."""
+    __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
     assert_function(NAME, BOWL_GRADIENT_PROPERTIES, fn, seed, prop, **kwargs)

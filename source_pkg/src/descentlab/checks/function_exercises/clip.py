@@ -159,4 +159,5 @@ def check_clip_grad_norm(fn: Any, **kwargs: Any) -> Report:
 
 def assert_clip_grad_norm(fn: Any, seed: int, prop: str | None = None, **kwargs: Any) -> None:
     """Hidden test: raise ``AssertionError`` with the student-facing message on failure."""
+    __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
     assert_function(NAME, CLIP_GRAD_NORM_PROPERTIES, fn, seed, prop, **kwargs)

@@ -198,4 +198,5 @@ def check_gradient_descent(fn: Any, **kwargs: Any) -> Report:
 
 def assert_gradient_descent(fn: Any, seed: int, prop: str | None = None, **kwargs: Any) -> None:
     """Hidden test: raise ``AssertionError`` with the student-facing message on failure."""
+    __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
     assert_function(NAME, GRADIENT_DESCENT_PROPERTIES, fn, seed, prop, **kwargs)

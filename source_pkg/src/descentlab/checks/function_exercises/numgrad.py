@@ -261,4 +261,5 @@ def check_numerical_gradient(fn: Any, **kwargs: Any) -> Report:
 def assert_numerical_gradient(fn: Any, seed: int, prop: str | None = None, **kwargs: Any
                               ) -> None:
     """Hidden test: raise ``AssertionError`` with the student-facing message on failure."""
+    __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
     assert_function(NAME, NUMERICAL_GRADIENT_PROPERTIES, fn, seed, prop, **kwargs)
