@@ -347,7 +347,8 @@ def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, A
                     f"does not move as when it is the only parameter (first difference after "
                     f"step {s + 1}): each parameter needs its own step counter, "
                     "state[p]['step'].")
-    return ""
+    # A step that moves nothing moves every parameter "as when alone": no point for that.
+    return _judge_moves_something(case, got)
 
 
 def _judge_in_place(case: dict[str, Any], got: dict[str, Any]) -> str:
@@ -469,7 +470,8 @@ def _judge_grad_none(case: dict[str, Any], got: dict[str, Any]) -> str:
                                                      equal_nan=True):
         return ("parameter 3 changed in step 2 although its grad was None then: skip "
                 "parameters with `if p.grad is None: continue`.")
-    return ""
+    # A step that moves nothing skips every parameter: no point for skipping those.
+    return _judge_moves_something(case, got)
 
 
 @dataclass(frozen=True)
