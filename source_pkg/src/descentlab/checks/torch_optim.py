@@ -453,7 +453,7 @@ def _judge_moves_something(case: dict[str, Any], got: dict[str, Any]) -> str:
                 return ""
     return ("no parameter changed in any step although their gradients are not zero: "
             "step() must update the parameters (a step that does nothing earns no point for "
-            "not moving on a zero gradient).")
+            "what it leaves alone: a zero gradient, a parameter's own counter, a grad of None).")
 
 
 def _judge_grad_none(case: dict[str, Any], got: dict[str, Any]) -> str:
