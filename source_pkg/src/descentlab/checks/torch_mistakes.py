@@ -26,6 +26,7 @@ class TorchAdam(torch.optim.Optimizer):
     # One switch per catalogued mistake; all off is the correct update.
     shared_counter = False  # one counter on the optimizer instead of state[p]["step"]
     replace_data = False  # p.data = ... instead of an in-place update
+    rebind = False  # p = p - ...: the loop variable names a new tensor, p never changes
     t_offset = 0  # bias correction with t + t_offset
     lr_from_defaults = False  # self.defaults["lr"] instead of group["lr"]
     none_as_zero = False  # a parameter whose grad is None steps with a zero gradient
@@ -83,6 +84,8 @@ class TorchAdam(torch.optim.Optimizer):
                     else v_hat.sqrt()
                 if self.replace_data:
                     p.data = p.data - lr * m_hat / denominator
+                elif self.rebind:
+                    p = p - lr * m_hat / denominator  # the mistake: rebinds the name
                 else:
                     p.sub_(lr * m_hat / denominator)
         return loss
@@ -121,6 +124,9 @@ EXPLANATIONS: dict[str, str] = {
         "`p.data = ...` gives the parameter a new tensor instead of changing it: the model "
         "and anything else holding p see the old storage. Update in place (p.sub_, p.add_, "
         "p.addcdiv_, p.mul_) inside torch.no_grad()."),
+    "rebind": (
+        "`p = p - ...` only makes the name p point to a new tensor: the parameter itself "
+        "never changes. Change it in place: p.sub_(...) or p.addcdiv_(...)."),
     "t_plus_one": (
         "the bias correction uses the wrong t (one too many): advance state['step'] once, "
         "then use t = state['step'] in 1 - beta1**t and 1 - beta2**t (t = 1 on the first "
@@ -156,6 +162,7 @@ EXPLANATIONS: dict[str, str] = {
 _ADAM = (
     ("shared_counter", {"shared_counter": True}),
     ("replace_data", {"replace_data": True}),
+    ("rebind", {"rebind": True}),
     ("t_plus_one", {"t_offset": 1}),
     ("lr_from_defaults", {"lr_from_defaults": True}),
     ("none_as_zero", {"none_as_zero": True}),

@@ -77,6 +77,7 @@ import numpy as np
 import torch
 
 from ..optimizers import nan_causes
+from .cases import GRAD_MAGNITUDE
 from .exercise import Outcome, assert_outcome, run_checks, self_check
 from .grading import PUBLIC_SEEDS
 from .judges import nan_from_zero_gradient
@@ -100,6 +101,10 @@ __all__ = [
 
 #: Attribute of a class proxy that runs a scenario elsewhere (see the module docstring).
 RUNNER_HOOK = "__descentlab_run_scenario__"
+
+#: Of the largest step, per step taken: what two correct forms of Adam may differ by (a
+#: step 0.1 % too long is a mistake; eps inside the root differs by about 1e-6).
+STEP_RTOL = 1e-4
 
 #: Seconds one call of the student's code (constructor, step) may take.
 TIME_LIMIT = 2.0
@@ -164,8 +169,11 @@ def scenario(prop: str, seed: int, optimizer: str = "adam") -> dict[str, Any]:
         "grad_none": ([(3,), (2, 2), (4,)], 3),
     }[prop]
     params = [rng.normal(0.0, 1.0, size=shape) for shape in shapes]
+    # Gradient entries of magnitude 0.05 to 2, as in the NumPy checks (cases.GRAD_MAGNITUDE):
+    # far above eps, so that where eps sits (inside the root, the book's step size) is
+    # rounding, not a difference. A normal draw has entries near 0, where it is not.
     steps: list[list[np.ndarray | None]] = [
-        [rng.normal(0.0, 1.0, size=shape) for shape in shapes] for _ in range(n_steps)]
+        [_signed(rng, shape) for shape in shapes] for _ in range(n_steps)]
     case: dict[str, Any] = {"dtype": "float32" if prop == "float32" else "float64",
                             "params": params, "hyper": hyper, "steps": steps}
     if prop == "per_param_step":
@@ -184,6 +192,11 @@ def scenario(prop: str, seed: int, optimizer: str = "adam") -> dict[str, Any]:
         case["params"] = [p.astype(np.float32) for p in params]
         case["steps"] = [[g.astype(np.float32) for g in step] for step in steps]
     return case
+
+
+def _signed(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Entries of magnitude in :data:`~.cases.GRAD_MAGNITUDE`, each sign equally likely."""
+    return rng.uniform(*GRAD_MAGNITUDE, size=shape) * rng.choice([-1.0, 1.0], size=shape)
 
 
 def _alone(case: dict[str, Any], index: int) -> dict[str, Any]:
@@ -248,22 +261,45 @@ def _tolerance(case: dict[str, Any]) -> tuple[float, float]:
     return 1e-7, 1e-6 * max(lrs)
 
 
+def _largest_steps(want: list[list[np.ndarray]], start: Sequence[Any]) -> list[float]:
+    """The largest finite step ``want`` took on each parameter, from ``start`` on."""
+    largest = [0.0] * len(start)
+    previous = [np.asarray(p, dtype=np.float64) for p in start]
+    for values in want:
+        for i, value in enumerate(values):
+            now = np.asarray(value, dtype=np.float64)
+            if now.shape == previous[i].shape:
+                step = np.abs(now - previous[i])
+                largest[i] = max(largest[i], float(np.max(step[np.isfinite(step)], initial=0.0)))
+            previous[i] = now
+    return largest
+
+
 def _first_difference(got: list[list[np.ndarray]], want: list[list[np.ndarray]],
-                      case: dict[str, Any], steps: Sequence[int] | None = None,
+                      case: dict[str, Any], start: Sequence[Any],
+                      steps: Sequence[int] | None = None,
                       params: Sequence[int] | None = None, equal_nan: bool = False
                       ) -> tuple[int, int, int] | None:
     """(step, param, flat index) of the first value out of tolerance; None if all agree.
+
+    ``start`` holds the parameters' values before ``want``'s first step. After step
+    ``s`` (from 1) a value may also differ by ``STEP_RTOL * s`` times the largest step
+    ``want`` took on that parameter, as in the NumPy checks (:mod:`.compare`): every
+    correct form of the update agrees to that (eps inside the root, the book's step
+    size), every catalogued mistake is off by several % of a step.
 
     With ``equal_nan``, NaN where the other run has NaN too agrees (two runs of the
     student's class compared with each other: NaN in both is the values' to charge).
     """
     rtol, atol = _tolerance(case)
+    largest = _largest_steps(want, start)
     for s in steps if steps is not None else range(len(want)):
         for i in params if params is not None else range(len(want[s])):
             a, b = np.asarray(got[s][i], dtype=np.float64), np.asarray(want[s][i], np.float64)
             if a.shape != b.shape:
                 return s, i, -1
-            bad = ~np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+            bad = ~np.isclose(a, b, rtol=rtol, atol=atol + STEP_RTOL * (s + 1) * largest[i],
+                              equal_nan=equal_nan)
             if bad.any():
                 return s, i, int(np.flatnonzero(bad.ravel())[0])
     return None
@@ -284,7 +320,7 @@ def _describe_difference(where: tuple[int, int, int], got: Any, want: Any,
 # -- judging: each returns "" (holds) or the student-facing message ------------------------------
 def _judge_values(optimizer: str, case: dict[str, Any], got: dict[str, Any], prop: str) -> str:
     want = _reference(optimizer, case)
-    where = _first_difference(got["values"], want["values"], case)
+    where = _first_difference(got["values"], want["values"], case, case["params"])
     if where is None:
         return ""
     text = _describe_difference(where, got["values"], want["values"])
@@ -297,12 +333,14 @@ def _judge_values(optimizer: str, case: dict[str, Any], got: dict[str, Any], pro
 def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, Any],
                           cls: Any) -> str | Outcome:
     for index in range(len(case["params"])):
-        alone = _run(cls, _alone(case, index))
+        alone_case = _alone(case, index)
+        alone = _run(cls, alone_case)
         if alone["error"] is not None:  # a run of the student's class that did not finish
             return _error_outcome(alone["error"], describe_object(cls))
         start = len(case["steps"]) - len(alone["values"])
         together = [[step[index]] for step in got["values"][start:]]
-        where = _first_difference(together, alone["values"], case, equal_nan=True)
+        where = _first_difference(together, alone["values"], case, alone_case["params"],
+                                  equal_nan=True)
         if where is not None:
             s = where[0] + start
             joined = f"added with add_param_group before step {start + 1}" if start \

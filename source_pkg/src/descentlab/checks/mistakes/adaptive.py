@@ -122,6 +122,14 @@ class RMSPropNoEpsilon(_RMSPropInit):
             params[key] -= self.lr * grads[key] / np.sqrt(self.h[key])
 
 
+class RMSPropNoSqrt(_RMSPropInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (self.h[key] + 1e-7)
+
+
 class RMSPropAsAdaGrad(_RMSPropInit):
     def update(self, params, grads):
         self._create(params)
@@ -229,6 +237,7 @@ MUTANTS = (
     ("rmsprop", "state_reset_each_call", RMSPropStateReset),
     ("rmsprop", "shared_state", RMSPropSharedState),
     ("rmsprop", "no_epsilon", RMSPropNoEpsilon),
+    ("rmsprop", "rmsprop_no_sqrt", RMSPropNoSqrt),
     ("rmsprop", "rmsprop_missing_one_minus_rho", RMSPropMissingOneMinusRho),
     ("rmsprop", "rmsprop_as_adagrad", RMSPropAsAdaGrad),
     ("rmsprop", "rmsprop_not_decayed", RMSPropNotDecayed),

@@ -112,6 +112,10 @@ EXPLANATIONS = {
     "adagrad_no_sqrt": (
         "the square root is missing: AdaGrad divides the gradient by √h + ε, not by h."
     ),
+    "rmsprop_no_sqrt": (
+        "the square root is missing: RMSProp divides the gradient by √h + ε, not by h — √h "
+        "is the root mean square of the recent gradients that gives RMSProp its name."
+    ),
     "rmsprop_as_adagrad": (
         "h is never decayed: RMSProp keeps a moving average, h ← ρ·h + (1 − ρ)·g²; adding g² "
         "without the decay is AdaGrad."
