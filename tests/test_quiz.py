@@ -12,15 +12,17 @@ number, a name that is no option). The forms come from :func:`synthetic.quiz_var
 from __future__ import annotations
 
 import copy
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import nbformat
+import numpy as np
 import pytest
-from synthetic import failing_test_cells, quiz_questions, quiz_variants
+from synthetic import failing_test_cells, quiz_questions, quiz_variants, solution_answers
 
-from descentlab.course import lesson_ids
+from descentlab.course import exercises, lesson_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,3 +94,38 @@ def test_wrong_answers_and_forms_fail_their_own_cell_only(lesson: str) -> None:
 def test_a_missing_answer_fails_with_the_form_asked() -> None:
     failed = failing("00_blind_explorer", dict(solution("00_blind_explorer"), q3=None))
     assert failed == {"test-quiz-q3": "q3 should be a whole number, e.g. q3 = 10"}
+
+
+# -- value exercises (lesson 2's lr_max): the same forms as a quiz answer ------------------
+VALUES = [(lesson.id, ex) for lesson, ex in exercises("value")]
+
+
+def value_notebook(lesson: str, answer_cell: str) -> nbformat.NotebookNode:
+    """The instructor notebook with only its read-only cells, one value answer and its tests."""
+    nb = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    graded = {cell.grade_id for _, ex in VALUES if ex.answer_cell == answer_cell
+              for cell in ex.tests}
+    kept = copy.deepcopy(nb)
+    kept.cells = [c for c in nb.cells if c.cell_type == "code" and (
+        not c.metadata.get("nbgrader") or c.get("id") == answer_cell
+        or c.metadata["nbgrader"].get("grade_id") in graded)]
+    return kept
+
+
+@pytest.mark.parametrize(("lesson", "exercise"), VALUES, ids=[ex.name for _, ex in VALUES])
+def test_a_value_answer_is_read_as_a_quiz_answer(lesson: str, exercise: Any) -> None:
+    """``lr_max = True`` got full marks and ``np.float32(1.0)`` was "not a number" when
+    the cell asked isinstance(lr_max, (int, float)) and computed with lr_max itself."""
+    nb = value_notebook(lesson, exercise.answer_cell)
+    text = solution_answers(nb)[exercise.answer_cell]
+    namespace: dict[str, Any] = {}
+    exec(text, namespace)
+    value = namespace[exercise.name]
+    form = re.search(rf"^{exercise.name} = None\s*#\s*(.*)$", text, re.MULTILINE).group(1)
+    accepted, rejected = quiz_variants(value, form)
+    for answer in [value, *accepted, np.float32(value)]:
+        text = f"{exercise.name} = {answer!r}"
+        assert failing_test_cells(nb, {exercise.answer_cell: text}) == {}, text
+    for answer in rejected:
+        text = f"{exercise.name} = {answer!r}"
+        assert failing_test_cells(nb, {exercise.answer_cell: text}), text

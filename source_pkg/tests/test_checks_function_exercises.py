@@ -420,6 +420,28 @@ def test_bowl_gradient_check(fn, fails, phrase):
     assert phrase in next(iter(messages.values()), ""), report.text()
 
 
+@pytest.mark.parametrize(("fn", "prop"), [(lambda x, y: (abs(x) / 10, 2 * y), "df_dx"),
+                                          (lambda x, y: (x / 10, 2 * abs(y)), "df_dy")],
+                         ids=["abs_x", "abs_y"])
+def test_the_self_check_alone_sees_a_sign_error(fn, prop):
+    """The public seeds' points take both signs in each coordinate (once every x was > 0)."""
+    report, _ = _report(check_bowl_gradient, fn)
+    assert set(_messages(report)) == {prop}, report.text()
+
+
+def test_the_df_dy_hint_differentiates_y():
+    report, _ = _report(check_bowl_gradient, lambda x, y: (x / 10, y))
+    assert "(d/dy y² = 2y)" in _messages(report)["df_dy"]
+
+
+def test_one_array_returned_is_not_told_to_use_numpy():
+    """Returning f itself on a grid: say what came back, not "no float(), math.* or if"."""
+    report, _ = _report(check_bowl_gradient, lambda x, y: x**2 / 20 + y**2)
+    message = _messages(report)["arrays"]
+    assert "it returned an array of shape (3, 4)" in message, message
+    assert "Use NumPy operations only" not in message
+
+
 # -- shared behaviour --------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("check", "asserter", "good", "bad", "prop", "phrase"),

@@ -478,3 +478,41 @@ def test_a_hang_on_all_keys_is_not_waited_for_again_on_each_key():
     diagnosis = run_property(Hangs, "momentum", "per_key_state", seed=3, time_limit=0.05)
     assert diagnosis.findings[0].kind == "timeout"
     assert len(entered) == 1
+
+
+# -- a KeyError from a hard-coded parameter name is not "missing state" ---------------------
+class SGDNamesItsKeys:
+    """Lesson 1's keys written out: params["w"], where the checks pass "W", "b", ..."""
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        params["w"] -= self.lr * grads["w"]
+        params["b"] -= self.lr * grads["b"]
+
+
+class MomentumWithoutState:
+    """self.v[key] read before it was ever created: that KeyError is about state."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, {}
+
+    def update(self, params, grads):
+        for key in params:
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+def test_a_hard_coded_parameter_name_is_called_so():
+    failures = _failures(SGDNamesItsKeys, "sgd")
+    assert failures
+    message = failures["first_step"]
+    assert "loop over them (for key in params:)" in message
+    assert "your state?" not in message
+
+
+def test_a_missing_state_entry_keeps_the_state_hint():
+    message = _failures(MomentumWithoutState, "momentum")["first_step"]
+    assert "create each key's state" in message
+    assert "loop over them" not in message

@@ -148,7 +148,16 @@ def describe_exception(exc: BaseException) -> tuple[str, str, str]:
     return type(exc).__name__, _short(message), _where(exc)
 
 
-def exception_hint(kind: str, message: str, suggestion: str = "") -> str:
+def _names_parameter(message: str, where: str) -> bool:
+    """Whether the line in ``where`` looks ``params`` or ``grads`` up by the literal key
+    a KeyError's ``message`` (its ``repr``, e.g. ``'w'``) names: ``params['w']``."""
+    if len(message) < 3 or message[0] not in "'\"" or message[-1] != message[0]:
+        return False
+    key = re.escape(message[1:-1])
+    return re.search(rf"\b(?:params|grads)\[\s*(['\"]){key}\1\s*\]", where) is not None
+
+
+def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "") -> str:
     """A short hint for a common exception raised inside ``update``, or ``""``.
 
     Parameters
@@ -158,8 +167,15 @@ def exception_hint(kind: str, message: str, suggestion: str = "") -> str:
     suggestion : str
         :func:`closest_name` of the exception: a NameError or AttributeError with one
         asks "did you mean `f_plus`?" instead of giving the generic hint.
+    where : str
+        Where it was raised (:func:`describe_exception`): a KeyError on a line that
+        names a parameter, ``params['w']``, is about hard-coded keys, not missing state.
     """
     low = message.lower()
+    if kind == "KeyError" and _names_parameter(message, where):
+        return (f"there is no parameter {message} here: the parameters' names depend on "
+                "the model (the checks use others, a network has 'W1', 'b1', ...), so loop "
+                "over them (for key in params:) instead of naming them.")
     if kind == "KeyError":
         return ("a dict (your state?) has no entry for this key yet: create each key's state "
                 "the first time update() sees that key.")

@@ -175,7 +175,7 @@ def error_message(stage: str, kind: str, message: str, where: str, call: int,
         f"{subject} raised {kind}{when}"
     if where:
         text += f" ({where})"
-    hint = exception_hint(kind, message, suggestion)
+    hint = exception_hint(kind, message, suggestion, where)
     return f"{text}. {hint[0].upper()}{hint[1:]}" if hint else f"{text}."
 
 

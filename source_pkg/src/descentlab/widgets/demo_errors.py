@@ -47,7 +47,7 @@ def explain_failure(name: str, exc: BaseException, then: str = "move a slider") 
         return (f"{name} cannot run yet: an exercise it uses is not written "
                 f"(NotImplementedError{place}). Write it above, run its cell, then {then}.")
     text = f"{name} stopped: {kind}{place}" + (f": {message}" if message else "") + "."
-    hint = exception_hint(kind, message, closest_name(exc))
+    hint = exception_hint(kind, message, closest_name(exc), where)
     return f"{text} Hint: {hint}" if hint else text
 
 

@@ -21,8 +21,15 @@ NAME = "bowl_gradient"
 
 
 def _points(seed: int) -> np.ndarray:
+    """Five points (x, y); each coordinate takes both signs, and is never 0.
+
+    Both signs: with x > 0 at every point (as it happened for both public seeds),
+    ``abs(x) / 10`` passed every check.
+    """
     rng = np.random.default_rng([seed, 20])
-    return rng.uniform(-5.0, 5.0, size=(5, 2)).round(2)
+    size = rng.uniform(0.1, 5.0, size=(5, 2))
+    signs = np.stack([rng.permutation([1, 1, 1, -1, -1]) for _ in range(2)], axis=1)
+    return (signs * size).round(2)
 
 
 def _pair(fn: Callable[..., Any], x: Any, y: Any, limit: float | None
@@ -35,8 +42,10 @@ def _pair(fn: Callable[..., Any], x: Any, y: Any, limit: float | None
         dx, dy = result
         return np.asarray(dx, dtype=np.float64), np.asarray(dy, dtype=np.float64)
     except (TypeError, ValueError):
+        shown = f"an array of shape {result.shape}" if isinstance(result, np.ndarray) \
+            else f"{type(result).__name__} {result!r:.60}"
         raise StudentError(f"{NAME}() must return two values, (df/dx, df/dy); it returned "
-                           f"{type(result).__name__} {result!r:.60}.") from None
+                           f"{shown}.") from None
 
 
 def _scalar_results(fn: Callable[..., Any], seed: int, limit: float | None
@@ -56,11 +65,12 @@ def _component(fn: Callable[..., Any], seed: int, limit: float | None, which: in
         return ""
     if np.allclose(got[:, ::-1], want, rtol=1e-9, atol=1e-12):
         return "you return (df/dy, df/dx): the order must be (df/dx, df/dy)."
-    name, term = ("df/dx", "x²/20") if which == 0 else ("df/dy", "y²")
+    name, term, rule = ("df/dx", "x²/20", "d/dx x² = 2x") if which == 0 else \
+        ("df/dy", "y²", "d/dy y² = 2y")
     i = int(np.argmax(np.abs(got[:, which] - want[:, which])))
     x, y = points[i]
     return (f"at (x, y) = ({x:g}, {y:g}) you return {name} = {fmt(got[i, which])}: "
-            f"differentiate {term} with the power rule (d/dx x² = 2x).")
+            f"differentiate {term} with the power rule ({rule}).")
 
 
 def _df_dx(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
@@ -71,14 +81,23 @@ def _df_dy(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     return _component(fn, seed, limit, 1)
 
 
+#: What NumPy says when float(), math.* or ``if`` meets an array instead of a number.
+_SCALAR_ONLY = ("converted to Python scalars", "truth value of an array", "only length-1",
+                "only 0-dimensional")
+
+
 def _arrays(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     rng = np.random.default_rng([seed, 21])
     grid_x, grid_y = np.meshgrid(rng.uniform(-5, 5, 4).round(2), rng.uniform(-2, 2, 3).round(2))
     try:
         dx, dy = _pair(fn, grid_x.copy(), grid_y.copy(), limit)
     except StudentError as exc:
-        return (f"with arrays (a grid from np.meshgrid): {exc} Use NumPy operations only "
-                "(no float(), math.* or if on x and y), so it works element-wise.")
+        # The NumPy hint only where a scalar-only operation met an array; a wrong return
+        # value or another error is already named by the message itself.
+        scalar_only = any(s in str(exc) for s in _SCALAR_ONLY)
+        hint = (" Use NumPy operations only (no float(), math.* or if on x and y), so it "
+                "works element-wise.") if scalar_only else ""
+        return f"with arrays (a grid from np.meshgrid): {exc}{hint}"
     if dx.shape != grid_x.shape or dy.shape != grid_y.shape:
         return (f"with arrays of shape {grid_x.shape} you return shapes {dx.shape} and "
                 f"{dy.shape}: both results must have the shape of x and y.")
