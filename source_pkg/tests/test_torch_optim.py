@@ -543,3 +543,5 @@ def test_a_step_that_does_nothing_earns_no_point_for_what_it_leaves_alone(
         assert not outcome.passed, seed
         assert "no parameter changed in any step" in outcome.message
         assert what in outcome.message
+        # The named cause (the rebinding mutant behaves alike) must not claim p = p - ...
+        assert "Likely cause: `p = p" not in outcome.message, outcome.message

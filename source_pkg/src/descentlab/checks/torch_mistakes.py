@@ -125,8 +125,9 @@ EXPLANATIONS: dict[str, str] = {
         "and anything else holding p see the old storage. Update in place (p.sub_, p.add_, "
         "p.addcdiv_, p.mul_) inside torch.no_grad()."),
     "rebind": (
-        "`p = p - ...` only makes the name p point to a new tensor: the parameter itself "
-        "never changes. Change it in place: p.sub_(...) or p.addcdiv_(...)."),
+        "step() changes no parameter. If it computes `p = p - ...`, that only makes the name "
+        "p point to a new tensor: the parameter itself never changes. Change it in place: "
+        "p.sub_(...) or p.addcdiv_(...)."),
     "t_plus_one": (
         "the bias correction uses the wrong t (one too many): advance state['step'] once, "
         "then use t = state['step'] in 1 - beta1**t and 1 - beta2**t (t = 1 on the first "
