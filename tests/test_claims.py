@@ -222,6 +222,41 @@ def test_lesson1_regression_bowl_is_almost_round() -> None:
            r"\eta = 2 / \lambda_{\max} \approx 1.99")
 
 
+def test_lesson1_opening_figure_staggers_as_described() -> None:
+    # The figure's own cell, run after the cells it uses (all from the notebook).
+    namespace: dict[str, object] = {"display": print}
+    for cell_id in ("setup", "loss-and-grads", "landscape", "train-loop", "intuition-picture"):
+        exec(code("01", cell_id).replace("%matplotlib inline", ""), namespace)
+    flavours = namespace["flavours"]
+    paths = {label: np.asarray(path) for label, path in namespace["paths"].items()}
+    sizes = list(flavours.values())
+    # Smallest batch first: the full-batch path is drawn last, on top of the staggering ones
+    # (drawn first, it was hidden under the B = 16 path that almost covered it).
+    assert sizes == sorted(sizes) and sizes[-1] == 200, sizes
+    full = paths[list(flavours)[-1]]
+    strays = {B: float(np.linalg.norm(paths[label] - full, axis=1).mean())
+              for label, B in flavours.items() if B != 200}
+    # "the smaller the batch, the more"
+    assert list(strays.values()) == sorted(strays.values(), reverse=True), strays
+    assert sorted(strays) == [1, 4]
+    assert (round(strays[4], 2), round(strays[1], 2)) == (0.13, 0.30)
+    states("01", "picture-intro", "the smaller the batch, the more",
+           "the $B = 4$ explorer is on average 0.13 away from the full-batch path, the "
+           "$B = 1$ explorer 0.30")
+    # The panel shows every path whole, and its legend covers none of their points.
+    fig = namespace["fig"]
+    right = fig.axes[1]
+    fig.draw_without_rendering()
+    (x0, x1), (y0, y1) = right.get_xlim(), right.get_ylim()
+    legend = right.get_legend().get_window_extent()
+    for label, path in paths.items():
+        assert (x0 < path[:, 0].min() and path[:, 0].max() < x1
+                and y0 < path[:, 1].min() and path[:, 1].max() < y1), label
+        points = right.transData.transform(path)
+        assert not [tuple(p) for p in points if legend.contains(*p)], (
+            f"the legend covers {label!r}")
+
+
 def test_lesson1_quiz_q2_exact_variance_ratio() -> None:
     # Exhaustive check of (N - B)/(N - 1) * sigma^2 / B on a small population, then the ratio
     # the quiz asks for (N = 200, B = 50 against B = 1).
