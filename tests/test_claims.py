@@ -232,7 +232,8 @@ def test_lesson1_opening_figure_staggers_as_described() -> None:
     sizes = list(flavours.values())
     # Smallest batch first: the full-batch path is drawn last, on top of the staggering ones
     # (drawn first, it was hidden under the B = 16 path that almost covered it).
-    assert sizes == sorted(sizes) and sizes[-1] == 200, sizes
+    assert sizes == sorted(sizes), sizes
+    assert sizes[-1] == 200, sizes
     full = paths[list(flavours)[-1]]
     strays = {B: float(np.linalg.norm(paths[label] - full, axis=1).mean())
               for label, B in flavours.items() if B != 200}
@@ -250,8 +251,8 @@ def test_lesson1_opening_figure_staggers_as_described() -> None:
     (x0, x1), (y0, y1) = right.get_xlim(), right.get_ylim()
     legend = right.get_legend().get_window_extent()
     for label, path in paths.items():
-        assert (x0 < path[:, 0].min() and path[:, 0].max() < x1
-                and y0 < path[:, 1].min() and path[:, 1].max() < y1), label
+        assert x0 < path[:, 0].min() < path[:, 0].max() < x1, label
+        assert y0 < path[:, 1].min() < path[:, 1].max() < y1, label
         points = right.transData.transform(path)
         assert not [tuple(p) for p in points if legend.contains(*p)], (
             f"the legend covers {label!r}")
