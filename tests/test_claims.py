@@ -289,6 +289,36 @@ def test_lesson2_quiz_q1_steps_until_y_small() -> None:
     states("02", "intuition-discussion", "the line $x = 0$ across the valley")
 
 
+def _zigzag_figure(bowl_gradient: str, capsys: pytest.CaptureFixture) -> tuple[object, str]:
+    """The zig-zag figure's cell run with this ``bowl_gradient``: its right Axes and output."""
+    namespace: dict[str, object] = {}
+    shown: list[object] = []
+    exec(code("02", "setup").replace("%matplotlib inline", ""), namespace)
+    exec(bowl_gradient, namespace)
+    namespace["display"] = shown.append
+    capsys.readouterr()
+    exec(code("02", "zigzag-path"), namespace)
+    (fig,) = shown
+    return fig.axes[1], capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", ["x / 10, 4 * y", "x / 20, 2 * y", "x / 10, 2 * abs(y)"])
+def test_lesson2_zigzag_figure_says_when_it_shows_a_wrong_gradient(
+        wrong: str, capsys: pytest.CaptureFixture) -> None:
+    # The right gradient: the title's claims hold (x keeps its sign, y flips at every step).
+    right, out = _zigzag_figure(code("02", "bowl-gradient"), capsys)
+    x, y = (line.get_ydata() for line in right.get_lines()[:2])
+    assert right.get_title() == "x creeps, y flips sign every step"
+    assert sign_changes(x) == []
+    assert sign_changes(y) == list(range(1, len(y)))
+    assert out == ""
+    # A wrong one (abs(y) agrees at the start, where y > 0): the figure does not claim that.
+    right, out = _zigzag_figure(f"def bowl_gradient(x, y):\n    return {wrong}\n", capsys)
+    assert right.get_title() == "with your (wrong) bowl_gradient"
+    assert "factor" not in " ".join(t.get_text() for t in right.get_legend().get_texts())
+    assert out.startswith("✘ Your bowl_gradient differs from the bowl's gradient"), out
+
+
 # --- Lesson 3: Momentum on the bowl -----------------------------------------------------
 
 def test_lesson3_momentum_path_as_described() -> None:
