@@ -222,6 +222,42 @@ def test_lesson1_regression_bowl_is_almost_round() -> None:
            r"\eta = 2 / \lambda_{\max} \approx 1.99")
 
 
+def test_lesson1_opening_figure_staggers_as_described() -> None:
+    # The figure's own cell, run after the cells it uses (all from the notebook).
+    namespace: dict[str, object] = {"display": print}
+    for cell_id in ("setup", "loss-and-grads", "landscape", "train-loop", "intuition-picture"):
+        exec(code("01", cell_id).replace("%matplotlib inline", ""), namespace)
+    flavours = namespace["flavours"]
+    paths = {label: np.asarray(path) for label, path in namespace["paths"].items()}
+    sizes = list(flavours.values())
+    # Smallest batch first: the full-batch path is drawn last, on top of the staggering ones
+    # (drawn first, it was hidden under the B = 16 path that almost covered it).
+    assert sizes == sorted(sizes), sizes
+    assert sizes[-1] == 200, sizes
+    full = paths[list(flavours)[-1]]
+    strays = {B: float(np.linalg.norm(paths[label] - full, axis=1).mean())
+              for label, B in flavours.items() if B != 200}
+    # "the smaller the batch, the more"
+    assert list(strays.values()) == sorted(strays.values(), reverse=True), strays
+    assert sorted(strays) == [1, 4]
+    assert (round(strays[4], 2), round(strays[1], 2)) == (0.13, 0.30)
+    states("01", "picture-intro", "the smaller the batch, the more",
+           "the $B = 4$ explorer is on average 0.13 away from the full-batch path, the "
+           "$B = 1$ explorer 0.30")
+    # The panel shows every path whole, and its legend covers none of their points.
+    fig = namespace["fig"]
+    right = fig.axes[1]
+    fig.draw_without_rendering()
+    (x0, x1), (y0, y1) = right.get_xlim(), right.get_ylim()
+    legend = right.get_legend().get_window_extent()
+    for label, path in paths.items():
+        assert x0 < path[:, 0].min() < path[:, 0].max() < x1, label
+        assert y0 < path[:, 1].min() < path[:, 1].max() < y1, label
+        points = right.transData.transform(path)
+        assert not [tuple(p) for p in points if legend.contains(*p)], (
+            f"the legend covers {label!r}")
+
+
 def test_lesson1_quiz_q2_exact_variance_ratio() -> None:
     # Exhaustive check of (N - B)/(N - 1) * sigma^2 / B on a small population, then the ratio
     # the quiz asks for (N = 200, B = 50 against B = 1).
@@ -251,6 +287,36 @@ def test_lesson2_quiz_q1_steps_until_y_small() -> None:
     assert np.allclose(on_axes[0, 0], 0)
     assert np.allclose(on_axes[1, 1], 0)
     states("02", "intuition-discussion", "the line $x = 0$ across the valley")
+
+
+def _zigzag_figure(bowl_gradient: str, capsys: pytest.CaptureFixture) -> tuple[object, str]:
+    """The zig-zag figure's cell run with this ``bowl_gradient``: its right Axes and output."""
+    namespace: dict[str, object] = {}
+    shown: list[object] = []
+    exec(code("02", "setup").replace("%matplotlib inline", ""), namespace)
+    exec(bowl_gradient, namespace)
+    namespace["display"] = shown.append
+    capsys.readouterr()
+    exec(code("02", "zigzag-path"), namespace)
+    (fig,) = shown
+    return fig.axes[1], capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", ["x / 10, 4 * y", "x / 20, 2 * y", "x / 10, 2 * abs(y)"])
+def test_lesson2_zigzag_figure_says_when_it_shows_a_wrong_gradient(
+        wrong: str, capsys: pytest.CaptureFixture) -> None:
+    # The right gradient: the title's claims hold (x keeps its sign, y flips at every step).
+    right, out = _zigzag_figure(code("02", "bowl-gradient"), capsys)
+    x, y = (line.get_ydata() for line in right.get_lines()[:2])
+    assert right.get_title() == "x creeps, y flips sign every step"
+    assert sign_changes(x) == []
+    assert sign_changes(y) == list(range(1, len(y)))
+    assert out == ""
+    # A wrong one (abs(y) agrees at the start, where y > 0): the figure does not claim that.
+    right, out = _zigzag_figure(f"def bowl_gradient(x, y):\n    return {wrong}\n", capsys)
+    assert right.get_title() == "with your (wrong) bowl_gradient"
+    assert "factor" not in " ".join(t.get_text() for t in right.get_legend().get_texts())
+    assert out.startswith("✘ Your bowl_gradient differs from the bowl's gradient"), out
 
 
 # --- Lesson 3: Momentum on the bowl -----------------------------------------------------

@@ -612,11 +612,12 @@ def quiz_variants(value: Any, form: str) -> tuple[list[Any], list[Any]]:
 
     Accepted: a whole number as an integral float or a NumPy scalar; a number as a
     float32 (a grid's option too); a letter or a name in another case or with spaces
-    around; a collection of names as a list or tuple; ``"False"`` for ``False``.
+    around; a letter marked as in a list of options (``"(b)"``, ``"b)"``, ``"b."``); a
+    collection of names as a list or tuple; ``"False"`` for ``False``.
     Rejected: a wrong value of the same form (another option the answer line ``form``
-    quotes, ``2 * value + 1``); a bool or a string for a number; a fraction where
-    ``form`` asks for a whole number; a name that is no option; a number or "no" for
-    a truth value.
+    quotes, also marked, ``2 * value + 1``); a bool or a string for a number; a fraction
+    where ``form`` asks for a whole number; a name that is no option; a number or "no"
+    for a truth value.
     """
     import numpy as np
 
@@ -627,8 +628,11 @@ def quiz_variants(value: Any, form: str) -> tuple[list[Any], list[Any]]:
     if isinstance(value, str):
         other = next(q for q in quoted if q.casefold() != value.casefold())
         same = [f" {value.upper()} ", value.lower(), value.upper()]
-        return ([v for v in dict.fromkeys(same) if v != value],
-                [other, value * 2, 1, [value]])
+        wrong = [other, value * 2, 1, [value]]
+        if len(value) == 1:  # a letter option, as a list of options marks it
+            same += [f"({value})", f"{value.upper()})", f"{value}.", f" ({value.upper()}) "]
+            wrong += [f"({other})", f"(({value}))"]
+        return [v for v in dict.fromkeys(same) if v != value], wrong
     if isinstance(value, (set, frozenset)):
         other = next(q for q in quoted if q not in value)
         return ([sorted(v.lower() for v in value), tuple(f" {v.upper()}" for v in value),

@@ -353,6 +353,14 @@ def shuffles_in_place(x, t, batch_size, seed):
         yield x[start:start + batch_size], t[start:start + batch_size]
 
 
+def assigns_in_place(x, t, batch_size, seed):
+    order = np.random.default_rng(seed).permutation(len(x))
+    x[:] = x[order]  # the caller's arrays, reordered in place (rows stay paired)
+    t[:] = t[order]
+    for start in range(0, len(x), batch_size):
+        yield x[start:start + batch_size], t[start:start + batch_size]
+
+
 def with_replacement(x, t, batch_size, seed):
     rng = np.random.default_rng(seed)
     for start in range(0, len(x), batch_size):
@@ -377,6 +385,7 @@ MINIBATCH_CASES = [
     (lambda x, t, b, seed: list(reference(x, t, b, seed)), set(), ""),
     (drops_last, {"each_sample_once", "batch_sizes"}, "last, smaller batch is missing"),
     (shuffles_in_place, {"pairs_kept", "inputs_unchanged"}, "no longer match"),
+    (assigns_in_place, {"inputs_unchanged"}, "changed the caller's x or t (e.g. with"),
     (with_replacement, {"each_sample_once"}, "more than once"),
     (global_rng, {"shuffled"}, "same seed gave different orders"),
     (lambda x, t, b, seed: reference_minibatches(x, t, b, shuffle=False),
@@ -388,8 +397,9 @@ MINIBATCH_CASES = [
 
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), MINIBATCH_CASES,
-                         ids=["reference", "list", "drops_last", "in_place", "replacement",
-                              "global_rng", "unshuffled", "seed_ignored", "endless"])
+                         ids=["reference", "list", "drops_last", "in_place", "assigns_in_place",
+                              "replacement", "global_rng", "unshuffled", "seed_ignored",
+                              "endless"])
 def test_minibatches_check(fn, fails, phrase):
     report, _ = _report(check_minibatches, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

@@ -82,6 +82,29 @@ def test_choice_rejects_what_is_no_option(value: object) -> None:
     assert quiz.choice(value, LETTERS) is None
 
 
+@pytest.mark.parametrize("value", ["(c)", "c)", "c.", "(C)", "C)", "[c]", "(c).", " ( c ) ",
+                                   "(c"])
+def test_choice_reads_a_letter_through_the_marks_of_a_list(value: str) -> None:
+    assert quiz.choice(value, LETTERS) == "c"
+
+
+@pytest.mark.parametrize("value", ["((c))", "c..", "(cd)", "(e)", "c)d", "c,", "-c", "(3)",
+                                   "()", "."])
+def test_choice_rejects_marks_around_what_is_no_letter_option(value: str) -> None:
+    assert quiz.choice(value, LETTERS) is None
+
+
+@pytest.mark.parametrize("value", ["(SGD)", "SGD.", "Adam)", "[adam]"])
+def test_choice_does_not_unwrap_names(value: str) -> None:
+    assert quiz.choice(value, OPTIMIZERS) is None
+
+
+def test_choice_unwraps_only_one_letter_options() -> None:
+    # A one-letter option among names is read through the marks, the names are not.
+    assert quiz.choice("(b)", ("b", "Adam")) == "b"
+    assert quiz.choice("(adam)", ("b", "Adam")) is None
+
+
 def test_choice_returns_the_option_as_spelled() -> None:
     assert quiz.choice("rmsprop", OPTIMIZERS) == "RMSProp"
     assert quiz.choice(" ADAGRAD ", OPTIMIZERS) == "AdaGrad"

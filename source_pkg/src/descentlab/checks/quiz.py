@@ -4,8 +4,9 @@ Every lesson ends with "Check your understanding" questions, graded by one test 
 its visible part checks that ``q1``, ``q2``, ... has the *form* asked for (a number, a
 letter, a name), its hidden part the value. Both go through these functions, so the same
 answer in an equivalent form scores the same: ``24.0`` or ``np.int64(24)`` where a whole
-number is asked, ``"C"`` or ``" c "`` for the choice ``"c"``, ``"sgd"`` for the optimizer
-``"SGD"``, a list or tuple where a set of names is asked, ``"False"`` for ``False``,
+number is asked, ``"C"``, ``" c "``, ``"(c)"``, ``"c)"`` or ``"c."`` for the choice ``"c"``,
+``"sgd"`` for the optimizer ``"SGD"``, a list or tuple where a set of names is asked,
+``"False"`` for ``False``,
 ``np.float32(0.001)`` for the rate ``1e-3`` of a grid. What a human would reject stays
 rejected: ``True`` for a number (although ``True == 1`` in Python), the string ``"24"`` for
 a number, ``24.5`` for a whole number, a letter that is not one of the choices.
@@ -22,11 +23,16 @@ included), never at the student's code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+
+#: A letter as a list of options marks it: "(b)", "b)", "b.", "[b]", "(b)." (after the
+#: surrounding spaces are stripped; one bracket on each side at most, one final period).
+_MARKED_LETTER = re.compile(r"[(\[]?\s*([^\W\d_])\s*[)\]]?\.?")
 
 __all__ = ["choice", "is_number", "is_whole", "names", "number", "option", "truth", "whole"]
 
@@ -172,10 +178,14 @@ def option(value: Any, options: Iterable[float], rel: float = 1e-6) -> float | N
 def choice(value: Any, options: Iterable[str]) -> str | None:
     """The option ``value`` names, ignoring case and surrounding spaces; None if none.
 
+    A single-letter option may also be marked as in a list of options: ``"(b)"``,
+    ``"b)"``, ``"b."`` or ``"[b]"`` name the option ``"b"``. Names such as ``"SGD"`` are
+    not unwrapped: ``"(SGD)"`` names no option.
+
     Parameters
     ----------
     value : Any
-        A quiz answer, e.g. ``"C"`` or ``" c "``.
+        A quiz answer, e.g. ``"C"``, ``" c "`` or ``"(c)"``.
     options : iterable of str
         The choices as the question spells them, e.g. ``("a", "b", "c", "d")`` or
         optimizer names such as ``("SGD", "Adam")``.
@@ -190,13 +200,24 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     --------
     >>> choice("C", "abcd"), choice(" c ", "abcd"), choice("sgd", ("SGD", "Adam"))
     ('c', 'c', 'SGD')
+    >>> choice("(b)", "abcd"), choice("B)", "abcd"), choice("b.", "abcd")
+    ('b', 'b', 'b')
     >>> choice("e", "abcd") is None, choice(3, "abcd") is None
+    (True, True)
+    >>> choice("(SGD)", ("SGD", "Adam")) is None, choice("((b))", "abcd") is None
     (True, True)
     """
     if not isinstance(value, str):
         return None
+    options = tuple(options)
     key = value.strip().casefold()
-    return next((option for option in options if option.casefold() == key), None)
+    found = next((option for option in options if option.casefold() == key), None)
+    marked = _MARKED_LETTER.fullmatch(key)
+    if found is None and marked is not None:
+        # Only a one-letter option is read through the marks around it.
+        found = next((option for option in options
+                      if len(option) == 1 and option.casefold() == marked.group(1)), None)
+    return found
 
 
 def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:

@@ -140,8 +140,10 @@ def _inputs_unchanged(fn: Callable[..., Any], seed: int, limit: float | None) ->
     _epoch(fn, x_in, t_in, size, seed, limit)
     if np.array_equal(x_in, x) and np.array_equal(t_in, t):
         return ""
-    return ("your function changed the caller's x or t (np.random.shuffle(x) shuffles the "
-            "array in place): shuffle an index array instead and return x[idx], t[idx].")
+    # Only the change is seen, not how it was made: the ways to write into x name examples.
+    return ("your function changed the caller's x or t (e.g. with np.random.shuffle(x) or "
+            "x[:] = x[idx], which write into the array): leave x and t as they are and yield "
+            "x[idx], t[idx] for each batch's indices idx (indexing makes new arrays).")
 
 
 #: The graded properties of ``minibatches``, in the order to fix them.
