@@ -141,15 +141,16 @@ def _named(findings: list[Finding], runs: Sequence[Observation], name: str,
     if not behaviour:
         return findings
     for mistake in mistakes_for(name):
-        mutant_runs = run_mutant(mistake.cls)
-        if len(mutant_runs) == len(runs) and all(
-                agree(s, m, value_calls=value_calls) for s, m in zip(runs, mutant_runs,
-                                                                     strict=True)):
-            first = behaviour[0]
-            named = Finding(first.kind, mistake.explanation, first.call, first.key,
-                            first.max_diff, mistake.id)
-            return [named if f is first else f for f in findings
-                    if f is first or f.kind not in NAMEABLE]
+        for cls, explanation in mistake.forms():
+            mutant_runs = run_mutant(cls)
+            if len(mutant_runs) == len(runs) and all(
+                    agree(s, m, value_calls=value_calls) for s, m in zip(runs, mutant_runs,
+                                                                         strict=True)):
+                first = behaviour[0]
+                named = Finding(first.kind, explanation, first.call, first.key,
+                                first.max_diff, mistake.id)
+                return [named if f is first else f for f in findings
+                        if f is first or f.kind not in NAMEABLE]
     return findings
 
 
