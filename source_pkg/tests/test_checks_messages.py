@@ -391,7 +391,35 @@ def test_an_uncatalogued_zero_first_step_is_not_blamed_on_in_place():
     assert set(failures) == {"first_step", "carries_state"}, failures
     assert "later calls move it: the 1st step is zero" in failures["carries_state"]
     assert "not a copy" not in failures["carries_state"]
+    # The first_step case has one call: a second run, one call longer, saw the class move.
+    assert "later calls move it: the 1st step is zero" in failures["first_step"]
     assert "moments (self.m and self.v) still at 0" in failures["first_step"]
+    assert "not a copy" not in failures["first_step"]
+
+
+class RMSPropReturnsNewArrays:
+    """Computes the new parameters and returns them: params never changes, on any call."""
+
+    def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+        self.lr, self.rho, self.eps, self.h = lr, rho, eps, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+        new = {}
+        for key in params:
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            new[key] = params[key] - self.lr * grads[key] / (np.sqrt(self.h[key]) + self.eps)
+        return new
+
+
+def test_a_class_that_never_changes_params_is_not_told_about_a_zero_first_step():
+    """Lesson 05's audit: the 1st-step message spoke of later calls that never came."""
+    failures = _failures(RMSPropReturnsNewArrays, "rmsprop")
+    assert {"first_step", "carries_state", "in_place"} <= set(failures), failures
+    assert failures["first_step"] == (
+        "after the 1st call, params['W'] has not changed: update() must change the arrays in "
+        "params themselves (params[key] -= ...), not a copy or a local variable.")
 
 
 # -- the names students use -----------------------------------------------------------------

@@ -35,7 +35,12 @@ from descentlab.checks import (
     properties_for,
     score_properties,
 )
-from descentlab.checks.mistakes.generic import GENERIC
+from descentlab.checks.mistakes.generic import (
+    GENERIC,
+    UNSEEN_WHEN_HARD_CODED,
+    generic_mutant,
+    is_generic,
+)
 from descentlab.optimizers import available, optimizer_class
 
 SEEDS = (*PUBLIC_SEEDS, 3, 1234567)
@@ -65,6 +70,9 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     # h += g: NaN from the root of a negative h on nonzero gradients only (the values); on
     # the zero gradient h stays 0 and the step is 0/(0 + ε) = 0.
     ("adagrad", "adagrad_grad_not_squared"): VALUES,
+    # h updated after the step: the 1st step is lr·g/ε (huge but finite); on a zero gradient
+    # it is 0/ε = 0, and the next call's h is still 0 there: no NaN, no move on g = 0.
+    ("adagrad", "adagrad_h_after_step"): VALUES,
     ("rmsprop", "state_reset_each_call"): {"carries_state"},
     ("rmsprop", "shared_state"): {"per_key_state"},
     ("rmsprop", "no_epsilon"): {"zero_grad"},
@@ -73,6 +81,8 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     ("rmsprop", "rmsprop_as_adagrad"): VALUES,
     ("rmsprop", "rmsprop_not_decayed"): {"carries_state"},  # h = (1 − ρ)g² on the 1st call
     ("rmsprop", "rmsprop_grad_not_squared"): VALUES,
+    ("rmsprop", "rmsprop_rho_swapped"): VALUES,  # h = ρ·g² on the 1st call
+    ("rmsprop", "rmsprop_h_after_step"): VALUES,  # as AdaGrad's
     ("adadelta", "state_reset_each_call"): {"carries_state"},
     ("adadelta", "shared_state"): {"per_key_state"},
     # u stays 0, so every step is 0: nothing ever moves, and a class that does nothing
@@ -109,6 +119,21 @@ GENERIC_FAILURES: dict[str, set[str]] = {
 }
 EXPECTED_FAILURES.update({(name, mistake_id): lost for name in available()
                           for mistake_id, lost in GENERIC_FAILURES.items()})
+# A hyperparameter other than the rate written as a number (made from every reference
+# class too): the values, from the call where it first matters. μ does not enter
+# Momentum's 1st step (v = −lr·g) nor β₁ Adam's (m̂ = g), but it does Nesterov's
+# (−(1 + μ)·lr·g) and Nadam's (its μₜ schedule is built from β₁); ρ and the weight
+# decay enter every 1st step.
+EXPECTED_FAILURES.update({
+    ("momentum", "hard_coded_momentum"): {"carries_state"},
+    ("nesterov", "hard_coded_momentum"): VALUES,
+    ("rmsprop", "hard_coded_rho"): VALUES,
+    ("adadelta", "hard_coded_rho"): VALUES,
+    ("adam", "hard_coded_beta1"): {"carries_state"},
+    ("adamw", "hard_coded_beta1"): {"carries_state"},
+    ("adamw", "hard_coded_weight_decay"): VALUES,
+    ("nadam", "hard_coded_beta1"): VALUES,
+})
 
 # Where two mistakes compute exactly the same numbers on a property's case, the
 # one tried first is named: (optimizer, mutant, property) -> the name given.
@@ -150,9 +175,19 @@ PHRASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "no_bias_correction": ("bias correction is missing", ()),
     "adamw_decay_in_grad": ("added to the gradient", ()),
     "adamw_decay_without_lr": ("ignores the learning rate", ()),
+    "rmsprop_rho_swapped": ("ρ and 1 − ρ are swapped", ()),
+    "adagrad_h_after_step": ("h must be updated before it is used", ()),
+    "rmsprop_h_after_step": ("h must be updated before it is used", ()),
+    "hard_coded_momentum": ("where it should use self.momentum", ()),
+    "hard_coded_rho": ("where it should use self.rho", ()),
+    "hard_coded_beta1": ("where it should use self.beta1", ()),
+    "hard_coded_weight_decay": ("where it should use self.weight_decay", ()),
 }
 
 MUTANTS = [(m.optimizer, m.id) for entries in CATALOGUE.values() for m in entries]
+# Every way each mistake is written (its class, then its variants): each loses the same.
+FORMS = [(m.optimizer, m.id, i) for entries in CATALOGUE.values() for m in entries
+         for i in range(len(m.forms()))]
 
 
 def test_expectations_cover_the_whole_catalogue():
@@ -174,11 +209,13 @@ def test_catalogue_has_the_required_mistakes():
     assert required <= ids, f"missing: {required - ids}"
 
 
-@pytest.mark.parametrize(("optimizer", "mistake_id"), MUTANTS, ids=[f"{o}-{m}" for o, m in MUTANTS])
-def test_mutant_fails_exactly_the_expected_properties_and_is_named(optimizer, mistake_id):
+@pytest.mark.parametrize(("optimizer", "mistake_id", "form"), FORMS,
+                         ids=[f"{o}-{m}" + (f"-{i}" if i else "") for o, m, i in FORMS])
+def test_mutant_fails_exactly_the_expected_properties_and_is_named(optimizer, mistake_id, form):
     mistake = get_mistake(optimizer, mistake_id)
+    cls, explanation = mistake.forms()[form]
     expected = EXPECTED_FAILURES[optimizer, mistake_id]
-    report = score_properties(mistake.cls, optimizer, SEEDS)
+    report = score_properties(cls, optimizer, SEEDS)
     assert set(report.failed) == expected, (
         f"{optimizer}/{mistake_id} should fail {sorted(expected)}, failed {report.failed}:\n"
         + report.text()
@@ -193,7 +230,9 @@ def test_mutant_fails_exactly_the_expected_properties_and_is_named(optimizer, mi
             f"{optimizer}/{mistake_id}, {result.name}: named {result.mistake!r}, expected "
             f"{named!r}; message: {result.message}"
         )
-        if named:
+        if named == mistake_id:
+            assert result.message == explanation
+        elif named:
             assert result.message == get_mistake(optimizer, named).explanation
         phrase, never = PHRASES[named or mistake_id]
         phrase = NOT_NAMED.get((optimizer, mistake_id, result.name), phrase)
@@ -362,11 +401,103 @@ def test_slips_written_the_books_way_are_named_by_the_generated_mistakes(cls, op
 def test_generic_slips_are_made_for_every_optimizer_and_hand_written_ones_are_not_retyped():
     for optimizer in available():
         ids = [m.id for m in CATALOGUE[optimizer]]
-        assert ids[-3:] == ["wrong_sign", "lr_ignored", "not_in_place"], ids
-        assert all(m.generic == (m.id in GENERIC) for m in CATALOGUE[optimizer])
+        generic = [i for i in ids if is_generic(i)]
+        assert ids[-len(generic):] == generic, ids
+        hard = [f"hard_coded_{h.name}" for h in optimizer_class(optimizer).hyperparameters
+                if h.name != "lr" and h.sampling() is not None
+                and h.name not in UNSEEN_WHEN_HARD_CODED]
+        assert generic == ["wrong_sign", "lr_ignored", *hard, "not_in_place"], ids
+        assert all(m.generic == is_generic(m.id) for m in CATALOGUE[optimizer])
         for mistake in CATALOGUE[optimizer]:
             if mistake.generic:
                 assert issubclass(mistake.cls, optimizer_class(optimizer))
+
+
+# -- a hyperparameter written as a number, the ways students write it ----------------------
+class _RMSPropLiteral:
+    """RMSProp with ρ written as a number; ε inside the root (an accepted form)."""
+
+    rho_written = 0.99
+
+    def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+        self.lr, self.rho, self.eps, self.h = lr, rho, eps, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {k: np.zeros_like(v) for k, v in params.items()}
+        for k in params:
+            g = grads[k]
+            self.h[k] = self.rho_written * self.h[k] + (1 - self.rho_written) * g * g
+            params[k] -= self.lr * g / np.sqrt(self.h[k] + self.eps)
+
+
+class _RMSPropLiteralKeras(_RMSPropLiteral):
+    rho_written = 0.9
+
+
+class _MomentumLiteral:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, None
+
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        for k in params:
+            self.v[k] = 0.9 * self.v[k] - self.lr * grads[k]
+            params[k] += self.v[k]
+
+
+class _BookAdamBeta1Literal(_BookAdam):
+    """The book's Adam (ε 1e-7, bias correction in lr_t) with β₁ written as 0.9."""
+
+    def update(self, params, grads):
+        self.beta1, given = 0.9, self.beta1
+        try:
+            for key, step in self.step(params, grads):
+                params[key] -= step
+        finally:
+            self.beta1 = given
+
+
+LITERALS = [
+    (_RMSPropLiteral, "rmsprop", "hard_coded_rho", "update() uses 0.99 where it should use "
+                                                   "self.rho"),
+    (_RMSPropLiteralKeras, "rmsprop", "hard_coded_rho", "update() uses 0.9 where it should use "
+                                                        "self.rho"),
+    (_MomentumLiteral, "momentum", "hard_coded_momentum", "update() uses 0.9 where it should "
+                                                          "use self.momentum"),
+    (_BookAdamBeta1Literal, "adam", "hard_coded_beta1", "update() uses 0.9 where it should use "
+                                                        "self.beta1"),
+]
+
+
+@pytest.mark.parametrize(("cls", "optimizer", "mistake_id", "start"), LITERALS,
+                         ids=[c.__name__ for c, *_ in LITERALS])
+def test_a_hyperparameter_written_as_a_number_is_named_with_the_number(cls, optimizer,
+                                                                       mistake_id, start):
+    """Written in an accepted form (ε inside the root, the book's Adam): still named."""
+    report = score_properties(cls, optimizer, SEEDS)
+    assert set(report.failed) == EXPECTED_FAILURES[optimizer, mistake_id], report.text()
+    for result in report.results:
+        if not result.passed:
+            assert result.mistake == mistake_id, result.message
+            assert result.message.startswith(start), result.message
+            assert get_mistake(optimizer, mistake_id).cls.__name__ not in result.message
+
+
+@pytest.mark.parametrize("optimizer", [o for o in available()
+                                       if {h.name for h in optimizer_class(o).hyperparameters}
+                                       & UNSEEN_WHEN_HARD_CODED])
+def test_the_hyperparameters_left_out_really_lose_nothing_when_written_as_numbers(optimizer):
+    """If the checks start to see them (other drawn ranges), they become catalogued mistakes."""
+    reference = optimizer_class(optimizer)
+    for name in UNSEEN_WHEN_HARD_CODED & {h.name for h in reference.hyperparameters}:
+        for literal in (next(h.default for h in reference.hyperparameters if h.name == name),
+                        *next(h.sampling().avoid for h in reference.hyperparameters
+                              if h.name == name)):
+            cls = generic_mutant(f"hard_coded_{name}", reference, literal)
+            report = score_properties(cls, optimizer, SEEDS)
+            assert report.failed == [], f"{name} = {literal} now loses {report.failed}"
 
 
 _BOOK_MOMENTUM = '''class Momentum:
@@ -386,7 +517,8 @@ _BOOK_MOMENTUM = '''class Momentum:
 '''
 
 
-@pytest.mark.parametrize("mistake_id", [*GENERIC, "state_reset_each_call"])
+@pytest.mark.parametrize("mistake_id", [*GENERIC, "hard_coded_momentum",
+                                        "state_reset_each_call"])
 def test_a_planted_mistake_runs_on_its_own_and_loses_what_the_mutant_loses(mistake_id):
     """What the end-to-end grading tests put into a student's answer cell."""
     mistake = get_mistake("momentum", mistake_id)

@@ -100,6 +100,7 @@ def differences(
     step_rtol: float | None = None,
     value_calls: int | None = None,
     optimizer: str | None = None,
+    moves_later: bool | None = None,
 ) -> list[Finding]:
     """List how ``student`` disagrees with ``reference`` on the same case.
 
@@ -116,6 +117,10 @@ def differences(
     optimizer : str, optional
         Registry name of the optimizer, for hints in its own terms (which
         factors it has, how its state evolves).
+    moves_later : bool, optional
+        For an observation of one call: whether the class moved the parameters
+        on a later call (seen on another run), which tells a 1st step of zero
+        from a class that changes nothing; ``None`` when not known.
 
     Returns
     -------
@@ -153,7 +158,7 @@ def differences(
     findings += _first_identity(student)
     findings += _first_dtype(student)
     limit = done if value_calls is None else min(done, value_calls)
-    findings += _values(student, reference, tol, limit, optimizer)
+    findings += _values(student, reference, tol, limit, optimizer, moves_later)
     findings.sort(key=lambda f: (f.call, _PRIORITY[f.kind]))
     return findings
 
@@ -255,7 +260,7 @@ def _mismatches(student: Observation, reference: Observation, tol: Tolerance, li
 
 
 def _values(student: Observation, reference: Observation, tol: Tolerance, limit: int,
-            optimizer: str | None = None) -> list[Finding]:
+            optimizer: str | None = None, moves_later: bool | None = None) -> list[Finding]:
     bad, nan, diff = _mismatches(student, reference, tol, limit)
     findings = []
     where = _first(nan)
@@ -263,7 +268,8 @@ def _values(student: Observation, reference: Observation, tol: Tolerance, limit:
         findings.append(nan_finding(student, *where, optimizer))
     where = _first(bad)
     if where is not None:
-        findings.append(_value_finding(student, reference, bad, diff, *where, optimizer))
+        findings.append(_value_finding(student, reference, bad, diff, *where, optimizer,
+                                       moves_later))
     return findings
 
 
@@ -343,8 +349,8 @@ def later_call_message(n: int, key: str, size: str, optimizer: str | None,
 
 
 def _value_finding(student: Observation, reference: Observation, bad: np.ndarray,
-                   diff: np.ndarray, call: int, j: int, optimizer: str | None = None
-                   ) -> Finding:
+                   diff: np.ndarray, call: int, j: int, optimizer: str | None = None,
+                   moves_later: bool | None = None) -> Finding:
     keys = student.keys
     key = keys[j]
     n = call + 1
@@ -363,19 +369,23 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
         s, r = student.values[key], reference.values[key]
         k = _step_ratio(s[0], s[1], r[0], r[1])
         head = f"after the 1st call, params[{key!r}]"
-        later = any(not np.array_equal(s[c], s[c + 1], equal_nan=True)
-                    for c in range(1, student.calls_done))
+        later = bool(moves_later) or any(not np.array_equal(s[c], s[c + 1], equal_nan=True)
+                                         for c in range(1, student.calls_done))
+        cls = OPTIMIZERS.get(optimizer or "")
         if k is not None and abs(k) < 1e-3 and later:
             # The update reaches the arrays (later calls move them): the 1st step itself is 0.
+            still = (f"{cls.state_in_words()[0]} still at 0" if cls is not None
+                     and cls.state_names else "state that is still 0")
             text = (f"{head} has not changed, but later calls move it: the 1st step is zero — "
-                    "is the step taken with state that is still 0? Update the state first, "
-                    "then step with it.")
+                    f"is the step taken with {still}? Update the state first, then step "
+                    "with it.")
         elif k is not None and abs(k) < 1e-3:
             text = (f"{head} has not changed: update() must change the arrays in params "
                     "themselves (params[key] -= ...), not a copy or a local variable.")
-            cls = OPTIMIZERS.get(optimizer or "")
-            if cls is not None and cls.state_names and student.calls_done == 1:
-                # One call cannot tell a copy from a step taken with state still at 0.
+            if (cls is not None and cls.state_names and student.calls_done == 1
+                    and moves_later is None):
+                # One call cannot tell a copy from a step taken with state still at 0 (a
+                # later run that never moves either can: then this would be noise).
                 text += (f" If later calls do move it, the 1st step is taken with "
                          f"{cls.state_in_words()[0]} still at 0: update the state first, "
                          "then step with it.")

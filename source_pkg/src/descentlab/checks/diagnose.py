@@ -86,6 +86,7 @@ def diagnose(
     value_calls: int | None = None,
     kinds: Iterable[str] | None = None,
     time_limit: float | None = 2.0,
+    later: Observation | None = None,
 ) -> Diagnosis:
     """Compare ``student`` with the reference on ``case`` and explain any difference.
 
@@ -104,6 +105,10 @@ def diagnose(
         unusable); default: all.
     time_limit : float or None
         Seconds a catalogue mutant may take per call.
+    later : Observation, optional
+        The student's class run for one more call than ``case`` has (on another
+        case): whether it moved then tells a 1st step of zero from a class that
+        changes nothing (:func:`observe_property` makes it).
 
     Returns
     -------
@@ -115,7 +120,8 @@ def diagnose(
     """
     name = reference_name(optimizer)
     reference = observe(optimizer_class(name), student.hyper, case, time_limit=None)
-    findings = differences(student, reference, value_calls=value_calls, optimizer=name)
+    findings = differences(student, reference, value_calls=value_calls, optimizer=name,
+                           moves_later=_moves_later(later, student.calls))
     if kinds is not None:
         keep = set(kinds) | STOPPING
         findings = [f for f in findings if f.kind in keep]
@@ -125,6 +131,19 @@ def diagnose(
     if findings and not findings[0].mistake:
         findings[0] = _later_call(findings[0], student, reference, name, case)
     return Diagnosis(tuple(findings), student.printed)
+
+
+def _moved(observation: Observation, after: int = 0) -> bool:
+    """Whether any parameter changed on a call after the first ``after`` ones."""
+    return any(not np.array_equal(v[c], v[c + 1], equal_nan=True)
+               for v in observation.values.values() for c in range(after, observation.calls_done))
+
+
+def _moves_later(later: Observation | None, calls: int) -> bool | None:
+    """Whether ``later`` moved a parameter after call ``calls`` (``None``: not known)."""
+    if later is None or later.calls_done <= calls:
+        return None
+    return _moved(later, after=calls)
 
 
 def _named(findings: list[Finding], runs: Sequence[Observation], name: str,
@@ -141,15 +160,16 @@ def _named(findings: list[Finding], runs: Sequence[Observation], name: str,
     if not behaviour:
         return findings
     for mistake in mistakes_for(name):
-        mutant_runs = run_mutant(mistake.cls)
-        if len(mutant_runs) == len(runs) and all(
-                agree(s, m, value_calls=value_calls) for s, m in zip(runs, mutant_runs,
-                                                                     strict=True)):
-            first = behaviour[0]
-            named = Finding(first.kind, mistake.explanation, first.call, first.key,
-                            first.max_diff, mistake.id)
-            return [named if f is first else f for f in findings
-                    if f is first or f.kind not in NAMEABLE]
+        for cls, explanation in mistake.forms():
+            mutant_runs = run_mutant(cls)
+            if len(mutant_runs) == len(runs) and all(
+                    agree(s, m, value_calls=value_calls) for s, m in zip(runs, mutant_runs,
+                                                                         strict=True)):
+                first = behaviour[0]
+                named = Finding(first.kind, explanation, first.call, first.key,
+                                first.max_diff, mistake.id)
+                return [named if f is first else f for f in findings
+                        if f is first or f.kind not in NAMEABLE]
     return findings
 
 
@@ -194,10 +214,21 @@ def observe_property(factory: Any, hyper: dict[str, float], prop: Property, case
                      ) -> tuple[Observation, ...]:
     """Every observation ``prop`` is judged on: the case, and for ``per_key`` each key alone.
 
+    A ``values`` property of one call whose run changed nothing gets a second run,
+    one call longer, for the wording of its message (:func:`diagnose`'s ``later``).
+
     Each run builds a new object from ``factory`` (the student's class may be a proxy to
     another process: only constructor and ``update`` calls are made).
     """
     together = observe(factory, hyper, case, time_limit=time_limit, required=required)
+    if prop.judge == "values" and case.calls == 1 and together.completed and not _moved(together):
+        # One call that changed nothing: a class that never changes params, or a 1st step
+        # of zero (a step taken with state still at 0)? One more call on the same gradient
+        # tells, so the message says the one that happened.
+        again = Case(case.seed, case.params, (*case.grads, case.grads[0]), case.hyper,
+                     case.zero_keys)
+        return (together, observe(factory, hyper, again, time_limit=time_limit,
+                                  required=required))
     if prop.judge != "per_key" or together.error_stage:
         # A class that fails on all keys at once fails this property anyway: no need to run
         # it (and wait for it again, if it hung) on each key alone.
@@ -218,7 +249,7 @@ def diagnose_property(runs: Sequence[Observation], optimizer: str, prop: Propert
     student = runs[0]
     if prop.judge == "values":
         return diagnose(student, name, case, value_calls=prop.value_calls, kinds=prop.kinds,
-                        time_limit=time_limit)
+                        time_limit=time_limit, later=runs[1] if len(runs) > 1 else None)
     if prop.judge == "in_place":
         findings = judge_in_place(student)
     elif prop.judge == "float32":

@@ -8,13 +8,20 @@ student's class, its explanation is what the student reads.
 The mistakes of one optimizer (EMA momentum, a missing bias correction, a step
 counter per key, …) are hand-written, book-style classes (:mod:`.momentum`,
 :mod:`.adaptive`, :mod:`.adam`); the slips of every optimizer (wrong sign,
-learning rate ignored, not in place) are made from each reference class by
-:mod:`.generic`, so a new optimizer has them without a line written.
+learning rate ignored, another hyperparameter written as a number, not in
+place) are made from each reference class by :mod:`.generic`, so a new
+optimizer has them without a line written.
+
+One mistake may be written in several ways that compute different numbers (ρ
+written as 0.99 or as 0.9; ε from ``self.eps`` or the book's 1e-7): its
+``variants`` are the other ways, each with the explanation it gets.
 
 Examples
 --------
 >>> [m.id for m in mistakes_for("sgd")]
 ['first_key_only', 'wrong_sign', 'lr_ignored', 'not_in_place']
+>>> [m.id for m in mistakes_for("rmsprop")][-4:]
+['wrong_sign', 'lr_ignored', 'hard_coded_rho', 'not_in_place']
 """
 
 from __future__ import annotations
@@ -24,8 +31,8 @@ from dataclasses import dataclass
 
 from ...optimizers import OPTIMIZERS
 from . import adam, adaptive, momentum
-from .generic import GENERIC, generic_mutant, planted_source
-from .texts import explain
+from .generic import GENERIC, generic_mutant, hard_coded, planted_source
+from .texts import explain, explain_hard_coded
 
 __all__ = ["CATALOGUE", "Mistake", "get_mistake", "mistakes_for"]
 
@@ -46,6 +53,9 @@ class Mistake:
         What the student reads when their class behaves like ``cls``.
     generic : bool
         Whether ``cls`` was made from the reference class by :mod:`.generic`.
+    variants : tuple of (type, str)
+        Other classes with the same mistake written another way, each with its
+        explanation; the diagnosis tries them after ``cls``.
     """
 
     id: str
@@ -53,6 +63,11 @@ class Mistake:
     cls: type
     explanation: str
     generic: bool = False
+    variants: tuple[tuple[type, str], ...] = ()
+
+    def forms(self) -> tuple[tuple[type, str], ...]:
+        """``(class, explanation)`` of ``cls`` and of every variant, in the order tried."""
+        return ((self.cls, self.explanation), *self.variants)
 
     def plant(self, name: str, solution: str) -> str:
         """Source of an answer cell defining class ``name`` with this mistake.
@@ -72,15 +87,31 @@ class Mistake:
 def _build() -> dict[str, tuple[Mistake, ...]]:
     """Every optimizer's own mistakes first (they are more specific), then the generic slips."""
     catalogue: dict[str, list[Mistake]] = {name: [] for name in OPTIMIZERS}
-    for optimizer, mistake_id, cls in (*momentum.MUTANTS, *adaptive.MUTANTS, *adam.MUTANTS):
+    for optimizer, mistake_id, cls, *others in (*momentum.MUTANTS, *adaptive.MUTANTS,
+                                                *adam.MUTANTS):
         text = explain(mistake_id, optimizer)
-        catalogue[optimizer].append(Mistake(mistake_id, optimizer, cls, text))
+        catalogue[optimizer].append(Mistake(mistake_id, optimizer, cls, text,
+                                            variants=tuple((other, text) for other in others)))
     for optimizer, reference in OPTIMIZERS.items():
         for mistake_id in GENERIC:
             catalogue[optimizer].append(Mistake(mistake_id, optimizer,
                                                 generic_mutant(mistake_id, reference),
                                                 explain(mistake_id, optimizer), generic=True))
+            if mistake_id == "lr_ignored":
+                catalogue[optimizer] += _hard_coded(optimizer, reference)
     return {name: tuple(entries) for name, entries in catalogue.items()}
+
+
+def _hard_coded(optimizer: str, reference: type) -> list[Mistake]:
+    """One mistake per drawn hyperparameter but the rate, one form per number written."""
+    found = []
+    for mistake_id, name, literals in hard_coded(reference):
+        forms = [(generic_mutant(mistake_id, reference, literal),
+                  explain_hard_coded(optimizer, name, literal)) for literal in literals]
+        (cls, text), *variants = forms
+        found.append(Mistake(mistake_id, optimizer, cls, text, generic=True,
+                             variants=tuple(variants)))
+    return found
 
 
 #: Optimizer registry name -> its mistakes, in the order ``diagnose`` tries them.

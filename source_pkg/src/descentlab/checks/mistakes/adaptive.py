@@ -78,6 +78,28 @@ class AdaGradGradNotSquared(_AdaGradInit):
             params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
 
 
+class _AdaGradEpsInit(_AdaGradInit):
+    def __init__(self, lr=0.01, eps=1e-10):
+        super().__init__(lr)
+        self.eps = eps
+
+
+class AdaGradHAfterStep(_AdaGradEpsInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + self.eps)
+            self.h[key] += grads[key] * grads[key]
+
+
+class AdaGradHAfterStepBookEps(_AdaGradInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+            self.h[key] += grads[key] * grads[key]
+
+
 # -- RMSProp ---------------------------------------------------------------------------
 
 
@@ -162,6 +184,36 @@ class RMSPropGradNotSquared(_RMSPropInit):
             params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
 
 
+class RMSPropRhoSwapped(_RMSPropInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = (1 - self.rho) * self.h[key] + self.rho * grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class _RMSPropEpsInit(_RMSPropInit):
+    def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+        super().__init__(lr, rho)
+        self.eps = eps
+
+
+class RMSPropHAfterStep(_RMSPropEpsInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + self.eps)
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+
+
+class RMSPropHAfterStepBookEps(_RMSPropInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+
+
 # -- AdaDelta ---------------------------------------------------------------------------
 
 
@@ -226,7 +278,8 @@ class AdaDeltaUFromGrad(_AdaDeltaInit):
             params[key] -= self.lr * delta
 
 
-#: (optimizer, mistake id, class), the most specific mistakes first.
+#: (optimizer, mistake id, class, *variants), the most specific mistakes first; a variant is
+#: the same mistake written another way (:attr:`~.Mistake.variants`).
 MUTANTS = (
     ("adagrad", "state_reset_each_call", AdaGradStateReset),
     ("adagrad", "shared_state", AdaGradSharedState),
@@ -234,6 +287,8 @@ MUTANTS = (
     ("adagrad", "adagrad_no_sqrt", AdaGradNoSqrt),
     ("adagrad", "adagrad_abs_grad", AdaGradAbsGrad),
     ("adagrad", "adagrad_grad_not_squared", AdaGradGradNotSquared),
+    # ε from self.eps (the lesson's class) or the book's 1e-7: the 1st step is lr·g/ε.
+    ("adagrad", "adagrad_h_after_step", AdaGradHAfterStep, AdaGradHAfterStepBookEps),
     ("rmsprop", "state_reset_each_call", RMSPropStateReset),
     ("rmsprop", "shared_state", RMSPropSharedState),
     ("rmsprop", "no_epsilon", RMSPropNoEpsilon),
@@ -242,6 +297,8 @@ MUTANTS = (
     ("rmsprop", "rmsprop_as_adagrad", RMSPropAsAdaGrad),
     ("rmsprop", "rmsprop_not_decayed", RMSPropNotDecayed),
     ("rmsprop", "rmsprop_grad_not_squared", RMSPropGradNotSquared),
+    ("rmsprop", "rmsprop_rho_swapped", RMSPropRhoSwapped),
+    ("rmsprop", "rmsprop_h_after_step", RMSPropHAfterStep, RMSPropHAfterStepBookEps),
     ("adadelta", "state_reset_each_call", AdaDeltaStateReset),
     ("adadelta", "shared_state", AdaDeltaSharedState),
     ("adadelta", "adadelta_no_epsilon", AdaDeltaNoEpsilon),

@@ -1,22 +1,26 @@
 """The slips any optimizer can have, made from a correct class by a small transformation.
 
-Wrong sign, learning rate ignored, not in place: they are the same slip in every
-optimizer, so they are not written out per optimizer. Each is a mixin put in
-front of a correct class — ``class AdamWrongSign(WrongSign, Adam)`` — that
-changes one thing and leaves the algorithm alone:
+Wrong sign, a hyperparameter written as a number, not in place: they are the same
+slip in every optimizer, so they are not written out per optimizer. Each is a
+mixin put in front of a correct class — ``class AdamWrongSign(WrongSign, Adam)`` —
+that changes one thing and leaves the algorithm alone:
 
 * :class:`WrongSign` hands the class the negated gradients: every step goes
   uphill, the state that depends on g² is unchanged (exactly the class whose
   ``-=`` became ``+=``, whose ``-lr*g`` became ``+lr*g``);
-* :class:`LrIgnored` runs each step with the class's default learning rate
-  (``fixed_lr``) whatever ``__init__`` was given (``self.lr = 0.01``);
+* :class:`FixedHyperparameter` runs each step with one hyperparameter at a fixed
+  number whatever ``__init__`` was given: the learning rate at the class's
+  default (``lr_ignored``: ``self.lr = 0.01``, ``0.01 * g``) and every other
+  hyperparameter the checks draw at each value a student might type for it
+  (``hard_coded_rho``: ``0.99 * self.h[key] + (1 - 0.99) * g * g``);
 * :class:`NotInPlace` steps copies of the parameters and puts the new arrays
   into ``params`` (``params[key] = params[key] - ...``).
 
 The checks apply them to the reference classes (:func:`generic_mutant`); the
 end-to-end grading tests plant them into a lesson's correct solution as source
 text (:func:`planted_source`), so the mixins are self-contained: they use NumPy
-and nothing else, and ``self.lr`` as the book's classes name the learning rate.
+and nothing else, and the attribute names of the book's classes (``self.lr``,
+``self.rho``, …), which are the reference's hyperparameter names.
 """
 
 from __future__ import annotations
@@ -25,8 +29,11 @@ import inspect
 
 import numpy as np
 
-__all__ = ["GENERIC", "LrIgnored", "NotInPlace", "WrongSign", "generic_mutant",
-           "planted_source"]
+from ...optimizers import OPTIMIZERS
+
+__all__ = ["GENERIC", "HARD_CODED", "UNSEEN_WHEN_HARD_CODED", "FixedHyperparameter",
+           "NotInPlace", "WrongSign", "fixed_hyperparameter", "generic_mutant", "hard_coded",
+           "is_generic", "planted_source"]
 
 
 class WrongSign:
@@ -37,17 +44,19 @@ class WrongSign:
         super().update(params, {key: np.array(-np.asarray(g)) for key, g in grads.items()})
 
 
-class LrIgnored:
-    """Steps with a fixed learning rate, whatever ``__init__`` was given."""
+class FixedHyperparameter:
+    """Steps with one hyperparameter at a fixed number, whatever ``__init__`` was given."""
 
-    fixed_lr = 0.01
+    fixed_name = "lr"
+    fixed_value = 0.01
 
     def update(self, params, grads):
-        given, self.lr = self.lr, self.fixed_lr
+        given = getattr(self, self.fixed_name)
+        setattr(self, self.fixed_name, self.fixed_value)
         try:
             super().update(params, grads)
         finally:
-            self.lr = given
+            setattr(self, self.fixed_name, given)
 
 
 class NotInPlace:
@@ -60,39 +69,106 @@ class NotInPlace:
             params[key] = new[key]
 
 
-#: Mistake id -> its mixin, in the order the diagnosis tries them (after the specific ones).
+#: Mistake id -> its mixin, in the order the diagnosis tries them (after the specific ones);
+#: the ``hard_coded_<name>`` mistakes (:func:`hard_coded`) come right after ``lr_ignored``.
 GENERIC: dict[str, type] = {
     "wrong_sign": WrongSign,
-    "lr_ignored": LrIgnored,
+    "lr_ignored": FixedHyperparameter,
     "not_in_place": NotInPlace,
 }
 
+#: Prefix of the id of a hyperparameter other than the learning rate written as a number.
+HARD_CODED = "hard_coded_"
 
-def _fixed_lr(reference: type) -> dict[str, float]:
-    """``{"fixed_lr": default}`` for :class:`LrIgnored`: the reference's default rate."""
+#: Hyperparameters whose default, written as a number, the checks cannot tell from the
+#: drawn value: β₂ is drawn from [0.99, 0.998], and over the checks' few calls the
+#: bias-corrected v̂ is then nearly the mean of g² whatever β₂ is, so a class that writes
+#: 0.999 computes the same within the tolerance and loses nothing (a catalogued mistake
+#: must lose something; ``test_checks_mistakes`` checks that these still lose nothing).
+UNSEEN_WHEN_HARD_CODED = frozenset({"beta2"})
+
+
+def _literals(reference: type, name: str) -> tuple[float, ...]:
+    """The numbers a student might write for hyperparameter ``name`` of ``reference``.
+
+    The reference's default first, then the other optimizers' defaults for that name
+    (AdaDelta's and Keras's ρ = 0.9 in an RMSProp) and the values its sampling avoids:
+    exactly the values the checks draw away from so that a hard-coded one shows.
+    """
+    spec = next(h for h in reference.hyperparameters if h.name == name)
+    sampling = spec.sampling()
+    found = [spec.default]
+    found += [h.default for cls in OPTIMIZERS.values() for h in cls.hyperparameters
+              if h.name == name]
+    found += list(sampling.avoid if sampling is not None else ())
+    return tuple(dict.fromkeys(float(v) for v in found))
+
+
+def hard_coded(reference: type) -> list[tuple[str, str, tuple[float, ...]]]:
+    """``(mistake id, hyperparameter, literals)`` for each hyperparameter but the rate.
+
+    Only those the checks draw: not epsilon, which they keep at its default (a class
+    that writes 1e-8 computes the same, and the book hard-codes it), nor those of
+    :data:`UNSEEN_WHEN_HARD_CODED`. The literals
+    are those of :func:`_literals`, the reference's default first.
+    """
+    return [(HARD_CODED + h.name, h.name, _literals(reference, h.name))
+            for h in reference.hyperparameters
+            if h.name != "lr" and h.sampling() is not None
+            and h.name not in UNSEEN_WHEN_HARD_CODED]
+
+
+def is_generic(mistake_id: str) -> bool:
+    """Whether ``mistake_id`` is made from the reference classes by this module."""
+    return mistake_id in GENERIC or mistake_id.startswith(HARD_CODED)
+
+
+def fixed_hyperparameter(mistake_id: str, reference: type) -> tuple[str, float] | None:
+    """The hyperparameter ``mistake_id`` fixes and its default, or ``None`` for another slip."""
+    if mistake_id == "lr_ignored":
+        name = "lr"
+    elif mistake_id.startswith(HARD_CODED):
+        name = mistake_id.removeprefix(HARD_CODED)
+    else:
+        return None
     for h in getattr(reference, "hyperparameters", ()):
-        if h.name == "lr":
-            return {"fixed_lr": float(h.default)}
-    raise ValueError(f"{reference.__name__} has no learning rate to ignore")
+        if h.name == name:
+            return name, float(h.default)
+    raise ValueError(f"{reference.__name__} has no hyperparameter {name!r} to fix")
 
 
-def generic_mutant(mistake_id: str, reference: type) -> type:
-    """The class ``reference`` with the generic slip ``mistake_id`` (e.g. ``AdamWrongSign``)."""
-    mixin = GENERIC[mistake_id]
-    body = _fixed_lr(reference) if mixin is LrIgnored else {}
+def _mixin(mistake_id: str) -> type:
+    return FixedHyperparameter if mistake_id.startswith(HARD_CODED) else GENERIC[mistake_id]
+
+
+def generic_mutant(mistake_id: str, reference: type, literal: float | None = None) -> type:
+    """The class ``reference`` with the generic slip ``mistake_id`` (e.g. ``AdamWrongSign``).
+
+    For a fixed hyperparameter, ``literal`` is the number written in its place
+    (default: the reference's default).
+    """
+    mixin = _mixin(mistake_id)
+    body: dict = {}
+    fixed = fixed_hyperparameter(mistake_id, reference)
+    if fixed is not None:
+        name, default = fixed
+        body = {"fixed_name": name, "fixed_value": default if literal is None else literal}
     body["__module__"] = __name__
     body["__doc__"] = f"{reference.__name__} with one slip: {mixin.__doc__}"
-    return type(f"{reference.__name__}{mixin.__name__}", (mixin, reference), body)
+    suffix = "".join(part.title() for part in mistake_id.split("_"))
+    return type(f"{reference.__name__}{suffix}", (mixin, reference), body)
 
 
 def planted_source(mistake_id: str, reference: type, name: str, solution: str) -> str:
     """Source of an answer cell: ``solution`` (defining class ``name``) with the slip planted.
 
     The cell keeps the correct class, then redefines ``name`` with the mixin in
-    front of it, as a student's class with that one slip.
+    front of it, as a student's class with that one slip (a fixed hyperparameter
+    at the reference's default).
     """
-    mixin = GENERIC[mistake_id]
-    body = "".join(f"    {k} = {v!r}\n" for k, v in _fixed_lr(reference).items()) \
-        if mixin is LrIgnored else "    pass\n"
+    mixin = _mixin(mistake_id)
+    fixed = fixed_hyperparameter(mistake_id, reference)
+    body = (f"    fixed_name = {fixed[0]!r}\n    fixed_value = {fixed[1]!r}\n"
+            if fixed is not None else "    pass\n")
     return (f"{solution.rstrip()}\n\n\nimport numpy as np\n\n\n{inspect.getsource(mixin)}\n\n"
             f"class {name}({mixin.__name__}, {name}):\n{body}")

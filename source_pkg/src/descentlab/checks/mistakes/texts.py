@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...optimizers import OPTIMIZERS
 from ..messages import NOT_IN_PLACE
 
-__all__ = ["EXPLANATIONS", "explain", "state_words"]
+__all__ = ["EXPLANATIONS", "HARD_CODED", "explain", "explain_hard_coded", "state_words"]
 
 
 def state_words(optimizer: str | None) -> tuple[str, str]:
@@ -105,6 +105,22 @@ EXPLANATIONS = {
         "itself (that is m's recurrence): a negative gradient makes v negative, and the square "
         "root of a negative number is NaN."
     ),
+    "rmsprop_rho_swapped": (
+        "ρ and 1 − ρ are swapped: RMSProp keeps most of the old average, h ← ρ·h + (1 − ρ)·g·g "
+        "(ρ is close to 1), not (1 − ρ)·h + ρ·g·g, which forgets h almost at once."
+    ),
+    "adagrad_h_after_step": (
+        "h is updated after the step that uses it: h must be updated before it is used. Your "
+        "1st step divides by √h + ε with h still 0, so it is lr·g/ε, an enormous jump, and "
+        "every later step uses the h of the previous call. First h ← h + g·g, then "
+        "θ ← θ − lr·g/(√h + ε) with the new h."
+    ),
+    "rmsprop_h_after_step": (
+        "h is updated after the step that uses it: h must be updated before it is used. Your "
+        "1st step divides by √h + ε with h still 0, so it is lr·g/ε, an enormous jump, and "
+        "every later step uses the h of the previous call. First h ← ρ·h + (1 − ρ)·g·g, then "
+        "θ ← θ − lr·g/(√h + ε) with the new h."
+    ),
     "rmsprop_not_decayed": (
         "the old h is not decayed: RMSProp's average is h ← ρ·h + (1 − ρ)·g², so multiply h by "
         "ρ before adding (1 − ρ)·g². Without the decay h only grows and the steps shrink."
@@ -143,6 +159,22 @@ EXPLANATIONS = {
         "not θ·(1 − λ)."
     ),
 }
+
+
+#: A hyperparameter written as a number (``hard_coded_<name>``): ``{literal}`` the number,
+#: ``{name}`` the hyperparameter, ``{cls}`` the optimizer's class.
+HARD_CODED = (
+    "update() uses {literal} where it should use self.{name}: the checks create "
+    "{cls}({name}=...) with other values than {literal}, as anyone tuning it would, and "
+    "the steps must follow the value __init__ stored. Write self.{name} instead of the "
+    "number."
+)
+
+
+def explain_hard_coded(optimizer: str, name: str, literal: float) -> str:
+    """The explanation of hyperparameter ``name`` of ``optimizer`` written as ``literal``."""
+    cls = OPTIMIZERS[optimizer]
+    return HARD_CODED.format(literal=f"{literal:g}", name=name, cls=cls.__name__)
 
 
 def explain(mistake_id: str, optimizer: str) -> str:
