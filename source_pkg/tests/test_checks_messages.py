@@ -422,6 +422,22 @@ def test_a_class_that_never_changes_params_is_not_told_about_a_zero_first_step()
         "params themselves (params[key] -= ...), not a copy or a local variable.")
 
 
+class MomentumDoesNothing:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum = lr, momentum
+
+    def update(self, params, grads):
+        pass  # not written yet, in effect
+
+
+def test_an_update_that_does_nothing_is_not_named_a_catalogued_zero_first_step():
+    """Momentum's "steps with the old velocity" also makes a 1st step of zero, but moves later."""
+    failures = _failures(MomentumDoesNothing, "momentum")
+    assert "old velocity" not in failures["first_step"].lower(), failures["first_step"]
+    assert "velocity of the previous call" not in failures["first_step"], failures["first_step"]
+    assert failures["first_step"].startswith("after the 1st call, params['W'] has not changed")
+
+
 # -- the names students use -----------------------------------------------------------------
 @pytest.mark.parametrize(("optimizer", "mistake_id"),
                          [("adam", "counter_per_key"), ("adam", "counter_starts_at_zero"),

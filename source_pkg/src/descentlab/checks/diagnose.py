@@ -125,8 +125,13 @@ def diagnose(
     if kinds is not None:
         keep = set(kinds) | STOPPING
         findings = [f for f in findings if f.kind in keep]
-    findings = _named(findings, (student,), name,
-                      lambda cls: (observe(cls, student.hyper, case, time_limit=time_limit),),
+    # A mutant names the mistake only if it also does what the student's class did on the
+    # longer run (an empty update() is no Momentum stepping with the old velocity).
+    runs, cases = ((student, later), (case, _one_call_more(case))) if later is not None \
+        else ((student,), (case,))
+    findings = _named(findings, runs, name,
+                      lambda cls: tuple(observe(cls, student.hyper, c, time_limit=time_limit)
+                                        for c in cases),
                       value_calls)
     if findings and not findings[0].mistake:
         findings[0] = _later_call(findings[0], student, reference, name, case)
@@ -202,6 +207,12 @@ def _later_call(finding: Finding, student: Observation, reference: Observation, 
     return Finding(finding.kind, text, finding.call, finding.key, finding.max_diff)
 
 
+def _one_call_more(case: Case) -> Case:
+    """``case`` with one more call, on its first gradient again (``later`` runs)."""
+    return Case(case.seed, case.params, (*case.grads, case.grads[0]), case.hyper,
+                case.zero_keys)
+
+
 def _alone(case: Case, key: str) -> Case:
     """The case restricted to one key (same values, same gradients)."""
     return Case(case.seed, {key: case.params[key]},
@@ -225,9 +236,7 @@ def observe_property(factory: Any, hyper: dict[str, float], prop: Property, case
         # One call that changed nothing: a class that never changes params, or a 1st step
         # of zero (a step taken with state still at 0)? One more call on the same gradient
         # tells, so the message says the one that happened.
-        again = Case(case.seed, case.params, (*case.grads, case.grads[0]), case.hyper,
-                     case.zero_keys)
-        return (together, observe(factory, hyper, again, time_limit=time_limit,
+        return (together, observe(factory, hyper, _one_call_more(case), time_limit=time_limit,
                                   required=required))
     if prop.judge != "per_key" or together.error_stage:
         # A class that fails on all keys at once fails this property anyway: no need to run
