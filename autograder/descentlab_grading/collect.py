@@ -261,9 +261,17 @@ def _read(size: int, read: Callable[[], bytes]) -> tuple[bytes, str]:
 
 
 def _natural(name: str) -> list[tuple[int, int | str]]:
-    """Sort key putting ``..._99_...`` before ``..._100_...`` (LMS submission numbers)."""
+    """Sort key putting ``..._99_...`` before ``..._100_...`` (LMS submission numbers).
+
+    The name is compared without its extension, which only breaks ties: under one
+    number a re-upload or copy (``03_momentum-1.ipynb``, ``03_momentum (1).ipynb``,
+    ``03_momentum 2.ipynb``) comes after ``03_momentum.ipynb``, as its name extends the
+    original's; with the extension, ``"-"`` and ``" "`` would sort before ``"."``.
+    """
+    path = PurePosixPath(name)
+    stem = str(path.with_suffix("")) if path.suffix else name
     return [(0, int(part)) if part.isdigit() else (1, part)
-            for part in re.split(r"(\d+)", name)]
+            for part in [*re.split(r"(\d+)", stem), path.suffix]]
 
 
 def _is_noise(rel: str) -> bool:

@@ -302,3 +302,21 @@ def test_with_one_lesson_graded_an_unrecognised_upload_is_that_lessons_row(
     two = collect(export, LESSONS)
     assert {r.lesson for r in two.rejected if r.student} == {""}, \
         "with two lessons graded the file's lesson is unknown"
+
+
+@pytest.mark.parametrize(("first", "again"), [
+    ("davisdan_10004_50032_03_momentum.ipynb", "davisdan_10004_50032_03_momentum-1.ipynb"),
+    ("Jane Doe_555_assignsubmission_file_03_momentum.ipynb",
+     "Jane Doe_555_assignsubmission_file_03_momentum (1).ipynb"),
+    ("alice/03_momentum/03_momentum.ipynb", "alice/03_momentum/03_momentum 2.ipynb"),
+])
+def test_a_reupload_under_the_same_number_supersedes_the_original(
+        tmp_path: Path, first: str, again: str) -> None:
+    # Same LMS number: the names alone tell the order. "-1", " (1)", " 2" mark the later
+    # file; ".ipynb" must not decide ("-" and " " sort before ".").
+    export = _write(tmp_path / "export", {first: NOTEBOOK,
+                                          again: NOTEBOOK.replace(b"{}", b'{"v": 2}')})
+    found = collect(export, LESSONS)
+    (graded,) = found.submissions
+    assert graded.origin == again, f"the re-upload should win, {graded.origin} was graded"
+    assert [r.origin for r in found.rejected] == [first], found.rejected

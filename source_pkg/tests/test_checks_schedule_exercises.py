@@ -127,3 +127,29 @@ def test_a_hanging_schedule_is_not_waited_for_twice():
 def test_an_unknown_schedule_name_is_the_notebooks_mistake_and_raises():
     with pytest.raises(ValueError, match="unknown schedule 'cosin'"):
         check_schedule(_right, "cosin")
+
+
+def cosine_no_clamp(t, lr0, total):
+    """The usual slip: no min(t, total), so after total steps the rate climbs back up."""
+    return lr0 * (1 + math.cos(math.pi * t / total)) / 2
+
+
+def cosine_floor_division(t, lr0, total):
+    """pi * t // total: the angle is rounded down to a whole number of radians."""
+    return lr0 / 2 * (1 + math.cos(math.pi * min(t, total) // total))
+
+
+@pytest.mark.parametrize(("fn", "prop"), [(cosine_no_clamp, "after"),
+                                          (cosine_floor_division, "values")])
+def test_the_step_shown_is_the_one_that_is_most_wrong(fn, prop):
+    # The first wrong step can be off by 1e-6 of a rate that looks right ("returned 1.1e-06,
+    # expected 0"), which reads as rounding; the worst one shows what the code does.
+    seed = 70103
+    case = schedule_case("cosine", prop, seed)
+    errors = {t: abs(fn(t, *case.args.values()) - case.expected(t)) for t in case.steps}
+    worst = max(errors, key=errors.get)
+    assert errors[worst] > 0.05 * case.args["lr0"], "the case must show the slip clearly"
+    with pytest.raises(AssertionError) as info:
+        assert_schedule(fn, "cosine", prop, seed=seed)
+    shown = int(re.search(r"\(t=(\d+),", str(info.value)).group(1))
+    assert errors[shown] == errors[worst], str(info.value)

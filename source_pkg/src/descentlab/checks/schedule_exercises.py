@@ -182,15 +182,21 @@ def _schedule_message(fn: Callable[..., Any], name: str, prop: str, seed: int,
     case = schedule_case(name, prop, seed)
     if not callable(fn):
         return _not_a_function(fn)
+    wrong = []  # (error, t, got, want) of every step that differs
     for t in case.steps:
         got, want = _call(fn, case, t, limit), case.expected(t)
         if not math.isclose(got, want, rel_tol=1e-7, abs_tol=1e-10 * case.args["lr0"]):
-            hint = _cosine_hint(case, t, got) if name == "cosine" else ""
-            # As many digits as it takes to see the difference ("0.0911, expected 0.0913").
-            shown, wanted = fmt_pair(got, want)
-            return (f"{_label(fn)}({case.describe(t)}) returned {shown}, expected {wanted} "
-                    f"(the reference {name}).{hint}")
-    return ""
+            wrong.append((abs(got - want), t, got, want))
+    if not wrong:
+        return ""
+    # The step where it is most wrong: the first wrong one can be off by a hair
+    # ("returned 1.1e-06, expected 0" just after total), which reads as rounding.
+    _, t, got, want = max(wrong, key=lambda w: w[0])
+    hint = _cosine_hint(case, t, got) if name == "cosine" else ""
+    # As many digits as it takes to see the difference ("0.0911, expected 0.0913").
+    shown, wanted = fmt_pair(got, want)
+    return (f"{_label(fn)}({case.describe(t)}) returned {shown}, expected {wanted} "
+            f"(the reference {name}).{hint}")
 
 
 def _outcome(fn: Any, name: str, prop: str, seed: int, limit: float | None) -> Outcome:
