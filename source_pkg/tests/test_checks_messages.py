@@ -438,6 +438,26 @@ def test_an_update_that_does_nothing_is_not_named_a_catalogued_zero_first_step()
     assert failures["first_step"].startswith("after the 1st call, params['W'] has not changed")
 
 
+def test_an_unwritten_update_is_not_reported_under_a_property_name():
+    """An unwritten bonus read "state between calls: update() is not written yet"."""
+    from descentlab.checks import assert_property
+
+    class AdaDelta:
+        def __init__(self, lr=1.0, rho=0.95, eps=1e-6):
+            pass
+
+        def update(self, params, grads):
+            raise NotImplementedError("Not written yet")
+
+    for prop in ("first_step", "carries_state", "in_place"):
+        with pytest.raises(AssertionError) as info:
+            assert_property(AdaDelta, "adadelta", prop, seed=PUBLIC_SEEDS[0])
+        assert str(info.value).startswith("update() is not written yet"), str(info.value)
+    # Any other failure keeps its property's name in front.
+    with pytest.raises(AssertionError, match=r"^first step: "):
+        assert_property(MomentumDoesNothing, "momentum", "first_step", seed=PUBLIC_SEEDS[0])
+
+
 # -- the names students use -----------------------------------------------------------------
 @pytest.mark.parametrize(("optimizer", "mistake_id"),
                          [("adam", "counter_per_key"), ("adam", "counter_starts_at_zero"),

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
+from .messages import NOT_WRITTEN
 from .report import PropertyResult, Report
 from .stale import stale_code
 
@@ -191,8 +192,11 @@ def self_check(
 def assert_outcome(outcome: Outcome, label: str = "") -> None:
     """Raise ``AssertionError`` with the student-facing message if ``outcome`` failed.
 
-    ``label`` (the property's short name) is put in front: ``"first step: ..."``.
+    ``label`` (the property's short name) is put in front: ``"first step: ..."``; not in
+    front of "... is not written yet", which is about no property in particular.
     """
     __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
     if not outcome.passed:
-        raise AssertionError(f"{label}: {outcome.message}" if label else outcome.message)
+        unwritten = outcome.message.endswith(NOT_WRITTEN.format(what=""))
+        raise AssertionError(f"{label}: {outcome.message}" if label and not unwritten
+                             else outcome.message)
