@@ -91,6 +91,7 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     ("adadelta", "adadelta_no_epsilon"): {"first_step", "carries_state", "per_key_state",
                                           "in_place", "float32", "zero_grad"},
     ("adadelta", "adadelta_u_from_grad"): VALUES,
+    ("adadelta", "adadelta_u_before_step"): VALUES,
     # -- Adam, AdamW: the five, plus zero_grad
     ("adam", "state_reset_each_call"): {"carries_state"},
     ("adam", "shared_state"): {"per_key_state"},
@@ -170,6 +171,7 @@ PHRASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "adam_grad_not_squared": ("v must average the squared gradient", ("step counter",)),
     "adadelta_no_epsilon": ("epsilon is missing inside the square roots", ()),
     "adadelta_u_from_grad": ("squared steps", ()),
+    "adadelta_u_before_step": ("only then update u", ()),
     "counter_per_key": ("once per parameter", ("self.iter",)),
     "counter_starts_at_zero": ("used before it is advanced", ("no epsilon", "self.iter")),
     "no_bias_correction": ("bias correction is missing", ()),

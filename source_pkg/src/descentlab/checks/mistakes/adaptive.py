@@ -278,6 +278,17 @@ class AdaDeltaUFromGrad(_AdaDeltaInit):
             params[key] -= self.lr * delta
 
 
+class AdaDeltaUBeforeStep(_AdaDeltaInit):
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            self.u[key] = self.rho * self.u[key] + (1 - self.rho) * (
+                np.sqrt(self.u[key] + self.eps) / np.sqrt(self.h[key] + self.eps) * grads[key]) ** 2
+            delta = np.sqrt(self.u[key] + self.eps) / np.sqrt(self.h[key] + self.eps) * grads[key]
+            params[key] -= self.lr * delta
+
+
 #: (optimizer, mistake id, class, *variants), the most specific mistakes first; a variant is
 #: the same mistake written another way (:attr:`~.Mistake.variants`).
 MUTANTS = (
@@ -303,4 +314,5 @@ MUTANTS = (
     ("adadelta", "shared_state", AdaDeltaSharedState),
     ("adadelta", "adadelta_no_epsilon", AdaDeltaNoEpsilon),
     ("adadelta", "adadelta_u_from_grad", AdaDeltaUFromGrad),
+    ("adadelta", "adadelta_u_before_step", AdaDeltaUBeforeStep),
 )

@@ -149,6 +149,11 @@ EXPLANATIONS = {
         "u must average the squared steps, u ← ρ·u + (1 − ρ)·Δ², not the squared gradients: "
         "compute Δ = √(u + ε)/√(h + ε)·g first, then update u with Δ²."
     ),
+    "adadelta_u_before_step": (
+        "the step uses u after it was updated with this very step: compute "
+        "Δ = √(u + ε)/√(h + ε)·g with the u of the earlier calls first, take the step, and "
+        "only then update u ← ρ·u + (1 − ρ)·Δ²."
+    ),
     "adamw_decay_in_grad": (
         "the weight decay was added to the gradient (an L2 penalty g + λθ, which then goes "
         "through m and v): AdamW decouples it — shrink the weights directly, "
