@@ -263,6 +263,14 @@ def _cosine_unclamped(t, lr0, total):
     return lr0 * (1 + math.cos(math.pi * t / total)) / 2
 
 
+def _cosine_floor_angle(t, lr0, total):
+    return lr0 / 2 * (1 + math.cos(math.pi * min(t, total) // total))  # // for /
+
+
+def _cosine_floor_fraction(t, lr0, total):
+    return lr0 / 2 * (1 + math.cos(math.pi * (min(t, total) // total)))
+
+
 def _cosine_right(t, lr0, total):
     return 0.5 * lr0 * (1 + np.cos(np.pi * min(t, total) / total))  # a NumPy float is fine
 
@@ -294,6 +302,8 @@ def test_reference_schedules_pass_their_own_checks(name, seed, capsys):
         (_cosine_no_shift, "values", "shift the cosine up by 1"),
         (_cosine_off_by_one, "values", "no t + 1"),
         (_cosine_unclamped, "after", "min(t, total)"),
+        (_cosine_floor_angle, "values", "`//` is floor division"),
+        (_cosine_floor_fraction, "values", "`//` is floor division"),
     ],
 )
 def test_cosine_slips_fail_with_their_hint(fn, prop, words):

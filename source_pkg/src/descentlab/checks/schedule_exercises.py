@@ -154,17 +154,22 @@ def _call(fn: Callable[..., Any], case: ScheduleCase, t: int, limit: float | Non
 def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
     """Name the usual slip behind a wrong cosine value, if one explains it."""
     lr0, total = case.args["lr0"], case.args["total"]
-    slips = {
-        "the angle is π·t/total (did you forget π?)":
-            lr0 * (1 + math.cos(min(t, total) / total)) / 2,
-        "the rate is lr0 · (1 + cos(π t / total)) / 2: shift the cosine up by 1, then halve it":
-            lr0 * math.cos(math.pi * min(t, total) / total),
-        "the first update is t = 0 and must use the full lr0 (no t + 1 here)":
-            lr0 * (1 + math.cos(math.pi * min(t + 1, total) / total)) / 2,
-        "after total steps the rate stays at 0: use min(t, total) so it does not climb back":
-            lr0 * (1 + math.cos(math.pi * t / total)) / 2,
-    }
-    for hint, value in slips.items():
+    floor = ("`//` is floor division, which drops the fraction of the angle: write "
+             "π·t / total with `/`")
+    slips = [
+        ("the angle is π·t/total (did you forget π?)",
+         lr0 * (1 + math.cos(min(t, total) / total)) / 2),
+        ("the rate is lr0 · (1 + cos(π t / total)) / 2: shift the cosine up by 1, then halve it",
+         lr0 * math.cos(math.pi * min(t, total) / total)),
+        ("the first update is t = 0 and must use the full lr0 (no t + 1 here)",
+         lr0 * (1 + math.cos(math.pi * min(t + 1, total) / total)) / 2),
+        ("after total steps the rate stays at 0: use min(t, total) so it does not climb back",
+         lr0 * (1 + math.cos(math.pi * t / total)) / 2),
+        # math.pi * t // total, or math.pi * (t // total)
+        (floor, lr0 * (1 + math.cos(math.pi * min(t, total) // total)) / 2),
+        (floor, lr0 * (1 + math.cos(math.pi * (min(t, total) // total))) / 2),
+    ]
+    for hint, value in slips:
         if math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-12 * lr0):
             return " Hint: " + hint
     return ""
