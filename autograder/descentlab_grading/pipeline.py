@@ -32,6 +32,27 @@ _STATE_FILE = Path("downloaded") / "grading-state.json"
 _SCORING = 3
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 of the code a grade depends on: descentlab (its checks decide each cell)
+    and this package. Part of every job's stamp: after an upgrade of either, an unchanged
+    submission is graded again, so one batch is never graded by two versions of the checks."""
+    import descentlab
+
+    return sources_fingerprint([Path(descentlab.__file__).resolve().parent,
+                                Path(__file__).resolve().parent])
+
+
+def sources_fingerprint(packages: Sequence[Path]) -> str:
+    """SHA-256 of the names and contents of every ``.py`` file under ``packages``."""
+    digest = hashlib.sha256()
+    for package in packages:
+        for path in sorted(package.rglob("*.py")):
+            digest.update(path.relative_to(package.parent).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def _load_state(course: Course) -> dict[str, Any]:
     """The state of the last runs (``{}`` when there is none yet)."""
     try:
@@ -138,7 +159,8 @@ def grade(
     for sub in found.submissions:
         write_submission(sub, course.root / "submitted")
         stamp = {"submission": sub.digest, "source": state["lessons"][sub.lesson],
-                 "settings": settings.fingerprint(), "scoring": _SCORING}
+                 "settings": settings.fingerprint(), "scoring": _SCORING,
+                 "code": code_fingerprint()}
         previous = jobs_state.get(f"{sub.student}/{sub.lesson}", {})
         done = previous.get("result", {})
         # Graded, or failed because of the submission itself: the same input gives the

@@ -1,0 +1,67 @@
+"""End-to-end: an unchanged submission is reused, unless the grading code changed.
+
+The state file remembers each job's stamp (the submission, the instructor notebook, the
+settings, the scoring version and the code of descentlab and the grader): the same stamp
+reuses the grade; after an upgrade of the checks every notebook is graded again, so no
+batch mixes grades of two versions of the checks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from synthetic import solution_answers, student_notebook
+
+from descentlab_grading import pipeline
+from descentlab_grading.pipeline import Course, Settings, grade, prepare_lessons
+
+pytestmark = pytest.mark.slow
+
+AUTOGRADER = Path(__file__).resolve().parent.parent
+LESSON = "02_sgd_zigzag"  # runs in a few seconds
+
+
+def test_unchanged_work_is_reused_until_the_grading_code_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(workers=1)
+    course = Course(root=tmp_path / "course", source=AUTOGRADER.parent / "solutions",
+                    config_dir=AUTOGRADER)
+    prepare_lessons(course, settings, [LESSON])
+    release = nbformat.read(course.root / "release" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    solved = solution_answers(nbformat.read(course.notebook(LESSON), as_version=4))
+    export = tmp_path / "export" / "ann" / LESSON
+    export.mkdir(parents=True)
+    nbformat.write(student_notebook(release, solved), export / f"{LESSON}.ipynb")
+
+    def reused() -> list[tuple[str, bool]]:
+        run = grade(tmp_path / "export", course, [LESSON], settings)
+        return [(row.status, row.reused) for row in run.rows]
+
+    assert reused() == [("graded", False)]
+    assert reused() == [("graded", True)], "the same submission and code: reused"
+    monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "checks upgraded")
+    assert reused() == [("graded", False)], "new checks: graded again"
+    assert reused() == [("graded", True)]
+
+
+def test_the_fingerprint_changes_with_any_source_file_only(tmp_path: Path) -> None:
+    package = tmp_path / "descentlab"
+    (package / "checks").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "checks" / "compare.py").write_text("TOLERANCE = 1e-7\n")
+    before = pipeline.sources_fingerprint([package])
+    (package / "checks" / "__pycache__").mkdir()
+    (package / "checks" / "__pycache__" / "compare.cpython-311.pyc").write_bytes(b"\0")
+    assert pipeline.sources_fingerprint([package]) == before, "compiled files do not count"
+    (package / "checks" / "compare.py").write_text("TOLERANCE = 1e-6\n")
+    assert pipeline.sources_fingerprint([package]) != before, "a changed check counts"
+
+
+def test_the_code_fingerprint_reads_descentlab_and_the_grader() -> None:
+    import descentlab
+    import descentlab_grading
+
+    folders = [Path(m.__file__).resolve().parent for m in (descentlab, descentlab_grading)]
+    assert pipeline.code_fingerprint() == pipeline.sources_fingerprint(folders)
