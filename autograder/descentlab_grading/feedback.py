@@ -1,17 +1,82 @@
-"""The student's feedback page: the lost points at its top, huge outputs cut."""
+"""The student's feedback page: the lost points at its top, every output telling the same
+reasons, huge outputs cut."""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Integer
 
-__all__ = ["TruncateOutputs", "add_summary"]
+from .answer_key import REFERENCE_ERROR
+from .testcells import nbgrader_meta
+
+__all__ = ["TruncateOutputs", "add_summary", "explain_outputs"]
+
+#: What a cell of the lesson's own (a demo, a figure) shows when it needed the switched-off
+#: reference: no error of the student's, so no red box on their page.
+REFERENCE_DEMO_NOTE = ("(Not run while grading: this cell of the lesson uses the course's "
+                       "reference code, which is switched off so that only your own code "
+                       "counts. It runs when you open the notebook yourself.)\n")
+
+
+def _error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
+    """An error output as IPython prints a one-line error."""
+    return nbformat.v4.new_output(
+        "error", ename=ename, evalue=evalue,
+        traceback=[f"\x1b[31m{ename}\x1b[39m\x1b[31m:\x1b[39m {evalue}\n"])
+
+
+def _explained(output: Any, blame: Callable[[str], str]) -> Any:
+    """The output of a lesson's own cell, with any error of a cause elsewhere said."""
+    if output.get("output_type") != "error":
+        return output
+    if output.get("ename") == REFERENCE_ERROR:
+        return nbformat.v4.new_output("stream", name="stdout", text=REFERENCE_DEMO_NOTE)
+    text = f"{output.get('ename')}: {output.get('evalue')}"
+    return output if (why := blame(text)) == text else _error_output(output["ename"], why)
+
+
+def explain_outputs(notebook: Path, reasons: dict[str, str],
+                    blame: Callable[[str], str] = str) -> None:
+    """Make the graded notebook's outputs tell the grade's reasons, before its feedback page.
+
+    The kernel's own error can hide the real cause (``NameError: name 'Momentum' is not
+    defined`` after a SyntaxError in the answer cell), and a test cell whose hook the
+    student replaced may even print a pass: the grade's reason replaces what each lost
+    test cell printed as its error, so the page and its summary say the same. A cell of
+    the lesson that needed its switched-off reference says so in a note, not in an error.
+
+    Parameters
+    ----------
+    notebook : Path
+        The autograded notebook, changed in place.
+    reasons : dict
+        ``grade_id -> reason`` of every test cell short of full points.
+    blame : callable
+        ``"NameError: ..." -> text``: the error said with its cause, e.g. the answer cell
+        that stopped before defining the name (:func:`.judging.blame_answer_cell`). It
+        explains the errors of the lesson's own cells (a self-check, a widget).
+    """
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = nbgrader_meta(cell)
+        outputs = cell.get("outputs", [])
+        if meta.get("grade_id") in reasons:
+            reason = reasons[meta["grade_id"]]
+            cell.outputs = [o for o in outputs if o.get("output_type") != "error"] \
+                + [_error_output("AssertionError", reason)]
+        elif not meta.get("solution"):
+            # The student's own answer cells keep their error: it is the cause.
+            cell.outputs = [_explained(o, blame) for o in outputs]
+    nbformat.write(nb, notebook)
 
 
 def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score: float,
@@ -62,7 +127,10 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
                      "them were not used, and your instructor sees this list.</p><ul>"
                      + "".join(f"<li>{html.escape(_in_words(p))}</li>" for p in locked)
                      + "</ul>")
-    block = ('<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
+    # Long messages wrap instead of hiding past the output box's right edge.
+    block = ("<style>.output_subarea pre{white-space:pre-wrap;word-break:normal;"
+             "overflow-wrap:break-word}</style>"
+             '<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
              + "".join(parts) + "</div>")
     text = page.read_text(encoding="utf-8")
     text, count = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + block, text, count=1)

@@ -14,9 +14,16 @@ from typing import Any
 import nbformat
 
 from . import jail
-from .feedback import add_summary
+from .feedback import add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
-from .judging import Decision, cell_errors, decide, defined_by_cell, running_judge
+from .judging import (
+    Decision,
+    blame_answer_cell,
+    cell_errors,
+    decide,
+    defined_by_cell,
+    running_judge,
+)
 from .model import Course, Settings, bonus_cells, split_bonus
 from .workers import temp_prefix
 
@@ -153,6 +160,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     bonus_earned = split_bonus(decision.scores, bonus)[1]
     score = sum(decision.scores.values())
     flags.extend(f for f in decision.flags if f not in flags)
+    explain_outputs(workdir / f"{lesson}.ipynb", {g: why for g, _, _, why in decision.lost},
+                    lambda error: blame_answer_cell(error, answer_errors, defined_by))
     feedback = _retrying(lambda: api.generate_feedback(lesson, student, force=True))
     page = course.root / "feedback" / student / lesson / f"{lesson}.html"
     if feedback["success"] and page.is_file():

@@ -23,7 +23,7 @@ import nbformat
 from .testcells import is_test_cell, nbgrader_meta
 from .workers import temp_prefix
 
-__all__ = ["Decision", "JudgeUnavailable", "cell_errors", "decide",
+__all__ = ["Decision", "JudgeUnavailable", "blame_answer_cell", "cell_errors", "decide",
            "defined_by_cell", "judge_request", "running_judge"]
 
 JUDGE = "descentlab_grading.judge"
@@ -184,14 +184,14 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
                     decision.flags.append(used)
             elif nbgrader_score > 0:
                 decision.flags.append(tampered + "the grader's check failed")
-            reason = _blame_answer_cell(reason, answer_errors, defined_by or {})
+            reason = blame_answer_cell(reason, answer_errors, defined_by or {})
         decision.scores[grade_id] = score
         if score < points:
             decision.lost.append((grade_id, score, points, reason))
     return decision
 
 
-def _blame_answer_cell(reason: str, answer_errors: dict[str, str],
+def blame_answer_cell(reason: str, answer_errors: dict[str, str],
                        defined_by: dict[str, set[str]]) -> str:
     """A ``NameError`` blamed on the failed answer cell that should have defined the name."""
     if (missing := _NAME_ERROR.search(reason)) is None:

@@ -1,10 +1,14 @@
-"""The summary at the top of a student's feedback page (no notebook is graded)."""
+"""The student's feedback page: its summary, and outputs that tell the grade's reasons
+(no notebook is graded here)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from descentlab_grading.feedback import add_summary
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from descentlab_grading.feedback import REFERENCE_DEMO_NOTE, add_summary, explain_outputs
 
 
 def test_the_page_names_the_locked_cells_the_student_changed(tmp_path: Path) -> None:
@@ -18,3 +22,46 @@ def test_the_page_names_the_locked_cells_the_student_changed(tmp_path: Path) -> 
     untouched.write_text("<html><body></body></html>", encoding="utf-8")
     add_summary(untouched, [], 8.0, 8.0)
     assert "Locked cells" not in untouched.read_text()
+
+
+def _cell(grade_id: str | None, *outputs: nbformat.NotebookNode, **meta: bool
+          ) -> nbformat.NotebookNode:
+    cell = new_code_cell("...", outputs=list(outputs))
+    if grade_id is not None:
+        cell.metadata["nbgrader"] = {"grade_id": grade_id, **meta}
+    return cell
+
+
+def _error(ename: str, evalue: str) -> nbformat.NotebookNode:
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def test_outputs_tell_the_grades_reasons(tmp_path: Path) -> None:
+    passed = new_output("stream", name="stdout", text="✓ test-pass: passed\n")
+    reference = _error("ReferenceUnavailable", "Momentum is the course's reference ...")
+    unbound = _error("NameError", "name 'Momentum' is not defined")
+    nb = new_notebook(cells=[
+        _cell("answer", _error("SyntaxError", "invalid syntax"), solution=True),
+        _cell("cheat", reference, solution=True),
+        _cell(None, reference),  # the lesson's own figure
+        _cell("selfcheck", unbound),
+        _cell("test-lost", unbound, grade=True),
+        _cell("test-faked", passed, grade=True),  # the student replaced the hook
+        _cell("test-pass", passed, grade=True),
+    ])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    blamed = "`Momentum` was never defined: your answer cell answer stopped with SyntaxError"
+    explain_outputs(path, {"test-lost": blamed, "test-faked": "tampered"},
+                    lambda error: blamed if "'Momentum'" in error else error)
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c.outputs
+             for c in nbformat.read(path, as_version=4).cells}
+    assert cells["answer"] == nb.cells[0].outputs, "the answer cell's own error must stay"
+    assert cells["cheat"] == [reference], "a use of the reference in an answer cell must stay"
+    assert cells[None] == [new_output("stream", name="stdout", text=REFERENCE_DEMO_NOTE)]
+    assert [(o.ename, o.evalue) for o in cells["selfcheck"]] == [("NameError", blamed)]
+    assert [(o.ename, o.evalue) for o in cells["test-lost"]] == [("AssertionError", blamed)]
+    assert blamed in cells["test-lost"][0].traceback[0], "the page shows the traceback"
+    assert cells["test-faked"][0] == passed and len(cells["test-faked"]) == 2
+    assert cells["test-faked"][1].evalue == "tampered"
+    assert cells["test-pass"] == [passed]

@@ -62,15 +62,11 @@ def _cell_problems(graded: GradedClass, student: Student) -> list[str]:
     """Error outputs and stderr writes of a student's autograded notebook.
 
     A demo cell of the lesson that uses the lesson's own reference implementation
-    (switched off in the jail: ``ReferenceUnavailable``) is not a problem.
+    (switched off in the jail) says so in a note, not in an error.
     """
     problems = []
     for cell in _autograded(graded, student).cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
         for output in cell.get("outputs", []):
-            if output.output_type == "error" and output.ename == "ReferenceUnavailable" \
-                    and not meta.get("solution") and not meta.get("grade"):
-                continue
             if output.output_type == "error" or (output.output_type == "stream"
                                                  and output.name == "stderr"):
                 text = output.get("text") or f"{output.get('ename')}: {output.get('evalue')}"
@@ -448,6 +444,13 @@ def test_a_syntax_error_is_named_with_its_line(graded_class: GradedClass) -> Non
     assert "SyntaxError" in summary_block, summary_block[:600]
     assert "line " in summary_block, summary_block[:600]
     assert "NameError" not in summary_block, summary_block[:600]
+    # The test cells (and the self-check) say it too, not the NameError that followed.
+    assert "is not defined" not in html.unescape(page), "a cell shows the bare NameError"
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c
+             for c in _autograded(graded_class, student).cells}
+    lost = [g for g in student.lost_cells if "SyntaxError" not in
+            "".join(o.get("evalue", "") for o in cells[g].outputs)]
+    assert not lost, f"lost test cells that do not name the SyntaxError: {lost}"
 
 
 def test_a_dying_kernel_fails_with_a_reason_and_a_kept_log(graded_class: GradedClass) -> None:
