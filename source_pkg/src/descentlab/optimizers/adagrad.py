@@ -32,9 +32,10 @@ class AdaGrad(Optimizer):
     they are not interchangeable when :math:`h` is small. Outside the root
     :math:`\epsilon` changes the step by a relative :math:`\approx \epsilon/\sqrt{h}`,
     which matters only once :math:`\sqrt{h}` nears :math:`\epsilon`. Inside,
-    it changes it by :math:`\sqrt{1 + \epsilon/h} - 1 \approx \epsilon/(2h)`:
-    with :math:`\epsilon = 10^{-7}` that is 5 % at :math:`h = 10^{-6}` and
-    230 % at :math:`h = 10^{-8}`, i.e. it matters for gradients of order
+    it shortens the step by the factor :math:`1/\sqrt{1 + \epsilon/h}`, i.e. by
+    :math:`\approx \epsilon/(2h)` while that is small: with :math:`\epsilon = 10^{-7}`
+    the step is 5 % shorter at :math:`h = 10^{-6}` and 70 % shorter at
+    :math:`h = 10^{-8}`, i.e. it matters for gradients of order
     :math:`\sqrt{\epsilon} \approx 3 \cdot 10^{-4}` and below.
 
     References
