@@ -31,6 +31,7 @@ __all__ = ["REFERENCE_ERROR", "TORCH_BINDINGS", "answer_key", "build", "stub_sou
            "torch_answer_key", "torch_folder"]
 
 #: The exception class the stubs raise; the judge recognises it by this name.
+#: descentlab's demos recognise it by this name (``descentlab.errors.REFERENCE_UNAVAILABLE``).
 REFERENCE_ERROR = "ReferenceUnavailable"
 
 #: Written next to the descentlab copy: [[stub file, the torch file it hides], ...].

@@ -13,16 +13,17 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Integer
 
+from descentlab.errors import NOT_RUN_WHILE_GRADING
+
 from .answer_key import REFERENCE_ERROR
 from .testcells import nbgrader_meta
 
 __all__ = ["TruncateOutputs", "add_summary", "explain_outputs"]
 
 #: What a cell of the lesson's own (a demo, a figure) shows when it needed the switched-off
-#: reference: no error of the student's, so no red box on their page.
-REFERENCE_DEMO_NOTE = ("(Not run while grading: this cell of the lesson uses the course's "
-                       "reference code, which is switched off so that only your own code "
-                       "counts. It runs when you open the notebook yourself.)\n")
+#: reference: no error of the student's, so no red box on their page. The same words as a
+#: demo wrapped in ``descentlab.widgets.explained`` prints.
+REFERENCE_DEMO_NOTE = NOT_RUN_WHILE_GRADING + "\n"
 
 
 def _error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
@@ -133,6 +134,10 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
              '<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
              + "".join(parts) + "</div>")
     text = page.read_text(encoding="utf-8")
+    # nbgrader's heading gives its own total, with the bonus cells in the maximum
+    # ("12.0 / 16.0"): the page states one score, the CSV's.
+    text = re.sub(r"(<h4>[^<]*\(Score: )[0-9.]+ / [0-9.]+(\)</h4>)",
+                  lambda m: f"{m.group(1)}{score:g} / {max_score:g}{m.group(2)}", text, count=1)
     text, count = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + block, text, count=1)
     page.write_text(text if count else block + text, encoding="utf-8")
 

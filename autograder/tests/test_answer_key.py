@@ -118,3 +118,10 @@ def test_check_modules_and_answers_in_the_hidden_tests_stub_nothing() -> None:
         _exercise("function", "descentlab.checks.function_exercises.bowl"), _exercise("value", ""),
         _exercise("quiz", "")])
     assert key == {}
+
+
+def test_the_demos_know_the_reference_error_by_its_name() -> None:
+    from descentlab.errors import REFERENCE_UNAVAILABLE
+
+    # descentlab.widgets.explained prints the grading note for an error of this name.
+    assert answer_key.REFERENCE_ERROR == REFERENCE_UNAVAILABLE

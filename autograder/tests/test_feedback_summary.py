@@ -62,6 +62,20 @@ def test_outputs_tell_the_grades_reasons(tmp_path: Path) -> None:
     assert [(o.ename, o.evalue) for o in cells["selfcheck"]] == [("NameError", blamed)]
     assert [(o.ename, o.evalue) for o in cells["test-lost"]] == [("AssertionError", blamed)]
     assert blamed in cells["test-lost"][0].traceback[0], "the page shows the traceback"
-    assert cells["test-faked"][0] == passed and len(cells["test-faked"]) == 2
+    assert cells["test-faked"][0] == passed
+    assert len(cells["test-faked"]) == 2
     assert cells["test-faked"][1].evalue == "tampered"
     assert cells["test-pass"] == [passed]
+
+
+def test_the_page_states_one_score_the_csvs(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text('<html><body><div class="panel-heading"><h4>08_torch_optim (Score: 12.0 / '
+                    '16.0)</h4><li>Test cell (Score: 2.0 / 2.0)</li></div></body></html>',
+                    encoding="utf-8")
+    add_summary(page, [("test-a", 0.0, 2.0, "why")], 12.0, 12.0, bonus=4.0, bonus_max=4.0)
+    text = page.read_text()
+    # nbgrader's heading counted the bonus cells in the maximum; each cell's own score stays.
+    assert "<h4>08_torch_optim (Score: 12 / 12)</h4>" in text, text
+    assert "(Score: 2.0 / 2.0)" in text
+    assert "Required work: 8 / 12" in text, text

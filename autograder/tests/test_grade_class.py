@@ -59,16 +59,19 @@ def _autograded(graded: GradedClass, student: Student) -> nbformat.NotebookNode:
 
 
 def _cell_problems(graded: GradedClass, student: Student) -> list[str]:
-    """Error outputs and stderr writes of a student's autograded notebook.
+    """Error outputs, stderr writes and demo failures ("✘ ...") of a student's autograded
+    notebook.
 
     A demo cell of the lesson that uses the lesson's own reference implementation
-    (switched off in the jail) says so in a note, not in an error.
+    (switched off in the jail) says so in a note, not in an error nor a failure.
     """
     problems = []
     for cell in _autograded(graded, student).cells:
         for output in cell.get("outputs", []):
-            if output.output_type == "error" or (output.output_type == "stream"
-                                                 and output.name == "stderr"):
+            if output.output_type == "stream" and "✘" in output.get("text", ""):
+                problems.append(f"{cell.source[:200]}\n-> {output.text[:600]}")
+            elif output.output_type == "error" or (output.output_type == "stream"
+                                                   and output.name == "stderr"):
                 text = output.get("text") or f"{output.get('ename')}: {output.get('evalue')}"
                 problems.append(f"{cell.source[:200]}\n-> {text[:600]}")
     return problems

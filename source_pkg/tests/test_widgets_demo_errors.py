@@ -1,11 +1,12 @@
-"""``explain_errors``: an interactive callback that fails explains itself in one line."""
+"""``explain_errors`` and ``explained``: a demo that fails explains itself in one line."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from descentlab.widgets import explain_errors, explain_failure
+from descentlab.errors import NOT_RUN_WHILE_GRADING, REFERENCE_UNAVAILABLE, exception_hint
+from descentlab.widgets import explain_errors, explain_failure, explained
 
 
 class StubSGD:
@@ -134,3 +135,29 @@ def test_a_demo_that_misspells_a_name_asks_about_the_near_one() -> None:
         show_training()
     line = explain_failure("show_training", info.value)
     assert line.endswith("Hint: did you mean `learning_rate`?")
+
+
+def test_an_undefined_exercise_is_not_taken_for_a_typo(capsys: pytest.CaptureFixture) -> None:
+    with explained("This figure"):
+        numerical_gradient(lambda x: x, np.zeros(1))  # type: ignore[name-defined]  # noqa: F821
+    out = capsys.readouterr().out
+    assert out.startswith("✘ This figure needs your `numerical_gradient`, which is not "
+                          "defined: run its exercise cell above"), out
+    assert "did you mean" not in out.lower(), out
+    with explained("This figure"):
+        numerical_gradiant(lambda x: x, np.zeros(1))  # type: ignore[name-defined]  # noqa: F821
+    assert "NameError" in capsys.readouterr().out, "a misspelt name keeps the plain message"
+
+
+def test_a_demo_of_the_switched_off_reference_prints_the_grading_note(
+        capsys: pytest.CaptureFixture) -> None:
+    # The grader's copy of descentlab raises an error of this name from the reference.
+    unavailable = type(REFERENCE_UNAVAILABLE, (RuntimeError,), {})
+    with explained("This figure"):
+        raise unavailable("Momentum is the course's reference implementation, ...")
+    assert capsys.readouterr().out == NOT_RUN_WHILE_GRADING + "\n"
+
+
+def test_a_state_left_none_is_named_for_a_missing_attribute_too() -> None:
+    hint = exception_hint("AttributeError", "'NoneType' object has no attribute 'get'")
+    assert hint.startswith("something is still None: create your state"), hint

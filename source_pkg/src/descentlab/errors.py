@@ -21,7 +21,19 @@ import numpy as np
 
 from ._timebox import TimeLimitExceeded
 
-__all__ = ["closest_name", "describe_exception", "exception_hint", "is_observed"]
+__all__ = ["NOT_RUN_WHILE_GRADING", "REFERENCE_UNAVAILABLE", "closest_name",
+           "describe_exception", "exception_hint", "is_observed"]
+
+#: The class name of what the course's reference code raises while a notebook is graded:
+#: the grader's jail holds a copy of descentlab without the answers
+#: (``autograder/descentlab_grading/answer_key.py``).
+REFERENCE_UNAVAILABLE = "ReferenceUnavailable"
+
+#: What a cell of the lesson that needs that reference (a demo, a figure) shows instead.
+NOT_RUN_WHILE_GRADING = (
+    "(Not run while grading: this cell of the lesson uses the course's reference code, "
+    "which is switched off so that only your own code counts. It runs when you open the "
+    "notebook yourself.)")
 
 _MAX_MESSAGE = 300
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__))  # descentlab/
@@ -180,7 +192,7 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
         return ("a dict (your state?) has no entry for this key yet: create each key's state "
                 "the first time update() sees that key.")
     if "nonetype" in low and ("subscript" in low or "item assignment" in low
-                              or "unsupported operand" in low):
+                              or "unsupported operand" in low or "has no attribute" in low):
         return ("something is still None: create your state (e.g. self.v = {}) the first time "
                 "update() runs.")
     if kind == "ValueError" and "broadcast" in low:

@@ -10,13 +10,21 @@ same for a whole notebook cell (a demo figure drawn with the student's code).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from matplotlib.figure import Figure
 
-from ..errors import closest_name, describe_exception, exception_hint
+from ..course import exercises
+from ..errors import (
+    NOT_RUN_WHILE_GRADING,
+    REFERENCE_UNAVAILABLE,
+    closest_name,
+    describe_exception,
+    exception_hint,
+)
 
 __all__ = ["explain_errors", "explain_failure", "explained"]
 
@@ -43,12 +51,31 @@ def explain_failure(name: str, exc: BaseException, then: str = "move a slider") 
     """
     kind, message, where = describe_exception(exc)
     place = f" {where}" if where else ""
+    unbound = re.fullmatch(r"name '(\w+)' is not defined", message) \
+        if kind == "NameError" else None
+    if unbound and unbound.group(1) in {exercise.name for _, exercise in exercises()}:
+        # Not a typo to correct ("did you mean ...?"): the exercise's cell did not run,
+        # or stopped before defining it.
+        return (f"{name} needs your `{unbound.group(1)}`, which is not defined: run its "
+                f"exercise cell above (an error there, e.g. a SyntaxError, leaves it "
+                f"undefined), then {then}.")
     if kind == "NotImplementedError":
         return (f"{name} cannot run yet: an exercise it uses is not written "
                 f"(NotImplementedError{place}). Write it above, run its cell, then {then}.")
     text = f"{name} stopped: {kind}{place}" + (f": {message}" if message else "") + "."
     hint = exception_hint(kind, message, closest_name(exc), where)
     return f"{text} Hint: {hint}" if hint else text
+
+
+def _failure_line(name: str, exc: BaseException, then: str = "move a slider") -> str:
+    """The line a demo prints when it raised ``exc``: a failure, or the grading note.
+
+    While a notebook is graded the course's reference code raises (the grader's copy of
+    descentlab has no answers): a demo that draws with it is not the student's failure.
+    """
+    if type(exc).__name__ == REFERENCE_UNAVAILABLE:
+        return NOT_RUN_WHILE_GRADING
+    return "✘ " + explain_failure(name, exc, then)
 
 
 def _show(result: Any) -> Any:
@@ -85,7 +112,7 @@ def explain_errors(function: F) -> F:
         try:
             result = function(*args, **kwargs)
         except Exception as exc:  # the student's code: explain, don't re-raise
-            print("✘ " + explain_failure(getattr(function, "__name__", "this demo"), exc))
+            print(_failure_line(getattr(function, "__name__", "this demo"), exc))
             return None
         return _show(result)
 
@@ -116,4 +143,4 @@ def explained(what: str = "This figure") -> Iterator[None]:
     try:
         yield
     except Exception as exc:  # the student's code: explain, don't re-raise
-        print("✘ " + explain_failure(what, exc, then="run this cell again"))
+        print(_failure_line(what, exc, then="run this cell again"))
