@@ -33,6 +33,19 @@ _MAX_ITEMS = 100_000
 _ABSENT = object()
 
 
+class _Sink:
+    """A stream that drops what is written (``io.StringIO`` would keep it in memory)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+_SINK = _Sink()
+
+
 class CallTimeout(BaseException):
     """A call ran too long (a BaseException: ``except Exception`` cannot hide it)."""
 
@@ -120,7 +133,10 @@ class Server(protocol.Peer):
         target, args, kwargs = self.call_request(header, arrays)
         # What the judge must mirror afterwards: the dicts and arrays it handed over.
         originals = {i: dict(a) for i, a in enumerate(args) if isinstance(a, dict)}
-        with _time_limit(CALL_LIMIT):
+        # What the student's code prints on the hidden inputs stays out of the test cell
+        # (and out of the feedback): it is noise there, and it would show the hidden cases.
+        with _time_limit(CALL_LIMIT), contextlib.redirect_stdout(_SINK), \
+                contextlib.redirect_stderr(_SINK):
             result = target(*args, **kwargs)
             if inspect.isgenerator(result) or type(result).__name__ in ("map", "zip", "filter"):
                 # An iterator cannot be handed over; its items can (a cap stops endless ones).
@@ -158,7 +174,8 @@ class Server(protocol.Peer):
                 raise NameError(f"name {name!r} is not defined")
             return self.pack(value=self.namespace[name])
         if op == "getattr":
-            with _time_limit(CALL_LIMIT):  # a property is student code too
+            with _time_limit(CALL_LIMIT), contextlib.redirect_stdout(_SINK), \
+                contextlib.redirect_stderr(_SINK):  # a property is student code too
                 value = getattr(self.kept[header["target"]], header["name"])
             return self.pack(value=value)
         if op == "call":

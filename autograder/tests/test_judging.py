@@ -78,6 +78,20 @@ def test_verdicts_come_from_the_judge_and_reach_the_notebook(tmp_path: Path) -> 
     assert "passed (checked by the grader)" in done.stdout
 
 
+@pytest.mark.slow  # a real judge: ~2 s
+def test_what_the_code_prints_on_the_hidden_inputs_stays_hidden(tmp_path: Path) -> None:
+    source = _source(tmp_path, {"t-value": TESTS["t-value"]}, "def double(x): ...")
+    student = ("import sys\nprint('answer cell')\n"
+               "def double(x):\n    print('hidden input', x)\n"
+               "    print('to stderr', file=sys.stderr)\n    return 2 * x\n")
+    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
+        done = _student(socket_dir, student, ["t-value"])
+    assert verdicts["t-value"]["verdict"] == "pass", verdicts
+    assert "answer cell" in done.stdout, "the answer cell's own output must stay"
+    assert "hidden input" not in done.stdout, done.stdout
+    assert "to stderr" not in done.stderr, done.stderr
+
+
 @pytest.mark.slow  # a real notebook and judge: ~1.5 s
 def test_a_name_the_test_needs_but_the_notebook_lacks_fails_plainly(tmp_path: Path) -> None:
     source = _source(tmp_path, {"t-value": TESTS["t-value"]}, "def double(x): ...")
