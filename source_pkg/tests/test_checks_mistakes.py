@@ -100,6 +100,7 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     # t = 0 makes every first step 0/0 = NaN, also on the zero gradient (the zero_grad
     # property sees NaN there); per key, in place and float32 are right.
     ("adam", "counter_starts_at_zero"): {"first_step", "carries_state", "zero_grad"},
+    ("adam", "counter_starts_at_one"): VALUES,  # t = 2 on the 1st call: no NaN, g = 0 stays
     ("adam", "no_bias_correction"): VALUES,  # zero gradient: 0/(0 + ε) = 0, no NaN
     ("adam", "adam_grad_not_squared"): VALUES,  # as AdaGrad's: NaN only where g ≠ 0
     ("adamw", "state_reset_each_call"): {"carries_state"},
@@ -174,6 +175,7 @@ PHRASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "adadelta_u_before_step": ("only then update u", ()),
     "counter_per_key": ("once per parameter", ("self.iter",)),
     "counter_starts_at_zero": ("used before it is advanced", ("no epsilon", "self.iter")),
+    "counter_starts_at_one": ("already uses t = 2", ("self.iter", "a factor is missing")),
     "no_bias_correction": ("bias correction is missing", ()),
     "adamw_decay_in_grad": ("added to the gradient", ()),
     "adamw_decay_without_lr": ("ignores the learning rate", ()),

@@ -83,6 +83,21 @@ class AdamCounterStartsAtZero(_AdamInit):
             params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
 
 
+class AdamCounterStartsAtOne(_AdamInit):
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        super().__init__(lr, beta1, beta2)
+        self.iter = 1  # "Adam counts from 1", and update() advances it first: t = 2
+
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
 class AdamNoBiasCorrection(_AdamInit):
     def update(self, params, grads):
         self._create(params)
@@ -200,6 +215,7 @@ MUTANTS = (
     ("adam", "counter_per_key", AdamCounterPerKey),
     ("adam", "no_epsilon", AdamNoEpsilon),
     ("adam", "counter_starts_at_zero", AdamCounterStartsAtZero),
+    ("adam", "counter_starts_at_one", AdamCounterStartsAtOne),
     ("adam", "no_bias_correction", AdamNoBiasCorrection),
     ("adam", "adam_grad_not_squared", AdamGradNotSquared),
     ("adamw", "state_reset_each_call", AdamWStateReset),

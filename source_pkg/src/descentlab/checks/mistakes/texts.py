@@ -45,6 +45,11 @@ EXPLANATIONS = {
         "every step is a division by 0 (NaN), whatever the gradient and however large "
         "epsilon is."
     ),
+    "counter_starts_at_one": (
+        "the step counter starts at 1 and is advanced before it is used, so the first step "
+        "already uses t = 2 and the bias correction is off (1 − β₁² instead of 1 − β₁): "
+        "start it at 0 in __init__ and advance it ({counter} += 1) at the start of update()."
+    ),
     "no_bias_correction": (
         "the bias correction is missing: Adam divides m by (1 − β₁ᵗ) and v by (1 − β₂ᵗ) (or, "
         "as the book does, uses the step size lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ)); without it the first "
