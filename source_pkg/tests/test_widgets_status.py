@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -167,3 +168,46 @@ def test_a_widget_drawn_outside_the_main_thread_says_why_that_is_unsafe(make) ->
     slider.value = slider.value / 2  # later redraws keep it, once
     assert w.status.value.startswith(THREAD_NOTICE)
     assert w.status.value.count(THREAD_NOTICE) == 1
+
+
+class _ResettingMomentum:
+    """A student's Momentum whose velocity starts from zero at every call."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum = lr, momentum
+
+    def update(self, params, grads):
+        for key in params:
+            v = -self.lr * grads[key]  # the old velocity is lost
+            params[key] += v
+
+
+class _Momentum(_ResettingMomentum):
+    """A correct student's Momentum."""
+
+    def update(self, params, grads):
+        if not hasattr(self, "v"):
+            self.v = {key: np.zeros_like(value) for key, value in params.items()}
+        for key in params:
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+def _not_written(self, params, grads):
+    raise NotImplementedError("Not written yet: replace this line with your code")
+
+
+def test_a_class_that_fails_its_self_check_says_so_above_its_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _ResettingMomentum.__name__ = _Momentum.__name__ = "Momentum"  # named as in the lesson
+    title = explore(_ResettingMomentum, "bowl", backend="static").title.value
+    assert "Your Momentum does not pass its self-check yet (state between calls)" in title
+    assert "check(Momentum)" in title
+    assert "self-check" not in explore(_Momentum, "bowl", backend="static").title.value
+    assert "self-check" not in explore("momentum", "bowl", backend="static").title.value
+    # An update not written yet: the status line says so, the title adds nothing.
+    _Unwritten = type("Momentum", (_ResettingMomentum,), {"update": _not_written})
+    assert "self-check" not in explore(_Unwritten, "bowl", backend="static").title.value
+    # While a notebook is graded the checks are not there: the widget says nothing.
+    monkeypatch.setitem(sys.modules, "descentlab.checks.grading", None)
+    assert "self-check" not in explore(_ResettingMomentum, "bowl", backend="static").title.value

@@ -11,8 +11,10 @@ that, from the defaults in its ``__init__`` signature.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import inspect
+import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ __all__ = [
     "hyperparameter_slider",
     "nice_step",
     "resolve_optimizer",
+    "self_check_warning",
     "set_window",
     "snap",
     "start_sliders",
@@ -429,6 +432,36 @@ def never_moved(path: Trajectory, fmin: float | None = None) -> str:
         f"The point did not move in {len(xy) - 1} steps: your update() changed nothing. "
         "Does it change the arrays in params themselves (params[key] -= ...), not a copy?"
     )
+
+
+def self_check_warning(cls: type) -> str:
+    """One line saying which of its self-check's properties a student's class fails.
+
+    The widget draws what the student's code does, right or wrong; without a word a
+    wrong path reads as the method's. ``""`` when the class passes, when its update is
+    not written yet (the status line says so), when no reference is named after it
+    (``find_reference``), or while the notebook is graded (the grader's copy of
+    descentlab has no working checks).
+    """
+    name = find_reference(cls)
+    if name is None:
+        return ""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # the grader's stub prints
+            from ..checks.grading import PUBLIC_SEEDS, score_properties
+            from ..checks.messages import NOT_WRITTEN
+
+            report = score_properties(cls, name, PUBLIC_SEEDS, time_limit=1.0)
+        failed = [result for result in report.results if not result.passed]
+        unwritten = NOT_WRITTEN.split("{what}")[1]  # " is not written yet: ..."
+    except Exception:  # no checks (the grader's jail), or a report of another form
+        return ""
+    if not failed or any(unwritten in result.message for result in failed):
+        return ""
+    names = ", ".join(result.short for result in failed)
+    return (f"Your {cls.__name__} does not pass its self-check yet ({names}): "
+            f"the path below is what your code does. Run check({cls.__name__}) above to "
+            "see why.")
 
 
 def advice(message: str, student: bool) -> str:

@@ -10,7 +10,13 @@ import ipywidgets as widgets
 
 from ..paths import Trajectory
 from ..surfaces import Surface
-from .controls import fmt, hyperparameter_slider, resolve_optimizer, status_html
+from .controls import (
+    fmt,
+    hyperparameter_slider,
+    resolve_optimizer,
+    self_check_warning,
+    status_html,
+)
 from .live_paths import DEFAULT_TIME_LIMIT, PathsWidget
 
 __all__ = ["ExplorerWidget", "explore"]
@@ -62,7 +68,10 @@ class ExplorerWidget(PathsWidget):
             slider.observe(self._changed, names="value")
         whose = "your class" if choice.student else "reference optimizer"
         hint = " &middot; click the contours to move the start" if self.view.interactive else ""
-        self.title = widgets.HTML(f"<b>{html.escape(choice.cls.__name__)}</b> ({whose}){hint}")
+        title = f"<b>{html.escape(choice.cls.__name__)}</b> ({whose}){hint}"
+        if choice.student and (warning := self_check_warning(choice.cls)):
+            title += f'<br><span style="color:#b00020">&#9888; {html.escape(warning)}</span>'
+        self.title = widgets.HTML(title)
         self.ui = widgets.VBox(
             [
                 self.title,
