@@ -334,14 +334,42 @@ class Judge:
                     except NameError:
                         # Left unbound: the cell fails where the notebook would, with NameError.
                         self.namespace.pop(name, None)
-            exec(compile(source, "<test cell>", "exec"), self.namespace)
+            failures = self._execute(source)
         except Unsupported as exc:
             return {"verdict": "unchecked", "message": str(exc)}
-        except AssertionError as exc:
-            return self._failed(str(exc), conn, names)
-        except Exception as exc:
+        except Exception as exc:  # reading the notebook's names
             return self._failed(f"{type(exc).__name__}: {exc}", conn, names)
+        if failures:
+            return self._failed("\nAlso: ".join(failures), conn, names)
         return {"verdict": "pass", "message": ""}
+
+    def _execute(self, source: str) -> list[str]:
+        """Run a test cell; return the messages of its failed checks ([] if it passed).
+
+        A cell that checks several properties (``assert_clip_grad_norm(..., "clips")``,
+        then ``"below_unchanged"``) goes on after a failed one, so the feedback names every
+        property the code breaks, not only the first; a check of a property already failed
+        (the hidden seed after the public one) is skipped. Any other failure (a plain
+        ``assert``, an error) stops the cell, as it would in the notebook.
+        """
+        failures: list[str] = []
+        failed: set[tuple[str, ...]] = set()
+        for statement in ast.parse(source).body:
+            check = _check_of(statement)
+            if check is not None and check in failed:
+                continue
+            try:
+                exec(compile(ast.Module([statement], []), "<test cell>", "exec"),
+                     self.namespace)
+            except AssertionError as exc:
+                failures.append(str(exc))
+                if check is None:
+                    break
+                failed.add(check)
+            except Exception as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
+                break
+        return failures
 
     def _reads(self, source: str) -> tuple[list[str], list[str]]:
         """The names a test reads, and those neither the student nor the judge defines."""
@@ -362,6 +390,19 @@ class Judge:
                    f"your {mine} uses the course's reference {', '.join(used)}, which does "
                    "not count: write your own code.")
         return {"verdict": "fail", "reference": used, "message": message}
+
+
+def _check_of(statement: ast.stmt) -> tuple[str, ...] | None:
+    """``("assert_property", "adam", "first_step")`` for a statement that is one call of
+    an ``assert_*`` check (its name and string arguments: the property, whatever the
+    seed); None for anything else."""
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) \
+            or not call.func.id.startswith("assert_"):
+        return None
+    arguments = [*call.args, *(k.value for k in call.keywords)]
+    return (call.func.id, *(a.value for a in arguments
+                            if isinstance(a, ast.Constant) and isinstance(a.value, str)))
 
 
 def _reference_name(message: str) -> str:

@@ -279,3 +279,28 @@ def test_values_cross_the_boundary_as_data_only() -> None:
     assert back["l"] == [None, True, "x"]
     with pytest.raises(protocol.EncodingError):
         protocol.encode(object(), {})
+
+
+def test_a_cell_of_several_checks_names_every_property_that_fails() -> None:
+    judge_ = judge.Judge({"test_cells": [], "student_names": [], "readonly_cells": [],
+                          "limits": {"call": 1.0}})
+    broken = {"clips", "below_unchanged"}
+    ran: list[tuple[int, str]] = []
+
+    def assert_clip(seed: int, prop: str) -> None:
+        ran.append((seed, prop))
+        if prop in broken:  # (not `assert`: pytest would add its own explanation)
+            raise AssertionError(f"{prop} fails on seed {seed}")
+
+    judge_.namespace["assert_clip"] = assert_clip
+    cell = "\n".join(f'assert_clip({seed}, "{prop}")' for seed in (1, 2)
+                     for prop in ("returns_norm", "clips", "below_unchanged", "in_place"))
+    assert judge_._execute(cell) == ["clips fails on seed 1", "below_unchanged fails on seed 1"]
+    # The hidden seed's check of a property already failed is not run again.
+    assert ran == [(1, "returns_norm"), (1, "clips"), (1, "below_unchanged"), (1, "in_place"),
+                   (2, "returns_norm"), (2, "in_place")]
+    # A plain assert, or an error, stops the cell where the notebook would stop.
+    assert judge_._execute("assert False, 'first'\nassert False, 'second'") == ["first"]
+    assert judge_._execute('assert_clip(1, "clips")\nundefined_name\nassert_clip(1, "in_place")'
+                           ) == ["clips fails on seed 1",
+                                 "NameError: name 'undefined_name' is not defined"]
