@@ -510,6 +510,19 @@ def test_lesson6_beta2_on_the_bowl() -> None:
     assert "explore(Adam, surface=\"bowl\", steps=60, lr=0.3)" in code("06", "adam-widget")
 
 
+def test_lesson6_quiz_q3_first_step_without_bias_correction() -> None:
+    from descentlab.checks.mistakes.adam import AdamNoBiasCorrection
+
+    lr = 1e-3
+    for g in (1.0, 300.0):  # "any constant gradient"
+        p = {"w": np.zeros(1)}
+        AdamNoBiasCorrection(lr=lr, beta1=0.8, beta2=0.999).update(p, {"w": np.array([g])})
+        assert abs(float(p["w"][0])) / lr == pytest.approx(quiz_answers("06")["q3"], abs=0.01)
+    # Section 3 states the answer for the default beta1 = 0.9; the quiz asks another.
+    states("06", "bias-intro", r"$0.1/\sqrt{0.001} \approx 3.2$")
+    assert round(quiz_answers("06")["q3"], 1) != 3.2
+
+
 def test_lesson6_bias_figure_as_described() -> None:
     # The figure's own cell, run after the lesson's setup (both from the notebook).
     namespace: dict[str, object] = {}
