@@ -208,6 +208,25 @@ class AdamWDecayWithoutLr(_AdamWInit):
             self._adam_step(params, grads, key, lr_t)
 
 
+class AdamWNoDecay(_AdamWInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self._adam_step(params, grads, key, lr_t)
+
+
+class AdamWDecayAfterStep(_AdamWInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self._adam_step(params, grads, key, lr_t)
+            params[key] -= self.lr * self.weight_decay * params[key]
+
+
 #: (optimizer, mistake id, class), the most specific mistakes first.
 MUTANTS = (
     ("adam", "state_reset_each_call", AdamStateReset),
@@ -220,7 +239,9 @@ MUTANTS = (
     ("adam", "adam_grad_not_squared", AdamGradNotSquared),
     ("adamw", "state_reset_each_call", AdamWStateReset),
     ("adamw", "counter_per_key", AdamWCounterPerKey),
+    ("adamw", "adamw_no_decay", AdamWNoDecay),
     ("adamw", "adamw_decay_in_grad", AdamWDecayInGrad),
+    ("adamw", "adamw_decay_after_step", AdamWDecayAfterStep),
     ("adamw", "adamw_decay_without_lr", AdamWDecayWithoutLr),
     ("adamw", "no_bias_correction", AdamWNoBiasCorrection),
     ("adamw", "adam_grad_not_squared", AdamWGradNotSquared),

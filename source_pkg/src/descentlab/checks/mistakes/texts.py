@@ -164,6 +164,17 @@ EXPLANATIONS = {
         "through m and v): AdamW decouples it — shrink the weights directly, "
         "θ ← θ − lr·λ·θ, and feed the plain gradient to m and v."
     ),
+    "adamw_no_decay": (
+        "the weight decay is missing from the step: AdamW shrinks every weight, "
+        "θ ← θ·(1 − lr·λ) with λ = self.weight_decay, before Adam's step, on every call. "
+        "(Adding λθ to the gradient instead is no decay on the first step either: Adam's "
+        "division by √v̂ cancels it.)"
+    ),
+    "adamw_decay_after_step": (
+        "the weight decay comes after Adam's step: AdamW (as torch.optim.AdamW) shrinks θ "
+        "first, θ ← θ·(1 − lr·λ), then takes Adam's step from there; shrinking after the "
+        "step also shrinks the step."
+    ),
     "adamw_decay_without_lr": (
         "the weight decay ignores the learning rate: AdamW shrinks θ ← θ·(1 − lr·λ), "
         "not θ·(1 − λ)."
