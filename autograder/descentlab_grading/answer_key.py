@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 __all__ = ["REFERENCE_ERROR", "TORCH_BINDINGS", "answer_key", "build", "stub_source",
            "torch_answer_key", "torch_folder"]
 
-#: The exception class the stubs raise; the judge recognises it by this name.
-#: descentlab's demos recognise it by this name (``descentlab.errors.REFERENCE_UNAVAILABLE``).
+#: The exception class the stubs raise; the judge, and descentlab's demos
+#: (``descentlab.errors.REFERENCE_UNAVAILABLE``), recognise it by this name.
 REFERENCE_ERROR = "ReferenceUnavailable"
 
 #: Written next to the descentlab copy: [[stub file, the torch file it hides], ...].

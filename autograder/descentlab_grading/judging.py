@@ -192,7 +192,7 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
 
 
 def blame_answer_cell(reason: str, answer_errors: dict[str, str],
-                       defined_by: dict[str, set[str]]) -> str:
+                      defined_by: dict[str, set[str]]) -> str:
     """A ``NameError`` blamed on the failed answer cell that should have defined the name."""
     if (missing := _NAME_ERROR.search(reason)) is None:
         return reason

@@ -66,6 +66,18 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextlib.contextmanager
+def _student_code() -> Iterator[None]:
+    """Run one call of the student's code for the judge: time-limited and silent.
+
+    What it prints on the hidden inputs stays out of the test cell (and the feedback): it
+    is noise there, and it would show the hidden cases.
+    """
+    with _time_limit(CALL_LIMIT), contextlib.redirect_stdout(_SINK), \
+            contextlib.redirect_stderr(_SINK):
+        yield
+
+
 def _where(exc: BaseException) -> str:
     """Where in the student's own cells an exception was raised, in words."""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
@@ -133,10 +145,7 @@ class Server(protocol.Peer):
         target, args, kwargs = self.call_request(header, arrays)
         # What the judge must mirror afterwards: the dicts and arrays it handed over.
         originals = {i: dict(a) for i, a in enumerate(args) if isinstance(a, dict)}
-        # What the student's code prints on the hidden inputs stays out of the test cell
-        # (and out of the feedback): it is noise there, and it would show the hidden cases.
-        with _time_limit(CALL_LIMIT), contextlib.redirect_stdout(_SINK), \
-                contextlib.redirect_stderr(_SINK):
+        with _student_code():
             result = target(*args, **kwargs)
             if inspect.isgenerator(result) or type(result).__name__ in ("map", "zip", "filter"):
                 # An iterator cannot be handed over; its items can (a cap stops endless ones).
@@ -174,8 +183,7 @@ class Server(protocol.Peer):
                 raise NameError(f"name {name!r} is not defined")
             return self.pack(value=self.namespace[name])
         if op == "getattr":
-            with _time_limit(CALL_LIMIT), contextlib.redirect_stdout(_SINK), \
-                contextlib.redirect_stderr(_SINK):  # a property is student code too
+            with _student_code():  # a property is student code too
                 value = getattr(self.kept[header["target"]], header["name"])
             return self.pack(value=value)
         if op == "call":
