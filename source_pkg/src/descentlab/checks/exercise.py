@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from .messages import NOT_WRITTEN
+from .messages import is_not_written
 from .report import PropertyResult, Report
 from .stale import stale_code
 
@@ -197,6 +197,6 @@ def assert_outcome(outcome: Outcome, label: str = "") -> None:
     """
     __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
     if not outcome.passed:
-        unwritten = outcome.message.endswith(NOT_WRITTEN.format(what=""))
-        raise AssertionError(f"{label}: {outcome.message}" if label and not unwritten
+        raise AssertionError(f"{label}: {outcome.message}"
+                             if label and not is_not_written(outcome.message)
                              else outcome.message)

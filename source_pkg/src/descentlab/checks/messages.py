@@ -17,6 +17,7 @@ __all__ = [
     "factor_hint",
     "fmt",
     "fmt_pair",
+    "is_not_written",
     "not_a_class",
     "ordinal",
     "reads_globals",
@@ -31,6 +32,11 @@ NOT_IN_PLACE = (
 )
 
 NOT_WRITTEN = "{what} is not written yet: replace `raise NotImplementedError` with your code."
+
+
+def is_not_written(message: str) -> bool:
+    """Whether ``message`` is :data:`NOT_WRITTEN`'s, about any exercise (a stub's)."""
+    return message.endswith(NOT_WRITTEN.format(what=""))
 
 
 def ordinal(n: int) -> str:

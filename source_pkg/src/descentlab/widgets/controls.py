@@ -449,14 +449,13 @@ def self_check_warning(cls: type) -> str:
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # the grader's stub prints
             from ..checks.grading import PUBLIC_SEEDS, score_properties
-            from ..checks.messages import NOT_WRITTEN
+            from ..checks.messages import is_not_written
 
             report = score_properties(cls, name, PUBLIC_SEEDS, time_limit=1.0)
         failed = [result for result in report.results if not result.passed]
-        unwritten = NOT_WRITTEN.split("{what}")[1]  # " is not written yet: ..."
     except Exception:  # no checks (the grader's jail), or a report of another form
         return ""
-    if not failed or any(unwritten in result.message for result in failed):
+    if not failed or any(is_not_written(result.message) for result in failed):
         return ""
     names = ", ".join(result.short for result in failed)
     return (f"Your {cls.__name__} does not pass its self-check yet ({names}): "
