@@ -166,7 +166,9 @@ def grade(
         # Graded, or failed because of the submission itself: the same input gives the
         # same outcome. Other failures (a time-out, a kernel that did not start) are retried.
         if (not settings.force and previous.get("stamp") == stamp
-                and (done.get("status") == "graded" or done.get("final"))):
+                and ((done.get("status") == "graded"
+                      and _kept(course, sub.student, sub.lesson, done))
+                     or done.get("final"))):
             results[sub.student, sub.lesson] = {**done, "reused": True}
         else:
             jobs_state[f"{sub.student}/{sub.lesson}"] = {"stamp": stamp}  # result comes later
@@ -195,6 +197,20 @@ def grade(
         results[student, lesson] = {"status": "missing",
                                     "message": f"no notebook for {lesson} in the submission"}
     return Run(_rows(course, results), found, time.monotonic() - started, settings.workers)
+
+
+def _kept(course: Course, student: str, lesson: str, result: dict[str, Any]) -> bool:
+    """Whether a graded job's files are still there: its autograded notebook (what the
+    formgrader shows) and, if it was written, its feedback page.
+
+    nbgrader deletes the autograded folder of an autograde that stops, such as the
+    formgrader's own button (refused: :data:`.testcells.UNJAILED_AUTOGRADE`); the next
+    run grades that submission again rather than reusing a grade it can no longer show.
+    """
+    autograded = course.root / "autograded" / student / lesson / f"{lesson}.ipynb"
+    page = course.root / "feedback" / student / lesson / f"{lesson}.html"
+    # A graded result has a message only when its feedback page could not be written.
+    return autograded.is_file() and (page.is_file() or bool(result.get("message")))
 
 
 def _add_students(course: Course, students: list[str]) -> None:

@@ -19,7 +19,8 @@ __all__ = ["UNJAILED_AUTOGRADE", "HandTestsToJudge", "RefuseUnjailedAutograde",
 UNJAILED_AUTOGRADE = (
     "descentlab: this autograde would run the student's code unjailed, with the hidden "
     "tests in the student's kernel. Grade with `descentlab-grade` (autograder/README.md); "
-    "the formgrader then shows its scores.")
+    "the formgrader then shows its scores. nbgrader has removed this submission's "
+    "autograded copy: the next `descentlab-grade` run grades it again.")
 
 _KEY = "descentlab_test_sources"
 

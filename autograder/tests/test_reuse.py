@@ -1,4 +1,5 @@
-"""End-to-end: an unchanged submission is reused, unless the grading code changed.
+"""End-to-end: an unchanged submission is reused, unless the grading code changed or its
+autograded notebook is gone.
 
 The state file remembers each job's stamp (the submission, the instructor notebook, the
 settings, the scoring version and the code of descentlab and the grader): the same stamp
@@ -23,7 +24,9 @@ AUTOGRADER = Path(__file__).resolve().parent.parent
 LESSON = "02_sgd_zigzag"  # runs in a few seconds
 
 
-def test_unchanged_work_is_reused_until_the_grading_code_changes(
+# nbgrader's clean-up of the refused autograde's gradebook entry warns (SQLAlchemy).
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(workers=1)
     course = Course(root=tmp_path / "course", source=AUTOGRADER.parent / "solutions",
@@ -44,6 +47,19 @@ def test_unchanged_work_is_reused_until_the_grading_code_changes(
     monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "checks upgraded")
     assert reused() == [("graded", False)], "new checks: graded again"
     assert reused() == [("graded", True)]
+
+    # The formgrader's own autograde button stops (unjailed) and nbgrader deletes the
+    # autograded copy: the next run grades the submission again instead of reusing a
+    # grade whose notebook the formgrader can no longer show.
+    from nbgrader.apps import NbGraderAPI
+
+    autograded = course.root / "autograded" / "ann" / LESSON / f"{LESSON}.ipynb"
+    button = NbGraderAPI(config=course.config(settings)).autograde(LESSON, "ann", force=True)
+    assert not button["success"]
+    assert not autograded.exists()
+    assert reused() == [("graded", False)], "the autograded copy was gone: graded again"
+    assert autograded.is_file()
+    assert (course.root / "feedback" / "ann" / LESSON / f"{LESSON}.html").is_file()
 
 
 def test_the_fingerprint_changes_with_any_source_file_only(tmp_path: Path) -> None:
