@@ -349,8 +349,9 @@ class Judge:
         A cell that checks several properties (``assert_clip_grad_norm(..., "clips")``,
         then ``"below_unchanged"``) goes on after a failed one, so the feedback names every
         property the code breaks, not only the first; a check of a property already failed
-        (the hidden seed after the public one) is skipped. Any other failure (a plain
-        ``assert``, an error) stops the cell, as it would in the notebook.
+        (the hidden seed after the public one) is skipped, and a message already given
+        (an unwritten ``update()`` fails every property alike) is not repeated. Any other
+        failure (a plain ``assert``, an error) stops the cell, as it would in the notebook.
         """
         failures: list[str] = []
         failed: set[tuple[str, ...]] = set()
@@ -362,7 +363,8 @@ class Judge:
                 exec(compile(ast.Module([statement], []), "<test cell>", "exec"),
                      self.namespace)
             except AssertionError as exc:
-                failures.append(str(exc))
+                if str(exc) not in failures:
+                    failures.append(str(exc))
                 if check is None:
                     break
                 failed.add(check)

@@ -299,6 +299,14 @@ def test_a_cell_of_several_checks_names_every_property_that_fails() -> None:
     # The hidden seed's check of a property already failed is not run again.
     assert ran == [(1, "returns_norm"), (1, "clips"), (1, "below_unchanged"), (1, "in_place"),
                    (2, "returns_norm"), (2, "in_place")]
+    # The same message from two properties (an unwritten update() fails all alike) is
+    # given once.
+    def assert_unwritten(seed: int, prop: str) -> None:
+        raise AssertionError("update() is not written yet")
+
+    judge_.namespace["assert_unwritten"] = assert_unwritten
+    assert judge_._execute('assert_unwritten(1, "clips")\nassert_unwritten(1, "in_place")'
+                           ) == ["update() is not written yet"]
     # A plain assert, or an error, stops the cell where the notebook would stop.
     assert judge_._execute("assert False, 'first'\nassert False, 'second'") == ["first"]
     assert judge_._execute('assert_clip(1, "clips")\nundefined_name\nassert_clip(1, "in_place")'
