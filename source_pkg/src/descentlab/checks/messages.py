@@ -28,7 +28,8 @@ __all__ = [
 NOT_IN_PLACE = (
     "params[{key!r}] was replaced by a new array instead of updated in place: the "
     "network's layers still hold the old array, so it would never learn. "
-    "Use params[key] -= ... (not params[key] = params[key] - ...)."
+    "Change the array itself with params[key] -= ... or params[key] += ... "
+    "(params[key] = params[key] - ... makes a new array)."
 )
 
 NOT_WRITTEN = "{what} is not written yet: replace `raise NotImplementedError` with your code."
