@@ -289,6 +289,19 @@ def test_lesson2_quiz_q1_steps_until_y_small() -> None:
     states("02", "intuition-discussion", "the line $x = 0$ across the valley")
 
 
+def test_lesson2_arrow_grid_leaves_out_both_axes() -> None:
+    # The figure's own grid, read from its cell: no arrow on x = 0 nor on y = 0.
+    grid = re.search(r"np\.meshgrid\((np\.linspace\([^)]*\)), (np\.linspace\([^)]*\))\)",
+                     code("02", "downhill-arrows"))
+    assert grid, "the arrow grid of downhill-arrows is no longer two np.linspace"
+    xs, ys = (eval(part, {"np": np}) for part in grid.groups())
+    for axis in (xs, ys):
+        assert axis.min() < 0 < axis.max()  # the points straddle 0 ...
+        assert np.abs(axis).min() > 0.5  # ... but none is 0
+    states("02", "intuition-discussion", "(the grid above leaves out both axes: no arrow is "
+           "drawn on them)")
+
+
 def _zigzag_figure(bowl_gradient: str, capsys: pytest.CaptureFixture) -> tuple[object, str]:
     """The zig-zag figure's cell run with this ``bowl_gradient``: its right Axes and output."""
     namespace: dict[str, object] = {}
