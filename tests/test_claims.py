@@ -488,6 +488,16 @@ def test_lesson5_rmsprop_steps_on_the_saddle() -> None:
            r"$1.7\eta$ at step 100", r"$1.4\eta$ at step 200", "about 176")
 
 
+def test_lesson5_saddle_start() -> None:
+    saddle = get_surface("saddle")
+    assert tuple(saddle.start) == (-4.0, 0.001)
+    gradient = saddle.gradient(np.array(saddle.start))
+    assert gradient[1] == pytest.approx(-2 * saddle.start[1])
+    assert round(float(gradient[1]), 3) == -0.002
+    states("05", "saddle-intro", "Start at $(-4, 0.001)$",
+           "Along $y$ the gradient is $-2y$: $-0.002$ at the start.")
+
+
 # --- Lessons 6 and 7: the book's four paths, the saddle, the quiz ----------------------
 
 BOOK = {"SGD": (SGD, 0.95), "Momentum": (Momentum, 0.1), "AdaGrad": (AdaGrad, 1.5),
