@@ -482,10 +482,23 @@ def test_lesson5_rmsprop_steps_on_the_saddle() -> None:
     assert round(ratio[19], 1) == 3.5
     assert round(ratio[99], 1) == 1.7
     assert round(ratio[199], 1) == 1.4
+    # SGD: |y| grows by 1 + 2 lr per step, ln 1000 / ln(1 + 2 lr) = 176.1 steps from 0.001 to 1
+    assert round(math.log(1000) / math.log(1 + 2 * lr)) == 176
+    figure = code("05", "saddle-escape")
+    assert "lr = 0.02" in figure
+    assert "trace(SGD(lr=lr), saddle, steps=200)" in figure
     sgd = trace(SGD(lr=lr), "saddle", steps=200)
-    assert int(np.argmax(np.abs(sgd.xy[:, 1]) >= 1)) in (176, 177)
+    past_one = int(np.argmax(np.abs(sgd.xy[:, 1]) >= 1))  # xy[k]: after step k
+    assert past_one == 177
+    assert past_one == math.ceil(math.log(1000) / math.log(1 + 2 * lr))  # "rounded up"
+    near = np.flatnonzero(np.linalg.norm(sgd.xy, axis=1) < 0.5)  # the figure's printed count
+    assert len(near) > 100
+    assert near.max() < past_one  # "over a hundred of them"
     states("05", "saddle-intro", r"the first two are $10\eta$", r"$3.5\eta$ at step 20",
            r"$1.7\eta$ at step 100", r"$1.4\eta$ at step 200", "about 176")
+    states("05", "saddle-discussion", "SGD needs 177 steps to get $|y|$ past 1 (the estimate "
+           "above, rounded up to whole steps) and spends over a hundred of them within 0.5 of "
+           "the saddle point")
 
 
 def test_lesson5_saddle_start() -> None:
