@@ -501,6 +501,42 @@ def test_lesson5_rmsprop_steps_on_the_saddle() -> None:
            "the saddle point")
 
 
+def test_lesson5_forgetting_figure_as_described() -> None:
+    # The figure's own cell, run after the setup and the solution's RMSProp (all from the
+    # notebook): the curves it draws, not a copy of them.
+    namespace: dict[str, object] = {}
+    shown: list[object] = []
+    for cell_id in ("setup", "rmsprop-update"):
+        exec(code("05", cell_id).replace("%matplotlib inline", ""), namespace)
+    namespace["display"] = shown.append
+    exec(code("05", "forgetting"), namespace)
+    (fig,) = shown
+    curves = {line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()}
+    gradients, lr = namespace["gradients"], namespace["lr"]
+    steep = int(np.sum(gradients == 10.0))
+    gentle = gradients[steep:]
+    assert (steep, len(gentle), set(gentle)) == (50, 1000, {0.1})
+    assert lr / 0.1 == pytest.approx(0.1)  # "the right effective learning rate is 0.1"
+
+    def steps_to_within_10_percent(label: str) -> int:
+        recovered = curves[label][steep:] / (lr / 0.1)  # after gentle step k + 1
+        assert recovered.max() >= 0.9, f"{label} does not get within 10 % in the figure"
+        return int(np.argmax(recovered >= 0.9)) + 1
+
+    assert steps_to_within_10_percent("your RMSProp, ρ = 0.9") == 102
+    assert steps_to_within_10_percent("your RMSProp, ρ = 0.99") == 969
+    assert round(math.log(1e4)) == 9
+    assert round(math.sqrt(50 * 100)) == 71
+    adagrad = curves["AdaGrad"][-1]
+    assert round((lr / 0.1) / adagrad, -2) == 700  # "about 700 times too short"
+    states("05", "forgetting-intro", "50 steep steps (gradient 10), then 1000 gentle ones "
+           "(gradient 0.1)")
+    states("05", "forgetting-discussion", r"the right effective learning rate is "
+           r"$\eta/|g| = 0.1$", r"RMSProp with $\rho = 0.9$ gets within 10 % of it 102 steps "
+           r"after the terrain changed, with $\rho = 0.99$ only after 969",
+           r"$\ln 10^4 \approx 9$", r"\sqrt{50 \cdot 100} \approx 71", "about 700 times too short")
+
+
 def test_lesson5_saddle_start() -> None:
     saddle = get_surface("saddle")
     assert tuple(saddle.start) == (-4.0, 0.001)
