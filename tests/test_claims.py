@@ -289,6 +289,19 @@ def test_lesson2_quiz_q1_steps_until_y_small() -> None:
     states("02", "intuition-discussion", "the line $x = 0$ across the valley")
 
 
+def test_lesson2_arrow_grid_leaves_out_both_axes() -> None:
+    # The figure's own grid, read from its cell: no arrow on x = 0 nor on y = 0.
+    grid = re.search(r"np\.meshgrid\((np\.linspace\([^)]*\)), (np\.linspace\([^)]*\))\)",
+                     code("02", "downhill-arrows"))
+    assert grid, "the arrow grid of downhill-arrows is no longer two np.linspace"
+    xs, ys = (eval(part, {"np": np}) for part in grid.groups())
+    for axis in (xs, ys):
+        assert axis.min() < 0 < axis.max()  # the points straddle 0 ...
+        assert np.abs(axis).min() > 0.5  # ... but none is 0
+    states("02", "intuition-discussion", "(the grid above leaves out both axes: no arrow is "
+           "drawn on them)")
+
+
 def _zigzag_figure(bowl_gradient: str, capsys: pytest.CaptureFixture) -> tuple[object, str]:
     """The zig-zag figure's cell run with this ``bowl_gradient``: its right Axes and output."""
     namespace: dict[str, object] = {}
@@ -469,10 +482,69 @@ def test_lesson5_rmsprop_steps_on_the_saddle() -> None:
     assert round(ratio[19], 1) == 3.5
     assert round(ratio[99], 1) == 1.7
     assert round(ratio[199], 1) == 1.4
+    # SGD: |y| grows by 1 + 2 lr per step, ln 1000 / ln(1 + 2 lr) = 176.1 steps from 0.001 to 1
+    assert round(math.log(1000) / math.log(1 + 2 * lr)) == 176
+    figure = code("05", "saddle-escape")
+    assert "lr = 0.02" in figure
+    assert "trace(SGD(lr=lr), saddle, steps=200)" in figure
     sgd = trace(SGD(lr=lr), "saddle", steps=200)
-    assert int(np.argmax(np.abs(sgd.xy[:, 1]) >= 1)) in (176, 177)
+    past_one = int(np.argmax(np.abs(sgd.xy[:, 1]) >= 1))  # xy[k]: after step k
+    assert past_one == 177
+    assert past_one == math.ceil(math.log(1000) / math.log(1 + 2 * lr))  # "rounded up"
+    near = np.flatnonzero(np.linalg.norm(sgd.xy, axis=1) < 0.5)  # the figure's printed count
+    assert len(near) > 100
+    assert near.max() < past_one  # "over a hundred of them"
     states("05", "saddle-intro", r"the first two are $10\eta$", r"$3.5\eta$ at step 20",
            r"$1.7\eta$ at step 100", r"$1.4\eta$ at step 200", "about 176")
+    states("05", "saddle-discussion", "SGD needs 177 steps to get $|y|$ past 1 (the estimate "
+           "above, rounded up to whole steps) and spends over a hundred of them within 0.5 of "
+           "the saddle point")
+
+
+def test_lesson5_forgetting_figure_as_described() -> None:
+    # The figure's own cell, run after the setup and the solution's RMSProp (all from the
+    # notebook): the curves it draws, not a copy of them.
+    namespace: dict[str, object] = {}
+    shown: list[object] = []
+    for cell_id in ("setup", "rmsprop-update"):
+        exec(code("05", cell_id).replace("%matplotlib inline", ""), namespace)
+    namespace["display"] = shown.append
+    exec(code("05", "forgetting"), namespace)
+    (fig,) = shown
+    curves = {line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()}
+    gradients, lr = namespace["gradients"], namespace["lr"]
+    steep = int(np.sum(gradients == 10.0))
+    gentle = gradients[steep:]
+    assert (steep, len(gentle), set(gentle)) == (50, 1000, {0.1})
+    assert lr / 0.1 == pytest.approx(0.1)  # "the right effective learning rate is 0.1"
+
+    def steps_to_within_10_percent(label: str) -> int:
+        recovered = curves[label][steep:] / (lr / 0.1)  # after gentle step k + 1
+        assert recovered.max() >= 0.9, f"{label} does not get within 10 % in the figure"
+        return int(np.argmax(recovered >= 0.9)) + 1
+
+    assert steps_to_within_10_percent("your RMSProp, ρ = 0.9") == 102
+    assert steps_to_within_10_percent("your RMSProp, ρ = 0.99") == 969
+    assert round(math.log(1e4)) == 9
+    assert round(math.sqrt(50 * 100)) == 71
+    adagrad = curves["AdaGrad"][-1]
+    assert round((lr / 0.1) / adagrad, -2) == 700  # "about 700 times too short"
+    states("05", "forgetting-intro", "50 steep steps (gradient 10), then 1000 gentle ones "
+           "(gradient 0.1)")
+    states("05", "forgetting-discussion", r"the right effective learning rate is "
+           r"$\eta/|g| = 0.1$", r"RMSProp with $\rho = 0.9$ gets within 10 % of it 102 steps "
+           r"after the terrain changed, with $\rho = 0.99$ only after 969",
+           r"$\ln 10^4 \approx 9$", r"\sqrt{50 \cdot 100} \approx 71", "about 700 times too short")
+
+
+def test_lesson5_saddle_start() -> None:
+    saddle = get_surface("saddle")
+    assert tuple(saddle.start) == (-4.0, 0.001)
+    gradient = saddle.gradient(np.array(saddle.start))
+    assert gradient[1] == pytest.approx(-2 * saddle.start[1])
+    assert round(float(gradient[1]), 3) == -0.002
+    states("05", "saddle-intro", "Start at $(-4, 0.001)$",
+           "Along $y$ the gradient is $-2y$: $-0.002$ at the start.")
 
 
 # --- Lessons 6 and 7: the book's four paths, the saddle, the quiz ----------------------
