@@ -8,9 +8,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 # nbgrader shells out to `alembic` and jupyter to its own commands: put the
 # environment's bin/ first on PATH even when it is not activated.
-export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test check install jail lint release grade clean binder-url
+.PHONY: lab test check install jail lint release grade formgrader clean binder-url
 
 # Jupyter refuses to start as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -74,6 +74,11 @@ release: install
 # make grade SUBMISSIONS=path/to/export.zip [GRADE_ARGS="--lessons 03_momentum"]
 grade: install
 	$(BIN)/descentlab-grade $(SUBMISSIONS) $(GRADE_ARGS)
+
+# nbgrader's formgrader reads nbgrader_config.py from the folder JupyterLab starts in
+# (autograder/README.md, step 6); it runs `alembic`, found on the PATH set above.
+formgrader: install
+	cd autograder && $(abspath $(BIN))/jupyter lab $(ALLOW_ROOT)
 
 # make binder-url: print the README's Binder badge link for this clone's GitHub remote
 # (`origin`, https or ssh form; BINDER_REMOTE=... overrides it). Paste the link into the
