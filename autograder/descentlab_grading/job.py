@@ -25,6 +25,7 @@ from .judging import (
     running_judge,
 )
 from .model import Course, Settings, bonus_cells, split_bonus
+from .sanitize import make_safe
 from .workers import temp_prefix
 
 __all__ = ["grade_one"]
@@ -160,6 +161,9 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     bonus_earned = split_bonus(decision.scores, bonus)[1]
     score = sum(decision.scores.values())
     flags.extend(f for f in decision.flags if f not in flags)
+    # Before the formgrader or the feedback page can show it: nothing the student's code
+    # displayed runs in a browser.
+    make_safe(workdir / f"{lesson}.ipynb", course.root / "release" / lesson / f"{lesson}.ipynb")
     explain_outputs(workdir / f"{lesson}.ipynb", {g: why for g, _, _, why in decision.lost},
                     lambda error: blame_answer_cell(error, answer_errors, defined_by))
     feedback = _retrying(lambda: api.generate_feedback(lesson, student, force=True))

@@ -35,7 +35,8 @@ from descentlab_grading.judging import judge_request
 from descentlab_grading.pipeline import Course, Row, Run, Settings, prepare_lessons
 from descentlab_grading.release import lessons as all_lessons
 
-__all__ = ["DELEGATION", "E2E_MISTAKES", "HONEST_EXTRAS", "HOSTILE_ANSWERS", "TORCH_CASES",
+__all__ = ["DELEGATION", "E2E_MISTAKES", "HONEST_EXTRAS", "HOSTILE_ANSWERS", "SCRIPT_MARKDOWN",
+           "TORCH_CASES",
            "TORCH_LESSON", "GradedClass",
            "PropertyCall", "Student", "build_class", "e2e_mistake_ids", "failing_test_cells",
            "mutant_answers", "mutant_source", "property_calls", "quiz_questions", "quiz_variants",
@@ -319,11 +320,20 @@ HOSTILE_ANSWERS = {
                  "    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
                  "    if pid == 0:\n        time.sleep(3)\n        os._exit(0)\n"
                  "    born += 1\nprint('forked', born)\n",
+    # Scripts for whoever opens the page (the instructor, signed in to the formgrader).
+    "script_in_output": "from IPython.display import HTML, Javascript, display\n"
+                        "display(HTML('<b>SCRIPT-MARK</b><script>SCRIPT-MARK()</script>"
+                        "<img src=x onerror=\"SCRIPT-MARK()\">"
+                        "<a href=\"javascript:SCRIPT-MARK()\">x</a>'))\n"
+                        "display(Javascript('SCRIPT-MARK()'))\n{solution}",
 }
+#: A markdown cell the "script_in_output" student adds (nbconvert passes its HTML through).
+SCRIPT_MARKDOWN = ("My notes: a < b\n\n"
+                   "<script>SCRIPT-MARK()</script><img src=x onerror=SCRIPT-MARK()>")
 
 #: Hostile answers that must score like the solution (their extra code changes nothing).
 HONEST_EXTRAS = ("harmless_imports", "read_hidden_tests", "write_gradebook", "network",
-                 "sys_exit", "huge_output")
+                 "sys_exit", "huge_output", "script_in_output")
 #: Answers that delegate to the reference: the Momentum cells are lost, with a flag.
 DELEGATION = ("use_reference", "subclass_reference", "alias_reference", "getattr_reference",
               "source_reference")
@@ -679,6 +689,8 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
     for kind, template in HOSTILE_ANSWERS.items():
         text = template.format(solution=solved[answer], targets=targets, port=port)
         nb = student_notebook(release, dict(solved, **{answer: text}))
+        if kind == "script_in_output":
+            nb.cells.insert(1, nbformat.v4.new_markdown_cell(SCRIPT_MARKDOWN))
         if kind in HONEST_EXTRAS:
             lost: set[str] = set()
         elif kind in ("os_exit", "patch_hook"):

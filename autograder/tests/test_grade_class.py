@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -19,6 +20,7 @@ from synthetic import (
     E2E_MISTAKES,
     HONEST_EXTRAS,
     HOSTILE_LESSON,
+    SCRIPT_MARKDOWN,
     TORCH_CASES,
     TORCH_LESSON,
     GradedClass,
@@ -433,6 +435,60 @@ def test_no_hidden_test_text_in_any_feedback(graded_class: GradedClass) -> None:
         text = html.unescape(page.read_text())
         leaked = [line for line in hidden if line in text]
         assert not leaked, f"{page}: hidden test text in the feedback: {leaked[:3]}"
+
+
+class _Runnable(HTMLParser):
+    """What a browser would run in a page: script elements, event handlers, JS links."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in_script = tag == "script"
+        self.found += [f"{name}={value}" for name, value in attrs
+                       if name.startswith("on") or "javascript:" in (value or "").lower()]
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.found.append(data)
+
+
+def _runnable(page: str) -> list[str]:
+    parser = _Runnable()
+    parser.feed(page)
+    return parser.found
+
+
+def test_nothing_a_student_displays_runs_in_a_browser(graded_class: GradedClass) -> None:
+    # The formgrader shows the autograded notebook in the instructor's signed-in Jupyter
+    # server; the feedback page goes to the student and the LMS. A script the student's
+    # code displayed would run there.
+    from nbconvert import HTMLExporter
+
+    student = _by_kind(graded_class, "script_in_output")[0]
+    _check_score(graded_class, student)
+    autograded = _autograded(graded_class, student)
+    notes = [c for c in autograded.cells if c.cell_type == "markdown"
+             and c.source.startswith(SCRIPT_MARKDOWN[:len("My notes:")])]
+    assert len(notes) == 1, "the student's own markdown cell is kept, with its text"
+    page = (graded_class.course.root / "feedback" / student.student / HOSTILE_LESSON
+            / f"{HOSTILE_LESSON}.html").read_text()
+    formgrader = HTMLExporter().from_notebook_node(autograded)[0]  # its template's base
+    for name, text in (("feedback", page), ("formgrader view", formgrader)):
+        assert "<b>SCRIPT-MARK</b>" in text, f"{name}: the harmless HTML is shown"
+        marked = [found for found in _runnable(text) if "SCRIPT-MARK" in found]
+        assert not marked, f"{name}: the student's script would run: {marked}"
+    # Every graded notebook: only inert representations, and no widget state to render.
+    inert = {"text/plain", "text/html", "text/markdown", "text/latex", "image/png",
+             "image/jpeg", "application/json"}
+    for path in (graded_class.course.root / "autograded").rglob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        assert "widgets" not in nb.metadata, path
+        kinds = {mime for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                 for mime in o.get("data", {})}
+        assert kinds <= inert, f"{path}: {kinds - inert}"
 
 
 @pytest.mark.parametrize("kind", DELEGATION)
