@@ -164,20 +164,16 @@ def _lesson_of(filename: str, lessons: Sequence[str]) -> tuple[str, str] | None:
         bare = shorter
 
 
-def _lms(parts: tuple[str, ...]) -> tuple[dict[str, str], str] | None:
-    """The identity a Canvas or Moodle name gives, and the file's own name; None if none.
-
-    The prefix is on the file itself, or on a folder (Moodle's newer exports).
-    """
-    for text, rest in ((parts[-1], ""), *((p, parts[-1]) for p in parts[:-1])):
-        for pattern in (_CANVAS, _MOODLE):
-            if match := pattern.match(text):
-                groups = match.groupdict()  # Canvas gives a login, Moodle a name
-                who = {"student": student_slug(groups["student"]),
-                       "login": groups.get("login") or "",
-                       "name": (groups.get("name") or "").strip(),
-                       "late": bool(groups.get("late"))}
-                return who, rest or groups["file"]
+def _lms(text: str) -> tuple[dict[str, str], str] | None:
+    """The identity a Canvas or Moodle name gives, and the name without it; None if none."""
+    for pattern in (_CANVAS, _MOODLE):
+        if match := pattern.match(text):
+            groups = match.groupdict()  # Canvas gives a login, Moodle a name
+            who = {"student": student_slug(groups["student"]),
+                   "login": groups.get("login") or "",
+                   "name": (groups.get("name") or "").strip(),
+                   "late": bool(groups.get("late"))}
+            return who, groups["file"]
     return None
 
 
@@ -186,20 +182,36 @@ def place(path: str, lessons: Sequence[str]) -> Placement:
 
     ``lessons``: every lesson id a notebook may belong to. ``problem`` is "" for a
     notebook of a lesson for an identified student, ``NOT_A_NOTEBOOK`` for any other
-    file (with its owner and lesson when its path says them).
+    file (with its owner and lesson when its path says them). A folder that names a
+    student (Moodle's ``Full Name_ID_assignsubmission_file_/``, or STUDENT of
+    ``STUDENT/LESSON/``) owns what it holds: a file in it whose own Canvas or Moodle
+    name gives another student is not graded for either.
 
     >>> place("smithj_1234_99_03_momentum.ipynb", ["03_momentum"]).student
     '1234'
     """
     parts = PurePosixPath(path).parts
+    own = _lms(parts[-1])
     folder = ""  # the LESSON of STUDENT/LESSON/NOTEBOOK
-    if (lms := _lms(parts)) is not None:
-        who, filename = lms
+    outer = next((found for part in parts[:-1] if (found := _lms(part)) is not None), None)
+    if outer is not None:
+        who, filename = outer[0], parts[-1]
     elif len(parts) >= 3 and parts[-2] in lessons:
         who, filename, folder = {"student": student_slug(parts[-3])}, parts[-1], parts[-2]
+    elif own is not None:
+        who, filename, own = own[0], own[1], None
     else:
         who, filename = {}, parts[-1]
     notebook = parts[-1].lower().endswith(".ipynb")
+    if own is not None:  # an LMS name inside a student's folder
+        filename = own[1]
+        if who["student"] not in (own[0]["student"], student_slug(own[0]["login"])):
+            found = _lesson_of(filename, lessons)
+            return Placement(**who, lesson=folder or (found[0] if found else ""), problem=(
+                f"the file's name gives student {own[0]['student']}, but it is in the "
+                f"folder of student {who['student']}: not graded for either (whose is it?)"
+                if notebook else NOT_A_NOTEBOOK))
+        who = {**own[0], **{k: v for k, v in who.items() if v}}
     found = _lesson_of(filename, lessons)
     lesson = folder or (found[0] if found else "")
     if not notebook:

@@ -39,6 +39,10 @@ NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
     ("alice/03_momentum/03_momentum 2.ipynb", "alice", "03_momentum"),
     ("alice/03_momentum/03_Momentum.IPYNB", "alice", "03_momentum"),
     ("Jane Doe_555_assignsubmission_file_04 adagrad (1).ipynb", "555", "04_adagrad"),
+    # An LMS name inside its own student's folder.
+    ("Jane Doe_555_assignsubmission_file_/jane_555_9_03_momentum.ipynb", "555", "03_momentum"),
+    ("555/03_momentum/jane_555_9_03_momentum.ipynb", "555", "03_momentum"),
+    ("jane/03_momentum/jane_555_9_03_momentum.ipynb", "jane", "03_momentum"),
 ])
 def test_recognised_names(path: str, student: str, lesson: str) -> None:
     found = place(path, LESSONS)
@@ -320,3 +324,27 @@ def test_a_reupload_under_the_same_number_supersedes_the_original(
     (graded,) = found.submissions
     assert graded.origin == again, f"the re-upload should win, {graded.origin} was graded"
     assert [r.origin for r in found.rejected] == [first], found.rejected
+
+
+def test_a_file_named_for_another_student_does_not_replace_their_work(tmp_path: Path) -> None:
+    # In Zed's Moodle folder, a file whose Canvas-style name gives Ann's id: the folder
+    # says whose it is. It once superseded Ann's own notebook, and Ann was graded on it.
+    export = tmp_path / "export"
+    files = {"Ann Able_10002_assignsubmission_file_/03_momentum.ipynb": NOTEBOOK,
+             "Zed Zulu_10001_assignsubmission_file_/03_momentum.ipynb": NOTEBOOK,
+             "Zed Zulu_10001_assignsubmission_file_/x_10002_1_03_momentum.ipynb": NOTEBOOK,
+             "zed/03_momentum/ann_late_10002_1_03_momentum.ipynb": NOTEBOOK}
+    for name, content in files.items():
+        (export / name).parent.mkdir(parents=True, exist_ok=True)
+        (export / name).write_bytes(content)
+    found = collect(export, ["03_momentum"])
+    assert {s.student: s.origin for s in found.submissions} == {
+        "10001": "Zed Zulu_10001_assignsubmission_file_/03_momentum.ipynb",
+        "10002": "Ann Able_10002_assignsubmission_file_/03_momentum.ipynb"}
+    rejected = {r.origin: (r.student, r.reason) for r in found.rejected}
+    for origin, owner in (("Zed Zulu_10001_assignsubmission_file_/x_10002_1_03_momentum.ipynb",
+                           "10001"), ("zed/03_momentum/ann_late_10002_1_03_momentum.ipynb",
+                                      "zed")):
+        student, reason = rejected[origin]
+        assert student == owner
+        assert f"gives student 10002, but it is in the folder of student {owner}" in reason
