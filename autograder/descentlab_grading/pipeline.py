@@ -4,6 +4,9 @@ parallel (:mod:`.job`), unchanged work reused, then one row per student and less
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import dataclasses
 import functools
 import hashlib
 import json
@@ -13,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import answer_key, jail
-from .collect import collect, write_submission
+from .collect import Submission, collect, write_submission
 from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
 from .model import Course, JailUnavailable, Row, Run, Settings, bonus_cells, split_bonus
@@ -22,6 +25,9 @@ from .release import lessons as course_lessons
 from .workers import Limits, Outcome, run_parallel
 
 __all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "grade", "prepare_lessons"]
+
+#: mallopt(3)'s parameter number of M_MMAP_THRESHOLD (glibc's malloc.h).
+_M_MMAP_THRESHOLD = -3
 
 #: What the last runs graded, so that unchanged work is reused.
 _STATE_FILE = Path("downloaded") / "grading-state.json"
@@ -134,6 +140,7 @@ def grade(
     if settings.jail and (reason := jail.problem()) is not None:
         raise JailUnavailable(reason)
     course.root.mkdir(parents=True, exist_ok=True)
+    _return_large_blocks()
     found = collect(submissions, lessons, known=course_lessons(course.source))
     import descentlab
     from descentlab.checks import PUBLIC_SEEDS
@@ -156,9 +163,13 @@ def grade(
     jobs_state = state.setdefault("jobs", {})
     results: dict[tuple[str, str], dict[str, Any]] = {}
     todo: list[tuple[tuple[str, ...], Callable[[], dict[str, Any]]]] = []
-    for sub in found.submissions:
-        write_submission(sub, course.root / "submitted")
-        stamp = {"submission": sub.digest, "source": state["lessons"][sub.lesson],
+    # Each job is forked from this process, and its memory limit counts the address space
+    # it inherits: once written, the notebooks are not kept here (a large export made
+    # honest notebooks fail as "out of memory").
+    written = [_write(sub, course.root / "submitted") for sub in found.submissions]
+    found.submissions = [sub for sub, _ in written]
+    for sub, digest in written:
+        stamp = {"submission": digest, "source": state["lessons"][sub.lesson],
                  "settings": settings.fingerprint(), "scoring": _SCORING,
                  "code": code_fingerprint()}
         previous = jobs_state.get(f"{sub.student}/{sub.lesson}", {})
@@ -197,6 +208,24 @@ def grade(
         results[student, lesson] = {"status": "missing",
                                     "message": f"no notebook for {lesson} in the submission"}
     return Run(_rows(course, results), found, time.monotonic() - started, settings.workers)
+
+
+def _write(sub: Submission, submitted: Path) -> tuple[Submission, str]:
+    """Write ``sub`` into ``submitted/``; return it without its content, and its digest."""
+    write_submission(sub, submitted)
+    return dataclasses.replace(sub, content=b""), sub.digest
+
+
+def _return_large_blocks() -> None:
+    """Make the C allocator give every block of 1 MiB or more back to the system when freed.
+
+    glibc's default raises its threshold for that to the largest block freed so far, so
+    after reading a few notebooks of many megabytes the memory they used stays reserved,
+    and each forked job would inherit it (mallopt(3), ``M_MMAP_THRESHOLD``). Elsewhere
+    (no glibc) nothing changes.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c")).mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
 
 
 def _kept(course: Course, student: str, lesson: str, result: dict[str, Any]) -> bool:
