@@ -13,7 +13,7 @@ from .collect import Collection, collect, lessons_in
 from .pipeline import Course, JailUnavailable, Settings, grade
 from .release import HERE, SOLUTIONS, ManifestMismatch
 from .release import lessons as all_lessons
-from .report import grade_cell_columns, summary, write_csv
+from .report import grade_cell_columns, shown, summary, write_csv
 from .workers import Outcome
 
 
@@ -45,7 +45,7 @@ def _no_lessons(source: Path, found: Collection, known: list[str]) -> str:
     if found.ignored or found.junk:
         lines.append(f"  ({len(found.ignored) + len(found.junk)} other file(s) are not "
                      "notebooks)")
-    return "\n".join(lines)
+    return "\n".join(shown(line) for line in lines)
 
 
 def parser() -> argparse.ArgumentParser:

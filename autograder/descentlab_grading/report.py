@@ -17,7 +17,8 @@ from .collect import Collection
 from .model import Row, Run
 from .release import SOLUTIONS
 
-__all__ = ["FIXED_COLUMNS", "csv_rows", "grade_cell_columns", "summary", "write_csv"]
+__all__ = ["FIXED_COLUMNS", "csv_rows", "grade_cell_columns", "shown", "spreadsheet_safe",
+           "summary", "write_csv"]
 
 #: The CSV's first columns, always in this order; the test-cell columns follow.
 #: ``score`` includes the bonus points earned (also in ``bonus``); ``max_score`` is the
@@ -106,10 +107,12 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Pat
         writer = csv.writer(handle)
         writer.writerow(FIXED_COLUMNS + cells)
         for row, files in rows:
-            writer.writerow([row.student, row.login, row.name, row.lesson, row.status,
-                             f"{row.score:g}", f"{row.max_score:g}", f"{row.bonus:g}",
-                             "yes" if row.late else "", "; ".join(row.flags),
-                             row.message, "; ".join(files)]
+            text = [spreadsheet_safe(t) for t in (
+                row.student, row.login, row.name, row.lesson, row.status)]
+            writer.writerow([*text, f"{row.score:g}", f"{row.max_score:g}", f"{row.bonus:g}",
+                             "yes" if row.late else "",
+                             *(spreadsheet_safe(t) for t in ("; ".join(row.flags), row.message,
+                                                            "; ".join(files)))]
                             + [f"{row.cells[c]:g}" if c in row.cells else "" for c in cells])
     return path
 
@@ -155,6 +158,26 @@ def _files_section(found: Collection) -> list[str]:
     if found.junk:
         lines.append(f"  OS files (__MACOSX, hidden, checkpoints): {len(found.junk)}")
     return lines
+
+
+def shown(text: str) -> str:
+    """``text`` as a terminal shows it harmlessly: control characters written as escapes.
+
+    File names come from the export, and an escape sequence in one (``\x1b[12A\x1b[J``)
+    would move the cursor and erase the lines above it, the "Needs attention" table.
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` for a CSV cell that a spreadsheet shows as text, never as a formula.
+
+    A cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) is a
+    formula in Excel, LibreOffice and Google Sheets; a student's Moodle name such as
+    ``=HYPERLINK(...)`` would become one. Such a cell gets a leading ``'`` (OWASP, "CSV
+    Injection").
+    """
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def summary(run: Run) -> str:
@@ -208,4 +231,4 @@ def summary(run: Run) -> str:
         lines += ["", f"Score distribution (graded notebooks, mean {mean:.0f} %; % of the "
                       f"maximum without bonus, bonus earned on top in {with_bonus}):",
                   *_histogram(fractions)]
-    return "\n".join(lines)
+    return "\n".join(shown(line) for line in lines)

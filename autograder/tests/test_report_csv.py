@@ -148,3 +148,23 @@ def test_missing_and_late_rows_are_listed_apart_from_the_problems(found: Collect
         "  03_momentum: 555" in text, text
     assert "Marked late by the LMS (the upload behind the row; CSV column late):\n" \
         "  03_momentum: 10004" in text, text
+
+
+def test_what_the_export_names_is_shown_as_text(tmp_path: Path) -> None:
+    # A Moodle full name is the student's to choose, and a file name the uploader's: in a
+    # spreadsheet, "=HYPERLINK(...)" would be a formula; in a terminal, an escape sequence
+    # would move the cursor and erase the "Needs attention" lines above it.
+    export = {"=HYPERLINK(1) Smith_10005_assignsubmission_file_03_momentum.ipynb": NOTEBOOK,
+              "zed_10001_50002_notes\x1b[12A\x1b[J.txt": b"notes"}
+    for name, data in export.items():
+        (tmp_path / "export" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "export" / name).write_bytes(data)
+    run = _run(collect(tmp_path / "export", LESSONS))
+    _, rows = _read(write_csv(run, tmp_path / "grades.csv", grade_cell_columns(SOLUTIONS,
+                                                                               LESSONS)))
+    smith = next(r for r in rows if r["student"] == "10005" and r["lesson"] == "03_momentum")
+    assert smith["name"] == "'=HYPERLINK(1) Smith"
+    assert smith["files"].startswith("'=HYPERLINK(1) Smith_10005_")
+    text = summary(run)
+    assert "\x1b" not in text
+    assert "zed_10001_50002_notes\\x1b[12A\\x1b[J.txt" in text, text
