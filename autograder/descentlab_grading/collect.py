@@ -288,7 +288,8 @@ def _natural(name: str) -> list[tuple[int, int | str]]:
 
 def _is_noise(rel: str) -> bool:
     """An operating system's file: hidden, or under ``__MACOSX``."""
-    return any(p.startswith(".") or p == "__MACOSX" for p in PurePosixPath(rel).parts)
+    return any((p.startswith(".") and p != "..") or p == "__MACOSX"
+               for p in PurePosixPath(rel).parts)
 
 
 def notebook_problem(content: bytes) -> str:
@@ -346,6 +347,10 @@ def collect(source: Path, lessons: Sequence[str],
     for rel, content, why_unread in _files(source):
         if _is_noise(rel):
             found.junk.append(rel)
+            continue
+        if ".." in PurePosixPath(rel).parts:  # no LMS writes it: a crafted zip
+            found.rejected.append(Rejection(rel, "a path that leads out of the export "
+                                                 "(`..`): not read"))
             continue
         where = place(rel, every)
         if where.problem == NOT_A_NOTEBOOK:

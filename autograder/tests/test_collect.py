@@ -348,3 +348,18 @@ def test_a_file_named_for_another_student_does_not_replace_their_work(tmp_path: 
         student, reason = rejected[origin]
         assert student == owner
         assert f"gives student 10002, but it is in the folder of student {owner}" in reason
+
+
+def test_a_path_out_of_the_zip_is_rejected_not_hidden(tmp_path: Path) -> None:
+    # It was counted among the OS files (".." starts with a dot): a notebook vanished
+    # from the summary without a word.
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("../../ann_10001_1_03_momentum.ipynb", NOTEBOOK)
+        zf.writestr("bob_10002_2_03_momentum.ipynb", NOTEBOOK)
+    found = collect(archive, ["03_momentum"])
+    assert [s.student for s in found.submissions] == ["10002"]
+    assert found.junk == []
+    [rejected] = found.rejected
+    assert rejected.origin == "../../ann_10001_1_03_momentum.ipynb"
+    assert "leads out of the export" in rejected.reason
