@@ -363,3 +363,15 @@ def test_a_path_out_of_the_zip_is_rejected_not_hidden(tmp_path: Path) -> None:
     [rejected] = found.rejected
     assert rejected.origin == "../../ann_10001_1_03_momentum.ipynb"
     assert "leads out of the export" in rejected.reason
+
+
+def test_a_symbolic_link_in_a_folder_export_is_not_followed(tmp_path: Path) -> None:
+    secret = tmp_path / "solutions.ipynb"
+    secret.write_bytes(NOTEBOOK)
+    export = tmp_path / "export"
+    (export / "eve" / "03_momentum").mkdir(parents=True)
+    (export / "eve" / "03_momentum" / "03_momentum.ipynb").symlink_to(secret)
+    found = collect(export, ["03_momentum"])
+    assert found.submissions == []
+    [rejected] = found.rejected
+    assert (rejected.student, rejected.reason) == ("eve", "a symbolic link: not followed")
