@@ -465,8 +465,15 @@ def _kind(nbgrader: Mapping[str, Any]) -> str:
     return "task cell" if nbgrader.get("task") else "locked cell"
 
 
+def _source(cell: Any) -> str:
+    """A cell's source as one string (nbformat stores a list of lines or a string)."""
+    source = cell.get("source", "") if isinstance(cell, dict) else ""
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
 def release_roles(notebook: Path | bytes) -> dict[str, dict[str, Any]]:
-    """The nbgrader role (:data:`ROLE_KEYS`) of each cell of a release, by grade id.
+    """The nbgrader role (:data:`ROLE_KEYS`) and the ``source`` of each cell of a
+    release, by grade id.
 
     ``notebook``: the release nbgrader wrote (``release/LESSON/LESSON.ipynb``), or its
     content. What :func:`normalise_notebook` resets a submission's cells to.
@@ -476,8 +483,22 @@ def release_roles(notebook: Path | bytes) -> dict[str, dict[str, Any]]:
     for cell in json.loads(data.decode("utf-8"))["cells"]:
         nbgrader = _nbgrader(cell)
         if nbgrader is not None and isinstance(nbgrader.get("grade_id"), str):
-            roles[nbgrader["grade_id"]] = {k: nbgrader[k] for k in ROLE_KEYS if k in nbgrader}
+            roles[nbgrader["grade_id"]] = {**{k: nbgrader[k] for k in ROLE_KEYS if k in nbgrader},
+                                           "source": _source(cell)}
     return roles
+
+
+def _as_released_copy(cells: list[Any], where: list[int],
+                      released: Mapping[str, Any] | None) -> int:
+    """Which copy of a locked cell keeps its role: the first whose code is the release's
+    (a cell of the same grade id pasted from another lesson, ``test-quiz-q1``, may come
+    first), else the first."""
+    if released is None or not isinstance(released.get("source"), str):
+        return where[0]
+    from .integrity import code_of  # nbgrader's imports: only when a release is known
+
+    code = code_of(released["source"])
+    return next((i for i in where if code_of(_source(cells[i])) == code), where[0])
 
 
 def _as_released(cells: list[Any], release: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -535,8 +556,9 @@ def normalise_notebook(content: bytes, release: Mapping[str, Mapping[str, Any]] 
     changed role (``solution``, ``grade``, ``points`` ...) is reset to the release's.
     Then copied cells, which share a ``grade_id`` and which nbgrader refuses (upstream
     #1083): an answer cell keeps its nbgrader metadata on its LAST copy (the
-    definitions in force when the tests run), a locked or test cell on its FIRST;
-    the other copies become plain cells. Duplicated cell ``id``s get new ids. Cell
+    definitions in force when the tests run), a locked or test cell on its FIRST
+    (with ``release``: the first whose code is the release's, if any); the other
+    copies become plain cells. Duplicated cell ``id``s get new ids. Cell
     order, sources and outputs are unchanged.
     """
     nb = json.loads(content.decode("utf-8"))
@@ -550,10 +572,12 @@ def normalise_notebook(content: bytes, release: Mapping[str, Mapping[str, Any]] 
         if len(where) < 2:
             continue
         answer = bool(cells[where[-1]]["metadata"]["nbgrader"].get("solution"))
-        keep = where[-1] if answer else where[0]
+        keep = where[-1] if answer else _as_released_copy(
+            cells, where, release.get(grade_id) if release is not None else None)
         for index in set(where) - {keep}:
             del cells[index]["metadata"]["nbgrader"]
-        kind, which = ("answer cell", "last") if answer else ("locked cell", "first")
+        kind, which = ("answer cell", "last") if answer else (
+            "locked cell", "first" if keep == where[0] else "copy as released")
         notes.append(f"{len(where)} copies of {kind} {grade_id}: graded the {which}, "
                      f"the others ran as plain cells")
     seen_ids: set[str] = set()

@@ -171,10 +171,12 @@ def test_write_submission_grades_the_repaired_copy_and_keeps_the_export(tmp_path
 
 
 def test_release_roles_are_the_role_metadata_by_grade_id() -> None:
+    source = _source_notebook()
     assert _roles() == {
-        "answer": {"grade": False, "solution": True, "locked": False, "schema_version": 3},
+        "answer": {"grade": False, "solution": True, "locked": False, "schema_version": 3,
+                   "source": source.cells[1].source},
         "test-double": {"grade": True, "solution": False, "locked": True, "points": 1,
-                        "schema_version": 3}}
+                        "schema_version": 3, "source": source.cells[2].source}}
 
 
 def test_a_notebook_as_released_is_passed_on_byte_for_byte() -> None:
@@ -237,6 +239,25 @@ def test_the_release_role_comes_before_the_copies_are_sorted_out() -> None:
     assert out.cells[2].source.startswith("assert")
     assert notes[-1] == ("2 copies of locked cell test-double: graded the first, "
                          "the others ran as plain cells"), notes
+
+
+def test_a_test_cell_pasted_from_another_lesson_under_a_shared_grade_id_is_no_edit() -> None:
+    """Lesson 01's test-quiz-q1 pasted above lesson 03's own: the copy whose code is the
+    release's is graded (where the release has it), and nothing is flagged as edited."""
+    nb = _student([_RIGHT])
+    other = copy.deepcopy(nb.cells[-1])
+    other["id"] = "pasted-test"
+    other.source = "assert double(2) == 4  # the other lesson's test"
+    nb.cells.insert(1, other)
+    fixed, notes = normalise_notebook(nbformat.writes(nb).encode(), _roles())
+    out = nbformat.reads(fixed.decode(), as_version=4)
+    assert _grade_ids(out) == ["", "", "answer", "test-double"], _grade_ids(out)
+    assert notes == ["2 copies of locked cell test-double: graded the copy as released, "
+                     "the others ran as plain cells"], notes
+    assert locked_cell_problems(_source_notebook(), out) == []
+    first, _ = normalise_notebook(nbformat.writes(nb).encode())
+    assert _grade_ids(nbformat.reads(first.decode(), as_version=4))[1] == "test-double", \
+        "without the release, the first copy keeps its role"
 
 
 def test_changing_a_test_cell_s_role_hides_no_edit_and_a_paste_is_no_edit() -> None:
