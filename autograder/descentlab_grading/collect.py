@@ -12,14 +12,15 @@ import json
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-__all__ = ["Collection", "Placement", "Rejection", "Submission", "collect", "lessons_in",
-           "normalise_notebook", "notebook_problem", "place", "student_slug", "write_submission"]
+__all__ = ["Collection", "Placement", "Rejection", "Submission", "apply_releases", "collect",
+           "lessons_in", "normalise_notebook", "notebook_problem", "place", "release_roles",
+           "student_slug", "write_submission"]
 
 #: Largest notebook accepted (bytes); a bigger file is rejected, not read.
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
@@ -47,8 +48,10 @@ class Submission:
     ``origin`` is its path inside the export, ``content`` the file unchanged,
     ``note`` why an inexact name was accepted, ``login`` / ``name`` the LMS's
     identity (Canvas, Moodle), ``repairs`` what :func:`normalise_notebook`
-    changes in the copy nbgrader grades and ``late`` whether the LMS marked the
-    upload late (Canvas's ``_late_`` in the file name).
+    changes in the copy nbgrader grades, ``late`` whether the LMS marked the
+    upload late (Canvas's ``_late_`` in the file name) and ``release`` the nbgrader
+    roles of the lesson's release (:func:`release_roles`, set by :func:`apply_releases`
+    once the lesson is prepared; ``None`` before).
     """
 
     student: str
@@ -60,6 +63,8 @@ class Submission:
     name: str = ""
     repairs: tuple[str, ...] = ()
     late: bool = False
+    release: Mapping[str, Mapping[str, Any]] | None = field(default=None, repr=False,
+                                                             compare=False)
 
     @property
     def digest(self) -> str:
@@ -428,41 +433,151 @@ def lessons_in(export: Collection | Path, known: Sequence[str]) -> list[str]:
     return [lesson for lesson in known if lesson in present]
 
 
+#: The nbgrader metadata that gives a cell its role; reset to the release's
+#: (:func:`normalise_notebook`). ``grade_id`` names the cell, ``checksum`` and
+#: ``cell_type`` nbgrader checks itself.
+ROLE_KEYS = ("grade", "solution", "locked", "points", "task", "schema_version")
+_FLAGS = ("grade", "solution", "locked", "task")
+
+
+def _nbgrader(cell: Any) -> dict[str, Any] | None:
+    """A cell's nbgrader metadata, or None if it has none (student JSON: any type anywhere)."""
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return nbgrader if isinstance(nbgrader, dict) else None
+
+
 def _grade_id(cell: dict[str, Any]) -> str:
     """The grade id of a graded, answer or locked cell (as nbgrader counts); else ""."""
-    meta = cell.get("metadata")  # student JSON: any type may be anywhere
-    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
-    if not isinstance(nbgrader, dict) or not any(
-            nbgrader.get(k) for k in ("grade", "solution", "locked")):
+    nbgrader = _nbgrader(cell)
+    if nbgrader is None or not any(nbgrader.get(k) for k in ("grade", "solution", "locked")):
         return ""
     grade_id = nbgrader.get("grade_id")
     return grade_id if isinstance(grade_id, str) else ""
 
 
-def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
+def _kind(nbgrader: Mapping[str, Any]) -> str:
+    """What a cell is to nbgrader, in the words of the repair notes."""
+    if nbgrader.get("solution"):
+        return "answer cell"
+    if nbgrader.get("grade"):
+        return "test cell"
+    return "task cell" if nbgrader.get("task") else "locked cell"
+
+
+def _source(cell: Any) -> str:
+    """A cell's source as one string (nbformat stores a list of lines or a string)."""
+    source = cell.get("source", "") if isinstance(cell, dict) else ""
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def release_roles(notebook: Path | bytes) -> dict[str, dict[str, Any]]:
+    """The nbgrader role (:data:`ROLE_KEYS`) and the ``source`` of each cell of a
+    release, by grade id.
+
+    ``notebook``: the release nbgrader wrote (``release/LESSON/LESSON.ipynb``), or its
+    content. What :func:`normalise_notebook` resets a submission's cells to.
+    """
+    data = notebook if isinstance(notebook, bytes) else notebook.read_bytes()
+    roles: dict[str, dict[str, Any]] = {}
+    for cell in json.loads(data.decode("utf-8"))["cells"]:
+        nbgrader = _nbgrader(cell)
+        if nbgrader is not None and isinstance(nbgrader.get("grade_id"), str):
+            roles[nbgrader["grade_id"]] = {**{k: nbgrader[k] for k in ROLE_KEYS if k in nbgrader},
+                                           "source": _source(cell)}
+    return roles
+
+
+def _as_released_copy(cells: list[Any], where: list[int],
+                      released: Mapping[str, Any] | None) -> int:
+    """Which copy of a locked cell keeps its role: the first whose code is the release's
+    (a cell of the same grade id pasted from another lesson, ``test-quiz-q1``, may come
+    first), else the first."""
+    if released is None or not isinstance(released.get("source"), str):
+        return where[0]
+    from .integrity import code_of  # nbgrader's imports: only when a release is known
+
+    code = code_of(released["source"])
+    return next((i for i in where if code_of(_source(cells[i])) == code), where[0])
+
+
+def _as_released(cells: list[Any], release: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Give every cell the role its grade id has in the release; one note per change.
+
+    A cell pasted from another notebook keeps that notebook's nbgrader metadata
+    (JupyterLab copies it): a grade id the release does not have fails nbgrader's
+    autograde ("nbgrader cell does not have a grade_id"), so the cell runs as a plain
+    cell. A role the student changed (a test cell made an answer cell, points added
+    to an answer cell) fails it too ("Inconsistent checksums", "No such grade cell"):
+    the release's role is put back, and the test cell is then compared with the
+    release as any locked cell is (``integrity.py``).
+    """
+    notes = []
+    for cell in cells:
+        nbgrader = _nbgrader(cell)
+        if nbgrader is None:
+            continue
+        grade_id = nbgrader.get("grade_id")
+        released = release.get(grade_id) if isinstance(grade_id, str) else None
+        if released is None:
+            if any(nbgrader.get(k) for k in _FLAGS):
+                del cell["metadata"]["nbgrader"]
+                notes.append(f"{_kind(nbgrader)} {grade_id} is not one of the lesson's (pasted "
+                             f"from another notebook?): ran as a plain cell"
+                             if isinstance(grade_id, str) and grade_id else
+                             f"{_kind(nbgrader)} without a grade id: ran as a plain cell")
+            continue
+        changed = [f"{k} {_shown(nbgrader.get(k))} instead of {_shown(released.get(k))}"
+                   for k in ROLE_KEYS if nbgrader.get(k) != released.get(k)]
+        if not changed:
+            continue
+        for key in ROLE_KEYS:
+            if key in released:
+                nbgrader[key] = released[key]
+            else:
+                nbgrader.pop(key, None)
+        notes.append(f"{_kind(released)} {grade_id} had its nbgrader role changed "
+                     f"({', '.join(changed)}): graded as released")
+    return notes
+
+
+def _shown(value: Any) -> str:
+    """A metadata value in a note: JSON's words (``true``, ``100``), "none" if absent."""
+    return "none" if value is None else json.dumps(value)
+
+
+def normalise_notebook(content: bytes, release: Mapping[str, Mapping[str, Any]] | None = None,
+                       ) -> tuple[bytes, list[str]]:
     """The notebook nbgrader grades, and one sentence per repair (``content`` itself if none).
 
-    Copied cells share a ``grade_id``, and nbgrader refuses the notebook (upstream
+    With ``release`` (:func:`release_roles` of the lesson's release), every cell with
+    nbgrader metadata first gets its role from the release: a grade id the release
+    does not have (a cell pasted from another lesson) runs as a plain cell, and a
+    changed role (``solution``, ``grade``, ``points`` ...) is reset to the release's.
+    Then copied cells, which share a ``grade_id`` and which nbgrader refuses (upstream
     #1083): an answer cell keeps its nbgrader metadata on its LAST copy (the
-    definitions in force when the tests run), a locked or test cell on its FIRST;
-    the other copies become plain cells. Duplicated cell ``id``s get new ids. Cell
+    definitions in force when the tests run), a locked or test cell on its FIRST
+    (with ``release``: the first whose code is the release's, if any); the other
+    copies become plain cells. Duplicated cell ``id``s get new ids. Cell
     order, sources and outputs are unchanged.
     """
     nb = json.loads(content.decode("utf-8"))
     cells = nb["cells"]
+    notes = _as_released(cells, release) if release is not None else []
     positions: dict[str, list[int]] = {}
     for index, cell in enumerate(cells):
         if grade_id := _grade_id(cell):
             positions.setdefault(grade_id, []).append(index)
-    notes = []
     for grade_id, where in positions.items():
         if len(where) < 2:
             continue
         answer = bool(cells[where[-1]]["metadata"]["nbgrader"].get("solution"))
-        keep = where[-1] if answer else where[0]
+        keep = where[-1] if answer else _as_released_copy(
+            cells, where, release.get(grade_id) if release is not None else None)
         for index in set(where) - {keep}:
             del cells[index]["metadata"]["nbgrader"]
-        kind, which = ("answer cell", "last") if answer else ("locked cell", "first")
+        kind, which = ("answer cell", "last") if answer else (
+            "locked cell", "first" if keep == where[0] else "copy as released")
         notes.append(f"{len(where)} copies of {kind} {grade_id}: graded the {which}, "
                      f"the others ran as plain cells")
     seen_ids: set[str] = set()
@@ -485,8 +600,24 @@ def normalise_notebook(content: bytes) -> tuple[bytes, list[str]]:
     return text.encode("utf-8"), notes
 
 
+def apply_releases(found: Collection, releases: Mapping[str, Path]) -> None:
+    """Repair each submission against its lesson's release (``releases``: lesson ->
+    ``release/LESSON/LESSON.ipynb``, written by the lesson's preparation).
+
+    :func:`collect` runs before the lessons are prepared, so it repairs only copied
+    cells; this gives every submission of a lesson in ``releases`` the release's roles
+    (:func:`release_roles`), which :func:`write_submission` applies, and its repairs.
+    """
+    roles = {lesson: release_roles(path) for lesson, path in releases.items()}
+    found.submissions = [
+        replace(sub, release=roles[sub.lesson],
+                repairs=tuple(normalise_notebook(sub.content, roles[sub.lesson])[1]))
+        if sub.lesson in roles else sub for sub in found.submissions]
+
+
 def write_submission(submission: Submission, submitted: Path) -> Path:
-    """Write :func:`normalise_notebook` of a submission to ``submitted/STUDENT/LESSON/``.
+    """Write :func:`normalise_notebook` of a submission (against its ``release``, when
+    known: :func:`apply_releases`) to ``submitted/STUDENT/LESSON/``.
 
     Returns
     -------
@@ -501,5 +632,5 @@ def write_submission(submission: Submission, submitted: Path) -> Path:
         if stale.is_file():
             stale.unlink()
     target = folder / f"{submission.lesson}.ipynb"
-    target.write_bytes(normalise_notebook(submission.content)[0])
+    target.write_bytes(normalise_notebook(submission.content, submission.release)[0])
     return target

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import answer_key, jail
-from .collect import Submission, collect, write_submission
+from .collect import Submission, apply_releases, collect, write_submission
 from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
 from .model import Course, JailUnavailable, Row, Run, Settings, bonus_cells, split_bonus
@@ -160,6 +160,10 @@ def grade(
                          course.root / "release-history", lesson)
         remember_committed_releases(COURSE / lesson / f"{lesson}.ipynb",
                                     course.root / "release-history", lesson)
+    # The roles of each lesson's cells (a cell pasted from another lesson, a test cell
+    # made an answer cell) are the release's, known now that the lessons are prepared.
+    apply_releases(found, {lesson: course.root / "release" / lesson / f"{lesson}.ipynb"
+                           for lesson in lessons})
     jobs_state = state.setdefault("jobs", {})
     results: dict[tuple[str, str], dict[str, Any]] = {}
     todo: list[tuple[tuple[str, ...], Callable[[], dict[str, Any]]]] = []

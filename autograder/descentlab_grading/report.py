@@ -139,7 +139,8 @@ def _files_section(found: Collection) -> list[str]:
     listed = [
         ("Accepted under another name:",
          [f"{s.origin} -> {s.student}/{s.lesson}" for s in found.submissions if s.note]),
-        ("Duplicated cells (the export is unchanged; nbgrader grades a repaired copy):",
+        ("Repaired cells (copied, pasted or changed nbgrader metadata; the export is "
+         "unchanged, nbgrader grades a repaired copy):",
          [f"{s.origin}: {'; '.join(s.repairs)}" for s in found.submissions if s.repairs]),
         ("Superseded (an earlier upload; the later one is graded):",
          [r.origin for r in superseded]),

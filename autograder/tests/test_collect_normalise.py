@@ -2,7 +2,9 @@
 
 Students copy cells, so two cells share a ``grade_id``. The notebook written to
 ``submitted/`` keeps the nbgrader metadata on the last copy of an answer cell
-and on the first copy of a locked cell; the export is never modified.
+and on the first copy of a locked cell; the export is never modified. Cells pasted
+from another lesson (its grade ids) run as plain cells, and a role the student
+changed (a test cell made an answer cell, points on an answer cell) is the release's.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from descentlab_grading.collect import Submission, collect, normalise_notebook, write_submission
+from descentlab_grading.collect import (
+    Submission,
+    apply_releases,
+    collect,
+    normalise_notebook,
+    release_roles,
+    write_submission,
+)
+from descentlab_grading.integrity import locked_cell_problems
 
 LESSON = "01_tiny"
 
@@ -61,6 +71,40 @@ def _student(answers: list[str]) -> nbformat.NotebookNode:
 
 def _grade_ids(nb: nbformat.NotebookNode) -> list[str]:
     return [c.metadata.get("nbgrader", {}).get("grade_id", "") for c in nb.cells]
+
+
+def _roles() -> dict[str, dict[str, object]]:
+    """The release's roles of ``_source_notebook`` (its metadata is the release's)."""
+    return release_roles(nbformat.writes(_source_notebook()).encode())
+
+
+_RIGHT = "def double(x):\n    return 2 * x"
+
+
+def _pasted() -> nbformat.NotebookNode:
+    """A correct notebook with another lesson's answer cell pasted in: JupyterLab keeps
+    the cell's nbgrader metadata (lesson 01's ``sgd-update``) when pasting."""
+    nb = _student([_RIGHT])
+    nb.cells.insert(2, new_code_cell("class SGD:\n    pass", id="pasted",
+                                     metadata=_meta("sgd-update", answer=True)))
+    return nb
+
+
+def _flipped(source: str | None = None) -> nbformat.NotebookNode:
+    """A correct notebook whose test cell the student marked ``solution: true``
+    (and edited, with ``source``)."""
+    nb = _student([_RIGHT])
+    nb.cells[-1].metadata.nbgrader["solution"] = True
+    if source is not None:
+        nb.cells[-1].source = source
+    return nb
+
+
+def _with_points() -> nbformat.NotebookNode:
+    """A correct notebook whose answer cell the student marked ``grade: true, points: 100``."""
+    nb = _student([_RIGHT])
+    nb.cells[1].metadata.nbgrader.update(grade=True, points=100)
+    return nb
 
 
 def test_a_notebook_without_duplicates_is_passed_on_byte_for_byte() -> None:
@@ -126,6 +170,130 @@ def test_write_submission_grades_the_repaired_copy_and_keeps_the_export(tmp_path
     assert sub.digest == before, "the submission's digest is the export's file"
 
 
+def test_release_roles_are_the_role_metadata_by_grade_id() -> None:
+    source = _source_notebook()
+    assert _roles() == {
+        "answer": {"grade": False, "solution": True, "locked": False, "schema_version": 3,
+                   "source": source.cells[1].source},
+        "test-double": {"grade": True, "solution": False, "locked": True, "points": 1,
+                        "schema_version": 3, "source": source.cells[2].source}}
+
+
+def test_a_notebook_as_released_is_passed_on_byte_for_byte() -> None:
+    data = nbformat.writes(_student([_RIGHT])).encode()
+    assert normalise_notebook(data, _roles()) == (data, [])
+
+
+def test_a_cell_pasted_from_another_lesson_runs_as_a_plain_cell() -> None:
+    data = nbformat.writes(_pasted()).encode()
+    fixed, notes = normalise_notebook(data, _roles())
+    out = nbformat.reads(fixed.decode(), as_version=4)
+    nbformat.validate(out)
+    assert [c.source for c in out.cells] == [c.source for c in _pasted().cells], \
+        "cell order and sources must not change"
+    assert _grade_ids(out) == ["", "answer", "", "test-double"], _grade_ids(out)
+    assert "nbgrader" not in out.cells[2].metadata
+    assert notes == ["answer cell sgd-update is not one of the lesson's (pasted from another "
+                     "notebook?): ran as a plain cell"], notes
+    assert normalise_notebook(data) == (data, []), "without the release, nothing to compare"
+
+
+def test_a_cell_marked_for_nbgrader_without_a_grade_id_runs_as_a_plain_cell() -> None:
+    nb = _student([_RIGHT])
+    nb.cells.insert(2, new_code_cell("x = 1", id="bare",
+                                     metadata={"nbgrader": {"solution": True}}))
+    fixed, notes = normalise_notebook(nbformat.writes(nb).encode(), _roles())
+    assert "nbgrader" not in json.loads(fixed)["cells"][2]["metadata"]
+    assert notes == ["answer cell without a grade id: ran as a plain cell"], notes
+
+
+def test_a_test_cell_made_an_answer_cell_is_graded_as_released() -> None:
+    fixed, notes = normalise_notebook(nbformat.writes(_flipped()).encode(), _roles())
+    out = nbformat.reads(fixed.decode(), as_version=4)
+    assert {k: out.cells[-1].metadata.nbgrader[k] for k in ("grade", "solution", "locked")} \
+        == {"grade": True, "solution": False, "locked": True}
+    assert notes == ["test cell test-double had its nbgrader role changed (solution true "
+                     "instead of false): graded as released"], notes
+
+
+def test_points_on_an_answer_cell_are_dropped() -> None:
+    fixed, notes = normalise_notebook(nbformat.writes(_with_points()).encode(), _roles())
+    meta = nbformat.reads(fixed.decode(), as_version=4).cells[1].metadata.nbgrader
+    assert (meta["grade"], meta["solution"], "points" in meta) == (False, True, False), meta
+    assert notes == ["answer cell answer had its nbgrader role changed (grade true instead of "
+                     "false, points 100 instead of none): graded as released"], notes
+
+
+def test_the_release_role_comes_before_the_copies_are_sorted_out() -> None:
+    """A copy of the test cell made an answer cell: once it is a test cell again, the
+    first copy (the release's) is graded, not the student's "answer"."""
+    nb = _student([_RIGHT])
+    copy_ = copy.deepcopy(nb.cells[-1])
+    copy_["id"] = "test-copy"
+    copy_.source = "pass"
+    copy_.metadata.nbgrader["solution"] = True
+    nb.cells.append(copy_)
+    fixed, notes = normalise_notebook(nbformat.writes(nb).encode(), _roles())
+    out = nbformat.reads(fixed.decode(), as_version=4)
+    assert _grade_ids(out) == ["", "answer", "test-double", ""], _grade_ids(out)
+    assert out.cells[2].source.startswith("assert")
+    assert notes[-1] == ("2 copies of locked cell test-double: graded the first, "
+                         "the others ran as plain cells"), notes
+
+
+def test_a_test_cell_pasted_from_another_lesson_under_a_shared_grade_id_is_no_edit() -> None:
+    """Lesson 01's test-quiz-q1 pasted above lesson 03's own: the copy whose code is the
+    release's is graded (where the release has it), and nothing is flagged as edited."""
+    nb = _student([_RIGHT])
+    other = copy.deepcopy(nb.cells[-1])
+    other["id"] = "pasted-test"
+    other.source = "assert double(2) == 4  # the other lesson's test"
+    nb.cells.insert(1, other)
+    fixed, notes = normalise_notebook(nbformat.writes(nb).encode(), _roles())
+    out = nbformat.reads(fixed.decode(), as_version=4)
+    assert _grade_ids(out) == ["", "", "answer", "test-double"], _grade_ids(out)
+    assert notes == ["2 copies of locked cell test-double: graded the copy as released, "
+                     "the others ran as plain cells"], notes
+    assert locked_cell_problems(_source_notebook(), out) == []
+    first, _ = normalise_notebook(nbformat.writes(nb).encode())
+    assert _grade_ids(nbformat.reads(first.decode(), as_version=4))[1] == "test-double", \
+        "without the release, the first copy keeps its role"
+
+
+def test_changing_a_test_cell_s_role_hides_no_edit_and_a_paste_is_no_edit() -> None:
+    """integrity.py reads the notebook nbgrader grades: a test cell the student made an
+    answer cell AND edited is an edited test cell; the same role change alone, or a
+    cell pasted from another lesson, is no edit."""
+    release = _source_notebook()
+
+    def problems(nb: nbformat.NotebookNode) -> list[str]:
+        fixed, _ = normalise_notebook(nbformat.writes(nb).encode(), _roles())
+        return locked_cell_problems(release, nbformat.reads(fixed.decode(), as_version=4))
+
+    assert problems(_flipped("pass")) == ["edited test cell test-double"]
+    assert problems(_flipped()) == []
+    assert problems(_pasted()) == []
+
+
+def test_apply_releases_repairs_against_the_release_and_writes_it(tmp_path: Path) -> None:
+    export = tmp_path / "export" / "ann" / LESSON / f"{LESSON}.ipynb"
+    export.parent.mkdir(parents=True)
+    export.write_text(nbformat.writes(_pasted()))
+    release = tmp_path / "release" / LESSON / f"{LESSON}.ipynb"
+    release.parent.mkdir(parents=True)
+    nbformat.write(_source_notebook(), release)
+    found = collect(tmp_path / "export", [LESSON])
+    assert found.submissions[0].repairs == (), "premise: no copies, and no release yet"
+    apply_releases(found, {LESSON: release})
+    (sub,) = found.submissions
+    assert sub.repairs == ("answer cell sgd-update is not one of the lesson's (pasted from "
+                           "another notebook?): ran as a plain cell",), sub.repairs
+    written = nbformat.read(write_submission(sub, tmp_path / "submitted"), as_version=4)
+    assert _grade_ids(written) == ["", "answer", "", "test-double"], _grade_ids(written)
+    assert sub.digest == hashlib.sha256(export.read_bytes()).hexdigest(), \
+        "the digest (the re-run stamp) is still the export's file"
+
+
 @pytest.mark.slow
 # nbgrader's own gradebook code triggers this SQLAlchemy warning when it creates a
 # student; pytest.ini turns warnings into errors, which would fail every autograde.
@@ -164,3 +332,46 @@ def test_real_nbgrader_grades_the_repaired_notebook(tmp_path: Path) -> None:
     with Gradebook(config.CourseDirectory.db_url) as gb:
         nb = gb.find_submission_notebook(LESSON, LESSON, "repaired")
         assert (nb.score, nb.max_score) == (1.0, 1.0), "the last copy (correct) is graded"
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_real_nbgrader_grades_pasted_and_changed_cells_as_released(tmp_path: Path) -> None:
+    """nbgrader itself: a cell pasted from another lesson, a test cell made an answer cell
+    and points on an answer cell each fail nbgrader's autograde as submitted; the copies
+    repaired against the release get full marks (the correct answer), not 100 points."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
+    bin_dir = os.path.dirname(sys.executable)  # nbgrader shells out to alembic
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    root = tmp_path / "course"
+    (root / "source" / LESSON).mkdir(parents=True)
+    nbformat.write(_source_notebook(), root / "source" / LESSON / f"{LESSON}.ipynb")
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    config.Execute.timeout = 30
+    api = NbGraderAPI(config=config)
+    assert api.generate_assignment(LESSON, force=True, create=True)["success"]
+    roles = release_roles(root / "release" / LESSON / f"{LESSON}.ipynb")
+    cases = {"pasted": (_pasted(), "does not have a grade_id"),
+             "flipped": (_flipped(), "Inconsistent checksums for cell test-double"),
+             "points": (_with_points(), "No such grade cell")}
+    for name, (nb, _) in cases.items():
+        raw = root / "submitted" / f"raw-{name}" / LESSON / f"{LESSON}.ipynb"
+        raw.parent.mkdir(parents=True)
+        raw.write_text(nbformat.writes(nb))
+        write_submission(Submission(name, LESSON, "x", nbformat.writes(nb).encode(),
+                                    release=roles), root / "submitted")
+    from nbgrader.api import Gradebook
+
+    for name, (_, error) in cases.items():
+        raw = api.autograde(LESSON, f"raw-{name}", force=True, create=True)
+        assert not raw["success"], f"premise: nbgrader fails {name} as submitted"
+        assert error in raw["log"], f"premise ({name}): {error}"
+        repaired = api.autograde(LESSON, name, force=True, create=True)
+        assert repaired["success"], repaired["log"]
+        with Gradebook(config.CourseDirectory.db_url) as gb:
+            nb = gb.find_submission_notebook(LESSON, LESSON, name)
+            assert (nb.score, nb.max_score) == (1.0, 1.0), (name, nb.score, nb.max_score)
