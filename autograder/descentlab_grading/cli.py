@@ -164,3 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nGrades: {path}\nFeedback: {course.root / 'feedback'}/STUDENT/LESSON/")
     placed_all = not run.collection.unplaced()
     return 0 if placed_all and all(row.status == "graded" for row in run.rows) else 1
+
+
+if __name__ == "__main__":  # python -m descentlab_grading.cli, as descentlab-grade
+    sys.exit(main())

@@ -259,3 +259,13 @@ def test_the_csv_is_written_before_the_summary_is_printed(
         main([str(_lms_export(tmp_path, {})), "--no-progress", "--csv", str(out),
               "--course-root", str(tmp_path / "course")])
     assert out.is_file(), "the grades CSV was lost with the printout"
+
+
+def test_python_dash_m_runs_the_command() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "descentlab_grading.cli", "--help"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "--no-jail" in out.stdout
