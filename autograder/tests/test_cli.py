@@ -261,6 +261,7 @@ def test_the_csv_is_written_before_the_summary_is_printed(
     assert out.is_file(), "the grades CSV was lost with the printout"
 
 
+@pytest.mark.slow  # a new interpreter imports nbgrader
 def test_python_dash_m_runs_the_command() -> None:
     import subprocess
     import sys
