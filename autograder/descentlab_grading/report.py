@@ -136,6 +136,11 @@ def _files_section(found: Collection) -> list[str]:
              f"{bad} rejected", f"{len(found.skipped)} skipped",
              f"{len(found.ignored)} not notebooks", f"{len(found.junk)} OS files"]
     lines = ["", f"Files in the export: {found.files} = " + " + ".join(parts) + "."]
+    # A rejected file of a student whose row is graded (another file is): its reason is
+    # in no row's message, so it is named here.
+    graded = {(s.student, s.lesson) for s in found.submissions}
+    beside = [r for r in found.rejected if r not in superseded and r.student
+              and (r.student, r.lesson) in graded]
     listed = [
         ("Accepted under another name:",
          [f"{s.origin} -> {s.student}/{s.lesson}" for s in found.submissions if s.note]),
@@ -144,6 +149,8 @@ def _files_section(found: Collection) -> list[str]:
          [f"{s.origin}: {'; '.join(s.repairs)}" for s in found.submissions if s.repairs]),
         ("Superseded (an earlier upload; the later one is graded):",
          [r.origin for r in superseded]),
+        ("Rejected beside the student's graded notebook:",
+         [f"{r.origin}: {r.reason}" for r in beside]),
         ("Not placed (no student; a CSV row each):",
          [f"{r.origin}: {r.reason}" for r in found.unplaced()]),
     ]

@@ -348,6 +348,15 @@ def test_a_file_named_for_another_student_does_not_replace_their_work(tmp_path: 
         student, reason = rejected[origin]
         assert student == owner
         assert f"gives student 10002, but it is in the folder of student {owner}" in reason
+    # Zed's row is graded (his own notebook): the summary names the rejected file and why.
+    from descentlab_grading.pipeline import Row, Run
+    from descentlab_grading.report import summary
+
+    rows = [Row(s.student, s.lesson, "graded", 8.0, 8.0) for s in found.submissions]
+    text = summary(Run(rows, found, 1.0, 1))
+    assert ("Rejected beside the student's graded notebook:\n"
+            "    Zed Zulu_10001_assignsubmission_file_/x_10002_1_03_momentum.ipynb: the file's "
+            "name gives student 10002") in text, text
 
 
 def test_a_path_out_of_the_zip_is_rejected_not_hidden(tmp_path: Path) -> None:
