@@ -15,6 +15,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -294,12 +295,8 @@ def test_apply_releases_repairs_against_the_release_and_writes_it(tmp_path: Path
         "the digest (the re-run stamp) is still the export's file"
 
 
-@pytest.mark.slow
-# nbgrader's own gradebook code triggers this SQLAlchemy warning when it creates a
-# student; pytest.ini turns warnings into errors, which would fail every autograde.
-@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
-def test_real_nbgrader_grades_the_repaired_notebook(tmp_path: Path) -> None:
-    """nbgrader itself: the duplicated notebook fails, the repaired copy gets full marks."""
+def _nbgrader_course(tmp_path: Path) -> tuple[Any, Path, str]:
+    """A real nbgrader course of the test lesson, released: its API, root and gradebook."""
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config
 
@@ -314,6 +311,16 @@ def test_real_nbgrader_grades_the_repaired_notebook(tmp_path: Path) -> None:
     config.Execute.timeout = 30
     api = NbGraderAPI(config=config)
     assert api.generate_assignment(LESSON, force=True, create=True)["success"]
+    return api, root, config.CourseDirectory.db_url
+
+
+@pytest.mark.slow
+# nbgrader's own gradebook code triggers this SQLAlchemy warning when it creates a
+# student; pytest.ini turns warnings into errors, which would fail every autograde.
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_real_nbgrader_grades_the_repaired_notebook(tmp_path: Path) -> None:
+    """nbgrader itself: the duplicated notebook fails, the repaired copy gets full marks."""
+    api, root, db_url = _nbgrader_course(tmp_path)
     student = _student(["def double(x):\n    return x", "def double(x):\n    return 2 * x"])
     content = nbformat.writes(student).encode()
     # "raw": the student's file as is (bypassing write_submission); "repaired": as the
@@ -329,7 +336,7 @@ def test_real_nbgrader_grades_the_repaired_notebook(tmp_path: Path) -> None:
     assert results["repaired"]["success"], results["repaired"]["log"]
     from nbgrader.api import Gradebook
 
-    with Gradebook(config.CourseDirectory.db_url) as gb:
+    with Gradebook(db_url) as gb:
         nb = gb.find_submission_notebook(LESSON, LESSON, "repaired")
         assert (nb.score, nb.max_score) == (1.0, 1.0), "the last copy (correct) is graded"
 
@@ -340,20 +347,7 @@ def test_real_nbgrader_grades_pasted_and_changed_cells_as_released(tmp_path: Pat
     """nbgrader itself: a cell pasted from another lesson, a test cell made an answer cell
     and points on an answer cell each fail nbgrader's autograde as submitted; the copies
     repaired against the release get full marks (the correct answer), not 100 points."""
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config import Config
-
-    bin_dir = os.path.dirname(sys.executable)  # nbgrader shells out to alembic
-    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    root = tmp_path / "course"
-    (root / "source" / LESSON).mkdir(parents=True)
-    nbformat.write(_source_notebook(), root / "source" / LESSON / f"{LESSON}.ipynb")
-    config = Config()
-    config.CourseDirectory.root = str(root)
-    config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
-    config.Execute.timeout = 30
-    api = NbGraderAPI(config=config)
-    assert api.generate_assignment(LESSON, force=True, create=True)["success"]
+    api, root, db_url = _nbgrader_course(tmp_path)
     roles = release_roles(root / "release" / LESSON / f"{LESSON}.ipynb")
     cases = {"pasted": (_pasted(), "does not have a grade_id"),
              "flipped": (_flipped(), "Inconsistent checksums for cell test-double"),
@@ -372,6 +366,6 @@ def test_real_nbgrader_grades_pasted_and_changed_cells_as_released(tmp_path: Pat
         assert error in raw["log"], f"premise ({name}): {error}"
         repaired = api.autograde(LESSON, name, force=True, create=True)
         assert repaired["success"], repaired["log"]
-        with Gradebook(config.CourseDirectory.db_url) as gb:
+        with Gradebook(db_url) as gb:
             nb = gb.find_submission_notebook(LESSON, LESSON, name)
             assert (nb.score, nb.max_score) == (1.0, 1.0), (name, nb.score, nb.max_score)
