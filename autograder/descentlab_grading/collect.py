@@ -87,7 +87,10 @@ class Rejection:
 
 @dataclass(frozen=True)
 class Placement:
-    """Whose file a path is, and of which lesson (:func:`place`); ``problem``: why not gradable."""
+    """Whose file a path is, and of which lesson (:func:`place`); ``problem``: why not gradable.
+
+    ``raw`` is the text ``student`` was made from (a folder's name, an LMS number).
+    """
 
     student: str = ""
     lesson: str = ""
@@ -96,6 +99,7 @@ class Placement:
     name: str = ""
     problem: str = ""
     late: bool = False
+    raw: str = ""
 
 
 @dataclass
@@ -174,7 +178,7 @@ def _lms(text: str) -> tuple[dict[str, str], str] | None:
     for pattern in (_CANVAS, _MOODLE):
         if match := pattern.match(text):
             groups = match.groupdict()  # Canvas gives a login, Moodle a name
-            who = {"student": student_slug(groups["student"]),
+            who = {"student": student_slug(groups["student"]), "raw": groups["student"],
                    "login": groups.get("login") or "",
                    "name": (groups.get("name") or "").strip(),
                    "late": bool(groups.get("late"))}
@@ -202,7 +206,8 @@ def place(path: str, lessons: Sequence[str]) -> Placement:
     if outer is not None:
         who, filename = outer[0], parts[-1]
     elif len(parts) >= 3 and parts[-2] in lessons:
-        who, filename, folder = {"student": student_slug(parts[-3])}, parts[-1], parts[-2]
+        who, filename, folder = ({"student": student_slug(parts[-3]), "raw": parts[-3]},
+                                 parts[-1], parts[-2])
     elif own is not None:
         who, filename, own = own[0], own[1], None
     else:
@@ -352,6 +357,7 @@ def collect(source: Path, lessons: Sequence[str],
     found = Collection()
     chosen: dict[tuple[str, str], Submission] = {}
     strays: list[tuple[str, Placement]] = []  # not notebooks: sorted out at the end
+    raws: dict[str, set[str]] = {}  # student id -> the names it was made from
     for rel, content, why_unread in _files(source):
         if _is_noise(rel):
             found.junk.append(rel)
@@ -367,6 +373,8 @@ def collect(source: Path, lessons: Sequence[str],
         # A notebook that names nobody is still someone's when it sits in a folder.
         parts = PurePosixPath(rel).parts
         student = where.student or (student_slug(parts[0]) if len(parts) >= 2 else "")
+        if student:
+            raws.setdefault(student, set()).add(where.raw or parts[0])
         lesson = where.lesson or _only(asked, student)
         if lesson and lesson not in asked:
             found.skipped.append(Rejection(rel, f"lesson {lesson} was not asked for",
@@ -386,11 +394,33 @@ def collect(source: Path, lessons: Sequence[str],
                                              where.login, where.name,
                                              tuple(normalise_notebook(content)[1]), where.late)
     found.submissions = [chosen[k] for k in sorted(chosen)]
+    _reject_clashes(found, {s: names for s, names in raws.items() if len(names) > 1})
     _place_strays(found, strays, asked)
     placed = chosen.keys() | {(r.student, r.lesson) for r in found.rejected}
     found.missing = [(student, lesson) for student in found.students for lesson in asked
                      if (student, lesson) not in placed]
     return found
+
+
+def _reject_clashes(found: Collection, clashes: Mapping[str, set[str]]) -> None:
+    """Grade no notebook of a student id that two names gave (``ann smith``, ``ann_smith``).
+
+    Graded as one, one student's notebook would supersede the other's, or their
+    lessons would share a row: the instructor must rename one and grade again.
+    """
+    if not clashes:
+        return
+    reasons = {student: (f"the names {' and '.join(repr(n) for n in sorted(names))} give the "
+                         f"same student id {student!r}: not graded for either; rename one "
+                         "and grade again")
+               for student, names in clashes.items()}
+    found.rejected = [replace(r, reason=reasons[r.student])
+                      if r.student in reasons and r.reason.startswith("superseded") else r
+                      for r in found.rejected]
+    found.rejected += [Rejection(s.origin, reasons[s.student], s.student, s.lesson, s.login,
+                                 s.name, s.late)
+                       for s in found.submissions if s.student in reasons]
+    found.submissions = [s for s in found.submissions if s.student not in reasons]
 
 
 def _place_strays(found: Collection, strays: list[tuple[str, Placement]],

@@ -384,3 +384,25 @@ def test_a_symbolic_link_in_a_folder_export_is_not_followed(tmp_path: Path) -> N
     assert found.submissions == []
     [rejected] = found.rejected
     assert (rejected.student, rejected.reason) == ("eve", "a symbolic link: not followed")
+
+
+def test_two_folders_that_give_one_student_id_grade_neither(tmp_path: Path) -> None:
+    # "ann smith" and "ann_smith" both become the id ann_smith: graded as one student,
+    # one notebook superseded the other's ("a later upload") and a grade was lost.
+    export = _write(tmp_path / "export", {
+        "ann smith/03_momentum/03_momentum.ipynb": NOTEBOOK,
+        "ann_smith/03_momentum/03_momentum.ipynb": NOTEBOOK,
+        "ann_smith/04_adagrad/04_adagrad.ipynb": NOTEBOOK,
+        "bob/03_momentum/03_momentum.ipynb": NOTEBOOK})
+    found = collect(export, LESSONS)
+    assert [(s.student, s.lesson) for s in found.submissions] == [("bob", "03_momentum")]
+    reasons = {r.origin: r.reason for r in found.rejected}
+    assert set(reasons) == {"ann smith/03_momentum/03_momentum.ipynb",
+                            "ann_smith/03_momentum/03_momentum.ipynb",
+                            "ann_smith/04_adagrad/04_adagrad.ipynb"}, reasons
+    for reason in reasons.values():
+        assert "'ann smith' and 'ann_smith' give the same student id 'ann_smith'" in reason
+        assert "superseded" not in reason
+    assert {r.student for r in found.rejected} == {"ann_smith"}
+    assert ("bob", "04_adagrad") in found.missing, found.missing
+    assert ("ann_smith", "04_adagrad") not in found.missing, found.missing
