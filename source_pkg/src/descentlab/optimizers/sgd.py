@@ -107,11 +107,11 @@ class Nesterov(Optimizer):
 
     which, written with the velocity from *before* the step, is
     :math:`\theta \leftarrow \theta + \mu^2 v - (1+\mu)\eta g`, then
-    :math:`v \leftarrow \mu v - \eta g`. The order matters: the code in the
-    book's repository (``common/optimizer.py``) updates :math:`v` first and
-    then steps by :math:`\mu^2 v - (1+\mu)\eta g` with the *new* :math:`v`,
-    i.e. by :math:`\mu^3 v_{\text{old}} - (1+\mu+\mu^2)\eta g`. That is a
-    known bug, not an equivalent form of the method.
+    :math:`v \leftarrow \mu v - \eta g`. The order matters: until its commit
+    89eadd0 (2021-01-18) the book's repository (``common/optimizer.py``) updated
+    :math:`v` first and then stepped by :math:`\mu^2 v - (1+\mu)\eta g` with
+    the *new* :math:`v`, i.e. by :math:`\mu^3 v_{\text{old}} - (1+\mu+\mu^2)\eta g`:
+    a bug, not an equivalent form of the method.
 
     The stored :math:`\theta` is the look-ahead point :math:`\theta + \mu v` of
     Sutskever et al. (2013), who write
