@@ -580,3 +580,28 @@ def test_a_missing_state_entry_keeps_the_state_hint():
     message = _failures(MomentumWithoutState, "momentum")["first_step"]
     assert "create each key's state" in message
     assert "loop over them" not in message
+
+
+class AdaGradAssigns:
+    """A student's AdaGrad: h created once, but assigned (h = g²) instead of accumulated."""
+
+    def __init__(self, lr=0.01):
+        self.lr, self.h = lr, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            self.h[key] = grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+def test_state_assigned_instead_of_accumulated_is_told_both_causes():
+    """A student audit: h = g * g (the state created once, as asked) was told only that the
+    state is reset at every call, and to create it once, which it already was."""
+    failures = _failures(AdaGradAssigns, "adagrad")
+    assert "carries_state" in failures, failures
+    message = failures["carries_state"]
+    assert "forgets your sum of squared gradients (self.h)" in message, message
+    assert "created anew in every call" in message, message
+    assert "leaves out the previous value" in message, message

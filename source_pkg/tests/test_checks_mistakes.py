@@ -157,7 +157,7 @@ PHRASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "lr_ignored": ("learning rate given to __init__ is not used", ()),
     "first_key_only": ("only the first parameter is updated", ()),
     "not_in_place": ("replaced by a new array", ()),
-    "state_reset_each_call": ("resets your", ()),
+    "state_reset_each_call": ("forgets your", ()),
     "shared_state": ("share the same", ()),
     "ema_momentum": ("moving average", ()),
     "momentum_old_velocity": ("velocity of the previous call", ()),

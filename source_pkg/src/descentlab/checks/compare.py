@@ -339,7 +339,8 @@ def later_call_message(n: int, key: str, size: str, optimizer: str | None,
     if reset:
         return (f"{head}: the state is not carried between calls — that step is what a fresh "
                 "optimizer would take. Create the state once, the first time update() runs, "
-                "and update it in every call.")
+                "and compute each call's state from the previous one (not from the gradient "
+                "alone).")
     if reset is False:
         return (f"{head}: the state is carried between calls, but it is updated by the wrong "
                 f"rule" + (f" — {rule}." if rule else "."))

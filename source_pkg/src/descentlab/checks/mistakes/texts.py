@@ -26,9 +26,14 @@ def state_words(optimizer: str | None) -> tuple[str, str]:
 #: denominator with epsilon.
 EXPLANATIONS = {
     "not_in_place": NOT_IN_PLACE.format(key="W"),
+    # Creating the state anew in every call and a rule that drops the old value
+    # (h = g * g instead of h += g * g) compute the same steps: the text names both.
     "state_reset_each_call": (
-        "update() resets your {state} at every call: create the state once, the first time "
-        "update() runs (if {attr} is None: ...), and keep updating it in later calls."
+        "update() forgets your {state} from one call to the next: each step is the one a "
+        "fresh optimizer would take. Either the state is created anew in every call (create "
+        "it once, the first time update() runs: if {attr} is None: ...), or its rule leaves "
+        "out the previous value ({attr}[key] = ... from the gradient alone, where it must "
+        "build on the old {attr}[key])."
     ),
     "shared_state": (
         "all parameters share the same {state} instead of one each: keep a dict with one array "
