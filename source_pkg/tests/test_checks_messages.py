@@ -605,3 +605,28 @@ def test_state_assigned_instead_of_accumulated_is_told_both_causes():
     assert "forgets your sum of squared gradients (self.h)" in message, message
     assert "created anew in every call" in message, message
     assert "leaves out the previous value" in message, message
+
+
+class AdaGradByIndex:
+    """A student's AdaGrad that loops over len(p): right for vectors and matrices, a
+    TypeError on a 0-d parameter."""
+
+    def __init__(self, lr=0.01):
+        self.lr, self.h = lr, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            for i in range(len(params[key])):
+                self.h[key][i] += grads[key][i] ** 2
+                params[key][i] -= self.lr * grads[key][i] / (np.sqrt(self.h[key][i]) + 1e-7)
+
+
+def test_an_error_on_one_shape_names_the_shapes_of_the_hidden_case():
+    """A student audit: "len() of unsized object" without a word on which array had no len()."""
+    failures = _failures(AdaGradByIndex, "adagrad")
+    assert set(failures) == {"per_key_state"}, failures
+    assert failures["per_key_state"].endswith(
+        "The arrays in params had these shapes: W1 (3, 4), W2 (3, 4), b (4,), "
+        "s () (0-d: a single number)."), failures["per_key_state"]

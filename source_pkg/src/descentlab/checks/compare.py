@@ -179,11 +179,23 @@ def _stopped(student: Observation) -> Finding | None:
     return None
 
 
+#: Errors that code written for one shape of array raises on another (len() of a 0-d
+#: array, an index out of range, shapes that do not broadcast).
+_SHAPE_ERRORS = ("TypeError", "IndexError", "ValueError")
+
+
 def _update_error(student: Observation) -> Finding:
     kind = "timeout" if student.error_type == "TimeLimitExceeded" else "error"
-    return Finding(kind, msg.error_message(
+    text = msg.error_message(
         UPDATE, student.error_type, student.error_message, student.error_where,
-        student.error_call, "", suggestion=student.error_suggestion), call=student.error_call)
+        student.error_call, "", suggestion=student.error_suggestion)
+    if student.error_type in _SHAPE_ERRORS and len(student.keys) > 1:
+        # The student cannot see the hidden case: say which arrays update() was given.
+        shapes = ", ".join(f"{key} {shape}" + (" (0-d: a single number)" if shape == () else "")
+                           for key in student.keys
+                           for shape in [student.values[key][0].shape])
+        text += f" The arrays in params had these shapes: {shapes}."
+    return Finding(kind, text, call=student.error_call)
 
 
 # -- what params holds after each call -------------------------------------------------
