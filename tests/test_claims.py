@@ -83,8 +83,8 @@ def quiz_answers(lesson: str) -> dict[str, object]:
     cells = [c for c in _notebook(lesson).cells if c.get("id") == "quiz-answers"]
     assert len(cells) == 1
     namespace: dict[str, object] = {}
-    # The answers must not depend on the notebook's variables: the grader re-checks them
-    # without the notebook, so running the cell in an empty namespace must work.
+    # The answers the lessons ask for are values, not expressions over the notebook's
+    # variables: the instructor's own answers must run in an empty namespace.
     exec(cells[0].source, namespace)
     return {k: v for k, v in namespace.items() if re.fullmatch(r"q\d+", k)}
 
@@ -722,7 +722,9 @@ def test_quiz_answers_are_literals_and_visible_checks_self_contained() -> None:
         answers = quiz_answers(lesson)  # runs without the notebook's variables
         assert answers, lesson
         assert all(v is not None for v in answers.values()), lesson
-        states(lesson, "quiz-intro", "only checks its *type*")
+        # What grading does (autograder/README.md): the notebook runs again from the top.
+        states(lesson, "quiz-intro", "only checks its *type*",
+               "the grader runs your whole notebook again from the top, in a fresh kernel,")
         for cell in _notebook(lesson).cells:
             if cell.get("id", "").startswith("test-quiz"):
                 visible = ast.parse(cell.source.split("### BEGIN HIDDEN TESTS")[0])
