@@ -222,7 +222,8 @@ def _first_identity(student: Observation) -> list[Finding]:
         return []
     call, j = where
     key = student.keys[j]
-    return [Finding("identity", msg.NOT_IN_PLACE.format(key=key), call=call + 1, key=key)]
+    return [Finding("identity", msg.NOT_IN_PLACE.format(subject=f"params[{key!r}]"),
+                    call=call + 1, key=key)]
 
 
 def _first_dtype(student: Observation) -> list[Finding]:

@@ -24,9 +24,10 @@ __all__ = [
     "stale_code_message",
 ]
 
-#: The in-place explanation (also the ``not_in_place`` mistake's), with ``{key}``.
+#: The in-place explanation (also the ``not_in_place`` mistake's), with ``{subject}``:
+#: ``params['W1']`` for a key seen replaced, ``each params[key]`` for the mistake.
 NOT_IN_PLACE = (
-    "params[{key!r}] was replaced by a new array instead of updated in place: the "
+    "{subject} was replaced by a new array instead of updated in place: the "
     "network's layers still hold the old array, so it would never learn. "
     "Change the array itself with params[key] -= ... or params[key] += ... "
     "(params[key] = params[key] - ... makes a new array)."

@@ -25,7 +25,8 @@ def state_words(optimizer: str | None) -> tuple[str, str]:
 #: and the attribute holding it, ``{counter}`` its step counter, ``{denominator}`` its
 #: denominator with epsilon.
 EXPLANATIONS = {
-    "not_in_place": NOT_IN_PLACE.format(key="W"),
+    # The explanation stands for every key of the hidden case, not one named "W".
+    "not_in_place": NOT_IN_PLACE.format(subject="each params[key]"),
     # Creating the state anew in every call and a rule that drops the old value
     # (h = g * g instead of h += g * g) compute the same steps: the text names both.
     "state_reset_each_call": (
