@@ -487,6 +487,38 @@ def test_lesson4_valley_floor_takes_almost_twenty_times_the_rate() -> None:
     states("04", "intuition", "any $\\eta > 1$\nthrows the walker out",
            "almost twenty times larger would still be safe")
 
+@pytest.mark.parametrize("direction", [-1.0, 0.0, 1.0])
+def test_lesson4_effective_rate_figures_draw_any_class_without_a_warning(
+        direction: float) -> None:
+    """The two figures over the student's AdaGrad: a step uphill or none at all drew an
+    empty log panel and matplotlib's "no positive values" warning, with the server's
+    paths, into the notebook (and the graded feedback)."""
+    import io
+    import warnings
+
+    class AdaGrad:  # right (1), uphill (-1) or never moving (0)
+        def __init__(self, lr: float = 0.01) -> None:
+            self.lr, self.h = lr, None
+
+        def update(self, params: dict, grads: dict) -> None:
+            if self.h is None:
+                self.h = {key: np.zeros_like(val) for key, val in params.items()}
+            for key in params:
+                self.h[key] += grads[key] ** 2
+                params[key] -= direction * self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+    namespace: dict[str, object] = {}
+    exec(code("04", "setup").replace("%matplotlib inline", ""), namespace)
+    namespace["AdaGrad"] = AdaGrad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for cell_id in ("effective-bowl", "rosenbrock-crawl"):
+            exec(code("04", cell_id), namespace)
+            namespace["fig"].savefig(io.BytesIO(), format="png")
+            drawn = [np.asarray(line.get_ydata(), float) for ax in namespace["fig"].axes[1:]
+                     for line in ax.get_lines()]
+            assert all(np.all(np.isnan(y) | (y > 0)) for y in drawn)
+
 def test_lesson4_rosenbrock_catch() -> None:
     rosenbrock = get_surface("rosenbrock")
     run = trace(AdaGrad(lr=0.5), rosenbrock, steps=1000)  # the notebook's run
