@@ -210,3 +210,25 @@ def test_new_figure_mosaic_puts_a_map_beside_two_stacked_plots():
     assert a.height > 1.8 * b.height, "A spans both rows"
     assert b.y0 > c.y1, "B above C"
     assert a.x1 < b.x0, "A left of B"
+
+
+def test_plot_paths_says_in_one_line_why_a_path_stopped(capsys):
+    """A student's unwritten (or failing) class drew only "(error)" in the legend."""
+
+    class Unwritten:
+        def update(self, params, grads):
+            raise NotImplementedError
+
+    class Fails:
+        def update(self, params, grads):
+            for key in params:
+                len(params[key])  # 0-d arrays have no len()
+
+    plot_paths("bowl", {"yours": trace(Unwritten(), "bowl", steps=5),
+                        "broken": trace(Fails(), "bowl", steps=5),
+                        "SGD": trace(SGD(lr=0.1), "bowl", steps=5)})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "yours: Your update() is not written yet (it raises NotImplementedError): write it, "
+        "run its cell, then run this again.",
+        "broken: Your update() raised TypeError at step 1: len() of unsized object."], lines

@@ -455,11 +455,16 @@ def _rows_done(xy: np.ndarray) -> int:
     return (int(unfilled[0]) if unfilled.size else len(xy)) - 1
 
 
+#: How a path's message for an unwritten exercise ends (a widget redraws on a slider
+#: move; :func:`~descentlab.plots.plot_paths` says "run this cell again" instead).
+THEN_MOVE_A_SLIDER = ", then move a slider."
+
+
 def _update_error(who: str, exc: Exception, step: int) -> str:
     """The status line when the update raised: the exercise not written yet, or an error."""
     if isinstance(exc, NotImplementedError):
         return (f"{who} is not written yet (it raises NotImplementedError): write it, run its "
-                "cell, then move a slider.")
+                f"cell{THEN_MOVE_A_SLIDER}")
     text = str(exc).rstrip(". ")
     return f"{who} raised {type(exc).__name__} at step {step}" + (f": {text}." if text else ".")
 

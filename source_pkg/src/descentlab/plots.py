@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .optimizers import SGD, AdaGrad, Adam, Momentum
-from .paths import Trajectory, run_many
+from .paths import THEN_MOVE_A_SLIDER, Trajectory, run_many
 from .surfaces import Surface, get_surface
 
 __all__ = [
@@ -391,12 +391,17 @@ def plot_paths(
 
     Each path is a line with markers, a circle at its start and a square at
     its end; see :func:`draw_paths` (which this calls) to keep handles to
-    the lines for updating them in place.
+    the lines for updating them in place. For a path whose optimizer raised or
+    hung, the legend says "(error)" or "(timed out)" and one printed line says why.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
+    for label, path in paths.items():
+        if isinstance(path, Trajectory) and path.status in ("error", "timeout") and path.message:
+            # As explained() does for a demo: one line, no traceback, in the cell's output.
+            print(f"{label}: {path.message.replace(THEN_MOVE_A_SLIDER, ', then run this again.')}")
     return draw_paths(surface, paths, ax, colors).ax
 
 
