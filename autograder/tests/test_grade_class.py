@@ -37,6 +37,7 @@ from synthetic import (
 
 from descentlab import course
 from descentlab.checks import mistakes_for
+from descentlab.checks.messages import NOT_IN_PLACE
 from descentlab_grading.pipeline import Row, grade
 from descentlab_grading.release import lessons as all_lessons
 from descentlab_grading.report import summary, write_csv
@@ -250,6 +251,10 @@ def test_every_catalogued_mistake_loses_the_oracles_cells_in_process(
             from descentlab.checks.torch_mistakes import EXPLANATIONS
 
             explanation = EXPLANATIONS[mistake.id]
+        elif mistake.id == "not_in_place":
+            # Seen directly it names its key ("params['W'] was replaced ..."), else it
+            # stands for every key ("each params[key] was replaced ..."): what follows.
+            explanation = NOT_IN_PLACE.format(subject="")
         else:
             explanation = mistake.explanation
         messages = " ".join(" ".join(failed.values()).split())
