@@ -28,11 +28,13 @@ zero_grad       2 keys (3×4 each), the 1st one's first       no NaN or infinity
 ``per_key_state`` compares the student's class with itself (together versus
 alone), so it does not depend on the recurrence being right; ``zero_grad``
 applies to the optimizers that divide by a gradient statistic (where a missing
-epsilon gives 0/0). NaN in the key whose gradient was not zero is a mistake of
-the step itself (a step counter at 0, the root of a negative statistic): the
-value properties charge it, ``zero_grad`` does not (a NaN the zero gradient left
-in the state and that shows at the 2nd call still counts, unless the other key
-went NaN first). A class that cannot be used at all (not written, wrong
+epsilon gives 0/0). A NaN only in the key whose gradient was not zero is a
+mistake of the step itself (the root of a negative statistic): the value
+properties charge it, ``zero_grad`` does not. A NaN in the zero-gradient key
+counts, whatever its cause: a step counter at 0 (``1 − β₁⁰ = 0``: 0/0 in every
+key, that one included) loses ``zero_grad`` too, as its explanation says; a NaN
+the zero gradient left in the state and that shows at the 2nd call counts,
+unless the other key went NaN first. A class that cannot be used at all (not written, wrong
 signature, crashes) fails every property it crashes in.
 """
 
