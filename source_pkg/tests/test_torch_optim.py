@@ -545,3 +545,38 @@ def test_a_step_that_does_nothing_earns_no_point_for_what_it_leaves_alone(
         assert what in outcome.message
         # The named cause (the rebinding mutant behaves alike) must not claim p = p - ...
         assert "Likely cause: `p = p" not in outcome.message, outcome.message
+
+
+class AdamStateOfItsOwn(torch.optim.Optimizer):
+    """A student's Adam with the right steps, m, v and t kept in a dict of its own."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+        self.moments = {}
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                t, m, v = self.moments.get(p, (0, torch.zeros_like(p), torch.zeros_like(p)))
+                t += 1
+                m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                self.moments[p] = (t, m, v)
+                denom = (v / (1 - beta2**t)).sqrt().add_(group["eps"])
+                p.addcdiv_(m, denom, value=-group["lr"] / (1 - beta1**t))
+
+
+def test_state_kept_outside_self_state_loses_carries_state_only():
+    """A student audit: the test cell promises "m, v and the step count are kept in
+    self.state", and right values from a dict of the class's own scored full marks."""
+    report = checks.grade_torch(AdamStateOfItsOwn, "adam", PUBLIC_SEEDS)
+    assert report.failed == ["carries_state"], report.text()
+    (failure,) = [r for r in report.results if not r.passed]
+    assert failure.mistake == "", failure.message  # no catalogued mistake behaves like it
+    assert failure.message.startswith(
+        "the values are right, but after step 1 self.state holds nothing for parameter 1: "
+        "keep m, v and the step counter in self.state[p]"), failure.message

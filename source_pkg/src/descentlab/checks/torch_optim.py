@@ -36,7 +36,9 @@ the loop over properties and seeds (:func:`grade_torch`), the printed self-check
 property        scenario                                      what must hold
 =============== ============================================= ===============================
 first_step      2 params (3×4, 5), 1 step                     values = torch.optim's
-carries_state   2 params (2×3, 4), 5 steps                    values after each step
+carries_state   2 params (2×3, 4), 5 steps                    values after each step, and
+                                                              self.state[p] holds something
+                                                              for each parameter stepped
 per_param_step  param A from the start, B added with          each as when alone: B's bias
                 add_param_group before step 3; 4 steps       correction starts at t = 1;
                                                               some parameter moves
@@ -330,6 +332,22 @@ def _judge_values(optimizer: str, case: dict[str, Any], got: dict[str, Any], pro
     return text + "."
 
 
+def _judge_state_kept(case: dict[str, Any], got: dict[str, Any]) -> str:
+    """What ``carries_state`` promises besides the values: the state is in ``self.state[p]``.
+
+    The right values from m, v and a counter kept anywhere else (a dict of the class's
+    own) would pass the values alone, but ``state_dict()`` would save none of them.
+    """
+    for s, (grads, states) in enumerate(zip(case["steps"], got["state"], strict=False)):
+        for i, (grad, state) in enumerate(zip(grads, states, strict=True)):
+            if grad is not None and state is None:
+                return (f"the values are right, but after step {s + 1} self.state holds "
+                        f"nothing for parameter {i + 1}: keep m, v and the step counter in "
+                        "self.state[p], which state_dict() saves and load_state_dict() "
+                        "restores (state kept elsewhere is lost with a checkpoint).")
+    return ""
+
+
 def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, Any],
                           cls: Any) -> str | Outcome:
     for index in range(len(case["params"])):
@@ -525,6 +543,8 @@ def _judge(prop: str, optimizer: str, case: dict[str, Any], got: dict[str, Any],
     """Judge ``prop`` on the student's run ``got`` (the mistake is named by the caller)."""
     if prop in ("first_step", "carries_state", "param_groups"):
         judged: str | Outcome = _judge_values(optimizer, case, got, prop)
+        if prop == "carries_state" and not judged:
+            judged = _judge_state_kept(case, got)
     elif prop == "per_param_step":
         judged = _judge_per_param_step(optimizer, case, got, cls)
     elif prop == "in_place":
@@ -539,11 +559,15 @@ def _judge(prop: str, optimizer: str, case: dict[str, Any], got: dict[str, Any],
 
 
 def _same_behaviour(a: dict[str, Any], b: dict[str, Any], case: dict[str, Any]) -> bool:
-    """Whether two observations of one scenario agree (values to rounding, storage, errors)."""
+    """Whether two observations of one scenario agree (values to rounding, storage, errors,
+    which parameters have state in ``self.state``)."""
     if (a["error"] is None) != (b["error"] is None) or len(a["values"]) != len(b["values"]):
         return False
     if a["same_storage"] != b["same_storage"]:
         return False
+    if [[st is None for st in step] for step in a["state"]] != \
+            [[st is None for st in step] for step in b["state"]]:
+        return False  # state kept in self.state by one and elsewhere by the other
     rtol, atol = _tolerance(case)
     atol /= 100  # a mistake explains the student's values only if it gives the very same ones
     return all(np.allclose(x, y, rtol=rtol / 100, atol=atol, equal_nan=True)
