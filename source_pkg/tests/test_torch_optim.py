@@ -44,6 +44,7 @@ LOSES = {
     "grad_not_squared": {"first_step", "carries_state", "param_groups"},
     "decay_l2": {"first_step", "carries_state", "param_groups"},
     "decay_no_lr": {"first_step", "carries_state", "param_groups"},
+    "decay_after_step": {"first_step", "carries_state", "param_groups"},
 }
 
 
@@ -580,3 +581,13 @@ def test_state_kept_outside_self_state_loses_carries_state_only():
     assert failure.message.startswith(
         "the values are right, but after step 1 self.state holds nothing for parameter 1: "
         "keep m, v and the step counter in self.state[p]"), failure.message
+
+
+def test_an_error_message_ending_in_a_period_reads_as_one_sentence():
+    """torch's messages end in "."; the line number followed it ("... . (line 31)")."""
+    text = checks._error_text({"kind": "RuntimeError", "stage": "step", "step": 0,
+                               "where": "line 31",
+                               "message": "a leaf Variable that requires grad is being used "
+                                          "in an in-place operation."}, "Adam")
+    assert "in-place operation (line 31). Change the parameters" in text, text
+    assert ". (" not in text, text

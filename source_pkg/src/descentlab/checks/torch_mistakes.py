@@ -44,6 +44,9 @@ class TorchAdam(torch.optim.Optimizer):
     def _decay(self, p: torch.Tensor, lr: float, weight_decay: float) -> None:
         """Adam has no weight decay here; AdamW overrides this."""
 
+    def _decay_after(self, p: torch.Tensor, lr: float, weight_decay: float) -> None:
+        """Nothing: only the mistake of decaying after the step (AdamW's "after") does this."""
+
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         """One Adam step of every parameter that has a gradient."""
@@ -88,13 +91,16 @@ class TorchAdam(torch.optim.Optimizer):
                     p = p - lr * m_hat / denominator  # the mistake: rebinds the name
                 else:
                     p.sub_(lr * m_hat / denominator)
+                self._decay_after(p, lr, group["weight_decay"])
         return loss
 
 
 class TorchAdamW(TorchAdam):
     """AdamW: decoupled weight decay ``p <- p * (1 - lr * weight_decay)`` before the Adam step."""
 
-    decay = "decoupled"  # or "l2" (added to the gradient) or "no_lr" (p * (1 - weight_decay))
+    # Or "l2" (added to the gradient), "no_lr" (p * (1 - weight_decay)) or "after" (the
+    # decoupled decay applied after the Adam step).
+    decay = "decoupled"
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
@@ -105,8 +111,12 @@ class TorchAdamW(TorchAdam):
             p.mul_(1 - lr * weight_decay)
         elif self.decay == "no_lr":
             p.mul_(1 - weight_decay)
-        elif p.grad is not None:  # "l2": torch.optim.Adam's weight_decay, inside the gradient
-            p.grad.add_(p, alpha=weight_decay)
+        elif self.decay == "l2" and p.grad is not None:
+            p.grad.add_(p, alpha=weight_decay)  # torch.optim.Adam's weight_decay
+
+    def _decay_after(self, p: torch.Tensor, lr: float, weight_decay: float) -> None:
+        if self.decay == "after":
+            p.mul_(1 - lr * weight_decay)
 
 
 def _mutant(base: type, mistake: str, **switches: Any) -> type:
@@ -158,6 +168,10 @@ EXPLANATIONS: dict[str, str] = {
     "decay_no_lr": (
         "the weight decay is not multiplied by the learning rate: torch.optim.AdamW shrinks "
         "p by the factor (1 - lr * weight_decay)."),
+    "decay_after_step": (
+        "the weight decay comes after Adam's step: torch.optim.AdamW shrinks p first, "
+        "p.mul_(1 - lr * weight_decay), then takes Adam's step from there; shrinking after "
+        "the step also shrinks the step."),
 }
 
 _ADAM = (
@@ -181,6 +195,7 @@ MUTANTS: tuple[tuple[str, str, type], ...] = (
       for mistake, switches in _ADAM),
     ("adamw", "decay_l2", _mutant(TorchAdamW, "decay_l2", decay="l2")),
     ("adamw", "decay_no_lr", _mutant(TorchAdamW, "decay_no_lr", decay="no_lr")),
+    ("adamw", "decay_after_step", _mutant(TorchAdamW, "decay_after_step", decay="after")),
 )
 
 

@@ -240,6 +240,7 @@ def _error_text(error: dict[str, Any], subject: str) -> str:
         return NOT_WRITTEN.format(what=f"{subject}.step()")
     if kind == "StepTimeout":
         return f"{call} {message}: is there a loop that never ends?"
+    message = message.rstrip().rstrip(".")  # torch's ends in "."; ours follows
     text = f"{call} raised {kind}: {message}" if message else f"{call} raised {kind}"
     if where:
         text += f" ({where})"
