@@ -55,8 +55,9 @@ _CLASS_LINE = re.compile(r"^class\s+([A-Za-z_]\w*)", re.MULTILINE)
 # Seconds one answer cell may run: defining a class takes milliseconds.
 _CELL_SECONDS = 5.0
 _STUDENT_ERRORS = (Exception, SystemExit, TimeLimitExceeded)
-_GRADING = ("(While a notebook is graded, earlier notebooks are not read: "
-            "the reference optimizers race.)")
+# Said in lesson 07 (the course's own classes race) and lesson 08 (whose demo over the
+# reference Adam is not run while grading): true of both.
+_GRADING = "(While a notebook is graded, your notebooks of earlier lessons are not read.)"
 
 
 @dataclass(frozen=True)
