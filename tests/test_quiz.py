@@ -91,6 +91,19 @@ def test_wrong_answers_and_forms_fail_their_own_cell_only(lesson: str) -> None:
                                        "Not quite")), message
 
 
+@pytest.mark.parametrize("lesson", lesson_ids())
+def test_a_number_typed_as_text_is_told_to_drop_the_quotes(lesson: str) -> None:
+    # q1 = "0.4" was told "q1 should be one of 0.05, 0.25, 0.3 or 0.4", with no word on why.
+    answers = solution(lesson)
+    numbers = {name: value for name, (value, _) in quiz_questions(quiz_notebook(lesson)).items()
+               if isinstance(value, (int, float)) and not isinstance(value, bool)}
+    assert numbers, f"lesson {lesson} asks for no number"
+    for name, value in numbers.items():
+        failed = failing(lesson, dict(answers, **{name: str(value)}))
+        assert failed[f"test-quiz-{name}"].endswith(
+            f" (not the text {str(value)!r}: type the number without quotes)"), failed
+
+
 def test_a_missing_answer_fails_with_the_form_asked() -> None:
     failed = failing("00_blind_explorer", dict(solution("00_blind_explorer"), q3=None))
     assert failed == {"test-quiz-q3": "q3 should be a whole number, e.g. q3 = 10"}

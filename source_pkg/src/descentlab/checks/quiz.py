@@ -34,7 +34,8 @@ import numpy as np
 #: surrounding spaces are stripped; one bracket on each side at most, one final period).
 _MARKED_LETTER = re.compile(r"[(\[]?\s*([^\W\d_])\s*[)\]]?\.?")
 
-__all__ = ["choice", "is_number", "is_whole", "names", "number", "option", "truth", "whole"]
+__all__ = ["choice", "is_number", "is_whole", "names", "number", "option", "quoted", "truth",
+           "whole"]
 
 
 def number(value: Any) -> float | None:
@@ -63,6 +64,34 @@ def number(value: Any) -> float | None:
                                                                      np.floating)):
         return None
     return float(value)
+
+
+def quoted(value: Any) -> str:
+    """What to add to "should be a number" when the answer is a number typed as text.
+
+    ``q1 = "0.4"`` reads like ``0.4`` to a student, who is then told "q1 should be one
+    of 0.05, ..., 0.4" and sees no difference. The visible checks append this hint.
+
+    Returns
+    -------
+    str
+        ``" (not the text '0.4': type the number without quotes)"`` for a string that
+        reads as a number; ``""`` for anything else.
+
+    Examples
+    --------
+    >>> quoted("0.4")
+    " (not the text '0.4': type the number without quotes)"
+    >>> quoted(0.4), quoted("b"), quoted(None)
+    ('', '', '')
+    """
+    if not isinstance(value, str):
+        return ""
+    try:
+        float(value.strip())
+    except ValueError:
+        return ""
+    return f" (not the text {value!r}: type the number without quotes)"
 
 
 def is_number(value: Any) -> bool:
