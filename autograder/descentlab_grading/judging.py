@@ -193,15 +193,29 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
 
 def blame_answer_cell(reason: str, answer_errors: dict[str, str],
                       defined_by: dict[str, set[str]]) -> str:
-    """A ``NameError`` blamed on the failed answer cell that should have defined the name."""
+    """A ``NameError`` blamed on the failed answer cell that should have defined the name.
+
+    When that cell stopped at a ``NameError`` of another answer cell's name (AdamW's
+    ``class AdamW(Adam)`` under an Adam cell with a SyntaxError), the chain goes on to
+    the first cause.
+    """
     if (missing := _NAME_ERROR.search(reason)) is None:
         return reason
     name = missing.group(1)
     owner = next((c for c in answer_errors if name in defined_by.get(c, {name})), None)
     if owner is None:
         return reason
-    return f"`{name}` was never defined: your answer cell {owner} stopped with " \
+    text = f"`{name}` was never defined: your answer cell {owner} stopped with " \
         f"{answer_errors[owner]}"
+    seen = {owner}
+    while (inner := _NAME_ERROR.search(answer_errors[owner])) is not None:
+        owner = next((c for c in answer_errors
+                      if c not in seen and inner.group(1) in defined_by.get(c, ())), None)
+        if owner is None:
+            break
+        seen.add(owner)
+        text += f", because your answer cell {owner} stopped with {answer_errors[owner]}"
+    return text
 
 
 def _uses_answer_key(names: list[str]) -> str:

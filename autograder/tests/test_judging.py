@@ -13,7 +13,7 @@ import pytest
 import descentlab
 import descentlab_grading
 from descentlab_grading import judge, protocol
-from descentlab_grading.judging import _with_line, decide, running_judge
+from descentlab_grading.judging import _with_line, blame_answer_cell, decide, running_judge
 from descentlab_grading.testcells import hook_source
 
 GRADING = Path(descentlab_grading.__file__).resolve().parent
@@ -312,3 +312,22 @@ def test_a_cell_of_several_checks_names_every_property_that_fails() -> None:
     assert judge_._execute('assert_clip(1, "clips")\nundefined_name\nassert_clip(1, "in_place")'
                            ) == ["clips fails on seed 1",
                                  "NameError: name 'undefined_name' is not defined"]
+
+
+def test_a_name_error_is_blamed_on_the_first_failed_answer_cell_of_the_chain() -> None:
+    # A student audit: AdamW's cell said only "NameError: name 'Adam' is not defined",
+    # with nothing on the SyntaxError of the Adam cell that caused it.
+    answer_errors = {"adam-update": "SyntaxError: expected ':' (line 7)",
+                     "adamw-update": "NameError: name 'Adam' is not defined"}
+    defined_by = {"adam-update": {"Adam"}, "adamw-update": {"AdamW"}}
+    reason = blame_answer_cell("NameError: name 'AdamW' is not defined", answer_errors,
+                               defined_by)
+    assert reason == (
+        "`AdamW` was never defined: your answer cell adamw-update stopped with NameError: "
+        "name 'Adam' is not defined, because your answer cell adam-update stopped with "
+        "SyntaxError: expected ':' (line 7)")
+    # A name no answer cell defines ends the chain where it is.
+    alone = {"adamw-update": "NameError: name 'helper' is not defined"}
+    assert blame_answer_cell("NameError: name 'AdamW' is not defined", alone, defined_by) == (
+        "`AdamW` was never defined: your answer cell adamw-update stopped with NameError: "
+        "name 'helper' is not defined")
