@@ -34,8 +34,8 @@ properties charge it, ``zero_grad`` does not. A NaN in the zero-gradient key
 counts, whatever its cause: a step counter at 0 (``1 − β₁⁰ = 0``: 0/0 in every
 key, that one included) loses ``zero_grad`` too, as its explanation says; a NaN
 the zero gradient left in the state and that shows at the 2nd call counts,
-unless the other key went NaN first. A class that cannot be used at all (not written, wrong
-signature, crashes) fails every property it crashes in.
+unless the other key went NaN first. A class that cannot be used at all (not
+written, wrong signature, crashes) fails every property it crashes in.
 """
 
 from __future__ import annotations

@@ -88,8 +88,7 @@ EXPLANATIONS = {
         "the velocity is updated before the step: your step θ ← θ + μ²·v − (1 + μ)·lr·g uses "
         "the new v. That is the order of the book's repository code before its 2021 fix, "
         "a bug (it moves by μ³·v_old − (1 + μ + μ²)·lr·g). Take the step with the previous v "
-        "and update "
-        "v ← μv − lr·g afterwards, or update v first and step by μ·v − lr·g."
+        "and update v ← μv − lr·g afterwards, or update v first and step by μ·v − lr·g."
     ),
     "no_epsilon": (
         "there is no epsilon in the denominator: where a gradient is all zeros the step is "
