@@ -27,9 +27,11 @@ MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 
 _CANVAS = re.compile(
     r"^(?P<login>[A-Za-z0-9.\-]+?)(?P<late>_late)?_(?P<student>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
-    re.IGNORECASE)
+    re.IGNORECASE | re.DOTALL)
+# A full name (and a file name) may hold any character, a line break included: DOTALL.
 _MOODLE = re.compile(
-    r"^(?P<name>.+?)_(?P<student>\d+)_assign(?:submission|feedback)_\w+?_(?P<file>.*)$")
+    r"^(?P<name>.+?)_(?P<student>\d+)_assign(?:submission|feedback)_\w+?_(?P<file>.*)$",
+    re.DOTALL)
 # What a copy or a re-upload adds at the end of a name, one piece at a time:
 # " (1)" (browsers), "-1" / "_1" (LMS re-uploads), " 2" (macOS), "-Copy1" (Jupyter),
 # " - Copy" / " - Copy (2)" (Windows), " copy" (macOS, older Jupyter).
@@ -180,7 +182,7 @@ def _lms(text: str) -> tuple[dict[str, str], str] | None:
             groups = match.groupdict()  # Canvas gives a login, Moodle a name
             who = {"student": student_slug(groups["student"]), "raw": groups["student"],
                    "login": groups.get("login") or "",
-                   "name": (groups.get("name") or "").strip(),
+                   "name": " ".join((groups.get("name") or "").split()),
                    "late": bool(groups.get("late"))}
             return who, groups["file"]
     return None

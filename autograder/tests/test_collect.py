@@ -147,6 +147,12 @@ def test_accepted_copy_says_what_it_was_accepted_as() -> None:
     assert found.note == "accepted '03_momentum-Copy1.ipynb' as 03_momentum.ipynb", found
 
 
+def test_line_break_in_a_file_name_keeps_its_student() -> None:
+    found = place("jane_555_9_03_mo\nmentum.ipynb", LESSONS)
+    assert (found.student, found.lesson) == ("555", "")
+    assert "wrong notebook name '03_mo\\nmentum.ipynb'" in found.problem
+
+
 def test_exact_name_has_no_note() -> None:
     found = place("alice/03_momentum/03_momentum.ipynb", LESSONS)
     assert (found.student, found.lesson, found.note, found.problem) == \
@@ -158,6 +164,8 @@ def test_exact_name_has_no_note() -> None:
     ("Jane Doe_555_assignsubmission_file_03_momentum.ipynb", "", "Jane Doe"),
     ("Jane Doe_555_assignsubmission_file_/03_momentum.ipynb", "", "Jane Doe"),
     ("alice/03_momentum/03_momentum.ipynb", "", ""),
+    # A line break in a full name (a pasted profile field) still identifies the student.
+    ("Jane\nDoe _555_assignsubmission_file_/03_momentum.ipynb", "", "Jane Doe"),
 ])
 def test_lms_login_and_full_name_are_kept(path: str, login: str, name: str) -> None:
     found = place(path, LESSONS)
