@@ -24,9 +24,11 @@ lab: install
 # Chromium) run once, on different workers, and overlap their waits for kernels and the
 # browser with the rest of the suite. (--dist loadgroup would spread the rest test by test,
 # but pytest-xdist 3.8 under pytest 9.2 ignores its xdist_group marks here: every worker
-# then built the graded class.)
+# then built the graded class.) --no-loadscope-reorder keeps the collection order, in which
+# conftest.py puts those two longest files first (xdist's own order, most tests first,
+# started the browser test late, to run on alone at the end).
 TEST_WORKERS ?= auto
-PYTEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+PYTEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 test: install jail
 	$(BIN)/ruff check .
