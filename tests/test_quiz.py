@@ -58,6 +58,8 @@ def test_every_quiz_cell_reads_its_answer_through_descentlab_checks_quiz(lesson:
         # Both parts: a form accepted by the visible check must be read the same when graded.
         assert "quiz." in visible, (lesson, cell.id)
         assert "quiz." in hidden, (lesson, cell.id)
+        # abs(x - target) <= 1e-3 rejected 0.999 for 1.0 (binary rounding): quiz.near.
+        assert "abs(quiz.number" not in hidden, (lesson, cell.id)
 
 
 @pytest.mark.parametrize("lesson", lesson_ids())
@@ -142,3 +144,18 @@ def test_a_value_answer_is_read_as_a_quiz_answer(lesson: str, exercise: Any) -> 
     for answer in rejected:
         text = f"{exercise.name} = {answer!r}"
         assert failing_test_cells(nb, {exercise.answer_cell: text}), text
+
+
+def test_an_answer_exactly_as_accurate_as_asked_counts() -> None:
+    """``lr_max = 0.999`` lost both points ("accurate to 10^-3", but abs(0.999 - 1.0) is
+    0.0010000000000000009) while the unstable 1.001 scored; q3 asked no accuracy and took
+    0.1 to within 1e-6."""
+    (lesson, exercise), = [(lesson, ex) for lesson, ex in VALUES if ex.name == "lr_max"]
+    nb = value_notebook(lesson, exercise.answer_cell)
+    for answer, passes in [(0.999, True), (1.001, True), (0.998, False), (1.002, False)]:
+        failed = failing_test_cells(nb, {exercise.answer_cell: f"lr_max = {answer!r}"})
+        assert (failed == {}) is passes, (answer, failed)
+    answers = solution("02_sgd_zigzag")
+    for answer, passes in [(0.099, True), (0.101, True), (0.0985, False), (0.1015, False)]:
+        failed = failing("02_sgd_zigzag", dict(answers, q3=answer))
+        assert (failed == {}) is passes, (answer, failed)

@@ -34,8 +34,8 @@ import numpy as np
 #: surrounding spaces are stripped; one bracket on each side at most, one final period).
 _MARKED_LETTER = re.compile(r"[(\[]?\s*([^\W\d_])\s*[)\]]?\.?")
 
-__all__ = ["choice", "is_number", "is_whole", "names", "number", "option", "quoted", "truth",
-           "whole"]
+__all__ = ["choice", "is_number", "is_whole", "names", "near", "number", "option", "quoted",
+           "truth", "whole"]
 
 
 def number(value: Any) -> float | None:
@@ -167,6 +167,39 @@ def truth(value: Any) -> bool | None:
     if isinstance(value, str):
         return {"true": True, "false": False}.get(value.strip().casefold())
     return None
+
+
+def near(value: Any, target: float, within: float) -> bool:
+    """Whether ``value`` is a number at most ``within`` away from ``target``.
+
+    For a question answered "accurate to 10^-3": an answer exactly ``within`` away counts,
+    as a human reads the decimals. In binary floating point ``abs(0.999 - 1.0)`` is
+    ``0.0010000000000000009``, so a plain ``<= 1e-3`` rejected 0.999 and accepted 1.001;
+    the bound is widened by a relative 1e-9 to take that rounding back.
+
+    Parameters
+    ----------
+    value : Any
+        A quiz answer (see :func:`number`).
+    target : float
+        The exact answer.
+    within : float
+        The accuracy the question asks for, e.g. ``1e-3``.
+
+    Returns
+    -------
+    bool
+        False for anything that is no number (see :func:`number`).
+
+    Examples
+    --------
+    >>> near(0.999, 1.0, 1e-3), near(1.001, 1.0, 1e-3), near(0.998, 1.0, 1e-3)
+    (True, True, False)
+    >>> near("1.0", 1.0, 1e-3), near(True, 1.0, 1e-3)
+    (False, False)
+    """
+    as_float = number(value)
+    return as_float is not None and abs(as_float - target) <= within * (1 + 1e-9)
 
 
 def option(value: Any, options: Iterable[float], rel: float = 1e-6) -> float | None:
