@@ -107,7 +107,11 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope: torn down once this file is done, not at the end of the session. The worker
+# goes on to other files (conftest.py starts this one first), and Playwright's sync API
+# keeps an asyncio loop running until it stops: source_pkg/tests/test_widgets.py then
+# failed with "asyncio.run() cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """JupyterLab serving tagged temporary copies of course/ and solutions/ (left unmodified).
 
@@ -127,7 +131,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def page(lab: object) -> Iterator[object]:
     """One Chromium page with JupyterLab loaded, shared by every lesson."""
     from playwright.sync_api import sync_playwright
