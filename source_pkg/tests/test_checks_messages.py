@@ -7,6 +7,7 @@ checks work the same when the student's class is a proxy to another process.
 from __future__ import annotations
 
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -117,6 +118,20 @@ def test_the_factor_hint_names_a_factor_it_can_compute():
 
     message = _failures(TwiceLr, "sgd")["first_step"]
     assert "the learning rate is applied twice" in message, message
+
+
+class MomentumOnTheGradient(Momentum):
+    """μ on the gradient as well (a student audit): v ← μ·v − lr·μ·g. It was told only
+    "a factor is missing or extra (the learning rate? a (1 − μ) factor?)"."""
+
+    def update(self, params, grads):
+        super().update(params, {key: self.momentum * g for key, g in grads.items()})
+
+
+def test_the_factor_hint_names_mu_on_the_gradient():
+    message = _failures(MomentumOnTheGradient, "momentum")["first_step"]
+    assert "check where μ goes: it multiplies the old velocity (v ← μ·v − lr·g), not the " \
+        "gradient." in message, message
 
 
 # -- zero gradient: NaN where the gradient was not zero is not a missing epsilon --------------
@@ -574,6 +589,27 @@ def test_a_hard_coded_parameter_name_is_called_so():
     message = failures["first_step"]
     assert "loop over them (for key in params:)" in message
     assert "your state?" not in message
+
+
+class SGDLoopsOverItsKeys:
+    """The names written out as a list (a student audit): the failing line reads
+    params[key], so only the keys update() was given tell that the name is wrong."""
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in ["w", "b"]:
+            params[key] -= self.lr * grads[key]
+
+
+def test_a_name_written_out_in_a_list_is_called_so_and_the_real_names_listed():
+    for prop, message in _failures(SGDLoopsOverItsKeys, "sgd").items():
+        # It was told "A dict (your state?) has no entry for this key yet" (SGD has none).
+        assert "your state?" not in message, prop
+        assert "There is no parameter 'w' here" in message, (prop, message)
+        assert re.search(r"\(here they are '\w+'(, '\w+')*; a network has", message), message
+        assert "loop over them (for key in params:)" in message, message
 
 
 def test_a_missing_state_entry_keeps_the_state_hint():

@@ -141,7 +141,8 @@ def test_a_hang_is_cut_short():
     report, text = _run(Adam, time_limit=0.02)
     assert not report
     assert ("✘ first step: update() did not finish within 0.02 s on the 1st call: is there a "
-            "loop that never ends") in text
+            "loop that never ends (a `while` whose condition never changes), or is each call "
+            "very slow?") in text
 
 
 def test_after_a_hang_the_other_checks_are_skipped_not_waited_for():

@@ -323,7 +323,9 @@ def test_a_class_that_hangs_is_not_waited_for_on_every_property(
 
     outcome = checks.run_torch_property(Adam, "adam", "first_step", PUBLIC_SEEDS[0])
     assert outcome.hung
-    assert "is there a loop that never ends?" in outcome.message
+    # A step that takes seconds looks the same as one that never ends: both are asked.
+    assert outcome.message.endswith("is there a loop that never ends (a `while` whose "
+                                    "condition never changes), or is each call very slow?")
     calls.clear()
     report = checks.grade_torch(Adam, "adam", PUBLIC_SEEDS)
     assert len(calls) == 1  # one hang, then the remaining properties are skipped

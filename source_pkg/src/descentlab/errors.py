@@ -7,13 +7,14 @@ implementation, so it stays importable where the checks are not (the grader's ja
 
 from __future__ import annotations
 
+import ast
 import builtins
 import difflib
 import linecache
 import os
 import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import Any
 
@@ -169,7 +170,17 @@ def _names_parameter(message: str, where: str) -> bool:
     return re.search(rf"\b(?:params|grads)\[\s*(['\"]){key}\1\s*\]", where) is not None
 
 
-def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "") -> str:
+def _missing_key(message: str) -> str | None:
+    """The key a KeyError's ``message`` (its ``repr``, e.g. ``'w'``) names, if a string."""
+    try:
+        key = ast.literal_eval(message)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return key if isinstance(key, str) else None
+
+
+def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "",
+                   keys: Sequence[str] = ()) -> str:
     """A short hint for a common exception raised inside ``update``, or ``""``.
 
     Parameters
@@ -182,12 +193,20 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
     where : str
         Where it was raised (:func:`describe_exception`): a KeyError on a line that
         names a parameter, ``params['w']``, is about hard-coded keys, not missing state.
+    keys : sequence of str
+        The keys of the ``params`` that ``update`` was given, if known: a KeyError for a
+        name that is none of them comes from names written out (``for key in ["w", "b"]``),
+        not from missing state, and the hint lists the names there are.
     """
     low = message.lower()
-    if kind == "KeyError" and _names_parameter(message, where):
+    missing = _missing_key(message) if kind == "KeyError" else None
+    if kind == "KeyError" and (_names_parameter(message, where)
+                               or (missing is not None and keys and missing not in keys)):
+        there = f"here they are {', '.join(map(repr, keys))}" if keys else \
+            "the checks use others"
         return (f"there is no parameter {message} here: the parameters' names depend on "
-                "the model (the checks use others, a network has 'W1', 'b1', ...), so loop "
-                "over them (for key in params:) instead of naming them.")
+                f"the model ({there}; a network has 'W1', 'b1', ...), so loop over them "
+                "(for key in params:) instead of naming them.")
     if kind == "KeyError":
         return ("a dict (your state?) has no entry for this key yet: create each key's state "
                 "the first time update() sees that key.")

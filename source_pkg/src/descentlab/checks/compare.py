@@ -188,7 +188,7 @@ def _update_error(student: Observation) -> Finding:
     kind = "timeout" if student.error_type == "TimeLimitExceeded" else "error"
     text = msg.error_message(
         UPDATE, student.error_type, student.error_message, student.error_where,
-        student.error_call, "", suggestion=student.error_suggestion)
+        student.error_call, "", suggestion=student.error_suggestion, keys=student.keys)
     if student.error_type in _SHAPE_ERRORS and len(student.keys) > 1:
         # The student cannot see the hidden case: say which arrays update() was given.
         shapes = ", ".join(f"{key} {shape}" + (" (0-d: a single number)" if shape == () else "")

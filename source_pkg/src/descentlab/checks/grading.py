@@ -31,8 +31,7 @@ from .spec import Property, get_property, properties_for, required_arguments
 
 __all__ = ["PUBLIC_SEEDS", "assert_property", "run_property", "score_properties"]
 
-_NOT_RUN_AFTER_HANG = ("not checked: update() did not finish in an earlier check, so the "
-                       "remaining checks were skipped. Look for a loop that never ends.")
+_NOT_RUN_AFTER_HANG = messages.skipped_after_hang("update()")
 
 #: Seeds of the public self-check (hidden tests must use others).
 PUBLIC_SEEDS: tuple[int, ...] = (20240501, 7)

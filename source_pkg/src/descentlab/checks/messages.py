@@ -35,6 +35,17 @@ NOT_IN_PLACE = (
 
 NOT_WRITTEN = "{what} is not written yet: replace `raise NotImplementedError` with your code."
 
+#: What a call that ran out of time asks: a loop that never ends and a step that takes
+#: seconds (a ``time.sleep``, a loop over far more entries than the arrays hold) look alike.
+HANG_QUESTION = ("is there a loop that never ends (a `while` whose condition never changes), "
+                 "or is each call very slow?")
+
+
+def skipped_after_hang(what: str) -> str:
+    """The message of the checks not run after ``what`` ran out of time (it would again)."""
+    return (f"not checked: {what} did not finish in an earlier check, so the remaining "
+            "checks were skipped. Look for a loop that never ends or a very slow step.")
+
 
 def is_not_written(message: str) -> bool:
     """Whether ``message`` is :data:`NOT_WRITTEN`'s, about any exercise (a stub's)."""
@@ -85,6 +96,9 @@ def _candidates(optimizer: str, hyper: Mapping[str, float]) -> list[tuple[float,
     if optimizer == "momentum" and mu is not None:
         found.append((1 - mu, "a (1 − μ) factor: the velocity is v ← μ·v − lr·g, not a moving "
                       "average of the gradients"))
+    if optimizer in ("momentum", "nesterov") and mu:
+        found.append((mu, "where μ goes: it multiplies the old velocity (v ← μ·v − lr·g), "
+                      "not the gradient"))
     if optimizer == "nesterov" and mu is not None:
         found.append((1 / (1 + mu), "the (1 + μ) factor: Nesterov's first step is (1 + μ)·lr·g"))
     if optimizer in ("rmsprop", "adadelta") and rho is not None:
@@ -165,11 +179,12 @@ def missing_arguments(subject: str, missing: Sequence[str], hyper: Mapping[str, 
 
 
 def error_message(stage: str, kind: str, message: str, where: str, call: int,
-                  signature: str, *, suggestion: str = "") -> str:
+                  signature: str, *, suggestion: str = "", keys: Sequence[str] = ()) -> str:
     """The message for an observation that stopped with an exception or a hang.
 
     ``suggestion`` is the name a NameError or AttributeError most likely meant
-    (:func:`~descentlab.errors.closest_name`), asked about in the hint.
+    (:func:`~descentlab.errors.closest_name`), asked about in the hint; ``keys`` the
+    keys of the ``params`` it was given (a KeyError for another name is a name written out).
     """
     what = "update()" if stage == "update" else "__init__"
     if kind == "NotImplementedError":
@@ -177,13 +192,12 @@ def error_message(stage: str, kind: str, message: str, where: str, call: int,
     when = f" on the {ordinal(call)} call" if stage == "update" else ""
     subject = "update()" if stage == "update" else f"creating {signature}"
     if kind == "TimeLimitExceeded":
-        return (f"{subject} {message}{when}: is there a loop that never ends (a `while` "
-                f"whose condition never changes)?")
+        return f"{subject} {message}{when}: {HANG_QUESTION}"
     text = f"{subject} raised {kind}{when}: {message}" if message else \
         f"{subject} raised {kind}{when}"
     if where:
         text += f" ({where})"
-    hint = exception_hint(kind, message, suggestion, where)
+    hint = exception_hint(kind, message, suggestion, where, keys)
     return f"{text}. {hint[0].upper()}{hint[1:]}" if hint else f"{text}."
 
 

@@ -83,7 +83,7 @@ from .cases import GRAD_MAGNITUDE
 from .exercise import Outcome, assert_outcome, run_checks, self_check
 from .grading import PUBLIC_SEEDS
 from .judges import nan_from_zero_gradient
-from .messages import NOT_WRITTEN, describe_object, fmt, fmt_pair
+from .messages import HANG_QUESTION, NOT_WRITTEN, describe_object, fmt, fmt_pair, skipped_after_hang
 from .report import Report
 from .torch_mistakes import EXPLANATIONS, mutants_for
 from .torch_runner import run_scenario
@@ -112,8 +112,7 @@ STEP_RTOL = 1e-4
 TIME_LIMIT = 2.0
 
 # Code that hung once hangs again: the student should not wait for every property.
-_NOT_RUN_AFTER_HANG = ("not checked: your class did not finish a call in an earlier check, so "
-                       "the remaining checks were skipped. Look for a loop that never ends.")
+_NOT_RUN_AFTER_HANG = skipped_after_hang("a call of your class")
 
 _REFERENCES = {"adam": "Adam", "adamw": "AdamW"}
 
@@ -239,7 +238,7 @@ def _error_text(error: dict[str, Any], subject: str) -> str:
     if kind == "NotImplementedError":
         return NOT_WRITTEN.format(what=f"{subject}.step()")
     if kind == "StepTimeout":
-        return f"{call} {message}: is there a loop that never ends?"
+        return f"{call} {message}: {HANG_QUESTION}"
     message = message.rstrip().rstrip(".")  # torch's ends in "."; ours follows
     text = f"{call} raised {kind}: {message}" if message else f"{call} raised {kind}"
     if where:

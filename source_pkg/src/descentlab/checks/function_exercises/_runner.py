@@ -16,7 +16,7 @@ from ..._timebox import time_limit as _time_limit
 from ...errors import closest_name
 from ..exercise import Outcome, assert_outcome, run_checks, self_check
 from ..grading import PUBLIC_SEEDS
-from ..messages import NOT_WRITTEN, exception_hint
+from ..messages import HANG_QUESTION, NOT_WRITTEN, exception_hint, skipped_after_hang
 from ..observe import STUDENT_ERRORS, describe_exception, run_quietly
 from ..report import Report
 
@@ -25,8 +25,7 @@ __all__ = ["SKIPPED_AFTER_HANG", "FunctionProperty", "StudentError", "assert_fun
 
 
 #: The message of the properties not run after the student's function hung.
-SKIPPED_AFTER_HANG = ("not checked: your function did not finish in an earlier check, so the "
-                      "remaining checks were skipped. Look for a loop that never ends.")
+SKIPPED_AFTER_HANG = skipped_after_hang("your function")
 
 
 class StudentError(Exception):
@@ -62,7 +61,7 @@ def call(fn: Callable[..., Any], name: str, *args: Any, time_limit: float | None
     if kind == "NotImplementedError":
         raise StudentError(NOT_WRITTEN.format(what=f"{name}()"))
     if kind == "TimeLimitExceeded":
-        raise StudentError(f"{shown} {message}: is there a loop that never ends?", hung=True)
+        raise StudentError(f"{shown} {message}: {HANG_QUESTION}", hung=True)
     text = f"{shown} raised {kind}: {message}" if message else f"{shown} raised {kind}"
     if where:
         text += f" ({where})"
