@@ -16,6 +16,7 @@ from traitlets import Bool, Integer
 from descentlab.errors import NOT_RUN_WHILE_GRADING
 
 from .answer_key import REFERENCE_ERROR
+from .judge import ALSO, said_once
 from .testcells import nbgrader_meta
 
 __all__ = ["TruncateOutputs", "add_summary", "explain_outputs"]
@@ -105,10 +106,16 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
         (:func:`.integrity.locked_cell_problems`): the page shows them as released,
         so it says that their change was not used.
     """
+    seen: set[str] = set()  # the problems already given, in either list
+
     def items(cells: Sequence[tuple[str, float, float, str]], prefix: str = "") -> str:
-        return "".join(
-            f"<li>{prefix}<b>{html.escape(g)}</b> ({s:g}/{m:g}): "
-            f"{html.escape(msg or 'see the cell below')}</li>" for g, s, m, msg in cells)
+        listed = []
+        for grade_id, got, most, message in cells:
+            said = ALSO.join(said_once(message.split(ALSO), seen)) if message else \
+                "see the cell below"
+            listed.append(f"<li>{prefix}<b>{html.escape(grade_id)}</b> ({got:g}/{most:g}): "
+                          f"{html.escape(said)}</li>")
+        return "".join(listed)
 
     parts = [f"<h2>Score: {score:g} / {max_score:g}</h2>"]
     if bonus_max:

@@ -20,6 +20,7 @@ import functools
 import inspect
 import json
 import os
+import re
 import select
 import socket
 import sys
@@ -42,6 +43,34 @@ RUNNER_HOOK = "__descentlab_run_scenario__"
 #: import on a loaded machine) before the student's code runs.
 WARM_UP = 60.0
 _WARMED: list[bool] = []  # a scenario has run: the kernel is warm (one kernel per judge)
+
+
+#: Joins the failures of one test cell's checks into its message (feedback.py splits them).
+ALSO = "\nAlso: "
+
+
+#: A property's title before its problem ("state between calls: ..."): words only, so that
+#: "update() raised KeyError on the 1st call: ..." is all problem.
+_TITLE = re.compile(r"[A-Za-z0-9][\w \-]{0,39}")
+
+
+def said_once(lines: list[str], seen: set[str]) -> list[str]:
+    """``lines`` with each problem already in ``seen`` cut to "same problem as above".
+
+    One mistake fails several checks alike (an ``update()`` that raises fails every
+    property): its text is given once, and each later line keeps only the property it
+    cost ("state between calls: same problem as above"). ``seen`` is updated.
+    """
+    said = []
+    for line in lines:
+        title, colon, problem = line.partition(": ")
+        if not (colon and _TITLE.fullmatch(title)):
+            title, problem = "", line
+        if problem in seen:
+            line = f"{title}: same problem as above" if title else "same problem as above"
+        seen.add(problem)
+        said.append(line)
+    return said
 
 
 class Broken(RuntimeError):
@@ -334,16 +363,16 @@ class Judge:
                     except NameError:
                         # Left unbound: the cell fails where the notebook would, with NameError.
                         self.namespace.pop(name, None)
-            failures = self._execute(source)
+            failures = self._execute(source, conn)
         except Unsupported as exc:
             return {"verdict": "unchecked", "message": str(exc)}
         except Exception as exc:  # reading the notebook's names
             return self._failed(f"{type(exc).__name__}: {exc}", conn, names)
         if failures:
-            return self._failed("\nAlso: ".join(failures), conn, names)
+            return self._failed(ALSO.join(said_once(failures, set())), conn, names)
         return {"verdict": "pass", "message": ""}
 
-    def _execute(self, source: str) -> list[str]:
+    def _execute(self, source: str, conn: Connection) -> list[str]:
         """Run a test cell; return the messages of its failed checks ([] if it passed).
 
         A cell that checks several properties (``assert_clip_grad_norm(..., "clips")``,
@@ -351,7 +380,9 @@ class Judge:
         property the code breaks, not only the first; a check of a property already failed
         (the hidden seed after the public one) is skipped, and a message already given
         (an unwritten ``update()`` fails every property alike) is not repeated. Any other
-        failure (a plain ``assert``, an error) stops the cell, as it would in the notebook.
+        failure (a plain ``assert``, an error) stops the cell, as it would in the notebook,
+        and so does a check after which the notebook no longer answers (a call that ran out
+        of time): every later check would only fail on the silent connection.
         """
         failures: list[str] = []
         failed: set[tuple[str, ...]] = set()
@@ -365,7 +396,7 @@ class Judge:
             except AssertionError as exc:
                 if str(exc) not in failures:
                     failures.append(str(exc))
-                if check is None:
+                if check is None or conn.broken:
                     break
                 failed.add(check)
             except Exception as exc:

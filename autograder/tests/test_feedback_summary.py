@@ -79,3 +79,26 @@ def test_the_page_states_one_score_the_csvs(tmp_path: Path) -> None:
     assert "<h4>08_torch_optim (Score: 12 / 12)</h4>" in text, text
     assert "(Score: 2.0 / 2.0)" in text
     assert "Required work: 8 / 12" in text, text
+
+
+def test_a_problem_that_costs_several_cells_is_given_once(tmp_path: Path) -> None:
+    # A student audit: an update() with the keys written out put the same KeyError
+    # sentence, four lines long, under each of five properties.
+    error = "update() raised KeyError on the 1st call: 'w' (in update(), line 10)."
+    lost = [("test-first", 0.0, 2.0, f"first step: {error}"),
+            ("test-state", 0.0, 1.0, f"state between calls: {error}"),
+            ("test-keys", 0.0, 1.0, f"each parameter on its own: {error}\nAlso: "
+                                    f"float32 parameters: {error}\nAlso: in place: other"),
+            ("test-plain", 0.0, 1.0, error)]
+    page = tmp_path / "page.html"
+    page.write_text("<html><body></body></html>", encoding="utf-8")
+    add_summary(page, lost, 5.0, 10.0, bonus_lost=[("test-bonus", 0.0, 2.0, error)],
+                bonus_max=2.0)
+    text = page.read_text()
+    assert text.count("KeyError") == 1, text
+    for line in ("state between calls: same problem as above",
+                 "each parameter on its own: same problem as above\nAlso: float32 parameters: "
+                 "same problem as above\nAlso: in place: other",
+                 "<b>test-plain</b> (0/1): same problem as above",
+                 "bonus not earned: <b>test-bonus</b> (0/2): same problem as above"):
+        assert line in text, line

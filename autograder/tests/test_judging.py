@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import nbformat
 import pytest
@@ -295,7 +297,9 @@ def test_a_cell_of_several_checks_names_every_property_that_fails() -> None:
     judge_.namespace["assert_clip"] = assert_clip
     cell = "\n".join(f'assert_clip({seed}, "{prop}")' for seed in (1, 2)
                      for prop in ("returns_norm", "clips", "below_unchanged", "in_place"))
-    assert judge_._execute(cell) == ["clips fails on seed 1", "below_unchanged fails on seed 1"]
+    conn: Any = SimpleNamespace(broken="")  # the notebook still answers
+    assert judge_._execute(cell, conn) == ["clips fails on seed 1",
+                                           "below_unchanged fails on seed 1"]
     # The hidden seed's check of a property already failed is not run again.
     assert ran == [(1, "returns_norm"), (1, "clips"), (1, "below_unchanged"), (1, "in_place"),
                    (2, "returns_norm"), (2, "in_place")]
@@ -305,13 +309,33 @@ def test_a_cell_of_several_checks_names_every_property_that_fails() -> None:
         raise AssertionError("update() is not written yet")
 
     judge_.namespace["assert_unwritten"] = assert_unwritten
-    assert judge_._execute('assert_unwritten(1, "clips")\nassert_unwritten(1, "in_place")'
-                           ) == ["update() is not written yet"]
+    assert judge_._execute('assert_unwritten(1, "clips")\nassert_unwritten(1, "in_place")',
+                           conn) == ["update() is not written yet"]
     # A plain assert, or an error, stops the cell where the notebook would stop.
-    assert judge_._execute("assert False, 'first'\nassert False, 'second'") == ["first"]
-    assert judge_._execute('assert_clip(1, "clips")\nundefined_name\nassert_clip(1, "in_place")'
-                           ) == ["clips fails on seed 1",
-                                 "NameError: name 'undefined_name' is not defined"]
+    assert judge_._execute("assert False, 'first'\nassert False, 'second'", conn) == ["first"]
+    assert judge_._execute('assert_clip(1, "clips")\nundefined_name\nassert_clip(1, "in_place")',
+                           conn) == ["clips fails on seed 1",
+                                     "NameError: name 'undefined_name' is not defined"]
+
+
+def test_a_cell_stops_at_the_check_after_which_the_notebook_no_longer_answers() -> None:
+    # A student audit: after Nesterov's update() ran out of time, each later check of the
+    # cell added "Also: creating Nesterov(...) raised Broken: your code did not answer in
+    # time": the judge's own exception, blamed on the constructor.
+    judge_ = judge.Judge({"test_cells": [], "student_names": [], "readonly_cells": [],
+                          "limits": {"call": 1.0}})
+    conn: Any = SimpleNamespace(broken="")
+
+    def assert_property(prop: str) -> None:
+        if prop == "carries_state":
+            conn.broken = "your code did not answer in time"
+            raise AssertionError("update() did not finish within 2 s on the 1st call")
+        if conn.broken:
+            raise AssertionError("creating Nesterov raised Broken: " + conn.broken)
+
+    judge_.namespace["assert_property"] = assert_property
+    cell = '\n'.join(f'assert_property("{p}")' for p in ("carries_state", "per_key", "in_place"))
+    assert judge_._execute(cell, conn) == ["update() did not finish within 2 s on the 1st call"]
 
 
 def test_a_name_error_is_blamed_on_the_first_failed_answer_cell_of_the_chain() -> None:
@@ -331,3 +355,21 @@ def test_a_name_error_is_blamed_on_the_first_failed_answer_cell_of_the_chain() -
     assert blame_answer_cell("NameError: name 'AdamW' is not defined", alone, defined_by) == (
         "`AdamW` was never defined: your answer cell adamw-update stopped with NameError: "
         "name 'helper' is not defined")
+
+
+def test_a_problem_two_checks_of_a_cell_share_is_given_once() -> None:
+    # A student audit: "Also: each parameter on its own: <the same NameError>", three
+    # times in one cell.
+    judge_ = judge.Judge({"test_cells": [], "student_names": [], "readonly_cells": [],
+                          "limits": {"call": 1.0}})
+    error = "update() raised NameError on the 1st call: name 'dleta' is not defined"
+
+    def assert_property(title: str) -> None:
+        raise AssertionError(f"{title}: {error}")
+
+    judge_.namespace["assert_property"] = assert_property
+    judge_.tests = {"t": 'assert_property("first step")\nassert_property("update in place")'}
+    conn: Any = SimpleNamespace(broken="", references=[])
+    verdict = judge_.run("t", conn)
+    assert verdict["message"] == (f"first step: {error}\nAlso: update in place: same problem "
+                                  "as above"), verdict
