@@ -19,12 +19,32 @@ from .answer_key import REFERENCE_ERROR
 from .judge import ALSO, said_once
 from .testcells import nbgrader_meta
 
-__all__ = ["TruncateOutputs", "add_summary", "explain_outputs"]
+__all__ = ["STOPPED_NOTE", "TruncateOutputs", "add_summary", "explain_outputs"]
 
 #: What a cell of the lesson's own (a demo, a figure) shows when it needed the switched-off
 #: reference: no error of the student's, so no red box on their page. The same words as a
 #: demo wrapped in ``descentlab.widgets.explained`` prints.
 REFERENCE_DEMO_NOTE = NOT_RUN_WHILE_GRADING + "\n"
+
+
+#: What a cell of the lesson's own shows when it ran past the cell time limit: nbclient
+#: interrupts the kernel (``KeyboardInterrupt``) and nbgrader adds ``CellTimeoutError``,
+#: two raw errors without a word on why. The graded tests say whether the code is right.
+STOPPED_NOTE = ("This cell was stopped while grading: it ran past the time limit of one cell. "
+                "It calls your code many times, so a slow step (or one that never finishes) "
+                "stops it. That costs no points by itself: the graded tests say whether your "
+                "code is right.\n")
+_STOPPED = ("KeyboardInterrupt", "CellTimeoutError")
+
+
+def _stopped(outputs: list[Any]) -> list[Any]:
+    """``outputs`` of a lesson's own cell, the errors of a cell time-out told in words."""
+    if not any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
+               for o in outputs):
+        return outputs
+    return [o for o in outputs if o.get("output_type") != "error"
+            or o.get("ename") not in _STOPPED] + [
+        nbformat.v4.new_output("stream", name="stdout", text=STOPPED_NOTE)]
 
 
 def _error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
@@ -52,7 +72,8 @@ def explain_outputs(notebook: Path, reasons: dict[str, str],
     defined`` after a SyntaxError in the answer cell), and a test cell whose hook the
     student replaced may even print a pass: the grade's reason replaces what each lost
     test cell printed as its error, so the page and its summary say the same. A cell of
-    the lesson that needed its switched-off reference says so in a note, not in an error.
+    the lesson that needed its switched-off reference says so in a note, not in an error,
+    and so does one stopped at the cell time limit (:data:`STOPPED_NOTE`).
 
     Parameters
     ----------
@@ -77,7 +98,7 @@ def explain_outputs(notebook: Path, reasons: dict[str, str],
                 + [_error_output("AssertionError", reason)]
         elif not meta.get("solution"):
             # The student's own answer cells keep their error: it is the cause.
-            cell.outputs = [_explained(o, blame) for o in outputs]
+            cell.outputs = _stopped([_explained(o, blame) for o in outputs])
     nbformat.write(nb, notebook)
 
 

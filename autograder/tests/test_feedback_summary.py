@@ -8,7 +8,12 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from descentlab_grading.feedback import REFERENCE_DEMO_NOTE, add_summary, explain_outputs
+from descentlab_grading.feedback import (
+    REFERENCE_DEMO_NOTE,
+    STOPPED_NOTE,
+    add_summary,
+    explain_outputs,
+)
 
 
 def test_the_page_names_the_locked_cells_the_student_changed(tmp_path: Path) -> None:
@@ -66,6 +71,22 @@ def test_outputs_tell_the_grades_reasons(tmp_path: Path) -> None:
     assert len(cells["test-faked"]) == 2
     assert cells["test-faked"][1].evalue == "tampered"
     assert cells["test-pass"] == [passed]
+
+
+def test_a_lesson_cell_stopped_at_the_cell_limit_says_so_in_words(tmp_path: Path) -> None:
+    # A student audit: honest but slow code (0.3 s a call) left the lesson's demo cell with
+    # a bare "KeyboardInterrupt" and "CellTimeoutError" on the page.
+    printed = new_output("stream", name="stdout", text="step 1 of 1000\n")
+    nb = new_notebook(cells=[
+        _cell(None, printed, _error("KeyboardInterrupt", ""), _error("CellTimeoutError", "")),
+        _cell("answer", _error("KeyboardInterrupt", ""), solution=True),  # the student's own
+    ])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    explain_outputs(path, {})
+    demo, answer = nbformat.read(path, as_version=4).cells
+    assert demo.outputs == [printed, new_output("stream", name="stdout", text=STOPPED_NOTE)]
+    assert answer.outputs == nb.cells[1].outputs
 
 
 def test_the_page_states_one_score_the_csvs(tmp_path: Path) -> None:
