@@ -188,6 +188,14 @@ def spreadsheet_safe(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _who(row: Row) -> str:
+    """The student as the instructor knows them: the id, with the LMS's login or name."""
+    known = row.login or row.name
+    if not row.student:
+        return f"(unknown: {known})" if known else "(unknown)"
+    return f"{row.student} ({known})" if known and known != row.student else row.student
+
+
 def summary(run: Run) -> str:
     """The table printed at the end of a run: counts, problems, files, score distribution."""
     rows = csv_rows(run)
@@ -213,12 +221,12 @@ def summary(run: Run) -> str:
             reasons = ([row.message] if row.message else []) + row.flags
             if row.status == "rejected" and files:
                 reasons.insert(0, "; ".join(files))  # which file, to open it
-            lines.append(f"  {row.student or '(unknown)':<16} {row.lesson:<20} {row.status:<9} "
+            lines.append(f"  {_who(row):<16} {row.lesson:<20} {row.status:<9} "
                          + "; ".join(reasons))
     missing: dict[str, list[str]] = {}
     for row, _ in rows:
         if row.status == "missing":
-            missing.setdefault(row.lesson, []).append(row.student)
+            missing.setdefault(row.lesson, []).append(_who(row))
     if missing:
         lines += ["", "No notebook (status missing; the student handed in other lessons):"]
         lines += [f"  {lesson}: {', '.join(sorted(students))}"
@@ -226,7 +234,7 @@ def summary(run: Run) -> str:
     late: dict[str, list[str]] = {}
     for row, _ in rows:
         if row.late:
-            late.setdefault(row.lesson or "(no lesson)", []).append(row.student or "(unknown)")
+            late.setdefault(row.lesson or "(no lesson)", []).append(_who(row))
     if late:
         lines += ["", "Marked late by the LMS (the upload behind the row; CSV column late):"]
         lines += [f"  {lesson}: {', '.join(sorted(students))}"

@@ -144,10 +144,12 @@ def test_missing_and_late_rows_are_listed_apart_from_the_problems(found: Collect
     text = summary(_run(found))
     attention = text.split("Needs attention:")[1].split("\n\n")[0]
     assert "missing" not in attention, "a missing notebook is not a grading problem:\n" + text
+    # With the login or name the export gives: an LMS id alone tells an instructor nothing.
     assert "No notebook (status missing; the student handed in other lessons):\n" \
-        "  03_momentum: 555" in text, text
+        "  03_momentum: 555 (Jane Doe)\n" in text, text
     assert "Marked late by the LMS (the upload behind the row; CSV column late):\n" \
-        "  03_momentum: 10004" in text, text
+        "  03_momentum: 10004 (davisdan)\n" in text, text
+    assert "\n  555 (Jane Doe)   04_adagrad           rejected " in attention, attention
 
 
 def test_what_the_export_names_is_shown_as_text(tmp_path: Path) -> None:
