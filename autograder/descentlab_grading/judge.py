@@ -254,18 +254,25 @@ _BUILTIN_ERRORS = {name: obj for name, obj in vars(builtins).items()
 
 def _exception(header: dict[str, Any]) -> BaseException:
     """Rebuild the student's exception (by class name only: no object crosses over)."""
+    # Imported here: main() first puts the grader's own descentlab on sys.path.
+    from descentlab.errors import REMOTE_WHERE
+
     name = str(header["error"])
     # Else (e.g. SystemExit, a student's class) an Exception of the same name, so the
     # checks (which catch Exception) report it instead of stopping.
     cls = _BUILTIN_ERRORS.get(name) or type(name, (Exception,), {})
     message = str(header.get("message", ""))
-    where = header.get("where", "")
-    if where:
-        message = f"{message} ({where})" if message else where
+    argument: Any = message
+    if cls is KeyError:  # its message is the key's repr ('w'): the key itself again
+        with contextlib.suppress(ValueError, SyntaxError, MemoryError, RecursionError):
+            argument = ast.literal_eval(message)
     try:
-        return cls(message)
+        exc = cls(argument)
     except TypeError:
-        return Exception(f"{name}: {message}")
+        exc = Exception(f"{name}: {message}")
+    # Where the student's code raised it, as the checks say it of an exception of their own.
+    setattr(exc, REMOTE_WHERE, str(header.get("where", "")))
+    return exc
 
 
 def free_names(source: str) -> list[str]:

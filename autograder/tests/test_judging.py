@@ -123,6 +123,23 @@ def test_an_error_of_the_students_code_names_the_students_line_not_the_judges(
 
 
 @pytest.mark.slow  # a real judge: ~2 s
+def test_a_key_error_crosses_as_its_key_with_the_students_line_apart(tmp_path: Path) -> None:
+    # A student audit: the rebuilt KeyError's message was "'w' (in update(), line 10: ...)",
+    # quoted again as a key: 'update() raised KeyError: "\'w\' (in update(), ...)"'.
+    test = ("from descentlab.errors import describe_exception\n"
+            "try:\n    double(np.ones(2))\nexcept Exception as exc:\n"
+            "    kind, message, where = describe_exception(exc)\n"
+            "assert False, f'{kind}|{message}|{where}'")
+    source = _source(tmp_path, {"t-key": test}, "def double(x): ...")
+    student = "def double(x):\n    return {'W': x}['w']\n"
+    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
+        _student(socket_dir, student, ["t-key"])
+    kind, message, where = verdicts["t-key"]["message"].split("|")
+    assert (kind, message) == ("KeyError", "'w'"), verdicts
+    assert where == "in <module>(), line 3", "the innermost line that is not the judge's"
+
+
+@pytest.mark.slow  # a real judge: ~2 s
 def test_a_misspelled_name_in_the_students_code_gets_its_did_you_mean(
         tmp_path: Path) -> None:
     """The judge rebuilds the exception from text: the suggestion is made in the kernel."""

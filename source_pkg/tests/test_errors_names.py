@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from descentlab.checks import check_numerical_gradient, score_properties
-from descentlab.errors import closest_name, describe_exception, exception_hint
+from descentlab.errors import REMOTE_WHERE, closest_name, describe_exception, exception_hint
 
 
 def _raised(fn, *args):
@@ -159,3 +159,13 @@ def test_a_parameter_a_subclass_passes_on_is_named_in_the_subclass_exercise():
     assert "Adam.__init__ has no parameter `eps`" in out.getvalue()
     # As the grader's judge sees it: the exception rebuilt from its text.
     assert _hint(TypeError(str(info.value))) == hint
+
+
+def test_an_exception_rebuilt_from_another_process_says_where_it_was_raised_there():
+    # The grader's judge rebuilds the kernel's exception without frames: the student's
+    # line travels beside the message, not inside it (a KeyError's message is its key).
+    exc = KeyError("w")
+    setattr(exc, REMOTE_WHERE, "in update(), line 10: `params[key] -= self.lr * grads[key]`")
+    assert describe_exception(exc) == (
+        "KeyError", "'w'", "in update(), line 10: `params[key] -= self.lr * grads[key]`")
+    assert describe_exception(KeyError("w"))[2] == ""

@@ -74,6 +74,11 @@ def _observed(frame: FrameType) -> bool:
     return is_observed(frame.f_code.co_filename, frame.f_globals)
 
 
+#: The attribute of an exception rebuilt from another process (the grader's judge) that
+#: holds where it was raised there: it has no frames here to say it.
+REMOTE_WHERE = "descentlab_where"
+
+
 def _where(exc: BaseException) -> str:
     """Describe the innermost line of observed code (see :func:`_observed`) that raised."""
     for frame, lineno in reversed(list(traceback.walk_tb(exc.__traceback__))):
@@ -82,7 +87,8 @@ def _where(exc: BaseException) -> str:
         source = linecache.getline(frame.f_code.co_filename, lineno).strip()
         where = f"in {frame.f_code.co_name}(), line {lineno}"
         return f"{where}: `{source}`" if source else where
-    return ""
+    remote = getattr(exc, REMOTE_WHERE, "")
+    return remote if isinstance(remote, str) else ""
 
 
 def _raising_frame(exc: BaseException) -> FrameType | None:
