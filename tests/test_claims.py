@@ -748,6 +748,35 @@ def test_lesson7_saddle_and_quiz() -> None:
     assert answers["q5"] == pytest.approx(float(warmup(249, 3e-4, 1000)))
 
 
+@pytest.mark.slow  # trains the digits network 16 times: ~8 s
+def test_lesson7_digits_order_at_the_default_rates() -> None:
+    # A content audit: the text said "a different seed or learning rate can swap" the
+    # three fast ones, and the summary "the others are close"; over seeds 0-15 the order
+    # never changed, with Momentum 4-10 times above AdaGrad and Adam.
+    from descentlab.data import load_digits
+    from descentlab.nets import compare_optimizers, smooth_curve
+
+    rates = ast.literal_eval(re.search(r"DEFAULT_LR = (\{.*?\})", code("07", "digits-train"))[1])
+    assert rates == {"SGD": 0.01, "Momentum": 0.01, "AdaGrad": 0.01, "Adam": 0.001}
+    classes = {"SGD": SGD, "Momentum": Momentum, "AdaGrad": AdaGrad, "Adam": Adam}
+    data = load_digits()
+    for seed in range(4):
+        runs = compare_optimizers({n: classes[n](lr=lr) for n, lr in rates.items()}, data,
+                                  iters=500, batch_size=128, hidden=(100, 100, 100, 100),
+                                  seed=seed, dtype=np.float32, progress=False)
+        final = {n: float(smooth_curve(r.losses)[-1]) for n, r in runs.items()}
+        assert max(final["Adam"], final["AdaGrad"]) < final["Momentum"] < final["SGD"], seed
+        assert 4 <= final["Momentum"] / max(final["Adam"], final["AdaGrad"]) <= 8, (seed, final)
+        assert 12 <= final["SGD"] / final["Momentum"] <= 19, (seed, final)
+        accuracy = {n: 100 * r.final_test_accuracy for n, r in runs.items()}
+        assert 92 <= accuracy.pop("SGD") <= 94, seed
+        assert all(96 <= a <= 98.5 for a in accuracy.values()), (seed, accuracy)
+    states("07", "digits-notes", "for every seed we tried (0 to 3)", "four to eight times higher",
+           "twelve to nineteen times higher than Momentum", "SGD about 93 %", "96 to 98 %")
+    states("07", "summary", "SGD is by far the slowest and Momentum next; AdaGrad and Adam are "
+           "the fastest")
+
+
 def test_quiz_answers_are_literals_and_visible_checks_self_contained() -> None:
     names = {"saddle", "histories", "final_loss", "OPTIMIZERS", "LR_GRID", "best_lr", "race"}
     for lesson in LESSONS:

@@ -159,3 +159,17 @@ def test_an_answer_exactly_as_accurate_as_asked_counts() -> None:
     for answer, passes in [(0.099, True), (0.101, True), (0.0985, False), (0.1015, False)]:
         failed = failing("02_sgd_zigzag", dict(answers, q3=answer))
         assert (failed == {}) is passes, (answer, failed)
+
+
+def test_lesson6_q1_accepts_the_first_step_of_either_form_of_adam() -> None:
+    """Lesson 6 accepts the book's form of Adam (step size lr * sqrt(1 - b2^t) / (1 - b1^t),
+    eps on the raw sqrt(v)) as well as PyTorch's; q1, the first step for the gradient
+    -0.002, took only 0.01 within 1e-6 and rejected the book form's 0.009984."""
+    g, lr, b1, b2 = -0.002, 0.01, 0.9, 0.999
+    torch_form = lr * abs(g) / (abs(g) + 1e-8)
+    book_form = [lr * (1 - b2) ** 0.5 / (1 - b1) * (1 - b1) * abs(g)
+                 / (((1 - b2) * g * g) ** 0.5 + eps) for eps in (1e-8, 1e-7)]
+    answers = solution("06_adam")
+    for value in (torch_form, *book_form, round(book_form[1], 6)):
+        assert failing("06_adam", dict(answers, q1=value)) == {}, value
+    assert failing("06_adam", dict(answers, q1=0.0099)), "a wrong third digit still fails"
