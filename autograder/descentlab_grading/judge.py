@@ -116,6 +116,11 @@ class Connection(protocol.Peer):
                     return getattr(object.__getattribute__(self, "_remote"), name)
 
             setattr(Proxy, RUNNER_HOOK, staticmethod(runner))
+            # The globals the class's methods read, found in the kernel: the checks name a
+            # global `lr` read in place of self.lr (descentlab.checks.global_reads).
+            from descentlab.code_reads import REMOTE_READS
+
+            setattr(Proxy, REMOTE_READS, info.get("global_loads"))
             return _named(Proxy, info)
         if info.get("callable"):
 

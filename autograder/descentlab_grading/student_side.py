@@ -1,7 +1,8 @@
 """The student's side of a graded test cell: answers the judge from inside the jail.
 
 Shipped into the jail as ``descentlab_grader``, so it imports only the standard library, NumPy,
-:mod:`protocol` and, for lesson 08's scenarios, the torch runner (``descentlab_torch_runner``).
+:mod:`protocol`, for lesson 08's scenarios the torch runner (``descentlab_torch_runner``) and,
+to describe a class, the notebook's own ``descentlab.code_reads``.
 There each graded test cell is a call of :func:`run_test` (:mod:`testcells`), which answers the
 judge's requests (a name, an attribute, a call, a scenario) until the verdict comes: a pass
 prints a line, a fail raises ``AssertionError`` with the judge's message. The judge's own
@@ -102,6 +103,17 @@ def _did_you_mean(exc: BaseException) -> str:
     return f". Did you mean: {name!r}?" if name else ""
 
 
+def _global_loads(cls: type) -> dict[str, Any] | None:
+    """The globals the class's methods read (``lr`` for ``self.lr``), for a hint in the
+    feedback (never a grade); None if the kernel's descentlab cannot say."""
+    try:
+        from descentlab.code_reads import global_loads
+
+        return global_loads(cls)
+    except Exception:  # an older descentlab, or a class whose attributes fail
+        return None
+
+
 class Server(protocol.Peer):
     """Answers the judge's requests about one namespace (the notebook's)."""
 
@@ -121,6 +133,8 @@ class Server(protocol.Peer):
                                      for p in inspect.signature(obj).parameters.values()]
             except (TypeError, ValueError):
                 info["signature"] = None
+        if isinstance(obj, type):
+            info["global_loads"] = _global_loads(obj)
         return info
 
     def rebuild(self, tree: dict[str, Any]) -> Any:

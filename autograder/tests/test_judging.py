@@ -140,6 +140,25 @@ def test_a_key_error_crosses_as_its_key_with_the_students_line_apart(tmp_path: P
 
 
 @pytest.mark.slow  # a real judge: ~2 s
+def test_a_class_crosses_with_the_globals_its_methods_read(tmp_path: Path) -> None:
+    # Lesson 03's demo cell sets `mu, lr = 0.9, 0.1`; an update() that reads that lr was
+    # told only "a factor is missing or extra" when graded (the judge's class is a proxy).
+    test = ("from descentlab.checks.global_reads import global_reads\n"
+            "assert False, repr(global_reads(Momentum, ['lr', 'momentum']))")
+    source = _source(tmp_path, {"t-reads": test}, "class Momentum: ...")
+    student = ("mu, lr = 0.9, 0.1\n"
+               "class Momentum:\n"
+               "    def __init__(self, lr=0.01, momentum=0.9):\n"
+               "        self.lr, self.momentum = lr, momentum\n"
+               "    def update(self, params, grads):\n"
+               "        for key in params:\n"
+               "            params[key] -= lr * grads[key]\n")
+    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
+        _student(socket_dir, student, ["t-reads"])
+    assert verdicts["t-reads"]["message"] == "{'update': ['lr']}", verdicts
+
+
+@pytest.mark.slow  # a real judge: ~2 s
 def test_a_misspelled_name_in_the_students_code_gets_its_did_you_mean(
         tmp_path: Path) -> None:
     """The judge rebuilds the exception from text: the suggestion is made in the kernel."""

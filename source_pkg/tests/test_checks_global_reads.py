@@ -95,3 +95,23 @@ def test_things_without_code_give_nothing():
     for thing in (Proxy, MomentumGlobalLr(), None, "Momentum", len):
         assert global_reads(thing, ["lr"]) == {}
         assert global_reads_note(thing, "momentum") == ""
+
+
+def test_a_proxy_brings_the_reads_made_where_its_class_lives() -> None:
+    # While a notebook is graded the class lives in the jailed kernel and the checks see a
+    # proxy: the kernel's global_loads come with it (a student audit: the graded feedback
+    # said only "a factor is missing or extra" for a global lr).
+    from descentlab.code_reads import REMOTE_READS, global_loads
+
+    class Proxy:
+        pass
+
+    setattr(Proxy, REMOTE_READS, global_loads(MomentumGlobalLr))
+    assert global_reads(Proxy, ["lr", "momentum"]) == {"update": ["lr"]}
+    assert global_reads_note(Proxy, "momentum") == global_reads_note(MomentumGlobalLr,
+                                                                    "momentum") != ""
+    # What the student's process sends is checked: names only, else nothing.
+    for bad in (None, "lr", {"reads": {"update": ["lr; import os", 3]}, "stores": "x"},
+                {"reads": ["update"]}):
+        setattr(Proxy, REMOTE_READS, bad)
+        assert global_reads(Proxy, ["lr", "momentum"]) == {}, bad
