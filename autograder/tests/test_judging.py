@@ -103,40 +103,36 @@ def test_a_name_the_test_needs_but_the_notebook_lacks_fails_plainly(tmp_path: Pa
     assert "NameError" in verdicts["t-value"]["message"], verdicts
 
 
-@pytest.mark.slow  # a real judge: ~2 s
-def test_an_error_of_the_students_code_names_the_students_line_not_the_judges(
-        tmp_path: Path) -> None:
-    # As the checks report an exception (descentlab.errors), here in a test cell.
-    test = ("from descentlab.errors import describe_exception\n"
-            "try:\n    double(np.ones(2))\nexcept Exception as exc:\n"
-            "    kind, message, where = describe_exception(exc)\n"
-            "assert False, f'{kind}: {message} | {where}'")
-    source = _source(tmp_path, {"t-raise": test}, "def double(x): ...")
-    student = "def double(x):\n    return x[5]\n"
-    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
-        _student(socket_dir, student, ["t-raise"])
-    kind_and_message, where = verdicts["t-raise"]["message"].split(" | ")
-    assert kind_and_message.startswith("IndexError"), verdicts
-    # The innermost line that is not the judge's is the test cell's call (in grading, the
-    # checks' own frames come first and are skipped too, so nothing is added there).
-    assert where == "in <module>(), line 3", verdicts
-
-
-@pytest.mark.slow  # a real judge: ~2 s
-def test_a_key_error_crosses_as_its_key_with_the_students_line_apart(tmp_path: Path) -> None:
-    # A student audit: the rebuilt KeyError's message was "'w' (in update(), line 10: ...)",
-    # quoted again as a key: 'update() raised KeyError: "\'w\' (in update(), ...)"'.
+def _described(tmp_path: Path, student: str) -> list[str]:
+    """``[kind, message, where]`` of what ``double`` raises, as the checks describe an
+    exception (descentlab.errors) in a test cell."""
     test = ("from descentlab.errors import describe_exception\n"
             "try:\n    double(np.ones(2))\nexcept Exception as exc:\n"
             "    kind, message, where = describe_exception(exc)\n"
             "assert False, f'{kind}|{message}|{where}'")
-    source = _source(tmp_path, {"t-key": test}, "def double(x): ...")
-    student = "def double(x):\n    return {'W': x}['w']\n"
+    source = _source(tmp_path, {"t-raise": test}, "def double(x): ...")
     with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
-        _student(socket_dir, student, ["t-key"])
-    kind, message, where = verdicts["t-key"]["message"].split("|")
-    assert (kind, message) == ("KeyError", "'w'"), verdicts
-    assert where == "in <module>(), line 3", "the innermost line that is not the judge's"
+        _student(socket_dir, student, ["t-raise"])
+    return verdicts["t-raise"]["message"].split("|")
+
+
+@pytest.mark.slow  # a real judge: ~2 s each
+@pytest.mark.parametrize(("student", "kind", "message"), [
+    ("def double(x):\n    return x[5]\n", "IndexError", None),
+    # A student audit: the rebuilt KeyError's message was "'w' (in update(), line 10:
+    # ...)", quoted again as a key: 'raised KeyError: "\'w\' (in update(), ...)"'.
+    ("def double(x):\n    return {'W': x}['w']\n", "KeyError", "'w'"),
+])
+def test_an_error_of_the_students_code_names_the_students_line_not_the_judges(
+        tmp_path: Path, student: str, kind: str, message: str | None) -> None:
+    got_kind, got_message, where = _described(tmp_path, student)
+    assert got_kind == kind, got_message
+    assert message is None or got_message == message, got_message
+    assert "(in " not in got_message, "the line is not part of the message"
+    # The innermost line that is not the judge's is the test cell's call (in grading, the
+    # checks' own frames come first and are skipped, and the student's line comes with
+    # the exception: errors.REMOTE_WHERE).
+    assert where == "in <module>(), line 3"
 
 
 @pytest.mark.slow  # a real judge: ~2 s
