@@ -132,10 +132,11 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
     def items(cells: Sequence[tuple[str, float, float, str]], prefix: str = "") -> str:
         listed = []
         for grade_id, got, most, message in cells:
-            said = ALSO.join(said_once(message.split(ALSO), seen)) if message else \
-                "see the cell below"
+            lines = said_once(message.split(ALSO), seen) if message else ["see the cell below"]
+            # One line per failed check, as the cell's own output shows them.
+            said = "<br>Also: ".join(html.escape(line) for line in lines)
             listed.append(f"<li>{prefix}<b>{html.escape(grade_id)}</b> ({got:g}/{most:g}): "
-                          f"{html.escape(said)}</li>")
+                          f"{said}</li>")
         return "".join(listed)
 
     parts = [f"<h2>Score: {score:g} / {max_score:g}</h2>"]

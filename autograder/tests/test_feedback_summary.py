@@ -118,8 +118,8 @@ def test_a_problem_that_costs_several_cells_is_given_once(tmp_path: Path) -> Non
     text = page.read_text()
     assert text.count("KeyError") == 1, text
     for line in ("state between calls: same problem as above",
-                 "each parameter on its own: same problem as above\nAlso: float32 parameters: "
-                 "same problem as above\nAlso: in place: other",
+                 "each parameter on its own: same problem as above<br>Also: float32 parameters: "
+                 "same problem as above<br>Also: in place: other",
                  "<b>test-plain</b> (0/1): same problem as above",
                  "bonus not earned: <b>test-bonus</b> (0/2): same problem as above"):
         assert line in text, line
