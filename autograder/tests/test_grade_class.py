@@ -496,6 +496,18 @@ def test_nothing_a_student_displays_runs_in_a_browser(graded_class: GradedClass)
         assert kinds <= inert, f"{path}: {kinds - inert}"
 
 
+def test_a_test_cell_shows_no_empty_output(graded_class: GradedClass) -> None:
+    # A student audit: an empty block under "✓ test-rmsprop-zero-grad: passed" (print's
+    # "\n" reached the notebook as a second stream output).
+    for path in (graded_class.course.root / "autograded").rglob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+                empty = [o for o in cell.outputs
+                         if o.output_type == "stream" and not o.text.strip()]
+                assert not empty, (path, meta.get("grade_id"), cell.outputs)
+
+
 @pytest.mark.parametrize("kind", DELEGATION)
 def test_delegating_to_the_reference_earns_nothing_and_says_so(graded_class: GradedClass,
                                                                kind: str) -> None:
