@@ -60,3 +60,19 @@ def test_release_in_course_is_what_nbgrader_generates():
         "course/ differs from what `make release` generates from solutions/:\n"
         + "\n".join(differences)
     )
+
+
+def test_an_explorer_of_the_students_class_explains_an_undefined_name():
+    # A stopped answer cell (a SyntaxError) leaves the class undefined: the explorer cell
+    # then said "NameError: name 'Momentum' is not defined" and nothing more.
+    import re
+
+    found = 0
+    for lesson in LESSONS:
+        nb = nbformat.read(REPO / "course" / lesson / f"{lesson}.ipynb", as_version=4)
+        for cell in nb.cells:
+            # explore(Momentum, ...): a class by name (explore("sgd") names the registry's).
+            if cell.cell_type == "code" and re.search(r"\bexplore\([A-Z]", cell.source):
+                found += 1
+                assert "with explained(" in cell.source, (lesson, cell.get("id"))
+    assert found >= 5
