@@ -2,7 +2,8 @@
 
 Shipped into the jail beside ``descentlab_grader``, so it imports only the standard library
 and NumPy. A message is a JSON header and an ``.npz`` payload read with ``allow_pickle=False``.
-Values are JSON trees whose arrays are entries of the payload (``{"$array": "a0"}``); tuples,
+Values are JSON trees whose arrays are entries of the payload (``{"$array": "a0"}``, with the
+sender's ``ref`` of the array object, so that the other side can keep one object for it); tuples,
 sets, dicts (any keys) and non-finite floats are tagged; anything else crosses as a handle
 (:class:`Peer`): ``{"$remote": id, ...}``, an object of the kernel's that the judge reaches
 through a proxy, or ``{"$callback": id}``, a test's function that the kernel's code calls back.
@@ -58,7 +59,7 @@ def encode(value: Any, arrays: Arrays,
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biufc":
         name = f"a{len(arrays)}"
         arrays[name] = np.asarray(value)
-        return {"$array": name, "scalar": isinstance(value, np.generic)}
+        return {"$array": name, "scalar": isinstance(value, np.generic), "ref": id(value)}
     if isinstance(value, list):
         return [encode(v, arrays, handle) for v in value]
     if isinstance(value, tuple):
@@ -74,24 +75,44 @@ def encode(value: Any, arrays: Arrays,
 
 
 def decode(tree: Any, arrays: Arrays,
-           handle: Callable[[dict[str, Any]], Any] | None = None) -> Any:
-    """Inverse of :func:`encode`; ``handle(tree)`` rebuilds ``$remote`` entries."""
+           handle: Callable[[dict[str, Any]], Any] | None = None,
+           same: dict[int, np.ndarray] | None = None) -> Any:
+    """Inverse of :func:`encode`; ``handle(tree)`` rebuilds ``$remote`` entries.
+
+    ``same`` keeps one array here per array object of the sender (by its ``ref``): an
+    array sent again is the same object again, its values copied in. The student's code
+    sees what a notebook gives it, the same ``params[key]`` arrays on every call (state
+    kept by ``id(params[key])``, as torch keys state by tensor); without ``same``, a
+    writable copy each time.
+    """
+    def again(node: Any) -> Any:
+        return decode(node, arrays, handle, same)
+
     if isinstance(tree, list):
-        return [decode(v, arrays, handle) for v in tree]
+        return [again(v) for v in tree]
     if not isinstance(tree, dict):
         return tree
     if "$float" in tree:
         return float(tree["$float"])
     if "$array" in tree:
-        array = np.array(arrays[tree["$array"]])  # a writable copy
-        return array[()] if tree.get("scalar") else array
+        data = arrays[tree["$array"]]
+        if tree.get("scalar"):
+            return np.array(data)[()]
+        ref = tree.get("ref")
+        kept = same.get(ref) if same is not None and isinstance(ref, int) else None
+        if kept is not None and kept.shape == data.shape and kept.dtype == data.dtype:
+            np.copyto(kept, data)
+            return kept
+        array = np.array(data)  # a writable copy
+        if same is not None and isinstance(ref, int):
+            same[ref] = array
+        return array
     if "$tuple" in tree:
-        return tuple(decode(v, arrays, handle) for v in tree["$tuple"])
+        return tuple(again(v) for v in tree["$tuple"])
     if "$set" in tree:
-        return {_hashable(decode(v, arrays, handle)) for v in tree["$set"]}
+        return {_hashable(again(v)) for v in tree["$set"]}
     if "$dict" in tree:
-        return {_hashable(decode(k, arrays, handle)): decode(v, arrays, handle)
-                for k, v in tree["$dict"]}
+        return {_hashable(again(k)): again(v) for k, v in tree["$dict"]}
     if ("$remote" in tree or "$callback" in tree) and handle is not None:
         return handle(tree)
     raise EncodingError(f"unknown value in a message: {sorted(tree)}")
@@ -149,9 +170,11 @@ class Peer:
     handle: Callable[[Any], dict[str, Any]]
     rebuild: Callable[[dict[str, Any]], Any]
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, *, same_arrays: bool = False) -> None:
         self.fd = fd
         self.kept: dict[int, Any] = {}  # what a handle of ours names, by id
+        # With ``same_arrays``, one array here per array of the other side (see decode).
+        self.same: dict[int, np.ndarray] | None = {} if same_arrays else None
 
     def pack(self, data_only: bool = False, **fields: Any) -> Message:
         """A message of encoded ``fields``; with ``data_only``, no handle may cross."""
@@ -161,7 +184,7 @@ class Peer:
 
     def field(self, header: Header, arrays: Arrays, key: str = "value") -> Any:
         """The decoded value of a message's ``key``."""
-        return decode(header[key], arrays, self.rebuild)
+        return decode(header[key], arrays, self.rebuild, self.same)
 
     def call_request(self, header: Header, arrays: Arrays
                      ) -> tuple[Any, list[Any], dict[str, Any]]:

@@ -118,7 +118,8 @@ class Server(protocol.Peer):
     """Answers the judge's requests about one namespace (the notebook's)."""
 
     def __init__(self, namespace: dict[str, Any], fd: int) -> None:
-        super().__init__(fd)
+        # The judge's array objects stay one object each here, as in a notebook.
+        super().__init__(fd, same_arrays=True)
         self.namespace = namespace
 
     def handle(self, obj: Any) -> dict[str, Any]:

@@ -315,6 +315,47 @@ def test_values_cross_the_boundary_as_data_only() -> None:
         protocol.encode(object(), {})
 
 
+def test_an_array_sent_again_is_the_same_object_on_the_other_side() -> None:
+    """A student audit: AdaGrad's state kept by id(params[key]) (as torch keys state by
+    tensor) lost 3 points: each graded call got fresh copies of the arrays."""
+    import numpy as np
+
+    from descentlab_grading import protocol
+
+    same: dict = {}
+    w, b = np.zeros((2, 2)), np.zeros((2, 2))
+
+    def sent(value: object) -> object:
+        arrays: dict = {}
+        return protocol.decode(protocol.encode(value, arrays), arrays, same=same)
+
+    first = sent({"W": w, "b": b})
+    w += 1.0  # the judge mirrors what the student's code changed, then calls again
+    second = sent({"W": w, "b": b})
+    assert second["W"] is first["W"]
+    assert second["b"] is first["b"] is not first["W"]
+    assert second["W"].tolist() == [[1.0, 1.0], [1.0, 1.0]], "the values sent are copied in"
+    assert sent(np.zeros((2, 2))) is not first["W"], "another array is another object"
+    assert sent(w.astype(np.float32)) is not first["W"]
+    # Without `same` (the judge's side): a writable copy each time, as before.
+    arrays: dict = {}
+    tree = protocol.encode(w, arrays)
+    assert protocol.decode(tree, arrays) is not protocol.decode(tree, arrays)
+
+
+@pytest.mark.slow  # a real judge: ~2 s
+def test_the_students_code_gets_the_same_arrays_on_every_call(tmp_path: Path) -> None:
+    test = ("x, y = np.zeros(2), np.zeros(2)\n"
+            "assert [remember(x), remember(x), remember(y), remember(x)] == [1, 1, 2, 2], "
+            "'the same array was not the same object'")
+    source = _source(tmp_path, {"t-same": test}, "def remember(a): ...")
+    student = ("seen = set()\n"
+               "def remember(a):\n    seen.add(id(a))\n    return len(seen)\n")
+    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
+        _student(socket_dir, student, ["t-same"])
+    assert verdicts["t-same"]["verdict"] == "pass", verdicts
+
+
 def test_a_cell_of_several_checks_names_every_property_that_fails() -> None:
     judge_ = judge.Judge({"test_cells": [], "student_names": [], "readonly_cells": [],
                           "limits": {"call": 1.0}})
