@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -530,8 +531,12 @@ def test_a_syntax_error_is_named_with_its_line(graded_class: GradedClass) -> Non
     assert "SyntaxError" in summary_block, summary_block[:600]
     assert "line " in summary_block, summary_block[:600]
     assert "NameError" not in summary_block, summary_block[:600]
-    # The test cells (and the self-check) say it too, not the NameError that followed.
-    assert "is not defined" not in html.unescape(page), "a cell shows the bare NameError"
+    # The test cells (and the self-check) say it too, not the NameError that followed;
+    # the explorer of the class says in one line why it cannot run.
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "name 'Momentum' is not defined" not in text, "a cell shows the bare NameError"
+    assert "The explorer needs your `Momentum`, which is not defined: run its exercise cell " \
+        "above (an error there, e.g. a SyntaxError, leaves it undefined)" in text
     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c
              for c in _autograded(graded_class, student).cells}
     lost = [g for g in student.lost_cells if "SyntaxError" not in
