@@ -93,16 +93,10 @@ class Connection(protocol.Peer):
         self.broken = ""
         self.references: list[str] = []  # reference classes the student's code tried to use
         self.scenarios = 0  # torch scenarios run on the student's class (lesson 08)
-        # Every array sent stays alive while the cell runs: the kernel keeps one object per
-        # array by its id (protocol.decode), and a freed array's id could come back for
-        # another one.
+        # Every array a request hands over stays alive while the cell runs: the kernel keeps
+        # one object per array by its id (protocol.decode), and a freed array's id could
+        # come back for another one.
         self.sent: list[protocol.Arrays] = []
-
-    def pack(self, data_only: bool = False, **fields: Any) -> protocol.Message:
-        """:meth:`protocol.Peer.pack`, keeping the arrays sent alive (see ``sent``)."""
-        message = super().pack(data_only, **fields)
-        self.sent.append(message[1])
-        return message
 
     def handle(self, value: Any) -> dict[str, Any]:
         """What is not plain data: a function of the test crosses as a callback, nothing else."""
@@ -152,6 +146,7 @@ class Connection(protocol.Peer):
         """Send a request of ``fields``; wait ``limit`` s (default the call limit) for its reply."""
         try:
             header, arrays = self.pack(data_only, **fields)
+            self.sent.append(arrays)
         except protocol.EncodingError as exc:
             raise Unsupported(str(exc)) from None
         if self.broken:

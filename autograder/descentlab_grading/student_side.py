@@ -150,7 +150,9 @@ class Server(protocol.Peer):
             reply, out = protocol.receive(self.fd)
             if "error" in reply:
                 raise RuntimeError(f"{reply['error']}: {reply.get('message', '')}")
-            return self.field(reply, out)
+            # A fresh value, as a function returns one: never an array handed out before
+            # (the judge's reply arrays are freed, and their ids come back for others).
+            return protocol.decode(reply["value"], out, self.rebuild)
 
         function.__name__ = function.__qualname__ = str(tree.get("name", "f"))
         return function

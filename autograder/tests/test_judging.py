@@ -356,6 +356,20 @@ def test_the_students_code_gets_the_same_arrays_on_every_call(tmp_path: Path) ->
     assert verdicts["t-same"]["verdict"] == "pass", verdicts
 
 
+@pytest.mark.slow  # a real judge: ~2 s
+def test_what_a_tests_function_returns_is_a_fresh_array_each_time(tmp_path: Path) -> None:
+    # The judge frees each reply's arrays, and their ids come back for the next ones: a
+    # reply kept as "the same array" would overwrite what the student's code holds.
+    test = ("assert each(lambda v: np.full(3, v)) == [float(i) for i in range(50)], "
+            "'a result was overwritten'")
+    source = _source(tmp_path, {"t-fresh": test}, "def each(f): ...")
+    student = ("def each(f):\n    kept = [f(float(i)) for i in range(50)]\n"
+               "    return [float(a[0]) for a in kept]\n")
+    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
+        _student(socket_dir, student, ["t-fresh"])
+    assert verdicts["t-fresh"]["verdict"] == "pass", verdicts
+
+
 def test_a_cell_of_several_checks_names_every_property_that_fails() -> None:
     judge_ = judge.Judge({"test_cells": [], "student_names": [], "readonly_cells": [],
                           "limits": {"call": 1.0}})
