@@ -103,6 +103,15 @@ def test_a_name_the_test_needs_but_the_notebook_lacks_fails_plainly(tmp_path: Pa
     assert "NameError" in verdicts["t-value"]["message"], verdicts
 
 
+def _verdict(tmp_path: Path, test: str, answer: str, student: str) -> dict:
+    """The judge's verdict on one test cell, for a notebook whose answer cell runs
+    ``student`` (the release's answer cell: ``answer``)."""
+    source = _source(tmp_path, {"t": test}, answer)
+    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
+        _student(socket_dir, student, ["t"])
+    return verdicts["t"]
+
+
 def _described(tmp_path: Path, student: str) -> list[str]:
     """``[kind, message, where]`` of what ``double`` raises, as the checks describe an
     exception (descentlab.errors) in a test cell."""
@@ -110,10 +119,7 @@ def _described(tmp_path: Path, student: str) -> list[str]:
             "try:\n    double(np.ones(2))\nexcept Exception as exc:\n"
             "    kind, message, where = describe_exception(exc)\n"
             "assert False, f'{kind}|{message}|{where}'")
-    source = _source(tmp_path, {"t-raise": test}, "def double(x): ...")
-    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
-        _student(socket_dir, student, ["t-raise"])
-    return verdicts["t-raise"]["message"].split("|")
+    return _verdict(tmp_path, test, "def double(x): ...", student)["message"].split("|")
 
 
 @pytest.mark.slow  # a real judge: ~2 s each
@@ -141,7 +147,6 @@ def test_a_class_crosses_with_the_globals_its_methods_read(tmp_path: Path) -> No
     # told only "a factor is missing or extra" when graded (the judge's class is a proxy).
     test = ("from descentlab.checks.global_reads import global_reads\n"
             "assert False, repr(global_reads(Momentum, ['lr', 'momentum']))")
-    source = _source(tmp_path, {"t-reads": test}, "class Momentum: ...")
     student = ("mu, lr = 0.9, 0.1\n"
                "class Momentum:\n"
                "    def __init__(self, lr=0.01, momentum=0.9):\n"
@@ -149,9 +154,8 @@ def test_a_class_crosses_with_the_globals_its_methods_read(tmp_path: Path) -> No
                "    def update(self, params, grads):\n"
                "        for key in params:\n"
                "            params[key] -= lr * grads[key]\n")
-    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
-        _student(socket_dir, student, ["t-reads"])
-    assert verdicts["t-reads"]["message"] == "{'update': ['lr']}", verdicts
+    verdict = _verdict(tmp_path, test, "class Momentum: ...", student)
+    assert verdict["message"] == "{'update': ['lr']}", verdict
 
 
 @pytest.mark.slow  # a real judge: ~2 s
@@ -348,12 +352,10 @@ def test_the_students_code_gets_the_same_arrays_on_every_call(tmp_path: Path) ->
     test = ("x, y = np.zeros(2), np.zeros(2)\n"
             "assert [remember(x), remember(x), remember(y), remember(x)] == [1, 1, 2, 2], "
             "'the same array was not the same object'")
-    source = _source(tmp_path, {"t-same": test}, "def remember(a): ...")
     student = ("seen = set()\n"
                "def remember(a):\n    seen.add(id(a))\n    return len(seen)\n")
-    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
-        _student(socket_dir, student, ["t-same"])
-    assert verdicts["t-same"]["verdict"] == "pass", verdicts
+    verdict = _verdict(tmp_path, test, "def remember(a): ...", student)
+    assert verdict["verdict"] == "pass", verdict
 
 
 @pytest.mark.slow  # a real judge: ~2 s
@@ -362,12 +364,10 @@ def test_what_a_tests_function_returns_is_a_fresh_array_each_time(tmp_path: Path
     # reply kept as "the same array" would overwrite what the student's code holds.
     test = ("assert each(lambda v: np.full(3, v)) == [float(i) for i in range(50)], "
             "'a result was overwritten'")
-    source = _source(tmp_path, {"t-fresh": test}, "def each(f): ...")
     student = ("def each(f):\n    kept = [f(float(i)) for i in range(50)]\n"
                "    return [float(a[0]) for a in kept]\n")
-    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
-        _student(socket_dir, student, ["t-fresh"])
-    assert verdicts["t-fresh"]["verdict"] == "pass", verdicts
+    verdict = _verdict(tmp_path, test, "def each(f): ...", student)
+    assert verdict["verdict"] == "pass", verdict
 
 
 def test_a_cell_of_several_checks_names_every_property_that_fails() -> None:
