@@ -19,6 +19,7 @@ from descentlab.plots import (
     contour,
     contour_levels,
     draw_paths,
+    end_marker,
     loss_curves,
     new_figure,
     plot_paths,
@@ -108,12 +109,55 @@ def test_plot_paths_draws_each_path_with_start_and_end():
     np.testing.assert_array_equal(diverged.get_xdata(), paths["diverging"].xy[:, 0])
     starts = [line for line in ax.get_lines() if line.get_marker() == "o" and
               line.get_linestyle() == "None"]
-    ends = [line for line in ax.get_lines() if line.get_marker() == "s"]
-    assert len(starts) == len(ends) == 4, "one start circle and one end square per path"
-    assert {tuple(line.get_xydata()[0]) for line in ends} >= {
-        tuple(paths["SGD"].final), tuple(paths["diverging"].final)
-    }
+    ends = [line for line in ax.get_lines() if line.get_linestyle() == "None"
+            and line.get_marker() in END_MARKERS]
+    assert len(starts) == len(ends) == 4, "one start circle and one end marker per path"
+    by_end = {tuple(line.get_xydata()[0]): line.get_marker() for line in ends}
+    assert by_end[tuple(paths["SGD"].final)] == "s"
+    # The diverged path ends far outside the window: its marker waits at the edge instead.
+    assert not get_surface("bowl").in_window(paths["diverging"].final)
+    assert sorted(by_end.values()).count("s") == 3
     render(ax.figure)
+
+
+END_MARKERS = {"s", "^", "v", "<", ">"}
+
+
+@pytest.mark.parametrize(
+    ("end", "expected"),
+    [
+        ((0.5, 0.5), (0.5, 0.5, "s")),  # inside: a square at the point
+        ((1.0, 0.0), (1.0, 0.0, "s")),  # on the edge is inside
+        ((0.5, 3.0), (0.5, 0.97, "^")),  # above: a triangle just under the top edge
+        ((-2.0, 0.2), (0.03, 0.2, "<")),
+        ((1.5, -9.0), (0.97, 0.03, "v")),  # out on both sides: it points the farther way
+        ((0.5, -0.1), (0.5, 0.03, "v")),
+    ],
+)
+def test_an_end_outside_the_axes_is_marked_at_the_edge_it_left_by(end, expected):
+    """Lesson 07's AdaGrad and RMSProp end above the Rosenbrock window: they vanished."""
+    _, ax = new_figure()
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    x, y, marker = end_marker(ax, end)
+    assert (x, y) == pytest.approx(expected[:2])
+    assert marker == expected[2]
+    ax.autoscale(True)  # limits that follow the data: nothing is outside
+    assert end_marker(ax, end) == (*map(float, end), "s")
+
+
+def test_a_path_that_leaves_the_window_keeps_a_visible_end_marker():
+    surf = get_surface("rosenbrock")
+    path = trace(AdaGrad(lr=3.0), surf, steps=200)  # lesson 07's race at AdaGrad's best rate
+    assert not surf.in_window(path.final)
+    artists = draw_paths(surf, {"AdaGrad": path})
+    end = artists.ends["AdaGrad"]
+    ((x, y),) = end.get_xydata()
+    assert surf.in_window((x, y)), (x, y)
+    assert end.get_marker() == "^", "it left through the top"
+    artists.update("AdaGrad", trace(AdaGrad(lr=0.01), surf, steps=20))
+    assert artists.ends["AdaGrad"].get_marker() == "s", "back inside: a square again"
+    render(artists.figure)
 
 
 def test_the_stars_stay_visible_on_the_end_squares_of_paths_that_reach_them():
@@ -141,7 +185,14 @@ def test_draw_paths_handles_update_in_place():
     artists.update("SGD", longer)
     assert len(artists.ax.get_lines()) == n_lines, "update must not add artists"
     np.testing.assert_array_equal(artists.lines["SGD"].get_ydata(), longer.xy[:, 1])
-    assert tuple(artists.ends["SGD"].get_xydata()[0]) == tuple(longer.final)
+    # It diverged out of the window: its end marker points out from the edge it crossed.
+    assert artists.ends["SGD"].get_marker() in END_MARKERS - {"s"}
+    assert get_surface("bowl").in_window(artists.ends["SGD"].get_xydata()[0])
+    shorter = trace(SGD(lr=0.5), "bowl", steps=3)
+    artists.update("SGD", shorter)
+    assert tuple(artists.ends["SGD"].get_xydata()[0]) == tuple(shorter.final)
+    assert artists.ends["SGD"].get_marker() == "s"
+    artists.update("SGD", longer)
     assert tuple(artists.starts["SGD"].get_xydata()[0]) == tuple(longer.xy[0])
     assert legend_texts(artists.ax) == ["SGD (diverged)"]
     assert artists.lines["SGD"].get_color() == "black"

@@ -211,3 +211,20 @@ def test_a_class_that_fails_its_self_check_says_so_above_its_path(
     # While a notebook is graded the checks are not there: the widget says nothing.
     monkeypatch.setitem(sys.modules, "descentlab.checks.grading", None)
     assert "self-check" not in explore(_ResettingMomentum, "bowl", backend="static").title.value
+
+
+def test_status_lines_say_when_a_path_ends_off_the_map() -> None:
+    """Lesson 07's race: AdaGrad and RMSProp end above the Rosenbrock window, unseen."""
+    from descentlab.optimizers import AdaGrad, RMSProp
+
+    racers = {"AdaGrad": AdaGrad(lr=3.0), "RMSProp": RMSProp(lr=0.3), "SGD": SGD(lr=1e-3)}
+    w = compare(racers, "rosenbrock", steps=200, backend="static")
+    lines = dict(zip(racers, w.status.value.split("<br>"), strict=True))
+    for name in ("AdaGrad", "RMSProp"):
+        x, y = w.paths[name].final
+        assert f"off the map at ({fmt(x, 3)}, {fmt(y, 3)})" in lines[name], lines[name]
+    assert "off the map" not in lines["SGD"], lines["SGD"]
+    e = explore(AdaGrad(lr=3.0), "rosenbrock", steps=200, backend="static")
+    assert "(off the map), loss" in e.status.value, e.status.value
+    e.controls["lr"].value = 0.01
+    assert "off the map" not in e.status.value, e.status.value

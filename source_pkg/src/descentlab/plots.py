@@ -242,6 +242,37 @@ def path_label(label: str, path: Trajectory | np.ndarray) -> str:
     return f"{label}{_STATUS_SUFFIX.get(status, '')}"
 
 
+#: Where an end marker outside the Axes is drawn instead: this far inside the edge it
+#: crossed (a fraction of the axis), as a triangle pointing out through that edge.
+_EDGE_INSET = 0.03
+_OUT_MARKERS = {(0, 1): ">", (0, -1): "<", (1, 1): "^", (1, -1): "v"}
+
+
+def end_marker(ax: Axes, end: Sequence[float]) -> tuple[float, float, str]:
+    """Where and how to mark a path's last point: ``(x, y, marker)``.
+
+    A square at the point itself; for a point outside the Axes' fixed limits (a
+    path that left the plotted window: lesson 07's AdaGrad on Rosenbrock ends
+    near (1.9, 3.8), above the window), a triangle just inside the edge it left
+    by, pointing out, so that no path's end vanishes from the figure.
+    """
+    x, y = float(end[0]), float(end[1])
+    if ax.get_autoscalex_on() or ax.get_autoscaley_on() or not math.isfinite(x + y):
+        return x, y, "s"
+    inside, overshoot = [], []  # per axis: the point moved inside, how far out it was
+    for value, limits in ((x, ax.get_xlim()), (y, ax.get_ylim())):
+        lo, hi = sorted(limits)
+        span = hi - lo
+        overshoot.append(max(value - hi, 0.0) / span - max(lo - value, 0.0) / span)
+        if overshoot[-1]:
+            value = min(max(value, lo + _EDGE_INSET * span), hi - _EDGE_INSET * span)
+        inside.append(value)
+    if not any(overshoot):
+        return x, y, "s"
+    axis = 0 if abs(overshoot[0]) >= abs(overshoot[1]) else 1
+    return inside[0], inside[1], _OUT_MARKERS[(axis, 1 if overshoot[axis] > 0 else -1)]
+
+
 def _xy(path: Trajectory | np.ndarray) -> np.ndarray:
     xy = np.asarray(path.xy if isinstance(path, Trajectory) else path, dtype=float)
     if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0:
@@ -260,7 +291,8 @@ class PathArtists:
         The path of each label (line with small markers); this one carries
         the legend entry.
     starts, ends : dict of str to Line2D
-        The start marker (circle) and end marker (square) of each label.
+        The start marker (circle) and end marker (square; see :func:`end_marker`) of each
+        label.
     casings : dict of str to Line2D
         The white outline under each path (below every path's line).
     """
@@ -289,7 +321,9 @@ class PathArtists:
         if label in self.casings:
             self.casings[label].set_data(xy[:, 0], xy[:, 1])
         self.starts[label].set_data(xy[:1, 0], xy[:1, 1])
-        self.ends[label].set_data(xy[-1:, 0], xy[-1:, 1])
+        x, y, marker = end_marker(self.ax, xy[-1])
+        self.ends[label].set_data([x], [y])
+        self.ends[label].set_marker(marker)
         self.lines[label].set_label(path_label(label, path))
         if self.ax.get_legend() is not None:
             self.ax.legend(loc="best", fontsize="medium", framealpha=0.9)
@@ -368,8 +402,9 @@ def draw_paths(
             markeredgewidth=2.5, label="_nolegend_", zorder=7,
             path_effects=outlined(1.0, "black"),
         )
+        x, y, marker = end_marker(ax, xy[-1])
         (end,) = ax.plot(
-            xy[-1:, 0], xy[-1:, 1], "s", color=color, markersize=10,
+            [x], [y], marker, color=color, markersize=10,
             markeredgecolor="black", markeredgewidth=1.5, label="_nolegend_", zorder=7,
         )
         artists.lines[label] = line
@@ -390,7 +425,8 @@ def plot_paths(
     """Draw contours of ``surface`` and each path on them, with a legend.
 
     Each path is a line with markers, a circle at its start and a square at
-    its end; see :func:`draw_paths` (which this calls) to keep handles to
+    its end (a triangle at the edge, pointing out, for an end outside the
+    window); see :func:`draw_paths` (which this calls) to keep handles to
     the lines for updating them in place. For a path whose optimizer raised or
     hung, the legend says "(error)" or "(timed out)" and one printed line says why.
 

@@ -161,6 +161,12 @@ class Surface:
         X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
         return X, Y, np.asarray(self.f(X, Y), dtype=float)
 
+    def in_window(self, point: Any) -> bool:
+        """Whether ``point`` (x, y) lies inside :attr:`window`, edges included."""
+        x, y = (float(v) for v in point)
+        (x0, x1), (y0, y1) = self.window
+        return x0 <= x <= x1 and y0 <= y <= y1
+
     @property
     def f_min(self) -> float | None:
         """The global minimum value, or ``None`` if ``f`` has no minimum."""

@@ -125,8 +125,13 @@ class CompareWidget(PathsWidget):
             color = getattr(self, "colors", {}).get(label, "black")
             choice = self.choices[label]
             call = choice.call_text(self._values(label))
+            x, y = path.final
+            # Its end marker then sits at the window's edge (plots.end_marker): say where.
+            where = "" if self.current_surface.in_window(path.final) else (
+                f", off the map at ({fmt(x, 3)}, {fmt(y, 3)})"
+            )
             text = status_html(
-                path, f"{call}: {path.steps} steps, final loss {fmt(path.loss[-1])}",
+                path, f"{call}: {path.steps} steps, final loss {fmt(path.loss[-1])}{where}",
                 fmin=self.current_surface.f_min, student=choice.student,
             )
             rows.append(f'<span style="color:{color}">&#9632;</span> {text}')

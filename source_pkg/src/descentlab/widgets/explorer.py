@@ -107,9 +107,10 @@ class ExplorerWidget(PathsWidget):
         x, y = path.final
         shown = int(self.shown.value)
         showing = f" (showing {shown})" if shown < path.steps else ""
+        off = "" if self.current_surface.in_window(path.final) else " (off the map)"
         summary = (
             f"{call}: {path.steps} steps{showing} from ({fmt(x0, 3)}, {fmt(y0, 3)}) to "
-            f"({fmt(x, 3)}, {fmt(y, 3)}), loss {fmt(path.loss[-1])}"
+            f"({fmt(x, 3)}, {fmt(y, 3)}){off}, loss {fmt(path.loss[-1])}"
         )
         return status_html(
             path, summary, fmin=self.current_surface.f_min, student=self.choice.student
