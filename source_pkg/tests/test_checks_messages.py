@@ -6,7 +6,9 @@ checks work the same when the student's class is a proxy to another process.
 
 from __future__ import annotations
 
+import collections
 import inspect
+import math
 import re
 
 import numpy as np
@@ -641,6 +643,48 @@ def test_state_assigned_instead_of_accumulated_is_told_both_causes():
     assert "forgets your sum of squared gradients (self.h)" in message, message
     assert "created anew in every call" in message, message
     assert "leaves out the previous value" in message, message
+
+
+class MomentumLocalVelocity:
+    """A student's Momentum (helper audit): the new velocity goes to a local variable only."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum = lr, momentum
+        self.v = collections.defaultdict(float)
+
+    def update(self, params, grads):
+        for key in params:
+            v = self.v[key]
+            v = self.momentum * v - self.lr * grads[key]
+            params[key] += v
+
+
+def test_a_new_state_left_in_a_local_variable_is_named():
+    """Created once and built on the old value, as the first two causes ask: the third."""
+    message = _failures(MomentumLocalVelocity, "momentum")["carries_state"]
+    assert "forgets your velocity (self.v)" in message, message
+    assert "computed into a local variable and never stored back" in message, message
+    assert "self.v[key] = ... keeps it" in message, message
+
+
+class RMSPropMathSqrt:
+    """A student's RMSProp (helper audit) with math.sqrt, which takes one number."""
+
+    def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+        self.lr, self.rho, self.eps, self.h = lr, rho, eps, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (math.sqrt(self.h[key]) + self.eps)
+
+
+def test_math_sqrt_on_an_array_is_told_to_use_numpys():
+    message = _failures(RMSPropMathSqrt, "rmsprop")["first_step"]
+    assert "raised TypeError" in message, message
+    assert "use NumPy's, e.g. np.sqrt(h)" in message, message
 
 
 class AdaGradByIndex:

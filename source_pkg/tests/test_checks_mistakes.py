@@ -91,6 +91,7 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     # on a zero gradient √0/√0 is NaN.
     ("adadelta", "adadelta_no_epsilon"): {"first_step", "carries_state", "per_key_state",
                                           "in_place", "float32", "zero_grad"},
+    ("adadelta", "adadelta_eps_outside_roots"): VALUES,
     ("adadelta", "adadelta_u_from_grad"): VALUES,
     ("adadelta", "adadelta_u_before_step"): VALUES,
     # -- Adam, AdamW: the five, plus zero_grad
@@ -176,6 +177,7 @@ PHRASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "rmsprop_grad_not_squared": ("average the squared gradient", ("step counter", "βᵗ")),
     "adam_grad_not_squared": ("v must average the squared gradient", ("step counter",)),
     "adadelta_no_epsilon": ("epsilon is missing inside the square roots", ()),
+    "adadelta_eps_outside_roots": ("inside both square roots", ("has not changed",)),
     "adadelta_u_from_grad": ("squared steps", ()),
     "adadelta_u_before_step": ("only then update u", ()),
     "counter_per_key": ("once per parameter", ("self.iter",)),

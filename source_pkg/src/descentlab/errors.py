@@ -231,6 +231,10 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
         return (f"{cls}.__init__ has no parameter `{arg}`, but `{arg}=` is passed to it (by a "
                 f"subclass's super().__init__?): keep the __init__ parameters the notebook "
                 f"gives {cls}, `{arg}` included.")
+    # NumPy 2 says "only 0-dimensional arrays ...", NumPy 1 "only size-1 (length-1) arrays ...".
+    if kind == "TypeError" and "arrays can be converted to python scalars" in low:
+        return ("a function for one number (math.sqrt, math.exp, float(), ...) got a whole "
+                "array: use NumPy's, e.g. np.sqrt(h), which works on every entry.")
     if kind == "ZeroDivisionError":
         return ("a division by zero: is the step counter still 0 when you use it? It must "
                 "be 1 on the first call (advance it first).")

@@ -386,14 +386,17 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
         later = bool(moves_later) or any(not np.array_equal(s[c], s[c + 1], equal_nan=True)
                                          for c in range(1, student.calls_done))
         cls = OPTIMIZERS.get(optimizer or "")
-        if k is not None and abs(k) < 1e-3 and later:
+        # Only an exactly unchanged array "has not changed": a step a thousand times too
+        # short (AdaDelta with ε outside its roots) is a factor, named below.
+        unmoved = np.array_equal(s[0], s[1], equal_nan=True)
+        if unmoved and later:
             # The update reaches the arrays (later calls move them): the 1st step itself is 0.
             still = (f"{cls.state_in_words()[0]} still at 0" if cls is not None
                      and cls.state_names else "state that is still 0")
             text = (f"{head} has not changed, but later calls move it: the 1st step is zero — "
                     f"is the step taken with {still}? Update the state first, then step "
                     "with it.")
-        elif k is not None and abs(k) < 1e-3:
+        elif unmoved:
             text = (f"{head} has not changed: update() must change the arrays in params "
                     "themselves (params[key] -= ...), not a copy or a local variable.")
             if (cls is not None and cls.state_names and student.calls_done == 1

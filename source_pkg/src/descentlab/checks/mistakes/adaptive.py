@@ -268,6 +268,18 @@ class AdaDeltaNoEpsilon(_AdaDeltaInit):
             params[key] -= self.lr * delta
 
 
+class AdaDeltaEpsilonOutsideRoots(_AdaDeltaInit):
+    # RMSProp's form, √h + ε, copied into AdaDelta: with u = 0 the 1st step is ε/√h·g.
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            root_u, root_h = np.sqrt(self.u[key]), np.sqrt(self.h[key])
+            delta = (root_u + self.eps) / (root_h + self.eps) * grads[key]
+            self.u[key] = self.rho * self.u[key] + (1 - self.rho) * delta**2
+            params[key] -= self.lr * delta
+
+
 class AdaDeltaUFromGrad(_AdaDeltaInit):
     def update(self, params, grads):
         self._create(params)
@@ -313,6 +325,7 @@ MUTANTS = (
     ("adadelta", "state_reset_each_call", AdaDeltaStateReset),
     ("adadelta", "shared_state", AdaDeltaSharedState),
     ("adadelta", "adadelta_no_epsilon", AdaDeltaNoEpsilon),
+    ("adadelta", "adadelta_eps_outside_roots", AdaDeltaEpsilonOutsideRoots),
     ("adadelta", "adadelta_u_from_grad", AdaDeltaUFromGrad),
     ("adadelta", "adadelta_u_before_step", AdaDeltaUBeforeStep),
 )

@@ -27,14 +27,16 @@ def state_words(optimizer: str | None) -> tuple[str, str]:
 EXPLANATIONS = {
     # The explanation stands for every key of the hidden case, not one named "W".
     "not_in_place": NOT_IN_PLACE.format(subject="each params[key]"),
-    # Creating the state anew in every call and a rule that drops the old value
-    # (h = g * g instead of h += g * g) compute the same steps: the text names both.
+    # Creating the state anew in every call, a rule that drops the old value (h = g * g
+    # instead of h += g * g) and a new value left in a local variable (v = self.v[key];
+    # v = mu * v - lr * g) compute the same steps: the text names all three.
     "state_reset_each_call": (
         "update() forgets your {state} from one call to the next: each step is the one a "
         "fresh optimizer would take. Either the state is created anew in every call (create "
         "it once, the first time update() runs: if {attr} is None: ...), or its rule leaves "
         "out the previous value ({attr}[key] = ... from the gradient alone, where it must "
-        "build on the old {attr}[key])."
+        "build on the old {attr}[key]), or the new value is computed into a local variable "
+        "and never stored back ({attr}[key] = ... keeps it for the next call)."
     ),
     "shared_state": (
         "all parameters share the same {state} instead of one each: keep a dict with one array "
@@ -155,6 +157,12 @@ EXPLANATIONS = {
         "epsilon is missing inside the square roots: AdaDelta's step is "
         "√(u + ε)/√(h + ε)·g. Without ε in the numerator the first step is 0 (u starts at 0), "
         "so nothing ever moves, and a zero gradient gives 0/0 = NaN."
+    ),
+    "adadelta_eps_outside_roots": (
+        "ε goes inside both square roots: AdaDelta's step is √(u + ε)/√(h + ε)·g, not "
+        "(√u + ε)/(√h + ε)·g. While u is still 0, the first steps get their size from √ε "
+        "(0.001 for the default ε = 10⁻⁶); with ε outside the root they are √ε times as long, "
+        "a thousand times too short."
     ),
     "adadelta_u_from_grad": (
         "u must average the squared steps, u ← ρ·u + (1 − ρ)·Δ², not the squared gradients: "
