@@ -31,9 +31,9 @@ REFERENCE_DEMO_NOTE = NOT_RUN_WHILE_GRADING + "\n"
 #: interrupts the kernel (``KeyboardInterrupt``) and nbgrader adds ``CellTimeoutError``,
 #: two raw errors without a word on why. The graded tests say whether the code is right.
 STOPPED_NOTE = ("This cell was stopped while grading: it ran past the time limit of one cell. "
-                "It calls your code many times, so a slow step (or one that never finishes) "
-                "stops it. That costs no points by itself: the graded tests say whether your "
-                "code is right.\n")
+                "A slow step of your code (or one that never finishes) can do that when the "
+                "cell calls it many times; so can a long experiment of your own. That costs "
+                "no points by itself: the graded tests say whether your code is right.\n")
 _STOPPED = ("KeyboardInterrupt", "CellTimeoutError")
 
 

@@ -345,6 +345,14 @@ def drops_last(x, t, batch_size, seed):
         yield x[idx[start:start + batch_size]], t[idx[start:start + batch_size]]
 
 
+def empty_last(x, t, batch_size, seed):
+    """A helper audit: N // batch_size + 1 batches, an empty one when batch_size divides N."""
+    idx = np.random.default_rng(seed).permutation(len(x))
+    for b in range(len(x) // batch_size + 1):
+        chunk = idx[b * batch_size:(b + 1) * batch_size]
+        yield x[chunk], t[chunk]
+
+
 def shuffles_in_place(x, t, batch_size, seed):
     rng = np.random.default_rng(seed)
     rng.shuffle(x)
@@ -384,6 +392,7 @@ MINIBATCH_CASES = [
     (reference, set(), ""),
     (lambda x, t, b, seed: list(reference(x, t, b, seed)), set(), ""),
     (drops_last, {"each_sample_once", "batch_sizes"}, "last, smaller batch is missing"),
+    (empty_last, {"batch_sizes"}, "an empty batch comes last"),
     (shuffles_in_place, {"pairs_kept", "inputs_unchanged"}, "no longer match"),
     (assigns_in_place, {"inputs_unchanged"}, "changed the caller's x or t (e.g. with"),
     (with_replacement, {"each_sample_once"}, "more than once"),
@@ -397,9 +406,9 @@ MINIBATCH_CASES = [
 
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), MINIBATCH_CASES,
-                         ids=["reference", "list", "drops_last", "in_place", "assigns_in_place",
-                              "replacement", "global_rng", "unshuffled", "seed_ignored",
-                              "endless"])
+                         ids=["reference", "list", "drops_last", "empty_last", "in_place",
+                              "assigns_in_place", "replacement", "global_rng", "unshuffled",
+                              "seed_ignored", "endless"])
 def test_minibatches_check(fn, fails, phrase):
     report, _ = _report(check_minibatches, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

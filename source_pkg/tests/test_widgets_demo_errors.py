@@ -161,3 +161,29 @@ def test_a_demo_of_the_switched_off_reference_prints_the_grading_note(
 def test_a_state_left_none_is_named_for_a_missing_attribute_too() -> None:
     hint = exception_hint("AttributeError", "'NoneType' object has no attribute 'get'")
     assert hint.startswith("something is still None: create your state"), hint
+
+
+def test_explained_sums_up_numpys_warnings_in_one_line(capsys: pytest.CaptureFixture) -> None:
+    """A helper audit: lesson 00's hills figure with a gradient descent that climbs showed
+    five RuntimeWarnings, each with a path into the grader's install."""
+    import warnings
+
+    from descentlab.surfaces import get_curve
+
+    hills = get_curve("hills")
+    with warnings.catch_warnings(record=True) as outside:
+        warnings.simplefilter("always")
+        with explained("This figure"):
+            path = 2.0 * 10.0 ** np.arange(0, 400, 40)  # a path that climbs away
+            hills(path)
+            hills(path)
+            warnings.warn("a note for the reader", UserWarning, stacklevel=1)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, out
+    assert out.startswith("⚠ This figure: some numbers grew too large"), out
+    assert "overflow encountered" in out, out
+    assert "/descentlab/" not in out, out
+    assert [str(w.message) for w in outside] == ["a note for the reader"]
+    with explained():
+        hills(np.linspace(-2.0, 2.0, 5))
+    assert capsys.readouterr().out == ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -140,7 +141,26 @@ def explained(what: str = "This figure") -> Iterator[None]:
     ...     path = trace(RMSProp(lr=0.02), saddle, steps=200)
     ...     display(draw_paths(saddle, {"RMSProp": path}).figure)
     """
-    try:
-        yield
-    except Exception as exc:  # the student's code: explain, don't re-raise
-        print(_failure_line(what, exc, then="run this cell again"))
+    # NumPy's RuntimeWarnings (overflow, invalid value) from a path that runs away would
+    # print several lines each, with the file paths of the grader's or the student's
+    # install: one line says what they mean. Other warnings are passed on unchanged.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except Exception as exc:  # the student's code: explain, don't re-raise
+            print(_failure_line(what, exc, then="run this cell again"))
+    numeric = list(dict.fromkeys(
+        str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)))
+    for w in caught:
+        if not issubclass(w.category, RuntimeWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if numeric:
+        print(numbers_ran_away(what, numeric))
+
+
+def numbers_ran_away(what: str, messages: list[str]) -> str:
+    """The line :func:`explained` prints for NumPy's warnings ``messages`` in its block."""
+    return (f"⚠ {what}: some numbers grew too large or became undefined (NumPy: "
+            f"{'; '.join(messages)}). If they come from your code, does it step uphill, or "
+            "take steps so long that it runs away?")

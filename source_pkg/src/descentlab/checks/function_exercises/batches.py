@@ -24,12 +24,12 @@ NAME = "minibatches"
 _CLASSES = 10
 
 
-def _data(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+def _data(seed: int, divides: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
     """x (n, 3) whose column 0 is the sample id, one-hot t paired by id, and a batch size
-    that does not divide n."""
-    rng = np.random.default_rng([seed, 99])
+    that does not divide n (or, with ``divides``, one that does: no smaller last batch)."""
+    rng = np.random.default_rng([seed, 98 if divides else 99])
     batch_size = int(rng.integers(4, 8))
-    n = int(rng.integers(3, 6)) * batch_size + int(rng.integers(1, batch_size))
+    n = int(rng.integers(3, 6)) * batch_size + (0 if divides else int(rng.integers(1, batch_size)))
     x = np.column_stack([np.arange(n, dtype=np.float64), rng.normal(size=(n, 2))])
     return x, _labels(np.arange(n)), batch_size
 
@@ -101,17 +101,24 @@ def _paired(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
 
 
 def _sizes(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
-    x, t, size = _data(seed)
-    n = len(x)
-    got = [len(xb) for xb, _ in _epoch(fn, x, t, size, seed, limit)]
-    want = [size] * (n // size) + [n % size]
-    if got == want:
-        return ""
-    if got == want[:-1]:
-        return (f"the last, smaller batch is missing: {n} samples with batch_size {size} give "
-                f"{len(want)} batches, the last of {n % size}.")
-    return (f"with {n} samples and batch_size {size} the batch sizes must be {want}, not "
-            f"{got}.")
+    for divides in (False, True):  # a smaller last batch, then none (n a multiple of it)
+        x, t, size = _data(seed, divides)
+        n = len(x)
+        got = [len(xb) for xb, _ in _epoch(fn, x, t, size, seed, limit)]
+        want = [size] * (n // size) + ([n % size] if n % size else [])
+        if got == want:
+            continue
+        if got == want[:-1] and not divides:
+            return (f"the last, smaller batch is missing: {n} samples with batch_size {size} "
+                    f"give {len(want)} batches, the last of {n % size}.")
+        if got == [*want, 0]:
+            # E.g. len(x) // batch_size + 1 batches: one too many when batch_size divides n.
+            return (f"an empty batch comes last: {n} samples with batch_size {size} make "
+                    f"exactly {len(want)} full batches, and nothing is left for another. "
+                    "Yield a last, smaller batch only when N % batch_size is not zero.")
+        return (f"with {n} samples and batch_size {size} the batch sizes must be {want}, not "
+                f"{got}.")
+    return ""
 
 
 def _order(fn: Callable[..., Any], data_seed: int, seed: int, limit: float | None
