@@ -13,12 +13,22 @@ Output widget shows goes to its cell's outputs.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+from collections.abc import Iterator
 from typing import Any
 
 from nbclient import NotebookClient
 from nbgrader import preprocessors as nb
+from traitlets import Unicode
 
-__all__ = ["Execute", "NoWidgetStandIn", "WidgetlessClient"]
+from .testcells import is_test_cell, nbgrader_meta
+
+__all__ = ["Execute", "NoWidgetStandIn", "WidgetlessClient", "open_gate"]
+
+#: Seconds to wait for the judge to open a test cell's gate (it may still be finishing the
+#: previous cell's test after a cell time-out).
+GATE_WAIT = 120.0
 
 
 class NoWidgetStandIn:
@@ -28,8 +38,31 @@ class NoWidgetStandIn:
         return None
 
 
+@contextlib.contextmanager
+def open_gate(path: str, grade_id: str) -> Iterator[None]:
+    """Tell the judge at the gate socket ``path`` that test cell ``grade_id`` runs now,
+    until the block ends (``judge.serve``: it answers that cell's hook only, once)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as gate:
+        gate.settimeout(GATE_WAIT)
+        gate.connect(path)
+        gate.sendall(grade_id.encode() + b"\n")
+        if gate.recv(3) != b"ok\n":
+            raise RuntimeError(f"the judge did not open the gate of {grade_id}")
+        yield
+
+
 class Execute(NoWidgetStandIn, nb.Execute):
-    """nbgrader's ``Execute``, mimicking no widget."""
+    """nbgrader's ``Execute``, mimicking no widget, opening each test cell's gate."""
+
+    judge_gate = Unicode("", help="The judge's gate socket (judging.running_judge); empty: "
+                         "no judge.").tag(config=True)
+
+    def preprocess_cell(self, cell: Any, resources: Any, index: int) -> Any:
+        """Run ``cell``; a graded test cell with the judge's gate open for it."""
+        if not (self.judge_gate and is_test_cell(cell)):
+            return super().preprocess_cell(cell, resources, index)
+        with open_gate(self.judge_gate, nbgrader_meta(cell)["grade_id"]):
+            return super().preprocess_cell(cell, resources, index)
 
 
 class WidgetlessClient(NoWidgetStandIn, NotebookClient):

@@ -112,7 +112,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
                             Path(descentlab.__file__).resolve().parent, settings.jail,
                             preload=jail.preloads(course.notebook(lesson)))
     with tempfile.TemporaryDirectory(prefix=temp_prefix("job")) as tmp, \
-            running_judge(course.notebook(lesson), settings.call) as (judge_dir, verdicts):
+            running_judge(course.notebook(lesson), settings.call) as judge:
 
         def make_api(attempt: int) -> Any:
             # A new folder for each attempt's kernel: nothing of a failed one is reused.
@@ -121,10 +121,10 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
             runtime.mkdir(parents=True)
             _fill_scratch(scratch, course, lesson, student)
             confinement.kernelspec(folder, workdir=workdir, scratch=scratch, runtime=runtime,
-                                   judge=judge_dir, call_limit=settings.call)
+                                   judge=judge.socket_dir, call_limit=settings.call)
             os.environ["JUPYTER_PATH"] = str(folder)
             os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
-            return NbGraderAPI(config=course.config(settings, runtime))
+            return NbGraderAPI(config=course.config(settings, runtime, gate=judge.gate))
 
         api, result = _autograde(make_api, course, lesson, student)
     if not result["success"]:
@@ -147,7 +147,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
                       if g.cell.__class__.__name__ == "GradeCell"]
             # nbgrader's own score is None when the test cell was deleted.
             decision = decide([(g.cell.name, float(g.max_score), g.auto_score) for g in grades],
-                              verdicts, test_errors, answer_errors, defined_by)
+                              judge.verdicts, test_errors, answer_errors, defined_by,
+                              judge.contacts)
             for g in grades:
                 given = decision.scores[g.cell.name]
                 g.manual_score = given if given != g.auto_score else None

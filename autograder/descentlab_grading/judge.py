@@ -460,34 +460,93 @@ def _reference_name(message: str) -> str:
     return (message.split() or ["?"])[0].strip("`'\".:")
 
 
-def serve(judge: Judge, listener: socket.socket, result: Path) -> None:
-    """Answer test cells one connection at a time, recording every verdict."""
+#: What a connection gets that is not the running test cell's own (see :func:`serve`).
+REFUSED = ("not graded: the grader answers only the test cell that is running, once; this "
+           "contact is reported to your instructor")
+
+
+class Gate:
+    """The test cell the notebook is running now, as the grader's executor says.
+
+    The executor (outside the jail: ``execute.Execute``) connects to the gate socket before
+    it runs a test cell, sends the cell's grade id and keeps the connection open until the
+    cell is over. While it is open, the judge answers one connection of that cell's hook.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.grade_id = ""
+        self.served = False
+
+
+def _write(result: Path, verdicts: dict[str, Any], contacts: list[dict[str, Any]]) -> None:
+    tmp = result.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"cells": verdicts, "contacts": contacts}))
+    tmp.replace(result)
+
+
+def serve(judge: Judge, listener: socket.socket, gates: socket.socket, result: Path) -> None:
+    """Answer each test cell's hook while its gate is open, recording every verdict.
+
+    Any other connection (from an answer cell, a thread of the student's, a second one in
+    the same cell) gets no test run: it is refused and recorded in ``contacts``. Only code
+    that bypasses the hook connects on its own, so a contact is evidence (judging.decide):
+    without the gate, an answer cell could run the hidden tests on values of its choice (a
+    red-team audit tried every quiz answer until one passed) and leave a passing verdict.
+    """
     verdicts: dict[str, Any] = {}
+    contacts: list[dict[str, Any]] = []
+    gate: Gate | None = None
     while True:
+        waiting = [listener, gates] + ([gate.sock] if gate else [])
+        readable, _, _ = select.select(waiting, [], [])
+        if gate is not None and gate.sock in readable:
+            data = b""
+            with contextlib.suppress(OSError):
+                data = gate.sock.recv(4096)
+            if not gate.grade_id and data.strip():
+                gate.grade_id = data.decode(errors="replace").strip()
+                gate.sock.sendall(b"ok\n")
+            else:  # closed: the cell is over (its end comes before any later cell's start)
+                gate.sock.close()
+                gate = None
+            continue
+        if gates in readable:
+            if gate is not None:
+                gate.sock.close()
+            gate = Gate(gates.accept()[0])
+            continue
         sock, _ = listener.accept()
         with sock:
-            conn = Connection(sock, judge.call_limit)
             try:
                 header, _ = protocol.receive(sock.fileno())
                 grade_id = str(header.get("grade_id", ""))
             except (EOFError, OSError, ValueError):
+                grade_id, header = "?", {}
+            running = gate.grade_id if gate is not None else None
+            if header.get("op") != "test" or gate is None or gate.served \
+                    or grade_id != running:
+                contacts.append({"asked": grade_id, "during": running})
+                _write(result, verdicts, contacts)
+                with contextlib.suppress(OSError):
+                    protocol.send(sock.fileno(), {"op": "verdict", "verdict": "fail",
+                                                  "message": REFUSED})
                 continue
-            if header.get("op") != "test":
-                continue
+            gate.served = True
+            conn = Connection(sock, judge.call_limit)
             # Asked again (a re-run cell), the later verdict, on the code as it then is, stands.
             verdict = verdicts[grade_id] = judge.run(grade_id, conn)
-            tmp = result.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"cells": verdicts}))
-            tmp.replace(result)
+            _write(result, verdicts, contacts)
             if not conn.broken:
                 with contextlib.suppress(OSError):
                     protocol.send(sock.fileno(), {"op": "verdict", **verdict})
 
 
 def main() -> None:
-    """Entry point: ``python -I -m descentlab_grading.judge REQUEST.json RESULT.json SOCKET``."""
+    """Entry point: ``python -I -m descentlab_grading.judge REQUEST.json RESULT.json SOCKET
+    GATE`` (GATE: the executor's socket, outside the jail)."""
     request = json.loads(Path(sys.argv[1]).read_text())
-    result, path = Path(sys.argv[2]), sys.argv[3]
+    result, path, gate_path = Path(sys.argv[2]), sys.argv[3], sys.argv[4]
     root = request.get("package_root")
     if root and root not in sys.path:
         # The grader's descentlab came from PYTHONPATH, which ``-I`` ignores: the same one.
@@ -497,10 +556,13 @@ def main() -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     os.chmod(path, 0o666)  # the jailed kernel may run as another user
-    listener.listen(1)
-    result.write_text(json.dumps({"cells": {}}))
+    listener.listen(8)
+    gates = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    gates.bind(gate_path)
+    gates.listen(2)
+    result.write_text(json.dumps({"cells": {}, "contacts": []}))
     Path(path + ".ready").touch()
-    serve(judge, listener, result)
+    serve(judge, listener, gates, result)
 
 
 if __name__ == "__main__":

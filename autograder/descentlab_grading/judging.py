@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,8 @@ import nbformat
 from .testcells import is_test_cell, nbgrader_meta
 from .workers import temp_prefix
 
-__all__ = ["Decision", "JudgeUnavailable", "blame_answer_cell", "cell_errors", "decide",
-           "defined_by_cell", "judge_request", "running_judge"]
+__all__ = ["Decision", "JudgeRun", "JudgeUnavailable", "blame_answer_cell", "cell_errors",
+           "decide", "defined_by_cell", "judge_request", "running_judge"]
 
 JUDGE = "descentlab_grading.judge"
 
@@ -79,16 +79,29 @@ def _package_root() -> str:
     return str(Path(spec.origin).resolve().parent.parent)
 
 
+@dataclass
+class JudgeRun:
+    """A running judge: where to reach it, and (once its block is over) what it recorded."""
+
+    #: The folder holding the socket of the test cells' hooks (bound into the jail).
+    socket_dir: Path
+    #: The executor's gate socket (``execute.open_gate``), never in the jail.
+    gate: Path
+    #: The verdicts by grade id.
+    verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The refused connections, ``{"asked": grade id, "during": running cell or None}``.
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+
+
 @contextlib.contextmanager
 def running_judge(source: Path, call_limit: float, startup: float = 60.0
-                  ) -> Iterator[tuple[Path, dict[str, dict[str, Any]]]]:
+                  ) -> Iterator[JudgeRun]:
     """Run the judge of ``source`` while the block runs.
 
     Yields
     ------
-    (Path, dict)
-        The folder holding its socket (to bind into the jail) and a dict that,
-        once the block is over, holds the judge's verdicts by grade id.
+    JudgeRun
+        Its sockets; once the block is over, its verdicts and the contacts it refused.
     """
     request = judge_request(nbformat.read(source, as_version=4), call_limit)
     # ``python -I`` ignores PYTHONPATH: tell the judge where the grader's own descentlab
@@ -99,13 +112,15 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
         folder.mkdir()
         req, result, sock = Path(tmp) / "request.json", Path(tmp) / "result.json", \
             folder / "judge.sock"
+        run = JudgeRun(folder, Path(tmp) / "gate.sock")
         req.write_text(json.dumps(request))
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
         with open(Path(tmp) / "judge.log", "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-I", "-m", JUDGE, str(req), str(result),
-                                     str(sock)], stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=log, env=env, cwd=tmp)
+            command = [sys.executable, "-I", "-m", JUDGE, str(req), str(result), str(sock),
+                       str(run.gate)]
+            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                    env=env, cwd=tmp)
         try:
             deadline = time.monotonic() + startup
             while not Path(str(sock) + ".ready").exists():
@@ -113,14 +128,15 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
                     tail = (Path(tmp) / "judge.log").read_text(errors="replace")[-500:]
                     raise JudgeUnavailable(f"the judge did not start: {tail.strip()}")
                 time.sleep(0.02)
-            verdicts: dict[str, dict[str, Any]] = {}
-            yield folder, verdicts
+            yield run
         finally:
             proc.kill()
             proc.wait()
         # A judge killed before it wrote anything recorded no verdict: every test scores 0.
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            verdicts.update(json.loads(result.read_text())["cells"])
+            record = json.loads(result.read_text())
+            run.verdicts.update(record["cells"])
+            run.contacts.extend(record["contacts"])
 
 
 @dataclass
@@ -138,7 +154,8 @@ _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 
 def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dict[str, Any]],
            errors: dict[str, str], answer_errors: dict[str, str],
-           defined_by: dict[str, set[str]] | None = None) -> Decision:
+           defined_by: dict[str, set[str]] | None = None,
+           contacts: Sequence[dict[str, Any]] = ()) -> Decision:
     """One score per test cell, from the judge's verdicts: every lost point has a reason,
     and every flag rests on evidence.
 
@@ -155,13 +172,23 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
     defined_by : dict, optional
         ``grade_id -> names`` each answer cell of the instructor's notebook defines:
         a ``NameError`` is blamed on the failed cell that should have defined the name.
+    contacts : sequence of dict
+        The connections the judge refused (:class:`JudgeRun`): the notebook's own code
+        contacted the grader, bypassing the test cells' hook. Flagged; a test cell that
+        was running meanwhile scores 0 (its verdict may come from that code).
     """
     decision = Decision()
+    if contacts:
+        decision.flags.append(_contacts_flag(contacts))
+    meddled = {c.get("during") for c in contacts} - {None}
     for grade_id, points, nbgrader_score in cells:
         verdict = verdicts.get(grade_id)
         score, reason = 0.0, ""
         tampered = f"tampering suspected: {grade_id} passed in the notebook but "
-        if nbgrader_score is None:
+        if grade_id in meddled:
+            reason = ("while this test ran, your notebook's own code contacted the grader "
+                      "(not through the test cell), so its result cannot count")
+        elif nbgrader_score is None:
             reason = "this test cell was deleted from your notebook, so it could not run"
         elif verdict is None and nbgrader_score > 0:
             decision.flags.append(tampered + "never reached the grader (the grading hook was "
@@ -216,6 +243,19 @@ def blame_answer_cell(reason: str, answer_errors: dict[str, str],
         seen.add(owner)
         text += f", because your answer cell {owner} stopped with {answer_errors[owner]}"
     return text
+
+
+def _contacts_flag(contacts: Sequence[dict[str, Any]]) -> str:
+    """The flag for connections to the judge that no test cell's hook made."""
+    seen: dict[str, int] = {}
+    for contact in contacts:
+        during = contact.get("during")
+        where = f"while {during} ran" if during else "outside every test cell"
+        text = f"asked for {contact.get('asked') or '?'} {where}"
+        seen[text] = seen.get(text, 0) + 1
+    told = "; ".join(f"{text} ({n}×)" if n > 1 else text for text, n in seen.items())
+    return (f"tampering suspected: the notebook's own code contacted the grader {len(contacts)} "
+            f"time{'s' if len(contacts) > 1 else ''} ({told}); each was refused")
 
 
 def _uses_answer_key(names: list[str]) -> str:

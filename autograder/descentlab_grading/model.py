@@ -83,11 +83,13 @@ class Course:
         """SQLite URL of the gradebook."""
         return f"sqlite:///{self.root / 'gradebook.db'}"
 
-    def config(self, settings: Settings, runtime: Path | None = None) -> Any:
+    def config(self, settings: Settings, runtime: Path | None = None,
+               gate: Path | None = None) -> Any:
         """nbgrader configuration: the course's file, pointed at this course's folders.
 
         With ``runtime`` (a job's folder for the kernel's sockets), autograde runs
-        the notebook in the jailed kernel and hands the test cells to the judge.
+        the notebook in the jailed kernel and hands the test cells to the judge, whose
+        gate socket (:class:`~descentlab_grading.judging.JudgeRun`) is ``gate``.
         """
         from nbconvert.preprocessors import ClearMetadataPreprocessor
         from nbgrader import preprocessors as nb
@@ -104,6 +106,7 @@ class Course:
                 ClearMetadataPreprocessor, nb.LimitOutput, nb.SaveAutoGrades,
                 nb.AssignLatePenalties, nb.CheckCellMetadata]
             config.Execute.kernel_name = jail.KERNEL_NAME
+            config.Execute.judge_gate = str(gate or "")
             # TCP on loopback does not cross the jail's network namespace: Unix sockets do.
             config.KernelManager.transport = "ipc"
             config.KernelManager.ip = str(runtime / "kernel")

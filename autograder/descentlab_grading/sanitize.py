@@ -9,25 +9,28 @@ its script there: with the instructor's rights in the formgrader (its pages shar
 server's origin, and so its API). :func:`make_safe` makes the notebook inert before
 either page is made: HTML is cleaned by nh3 (the Rust sanitizer ammonia: no scripts, no
 event handlers, no ``javascript:`` links), everything else that a browser could run is
-dropped. The lesson's own markdown (any cell whose text is one of the release's) is
-left as it is.
+dropped. An output's metadata keeps only an image's size (a positive number), ``alt``
+text and two flags: nbconvert writes ``width`` and ``height`` into the ``<img>`` tag
+unquoted, so ``"300 onerror=..."`` would add an event handler. The lesson's own
+markdown (any cell whose text is one of the release's) is left as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import nh3
+from nbconvert.filters import markdown2html_mistune
 
-__all__ = ["WIDGET_NOTE", "make_safe", "safe_outputs"]
+__all__ = ["WIDGET_NOTE", "make_safe", "safe_markdown", "safe_metadata", "safe_outputs"]
 
 #: Shown as they are: plain text, raster images, LaTeX (typeset by MathJax) and JSON.
 _KEPT = frozenset({"text/plain", "image/png", "image/jpeg", "text/latex", "application/json"})
-#: Shown after cleaning: HTML, and markdown (whose raw HTML nbconvert passes through).
-_CLEANED = frozenset({"text/html", "text/markdown"})
 _WIDGET = "application/vnd.jupyter.widget-view+json"
 
 #: What a widget's output says instead of the repr of its Python object: its state (which
@@ -35,28 +38,132 @@ _WIDGET = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = "(An interactive widget: open the notebook in JupyterLab to use it.)"
 
 
+#: The representations whose metadata nbconvert's templates read (``data_png``,
+#: ``data_jpg``: ``output | get_metadata(key, mime)``, falling back to the top level).
+_IMAGES = ("image/png", "image/jpeg")
+_SIZE = re.compile(r"[0-9]+")
+
+
+def _size(value: Any) -> bool:
+    """Whether ``value`` is a width or height that is safe unquoted in an ``<img>`` tag.
+
+    A positive finite number, or a string of ASCII digits (``str.isdigit`` would take
+    other scripts' digits too). Anything else may hold a space, and so more attributes:
+    the classic and lab templates write ``width={{ width | escape_html }}``, which escapes
+    quotes and brackets but not spaces.
+    """
+    if isinstance(value, bool):  # an int to Python, not a size
+        return False
+    if isinstance(value, int):  # JSON's integers have no bound: no float() of them
+        return value > 0
+    if isinstance(value, float):
+        return math.isfinite(value) and value > 0
+    return isinstance(value, str) and bool(_SIZE.fullmatch(value)) and int(value) > 0
+
+
+def _image_metadata(metadata: Any) -> dict[str, Any]:
+    """The keys of one level of an output's metadata that an image may keep.
+
+    ``width``/``height``: see :func:`_size`. ``alt`` (IPython's ``Image(alt=...)``) is
+    written escaped and quoted. ``unconfined`` only adds ``class="unconfined"``, and the
+    lab template compares ``needs_background`` with "light" and "dark"; both are kept
+    only as those values, so that a template that writes them out one day has nothing
+    else to write.
+    """
+    if not isinstance(metadata, Mapping):
+        return {}
+    kept: dict[str, Any] = {key: metadata[key] for key in ("width", "height")
+                            if _size(metadata.get(key))}
+    if isinstance(metadata.get("alt"), str):
+        kept["alt"] = metadata["alt"]
+    if metadata.get("unconfined") is True:
+        kept["unconfined"] = True
+    if metadata.get("needs_background") in ("light", "dark"):
+        kept["needs_background"] = metadata["needs_background"]
+    return kept
+
+
+def safe_metadata(metadata: Any) -> dict[str, Any]:
+    """An output's ``metadata`` with only what the page may show of it.
+
+    Parameters
+    ----------
+    metadata : Any
+        The metadata of a ``display_data`` or ``execute_result`` output, as the
+        student's code displayed it (``display(obj, metadata=...)``: any JSON).
+
+    Returns
+    -------
+    dict
+        The image keys of :func:`_image_metadata`, at the top level and under
+        ``image/png`` and ``image/jpeg`` (where IPython puts them); everything else is
+        dropped: ``filenames`` (a template writes it as the image's ``src``, a URL of
+        the student's choice), ``text/html``'s ``isolated`` and any other key, which no
+        template reads today and a future one might write out as it is.
+    """
+    if not isinstance(metadata, Mapping):
+        return {}
+    kept = _image_metadata(metadata)
+    for mime in _IMAGES:
+        image = _image_metadata(metadata.get(mime))
+        if image:
+            kept[mime] = image
+    return kept
+
+
 def _clean(text: Any) -> str:
     """``text`` (a string, or the list of lines of one) with nh3's allowed HTML only."""
     return nh3.clean(text if isinstance(text, str) else "".join(text))
+
+
+def safe_markdown(text: Any) -> str:
+    """Markdown of the student's, as the HTML it renders to, cleaned: nothing that runs.
+
+    nh3 sees markdown as text, so a link ``[x](javascript:...)`` (or ``<javascript:...>``,
+    a reference definition, an entity-encoded scheme) passed it, and nbconvert's renderer
+    makes it ``<a href="javascript:...">``: one click on the page runs it. Rendered first
+    (by nbconvert's own renderer, as the pages would) and then cleaned, links keep only
+    nh3's safe schemes. The HTML shows as it did, ``$...$`` left for MathJax; a markdown
+    cell shows raw HTML as it is.
+    """
+    return _clean(markdown2html_mistune(text if isinstance(text, str) else "".join(text)))
 
 
 def safe_outputs(outputs: Iterable[Any]) -> list[Any]:
     """The outputs of a code cell with nothing that a browser would run.
 
     Streams and errors are text (nbconvert escapes them) and stay. Of a display's
-    representations, plain text, PNG, JPEG, LaTeX and JSON stay, HTML and markdown are
-    cleaned, and the rest (JavaScript, SVG, widget views, any other type) is dropped; a
-    widget's plain text becomes :data:`WIDGET_NOTE`.
+    representations, plain text, PNG, JPEG, LaTeX and JSON stay, HTML is cleaned,
+    markdown becomes cleaned HTML (:func:`safe_markdown`), and the rest (JavaScript,
+    SVG, widget views, any other type) is dropped; a widget's plain text becomes
+    :data:`WIDGET_NOTE`. Their metadata keeps only what :func:`safe_metadata` keeps.
+
+    Parameters
+    ----------
+    outputs : Iterable
+        The outputs of one code cell (changed in place).
+
+    Returns
+    -------
+    list
+        The outputs that still show something.
     """
     kept = []
     for output in outputs:
+        # Of any output that has metadata, not only of those with data: a template reads
+        # it by the output's type, whatever else the output holds.
+        if "metadata" in output:
+            output["metadata"] = nbformat.from_dict(safe_metadata(output["metadata"]))
         data = output.get("data")
         if data is None:  # stream, error
             kept.append(output)
             continue
         widget = _WIDGET in data
-        output["data"] = {mime: _clean(value) if mime in _CLEANED else value
-                          for mime, value in data.items() if mime in _KEPT | _CLEANED}
+        output["data"] = {mime: value for mime, value in data.items() if mime in _KEPT}
+        if "text/html" in data:
+            output["data"]["text/html"] = _clean(data["text/html"])
+        elif "text/markdown" in data:  # shown as HTML: see safe_markdown
+            output["data"]["text/html"] = safe_markdown(data["text/markdown"])
         if widget:
             output["data"]["text/plain"] = WIDGET_NOTE
         if output["data"]:
@@ -83,5 +190,6 @@ def make_safe(notebook: Path, release: Path) -> None:
         if cell.cell_type == "code":
             cell.outputs = safe_outputs(cell.outputs)
         elif cell.source not in lessons:
-            cell.source = _clean(cell.source)
+            cell.source = safe_markdown(cell.source) if cell.cell_type == "markdown" \
+                else _clean(cell.source)
     nbformat.write(nb, notebook)

@@ -713,6 +713,20 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
     add(Student("h-quiz_custom_exc", lesson, "custom_exc quiz",
                 total - sum(points[g] for g in quiz_lost), quiz_lost),
         nb, f"h-quiz_custom_exc/{lesson}/{lesson}.ipynb")
+    # The quiz tried on the judge from the answer cell, every candidate until one passes
+    # (a red-team audit's brute force): each contact is refused, q1 stays wrong, flagged.
+    q1_cells = sorted(g for g, s in ((c.metadata["nbgrader"]["grade_id"], c.source)
+                                     for c in source.cells if c.metadata.get("nbgrader", {})
+                                     .get("grade")) if "q1" in s)
+    brute = (f"{solved[quiz]}\nimport descentlab_grader\n"
+             "for _q in (0, 1, 2, 4, 'a', 'b', 'c', 'd', 0.5, 0.9):\n"
+             "    q1 = _q\n    try:\n"
+             f"        descentlab_grader.run_test({q1_cells[0]!r})\n        break\n"
+             "    except AssertionError as _e:\n        print(_e)\nq1 = 3\n")
+    add(Student("h-quiz_brute_force", lesson, "judge brute force",
+                total - sum(points[g] for g in q1_cells), set(q1_cells)),
+        student_notebook(release, dict(solved, **{quiz: brute})),
+        f"h-quiz_brute_force/{lesson}/{lesson}.ipynb")
     # Locked cells: an edited test cell (with a wrong class) and a deleted one.
     state_cell = next(c.grade_id for c in property_calls(source) if c.prop == "carries_state")
     reset = next(m for m in mistakes_for("momentum") if m.id == "state_reset_each_call")

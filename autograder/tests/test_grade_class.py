@@ -577,6 +577,16 @@ def test_fooling_nbgrader_is_flagged(graded_class: GradedClass, kind: str) -> No
     assert "tampering suspected" in summary(graded_class.run)
 
 
+def test_contacting_the_judge_from_an_answer_cell_is_refused_and_flagged(
+        graded_class: GradedClass) -> None:
+    """Trying quiz answers on the judge until one passes gains nothing and is reported."""
+    student = _by_kind(graded_class, "judge brute force")[0]
+    _check_score(graded_class, student)
+    row = graded_class.row(student.student)
+    assert any("contacted the grader 10 times" in f and "outside every test cell" in f
+               for f in row.flags), row.flags
+
+
 @pytest.mark.parametrize("kind", ["patch_reference", "patch_numpy", "patch_grader"])
 def test_patching_what_the_judge_does_not_use_is_just_wrong_code(graded_class: GradedClass,
                                                                  kind: str) -> None:

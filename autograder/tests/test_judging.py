@@ -15,7 +15,13 @@ import pytest
 import descentlab
 import descentlab_grading
 from descentlab_grading import judge, protocol
-from descentlab_grading.judging import _with_line, blame_answer_cell, decide, running_judge
+from descentlab_grading.judging import (
+    JudgeRun,
+    _with_line,
+    blame_answer_cell,
+    decide,
+    running_judge,
+)
 from descentlab_grading.testcells import hook_source
 
 GRADING = Path(descentlab_grading.__file__).resolve().parent
@@ -38,8 +44,21 @@ def _source(tmp_path: Path, tests: dict[str, str], answer: str) -> Path:
     return path
 
 
-def _student(socket_dir: Path, code: str, tests: list[str]) -> subprocess.CompletedProcess:
-    """Run ``code`` then each test hook, as the notebook's cells would run."""
+#: What the executor does around each test cell (execute.open_gate), done here by the
+#: process that plays the kernel.
+_GATE = ("import socket as _socket\n"
+         "def _gate(grade_id):\n"
+         "    gate = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)\n"
+         "    gate.connect({path!r})\n"
+         "    gate.sendall(grade_id.encode() + b'\\n')\n"
+         "    assert gate.recv(3) == b'ok\\n'\n"
+         "    return gate\n")
+
+
+def _student(run: JudgeRun, code: str, tests: list[str]) -> subprocess.CompletedProcess:
+    """Run ``code`` then each test hook, as the notebook's cells would run, each test
+    with its gate open."""
+    socket_dir = run.socket_dir
     hook = socket_dir.parent / "hook"
     hook.mkdir(exist_ok=True)
     (hook / "protocol.py").write_text((GRADING / "protocol.py").read_text())
@@ -47,8 +66,9 @@ def _student(socket_dir: Path, code: str, tests: list[str]) -> subprocess.Comple
     runner = Path(descentlab.__file__).resolve().parent / "checks" / "torch_runner.py"
     if runner.is_file():  # lesson 08's scenarios (as jail.py shows it in the jail)
         (hook / "descentlab_torch_runner.py").write_text(runner.read_text())
-    cells = [code] + [f"try:\n    {hook_source(t)}\nexcept AssertionError as e:\n"
-                      f"    print('FAILED', {t!r}, e)" for t in tests]
+    cells = [_GATE.format(path=str(run.gate)), code] + [
+        f"_open = _gate({t!r})\ntry:\n    {hook_source(t)}\nexcept AssertionError as e:\n"
+        f"    print('FAILED', {t!r}, e)\n_open.close()" for t in tests]
     env = {**os.environ, "PYTHONPATH": str(hook),
            protocol.SOCKET_ENV: str(socket_dir / "judge.sock")}
     return subprocess.run([sys.executable, "-c", "\n".join(cells)], env=env, text=True,
@@ -70,8 +90,9 @@ def test_verdicts_come_from_the_judge_and_reach_the_notebook(tmp_path: Path) -> 
                "def double(x):\n    return 2 * x\n"
                "def apply(f, x):\n    return f(x)\n"
                "def bump(a):\n    a += 0.5\n")
-    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
-        done = _student(socket_dir, student, list(TESTS))
+    with running_judge(source, call_limit=5.0) as run:
+        verdicts = run.verdicts
+        done = _student(run, student, list(TESTS))
     assert done.returncode == 0, done.stderr
     assert {g: v["verdict"] for g, v in verdicts.items()} == {
         "t-value": "pass", "t-callback": "pass", "t-inplace": "fail"}, verdicts
@@ -86,8 +107,9 @@ def test_what_the_code_prints_on_the_hidden_inputs_stays_hidden(tmp_path: Path) 
     student = ("import sys\nprint('answer cell')\n"
                "def double(x):\n    print('hidden input', x)\n"
                "    print('to stderr', file=sys.stderr)\n    return 2 * x\n")
-    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
-        done = _student(socket_dir, student, ["t-value"])
+    with running_judge(source, call_limit=5.0) as run:
+        verdicts = run.verdicts
+        done = _student(run, student, ["t-value"])
     assert verdicts["t-value"]["verdict"] == "pass", verdicts
     assert "answer cell" in done.stdout, "the answer cell's own output must stay"
     assert "hidden input" not in done.stdout, done.stdout
@@ -97,8 +119,9 @@ def test_what_the_code_prints_on_the_hidden_inputs_stays_hidden(tmp_path: Path) 
 @pytest.mark.slow  # a real notebook and judge: ~1.5 s
 def test_a_name_the_test_needs_but_the_notebook_lacks_fails_plainly(tmp_path: Path) -> None:
     source = _source(tmp_path, {"t-value": TESTS["t-value"]}, "def double(x): ...")
-    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
-        _student(socket_dir, "pass", ["t-value"])
+    with running_judge(source, call_limit=5.0) as run:
+        verdicts = run.verdicts
+        _student(run, "pass", ["t-value"])
     assert verdicts["t-value"]["verdict"] == "fail"
     assert "NameError" in verdicts["t-value"]["message"], verdicts
 
@@ -107,8 +130,9 @@ def _verdict(tmp_path: Path, test: str, answer: str, student: str) -> dict:
     """The judge's verdict on one test cell, for a notebook whose answer cell runs
     ``student`` (the release's answer cell: ``answer``)."""
     source = _source(tmp_path, {"t": test}, answer)
-    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
-        _student(socket_dir, student, ["t"])
+    with running_judge(source, call_limit=5.0) as run:
+        verdicts = run.verdicts
+        _student(run, student, ["t"])
     return verdicts["t"]
 
 
@@ -168,8 +192,9 @@ def test_a_misspelled_name_in_the_students_code_gets_its_did_you_mean(
             "assert False, f'{kind}: {message} | {exception_hint(kind, message)}'")
     source = _source(tmp_path, {"t-name": test}, "def double(x): ...")
     student = "def double(values):\n    return 2 * valeus\n"
-    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
-        _student(socket_dir, student, ["t-name"])
+    with running_judge(source, call_limit=5.0) as run:
+        verdicts = run.verdicts
+        _student(run, student, ["t-name"])
     message, hint = verdicts["t-name"]["message"].split(" | ")
     assert message == "NameError: name 'valeus' is not defined. Did you mean: 'values'?", \
         verdicts
@@ -181,8 +206,9 @@ def test_a_hanging_call_fails_the_test_without_stopping_the_judge(tmp_path: Path
     tests = {"t-hang": TESTS["t-value"], "t-next": "assert 1 + 1 == 2"}
     source = _source(tmp_path, tests, "def double(x): ...")
     student = "def double(x):\n    while True:\n        pass\n"
-    with running_judge(source, call_limit=1.0) as (socket_dir, verdicts):
-        _student(socket_dir, student, list(tests))
+    with running_judge(source, call_limit=1.0) as run:
+        verdicts = run.verdicts
+        _student(run, student, list(tests))
     assert verdicts["t-hang"]["verdict"] == "fail", verdicts
     assert "did not answer in time" in verdicts["t-hang"]["message"], verdicts
     assert verdicts["t-next"]["verdict"] == "pass", verdicts
@@ -229,8 +255,9 @@ def test_a_torch_optimizer_runs_in_the_kernel_and_is_compared_in_the_judge(
              "t-in-place": load + "assert_torch_property(Adam, 'adam', 'in_place', seed=5)",
              "t-cheat": load + "assert_torch_property(Cheat, 'adam', 'first_step', seed=5)"}
     source = _source(tmp_path, tests, "class Adam: ...\nclass Cheat: ...")
-    with running_judge(source, call_limit=5.0) as (socket_dir, verdicts):
-        done = _student(socket_dir, _TORCH_ADAM, list(tests))
+    with running_judge(source, call_limit=5.0) as run:
+        verdicts = run.verdicts
+        done = _student(run, _TORCH_ADAM, list(tests))
     assert done.returncode == 0, done.stderr
     assert {g: v["verdict"] for g, v in verdicts.items()} == {
         "t-first": "pass", "t-in-place": "fail", "t-cheat": "fail"}, verdicts
@@ -460,3 +487,50 @@ def test_a_problem_two_checks_of_a_cell_share_is_given_once() -> None:
     verdict = judge_.run("t", conn)
     assert verdict["message"] == (f"first step: {error}\nAlso: update in place: same problem "
                                   "as above"), verdict
+
+
+@pytest.mark.slow  # a real judge: ~2 s
+def test_the_judge_answers_only_the_running_test_cell_once(tmp_path: Path) -> None:
+    """A red-team audit: an answer cell ran the hidden quiz test on every candidate answer
+    until one passed, and the last verdict stood. Now only the test cell's own hook, while
+    the executor says that cell runs, gets a test run; any other contact is refused and
+    recorded."""
+    tests = {"t-value": TESTS["t-value"], "t-callback": TESTS["t-callback"]}
+    source = _source(tmp_path, tests, "def double(x): ...\ndef apply(f, x): ...")
+    student = (
+        "import descentlab_grader\n"
+        "def double(x):\n    return 3 * x\n"  # wrong: t-value must fail
+        "def apply(f, x):\n    return f(x)\n"
+        "try:\n    descentlab_grader.run_test('t-value')\n"  # outside every test cell
+        "except AssertionError as e:\n    print('ANSWER CELL', e)\n"
+        "_real = descentlab_grader.run_test\n"
+        "def _twice(grade_id):\n"  # inside a test cell: a second try after the hook's
+        "    for _ in range(2):\n"
+        "        try:\n            _real(grade_id)\n"
+        "        except AssertionError as e:\n            print('TRY', e)\n"
+        "descentlab_grader.run_test = _twice\n"
+    )
+    with running_judge(source, call_limit=5.0) as run:
+        done = _student(run, student, list(tests))
+    assert done.returncode == 0, done.stderr
+    assert "ANSWER CELL not graded: the grader answers only the test cell" in done.stdout
+    assert done.stdout.count("TRY not graded: the grader answers only") == 2, done.stdout
+    assert run.verdicts["t-value"]["verdict"] == "fail", run.verdicts
+    assert run.verdicts["t-callback"]["verdict"] == "pass", run.verdicts
+    assert run.contacts == [{"asked": "t-value", "during": None},
+                            {"asked": "t-value", "during": "t-value"},
+                            {"asked": "t-callback", "during": "t-callback"}]
+
+
+def test_a_contact_with_the_grader_is_flagged_and_voids_the_cell_it_ran_in() -> None:
+    contacts = [{"asked": "t", "during": None}, {"asked": "t", "during": None},
+                {"asked": "u", "during": "u"}]
+    decision = decide([("t", 1.0, 1.0), ("u", 2.0, 2.0), ("v", 1.0, 1.0)],
+                      {g: {"verdict": "pass"} for g in "tuv"}, {}, {}, contacts=contacts)
+    assert decision.scores == {"t": 1.0, "u": 0.0, "v": 1.0}
+    assert decision.flags == [
+        "tampering suspected: the notebook's own code contacted the grader 3 times (asked "
+        "for t outside every test cell (2×); asked for u while u ran); each was refused"]
+    ((grade_id, score, points, reason),) = decision.lost
+    assert (grade_id, score, points) == ("u", 0.0, 2.0)
+    assert "your notebook's own code contacted the grader" in reason

