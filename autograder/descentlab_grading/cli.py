@@ -71,7 +71,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--notebook-timeout", type=_positive(float), default=600.0,
                    help="seconds the grading of one notebook may take (default 600)")
     p.add_argument("--memory-gb", type=_positive(float), default=4.0,
-                   help="memory limit (address space) per notebook, in GB (default 4)")
+                   help="memory limit per notebook, in GB: each process's address space, "
+                        "and all its processes' resident memory together (default 4)")
     p.add_argument("--course-root", type=Path, default=None,
                    help="grading state folder (default: autograder/); for trial runs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

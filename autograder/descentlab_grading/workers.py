@@ -40,7 +40,8 @@ class Limits:
     timeout : float
         Wall-clock seconds the whole job may take.
     memory : int
-        Address space of each process, bytes (``RLIMIT_AS``).
+        Bytes: the address space of each process (``RLIMIT_AS``), and the resident
+        memory of all the job's processes together (checked twice a second).
     file_size : int
         Largest file any process may write, bytes (``RLIMIT_FSIZE``).
     processes : int
@@ -155,6 +156,14 @@ class _Child:
             children = psutil.Process(self.pid).children(recursive=True)
             self.family.update((p.pid, p) for p in children)
 
+    def resident(self) -> int:
+        """Bytes of memory the child and the processes it started hold now (their RSS)."""
+        total = 0
+        for proc in [psutil.Process(self.pid), *self.family.values()]:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+        return total
+
     def kill(self, reaped: bool) -> None:
         """Kill every process the child started, and the child unless it was ``reaped``."""
         self.look()
@@ -231,20 +240,34 @@ def run_parallel(
                     running[pid] = _Child(pid, index, out)
                 time.sleep(0.02)  # between checks of the running children
                 now = time.monotonic()
+                over: dict[int, int] = {}  # pid -> bytes, of the jobs above the memory limit
                 if now - last_look > 0.5:
-                    for child in running.values():
+                    for pid, child in running.items():
                         child.look()
+                        # RLIMIT_AS bounds each process; a notebook that starts many
+                        # (three helpers of 1.5 GB in a red-team audit) is bounded here.
+                        with contextlib.suppress(psutil.Error):
+                            if (held := child.resident()) > limits.memory:
+                                over[pid] = held
                     last_look = now
                 for pid, child in list(running.items()):
                     done = os.waitpid(pid, os.WNOHANG)[0] != 0
-                    if not done and now - child.start <= limits.timeout:
+                    if not done and now - child.start <= limits.timeout and pid not in over:
                         continue
                     del running[pid]
                     # A child that died abruptly leaves its kernel behind: killed too.
                     child.kill(reaped=done)
                     key = jobs[child.index][0]
-                    outcome = _read_outcome(key, child.out) if done else Outcome(
-                        key, False, error=f"timed out after {limits.timeout:g} s")
+                    if done:
+                        outcome = _read_outcome(key, child.out)
+                    elif pid in over:
+                        outcome = Outcome(key, False, error=(
+                            f"its processes held {over[pid] / 1024**3:.1f} GB of memory "
+                            f"together, more than the limit of {limits.memory / 1024**3:g} "
+                            "GB per notebook: stopped"))
+                    else:
+                        outcome = Outcome(key, False,
+                                          error=f"timed out after {limits.timeout:g} s")
                     outcome.seconds = now - child.start
                     outcomes[child.index] = outcome
                     if on_done is not None:

@@ -138,3 +138,22 @@ def test_a_stopped_run_leaves_no_job_or_kernel_behind(tmp_path: Path, how: int) 
     assert not survivors, f"stopping the run left {survivors} running (a job or its kernel)"
     folder = Path(marker.with_suffix(".folder").read_text())
     assert not folder.exists(), f"the stopped job's temporary folder was left behind: {folder}"
+
+
+def _three_helpers() -> dict[str, int]:
+    """Three processes of 200 MB each, each well under the per-process limit."""
+    code = "import time; b = bytearray(200 * 1024**2); b[::4096] = b'x' * len(b[::4096]); " \
+           "time.sleep(30)"
+    helpers = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(3)]
+    time.sleep(30)
+    return {"helpers": len(helpers)}
+
+
+def test_a_job_whose_processes_together_pass_the_memory_limit_is_stopped() -> None:
+    """A red-team audit: the memory limit bound each process, not the notebook."""
+    limits = Limits(timeout=25.0, memory=450 * 1024**2)
+    start = time.monotonic()
+    (outcome,) = run_parallel([(("many",), _three_helpers)], workers=1, limits=limits)
+    assert not outcome.ok
+    assert "of memory together, more than the limit of" in outcome.error, outcome.error
+    assert time.monotonic() - start < 20, "stopped by the memory check, not the time limit"
