@@ -4,6 +4,7 @@ reasons, huge outputs cut."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -178,18 +179,34 @@ def _in_words(problem: str) -> str:
 
 
 class TruncateOutputs(Preprocessor):
-    """Cut every text output to ``max_chars`` characters.
+    """Cut every text output to ``max_chars`` characters, and each cell's outputs to
+    ``max_outputs`` and ``max_bytes``.
 
-    nbgrader's ``LimitOutput`` counts lines, so one 5-MB line passes it whole.
+    nbgrader's ``LimitOutput`` counts lines, so one 5-MB line passes it whole; and a cell
+    that displays 20 000 small outputs (a red-team audit) made an 8.9 MB page.
     """
 
     # nbgrader registers feedback preprocessors without enabling them (its own default to on).
     enabled = Bool(True).tag(config=True)
     max_chars = Integer(20_000, help="largest text output kept, in characters").tag(config=True)
+    max_outputs = Integer(100, help="outputs kept per cell").tag(config=True)
+    max_bytes = Integer(5_000_000, help="bytes of outputs kept per cell (images included)"
+                        ).tag(config=True)
 
     def preprocess_cell(self, cell: Any, resources: dict[str, Any], index: int
                         ) -> tuple[Any, dict[str, Any]]:
-        """Shorten the cell's stream and plain-text outputs in place."""
+        """Shorten the cell's stream and plain-text outputs in place; keep its first
+        outputs, within ``max_outputs`` and ``max_bytes``, and say how many were left out."""
+        outputs = cell.get("outputs", [])
+        kept, size = [], 0
+        for output in outputs:
+            size += len(json.dumps(output, default=str))
+            if len(kept) == self.max_outputs or size > self.max_bytes:
+                break
+            kept.append(output)
+        if len(kept) < len(outputs):
+            note = f"... {len(outputs) - len(kept)} more outputs of this cell not shown ...\n"
+            cell["outputs"] = [*kept, nbformat.v4.new_output("stream", name="stdout", text=note)]
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
                 output["text"] = self._cut(output.get("text", ""))

@@ -11,6 +11,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from descentlab_grading.feedback import (
     REFERENCE_DEMO_NOTE,
     STOPPED_NOTE,
+    TruncateOutputs,
     add_summary,
     explain_outputs,
 )
@@ -123,3 +124,20 @@ def test_a_problem_that_costs_several_cells_is_given_once(tmp_path: Path) -> Non
                  "<b>test-plain</b> (0/1): same problem as above",
                  "bonus not earned: <b>test-bonus</b> (0/2): same problem as above"):
         assert line in text, line
+
+
+def test_a_cell_keeps_its_first_outputs_and_says_how_many_more_there_were() -> None:
+    """A red-team audit: 20 000 displays in one cell made an 8.9 MB feedback page."""
+    many = [new_output("display_data", data={"text/plain": f"line {i}"}) for i in range(500)]
+    cell = new_code_cell("for i in range(500): display(i)", outputs=many)
+    cell, _ = TruncateOutputs().preprocess_cell(cell, {}, 0)
+    assert len(cell.outputs) == 101
+    assert cell.outputs[99]["data"]["text/plain"] == "line 99"
+    assert cell.outputs[-1]["text"] == "... 400 more outputs of this cell not shown ...\n"
+    big = [new_output("stream", name="stdout", text="x" * 15_000) for _ in range(400)]
+    cell, _ = TruncateOutputs().preprocess_cell(new_code_cell("", outputs=big), {}, 0)
+    assert sum(len(o["text"]) for o in cell.outputs) < 5_100_000
+    assert "more outputs of this cell not shown" in cell.outputs[-1]["text"]
+    few = [new_output("stream", name="stdout", text="ok\n")] * 3
+    cell, _ = TruncateOutputs().preprocess_cell(new_code_cell("", outputs=list(few)), {}, 0)
+    assert cell.outputs == few
