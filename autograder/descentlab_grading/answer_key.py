@@ -4,10 +4,12 @@
 exercise's ``reference`` and ``same_as`` in :mod:`descentlab.course`) into stubs that keep
 their names, signatures, docstrings and class attributes but raise ``ReferenceUnavailable``;
 ``descentlab.checks`` becomes modules saying self-checks are off, and the copy's
-``__pycache__`` is compiled from the stubs. Next to it go stubs of the torch files of the
-lesson's reference optimizers (their ``torch_files``) with :data:`TORCH_BINDINGS`, which
-real file each hides (:mod:`jail` binds them over it); the stub of an optimizer module also
-overrides its fused C++ kernels in torch's dispatcher. Why: autograder/README.md, "Threat model".
+``__pycache__`` is compiled from the stubs. In a lesson with an optimizer exercise every
+optimizer that could stand in for the lesson's goes too: the ``update`` of the package's
+other optimizers, and next to the copy stubs of torch.optim's first-order optimizer files
+and of scikit-learn's SGD/Adam optimizers, with :data:`TORCH_BINDINGS`, which real file each
+hides (:mod:`jail` binds them over it); the stub of a torch optimizer module also overrides
+its fused C++ kernels in torch's dispatcher. Why: autograder/README.md, "Threat model".
 """
 
 from __future__ import annotations
@@ -27,15 +29,46 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from descentlab.course import Exercise
 
-__all__ = ["REFERENCE_ERROR", "TORCH_BINDINGS", "answer_key", "build", "stub_source",
-           "torch_answer_key", "torch_folder"]
+__all__ = ["REFERENCE_ERROR", "TORCH_BINDINGS", "answer_key", "build", "library_answer_key",
+           "library_folder", "stub_source", "torch_answer_key", "torch_folder"]
 
 #: The exception class the stubs raise; the judge, and descentlab's demos
 #: (``descentlab.errors.REFERENCE_UNAVAILABLE``), recognise it by this name.
 REFERENCE_ERROR = "ReferenceUnavailable"
 
-#: Written next to the descentlab copy: [[stub file, the torch file it hides], ...].
+#: Written next to the descentlab copy: [[stub file, the library file it hides], ...], for
+#: torch's files and scikit-learn's (the name is older than the second library).
 TORCH_BINDINGS = "torch-bindings.json"
+
+#: Why every optimizer, not only the lesson's: a red-team audit through the real grade
+#: command found that general optimizers emulate special ones exactly and scored full
+#: marks unflagged (lesson 04's AdaGrad as the course's RMSProp with rho = (t-1)/t and lr,
+#: eps divided by sqrt(t); lesson 03's Momentum as the course's Adam with beta1 = mu and
+#: eps = 1e12, as torch.optim.RMSprop(alpha=1, eps=1, momentum=mu) or as scikit-learn's
+#: SGDOptimizer; lesson 06's Adam as the course's Nadam with ``_mu`` overridden, or as
+#: scikit-learn's AdamOptimizer, also in lesson 08's step()). So in a lesson with an
+#: optimizer exercise the COMPUTATION of every ready-made optimizer is switched off:
+#: the package's (see :func:`answer_key`) and these files of other libraries (relative to
+#: the library's folder; a whole file, ``"*"``, or {top-level object: ``"*"``}).
+#: torch.optim keeps optimizer.py (its base class), lr_scheduler.py, swa_utils.py,
+#: lbfgs.py (second-order), _stateless.py and __init__.py; ``_multi_tensor`` only
+#: re-exports the classes stubbed here. A file a library version lacks is skipped.
+#: What :data:`STAND_INS` stubs of a torch optimizer file: the computation only, each
+#: class's ``step`` and every top-level function (the functional, foreach and fused forms),
+#: so that an honest ``torch.optim.SGD(model.parameters(), lr=0.1)`` (a probe, a scheduler's
+#: optimizer) is still made; only stepping it raises. The lesson's own is stubbed whole.
+COMPUTE = "compute"
+STAND_INS: dict[str, dict[str, dict[str, str | list[str]] | str]] = {
+    "torch": {
+        **{f"optim/{name}.py": COMPUTE for name in (
+            "sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta", "nadam", "radam",
+            "adamax", "asgd", "rprop", "sparse_adam", "_adafactor", "_muon")},
+        "optim/_functional.py": {"sparse_adam": "*"},  # the rest only re-imports them
+    },
+    "sklearn": {
+        "neural_network/_stochastic_optimizers.py": {"SGDOptimizer": "*", "AdamOptimizer": "*"},
+    },
+}
 
 #: torch's fused kernels that compute a whole update in one C++ call, by the torch file
 #: whose optimizer calls them (a fact about torch, not about the course).
@@ -46,21 +79,29 @@ _FUSED = {"optim/adam.py": ("_fused_adam_", "_fused_adamw_"),
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 #: The per-key state every reference optimizer's ``update`` gets from its base class. A
-#: student's class using it would be given a graded property, so it is in the answer key;
-#: but the lesson's demos run other lessons' reference optimizers, which need it. Its stub
-#: keeps the body for the course's own classes and raises for any other.
-_SHARED, _SHARED_METHOD = ("optimizers/base.py", "Optimizer"), "state_of"
+#: student's class using it would be given a graded property, so it is in the answer key.
+#: No optimizer of the package computes in such a lesson's jail, so it raises for all.
+_SHARED = "descentlab.optimizers.base.Optimizer.state_of"
 
 
-def torch_folder() -> Path | None:
-    """The installed torch package's folder (without importing torch), or None."""
+def library_folder(library: str) -> Path | None:
+    """An installed package's folder (without importing it), or None."""
     try:
-        spec = importlib.util.find_spec("torch")
+        spec = importlib.util.find_spec(library)
     except (ImportError, ValueError):
         return None
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
+def torch_folder() -> Path | None:
+    """The installed torch package's folder (without importing torch), or None."""
+    return library_folder("torch")
+
+
+def _has_optimizer_exercise(exercises: Iterable[Exercise]) -> bool:
+    return any(e.kind in ("optimizer", "torch_optimizer") for e in exercises)
 
 
 def _reference_classes(exercise: Exercise) -> list[type]:
@@ -80,10 +121,24 @@ def _reference_classes(exercise: Exercise) -> list[type]:
             and c is not optimizers.Optimizer]
 
 
+def _merge(key: dict[str, dict[str, str | list[str]] | str], module: str,
+           what: dict[str, str | list[str]] | str) -> None:
+    """Add ``what`` (``"*"``, :data:`COMPUTE` or {object: ``"*"``}) to what ``key`` stubs
+    of ``module``: the whole file wins, then its computation (which holds its functions)."""
+    if what == "*" or key.get(module) == "*":
+        key[module] = "*"
+    elif what == COMPUTE or key.get(module) == COMPUTE:
+        key[module] = COMPUTE
+    else:
+        key.setdefault(module, {}).update(what)  # type: ignore[union-attr,arg-type]
+
+
 def torch_answer_key(exercises: Iterable[Exercise]) -> dict[str, dict[str, str | list[str]] | str]:
     """torch file (relative to torch/) -> what to stub, for a lesson with these exercises:
     the ``torch_files`` of each reference optimizer class and the reference classes it
-    derives from (torch's ``AdamW`` derives from its ``Adam``, as the course's does).
+    derives from (torch's ``AdamW`` derives from its ``Adam``, as the course's does), and,
+    in a lesson with an optimizer exercise, every first-order optimizer of torch.optim
+    (:data:`STAND_INS`: any of them can emulate the lesson's).
 
     Parameters
     ----------
@@ -95,16 +150,30 @@ def torch_answer_key(exercises: Iterable[Exercise]) -> dict[str, dict[str, str |
     dict
         ``"optim/sgd.py"`` -> ``"*"`` (the whole file) or {top-level object: ``"*"``}.
     """
+    exercises = tuple(exercises)
     key: dict[str, dict[str, str | list[str]] | str] = {}
     for exercise in exercises:
         for cls in _reference_classes(exercise):
             for entry in cls.__dict__.get("torch_files", ()):
                 module, _, obj = entry.partition(":")
-                if not obj or key.get(module) == "*":
-                    key[module] = "*"
-                else:
-                    key.setdefault(module, {})[obj] = "*"  # type: ignore[index]
+                _merge(key, module, {obj: "*"} if obj else "*")
+    if _has_optimizer_exercise(exercises):
+        for module, what in STAND_INS["torch"].items():
+            _merge(key, module, what)
     return dict(sorted(key.items()))
+
+
+def library_answer_key(exercises: Iterable[Exercise]
+                       ) -> dict[str, dict[str, dict[str, str | list[str]] | str]]:
+    """library -> {file (relative to the library's folder) -> what to stub}: torch's
+    (:func:`torch_answer_key`) and, in a lesson with an optimizer exercise, the other
+    libraries' of :data:`STAND_INS`; a library with nothing to stub is left out."""
+    exercises = tuple(exercises)
+    keys = {"torch": torch_answer_key(exercises)}
+    if _has_optimizer_exercise(exercises):
+        keys.update({library: dict(sorted(key.items())) for library, key in STAND_INS.items()
+                     if library != "torch"})
+    return {library: key for library, key in keys.items() if key}
 
 
 def _located(package: Path, dotted: str) -> tuple[str, str, str | list[str]] | None:
@@ -137,11 +206,14 @@ def answer_key(package: Path,
                exercises: Iterable[Exercise]) -> dict[str, dict[str, str | list[str]]]:
     """What to stub in the package for a lesson with these exercises.
 
-    An optimizer exercise (NumPy or torch) takes its reference class, the reference
-    classes it derives from and the shared per-key loop; a function or schedule exercise
-    its ``reference`` and ``same_as`` (those in ``descentlab.checks`` aside: :func:`build`
-    replaces it whole). Other lessons' references stay, the base class's per-key state
-    included (for them only): the lesson's demos use them.
+    An optimizer exercise (NumPy or torch) takes its reference class and the reference
+    classes it derives from, whole; a function or schedule exercise its ``reference`` and
+    ``same_as`` (those in ``descentlab.checks`` aside: :func:`build` replaces it whole).
+    A lesson with an optimizer exercise also loses the computation of every other
+    optimizer of the package (:data:`STAND_INS` says why): their ``update`` and the shared
+    per-key ``Optimizer.state_of`` are stubs, their constructors and attributes stay (a
+    student's ``class AdaGrad(SGD)`` with its own ``update`` works). Other lessons keep
+    every optimizer: their demos use them.
 
     Parameters
     ----------
@@ -155,19 +227,24 @@ def answer_key(package: Path,
     dict
         module path (relative to the package) -> {object name: methods or "*"}.
     """
+    exercises = tuple(exercises)
     key: dict[str, dict[str, str | list[str]]] = {}
+    if _has_optimizer_exercise(exercises):
+        from descentlab.optimizers import OPTIMIZERS
+
+        dotted = [f"{cls.__module__}.{cls.__name__}.update" for cls in OPTIMIZERS.values()
+                  if "update" in cls.__dict__]
+        for name in [*dotted, _SHARED]:
+            if (where := _located(package, name)) is not None:
+                key.setdefault(where[0], {})[where[1]] = where[2]
     for exercise in exercises:
         classes = _reference_classes(exercise)
         dotted = [f"{cls.__module__}.{cls.__name__}" for cls in classes]
         if exercise.kind in ("function", "schedule"):
             dotted = [exercise.reference, *exercise.same_as]
-        found = [where for name in dotted if (where := _located(package, name)) is not None]
-        if classes:
-            # The reference optimizers' shared per-key state (one state per key, made on
-            # first use) is graded too; each class's ``update`` goes with its class.
-            found.append((*_SHARED, [_SHARED_METHOD]))
-        for module, obj_name, methods in found:
-            key.setdefault(module, {})[obj_name] = methods
+        for name in dotted:
+            if (where := _located(package, name)) is not None:
+                key.setdefault(where[0], {})[where[1]] = where[2]
     return key
 
 
@@ -178,9 +255,9 @@ class {REFERENCE_ERROR}(RuntimeError):
     """The course's reference implementation is switched off while grading."""
 
     def __init__(self, name: str) -> None:
-        why = (
-            "is switched off while your notebook is graded: it is the answer key of this "
-            "exercise, so write your own code" if name.startswith("torch.") else
+        why = (  # a library's ("torch.optim.Adam", "sklearn....AdamOptimizer"), or ours
+            "is switched off while your notebook is graded: a ready-made optimizer can stand "
+            "in for the answer of this exercise, so write your own code" if "." in name else
             "is the course's reference implementation, switched off while your notebook is "
             "graded: only your own code counts"
         )
@@ -251,23 +328,12 @@ def __getattr__(name):
 '''
 
 
-def _stub_function(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str,
-                   guarded: bool = False) -> None:
-    """Keep the signature and the docstring; the body only raises.
-
-    ``guarded``: a method whose body still runs when ``self`` is of one of descentlab's
-    own classes (a reference optimizer of another lesson); for any other class it raises.
-    """
+def _stub_function(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> None:
+    """Keep the signature and the docstring; the body only raises."""
     doc = ast.get_docstring(node, clean=False)
     raise_ = ast.parse(f"raise __import__('descentlab._graded', fromlist=['_'])"
                        f".{REFERENCE_ERROR}({name!r})").body[0]
-    body = node.body[1:] if doc is not None else node.body
-    if guarded:
-        raise_ = ast.If(ast.parse("not type(self).__module__.startswith('descentlab.')",
-                                  mode="eval").body, [raise_], [])
     node.body = ([ast.Expr(ast.Constant(doc))] if doc is not None else []) + [raise_]
-    if guarded:
-        node.body += body
     node.decorator_list = [d for d in node.decorator_list
                            if isinstance(d, ast.Name) and d.id in ("staticmethod",
                                                                    "classmethod", "property")]
@@ -276,47 +342,58 @@ def _stub_function(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str,
 def stub_source(source: str, what: str | dict[str, str | list[str]], prefix: str = "") -> str:
     """``source`` with the functions and methods named by ``what`` reduced to stubs.
 
-    ``prefix`` goes before the name the stub's error gives (``"torch.optim."``).
+    ``what`` is ``"*"`` (everything), :data:`COMPUTE` (every top-level function and each
+    class's ``step``) or {top-level name: ``"*"`` or [method, ...]}. ``prefix`` goes
+    before the name the stub's error gives (``"torch.optim."``).
     """
     tree = ast.parse(source)
     for node in tree.body:
-        chosen = "*" if what == "*" else what.get(getattr(node, "name", ""), None)
+        if what == COMPUTE:
+            chosen = ["step"] if isinstance(node, ast.ClassDef) else "*"
+        else:
+            chosen = "*" if what == "*" else what.get(getattr(node, "name", ""), None)
         if chosen is None:
             continue
         if isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, _FUNCTIONS) and (chosen == "*" or item.name in chosen):
-                    _stub_function(item, prefix + node.name, guarded=(
-                        not prefix and node.name == _SHARED[1] and item.name == _SHARED_METHOD))
+                    _stub_function(item, prefix + node.name)
         elif isinstance(node, _FUNCTIONS):
             _stub_function(node, prefix + node.name)
     return ast.unparse(tree) + "\n"
 
 
-def _torch_stubs(target: Path, exercises: Iterable[Exercise]) -> list[list[str]]:
-    """Write under ``target`` stubs of torch's files of the exercises' references;
-    [[stub (source or compiled), the real torch file it hides], ...]."""
-    torch_dir = torch_folder()
-    if torch_dir is None:
-        return []
-    if target.exists():
-        shutil.rmtree(target)
+def _library_stubs(folder: Path, exercises: Iterable[Exercise]) -> list[list[str]]:
+    """Write stubs of the libraries' files of :func:`library_answer_key` (torch's under
+    ``folder/torch-stubs``, scikit-learn's under ``folder/sklearn-stubs``);
+    [[stub (source or compiled), the real file it hides], ...]."""
+    for library in STAND_INS:
+        if (folder / f"{library}-stubs").exists():
+            shutil.rmtree(folder / f"{library}-stubs")
     bindings: list[list[str]] = []
-    for relative, what in torch_answer_key(exercises).items():
-        real = torch_dir / relative
-        if not real.is_file():
-            continue  # another torch version: nothing of that name to hide
-        stub = target / relative
-        stub.parent.mkdir(parents=True, exist_ok=True)
-        text = stub_source(real.read_text(encoding="utf-8"), what, prefix="torch.optim.")
-        if relative in _FUSED:
-            text += _FUSED_OFF.format(error=REFERENCE_ERROR, ops=list(_FUSED[relative]))
-        stub.write_text(text, encoding="utf-8")
-        compiled = Path(py_compile.compile(str(stub), doraise=True))
-        bindings.append([str(stub), str(real)])
-        # Every compiled copy of the original (any optimisation level) shows the stub's.
-        for pyc in sorted((real.parent / "__pycache__").glob(f"{real.stem}.*.pyc")):
-            bindings.append([str(compiled), str(pyc)])
+    for library, key in library_answer_key(exercises).items():
+        target = folder / f"{library}-stubs"
+        library_dir = library_folder(library)
+        if library_dir is None:
+            continue
+        for relative, what in key.items():
+            real = library_dir / relative
+            if not real.is_file():
+                continue  # another version of the library: nothing of that name to hide
+            stub = target / relative
+            stub.parent.mkdir(parents=True, exist_ok=True)
+            # The name the stub's error gives: what the student's code used.
+            prefix = ("torch.optim." if library == "torch" else
+                      ".".join([library, *Path(relative).with_suffix("").parts]) + ".")
+            text = stub_source(real.read_text(encoding="utf-8"), what, prefix=prefix)
+            if library == "torch" and relative in _FUSED:
+                text += _FUSED_OFF.format(error=REFERENCE_ERROR, ops=list(_FUSED[relative]))
+            stub.write_text(text, encoding="utf-8")
+            compiled = Path(py_compile.compile(str(stub), doraise=True))
+            bindings.append([str(stub), str(real)])
+            # Every compiled copy of the original (any optimisation level) shows the stub's.
+            for pyc in sorted((real.parent / "__pycache__").glob(f"{real.stem}.*.pyc")):
+                bindings.append([str(compiled), str(pyc)])
     return bindings
 
 
@@ -342,7 +419,7 @@ def build(package: Path, target: Path, public_seeds: tuple[int, ...],
         ``target``.
     """
     package = package.resolve()
-    exercises = tuple(exercises)  # read twice: the package's answer key, then torch's
+    exercises = tuple(exercises)  # read twice: the package's answer key, then the libraries'
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -360,7 +437,7 @@ def build(package: Path, target: Path, public_seeds: tuple[int, ...],
     # Compiled copies of the stubbed sources (nothing of the originals): the jail is
     # read-only, so without them every kernel would compile the package again.
     compileall.compile_dir(target, quiet=1)
-    bindings = _torch_stubs(target.parent / "torch-stubs", exercises)
+    bindings = _library_stubs(target.parent, exercises)
     (target.parent / TORCH_BINDINGS).write_text(json.dumps(bindings, indent=1),
                                                 encoding="utf-8")
     return target

@@ -433,10 +433,10 @@ class Judge:
         # The student's code reached for the course's answer key (switched off in the jail).
         used = sorted({_reference_name(m) for m in conn.references})
         mine = ", ".join(f"`{n}`" for n in names if n in self.student_names) or "your code"
-        torch_used = [u for u in used if u.startswith("torch.")]
-        message = (f"your {mine} uses {', '.join(torch_used)}, torch's own implementation "
-                   "(the answer key of this exercise), which does not count: write your own "
-                   f"{'step()' if conn.scenarios else 'code'}." if torch_used else
+        ready_made = [u for u in used if u.split(".")[0] in ("torch", "sklearn")]
+        message = (f"your {mine} uses {', '.join(ready_made)}, a library's ready-made "
+                   "optimizer (switched off while grading), which does not count: write your "
+                   f"own {'step()' if conn.scenarios else 'code'}." if ready_made else
                    f"your {mine} uses the course's reference {', '.join(used)}, which does "
                    "not count: write your own code.")
         return {"verdict": "fail", "reference": used, "message": message}

@@ -258,13 +258,20 @@ def _contacts_flag(contacts: Sequence[dict[str, Any]]) -> str:
             f"time{'s' if len(contacts) > 1 else ''} ({told}); each was refused")
 
 
+#: The libraries whose optimizers the jail switches off (answer_key.STAND_INS), by the
+#: first part of the names their stubs give.
+LIBRARIES = {"torch": "torch", "sklearn": "scikit-learn"}
+
+
 def _uses_answer_key(names: list[str]) -> str:
-    """The flag for a use of an exercise's answer key: descentlab's reference, or torch's own."""
-    ours = [n for n in names if not n.startswith("torch.")]
-    torch = [n for n in names if n.startswith("torch.")]
+    """The flag for a use of what the jail switches off: descentlab's reference, or a
+    library's ready-made optimizer (torch's, scikit-learn's)."""
+    ours = [n for n in names if n.split(".")[0] not in LIBRARIES]
     parts = [f"the course's reference {', '.join(ours)}"] if ours else []
-    if torch:
-        parts.append(f"torch's own {', '.join(torch)} (the answer key of the exercise)")
+    for prefix, library in LIBRARIES.items():
+        theirs = [n for n in names if n.split(".")[0] == prefix]
+        if theirs:
+            parts.append(f"{library}'s own {', '.join(theirs)} (a ready-made optimizer)")
     return "uses " + " and ".join(parts)
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import descentlab
-from descentlab.course import LESSONS, Exercise, GradedCell, Lesson, lesson_ids
+from descentlab.checks import PUBLIC_SEEDS
+from descentlab.course import LESSONS, Exercise, GradedCell, Lesson, get_lesson, lesson_ids
 from descentlab.optimizers.registry import OPTIMIZERS
 from descentlab_grading import answer_key
 
@@ -47,6 +52,45 @@ CORRECTED = {"00_blind_explorer": ({"nets/mlp.py": {"MultiLayerNet": ["numerical
                                    {})}
 
 
+#: Since the red-team audit (general optimizers emulate special ones: the course's RMSProp
+#: is lesson 04's AdaGrad with rho = (t-1)/t, its Adam with eps = 1e12 lesson 03's
+#: Momentum...), a lesson with an optimizer exercise also switches off the update of every
+#: other optimizer of the package and every first-order optimizer of torch.optim and of
+#: scikit-learn; the lesson's own references stay stubbed whole, as BEFORE says.
+STAND_INS = {
+    "optimizers/sgd.py": {"SGD": ["update"], "Momentum": ["update"], "Nesterov": ["update"]},
+    "optimizers/adagrad.py": {"AdaGrad": ["update"]},
+    "optimizers/rmsprop.py": {"RMSProp": ["update"], "AdaDelta": ["update"]},
+    "optimizers/adam.py": {"Adam": ["update"], "AdamW": ["update"], "Nadam": ["update"]},
+    **_LOOP,
+}
+TORCH_STAND_INS = {
+    **{f"optim/{name}.py": answer_key.COMPUTE for name in (
+        "sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta", "nadam", "radam", "adamax",
+        "asgd", "rprop", "sparse_adam", "_adafactor", "_muon")},
+    "optim/_functional.py": {"sparse_adam": "*"}}
+SKLEARN_STAND_INS = {"neural_network/_stochastic_optimizers.py": {
+    "SGDOptimizer": "*", "AdamOptimizer": "*"}}
+#: What torch.optim keeps in every lesson: its base class, schedulers, SWA, L-BFGS (not a
+#: first-order optimizer), the state swap helper and the package (``_multi_tensor`` only
+#: re-exports the stubbed classes).
+TORCH_KEPT = {"optim/__init__.py", "optim/optimizer.py", "optim/lr_scheduler.py",
+              "optim/swa_utils.py", "optim/lbfgs.py", "optim/_stateless.py",
+              "optim/_multi_tensor/__init__.py"}
+
+
+def _expected(lesson: Lesson) -> tuple[dict, dict]:
+    """BEFORE (corrected), with the stand-ins of a lesson with an optimizer exercise."""
+    package, torch = CORRECTED.get(lesson.id, BEFORE[lesson.id])
+    if not any(e.kind in ("optimizer", "torch_optimizer") for e in lesson.exercises):
+        return package, torch
+    merged = {module: dict(objects) for module, objects in STAND_INS.items()}
+    for module, objects in package.items():
+        merged.setdefault(module, {}).update(objects)
+    # The lesson's own torch files stay stubbed whole; the others lose their computation.
+    return merged, dict(sorted({**TORCH_STAND_INS, **torch}.items()))
+
+
 def test_the_old_mlp_entry_was_a_no_op_and_the_corrected_one_is_real() -> None:
     mlp = importlib.import_module("descentlab.nets.mlp")
     assert not hasattr(mlp, "MLP")
@@ -56,9 +100,141 @@ def test_the_old_mlp_entry_was_a_no_op_and_the_corrected_one_is_real() -> None:
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
 def test_each_lessons_answer_key_is_what_it_was(lesson: Lesson) -> None:
     assert set(BEFORE) == set(lesson_ids()), "a lesson was added: pin its answer key here"
-    package, torch = CORRECTED.get(lesson.id, BEFORE[lesson.id])
+    package, torch = _expected(lesson)
     assert answer_key.answer_key(REAL, lesson.exercises) == package
     assert answer_key.torch_answer_key(lesson.exercises) == torch
+    libraries = answer_key.library_answer_key(lesson.exercises)
+    assert libraries == ({"torch": torch, "sklearn": SKLEARN_STAND_INS} if torch else {})
+
+
+def test_only_the_lessons_without_an_optimizer_exercise_keep_every_optimizer() -> None:
+    plain = {lesson.id for lesson in LESSONS if "optimizers/sgd.py" not in
+             answer_key.answer_key(REAL, lesson.exercises)}
+    assert plain == {"00_blind_explorer", "02_sgd_zigzag", "07_showdown"}
+
+
+def test_every_file_of_torch_optim_is_stubbed_or_known_to_be_kept() -> None:
+    """A torch upgrade that adds an optimizer file fails here until it is sorted in."""
+    torch_dir = answer_key.torch_folder()
+    if torch_dir is None:
+        pytest.skip("torch is not installed")
+    files = {p.relative_to(torch_dir).as_posix() for p in (torch_dir / "optim").rglob("*.py")}
+    whole = {f for f, what in TORCH_STAND_INS.items() if what in ("*", answer_key.COMPUTE)}
+    assert files - whole - TORCH_KEPT - {"optim/_functional.py"} == set()
+    sklearn_dir = answer_key.library_folder("sklearn")
+    assert sklearn_dir is not None, "scikit-learn is a course dependency"
+    for relative, objects in SKLEARN_STAND_INS.items():
+        tree = ast.parse((sklearn_dir / relative).read_text(encoding="utf-8"))
+        assert set(objects) <= {getattr(n, "name", None) for n in tree.body}
+
+
+@pytest.fixture(scope="module")
+def lesson_03_stubs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Lesson 03's library stubs: the hidden file's path -> the stub's text."""
+    pytest.importorskip("torch")
+    folder = tmp_path_factory.mktemp("jail03")
+    answer_key.build(REAL, folder / "descentlab", tuple(PUBLIC_SEEDS),
+                     get_lesson("03_momentum").exercises)
+    bindings = json.loads((folder / answer_key.TORCH_BINDINGS).read_text())
+    assert all(Path(stub).is_relative_to(folder) for stub, _ in bindings)
+    return {hidden: Path(stub).read_text(encoding="utf-8") for stub, hidden in bindings
+            if hidden.endswith(".py")}
+
+
+def _stub(stubs: dict[str, str], ending: str) -> str:
+    [text] = [text for hidden, text in stubs.items() if hidden.endswith(ending)]
+    return text
+
+
+def test_lesson_03_hides_torchs_rmsprop_and_adam(lesson_03_stubs: dict[str, str]) -> None:
+    """torch.optim.RMSprop(alpha=1, eps=1, momentum=mu) is Momentum: the audit's cheat."""
+    rmsprop = _stub(lesson_03_stubs, "/torch/optim/rmsprop.py")
+    assert "ReferenceUnavailable('torch.optim.RMSprop')" in rmsprop
+    assert "addcmul_" not in rmsprop
+    assert "_foreach_addcdiv_" not in rmsprop
+    for name in ("adam", "adamw", "nadam", "adagrad", "adadelta", "radam", "adamax", "asgd",
+                 "rprop", "sgd"):
+        assert f"/torch/optim/{name}.py" in "".join(lesson_03_stubs), name
+    assert "_fused_adam_" in _stub(lesson_03_stubs, "/torch/optim/adam.py")
+    assert not any(hidden.endswith(("/optimizer.py", "/lr_scheduler.py", "/lbfgs.py"))
+                   for hidden in lesson_03_stubs)
+
+
+def test_lesson_03_hides_sklearns_sgd_and_adam_optimizers(lesson_03_stubs: dict[str, str]
+                                                         ) -> None:
+    """scikit-learn's SGDOptimizer (momentum, nesterov) is Momentum: the audit's cheat."""
+    text = _stub(lesson_03_stubs, "/sklearn/neural_network/_stochastic_optimizers.py")
+    prefix = "sklearn.neural_network._stochastic_optimizers."
+    assert f"ReferenceUnavailable('{prefix}SGDOptimizer')" in text
+    assert f"ReferenceUnavailable('{prefix}AdamOptimizer')" in text
+    assert "self.velocities" not in text.split("class SGDOptimizer")[1]
+    assert "self.ms" not in text.split("class AdamOptimizer")[1]
+    assert "def update_params" in text  # BaseOptimizer: no update of its own
+
+
+def _run_in_copy(folder: Path, code: str) -> dict:
+    """Run ``code`` with the copy of descentlab in ``folder`` first on the path."""
+    env = {**os.environ, "PYTHONPATH": str(folder)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_in_lesson_04_other_optimizers_compute_nothing_but_construct(tmp_path: Path) -> None:
+    """AdaGrad as the course's RMSProp with rho = (t-1)/t: its update is a stub; an
+    honest ``class AdaGrad(SGD)`` with its own update still works."""
+    answer_key.build(REAL, tmp_path / "descentlab", tuple(PUBLIC_SEEDS),
+                     get_lesson("04_adagrad").exercises)
+    code = """
+import json
+import numpy as np
+import descentlab
+import descentlab.optimizers as o
+out = {"copy": descentlab.__file__}
+def attempt(name, f):
+    try:
+        out[name] = f()
+    except Exception as exc:
+        out[name] = [type(exc).__name__, str(exc).split()[0]]
+w = lambda: {"w": np.ones(2)}
+attempt("RMSProp()", lambda: repr(o.RMSProp(lr=0.1, rho=0.5)))
+attempt("RMSProp.update", lambda: o.RMSProp(lr=0.1).update(w(), w()))
+attempt("Nadam.update", lambda: o.Nadam().update(w(), w()))
+attempt("Momentum.update", lambda: o.Momentum().update(w(), w()))
+attempt("AdaGrad()", lambda: o.AdaGrad())
+attempt("state_of", lambda: o.SGD().state_of("w", np.ones(2)))
+class AdaGrad(o.SGD):
+    def __init__(self, lr=0.01):
+        super().__init__(lr)
+        self.h = {}
+    def update(self, params, grads):
+        for key in params:
+            self.h.setdefault(key, np.zeros_like(params[key]))
+            self.h[key] += grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+def honest():
+    p = w()
+    AdaGrad(lr=0.5).update(p, {"w": np.full(2, 2.0)})
+    return p["w"].round(6).tolist()
+attempt("honest", honest)
+print(json.dumps(out))
+"""
+    out = _run_in_copy(tmp_path, code)
+    assert Path(out.pop("copy")).is_relative_to(tmp_path)
+    assert out == {"RMSProp()": "RMSProp(lr=0.1, rho=0.5, eps=1e-08)",
+                   "RMSProp.update": ["ReferenceUnavailable", "RMSProp"],
+                   "Nadam.update": ["ReferenceUnavailable", "Nadam"],
+                   "Momentum.update": ["ReferenceUnavailable", "Momentum"],
+                   "AdaGrad()": ["ReferenceUnavailable", "AdaGrad"],
+                   "state_of": ["ReferenceUnavailable", "Optimizer"],
+                   "honest": [0.5, 0.5]}, out
+
+
+def test_lessons_without_an_optimizer_exercise_hide_no_library(tmp_path: Path) -> None:
+    answer_key.build(REAL, tmp_path / "descentlab", tuple(PUBLIC_SEEDS),
+                     get_lesson("07_showdown").exercises)
+    assert json.loads((tmp_path / answer_key.TORCH_BINDINGS).read_text()) == []
 
 
 def test_every_stubbed_object_exists_so_no_stub_is_silently_a_no_op() -> None:

@@ -123,7 +123,15 @@ attempt("importlib", lambda: getattr(importlib.import_module("descentlab.optimiz
                                      "Momentum")())
 attempt("minibatches", lambda: list(minibatches(None, None, 2)))
 import numpy as np
+# Another lesson's optimizer computes nothing either (Adam with beta1 = mu and eps = 1e12
+# is Momentum), but it constructs: an honest class may reuse a constructor.
 attempt("other lesson", lambda: o.Adam(lr=0.1).update({"w": np.ones(2)}, {"w": np.ones(2)}))
+attempt("other constructor", lambda: o.Adam(lr=0.1))
+class Honest(o.SGD):
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= self.lr * grads[key]
+attempt("honest subclass", lambda: Honest(lr=0.1).update({"w": np.ones(2)}, {"w": np.ones(2)}))
 class Own(o.Optimizer):
     state_names = ("v",)
     def update(self, params, grads):
@@ -139,7 +147,8 @@ print(json.dumps(out))
     out = _run(confinement, tmp_path, code)
     assert out == {"instance": "ReferenceUnavailable", "subclass": "ReferenceUnavailable",
                    "importlib": "ReferenceUnavailable", "minibatches": "ReferenceUnavailable",
-                   "other lesson": "worked", "shared state": "ReferenceUnavailable",
+                   "other lesson": "ReferenceUnavailable", "other constructor": "worked",
+                   "honest subclass": "worked", "shared state": "ReferenceUnavailable",
                    "source": False, "checks": True}, out
 
 
@@ -171,10 +180,12 @@ def untouched(x):
 def test_answer_key_of_a_lesson_takes_its_classes_and_their_bases() -> None:
     key = answer_key.answer_key(REAL, _exercises(("06_adam", "AdamW"), ("06_adam", "quiz"),
                                                  ("07_showdown", "cosine_schedule")))
-    assert key["optimizers/adam.py"] == {"AdamW": "*", "Adam": "*"}, key
+    assert key["optimizers/adam.py"] == {"AdamW": "*", "Adam": "*", "Nadam": ["update"]}, key
     assert key["optimizers/base.py"] == {"Optimizer": ["state_of"]}, key
     assert set(key["schedules.py"]) == {"cosine", "warmup_cosine"}
-    assert "optimizers/sgd.py" not in key, "another lesson's reference was taken away"
+    # Another lesson's reference keeps its constructor; only its update goes.
+    assert key["optimizers/sgd.py"] == {name: ["update"] for name in (
+        "SGD", "Momentum", "Nesterov")}, key
 
 
 def _fork_bomb() -> dict[str, int]:
@@ -237,8 +248,10 @@ def torch_confinement(tmp_path_factory: pytest.TempPathFactory) -> jail.Jail:
 @pytest.mark.slow  # imports torch in a jailed kernel: ~8 s
 def test_torch_imports_in_the_jail_without_its_adam(torch_confinement: jail.Jail,
                                                    tmp_path: Path) -> None:
-    """torch.optim's Adam/AdamW, their functional forms and fused kernels are stubs; the
-    rest of torch works, within the job's memory limit and the jail's /tmp."""
+    """torch.optim's Adam/AdamW, their functional forms and fused kernels are stubs, and
+    so are its other first-order optimizers and scikit-learn's (any could stand in for
+    Adam: the audit's AdamOptimizer on ``p.detach().numpy()``); the rest of torch works,
+    within the job's memory limit and the jail's /tmp."""
     from descentlab_grading.model import Settings
 
     code = """
@@ -277,15 +290,18 @@ attempt("_fused_adam_", lambda: torch._fused_adam_(z(), z(), z(), z(), [], [torc
                                                    **kw))
 attempt("ops._fused_adamw_", lambda: torch.ops.aten._fused_adamw_.default(
     z(), z(), z(), z(), [], [torch.ones(())], **kw))
-def sgd():
-    q = torch.nn.Parameter(torch.ones(3))
-    opt = torch.optim.SGD([q], lr=0.1, momentum=0.9)
-    schedule = torch.optim.lr_scheduler.StepLR(opt, 2)
-    (q ** 2).sum().backward()
+# Other first-order optimizers: made (a probe, a scheduler's optimizer), never stepped.
+attempt("SGD made", lambda: torch.optim.SGD(p, lr=0.1, momentum=0.9))
+def stepped(opt):
+    for q in opt.param_groups[0]["params"]:
+        q.grad = torch.ones_like(q)
     opt.step()
-    schedule.step()
-    assert float(q.detach()[0]) < 1
-attempt("SGD", sgd)
+attempt("SGD", lambda: stepped(torch.optim.SGD(p, lr=0.1, momentum=0.9)))
+attempt("RMSprop", lambda: stepped(torch.optim.RMSprop(p, alpha=1.0, eps=1.0, momentum=0.9)))
+attempt("sgd()", lambda: call(importlib.import_module("torch.optim.sgd").sgd))
+import numpy as np
+from sklearn.neural_network._stochastic_optimizers import AdamOptimizer
+attempt("sklearn Adam", lambda: AdamOptimizer([np.ones(3)]))
 def nn():
     m = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
     loss = torch.nn.CrossEntropyLoss()(m(torch.ones(5, 4)), torch.zeros(5, dtype=torch.long))
@@ -304,8 +320,10 @@ def own():
                     torch._foreach_add_([q], [q.grad], alpha=-group["lr"])
     q = torch.nn.Parameter(torch.ones(3))
     opt = Own([q])
+    schedule = torch.optim.lr_scheduler.StepLR(opt, 2)
     (q ** 2).sum().backward()
     opt.step()
+    schedule.step()
     assert float(q.detach()[0]) < 1
 attempt("own optimizer", own)
 # Neither the source nor the compiled copies hold torch's Adam.
@@ -337,21 +355,23 @@ print(json.dumps(out))
     assert done.stderr == "", done.stderr[-2000:]  # no warning from the fused-kernel stubs
     out = json.loads(done.stdout.strip().splitlines()[-1])
     stubbed = ("Adam", "AdamW", "subclass", "adam()", "_single_tensor_adam", "adamw()",
-               "F.adam", "SparseAdam", "_fused_adam_", "ops._fused_adamw_")
+               "F.adam", "SparseAdam", "_fused_adam_", "ops._fused_adamw_", "SGD", "RMSprop",
+               "sgd()", "sklearn Adam")
     assert {k: out[k] for k in stubbed} == dict.fromkeys(stubbed, "ReferenceUnavailable"), out
-    assert {k: out[k] for k in ("SGD", "nn", "own optimizer")} == dict.fromkeys(
-        ("SGD", "nn", "own optimizer"), "worked"), out
+    worked = ("nn", "own optimizer", "SGD made")
+    assert {k: out[k] for k in worked} == dict.fromkeys(worked, "worked"), out
     assert out["math"] is False, out
     assert out["threads"] == 1, out
 
 
 def test_torch_answer_key_follows_the_lessons_classes() -> None:
-    """Lesson 08's Adam/AdamW hide torch's Adam files; lesson 03's Momentum hides SGD."""
-    key = answer_key.torch_answer_key(get_lesson("08_torch_optim").exercises)
-    assert {"optim/adam.py", "optim/adamw.py", "optim/sparse_adam.py"} <= set(key)
-    assert "optim/sgd.py" not in key  # lesson 08's other cells use SGD
-    assert set(answer_key.torch_answer_key(get_lesson("03_momentum").exercises)) \
-        == {"optim/sgd.py"}
+    """Lessons 08 and 03 hide torch's Adam and SGD files, and every other first-order
+    optimizer of torch.optim (any of them can emulate the lesson's); lesson 00 none."""
+    for lesson in ("08_torch_optim", "03_momentum"):
+        key = answer_key.torch_answer_key(get_lesson(lesson).exercises)
+        assert {"optim/adam.py", "optim/adamw.py", "optim/sparse_adam.py", "optim/sgd.py",
+                "optim/rmsprop.py"} <= set(key), lesson
+        assert not {"optim/optimizer.py", "optim/lr_scheduler.py", "optim/lbfgs.py"} & set(key)
     assert answer_key.torch_answer_key(get_lesson("00_blind_explorer").exercises) == {}
 
 

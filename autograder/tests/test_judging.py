@@ -289,7 +289,11 @@ def _decide(verdict: dict | None, nbgrader: float | None = 0.0):
     ({"verdict": "fail", "message": "m", "reference": ["Momentum"]}, 0.0, 0.0,
      "uses the course's reference Momentum"),
     ({"verdict": "fail", "message": "m", "reference": ["torch.optim.Adam"]}, 0.0, 0.0,
-     "uses torch's own torch.optim.Adam (the answer key of the exercise)"),
+     "uses torch's own torch.optim.Adam (a ready-made optimizer)"),
+    ({"verdict": "fail", "message": "m", "reference": [
+        "sklearn.neural_network._stochastic_optimizers.AdamOptimizer", "Nadam"]}, 0.0, 0.0,
+     "uses the course's reference Nadam and scikit-learn's own "
+     "sklearn.neural_network._stochastic_optimizers.AdamOptimizer (a ready-made optimizer)"),
     ({"verdict": "pass"}, None, 0.0, None),
 ])
 def test_each_test_cell_gets_the_judges_score_and_flags_need_evidence(
