@@ -72,7 +72,7 @@ def parser() -> argparse.ArgumentParser:
                    help="seconds the grading of one notebook may take (default 600)")
     p.add_argument("--memory-gb", type=_positive(float), default=4.0,
                    help="memory limit per notebook, in GB: each process's address space, "
-                        "and all its processes' resident memory together (default 4)")
+                        "and all its processes' memory together (default 4)")
     p.add_argument("--course-root", type=Path, default=None,
                    help="grading state folder (default: autograder/); for trial runs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -104,15 +104,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         known = all_lessons(course.source)
         if unknown := sorted(set(args.lessons or ()) - set(known)):
-            return _error(f"unknown lesson(s): {', '.join(unknown)}")
+            return _error(f"unknown lesson(s): {', '.join(unknown)} (the lessons: "
+                          f"{', '.join(known)})")
         # Without --lessons, only the lessons the export holds: a lesson nobody
         # submitted is not "missing" for everyone, it was simply not part of this deadline.
-        found = None if args.lessons else collect(args.submissions, known, known)
+        found = collect(args.submissions, known, known)
     except (ManifestMismatch, FileNotFoundError, ValueError) as exc:
         return _error(f"error: {exc}")
-    lessons = list(args.lessons) if found is None else lessons_in(found, known)
-    if found is not None and not lessons:
+    present = lessons_in(found, known)
+    if not present:
         return _error(_no_lessons(args.submissions, found, known))
+    lessons = list(args.lessons) if args.lessons else present
+    if not set(lessons) & set(present):
+        # Every student "missing", every row 0: a wrong export or a typo, not a deadline.
+        return _error(f"error: {args.submissions} holds no notebook of {', '.join(lessons)} "
+                      f"(its notebooks are of {', '.join(present)}); nothing was graded and "
+                      "no grades CSV was written.")
     settings = Settings(workers=args.workers, cell_timeout=args.cell_timeout,
                         notebook_timeout=args.notebook_timeout,
                         memory=int(args.memory_gb * 1024**3), force=args.force,

@@ -372,9 +372,12 @@ def collect(source: Path, lessons: Sequence[str],
         if where.problem == NOT_A_NOTEBOOK:
             strays.append((rel, where))
             continue
-        # A notebook that names nobody is still someone's when it sits in a folder.
+        # A notebook that names nobody is still someone's when it sits in a folder; not in
+        # a folder named after a lesson (course/ given for an export: no student "03_momentum").
         parts = PurePosixPath(rel).parts
-        student = where.student or (student_slug(parts[0]) if len(parts) >= 2 else "")
+        release = not where.student and len(parts) >= 2 and parts[0] in every
+        student = where.student or (student_slug(parts[0]) if len(parts) >= 2 and not release
+                                    else "")
         if student:
             raws.setdefault(student, set()).add(where.raw or parts[0])
         lesson = where.lesson or _only(asked, student)
@@ -383,6 +386,9 @@ def collect(source: Path, lessons: Sequence[str],
                                            student, lesson, where.login, where.name))
             continue
         problem = where.problem or why_unread or notebook_problem(content)
+        if problem and release:
+            problem += (f" (its folder {parts[0]!r} is a lesson's: is this the course's "
+                        "release, course/, rather than an export of submissions?)")
         if problem:
             found.rejected.append(Rejection(rel, problem, student, lesson,
                                             where.login, where.name, where.late))
@@ -430,17 +436,22 @@ def _place_strays(found: Collection, strays: list[tuple[str, Placement]],
     """Sort the files that are not notebooks into ``ignored`` or ``rejected``.
 
     A data file next to a student's notebook is ignored. But a student whose only
-    upload is not a notebook (``03_momentum.py``, a PDF) must not vanish from the
-    grades: the file is *rejected*, which gives the student a row.
+    upload for a lesson is not a notebook (``03_momentum.py``, a PDF) must not vanish from
+    the grades: the file is *rejected*, which gives the row its reason and its file (a
+    "missing" row hid that something was handed in).
     """
     with_notebooks = set(found.students)
+    for_lessons = {(s.student, s.lesson) for s in found.submissions}
     for rel, owner in strays:
         lesson = owner.lesson or _only(asked, owner.student)
-        if not owner.student or owner.student in with_notebooks or (lesson and lesson not in asked):
+        handed_in = (owner.student, lesson) in for_lessons if lesson else \
+            owner.student in with_notebooks
+        if not owner.student or handed_in or (lesson and lesson not in asked):
             found.ignored.append(rel)
             continue
         reason = (f"not a notebook: {PurePosixPath(rel).name!r} (expected "
-                  f"{_expected(asked, lesson)}); the student uploaded no notebook")
+                  f"{_expected(asked, lesson)}); no notebook was uploaded"
+                  + (f" for {lesson}" if lesson else ""))
         found.rejected.append(Rejection(rel, reason, owner.student, lesson,
                                         owner.login, owner.name))
 
@@ -533,8 +544,10 @@ def _as_released_copy(cells: list[Any], where: list[int],
     return next((i for i in where if code_of(_source(cells[i])) == code), where[0])
 
 
-def _as_released(cells: list[Any], release: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Give every cell the role its grade id has in the release; one note per change.
+def _as_released(cells: list[Any], release: Mapping[str, Mapping[str, Any]]
+                 ) -> tuple[list[str], bool]:
+    """Give every cell the role its grade id has in the release; one note per change
+    (none for a graded cell's points: see below); and whether any cell changed.
 
     A cell pasted from another notebook keeps that notebook's nbgrader metadata
     (JupyterLab copies it): a grade id the release does not have fails nbgrader's
@@ -544,7 +557,7 @@ def _as_released(cells: list[Any], release: Mapping[str, Mapping[str, Any]]) -> 
     the release's role is put back, and the test cell is then compared with the
     release as any locked cell is (``integrity.py``).
     """
-    notes = []
+    notes, changes = [], 0
     for cell in cells:
         nbgrader = _nbgrader(cell)
         if nbgrader is None:
@@ -563,14 +576,19 @@ def _as_released(cells: list[Any], release: Mapping[str, Mapping[str, Any]]) -> 
                    for k in ROLE_KEYS if nbgrader.get(k) != released.get(k)]
         if not changed:
             continue
+        changes += 1
         for key in ROLE_KEYS:
             if key in released:
                 nbgrader[key] = released[key]
             else:
                 nbgrader.pop(key, None)
+        if released.get("grade") and all(c.startswith("points ") for c in changed):
+            # Only a graded cell's points: the instructor re-pointed it after this student's
+            # release (autograder/README.md), nothing the student did; the release's count.
+            continue
         notes.append(f"{_kind(released)} {grade_id} had its nbgrader role changed "
                      f"({', '.join(changed)}): graded as released")
-    return notes
+    return notes, bool(changes or notes)
 
 
 def _shown(value: Any) -> str:
@@ -595,7 +613,7 @@ def normalise_notebook(content: bytes, release: Mapping[str, Mapping[str, Any]] 
     """
     nb = json.loads(content.decode("utf-8"))
     cells = nb["cells"]
-    notes = _as_released(cells, release) if release is not None else []
+    notes, changed = _as_released(cells, release) if release is not None else ([], False)
     positions: dict[str, list[int]] = {}
     for index, cell in enumerate(cells):
         if grade_id := _grade_id(cell):
@@ -625,7 +643,7 @@ def normalise_notebook(content: bytes, release: Mapping[str, Mapping[str, Any]] 
         seen_ids.add(cell["id"])
     if renamed:
         notes.append(f"{renamed} duplicated cell id(s) renamed")
-    if not notes:
+    if not (notes or changed):
         return content, []
     # nbformat's own layout (indent 1, sorted keys, trailing newline).
     text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"

@@ -270,3 +270,28 @@ def test_python_dash_m_runs_the_command() -> None:
                          capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     assert "--no-jail" in out.stdout
+
+
+def test_lessons_the_export_has_no_notebook_of_are_a_usage_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An instructor audit: --lessons 02_sgd_zigzag on an export of 01 and 04 graded
+    nothing, made every student missing and overwrote grades.csv with zeros."""
+    seen: list[list[str]] = []
+    monkeypatch.setattr(cli, "grade", _fake_grade(seen))
+    out = tmp_path / "grades.csv"
+    out.write_text("the grades of an earlier run\n")
+    status = main([str(_lms_export(tmp_path, {})), "--lessons", "02_sgd_zigzag",
+                   "--no-progress", "--csv", str(out), "--course-root", str(tmp_path / "c")])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "holds no notebook of 02_sgd_zigzag (its notebooks are of 04_adagrad)" in err, err
+    assert seen == [], "nothing may be graded"
+    assert out.read_text() == "the grades of an earlier run\n"
+
+
+def test_an_unknown_lesson_is_told_with_the_known_ones(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main([str(_export(tmp_path)), "--lessons", "01_gd_variant",
+          "--course-root", str(tmp_path / "course")])
+    assert "(the lessons: 00_blind_explorer, 01_gd_variants," in capsys.readouterr().err

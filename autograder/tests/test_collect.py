@@ -414,3 +414,29 @@ def test_two_folders_that_give_one_student_id_grade_neither(tmp_path: Path) -> N
     assert {r.student for r in found.rejected} == {"ann_smith"}
     assert ("bob", "04_adagrad") in found.missing, found.missing
     assert ("ann_smith", "04_adagrad") not in found.missing, found.missing
+
+
+def test_the_course_release_given_for_an_export_makes_no_students(tmp_path: Path) -> None:
+    """An instructor audit: `descentlab-grade course` took the lesson folders for students
+    (rows for a student '03_momentum', 'missing' for every other lesson)."""
+    for lesson in LESSONS:
+        (tmp_path / lesson).mkdir()
+        (tmp_path / lesson / f"{lesson}.ipynb").write_text(
+            '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    found = collect(tmp_path, LESSONS, LESSONS)
+    assert not found.submissions
+    assert {(r.student, r.lesson) for r in found.rejected} == {("", lesson) for lesson in LESSONS}
+    assert all("is this the course's release, course/" in r.reason for r in found.rejected)
+
+
+def test_a_file_that_is_not_a_notebook_gives_its_lesson_a_row(tmp_path: Path) -> None:
+    """An instructor audit: a .py handed in for 04 by a student with a notebook for 03
+    was ignored, and her 04 row read "missing", with no file."""
+    notebook = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    (tmp_path / "leecarol_10003_50003_03_momentum.ipynb").write_text(notebook)
+    (tmp_path / "leecarol_10003_50004_04_adagrad.py").write_text("class AdaGrad: ...\n")
+    found = collect(tmp_path, LESSONS, LESSONS)
+    [rejected] = found.rejected
+    assert (rejected.student, rejected.lesson) == ("10003", "04_adagrad"), rejected
+    assert "not a notebook: 'leecarol_10003_50004_04_adagrad.py'" in rejected.reason
+    assert "no notebook was uploaded for 04_adagrad" in rejected.reason, rejected.reason

@@ -369,3 +369,14 @@ def test_real_nbgrader_grades_pasted_and_changed_cells_as_released(tmp_path: Pat
         with Gradebook(db_url) as gb:
             nb = gb.find_submission_notebook(LESSON, LESSON, name)
             assert (nb.score, nb.max_score) == (1.0, 1.0), (name, nb.score, nb.max_score)
+
+
+def test_a_test_cells_points_from_an_earlier_release_are_put_back_without_a_note() -> None:
+    """An instructor audit: after re-pointing a test cell (the README's workflow), every
+    student with the earlier release was listed under "Repaired cells"."""
+    nb = _student([_RIGHT])
+    nb.cells[-1].metadata.nbgrader["points"] = 7
+    fixed, notes = normalise_notebook(nbformat.writes(nb).encode(), _roles())
+    meta = nbformat.reads(fixed.decode(), as_version=4).cells[-1].metadata.nbgrader
+    assert meta["points"] == _roles()["test-double"]["points"], meta
+    assert notes == [], notes
