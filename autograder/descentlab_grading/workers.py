@@ -157,11 +157,17 @@ class _Child:
             self.family.update((p.pid, p) for p in children)
 
     def resident(self) -> int:
-        """Bytes of memory the child and the processes it started hold now (their RSS)."""
+        """Bytes of memory the child and the processes it started hold now.
+
+        Their proportional set sizes: a page shared by several processes (a forked
+        kernel's, a library's) counts once in all, where the sum of RSS counted it in
+        each (a fork bomb of small processes "held" 6 GB).
+        """
         total = 0
         for proc in [psutil.Process(self.pid), *self.family.values()]:
             with contextlib.suppress(psutil.Error):
-                total += proc.memory_info().rss
+                info = proc.memory_full_info()
+                total += getattr(info, "pss", info.rss)
         return total
 
     def kill(self, reaped: bool) -> None:

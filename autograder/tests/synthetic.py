@@ -281,6 +281,21 @@ HOSTILE_ANSWERS = {
     "source_reference": "import inspect\nimport descentlab.optimizers.sgd as _sgd\n"
                         "exec(inspect.getsource(_sgd).replace('from .', "
                         "'from descentlab.optimizers.'))\n",
+    # A library's ready-made optimizer standing in (a red-team audit): scikit-learn's
+    # momentum SGD is exactly the lesson's Momentum.
+    "sklearn_stand_in": "from sklearn.neural_network._stochastic_optimizers import "
+                        "SGDOptimizer\n"
+                        "class Momentum:\n"
+                        "    def __init__(self, lr=0.01, momentum=0.9):\n"
+                        "        self.lr, self.momentum, self.opt = lr, momentum, None\n"
+                        "    def update(self, params, grads):\n"
+                        "        keys = list(params)\n"
+                        "        if self.opt is None:\n"
+                        "            self.opt = SGDOptimizer([params[k] for k in keys], "
+                        "learning_rate_init=self.lr, momentum=self.momentum, "
+                        "nesterov=False)\n"
+                        "        self.opt.update_params([params[k] for k in keys], "
+                        "[grads[k] for k in keys])\n",
     # Honest answers with harmless extras: full marks, no flag.
     "harmless_imports": "import math\nimport matplotlib.pyplot as plt\n"
                         "from descentlab.optimizers import Momentum as ReferenceMomentum\n"
@@ -329,7 +344,8 @@ HOSTILE_ANSWERS = {
 }
 #: A markdown cell the "script_in_output" student adds (nbconvert passes its HTML through).
 SCRIPT_MARKDOWN = ("My notes: a < b\n\n"
-                   "<script>SCRIPT-MARK()</script><img src=x onerror=SCRIPT-MARK()>")
+                   "<script>SCRIPT-MARK()</script><img src=x onerror=SCRIPT-MARK()>\n\n"
+                   "[a markdown link](javascript:SCRIPT-MARK())")
 
 #: Hostile answers that must score like the solution (their extra code changes nothing).
 HONEST_EXTRAS = ("harmless_imports", "read_hidden_tests", "write_gradebook", "network",
@@ -750,7 +766,7 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
     files[f"h-empty/{lesson}/{lesson}.ipynb"] = b""
     files[f"h-wrong_name/{lesson}/homework.ipynb"] = good
     files[f"h-renamed/{lesson}/{lesson} (1).ipynb"] = good
-    files[f"sol0/{lesson}/data.csv"] = b"a,b\n1,2\n"
+    files[f"h-sys_exit/{lesson}/data.csv"] = b"a,b\n1,2\n"  # next to its notebook: ignored
     files["README.txt"] = b"exported by the LMS"
     files["__MACOSX/._junk"] = b"\0"
     for sid, kind in (("h-invalid_json", "invalid json"), ("h-empty", "empty"),

@@ -476,8 +476,9 @@ def test_nothing_a_student_displays_runs_in_a_browser(graded_class: GradedClass)
     student = _by_kind(graded_class, "script_in_output")[0]
     _check_score(graded_class, student)
     autograded = _autograded(graded_class, student)
+    # Rendered and cleaned (sanitize.safe_markdown): its text stays.
     notes = [c for c in autograded.cells if c.cell_type == "markdown"
-             and c.source.startswith(SCRIPT_MARKDOWN[:len("My notes:")])]
+             and SCRIPT_MARKDOWN[:len("My notes:")] in c.source]
     assert len(notes) == 1, "the student's own markdown cell is kept, with its text"
     page = (graded_class.course.root / "feedback" / student.student / HOSTILE_LESSON
             / f"{HOSTILE_LESSON}.html").read_text()
@@ -521,6 +522,15 @@ def test_delegating_to_the_reference_earns_nothing_and_says_so(graded_class: Gra
             / f"{HOSTILE_LESSON}.html").read_text()
     summary_block = html.unescape(page.split('id="descentlab-summary"')[1].split("</div>")[0])
     assert "uses the course's reference Momentum" in summary_block, summary_block[:600]
+
+
+def test_a_librarys_ready_made_optimizer_earns_nothing_and_says_so(
+        graded_class: GradedClass) -> None:
+    student = _by_kind(graded_class, "sklearn_stand_in")[0]
+    _check_score(graded_class, student)
+    row = graded_class.row(student.student)
+    used = "scikit-learn's own sklearn.neural_network._stochastic_optimizers.SGDOptimizer"
+    assert any(used in f for f in row.flags), row.flags
 
 
 def test_a_syntax_error_is_named_with_its_line(graded_class: GradedClass) -> None:
