@@ -158,7 +158,7 @@ class Connection(protocol.Peer):
             while True:
                 if not select.select([self.fd], [], [], max(deadline - time.monotonic(), 0))[0]:
                     raise Broken("your code did not answer in time")
-                reply, out = protocol.receive(self.fd)
+                reply, out = protocol.receive(self.fd, deadline)
                 if reply.get("op") != "callback":
                     if reply.get("error") == REFERENCE_ERROR:
                         self.references.append(str(reply.get("message", "")))
@@ -167,6 +167,9 @@ class Connection(protocol.Peer):
                 deadline = time.monotonic() + limit
         # A broken pipe or a time limit (also the checks' own SIGALRM): a reply may
         # still be under way, so nothing more is asked on this connection.
+        except TimeoutError:  # a reply begun but not finished in time
+            self.broken = "your code did not answer in time"
+            raise Broken(self.broken) from None
         except (EOFError, OSError, ValueError) as exc:
             self.broken = f"the connection to your notebook broke ({exc})"
             raise Broken(self.broken) from None
@@ -460,6 +463,8 @@ def _reference_name(message: str) -> str:
     return (message.split() or ["?"])[0].strip("`'\".:")
 
 
+#: Seconds a new connection has to send its request (the hook sends it at once).
+FIRST_MESSAGE = 10.0
 #: What a connection gets that is not the running test cell's own (see :func:`serve`).
 REFUSED = ("not graded: the grader answers only the test cell that is running, once; this "
            "contact is reported to your instructor")
@@ -519,9 +524,11 @@ def serve(judge: Judge, listener: socket.socket, gates: socket.socket, result: P
         sock, _ = listener.accept()
         with sock:
             try:
-                header, _ = protocol.receive(sock.fileno())
+                # The hook sends its request at once; a connection that sends nothing (or
+                # half a message, or one that breaks the parser) must not stall the judge.
+                header, _ = protocol.receive(sock.fileno(), time.monotonic() + FIRST_MESSAGE)
                 grade_id = str(header.get("grade_id", ""))
-            except (EOFError, OSError, ValueError):
+            except Exception:
                 grade_id, header = "?", {}
             running = gate.grade_id if gate is not None else None
             if header.get("op") != "test" or gate is None or gate.served \

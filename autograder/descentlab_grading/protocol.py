@@ -15,7 +15,9 @@ import io
 import json
 import math
 import os
+import select
 import struct
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -122,9 +124,12 @@ def _hashable(key: Any) -> Any:
     return key.item() if isinstance(key, np.generic) else key
 
 
-def _read_exactly(fd: int, size: int) -> bytes:
+def _read_exactly(fd: int, size: int, deadline: float | None = None) -> bytes:
     chunks, left = [], size
     while left:
+        if deadline is not None and not select.select(
+                [fd], [], [], max(deadline - time.monotonic(), 0.0))[0]:
+            raise TimeoutError("the other side did not finish its message in time")
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the connection")
@@ -145,17 +150,22 @@ def send(fd: int, header: Header, arrays: Arrays | None = None) -> None:
         view = view[os.write(fd, view):]
 
 
-def receive(fd: int) -> Message:
-    """Read one message from ``fd``; raise ``EOFError`` or ``ValueError`` if malformed."""
-    head_size, body_size = _FRAME.unpack(_read_exactly(fd, _FRAME.size))
+def receive(fd: int, deadline: float | None = None) -> Message:
+    """Read one message from ``fd``; raise ``EOFError`` or ``ValueError`` if malformed, and
+    ``TimeoutError`` if it is not all there by ``deadline`` (``time.monotonic()``)."""
+    head_size, body_size = _FRAME.unpack(_read_exactly(fd, _FRAME.size, deadline))
     if head_size + body_size > MAX_MESSAGE:
         raise ValueError(f"message of {head_size + body_size} bytes is too large")
-    header = json.loads(_read_exactly(fd, head_size))
+    try:
+        header = json.loads(_read_exactly(fd, head_size, deadline))
+    except (ValueError, RecursionError):  # 200 000 "[" nest past the parser's depth
+        raise ValueError("malformed message header") from None
     if not isinstance(header, dict):
         raise ValueError("malformed message header")
     arrays: Arrays = {}
     if body_size:
-        with np.load(io.BytesIO(_read_exactly(fd, body_size)), allow_pickle=False) as data:
+        body = _read_exactly(fd, body_size, deadline)
+        with np.load(io.BytesIO(body), allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
     return header, arrays
 

@@ -538,3 +538,26 @@ def test_a_contact_with_the_grader_is_flagged_and_voids_the_cell_it_ran_in() -> 
     ((grade_id, score, points, reason),) = decision.lost
     assert (grade_id, score, points) == ("u", 0.0, 2.0)
     assert "your notebook's own code contacted the grader" in reason
+
+
+@pytest.mark.slow  # a real judge, and its 10 s wait for a silent connection
+def test_a_silent_or_malformed_connection_is_recorded_and_the_judge_goes_on(
+        tmp_path: Path) -> None:
+    """Red-team audit, round 2: a connection that never sent stalled the judge until the
+    notebook's time limit, and a header of 200 000 "[" crashed it; neither was recorded."""
+    source = _source(tmp_path, {"t-value": TESTS["t-value"]}, "def double(x): ...")
+    student = (
+        "import os, socket, struct\n"
+        "def double(x):\n    return 2 * x\n"
+        "_path = os.environ['DESCENTLAB_JUDGE_SOCKET']\n"
+        "_silent = socket.socket(socket.AF_UNIX); _silent.connect(_path)\n"
+        "_bad = socket.socket(socket.AF_UNIX); _bad.connect(_path)\n"
+        "_head = b'[' * 200_000\n"
+        "_bad.sendall(struct.pack('!QQ', len(_head), 0) + _head)\n"
+    )
+    with running_judge(source, call_limit=5.0) as run:
+        done = _student(run, student, ["t-value"])
+    assert done.returncode == 0, done.stderr
+    assert run.verdicts["t-value"]["verdict"] == "pass", (run.verdicts, done.stdout)
+    # Each refused in turn (the second may wait until the test cell runs: it then voids it).
+    assert [c["asked"] for c in run.contacts] == ["?", "?"], run.contacts
