@@ -326,6 +326,18 @@ def own():
     schedule.step()
     assert float(q.detach()[0]) < 1
 attempt("own optimizer", own)
+# Red-team round 2: every torch.library.Library destroyed, every finalizer run (the fused
+# kernels' switch-off must not be undone from the notebook).
+import gc, warnings, weakref
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # isinstance() on torch.distributed.reduce_op warns
+    libraries = [o for o in gc.get_objects() if isinstance(o, torch.library.Library)]
+for o in libraries:
+    o._destroy()
+for f in list(weakref.finalize._registry):
+    f()
+attempt("_fused_adam_ after undoing", lambda: torch._fused_adam_(
+    z(), z(), z(), z(), [], [torch.ones(())], **kw))
 # Neither the source nor the compiled copies hold torch's Adam.
 folder = os.path.dirname(adam.__file__)
 text = inspect.getsource(adam) + "".join(
@@ -356,7 +368,7 @@ print(json.dumps(out))
     out = json.loads(done.stdout.strip().splitlines()[-1])
     stubbed = ("Adam", "AdamW", "subclass", "adam()", "_single_tensor_adam", "adamw()",
                "F.adam", "SparseAdam", "_fused_adam_", "ops._fused_adamw_", "SGD", "RMSprop",
-               "sgd()", "sklearn Adam")
+               "sgd()", "sklearn Adam", "_fused_adam_ after undoing")
     assert {k: out[k] for k in stubbed} == dict.fromkeys(stubbed, "ReferenceUnavailable"), out
     worked = ("nn", "own optimizer", "SGD made")
     assert {k: out[k] for k in worked} == dict.fromkeys(worked, "worked"), out
