@@ -251,7 +251,9 @@ def _contacts_flag(contacts: Sequence[dict[str, Any]]) -> str:
     for contact in contacts:
         during = contact.get("during")
         where = f"while {during} ran" if during else "outside every test cell"
-        text = f"asked for {contact.get('asked') or '?'} {where}"
+        asked = contact.get("asked") or "?"
+        what = "sent no valid request" if asked == "?" else f"asked for {asked}"
+        text = f"{what} {where}"
         seen[text] = seen.get(text, 0) + 1
     told = "; ".join(f"{text} ({n}×)" if n > 1 else text for text, n in seen.items())
     return (f"tampering suspected: the notebook's own code contacted the grader {len(contacts)} "

@@ -528,13 +528,14 @@ def test_the_judge_answers_only_the_running_test_cell_once(tmp_path: Path) -> No
 
 def test_a_contact_with_the_grader_is_flagged_and_voids_the_cell_it_ran_in() -> None:
     contacts = [{"asked": "t", "during": None}, {"asked": "t", "during": None},
-                {"asked": "u", "during": "u"}]
+                {"asked": "u", "during": "u"}, {"asked": "?", "during": None}]
     decision = decide([("t", 1.0, 1.0), ("u", 2.0, 2.0), ("v", 1.0, 1.0)],
                       {g: {"verdict": "pass"} for g in "tuv"}, {}, {}, contacts=contacts)
     assert decision.scores == {"t": 1.0, "u": 0.0, "v": 1.0}
     assert decision.flags == [
-        "tampering suspected: the notebook's own code contacted the grader 3 times (asked "
-        "for t outside every test cell (2×); asked for u while u ran); each was refused"]
+        "tampering suspected: the notebook's own code contacted the grader 4 times (asked "
+        "for t outside every test cell (2×); asked for u while u ran; sent no valid request "
+        "outside every test cell); each was refused"]
     ((grade_id, score, points, reason),) = decision.lost
     assert (grade_id, score, points) == ("u", 0.0, 2.0)
     assert "your notebook's own code contacted the grader" in reason
