@@ -70,6 +70,10 @@ STAND_INS: dict[str, dict[str, dict[str, str | list[str]] | str]] = {
     },
 }
 
+#: The libraries of :data:`STAND_INS` by the first part of the names their stubs give
+#: (``"sklearn.neural_network..."``), as the feedback names them.
+LIBRARIES = {"torch": "torch", "sklearn": "scikit-learn"}
+
 #: torch's fused kernels that compute a whole update in one C++ call, by the torch file
 #: whose optimizer calls them (a fact about torch, not about the course).
 _FUSED = {"optim/adam.py": ("_fused_adam_", "_fused_adamw_"),

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from descentlab_grading import protocol
-from descentlab_grading.answer_key import REFERENCE_ERROR
+from descentlab_grading.answer_key import LIBRARIES, REFERENCE_ERROR
 
 #: What the student's code raised is re-raised here: descentlab.errors names the student's
 #: line (sent with the error), never one of this module's.
@@ -436,7 +436,7 @@ class Judge:
         # The student's code reached for the course's answer key (switched off in the jail).
         used = sorted({_reference_name(m) for m in conn.references})
         mine = ", ".join(f"`{n}`" for n in names if n in self.student_names) or "your code"
-        ready_made = [u for u in used if u.split(".")[0] in ("torch", "sklearn")]
+        ready_made = [u for u in used if u.split(".")[0] in LIBRARIES]
         message = (f"your {mine} uses {', '.join(ready_made)}, a library's ready-made "
                    "optimizer (switched off while grading), which does not count: write your "
                    f"own {'step()' if conn.scenarios else 'code'}." if ready_made else
@@ -511,7 +511,8 @@ def serve(judge: Judge, listener: socket.socket, gates: socket.socket, result: P
                 data = gate.sock.recv(4096)
             if not gate.grade_id and data.strip():
                 gate.grade_id = data.decode(errors="replace").strip()
-                gate.sock.sendall(b"ok\n")
+                with contextlib.suppress(OSError):  # the executor may close it at any time
+                    gate.sock.sendall(b"ok\n")
             else:  # closed: the cell is over (its end comes before any later cell's start)
                 gate.sock.close()
                 gate = None

@@ -20,6 +20,7 @@ from typing import Any
 
 import nbformat
 
+from .answer_key import LIBRARIES
 from .testcells import is_test_cell, nbgrader_meta
 from .workers import temp_prefix
 
@@ -258,11 +259,6 @@ def _contacts_flag(contacts: Sequence[dict[str, Any]]) -> str:
     told = "; ".join(f"{text} ({n}×)" if n > 1 else text for text, n in seen.items())
     return (f"tampering suspected: the notebook's own code contacted the grader {len(contacts)} "
             f"time{'s' if len(contacts) > 1 else ''} ({told}); each was refused")
-
-
-#: The libraries whose optimizers the jail switches off (answer_key.STAND_INS), by the
-#: first part of the names their stubs give.
-LIBRARIES = {"torch": "torch", "sklearn": "scikit-learn"}
 
 
 def _uses_answer_key(names: list[str]) -> str:

@@ -105,6 +105,8 @@ def test_each_lessons_answer_key_is_what_it_was(lesson: Lesson) -> None:
     assert answer_key.torch_answer_key(lesson.exercises) == torch
     libraries = answer_key.library_answer_key(lesson.exercises)
     assert libraries == ({"torch": torch, "sklearn": SKLEARN_STAND_INS} if torch else {})
+    # The feedback names each library whose optimizers are switched off.
+    assert set(answer_key.LIBRARIES) == set(answer_key.STAND_INS)
 
 
 def test_only_the_lessons_without_an_optimizer_exercise_keep_every_optimizer() -> None:

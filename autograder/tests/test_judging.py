@@ -562,3 +562,20 @@ def test_a_silent_or_malformed_connection_is_recorded_and_the_judge_goes_on(
     assert run.verdicts["t-value"]["verdict"] == "pass", (run.verdicts, done.stdout)
     # Each refused in turn (the second may wait until the test cell runs: it then voids it).
     assert [c["asked"] for c in run.contacts] == ["?", "?"], run.contacts
+
+
+@pytest.mark.slow  # a real judge: ~2 s
+def test_a_gate_closed_as_it_opens_does_not_end_the_judge(tmp_path: Path) -> None:
+    """The executor may close a test cell's gate at any moment (an interrupted cell): the
+    judge's "ok" then meets a closed socket, which must not end the judge."""
+    source = _source(tmp_path, {"t-value": TESTS["t-value"]}, "def double(x): ...")
+    with running_judge(source, call_limit=5.0) as run:
+        interrupted = ("_early = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)\n"
+                       f"_early.connect({str(run.gate)!r})\n"
+                       "_early.sendall(b't-value\\n')\n"
+                       "_early.close()\n"
+                       "import time\ntime.sleep(0.5)\n"
+                       "def double(x):\n    return 2 * x\n")
+        done = _student(run, interrupted, ["t-value"])
+    assert done.returncode == 0, done.stderr
+    assert run.verdicts["t-value"]["verdict"] == "pass", (run.verdicts, done.stdout)
