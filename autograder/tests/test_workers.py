@@ -149,11 +149,43 @@ def _three_helpers() -> dict[str, int]:
     return {"helpers": len(helpers)}
 
 
-def test_a_job_whose_processes_together_pass_the_memory_limit_is_stopped() -> None:
+def _pss_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids whose proportional set size the run reads from now on."""
+    reads: list[int] = []
+    real = psutil.Process.memory_full_info
+
+    def counted(proc: psutil.Process) -> object:
+        reads.append(proc.pid)
+        return real(proc)
+
+    monkeypatch.setattr(psutil.Process, "memory_full_info", counted)
+    return reads
+
+
+def test_a_job_whose_processes_together_pass_the_memory_limit_is_stopped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A red-team audit: the memory limit bound each process, not the notebook."""
+    reads = _pss_reads(monkeypatch)
     limits = Limits(timeout=25.0, memory=450 * 1024**2)
     start = time.monotonic()
     (outcome,) = run_parallel([(("many",), _three_helpers)], workers=1, limits=limits)
     assert not outcome.ok
     assert "of memory together, more than the limit of" in outcome.error, outcome.error
     assert time.monotonic() - start < 20, "stopped by the memory check, not the time limit"
+    assert reads, "stopped on the sum of RSS, which counts shared pages once per process"
+
+
+def _two_seconds() -> dict[str, int]:
+    time.sleep(2)
+    return {"slept": 2}
+
+
+def test_a_job_well_under_the_memory_limit_costs_no_page_table_walk(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a PSS took a fifth of a core while the test suite graded its class: it is
+    read only when the cheap sum of RSS (never less) is over the limit."""
+    reads = _pss_reads(monkeypatch)
+    (outcome,) = run_parallel([(("calm",), _two_seconds)], workers=1,
+                              limits=Limits(timeout=25.0, memory=2 * 1024**3))
+    assert outcome.ok, outcome.error
+    assert reads == []
