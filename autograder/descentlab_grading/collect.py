@@ -353,6 +353,11 @@ def collect(source: Path, lessons: Sequence[str],
     if not source.exists():
         raise FileNotFoundError(f"no such submissions file or folder: {source}")
     if source.is_file() and not zipfile.is_zipfile(source):
+        with source.open("rb") as start:
+            zip_like = start.read(4) == b"PK\x03\x04" or source.suffix.lower() == ".zip"
+        if zip_like:  # a zip's index is at its end: an unfinished download has none
+            raise ValueError(f"{source} is a damaged .zip file (cut short, e.g. an "
+                             "unfinished download?): download the export again")
         raise ValueError(f"{source} is neither a folder nor a .zip file")
     asked = list(dict.fromkeys(lessons))
     every = list(dict.fromkeys([*asked, *(known or ())]))

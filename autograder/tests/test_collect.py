@@ -129,6 +129,14 @@ def test_collect_rejects_a_missing_or_foreign_source(tmp_path: Path) -> None:
     text.write_text("hello")
     with pytest.raises(ValueError, match=r"neither a folder nor a \.zip"):
         collect(text, LESSONS)
+    # An instructor's unfinished download: the zip's index (at its end) is missing.
+    whole = tmp_path / "whole.zip"
+    with zipfile.ZipFile(whole, "w") as z:
+        z.writestr("alice/03_momentum/03_momentum.ipynb", NOTEBOOK)
+    cut = tmp_path / "submissions (1).zip"
+    cut.write_bytes(whole.read_bytes()[:-30])
+    with pytest.raises(ValueError, match=r"is a damaged \.zip file .*download the export again"):
+        collect(cut, LESSONS)
 
 
 def test_write_submission_leaves_only_the_submission(tmp_path: Path) -> None:
