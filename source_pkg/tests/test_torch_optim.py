@@ -27,24 +27,28 @@ PROPERTIES = [p.name for p in checks.TORCH_PROPERTIES]
 HIDDEN = (80101, 80203)
 
 # What each catalogued mistake loses (the same for Adam and AdamW unless "adamw-<mistake>" says).
+# A wrong update formula costs the values (first step, state between steps), not the param
+# groups: they are judged on the student's class against itself, each group alone.
+VALUES = {"first_step", "carries_state"}
 LOSES = {
     "shared_counter": {"per_param_step"},
     "replace_data": {"in_place"},
     # A step that changes nothing earns no point for anything it leaves alone.
     "rebind": set(PROPERTIES),
     # AdamW's decay, p.mul_(...), still changes p in place: only the values are wrong.
-    "adamw-rebind": {"first_step", "carries_state", "param_groups"},
-    "t_plus_one": {"first_step", "carries_state", "param_groups"},
+    "adamw-rebind": VALUES,
+    "t_plus_one": VALUES,
     "lr_from_defaults": {"param_groups"},
     "none_as_zero": {"grad_none"},
-    "no_bias_correction": {"first_step", "carries_state", "param_groups"},
-    "state_reset": {"carries_state", "param_groups"},
+    "no_bias_correction": VALUES,
+    "state_reset": {"carries_state"},
     "no_eps": {"zero_grad"},
     # NaN from the root of a negative v, where the gradient is not zero: the values only.
-    "grad_not_squared": {"first_step", "carries_state", "param_groups"},
-    "decay_l2": {"first_step", "carries_state", "param_groups"},
-    "decay_no_lr": {"first_step", "carries_state", "param_groups"},
-    "decay_after_step": {"first_step", "carries_state", "param_groups"},
+    "grad_not_squared": VALUES,
+    "v_beta1": VALUES,
+    "decay_l2": VALUES,
+    "decay_no_lr": VALUES,
+    "decay_after_step": VALUES,
 }
 
 
@@ -423,7 +427,7 @@ class _AdamOnACopy(TorchAdam):
 
 def test_a_first_step_of_zero_keeps_the_in_place_and_float32_points() -> None:
     report = checks.grade_torch(_AdamOldMoments, "adam", (*PUBLIC_SEEDS, *HIDDEN))
-    assert set(report.failed) == {"first_step", "carries_state", "param_groups"}, report.text()
+    assert set(report.failed) == VALUES, report.text()
 
 
 def test_stepping_a_copy_still_loses_the_in_place_and_float32_points() -> None:
@@ -593,3 +597,140 @@ def test_an_error_message_ending_in_a_period_reads_as_one_sentence():
                                           "in an in-place operation."}, "Adam")
     assert "in-place operation (line 31). Change the parameters" in text, text
     assert ". (" not in text, text
+
+
+# -- param groups: judged on the class against itself, not on the update formula ----------------
+# The hidden seed of the param-groups cell, besides the public ones.
+GROUP_SEEDS = (*PUBLIC_SEEDS, *HIDDEN, 80104)
+
+
+class _StudentAdam(torch.optim.Optimizer):
+    """A student's Adam written out (no catalogue switch); subclasses plant one mistake."""
+
+    v_beta1 = False  # v.mul_(beta1).addcmul_(g, g, value=1 - beta1): m's line copied for v
+    bias_correction = True
+    keep_state = True
+    lr_of = "group"  # "defaults", "first group" or "fixed": where the lr is read
+    state_key = "tensor"  # "position": state keyed by the position in the group
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr = {"group": group["lr"], "defaults": self.defaults["lr"],
+                  "first group": self.param_groups[0]["lr"], "fixed": 0.001}[self.lr_of]
+            for position, p in enumerate(group["params"]):
+                if p.grad is None:
+                    continue
+                g = p.grad
+                state = self.state[p if self.state_key == "tensor" else position]
+                if not state or not self.keep_state or state["m"].shape != p.shape:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t, m, v = state["step"], state["m"], state["v"]
+                m.mul_(beta1).add_(g, alpha=1 - beta1)
+                b = beta1 if self.v_beta1 else beta2
+                v.mul_(b).addcmul_(g, g, value=1 - b)
+                if self.bias_correction:
+                    m, v = m / (1 - beta1**t), v / (1 - beta2**t)
+                p.addcdiv_(m, v.sqrt() + group["eps"], value=-lr)
+
+
+class _NoBiasCorrection(_StudentAdam):
+    bias_correction = False
+
+
+class _StateReset(_StudentAdam):
+    keep_state = False
+
+
+class _VBeta1(_StudentAdam):
+    v_beta1 = True
+
+
+@pytest.mark.parametrize(("cls", "loses", "mistake"), [
+    (_NoBiasCorrection, VALUES, "no_bias_correction"),
+    (_StateReset, {"carries_state"}, "state_reset"),
+    (_VBeta1, VALUES, "v_beta1"),
+], ids=["no-bias-correction", "state-reset", "v-with-beta1"])
+def test_a_wrong_update_that_reads_group_lr_keeps_the_param_groups_point(
+        cls: type, loses: set[str], mistake: str) -> None:
+    """A student audit: each of these cost the param-groups point too, judged by the values
+    against torch.optim while the update formula, not the groups, was wrong."""
+    report = checks.grade_torch(cls, "adam", GROUP_SEEDS)
+    assert set(report.failed) == loses, report.text()
+    for result in report.results:
+        if not result.passed:
+            assert result.mistake == mistake, result.message
+            assert f"Likely cause: {EXPLANATIONS[mistake]}" in result.message
+
+
+class _LrFromDefaults(_StudentAdam):
+    lr_of = "defaults"
+
+
+class _LrOfTheFirstGroup(_StudentAdam):
+    lr_of = "first group"
+
+
+class _LrFixed(_StudentAdam):
+    lr_of = "fixed"
+
+
+class _StateByPosition(_StudentAdam):
+    state_key = "position"  # the groups' 1st parameters share m, v and the counter
+
+
+class _NoBiasCorrectionLrFromDefaults(_LrFromDefaults):
+    bias_correction = False
+
+
+@pytest.mark.parametrize(("cls", "says"), [
+    (_LrFromDefaults, "does not move as when its group's settings"),
+    (_LrOfTheFirstGroup, "does not move as when its group's settings"),
+    (_StateByPosition, "does not move as when its group's settings"),
+    (_NoBiasCorrectionLrFromDefaults, "does not move as when its group's settings"),
+    (_LrFixed, "moves the same with lr = "),
+], ids=["defaults-lr", "first-groups-lr", "state-shared-between-groups",
+        "defaults-lr-and-no-bias-correction", "lr-written-as-a-number"])
+def test_mishandled_param_groups_still_lose_the_param_groups_point(cls: type, says: str
+                                                                   ) -> None:
+    for seed in GROUP_SEEDS:
+        outcome = checks.run_torch_property(cls, "adam", "param_groups", seed)
+        assert not outcome.passed, seed
+        assert says in outcome.message, outcome.message
+        assert "parameter 3 (shape 4, the 1st of param group 2)" in outcome.message \
+            or "parameter 1 (shape 3, the 1st of param group 1)" in outcome.message, \
+            outcome.message
+
+
+def test_a_step_that_only_makes_nan_is_not_said_to_ignore_the_lr() -> None:
+    """t = 0 in the bias correction: 0/0 everywhere, whatever the lr. The values' to charge."""
+    class Adam(TorchAdam):
+        t_offset = -1
+
+    case = checks.scenario("param_groups", PUBLIC_SEEDS[0])
+    assert np.all(np.isnan(run_scenario(Adam, case)["values"][0][2]))
+    for seed in GROUP_SEEDS:
+        assert checks.run_torch_property(Adam, "adam", "param_groups", seed).passed, seed
+
+
+def test_a_difference_names_the_parameter_by_shape_group_and_index() -> None:
+    """A student audit: "parameter 3[0] (flat index)" could not be mapped to a tensor."""
+    class Adam(TorchAdam):
+        bias_correction = False
+
+    outcome = checks.run_torch_property(Adam, "adam", "first_step", PUBLIC_SEEDS[0])
+    assert "flat index" not in outcome.message
+    assert outcome.message.startswith(
+        "after step 1, entry [0, 0] of parameter 1 (shape 3×4) is "), outcome.message
+    names = [checks._param_name(checks.scenario("param_groups", 1), i) for i in range(3)]
+    assert names == ["parameter 1 (shape 3, the 1st of param group 1)",
+                     "parameter 2 (shape 2×2, the 2nd of param group 1)",
+                     "parameter 3 (shape 4, the 1st of param group 2)"]
+    assert checks._param_name(checks.scenario("in_place", 1), 0) == "the parameter (shape 3×4)"
+    assert checks._entry((2, 2), 3) == "[1, 1]"
+    assert checks._entry((4,), 3) == "[3]"

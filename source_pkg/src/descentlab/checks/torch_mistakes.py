@@ -34,6 +34,7 @@ class TorchAdam(torch.optim.Optimizer):
     keep_state = True  # False: m and v start from zero at every step()
     eps_in_denominator = True
     square_grad = True  # False: v averages g itself instead of g * g
+    v_with_beta1 = False  # v.mul_(beta1).addcmul_(g, g, value=1 - beta1): m's line copied
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -75,10 +76,11 @@ class TorchAdam(torch.optim.Optimizer):
                 m, v = state["exp_avg"], state["exp_avg_sq"]
                 self._decay(p, lr, group["weight_decay"])
                 m.mul_(beta1).add_(grad, alpha=1 - beta1)
+                v_beta = beta1 if self.v_with_beta1 else beta2
                 if self.square_grad:
-                    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                    v.mul_(v_beta).addcmul_(grad, grad, value=1 - v_beta)
                 else:
-                    v.mul_(beta2).add_(grad, alpha=1 - beta2)
+                    v.mul_(v_beta).add_(grad, alpha=1 - v_beta)
                 if self.bias_correction:
                     m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
                 else:
@@ -161,6 +163,10 @@ EXPLANATIONS: dict[str, str] = {
         "v must average the squared gradient, v.mul_(beta2).addcmul_(g, g, value=1 - beta2) "
         "(v ← β₂v + (1 − β₂)·g·g), not g itself (add_(g, ...)): a negative gradient makes v "
         "negative, and the square root of a negative number is NaN."),
+    "v_beta1": (
+        "v is averaged with beta1, the rate of m: v must use beta2, "
+        "v.mul_(beta2).addcmul_(g, g, value=1 - beta2) (v ← β₂v + (1 − β₂)·g·g), and the "
+        "bias correction divides it by 1 - beta2**t."),
     "decay_l2": (
         "the weight decay is added to the gradient (an L2 penalty, what torch.optim.Adam's "
         "weight_decay does): AdamW decouples it, p.mul_(1 - lr * weight_decay) before the "
@@ -185,6 +191,7 @@ _ADAM = (
     ("state_reset", {"keep_state": False}),
     ("no_eps", {"eps_in_denominator": False}),
     ("grad_not_squared", {"square_grad": False}),
+    ("v_beta1", {"v_with_beta1": True}),
 )
 
 #: (optimizer, mistake id, mutant class), in the order the diagnosis tries them.

@@ -17,11 +17,13 @@ and as the self-check, ``check_torch(Adam)``. For one property and one seed:
    jailed kernel (see "The runner hook" below);
 3. the property is judged on its own aspect only: the values against
    ``torch.optim.Adam`` / ``AdamW`` run by the same runner on the same scenario
-   (``first_step``, ``carries_state``, ``param_groups``), the student's own runs
-   for the rest (``per_param_step`` compares a parameter that joins later with the
-   same parameter alone; ``in_place``, ``float32``, ``zero_grad``, ``grad_none``
-   look at one run) -- so a mistake costs the points of what it breaks and no
-   more;
+   (``first_step``, ``carries_state``), the student's own runs for the rest
+   (``per_param_step`` compares a parameter that joins later with the same
+   parameter alone; ``param_groups`` compares each group with the same group alone,
+   its settings as the optimizer's defaults, and with a smaller lr; ``in_place``,
+   ``float32``, ``zero_grad``, ``grad_none`` look at one run) -- so a mistake costs
+   the points of what it breaks and no more (a wrong update formula costs the
+   values, not the param groups);
 4. on a failure the catalogue of mistaken classes (:mod:`.torch_mistakes`) runs
    on the same scenario; one that behaves exactly like the student's class names
    the mistake.
@@ -42,8 +44,10 @@ carries_state   2 params (2×3, 4), 5 steps                    values after each
 per_param_step  param A from the start, B added with          each as when alone: B's bias
                 add_param_group before step 3; 4 steps       correction starts at t = 1;
                                                               some parameter moves
-param_groups    two groups, the second with 5× the lr;        values after each step
-                3 steps
+param_groups    two groups, the second with 5× the lr;        each group as when alone, its
+                3 steps                                       settings the defaults; the
+                                                              5× group not as with 1× lr;
+                                                              some parameter moves
 in_place        1 param (3×4), 3 steps                        same tensor, same storage,
                                                               values change (in some step)
 float32         1 param (2×3), float32, 3 steps               stays float32, values change
@@ -307,29 +311,54 @@ def _first_difference(got: list[list[np.ndarray]], want: list[list[np.ndarray]],
     return None
 
 
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _param_name(case: dict[str, Any], i: int) -> str:
+    """Parameter ``i`` of ``case`` in terms a student can map to tensors: its number, its
+    shape and, with several param groups, its place in them, e.g. "parameter 3 (shape 4,
+    the 1st of param group 2)"."""
+    shape = np.shape(case["params"][i])
+    dims = "×".join(str(n) for n in shape) if shape else "scalar"
+    groups = case.get("groups") or [{"params": list(range(len(case["params"])))}]
+    g, spec = next((g, spec) for g, spec in enumerate(groups) if i in spec["params"])
+    if len(case["params"]) == 1:
+        return f"the parameter (shape {dims})"
+    if len(groups) == 1:
+        return f"parameter {i + 1} (shape {dims})"
+    return (f"parameter {i + 1} (shape {dims}, the {_ordinal(spec['params'].index(i) + 1)} "
+            f"of param group {g + 1})")
+
+
+def _entry(shape: tuple[int, ...], k: int) -> str:
+    """The flat index ``k`` of an array of ``shape`` as the index a student types: [1, 2]."""
+    return "[" + ", ".join(str(int(j)) for j in np.unravel_index(k, shape)) + "]" \
+        if shape else "[()]"
+
+
 def _describe_difference(where: tuple[int, int, int], got: Any, want: Any,
-                         params: Sequence[str] | None = None) -> str:
+                         case: dict[str, Any]) -> str:
     s, i, k = where
-    name = params[i] if params else f"parameter {i + 1}"
+    name = _param_name(case, i)
     a, b = np.asarray(got[s][i]), np.asarray(want[s][i])
     if k < 0:
         return f"after step {s + 1}, {name} has shape {a.shape}, expected {b.shape}"
     # Enough digits to tell the two apart: "is 1.5, torch.optim gives 1.5" explains nothing.
     yours, torchs = fmt_pair(float(a.ravel()[k]), float(b.ravel()[k]))
-    return f"after step {s + 1}, {name}[{k}] (flat index) is {yours}, torch.optim gives {torchs}"
+    return (f"after step {s + 1}, entry {_entry(a.shape, k)} of {name} is {yours}, "
+            f"torch.optim gives {torchs}")
 
 
 # -- judging: each returns "" (holds) or the student-facing message ------------------------------
-def _judge_values(optimizer: str, case: dict[str, Any], got: dict[str, Any], prop: str) -> str:
+def _judge_values(optimizer: str, case: dict[str, Any], got: dict[str, Any]) -> str:
     want = _reference(optimizer, case)
     where = _first_difference(got["values"], want["values"], case, case["params"])
     if where is None:
         return ""
-    text = _describe_difference(where, got["values"], want["values"])
-    if prop == "param_groups":
-        lrs = [case["hyper"]["lr"], case["groups"][1]["lr"]]
-        text += f" (two param groups, lr = {fmt(lrs[0])} and {fmt(lrs[1])})"
-    return text + "."
+    return _describe_difference(where, got["values"], want["values"], case) + "."
 
 
 def _judge_state_kept(case: dict[str, Any], got: dict[str, Any]) -> str:
@@ -368,6 +397,88 @@ def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, A
                     f"step {s + 1}): each parameter needs its own step counter, "
                     "state[p]['step'].")
     return _judge_moves_something(case, got, "moving each parameter as when it is alone")
+
+
+def _group_alone(case: dict[str, Any], g: int, **hyper: Any) -> dict[str, Any]:
+    """The scenario of param group ``g`` alone, in a fresh optimizer whose defaults are the
+    group's settings (``hyper`` overrides them), from the step the group joins."""
+    spec = case["groups"][g]
+    options = {k: v for k, v in spec.items() if k not in ("params", "join")}
+    start = spec.get("join") or 0
+    return {**case, "params": [case["params"][i] for i in spec["params"]], "groups": None,
+            "hyper": {**case["hyper"], **options, **hyper},
+            "steps": [[step[i] for i in spec["params"]] for step in case["steps"][start:]]}
+
+
+def _judge_param_groups(case: dict[str, Any], got: dict[str, Any], cls: Any) -> str | Outcome:
+    """Each group moves as the student's own class moves it when the group's settings are
+    the optimizer's only ones, and a group's lr changes its step.
+
+    The student's class is compared with itself, not with torch.optim: a wrong update
+    (no bias correction, v with beta1, ...) is the value properties' to charge, and
+    costs this point only where it treats the groups differently (self.defaults['lr'],
+    param_groups[0]['lr'], state shared between groups).
+    """
+    moved = _judge_moves_something(case, got, "using each group's lr")
+    if moved:
+        return moved
+    lrs = [case["groups"][g].get("lr", case["hyper"]["lr"]) for g in range(len(case["groups"]))]
+    runs = []
+    for g, spec in enumerate(case["groups"]):
+        alone_case = _group_alone(case, g)
+        alone = _run(cls, alone_case)
+        if alone["error"] is not None:  # a run of the student's class that did not finish
+            return _error_outcome(alone["error"], describe_object(cls))
+        runs.append((alone_case, alone))
+        start = len(case["steps"]) - len(alone["values"])
+        together = [[step[i] for i in spec["params"]] for step in got["values"][start:]]
+        where = _first_difference(together, alone["values"], case, alone_case["params"],
+                                  equal_nan=True)
+        if where is not None:
+            s, j, _ = where
+            return (f"{_param_name(case, spec['params'][j])} does not move as when its group's "
+                    f"settings (lr = {fmt(lrs[g])}) are the optimizer's only ones (first "
+                    f"difference after step {s + start + 1}; the groups' lr are "
+                    f"{' and '.join(fmt(lr) for lr in lrs)}): read each group's "
+                    "hyperparameters, group['lr'], group['betas'], group['eps'], inside "
+                    "`for group in self.param_groups`, and keep each parameter's state in "
+                    "self.state[p].")
+    # A class that moves the same whatever the lr ignores the groups' lr too.
+    g = max(range(len(lrs)), key=lambda k: lrs[k])
+    other = min(lrs)
+    if other != lrs[g]:
+        alone_case, alone = runs[g]
+        slower = _run(cls, _group_alone(case, g, lr=other))
+        if slower["error"] is not None:
+            return _error_outcome(slower["error"], describe_object(cls))
+        if _same_values(alone["values"], slower["values"]) and \
+                _moves_finitely(alone_case, alone["values"]):
+            i = case["groups"][g]["params"][0]
+            return (f"{_param_name(case, i)} moves the same with lr = {fmt(other)} as with "
+                    f"lr = {fmt(lrs[g])}: step() must use the learning rate of the parameter's "
+                    "group, group['lr'], not a number of its own.")
+    return ""
+
+
+def _same_values(a: list[list[np.ndarray]], b: list[list[np.ndarray]]) -> bool:
+    """Whether two runs give the very same values after every step (NaN equal to NaN)."""
+    return len(a) == len(b) and all(
+        np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True)
+        for xs, ys in zip(a, b, strict=True) for x, y in zip(xs, ys, strict=True))
+
+
+def _moves_finitely(case: dict[str, Any], values: list[list[np.ndarray]]) -> bool:
+    """Whether some entry ends some step finite and away from where it started that step: a
+    step that only makes NaN is the value properties' to charge, not the lr's."""
+    previous = [np.asarray(p, dtype=np.float64) for p in case["params"]]
+    for step in values:
+        for i, value in enumerate(step):
+            now = np.asarray(value, dtype=np.float64)
+            if now.shape == previous[i].shape and \
+                    np.any(np.isfinite(now) & np.isfinite(previous[i]) & (now != previous[i])):
+                return True
+            previous[i] = now
+    return False
 
 
 def _judge_in_place(case: dict[str, Any], got: dict[str, Any]) -> str:
@@ -541,10 +652,12 @@ def _get(prop: str | TorchProperty) -> TorchProperty:
 def _judge(prop: str, optimizer: str, case: dict[str, Any], got: dict[str, Any],
            cls: Any) -> Outcome:
     """Judge ``prop`` on the student's run ``got`` (the mistake is named by the caller)."""
-    if prop in ("first_step", "carries_state", "param_groups"):
-        judged: str | Outcome = _judge_values(optimizer, case, got, prop)
+    if prop in ("first_step", "carries_state"):
+        judged: str | Outcome = _judge_values(optimizer, case, got)
         if prop == "carries_state" and not judged:
             judged = _judge_state_kept(case, got)
+    elif prop == "param_groups":
+        judged = _judge_param_groups(case, got, cls)
     elif prop == "per_param_step":
         judged = _judge_per_param_step(optimizer, case, got, cls)
     elif prop == "in_place":
