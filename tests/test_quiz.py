@@ -173,3 +173,14 @@ def test_lesson6_q1_accepts_the_first_step_of_either_form_of_adam() -> None:
     for value in (torch_form, *book_form, round(book_form[1], 6)):
         assert failing("06_adam", dict(answers, q1=value)) == {}, value
     assert failing("06_adam", dict(answers, q1=0.0099)), "a wrong third digit still fails"
+
+
+def test_lesson6_q3_rounded_too_coarsely_is_told_so() -> None:
+    """An audit: q3 = 6.3 (the answer is 6.3246, "two decimals are enough") was told "divide
+    m by sqrt(v)", the method the student had used."""
+    answers = solution("06_adam")
+    assert failing("06_adam", dict(answers, q3=6.32)) == {}
+    coarse = failing("06_adam", dict(answers, q3=6.3))["test-quiz-q3"]
+    assert "Close, but not to two decimals" in coarse, coarse
+    wrong = failing("06_adam", dict(answers, q3=0.2))["test-quiz-q3"]
+    assert wrong.startswith("Not quite"), wrong
