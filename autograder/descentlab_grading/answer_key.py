@@ -51,7 +51,7 @@ TORCH_BINDINGS = "torch-bindings.json"
 #: the package's (see :func:`answer_key`) and these files of other libraries (relative to
 #: the library's folder; a whole file, ``"*"``, or {top-level object: ``"*"``}).
 #: torch.optim keeps optimizer.py (its base class), lr_scheduler.py, swa_utils.py,
-#: lbfgs.py (second-order), _stateless.py and __init__.py; ``_multi_tensor`` only
+#: _stateless.py and __init__.py; ``_multi_tensor`` only
 #: re-exports the classes stubbed here. A file a library version lacks is skipped.
 #: What :data:`STAND_INS` stubs of a torch optimizer file: the computation only, each
 #: class's ``step`` and every top-level function (the functional, foreach and fused forms),
@@ -62,7 +62,10 @@ STAND_INS: dict[str, dict[str, dict[str, str | list[str]] | str]] = {
     "torch": {
         **{f"optim/{name}.py": COMPUTE for name in (
             "sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta", "nadam", "radam",
-            "adamax", "asgd", "rprop", "sparse_adam", "_adafactor", "_muon")},
+            "adamax", "asgd", "rprop", "sparse_adam", "_adafactor", "_muon",
+            # L-BFGS is second-order, but a fresh one's first step is a gradient step of
+            # lr * min(1, 1/|g|_1): red-team round 3 undid the factor for lesson 01's SGD.
+            "lbfgs")},
         "optim/_functional.py": {"sparse_adam": "*"},  # the rest only re-imports them
     },
     "sklearn": {
@@ -70,9 +73,11 @@ STAND_INS: dict[str, dict[str, dict[str, str | list[str]] | str]] = {
     },
 }
 
-#: The libraries of :data:`STAND_INS` by the first part of the names their stubs give
-#: (``"sklearn.neural_network..."``), as the feedback names them.
-LIBRARIES = {"torch": "torch", "sklearn": "scikit-learn"}
+#: The libraries whose code the jail can switch off (:data:`STAND_INS`, and the manifest's
+#: ``same_as`` of a function exercise) by the first part of the names their stubs give
+#: (``"sklearn.neural_network..."``): as the feedback names them, and what they hold.
+LIBRARIES = {"torch": ("torch", "optimizer"), "sklearn": ("scikit-learn", "optimizer"),
+             "scipy": ("SciPy", "numerical derivative")}
 
 #: torch's fused kernels that compute a whole update in one C++ call, by the torch file
 #: whose optimizer calls them (a fact about torch, not about the course).
@@ -177,7 +182,30 @@ def library_answer_key(exercises: Iterable[Exercise]
     if _has_optimizer_exercise(exercises):
         keys.update({library: dict(sorted(key.items())) for library, key in STAND_INS.items()
                      if library != "torch"})
-    return {library: key for library, key in keys.items() if key}
+    for exercise in exercises:
+        for dotted in exercise.same_as:
+            if (where := _in_library(dotted)) is not None:
+                library, relative, name = where
+                _merge(keys.setdefault(library, {}), relative, {name: "*"})
+    return {library: dict(sorted(key.items())) for library, key in keys.items() if key}
+
+
+def _in_library(dotted: str) -> tuple[str, str, str] | None:
+    """(library, file relative to its folder, top-level name) of a function of another
+    library (:data:`LIBRARIES`) that a function exercise names in ``same_as``
+    (``"scipy.differentiate.derivative"`` -> ``("scipy", "differentiate/_differentiate.py",
+    "derivative")``); None for descentlab's own, or a library that is not installed."""
+    library = dotted.split(".")[0]
+    folder = library_folder(library) if library in LIBRARIES else None
+    if folder is None:
+        return None
+    module, _, name = dotted.rpartition(".")
+    try:
+        obj = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):  # another version of the library: nothing to hide
+        return None
+    source = Path(inspect.getsourcefile(obj) or "").resolve()
+    return library, source.relative_to(folder).as_posix(), obj.__name__
 
 
 def _located(package: Path, dotted: str) -> tuple[str, str, str | list[str]] | None:
@@ -260,8 +288,8 @@ class {REFERENCE_ERROR}(RuntimeError):
 
     def __init__(self, name: str) -> None:
         why = (  # a library's ("torch.optim.Adam", "sklearn....AdamOptimizer"), or ours
-            "is switched off while your notebook is graded: a ready-made optimizer can stand "
-            "in for the answer of this exercise, so write your own code" if "." in name else
+            "is switched off while your notebook is graded: it can stand in for the answer "
+            "of an exercise, so write your own code" if "." in name else
             "is the course's reference implementation, switched off while your notebook is "
             "graded: only your own code counts"
         )
@@ -376,7 +404,7 @@ def _library_stubs(folder: Path, exercises: Iterable[Exercise]) -> list[list[str
     """Write stubs of the libraries' files of :func:`library_answer_key` (torch's under
     ``folder/torch-stubs``, scikit-learn's under ``folder/sklearn-stubs``);
     [[stub (source or compiled), the real file it hides], ...]."""
-    for library in STAND_INS:
+    for library in LIBRARIES:
         if (folder / f"{library}-stubs").exists():
             shutil.rmtree(folder / f"{library}-stubs")
     bindings: list[list[str]] = []

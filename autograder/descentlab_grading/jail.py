@@ -33,6 +33,8 @@ KERNEL_NAME = "descentlab-jailed"
 #: seen inside the jail, and the judge's socket.
 HOOK_DIR = "/opt/descentlab-grader"
 JUDGE_DIR = "/run/descentlab-judge"
+#: native_guard.py as the kernel sees it in the hook folder: it starts the kernel.
+GUARD_MODULE = "descentlab_guard"
 #: Size of the jail's private /tmp and /dev/shm (they live in memory).
 TMP_BYTES = 256 * 1024**2
 #: Files of /etc a Python kernel needs (shared libraries, fonts, time zone).
@@ -166,7 +168,10 @@ class Jail:
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONDONTWRITEBYTECODE": "1", CALL_LIMIT_ENV: f"{call_limit:g}",
                "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        # The guard first (native_guard: no program started, no compiled code called
+        # directly), then the kernel, in the same process.
+        argv = [sys.executable, "-m", GUARD_MODULE, "ipykernel_launcher", "-f",
+                "{connection_file}"]
         # Imported into sys.modules only: the notebook's namespace stays as the student left it.
         argv += [f"--IPKernelApp.exec_lines=import {m} as _descentlab_preload; "
                  "del _descentlab_preload" for m in self.preload if m.isidentifier()]
@@ -213,12 +218,14 @@ def _package_path(real_package: Path) -> list[str]:
 
 
 def _hook_files(real_package: Path) -> list[tuple[Path, str]]:
-    """(file, name) of the hook folder: ``descentlab_grader`` (student_side.py), ``protocol``
-    and, when the real package has one, its torch runner (lesson 08's scenarios; the jail's
-    copy of ``checks`` is stubbed) as :data:`protocol.RUNNER_MODULE`."""
+    """(file, name) of the hook folder: ``descentlab_grader`` (student_side.py), ``protocol``,
+    the guard (native_guard.py) and, when the real package has one, its torch runner
+    (lesson 08's scenarios; the jail's copy of ``checks`` is stubbed) as
+    :data:`protocol.RUNNER_MODULE`."""
     here = Path(__file__).resolve().parent
     files = [(here / "protocol.py", "protocol.py"),
-             (here / "student_side.py", "descentlab_grader.py")]
+             (here / "student_side.py", "descentlab_grader.py"),
+             (here / "native_guard.py", f"{GUARD_MODULE}.py")]
     runner = real_package / "checks" / "torch_runner.py"
     return [*files, (runner, f"{RUNNER_MODULE}.py")] if runner.is_file() else files
 

@@ -17,11 +17,13 @@ from . import jail
 from .feedback import add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
 from .judging import (
+    NATIVE_FLAG,
     Decision,
     blame_answer_cell,
     cell_errors,
     decide,
     defined_by_cell,
+    mentions_native_code,
     running_judge,
 )
 from .model import Course, Settings, bonus_cells, split_bonus
@@ -162,6 +164,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     bonus_earned = split_bonus(decision.scores, bonus)[1]
     score = sum(decision.scores.values())
     flags.extend(f for f in decision.flags if f not in flags)
+    if NATIVE_FLAG not in flags and mentions_native_code(workdir / f"{lesson}.ipynb"):
+        flags.append(NATIVE_FLAG)
     # Before the formgrader or the feedback page can show it: nothing the student's code
     # displayed runs in a browser.
     make_safe(workdir / f"{lesson}.ipynb", course.root / "release" / lesson / f"{lesson}.ipynb")

@@ -437,8 +437,9 @@ class Judge:
         used = sorted({_reference_name(m) for m in conn.references})
         mine = ", ".join(f"`{n}`" for n in names if n in self.student_names) or "your code"
         ready_made = [u for u in used if u.split(".")[0] in LIBRARIES]
+        what = LIBRARIES[ready_made[0].split(".")[0]][1] if ready_made else ""
         message = (f"your {mine} uses {', '.join(ready_made)}, a library's ready-made "
-                   "optimizer (switched off while grading), which does not count: write your "
+                   f"{what} (switched off while grading), which does not count: write your "
                    f"own {'step()' if conn.scenarios else 'code'}." if ready_made else
                    f"your {mine} uses the course's reference {', '.join(used)}, which does "
                    "not count: write your own code.")

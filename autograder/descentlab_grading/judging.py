@@ -21,6 +21,7 @@ from typing import Any
 import nbformat
 
 from .answer_key import LIBRARIES
+from .native_guard import MESSAGE
 from .testcells import is_test_cell, nbgrader_meta
 from .workers import temp_prefix
 
@@ -216,7 +217,38 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
         decision.scores[grade_id] = score
         if score < points:
             decision.lost.append((grade_id, score, points, reason))
+    said = [*errors.values(), *answer_errors.values(),
+            *(str(v.get("message", "")) for v in verdicts.values())]
+    if any(NATIVE_REFUSED in text for text in said):
+        decision.flags.append(NATIVE_FLAG)
     return decision
+
+
+#: What the kernel's guard says when it refuses (:data:`native_guard.MESSAGE`), and the
+#: flag for a notebook that reaches for compiled code (refused, or mentioned: see
+#: :func:`mentions_native_code`). No one writes ctypes or cffi code in this course by chance.
+NATIVE_REFUSED = MESSAGE.split(" (")[0]
+NATIVE_FLAG = ("needs manual review: the notebook's code reaches for compiled code directly "
+               "(ctypes, cffi), whose work the grader cannot see; the calls the grader "
+               "refused are in its feedback")
+_NATIVE_WORDS = re.compile(r"\b(?:ctypes|cffi|CFUNCTYPE|_cdata)\b|/proc/self/maps")
+
+
+def mentions_native_code(path: Path) -> list[str]:
+    """The words of compiled-code access (``ctypes``, ``cffi``, ...) in the code cells of the
+    notebook at ``path``, each once.
+
+    The kernel's guard refuses what CPython audits, not a call through a function pointer
+    made from an address the code found itself (native_guard): such code still names
+    ctypes, so the instructor looks at it.
+    """
+    try:
+        cells = nbformat.read(path, as_version=4).cells
+    except (OSError, ValueError):
+        return []
+    found = [m.group(0) for c in cells if c.cell_type == "code"
+             for m in _NATIVE_WORDS.finditer(c.source)]
+    return list(dict.fromkeys(found))
 
 
 def blame_answer_cell(reason: str, answer_errors: dict[str, str],
@@ -266,10 +298,10 @@ def _uses_answer_key(names: list[str]) -> str:
     library's ready-made optimizer (torch's, scikit-learn's)."""
     ours = [n for n in names if n.split(".")[0] not in LIBRARIES]
     parts = [f"the course's reference {', '.join(ours)}"] if ours else []
-    for prefix, library in LIBRARIES.items():
+    for prefix, (library, what) in LIBRARIES.items():
         theirs = [n for n in names if n.split(".")[0] == prefix]
         if theirs:
-            parts.append(f"{library}'s own {', '.join(theirs)} (a ready-made optimizer)")
+            parts.append(f"{library}'s own {', '.join(theirs)} (a ready-made {what})")
     return "uses " + " and ".join(parts)
 
 

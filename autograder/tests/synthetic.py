@@ -296,6 +296,24 @@ HOSTILE_ANSWERS = {
                         "nesterov=False)\n"
                         "        self.opt.update_params([params[k] for k in keys], "
                         "[grads[k] for k in keys])\n",
+    # Compiled code called directly (red-team round 3 called torch's fused kernels so):
+    # a second Python does not start, and the kernel's guard refuses a symbol looked up by
+    # name; the notebook is flagged for naming ctypes.
+    "native_code": "import ctypes, subprocess, sys\n"
+                   "import numpy as np\n"
+                   "class Momentum:\n"
+                   "    def __init__(self, lr=0.01, momentum=0.9):\n"
+                   "        self.lr, self.momentum, self.v = lr, momentum, None\n"
+                   "    def update(self, params, grads):\n"
+                   "        try:  # someone else's compiled code: a second Python...\n"
+                   "            subprocess.run([sys.executable, '-c', '0'], check=True)\n"
+                   "        except OSError:  # ... or libc's, looked up by name\n"
+                   "            ctypes.CDLL(None).memcpy\n"
+                   "        if self.v is None:\n"
+                   "            self.v = {{k: np.zeros_like(p) for k, p in params.items()}}\n"
+                   "        for k in params:\n"
+                   "            self.v[k] = self.momentum * self.v[k] - self.lr * grads[k]\n"
+                   "            params[k] += self.v[k]\n",
     # Honest answers with harmless extras: full marks, no flag.
     "harmless_imports": "import math\nimport matplotlib.pyplot as plt\n"
                         "from descentlab.optimizers import Momentum as ReferenceMomentum\n"
@@ -515,6 +533,8 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
         _add_hostile(course, add, files, students, port)
     if hostile and TORCH_LESSON in lessons:
         _add_torch_cases(course, add)
+    if hostile and SCIPY_LESSON in lessons:
+        _add_scipy_case(course, add)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in files.items():
@@ -678,6 +698,32 @@ def _answer_cell(source: nbformat.NotebookNode, class_name: str) -> str:
         if meta.get("solution") and f"class {class_name}" in cell.source:
             return meta["grade_id"]
     raise LookupError(f"no answer cell defines class {class_name}")
+
+
+#: Lesson 00's numerical gradient as SciPy's (red-team round 3: 4/4): the exercise's cells
+#: are lost, flagged "uses SciPy's own ..." (SciPy's numerical derivatives are off there).
+SCIPY_LESSON = "00_blind_explorer"
+SCIPY_GRADIENT = (
+    "import numpy as np\n"
+    "from scipy.optimize._numdiff import approx_derivative\n\n\n"
+    "def numerical_gradient(f, x, h=1e-4):\n"
+    "    \"\"\"Central differences, by SciPy.\"\"\"\n"
+    "    x = np.asarray(x)\n"
+    "    flat = np.array(x, dtype=float).ravel()\n"
+    "    grad = approx_derivative(lambda v: f(v.reshape(x.shape)), flat, method='3-point',\n"
+    "                             abs_step=h)\n"
+    "    return grad.reshape(x.shape)\n")
+
+
+def _add_scipy_case(course: Course, add: Callable[..., None]) -> None:
+    _, release, points, total, solved = _lesson_parts(course, SCIPY_LESSON)
+    exercise = next(e for e in get_lesson(SCIPY_LESSON).exercises
+                    if e.name == "numerical_gradient")
+    lost = {cell.grade_id for cell in exercise.tests}
+    add(Student("h-scipy_stand_in", SCIPY_LESSON, "scipy_stand_in",
+                total - sum(points[g] for g in lost), lost),
+        student_notebook(release, dict(solved, **{exercise.answer_cell: SCIPY_GRADIENT})),
+        f"h-scipy_stand_in/{SCIPY_LESSON}/{SCIPY_LESSON}.ipynb")
 
 
 def _add_torch_cases(course: Course, add: Callable[..., None]) -> None:

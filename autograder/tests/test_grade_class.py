@@ -39,6 +39,7 @@ from synthetic import (
 from descentlab import course
 from descentlab.checks import mistakes_for
 from descentlab.checks.messages import NOT_IN_PLACE
+from descentlab_grading.judging import NATIVE_FLAG
 from descentlab_grading.pipeline import Row, grade
 from descentlab_grading.release import lessons as all_lessons
 from descentlab_grading.report import summary, write_csv
@@ -531,6 +532,27 @@ def test_a_librarys_ready_made_optimizer_earns_nothing_and_says_so(
     row = graded_class.row(student.student)
     used = "scikit-learn's own sklearn.neural_network._stochastic_optimizers.SGDOptimizer"
     assert any(used in f for f in row.flags), row.flags
+
+
+def test_scipys_numerical_derivative_earns_nothing_in_lesson_00_and_says_so(
+        graded_class: GradedClass) -> None:
+    student = _by_kind(graded_class, "scipy_stand_in")[0]
+    _check_score(graded_class, student)
+    used = "SciPy's own scipy.optimize._numdiff.approx_derivative (a ready-made numerical " \
+        "derivative)"
+    assert any(used in f for f in graded_class.row(student.student).flags), \
+        graded_class.row(student.student).flags
+
+
+def test_compiled_code_called_directly_earns_nothing_and_is_flagged(
+        graded_class: GradedClass) -> None:
+    student = _by_kind(graded_class, "native_code")[0]
+    _check_score(graded_class, student)
+    assert NATIVE_FLAG in graded_class.row(student.student).flags
+    page = html.unescape((graded_class.course.root / "feedback" / student.student
+                          / HOSTILE_LESSON / f"{HOSTILE_LESSON}.html").read_text())
+    assert "calling compiled code directly" in page
+    assert "(ctypes.dlsym)" in page
 
 
 def test_a_syntax_error_is_named_with_its_line(graded_class: GradedClass) -> None:

@@ -383,7 +383,8 @@ def test_torch_answer_key_follows_the_lessons_classes() -> None:
         key = answer_key.torch_answer_key(get_lesson(lesson).exercises)
         assert {"optim/adam.py", "optim/adamw.py", "optim/sparse_adam.py", "optim/sgd.py",
                 "optim/rmsprop.py"} <= set(key), lesson
-        assert not {"optim/optimizer.py", "optim/lr_scheduler.py", "optim/lbfgs.py"} & set(key)
+        assert not {"optim/optimizer.py", "optim/lr_scheduler.py"} & set(key)
+        assert key["optim/lbfgs.py"] == answer_key.COMPUTE, lesson
     assert answer_key.torch_answer_key(get_lesson("00_blind_explorer").exercises) == {}
 
 
@@ -421,3 +422,126 @@ def test_without_a_jail_each_job_imports_the_hook_from_its_own_folder(
         assert all(f.parent == tmp_path / job / "runtime" / "hook" for f in files), files
         seen.append(files[0].parent)
     assert seen[0] != seen[1]
+
+
+#: Red-team round 3's answer cell, cut down: torch's fused SGD kernel (momentum SGD, i.e.
+#: lesson 03's Momentum) called through ctypes, past every Python-level stub.
+_FUSED_BY_CTYPES = """
+import ctypes, os
+import torch
+lib = ctypes.CDLL(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))
+sgd = lib["_ZN2at3cpu11_fused_sgd_EN3c108ArrayRefINS_6TensorEEES4_S4_ddddbbbRKSt8optionalIS3_ES8_"]
+"""
+
+_GUARDED = """
+import ctypes, importlib.util, json, os, shutil, subprocess, sys, sysconfig, types
+out = {}
+def attempt(name, f):
+    try:
+        f()
+        out[name] = "worked"
+    except Exception as exc:
+        out[name] = f"{type(exc).__name__}: {exc}"
+attempt("fused by ctypes", lambda: exec(FUSED, {})) if FUSED else None
+attempt("ctypes call", lambda: ctypes.CDLL(None).getpid())
+attempt("ctypes memory", lambda: ctypes.c_int.from_address(id(out)))
+attempt("ctypes.memmove", lambda: ctypes.memmove(ctypes.create_string_buffer(4), b"abcd", 4))
+attempt("a second Python", lambda: subprocess.run([sys.executable, "-c", "0"], check=True))
+attempt("cffi", lambda: __import__("_cffi_backend"))
+# A compiled module the notebook wrote itself (here: a copy of one of Python's own).
+own = shutil.copy(importlib.util.find_spec("_bisect").origin, os.getcwd())
+spec = importlib.util.spec_from_file_location("_bisect", own)
+attempt("compiled module of its own", lambda: importlib.util.module_from_spec(spec))
+attempt("library of its own", lambda: ctypes.CDLL(own))
+import gc
+hook = next(o for o in gc.get_objects() if type(o) is types.FunctionType
+            and o.__name__ == "_descentlab_guard")
+attempt("replace the guard", lambda: setattr(hook, "__code__", (lambda e, a: None).__code__))
+# Honest code: a module of its own, the standard library's own tricks, a fork, plotting.
+with open("helpers.py", "w") as f:
+    f.write("def twice(x):\\n    return 2 * x\\n")
+attempt("own Python module", lambda: __import__("helpers").twice(2))
+import collections, asyncio
+attempt("stdlib", lambda: collections.namedtuple("P", "x y", defaults=[0])(1))
+def fork():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+attempt("fork", fork)
+def plot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plt.plot([1, 2])
+    plt.savefig("plot.png")
+attempt("matplotlib", plot)
+print(json.dumps(out))
+"""
+
+
+def _run_guarded(confinement: jail.Jail, tmp_path: Path, fused: str) -> dict[str, str]:
+    """Run :data:`_GUARDED` in the jail as the graded kernel starts (through the guard)."""
+    dirs = {name: tmp_path / name for name in ("autograded", "work", "runtime", "judge")}
+    for folder in dirs.values():
+        folder.mkdir(exist_ok=True)
+    (dirs["work"] / "probe.py").write_text(f"FUSED = {fused!r}\n{_GUARDED}")
+    argv = confinement.command([sys.executable, "-m", jail.GUARD_MODULE, "probe"],
+                               workdir=dirs["autograded"], scratch=dirs["work"],
+                               runtime=dirs["runtime"], judge=dirs["judge"],
+                               env={"PATH": "/usr/bin:/bin", "HOME": "/tmp",
+                                    "MPLCONFIGDIR": "/tmp/mpl"})
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow  # a jailed Python with torch: ~5 s
+def test_the_kernels_guard_refuses_compiled_code_and_programs_not_python(
+        torch_confinement: jail.Jail, tmp_path: Path) -> None:
+    """Red-team round 3: torch's fused kernels called through ctypes scored full marks in
+    lessons 03, 05, 06 and 08 (a second Python would have done the same). The graded kernel
+    starts through the guard: no program, no ctypes call, no compiled code of its own."""
+    out = _run_guarded(torch_confinement, tmp_path, _FUSED_BY_CTYPES)
+    refused = ("fused by ctypes", "ctypes call", "ctypes memory", "ctypes.memmove",
+               "cffi", "compiled module of its own", "library of its own", "replace the guard")
+    for name in refused:
+        assert out[name].startswith("RuntimeError: calling compiled code directly"), (name, out)
+    assert out["a second Python"].startswith("PermissionError"), out
+    honest = ("own Python module", "stdlib", "fork", "matplotlib")
+    assert {k: out[k] for k in honest} == dict.fromkeys(honest, "worked"), out
+
+
+@pytest.mark.slow  # imports SciPy in the jail: ~3 s
+def test_scipys_numerical_derivatives_are_off_in_lesson_00(tmp_path: Path) -> None:
+    """Red-team round 3: numerical_gradient as scipy's approx_derivative scored 4/4. SciPy's
+    numerical derivatives (the exercise's ``same_as``) are stubs there; the rest works."""
+    package = tmp_path / "jail00" / "descentlab"
+    answer_key.build(REAL, package, tuple(PUBLIC_SEEDS),
+                     get_lesson("00_blind_explorer").exercises)
+    code = """
+import json
+import numpy as np
+from scipy import differentiate, optimize
+from scipy.optimize._numdiff import approx_derivative
+out = {}
+def attempt(name, f):
+    try:
+        f()
+        out[name] = "worked"
+    except Exception as exc:
+        out[name] = type(exc).__name__
+f = lambda x: float(np.sum(x ** 2))
+x = np.array([1.0, 2.0])
+attempt("approx_derivative", lambda: approx_derivative(f, x, method="3-point"))
+attempt("approx_fprime", lambda: optimize.approx_fprime(x, f))
+attempt("derivative", lambda: differentiate.derivative(np.sin, 1.0))
+attempt("jacobian", lambda: differentiate.jacobian(lambda v: v ** 2, x))
+attempt("minimize with its gradient", lambda: optimize.minimize(f, x, jac=lambda v: 2 * v))
+print(json.dumps(out))
+"""
+    (tmp_path / "run").mkdir()
+    out = _run(jail.Jail(package, REAL), tmp_path / "run", code)
+    off = ("approx_derivative", "approx_fprime", "derivative", "jacobian")
+    assert {k: out[k] for k in off} == dict.fromkeys(off, "ReferenceUnavailable"), out
+    assert out["minimize with its gradient"] == "worked", out

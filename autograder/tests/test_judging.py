@@ -16,12 +16,15 @@ import descentlab
 import descentlab_grading
 from descentlab_grading import judge, protocol
 from descentlab_grading.judging import (
+    NATIVE_FLAG,
     JudgeRun,
     _with_line,
     blame_answer_cell,
     decide,
+    mentions_native_code,
     running_judge,
 )
+from descentlab_grading.native_guard import MESSAGE
 from descentlab_grading.testcells import hook_source
 
 GRADING = Path(descentlab_grading.__file__).resolve().parent
@@ -539,6 +542,39 @@ def test_a_contact_with_the_grader_is_flagged_and_voids_the_cell_it_ran_in() -> 
     ((grade_id, score, points, reason),) = decision.lost
     assert (grade_id, score, points) == ("u", 0.0, 2.0)
     assert "your notebook's own code contacted the grader" in reason
+
+
+def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
+    """The kernel's guard (native_guard) refuses ctypes calls: the cells lose their points
+    by the error, and the instructor is told what was tried, not left to spot it."""
+    refused = f"RuntimeError: {MESSAGE} (ctypes.call_function)"
+    decision = decide([("t", 1.0, 0.0), ("u", 1.0, 1.0)],
+                      {"t": {"verdict": "fail", "message": f"update() raised {refused}"},
+                       "u": {"verdict": "pass"}}, {}, {})
+    assert decision.scores == {"t": 0.0, "u": 1.0}
+    assert decision.flags == [NATIVE_FLAG]
+    # In an answer cell (the guard refused as the class was defined): the same flag.
+    assert decide([("t", 1.0, 0.0)], {"t": {"verdict": "fail", "message": "no"}}, {},
+                  {"answer": refused}).flags == [NATIVE_FLAG]
+    assert decide([("t", 1.0, 0.0)], {"t": {"verdict": "fail", "message": "no"}}, {},
+                  {"answer": "RuntimeError: oops"}).flags == []
+
+
+def test_a_notebook_that_names_ctypes_or_cffi_is_found(tmp_path: Path) -> None:
+    """CPython audits no call through a function pointer made from an address: the code
+    that does it names ctypes, and the instructor is told to look."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("ctypes in prose is not code"),
+                nbformat.v4.new_code_cell("import numpy as np\nx = np.ones(3)  # ctypesque")]
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nb, path)
+    assert mentions_native_code(path) == []
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import ctypes\nf = ctypes.CFUNCTYPE(None)(addr)\nopen('/proc/self/maps')\n"
+        "t._cdata\nimport ctypes"))
+    nbformat.write(nb, path)
+    assert mentions_native_code(path) == ["ctypes", "CFUNCTYPE", "/proc/self/maps", "_cdata"]
+    assert mentions_native_code(tmp_path / "missing.ipynb") == []
 
 
 @pytest.mark.slow  # a real judge, and its 10 s wait for a silent connection

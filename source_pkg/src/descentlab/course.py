@@ -99,9 +99,10 @@ class Exercise:
     label : str
         The README wording of the exercise when it is not simply its name.
     same_as : tuple of str
-        Dotted paths of other objects of the package that compute the answer too
-        (``"descentlab.nets.mlp.MultiLayerNet.numerical_gradient"``: a method), besides
-        ``reference``; the grader hides them with it.
+        Dotted paths of other objects that compute the answer too, besides
+        ``reference``: of the package (``"descentlab.nets.mlp.MultiLayerNet.
+        numerical_gradient"``: a method) or top-level functions of another library
+        (``"scipy.differentiate.derivative"``); the grader hides them with it.
     """
 
     name: str
@@ -222,7 +223,11 @@ LESSONS: tuple[Lesson, ...] = (
                          GradedCell("test-numgrad-accurate", 2, ("accurate",)),
                          GradedCell("test-numgrad-any-shape", 1, ("any_shape",)),
                          GradedCell("test-numgrad-x-unchanged", 1, ("x_unchanged",)),
-                     ), same_as=("descentlab.nets.mlp.MultiLayerNet.numerical_gradient",)),
+                     ), same_as=("descentlab.nets.mlp.MultiLayerNet.numerical_gradient",
+                                 # SciPy's (red-team round 3: approx_derivative scored 4/4)
+                                 "scipy.optimize._numdiff.approx_derivative",
+                                 "scipy.differentiate.derivative",
+                                 "scipy.differentiate.jacobian")),
             Exercise("gradient_descent", "function", "descentlab.checks.function_exercises.descent",
                      "gradient-descent", (
                          GradedCell("test-gd-path", 2, ("path",)),
