@@ -82,6 +82,87 @@ def test_formula_errors_keep_the_zero_gradient_point():
     assert all("carried" not in message for message in failures.values())
 
 
+# -- Adam's m and v right, its denominator or its decay not: the real mistake is named ---------
+class AdamRunningMax:
+    """The lesson's Adam, but dividing by the largest v̂ so far (AMSGrad), as a student wrote it."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.t, self.m, self.v, self.v_hat_max = 0, None, None, None
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {key: np.zeros_like(val) for key, val in params.items()}
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+            self.v_hat_max = {key: np.zeros_like(val) for key, val in params.items()}
+        self.t += 1
+        for key in params:
+            g = grads[key]
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * g
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * g * g
+            m_hat = self.m[key] / (1 - self.beta1**self.t)
+            v_hat = self.v[key] / (1 - self.beta2**self.t)
+            self.v_hat_max[key] = np.maximum(self.v_hat_max[key], v_hat)
+            params[key] -= self.lr * m_hat / (np.sqrt(self.v_hat_max[key]) + self.eps)
+
+
+class AdamWRunningMax(AdamRunningMax):
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+        self.weight_decay = weight_decay
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] *= 1 - self.lr * self.weight_decay
+        super().update(params, grads)
+
+
+@pytest.mark.parametrize(("cls", "optimizer"), [(AdamRunningMax, "adam"),
+                                                (AdamWRunningMax, "adamw")])
+def test_a_running_maximum_of_v_hat_is_named_not_the_rules_of_m_and_v(cls, optimizer):
+    report = score_properties(cls, optimizer, PUBLIC_SEEDS)
+    assert report.failed == ["carries_state"], report.text()
+    result = next(r for r in report.results if r.name == "carries_state")
+    assert result.mistake == "adam_amsgrad", result.message
+    assert "running maximum of v̂" in result.message
+    assert "np.sqrt(v_hat) + self.eps" in result.message
+    assert "wrong rule" not in result.message
+    assert "m ← β₁·m" not in result.message
+
+
+class AdamWL2Penalty:
+    """AdamW written as Adam on g + λθ (an L2 penalty), in the lesson's style."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.weight_decay = weight_decay
+        self.t, self.m, self.v = 0, None, None
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {key: np.zeros_like(val) for key, val in params.items()}
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+        self.t += 1
+        for key in params:
+            g = grads[key] + self.weight_decay * params[key]
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * g
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * g * g
+            m_hat = self.m[key] / (1 - self.beta1**self.t)
+            v_hat = self.v[key] / (1 - self.beta2**self.t)
+            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def test_an_l2_penalty_is_not_told_its_decay_is_missing():
+    """Its first step is no decay's (lr·sign(g)); the headline must fit one who added λθ."""
+    failures = _failures(AdamWL2Penalty, "adamw")
+    assert list(failures) == ["first_step", "carries_state"]
+    for message in failures.values():
+        assert "the weight decay is missing" not in message
+        assert "L2 penalty g + λθ" in message
+    assert failures["first_step"].startswith("your step shows no weight decay")
+    assert failures["carries_state"].startswith("the weight decay was added to the gradient")
+
+
 # -- the factor hint names the optimizer's own factors ----------------------------------------
 def _scaled(reference: type, factor: float) -> type:
     class Scaled:

@@ -130,6 +130,23 @@ class AdamGradNotSquared(_AdamInit):
             params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
 
 
+class AdamAmsgrad(_AdamInit):
+    """m and v are right; the denominator keeps the largest v̂ so far (AMSGrad's)."""
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.v_hat_max = {key: np.zeros_like(val) for key, val in params.items()}
+        self._create(params)
+        self.iter += 1
+        for key in params.keys():
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
+            m_hat = self.m[key] / (1 - self.beta1**self.iter)
+            v_hat = self.v[key] / (1 - self.beta2**self.iter)
+            self.v_hat_max[key] = np.maximum(self.v_hat_max[key], v_hat)
+            params[key] -= self.lr * m_hat / (np.sqrt(self.v_hat_max[key]) + 1e-7)
+
+
 # -- AdamW: the decay shrinks the weights first, then Adam's step ---------------------
 
 
@@ -217,6 +234,24 @@ class AdamWNoDecay(_AdamWInit):
             self._adam_step(params, grads, key, lr_t)
 
 
+class AdamWAmsgrad(_AdamWInit):
+    """The decoupled decay is right; the denominator keeps the largest v̂ so far."""
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.v_hat_max = {key: np.zeros_like(val) for key, val in params.items()}
+        self._create(params)
+        self.iter += 1
+        for key in params.keys():
+            params[key] -= self.lr * self.weight_decay * params[key]
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
+            m_hat = self.m[key] / (1 - self.beta1**self.iter)
+            v_hat = self.v[key] / (1 - self.beta2**self.iter)
+            self.v_hat_max[key] = np.maximum(self.v_hat_max[key], v_hat)
+            params[key] -= self.lr * m_hat / (np.sqrt(self.v_hat_max[key]) + 1e-7)
+
+
 class AdamWDecayAfterStep(_AdamWInit):
     def update(self, params, grads):
         self._create(params)
@@ -237,6 +272,7 @@ MUTANTS = (
     ("adam", "counter_starts_at_one", AdamCounterStartsAtOne),
     ("adam", "no_bias_correction", AdamNoBiasCorrection),
     ("adam", "adam_grad_not_squared", AdamGradNotSquared),
+    ("adam", "adam_amsgrad", AdamAmsgrad),
     ("adamw", "state_reset_each_call", AdamWStateReset),
     ("adamw", "counter_per_key", AdamWCounterPerKey),
     ("adamw", "adamw_no_decay", AdamWNoDecay),
@@ -245,4 +281,5 @@ MUTANTS = (
     ("adamw", "adamw_decay_without_lr", AdamWDecayWithoutLr),
     ("adamw", "no_bias_correction", AdamWNoBiasCorrection),
     ("adamw", "adam_grad_not_squared", AdamWGradNotSquared),
+    ("adamw", "adam_amsgrad", AdamWAmsgrad),
 )

@@ -118,6 +118,14 @@ EXPLANATIONS = {
         "itself (that is m's recurrence): a negative gradient makes v negative, and the square "
         "root of a negative number is NaN."
     ),
+    # m and v follow the right rules: only the denominator is not this step's v̂, so the
+    # text must not send the student to the recurrences of m and v.
+    "adam_amsgrad": (
+        "the denominator keeps a running maximum of v̂ (np.maximum(v_hat_max, v_hat), as "
+        "AMSGrad does): plain Adam divides by √v̂ + ε with the v̂ of this very step, which "
+        "shrinks again when the gradients get smaller. Your m and v can stay as they are: "
+        "drop the maximum and divide by {denominator}."
+    ),
     "rmsprop_rho_swapped": (
         "ρ and 1 − ρ are swapped: RMSProp keeps most of the old average, h ← ρ·h + (1 − ρ)·g·g "
         "(ρ is close to 1), not (1 − ρ)·h + ρ·g·g, which forgets h almost at once."
@@ -178,11 +186,15 @@ EXPLANATIONS = {
         "through m and v): AdamW decouples it — shrink the weights directly, "
         "θ ← θ − lr·λ·θ, and feed the plain gradient to m and v."
     ),
+    # On AdamW's first step an L2 penalty computes the same numbers as no decay at all
+    # (Adam's first step is lr·sign(g)), and this mistake is tried first: the text must
+    # not tell a student who did add the decay, to the gradient, that it is missing.
     "adamw_no_decay": (
-        "the weight decay is missing from the step: AdamW shrinks every weight, "
-        "θ ← θ·(1 − lr·λ) with λ = self.weight_decay, before Adam's step, on every call. "
-        "(Adding λθ to the gradient instead is no decay on the first step either: Adam's "
-        "division by √v̂ cancels it.)"
+        "your step shows no weight decay: AdamW shrinks every weight, θ ← θ·(1 − lr·λ) "
+        "with λ = self.weight_decay, before Adam's step, on every call. Either that shrink "
+        "is missing, or the decay was put into the gradient (an L2 penalty g + λθ): Adam's "
+        "division by √v̂ cancels it on the first step, and later it goes through m and v. "
+        "Shrink the weights directly and feed the plain gradient to m and v."
     ),
     "adamw_decay_after_step": (
         "the weight decay comes after Adam's step: AdamW (as torch.optim.AdamW) shrinks θ "
