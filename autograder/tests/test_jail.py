@@ -18,6 +18,18 @@ from descentlab_grading import answer_key, jail
 from descentlab_grading.workers import Limits, run_parallel
 
 REAL = Path(descentlab.__file__).resolve().parent
+#: The start of a probe run in the jail: ``attempt(name, f)`` records in ``out`` whether
+#: ``f()`` worked or the name of what it raised, and in ``why`` the message.
+_ATTEMPT = """
+out, why = {}, {}
+def attempt(name, f):
+    try:
+        f()
+        out[name] = "worked"
+    except Exception as exc:
+        out[name] = type(exc).__name__
+        why[name] = str(exc)
+"""
 
 
 def _exercises(*picks: tuple[str, str]) -> list[Exercise]:
@@ -104,17 +116,10 @@ except OSError as exc:
 
 
 def test_the_reference_is_a_stub_in_every_form(confinement: jail.Jail, tmp_path: Path) -> None:
-    code = """
+    code = _ATTEMPT + """
 import importlib, inspect, json
 import descentlab.optimizers as o
 from descentlab.data import minibatches
-out = {}
-def attempt(name, f):
-    try:
-        f()
-        out[name] = "worked"
-    except Exception as exc:
-        out[name] = type(exc).__name__
 attempt("instance", lambda: o.Momentum(lr=0.1))
 class Mine(o.Momentum):
     pass
@@ -254,16 +259,10 @@ def test_torch_imports_in_the_jail_without_its_adam(torch_confinement: jail.Jail
     within the job's memory limit and the jail's /tmp."""
     from descentlab_grading.model import Settings
 
-    code = """
+    code = _ATTEMPT + """
 import glob, importlib, inspect, json, os, resource
 import torch
-out = {"threads": torch.get_num_threads()}
-def attempt(name, f):
-    try:
-        f()
-        out[name] = "worked"
-    except Exception as exc:
-        out[name] = type(exc).__name__
+out["threads"] = torch.get_num_threads()
 p = [torch.ones(3, requires_grad=True)]
 adam = importlib.import_module("torch.optim.adam")
 attempt("Adam", lambda: torch.optim.Adam(p))
@@ -435,13 +434,6 @@ sgd = lib["_ZN2at3cpu11_fused_sgd_EN3c108ArrayRefINS_6TensorEEES4_S4_ddddbbbRKSt
 
 _GUARDED = """
 import ctypes, importlib.util, json, os, shutil, subprocess, sys, sysconfig, types
-out = {}
-def attempt(name, f):
-    try:
-        f()
-        out[name] = "worked"
-    except Exception as exc:
-        out[name] = f"{type(exc).__name__}: {exc}"
 attempt("fused by ctypes", lambda: exec(FUSED, {})) if FUSED else None
 attempt("ctypes call", lambda: ctypes.CDLL(None).getpid())
 attempt("ctypes memory", lambda: ctypes.c_int.from_address(id(out)))
@@ -476,7 +468,7 @@ def plot():
     plt.plot([1, 2])
     plt.savefig("plot.png")
 attempt("matplotlib", plot)
-print(json.dumps(out))
+print(json.dumps({k: v if v == "worked" else f"{v}: {why[k]}" for k, v in out.items()}))
 """
 
 
@@ -485,7 +477,7 @@ def _run_guarded(confinement: jail.Jail, tmp_path: Path, fused: str) -> dict[str
     dirs = {name: tmp_path / name for name in ("autograded", "work", "runtime", "judge")}
     for folder in dirs.values():
         folder.mkdir(exist_ok=True)
-    (dirs["work"] / "probe.py").write_text(f"FUSED = {fused!r}\n{_GUARDED}")
+    (dirs["work"] / "probe.py").write_text(f"FUSED = {fused!r}\n{_ATTEMPT}{_GUARDED}")
     argv = confinement.command([sys.executable, "-m", jail.GUARD_MODULE, "probe"],
                                workdir=dirs["autograded"], scratch=dirs["work"],
                                runtime=dirs["runtime"], judge=dirs["judge"],
@@ -519,18 +511,11 @@ def test_scipys_numerical_derivatives_are_off_in_lesson_00(tmp_path: Path) -> No
     package = tmp_path / "jail00" / "descentlab"
     answer_key.build(REAL, package, tuple(PUBLIC_SEEDS),
                      get_lesson("00_blind_explorer").exercises)
-    code = """
+    code = _ATTEMPT + """
 import json
 import numpy as np
 from scipy import differentiate, optimize
 from scipy.optimize._numdiff import approx_derivative
-out = {}
-def attempt(name, f):
-    try:
-        f()
-        out[name] = "worked"
-    except Exception as exc:
-        out[name] = type(exc).__name__
 f = lambda x: float(np.sum(x ** 2))
 x = np.array([1.0, 2.0])
 attempt("approx_derivative", lambda: approx_derivative(f, x, method="3-point"))
