@@ -234,22 +234,13 @@ class AdamWNoDecay(_AdamWInit):
             self._adam_step(params, grads, key, lr_t)
 
 
-class AdamWAmsgrad(_AdamWInit):
+class AdamWAmsgrad(_AdamWInit, AdamAmsgrad):
     """The decoupled decay is right; the denominator keeps the largest v̂ so far."""
 
     def update(self, params, grads):
-        if self.m is None:
-            self.v_hat_max = {key: np.zeros_like(val) for key, val in params.items()}
-        self._create(params)
-        self.iter += 1
-        for key in params.keys():
+        for key in params.keys():  # m and v read only the gradients: decaying first is the same
             params[key] -= self.lr * self.weight_decay * params[key]
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
-            m_hat = self.m[key] / (1 - self.beta1**self.iter)
-            v_hat = self.v[key] / (1 - self.beta2**self.iter)
-            self.v_hat_max[key] = np.maximum(self.v_hat_max[key], v_hat)
-            params[key] -= self.lr * m_hat / (np.sqrt(self.v_hat_max[key]) + 1e-7)
+        super().update(params, grads)  # AdamAmsgrad's
 
 
 class AdamWDecayAfterStep(_AdamWInit):
