@@ -401,8 +401,8 @@ def stub_source(source: str, what: str | dict[str, str | list[str]], prefix: str
 
 
 def _library_stubs(folder: Path, exercises: Iterable[Exercise]) -> list[list[str]]:
-    """Write stubs of the libraries' files of :func:`library_answer_key` (torch's under
-    ``folder/torch-stubs``, scikit-learn's under ``folder/sklearn-stubs``);
+    """Write stubs of the libraries' files of :func:`library_answer_key`, each library's
+    under ``folder/LIBRARY-stubs`` (``torch-stubs``, ``sklearn-stubs``, ``scipy-stubs``);
     [[stub (source or compiled), the real file it hides], ...]."""
     for library in LIBRARIES:
         if (folder / f"{library}-stubs").exists():
