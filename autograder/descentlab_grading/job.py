@@ -17,7 +17,6 @@ from . import jail
 from .feedback import add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
 from .judging import (
-    NATIVE_FLAG,
     Decision,
     blame_answer_cell,
     cell_errors,
@@ -141,6 +140,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
         earlier_releases(course.root / "release-history", lesson))
     flags = list(locked)
     test_errors, answer_errors = cell_errors(workdir / f"{lesson}.ipynb")
+    names_native = bool(mentions_native_code(workdir / f"{lesson}.ipynb"))
     defined_by = defined_by_cell(nbformat.read(course.notebook(lesson), as_version=4))
 
     def adjust() -> tuple[Decision, dict[str, float]]:
@@ -150,7 +150,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
             # nbgrader's own score is None when the test cell was deleted.
             decision = decide([(g.cell.name, float(g.max_score), g.auto_score) for g in grades],
                               judge.verdicts, test_errors, answer_errors, defined_by,
-                              judge.contacts)
+                              judge.contacts, names_native)
             for g in grades:
                 given = decision.scores[g.cell.name]
                 g.manual_score = given if given != g.auto_score else None
@@ -164,8 +164,6 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     bonus_earned = split_bonus(decision.scores, bonus)[1]
     score = sum(decision.scores.values())
     flags.extend(f for f in decision.flags if f not in flags)
-    if NATIVE_FLAG not in flags and mentions_native_code(workdir / f"{lesson}.ipynb"):
-        flags.append(NATIVE_FLAG)
     # Before the formgrader or the feedback page can show it: nothing the student's code
     # displayed runs in a browser.
     make_safe(workdir / f"{lesson}.ipynb", course.root / "release" / lesson / f"{lesson}.ipynb")

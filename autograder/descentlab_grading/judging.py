@@ -157,7 +157,7 @@ _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dict[str, Any]],
            errors: dict[str, str], answer_errors: dict[str, str],
            defined_by: dict[str, set[str]] | None = None,
-           contacts: Sequence[dict[str, Any]] = ()) -> Decision:
+           contacts: Sequence[dict[str, Any]] = (), names_native: bool = False) -> Decision:
     """One score per test cell, from the judge's verdicts: every lost point has a reason,
     and every flag rests on evidence.
 
@@ -178,6 +178,9 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
         The connections the judge refused (:class:`JudgeRun`): the notebook's own code
         contacted the grader, bypassing the test cells' hook. Flagged; a test cell that
         was running meanwhile scores 0 (its verdict may come from that code).
+    names_native : bool
+        The notebook's code names ctypes or cffi (:func:`mentions_native_code`): flagged
+        like a call the kernel's guard refused.
     """
     decision = Decision()
     if contacts:
@@ -219,7 +222,7 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
             decision.lost.append((grade_id, score, points, reason))
     said = [*errors.values(), *answer_errors.values(),
             *(str(v.get("message", "")) for v in verdicts.values())]
-    if any(NATIVE_REFUSED in text for text in said):
+    if names_native or any(NATIVE_REFUSED in text for text in said):
         decision.flags.append(NATIVE_FLAG)
     return decision
 

@@ -558,6 +558,9 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
                   {"answer": refused}).flags == [NATIVE_FLAG]
     assert decide([("t", 1.0, 0.0)], {"t": {"verdict": "fail", "message": "no"}}, {},
                   {"answer": "RuntimeError: oops"}).flags == []
+    # Not refused, but named (a call by address is not audited): the same flag.
+    assert decide([("t", 1.0, 1.0)], {"t": {"verdict": "pass"}}, {}, {},
+                  names_native=True).flags == [NATIVE_FLAG]
 
 
 def test_a_notebook_that_names_ctypes_or_cffi_is_found(tmp_path: Path) -> None:
