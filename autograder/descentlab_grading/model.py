@@ -118,6 +118,11 @@ class Course:
         """Where the copy of descentlab without ``lesson``'s answer key is built."""
         return self.root / "jail" / lesson / "descentlab"
 
+    @property
+    def fonts(self) -> Path:
+        """Where a run builds Matplotlib's font list for its kernels (:mod:`jail`)."""
+        return self.root / "jail" / "fonts"
+
     def notebook(self, lesson: str) -> Path:
         """The instructor notebook of a lesson."""
         return self.source / lesson / f"{lesson}.ipynb"

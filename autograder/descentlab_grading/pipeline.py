@@ -151,6 +151,7 @@ def grade(
         answer_key.build(Path(descentlab.__file__).resolve().parent,
                          course.answer_free_package(lesson), tuple(PUBLIC_SEEDS),
                          get_lesson(lesson).exercises)
+    jail.build_font_list(course.fonts)
     state = _load_state(course)
     prepare_lessons(course, settings, lessons, state)
     for lesson in lessons:

@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -51,15 +52,16 @@ def confinement(tmp_path_factory: pytest.TempPathFactory) -> jail.Jail:
     return jail.Jail(package, REAL)
 
 
-def _run(confinement: jail.Jail, tmp_path: Path, code: str) -> dict:
-    """Run ``code`` in the jail, in ``autograded/`` (scratch ``work/`` shown there)."""
+def _run(confinement: jail.Jail, tmp_path: Path, code: str, **env: str) -> dict:
+    """Run ``code`` in the jail, in ``autograded/`` (scratch ``work/`` shown there), with
+    ``env`` added to the command's environment."""
     dirs = {name: tmp_path / name for name in ("autograded", "work", "runtime", "judge")}
     for folder in dirs.values():
         folder.mkdir(exist_ok=True)
     argv = confinement.command([sys.executable, "-c", code], workdir=dirs["autograded"],
                                scratch=dirs["work"], runtime=dirs["runtime"],
                                judge=dirs["judge"],
-                               env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+                               env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", **env})
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -421,6 +423,51 @@ def test_without_a_jail_each_job_imports_the_hook_from_its_own_folder(
         assert all(f.parent == tmp_path / job / "runtime" / "hook" for f in files), files
         seen.append(files[0].parent)
     assert seen[0] != seen[1]
+
+
+def test_kernels_get_matplotlibs_font_list_built_once_for_the_run(confinement: jail.Jail,
+                                                                   tmp_path: Path) -> None:
+    """Matplotlib in a kernel finds its font list, read-only, and searches no font itself.
+
+    Each kernel's Matplotlib folder is new, and building the list costs 0.3-0.4 s of CPU
+    per notebook; a run builds it once (``build_font_list``), with no font of the grader's
+    home folder in it.
+    """
+    fonts = jail.build_font_list(tmp_path / "fonts")
+    assert fonts is not None
+    assert fonts == jail.font_list(tmp_path / "fonts")
+    assert str(tmp_path) not in fonts.read_text()  # nothing of the builder's home
+    code = """
+import json, logging, os
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+built = []
+logging.getLogger("matplotlib.font_manager").addFilter(lambda r: built.append(r.getMessage()))
+import matplotlib.font_manager
+import matplotlib.pyplot as plt
+plt.figure().savefig(os.path.join(os.environ["MPLCONFIGDIR"], "figure.png"))
+try:
+    open(os.path.join(os.environ["MPLCONFIGDIR"], FONTS), "a").close()
+    writable = True
+except OSError:
+    writable = False
+print(json.dumps({"logged": built, "writable": writable,
+                  "folder": sorted(os.listdir(os.environ["MPLCONFIGDIR"]))}))
+""".replace("FONTS", repr(fonts.name))
+    jailed = replace(confinement, fonts=fonts)
+    for label, how in (("jailed", jailed), ("not jailed", replace(jailed, enabled=False))):
+        (tmp_path / label).mkdir()
+        mpl = "/tmp/matplotlib" if how.enabled else str(tmp_path / label / "mpl")
+        seen = _run(how, tmp_path / label, code, MPLCONFIGDIR=mpl)
+        assert not [m for m in seen["logged"] if "generated new fontManager" in m], (label, seen)
+        assert seen["folder"] == sorted([fonts.name, "figure.png"]), (label, seen)
+        if how.enabled:  # the kernel cannot change the run's list
+            assert not seen["writable"], seen
+    before = fonts.read_bytes()
+    (tmp_path / "again").mkdir()
+    seen = _run(confinement, tmp_path / "again", code, MPLCONFIGDIR="/tmp/matplotlib")
+    assert [m for m in seen["logged"] if "generated new fontManager" in m], \
+        "without the run's list Matplotlib builds its own: the test above cannot fail"
+    assert fonts.read_bytes() == before
 
 
 #: Red-team round 3's answer cell, cut down: torch's fused SGD kernel (momentum SGD, i.e.
