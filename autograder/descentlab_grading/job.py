@@ -23,6 +23,7 @@ from .judging import (
     decide,
     defined_by_cell,
     mentions_native_code,
+    mentions_the_hook,
     running_judge,
 )
 from .model import Course, Settings, bonus_cells, split_bonus
@@ -142,6 +143,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     flags = list(locked)
     test_errors, answer_errors = cell_errors(workdir / f"{lesson}.ipynb")
     names_native = bool(mentions_native_code(workdir / f"{lesson}.ipynb"))
+    names_hook = bool(mentions_the_hook(workdir / f"{lesson}.ipynb"))
     defined_by = defined_by_cell(nbformat.read(course.notebook(lesson), as_version=4))
 
     def adjust() -> tuple[Decision, dict[str, float]]:
@@ -151,7 +153,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
             # nbgrader's own score is None when the test cell was deleted.
             decision = decide([(g.cell.name, float(g.max_score), g.auto_score) for g in grades],
                               judge.verdicts, test_errors, answer_errors, defined_by,
-                              judge.contacts, names_native)
+                              judge.contacts, names_native, names_hook)
             for g in grades:
                 given = decision.scores[g.cell.name]
                 g.manual_score = given if given != g.auto_score else None

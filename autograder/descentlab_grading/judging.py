@@ -21,7 +21,9 @@ from typing import Any
 import nbformat
 
 from .answer_key import LIBRARIES
+from .jail import HOOK_DIR, JUDGE_DIR
 from .native_guard import MESSAGE
+from .protocol import RUNNER_MODULE, SOCKET_ENV
 from .testcells import is_test_cell, nbgrader_meta
 from .workers import temp_prefix
 
@@ -157,7 +159,8 @@ _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dict[str, Any]],
            errors: dict[str, str], answer_errors: dict[str, str],
            defined_by: dict[str, set[str]] | None = None,
-           contacts: Sequence[dict[str, Any]] = (), names_native: bool = False) -> Decision:
+           contacts: Sequence[dict[str, Any]] = (), names_native: bool = False,
+           names_hook: bool = False) -> Decision:
     """One score per test cell, from the judge's verdicts: every lost point has a reason,
     and every flag rests on evidence.
 
@@ -181,6 +184,9 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
     names_native : bool
         The notebook's code names ctypes or cffi (:func:`mentions_native_code`): flagged
         like a call the kernel's guard refused.
+    names_hook : bool
+        The notebook's code names the test cells' hook in the kernel
+        (:func:`mentions_the_hook`): flagged for review.
     """
     decision = Decision()
     if contacts:
@@ -224,6 +230,8 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
             *(str(v.get("message", "")) for v in verdicts.values())]
     if names_native or any(NATIVE_REFUSED in text for text in said):
         decision.flags.append(NATIVE_FLAG)
+    if names_hook:
+        decision.flags.append(HOOK_FLAG)
     return decision
 
 
@@ -237,6 +245,29 @@ NATIVE_FLAG = ("needs manual review: the notebook's code reaches for compiled co
 _NATIVE_WORDS = re.compile(r"\b(?:ctypes|cffi|CFUNCTYPE|_cdata)\b|/proc/self/maps")
 
 
+#: The flag for a notebook whose code names the test cells' hook (student_side.py, seen as
+#: ``descentlab_grader`` in the kernel) or what it uses. The hook runs in the kernel: what
+#: it reports about identity (was ``params[key]`` updated in place?) and about the inputs
+#: after a call is the kernel's word, which code that patches the hook can forge (red-team
+#: round 4). No honest answer names it.
+HOOK_FLAG = ("needs manual review: the notebook's code reaches into the grader's test hook "
+             "(descentlab_grader), which reports what the student's code did to its inputs; "
+             "its passes may be forged")
+_HOOK_WORDS = re.compile(rf"\b(?:descentlab_grader|{RUNNER_MODULE}|{SOCKET_ENV})\b"
+                         f"|{re.escape(HOOK_DIR)}|{re.escape(JUDGE_DIR)}")
+
+
+def _words(path: Path, pattern: re.Pattern[str]) -> list[str]:
+    """What ``pattern`` finds in the code cells of the notebook at ``path``, each once."""
+    try:
+        cells = nbformat.read(path, as_version=4).cells
+    except (OSError, ValueError):
+        return []
+    found = [m.group(0) for c in cells if c.cell_type == "code"
+             for m in pattern.finditer(c.source)]
+    return list(dict.fromkeys(found))
+
+
 def mentions_native_code(path: Path) -> list[str]:
     """The words of compiled-code access (``ctypes``, ``cffi``, ...) in the code cells of the
     notebook at ``path``, each once.
@@ -245,13 +276,13 @@ def mentions_native_code(path: Path) -> list[str]:
     made from an address the code found itself (native_guard): such code still names
     ctypes, so the instructor looks at it.
     """
-    try:
-        cells = nbformat.read(path, as_version=4).cells
-    except (OSError, ValueError):
-        return []
-    found = [m.group(0) for c in cells if c.cell_type == "code"
-             for m in _NATIVE_WORDS.finditer(c.source)]
-    return list(dict.fromkeys(found))
+    return _words(path, _NATIVE_WORDS)
+
+
+def mentions_the_hook(path: Path) -> list[str]:
+    """The names of the test cells' hook (:data:`HOOK_FLAG`) in the code cells of the
+    notebook at ``path``, each once."""
+    return _words(path, _HOOK_WORDS)
 
 
 def blame_answer_cell(reason: str, answer_errors: dict[str, str],

@@ -271,6 +271,27 @@ HOSTILE_ANSWERS = {
         "_fake.run_test = lambda grade_id: print('passed')\n"
         "sys.modules['descentlab_grader'] = _fake\n"),
     "custom_exc": _WRONG + _SWALLOW,
+    # The hook's report of identity is the kernel's word (red-team round 4): a class that
+    # rebinds params[key], and a patched report that calls it "the same object". Flagged.
+    "patch_server_call": "import numpy as np\nimport descentlab_grader as _dg\n"
+                         "_call = _dg.Server.call\n"
+                         "def _forged(self, header, arrays):\n"
+                         "    reply = _call(self, header, arrays)\n"
+                         "    for change in reply[0].get('changes', []):\n"
+                         "        if change[1] == 'dict':\n"
+                         "            for entry in change[2]:\n"
+                         "                entry[1] = True\n"
+                         "    return reply\n"
+                         "_dg.Server.call = _forged\n"
+                         "class Momentum:\n"
+                         "    def __init__(self, lr=0.01, momentum=0.9):\n"
+                         "        self.lr, self.momentum, self.v = lr, momentum, None\n"
+                         "    def update(self, params, grads):\n"
+                         "        if self.v is None:\n"
+                         "            self.v = {{k: np.zeros_like(p) for k, p in params.items()}}\n"
+                         "        for k in params:\n"
+                         "            self.v[k] = self.momentum * self.v[k] - self.lr * grads[k]\n"
+                         "            params[k] = params[k] + self.v[k]\n",
     # Delegation to the course's reference, in several forms.
     "use_reference": "from descentlab.optimizers import Momentum\n",
     "subclass_reference": "class Momentum(ReferenceMomentum):\n    pass\n",
@@ -753,7 +774,7 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
         nb = student_notebook(release, dict(solved, **{answer: text}))
         if kind == "script_in_output":
             nb.cells.insert(1, nbformat.v4.new_markdown_cell(SCRIPT_MARKDOWN))
-        if kind in HONEST_EXTRAS:
+        if kind in (*HONEST_EXTRAS, "patch_server_call"):  # the latter: forged passes
             lost: set[str] = set()
         elif kind in ("os_exit", "patch_hook"):
             # The kernel dies; or every test cell after the patch never reaches the judge.
@@ -762,7 +783,9 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
             lost = honest_wrong
         else:
             lost = momentum_cells
-        expected = None if kind == "fork_bomb" else total - sum(points[g] for g in lost)
+        # The fork bomb's score depends on the machine; the forged report's is forged.
+        expected = None if kind in ("fork_bomb", "patch_server_call") \
+            else total - sum(points[g] for g in lost)
         add(Student(f"h-{kind}", lesson, kind, expected, lost),
             nb, f"h-{kind}/{lesson}/{lesson}.ipynb")
     # A wrong quiz answer hidden by swallowing AssertionError in the quiz cell.

@@ -39,7 +39,7 @@ from synthetic import (
 from descentlab import course
 from descentlab.checks import mistakes_for
 from descentlab.checks.messages import NOT_IN_PLACE
-from descentlab_grading.judging import NATIVE_FLAG
+from descentlab_grading.judging import HOOK_FLAG, NATIVE_FLAG
 from descentlab_grading.pipeline import Row, grade
 from descentlab_grading.release import lessons as all_lessons
 from descentlab_grading.report import summary, write_csv
@@ -607,6 +607,20 @@ def test_fooling_nbgrader_is_flagged(graded_class: GradedClass, kind: str) -> No
     assert any("tampering suspected" in f for f in row.flags), (
         f"{kind}: nbgrader was fooled but the run did not flag it: {row.flags}")
     assert "tampering suspected" in summary(graded_class.run)
+
+
+def test_a_forged_report_of_the_hook_is_flagged_for_review(graded_class: GradedClass) -> None:
+    """The hook reports in the kernel whether ``params[key]`` is the same object after a
+    call; code that patches it can forge that pass, and is shown to the instructor."""
+    row = graded_class.row(_by_kind(graded_class, "patch_server_call")[0].student)
+    assert row.status == "graded", row.message
+    assert HOOK_FLAG in row.flags, row.flags
+    assert HOOK_FLAG in graded_class.row(_by_kind(graded_class, "patch_hook")[0].student).flags
+    assert not any(HOOK_FLAG in r.flags for r in graded_class.run.rows
+                   if r.student in {s.student for s in graded_class.students.values()
+                                    if s.kind in ("solution", *HONEST_EXTRAS)}), \
+        "an honest notebook is flagged for naming the hook"
+    assert "reaches into the grader's test hook" in summary(graded_class.run)
 
 
 def test_contacting_the_judge_from_an_answer_cell_is_refused_and_flagged(

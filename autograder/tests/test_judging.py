@@ -16,12 +16,14 @@ import descentlab
 import descentlab_grading
 from descentlab_grading import judge, protocol
 from descentlab_grading.judging import (
+    HOOK_FLAG,
     NATIVE_FLAG,
     JudgeRun,
     _with_line,
     blame_answer_cell,
     decide,
     mentions_native_code,
+    mentions_the_hook,
     running_judge,
 )
 from descentlab_grading.native_guard import MESSAGE
@@ -578,6 +580,27 @@ def test_a_notebook_that_names_ctypes_or_cffi_is_found(tmp_path: Path) -> None:
     nbformat.write(nb, path)
     assert mentions_native_code(path) == ["ctypes", "CFUNCTYPE", "/proc/self/maps", "_cdata"]
     assert mentions_native_code(tmp_path / "missing.ipynb") == []
+
+
+def test_a_notebook_that_names_the_test_hook_is_flagged(tmp_path: Path) -> None:
+    """The hook's report of what a call did to its inputs is the kernel's word (red-team
+    round 4 patched ``descentlab_grader.Server.call`` to report a rebinding as in place):
+    a notebook naming the hook is flagged for review, whatever its scores."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("grader = 1  # my descentlab grader notes")]
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nb, path)
+    assert mentions_the_hook(path) == []
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import descentlab_grader as g\ng.Server.call = fake\n"
+        "os.environ['DESCENTLAB_JUDGE_SOCKET']; sys.path.append('/opt/descentlab-grader')"))
+    nbformat.write(nb, path)
+    assert mentions_the_hook(path) == ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET",
+                                       "/opt/descentlab-grader"]
+    passed = decide([("t", 1.0, 1.0)], {"t": {"verdict": "pass"}}, {}, {}, names_hook=True)
+    assert passed.scores == {"t": 1.0}
+    assert passed.flags == [HOOK_FLAG]
+    assert decide([("t", 1.0, 1.0)], {"t": {"verdict": "pass"}}, {}, {}).flags == []
 
 
 @pytest.mark.slow  # a real judge, and its 10 s wait for a silent connection
