@@ -26,11 +26,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .protocol import HOOK_MODULE
+
 if TYPE_CHECKING:
     from descentlab.course import Exercise
 
-__all__ = ["REFERENCE_ERROR", "TORCH_BINDINGS", "answer_key", "build", "library_answer_key",
-           "library_folder", "stub_source", "torch_answer_key", "torch_folder"]
+__all__ = ["REFERENCE_ERROR", "TORCH_BINDINGS", "answer_key", "build", "guard_source",
+           "judged_off", "library_answer_key", "library_folder", "stub_source",
+           "torch_answer_key", "torch_folder"]
 
 #: The exception class the stubs raise; the judge, and descentlab's demos
 #: (``descentlab.errors.REFERENCE_UNAVAILABLE``), recognise it by this name.
@@ -434,6 +437,42 @@ def _library_stubs(folder: Path, exercises: Iterable[Exercise]) -> list[list[str
     return bindings
 
 
+def judged_off(package: Path, exercises: Iterable[Exercise]) -> dict[str, dict[str, str]]:
+    """The package's functions a lesson switches off only while the judge calls the
+    student's code (:attr:`~descentlab.course.Exercise.off_while_judged`).
+
+    Returns
+    -------
+    dict
+        module path (relative to the package) -> {function name: its dotted path}.
+    """
+    key: dict[str, dict[str, str]] = {}
+    for exercise in exercises:
+        for dotted in exercise.off_while_judged:
+            where = _located(package, dotted)
+            if where is None or where[2] != "*":
+                raise ValueError(f"off_while_judged names {dotted!r}: not a top-level "
+                                 "function of the package")
+            key.setdefault(where[0], {})[where[1]] = dotted
+    return key
+
+
+def guard_source(source: str, names: dict[str, str]) -> str:
+    """``source`` with each function of ``names`` raising while the judge calls the
+    student's code (the hook's ``JUDGING``, set in the kernel meanwhile), and working as
+    before otherwise: the lesson's demos need it."""
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, _FUNCTIONS) and node.name in names:
+            guard = ast.parse(
+                f"if getattr(__import__('sys').modules.get({HOOK_MODULE!r}), 'JUDGING', False):"
+                f"\n    raise __import__('descentlab._graded', fromlist=['_'])"
+                f".{REFERENCE_ERROR}({names[node.name]!r})").body
+            start = 1 if ast.get_docstring(node, clean=False) is not None else 0
+            node.body[start:start] = guard
+    return ast.unparse(tree) + "\n"
+
+
 def build(package: Path, target: Path, public_seeds: tuple[int, ...],
           exercises: Iterable[Exercise]) -> Path:
     """Write the copy of ``package`` (a descentlab folder) without the answer key of a lesson.
@@ -463,6 +502,10 @@ def build(package: Path, target: Path, public_seeds: tuple[int, ...],
     for relative, what in answer_key(package, exercises).items():
         path = target / relative
         path.write_text(stub_source(path.read_text(encoding="utf-8"), what), encoding="utf-8")
+    for relative, names in judged_off(package, exercises).items():
+        path = target / relative
+        path.write_text(guard_source(path.read_text(encoding="utf-8"), names),
+                        encoding="utf-8")
     (target / "_graded.py").write_text(_GRADED, encoding="utf-8")
     checks = target / "checks"
     modules = [p.relative_to(checks) for p in checks.rglob("*.py")]

@@ -23,7 +23,7 @@ import nbformat
 from .answer_key import LIBRARIES
 from .jail import HOOK_DIR, JUDGE_DIR
 from .native_guard import MESSAGE
-from .protocol import RUNNER_MODULE, SOCKET_ENV
+from .protocol import HOOK_MODULE, RUNNER_MODULE, SOCKET_ENV
 from .testcells import is_test_cell, nbgrader_meta
 from .workers import temp_prefix
 
@@ -253,7 +253,7 @@ _NATIVE_WORDS = re.compile(r"\b(?:ctypes|cffi|CFUNCTYPE|_cdata)\b|/proc/self/map
 HOOK_FLAG = ("needs manual review: the notebook's code reaches into the grader's test hook "
              "(descentlab_grader), which reports what the student's code did to its inputs; "
              "its passes may be forged")
-_HOOK_WORDS = re.compile(rf"\b(?:descentlab_grader|{RUNNER_MODULE}|{SOCKET_ENV})\b"
+_HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{SOCKET_ENV})\b"
                          f"|{re.escape(HOOK_DIR)}|{re.escape(JUDGE_DIR)}")
 
 

@@ -30,6 +30,8 @@ __all__ = ["CALL_LIMIT_ENV", "RUNNER_MISSING", "RUNNER_MODULE", "SOCKET_ENV", "E
 MAX_MESSAGE = 64 * 1024 * 1024
 #: The torch runner's module name in the jail, beside ``descentlab_grader`` (:mod:`jail`).
 RUNNER_MODULE = "descentlab_torch_runner"
+#: The name the kernel imports the test cells' hook (student_side.py) by.
+HOOK_MODULE = "descentlab_grader"
 #: Environment variables :mod:`jail` gives the kernel: the judge's socket, and the seconds
 #: one call into the student's code may take (the judge's ``Settings.call``).
 SOCKET_ENV = "DESCENTLAB_JUDGE_SOCKET"

@@ -32,6 +32,10 @@ __all__ = ["run_test"]
 CALL_LIMIT = float(os.environ.get(protocol.CALL_LIMIT_ENV, "10"))
 _MAX_ITEMS = 100_000
 _ABSENT = object()
+#: True while the judge's call into the student's code runs: the course's functions a
+#: lesson's demos need but that compute an answer raise meanwhile
+#: (``answer_key.guard_source``; lesson 02's bowl differentiates itself).
+JUDGING = False
 
 
 class _Sink:
@@ -72,11 +76,16 @@ def _student_code() -> Iterator[None]:
     """Run one call of the student's code for the judge: time-limited and silent.
 
     What it prints on the hidden inputs stays out of the test cell (and the feedback): it
-    is noise there, and it would show the hidden cases.
+    is noise there, and it would show the hidden cases. :data:`JUDGING` is set meanwhile.
     """
-    with _time_limit(CALL_LIMIT), contextlib.redirect_stdout(_SINK), \
-            contextlib.redirect_stderr(_SINK):
-        yield
+    global JUDGING
+    JUDGING = True
+    try:
+        with _time_limit(CALL_LIMIT), contextlib.redirect_stdout(_SINK), \
+                contextlib.redirect_stderr(_SINK):
+            yield
+    finally:
+        JUDGING = False
 
 
 def _where(exc: BaseException) -> str:

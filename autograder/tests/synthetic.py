@@ -556,6 +556,8 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
         _add_torch_cases(course, add)
     if hostile and SCIPY_LESSON in lessons:
         _add_scipy_case(course, add)
+    if hostile and BOWL_LESSON in lessons:
+        _add_bowl_case(course, add)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in files.items():
@@ -745,6 +747,25 @@ def _add_scipy_case(course: Course, add: Callable[..., None]) -> None:
                 total - sum(points[g] for g in lost), lost),
         student_notebook(release, dict(solved, **{exercise.answer_cell: SCIPY_GRADIENT})),
         f"h-scipy_stand_in/{SCIPY_LESSON}/{SCIPY_LESSON}.ipynb")
+
+
+#: Lesson 02's bowl_gradient as the bowl's own (red-team round 4: 3/3): the exercise's cells
+#: are lost, flagged "uses the course's reference ..."; the lesson's demos still run.
+BOWL_LESSON = "02_sgd_zigzag"
+BOWL_GRADIENT = ("def bowl_gradient(x, y):\n"
+                 "    \"\"\"The bowl of the first cell knows its gradient.\"\"\"\n"
+                 "    dfdx, dfdy = bowl.grad(x, y)\n"
+                 "    return dfdx, dfdy\n")
+
+
+def _add_bowl_case(course: Course, add: Callable[..., None]) -> None:
+    _, release, points, total, solved = _lesson_parts(course, BOWL_LESSON)
+    exercise = next(e for e in get_lesson(BOWL_LESSON).exercises if e.name == "bowl_gradient")
+    lost = {cell.grade_id for cell in exercise.tests}
+    add(Student("h-bowl_own_gradient", BOWL_LESSON, "bowl_own_gradient",
+                total - sum(points[g] for g in lost), lost),
+        student_notebook(release, dict(solved, **{exercise.answer_cell: BOWL_GRADIENT})),
+        f"h-bowl_own_gradient/{BOWL_LESSON}/{BOWL_LESSON}.ipynb")
 
 
 def _add_torch_cases(course: Course, add: Callable[..., None]) -> None:

@@ -9,6 +9,8 @@ import json
 import os
 import subprocess
 import sys
+import types
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from descentlab.checks import PUBLIC_SEEDS
 from descentlab.course import LESSONS, Exercise, GradedCell, Lesson, get_lesson, lesson_ids
 from descentlab.optimizers.registry import OPTIMIZERS
 from descentlab_grading import answer_key
+from descentlab_grading.protocol import HOOK_MODULE
 
 REAL = Path(descentlab.__file__).resolve().parent
 
@@ -114,6 +117,37 @@ def test_each_lessons_answer_key_is_what_it_was(lesson: Lesson) -> None:
         {"scipy": SCIPY_NUMERICAL_GRADIENT} if lesson.id == "00_blind_explorer" else {})
     # The feedback names each library whose code is switched off.
     assert set(answer_key.LIBRARIES) >= set(libraries)
+    # Lesson 02's bowl differentiates itself (red-team round 4: bowl_gradient returned
+    # bowl.grad(x, y) and scored 3/3): off only while the judge calls the student's code.
+    assert answer_key.judged_off(REAL, lesson.exercises) == (
+        {"surfaces.py": {"_bowl_grad": "descentlab.surfaces._bowl_grad"}}
+        if lesson.id == "02_sgd_zigzag" else {})
+
+
+def test_a_function_off_while_judged_works_until_the_hook_says_the_judge_calls(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    source = answer_key.guard_source(
+        'def grad(x):\n    """Doc."""\n    return 2 * x\n\ndef other(x):\n    return x\n',
+        {"grad": "descentlab.toy.grad"})
+    space: dict = {}
+    exec(compile(source, "<guarded>", "exec"), space)  # our own generated code
+    assert space["grad"](3) == 6  # no hook at all (the instructor's kernel)
+    assert space["grad"].__doc__ == "Doc."
+    hook = types.ModuleType(HOOK_MODULE)
+    hook.JUDGING = False
+    monkeypatch.setitem(sys.modules, HOOK_MODULE, hook)
+    graded = types.ModuleType("descentlab._graded")
+    graded.ReferenceUnavailable = type("ReferenceUnavailable", (RuntimeError,), {})
+    monkeypatch.setitem(sys.modules, "descentlab._graded", graded)
+    assert space["grad"](3) == 6  # a demo cell while grading
+    hook.JUDGING = True
+    with pytest.raises(graded.ReferenceUnavailable, match=r"descentlab\.toy\.grad"):
+        space["grad"](3)
+    assert space["other"](3) == 3
+    with pytest.raises(ValueError, match="not a top-level function"):
+        answer_key.judged_off(REAL, [replace(get_lesson("02_sgd_zigzag").exercises[0],
+                                             off_while_judged=("descentlab.surfaces.Surface."
+                                                               "gradient",))])
 
 
 def test_only_the_lessons_without_an_optimizer_exercise_keep_every_optimizer() -> None:

@@ -39,6 +39,7 @@ from synthetic import (
 from descentlab import course
 from descentlab.checks import mistakes_for
 from descentlab.checks.messages import NOT_IN_PLACE
+from descentlab.errors import NOT_RUN_WHILE_GRADING
 from descentlab_grading.judging import HOOK_FLAG, NATIVE_FLAG
 from descentlab_grading.pipeline import Row, grade
 from descentlab_grading.release import lessons as all_lessons
@@ -542,6 +543,22 @@ def test_scipys_numerical_derivative_earns_nothing_in_lesson_00_and_says_so(
         "derivative)"
     assert any(used in f for f in graded_class.row(student.student).flags), \
         graded_class.row(student.student).flags
+
+
+def test_the_bowls_own_gradient_earns_nothing_in_lesson_02_and_the_demos_still_run(
+        graded_class: GradedClass) -> None:
+    student = _by_kind(graded_class, "bowl_own_gradient")[0]
+    _check_score(graded_class, student)
+    assert "uses the course's reference descentlab.surfaces._bowl_grad" in \
+        graded_class.row(student.student).flags
+    # Switched off only while the judge calls bowl_gradient: the figures drew with it, and
+    # only the exercise's test cells failed.
+    cells = _autograded(graded_class, student).cells
+    failed = {c.metadata.get("nbgrader", {}).get("grade_id") for c in cells
+              if any(o.output_type == "error" or o.get("name") == "stderr"
+                     for o in c.get("outputs", []))}
+    assert failed == student.lost_cells, _cell_problems(graded_class, student)
+    assert NOT_RUN_WHILE_GRADING not in str(cells)
 
 
 def test_compiled_code_called_directly_earns_nothing_and_is_flagged(

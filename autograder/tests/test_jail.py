@@ -552,6 +552,40 @@ def test_the_kernels_guard_refuses_compiled_code_and_programs_not_python(
 
 
 @pytest.mark.slow  # imports SciPy in the jail: ~3 s
+def test_the_bowls_own_gradient_is_off_only_while_the_judge_calls_in_lesson_02(
+        tmp_path: Path) -> None:
+    """Red-team round 4: lesson 02's bowl_gradient returned ``bowl.grad(x, y)`` and scored
+    3/3. The lesson's demos need the bowl's gradient: it raises only in a judged call."""
+    package = tmp_path / "jail02" / "descentlab"
+    answer_key.build(REAL, package, tuple(PUBLIC_SEEDS), get_lesson("02_sgd_zigzag").exercises)
+    code = _ATTEMPT + """
+import json, threading
+import numpy as np
+import descentlab_grader
+from descentlab.surfaces import get_surface
+bowl = get_surface("bowl")
+attempt("demo", lambda: bowl.gradient(np.array([1.0, 2.0])))
+def judged(f):
+    with descentlab_grader._student_code():
+        f()
+attempt("judged", lambda: judged(lambda: bowl.grad(1.0, 2.0)))
+def in_a_thread():
+    done = []
+    worker = threading.Thread(target=lambda: done.append(bowl.grad(1.0, 2.0)))
+    worker.start()
+    worker.join()
+    assert done, "the thread's call raised"
+attempt("judged, in a thread", lambda: judged(in_a_thread))
+attempt("demo after", lambda: bowl.grad(1.0, 2.0))
+print(json.dumps([out, why.get("judged", "")]))
+"""
+    (tmp_path / "run").mkdir()
+    out, why = _run(jail.Jail(package, REAL), tmp_path / "run", code)
+    assert out == {"demo": "worked", "judged": "ReferenceUnavailable",
+                   "judged, in a thread": "AssertionError", "demo after": "worked"}, out
+    assert why.startswith("descentlab.surfaces._bowl_grad is switched off"), why
+
+
 def test_scipys_numerical_derivatives_are_off_in_lesson_00(tmp_path: Path) -> None:
     """Red-team round 3: numerical_gradient as scipy's approx_derivative scored 4/4. SciPy's
     numerical derivatives (the exercise's ``same_as``) are stubs there; the rest works."""

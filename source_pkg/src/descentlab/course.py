@@ -103,6 +103,10 @@ class Exercise:
         ``reference``: of the package (``"descentlab.nets.mlp.MultiLayerNet.
         numerical_gradient"``: a method) or top-level functions of another library
         (``"scipy.differentiate.derivative"``); the grader hides them with it.
+    off_while_judged : tuple of str
+        Dotted paths of top-level functions of the package that compute the answer too but
+        that the lesson's own demos need (lesson 02's bowl differentiates itself): the
+        grader switches them off only while it calls the student's code.
     """
 
     name: str
@@ -113,6 +117,7 @@ class Exercise:
     bonus: bool = False
     label: str = ""
     same_as: tuple[str, ...] = ()
+    off_while_judged: tuple[str, ...] = ()
 
     @property
     def points(self) -> int:
@@ -267,7 +272,7 @@ LESSONS: tuple[Lesson, ...] = (
                          GradedCell("test-bowl-gradient-dx", 1, ("df_dx",)),
                          GradedCell("test-bowl-gradient-dy", 1, ("df_dy",)),
                          GradedCell("test-bowl-gradient-arrays", 1, ("arrays",)),
-                     )),
+                     ), off_while_judged=("descentlab.surfaces._bowl_grad",)),
             Exercise("lr_max", "value", "", "lr-max", (GradedCell("test-lr-max", 2),),
                      label="the largest stable learning rate"),
             _quiz(1, 1, 1),
