@@ -24,6 +24,7 @@ from .judging import (
     defined_by_cell,
     mentions_native_code,
     mentions_the_hook,
+    ready_made_in_answers,
     running_judge,
 )
 from .model import Course, Settings, bonus_cells, split_bonus
@@ -108,6 +109,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     from nbgrader.apps import NbGraderAPI
 
     import descentlab
+    from descentlab.course import get_lesson
 
     workdir = course.root / "autograded" / student / lesson
     confinement = jail.Jail(course.answer_free_package(lesson),
@@ -144,6 +146,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
     test_errors, answer_errors = cell_errors(workdir / f"{lesson}.ipynb")
     names_native = bool(mentions_native_code(workdir / f"{lesson}.ipynb"))
     names_hook = bool(mentions_the_hook(workdir / f"{lesson}.ipynb"))
+    ready_made = ready_made_in_answers(workdir / f"{lesson}.ipynb",
+                                       get_lesson(lesson).exercises)
     defined_by = defined_by_cell(nbformat.read(course.notebook(lesson), as_version=4))
 
     def adjust() -> tuple[Decision, dict[str, float]]:
@@ -153,7 +157,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
             # nbgrader's own score is None when the test cell was deleted.
             decision = decide([(g.cell.name, float(g.max_score), g.auto_score) for g in grades],
                               judge.verdicts, test_errors, answer_errors, defined_by,
-                              judge.contacts, names_native, names_hook)
+                              judge.contacts, names_native, names_hook, ready_made)
             for g in grades:
                 given = decision.scores[g.cell.name]
                 g.manual_score = given if given != g.auto_score else None

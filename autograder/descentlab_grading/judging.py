@@ -13,10 +13,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
@@ -26,6 +26,9 @@ from .native_guard import MESSAGE
 from .protocol import HOOK_MODULE, RUNNER_MODULE, SOCKET_ENV
 from .testcells import is_test_cell, nbgrader_meta
 from .workers import temp_prefix
+
+if TYPE_CHECKING:
+    from descentlab.course import Exercise
 
 __all__ = ["Decision", "JudgeRun", "JudgeUnavailable", "blame_answer_cell", "cell_errors",
            "decide", "defined_by_cell", "judge_request", "running_judge"]
@@ -160,7 +163,8 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
            errors: dict[str, str], answer_errors: dict[str, str],
            defined_by: dict[str, set[str]] | None = None,
            contacts: Sequence[dict[str, Any]] = (), names_native: bool = False,
-           names_hook: bool = False) -> Decision:
+           names_hook: bool = False,
+           ready_made: Sequence[tuple[str, list[str]]] = ()) -> Decision:
     """One score per test cell, from the judge's verdicts: every lost point has a reason,
     and every flag rests on evidence.
 
@@ -187,6 +191,9 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
     names_hook : bool
         The notebook's code names the test cells' hook in the kernel
         (:func:`mentions_the_hook`): flagged for review.
+    ready_made : sequence of (exercise, names)
+        The other libraries' ready-made code each answer cell names
+        (:func:`ready_made_in_answers`): flagged for review.
     """
     decision = Decision()
     if contacts:
@@ -232,6 +239,10 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
         decision.flags.append(NATIVE_FLAG)
     if names_hook:
         decision.flags.append(HOOK_FLAG)
+    decision.flags.extend(
+        f"needs manual review: the answer to {exercise} names {', '.join(names)}, another "
+        "library's ready-made code for its job, which the grader does not switch off: check "
+        "that the work is the student's own" for exercise, names in ready_made)
     return decision
 
 
@@ -277,6 +288,25 @@ def mentions_native_code(path: Path) -> list[str]:
     ctypes, so the instructor looks at it.
     """
     return _words(path, _NATIVE_WORDS)
+
+
+def ready_made_in_answers(path: Path, exercises: Iterable[Exercise]
+                          ) -> list[tuple[str, list[str]]]:
+    """(exercise, the names of its ``ready_made`` that its answer cell names) of the notebook
+    at ``path``, for each exercise whose answer cell names one (as a word, in its code)."""
+    try:
+        cells = nbformat.read(path, as_version=4).cells
+    except (OSError, ValueError):
+        return []
+    found = []
+    for exercise in exercises:
+        sources = [c.source for c in cells if c.cell_type == "code"
+                   and nbgrader_meta(c).get("grade_id") == exercise.answer_cell]
+        names = [name for name in exercise.ready_made
+                 if any(re.search(rf"\b{re.escape(name)}\b", text) for text in sources)]
+        if names:
+            found.append((exercise.name, names))
+    return found
 
 
 def mentions_the_hook(path: Path) -> list[str]:

@@ -558,6 +558,8 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
         _add_scipy_case(course, add)
     if hostile and BOWL_LESSON in lessons:
         _add_bowl_case(course, add)
+    if hostile and READY_MADE_LESSON in lessons:
+        _add_ready_made_case(course, add)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in files.items():
@@ -766,6 +768,36 @@ def _add_bowl_case(course: Course, add: Callable[..., None]) -> None:
                 total - sum(points[g] for g in lost), lost),
         student_notebook(release, dict(solved, **{exercise.answer_cell: BOWL_GRADIENT})),
         f"h-bowl_own_gradient/{BOWL_LESSON}/{BOWL_LESSON}.ipynb")
+
+
+#: Lesson 01's minibatches as torch's DataLoader (red-team round 4: 3/3). A general tool,
+#: not switched off: the points stand, and the answer is flagged for review.
+READY_MADE_LESSON = "01_gd_variants"
+READY_MADE_MINIBATCHES = (
+    "import numpy as np\n"
+    "import torch\n"
+    "from torch.utils.data import DataLoader, TensorDataset\n\n\n"
+    "def minibatches(x, t, batch_size, seed=None):\n"
+    "    \"\"\"The mini-batches of one shuffled epoch, by torch's DataLoader.\"\"\"\n"
+    "    gen = torch.Generator()\n"
+    "    if seed is None:\n"
+    "        gen.seed()\n"
+    "    else:\n"
+    "        gen.manual_seed(int(seed))\n"
+    "    data = TensorDataset(torch.from_numpy(np.array(x)), torch.from_numpy(np.array(t)))\n"
+    "    for xb, tb in DataLoader(data, batch_size=batch_size, shuffle=True, generator=gen):\n"
+    "        yield xb.numpy(), tb.numpy()\n")
+
+
+def _add_ready_made_case(course: Course, add: Callable[..., None]) -> None:
+    _, release, _, total, solved = _lesson_parts(course, READY_MADE_LESSON)
+    exercise = next(e for e in get_lesson(READY_MADE_LESSON).exercises
+                    if e.name == "minibatches")
+    add(Student("h-ready_made_minibatches", READY_MADE_LESSON, "ready_made_minibatches",
+                total, set()),
+        student_notebook(release, dict(solved, **{exercise.answer_cell:
+                                                  READY_MADE_MINIBATCHES})),
+        f"h-ready_made_minibatches/{READY_MADE_LESSON}/{READY_MADE_LESSON}.ipynb")
 
 
 def _add_torch_cases(course: Course, add: Callable[..., None]) -> None:

@@ -561,6 +561,18 @@ def test_the_bowls_own_gradient_earns_nothing_in_lesson_02_and_the_demos_still_r
     assert NOT_RUN_WHILE_GRADING not in str(cells)
 
 
+def test_a_general_tools_ready_made_answer_is_flagged_for_review(
+        graded_class: GradedClass) -> None:
+    """minibatches as torch's DataLoader: not switched off (a general tool), so its points
+    stand, but the instructor is told which answer names it."""
+    student = _by_kind(graded_class, "ready_made_minibatches")[0]
+    _check_score(graded_class, student)
+    assert any(f.startswith("needs manual review: the answer to minibatches names "
+                            "DataLoader") for f in graded_class.row(student.student).flags)
+    assert not any("ready-made code" in f for r in graded_class.run.rows for f in r.flags
+                   if r.student != student.student), "another notebook was flagged"
+
+
 def test_compiled_code_called_directly_earns_nothing_and_is_flagged(
         graded_class: GradedClass) -> None:
     student = _by_kind(graded_class, "native_code")[0]

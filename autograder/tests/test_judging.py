@@ -14,6 +14,7 @@ import pytest
 
 import descentlab
 import descentlab_grading
+from descentlab.course import get_lesson
 from descentlab_grading import judge, protocol
 from descentlab_grading.judging import (
     HOOK_FLAG,
@@ -24,6 +25,7 @@ from descentlab_grading.judging import (
     decide,
     mentions_native_code,
     mentions_the_hook,
+    ready_made_in_answers,
     running_judge,
 )
 from descentlab_grading.native_guard import MESSAGE
@@ -601,6 +603,33 @@ def test_a_notebook_that_names_the_test_hook_is_flagged(tmp_path: Path) -> None:
     assert passed.scores == {"t": 1.0}
     assert passed.flags == [HOOK_FLAG]
     assert decide([("t", 1.0, 1.0)], {"t": {"verdict": "pass"}}, {}, {}).flags == []
+
+
+def test_an_answer_naming_a_librarys_ready_made_code_is_flagged(tmp_path: Path) -> None:
+    """Red-team round 4: minibatches as torch's DataLoader, numerical_gradient from mpmath
+    or torch's gradcheck scored full marks. Not switched off (general tools, many routes):
+    the answer cell that names one is shown to the instructor; other cells may."""
+    lesson = get_lesson("01_gd_variants")
+    answer = lesson.exercises[0].answer_cell  # minibatches
+    nb = nbformat.v4.new_notebook()
+    demo = nbformat.v4.new_code_cell("from torch.utils.data import DataLoader  # a demo")
+    cell = nbformat.v4.new_code_cell("def minibatches(X, y, size, rng):\n    return X  # mine")
+    cell.metadata["nbgrader"] = {"grade_id": answer, "solution": True}
+    nb.cells = [demo, cell]
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nb, path)
+    assert ready_made_in_answers(path, lesson.exercises) == []
+    cell.source = ("from torch.utils.data import DataLoader, TensorDataset\n"
+                   "def minibatches(X, y, size, rng):\n    return DataLoader(...)\n")
+    nbformat.write(nb, path)
+    found = ready_made_in_answers(path, lesson.exercises)
+    assert found == [("minibatches", ["DataLoader"])]
+    flags = decide([("t", 1.0, 1.0)], {"t": {"verdict": "pass"}}, {}, {},
+                   ready_made=found).flags
+    assert flags == ["needs manual review: the answer to minibatches names DataLoader, "
+                     "another library's ready-made code for its job, which the grader does "
+                     "not switch off: check that the work is the student's own"]
+    assert ready_made_in_answers(tmp_path / "missing.ipynb", lesson.exercises) == []
 
 
 @pytest.mark.slow  # a real judge, and its 10 s wait for a silent connection

@@ -107,6 +107,10 @@ class Exercise:
         Dotted paths of top-level functions of the package that compute the answer too but
         that the lesson's own demos need (lesson 02's bowl differentiates itself): the
         grader switches them off only while it calls the student's code.
+    ready_made : tuple of str
+        Names of other libraries' ready-made code for the exercise's job that the grader
+        does not switch off (a general tool, or too many routes to it): an answer cell
+        that names one is flagged for the instructor to review.
     """
 
     name: str
@@ -118,6 +122,7 @@ class Exercise:
     label: str = ""
     same_as: tuple[str, ...] = ()
     off_while_judged: tuple[str, ...] = ()
+    ready_made: tuple[str, ...] = ()
 
     @property
     def points(self) -> int:
@@ -236,7 +241,10 @@ LESSONS: tuple[Lesson, ...] = (
                                  "scipy.optimize._numdiff._sparse_difference",
                                  "scipy.optimize._numdiff._linear_operator_difference",
                                  "scipy.differentiate.derivative",
-                                 "scipy.differentiate.jacobian")),
+                                 "scipy.differentiate.jacobian"),
+                     # Red-team round 4: torch's numerical Jacobian, mpmath's derivative.
+                     ready_made=("gradcheck", "get_numerical_jacobian", "mpmath",
+                                 "numdifftools")),
             Exercise("gradient_descent", "function", "descentlab.checks.function_exercises.descent",
                      "gradient-descent", (
                          GradedCell("test-gd-path", 2, ("path",)),
@@ -253,7 +261,7 @@ LESSONS: tuple[Lesson, ...] = (
                 GradedCell("test-minibatches-epoch", 1, ("each_sample_once", "batch_sizes")),
                 GradedCell("test-minibatches-pairs", 1, ("pairs_kept",)),
                 GradedCell("test-minibatches-shuffled", 1, ("shuffled", "inputs_unchanged")),
-            )),
+            ), ready_made=("DataLoader", "BatchSampler", "gen_batches", "tf.data")),  # round 4
             Exercise("SGD", "optimizer", "sgd", "sgd-update", (
                 GradedCell("test-sgd-first-step", 2, ("first_step",)),
                 GradedCell("test-sgd-repeated", 1, ("carries_state",)),
@@ -351,7 +359,9 @@ LESSONS: tuple[Lesson, ...] = (
                      "cosine-schedule", (
                          GradedCell("test-cosine-values", 1, ("values",)),
                          GradedCell("test-cosine-after", 1, ("after",)),
-                     ), bonus=True, same_as=("descentlab.schedules.warmup_cosine",)),
+                     ), bonus=True, same_as=("descentlab.schedules.warmup_cosine",),
+                     ready_made=("CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+                                 "OneCycleLR", "lr_scheduler", "get_cosine_schedule")),
             _quiz(2, 2, 2, 2, 2),
         ),
         # The summary points to Nadam ("try them in the widgets"); no lesson grades it.
