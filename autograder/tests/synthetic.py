@@ -555,11 +555,14 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
     if hostile and TORCH_LESSON in lessons:
         _add_torch_cases(course, add)
     if hostile and SCIPY_LESSON in lessons:
-        _add_scipy_case(course, add)
+        _add_answer_case(course, add, SCIPY_LESSON, "numerical_gradient", "scipy_stand_in",
+                         SCIPY_GRADIENT, loses=True)
     if hostile and BOWL_LESSON in lessons:
-        _add_bowl_case(course, add)
+        _add_answer_case(course, add, BOWL_LESSON, "bowl_gradient", "bowl_own_gradient",
+                         BOWL_GRADIENT, loses=True)
     if hostile and READY_MADE_LESSON in lessons:
-        _add_ready_made_case(course, add)
+        _add_answer_case(course, add, READY_MADE_LESSON, "minibatches", "ready_made_minibatches",
+                         READY_MADE_MINIBATCHES, loses=False)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in files.items():
@@ -740,15 +743,16 @@ SCIPY_GRADIENT = (
     "    return grad.reshape(x.shape)\n")
 
 
-def _add_scipy_case(course: Course, add: Callable[..., None]) -> None:
-    _, release, points, total, solved = _lesson_parts(course, SCIPY_LESSON)
-    exercise = next(e for e in get_lesson(SCIPY_LESSON).exercises
-                    if e.name == "numerical_gradient")
-    lost = {cell.grade_id for cell in exercise.tests}
-    add(Student("h-scipy_stand_in", SCIPY_LESSON, "scipy_stand_in",
-                total - sum(points[g] for g in lost), lost),
-        student_notebook(release, dict(solved, **{exercise.answer_cell: SCIPY_GRADIENT})),
-        f"h-scipy_stand_in/{SCIPY_LESSON}/{SCIPY_LESSON}.ipynb")
+def _add_answer_case(course: Course, add: Callable[..., None], lesson: str, exercise_name: str,
+                     kind: str, answer: str, loses: bool) -> None:
+    """A student of ``lesson`` whose answer to one exercise is ``answer``, the rest solved:
+    ``loses`` the exercise's cells, or keeps every point."""
+    _, release, points, total, solved = _lesson_parts(course, lesson)
+    exercise = next(e for e in get_lesson(lesson).exercises if e.name == exercise_name)
+    lost = {cell.grade_id for cell in exercise.tests} if loses else set()
+    add(Student(f"h-{kind}", lesson, kind, total - sum(points[g] for g in lost), lost),
+        student_notebook(release, dict(solved, **{exercise.answer_cell: answer})),
+        f"h-{kind}/{lesson}/{lesson}.ipynb")
 
 
 #: Lesson 02's bowl_gradient as the bowl's own (red-team round 4: 3/3): the exercise's cells
@@ -758,16 +762,6 @@ BOWL_GRADIENT = ("def bowl_gradient(x, y):\n"
                  "    \"\"\"The bowl of the first cell knows its gradient.\"\"\"\n"
                  "    dfdx, dfdy = bowl.grad(x, y)\n"
                  "    return dfdx, dfdy\n")
-
-
-def _add_bowl_case(course: Course, add: Callable[..., None]) -> None:
-    _, release, points, total, solved = _lesson_parts(course, BOWL_LESSON)
-    exercise = next(e for e in get_lesson(BOWL_LESSON).exercises if e.name == "bowl_gradient")
-    lost = {cell.grade_id for cell in exercise.tests}
-    add(Student("h-bowl_own_gradient", BOWL_LESSON, "bowl_own_gradient",
-                total - sum(points[g] for g in lost), lost),
-        student_notebook(release, dict(solved, **{exercise.answer_cell: BOWL_GRADIENT})),
-        f"h-bowl_own_gradient/{BOWL_LESSON}/{BOWL_LESSON}.ipynb")
 
 
 #: Lesson 01's minibatches as torch's DataLoader (red-team round 4: 3/3). A general tool,
@@ -787,17 +781,6 @@ READY_MADE_MINIBATCHES = (
     "    data = TensorDataset(torch.from_numpy(np.array(x)), torch.from_numpy(np.array(t)))\n"
     "    for xb, tb in DataLoader(data, batch_size=batch_size, shuffle=True, generator=gen):\n"
     "        yield xb.numpy(), tb.numpy()\n")
-
-
-def _add_ready_made_case(course: Course, add: Callable[..., None]) -> None:
-    _, release, _, total, solved = _lesson_parts(course, READY_MADE_LESSON)
-    exercise = next(e for e in get_lesson(READY_MADE_LESSON).exercises
-                    if e.name == "minibatches")
-    add(Student("h-ready_made_minibatches", READY_MADE_LESSON, "ready_made_minibatches",
-                total, set()),
-        student_notebook(release, dict(solved, **{exercise.answer_cell:
-                                                  READY_MADE_MINIBATCHES})),
-        f"h-ready_made_minibatches/{READY_MADE_LESSON}/{READY_MADE_LESSON}.ipynb")
 
 
 def _add_torch_cases(course: Course, add: Callable[..., None]) -> None:

@@ -567,38 +567,34 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
                   names_native=True).flags == [NATIVE_FLAG]
 
 
-def test_a_notebook_that_names_ctypes_or_cffi_is_found(tmp_path: Path) -> None:
-    """CPython audits no call through a function pointer made from an address: the code
-    that does it names ctypes, and the instructor is told to look."""
+@pytest.mark.parametrize(("scan", "harmless", "naming", "found"), [
+    # CPython audits no call through a function pointer made from an address: the code
+    # that does it names ctypes, and the instructor is told to look.
+    (mentions_native_code, "import numpy as np\nx = np.ones(3)  # ctypesque",
+     "import ctypes\nf = ctypes.CFUNCTYPE(None)(addr)\nopen('/proc/self/maps')\n"
+     "t._cdata\nimport ctypes", ["ctypes", "CFUNCTYPE", "/proc/self/maps", "_cdata"]),
+    # The hook's report of what a call did to its inputs is the kernel's word (red-team
+    # round 4 patched descentlab_grader.Server.call to report a rebinding as in place).
+    (mentions_the_hook, "grader = 1  # my descentlab grader notes",
+     "import descentlab_grader as g\ng.Server.call = fake\n"
+     "os.environ['DESCENTLAB_JUDGE_SOCKET']; sys.path.append('/opt/descentlab-grader')",
+     ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET", "/opt/descentlab-grader"]),
+], ids=["compiled code", "the test hook"])
+def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
+        tmp_path: Path, scan: Any, harmless: str, naming: str, found: list[str]) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("ctypes in prose is not code"),
-                nbformat.v4.new_code_cell("import numpy as np\nx = np.ones(3)  # ctypesque")]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"{naming} in prose is not code"),
+                nbformat.v4.new_code_cell(harmless)]
     path = tmp_path / "a.ipynb"
     nbformat.write(nb, path)
-    assert mentions_native_code(path) == []
-    nb.cells.append(nbformat.v4.new_code_cell(
-        "import ctypes\nf = ctypes.CFUNCTYPE(None)(addr)\nopen('/proc/self/maps')\n"
-        "t._cdata\nimport ctypes"))
+    assert scan(path) == []
+    nb.cells.append(nbformat.v4.new_code_cell(naming))
     nbformat.write(nb, path)
-    assert mentions_native_code(path) == ["ctypes", "CFUNCTYPE", "/proc/self/maps", "_cdata"]
-    assert mentions_native_code(tmp_path / "missing.ipynb") == []
+    assert scan(path) == found
+    assert scan(tmp_path / "missing.ipynb") == []
 
 
-def test_a_notebook_that_names_the_test_hook_is_flagged(tmp_path: Path) -> None:
-    """The hook's report of what a call did to its inputs is the kernel's word (red-team
-    round 4 patched ``descentlab_grader.Server.call`` to report a rebinding as in place):
-    a notebook naming the hook is flagged for review, whatever its scores."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("grader = 1  # my descentlab grader notes")]
-    path = tmp_path / "a.ipynb"
-    nbformat.write(nb, path)
-    assert mentions_the_hook(path) == []
-    nb.cells.append(nbformat.v4.new_code_cell(
-        "import descentlab_grader as g\ng.Server.call = fake\n"
-        "os.environ['DESCENTLAB_JUDGE_SOCKET']; sys.path.append('/opt/descentlab-grader')"))
-    nbformat.write(nb, path)
-    assert mentions_the_hook(path) == ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET",
-                                       "/opt/descentlab-grader"]
+def test_a_notebook_naming_the_test_hook_is_flagged_whatever_it_scored() -> None:
     passed = decide([("t", 1.0, 1.0)], {"t": {"verdict": "pass"}}, {}, {}, names_hook=True)
     assert passed.scores == {"t": 1.0}
     assert passed.flags == [HOOK_FLAG]
