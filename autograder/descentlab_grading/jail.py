@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answer_key import TORCH_BINDINGS
-from .protocol import CALL_LIMIT_ENV, RUNNER_MODULE, SOCKET_ENV
+from .protocol import CALL_LIMIT_ENV, HOOK_MODULE, RUNNER_MODULE, SOCKET_ENV
 
 __all__ = ["KERNEL_NAME", "SLOW_IMPORTS", "Jail", "build_font_list", "font_list", "preloads",
            "problem"]
@@ -269,7 +269,7 @@ def _hook_files(real_package: Path) -> list[tuple[Path, str]]:
     :data:`protocol.RUNNER_MODULE`."""
     here = Path(__file__).resolve().parent
     files = [(here / "protocol.py", "protocol.py"),
-             (here / "student_side.py", "descentlab_grader.py"),
+             (here / "student_side.py", f"{HOOK_MODULE}.py"),
              (here / "native_guard.py", f"{GUARD_MODULE}.py")]
     runner = real_package / "checks" / "torch_runner.py"
     return [*files, (runner, f"{RUNNER_MODULE}.py")] if runner.is_file() else files

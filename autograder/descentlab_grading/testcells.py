@@ -12,6 +12,8 @@ from typing import Any
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .protocol import HOOK_MODULE
+
 __all__ = ["UNJAILED_AUTOGRADE", "HandTestsToJudge", "RefuseUnjailedAutograde",
            "RestoreTestCells", "hook_source", "is_test_cell", "nbgrader_meta"]
 
@@ -39,7 +41,7 @@ def is_test_cell(cell: Any) -> bool:
 
 def hook_source(grade_id: str) -> str:
     """What the kernel runs in place of the test cell ``grade_id``."""
-    return f'__import__("descentlab_grader").run_test({grade_id!r})'
+    return f'__import__({HOOK_MODULE!r}).run_test({grade_id!r})'
 
 
 class HandTestsToJudge(NbGraderPreprocessor):
