@@ -151,7 +151,6 @@ def grade(
         answer_key.build(Path(descentlab.__file__).resolve().parent,
                          course.answer_free_package(lesson), tuple(PUBLIC_SEEDS),
                          get_lesson(lesson).exercises)
-    jail.build_font_list(course.fonts)
     state = _load_state(course)
     prepare_lessons(course, settings, lessons, state)
     for lesson in lessons:
@@ -191,6 +190,8 @@ def grade(
             todo.append(((sub.student, sub.lesson),
                          functools.partial(grade_one, course, settings, sub.lesson, sub.student)))
     _add_students(course, sorted({student for (student, _), _ in todo}))
+    if todo:  # about 1 s, for the kernels only
+        jail.build_font_list(course.fonts)
     if on_start is not None:
         on_start(len(todo))
     outcomes = run_parallel(todo, workers=settings.workers, on_done=on_done,

@@ -38,12 +38,19 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
     export.mkdir(parents=True)
     nbformat.write(student_notebook(release, solved), export / f"{LESSON}.ipynb")
 
+    font_lists = []
+    build_font_list = pipeline.jail.build_font_list
+    monkeypatch.setattr(pipeline.jail, "build_font_list",
+                        lambda folder: font_lists.append(folder) or build_font_list(folder))
+
     def reused() -> list[tuple[str, bool]]:
         run = grade(tmp_path / "export", course, [LESSON], settings)
         return [(row.status, row.reused) for row in run.rows]
 
     assert reused() == [("graded", False)]
+    assert len(font_lists) == 1, "the kernels' font list is built for a run with work"
     assert reused() == [("graded", True)], "the same submission and code: reused"
+    assert len(font_lists) == 1, "nothing to grade: no font list built"
     monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "checks upgraded")
     assert reused() == [("graded", False)], "new checks: graded again"
     assert reused() == [("graded", True)]
