@@ -14,7 +14,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from .protocol import HOOK_MODULE
 
-__all__ = ["UNJAILED_AUTOGRADE", "HandTestsToJudge", "RefuseUnjailedAutograde",
+__all__ = ["SKIP_TAG", "UNJAILED_AUTOGRADE", "HandTestsToJudge", "RefuseUnjailedAutograde",
            "RestoreTestCells", "hook_source", "is_test_cell", "nbgrader_meta"]
 
 #: Why an autograde outside ``descentlab-grade`` stops.
@@ -44,13 +44,24 @@ def hook_source(grade_id: str) -> str:
     return f'__import__({HOOK_MODULE!r}).run_test({grade_id!r})'
 
 
+#: The tag by which nbclient does not run a cell (``NotebookClient.skip_cells_with_tag``).
+SKIP_TAG = "skip-execution"
+
+
 class HandTestsToJudge(NbGraderPreprocessor):
-    """Replace each graded test cell's code by the call that hands it to the judge."""
+    """Replace each graded test cell's code by the call that hands it to the judge.
+
+    Every test cell runs, even one the student tagged to be skipped: its score is then
+    what the student's code earns, not nbgrader's pass for a cell with no error.
+    """
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         resources[_KEY] = {i: c.source for i, c in enumerate(nb.cells) if is_test_cell(c)}
         for index in resources[_KEY]:
-            nb.cells[index].source = hook_source(nb.cells[index].metadata.nbgrader.grade_id)
+            cell = nb.cells[index]
+            cell.source = hook_source(cell.metadata.nbgrader.grade_id)
+            if SKIP_TAG in cell.metadata.get("tags", []):
+                cell.metadata.tags = [t for t in cell.metadata.tags if t != SKIP_TAG]
         return nb, resources
 
 

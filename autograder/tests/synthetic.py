@@ -34,6 +34,7 @@ from descentlab_grading.judge import free_names, hidden_part, imports_of
 from descentlab_grading.judging import judge_request
 from descentlab_grading.pipeline import Course, Row, Run, Settings, prepare_lessons
 from descentlab_grading.release import lessons as all_lessons
+from descentlab_grading.testcells import SKIP_TAG
 
 __all__ = ["DELEGATION", "E2E_MISTAKES", "HONEST_EXTRAS", "HOSTILE_ANSWERS", "SCRIPT_MARKDOWN",
            "TORCH_CASES",
@@ -894,6 +895,13 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
     files[f"h-duplicated_cell/{lesson}/{lesson}.ipynb"] = nbformat.writes(duplicated).encode()
     students["h-duplicated_cell"] = Student("h-duplicated_cell", lesson,
                                             "duplicated answer cell", total)
+    # A test cell tagged to be skipped still runs: the score is what the code earns.
+    nb = student_notebook(release, solved)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == state_cell:
+            cell.metadata["tags"] = [SKIP_TAG]
+    add(Student("h-skipped_test", lesson, "skipped test cell", total), nb,
+        f"h-skipped_test/{lesson}/{lesson}.ipynb")
     # Quiz answers in forms a human grader accepts (``20.0`` for 20, ``" B "`` for "b").
     forms = {name: quiz_variants(value, form)[0][0]
              for name, (value, form) in quiz_questions(source).items()}
