@@ -24,6 +24,7 @@ from .judging import (
     defined_by_cell,
     mentions_native_code,
     mentions_the_hook,
+    read_or_empty,
     ready_made_in_answers,
     running_judge,
 )
@@ -143,11 +144,11 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
                       as_version=4),
         earlier_releases(course.root / "release-history", lesson))
     flags = list(locked)
-    test_errors, answer_errors = cell_errors(workdir / f"{lesson}.ipynb")
-    names_native = bool(mentions_native_code(workdir / f"{lesson}.ipynb"))
-    names_hook = bool(mentions_the_hook(workdir / f"{lesson}.ipynb"))
-    ready_made = ready_made_in_answers(workdir / f"{lesson}.ipynb",
-                                       get_lesson(lesson).exercises)
+    autograded = read_or_empty(workdir / f"{lesson}.ipynb")
+    test_errors, answer_errors = cell_errors(autograded)
+    names_native = bool(mentions_native_code(autograded))
+    names_hook = bool(mentions_the_hook(autograded))
+    ready_made = ready_made_in_answers(autograded, get_lesson(lesson).exercises)
     defined_by = defined_by_cell(nbformat.read(course.notebook(lesson), as_version=4))
 
     def adjust() -> tuple[Decision, dict[str, float]]:

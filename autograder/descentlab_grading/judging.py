@@ -268,39 +268,39 @@ _HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{SOCKET_ENV})\b"
                          f"|{re.escape(HOOK_DIR)}|{re.escape(JUDGE_DIR)}")
 
 
-def _words(path: Path, pattern: re.Pattern[str]) -> list[str]:
-    """What ``pattern`` finds in the code cells of the notebook at ``path``, each once."""
+def read_or_empty(path: Path) -> Any:
+    """The notebook at ``path``, or an empty one if it cannot be read (nothing to scan)."""
     try:
-        cells = nbformat.read(path, as_version=4).cells
+        return nbformat.read(path, as_version=4)
     except (OSError, ValueError):
-        return []
-    found = [m.group(0) for c in cells if c.cell_type == "code"
+        return nbformat.v4.new_notebook()
+
+
+def _words(nb: Any, pattern: re.Pattern[str]) -> list[str]:
+    """What ``pattern`` finds in the code cells of the notebook ``nb``, each once."""
+    found = [m.group(0) for c in nb.cells if c.cell_type == "code"
              for m in pattern.finditer(c.source)]
     return list(dict.fromkeys(found))
 
 
-def mentions_native_code(path: Path) -> list[str]:
+def mentions_native_code(nb: Any) -> list[str]:
     """The words of compiled-code access (``ctypes``, ``cffi``, ...) in the code cells of the
-    notebook at ``path``, each once.
+    notebook ``nb``, each once.
 
     The kernel's guard refuses what CPython audits, not a call through a function pointer
     made from an address the code found itself (native_guard): such code still names
     ctypes, so the instructor looks at it.
     """
-    return _words(path, _NATIVE_WORDS)
+    return _words(nb, _NATIVE_WORDS)
 
 
-def ready_made_in_answers(path: Path, exercises: Iterable[Exercise]
+def ready_made_in_answers(nb: Any, exercises: Iterable[Exercise]
                           ) -> list[tuple[str, list[str]]]:
     """(exercise, the names of its ``ready_made`` that its answer cell names) of the notebook
-    at ``path``, for each exercise whose answer cell names one (as a word, in its code)."""
-    try:
-        cells = nbformat.read(path, as_version=4).cells
-    except (OSError, ValueError):
-        return []
+    ``nb``, for each exercise whose answer cell names one (as a word, in its code)."""
     found = []
     for exercise in exercises:
-        sources = [c.source for c in cells if c.cell_type == "code"
+        sources = [c.source for c in nb.cells if c.cell_type == "code"
                    and nbgrader_meta(c).get("grade_id") == exercise.answer_cell]
         names = [name for name in exercise.ready_made
                  if any(re.search(rf"\b{re.escape(name)}\b", text) for text in sources)]
@@ -309,10 +309,10 @@ def ready_made_in_answers(path: Path, exercises: Iterable[Exercise]
     return found
 
 
-def mentions_the_hook(path: Path) -> list[str]:
+def mentions_the_hook(nb: Any) -> list[str]:
     """The names of the test cells' hook (:data:`HOOK_FLAG`) in the code cells of the
-    notebook at ``path``, each once."""
-    return _words(path, _HOOK_WORDS)
+    notebook ``nb``, each once."""
+    return _words(nb, _HOOK_WORDS)
 
 
 def blame_answer_cell(reason: str, answer_errors: dict[str, str],
@@ -369,12 +369,9 @@ def _uses_answer_key(names: list[str]) -> str:
     return "uses " + " and ".join(parts)
 
 
-def cell_errors(path: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """``grade_id -> "Error: message"`` of the test cells and of the answer cells that raised."""
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except (OSError, ValueError):
-        return {}, {}
+def cell_errors(nb: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """``grade_id -> "Error: message"`` of the test cells and of the answer cells that raised,
+    in the notebook ``nb`` as it ran."""
     tests, answers = {}, {}
     for cell in nb.cells:
         meta = nbgrader_meta(cell)

@@ -25,6 +25,7 @@ from descentlab_grading.judging import (
     decide,
     mentions_native_code,
     mentions_the_hook,
+    read_or_empty,
     ready_made_in_answers,
     running_judge,
 )
@@ -585,13 +586,10 @@ def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(f"{naming} in prose is not code"),
                 nbformat.v4.new_code_cell(harmless)]
-    path = tmp_path / "a.ipynb"
-    nbformat.write(nb, path)
-    assert scan(path) == []
+    assert scan(nb) == []
     nb.cells.append(nbformat.v4.new_code_cell(naming))
-    nbformat.write(nb, path)
-    assert scan(path) == found
-    assert scan(tmp_path / "missing.ipynb") == []
+    assert scan(nb) == found
+    assert scan(read_or_empty(tmp_path / "missing.ipynb")) == []
 
 
 def test_a_notebook_naming_the_test_hook_is_flagged_whatever_it_scored() -> None:
@@ -601,7 +599,7 @@ def test_a_notebook_naming_the_test_hook_is_flagged_whatever_it_scored() -> None
     assert decide([("t", 1.0, 1.0)], {"t": {"verdict": "pass"}}, {}, {}).flags == []
 
 
-def test_an_answer_naming_a_librarys_ready_made_code_is_flagged(tmp_path: Path) -> None:
+def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
     """Red-team round 4: minibatches as torch's DataLoader, numerical_gradient from mpmath
     or torch's gradcheck scored full marks. Not switched off (general tools, many routes):
     the answer cell that names one is shown to the instructor; other cells may."""
@@ -612,20 +610,16 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged(tmp_path: Path) 
     cell = nbformat.v4.new_code_cell("def minibatches(X, y, size, rng):\n    return X  # mine")
     cell.metadata["nbgrader"] = {"grade_id": answer, "solution": True}
     nb.cells = [demo, cell]
-    path = tmp_path / "a.ipynb"
-    nbformat.write(nb, path)
-    assert ready_made_in_answers(path, lesson.exercises) == []
+    assert ready_made_in_answers(nb, lesson.exercises) == []
     cell.source = ("from torch.utils.data import DataLoader, TensorDataset\n"
                    "def minibatches(X, y, size, rng):\n    return DataLoader(...)\n")
-    nbformat.write(nb, path)
-    found = ready_made_in_answers(path, lesson.exercises)
+    found = ready_made_in_answers(nb, lesson.exercises)
     assert found == [("minibatches", ["DataLoader"])]
     flags = decide([("t", 1.0, 1.0)], {"t": {"verdict": "pass"}}, {}, {},
                    ready_made=found).flags
     assert flags == ["needs manual review: the answer to minibatches names DataLoader, "
                      "another library's ready-made code for its job, which the grader does "
                      "not switch off: check that the work is the student's own"]
-    assert ready_made_in_answers(tmp_path / "missing.ipynb", lesson.exercises) == []
 
 
 @pytest.mark.slow  # a real judge, and its 10 s wait for a silent connection
