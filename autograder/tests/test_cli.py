@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -263,7 +264,6 @@ def test_the_csv_is_written_before_the_summary_is_printed(
 
 @pytest.mark.slow  # a new interpreter imports nbgrader
 def test_python_dash_m_runs_the_command() -> None:
-    import subprocess
     import sys
 
     out = subprocess.run([sys.executable, "-m", "descentlab_grading.cli", "--help"],
@@ -295,3 +295,25 @@ def test_an_unknown_lesson_is_told_with_the_known_ones(
     main([str(_export(tmp_path)), "--lessons", "01_gd_variant",
           "--course-root", str(tmp_path / "course")])
     assert "(the lessons: 00_blind_explorer, 01_gd_variants," in capsys.readouterr().err
+
+
+@pytest.mark.slow  # make checks the installation first
+def test_make_grade_tells_status_1_as_an_outcome_and_stops_on_others(tmp_path: Path) -> None:
+    """Instructor audit: `make grade` ended a run with a missing student in make's
+    "Error 1", which reads as a crash; the summary already lists every file not graded."""
+    repo = Path(__file__).resolve().parents[2]
+
+    def make_grade(export: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["make", "-s", "-C", str(repo), "grade", f"SUBMISSIONS={export}",
+             f"GRADE_ARGS=--course-root {tmp_path / 'course'} --csv {tmp_path / 'g.csv'} "
+             "--no-progress"], capture_output=True, text=True, timeout=300)
+
+    done = make_grade(_export(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "Some files were not graded" in done.stdout
+    assert "rejected" in done.stdout
+    assert "Error 1" not in done.stderr
+    usage = make_grade(tmp_path / "nope.zip")
+    assert usage.returncode == 2, usage.stderr
+    assert "no such submissions file or folder" in usage.stderr
