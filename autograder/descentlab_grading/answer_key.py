@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["REFERENCE_ERROR", "TORCH_BINDINGS", "answer_key", "build", "guard_source",
            "judged_off", "library_answer_key", "library_folder", "stub_source",
-           "torch_answer_key", "torch_folder"]
+           "torch_answer_key"]
 
 #: The exception class the stubs raise; the judge, and descentlab's demos
 #: (``descentlab.errors.REFERENCE_UNAVAILABLE``), recognise it by this name.
@@ -107,11 +107,6 @@ def library_folder(library: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
-def torch_folder() -> Path | None:
-    """The installed torch package's folder (without importing torch), or None."""
-    return library_folder("torch")
-
-
 def _has_optimizer_exercise(exercises: Iterable[Exercise]) -> bool:
     return any(e.kind in ("optimizer", "torch_optimizer") for e in exercises)
 
@@ -183,8 +178,7 @@ def library_answer_key(exercises: Iterable[Exercise]
     exercises = tuple(exercises)
     keys = {"torch": torch_answer_key(exercises)}
     if _has_optimizer_exercise(exercises):
-        keys.update({library: dict(sorted(key.items())) for library, key in STAND_INS.items()
-                     if library != "torch"})
+        keys.update({lib: dict(key) for lib, key in STAND_INS.items() if lib != "torch"})
     for exercise in exercises:
         for dotted in exercise.same_as:
             if (where := _in_library(dotted)) is not None:
@@ -263,23 +257,20 @@ def answer_key(package: Path,
         module path (relative to the package) -> {object name: methods or "*"}.
     """
     exercises = tuple(exercises)
-    key: dict[str, dict[str, str | list[str]]] = {}
+    dotted: list[str] = []
     if _has_optimizer_exercise(exercises):
         from descentlab.optimizers import OPTIMIZERS
 
-        dotted = [f"{cls.__module__}.{cls.__name__}.update" for cls in OPTIMIZERS.values()
-                  if "update" in cls.__dict__]
-        for name in [*dotted, _SHARED]:
-            if (where := _located(package, name)) is not None:
-                key.setdefault(where[0], {})[where[1]] = where[2]
+        dotted += [f"{cls.__module__}.{cls.__name__}.update" for cls in OPTIMIZERS.values()
+                   if "update" in cls.__dict__] + [_SHARED]
     for exercise in exercises:
-        classes = _reference_classes(exercise)
-        dotted = [f"{cls.__module__}.{cls.__name__}" for cls in classes]
-        if exercise.kind in ("function", "schedule"):
-            dotted = [exercise.reference, *exercise.same_as]
-        for name in dotted:
-            if (where := _located(package, name)) is not None:
-                key.setdefault(where[0], {})[where[1]] = where[2]
+        dotted += ([exercise.reference, *exercise.same_as]
+                   if exercise.kind in ("function", "schedule") else
+                   [f"{cls.__module__}.{cls.__name__}" for cls in _reference_classes(exercise)])
+    key: dict[str, dict[str, str | list[str]]] = {}
+    for name in dotted:
+        if (where := _located(package, name)) is not None:
+            key.setdefault(where[0], {})[where[1]] = where[2]
     return key
 
 
@@ -499,13 +490,11 @@ def build(package: Path, target: Path, public_seeds: tuple[int, ...],
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for relative, what in answer_key(package, exercises).items():
-        path = target / relative
-        path.write_text(stub_source(path.read_text(encoding="utf-8"), what), encoding="utf-8")
-    for relative, names in judged_off(package, exercises).items():
-        path = target / relative
-        path.write_text(guard_source(path.read_text(encoding="utf-8"), names),
-                        encoding="utf-8")
+    for rewrite, key in ((stub_source, answer_key(package, exercises)),
+                         (guard_source, judged_off(package, exercises))):
+        for relative, what in key.items():
+            path = target / relative
+            path.write_text(rewrite(path.read_text(encoding="utf-8"), what), encoding="utf-8")
     (target / "_graded.py").write_text(_GRADED, encoding="utf-8")
     checks = target / "checks"
     modules = [p.relative_to(checks) for p in checks.rglob("*.py")]

@@ -223,22 +223,17 @@ def summary(run: Run) -> str:
                 reasons.insert(0, "; ".join(files))  # which file, to open it
             lines.append(f"  {_who(row):<16} {row.lesson:<20} {row.status:<9} "
                          + "; ".join(reasons))
-    missing: dict[str, list[str]] = {}
-    for row, _ in rows:
-        if row.status == "missing":
-            missing.setdefault(row.lesson, []).append(_who(row))
-    if missing:
-        lines += ["", "No notebook (status missing; the student handed in other lessons):"]
-        lines += [f"  {lesson}: {', '.join(sorted(students))}"
-                  for lesson, students in sorted(missing.items())]
-    late: dict[str, list[str]] = {}
-    for row, _ in rows:
-        if row.late:
-            late.setdefault(row.lesson or "(no lesson)", []).append(_who(row))
-    if late:
-        lines += ["", "Marked late by the LMS (the upload behind the row; CSV column late):"]
-        lines += [f"  {lesson}: {', '.join(sorted(students))}"
-                  for lesson, students in sorted(late.items())]
+    for title, chosen in (
+            ("No notebook (status missing; the student handed in other lessons):",
+             [row for row, _ in rows if row.status == "missing"]),
+            ("Marked late by the LMS (the upload behind the row; CSV column late):",
+             [row for row, _ in rows if row.late])):
+        by_lesson: dict[str, list[str]] = {}
+        for row in chosen:
+            by_lesson.setdefault(row.lesson or "(no lesson)", []).append(_who(row))
+        if by_lesson:
+            lines += ["", title, *(f"  {lesson}: {', '.join(sorted(students))}"
+                                   for lesson, students in sorted(by_lesson.items()))]
     lines += _files_section(run.collection)
     fractions = [row.score / row.max_score for row in graded if row.max_score > 0]
     if fractions:

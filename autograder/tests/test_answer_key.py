@@ -158,7 +158,7 @@ def test_only_the_lessons_without_an_optimizer_exercise_keep_every_optimizer() -
 
 def test_every_file_of_torch_optim_is_stubbed_or_known_to_be_kept() -> None:
     """A torch upgrade that adds an optimizer file fails here until it is sorted in."""
-    torch_dir = answer_key.torch_folder()
+    torch_dir = answer_key.library_folder("torch")
     if torch_dir is None:
         pytest.skip("torch is not installed")
     files = {p.relative_to(torch_dir).as_posix() for p in (torch_dir / "optim").rglob("*.py")}
@@ -296,7 +296,7 @@ def test_every_stubbed_object_exists_so_no_stub_is_silently_a_no_op() -> None:
 
 
 def test_every_optimizers_torch_files_exist_in_the_installed_torch() -> None:
-    torch_dir = answer_key.torch_folder()
+    torch_dir = answer_key.library_folder("torch")
     if torch_dir is None:
         pytest.skip("torch is not installed")
     declared = {entry for cls in OPTIMIZERS.values() for entry in cls.__dict__.get(
