@@ -22,6 +22,7 @@ from descentlab.plots import (
     end_marker,
     loss_curves,
     new_figure,
+    path_label,
     plot_paths,
 )
 from descentlab.surfaces import SURFACES, get_surface
@@ -283,3 +284,36 @@ def test_plot_paths_says_in_one_line_why_a_path_stopped(capsys):
         "yours: Your update() is not written yet (it raises NotImplementedError): write it, "
         "run its cell, then run this again.",
         "broken: Your update() raised TypeError at step 1: len() of unsized object."], lines
+
+
+def test_a_path_that_made_nan_at_its_first_step_says_so_not_diverged(capsys):
+    """Lesson 05's saddle figure, with an RMSProp whose h went negative (the square root of a
+    negative number): its legend said "(diverged)" for a path of no step at all."""
+
+    class RMSProp:  # subtracts (1 - rho) g·g: h < 0 and sqrt(h) is NaN at the first step
+        def __init__(self, lr=0.02):
+            self.lr, self.h = lr, None
+
+        def update(self, params, grads):
+            if self.h is None:
+                self.h = {key: np.zeros_like(value) for key, value in params.items()}
+            for key in params:
+                self.h[key] = 0.99 * self.h[key] - 0.01 * grads[key] ** 2
+                params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-8)
+
+    with np.errstate(invalid="ignore"):
+        nan = trace(RMSProp(), "saddle", steps=200)
+    assert (nan.status, nan.steps) == ("diverged", 0)
+    diverging = trace(SGD(lr=1.5), "bowl", steps=100)  # a real divergence, after many steps
+    assert path_label("yours", nan) == "yours (NaN at step 1)"
+    assert path_label("SGD", diverging) == "SGD (diverged)"
+    assert path_label("RMSProp", trace("rmsprop", "saddle", steps=200)) == "RMSProp"
+    ax = plot_paths("saddle", {"yours": nan, "SGD": trace(SGD(lr=0.02), "saddle", steps=200)})
+    assert legend_texts(ax) == ["yours (NaN at step 1)", "SGD"]
+    # Its start is all the figure shows of it: one printed line says why (the path's own
+    # message); a path that ran and then diverged draws its run and prints nothing.
+    assert capsys.readouterr().out.splitlines() == [f"yours: {nan.message}"]
+    assert nan.message.startswith("The path stopped at step 1: the position became NaN.")
+    plot_paths("bowl", {"SGD": diverging})
+    assert capsys.readouterr().out == ""
+    assert legend_texts(loss_curves({"yours": nan})) == ["yours (NaN at step 1)"]

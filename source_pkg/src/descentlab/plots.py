@@ -11,6 +11,7 @@ then) and returns the :class:`~matplotlib.axes.Axes` it drew on, except
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,9 @@ __all__ = [
 BOOK_LEARNING_RATES = {"SGD": 0.95, "Momentum": 0.1, "AdaGrad": 1.5, "Adam": 0.3}
 
 _STATUS_SUFFIX = {"diverged": " (diverged)", "error": " (error)", "timeout": " (timed out)"}
+#: The start of :func:`~descentlab.paths.trace`'s message for a path whose position became
+#: NaN at its first step (``paths._diverged``; test_plots.py runs one to keep them agreed).
+_NAN_AT = re.compile(r"The path stopped at step (\d+): the position became NaN\.")
 
 # Several paths or loss curves can run on top of each other (AdaGrad under
 # RMSProp in lesson 07): each later one is drawn on top, thinner, with its own
@@ -237,8 +241,15 @@ def contour(
 
 
 def path_label(label: str, path: Trajectory | np.ndarray) -> str:
-    """Legend text for a path: ``label`` plus e.g. ``" (diverged)"`` if it stopped early."""
+    """Legend text for a path: ``label`` plus e.g. ``" (diverged)"`` if it stopped early.
+
+    A path whose first step made the position NaN did not diverge: from a finite start
+    one step of a sound update cannot make NaN, its formula did (a division by zero, the
+    root of a negative number). Its label says ``" (NaN at step 1)"`` instead.
+    """
     status = path.status if isinstance(path, Trajectory) else "ok"
+    if status == "diverged" and (nan := _NAN_AT.match(path.message)):
+        return f"{label} (NaN at step {nan.group(1)})"
     return f"{label}{_STATUS_SUFFIX.get(status, '')}"
 
 
@@ -428,14 +439,18 @@ def plot_paths(
     its end (a triangle at the edge, pointing out, for an end outside the
     window); see :func:`draw_paths` (which this calls) to keep handles to
     the lines for updating them in place. For a path whose optimizer raised or
-    hung, the legend says "(error)" or "(timed out)" and one printed line says why.
+    hung, the legend says "(error)" or "(timed out)" and one printed line says why;
+    so does one line for a path that took not one step (its start is all there is to
+    see), e.g. "(NaN at step 1)" (see :func:`path_label`).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     for label, path in paths.items():
-        if isinstance(path, Trajectory) and path.status in ("error", "timeout") and path.message:
+        if isinstance(path, Trajectory) and path.message and (
+                path.status in ("error", "timeout")
+                or (path.status == "diverged" and path.steps == 0)):
             # As explained() does for a demo: one line, no traceback, in the cell's output.
             print(f"{label}: {path.message.replace(THEN_MOVE_A_SLIDER, ', then run this again.')}")
     return draw_paths(surface, paths, ax, colors).ax
