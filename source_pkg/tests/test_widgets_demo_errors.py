@@ -187,3 +187,60 @@ def test_explained_sums_up_numpys_warnings_in_one_line(capsys: pytest.CaptureFix
     with explained():
         hills(np.linspace(-2.0, 2.0, 5))
     assert capsys.readouterr().out == ""
+
+
+def _sgd(step: str) -> type:
+    """A student's SGD whose update does ``step`` for every key (named as in lesson 01)."""
+    namespace: dict = {"np": np}
+    exec(f"def update(self, params, grads):\n    for key in params:\n        {step}\n", namespace)
+    return type("SGD", (), {"__init__": lambda self, lr=0.01: setattr(self, "lr", lr),
+                            "update": namespace["update"]})
+
+
+@pytest.mark.parametrize(("step", "failed"), [
+    ("params[key] += self.lr * grads[key]", "(first step, state between calls)"),
+    ("params[key] = params[key] - self.lr * grads[key]", "(update in place)"),
+    ("pass", "(first step, state between calls, each parameter on its own, update in place, "
+             "float32 parameters)"),
+])
+def test_a_figure_drawn_by_an_sgd_that_fails_its_self_check_says_so_below(
+        capsys: pytest.CaptureFixture, step: str, failed: str) -> None:
+    """A student audit: lesson 01's figures drew the flat curves of an update that changes
+    nothing, or the climbing ones of a step uphill, without a word."""
+    from descentlab.widgets import self_check_note
+
+    note = self_check_note(_sgd(step))
+    assert note == (f"⚠ Your SGD does not pass its self-check yet {failed}: the figure above "
+                    "shows what your code does. Run check(SGD) above to see why.")
+    assert capsys.readouterr().out == note + "\n", "one line, printed"
+    assert self_check_note(_sgd(step)(), "the curves above are what it does").endswith(
+        f"{failed}: the curves above are what it does. Run check(SGD) above to see why.")
+
+
+def test_an_honest_sgd_gets_no_note(capsys: pytest.CaptureFixture,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from descentlab.optimizers import SGD
+    from descentlab.widgets import self_check_note
+
+    for cls in (_sgd("params[key] -= self.lr * grads[key]"), SGD,
+                _sgd("raise NotImplementedError('Not written yet: replace this line')"),
+                type("Whatever", (), {"update": lambda self, params, grads: None})):
+        assert self_check_note(cls) == "", cls
+    # While the notebook is graded the checks are switched off: no note either.
+    monkeypatch.setitem(sys.modules, "descentlab.checks.grading", None)
+    assert self_check_note(_sgd("pass")) == ""
+    assert capsys.readouterr().out == ""
+
+
+def test_the_self_checks_own_warnings_are_not_the_figures(
+        capsys: pytest.CaptureFixture) -> None:
+    """explained() reports NumPy's warnings in its block as the figure's: checking a class
+    that overflows must add none of its own to the figure's line."""
+    from descentlab.widgets import self_check_note
+
+    with explained("This figure"):
+        note = self_check_note(_sgd("params[key] -= np.float64(1e308) * 10 * grads[key]"))
+    assert note.startswith("⚠ Your SGD does not pass its self-check yet")
+    assert capsys.readouterr().out == note + "\n", "no line about NumPy's warnings"

@@ -9,7 +9,9 @@
 - :func:`explain_errors`: wraps an ``ipywidgets.interactive`` callback so that an
   error in the student's code prints one explained line, not a traceback
   (and a Figure it returns is displayed); :func:`explained` does the same
-  for a notebook cell that draws a figure with the student's code.
+  for a notebook cell that draws a figure with the student's code; and
+  :func:`self_check_note` prints one line under such a figure when the student's
+  class does not pass its self-check.
 
 Every function returns an object whose ``.ui`` is the ipywidgets layout; the
 object displays itself as the last expression of a cell. The figure is
@@ -23,7 +25,7 @@ from .base import LiveWidget
 from .blind import BlindExplorer1D, BlindExplorer2D, explorer_1d, explorer_2d
 from .compare import CompareWidget, compare
 from .controls import OptimizerChoice, resolve_optimizer
-from .demo_errors import explain_errors, explain_failure, explained
+from .demo_errors import explain_errors, explain_failure, explained, self_check_note
 from .explorer import ExplorerWidget, explore
 from .live_paths import PathsWidget
 
@@ -45,4 +47,5 @@ __all__ = [
     "explorer_2d",
     "resolve_backend",
     "resolve_optimizer",
+    "self_check_note",
 ]

@@ -434,14 +434,15 @@ def never_moved(path: Trajectory, fmin: float | None = None) -> str:
     )
 
 
-def self_check_warning(cls: type) -> str:
+def self_check_warning(cls: type, drawn: str = "the path below is what your code does") -> str:
     """One line saying which of its self-check's properties a student's class fails.
 
     The widget draws what the student's code does, right or wrong; without a word a
     wrong path reads as the method's. ``""`` when the class passes, when its update is
     not written yet (the status line says so), when no reference is named after it
     (``find_reference``), or while the notebook is graded (the grader's copy of
-    descentlab has no working checks).
+    descentlab has no working checks). ``drawn`` names what the student sees drawn
+    (a figure's notes say "the figure above shows what your code does").
     """
     name = find_reference(cls)
     if name is None:
@@ -459,8 +460,7 @@ def self_check_warning(cls: type) -> str:
         return ""
     names = ", ".join(result.short for result in failed)
     return (f"Your {cls.__name__} does not pass its self-check yet ({names}): "
-            f"the path below is what your code does. Run check({cls.__name__}) above to "
-            "see why.")
+            f"{drawn}. Run check({cls.__name__}) above to see why.")
 
 
 def advice(message: str, student: bool) -> str:

@@ -5,11 +5,15 @@ before the exercise is written, that is a wall of red for a student who did
 nothing wrong. :func:`explain_errors` wraps the callback so that it prints what went
 wrong, where in the student's code, and what to do. :func:`explained` does the
 same for a whole notebook cell (a demo figure drawn with the student's code).
+:func:`self_check_note` adds one line under a figure that the student's code drew
+but whose class does not pass its self-check (nothing raised, yet the figure is wrong).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -26,8 +30,9 @@ from ..errors import (
     describe_exception,
     exception_hint,
 )
+from .controls import self_check_warning
 
-__all__ = ["explain_errors", "explain_failure", "explained"]
+__all__ = ["explain_errors", "explain_failure", "explained", "self_check_note"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -164,3 +169,46 @@ def numbers_ran_away(what: str, messages: list[str]) -> str:
     return (f"⚠ {what}: some numbers grew too large or became undefined (NumPy: "
             f"{'; '.join(messages)}). If they come from your code, does it step uphill, or "
             "take steps so long that it runs away?")
+
+
+def self_check_note(cls: Any, drawn: str = "the figure above shows what your code does") -> str:
+    """Print one line under a demo figure when the student's class fails its self-check.
+
+    A figure drawn with the student's optimizer shows what it does, right or wrong: the
+    flat loss curves of an ``update`` that changes nothing, or the climbing ones of a step
+    uphill, read as the method's without a word. This prints the line an explorer shows
+    above a failing class's path (:func:`~.controls.self_check_warning`), after
+    "⚠ ". Nothing is printed for a class that passes (an honest student sees nothing),
+    whose ``update`` is not written yet, that is named after no optimizer, or while the
+    notebook is graded. Call it after ``display(fig)``, inside :func:`explained`'s block.
+
+    Parameters
+    ----------
+    cls : type or object
+        The student's class (or an instance of it), e.g. ``SGD``.
+    drawn : str
+        What the figure shows, as the middle of the line.
+
+    Returns
+    -------
+    str
+        The line printed, or ``""``.
+
+    Examples
+    --------
+    >>> with explained("This figure"):  # doctest: +SKIP
+    ...     display(fig)
+    ...     self_check_note(SGD)
+    ⚠ Your SGD does not pass its self-check yet (first step, state between calls): the figure
+    above shows what your code does. Run check(SGD) above to see why.
+    """
+    cls = cls if isinstance(cls, type) else type(cls)
+    # What the student's class prints or warns while it is checked is not the figure's:
+    # explained() would otherwise report its NumPy warnings as the figure's.
+    with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warning = self_check_warning(cls, drawn)
+    note = f"⚠ {warning}" if warning else ""
+    if note:
+        print(note)
+    return note
