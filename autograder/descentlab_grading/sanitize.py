@@ -17,6 +17,7 @@ markdown (any cell whose text is one of the release's) is left as it is.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -125,8 +126,23 @@ def safe_markdown(text: Any) -> str:
     (by nbconvert's own renderer, as the pages would) and then cleaned, links keep only
     nh3's safe schemes. The HTML shows as it did, ``$...$`` left for MathJax; a markdown
     cell shows raw HTML as it is.
+
+    An image pasted into a markdown cell (``![name](attachment:name)``, its data in the
+    cell's attachments, not in the text) becomes a note naming it: nbconvert's renderer
+    stops at an attachment it is not given (red-team round 5: the whole notebook failed).
+    Text the renderer cannot render at all is shown as plain text.
     """
-    return _clean(markdown2html_mistune(text if isinstance(text, str) else "".join(text)))
+    text = _ATTACHED.sub(r"*(\1: an image attached to the cell)*",
+                         text if isinstance(text, str) else "".join(text))
+    try:
+        rendered = markdown2html_mistune(text)
+    except Exception:  # the student's text, never the end of the grade
+        rendered = f"<pre>{html.escape(text)}</pre>"
+    return _clean(rendered)
+
+
+#: A markdown image of a cell attachment; group 1 is its name.
+_ATTACHED = re.compile(r"!\[[^\]]*\]\(\s*<?attachment:([^)\s>]*)>?[^)]*\)")
 
 
 def safe_outputs(outputs: Iterable[Any]) -> list[Any]:

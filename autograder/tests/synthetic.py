@@ -796,6 +796,11 @@ def _add_torch_cases(course: Course, add: Callable[..., None]) -> None:
             student_notebook(release, dict(solved, **texts)), f"h-{kind}/{lesson}/{lesson}.ipynb")
 
 
+#: A 1x1 PNG, base64 (a pasted image's data).
+_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJ"
+        "RU5ErkJggg==")
+
+
 def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, bytes],
                  students: dict[str, Student], port: int) -> None:
     lesson = HOSTILE_LESSON
@@ -902,6 +907,14 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
             cell.metadata["tags"] = [SKIP_TAG]
     add(Student("h-skipped_test", lesson, "skipped test cell", total), nb,
         f"h-skipped_test/{lesson}/{lesson}.ipynb")
+    # An image pasted into a markdown cell (JupyterLab stores it as a cell attachment).
+    nb = student_notebook(release, solved)
+    sketch = nbformat.v4.new_markdown_cell("My sketch of the path:\n\n"
+                                           "![sketch.png](attachment:sketch.png)")
+    sketch["attachments"] = {"sketch.png": {"image/png": _PNG}}
+    nb.cells.insert(len(nb.cells) // 2, sketch)
+    add(Student("h-pasted_image", lesson, "pasted image", total), nb,
+        f"h-pasted_image/{lesson}/{lesson}.ipynb")
     # Quiz answers in forms a human grader accepts (``20.0`` for 20, ``" B "`` for "b").
     forms = {name: quiz_variants(value, form)[0][0]
              for name, (value, form) in quiz_questions(source).items()}

@@ -359,7 +359,7 @@ def test_broken_code_is_graded_without_stopping(graded_class: GradedClass, kind:
 
 @pytest.mark.parametrize("kind", [*HONEST_EXTRAS, "decorated name", "copy name", "late name",
                                   "duplicated answer cell", "quiz answer forms",
-                                  "skipped test cell"])
+                                  "skipped test cell", "pasted image"])
 def test_honest_code_with_extras_gets_full_marks_unflagged(graded_class: GradedClass,
                                                            kind: str) -> None:
     student = _by_kind(graded_class, kind)[0]

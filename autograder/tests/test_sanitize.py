@@ -84,6 +84,19 @@ def test_safe_markdown_links_stay() -> None:
     assert html.count('href="https://example.org') == 2, html
 
 
+def test_an_image_pasted_into_a_markdown_cell_becomes_a_note() -> None:
+    """Red-team round 5: JupyterLab writes a pasted image as ``attachment:``, whose data
+    nbconvert's renderer is not given here: it raised, and the notebook failed to grade."""
+    html = safe_markdown("My sketch:\n\n![sketch.png](attachment:sketch.png)\n\n**done**")
+    assert "<em>(sketch.png: an image attached to the cell)</em>" in html, html
+    assert "<strong>done</strong>" in html
+    # A form the note does not replace (a reference definition) is shown as text.
+    html = safe_markdown("![a][r] <script>x</script>\n\n[r]: attachment:zz.png")
+    assert html.startswith("<pre>"), html
+    assert "attachment:zz.png" in html
+    assert "<script>" not in html
+
+
 def test_what_a_browser_runs_is_dropped_and_text_images_latex_stay() -> None:
     kept = {"text/plain": "<Figure>", "image/png": "iVBOR", "image/jpeg": "/9j/",
             "text/latex": r"$\eta$", "application/json": {"a": 1}}
