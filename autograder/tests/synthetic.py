@@ -561,6 +561,8 @@ def build_class(course: Course, settings: Settings, hostile: bool = True,
     if hostile and BOWL_LESSON in lessons:
         _add_answer_case(course, add, BOWL_LESSON, "bowl_gradient", "bowl_own_gradient",
                          BOWL_GRADIENT, loses=True)
+        _add_answer_case(course, add, BOWL_LESSON, "bowl_gradient", "quadratic_gradient",
+                         QUADRATIC_GRADIENT, loses=True)
     if hostile and READY_MADE_LESSON in lessons:
         _add_answer_case(course, add, READY_MADE_LESSON, "minibatches", "ready_made_minibatches",
                          READY_MADE_MINIBATCHES, loses=False)
@@ -763,6 +765,12 @@ BOWL_GRADIENT = ("def bowl_gradient(x, y):\n"
                  "    \"\"\"The bowl of the first cell knows its gradient.\"\"\"\n"
                  "    dfdx, dfdy = bowl.grad(x, y)\n"
                  "    return dfdx, dfdy\n")
+
+#: A tenth of the gradient of the course's quadratic(condition=20) is the bowl's (red-team
+#: round 5: 3/3), ``quadratic`` imported by the lesson's first cell.
+QUADRATIC_GRADIENT = ("def bowl_gradient(x, y):\n"
+                      "    gx, gy = quadratic(condition=20.0).grad(x, y)\n"
+                      "    return gx / 10, gy / 10\n")
 
 
 #: Lesson 01's minibatches as torch's DataLoader (red-team round 4: 3/3). A general tool,

@@ -118,9 +118,11 @@ def test_each_lessons_answer_key_is_what_it_was(lesson: Lesson) -> None:
     # The feedback names each library whose code is switched off.
     assert set(answer_key.LIBRARIES) >= set(libraries)
     # Lesson 02's bowl differentiates itself (red-team round 4: bowl_gradient returned
-    # bowl.grad(x, y) and scored 3/3): off only while the judge calls the student's code.
+    # bowl.grad(x, y) and scored 3/3), and so does quadratic(condition=20) (round 5): off
+    # only while the judge calls the student's code.
     assert answer_key.judged_off(REAL, lesson.exercises) == (
-        {"surfaces.py": {"_bowl_grad": "descentlab.surfaces._bowl_grad"}}
+        {"surfaces.py": {"_bowl_grad": "descentlab.surfaces._bowl_grad",
+                         "quadratic": "descentlab.surfaces.quadratic"}}
         if lesson.id == "02_sgd_zigzag" else {})
 
 

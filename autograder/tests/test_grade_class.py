@@ -546,11 +546,13 @@ def test_scipys_numerical_derivative_earns_nothing_in_lesson_00_and_says_so(
         graded_class.row(student.student).flags
 
 
+@pytest.mark.parametrize(("kind", "used"), [("bowl_own_gradient", "_bowl_grad"),
+                                            ("quadratic_gradient", "quadratic")])
 def test_the_bowls_own_gradient_earns_nothing_in_lesson_02_and_the_demos_still_run(
-        graded_class: GradedClass) -> None:
-    student = _by_kind(graded_class, "bowl_own_gradient")[0]
+        graded_class: GradedClass, kind: str, used: str) -> None:
+    student = _by_kind(graded_class, kind)[0]
     _check_score(graded_class, student)
-    assert "uses the course's reference descentlab.surfaces._bowl_grad" in \
+    assert f"uses the course's reference descentlab.surfaces.{used}" in \
         graded_class.row(student.student).flags
     # Switched off only while the judge calls bowl_gradient: the figures drew with it, and
     # only the exercise's test cells failed.
