@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 
 from .answer_key import LIBRARIES
+from .integrity import code_of
 from .jail import HOOK_DIR, JUDGE_DIR
 from .native_guard import MESSAGE
 from .protocol import HOOK_MODULE, RUNNER_MODULE, SOCKET_ENV
@@ -277,9 +278,13 @@ def read_or_empty(path: Path) -> Any:
 
 
 def _words(nb: Any, pattern: re.Pattern[str]) -> list[str]:
-    """What ``pattern`` finds in the code cells of the notebook ``nb``, each once."""
+    """What ``pattern`` finds in the code of the code cells of the notebook ``nb``, each once.
+
+    Not in comments: a comment may name anything ("# what DataLoader does, by hand") and
+    is no evidence (red-team round 5). Strings count (``import_module("ctypes")``).
+    """
     found = [m.group(0) for c in nb.cells if c.cell_type == "code"
-             for m in pattern.finditer(c.source)]
+             for m in pattern.finditer(code_of(c.source))]
     return list(dict.fromkeys(found))
 
 
@@ -300,7 +305,7 @@ def ready_made_in_answers(nb: Any, exercises: Iterable[Exercise]
     ``nb``, for each exercise whose answer cell names one (as a word, in its code)."""
     found = []
     for exercise in exercises:
-        sources = [c.source for c in nb.cells if c.cell_type == "code"
+        sources = [code_of(c.source) for c in nb.cells if c.cell_type == "code"
                    and nbgrader_meta(c).get("grade_id") == exercise.answer_cell]
         names = [name for name in exercise.ready_made
                  if any(re.search(rf"\b{re.escape(name)}\b", text) for text in sources)]
