@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import numbers
 import os
 import select
 import struct
@@ -64,15 +65,24 @@ def encode(value: Any, arrays: Arrays,
         name = f"a{len(arrays)}"
         arrays[name] = np.asarray(value)
         return {"$array": name, "scalar": isinstance(value, np.generic), "ref": id(value)}
+    # Other exact numbers (Fraction, SymPy's Integer and Rational) cross as what they are
+    # worth, as a notebook compares them (red-team round 5: a quiz answer 29 from SymPy).
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return encode(float(value), arrays, handle)
+    # Containers are read by their built-in type's own methods: a subclass's __iter__ or
+    # items() is the student's code, which runs only where the hook watches it.
     if isinstance(value, list):
-        return [encode(v, arrays, handle) for v in value]
+        return [encode(v, arrays, handle) for v in list.__iter__(value)]
     if isinstance(value, tuple):
-        return {"$tuple": [encode(v, arrays, handle) for v in value]}
+        return {"$tuple": [encode(v, arrays, handle) for v in tuple.__iter__(value)]}
     if isinstance(value, (set, frozenset)):
-        return {"$set": [encode(v, arrays, handle) for v in value]}
+        kind = set if isinstance(value, set) else frozenset
+        return {"$set": [encode(v, arrays, handle) for v in kind.__iter__(value)]}
     if isinstance(value, dict):
         return {"$dict": [[encode(k, arrays, handle), encode(v, arrays, handle)]
-                          for k, v in value.items()]}
+                          for k, v in dict.items(value)]}
     if handle is None:
         raise EncodingError(f"a {type(value).__name__} cannot cross to or from the notebook")
     return handle(value)

@@ -19,6 +19,7 @@ import os
 import signal
 import socket
 import traceback
+from collections import abc
 from collections.abc import Iterator
 from typing import Any
 
@@ -171,19 +172,22 @@ class Server(protocol.Peer):
         target, args, kwargs = self.call_request(header, arrays)
         # What the judge must mirror afterwards: the dicts and arrays it handed over.
         originals = {i: dict(a) for i, a in enumerate(args) if isinstance(a, dict)}
+        # Encoding the result runs the student's code too (a list subclass's __iter__, a
+        # number's __float__): inside the window, time-limited, with JUDGING set.
         with _student_code():
             result = target(*args, **kwargs)
-            if inspect.isgenerator(result) or type(result).__name__ in ("map", "zip", "filter"):
+            if isinstance(result, abc.Iterator):
                 # An iterator cannot be handed over; its items can (a cap stops endless ones).
                 result = list(itertools.islice(result, _MAX_ITEMS))
-        changes = []
-        for i, arg in enumerate(args):
-            if i in originals:
-                entries = [[k, v is originals[i].get(k, _ABSENT), v] for k, v in arg.items()]
-                changes.append([i, "dict", entries])
-            elif isinstance(arg, np.ndarray):
-                changes.append([i, "array", arg])
-        return self.pack(value=result, changes=changes)
+            changes = []
+            for i, arg in enumerate(args):
+                if i in originals:
+                    entries = [[k, v is originals[i].get(k, _ABSENT), v]
+                               for k, v in dict.items(arg)]
+                    changes.append([i, "dict", entries])
+                elif isinstance(arg, np.ndarray):
+                    changes.append([i, "array", arg])
+            return self.pack(value=result, changes=changes)
 
     def run_scenario(self, header: protocol.Header, arrays: protocol.Arrays) -> protocol.Message:
         """Run the course's torch runner on a class of the notebook; reply with its observation.
@@ -207,11 +211,11 @@ class Server(protocol.Peer):
             name = header["name"]
             if name not in self.namespace:
                 raise NameError(f"name {name!r} is not defined")
-            return self.pack(value=self.namespace[name])
+            with _student_code():  # encoding a value of the student's may run its code
+                return self.pack(value=self.namespace[name])
         if op == "getattr":
             with _student_code():  # a property is student code too
-                value = getattr(self.kept[header["target"]], header["name"])
-            return self.pack(value=value)
+                return self.pack(value=getattr(self.kept[header["target"]], header["name"]))
         if op == "call":
             return self.call(header, arrays)
         if op == "run_scenario":

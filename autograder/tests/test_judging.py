@@ -358,6 +358,53 @@ def test_values_cross_the_boundary_as_data_only() -> None:
         protocol.encode(object(), {})
 
 
+def test_exact_numbers_cross_as_numbers_and_containers_as_their_contents() -> None:
+    """Red-team round 5: a quiz answer from Fraction or SymPy crossed as a handle ("q1
+    should be a number"), and a list subclass's own __iter__ ran while it was encoded."""
+    from fractions import Fraction
+
+    from descentlab_grading import protocol
+
+    class Pair(list):
+        def __iter__(self):  # the student's code: must not run while encoding
+            raise AssertionError("__iter__ ran")
+
+    class Table(dict):
+        def items(self):
+            raise AssertionError("items ran")
+
+    arrays: dict = {}
+    tree = protocol.encode([Fraction(1, 100), Fraction(29, 1), Pair([1, 2]),
+                            Table(a=1), (Fraction(1, 2),)], arrays)
+    assert protocol.decode(tree, arrays) == [0.01, 29.0, [1, 2], {"a": 1}, (0.5,)]
+    sympy = pytest.importorskip("sympy")
+    assert protocol.encode(sympy.ceiling(sympy.Rational(57, 2)), {}) == 29
+    assert type(protocol.encode(sympy.Integer(29), {})) is int
+
+
+@pytest.mark.slow  # a real notebook and judge: ~2 s
+def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
+        tmp_path: Path) -> None:
+    """Red-team round 5: minibatches returning iter(batches) lost its points (only
+    generators, map, zip and filter were listed), and a value whose conversion runs the
+    student's code ran it outside the watched window (no time limit, output shown)."""
+    tests = {"t-iter": "assert list(batches()) == [1, 2], 'batches'",
+             "t-number": "assert q == 0.5, 'q'"}
+    source = _source(tmp_path, tests, "def batches(): ...\nq = None")
+    student = ("import numbers\nimport descentlab_grader\n"
+               "def batches():\n    return iter([1, 2])\n"
+               "class Half:\n    def __float__(self):\n"
+               "        print('converted while judging:', descentlab_grader.JUDGING)\n"
+               "        return 0.5\n"
+               "numbers.Real.register(Half)\nq = Half()\n")
+    with running_judge(source, call_limit=5.0) as run:
+        verdicts = run.verdicts
+        done = _student(run, student, list(tests))
+    assert {g: v["verdict"] for g, v in verdicts.items()} == {
+        "t-iter": "pass", "t-number": "pass"}, verdicts
+    assert "converted while judging" not in done.stdout, done.stdout
+
+
 def test_an_array_sent_again_is_the_same_object_on_the_other_side() -> None:
     """A student audit: AdaGrad's state kept by id(params[key]) (as torch keys state by
     tensor) lost 3 points: each graded call got fresh copies of the arrays."""
@@ -571,12 +618,12 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
 @pytest.mark.parametrize(("scan", "harmless", "naming", "found"), [
     # CPython audits no call through a function pointer made from an address: the code
     # that does it names ctypes, and the instructor is told to look.
-    (mentions_native_code, "import numpy as np\nx = np.ones(3)  # ctypesque",
+    (mentions_native_code, "import numpy as np\nx = np.ones(3)  # ctypesque, no ctypes",
      "import ctypes\nf = ctypes.CFUNCTYPE(None)(addr)\nopen('/proc/self/maps')\n"
      "t._cdata\nimport ctypes", ["ctypes", "CFUNCTYPE", "/proc/self/maps", "_cdata"]),
     # The hook's report of what a call did to its inputs is the kernel's word (red-team
     # round 4 patched descentlab_grader.Server.call to report a rebinding as in place).
-    (mentions_the_hook, "grader = 1  # my descentlab grader notes",
+    (mentions_the_hook, "grader = 1  # my descentlab grader notes, not descentlab_grader",
      "import descentlab_grader as g\ng.Server.call = fake\n"
      "os.environ['DESCENTLAB_JUDGE_SOCKET']; sys.path.append('/opt/descentlab-grader')",
      ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET", "/opt/descentlab-grader"]),
@@ -607,7 +654,9 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
     answer = lesson.exercises[0].answer_cell  # minibatches
     nb = nbformat.v4.new_notebook()
     demo = nbformat.v4.new_code_cell("from torch.utils.data import DataLoader  # a demo")
-    cell = nbformat.v4.new_code_cell("def minibatches(X, y, size, rng):\n    return X  # mine")
+    # A comment may name it (red-team round 5: a false flag for a hand-written generator).
+    cell = nbformat.v4.new_code_cell("# what DataLoader(shuffle=True) does, by hand\n"
+                                     "def minibatches(X, y, size, rng):\n    return X  # mine")
     cell.metadata["nbgrader"] = {"grade_id": answer, "solution": True}
     nb.cells = [demo, cell]
     assert ready_made_in_answers(nb, lesson.exercises) == []
