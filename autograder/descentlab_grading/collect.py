@@ -593,7 +593,44 @@ def _as_released(cells: list[Any], release: Mapping[str, Mapping[str, Any]]
             continue
         notes.append(f"{_kind(released)} {grade_id} had its nbgrader role changed "
                      f"({', '.join(changed)}): graded as released")
+    found = _found_by_code(cells, release)
+    if found:
+        notes.append(f"{len(found)} locked or test cell(s) without their nbgrader metadata "
+                     f"({', '.join(found)}) were found by their code: graded as released")
     return notes, bool(changes or notes)
+
+
+def _found_by_code(cells: list[Any], release: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Give back its role to each locked or test cell of the release that lost its nbgrader
+    metadata (cells pasted into a new notebook, an editor that drops it), found as the
+    first plain cell with the release's code; return their grade ids.
+
+    Without it, the test cells count as deleted and score 0 (red-team round 5). An answer
+    cell has the student's code, so it cannot be found so: it runs as a plain cell.
+    """
+    present = {_grade_id(cell) for cell in cells}
+    plain = [cell for cell in cells if isinstance(cell, dict) and not _grade_id(cell)]
+    if not plain:
+        return []
+    from .integrity import code_of  # nbgrader's imports: only when a release is known
+
+    found = []
+    for grade_id, released in release.items():
+        if grade_id in present or released.get("solution") or not (
+                released.get("grade") or released.get("locked")):
+            continue
+        code = code_of(str(released.get("source", "")))
+        cell = next((c for c in plain if code and code_of(_source(c)) == code), None)
+        if cell is None:
+            continue
+        plain.remove(cell)
+        metadata = cell.setdefault("metadata", {})
+        if not isinstance(metadata, dict):
+            cell["metadata"] = metadata = {}
+        metadata["nbgrader"] = {**{k: v for k, v in released.items() if k != "source"},
+                                "grade_id": grade_id}
+        found.append(grade_id)
+    return found
 
 
 def _shown(value: Any) -> str:

@@ -371,6 +371,47 @@ def test_real_nbgrader_grades_pasted_and_changed_cells_as_released(tmp_path: Pat
             assert (nb.score, nb.max_score) == (1.0, 1.0), (name, nb.score, nb.max_score)
 
 
+def _stripped() -> nbformat.NotebookNode:
+    """A correct notebook whose cells lost their nbgrader metadata (pasted into a new
+    notebook, or saved by an editor that drops it)."""
+    nb = _student([_RIGHT])
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+    return nb
+
+
+def test_a_test_cell_without_its_metadata_is_found_by_its_code() -> None:
+    """Red-team round 5: every test cell counted as deleted (0/10, "you deleted the test
+    cell ..."), although each was there with the release's code."""
+    data, notes = normalise_notebook(nbformat.writes(_stripped()).encode(), _roles())
+    assert notes == ["1 locked or test cell(s) without their nbgrader metadata "
+                     "(test-double) were found by their code: graded as released"], notes
+    nb = nbformat.reads(data.decode(), as_version=4)
+    assert _grade_ids(nb) == ["", "", "test-double"], "the answer cell stays plain"
+    assert nb.cells[-1].metadata.nbgrader["points"] == 1
+    # A cell whose code is not the release's is not taken for it.
+    edited = _stripped()
+    edited.cells[-1].source = "assert True"
+    data, notes = normalise_notebook(nbformat.writes(edited).encode(), _roles())
+    assert notes == []
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_real_nbgrader_grades_a_notebook_that_lost_its_metadata(tmp_path: Path) -> None:
+    api, root, db_url = _nbgrader_course(tmp_path)
+    roles = release_roles(root / "release" / LESSON / f"{LESSON}.ipynb")
+    write_submission(Submission("ann", LESSON, "x", nbformat.writes(_stripped()).encode(),
+                                release=roles), root / "submitted")
+    result = api.autograde(LESSON, "ann", force=True, create=True)
+    assert result["success"], result["log"]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gb:
+        nb = gb.find_submission_notebook(LESSON, LESSON, "ann")
+        assert (nb.score, nb.max_score) == (1.0, 1.0)
+
+
 def test_a_test_cells_points_from_an_earlier_release_are_put_back_without_a_note() -> None:
     """An instructor audit: after re-pointing a test cell (the README's workflow), every
     student with the earlier release was listed under "Repaired cells"."""
