@@ -133,9 +133,10 @@ EXPLANATIONS: dict[str, str] = {
         "updated: a parameter added later (add_param_group) or skipped while its grad is "
         "None starts its bias correction at t = 1."),
     "replace_data": (
-        "`p.data = ...` gives the parameter a new tensor instead of changing it: the model "
-        "and anything else holding p see the old storage. Update in place (p.sub_, p.add_, "
-        "p.addcdiv_, p.mul_) inside torch.no_grad()."),
+        "`p.data = ...` swaps the parameter's storage for a new tensor instead of changing "
+        "it: p itself sees the new values, but any view or tied copy of the old storage "
+        "keeps the old ones, and autograd's checks are bypassed. Update in place (p.sub_, "
+        "p.add_, p.addcdiv_, p.mul_) inside torch.no_grad()."),
     "rebind": (
         "step() changes no parameter. If it computes `p = p - ...`, that only makes the name "
         "p point to a new tensor: the parameter itself never changes. Change it in place: "
