@@ -461,6 +461,162 @@ def test_one_array_returned_is_not_told_to_use_numpy():
     assert "Use NumPy operations only" not in message
 
 
+# The audit's notebook state: lesson 02 defines a global 8×12 meshgrid Y (the arrows' grid),
+# so `2 * Y` in place of `2 * y` raises no NameError.
+GRID_X, GRID_Y = np.meshgrid(np.linspace(-9, 9, 12), np.linspace(-4.5, 4.5, 8))
+
+#: (student code, the properties that fail, a phrase of each failure's message).
+ODD_RETURNS = [
+    (lambda x, y: (x / 10, 2 * GRID_Y), {"df_dy", "arrays"},
+     {"df_dy": "for numbers x, y you return a df/dy of shape (8, 12), not a number: use the "
+               "argument y",
+      "arrays": "you return a df/dy of shape (8, 12)"}),
+    (lambda x, y: (2 * GRID_X, 2 * y), {"df_dx", "arrays"},
+     {"df_dx": "you return a df/dx of shape (8, 12), not a number: use the argument x"}),
+    (lambda x, y: (np.array([x / 10]), 2 * y), {"df_dx", "arrays"},
+     {"df_dx": "of shape (1,), not a number: return the number itself"}),
+    (lambda x, y: ([x / 10], 2 * y), {"df_dx", "arrays"},
+     {"df_dx": "you return a df/dx that is a list of 1 value, not a number"}),
+    (lambda x, y: (x / 10, 2 * y, 0), {"df_dx", "df_dy", "arrays"},
+     {p: "must return two values, (df/dx, df/dy); it returned a tuple of 3 values"
+      for p in ("df_dx", "df_dy", "arrays")}),
+    (lambda x, y: None, {"df_dx", "df_dy", "arrays"}, {"df_dx": "returned None"}),
+    (lambda x, y: "x / 10, 2 * y", {"df_dx", "df_dy", "arrays"},
+     {"df_dx": "it returned the string 'x / 10, 2 * y'"}),
+    (lambda x, y: "xy", {"df_dx", "df_dy", "arrays"}, {"df_dx": "it returned the string 'xy'"}),
+    (lambda x, y: {"dx": x / 10, "dy": 2 * y}, {"df_dx", "df_dy", "arrays"},
+     {"df_dx": "it returned a dict"}),
+    # Its two values, as the grader sees them (it hands any iterator over as its items).
+    (lambda x, y: (v for v in (x / 10, 2 * y)), set(), {}),
+    (lambda x, y: (x / 10, None), {"df_dy", "arrays"},
+     {"df_dy": "for numbers x, y you return None as df/dy, not a number",
+      "arrays": "you return None as df/dy"}),
+    (lambda x, y: (x / 10, "2 * y"), {"df_dy", "arrays"},
+     {"df_dy": "you return the string '2 * y' as df/dy, not a number"}),
+    (lambda x, y: (x / 10, object()), {"df_dy", "arrays"},
+     {"df_dy": "you return an object as df/dy, not a number"}),
+    (lambda x, y: (x / 10 + 0j, 2 * y), {"df_dx", "arrays"},
+     {"df_dx": "as df/dx: the gradient of f is real", "arrays": "complex"}),
+    (lambda x, y: (np.asarray(x / 10, dtype=complex), 2 * y), {"df_dx", "arrays"},
+     {"df_dx": "as df/dx: the gradient of f is real",
+      "arrays": "complex"}),
+    (lambda x, y: (x / 10, 2 * y * np.nan), {"df_dy"},
+     {"df_dy": "you return df/dy = nan (not a number), the right value is"}),
+    (lambda x, y: (x / 10, np.nan), {"df_dy", "arrays"},
+     {"df_dy": "you return df/dy = nan (not a number), the right value is",
+      "arrays": "you return a df/dy that is a number"}),
+    (lambda x, y: (x / 10, np.inf * y), {"df_dy"}, {"df_dy": "inf comes from"}),
+    (lambda x, y: (x / 10, 10**400), {"df_dy", "arrays"}, {"df_dy": "you return df/dy = inf"}),
+]
+ODD_IDS = ["global_Y", "global_X", "array_of_one", "list_of_one", "three_values", "none",
+           "string", "string_of_two", "dict", "generator", "none_dy", "string_dy", "object_dy",
+           "complex", "complex_array", "nan", "nan_constant", "inf", "huge_int"]
+
+
+@pytest.mark.parametrize(("fn", "fails", "phrases"), ODD_RETURNS, ids=ODD_IDS)
+def test_bowl_gradient_judges_whatever_it_returns(fn, fails, phrases):
+    """Audit: `return x / 10, 2 * Y` made the checker fail ("only 0-dimensional arrays ...").
+
+    Whatever the student's function returns, every property gets its own verdict: a
+    one-line message for the student, never the checker's own failure or a traceback.
+    """
+    report, text = _report(check_bowl_gradient, fn, seeds=(7, *HIDDEN))
+    assert "checker itself failed" not in text, text
+    assert [r.name for r in report.results] == ["df_dx", "df_dy", "arrays"], text
+    messages = _messages(report)
+    assert set(messages) == fails, text
+    for prop, phrase in phrases.items():
+        assert phrase in messages[prop], messages[prop]
+    for message in messages.values():
+        assert "\n" not in message, message
+    for seed in (7, *HIDDEN):
+        for prop in ("df_dx", "df_dy", "arrays"):
+            if prop in fails:  # the students' message, never the checker's own exception
+                with pytest.raises(AssertionError) as raised:
+                    assert_bowl_gradient(fn, seed, prop)
+                assert phrases.get(prop, "") in str(raised.value)
+            else:
+                assert_bowl_gradient(fn, seed, prop)
+
+
+def test_a_global_grid_in_place_of_y_is_judged_property_by_property():
+    """The audit's case, as lesson 02's cells run it: df/dx right, df/dy and arrays not."""
+    fn = lambda x, y: (x / 10, 2 * GRID_Y)  # noqa: E731
+    _, text = _report(check_bowl_gradient, fn)
+    assert "✔ df/dx is right" in text, text
+    assert "2 of 3 checks failed" in text, text
+    assert "✘ df/dy: for numbers x, y you return a df/dy of shape (8, 12), not a number: " \
+           "use the argument y." in text, text
+    assert_bowl_gradient(fn, seed=7, prop="df_dx")
+    with pytest.raises(AssertionError, match=r"^df/dy: for numbers x, y you return a df/dy "
+                                             r"of shape \(8, 12\), not a number"):
+        assert_bowl_gradient(fn, seed=7, prop="df_dy")
+
+
+#: (student code, the property, phrases its message has, phrases it must not have).
+BOWL_DIAGNOSES = [
+    (lambda x, y: (-x / 10, 2 * y), "df_dx",
+     ["the sign is wrong (the gradient points uphill; SGD subtracts it itself)"],
+     ["power rule"]),
+    (lambda x, y: (x / 10, -2 * y), "df_dy",
+     ["the sign is wrong (the gradient points uphill; SGD subtracts it itself)"],
+     ["power rule"]),
+    (lambda x, y: (x / 20, 2 * y), "df_dx",
+     ["power rule (d/dx x² = 2x)", "the factor 2 is missing"], ["sign"]),
+    (lambda x, y: (x / 10, y), "df_dy",
+     ["power rule (d/dy y² = 2y)", "the factor 2 is missing"], ["sign"]),
+    (lambda x, y: (-x / 20, 2 * y), "df_dx",
+     ["the factor 2 is missing", "the sign is wrong"], []),
+    (lambda x, y: (2 * x, 2 * y), "df_dx",
+     ["the constant factor 1/20 stays in front"], ["sign", "power rule"]),
+    (lambda x, y: (x / 5, 2 * y), "df_dx",
+     ["2 times the right value", "2x/20 = x/10"], ["sign"]),
+    (lambda x, y: (y / 10, 2 * x), "df_dx",
+     ["changes with y, not with x: treat y as a constant"], ["power rule", "sign"]),
+    (lambda x, y: (y / 10, 2 * x), "df_dy",
+     ["changes with x, not with y: treat x as a constant"], ["power rule", "sign"]),
+    (lambda x, y: (2 * y, 2 * y), "df_dx",
+     ["changes with y, not with x"], ["order"]),
+    (lambda x, y: (abs(x) / 10, 2 * y), "df_dx",
+     ["the sign is wrong where x < 0", "abs()"], ["power rule"]),
+    (lambda x, y: (x**2 / 20, y**2), "df_dx",
+     ["that is x²/20 itself: differentiate it"], []),
+    (lambda x, y: (x**2 / 20 + y**2, 2 * y), "df_dx", ["that is f itself"], []),
+    (lambda x, y: (x**2 / 10, 2 * y), "df_dx", ["power rule (d/dx x² = 2x)"], ["sign"]),
+]
+
+
+@pytest.mark.parametrize(("fn", "prop", "says", "not_says"), BOWL_DIAGNOSES,
+                         ids=["minus_dx", "minus_dy", "x_over_20", "factor_2_dy",
+                              "minus_x_over_20", "no_over_20", "x_over_5", "xy_swapped_dx",
+                              "xy_swapped_dy", "dy_for_dx", "abs_x", "not_differentiated",
+                              "f_itself", "exponent_kept"])
+def test_each_wrong_gradient_gets_its_own_diagnosis(fn, prop, says, not_says):
+    """Audit: `-x / 10` was told to "differentiate x²/20 with the power rule"."""
+    for seeds in ((7,), HIDDEN):
+        report, _ = _report(check_bowl_gradient, fn, seeds=seeds)
+        message = _messages(report)[prop]
+        for phrase in says:
+            assert phrase in message, message
+        for phrase in not_says:
+            assert phrase not in message, message
+
+
+def test_a_sign_error_is_named_by_the_self_check_and_the_graded_cell():
+    """Audit: `return -x / 10, -2 * y`; the right value is shown with its sign."""
+    fn = lambda x, y: (-x / 10, -2 * y)  # noqa: E731
+    report, text = _report(check_bowl_gradient, fn)
+    messages = _messages(report)
+    assert set(messages) == {"df_dx", "df_dy"}, text
+    assert "you return df/dx = -0.39, the right value is +0.39: the sign is wrong (the " \
+           "gradient points uphill; SGD subtracts it itself)." in messages["df_dx"], text
+    for prop in ("df_dx", "df_dy"):
+        assert "power rule" not in messages[prop], text
+        with pytest.raises(AssertionError, match=r"the sign is wrong \(the gradient points "
+                                                 r"uphill; SGD subtracts it itself\)"):
+            assert_bowl_gradient(fn, seed=7, prop=prop)
+
+
 # -- shared behaviour --------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("check", "asserter", "good", "bad", "prop", "phrase"),

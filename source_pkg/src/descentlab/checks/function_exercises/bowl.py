@@ -1,11 +1,20 @@
 """Check ``bowl_gradient(x, y) -> (df/dx, df/dy)`` for the book's f = x²/20 + y².
 
 The expected values come from :func:`descentlab.surfaces.get_surface` ("bowl").
+
+Whatever the student's function returns is judged, never trusted: each property reads
+its own component and says in one line what is wrong with it (an array where a number
+belongs, ``None``, a string, a complex number, NaN), so that one odd component never
+fails another property or the checker (audit: ``return x / 10, 2 * Y``, with the
+notebook's global 8×12 grid ``Y``, made the checker itself fail).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+import math
+import numbers
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -18,6 +27,16 @@ from ._runner import FunctionProperty, StudentError, assert_function, call, chec
 __all__ = ["BOWL_GRADIENT_PROPERTIES", "assert_bowl_gradient", "check_bowl_gradient"]
 
 NAME = "bowl_gradient"
+
+#: Per component (0: df/dx, 1: df/dy): its name, its variable, f's term in that variable,
+#: the power rule for it, and the derivative written out.
+_NAMES = ("df/dx", "df/dy")
+_ARGS = ("x", "y")
+_TERMS = ("x²/20", "y²")
+_RULES = ("d/dx x² = 2x", "d/dy y² = 2y")
+_WORKED = ("d/dx (x²/20) = 2x/20 = x/10", "d/dy y² = 2y")
+
+_CLOSE = {"rtol": 1e-9, "atol": 1e-12}
 
 
 def _points(seed: int) -> np.ndarray:
@@ -32,45 +51,174 @@ def _points(seed: int) -> np.ndarray:
     return (signs * size).round(2)
 
 
-def _pair(fn: Callable[..., Any], x: Any, y: Any, limit: float | None
-          ) -> tuple[np.ndarray, np.ndarray]:
+# -- what came back ----------------------------------------------------------------------
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
+
+
+def _values(n: int) -> str:
+    return f"{n} value" if n == 1 else f"{n} values"
+
+
+def _is_complex(value: Any) -> bool:
+    # By name too: in the grader a Python complex crosses as a proxy named "complex".
+    return isinstance(value, (complex, np.complexfloating)) or type(value).__name__ == "complex"
+
+
+def _describe(value: Any) -> str:
+    """What ``value`` is, for "it returned ...": no more of it than fits in a line."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, (str, bytes)):
+        return f"the string {str(value)!r:.40}"
+    if isinstance(value, (tuple, list, set, frozenset)):
+        return f"{_article(type(value).__name__)} of {_values(len(value))}"
+    if isinstance(value, (bool, numbers.Number, np.generic)) and not _is_complex(value):
+        return f"{type(value).__name__} {value!r:.40}"
+    return _article(type(value).__name__)
+
+
+def _pair(fn: Callable[..., Any], x: Any, y: Any, limit: float | None) -> tuple[Any, Any]:
+    """The two values ``fn(x, y)`` returns, as they are (each is judged on its own)."""
     result = call(fn, NAME, x, y, time_limit=limit)
+    if isinstance(result, Iterator):  # yield dfdx; yield dfdy: its values, as the grader sees
+        result = list(itertools.islice(result, 3))
     if result is None:
         raise StudentError(f"{NAME}() returned None: return both partial derivatives, "
                            "return dfdx, dfdy.")
+    if isinstance(result, (tuple, list)) and len(result) == 2:
+        return result[0], result[1]
+    if isinstance(result, np.ndarray) and result.ndim >= 1 and len(result) == 2:
+        return result[0], result[1]
+    raise StudentError(f"{NAME}() must return two values, (df/dx, df/dy); it returned "
+                       f"{_describe(result)}.")
+
+
+def _as_float(value: Any) -> float | None:
+    """``value`` as a float if it is one real number (NaN and inf included), else None."""
+    if isinstance(value, np.ndarray):
+        if value.shape != () or value.dtype.kind not in "biuf":
+            return None
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)):
+        return float(value)
+    if _is_complex(value) or not isinstance(value, numbers.Number):  # Decimal, Fraction: fine
+        return None
     try:
-        dx, dy = result
-        return np.asarray(dx, dtype=np.float64), np.asarray(dy, dtype=np.float64)
+        return float(value)
+    except OverflowError:  # an int beyond float's range
+        return math.inf if value > 0 else -math.inf
     except (TypeError, ValueError):
-        shown = f"an array of shape {result.shape}" if isinstance(result, np.ndarray) \
-            else f"{type(result).__name__} {result!r:.60}"
-        raise StudentError(f"{NAME}() must return two values, (df/dx, df/dy); it returned "
-                           f"{shown}.") from None
+        return None
 
 
+def _not_a_number(value: Any, which: int) -> str:
+    """What is wrong with the component ``value`` for numbers x, y (not a real number)."""
+    name, arg = _NAMES[which], _ARGS[which]
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, np.ndarray):
+        hint = "return the number itself, not an array holding it" if value.size == 1 \
+            else f"use the argument {arg}"
+        return f"for numbers x, y you return a {name} of shape {value.shape}, not a number: {hint}."
+    if _is_complex(value):
+        shown = f"the complex number {value}" if isinstance(value, (complex, np.generic)) \
+            else "a complex number"
+        return (f"for numbers x, y you return {shown} as {name}: the gradient of f is real "
+                "(a power such as ** 0.5 of a negative number gives a complex one).")
+    if value is None:
+        return (f"for numbers x, y you return None as {name}, not a number: return its value "
+                "(print() shows a value but gives None).")
+    if isinstance(value, (str, bytes)):
+        return (f"for numbers x, y you return the string {str(value)!r:.40} as {name}, not a "
+                f"number: compute it from {arg}, without quotes.")
+    if isinstance(value, (tuple, list, set, frozenset)):
+        return (f"for numbers x, y you return a {name} that is {_article(type(value).__name__)} "
+                f"of {_values(len(value))}, not a number: return one number for it.")
+    return (f"for numbers x, y you return {_article(type(value).__name__)} as {name}, "
+            f"not a number.")
+
+
+# -- df/dx and df/dy ---------------------------------------------------------------------
 def _scalar_results(fn: Callable[..., Any], seed: int, limit: float | None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(points, the student's values, the expected values), each (5, 2)."""
+                    ) -> tuple[np.ndarray, list[tuple[Any, Any]], np.ndarray]:
+    """(points (5, 2), the student's pairs as returned, the expected values (5, 2))."""
     points = _points(seed)
     grad = get_surface("bowl").grad
-    got = np.array([[float(v) for v in _pair(fn, float(x), float(y), limit)]
-                    for x, y in points])
+    got = [_pair(fn, float(x), float(y), limit) for x, y in points]
     want = np.array([[float(v) for v in grad(x, y)] for x, y in points])
     return points, got, want
 
 
+def _proportional(a: np.ndarray, b: np.ndarray) -> float | None:
+    """The constant c with a = c·b at every point (b has no 0), else None."""
+    ratio = a / b
+    return float(ratio[0]) if np.allclose(ratio, ratio[0], rtol=1e-6, atol=1e-12) else None
+
+
+def _wrong_value(points: np.ndarray, got: np.ndarray, want: np.ndarray, which: int) -> str:
+    """Why the real numbers ``got`` (one per point) are not the component ``want``."""
+    name, arg, other = _NAMES[which], _ARGS[which], _ARGS[1 - which]
+    with np.errstate(all="ignore"):
+        gap = np.abs(got - want)
+        i = int(np.argmax(np.where(np.isnan(gap), np.inf, gap)))  # a NaN first
+        x, y = points[i]
+        said = f"at (x, y) = ({x:g}, {y:g}) you return {name} = {fmt(got[i])}"
+        if not math.isfinite(got[i]):
+            cause = ("nan comes from an undefined operation such as 0/0 or inf - inf"
+                     if math.isnan(got[i]) else "inf comes from an overflow or a division by 0")
+            shown = " (not a number)" if math.isnan(got[i]) else ""
+            return f"{said}{shown}, the right value is {fmt(want[i])}: {cause}."
+        right = f"{said}, the right value is {fmt(want[i])}"
+        if np.allclose(got, 0, atol=1e-12):
+            return (f"{right}: {_TERMS[which]} changes with {arg}, so its derivative is not 0 "
+                    f"({_WORKED[which]}).")
+        if np.allclose(got, np.abs(want), **_CLOSE):
+            return (f"{right}: the sign is wrong where {arg} < 0 ({name} has the sign of "
+                    f"{arg}: no abs()).")
+        factor = _proportional(got, want)
+        sign = "the sign is wrong (the gradient points uphill; SGD subtracts it itself)"
+        if factor is not None and math.isclose(factor, -1, rel_tol=1e-6):
+            return f"{said}, the right value is {want[i]:+.2g}: {sign}."
+        if factor is not None and math.isclose(abs(factor), 0.5, rel_tol=1e-6):
+            also = f", and {sign}" if factor < 0 else ""
+            return (f"{right}: differentiate {_TERMS[which]} with the power rule "
+                    f"({_RULES[which]}): the factor 2 is missing{also}.")
+        if factor is not None and which == 0 and math.isclose(factor, 20, rel_tol=1e-6):
+            return f"{right}: the constant factor 1/20 stays in front ({_WORKED[0]})."
+        if factor is not None and not math.isclose(factor, 0, abs_tol=1e-9):
+            also = f"; and {sign}" if factor < 0 else ""
+            return (f"{said}, {fmt(abs(factor))} times the right value {fmt(want[i])}: check "
+                    f"the constant factor, {_WORKED[which]}{also}.")
+        if _proportional(got, points[:, 1 - which]) is not None:
+            return (f"{right}: your {name} changes with {other}, not with {arg}: treat {other} "
+                    f"as a constant ({_WORKED[which]}).")
+        term = points[:, 0] ** 2 / 20 if which == 0 else points[:, 1] ** 2
+        if np.allclose(got, term, **_CLOSE):
+            return f"{right}: that is {_TERMS[which]} itself: differentiate it ({_WORKED[which]})."
+        if np.allclose(got, points[:, 0] ** 2 / 20 + points[:, 1] ** 2, **_CLOSE):
+            return (f"{right}: that is f itself: return its partial derivatives "
+                    f"({_WORKED[which]}).")
+    return (f"{right}: differentiate {_TERMS[which]} with the power rule ({_RULES[which]}), "
+            f"treating {other} as a constant.")
+
+
 def _component(fn: Callable[..., Any], seed: int, limit: float | None, which: int) -> str:
-    points, got, want = _scalar_results(fn, seed, limit)
-    if np.allclose(got[:, which], want[:, which], rtol=1e-9, atol=1e-12):
+    points, pairs, want = _scalar_results(fn, seed, limit)
+    got = [_as_float(pair[which]) for pair in pairs]
+    for pair, value in zip(pairs, got, strict=True):
+        if value is None:
+            return _not_a_number(pair[which], which)
+    mine = np.array(got, dtype=np.float64)
+    if np.allclose(mine, want[:, which], **_CLOSE):
         return ""
-    if np.allclose(got[:, ::-1], want, rtol=1e-9, atol=1e-12):
+    theirs = [_as_float(pair[1 - which]) for pair in pairs]
+    if None not in theirs and np.allclose(mine, want[:, 1 - which], **_CLOSE) and \
+            np.allclose(np.array(theirs, dtype=np.float64), want[:, which], **_CLOSE):
         return "you return (df/dy, df/dx): the order must be (df/dx, df/dy)."
-    name, term, rule = ("df/dx", "x²/20", "d/dx x² = 2x") if which == 0 else \
-        ("df/dy", "y²", "d/dy y² = 2y")
-    i = int(np.argmax(np.abs(got[:, which] - want[:, which])))
-    x, y = points[i]
-    return (f"at (x, y) = ({x:g}, {y:g}) you return {name} = {fmt(got[i, which])}: "
-            f"differentiate {term} with the power rule ({rule}).")
+    return _wrong_value(points, mine, want[:, which], which)
 
 
 def _df_dx(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
@@ -81,16 +229,53 @@ def _df_dy(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     return _component(fn, seed, limit, 1)
 
 
+# -- arrays ------------------------------------------------------------------------------
 #: What NumPy says when float(), math.* or ``if`` meets an array instead of a number.
 _SCALAR_ONLY = ("converted to Python scalars", "truth value of an array", "only length-1",
                 "only 0-dimensional")
+
+
+def _grid_array(value: Any) -> np.ndarray | None:
+    """``value`` as an array if it is one (a list of numbers too, as before), else None."""
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, (list, tuple)):
+        try:
+            return np.asarray(value)
+        except (TypeError, ValueError, OverflowError):  # ragged, or not numbers
+            return None
+    return None
+
+
+def _grid_problem(value: Any, which: int, shape: tuple[int, ...]) -> str:
+    """What is wrong with the component ``value`` for x, y of ``shape`` ("" if nothing)."""
+    name = _NAMES[which]
+    array = _grid_array(value)
+    if _is_complex(value) or (array is not None and array.dtype.kind == "c"):
+        return f"you return complex numbers as {name}: the gradient of f is real."
+    if isinstance(value, (bool, numbers.Number, np.generic)) or \
+            (array is not None and array.shape == () and array.dtype.kind in "biuf"):
+        return (f"you return a {name} that is a number, not an array of shape {shape}: "
+                f"compute it from {_ARGS[which]} with NumPy operations.")
+    if array is None:
+        if value is None:
+            return f"you return None as {name}, not an array."
+        if isinstance(value, (str, bytes)):
+            return f"you return the string {str(value)!r:.40} as {name}, not an array."
+        return f"you return {_article(type(value).__name__)} as {name}, not an array."
+    if array.shape != shape:
+        return (f"you return a {name} of shape {array.shape}: both results must have the "
+                "shape of x and y.")
+    if array.dtype.kind not in "biuf":
+        return f"you return an array of {array.dtype} as {name}, not of numbers."
+    return ""
 
 
 def _arrays(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     rng = np.random.default_rng([seed, 21])
     grid_x, grid_y = np.meshgrid(rng.uniform(-5, 5, 4).round(2), rng.uniform(-2, 2, 3).round(2))
     try:
-        dx, dy = _pair(fn, grid_x.copy(), grid_y.copy(), limit)
+        pair = _pair(fn, grid_x.copy(), grid_y.copy(), limit)
     except StudentError as exc:
         # The NumPy hint only where a scalar-only operation met an array; a wrong return
         # value or another error is already named by the message itself.
@@ -98,15 +283,20 @@ def _arrays(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
         hint = (" Use NumPy operations only (no float(), math.* or if on x and y), so it "
                 "works element-wise.") if scalar_only else ""
         return f"with arrays (a grid from np.meshgrid): {exc}{hint}"
-    if dx.shape != grid_x.shape or dy.shape != grid_y.shape:
-        return (f"with arrays of shape {grid_x.shape} you return shapes {dx.shape} and "
-                f"{dy.shape}: both results must have the shape of x and y.")
-    # Element-wise means: the same as for each point on its own (right or wrong).
-    single = np.array([[float(v) for v in _pair(fn, float(x), float(y), limit)]
-                       for x, y in zip(grid_x.ravel(), grid_y.ravel(), strict=True)])
-    if np.allclose(dx.ravel(), single[:, 0], rtol=1e-9) and \
-            np.allclose(dy.ravel(), single[:, 1], rtol=1e-9):
-        return ""
+    for which, value in enumerate(pair):
+        problem = _grid_problem(value, which, grid_x.shape)
+        if problem:
+            return f"with arrays x, y of shape {grid_x.shape} (a grid from np.meshgrid) {problem}"
+    dx, dy = (np.asarray(_grid_array(v), dtype=np.float64) for v in pair)
+    # Element-wise means: the same as for each point on its own (right or wrong). A value
+    # that is not a number there (df/dx or df/dy says what it is) is not the same.
+    single = [[_as_float(v) for v in _pair(fn, float(x), float(y), limit)]
+              for x, y in zip(grid_x.ravel(), grid_y.ravel(), strict=True)]
+    if all(v is not None for row in single for v in row):
+        each = np.array(single, dtype=np.float64)
+        if np.allclose(dx.ravel(), each[:, 0], rtol=1e-9, equal_nan=True) and \
+                np.allclose(dy.ravel(), each[:, 1], rtol=1e-9, equal_nan=True):
+            return ""
     return ("with arrays (a grid from np.meshgrid) your results differ from those for the "
             "same points one at a time: compute element-wise with NumPy operations.")
 
