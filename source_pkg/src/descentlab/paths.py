@@ -34,6 +34,10 @@ __all__ = ["DIVERGENCE_LIMIT", "Trajectory", "run_many", "trace", "trace_1d"]
 #: A coordinate beyond this magnitude counts as diverged.
 DIVERGENCE_LIMIT = 1e12
 
+#: How the message of a path whose first step made the position NaN starts (a formula
+#: fault, not a divergence: plots label it "(NaN at step 1)").
+NAN_AT_FIRST_STEP = "The path stopped at step 1: the position became NaN."
+
 _STATUSES = ("ok", "diverged", "error", "timeout")
 
 
@@ -333,7 +337,7 @@ def _diverged(step: int, problem: str, optimizer: str | None = None) -> str:
     if problem == "nan" and step == 1:
         # From a finite start and gradient, one step of a sound update cannot make NaN
         # (a step too long overflows to a huge value or inf instead): the formula is at fault.
-        head = ("The path stopped at step 1: the position became NaN. At the first step the "
+        head = (f"{NAN_AT_FIRST_STEP} At the first step the "
                 "learning rate is rarely the cause: NaN there usually comes from ")
         if optimizer is None:  # an optimizer of unknown kind: every usual cause
             return head + (

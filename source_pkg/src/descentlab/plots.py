@@ -11,7 +11,6 @@ then) and returns the :class:`~matplotlib.axes.Axes` it drew on, except
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .optimizers import SGD, AdaGrad, Adam, Momentum
-from .paths import THEN_MOVE_A_SLIDER, Trajectory, run_many
+from .paths import NAN_AT_FIRST_STEP, THEN_MOVE_A_SLIDER, Trajectory, run_many
 from .surfaces import Surface, get_surface
 
 __all__ = [
@@ -45,9 +44,6 @@ __all__ = [
 BOOK_LEARNING_RATES = {"SGD": 0.95, "Momentum": 0.1, "AdaGrad": 1.5, "Adam": 0.3}
 
 _STATUS_SUFFIX = {"diverged": " (diverged)", "error": " (error)", "timeout": " (timed out)"}
-#: The start of :func:`~descentlab.paths.trace`'s message for a path whose position became
-#: NaN at its first step (``paths._diverged``; test_plots.py runs one to keep them agreed).
-_NAN_AT = re.compile(r"The path stopped at step (\d+): the position became NaN\.")
 
 # Several paths or loss curves can run on top of each other (AdaGrad under
 # RMSProp in lesson 07): each later one is drawn on top, thinner, with its own
@@ -248,8 +244,8 @@ def path_label(label: str, path: Trajectory | np.ndarray) -> str:
     root of a negative number). Its label says ``" (NaN at step 1)"`` instead.
     """
     status = path.status if isinstance(path, Trajectory) else "ok"
-    if status == "diverged" and (nan := _NAN_AT.match(path.message)):
-        return f"{label} (NaN at step {nan.group(1)})"
+    if status == "diverged" and path.message.startswith(NAN_AT_FIRST_STEP):
+        return f"{label} (NaN at step 1)"
     return f"{label}{_STATUS_SUFFIX.get(status, '')}"
 
 
