@@ -19,7 +19,6 @@ import os
 import signal
 import socket
 import traceback
-from collections import abc
 from collections.abc import Iterator
 from typing import Any
 
@@ -176,7 +175,7 @@ class Server(protocol.Peer):
         # number's __float__): inside the window, time-limited, with JUDGING set.
         with _student_code():
             result = target(*args, **kwargs)
-            if isinstance(result, abc.Iterator):
+            if isinstance(result, Iterator):
                 # An iterator cannot be handed over; its items can (a cap stops endless ones).
                 result = list(itertools.islice(result, _MAX_ITEMS))
             changes = []
