@@ -609,21 +609,23 @@ def _found_by_code(cells: list[Any], release: Mapping[str, Mapping[str, Any]]) -
     cell has the student's code, so it cannot be found so: it runs as a plain cell.
     """
     present = {_grade_id(cell) for cell in cells}
+    missing = [(grade_id, released) for grade_id, released in release.items()
+               if grade_id not in present and not released.get("solution")
+               and (released.get("grade") or released.get("locked"))]
     plain = [cell for cell in cells if isinstance(cell, dict) and not _grade_id(cell)]
-    if not plain:
+    if not (missing and plain):  # the usual case: nothing to read
         return []
     from .integrity import code_of  # nbgrader's imports: only when a release is known
 
+    codes = [(cell, code_of(_source(cell))) for cell in plain]
     found = []
-    for grade_id, released in release.items():
-        if grade_id in present or released.get("solution") or not (
-                released.get("grade") or released.get("locked")):
-            continue
+    for grade_id, released in missing:
         code = code_of(str(released.get("source", "")))
-        cell = next((c for c in plain if code and code_of(_source(c)) == code), None)
-        if cell is None:
+        match = next((pair for pair in codes if code and pair[1] == code), None)
+        if match is None:
             continue
-        plain.remove(cell)
+        codes.remove(match)
+        cell = match[0]
         metadata = cell.setdefault("metadata", {})
         if not isinstance(metadata, dict):
             cell["metadata"] = metadata = {}
