@@ -150,10 +150,13 @@ def test_answer_cells_reads_nbgrader_metadata():
 
 
 @pytest.mark.parametrize(("source", "why"), [
-    (GOOD_MOMENTUM + "\nundefined_name\n", "its cell in 03_momentum raised NameError —"),
+    ("undefined_name\n" + GOOD_MOMENTUM, "its cell in 03_momentum raised NameError —"),
     (GOOD_MOMENTUM.replace("def update(self, params, grads):", "def update(self, params grads):"),
      "its cell in 03_momentum has a syntax error (line 11) —"),
-    (GOOD_MOMENTUM + "\nraise SystemExit(3)\n", "its cell in 03_momentum raised SystemExit —"),
+    ("raise SystemExit(3)\n" + GOOD_MOMENTUM, "its cell in 03_momentum raised SystemExit —"),
+    # An error inside the class body: the class statement never finished.
+    (GOOD_MOMENTUM.replace("    def update", "    undefined_name\n\n    def update"),
+     "its cell in 03_momentum raised NameError —"),
 ])
 def test_a_cell_that_fails_is_one_line_not_a_traceback(tmp_path, source, why):
     _lesson(tmp_path, "Momentum", _cell(source))
@@ -165,10 +168,36 @@ def test_a_cell_that_fails_is_one_line_not_a_traceback(tmp_path, source, why):
 
 def test_a_cell_that_never_finishes_is_stopped(tmp_path, monkeypatch):
     monkeypatch.setattr(yours, "_CELL_SECONDS", 0.2)
-    _lesson(tmp_path, "Momentum", _cell(GOOD_MOMENTUM + "\nwhile True:\n    pass\n"))
+    _lesson(tmp_path, "Momentum", _cell("while True:\n    pass\n" + GOOD_MOMENTUM))
     racers, lines = _race(tmp_path, ["Momentum"])
     assert racers["Momentum"] is Momentum
     assert lines[0].startswith("✘ Momentum: its cell in 03_momentum did not finish —")
+
+
+# A quick test at the end of the class's cell, using the lesson's setup cell (not run
+# here), or one that runs too long: the class the cell defined still races, and the line
+# says what went wrong after it.
+@pytest.mark.parametrize(("tail", "what"), [
+    ("\nopt = Momentum()\ntrace(bowl, opt)\n", "raised NameError"),
+    ("\nwhile True:\n    pass\n", "did not finish"),
+])
+def test_an_error_after_the_class_does_not_keep_it_out(tmp_path, monkeypatch, tail, what):
+    monkeypatch.setattr(yours, "_CELL_SECONDS", 0.2)
+    _lesson(tmp_path, "Momentum", _cell(GOOD_MOMENTUM + tail))
+    racers, lines = _race(tmp_path, ["Momentum"])
+    assert racers["Momentum"] is not Momentum
+    assert racers["Momentum"].__module__ == "your_03_momentum"
+    assert lines == [f"✔ Momentum: yours, from 03_momentum (passes its check; the code after "
+                     f"the class in its cell {what}, which the race skips)."]
+
+
+def test_a_class_redefined_by_a_failing_cell_is_not_the_earlier_one(tmp_path):
+    # The second cell's class statement fails: the first cell's class is not taken for it.
+    broken = GOOD_MOMENTUM.replace("    def update", "    undefined_name\n\n    def update")
+    _lesson(tmp_path, "Momentum", _cell(GOOD_MOMENTUM), _cell(broken))
+    racers, lines = _race(tmp_path, ["Momentum"])
+    assert racers["Momentum"] is Momentum
+    assert lines[0].startswith("✘ Momentum: its cell in 03_momentum raised NameError —")
 
 
 def test_what_the_students_code_prints_is_not_shown(tmp_path, capsys):

@@ -5,8 +5,10 @@ the lesson's folder (``../03_momentum/03_momentum.ipynb`` …), runs only their
 answer cells in a fresh namespace, checks each class against the reference (as
 ``check`` does, without printing a page per class) and returns
 ``{"SGD": SGD, "Momentum": Momentum, …}``. A class that is missing, still holds
-the release stub ``raise NotImplementedError``, raises, or fails its check is
-replaced by the reference optimizer, and one line says so. Whatever the
+the release stub ``raise NotImplementedError``, whose cell raises before the class
+is defined, or that fails its check is replaced by the reference optimizer, and one
+line says so (an error after the class, say a quick test at the end of the cell, is
+named but does not keep the class out). Whatever the
 notebooks hold, the function prints short lines and never raises.
 
 This runs the student's own code from the student's own notebooks in the
@@ -126,16 +128,20 @@ def _defines(source: str) -> set[str]:
     return {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
 
 
-def _run_cells(sources: Iterable[str], lesson: str) -> tuple[dict[str, Any], dict[str, str]]:
+def _run_cells(
+    sources: Iterable[str], lesson: str,
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
     """Run the written answer cells in one fresh namespace.
 
-    Returns the namespace and, per class name, why its cell did not define it.
+    Returns the namespace; per class name, why its cell did not define it; and per
+    class name the cell defined before failing, what went wrong after the class.
     """
     # The earlier lessons import numpy (and use math) in their setup cells, which are
     # not answer cells: answer cells may rely on np without importing it.
     namespace: dict[str, Any] = {"__name__": f"your_{lesson}", "np": np, "numpy": np,
                                  "math": math}
     problems: dict[str, str] = {}
+    after: dict[str, str] = {}
     for source in sources:
         names = _defines(source)
         if _STUB.search(source):
@@ -148,6 +154,7 @@ def _run_cells(sources: Iterable[str], lesson: str) -> tuple[dict[str, Any], dic
             for name in names:
                 problems[name] = f"its cell in {lesson} has a syntax error (line {exc.lineno})"
             continue
+        before = {name: namespace.get(name) for name in names}
         try:
             # Prints and warnings of the cell are not the race's business.
             with contextlib.redirect_stdout(io.StringIO()), \
@@ -157,11 +164,18 @@ def _run_cells(sources: Iterable[str], lesson: str) -> tuple[dict[str, Any], dic
                 with _time_limit(_CELL_SECONDS):
                     exec(code, namespace)  # the student's own code, in their own kernel
         except _STUDENT_ERRORS as exc:
-            reason = (f"its cell in {lesson} did not finish" if isinstance(exc, TimeLimitExceeded)
-                      else f"its cell in {lesson} raised {type(exc).__name__}")
+            timed_out = isinstance(exc, TimeLimitExceeded)
             for name in names:
-                problems[name] = reason
-    return namespace, problems
+                defined = namespace.get(name)
+                if isinstance(defined, type) and defined is not before[name]:
+                    # The class statement ran; what failed came after it (often a quick
+                    # test at the end of the cell using the setup cell's names).
+                    after[name] = ("did not finish" if timed_out
+                                   else f"raised {type(exc).__name__}")
+                else:
+                    problems[name] = (f"its cell in {lesson} did not finish" if timed_out
+                                      else f"its cell in {lesson} raised {type(exc).__name__}")
+    return namespace, problems, after
 
 
 def _first_failure(cls: type, optimizer: str, seconds: float) -> str | None:
@@ -210,7 +224,7 @@ def find_entrants(
                          f"choose from {', '.join(LESSONS)}")
     root = Path.cwd().parent if folder is None else Path(folder)
     grading = grading_in_progress()
-    ran: dict[str, tuple[dict[str, Any], dict[str, str]] | str] = {}
+    ran: dict[str, tuple[dict[str, Any], dict[str, str], dict[str, str]] | str] = {}
     entrants = []
     for name in names:
         lesson, reference = LESSONS[name]
@@ -237,7 +251,7 @@ def find_entrants(
         if isinstance(outcome, str):
             entrants.append(fallback(outcome))
             continue
-        namespace, problems = outcome
+        namespace, problems, after = outcome
         cls = namespace.get(name)
         if name in problems:
             entrants.append(fallback(problems[name]))
@@ -245,9 +259,12 @@ def find_entrants(
             entrants.append(fallback(f"no class {name} in the answer cells of {lesson}"))
         else:
             failure = _first_failure(cls, reference, time_limit)
+            skipped = (f"; the code after the class in its cell {after[name]}, "
+                       "which the race skips" if name in after else "")
             if failure is None:
-                entrants.append(Entrant(name, cls, True,
-                                        f"✔ {name}: yours, from {lesson} (passes its check)."))
+                entrants.append(Entrant(
+                    name, cls, True,
+                    f"✔ {name}: yours, from {lesson} (passes its check{skipped})."))
             else:
                 entrants.append(fallback(
                     f"yours fails its check ({failure}; run check({name}) in {lesson})"))
