@@ -38,6 +38,9 @@ LOSES = {
     # AdamW's decay, p.mul_(...), still changes p in place: only the values are wrong.
     "adamw-rebind": VALUES,
     "t_plus_one": VALUES,
+    # m / 0 at the first step: NaN everywhere, and 0/0 on a zero gradient (as the NumPy
+    # catalogue's counter_starts_at_zero).
+    "t_zero": VALUES | {"zero_grad"},
     "lr_from_defaults": {"param_groups"},
     "none_as_zero": {"grad_none"},
     "no_bias_correction": VALUES,
@@ -612,13 +615,14 @@ class _StudentAdam(torch.optim.Optimizer):
     keep_state = True
     lr_of = "group"  # "defaults", "first group" or "fixed": where the lr is read
     state_key = "tensor"  # "position": state keyed by the position in the group
+    groups = slice(None)  # slice(1): only self.param_groups[0] is stepped
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
 
     @torch.no_grad()
     def step(self, closure=None):
-        for group in self.param_groups:
+        for group in self.param_groups[self.groups]:
             beta1, beta2 = group["betas"]
             lr = {"group": group["lr"], "defaults": self.defaults["lr"],
                   "first group": self.param_groups[0]["lr"], "fixed": 0.001}[self.lr_of]
@@ -705,6 +709,30 @@ def test_mishandled_param_groups_still_lose_the_param_groups_point(cls: type, sa
         assert "parameter 3 (shape 4, the 1st of param group 2)" in outcome.message \
             or "parameter 1 (shape 3, the 1st of param group 1)" in outcome.message, \
             outcome.message
+
+
+class _FirstGroupOnly(_StudentAdam):
+    groups = slice(1)  # `for p in self.param_groups[0]["params"]`
+
+
+def test_a_step_that_skips_a_group_is_told_so_first() -> None:
+    """A student audit: a step() over param_groups[0] alone was first told "each parameter
+    needs its own step counter"; the group added with add_param_group never moved."""
+    report = checks.grade_torch(_FirstGroupOnly, "adam", GROUP_SEEDS)
+    assert set(report.failed) == {"per_param_step", "param_groups"}, report.text()
+    for result in report.results:
+        if not result.passed:
+            assert "never moves, though its gradient is not zero: step() must update every " \
+                   "param group, `for group in self.param_groups:`" in result.message, \
+                   result.message
+            assert "step counter" not in result.message
+    first = next(r for r in report.results if r.name == "per_param_step" and not r.passed)
+    assert first.message.startswith("parameter 2, added with add_param_group before step 3, "
+                                    "never moves"), first.message
+    # A shared counter still gets the counter's words: its parameter 2 moves, wrongly.
+    outcome = checks.run_torch_property(mutants_for("adam")[0][1], "adam", "per_param_step",
+                                        PUBLIC_SEEDS[0])
+    assert "each parameter needs its own step counter" in outcome.message
 
 
 def test_a_step_that_only_makes_nan_is_not_said_to_ignore_the_lr() -> None:

@@ -145,6 +145,10 @@ EXPLANATIONS: dict[str, str] = {
         "the bias correction uses the wrong t (one too many): advance state['step'] once, "
         "then use t = state['step'] in 1 - beta1**t and 1 - beta2**t (t = 1 on the first "
         "step)."),
+    "t_zero": (
+        "the bias correction uses t = 0 at the first step, so 1 - beta1**t is 0 and m_hat "
+        "= m / 0: advance state['step'] before the update, then use t = state['step'] "
+        "(t = 1 on the first step)."),
     "lr_from_defaults": (
         "you use self.defaults['lr'] for every group: read the hyperparameters of each group "
         "(group['lr'], group['betas'], group['eps']) inside `for group in self.param_groups`."),
@@ -186,6 +190,7 @@ _ADAM = (
     ("replace_data", {"replace_data": True}),
     ("rebind", {"rebind": True}),
     ("t_plus_one", {"t_offset": 1}),
+    ("t_zero", {"t_offset": -1}),  # state["step"] += 1 after the update
     ("lr_from_defaults", {"lr_from_defaults": True}),
     ("none_as_zero", {"none_as_zero": True}),
     ("no_bias_correction", {"bias_correction": False}),

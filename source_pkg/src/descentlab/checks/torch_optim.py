@@ -377,6 +377,20 @@ def _judge_state_kept(case: dict[str, Any], got: dict[str, Any]) -> str:
     return ""
 
 
+def _never_moves(together: list[list[np.ndarray]], alone: list[list[np.ndarray]],
+                 start: Sequence[Any], j: int) -> bool:
+    """Whether parameter ``j`` kept its start value in every step of the run together
+    though it moves when alone: a step() that never reaches its param group."""
+    def still(run: list[list[np.ndarray]]) -> bool:
+        return all(np.array_equal(np.asarray(values[j]), np.asarray(start[j]))
+                   for values in run)
+    return still(together) and not still(alone)
+
+
+_EVERY_GROUP = ("step() must update every param group, `for group in self.param_groups:` "
+                "(add_param_group puts its parameters in a group of their own).")
+
+
 def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, Any],
                           cls: Any) -> str | Outcome:
     for index in range(len(case["params"])):
@@ -392,6 +406,9 @@ def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, A
             s = where[0] + start
             joined = f"added with add_param_group before step {start + 1}" if start \
                 else "there from the start"
+            if _never_moves(together, alone["values"], alone_case["params"], 0):
+                return (f"parameter {index + 1}, {joined}, never moves, though its gradient "
+                        f"is not zero: {_EVERY_GROUP}")
             return (f"parameter {index + 1}, {joined}, "
                     f"does not move as when it is the only parameter (first difference after "
                     f"step {s + 1}): each parameter needs its own step counter, "
@@ -436,6 +453,9 @@ def _judge_param_groups(case: dict[str, Any], got: dict[str, Any], cls: Any) -> 
                                   equal_nan=True)
         if where is not None:
             s, j, _ = where
+            if _never_moves(together, alone["values"], alone_case["params"], j):
+                return (f"{_param_name(case, spec['params'][j])} never moves, though its "
+                        f"gradient is not zero: {_EVERY_GROUP}")
             return (f"{_param_name(case, spec['params'][j])} does not move as when its group's "
                     f"settings (lr = {fmt(lrs[g])}) are the optimizer's only ones (first "
                     f"difference after step {s + start + 1}; the groups' lr are "
