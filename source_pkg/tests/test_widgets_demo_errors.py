@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -244,3 +246,35 @@ def test_the_self_checks_own_warnings_are_not_the_figures(
         note = self_check_note(_sgd("params[key] -= np.float64(1e308) * 10 * grads[key]"))
     assert note.startswith("⚠ Your SGD does not pass its self-check yet")
     assert capsys.readouterr().out == note + "\n", "no line about NumPy's warnings"
+
+
+def _cosine(body: str):
+    namespace = {"math": math}
+    exec(f"def cosine_schedule(t, lr0, total):\n    {body}\n", namespace)
+    return namespace["cosine_schedule"]
+
+
+def test_a_figure_drawn_by_a_schedule_that_fails_its_check_says_so_below(
+        capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A student audit: lesson 07's demo labelled a wrong schedule "your cosine from 0.05"
+    without a word; a right one, a stub or a graded run get no line."""
+    import sys
+    import types
+
+    from descentlab.widgets import schedule_check_note
+
+    unclamped = _cosine("return lr0 * (1 + math.cos(math.pi * t / total)) / 2")
+    note = schedule_check_note(unclamped)
+    assert note == ("⚠ Your cosine_schedule does not pass its self-check yet (after the "
+                    "schedule): the figure above shows what your code returns. Run "
+                    "check_schedule(cosine_schedule, 'cosine') above to see why.")
+    assert capsys.readouterr().out == note + "\n", "one line, and nothing of the check's page"
+    for fn in (_cosine("return lr0 * (1 + math.cos(math.pi * min(t, total) / total)) / 2"),
+               _cosine("raise NotImplementedError()")):
+        assert schedule_check_note(fn) == "", fn
+    # While grading, the checks are the grader's stubs: they print a line, return None.
+    graded = types.ModuleType("descentlab.checks.schedule_exercises")
+    graded.check_schedule = lambda *args, **kwargs: print("(self-checks are off)")
+    monkeypatch.setitem(sys.modules, "descentlab.checks.schedule_exercises", graded)
+    assert schedule_check_note(unclamped) == ""
+    assert capsys.readouterr().out == ""

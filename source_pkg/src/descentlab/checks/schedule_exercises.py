@@ -163,7 +163,9 @@ def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
          lr0 * math.cos(math.pi * min(t, total) / total)),
         ("the first update is t = 0 and must use the full lr0 (no t + 1 here)",
          lr0 * (1 + math.cos(math.pi * min(t + 1, total) / total)) / 2),
-        ("after total steps the rate stays at 0: use min(t, total) so it does not climb back",
+        # Said as what the values do: a student may hold min(t, total) in the wrong place.
+        ("past total steps your rate climbs back up along the cosine, but it stays at 0 from "
+         "t = total on: the angle must stop at π, π·min(t, total) / total",
          lr0 * (1 + math.cos(math.pi * t / total)) / 2),
         # math.pi * t // total, or math.pi * (t // total)
         (floor, lr0 * (1 + math.cos(math.pi * min(t, total) // total)) / 2),

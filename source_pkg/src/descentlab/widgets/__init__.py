@@ -10,8 +10,8 @@
   error in the student's code prints one explained line, not a traceback
   (and a Figure it returns is displayed); :func:`explained` does the same
   for a notebook cell that draws a figure with the student's code; and
-  :func:`self_check_note` prints one line under such a figure when the student's
-  class does not pass its self-check.
+  :func:`self_check_note` (:func:`schedule_check_note`) prints one line under such
+  a figure when the student's class (schedule) does not pass its self-check.
 
 Every function returns an object whose ``.ui`` is the ipywidgets layout; the
 object displays itself as the last expression of a cell. The figure is
@@ -25,7 +25,13 @@ from .base import LiveWidget
 from .blind import BlindExplorer1D, BlindExplorer2D, explorer_1d, explorer_2d
 from .compare import CompareWidget, compare
 from .controls import OptimizerChoice, resolve_optimizer
-from .demo_errors import explain_errors, explain_failure, explained, self_check_note
+from .demo_errors import (
+    explain_errors,
+    explain_failure,
+    explained,
+    schedule_check_note,
+    self_check_note,
+)
 from .explorer import ExplorerWidget, explore
 from .live_paths import PathsWidget
 
@@ -47,5 +53,6 @@ __all__ = [
     "explorer_2d",
     "resolve_backend",
     "resolve_optimizer",
+    "schedule_check_note",
     "self_check_note",
 ]

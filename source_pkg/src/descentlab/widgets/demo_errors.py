@@ -6,7 +6,8 @@ nothing wrong. :func:`explain_errors` wraps the callback so that it prints what 
 wrong, where in the student's code, and what to do. :func:`explained` does the
 same for a whole notebook cell (a demo figure drawn with the student's code).
 :func:`self_check_note` adds one line under a figure that the student's code drew
-but whose class does not pass its self-check (nothing raised, yet the figure is wrong).
+but whose class does not pass its self-check (nothing raised, yet the figure is wrong);
+:func:`schedule_check_note` does the same for a learning-rate schedule.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from ..errors import (
 )
 from .controls import self_check_warning
 
-__all__ = ["explain_errors", "explain_failure", "explained", "self_check_note"]
+__all__ = ["explain_errors", "explain_failure", "explained", "schedule_check_note",
+           "self_check_note"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -207,7 +209,53 @@ def self_check_note(cls: Any, drawn: str = "the figure above shows what your cod
     # explained() would otherwise report its NumPy warnings as the figure's.
     with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        warning = self_check_warning(cls, drawn)
+        return _print_note(self_check_warning(cls, drawn))
+
+
+def schedule_check_note(fn: Callable[..., Any], name: str = "cosine",
+                        drawn: str = "the figure above shows what your code returns") -> str:
+    """Print one line under a figure drawn with the student's schedule when it fails its check.
+
+    :func:`self_check_note` for a learning-rate schedule (lesson 07): nothing is printed
+    for a schedule that passes, whose body is not written yet, or while the notebook is
+    graded (the grader's checks print and return nothing).
+
+    Parameters
+    ----------
+    fn : callable
+        The student's schedule function, e.g. ``cosine_schedule``.
+    name : str
+        The reference schedule it implements, as
+        :func:`~descentlab.checks.schedule_exercises.check_schedule` names it.
+    drawn : str
+        What the figure shows, as the middle of the line.
+
+    Returns
+    -------
+    str
+        The line printed, or ``""``.
+    """
+    label = getattr(fn, "__name__", "schedule")
+    warning = ""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from ..checks.messages import is_not_written
+            from ..checks.schedule_exercises import check_schedule
+
+            failed = [r for r in check_schedule(fn, name).results if not r.passed]
+    except Exception:  # no checks (the grader's jail), or no report
+        failed = []
+    if failed and not any(is_not_written(result.message) for result in failed):
+        warning = (f"Your {label} does not pass its self-check yet "
+                   f"({', '.join(result.short for result in failed)}): {drawn}. "
+                   f"Run check_schedule({label}, {name!r}) above to see why.")
+    return _print_note(warning)
+
+
+def _print_note(warning: str) -> str:
+    """Print ``warning`` after "⚠ " (nothing for ``""``) and return what was printed."""
     note = f"⚠ {warning}" if warning else ""
     if note:
         print(note)
