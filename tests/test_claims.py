@@ -806,8 +806,10 @@ def test_lesson8_bridge_mapping_and_schedules() -> None:
 
     run = torch_bridge.train_side_by_side(Adam(), lambda p: torch.optim.Adam(p), load_digits(),
                                           iters=100)
-    assert 1e-16 < run.max_difference < 6e-16  # "at most about 4e-16"
-    states("08", "same-network-notes", "at most about $4 \\times 10^{-16}$")
+    # A few units in the last place of losses near 2 (4.4e-16 each): 4e-16 on one machine,
+    # 8.9e-16 on another (the order of the CPU's vector operations).
+    assert 1e-16 < run.max_difference < 2e-15  # "at most about 1e-15"
+    states("08", "same-network-notes", "at most about\n$10^{-15}$")
 
     def halving(t: int) -> float:
         return 0.05 * 0.5 ** (t // 10)
