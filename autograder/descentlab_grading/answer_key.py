@@ -451,16 +451,22 @@ def judged_off(package: Path, exercises: Iterable[Exercise]) -> dict[str, dict[s
 def guard_source(source: str, names: dict[str, str]) -> str:
     """``source`` with each function of ``names`` raising while the judge calls the
     student's code (the hook's ``JUDGING``, set in the kernel meanwhile), and working as
-    before otherwise: the lesson's demos need it."""
+    before otherwise: the lesson's demos need it.
+
+    The functions it defines inside are guarded too: what a factory returns (the
+    ``grad`` of ``quadratic(condition=20)``) works until the judge calls, even when it
+    was made before, at the top of an answer cell (red-team round 5).
+    """
     tree = ast.parse(source)
     for node in tree.body:
         if isinstance(node, _FUNCTIONS) and node.name in names:
-            guard = ast.parse(
-                f"if getattr(__import__('sys').modules.get({HOOK_MODULE!r}), 'JUDGING', False):"
-                f"\n    raise __import__('descentlab._graded', fromlist=['_'])"
-                f".{REFERENCE_ERROR}({names[node.name]!r})").body
-            start = 1 if ast.get_docstring(node, clean=False) is not None else 0
-            node.body[start:start] = guard
+            for function in [n for n in ast.walk(node) if isinstance(n, _FUNCTIONS)]:
+                guard = ast.parse(
+                    f"if getattr(__import__('sys').modules.get({HOOK_MODULE!r}), 'JUDGING', "
+                    f"False):\n    raise __import__('descentlab._graded', fromlist=['_'])"
+                    f".{REFERENCE_ERROR}({names[node.name]!r})").body
+                start = 1 if ast.get_docstring(function, clean=False) is not None else 0
+                function.body[start:start] = guard
     return ast.unparse(tree) + "\n"
 
 

@@ -767,9 +767,12 @@ BOWL_GRADIENT = ("def bowl_gradient(x, y):\n"
                  "    return dfdx, dfdy\n")
 
 #: A tenth of the gradient of the course's quadratic(condition=20) is the bowl's (red-team
-#: round 5: 3/3), ``quadratic`` imported by the lesson's first cell.
-QUADRATIC_GRADIENT = ("def bowl_gradient(x, y):\n"
-                      "    gx, gy = quadratic(condition=20.0).grad(x, y)\n"
+#: round 5: 3/3), ``quadratic`` imported by the lesson's first cell. The surface is made
+#: when the cell runs, before the judge calls: its grad is switched off all the same
+#: (test_answer_key has the form that calls quadratic() inside bowl_gradient).
+QUADRATIC_GRADIENT = ("_tenfold = quadratic(condition=20.0)\n\n\n"
+                      "def bowl_gradient(x, y):\n"
+                      "    gx, gy = _tenfold.grad(x, y)\n"
                       "    return gx / 10, gy / 10\n")
 
 

@@ -129,11 +129,15 @@ def test_each_lessons_answer_key_is_what_it_was(lesson: Lesson) -> None:
 def test_a_function_off_while_judged_works_until_the_hook_says_the_judge_calls(
         monkeypatch: pytest.MonkeyPatch) -> None:
     source = answer_key.guard_source(
-        'def grad(x):\n    """Doc."""\n    return 2 * x\n\ndef other(x):\n    return x\n',
-        {"grad": "descentlab.toy.grad"})
+        'def grad(x):\n    """Doc."""\n    return 2 * x\n\ndef other(x):\n    return x\n\n'
+        'def factory(k):\n    def inner(x):\n        """Inner."""\n        return k * x\n'
+        '    return inner\n', {"grad": "descentlab.toy.grad", "factory": "descentlab.toy.factory"})
     space: dict = {}
     exec(compile(source, "<guarded>", "exec"), space)  # our own generated code
     assert space["grad"](3) == 6  # no hook at all (the instructor's kernel)
+    made_before = space["factory"](5)  # at the top of an answer cell, before the judge calls
+    assert made_before(3) == 15
+    assert made_before.__doc__ == "Inner."
     assert space["grad"].__doc__ == "Doc."
     hook = types.ModuleType(HOOK_MODULE)
     hook.JUDGING = False
@@ -146,6 +150,11 @@ def test_a_function_off_while_judged_works_until_the_hook_says_the_judge_calls(
     with pytest.raises(graded.ReferenceUnavailable, match=r"descentlab\.toy\.grad"):
         space["grad"](3)
     assert space["other"](3) == 3
+    # What the factory made before works until the judge calls, then raises too.
+    with pytest.raises(graded.ReferenceUnavailable, match=r"descentlab\.toy\.factory"):
+        made_before(3)
+    hook.JUDGING = False
+    assert made_before(3) == 15
     with pytest.raises(ValueError, match="not a top-level function"):
         answer_key.judged_off(REAL, [replace(get_lesson("02_sgd_zigzag").exercises[0],
                                              off_while_judged=("descentlab.surfaces.Surface."
