@@ -17,6 +17,7 @@ markdown (any cell whose text is one of the release's) is left as it is.
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 import re
@@ -145,13 +146,24 @@ def safe_markdown(text: Any) -> str:
 _ATTACHED = re.compile(r"!\[[^\]]*\]\(\s*<?attachment:([^)\s>]*)>?[^)]*\)")
 
 
+_SVG = "image/svg+xml"
+
+
+def _svg_as_image(svg: str) -> str:
+    """An SVG figure as an ``<img>`` of its data: a browser runs no script and loads
+    nothing an SVG shown as an image holds (matplotlib's ``figure_formats = {"svg"}``)."""
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img src="data:{_SVG};base64,{data}" alt="a figure (SVG)">'
+
+
 def safe_outputs(outputs: Iterable[Any]) -> list[Any]:
     """The outputs of a code cell with nothing that a browser would run.
 
     Streams and errors are text (nbconvert escapes them) and stay. Of a display's
     representations, plain text, PNG, JPEG, LaTeX and JSON stay, HTML is cleaned,
-    markdown becomes cleaned HTML (:func:`safe_markdown`), and the rest (JavaScript,
-    SVG, widget views, any other type) is dropped; a widget's plain text becomes
+    markdown becomes cleaned HTML (:func:`safe_markdown`), an SVG figure without another
+    image becomes an ``<img>`` of its data (inline SVG would run its scripts), and the
+    rest (JavaScript, widget views, any other type) is dropped; a widget's plain text becomes
     :data:`WIDGET_NOTE`. Their metadata keeps only what :func:`safe_metadata` keeps.
 
     Parameters
@@ -180,6 +192,8 @@ def safe_outputs(outputs: Iterable[Any]) -> list[Any]:
             output["data"]["text/html"] = _clean(data["text/html"])
         elif "text/markdown" in data:  # shown as HTML: see safe_markdown
             output["data"]["text/html"] = safe_markdown(data["text/markdown"])
+        elif isinstance(data.get(_SVG), str) and not any(m in data for m in _IMAGES):
+            output["data"]["text/html"] = _svg_as_image(data[_SVG])
         if widget:
             output["data"]["text/plain"] = WIDGET_NOTE
         if output["data"]:

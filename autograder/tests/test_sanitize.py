@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,25 @@ def test_what_a_browser_runs_is_dropped_and_text_images_latex_stay() -> None:
     ])
     assert [o.output_type for o in outputs] == ["display_data", "stream", "error"]
     assert outputs[0]["data"] == kept
+
+
+def test_an_svg_figure_shows_as_an_image_that_runs_nothing() -> None:
+    """Red-team rounds 4 and 5: with matplotlib's figure_formats = {"svg"} a student's
+    figures vanished from the feedback ("<Figure size ...>" only)."""
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" onload="steal()"><circle r="4"/>{SCRIPT}</svg>'
+    [output] = safe_outputs([_display({"image/svg+xml": svg, "text/plain": "<Figure>"})])
+    [img] = BeautifulSoup(output["data"]["text/html"], "html.parser").find_all()
+    assert img.name == "img"
+    assert set(img.attrs) == {"src", "alt"}
+    prefix = "data:image/svg+xml;base64,"
+    assert img["src"].startswith(prefix)
+    assert base64.b64decode(img["src"][len(prefix):]).decode() == svg  # the figure itself
+    assert "image/svg+xml" not in output["data"]
+    # Beside a PNG of the same figure, or with HTML of its own, nothing is added.
+    [output] = safe_outputs([_display({"image/svg+xml": svg, "image/png": PNG})])
+    assert output["data"] == {"image/png": PNG}
+    [output] = safe_outputs([_display({"image/svg+xml": svg, "text/html": "<b>x</b>"})])
+    assert output["data"] == {"text/html": "<b>x</b>"}
 
 
 def test_a_widget_says_what_it_is_instead_of_its_repr() -> None:
