@@ -165,10 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         path = write_csv(run, csv_path, grade_cell_columns(course.source, lessons))
     except OSError as exc:
         # The grades are in the gradebook: say so rather than lose them in a traceback.
-        print(summary(run))
+        print(summary(run, lessons_named=bool(args.lessons)))
         return _error(f"error: cannot write the grades CSV {csv_path} ({exc.strerror or exc}); "
                       f"the grades are in {course.db_url}; run again with --csv elsewhere", 1)
-    print(summary(run))
+    print(summary(run, lessons_named=bool(args.lessons)))
     print(f"\nGrades: {path}\nFeedback: {course.root / 'feedback'}/STUDENT/LESSON/")
     placed_all = not run.collection.unplaced()
     return 0 if placed_all and all(row.status == "graded" for row in run.rows) else 1

@@ -166,6 +166,7 @@ def grade(
                            for lesson in lessons})
     jobs_state = state.setdefault("jobs", {})
     results: dict[tuple[str, str], dict[str, Any]] = {}
+    before: dict[tuple[str, str], str] = {}
     todo: list[tuple[tuple[str, ...], Callable[[], dict[str, Any]]]] = []
     # Each job is forked from this process, and its memory limit counts the address space
     # it inherits: once written, the notebooks are not kept here (a large export made
@@ -186,6 +187,11 @@ def grade(
                      or done.get("final"))):
             results[sub.student, sub.lesson] = {**done, "reused": True}
         else:
+            if done and previous.get("stamp", {}).get("submission") != digest:
+                # A notebook handed in again: the summary says what the last one got.
+                before[sub.student, sub.lesson] = (
+                    f"{done.get('score', 0):g}/{done.get('max_score', 0):g}"
+                    if done.get("status") == "graded" else str(done.get("status", "failed")))
             jobs_state[f"{sub.student}/{sub.lesson}"] = {"stamp": stamp}  # result comes later
             todo.append(((sub.student, sub.lesson),
                          functools.partial(grade_one, course, settings, sub.lesson, sub.student)))
@@ -204,7 +210,8 @@ def grade(
             error = (f"stopped: grading this notebook took longer than the per-notebook time "
                      f"limit ({settings.notebook_timeout:g} s; --notebook-timeout)")
         result = outcome.result if outcome.ok else {"status": "failed", "message": error}
-        results[student, lesson] = {**result, "seconds": outcome.seconds}
+        results[student, lesson] = {**result, "seconds": outcome.seconds,
+                                    "before": before.get((student, lesson), "")}
         jobs_state[f"{student}/{lesson}"]["result"] = result
     _save_state(course, state)
     for rejection in (r for r in found.rejected if r.student):
@@ -274,7 +281,7 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> lis
                       {k: float(v) for k, v in result.get("cells", {}).items()},
                       list(result.get("flags", [])), str(result.get("message", "")),
                       result.get("seconds", 0.0), result.get("reused", False),
-                      bonus=float(result.get("bonus", 0.0)))
+                      bonus=float(result.get("bonus", 0.0)), before=result.get("before", ""))
             if row.status != "graded":
                 with contextlib.suppress(MissingEntry):
                     notebook = gb.find_notebook(lesson, lesson)

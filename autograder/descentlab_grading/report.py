@@ -196,17 +196,40 @@ def _who(row: Row) -> str:
     return f"{row.student} ({known})" if known and known != row.student else row.student
 
 
-def summary(run: Run) -> str:
-    """The table printed at the end of a run: counts, problems, files, score distribution."""
+def _few_handed_in(run: Run, lessons: list[str]) -> list[str]:
+    """A line per lesson that fewer than half the students handed in, and what to do if it
+    was not due: one stray notebook of another lesson makes every other student
+    "missing" (0 points in the CSV) when the lessons are the export's."""
+    students = {row.student for row in run.rows if row.student}
+    lines = []
+    for lesson in lessons:
+        handed_in = {row.student for row in run.rows
+                     if row.lesson == lesson and row.status != "missing"}
+        if 2 * len(handed_in) < len(students):
+            due = [other for other in lessons if other != lesson]
+            lines.append(f"  {lesson}: notebooks of only {len(handed_in)} of {len(students)} "
+                         f"students. If it was not due, grade again with --lessons "
+                         f"{' '.join(due)}, so that no one is 'missing' it (0 in the CSV).")
+    return ["", "Lessons few students handed in (graded because the export holds them):",
+            *lines] if lines else []
+
+
+def summary(run: Run, lessons_named: bool = True) -> str:
+    """The table printed at the end of a run: counts, problems, files, score distribution.
+
+    ``lessons_named`` is False when the lessons graded are those the export holds (no
+    ``--lessons``): a lesson few students handed in is then pointed out.
+    """
     rows = csv_rows(run)
     status = Counter(row.status for row, _ in rows)
     graded = [row for row in run.rows if row.status == "graded"]
     reused = sum(row.reused for row in graded)
     lessons = sorted({row.lesson for row in run.rows if row.lesson})
+    kept = (f": {len(graded) - reused} now, {reused} kept from the last run (unchanged since)"
+            if reused else "")
     lines = [
-        f"Graded {status['graded']} notebook(s) ({reused} unchanged since the last run, "
-        f"not re-run) in {run.seconds:.1f} s with {run.workers} worker(s); "
-        f"failed {status['failed']}, rejected {status['rejected']}, "
+        f"Graded {status['graded']} notebook(s) in {run.seconds:.1f} s with {run.workers} "
+        f"worker(s){kept}; failed {status['failed']}, rejected {status['rejected']}, "
         f"missing {status['missing']}.",
         f"Lessons: {', '.join(lessons) or 'none'}.",
     ]
@@ -215,13 +238,14 @@ def summary(run: Run) -> str:
     problems = [(row, files) for row, files in rows
                 if row.status not in ("graded", "missing") or row.flags]
     if problems:
+        width = max(16, *(len(_who(row)) for row, _ in problems))
         lines += ["", "Needs attention:",
-                  f"  {'student':<16} {'lesson':<20} {'status':<9} reason"]
+                  f"  {'student':<{width}} {'lesson':<20} {'status':<9} reason"]
         for row, files in problems:
             reasons = ([row.message] if row.message else []) + row.flags
             if row.status == "rejected" and files:
                 reasons.insert(0, "; ".join(files))  # which file, to open it
-            lines.append(f"  {_who(row):<16} {row.lesson:<20} {row.status:<9} "
+            lines.append(f"  {_who(row):<{width}} {row.lesson:<20} {row.status:<9} "
                          + "; ".join(reasons))
     for title, chosen in (
             ("No notebook (status missing; the student handed in other lessons):",
@@ -234,6 +258,15 @@ def summary(run: Run) -> str:
         if by_lesson:
             lines += ["", title, *(f"  {lesson}: {', '.join(sorted(students))}"
                                    for lesson, students in sorted(by_lesson.items()))]
+    if not lessons_named:
+        lines += _few_handed_in(run, lessons)
+    again = [row for row in graded if row.before]
+    if again:
+        lines += ["", "Handed in again since the last run (graded anew: the last grade -> "
+                      "this one):",
+                  *(f"  {row.lesson}: {_who(row)} {row.before} -> {row.score:g}/"
+                    f"{row.max_score:g}" for row in sorted(again, key=lambda r: (r.lesson,
+                                                                                 r.student)))]
     lines += _files_section(run.collection)
     fractions = [row.score / row.max_score for row in graded if row.max_score > 0]
     if fractions:

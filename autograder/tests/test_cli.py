@@ -251,7 +251,7 @@ def test_the_csv_is_written_before_the_summary_is_printed(
     """`descentlab-grade ... | head` closes the pipe while the summary prints."""
     monkeypatch.setattr(cli, "grade", _fake_grade([]))
 
-    def closed_pipe(run: Run) -> str:
+    def closed_pipe(run: Run, lessons_named: bool = True) -> str:
         raise BrokenPipeError("the reader of stdout went away")
 
     monkeypatch.setattr(cli, "summary", closed_pipe)

@@ -170,3 +170,54 @@ def test_what_the_export_names_is_shown_as_text(tmp_path: Path) -> None:
     text = summary(run)
     assert "\x1b" not in text
     assert "zed_10001_50002_notes\\x1b[12A\\x1b[J.txt" in text, text
+
+
+def test_a_lesson_few_handed_in_is_pointed_out_when_the_export_chose_it(tmp_path: Path) -> None:
+    """An instructor audit: one stray notebook of a lesson not set made every other student
+    'missing' it, 0 points in the CSV, with nothing in the summary to say so."""
+    export = tmp_path / "export"
+    for student in ("ann", "bob", "cy"):
+        path = export / student / "04_adagrad" / "04_adagrad.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(NOTEBOOK)
+    (export / "cy" / "03_momentum").mkdir()
+    (export / "cy" / "03_momentum" / "03_momentum.ipynb").write_bytes(NOTEBOOK)
+    run = _run(collect(export, LESSONS))
+    text = summary(run, lessons_named=False)
+    assert ("Lessons few students handed in (graded because the export holds them):\n"
+            "  03_momentum: notebooks of only 1 of 3 students. If it was not due, grade "
+            "again with --lessons 04_adagrad, so that no one is 'missing' it (0 in the CSV)."
+            ) in text, text
+    assert "04_adagrad: notebooks" not in text
+    assert "few students" not in summary(run, lessons_named=True), "asked for: no advice"
+
+
+def test_the_first_line_and_a_notebook_handed_in_again(found: Collection) -> None:
+    """An instructor audit: "Graded 10 notebook(s) (10 unchanged since the last run, not
+    re-run)" read as a contradiction, and nothing said which grade changed."""
+    run = _run(found)
+    graded = [row for row in run.rows if row.status == "graded"]
+    assert summary(run).startswith(f"Graded {len(graded)} notebook(s) in 1.0 s with 2 "
+                                   "worker(s); failed 0, rejected 2, missing 2.")
+    for row in graded[1:]:
+        row.reused = True
+    graded[0].before, graded[0].score = "3/8", 5.0
+    text = summary(run)
+    assert text.startswith(f"Graded {len(graded)} notebook(s) in 1.0 s with 2 worker(s): 1 "
+                           f"now, {len(graded) - 1} kept from the last run (unchanged since); "
+                           "failed 0"), text
+    assert ("Handed in again since the last run (graded anew: the last grade -> this one):\n"
+            f"  {graded[0].lesson}: {graded[0].student} 3/8 -> 5/{graded[0].max_score:g}\n"
+            ) in text, text
+
+
+def test_the_attention_table_keeps_its_columns_with_long_names(found: Collection) -> None:
+    run = _run(found)
+    run.rows.append(Row("10008", "04_adagrad", "failed", message="stopped", login="harrishal"))
+    text = summary(run)
+    header, *rows = text.split("Needs attention:\n")[1].split("\n\n")[0].splitlines()
+    assert any(row.startswith("  10008 (harrishal) ") for row in rows), text
+    at = header.index("lesson")
+    for row in rows:
+        assert row[at - 1] == " ", f"{header}\n{row}"
+        assert row[at:at + 3] in ("03_", "04_"), f"{header}\n{row}"

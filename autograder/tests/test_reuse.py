@@ -17,6 +17,7 @@ from synthetic import solution_answers, student_notebook
 
 from descentlab_grading import pipeline
 from descentlab_grading.pipeline import Course, Settings, grade, prepare_lessons
+from descentlab_grading.report import summary
 
 pytestmark = pytest.mark.slow
 
@@ -67,6 +68,19 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
     assert reused() == [("graded", False)], "the autograded copy was gone: graded again"
     assert autograded.is_file()
     assert (course.root / "feedback" / "ann" / LESSON / f"{LESSON}.html").is_file()
+
+    # A notebook handed in again is graded anew, and the summary says what the last one
+    # got (an instructor audit: only a diff of two CSVs told which grade had changed).
+    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    assert row.before == "", "the same notebook: nothing to say"
+    full = row.score
+    nbformat.write(student_notebook(release, dict(solved, **{"lr-max": "lr_max = 0.5\n"})),
+                   export / f"{LESSON}.ipynb")
+    run = grade(tmp_path / "export", course, [LESSON], settings)
+    [row] = run.rows
+    assert (row.reused, row.score, row.before) == (False, full - 2, f"{full:g}/{row.max_score:g}")
+    assert f"  {LESSON}: ann {full:g}/{row.max_score:g} -> {full - 2:g}/{row.max_score:g}" \
+        in summary(run), summary(run)
 
 
 def test_the_fingerprint_changes_with_any_source_file_only(tmp_path: Path) -> None:
