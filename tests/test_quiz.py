@@ -106,9 +106,17 @@ def test_a_number_typed_as_text_is_told_to_drop_the_quotes(lesson: str) -> None:
             f" (not the text {str(value)!r}: type the number without quotes)"), failed
 
 
-def test_a_missing_answer_fails_with_the_form_asked() -> None:
-    failed = failing("00_blind_explorer", dict(solution("00_blind_explorer"), q3=None))
-    assert failed == {"test-quiz-q3": "q3 should be a whole number, e.g. q3 = 10"}
+@pytest.mark.parametrize("lesson", lesson_ids())
+def test_an_unanswered_question_is_told_it_is_not_answered_yet(lesson: str) -> None:
+    """An instructor audit: the released q1 = None was told only "q1 should be a whole
+    number, e.g. q1 = 5", as if the student had typed a wrong form."""
+    answers = solution(lesson)
+    for name in answers:
+        failed = failing(lesson, dict(answers, **{name: None}))
+        assert list(failed) == [f"test-quiz-{name}"], failed
+        message = failed[f"test-quiz-{name}"]
+        assert message.startswith((f"{name} should be", f"{name} may only")), message
+        assert message.endswith(" (it is still None: not answered yet)"), message
 
 
 # -- value exercises (lesson 2's lr_max): the same forms as a quiz answer ------------------

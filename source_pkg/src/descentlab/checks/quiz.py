@@ -67,24 +67,31 @@ def number(value: Any) -> float | None:
 
 
 def quoted(value: Any) -> str:
-    """What to add to "should be a number" when the answer is a number typed as text.
+    """What to add to a quiz check's "should be ..." for an answer that looks right or is
+    not given yet.
 
     ``q1 = "0.4"`` reads like ``0.4`` to a student, who is then told "q1 should be one
-    of 0.05, ..., 0.4" and sees no difference. The visible checks append this hint.
+    of 0.05, ..., 0.4" and sees no difference; ``q1 = None``, the released line, is not a
+    wrong form but no answer yet. The visible checks append this hint.
 
     Returns
     -------
     str
         ``" (not the text '0.4': type the number without quotes)"`` for a string that
-        reads as a number; ``""`` for anything else.
+        reads as a number; ``" (it is still None: not answered yet)"`` for None; ``""``
+        for anything else.
 
     Examples
     --------
     >>> quoted("0.4")
     " (not the text '0.4': type the number without quotes)"
-    >>> quoted(0.4), quoted("b"), quoted(None)
-    ('', '', '')
+    >>> quoted(None)
+    ' (it is still None: not answered yet)'
+    >>> quoted(0.4), quoted("b")
+    ('', '')
     """
+    if value is None:
+        return " (it is still None: not answered yet)"
     if not isinstance(value, str):
         return ""
     try:
