@@ -312,9 +312,18 @@ def notebook_problem(content: bytes) -> str:
     if not content.strip():
         return "the file is empty"
     try:
-        nb = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return f"not a notebook: the file is not valid JSON ({exc})"
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not a notebook: the file is not text (a PDF, an image or a zip renamed .ipynb?)"
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # In words, not the parser's ("Expecting value: line 1 column 1 (char 0)").
+        if exc.pos == 0:
+            return ("not a notebook: the file is not valid JSON, from its first character "
+                    "on (another kind of file renamed .ipynb?)")
+        return (f"not a notebook: the file is not valid JSON from line {exc.lineno}, column "
+                f"{exc.colno} on (cut short, or edited outside Jupyter?)")
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         return "not a notebook: the JSON has no list of cells"
     if nb.get("nbformat") != 4:

@@ -20,7 +20,8 @@ from .answer_key import REFERENCE_ERROR
 from .judge import ALSO, said_once
 from .testcells import nbgrader_meta
 
-__all__ = ["STOPPED_NOTE", "TruncateOutputs", "add_summary", "explain_outputs"]
+__all__ = ["STOPPED_NOTE", "TruncateOutputs", "add_summary", "explain_outputs",
+           "rejection_page"]
 
 #: What a cell of the lesson's own (a demo, a figure) shows when it needed the switched-off
 #: reference: no error of the student's, so no red box on their page. The same words as a
@@ -170,6 +171,43 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
                   lambda m: f"{m.group(1)}{score:g} / {max_score:g}{m.group(2)}", text, count=1)
     text, count = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + block, text, count=1)
     page.write_text(text if count else block + text, encoding="utf-8")
+
+
+def rejection_page(page: Path, lesson: str, origin: str, reason: str) -> Path:
+    """Write the feedback page of a notebook that could not be graded (empty, not JSON, ...).
+
+    Without it the student of a rejected file had no page to be returned, only a 0 in the
+    LMS; the reason was in the instructor's CSV alone (an instructor audit).
+
+    Parameters
+    ----------
+    page : Path
+        ``feedback/STUDENT/LESSON/LESSON.html``; its folder is created, an older page of
+        the same student and lesson is replaced (the CSV row is the rejection now).
+    lesson : str
+        The lesson the file was handed in for.
+    origin : str
+        The file's name in the export.
+    reason : str
+        Why it was not graded (:class:`.collect.Rejection`).
+
+    Returns
+    -------
+    Path
+        ``page``.
+    """
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(lesson)}: not graded</title></head><body>"
+        '<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
+        f"<h2>{html.escape(lesson)}: not graded (0 points)</h2>"
+        f"<p>The file you handed in, <code>{html.escape(origin)}</code>, could not be graded: "
+        f"{html.escape(reason)}.</p>"
+        "<p>Open your notebook in Jupyter, save it (File, Save Notebook), and hand in that "
+        ".ipynb file again; or ask your instructor.</p></div></body></html>\n",
+        encoding="utf-8")
+    return page
 
 
 def _in_words(problem: str) -> str:

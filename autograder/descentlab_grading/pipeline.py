@@ -17,6 +17,7 @@ from typing import Any
 
 from . import answer_key, jail
 from .collect import Submission, apply_releases, collect, write_submission
+from .feedback import rejection_page
 from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
 from .model import Course, JailUnavailable, Row, Run, Settings, bonus_cells, split_bonus
@@ -215,8 +216,12 @@ def grade(
         jobs_state[f"{student}/{lesson}"]["result"] = result
     _save_state(course, state)
     for rejection in (r for r in found.rejected if r.student):
-        results.setdefault((rejection.student, rejection.lesson),
-                           {"status": "rejected", "message": rejection.reason})
+        if (rejection.student, rejection.lesson) not in results:
+            results[rejection.student, rejection.lesson] = {"status": "rejected",
+                                                            "message": rejection.reason}
+            rejection_page(course.root / "feedback" / rejection.student / rejection.lesson
+                           / f"{rejection.lesson}.html", rejection.lesson, rejection.origin,
+                           rejection.reason)
     for student, lesson in found.missing:
         results[student, lesson] = {"status": "missing",
                                     "message": f"no notebook for {lesson} in the submission"}

@@ -57,6 +57,13 @@ def test_rejected_file_gives_status_1_a_csv_row_and_a_summary(
     assert [(r["student"], r["lesson"], r["status"], r["score"]) for r in rows] == \
         [("ann", "03_momentum", "rejected", "0")], rows
     assert float(rows[0]["max_score"]) > 0, "the lesson's maximum belongs in the row"
+    # The student gets a feedback page saying why (an instructor audit: there was none).
+    page = (tmp_path / "course" / "feedback" / "ann" / "03_momentum" / "03_momentum.html")
+    text = page.read_text(encoding="utf-8")
+    assert "<h2>03_momentum: not graded (0 points)</h2>" in text, text
+    assert ("<code>ann/03_momentum/03_momentum.ipynb</code>, could not be graded: not a "
+            "notebook: the file is not valid JSON from line 1, column 2 on (cut short, or "
+            "edited outside Jupyter?).") in text, text
 
 
 def test_an_export_with_no_lesson_notebook_is_a_usage_error(

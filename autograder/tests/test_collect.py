@@ -66,11 +66,17 @@ def test_rejected_names_say_why(path: str, words: str) -> None:
 
 
 @pytest.mark.parametrize(("content", "words"), [
-    (b"", "empty"), (b"{not json", "not valid JSON"), (b"[1, 2]", "no list of cells"),
+    (b"", "empty"), (b"{not json", "not valid JSON from line 1, column 2 on (cut short"),
+    (b"Hello, a text file", "not valid JSON, from its first character on (another kind"),
+    (b"%PDF-1.4\n\xe2\xe3\xcf\xd3", "not text (a PDF, an image or a zip renamed"),
+    (b'{\n  "cells": [\n', "not valid JSON from line 3, column 1 on"),
+    (b"[1, 2]", "no list of cells"),
     (b'{"cells": [], "nbformat": 3}', "unsupported notebook format"),
 ])
 def test_notebook_problems(content: bytes, words: str) -> None:
+    # In words an instructor and a student read: not the parser's "(char 0)".
     assert words in notebook_problem(content), notebook_problem(content)
+    assert "(char " not in notebook_problem(content)
 
 
 def test_valid_notebook_has_no_problem() -> None:
