@@ -107,7 +107,7 @@ def explain_outputs(notebook: Path, reasons: dict[str, str],
 def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score: float,
                 max_score: float, *, bonus: float = 0.0, bonus_max: float = 0.0,
                 bonus_lost: Sequence[tuple[str, float, float, str]] = (),
-                locked: Sequence[str] = ()) -> None:
+                locked: Sequence[str] = (), graded_file: str = "") -> None:
     """Put the score and a plain-words list of the lost points at the top of a feedback page.
 
     Parameters
@@ -128,6 +128,9 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
         The locked cells the student edited or deleted
         (:func:`.integrity.locked_cell_problems`): the page shows them as released,
         so it says that their change was not used.
+    graded_file : str
+        The file of the export that was graded (of several uploads, the last): named under
+        the score, so that a student who handed in twice knows which one counts.
     """
     seen: set[str] = set()  # the problems already given, in either list
 
@@ -142,6 +145,8 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
         return "".join(listed)
 
     parts = [f"<h2>Score: {score:g} / {max_score:g}</h2>"]
+    if graded_file:
+        parts.append(f"<p>Graded: <code>{html.escape(graded_file)}</code></p>")
     if bonus_max:
         parts.append(f"<p>Required work: {score - bonus:g} / {max_score:g}; bonus (extra "
                      f"credit, on top of the maximum): {bonus:g} of {bonus_max:g}.</p>")

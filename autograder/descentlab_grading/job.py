@@ -104,8 +104,12 @@ def _autograde(make_api: Callable[[int], Any], course: Course, lesson: str,
     return api, result
 
 
-def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> dict[str, Any]:
-    """Grade one submission (runs in a forked worker); return a JSON-able result."""
+def grade_one(course: Course, settings: Settings, lesson: str, student: str,
+              origin: str = "") -> dict[str, Any]:
+    """Grade one submission (runs in a forked worker); return a JSON-able result.
+
+    ``origin`` is the graded file's name in the export, which the feedback page names.
+    """
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
@@ -183,7 +187,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str) -> 
         add_summary(page, [lost for lost in decision.lost if lost[0] not in bonus], score,
                     max_score, bonus=bonus_earned, bonus_max=bonus_max,
                     bonus_lost=[lost for lost in decision.lost if lost[0] in bonus],
-                    locked=locked)
+                    locked=locked, graded_file=origin)
     return {"status": "graded", "score": score, "max_score": max_score, "bonus": bonus_earned,
             "cells": decision.scores, "flags": flags,
             "message": "" if feedback["success"] else "feedback not generated"}

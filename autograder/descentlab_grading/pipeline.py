@@ -195,7 +195,8 @@ def grade(
                     if done.get("status") == "graded" else str(done.get("status", "failed")))
             jobs_state[f"{sub.student}/{sub.lesson}"] = {"stamp": stamp}  # result comes later
             todo.append(((sub.student, sub.lesson),
-                         functools.partial(grade_one, course, settings, sub.lesson, sub.student)))
+                         functools.partial(grade_one, course, settings, sub.lesson, sub.student,
+                                           sub.origin)))
     _add_students(course, sorted({student for (student, _), _ in todo}))
     if todo:  # about 1 s, for the kernels only
         jail.build_font_list(course.fonts)

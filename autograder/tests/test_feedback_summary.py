@@ -30,6 +30,17 @@ def test_the_page_names_the_locked_cells_the_student_changed(tmp_path: Path) -> 
     assert "Locked cells" not in untouched.read_text()
 
 
+def test_the_page_names_the_file_that_was_graded(tmp_path: Path) -> None:
+    """An instructor audit: a student who uploaded twice could not tell which file counted."""
+    page = tmp_path / "page.html"
+    page.write_text("<html><body></body></html>", encoding="utf-8")
+    add_summary(page, [], 8.0, 8.0, graded_file="fay_10006_5012_04_adagrad-1.ipynb")
+    assert "<h2>Score: 8 / 8</h2><p>Graded: <code>fay_10006_5012_04_adagrad-1.ipynb</code></p>" \
+        in page.read_text()
+    add_summary(page, [], 8.0, 8.0, graded_file="<b>x</b>.ipynb")  # a name is text
+    assert "<code>&lt;b&gt;x&lt;/b&gt;.ipynb</code>" in page.read_text()
+
+
 def _cell(grade_id: str | None, *outputs: nbformat.NotebookNode, **meta: bool
           ) -> nbformat.NotebookNode:
     cell = new_code_cell("...", outputs=list(outputs))

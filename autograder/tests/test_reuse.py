@@ -67,7 +67,8 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
     assert not autograded.exists()
     assert reused() == [("graded", False)], "the autograded copy was gone: graded again"
     assert autograded.is_file()
-    assert (course.root / "feedback" / "ann" / LESSON / f"{LESSON}.html").is_file()
+    page = course.root / "feedback" / "ann" / LESSON / f"{LESSON}.html"
+    assert f"<p>Graded: <code>ann/{LESSON}/{LESSON}.ipynb</code></p>" in page.read_text()
 
     # A notebook handed in again is graded anew, and the summary says what the last one
     # got (an instructor audit: only a diff of two CSVs told which grade had changed).
