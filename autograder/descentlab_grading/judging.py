@@ -236,8 +236,10 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
             decision.lost.append((grade_id, score, points, reason))
     said = [*errors.values(), *answer_errors.values(),
             *(str(v.get("message", "")) for v in verdicts.values())]
-    if names_native or any(NATIVE_REFUSED in text for text in said):
+    if any(NATIVE_REFUSED in text for text in said):
         decision.flags.append(NATIVE_FLAG)
+    elif names_native:
+        decision.flags.append(NATIVE_NAMED_FLAG)
     if names_hook:
         decision.flags.append(HOOK_FLAG)
     decision.flags.extend(
@@ -254,7 +256,12 @@ NATIVE_REFUSED = MESSAGE.split(" (")[0]
 NATIVE_FLAG = ("needs manual review: the notebook's code reaches for compiled code directly "
                "(ctypes, cffi), whose work the grader cannot see; the calls the grader "
                "refused are in its feedback")
-_NATIVE_WORDS = re.compile(r"\b(?:ctypes|cffi|CFUNCTYPE|_cdata)\b|/proc/self/maps")
+#: The same when nothing was refused: the code only names it (red-team round 6: an honest
+#: in-place check printing ``params["W"].ctypes.data`` was told of refused calls).
+NATIVE_NAMED_FLAG = ("needs manual review: the notebook's code names compiled-code access "
+                     "(ctypes, cffi), whose work the grader cannot see; no call was refused")
+# ``array.ctypes`` (NumPy's attribute: an address, no call) is not ctypes the module.
+_NATIVE_WORDS = re.compile(r"(?<!\.)\bctypes\b|\b(?:cffi|CFUNCTYPE|_cdata)\b|/proc/self/maps")
 
 
 #: The flag for a notebook whose code names the test cells' hook (student_side.py, seen as
@@ -277,14 +284,44 @@ def read_or_empty(path: Path) -> Any:
         return nbformat.v4.new_notebook()
 
 
-def _words(nb: Any, pattern: re.Pattern[str]) -> list[str]:
-    """What ``pattern`` finds in the code of the code cells of the notebook ``nb``, each once.
+def scanned(source: str) -> str:
+    """The code of a cell as the word scans read it: without comments and docstrings.
 
-    Not in comments: a comment may name anything ("# what DataLoader does, by hand") and
-    is no evidence (red-team round 5). Strings count (``import_module("ctypes")``).
+    A comment or a docstring may name anything ("Like torch's DataLoader(shuffle=True),
+    written by hand") and is no evidence (red-team rounds 5 and 6). Other strings count
+    (``import_module("ctypes")``). Code that does not parse (cell magics) keeps its
+    docstrings.
     """
+    code = code_of(source)
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code
+    lines = code.split("\n")
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if not (isinstance(node, (ast.Module, ast.ClassDef, *_DEFS)) and body):
+            continue
+        doc = body[0]
+        if isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) \
+                and isinstance(doc.value.value, str) and doc.end_lineno is not None:
+            first, last = doc.lineno - 1, doc.end_lineno - 1
+            end = doc.end_col_offset if doc.end_col_offset is not None else len(lines[last])
+            for row in range(first, last + 1):
+                start = doc.col_offset if row == first else 0
+                stop = end if row == last else len(lines[row])
+                lines[row] = lines[row][:start] + " " * (stop - start) + lines[row][stop:]
+    return "\n".join(lines)
+
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _words(nb: Any, pattern: re.Pattern[str]) -> list[str]:
+    """What ``pattern`` finds in the code of the code cells of the notebook ``nb`` (without
+    comments and docstrings: :func:`scanned`), each once."""
     found = [m.group(0) for c in nb.cells if c.cell_type == "code"
-             for m in pattern.finditer(code_of(c.source))]
+             for m in pattern.finditer(scanned(c.source))]
     return list(dict.fromkeys(found))
 
 
@@ -299,16 +336,56 @@ def mentions_native_code(nb: Any) -> list[str]:
     return _words(nb, _NATIVE_WORDS)
 
 
+def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
+    """Each of ``names`` -> the other names the notebook's code cells bind it to
+    (``from torch.utils.data import DataLoader as Loader``, ``Loader = DataLoader``).
+
+    Red-team round 6: imported under another name in a cell of its own, a ready-made
+    tool was used by the answer cell without being named there.
+    """
+    bound: dict[str, str] = {}  # alias -> the ready-made name
+    wanted = set(names)
+    trees = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            with contextlib.suppress(SyntaxError, ValueError):
+                trees.append(ast.parse(code_of(cell.source)))
+    for _ in range(3):  # an alias of an alias, in any cell order
+        for tree in trees:
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    for alias in node.names:
+                        last = alias.name.rsplit(".", 1)[-1]
+                        if alias.asname and last in wanted:
+                            bound[alias.asname] = last
+                elif isinstance(node, ast.Assign) and isinstance(node.value,
+                                                                 (ast.Name, ast.Attribute)):
+                    value = node.value.id if isinstance(node.value, ast.Name) \
+                        else node.value.attr
+                    source = value if value in wanted else bound.get(value)
+                    for target in node.targets:
+                        if source and isinstance(target, ast.Name) and target.id != source:
+                            bound[target.id] = source
+    found: dict[str, set[str]] = {}
+    for alias, name in bound.items():
+        found.setdefault(name, set()).add(alias)
+    return found
+
+
 def ready_made_in_answers(nb: Any, exercises: Iterable[Exercise]
                           ) -> list[tuple[str, list[str]]]:
     """(exercise, the names of its ``ready_made`` that its answer cell names) of the notebook
-    ``nb``, for each exercise whose answer cell names one (as a word, in its code)."""
+    ``nb``, for each exercise whose answer cell names one (as a word, in its code without
+    comments and docstrings), itself or under a name another code cell binds it to."""
     found = []
+    exercises = list(exercises)
+    aliases = _aliases(nb, [name for e in exercises for name in e.ready_made])
     for exercise in exercises:
-        sources = [code_of(c.source) for c in nb.cells if c.cell_type == "code"
+        sources = [scanned(c.source) for c in nb.cells if c.cell_type == "code"
                    and nbgrader_meta(c).get("grade_id") == exercise.answer_cell]
         names = [name for name in exercise.ready_made
-                 if any(re.search(rf"\b{re.escape(name)}\b", text) for text in sources)]
+                 if any(re.search(rf"\b{re.escape(word)}\b", text) for text in sources
+                        for word in (name, *sorted(aliases.get(name, ()))))]
         if names:
             found.append((exercise.name, names))
     return found

@@ -19,6 +19,7 @@ from descentlab_grading import judge, protocol
 from descentlab_grading.judging import (
     HOOK_FLAG,
     NATIVE_FLAG,
+    NATIVE_NAMED_FLAG,
     JudgeRun,
     _with_line,
     blame_answer_cell,
@@ -610,15 +611,20 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
                   {"answer": refused}).flags == [NATIVE_FLAG]
     assert decide([("t", 1.0, 0.0)], {"t": {"verdict": "fail", "message": "no"}}, {},
                   {"answer": "RuntimeError: oops"}).flags == []
-    # Not refused, but named (a call by address is not audited): the same flag.
+    # Not refused, but named (a call by address is not audited): flagged, without a word
+    # of refused calls (red-team round 6: none had been).
     assert decide([("t", 1.0, 1.0)], {"t": {"verdict": "pass"}}, {}, {},
-                  names_native=True).flags == [NATIVE_FLAG]
+                  names_native=True).flags == [NATIVE_NAMED_FLAG]
+    assert "no call was refused" in NATIVE_NAMED_FLAG
 
 
 @pytest.mark.parametrize(("scan", "harmless", "naming", "found"), [
     # CPython audits no call through a function pointer made from an address: the code
     # that does it names ctypes, and the instructor is told to look.
-    (mentions_native_code, "import numpy as np\nx = np.ones(3)  # ctypesque, no ctypes",
+    # NumPy's array.ctypes is an address, no call (red-team round 6: an honest in-place
+    # check printed params["W"].ctypes.data); a docstring is no code either.
+    (mentions_native_code, "import numpy as np\nx = np.ones(3)  # ctypesque, no ctypes\n"
+     "print(x.ctypes.data)\ndef f():\n    \"\"\"Not ctypes: cffi-free.\"\"\"\n",
      "import ctypes\nf = ctypes.CFUNCTYPE(None)(addr)\nopen('/proc/self/maps')\n"
      "t._cdata\nimport ctypes", ["ctypes", "CFUNCTYPE", "/proc/self/maps", "_cdata"]),
     # The hook's report of what a call did to its inputs is the kernel's word (red-team
@@ -660,6 +666,20 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
     cell.metadata["nbgrader"] = {"grade_id": answer, "solution": True}
     nb.cells = [demo, cell]
     assert ready_made_in_answers(nb, lesson.exercises) == []
+    # Nor a docstring (red-team round 6: a false flag for a hand-written generator).
+    cell.source = ("def minibatches(X, y, size, rng):\n    \"\"\"Like torch's DataLoader("
+                   "shuffle=True), written by hand.\"\"\"\n    return X\n")
+    assert ready_made_in_answers(nb, lesson.exercises) == []
+    # Imported under another name in a cell of its own (red-team round 6), or rebound.
+    for imports in ("from torch.utils.data import DataLoader as Loader\n",
+                    "import torch.utils.data.DataLoader as Loader\n",
+                    "from torch.utils.data import DataLoader\nL2 = DataLoader\nLoader = L2\n"):
+        nb.cells = [demo, nbformat.v4.new_code_cell(imports), cell]
+        cell.source = "def minibatches(X, y, size, rng):\n    return Loader(X, size)\n"
+        assert ready_made_in_answers(nb, lesson.exercises) == [("minibatches", ["DataLoader"])]
+    cell.source = "def minibatches(X, y, size, rng):\n    return X  # no Loader here\n"
+    assert ready_made_in_answers(nb, lesson.exercises) == [], "an alias not used is no flag"
+    nb.cells = [demo, cell]
     cell.source = ("from torch.utils.data import DataLoader, TensorDataset\n"
                    "def minibatches(X, y, size, rng):\n    return DataLoader(...)\n")
     found = ready_made_in_answers(nb, lesson.exercises)
@@ -709,3 +729,24 @@ def test_a_gate_closed_as_it_opens_does_not_end_the_judge(tmp_path: Path) -> Non
         done = _student(run, interrupted, ["t-value"])
     assert done.returncode == 0, done.stderr
     assert run.verdicts["t-value"]["verdict"] == "pass", (run.verdicts, done.stdout)
+
+
+@pytest.mark.parametrize(("lesson_id", "name", "answer", "named"), [
+    # Red-team round 6: each scored full marks unflagged.
+    ("02_sgd_zigzag", "bowl_gradient", "import sympy as sp\nx, y = sp.symbols('x y')\n"
+     "bowl_gradient = sp.lambdify((x, y), sp.diff(x**2 / 20 + y**2, x))\n", ["sympy"]),
+    ("02_sgd_zigzag", "bowl_gradient", "import torch\ndef bowl_gradient(x, y):\n"
+     "    t = torch.tensor(x)\n    t.backward()\n", ["backward"]),
+    ("00_blind_explorer", "numerical_gradient",
+     "from sklearn.gaussian_process.kernels import _approx_fprime\n", ["_approx_fprime"]),
+    ("07_showdown", "cosine_schedule", "from torch.optim.swa_utils import SWALR\n", ["SWALR"]),
+])
+def test_the_manifest_names_the_ready_made_tools_red_team_round_6_used(
+        lesson_id: str, name: str, answer: str, named: list[str]) -> None:
+    lesson = get_lesson(lesson_id)
+    exercise = next(e for e in lesson.exercises if e.name == name)
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(answer)
+    cell.metadata["nbgrader"] = {"grade_id": exercise.answer_cell, "solution": True}
+    nb.cells = [cell]
+    assert ready_made_in_answers(nb, lesson.exercises) == [(name, named)]

@@ -242,9 +242,10 @@ LESSONS: tuple[Lesson, ...] = (
                                  "scipy.optimize._numdiff._linear_operator_difference",
                                  "scipy.differentiate.derivative",
                                  "scipy.differentiate.jacobian"),
-                     # Red-team round 4: torch's numerical Jacobian, mpmath's derivative.
+                     # Red-team round 4: torch's numerical Jacobian, mpmath's derivative;
+                     # round 6: scikit-learn's private forward difference.
                      ready_made=("gradcheck", "get_numerical_jacobian", "mpmath",
-                                 "numdifftools")),
+                                 "numdifftools", "_approx_fprime", "approx_fprime")),
             Exercise("gradient_descent", "function", "descentlab.checks.function_exercises.descent",
                      "gradient-descent", (
                          GradedCell("test-gd-path", 2, ("path",)),
@@ -284,7 +285,9 @@ LESSONS: tuple[Lesson, ...] = (
                      # The bowl's own gradient; and quadratic(condition=20)'s, a tenth of
                      # which is the bowl's (red-team rounds 4 and 5).
                      off_while_judged=("descentlab.surfaces._bowl_grad",
-                                       "descentlab.surfaces.quadratic")),
+                                       "descentlab.surfaces.quadratic"),
+                     # Red-team round 6: differentiated by autograd or SymPy, not by hand.
+                     ready_made=("sympy", "backward", "autograd", "jax")),
             Exercise("lr_max", "value", "", "lr-max", (GradedCell("test-lr-max", 2),),
                      label="the largest stable learning rate"),
             _quiz(1, 1, 1),
@@ -365,7 +368,9 @@ LESSONS: tuple[Lesson, ...] = (
                          GradedCell("test-cosine-after", 1, ("after",)),
                      ), bonus=True, same_as=("descentlab.schedules.warmup_cosine",),
                      ready_made=("CosineAnnealingLR", "CosineAnnealingWarmRestarts",
-                                 "OneCycleLR", "lr_scheduler", "get_cosine_schedule")),
+                                 "OneCycleLR", "lr_scheduler", "get_cosine_schedule",
+                                 # red-team round 6: anneal_strategy="cos", swa_lr=0
+                                 "SWALR")),
             _quiz(2, 2, 2, 2, 2),
         ),
         # The summary points to Nadam ("try them in the widgets"); no lesson grades it.
