@@ -59,6 +59,10 @@ def test_a_global_lr_is_found_and_named():
 
 def test_an_attribute_the_class_stores_counts_too():
     assert global_reads(MomentumGlobalMu, ["lr", "momentum"]) == {"update": ["mu"]}
+    # Not an argument of __init__ by that name: not said to be one (a student audit).
+    assert global_reads_note(MomentumGlobalMu, "momentum") == (
+        "Your update() reads the notebook's global `mu`, not `self.mu`: use self.mu "
+        "(the value your class keeps there).")
 
 
 def test_reading_self_lr_gives_no_note():

@@ -169,3 +169,30 @@ def test_an_exception_rebuilt_from_another_process_says_where_it_was_raised_ther
     assert describe_exception(exc) == (
         "KeyError", "'w'", "in update(), line 10: `params[key] -= self.lr * grads[key]`")
     assert describe_exception(KeyError("w"))[2] == ""
+
+
+def gradient_descent_long_name(f_grad, x0, lr=0.1, steps=10):
+    x = np.array(x0, dtype=float)
+    return x - learning_rate * f_grad(x)
+
+
+def test_a_name_close_only_to_a_builtin_gets_no_suggestion():
+    """A student audit: `learning_rate` (the parameter is `lr`) was told "did you mean
+    `Warning`?" (difflib's 0.6 ratio). A builtin is suggested only when very close."""
+    exc = _raised(gradient_descent_long_name, lambda x: x, [1.0])
+    assert closest_name(exc) == ""
+    assert "Warning" not in _hint(exc)
+    assert _hint(exc).startswith("a name is not defined"), _hint(exc)
+
+
+class MomentumStoredElsewhere(MomentumGradTypo):
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= self.mu * grads[key]
+
+
+def test_an_attribute_stored_under_another_name_is_not_said_unstored():
+    exc = _raised(MomentumStoredElsewhere().update, {"w": np.ones(2)}, {"w": np.ones(2)})
+    assert closest_name(exc) == ""  # mu is not close to momentum
+    assert _hint(exc) == ("an attribute was never set: use the names you stored in __init__, "
+                          "or store it there (self.lr = lr).")

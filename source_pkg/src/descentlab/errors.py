@@ -99,10 +99,12 @@ def _raising_frame(exc: BaseException) -> FrameType | None:
     return frames[-1][0]
 
 
-def _close(name: str, candidates: object) -> str:
-    """The candidate closest to ``name`` (difflib's default cutoff), or ``""``.
+def _close(name: str, candidates: object, cutoff: float = 0.7) -> str:
+    """The candidate closest to ``name`` (difflib's ratio at least ``cutoff``), or ``""``.
 
-    Private names (a leading underscore) are candidates only for a private name.
+    Private names (a leading underscore) are candidates only for a private name. The
+    cutoff is above difflib's 0.6, at which a student audit's `learning_rate` was told
+    "did you mean `Warning`?"; typos ("grad" for "grads", "moment" for "momentum") pass.
     """
     try:
         names = {str(c) for c in candidates}  # type: ignore[attr-defined]
@@ -111,7 +113,7 @@ def _close(name: str, candidates: object) -> str:
     if not name.startswith("_"):
         names = {c for c in names if not c.startswith("_")}
     names.discard(name)
-    matches = difflib.get_close_matches(name, sorted(names), n=1)
+    matches = difflib.get_close_matches(name, sorted(names), n=1, cutoff=cutoff)
     return matches[0] if matches else ""
 
 
@@ -146,7 +148,8 @@ def closest_name(exc: BaseException) -> str:
             if self is not None and name in dir(self):
                 return f"self.{name}"
             scope = frame.f_builtins if isinstance(frame.f_builtins, dict) else vars(builtins)
-            return _close(name, [*frame.f_locals, *frame.f_globals, *scope])
+            # A builtin only when very close ("lenn"): rarely what a student meant.
+            return _close(name, [*frame.f_locals, *frame.f_globals]) or _close(name, scope, 0.85)
         if isinstance(exc, AttributeError):
             obj = getattr(exc, "obj", None)
             match = _close(name, dir(obj)) if obj is not None else ""
@@ -245,7 +248,8 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
     if kind == "AttributeError" and "'update'" in message:
         return "your class needs a method `def update(self, params, grads):`."
     if kind == "AttributeError":
-        return "an attribute was never set: store every argument in __init__ (self.lr = lr)."
+        return ("an attribute was never set: use the names you stored in __init__, or store "
+                "it there (self.lr = lr).")
     if kind == "NameError":
         return "a name is not defined: inside a method, attributes are self.lr, self.v, ..."
     if kind == "IndexError" and "too many indices" in low:

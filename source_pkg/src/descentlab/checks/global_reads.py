@@ -88,5 +88,5 @@ def global_reads_note(cls: Any, optimizer: str) -> str:
     ''
     """
     hyper = [h.name for h in optimizer_class(optimizer).hyperparameters]
-    return " ".join(reads_globals(method, names)
+    return " ".join(reads_globals(method, names, hyper)
                     for method, names in global_reads(cls, hyper).items())

@@ -206,16 +206,25 @@ def _listed(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def reads_globals(method: str, names: Sequence[str]) -> str:
+def reads_globals(method: str, names: Sequence[str], hyper: Sequence[str] = ()) -> str:
     """A method reads notebook globals where it meant ``self.`` attributes.
 
-    >>> print(reads_globals("update", ["lr", "mu"]))  # doctest: +NORMALIZE_WHITESPACE
+    ``hyper`` are the arguments of ``__init__`` among ``names``; the others are what
+    the class stores on ``self`` (its state, or an argument under another name): a
+    student audit read "use self.m (the value passed to __init__)" for Adam's m.
+
+    >>> print(reads_globals("update", ["lr", "mu"], ["lr"]))
+    ... # doctest: +NORMALIZE_WHITESPACE
     Your update() reads the notebook's globals `lr` and `mu`, not `self.lr` and `self.mu`:
-    use self.lr and self.mu (the values passed to __init__).
+    use self.lr and self.mu (the values your class keeps there).
+    >>> print(reads_globals("update", ["lr"], ["lr"]))  # doctest: +NORMALIZE_WHITESPACE
+    Your update() reads the notebook's global `lr`, not `self.lr`: use self.lr (the value
+    passed to __init__).
     """
     plural = len(names) > 1
+    where = "passed to __init__" if set(names) <= set(hyper) else "your class keeps there"
     return (f"Your {method}() reads the notebook's global{'s' if plural else ''} "
             f"{_listed([f'`{n}`' for n in names])}, not "
             f"{_listed([f'`self.{n}`' for n in names])}: use "
             f"{_listed([f'self.{n}' for n in names])} "
-            f"(the value{'s' if plural else ''} passed to __init__).")
+            f"(the value{'s' if plural else ''} {where}).")
