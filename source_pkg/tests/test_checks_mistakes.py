@@ -561,3 +561,28 @@ def test_a_planted_mistake_runs_on_its_own_and_loses_what_the_mutant_loses(mista
     report = score_properties(planted, "momentum", PUBLIC_SEEDS)
     assert set(report.failed) == EXPECTED_FAILURES["momentum", mistake_id], report.text()
     assert {r.mistake for r in report.results if not r.passed} == {mistake_id}
+
+
+@pytest.mark.parametrize(("lesson", "optimizer"), [
+    ("03_momentum", "momentum"), ("04_adagrad", "adagrad"), ("05_rmsprop", "rmsprop"),
+    ("06_adam", "adam")])
+def test_the_graded_intro_says_what_a_bug_costs_as_the_table_does(lesson: str,
+                                                                  optimizer: str) -> None:
+    """A student audit: "a bug costs only the points of the property it breaks" read as if
+    one sign error could not cost two cells. The text now says which, as measured above."""
+    import json
+    from pathlib import Path
+
+    notebook = Path(__file__).resolve().parents[2] / "solutions" / lesson / f"{lesson}.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    text = " ".join("".join(next(c for c in cells if c.get("id") == "graded-intro")["source"])
+                    .split())
+    assert ("A slip in the formula shows at every step, so it costs the first step's points "
+            "and those of the state between calls;") in text, text
+    assert "reset at each call, or shared between parameters, costs only its own points" \
+        in text, text
+    assert EXPECTED_FAILURES[optimizer, "wrong_sign"] == VALUES
+    assert EXPECTED_FAILURES[optimizer, "lr_ignored"] == VALUES
+    assert EXPECTED_FAILURES[optimizer, "state_reset_each_call"] == {"carries_state"}
+    shared = EXPECTED_FAILURES.get((optimizer, "shared_state"), {"per_key_state"})
+    assert shared == {"per_key_state"}
