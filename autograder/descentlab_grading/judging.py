@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 
+from descentlab.checks.quiz import NOT_ANSWERED
+
 from .answer_key import LIBRARIES
 from .integrity import code_of
 from .jail import HOOK_DIR, JUDGE_DIR
@@ -158,6 +160,7 @@ class Decision:
 
 
 _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
+_STILL_NONE = re.compile(rf"\b(\w+) (?:should|may) .*{re.escape(NOT_ANSWERED)}")
 
 
 def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dict[str, Any]],
@@ -399,12 +402,21 @@ def mentions_the_hook(nb: Any) -> list[str]:
 
 def blame_answer_cell(reason: str, answer_errors: dict[str, str],
                       defined_by: dict[str, set[str]]) -> str:
-    """A ``NameError`` blamed on the failed answer cell that should have defined the name.
+    """A ``NameError`` (or a quiz answer still None) blamed on the failed answer cell that
+    should have defined the name.
 
     When that cell stopped at a ``NameError`` of another answer cell's name (AdamW's
     ``class AdamW(Adam)`` under an Adam cell with a SyntaxError), the chain goes on to
     the first cause.
     """
+    if (unset := _STILL_NONE.search(reason)) is not None:
+        # A quiz answer left None because its cell stopped before setting it (red-team
+        # round 6: `q2 = false` hid q3 = 24 behind "q3 should be a whole number").
+        name = unset.group(1)
+        owner = next((c for c in answer_errors if name in defined_by.get(c, ())), None)
+        return reason if owner is None else (
+            f"`{name}` is still None: your answer cell {owner} stopped with "
+            f"{answer_errors[owner]}, before it could set `{name}`")
     if (missing := _NAME_ERROR.search(reason)) is None:
         return reason
     name = missing.group(1)

@@ -750,3 +750,20 @@ def test_the_manifest_names_the_ready_made_tools_red_team_round_6_used(
     cell.metadata["nbgrader"] = {"grade_id": exercise.answer_cell, "solution": True}
     nb.cells = [cell]
     assert ready_made_in_answers(nb, lesson.exercises) == [(name, named)]
+
+
+def test_a_quiz_answer_left_none_by_its_cells_error_is_blamed_on_that_error() -> None:
+    """Red-team round 6: `q2 = false` stopped the quiz cell; q3 = 24 below it was never set,
+    and the feedback said only "q3 should be a whole number"."""
+    from descentlab_grading.judging import blame_answer_cell
+
+    reason = ("q3 should be a whole number, e.g. q3 = 10 (it is still None: not answered "
+              "yet)")
+    errors = {"quiz-answers": "NameError: name 'false' is not defined (line 2)"}
+    defined = {"quiz-answers": {"q1", "q2", "q3"}, "momentum-update": {"Momentum"}}
+    assert blame_answer_cell(reason, errors, defined) == (
+        "`q3` is still None: your answer cell quiz-answers stopped with NameError: name "
+        "'false' is not defined (line 2), before it could set `q3`")
+    # The quiz cell ran: the student did not answer, as the reason says.
+    assert blame_answer_cell(reason, {}, defined) == reason
+    assert blame_answer_cell(reason, {"momentum-update": "SyntaxError"}, defined) == reason

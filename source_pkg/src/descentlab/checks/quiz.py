@@ -34,8 +34,8 @@ import numpy as np
 #: surrounding spaces are stripped; one bracket on each side at most, one final period).
 _MARKED_LETTER = re.compile(r"[(\[]?\s*([^\W\d_])\s*[)\]]?\.?")
 
-__all__ = ["choice", "is_number", "is_whole", "names", "near", "number", "option", "quoted",
-           "truth", "whole"]
+__all__ = ["NOT_ANSWERED", "choice", "is_number", "is_whole", "names", "near", "number",
+           "option", "quoted", "truth", "whole"]
 
 
 def number(value: Any) -> float | None:
@@ -66,6 +66,11 @@ def number(value: Any) -> float | None:
     return float(value)
 
 
+#: What :func:`quoted` adds for an answer still None (the grader recognises it: a quiz cell
+#: that stopped early leaves the names after its error None, and that error is the cause).
+NOT_ANSWERED = " (it is still None: not answered yet)"
+
+
 def quoted(value: Any) -> str:
     """What to add to a quiz check's "should be ..." for an answer that looks right or is
     not given yet.
@@ -91,7 +96,7 @@ def quoted(value: Any) -> str:
     ('', '')
     """
     if value is None:
-        return " (it is still None: not answered yet)"
+        return NOT_ANSWERED
     if not isinstance(value, str):
         return ""
     try:
