@@ -10,6 +10,7 @@ import pytest
 
 from descentlab.checks import check, selfcheck
 from descentlab.optimizers import Momentum as ReferenceMomentum
+from descentlab.optimizers import optimizer_class
 
 
 def _run(*args, **kwargs) -> tuple[object, str]:
@@ -249,3 +250,58 @@ def test_the_checker_itself_failing_is_reported_not_raised(monkeypatch):
 def test_default_output_goes_to_stdout(capsys):
     check(ReferenceMomentum)
     assert capsys.readouterr().out.endswith("All checks passed — well done!\n")
+
+
+class _StudentAdam:
+    """Lesson 06's Adam as a student writes it; ``bias_correction`` switches that off."""
+
+    bias_correction = True
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.t, self.m, self.v = 0, None, None
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {key: np.zeros_like(val) for key, val in params.items()}
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+        self.t += 1
+        for key in params:
+            g = grads[key]
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * g
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * g * g
+            m_hat, v_hat = self.m[key], self.v[key]
+            if self.bias_correction:
+                m_hat, v_hat = m_hat / (1 - self.beta1**self.t), v_hat / (1 - self.beta2**self.t)
+            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def _adamw_over(base: type) -> type:
+    """The lesson's correct AdamW, over ``base`` as the student's Adam."""
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        base.__init__(self, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+        self.weight_decay = weight_decay
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] *= 1 - self.lr * self.weight_decay
+        base.update(self, params, grads)
+
+    return type("AdamW", (base,), {"__init__": __init__, "update": update})
+
+
+def test_a_class_over_a_failing_base_of_the_student_names_the_base() -> None:
+    """A student audit: a correct AdamW over an Adam without bias correction was told only
+    "the formula of a single step is off — compare your update with the formula"."""
+    wrong = type("Adam", (_StudentAdam,), {"bias_correction": False})
+    out = io.StringIO()
+    report = check(_adamw_over(wrong), file=out)
+    assert not report
+    note = ("Your AdamW builds on your Adam, which fails its own check (first step, state "
+            "between calls): fix Adam first (check(Adam)); the failures here may be its.")
+    assert note in " ".join(out.getvalue().split()), out.getvalue()
+    # Over a correct Adam, or the course's own: all checks pass, no note.
+    for base in (type("Adam", (_StudentAdam,), {}), optimizer_class("adam")):
+        out = io.StringIO()
+        assert check(_adamw_over(base), file=out), out.getvalue()
+        assert "builds on" not in out.getvalue()

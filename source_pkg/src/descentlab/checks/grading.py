@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..optimizers import optimizer_class, reference_name
+from ..optimizers import find_reference, optimizer_class, reference_name
 from . import messages
 from .compare import Finding
 from .diagnose import Diagnosis, diagnose_property, observe_property
@@ -145,7 +145,34 @@ def score_properties(
     def run(prop: Property, seed: int) -> Outcome:
         return _outcome(run_property(student_cls, optimizer, prop, seed, time_limit=time_limit))
 
+    seeds = tuple(seeds)
     report = run_checks(messages.describe_object(student_cls), chosen, run, seeds, points=points,
                         skipped_after_hang=_NOT_RUN_AFTER_HANG)
-    note = global_reads_note(student_cls, reference_name(optimizer))
-    return dataclasses.replace(report, notes=(note, *report.notes)) if note else report
+    notes = [global_reads_note(student_cls, reference_name(optimizer))]
+    if not report:
+        notes.insert(0, _inherited_note(student_cls, optimizer, seeds, time_limit))
+    notes = [note for note in notes if note]
+    return dataclasses.replace(report, notes=(*notes, *report.notes)) if notes else report
+
+
+def _inherited_note(student_cls: Any, optimizer: str, seeds: tuple[int, ...],
+                    time_limit: float | None) -> str:
+    """The note for a class that builds on the student's class of another optimizer which
+    fails its own check (an AdamW over an Adam without bias correction): the failures may
+    be the base's, not the formula of the subclass (a student audit read "compare your
+    update with the formula" under a correct AdamW)."""
+    mine = reference_name(optimizer)
+    for base in getattr(student_cls, "__mro__", ())[1:]:
+        if base is object or base.__module__.split(".")[0] == "descentlab":
+            continue
+        name = find_reference(base)
+        if name is None or name == mine:
+            continue
+        failed = [r for r in score_properties(base, name, seeds, time_limit=time_limit).results
+                  if not r.passed]
+        if not failed or any(messages.is_not_written(r.message) for r in failed):
+            return ""
+        return (f"Your {student_cls.__name__} builds on your {base.__name__}, which fails its "
+                f"own check ({', '.join(r.short for r in failed)}): fix {base.__name__} first "
+                f"(check({base.__name__})); the failures here may be its.")
+    return ""
