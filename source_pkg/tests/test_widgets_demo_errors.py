@@ -184,6 +184,8 @@ def test_explained_sums_up_numpys_warnings_in_one_line(capsys: pytest.CaptureFix
     assert out.count("\n") == 1, out
     assert out.startswith("⚠ This figure: some numbers grew too large"), out
     assert "overflow encountered" in out, out
+    assert out.rstrip().endswith("does it step uphill, or take steps so long that it runs "
+                                 "away?"), out
     assert "/descentlab/" not in out, out
     assert [str(w.message) for w in outside] == ["a note for the reader"]
     with explained():
@@ -278,3 +280,21 @@ def test_a_figure_drawn_by_a_schedule_that_fails_its_check_says_so_below(
     monkeypatch.setitem(sys.modules, "descentlab.checks.schedule_exercises", graded)
     assert schedule_check_note(unclamped) == ""
     assert capsys.readouterr().out == ""
+
+
+def test_a_division_by_zero_is_asked_about_as_one(capsys: pytest.CaptureFixture) -> None:
+    """A student audit: Adam with its counter still 0 divides by 1 - beta**0 = 0; the line
+    under the figure asked "does it step uphill?"."""
+    from descentlab.widgets.demo_errors import numbers_ran_away
+
+    with explained("This figure"):
+        np.array([1.0, 0.0]) / np.zeros(2)
+    out = capsys.readouterr().out
+    assert out.startswith("⚠ This figure: some numbers grew too large or became undefined "
+                          "(NumPy: divide by zero encountered in divide"), out
+    assert out.rstrip().endswith("does it divide by zero (a step counter still 0, or no "
+                                 "epsilon in a denominator)?"), out
+    both = numbers_ran_away("It", ["overflow encountered in square", "divide by zero"])
+    assert both.endswith("does it divide by zero (a step counter still 0, or no epsilon in a "
+                         "denominator), or step uphill, or take steps so long that it runs "
+                         "away?")

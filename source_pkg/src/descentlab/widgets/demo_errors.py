@@ -167,10 +167,22 @@ def explained(what: str = "This figure") -> Iterator[None]:
 
 
 def numbers_ran_away(what: str, messages: list[str]) -> str:
-    """The line :func:`explained` prints for NumPy's warnings ``messages`` in its block."""
+    """The line :func:`explained` prints for NumPy's warnings ``messages`` in its block.
+
+    The question at its end fits what NumPy saw: numbers that overflowed ran away (a step
+    uphill, or too long); a division by zero is a denominator at 0 (a step counter still
+    0, no ε); a student audit read "does it step uphill?" under a division by zero.
+    """
+    said = " ".join(messages).lower()
+    questions = []
+    if "divide by zero" in said:
+        questions.append("divide by zero (a step counter still 0, or no epsilon in a "
+                         "denominator)")
+    if "overflow" in said or not questions:
+        questions.append("step uphill, or take steps so long that it runs away")
     return (f"⚠ {what}: some numbers grew too large or became undefined (NumPy: "
-            f"{'; '.join(messages)}). If they come from your code, does it step uphill, or "
-            "take steps so long that it runs away?")
+            f"{'; '.join(messages)}). If they come from your code, does it "
+            f"{', or '.join(questions)}?")
 
 
 def self_check_note(cls: Any, drawn: str = "the figure above shows what your code does") -> str:
