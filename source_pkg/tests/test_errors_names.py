@@ -196,3 +196,17 @@ def test_an_attribute_stored_under_another_name_is_not_said_unstored():
     assert closest_name(exc) == ""  # mu is not close to momentum
     assert _hint(exc) == ("an attribute was never set: use the names you stored in __init__, "
                           "or store it there (self.lr = lr).")
+
+
+def test_too_many_indices_in_a_figures_code_is_about_the_returned_shape():
+    """A student audit: lesson 00's `return x` (the last point, not the path) made a figure
+    say "some parameters are vectors ...: update whole arrays (params[key] -= ...)"."""
+    from descentlab.errors import exception_hint
+
+    message = "too many indices for array: array is 1-dimensional, but 2 were indexed"
+    in_figure = exception_hint("IndexError", message,
+                               where="in <module>(), line 7: `ax.plot(path[:, 0], path[:, 1])`")
+    assert in_figure.startswith("the figure got an array with fewer dimensions"), in_figure
+    in_update = exception_hint("IndexError", message,
+                               where="in update(), line 3: `params[key][0] -= 1`")
+    assert in_update.startswith("some parameters are vectors"), in_update

@@ -252,6 +252,11 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
                 "it there (self.lr = lr).")
     if kind == "NameError":
         return "a name is not defined: inside a method, attributes are self.lr, self.v, ..."
+    if kind == "IndexError" and "too many indices" in low and where.startswith("in <module>()"):
+        # In a figure's own code (lesson 00's path[:, 0]): what the student's code returned
+        # has fewer dimensions than the figure reads (a student audit was told of params).
+        return ("the figure got an array with fewer dimensions than it reads: check the "
+                "shape your function returns against the one the exercise asks for.")
     if kind == "IndexError" and "too many indices" in low:
         return ("some parameters are vectors or 0-d arrays: update whole arrays "
                 "(params[key] -= ...) instead of indexing rows.")
