@@ -308,7 +308,12 @@ DESCENT_CASES = [
     (lambda g, x0, lr, n: descend(g, x0, lr, n)[1:], {"path"}, "starting point is missing"),
     (lambda g, x0, lr, n: descend(g, x0, lr, n - 1), {"path"}, "one step is missing"),
     (lambda g, x0, lr, n: descend(g, x0, -lr, n), {"path"}, "climbs"),
-    (lambda g, x0, lr, n: descend(g, x0, lr / 2, n), {"path"}, "path[1] differs"),
+    # A rate of its own (a student audit: a hard-coded 0.1 was told only "path[1] differs").
+    (lambda g, x0, lr, n: descend(g, x0, lr / 2, n), {"path"}, "use a learning rate of 0."),
+    (lambda g, x0, lr, n: descend(g, x0, 0.1, n), {"path"},
+     "your steps use a learning rate of 0.1, but lr = "),
+    (lambda g, x0, lr, n: descend(g, x0, 1.0, n), {"path"},
+     "your steps use no learning rate at all (a step of 1·f_grad(x)), but lr = "),
     (normalised, {"path"}, "path[1] differs"),
     (changes_x0, {"x0_unchanged"}, "changed x0"),
     # Mistakes that show only with 3 coordinates: they cost only `any_dimension`.
@@ -324,7 +329,8 @@ DESCENT_CASES = [
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), DESCENT_CASES,
                          ids=["correct", "list", "aliased", "aliased_after_start", "no_start",
-                              "short", "ascent", "half_lr", "normalised", "changes_x0",
+                              "short", "ascent", "half_lr", "fixed_lr", "no_lr", "normalised",
+                              "changes_x0",
                               "two_coordinates", "updates_two", "two_columns", "lr_per_dim",
                               "drops_third"])
 def test_gradient_descent_check(fn, fails, phrase):

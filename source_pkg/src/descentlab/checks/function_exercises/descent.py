@@ -88,11 +88,33 @@ def _path_message(fn: Callable[..., Any], seed: int, dim: int, limit: float | No
     if _same(path, _expected(f_grad, x0, lr, steps, sign=1.0)):
         return ("your path climbs the function: a step must go against the gradient, "
                 "x ← x − lr·f_grad(x).")
+    rate = _rate_used(f_grad, x0, path)
+    if rate is not None and not np.isclose(rate, lr) and \
+            _same(path, _expected(f_grad, x0, rate, steps)):
+        used = "no learning rate at all (a step of 1·f_grad(x))" if np.isclose(rate, 1.0) \
+            else f"a learning rate of {fmt(rate)}"
+        return (f"your steps use {used}, but lr = {fmt(lr)} was passed: every step is "
+                "x ← x − lr·f_grad(x) with the lr argument, not a number of your own.")
     bad = np.any(~np.isclose(path, expected, rtol=1e-9, atol=1e-12), axis=1)
     row = int(np.argmax(bad))
     return (f"path[{row}] differs from the expected point (by up to "
             f"{fmt(float(np.max(np.abs(path[row] - expected[row]))))}): every step is "
             "x ← x − lr·f_grad(x), with the gradient taken at the current point.")
+
+
+def _rate_used(f_grad: Callable[[np.ndarray], np.ndarray], x0: np.ndarray,
+               path: np.ndarray) -> float | None:
+    """The learning rate of the path's first step, x0 − rate·f_grad(x0), or None if that
+    step is not along the gradient (a student audit: a hard-coded 0.1 was told only
+    "path[1] differs from the expected point")."""
+    if len(path) < 2:
+        return None
+    g = np.asarray(f_grad(x0), dtype=np.float64)
+    step = x0 - path[1]
+    if not np.any(g):
+        return None
+    rate = float(step @ g / (g @ g))
+    return rate if rate > 0 and np.allclose(step, rate * g, rtol=1e-9, atol=1e-12) else None
 
 
 def _path(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
