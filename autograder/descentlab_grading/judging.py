@@ -245,6 +245,8 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
         decision.flags.append(NATIVE_NAMED_FLAG)
     if names_hook:
         decision.flags.append(HOOK_FLAG)
+    if running := max((int(v.get("processes", 0)) for v in verdicts.values()), default=0):
+        decision.flags.append(PROCESSES_FLAG.format(n=running))
     decision.flags.extend(
         f"needs manual review: the answer to {exercise} names {', '.join(names)}, another "
         "library's ready-made code for its job, which the grader does not switch off: check "
@@ -277,6 +279,13 @@ HOOK_FLAG = ("needs manual review: the notebook's code reaches into the grader's
              "its passes may be forged")
 _HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{SOCKET_ENV})\b"
                          f"|{re.escape(HOOK_DIR)}|{re.escape(JUDGE_DIR)}")
+
+
+#: The flag for a notebook that had processes of its own running beside the kernel while
+#: its code was tested (:func:`student_side.other_processes`): their work is not watched.
+PROCESSES_FLAG = ("needs manual review: {n} other process(es) started by the notebook ran "
+                  "beside its kernel while its code was tested; what they computed for it "
+                  "is not watched by the grader")
 
 
 def read_or_empty(path: Path) -> Any:

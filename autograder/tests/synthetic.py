@@ -371,6 +371,10 @@ HOSTILE_ANSWERS = {
                "    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
                "    print('LEAK connected')\n"
                "except OSError as exc:\n    print('no network', exc)\n",
+    # A helper process left running (red-team round 6 served lesson 02's switched-off
+    # bowl.grad from one): the class is the solution's, the notebook is flagged.
+    "helper_process": "{solution}\nimport os, time\nif os.fork() == 0:\n"
+                      "    time.sleep(600)\n    os._exit(0)\n",
     "fork_bomb": "{solution}\nimport os, time\nborn = 0\nfor _ in range(5000):\n"
                  "    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
                  "    if pid == 0:\n        time.sleep(3)\n        os._exit(0)\n"
@@ -827,7 +831,7 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
         nb = student_notebook(release, dict(solved, **{answer: text}))
         if kind == "script_in_output":
             nb.cells.insert(1, nbformat.v4.new_markdown_cell(SCRIPT_MARKDOWN))
-        if kind in (*HONEST_EXTRAS, "patch_server_call"):  # the latter: forged passes
+        if kind in (*HONEST_EXTRAS, "patch_server_call", "helper_process"):
             lost: set[str] = set()
         elif kind in ("os_exit", "patch_hook"):
             # The kernel dies; or every test cell after the patch never reaches the judge.

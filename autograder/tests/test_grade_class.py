@@ -380,6 +380,22 @@ def test_the_jail_hides_everything_but_the_students_own_folder(graded_class: Gra
         t[:500] for t in texts if "LEAK" in t)
 
 
+def test_a_process_left_running_beside_the_kernel_is_flagged(graded_class: GradedClass
+                                                             ) -> None:
+    """Its work is not watched (red-team round 6: a forked helper computed lesson 02's
+    answer with the switched-off reference); no honest notebook has one."""
+    student = _by_kind(graded_class, "helper_process")[0]
+    _check_score(graded_class, student)
+    row = graded_class.row(student.student)
+    assert any(f.startswith("needs manual review: 1 other process(es) started by the "
+                            "notebook ran beside its kernel") for f in row.flags), row.flags
+    assert not any("other process" in f for r in graded_class.run.rows for f in r.flags
+                   if r.student not in (student.student,
+                                        *(s.student for s in _by_kind(graded_class,
+                                                                      "fork_bomb")))), \
+        "another notebook was flagged for processes"
+
+
 def test_a_fork_bomb_stops_at_the_process_limit_and_only_its_own_notebook_fails(
         graded_class: GradedClass) -> None:
     """Bounded (see test_jail.py for the count); the class around it is graded as usual."""

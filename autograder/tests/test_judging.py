@@ -20,6 +20,7 @@ from descentlab_grading.judging import (
     HOOK_FLAG,
     NATIVE_FLAG,
     NATIVE_NAMED_FLAG,
+    PROCESSES_FLAG,
     JudgeRun,
     _with_line,
     blame_answer_cell,
@@ -767,3 +768,39 @@ def test_a_quiz_answer_left_none_by_its_cells_error_is_blamed_on_that_error() ->
     # The quiz cell ran: the student did not answer, as the reason says.
     assert blame_answer_cell(reason, {}, defined) == reason
     assert blame_answer_cell(reason, {"momentum-update": "SyntaxError"}, defined) == reason
+
+
+def test_other_processes_are_those_of_the_notebook_in_the_jail(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red-team round 6: a helper forked by the answer cell computed lesson 02's answer with
+    the switched-off reference. The hook counts the jail's processes that are neither bwrap
+    (PID 1), nor the kernel, nor what started it, nor zombies; outside a jail, none."""
+    monkeypatch.syspath_prepend(str(GRADING))
+    import student_side  # shipped into the jail beside protocol.py, as descentlab_grader
+
+    proc, me = tmp_path / "proc", os.getpid()
+
+    def process(pid: int, comm: str, parent: int, state: str = "S") -> None:
+        (proc / str(pid)).mkdir(parents=True)
+        (proc / str(pid) / "comm").write_text(f"{comm}\n")
+        (proc / str(pid) / "stat").write_text(f"{pid} ({comm} x) {state} {parent} 1 1 0\n")
+
+    process(1, "bwrap", 0)
+    process(me + 1, "sh", 1)  # a wrapper that started the kernel
+    process(me, "python3", me + 1)
+    assert student_side.other_processes(str(proc)) == 0, "an honest kernel"
+    process(me + 2, "python3", me)  # a helper the notebook forked
+    process(me + 3, "python3", 1)  # and one it double-forked (reparented to PID 1)
+    process(me + 4, "python3", me, state="Z")  # a child that ended, not reaped
+    assert student_side.other_processes(str(proc)) == 2
+    (proc / "1" / "comm").write_text("systemd\n")  # --no-jail: the machine's processes
+    assert student_side.other_processes(str(proc)) == 0
+    assert student_side.other_processes(str(tmp_path / "nowhere")) == 0
+
+
+def test_processes_beside_the_kernel_are_flagged_not_scored() -> None:
+    verdicts = {"t": {"verdict": "pass", "processes": 2}, "u": {"verdict": "pass"}}
+    decision = decide([("t", 1.0, 1.0), ("u", 1.0, 1.0)], verdicts, {}, {})
+    assert decision.scores == {"t": 1.0, "u": 1.0}
+    assert decision.flags == [PROCESSES_FLAG.format(n=2)]
+    assert decide([("u", 1.0, 1.0)], {"u": {"verdict": "pass"}}, {}, {}).flags == []
