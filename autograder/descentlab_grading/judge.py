@@ -545,7 +545,7 @@ def serve(judge: Judge, listener: socket.socket, gates: socket.socket, result: P
             conn = Connection(sock, judge.call_limit)
             # Asked again (a re-run cell), the later verdict, on the code as it then is, stands.
             verdict = verdicts[grade_id] = judge.run(grade_id, conn)
-            if isinstance(header.get("processes"), int) and header["processes"] > 0:
+            if type(header.get("processes")) is int and header["processes"] > 0:
                 verdict["processes"] = header["processes"]  # the kernel's word: flagged only
             _write(result, verdicts, contacts)
             if not conn.broken:

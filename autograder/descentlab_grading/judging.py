@@ -296,6 +296,9 @@ def read_or_empty(path: Path) -> Any:
         return nbformat.v4.new_notebook()
 
 
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
 def scanned(source: str) -> str:
     """The code of a cell as the word scans read it: without comments and docstrings.
 
@@ -324,9 +327,6 @@ def scanned(source: str) -> str:
                 stop = end if row == last else len(lines[row])
                 lines[row] = lines[row][:start] + " " * (stop - start) + lines[row][stop:]
     return "\n".join(lines)
-
-
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def _words(nb: Any, pattern: re.Pattern[str]) -> list[str]:
