@@ -23,6 +23,7 @@ import os
 import re
 import select
 import socket
+import struct
 import sys
 import time
 from pathlib import Path
@@ -545,12 +546,57 @@ def serve(judge: Judge, listener: socket.socket, gates: socket.socket, result: P
             conn = Connection(sock, judge.call_limit)
             # Asked again (a re-run cell), the later verdict, on the code as it then is, stands.
             verdict = verdicts[grade_id] = judge.run(grade_id, conn)
-            if type(header.get("processes")) is int and header["processes"] > 0:
-                verdict["processes"] = header["processes"]  # the kernel's word: flagged only
+            if others := jail_processes(_peer_pid(sock)):
+                verdict["processes"] = others  # flagged (judging.PROCESSES_FLAG), not scored
             _write(result, verdicts, contacts)
             if not conn.broken:
                 with contextlib.suppress(OSError):
                     protocol.send(sock.fileno(), {"op": "verdict", **verdict})
+
+
+def _peer_pid(sock: socket.socket) -> int:
+    """The process at the other end of a Unix socket (the kernel), as this machine numbers
+    it; 0 where the system does not say."""
+    try:
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except (OSError, AttributeError):  # not Linux
+        return 0
+    return struct.unpack("3i", creds)[0]
+
+
+def _stat(proc: str, pid: int | str) -> list[str]:
+    """The fields of /proc/PID/stat after the command name: state, parent, ..."""
+    with open(f"{proc}/{pid}/stat", encoding="utf-8") as handle:
+        return handle.read().rsplit(")", 1)[1].split()
+
+
+def jail_processes(kernel: int, proc: str = "/proc") -> int:
+    """The live processes in the kernel's PID namespace other than the kernel and what
+    started it (bwrap): started by the notebook.
+
+    Seen from outside the jail, where the notebook's code cannot change what is seen
+    (red-team round 6: a helper forked by the answer cell served lesson 02's switched-off
+    ``bowl.grad``, and a count made in the kernel was hidden by patching ``os.listdir``).
+    0 for a kernel in this process's own PID namespace (``--no-jail``) or unknown.
+    """
+    try:
+        namespace = os.readlink(f"{proc}/{kernel}/ns/pid")
+        if kernel <= 0 or namespace == os.readlink(f"{proc}/self/ns/pid"):
+            return 0
+        ours, pid = set(), kernel
+        while pid > 1 and pid not in ours:  # the kernel and its ancestors
+            ours.add(pid)
+            pid = int(_stat(proc, pid)[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+    others = 0
+    for entry in os.listdir(proc):
+        if not entry.isdigit() or int(entry) in ours:
+            continue
+        with contextlib.suppress(OSError, IndexError):
+            if os.readlink(f"{proc}/{entry}/ns/pid") == namespace:
+                others += _stat(proc, entry)[0] != "Z"
+    return others
 
 
 def main() -> None:

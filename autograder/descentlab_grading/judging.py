@@ -282,7 +282,7 @@ _HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{SOCKET_ENV})\b"
 
 
 #: The flag for a notebook that had processes of its own running beside the kernel while
-#: its code was tested (:func:`student_side.other_processes`): their work is not watched.
+#: its code was tested (:func:`judge.jail_processes`): their work is not watched.
 PROCESSES_FLAG = ("needs manual review: {n} other process(es) started by the notebook ran "
                   "beside its kernel while its code was tested; what they computed for it "
                   "is not watched by the grader")
@@ -296,34 +296,31 @@ def read_or_empty(path: Path) -> Any:
         return nbformat.v4.new_notebook()
 
 
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-
 def scanned(source: str) -> str:
-    """The code of a cell as the word scans read it: without comments and docstrings.
+    """The code of a cell as the word scans read it: without comments and without the
+    strings that stand alone as statements (docstrings, notes).
 
-    A comment or a docstring may name anything ("Like torch's DataLoader(shuffle=True),
-    written by hand") and is no evidence (red-team rounds 5 and 6). Other strings count
-    (``import_module("ctypes")``). Code that does not parse (cell magics) keeps its
-    docstrings.
+    They may name anything ("Like torch's DataLoader(shuffle=True), written by hand") and
+    are no evidence (red-team rounds 5 and 6). Other strings count
+    (``import_module("ctypes")``), and so do docstrings in a cell that reads ``__doc__``
+    (red-team: ``getattr(tud, minibatches.__doc__)``). Code that does not parse (cell
+    magics) keeps them.
     """
     code = code_of(source)
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return code
+    if "__doc__" in code:
+        return code
     lines = code.split("\n")
     for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if not (isinstance(node, (ast.Module, ast.ClassDef, *_DEFS)) and body):
-            continue
-        doc = body[0]
-        if isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) \
-                and isinstance(doc.value.value, str) and doc.end_lineno is not None:
-            first, last = doc.lineno - 1, doc.end_lineno - 1
-            end = doc.end_col_offset if doc.end_col_offset is not None else len(lines[last])
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str) and node.end_lineno is not None:
+            first, last = node.lineno - 1, node.end_lineno - 1
+            end = node.end_col_offset if node.end_col_offset is not None else len(lines[last])
             for row in range(first, last + 1):
-                start = doc.col_offset if row == first else 0
+                start = node.col_offset if row == first else 0
                 stop = end if row == last else len(lines[row])
                 lines[row] = lines[row][:start] + " " * (stop - start) + lines[row][stop:]
     return "\n".join(lines)
@@ -362,6 +359,25 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
         if cell.cell_type == "code":
             with contextlib.suppress(SyntaxError, ValueError):
                 trees.append(ast.parse(code_of(cell.source)))
+    def meant(value: ast.expr) -> str | None:
+        """The ready-made name an expression stands for, if it is one or an alias of one."""
+        word = value.id if isinstance(value, ast.Name) else \
+            value.attr if isinstance(value, ast.Attribute) else None
+        return word if word in wanted else bound.get(word or "")
+
+    def bind(target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
+            for one, other in zip(target.elts, value.elts, strict=False):
+                bind(one, other)  # Loader, _ = DataLoader, 1
+            return
+        name = target.id if isinstance(target, ast.Name) else \
+            target.slice.value if (isinstance(target, ast.Subscript)  # globals()["Loader"]
+                                   and isinstance(target.slice, ast.Constant)
+                                   and isinstance(target.slice.value, str)) else None
+        source = meant(value)
+        if source and name and name != source:
+            bound[name] = source
+
     for _ in range(3):  # an alias of an alias, in any cell order
         for tree in trees:
             for node in ast.walk(tree):
@@ -370,14 +386,11 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
                         last = alias.name.rsplit(".", 1)[-1]
                         if alias.asname and last in wanted:
                             bound[alias.asname] = last
-                elif isinstance(node, ast.Assign) and isinstance(node.value,
-                                                                 (ast.Name, ast.Attribute)):
-                    value = node.value.id if isinstance(node.value, ast.Name) \
-                        else node.value.attr
-                    source = value if value in wanted else bound.get(value)
+                elif isinstance(node, ast.Assign):
                     for target in node.targets:
-                        if source and isinstance(target, ast.Name) and target.id != source:
-                            bound[target.id] = source
+                        bind(target, node.value)
+                elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value:
+                    bind(node.target, node.value)
     found: dict[str, set[str]] = {}
     for alias, name in bound.items():
         found.setdefault(name, set()).add(alias)
@@ -424,8 +437,9 @@ def blame_answer_cell(reason: str, answer_errors: dict[str, str],
         name = unset.group(1)
         owner = next((c for c in answer_errors if name in defined_by.get(c, ())), None)
         return reason if owner is None else (
-            f"`{name}` is still None: your answer cell {owner} stopped with "
-            f"{answer_errors[owner]}, before it could set `{name}`")
+            f"`{name}` is still None, and your answer cell {owner} stopped with "
+            f"{answer_errors[owner]}: fix that error, then run the cell with `{name}` "
+            "answered")
     if (missing := _NAME_ERROR.search(reason)) is None:
         return reason
     name = missing.group(1)

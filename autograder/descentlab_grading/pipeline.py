@@ -17,7 +17,7 @@ from typing import Any
 
 from . import answer_key, jail
 from .collect import Submission, apply_releases, collect, write_submission
-from .feedback import rejection_page
+from .feedback import REJECTED_MARK, rejection_page
 from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
 from .model import Course, JailUnavailable, Row, Run, Settings, bonus_cells, split_bonus
@@ -257,8 +257,13 @@ def _kept(course: Course, student: str, lesson: str, result: dict[str, Any]) -> 
     """
     autograded = course.root / "autograded" / student / lesson / f"{lesson}.ipynb"
     page = course.root / "feedback" / student / lesson / f"{lesson}.html"
-    # A graded result has a message only when its feedback page could not be written.
-    return autograded.is_file() and (page.is_file() or bool(result.get("message")))
+    # A graded result has a message only when its feedback page could not be written; a
+    # later rejected upload may have written a rejection page over it.
+    try:
+        shown = REJECTED_MARK not in page.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        shown = False
+    return autograded.is_file() and (shown or bool(result.get("message")))
 
 
 def _add_students(course: Course, students: list[str]) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import protocol
 
-__all__ = ["other_processes", "run_test"]
+__all__ = ["run_test"]
 
 #: Seconds one call into the student's code may take before it is interrupted here: the
 #: judge's own limit (``Settings.call``), which :mod:`jail` passes to the kernel.
@@ -248,35 +248,6 @@ def _namespace() -> dict[str, Any]:
     return vars(__main__)
 
 
-def other_processes(proc: str = "/proc") -> int:
-    """The processes beside this kernel and its ancestors in the jail, zombies aside.
-
-    The jail has a PID namespace of its own, where bwrap is PID 1: anything else there was
-    started by the notebook. A helper process can compute for the student's code where the
-    kernel's guards do not reach (red-team round 6: one forked by the answer cell served
-    lesson 02's switched-off ``bowl.grad``); the judge has it flagged. 0 outside a jail
-    (``--no-jail``: the machine's processes are not the notebook's).
-    """
-    try:
-        with open(f"{proc}/1/comm", encoding="utf-8") as handle:
-            if handle.read().strip() != "bwrap":
-                return 0
-        ours, pid = set(), os.getpid()
-        while pid > 1 and pid not in ours:  # the kernel and whatever started it
-            ours.add(pid)
-            with open(f"{proc}/{pid}/stat", encoding="utf-8") as handle:
-                pid = int(handle.read().rsplit(")", 1)[1].split()[1])
-        others = 0
-        for entry in os.listdir(proc):
-            if entry.isdigit() and int(entry) != 1 and int(entry) not in ours:
-                with contextlib.suppress(OSError), \
-                        open(f"{proc}/{entry}/stat", encoding="utf-8") as handle:
-                    others += handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-        return others
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def run_test(grade_id: str) -> None:
     """Let the judge run the hidden test ``grade_id`` against this notebook's code.
 
@@ -293,8 +264,7 @@ def run_test(grade_id: str) -> None:
         raise AssertionError(f"not graded: the grader could not be reached ({exc})") from None
     with conn:
         server = Server(_namespace(), conn.fileno())
-        protocol.send(conn.fileno(), {"op": "test", "grade_id": grade_id,
-                                      "processes": other_processes()})
+        protocol.send(conn.fileno(), {"op": "test", "grade_id": grade_id})
         try:
             verdict = server.serve()
         except (EOFError, OSError, ValueError):

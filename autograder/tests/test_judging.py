@@ -674,12 +674,26 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
     # Imported under another name in a cell of its own (red-team round 6), or rebound.
     for imports in ("from torch.utils.data import DataLoader as Loader\n",
                     "import torch.utils.data.DataLoader as Loader\n",
-                    "from torch.utils.data import DataLoader\nL2 = DataLoader\nLoader = L2\n"):
+                    "from torch.utils.data import DataLoader\nL2 = DataLoader\nLoader = L2\n",
+                    # red-team round 7 (this session's second look)
+                    "from torch.utils.data import DataLoader\nglobals()['Loader'] = DataLoader\n",
+                    "from torch.utils.data import DataLoader\nLoader, _x = DataLoader, 1\n",
+                    "from torch.utils.data import DataLoader\nLoader: type = DataLoader\n",
+                    "import torch.utils.data as tud\nif (Loader := tud.DataLoader):\n    pass\n"):
         nb.cells = [demo, nbformat.v4.new_code_cell(imports), cell]
         cell.source = "def minibatches(X, y, size, rng):\n    return Loader(X, size)\n"
         assert ready_made_in_answers(nb, lesson.exercises) == [("minibatches", ["DataLoader"])]
     cell.source = "def minibatches(X, y, size, rng):\n    return X  # no Loader here\n"
     assert ready_made_in_answers(nb, lesson.exercises) == [], "an alias not used is no flag"
+    # A note as a string of its own, not first in the cell: no evidence either ...
+    nb.cells = [demo, cell]
+    cell.source = ('import numpy as np\n"""My own batching, by hand: no DataLoader."""\n'
+                   "def minibatches(X, y, size, rng):\n    return X\n")
+    assert ready_made_in_answers(nb, lesson.exercises) == []
+    # ... unless the cell reads docstrings (the name taken from one).
+    cell.source = ('import torch.utils.data as tud\ndef minibatches(X, y, size, rng):\n'
+                   '    """DataLoader"""\n    return getattr(tud, minibatches.__doc__)(X)\n')
+    assert ready_made_in_answers(nb, lesson.exercises) == [("minibatches", ["DataLoader"])]
     nb.cells = [demo, cell]
     cell.source = ("from torch.utils.data import DataLoader, TensorDataset\n"
                    "def minibatches(X, y, size, rng):\n    return DataLoader(...)\n")
@@ -762,40 +776,43 @@ def test_a_quiz_answer_left_none_by_its_cells_error_is_blamed_on_that_error() ->
               "yet)")
     errors = {"quiz-answers": "NameError: name 'false' is not defined (line 2)"}
     defined = {"quiz-answers": {"q1", "q2", "q3"}, "momentum-update": {"Momentum"}}
+    # Said so that it is true whether the error came before q3's line or after it.
     assert blame_answer_cell(reason, errors, defined) == (
-        "`q3` is still None: your answer cell quiz-answers stopped with NameError: name "
-        "'false' is not defined (line 2), before it could set `q3`")
+        "`q3` is still None, and your answer cell quiz-answers stopped with NameError: name "
+        "'false' is not defined (line 2): fix that error, then run the cell with `q3` "
+        "answered")
     # The quiz cell ran: the student did not answer, as the reason says.
     assert blame_answer_cell(reason, {}, defined) == reason
     assert blame_answer_cell(reason, {"momentum-update": "SyntaxError"}, defined) == reason
 
 
-def test_other_processes_are_those_of_the_notebook_in_the_jail(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_jails_other_processes_are_counted_from_outside(tmp_path: Path) -> None:
     """Red-team round 6: a helper forked by the answer cell computed lesson 02's answer with
-    the switched-off reference. The hook counts the jail's processes that are neither bwrap
-    (PID 1), nor the kernel, nor what started it, nor zombies; outside a jail, none."""
-    monkeypatch.syspath_prepend(str(GRADING))
-    import student_side  # shipped into the jail beside protocol.py, as descentlab_grader
+    the switched-off reference; counted in the kernel, it was hidden by patching
+    os.listdir. The judge counts, from outside, the live processes in the kernel's PID
+    namespace that are neither the kernel nor what started it; for an unjailed kernel
+    (its own namespace) or an unknown one, none."""
+    proc = tmp_path / "proc"
 
-    proc, me = tmp_path / "proc", os.getpid()
+    def process(pid: int | str, parent: int, namespace: str, state: str = "S") -> None:
+        (proc / str(pid) / "ns").mkdir(parents=True)
+        (proc / str(pid) / "ns" / "pid").symlink_to(f"pid:[{namespace}]")
+        (proc / str(pid) / "stat").write_text(f"{pid} (py thon) {state} {parent} 1 1 0\n")
 
-    def process(pid: int, comm: str, parent: int, state: str = "S") -> None:
-        (proc / str(pid)).mkdir(parents=True)
-        (proc / str(pid) / "comm").write_text(f"{comm}\n")
-        (proc / str(pid) / "stat").write_text(f"{pid} ({comm} x) {state} {parent} 1 1 0\n")
-
-    process(1, "bwrap", 0)
-    process(me + 1, "sh", 1)  # a wrapper that started the kernel
-    process(me, "python3", me + 1)
-    assert student_side.other_processes(str(proc)) == 0, "an honest kernel"
-    process(me + 2, "python3", me)  # a helper the notebook forked
-    process(me + 3, "python3", 1)  # and one it double-forked (reparented to PID 1)
-    process(me + 4, "python3", me, state="Z")  # a child that ended, not reaped
-    assert student_side.other_processes(str(proc)) == 2
-    (proc / "1" / "comm").write_text("systemd\n")  # --no-jail: the machine's processes
-    assert student_side.other_processes(str(proc)) == 0
-    assert student_side.other_processes(str(tmp_path / "nowhere")) == 0
+    process("self", 0, "host")
+    process(1, 0, "host")
+    process(40, 1, "host")  # the grader's bwrap
+    process(41, 40, "jail")  # bwrap, PID 1 of the jail
+    process(42, 41, "jail")  # the kernel
+    process(50, 1, "host")  # another student's kernel, elsewhere
+    assert judge.jail_processes(42, str(proc)) == 0, "an honest kernel"
+    process(43, 42, "jail")  # a helper the notebook forked
+    process(44, 41, "jail")  # one it double-forked, reparented to the jail's PID 1
+    process(45, 42, "jail", state="Z")  # a child that ended, not reaped
+    assert judge.jail_processes(42, str(proc)) == 2
+    assert judge.jail_processes(50, str(proc)) == 0, "not jailed: the machine's own"
+    assert judge.jail_processes(0, str(proc)) == 0
+    assert judge.jail_processes(99, str(proc)) == 0
 
 
 def test_processes_beside_the_kernel_are_flagged_not_scored() -> None:

@@ -83,6 +83,20 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
     assert f"  {LESSON}: ann {full:g}/{row.max_score:g} -> {full - 2:g}/{row.max_score:g}" \
         in summary(run), summary(run)
 
+    # A broken upload is rejected (its page says why); the graded notebook handed in again
+    # is graded again, not reused behind that page (red-team: the CSV said 8/8, the page
+    # "not graded").
+    graded = (export / f"{LESSON}.ipynb").read_bytes()
+    (export / f"{LESSON}.ipynb").write_text("{broken")
+    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    assert row.status == "rejected"
+    assert "not graded (0 points)" in page.read_text()
+    (export / f"{LESSON}.ipynb").write_bytes(graded)
+    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    assert (row.status, row.reused) == ("graded", False)
+    assert "not graded (0 points)" not in page.read_text()
+    assert f"<h2>Score: {row.score:g} / {row.max_score:g}</h2>" in page.read_text()
+
 
 def test_the_fingerprint_changes_with_any_source_file_only(tmp_path: Path) -> None:
     package = tmp_path / "descentlab"
