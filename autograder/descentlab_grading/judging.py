@@ -248,9 +248,9 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
     if running := max((int(v.get("processes", 0)) for v in verdicts.values()), default=0):
         decision.flags.append(PROCESSES_FLAG.format(n=running))
     decision.flags.extend(
-        f"needs manual review: the answer to {exercise} names {', '.join(names)}, another "
-        "library's ready-made code for its job, which the grader does not switch off: check "
-        "that the work is the student's own" for exercise, names in ready_made)
+        f"needs manual review: the answer to {exercise} names {', '.join(names)}, ready-made "
+        "code for its job that the grader does not switch off: check that the work is the "
+        "student's own" for exercise, names in ready_made)
     return decision
 
 

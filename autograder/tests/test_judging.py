@@ -702,8 +702,8 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
     flags = decide([("t", 1.0, 1.0)], {"t": {"verdict": "pass"}}, {}, {},
                    ready_made=found).flags
     assert flags == ["needs manual review: the answer to minibatches names DataLoader, "
-                     "another library's ready-made code for its job, which the grader does "
-                     "not switch off: check that the work is the student's own"]
+                     "ready-made code for its job that the grader does not switch off: check "
+                     "that the work is the student's own"]
 
 
 @pytest.mark.slow  # a real judge, and its 10 s wait for a silent connection
@@ -755,6 +755,14 @@ def test_a_gate_closed_as_it_opens_does_not_end_the_judge(tmp_path: Path) -> Non
     ("00_blind_explorer", "numerical_gradient",
      "from sklearn.gaussian_process.kernels import _approx_fprime\n", ["_approx_fprime"]),
     ("07_showdown", "cosine_schedule", "from torch.optim.swa_utils import SWALR\n", ["SWALR"]),
+    # Lesson 00 has no optimizer exercise, so the optimizers work there: one step of the
+    # course's SGD (or torch's) is the update gradient_descent is about (noted since round 4).
+    ("00_blind_explorer", "gradient_descent", "from descentlab.optimizers import SGD\n"
+     "def gradient_descent(f_grad, x0, lr, steps):\n    opt = SGD(lr=lr)\n",
+     ["SGD", "optimizers"]),
+    ("00_blind_explorer", "gradient_descent", "import torch\n"
+     "def gradient_descent(f_grad, x0, lr, steps):\n    opt = torch.optim.Adam([x], lr)\n",
+     ["Adam", "optim"]),
 ])
 def test_the_manifest_names_the_ready_made_tools_red_team_round_6_used(
         lesson_id: str, name: str, answer: str, named: list[str]) -> None:

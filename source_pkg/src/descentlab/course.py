@@ -250,7 +250,11 @@ LESSONS: tuple[Lesson, ...] = (
                      "gradient-descent", (
                          GradedCell("test-gd-path", 2, ("path",)),
                          GradedCell("test-gd-any-dim-x0", 1, ("any_dimension", "x0_unchanged")),
-                     )),
+                     ),
+                     # The lesson's demos use no optimizer, so none is switched off here: a
+                     # step of one (the course's or torch's) is this exercise's update.
+                     ready_made=("SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam",
+                                 "AdamW", "optimizers", "optim")),
             _quiz(1, 1, 1),
         ),
     ),
