@@ -16,7 +16,7 @@ import html
 import inspect
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ __all__ = [
     "OptimizerChoice",
     "advice",
     "blowing_up",
+    "failing_check_line",
     "fmt",
     "grid_format",
     "grid_step",
@@ -447,20 +448,48 @@ def self_check_warning(cls: type, drawn: str = "the path below is what your code
     name = find_reference(cls)
     if name is None:
         return ""
+
+    def run() -> Any:
+        from ..checks.grading import PUBLIC_SEEDS, score_properties
+
+        return score_properties(cls, name, PUBLIC_SEEDS, time_limit=1.0)
+
+    return failing_check_line(cls.__name__, run, drawn, f"check({cls.__name__})")
+
+
+def failing_check_line(subject: str, run_check: Callable[[], Any], drawn: str,
+                       rerun: str) -> str:
+    """The line for code whose self-check fails: which checks, what is drawn, what to run.
+
+    Parameters
+    ----------
+    subject : str
+        The student's class or function, as named in the notebook (``"SGD"``).
+    run_check : callable
+        Runs the check and returns its report (what it prints is not shown).
+    drawn : str
+        What the figure or widget shows, as the middle of the line.
+    rerun : str
+        The self-check to run, e.g. ``"check(SGD)"``.
+
+    Returns
+    -------
+    str
+        ``""`` when every check passes, when the code is not written yet, or when no report
+        comes (the grader's copy of descentlab, whose checks print and return nothing).
+    """
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # the grader's stub prints
-            from ..checks.grading import PUBLIC_SEEDS, score_properties
             from ..checks.messages import is_not_written
 
-            report = score_properties(cls, name, PUBLIC_SEEDS, time_limit=1.0)
-        failed = [result for result in report.results if not result.passed]
+            failed = [result for result in run_check().results if not result.passed]
     except Exception:  # no checks (the grader's jail), or a report of another form
         return ""
     if not failed or any(is_not_written(result.message) for result in failed):
         return ""
     names = ", ".join(result.short for result in failed)
-    return (f"Your {cls.__name__} does not pass its self-check yet ({names}): "
-            f"{drawn}. Run check({cls.__name__}) above to see why.")
+    return (f"Your {subject} does not pass its self-check yet ({names}): {drawn}. "
+            f"Run {rerun} above to see why.")
 
 
 def advice(message: str, student: bool) -> str:
