@@ -260,8 +260,9 @@ def _kept(course: Course, student: str, lesson: str, result: dict[str, Any]) -> 
     # A graded result has a message only when its feedback page could not be written; a
     # later rejected upload may have written a rejection page over it.
     try:
-        shown = REJECTED_MARK not in page.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        with page.open("rb") as handle:  # the mark is in the head: pages hold whole figures
+            shown = REJECTED_MARK.encode() not in handle.read(1024)
+    except OSError:
         shown = False
     return autograded.is_file() and (shown or bool(result.get("message")))
 
