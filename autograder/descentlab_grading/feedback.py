@@ -179,9 +179,9 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
 
 
 #: What marks a rejection page: a grade reused from an earlier run is not shown by one
-#: (red-team: graded, rejected, then the graded notebook handed in again).
+#: (red-team: graded, rejected, then the graded notebook handed in again). Written in the
+#: page's first line: the reuse check reads only its first kilobyte.
 REJECTED_MARK = '<meta name="descentlab-feedback" content="not graded">'
-# (Written in the first line of the page: the reuse check reads only its first kilobyte.)
 
 
 def rejection_page(page: Path, lesson: str, origin: str, reason: str) -> Path:
