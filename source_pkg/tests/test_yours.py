@@ -200,6 +200,15 @@ def test_a_class_redefined_by_a_failing_cell_is_not_the_earlier_one(tmp_path):
     assert lines[0].startswith("✘ Momentum: its cell in 03_momentum raised NameError —")
 
 
+def test_a_class_written_again_in_a_later_cell_is_that_cells(tmp_path):
+    # The first cell failed before its class; the student wrote it again below, correctly.
+    _lesson(tmp_path, "Momentum", _cell("undefined_name\n" + GOOD_MOMENTUM),
+            _cell(GOOD_MOMENTUM))
+    racers, lines = _race(tmp_path, ["Momentum"])
+    assert racers["Momentum"] is not Momentum
+    assert lines == ["✔ Momentum: yours, from 03_momentum (passes its check)."]
+
+
 def test_what_the_students_code_prints_is_not_shown(tmp_path, capsys):
     noisy = GOOD_MOMENTUM.replace("params[key] += self.v[key]",
                                   "params[key] += self.v[key]\n            print('step', key)")

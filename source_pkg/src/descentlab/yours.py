@@ -155,6 +155,9 @@ def _run_cells(
                 problems[name] = f"its cell in {lesson} has a syntax error (line {exc.lineno})"
             continue
         before = {name: namespace.get(name) for name in names}
+        for name in names:  # what an earlier cell's version of the class went through
+            problems.pop(name, None)
+            after.pop(name, None)
         try:
             # Prints and warnings of the cell are not the race's business.
             with contextlib.redirect_stdout(io.StringIO()), \
