@@ -215,14 +215,22 @@ def grade(
         results[student, lesson] = {**result, "seconds": outcome.seconds,
                                     "before": before.get((student, lesson), "")}
         jobs_state[f"{student}/{lesson}"]["result"] = result
-    _save_state(course, state)
     for rejection in (r for r in found.rejected if r.student):
+        key = f"{rejection.student}/{rejection.lesson}"
         if (rejection.student, rejection.lesson) not in results:
-            results[rejection.student, rejection.lesson] = {"status": "rejected",
-                                                            "message": rejection.reason}
+            done = jobs_state.get(key, {}).get("result", {})
+            results[rejection.student, rejection.lesson] = {
+                "status": "rejected", "message": rejection.reason,
+                # A graded notebook replaced by a broken upload: the summary says so.
+                "before": f"{done.get('score', 0):g}/{done.get('max_score', 0):g}"
+                          if done.get("status") == "graded" else ""}
+            # Remembered as the last outcome, with no stamp: the next notebook of this
+            # student and lesson is graded again, whatever an earlier one got.
+            jobs_state[key] = {"result": {"status": "rejected"}}
             rejection_page(course.root / "feedback" / rejection.student / rejection.lesson
                            / f"{rejection.lesson}.html", rejection.lesson, rejection.origin,
                            rejection.reason)
+    _save_state(course, state)
     for student, lesson in found.missing:
         results[student, lesson] = {"status": "missing",
                                     "message": f"no notebook for {lesson} in the submission"}

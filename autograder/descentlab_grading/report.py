@@ -260,13 +260,13 @@ def summary(run: Run, lessons_named: bool = True) -> str:
                                    for lesson, students in sorted(by_lesson.items()))]
     if not lessons_named:
         lines += _few_handed_in(run, lessons)
-    again = [row for row in graded if row.before]
+    again = sorted((row for row in run.rows if row.before), key=lambda r: (r.lesson, r.student))
     if again:
         lines += ["", "Handed in again since the last run (graded anew: the last grade -> "
                       "this one):",
-                  *(f"  {row.lesson}: {_who(row)} {row.before} -> {row.score:g}/"
-                    f"{row.max_score:g}" for row in sorted(again, key=lambda r: (r.lesson,
-                                                                                 r.student)))]
+                  *(f"  {row.lesson}: {_who(row)} {row.before} -> "
+                    + (f"{row.score:g}/{row.max_score:g}" if row.status == "graded"
+                       else row.status) for row in again)]
     lines += _files_section(run.collection)
     fractions = [row.score / row.max_score for row in graded if row.max_score > 0]
     if fractions:

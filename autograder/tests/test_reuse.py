@@ -88,12 +88,19 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
     # "not graded").
     graded = (export / f"{LESSON}.ipynb").read_bytes()
     (export / f"{LESSON}.ipynb").write_text("{broken")
-    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    run = grade(tmp_path / "export", course, [LESSON], settings)
+    [row] = run.rows
     assert row.status == "rejected"
     assert "not graded (0 points)" in page.read_text()
+    assert f"  {LESSON}: ann {full - 2:g}/{row.max_score:g} -> rejected" in summary(run), \
+        summary(run)
+    run = grade(tmp_path / "export", course, [LESSON], settings)  # the same broken upload
+    assert "Handed in again" not in summary(run), "nothing changed since the last run"
     (export / f"{LESSON}.ipynb").write_bytes(graded)
-    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    run = grade(tmp_path / "export", course, [LESSON], settings)
+    [row] = run.rows
     assert (row.status, row.reused) == ("graded", False)
+    assert f"  {LESSON}: ann rejected -> {row.score:g}/{row.max_score:g}" in summary(run)
     assert "not graded (0 points)" not in page.read_text()
     assert f"<h2>Score: {row.score:g} / {row.max_score:g}</h2>" in page.read_text()
 
