@@ -20,8 +20,8 @@ from .answer_key import REFERENCE_ERROR
 from .judge import ALSO, said_once
 from .testcells import nbgrader_meta
 
-__all__ = ["REJECTED_MARK", "STOPPED_NOTE", "TruncateOutputs", "add_summary",
-           "explain_outputs", "rejection_page"]
+__all__ = ["STOPPED_NOTE", "TruncateOutputs", "add_summary", "explain_outputs",
+           "rejection_page"]
 
 #: What a cell of the lesson's own (a demo, a figure) shows when it needed the switched-off
 #: reference: no error of the student's, so no red box on their page. The same words as a
@@ -178,12 +178,6 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
     page.write_text(text if count else block + text, encoding="utf-8")
 
 
-#: What marks a rejection page: a grade reused from an earlier run is not shown by one
-#: (red-team: graded, rejected, then the graded notebook handed in again). Written in the
-#: page's first line: the reuse check reads only its first kilobyte.
-REJECTED_MARK = '<meta name="descentlab-feedback" content="not graded">'
-
-
 def rejection_page(page: Path, lesson: str, origin: str, reason: str) -> Path:
     """Write the feedback page of a notebook that could not be graded (empty, not JSON, ...).
 
@@ -209,7 +203,7 @@ def rejection_page(page: Path, lesson: str, origin: str, reason: str) -> Path:
     """
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(
-        f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">{REJECTED_MARK}"
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(lesson)}: not graded</title></head><body>"
         '<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
         f"<h2>{html.escape(lesson)}: not graded (0 points)</h2>"

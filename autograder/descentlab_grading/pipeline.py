@@ -17,7 +17,7 @@ from typing import Any
 
 from . import answer_key, jail
 from .collect import Submission, apply_releases, collect, write_submission
-from .feedback import REJECTED_MARK, rejection_page
+from .feedback import rejection_page
 from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
 from .model import Course, JailUnavailable, Row, Run, Settings, bonus_cells, split_bonus
@@ -265,14 +265,9 @@ def _kept(course: Course, student: str, lesson: str, result: dict[str, Any]) -> 
     """
     autograded = course.root / "autograded" / student / lesson / f"{lesson}.ipynb"
     page = course.root / "feedback" / student / lesson / f"{lesson}.html"
-    # A graded result has a message only when its feedback page could not be written; a
-    # later rejected upload may have written a rejection page over it.
-    try:
-        with page.open("rb") as handle:  # the mark is in the head: pages hold whole figures
-            shown = REJECTED_MARK.encode() not in handle.read(1024)
-    except OSError:
-        shown = False
-    return autograded.is_file() and (shown or bool(result.get("message")))
+    # A graded result has a message only when its feedback page could not be written. (A
+    # rejection page cannot stand behind a reused grade: a rejection clears the stamp.)
+    return autograded.is_file() and (page.is_file() or bool(result.get("message")))
 
 
 def _add_students(course: Course, students: list[str]) -> None:
