@@ -217,11 +217,7 @@ def self_check_note(cls: Any, drawn: str = "the figure above shows what your cod
     above shows what your code does. Run check(SGD) above to see why.
     """
     cls = cls if isinstance(cls, type) else type(cls)
-    # What the student's class prints or warns while it is checked is not the figure's:
-    # explained() would otherwise report its NumPy warnings as the figure's.
-    with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _print_note(self_check_warning(cls, drawn))
+    return _print_note(lambda: self_check_warning(cls, drawn))
 
 
 def schedule_check_note(fn: Callable[..., Any], name: str = "cosine",
@@ -254,15 +250,20 @@ def schedule_check_note(fn: Callable[..., Any], name: str = "cosine",
 
         return check_schedule(fn, name)
 
+    return _print_note(lambda: failing_check_line(label, run, drawn,
+                                                  f"check_schedule({label}, {name!r})"))
+
+
+def _print_note(warning: Callable[[], str]) -> str:
+    """Print the line ``warning()`` makes after "⚠ " (nothing for ``""``); return it.
+
+    What the student's code prints or warns while it is checked is not the figure's:
+    explained() would otherwise report its NumPy warnings as the figure's.
+    """
     with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _print_note(failing_check_line(label, run, drawn,
-                                              f"check_schedule({label}, {name!r})"))
-
-
-def _print_note(warning: str) -> str:
-    """Print ``warning`` after "⚠ " (nothing for ``""``) and return what was printed."""
-    note = f"⚠ {warning}" if warning else ""
+        line = warning()
+    note = f"⚠ {line}" if line else ""
     if note:
         print(note)
     return note
