@@ -829,3 +829,27 @@ def test_processes_beside_the_kernel_are_flagged_not_scored() -> None:
     assert decision.scores == {"t": 1.0, "u": 1.0}
     assert decision.flags == [PROCESSES_FLAG.format(n=2)]
     assert decide([("u", 1.0, 1.0)], {"u": {"verdict": "pass"}}, {}, {}).flags == []
+
+
+@pytest.mark.slow  # a real notebook and judge: ~2 s
+def test_a_value_converted_by_float_is_converted_by_the_students_own_method(
+        tmp_path: Path) -> None:
+    """Red-team round 7: a cosine schedule returning a 0-d torch tensor passed its
+    self-check but lost its bonus points ("returned <__main__.Tensor object>"): float()
+    looks ``__float__`` up on the proxy's type, which did not forward it."""
+    tests = {"t-float": "assert float(rate()) == 0.5 and int(rate()) == 7, 'float'",
+             "t-repr": "assert repr(rate()) == 'Rate(0.5)', repr(rate())",
+             "t-none": ("try:\n    float(other())\nexcept TypeError:\n    pass\n"
+                        "else:\n    raise AssertionError('converted')")}
+    source = _source(tmp_path, tests, "def rate(): ...\ndef other(): ...")
+    student = ("class Rate:\n"
+               "    def __float__(self):\n        return 0.5\n"
+               "    def __int__(self):\n        return 7\n"
+               "    def __repr__(self):\n        return 'Rate(0.5)'\n"
+               "def rate():\n    return Rate()\n"
+               "def other():\n    return object.__new__(type('Opaque', (), {}))\n")
+    with running_judge(source, call_limit=5.0) as run:
+        verdicts = run.verdicts
+        _student(run, student, list(tests))
+    assert {g: v["verdict"] for g, v in verdicts.items()} == {
+        "t-float": "pass", "t-repr": "pass", "t-none": "pass"}, verdicts
