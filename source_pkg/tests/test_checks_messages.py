@@ -791,3 +791,39 @@ def test_an_error_on_one_shape_names_the_shapes_of_the_hidden_case():
     assert failures["per_key_state"].endswith(
         "The arrays in params had these shapes: W1 (3, 4), W2 (3, 4), b (4,), "
         "s () (0-d: a single number)."), failures["per_key_state"]
+
+
+class AdaGradStateByLength:
+    """A student audit: a state of the wrong shape, np.zeros(len(p)), one per key."""
+
+    def __init__(self, lr=0.01, eps=1e-8):
+        self.lr, self.eps, self.h = lr, eps, {}
+
+    def update(self, params, grads):
+        for key in params:
+            if key not in self.h:
+                self.h[key] = np.zeros(len(params[key]))
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + self.eps)
+
+
+class AdaGradSharedSum(AdaGradStateByLength):
+    """The catalogue's shared state, written `h = h + g**2` from a scalar 0."""
+
+    def update(self, params, grads):
+        for key in params:
+            self.h = (self.h if isinstance(self.h, np.ndarray) else 0) + grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h) + self.eps)
+
+
+def test_a_state_of_the_wrong_shape_is_not_called_shared():
+    """Its shape clash matched the catalogued shared state (both broadcast errors), which
+    told the student that all parameters share one sum; the hint named Momentum's self.v."""
+    failures = _failures(AdaGradStateByLength, "adagrad")
+    assert "per_key_state" in failures, failures
+    for message in failures.values():
+        assert "share the same" not in message, message
+        assert "self.v" not in message, message
+    assert "of the parameter's shape (np.zeros_like(params[key])" in failures["first_step"]
+    shared = _failures(AdaGradSharedSum, "adagrad")["per_key_state"]
+    assert "share the same sum of squared gradients (self.h)" in shared, shared

@@ -58,7 +58,7 @@ def test_other_errors_name_the_exception_and_give_the_hint() -> None:
     else:  # pragma: no cover - the class is built to fail
         pytest.fail("the shared state did not fail")
     assert text.startswith("show_training stopped: ValueError in update(), line"), text
-    assert "Keep one per parameter: self.v[key]" in text, text
+    assert "a state array of its own, of the parameter's shape" in text, text
 
 
 def test_keyboard_interrupt_is_not_swallowed() -> None:

@@ -224,8 +224,12 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
         return ("something is still None: create your state (e.g. self.v = {}) the first time "
                 "update() runs.")
     if kind == "ValueError" and "broadcast" in low:
-        return ("arrays of different shapes were combined: does one state array serve several "
-                "parameters? Keep one per parameter: self.v[key].")
+        # Either a state array shared by parameters of different shapes or one made with
+        # the wrong shape (np.zeros(len(p)) for a matrix): the cure is the same.
+        return ("arrays of different shapes were combined: each parameter needs a state array "
+                "of its own, of the parameter's shape (np.zeros_like(params[key]), one per "
+                "key); one shared by several parameters, or made with another shape, clashes "
+                "like this.")
     unexpected = re.search(r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'",
                            message)
     if kind == "TypeError" and unexpected:

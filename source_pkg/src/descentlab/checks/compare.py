@@ -21,6 +21,7 @@ float32 rounding.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -422,6 +423,17 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
     return Finding("value", text, call=n, key=key, max_diff=float(diff[call, j]))
 
 
+def broadcast_shapes(message: str) -> frozenset[str] | None:
+    """The array shapes a NumPy broadcasting error names, or None if it is not one.
+
+    >>> sorted(broadcast_shapes("operands could not be broadcast together with shapes (3,) (3,4)"))
+    ['(3,)', '(3,4)']
+    """
+    if "broadcast" not in message:
+        return None
+    return frozenset(re.sub(r"\s+", "", shape) for shape in re.findall(r"\([\d,\s]*\)", message))
+
+
 def agree(student: Observation, other: Observation, *, value_calls: int | None = None) -> bool:
     """Whether two observations of one case computed the same thing.
 
@@ -439,8 +451,11 @@ def agree(student: Observation, other: Observation, *, value_calls: int | None =
     if not same_error:
         return False
     if student.error_stage == UPDATE and student.error_message != other.error_message:
-        both_broadcast = all("broadcast" in o.error_message for o in (student, other))
-        if not both_broadcast:
+        # NumPy words a shape clash differently for `h += g * g` and `h = h + g * g`;
+        # the shapes it names tell a state shared by two parameters from one of the
+        # wrong shape (np.zeros(len(p)) for a matrix), which the catalogue does not hold.
+        shapes = [broadcast_shapes(o.error_message) for o in (student, other)]
+        if None in shapes or shapes[0] != shapes[1]:
             return False
     if student.calls_done != other.calls_done or np.any(student.problems != other.problems):
         return False
