@@ -199,6 +199,27 @@ def test_the_forms_lesson_06_accepts_pass_every_property(cls: type) -> None:
     assert report.failed == [], report.text()
 
 
+@pytest.mark.parametrize(("cls", "named"), [
+    (_AdamOtherForm, "0.0101 times torch.optim.Adam's. ε seems to be inside the square root"),
+    (_AdamBookStepSize, "0.767 times torch.optim.Adam's. ε seems to be added to the "
+                        "uncorrected √v"),
+    (TorchAdam, None), (torch.optim.Adam, None),
+])
+def test_a_form_that_is_not_torchs_is_said_though_it_passes(cls: type, named: str | None
+                                                              ) -> None:
+    """A student audit: lesson 08's step() with eps inside the root was told "matches
+    torch.optim" and scored 9/9, while section 1 calls that formula another than torch's.
+    It still passes (as in lesson 06), with a note saying how it differs."""
+    report = checks.grade_torch(cls, "adam", PUBLIC_SEEDS)
+    assert report.failed == [], report.text()
+    if named is None:
+        assert report.notes == (), report.notes
+    else:
+        assert len(report.notes) == 1, report.notes
+        assert f"on a tiny gradient (1e-06) your first step is {named}" in report.notes[0]
+        assert "The checks accept it" in report.notes[0]
+
+
 def test_torch_adam_is_not_adamw() -> None:
     report = checks.grade_torch(torch.optim.Adam, "adamw", PUBLIC_SEEDS[:1],
                                 properties=["first_step"])
