@@ -44,6 +44,20 @@ def test_a_different_optimizer_gives_other_losses() -> None:
     assert run.max_difference > 1e-6
 
 
+def test_a_changed_default_is_named_before_a_formula_is_suspected() -> None:
+    """A student audit: a lesson-6 Adam with lr=0.01 in its __init__ (its check looks at no
+    default) made lesson 8's side-by-side runs differ, and the cell blamed epsilon."""
+
+    class StudentAdam:  # what lesson 6's skeleton keeps, with two defaults changed
+        def __init__(self, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-7):
+            self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+
+    assert tb.defaults_unlike_torch(StudentAdam(), "adam") == [
+        "lr: 0.01 here, 0.001 in torch", "eps: 1e-07 here, 1e-08 in torch"]
+    assert tb.defaults_unlike_torch(Adam(), "adam") == []
+    assert tb.defaults_unlike_torch(object(), "adam") == []  # other names: nothing to say
+
+
 # -- the mapping table ---------------------------------------------------------------------------
 def test_every_optimizer_torch_implements_has_a_torch_equivalent() -> None:
     """The table maps course optimizers, and every one whose class names torch's files.

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
     "SideBySide",
     "TorchEquivalent",
     "deep_plain_net",
+    "defaults_unlike_torch",
     "equivalence_gap",
     "gradient_norms",
     "mapping_rows",
@@ -320,17 +322,11 @@ def mapping_rows() -> list[dict[str, str]]:
         if "beta1" in hyper:
             call[list(hyper).index("beta1")] = "betas=(beta1, beta2)"
         call += [f"{k}={v!r}" for k, v in equivalent.fixed.items()]
-        differing = []
         # SGD's momentum is a torch keyword the plain course SGD does not have.
         defaults = dict(hyper)
         if name == "sgd":
             defaults["momentum"] = 0.0
-        for course_name, value in defaults.items():
-            torch_name = equivalent.names.get(course_name, course_name)
-            torch_value = _torch_default(equivalent.torch_class, torch_name)
-            if not np.isclose(float(value), float(torch_value), rtol=1e-12, atol=0):
-                label = torch_name if torch_name == course_name else f"{course_name} ({torch_name})"
-                differing.append(f"{label}: {value:g} here, {torch_value:g} in torch")
+        differing = _unlike_torch(equivalent, defaults)
         rows.append({
             "course": f"`{cls.__name__}({', '.join(f'{k}={v:g}' for k, v in hyper.items())})`",
             "torch": f"`torch.optim.{equivalent.torch_class}(params, "
@@ -339,6 +335,45 @@ def mapping_rows() -> list[dict[str, str]]:
             "note": equivalent.note or "—",
         })
     return rows
+
+
+def _unlike_torch(equivalent: TorchEquivalent, values: Mapping[str, float]) -> list[str]:
+    """``"name: value here, default in torch"`` for each value unlike torch's default."""
+    differing = []
+    for course_name, value in values.items():
+        torch_name = equivalent.names.get(course_name, course_name)
+        torch_value = _torch_default(equivalent.torch_class, torch_name)
+        if not np.isclose(float(value), float(torch_value), rtol=1e-12, atol=0):
+            label = torch_name if torch_name == course_name else f"{course_name} ({torch_name})"
+            differing.append(f"{label}: {value:g} here, {torch_value:g} in torch")
+    return differing
+
+
+def defaults_unlike_torch(optimizer: Any, name: str) -> list[str]:
+    """The hyperparameters of an optimizer (yours too) unlike its ``torch.optim`` defaults.
+
+    Lesson 8 trains your lesson-6 ``Adam()`` beside ``torch.optim.Adam`` with their
+    defaults: a default changed in your ``__init__`` makes the runs differ, and this says
+    which, before a formula is suspected.
+
+    Parameters
+    ----------
+    optimizer : object
+        An optimizer instance; its attributes named as the course's hyperparameters
+        (``lr``, ``beta1``, ...) are read, the others (and non-numbers) are skipped.
+    name : str
+        Registry name, e.g. ``"adam"``.
+
+    Returns
+    -------
+    list of str
+        E.g. ``["lr: 0.01 here, 0.001 in torch"]``; empty when all agree.
+    """
+    equivalent = _equivalent(name)
+    values = {course_name: value for course_name in equivalent.names
+              if isinstance(value := getattr(optimizer, course_name, None), numbers.Real)
+              and not isinstance(value, bool)}
+    return _unlike_torch(equivalent, values)
 
 
 def mapping_table() -> str:
