@@ -144,7 +144,10 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
                           f"{said}</li>")
         return "".join(listed)
 
-    parts = [f"<h2>Score: {score:g} / {max_score:g}</h2>"]
+    # With bonus points earned, the score alone can read as full marks on the required
+    # work ("12 / 12" of 8 required and 4 bonus: a student audit): the heading splits it.
+    split = f" ({score - bonus:g} required + {bonus:g} bonus)" if bonus else ""
+    parts = [f"<h2>Score: {score:g} / {max_score:g}{split}</h2>"]
     if graded_file:
         parts.append(f"<p>Graded: <code>{html.escape(graded_file)}</code></p>")
     if bonus_max:
