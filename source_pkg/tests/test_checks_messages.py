@@ -517,7 +517,8 @@ def test_a_class_that_never_changes_params_is_not_told_about_a_zero_first_step()
     assert {"first_step", "carries_state", "in_place"} <= set(failures), failures
     assert failures["first_step"] == (
         "after the 1st call, params['W'] has not changed: update() must change the arrays in "
-        "params themselves (params[key] -= ...), not a copy or a local variable.")
+        "params themselves (params[key] -= ...), not a copy or a local variable. Your update() "
+        "returns a dict, but nothing uses what it returns: the caller keeps its own params.")
 
 
 class MomentumDoesNothing:
@@ -827,3 +828,19 @@ def test_a_state_of_the_wrong_shape_is_not_called_shared():
     assert "of the parameter's shape (np.zeros_like(params[key])" in failures["first_step"]
     shared = _failures(AdaGradSharedSum, "adagrad")["per_key_state"]
     assert "share the same sum of squared gradients (self.h)" in shared, shared
+
+
+def test_an_update_returning_new_parameters_is_told_its_return_is_unused():
+    """A student audit (lesson 05): every check said "not a copy or a local variable" only."""
+    failures = _failures(RMSPropReturnsNewArrays, "rmsprop")
+    assert set(failures) == {"first_step", "carries_state", "per_key_state", "in_place",
+                             "float32", "zero_grad"}, failures
+    for message in failures.values():
+        assert "Your update() returns a dict, but nothing uses what it returns" in message
+    # Code that changes params and also returns them is not told so: nothing is unchanged.
+    class RMSPropReturnsParams(RMSProp):
+        def update(self, params, grads):
+            super().update(params, grads)
+            return params
+
+    assert not _failures(RMSPropReturnsParams, "rmsprop")

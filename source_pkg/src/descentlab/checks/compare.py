@@ -398,8 +398,7 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
                     f"is the step taken with {still}? Update the state first, then step "
                     "with it.")
         elif unmoved:
-            text = (f"{head} has not changed: update() must change the arrays in params "
-                    "themselves (params[key] -= ...), not a copy or a local variable.")
+            text = f"{head} has not changed: {msg.no_change(student.returned)}"
             if (cls is not None and cls.state_names and student.calls_done == 1
                     and moves_later is None):
                 # One call cannot tell a copy from a step taken with state still at 0 (a

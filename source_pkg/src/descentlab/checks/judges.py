@@ -46,10 +46,6 @@ from .observe import UPDATE, Observation
 __all__ = ["judge_float32", "judge_in_place", "judge_per_key", "judge_zero_grad",
            "nan_from_zero_gradient"]
 
-_NO_CHANGE = ("update() must change the arrays in params themselves (params[key] -= ...), not "
-              "a copy or a local variable.")
-
-
 def _start(student: Observation) -> tuple[Finding | None, list[Finding]]:
     """(the finding that stops everything, or the error and broken-parameter findings)."""
     stopped = _stopped(student)
@@ -98,8 +94,8 @@ def judge_in_place(student: Observation) -> list[Finding]:
     if where is not None:
         call, key = where
         findings.append(Finding("unchanged", f"after the {msg.ordinal(call + 1)} call, "
-                                f"params[{key!r}] has not changed: {_NO_CHANGE}",
-                                call=call + 1, key=key))
+                                f"params[{key!r}] has not changed: "
+                                f"{msg.no_change(student.returned)}", call=call + 1, key=key))
     return _sorted(findings)
 
 
@@ -142,7 +138,7 @@ def _never_moved(student: Observation, anywhere: bool = False) -> list[Finding]:
         return []
     key, calls = where[1], student.calls_done
     return [Finding("unchanged", f"params[{key!r}] did not change in {calls} calls of "
-                    f"update(): {_NO_CHANGE}", call=calls, key=key)]
+                    f"update(): {msg.no_change(student.returned)}", call=calls, key=key)]
 
 
 def judge_float32(student: Observation) -> list[Finding]:

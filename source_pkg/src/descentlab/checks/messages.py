@@ -18,6 +18,7 @@ __all__ = [
     "fmt",
     "fmt_pair",
     "is_not_written",
+    "no_change",
     "not_a_class",
     "ordinal",
     "reads_globals",
@@ -32,6 +33,18 @@ NOT_IN_PLACE = (
     "Change the array itself with params[key] -= ... or params[key] += ... "
     "(params[key] = params[key] - ... makes a new array)."
 )
+
+def no_change(returned: str = "") -> str:
+    """What to do about parameters that never change; ``returned``: the type ``update``
+    returned (:attr:`~.observe.Observation.returned`), named when there is one."""
+    text = ("update() must change the arrays in params themselves (params[key] -= ...), not "
+            "a copy or a local variable.")
+    if returned:
+        # A lesson-5 audit: a new dict returned was told only "a copy or a local variable".
+        text += (f" Your update() returns a {returned}, but nothing uses what it returns: "
+                 "the caller keeps its own params.")
+    return text
+
 
 NOT_WRITTEN = "{what} is not written yet: replace `raise NotImplementedError` with your code."
 

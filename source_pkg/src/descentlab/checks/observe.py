@@ -81,6 +81,9 @@ class Observation:
         (:func:`~descentlab.errors.closest_name`), or ``""``.
     printed : int
         Number of characters the observed code printed (they are not shown).
+    returned : str
+        The type of the first value ``update`` returned other than None (``"dict"``), or
+        ``""``: an update that returns new parameters instead of changing them.
     """
 
     subject: str
@@ -101,6 +104,7 @@ class Observation:
     error_where: str = ""
     error_suggestion: str = ""
     printed: int = 0
+    returned: str = ""
 
     @property
     def calls_done(self) -> int:
@@ -272,15 +276,18 @@ def _run(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
                 "error_where": where, "error_suggestion": closest_name(exc)}
     params = {key: np.array(value) for key, value in case.params.items()}
     originals = dict(params)
+    returned = ""
     for call, grads in enumerate(case.grads, start=1):
         try:
             with _time_limit(limit):
-                optimizer.update(params, {key: np.array(g) for key, g in grads.items()})
+                result = optimizer.update(params, {key: np.array(g) for key, g in grads.items()})
         except STUDENT_ERRORS as exc:
             kind, message, where = describe_exception(exc)
             return {"error_stage": UPDATE, "error_type": kind, "error_message": message,
                     "error_call": call, "error_where": where,
-                    "error_suggestion": closest_name(exc)}
+                    "error_suggestion": closest_name(exc), "returned": returned}
+        if result is not None and not returned:
+            returned = type(result).__name__
         values, same, dtypes, problems = [], [], [], []
         for key in case.keys:
             obj = params.get(key, _MISSING)
@@ -290,4 +297,4 @@ def _run(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
             dtypes.append(dtype)
             problems.append(problem)
         rows.append((values, same, dtypes, problems))
-    return {}
+    return {"returned": returned}
