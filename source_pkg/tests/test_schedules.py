@@ -271,6 +271,10 @@ def _cosine_floor_fraction(t, lr0, total):
     return lr0 / 2 * (1 + math.cos(math.pi * (min(t, total) // total)))
 
 
+def _cosine_quarter(t, lr0, total):
+    return lr0 * math.cos(math.pi / 2 * min(t, total) / total)
+
+
 def _cosine_right(t, lr0, total):
     return 0.5 * lr0 * (1 + np.cos(np.pi * min(t, total) / total))  # a NumPy float is fine
 
@@ -301,6 +305,7 @@ def test_reference_schedules_pass_their_own_checks(name, seed, capsys):
         (_cosine_no_pi, "values", "forget π"),
         (_cosine_no_shift, "values", "shift the cosine up by 1"),
         (_cosine_off_by_one, "values", "no t + 1"),
+        (_cosine_quarter, "values", "lr0 · cos(π/2 · t / total) also falls from lr0 to 0"),
         (_cosine_unclamped, "after", "min(t, total)"),
         (_cosine_floor_angle, "values", "`//` is floor division"),
         (_cosine_floor_fraction, "values", "`//` is floor division"),

@@ -161,6 +161,11 @@ def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
          lr0 * (1 + math.cos(min(t, total) / total)) / 2),
         ("the rate is lr0 · (1 + cos(π t / total)) / 2: shift the cosine up by 1, then halve it",
          lr0 * math.cos(math.pi * min(t, total) / total)),
+        # A student audit: a quarter cosine, lr0 · cos(π/2 · t / total), also ends at 0.
+        ("the rate is lr0 · (1 + cos(π t / total)) / 2, half a period of the cosine shifted "
+         "up and halved; lr0 · cos(π/2 · t / total) also falls from lr0 to 0, but along "
+         "another curve (it starts flatter and ends steeper)",
+         lr0 * math.cos(math.pi / 2 * min(t, total) / total)),
         ("the first update is t = 0 and must use the full lr0 (no t + 1 here)",
          lr0 * (1 + math.cos(math.pi * min(t + 1, total) / total)) / 2),
         # Said as what the values do: a student may hold min(t, total) in the wrong place.
