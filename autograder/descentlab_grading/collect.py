@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import json
 import re
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -146,9 +147,25 @@ class Collection:
         return [r for r in self.rejected if not r.student]
 
 
+#: Longest student id: a folder name (most file systems allow 255 bytes); a longer
+#: name keeps its start and gets a digest of the whole, so two stay two.
+_MAX_SLUG = 64
+
+
 def student_slug(raw: str) -> str:
-    """Make a string usable as an nbgrader student id (a folder name)."""
-    return _SLUG.sub("_", raw.strip()).strip("._") or "unknown"
+    """Make a string usable as an nbgrader student id (a folder name).
+
+    Accents are dropped, not the letters that carry them: ``Zoë`` is ``Zoe`` whether the
+    ë is one character or an e and a combining mark (macOS writes names so); before, the
+    two forms gave two students (red-team round 7).
+    """
+    folded = "".join(c for c in unicodedata.normalize("NFKD", raw.strip())
+                     if not unicodedata.combining(c))
+    slug = _SLUG.sub("_", folded).strip("._") or "unknown"
+    if len(slug) > _MAX_SLUG:  # a folder name that long stopped the whole run (round 7)
+        digest = hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+        slug = f"{slug[:_MAX_SLUG - 9]}_{digest}"
+    return slug
 
 
 def _canonical(text: str) -> str:
@@ -175,9 +192,14 @@ def _lesson_of(filename: str, lessons: Sequence[str]) -> tuple[str, str] | None:
         bare = shorter
 
 
-def _lms(text: str) -> tuple[dict[str, str], str] | None:
-    """The identity a Canvas or Moodle name gives, and the name without it; None if none."""
-    for pattern in (_CANVAS, _MOODLE):
+def _lms(text: str, folder: bool = False) -> tuple[dict[str, str], str] | None:
+    """The identity a Canvas or Moodle name gives, and the name without it; None if none.
+
+    A ``folder``'s name is Moodle's only: Canvas names files, never folders, and its
+    pattern fits wrapper folders (``grades_2025_06_export``), which would take over every
+    student inside (red-team round 7).
+    """
+    for pattern in (_MOODLE,) if folder else (_CANVAS, _MOODLE):
         if match := pattern.match(text):
             groups = match.groupdict()  # Canvas gives a login, Moodle a name
             who = {"student": student_slug(groups["student"]), "raw": groups["student"],
@@ -204,7 +226,8 @@ def place(path: str, lessons: Sequence[str]) -> Placement:
     parts = PurePosixPath(path).parts
     own = _lms(parts[-1])
     folder = ""  # the LESSON of STUDENT/LESSON/NOTEBOOK
-    outer = next((found for part in parts[:-1] if (found := _lms(part)) is not None), None)
+    outer = next((found for part in parts[:-1] if (found := _lms(part, folder=True))
+                  is not None), None)
     if outer is not None:
         who, filename = outer[0], parts[-1]
     elif len(parts) >= 3 and parts[-2] in lessons:
@@ -270,14 +293,26 @@ def _files(source: Path) -> Iterator[tuple[str, bytes, str]]:
     except (zipfile.BadZipFile, OSError) as exc:
         raise ValueError(f"{source} cannot be read as a .zip file ({exc})") from exc
     with archive:
-        members = [info for info in archive.infolist() if not info.is_dir()]
-        for info in sorted(members, key=lambda i: _natural(i.filename)):
+        members = [info for info in archive.infolist() if not info.is_dir()
+                   and not _member_path(info.filename).endswith("/")
+                   and _member_path(info.filename)]
+        for info in sorted(members, key=lambda i: _natural(_member_path(i.filename))):
             try:
                 content, why = _read(info.file_size, partial(archive.read, info))
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError,
                     zlib.error, EOFError) as exc:
                 content, why = b"", f"the file cannot be read from the zip ({exc})"
-            yield info.filename, content, why
+            yield _member_path(info.filename), content, why
+
+
+def _member_path(name: str) -> str:
+    """A zip member's path as the export meant it: ``/``-separated, relative.
+
+    Some Windows tools write ``\\`` between folders, and some writers a leading ``/``:
+    read as they were, ``eve\\03_momentum\\03_momentum.ipynb`` named no student and
+    ``/carl/...`` and ``/dan/...`` made one student, "unknown" (red-team round 7).
+    """
+    return name.replace("\\", "/").lstrip("/")
 
 
 def _read(size: int, read: Callable[[], bytes]) -> tuple[bytes, str]:
@@ -295,6 +330,7 @@ def _natural(name: str) -> list[tuple[int, int | str]]:
     ``03_momentum 2.ipynb``) comes after ``03_momentum.ipynb``, as its name extends the
     original's; with the extension, ``"-"`` and ``" "`` would sort before ``"."``.
     """
+    name = unicodedata.normalize("NFC", name)  # accents as one character, as people sort
     path = PurePosixPath(name)
     stem = str(path.with_suffix("")) if path.suffix else name
     return [(0, int(part)) if part.isdigit() else (1, part)
@@ -393,7 +429,9 @@ def collect(source: Path, lessons: Sequence[str],
         student = where.student or (student_slug(parts[0]) if len(parts) >= 2 and not release
                                     else "")
         if student:
-            raws.setdefault(student, set()).add(where.raw or parts[0])
+            # One name however its accents are encoded (NFC or macOS's NFD): not a clash.
+            raws.setdefault(student, set()).add(
+                unicodedata.normalize("NFC", where.raw or parts[0]))
         lesson = where.lesson or _only(asked, student)
         if lesson and lesson not in asked:
             found.skipped.append(Rejection(rel, f"lesson {lesson} was not asked for",

@@ -13,6 +13,7 @@ from descentlab_grading.collect import (
     lessons_in,
     notebook_problem,
     place,
+    student_slug,
     write_submission,
 )
 
@@ -43,6 +44,12 @@ NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
     ("Jane Doe_555_assignsubmission_file_/jane_555_9_03_momentum.ipynb", "555", "03_momentum"),
     ("555/03_momentum/jane_555_9_03_momentum.ipynb", "555", "03_momentum"),
     ("jane/03_momentum/jane_555_9_03_momentum.ipynb", "jane", "03_momentum"),
+    # Red-team round 7: a wrapper folder whose name fits Canvas's pattern (Canvas names
+    # files only) took over every student inside it.
+    ("grades_2025_06_export/ann/03_momentum/03_momentum.ipynb", "ann", "03_momentum"),
+    ("lesson2_2025_10_submissions/annsmith_1001_5_03_momentum.ipynb", "1001", "03_momentum"),
+    ("CS101_2025_1_Lesson 2/Jane Doe_555_assignsubmission_file_/03_momentum.ipynb", "555",
+     "03_momentum"),
 ])
 def test_recognised_names(path: str, student: str, lesson: str) -> None:
     found = place(path, LESSONS)
@@ -454,3 +461,46 @@ def test_a_file_that_is_not_a_notebook_gives_its_lesson_a_row(tmp_path: Path) ->
     assert (rejected.student, rejected.lesson) == ("10003", "04_adagrad"), rejected
     assert "not a notebook: 'leecarol_10003_50004_04_adagrad.py'" in rejected.reason
     assert "no notebook was uploaded for 04_adagrad" in rejected.reason, rejected.reason
+
+
+def test_a_student_id_folds_accents_and_stays_a_folder_name() -> None:
+    """Red-team round 7: `Zoë` typed (one character) and as macOS writes it (e and a
+    combining mark) made two students; a 300-character folder name stopped the run."""
+    composed, decomposed = "Zo\u00eb", "Zoe\u0308"
+    assert student_slug(composed) == student_slug(decomposed) == "Zoe"
+    long_a, long_b = "a" * 300, "a" * 299 + "b"
+    assert len(student_slug(long_a)) <= 64
+    assert student_slug(long_a) != student_slug(long_b), "two long names stay two students"
+    assert student_slug("bob smith") == "bob_smith"  # short names as before
+
+
+def test_zip_paths_with_backslashes_or_a_leading_slash_keep_their_students(
+        tmp_path: Path) -> None:
+    """Red-team round 7: Windows backslashes named no student; `/carl/...` and `/dan/...`
+    were one student, "unknown"."""
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("eve\\03_momentum\\03_momentum.ipynb", NOTEBOOK)
+        zf.writestr("/carl/03_momentum/03_momentum.ipynb", NOTEBOOK)
+        zf.writestr("/dan/03_momentum/03_momentum.ipynb", NOTEBOOK)
+        zf.writestr("x" * 250 + "/03_momentum/03_momentum.ipynb", NOTEBOOK)
+    found = collect(archive, ["03_momentum"])
+    assert found.rejected == []
+    students = [s.student for s in found.submissions]
+    assert students[:3] == ["carl", "dan", "eve"], students
+    for sub in found.submissions:  # every id is a folder name the system accepts
+        assert write_submission(sub, tmp_path / "submitted").is_file()
+
+
+def test_one_name_in_two_unicode_forms_is_one_student(tmp_path: Path) -> None:
+    """Red-team round 7: the re-upload from a Mac (NFD) was a second student, then, with
+    ids folded, a clash of 'Zoë' with 'Zoë' that graded neither."""
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("Zo\u00eb/03_momentum/03_momentum.ipynb", NOTEBOOK)
+        zf.writestr("Zoe\u0308/03_momentum/03_momentum (1).ipynb", NOTEBOOK)
+    found = collect(archive, ["03_momentum"])
+    [sub] = found.submissions
+    assert (sub.student, sub.origin) == ("Zoe", "Zoe\u0308/03_momentum/03_momentum (1).ipynb")
+    [superseded] = found.rejected
+    assert superseded.reason.startswith("superseded"), superseded
