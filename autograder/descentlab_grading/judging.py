@@ -397,16 +397,100 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
     return found
 
 
+def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
+    """Those of ``names`` that the notebook's code makes its own and never takes from a
+    library: bound by a ``def``, a ``class``, an argument or an assignment whose value
+    names none of ``names``, and nowhere imported, read as an attribute (``su.gen_batches``)
+    or written in a string (``getattr(su, "gen_batches")``).
+
+    Red-team round 7: a helper of the student's called ``gen_batches`` and a variable
+    ``backward`` (a finite difference) were flagged as ready-made code.
+    """
+    wanted = set(names)
+    bound: set[str] = set()
+    taken: set[str] = set()  # imported, reached as an attribute, or named in a string
+    word = re.compile(r"\b(" + "|".join(map(re.escape, sorted(wanted))) + r")\b") \
+        if wanted else None
+    for cell in nb.cells:
+        if cell.cell_type != "code" or word is None:
+            continue
+        try:
+            tree = ast.parse(code_of(cell.source))
+        except (SyntaxError, ValueError):
+            taken |= set(word.findall(code_of(cell.source)))  # unread: every word counts
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+            elif isinstance(node, ast.arg):
+                bound.add(node.arg)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                named = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+                if node.value is not None and word.search(ast.unparse(node.value)):
+                    taken |= named  # gen_batches = su.gen_batches: the library's
+                bound |= named
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                bound |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                taken |= {part for alias in node.names
+                          for part in (*alias.name.split("."), alias.asname) if part}
+            elif isinstance(node, ast.Attribute):
+                taken.add(node.attr)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                taken |= set(word.findall(node.value))
+    return (bound & wanted) - taken
+
+
+def _without_own(source: str, own: set[str]) -> str:
+    """:func:`scanned` of a cell with the places it names one of ``own`` as its own blanked:
+    a name read or bound (``gen_batches(...)``, ``backward = ...``), a ``def``/``class``
+    name, an argument. Attributes and strings stay (they are not in ``own`` anyway)."""
+    text = scanned(source)
+    if not own:
+        return text
+    code = code_of(source)
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return text
+    lines, rows = code.split("\n"), text.split("\n")
+
+    def blank(row: int, start: int, stop: int) -> None:
+        # ast counts UTF-8 bytes; the text, characters.
+        data = lines[row].encode()
+        first, last = len(data[:start].decode(errors="ignore")), \
+            len(data[:stop].decode(errors="ignore"))
+        rows[row] = rows[row][:first] + " " * (last - first) + rows[row][last:]
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in own and node.end_col_offset is not None:
+            blank(node.lineno - 1, node.col_offset, node.end_col_offset)
+        elif isinstance(node, ast.arg) and node.arg in own:
+            blank(node.lineno - 1, node.col_offset, node.col_offset + len(node.arg.encode()))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                and node.name in own:
+            line = lines[node.lineno - 1]
+            if (match := re.search(rf"\b(?:def|class)\s+({re.escape(node.name)})\b",
+                                   line)) is not None:
+                start = len(line[:match.start(1)].encode())
+                blank(node.lineno - 1, start, start + len(node.name.encode()))
+    return "\n".join(rows)
+
+
 def ready_made_in_answers(nb: Any, exercises: Iterable[Exercise]
                           ) -> list[tuple[str, list[str]]]:
     """(exercise, the names of its ``ready_made`` that its answer cell names) of the notebook
     ``nb``, for each exercise whose answer cell names one (as a word, in its code without
-    comments and docstrings), itself or under a name another code cell binds it to."""
+    comments and docstrings), itself or under a name another code cell binds it to. A name
+    the notebook makes its own (:func:`_own_names`) counts only where a library's is meant."""
     found = []
     exercises = list(exercises)
-    aliases = _aliases(nb, [name for e in exercises for name in e.ready_made])
+    wanted = [name for e in exercises for name in e.ready_made]
+    aliases = _aliases(nb, wanted)
+    own = _own_names(nb, wanted)
     for exercise in exercises:
-        sources = [scanned(c.source) for c in nb.cells if c.cell_type == "code"
+        sources = [_without_own(c.source, own) for c in nb.cells if c.cell_type == "code"
                    and nbgrader_meta(c).get("grade_id") == exercise.answer_cell]
         names = [name for name in exercise.ready_made
                  if any(re.search(rf"\b{re.escape(word)}\b", text) for text in sources

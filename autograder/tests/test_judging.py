@@ -706,6 +706,43 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
                      "that the work is the student's own"]
 
 
+@pytest.mark.parametrize(("lesson_id", "other", "answer", "named"), [
+    # Red-team round 7: honest code flagged for a name of its own.
+    ("01_gd_variants", "",
+     "def gen_batches(n, size):\n    return [range(i, min(i + size, n)) for i in "
+     "range(0, n, size)]\ndef minibatches(X, y, size, rng):\n    return gen_batches(len(X), "
+     "size)\n", []),
+    ("02_sgd_zigzag", "",
+     "def bowl_gradient(x, y, h=1e-6):\n    backward = (x * x / 20 - (x - h) ** 2 / 20) / h\n"
+     "    return x / 10, 2 * y\n", []),
+    # ... but the library's, reached by attribute, import or string, still counts.
+    ("01_gd_variants", "import sklearn.utils as su\ndef gen_batches(n, size):\n"
+     "    return su.gen_batches(n, size)\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
+     ["gen_batches"]),
+    ("01_gd_variants", "from sklearn.utils import gen_batches\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
+     ["gen_batches"]),
+    ("01_gd_variants", "import sklearn.utils as su\ngen_batches = getattr(su, 'gen_batches')\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
+     ["gen_batches"]),
+    ("02_sgd_zigzag", "",
+     "def bowl_gradient(x, y):\n    loss = torch_bowl(x, y)\n    loss.backward()\n"
+     "    return x.grad, y.grad\n", ["backward"]),
+])
+def test_a_name_the_notebook_makes_its_own_is_no_ready_made_code(
+        lesson_id: str, other: str, answer: str, named: list[str]) -> None:
+    lesson = get_lesson(lesson_id)
+    exercise = next(e for e in lesson.exercises
+                    if e.answer_cell and set(e.ready_made) & {"gen_batches", "backward"})
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(answer)
+    cell.metadata["nbgrader"] = {"grade_id": exercise.answer_cell, "solution": True}
+    nb.cells = [nbformat.v4.new_code_cell(other), cell]
+    assert ready_made_in_answers(nb, lesson.exercises) == (
+        [(exercise.name, named)] if named else [])
+
+
 @pytest.mark.slow  # a real judge, and its 10 s wait for a silent connection
 def test_a_silent_or_malformed_connection_is_recorded_and_the_judge_goes_on(
         tmp_path: Path) -> None:
