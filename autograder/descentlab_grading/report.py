@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .collect import Collection
 from .model import Row, Run
@@ -165,6 +165,15 @@ def _files_section(found: Collection) -> list[str]:
         lines.append("  Not notebooks (ignored): " + ", ".join(found.ignored))
     if found.junk:
         lines.append(f"  OS files (__MACOSX, hidden, checkpoints): {len(found.junk)}")
+        # A checkpoint or a hidden notebook may be someone's only upload (red-team round
+        # 7: a student had no row and the summary said only "OS files: 1"); macOS's
+        # AppleDouble copies (__MACOSX, "._NAME") are not notebooks.
+        notebooks = [rel for rel in found.junk if rel.lower().endswith(".ipynb")
+                     and "__MACOSX" not in PurePosixPath(rel).parts
+                     and not PurePosixPath(rel).name.startswith("._")]
+        if notebooks:
+            lines.append("  Notebooks among them, not graded (is one a student's only "
+                         "upload?): " + ", ".join(notebooks))
     return lines
 
 

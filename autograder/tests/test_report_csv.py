@@ -120,6 +120,24 @@ def test_summary_accounts_for_every_file(found: Collection) -> None:
     assert "(unknown)" in text, "the unplaced notebook needs attention"
 
 
+def test_a_notebook_among_the_os_files_is_named(tmp_path: Path) -> None:
+    """Red-team round 7: a student whose only upload was a checkpoint had no row, and the
+    summary said only "OS files: 1". macOS's AppleDouble files are no notebooks."""
+    export = {"ann/03_momentum/03_momentum.ipynb": NOTEBOOK,
+              "Cara Diaz_1003_assignsubmission_file_/.ipynb_checkpoints/"
+              "03_momentum-checkpoint.ipynb": NOTEBOOK,
+              "__MACOSX/ann/03_momentum/._03_momentum.ipynb": b"\0",
+              "ann/._03_momentum.ipynb": b"\0"}
+    for name, data in export.items():
+        (tmp_path / "export" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "export" / name).write_bytes(data)
+    text = summary(_run(collect(tmp_path / "export", LESSONS)))
+    assert "OS files (__MACOSX, hidden, checkpoints): 3" in text, text
+    line = next(x for x in text.splitlines() if "Notebooks among them" in x)
+    assert line.endswith("upload?): Cara Diaz_1003_assignsubmission_file_/.ipynb_checkpoints/"
+                         "03_momentum-checkpoint.ipynb"), line
+
+
 def test_skipped_lessons_are_listed_once(tmp_path: Path) -> None:
     export = tmp_path / "export"
     for student in ("ann", "bob", "cy"):
