@@ -163,7 +163,9 @@ def student_slug(raw: str) -> str:
                      if not unicodedata.combining(c))
     slug = _SLUG.sub("_", folded).strip("._") or "unknown"
     if len(slug) > _MAX_SLUG:  # a folder name that long stopped the whole run (round 7)
-        digest = hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+        # Of the name as read (NFC): its two spellings are one student (round 7's second look).
+        whole = unicodedata.normalize("NFC", raw.strip())
+        digest = hashlib.sha256(whole.encode("utf-8", "surrogateescape")).hexdigest()[:8]
         slug = f"{slug[:_MAX_SLUG - 9]}_{digest}"
     return slug
 

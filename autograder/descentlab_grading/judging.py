@@ -404,11 +404,18 @@ def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
     or written in a string (``getattr(su, "gen_batches")``).
 
     Red-team round 7: a helper of the student's called ``gen_batches`` and a variable
-    ``backward`` (a finite difference) were flagged as ready-made code.
+    ``backward`` (a finite difference) were flagged as ready-made code. Where the code can
+    bind names unseen (a star import, ``globals()``/``vars()``/``setattr``/``exec``,
+    ``__dict__``, ``importlib``; its second look: ``from sklearn.utils import *`` and an
+    argument ``gen_batches=gen_batches``) or a ``def`` is decorated (a decorator may return
+    the library's), nothing is its own.
     """
     wanted = set(names)
     bound: set[str] = set()
     taken: set[str] = set()  # imported, reached as an attribute, or named in a string
+    unseen = {"globals", "vars", "locals", "setattr", "exec", "eval", "__import__",
+              "__dict__", "importlib", "__builtins__", "builtins",  # and a star import
+              "__doc__"}  # a docstring read: its words may be names (as in scanned())
     word = re.compile(r"\b(" + "|".join(map(re.escape, sorted(wanted))) + r")\b") \
         if wanted else None
     for cell in nb.cells:
@@ -419,9 +426,19 @@ def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
         except (SyntaxError, ValueError):
             taken |= set(word.findall(code_of(cell.source)))  # unread: every word counts
             continue
+        # Docstrings and notes are no evidence here either (scanned(); round 7's second
+        # look: "backward when asked" in a helper's docstring).
+        notes = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)
+                 and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
         for node in ast.walk(tree):
+            name_read = (
+                node.id if isinstance(node, ast.Name) else
+                node.attr if isinstance(node, ast.Attribute) else
+                node.name.split(".")[0] if isinstance(node, ast.alias) else None)
+            if name_read in unseen or name_read == "*":
+                return set()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                bound.add(node.name)
+                (taken if node.decorator_list else bound).add(node.name)
             elif isinstance(node, ast.arg):
                 bound.add(node.arg)
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
@@ -437,7 +454,8 @@ def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
                           for part in (*alias.name.split("."), alias.asname) if part}
             elif isinstance(node, ast.Attribute):
                 taken.add(node.attr)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and id(node) not in notes:
                 taken |= set(word.findall(node.value))
     return (bound & wanted) - taken
 
@@ -466,7 +484,8 @@ def _without_own(source: str, own: set[str]) -> str:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in own and node.end_col_offset is not None:
             blank(node.lineno - 1, node.col_offset, node.end_col_offset)
-        elif isinstance(node, ast.arg) and node.arg in own:
+        elif isinstance(node, (ast.arg, ast.keyword)) and node.arg in own:
+            # an argument, or a keyword of a call (partial(f, u, backward=False))
             blank(node.lineno - 1, node.col_offset, node.col_offset + len(node.arg.encode()))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
                 and node.name in own:

@@ -729,6 +729,25 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
     ("02_sgd_zigzag", "",
      "def bowl_gradient(x, y):\n    loss = torch_bowl(x, y)\n    loss.backward()\n"
      "    return x.grad, y.grad\n", ["backward"]),
+    # Its second look: a keyword at a call is the student's own too ...
+    ("02_sgd_zigzag", "def partial(f, u, h=1e-3, backward=False):\n"
+     "    \"\"\"Central differences, or backward ones when asked.\"\"\"\n    return f(u + h)\n",
+     "def bowl_gradient(x, y):\n    return partial(g, x, backward=False), 2 * y\n", []),
+    # ... but where names are bound unseen, or a decorator may swap the def, none is.
+    ("01_gd_variants", "from sklearn.utils import *\n",
+     "def minibatches(X, y, size, rng, gen_batches=gen_batches):\n"
+     "    return gen_batches(len(X), size)\n", ["gen_batches"]),
+    ("01_gd_variants", "import sklearn.utils as su\n@lambda f: su.__dict__[f.__name__]\n"
+     "def gen_batches(n, size):\n    pass\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
+     ["gen_batches"]),
+    ("01_gd_variants", "import sklearn.utils as su\ndef gen_batches(n, size):\n    pass\n"
+     "globals().update(vars(su))\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
+     ["gen_batches"]),
+    ("01_gd_variants", "def gen_batches(n, size):\n    pass\n",
+     "@staticmethod\ndef minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
+     []),
 ])
 def test_a_name_the_notebook_makes_its_own_is_no_ready_made_code(
         lesson_id: str, other: str, answer: str, named: list[str]) -> None:
