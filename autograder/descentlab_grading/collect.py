@@ -295,16 +295,17 @@ def _files(source: Path) -> Iterator[tuple[str, bytes, str]]:
     except (zipfile.BadZipFile, OSError) as exc:
         raise ValueError(f"{source} cannot be read as a .zip file ({exc})") from exc
     with archive:
-        members = [info for info in archive.infolist() if not info.is_dir()
-                   and not _member_path(info.filename).endswith("/")
-                   and _member_path(info.filename)]
-        for info in sorted(members, key=lambda i: _natural(_member_path(i.filename))):
+        members = [(_member_path(info.filename), info) for info in archive.infolist()
+                   if not info.is_dir()]
+        for rel, info in sorted(((rel, info) for rel, info in members
+                                 if rel and not rel.endswith("/")),  # a "dir\\" entry
+                                key=lambda member: _natural(member[0])):
             try:
                 content, why = _read(info.file_size, partial(archive.read, info))
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError,
                     zlib.error, EOFError) as exc:
                 content, why = b"", f"the file cannot be read from the zip ({exc})"
-            yield _member_path(info.filename), content, why
+            yield rel, content, why
 
 
 def _member_path(name: str) -> str:
