@@ -311,7 +311,7 @@ def scanned(source: str) -> str:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return code
-    if "__doc__" in code:
+    if "__doc__" in code or "getdoc" in code:  # inspect.getdoc reads them too
         return code
     lines = code.split("\n")
     for node in ast.walk(tree):
@@ -415,7 +415,7 @@ def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
     taken: set[str] = set()  # imported, reached as an attribute, or named in a string
     unseen = {"globals", "vars", "locals", "setattr", "exec", "eval", "__import__",
               "__dict__", "importlib", "__builtins__", "builtins",  # and a star import
-              "__doc__"}  # a docstring read: its words may be names (as in scanned())
+              "__doc__", "getdoc"}  # a docstring read: its words may be names (scanned())
     word = re.compile(r"\b(" + "|".join(map(re.escape, sorted(wanted))) + r")\b") \
         if wanted else None
     for cell in nb.cells:

@@ -745,6 +745,10 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
      "globals().update(vars(su))\n",
      "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
      ["gen_batches"]),
+    ("01_gd_variants", "import inspect\nimport sklearn.utils as su\ndef helper():\n"
+     "    \"\"\"gen_batches\"\"\"\ngen_batches = getattr(su, inspect.getdoc(helper))\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
+     ["gen_batches"]),
     ("01_gd_variants", "def gen_batches(n, size):\n    pass\n",
      "@staticmethod\ndef minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
      []),
