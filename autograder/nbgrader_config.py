@@ -9,8 +9,10 @@ repository stays: solutions/ -> (nbgrader generate_assignment) -> course/.
 import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
+from descentlab_grading.release import RunPastErrors
 from descentlab_grading.testcells import RefuseUnjailedAutograde
 
 c = get_config()  # noqa: F821 - provided by nbgrader's config loader
@@ -35,6 +37,10 @@ c.ClearSolutions.code_stub = {
     )
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+# ... and the cells that raise until the student's work is right are tagged so that
+# JupyterLab's Run All goes on past them (release.RunPastErrors).
+c.GenerateAssignment.preprocessors = [
+    *GenerateAssignment.class_traits()["preprocessors"].default(), RunPastErrors]
 
 # Per-cell time limit while autograding (seconds); c.Execute wins over
 # ExecutePreprocessor in nbgrader 0.9. The whole-notebook limit is enforced by

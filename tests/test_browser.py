@@ -38,6 +38,8 @@ from types import ModuleType
 
 import pytest
 
+from descentlab_grading.release import RUN_PAST_ERRORS_TAG
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -376,7 +378,8 @@ def _check_lesson(variant: str, lesson: str, tag: str, lab: object, page: object
             pytest.fail(
                 f"{tag}: after Run All, cells {missing} never ran (within {RUN_TIMEOUT} s, "
                 f"or the kernel stopped at an error: is the "
-                f"{lab_server.RUN_PAST_ERRORS_TAG!r} tag ignored?). Errors: {errors}"
+                f"{RUN_PAST_ERRORS_TAG!r} tag missing from a cell that raised, or "
+                f"ignored?). Errors: {errors}"
             )
         page.wait_idle()
         ran = time.monotonic() - started - opened

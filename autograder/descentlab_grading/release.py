@@ -13,13 +13,16 @@ lesson table from the course manifest (``descentlab.course.with_readme_table``).
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import os
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -35,6 +38,38 @@ README = REPO / "README.md"
 _BIN = str(Path(sys.executable).parent)
 os.environ["PATH"] = os.pathsep.join(
     [_BIN, *(p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != _BIN)])
+
+
+#: JupyterLab's cell tag for "an error here is expected": Run All goes on past the cell.
+RUN_PAST_ERRORS_TAG = "raises-exception"
+
+
+class RunPastErrors(NbGraderPreprocessor):
+    """Tag the release's cells that raise until the student's work is right: every graded
+    test cell, and every answer cell whose stub raises as it runs (a quiz's).
+
+    Without the tag, JupyterLab's Run All stops at the first such cell: a student audit
+    with one wrong ``bowl_gradient`` never saw lesson 2's figures and explorer below it.
+    The tag changes nothing nbgrader computes (not part of a cell's checksum).
+    """
+
+    def preprocess_cell(self, cell: Any, resources: dict[str, Any], index: int
+                        ) -> tuple[Any, dict[str, Any]]:
+        meta = cell.metadata.get("nbgrader", {}) if cell.cell_type == "code" else {}
+        test = meta.get("grade") and not meta.get("solution")
+        if test or (meta.get("solution") and _raises_at_top_level(cell.source)):
+            tags = cell.metadata.setdefault("tags", [])
+            if RUN_PAST_ERRORS_TAG not in tags:
+                tags.append(RUN_PAST_ERRORS_TAG)
+        return cell, resources
+
+
+def _raises_at_top_level(source: str) -> bool:
+    """Whether the cell's code raises as it runs (``raise NotImplementedError(...)``)."""
+    try:
+        return any(isinstance(node, ast.Raise) for node in ast.parse(source).body)
+    except SyntaxError:
+        return False
 
 
 class ManifestMismatch(ValueError):

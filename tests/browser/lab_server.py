@@ -1,10 +1,10 @@
 """A private JupyterLab server for the browser test, serving a copy of ``course/``.
 
-The copy is what a new student downloads, with one change that does not alter
-what any cell computes: every code cell gets the ``raises-exception`` tag, so
-that *Run All Cells* goes on past the exercise stubs (JupyterLab then sends
-``stop_on_error: false``). The kernel ends in the same state as for a student
-who runs every cell one after the other.
+The copy is exactly what a new student downloads. The release tags the cells that
+raise until the student's work is right (``raises-exception``: each graded test cell,
+each answer cell whose stub raises; ``descentlab_grading.release.RunPastErrors``), so
+*Run All Cells* goes on past them as it does for a student (JupyterLab then sends
+``stop_on_error: false`` for those cells); a cell that raises without the tag stops it.
 """
 
 from __future__ import annotations
@@ -32,11 +32,7 @@ DEFAULT_WEBSOCKET = (
     "jupyter_server.services.kernels.connection.channels.ZMQChannelsWebsocketConnection"
 )
 
-__all__ = ["RUN_PAST_ERRORS_TAG", "LabServer", "copy_course", "lab_home"]
-
-#: JupyterLab's cell tag for "this cell is expected to raise: keep running".
-RUN_PAST_ERRORS_TAG = "raises-exception"
-
+__all__ = ["LabServer", "copy_course", "lab_home"]
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -45,7 +41,7 @@ def _free_port() -> int:
 
 
 def copy_course(course: Path, root: Path) -> list[str]:
-    """Copy ``course`` to ``root`` and tag every code cell of every notebook.
+    """Copy ``course`` to ``root``, unchanged.
 
     Parameters
     ----------
@@ -60,18 +56,7 @@ def copy_course(course: Path, root: Path) -> list[str]:
         The notebooks' paths relative to ``root``, sorted.
     """
     shutil.copytree(course, root)
-    notebooks = []
-    for path in sorted(root.glob("*/*.ipynb")):
-        # Plain JSON: nbformat's validation would take seconds for nothing here.
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code":
-                tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-                if RUN_PAST_ERRORS_TAG not in tags:
-                    tags.append(RUN_PAST_ERRORS_TAG)
-        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
-        notebooks.append(path.relative_to(root).as_posix())
-    return notebooks
+    return [path.relative_to(root).as_posix() for path in sorted(root.glob("*/*.ipynb"))]
 
 
 def lab_home(home: Path) -> None:
