@@ -899,3 +899,34 @@ def test_lesson8_quiz() -> None:
     params[0].grad = torch.tensor([4.0], dtype=torch.float32)
     torch.nn.utils.clip_grad_norm_(params, 1.0)
     assert answers["q3"] == pytest.approx(float(params[0].grad[0]) / 4.0, abs=1e-4)
+
+
+def test_lesson2_the_rates_to_try_are_on_the_explorers_slider() -> None:
+    """A student audit: the text asked for η = 1.0 and 1.02, which the log slider (5 %
+    notches from 0.95) cannot give: typed in, 1.02 snapped to 0.998 and did not diverge."""
+    from descentlab.widgets.explorer import explore
+
+    assert "explore(\"sgd\", surface=\"bowl\", steps=30, lr=0.95)" in code("02", "sgd-widget")
+    slider = explore("sgd", surface="bowl", steps=30, lr=0.95, backend="static").controls["lr"]
+    notches = round((slider.max - slider.min) / slider.step)
+    offered = [10 ** (slider.min + k * slider.step) for k in range(notches + 1)]
+    assert 1.045 < 10 ** slider.step < 1.055  # "steps of about 5 %"
+
+    def notch(shown: str) -> float:
+        rate = min(offered, key=lambda r: abs(r - float(shown)))
+        assert f"{rate:.3g}" == shown, (shown, rate)  # the slider's readout
+        return rate
+
+    y0 = get_surface("bowl").start[1]
+    assert y0 == 2.0  # "between y ≈ 2 and y ≈ -2"
+    for shown in ("0.409", "0.95"):
+        notch(shown)
+    # y <- (1 - 2 eta) y on x^2/20 + y^2: the factor of each step across the valley
+    assert abs(1 - 2 * notch("0.499")) < 0.01  # the floor in one step
+    assert 1 - 2 * notch("0.524") < 0  # one notch up: it zig-zags
+    assert round(100 * (1 - abs(1 - 2 * notch("0.998"))), 1) == 0.4  # "about 0.4 % lower"
+    assert round(100 * (abs(1 - 2 * notch("1.05")) - 1)) == 10  # "about 10 % higher"
+    states("02", "play-intro", "steps of about 5 %", "$0.409$",
+           "$0.499$ ($y$ reaches the valley floor in one step)",
+           "one notch up, $0.524$ (the zig-zag starts)", "$0.998$", "about 0.4 % lower",
+           "$1.05$", "about 10 % higher")
