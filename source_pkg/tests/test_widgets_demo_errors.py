@@ -298,3 +298,38 @@ def test_a_division_by_zero_is_asked_about_as_one(capsys: pytest.CaptureFixture)
     assert both.endswith("does it divide by zero (a step counter still 0, or no epsilon in a "
                          "denominator), or step uphill, or take steps so long that it runs "
                          "away?")
+
+
+def test_a_figure_drawn_by_a_function_that_fails_its_check_says_so_below(
+        capsys: pytest.CaptureFixture) -> None:
+    """A student audit: lesson 01's figures drew batches without shuffling with no word;
+    only the SGD class was checked under them. A right function or a stub gets no line."""
+    import numpy as np
+
+    from descentlab.checks import check_minibatches
+    from descentlab.widgets import function_check_note
+
+    def minibatches(x, t, batch_size, seed=None):  # in order: never shuffled
+        for start in range(0, len(x), batch_size):
+            yield x[start:start + batch_size], t[start:start + batch_size]
+
+    note = function_check_note(minibatches, check_minibatches)
+    assert note.startswith("⚠ Your minibatches does not pass its self-check yet ("), note
+    assert note.endswith("): the figure above shows what your code does. Run "
+                         "check_minibatches(minibatches) above to see why."), note
+    assert capsys.readouterr().out == note + "\n", "one line, and nothing of the check's page"
+
+    def shuffled(x, t, batch_size, seed=None):  # the lesson's solution
+        order = np.random.default_rng(seed).permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            chunk = order[start:start + batch_size]
+            yield x[chunk], t[chunk]
+
+    def stub(x, t, batch_size, seed=None):
+        raise NotImplementedError
+
+    assert check_minibatches(shuffled), "the right function must pass (else no test here)"
+    capsys.readouterr()
+    for fn in (shuffled, stub):
+        assert function_check_note(fn, check_minibatches) == "", fn
+    assert capsys.readouterr().out == ""

@@ -10,8 +10,9 @@
   error in the student's code prints one explained line, not a traceback
   (and a Figure it returns is displayed); :func:`explained` does the same
   for a notebook cell that draws a figure with the student's code; and
-  :func:`self_check_note` (:func:`schedule_check_note`) prints one line under such
-  a figure when the student's class (schedule) does not pass its self-check.
+  :func:`self_check_note` (:func:`schedule_check_note`, :func:`function_check_note`)
+  prints one line under such a figure when the student's class (schedule, function)
+  does not pass its self-check.
 
 Every function returns an object whose ``.ui`` is the ipywidgets layout; the
 object displays itself as the last expression of a cell. The figure is
@@ -29,6 +30,7 @@ from .demo_errors import (
     explain_errors,
     explain_failure,
     explained,
+    function_check_note,
     schedule_check_note,
     self_check_note,
 )
@@ -51,6 +53,7 @@ __all__ = [
     "explore",
     "explorer_1d",
     "explorer_2d",
+    "function_check_note",
     "resolve_backend",
     "resolve_optimizer",
     "schedule_check_note",

@@ -7,7 +7,8 @@ wrong, where in the student's code, and what to do. :func:`explained` does the
 same for a whole notebook cell (a demo figure drawn with the student's code).
 :func:`self_check_note` adds one line under a figure that the student's code drew
 but whose class does not pass its self-check (nothing raised, yet the figure is wrong);
-:func:`schedule_check_note` does the same for a learning-rate schedule.
+:func:`schedule_check_note` does the same for a learning-rate schedule, and
+:func:`function_check_note` for a function exercise.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from ..errors import (
 )
 from .controls import failing_check_line, self_check_warning
 
-__all__ = ["explain_errors", "explain_failure", "explained", "schedule_check_note",
-           "self_check_note"]
+__all__ = ["explain_errors", "explain_failure", "explained", "function_check_note",
+           "schedule_check_note", "self_check_note"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -252,6 +253,34 @@ def schedule_check_note(fn: Callable[..., Any], name: str = "cosine",
 
     return _print_note(lambda: failing_check_line(label, run, drawn,
                                                   f"check_schedule({label}, {name!r})"))
+
+
+def function_check_note(fn: Callable[..., Any], check: Callable[[Any], Any],
+                        drawn: str = "the figure above shows what your code does") -> str:
+    """Print one line under a figure drawn with the student's function when it fails its
+    self-check (lesson 01's ``minibatches``: a student audit's batches without shuffling
+    or without their last part were drawn without a word).
+
+    :func:`self_check_note` for a function exercise: nothing is printed for a function
+    that passes, whose body is not written yet, or while the notebook is graded.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, e.g. ``minibatches``.
+    check : callable
+        Its self-check, e.g. ``check_minibatches`` (called as ``check(fn)``).
+    drawn : str
+        What the figure shows, as the middle of the line.
+
+    Returns
+    -------
+    str
+        The line printed, or ``""``.
+    """
+    label = getattr(fn, "__name__", "function")
+    rerun = f"{getattr(check, '__name__', 'the self-check')}({label})"
+    return _print_note(lambda: failing_check_line(label, lambda: check(fn), drawn, rerun))
 
 
 def _print_note(warning: Callable[[], str]) -> str:
