@@ -132,12 +132,13 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
         The file of the export that was graded (of several uploads, the last): named under
         the score, so that a student who handed in twice knows which one counts.
     """
-    seen: set[str] = set()  # the problems already given, in either list
+    seen: dict[str, str] = {}  # the problems already given, in either list: where
 
     def items(cells: Sequence[tuple[str, float, float, str]], prefix: str = "") -> str:
         listed = []
         for grade_id, got, most, message in cells:
-            lines = said_once(message.split(ALSO), seen) if message else ["see the cell below"]
+            lines = said_once(message.split(ALSO), seen, grade_id) if message else \
+                ["see the cell below"]
             # One line per failed check, as the cell's own output shows them.
             said = "<br>Also: ".join(html.escape(line) for line in lines)
             listed.append(f"<li>{prefix}<b>{html.escape(grade_id)}</b> ({got:g}/{most:g}): "

@@ -56,12 +56,15 @@ ALSO = "\nAlso: "
 _TITLE = re.compile(r"[A-Za-z0-9][\w \-]{0,39}")
 
 
-def said_once(lines: list[str], seen: set[str]) -> list[str]:
+def said_once(lines: list[str], seen: dict[str, str], where: str = "") -> list[str]:
     """``lines`` with each problem already in ``seen`` cut to "same problem as above".
 
     One mistake fails several checks alike (an ``update()`` that raises fails every
     property): its text is given once, and each later line keeps only the property it
-    cost ("state between calls: same problem as above"). ``seen`` is updated.
+    cost ("state between calls: same problem as above"). ``seen`` maps each problem to
+    the place it was given (``where``, e.g. a test cell); a problem given at another
+    place is named by it ("same problem as in test-momentum-first-step": an instructor
+    audit read "as above" as the unrelated line just above). ``seen`` is updated.
     """
     said = []
     for line in lines:
@@ -69,8 +72,12 @@ def said_once(lines: list[str], seen: set[str]) -> list[str]:
         if not (colon and _TITLE.fullmatch(title)):
             title, problem = "", line
         if problem in seen:
-            line = f"{title}: same problem as above" if title else "same problem as above"
-        seen.add(problem)
+            origin = seen[problem]
+            same = "same problem as above" if origin == where else \
+                f"same problem as in {origin}"
+            line = f"{title}: {same}" if title else same
+        else:
+            seen[problem] = where
         said.append(line)
     return said
 
@@ -415,7 +422,7 @@ class Judge:
         except Exception as exc:  # reading the notebook's names
             return self._failed(f"{type(exc).__name__}: {exc}", conn, names)
         if failures:
-            return self._failed(ALSO.join(said_once(failures, set())), conn, names)
+            return self._failed(ALSO.join(said_once(failures, {})), conn, names)
         return {"verdict": "pass", "message": ""}
 
     def _execute(self, source: str, conn: Connection) -> list[str]:

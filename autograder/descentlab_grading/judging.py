@@ -539,10 +539,17 @@ def blame_answer_cell(reason: str, answer_errors: dict[str, str],
         # round 6: `q2 = false` hid q3 = 24 behind "q3 should be a whole number").
         name = unset.group(1)
         owner = next((c for c in answer_errors if name in defined_by.get(c, ())), None)
-        return reason if owner is None else (
-            f"`{name}` is still None, and your answer cell {owner} stopped with "
-            f"{answer_errors[owner]}: fix that error, then run the cell with `{name}` "
-            "answered")
+        if owner is None:
+            return reason
+        error = answer_errors[owner].rstrip(".")
+        if error.startswith("NotImplementedError"):  # the release's stub, still there
+            # An instructor audit: the stub's own sentence quoted inside this one read
+            # "... to check it.: fix that error".
+            return (f"`{name}` is still None: your answer cell {owner} is not written yet "
+                    "(it still raises NotImplementedError): replace that line with your "
+                    "answers, then run the cell")
+        return (f"`{name}` is still None, and your answer cell {owner} stopped with {error}: "
+                f"fix that error, then run the cell with `{name}` answered")
     if (missing := _NAME_ERROR.search(reason)) is None:
         return reason
     name = missing.group(1)

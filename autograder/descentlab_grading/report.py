@@ -134,7 +134,9 @@ def _files_section(found: Collection) -> list[str]:
     bad = len(found.rejected) - len(superseded)
     parts = [f"{len(found.submissions)} accepted", f"{len(superseded)} superseded",
              f"{bad} rejected", f"{len(found.skipped)} skipped",
-             f"{len(found.ignored)} not notebooks", f"{len(found.junk)} OS files"]
+             # "ignored": a non-notebook that is a student's only upload is rejected, not
+             # counted here (an instructor audit read "0 not notebooks" beside a PDF).
+             f"{len(found.ignored)} other files ignored", f"{len(found.junk)} OS files"]
     lines = ["", f"Files in the export: {found.files} = " + " + ".join(parts) + "."]
     # A rejected file of a student whose row is graded (another file is): its reason is
     # in no row's message, so it is named here.

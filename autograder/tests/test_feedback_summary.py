@@ -129,11 +129,13 @@ def test_a_problem_that_costs_several_cells_is_given_once(tmp_path: Path) -> Non
                 bonus_max=2.0)
     text = page.read_text()
     assert text.count("KeyError") == 1, text
-    for line in ("state between calls: same problem as above",
-                 "each parameter on its own: same problem as above<br>Also: float32 parameters: "
-                 "same problem as above<br>Also: in place: other",
-                 "<b>test-plain</b> (0/1): same problem as above",
-                 "bonus not earned: <b>test-bonus</b> (0/2): same problem as above"):
+    # Named by the cell that gave it: an instructor audit read "as above" in the bonus
+    # list as the unrelated quiz line just above it.
+    for line in ("state between calls: same problem as in test-first",
+                 "each parameter on its own: same problem as in test-first<br>Also: float32 "
+                 "parameters: same problem as in test-first<br>Also: in place: other",
+                 "<b>test-plain</b> (0/1): same problem as in test-first",
+                 "bonus not earned: <b>test-bonus</b> (0/2): same problem as in test-first"):
         assert line in text, line
 
 

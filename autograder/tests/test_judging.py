@@ -849,6 +849,13 @@ def test_a_quiz_answer_left_none_by_its_cells_error_is_blamed_on_that_error() ->
         "`q3` is still None, and your answer cell quiz-answers stopped with NameError: name "
         "'false' is not defined (line 2): fix that error, then run the cell with `q3` "
         "answered")
+    # The release's stub still there (an instructor audit: its own sentence was quoted,
+    # "... to check it.: fix that error").
+    stub = {"quiz-answers": "NotImplementedError: Not written yet: replace this line with "
+                            "your code, then run the cells below to check it."}
+    assert blame_answer_cell(reason, stub, defined) == (
+        "`q3` is still None: your answer cell quiz-answers is not written yet (it still "
+        "raises NotImplementedError): replace that line with your answers, then run the cell")
     # The quiz cell ran: the student did not answer, as the reason says.
     assert blame_answer_cell(reason, {}, defined) == reason
     assert blame_answer_cell(reason, {"momentum-update": "SyntaxError"}, defined) == reason
