@@ -132,9 +132,11 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
         The file of the export that was graded (of several uploads, the last): named under
         the score, so that a student who handed in twice knows which one counts.
     """
-    seen: dict[str, str] = {}  # the problems already given, in either list: where
-
     def items(cells: Sequence[tuple[str, float, float, str]], prefix: str = "") -> str:
+        # The problems already given in this list, and where. Not across the two lists:
+        # a bonus exercise's class is another (an instructor audit's unwritten Nesterov
+        # read "same problem as" Momentum's unwritten update()).
+        seen: dict[str, str] = {}
         listed = []
         for grade_id, got, most, message in cells:
             lines = said_once(message.split(ALSO), seen, grade_id) if message else \
