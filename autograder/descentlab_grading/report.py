@@ -271,7 +271,7 @@ def summary(run: Run, lessons_named: bool = True) -> str:
                                    for lesson, students in sorted(by_lesson.items()))]
     if not lessons_named:
         lines += _few_handed_in(run, lessons)
-    again = sorted((row for row in run.rows if row.before), key=lambda r: (r.lesson, r.student))
+    again = sorted((row for row, _ in rows if row.before), key=lambda r: (r.lesson, r.student))
     if again:
         lines += ["", "Handed in again since the last run (graded anew: the last grade -> "
                       "this one):",

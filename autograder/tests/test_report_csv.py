@@ -219,13 +219,16 @@ def test_the_first_line_and_a_notebook_handed_in_again(found: Collection) -> Non
                                    "worker(s); failed 0, rejected 2, missing 2.")
     for row in graded[1:]:
         row.reused = True
+    # A student the export names with a login: shown with it, as everywhere in the summary
+    # (an instructor audit saw "10002" here and "10002 (brownbob)" above).
+    graded.sort(key=lambda row: row.student != "10004")
     graded[0].before, graded[0].score = "3/8", 5.0
     text = summary(run)
     assert text.startswith(f"Graded {len(graded)} notebook(s) in 1.0 s with 2 worker(s): 1 "
                            f"now, {len(graded) - 1} kept from the last run (unchanged since); "
                            "failed 0"), text
     assert ("Handed in again since the last run (graded anew: the last grade -> this one):\n"
-            f"  {graded[0].lesson}: {graded[0].student} 3/8 -> 5/{graded[0].max_score:g}\n"
+            f"  {graded[0].lesson}: 10004 (davisdan) 3/8 -> 5/{graded[0].max_score:g}\n"
             ) in text, text
 
 
