@@ -20,8 +20,8 @@ from .answer_key import REFERENCE_ERROR
 from .judge import ALSO, said_once
 from .testcells import nbgrader_meta
 
-__all__ = ["STOPPED_NOTE", "TruncateOutputs", "add_summary", "explain_outputs",
-           "rejection_page"]
+__all__ = ["STOPPED_NOTE", "UNCHANGED_ANSWER", "TruncateOutputs", "add_summary",
+           "explain_outputs", "rejection_page"]
 
 #: What a cell of the lesson's own (a demo, a figure) shows when it needed the switched-off
 #: reference: no error of the student's, so no red box on their page. The same words as a
@@ -37,6 +37,11 @@ STOPPED_NOTE = ("This cell was stopped while grading: it ran past the time limit
                 "cell calls it many times; so can a long experiment of your own. That costs "
                 "no points by itself: the graded tests say whether your code is right.\n")
 _STOPPED = ("KeyboardInterrupt", "CellTimeoutError")
+
+#: nbgrader's automatic comment on an answer cell whose code is still the release's
+#: (``SaveAutoGrades``), and what the feedback page says in its place.
+_NBGRADER_UNCHANGED = "No response."
+UNCHANGED_ANSWER = "No answer: this cell is as it was handed out."
 
 
 def _stopped(outputs: list[Any]) -> list[Any]:
@@ -180,6 +185,10 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
     # ("12.0 / 16.0"): the page states one score, the CSV's.
     text = re.sub(r"(<h4>[^<]*\(Score: )[0-9.]+ / [0-9.]+(\)</h4>)",
                   lambda m: f"{m.group(1)}{score:g} / {max_score:g}{m.group(2)}", text, count=1)
+    # nbgrader's comment on an answer cell left as released, "No response.", read as the
+    # instructor's silence to an instructor audit: it says what it means.
+    text = text.replace(f"<b>Comments:</b> <p>{_NBGRADER_UNCHANGED}</p>",
+                        f"<b>Comments:</b> <p>{UNCHANGED_ANSWER}</p>")
     text, count = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + block, text, count=1)
     page.write_text(text if count else block + text, encoding="utf-8")
 

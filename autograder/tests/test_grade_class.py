@@ -350,6 +350,19 @@ def test_feedback_names_each_lost_point_in_words(graded_class: GradedClass) -> N
     assert "assert_property(" not in page, "hidden test code leaked into the feedback"
 
 
+def test_an_answer_cell_left_as_released_is_said_so_in_words(graded_class: GradedClass
+                                                             ) -> None:
+    """An instructor audit: nbgrader's "Comments: No response." under an untouched answer
+    cell read as the instructor's silence."""
+    from descentlab_grading.feedback import UNCHANGED_ANSWER
+
+    student = next(s for s in _by_kind(graded_class, "blank") if s.lesson == "03_momentum")
+    page = (graded_class.course.root / "feedback" / student.student / "03_momentum"
+            / "03_momentum.html").read_text()
+    assert "No response." not in page
+    assert f"<b>Comments:</b> <p>{UNCHANGED_ANSWER}</p>" in page, page[-3000:]
+
+
 @pytest.mark.parametrize("kind", ["raise_at_import", "huge_allocation", "infinite_loop_import",
                                   "infinite_loop_update", "sys_exit", "huge_output",
                                   "syntax_error"])
