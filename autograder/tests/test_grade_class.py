@@ -197,8 +197,8 @@ def _torch_classes() -> list[tuple[str, str, str]]:
 #: to g changes nothing.
 NAMED_AS = {("adamw", "adamw_decay_in_grad"): "adamw_no_decay"}
 
-UNTESTED_BY_THE_BONUS_CELL = {("08_torch_optim", "AdamW"): {"lr_from_defaults", "none_as_zero",
-                                                            "no_eps"}}
+# (red-team round 8: the AdamW cell now checks param groups and grads that are None too)
+UNTESTED_BY_THE_BONUS_CELL = {("08_torch_optim", "AdamW"): {"no_eps"}}
 
 
 def _in_process_cases() -> list:

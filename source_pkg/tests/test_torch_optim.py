@@ -42,7 +42,9 @@ LOSES = {
     # catalogue's counter_starts_at_zero).
     "t_zero": VALUES | {"zero_grad"},
     "lr_from_defaults": {"param_groups"},
-    "none_as_zero": {"grad_none"},
+    # A step with a zero gradient in place of None also counts a step the parameter did not
+    # take: its bias correction starts late (per_param_step's C, None at the first step).
+    "none_as_zero": {"grad_none", "per_param_step"},
     "no_bias_correction": VALUES,
     "state_reset": {"carries_state"},
     "no_eps": {"zero_grad"},
@@ -124,8 +126,8 @@ def test_the_runner_hook_replaces_the_local_run() -> None:
             return run_scenario(TorchAdam, case)
 
     checks.assert_torch_property(Proxy, "adam", "per_param_step", seed=3)
-    # The together run, then each parameter alone.
-    assert len(calls) == 3
+    # The together run, then each of the three parameters alone.
+    assert len(calls) == 4
     assert all(case["time_limit"] == checks.TIME_LIMIT for case in calls)
 
 
@@ -783,3 +785,53 @@ def test_a_difference_names_the_parameter_by_shape_group_and_index() -> None:
     assert checks._param_name(checks.scenario("in_place", 1), 0) == "the parameter (shape 3×4)"
     assert checks._entry((2, 2), 3) == "[1, 1]"
     assert checks._entry((4,), 3) == "[3]"
+
+
+class _AdamOfRound8(torch.optim.Optimizer):
+    """Red-team round 8: one step counter per param group, and betas and eps from
+    self.defaults (only lr from the group). 9/9 when every group had one parameter and
+    the groups differed in lr only."""
+
+    counter_in_group = True
+    betas_from_defaults = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            source = self.defaults if self.betas_from_defaults else group
+            (beta1, beta2), eps = source["betas"], source["eps"]
+            if self.counter_in_group:
+                group["step"] = group.get("step", 0) + 1
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t = group["step"] if self.counter_in_group else state["step"]
+                state["m"].mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                m_hat = state["m"] / (1 - beta1**t)
+                v_hat = state["v"] / (1 - beta2**t)
+                p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + eps))
+
+
+@pytest.mark.parametrize(("counter_in_group", "betas_from_defaults", "loses", "words"), [
+    (True, False, {"per_param_step"}, "whose grad was None until step 2, does not move as "
+                                      "when it is the only parameter"),
+    (False, True, {"param_groups"}, "read each group's hyperparameters, group['lr'], "
+                                    "group['betas'], group['eps']"),
+])
+def test_a_counter_per_group_or_betas_from_the_defaults_lose_their_point(
+        counter_in_group: bool, betas_from_defaults: bool, loses: set[str], words: str) -> None:
+    class Adam(_AdamOfRound8):
+        pass
+
+    Adam.counter_in_group, Adam.betas_from_defaults = counter_in_group, betas_from_defaults
+    report = checks.grade_torch(Adam, "adam", (*PUBLIC_SEEDS, *HIDDEN))
+    assert set(report.failed) == loses, report.text()
+    assert words in report.text(), report.text()

@@ -394,8 +394,11 @@ LESSONS: tuple[Lesson, ...] = (
                 GradedCell("test-torch-adam-grad-none", 1, ("grad_none",)),
             )),
             Exercise("AdamW", "torch_optimizer", "adamw", "torch-adamw-step", (
+                # Every group's hyperparameters and the skipped grads too (red-team round
+                # 8: an AdamW reading self.defaults and decaying every parameter scored 2/2).
                 GradedCell("test-torch-adamw", 2,
-                           ("first_step", "carries_state", "per_param_step", "in_place")),
+                           ("first_step", "carries_state", "per_param_step", "param_groups",
+                            "grad_none", "in_place")),
             ), bonus=True),
             Exercise("clip_grad_norm", "function", "descentlab.checks.function_exercises.clip",
                      "clip-grad-norm", (

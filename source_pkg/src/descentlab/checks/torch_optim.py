@@ -41,11 +41,12 @@ first_step      2 params (3×4, 5), 1 step                     values = torch.op
 carries_state   2 params (2×3, 4), 5 steps                    values after each step, and
                                                               self.state[p] holds something
                                                               for each parameter stepped
-per_param_step  param A from the start, B added with          each as when alone: B's bias
-                add_param_group before step 3; 4 steps       correction starts at t = 1;
-                                                              some parameter moves
-param_groups    two groups, the second with 5× the lr;        each group as when alone, its
-                3 steps                                       settings the defaults; the
+per_param_step  params A and C in one group, C's grad None   each as when alone from its
+                at step 1; B added with add_param_group       first gradient: B's and C's
+                before step 3; 4 steps                        bias correction starts at
+                                                              t = 1; some parameter moves
+param_groups    two groups, the second with 5× the lr and     each group as when alone, its
+                other betas and eps; 3 steps                  settings the defaults; the
                                                               5× group not as with 1× lr;
                                                               some parameter moves
 in_place        1 param (3×4), 3 steps                        same tensor, same storage,
@@ -169,7 +170,7 @@ def scenario(prop: str, seed: int, optimizer: str = "adam") -> dict[str, Any]:
     hyper = _hyper(rng, optimizer)
     shapes, n_steps = {
         "first_step": ([(3, 4), (5,)], 1), "carries_state": ([(2, 3), (4,)], 5),
-        "per_param_step": ([(3,), (2, 3)], 4), "param_groups": ([(3,), (2, 2), (4,)], 3),
+        "per_param_step": ([(3,), (2, 3), (4,)], 4), "param_groups": ([(3,), (2, 2), (4,)], 3),
         "in_place": ([(3, 4)], 3), "float32": ([(2, 3)], 3), "zero_grad": ([(3, 4), (3, 4)], 2),
         "grad_none": ([(3,), (2, 2), (4,)], 3),
     }[prop]
@@ -182,11 +183,19 @@ def scenario(prop: str, seed: int, optimizer: str = "adam") -> dict[str, Any]:
     case: dict[str, Any] = {"dtype": "float32" if prop == "float32" else "float64",
                             "params": params, "hyper": hyper, "steps": steps}
     if prop == "per_param_step":
-        case["groups"] = [{"params": [0]}, {"params": [1], "join": 2}]
+        # C (2) shares A's group and has no gradient at the first step: a counter per group
+        # or per step() call gives it t = 2 at its first step (red-team round 8: a counter
+        # in the group, group["step"], scored full marks when every group had one parameter).
+        case["groups"] = [{"params": [0, 2]}, {"params": [1], "join": 2}]
         for step in steps[:2]:
             step[1] = None  # not in the optimizer yet
+        steps[0][2] = None
     elif prop == "param_groups":
-        case["groups"] = [{"params": [0, 1]}, {"params": [2], "lr": hyper["lr"] * 5}]
+        # The second group sets every hyperparameter: betas or eps read from self.defaults
+        # differ from it as lr does (red-team round 8: only lr differed, and a step() that
+        # read betas and eps from self.defaults scored full marks).
+        case["groups"] = [{"params": [0, 1]}, {"params": [2], "lr": hyper["lr"] * 5,
+                                                "betas": [0.7, 0.95], "eps": 1e-6}]
     elif prop == "zero_grad":
         steps[0][0] = np.zeros(shapes[0])
     elif prop == "grad_none":
@@ -204,10 +213,23 @@ def _signed(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.uniform(*GRAD_MAGNITUDE, size=shape) * rng.choice([-1.0, 1.0], size=shape)
 
 
+def _joins(case: dict[str, Any], index: int) -> int:
+    """The step at which parameter ``index`` joins the optimizer (0: from the start)."""
+    return next((g.get("join") or 0 for g in case.get("groups") or [] if index in g["params"]),
+                0)
+
+
+def _first_gradient(case: dict[str, Any], index: int) -> int:
+    """The first step, from the one it joins, at which parameter ``index`` has a gradient."""
+    return next((k for k in range(_joins(case, index), len(case["steps"]))
+                 if case["steps"][k][index] is not None), len(case["steps"]))
+
+
 def _alone(case: dict[str, Any], index: int) -> dict[str, Any]:
-    """The scenario of parameter ``index`` alone, from the step it joins, in a fresh optimizer."""
-    start = next((g.get("join") or 0 for g in case.get("groups", [])
-                  if index in g["params"]), 0)
+    """The scenario of parameter ``index`` alone, in a fresh optimizer, from its first
+    gradient: a step before it, with its grad None, must change nothing of it, its step
+    counter included."""
+    start = _first_gradient(case, index)
     return {**case, "params": [case["params"][index]], "groups": None,
             "steps": [[step[index]] for step in case["steps"][start:]]}
 
@@ -404,8 +426,11 @@ def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, A
                                   equal_nan=True)
         if where is not None:
             s = where[0] + start
-            joined = f"added with add_param_group before step {start + 1}" if start \
+            join = _joins(case, index)
+            joined = f"added with add_param_group before step {join + 1}" if join \
                 else "there from the start"
+            if start > join:
+                joined += f", whose grad was None until step {start + 1}"
             if _never_moves(together, alone["values"], alone_case["params"], 0):
                 return (f"parameter {index + 1}, {joined}, never moves, though its gradient "
                         f"is not zero: {_EVERY_GROUP}")
