@@ -844,3 +844,36 @@ def test_an_update_returning_new_parameters_is_told_its_return_is_unused():
             return params
 
     assert not _failures(RMSPropReturnsParams, "rmsprop")
+
+
+class AdamStateInTheClassBody:
+    """Red-team round 8: m and v written in the class body, shared by every object."""
+
+    m: dict = {}  # noqa: RUF012 - the mistake under test
+    v: dict = {}  # noqa: RUF012
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps, self.t = lr, beta1, beta2, eps, 0
+
+    def update(self, params, grads):
+        self.t += 1
+        for key in params:
+            if key not in self.m:
+                self.m[key], self.v[key] = np.zeros_like(params[key]), np.zeros_like(params[key])
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
+            m_hat = self.m[key] / (1 - self.beta1**self.t)
+            v_hat = self.v[key] / (1 - self.beta2**self.t)
+            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def test_state_shared_by_every_object_of_the_class_is_named():
+    """It was told "the formula of a single step is off", which it is not."""
+    AdamStateInTheClassBody.m.clear()
+    AdamStateInTheClassBody.v.clear()
+    failures = _failures(AdamStateInTheClassBody, "adam")
+    assert failures["first_step"].startswith(
+        "two new objects of your class, given the same inputs, took different steps"), \
+        failures["first_step"]
+    assert "(m = {} right under `class`)" in failures["first_step"]
+    assert all("formula of a single step" not in m for m in failures.values()), failures

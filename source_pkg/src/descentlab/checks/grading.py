@@ -22,10 +22,11 @@ from typing import Any
 
 from ..optimizers import find_reference, optimizer_class, reference_name
 from . import messages
-from .compare import Finding
+from .compare import Finding, agree
 from .diagnose import Diagnosis, diagnose_property, observe_property
 from .exercise import Outcome, assert_outcome, run_checks
 from .global_reads import global_reads_note
+from .observe import observe
 from .report import Report
 from .spec import Property, get_property, properties_for, required_arguments
 
@@ -72,7 +73,17 @@ def run_property(
     case = prop.case(seed)
     runs = observe_property(student_cls, case.hyper_for(name), prop, case,
                             time_limit=time_limit, required=required_arguments(name))
-    return diagnose_property(runs, name, prop, case, time_limit=time_limit)
+    diagnosis = diagnose_property(runs, name, prop, case, time_limit=time_limit)
+    if diagnosis.passed or diagnosis.mistake or runs[0].error_stage:
+        return diagnosis
+    # Red-team round 8: an Adam with `m = {}` in the class body (shared by every object)
+    # was told "the formula of a single step is off". A new object on the same case tells.
+    again = observe(student_cls, runs[0].hyper, case, time_limit=time_limit,
+                    required=required_arguments(name))
+    if again.error_stage or agree(runs[0], again):
+        return diagnosis
+    return Diagnosis((Finding("shared_objects", messages.SHARED_BETWEEN_OBJECTS),
+                      *diagnosis.findings[1:]), diagnosis.printed + again.printed)
 
 
 def _outcome(diagnosis: Diagnosis) -> Outcome:

@@ -46,6 +46,13 @@ def no_change(returned: str = "") -> str:
     return text
 
 
+#: Two new objects of the student's class did different things on the same case.
+SHARED_BETWEEN_OBJECTS = (
+    "two new objects of your class, given the same inputs, took different steps: something "
+    "lives on from one object to the next. A dict or array written in the class body "
+    "(m = {} right under `class`) is shared by every object of the class: create it in "
+    "__init__ (self.m = {}) or on the first update().")
+
 NOT_WRITTEN = "{what} is not written yet: replace `raise NotImplementedError` with your code."
 
 #: What a call that ran out of time asks: a loop that never ends and a step that takes
