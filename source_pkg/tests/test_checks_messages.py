@@ -877,3 +877,20 @@ def test_state_shared_by_every_object_of_the_class_is_named():
         failures["first_step"]
     assert "(m = {} right under `class`)" in failures["first_step"]
     assert all("formula of a single step" not in m for m in failures.values()), failures
+
+
+class AdamRightForFiveCalls(Adam):
+    """Red-team round 8: drops the bias correction from the 6th call; passed when the state
+    was checked over five calls."""
+
+    def update(self, params, grads):
+        if self.t >= 5:
+            self.t = 10**6  # 1 - beta**t is 1: no correction from here on
+        super().update(params, grads)
+
+
+def test_an_update_right_for_five_calls_only_loses_the_state_point():
+    failures = _failures(AdamRightForFiveCalls, "adam")
+    assert set(failures) == {"carries_state"}, failures
+    assert failures["carries_state"].startswith("the first 5 calls match, but after the 6th"), \
+        failures["carries_state"]

@@ -835,3 +835,20 @@ def test_a_counter_per_group_or_betas_from_the_defaults_lose_their_point(
     report = checks.grade_torch(Adam, "adam", (*PUBLIC_SEEDS, *HIDDEN))
     assert set(report.failed) == loses, report.text()
     assert words in report.text(), report.text()
+
+
+def test_a_step_right_for_five_steps_only_loses_the_state_points() -> None:
+    """Red-team round 8: a step() that dropped the bias correction from step 6 scored 9/9."""
+
+    class Adam(torch.optim.Adam):
+        @torch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    state = self.state[p]
+                    if state and float(state["step"]) >= 5:
+                        state["step"] = torch.tensor(10.0**6)  # no bias correction from here
+            return super().step(closure)
+
+    report = checks.grade_torch(Adam, "adam", PUBLIC_SEEDS)
+    assert report.failed == ["carries_state"], report.text()
