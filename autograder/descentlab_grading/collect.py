@@ -278,24 +278,25 @@ def _files(source: Path) -> Iterator[tuple[str, bytes, str]]:
     spoils that file only.
     """
     if source.is_dir():
-        paths = sorted((p for p in source.rglob("*") if p.is_file()),
-                       key=lambda p: _natural(p.relative_to(source).as_posix()))
-        for path in paths:
+        files = sorted(((_export_path(p.relative_to(source).as_posix()), p)
+                        for p in source.rglob("*") if p.is_file()),
+                       key=lambda file: _natural(file[0]))
+        for rel, path in files:
             if path.is_symlink():  # no LMS writes one; it could point at solutions/
-                yield path.relative_to(source).as_posix(), b"", "a symbolic link: not followed"
+                yield rel, b"", "a symbolic link: not followed"
                 continue
             try:
                 content, why = _read(path.stat().st_size, path.read_bytes)
             except OSError as exc:
                 content, why = b"", f"the file cannot be read ({exc.strerror or exc})"
-            yield path.relative_to(source).as_posix(), content, why
+            yield rel, content, why
         return
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ValueError(f"{source} cannot be read as a .zip file ({exc})") from exc
     with archive:
-        members = [(_member_path(info.filename), info) for info in archive.infolist()
+        members = [(_export_path(info.filename), info) for info in archive.infolist()
                    if not info.is_dir()]
         for rel, info in sorted(((rel, info) for rel, info in members
                                  if rel and not rel.endswith("/")),  # a "dir\\" entry
@@ -308,14 +309,16 @@ def _files(source: Path) -> Iterator[tuple[str, bytes, str]]:
             yield rel, content, why
 
 
-def _member_path(name: str) -> str:
-    """A zip member's path as the export meant it: ``/``-separated, relative.
+def _export_path(name: str) -> str:
+    """A file's path as the export meant it: ``/``-separated, relative, accents composed.
 
-    Some Windows tools write ``\\`` between folders, and some writers a leading ``/``:
-    read as they were, ``eve\\03_momentum\\03_momentum.ipynb`` named no student and
-    ``/carl/...`` and ``/dan/...`` made one student, "unknown" (red-team round 7).
+    Some Windows tools write ``\\`` between folders in a zip, and some writers a leading
+    ``/``: read as they were, ``eve\\03_momentum\\03_momentum.ipynb`` named no student and
+    ``/carl/...`` and ``/dan/...`` made one student, "unknown" (red-team round 7). macOS
+    writes ``Zoë`` as an e and a combining mark (NFD): composed (NFC), one name is one
+    student however it was written, and sorts as people read it.
     """
-    return name.replace("\\", "/").lstrip("/")
+    return unicodedata.normalize("NFC", name.replace("\\", "/").lstrip("/"))
 
 
 def _read(size: int, read: Callable[[], bytes]) -> tuple[bytes, str]:
@@ -333,7 +336,6 @@ def _natural(name: str) -> list[tuple[int, int | str]]:
     ``03_momentum 2.ipynb``) comes after ``03_momentum.ipynb``, as its name extends the
     original's; with the extension, ``"-"`` and ``" "`` would sort before ``"."``.
     """
-    name = unicodedata.normalize("NFC", name)  # accents as one character, as people sort
     path = PurePosixPath(name)
     stem = str(path.with_suffix("")) if path.suffix else name
     return [(0, int(part)) if part.isdigit() else (1, part)
@@ -432,9 +434,7 @@ def collect(source: Path, lessons: Sequence[str],
         student = where.student or (student_slug(parts[0]) if len(parts) >= 2 and not release
                                     else "")
         if student:
-            # One name however its accents are encoded (NFC or macOS's NFD): not a clash.
-            raws.setdefault(student, set()).add(
-                unicodedata.normalize("NFC", where.raw or parts[0]))
+            raws.setdefault(student, set()).add(where.raw or parts[0])
         lesson = where.lesson or _only(asked, student)
         if lesson and lesson not in asked:
             found.skipped.append(Rejection(rel, f"lesson {lesson} was not asked for",
