@@ -551,7 +551,7 @@ def test_an_unwritten_update_is_not_reported_under_a_property_name():
     for prop in ("first_step", "carries_state", "in_place"):
         with pytest.raises(AssertionError) as info:
             assert_property(AdaDelta, "adadelta", prop, seed=PUBLIC_SEEDS[0])
-        assert str(info.value).startswith("update() is not written yet"), str(info.value)
+        assert str(info.value).startswith("AdaDelta.update() is not written yet"), str(info.value)
     # Any other failure keeps its property's name in front.
     with pytest.raises(AssertionError, match=r"^first step: "):
         assert_property(MomentumDoesNothing, "momentum", "first_step", seed=PUBLIC_SEEDS[0])

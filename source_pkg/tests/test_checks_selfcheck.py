@@ -39,7 +39,7 @@ def test_the_stub_gets_the_not_written_yet_message():
     assert not report
     lines = text.splitlines()
     assert lines[0] == "Checking Momentum against the course's momentum optimizer:"
-    assert lines[1] == ("✘ first step: update() is not written yet: replace "
+    assert lines[1] == ("✘ first step: Momentum.update() is not written yet: replace "
                         "`raise NotImplementedError` with your code.")
     assert lines[2] == "✘ state between calls: (same problem as above)"
     assert lines[-1] == "5 of 5 checks failed: fix the first one first."

@@ -173,10 +173,11 @@ def _stopped(student: Observation) -> Finding | None:
         return Finding(kind, msg.error_message(
             INIT, student.error_type, student.error_message, student.error_where, 0,
             msg.call_signature(student.subject, student.hyper),
-            suggestion=student.error_suggestion))
+            suggestion=student.error_suggestion, subject=student.subject))
     if student.error_stage == UPDATE and student.error_type == "NotImplementedError":
         return Finding("not_written", msg.error_message(UPDATE, "NotImplementedError", "", "", 1,
-                                                        ""), call=student.error_call)
+                                                        "", subject=student.subject),
+                       call=student.error_call)
     return None
 
 

@@ -199,15 +199,18 @@ def missing_arguments(subject: str, missing: Sequence[str], hyper: Mapping[str, 
 
 
 def error_message(stage: str, kind: str, message: str, where: str, call: int,
-                  signature: str, *, suggestion: str = "", keys: Sequence[str] = ()) -> str:
+                  signature: str, *, suggestion: str = "", keys: Sequence[str] = (),
+                  subject: str = "") -> str:
     """The message for an observation that stopped with an exception or a hang.
 
-    ``suggestion`` is the name a NameError or AttributeError most likely meant
+    ``subject`` is the class's name, given for a stub, so that a lesson with several
+    classes says whose method is not written yet; ``suggestion`` is the name a NameError or AttributeError most likely meant
     (:func:`~descentlab.errors.closest_name`), asked about in the hint; ``keys`` the
     keys of the ``params`` it was given (a KeyError for another name is a name written out).
     """
     what = "update()" if stage == "update" else "__init__"
     if kind == "NotImplementedError":
+        what = f"{subject}.{what}" if subject else what
         return NOT_WRITTEN.format(what=what)
     when = f" on the {ordinal(call)} call" if stage == "update" else ""
     subject = "update()" if stage == "update" else f"creating {signature}"
