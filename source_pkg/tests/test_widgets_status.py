@@ -228,3 +228,28 @@ def test_status_lines_say_when_a_path_ends_off_the_map() -> None:
     assert "(off the map), loss" in e.status.value, e.status.value
     e.controls["lr"].value = 0.01
     assert "off the map" not in e.status.value, e.status.value
+
+
+def test_sliders_show_the_keyword_and_the_formulas_symbol() -> None:
+    """Lesson 02's text says "move η": the slider reads ``lr (η)``, not ``lr`` alone."""
+    from descentlab.optimizers import OPTIMIZERS
+    from descentlab.widgets.controls import slider_label
+
+    w = explore("sgd", "bowl", backend="static")
+    assert w.controls["lr"].description == "lr (η)"
+    assert explore("adam", "bowl", backend="static").controls["beta2"].description == "beta2 (β₂)"
+    for name, cls in OPTIMIZERS.items():
+        for h in cls.hyperparameters:
+            label = slider_label(h)
+            assert label.startswith(h.name), (name, label)
+            assert "\\" not in label, (name, label)
+            assert "_" not in label.replace(h.name, ""), (name, label)
+
+    class Mine:  # a student's own class: its arguments are their own symbols
+        def __init__(self, step=0.1):
+            self.step = step
+
+        def update(self, params, grads):
+            pass
+
+    assert explore(Mine, "bowl", backend="static").controls["step"].description == "step"

@@ -204,8 +204,9 @@ def error_message(stage: str, kind: str, message: str, where: str, call: int,
     """The message for an observation that stopped with an exception or a hang.
 
     ``subject`` is the class's name, given for a stub, so that a lesson with several
-    classes says whose method is not written yet; ``suggestion`` is the name a NameError or AttributeError most likely meant
-    (:func:`~descentlab.errors.closest_name`), asked about in the hint; ``keys`` the
+    classes says whose method is not written yet; ``suggestion`` is the name a NameError
+    or AttributeError most likely meant (:func:`~descentlab.errors.closest_name`), asked
+    about in the hint; ``keys`` the
     keys of the ``params`` it was given (a KeyError for another name is a name written out).
     """
     what = "update()" if stage == "update" else "__init__"

@@ -16,6 +16,7 @@ import html
 import inspect
 import io
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = [
     "resolve_optimizer",
     "self_check_warning",
     "set_window",
+    "slider_label",
     "snap",
     "start_sliders",
     "status_html",
@@ -232,6 +234,25 @@ def resolve_optimizer(
     return OptimizerChoice(label or cls.__name__, cls, tuple(specs), values, student)
 
 
+#: The Greek letters of the course's formulas (:attr:`Hyperparameter.symbol` is LaTeX).
+_GREEK = {"beta": "β", "epsilon": "ε", "eta": "η", "lambda": "λ", "mu": "μ", "psi": "ψ",
+          "rho": "ρ"}
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def slider_label(spec: Hyperparameter) -> str:
+    """The keyword and the formula's symbol: ``lr (η)``, ``beta1 (β₁)``; the keyword alone
+    when it is its own symbol (a student's own argument).
+
+    The notebooks' text and formulas say η where the code says ``lr``: the label shows both.
+    """
+    symbol = re.sub(r"\\([A-Za-z]+)", lambda m: _GREEK.get(m[1], m[0]), spec.symbol)
+    symbol = re.sub(r"_\{?(\d+)\}?", lambda m: m[1].translate(_SUBSCRIPT), symbol)
+    if "\\" in symbol:
+        raise ValueError(f"{spec.name}: no plain-text form of the symbol {spec.symbol!r}")
+    return spec.name if symbol in ("", spec.name) else f"{spec.name} ({symbol})"
+
+
 def hyperparameter_slider(
     spec: Hyperparameter, value: float | None = None, description: str | None = None
 ) -> widgets.FloatSlider | widgets.FloatLogSlider:
@@ -243,12 +264,12 @@ def hyperparameter_slider(
     value : float, optional
         Starting value (``spec.default`` otherwise).
     description : str, optional
-        Label in front of the slider (``spec.name`` otherwise; may be HTML).
+        Label in front of the slider (:func:`slider_label` otherwise; may be HTML).
     """
     value = spec.default if value is None else float(value)
     linear = _linear_step(spec, value)
     common = {
-        "description": spec.name if description is None else description,
+        "description": slider_label(spec) if description is None else description,
         "description_allow_html": description is not None,
         "tooltip": f"{spec.name}: {spec.meaning}",
         "continuous_update": True,
