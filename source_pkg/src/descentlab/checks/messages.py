@@ -206,8 +206,8 @@ def error_message(stage: str, kind: str, message: str, where: str, call: int,
     ``subject`` is the class's name, given for a stub, so that a lesson with several
     classes says whose method is not written yet; ``suggestion`` is the name a NameError
     or AttributeError most likely meant (:func:`~descentlab.errors.closest_name`), asked
-    about in the hint; ``keys`` the
-    keys of the ``params`` it was given (a KeyError for another name is a name written out).
+    about in the hint; ``keys`` the keys of the ``params`` it was given (a KeyError for
+    another name is a name written out).
     """
     what = "update()" if stage == "update" else "__init__"
     if kind == "NotImplementedError":
