@@ -305,3 +305,22 @@ def test_a_class_over_a_failing_base_of_the_student_names_the_base() -> None:
         out = io.StringIO()
         assert check(_adamw_over(base), file=out), out.getvalue()
         assert "builds on" not in out.getvalue()
+
+
+def test_sgds_repeated_calls_are_not_called_state() -> None:
+    """SGD keeps no state: its property reads "repeated calls", a stateful one's "state"."""
+    from descentlab.checks import PUBLIC_SEEDS, assert_property, properties_for
+
+    class SGD:
+        def __init__(self, lr=0.01):
+            self.lr = lr
+
+        def update(self, params, grads):
+            for key in params:
+                params[key] += self.lr * grads[key]  # uphill
+
+    assert [p.short for p in properties_for("sgd")][:2] == ["first step", "repeated calls"]
+    assert [p.short for p in properties_for("momentum")][:2] == ["first step",
+                                                                  "state between calls"]
+    with pytest.raises(AssertionError, match=r"^repeated calls: "):
+        assert_property(SGD, "sgd", "carries_state", seed=PUBLIC_SEEDS[0])

@@ -202,9 +202,9 @@ def _sgd(step: str) -> type:
 
 
 @pytest.mark.parametrize(("step", "failed"), [
-    ("params[key] += self.lr * grads[key]", "(first step, state between calls)"),
+    ("params[key] += self.lr * grads[key]", "(first step, repeated calls)"),
     ("params[key] = params[key] - self.lr * grads[key]", "(update in place)"),
-    ("pass", "(first step, state between calls, each parameter on its own, update in place, "
+    ("pass", "(first step, repeated calls, each parameter on its own, update in place, "
              "float32 parameters)"),
 ])
 def test_a_figure_drawn_by_an_sgd_that_fails_its_self_check_says_so_below(

@@ -108,7 +108,7 @@ def assert_property(
     >>> assert_property(Momentum, "momentum", "first_step", seed=1)
     """
     __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
-    prop = get_property(prop)
+    prop = get_property(prop).for_optimizer(optimizer)
     diagnosis = run_property(student_cls, optimizer, prop, seed, time_limit=time_limit)
     outcome = _outcome(diagnosis)
     # A global read in place of self.lr explains the failure better than any factor; only in

@@ -40,7 +40,7 @@ written, wrong signature, crashes) fails every property it crashes in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -104,6 +104,9 @@ class Property:
         How the observations are judged: ``"values"`` (against the reference, every
         call), ``"in_place"``, ``"float32"``, ``"per_key"`` or ``"zero_grad"`` (see
         :mod:`.judges`).
+    stateless : tuple of (str, str) or None
+        ``title`` and ``short`` for an optimizer that keeps no state (SGD), where "state
+        between calls" would tell the student to look for state there is none of.
     """
 
     name: str
@@ -118,6 +121,14 @@ class Property:
     applies_to: frozenset[str] = field(default_factory=lambda: frozenset(OPTIMIZERS))
     points: float = 1.0
     judge: str = "values"
+    stateless: tuple[str, str] | None = None
+
+    def for_optimizer(self, optimizer: str) -> Property:
+        """This property with the labels it has for ``optimizer`` (see ``stateless``)."""
+        if self.stateless is None or optimizer_class(reference_name(optimizer)).state_names:
+            return self
+        title, short = self.stateless
+        return replace(self, title=title, short=short)
 
     def case(self, seed: int) -> Case:
         """The case of this property drawn from ``seed``."""
@@ -132,7 +143,8 @@ PROPERTIES: tuple[Property, ...] = (
     # Twenty calls: an update that goes wrong only after five (bias correction dropped
     # from the 6th call, h reset every 6th) passed when this was five (red-team round 8).
     Property("carries_state", "state is carried between calls", "state between calls",
-             {"W": (2, 3)}, calls=20),
+             {"W": (2, 3)}, calls=20,
+             stateless=("repeated calls take the formula's step", "repeated calls")),
     # Every optimizer, SGD included: a loop that stops after the first key loses this point.
     Property("per_key_state", "each parameter is updated on its own", "each parameter on its own",
              {"W1": (3, 4), "W2": (3, 4), "b": (4,), "s": ()}, calls=4, judge="per_key"),
@@ -154,7 +166,7 @@ _BY_NAME = {p.name: p for p in PROPERTIES}
 def properties_for(optimizer: str) -> tuple[Property, ...]:
     """The properties graded for ``optimizer``, in :data:`PROPERTIES` order."""
     name = reference_name(optimizer)
-    return tuple(p for p in PROPERTIES if name in p.applies_to)
+    return tuple(p.for_optimizer(name) for p in PROPERTIES if name in p.applies_to)
 
 
 def get_property(name: str | Property) -> Property:
