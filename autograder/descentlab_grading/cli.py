@@ -90,6 +90,34 @@ def _error(message: str, status: int = 2) -> int:
     return status
 
 
+def _lessons_to_grade(submissions: Path, asked: list[str] | None,
+                      source: Path) -> list[str] | str:
+    """The lessons to grade, or the usage error to print.
+
+    The export read here is let go of on return: the jobs are forks of this process, and
+    their memory limit counts the address space they inherit (test_pipeline_memory).
+    """
+    try:
+        known = all_lessons(source)
+        if unknown := sorted(set(asked or ()) - set(known)):
+            return f"unknown lesson(s): {', '.join(unknown)} (the lessons: {', '.join(known)})"
+        # Without --lessons, only the lessons the export holds: a lesson nobody
+        # submitted is not "missing" for everyone, it was simply not part of this deadline.
+        found = collect(submissions, known, known)
+    except (ManifestMismatch, FileNotFoundError, ValueError) as exc:
+        return f"error: {exc}"
+    present = lessons_in(found, known)
+    if not present:
+        return _no_lessons(submissions, found, known)
+    lessons = list(asked) if asked else present
+    if not set(lessons) & set(present):
+        # Every student "missing", every row 0: a wrong export or a typo, not a deadline.
+        return (f"error: {submissions} holds no notebook of {', '.join(lessons)} (its "
+                f"notebooks are of {', '.join(present)}); nothing was graded and no grades "
+                "CSV was written.")
+    return lessons
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a grading batch; return the exit status (``autograder/README.md``)."""
     args = parser().parse_args(argv)
@@ -101,25 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"error: --csv {csv_path} is a folder; give a file name")
     if course.root.exists() and not course.root.is_dir():
         return _error(f"error: --course-root {course.root} is not a folder")
-    try:
-        known = all_lessons(course.source)
-        if unknown := sorted(set(args.lessons or ()) - set(known)):
-            return _error(f"unknown lesson(s): {', '.join(unknown)} (the lessons: "
-                          f"{', '.join(known)})")
-        # Without --lessons, only the lessons the export holds: a lesson nobody
-        # submitted is not "missing" for everyone, it was simply not part of this deadline.
-        found = collect(args.submissions, known, known)
-    except (ManifestMismatch, FileNotFoundError, ValueError) as exc:
-        return _error(f"error: {exc}")
-    present = lessons_in(found, known)
-    if not present:
-        return _error(_no_lessons(args.submissions, found, known))
-    lessons = list(args.lessons) if args.lessons else present
-    if not set(lessons) & set(present):
-        # Every student "missing", every row 0: a wrong export or a typo, not a deadline.
-        return _error(f"error: {args.submissions} holds no notebook of {', '.join(lessons)} "
-                      f"(its notebooks are of {', '.join(present)}); nothing was graded and "
-                      "no grades CSV was written.")
+    lessons = _lessons_to_grade(args.submissions, args.lessons, course.source)
+    if isinstance(lessons, str):
+        return _error(lessons)
     settings = Settings(workers=args.workers, cell_timeout=args.cell_timeout,
                         notebook_timeout=args.notebook_timeout,
                         memory=int(args.memory_gb * 1024**3), force=args.force,

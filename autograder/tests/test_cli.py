@@ -324,3 +324,25 @@ def test_make_grade_tells_status_1_as_an_outcome_and_stops_on_others(tmp_path: P
     usage = make_grade(tmp_path / "nope.zip")
     assert usage.returncode == 2, usage.stderr
     assert "no such submissions file or folder" in usage.stderr
+
+
+def test_the_command_lets_go_of_the_export_it_read_before_grading(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The jobs are forks of this process: an export the command kept (read to find its
+    lessons) counts against every job's memory limit (test_pipeline_memory, via the CLI)."""
+    import gc
+
+    from descentlab_grading.collect import Submission
+
+    held: list[int] = []
+    fake = _fake_grade([])
+
+    def grade(*args: object, **kwargs: object) -> Run:
+        gc.collect()
+        held.append(sum(isinstance(o, Submission) for o in gc.get_objects()))
+        return fake(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "grade", grade)
+    main([str(_lms_export(tmp_path, {})), "--no-progress", "--csv", str(tmp_path / "g.csv"),
+          "--course-root", str(tmp_path / "course")])
+    assert held == [0], f"{held[0]} notebook(s) of the export are held when grading starts"
