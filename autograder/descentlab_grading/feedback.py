@@ -23,6 +23,9 @@ from .testcells import nbgrader_meta
 __all__ = ["STOPPED_NOTE", "UNCHANGED_ANSWER", "TruncateOutputs", "add_summary",
            "explain_outputs", "rejection_page"]
 
+#: The box of descentlab's summary on a feedback page (tests find it by its id).
+_SUMMARY_BOX = '<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
+
 #: What a cell of the lesson's own (a demo, a figure) shows when it needed the switched-off
 #: reference: no error of the student's, so no red box on their page. The same words as a
 #: demo wrapped in ``descentlab.widgets.explained`` prints.
@@ -177,9 +180,7 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
                      + "</ul>")
     # Long messages wrap instead of hiding past the output box's right edge.
     block = ("<style>.output_subarea pre{white-space:pre-wrap;word-break:normal;"
-             "overflow-wrap:break-word}</style>"
-             '<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
-             + "".join(parts) + "</div>")
+             f"overflow-wrap:break-word}}</style>{_SUMMARY_BOX}" + "".join(parts) + "</div>")
     text = page.read_text(encoding="utf-8")
     # nbgrader's heading gives its own total, with the bonus cells in the maximum
     # ("12.0 / 16.0"): the page states one score, the CSV's.
@@ -219,8 +220,7 @@ def rejection_page(page: Path, lesson: str, origin: str, reason: str) -> Path:
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(lesson)}: not graded</title></head><body>"
-        '<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
+        f"<title>{html.escape(lesson)}: not graded</title></head><body>{_SUMMARY_BOX}"
         f"<h2>{html.escape(lesson)}: not graded (0 points)</h2>"
         f"<p>The file you handed in, <code>{html.escape(origin)}</code>, could not be graded: "
         f"{html.escape(reason)}.</p>"

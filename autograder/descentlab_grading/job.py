@@ -21,7 +21,6 @@ from .judging import (
     blame_answer_cell,
     cell_errors,
     decide,
-    defined_by_cell,
     mentions_native_code,
     mentions_the_hook,
     read_or_empty,
@@ -153,7 +152,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
     names_native = bool(mentions_native_code(autograded))
     names_hook = bool(mentions_the_hook(autograded))
     ready_made = ready_made_in_answers(autograded, get_lesson(lesson).exercises)
-    defined_by = defined_by_cell(nbformat.read(course.notebook(lesson), as_version=4))
+    defined_by = judge.defined_by
 
     def adjust() -> tuple[Decision, dict[str, float]]:
         with Gradebook(course.db_url) as gb:

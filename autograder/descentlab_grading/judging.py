@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -66,8 +67,10 @@ def defined_by_cell(source: nbformat.NotebookNode) -> dict[str, set[str]]:
             if nbgrader_meta(c).get("solution") and nbgrader_meta(c).get("grade_id")}
 
 
-def judge_request(source: nbformat.NotebookNode, call_limit: float) -> dict[str, Any]:
-    """The judge's input, all from the instructor's notebook: tests, imports, names."""
+def judge_request(source: nbformat.NotebookNode, call_limit: float,
+                  defined_by: dict[str, set[str]]) -> dict[str, Any]:
+    """The judge's input, all from the instructor's notebook: tests, imports, names
+    (``defined_by``: its :func:`defined_by_cell`)."""
     readonly = [c.source for c in source.cells if c.cell_type == "code"
                 and not nbgrader_meta(c).get("solution") and not nbgrader_meta(c).get("grade")]
     return {
@@ -76,7 +79,7 @@ def judge_request(source: nbformat.NotebookNode, call_limit: float) -> dict[str,
         "readonly_cells": readonly,
         # Only what the instructor's answer cells define comes from the student: a
         # student cell that assigns e.g. ``assert_property`` cannot shadow the judge's.
-        "student_names": sorted(set().union(*defined_by_cell(source).values())),
+        "student_names": sorted(set().union(*defined_by.values())),
         "limits": {"call": call_limit},
     }
 
@@ -101,6 +104,8 @@ class JudgeRun:
     verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The refused connections, ``{"asked": grade id, "during": running cell or None}``.
     contacts: list[dict[str, Any]] = field(default_factory=list)
+    #: What each of the instructor's answer cells defines (:func:`defined_by_cell`).
+    defined_by: dict[str, set[str]] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -113,7 +118,9 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
     JudgeRun
         Its sockets; once the block is over, its verdicts and the contacts it refused.
     """
-    request = judge_request(nbformat.read(source, as_version=4), call_limit)
+    instructor = nbformat.read(source, as_version=4)
+    defined_by = defined_by_cell(instructor)
+    request = judge_request(instructor, call_limit, defined_by)
     # ``python -I`` ignores PYTHONPATH: tell the judge where the grader's own descentlab
     # is, so that it grades against the very package the answer key was built from.
     request["package_root"] = _package_root()
@@ -122,7 +129,7 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
         folder.mkdir()
         req, result, sock = Path(tmp) / "request.json", Path(tmp) / "result.json", \
             folder / "judge.sock"
-        run = JudgeRun(folder, Path(tmp) / "gate.sock")
+        run = JudgeRun(folder, Path(tmp) / "gate.sock", defined_by=defined_by)
         req.write_text(json.dumps(request))
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
@@ -296,6 +303,18 @@ def read_or_empty(path: Path) -> Any:
         return nbformat.v4.new_notebook()
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(source: str) -> tuple[str, ast.Module | None]:
+    """A code cell's :func:`~.integrity.code_of` and its syntax tree (None: it does not
+    parse), made once for the several scans of one notebook. The trees are shared: the
+    scans only read them."""
+    code = code_of(source)
+    try:
+        return code, ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code, None
+
+
 def scanned(source: str) -> str:
     """The code of a cell as the word scans read it: without comments and without the
     strings that stand alone as statements (docstrings, notes).
@@ -306,12 +325,8 @@ def scanned(source: str) -> str:
     (red-team: ``getattr(tud, minibatches.__doc__)``). Code that does not parse (cell
     magics) keeps them.
     """
-    code = code_of(source)
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
-        return code
-    if "__doc__" in code or "getdoc" in code:  # inspect.getdoc reads them too
+    code, tree = _parsed(source)
+    if tree is None or "__doc__" in code or "getdoc" in code:  # inspect.getdoc reads them too
         return code
     lines = code.split("\n")
     for node in ast.walk(tree):
@@ -354,11 +369,9 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
     """
     bound: dict[str, str] = {}  # alias -> the ready-made name
     wanted = set(names)
-    trees = []
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            with contextlib.suppress(SyntaxError, ValueError):
-                trees.append(ast.parse(code_of(cell.source)))
+    trees = [tree for cell in nb.cells if cell.cell_type == "code"
+             if (tree := _parsed(cell.source)[1]) is not None]
+
     def meant(value: ast.expr) -> str | None:
         """The ready-made name an expression stands for, if it is one or an alias of one."""
         word = value.id if isinstance(value, ast.Name) else \
@@ -421,10 +434,9 @@ def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
     for cell in nb.cells:
         if cell.cell_type != "code" or word is None:
             continue
-        try:
-            tree = ast.parse(code_of(cell.source))
-        except (SyntaxError, ValueError):
-            taken |= set(word.findall(code_of(cell.source)))  # unread: every word counts
+        code, tree = _parsed(cell.source)
+        if tree is None:
+            taken |= set(word.findall(code))  # unread: every word counts
             continue
         # Docstrings and notes are no evidence here either (scanned(); round 7's second
         # look: "backward when asked" in a helper's docstring).
@@ -467,10 +479,8 @@ def _without_own(source: str, own: set[str]) -> str:
     text = scanned(source)
     if not own:
         return text
-    code = code_of(source)
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+    code, tree = _parsed(source)
+    if tree is None:
         return text
     lines, rows = code.split("\n"), text.split("\n")
 

@@ -26,6 +26,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from .testcells import is_test_cell, nbgrader_meta
+
 HERE = Path(__file__).resolve().parent.parent  # autograder/: nbgrader_config.py
 REPO = HERE.parent
 SOLUTIONS = REPO / "solutions"
@@ -55,9 +57,8 @@ class RunPastErrors(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell: Any, resources: dict[str, Any], index: int
                         ) -> tuple[Any, dict[str, Any]]:
-        meta = cell.metadata.get("nbgrader", {}) if cell.cell_type == "code" else {}
-        test = meta.get("grade") and not meta.get("solution")
-        if test or (meta.get("solution") and _raises_at_top_level(cell.source)):
+        answer = cell.cell_type == "code" and nbgrader_meta(cell).get("solution")
+        if is_test_cell(cell) or (answer and _raises_at_top_level(cell.source)):
             tags = cell.metadata.setdefault("tags", [])
             if RUN_PAST_ERRORS_TAG not in tags:
                 tags.append(RUN_PAST_ERRORS_TAG)

@@ -31,7 +31,7 @@ from descentlab.checks import PUBLIC_SEEDS, assert_property, mistakes_for
 from descentlab.checks.mistakes import Mistake
 from descentlab.course import get_lesson
 from descentlab_grading.judge import free_names, hidden_part, imports_of
-from descentlab_grading.judging import judge_request
+from descentlab_grading.judging import defined_by_cell, judge_request
 from descentlab_grading.pipeline import Course, Row, Run, Settings, prepare_lessons
 from descentlab_grading.release import lessons as all_lessons
 from descentlab_grading.testcells import SKIP_TAG
@@ -635,7 +635,7 @@ def failing_test_cells(source: nbformat.NotebookNode, answers: Mapping[str, str]
     """
     import numpy as np
 
-    request = judge_request(source, call_limit=60.0)
+    request = judge_request(source, 60.0, defined_by_cell(source))
     own = set(request["student_names"])
     student: dict[str, Any] = {"np": np, "math": __import__("math")}
     if any(call.torch for call in property_calls(source)):
