@@ -24,7 +24,8 @@ __all__ = ["STOPPED_NOTE", "UNCHANGED_ANSWER", "TruncateOutputs", "add_summary",
            "explain_outputs", "rejection_page"]
 
 #: The box of descentlab's summary on a feedback page (tests find it by its id).
-_SUMMARY_BOX = '<div id="descentlab-summary" style="border:1px solid #999;padding:8px;margin:8px">'
+_SUMMARY_BOX = ('<div id="descentlab-summary" '
+                'style="border:1px solid #999;padding:8px;margin:8px 0">')
 
 #: What a cell of the lesson's own (a demo, a figure) shows when it needed the switched-off
 #: reference: no error of the student's, so no red box on their page. The same words as a
@@ -180,7 +181,9 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
                      + "</ul>")
     # Long messages wrap instead of hiding past the output box's right edge.
     block = ("<style>.output_subarea pre{white-space:pre-wrap;word-break:normal;"
-             f"overflow-wrap:break-word}}</style>{_SUMMARY_BOX}" + "".join(parts) + "</div>")
+             # In Bootstrap's container, as nbgrader's own content: the same width.
+             f'overflow-wrap:break-word}}</style><div class="container">{_SUMMARY_BOX}'
+             + "".join(parts) + "</div></div>")
     text = page.read_text(encoding="utf-8")
     # nbgrader's heading gives its own total, with the bonus cells in the maximum
     # ("12.0 / 16.0"): the page states one score, the CSV's.

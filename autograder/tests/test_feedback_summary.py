@@ -155,3 +155,15 @@ def test_a_cell_keeps_its_first_outputs_and_says_how_many_more_there_were() -> N
     few = [new_output("stream", name="stdout", text="ok\n")] * 3
     cell, _ = TruncateOutputs().preprocess_cell(new_code_cell("", outputs=list(few)), {}, 0)
     assert cell.outputs == few
+
+
+def test_the_summary_is_as_wide_as_nbgraders_content(tmp_path: Path) -> None:
+    """The box spanned the whole window above nbgrader's centred content (checked in
+    Chromium on a real page: both are now Bootstrap containers, 1140 px at 1400)."""
+    page = tmp_path / "page.html"
+    page.write_text('<html><body><div class="container">nbgrader</div></body></html>',
+                    encoding="utf-8")
+    add_summary(page, [], 8.0, 8.0)
+    text = page.read_text()
+    assert '<div class="container"><div id="descentlab-summary"' in text, text
+    assert text.count("<div") == text.count("</div>"), text
