@@ -343,15 +343,6 @@ def free_names(source: str) -> list[str]:
     return list(dict.fromkeys(n for n in read if n not in bound and not hasattr(builtins, n)))
 
 
-def hidden_part(source: str) -> str:
-    """A test cell's import statements followed by its hidden tests."""
-    lines = source.splitlines()
-    marks = [i for i, line in enumerate(lines) if line.strip() in
-             ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")]
-    hidden = "\n".join(lines[marks[0] + 1: marks[1]]) if len(marks) >= 2 else ""
-    return imports_of([source]) + "\n" + hidden
-
-
 def imports_of(sources: list[str], needed: set[str] | None = None) -> str:
     """The top-level import statements of the instructor's read-only cells.
 
@@ -400,14 +391,11 @@ class Judge:
             return {"verdict": "fail", "message": f"{grade_id} is not a test of this lesson"}
         names, missing = self._reads(source)
         if missing:
-            # The visible part reads notebook state the judge does not rebuild (a training
-            # history...): run the cell's imports and its hidden tests only.
-            source = hidden_part(source)
-            names, missing = self._reads(source)
-            if missing:
-                return {"verdict": "unchecked",
-                        "message": f"the test reads {', '.join(missing)}, which only the "
-                                   "notebook computes"}
+            # Notebook state the judge does not rebuild (a training history...): shown to
+            # the instructor as not checked, never scored.
+            return {"verdict": "unchecked",
+                    "message": f"the test reads {', '.join(missing)}, which only the "
+                               "notebook computes"}
         try:
             for name in names:
                 if name in self.student_names:

@@ -30,7 +30,7 @@ import nbformat
 from descentlab.checks import PUBLIC_SEEDS, assert_property, mistakes_for
 from descentlab.checks.mistakes import Mistake
 from descentlab.course import get_lesson
-from descentlab_grading.judge import free_names, hidden_part, imports_of
+from descentlab_grading.judge import free_names, imports_of
 from descentlab_grading.judging import defined_by_cell, judge_request
 from descentlab_grading.pipeline import Course, Row, Run, Settings, prepare_lessons
 from descentlab_grading.release import lessons as all_lessons
@@ -654,8 +654,6 @@ def failing_test_cells(source: nbformat.NotebookNode, answers: Mapping[str, str]
     exec(imports_of(request["readonly_cells"], needed), judge)
     failed = {}
     for grade_id, text in tests.items():
-        if [n for n in free_names(text) if n not in own and n not in judge]:
-            text = hidden_part(text)  # as the judge: the cell's imports and hidden tests
         missing = [n for n in free_names(text) if n not in own and n not in judge]
         if missing:
             failed[grade_id] = f"unchecked: the test reads {missing}"

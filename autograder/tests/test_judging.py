@@ -920,3 +920,15 @@ def test_a_value_converted_by_float_is_converted_by_the_students_own_method(
         _student(run, student, list(tests))
     assert {g: v["verdict"] for g, v in verdicts.items()} == {
         "t-float": "pass", "t-repr": "pass", "t-none": "pass"}, verdicts
+
+
+def test_a_test_reading_state_only_the_notebook_computes_is_unchecked_not_scored() -> None:
+    """A test cell that reads a name neither its imports nor the answer cells give (a
+    training history the notebook computed) is shown to the instructor, never scored."""
+    source = ("from math import isfinite\nassert isfinite(history[-1])\n"
+              "### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS\n")
+    judge_ = judge.Judge({"test_cells": [{"grade_id": "test-h", "source": source}],
+                          "student_names": [], "readonly_cells": [], "limits": {"call": 5.0}})
+    verdict = judge_.run("test-h", conn=None)  # decided before the notebook is asked
+    assert verdict == {"verdict": "unchecked",
+                       "message": "the test reads history, which only the notebook computes"}
