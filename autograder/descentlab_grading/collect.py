@@ -153,21 +153,26 @@ _MAX_SLUG = 64
 
 
 def student_slug(raw: str) -> str:
-    """Make a string usable as an nbgrader student id (a folder name).
+    """Make a string usable as an nbgrader student id (a folder name, ASCII).
 
-    Accents are dropped, not the letters that carry them: ``Zoë`` is ``Zoe`` whether the
-    ë is one character or an e and a combining mark (macOS writes names so); before, the
-    two forms gave two students (red-team round 7).
+    A name ASCII writes is its id, with ``_`` for what a folder name should not hold
+    (``bob smith`` is ``bob_smith``). Any other name keeps the letters ASCII has, accents
+    dropped, and adds a digest of the name as people read it (NFC): ``Zoë`` is one student
+    however the file system spells the ë (macOS writes an e and a combining mark; red-team
+    round 7), and a student other than ``Zoe``; ``王芳`` and ``李娜`` are two students, not
+    two "unknown" that clash. At most 64 characters: a longer name stopped the whole run
+    (round 7); it keeps its start and gets the digest.
     """
-    folded = "".join(c for c in unicodedata.normalize("NFKD", raw.strip())
+    whole = unicodedata.normalize("NFC", raw.strip())
+    folded = "".join(c for c in unicodedata.normalize("NFKD", whole)
                      if not unicodedata.combining(c))
-    slug = _SLUG.sub("_", folded).strip("._") or "unknown"
-    if len(slug) > _MAX_SLUG:  # a folder name that long stopped the whole run (round 7)
-        # Of the name as read (NFC): its two spellings are one student (round 7's second look).
-        whole = unicodedata.normalize("NFC", raw.strip())
-        digest = hashlib.sha256(whole.encode("utf-8", "surrogateescape")).hexdigest()[:8]
-        slug = f"{slug[:_MAX_SLUG - 9]}_{digest}"
-    return slug
+    slug = _SLUG.sub("_", folded).strip("._")
+    if whole.isascii() and 0 < len(slug) <= _MAX_SLUG:
+        return slug
+    if not whole:
+        return "unknown"
+    digest = hashlib.sha256(whole.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{(slug or 'student')[:_MAX_SLUG - 9]}_{digest}"
 
 
 def _canonical(text: str) -> str:
@@ -212,6 +217,13 @@ def _lms(text: str, folder: bool = False) -> tuple[dict[str, str], str] | None:
     return None
 
 
+def _folder_owner(folder: str) -> dict[str, str]:
+    """The student of the tree's ``STUDENT/`` folder: its id and, where the id had to
+    change it (``王芳`` is ``student_8ac9540b``), the folder's name for the CSV's name."""
+    student, name = student_slug(folder), unicodedata.normalize("NFC", folder.strip())
+    return {"student": student, "raw": folder, "name": "" if name == student else name}
+
+
 def place(path: str, lessons: Sequence[str]) -> Placement:
     """Find the student and lesson of a ``/``-separated path inside an export.
 
@@ -233,8 +245,7 @@ def place(path: str, lessons: Sequence[str]) -> Placement:
     if outer is not None:
         who, filename = outer[0], parts[-1]
     elif len(parts) >= 3 and parts[-2] in lessons:
-        who, filename, folder = ({"student": student_slug(parts[-3]), "raw": parts[-3]},
-                                 parts[-1], parts[-2])
+        who, filename, folder = (_folder_owner(parts[-3]), parts[-1], parts[-2])
     elif own is not None:
         who, filename, own = own[0], own[1], None
     else:

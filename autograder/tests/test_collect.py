@@ -464,11 +464,17 @@ def test_a_file_that_is_not_a_notebook_gives_its_lesson_a_row(tmp_path: Path) ->
     assert "no notebook was uploaded for 04_adagrad" in rejected.reason, rejected.reason
 
 
-def test_a_student_id_folds_accents_and_stays_a_folder_name() -> None:
+def test_a_student_id_is_one_per_name_and_stays_a_folder_name() -> None:
     """Red-team round 7: `Zoë` typed (one character) and as macOS writes it (e and a
     combining mark) made two students; a 300-character folder name stopped the run."""
     composed, decomposed = "Zo\u00eb", "Zoe\u0308"
-    assert student_slug(composed) == student_slug(decomposed) == "Zoe"
+    assert student_slug(composed) == student_slug(decomposed)
+    assert student_slug(composed).startswith("Zoe_"), student_slug(composed)
+    # ... and the accents kept them apart: Zoe and Zoë were one id, so both were rejected.
+    assert student_slug("Zoe") == "Zoe"
+    # Names ASCII cannot write were all "unknown": every such student clashed.
+    assert student_slug("王芳") != student_slug("李娜")
+    assert all(student_slug(n).isascii() for n in ("王芳", "Иван Петров", "José Núñez"))
     long_a, long_b = "a" * 300, "a" * 299 + "b"
     assert len(student_slug(long_a)) <= 64
     assert student_slug(long_a) != student_slug(long_b), "two long names stay two students"
@@ -505,6 +511,22 @@ def test_one_name_in_two_unicode_forms_is_one_student(tmp_path: Path) -> None:
     found = collect(archive, ["03_momentum"])
     [sub] = found.submissions
     # Named as people read it (composed), whichever form the export holds.
-    assert (sub.student, sub.origin) == ("Zoe", "Zo\u00eb/03_momentum/03_momentum (1).ipynb")
+    assert (sub.student, sub.origin) == (student_slug("Zo\u00eb"),
+                                         "Zo\u00eb/03_momentum/03_momentum (1).ipynb")
     [superseded] = found.rejected
     assert superseded.reason.startswith("superseded"), superseded
+
+
+def test_students_whose_names_fold_alike_are_still_two(tmp_path: Path) -> None:
+    """`Zoe` and `Zoë`, `王芳` and `李娜`: two students each, graded, not rejected as a clash."""
+    export = tmp_path / "export"
+    for name in ("Zoe", "Zo\u00eb", "王芳", "李娜"):
+        (export / name / "03_momentum").mkdir(parents=True)
+        (export / name / "03_momentum" / "03_momentum.ipynb").write_bytes(NOTEBOOK)
+    found = collect(export, ["03_momentum"])
+    assert found.rejected == []
+    assert len({s.student for s in found.submissions}) == 4
+    # The CSV's name column says who an id that is not the folder's name is.
+    assert {s.name for s in found.submissions} == {"", "Zo\u00eb", "王芳", "李娜"}
+    for sub in found.submissions:  # every id is a folder name the system accepts
+        assert write_submission(sub, tmp_path / "submitted").is_file()
