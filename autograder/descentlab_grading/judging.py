@@ -329,16 +329,31 @@ def scanned(source: str) -> str:
     if tree is None or "__doc__" in code or "getdoc" in code:  # inspect.getdoc reads them too
         return code
     lines = code.split("\n")
+    rows = list(lines)
     for node in ast.walk(tree):
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
-                and isinstance(node.value.value, str) and node.end_lineno is not None:
-            first, last = node.lineno - 1, node.end_lineno - 1
-            end = node.end_col_offset if node.end_col_offset is not None else len(lines[last])
-            for row in range(first, last + 1):
-                start = node.col_offset if row == first else 0
-                stop = end if row == last else len(lines[row])
-                lines[row] = lines[row][:start] + " " * (stop - start) + lines[row][stop:]
-    return "\n".join(lines)
+                and isinstance(node.value.value, str):
+            _blank_node(rows, lines, node)
+    return "\n".join(rows)
+
+
+def _blank(rows: list[str], lines: list[str], row: int, start: int, stop: int) -> None:
+    """Blank ``rows[row]`` from byte ``start`` to byte ``stop`` of ``lines[row]`` (ast
+    counts UTF-8 bytes; the text, characters)."""
+    data = lines[row].encode()
+    first, last = len(data[:start].decode(errors="ignore")), \
+        len(data[:stop].decode(errors="ignore"))
+    rows[row] = rows[row][:first] + " " * (last - first) + rows[row][last:]
+
+
+def _blank_node(rows: list[str], lines: list[str], node: ast.expr | ast.stmt) -> None:
+    """Blank the text of ``node`` in ``rows`` (the rows of ``lines``), over every row."""
+    if node.end_lineno is None or node.end_col_offset is None:
+        return
+    for row in range(node.lineno - 1, node.end_lineno):
+        start = node.col_offset if row == node.lineno - 1 else 0
+        stop = node.end_col_offset if row == node.end_lineno - 1 else len(lines[row].encode())
+        _blank(rows, lines, row, start, stop)
 
 
 def _words(nb: Any, pattern: re.Pattern[str]) -> list[str]:
@@ -467,32 +482,46 @@ def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
             elif isinstance(node, ast.Attribute):
                 taken.add(node.attr)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                    and id(node) not in notes:
+                    and id(node) not in notes and not _is_prose(node.value, code):
                 taken |= set(word.findall(node.value))
     return (bound & wanted) - taken
 
 
+#: A string that may be a name the code looks up (``getattr(optim, "SGD")``,
+#: ``import_module("torch.optim")``), not prose.
+_NAME_LIKE = re.compile(r"\s*[A-Za-z_][\w.]*\s*")
+#: Calls that run a string as code: in a cell that makes one, every string may hold names.
+_RUNS_STRINGS = re.compile(r"\b(?:exec|eval|compile|run_cell|run_line_magic|run_cell_magic)\b")
+
+
+def _is_prose(value: str, code: str) -> bool:
+    """Whether the string ``value`` of a cell whose code is ``code`` is text, not a name
+    (an honest-code audit: ``print("... what SGD does with the exact gradient ...")`` in
+    lesson 00's answer was flagged as a use of SGD)."""
+    return not _NAME_LIKE.fullmatch(value) and not _RUNS_STRINGS.search(code)
+
+
 def _without_own(source: str, own: set[str]) -> str:
-    """:func:`scanned` of a cell with the places it names one of ``own`` as its own blanked:
-    a name read or bound (``gen_batches(...)``, ``backward = ...``), a ``def``/``class``
-    name, an argument. Attributes and strings stay (they are not in ``own`` anyway)."""
+    """:func:`scanned` of an answer cell as the ready-made scan reads it, with the places it
+    names one of ``own`` as its own blanked (a name read or bound: ``gen_batches(...)``,
+    ``backward = ...``; a ``def``/``class`` name, an argument) and its strings of prose
+    (:func:`_is_prose`; an f-string stays whole). Attributes and names in strings stay."""
     text = scanned(source)
-    if not own:
-        return text
     code, tree = _parsed(source)
     if tree is None:
         return text
     lines, rows = code.split("\n"), text.split("\n")
+    formatted = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
+                 for part in node.values}
 
     def blank(row: int, start: int, stop: int) -> None:
-        # ast counts UTF-8 bytes; the text, characters.
-        data = lines[row].encode()
-        first, last = len(data[:start].decode(errors="ignore")), \
-            len(data[:stop].decode(errors="ignore"))
-        rows[row] = rows[row][:first] + " " * (last - first) + rows[row][last:]
+        _blank(rows, lines, row, start, stop)
 
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in own and node.end_col_offset is not None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and id(node) not in formatted and _is_prose(node.value, code):
+            _blank_node(rows, lines, node)
+        elif isinstance(node, ast.Name) and node.id in own and node.end_col_offset is not None:
             blank(node.lineno - 1, node.col_offset, node.end_col_offset)
         elif isinstance(node, (ast.arg, ast.keyword)) and node.arg in own:
             # an argument, or a keyword of a call (partial(f, u, backward=False))

@@ -932,3 +932,29 @@ def test_a_test_reading_state_only_the_notebook_computes_is_unchecked_not_scored
     verdict = judge_.run("test-h", conn=None)  # decided before the notebook is asked
     assert verdict == {"verdict": "unchecked",
                        "message": "the test reads history, which only the notebook computes"}
+
+
+@pytest.mark.parametrize(("answer", "named"), [
+    # An honest-code audit: a demo print in lesson 00's answer was flagged as a use of SGD.
+    ('def gradient_descent(f_grad, x0, lr, steps):\n    return x0\n'
+     'print("full-batch descent (what SGD does with the exact gradient) on x²:")\n', []),
+    ('label = """what Adam would do,\nhere by hand"""\n', []),
+    # A string that may be a name looked up is evidence, as before ...
+    ('import torch.optim as o\nstep = getattr(o, "SGD")\n', ["SGD", "optim"]),
+    ('from importlib import import_module\nm = import_module(" torch.optim ")\n', ["optim"]),
+    # ... and every string of a cell that runs strings as code, and f-strings whole.
+    ('exec("from torch.optim import SGD as S")\n', ["SGD", "optim"]),
+    ('name = "S"\nprint(f"{name} and the μ of Momentum")\n', ["Momentum"]),
+    # Offsets are bytes: a non-ASCII string before a name on its line hides nothing.
+    ('note = "μ, η: ünïcode"; opt = Adam\n', ["Adam"]),
+])
+def test_prose_in_strings_is_no_evidence_of_a_ready_made_tool(answer: str,
+                                                                named: list[str]) -> None:
+    lesson = get_lesson("00_blind_explorer")
+    exercise = next(e for e in lesson.exercises if e.name == "gradient_descent")
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(answer)
+    cell.metadata["nbgrader"] = {"grade_id": exercise.answer_cell, "solution": True}
+    nb.cells = [cell]
+    found = ready_made_in_answers(nb, lesson.exercises)
+    assert found == ([("gradient_descent", named)] if named else []), found

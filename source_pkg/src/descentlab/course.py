@@ -243,9 +243,10 @@ LESSONS: tuple[Lesson, ...] = (
                                  "scipy.differentiate.derivative",
                                  "scipy.differentiate.jacobian"),
                      # Red-team round 4: torch's numerical Jacobian, mpmath's derivative;
-                     # round 6: scikit-learn's private forward difference.
+                     # round 6: scikit-learn's private forward difference. (SciPy's
+                     # approx_fprime is not here: it is approx_derivative, switched off.)
                      ready_made=("gradcheck", "get_numerical_jacobian", "mpmath",
-                                 "numdifftools", "_approx_fprime", "approx_fprime")),
+                                 "numdifftools", "_approx_fprime")),
             Exercise("gradient_descent", "function", "descentlab.checks.function_exercises.descent",
                      "gradient-descent", (
                          GradedCell("test-gd-path", 2, ("path",)),

@@ -30,11 +30,14 @@ __all__ = ["NOT_RUN_WHILE_GRADING", "REFERENCE_UNAVAILABLE", "closest_name",
 #: (``autograder/descentlab_grading/answer_key.py``).
 REFERENCE_UNAVAILABLE = "ReferenceUnavailable"
 
-#: What a cell of the lesson that needs that reference (a demo, a figure) shows instead.
+#: What a cell that needs code switched off while grading shows instead: the lesson's
+#: demos and figures (the course's reference), and a student's own extra cells that
+#: compare with it or with a library's version of an exercise (torch's Adam, SciPy's
+#: approx_fprime; honest-code audits read "this cell of the lesson" under their own cells).
 NOT_RUN_WHILE_GRADING = (
-    "(Not run while grading: this cell of the lesson uses the course's reference code, "
-    "which is switched off so that only your own code counts. It runs when you open the "
-    "notebook yourself.)")
+    "(Not run while grading: this cell uses code that is switched off while notebooks are "
+    "graded, the course's reference or a library's version of an exercise, so that only "
+    "your own code counts. It runs when you open the notebook yourself.)")
 
 _MAX_MESSAGE = 300
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__))  # descentlab/
