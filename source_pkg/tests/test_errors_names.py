@@ -210,3 +210,17 @@ def test_too_many_indices_in_a_figures_code_is_about_the_returned_shape():
     in_update = exception_hint("IndexError", message,
                                where="in update(), line 3: `params[key][0] -= 1`")
     assert in_update.startswith("some parameters are vectors"), in_update
+
+
+def test_a_slice_of_a_0d_parameter_is_told_as_a_slice_with_a_form_that_works() -> None:
+    """An honest-code audit: `params[key][:] = ...` was told "instead of indexing rows"."""
+    from descentlab.errors import exception_hint
+
+    p = np.array(1.0)
+    with pytest.raises(IndexError) as info:
+        p[:] = p - 1
+    hint = exception_hint("IndexError", str(info.value),
+                          where="in update(), line 3: `params[key][:] = params[key] - 1`")
+    assert "index or slice" in hint, hint
+    p[...] = p - 1  # the form the hint offers works on a 0-d array
+    assert "params[key][...] = ..." in hint, hint

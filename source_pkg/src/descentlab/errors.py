@@ -265,8 +265,9 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
         return ("the figure got an array with fewer dimensions than it reads: check the "
                 "shape your function returns against the one the exercise asks for.")
     if kind == "IndexError" and "too many indices" in low:
-        return ("some parameters are vectors or 0-d arrays: update whole arrays "
-                "(params[key] -= ...) instead of indexing rows.")
+        # Rows (p[i]) and slices (p[:], an honest-code audit) alike fail on a 0-d array.
+        return ("some parameters are vectors or 0-d arrays, which have no rows to index or "
+                "slice: update whole arrays (params[key] -= ... or params[key][...] = ...).")
     if "cast" in low:
         return ("the result could not be stored in the parameter's dtype: keep the arrays' "
                 "dtype (create state with np.zeros_like(params[key])).")
