@@ -16,19 +16,10 @@ import nbformat
 from . import jail
 from .feedback import add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
-from .judging import (
-    Decision,
-    blame_answer_cell,
-    cell_errors,
-    decide,
-    mentions_native_code,
-    mentions_the_hook,
-    read_or_empty,
-    ready_made_in_answers,
-    running_judge,
-)
+from .judging import Decision, blame_answer_cell, cell_errors, decide, running_judge
 from .model import Course, Settings, bonus_cells, split_bonus
 from .sanitize import make_safe
+from .scans import mentions_native_code, mentions_the_hook, read_or_empty, ready_made_in_answers
 from .workers import temp_prefix
 
 __all__ = ["grade_one"]

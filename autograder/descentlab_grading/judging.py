@@ -1,11 +1,11 @@
 """One notebook's judge (:func:`running_judge`) and the grade each test cell gets from
-its verdict (:func:`decide`)."""
+its verdict (:func:`decide`), with the flags of what the notebook's code says
+(:mod:`.scans`)."""
 
 from __future__ import annotations
 
 import ast
 import contextlib
-import functools
 import importlib.util
 import json
 import os
@@ -14,25 +14,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import nbformat
 
 from descentlab.checks.quiz import NOT_ANSWERED
 
 from .answer_key import LIBRARIES
-from .integrity import code_of
-from .jail import HOOK_DIR, JUDGE_DIR
 from .native_guard import MESSAGE
-from .protocol import HOOK_MODULE, RUNNER_MODULE, SOCKET_ENV
 from .testcells import is_test_cell, nbgrader_meta
 from .workers import temp_prefix
-
-if TYPE_CHECKING:
-    from descentlab.course import Exercise
 
 __all__ = ["Decision", "JudgeRun", "JudgeUnavailable", "blame_answer_cell", "cell_errors",
            "decide", "defined_by_cell", "judge_request", "running_judge"]
@@ -272,8 +266,6 @@ NATIVE_FLAG = ("needs manual review: the notebook's code reaches for compiled co
 #: in-place check printing ``params["W"].ctypes.data`` was told of refused calls).
 NATIVE_NAMED_FLAG = ("needs manual review: the notebook's code names compiled-code access "
                      "(ctypes, cffi), whose work the grader cannot see; no call was refused")
-# ``array.ctypes`` (NumPy's attribute: an address, no call) is not ctypes the module.
-_NATIVE_WORDS = re.compile(r"(?<!\.)\bctypes\b|\b(?:cffi|CFUNCTYPE|_cdata)\b|/proc/self/maps")
 
 
 #: The flag for a notebook whose code names the test cells' hook (student_side.py, seen as
@@ -284,8 +276,6 @@ _NATIVE_WORDS = re.compile(r"(?<!\.)\bctypes\b|\b(?:cffi|CFUNCTYPE|_cdata)\b|/pr
 HOOK_FLAG = ("needs manual review: the notebook's code reaches into the grader's test hook "
              "(descentlab_grader), which reports what the student's code did to its inputs; "
              "its passes may be forged")
-_HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{SOCKET_ENV})\b"
-                         f"|{re.escape(HOOK_DIR)}|{re.escape(JUDGE_DIR)}")
 
 
 #: The flag for a notebook that had processes of its own running beside the kernel while
@@ -293,275 +283,6 @@ _HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{SOCKET_ENV})\b"
 PROCESSES_FLAG = ("needs manual review: {n} other process(es) started by the notebook ran "
                   "beside its kernel while its code was tested; what they computed for it "
                   "is not watched by the grader")
-
-
-def read_or_empty(path: Path) -> Any:
-    """The notebook at ``path``, or an empty one if it cannot be read (nothing to scan)."""
-    try:
-        return nbformat.read(path, as_version=4)
-    except (OSError, ValueError):
-        return nbformat.v4.new_notebook()
-
-
-@functools.lru_cache(maxsize=1024)
-def _parsed(source: str) -> tuple[str, ast.Module | None]:
-    """A code cell's :func:`~.integrity.code_of` and its syntax tree (None: it does not
-    parse), made once for the several scans of one notebook. The trees are shared: the
-    scans only read them."""
-    code = code_of(source)
-    try:
-        return code, ast.parse(code)
-    except (SyntaxError, ValueError):
-        return code, None
-
-
-def scanned(source: str) -> str:
-    """The code of a cell as the word scans read it: without comments and without the
-    strings that stand alone as statements (docstrings, notes).
-
-    They may name anything ("Like torch's DataLoader(shuffle=True), written by hand") and
-    are no evidence (red-team rounds 5 and 6). Other strings count
-    (``import_module("ctypes")``), and so do docstrings in a cell that reads ``__doc__``
-    (red-team: ``getattr(tud, minibatches.__doc__)``). Code that does not parse (cell
-    magics) keeps them.
-    """
-    code, tree = _parsed(source)
-    if tree is None or "__doc__" in code or "getdoc" in code:  # inspect.getdoc reads them too
-        return code
-    lines = code.split("\n")
-    rows = list(lines)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
-                and isinstance(node.value.value, str):
-            _blank_node(rows, lines, node)
-    return "\n".join(rows)
-
-
-def _blank(rows: list[str], lines: list[str], row: int, start: int, stop: int) -> None:
-    """Blank ``rows[row]`` from byte ``start`` to byte ``stop`` of ``lines[row]`` (ast
-    counts UTF-8 bytes; the text, characters)."""
-    data = lines[row].encode()
-    first, last = len(data[:start].decode(errors="ignore")), \
-        len(data[:stop].decode(errors="ignore"))
-    rows[row] = rows[row][:first] + " " * (last - first) + rows[row][last:]
-
-
-def _blank_node(rows: list[str], lines: list[str], node: ast.expr | ast.stmt) -> None:
-    """Blank the text of ``node`` in ``rows`` (the rows of ``lines``), over every row."""
-    if node.end_lineno is None or node.end_col_offset is None:
-        return
-    for row in range(node.lineno - 1, node.end_lineno):
-        start = node.col_offset if row == node.lineno - 1 else 0
-        stop = node.end_col_offset if row == node.end_lineno - 1 else len(lines[row].encode())
-        _blank(rows, lines, row, start, stop)
-
-
-def _words(nb: Any, pattern: re.Pattern[str]) -> list[str]:
-    """What ``pattern`` finds in the code of the code cells of the notebook ``nb`` (without
-    comments and docstrings: :func:`scanned`), each once."""
-    found = [m.group(0) for c in nb.cells if c.cell_type == "code"
-             for m in pattern.finditer(scanned(c.source))]
-    return list(dict.fromkeys(found))
-
-
-def mentions_native_code(nb: Any) -> list[str]:
-    """The words of compiled-code access (``ctypes``, ``cffi``, ...) in the code cells of the
-    notebook ``nb``, each once.
-
-    The kernel's guard refuses what CPython audits, not a call through a function pointer
-    made from an address the code found itself (native_guard): such code still names
-    ctypes, so the instructor looks at it.
-    """
-    return _words(nb, _NATIVE_WORDS)
-
-
-def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
-    """Each of ``names`` -> the other names the notebook's code cells bind it to
-    (``from torch.utils.data import DataLoader as Loader``, ``Loader = DataLoader``).
-
-    Red-team round 6: imported under another name in a cell of its own, a ready-made
-    tool was used by the answer cell without being named there.
-    """
-    bound: dict[str, str] = {}  # alias -> the ready-made name
-    wanted = set(names)
-    trees = [tree for cell in nb.cells if cell.cell_type == "code"
-             if (tree := _parsed(cell.source)[1]) is not None]
-
-    def meant(value: ast.expr) -> str | None:
-        """The ready-made name an expression stands for, if it is one or an alias of one."""
-        word = value.id if isinstance(value, ast.Name) else \
-            value.attr if isinstance(value, ast.Attribute) else None
-        return word if word in wanted else bound.get(word or "")
-
-    def bind(target: ast.expr, value: ast.expr) -> None:
-        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
-            for one, other in zip(target.elts, value.elts, strict=False):
-                bind(one, other)  # Loader, _ = DataLoader, 1
-            return
-        name = target.id if isinstance(target, ast.Name) else \
-            target.slice.value if (isinstance(target, ast.Subscript)  # globals()["Loader"]
-                                   and isinstance(target.slice, ast.Constant)
-                                   and isinstance(target.slice.value, str)) else None
-        source = meant(value)
-        if source and name and name != source:
-            bound[name] = source
-
-    for _ in range(3):  # an alias of an alias, in any cell order
-        for tree in trees:
-            for node in ast.walk(tree):
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    for alias in node.names:
-                        last = alias.name.rsplit(".", 1)[-1]
-                        if alias.asname and last in wanted:
-                            bound[alias.asname] = last
-                elif isinstance(node, ast.Assign):
-                    for target in node.targets:
-                        bind(target, node.value)
-                elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value:
-                    bind(node.target, node.value)
-    found: dict[str, set[str]] = {}
-    for alias, name in bound.items():
-        found.setdefault(name, set()).add(alias)
-    return found
-
-
-def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
-    """Those of ``names`` that the notebook's code makes its own and never takes from a
-    library: bound by a ``def``, a ``class``, an argument or an assignment whose value
-    names none of ``names``, and nowhere imported, read as an attribute (``su.gen_batches``)
-    or written in a string (``getattr(su, "gen_batches")``).
-
-    Red-team round 7: a helper of the student's called ``gen_batches`` and a variable
-    ``backward`` (a finite difference) were flagged as ready-made code. Where the code can
-    bind names unseen (a star import, ``globals()``/``vars()``/``setattr``/``exec``,
-    ``__dict__``, ``importlib``; its second look: ``from sklearn.utils import *`` and an
-    argument ``gen_batches=gen_batches``) or a ``def`` is decorated (a decorator may return
-    the library's), nothing is its own.
-    """
-    wanted = set(names)
-    bound: set[str] = set()
-    taken: set[str] = set()  # imported, reached as an attribute, or named in a string
-    unseen = {"globals", "vars", "locals", "setattr", "exec", "eval", "__import__",
-              "__dict__", "importlib", "__builtins__", "builtins",  # and a star import
-              "__doc__", "getdoc"}  # a docstring read: its words may be names (scanned())
-    word = re.compile(r"\b(" + "|".join(map(re.escape, sorted(wanted))) + r")\b") \
-        if wanted else None
-    for cell in nb.cells:
-        if cell.cell_type != "code" or word is None:
-            continue
-        code, tree = _parsed(cell.source)
-        if tree is None:
-            taken |= set(word.findall(code))  # unread: every word counts
-            continue
-        # Docstrings and notes are no evidence here either (scanned(); round 7's second
-        # look: "backward when asked" in a helper's docstring).
-        notes = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)
-                 and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
-        for node in ast.walk(tree):
-            name_read = (
-                node.id if isinstance(node, ast.Name) else
-                node.attr if isinstance(node, ast.Attribute) else
-                node.name.split(".")[0] if isinstance(node, ast.alias) else None)
-            if name_read in unseen or name_read == "*":
-                return set()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                (taken if node.decorator_list else bound).add(node.name)
-            elif isinstance(node, ast.arg):
-                bound.add(node.arg)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                named = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-                if node.value is not None and word.search(ast.unparse(node.value)):
-                    taken |= named  # gen_batches = su.gen_batches: the library's
-                bound |= named
-            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-                bound |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                taken |= {part for alias in node.names
-                          for part in (*alias.name.split("."), alias.asname) if part}
-            elif isinstance(node, ast.Attribute):
-                taken.add(node.attr)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                    and id(node) not in notes and not _is_prose(node.value, code):
-                taken |= set(word.findall(node.value))
-    return (bound & wanted) - taken
-
-
-#: A string that may be a name the code looks up (``getattr(optim, "SGD")``,
-#: ``import_module("torch.optim")``), not prose.
-_NAME_LIKE = re.compile(r"\s*[A-Za-z_][\w.]*\s*")
-#: Calls that run a string as code: in a cell that makes one, every string may hold names.
-_RUNS_STRINGS = re.compile(r"\b(?:exec|eval|compile|run_cell|run_line_magic|run_cell_magic)\b")
-
-
-def _is_prose(value: str, code: str) -> bool:
-    """Whether the string ``value`` of a cell whose code is ``code`` is text, not a name
-    (an honest-code audit: ``print("... what SGD does with the exact gradient ...")`` in
-    lesson 00's answer was flagged as a use of SGD)."""
-    return not _NAME_LIKE.fullmatch(value) and not _RUNS_STRINGS.search(code)
-
-
-def _without_own(source: str, own: set[str]) -> str:
-    """:func:`scanned` of an answer cell as the ready-made scan reads it, with the places it
-    names one of ``own`` as its own blanked (a name read or bound: ``gen_batches(...)``,
-    ``backward = ...``; a ``def``/``class`` name, an argument) and its strings of prose
-    (:func:`_is_prose`; an f-string stays whole). Attributes and names in strings stay."""
-    text = scanned(source)
-    code, tree = _parsed(source)
-    if tree is None:
-        return text
-    lines, rows = code.split("\n"), text.split("\n")
-    formatted = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
-                 for part in node.values}
-
-    def blank(row: int, start: int, stop: int) -> None:
-        _blank(rows, lines, row, start, stop)
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and id(node) not in formatted and _is_prose(node.value, code):
-            _blank_node(rows, lines, node)
-        elif isinstance(node, ast.Name) and node.id in own and node.end_col_offset is not None:
-            blank(node.lineno - 1, node.col_offset, node.end_col_offset)
-        elif isinstance(node, (ast.arg, ast.keyword)) and node.arg in own:
-            # an argument, or a keyword of a call (partial(f, u, backward=False))
-            blank(node.lineno - 1, node.col_offset, node.col_offset + len(node.arg.encode()))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                and node.name in own:
-            line = lines[node.lineno - 1]
-            if (match := re.search(rf"\b(?:def|class)\s+({re.escape(node.name)})\b",
-                                   line)) is not None:
-                start = len(line[:match.start(1)].encode())
-                blank(node.lineno - 1, start, start + len(node.name.encode()))
-    return "\n".join(rows)
-
-
-def ready_made_in_answers(nb: Any, exercises: Iterable[Exercise]
-                          ) -> list[tuple[str, list[str]]]:
-    """(exercise, the names of its ``ready_made`` that its answer cell names) of the notebook
-    ``nb``, for each exercise whose answer cell names one (as a word, in its code without
-    comments and docstrings), itself or under a name another code cell binds it to. A name
-    the notebook makes its own (:func:`_own_names`) counts only where a library's is meant."""
-    found = []
-    exercises = list(exercises)
-    wanted = [name for e in exercises for name in e.ready_made]
-    aliases = _aliases(nb, wanted)
-    own = _own_names(nb, wanted)
-    for exercise in exercises:
-        sources = [_without_own(c.source, own) for c in nb.cells if c.cell_type == "code"
-                   and nbgrader_meta(c).get("grade_id") == exercise.answer_cell]
-        names = [name for name in exercise.ready_made
-                 if any(re.search(rf"\b{re.escape(word)}\b", text) for text in sources
-                        for word in (name, *sorted(aliases.get(name, ()))))]
-        if names:
-            found.append((exercise.name, names))
-    return found
-
-
-def mentions_the_hook(nb: Any) -> list[str]:
-    """The names of the test cells' hook (:data:`HOOK_FLAG`) in the code cells of the
-    notebook ``nb``, each once."""
-    return _words(nb, _HOOK_WORDS)
 
 
 def blame_answer_cell(reason: str, answer_errors: dict[str, str],

@@ -20,7 +20,7 @@ marks; a second Python started from the notebook would have done the same unhind
   CPython does not audit making a function pointer from a number, calling one, or
   ``ctypes.memmove``: code that finds an address itself can still call compiled code, so
   the grader also flags any notebook whose code mentions ctypes or cffi
-  (:func:`judging.mentions_native_code`).
+  (:func:`scans.mentions_native_code`).
 
 Python code, NumPy, Matplotlib and torch's Python API work as before. What stays possible
 is in autograder/README.md ("Threat model").

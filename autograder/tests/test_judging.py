@@ -25,13 +25,15 @@ from descentlab_grading.judging import (
     _with_line,
     blame_answer_cell,
     decide,
+    running_judge,
+)
+from descentlab_grading.native_guard import MESSAGE
+from descentlab_grading.scans import (
     mentions_native_code,
     mentions_the_hook,
     read_or_empty,
     ready_made_in_answers,
-    running_judge,
 )
-from descentlab_grading.native_guard import MESSAGE
 from descentlab_grading.testcells import hook_source
 
 GRADING = Path(descentlab_grading.__file__).resolve().parent
