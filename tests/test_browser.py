@@ -95,8 +95,8 @@ LATE_TIMEOUT = 60.0
 #: The slider moved in explore/compare widgets of the release: it moves the start
 #: marker even over a student's stub, so the figure must change.
 SLIDER = "start x"
-#: ... and once solved, the main slider: a learning rate ("lr (η)", "■ Adam lr").
-LR_SLIDER = re.compile(r"\blr( \(η\))?\s*$")
+#: ... and once solved, the main slider: a learning rate ("lr (η)", "■ Adam lr (η)").
+LR_SLIDER = re.compile(r"\blr \(η\)\s*$")
 
 pytestmark = [
     pytest.mark.browser,

@@ -238,6 +238,8 @@ def test_sliders_show_the_keyword_and_the_formulas_symbol() -> None:
     w = explore("sgd", "bowl", backend="static")
     assert w.controls["lr"].description == "lr (η)"
     assert explore("adam", "bowl", backend="static").controls["beta2"].description == "beta2 (β₂)"
+    race = compare({"Adam": "adam"}, "bowl", backend="static")
+    assert race.controls["Adam"].description.endswith("Adam lr (η)"), race.controls["Adam"]
     for name, cls in OPTIMIZERS.items():
         for h in cls.hyperparameters:
             label = slider_label(h)

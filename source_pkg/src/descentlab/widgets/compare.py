@@ -16,6 +16,7 @@ from .controls import (
     fmt,
     hyperparameter_slider,
     resolve_optimizer,
+    slider_label,
     status_html,
 )
 from .live_paths import DEFAULT_TIME_LIMIT, PathsWidget
@@ -97,7 +98,8 @@ class CompareWidget(PathsWidget):
                 continue
             swatch = f'<span style="color:{self.colors[label]}">&#9632;</span>'
             slider = hyperparameter_slider(
-                lr, choice.values["lr"], description=f"{swatch} {html.escape(label)} lr"
+                lr, choice.values["lr"],
+                description=f"{swatch} {html.escape(label)} {html.escape(slider_label(lr))}"
             )
             slider.observe(self._changed, names="value")
             self.controls[label] = slider
