@@ -186,6 +186,7 @@ def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
             continue
         # Docstrings and notes are no evidence here either (scanned(); round 7's second
         # look: "backward when asked" in a helper's docstring).
+        prose = _prose(tree)[0]
         notes = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)
                  and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
         for node in ast.walk(tree):
@@ -213,44 +214,82 @@ def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
             elif isinstance(node, ast.Attribute):
                 taken.add(node.attr)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                    and id(node) not in notes and not _is_prose(node.value, code):
+                    and id(node) not in notes and id(node) not in prose:
                 taken |= set(word.findall(node.value))
     return (bound & wanted) - taken
 
 
-#: A string that may be a name the code looks up (``getattr(optim, "SGD")``,
-#: ``import_module("torch.optim")``), not prose.
-_NAME_LIKE = re.compile(r"\s*[A-Za-z_][\w.]*\s*")
-#: Calls that run a string as code: in a cell that makes one, every string may hold names.
-_RUNS_STRINGS = re.compile(r"\b(?:exec|eval|compile|run_cell|run_line_magic|run_cell_magic)\b")
+#: Calls that show text (``print``, Matplotlib's titles and labels) and keywords that
+#: name a plotted thing: a string given to them is read, not looked up.
+_SHOWS_TEXT = frozenset({"print", "title", "suptitle", "set_title", "xlabel", "ylabel",
+                         "set_xlabel", "set_ylabel", "text", "annotate", "legend"})
+_TEXT_KEYWORDS = frozenset({"label", "title"})
 
 
-def _is_prose(value: str, code: str) -> bool:
-    """Whether the string ``value`` of a cell whose code is ``code`` is text, not a name
-    (an honest-code audit: ``print("... what SGD does with the exact gradient ...")`` in
-    lesson 00's answer was flagged as a use of SGD)."""
-    return not _NAME_LIKE.fullmatch(value) and not _RUNS_STRINGS.search(code)
+def _reads_as_text(text: str) -> bool:
+    """Several words that are not Python: "what SGD does, by hand", not "import sympy"."""
+    if len(text.split()) < 2:
+        return False
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return True
+    return False
+
+
+def _prose(tree: ast.AST) -> tuple[set[int], list[str]]:
+    """The strings of prose in ``tree``, which are no evidence of a ready-made tool: the
+    ids of their nodes, and the code of the f-strings' expressions among them (which is).
+
+    Prose is text shown (:data:`_SHOWS_TEXT`, :data:`_TEXT_KEYWORDS`) that reads as text
+    (:func:`_reads_as_text`). An honest-code audit: ``print("... what SGD does with the
+    exact gradient ...")`` in lesson 00's answer was flagged as a use of SGD. Red-team
+    round 9: any other string may be a name looked up (``resolve_name("sympy:")``,
+    ``get_ipython().ex("import sympy as SP")``), and a ``print`` rebound to ``exec`` gets
+    Python, which is not prose.
+    """
+    shown: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else \
+                func.attr if isinstance(func, ast.Attribute) else ""
+            if name in _SHOWS_TEXT:
+                shown += node.args
+            shown += [k.value for k in node.keywords
+                      if name in _SHOWS_TEXT or k.arg in _TEXT_KEYWORDS]
+    ids: set[int] = set()
+    code: list[str] = []
+    for value in shown:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str) \
+                and _reads_as_text(value.value):
+            ids.add(id(value))
+        elif isinstance(value, ast.JoinedStr) and _reads_as_text("".join(
+                part.value if isinstance(part, ast.Constant) else "x" for part in value.values)):
+            ids |= {id(value), *(id(part) for part in value.values)}
+            code += [ast.unparse(part.value) for part in value.values
+                     if isinstance(part, ast.FormattedValue)]
+    return ids, code
 
 
 def _without_own(source: str, own: set[str]) -> str:
     """:func:`scanned` of an answer cell as the ready-made scan reads it, with the places it
     names one of ``own`` as its own blanked (a name read or bound: ``gen_batches(...)``,
     ``backward = ...``; a ``def``/``class`` name, an argument) and its strings of prose
-    (:func:`_is_prose`; an f-string stays whole). Attributes and names in strings stay."""
+    (:func:`_prose`; an f-string's expressions are added at the end). Attributes and names
+    in strings stay."""
     text = scanned(source)
     code, tree = _parsed(source)
     if tree is None:
         return text
     lines, rows = code.split("\n"), text.split("\n")
-    formatted = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
-                 for part in node.values}
+    prose, expressions = _prose(tree)
 
     def blank(row: int, start: int, stop: int) -> None:
         _blank(rows, lines, row, start, stop)
 
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and id(node) not in formatted and _is_prose(node.value, code):
+        if isinstance(node, (ast.Constant, ast.JoinedStr)) and id(node) in prose:
             _blank_node(rows, lines, node)
         elif isinstance(node, ast.Name) and node.id in own and node.end_col_offset is not None:
             blank(node.lineno - 1, node.col_offset, node.end_col_offset)
@@ -264,7 +303,10 @@ def _without_own(source: str, own: set[str]) -> str:
                                    line)) is not None:
                 start = len(line[:match.start(1)].encode())
                 blank(node.lineno - 1, start, start + len(node.name.encode()))
-    return "\n".join(rows)
+    if own:  # the student's own names in a blanked f-string's expressions, as above
+        mine = re.compile(r"(?<!\.)\b(?:" + "|".join(map(re.escape, sorted(own))) + r")\b")
+        expressions = [mine.sub(" ", text) for text in expressions]
+    return "\n".join([*rows, *expressions])
 
 
 def ready_made_in_answers(nb: Any, exercises: Iterable[Exercise]

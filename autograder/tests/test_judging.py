@@ -940,15 +940,21 @@ def test_a_test_reading_state_only_the_notebook_computes_is_unchecked_not_scored
     # An honest-code audit: a demo print in lesson 00's answer was flagged as a use of SGD.
     ('def gradient_descent(f_grad, x0, lr, steps):\n    return x0\n'
      'print("full-batch descent (what SGD does with the exact gradient) on x²:")\n', []),
-    ('label = """what Adam would do,\nhere by hand"""\n', []),
-    # A string that may be a name looked up is evidence, as before ...
+    # Red-team round 9: "compile" in the prose made every string count again.
+    ('print("plain SGD by hand: nothing to compile, just x - lr * g:")\n', []),
+    ('import matplotlib.pyplot as plt\nplt.plot([1], label="my Adam, by hand")\n'
+     'plt.title(f"what Momentum would do, {3} steps")\n', []),
+    # ... but an f-string's expressions are code.
+    ('print(f"steps of my own, not {Adam.__name__}, of course")\n', ["Adam"]),
+    # Any other string may be a name looked up (red-team round 9: resolve_name("sympy:"),
+    # get_ipython().ex("import sympy as SP")), and Python in a print may be run (print = exec).
+    ('import pkgutil\nS = pkgutil.resolve_name("torch.optim:SGD")\n', ["SGD", "optim"]),
+    ('get_ipython().ex("from torch.optim import Adam as A")\n', ["Adam", "optim"]),
+    ('print = exec\nprint("from torch.optim import SGD as S")\n', ["SGD", "optim"]),
     ('import torch.optim as o\nstep = getattr(o, "SGD")\n', ["SGD", "optim"]),
-    ('from importlib import import_module\nm = import_module(" torch.optim ")\n', ["optim"]),
-    # ... and every string of a cell that runs strings as code, and f-strings whole.
-    ('exec("from torch.optim import SGD as S")\n', ["SGD", "optim"]),
-    ('name = "S"\nprint(f"{name} and the μ of Momentum")\n', ["Momentum"]),
+    ('label = """what Adam would do,\nhere by hand"""\n', ["Adam"]),
     # Offsets are bytes: a non-ASCII string before a name on its line hides nothing.
-    ('note = "μ, η: ünïcode"; opt = Adam\n', ["Adam"]),
+    ('print("μ, η: ünïcode by hand"); opt = Adam\n', ["Adam"]),
 ])
 def test_prose_in_strings_is_no_evidence_of_a_ready_made_tool(answer: str,
                                                                 named: list[str]) -> None:
