@@ -217,11 +217,16 @@ def _lms(text: str, folder: bool = False) -> tuple[dict[str, str], str] | None:
     return None
 
 
-def _folder_owner(folder: str) -> dict[str, str]:
-    """The student of the tree's ``STUDENT/`` folder: its id and, where the id had to
-    change it (``王芳`` is ``student_8ac9540b``), the folder's name for the CSV's name."""
+def _folder_owner(path: tuple[str, ...]) -> dict[str, str]:
+    """The student of the tree's ``.../STUDENT/`` folder at ``path``: its id and, where the
+    id had to change the name (``王芳`` is ``student_8ac9540b``), the name for the CSV.
+
+    ``raw`` is the whole path: ``secA/alex`` and ``secB/alex`` are one id made from two
+    folders, a clash (red-team round 9: they were merged, one upload "superseded")."""
+    folder = path[-1]
     student, name = student_slug(folder), unicodedata.normalize("NFC", folder.strip())
-    return {"student": student, "raw": folder, "name": "" if name == student else name}
+    return {"student": student, "raw": "/".join(path),
+            "name": "" if name == student else name}
 
 
 def place(path: str, lessons: Sequence[str]) -> Placement:
@@ -245,7 +250,7 @@ def place(path: str, lessons: Sequence[str]) -> Placement:
     if outer is not None:
         who, filename = outer[0], parts[-1]
     elif len(parts) >= 3 and parts[-2] in lessons:
-        who, filename, folder = (_folder_owner(parts[-3]), parts[-1], parts[-2])
+        who, filename, folder = (_folder_owner(parts[:-2]), parts[-1], parts[-2])
     elif own is not None:
         who, filename, own = own[0], own[1], None
     else:
@@ -289,7 +294,7 @@ def _files(source: Path) -> Iterator[tuple[str, bytes, str]]:
     spoils that file only.
     """
     if source.is_dir():
-        files = sorted(((_export_path(p.relative_to(source).as_posix()), p)
+        files = sorted(((_export_path(p.relative_to(source).as_posix(), in_zip=False), p)
                         for p in source.rglob("*") if p.is_file()),
                        key=lambda file: _natural(file[0]))
         for rel, path in files:
@@ -307,7 +312,7 @@ def _files(source: Path) -> Iterator[tuple[str, bytes, str]]:
     except (zipfile.BadZipFile, OSError) as exc:
         raise ValueError(f"{source} cannot be read as a .zip file ({exc})") from exc
     with archive:
-        members = [(_export_path(info.filename), info) for info in archive.infolist()
+        members = [(_export_path(_zip_name(info)), info) for info in archive.infolist()
                    if not info.is_dir()]
         for rel, info in sorted(((rel, info) for rel, info in members
                                  if rel and not rel.endswith("/")),  # a "dir\\" entry
@@ -320,16 +325,36 @@ def _files(source: Path) -> Iterator[tuple[str, bytes, str]]:
             yield rel, content, why
 
 
-def _export_path(name: str) -> str:
+def _export_path(name: str, in_zip: bool = True) -> str:
     """A file's path as the export meant it: ``/``-separated, relative, accents composed.
 
     Some Windows tools write ``\\`` between folders in a zip, and some writers a leading
     ``/``: read as they were, ``eve\\03_momentum\\03_momentum.ipynb`` named no student and
-    ``/carl/...`` and ``/dan/...`` made one student, "unknown" (red-team round 7). macOS
-    writes ``Zoë`` as an e and a combining mark (NFD): composed (NFC), one name is one
-    student however it was written, and sorts as people read it.
+    ``/carl/...`` and ``/dan/...`` made one student, "unknown" (red-team round 7). In a
+    folder, ``\\`` is a character of a name (red-team round 9: a folder ``sec1\\alex``
+    was merged with ``alex``). macOS writes ``Zoë`` as an e and a combining mark (NFD):
+    composed (NFC), one name is one student however it was written, and sorts as people
+    read it.
     """
-    return unicodedata.normalize("NFC", name.replace("\\", "/").lstrip("/"))
+    if in_zip:
+        name = name.replace("\\", "/").lstrip("/")
+    return unicodedata.normalize("NFC", name)
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """A zip member's name as its writer meant it.
+
+    The zip format says names without the UTF-8 flag are code page 437, and Python reads
+    them so; macOS's Finder writes UTF-8 without the flag (red-team round 9: ``Zoë`` read
+    as ``Zoe╠ê``, another student than in a folder export). Such a name that is valid
+    UTF-8 is read as UTF-8.
+    """
+    if info.flag_bits & 0x800 or info.filename.isascii():
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return info.filename
 
 
 def _read(size: int, read: Callable[[], bytes]) -> tuple[bytes, str]:

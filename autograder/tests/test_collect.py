@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -530,3 +531,43 @@ def test_students_whose_names_fold_alike_are_still_two(tmp_path: Path) -> None:
     assert {s.name for s in found.submissions} == {"", "Zo\u00eb", "王芳", "李娜"}
     for sub in found.submissions:  # every id is a folder name the system accepts
         assert write_submission(sub, tmp_path / "submitted").is_file()
+
+
+def test_a_zip_from_macos_finder_names_its_students_as_a_folder_export_does(
+        tmp_path: Path) -> None:
+    """Red-team round 9: Finder writes UTF-8 names without the zip's UTF-8 flag; read as
+    code page 437, `Zoë` was `Zoe╠ê`, another student than in a folder export."""
+    import struct
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("Zoe\u0308/03_momentum/03_momentum.ipynb", NOTEBOOK)  # NFD, as macOS
+    data = bytearray(buffer.getvalue())
+    for header, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # clear the flag
+        at = data.find(header) + flag_at
+        struct.pack_into("<H", data, at, struct.unpack_from("<H", data, at)[0] & ~0x800)
+    archive = tmp_path / "finder.zip"
+    archive.write_bytes(bytes(data))
+    assert zipfile.ZipFile(archive).namelist()[0].startswith("Zoe\u2560"), "cp437 as read"
+    [sub] = collect(archive, ["03_momentum"]).submissions
+    assert (sub.student, sub.name) == (student_slug("Zo\u00eb"), "Zo\u00eb")
+
+
+def test_one_name_in_two_folders_is_a_clash_not_one_student(tmp_path: Path) -> None:
+    """Red-team round 9: `secA/alex` and `secB/alex` (two sections) were one student, one
+    notebook "superseded"; in a folder, `sec1\\alex` was read as `sec1/alex` too."""
+    archive = tmp_path / "sections.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("secA/alex/03_momentum/03_momentum.ipynb", NOTEBOOK)
+        zf.writestr("secB/alex/03_momentum/03_momentum.ipynb", NOTEBOOK)
+    found = collect(archive, ["03_momentum"])
+    assert found.submissions == []
+    assert [r.reason for r in found.rejected] == [
+        "the names 'secA/alex' and 'secB/alex' give the same student id 'alex': not graded "
+        "for either; rename one and grade again"] * 2
+    folder = tmp_path / "export"
+    for name in ("alex", "sec1\\alex"):
+        (folder / name / "03_momentum").mkdir(parents=True)
+        (folder / name / "03_momentum" / "03_momentum.ipynb").write_bytes(NOTEBOOK)
+    found = collect(folder, ["03_momentum"])
+    assert sorted(s.student for s in found.submissions) == ["alex", "sec1_alex"]
