@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,14 +120,40 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
              if (tree := _parsed(cell.source)[1]) is not None]
 
     def meant(value: ast.expr) -> str | None:
-        """The ready-made name an expression stands for, if it is one or an alias of one."""
+        """The ready-made name an expression stands for, or that it makes or picks the
+        thing from (red-team round 9's second look: ``_gx = sympy.lambdify(...)``,
+        ``[torch.optim.SGD][0]``), if any. What an alias's object makes is not followed:
+        a check cell's ``lr = sched.get_last_lr()[0]`` is a number, not the scheduler."""
         word = value.id if isinstance(value, ast.Name) else \
             value.attr if isinstance(value, ast.Attribute) else None
-        return word if word in wanted else bound.get(word or "")
+        if word in wanted or word in bound:
+            return word if word in wanted else bound[word or ""]
+        if isinstance(value, ast.Call):
+            func = value.func
+            while isinstance(func, ast.Attribute) and func.attr not in wanted:
+                func = func.value
+            word = func.id if isinstance(func, ast.Name) else \
+                func.attr if isinstance(func, ast.Attribute) else None
+            if word in wanted:
+                return word
+            # ... or given as it is to a call that wraps it: partial(SGD, lr=0.1),
+            # enumerate([SGD])
+            given = [*value.args, *(k.value for k in value.keywords)]
+            return next((found for one in given if isinstance(
+                one, (ast.Name, ast.Attribute, ast.List, ast.Tuple)) and (found := meant(one))),
+                None)
+        if isinstance(value, ast.Subscript):
+            return meant(value.value)
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            return next((found for one in value.elts if (found := meant(one))), None)
+        return None
 
     def bind(target: ast.expr, value: ast.expr) -> None:
-        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
-            for one, other in zip(target.elts, value.elts, strict=False):
+        if isinstance(target, (ast.Tuple, ast.List)):
+            pairs = zip(target.elts, value.elts, strict=False) \
+                if isinstance(value, (ast.Tuple, ast.List)) else \
+                ((one, value) for one in target.elts)  # i, O in enumerate([SGD])
+            for one, other in pairs:
                 bind(one, other)  # Loader, _ = DataLoader, 1
             return
         name = target.id if isinstance(target, ast.Name) else \
@@ -150,13 +177,20 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
                         bind(target, node.value)
                 elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value:
                     bind(node.target, node.value)
+                elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                    bind(node.target, node.iter)  # for O in [SGD]
+                elif isinstance(node, ast.withitem) and node.optional_vars:
+                    bind(node.optional_vars, node.context_expr)
+                elif isinstance(node, ast.ClassDef):  # class _Step(SGD)
+                    for base in node.bases:
+                        bind(ast.Name(node.name), base)
     found: dict[str, set[str]] = {}
     for alias, name in bound.items():
         found.setdefault(name, set()).add(alias)
     return found
 
 
-def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
+def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
     """Those of ``names`` that the notebook's code makes its own and never takes from a
     library: bound by a ``def``, a ``class``, an argument or an assignment whose value
     names none of ``names``, and nowhere imported, read as an attribute (``su.gen_batches``)
@@ -186,7 +220,7 @@ def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
             continue
         # Docstrings and notes are no evidence here either (scanned(); round 7's second
         # look: "backward when asked" in a helper's docstring).
-        prose = _prose(tree)[0]
+        prose = _prose(tree, shown)[0]
         notes = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)
                  and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
         for node in ast.walk(tree):
@@ -224,55 +258,100 @@ def _own_names(nb: Any, names: Iterable[str]) -> set[str]:
 _SHOWS_TEXT = frozenset({"print", "title", "suptitle", "set_title", "xlabel", "ylabel",
                          "set_xlabel", "set_ylabel", "text", "annotate", "legend"})
 _TEXT_KEYWORDS = frozenset({"label", "title"})
+#: What turns text into code or objects. In a notebook that names one, text shown may be
+#: read back and used (red-team round 9's second look: ``print(file=...)``, a plot's
+#: ``get_title()``, then ``__import__``): every string counts there.
+_TEXT_TO_OBJECT = frozenset({
+    "__import__", "import_module", "importlib", "getattr", "attrgetter", "resolve_name",
+    "locate", "eval", "exec", "compile", "run_cell", "run_line_magic", "run_cell_magic",
+    "ex", "ev", "runsource", "runcode", "runpy", "system", "loads", "modules", "__dict__",
+    "globals", "vars", "locals", "setattr", "__getattribute__", "redirect_stdout"})
 
 
-def _reads_as_text(text: str) -> bool:
-    """Several words that are not Python: "what SGD does, by hand", not "import sympy"."""
-    if len(text.split()) < 2:
-        return False
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError):
-        return True
-    return False
+@dataclass(frozen=True)
+class _Shown:
+    """Where a notebook shows text: the calls of :data:`_SHOWS_TEXT` it does not bind
+    itself (``print = exec``, a method ``title`` of its own: red-team round 9's second
+    look), and every name it binds (whose ``label=`` is its own, not Matplotlib's)."""
+
+    calls: frozenset[str] = frozenset()
+    bound: frozenset[str] = frozenset()
 
 
-def _prose(tree: ast.AST) -> tuple[set[int], list[str]]:
+def _shown(nb: Any) -> _Shown:
+    """Where the notebook ``nb`` shows text; nowhere if it can turn text into objects
+    (:data:`_TEXT_TO_OBJECT`) or has code that cannot be read."""
+    bound: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        code, tree = _parsed(cell.source)
+        if tree is None:  # IPython's magics and shell escapes are not Python
+            try:
+                tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                           for line in code.split("\n")))
+            except (SyntaxError, ValueError):
+                return _Shown()
+        for node in ast.walk(tree):
+            word = node.id if isinstance(node, ast.Name) else \
+                node.attr if isinstance(node, ast.Attribute) else None
+            if word in _TEXT_TO_OBJECT or (isinstance(node, ast.alias) and any(
+                    part in _TEXT_TO_OBJECT for part in node.name.split("."))):
+                return _Shown()
+            if isinstance(node, (ast.Name, ast.Attribute)) \
+                    and isinstance(node.ctx, (ast.Store, ast.Del)):
+                bound.add(word or "")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+            elif isinstance(node, ast.arg):
+                bound.add(node.arg)
+            elif isinstance(node, ast.alias):
+                bound.add(node.asname or node.name.split(".")[-1])
+    return _Shown(_SHOWS_TEXT - bound, frozenset(bound))
+
+
+def _texts(value: ast.expr) -> Iterator[ast.Constant | ast.JoinedStr]:
+    """The strings an argument shows: itself, ``"..." % x``'s and ``"...".format(x)``'s
+    text (their ``x`` is code)."""
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mod):
+        yield from _texts(value.left)
+    elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+            and value.func.attr == "format":
+        yield from _texts(value.func.value)
+    elif isinstance(value, ast.JoinedStr) or (isinstance(value, ast.Constant)
+                                              and isinstance(value.value, str)):
+        yield value
+
+
+def _prose(tree: ast.AST, shown: _Shown) -> tuple[set[int], list[str]]:
     """The strings of prose in ``tree``, which are no evidence of a ready-made tool: the
-    ids of their nodes, and the code of the f-strings' expressions among them (which is).
+    ids of their nodes, and the code of their f-strings' expressions (which is evidence).
 
-    Prose is text shown (:data:`_SHOWS_TEXT`, :data:`_TEXT_KEYWORDS`) that reads as text
-    (:func:`_reads_as_text`). An honest-code audit: ``print("... what SGD does with the
-    exact gradient ...")`` in lesson 00's answer was flagged as a use of SGD. Red-team
-    round 9: any other string may be a name looked up (``resolve_name("sympy:")``,
-    ``get_ipython().ex("import sympy as SP")``), and a ``print`` rebound to ``exec`` gets
-    Python, which is not prose.
+    Prose is text given to a call that shows it (:class:`_Shown`). An honest-code audit:
+    ``print("... what SGD does with the exact gradient ...")`` in lesson 00's answer was
+    flagged as a use of SGD. Any other string may be a name looked up
+    (``resolve_name("sympy:")``, red-team round 9) or code run (``get_ipython().ex(...)``).
     """
-    shown: list[ast.expr] = []
+    given: list[ast.expr] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = func.id if isinstance(func, ast.Name) else \
-                func.attr if isinstance(func, ast.Attribute) else ""
-            if name in _SHOWS_TEXT:
-                shown += node.args
-            shown += [k.value for k in node.keywords
-                      if name in _SHOWS_TEXT or k.arg in _TEXT_KEYWORDS]
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+            name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+            if name in shown.calls:
+                given += node.args
+            given += [k.value for k in node.keywords if name in shown.calls or (
+                k.arg in _TEXT_KEYWORDS and shown.calls and name not in shown.bound)]
     ids: set[int] = set()
     code: list[str] = []
-    for value in shown:
-        if isinstance(value, ast.Constant) and isinstance(value.value, str) \
-                and _reads_as_text(value.value):
-            ids.add(id(value))
-        elif isinstance(value, ast.JoinedStr) and _reads_as_text("".join(
-                part.value if isinstance(part, ast.Constant) else "x" for part in value.values)):
-            ids |= {id(value), *(id(part) for part in value.values)}
-            code += [ast.unparse(part.value) for part in value.values
-                     if isinstance(part, ast.FormattedValue)]
+    for text in (text for value in given for text in _texts(value)):
+        ids.add(id(text))
+        for part in text.values if isinstance(text, ast.JoinedStr) else ():
+            ids.add(id(part))
+            if isinstance(part, ast.FormattedValue):  # the spec too: it reaches __format__
+                code += [ast.unparse(x) for x in (part.value, part.format_spec) if x]
     return ids, code
 
 
-def _without_own(source: str, own: set[str]) -> str:
+def _without_own(source: str, own: set[str], shown: _Shown) -> str:
     """:func:`scanned` of an answer cell as the ready-made scan reads it, with the places it
     names one of ``own`` as its own blanked (a name read or bound: ``gen_batches(...)``,
     ``backward = ...``; a ``def``/``class`` name, an argument) and its strings of prose
@@ -283,7 +362,7 @@ def _without_own(source: str, own: set[str]) -> str:
     if tree is None:
         return text
     lines, rows = code.split("\n"), text.split("\n")
-    prose, expressions = _prose(tree)
+    prose, expressions = _prose(tree, shown)
 
     def blank(row: int, start: int, stop: int) -> None:
         _blank(rows, lines, row, start, stop)
@@ -319,9 +398,10 @@ def ready_made_in_answers(nb: Any, exercises: Iterable[Exercise]
     exercises = list(exercises)
     wanted = [name for e in exercises for name in e.ready_made]
     aliases = _aliases(nb, wanted)
-    own = _own_names(nb, wanted)
+    shown = _shown(nb)
+    own = _own_names(nb, wanted, shown)
     for exercise in exercises:
-        sources = [_without_own(c.source, own) for c in nb.cells if c.cell_type == "code"
+        sources = [_without_own(c.source, own, shown) for c in nb.cells if c.cell_type == "code"
                    and nbgrader_meta(c).get("grade_id") == exercise.answer_cell]
         names = [name for name in exercise.ready_made
                  if any(re.search(rf"\b{re.escape(word)}\b", text) for text in sources

@@ -936,6 +936,38 @@ def test_a_test_reading_state_only_the_notebook_computes_is_unchecked_not_scored
                        "message": "the test reads history, which only the notebook computes"}
 
 
+@pytest.mark.parametrize(("lesson_id", "name", "other_cell", "answer", "named"), [
+    # Red-team round 9's second look: work done with the tool in another cell.
+    ("02_sgd_zigzag", "bowl_gradient",
+     "import sympy\nx, y = sympy.symbols('x y')\n_gx = sympy.lambdify((x, y), x / 10)\n",
+     "def bowl_gradient(x, y):\n    return _gx(x, y), 2 * y\n", ["sympy"]),
+    ("00_blind_explorer", "gradient_descent",
+     "from descentlab.optimizers import SGD\nclass _Step(SGD):\n    pass\n",
+     "def gradient_descent(f_grad, x0, lr, steps):\n    opt = _Step(lr=lr)\n", ["SGD"]),
+    ("00_blind_explorer", "gradient_descent",
+     "import torch\nfrom functools import partial\nO = [torch.optim.SGD][0]\n"
+     "P = partial(torch.optim.Adam, lr=0.1)\nfor i, M in enumerate([torch.optim.Momentum]):\n"
+     "    pass\n", "def gradient_descent(f_grad, x0, lr, steps):\n    return O, P, M\n",
+     ["SGD", "Momentum", "Adam"]),
+    # What an alias's object makes is not the tool: an honest check cell's number.
+    ("07_showdown", "cosine_schedule",
+     "import torch\nfrom torch.optim.lr_scheduler import CosineAnnealingLR\n"
+     "opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)\n"
+     "sched = CosineAnnealingLR(opt, T_max=10)\nlr = sched.get_last_lr()[0]\n",
+     "def cosine_schedule(step, total, lr_max, lr_min=0.0):\n    lr = lr_max\n    return lr\n",
+     []),
+])
+def test_a_tool_used_in_another_cell_is_followed_to_the_answer(
+        lesson_id: str, name: str, other_cell: str, answer: str, named: list[str]) -> None:
+    lesson = get_lesson(lesson_id)
+    exercise = next(e for e in lesson.exercises if e.name == name)
+    cell = nbformat.v4.new_code_cell(answer)
+    cell.metadata["nbgrader"] = {"grade_id": exercise.answer_cell, "solution": True}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(other_cell), cell])
+    found = ready_made_in_answers(nb, lesson.exercises)
+    assert found == ([(name, named)] if named else []), found
+
+
 @pytest.mark.parametrize(("answer", "named"), [
     # An honest-code audit: a demo print in lesson 00's answer was flagged as a use of SGD.
     ('def gradient_descent(f_grad, x0, lr, steps):\n    return x0\n'
@@ -953,6 +985,21 @@ def test_a_test_reading_state_only_the_notebook_computes_is_unchecked_not_scored
     ('print = exec\nprint("from torch.optim import SGD as S")\n', ["SGD", "optim"]),
     ('import torch.optim as o\nstep = getattr(o, "SGD")\n', ["SGD", "optim"]),
     ('label = """what Adam would do,\nhere by hand"""\n', ["Adam"]),
+    # Its second look: a print, title or label= the notebook binds itself is not shown
+    # text; a format spec reaches __format__; text shown and read back needs a call that
+    # turns text into objects, and then every string counts.
+    ('print = lambda text: text\nprint("plain SGD by hand")\n', ["SGD"]),
+    ('class Page:\n    def title(self, text):\n        return text\n'
+     'Page().title("plain SGD by hand")\n', ["SGD"]),
+    ('def show(label):\n    return label\nshow(label="plain SGD by hand")\n', ["SGD"]),
+    ('print(f"by hand {0:SGD}")\n', ["SGD"]),
+    ('import io, importlib\nbuf = io.StringIO()\nprint("torch.optim", file=buf)\n'
+     'o = importlib.import_module(buf.getvalue().strip())\n', ["optim"]),
+    # ... and honest text: formatted, with brackets or a #, in a label's f-string.
+    ('print("Plain SGD, %d steps" % 10)\nprint("SGD by hand, {} steps".format(10))\n', []),
+    ('import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nlr = 0.1\n'
+     'ax.set_xlabel("step (SGD)")\nax.plot([1], label=f"SGD, lr={lr}")\n'
+     'print("step #10 of plain SGD reached")\n', []),
     # Offsets are bytes: a non-ASCII string before a name on its line hides nothing.
     ('print("μ, η: ünïcode by hand"); opt = Adam\n', ["Adam"]),
 ])
