@@ -92,7 +92,8 @@ class Rejection:
 class Placement:
     """Whose file a path is, and of which lesson (:func:`place`); ``problem``: why not gradable.
 
-    ``raw`` is the text ``student`` was made from (a folder's name, an LMS number).
+    ``raw`` is the text ``student`` was made from (a folder's name, an LMS number);
+    ``home`` the path of the tree's ``STUDENT/`` folder.
     """
 
     student: str = ""
@@ -103,6 +104,7 @@ class Placement:
     problem: str = ""
     late: bool = False
     raw: str = ""
+    home: str = ""
 
 
 @dataclass
@@ -221,11 +223,12 @@ def _folder_owner(path: tuple[str, ...]) -> dict[str, str]:
     """The student of the tree's ``.../STUDENT/`` folder at ``path``: its id and, where the
     id had to change the name (``王芳`` is ``student_8ac9540b``), the name for the CSV.
 
-    ``raw`` is the whole path: ``secA/alex`` and ``secB/alex`` are one id made from two
-    folders, a clash (red-team round 9: they were merged, one upload "superseded")."""
+    ``home`` is the whole path: one lesson of ``secA/alex`` and of ``secB/alex`` is a
+    clash (red-team round 9: they were merged, one upload "superseded"); ``lesson00/bea``
+    and ``lesson02/bea`` (per-lesson exports side by side) are one student."""
     folder = path[-1]
     student, name = student_slug(folder), unicodedata.normalize("NFC", folder.strip())
-    return {"student": student, "raw": "/".join(path),
+    return {"student": student, "raw": folder, "home": "/".join(path),
             "name": "" if name == student else name}
 
 
@@ -451,6 +454,7 @@ def collect(source: Path, lessons: Sequence[str],
     chosen: dict[tuple[str, str], Submission] = {}
     strays: list[tuple[str, Placement]] = []  # not notebooks: sorted out at the end
     raws: dict[str, set[str]] = {}  # student id -> the names it was made from
+    homes: dict[tuple[str, str], set[str]] = {}  # (student, lesson) -> its folders' paths
     for rel, content, why_unread in _files(source):
         if _is_noise(rel):
             found.junk.append(rel)
@@ -476,6 +480,8 @@ def collect(source: Path, lessons: Sequence[str],
             found.skipped.append(Rejection(rel, f"lesson {lesson} was not asked for",
                                            student, lesson, where.login, where.name))
             continue
+        if where.home and lesson:
+            homes.setdefault((student, lesson), set()).add(where.home)
         problem = where.problem or why_unread or notebook_problem(content)
         if problem and release:
             problem += (f" (its folder {parts[0]!r} is a lesson's: is this the course's "
@@ -493,7 +499,11 @@ def collect(source: Path, lessons: Sequence[str],
                                              where.login, where.name,
                                              tuple(normalise_notebook(content)[1]), where.late)
     found.submissions = [chosen[k] for k in sorted(chosen)]
-    _reject_clashes(found, {s: names for s, names in raws.items() if len(names) > 1})
+    clashes = {s: names for s, names in raws.items() if len(names) > 1}
+    for (student, _), paths in homes.items():
+        if len(paths) > 1 and student not in clashes:
+            clashes[student] = paths
+    _reject_clashes(found, clashes)
     _place_strays(found, strays, asked)
     placed = chosen.keys() | {(r.student, r.lesson) for r in found.rejected}
     found.missing = [(student, lesson) for student in found.students for lesson in asked

@@ -571,3 +571,16 @@ def test_one_name_in_two_folders_is_a_clash_not_one_student(tmp_path: Path) -> N
         (folder / name / "03_momentum" / "03_momentum.ipynb").write_bytes(NOTEBOOK)
     found = collect(folder, ["03_momentum"])
     assert sorted(s.student for s in found.submissions) == ["alex", "sec1_alex"]
+
+
+def test_per_lesson_exports_side_by_side_are_one_student_each(tmp_path: Path) -> None:
+    """Red-team round 9's second look: `lesson00/bea/...` and `lesson02/bea/...` (two
+    lessons' exports unzipped side by side) were rejected as a clash after the fix above."""
+    archive = tmp_path / "lessons.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("lesson00/bea/00_blind_explorer/00_blind_explorer.ipynb", NOTEBOOK)
+        zf.writestr("lesson02/bea/02_sgd_zigzag/02_sgd_zigzag.ipynb", NOTEBOOK)
+    found = collect(archive, ["00_blind_explorer", "02_sgd_zigzag"])
+    assert found.rejected == []
+    assert [(s.student, s.lesson) for s in found.submissions] == [
+        ("bea", "00_blind_explorer"), ("bea", "02_sgd_zigzag")]
