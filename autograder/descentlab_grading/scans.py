@@ -120,28 +120,23 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
              if (tree := _parsed(cell.source)[1]) is not None]
 
     def meant(value: ast.expr) -> str | None:
-        """The ready-made name an expression stands for, or that it makes or picks the
-        thing from (red-team round 9's second look: ``_gx = sympy.lambdify(...)``,
-        ``[torch.optim.SGD][0]``), if any. What an alias's object makes is not followed:
-        a check cell's ``lr = sched.get_last_lr()[0]`` is a number, not the scheduler."""
+        """The ready-made name an expression stands for, if it is the tool itself: the
+        name, an alias, one of its attributes (``mp.diff``), the tool wrapped by
+        ``partial``, or picked from a literal list of tools (``[torch.optim.SGD][0]``,
+        ``for O in (SGD, Adam)``; red-team round 9's second look). What a call returns
+        is not followed: its third look found honest check cells' ``loader =
+        DataLoader(...)``, ``x, y = sympy.symbols(...)``, ``n = len(loader)`` making the
+        answer's own ``loader``, ``x``, ``n`` evidence."""
         word = value.id if isinstance(value, ast.Name) else \
             value.attr if isinstance(value, ast.Attribute) else None
         if word in wanted or word in bound:
             return word if word in wanted else bound[word or ""]
-        if isinstance(value, ast.Call):
-            func = value.func
-            while isinstance(func, ast.Attribute) and func.attr not in wanted:
-                func = func.value
-            word = func.id if isinstance(func, ast.Name) else \
-                func.attr if isinstance(func, ast.Attribute) else None
-            if word in wanted:
-                return word
-            # ... or given as it is to a call that wraps it: partial(SGD, lr=0.1),
-            # enumerate([SGD])
-            given = [*value.args, *(k.value for k in value.keywords)]
-            return next((found for one in given if isinstance(
-                one, (ast.Name, ast.Attribute, ast.List, ast.Tuple)) and (found := meant(one))),
-                None)
+        if isinstance(value, ast.Attribute):  # a function of the tool: _d = mp.diff
+            return meant(value.value)
+        if isinstance(value, ast.Call) and value.args and (
+                getattr(value.func, "id", None) == "partial"
+                or getattr(value.func, "attr", None) == "partial"):
+            return meant(value.args[0])
         if isinstance(value, ast.Subscript):
             return meant(value.value)
         if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
@@ -179,8 +174,6 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
                     bind(node.target, node.value)
                 elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
                     bind(node.target, node.iter)  # for O in [SGD]
-                elif isinstance(node, ast.withitem) and node.optional_vars:
-                    bind(node.optional_vars, node.context_expr)
                 elif isinstance(node, ast.ClassDef):  # class _Step(SGD)
                     for base in node.bases:
                         bind(ast.Name(node.name), base)
@@ -258,14 +251,45 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
 _SHOWS_TEXT = frozenset({"print", "title", "suptitle", "set_title", "xlabel", "ylabel",
                          "set_xlabel", "set_ylabel", "text", "annotate", "legend"})
 _TEXT_KEYWORDS = frozenset({"label", "title"})
-#: What turns text into code or objects. In a notebook that names one, text shown may be
-#: read back and used (red-team round 9's second look: ``print(file=...)``, a plot's
-#: ``get_title()``, then ``__import__``): every string counts there.
+#: What turns text into code or objects. In a notebook that calls one on text it computed
+#: (not a string written out), text shown may be read back and used (red-team round 9's
+#: second look: ``print(file=...)``, a plot's ``get_title()``, then ``__import__``):
+#: every string counts there. Its third look: a variable ``ev`` and ``getattr(self, "v")``
+#: (a name written out) made honest prints evidence, so only such calls count.
 _TEXT_TO_OBJECT = frozenset({
-    "__import__", "import_module", "importlib", "getattr", "attrgetter", "resolve_name",
+    "__import__", "import_module", "getattr", "setattr", "attrgetter", "resolve_name",
     "locate", "eval", "exec", "compile", "run_cell", "run_line_magic", "run_cell_magic",
-    "ex", "ev", "runsource", "runcode", "runpy", "system", "loads", "modules", "__dict__",
-    "globals", "vars", "locals", "setattr", "__getattribute__", "redirect_stdout"})
+    "ex", "ev", "runsource", "runcode", "run_module", "run_path", "system", "loads",
+    "__getattribute__"})
+#: Namespaces read by a computed key: ``sys.modules[t]``, ``globals()[t]``.
+_NAMESPACES = frozenset({"modules", "__dict__", "globals", "vars", "locals"})
+
+
+def _written_out(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
+
+
+def _turns_text(node: ast.AST, sinks: set[str]) -> bool:
+    """Whether ``node`` turns text the code computed into code or an object."""
+    def name(expr: ast.expr) -> str | None:
+        return expr.id if isinstance(expr, ast.Name) else \
+            expr.attr if isinstance(expr, ast.Attribute) else None
+
+    def namespace(expr: ast.expr) -> bool:
+        return name(expr.func if isinstance(expr, ast.Call) else expr) in _NAMESPACES
+
+    if isinstance(node, ast.Subscript):
+        return namespace(node.value) and not _written_out(node.slice)
+    if not isinstance(node, ast.Call):
+        return False
+    called = name(node.func)
+    given = [*node.args, *(k.value for k in node.keywords)]
+    if called in ("getattr", "setattr") and len(node.args) > 1 \
+            and not any(isinstance(a, ast.Starred) for a in node.args):
+        given = [node.args[1]]  # the attribute's name, not the object
+    elif called in ("get", "pop", "setdefault") and isinstance(node.func, ast.Attribute):
+        return namespace(node.func.value) and not all(map(_written_out, given))
+    return called in sinks and not all(map(_written_out, given))
 
 
 @dataclass(frozen=True)
@@ -282,6 +306,7 @@ def _shown(nb: Any) -> _Shown:
     """Where the notebook ``nb`` shows text; nowhere if it can turn text into objects
     (:data:`_TEXT_TO_OBJECT`) or has code that cannot be read."""
     bound: set[str] = set()
+    trees = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -292,12 +317,21 @@ def _shown(nb: Any) -> _Shown:
                                            for line in code.split("\n")))
             except (SyntaxError, ValueError):
                 return _Shown()
+        trees.append(tree)
+    # A sink under another name: from importlib import import_module as im; g = getattr
+    sinks = set(_TEXT_TO_OBJECT)
+    for node in (node for tree in trees for node in ast.walk(tree)):
+        if isinstance(node, ast.alias) and node.name.split(".")[-1] in _TEXT_TO_OBJECT:
+            sinks.add(node.asname or node.name.split(".")[-1])
+        elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.Name, ast.Attribute)) \
+                and getattr(node.value, "id", getattr(node.value, "attr", "")) in _TEXT_TO_OBJECT:
+            sinks |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    for tree in trees:
         for node in ast.walk(tree):
+            if _turns_text(node, sinks):
+                return _Shown()
             word = node.id if isinstance(node, ast.Name) else \
                 node.attr if isinstance(node, ast.Attribute) else None
-            if word in _TEXT_TO_OBJECT or (isinstance(node, ast.alias) and any(
-                    part in _TEXT_TO_OBJECT for part in node.name.split("."))):
-                return _Shown()
             if isinstance(node, (ast.Name, ast.Attribute)) \
                     and isinstance(node.ctx, (ast.Store, ast.Del)):
                 bound.add(word or "")

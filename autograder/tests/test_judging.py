@@ -937,18 +937,35 @@ def test_a_test_reading_state_only_the_notebook_computes_is_unchecked_not_scored
 
 
 @pytest.mark.parametrize(("lesson_id", "name", "other_cell", "answer", "named"), [
-    # Red-team round 9's second look: work done with the tool in another cell.
-    ("02_sgd_zigzag", "bowl_gradient",
-     "import sympy\nx, y = sympy.symbols('x y')\n_gx = sympy.lambdify((x, y), x / 10)\n",
-     "def bowl_gradient(x, y):\n    return _gx(x, y), 2 * y\n", ["sympy"]),
+    # Red-team round 9's second look: the tool itself, under a name made in another cell.
     ("00_blind_explorer", "gradient_descent",
      "from descentlab.optimizers import SGD\nclass _Step(SGD):\n    pass\n",
      "def gradient_descent(f_grad, x0, lr, steps):\n    opt = _Step(lr=lr)\n", ["SGD"]),
     ("00_blind_explorer", "gradient_descent",
      "import torch\nfrom functools import partial\nO = [torch.optim.SGD][0]\n"
-     "P = partial(torch.optim.Adam, lr=0.1)\nfor i, M in enumerate([torch.optim.Momentum]):\n"
+     "P = partial(torch.optim.Adam, lr=0.1)\nfor M in (torch.optim.Momentum,):\n"
      "    pass\n", "def gradient_descent(f_grad, x0, lr, steps):\n    return O, P, M\n",
      ["SGD", "Momentum", "Adam"]),
+    ("00_blind_explorer", "numerical_gradient", "import mpmath as mp\n_d = mp.diff\n",
+     "def numerical_gradient(f, x):\n    return _d(f, x)\n", ["mpmath"]),
+    # What a call returns is not the tool (its third look: honest check cells made the
+    # answer's own x, y, n_batches, path evidence).
+    ("02_sgd_zigzag", "bowl_gradient", "import sympy\nx, y = sympy.symbols('x y')\n",
+     "def bowl_gradient(x, y):\n    return x / 10, 2 * y\n", []),
+    ("01_gd_variants", "minibatches",
+     "import torch\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+     "loader = DataLoader(TensorDataset(torch.zeros(8, 2)), batch_size=4)\n"
+     "n_batches = len(loader)\nfor i, (xb,) in enumerate(loader):\n    batch = xb\n",
+     "import math\ndef minibatches(x, t, batch_size, rng):\n"
+     "    n_batches = math.ceil(len(x) / batch_size)\n    idx = rng.permutation(len(x))\n"
+     "    for i in range(n_batches):\n        batch = idx[i * batch_size:(i + 1) * batch_size]\n"
+     "        yield x[batch], t[batch]\n", []),
+    ("00_blind_explorer", "gradient_descent",
+     "import torch\ndef run_torch(cls, lr, steps):\n    return [lr] * steps\n"
+     "for opt_cls in (torch.optim.SGD, torch.optim.Adam):\n"
+     "    path = run_torch(opt_cls, lr=0.1, steps=15)\n",
+     "import numpy as np\ndef gradient_descent(f_grad, x0, lr, steps):\n"
+     "    x = np.array(x0, dtype=float)\n    path = [x.copy()]\n    return np.array(path)\n", []),
     # What an alias's object makes is not the tool: an honest check cell's number.
     ("07_showdown", "cosine_schedule",
      "import torch\nfrom torch.optim.lr_scheduler import CosineAnnealingLR\n"
@@ -995,6 +1012,13 @@ def test_a_tool_used_in_another_cell_is_followed_to_the_answer(
     ('print(f"by hand {0:SGD}")\n', ["SGD"]),
     ('import io, importlib\nbuf = io.StringIO()\nprint("torch.optim", file=buf)\n'
      'o = importlib.import_module(buf.getvalue().strip())\n', ["optim"]),
+    ('import io\nfrom importlib import import_module as im\nbuf = io.StringIO()\n'
+     'print("torch.optim", file=buf)\no = im(buf.getvalue().strip())\n', ["optim"]),
+    # Its third look: text into objects only when the text is computed; a variable `ev`
+    # and getattr with a name written out made honest prints evidence.
+    ('import numpy as np\nev = np.linalg.eigvalsh(np.eye(2))\n'
+     'class Mine:\n    def step(self):\n        return getattr(self, "v", None)\n'
+     'print("the same as plain SGD gives")\n', []),
     # ... and honest text: formatted, with brackets or a #, in a label's f-string.
     ('print("Plain SGD, %d steps" % 10)\nprint("SGD by hand, {} steps".format(10))\n', []),
     ('import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nlr = 0.1\n'
