@@ -47,6 +47,12 @@ def _parsed(source: str) -> tuple[str, ast.Module | None]:
         return code, None
 
 
+def _name_of(node: ast.AST) -> str | None:
+    """The name a ``Name`` or an ``Attribute`` (its last part) reads or binds; else None."""
+    return node.id if isinstance(node, ast.Name) else \
+        node.attr if isinstance(node, ast.Attribute) else None
+
+
 def scanned(source: str) -> str:
     """The code of a cell as the word scans read it: without comments and without the
     strings that stand alone as statements (docstrings, notes).
@@ -127,15 +133,12 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
         is not followed: its third look found honest check cells' ``loader =
         DataLoader(...)``, ``x, y = sympy.symbols(...)``, ``n = len(loader)`` making the
         answer's own ``loader``, ``x``, ``n`` evidence."""
-        word = value.id if isinstance(value, ast.Name) else \
-            value.attr if isinstance(value, ast.Attribute) else None
+        word = _name_of(value)
         if word in wanted or word in bound:
             return word if word in wanted else bound[word or ""]
         if isinstance(value, ast.Attribute):  # a function of the tool: _d = mp.diff
             return meant(value.value)
-        if isinstance(value, ast.Call) and value.args and (
-                getattr(value.func, "id", None) == "partial"
-                or getattr(value.func, "attr", None) == "partial"):
+        if isinstance(value, ast.Call) and value.args and _name_of(value.func) == "partial":
             return meant(value.args[0])
         if isinstance(value, ast.Subscript):
             return meant(value.value)
@@ -217,10 +220,8 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
         notes = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)
                  and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
         for node in ast.walk(tree):
-            name_read = (
-                node.id if isinstance(node, ast.Name) else
-                node.attr if isinstance(node, ast.Attribute) else
-                node.name.split(".")[0] if isinstance(node, ast.alias) else None)
+            name_read = node.name.split(".")[0] if isinstance(node, ast.alias) else \
+                _name_of(node)
             if name_read in unseen or name_read == "*":
                 return set()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -271,18 +272,14 @@ def _written_out(node: ast.expr) -> bool:
 
 def _turns_text(node: ast.AST, sinks: set[str]) -> bool:
     """Whether ``node`` turns text the code computed into code or an object."""
-    def name(expr: ast.expr) -> str | None:
-        return expr.id if isinstance(expr, ast.Name) else \
-            expr.attr if isinstance(expr, ast.Attribute) else None
-
     def namespace(expr: ast.expr) -> bool:
-        return name(expr.func if isinstance(expr, ast.Call) else expr) in _NAMESPACES
+        return _name_of(expr.func if isinstance(expr, ast.Call) else expr) in _NAMESPACES
 
     if isinstance(node, ast.Subscript):
         return namespace(node.value) and not _written_out(node.slice)
     if not isinstance(node, ast.Call):
         return False
-    called = name(node.func)
+    called = _name_of(node.func)
     given = [*node.args, *(k.value for k in node.keywords)]
     if called in ("getattr", "setattr") and len(node.args) > 1 \
             and not any(isinstance(a, ast.Starred) for a in node.args):
@@ -323,18 +320,15 @@ def _shown(nb: Any) -> _Shown:
     for node in (node for tree in trees for node in ast.walk(tree)):
         if isinstance(node, ast.alias) and node.name.split(".")[-1] in _TEXT_TO_OBJECT:
             sinks.add(node.asname or node.name.split(".")[-1])
-        elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.Name, ast.Attribute)) \
-                and getattr(node.value, "id", getattr(node.value, "attr", "")) in _TEXT_TO_OBJECT:
+        elif isinstance(node, ast.Assign) and _name_of(node.value) in _TEXT_TO_OBJECT:
             sinks |= {t.id for t in node.targets if isinstance(t, ast.Name)}
     for tree in trees:
         for node in ast.walk(tree):
             if _turns_text(node, sinks):
                 return _Shown()
-            word = node.id if isinstance(node, ast.Name) else \
-                node.attr if isinstance(node, ast.Attribute) else None
             if isinstance(node, (ast.Name, ast.Attribute)) \
                     and isinstance(node.ctx, (ast.Store, ast.Del)):
-                bound.add(word or "")
+                bound.add(_name_of(node) or "")
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 bound.add(node.name)
             elif isinstance(node, ast.arg):
@@ -368,8 +362,7 @@ def _prose(tree: ast.AST, shown: _Shown) -> tuple[set[int], list[str]]:
     """
     given: list[ast.expr] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
-            name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+        if isinstance(node, ast.Call) and (name := _name_of(node.func)) is not None:
             if name in shown.calls:
                 given += node.args
             given += [k.value for k in node.keywords if name in shown.calls or (
