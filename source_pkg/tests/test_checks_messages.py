@@ -769,6 +769,26 @@ def test_math_sqrt_on_an_array_is_told_to_use_numpys():
     assert "use NumPy's, e.g. np.sqrt(h)" in message, message
 
 
+class RMSPropXorSquare:
+    """A student's RMSProp that squares with ``^`` (XOR in Python), found by an audit."""
+
+    def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+        self.lr, self.rho, self.eps, self.h = lr, rho, eps, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ^ 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + self.eps)
+
+
+def test_xor_for_a_power_is_called_so_not_a_dtype_problem():
+    message = _failures(RMSPropXorSquare, "rmsprop")["first_step"]
+    assert "^ is bitwise XOR in Python, not a power" in message, message
+    assert "dtype" not in message, message
+
+
 class AdaGradByIndex:
     """A student's AdaGrad that loops over len(p): right for vectors and matrices, a
     TypeError on a 0-d parameter."""

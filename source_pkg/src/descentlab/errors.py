@@ -268,6 +268,10 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
         # Rows (p[i]) and slices (p[:], an honest-code audit) alike fail on a 0-d array.
         return ("some parameters are vectors or 0-d arrays, which have no rows to index or "
                 "slice: update whole arrays (params[key] -= ... or params[key][...] = ...).")
+    if "bitwise_xor" in low or "operand type(s) for ^" in low:
+        # NumPy's message for g ^ 2 talks of casting rules (an audit's student was told to
+        # keep the dtype); torch and Python name the operator.
+        return ("^ is bitwise XOR in Python, not a power: square with g ** 2 (or g * g).")
     if "cast" in low:
         return ("the result could not be stored in the parameter's dtype: keep the arrays' "
                 "dtype (create state with np.zeros_like(params[key])).")
