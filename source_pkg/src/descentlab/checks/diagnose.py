@@ -208,9 +208,15 @@ def _later_call(finding: Finding, student: Observation, reference: Observation, 
 
 
 def _one_call_more(case: Case) -> Case:
-    """``case`` with one more call, on its first gradient again (``later`` runs)."""
-    return Case(case.seed, case.params, (*case.grads, case.grads[0]), case.hyper,
-                case.zero_keys)
+    """``case`` with one more call, on half its first gradient (``later`` runs).
+
+    Not the same gradient again: under a constant gradient Adam's m̂ and a v̂ made from g
+    (not g²) are equal on every call, so a step divided by √m̂ would be named that
+    catalogued mistake (an audit's student was told to fix a v that was right).
+    """
+    return Case(case.seed, case.params,
+                (*case.grads, {key: g * 0.5 for key, g in case.grads[0].items()}),
+                case.hyper, case.zero_keys)
 
 
 def _alone(case: Case, key: str) -> Case:
@@ -225,17 +231,19 @@ def observe_property(factory: Any, hyper: dict[str, float], prop: Property, case
                      ) -> tuple[Observation, ...]:
     """Every observation ``prop`` is judged on: the case, and for ``per_key`` each key alone.
 
-    A ``values`` property of one call whose run changed nothing gets a second run,
-    one call longer, for the wording of its message (:func:`diagnose`'s ``later``).
+    A ``values`` property of one call gets a second run, one call longer
+    (:func:`diagnose`'s ``later``): a catalogued mistake must match both to be named.
 
     Each run builds a new object from ``factory`` (the student's class may be a proxy to
     another process: only constructor and ``update`` calls are made).
     """
     together = observe(factory, hyper, case, time_limit=time_limit, required=required)
-    if prop.judge == "values" and case.calls == 1 and together.completed and not _moved(together):
-        # One call that changed nothing: a class that never changes params, or a 1st step
-        # of zero (a step taken with state still at 0)? One more call on the same gradient
-        # tells, so the message says the one that happened.
+    if prop.judge == "values" and case.calls == 1 and together.completed:
+        # One call cannot tell mistakes apart that differ only later: a catalogued mistake
+        # names the student's only if it also does what the student's class does on a 2nd
+        # call (an audit: a step divided by √m̂ was told v must average g·g; h started at
+        # g², that the (1 − ρ) factor is missing). And if the call changed nothing, a class
+        # that never changes params from a 1st step of zero (state still at 0).
         return (together, observe(factory, hyper, _one_call_more(case), time_limit=time_limit,
                                   required=required))
     if prop.judge != "per_key" or together.error_stage:

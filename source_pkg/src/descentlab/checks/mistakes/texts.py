@@ -188,8 +188,7 @@ EXPLANATIONS = {
         "θ ← θ − lr·λ·θ, and feed the plain gradient to m and v."
     ),
     # On AdamW's first step an L2 penalty computes the same numbers as no decay at all
-    # (Adam's first step is lr·sign(g)), and this mistake is tried first: the text must
-    # not tell a student who did add the decay, to the gradient, that it is missing.
+    # (Adam's first step is lr·sign(g)): the text fits both, should a check see one call.
     "adamw_no_decay": (
         "your step shows no weight decay: AdamW shrinks every weight, θ ← θ·(1 − lr·λ) "
         "with λ = self.weight_decay, before Adam's step, on every call. Either that shrink "
