@@ -503,6 +503,36 @@ def test_a_students_unsquared_v_is_named_and_loses_only_the_values() -> None:
     assert np.all(np.isfinite(got["values"][0][0]))
 
 
+class _AdamDividesByRootOfMHat(_AdamGradNotSquared):
+    """An audit's student: v is right, the step divides by m_hat.sqrt(). On one step (and
+    under one gradient repeated) that is the step of an unsquared v."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g, state = p.grad, self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t, m, v = state["step"], state["m"], state["v"]
+                m.mul_(beta1).add_(g, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                m_hat = m / (1 - beta1**t)
+                p.sub_(group["lr"] * m_hat / (m_hat.sqrt() + group["eps"]))
+
+
+def test_a_mistake_that_matches_only_the_first_step_is_not_named() -> None:
+    outcome = checks.run_torch_property(_AdamDividesByRootOfMHat, "adam", "first_step",
+                                        PUBLIC_SEEDS[0])
+    assert not outcome.passed
+    assert outcome.mistake == "", outcome.message
+    assert EXPLANATIONS["grad_not_squared"] not in outcome.message
+
+
 def _correct_values(seed: int = PUBLIC_SEEDS[0]) -> list[list[np.ndarray]]:
     """The values after each step of a correct Adam on the zero_grad scenario of ``seed``."""
     return run_scenario(TorchAdam, checks.scenario("zero_grad", seed))["values"]

@@ -734,12 +734,26 @@ def _same_behaviour(a: dict[str, Any], b: dict[str, Any], case: dict[str, Any]) 
                for x, y in zip(xs, ys, strict=True))
 
 
-def diagnose_mistake(optimizer: str, case: dict[str, Any], got: dict[str, Any]) -> str:
-    """The id of the catalogued mistake that behaves exactly like ``got``, or ``""``."""
+def diagnose_mistake(optimizer: str, case: dict[str, Any], got: dict[str, Any],
+                     longer: tuple[dict[str, Any], dict[str, Any]] | None = None) -> str:
+    """The id of the catalogued mistake that behaves exactly like ``got``, or ``""``.
+
+    ``longer`` is a second scenario and the student's run of it, which the mistake must
+    match too (a first step alone cannot tell every mistake apart).
+    """
     for mistake, mutant in mutants_for(optimizer):
-        if _same_behaviour(run_scenario(mutant, case), got, case):
+        if _same_behaviour(run_scenario(mutant, case), got, case) and (
+                longer is None
+                or _same_behaviour(run_scenario(mutant, longer[0]), longer[1], longer[0])):
             return mistake
     return ""
+
+
+def _one_step_more(case: dict[str, Any]) -> dict[str, Any]:
+    """``case`` with one more step, on half its first gradients (see ``diagnose._one_call_more``:
+    under one gradient repeated, a step divided by √m̂ is one whose v is made from g)."""
+    half = [None if g is None else g * 0.5 for g in case["steps"][0]]
+    return {**case, "steps": [*case["steps"], half]}
 
 
 def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed: int
@@ -787,7 +801,13 @@ def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed
     judged = replace(_judge(prop.name, optimizer, case, got, cls), printed=printed)
     if judged.passed:
         return judged
-    mistake = diagnose_mistake(optimizer, case, got)
+    longer = None
+    if prop.name == "first_step":
+        # One step cannot tell every mistake apart: the named one must match a 2nd step too
+        # (an audit's step() dividing by m_hat.sqrt() was told its right v averaged g).
+        more = _one_step_more(case)
+        longer = (more, _run(cls, more))
+    mistake = diagnose_mistake(optimizer, case, got, longer)
     if not mistake:
         return judged
     return replace(judged, message=f"{judged.message} Likely cause: {EXPLANATIONS[mistake]}",
