@@ -948,6 +948,33 @@ def test_state_shared_by_every_object_of_the_class_is_named():
     assert all("formula of a single step" not in m for m in failures.values()), failures
 
 
+class MomentumVelocityInTheClassBody:
+    """A student audit: v in the class body. Later checks' cases met another object's
+    velocity of other shapes under the same key and raised a broadcast error, which was
+    blamed on "state shared by several parameters"."""
+
+    v: dict = {}  # noqa: RUF012 - the mistake under test
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum = lr, momentum
+
+    def update(self, params, grads):
+        for key in params:
+            if key not in self.v:
+                self.v[key] = np.zeros_like(params[key])
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+def test_an_error_from_state_shared_by_every_object_is_named_so():
+    MomentumVelocityInTheClassBody.v.clear()
+    failures = _failures(MomentumVelocityInTheClassBody, "momentum")
+    assert any("raised ValueError" in m for m in failures.values()), failures
+    for message in failures.values():
+        assert message.startswith("two new objects of your class"), message
+        assert "shared by several parameters" not in message.split("What this check saw")[0]
+
+
 class AdamRightForFiveCalls(Adam):
     """Red-team round 8: drops the bias correction from the 6th call; passed when the state
     was checked over five calls."""

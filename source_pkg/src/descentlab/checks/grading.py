@@ -17,22 +17,27 @@ class that hard-codes the public answers fails the hidden tests.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..optimizers import find_reference, optimizer_class, reference_name
 from . import messages
+from .cases import make_case
 from .compare import Finding, agree
 from .diagnose import Diagnosis, diagnose_property, observe_property
 from .exercise import Outcome, assert_outcome, run_checks
 from .global_reads import global_reads_note
-from .observe import observe
+from .observe import CLASS, INIT, SIGNATURE, observe
 from .report import Report
 from .spec import Property, get_property, properties_for, required_arguments
 
 __all__ = ["PUBLIC_SEEDS", "assert_property", "run_property", "score_properties"]
 
 _NOT_RUN_AFTER_HANG = messages.skipped_after_hang("update()")
+
+#: Parameter names no case uses, one per probe of state shared between objects.
+_PROBE_KEYS = itertools.count()
 
 #: Seeds of the public self-check (hidden tests must use others).
 PUBLIC_SEEDS: tuple[int, ...] = (20240501, 7)
@@ -74,12 +79,27 @@ def run_property(
     runs = observe_property(student_cls, case.hyper_for(name), prop, case,
                             time_limit=time_limit, required=required_arguments(name))
     diagnosis = diagnose_property(runs, name, prop, case, time_limit=time_limit)
-    if diagnosis.passed or diagnosis.mistake or runs[0].error_stage:
+    if diagnosis.passed or diagnosis.mistake or runs[0].error_stage in (CLASS, SIGNATURE, INIT):
+        return diagnosis
+    required = required_arguments(name)
+    if runs[0].error_stage and diagnosis.findings[0].kind != "timeout":
+        # A student audit: a Momentum with `v = {}` in the class body raised a broadcast
+        # error on the checks' later cases (another object's state, of other shapes, under
+        # the same key) and was told of "state shared by several parameters". Two new
+        # objects on a key no earlier object used tell.
+        probe = make_case(seed, shapes={f"probe_{next(_PROBE_KEYS)}": (3,)}, calls=2)
+        first, again = (observe(student_cls, runs[0].hyper, probe, time_limit=time_limit,
+                                required=required) for _ in range(2))
+        if first.error_stage or again.error_stage or agree(first, again):
+            return diagnosis
+        return Diagnosis((Finding("shared_objects", f"{messages.SHARED_BETWEEN_OBJECTS} What "
+                                  f"this check saw: {diagnosis.message}"),),
+                         diagnosis.printed + first.printed + again.printed)
+    if runs[0].error_stage:
         return diagnosis
     # Red-team round 8: an Adam with `m = {}` in the class body (shared by every object)
     # was told "the formula of a single step is off". A new object on the same case tells.
-    again = observe(student_cls, runs[0].hyper, case, time_limit=time_limit,
-                    required=required_arguments(name))
+    again = observe(student_cls, runs[0].hyper, case, time_limit=time_limit, required=required)
     if again.error_stage or agree(runs[0], again):
         return diagnosis
     return Diagnosis((Finding("shared_objects", messages.SHARED_BETWEEN_OBJECTS),
