@@ -768,20 +768,34 @@ class _FirstGroupOnly(_StudentAdam):
     groups = slice(1)  # `for p in self.param_groups[0]["params"]`
 
 
-def test_a_step_that_skips_a_group_is_told_so_first() -> None:
-    """A student audit: a step() over param_groups[0] alone was first told "each parameter
-    needs its own step counter"; the group added with add_param_group never moved."""
+class _FirstGroupOnlySharedCounter(_FirstGroupOnly):
+    """And one step counter on the optimizer, advanced once per step()."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        self.t = getattr(self, "t", 0) + 1
+        for group in self.param_groups[self.groups]:
+            for p in group["params"]:
+                if p.grad is not None:  # the parent's += 1 makes each counter self.t
+                    state = self.state[p]
+                    if not state:
+                        state.update(m=torch.zeros_like(p), v=torch.zeros_like(p))
+                    state["step"] = self.t - 1
+        super().step(closure)
+
+
+def test_a_step_that_skips_a_group_loses_the_groups_point_only() -> None:
+    """Student audits: a step() over param_groups[0] alone was first told "each parameter
+    needs its own step counter", then lost that point too (one bug, two points): the group
+    added with add_param_group never moved. The first group's parameters still show a
+    counter that is not per parameter."""
     report = checks.grade_torch(_FirstGroupOnly, "adam", GROUP_SEEDS)
-    assert set(report.failed) == {"per_param_step", "param_groups"}, report.text()
-    for result in report.results:
-        if not result.passed:
-            assert "never moves, though its gradient is not zero: step() must update every " \
-                   "param group, `for group in self.param_groups:`" in result.message, \
-                   result.message
-            assert "step counter" not in result.message
-    first = next(r for r in report.results if r.name == "per_param_step" and not r.passed)
-    assert first.message.startswith("parameter 2, added with add_param_group before step 3, "
-                                    "never moves"), first.message
+    assert set(report.failed) == {"param_groups"}, report.text()
+    groups = next(r for r in report.results if r.name == "param_groups")
+    assert "never moves, though its gradient is not zero: step() must update every param " \
+           "group, `for group in self.param_groups:`" in groups.message, groups.message
+    report = checks.grade_torch(_FirstGroupOnlySharedCounter, "adam", GROUP_SEEDS)
+    assert set(report.failed) == {"param_groups", "per_param_step"}, report.text()
     # A shared counter still gets the counter's words: its parameter 2 moves, wrongly.
     outcome = checks.run_torch_property(mutants_for("adam")[0][1], "adam", "per_param_step",
                                         PUBLIC_SEEDS[0])
