@@ -642,7 +642,8 @@ def test_state_kept_outside_self_state_loses_carries_state_only():
     assert failure.mistake == "", failure.message  # no catalogued mistake behaves like it
     assert failure.message.startswith(
         "the values are right, but after step 1 self.state holds nothing for parameter 1: "
-        "keep m, v and the step counter in self.state[p]"), failure.message
+        "keep m, v and the step counter in self.state[p], under the tensor p itself (not "
+        "id(p)"), failure.message
 
 
 def test_an_error_message_ending_in_a_period_reads_as_one_sentence():
