@@ -423,6 +423,14 @@ def test_minibatches_check(fn, fails, phrase):
 
 
 # -- bowl_gradient ----------------------------------------------------------------------
+def scales_its_arguments(x, y):
+    """A student audit: right values, and the caller's x and y scaled in place."""
+    gx, gy = x, y
+    gx *= 1 / 10
+    gy *= 2
+    return gx, gy
+
+
 BOWL_CASES = [
     (lambda x, y: (x / 10, 2 * y), set(), ""),
     (get_surface("bowl").grad, set(), ""),
@@ -432,12 +440,13 @@ BOWL_CASES = [
     (lambda x, y: (2 * y, x / 10), {"df_dx", "df_dy"}, "the order must be (df/dx, df/dy)"),
     (lambda x, y: (float(x) / 10, 2 * float(y)), {"arrays"}, "Use NumPy operations only"),
     (lambda x, y: x / 10, {"df_dx", "df_dy", "arrays"}, "must return two values"),
+    (scales_its_arguments, {"arrays"}, "changed the x and y it was given"),
 ]
 
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), BOWL_CASES,
                          ids=["correct", "surfaces", "array", "x_over_20", "y", "swapped",
-                              "floats", "one_value"])
+                              "floats", "one_value", "in_place"])
 def test_bowl_gradient_check(fn, fails, phrase):
     report, _ = _report(check_bowl_gradient, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

@@ -274,8 +274,9 @@ def _grid_problem(value: Any, which: int, shape: tuple[int, ...]) -> str:
 def _arrays(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     rng = np.random.default_rng([seed, 21])
     grid_x, grid_y = np.meshgrid(rng.uniform(-5, 5, 4).round(2), rng.uniform(-2, 2, 3).round(2))
+    given = (grid_x.copy(), grid_y.copy())
     try:
-        pair = _pair(fn, grid_x.copy(), grid_y.copy(), limit)
+        pair = _pair(fn, *given, limit)
     except StudentError as exc:
         # The NumPy hint only where a scalar-only operation met an array; a wrong return
         # value or another error is already named by the message itself.
@@ -296,16 +297,30 @@ def _arrays(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
         each = np.array(single, dtype=np.float64)
         if np.allclose(dx.ravel(), each[:, 0], rtol=1e-9, equal_nan=True) and \
                 np.allclose(dy.ravel(), each[:, 1], rtol=1e-9, equal_nan=True):
-            return ""
+            return _grids_unchanged(given, (grid_x, grid_y))
     return ("with arrays (a grid from np.meshgrid) your results differ from those for the "
             "same points one at a time: compute element-wise with NumPy operations.")
+
+
+def _grids_unchanged(given: tuple[np.ndarray, ...], grids: tuple[np.ndarray, ...]) -> str:
+    """Whether the arrays handed in are still the grids they were: the plots reuse theirs
+    (a student audit's ``gx = x; gx *= 1/10`` returned x/10 and scaled the caller's x)."""
+    changed = [arg for arg, now, grid in zip(_ARGS, given, grids, strict=True)
+               if not np.array_equal(now, grid)]
+    if not changed:
+        return ""
+    names = " and ".join(changed)
+    return (f"with arrays (a grid from np.meshgrid) the results are right, but your function "
+            f"changed the {names} it was given: the caller's grid changes with it. Compute new "
+            f"arrays (x / 10, 2 * y), not x *= ... or x /= ... on the arguments.")
 
 
 #: The graded properties of ``bowl_gradient``, in the order to fix them.
 BOWL_GRADIENT_PROPERTIES = (
     FunctionProperty("df_dx", "df/dx is right", "df/dx", _df_dx),
     FunctionProperty("df_dy", "df/dy is right", "df/dy", _df_dy),
-    FunctionProperty("arrays", "works element-wise on arrays", "arrays", _arrays),
+    FunctionProperty("arrays", "works element-wise on arrays and leaves them unchanged",
+                     "arrays", _arrays),
 )
 
 
