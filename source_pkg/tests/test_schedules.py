@@ -259,6 +259,12 @@ def _cosine_off_by_one(t, lr0, total):
     return lr0 * (1 + math.cos(math.pi * min(t + 1, total) / total)) / 2
 
 
+def _cosine_ends_a_step_early(t, lr0, total):
+    """An audit's student: "the last epoch should already be at 0"."""
+    last = total - 1
+    return lr0 * (1 + math.cos(math.pi * min(t, last) / last)) / 2
+
+
 def _cosine_unclamped(t, lr0, total):
     return lr0 * (1 + math.cos(math.pi * t / total)) / 2
 
@@ -305,6 +311,7 @@ def test_reference_schedules_pass_their_own_checks(name, seed, capsys):
         (_cosine_no_pi, "values", "forget π"),
         (_cosine_no_shift, "values", "shift the cosine up by 1"),
         (_cosine_off_by_one, "values", "no t + 1"),
+        (_cosine_ends_a_step_early, "values", "reaches 0 at t = total, not at total − 1"),
         (_cosine_quarter, "values", "lr0 · cos(π/2 · t / total) also falls from lr0 to 0"),
         (_cosine_unclamped, "after", "min(t, total)"),
         (_cosine_floor_angle, "values", "`//` is floor division"),

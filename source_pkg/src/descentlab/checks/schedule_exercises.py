@@ -172,6 +172,10 @@ def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
         ("past total steps your rate climbs back up along the cosine, but it stays at 0 from "
          "t = total on: the angle must stop at π, π·min(t, total) / total",
          lr0 * (1 + math.cos(math.pi * t / total)) / 2),
+        # An audit's student ended the cosine at total - 1 ("the last epoch at 0").
+        ("the rate reaches 0 at t = total, not at total − 1: the angle is π·t / total, so "
+         "update total − 1 still gets a small rate",
+         lr0 * (1 + math.cos(math.pi * min(t, total - 1) / (total - 1))) / 2),
         # math.pi * t // total, or math.pi * (t // total)
         (floor, lr0 * (1 + math.cos(math.pi * min(t, total) // total)) / 2),
         (floor, lr0 * (1 + math.cos(math.pi * (min(t, total) // total))) / 2),
