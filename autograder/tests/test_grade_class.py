@@ -191,12 +191,6 @@ def _torch_classes() -> list[tuple[str, str, str]]:
 #: Catalogued mistakes of a bonus class that the bonus test cell does not test (it checks
 #: the decoupled decay, not the properties Adam's cells check): they lose nothing. Listed
 #: so that the test below fails, and this list is shortened, when the cell starts to.
-#: Mistakes that a lesson's cells see only where another one computes the same numbers, so
-#: the other one is named (its text names both forms; test_checks_mistakes.SAME_BEHAVIOUR):
-#: lesson 06 grades AdamW's first step only, where Adam steps by lr·sign(g) and λθ added
-#: to g changes nothing.
-NAMED_AS = {("adamw", "adamw_decay_in_grad"): "adamw_no_decay"}
-
 # (red-team round 8: the AdamW cell now checks param groups and grads that are None too)
 UNTESTED_BY_THE_BONUS_CELL = {("08_torch_optim", "AdamW"): {"no_eps"}}
 
@@ -261,10 +255,6 @@ def test_every_catalogued_mistake_loses_the_oracles_cells_in_process(
         else:
             explanation = mistake.explanation
         messages = " ".join(" ".join(failed.values()).split())
-        first_step = {c.grade_id for c in calls if c.prop == "first_step"}
-        if (optimizer, mistake.id) in NAMED_AS and lost <= first_step:
-            alias = NAMED_AS[optimizer, mistake.id]
-            explanation = next(m for m in catalogue if m.id == alias).explanation
         assert " ".join(explanation.split())[:60] in messages, (
             f"{lesson} {class_name}:{mistake.id}: the failure does not name the mistake: "
             f"{messages[:600]}")

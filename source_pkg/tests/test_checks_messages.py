@@ -212,6 +212,34 @@ def test_a_mistake_matching_only_the_first_step_is_not_named(cls, optimizer, not
     assert not_said not in first.message, first.message
 
 
+class AdaGradSummedH:
+    """A student audit: h += np.sum(g ** 2), one number per key where AdaGrad keeps one per
+    entry; it was told only "the formula of a single step is off"."""
+
+    def __init__(self, lr=0.01, eps=1e-7):
+        self.lr, self.eps, self.h = lr, eps, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = dict.fromkeys(params, 0.0)
+        for key in params:
+            self.h[key] += np.sum(grads[key] ** 2)
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + self.eps)
+
+
+class AdaGradWithoutItsDenominator(AdaGradSummedH):
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= self.lr * grads[key]
+
+
+@pytest.mark.parametrize("cls", [AdaGradSummedH, AdaGradWithoutItsDenominator])
+def test_one_statistic_for_the_whole_array_is_called_so(cls):
+    message = _failures(cls, "adagrad")["first_step"]
+    assert "moved by one multiple of its gradient in every entry" in message, message
+    assert "one number for the whole array (np.sum(g * g), a mean, a norm) or missing" in message
+
+
 # -- the factor hint names the optimizer's own factors ----------------------------------------
 def _scaled(reference: type, factor: float) -> type:
     class Scaled:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..optimizers import optimizer_class, reference_name
+from ..optimizers import OPTIMIZERS, optimizer_class, reference_name
 from .cases import Case
 from .compare import (
     BEHAVIOUR,
@@ -134,7 +134,8 @@ def diagnose(
                                         for c in cases),
                       value_calls)
     if findings and not findings[0].mistake:
-        findings[0] = _later_call(findings[0], student, reference, name, case)
+        findings[0] = _whole_array_statistic(
+            _later_call(findings[0], student, reference, name, case), student, name, case)
     return Diagnosis(tuple(findings), student.printed)
 
 
@@ -205,6 +206,37 @@ def _later_call(finding: Finding, student: Observation, reference: Observation, 
                         <= tol.atol + tol.rtol * np.abs(want) + tol.step_rtol * n * largest))
     text = later_call_message(n, key, fmt(finding.max_diff), name, reset=reset)
     return Finding(finding.kind, text, finding.call, finding.key, finding.max_diff)
+
+
+def _whole_array_statistic(finding: Finding, student: Observation, name: str,
+                           case: Case) -> Finding:
+    """Name a 1st step that is one multiple of the gradient where each entry should have its own.
+
+    AdaGrad, RMSProp and Adam divide each entry by a statistic of its own gradients; a
+    step proportional to g means one number for the whole array (a student audit's
+    ``h += np.sum(g ** 2)`` was told only "the formula of a single step is off").
+    """
+    cls = OPTIMIZERS.get(name)
+    if finding.kind != "value" or finding.call != 1 or finding.key is None or cls is None \
+            or not cls.divides_by_gradient_statistic:
+        return finding
+    g = np.asarray(case.grads[0][finding.key], dtype=np.float64)
+    values = student.values[finding.key]
+    if np.ptp(np.abs(g)) <= 0.1 * float(np.max(np.abs(g), initial=0.0)):
+        return finding  # entries of (nearly) one size, a 0-d array: any step looks like it
+    step = values[1] - values[0]
+    if not np.all(np.isfinite(step)):
+        return finding
+    k = float(np.median(step.ravel() / g.ravel()))  # the cases' gradients have no zero entry
+    if k >= 0 or np.max(np.abs(step - k * g)) > 0.02 * float(np.max(np.abs(step))):
+        return finding
+    return Finding(finding.kind, (
+        f"after the 1st call, params[{finding.key!r}] moved by one multiple of its gradient in "
+        f"every entry, where {cls.__name__} divides each entry by a statistic of that entry's "
+        "own gradients (so that entries with small gradients step as far as those with large "
+        "ones): yours is one number for the whole array (np.sum(g * g), a mean, a norm) or "
+        "missing. Keep it entry by entry, an array of the parameter's shape (g * g)."),
+        finding.call, finding.key, finding.max_diff)
 
 
 def _one_call_more(case: Case) -> Case:
