@@ -234,8 +234,9 @@ def _whole_array_statistic(finding: Finding, student: Observation, name: str,
         f"after the 1st call, params[{finding.key!r}] moved by one multiple of its gradient in "
         f"every entry, where {cls.__name__} divides each entry by a statistic of that entry's "
         "own gradients (so that entries with small gradients step as far as those with large "
-        "ones): yours is one number for the whole array (np.sum(g * g), a mean, a norm) or "
-        "missing. Keep it entry by entry, an array of the parameter's shape (g * g)."),
+        "ones): yours is one number for the whole array (np.sum(g * g), a mean, a norm), or "
+        "it is not there (still 0, or no division). Keep it entry by entry, an array of the "
+        "parameter's shape built from g * g."),
         finding.call, finding.key, finding.max_diff)
 
 
