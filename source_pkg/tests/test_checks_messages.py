@@ -241,6 +241,33 @@ def test_one_statistic_for_the_whole_array_is_called_so(cls):
            "there (still 0, or no division)" in message, message
 
 
+class AdaDeltaHAfterTheStep:
+    """An audit's student: Δ uses h before this call's g² is in it; u is right. Then u and h
+    stay equal and Δ = g on every call, the numbers of u averaging g² (catalogued)."""
+
+    def __init__(self, lr=1.0, rho=0.9, eps=1e-6):
+        self.lr, self.rho, self.eps, self.h, self.u = lr, rho, eps, None, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+            self.u = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            g = grads[key]
+            delta = np.sqrt(self.u[key] + self.eps) / np.sqrt(self.h[key] + self.eps) * g
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * g * g
+            self.u[key] = self.rho * self.u[key] + (1 - self.rho) * delta * delta
+            params[key] -= self.lr * delta
+
+
+def test_adadelta_steps_of_plain_g_name_both_causes():
+    failures = _failures(AdaDeltaHAfterTheStep, "adadelta")
+    assert failures, "it differs from AdaDelta"
+    for message in failures.values():
+        assert "your steps are the plain gradient, Δ = g on every call" in message, message
+        assert "or h is updated only after Δ used it" in message, message
+
+
 # -- the factor hint names the optimizer's own factors ----------------------------------------
 def _scaled(reference: type, factor: float) -> type:
     class Scaled:
@@ -620,7 +647,7 @@ def test_an_unwritten_update_is_not_reported_under_a_property_name():
     from descentlab.checks import assert_property
 
     class AdaDelta:
-        def __init__(self, lr=1.0, rho=0.95, eps=1e-6):
+        def __init__(self, lr=1.0, rho=0.9, eps=1e-6):
             pass
 
         def update(self, params, grads):

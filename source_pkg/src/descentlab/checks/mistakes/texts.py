@@ -173,9 +173,13 @@ EXPLANATIONS = {
         "(0.001 for the default ε = 10⁻⁶); with ε outside the root they are √ε times as long, "
         "a thousand times too short."
     ),
+    # Updating h only after Δ used it computes the very same numbers (u and h stay equal,
+    # Δ = g on every call: an audit's student was told only of u): the text names both.
     "adadelta_u_from_grad": (
-        "u must average the squared steps, u ← ρ·u + (1 − ρ)·Δ², not the squared gradients: "
-        "compute Δ = √(u + ε)/√(h + ε)·g first, then update u with Δ²."
+        "your steps are the plain gradient, Δ = g on every call: u and h hold the same numbers. "
+        "Either u averages the squared gradients, where it must average the squared steps, "
+        "u ← ρ·u + (1 − ρ)·Δ² (compute Δ = √(u + ε)/√(h + ε)·g first, then update u with "
+        "Δ²); or h is updated only after Δ used it, where it must take this call's g² first."
     ),
     "adadelta_u_before_step": (
         "the step uses u after it was updated with this very step: compute "
