@@ -525,6 +525,28 @@ class _AdamDividesByRootOfMHat(_AdamGradNotSquared):
                 p.sub_(group["lr"] * m_hat / (m_hat.sqrt() + group["eps"]))
 
 
+class _AdamWDecaysEveryParameter(TorchAdamW):
+    """An audit's AdamW: the decay first, for every parameter, its grad None or not."""
+
+    decay = "before the loop"  # none of TorchAdamW's: the loop below does it
+
+    def step(self, closure=None):
+        with torch.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.mul_(1 - group["lr"] * group["weight_decay"])
+        return super().step(closure)
+
+
+def test_a_parameter_moved_while_its_grad_is_none_is_told_so_not_its_counter() -> None:
+    """It was told "each parameter needs its own step counter", which it had."""
+    outcome = checks.run_torch_property(_AdamWDecaysEveryParameter, "adamw", "per_param_step",
+                                        PUBLIC_SEEDS[0])
+    assert outcome.message.startswith("parameter 3 changed at step 1, where its grad was None: "
+                                      "step() must leave such a parameter alone"), outcome.message
+    assert "step counter" not in outcome.message
+
+
 def test_a_mistake_that_matches_only_the_first_step_is_not_named() -> None:
     outcome = checks.run_torch_property(_AdamDividesByRootOfMHat, "adam", "first_step",
                                         PUBLIC_SEEDS[0])

@@ -419,6 +419,14 @@ _EVERY_GROUP = ("step() must update every param group, `for group in self.param_
 def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, Any],
                           cls: Any) -> str | Outcome:
     for index in range(len(case["params"])):
+        moved = _moved_without_grad(case, got, index)
+        if moved is not None:
+            # An audit's AdamW decayed it and was told "each parameter needs its own step
+            # counter", which it had.
+            return (f"parameter {index + 1} changed at step {moved + 1}, where its grad was "
+                    "None: step() must leave such a parameter alone, `if p.grad is None: "
+                    "continue` before anything else (the weight decay too), as torch.optim "
+                    "does.")
         alone_case = _alone(case, index)
         alone = _run(cls, alone_case)
         if alone["error"] is not None:  # a run of the student's class that did not finish
@@ -447,6 +455,19 @@ def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, A
                     f"step {s + 1}): each parameter needs its own step counter, "
                     "state[p]['step'].")
     return _judge_moves_something(case, got, "moving each parameter as when it is alone")
+
+
+def _moved_without_grad(case: dict[str, Any], got: dict[str, Any], index: int) -> int | None:
+    """The first step, once parameter ``index`` is in the optimizer, at which its grad was
+    None and it changed anyway (``None``: no such step)."""
+    before = case["params"][index]
+    for k, values in enumerate(got["values"]):
+        after = values[index]
+        if k >= _joins(case, index) and case["steps"][k][index] is None and \
+                not np.array_equal(np.asarray(after), np.asarray(before), equal_nan=True):
+            return k
+        before = after
+    return None
 
 
 def _group_alone(case: dict[str, Any], g: int, **hyper: Any) -> dict[str, Any]:
