@@ -340,7 +340,9 @@ LESSONS: tuple[Lesson, ...] = (
                 GradedCell("test-rmsprop-zero-grad", 1, ("zero_grad",)),
             )),
             Exercise("AdaDelta", "optimizer", "adadelta", "adadelta-update", (
-                GradedCell("test-adadelta", 2, ("carries_state", "per_key_state", "in_place")),
+                # Zero gradient too: ε in one root only gave 0/0 = NaN (an audit: 2/2).
+                GradedCell("test-adadelta", 2, ("carries_state", "per_key_state", "in_place",
+                                                "zero_grad")),
             ), bonus=True),
             _quiz(1, 1, 1),
         ),
