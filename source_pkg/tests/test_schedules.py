@@ -325,6 +325,16 @@ def test_cosine_slips_fail_with_their_hint(fn, prop, words):
         assert_schedule(fn, "cosine", prop, seed=123)
 
 
+def test_a_failure_shows_the_arguments_to_six_digits():
+    """An audit read lr0=0.0909 beside the right value 0.0908746 as a wrong input."""
+    from descentlab.checks.schedule_exercises import assert_schedule, schedule_case
+
+    lr0 = schedule_case("cosine", "values", 123).args["lr0"]
+    with pytest.raises(AssertionError, match=re.escape(f"lr0={lr0:.6g},")):
+        assert_schedule(_cosine_no_pi, "cosine", "values", seed=123)
+    assert len(f"{lr0:.6g}") > len(f"{lr0:.3g}")
+
+
 def test_unclamped_cosine_passes_values_but_not_after():
     from descentlab.checks.schedule_exercises import assert_schedule
 

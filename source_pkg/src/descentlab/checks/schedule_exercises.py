@@ -82,9 +82,11 @@ class ScheduleCase:
         return fn(t, **self.args)
 
     def describe(self, t: int) -> str:
-        """``"t=3, lr0=0.25, total=40"``."""
+        """``"t=3, lr0=0.0908746, total=41"``: six digits, so that a student who checks by hand
+        computes with the numbers given (an audit read ``lr0=0.0909`` beside the right
+        0.0908746 as a wrong input)."""
         parts = [f"t={t}"] + [
-            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.args.items()
+            f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.args.items()
         ]
         return ", ".join(parts)
 
