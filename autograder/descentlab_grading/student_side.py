@@ -30,7 +30,11 @@ __all__ = ["run_test"]
 #: Seconds one call into the student's code may take before it is interrupted here: the
 #: judge's own limit (``Settings.call``), which :mod:`jail` passes to the kernel.
 CALL_LIMIT = float(os.environ.get(protocol.CALL_LIMIT_ENV, "10"))
-_MAX_ITEMS = 100_000
+#: Items read from an iterator a call returns: far more than any exercise yields (lesson
+#: 01's minibatches: at most 41 batches), few enough to read within the call limit. With
+#: 100,000 an endless generator ran out of time, where the checks (and the self-check)
+#: say it "must stop after one epoch" from the items they get (an audit).
+_MAX_ITEMS = 1_000
 _ABSENT = object()
 #: True while the judge's call into the student's code runs: the course's functions a
 #: lesson's demos need but that compute an answer raise meanwhile

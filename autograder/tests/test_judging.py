@@ -226,6 +226,27 @@ def test_a_hanging_call_fails_the_test_without_stopping_the_judge(tmp_path: Path
     assert verdicts["t-next"]["verdict"] == "pass", verdicts
 
 
+@pytest.mark.slow  # a real judge: ~3 s
+def test_an_endless_generator_is_told_what_the_self_check_says(tmp_path: Path) -> None:
+    """An audit: read up to 100,000 batches in the kernel, an endless minibatches() ran out of
+    time ("did not finish within 2 s") where the self-check says it must stop."""
+    test = ("from descentlab.checks import assert_minibatches\n"
+            "assert_minibatches(minibatches, seed=5, prop='each_sample_once')")
+    student = ("import numpy as np\n\n\ndef minibatches(x, t, batch_size, seed=0):\n"
+               "    rng = np.random.default_rng(seed)\n"
+               "    while True:\n"
+               "        order = rng.permutation(len(x))\n"
+               "        for i in range(0, len(x), batch_size):\n"
+               "            idx = order[i:i + batch_size]\n"
+               "            yield x[idx], t[idx]\n")
+    source = _source(tmp_path, {"t-epoch": test}, "def minibatches(x, t, batch_size, seed=0): ...")
+    with running_judge(source, call_limit=2.0) as run:
+        verdicts = run.verdicts
+        _student(run, student, ["t-epoch"])
+    assert verdicts["t-epoch"]["verdict"] == "fail", verdicts
+    assert "it must stop after one epoch" in verdicts["t-epoch"]["message"], verdicts
+
+
 _TORCH_ADAM = """import torch
 class ReferenceUnavailable(RuntimeError):
     pass

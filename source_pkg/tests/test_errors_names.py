@@ -224,3 +224,16 @@ def test_a_slice_of_a_0d_parameter_is_told_as_a_slice_with_a_form_that_works() -
     assert "index or slice" in hint, hint
     p[...] = p - 1  # the form the hint offers works on a 0-d array
     assert "params[key][...] = ..." in hint, hint
+
+
+def test_a_module_not_imported_is_told_to_import_it():
+    """An audit's function cell used np where nothing imported it."""
+    hint = exception_hint("NameError", "name 'np' is not defined")
+    assert "put `import numpy as np` at the top of your cell" in hint, hint
+
+
+def test_the_generic_name_hint_fits_functions_too():
+    """Lessons 00 and 01's exercises are functions: "inside a method" alone misled."""
+    hint = exception_hint("NameError", "name 'learning_rate' is not defined")
+    assert hint.startswith("a name is not defined: a variable of another cell"), hint
+    assert "attribute written without self." in hint, hint

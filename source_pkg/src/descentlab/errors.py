@@ -257,8 +257,19 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
     if kind == "AttributeError":
         return ("an attribute was never set: use the names you stored in __init__, or store "
                 "it there (self.lr = lr).")
+    module = re.search(r"name '(np|math|torch|plt)' is not defined", message)
+    if kind == "NameError" and module:
+        # A function's cell run before the notebook's first one, or copied elsewhere.
+        statement = {"np": "import numpy as np", "math": "import math",
+                     "torch": "import torch", "plt": "import matplotlib.pyplot as plt"}
+        return (f"`{module.group(1)}` is a module your code uses but nothing imported here: "
+                f"put `{statement[module.group(1)]}` at the top of your cell.")
     if kind == "NameError":
-        return "a name is not defined: inside a method, attributes are self.lr, self.v, ..."
+        # Not only methods: lesson 00 and 01's exercises are functions (an audit's
+        # minibatches() read "inside a method").
+        return ("a name is not defined: a variable of another cell (run that cell first, or "
+                "pass the value in), or, inside a method, an attribute written without self. "
+                "(self.lr, self.v, ...).")
     if kind == "IndexError" and "too many indices" in low and where.startswith("in <module>()"):
         # In a figure's own code (lesson 00's path[:, 0]): what the student's code returned
         # has fewer dimensions than the figure reads (a student audit was told of params).
