@@ -76,6 +76,18 @@ class MomentumOldVelocity(_MomentumInit):
             self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
 
 
+class MomentumNotDecayed(_MomentumInit):
+    # v ← v − lr·g: μ left out of the recurrence (an audit's student; μ = 1).
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {}
+            for key, val in params.items():
+                self.v[key] = np.zeros_like(val)
+        for key in params.keys():
+            self.v[key] = self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
 # -- Nesterov (the book's form: step with the old v, then update v) ---------------------
 
 
@@ -133,6 +145,7 @@ MUTANTS = (
     ("momentum", "shared_state", MomentumSharedState),
     ("momentum", "ema_momentum", MomentumEMA),
     ("momentum", "momentum_old_velocity", MomentumOldVelocity),
+    ("momentum", "momentum_not_decayed", MomentumNotDecayed),
     ("nesterov", "state_reset_each_call", NesterovStateReset),
     ("nesterov", "shared_state", NesterovSharedState),
     ("nesterov", "nesterov_as_momentum", NesterovAsMomentum),

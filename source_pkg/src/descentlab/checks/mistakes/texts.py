@@ -82,6 +82,11 @@ EXPLANATIONS = {
         "θ ← θ + v. (If params never changes at all, change the arrays in params themselves, "
         "params[key] += ..., not a copy.)"
     ),
+    "momentum_not_decayed": (
+        "μ is missing from the velocity's update: v ← μv − lr·g multiplies the old velocity "
+        "by μ = self.momentum before adding −lr·g. Without it (μ = 1) the velocity only "
+        "piles up every gradient ever seen and never forgets."
+    ),
     "nesterov_as_momentum": (
         "this is plain Momentum, not Nesterov: Nesterov looks ahead — "
         "θ ← θ + μ²·v − (1 + μ)·lr·g, then v ← μv − lr·g."
