@@ -41,6 +41,9 @@ __tracebackhide__ = True
 #: Attribute through which ``descentlab.checks.torch_optim`` runs a class elsewhere
 #: (its ``RUNNER_HOOK``; repeated here so the judge imports torch only when a test does).
 RUNNER_HOOK = "__descentlab_run_scenario__"
+#: Attribute of a test's function that reads an argument of the call it is handed with
+#: (``descentlab.checks.function_exercises.ThroughReference``; repeated here likewise).
+READS_HOOK = "__descentlab_reads__"
 #: Seconds the kernel may take, on its first scenario, to warm torch up (torch._dynamo's
 #: import on a loaded machine) before the student's code runs.
 WARM_UP = 60.0
@@ -106,12 +109,23 @@ class Connection(protocol.Peer):
         # one object per array by its id (protocol.decode), and a freed array's id could
         # come back for another one.
         self.sent: list[protocol.Arrays] = []
+        self.arguments: tuple[Any, ...] = ()  # of the call being sent (see handle)
 
     def handle(self, value: Any) -> dict[str, Any]:
         """What is not plain data: a function of the test crosses as a callback, nothing else."""
         if callable(value) and not isinstance(value, type):
             self.kept[id(value)] = value
-            return {"$callback": id(value), "name": getattr(value, "__name__", "f")}
+            tree = {"$callback": id(value), "name": getattr(value, "__name__", "f")}
+            reads = getattr(value, READS_HOOK, None)
+            if reads is not None:
+                # It reads an argument of this call itself: the kernel sends that argument's
+                # values with each call of it (student_side.Server.rebuild).
+                index = next((i for i, a in enumerate(self.arguments) if a is reads), None)
+                if index is None:
+                    raise Unsupported("a test's function reads an array the call does not hand "
+                                      "over")
+                tree["reads"] = index
+            return tree
         raise Unsupported(f"a {type(value).__name__} cannot be handed to the student's code")
 
     def rebuild(self, info: dict[str, Any]) -> Any:
@@ -195,7 +209,11 @@ class Connection(protocol.Peer):
         """Run the test's function the kernel calls back; reply with its value (data only)."""
         try:
             function, args, kwargs = self.call_request(header, arrays)
-            reply = self.pack(data_only=True, value=function(*args, **kwargs))
+            if getattr(function, READS_HOOK, None) is not None:
+                value = function.fn(*args)  # the kernel sent the values it reads
+            else:
+                value = function(*args, **kwargs)
+            reply = self.pack(data_only=True, value=value)
         except Exception as exc:
             reply = protocol.error_reply(exc)
         protocol.send(self.fd, *reply)
@@ -212,6 +230,7 @@ class Connection(protocol.Peer):
 
     def call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Call the kernel's object ``target``; redo here what it changed in its arguments."""
+        self.arguments = args  # for handle(): a function that reads one of them
         reply, out = self.request(op="call", target=target, args=list(args), kwargs=kwargs)
         value = self.value(reply, out)
         for index, kind, payload in self.field(reply, out, "changes"):

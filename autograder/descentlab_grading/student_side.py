@@ -134,6 +134,7 @@ class Server(protocol.Peer):
         # The judge's array objects stay one object each here, as in a notebook.
         super().__init__(fd, same_arrays=True)
         self.namespace = namespace
+        self.arguments: list[Any] = []  # of the call running now (a callback may read one)
 
     def handle(self, obj: Any) -> dict[str, Any]:
         """Keep ``obj`` here; the judge gets a handle that describes it."""
@@ -155,9 +156,13 @@ class Server(protocol.Peer):
         """A handle of ours, or a function that asks the judge to run its function (a test's f)."""
         if "$callback" not in tree:
             return self.kept[tree["$remote"]]
-        ident = int(tree["$callback"])
+        ident, reads = int(tree["$callback"]), tree.get("reads")
 
         def function(*args: Any, **kwargs: Any) -> Any:
+            if isinstance(reads, int):
+                # A test's f that reads an argument of the call itself, as a network's loss
+                # reads its weights: that argument's values now, whatever f was given.
+                args, kwargs = (self.arguments[reads],), {}
             protocol.send(self.fd, *self.pack(op="callback", target=ident, args=list(args),
                                               kwargs=kwargs))
             reply, out = protocol.receive(self.fd)
@@ -173,6 +178,7 @@ class Server(protocol.Peer):
     def call(self, header: protocol.Header, arrays: protocol.Arrays) -> protocol.Message:
         """Run a call of the judge's; reply with the result and the dicts and arrays it got."""
         target, args, kwargs = self.call_request(header, arrays)
+        self.arguments = args
         # What the judge must mirror afterwards: the dicts and arrays it handed over.
         originals = {i: dict(a) for i, a in enumerate(args) if isinstance(a, dict)}
         # Encoding the result runs the student's code too (a list subclass's __iter__, a

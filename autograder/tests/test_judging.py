@@ -247,6 +247,40 @@ def test_an_endless_generator_is_told_what_the_self_check_says(tmp_path: Path) -
     assert "it must stop after one epoch" in verdicts["t-epoch"]["message"], verdicts
 
 
+_NUMGRAD = ("import numpy as np\n\n\ndef numerical_gradient(f, x, h=1e-4):\n"
+            "    x = {start}\n"
+            "    grad = np.zeros_like(x, dtype=float)\n"
+            "    for idx in np.ndindex(x.shape):\n"
+            "        saved = x[idx]\n"
+            "        x[idx] = saved + h\n"
+            "        f_plus = f(x)\n"
+            "        x[idx] = saved - h\n"
+            "        f_minus = f(x)\n"
+            "        x[idx] = saved\n"
+            "        grad[idx] = (f_plus - f_minus) / (2 * h)\n"
+            "    return grad\n")
+
+
+@pytest.mark.slow  # a real judge: ~3 s
+@pytest.mark.parametrize(("start", "verdict"), [("x", "pass"), ("x.astype(float)", "fail")],
+                         ids=["x-itself", "a-copy"])
+def test_a_function_reading_the_array_itself_sees_the_kernels_probes(
+        tmp_path: Path, start: str, verdict: str) -> None:
+    """An audit: a numerical gradient probing a copy of x scored full marks. The test's f
+    reads x itself (a network's loss reads its weights); in the kernel, x is the array the
+    judge handed over, whose values cross back with each call of f."""
+    test = ("from descentlab.checks import assert_numerical_gradient\n"
+            "assert_numerical_gradient(numerical_gradient, seed=105, prop='probes_x')")
+    source = _source(tmp_path, {"t-probe": test}, "def numerical_gradient(f, x, h=1e-4): ...")
+    with running_judge(source, call_limit=5.0) as run:
+        verdicts = run.verdicts
+        _student(run, _NUMGRAD.format(start=start), ["t-probe"])
+    assert verdicts["t-probe"]["verdict"] == verdict, verdicts
+    if verdict == "fail":
+        assert "your gradient is all zeros: your function probes a copy of x" in \
+            verdicts["t-probe"]["message"], verdicts
+
+
 _TORCH_ADAM = """import torch
 class ReferenceUnavailable(RuntimeError):
     pass

@@ -170,15 +170,19 @@ NUMGRAD_CASES = [
     (indexes_x_i, {"any_shape"}, "raised IndexError"),
     (shifts_a_matrix, {"any_shape"}, "leaves x different"),
     (lambda f, x: central(f, x).ravel(), {"any_shape"}, "must have x's shape"),
+    # A copy probed (an audit): right for an f that reads its argument, all zeros for one
+    # that reads x itself, as a network's loss reads its weights.
+    (lambda f, x: central(f, x.astype(float)), {"probes_x"}, "probes a copy of x"),
     # Nothing to check at all.
-    (lambda f, x: None, {"accurate", "any_shape", "x_unchanged"}, "forget `return grad`"),
+    (lambda f, x: None, {"accurate", "any_shape", "x_unchanged", "probes_x"},
+     "forget `return grad`"),
 ]
 
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), NUMGRAD_CASES,
                          ids=["book", "flat", "tiny_h", "big_h", "small_h", "twice", "forward",
                               "skips_last", "not_restored", "vectors_only", "len_entries",
-                              "x_i", "shifts_matrix", "flattened", "none"])
+                              "x_i", "shifts_matrix", "flattened", "copy", "none"])
 def test_numerical_gradient_check(fn, fails, phrase):
     report, _ = _report(check_numerical_gradient, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

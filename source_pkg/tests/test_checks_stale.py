@@ -50,9 +50,13 @@ from descentlab.checks import check_numerical_gradient
 def numerical_gradient(f, x, h=1e-5):
     grad = np.zeros_like(x, dtype=float)
     for i in range(x.size):
-        step = np.zeros_like(x, dtype=float)
-        step.flat[i] = h
-        grad.flat[i] = (f(x + step) - f(x - step)) / (2 * h)
+        saved = x.flat[i]
+        x.flat[i] = saved + h
+        up = f(x)
+        x.flat[i] = saved - h
+        down = f(x)
+        x.flat[i] = saved
+        grad.flat[i] = (up - down) / (2 * h)
     return grad
 """
 

@@ -232,7 +232,9 @@ LESSONS: tuple[Lesson, ...] = (
                      "numerical-gradient", (
                          GradedCell("test-numgrad-accurate", 2, ("accurate",)),
                          GradedCell("test-numgrad-any-shape", 1, ("any_shape",)),
-                         GradedCell("test-numgrad-x-unchanged", 1, ("x_unchanged",)),
+                         # probes_x: an audit's copy of x probed scored full marks.
+                         GradedCell("test-numgrad-x-unchanged", 1,
+                                    ("probes_x", "x_unchanged")),
                      ), same_as=("descentlab.nets.mlp.MultiLayerNet.numerical_gradient",
                                  # SciPy's (red-team round 3: approx_derivative scored 4/4;
                                  # round 4: its private helpers did too)

@@ -20,12 +20,37 @@ from ..messages import HANG_QUESTION, NOT_WRITTEN, exception_hint, skipped_after
 from ..observe import STUDENT_ERRORS, describe_exception, run_quietly
 from ..report import Report
 
-__all__ = ["SKIPPED_AFTER_HANG", "FunctionProperty", "StudentError", "assert_function", "call",
-           "check_function", "function_report"]
+__all__ = ["SKIPPED_AFTER_HANG", "FunctionProperty", "StudentError", "ThroughReference",
+           "assert_function", "call", "check_function", "function_report"]
 
 
 #: The message of the properties not run after the student's function hung.
 SKIPPED_AFTER_HANG = skipped_after_hang("your function")
+
+
+@dataclass(frozen=True)
+class ThroughReference:
+    """A test's function that reads ``array`` itself, whatever it is given.
+
+    So a network's loss reads its weights (the book's ``lambda _: net.loss(x, t)``):
+    ``fn(array)`` on every call, the argument ignored. A numerical gradient sees the
+    probes only where it changes the entries of ``array`` itself. In the grader, where
+    ``array`` is handed to the student's code as an argument, the kernel sends that
+    argument's current values with each call (``descentlab_grading.judge``'s
+    ``READS_HOOK``), and the judge runs ``fn`` on them.
+    """
+
+    fn: Callable[[Any], Any]
+    array: Any
+    __name__ = "f"
+
+    def __call__(self, *_ignored: Any, **_also_ignored: Any) -> Any:
+        return self.fn(self.array)
+
+    @property
+    def __descentlab_reads__(self) -> Any:
+        """The array it reads (the grader's judge hands that argument's values to ``fn``)."""
+        return self.array
 
 
 class StudentError(Exception):

@@ -22,7 +22,14 @@ import numpy as np
 
 from ..messages import fmt
 from ..report import Report
-from ._runner import FunctionProperty, StudentError, assert_function, call, check_function
+from ._runner import (
+    FunctionProperty,
+    StudentError,
+    ThroughReference,
+    assert_function,
+    call,
+    check_function,
+)
 
 __all__ = ["NUMERICAL_GRADIENT_PROPERTIES", "assert_numerical_gradient",
            "check_numerical_gradient", "gradient_problem"]
@@ -241,12 +248,35 @@ def _x_unchanged(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
             "(tmp = x[i]; ...; x[i] = tmp).")
 
 
+def _probes_x(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    """The same gradient when ``f`` reads x itself, as a network's loss reads its weights.
+
+    Compared with the student's own gradient for an ``f`` that reads its argument (right
+    or wrong): an inaccurate gradient costs only ``accurate``. An audit's student probed
+    ``x.astype(float)``, a copy, and scored full marks; the lesson asks for x itself.
+    """
+    problem, _, own = _run(fn, seed, (6,), limit)
+    x = problem.x.copy()
+    grad = _as_gradient(call(fn, NAME, ThroughReference(problem.f, x), x, time_limit=limit),
+                        (6,))
+    if np.allclose(grad, own, rtol=1e-9, atol=1e-12, equal_nan=True):
+        return ""
+    seen = ("your gradient is all zeros" if np.allclose(grad, 0.0, atol=1e-12)
+            else "your gradient differs from the one for an f that reads its argument")
+    return (f"with an f that reads the parameters themselves rather than its argument, as the "
+            f"book's networks do (f = lambda _: net.loss(x, t)), {seen}: your function "
+            "probes a copy of x, which such an f never sees. Change the entries of x itself "
+            "(x[idx] = saved + h), then put them back.")
+
+
 #: The graded properties of ``numerical_gradient``, in the order to fix them.
 NUMERICAL_GRADIENT_PROPERTIES = (
     FunctionProperty("accurate", "the gradient is accurate (central differences)",
                      "accuracy", _accurate),
     FunctionProperty("any_shape", "works for x of any shape", "2-D x", _any_shape),
     FunctionProperty("x_unchanged", "x is left unchanged", "x unchanged", _x_unchanged),
+    FunctionProperty("probes_x", "probes the entries of x itself", "probing x itself",
+                     _probes_x),
 )
 
 
