@@ -807,6 +807,24 @@ class _FirstGroupOnlySharedCounter(_FirstGroupOnly):
         super().step(closure)
 
 
+class _GroupsOfTheConstructorOnly(_StudentAdam):
+    """A review's step(): over the groups there were in __init__, so a group added with
+    add_param_group is never stepped."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, lr=lr, betas=betas, eps=eps)
+        self.groups = slice(len(self.param_groups))
+
+
+def test_a_group_added_later_and_never_stepped_loses_the_per_parameter_point() -> None:
+    """The first fix of the audit below let this score full marks: the param-groups case
+    makes its groups in the constructor, so only per_param_step adds one later."""
+    report = checks.grade_torch(_GroupsOfTheConstructorOnly, "adam", GROUP_SEEDS)
+    assert set(report.failed) == {"per_param_step"}, report.text()
+    failure = next(r for r in report.results if not r.passed)
+    assert "added with add_param_group before step 3, never moves" in failure.message
+
+
 def test_a_step_that_skips_a_group_loses_the_groups_point_only() -> None:
     """Student audits: a step() over param_groups[0] alone was first told "each parameter
     needs its own step counter", then lost that point too (one bug, two points): the group

@@ -443,10 +443,12 @@ def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, A
             if start > join:
                 joined += f", whose grad was None until step {start + 1}"
             if _never_moves(together, alone["values"], alone_case["params"], 0):
-                if join:
-                    # Its group of its own is never updated (param_groups[0] only): the
+                if join and not _steps_a_second_group(cls, case, index):
+                    # No group but the first is ever stepped (param_groups[0] only): the
                     # param_groups point's to charge (an audit saw both points lost); the
-                    # parameters of the first group still show the counters.
+                    # parameters of the first group still show the counters. A group made
+                    # in the constructor stepped, one added later not: charged here (a
+                    # review: a list of the groups taken in __init__ scored full marks).
                     continue
                 return (f"parameter {index + 1}, {joined}, never moves, though its gradient "
                         f"is not zero: {_EVERY_GROUP}")
@@ -455,6 +457,18 @@ def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, A
                     f"step {s + 1}): each parameter needs its own step counter, "
                     "state[p]['step'].")
     return _judge_moves_something(case, got, "moving each parameter as when it is alone")
+
+
+def _steps_a_second_group(cls: Any, case: dict[str, Any], index: int) -> bool:
+    """Whether the class steps parameter ``index`` when its group is made with the
+    optimizer (``case`` without its ``join``): then only a group added later is left alone."""
+    groups = [{k: v for k, v in g.items() if k != "join"} for g in case["groups"]]
+    made = _run(cls, {**case, "groups": groups})
+    if made["error"] is not None:
+        return False
+    start = case["params"][index]
+    return any(not np.array_equal(np.asarray(values[index]), np.asarray(start))
+               for values in made["values"])
 
 
 def _moved_without_grad(case: dict[str, Any], got: dict[str, Any], index: int) -> int | None:
