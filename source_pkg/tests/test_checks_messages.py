@@ -233,12 +233,32 @@ class AdaGradWithoutItsDenominator(AdaGradSummedH):
             params[key] -= self.lr * grads[key]
 
 
-@pytest.mark.parametrize("cls", [AdaGradSummedH, AdaGradWithoutItsDenominator])
-def test_one_statistic_for_the_whole_array_is_called_so(cls):
-    message = _failures(cls, "adagrad")["first_step"]
+class AdamVStartsAtOnes(AdamDividesByRootOfMHat):
+    """A review's Adam: v starts at ones, which swamps g² (v̂ ≈ 1000 + g² on the 1st call)."""
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {key: np.zeros_like(val) for key, val in params.items()}
+            self.v = {key: np.ones_like(val) for key, val in params.items()}
+        self.t += 1
+        for key in params:
+            g = grads[key]
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * g
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * g * g
+            m_hat = self.m[key] / (1 - self.beta1**self.t)
+            v_hat = self.v[key] / (1 - self.beta2**self.t)
+            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+@pytest.mark.parametrize(("cls", "optimizer"), [(AdaGradSummedH, "adagrad"),
+                                                (AdaGradWithoutItsDenominator, "adagrad"),
+                                                (AdamVStartsAtOnes, "adam")])
+def test_one_statistic_for_the_whole_array_is_called_so(cls, optimizer):
+    message = _failures(cls, optimizer)["first_step"]
     assert "moved by one multiple of its gradient in every entry" in message, message
-    assert "one number for the whole array (np.sum(g * g), a mean, a norm), or it is not " \
-           "there (still 0, or no division)" in message, message
+    assert "one number for the whole array (np.sum(g * g), a mean, a norm), a state that " \
+           "does not start at 0 and swamps g·g (np.ones_like), or none at all (still 0, or " \
+           "no division)" in message, message
 
 
 class AdaDeltaHAfterTheStep:

@@ -214,7 +214,8 @@ def _whole_array_statistic(finding: Finding, student: Observation, name: str,
 
     AdaGrad, RMSProp and Adam divide each entry by a statistic of its own gradients; a
     step proportional to g means one number for the whole array (a student audit's
-    ``h += np.sum(g ** 2)`` was told only "the formula of a single step is off").
+    ``h += np.sum(g ** 2)`` was told only "the formula of a single step is off"), or a
+    statistic that is nearly one number (a review's Adam with v starting at ones).
     """
     cls = OPTIMIZERS.get(name)
     if finding.kind != "value" or finding.call != 1 or finding.key is None or cls is None \
@@ -234,9 +235,10 @@ def _whole_array_statistic(finding: Finding, student: Observation, name: str,
         f"after the 1st call, params[{finding.key!r}] moved by one multiple of its gradient in "
         f"every entry, where {cls.__name__} divides each entry by a statistic of that entry's "
         "own gradients (so that entries with small gradients step as far as those with large "
-        "ones): yours is one number for the whole array (np.sum(g * g), a mean, a norm), or "
-        "it is not there (still 0, or no division). Keep it entry by entry, an array of the "
-        "parameter's shape built from g * g."),
+        "ones): yours is (nearly) the same for every entry: one number for the whole array "
+        "(np.sum(g * g), a mean, a norm), a state that does not start at 0 and swamps g·g "
+        "(np.ones_like), or none at all (still 0, or no division). Keep it entry by entry, "
+        "an array of the parameter's shape that starts at 0 and is built from g * g."),
         finding.call, finding.key, finding.max_diff)
 
 

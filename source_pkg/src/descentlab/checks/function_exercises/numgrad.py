@@ -255,13 +255,19 @@ def _probes_x(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     or wrong): an inaccurate gradient costs only ``accurate``. An audit's student probed
     ``x.astype(float)``, a copy, and scored full marks; the lesson asks for x itself.
     """
-    problem, _, own = _run(fn, seed, (6,), limit)
-    x = problem.x.copy()
+    problem = gradient_problem(seed, (6,))
+    # At a point of its own, first with the f that reads x: a function that remembers its
+    # answers by x's values (a review) cannot hand back the ordinary f's.
+    point = problem.x * 0.5 + 0.25
+    x = point.copy()
     grad = _as_gradient(call(fn, NAME, ThroughReference(problem.f, x), x, time_limit=limit),
                         (6,))
-    if np.allclose(grad, own, rtol=1e-9, atol=1e-12, equal_nan=True):
-        return ""
-    seen = ("your gradient is all zeros" if np.allclose(grad, 0.0, atol=1e-12)
+    same_point = _as_gradient(call(fn, NAME, problem.f, point.copy(), time_limit=limit), (6,))
+    zeros = np.allclose(grad, 0.0, atol=1e-12)
+    if np.allclose(grad, same_point, rtol=1e-9, atol=1e-12, equal_nan=True) and not (
+            zeros and not np.allclose(_run(fn, seed, (6,), limit)[2], 0.0, atol=1e-12)):
+        return ""  # (all zeros for both f: a probe too small to see, accurate's to charge)
+    seen = ("your gradient is all zeros" if zeros
             else "your gradient differs from the one for an f that reads its argument")
     return (f"with an f that reads the parameters themselves rather than its argument, as the "
             f"book's networks do (f = lambda _: net.loss(x, t)), {seen}: your function "
