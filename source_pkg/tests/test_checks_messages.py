@@ -162,9 +162,11 @@ def test_an_l2_penalty_is_not_told_its_decay_is_missing():
 
 
 # -- a catalogued mistake is named only if it also matches a 2nd call ----------------------
-class AdamDividesByRootOfMHat:
-    """An audit's student: the step divides by √m̂. On one call (and under a constant
-    gradient) m̂ equals the v̂ of a v built from g, a catalogued mistake; this v is right."""
+class StudentAdam:
+    """Adam as a student writes it; subclasses plant one uncatalogued mistake each."""
+
+    root_of = "v"  # "m": the step divides by the root of m̂
+    v_start = staticmethod(np.zeros_like)
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
@@ -173,14 +175,23 @@ class AdamDividesByRootOfMHat:
     def update(self, params, grads):
         if self.m is None:
             self.m = {key: np.zeros_like(val) for key, val in params.items()}
-            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+            self.v = {key: self.v_start(val) for key, val in params.items()}
         self.t += 1
         for key in params:
             g = grads[key]
             self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * g
             self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * g * g
             m_hat = self.m[key] / (1 - self.beta1**self.t)
-            params[key] -= self.lr * m_hat / (np.sqrt(m_hat) + self.eps)
+            v_hat = self.v[key] / (1 - self.beta2**self.t)
+            root = np.sqrt(m_hat if self.root_of == "m" else v_hat)
+            params[key] -= self.lr * m_hat / (root + self.eps)
+
+
+class AdamDividesByRootOfMHat(StudentAdam):
+    """An audit's student: the step divides by √m̂. On one call (and under a constant
+    gradient) m̂ equals the v̂ of a v built from g, a catalogued mistake; this v is right."""
+
+    root_of = "m"
 
 
 class RMSPropStartsAtTheFirstSquare:
@@ -233,21 +244,10 @@ class AdaGradWithoutItsDenominator(AdaGradSummedH):
             params[key] -= self.lr * grads[key]
 
 
-class AdamVStartsAtOnes(AdamDividesByRootOfMHat):
+class AdamVStartsAtOnes(StudentAdam):
     """A review's Adam: v starts at ones, which swamps g² (v̂ ≈ 1000 + g² on the 1st call)."""
 
-    def update(self, params, grads):
-        if self.m is None:
-            self.m = {key: np.zeros_like(val) for key, val in params.items()}
-            self.v = {key: np.ones_like(val) for key, val in params.items()}
-        self.t += 1
-        for key in params:
-            g = grads[key]
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * g
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * g * g
-            m_hat = self.m[key] / (1 - self.beta1**self.t)
-            v_hat = self.v[key] / (1 - self.beta2**self.t)
-            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+    v_start = staticmethod(np.ones_like)
 
 
 @pytest.mark.parametrize(("cls", "optimizer"), [(AdaGradSummedH, "adagrad"),
@@ -586,13 +586,9 @@ def test_rebinding_still_loses_in_place_and_only_that():
     assert "replaced by a new array instead of updated in place" in in_place.message
 
 
-class AdamStepsFirst:
+class AdamStepsFirst(StudentAdam):
     """Uncatalogued: steps with the moments of the previous call (0 at first), then updates
     them."""
-
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.t, self.m, self.v = 0, None, None
 
     def update(self, params, grads):
         if self.m is None:
@@ -894,11 +890,8 @@ def test_math_sqrt_on_an_array_is_told_to_use_numpys():
     assert "use NumPy's, e.g. np.sqrt(h)" in message, message
 
 
-class RMSPropXorSquare:
+class RMSPropXorSquare(RMSPropMathSqrt):
     """A student's RMSProp that squares with ``^`` (XOR in Python), found by an audit."""
-
-    def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
-        self.lr, self.rho, self.eps, self.h = lr, rho, eps, None
 
     def update(self, params, grads):
         if self.h is None:
