@@ -170,6 +170,13 @@ def remembers_copies(f, x):
     return _REMEMBERED[key].copy()
 
 
+def flattens_matrices(f, x):
+    """A review's: a vector is probed in place, a matrix through a flattened copy."""
+    if x.ndim != 1:
+        return flattens_matrices(lambda v: f(v.reshape(x.shape)), x.flatten()).reshape(x.shape)
+    return central(f, x)
+
+
 NUMGRAD_CASES = [
     (central, set(), ""),
     (central_flat, set(), ""),
@@ -191,6 +198,9 @@ NUMGRAD_CASES = [
     # that reads x itself, as a network's loss reads its weights.
     (lambda f, x: central(f, x.astype(float)), {"probes_x"}, "probes a copy of x"),
     (remembers_copies, {"probes_x"}, "probes a copy of x"),
+    (flattens_matrices, {"probes_x"}, "all zeros (for x of shape (2, 3))"),
+    # A probe too small to see at some points (a review: told it "probes a copy").
+    (lambda f, x: central(f, x, h=1e-16), {"accurate"}, ""),
     # Nothing to check at all.
     (lambda f, x: None, {"accurate", "any_shape", "x_unchanged", "probes_x"},
      "forget `return grad`"),
@@ -201,7 +211,7 @@ NUMGRAD_CASES = [
                          ids=["book", "flat", "tiny_h", "big_h", "small_h", "twice", "forward",
                               "skips_last", "not_restored", "vectors_only", "len_entries",
                               "x_i", "shifts_matrix", "flattened", "copy", "remembered",
-                              "none"])
+                              "flattens_matrices", "h_1e-16", "none"])
 def test_numerical_gradient_check(fn, fails, phrase):
     report, _ = _report(check_numerical_gradient, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

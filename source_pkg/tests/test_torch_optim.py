@@ -802,10 +802,25 @@ class _GroupsOfTheConstructorOnly(_StudentAdam):
         self.groups = slice(len(self.param_groups))
 
 
-def test_a_group_added_later_and_never_stepped_loses_the_per_parameter_point() -> None:
-    """The first fix of the audit below let this score full marks: the param-groups case
+class _GroupsWithAGradientAtTheFirstStep(_StudentAdam):
+    """A second review's step(): keeps, at its first call, the groups that have a gradient."""
+
+    def step(self, closure=None):
+        if not hasattr(self, "kept"):
+            self.kept = [g for g in self.param_groups
+                         if any(p.grad is not None for p in g["params"])]
+        everything, self.param_groups = self.param_groups, self.kept
+        try:
+            super().step(closure)
+        finally:
+            self.param_groups = everything
+
+
+@pytest.mark.parametrize("cls", [_GroupsOfTheConstructorOnly, _GroupsWithAGradientAtTheFirstStep])
+def test_a_group_added_later_and_never_stepped_loses_the_per_parameter_point(cls: type) -> None:
+    """The first fix of the audit below let these score full marks: the param-groups case
     makes its groups in the constructor, so only per_param_step adds one later."""
-    report = checks.grade_torch(_GroupsOfTheConstructorOnly, "adam", GROUP_SEEDS)
+    report = checks.grade_torch(cls, "adam", GROUP_SEEDS)
     assert set(report.failed) == {"per_param_step"}, report.text()
     failure = next(r for r in report.results if not r.passed)
     assert "added with add_param_group before step 3, never moves" in failure.message

@@ -461,9 +461,18 @@ def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, A
 
 def _steps_a_second_group(cls: Any, case: dict[str, Any], index: int) -> bool:
     """Whether the class steps parameter ``index`` when its group is made with the
-    optimizer (``case`` without its ``join``): then only a group added later is left alone."""
+    optimizer, has a gradient at every step and settings of its own (``case`` without its
+    ``join``): then only a group added later is left alone. (A review: a class that keeps
+    the groups with a gradient at its first step, or with settings not seen before, passed
+    when the group's gradient was None at first or its settings the defaults.)"""
+    first = case["steps"][_first_gradient(case, index)][index]
     groups = [{k: v for k, v in g.items() if k != "join"} for g in case["groups"]]
-    made = _run(cls, {**case, "groups": groups})
+    for group in groups:
+        if index in group["params"]:
+            group["lr"] = case["hyper"]["lr"] * 3
+    steps = [[first if i == index and g is None else g for i, g in enumerate(step)]
+             for step in case["steps"]]
+    made = _run(cls, {**case, "groups": groups, "steps": steps})
     if made["error"] is not None:
         return False
     start = case["params"][index]

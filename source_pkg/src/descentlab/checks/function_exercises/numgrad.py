@@ -254,25 +254,45 @@ def _probes_x(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     Compared with the student's own gradient for an ``f`` that reads its argument (right
     or wrong): an inaccurate gradient costs only ``accurate``. An audit's student probed
     ``x.astype(float)``, a copy, and scored full marks; the lesson asks for x itself.
+    On a vector and on a matrix (a review's function probed a flattened copy of a matrix).
     """
     problem = gradient_problem(seed, (6,))
-    # At a point of its own, first with the f that reads x: a function that remembers its
-    # answers by x's values (a review) cannot hand back the ordinary f's.
-    point = problem.x * 0.5 + 0.25
-    x = point.copy()
-    grad = _as_gradient(call(fn, NAME, ThroughReference(problem.f, x), x, time_limit=limit),
-                        (6,))
-    same_point = _as_gradient(call(fn, NAME, problem.f, point.copy(), time_limit=limit), (6,))
-    zeros = np.allclose(grad, 0.0, atol=1e-12)
-    if np.allclose(grad, same_point, rtol=1e-9, atol=1e-12, equal_nan=True) and not (
-            zeros and not np.allclose(_run(fn, seed, (6,), limit)[2], 0.0, atol=1e-12)):
-        return ""  # (all zeros for both f: a probe too small to see, accurate's to charge)
-    seen = ("your gradient is all zeros" if zeros
-            else "your gradient differs from the one for an f that reads its argument")
+    problem_2d = gradient_problem(seed, (2, 3))
+    seen = _reads_the_same(fn, problem, limit)
+    if not seen:
+        try:
+            seen = _reads_the_same(fn, problem_2d, limit)
+        except StudentError:
+            return ""  # fails on a matrix anyway: any_shape's to charge
+    if not seen:
+        return ""
     return (f"with an f that reads the parameters themselves rather than its argument, as the "
             f"book's networks do (f = lambda _: net.loss(x, t)), {seen}: your function "
             "probes a copy of x, which such an f never sees. Change the entries of x itself "
             "(x[idx] = saved + h), then put them back.")
+
+
+def _reads_the_same(fn: Callable[..., Any], problem: GradientProblem, limit: float | None
+                    ) -> str:
+    """``""`` if the gradient for an f reading x itself is half that for 2·f reading its
+    argument (both at a point of their own), else what was seen instead.
+
+    2·f first: a function that remembers answers by x's values (a review's) hands back the
+    doubled one and shows; the factor is exact in floating point, so any h tells the same.
+    """
+    shape = problem.x.shape
+    point = problem.x * 0.5 + 0.25
+    doubled = _as_gradient(call(fn, NAME, lambda v: 2.0 * problem.f(v), point.copy(),
+                                time_limit=limit), shape)
+    x = point.copy()
+    grad = _as_gradient(call(fn, NAME, ThroughReference(problem.f, x), x, time_limit=limit),
+                        shape)
+    if np.allclose(2.0 * grad, doubled, rtol=1e-9, atol=1e-12, equal_nan=True):
+        return ""
+    where = "" if len(shape) == 1 else f" (for x of shape {shape})"
+    if np.allclose(grad, 0.0, atol=1e-12):
+        return f"your gradient is all zeros{where}"
+    return f"your gradient differs from the one for an f that reads its argument{where}"
 
 
 #: The graded properties of ``numerical_gradient``, in the order to fix them.
