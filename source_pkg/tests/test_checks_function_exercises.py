@@ -170,6 +170,19 @@ def remembers_copies(f, x):
     return _REMEMBERED[key].copy()
 
 
+def forward_with_h_from_f(f, x):
+    """A forward difference whose h grows with |f(x)|: h differs for f and 2·f."""
+    fx = f(x)
+    h = 1e-4 * max(1.0, abs(fx))
+    grad = np.zeros_like(x, dtype=float)
+    for idx in np.ndindex(x.shape):
+        saved = x[idx]
+        x[idx] = saved + h
+        grad[idx] = (f(x) - fx) / h
+        x[idx] = saved
+    return grad
+
+
 def flattens_matrices(f, x):
     """A review's: a vector is probed in place, a matrix through a flattened copy."""
     if x.ndim != 1:
@@ -201,6 +214,7 @@ NUMGRAD_CASES = [
     (flattens_matrices, {"probes_x"}, "all zeros (for x of shape (2, 3))"),
     # A probe too small to see at some points (a review: told it "probes a copy").
     (lambda f, x: central(f, x, h=1e-16), {"accurate"}, ""),
+    (forward_with_h_from_f, {"accurate"}, "forward difference"),
     # Nothing to check at all.
     (lambda f, x: None, {"accurate", "any_shape", "x_unchanged", "probes_x"},
      "forget `return grad`"),
@@ -211,7 +225,7 @@ NUMGRAD_CASES = [
                          ids=["book", "flat", "tiny_h", "big_h", "small_h", "twice", "forward",
                               "skips_last", "not_restored", "vectors_only", "len_entries",
                               "x_i", "shifts_matrix", "flattened", "copy", "remembered",
-                              "flattens_matrices", "h_1e-16", "none"])
+                              "flattens_matrices", "h_1e-16", "h_from_f", "none"])
 def test_numerical_gradient_check(fn, fails, phrase):
     report, _ = _report(check_numerical_gradient, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

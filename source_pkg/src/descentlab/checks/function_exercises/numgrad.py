@@ -278,7 +278,8 @@ def _reads_the_same(fn: Callable[..., Any], problem: GradientProblem, limit: flo
     argument (both at a point of their own), else what was seen instead.
 
     2·f first: a function that remembers answers by x's values (a review's) hands back the
-    doubled one and shows; the factor is exact in floating point, so any h tells the same.
+    doubled one and shows. For a fixed h the factor 2 is exact in floating point; the
+    comparison is loose (5 %) for an h computed from f's values.
     """
     shape = problem.x.shape
     point = problem.x * 0.5 + 0.25
@@ -287,7 +288,10 @@ def _reads_the_same(fn: Callable[..., Any], problem: GradientProblem, limit: flo
     x = point.copy()
     grad = _as_gradient(call(fn, NAME, ThroughReference(problem.f, x), x, time_limit=limit),
                         shape)
-    if np.allclose(2.0 * grad, doubled, rtol=1e-9, atol=1e-12, equal_nan=True):
+    # Loosely (5 %): an h that depends on f's values differs between the two runs;
+    # a copy probed gives zeros, a remembered answer twice the value.
+    scale = float(np.max(np.abs(doubled), initial=0.0)) if np.all(np.isfinite(doubled)) else 0.0
+    if np.allclose(2.0 * grad, doubled, rtol=0.05, atol=1e-3 * scale, equal_nan=True):
         return ""
     where = "" if len(shape) == 1 else f" (for x of shape {shape})"
     if np.allclose(grad, 0.0, atol=1e-12):
