@@ -412,8 +412,12 @@ def _never_moves(together: list[list[np.ndarray]], alone: list[list[np.ndarray]]
     return still(together) and not still(alone)
 
 
+# "Every parameter" too: a third look's classes looped over every group but skipped the
+# parameters not known in __init__, and read only "update every param group".
 _EVERY_GROUP = ("step() must update every param group, `for group in self.param_groups:` "
-                "(add_param_group puts its parameters in a group of their own).")
+                "(add_param_group puts its parameters in a group of their own), and every "
+                "parameter in it, `for p in group['params']:`, those added after __init__ "
+                "included.")
 
 
 def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, Any],
