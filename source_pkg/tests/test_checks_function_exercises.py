@@ -184,10 +184,30 @@ def forward_with_h_from_f(f, x):
     return grad
 
 
+def central_with_h_from_f(f, x):
+    """An honest-code look's: h = 1e-5·|f(x)|, no floor (the linear run alone had f = 0)."""
+    h = 1e-5 * abs(f(x))
+    grad = np.zeros_like(x, dtype=float)
+    for idx in np.ndindex(x.shape):
+        saved = x[idx]
+        x[idx] = saved + h
+        up = f(x)
+        x[idx] = saved - h
+        down = f(x)
+        x[idx] = saved
+        grad[idx] = (up - down) / (2 * h)
+    return grad
+
+
 def probes_x_for_f_only(f, x):
     """A third look's: x itself only for a function named f, a copy for others (the grader's
     check functions were lambdas, the one that reads x was not)."""
     return central(f, x) if f.__name__ == "f" else central(f, x.copy())
+
+
+def copies_large_arrays(f, x):
+    """A second look's: arrays of more than 8 entries are probed through a float copy."""
+    return central(f, x if x.size <= 8 else x.astype(float))
 
 
 def flattens_matrices(f, x):
@@ -218,11 +238,13 @@ NUMGRAD_CASES = [
     # that reads x itself, as a network's loss reads its weights.
     (lambda f, x: central(f, x.astype(float)), {"probes_x"}, "probes a copy of x"),
     (remembers_copies, {"probes_x"}, "probes a copy of x"),
-    (flattens_matrices, {"probes_x"}, "all zeros (for x of shape (2, 3))"),
+    (flattens_matrices, {"probes_x"}, "all zeros (for x of shape (4, 5))"),
+    (copies_large_arrays, {"probes_x"}, "all zeros (for x of shape (4, 5))"),
     # A probe too small to see at some points (a review: told it "probes a copy").
     (lambda f, x: central(f, x, h=1e-16), {"accurate"}, ""),
     (forward_with_h_from_f, {"accurate"}, "forward difference"),
     (probes_x_for_f_only, {"probes_x"}, "probes a copy of x"),
+    (central_with_h_from_f, set(), ""),
     # Nothing to check at all.
     (lambda f, x: None, {"accurate", "any_shape", "x_unchanged", "probes_x"},
      "forget `return grad`"),
@@ -233,8 +255,8 @@ NUMGRAD_CASES = [
                          ids=["book", "flat", "tiny_h", "big_h", "small_h", "twice", "forward",
                               "skips_last", "not_restored", "vectors_only", "len_entries",
                               "x_i", "shifts_matrix", "flattened", "copy", "remembered",
-                              "flattens_matrices", "h_1e-16", "h_from_f", "name_switch",
-                              "none"])
+                              "flattens_matrices", "copies_large", "h_1e-16", "h_from_f",
+                              "name_switch", "central_h_from_f", "none"])
 def test_numerical_gradient_check(fn, fails, phrase):
     report, _ = _report(check_numerical_gradient, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)
