@@ -238,8 +238,8 @@ NUMGRAD_CASES = [
     # that reads x itself, as a network's loss reads its weights.
     (lambda f, x: central(f, x.astype(float)), {"probes_x"}, "probes a copy of x"),
     (remembers_copies, {"probes_x"}, "probes a copy of x"),
-    (flattens_matrices, {"probes_x"}, "all zeros (for x of shape (4, 5))"),
-    (copies_large_arrays, {"probes_x"}, "all zeros (for x of shape (4, 5))"),
+    (flattens_matrices, {"probes_x"}, "all zeros (for x of shape (3, 4))"),
+    (copies_large_arrays, {"probes_x"}, "all zeros (for x of shape (3, 4))"),
     # A probe too small to see at some points (a review: told it "probes a copy").
     (lambda f, x: central(f, x, h=1e-16), {"accurate"}, ""),
     (forward_with_h_from_f, {"accurate"}, "forward difference"),
