@@ -401,7 +401,34 @@ def test_nan_on_a_zero_gradient_key_alone_fails_the_zero_gradient_point():
                              seed=PUBLIC_SEEDS[0])
     assert not diagnosis
     assert diagnosis.findings[0].key == "W1"
-    assert diagnosis.mistake == "no_epsilon"  # it computes what a missing epsilon does
+    assert "its gradient was all zeros" in diagnosis.findings[0].message
+    assert "add the small constant epsilon" in diagnosis.findings[0].message
+
+
+class AdaGradSkipsZeroGradients:
+    """An audit's AdaGrad: no epsilon, and a gradient that is all zeros is skipped."""
+
+    def __init__(self, lr=0.01):
+        self.lr, self.h = lr, {}
+
+    def update(self, params, grads):
+        for key in params:
+            if not np.any(grads[key]):
+                continue
+            if key not in self.h:
+                self.h[key] = np.zeros_like(params[key])
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / np.sqrt(self.h[key])
+
+
+def test_skipping_all_zero_gradients_without_epsilon_loses_the_zero_gradient_point():
+    """It scored full marks: only whole keys had a zero gradient. A single zero entry (a dead
+    ReLU unit's) still gives 0/0 there, and costs this property alone."""
+    failures = _failures(AdaGradSkipsZeroGradients, "adagrad")
+    assert set(failures) == {"zero_grad"}
+    assert ("params['W3'] contains NaN or infinity where single entries of its gradient "
+            "were 0") in failures["zero_grad"]
+    assert "skipping a gradient that is all zeros is not enough" in failures["zero_grad"]
 
 
 def test_nan_left_in_the_state_by_a_zero_gradient_fails_when_it_shows():

@@ -525,6 +525,39 @@ def test_a_parameter_moved_while_its_grad_is_none_is_told_so_not_its_counter() -
     assert "step counter" not in outcome.message
 
 
+class _AdamSkipsZeroGradients(torch.optim.Optimizer):
+    """An audit-style Adam: no eps, and a gradient that is all zeros is skipped."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None or not p.grad.any():
+                    continue
+                g, state = p.grad, self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t, m, v = state["step"], state["m"], state["v"]
+                m.mul_(beta1).add_(g, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                p.addcdiv_(m / (1 - beta1**t), (v / (1 - beta2**t)).sqrt(), value=-group["lr"])
+
+
+def test_skipping_all_zero_gradients_without_eps_loses_only_zero_grad() -> None:
+    """A single zero entry of a gradient still gives 0/0 there (as in the NumPy checks)."""
+    report = checks.grade_torch(_AdamSkipsZeroGradients, "adam", (*PUBLIC_SEEDS, *HIDDEN))
+    assert set(report.failed) == {"zero_grad"}, report.text()
+    message = next(r.message for r in report.results if r.name == "zero_grad")
+    assert "parameter 3 holds NaN or infinity where single entries of its gradient were 0" \
+        in message
+    assert "add eps" in message
+
+
 def _correct_values(seed: int = PUBLIC_SEEDS[0]) -> list[list[np.ndarray]]:
     """The values after each step of a correct Adam on the zero_grad scenario of ``seed``."""
     return run_scenario(TorchAdam, checks.scenario("zero_grad", seed))["values"]

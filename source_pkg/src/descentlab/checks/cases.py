@@ -170,6 +170,7 @@ def make_case(
     dtype: type | np.dtype = np.float64,
     calls: int = 5,
     zero_keys: Sequence[str] = (),
+    zero_entries: Sequence[str] = (),
 ) -> Case:
     """Draw the inputs of one check from ``seed``.
 
@@ -187,6 +188,10 @@ def make_case(
     zero_keys : sequence of str
         Keys whose gradient is exactly zero on the first call (a missing
         epsilon then divides 0 by 0).
+    zero_entries : sequence of str
+        Keys whose gradient is exactly zero at every third entry on the first call
+        (and nonzero elsewhere): 0/0 in those entries only, where a class that skips
+        all-zero gradients still divides.
 
     Returns
     -------
@@ -205,9 +210,10 @@ def make_case(
         raise TypeError(f"dtype must be a floating-point type, got {dtype}")
     if calls < 1:
         raise ValueError(f"calls must be >= 1, got {calls}")
-    unknown = set(zero_keys) - set(shapes)
-    if unknown:
-        raise ValueError(f"zero_keys {sorted(unknown)} are not parameter names {sorted(shapes)}")
+    for name, chosen in (("zero_keys", zero_keys), ("zero_entries", zero_entries)):
+        unknown = set(chosen) - set(shapes)
+        if unknown:
+            raise ValueError(f"{name} {sorted(unknown)} are not parameter names {sorted(shapes)}")
     rng = np.random.default_rng(seed)
     hyper = draw_hyperparameters(rng)
     params = {k: _signed(rng, tuple(s), PARAM_MAGNITUDE).astype(dtype) for k, s in shapes.items()}
@@ -218,6 +224,8 @@ def make_case(
             grad = _signed(rng, tuple(shape), GRAD_MAGNITUDE)
             if call == 0 and key in zero_keys:
                 grad[...] = 0.0
+            elif call == 0 and key in zero_entries:
+                grad.reshape(-1)[::3] = 0.0
             step[key] = grad.astype(dtype)
         grads.append(_frozen(step))
     return Case(seed, _frozen(params), tuple(grads), hyper, tuple(zero_keys))

@@ -292,27 +292,32 @@ def nan_finding(student: Observation, call: int, j: int, optimizer: str | None =
                 ) -> Finding:
     """The finding for NaN or infinity in ``params[keys[j]]`` after 0-based ``call``.
 
-    A zero gradient asks for epsilon only when every key that went non-finite at
-    that call had an all-zero gradient: NaN where the gradient was not zero is
-    something no epsilon prevents, and the message names what it can be in
-    ``optimizer``'s step (:func:`nan_causes`).
+    A zero gradient asks for epsilon only when every entry that went non-finite at
+    that call had a zero gradient: NaN where the gradient was not zero is something
+    no epsilon prevents, and the message names what it can be in ``optimizer``'s
+    step (:func:`nan_causes`).
     """
     key = student.keys[j]
     head = f"after the {msg.ordinal(call + 1)} call, params[{key!r}] contains NaN or infinity"
-    finite_before = np.array([bool(np.all(np.isfinite(student.values[k][call])))
-                              for k in student.keys])
-    broken = np.array([not np.all(np.isfinite(student.values[k][call + 1]))
-                       for k in student.keys]) & finite_before
-    zero = student.zero_grads[call]
+    # Entry by entry: which went non-finite at this call, and where the gradient was 0.
+    new = [~np.isfinite(student.values[k][call + 1]) & np.isfinite(student.values[k][call])
+           for k in student.keys]
+    zero = [student.zero_entries[k][call] for k in student.keys]
+    elsewhere = [bool(np.any(n & ~z)) for n, z in zip(new, zero, strict=True)]
     causes, questions = nan_causes(optimizer)
     ask = f" ({questions})" if questions else "."
-    if zero[j] and not (broken & ~zero).any():
-        text = (f"{head}: its gradient was all zeros, so a denominator was 0 — add the small "
-                "constant epsilon (self.eps) to the denominator.")
-    elif zero.any() and (broken & ~zero).any():
-        other = student.keys[int(np.argmax(broken & ~zero))]
+    if np.any(new[j] & zero[j]) and not any(elsewhere):
+        if student.zero_grads[call, j]:
+            text = f"{head}: its gradient was all zeros, so a denominator was 0"
+        else:
+            text = (f"{head} where single entries of its gradient were 0 (the others were "
+                    "not), so a denominator was 0 there; skipping a gradient that is all zeros "
+                    "is not enough")
+        text += " — add the small constant epsilon (self.eps) to the denominator."
+    elif any(np.any(z) for z in zero) and any(elsewhere):
+        other = student.keys[elsewhere.index(True)]
         text = (f"after the {msg.ordinal(call + 1)} call, params[{other!r}] contains NaN or "
-                "infinity although its gradient was not zero: this is not a missing epsilon but "
+                "infinity where its gradient was not zero: this is not a missing epsilon but "
                 f"{causes} elsewhere in the step{ask}")
         key = other
     else:

@@ -238,31 +238,41 @@ def _state_words(optimizer: str | None) -> tuple[str, str]:
     return words
 
 
-def nan_from_zero_gradient(broken: np.ndarray, zero: np.ndarray) -> np.ndarray:
-    """Which NaN the ``zero_grad`` property charges, of a (call, key) table.
+def nan_from_zero_gradient(broken: np.ndarray, zero: np.ndarray,
+                           owner: np.ndarray | None = None) -> np.ndarray:
+    """Which NaN the ``zero_grad`` property charges, of a (call, entry) table.
 
-    ``broken[c, k]``: key ``k`` holds NaN or infinity after call ``c``; ``zero[c, k]``:
-    its gradient at that call was all zeros. Charged: NaN at a zero gradient, and NaN
-    later on a key that had one, unless a key never given a zero gradient went NaN at
-    that call or before (then the step makes NaN from nonzero gradients anyway, which
-    the value properties charge). Shared by the NumPy and the torch checks.
+    ``broken[c, e]``: entry ``e`` (of the parameters side by side) holds NaN or infinity
+    after call ``c``; ``zero[c, e]``: its gradient at that call was 0. Charged: NaN at a
+    zero gradient, and NaN later in an entry that had one, unless an entry never given a
+    zero gradient went NaN at that call or before (then the step makes NaN from nonzero
+    gradients anyway, which the value properties charge). ``owner[e]`` is the parameter
+    an entry belongs to: NaN in a parameter's zero entries at a call where its nonzero
+    entries went NaN too is the step's own. Shared by the NumPy and the torch checks.
     """
-    zeroed = np.logical_or.accumulate(zero, axis=0)  # an all-zero gradient so far
+    if owner is not None:
+        for key in np.unique(owner):
+            mine = owner == key
+            own = (broken[:, mine] & ~zero[:, mine]).any(axis=1, keepdims=True)
+            zero = zero.copy()
+            zero[:, mine] &= ~own
+    zeroed = np.logical_or.accumulate(zero, axis=0)  # a zero gradient so far
     elsewhere = np.logical_or.accumulate((broken & ~zeroed).any(axis=1))
     return broken & (zero | (zeroed & ~elsewhere[:, None]))
 
 
 def judge_zero_grad(student: Observation, reference: Observation,
                     optimizer: str | None = None) -> list[Finding]:
-    """No NaN or infinity caused by an all-zero gradient; no movement on it.
+    """No NaN or infinity caused by a zero gradient; no movement on an all-zero one.
 
-    Only the keys that had an all-zero gradient are checked for NaN, from that
-    call on: NaN on a key whose gradient was not zero is a mistake of the step
-    itself, which the value properties charge. A NaN born in the state on the
-    zero gradient may show only at a later call, when the key's gradient is no
-    longer zero; such a later NaN counts unless the class also made NaN on a key
-    that never had a zero gradient, at that call or before (then it makes NaN from
-    nonzero gradients anyway, e.g. from the root of a negative statistic).
+    Only the entries whose gradient was 0 (a whole key's, or single entries of
+    another key) are checked for NaN, from that call on: NaN where the gradient was
+    not zero is a mistake of the step itself, which the value properties charge. A
+    NaN born in the state on the zero gradient may show only at a later call, when
+    the gradient is no longer zero; such a later NaN counts unless the class also
+    made NaN in an entry that never had a zero gradient, at that call or before
+    (then it makes NaN from nonzero gradients anyway, e.g. from the root of a
+    negative statistic).
 
     Where the reference itself moves on a zero gradient (AdamW's weight decay),
     only finiteness counts. Some key with a nonzero gradient must move (a class that
@@ -279,22 +289,30 @@ def judge_zero_grad(student: Observation, reference: Observation,
     if stopped is not None:
         return [stopped]
     done = student.calls_done
-    finite = np.array([[bool(np.all(np.isfinite(student.values[k][c + 1])))
-                        for k in student.keys] for c in range(done)], dtype=bool)
-    broken = ~finite.reshape(done, len(student.keys)) & (student.problems == "")
-    zero = student.zero_grads[:done]
-    where = _first(nan_from_zero_gradient(broken, zero))
+    # Entry by entry, the keys side by side (a key's zeros may be single entries).
+    sizes = [student.values[k][0].size for k in student.keys]
+    owner = np.repeat(np.arange(len(sizes)), sizes)
+    broken = np.concatenate(
+        [~np.isfinite(student.values[k][1:done + 1].reshape(done, size))
+         & (student.problems[:done, j] == "")[:, None]
+         for j, (k, size) in enumerate(zip(student.keys, sizes, strict=True))], axis=1)
+    zero = np.concatenate([student.zero_entries[k][:done].reshape(done, size)
+                           for k, size in zip(student.keys, sizes, strict=True)], axis=1)
+    where = _first(nan_from_zero_gradient(broken, zero, owner))
     if where is not None:
-        call, j = where
-        if zero[call, j]:
+        call, entry = where
+        j = int(owner[entry])
+        if zero[call, entry]:
             findings.append(nan_finding(student, call, j, optimizer))
         else:
             key = student.keys[j]
-            first = int(np.argmax(zero[:, j]))
+            first = int(np.argmax(zero[:, entry]))
+            which = ("was all zeros" if student.zero_grads[first, j]
+                     else "had zero entries")
             findings.append(Finding("nan", (
                 f"after the {msg.ordinal(call + 1)} call, params[{key!r}] contains NaN or "
-                f"infinity: its gradient was all zeros on the {msg.ordinal(first + 1)} call and "
-                "no parameter with a nonzero gradient went NaN, so the zero gradient left NaN "
+                f"infinity: its gradient {which} on the {msg.ordinal(first + 1)} call and "
+                "no entry with a nonzero gradient went NaN, so the zero gradient left NaN "
                 "in the state (0/0 where epsilon is missing?) — add the small constant epsilon "
                 "(self.eps) to the denominator."), call=call + 1, key=key))
     tol = default_tolerance(student.input_dtype)

@@ -62,6 +62,9 @@ class Observation:
         ("has shape (3, 4) instead of (4,)", "is None", …).
     zero_grads : numpy.ndarray of bool, shape (calls, n_keys)
         Whether the gradient of ``key`` at a call was all zeros.
+    zero_entries : dict of str to numpy.ndarray of bool
+        ``zero_entries[key][i]``: which entries of ``key``'s gradient were 0 at call
+        ``i`` (shape ``(calls, *shape)``).
     input_dtype : str
         dtype of the case's arrays.
     calls : int
@@ -95,6 +98,7 @@ class Observation:
     dtypes: np.ndarray
     problems: np.ndarray
     zero_grads: np.ndarray
+    zero_entries: dict[str, np.ndarray]
     input_dtype: str
     calls: int
     error_stage: str = ""
@@ -228,6 +232,7 @@ def observe(
     n_keys = len(keys)
     rows: list[tuple[list[np.ndarray], list[bool], list[str], list[str]]] = []
     zero_grads = np.array([[not np.any(g[k]) for k in keys] for g in case.grads], dtype=bool)
+    zero_entries = {k: np.stack([np.asarray(g[k]) == 0 for g in case.grads]) for k in keys}
     error: dict[str, Any] = {}
     subject = getattr(factory, "__name__", type(factory).__name__)
     kwargs: dict[str, float] = {}
@@ -259,7 +264,8 @@ def observe(
     return Observation(
         subject=subject, case_id=case.fingerprint, keys=keys, hyper=kwargs, values=values,
         same_object=table(1, bool), dtypes=table(2, str), problems=table(3, str),
-        zero_grads=zero_grads, input_dtype=case.dtype.name, calls=case.calls,
+        zero_grads=zero_grads, zero_entries=zero_entries, input_dtype=case.dtype.name,
+        calls=case.calls,
         printed=printed, **error,
     )
 

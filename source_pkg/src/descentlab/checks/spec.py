@@ -18,23 +18,26 @@ in_place        1 key (3×4), 3 calls                         same array object 
 float32         1 key (2×3), float32, 3 calls                dtype stays float32 every call
                                                              (and the values change on at
                                                              least one call)
-zero_grad       2 keys (3×4 each), the 1st one's first       no NaN or infinity in the key with
-                gradient all zeros, 2 calls                  the zero gradient, from that call
-                                                             on; no movement where the gradient
-                                                             was zero (if the reference does not
-                                                             move)
+zero_grad       3 keys (3×4 each), 2 calls; the first        no NaN or infinity where the
+                gradient is all zeros in the 1st key and     gradient was 0 (in the 1st key, in
+                zero at every third entry of the 3rd         those entries of the 3rd), from
+                                                             that call on; no movement of the
+                                                             1st key on its zero gradient (if
+                                                             the reference does not move)
 =============== ============================================ ==================================
 
 ``per_key_state`` compares the student's class with itself (together versus
 alone), so it does not depend on the recurrence being right; ``zero_grad``
 applies to the optimizers that divide by a gradient statistic (where a missing
-epsilon gives 0/0). A NaN only in the key whose gradient was not zero is a
-mistake of the step itself (the root of a negative statistic): the value
-properties charge it, ``zero_grad`` does not. A NaN in the zero-gradient key
-counts, whatever its cause: a step counter at 0 (``1 − β₁⁰ = 0``: 0/0 in every
-key, that one included) loses ``zero_grad`` too, as its explanation says; a NaN
-the zero gradient left in the state and that shows at the 2nd call counts,
-unless the other key went NaN first. A class that cannot be used at all (not
+epsilon gives 0/0). The zeros of the 3rd key catch a class that skips all-zero
+gradients but still divides 0 by 0 where single entries are 0 (as a dead ReLU
+unit's are). A NaN only where the gradient was not zero is a mistake of the step
+itself (the root of a negative statistic): the value properties charge it,
+``zero_grad`` does not. A NaN where the gradient was zero counts, whatever its
+cause: a step counter at 0 (``1 − β₁⁰ = 0``: 0/0 in every key, that one
+included) loses ``zero_grad`` too, as its explanation says; a NaN the zero
+gradient left in the state and that shows at the 2nd call counts, unless an
+entry whose gradient was never zero went NaN first. A class that cannot be used at all (not
 written, wrong signature, crashes) fails every property it crashes in.
 """
 
@@ -91,6 +94,8 @@ class Property:
         dtype of the case.
     zero_keys : tuple of str
         Keys whose first gradient is all zeros.
+    zero_entries : tuple of str
+        Keys whose first gradient is zero at every third entry only.
     value_calls : int or None
         Compare values only after this many calls (None: all); ``judge="values"`` only.
     kinds : frozenset of str
@@ -116,6 +121,7 @@ class Property:
     calls: int
     dtype: str = "float64"
     zero_keys: tuple[str, ...] = ()
+    zero_entries: tuple[str, ...] = ()
     value_calls: int | None = None
     kinds: frozenset[str] = BEHAVIOUR
     applies_to: frozenset[str] = field(default_factory=lambda: frozenset(OPTIMIZERS))
@@ -133,7 +139,7 @@ class Property:
     def case(self, seed: int) -> Case:
         """The case of this property drawn from ``seed``."""
         return make_case(seed, shapes=self.shapes, dtype=np.dtype(self.dtype), calls=self.calls,
-                         zero_keys=self.zero_keys)
+                         zero_keys=self.zero_keys, zero_entries=self.zero_entries)
 
 
 #: Every property, in the order a student should fix them.
@@ -152,12 +158,13 @@ PROPERTIES: tuple[Property, ...] = (
              {"W": (3, 4)}, calls=3, judge="in_place"),
     Property("float32", "float32 parameters stay float32", "float32 parameters",
              {"W": (2, 3)}, calls=3, dtype="float32", judge="float32"),
-    # Two keys of one shape: NaN in the key whose gradient was not zero tells a missing
-    # epsilon from NaN the step makes anyway (a step counter starting at 0, the root of a
-    # negative statistic), which costs the values, not this property.
+    # Keys of one shape: NaN in W2, whose gradient is nowhere zero, tells a missing epsilon
+    # from NaN the step makes anyway (a step counter starting at 0, the root of a negative
+    # statistic), which costs the values, not this property. W3's single zero entries
+    # catch a class that skips all-zero gradients and divides by a root with no epsilon.
     Property("zero_grad", "a zero gradient gives a zero step, not NaN", "zero gradient",
-             {"W1": (3, 4), "W2": (3, 4)}, calls=2, zero_keys=("W1",), applies_to=_dividing(),
-             judge="zero_grad"),
+             {"W1": (3, 4), "W2": (3, 4), "W3": (3, 4)}, calls=2, zero_keys=("W1",),
+             zero_entries=("W3",), applies_to=_dividing(), judge="zero_grad"),
 )
 
 _BY_NAME = {p.name: p for p in PROPERTIES}

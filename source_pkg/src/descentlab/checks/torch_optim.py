@@ -53,12 +53,13 @@ in_place        1 param (3×4), 3 steps                        same tensor, same
                                                               values change (in some step)
 float32         1 param (2×3), float32, 3 steps               stays float32, values change
                                                               (in some step)
-zero_grad       2 params, the 1st one's first grad all 0,     no NaN/inf in the 1st one from
-                2 steps                                       step 1 on (NaN where the grad
-                                                              was not 0 is the values' to
-                                                              charge); no movement where the
-                                                              grad was 0 (if torch's does not
-                                                              move); some parameter moves
+zero_grad       3 params, 2 steps; the 1st one's first grad   no NaN/inf where the grad was 0
+                all 0, the 3rd one's 0 at every third entry   from that step on (NaN where
+                                                              it was not 0 is the values' to
+                                                              charge); no movement of the 1st
+                                                              on its zero grad (if torch's
+                                                              does not move); some parameter
+                                                              moves
 grad_none       3 params: B's grad always None, C's None      B untouched, no state for B;
                 at step 2; 3 steps                            C does not move at step 2;
                                                               some parameter moves
@@ -172,7 +173,8 @@ def scenario(prop: str, seed: int, optimizer: str = "adam") -> dict[str, Any]:
     shapes, n_steps = {
         "first_step": ([(3, 4), (5,)], 1), "carries_state": ([(2, 3), (4,)], 20),
         "per_param_step": ([(3,), (2, 3), (4,)], 4), "param_groups": ([(3,), (2, 2), (4,)], 3),
-        "in_place": ([(3, 4)], 3), "float32": ([(2, 3)], 3), "zero_grad": ([(3, 4), (3, 4)], 2),
+        "in_place": ([(3, 4)], 3), "float32": ([(2, 3)], 3),
+        "zero_grad": ([(3, 4), (3, 4), (3, 4)], 2),
         "grad_none": ([(3,), (2, 2), (4,)], 3),
     }[prop]
     params = [rng.normal(0.0, 1.0, size=shape) for shape in shapes]
@@ -198,7 +200,10 @@ def scenario(prop: str, seed: int, optimizer: str = "adam") -> dict[str, Any]:
         case["groups"] = [{"params": [0, 1]}, {"params": [2], "lr": hyper["lr"] * 5,
                                                 "betas": [0.7, 0.95], "eps": 1e-6}]
     elif prop == "zero_grad":
+        # The 3rd parameter's single zero entries catch a step() that skips all-zero
+        # gradients and divides 0 by 0 where one entry is 0 (as a dead ReLU unit's is).
         steps[0][0] = np.zeros(shapes[0])
+        steps[0][2].reshape(-1)[::3] = 0.0
     elif prop == "grad_none":
         for step in steps:
             step[1] = None
@@ -627,41 +632,56 @@ def _nan_questions() -> str:
 
 
 def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any]) -> str:
-    """No NaN or infinity caused by an all-zero gradient; no movement on it.
+    """No NaN or infinity caused by a zero gradient; no movement on an all-zero one.
 
-    The same rule as the NumPy exercises' :func:`~.judges.judge_zero_grad`: only a
-    parameter that had an all-zero gradient is checked for NaN, from that step on --
-    NaN on a parameter whose gradient was not zero (the root of a negative v, a
-    counter at 0) is a mistake of the step itself, which the value properties
-    charge. A NaN the zero gradient left in the state may show only at a later step;
-    it counts unless a parameter that never had a zero gradient went NaN at that
-    step or before (then the step makes NaN anyway). Where torch.optim's parameter
-    does not move on the zero gradient, the student's must not either; and a class
-    that moves no parameter at all earns no point for not moving on a zero gradient.
+    The same rule as the NumPy exercises' :func:`~.judges.judge_zero_grad`: only the
+    entries whose gradient was 0 (a whole parameter's, or single entries of another)
+    are checked for NaN, from that step on -- NaN where the gradient was not zero
+    (the root of a negative v, a counter at 0) is a mistake of the step itself, which
+    the value properties charge. A NaN the zero gradient left in the state may show
+    only at a later step; it counts unless an entry that never had a zero gradient
+    went NaN at that step or before (then the step makes NaN anyway). Where
+    torch.optim's parameter does not move on its all-zero gradient, the student's
+    must not either; and a class that moves no parameter at all earns no point for
+    not moving on a zero gradient.
     """
     values = got["values"]
     n_steps, n_params = len(values), len(case["params"])
+    sizes = [int(np.size(p)) for p in case["params"]]
+    owner = np.repeat(np.arange(n_params), sizes)
+    steps = case["steps"][:n_steps]
     zero = np.array([[g is not None and not np.any(g) for g in step]
-                     for step in case["steps"][:n_steps]], dtype=bool).reshape(n_steps, n_params)
-    broken = np.array([[not np.all(np.isfinite(v)) for v in step] for step in values],
-                      dtype=bool).reshape(n_steps, n_params)
-    charged = nan_from_zero_gradient(broken, zero)
+                     for step in steps], dtype=bool).reshape(n_steps, n_params)
+    # Entry by entry, the parameters side by side.
+    zero_at = np.array([np.concatenate([np.zeros(n, bool) if g is None else np.ravel(g) == 0
+                                        for g, n in zip(step, sizes, strict=True)])
+                        for step in steps], dtype=bool).reshape(n_steps, sum(sizes))
+    broken = np.array([np.concatenate([_non_finite(v, n) for v, n in zip(step, sizes,
+                                                                         strict=True)])
+                       for step in values], dtype=bool).reshape(n_steps, sum(sizes))
+    charged = nan_from_zero_gradient(broken, zero_at, owner)
     if charged.any():
-        s, i = (int(x) for x in np.argwhere(charged)[0])
+        s, e = (int(x) for x in np.argwhere(charged)[0])
+        i = int(owner[e])
         head = f"after step {s + 1} parameter {i + 1} holds NaN or infinity"
-        if not zero[s, i]:
-            first = int(np.argmax(zero[:, i]))
-            return (f"{head}: its gradient was all zeros in step {first + 1} and no parameter "
-                    "with a nonzero gradient went NaN, so the zero gradient left NaN in the "
-                    "state (0/0 where eps is missing?): add eps to sqrt(v_hat) before dividing.")
-        other = broken[s] & ~zero[s]
+        if not zero_at[s, e]:
+            first = int(np.argmax(zero_at[:, e]))
+            which = "was all zeros" if zero[first, i] else "had zero entries"
+            return (f"{head}: its gradient {which} in step {first + 1} and no entry with a "
+                    "nonzero gradient went NaN, so the zero gradient left NaN in the state "
+                    "(0/0 where eps is missing?): add eps to sqrt(v_hat) before dividing.")
+        other = broken[s] & ~zero_at[s]
         if other.any():  # a 0/0 here, but the step makes NaN from nonzero gradients too
-            k = int(np.argmax(other))
-            return (f"{head} (its gradient was all zeros), and so does parameter {k + 1} "
-                    "although its gradient was not zero: this is not only a missing eps but "
+            k = int(owner[int(np.argmax(other))])
+            return (f"{head} where its gradient was zero, and so does parameter {k + 1} where "
+                    "its gradient was not zero: this is not only a missing eps but "
                     f"{_nan_questions()}.")
-        return (f"{head}: its gradient was all zeros, so sqrt(v_hat) was 0 — add eps to "
-                "sqrt(v_hat) before dividing.")
+        if zero[s, i]:
+            return (f"{head}: its gradient was all zeros, so sqrt(v_hat) was 0 — add eps to "
+                    "sqrt(v_hat) before dividing.")
+        return (f"{head} where single entries of its gradient were 0 (the others were not), "
+                "so sqrt(v_hat) was 0 there; skipping a gradient that is all zeros is not "
+                "enough — add eps to sqrt(v_hat) before dividing.")
     want = _reference(optimizer, case)
     for s in range(n_steps):
         for i in np.flatnonzero(zero[s]):
@@ -672,6 +692,15 @@ def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any]) 
                 return (f"parameter {i + 1} moved in step {s + 1} although its gradient was all "
                         "zeros (torch.optim's does not move).")
     return _judge_moves_something(case, got, "not moving on a zero gradient")
+
+
+def _non_finite(value: Any, size: int) -> np.ndarray:
+    """Which of a parameter's ``size`` entries are NaN or infinite (all of them where the
+    step left something of another size: its values cannot be placed)."""
+    entries = np.ravel(np.asarray(value, dtype=float))
+    if entries.size != size:
+        return np.full(size, not np.all(np.isfinite(entries)))
+    return ~np.isfinite(entries)
 
 
 def _judge_moves_something(case: dict[str, Any], got: dict[str, Any], earns: str) -> str:
