@@ -138,6 +138,19 @@ class NesterovVFirst(_MomentumInit):
             params[key] -= (1 + self.momentum) * self.lr * grads[key]
 
 
+class NesterovNotDecayed(_MomentumInit):
+    # v ← v − lr·g: μ left out of the velocity's update, as in MomentumNotDecayed.
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {}
+            for key, val in params.items():
+                self.v[key] = np.zeros_like(val)
+        for key in params.keys():
+            params[key] += self.momentum * self.momentum * self.v[key]
+            params[key] -= (1 + self.momentum) * self.lr * grads[key]
+            self.v[key] -= self.lr * grads[key]
+
+
 #: (optimizer, mistake id, class), the most specific mistakes first.
 MUTANTS = (
     ("sgd", "first_key_only", SGDFirstKeyOnly),
@@ -150,4 +163,5 @@ MUTANTS = (
     ("nesterov", "shared_state", NesterovSharedState),
     ("nesterov", "nesterov_as_momentum", NesterovAsMomentum),
     ("nesterov", "nesterov_v_first", NesterovVFirst),
+    ("nesterov", "momentum_not_decayed", NesterovNotDecayed),
 )
