@@ -184,6 +184,10 @@ class Row:
     #: The outcome of the student's earlier notebook when this one replaced it since the
     #: last run ("8/10", "failed"); "" otherwise. Said in the summary, not in the CSV.
     before: str = ""
+    #: The last outcome of this same notebook when it was graded again (the code, the
+    #: settings or the release changed: ``regraded_why`` says which); "" otherwise.
+    regraded: str = ""
+    regraded_why: str = ""
 
 
 @dataclass

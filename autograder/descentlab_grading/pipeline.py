@@ -168,6 +168,7 @@ def grade(
     jobs_state = state.setdefault("jobs", {})
     results: dict[tuple[str, str], dict[str, Any]] = {}
     before: dict[tuple[str, str], str] = {}
+    regraded: dict[tuple[str, str], tuple[str, str]] = {}
     todo: list[tuple[tuple[str, ...], Callable[[], dict[str, Any]]]] = []
     # Each job is forked from this process, and its memory limit counts the address space
     # it inherits: once written, the notebooks are not kept here (a large export made
@@ -188,11 +189,16 @@ def grade(
                      or done.get("final"))):
             results[sub.student, sub.lesson] = {**done, "reused": True}
         else:
+            last = (f"{done.get('score', 0):g}/{done.get('max_score', 0):g}"
+                    if done.get("status") == "graded" else str(done.get("status", "failed")))
             if done and previous.get("stamp", {}).get("submission") != digest:
                 # A notebook handed in again: the summary says what the last one got.
-                before[sub.student, sub.lesson] = (
-                    f"{done.get('score', 0):g}/{done.get('max_score', 0):g}"
-                    if done.get("status") == "graded" else str(done.get("status", "failed")))
+                before[sub.student, sub.lesson] = last
+            elif done:
+                # The same notebook graded again: the summary says why, and whose grade
+                # changed (an instructor audit: an upgrade re-graded everyone, silently).
+                regraded[sub.student, sub.lesson] = (last, _why_again(
+                    previous.get("stamp", {}), stamp, settings.force))
             jobs_state[f"{sub.student}/{sub.lesson}"] = {"stamp": stamp}  # result comes later
             todo.append(((sub.student, sub.lesson),
                          functools.partial(grade_one, course, settings, sub.lesson, sub.student,
@@ -212,8 +218,10 @@ def grade(
             error = (f"stopped: grading this notebook took longer than the per-notebook time "
                      f"limit ({settings.notebook_timeout:g} s; --notebook-timeout)")
         result = outcome.result if outcome.ok else {"status": "failed", "message": error}
+        last, why = regraded.get((student, lesson), ("", ""))
         results[student, lesson] = {**result, "seconds": outcome.seconds,
-                                    "before": before.get((student, lesson), "")}
+                                    "before": before.get((student, lesson), ""),
+                                    "regraded": last, "regraded_why": why}
         jobs_state[f"{student}/{lesson}"]["result"] = result
     for rejection in (r for r in found.rejected if r.student):
         key = f"{rejection.student}/{rejection.lesson}"
@@ -235,6 +243,21 @@ def grade(
         results[student, lesson] = {"status": "missing",
                                     "message": f"no notebook for {lesson} in the submission"}
     return Run(_rows(course, results), found, time.monotonic() - started, settings.workers)
+
+
+#: What each part of a job's stamp stands for, as the summary says why work was graded again.
+_STAMP_PARTS = {"source": "the lesson's instructor notebook changed",
+                "settings": "the grading settings changed",
+                "scoring": "the scoring rules changed",
+                "code": "the grading code (descentlab or the grader) changed"}
+
+
+def _why_again(last: dict[str, Any], now: dict[str, Any], force: bool) -> str:
+    """Why an unchanged notebook is graded again rather than its grade kept."""
+    changed = [why for part, why in _STAMP_PARTS.items() if last.get(part) != now[part]]
+    if changed:
+        return "; ".join(changed)
+    return "--force" if force else "the last run did not finish it, or its graded copy is gone"
 
 
 def _write(sub: Submission, submitted: Path) -> tuple[Submission, str]:
@@ -296,7 +319,9 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> lis
                       {k: float(v) for k, v in result.get("cells", {}).items()},
                       list(result.get("flags", [])), str(result.get("message", "")),
                       result.get("seconds", 0.0), result.get("reused", False),
-                      bonus=float(result.get("bonus", 0.0)), before=result.get("before", ""))
+                      bonus=float(result.get("bonus", 0.0)), before=result.get("before", ""),
+                      regraded=result.get("regraded", ""),
+                      regraded_why=result.get("regraded_why", ""))
             if row.status != "graded":
                 with contextlib.suppress(MissingEntry):
                     notebook = gb.find_notebook(lesson, lesson)

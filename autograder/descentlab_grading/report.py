@@ -225,6 +225,25 @@ def _few_handed_in(run: Run, lessons: list[str]) -> list[str]:
             *lines] if lines else []
 
 
+def _outcome(row: Row) -> str:
+    return f"{row.score:g}/{row.max_score:g}" if row.status == "graded" else row.status
+
+
+def _regraded_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
+    """Unchanged notebooks graded again: why, and every grade that changed."""
+    again = sorted((row for row, _ in rows if row.regraded),
+                   key=lambda r: (r.lesson, r.student))
+    if not again:
+        return []
+    reasons = sorted({row.regraded_why for row in again})
+    changed = [row for row in again if row.regraded != _outcome(row)]
+    return ["", f"Graded again, unchanged since the last run ({len(again)} notebook(s): "
+                f"{'; '.join(reasons)}); grades that changed:"
+                + ("" if changed else " none"),
+            *(f"  {row.lesson}: {_who(row)} {row.regraded} -> {_outcome(row)}"
+              for row in changed)]
+
+
 def summary(run: Run, lessons_named: bool = True) -> str:
     """The table printed at the end of a run: counts, problems, files, score distribution.
 
@@ -275,9 +294,9 @@ def summary(run: Run, lessons_named: bool = True) -> str:
     if again:
         lines += ["", "Handed in again since the last run (graded anew: the last grade -> "
                       "this one):",
-                  *(f"  {row.lesson}: {_who(row)} {row.before} -> "
-                    + (f"{row.score:g}/{row.max_score:g}" if row.status == "graded"
-                       else row.status) for row in again)]
+                  *(f"  {row.lesson}: {_who(row)} {row.before} -> {_outcome(row)}"
+                    for row in again)]
+    lines += _regraded_section(rows)
     lines += _files_section(run.collection)
     fractions = [row.score / row.max_score for row in graded if row.max_score > 0]
     if fractions:

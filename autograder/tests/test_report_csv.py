@@ -230,6 +230,18 @@ def test_the_first_line_and_a_notebook_handed_in_again(found: Collection) -> Non
     assert ("Handed in again since the last run (graded anew: the last grade -> this one):\n"
             f"  {graded[0].lesson}: 10004 (davisdan) 3/8 -> 5/{graded[0].max_score:g}\n"
             ) in text, text
+    assert "Graded again, unchanged" not in text
+    # The same notebooks graded again after an upgrade: whose grade changed, and why.
+    graded[0].before = ""
+    why = "the grading code (descentlab or the grader) changed"
+    for row in graded[:2]:
+        row.regraded, row.regraded_why = "3/8", why
+    graded[1].score, graded[1].max_score = 3.0, 8.0  # the same grade: not listed
+    text = summary(run)
+    assert ("Graded again, unchanged since the last run (2 notebook(s): the grading code "
+            "(descentlab or the grader) changed); grades that changed:\n"
+            f"  {graded[0].lesson}: 10004 (davisdan) 3/8 -> 5/{graded[0].max_score:g}\n"
+            ) in text, text
 
 
 def test_the_attention_table_keeps_its_columns_with_long_names(found: Collection) -> None:

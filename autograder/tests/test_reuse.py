@@ -53,7 +53,14 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
     assert reused() == [("graded", True)], "the same submission and code: reused"
     assert len(font_lists) == 1, "nothing to grade: no font list built"
     monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "checks upgraded")
-    assert reused() == [("graded", False)], "new checks: graded again"
+    run = grade(tmp_path / "export", course, [LESSON], settings)
+    [row] = run.rows
+    assert (row.status, row.reused) == ("graded", False), "new checks: graded again"
+    # The summary says why, and that no grade changed (an instructor audit: an upgrade
+    # graded everyone again with no word, and a changed grade would have gone unseen).
+    assert (row.before, row.regraded) == ("", f"{row.score:g}/{row.max_score:g}")
+    assert ("Graded again, unchanged since the last run (1 notebook(s): the grading code "
+            "(descentlab or the grader) changed); grades that changed: none") in summary(run)
     assert reused() == [("graded", True)]
 
     # The formgrader's own autograde button stops (unjailed) and nbgrader deletes the
