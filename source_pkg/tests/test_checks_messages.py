@@ -431,6 +431,27 @@ def test_skipping_all_zero_gradients_without_epsilon_loses_the_zero_gradient_poi
     assert "skipping a gradient that is all zeros is not enough" in failures["zero_grad"]
 
 
+class AdaGradUnsquaredNoEpsilon:
+    """Two of an audit's mistakes: h adds up g (not g·g), and no epsilon."""
+
+    def __init__(self, lr=0.01):
+        self.lr, self.h = lr, {}
+
+    def update(self, params, grads):
+        for key in params:
+            self.h.setdefault(key, np.zeros_like(params[key]))
+            self.h[key] += grads[key]
+            params[key] -= self.lr * grads[key] / np.sqrt(self.h[key])
+
+
+def test_nan_on_both_kinds_of_gradient_does_not_rule_out_the_missing_epsilon():
+    """It was told "this is not a missing epsilon": its zero gradient's 0/0 is one."""
+    message = _failures(AdaGradUnsquaredNoEpsilon, "adagrad")["zero_grad"]
+    assert "could be a missing epsilon, but that is not all" in message, message
+    assert "not a missing epsilon" not in message
+    assert "built from the squared gradient" in message
+
+
 def test_nan_left_in_the_state_by_a_zero_gradient_fails_when_it_shows():
     """A 0/0 kept in the state on the zero gradient shows one call later, where the key's
     gradient is no longer zero: still the zero gradient's doing (no other key went NaN)."""
@@ -600,9 +621,31 @@ def test_working_on_a_copy_still_loses_in_place():
     report = score_properties(MomentumStepsACopy, "momentum", SEEDS)
     assert {"in_place", "float32"} <= set(report.failed), report.text()
     in_place = next(r for r in report.results if r.name == "in_place")
-    assert in_place.message == (
+    assert in_place.message.startswith(
         "after the 1st call, params['W'] has not changed: update() must change the arrays in "
-        "params themselves (params[key] -= ...), not a copy or a local variable.")
+        "params themselves (params[key] -= ...), not a copy or a local variable. If yours "
+        "does, every step it took was 0")
+
+
+class MomentumResetAndOldVelocity:
+    """An audit's two bugs: v made anew on every call, and the step taken before v's update
+    (params[key] += v changes the caller's arrays, by 0 every time)."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum = lr, momentum
+
+    def update(self, params, grads):
+        self.v = {key: np.zeros_like(value) for key, value in params.items()}
+        for key in params:
+            params[key] += self.v[key]
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+
+
+def test_steps_that_are_all_zero_are_asked_about_the_state_not_only_a_copy():
+    """It was sent only after a copy it does not make."""
+    message = _failures(MomentumResetAndOldVelocity, "momentum")["in_place"]
+    assert "is that state still 0 when the step uses it (made anew on every call, or updated " \
+        "only after the step)?" in message, message
 
 
 def test_rebinding_still_loses_in_place_and_only_that():

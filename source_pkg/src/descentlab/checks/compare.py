@@ -317,8 +317,14 @@ def nan_finding(student: Observation, call: int, j: int, optimizer: str | None =
     elif any(np.any(z) for z in zero) and any(elsewhere):
         other = student.keys[elsewhere.index(True)]
         text = (f"after the {msg.ordinal(call + 1)} call, params[{other!r}] contains NaN or "
-                "infinity where its gradient was not zero: this is not a missing epsilon but "
-                f"{causes} elsewhere in the step{ask}")
+                "infinity where its gradient was not zero: ")
+        if any(np.any(n & z) for n, z in zip(new, zero, strict=True)):
+            # 0/0 where the gradient was 0 as well: perhaps no epsilon, but not that alone
+            # (an audit's class had both: "not a missing epsilon" ruled its real cause out).
+            text += ("NaN where the gradient was 0 could be a missing epsilon, but that is "
+                     f"not all: {causes} elsewhere in the step{ask}")
+        else:
+            text += f"this is not a missing epsilon but {causes} elsewhere in the step{ask}"
         key = other
     else:
         text = f"{head}: {causes} somewhere in the step{ask}"

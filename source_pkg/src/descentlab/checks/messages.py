@@ -39,7 +39,13 @@ def no_change(returned: str = "") -> str:
     returned (:attr:`~.observe.Observation.returned`), named when there is one."""
     text = ("update() must change the arrays in params themselves (params[key] -= ...), not "
             "a copy or a local variable.")
-    if returned:
+    if not returned:
+        # A two-bug audit: a velocity made anew on every call and used before its update
+        # steps by 0 each time, with params[key] += v; it was sent after a copy only.
+        text += (" If yours does, every step it took was 0: if it keeps a state (velocity, h, "
+                 "moments), is that state still 0 when the step uses it (made anew on every "
+                 "call, or updated only after the step)?")
+    else:
         # A lesson-5 audit: a new dict returned was told only "a copy or a local variable".
         text += (f" Your update() returns a {returned}, but nothing uses what it returns: "
                  "the caller keeps its own params.")
