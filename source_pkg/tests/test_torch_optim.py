@@ -525,39 +525,6 @@ def test_a_parameter_moved_while_its_grad_is_none_is_told_so_not_its_counter() -
     assert "step counter" not in outcome.message
 
 
-class _AdamSkipsZeroGradients(torch.optim.Optimizer):
-    """An audit-style Adam: no eps, and a gradient that is all zeros is skipped."""
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None or not p.grad.any():
-                    continue
-                g, state = p.grad, self.state[p]
-                if not state:
-                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
-                state["step"] += 1
-                t, m, v = state["step"], state["m"], state["v"]
-                m.mul_(beta1).add_(g, alpha=1 - beta1)
-                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                p.addcdiv_(m / (1 - beta1**t), (v / (1 - beta2**t)).sqrt(), value=-group["lr"])
-
-
-def test_skipping_all_zero_gradients_without_eps_loses_only_zero_grad() -> None:
-    """A single zero entry of a gradient still gives 0/0 there (as in the NumPy checks)."""
-    report = checks.grade_torch(_AdamSkipsZeroGradients, "adam", (*PUBLIC_SEEDS, *HIDDEN))
-    assert set(report.failed) == {"zero_grad"}, report.text()
-    message = next(r.message for r in report.results if r.name == "zero_grad")
-    assert "parameter 3 holds NaN or infinity where single entries of its gradient were 0" \
-        in message
-    assert "add eps" in message
-
-
 def _correct_values(seed: int = PUBLIC_SEEDS[0]) -> list[list[np.ndarray]]:
     """The values after each step of a correct Adam on the zero_grad scenario of ``seed``."""
     return run_scenario(TorchAdam, checks.scenario("zero_grad", seed))["values"]
@@ -696,6 +663,8 @@ class _StudentAdam(torch.optim.Optimizer):
     state_key = "tensor"  # "position": state keyed by the position in the group
     groups = slice(None)  # slice(1): only self.param_groups[0] is stepped
     root_of = "v"  # "m": the step divides by the root of m̂, not of v̂
+    eps = "outside"  # where eps goes: "outside" the root, "inside" it, or "none"
+    skip_zero = False  # True: a gradient that is all zeros is skipped
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
@@ -707,7 +676,7 @@ class _StudentAdam(torch.optim.Optimizer):
             lr = {"group": group["lr"], "defaults": self.defaults["lr"],
                   "first group": self.param_groups[0]["lr"], "fixed": 0.001}[self.lr_of]
             for position, p in enumerate(group["params"]):
-                if p.grad is None:
+                if p.grad is None or (self.skip_zero and not p.grad.any()):
                     continue
                 g = p.grad
                 state = self.state[p if self.state_key == "tensor" else position]
@@ -720,7 +689,10 @@ class _StudentAdam(torch.optim.Optimizer):
                 v.mul_(b).addcmul_(g, g, value=1 - b)
                 if self.bias_correction:
                     m, v = m / (1 - beta1**t), v / (1 - beta2**t)
-                p.addcdiv_(m, (m if self.root_of == "m" else v).sqrt() + group["eps"], value=-lr)
+                root = m if self.root_of == "m" else v
+                denominator = {"outside": root.sqrt() + group["eps"],
+                               "inside": (root + group["eps"]).sqrt(), "none": root.sqrt()}
+                p.addcdiv_(m, denominator[self.eps], value=-lr)
 
 
 class _AdamDividesByRootOfMHat(_StudentAdam):
@@ -971,3 +943,36 @@ def test_a_step_right_for_five_steps_only_loses_the_state_points() -> None:
 
     report = checks.grade_torch(Adam, "adam", PUBLIC_SEEDS)
     assert report.failed == ["carries_state"], report.text()
+
+
+class _AdamSkipsZeroGradients(_StudentAdam):
+    """An audit-style Adam: no eps, and a gradient that is all zeros is skipped."""
+
+    skip_zero, eps = True, "none"
+
+
+def test_skipping_all_zero_gradients_without_eps_loses_only_zero_grad() -> None:
+    """A single zero entry of a gradient still gives 0/0 there (as in the NumPy checks)."""
+    report = checks.grade_torch(_AdamSkipsZeroGradients, "adam", (*PUBLIC_SEEDS, *HIDDEN))
+    assert set(report.failed) == {"zero_grad"}, report.text()
+    message = next(r.message for r in report.results if r.name == "zero_grad")
+    assert "parameter 3 holds NaN or infinity where single entries of its gradient were 0" \
+        in message
+    assert "add eps" in message
+
+
+@pytest.mark.parametrize(("switches", "mistake", "lost"), [
+    ({"bias_correction": False, "eps": "inside"}, "no_bias_correction", VALUES),
+    ({"keep_state": False, "eps": "inside"}, "state_reset", {"carries_state"}),
+    ({"keep_state": False, "eps": "none"}, "state_reset", {"carries_state", "zero_grad"}),
+], ids=["no-bias-correction+eps-in-root", "state-reset+eps-in-root", "state-reset+no-eps"])
+def test_a_mistake_is_named_whatever_the_form_of_eps(switches, mistake, lost) -> None:
+    """A two-bug audit: with eps inside the root (accepted on its own) or left out (the zero
+    gradient's point), a catalogued mistake was not named: numbers only, where lesson 06
+    names it."""
+    student = type("Adam", (_StudentAdam,), switches)
+    report = checks.grade_torch(student, "adam", (*PUBLIC_SEEDS, *HIDDEN))
+    assert set(report.failed) == lost, report.text()
+    for name in lost & VALUES:
+        result = next(r for r in report.results if r.name == name)
+        assert result.mistake == mistake, result.message

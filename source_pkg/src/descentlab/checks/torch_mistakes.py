@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["EXPLANATIONS", "MUTANTS", "TorchAdam", "TorchAdamW", "mutants_for"]
+__all__ = ["EXPLANATIONS", "MUTANTS", "TorchAdam", "TorchAdamW", "forms_of", "mutants_for"]
 
 
 class TorchAdam(torch.optim.Optimizer):
@@ -33,6 +33,7 @@ class TorchAdam(torch.optim.Optimizer):
     bias_correction = True
     keep_state = True  # False: m and v start from zero at every step()
     eps_in_denominator = True
+    eps_inside_root = False  # sqrt(v_hat + eps): a form lesson 06 accepts (no mistake itself)
     square_grad = True  # False: v averages g itself instead of g * g
     v_with_beta1 = False  # v.mul_(beta1).addcmul_(g, g, value=1 - beta1): m's line copied
 
@@ -85,8 +86,12 @@ class TorchAdam(torch.optim.Optimizer):
                     m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
                 else:
                     m_hat, v_hat = m, v
-                denominator = v_hat.sqrt() + group["eps"] if self.eps_in_denominator \
-                    else v_hat.sqrt()
+                if self.eps_inside_root:
+                    denominator = (v_hat + group["eps"]).sqrt()
+                elif self.eps_in_denominator:
+                    denominator = v_hat.sqrt() + group["eps"]
+                else:
+                    denominator = v_hat.sqrt()
                 if self.replace_data:
                     p.data = p.data - lr * m_hat / denominator
                 elif self.rebind:
@@ -215,4 +220,17 @@ MUTANTS: tuple[tuple[str, str, type], ...] = (
 def mutants_for(optimizer: str) -> list[tuple[str, type]]:
     """``(mistake id, mutant class)`` of ``"adam"`` or ``"adamw"``, in diagnosis order."""
     return [(mistake, cls) for name, mistake, cls in MUTANTS if name == optimizer]
+
+
+def forms_of(mistake: str, mutant: type) -> tuple[type, ...]:
+    """The mutant, and the same mistake made with epsilon inside the root or with none.
+
+    Epsilon inside the root passes on its own, but is more than rounding away from the
+    usual form once a mistake such as a missing bias correction leaves v small; a missing
+    eps is the zero-gradient point's to charge. A two-bug audit's steps went unnamed.
+    """
+    if mistake == "no_eps":
+        return (mutant,)
+    return (mutant, *(type(mutant.__name__, (mutant,), {**switch, "__doc__": mutant.__doc__})
+                      for switch in ({"eps_inside_root": True}, {"eps_in_denominator": False})))
 

@@ -91,7 +91,7 @@ from .grading import PUBLIC_SEEDS
 from .judges import nan_from_zero_gradient
 from .messages import HANG_QUESTION, NOT_WRITTEN, describe_object, fmt, fmt_pair, skipped_after_hang
 from .report import Report
-from .torch_mistakes import EXPLANATIONS, mutants_for
+from .torch_mistakes import EXPLANATIONS, forms_of, mutants_for
 from .torch_runner import run_scenario
 
 __all__ = [
@@ -825,11 +825,15 @@ def diagnose_mistake(optimizer: str, case: dict[str, Any], got: dict[str, Any],
     ``longer`` is a second scenario and the student's run of it, which the mistake must
     match too (a first step alone cannot tell every mistake apart).
     """
-    for mistake, mutant in mutants_for(optimizer):
-        if _same_behaviour(run_scenario(mutant, case), got, case) and (
-                longer is None
-                or _same_behaviour(run_scenario(mutant, longer[0]), longer[1], longer[0])):
-            return mistake
+    # Every mistake in its usual form first, then in the other forms of epsilon (where
+    # another mistake without eps looks like the missing eps on a zero gradient).
+    forms = [(mistake, forms_of(mistake, mutant)) for mistake, mutant in mutants_for(optimizer)]
+    for level in range(max(len(f) for _, f in forms)):
+        for mistake, form in ((m, f[level]) for m, f in forms if level < len(f)):
+            if _same_behaviour(run_scenario(form, case), got, case) and (
+                    longer is None
+                    or _same_behaviour(run_scenario(form, longer[0]), longer[1], longer[0])):
+                return mistake
     return ""
 
 
