@@ -1129,3 +1129,43 @@ def test_an_update_right_for_five_calls_only_loses_the_state_point():
     assert set(failures) == {"carries_state"}, failures
     assert failures["carries_state"].startswith("the first 5 calls match, but after the 6th"), \
         failures["carries_state"]
+
+
+class MomentumUphillWithFixedLr:
+    """A two-bug audit: v ← μv + 0.01·g (the sign and a hard-coded lr), then θ ← θ + v."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, {}
+
+    def update(self, params, grads):
+        for key in params:
+            self.v[key] = self.momentum * self.v.get(key, 0.0) + 0.01 * grads[key]
+            params[key] += self.v[key]
+
+
+def test_a_step_uphill_and_of_the_wrong_length_names_both():
+    """It was told only "moved -0.186 times as far as expected — a factor is missing"."""
+    message = _failures(MomentumUphillWithFixedLr, "momentum")["first_step"]
+    assert "moved the wrong way (uphill), and " in message, message
+    assert "check the learning rate: the step uses 0.01" in message
+    assert "-0." not in message
+
+
+def test_a_global_named_as_in_the_formula_is_named_with_the_attribute_it_stands_for():
+    """A two-bug audit: `mu * v - lr * g` with the demo cell's `mu, lr = 0.9, 0.1` was told
+    about `lr` only (the class docstring says mu for self.momentum)."""
+    namespace = {"np": np, "mu": 0.9, "lr": 0.1}
+    exec(  # a notebook's class: its globals are the notebook's
+        "class Momentum:\n"
+        "    def __init__(self, lr=0.01, momentum=0.9):\n"
+        "        self.lr, self.momentum, self.v = lr, momentum, None\n"
+        "    def update(self, params, grads):\n"
+        "        if self.v is None:\n"
+        "            self.v = {k: np.zeros_like(p) for k, p in params.items()}\n"
+        "        for k in params:\n"
+        "            self.v[k] = mu * self.v[k] - lr * grads[k]\n"
+        "            params[k] += self.v[k]\n", namespace)
+    report = score_properties(namespace["Momentum"], "momentum", PUBLIC_SEEDS)
+    assert ("Your update() reads the notebook's globals `mu` and `lr`, not `self.momentum` "
+            "and `self.lr`: use self.momentum and self.lr (the values passed to __init__)."
+            ) in report.text(), report.text()

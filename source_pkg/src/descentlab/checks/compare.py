@@ -421,6 +421,12 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
         elif k is not None and abs(k + 1.0) < 1e-3:
             text = (f"{head} moved the wrong way (uphill): the step must be subtracted "
                     "from the parameter.")
+        elif k is not None and k < 0:
+            # Two slips at once (a two-bug audit: a wrong sign and a hard-coded lr was told
+            # only "moved -0.186 times as far"): the direction, then the length.
+            text = (f"{head} moved the wrong way (uphill), and {-k:.3g} times as far as "
+                    "expected: the step must be subtracted from the parameter, and "
+                    f"{msg.factor_hint(optimizer, -k, student.hyper)}")
         elif k is not None:
             text = (f"{head} differs from the expected value (max difference {size}): every "
                     f"entry moved {k:.3g} times as far as expected — "

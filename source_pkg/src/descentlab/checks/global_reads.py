@@ -10,6 +10,7 @@ process (the grader's), the reads come with it, made where the class lives
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Iterable
 from typing import Any
 
@@ -87,6 +88,21 @@ def global_reads_note(cls: Any, optimizer: str) -> str:
     >>> global_reads_note(Momentum, "momentum")
     ''
     """
-    hyper = [h.name for h in optimizer_class(optimizer).hyperparameters]
-    return " ".join(reads_globals(method, names, hyper)
-                    for method, names in global_reads(cls, hyper).items())
+    hyperparameters = optimizer_class(optimizer).hyperparameters
+    hyper = [h.name for h in hyperparameters]
+    # The formula's names too: the lesson's class docstring says `mu` for self.momentum,
+    # and a demo cell may define it (a two-bug audit: a global `mu` went unnamed). Where
+    # the class keeps an attribute of that name, it is the one meant.
+    stores = set(_loads(cls)[1])
+    meant = {alias: h.name for h in hyperparameters for alias in _spellings(h.symbol)
+             if alias not in hyper and alias not in stores}
+    return " ".join(reads_globals(method, names, hyper, meant)
+                    for method, names in global_reads(cls, [*hyper, *meant]).items())
+
+
+def _spellings(symbol: str) -> set[str]:
+    """How code spells a formula's symbol: ``mu`` for ``\\mu``, ``beta1`` and ``beta_1``
+    for ``\\beta_1`` (keywords such as ``lambda`` cannot be variables)."""
+    plain = symbol.lstrip("\\").replace("{", "").replace("}", "")
+    return {name for name in (plain, plain.replace("_", ""))
+            if name.isidentifier() and not keyword.iskeyword(name)}

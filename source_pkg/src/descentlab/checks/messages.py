@@ -236,12 +236,14 @@ def _listed(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def reads_globals(method: str, names: Sequence[str], hyper: Sequence[str] = ()) -> str:
+def reads_globals(method: str, names: Sequence[str], hyper: Sequence[str] = (),
+                  meant: Mapping[str, str] | None = None) -> str:
     """A method reads notebook globals where it meant ``self.`` attributes.
 
     ``hyper`` are the arguments of ``__init__`` among ``names``; the others are what
     the class stores on ``self`` (its state, or an argument under another name): a
     student audit read "use self.m (the value passed to __init__)" for Adam's m.
+    ``meant`` maps a global to the attribute it stands for (``mu`` to ``momentum``).
 
     >>> print(reads_globals("update", ["lr", "mu"], ["lr"]))
     ... # doctest: +NORMALIZE_WHITESPACE
@@ -252,9 +254,10 @@ def reads_globals(method: str, names: Sequence[str], hyper: Sequence[str] = ()) 
     passed to __init__).
     """
     plural = len(names) > 1
-    where = "passed to __init__" if set(names) <= set(hyper) else "your class keeps there"
+    attributes = [(meant or {}).get(n, n) for n in names]
+    where = "passed to __init__" if set(attributes) <= set(hyper) else "your class keeps there"
     return (f"Your {method}() reads the notebook's global{'s' if plural else ''} "
             f"{_listed([f'`{n}`' for n in names])}, not "
-            f"{_listed([f'`self.{n}`' for n in names])}: use "
-            f"{_listed([f'self.{n}' for n in names])} "
+            f"{_listed([f'`self.{n}`' for n in attributes])}: use "
+            f"{_listed([f'self.{n}' for n in attributes])} "
             f"(the value{'s' if plural else ''} {where}).")
