@@ -1169,3 +1169,26 @@ def test_a_global_named_as_in_the_formula_is_named_with_the_attribute_it_stands_
     assert ("Your update() reads the notebook's globals `mu` and `lr`, not `self.momentum` "
             "and `self.lr`: use self.momentum and self.lr (the values passed to __init__)."
             ) in report.text(), report.text()
+
+
+class RMSPropSharedAndRebound:
+    """A two-bug audit: one h for every key, and params[key] = params[key] - ... (so the
+    vector b takes the shape of the first matrix's h)."""
+
+    def __init__(self, lr=0.01, rho=0.9, eps=1e-7):
+        self.lr, self.rho, self.eps, self.h = lr, rho, eps, None
+
+    def update(self, params, grads):
+        for key in params:
+            if self.h is None:
+                self.h = np.zeros_like(params[key])
+            self.h = self.rho * self.h + (1 - self.rho) * grads[key] * grads[key]
+            params[key] = params[key] - self.lr * grads[key] / (np.sqrt(self.h) + self.eps)
+
+
+def test_a_shape_taken_from_another_key_asks_about_shared_state():
+    """The per-key point's message named only the in-place half of the two bugs."""
+    failures = _failures(RMSPropSharedAndRebound, "rmsprop")
+    assert {"per_key_state", "in_place"} <= set(failures)
+    assert ("Its new shape is that of params['W1']: is something shared between the "
+            "parameters?") in failures["per_key_state"], failures["per_key_state"]

@@ -211,11 +211,20 @@ def _first_problem(student: Observation) -> list[Finding]:
     if where is None:
         return []
     call, j = where
-    key = student.keys[j]
-    return [Finding("problem", (
-        f"after the {msg.ordinal(call + 1)} call, params[{key!r}] {student.problems[call, j]}: "
-        "update() must leave every params[key] a NumPy array of the same shape, changed "
-        "in place (params[key] -= ...)."), call=call + 1, key=key)]
+    key, problem = student.keys[j], str(student.problems[call, j])
+    text = (f"after the {msg.ordinal(call + 1)} call, params[{key!r}] {problem}: update() "
+            "must leave every params[key] a NumPy array of the same shape, changed in place "
+            "(params[key] -= ...).")
+    shape = re.match(r"has shape (\(.*?\)) instead of", problem)
+    other = next((k for k in student.keys if k != key and shape is not None
+                  and str(np.shape(student.values[k][0])) == shape.group(1)), None)
+    if other is not None:
+        # A two-bug audit: a state shared by all keys took the first key's shape, and a
+        # params[key] = ... gave it to the next key; the hint named only the in-place part.
+        text += (f" Its new shape is that of params[{other!r}]: is something shared between "
+                 "the parameters? Each key needs its own state (one entry per key, e.g. "
+                 "self.v[key]).")
+    return [Finding("problem", text, call=call + 1, key=key)]
 
 
 def _first_identity(student: Observation) -> list[Finding]:
