@@ -251,10 +251,10 @@ def nan_from_zero_gradient(broken: np.ndarray, zero: np.ndarray,
     entries went NaN too is the step's own. Shared by the NumPy and the torch checks.
     """
     if owner is not None:
+        zero = zero.copy()
         for key in np.unique(owner):
             mine = owner == key
             own = (broken[:, mine] & ~zero[:, mine]).any(axis=1, keepdims=True)
-            zero = zero.copy()
             zero[:, mine] &= ~own
     zeroed = np.logical_or.accumulate(zero, axis=0)  # a zero gradient so far
     elsewhere = np.logical_or.accumulate((broken & ~zeroed).any(axis=1))
