@@ -976,3 +976,17 @@ def test_a_mistake_is_named_whatever_the_form_of_eps(switches, mistake, lost) ->
     for name in lost & VALUES:
         result = next(r for r in report.results if r.name == name)
         assert result.mistake == mistake, result.message
+
+
+@pytest.mark.parametrize(("switches", "words"), [
+    ({"bias_correction": False, "keep_state": False}, "check the bias correction"),
+    ({"lr_of": "fixed"}, 'the step uses 0.001 (the default) instead of group["lr"]'),
+], ids=["no-bias-correction+state-reset", "lr-hard-coded"])
+def test_a_first_step_off_by_one_factor_says_which_factor(switches, words) -> None:
+    """A two-bug audit: lesson 08 gave numbers only where lesson 06 names the factor."""
+    student = type("Adam", (_StudentAdam,), switches)
+    outcome = checks.run_torch_property(student, "adam", "first_step", PUBLIC_SEEDS[0])
+    assert not outcome.passed
+    assert outcome.mistake == ""
+    assert "times as far as torch.optim's — " in outcome.message, outcome.message
+    assert words in outcome.message, outcome.message

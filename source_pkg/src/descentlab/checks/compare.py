@@ -340,7 +340,7 @@ def nan_finding(student: Observation, call: int, j: int, optimizer: str | None =
     return Finding("nan", text, call=call + 1, key=key)
 
 
-def _step_ratio(s_before: np.ndarray, s_after: np.ndarray, r_before: np.ndarray,
+def step_ratio(s_before: np.ndarray, s_after: np.ndarray, r_before: np.ndarray,
                 r_after: np.ndarray) -> float | None:
     """The factor k if the student's step is k times the expected step everywhere."""
     ds, dr = (s_after - s_before).ravel(), (r_after - r_before).ravel()
@@ -403,7 +403,7 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
                 "once per update() call, not once per key.")
     elif n == 1:
         s, r = student.values[key], reference.values[key]
-        k = _step_ratio(s[0], s[1], r[0], r[1])
+        k = step_ratio(s[0], s[1], r[0], r[1])
         head = f"after the 1st call, params[{key!r}]"
         later = bool(moves_later) or any(not np.array_equal(s[c], s[c + 1], equal_nan=True)
                                          for c in range(1, student.calls_done))
