@@ -1192,3 +1192,23 @@ def test_a_shape_taken_from_another_key_asks_about_shared_state():
     assert {"per_key_state", "in_place"} <= set(failures)
     assert ("Its new shape is that of params['W1']: is something shared between the "
             "parameters?") in failures["per_key_state"], failures["per_key_state"]
+
+
+def test_a_notebook_constant_read_as_the_epsilon_of_a_class_without_one_is_no_slip():
+    """An audit: a class that hard-codes epsilon from a notebook constant (no eps argument,
+    no self.eps, as the book allows) was told "use self.eps (the value passed to
+    __init__)" under an unrelated failure (not in place). A global lr is still named."""
+    namespace = {"np": np, "eps": 1e-10, "lr": 0.1}
+    exec(  # a notebook's class: its globals are the notebook's
+        "class AdaGrad:\n"
+        "    def __init__(self, lr=0.01):\n"
+        "        self.lr, self.h = lr, {}\n"
+        "    def update(self, params, grads):\n"
+        "        for k in params:\n"
+        "            self.h.setdefault(k, np.zeros_like(params[k]))\n"
+        "            self.h[k] += grads[k] * grads[k]\n"
+        "            params[k] = params[k] - lr * grads[k] / (np.sqrt(self.h[k]) + eps)\n",
+        namespace)
+    text = score_properties(namespace["AdaGrad"], "adagrad", PUBLIC_SEEDS).text()
+    assert "Your update() reads the notebook's global `lr`, not `self.lr`" in text, text
+    assert "`eps`" not in text, text

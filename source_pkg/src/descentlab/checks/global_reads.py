@@ -17,6 +17,8 @@ from typing import Any
 from ..code_reads import REMOTE_READS, global_loads
 from ..optimizers import optimizer_class
 from .messages import reads_globals
+from .observe import accepted_arguments
+from .spec import required_arguments
 
 __all__ = ["global_reads", "global_reads_note"]
 
@@ -88,12 +90,17 @@ def global_reads_note(cls: Any, optimizer: str) -> str:
     >>> global_reads_note(Momentum, "momentum")
     ''
     """
-    hyperparameters = optimizer_class(optimizer).hyperparameters
+    stores = set(_loads(cls)[1])
+    # A class may leave epsilon out and hard-code it, as the book does: a notebook constant
+    # it reads is then its own epsilon, not a missing `self.` (an audit's class with no eps
+    # at all was told "use self.eps (the value passed to __init__)").
+    names = [h.name for h in optimizer_class(optimizer).hyperparameters]
+    kept = {*required_arguments(optimizer), *accepted_arguments(cls, names), *stores}
+    hyperparameters = [h for h in optimizer_class(optimizer).hyperparameters if h.name in kept]
     hyper = [h.name for h in hyperparameters]
     # The formula's names too: the lesson's class docstring says `mu` for self.momentum,
     # and a demo cell may define it (a two-bug audit: a global `mu` went unnamed). Where
     # the class keeps an attribute of that name, it is the one meant.
-    stores = set(_loads(cls)[1])
     meant = {alias: h.name for h in hyperparameters for alias in _spellings(h.symbol)
              if alias not in hyper and alias not in stores}
     return " ".join(reads_globals(method, names, hyper, meant)
