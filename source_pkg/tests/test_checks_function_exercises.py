@@ -386,6 +386,11 @@ DESCENT_CASES = [
     (lambda g, x0, lr, n: descend(g, x0, lr, n)[1:], {"path"}, "starting point is missing"),
     (lambda g, x0, lr, n: descend(g, x0, lr, n - 1), {"path"}, "one step is missing"),
     (lambda g, x0, lr, n: descend(g, x0, -lr, n), {"path"}, "climbs"),
+    # Two slips (a two-bug audit was told only "must have shape (5, 2)"): both named.
+    (lambda g, x0, lr, n: descend(g, x0, -lr, n)[1:], {"path"},
+     "starting point is missing: path[0] must be x0, so"),
+    (lambda g, x0, lr, n: descend(g, x0, -lr, n)[1:], {"path"},
+     "Your path also climbs the function"),
     # A rate of its own (a student audit: a hard-coded 0.1 was told only "path[1] differs").
     (lambda g, x0, lr, n: descend(g, x0, lr / 2, n), {"path"}, "use a learning rate of 0."),
     (lambda g, x0, lr, n: descend(g, x0, 0.1, n), {"path"},
@@ -407,7 +412,8 @@ DESCENT_CASES = [
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), DESCENT_CASES,
                          ids=["correct", "list", "aliased", "aliased_after_start", "no_start",
-                              "short", "ascent", "half_lr", "fixed_lr", "no_lr", "normalised",
+                              "short", "ascent", "no_start+ascent", "no_start+ascent-2",
+                              "half_lr", "fixed_lr", "no_lr", "normalised",
                               "changes_x0",
                               "two_coordinates", "updates_two", "two_columns", "lr_per_dim",
                               "drops_third"])
@@ -760,3 +766,24 @@ def test_checks_never_raise(check):
         report, text = _report(check, wrong)
         assert "needs your function itself" in text
         assert not report
+
+
+def copy_probed_not_restored(f, x, h=1e-4):
+    """A two-bug audit: a copy of x is probed, and its entries are never put back."""
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        saved = x[idx]
+        x[idx] = saved + h
+        f_plus = f(x)
+        x[idx] = saved - h
+        grad[idx] = (f_plus - f(x)) / (2 * h)
+    return grad
+
+
+def test_a_copy_probed_without_restoring_is_told_to_restore_not_that_it_is_noisy():
+    """It was told "your gradient is noisy ... Use h = 1e-4", the h it used."""
+    report, _ = _report(check_numerical_gradient, copy_probed_not_restored, seeds=(7,))
+    message = _messages(report)["accurate"]
+    assert "entries probed earlier were still shifted" in message, message
+    assert "noisy" not in message

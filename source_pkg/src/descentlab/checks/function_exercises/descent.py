@@ -67,12 +67,17 @@ def _path_message(fn: Callable[..., Any], seed: int, dim: int, limit: float | No
         return ""
     want = expected.shape
     if path.shape != want:
-        if _same(path, expected[1:]):
-            return (f"the starting point is missing: path[0] must be x0, so {steps} steps give "
-                    f"{steps + 1} rows (shape {want}), not {path.shape}.")
-        if _same(path, expected[:-1]):
-            return (f"one step is missing: {steps} steps give {steps + 1} rows (the start and "
-                    f"one row per step), shape {want}, not {path.shape}.")
+        # The path of steps uphill too (a two-bug audit's sign slip went unnamed behind the
+        # missing start): the row that is missing, and the direction.
+        uphill = (" Your path also climbs the function: a step must go against the gradient, "
+                  "x ← x − lr·f_grad(x).")
+        for path_of, also in ((expected, ""), (_expected(f_grad, x0, lr, steps, 1.0), uphill)):
+            if _same(path, path_of[1:]):
+                return (f"the starting point is missing: path[0] must be x0, so {steps} steps "
+                        f"give {steps + 1} rows (shape {want}), not {path.shape}.{also}")
+            if _same(path, path_of[:-1]):
+                return (f"one step is missing: {steps} steps give {steps + 1} rows (the start "
+                        f"and one row per step), shape {want}, not {path.shape}.{also}")
         return (f"with steps={steps} and a start of {dim} coordinates the path must have shape "
                 f"{want} (the start and one row per step), not {path.shape}.")
     if np.allclose(path, path[-1]) and not np.allclose(expected, expected[-1]):

@@ -14,6 +14,7 @@ student's gradient at a 2-D ``x`` with the student's own gradient at the same
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -103,12 +104,33 @@ def _as_gradient(result: Any, shape: tuple[int, ...]) -> np.ndarray:
     return grad
 
 
-def _run(fn: Callable[..., Any], seed: int, shape: tuple[int, ...], limit: float | None
+def _run(fn: Callable[..., Any], seed: int, shape: tuple[int, ...], limit: float | None,
+         points: list[np.ndarray] | None = None
          ) -> tuple[GradientProblem, np.ndarray, np.ndarray]:
-    """(problem, x after the call, the student's gradient as a float array of x's shape)."""
+    """(problem, x after the call, the student's gradient as a float array of x's shape).
+
+    ``points``, if given, receives every point the student's function evaluated f at.
+    """
     problem = gradient_problem(seed, shape)
     x = problem.x.copy()
-    return problem, x, _as_gradient(call(fn, NAME, problem.f, x, time_limit=limit), shape)
+    f = problem.f
+    if points is not None:
+
+        def f(at: Any) -> float:
+            with contextlib.suppress(TypeError, ValueError):
+                points.append(np.array(at, dtype=np.float64).ravel())
+            return problem.f(at)
+
+    return problem, x, _as_gradient(call(fn, NAME, f, x, time_limit=limit), shape)
+
+
+def _shifted_points(problem: GradientProblem, points: list[np.ndarray]) -> bool:
+    """Whether f was evaluated where two or more entries of x were shifted at once: entries
+    probed earlier and not put back (in a copy of x, which the caller does not see)."""
+    start = problem.x.ravel()
+    return any(p.shape == start.shape and int(np.sum(~np.isclose(p, start, rtol=1e-12,
+                                                                   atol=1e-14))) > 1
+               for p in points)
 
 
 def _fit(err: np.ndarray, pattern: np.ndarray) -> float | None:
@@ -127,7 +149,8 @@ def _x_changed(x_before: np.ndarray, x_after: np.ndarray) -> bool:
     return not np.allclose(x_after, x_before, rtol=1e-12, atol=1e-14)
 
 
-def _accuracy(problem: GradientProblem, x_after: np.ndarray, grad: np.ndarray) -> str:
+def _accuracy(problem: GradientProblem, x_after: np.ndarray, grad: np.ndarray,
+              points: list[np.ndarray] | None = None) -> str:
     exact = problem.grad()
     err = (grad - exact).ravel()
     scale = max(1.0, float(np.max(np.abs(exact))))
@@ -139,6 +162,13 @@ def _accuracy(problem: GradientProblem, x_after: np.ndarray, grad: np.ndarray) -
         return (f"your gradient is off by up to {size}, and x was changed while it was "
                 "computed: restore each entry after evaluating f (tmp = x[i]; ...; x[i] = "
                 "tmp), otherwise the later entries are taken at a shifted point.")
+    if points and _shifted_points(problem, points):
+        # A two-bug audit: a copy of x probed without restoring its entries was told its
+        # gradient was "noisy" and to use the h = 1e-4 it already used.
+        return (f"your gradient is off by up to {size}: f was evaluated where entries "
+                "probed earlier were still shifted, so the later entries are taken at a "
+                "shifted point. Restore each entry after evaluating f (tmp = x[i]; ...; "
+                "x[i] = tmp), in the array you probe.")
     if not np.any(grad):
         return ("your gradient is all zeros: is h so small that x + h == x (1e-50 is; the "
                 "book uses h = 1e-4)? Or is the result never stored in grad?")
@@ -169,8 +199,9 @@ def _accuracy(problem: GradientProblem, x_after: np.ndarray, grad: np.ndarray) -
 
 
 def _accurate(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
-    problem, x_after, grad = _run(fn, seed, (6,), limit)
-    return _accuracy(problem, x_after, grad)
+    points: list[np.ndarray] = []
+    problem, x_after, grad = _run(fn, seed, (6,), limit, points)
+    return _accuracy(problem, x_after, grad, points)
 
 
 #: The 2-D x of ``any_shape``.
