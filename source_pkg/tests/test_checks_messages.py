@@ -1212,3 +1212,40 @@ def test_a_notebook_constant_read_as_the_epsilon_of_a_class_without_one_is_no_sl
     text = score_properties(namespace["AdaGrad"], "adagrad", PUBLIC_SEEDS).text()
     assert "Your update() reads the notebook's global `lr`, not `self.lr`" in text, text
     assert "`eps`" not in text, text
+
+
+def test_a_class_built_on_a_reference_of_the_same_lesson_is_not_told_well_done():
+    """An audit: AdamW(ReferenceAdam) read "All checks passed — well done!" and scored 0
+    (flagged) in the grade. Lesson 03's Momentum over the reference SGD (lesson 01's
+    exercise, allowed in lesson 03) is told nothing."""
+    from descentlab.optimizers import SGD
+
+    class AdamW(Adam):  # the setup cell's ReferenceAdam
+        def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+            super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+            self.weight_decay = weight_decay
+
+        def update(self, params, grads):
+            for key in params:
+                params[key] -= self.lr * self.weight_decay * params[key]
+            super().update(params, grads)
+
+    text = score_properties(AdamW, "adamw", PUBLIC_SEEDS).text()
+    assert text.endswith("The checks pass, but the grade will not count them. Your AdamW "
+                         "builds on the course's reference Adam (descentlab.optimizers.Adam, "
+                         "the setup cell's ReferenceAdam), which the grader does not count: "
+                         "such a class scores 0 there. Build it on your own Adam, or write "
+                         "its update() yourself."), text
+
+    class Momentum(SGD):
+        def __init__(self, lr=0.01, momentum=0.9):
+            super().__init__(lr=lr)
+            self.momentum, self.v = momentum, {}
+
+        def update(self, params, grads):
+            for key in params:
+                self.v[key] = self.momentum * self.v.get(key, 0.0) - self.lr * grads[key]
+                params[key] += self.v[key]
+
+    text = score_properties(Momentum, "momentum", PUBLIC_SEEDS).text()
+    assert text.endswith("All checks passed — well done!"), text

@@ -300,11 +300,14 @@ def test_a_class_over_a_failing_base_of_the_student_names_the_base() -> None:
     note = ("Your AdamW builds on your Adam, which fails its own check (first step, state "
             "between calls): fix Adam first (check(Adam)); the failures here may be its.")
     assert note in " ".join(out.getvalue().split()), out.getvalue()
-    # Over a correct Adam, or the course's own: all checks pass, no note.
-    for base in (type("Adam", (_StudentAdam,), {}), optimizer_class("adam")):
+    # Over a correct Adam: all checks pass, no note. Over the course's own: they pass, and
+    # the closing line says the grade will not count it (an audit: "well done", then 0).
+    for base, counted in ((type("Adam", (_StudentAdam,), {}), True),
+                          (optimizer_class("adam"), False)):
         out = io.StringIO()
         assert check(_adamw_over(base), file=out), out.getvalue()
-        assert "builds on" not in out.getvalue()
+        assert ("builds on" not in out.getvalue()) is counted
+        assert ("well done" in out.getvalue()) is counted
 
 
 def test_sgds_repeated_calls_are_not_called_state() -> None:

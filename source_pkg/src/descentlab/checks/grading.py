@@ -21,7 +21,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..optimizers import find_reference, optimizer_class, reference_name
+from ..optimizers import OPTIMIZERS, find_reference, optimizer_class, reference_name
 from . import messages
 from .cases import make_case
 from .compare import Finding, agree
@@ -180,10 +180,39 @@ def score_properties(
     report = run_checks(messages.describe_object(student_cls), chosen, run, seeds, points=points,
                         skipped_after_hang=_NOT_RUN_AFTER_HANG)
     notes = [global_reads_note(student_cls, reference_name(optimizer))]
+    uncounted = _reference_base_note(student_cls, optimizer)
     if not report:
-        notes.insert(0, _inherited_note(student_cls, optimizer, seeds, time_limit))
+        notes.insert(0, uncounted or _inherited_note(student_cls, optimizer, seeds, time_limit))
     notes = [note for note in notes if note]
-    return dataclasses.replace(report, notes=(*notes, *report.notes)) if notes else report
+    return dataclasses.replace(report, notes=(*notes, *report.notes),
+                               uncounted=uncounted if report else "")
+
+
+def _reference_base_note(student_cls: Any, optimizer: str) -> str:
+    """The note for a student's class built on the course's reference class of an exercise
+    of the same lesson (the setup cell's ReferenceAdam under AdamW): its checks pass, and
+    the grader gives it nothing (an audit: "All checks passed" in the self-check, 0 points
+    and a flag in the grade). A reference of another lesson's exercise (lesson 03's
+    Momentum over SGD) is allowed there, and here."""
+    if getattr(student_cls, "__module__", "descentlab").split(".")[0] == "descentlab":
+        return ""  # the reference itself, checked as an example
+    from ..course import LESSONS
+
+    mine = reference_name(optimizer)
+    for lesson in LESSONS:
+        graded = {ex.reference for ex in lesson.exercises if ex.kind == "optimizer"}
+        if mine in graded:
+            break
+    else:
+        return ""
+    base = next((b for b in getattr(student_cls, "__mro__", ())[1:]
+                 if any(b is OPTIMIZERS[name] for name in graded)), None)
+    if base is None:
+        return ""
+    return (f"Your {student_cls.__name__} builds on the course's reference {base.__name__} "
+            f"(descentlab.optimizers.{base.__name__}, the setup cell's Reference"
+            f"{base.__name__}), which the grader does not count: such a class scores 0 there. "
+            f"Build it on your own {base.__name__}, or write its update() yourself.")
 
 
 def _inherited_note(student_cls: Any, optimizer: str, seeds: tuple[int, ...],
