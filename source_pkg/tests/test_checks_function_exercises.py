@@ -385,6 +385,9 @@ DESCENT_CASES = [
     (aliased_after_start, {"path"}, "append a copy"),
     (lambda g, x0, lr, n: descend(g, x0, lr, n)[1:], {"path"}, "starting point is missing"),
     (lambda g, x0, lr, n: descend(g, x0, lr, n - 1), {"path"}, "one step is missing"),
+    # A stopping rule (an audit: stopped once |g| < 0.05, told "one step is missing").
+    (lambda g, x0, lr, n: descend(g, x0, lr, n)[:3], {"path"},
+     "your path stops after 2 of the "),
     (lambda g, x0, lr, n: descend(g, x0, -lr, n), {"path"}, "climbs"),
     # Two slips (a two-bug audit was told only "must have shape (5, 2)"): both named.
     (lambda g, x0, lr, n: descend(g, x0, -lr, n)[1:], {"path"},
@@ -412,7 +415,7 @@ DESCENT_CASES = [
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), DESCENT_CASES,
                          ids=["correct", "list", "aliased", "aliased_after_start", "no_start",
-                              "short", "ascent", "no_start+ascent", "no_start+ascent-2",
+                              "short", "stops_early", "ascent", "no_start+ascent", "no_start+ascent-2",
                               "half_lr", "fixed_lr", "no_lr", "normalised",
                               "changes_x0",
                               "two_coordinates", "updates_two", "two_columns", "lr_per_dim",

@@ -75,9 +75,17 @@ def _path_message(fn: Callable[..., Any], seed: int, dim: int, limit: float | No
             if _same(path, path_of[1:]):
                 return (f"the starting point is missing: path[0] must be x0, so {steps} steps "
                         f"give {steps + 1} rows (shape {want}), not {path.shape}.{also}")
-            if _same(path, path_of[:-1]):
-                return (f"one step is missing: {steps} steps give {steps + 1} rows (the start "
-                        f"and one row per step), shape {want}, not {path.shape}.{also}")
+            rows = len(path) if path.ndim == 2 else 0
+            if 0 < rows < steps + 1 and _same(path, path_of[:rows]):
+                # Right so far, then it stops: one step short, or a stopping rule (an audit's
+                # path stopped once |g| < 0.05 on one hidden input only, and was told "one
+                # step is missing").
+                missing = steps + 1 - rows
+                return (f"your path stops after {rows - 1} of the {steps} steps: {steps} steps "
+                        f"give {steps + 1} rows (the start and one row per step), shape "
+                        f"{want}, not {path.shape}. Does the loop run fewer times than steps"
+                        f"{' (one step is missing)' if missing == 1 else ''}, or stop early "
+                        f"(a rule on the gradient's size)? Take exactly steps steps.{also}")
         return (f"with steps={steps} and a start of {dim} coordinates the path must have shape "
                 f"{want} (the start and one row per step), not {path.shape}.")
     if np.allclose(path, path[-1]) and not np.allclose(expected, expected[-1]):
