@@ -415,8 +415,8 @@ DESCENT_CASES = [
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), DESCENT_CASES,
                          ids=["correct", "list", "aliased", "aliased_after_start", "no_start",
-                              "short", "stops_early", "ascent", "no_start+ascent", "no_start+ascent-2",
-                              "half_lr", "fixed_lr", "no_lr", "normalised",
+                              "short", "stops_early", "ascent", "no_start+ascent",
+                              "no_start+ascent-2", "half_lr", "fixed_lr", "no_lr", "normalised",
                               "changes_x0",
                               "two_coordinates", "updates_two", "two_columns", "lr_per_dim",
                               "drops_third"])

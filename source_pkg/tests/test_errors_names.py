@@ -93,6 +93,11 @@ def test_a_misspelled_attribute_is_named_with_self():
 def test_a_bare_attribute_name_in_a_method_is_named_with_self():
     exc = _raised(MomentumForgetsSelf().update, {"w": np.ones(2)}, {"w": np.ones(2)})
     assert closest_name(exc) == "self.lr"
+    # A global `lr` of a later cell makes the re-run self-check pass, not the grade (an
+    # audit): the hint says why the grade's NameError is no contradiction.
+    assert _hint(exc).startswith("did you mean `self.lr`? (The grade runs the notebook from "
+                                 "top to bottom in a fresh kernel: a variable of a later cell "
+                                 "does not exist yet"), _hint(exc)
 
 
 def test_the_function_check_asks_about_the_near_name():

@@ -248,6 +248,13 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
     if kind == "ZeroDivisionError":
         return ("a division by zero: is the step counter still 0 when you use it? It must "
                 "be 1 on the first call (advance it first).")
+    if suggestion and kind == "NameError" and suggestion.startswith("self."):
+        # A global of the same name defined further down makes the self-check pass once the
+        # whole notebook has run, not in the grade (an audit: ✔ in the re-run self-check,
+        # NameError in the grade).
+        return (f"did you mean `{suggestion}`? (The grade runs the notebook from top to "
+                "bottom in a fresh kernel: a variable of a later cell does not exist yet, "
+                "and the value to use is the one your class stored.)")
     if suggestion and kind in ("NameError", "AttributeError") and "'update'" not in message:
         return f"did you mean `{suggestion}`?"
     if "did you mean" in low:  # the message suggests a name already (made where it raised)
