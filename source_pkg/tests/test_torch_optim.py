@@ -240,6 +240,9 @@ def test_each_mistake_loses_its_properties_and_is_named(optimizer: str, mistake:
         if not result.passed:
             assert result.mistake == mistake
             assert EXPLANATIONS[mistake] in result.message
+            # A named mistake is its own explanation: no factor guessed before it (an
+            # audit's p = p - ... read "every entry moved 0 times as far" first).
+            assert "times as far" not in result.message, result.message
 
 
 def test_every_mistake_has_an_explanation_and_adam_and_adamw_share_the_common_ones() -> None:

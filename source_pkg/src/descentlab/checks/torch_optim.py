@@ -395,16 +395,18 @@ def _judge_values(optimizer: str, case: dict[str, Any], got: dict[str, Any]) -> 
     where = _first_difference(got["values"], want["values"], case, case["params"])
     if where is None:
         return ""
-    text = _describe_difference(where, got["values"], want["values"], case)
-    factor = _first_step_factor(case, got["values"], want["values"]) if where[0] == 0 else ""
-    return f"{text}{factor}" if factor else f"{text}."
+    return _describe_difference(where, got["values"], want["values"], case) + "."
 
 
-def _first_step_factor(case: dict[str, Any], got: list[list[np.ndarray]],
-                       want: list[list[np.ndarray]]) -> str:
+def _first_step_factor(optimizer: str, case: dict[str, Any], got: dict[str, Any]) -> str:
     """For a first step off by one factor in every entry: which factor that can be, as the
     NumPy checks say (a two-bug audit got numbers only where lesson 06 named the bias
-    correction). ``""`` when the steps are not one multiple of torch.optim's."""
+    correction). ``""`` when the first step is right or not one multiple of torch.optim's
+    (or no step at all: p = p - ..., named by its catalogued mistake)."""
+    want = _reference(optimizer, case)["values"]
+    got = got["values"]
+    if not got or _first_difference(got, want, case, case["params"], steps=[0]) is None:
+        return ""
     ratios = []
     for i, grad in enumerate(case["steps"][0]):
         if grad is None:
@@ -418,8 +420,8 @@ def _first_step_factor(case: dict[str, Any], got: list[list[np.ndarray]],
     if not ratios or max(ratios) - min(ratios) > 0.01 * max(abs(r) for r in ratios):
         return ""
     k = float(np.median(ratios))
-    if abs(k - 1.0) < 0.01:
-        return ""
+    if abs(k - 1.0) < 0.01 or abs(k) < 1e-3:
+        return ""  # no factor: right, or no step at all (p = p - ..., named on its own)
     beta1, beta2 = case["hyper"]["betas"]
     hint = factor_hint("adam", abs(k), {"lr": case["hyper"]["lr"], "beta1": beta1,
                                         "beta2": beta2}).replace("self.lr", 'group["lr"]')
@@ -819,10 +821,14 @@ def _get(prop: str | TorchProperty) -> TorchProperty:
     return _BY_NAME[prop]
 
 
+#: The properties judged on the values against torch.optim's.
+_VALUES = ("first_step", "carries_state")
+
+
 def _judge(prop: str, optimizer: str, case: dict[str, Any], got: dict[str, Any],
            cls: Any) -> Outcome:
     """Judge ``prop`` on the student's run ``got`` (the mistake is named by the caller)."""
-    if prop in ("first_step", "carries_state"):
+    if prop in _VALUES:
         judged: str | Outcome = _judge_values(optimizer, case, got)
         if prop == "carries_state" and not judged:
             judged = _judge_state_kept(case, got)
@@ -936,10 +942,12 @@ def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed
         more = _one_step_more(case)
         longer = (more, _run(cls, more))
     mistake = diagnose_mistake(optimizer, case, got, longer)
-    if not mistake:
-        return judged
-    return replace(judged, message=f"{judged.message} Likely cause: {EXPLANATIONS[mistake]}",
-                   mistake=mistake)
+    if mistake:
+        return replace(judged, mistake=mistake,
+                       message=f"{judged.message} Likely cause: {EXPLANATIONS[mistake]}")
+    factor = _first_step_factor(optimizer, case, got) if prop.name in _VALUES else ""
+    return replace(judged, message=judged.message.removesuffix(".") + factor) if factor \
+        else judged
 
 
 def assert_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed: int
