@@ -47,6 +47,8 @@ LOSES = {
     "none_as_zero": {"grad_none", "per_param_step"},
     "no_bias_correction": VALUES,
     "state_reset": {"carries_state"},
+    # m = beta1 * m + ...: new tensors, the state's stay zero; t still advances (an audit).
+    "moments_not_stored": {"carries_state"},
     "no_eps": {"zero_grad"},
     # NaN from the root of a negative v, where the gradient is not zero: the values only.
     "grad_not_squared": VALUES,
@@ -664,6 +666,7 @@ class _StudentAdam(torch.optim.Optimizer):
     keep_state = True
     lr_of = "group"  # "defaults", "first group" or "fixed": where the lr is read
     state_key = "tensor"  # "position": state keyed by the position in the group
+    fresh_on_shape = True  # a state of another shape is made anew (False: used as it is)
     groups = slice(None)  # slice(1): only self.param_groups[0] is stepped
     root_of = "v"  # "m": the step divides by the root of m̂, not of v̂
     eps = "outside"  # where eps goes: "outside" the root, "inside" it, or "none"
@@ -683,7 +686,8 @@ class _StudentAdam(torch.optim.Optimizer):
                     continue
                 g = p.grad
                 state = self.state[p if self.state_key == "tensor" else position]
-                if not state or not self.keep_state or state["m"].shape != p.shape:
+                if not state or not self.keep_state or (self.fresh_on_shape
+                                                        and state["m"].shape != p.shape):
                     state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
                 state["step"] += 1
                 t, m, v = state["step"], state["m"], state["v"]
@@ -993,3 +997,19 @@ def test_a_first_step_off_by_one_factor_says_which_factor(switches, words) -> No
     assert outcome.mistake == ""
     assert "times as far as torch.optim's — " in outcome.message, outcome.message
     assert words in outcome.message, outcome.message
+
+
+def test_the_words_for_a_position_key_and_an_lr_read_before_the_loop() -> None:
+    """A novice audit: state keyed by the position in the group got a bare RuntimeError in
+    the step and groups cells; lr read from the first group before the loop was told it
+    used self.defaults['lr'], which it never wrote."""
+    by_position = type("Adam", (_StudentAdam,), {"state_key": "position",
+                                                 "fresh_on_shape": False})
+    report = checks.grade_torch(by_position, "adam", PUBLIC_SEEDS)
+    for name in ("per_param_step", "param_groups"):
+        message = next(r.message for r in report.results if r.name == name)
+        assert "Key the state by the tensor itself, self.state[p]" in message, message
+    first_group = type("Adam", (_StudentAdam,), {"lr_of": "first group"})
+    outcome = checks.run_torch_property(first_group, "adam", "param_groups", PUBLIC_SEEDS[0])
+    assert outcome.mistake == "lr_from_defaults"
+    assert "or the first group's read before the loop" in outcome.message, outcome.message

@@ -32,6 +32,7 @@ class TorchAdam(torch.optim.Optimizer):
     none_as_zero = False  # a parameter whose grad is None steps with a zero gradient
     bias_correction = True
     keep_state = True  # False: m and v start from zero at every step()
+    store_moments = True  # False: m = beta1 * m + ... makes new tensors; state keeps its zeros
     eps_in_denominator = True
     eps_inside_root = False  # sqrt(v_hat + eps): a form lesson 06 accepts (no mistake itself)
     square_grad = True  # False: v averages g itself instead of g * g
@@ -76,6 +77,8 @@ class TorchAdam(torch.optim.Optimizer):
                 t = (self.t if self.shared_counter else state["step"]) + self.t_offset
                 m, v = state["exp_avg"], state["exp_avg_sq"]
                 self._decay(p, lr, group["weight_decay"])
+                if not self.store_moments:  # new tensors: state's m and v stay zero
+                    m, v = m.clone(), v.clone()
                 m.mul_(beta1).add_(grad, alpha=1 - beta1)
                 v_beta = beta1 if self.v_with_beta1 else beta2
                 if self.square_grad:
@@ -155,14 +158,21 @@ EXPLANATIONS: dict[str, str] = {
         "= m / 0: advance state['step'] before the update, then use t = state['step'] "
         "(t = 1 on the first step)."),
     "lr_from_defaults": (
-        "you use self.defaults['lr'] for every group: read the hyperparameters of each group "
-        "(group['lr'], group['betas'], group['eps']) inside `for group in self.param_groups`."),
+        "one learning rate is used for every group (self.defaults['lr'], or the first "
+        "group's read before the loop): read the hyperparameters of each group (group['lr'], "
+        "group['betas'], group['eps']) inside `for group in self.param_groups`."),
     "none_as_zero": (
         "a parameter whose p.grad is None is updated as if its gradient were zero (it still "
         "moves, its m decays): skip it with `if p.grad is None: continue`, as torch.optim "
         "does, and create no state for it."),
     "no_bias_correction": (
         "m and v are not bias-corrected: divide them by 1 - beta1**t and 1 - beta2**t."),
+    "moments_not_stored": (
+        "m and v are computed but never stored: `m = beta1 * m + (1 - beta1) * g` makes a new "
+        "tensor, and state[p]['exp_avg'] (your m) keeps its zeros, so every step starts from "
+        "zero moments. Update them in place, m.mul_(beta1).add_(g, alpha=1 - beta1) and "
+        "v.mul_(beta2).addcmul_(g, g, value=1 - beta2), or store them back "
+        "(state['exp_avg'] = m)."),
     "state_reset": (
         "m and v start from zero at every step(): create them once, when state[p] is empty, "
         "and keep them in self.state[p]."),
@@ -200,6 +210,7 @@ _ADAM = (
     ("none_as_zero", {"none_as_zero": True}),
     ("no_bias_correction", {"bias_correction": False}),
     ("state_reset", {"keep_state": False}),
+    ("moments_not_stored", {"store_moments": False}),
     ("no_eps", {"eps_in_denominator": False}),
     ("grad_not_squared", {"square_grad": False}),
     ("v_beta1", {"v_with_beta1": True}),

@@ -290,6 +290,13 @@ def _error_text(error: dict[str, Any], subject: str) -> str:
     elif "NoneType" in message:
         text += (". p.grad is None for a parameter that took no part in the loss: skip it "
                  "with `if p.grad is None: continue`")
+    elif "broadcast shape" in message or "must match the size of tensor" in message:
+        # An audit's state keyed by the position in the group: the 1st parameter of the
+        # 2nd group got the 1st group's m, of another shape.
+        text += (". Two tensors of different shapes met: does a parameter get another "
+                 "parameter's m or v? Key the state by the tensor itself, self.state[p] (a "
+                 "position in the group, a name or one shared state repeats across "
+                 "parameters)")
     elif error["stage"] == "constructor":
         text += (". Keep the given __init__: it passes params and a defaults dict to "
                  "super().__init__")
