@@ -189,17 +189,21 @@ def grade(
                      or done.get("final"))):
             results[sub.student, sub.lesson] = {**done, "reused": True}
         else:
-            last = (f"{done.get('score', 0):g}/{done.get('max_score', 0):g}"
-                    if done.get("status") == "graded" else str(done.get("status", "failed")))
+            # A run stopped midway kept the outcome before it as "last" (see below).
+            shown = done or previous.get("last", {})
+            last = (f"{shown.get('score', 0):g}/{shown.get('max_score', 0):g}"
+                    if shown.get("status") == "graded" else str(shown.get("status", "failed")))
             if done and previous.get("stamp", {}).get("submission") != digest:
                 # A notebook handed in again: the summary says what the last one got.
                 before[sub.student, sub.lesson] = last
-            elif done:
+            elif shown:
                 # The same notebook graded again: the summary says why, and whose grade
                 # changed (an instructor audit: an upgrade re-graded everyone, silently).
-                regraded[sub.student, sub.lesson] = (last, _why_again(
-                    previous.get("stamp", {}), stamp, settings.force))
-            jobs_state[f"{sub.student}/{sub.lesson}"] = {"stamp": stamp}  # result comes later
+                why = (_why_again(previous.get("stamp", {}), stamp, settings.force) if done
+                       else "the last run stopped before grading it")
+                regraded[sub.student, sub.lesson] = (last, why)
+            # The result comes later; until then no grade of this notebook is kept.
+            jobs_state[f"{sub.student}/{sub.lesson}"] = {"stamp": stamp, "last": shown}
             todo.append(((sub.student, sub.lesson),
                          functools.partial(grade_one, course, settings, sub.lesson, sub.student,
                                            sub.origin)))
@@ -208,6 +212,11 @@ def grade(
         jail.build_font_list(course.fonts)
     if on_start is not None:
         on_start(len(todo))
+    # Saved before any notebook is graded: a run stopped midway (its graded copies, pages
+    # and gradebook entries half replaced) leaves these jobs without a result, so the next
+    # run grades them again (an instructor audit: after a killed run the CSV kept one
+    # grade and the feedback page and gradebook showed the killed run's).
+    _save_state(course, state)
     outcomes = run_parallel(todo, workers=settings.workers, on_done=on_done,
                             limits=Limits(timeout=settings.notebook_timeout,
                                           memory=settings.memory))
@@ -222,7 +231,8 @@ def grade(
         results[student, lesson] = {**result, "seconds": outcome.seconds,
                                     "before": before.get((student, lesson), ""),
                                     "regraded": last, "regraded_why": why}
-        jobs_state[f"{student}/{lesson}"]["result"] = result
+        jobs_state[f"{student}/{lesson}"] = {"stamp": jobs_state[f"{student}/{lesson}"]["stamp"],
+                                             "result": result}
     for rejection in (r for r in found.rejected if r.student):
         key = f"{rejection.student}/{rejection.lesson}"
         if (rejection.student, rejection.lesson) not in results:

@@ -63,6 +63,24 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
             "(descentlab or the grader) changed); grades that changed: none") in summary(run)
     assert reused() == [("graded", True)]
 
+    # A run stopped midway (here: before its first notebook finished) may have replaced
+    # graded copies, pages and gradebook entries: the next run, even with the settings and
+    # code of the one before, grades those notebooks again, and says why (an instructor
+    # audit: after a killed run the CSV kept one grade, the page showed the killed run's).
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "code_fingerprint", lambda: "an upgrade, run and stopped")
+        patched.setattr(pipeline, "run_parallel", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            grade(tmp_path / "export", course, [LESSON], settings)
+    run = grade(tmp_path / "export", course, [LESSON], settings)
+    [row] = run.rows
+    assert (row.reused, row.regraded_why) == (False, "the last run stopped before grading it")
+    assert "(1 notebook(s): the last run stopped before grading it)" in summary(run)
+    assert reused() == [("graded", True)]
+
     # The formgrader's own autograde button stops (unjailed) and nbgrader deletes the
     # autograded copy: the next run grades the submission again instead of reusing a
     # grade whose notebook the formgrader can no longer show.
