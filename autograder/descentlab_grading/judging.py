@@ -367,6 +367,13 @@ def cell_errors(nb: Any) -> tuple[dict[str, str], dict[str, str]]:
         if not grade_id or not errors:
             continue
         ename, evalue = errors[0].get("ename", ""), errors[0].get("evalue", "")
+        if any(o.get("ename") == "CellTimeoutError" for o in errors):
+            # nbclient interrupts the kernel and nbgrader adds CellTimeoutError: the first
+            # error alone read "stopped with KeyboardInterrupt: : fix that error" (an
+            # instructor audit of a short --cell-timeout).
+            ename, evalue = "TimeoutError", ("it ran past the time limit of one cell and was "
+                                             "stopped (a loop that never ends, or a slow "
+                                             "experiment?)")
         text = evalue if ename == "AssertionError" and evalue else f"{ename}: {evalue}"[:500]
         if meta.get("solution") and not meta.get("grade"):
             answers[grade_id] = _with_line(ename, evalue, errors[0].get("traceback", []))

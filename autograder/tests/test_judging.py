@@ -24,6 +24,7 @@ from descentlab_grading.judging import (
     JudgeRun,
     _with_line,
     blame_answer_cell,
+    cell_errors,
     decide,
     running_judge,
 )
@@ -1093,3 +1094,25 @@ def test_prose_in_strings_is_no_evidence_of_a_ready_made_tool(answer: str,
     nb.cells = [cell]
     found = ready_made_in_answers(nb, lesson.exercises)
     assert found == ([("gradient_descent", named)] if named else []), found
+
+
+def test_an_answer_cell_stopped_by_the_cell_time_limit_is_said_so() -> None:
+    """An instructor audit (a short --cell-timeout): the answer cell's error read
+    "stopped with KeyboardInterrupt: : fix that error"."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("import time\ntime.sleep(8)\nlr_max = 0.5")
+    cell.metadata["nbgrader"] = {"grade_id": "lr-max", "solution": True, "grade": False}
+    cell.outputs = [
+        nbformat.v4.new_output("error", ename="KeyboardInterrupt", evalue="",
+                               traceback=["Cell In[3], line 2"]),
+        nbformat.v4.new_output("error", ename="CellTimeoutError",
+                               evalue="A cell timed out while it was being executed",
+                               traceback=[])]
+    nb.cells.append(cell)
+    _, answers = cell_errors(nb)
+    assert answers["lr-max"].startswith("TimeoutError: it ran past the time limit of one cell "
+                                        "and was stopped"), answers
+    assert "KeyboardInterrupt" not in answers["lr-max"]
+    reason = blame_answer_cell("NameError: name 'lr_max' is not defined", answers,
+                               {"lr-max": {"lr_max"}})
+    assert "stopped with TimeoutError: it ran past the time limit" in reason, reason
