@@ -198,3 +198,6 @@ class Run:
     collection: Collection
     seconds: float
     workers: int
+    #: (student, lesson) -> the last outcome of a notebook graded in an earlier run into the
+    #: same course folder, of a student who is not in this export at all ("8/8").
+    earlier: dict[tuple[str, str], str] = field(default_factory=dict)

@@ -250,9 +250,25 @@ def grade(
                            rejection.reason)
     _save_state(course, state)
     for student, lesson in found.missing:
+        # A notebook graded in an earlier run and gone from this export: the summary says
+        # what it got (an instructor audit: its feedback page still showed that score).
         results[student, lesson] = {"status": "missing",
-                                    "message": f"no notebook for {lesson} in the submission"}
-    return Run(_rows(course, results), found, time.monotonic() - started, settings.workers)
+                                    "message": f"no notebook for {lesson} in the submission",
+                                    "before": _outcome(jobs_state.get(f"{student}/{lesson}"))}
+    students = {student for student, _ in results}
+    earlier = {(student, lesson): _outcome(job) for key, job in sorted(jobs_state.items())
+               for student, _, lesson in [key.partition("/")]
+               if lesson in lessons and student not in students and _outcome(job)}
+    return Run(_rows(course, results), found, time.monotonic() - started, settings.workers,
+               earlier)
+
+
+def _outcome(job: dict[str, Any] | None) -> str:
+    """The last grade a job's state holds ("8/8"), or ``""`` if it holds none."""
+    result = (job or {}).get("result") or {}
+    if result.get("status") != "graded":
+        return ""
+    return f"{result.get('score', 0):g}/{result.get('max_score', 0):g}"
 
 
 #: What each part of a job's stamp stands for, as the summary says why work was graded again.

@@ -244,6 +244,19 @@ def _regraded_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
               for row in changed)]
 
 
+def _earlier_section(run: Run) -> list[str]:
+    """Students of an earlier run into the same course folder missing from this export (an
+    instructor audit: their rows left the CSV without a word; their pages stay)."""
+    by_lesson: dict[str, list[str]] = {}
+    for (student, lesson), grade in run.earlier.items():
+        by_lesson.setdefault(lesson, []).append(f"{student} {grade}")
+    if not by_lesson:
+        return []
+    return ["", "Graded in an earlier run into this course folder, but not in this export (no "
+                "row in the CSV; their feedback pages are of those notebooks):",
+            *(f"  {lesson}: {', '.join(names)}" for lesson, names in sorted(by_lesson.items()))]
+
+
 def summary(run: Run, lessons_named: bool = True) -> str:
     """The table printed at the end of a run: counts, problems, files, score distribution.
 
@@ -284,19 +297,23 @@ def summary(run: Run, lessons_named: bool = True) -> str:
              [row for row, _ in rows if row.late])):
         by_lesson: dict[str, list[str]] = {}
         for row in chosen:
-            by_lesson.setdefault(row.lesson or "(no lesson)", []).append(_who(row))
+            # A notebook graded before and gone now: its page still shows that grade.
+            earlier = (f" (graded {row.before} in an earlier run; that notebook is not in this "
+                       "export)") if row.status == "missing" and row.before else ""
+            by_lesson.setdefault(row.lesson or "(no lesson)", []).append(_who(row) + earlier)
         if by_lesson:
             lines += ["", title, *(f"  {lesson}: {', '.join(sorted(students))}"
                                    for lesson, students in sorted(by_lesson.items()))]
     if not lessons_named:
         lines += _few_handed_in(run, lessons)
-    again = sorted((row for row, _ in rows if row.before), key=lambda r: (r.lesson, r.student))
+    again = sorted((row for row, _ in rows if row.before and row.status != "missing"),
+                   key=lambda r: (r.lesson, r.student))
     if again:
         lines += ["", "Handed in again since the last run (graded anew: the last grade -> "
                       "this one):",
                   *(f"  {row.lesson}: {_who(row)} {row.before} -> {_outcome(row)}"
                     for row in again)]
-    lines += _regraded_section(rows)
+    lines += _regraded_section(rows) + _earlier_section(run)
     lines += _files_section(run.collection)
     fractions = [row.score / row.max_score for row in graded if row.max_score > 0]
     if fractions:

@@ -170,6 +170,24 @@ def test_missing_and_late_rows_are_listed_apart_from_the_problems(found: Collect
     assert "\n  555 (Jane Doe)   04_adagrad           rejected " in attention, attention
 
 
+def test_work_graded_before_and_gone_now_is_said(found: Collection) -> None:
+    """An instructor audit: a notebook removed from the export left only "No notebook",
+    though its feedback page still showed 9/10; a student removed altogether left the CSV
+    without a word."""
+    run = _run(found)
+    missing = next(row for row in run.rows if row.status == "missing"
+                   and row.lesson == "03_momentum" and row.student == "555")
+    missing.before = "9/10"
+    run.earlier = {("hank", "03_momentum"): "8/8", ("hank", "04_adagrad"): "9/10"}
+    text = summary(run)
+    assert "  03_momentum: 555 (Jane Doe) (graded 9/10 in an earlier run; that notebook is " \
+        "not in this export)\n" in text, text
+    assert "Handed in again" not in text
+    assert ("Graded in an earlier run into this course folder, but not in this export (no row "
+            "in the CSV; their feedback pages are of those notebooks):\n"
+            "  03_momentum: hank 8/8\n  04_adagrad: hank 9/10\n") in text, text
+
+
 def test_what_the_export_names_is_shown_as_text(tmp_path: Path) -> None:
     # A Moodle full name is the student's to choose, and a file name the uploader's: in a
     # spreadsheet, "=HYPERLINK(...)" would be a formula; in a terminal, an escape sequence
