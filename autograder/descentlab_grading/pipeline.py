@@ -281,6 +281,11 @@ _STAMP_PARTS = {"source": "the lesson's instructor notebook changed",
 def _why_again(last: dict[str, Any], now: dict[str, Any], force: bool) -> str:
     """Why an unchanged notebook is graded again rather than its grade kept."""
     changed = [why for part, why in _STAMP_PARTS.items() if last.get(part) != now[part]]
+    if last.get("settings") != now["settings"] and str(last.get("settings")).startswith("--"):
+        # Readable settings (older states hold a hash): which option, from what to what.
+        was, now_ = str(last["settings"]).split(", "), str(now["settings"]).split(", ")
+        moved = [f"{a} -> {b}" for a, b in zip(was, now_, strict=False) if a != b]
+        changed[changed.index(_STAMP_PARTS["settings"])] += f" ({'; '.join(moved)})"
     if changed:
         return "; ".join(changed)
     return "--force" if force else "the last run did not finish it, or its graded copy is gone"

@@ -80,6 +80,13 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
     assert (row.reused, row.regraded_why) == (False, "the last run stopped before grading it")
     assert "(1 notebook(s): the last run stopped before grading it)" in summary(run)
     assert reused() == [("graded", True)]
+    # Another option: the summary names it, from what to what (an instructor audit: "the
+    # grading settings changed" did not say which).
+    run = grade(tmp_path / "export", course, [LESSON], Settings(workers=1, cell_timeout=45.0))
+    assert run.rows[0].regraded_why == ("the grading settings changed (--cell-timeout 60 -> "
+                                        "--cell-timeout 45)")
+    assert reused() == [("graded", False)], "back to the settings before: graded again"
+    assert reused() == [("graded", True)]
 
     # The formgrader's own autograde button stops (unjailed) and nbgrader deletes the
     # autograded copy: the next run grades the submission again instead of reusing a
