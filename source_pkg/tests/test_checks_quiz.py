@@ -125,3 +125,14 @@ def test_names_rejects_strings_unknown_names_and_other_types(value: object) -> N
 def test_names_of_an_empty_collection_is_empty() -> None:
     # "none escaped" is an answer of its own, not a missing one.
     assert quiz.names(set(), OPTIMIZERS) == frozenset()
+
+
+@pytest.mark.parametrize(("answer", "words"), [
+    ("10 steps", "type the number alone, 10, without quotes or a unit"),
+    ("25%", "without quotes or a % sign; where the question asks for a fraction, 25 % is 0.25"),
+    ("0.2", "type the number without quotes"),
+])
+def test_a_number_with_a_unit_or_percent_sign_is_told_to_drop_them(answer, words) -> None:
+    """A novice audit: "10 steps" and "25%" were told only "should be a number"."""
+    assert words in quiz.quoted(answer)
+    assert quiz.quoted("b") == quiz.quoted("ten") == ""

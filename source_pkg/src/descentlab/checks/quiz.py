@@ -94,6 +94,8 @@ def quoted(value: Any) -> str:
     ' (it is still None: not answered yet)'
     >>> quoted(0.4), quoted("b")
     ('', '')
+    >>> quoted("10 steps")
+    " (not the text '10 steps': type the number alone, 10, without quotes or a unit)"
     """
     if value is None:
         return NOT_ANSWERED
@@ -102,8 +104,22 @@ def quoted(value: Any) -> str:
     try:
         float(value.strip())
     except ValueError:
-        return ""
+        # A number with a unit or a percent sign (a novice audit: "10 steps", "25%" were
+        # told only "should be a number").
+        unit = _WITH_UNIT.match(value)
+        if unit is None:
+            return ""
+        if unit.group(2).startswith("%"):
+            return (f" (not the text {value!r}: type the number alone, without quotes or "
+                    f"a % sign; where the question asks for a fraction, "
+                    f"{unit.group(1)} % is {float(unit.group(1)) / 100:g})")
+        return (f" (not the text {value!r}: type the number alone, {unit.group(1)}, without "
+                "quotes or a unit)")
     return f" (not the text {value!r}: type the number without quotes)"
+
+
+#: A number followed by a unit or a percent sign, as a student may type an answer.
+_WITH_UNIT = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%|[A-Za-z].*)$")
 
 
 def is_number(value: Any) -> bool:
