@@ -801,3 +801,49 @@ def test_a_copy_probed_without_restoring_is_told_to_restore_not_that_it_is_noisy
     message = _messages(report)["accurate"]
     assert "entries probed earlier were still shifted" in message, message
     assert "noisy" not in message
+
+
+# -- clip_grad_norm ------------------------------------------------------------------------
+def clips_by_value(grads, max_norm):
+    """A novice audit: each entry clipped to [-max_norm, max_norm], as clip_grad_value_."""
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    for key in grads:
+        np.clip(grads[key], -max_norm, max_norm, out=grads[key])
+    return total
+
+
+def test_clipping_by_value_is_named_not_a_wrong_factor():
+    """It was told "should be multiplied by 0.36; yours was multiplied by 0.84"."""
+    from descentlab.checks.function_exercises.clip import check_clip_grad_norm
+
+    report, _ = _report(check_clip_grad_norm, clips_by_value, seeds=(7, *HIDDEN))
+    messages = _messages(report)
+    assert set(messages) == {"clips"}, report.text()
+    assert "clipped entry by entry to [-max_norm, max_norm] (clipping by value" \
+        in messages["clips"], report.text()
+
+
+def clips_a_copy(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    for g in grads.values():
+        g = g * min(max_norm / (total + 1e-6), 1.0)  # the mistake: a new array, then lost
+    return total
+
+
+def clips_into_new_arrays(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    for key in grads:
+        grads[key] = grads[key] * min(max_norm / (total + 1e-6), 1.0)
+    return total
+
+
+@pytest.mark.parametrize(("fn", "words"), [
+    (clips_a_copy, "no gradient changed although the total norm is above max_norm"),
+    (clips_into_new_arrays, "was replaced by a new array"),
+], ids=["copy", "new_arrays"])
+def test_clipping_that_is_not_in_place_still_loses_in_place(fn, words):
+    from descentlab.checks.function_exercises.clip import check_clip_grad_norm
+
+    report, _ = _report(check_clip_grad_norm, fn, seeds=(7, *HIDDEN))
+    assert "in_place" in _messages(report), report.text()
+    assert words in _messages(report)["in_place"], report.text()

@@ -107,6 +107,13 @@ def _clips(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
                 return (f"with max_norm = {fmt(max_norm)} and a total norm of {fmt(norm)} you "
                         f"scale by max_norm / total_norm; torch scales by max_norm / "
                         f"(total_norm + {EPS:g}).")
+            if np.allclose(got, np.clip(original[key], -max_norm, max_norm), rtol=1e-9):
+                # A novice audit's np.clip(g, -max_norm, max_norm) was told it multiplied by
+                # the wrong factor: it multiplies by none.
+                return (f"grads[{key!r}] was clipped entry by entry to [-max_norm, max_norm] "
+                        "(clipping by value, torch's clip_grad_value_): clip_grad_norm scales "
+                        "every gradient by one factor, max_norm / (total_norm + "
+                        f"{EPS:g}), which keeps their direction.")
             alone = np.isclose(np.linalg.norm(got), max_norm, rtol=1e-4)
             if alone or np.allclose(got, original[key]):
                 return (f"grads[{key!r}] is not scaled like the others: multiply every "
@@ -136,6 +143,20 @@ def _in_place(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
                     "(g *= factor), so whoever holds the gradient sees the change.")
     # The total norm is above max_norm: in place means the arrays given were changed.
     if all(np.array_equal(array, original[key]) for key, array in given.items()):
+        # Unless the clipping itself changed nothing here (by value, no entry above
+        # max_norm: a novice audit lost this point too): with a max_norm below every
+        # entry, any clipping changes them all.
+        tiny = {key: value.copy() for key, value in original.items()}
+        arrays = dict(tiny)
+        call(fn, NAME, tiny, 1e-3 * min(float(np.min(np.abs(g))) for g in original.values()),
+             time_limit=limit)
+        replaced = next((key for key, array in arrays.items() if tiny.get(key) is not array),
+                        None)
+        if replaced is not None:
+            return (f"grads[{replaced!r}] was replaced by a new array: scale it in place "
+                    "(g *= factor), so whoever holds the gradient sees the change.")
+        if any(not np.array_equal(array, original[key]) for key, array in arrays.items()):
+            return ""
         raise StudentError("no gradient changed although the total norm is above max_norm: "
                            "multiply the arrays in place (g *= factor).")
     return ""
