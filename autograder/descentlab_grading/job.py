@@ -16,7 +16,14 @@ import nbformat
 from . import jail
 from .feedback import add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
-from .judging import Decision, blame_answer_cell, cell_errors, decide, running_judge
+from .judging import (
+    CELL_TIME_LIMIT,
+    Decision,
+    blame_answer_cell,
+    cell_errors,
+    decide,
+    running_judge,
+)
 from .model import Course, Settings, bonus_cells, split_bonus
 from .sanitize import make_safe
 from .scans import mentions_native_code, mentions_the_hook, read_or_empty, ready_made_in_answers
@@ -140,6 +147,10 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
     flags = list(locked)
     autograded = read_or_empty(workdir / f"{lesson}.ipynb")
     test_errors, answer_errors = cell_errors(autograded)
+    # Its points may be the limit's, not the code's (an instructor audit: a short
+    # --cell-timeout cost a student points, and "Needs attention" did not say so).
+    flags.extend(f"answer cell {cell} was stopped by the cell time limit (--cell-timeout)"
+                 for cell, error in answer_errors.items() if CELL_TIME_LIMIT in error)
     names_native = bool(mentions_native_code(autograded))
     names_hook = bool(mentions_the_hook(autograded))
     ready_made = ready_made_in_answers(autograded, get_lesson(lesson).exercises)

@@ -356,6 +356,11 @@ def _uses_answer_key(names: list[str]) -> str:
     return "uses " + " and ".join(parts)
 
 
+#: What an answer cell stopped by the cell time limit raised, in words.
+CELL_TIME_LIMIT = ("it ran past the time limit of one cell and was stopped (a loop that never "
+                   "ends, or a slow experiment?)")
+
+
 def cell_errors(nb: Any) -> tuple[dict[str, str], dict[str, str]]:
     """``grade_id -> "Error: message"`` of the test cells and of the answer cells that raised,
     in the notebook ``nb`` as it ran."""
@@ -371,9 +376,7 @@ def cell_errors(nb: Any) -> tuple[dict[str, str], dict[str, str]]:
             # nbclient interrupts the kernel and nbgrader adds CellTimeoutError: the first
             # error alone read "stopped with KeyboardInterrupt: : fix that error" (an
             # instructor audit of a short --cell-timeout).
-            ename, evalue = "TimeoutError", ("it ran past the time limit of one cell and was "
-                                             "stopped (a loop that never ends, or a slow "
-                                             "experiment?)")
+            ename, evalue = "TimeoutError", CELL_TIME_LIMIT
         text = evalue if ename == "AssertionError" and evalue else f"{ename}: {evalue}"[:500]
         if meta.get("solution") and not meta.get("grade"):
             answers[grade_id] = _with_line(ename, evalue, errors[0].get("traceback", []))

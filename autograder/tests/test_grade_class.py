@@ -360,6 +360,22 @@ def test_broken_code_is_graded_without_stopping(graded_class: GradedClass, kind:
     _check_score(graded_class, _by_kind(graded_class, kind)[0])
 
 
+def test_an_answer_cell_stopped_by_the_cell_limit_is_said_so_and_listed(
+        graded_class: GradedClass) -> None:
+    """An instructor audit (a short --cell-timeout): the page said "stopped with
+    KeyboardInterrupt: : fix that error" and "Needs attention" did not list the student,
+    whose points may be the limit's."""
+    student = _by_kind(graded_class, "infinite_loop_import")[0]
+    row = graded_class.row(student.student)
+    assert any(f.startswith("answer cell ") and f.endswith(
+        " was stopped by the cell time limit (--cell-timeout)") for f in row.flags), row.flags
+    page = (graded_class.course.root / "feedback" / student.student / student.lesson
+            / f"{student.lesson}.html").read_text()
+    assert "stopped with TimeoutError: it ran past the time limit of one cell" in page
+    assert not any("cell time limit" in f for r in graded_class.run.rows for f in r.flags
+                   if r.student != student.student), "another notebook was flagged"
+
+
 @pytest.mark.parametrize("kind", [*HONEST_EXTRAS, "decorated name", "copy name", "late name",
                                   "duplicated answer cell", "quiz answer forms",
                                   "skipped test cell", "pasted image"])
