@@ -847,3 +847,11 @@ def test_clipping_that_is_not_in_place_still_loses_in_place(fn, words):
     report, _ = _report(check_clip_grad_norm, fn, seeds=(7, *HIDDEN))
     assert "in_place" in _messages(report), report.text()
     assert words in _messages(report)["in_place"], report.text()
+
+
+def test_clipping_a_copy_is_asked_about_the_copy_not_the_factor():
+    """A second look: `g = g.astype(float); g *= c` was told "not scaled like the others"."""
+    from descentlab.checks.function_exercises.clip import check_clip_grad_norm
+
+    report, _ = _report(check_clip_grad_norm, clips_a_copy, seeds=(7, *HIDDEN))
+    assert "is the factor applied to a copy" in _messages(report)["clips"], report.text()

@@ -97,6 +97,13 @@ def _returns_norm(fn: Callable[..., Any], seed: int, limit: float | None) -> str
 
 def _clips(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     original, grads, _, max_norm, _, expected, norm = _run(fn, seed, True, limit)
+    if all(np.array_equal(np.asarray(grads.get(key)), before)
+           for key, before in original.items()):
+        # Nothing changed (a second look: `g = g.astype(float); g *= c` was told "not
+        # scaled like the others", and such a case would match clipping by value).
+        return (f"no gradient changed, although the total norm {fmt(norm)} is above "
+                f"max_norm = {fmt(max_norm)}: is the factor applied to a copy (g = g * c, "
+                "g.astype(...))? Multiply the arrays in grads themselves (g *= factor).")
     for key, want in expected.items():
         got = np.asarray(grads.get(key))
         if got.shape != want.shape:
