@@ -191,8 +191,7 @@ def grade(
         else:
             # A run stopped midway kept the outcome before it as "last" (see below).
             shown = done or previous.get("last", {})
-            last = (f"{shown.get('score', 0):g}/{shown.get('max_score', 0):g}"
-                    if shown.get("status") == "graded" else str(shown.get("status", "failed")))
+            last = _outcome({"result": shown}) or str(shown.get("status", "failed"))
             if done and previous.get("stamp", {}).get("submission") != digest:
                 # A notebook handed in again: the summary says what the last one got.
                 before[sub.student, sub.lesson] = last
@@ -236,12 +235,10 @@ def grade(
     for rejection in (r for r in found.rejected if r.student):
         key = f"{rejection.student}/{rejection.lesson}"
         if (rejection.student, rejection.lesson) not in results:
-            done = jobs_state.get(key, {}).get("result", {})
             results[rejection.student, rejection.lesson] = {
                 "status": "rejected", "message": rejection.reason,
                 # A graded notebook replaced by a broken upload: the summary says so.
-                "before": f"{done.get('score', 0):g}/{done.get('max_score', 0):g}"
-                          if done.get("status") == "graded" else ""}
+                "before": _outcome(jobs_state.get(key))}
             # Remembered as the last outcome, with no stamp: the next notebook of this
             # student and lesson is graded again, whatever an earlier one got.
             jobs_state[key] = {"result": {"status": "rejected"}}

@@ -94,9 +94,10 @@ def global_reads_note(cls: Any, optimizer: str) -> str:
     # A class may leave epsilon out and hard-code it, as the book does: a notebook constant
     # it reads is then its own epsilon, not a missing `self.` (an audit's class with no eps
     # at all was told "use self.eps (the value passed to __init__)").
-    names = [h.name for h in optimizer_class(optimizer).hyperparameters]
-    kept = {*required_arguments(optimizer), *accepted_arguments(cls, names), *stores}
-    hyperparameters = [h for h in optimizer_class(optimizer).hyperparameters if h.name in kept]
+    every = optimizer_class(optimizer).hyperparameters
+    kept = {*required_arguments(optimizer), *accepted_arguments(cls, [h.name for h in every]),
+            *stores}
+    hyperparameters = [h for h in every if h.name in kept]
     hyper = [h.name for h in hyperparameters]
     # The formula's names too: the lesson's class docstring says `mu` for self.momentum,
     # and a demo cell may define it (a two-bug audit: a global `mu` went unnamed). Where
