@@ -268,8 +268,9 @@ def summary(run: Run, lessons_named: bool = True) -> str:
     graded = [row for row in run.rows if row.status == "graded"]
     reused = sum(row.reused for row in graded)
     lessons = sorted({row.lesson for row in run.rows if row.lesson})
-    kept = (f": {len(graded) - reused} now, {reused} kept from the last run (unchanged since)"
-            if reused else "")
+    kept = ("" if not reused
+            else ": all kept from the last run (unchanged since)" if reused == len(graded)
+            else f": {len(graded) - reused} now, {reused} kept from the last run (unchanged since)")
     lines = [
         f"Graded {status['graded']} notebook(s) in {run.seconds:.1f} s with {run.workers} "
         f"worker(s){kept}; failed {status['failed']}, rejected {status['rejected']}, "

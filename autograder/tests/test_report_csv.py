@@ -245,6 +245,10 @@ def test_the_first_line_and_a_notebook_handed_in_again(found: Collection) -> Non
     assert text.startswith(f"Graded {len(graded)} notebook(s) in 1.0 s with 2 worker(s): 1 "
                            f"now, {len(graded) - 1} kept from the last run (unchanged since); "
                            "failed 0"), text
+    graded[0].reused = True  # nothing graded now: not "0 now" (an instructor audit)
+    assert summary(run).startswith(f"Graded {len(graded)} notebook(s) in 1.0 s with 2 worker(s)"
+                                   ": all kept from the last run (unchanged since); failed 0")
+    graded[0].reused = False
     assert ("Handed in again since the last run (graded anew: the last grade -> this one):\n"
             f"  {graded[0].lesson}: 10004 (davisdan) 3/8 -> 5/{graded[0].max_score:g}\n"
             ) in text, text
