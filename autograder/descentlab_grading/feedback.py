@@ -193,8 +193,16 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
     # instructor's silence to an instructor audit: it says what it means.
     text = text.replace(f"<b>Comments:</b> <p>{_NBGRADER_UNCHANGED}</p>",
                         f"<b>Comments:</b> <p>{UNCHANGED_ANSWER}</p>")
+    # The lesson's "Next: [Lesson 4](../04_adagrad/04_adagrad.ipynb)" points at a notebook
+    # beside the page, which a feedback folder does not have (an instructor audit): its
+    # words stay, without the dead link.
+    text = _NOTEBOOK_LINK.sub(r"\1", text)
     text, count = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + block, text, count=1)
     page.write_text(text if count else block + text, encoding="utf-8")
+
+
+#: A link to a notebook by a relative path (no scheme); group 1 is its text.
+_NOTEBOOK_LINK = re.compile(r'<a href="(?![a-z][a-z0-9+.-]*:)[^"]*\.ipynb">(.*?)</a>', re.S)
 
 
 def rejection_page(page: Path, lesson: str, origin: str, reason: str) -> Path:

@@ -42,6 +42,19 @@ def test_the_page_names_the_file_that_was_graded(tmp_path: Path) -> None:
     assert "<code>&lt;b&gt;x&lt;/b&gt;.ipynb</code>" in page.read_text()
 
 
+def test_a_lessons_link_to_the_next_notebook_keeps_its_words_only(tmp_path: Path) -> None:
+    """An instructor audit: the lesson's "Next:" link, relative to the notebook, led nowhere
+    from the feedback folder. A link elsewhere stays."""
+    page = tmp_path / "page.html"
+    page.write_text('<html><body><p><strong>Next:</strong> <a href="../05_rmsprop/05_rmsprop'
+                    '.ipynb">Lesson 5 — RMSProp</a> and <a href="https://distill.pub/x.ipynb">'
+                    "a paper</a></p></body></html>", encoding="utf-8")
+    add_summary(page, [], 8.0, 8.0)
+    text = page.read_text(encoding="utf-8")
+    assert ("<strong>Next:</strong> Lesson 5 — RMSProp and "
+            '<a href="https://distill.pub/x.ipynb">') in text, text
+
+
 def _cell(grade_id: str | None, *outputs: nbformat.NotebookNode, **meta: bool
           ) -> nbformat.NotebookNode:
     cell = new_code_cell("...", outputs=list(outputs))
