@@ -462,6 +462,14 @@ def assigns_in_place(x, t, batch_size, seed):
         yield x[start:start + batch_size], t[start:start + batch_size]
 
 
+def two_generators(x, t, batch_size, seed=None):
+    """A student audit: paired for a given seed, not for seed=None (two fresh shuffles)."""
+    xs = np.random.default_rng(seed).permutation(x)
+    ts = np.random.default_rng(seed).permutation(t)
+    for start in range(0, len(x), batch_size):
+        yield xs[start:start + batch_size], ts[start:start + batch_size]
+
+
 def with_replacement(x, t, batch_size, seed):
     rng = np.random.default_rng(seed)
     for start in range(0, len(x), batch_size):
@@ -496,6 +504,8 @@ MINIBATCH_CASES = [
     (empty_last, {"batch_sizes"}, "an empty batch comes last"),
     (shuffles_in_place, {"pairs_kept", "inputs_unchanged"}, "no longer match"),
     (assigns_in_place, {"inputs_unchanged"}, "changed the caller's x or t (e.g. with"),
+    (two_generators, {"pairs_kept"}, "called without a seed (seed=None, the default), the "
+     "rows of x and t no longer match"),
     (with_replacement, {"each_sample_once"}, "more than once"),
     (global_rng, {"shuffled"}, "same seed gave different orders"),
     (lambda x, t, b, seed: reference_minibatches(x, t, b, shuffle=False),
@@ -511,8 +521,9 @@ MINIBATCH_CASES = [
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), MINIBATCH_CASES,
                          ids=["reference", "list", "drops_last", "empty_last", "in_place",
-                              "assigns_in_place", "replacement", "global_rng", "unshuffled",
-                              "seed_ignored", "endless", "epoch_after_epoch"])
+                              "assigns_in_place", "two_generators", "replacement",
+                              "global_rng", "unshuffled", "seed_ignored", "endless",
+                              "epoch_after_epoch"])
 def test_minibatches_check(fn, fails, phrase):
     report, _ = _report(check_minibatches, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)
@@ -696,6 +707,9 @@ BOWL_DIAGNOSES = [
      ["that is x²/20 itself: differentiate it"], []),
     (lambda x, y: (x**2 / 20 + y**2, 2 * y), "df_dx", ["that is f itself"], []),
     (lambda x, y: (x**2 / 10, 2 * y), "df_dx", ["power rule (d/dx x² = 2x)"], ["sign"]),
+    # A student audit: the right derivative behind the wrong division got the power rule.
+    (lambda x, y: (x // 10, 2 * y), "df_dx",
+     ["a whole number within 1 of the right one", "floor division //"], ["power rule"]),
 ]
 
 
@@ -703,7 +717,7 @@ BOWL_DIAGNOSES = [
                          ids=["minus_dx", "minus_dy", "x_over_20", "factor_2_dy",
                               "minus_x_over_20", "no_over_20", "x_over_5", "xy_swapped_dx",
                               "xy_swapped_dy", "dy_for_dx", "abs_x", "not_differentiated",
-                              "f_itself", "exponent_kept"])
+                              "f_itself", "exponent_kept", "floor_division"])
 def test_each_wrong_gradient_gets_its_own_diagnosis(fn, prop, says, not_says):
     """Audit: `-x / 10` was told to "differentiate x²/20 with the power rule"."""
     for seeds in ((7,), HIDDEN):

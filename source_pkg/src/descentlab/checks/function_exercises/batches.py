@@ -38,10 +38,12 @@ def _labels(ids: np.ndarray) -> np.ndarray:
     return np.eye(_CLASSES)[(7 * ids.astype(int) + 3) % _CLASSES]
 
 
-def _epoch(fn: Callable[..., Any], x: np.ndarray, t: np.ndarray, batch_size: int, seed: int,
-           limit: float | None, first_epoch: bool = False
+def _epoch(fn: Callable[..., Any], x: np.ndarray, t: np.ndarray, batch_size: int,
+           seed: int | None, limit: float | None, first_epoch: bool = False
            ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The batches of one call, as float arrays; StudentError if they are not (xb, tb) pairs.
+
+    ``seed=None`` is the signature's default: a fresh shuffle on every call.
 
     An iterator that does not stop after one epoch fails the properties of an epoch
     (each sample once, the batch sizes); with ``first_epoch``, the other properties are
@@ -50,7 +52,8 @@ def _epoch(fn: Callable[..., Any], x: np.ndarray, t: np.ndarray, batch_size: int
     """
     cap = len(x) + 2  # an iterator that does not stop after one epoch is cut here
     items = call(fn, NAME, x, t, batch_size, seed=seed, time_limit=limit,
-                 consume=lambda it: list(islice(it, cap)))
+                 consume=lambda it: list(islice(it, cap)),
+                 shown=f"{NAME}(x, t, batch_size, seed=None)" if seed is None else None)
     endless = len(items) >= cap
     if endless and not first_epoch:
         raise StudentError(f"{NAME}() produced more than {len(x)} batches for {len(x)} "
@@ -100,13 +103,19 @@ def _once(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
 
 def _paired(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     x, t, size = _data(seed)
-    for i, (xb, tb) in enumerate(_epoch(fn, x, t, size, seed, limit, first_epoch=True)):
-        if len(tb) != len(xb):
-            return (f"batch {i} has {len(xb)} rows of x but {len(tb)} rows of t: cut both with "
-                    "the same indices.")
-        if not np.array_equal(tb, _labels(xb[:, 0])):
-            return ("the rows of x and t no longer match: shuffle both with the same index "
-                    "array (x[idx], t[idx]), not each one separately.")
+    # With a seed and with the default one (seed=None): two generators made from the same
+    # seed shuffle x and t alike, two made from None do not (a student audit: pairs lost in
+    # every call without a seed, full marks).
+    for given in (seed, None):
+        for i, (xb, tb) in enumerate(_epoch(fn, x, t, size, given, limit, first_epoch=True)):
+            if len(tb) != len(xb):
+                return (f"batch {i} has {len(xb)} rows of x but {len(tb)} rows of t: cut both "
+                        "with the same indices.")
+            if not np.array_equal(tb, _labels(xb[:, 0])):
+                when = "" if given is not None else (
+                    "called without a seed (seed=None, the default), ")
+                return (f"{when}the rows of x and t no longer match: shuffle both with the "
+                        "same index array (x[idx], t[idx]), not each one separately.")
     return ""
 
 

@@ -175,6 +175,11 @@ def _wrong_value(points: np.ndarray, got: np.ndarray, want: np.ndarray, which: i
         if np.allclose(got, 0, atol=1e-12):
             return (f"{right}: {_TERMS[which]} changes with {arg}, so its derivative is not 0 "
                     f"({_WORKED[which]}).")
+        if np.all(got == np.round(got)) and np.all(np.abs(got - want) < 1):
+            # x // 10 for x / 10: a student audit got the power-rule hint for the right
+            # derivative behind the wrong division.
+            return (f"{right}: every value you return is a whole number within 1 of the "
+                    "right one. Is there a floor division // (or an int()) where / belongs?")
         if np.allclose(got, np.abs(want), **_CLOSE):
             return (f"{right}: the sign is wrong where {arg} < 0 ({name} has the sign of "
                     f"{arg}: no abs()).")
