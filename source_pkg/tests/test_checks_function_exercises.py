@@ -401,7 +401,10 @@ DESCENT_CASES = [
     (lambda g, x0, lr, n: descend(g, x0, 1.0, n), {"path"},
      "your steps use no learning rate at all (a step of 1·f_grad(x)), but lr = "),
     (normalised, {"path"}, "path[1] differs"),
-    (changes_x0, {"x0_unchanged"}, "changed x0"),
+    # The copy the exercise's hint makes (a student audit: x0.copy(), as the message said,
+    # fails on an integer start).
+    (changes_x0, {"x0_unchanged"}, "changed x0, the caller's starting point: work on a copy "
+     "(x = np.array(x0, dtype=float)"),
     # Mistakes that show only with 3 coordinates: they cost only `any_dimension`.
     (two_coordinates, {"any_dimension"}, "got a point of shape (2,)"),
     (updates_two, {"any_dimension"}, "coordinate 2 never moves"),

@@ -172,9 +172,10 @@ def _any_dimension(fn: Callable[..., Any], seed: int, limit: float | None) -> st
         path = _as_path(call(fn, NAME, f_grad3, np.insert(x0, _ADDED, 0.0), lr, steps,
                              time_limit=limit))
     except StudentError as exc:
-        raise StudentError(f"{where}: {exc} Work on whole arrays (x = x0.copy(), "
-                           "x - lr * f_grad(x)) rather than on x0[0] and x0[1], so that any "
-                           "number of coordinates works.", hung=exc.hung) from None
+        raise StudentError(f"{where}: {exc} Work on whole arrays (x = np.array(x0, "
+                           "dtype=float), x - lr * f_grad(x)) rather than on x0[0] and "
+                           "x0[1], so that any number of coordinates works.",
+                           hung=exc.hung) from None
     if mine.ndim == 0 or mine.shape[-1] != 2:
         # Even the 2-coordinate path is not made of points: `path` says what is wrong.
         # Only the 3-coordinate path's own shape can be checked, against the rule.
@@ -187,8 +188,8 @@ def _any_dimension(fn: Callable[..., Any], seed: int, limit: float | None) -> st
         if path.ndim == want.ndim and path.shape[-1] == 2:
             return (f"{where}, your points have 2 coordinates, not 3 (path of shape "
                     f"{path.shape}): do not write the two coordinates out (x0[0], x0[1], "
-                    "np.zeros((steps + 1, 2))); x = x0.copy() has them all, len(x0) "
-                    "counts them.")
+                    "np.zeros((steps + 1, 2))); x = np.array(x0, dtype=float) has them "
+                    "all, len(x0) counts them.")
         return (f"{where}, your path has shape {path.shape}; with 2 coordinates it has "
                 f"shape {mine.shape}, so with 3 it should have {want.shape}: only the number "
                 "of columns (one per coordinate) may change.")
@@ -214,7 +215,8 @@ def _x0_unchanged(fn: Callable[..., Any], seed: int, limit: float | None) -> str
     if np.array_equal(x, x0):
         return ""
     return ("your function changed x0, the caller's starting point: work on a copy "
-            "(x = x0.copy()); x -= ... on x0 itself changes the caller's array.")
+            "(x = np.array(x0, dtype=float), a float copy, as the exercise says); x -= ... "
+            "on x0 itself changes the caller's array.")
 
 
 #: The graded properties of ``gradient_descent``, in the order to fix them.
