@@ -76,3 +76,23 @@ def test_an_explorer_of_the_students_class_explains_an_undefined_name():
                 found += 1
                 assert "with explained(" in cell.source, (lesson, cell.get("id"))
     assert found >= 5
+
+
+def test_a_demo_that_calls_the_students_function_says_when_it_fails_its_check():
+    """A student audit: lesson 00's comparison printed "largest difference: 0.0303" under
+    "both agree to about 8 digits", with a forward difference, and no word that the student's
+    numerical_gradient fails its self-check (lessons 01-03 printed one)."""
+    import re
+
+    found = 0
+    for lesson, exercise in course.exercises("function") + course.exercises("schedule"):
+        nb = nbformat.read(REPO / "course" / lesson.id / f"{lesson.id}.ipynb", as_version=4)
+        name = exercise.name
+        for cell in nb.cells:
+            if (cell.cell_type != "code" or "nbgrader" in cell.metadata
+                    or not re.search(rf"\b{name}\(", cell.source)):
+                continue
+            found += 1
+            assert re.search(rf"(function|schedule)_check_note\({name}\b|✘ Your {name} ",
+                             cell.source), (lesson.id, cell.get("id"))
+    assert found >= 7
