@@ -450,10 +450,16 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
     generators, map, zip and filter were listed), and a value whose conversion runs the
     student's code ran it outside the watched window (no time limit, output shown)."""
     tests = {"t-iter": "assert list(batches()) == [1, 2], 'batches'",
-             "t-number": "assert q == 0.5, 'q'"}
-    source = _source(tmp_path, tests, "def batches(): ...\nq = None")
+             "t-number": "assert q == 0.5, 'q'",
+             # An honest-code audit: an object with __iter__ (as a DataLoader) was "not
+             # iterable" here, while the self-check iterated it in the notebook.
+             "t-iterable": "assert list(epoch()) == [3, 4] and len(epoch()) == 2, 'epoch'"}
+    source = _source(tmp_path, tests, "def batches(): ...\nq = None\ndef epoch(): ...")
     student = ("import numbers\nimport descentlab_grader\n"
                "def batches():\n    return iter([1, 2])\n"
+               "class Epoch:\n    def __len__(self):\n        return 2\n"
+               "    def __iter__(self):\n        yield from (3, 4)\n"
+               "def epoch():\n    return Epoch()\n"
                "class Half:\n    def __float__(self):\n"
                "        print('converted while judging:', descentlab_grader.JUDGING)\n"
                "        return 0.5\n"
@@ -462,7 +468,7 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
         verdicts = run.verdicts
         done = _student(run, student, list(tests))
     assert {g: v["verdict"] for g, v in verdicts.items()} == {
-        "t-iter": "pass", "t-number": "pass"}, verdicts
+        "t-iter": "pass", "t-number": "pass", "t-iterable": "pass"}, verdicts
     assert "converted while judging" not in done.stdout, done.stdout
 
 
