@@ -197,11 +197,13 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
     bind names unseen (a star import, ``globals()``/``vars()``/``setattr``/``exec``,
     ``__dict__``, ``importlib``; its second look: ``from sklearn.utils import *`` and an
     argument ``gen_batches=gen_batches``) or a ``def`` is decorated (a decorator may return
-    the library's), nothing is its own.
+    the library's; not ``@dataclass`` and the like, :func:`_decorators_that_keep`), nothing
+    is its own.
     """
     wanted = set(names)
     bound: set[str] = set()
     taken: set[str] = set()  # imported, reached as an attribute, or named in a string
+    kept = _decorators_that_keep(nb)
     unseen = {"globals", "vars", "locals", "setattr", "exec", "eval", "__import__",
               "__dict__", "importlib", "__builtins__", "builtins",  # and a star import
               "__doc__", "getdoc"}  # a docstring read: its words may be names (scanned())
@@ -225,7 +227,8 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
             if name_read in unseen or name_read == "*":
                 return set()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                (taken if node.decorator_list else bound).add(node.name)
+                swaps = [d for d in node.decorator_list if not _keeps_the_def(d, kept)]
+                (taken if swaps else bound).add(node.name)
             elif isinstance(node, ast.arg):
                 bound.add(node.arg)
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
@@ -247,10 +250,52 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
     return (bound & wanted) - taken
 
 
+#: Decorators that return the ``def`` or ``class`` they are given (changed, never swapped
+#: for another object), by the module they come from (``builtins``: never imported).
+_KEEPING = {"dataclass": "dataclasses", "total_ordering": "functools",
+            "staticmethod": "builtins", "classmethod": "builtins", "property": "builtins"}
+
+
+def _decorators_that_keep(nb: Any) -> set[str]:
+    """The names of :data:`_KEEPING` that the notebook binds, if at all, only by importing
+    them from their module (``from dataclasses import dataclass``), and the modules it binds
+    only by importing them (``import dataclasses``). An honest-code audit: a helper class
+    under ``@dataclass`` was never the student's own."""
+    names = {*_KEEPING, *_KEEPING.values()}
+    other: set[str] = set()  # bound some other way
+    for cell in nb.cells:
+        tree = _parsed(cell.source)[1] if cell.cell_type == "code" else None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.ImportFrom):
+                other |= {a.asname or a.name for a in node.names
+                          if a.asname or _KEEPING.get(a.name) != node.module}
+            elif isinstance(node, ast.Import):
+                other |= {a.asname or a.name for a in node.names if a.asname}
+            elif isinstance(node, (ast.Name, ast.Attribute)) \
+                    and isinstance(node.ctx, (ast.Store, ast.Del)):
+                other.add(_name_of(node) or "")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                other.add(node.name)
+            elif isinstance(node, ast.arg):
+                other.add(node.arg)
+    return names - other
+
+
+def _keeps_the_def(decorator: ast.expr, kept: set[str]) -> bool:
+    """Whether ``decorator`` (``@dataclass``, ``@dataclass(frozen=True)``,
+    ``@dataclasses.dataclass``) is one of :data:`_KEEPING`, as :func:`_decorators_that_keep`
+    found it bound."""
+    node = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if isinstance(node, ast.Name):
+        return node.id in _KEEPING and node.id in kept
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+        and _KEEPING.get(node.attr) == node.value.id and node.value.id in kept
+
+
 #: Calls that show text (``print``, Matplotlib's titles and labels) and keywords that
 #: name a plotted thing: a string given to them is read, not looked up.
 _SHOWS_TEXT = frozenset({"print", "title", "suptitle", "set_title", "xlabel", "ylabel",
-                         "set_xlabel", "set_ylabel", "text", "annotate", "legend"})
+                         "set_xlabel", "set_ylabel", "text", "annotate", "legend", "warn"})
 _TEXT_KEYWORDS = frozenset({"label", "title"})
 #: What turns text into code or objects. In a notebook that calls one on text it computed
 #: (not a string written out), text shown may be read back and used (red-team round 9's
@@ -355,13 +400,19 @@ def _prose(tree: ast.AST, shown: _Shown) -> tuple[set[int], list[str]]:
     """The strings of prose in ``tree``, which are no evidence of a ready-made tool: the
     ids of their nodes, and the code of their f-strings' expressions (which is evidence).
 
-    Prose is text given to a call that shows it (:class:`_Shown`). An honest-code audit:
+    Prose is text given to a call that shows it (:class:`_Shown`; ``warnings.warn``
+    too) or to an exception raised. An honest-code audit:
     ``print("... what SGD does with the exact gradient ...")`` in lesson 00's answer was
     flagged as a use of SGD. Any other string may be a name looked up
     (``resolve_name("sympy:")``, red-team round 9) or code run (``get_ipython().ex(...)``).
     """
     given: list[ast.expr] = []
     for node in ast.walk(tree):
+        # An exception's message (an honest-code audit: raise FloatingPointError("... too
+        # large even for plain SGD")), of a class the notebook does not define itself.
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and shown.calls \
+                and _name_of(node.exc.func) not in (None, *shown.bound):
+            given += node.exc.args
         if isinstance(node, ast.Call) and (name := _name_of(node.func)) is not None:
             if name in shown.calls:
                 given += node.args

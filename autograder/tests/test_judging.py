@@ -831,6 +831,42 @@ def test_a_name_the_notebook_makes_its_own_is_no_ready_made_code(
         [(exercise.name, named)] if named else [])
 
 
+_DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
+
+
+@pytest.mark.parametrize(("other", "answer", "named"), [
+    # An honest-code audit: a warning's and an exception's message are prose ...
+    ("import warnings\n", _DESCENT + "    warnings.warn(f'lr = {lr}: like SGD on x**2 it may "
+     "diverge')\n", []),
+    ("", _DESCENT + "    raise FloatingPointError(f'{lr} is too large even for plain SGD')\n",
+     []),
+    # ... but not a class of the notebook's own, which may read it.
+    ("class Stop(Exception):\n    pass\n", _DESCENT + "    raise Stop('plain SGD')\n",
+     ["SGD"]),
+    # A helper under @dataclass is the student's own, as without it ...
+    ("from dataclasses import dataclass\n", "@dataclass\nclass SGD:\n    lr: float = 0.1\n"
+     + _DESCENT + "    return SGD(lr)\n", []),
+    ("import dataclasses\n", "@dataclasses.dataclass(frozen=True)\nclass SGD:\n"
+     "    lr: float = 0.1\n" + _DESCENT + "    return SGD(lr)\n", []),
+    # ... but not under a dataclass of another module, or another decorator.
+    ("from torch.optim import SGD as dataclass\n",
+     "@dataclass\nclass SGD:\n    lr: float = 0.1\n" + _DESCENT + "    return SGD(lr)\n",
+     ["SGD"]),
+    ("import functools\n", "@functools.cache\nclass SGD:\n    lr: float = 0.1\n"
+     + _DESCENT + "    return SGD(lr)\n", ["SGD"]),
+])
+def test_honest_prose_and_a_dataclass_of_the_students_are_no_ready_made_code(
+        other: str, answer: str, named: list[str]) -> None:
+    lesson = get_lesson("00_blind_explorer")
+    exercise = next(e for e in lesson.exercises if e.name == "gradient_descent")
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(answer)
+    cell.metadata["nbgrader"] = {"grade_id": exercise.answer_cell, "solution": True}
+    nb.cells = [nbformat.v4.new_code_cell(other), cell]
+    assert ready_made_in_answers(nb, lesson.exercises) == (
+        [(exercise.name, named)] if named else [])
+
+
 @pytest.mark.slow  # a real judge, and its 10 s wait for a silent connection
 def test_a_silent_or_malformed_connection_is_recorded_and_the_judge_goes_on(
         tmp_path: Path) -> None:
