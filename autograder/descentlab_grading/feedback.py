@@ -229,15 +229,18 @@ def rejection_page(page: Path, lesson: str, origin: str, reason: str) -> Path:
         ``page``.
     """
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(
+    text = (
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(lesson)}: not graded</title></head><body>{_SUMMARY_BOX}"
         f"<h2>{html.escape(lesson)}: not graded (0 points)</h2>"
         f"<p>The file you handed in, <code>{html.escape(origin)}</code>, could not be graded: "
         f"{html.escape(reason)}.</p>"
         "<p>Open your notebook in Jupyter, save it (File, Save Notebook), and hand in that "
-        ".ipynb file again; or ask your instructor.</p></div></body></html>\n",
-        encoding="utf-8")
+        ".ipynb file again; or ask your instructor.</p></div></body></html>\n")
+    # The same page again is not written again: an LMS or a sync tool that goes by the
+    # file's time would return it as new feedback after every run (an instructor audit).
+    if not page.is_file() or page.read_text(encoding="utf-8") != text:
+        page.write_text(text, encoding="utf-8")
     return page
 
 

@@ -15,6 +15,7 @@ from descentlab_grading.feedback import (
     TruncateOutputs,
     add_summary,
     explain_outputs,
+    rejection_page,
 )
 
 
@@ -180,3 +181,18 @@ def test_the_summary_is_as_wide_as_nbgraders_content(tmp_path: Path) -> None:
     text = page.read_text()
     assert '<div class="container"><div id="descentlab-summary"' in text, text
     assert text.count("<div") == text.count("</div>"), text
+
+
+def test_a_rejection_page_is_written_again_only_when_it_changes(tmp_path: Path) -> None:
+    """An instructor audit: every run rewrote the same page, so a tool that goes by the
+    file's time returned it to the student as new feedback each time."""
+    import os
+
+    page = tmp_path / "ann" / "03_momentum" / "03_momentum.html"
+    rejection_page(page, "03_momentum", "ann_03.ipynb", "it is not a notebook")
+    assert "it is not a notebook." in page.read_text(encoding="utf-8")
+    os.utime(page, (1_000_000, 1_000_000))
+    rejection_page(page, "03_momentum", "ann_03.ipynb", "it is not a notebook")
+    assert page.stat().st_mtime == 1_000_000
+    rejection_page(page, "03_momentum", "ann_03.ipynb", "it is empty")
+    assert "it is empty." in page.read_text(encoding="utf-8")
