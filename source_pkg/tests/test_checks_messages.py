@@ -1249,3 +1249,46 @@ def test_a_class_built_on_a_reference_of_the_same_lesson_is_not_told_well_done()
 
     text = score_properties(Momentum, "momentum", PUBLIC_SEEDS).text()
     assert text.endswith("All checks passed — well done!"), text
+
+
+def test_a_class_keeping_its_state_with_the_references_state_of_is_told_it_will_not_count():
+    """A student audit: lesson 05's RMSProp on the setup cell's ReferenceAdaGrad, its state
+    from the inherited state_of(): "All checks passed", and 3/10 from the grader, which
+    switches state_of off with the answer key. The same class keeping its own state is
+    told nothing."""
+    from descentlab.optimizers import AdaGrad
+
+    class RMSProp(AdaGrad):
+        def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+            super().__init__(lr=lr, eps=eps)
+            self.rho = rho
+
+        def update(self, params, grads):
+            for key in params:
+                h = self.state_of(key, params[key])["h"]
+                h *= self.rho
+                h += (1 - self.rho) * grads[key] * grads[key]
+                params[key] -= self.lr * grads[key] / (np.sqrt(h) + self.eps)
+
+    text = score_properties(RMSProp, "rmsprop", PUBLIC_SEEDS).text()
+    assert text.endswith("The checks pass, but the grade will not count them. Your RMSProp "
+                         "keeps its state with state_of() of the course's reference classes "
+                         "(descentlab.optimizers.Optimizer.state_of), which the grader does "
+                         "not count: such a class scores 0 there. Keep the state yourself (a "
+                         "dict of your own, with np.zeros_like(param) on first use)."), text
+
+    class OwnState(AdaGrad):
+        def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+            super().__init__(lr=lr, eps=eps)
+            self.rho, self.h = rho, {}
+
+        def update(self, params, grads):
+            for key in params:
+                h = self.h.setdefault(key, np.zeros_like(params[key]))
+                h *= self.rho
+                h += (1 - self.rho) * grads[key] * grads[key]
+                params[key] -= self.lr * grads[key] / (np.sqrt(h) + self.eps)
+
+    OwnState.__name__ = "RMSProp"
+    text = score_properties(OwnState, "rmsprop", PUBLIC_SEEDS).text()
+    assert text.endswith("All checks passed — well done!"), text

@@ -208,11 +208,41 @@ def _reference_base_note(student_cls: Any, optimizer: str) -> str:
     base = next((b for b in getattr(student_cls, "__mro__", ())[1:]
                  if any(b is OPTIMIZERS[name] for name in graded)), None)
     if base is None:
-        return ""
+        return _state_of_note(student_cls)
     return (f"Your {student_cls.__name__} builds on the course's reference {base.__name__} "
             f"(descentlab.optimizers.{base.__name__}, the setup cell's Reference"
             f"{base.__name__}), which the grader does not count: such a class scores 0 there. "
             f"Build it on your own {base.__name__}, or write its update() yourself.")
+
+
+def _names_read(cls: Any) -> set[str]:
+    """The attribute and global names the functions of ``cls``'s own classes read (those
+    not of the package), nested functions included."""
+    found: set[str] = set()
+    codes = [value.__code__ for klass in getattr(cls, "__mro__", ())
+             if not getattr(klass, "__module__", "").startswith("descentlab")
+             for value in vars(klass).values() if hasattr(value, "__code__")]
+    while codes:
+        code = codes.pop()
+        found.update(code.co_names)
+        codes += [c for c in code.co_consts if hasattr(c, "co_names")]
+    return found
+
+
+def _state_of_note(student_cls: Any) -> str:
+    """The note for a class that keeps its state with the course's ``Optimizer.state_of``
+    (inherited from a reference class of another lesson, as ``RMSProp(ReferenceAdaGrad)``):
+    the grader switches it off with the answer key (a student audit: "All checks passed",
+    then 3/10)."""
+    from ..optimizers.base import Optimizer
+
+    if getattr(student_cls, "state_of", None) is not Optimizer.state_of \
+            or "state_of" not in _names_read(student_cls):
+        return ""
+    return (f"Your {student_cls.__name__} keeps its state with state_of() of the course's "
+            "reference classes (descentlab.optimizers.Optimizer.state_of), which the grader "
+            "does not count: such a class scores 0 there. Keep the state yourself (a dict "
+            "of your own, with np.zeros_like(param) on first use).")
 
 
 def _inherited_note(student_cls: Any, optimizer: str, seeds: tuple[int, ...],
