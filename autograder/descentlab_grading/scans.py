@@ -401,7 +401,7 @@ def _prose(tree: ast.AST, shown: _Shown) -> tuple[set[int], list[str]]:
     ids of their nodes, and the code of their f-strings' expressions (which is evidence).
 
     Prose is text given to a call that shows it (:class:`_Shown`; ``warnings.warn``
-    too) or to an exception raised. An honest-code audit:
+    too) or to an exception raised (an ``assert``'s message too). An honest-code audit:
     ``print("... what SGD does with the exact gradient ...")`` in lesson 00's answer was
     flagged as a use of SGD. Any other string may be a name looked up
     (``resolve_name("sympy:")``, red-team round 9) or code run (``get_ipython().ex(...)``).
@@ -413,6 +413,8 @@ def _prose(tree: ast.AST, shown: _Shown) -> tuple[set[int], list[str]]:
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and shown.calls \
                 and _name_of(node.exc.func) not in (None, *shown.bound):
             given += node.exc.args
+        elif isinstance(node, ast.Assert) and node.msg is not None and shown.calls:
+            given.append(node.msg)  # an assert's message, as an exception's
         if isinstance(node, ast.Call) and (name := _name_of(node.func)) is not None:
             if name in shown.calls:
                 given += node.args

@@ -840,6 +840,7 @@ _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
      "diverge')\n", []),
     ("", _DESCENT + "    raise FloatingPointError(f'{lr} is too large even for plain SGD')\n",
      []),
+    ("", _DESCENT + "    assert lr > 0, 'lr > 0, as for SGD'\n", []),
     # ... but not a class of the notebook's own, which may read it.
     ("class Stop(Exception):\n    pass\n", _DESCENT + "    raise Stop('plain SGD')\n",
      ["SGD"]),
