@@ -221,10 +221,16 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
         prose = _prose(tree, shown)[0]
         notes = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)
                  and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
+        # vars(x), globals() and locals() shown as they are (print(vars(opt))) bind nothing:
+        # an honest-code audit's exploratory cell made every name of the notebook a library's.
+        printed = {id(arg.func) for call in ast.walk(tree) if isinstance(call, ast.Call)
+                   and _name_of(call.func) in shown.calls for arg in call.args
+                   if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name)
+                   and arg.func.id in ("vars", "globals", "locals")}
         for node in ast.walk(tree):
             name_read = node.name.split(".")[0] if isinstance(node, ast.alias) else \
                 _name_of(node)
-            if name_read in unseen or name_read == "*":
+            if (name_read in unseen and id(node) not in printed) or name_read == "*":
                 return set()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 swaps = [d for d in node.decorator_list if not _keeps_the_def(d, kept)]

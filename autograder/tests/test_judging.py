@@ -798,7 +798,14 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
     ("02_sgd_zigzag", "def partial(f, u, h=1e-3, backward=False):\n"
      "    \"\"\"Central differences, or backward ones when asked.\"\"\"\n    return f(u + h)\n",
      "def bowl_gradient(x, y):\n    return partial(g, x, backward=False), 2 * y\n", []),
+    # An honest-code audit: vars() printed binds nothing ...
+    ("01_gd_variants", "def gen_batches(n, size):\n    return []\nprint(vars(object))\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n", []),
     # ... but where names are bound unseen, or a decorator may swap the def, none is.
+    ("01_gd_variants", "import sklearn.utils as su\ndef gen_batches(n, size):\n    pass\n"
+     "print(vars().update(vars(su)))\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
+     ["gen_batches"]),
     ("01_gd_variants", "from sklearn.utils import *\n",
      "def minibatches(X, y, size, rng, gen_batches=gen_batches):\n"
      "    return gen_batches(len(X), size)\n", ["gen_batches"]),
