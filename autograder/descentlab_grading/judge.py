@@ -159,18 +159,19 @@ class Connection(protocol.Peer):
 
         class Instance:
             def __getattr__(self, name: str) -> Any:
-                return remote.value(*remote.request(op="getattr", target=target, name=name))
+                found = remote.value(*remote.request(op="getattr", target=target, name=name))
+                if name == "__array__":
+                    # NumPy asks for a dtype (np.asarray(xb, dtype=float)), which cannot
+                    # cross: the kernel's array, converted here (an audit: torch tensors
+                    # yielded by minibatches, "a Float64DType cannot be handed over").
+                    return lambda dtype=None, copy=None: np.asarray(found(), dtype=dtype)
+                return found
 
         # float(), int(), operator.index() and repr() look their method up on the type, not
         # through __getattr__: forwarded, a 0-d torch tensor a schedule returns is a number
         # here as it is in the student's own check (red-team round 7).
-        for method in ("__float__", "__int__", "__index__", "__complex__", "__repr__",
-                       "__len__"):
+        for method in ("__float__", "__int__", "__index__", "__complex__", "__repr__"):
             setattr(Instance, method, _forwarded(method))
-        # An iterable object (a minibatches returning a DataLoader-like epoch: an honest-code
-        # audit): its __iter__ runs in the kernel, whose reply lists the items it yields.
-        items = _forwarded("__iter__")
-        Instance.__iter__ = lambda proxy: iter(items(proxy))  # type: ignore[method-assign]
         Instance.__name__ = Instance.__qualname__ = str(info["type"])
         return Instance()
 
@@ -265,10 +266,6 @@ class Connection(protocol.Peer):
         return observed
 
 
-_MISSING_METHOD = {"__iter__": "'{}' object is not iterable",
-                   "__len__": "object of type '{}' has no len()"}
-
-
 def _forwarded(method: str) -> Callable[[Any], Any]:
     """A special method of an instance proxy that calls the kernel object's own.
 
@@ -279,12 +276,9 @@ def _forwarded(method: str) -> Callable[[Any], Any]:
         try:
             bound = type(proxy).__getattr__(proxy, method)
         except AttributeError:
-            name = type(proxy).__name__
             if method == "__repr__":
-                return f"<{name} object>"
-            # Python's own words, as the student's check in the notebook shows them.
-            raise TypeError(_MISSING_METHOD.get(method, "a {} has no " + method).format(name)
-                            ) from None
+                return f"<{type(proxy).__name__} object>"
+            raise TypeError(f"a {type(proxy).__name__} has no {method}") from None
         return bound()
 
     forward.__name__ = method

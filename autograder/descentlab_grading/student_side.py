@@ -92,6 +92,16 @@ def _student_code() -> Iterator[None]:
         JUDGING = False
 
 
+def _iterable_object(value: Any) -> bool:
+    """Whether ``value`` is an object of the student's that Python iterates by its type's
+    ``__iter__``: not a container or number (they cross as data), not array-like (a torch
+    tensor: a 0-d one is a number, and crosses as itself)."""
+    kind = type(value)
+    return not isinstance(value, (list, tuple, dict, set, frozenset, str, bytes, int, float,
+                                  complex, np.ndarray, np.generic)) \
+        and hasattr(kind, "__iter__") and not hasattr(kind, "__array__")
+
+
 def _where(exc: BaseException) -> str:
     """Where in the student's own cells an exception was raised, in words."""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
@@ -185,9 +195,13 @@ class Server(protocol.Peer):
         # number's __float__): inside the window, time-limited, with JUDGING set.
         with _student_code():
             result = target(*args, **kwargs)
-            if isinstance(result, Iterator):
+            if isinstance(result, Iterator) or _iterable_object(result):
                 # An iterator cannot be handed over; its items can (a cap stops endless ones).
-                result = list(itertools.islice(result, _MAX_ITEMS))
+                # Nor can an object of the student's with __iter__ (a DataLoader-like epoch:
+                # an honest-code audit), which iter() reads as Python does, whose rules it
+                # keeps: an __iter__ that returns a list, or one reached through
+                # __getattr__, is no iterable (its second look).
+                result = list(itertools.islice(iter(result), _MAX_ITEMS))
             changes = []
             for i, arg in enumerate(args):
                 if i in originals:

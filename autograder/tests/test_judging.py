@@ -452,14 +452,28 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
     tests = {"t-iter": "assert list(batches()) == [1, 2], 'batches'",
              "t-number": "assert q == 0.5, 'q'",
              # An honest-code audit: an object with __iter__ (as a DataLoader) was "not
-             # iterable" here, while the self-check iterated it in the notebook.
-             "t-iterable": "assert list(epoch()) == [3, 4] and len(epoch()) == 2, 'epoch'"}
-    source = _source(tmp_path, tests, "def batches(): ...\nq = None\ndef epoch(): ...")
-    student = ("import numbers\nimport descentlab_grader\n"
+             # iterable" here, while the self-check iterated it in the notebook ...
+             "t-iterable": "assert list(epoch()) == [3, 4] and len(epoch()) == 2, 'epoch'",
+             # ... and its second look: what Python does not iterate is no iterable here.
+             "t-list": "assert list(as_list()) == [5], 'as_list'",
+             "t-forwarded": "assert list(forwarded()) == [6], 'forwarded'",
+             # A red-team look: an array-like (a torch tensor) asked for with a dtype.
+             "t-array": "assert np.asarray(arr(), dtype=np.float64).tolist() == [1.0, 2.0]"}
+    source = _source(tmp_path, tests, "def batches(): ...\nq = None\ndef epoch(): ...\n"
+                     "def as_list(): ...\ndef forwarded(): ...\ndef arr(): ...")
+    student = ("import numbers\nimport descentlab_grader\nimport numpy as np\n"
                "def batches():\n    return iter([1, 2])\n"
                "class Epoch:\n    def __len__(self):\n        return 2\n"
                "    def __iter__(self):\n        yield from (3, 4)\n"
                "def epoch():\n    return Epoch()\n"
+               "class AsList:\n    def __iter__(self):\n        return [5]\n"
+               "def as_list():\n    return AsList()\n"
+               "class Forwarded:\n    def __getattr__(self, name):\n"
+               "        return getattr([6], name)\n"
+               "def forwarded():\n    return Forwarded()\n"
+               "class Tensor:\n    def __array__(self, dtype=None, copy=None):\n"
+               "        return np.array([1, 2], dtype=dtype)\n"
+               "def arr():\n    return Tensor()\n"
                "class Half:\n    def __float__(self):\n"
                "        print('converted while judging:', descentlab_grader.JUDGING)\n"
                "        return 0.5\n"
@@ -468,7 +482,10 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
         verdicts = run.verdicts
         done = _student(run, student, list(tests))
     assert {g: v["verdict"] for g, v in verdicts.items()} == {
-        "t-iter": "pass", "t-number": "pass", "t-iterable": "pass"}, verdicts
+        "t-iter": "pass", "t-number": "pass", "t-iterable": "pass", "t-list": "fail",
+        "t-forwarded": "fail", "t-array": "pass"}, verdicts
+    assert "iter() returned non-iterator of type 'list'" in verdicts["t-list"]["message"]
+    assert "'Forwarded' object is not iterable" in verdicts["t-forwarded"]["message"], verdicts
     assert "converted while judging" not in done.stdout, done.stdout
 
 
