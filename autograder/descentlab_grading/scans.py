@@ -289,9 +289,15 @@ def _decorators_that_keep(nb: Any) -> set[str]:
 
 def _keeps_the_def(decorator: ast.expr, kept: set[str]) -> bool:
     """Whether ``decorator`` (``@dataclass``, ``@dataclass(frozen=True)``,
-    ``@dataclasses.dataclass``) is one of :data:`_KEEPING`, as :func:`_decorators_that_keep`
-    found it bound."""
-    node = decorator.func if isinstance(decorator, ast.Call) else decorator
+    ``@dataclasses.dataclass``, ``@staticmethod``) is one of :data:`_KEEPING`, as
+    :func:`_decorators_that_keep` found it bound."""
+    node = decorator
+    if isinstance(decorator, ast.Call):
+        # Only dataclass's options (keywords): called with an argument, staticmethod(f) and
+        # the like run f on the def (callable since Python 3.10: a red-team look).
+        node = decorator.func
+        if decorator.args or _name_of(node) != "dataclass":
+            return False
     if isinstance(node, ast.Name):
         return node.id in _KEEPING and node.id in kept
     return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
@@ -307,12 +313,13 @@ _TEXT_KEYWORDS = frozenset({"label", "title"})
 #: (not a string written out), text shown may be read back and used (red-team round 9's
 #: second look: ``print(file=...)``, a plot's ``get_title()``, then ``__import__``):
 #: every string counts there. Its third look: a variable ``ev`` and ``getattr(self, "v")``
-#: (a name written out) made honest prints evidence, so only such calls count.
+#: (a name written out) made honest prints evidence, so only such calls count. A red-team
+#: look at messages as prose: ``inspect.getmembers`` and ``find_spec`` too.
 _TEXT_TO_OBJECT = frozenset({
     "__import__", "import_module", "getattr", "setattr", "attrgetter", "resolve_name",
     "locate", "eval", "exec", "compile", "run_cell", "run_line_magic", "run_cell_magic",
     "ex", "ev", "runsource", "runcode", "run_module", "run_path", "system", "loads",
-    "__getattribute__"})
+    "__getattribute__", "getmembers", "find_spec", "spec_from_file_location"})
 #: Namespaces read by a computed key: ``sys.modules[t]``, ``globals()[t]``.
 _NAMESPACES = frozenset({"modules", "__dict__", "globals", "vars", "locals"})
 
@@ -373,6 +380,11 @@ def _shown(nb: Any) -> _Shown:
             sinks.add(node.asname or node.name.split(".")[-1])
         elif isinstance(node, ast.Assign) and _name_of(node.value) in _TEXT_TO_OBJECT:
             sinks |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    # `from warnings import warn` binds the library's warn, which shows its text (a red-team
+    # look: an honest warn(f"... plain SGD ...") was flagged for review).
+    library = {id(alias) for tree in trees for node in ast.walk(tree)
+               if isinstance(node, ast.ImportFrom) and node.module == "warnings"
+               for alias in node.names if alias.name == "warn" and not alias.asname}
     for tree in trees:
         for node in ast.walk(tree):
             if _turns_text(node, sinks):
@@ -384,7 +396,7 @@ def _shown(nb: Any) -> _Shown:
                 bound.add(node.name)
             elif isinstance(node, ast.arg):
                 bound.add(node.arg)
-            elif isinstance(node, ast.alias):
+            elif isinstance(node, ast.alias) and id(node) not in library:
                 bound.add(node.asname or node.name.split(".")[-1])
     return _Shown(_SHOWS_TEXT - bound, frozenset(bound))
 

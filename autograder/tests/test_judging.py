@@ -865,7 +865,14 @@ _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
     ("", _DESCENT + "    raise FloatingPointError(f'{lr} is too large even for plain SGD')\n",
      []),
     ("", _DESCENT + "    assert lr > 0, 'lr > 0, as for SGD'\n", []),
-    # ... but not a class of the notebook's own, which may read it.
+    ("from warnings import warn\n", _DESCENT + "    warn(f'{lr}: plain SGD overshoots')\n", []),
+    ("from helpers import ask as warn\n", _DESCENT + "    warn('plain SGD')\n", ["SGD"]),
+    # ... but not where text can be looked up (a red-team look: a message caught, then
+    # its words looked up among a module's members).
+    ("import inspect\nimport torch\n", _DESCENT + "    try:\n        raise LookupError('SGD')\n"
+     "    except LookupError as e:\n        rule = dict(inspect.getmembers(torch.optim))"
+     "[e.args[0]]\n", ["SGD", "optim"]),
+    # ... nor a class of the notebook's own, which may read it.
     ("class Stop(Exception):\n    pass\n", _DESCENT + "    raise Stop('plain SGD')\n",
      ["SGD"]),
     # A helper under @dataclass is the student's own, as without it ...
@@ -879,6 +886,13 @@ _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
      ["SGD"]),
     ("import functools\n", "@functools.cache\nclass SGD:\n    lr: float = 0.1\n"
      + _DESCENT + "    return SGD(lr)\n", ["SGD"]),
+    # A red-team look: staticmethod(f) called on the def is f's result.
+    ("from helpers import lookup  # getattr(torch.optim, f.__name__), say\n",
+     "@staticmethod(lookup)\ndef SGD():\n    pass\n" + _DESCENT
+     + "    return SGD([x0], lr=lr)\n", ["SGD"]),
+    ("from dataclasses import dataclass\nimport torch\nlookup = lambda f: f\n",
+     "@dataclass(lookup)\nclass SGD:\n    pass\n" + _DESCENT
+     + "    return SGD([x0], lr=lr)\n", ["SGD"]),
 ])
 def test_honest_prose_and_a_dataclass_of_the_students_are_no_ready_made_code(
         other: str, answer: str, named: list[str]) -> None:
