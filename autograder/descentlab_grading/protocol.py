@@ -167,7 +167,10 @@ def receive(fd: int, deadline: float | None = None) -> Message:
     ``TimeoutError`` if it is not all there by ``deadline`` (``time.monotonic()``)."""
     head_size, body_size = _FRAME.unpack(_read_exactly(fd, _FRAME.size, deadline))
     if head_size + body_size > MAX_MESSAGE:
-        raise ValueError(f"message of {head_size + body_size} bytes is too large")
+        # Said to the student (a red-team look read "message of 312618718 bytes").
+        raise ValueError(f"your code's answer was {(head_size + body_size) / 1e6:.0f} MB, "
+                         f"more than the grader takes ({MAX_MESSAGE / 1e6:.0f} MB): does it "
+                         "return or yield far more than it is asked for?")
     try:
         header = json.loads(_read_exactly(fd, head_size, deadline))
     except (ValueError, RecursionError):  # 200 000 "[" nest past the parser's depth

@@ -1197,3 +1197,17 @@ def test_an_answer_cell_stopped_by_the_cell_time_limit_is_said_so() -> None:
     reason = blame_answer_cell("NameError: name 'lr_max' is not defined", answers,
                                {"lr-max": {"lr_max"}})
     assert "stopped with TimeoutError: it ran past the time limit" in reason, reason
+
+
+def test_an_answer_too_large_to_take_is_said_in_the_students_words() -> None:
+    """A red-team look: endless large batches read "raised Broken: ... message of
+    312618718 bytes is too large"."""
+    read, write = os.pipe()
+    try:
+        os.write(write, protocol._FRAME.pack(protocol.MAX_MESSAGE, 1))
+        with pytest.raises(ValueError, match=r"your code's answer was 67 MB, more than the "
+                           r"grader takes \(67 MB\): does it return or yield far more"):
+            protocol.receive(read)
+    finally:
+        os.close(read)
+        os.close(write)
