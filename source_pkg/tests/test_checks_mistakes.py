@@ -106,6 +106,7 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     ("adam", "counter_starts_at_one"): VALUES,  # t = 2 on the 1st call: no NaN, g = 0 stays
     ("adam", "no_bias_correction"): VALUES,  # zero gradient: 0/(0 + ε) = 0, no NaN
     ("adam", "adam_grad_not_squared"): VALUES,  # as AdaGrad's: NaN only where g ≠ 0
+    ("adam", "adam_m_squared"): VALUES,  # g = 0 leaves m at 0: no step there
     # A running maximum of v̂ (AMSGrad): v̂_max = v̂ on the 1st call, so only later calls.
     ("adam", "adam_amsgrad"): {"carries_state"},
     ("adamw", "state_reset_each_call"): {"carries_state"},
@@ -116,6 +117,7 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     ("adamw", "adamw_decay_without_lr"): VALUES,  # the decay moves on g = 0 in the reference too
     ("adamw", "no_bias_correction"): VALUES,
     ("adamw", "adam_grad_not_squared"): VALUES,
+    ("adamw", "adam_m_squared"): VALUES,
     ("adamw", "adam_amsgrad"): {"carries_state"},
 }
 
@@ -173,6 +175,7 @@ PHRASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "adagrad_grad_not_squared": ("add up the squared gradient", ("step counter", "βᵗ")),
     "rmsprop_grad_not_squared": ("average the squared gradient", ("step counter", "βᵗ")),
     "adam_grad_not_squared": ("v must average the squared gradient", ("step counter",)),
+    "adam_m_squared": ("m must average the gradient itself", ("formula of a single step",)),
     "adadelta_no_epsilon": ("epsilon is missing inside the square roots", ()),
     "adadelta_eps_outside_roots": ("inside both square roots", ("has not changed",)),
     "adadelta_u_from_grad": ("squared steps", ()),

@@ -130,6 +130,19 @@ class AdamGradNotSquared(_AdamInit):
             params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
 
 
+class AdamMSquared(_AdamInit):
+    """m averages g² (v's recurrence) instead of g: every step goes the same way."""
+
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key] ** 2
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
 class AdamAmsgrad(_AdamInit):
     """m and v are right; the denominator keeps the largest v̂ so far (AMSGrad's)."""
 
@@ -215,6 +228,18 @@ class AdamWGradNotSquared(_AdamWInit):
             params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
 
 
+class AdamWMSquared(_AdamWInit):
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            params[key] -= self.lr * self.weight_decay * params[key]
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key] ** 2
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
 class AdamWDecayWithoutLr(_AdamWInit):
     def update(self, params, grads):
         self._create(params)
@@ -263,6 +288,7 @@ MUTANTS = (
     ("adam", "counter_starts_at_one", AdamCounterStartsAtOne),
     ("adam", "no_bias_correction", AdamNoBiasCorrection),
     ("adam", "adam_grad_not_squared", AdamGradNotSquared),
+    ("adam", "adam_m_squared", AdamMSquared),
     ("adam", "adam_amsgrad", AdamAmsgrad),
     ("adamw", "state_reset_each_call", AdamWStateReset),
     ("adamw", "counter_per_key", AdamWCounterPerKey),
@@ -272,5 +298,6 @@ MUTANTS = (
     ("adamw", "adamw_decay_without_lr", AdamWDecayWithoutLr),
     ("adamw", "no_bias_correction", AdamWNoBiasCorrection),
     ("adamw", "adam_grad_not_squared", AdamWGradNotSquared),
+    ("adamw", "adam_m_squared", AdamWMSquared),
     ("adamw", "adam_amsgrad", AdamWAmsgrad),
 )

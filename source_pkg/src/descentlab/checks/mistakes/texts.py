@@ -124,6 +124,11 @@ EXPLANATIONS = {
         "itself (that is m's recurrence): a negative gradient makes v negative, and the square "
         "root of a negative number is NaN."
     ),
+    # A student audit: told only "the formula of a single step is off".
+    "adam_m_squared": (
+        "m must average the gradient itself, m ← β₁·m + (1 − β₁)·g, not its square (g² is "
+        "v's): with g² in m, every step goes the same way, uphill wherever g < 0."
+    ),
     # m and v follow the right rules: only the denominator is not this step's v̂, so the
     # text must not send the student to the recurrences of m and v.
     "adam_amsgrad": (
