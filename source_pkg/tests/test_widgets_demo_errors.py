@@ -294,6 +294,9 @@ def test_a_division_by_zero_is_asked_about_as_one(capsys: pytest.CaptureFixture)
                           "(NumPy: divide by zero encountered in divide"), out
     assert out.rstrip().endswith("does it divide by zero (a step counter still 0, or no "
                                  "epsilon in a denominator)?"), out
+    rooted = numbers_ran_away("It", ["invalid value encountered in sqrt"])
+    assert rooted.endswith("does it take the square root of a negative number (is what is "
+                           "under the root built from squared gradients, g·g)?"), rooted
     both = numbers_ran_away("It", ["overflow encountered in square", "divide by zero"])
     assert both.endswith("does it divide by zero (a step counter still 0, or no epsilon in a "
                          "denominator), or step uphill, or take steps so long that it runs "

@@ -172,13 +172,18 @@ def numbers_ran_away(what: str, messages: list[str]) -> str:
 
     The question at its end fits what NumPy saw: numbers that overflowed ran away (a step
     uphill, or too long); a division by zero is a denominator at 0 (a step counter still
-    0, no ε); a student audit read "does it step uphill?" under a division by zero.
+    0, no ε); the root of a negative number a statistic not built from squares; a student
+    audit read "does it step uphill?" under a division by zero.
     """
     said = " ".join(messages).lower()
     questions = []
     if "divide by zero" in said:
         questions.append("divide by zero (a step counter still 0, or no epsilon in a "
                          "denominator)")
+    if "invalid value encountered in sqrt" in said:
+        # A student audit: h += g (not g·g) was asked whether it steps uphill.
+        questions.append("take the square root of a negative number (is what is under the "
+                         "root built from squared gradients, g·g)")
     if "overflow" in said or not questions:
         questions.append("step uphill, or take steps so long that it runs away")
     return (f"⚠ {what}: some numbers grew too large or became undefined (NumPy: "
