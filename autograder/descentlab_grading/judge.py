@@ -164,7 +164,7 @@ class Connection(protocol.Peer):
                     # NumPy asks for a dtype (np.asarray(xb, dtype=float)), which cannot
                     # cross: the kernel's array, converted here (an audit: torch tensors
                     # yielded by minibatches, "a Float64DType cannot be handed over").
-                    return lambda dtype=None, copy=None: np.asarray(found(), dtype=dtype)
+                    return functools.partial(_as_array, found)
                 return found
 
         # float(), int(), operator.index() and repr() look their method up on the type, not
@@ -265,6 +265,15 @@ class Connection(protocol.Peer):
         if isinstance(error, dict) and error.get("kind") == REFERENCE_ERROR:
             self.references.append(str(error.get("message", "")))
         return observed
+
+
+def _as_array(method: Callable[[], Any], dtype: Any = None, copy: Any = None) -> np.ndarray:
+    """The kernel object's ``__array__()``, as NumPy takes it: an array, or ValueError (a
+    red-team look: an ``__array__`` returning a list scored as an array)."""
+    value = method()
+    if not isinstance(value, np.ndarray):
+        raise ValueError("object __array__ method not producing an array")
+    return np.asarray(value, dtype=dtype)
 
 
 def _forwarded(method: str) -> Callable[[Any], Any]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import inspect
-import itertools
 import os
 import signal
 import socket
@@ -94,12 +93,15 @@ def _student_code() -> Iterator[None]:
 
 def _iterable_object(value: Any) -> bool:
     """Whether ``value`` is an object of the student's that Python iterates by its type's
-    ``__iter__``: not a container or number (they cross as data), not array-like (a torch
-    tensor: a 0-d one is a number, and crosses as itself)."""
+    ``__iter__`` or as a sequence (``__getitem__`` and ``__len__``, a Dataset's): not a
+    container or number (they cross as data), not array-like (a torch tensor: a 0-d one is
+    a number, and crosses as itself)."""
     kind = type(value)
     return not isinstance(value, (list, tuple, dict, set, frozenset, str, bytes, int, float,
                                   complex, np.ndarray, np.generic)) \
-        and hasattr(kind, "__iter__") and not hasattr(kind, "__array__")
+        and (hasattr(kind, "__iter__") or (hasattr(kind, "__getitem__")
+                                            and hasattr(kind, "__len__"))) \
+        and not hasattr(kind, "__array__")
 
 
 def _where(exc: BaseException) -> str:
@@ -196,12 +198,12 @@ class Server(protocol.Peer):
         with _student_code():
             result = target(*args, **kwargs)
             if isinstance(result, Iterator) or _iterable_object(result):
-                # An iterator cannot be handed over; its items can (a cap stops endless ones).
-                # Nor can an object of the student's with __iter__ (a DataLoader-like epoch:
-                # an honest-code audit), which iter() reads as Python does, whose rules it
-                # keeps: an __iter__ that returns a list, or one reached through
+                # An iterator cannot be handed over; its items can (a cap stops endless ones),
+                # in a stand-in of its type. So can an object of the student's that Python
+                # iterates (a DataLoader-like epoch: an honest-code audit), read by iter()
+                # as Python does: an __iter__ that returns a list, or one reached through
                 # __getattr__, is no iterable (its second look).
-                result = list(itertools.islice(iter(result), _MAX_ITEMS))
+                result = protocol.Iterated.read(result, _MAX_ITEMS)
             changes = []
             for i, arg in enumerate(args):
                 if i in originals:

@@ -457,10 +457,18 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
              # ... and its second look: what Python does not iterate is no iterable here.
              "t-list": "assert list(as_list()) == [5], 'as_list'",
              "t-forwarded": "assert list(forwarded()) == [6], 'forwarded'",
-             # A red-team look: an array-like (a torch tensor) asked for with a dtype.
-             "t-array": "assert np.asarray(arr(), dtype=np.float64).tolist() == [1.0, 2.0]"}
+             # A red-team look: an array-like (a torch tensor) asked for with a dtype ...
+             "t-array": "assert np.asarray(arr(), dtype=np.float64).tolist() == [1.0, 2.0]",
+             # ... a Dataset-like sequence and an object array of pairs iterate as there ...
+             "t-not-array": "assert np.asarray(not_array(), dtype=float).size == 2",
+             "t-sequence": "assert list(dataset()) == [7, 8] and dataset()[1] == 8",
+             "t-objects": "assert [tuple(p) for p in pairs()] == [(1, 2), (3, 4)]",
+             # ... and a generator is no array, as np.asarray of one in the notebook.
+             "t-generator": "assert np.asarray(batches()).dtype == object and "
+                            "type(batches()).__name__ == 'list_iterator'"}
     source = _source(tmp_path, tests, "def batches(): ...\nq = None\ndef epoch(): ...\n"
-                     "def as_list(): ...\ndef forwarded(): ...\ndef arr(): ...")
+                     "def as_list(): ...\ndef forwarded(): ...\ndef arr(): ...\n"
+                     "def dataset(): ...\ndef pairs(): ...\ndef not_array(): ...")
     student = ("import numbers\nimport descentlab_grader\nimport numpy as np\n"
                "def batches():\n    return iter([1, 2])\n"
                "class Epoch:\n    def __len__(self):\n        return 2\n"
@@ -474,6 +482,14 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
                "class Tensor:\n    def __array__(self, dtype=None, copy=None):\n"
                "        return np.array([1, 2], dtype=dtype)\n"
                "def arr():\n    return Tensor()\n"
+               "class Dataset:\n    def __len__(self):\n        return 2\n"
+               "    def __getitem__(self, i):\n        return [7, 8][i]\n"
+               "def dataset():\n    return Dataset()\n"
+               "class NotArray:\n    def __array__(self, dtype=None, copy=None):\n"
+               "        return [1.0, 2.0]\n"
+               "def not_array():\n    return NotArray()\n"
+               "def pairs():\n    out = np.empty(2, dtype=object)\n"
+               "    out[0], out[1] = (1, 2), (3, 4)\n    return out\n"
                "class Half:\n    def __float__(self):\n"
                "        print('converted while judging:', descentlab_grader.JUDGING)\n"
                "        return 0.5\n"
@@ -483,7 +499,9 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
         done = _student(run, student, list(tests))
     assert {g: v["verdict"] for g, v in verdicts.items()} == {
         "t-iter": "pass", "t-number": "pass", "t-iterable": "pass", "t-list": "fail",
-        "t-forwarded": "fail", "t-array": "pass"}, verdicts
+        "t-forwarded": "fail", "t-array": "pass", "t-sequence": "pass", "t-objects": "pass",
+        "t-generator": "pass", "t-not-array": "fail"}, verdicts
+    assert "not producing an array" in verdicts["t-not-array"]["message"], verdicts
     assert "iter() returned non-iterator of type 'list'" in verdicts["t-list"]["message"]
     assert "'Forwarded' object is not iterable" in verdicts["t-forwarded"]["message"], verdicts
     assert "converted while judging" not in done.stdout, done.stdout
