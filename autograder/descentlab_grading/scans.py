@@ -253,6 +253,7 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
                     and id(node) not in notes and id(node) not in prose:
                 taken |= set(word.findall(node.value))
+            bound |= _bound_by_name(node)
     return (bound & wanted) - taken
 
 
@@ -284,6 +285,7 @@ def _decorators_that_keep(nb: Any) -> set[str]:
                 other.add(node.name)
             elif isinstance(node, ast.arg):
                 other.add(node.arg)
+            other |= _bound_by_name(node)
     return names - other
 
 
@@ -385,20 +387,53 @@ def _shown(nb: Any) -> _Shown:
     library = {id(alias) for tree in trees for node in ast.walk(tree)
                if isinstance(node, ast.ImportFrom) and node.module == "warnings"
                for alias in node.names if alias.name == "warn" and not alias.asname}
+    assigned: set[str] = set()  # bound by the code itself, not by an import
+    used = {id(n) for tree in trees for n in ast.walk(tree)  # called, or an alias's value
+            for n in ([n.func] if isinstance(n, ast.Call) else
+                      [n.value] if isinstance(n, ast.Assign) else [])}
+    handed = []  # a sink handed on as a value: SimpleNamespace(warn=exec), getattr.__call__
     for tree in trees:
         for node in ast.walk(tree):
             if _turns_text(node, sinks):
                 return _Shown()
             if isinstance(node, (ast.Name, ast.Attribute)) \
                     and isinstance(node.ctx, (ast.Store, ast.Del)):
-                bound.add(_name_of(node) or "")
+                assigned.add(_name_of(node) or "")
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                bound.add(node.name)
+                assigned.add(node.name)
             elif isinstance(node, ast.arg):
-                bound.add(node.arg)
+                assigned.add(node.arg)
             elif isinstance(node, ast.alias) and id(node) not in library:
                 bound.add(node.asname or node.name.split(".")[-1])
+            elif ((isinstance(node, ast.Name) and node.id in sinks)
+                  or (isinstance(node, ast.Attribute) and node.attr in _HANDED_ON)) \
+                    and id(node) not in used and isinstance(node.ctx, ast.Load):
+                handed.append(_name_of(node))
+            assigned |= _bound_by_name(node)
+    # A red-team look: text passed to warn() of SimpleNamespace(warn=exec) ran as code.
+    if any(name not in assigned for name in handed):
+        return _Shown()
+    bound |= assigned
     return _Shown(_SHOWS_TEXT - bound, frozenset(bound))
+
+
+#: Attributes that turn text into objects whatever object they are read from: handed on as a
+#: value (not called), they make every string evidence (:func:`_shown`).
+_HANDED_ON = frozenset({"import_module", "__import__", "attrgetter", "resolve_name",
+                        "run_cell", "run_line_magic", "run_cell_magic", "__getattribute__",
+                        "getmembers", "find_spec", "spec_from_file_location", "run_path",
+                        "run_module"})
+
+
+def _bound_by_name(node: ast.AST) -> set[str]:
+    """Names a statement binds by a plain string, not by a ``Name`` node: ``except E as n``,
+    ``case n:``, ``case [*n]``, ``case {**n}`` (a red-team look: ``case dataclass:`` rebound
+    a decorator the scan took for the library's)."""
+    if isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+        return {node.name}
+    if isinstance(node, ast.MatchMapping) and node.rest:
+        return {node.rest}
+    return set()
 
 
 def _texts(value: ast.expr) -> Iterator[ast.Constant | ast.JoinedStr]:

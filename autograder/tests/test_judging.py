@@ -890,6 +890,11 @@ _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
     ("import inspect\nimport torch\n", _DESCENT + "    try:\n        raise LookupError('SGD')\n"
      "    except LookupError as e:\n        rule = dict(inspect.getmembers(torch.optim))"
      "[e.args[0]]\n", ["SGD", "optim"]),
+    # ... nor where a lookup is handed on as a value (a red-team look) ...
+    ("import types\n", _DESCENT + "    types.SimpleNamespace(warn=exec).warn('SGD')\n", ["SGD"]),
+    ("from helpers import toolbox\n", _DESCENT + "    try:\n        assert steps < 0, 'SGD'\n"
+     "    except AssertionError as e:\n        rule = getattr.__call__(toolbox, e.args[0])\n",
+     ["SGD"]),
     # ... nor a class of the notebook's own, which may read it.
     ("class Stop(Exception):\n    pass\n", _DESCENT + "    raise Stop('plain SGD')\n",
      ["SGD"]),
@@ -898,7 +903,11 @@ _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
      + _DESCENT + "    return SGD(lr)\n", []),
     ("import dataclasses\n", "@dataclasses.dataclass(frozen=True)\nclass SGD:\n"
      "    lr: float = 0.1\n" + _DESCENT + "    return SGD(lr)\n", []),
-    # ... but not under a dataclass of another module, or another decorator.
+    # ... but not under a dataclass of another module (a red-team look: rebound by a
+    # match statement's capture), or another decorator.
+    ("from dataclasses import dataclass\nfrom helpers import swap\nmatch swap:\n"
+     "    case dataclass:\n        pass\n", "@dataclass(frozen=True)\nclass SGD:\n    pass\n"
+     + _DESCENT + "    return SGD([x0], lr=lr)\n", ["SGD"]),
     ("from torch.optim import SGD as dataclass\n",
      "@dataclass\nclass SGD:\n    lr: float = 0.1\n" + _DESCENT + "    return SGD(lr)\n",
      ["SGD"]),
