@@ -1251,6 +1251,11 @@ def test_a_class_built_on_a_reference_of_the_same_lesson_is_not_told_well_done()
     assert text.endswith("All checks passed — well done!"), text
 
 
+def _velocity(opt, key, param):
+    """A notebook's helper: the state of ``key`` from the course's Optimizer.state_of."""
+    return opt.state_of(key, param)["h"]
+
+
 def test_a_class_keeping_its_state_with_the_references_state_of_is_told_it_will_not_count():
     """A student audit: lesson 05's RMSProp on the setup cell's ReferenceAdaGrad, its state
     from the inherited state_of(): "All checks passed", and 3/10 from the grader, which
@@ -1288,6 +1293,23 @@ def test_a_class_keeping_its_state_with_the_references_state_of_is_told_it_will_
                 h *= self.rho
                 h += (1 - self.rho) * grads[key] * grads[key]
                 params[key] -= self.lr * grads[key] / (np.sqrt(h) + self.eps)
+
+    # A red-team look: state_of called by a helper function of the notebook's (a global).
+    class ByHelper(AdaGrad):
+        def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+            super().__init__(lr=lr, eps=eps)
+            self.rho = rho
+
+        def update(self, params, grads):
+            for key in params:
+                h = _velocity(self, key, params[key])
+                h *= self.rho
+                h += (1 - self.rho) * grads[key] * grads[key]
+                params[key] -= self.lr * grads[key] / (np.sqrt(h) + self.eps)
+
+    ByHelper.__name__ = "RMSProp"
+    assert "keeps its state with state_of()" in score_properties(ByHelper, "rmsprop",
+                                                                 PUBLIC_SEEDS).text()
 
     OwnState.__name__ = "RMSProp"
     text = score_properties(OwnState, "rmsprop", PUBLIC_SEEDS).text()

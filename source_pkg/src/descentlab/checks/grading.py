@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import types
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -217,15 +218,25 @@ def _reference_base_note(student_cls: Any, optimizer: str) -> str:
 
 def _names_read(cls: Any) -> set[str]:
     """The attribute and global names the functions of ``cls``'s own classes read (those
-    not of the package), nested functions included."""
+    not of the package), with the functions they call by a global name (a helper of the
+    notebook's: a red-team look), nested functions, properties and static methods included."""
     found: set[str] = set()
-    codes = [value.__code__ for klass in getattr(cls, "__mro__", ())
-             if not getattr(klass, "__module__", "").startswith("descentlab")
-             for value in vars(klass).values() if hasattr(value, "__code__")]
+    functions = [getattr(value, "__func__", getattr(value, "fget", value))
+                 for klass in getattr(cls, "__mro__", ())
+                 if not getattr(klass, "__module__", "").startswith("descentlab")
+                 for value in vars(klass).values()]
+    seen: set[int] = set()
+    codes = [(f.__code__, f.__globals__) for f in functions if hasattr(f, "__globals__")]
     while codes:
-        code = codes.pop()
+        code, namespace = codes.pop()
+        if id(code) in seen:
+            continue
+        seen.add(id(code))
         found.update(code.co_names)
-        codes += [c for c in code.co_consts if hasattr(c, "co_names")]
+        codes += [(c, namespace) for c in code.co_consts if hasattr(c, "co_names")]
+        codes += [(f.__code__, f.__globals__) for name in code.co_names
+                  if isinstance(f := namespace.get(name), types.FunctionType)
+                  and not f.__module__.startswith("descentlab")]
     return found
 
 
