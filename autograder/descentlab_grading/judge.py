@@ -159,7 +159,18 @@ class Connection(protocol.Peer):
 
         class Instance:
             def __getattr__(self, name: str) -> Any:
+                if name == "__array_struct__":  # a C capsule: NumPy asks the interface next
+                    raise AttributeError(name)
                 found = remote.value(*remote.request(op="getattr", target=target, name=name))
+                if name == "__array_interface__":
+                    # Its data pointer is an address in the kernel, which NumPy would read
+                    # here (a red-team look: the judge crashed): the kernel's np.asarray of
+                    # the object instead, kept alive while NumPy reads it.
+                    array = remote.value(*remote.request(op="asarray", target=target))
+                    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biufc":
+                        raise AttributeError(name)
+                    object.__setattr__(self, "_array", array)
+                    return array.__array_interface__
                 if name == "__array__":
                     # NumPy asks for a dtype (np.asarray(xb, dtype=float)), which cannot
                     # cross: the kernel's array, converted here (an audit: torch tensors
@@ -354,6 +365,10 @@ def _exception(header: dict[str, Any]) -> BaseException:
     # Where the student's code raised it, as the checks say it of an exception of their own.
     setattr(exc, REMOTE_WHERE, str(header.get("where", "")))
     return exc
+
+
+# A stand-in of the student's iterator raises, where reading it stopped, what it raised.
+protocol.rebuild_error = _exception
 
 
 def free_names(source: str) -> list[str]:

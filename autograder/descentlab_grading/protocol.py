@@ -21,7 +21,7 @@ import os
 import select
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -56,37 +56,81 @@ class Iterated:
     """What an iterator or an iterable object of the student's yields, read where it runs
     (by ``iter()``, as Python iterates it), to cross as a stand-in of its type.
 
-    The stand-in (:func:`_stand_in`) iterates over the items; it has a ``len()`` and
-    indexing only where the original type has them, and it is no list: ``np.asarray`` of a
-    generator's stand-in is an object, as of the generator in the notebook (a red-team
-    look: a gradient_descent returning a generator scored as if it returned its list).
+    The stand-in (:func:`_stand_in`) iterates over the items, and then raises what reading
+    further raised (a red-team look: a generator that fails after the items a check reads
+    failed the whole call); it is an iterator where the original is one (a bowl_gradient
+    returning a generator is unpacked as one), has a ``len()`` and indexing only where the
+    original type has them, and is no list: ``np.asarray`` of a generator's stand-in is an
+    object, as of the generator in the notebook. Items that iterate themselves (a batch of
+    a class of the student's, a generator of arrays) are read the same way, ``depth``
+    levels down.
     """
 
-    def __init__(self, name: str, items: list[Any], length: int | None, indexed: bool):
+    def __init__(self, name: str, items: list[Any], length: int | None, indexed: bool,
+                 iterator: bool, error: Header | None) -> None:
         self.name, self.items, self.length, self.indexed = name, items, length, indexed
+        self.iterator, self.error = iterator, error
 
     @classmethod
-    def read(cls, obj: Any, most: int) -> Iterated:
-        """The first ``most`` items of ``obj`` (its ``len()`` taken if its type has one)."""
+    def read(cls, obj: Any, most: int, readable: Callable[[Any], bool],
+             describe: Callable[[Exception], Header], depth: int = 3) -> Iterated:
+        """The first ``most`` items of ``obj`` (its ``len()`` taken if its type has one);
+        ``readable(item)`` says which items to read the same way."""
         kind = type(obj)
-        items = list(itertools.islice(iter(obj), most))
+        items, error = [], None
+        try:
+            for item in itertools.islice(iter(obj), most):
+                items.append(_read_nested(item, most, readable, describe, depth - 1))
+        except Exception as exc:  # raised when iterated that far, as in the notebook
+            error = describe(exc)
         length = None
         if hasattr(kind, "__len__"):
             with contextlib.suppress(Exception):  # raised only if the check asks, as there
                 length = len(obj)
         return cls(kind.__name__, items, length,
-                   length is not None and hasattr(kind, "__getitem__"))
+                   length is not None and hasattr(kind, "__getitem__"),
+                   isinstance(obj, Iterator), error)
 
 
-def _stand_in(name: str, items: list[Any], length: int | None, indexed: bool) -> Any:
+def _read_nested(value: Any, most: int, readable: Callable[[Any], bool],
+                 describe: Callable[[Exception], Header], depth: int) -> Any:
+    """``value``, read as :class:`Iterated` where ``readable``, in a tuple or list too."""
+    if depth <= 0:
+        return value
+    if readable(value):
+        return Iterated.read(value, most, readable, describe, depth)
+    if type(value) in (tuple, list):
+        return type(value)(_read_nested(v, most, readable, describe, depth - 1)
+                           for v in value)
+    return value
+
+
+def rebuild_error(header: Header) -> BaseException:
+    """The exception a stand-in raises from its header (the judge puts its own here)."""
+    return RuntimeError(f"{header.get('error')}: {header.get('message')}")
+
+
+def _stand_in(name: str, items: list[Any], length: int | None, indexed: bool,
+              iterator: bool, error: Header | None) -> Any:
     """An object of a class named ``name`` that behaves as :class:`Iterated` says."""
-    body: dict[str, Any] = {"__iter__": lambda self: iter(items),
-                            "__repr__": lambda self: f"<{name} object>"}
+    def each() -> Iterator[Any]:
+        yield from items
+        if error is not None:
+            raise rebuild_error(error)
+
+    body: dict[str, Any] = {"__repr__": lambda self: f"<{name} object>"}
+    if iterator:
+        body["__iter__"] = lambda self: self
+        body["__next__"] = lambda self: next(self._items)
+    else:
+        body["__iter__"] = lambda self: each()
     if length is not None:
         body["__len__"] = lambda self: length
     if indexed:
         body["__getitem__"] = lambda self, index: items[index]
-    return type(name, (), body)()
+    stand_in = type(name, (), body)()
+    stand_in._items = each()
+    return stand_in
 
 
 def encode(value: Any, arrays: Arrays,
@@ -109,7 +153,10 @@ def encode(value: Any, arrays: Arrays,
                 "shape": list(value.shape)}
     if isinstance(value, Iterated):
         return {"$iterated": [encode(v, arrays, handle) for v in value.items],
-                "type": value.name, "len": value.length, "indexed": value.indexed}
+                "type": value.name, "len": value.length, "indexed": value.indexed,
+                "iterator": value.iterator, "error": value.error}
+    if isinstance(value, memoryview):  # a buffer of numbers: crosses as the array it holds
+        return encode(np.asarray(value), arrays, handle)
     # Other exact numbers (Fraction, SymPy's Integer and Rational) cross as what they are
     # worth, as a notebook compares them (red-team round 5: a quiz answer 29 from SymPy).
     if isinstance(value, numbers.Integral):
@@ -180,8 +227,10 @@ def decode(tree: Any, arrays: Arrays,
         return array.reshape(tuple(int(n) for n in tree["shape"]))
     if "$iterated" in tree:
         length = tree.get("len")
+        error = tree.get("error")
         return _stand_in(str(tree.get("type")), [again(v) for v in tree["$iterated"]],
-                         None if length is None else int(length), bool(tree.get("indexed")))
+                         None if length is None else int(length), bool(tree.get("indexed")),
+                         bool(tree.get("iterator")), error if isinstance(error, dict) else None)
     if ("$remote" in tree or "$callback" in tree) and handle is not None:
         return handle(tree)
     raise EncodingError(f"unknown value in a message: {sorted(tree)}")

@@ -409,8 +409,9 @@ def _shown(nb: Any) -> _Shown:
                   or (isinstance(node, ast.Attribute) and node.attr in _HANDED_ON)) \
                     and id(node) not in used and isinstance(node.ctx, ast.Load):
                 handed.append(_name_of(node))
-            assigned |= _bound_by_name(node)
-    # A red-team look: text passed to warn() of SimpleNamespace(warn=exec) ran as code.
+            bound |= _bound_by_name(node)
+    # A red-team look: text passed to warn() of SimpleNamespace(warn=exec) ran as code. Its
+    # next look: `except ... as exec` in a helper (another scope) does not make it the code's.
     if any(name not in assigned for name in handed):
         return _Shown()
     bound |= assigned

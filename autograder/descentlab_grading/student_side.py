@@ -91,6 +91,18 @@ def _student_code() -> Iterator[None]:
         JUDGING = False
 
 
+def _readable(value: Any) -> bool:
+    """An iterator, or an object Python iterates (:func:`_iterable_object`)."""
+    return isinstance(value, Iterator) or _iterable_object(value)
+
+
+def _described(exc: BaseException) -> protocol.Header:
+    """The header of the error reply for ``exc``, raised by the student's code."""
+    header = protocol.error_reply(exc, where=_where(exc))[0]
+    header["message"] += _did_you_mean(exc)
+    return header
+
+
 def _iterable_object(value: Any) -> bool:
     """Whether ``value`` is an object of the student's that Python iterates by its type's
     ``__iter__`` or as a sequence (``__getitem__`` and ``__len__``, a Dataset's): not a
@@ -197,13 +209,13 @@ class Server(protocol.Peer):
         # number's __float__): inside the window, time-limited, with JUDGING set.
         with _student_code():
             result = target(*args, **kwargs)
-            if isinstance(result, Iterator) or _iterable_object(result):
+            if _readable(result):
                 # An iterator cannot be handed over; its items can (a cap stops endless ones),
                 # in a stand-in of its type. So can an object of the student's that Python
                 # iterates (a DataLoader-like epoch: an honest-code audit), read by iter()
                 # as Python does: an __iter__ that returns a list, or one reached through
                 # __getattr__, is no iterable (its second look).
-                result = protocol.Iterated.read(result, _MAX_ITEMS)
+                result = protocol.Iterated.read(result, _MAX_ITEMS, _readable, _described)
             changes = []
             for i, arg in enumerate(args):
                 if i in originals:
@@ -241,6 +253,9 @@ class Server(protocol.Peer):
         if op == "getattr":
             with _student_code():  # a property is student code too
                 return self.pack(value=getattr(self.kept[header["target"]], header["name"]))
+        if op == "asarray":  # an object with __array_interface__, read as NumPy reads it here
+            with _student_code():
+                return self.pack(value=np.asarray(self.kept[header["target"]]))
         if op == "call":
             return self.call(header, arrays)
         if op == "run_scenario":

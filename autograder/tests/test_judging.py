@@ -465,10 +465,23 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
              "t-objects": "assert [tuple(p) for p in pairs()] == [(1, 2), (3, 4)]",
              # ... and a generator is no array, as np.asarray of one in the notebook.
              "t-generator": "assert np.asarray(batches()).dtype == object and "
-                            "type(batches()).__name__ == 'list_iterator'"}
+                            "type(batches()).__name__ == 'list_iterator'",
+             # Its next look: an iterator unpacks as one, items that iterate are read too,
+             # an error after the items read is raised only there, and an array interface
+             # or a buffer is read in the kernel (its pointer crashed the judge).
+             "t-pair": "import collections.abc\nx, y = pair()\nassert (x, y) == (1, 2) and "
+                       "isinstance(pair(), collections.abc.Iterator)",
+             "t-nested": "assert [tuple(b) for b in nested()] == [(1, 2)]",
+             "t-late": "import itertools\nassert list(itertools.islice(late(), 2)) == [0, 1]\n"
+                       "try:\n    list(late())\nexcept RuntimeError as e:\n"
+                       "    assert 'no more' in str(e)\nelse:\n    assert False",
+             "t-interface": "assert np.asarray(iface()).tolist() == [1.0, 2.0]",
+             "t-buffer": "assert np.asarray(buffer()).tolist() == [1.0, 2.0]"}
     source = _source(tmp_path, tests, "def batches(): ...\nq = None\ndef epoch(): ...\n"
                      "def as_list(): ...\ndef forwarded(): ...\ndef arr(): ...\n"
-                     "def dataset(): ...\ndef pairs(): ...\ndef not_array(): ...")
+                     "def dataset(): ...\ndef pairs(): ...\ndef not_array(): ...\n"
+                     "def pair(): ...\ndef nested(): ...\ndef late(): ...\n"
+                     "def iface(): ...\ndef buffer(): ...")
     student = ("import numbers\nimport descentlab_grader\nimport numpy as np\n"
                "def batches():\n    return iter([1, 2])\n"
                "class Epoch:\n    def __len__(self):\n        return 2\n"
@@ -488,6 +501,15 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
                "class NotArray:\n    def __array__(self, dtype=None, copy=None):\n"
                "        return [1.0, 2.0]\n"
                "def not_array():\n    return NotArray()\n"
+               "def pair():\n    yield 1\n    yield 2\n"
+               "class Batch:\n    def __iter__(self):\n        return iter((1, 2))\n"
+               "def nested():\n    yield Batch()\n"
+               "def late():\n    yield 0\n    yield 1\n    raise RuntimeError('no more')\n"
+               "class Iface:\n    def __init__(self):\n        self.a = np.array([1.0, 2.0])\n"
+               "    @property\n    def __array_interface__(self):\n"
+               "        return self.a.__array_interface__\n"
+               "def iface():\n    return Iface()\n"
+               "def buffer():\n    return memoryview(np.array([1.0, 2.0]))\n"
                "def pairs():\n    out = np.empty(2, dtype=object)\n"
                "    out[0], out[1] = (1, 2), (3, 4)\n    return out\n"
                "class Half:\n    def __float__(self):\n"
@@ -500,7 +522,8 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
     assert {g: v["verdict"] for g, v in verdicts.items()} == {
         "t-iter": "pass", "t-number": "pass", "t-iterable": "pass", "t-list": "fail",
         "t-forwarded": "fail", "t-array": "pass", "t-sequence": "pass", "t-objects": "pass",
-        "t-generator": "pass", "t-not-array": "fail"}, verdicts
+        "t-generator": "pass", "t-not-array": "fail", "t-pair": "pass", "t-nested": "pass",
+        "t-late": "pass", "t-interface": "pass", "t-buffer": "pass"}, verdicts
     assert "not producing an array" in verdicts["t-not-array"]["message"], verdicts
     assert "iter() returned non-iterator of type 'list'" in verdicts["t-list"]["message"]
     assert "'Forwarded' object is not iterable" in verdicts["t-forwarded"]["message"], verdicts
@@ -892,6 +915,9 @@ _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
      "[e.args[0]]\n", ["SGD", "optim"]),
     # ... nor where a lookup is handed on as a value (a red-team look) ...
     ("import types\n", _DESCENT + "    types.SimpleNamespace(warn=exec).warn('SGD')\n", ["SGD"]),
+    ("import types\ndef safe(f):\n    try:\n        return f()\n    except ValueError as exec:\n"
+     "        return exec\n", _DESCENT + "    types.SimpleNamespace(warn=exec).warn('SGD')\n",
+     ["SGD"]),
     ("from helpers import toolbox\n", _DESCENT + "    try:\n        assert steps < 0, 'SGD'\n"
      "    except AssertionError as e:\n        rule = getattr.__call__(toolbox, e.args[0])\n",
      ["SGD"]),
