@@ -79,10 +79,12 @@ class Iterated:
         kind = type(obj)
         items, error = [], None
         try:
-            for item in itertools.islice(iter(obj), most):
-                items.append(_read_nested(item, most, readable, describe, depth - 1))
+            items.extend(itertools.islice(iter(obj), most))
         except Exception as exc:  # raised when iterated that far, as in the notebook
             error = describe(exc)
+        # Then the items, as a check reads them after list(islice(...)): a generator item
+        # bound late sees the state its iterator ended in (a red-team look).
+        items = [_read_nested(item, most, readable, describe, depth - 1) for item in items]
         length = None
         if hasattr(kind, "__len__"):
             with contextlib.suppress(Exception):  # raised only if the check asks, as there

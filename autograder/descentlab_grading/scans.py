@@ -9,6 +9,7 @@ cells. Each code cell is parsed once (:func:`_parsed`).
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import re
 from collections.abc import Iterable, Iterator
@@ -387,6 +388,12 @@ def _shown(nb: Any) -> _Shown:
     library = {id(alias) for tree in trees for node in ast.walk(tree)
                if isinstance(node, ast.ImportFrom) and node.module == "warnings"
                for alias in node.names if alias.name == "warn" and not alias.asname}
+    # A sink a bare name can reach: a builtin (exec) or one imported (`from importlib import
+    # import_module as im`); an `except ... as ex` is a name of the code's (IPython's `ex`
+    # is reached as an attribute).
+    imported = {alias.asname or alias.name.split(".")[-1] for tree in trees
+                for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in node.names}
     assigned: set[str] = set()  # bound by the code itself, not by an import
     used = {id(n) for tree in trees for n in ast.walk(tree)  # called, or an alias's value
             for n in ([n.func] if isinstance(n, ast.Call) else
@@ -405,7 +412,8 @@ def _shown(nb: Any) -> _Shown:
                 assigned.add(node.arg)
             elif isinstance(node, ast.alias) and id(node) not in library:
                 bound.add(node.asname or node.name.split(".")[-1])
-            elif ((isinstance(node, ast.Name) and node.id in sinks)
+            elif ((isinstance(node, ast.Name) and node.id in sinks
+                   and (node.id in _BUILTINS or node.id in imported))
                   or (isinstance(node, ast.Attribute) and node.attr in _HANDED_ON)) \
                     and id(node) not in used and isinstance(node.ctx, ast.Load):
                 handed.append(_name_of(node))
@@ -417,6 +425,8 @@ def _shown(nb: Any) -> _Shown:
     bound |= assigned
     return _Shown(_SHOWS_TEXT - bound, frozenset(bound))
 
+
+_BUILTINS = frozenset(dir(builtins))
 
 #: Attributes that turn text into objects whatever object they are read from: handed on as a
 #: value (not called), they make every string evidence (:func:`_shown`).

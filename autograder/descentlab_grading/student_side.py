@@ -107,13 +107,14 @@ def _iterable_object(value: Any) -> bool:
     """Whether ``value`` is an object of the student's that Python iterates by its type's
     ``__iter__`` or as a sequence (``__getitem__`` and ``__len__``, a Dataset's): not a
     container or number (they cross as data), not array-like (a torch tensor: a 0-d one is
-    a number, and crosses as itself)."""
+    a number, and crosses as itself; a class with an array interface: NumPy reads that)."""
     kind = type(value)
-    return not isinstance(value, (list, tuple, dict, set, frozenset, str, bytes, int, float,
-                                  complex, np.ndarray, np.generic)) \
+    return not isinstance(value, (list, tuple, dict, set, frozenset, str, bytes, bytearray,
+                                  memoryview, int, float, complex, np.ndarray, np.generic)) \
         and (hasattr(kind, "__iter__") or (hasattr(kind, "__getitem__")
                                             and hasattr(kind, "__len__"))) \
-        and not hasattr(kind, "__array__")
+        and not any(hasattr(kind, name) for name in
+                    ("__array__", "__array_interface__", "__array_struct__"))
 
 
 def _where(exc: BaseException) -> str:

@@ -476,12 +476,15 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
                        "try:\n    list(late())\nexcept RuntimeError as e:\n"
                        "    assert 'no more' in str(e)\nelse:\n    assert False",
              "t-interface": "assert np.asarray(iface()).tolist() == [1.0, 2.0]",
-             "t-buffer": "assert np.asarray(buffer()).tolist() == [1.0, 2.0]"}
+             "t-buffer": "assert np.asarray(buffer()).tolist() == [1.0, 2.0]",
+             "t-buffer-2d": "assert np.asarray(buffer_2d()).shape == (2, 2)",
+             "t-late-bound": "assert [tuple(b) for b in list(late_bound())] == [(1, 1), (1, 1)]"}
     source = _source(tmp_path, tests, "def batches(): ...\nq = None\ndef epoch(): ...\n"
                      "def as_list(): ...\ndef forwarded(): ...\ndef arr(): ...\n"
                      "def dataset(): ...\ndef pairs(): ...\ndef not_array(): ...\n"
                      "def pair(): ...\ndef nested(): ...\ndef late(): ...\n"
-                     "def iface(): ...\ndef buffer(): ...")
+                     "def iface(): ...\ndef buffer(): ...\ndef buffer_2d(): ...\n"
+                     "def late_bound(): ...")
     student = ("import numbers\nimport descentlab_grader\nimport numpy as np\n"
                "def batches():\n    return iter([1, 2])\n"
                "class Epoch:\n    def __len__(self):\n        return 2\n"
@@ -510,6 +513,9 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
                "        return self.a.__array_interface__\n"
                "def iface():\n    return Iface()\n"
                "def buffer():\n    return memoryview(np.array([1.0, 2.0]))\n"
+               "def buffer_2d():\n    return memoryview(np.ones((2, 2)))\n"
+               "def late_bound():\n    for c in (0, 1):\n"
+               "        yield (v[c] for v in ([0, 1], [0, 1]))\n"
                "def pairs():\n    out = np.empty(2, dtype=object)\n"
                "    out[0], out[1] = (1, 2), (3, 4)\n    return out\n"
                "class Half:\n    def __float__(self):\n"
@@ -523,7 +529,8 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
         "t-iter": "pass", "t-number": "pass", "t-iterable": "pass", "t-list": "fail",
         "t-forwarded": "fail", "t-array": "pass", "t-sequence": "pass", "t-objects": "pass",
         "t-generator": "pass", "t-not-array": "fail", "t-pair": "pass", "t-nested": "pass",
-        "t-late": "pass", "t-interface": "pass", "t-buffer": "pass"}, verdicts
+        "t-late": "pass", "t-interface": "pass", "t-buffer": "pass", "t-buffer-2d": "pass",
+        "t-late-bound": "pass"}, verdicts
     assert "not producing an array" in verdicts["t-not-array"]["message"], verdicts
     assert "iter() returned non-iterator of type 'list'" in verdicts["t-list"]["message"]
     assert "'Forwarded' object is not iterable" in verdicts["t-forwarded"]["message"], verdicts
@@ -906,6 +913,9 @@ _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
     ("", _DESCENT + "    raise FloatingPointError(f'{lr} is too large even for plain SGD')\n",
      []),
     ("", _DESCENT + "    assert lr > 0, 'lr > 0, as for SGD'\n", []),
+    # An exception bound as `ex` (IPython's ex is an attribute) hands no lookup on.
+    ("", _DESCENT + "    try:\n        pass\n    except ValueError as ex:\n        print(ex)\n"
+     "    print('plain SGD')\n", []),
     ("from warnings import warn\n", _DESCENT + "    warn(f'{lr}: plain SGD overshoots')\n", []),
     ("from helpers import ask as warn\n", _DESCENT + "    warn('plain SGD')\n", ["SGD"]),
     # ... but not where text can be looked up (a red-team look: a message caught, then
