@@ -482,6 +482,8 @@ def _prose(tree: ast.AST, shown: _Shown) -> tuple[set[int], list[str]]:
         if isinstance(node, ast.Call) and (name := _name_of(node.func)) is not None:
             if name in shown.calls:
                 given += node.args
+            elif name == "partial" and node.args and _name_of(node.args[0]) in shown.calls:
+                given += node.args[1:]  # partial(print, "plain SGD:"): print's text
             given += [k.value for k in node.keywords if name in shown.calls or (
                 k.arg in _TEXT_KEYWORDS and shown.calls and name not in shown.bound)]
     ids: set[int] = set()

@@ -913,6 +913,9 @@ _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
     ("", _DESCENT + "    raise FloatingPointError(f'{lr} is too large even for plain SGD')\n",
      []),
     ("", _DESCENT + "    assert lr > 0, 'lr > 0, as for SGD'\n", []),
+    ("import functools\n", _DESCENT + "    log = functools.partial(print, 'plain SGD:')\n"
+     "    log(lr)\n", []),
+    ("from functools import partial\n", _DESCENT + "    partial(print, 'plain SGD:')(lr)\n", []),
     # An exception bound as `ex` (IPython's ex is an attribute) hands no lookup on.
     ("", _DESCENT + "    try:\n        pass\n    except ValueError as ex:\n        print(ex)\n"
      "    print('plain SGD')\n", []),
