@@ -130,7 +130,10 @@ def _stand_in(name: str, items: list[Any], length: int | None, indexed: bool,
         body["__len__"] = lambda self: length
     if indexed:
         body["__getitem__"] = lambda self, index: items[index]
-    stand_in = type(name, (), body)()
+    try:
+        stand_in = type(name, (), body)()
+    except (TypeError, ValueError):  # a name no class may have (a red-team look: "a\x00b")
+        stand_in = type("object", (), body)()
     stand_in._items = each()
     return stand_in
 

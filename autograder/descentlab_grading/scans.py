@@ -347,6 +347,10 @@ def _turns_text(node: ast.AST, sinks: set[str]) -> bool:
         given = [node.args[1]]  # the attribute's name, not the object
     elif called in ("get", "pop", "setdefault") and isinstance(node.func, ast.Attribute):
         return namespace(node.func.value) and not all(map(_written_out, given))
+    elif called in ("items", "keys", "values") and isinstance(node.func, ast.Attribute):
+        # A namespace searched by name (a red-team look: [m for k, m in
+        # sys.modules.items() if k == text]).
+        return namespace(node.func.value)
     return called in sinks and not all(map(_written_out, given))
 
 
@@ -482,8 +486,6 @@ def _prose(tree: ast.AST, shown: _Shown) -> tuple[set[int], list[str]]:
         if isinstance(node, ast.Call) and (name := _name_of(node.func)) is not None:
             if name in shown.calls:
                 given += node.args
-            elif name == "partial" and node.args and _name_of(node.args[0]) in shown.calls:
-                given += node.args[1:]  # partial(print, "plain SGD:"): print's text
             given += [k.value for k in node.keywords if name in shown.calls or (
                 k.arg in _TEXT_KEYWORDS and shown.calls and name not in shown.bound)]
     ids: set[int] = set()

@@ -913,9 +913,14 @@ _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
     ("", _DESCENT + "    raise FloatingPointError(f'{lr} is too large even for plain SGD')\n",
      []),
     ("", _DESCENT + "    assert lr > 0, 'lr > 0, as for SGD'\n", []),
-    ("import functools\n", _DESCENT + "    log = functools.partial(print, 'plain SGD:')\n"
-     "    log(lr)\n", []),
-    ("from functools import partial\n", _DESCENT + "    partial(print, 'plain SGD:')(lr)\n", []),
+    # A red-team look: the text given to partial(print, ...) is read back by its .args,
+    # and a namespace is searched by name: evidence.
+    ("import sys\nfrom functools import partial\n", _DESCENT + "    log = partial(print, "
+     "'SGD')\n    rule = [m for k, m in vars(sys.modules['torch']).items() if k == "
+     "log.args[0]]\n", ["SGD"]),
+    ("import sys\n", _DESCENT + "    try:\n        raise LookupError('torch.optim')\n"
+     "    except LookupError as e:\n        mod = [m for k, m in sys.modules.items() "
+     "if k == e.args[0]]\n", ["optim"]),
     # An exception bound as `ex` (IPython's ex is an attribute) hands no lookup on.
     ("", _DESCENT + "    try:\n        pass\n    except ValueError as ex:\n        print(ex)\n"
      "    print('plain SGD')\n", []),
@@ -1277,3 +1282,13 @@ def test_an_answer_too_large_to_take_is_said_in_the_students_words() -> None:
     finally:
         os.close(read)
         os.close(write)
+
+
+def test_a_stand_in_of_a_type_no_class_may_be_named_still_iterates() -> None:
+    """A red-team look: a metaclass naming the type "pair\\x00of" made the judge's
+    type() raise, and the error was blamed on the student's bowl_gradient."""
+    arrays: protocol.Arrays = {}
+    tree = protocol.encode(protocol.Iterated("pair\x00of", [1.0, 2.0], None, False, True,
+                                             None), arrays)
+    x, y = protocol.decode(tree, arrays)
+    assert (x, y) == (1.0, 2.0)
