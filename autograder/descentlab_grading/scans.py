@@ -279,14 +279,8 @@ def _decorators_that_keep(nb: Any) -> set[str]:
                           if a.asname or _KEEPING.get(a.name) != node.module}
             elif isinstance(node, ast.Import):
                 other |= {a.asname or a.name for a in node.names if a.asname}
-            elif isinstance(node, (ast.Name, ast.Attribute)) \
-                    and isinstance(node.ctx, (ast.Store, ast.Del)):
-                other.add(_name_of(node) or "")
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                other.add(node.name)
-            elif isinstance(node, ast.arg):
-                other.add(node.arg)
-            other |= _bound_by_name(node)
+            else:
+                other |= _bound_by_code(node) | _bound_by_name(node)
     return names - other
 
 
@@ -407,14 +401,8 @@ def _shown(nb: Any) -> _Shown:
         for node in ast.walk(tree):
             if _turns_text(node, sinks):
                 return _Shown()
-            if isinstance(node, (ast.Name, ast.Attribute)) \
-                    and isinstance(node.ctx, (ast.Store, ast.Del)):
-                assigned.add(_name_of(node) or "")
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                assigned.add(node.name)
-            elif isinstance(node, ast.arg):
-                assigned.add(node.arg)
-            elif isinstance(node, ast.alias) and id(node) not in library:
+            assigned |= _bound_by_code(node)
+            if isinstance(node, ast.alias) and id(node) not in library:
                 bound.add(node.asname or node.name.split(".")[-1])
             elif ((isinstance(node, ast.Name) and node.id in sinks
                    and (node.id in _BUILTINS or node.id in imported))
@@ -438,6 +426,16 @@ _HANDED_ON = frozenset({"import_module", "__import__", "attrgetter", "resolve_na
                         "run_cell", "run_line_magic", "run_cell_magic", "__getattribute__",
                         "getmembers", "find_spec", "spec_from_file_location", "run_path",
                         "run_module"})
+
+
+def _bound_by_code(node: ast.AST) -> set[str]:
+    """The name a node binds as code does: an assignment's target (a ``Name`` or an
+    attribute), a ``def``, a ``class``, an argument."""
+    if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+        return {_name_of(node) or ""}
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    return {node.arg} if isinstance(node, ast.arg) else set()
 
 
 def _bound_by_name(node: ast.AST) -> set[str]:

@@ -892,15 +892,23 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
 ])
 def test_a_name_the_notebook_makes_its_own_is_no_ready_made_code(
         lesson_id: str, other: str, answer: str, named: list[str]) -> None:
-    lesson = get_lesson(lesson_id)
-    exercise = next(e for e in lesson.exercises
+    exercise = next(e for e in get_lesson(lesson_id).exercises
                     if e.answer_cell and set(e.ready_made) & {"gen_batches", "backward"})
+    assert _ready_made_found(lesson_id, exercise.name, other, answer) == (
+        [(exercise.name, named)] if named else [])
+
+
+def _ready_made_found(lesson_id: str, name: str, other: str, answer: str
+                      ) -> list[tuple[str, list[str]]]:
+    """What the ready-made scan finds in a notebook of a cell ``other`` and the answer cell
+    of exercise ``name`` holding ``answer``."""
+    lesson = get_lesson(lesson_id)
+    exercise = next(e for e in lesson.exercises if e.name == name)
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(answer)
     cell.metadata["nbgrader"] = {"grade_id": exercise.answer_cell, "solution": True}
     nb.cells = [nbformat.v4.new_code_cell(other), cell]
-    assert ready_made_in_answers(nb, lesson.exercises) == (
-        [(exercise.name, named)] if named else [])
+    return ready_made_in_answers(nb, lesson.exercises)
 
 
 _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
@@ -967,14 +975,8 @@ _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
 ])
 def test_honest_prose_and_a_dataclass_of_the_students_are_no_ready_made_code(
         other: str, answer: str, named: list[str]) -> None:
-    lesson = get_lesson("00_blind_explorer")
-    exercise = next(e for e in lesson.exercises if e.name == "gradient_descent")
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell(answer)
-    cell.metadata["nbgrader"] = {"grade_id": exercise.answer_cell, "solution": True}
-    nb.cells = [nbformat.v4.new_code_cell(other), cell]
-    assert ready_made_in_answers(nb, lesson.exercises) == (
-        [(exercise.name, named)] if named else [])
+    assert _ready_made_found("00_blind_explorer", "gradient_descent", other, answer) == (
+        [("gradient_descent", named)] if named else [])
 
 
 @pytest.mark.slow  # a real judge, and its 10 s wait for a silent connection
