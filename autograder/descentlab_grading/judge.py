@@ -216,7 +216,7 @@ class Connection(protocol.Peer):
             self.broken = "your code did not answer in time"
             raise Broken(self.broken) from None
         except (EOFError, OSError, ValueError) as exc:
-            self.broken = str(exc) if "your code" in str(exc) else \
+            self.broken = str(exc) if isinstance(exc, protocol.MessageTooLarge) else \
                 f"the connection to your notebook broke ({exc})"
             raise Broken(self.broken) from None
         except BaseException:

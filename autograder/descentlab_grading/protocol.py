@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["CALL_LIMIT_ENV", "RUNNER_MISSING", "RUNNER_MODULE", "SOCKET_ENV", "EncodingError",
-           "Iterated", "Peer", "decode", "encode", "error_reply", "receive", "send"]
+           "Iterated", "MessageTooLarge", "Peer", "decode", "encode", "error_reply", "receive",
+           "send"]
 
 #: Largest message accepted (bytes): a student returning a huge array is cut off.
 MAX_MESSAGE = 64 * 1024 * 1024
@@ -50,6 +51,10 @@ Message = tuple[Header, Arrays]
 
 class EncodingError(TypeError):
     """A value cannot cross the boundary (an unsupported type)."""
+
+
+class MessageTooLarge(ValueError):
+    """A message over :data:`MAX_MESSAGE`; its text is said to the student as it is."""
 
 
 class Iterated:
@@ -277,7 +282,7 @@ def receive(fd: int, deadline: float | None = None) -> Message:
     head_size, body_size = _FRAME.unpack(_read_exactly(fd, _FRAME.size, deadline))
     if head_size + body_size > MAX_MESSAGE:
         # Said to the student (a red-team look read "message of 312618718 bytes").
-        raise ValueError(f"your code's answer was {(head_size + body_size) / 1e6:.0f} MB, "
+        raise MessageTooLarge(f"your code's answer was {(head_size + body_size) / 1e6:.0f} MB, "
                          f"more than the grader takes ({MAX_MESSAGE / 1e6:.0f} MB): does it "
                          "return or yield far more than it is asked for?")
     try:

@@ -1278,8 +1278,9 @@ def test_an_answer_too_large_to_take_is_said_in_the_students_words() -> None:
     read, write = os.pipe()
     try:
         os.write(write, protocol._FRAME.pack(protocol.MAX_MESSAGE, 1))
-        with pytest.raises(ValueError, match=r"your code's answer was 67 MB, more than the "
-                           r"grader takes \(67 MB\): does it return or yield far more"):
+        with pytest.raises(protocol.MessageTooLarge,
+                           match=r"your code's answer was 67 MB, more than the grader takes "
+                                 r"\(67 MB\): does it return or yield far more"):
             protocol.receive(read)
     finally:
         os.close(read)
