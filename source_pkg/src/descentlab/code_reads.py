@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import is_observed
 
-__all__ = ["REMOTE_READS", "global_loads"]
+__all__ = ["REMOTE_READS", "global_loads", "names_read"]
 
 #: The attribute of a class that stands in for one in another process (the grader's
 #: proxy): the :func:`global_loads` of the real class, computed there.
@@ -96,3 +96,35 @@ def global_loads(cls: Any) -> dict[str, Any]:
     stores = {ins.argval for function in functions for code in _codes(function.__code__)
               for ins in dis.get_instructions(code) if ins.opname == "STORE_ATTR"}
     return {"reads": reads, "stores": sorted(stores)}
+
+
+def names_read(cls: Any) -> set[str]:
+    """The attribute and global names the student's methods of ``cls`` read, and those of
+    the student's functions they call by a global name (a notebook's helper).
+
+    Parameters
+    ----------
+    cls : type
+        The student's class; anything else gives nothing.
+
+    Returns
+    -------
+    set of str
+        The names of their bytecode (``co_names``), nested functions included.
+    """
+    if not isinstance(cls, type):
+        return set()
+    found: set[str] = set()
+    seen: set[CodeType] = set()
+    todo = list(_student_functions(cls))
+    while todo:
+        function = todo.pop()
+        if function.__code__ in seen:
+            continue
+        seen.add(function.__code__)
+        for code in _codes(function.__code__):
+            found.update(code.co_names)
+            todo += [helper for name in code.co_names
+                     if isinstance(helper := function.__globals__.get(name), FunctionType)
+                     and is_observed(helper.__code__.co_filename, helper.__globals__)]
+    return found

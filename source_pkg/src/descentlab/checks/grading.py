@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import types
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..code_reads import names_read
 from ..optimizers import OPTIMIZERS, find_reference, optimizer_class, reference_name
 from . import messages
 from .cases import make_case
@@ -216,30 +216,6 @@ def _reference_base_note(student_cls: Any, optimizer: str) -> str:
             f"Build it on your own {base.__name__}, or write its update() yourself.")
 
 
-def _names_read(cls: Any) -> set[str]:
-    """The attribute and global names the functions of ``cls``'s own classes read (those
-    not of the package), with the functions they call by a global name (a helper of the
-    notebook's: a red-team look), nested functions, properties and static methods included."""
-    found: set[str] = set()
-    functions = [getattr(value, "__func__", getattr(value, "fget", value))
-                 for klass in getattr(cls, "__mro__", ())
-                 if not getattr(klass, "__module__", "").startswith("descentlab")
-                 for value in vars(klass).values()]
-    seen: set[int] = set()
-    codes = [(f.__code__, f.__globals__) for f in functions if hasattr(f, "__globals__")]
-    while codes:
-        code, namespace = codes.pop()
-        if id(code) in seen:
-            continue
-        seen.add(id(code))
-        found.update(code.co_names)
-        codes += [(c, namespace) for c in code.co_consts if hasattr(c, "co_names")]
-        codes += [(f.__code__, f.__globals__) for name in code.co_names
-                  if isinstance(f := namespace.get(name), types.FunctionType)
-                  and not f.__module__.startswith("descentlab")]
-    return found
-
-
 def _state_of_note(student_cls: Any) -> str:
     """The note for a class that keeps its state with the course's ``Optimizer.state_of``
     (inherited from a reference class of another lesson, as ``RMSProp(ReferenceAdaGrad)``):
@@ -248,7 +224,7 @@ def _state_of_note(student_cls: Any) -> str:
     from ..optimizers.base import Optimizer
 
     if getattr(student_cls, "state_of", None) is not Optimizer.state_of \
-            or "state_of" not in _names_read(student_cls):
+            or "state_of" not in names_read(student_cls):
         return ""
     return (f"Your {student_cls.__name__} keeps its state with state_of() of the course's "
             "reference classes (descentlab.optimizers.Optimizer.state_of), which the grader "
