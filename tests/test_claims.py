@@ -672,6 +672,26 @@ def test_lesson6_quiz_q3_first_step_without_bias_correction() -> None:
     assert round(quiz_answers("06")["q3"], 1) != 3.2
 
 
+def test_lesson6_first_step_and_adamw_decay_as_described() -> None:
+    # A content audit: "exactly eta" was eta * g / (|g| + eps); AdamW's weights sat about
+    # 2 eta below (1 - eta * lambda)^t, moved there by its first Adam steps.
+    for g in (1.0, 1e-6):
+        p = {"w": np.zeros(1)}
+        Adam(lr=1.0).update(p, {"w": np.array([g])})
+        assert -p["w"][0] == pytest.approx(g / (g + 1e-8), rel=1e-12)
+    states("06", "bias-intro", r"the step is $\eta\,g/(|g|+\epsilon)$ from the first step on")
+    namespace: dict[str, object] = {}
+    exec(code("06", "setup").replace("%matplotlib inline", ""), namespace)
+    exec(code("06", "adamw-vs-l2"), namespace)
+    decoupled, lam, lr = namespace["decoupled"], namespace["lam"], namespace["lr"]
+    assert np.ptp(decoupled, axis=1).max() < 1e-6  # "their three curves coincide"
+    t = np.arange(len(decoupled))[10:]
+    below = 1 - decoupled[10:, 0] / (1 - lr * lam) ** t  # a constant factor from step 10 on
+    assert np.all((1.5 * lr < below) & (below < 2.5 * lr)), below
+    states("06", "adamw", r"by the factor $(1-\eta\lambda)$ per step, after its first Adam steps "
+           r"have taken them about $2\eta$ lower")
+
+
 def test_lesson6_bias_figure_as_described() -> None:
     # The figure's own cell, run after the lesson's setup (both from the notebook).
     namespace: dict[str, object] = {}
@@ -766,12 +786,14 @@ def test_lesson7_digits_order_at_the_default_rates() -> None:
                                   seed=seed, dtype=np.float32, progress=False)
         final = {n: float(smooth_curve(r.losses)[-1]) for n, r in runs.items()}
         assert max(final["Adam"], final["AdaGrad"]) < final["Momentum"] < final["SGD"], seed
-        assert 4 <= final["Momentum"] / max(final["Adam"], final["AdaGrad"]) <= 8, (seed, final)
+        # "four to nine times higher" than either (a content audit: 9.3 over Adam, seed 2).
+        assert 4 <= final["Momentum"] / max(final["Adam"], final["AdaGrad"]), (seed, final)
+        assert final["Momentum"] / min(final["Adam"], final["AdaGrad"]) < 9.5, (seed, final)
         assert 12 <= final["SGD"] / final["Momentum"] <= 19, (seed, final)
         accuracy = {n: 100 * r.final_test_accuracy for n, r in runs.items()}
         assert 92 <= accuracy.pop("SGD") <= 94, seed
         assert all(96 <= a <= 98.5 for a in accuracy.values()), (seed, accuracy)
-    states("07", "digits-notes", "for every seed we tried (0 to 3)", "four to eight times higher",
+    states("07", "digits-notes", "for every seed we tried (0 to 3)", "four to nine times higher",
            "twelve to nineteen times higher than Momentum", "SGD about 93 %", "96 to 98 %")
     states("07", "summary", "SGD is by far the slowest and Momentum next; AdaGrad and Adam are "
            "the fastest")
