@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -419,6 +420,21 @@ def test_what_the_students_step_prints_is_hidden_but_said(
     assert not report.failed
     assert "debugging my step" not in out.getvalue() + capsys.readouterr().out
     assert PRINTED_NOTE in out.getvalue(), out.getvalue()
+
+
+def test_a_warning_of_the_students_step_is_not_called_printed_output() -> None:
+    # An audit: torch's deprecation warning for the old addcdiv_(value, t1, t2) signature
+    # read "your code printed output during the checks" to a student who printed nothing.
+    class Adam(TorchAdam):
+        @torch.no_grad()
+        def step(self, closure=None):
+            warnings.warn("this overload is deprecated", UserWarning, stacklevel=1)
+            return super().step(closure)
+
+    out = io.StringIO()
+    report = checks.check_torch(Adam, file=out, seeds=PUBLIC_SEEDS[:1])
+    assert not report.failed
+    assert PRINTED_NOTE not in out.getvalue(), out.getvalue()
 
 
 # -- in place: a step that is zero at first still reaches the tensor ----------------------------

@@ -45,6 +45,7 @@ import math
 import signal
 import threading
 import traceback
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -173,7 +174,12 @@ def run_scenario(cls: Any, scenario: dict[str, Any]) -> dict[str, Any]:
     _warm_up()
     quiet = io.StringIO()
     try:
-        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        # A warning is not the student's output (an audit: torch's deprecation warning
+        # for the old addcdiv_(value, t1, t2) signature read "your code printed output");
+        # ignored, as the NumPy lessons' run_quietly does.
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             _steps(cls, scenario, dtype, params, pointers, groups, hyper, limit, observed)
     finally:
         # Hidden from the student's output, but counted: the self-check says so.
