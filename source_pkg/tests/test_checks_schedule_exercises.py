@@ -153,3 +153,18 @@ def test_the_step_shown_is_the_one_that_is_most_wrong(fn, prop):
         assert_schedule(fn, "cosine", prop, seed=seed)
     shown = int(re.search(r"\(t=(\d+),", str(info.value)).group(1))
     assert errors[shown] == errors[worst], str(info.value)
+
+
+def test_a_schedule_returning_every_rate_so_far_is_named_in_a_short_line() -> None:
+    # A student audit: the "after" message printed all 175 rates (4,274 characters) before
+    # "a schedule returns one number"; reprlib cuts the list.
+    def cosine_schedule(t, lr0, total):
+        return [lr0 * (1 + math.cos(math.pi * min(s, total) / total)) / 2
+                for s in range(t + 1)]
+
+    with pytest.raises(AssertionError) as caught:
+        assert_schedule(cosine_schedule, "cosine", "after", seed=0)
+    message = str(caught.value)
+    assert "a schedule returns one number" in message, message
+    assert ", ...]" in message, message
+    assert len(message) < 400, message

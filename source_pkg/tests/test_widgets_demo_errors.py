@@ -336,3 +336,29 @@ def test_a_figure_drawn_by_a_function_that_fails_its_check_says_so_below(
     for fn in (shuffled, stub):
         assert function_check_note(fn, check_minibatches) == "", fn
     assert capsys.readouterr().out == ""
+
+
+def test_a_figure_of_a_schedule_returning_a_list_names_the_list_in_one_short_line() -> None:
+    """A student audit: lesson 07's figure said "ValueError in _check_1d() ... inhomogeneous
+    part.." (Matplotlib's words, two periods) for a cosine_schedule returning every rate so
+    far; rates_of, which the figure plots, names the list, cut short."""
+    from descentlab.schedules import rates_of
+
+    every_rate = _cosine("return [lr0 * (1 + math.cos(math.pi * min(s, total) / total)) / 2"
+                         " for s in range(t + 1)]")
+    with pytest.raises(TypeError) as caught:
+        rates_of(every_rate, range(300), 0.1, 300)
+    text = explain_failure("This figure", caught.value)
+    assert text.startswith("This figure stopped: TypeError"), text
+    assert "the schedule returned [0.1] for t=0; it must return one number." in text, text
+    assert ".." not in text, text
+    with pytest.raises(TypeError) as caught:
+        rates_of(every_rate, range(10, 300), 0.1, 300)
+    assert "..." in str(caught.value), str(caught.value)
+    assert len(str(caught.value)) < 200, str(caught.value)
+
+
+def test_a_message_ending_in_a_period_gets_no_second_one() -> None:
+    text = explain_failure("This figure", ValueError("setting an array element."))
+    assert text.endswith("setting an array element."), text
+    assert explain_failure("This figure", ValueError("no period")).endswith("no period."), text

@@ -29,12 +29,13 @@ arXiv:1706.02677, 2017.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Scheduled", "cosine", "step_decay", "warmup", "warmup_cosine"]
+__all__ = ["Scheduled", "cosine", "rates_of", "step_decay", "warmup", "warmup_cosine"]
 
 #: What the schedules return: a float for a scalar ``t``, an array for an array.
 Rate = Any
@@ -239,6 +240,55 @@ def warmup_cosine(
 
 
 # -- following a schedule ---------------------------------------------------------
+def _one_rate(value: Any, t: int) -> float:
+    """``value``, a schedule's answer for step ``t``, as a float; a sentence if it is none."""
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        # A whole list of rates (an audit) must not fill the screen: reprlib cuts it.
+        raise TypeError(f"the schedule returned {reprlib.repr(value)} for t={t}; it must "
+                        "return one number") from None
+    if not math.isfinite(rate) or rate < 0:
+        raise ValueError(f"the schedule returned the learning rate {rate} for t={t}")
+    return rate
+
+
+def rates_of(schedule: Callable[..., Any], steps: Any, *args: Any) -> np.ndarray:
+    """``schedule(t, *args)`` at every step, each checked to be one learning rate.
+
+    For plotting a hand-written schedule (lesson 07's ``cosine_schedule``): a schedule
+    that returns a list, None or a negative number is named in a sentence, not in a
+    plotting library's error about array shapes.
+
+    Parameters
+    ----------
+    schedule : callable
+        ``schedule(t, *args)`` returns the learning rate of update ``t`` (0 = the first).
+    steps : iterable of int
+        The steps ``t`` to evaluate.
+    *args
+        Passed on after ``t`` (e.g. ``lr0, total``).
+
+    Returns
+    -------
+    numpy.ndarray
+        One float per step.
+
+    Raises
+    ------
+    TypeError
+        When a value is not one number.
+    ValueError
+        When a value is negative or not finite.
+
+    Examples
+    --------
+    >>> rates_of(cosine, range(3), 0.1, 2)
+    array([0.1 , 0.05, 0.  ])
+    """
+    return np.array([_one_rate(schedule(int(t), *args), int(t)) for t in steps], dtype=float)
+
+
 class Scheduled:
     r"""Wrap an optimizer so that it follows a learning-rate schedule.
 
@@ -306,16 +356,7 @@ class Scheduled:
         return self._rate(self.t)
 
     def _rate(self, t: int) -> float:
-        value = self.schedule(t)
-        try:
-            rate = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"the schedule returned {value!r} for t={t}; it must return one number"
-            ) from None
-        if not math.isfinite(rate) or rate < 0:
-            raise ValueError(f"the schedule returned the learning rate {rate} for t={t}")
-        return rate
+        return _one_rate(self.schedule(t), t)
 
     def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """Set ``optimizer.lr`` from the schedule, then apply one update in place.

@@ -25,6 +25,7 @@ hidden tests (it raises ``AssertionError`` with a message meant for students).
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -146,7 +147,8 @@ def _call(fn: Callable[..., Any], case: ScheduleCase, t: int, limit: float | Non
         rate = float(value)
     except (TypeError, ValueError):
         raise StudentError(
-            f"{where} returned {value!r}; a schedule returns one number (the learning rate)."
+            f"{where} returned {reprlib.repr(value)}; a schedule returns one number (the "
+            "learning rate)."
         ) from None
     if not math.isfinite(rate):
         raise StudentError(f"{where} returned {rate}; a learning rate must be finite.")

@@ -71,7 +71,8 @@ def explain_failure(name: str, exc: BaseException, then: str = "move a slider") 
     if kind == "NotImplementedError":
         return (f"{name} cannot run yet: an exercise it uses is not written "
                 f"(NotImplementedError{place}). Write it above, run its cell, then {then}.")
-    text = f"{name} stopped: {kind}{place}" + (f": {message}" if message else "") + "."
+    text = f"{name} stopped: {kind}{place}" + (f": {message}" if message else "")
+    text += "" if text.endswith((".", "…")) else "."  # NumPy's messages end with one
     hint = exception_hint(kind, message, closest_name(exc), where)
     return f"{text} Hint: {hint}" if hint else text
 
