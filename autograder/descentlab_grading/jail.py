@@ -1,7 +1,8 @@
 """The jail: bubblewrap around every process that runs student code.
 
 :meth:`Jail.kernelspec` writes a kernel specification whose command starts the kernel in
-``bwrap``: no network, own PID/IPC/UTS namespaces, a read-only view of the Python
+``bwrap``: no network, own user/PID/IPC/UTS namespaces (the kernel is ``nobody``, without
+capabilities, even when the grader runs as root), a read-only view of the Python
 environment only, :mod:`answer_key`'s copy of descentlab and torch stubs bound over the
 real files, one writable scratch folder shown where nbgrader runs the kernel, a private
 ``/tmp``, the hook files and the judge's socket. The kernel talks to nbgrader over Unix
@@ -26,8 +27,8 @@ from pathlib import Path
 from .answer_key import TORCH_BINDINGS
 from .protocol import CALL_LIMIT_ENV, HOOK_MODULE, RUNNER_MODULE, SOCKET_ENV
 
-__all__ = ["KERNEL_NAME", "SLOW_IMPORTS", "Jail", "build_font_list", "font_list", "preloads",
-           "problem"]
+__all__ = ["CONFINE", "KERNEL_NAME", "SLOW_IMPORTS", "Jail", "build_font_list", "font_list",
+           "preloads", "problem"]
 
 KERNEL_NAME = "descentlab-jailed"
 #: Where the grader's hook (student_side.py as ``descentlab_grader`` + protocol.py) is
@@ -38,6 +39,14 @@ JUDGE_DIR = "/run/descentlab-judge"
 GUARD_MODULE = "descentlab_guard"
 #: Size of the jail's private /tmp and /dev/shm (they live in memory).
 TMP_BYTES = 256 * 1024**2
+#: bubblewrap's confinement, for :func:`problem`'s trial as for every kernel: all namespaces,
+#: a user namespace even when the grader runs as root, where the kernel is ``nobody``
+#: without capabilities. (A red-team audit: run by root, bwrap kept the kernel root with
+#: every capability, and the kernel remounted the read-only package and environment
+#: writable and changed other students' grades.)
+#: Nor can it make a user namespace of its own, where it would have capabilities again.
+CONFINE = ("--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
+           "--cap-drop", "ALL", "--disable-userns", "--die-with-parent")
 #: Files of /etc a Python kernel needs (shared libraries, fonts, time zone).
 _ETC = ("/etc/ld.so.cache", "/etc/fonts", "/etc/localtime", "/etc/alternatives",
         "/etc/passwd", "/etc/group", "/etc/nsswitch.conf")
@@ -52,8 +61,8 @@ def problem() -> str | None:
     if bwrap is None:
         return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     try:
-        done = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent",
-                               "true"], capture_output=True, timeout=30, check=False)
+        done = subprocess.run([bwrap, "--ro-bind", "/", "/", *CONFINE, "true"],
+                              capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not start: {exc}"
     if done.returncode != 0:
@@ -126,8 +135,11 @@ class Jail:
             return ["env", "-i", *[f"{k}={v}" for k, v in env.items()], *argv]
         env = {**env, SOCKET_ENV: f"{JUDGE_DIR}/judge.sock",
                "PYTHONPATH": os.pathsep.join([HOOK_DIR, *_package_path(self.real_package)])}
-        args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
-                "--new-session", "--clearenv"]
+        # bwrap itself starts with an empty environment: it is process 1 of the kernel's PID
+        # namespace, whose /proc/1/environ the kernel can read (an audit printed the
+        # grader's whole environment into its feedback). The kernel's own is set below.
+        args = ["env", "-i", shutil.which("bwrap") or "bwrap", *CONFINE, "--new-session",
+                "--clearenv"]
         for key, value in env.items():
             args += ["--setenv", key, value]
         # Mounts apply in order: the private /tmp first, so that a binding below it (a
@@ -135,6 +147,10 @@ class Jail:
         args += ["--proc", "/proc", "--dev", "/dev",
                  "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
                  "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm",
+                 # Read-only: /proc, whose root-owned files (/proc/sys/...) a kernel of a
+                 # grader run as root may write (its user is root outside the namespace),
+                 # and /dev, a tmpfs of no size limit (its devices and /dev/shm stay usable).
+                 "--remount-ro", "/proc", "--remount-ro", "/dev",
                  "--ro-bind", "/usr", "/usr"]
         for path in ("/bin", "/lib", "/lib64", "/sbin"):
             if os.path.islink(path):

@@ -140,14 +140,22 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
                     raise JudgeUnavailable(f"the judge did not start: {tail.strip()}")
                 time.sleep(0.02)
             yield run
+            # The judge serves until stopped: one that ended crashed (a red-team audit
+            # filled the disk it writes its record on), and the tests it did not judge
+            # are no 0 of the student's. The job fails, and the next run grades it again.
+            if proc.poll() is not None:
+                tail = (Path(tmp) / "judge.log").read_text(errors="replace")[-300:].strip()
+                raise JudgeUnavailable(f"the judge stopped during grading (exit status "
+                                       f"{proc.returncode}): {tail}")
         finally:
             proc.kill()
             proc.wait()
-        # A judge killed before it wrote anything recorded no verdict: every test scores 0.
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        try:
             record = json.loads(result.read_text())
             run.verdicts.update(record["cells"])
             run.contacts.extend(record["contacts"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise JudgeUnavailable(f"the judge's record could not be read: {exc}") from None
 
 
 @dataclass

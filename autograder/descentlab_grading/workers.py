@@ -67,10 +67,12 @@ class Outcome:
 
 
 def _limit(which: int, value: int) -> None:
-    """Lower the soft limit ``which`` to ``value`` (never above the hard limit)."""
+    """Lower the limit ``which`` to ``value``, soft and hard: no process of the job can
+    raise it again (a red-team audit raised its soft limits back to the unlimited hard
+    ones and filled the grading machine's disk, failing another student's judge)."""
     hard = resource.getrlimit(which)[1]
-    resource.setrlimit(which, (value if hard == resource.RLIM_INFINITY else min(value, hard),
-                               hard))
+    value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+    resource.setrlimit(which, (value, value))
 
 
 def _pids_cgroup(pid: int) -> Path | None:

@@ -96,6 +96,50 @@ print(json.dumps(out))
     assert (tmp_path / "work" / "mine.txt").read_text() == "ok", "the own folder is not writable"
 
 
+def test_the_kernel_is_nobody_without_capabilities_even_when_the_grader_is_root(
+        confinement: jail.Jail, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A red-team audit, the grader run as root: the kernel was root with every capability,
+    # remounted the jail's read-only package writable (libc's mount through ctypes) and
+    # changed two other students' grades; /proc/1/environ (bwrap's) held the grader's
+    # environment.
+    monkeypatch.setenv("GRADERS_SECRET", "hunter2")
+    package = confinement.real_package
+    code = _ATTEMPT + f"""
+import ctypes, json, os
+libc = ctypes.CDLL(None, use_errno=True)
+def remount():
+    MS_REMOUNT, MS_BIND = 32, 4096
+    if libc.mount(None, {str(package)!r}.encode(), None, MS_REMOUNT | MS_BIND, None) != 0:
+        raise PermissionError(os.strerror(ctypes.get_errno()))
+    open({str(package / "__init__.py")!r}, "a").close()
+attempt("remount", remount)
+# Namespaced (own UTS namespace): harmless to try, and as writable as core_pattern was.
+attempt("proc_sys", lambda: open("/proc/sys/kernel/domainname", "w").write("jail"))
+attempt("dev", lambda: open("/dev/filler", "w").write("x"))
+attempt("dev_null", lambda: open("/dev/null", "w").write("x"))
+def nested_userns():
+    if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER (os.unshare: Python 3.12)
+        raise PermissionError(os.strerror(ctypes.get_errno()))
+attempt("nested_userns", nested_userns)
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+out["uid"], out["caps"] = os.getuid(), status["CapEff"].strip()
+try:
+    out["environ"] = open("/proc/1/environ", "rb").read().decode(errors="replace")
+except OSError:
+    out["environ"] = ""
+print(json.dumps(out))
+"""
+    seen = _run(confinement, tmp_path, code)
+    assert seen["uid"] != 0, seen
+    assert int(seen["caps"], 16) == 0, seen
+    assert seen["remount"] != "worked", seen
+    assert seen["proc_sys"] != "worked", seen
+    assert seen["dev"] != "worked", seen  # a tmpfs of no size limit: memory of the machine
+    assert seen["dev_null"] == "worked", seen
+    assert seen["nested_userns"] != "worked", seen
+    assert "hunter2" not in seen["environ"], seen["environ"]
+
+
 def test_no_network_even_to_the_machines_loopback(confinement: jail.Jail,
                                                   tmp_path: Path) -> None:
     with socket.socket() as listener:

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import nbformat
+import psutil
 import pytest
 
 import descentlab
@@ -22,6 +23,7 @@ from descentlab_grading.judging import (
     NATIVE_NAMED_FLAG,
     PROCESSES_FLAG,
     JudgeRun,
+    JudgeUnavailable,
     _with_line,
     blame_answer_cell,
     cell_errors,
@@ -112,6 +114,26 @@ def test_verdicts_come_from_the_judge_and_reach_the_notebook(tmp_path: Path) -> 
     assert verdicts["t-inplace"]["message"] == "not in place"
     assert "FAILED t-inplace not in place" in done.stdout, done.stdout
     assert "passed (checked by the grader)" in done.stdout
+
+
+@pytest.mark.slow  # a real judge: ~1 s
+def test_a_judge_that_dies_fails_the_job_instead_of_scoring_zero(tmp_path: Path) -> None:
+    # A red-team audit: a student filled the disk, another student's judge crashed writing
+    # its record, and every test of that student scored 0 as "graded", with no flag.
+    source = _source(tmp_path, {"t-value": TESTS["t-value"]}, "def double(x): ...")
+    judges = []
+
+    def kill_the_judge() -> None:
+        with running_judge(source, call_limit=5.0):
+            judges.extend(p for p in psutil.Process().children()
+                          if "descentlab_grading.judge" in " ".join(p.cmdline()))
+            for judge in judges:
+                judge.kill()
+                judge.wait(10)
+
+    with pytest.raises(JudgeUnavailable, match="the judge stopped during grading"):
+        kill_the_judge()
+    assert len(judges) == 1
 
 
 @pytest.mark.slow  # a real judge: ~2 s

@@ -45,6 +45,36 @@ def test_results_come_back_in_job_order_from_separate_processes() -> None:
     assert os.getpid() not in {o.result["pid"] for o in outcomes}, "jobs ran in the parent"
 
 
+def _raise_limits() -> dict[str, str]:
+    import resource
+
+    root = os.geteuid() == 0
+    if root:
+        os.seteuid(65534)  # as the jailed kernel is: not root, no capabilities
+    raised = {}
+    try:
+        for name in ("RLIMIT_FSIZE", "RLIMIT_AS", "RLIMIT_CPU"):
+            which = getattr(resource, name)
+            try:
+                resource.setrlimit(which, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+                raised[name] = "raised"
+            except (ValueError, OSError):
+                raised[name] = "kept"
+    finally:
+        if root:
+            os.seteuid(0)
+    return raised
+
+
+def test_a_job_cannot_raise_its_limits_again() -> None:
+    # A red-team audit: the limits were soft only; the student's code raised them to the
+    # unlimited hard limits, filled the disk and failed another student's judge. (Root
+    # could raise them still, with CAP_SYS_RESOURCE: the jail drops every capability.)
+    [outcome] = run_parallel([(("raise",), _raise_limits)], workers=1, limits=Limits(timeout=30))
+    assert outcome.ok, outcome.error
+    assert set(outcome.result.values()) == {"kept"}, outcome.result
+
+
 def test_a_crashing_job_is_reported_and_the_others_finish() -> None:
     outcomes = run_parallel([(("a",), _crash), (("b",), lambda: _ok(1))], workers=2,
                             limits=Limits(timeout=30))
