@@ -940,6 +940,29 @@ def test_a_new_state_left_in_a_local_variable_is_named():
     assert "self.v[key] = ... keeps it" in message, message
 
 
+class RMSPropTypo:
+    """A student's RMSProp (helper audit): checks self.h, stores self.H."""
+
+    def __init__(self, lr=0.01, rho=0.9, eps=1e-8):
+        self.lr, self.rho, self.eps = lr, rho, eps
+        self.h = None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.H = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            self.H[key] = self.rho * self.H[key] + (1 - self.rho) * grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.H[key]) + self.eps)
+
+
+def test_a_misspelt_state_attribute_is_among_the_causes():
+    """A student audit: the three causes named did not fit a typo (self.H for self.h)."""
+    message = _failures(RMSPropTypo, "rmsprop")["carries_state"]
+    assert "forgets your" in message, message
+    assert "misspelt name stores it in another attribute than the self.h update() checks" \
+        in message, message
+
+
 class RMSPropMathSqrt:
     """A student's RMSProp (helper audit) with math.sqrt, which takes one number."""
 

@@ -36,7 +36,8 @@ EXPLANATIONS = {
         "it once, the first time update() runs: if {attr} is None: ...), or its rule leaves "
         "out the previous value ({attr}[key] = ... from the gradient alone, where it must "
         "build on the old {attr}[key]), or the new value is computed into a local variable "
-        "and never stored back ({attr}[key] = ... keeps it for the next call)."
+        "and never stored back ({attr}[key] = ... keeps it for the next call), or a "
+        "misspelt name stores it in another attribute than the {attr} update() checks."
     ),
     "shared_state": (
         "all parameters share the same {state} instead of one each: keep a dict with one array "
