@@ -48,6 +48,8 @@ LOSES = {
     "none_as_zero": {"grad_none", "per_param_step"},
     "no_bias_correction": VALUES,
     "state_reset": {"carries_state"},
+    # m.div_(1 - beta1**t): right at the first step, then built on corrected moments (an audit).
+    "correction_in_place": {"carries_state"},
     # m = beta1 * m + ...: new tensors, the state's stay zero; t still advances (an audit).
     "moments_not_stored": {"carries_state"},
     "no_eps": {"zero_grad"},

@@ -31,6 +31,7 @@ class TorchAdam(torch.optim.Optimizer):
     lr_from_defaults = False  # self.defaults["lr"] instead of group["lr"]
     none_as_zero = False  # a parameter whose grad is None steps with a zero gradient
     bias_correction = True
+    correct_in_place = False  # m.div_(1 - beta1**t): the stored moments are corrected too
     keep_state = True  # False: m and v start from zero at every step()
     store_moments = True  # False: m = beta1 * m + ... makes new tensors; state keeps its zeros
     eps_in_denominator = True
@@ -85,7 +86,9 @@ class TorchAdam(torch.optim.Optimizer):
                     v.mul_(v_beta).addcmul_(grad, grad, value=1 - v_beta)
                 else:
                     v.mul_(v_beta).add_(grad, alpha=1 - v_beta)
-                if self.bias_correction:
+                if self.correct_in_place:
+                    m_hat, v_hat = m.div_(1 - beta1**t), v.div_(1 - beta2**t)
+                elif self.bias_correction:
                     m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
                 else:
                     m_hat, v_hat = m, v
@@ -167,6 +170,11 @@ EXPLANATIONS: dict[str, str] = {
         "does, and create no state for it."),
     "no_bias_correction": (
         "m and v are not bias-corrected: divide them by 1 - beta1**t and 1 - beta2**t."),
+    "correction_in_place": (
+        "the bias correction changes the stored moments: m.div_(1 - beta1**t) divides the m "
+        "kept in self.state[p] itself (v.div_ likewise), so the next step builds on corrected "
+        "moments. Make new tensors for the corrected ones: m_hat = m / (1 - beta1**t), "
+        "v_hat = v / (1 - beta2**t)."),
     "moments_not_stored": (
         "m and v are computed but never stored: `m = beta1 * m + (1 - beta1) * g` makes a new "
         "tensor, and state[p]['exp_avg'] (your m) keeps its zeros, so every step starts from "
@@ -209,6 +217,7 @@ _ADAM = (
     ("lr_from_defaults", {"lr_from_defaults": True}),
     ("none_as_zero", {"none_as_zero": True}),
     ("no_bias_correction", {"bias_correction": False}),
+    ("correction_in_place", {"correct_in_place": True}),
     ("state_reset", {"keep_state": False}),
     ("moments_not_stored", {"store_moments": False}),
     ("no_eps", {"eps_in_denominator": False}),
