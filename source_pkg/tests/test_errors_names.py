@@ -242,3 +242,13 @@ def test_the_generic_name_hint_fits_functions_too():
     hint = exception_hint("NameError", "name 'learning_rate' is not defined")
     assert hint.startswith("a name is not defined: a variable of another cell"), hint
     assert "attribute written without self." in hint, hint
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("RuntimeError", "a Tensor with 12 elements cannot be converted to Scalar"),
+    ("ValueError", "only one element tensors can be converted to Python scalars"),
+])
+def test_item_of_a_whole_tensor_gets_a_hint(kind: str, message: str) -> None:
+    # A student audit: `.item()` in a torch step() read only torch's own words.
+    assert ".item() and float() read a tensor of one element only" in \
+        exception_hint(kind, message)

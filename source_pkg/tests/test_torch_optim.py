@@ -424,6 +424,24 @@ def test_what_the_students_step_prints_is_hidden_but_said(
     assert PRINTED_NOTE in out.getvalue(), out.getvalue()
 
 
+def test_item_of_a_whole_tensor_is_explained() -> None:
+    # A student audit: `.item()` in step() read only torch's "a Tensor with 12 elements
+    # cannot be converted to Scalar".
+    class Adam(TorchAdam):
+        @torch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.sub_(group["lr"] * p.grad.item())
+            return None
+
+    report = checks.grade_torch(Adam, "adam", PUBLIC_SEEDS[:1])
+    message = next(r.message for r in report.results if not r.passed)
+    assert "raised RuntimeError" in message, message
+    assert ".item() and float() read a tensor of one element only" in message, message
+
+
 def test_a_warning_of_the_students_step_is_not_called_printed_output() -> None:
     # An audit: torch's deprecation warning for the old addcdiv_(value, t1, t2) signature
     # read "your code printed output during the checks" to a student who printed nothing.

@@ -191,6 +191,18 @@ def _missing_key(message: str) -> str | None:
     return key if isinstance(key, str) else None
 
 
+#: The hint for torch's error on .item() or float() of a tensor of many elements.
+WHOLE_TENSOR_AS_NUMBER = (".item() and float() read a tensor of one element only: compute with "
+                          "the whole tensors (p.sub_(...), m.mul_(...)), no Python numbers.")
+
+
+def is_whole_tensor_as_number(message: str) -> bool:
+    """Whether ``message`` is torch's for ``.item()`` or ``float()`` of a whole tensor (a
+    student audit's step() read only torch's own words)."""
+    low = message.lower()
+    return "cannot be converted to scalar" in low or "only one element tensors" in low
+
+
 def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "",
                    keys: Sequence[str] = ()) -> str:
     """A short hint for a common exception raised inside ``update``, or ``""``.
@@ -245,6 +257,8 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
     if kind == "TypeError" and "arrays can be converted to python scalars" in low:
         return ("a function for one number (math.sqrt, math.exp, float(), ...) got a whole "
                 "array: use NumPy's, e.g. np.sqrt(h), which works on every entry.")
+    if is_whole_tensor_as_number(message):
+        return WHOLE_TENSOR_AS_NUMBER
     if kind == "ZeroDivisionError":
         return ("a division by zero: is the step counter still 0 when you use it? It must "
                 "be 1 on the first call (advance it first).")

@@ -84,6 +84,7 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
+from ..errors import WHOLE_TENSOR_AS_NUMBER, is_whole_tensor_as_number
 from ..optimizers import nan_causes
 from .cases import GRAD_MAGNITUDE
 from .compare import step_ratio
@@ -297,6 +298,8 @@ def _error_text(error: dict[str, Any], subject: str) -> str:
                  "parameter's m or v? Key the state by the tensor itself, self.state[p] (a "
                  "position in the group, a name or one shared state repeats across "
                  "parameters)")
+    elif is_whole_tensor_as_number(message):
+        text += ". " + WHOLE_TENSOR_AS_NUMBER.rstrip(".")
     elif error["stage"] == "constructor":
         text += (". Keep the given __init__: it passes params and a defaults dict to "
                  "super().__init__")
