@@ -45,8 +45,10 @@ TMP_BYTES = 256 * 1024**2
 #: every capability, and the kernel remounted the read-only package and environment
 #: writable and changed other students' grades.)
 #: Nor can it make a user namespace of its own, where it would have capabilities again.
+#: The kernel is the namespace's process 1: no bwrap process there for it to take over (a
+#: red-team audit opened bwrap's /proc/1/mem, a process without the kernel's guard).
 CONFINE = ("--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
-           "--cap-drop", "ALL", "--disable-userns", "--die-with-parent")
+           "--cap-drop", "ALL", "--disable-userns", "--as-pid-1", "--die-with-parent")
 #: Files of /etc a Python kernel needs (shared libraries, fonts, time zone).
 _ETC = ("/etc/ld.so.cache", "/etc/fonts", "/etc/localtime", "/etc/alternatives",
         "/etc/passwd", "/etc/group", "/etc/nsswitch.conf")
@@ -108,8 +110,9 @@ class Jail:
         workdir : Path
             Its working directory, as the command sees it.
         scratch : Path
-            The folder shown at ``workdir``: the only one the command may write
-            (without a jail, ``workdir`` itself is used).
+            The files shown in ``workdir``, a folder of at most :data:`TMP_BYTES` in memory:
+            the only one the command may write besides its private ``/tmp`` (without a
+            jail, ``workdir`` itself is used).
         runtime : Path
             Folder of the kernel's connection file and sockets (writable).
         judge : Path
@@ -176,8 +179,16 @@ class Jail:
             read_only.append((self.fonts, fonts))  # on the private /tmp, in a folder it may write
         for source, seen_as in read_only:
             args += ["--ro-bind", str(source), str(seen_as)]
-        return [*args, "--bind", str(runtime), str(runtime), "--bind", str(scratch),
-                str(workdir), "--chdir", str(workdir), "--", *argv]
+        # The working folder is memory of a bounded size, with the scratch copy's files bound
+        # into it (a red-team audit filled the grading machine's disk from a scratch folder
+        # on it, file after file under the file-size limit); then everything not bound
+        # writable is read-only, the sandbox's own root too (an unbounded memory folder).
+        args += ["--bind", str(runtime), str(runtime),
+                 "--size", str(TMP_BYTES), "--tmpfs", str(workdir)]
+        for path in sorted(scratch.rglob("*")):
+            if path.is_file():
+                args += ["--bind", str(path), str(workdir / path.relative_to(scratch))]
+        return [*args, "--remount-ro", "/", "--chdir", str(workdir), "--", *argv]
 
     def kernelspec(self, folder: Path, *, workdir: Path, scratch: Path, runtime: Path,
                    judge: Path, call_limit: float = 10.0) -> Path:

@@ -10,8 +10,12 @@ marks; a second Python started from the notebook would have done the same unhind
 
 - A seccomp filter (Linux; kept by every thread and child, and never removed) makes
   ``execve`` fail with EPERM: ``subprocess`` and ``!command`` raise ``PermissionError``,
-  ``os.fork`` still works. Where it cannot be set (another architecture), :func:`install`
-  says so on stderr and goes on.
+  ``os.fork`` still works. It also refuses the kernel's keyrings and extended attributes,
+  and makes changing a file's mode or owner do nothing: the jailed kernel of a grader run
+  as root is root outside its user namespace, the owner of the machine's ``/dev/null``
+  and of root's keyrings (a red-team audit changed a root-owned file's mode from the jail).
+  ``shutil.copy`` still works (its mode change succeeds without effect). Where the filter
+  cannot be set (another architecture), :func:`install` says so on stderr and goes on.
 - An audit hook (PEP 578: once added, it cannot be removed) lets ``ctypes`` load a library
   of the read-only environment (torch does while it is imported) but not look a symbol
   up by name nor do any other operation CPython audits (read memory at an address, take
@@ -77,13 +81,20 @@ def _descentlab_guard(event, args):
 #: The hook's file name, by which it refuses to have its own code replaced.
 _NAME = "<descentlab guard>"
 
-#: The seccomp filter's constants (linux/seccomp.h, linux/filter.h, linux/audit.h).
-_ARCHES = {  # platform.machine(): (AUDIT_ARCH_*, seccomp syscall, execve, execveat)
-    "x86_64": (0xC000003E, 317, 59, 322),
-    "aarch64": (0xC00000B7, 277, 221, 281),
+#: The seccomp filter's constants (linux/seccomp.h, linux/filter.h, linux/audit.h) and
+#: system call numbers (asm/unistd.h; fchmodat2 is 452 on both).
+_ARCHES = {  # platform.machine(): (AUDIT_ARCH_*, seccomp, {refused}, {done without effect})
+    "x86_64": (0xC000003E, 317,
+               {59, 322,  # execve, execveat
+                248, 249, 250,  # add_key, request_key, keyctl
+                188, 189, 190, 197, 198, 199},  # (l/f)setxattr, (l/f)removexattr
+               {90, 91, 268, 452, 92, 93, 94, 260}),  # chmod, fchmod(at/at2), (f/l)chown(at)
+    "aarch64": (0xC00000B7, 277,
+                {221, 281, 217, 218, 219, 5, 6, 7, 14, 15, 16},
+                {52, 53, 452, 54, 55}),
 }
 _LD_W_ABS, _JEQ_K, _JGE_K, _RET_K = 0x20, 0x15, 0x35, 0x06
-_ALLOW, _EPERM = 0x7FFF0000, 0x00050000 | 1
+_ALLOW, _EPERM, _NO_EFFECT = 0x7FFF0000, 0x00050000 | 1, 0x00050000
 _X32 = 0x40000000  # x86-64's x32 system calls: the same numbers with this bit set
 
 
@@ -97,22 +108,24 @@ class _Program(ctypes.Structure):
 
 
 def _refuse_exec() -> str | None:
-    """Make ``execve`` and ``execveat`` fail in every thread, now and later; why not, or None."""
+    """Make ``execve`` and ``execveat`` (and the calls of :data:`_ARCHES`) fail in every
+    thread, now and later; why not, or None."""
     arch = _ARCHES.get(platform.machine())
     if arch is None:
         return f"no seccomp filter for {platform.machine()}"
-    audit_arch, seccomp, execve, execveat = arch
+    audit_arch, seccomp, refused, no_effect = arch
+    checks = [(number, _EPERM) for number in sorted(refused)] + \
+        [(number, _NO_EFFECT) for number in sorted(no_effect)]
     program = [
         (_LD_W_ABS, 0, 0, 4),            # A = the call's architecture
         (_JEQ_K, 1, 0, audit_arch),      # ours: go on; another (32-bit calls): refuse
         (_RET_K, 0, 0, _EPERM),
         (_LD_W_ABS, 0, 0, 0),            # A = the call's number
-        (_JGE_K, 3, 0, _X32),
-        (_JEQ_K, 2, 0, execve),
-        (_JEQ_K, 1, 0, execveat),
-        (_RET_K, 0, 0, _ALLOW),
-        (_RET_K, 0, 0, _EPERM),
+        (_JGE_K, 2 * len(checks) + 1, 0, _X32),  # x32: refuse
     ]
+    for number, action in checks:        # this call: its action; else the next check
+        program += [(_JEQ_K, 0, 1, number), (_RET_K, 0, 0, action)]
+    program += [(_RET_K, 0, 0, _ALLOW), (_RET_K, 0, 0, _EPERM)]
     instructions = (_Instruction * len(program))(*program)
     fprog = _Program(len(program), instructions)
     libc = ctypes.CDLL(None, use_errno=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -82,6 +83,21 @@ out = dict(secret=sees({str(secret)!r}), solutions=sees({str(repo / 'solutions')
            autograder=sees({str(repo / 'autograder')!r}), cwd=os.getcwd(),
            notebook=sees('lesson.ipynb'))
 open('mine.txt', 'w').write('ok')
+out['mine'] = open('mine.txt').read()
+try:
+    with open('big', 'wb') as big:
+        for _ in range({jail.TMP_BYTES // 2**20 + 1}):
+            big.write(bytes(2**20))
+    out['big'] = 'written'
+except OSError as exc:
+    out['big'] = exc.strerror
+os.remove('big')
+for place in ('/run/x', '/etc/x', '/opt/x'):  # the sandbox's own root, in memory too
+    try:
+        open(place, 'w')
+        out['root_writable'] = place
+    except OSError:
+        pass
 try:
     open('/usr/lib/evil', 'w')
     out['usr_writable'] = True
@@ -91,9 +107,11 @@ print(json.dumps(out))
 """
     seen = _run(confinement, tmp_path, code)
     assert seen == {"secret": False, "solutions": False, "autograder": False,
-                    "cwd": str(tmp_path / "autograded"), "notebook": False,
-                    "usr_writable": False}, seen
-    assert (tmp_path / "work" / "mine.txt").read_text() == "ok", "the own folder is not writable"
+                    "cwd": str(tmp_path / "autograded"), "notebook": False, "mine": "ok",
+                    "big": "No space left on device", "usr_writable": False}, seen
+    # Written in the working folder, memory of a bounded size, not the machine's disk (a
+    # red-team audit filled the disk from the scratch folder).
+    assert not (tmp_path / "work" / "mine.txt").exists()
 
 
 def test_the_kernel_is_nobody_without_capabilities_even_when_the_grader_is_root(
@@ -593,6 +611,76 @@ def test_the_kernels_guard_refuses_compiled_code_and_programs_not_python(
     assert out["a second Python"].startswith("PermissionError"), out
     honest = ("own Python module", "stdlib", "fork", "matplotlib")
     assert {k: out[k] for k in honest} == dict.fromkeys(honest, "worked"), out
+
+
+_OWNERS_RIGHTS = """
+import json, os, stat
+attempt("xattr", lambda: os.setxattr("owned.txt", "user.mark", b"1"))
+os.chmod("owned.txt", 0o777)
+out["mode"] = oct(stat.S_IMODE(os.stat("owned.txt").st_mode))
+out["pid"] = os.getpid()
+print(json.dumps(out))
+"""
+
+
+def test_the_kernel_cannot_use_the_rights_of_root_outside_its_namespace(
+        confinement: jail.Jail, tmp_path: Path) -> None:
+    """A red-team audit, the grader run as root: the kernel, root outside its user namespace,
+    changed a root-owned file's mode (so could /dev/null's), used root's keyrings and could
+    open bwrap's process 1 in its namespace. The guard's filter refuses keyrings and
+    extended attributes and makes mode changes do nothing; the kernel is process 1."""
+    dirs = {name: tmp_path / name for name in ("autograded", "work", "runtime", "judge")}
+    for folder in dirs.values():
+        folder.mkdir(exist_ok=True)
+    owned = dirs["work"] / "owned.txt"  # the grader's file, bound into the working folder
+    owned.write_text("mine")
+    owned.chmod(0o644)
+    (dirs["work"] / "probe.py").write_text(_ATTEMPT + _OWNERS_RIGHTS)
+    argv = confinement.command([sys.executable, "-m", jail.GUARD_MODULE, "probe"],
+                               workdir=dirs["autograded"], scratch=dirs["work"],
+                               runtime=dirs["runtime"], judge=dirs["judge"],
+                               env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["xattr"] == "PermissionError", out
+    assert out["mode"] == "0o644", out
+    assert oct(owned.stat().st_mode & 0o777) == "0o644"
+    assert out["pid"] == 1, out
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="keyctl's number on x86-64")
+def test_the_guards_filter_refuses_keyrings_and_makes_mode_changes_do_nothing(
+        tmp_path: Path) -> None:
+    """The filter itself, in a forked child without the guard's audit hook (in the kernel
+    the hook refuses ctypes' look-ups too; a red-team audit called keyctl by address)."""
+    import ctypes
+
+    from descentlab_grading import native_guard
+
+    owned = tmp_path / "owned.txt"
+    owned.write_text("mine")
+    owned.chmod(0o644)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        outcome = {"filter": native_guard._refuse_exec()}
+        libc = ctypes.CDLL(None, use_errno=True)
+        outcome["keyctl"] = [libc.syscall(250, 0, -4, 0), ctypes.get_errno()]
+        owned.chmod(0o777)
+        outcome["mode"] = oct(owned.stat().st_mode & 0o777)
+        try:
+            os.setxattr(owned, "user.mark", b"1")
+            outcome["xattr"] = "worked"
+        except OSError as exc:
+            outcome["xattr"] = exc.errno
+        os.write(write, json.dumps(outcome).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    with os.fdopen(read) as pipe:
+        outcome = json.loads(pipe.read())
+    assert outcome == {"filter": None, "keyctl": [-1, 1], "mode": "0o644", "xattr": 1}, outcome
 
 
 @pytest.mark.slow  # imports SciPy in the jail: ~3 s
