@@ -424,6 +424,29 @@ def test_what_the_students_step_prints_is_hidden_but_said(
     assert PRINTED_NOTE in out.getvalue(), out.getvalue()
 
 
+def test_a_parameter_a_return_in_the_loop_never_reaches_is_said_not_to_move() -> None:
+    # A student audit: `return loss` indented into the loop over parameters read only
+    # "entry [0] of parameter 2 is -0.82, torch.optim gives -0.87".
+    class Adam(TorchAdam):
+        @torch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    p.sub_(group["lr"] * torch.sign(p.grad))
+                    return None
+            return None
+
+    report = checks.grade_torch(Adam, "adam", PUBLIC_SEEDS[:1])
+    messages = " ".join(r.message for r in report.results if not r.passed)
+    assert "has not moved from its start at all" in messages, messages
+    assert "a `return` or `break` inside the loop over the parameters" in messages, messages
+    rebind = checks.grade_torch(next(c for o, m, c in MUTANTS if m == "rebind"), "adam",
+                                PUBLIC_SEEDS[:1])
+    assert "has not moved" not in " ".join(r.message for r in rebind.results), rebind.text()
+
+
 def test_item_of_a_whole_tensor_is_explained() -> None:
     # A student audit: `.item()` in step() read only torch's "a Tensor with 12 elements
     # cannot be converted to Scalar".

@@ -395,8 +395,20 @@ def _describe_difference(where: tuple[int, int, int], got: Any, want: Any,
         return f"after step {s + 1}, {name} has shape {a.shape}, expected {b.shape}"
     # Enough digits to tell the two apart: "is 1.5, torch.optim gives 1.5" explains nothing.
     yours, torchs = fmt_pair(float(a.ravel()[k]), float(b.ravel()[k]))
-    return (f"after step {s + 1}, entry {_entry(a.shape, k)} of {name} is {yours}, "
+    text = (f"after step {s + 1}, entry {_entry(a.shape, k)} of {name} is {yours}, "
             f"torch.optim gives {torchs}")
+    def moved(j: int) -> bool:
+        return any(not np.array_equal(np.asarray(got[t][j], dtype=np.float64),
+                                      np.asarray(case["params"][j], dtype=np.float64))
+                   for t in range(s + 1))
+
+    if not moved(i) and any(moved(j) for j in range(len(got[s])) if j != i):
+        # A student audit: `return` indented into the loop over parameters updated the
+        # first one only, and the numbers alone did not say so. (None moving at all is
+        # p = p - ..., named on its own.)
+        text += (f": {name} has not moved from its start at all. Does step() stop before "
+                 "it (a `return` or `break` inside the loop over the parameters)?")
+    return text
 
 
 # -- judging: each returns "" (holds) or the student-facing message ------------------------------
