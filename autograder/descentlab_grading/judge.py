@@ -640,32 +640,41 @@ def _stat(proc: str, pid: int | str) -> list[str]:
         return handle.read().rsplit(")", 1)[1].split()
 
 
-def jail_processes(kernel: int, proc: str = "/proc") -> int:
-    """The live processes in the kernel's PID namespace other than the kernel and what
-    started it (bwrap): started by the notebook.
+def _namespace_pid(proc: str, pid: int | str) -> int:
+    """The process's number in its own PID namespace (the last of /proc/PID/status's NSpid)."""
+    with open(f"{proc}/{pid}/status", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    raise ValueError("no NSpid")
+
+
+def jail_processes(peer: int, proc: str = "/proc") -> int:
+    """The live processes in the PID namespace of ``peer`` (the kernel, as the socket says)
+    other than that namespace's process 1, the kernel itself (:mod:`jail` starts it so):
+    started by the notebook.
 
     Seen from outside the jail, where the notebook's code cannot change what is seen
     (red-team round 6: a helper forked by the answer cell served lesson 02's switched-off
     ``bowl.grad``, and a count made in the kernel was hidden by patching ``os.listdir``).
-    0 for a kernel in this process's own PID namespace (``--no-jail``) or unknown.
+    Not relative to ``peer``: a helper that connected and handed the socket to the kernel
+    was the peer, and the kernel its parent, not counted (a red-team audit). 0 for a
+    kernel in this process's own PID namespace (``--no-jail``) or unknown.
     """
     try:
-        namespace = os.readlink(f"{proc}/{kernel}/ns/pid")
-        if kernel <= 0 or namespace == os.readlink(f"{proc}/self/ns/pid"):
+        namespace = os.readlink(f"{proc}/{peer}/ns/pid")
+        if peer <= 0 or namespace == os.readlink(f"{proc}/self/ns/pid"):
             return 0
-        ours, pid = set(), kernel
-        while pid > 1 and pid not in ours:  # the kernel and its ancestors
-            ours.add(pid)
-            pid = int(_stat(proc, pid)[1])
-    except (OSError, ValueError, IndexError):
+    except OSError:
         return 0
     others = 0
     for entry in os.listdir(proc):
-        if not entry.isdigit() or int(entry) in ours:
+        if not entry.isdigit():
             continue
-        with contextlib.suppress(OSError, IndexError):
-            if os.readlink(f"{proc}/{entry}/ns/pid") == namespace:
-                others += _stat(proc, entry)[0] != "Z"
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if os.readlink(f"{proc}/{entry}/ns/pid") == namespace \
+                    and _stat(proc, entry)[0] != "Z" and _namespace_pid(proc, entry) != 1:
+                others += 1
     return others
 
 

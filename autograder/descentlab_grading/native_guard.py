@@ -10,12 +10,14 @@ marks; a second Python started from the notebook would have done the same unhind
 
 - A seccomp filter (Linux; kept by every thread and child, and never removed) makes
   ``execve`` fail with EPERM: ``subprocess`` and ``!command`` raise ``PermissionError``,
-  ``os.fork`` still works. It also refuses the kernel's keyrings and extended attributes,
-  and makes changing a file's mode or owner do nothing: the jailed kernel of a grader run
-  as root is root outside its user namespace, the owner of the machine's ``/dev/null``
-  and of root's keyrings (a red-team audit changed a root-owned file's mode from the jail).
-  ``shutil.copy`` still works (its mode change succeeds without effect). Where the filter
-  cannot be set (another architecture), :func:`install` says so on stderr and goes on.
+  ``os.fork`` still works. It also refuses keyrings, extended attributes and io_uring
+  (whose operations would pass the filter), and makes changing a file's mode, owner or
+  times do nothing: the jailed kernel of a grader run as root is root outside its user
+  namespace, the owner of the machine's ``/dev/null`` and of root's keyrings (a red-team
+  audit changed a root-owned file's mode from the jail, another /dev/null's times).
+  ``shutil.copy2`` still works (its mode and time changes succeed without effect). Where
+  the filter cannot be set (another architecture), :func:`install` says so on stderr and
+  goes on.
 - An audit hook (PEP 578: once added, it cannot be removed) lets ``ctypes`` load a library
   of the read-only environment (torch does while it is imported) but not look a symbol
   up by name nor do any other operation CPython audits (read memory at an address, take
@@ -82,16 +84,21 @@ def _descentlab_guard(event, args):
 _NAME = "<descentlab guard>"
 
 #: The seccomp filter's constants (linux/seccomp.h, linux/filter.h, linux/audit.h) and
-#: system call numbers (asm/unistd.h; fchmodat2 is 452 on both).
+#: system call numbers (asm/unistd.h). The newer calls have one number on both:
+#: io_uring_setup/enter/register 425-427 (its operations would pass the filter),
+#: fchmodat2 452, setxattrat 463, removexattrat 466, file_setattr 469.
+_COMMON_REFUSED = {425, 426, 427, 463, 466, 469}
 _ARCHES = {  # platform.machine(): (AUDIT_ARCH_*, seccomp, {refused}, {done without effect})
     "x86_64": (0xC000003E, 317,
                {59, 322,  # execve, execveat
                 248, 249, 250,  # add_key, request_key, keyctl
-                188, 189, 190, 197, 198, 199},  # (l/f)setxattr, (l/f)removexattr
-               {90, 91, 268, 452, 92, 93, 94, 260}),  # chmod, fchmod(at/at2), (f/l)chown(at)
+                188, 189, 190, 197, 198, 199,  # (l/f)setxattr, (l/f)removexattr
+                *_COMMON_REFUSED},
+               {90, 91, 268, 452, 92, 93, 94, 260,  # chmod, fchmod(at/at2), (f/l)chown(at)
+                132, 235, 261, 280}),  # utime, utimes, futimesat, utimensat
     "aarch64": (0xC00000B7, 277,
-                {221, 281, 217, 218, 219, 5, 6, 7, 14, 15, 16},
-                {52, 53, 452, 54, 55}),
+                {221, 281, 217, 218, 219, 5, 6, 7, 14, 15, 16, *_COMMON_REFUSED},
+                {52, 53, 452, 54, 55, 88}),
 }
 _LD_W_ABS, _JEQ_K, _JGE_K, _RET_K = 0x20, 0x15, 0x35, 0x06
 _ALLOW, _EPERM, _NO_EFFECT = 0x7FFF0000, 0x00050000 | 1, 0x00050000

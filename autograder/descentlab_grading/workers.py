@@ -47,12 +47,17 @@ class Limits:
     processes : int
         Processes and threads of the whole job at once (a cgroup's ``pids.max``
         where one can be made, else ``RLIMIT_NPROC``, which root ignores).
+    disk : int
+        Bytes all files in the job's temporary folders (:func:`temp_prefix`) may hold
+        together, checked twice a second (a red-team audit filled the disk from the
+        kernel's runtime folder, file after file under ``file_size``).
     """
 
     timeout: float = 300.0
     memory: int = 4 * 1024**3
     file_size: int = 256 * 1024**2
     processes: int = 256
+    disk: int = 1024**3
 
 
 @dataclass
@@ -100,6 +105,26 @@ def _limit_processes(count: int) -> str:
                 group.rmdir()
     _limit(resource.RLIMIT_NPROC, count)
     return "rlimit" if os.geteuid() != 0 else "none"
+
+
+#: More entries than this in a job's folders count as over its disk limit: a walk of
+#: millions of empty files would hold up the checks of every job.
+MAX_ENTRIES = 100_000
+
+
+def disk_over(pid: int, limit: int) -> int | None:
+    """Bytes the folders of job ``pid`` (:func:`temp_prefix`) hold, if more than ``limit``
+    (or more than :data:`MAX_ENTRIES` entries: then ``limit + 1``); else None."""
+    total = entries = 0
+    for folder in Path(tempfile.gettempdir()).glob(f"descentlab-*-{pid}-*"):
+        for root, dirs, files in os.walk(folder):
+            entries += len(dirs) + len(files)
+            for name in files:
+                with contextlib.suppress(OSError):
+                    total += os.lstat(os.path.join(root, name)).st_blocks * 512
+            if total > limit or entries > MAX_ENTRIES:
+                return max(total, limit + 1)
+    return None
 
 
 def temp_prefix(kind: str) -> str:
@@ -261,6 +286,7 @@ def run_parallel(
                 time.sleep(0.02)  # between checks of the running children
                 now = time.monotonic()
                 over: dict[int, int] = {}  # pid -> bytes, of the jobs above the memory limit
+                written: dict[int, int] = {}  # pid -> bytes, of those above the disk limit
                 if now - last_look > 0.5:
                     for pid, child in running.items():
                         child.look()
@@ -269,10 +295,13 @@ def run_parallel(
                         with contextlib.suppress(psutil.Error):
                             if (held := child.held_over(limits.memory)) is not None:
                                 over[pid] = held
+                        if (size := disk_over(pid, limits.disk)) is not None:
+                            written[pid] = size
                     last_look = now
                 for pid, child in list(running.items()):
                     done = os.waitpid(pid, os.WNOHANG)[0] != 0
-                    if not done and now - child.start <= limits.timeout and pid not in over:
+                    if not done and now - child.start <= limits.timeout and pid not in over \
+                            and pid not in written:
                         continue
                     del running[pid]
                     # A child that died abruptly leaves its kernel behind: killed too.
@@ -280,6 +309,12 @@ def run_parallel(
                     key = jobs[child.index][0]
                     if done:
                         outcome = _read_outcome(key, child.out)
+                    elif pid in written:
+                        outcome = Outcome(key, False, error=(
+                            f"its files on the grading machine's disk came to "
+                            f"{written[pid] / 1024**2:.0f} MB or more (or over "
+                            f"{MAX_ENTRIES:,} files), more than the limit of "
+                            f"{limits.disk / 1024**2:g} MB per notebook: stopped"))
                     elif pid in over:
                         outcome = Outcome(key, False, error=(
                             f"its processes held {over[pid] / 1024**3:.1f} GB of memory "

@@ -669,6 +669,10 @@ def test_the_guards_filter_refuses_keyrings_and_makes_mode_changes_do_nothing(
         outcome["keyctl"] = [libc.syscall(250, 0, -4, 0), ctypes.get_errno()]
         owned.chmod(0o777)
         outcome["mode"] = oct(owned.stat().st_mode & 0o777)
+        os.utime(owned, (0, 0))
+        outcome["mtime"] = owned.stat().st_mtime > 0
+        outcome["io_uring"] = [libc.syscall(425, 8, ctypes.create_string_buffer(120)),
+                               ctypes.get_errno()]
         try:
             os.setxattr(owned, "user.mark", b"1")
             outcome["xattr"] = "worked"
@@ -680,7 +684,8 @@ def test_the_guards_filter_refuses_keyrings_and_makes_mode_changes_do_nothing(
     os.waitpid(child, 0)
     with os.fdopen(read) as pipe:
         outcome = json.loads(pipe.read())
-    assert outcome == {"filter": None, "keyctl": [-1, 1], "mode": "0o644", "xattr": 1}, outcome
+    assert outcome == {"filter": None, "keyctl": [-1, 1], "mode": "0o644", "xattr": 1,
+                       "mtime": True, "io_uring": [-1, 1]}, outcome
 
 
 @pytest.mark.slow  # imports SciPy in the jail: ~3 s

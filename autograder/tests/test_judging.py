@@ -1100,26 +1100,31 @@ def test_the_jails_other_processes_are_counted_from_outside(tmp_path: Path) -> N
     """Red-team round 6: a helper forked by the answer cell computed lesson 02's answer with
     the switched-off reference; counted in the kernel, it was hidden by patching
     os.listdir. The judge counts, from outside, the live processes in the kernel's PID
-    namespace that are neither the kernel nor what started it; for an unjailed kernel
-    (its own namespace) or an unknown one, none."""
+    namespace other than its process 1, the kernel; for an unjailed kernel (its own
+    namespace) or an unknown one, none. A later audit: a helper opened the judge's socket
+    and handed it to the kernel, so the peer was the helper; counted relative to the peer,
+    the kernel (its parent) was not counted, and neither was the helper."""
     proc = tmp_path / "proc"
 
-    def process(pid: int | str, parent: int, namespace: str, state: str = "S") -> None:
+    def process(pid: int | str, parent: int, namespace: str, state: str = "S",
+                inside: int | None = None) -> None:
         (proc / str(pid) / "ns").mkdir(parents=True)
         (proc / str(pid) / "ns" / "pid").symlink_to(f"pid:[{namespace}]")
         (proc / str(pid) / "stat").write_text(f"{pid} (py thon) {state} {parent} 1 1 0\n")
+        numbers = f"{pid}" if inside is None else f"{pid}\t{inside}"
+        (proc / str(pid) / "status").write_text(f"Name:\tpython\nNSpid:\t{numbers}\n")
 
     process("self", 0, "host")
     process(1, 0, "host")
     process(40, 1, "host")  # the grader's bwrap
-    process(41, 40, "jail")  # bwrap, PID 1 of the jail
-    process(42, 41, "jail")  # the kernel
+    process(42, 40, "jail", inside=1)  # the kernel, PID 1 of the jail
     process(50, 1, "host")  # another student's kernel, elsewhere
     assert judge.jail_processes(42, str(proc)) == 0, "an honest kernel"
-    process(43, 42, "jail")  # a helper the notebook forked
-    process(44, 41, "jail")  # one it double-forked, reparented to the jail's PID 1
-    process(45, 42, "jail", state="Z")  # a child that ended, not reaped
+    process(43, 42, "jail", inside=2)  # a helper the notebook forked
+    process(44, 42, "jail", inside=3)  # one it double-forked, reparented to the kernel
+    process(45, 42, "jail", state="Z", inside=4)  # a child that ended, not reaped
     assert judge.jail_processes(42, str(proc)) == 2
+    assert judge.jail_processes(43, str(proc)) == 2, "the helper handed its socket on"
     assert judge.jail_processes(50, str(proc)) == 0, "not jailed: the machine's own"
     assert judge.jail_processes(0, str(proc)) == 0
     assert judge.jail_processes(99, str(proc)) == 0

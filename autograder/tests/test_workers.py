@@ -75,6 +75,24 @@ def test_a_job_cannot_raise_its_limits_again() -> None:
     assert set(outcome.result.values()) == {"kept"}, outcome.result
 
 
+def _fill_disk() -> dict[str, int]:
+    # As a notebook did in a red-team audit: file after file, each under the size limit,
+    # into a folder of its job (its kernel's runtime folder).
+    folder = Path(tempfile.mkdtemp(prefix=temp_prefix("job")))
+    for k in range(200):
+        (folder / f"filler{k}").write_bytes(bytes(1024**2))
+        time.sleep(0.05)
+    return {"written": 200}
+
+
+@pytest.mark.slow  # writes until stopped: ~2 s
+def test_a_job_that_fills_the_disk_is_stopped() -> None:
+    [outcome] = run_parallel([(("disk",), _fill_disk)], workers=1,
+                             limits=Limits(timeout=60, disk=20 * 1024**2))
+    assert not outcome.ok, outcome.result
+    assert "more than the limit of 20 MB per notebook: stopped" in outcome.error, outcome.error
+
+
 def test_a_crashing_job_is_reported_and_the_others_finish() -> None:
     outcomes = run_parallel([(("a",), _crash), (("b",), lambda: _ok(1))], workers=2,
                             limits=Limits(timeout=30))
