@@ -69,6 +69,9 @@ def problem() -> str | None:
         return f"bubblewrap could not start: {exc}"
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+        if "Unknown option" in reason[0]:  # --disable-userns came with bubblewrap 0.8
+            return (f"this bubblewrap is too old ({reason[0]}): the jail needs 0.8 or newer "
+                    "(Debian 12, Ubuntu 24.04)")
         return f"bubblewrap cannot create a sandbox here ({reason[0]}; user namespaces off?)"
     return None
 

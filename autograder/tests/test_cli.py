@@ -347,3 +347,19 @@ def test_the_command_lets_go_of_the_export_it_read_before_grading(
     main([str(_lms_export(tmp_path, {})), "--no-progress", "--csv", str(tmp_path / "g.csv"),
           "--course-root", str(tmp_path / "course")])
     assert held == [0], f"{held[0]} notebook(s) of the export are held when grading starts"
+
+
+def test_a_bubblewrap_too_old_for_the_jail_is_named(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # The jail's --disable-userns came with bubblewrap 0.8 (Ubuntu 22.04 has 0.6): the
+    # refusal names the version, not "user namespaces off?".
+    from descentlab_grading import jail
+
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: Unknown option --disable-userns' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    why = jail.problem.__wrapped__()
+    assert why is not None
+    assert "too old" in why, why
+    assert "0.8 or newer" in why, why
