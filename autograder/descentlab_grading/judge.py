@@ -658,12 +658,19 @@ def jail_processes(peer: int, proc: str = "/proc") -> int:
     (red-team round 6: a helper forked by the answer cell served lesson 02's switched-off
     ``bowl.grad``, and a count made in the kernel was hidden by patching ``os.listdir``).
     Not relative to ``peer``: a helper that connected and handed the socket to the kernel
-    was the peer, and the kernel its parent, not counted (a red-team audit). 0 for a
-    kernel in this process's own PID namespace (``--no-jail``) or unknown.
+    was the peer, and the kernel its parent, not counted (a red-team audit). A peer that
+    is gone (or a zombie) by the time the test is over is such a helper, counted as one: the
+    kernel waits for its verdict. 0 for a kernel in this process's own PID namespace
+    (``--no-jail``) or unknown (``peer`` 0: the system does not say).
     """
+    if peer <= 0:
+        return 0
     try:
         namespace = os.readlink(f"{proc}/{peer}/ns/pid")
-        if peer <= 0 or namespace == os.readlink(f"{proc}/self/ns/pid"):
+    except OSError:
+        return 1  # a red-team audit: the helper handed its socket on and was reaped
+    try:
+        if namespace == os.readlink(f"{proc}/self/ns/pid"):
             return 0
     except OSError:
         return 0

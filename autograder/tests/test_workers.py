@@ -93,6 +93,54 @@ def test_a_job_that_fills_the_disk_is_stopped() -> None:
     assert "more than the limit of 20 MB per notebook: stopped" in outcome.error, outcome.error
 
 
+def _nest_deep(marker: Path) -> dict[str, int]:
+    # A red-team audit: 1,100 nested folders (RecursionError in os.walk and shutil.rmtree,
+    # in the run's own loop), then names so long that the paths pass PATH_MAX.
+    folder = Path(tempfile.mkdtemp(prefix=temp_prefix("job")))
+    marker.write_text(str(folder))
+    os.chdir(folder)
+    for _ in range(1100):
+        os.mkdir("d")
+        os.chdir("d")
+    for _ in range(18):
+        os.mkdir("x" * 250)
+        os.chdir("x" * 250)
+    Path("filler").write_bytes(bytes(30 * 1024**2))
+    time.sleep(30)
+    return {}
+
+
+@pytest.mark.slow  # nests and writes until stopped: ~2 s
+def test_deep_and_long_paths_are_measured_and_removed(tmp_path: Path) -> None:
+    marker = tmp_path / "folder"
+    [outcome] = run_parallel([(("deep",), lambda: _nest_deep(marker))], workers=1,
+                             limits=Limits(timeout=60, disk=20 * 1024**2))
+    assert "more than the limit of 20 MB per notebook: stopped" in outcome.error, outcome.error
+    assert not Path(marker.read_text()).exists(), "the job's folder was not removed"
+
+
+def _hold_deleted() -> dict[str, int]:
+    # A red-team audit: files deleted but held open take disk no walk of the folders sees.
+    folder = Path(tempfile.mkdtemp(prefix=temp_prefix("job")))
+    held = []
+    for k in range(3):
+        path = folder / f"held{k}"
+        handle = path.open("wb")
+        handle.write(bytes(10 * 1024**2))
+        handle.flush()
+        path.unlink()
+        held.append(handle)
+    time.sleep(30)
+    return {}
+
+
+@pytest.mark.slow  # holds files until stopped: ~1 s
+def test_files_deleted_but_held_open_count_against_the_disk_limit() -> None:
+    [outcome] = run_parallel([(("held",), _hold_deleted)], workers=1,
+                             limits=Limits(timeout=60, disk=20 * 1024**2))
+    assert "more than the limit of 20 MB per notebook: stopped" in outcome.error, outcome.error
+
+
 def test_a_crashing_job_is_reported_and_the_others_finish() -> None:
     outcomes = run_parallel([(("a",), _crash), (("b",), lambda: _ok(1))], workers=2,
                             limits=Limits(timeout=30))
