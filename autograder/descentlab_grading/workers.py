@@ -112,15 +112,22 @@ def _limit_processes(count: int) -> str:
 MAX_ENTRIES = 100_000
 
 
-def _du(folders: list[str], unit: str) -> int:
-    """``du``'s total of ``folders`` in ``unit`` (``--block-size=1`` or ``--inodes``); 0 if
-    it cannot say. GNU du walks any depth and any path length: a red-team audit's 1,100
-    nested folders made ``os.walk`` raise RecursionError in the run's own loop (every job
-    stopped), and paths over PATH_MAX were skipped."""
+#: Seconds a ``du`` of one job's folders may take: a walk that takes longer holds up the
+#: checks of every job (a red-team audit's 15 million hard links: 20 s a check).
+DU_SECONDS = 3.0
+
+
+def _du(folders: list[str], *options: str) -> int | None:
+    """``du``'s total of ``folders`` with ``options``; None if it took over
+    :data:`DU_SECONDS`, 0 if it cannot say. GNU du walks any depth and any path length: a
+    red-team audit's 1,100 nested folders made ``os.walk`` raise RecursionError in the
+    run's own loop (every job stopped), and paths over PATH_MAX were skipped."""
     try:
-        done = subprocess.run(["du", "-s", "-c", unit, "--", *folders], capture_output=True,
-                              text=True, timeout=10, check=False)
+        done = subprocess.run(["du", "-s", "-c", *options, "--", *folders],
+                              capture_output=True, text=True, timeout=DU_SECONDS, check=False)
         return int(done.stdout.strip().splitlines()[-1].split()[0])
+    except subprocess.TimeoutExpired:
+        return None
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
         return 0
 
@@ -143,14 +150,21 @@ def _deleted_but_open(pids: Iterable[int], device: int) -> int:
 def disk_over(pid: int, limit: int, processes: Iterable[int] = ()) -> int | None:
     """Bytes the folders of job ``pid`` (:func:`temp_prefix`) and the files its
     ``processes`` deleted but hold open take on disk, if more than ``limit`` (or more than
-    :data:`MAX_ENTRIES` entries: then ``limit + 1``); else None."""
+    :data:`MAX_ENTRIES` entries, hard links each counted, or too many to count in
+    :data:`DU_SECONDS`: then ``limit + 1``); else None."""
     tmp = tempfile.gettempdir()
     folders = [str(f) for f in Path(tmp).glob(f"descentlab-*-{pid}-*")]
-    used = _du(folders, "--block-size=1") if folders else 0
+    if not folders:
+        used: int | None = 0
+        entries: int | None = 0
+    else:
+        # Entries with --count-links: 60,000 links to one file were one entry (an audit).
+        entries = _du(folders, "--inodes", "--count-links")
+        used = _du(folders, "--block-size=1") if entries is not None else None
+    if used is None or entries is None or entries > MAX_ENTRIES:
+        return limit + 1
     used += _deleted_but_open([pid, *processes], os.stat(tmp).st_dev)
-    if used > limit or (folders and _du(folders, "--inodes") > MAX_ENTRIES):
-        return max(used, limit + 1)
-    return None
+    return used if used > limit else None
 
 
 def temp_prefix(kind: str) -> str:

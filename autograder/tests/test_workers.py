@@ -141,6 +141,43 @@ def test_files_deleted_but_held_open_count_against_the_disk_limit() -> None:
     assert "more than the limit of 20 MB per notebook: stopped" in outcome.error, outcome.error
 
 
+def _link_many() -> dict[str, int]:
+    # A red-team audit: hard links to one file were one entry to du --inodes.
+    folder = Path(tempfile.mkdtemp(prefix=temp_prefix("job")))
+    (folder / "file").write_bytes(b"x")
+    for k in range(3000):
+        os.link(folder / "file", folder / f"link{k}")
+    time.sleep(30)
+    return {}
+
+
+@pytest.mark.slow  # links until stopped: ~1 s
+def test_hard_links_count_as_entries(monkeypatch: pytest.MonkeyPatch) -> None:
+    from descentlab_grading import workers
+
+    monkeypatch.setattr(workers, "MAX_ENTRIES", 1000)
+    [outcome] = run_parallel([(("links",), _link_many)], workers=1, limits=Limits(timeout=60))
+    assert "over 1,000 files" in outcome.error, outcome.error
+
+
+def _folder_and_wait() -> dict[str, int]:
+    Path(tempfile.mkdtemp(prefix=temp_prefix("job")), "file").write_bytes(b"x")
+    time.sleep(30)
+    return {}
+
+
+def test_folders_too_many_to_measure_in_time_stop_the_job(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A red-team audit: 15 million hard links made every du time out, which counted as 0
+    # bytes (and held up every job's checks). A du over its time is over the limit.
+    from descentlab_grading import workers
+
+    monkeypatch.setattr(workers, "DU_SECONDS", 1e-6)
+    [outcome] = run_parallel([(("slow du",), _folder_and_wait)], workers=1,
+                             limits=Limits(timeout=60))
+    assert "per notebook: stopped" in outcome.error, outcome.error
+
+
 def test_a_crashing_job_is_reported_and_the_others_finish() -> None:
     outcomes = run_parallel([(("a",), _crash), (("b",), lambda: _ok(1))], workers=2,
                             limits=Limits(timeout=30))
