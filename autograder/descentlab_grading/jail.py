@@ -4,9 +4,10 @@
 ``bwrap``: no network, own user/PID/IPC/UTS namespaces (the kernel is ``nobody``, without
 capabilities, even when the grader runs as root), a read-only view of the Python
 environment only, :mod:`answer_key`'s copy of descentlab and torch stubs bound over the
-real files, one writable scratch folder shown where nbgrader runs the kernel, a private
-``/tmp``, the hook files and the judge's socket. The kernel talks to nbgrader over Unix
-sockets (ZeroMQ's ``ipc`` transport: TCP on loopback does not cross network namespaces).
+real files, a working folder in memory where nbgrader runs the kernel (the student's files
+bound into it), a private ``/tmp``, the hook files and the judge's socket. The kernel talks
+to nbgrader over Unix sockets (ZeroMQ's ``ipc`` transport: TCP on loopback does not cross
+network namespaces).
 Without bubblewrap, :func:`problem` says why; ``--no-jail`` runs the kernel unconfined (with
 the answer-key-free package still first on its path). See autograder/README.md, "Threat model".
 """
@@ -41,12 +42,11 @@ GUARD_MODULE = "descentlab_guard"
 TMP_BYTES = 256 * 1024**2
 #: bubblewrap's confinement, for :func:`problem`'s trial as for every kernel: all namespaces,
 #: a user namespace even when the grader runs as root, where the kernel is ``nobody``
-#: without capabilities. (A red-team audit: run by root, bwrap kept the kernel root with
-#: every capability, and the kernel remounted the read-only package and environment
-#: writable and changed other students' grades.)
-#: Nor can it make a user namespace of its own, where it would have capabilities again.
-#: The kernel is the namespace's process 1: no bwrap process there for it to take over (a
-#: red-team audit opened bwrap's /proc/1/mem, a process without the kernel's guard).
+#: without capabilities (run by root, bwrap kept the kernel root with every capability: a
+#: red-team audit remounted the read-only package writable and changed other students'
+#: grades), and cannot make a user namespace of its own (with capabilities again). The
+#: kernel is the namespace's process 1: no bwrap process there to take over (an audit
+#: opened bwrap's /proc/1/mem, a process without the kernel's guard).
 CONFINE = ("--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
            "--cap-drop", "ALL", "--disable-userns", "--as-pid-1", "--die-with-parent")
 #: Files of /etc a Python kernel needs (shared libraries, fonts, time zone).

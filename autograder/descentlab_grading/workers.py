@@ -154,10 +154,9 @@ def disk_over(pid: int, limit: int, processes: Iterable[int] = ()) -> int | None
     :data:`DU_SECONDS`: then ``limit + 1``); else None."""
     tmp = tempfile.gettempdir()
     folders = [str(f) for f in Path(tmp).glob(f"descentlab-*-{pid}-*")]
-    if not folders:
-        used: int | None = 0
-        entries: int | None = 0
-    else:
+    used: int | None = 0
+    entries: int | None = 0
+    if folders:
         # Entries with --count-links: 60,000 links to one file were one entry (an audit).
         entries = _du(folders, "--inodes", "--count-links")
         used = _du(folders, "--block-size=1") if entries is not None else None
