@@ -9,7 +9,8 @@ its script there: with the instructor's rights in the formgrader (its pages shar
 server's origin, and so its API). :func:`make_safe` makes the notebook inert before
 either page is made: HTML is cleaned by nh3 (the Rust sanitizer ammonia: no scripts, no
 event handlers, no ``javascript:`` links), everything else that a browser could run is
-dropped. An output's metadata keeps only an image's size (a positive number), ``alt``
+dropped, and an image in the student's HTML or markdown loads nothing (no ``src``). An
+output's metadata keeps only an image's size (a positive number), ``alt``
 text and two flags: nbconvert writes ``width`` and ``height`` into the ``<img>`` tag
 unquoted, so ``"300 onerror=..."`` would add an event handler. The lesson's own
 markdown (any cell whose text is one of the release's) is left as it is.
@@ -113,9 +114,17 @@ def safe_metadata(metadata: Any) -> dict[str, Any]:
     return kept
 
 
+#: nh3's allowed attributes, but an image keeps no ``src``: the browser of whoever opens the
+#: page would load it from where the student chose: a tracking pixel on another server (it
+#: tells the student when and from where their work was read), or a path of the server the
+#: page is on, requested with the instructor's session (the formgrader's ``/logout``). The
+#: student's figures are image outputs, not HTML, and stay.
+_ATTRIBUTES = {**nh3.ALLOWED_ATTRIBUTES, "img": nh3.ALLOWED_ATTRIBUTES["img"] - {"src"}}
+
+
 def _clean(text: Any) -> str:
     """``text`` (a string, or the list of lines of one) with nh3's allowed HTML only."""
-    return nh3.clean(text if isinstance(text, str) else "".join(text))
+    return nh3.clean(text if isinstance(text, str) else "".join(text), attributes=_ATTRIBUTES)
 
 
 def safe_markdown(text: Any) -> str:

@@ -52,9 +52,30 @@ def test_html_keeps_its_markup_and_loses_what_runs() -> None:
     cleaned = output["data"]["text/html"]
     assert "<h3>Loss</h3>" in cleaned
     assert "<td>0.5</td>" in cleaned
-    assert '<img src="plot.png">' in cleaned
+    assert "<img>" in cleaned  # no src: see test_a_students_image_loads_nothing
     assert "steal" not in cleaned
     assert output["data"]["text/plain"] == "<HTML object>"
+
+
+#: Images a student's HTML or markdown could make the reader's browser load: a tracking
+#: pixel on another server, a path of the page's own server (the formgrader's /logout,
+#: requested with the instructor's session).
+LOADED = ["https://tracker.example/p.gif?who=me", "//tracker.example/p.gif", "/logout",
+          "../../../logout", "plot.png"]
+
+
+@pytest.mark.parametrize("src", LOADED)
+def test_a_students_image_loads_nothing(src: str) -> None:
+    html = safe_markdown(f"Look: ![my plot]({src}) and <img src='{src}' alt='raw'>")
+    [output] = safe_outputs([_display({"text/html": f'<p>fig</p><img src="{src}" alt="b">',
+                                       "text/markdown": f"![md]({src})"})])
+    for page in (html, output["data"]["text/html"]):
+        images = BeautifulSoup(page, "html.parser").find_all("img")
+        assert images, page
+        assert all(img.get("src") is None for img in images), page
+        assert src.split("?")[0].lstrip("./") not in page.replace("<img", ""), page
+    assert 'alt="my plot"' in html
+    assert 'alt="b"' in output["data"]["text/html"]
 
 
 def test_markdown_output_is_cleaned_too() -> None:
