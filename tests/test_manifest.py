@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import importlib
 import os
 import re
@@ -165,6 +166,68 @@ def test_notebook_agrees_with_the_manifest(tree: str, lesson: Lesson) -> None:
     assert problems == [], (
         f"{tree}/{lesson.notebook} and descentlab/course.py disagree:\n" + "\n".join(problems)
     )
+
+
+@pytest.mark.parametrize("tree", TREES)
+@pytest.mark.parametrize("lesson", LESSONS, ids=LESSON_IDS)
+def test_the_points_the_text_states_are_the_manifests(tree: str, lesson: Lesson) -> None:
+    from descentlab_grading.release import write_points
+
+    assert write_points(_read(tree, lesson), lesson) == [], "run `make release`"
+
+
+def _with_points(lesson: Lesson, grade_id: str, points: int) -> Lesson:
+    """``lesson`` as the manifest gives it once ``grade_id``'s points are ``points``."""
+    return dataclasses.replace(lesson, exercises=tuple(
+        dataclasses.replace(ex, tests=tuple(
+            dataclasses.replace(c, points=points) if c.grade_id == grade_id else c
+            for c in ex.tests)) for ex in lesson.exercises))
+
+
+@pytest.mark.parametrize(("points", "said"), [(3, "(3 points)"), (1, "(1 point)")])
+def test_the_release_writes_the_manifests_points_into_metadata_and_text(
+        points: int, said: str) -> None:
+    """The README's workflow: change the points in the manifest only, `make release`."""
+    from descentlab_grading.release import write_points
+
+    lesson = course.get_lesson("03_momentum")
+    nb = _read("solutions", lesson)
+    original = nbformat.writes(nb)
+    changed = _with_points(lesson, "test-momentum-state", points)
+    assert len(write_points(nb, changed)) == 3, "metadata, comment, heading"
+    cells = {cell.id: cell for cell in nb.cells}
+    state = cells["test-momentum-state"]
+    assert state.metadata.nbgrader.points == points
+    assert state.source.splitlines()[0].endswith(f"from one call to the next {said}")
+    total = changed.exercises[0].points
+    assert f"`Momentum.update` ({total} points)" in cells["exercise-intro"].source
+    assert "(2 bonus points)" in cells["nesterov"].source, "another exercise's heading"
+    assert "(2 points)" in cells["test-nesterov"].source
+    assert write_points(nb, changed) == [], "written once"
+    assert write_points(nb, lesson) != []
+    assert nbformat.writes(nb) == original, "and back, to the byte"
+
+
+def test_the_release_writes_points_into_the_notebooks_and_check_reports_them(
+        tmp_path: Path) -> None:
+    import shutil
+
+    from descentlab_grading.release import SOLUTIONS, points_changes
+
+    source = tmp_path / "solutions"
+    shutil.copytree(SOLUTIONS, source)
+    path = source / "04_adagrad" / "04_adagrad.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.id == "test-adagrad-zero-grad")
+    cell.metadata.nbgrader.points = 4
+    cell.source = cell.source.replace("(1 point)", "(4 points)")
+    nbformat.write(nb, path)
+    expected = [f"{path}: test-adagrad-zero-grad: 4 -> 1 points",
+                f"{path}: test-adagrad-zero-grad's comment: now (1 point)"]
+    assert points_changes(["04_adagrad"], source) == expected
+    assert points_changes(["04_adagrad"], source, write=True) == expected
+    assert points_changes(None, source) == []
+    assert path.read_bytes() == (SOLUTIONS / "04_adagrad" / "04_adagrad.ipynb").read_bytes()
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=LESSON_IDS)

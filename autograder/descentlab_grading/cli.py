@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .collect import Collection, collect, lessons_in
 from .pipeline import Course, JailUnavailable, Settings, grade
-from .release import HERE, SOLUTIONS, ManifestMismatch
+from .release import HERE, SOLUTIONS, ManifestMismatch, points_changes
 from .release import lessons as all_lessons
 from .report import grade_cell_columns, shown, summary, write_csv
 from .workers import Outcome
@@ -115,6 +115,17 @@ def _lessons_to_grade(submissions: Path, asked: list[str] | None,
         return (f"error: {submissions} holds no notebook of {', '.join(lessons)} (its "
                 f"notebooks are of {', '.join(present)}); nothing was graded and no grades "
                 "CSV was written.")
+    # The scores come from the notebooks' points, max_score from the manifest's: a points
+    # change made in one place only would grade out of one maximum and report another.
+    try:
+        disagree = points_changes(lessons, source)
+    except (OSError, ValueError) as exc:
+        return f"error: {exc}"
+    if disagree:
+        return ("error: the points in these notebooks are not the course manifest's "
+                "(source_pkg/src/descentlab/course.py, the one place points are set):\n  "
+                + "\n  ".join(disagree) + "\nRun `make release` (it writes the manifest's "
+                "points into the notebooks and course/), then grade again. Nothing was graded.")
     return lessons
 
 

@@ -6,8 +6,10 @@
 
 This is nbgrader's own release step (``generate_assignment``) with the course's
 ``nbgrader_config.py``; ``--check`` runs it into a temporary folder with a
-temporary gradebook, so it changes nothing. The release also writes README.md's
-lesson table from the course manifest (``descentlab.course.with_readme_table``).
+temporary gradebook, so it changes nothing. The course manifest (``descentlab.course``)
+is the one place of the points: the release first writes them into ``solutions/`` (each
+graded cell's nbgrader points and every "(N points)" of the text, :func:`write_points`),
+and it writes README.md's lesson table (``descentlab.course.with_readme_table``).
 """
 
 from __future__ import annotations
@@ -16,17 +18,22 @@ import argparse
 import ast
 import difflib
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from .testcells import is_test_cell, nbgrader_meta
+
+if TYPE_CHECKING:
+    from descentlab.course import Lesson
 
 HERE = Path(__file__).resolve().parent.parent  # autograder/: nbgrader_config.py
 REPO = HERE.parent
@@ -115,6 +122,104 @@ def lessons(source: Path = SOLUTIONS) -> list[str]:
                                "(source_pkg/src/descentlab/course.py) and the lesson folders "
                                f"of {source} disagree:\n  " + "\n  ".join(problems))
     return known
+
+
+#: How the lesson text states points: "(2 points)", "(1 point)", "(2 bonus points)".
+POINTS_TEXT = re.compile(r"\((\d+)( bonus)? points?\)")
+
+
+def _stated(points: int, bonus: str = "") -> str:
+    """How the text states ``points``: "(2 points)", "(1 point)", "(2 bonus points)"."""
+    return f"({points}{bonus} point{'' if points == 1 else 's'})"
+
+
+def _restated(text: str, points: int) -> str:
+    """``text`` with its last "(N points)" stating ``points``."""
+    last = list(POINTS_TEXT.finditer(text))[-1]
+    return text[:last.start()] + _stated(points, last.group(2) or "") + text[last.end():]
+
+
+def _leading_comment(source: str) -> int:
+    """The length of the comment lines a test cell starts with ("# One step ... (2 points)")."""
+    end = 0
+    for line in source.splitlines(keepends=True):
+        if not line.lstrip().startswith("#"):
+            break
+        end += len(line)
+    return end
+
+
+def write_points(nb: Any, lesson: Lesson) -> list[str]:
+    """Write the course manifest's points into a lesson's notebook (changed in place).
+
+    Each graded cell gets its manifest points as nbgrader ``points``, and the "(N points)"
+    its leading comment ends with; the heading its exercise starts under (the last
+    markdown heading line stating points before the exercise's answer cell) gets the
+    exercise's total.
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        The lesson's notebook of ``solutions/``.
+    lesson : Lesson
+        Its entry in the course manifest.
+
+    Returns
+    -------
+    list of str
+        What changed, one line each ("test-momentum-state: 2 -> 3 points"); empty when
+        the notebook already says what the manifest says.
+    """
+    cells = {c.grade_id: c.points for exercise in lesson.exercises for c in exercise.tests}
+    totals = {exercise.answer_cell: exercise.points for exercise in lesson.exercises}
+    changes: list[str] = []
+    heading: tuple[Any, int] | None = None  # (cell, line) stating the next exercise's points
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        grade_id = meta.get("grade_id")
+        if cell.cell_type == "markdown":
+            lines = cell.source.split("\n")
+            stating = [i for i, line in enumerate(lines)
+                       if line.startswith("#") and POINTS_TEXT.search(line)]
+            heading = (cell, stating[-1]) if stating else heading
+        elif meta.get("solution") and grade_id in totals and heading is not None:
+            (markdown, i), heading = heading, None
+            lines = markdown.source.split("\n")
+            new = _restated(lines[i], totals[grade_id])
+            if new != lines[i]:
+                changes.append(f"heading of {grade_id}: {lines[i].strip()!r} -> {new.strip()!r}")
+                markdown.source = "\n".join([*lines[:i], new, *lines[i + 1:]])
+        if meta.get("grade") and grade_id in cells:
+            points = cells[grade_id]
+            if meta.get("points") != points:
+                changes.append(f"{grade_id}: {meta.get('points')} -> {points} points")
+                meta["points"] = points
+            end = _leading_comment(cell.source)
+            if POINTS_TEXT.search(cell.source[:end]):
+                comment = _restated(cell.source[:end], points)
+                if comment != cell.source[:end]:
+                    changes.append(f"{grade_id}'s comment: now {_stated(points)}")
+                    cell.source = comment + cell.source[end:]
+    return changes
+
+
+def points_changes(selected: Sequence[str] | None = None, source: Path = SOLUTIONS,
+                   write: bool = False) -> list[str]:
+    """What :func:`write_points` changes in the selected lessons' notebooks of ``source``.
+
+    Each line names the notebook; with ``write`` the notebooks are rewritten.
+    """
+    from descentlab.course import get_lesson
+
+    found = []
+    for lesson in selected or lessons(source):
+        path = source / lesson / f"{lesson}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        changes = write_points(nb, get_lesson(lesson))
+        found += [f"{path}: {change}" for change in changes]
+        if changes and write:
+            nbformat.write(nb, path)
+    return found
 
 
 def course_config(folder: Path = HERE, **course_directory: str) -> Config:
@@ -223,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{', '.join(known)}", file=sys.stderr)
         return 2
     if args.check:
-        differences = stale(args.lessons)
+        differences = [f"{change} (the course manifest's points): run `make release`"
+                       for change in points_changes(args.lessons)]
+        differences += stale(args.lessons)
         if readme_table_stale():
             differences.append("README.md's lesson table is not the course manifest's: "
                                "run `make release`")
@@ -231,8 +338,11 @@ def main(argv: list[str] | None = None) -> int:
             print(d)
         print("release is up to date" if not differences else f"{len(differences)} difference(s)")
         return 1 if differences else 0
+    for change in points_changes(args.lessons, write=True):
+        print(f"points from the course manifest: {change}")
     release(args.lessons)
     write_readme_table()
+    print(f"released {', '.join(args.lessons or known)} into {COURSE}")
     return 0
 
 

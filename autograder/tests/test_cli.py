@@ -228,6 +228,37 @@ def test_the_grade_command_stops_when_solutions_and_manifest_disagree(
     assert "09_extra has no lesson" in capsys.readouterr().err
 
 
+def test_the_grade_command_stops_when_points_differ_from_the_manifest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An instructor audit changed a cell's points in the notebook only: the scores were
+    out of the notebook's points, max_score out of the manifest's, without a word."""
+    import shutil
+
+    import nbformat
+
+    from descentlab_grading.release import SOLUTIONS
+
+    source = tmp_path / "solutions"
+    shutil.copytree(SOLUTIONS, source)
+    path = source / "04_adagrad" / "04_adagrad.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.id == "test-adagrad-state")
+    cell.metadata.nbgrader.points = 3
+    nbformat.write(nb, path)
+    seen: list[list[str]] = []
+    monkeypatch.setattr(cli, "grade", _fake_grade(seen))
+    course = cli.default_course()
+    monkeypatch.setattr(cli, "default_course", lambda: Course(
+        root=tmp_path / "course", source=source, config_dir=course.config_dir))
+    out = tmp_path / "grades.csv"
+    status = main([str(_lms_export(tmp_path, {})), "--no-progress", "--csv", str(out)])
+    err = capsys.readouterr().err
+    assert (status, seen, out.exists()) == (2, [], False), err
+    assert f"{path}: test-adagrad-state: 3 -> 2 points" in err, err
+    assert "Run `make release`" in err, err
+
+
 def test_release_refuses_an_unknown_lesson_before_running_nbgrader(
         capsys: pytest.CaptureFixture[str]) -> None:
     from descentlab_grading import release
