@@ -13,7 +13,7 @@ from .collect import Collection, collect, lessons_in
 from .pipeline import Course, JailUnavailable, Settings, grade
 from .release import HERE, SOLUTIONS, ManifestMismatch, points_changes
 from .release import lessons as all_lessons
-from .report import grade_cell_columns, shown, summary, write_csv
+from .report import NotAGradesCsv, earlier_rows, grade_cell_columns, shown, summary, write_csv
 from .workers import Outcome
 
 
@@ -143,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     lessons = _lessons_to_grade(args.submissions, args.lessons, course.source)
     if isinstance(lessons, str):
         return _error(lessons)
+    try:
+        earlier = earlier_rows(csv_path, lessons)
+    except (NotAGradesCsv, OSError) as exc:
+        return _error(f"error: {exc}")
     settings = Settings(workers=args.workers, cell_timeout=args.cell_timeout,
                         notebook_timeout=args.notebook_timeout,
                         memory=int(args.memory_gb * 1024**3), force=args.force,
@@ -185,14 +189,18 @@ def main(argv: list[str] | None = None) -> int:
             bar.close()
     # The CSV first: output piped into `head` (a closed pipe) must not cost the grades file.
     try:
-        path = write_csv(run, csv_path, grade_cell_columns(course.source, lessons))
+        path = write_csv(run, csv_path, grade_cell_columns(
+            course.source, [*lessons, *(row["lesson"] for row in earlier)]), earlier)
     except OSError as exc:
         # The grades are in the gradebook: say so rather than lose them in a traceback.
         print(summary(run, lessons_named=bool(args.lessons)))
         return _error(f"error: cannot write the grades CSV {csv_path} ({exc.strerror or exc}); "
                       f"the grades are in {course.db_url}; run again with --csv elsewhere", 1)
     print(summary(run, lessons_named=bool(args.lessons)))
-    print(f"\nGrades: {path}\nFeedback: {course.root / 'feedback'}/STUDENT/LESSON/")
+    kept = sorted({row["lesson"] for row in earlier})
+    print(f"\nGrades: {path}" + (f" (with the rows it held of {', '.join(kept)}, not graded "
+                                 "in this run)" if kept else "")
+          + f"\nFeedback: {course.root / 'feedback'}/STUDENT/LESSON/")
     placed_all = not run.collection.unplaced()
     return 0 if placed_all and all(row.status == "graded" for row in run.rows) else 1
 

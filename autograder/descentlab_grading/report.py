@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from collections.abc import Collection as Lessons
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -17,8 +18,8 @@ from .collect import Collection
 from .model import Row, Run
 from .release import SOLUTIONS
 
-__all__ = ["FIXED_COLUMNS", "csv_rows", "grade_cell_columns", "shown", "spreadsheet_safe",
-           "summary", "write_csv"]
+__all__ = ["FIXED_COLUMNS", "NotAGradesCsv", "csv_rows", "earlier_rows", "grade_cell_columns",
+           "shown", "spreadsheet_safe", "summary", "write_csv"]
 
 #: The CSV's first columns, always in this order; the test-cell columns follow.
 #: ``score`` includes the bonus points earned (also in ``bonus``); ``max_score`` is the
@@ -77,7 +78,53 @@ def csv_rows(run: Run) -> list[tuple[Row, list[str]]]:
     return rows
 
 
-def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Path:
+class NotAGradesCsv(ValueError):
+    """The file where the grades CSV goes is something else: it is never overwritten."""
+
+
+def earlier_rows(path: Path, lessons: Lessons[str]) -> list[dict[str, str]]:
+    """The rows of the grades CSV at ``path`` of lessons other than ``lessons``.
+
+    A run writes them back beside its own rows, so that grading one lesson at a time
+    gives one CSV of them all (an instructor audit graded lesson 06 a week after 03, and
+    the CSV held 06 only). Their text is written back as it was read (already
+    :func:`spreadsheet_safe`).
+
+    Parameters
+    ----------
+    path : Path
+        The grades CSV a run is about to write (it may not exist yet).
+    lessons : collection of str
+        The lessons the run grades: their rows are the run's.
+
+    Returns
+    -------
+    list of dict
+        The rows kept, by column name; empty if there is no file (or an empty one).
+
+    Raises
+    ------
+    NotAGradesCsv
+        If ``path`` is a file but not a grades CSV (its header does not begin with
+        :data:`FIXED_COLUMNS`).
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        return []
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if (reader.fieldnames or [])[:len(FIXED_COLUMNS)] != FIXED_COLUMNS:
+                raise NotAGradesCsv(f"{path} is not a grades CSV (its first line is not "
+                                    f"{','.join(FIXED_COLUMNS)},...): it is not overwritten; "
+                                    "give another file with --csv")
+            return [row for row in reader if row["lesson"] and row["lesson"] not in lessons]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise NotAGradesCsv(f"{path} cannot be read as a grades CSV ({exc}): it is not "
+                            "overwritten; give another file with --csv") from exc
+
+
+def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
+              earlier: Sequence[dict[str, str]] = ()) -> Path:
     """Write one row per (student, lesson) and per notebook that names no student.
 
     Parameters
@@ -89,6 +136,9 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Pat
     columns : sequence of str, optional
         The test-cell columns after :data:`FIXED_COLUMNS` (default:
         :func:`grade_cell_columns` of the rows' lessons in ``solutions/``).
+    earlier : sequence of dict, optional
+        Rows of other lessons kept from the CSV there (:func:`earlier_rows`), written
+        after the run's as they were.
 
     Returns
     -------
@@ -97,11 +147,14 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Pat
     """
     rows = csv_rows(run)
     if columns is None:
-        columns = grade_cell_columns(SOLUTIONS, [r.lesson for r, _ in rows if r.lesson])
+        columns = grade_cell_columns(SOLUTIONS, [r.lesson for r, _ in rows if r.lesson]
+                                     + [row["lesson"] for row in earlier])
     cells = list(dict.fromkeys(columns))
     # A result reused from an earlier run may name a cell the source no longer has:
     # keep its points rather than drop them (sorted, so the order is still fixed).
-    cells += sorted({c for r, _ in rows for c in r.cells} - set(cells))
+    cells += sorted(({c for r, _ in rows for c in r.cells}
+                     | {c for row in earlier for c in row if c not in FIXED_COLUMNS})
+                    - set(cells))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -114,6 +167,8 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None) -> Pat
                              *(spreadsheet_safe(t) for t in ("; ".join(row.flags), row.message,
                                                             "; ".join(files)))]
                             + [f"{row.cells[c]:g}" if c in row.cells else "" for c in cells])
+        for kept in earlier:
+            writer.writerow([kept.get(column) or "" for column in FIXED_COLUMNS + cells])
     return path
 
 

@@ -147,6 +147,31 @@ def test_explicit_lessons_make_absent_notebooks_missing(
     assert missing == {("ann", "03_momentum"), ("10004", "03_momentum")}
 
 
+def test_grading_another_lesson_keeps_the_csv_rows_of_the_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(cli, "grade", _fake_grade(seen))
+    out = tmp_path / "grades.csv"
+    common = ["--no-progress", "--csv", str(out), "--course-root", str(tmp_path / "c")]
+    assert main([str(_lms_export(tmp_path, {})), *common]) == 0
+    capsys.readouterr()
+    week2 = _lms_export(tmp_path / "week2", {"ann/03_momentum/03_momentum.ipynb": NOTEBOOK})
+    assert main([str(week2), "--lessons", "03_momentum", *common]) == 1
+    assert seen == [["04_adagrad"], ["03_momentum"]]
+    assert "(with the rows it held of 04_adagrad, not graded in this run)" in \
+        capsys.readouterr().out
+    with out.open() as handle:
+        rows = {(r["student"], r["lesson"], r["status"]) for r in csv.DictReader(handle)}
+    assert rows == {("ann", "04_adagrad", "graded"), ("10004", "04_adagrad", "graded"),
+                    ("ann", "03_momentum", "graded"), ("10004", "03_momentum", "missing")}
+    # A file that is not a grades CSV stops the command before anything is graded.
+    out.write_text("name,mark\nann,3\n")
+    assert main([str(week2), *common]) == 2
+    assert "is not a grades CSV" in capsys.readouterr().err
+    assert (out.read_text(), len(seen)) == ("name,mark\nann,3\n", 2)
+
+
 def test_an_unplaced_notebook_gives_status_1_and_a_row(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -10,7 +11,14 @@ import pytest
 
 from descentlab_grading.collect import Collection, collect
 from descentlab_grading.pipeline import Row, Run
-from descentlab_grading.report import FIXED_COLUMNS, grade_cell_columns, summary, write_csv
+from descentlab_grading.report import (
+    FIXED_COLUMNS,
+    NotAGradesCsv,
+    earlier_rows,
+    grade_cell_columns,
+    summary,
+    write_csv,
+)
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 LESSONS = ["03_momentum", "04_adagrad"]
@@ -107,6 +115,47 @@ def test_login_name_files_and_unplaced_rows(found: Collection, tmp_path: Path) -
     notebooks = {n for n in EXPORT if n.endswith(".ipynb") and not n.startswith("__MACOSX")}
     in_csv = {f for r in rows for f in r["files"].split("; ") if f}
     assert in_csv == notebooks, "every notebook of the export has its place in the CSV"
+
+
+def _lesson(folder: Path, lesson: str) -> Run:
+    """A run of one lesson of the export in ``folder``: the others are skipped."""
+    return _run(collect(folder, [lesson], known=LESSONS))
+
+
+@pytest.mark.usefixtures("found")  # the export, in tmp_path / "export"
+def test_a_run_keeps_the_rows_of_the_lessons_it_did_not_grade(tmp_path: Path) -> None:
+    """An instructor audit graded lesson 06 a week after 03: the CSV held 06 only."""
+    path = tmp_path / "grades.csv"
+    first = _lesson(tmp_path / "export", "03_momentum")
+    first.rows[0] = replace(first.rows[0], message="=1+1")  # a formula, escaped once
+    write_csv(first, path, grade_cell_columns(SOLUTIONS, ["03_momentum"]))
+    _, before = _read(path)
+    assert before[0]["message"] == "'=1+1"
+    earlier = earlier_rows(path, ["04_adagrad"])
+    assert earlier == before
+    write_csv(_lesson(tmp_path / "export", "04_adagrad"), path,
+              grade_cell_columns(SOLUTIONS, LESSONS), earlier)
+    columns, rows = _read(path)
+    assert columns == FIXED_COLUMNS + grade_cell_columns(SOLUTIONS, LESSONS)
+    assert [{k: r[k] for k in before[0]} for r in rows if r["lesson"] == "03_momentum"] \
+        == before, "kept as they were"
+    adagrad = [r for r in rows if r["lesson"] == "04_adagrad"]
+    assert adagrad
+    assert len(rows) == len(before) + len(adagrad)
+    # Grading 03 again replaces its rows and keeps 04's.
+    assert {r["lesson"] for r in earlier_rows(path, ["03_momentum"])} == {"04_adagrad"}
+    assert earlier_rows(tmp_path / "none.csv", LESSONS) == []
+
+
+@pytest.mark.parametrize("text", [b"name,mark\nann,3\n", b"\xff\xfe\x00", b"student,login\n"])
+def test_a_file_that_is_not_a_grades_csv_is_never_overwritten(tmp_path: Path,
+                                                               text: bytes) -> None:
+    path = tmp_path / "marks.csv"
+    path.write_bytes(text)
+    with pytest.raises(NotAGradesCsv, match="not overwritten"):
+        earlier_rows(path, LESSONS)
+    path.write_bytes(b"")
+    assert earlier_rows(path, LESSONS) == [], "an empty file holds nothing to keep"
 
 
 def test_summary_accounts_for_every_file(found: Collection) -> None:
