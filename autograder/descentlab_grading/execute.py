@@ -18,13 +18,62 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
+import nbformat
 from nbclient import NotebookClient
 from nbgrader import preprocessors as nb
 from traitlets import Unicode
 
 from .testcells import is_test_cell, nbgrader_meta
 
-__all__ = ["Execute", "NoWidgetStandIn", "WidgetlessClient", "open_gate"]
+__all__ = ["CELL_OUTPUT_CHARS", "Execute", "NoWidgetStandIn", "WidgetlessClient", "cut_outputs",
+           "open_gate"]
+
+#: The characters of text a cell's outputs keep in the graded notebook: a cell that printed
+#: 200 MB in one line made a 210 MB autograded notebook, which the formgrader loads whole.
+#: (The feedback page shows far less: feedback.py cuts long outputs.) Figures are not
+#: counted: a lesson's figure is a few hundred thousand characters of PNG.
+CELL_OUTPUT_CHARS = 200_000
+
+
+def _text(output: Any) -> dict[str, str]:
+    """An output's text, by where it is (``text``, or a text type of its ``data``)."""
+    found = {"text": output.get("text")}
+    found.update((mime, value) for mime, value in output.get("data", {}).items()
+                 if mime.startswith("text/") or mime == "application/json")
+    return {k: v if isinstance(v, str) else "".join(map(str, v)) if isinstance(v, list)
+            else str(v) for k, v in found.items() if v is not None}
+
+
+def cut_outputs(outputs: list[Any], limit: int = CELL_OUTPUT_CHARS) -> list[Any]:
+    """A cell's outputs with about ``limit`` characters of text, saying how much was cut.
+
+    Outputs are kept in order while their text fits; a stream that does not is cut, and
+    the rest dropped (figures too: after a cut, what follows is gone). Errors are always
+    kept, each field cut to ``limit``: the grader reads a test cell's failure from them,
+    after whatever the student's code printed.
+    """
+    kept, used, cut = [], 0, 0
+    for output in outputs:
+        size = sum(map(len, _text(output).values()))
+        if output.get("output_type") == "error":
+            output["evalue"] = str(output.get("evalue", ""))[:limit]
+            output["traceback"] = [line[:limit] for line in output.get("traceback", [])]
+            kept.append(output)
+        elif not cut and used + size <= limit:
+            kept.append(output)
+            used += size
+        elif not cut and output.get("output_type") == "stream":
+            output["text"] = _text(output)["text"][:limit - used]
+            kept.append(output)
+            cut += size - (limit - used)
+        else:
+            cut += size
+    if cut:
+        kept.append(nbformat.v4.new_output(
+            "stream", name="stderr", text=f"\n[The grader kept the first {limit:,} characters "
+            f"of this cell's output: {cut:,} more were cut.]\n"))
+    return kept
+
 
 #: Seconds to wait for the judge to open a test cell's gate (it may still be finishing the
 #: previous cell's test after a cell time-out).
@@ -62,11 +111,17 @@ class Execute(NoWidgetStandIn, nb.Execute):
                          "no judge.").tag(config=True)
 
     def preprocess_cell(self, cell: Any, resources: Any, index: int) -> Any:
-        """Run ``cell``; a graded test cell with the judge's gate open for it."""
+        """Run ``cell`` (a graded test cell with the judge's gate open for it); its
+        outputs are cut to :data:`CELL_OUTPUT_CHARS`."""
         if not (self.judge_gate and is_test_cell(cell)):
-            return super().preprocess_cell(cell, resources, index)
-        with open_gate(self.judge_gate, nbgrader_meta(cell)["grade_id"]):
-            return super().preprocess_cell(cell, resources, index)
+            done = super().preprocess_cell(cell, resources, index)
+        else:
+            with open_gate(self.judge_gate, nbgrader_meta(cell)["grade_id"]):
+                done = super().preprocess_cell(cell, resources, index)
+        ran = done[0]
+        if ran.cell_type == "code":
+            ran.outputs = cut_outputs(ran.outputs)
+        return done
 
 
 class WidgetlessClient(NoWidgetStandIn, NotebookClient):

@@ -67,3 +67,26 @@ def test_nbgraders_own_execute_sends_widget_state_back_mid_cell() -> None:
     # this, Execute can go (and this test says so).
     sends = _preprocess(nb.Execute(timeout=30))
     assert "comm_msg" in sends, f"nbclient no longer answers the Output widget: {sends}"
+
+
+def test_a_cells_outputs_are_cut_and_its_errors_kept() -> None:
+    """A cell that printed 200 MB in one line made a 210 MB autograded notebook."""
+    from descentlab_grading.execute import cut_outputs
+
+    stream = nbformat.v4.new_output
+    figure = stream("display_data", data={"image/png": "A" * 10_000, "text/plain": "<Figure>"})
+    outputs = [figure, stream("stream", name="stdout", text="a" * 60),
+               stream("stream", name="stdout", text=["b" * 30, "c" * 30]),
+               stream("display_data", data={"text/plain": "d" * 50}),
+               stream("error", ename="AssertionError", evalue="e" * 500,
+                      traceback=["t" * 500, "short"])]
+    kept = cut_outputs(outputs, limit=100)
+    assert [o.output_type for o in kept] == ["display_data", "stream", "stream", "error",
+                                             "stream"]
+    assert kept[0].data["image/png"] == "A" * 10_000, "a figure's data is not text"
+    assert kept[2].text == "b" * 30 + "c" * 2, "cut to what fits"
+    assert (kept[3].evalue, kept[3].traceback) == ("e" * 100, ["t" * 100, "short"])
+    assert kept[4].text == ("\n[The grader kept the first 100 characters of this cell's "
+                            "output: 78 more were cut.]\n")
+    small = [stream("stream", name="stdout", text="ok\n")]
+    assert cut_outputs(small, limit=100) == small

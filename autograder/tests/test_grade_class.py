@@ -653,12 +653,18 @@ def test_a_dying_kernel_fails_with_a_reason_and_a_kept_log(graded_class: GradedC
     assert row.score == 0, f"a failed row scored {row.score}"
 
 
-def test_huge_output_is_cut_in_the_feedback(graded_class: GradedClass) -> None:
+def test_huge_output_is_cut_in_the_feedback_and_the_graded_notebook(
+        graded_class: GradedClass) -> None:
     student = _by_kind(graded_class, "huge_output")[0]
     page = graded_class.course.root / "feedback" / student.student / HOSTILE_LESSON / \
         f"{HOSTILE_LESSON}.html"
     assert page.stat().st_size < 2_000_000, (
         f"5 MB of printed output reached the feedback ({page.stat().st_size} bytes)")
+    # And the graded notebook the formgrader loads whole (200 MB printed made one of 210 MB).
+    graded = graded_class.course.root / "autograded" / student.student / HOSTILE_LESSON / \
+        f"{HOSTILE_LESSON}.ipynb"
+    assert graded.stat().st_size < 1_000_000, graded.stat().st_size
+    assert "characters of this cell's output: 4,800,001 more were cut." in graded.read_text()
 
 
 @pytest.mark.parametrize("kind", ["patch_reference", "patch_numpy", "patch_grader",
