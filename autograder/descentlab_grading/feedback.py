@@ -20,8 +20,8 @@ from .answer_key import REFERENCE_ERROR
 from .judge import ALSO, said_once
 from .testcells import nbgrader_meta
 
-__all__ = ["STOPPED_NOTE", "UNCHANGED_ANSWER", "TruncateOutputs", "add_summary",
-           "explain_outputs", "rejection_page"]
+__all__ = ["STOPPED_NOTE", "UNCHANGED_ANSWER", "UNCHANGED_BY_NBGRADER", "TruncateOutputs",
+           "add_summary", "explain_outputs", "rejection_page"]
 
 #: The box of descentlab's summary on a feedback page (tests find it by its id).
 _SUMMARY_BOX = ('<div id="descentlab-summary" '
@@ -44,7 +44,7 @@ _STOPPED = ("KeyboardInterrupt", "CellTimeoutError")
 
 #: nbgrader's automatic comment on an answer cell whose code is still the release's
 #: (``SaveAutoGrades``), and what the feedback page says in its place.
-_NBGRADER_UNCHANGED = "No response."
+UNCHANGED_BY_NBGRADER = "No response."
 UNCHANGED_ANSWER = "No answer: this cell is as it was handed out."
 
 
@@ -191,7 +191,7 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
                   lambda m: f"{m.group(1)}{score:g} / {max_score:g}{m.group(2)}", text, count=1)
     # nbgrader's comment on an answer cell left as released, "No response.", read as the
     # instructor's silence to an instructor audit: it says what it means.
-    text = text.replace(f"<b>Comments:</b> <p>{_NBGRADER_UNCHANGED}</p>",
+    text = text.replace(f"<b>Comments:</b> <p>{UNCHANGED_BY_NBGRADER}</p>",
                         f"<b>Comments:</b> <p>{UNCHANGED_ANSWER}</p>")
     # The lesson's "Next: [Lesson 4](../04_adagrad/04_adagrad.ipynb)" points at a notebook
     # beside the page, which a feedback folder does not have (an instructor audit): its

@@ -14,7 +14,7 @@ from typing import Any
 import nbformat
 
 from . import jail
-from .feedback import add_summary, explain_outputs
+from .feedback import UNCHANGED_BY_NBGRADER, add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
 from .judging import (
     CELL_TIME_LIMIT,
@@ -156,10 +156,13 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
     ready_made = ready_made_in_answers(autograded, get_lesson(lesson).exercises)
     defined_by = judge.defined_by
 
-    def adjust() -> tuple[Decision, dict[str, float]]:
+    def adjust() -> tuple[Decision, dict[str, float], bool]:
         with Gradebook(course.db_url) as gb:
-            grades = [g for g in gb.find_submission_notebook(lesson, lesson, student).grades
-                      if g.cell.__class__.__name__ == "GradeCell"]
+            submitted = gb.find_submission_notebook(lesson, lesson, student)
+            grades = [g for g in submitted.grades if g.cell.__class__.__name__ == "GradeCell"]
+            # nbgrader's comment on an answer cell whose code is still the release's.
+            answers = [c.auto_comment for c in submitted.comments
+                       if c.cell.__class__.__name__ == "SolutionCell"]
             # nbgrader's own score is None when the test cell was deleted.
             decision = decide([(g.cell.name, float(g.max_score), g.auto_score) for g in grades],
                               judge.verdicts, test_errors, answer_errors, defined_by,
@@ -168,9 +171,10 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
                 given = decision.scores[g.cell.name]
                 g.manual_score = given if given != g.auto_score else None
             gb.db.commit()
-            return decision, {g.cell.name: float(g.max_score) for g in grades}
+            return (decision, {g.cell.name: float(g.max_score) for g in grades},
+                    bool(answers) and all(c == UNCHANGED_BY_NBGRADER for c in answers))
 
-    decision, maxima = _retrying(adjust)
+    decision, maxima, unanswered = _retrying(adjust)
     # Bonus points are extra credit: in the score, not in the maximum (nbgrader's is).
     bonus = bonus_cells(lesson)
     max_score, bonus_max = split_bonus(maxima, bonus)
@@ -190,7 +194,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
                     bonus_lost=[lost for lost in decision.lost if lost[0] in bonus],
                     locked=locked, graded_file=origin)
     return {"status": "graded", "score": score, "max_score": max_score, "bonus": bonus_earned,
-            "cells": decision.scores, "flags": flags,
+            "cells": decision.scores, "flags": flags, "unanswered": unanswered,
             "message": "" if feedback["success"] else "feedback not generated"}
 
 

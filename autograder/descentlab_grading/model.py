@@ -185,6 +185,8 @@ class Row:
     name: str = ""
     bonus: float = 0.0  # the part of score earned on bonus cells
     late: bool = False  # the LMS marked the upload behind the row late (Canvas)
+    #: Graded, and every answer cell is as it was handed out (the wrong file uploaded?).
+    unanswered: bool = False
     #: The outcome of the student's earlier notebook when this one replaced it since the
     #: last run ("8/10", "failed"); "" otherwise. Said in the summary, not in the CSV.
     before: str = ""

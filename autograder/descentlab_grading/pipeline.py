@@ -349,7 +349,8 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> lis
                       result.get("seconds", 0.0), result.get("reused", False),
                       bonus=float(result.get("bonus", 0.0)), before=result.get("before", ""),
                       regraded=result.get("regraded", ""),
-                      regraded_why=result.get("regraded_why", ""))
+                      regraded_why=result.get("regraded_why", ""),
+                      unanswered=bool(result.get("unanswered")))
             if row.status != "graded":
                 with contextlib.suppress(MissingEntry):
                     notebook = gb.find_notebook(lesson, lesson)

@@ -350,7 +350,10 @@ def summary(run: Run, lessons_named: bool = True) -> str:
             ("No notebook (status missing; the student handed in other lessons):",
              [row for row, _ in rows if row.status == "missing"]),
             ("Marked late by the LMS (the upload behind the row; CSV column late):",
-             [row for row, _ in rows if row.late])):
+             [row for row, _ in rows if row.late]),
+            # An instructor audit: the release handed back unchanged was a plain "0/8" row.
+            ("Handed in as released (graded; no answer cell changed: the wrong file?):",
+             [row for row, _ in rows if row.unanswered and row.status == "graded"])):
         by_lesson: dict[str, list[str]] = {}
         for row in chosen:
             # A notebook graded before and gone now: its page still shows that grade.

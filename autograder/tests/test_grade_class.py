@@ -111,6 +111,7 @@ def test_solution_gets_full_marks(graded_class: GradedClass, lesson: str) -> Non
     assert (row.score, row.max_score, row.bonus) == (
         manifest.points, manifest.required_points, manifest.points - manifest.required_points
     ), f"{lesson}: solution scored {row.score}/{row.max_score}, bonus {row.bonus}"
+    assert not row.unanswered, f"{lesson}: the solution is said to answer nothing"
     assert row.max_score > 0
     assert not row.flags, f"{lesson}: the solution was flagged: {row.flags}"
     # The whole lesson ran cleanly, demos and widgets included (nbgrader's validator's rule).
@@ -129,6 +130,11 @@ def test_blank_release_gets_zero(graded_class: GradedClass, lesson: str) -> None
     assert not row.flags, f"{lesson}: the release's locked cells differ from their checksums"
     assert all(points == 0 for points in row.cells.values()), (
         f"{lesson}: a graded cell passes on the unanswered release: {row.cells}")
+    # An instructor audit: the release handed back was a "0/8" row like any other.
+    assert row.unanswered, f"{lesson}: the release handed back is not said to be one"
+    listed = summary(graded_class.run).split("Handed in as released")[1].split("\n\n")[0]
+    assert f"{lesson}: " in listed, listed
+    assert student.student in listed.split(f"{lesson}: ")[1].splitlines()[0], listed
 
 
 @pytest.mark.parametrize("lesson", all_lessons())

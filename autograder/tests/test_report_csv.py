@@ -217,6 +217,13 @@ def test_missing_and_late_rows_are_listed_apart_from_the_problems(found: Collect
     assert "Marked late by the LMS (the upload behind the row; CSV column late):\n" \
         "  03_momentum: 10004 (davisdan)\n" in text, text
     assert "\n  555 (Jane Doe)   04_adagrad           rejected " in attention, attention
+    assert "Handed in as released" not in text, "no row was"
+    run = _run(found)
+    first = next(i for i, row in enumerate(run.rows) if row.status == "graded")
+    run.rows[first] = replace(run.rows[first], unanswered=True)
+    assert ("Handed in as released (graded; no answer cell changed: the wrong file?):\n"
+            f"  {run.rows[first].lesson}: {run.rows[first].student} (davisdan)\n") \
+        in summary(run), summary(run)
 
 
 def test_work_graded_before_and_gone_now_is_said(found: Collection) -> None:
