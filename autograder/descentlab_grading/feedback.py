@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,19 +28,32 @@ __all__ = ["STOPPED_NOTE", "UNCHANGED_ANSWER", "UNCHANGED_BY_NBGRADER", "Truncat
 _SUMMARY_BOX = ('<div id="descentlab-summary" '
                 'style="border:1px solid #999;padding:8px;margin:8px 0">')
 
+#: Characters per line of what the grader writes into an output: the formgrader shows
+#: outputs without wrapping them (an instructor audit: a reason 4,762 pixels wide in a box
+#: of 1,046).
+OUTPUT_WIDTH = 96
+
+
+def _wrapped(text: str) -> str:
+    """``text`` with each of its lines wrapped at :data:`OUTPUT_WIDTH`, words kept whole."""
+    return "\n".join(textwrap.fill(line, OUTPUT_WIDTH, break_long_words=False,
+                                   break_on_hyphens=False) or line for line in text.split("\n"))
+
+
 #: What a cell of the lesson's own (a demo, a figure) shows when it needed the switched-off
 #: reference: no error of the student's, so no red box on their page. The same words as a
 #: demo wrapped in ``descentlab.widgets.explained`` prints.
-REFERENCE_DEMO_NOTE = NOT_RUN_WHILE_GRADING + "\n"
+REFERENCE_DEMO_NOTE = _wrapped(NOT_RUN_WHILE_GRADING) + "\n"
 
 
 #: What a cell of the lesson's own shows when it ran past the cell time limit: nbclient
 #: interrupts the kernel (``KeyboardInterrupt``) and nbgrader adds ``CellTimeoutError``,
 #: two raw errors without a word on why. The graded tests say whether the code is right.
-STOPPED_NOTE = ("This cell was stopped while grading: it ran past the time limit of one cell. "
-                "A slow step of your code (or one that never finishes) can do that when the "
-                "cell calls it many times; so can a long experiment of your own. That costs "
-                "no points by itself: the graded tests say whether your code is right.\n")
+STOPPED_NOTE = _wrapped(
+    "This cell was stopped while grading: it ran past the time limit of one cell. A slow "
+    "step of your code (or one that never finishes) can do that when the cell calls it many "
+    "times; so can a long experiment of your own. That costs no points by itself: the "
+    "graded tests say whether your code is right.") + "\n"
 _STOPPED = ("KeyboardInterrupt", "CellTimeoutError")
 
 #: nbgrader's automatic comment on an answer cell whose code is still the release's
@@ -59,10 +73,12 @@ def _stopped(outputs: list[Any]) -> list[Any]:
 
 
 def _error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
-    """An error output as IPython prints a one-line error."""
+    """An error output as IPython prints a one-line error, its lines wrapped at
+    :data:`OUTPUT_WIDTH` (the traceback, which pages show; ``evalue`` is kept whole)."""
+    said = _wrapped(f"{ename}: {evalue}")
     return nbformat.v4.new_output(
         "error", ename=ename, evalue=evalue,
-        traceback=[f"\x1b[31m{ename}\x1b[39m\x1b[31m:\x1b[39m {evalue}\n"])
+        traceback=[f"\x1b[31m{ename}\x1b[39m\x1b[31m:\x1b[39m{said[len(ename) + 1:]}\n"])
 
 
 def _explained(output: Any, blame: Callable[[str], str]) -> Any:

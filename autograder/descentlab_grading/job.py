@@ -170,6 +170,9 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
             for g in grades:
                 given = decision.scores[g.cell.name]
                 g.manual_score = given if given != g.auto_score else None
+            # The formgrader's "Flagged?" column: an instructor audit found the flagged
+            # student unmarked there (the reasons are in the summary, the CSV, the page).
+            submitted.flagged = bool(flags or decision.flags)
             gb.db.commit()
             return (decision, {g.cell.name: float(g.max_score) for g in grades},
                     bool(answers) and all(c == UNCHANGED_BY_NBGRADER for c in answers))

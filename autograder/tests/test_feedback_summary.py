@@ -196,3 +196,26 @@ def test_a_rejection_page_is_written_again_only_when_it_changes(tmp_path: Path) 
     assert page.stat().st_mtime == 1_000_000
     rejection_page(page, "03_momentum", "ann_03.ipynb", "it is empty")
     assert "it is empty." in page.read_text(encoding="utf-8")
+
+
+def test_the_graders_words_are_wrapped_for_the_formgrader(tmp_path: Path) -> None:
+    """An instructor audit: the formgrader does not wrap outputs, and a reason ran 4,762
+    pixels wide in a box of 1,046; the page showed "each step is the one a fresh" only."""
+    import re
+
+    from descentlab_grading.feedback import OUTPUT_WIDTH
+
+    reason = ("update() forgets your velocity (self.v) from one call to the next: " * 6
+              + "\nparams['W'] after the 2nd call:\n  [[1.0, 2.0], [3.0, 4.0]]")
+    nb = new_notebook(cells=[_cell("test-lost", _error("AssertionError", "x"), grade=True)])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    explain_outputs(path, {"test-lost": reason})
+    [error] = nbformat.read(path, as_version=4).cells[0].outputs
+    assert error.evalue == reason, "the value itself is whole"
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", error.traceback[0])
+    assert max(map(len, shown.splitlines())) <= OUTPUT_WIDTH, shown
+    assert " ".join(shown.split()) == " ".join(f"AssertionError: {reason}".split())
+    assert shown.endswith("after the 2nd call:\n  [[1.0, 2.0], [3.0, 4.0]]\n"), "lines kept"
+    assert all(len(line) <= OUTPUT_WIDTH for line in STOPPED_NOTE.splitlines())
+    assert all(len(line) <= OUTPUT_WIDTH for line in REFERENCE_DEMO_NOTE.splitlines())

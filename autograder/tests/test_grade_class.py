@@ -112,6 +112,7 @@ def test_solution_gets_full_marks(graded_class: GradedClass, lesson: str) -> Non
         manifest.points, manifest.required_points, manifest.points - manifest.required_points
     ), f"{lesson}: solution scored {row.score}/{row.max_score}, bonus {row.bonus}"
     assert not row.unanswered, f"{lesson}: the solution is said to answer nothing"
+    assert not _formgrader_flagged(graded_class, student), f"{lesson}: flagged in the formgrader"
     assert row.max_score > 0
     assert not row.flags, f"{lesson}: the solution was flagged: {row.flags}"
     # The whole lesson ran cleanly, demos and widgets included (nbgrader's validator's rule).
@@ -566,6 +567,15 @@ def test_delegating_to_the_reference_earns_nothing_and_says_so(graded_class: Gra
             / f"{HOSTILE_LESSON}.html").read_text()
     summary_block = html.unescape(page.split('id="descentlab-summary"')[1].split("</div>")[0])
     assert "uses the course's reference Momentum" in summary_block, summary_block[:600]
+    assert _formgrader_flagged(graded_class, student), "the formgrader's Flagged? column"
+
+
+def _formgrader_flagged(graded: GradedClass, student: Student) -> bool:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(graded.course.db_url) as gb:
+        return gb.find_submission_notebook(student.lesson, student.lesson,
+                                           student.student).flagged
 
 
 def test_a_librarys_ready_made_optimizer_earns_nothing_and_says_so(
@@ -602,7 +612,8 @@ def test_the_bowls_own_gradient_earns_nothing_in_lesson_02_and_the_demos_still_r
               if any(o.output_type == "error" or o.get("name") == "stderr"
                      for o in c.get("outputs", []))}
     assert failed == student.lost_cells, _cell_problems(graded_class, student)
-    assert NOT_RUN_WHILE_GRADING not in str(cells)
+    assert NOT_RUN_WHILE_GRADING[:22] == "(Not run while grading", "premise"
+    assert "(Not run while grading" not in str(cells)
 
 
 def test_a_general_tools_ready_made_answer_is_flagged_for_review(
