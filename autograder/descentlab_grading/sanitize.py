@@ -141,6 +141,13 @@ def safe_markdown(text: Any) -> str:
     cell's attachments, not in the text) becomes a note naming it: nbconvert's renderer
     stops at an attachment it is not given (red-team round 5: the whole notebook failed).
     Text the renderer cannot render at all is shown as plain text.
+
+    The pages render a markdown cell's text again (their templates' ``markdown2html``), and
+    markdown that the first rendering left as text became live there (a red-team audit:
+    ``<x-y>`` then ``![a](http://...)`` on the next line is a raw HTML block, kept as text;
+    nh3 dropped the unknown tag; the page's rendering made the image, which loaded, and a
+    ``javascript:`` link). So the cleaned HTML is returned as one HTML block (a ``<div>``
+    with no blank line, which markdown passes through as it is): the pages show exactly it.
     """
     text = _ATTACHED.sub(r"*(\1: an image attached to the cell)*",
                          text if isinstance(text, str) else "".join(text))
@@ -148,7 +155,11 @@ def safe_markdown(text: Any) -> str:
         rendered = markdown2html_mistune(text)
     except Exception:  # the student's text, never the end of the grade
         rendered = f"<pre>{html.escape(text)}</pre>"
-    return _clean(rendered)
+    # A blank line would end the block: an empty comment keeps the line (and a <pre>'s
+    # empty line) without ending it.
+    cleaned = _clean(rendered).strip("\n")
+    lines = [line if line.strip() else "<!---->" for line in cleaned.split("\n")]
+    return "<div>\n" + "\n".join(lines) + "\n</div>\n"
 
 
 #: A markdown image of a cell attachment; group 1 is its name.

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
+from nbconvert.filters import markdown2html_mistune
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 
@@ -80,7 +81,7 @@ def test_a_students_image_loads_nothing(src: str) -> None:
 
 def test_markdown_output_is_cleaned_too() -> None:
     [output] = safe_outputs([_display({"text/markdown": f"**bold** {SCRIPT}"})])
-    assert output["data"] == {"text/html": "<p><strong>bold</strong> </p>\n"}
+    assert output["data"] == {"text/html": "<div>\n<p><strong>bold</strong> </p>\n</div>\n"}
 
 
 #: Markdown links a red-team audit showed reaching the page as ``href="javascript:..."``.
@@ -114,7 +115,7 @@ def test_an_image_pasted_into_a_markdown_cell_becomes_a_note() -> None:
     assert "<strong>done</strong>" in html
     # A form the note does not replace (a reference definition) is shown as text.
     html = safe_markdown("![a][r] <script>x</script>\n\n[r]: attachment:zz.png")
-    assert html.startswith("<pre>"), html
+    assert html.startswith("<div>\n<pre>"), html
     assert "attachment:zz.png" in html
     assert "<script>" not in html
 
@@ -175,10 +176,48 @@ def test_the_lessons_text_stays_and_the_students_own_is_cleaned(tmp_path: Path) 
     make_safe(tmp_path / "graded.ipynb", tmp_path / "release.ipynb")
 
     nb = nbformat.read(tmp_path / "graded.ipynb", as_version=4)
-    assert [c.source for c in nb.cells] == [lesson_text, "<p>My notes <i>here</i></p>\n", "",
-                                            "x = 1"]
+    assert [c.source for c in nb.cells] == [
+        lesson_text, "<div>\n<p>My notes <i>here</i></p>\n</div>\n", "", "x = 1"]
     assert nb.cells[3].outputs[0]["data"] == {"text/html": ""}
     assert "widgets" not in nb.metadata
+
+
+#: A red-team audit: markdown inside a raw HTML block was text to the first rendering; nh3
+#: dropped the unknown tag around it, and the page's own rendering of the cell made it live
+#: (the images loaded, the link ran its script on a click).
+TWICE = ["<x-y>\n![A1](http://127.0.0.1:8711/A1.png)\n",
+         "<textarea>\nintro\n\n![A2](http://127.0.0.1:8711/A2.png)\n</textarea>",
+         "<x-y>\n[A3 click me](javascript:alert(document.domain))\n",
+         "<x-y>\n![A4][r4]\n\n<x-y>\n[r4]: http://127.0.0.1:8711/A4-ref.png\n",
+         "<x-y>\n![A5](/logout)\n"]
+HONEST_MARKDOWN = ("My notes: $x^2$ and **bold**\n\n```\nstep 1\n\nstep 2\n```\n\n"
+                   "| lr | loss |\n|---|---|\n| 0.1 | 0.5 |\n")
+
+
+@pytest.mark.parametrize("text", [*TWICE, HONEST_MARKDOWN])
+def test_a_markdown_cell_renders_again_to_itself(text: str) -> None:
+    """The pages' templates render a markdown cell's text again: it must come out as it is."""
+    cleaned = safe_markdown(text)
+    assert markdown2html_mistune(cleaned).strip() == cleaned.strip()
+
+
+@pytest.mark.parametrize("template", ["feedback", "formgrade"])
+def test_markdown_rendered_twice_loads_and_runs_nothing(tmp_path: Path, template: str) -> None:
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]),
+                   tmp_path / "release.ipynb")
+    cells = [nbformat.v4.new_markdown_cell(text) for text in [*TWICE, HONEST_MARKDOWN]]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "graded.ipynb")
+    make_safe(tmp_path / "graded.ipynb", tmp_path / "release.ipynb")
+    page = (_feedback_page if template == "feedback" else _formgrade_page)(
+        tmp_path / "graded.ipynb")
+    soup = BeautifulSoup(page, "html.parser")
+    assert not [a for a in soup.find_all(href=True) if "javascript:" in a["href"].lower()]
+    assert not [img for img in soup.find_all("img") if img.get("src")]
+    assert "click me](javascript:alert(document.domain))" in page, "shown as the text it is"
+    assert "<strong>bold</strong>" in page
+    assert "$x^2$" in page
+    assert "<td>0.1</td>" in page
+    assert "step 1\n<!---->\nstep 2" in page, "the code's empty line stays a line"
 
 
 def test_an_images_size_stays_only_as_a_positive_number() -> None:
@@ -237,6 +276,19 @@ def _feedback_page(notebook: Path) -> str:
     assert exporter.template_name == "feedback"
     page, _ = exporter.from_filename(str(notebook), resources={"nbgrader": {
         "notebook": notebook.stem, "score": 0.0, "max_score": 1.0, "late_penalty": 0.0}})
+    return page
+
+
+def _formgrade_page(notebook: Path) -> str:
+    """``notebook`` as the formgrader shows a submission (nbgrader's "formgrade" template)."""
+    from nbgrader.server_extensions.formgrader import handlers
+
+    exporter = HTMLExporter(template_name="formgrade",
+                            extra_template_basedirs=[handlers.template_path])
+    page, _ = exporter.from_filename(str(notebook), resources={
+        "assignment_id": "a", "notebook_id": notebook.stem, "submission_id": "s", "index": 0,
+        "total": 1, "base_url": "", "student": "s", "last_name": None, "first_name": None,
+        "notebook_path": "/tree/x"})
     return page
 
 
