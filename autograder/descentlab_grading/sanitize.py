@@ -156,11 +156,15 @@ def safe_markdown(text: Any) -> str:
     except Exception:  # the student's text, never the end of the grade
         rendered = f"<pre>{html.escape(text)}</pre>"
     # A blank line would end the block: an empty comment keeps the line (and a <pre>'s
-    # empty line) without ending it.
-    cleaned = _clean(rendered).strip("\n")
-    lines = [line if line.strip() else "<!---->" for line in cleaned.split("\n")]
-    return "<div>\n" + "\n".join(lines) + "\n</div>\n"
+    # empty line) without ending it. Lines as markdown counts them: a carriage return ends
+    # one too (the second look of the red-team audit: "&#13;&#13;" became a blank line).
+    lines = _LINE_END.split(_clean(rendered).strip("\r\n"))
+    return "<div>\n" + "\n".join(line if line.strip() else "<!---->" for line in lines) \
+        + "\n</div>\n"
 
+
+#: What ends a line of markdown (CommonMark: a line feed, a carriage return, or both).
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 #: A markdown image of a cell attachment; group 1 is its name.
 _ATTACHED = re.compile(r"!\[[^\]]*\]\(\s*<?attachment:([^)\s>]*)>?[^)]*\)")

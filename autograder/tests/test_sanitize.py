@@ -189,7 +189,10 @@ TWICE = ["<x-y>\n![A1](http://127.0.0.1:8711/A1.png)\n",
          "<textarea>\nintro\n\n![A2](http://127.0.0.1:8711/A2.png)\n</textarea>",
          "<x-y>\n[A3 click me](javascript:alert(document.domain))\n",
          "<x-y>\n![A4][r4]\n\n<x-y>\n[r4]: http://127.0.0.1:8711/A4-ref.png\n",
-         "<x-y>\n![A5](/logout)\n"]
+         "<x-y>\n![A5](/logout)\n",
+         # The second look: the carriage returns of entities end lines for markdown.
+         "<x-y>\nfoo&#13;&#13;![A6](http://127.0.0.1:8711/A6.png)\n",
+         "<x-y>\nfoo&#13;\n&#13;\n![A7](http://127.0.0.1:8711/A7.png)\n"]
 HONEST_MARKDOWN = ("My notes: $x^2$ and **bold**\n\n```\nstep 1\n\nstep 2\n```\n\n"
                    "| lr | loss |\n|---|---|\n| 0.1 | 0.5 |\n")
 
