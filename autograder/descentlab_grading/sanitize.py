@@ -28,7 +28,7 @@ from typing import Any
 
 import nbformat
 import nh3
-from nbconvert.filters import markdown2html_mistune
+from nbconvert.filters import markdown2html_mistune, strip_files_prefix
 
 __all__ = ["WIDGET_NOTE", "make_safe", "safe_markdown", "safe_metadata", "safe_outputs"]
 
@@ -155,13 +155,27 @@ def safe_markdown(text: Any) -> str:
         rendered = markdown2html_mistune(text)
     except Exception:  # the student's text, never the end of the grade
         rendered = f"<pre>{html.escape(text)}</pre>"
+    cleaned = _clean(rendered)
+    # After rendering, the templates strip a "files/" prefix after href=" (nbconvert's
+    # strip_files_prefix): "files/javascript:..." passed nh3 as a relative link and became a
+    # javascript: link there (the third look). Stripped and cleaned again here until that
+    # changes nothing, the text leaves the templates nothing to strip.
+    for _ in range(_FILES_PREFIXES):
+        if (stripped := strip_files_prefix(cleaned)) == cleaned:
+            break
+        cleaned = _clean(stripped)
+    else:
+        cleaned = _clean(f"<pre>{html.escape(text)}</pre>")
     # A blank line would end the block: an empty comment keeps the line (and a <pre>'s
     # empty line) without ending it. Lines as markdown counts them: a carriage return ends
     # one too (the second look of the red-team audit: "&#13;&#13;" became a blank line).
-    lines = _LINE_END.split(_clean(rendered).strip("\r\n"))
+    lines = _LINE_END.split(cleaned.strip("\r\n"))
     return "<div>\n" + "\n".join(line if line.strip() else "<!---->" for line in lines) \
         + "\n</div>\n"
 
+
+#: How many "files/" prefixes :func:`safe_markdown` strips before it shows the text as text.
+_FILES_PREFIXES = 100
 
 #: What ends a line of markdown (CommonMark: a line feed, a carriage return, or both).
 _LINE_END = re.compile(r"\r\n|\r|\n")

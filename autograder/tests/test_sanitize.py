@@ -192,7 +192,14 @@ TWICE = ["<x-y>\n![A1](http://127.0.0.1:8711/A1.png)\n",
          "<x-y>\n![A5](/logout)\n",
          # The second look: the carriage returns of entities end lines for markdown.
          "<x-y>\nfoo&#13;&#13;![A6](http://127.0.0.1:8711/A6.png)\n",
-         "<x-y>\nfoo&#13;\n&#13;\n![A7](http://127.0.0.1:8711/A7.png)\n"]
+         "<x-y>\nfoo&#13;\n&#13;\n![A7](http://127.0.0.1:8711/A7.png)\n",
+         # The third look: the templates strip "files/" after href=" once they rendered it.
+         "[see my derivation](files/javascript:void(fetch('http://127.0.0.1:8712/c')))",
+         "[a](files/files/javascript:alert(1)) [b](/files/vbscript:x) [c](files/data:text/html,x)",
+         '<a href="/files/javascript:alert(2)">d</a> [e](files&#47;javascript&#58;alert(3))',
+         "[f][r]\n\n[r]: /files/javascript:alert(4)\n",
+         '<a href="&#102;iles/javascript:alert(5)">g</a>',
+         "[h](" + "files/" * 150 + "javascript:alert(6))"]
 HONEST_MARKDOWN = ("My notes: $x^2$ and **bold**\n\n```\nstep 1\n\nstep 2\n```\n\n"
                    "| lr | loss |\n|---|---|\n| 0.1 | 0.5 |\n")
 
@@ -214,7 +221,8 @@ def test_markdown_rendered_twice_loads_and_runs_nothing(tmp_path: Path, template
     page = (_feedback_page if template == "feedback" else _formgrade_page)(
         tmp_path / "graded.ipynb")
     soup = BeautifulSoup(page, "html.parser")
-    assert not [a for a in soup.find_all(href=True) if "javascript:" in a["href"].lower()]
+    assert not [a for a in soup.find_all(href=True)
+                if a["href"].strip().lower().startswith(("javascript:", "vbscript:", "data:"))]
     assert not [img for img in soup.find_all("img") if img.get("src")]
     assert "click me](javascript:alert(document.domain))" in page, "shown as the text it is"
     assert "<strong>bold</strong>" in page
