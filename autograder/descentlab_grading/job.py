@@ -25,7 +25,6 @@ from .judging import (
     running_judge,
 )
 from .model import Course, Settings, bonus_cells, split_bonus
-from .sanitize import make_safe
 from .scans import mentions_native_code, mentions_the_hook, read_or_empty, ready_made_in_answers
 from .workers import temp_prefix
 
@@ -184,9 +183,6 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
     bonus_earned = split_bonus(decision.scores, bonus)[1]
     score = sum(decision.scores.values())
     flags.extend(f for f in decision.flags if f not in flags)
-    # Before the formgrader or the feedback page can show it: nothing the student's code
-    # displayed runs in a browser.
-    make_safe(workdir / f"{lesson}.ipynb", course.root / "release" / lesson / f"{lesson}.ipynb")
     explain_outputs(workdir / f"{lesson}.ipynb", {g: why for g, _, _, why in decision.lost},
                     lambda error: blame_answer_cell(error, answer_errors, defined_by))
     feedback = _retrying(lambda: api.generate_feedback(lesson, student, force=True))

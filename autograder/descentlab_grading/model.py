@@ -13,6 +13,7 @@ from .collect import Collection
 from .execute import Execute
 from .feedback import TruncateOutputs
 from .release import course_config
+from .sanitize import MakeInert
 from .testcells import HandTestsToJudge, RestoreTestCells
 
 __all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "bonus_cells", "split_bonus"]
@@ -108,7 +109,8 @@ class Course:
             config.Autograde.autograde_preprocessors = [
                 HandTestsToJudge, Execute, RestoreTestCells, nb.IgnorePattern,
                 ClearMetadataPreprocessor, nb.LimitOutput, nb.SaveAutoGrades,
-                nb.AssignLatePenalties, nb.CheckCellMetadata]
+                nb.AssignLatePenalties, nb.CheckCellMetadata, MakeInert]
+            config.MakeInert.release_directory = str(self.root / "release")
             config.Execute.kernel_name = jail.KERNEL_NAME
             config.Execute.judge_gate = str(gate or "")
             # TCP on loopback does not cross the jail's network namespace: Unix sockets do.

@@ -29,8 +29,11 @@ from typing import Any
 import nbformat
 import nh3
 from nbconvert.filters import markdown2html_mistune, strip_files_prefix
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
 
-__all__ = ["WIDGET_NOTE", "make_safe", "safe_markdown", "safe_metadata", "safe_outputs"]
+__all__ = ["NOT_SHOWN", "WIDGET_NOTE", "MakeInert", "inert", "lesson_texts", "make_safe",
+           "safe_markdown", "safe_metadata", "safe_outputs", "scorched"]
 
 #: Shown as they are: plain text, raster images, LaTeX (typeset by MathJax) and JSON.
 _KEPT = frozenset({"text/plain", "image/png", "image/jpeg", "text/latex", "application/json"})
@@ -44,7 +47,9 @@ WIDGET_NOTE = "(An interactive widget: open the notebook in JupyterLab to use it
 #: The representations whose metadata nbconvert's templates read (``data_png``,
 #: ``data_jpg``: ``output | get_metadata(key, mime)``, falling back to the top level).
 _IMAGES = ("image/png", "image/jpeg")
-_SIZE = re.compile(r"[0-9]+")
+#: At most nine digits: Python refuses int() of over 4,300, and the ValueError stopped the
+#: cleaning of a notebook that then stayed as the kernel wrote it (a red-team audit).
+_SIZE = re.compile(r"[0-9]{1,9}")
 
 
 def _size(value: Any) -> bool:
@@ -239,20 +244,23 @@ def safe_outputs(outputs: Iterable[Any]) -> list[Any]:
     return kept
 
 
-def make_safe(notebook: Path, release: Path) -> None:
-    """Make the autograded ``notebook`` inert in a browser (changed in place).
+def lesson_texts(release: Path) -> set[str]:
+    """The text of every markdown and raw cell of the ``release`` the student received."""
+    return {cell.source for cell in nbformat.read(release, as_version=4).cells
+            if cell.cell_type in ("markdown", "raw")}
+
+
+def inert(nb: Any, lessons: set[str]) -> None:
+    """Make a graded notebook inert in a browser (changed in place).
 
     Parameters
     ----------
-    notebook : Path
+    nb : NotebookNode
         The autograded notebook.
-    release : Path
-        The release the student received: a markdown or raw cell whose text is one of
-        its cells' is the lesson's own and is kept as it is; any other is cleaned.
+    lessons : set of str
+        :func:`lesson_texts` of its release: a markdown or raw cell whose text is one of
+        them is the lesson's own and is kept as it is; any other is cleaned.
     """
-    nb = nbformat.read(notebook, as_version=4)
-    lessons = {cell.source for cell in nbformat.read(release, as_version=4).cells
-               if cell.cell_type in ("markdown", "raw")}
     nb.metadata.pop("widgets", None)  # widget states: rendered by the page, HTML included
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -260,4 +268,61 @@ def make_safe(notebook: Path, release: Path) -> None:
         elif cell.source not in lessons:
             cell.source = safe_markdown(cell.source) if cell.cell_type == "markdown" \
                 else _clean(cell.source)
+
+
+#: What a cell shows when the cleaning of its notebook failed (:func:`scorched`).
+NOT_SHOWN = "(Not shown: the grader could not check this cell's text or outputs.)"
+
+
+def scorched(nb: Any, lessons: set[str]) -> None:
+    """Make a notebook inert without reading what the student's code or text holds: every
+    output is replaced by a note, every cell of the student's own by :data:`NOT_SHOWN`."""
+    nb.metadata.pop("widgets", None)
+    note = nbformat.v4.new_output("stream", name="stdout", text=NOT_SHOWN + "\n")
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [note] if cell.get("outputs") else []
+        elif cell.source not in lessons:
+            cell.source = NOT_SHOWN
+
+
+class MakeInert(NbGraderPreprocessor):
+    """The last step of nbgrader's autograde: the notebook it writes is already inert.
+
+    Cleaning the written file afterwards left a window: an output whose cleaning raised
+    (a red-team audit: an image width of 5,000 digits) stopped the cleaning, and the file
+    stayed as the kernel wrote it, where the formgrader showed its script with the
+    instructor's session. Here the notebook is cleaned before nbgrader writes it, and a
+    cleaning that fails for any reason shows nothing of the student's (:func:`scorched`).
+    """
+
+    release_directory = Unicode("", help="Where the lessons' releases are "
+                                "(RELEASE/LESSON/LESSON.ipynb).").tag(config=True)
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Clean ``nb`` in place, against the release of its lesson."""
+        lessons: set[str] = set()
+        try:
+            lesson = resources["nbgrader"]["assignment"]
+            name = resources["nbgrader"]["notebook"]
+            lessons = lesson_texts(Path(self.release_directory) / lesson / f"{name}.ipynb")
+            inert(nb, lessons)
+        except Exception:  # never the raw notebook: whatever failed, show none of it
+            self.log.exception("the notebook could not be cleaned: its outputs are not shown")
+            scorched(nb, lessons)
+        return nb, resources
+
+
+def make_safe(notebook: Path, release: Path) -> None:
+    """Make the graded ``notebook`` file inert in a browser (:func:`inert`, in place).
+
+    Parameters
+    ----------
+    notebook : Path
+        The autograded notebook.
+    release : Path
+        The release the student received (see :func:`lesson_texts`).
+    """
+    nb = nbformat.read(notebook, as_version=4)
+    inert(nb, lesson_texts(release))
     nbformat.write(nb, notebook)

@@ -384,7 +384,12 @@ HOSTILE_ANSWERS = {
                         "display(HTML('<b>SCRIPT-MARK</b><script>SCRIPT-MARK()</script>"
                         "<img src=x onerror=\"SCRIPT-MARK()\">"
                         "<a href=\"javascript:SCRIPT-MARK()\">x</a>'))\n"
-                        "display(Javascript('SCRIPT-MARK()'))\n{solution}",
+                        "display(Javascript('SCRIPT-MARK()'))\n"
+                        # A red-team audit: int() of 5,000 digits raised in the cleaning,
+                        # which stopped, and the notebook stayed as the kernel wrote it.
+                        "display({{'image/png': 'iVBORw0KGgo=', 'text/plain': 'figure'}}, "
+                        "metadata={{'image/png': {{'width': '1' * 5000}}}}, raw=True)\n"
+                        "{solution}",
 }
 #: A markdown cell the "script_in_output" student adds (nbconvert passes its HTML through).
 SCRIPT_MARKDOWN = ("My notes: a < b\n\n"

@@ -16,7 +16,9 @@ from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 
 from descentlab_grading.sanitize import (
+    NOT_SHOWN,
     WIDGET_NOTE,
+    MakeInert,
     make_safe,
     safe_markdown,
     safe_metadata,
@@ -24,6 +26,7 @@ from descentlab_grading.sanitize import (
 )
 
 SCRIPT = "<script>steal()</script>"
+AUTOGRADER = Path(__file__).resolve().parents[1]
 
 #: What a red-team audit displayed through the real grade command: nbconvert writes an
 #: image's width and height into its ``<img>`` tag unquoted, so each space starts an
@@ -320,3 +323,67 @@ def test_the_feedback_page_runs_nothing_from_output_metadata(tmp_path: Path) -> 
     # Every figure is shown; the honest one at its size.
     assert images == [{"src": src_png}, {"src": src_jpeg, "width": "120"},
                       {"src": src_png, "width": "489", "height": "266"}, {"src": src_png}]
+
+
+def test_a_size_of_thousands_of_digits_is_no_size_and_no_error() -> None:
+    """A red-team audit: int() of 5,000 digits raised ValueError inside the cleaning."""
+    assert safe_metadata({"image/png": {"width": "1" * 5000, "height": "20"}}) == {
+        "image/png": {"height": "20"}}
+
+
+def _release_dir(tmp_path: Path, lesson_text: str) -> Path:
+    release = tmp_path / "release"
+    (release / "l").mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(lesson_text)]),
+                   release / "l" / "l.ipynb")
+    return release
+
+
+def _hostile(lesson_text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(lesson_text),
+        nbformat.v4.new_markdown_cell(f"notes {SCRIPT}"),
+        nbformat.v4.new_code_cell("x", outputs=[_display({"text/html": SCRIPT})]),
+        nbformat.v4.new_code_cell("y")])
+
+
+def test_autograde_writes_the_notebook_already_cleaned(tmp_path: Path) -> None:
+    """The last preprocessor of the autograde: no window in which the file is raw."""
+    from descentlab_grading.model import Course, Settings
+
+    lesson_text = "The lesson's <b>own</b> text"
+    nb = _hostile(lesson_text)
+    step = MakeInert(release_directory=str(_release_dir(tmp_path, lesson_text)))
+    step.preprocess(nb, {"nbgrader": {"assignment": "l", "notebook": "l"}})
+    assert SCRIPT not in nbformat.writes(nb)
+    assert nb.cells[0].source == lesson_text
+    assert nb.cells[2].outputs[0]["data"] == {"text/html": ""}
+    course = Course(root=tmp_path / "c", source=tmp_path, config_dir=AUTOGRADER)
+    config = course.config(Settings(workers=1), runtime=tmp_path / "runtime")
+    assert config.Autograde.autograde_preprocessors[-1] is MakeInert
+    assert config.MakeInert.release_directory == str(tmp_path / "c" / "release")
+
+
+def test_a_cleaning_that_fails_shows_nothing_of_the_students(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from descentlab_grading import sanitize
+
+    def broken(outputs: Any) -> list[Any]:
+        raise ValueError("an output the cleaning cannot read")
+
+    monkeypatch.setattr(sanitize, "safe_outputs", broken)
+    lesson_text = "The lesson's text"
+    nb = _hostile(lesson_text)
+    step = MakeInert(release_directory=str(_release_dir(tmp_path, lesson_text)))
+    step.preprocess(nb, {"nbgrader": {"assignment": "l", "notebook": "l"}})
+    assert SCRIPT not in nbformat.writes(nb)
+    assert [c.source for c in nb.cells[:2]] == [lesson_text, NOT_SHOWN]
+    assert nb.cells[2].outputs == [nbformat.v4.new_output("stream", name="stdout",
+                                                          text=NOT_SHOWN + "\n")]
+    assert nb.cells[3].outputs == []
+    # Not even the release can be read: every markdown cell is the note.
+    nb = _hostile(lesson_text)
+    MakeInert(release_directory=str(tmp_path / "nowhere")).preprocess(
+        nb, {"nbgrader": {"assignment": "l", "notebook": "l"}})
+    assert SCRIPT not in nbformat.writes(nb)
+    assert [c.source for c in nb.cells[:2]] == [NOT_SHOWN, NOT_SHOWN]
