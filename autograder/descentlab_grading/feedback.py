@@ -25,7 +25,10 @@ __all__ = ["STOPPED_NOTE", "UNCHANGED_ANSWER", "UNCHANGED_BY_NBGRADER", "Truncat
            "add_summary", "explain_outputs", "rejection_page"]
 
 #: The box of descentlab's summary on a feedback page (tests find it by its id).
-_SUMMARY_BOX = ('<div id="descentlab-summary" '
+#: MathJax leaves it alone (``tex2jax_ignore``): a reason quotes the student's exception
+#: message, and "$\style{...}{\text{Score: 10 / 8}}$" there drew a fake score over the real
+#: one, or fetched a URL (a cursor style) as the page loaded (a red-team audit).
+_SUMMARY_BOX = ('<div id="descentlab-summary" class="tex2jax_ignore" '
                 'style="border:1px solid #999;padding:8px;margin:8px 0">')
 
 #: Characters per line of what the grader writes into an output: the formgrader shows

@@ -32,11 +32,13 @@ from nbconvert.filters import markdown2html_mistune, strip_files_prefix
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from .testcells import is_test_cell
+
 __all__ = ["NOT_SHOWN", "WIDGET_NOTE", "MakeInert", "inert", "lesson_texts", "make_safe",
            "safe_markdown", "safe_metadata", "safe_outputs", "scorched"]
 
 #: Shown as they are: plain text, raster images, LaTeX (typeset by MathJax) and JSON.
-_KEPT = frozenset({"text/plain", "image/png", "image/jpeg", "text/latex", "application/json"})
+_KEPT = frozenset({"text/plain", "image/png", "image/jpeg", "application/json"})
 _WIDGET = "application/vnd.jupyter.widget-view+json"
 
 #: What a widget's output says instead of the repr of its Python object: its state (which
@@ -132,6 +134,17 @@ def _clean(text: Any) -> str:
     return nh3.clean(text if isinstance(text, str) else "".join(text), attributes=_ATTRIBUTES)
 
 
+#: The element the pages' MathJax does not typeset: a student's "$\style{cursor:url(...)}
+#: {x}$" fetched the URL as the page loaded, and \style drew anything anywhere, a fake
+#: score over the grader's (a red-team audit). A student's own math shows as its source.
+NO_MATH = '<div class="tex2jax_ignore">'
+
+
+def _without_math(cleaned: str) -> str:
+    """Cleaned HTML inside :data:`NO_MATH` (nothing stays nothing)."""
+    return f"{NO_MATH}{cleaned}</div>" if cleaned.strip() else cleaned
+
+
 def safe_markdown(text: Any) -> str:
     """Markdown of the student's, as the HTML it renders to, cleaned: nothing that runs.
 
@@ -175,7 +188,7 @@ def safe_markdown(text: Any) -> str:
     # empty line) without ending it. Lines as markdown counts them: a carriage return ends
     # one too (the second look of the red-team audit: "&#13;&#13;" became a blank line).
     lines = _LINE_END.split(cleaned.strip("\r\n"))
-    return "<div>\n" + "\n".join(line if line.strip() else "<!---->" for line in lines) \
+    return NO_MATH + "\n" + "\n".join(line if line.strip() else "<!---->" for line in lines) \
         + "\n</div>\n"
 
 
@@ -231,8 +244,10 @@ def safe_outputs(outputs: Iterable[Any]) -> list[Any]:
             continue
         widget = _WIDGET in data
         output["data"] = {mime: value for mime, value in data.items() if mime in _KEPT}
+        if isinstance(data.get("text/latex"), str):  # typeset by MathJax: see NO_MATH
+            output["data"]["text/plain"] = data["text/latex"]
         if "text/html" in data:
-            output["data"]["text/html"] = _clean(data["text/html"])
+            output["data"]["text/html"] = _without_math(_clean(data["text/html"]))
         elif "text/markdown" in data:  # shown as HTML: see safe_markdown
             output["data"]["text/html"] = safe_markdown(data["text/markdown"])
         elif isinstance(data.get(_SVG), str) and not any(m in data for m in _IMAGES):
@@ -265,9 +280,23 @@ def inert(nb: Any, lessons: set[str]) -> None:
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = safe_outputs(cell.outputs)
+            if is_test_cell(cell):
+                cell.outputs = _as_text(cell.outputs)
         elif cell.source not in lessons:
             cell.source = safe_markdown(cell.source) if cell.cell_type == "markdown" \
-                else _clean(cell.source)
+                else _without_math(_clean(cell.source))
+
+
+def _as_text(outputs: list[Any]) -> list[Any]:
+    """A test cell's outputs with what the student's code displayed as text only: an HTML
+    "Score: 10 / 8" shown under the grader's heading of the cell read as the grader's."""
+    kept = []
+    for output in outputs:
+        if "data" in output:
+            output["data"] = {k: v for k, v in output["data"].items() if k == "text/plain"}
+        if output.get("data") != {}:
+            kept.append(output)
+    return kept
 
 
 #: What a cell shows when the cleaning of its notebook failed (:func:`scorched`).

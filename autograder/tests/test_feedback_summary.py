@@ -219,3 +219,16 @@ def test_the_graders_words_are_wrapped_for_the_formgrader(tmp_path: Path) -> Non
     assert shown.endswith("after the 2nd call:\n  [[1.0, 2.0], [3.0, 4.0]]\n"), "lines kept"
     assert all(len(line) <= OUTPUT_WIDTH for line in STOPPED_NOTE.splitlines())
     assert all(len(line) <= OUTPUT_WIDTH for line in REFERENCE_DEMO_NOTE.splitlines())
+
+
+def test_the_summary_box_is_no_math(tmp_path: Path) -> None:
+    """A red-team audit: an exception message "$\\style{...}{\\text{Score: 10 / 8}}$" in a
+    lost point's reason was typeset by the page's MathJax, over the real score."""
+    page = tmp_path / "page.html"
+    page.write_text("<html><body></body></html>", encoding="utf-8")
+    reason = r"$\style{cursor:url(http://x/c),auto}{\text{Score: 10 / 8}}$"
+    add_summary(page, [("test-a", 0.0, 2.0, reason)], 0.0, 8.0)
+    text = page.read_text(encoding="utf-8")
+    assert '<div id="descentlab-summary" class="tex2jax_ignore"' in text
+    assert text.count('id="descentlab-summary"') == 1
+    assert "Score: 10 / 8" in text.split('id="descentlab-summary"')[1].split("</div>")[0]

@@ -16,6 +16,7 @@ from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 
 from descentlab_grading.sanitize import (
+    NO_MATH,
     NOT_SHOWN,
     WIDGET_NOTE,
     MakeInert,
@@ -84,7 +85,8 @@ def test_a_students_image_loads_nothing(src: str) -> None:
 
 def test_markdown_output_is_cleaned_too() -> None:
     [output] = safe_outputs([_display({"text/markdown": f"**bold** {SCRIPT}"})])
-    assert output["data"] == {"text/html": "<div>\n<p><strong>bold</strong> </p>\n</div>\n"}
+    assert output["data"] == {
+        "text/html": f"{NO_MATH}\n<p><strong>bold</strong> </p>\n</div>\n"}
 
 
 #: Markdown links a red-team audit showed reaching the page as ``href="javascript:..."``.
@@ -118,12 +120,12 @@ def test_an_image_pasted_into_a_markdown_cell_becomes_a_note() -> None:
     assert "<strong>done</strong>" in html
     # A form the note does not replace (a reference definition) is shown as text.
     html = safe_markdown("![a][r] <script>x</script>\n\n[r]: attachment:zz.png")
-    assert html.startswith("<div>\n<pre>"), html
+    assert html.startswith(f"{NO_MATH}\n<pre>"), html
     assert "attachment:zz.png" in html
     assert "<script>" not in html
 
 
-def test_what_a_browser_runs_is_dropped_and_text_images_latex_stay() -> None:
+def test_what_a_browser_runs_is_dropped_and_text_images_stay() -> None:
     kept = {"text/plain": "<Figure>", "image/png": "iVBOR", "image/jpeg": "/9j/",
             "text/latex": r"$\eta$", "application/json": {"a": 1}}
     outputs = safe_outputs([
@@ -134,7 +136,9 @@ def test_what_a_browser_runs_is_dropped_and_text_images_latex_stay() -> None:
         nbformat.v4.new_output("error", ename="ValueError", evalue="x", traceback=[]),
     ])
     assert [o.output_type for o in outputs] == ["display_data", "stream", "error"]
-    assert outputs[0]["data"] == kept
+    # LaTeX shows as its source: MathJax would typeset it (test_no_math_of_the_students_...).
+    assert outputs[0]["data"] == {**{k: v for k, v in kept.items() if k != "text/latex"},
+                                  "text/plain": r"$\eta$"}
 
 
 def test_an_svg_figure_shows_as_an_image_that_runs_nothing() -> None:
@@ -153,7 +157,7 @@ def test_an_svg_figure_shows_as_an_image_that_runs_nothing() -> None:
     [output] = safe_outputs([_display({"image/svg+xml": svg, "image/png": PNG})])
     assert output["data"] == {"image/png": PNG}
     [output] = safe_outputs([_display({"image/svg+xml": svg, "text/html": "<b>x</b>"})])
-    assert output["data"] == {"text/html": "<b>x</b>"}
+    assert output["data"] == {"text/html": f"{NO_MATH}<b>x</b></div>"}
 
 
 def test_a_widget_says_what_it_is_instead_of_its_repr() -> None:
@@ -180,7 +184,7 @@ def test_the_lessons_text_stays_and_the_students_own_is_cleaned(tmp_path: Path) 
 
     nb = nbformat.read(tmp_path / "graded.ipynb", as_version=4)
     assert [c.source for c in nb.cells] == [
-        lesson_text, "<div>\n<p>My notes <i>here</i></p>\n</div>\n", "", "x = 1"]
+        lesson_text, f"{NO_MATH}\n<p>My notes <i>here</i></p>\n</div>\n", "", "x = 1"]
     assert nb.cells[3].outputs[0]["data"] == {"text/html": ""}
     assert "widgets" not in nb.metadata
 
@@ -387,3 +391,58 @@ def test_a_cleaning_that_fails_shows_nothing_of_the_students(
         nb, {"nbgrader": {"assignment": "l", "notebook": "l"}})
     assert SCRIPT not in nbformat.writes(nb)
     assert [c.source for c in nb.cells[:2]] == [NOT_SHOWN, NOT_SHOWN]
+
+
+#: What a red-team audit had MathJax do with a student's text: fetch a URL as the page
+#: loads (a cursor style), and draw a fake score over the grader's heading.
+MATH = [r"$\style{cursor:url(http://127.0.0.1:8764/c),auto}{x}$",
+        r"$\smash{\rlap{\raise{122px}{\Huge\text{Score: 10 / 8}}}}$",
+        r"\begin{equation}\style{cursor:url(http://127.0.0.1:8764/e),auto}{y}\end{equation}"]
+
+
+def _typeset(page: str) -> list[str]:
+    """Text of ``page`` that the pages' MathJax 2 would read as math: not inside an element
+    of class tex2jax_ignore or a tag it skips (script, pre, code, ...)."""
+    skipped = {"script", "noscript", "style", "textarea", "pre", "code", "annotation"}
+    soup = BeautifulSoup(page, "html.parser")
+    found = []
+    for text in soup.find_all(string=True):
+        parents = list(text.parents)
+        if any(p.name in skipped or "tex2jax_ignore" in (p.get("class") or [])
+               for p in parents if p.name):
+            continue
+        if "\\style" in text or "\\begin" in text or "Score: 10" in text:
+            found.append(str(text))
+    return found
+
+
+def test_no_math_of_the_students_is_typeset(tmp_path: Path) -> None:
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]),
+                   tmp_path / "release.ipynb")
+    cells = [nbformat.v4.new_markdown_cell(f"notes {m}") for m in MATH]
+    cells.append(nbformat.v4.new_raw_cell(f"<p>{MATH[0]}</p>"))
+    cells.append(nbformat.v4.new_code_cell("show()", outputs=[
+        _display({"text/html": f"<p>{m}</p>"}) for m in MATH] + [
+        _display({"text/latex": m, "text/plain": "<Math>"}) for m in MATH] + [
+        _display({"text/markdown": m}) for m in MATH]))
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "graded.ipynb")
+    make_safe(tmp_path / "graded.ipynb", tmp_path / "release.ipynb")
+    for render in (_feedback_page, _formgrade_page):
+        page = render(tmp_path / "graded.ipynb")
+        assert "cursor:url" in page, "the text is still shown"
+        assert _typeset(page) == [], render.__name__
+
+
+def test_a_test_cells_displays_show_as_text() -> None:
+    """A red-team audit: an HTML "Score: 10 / 8" shown by update() under a test cell."""
+    from descentlab_grading.sanitize import inert
+
+    fake = "<h2>Score: 10 / 8 (8 required + 2 bonus)</h2>"
+    cell = nbformat.v4.new_code_cell("assert_property(...)", outputs=[
+        _display({"text/html": fake, "text/plain": "<HTML>"}),
+        _display({"text/html": fake}),
+        nbformat.v4.new_output("stream", name="stdout", text="printed\n")])
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t", "points": 1}
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    inert(nb, set())
+    assert [o.get("data") for o in nb.cells[0].outputs] == [{"text/plain": "<HTML>"}, None]
