@@ -6,13 +6,14 @@ Jupyter server, signed in, and the feedback page is opened by the student, the
 instructor, or an LMS. nbconvert renders HTML outputs, widget states and the raw HTML of
 markdown as they are, so ``display(HTML("<script>..."))`` in an answer cell would run
 its script there: with the instructor's rights in the formgrader (its pages share the
-server's origin, and so its API). :func:`make_safe` makes the notebook inert before
-either page is made: HTML is cleaned by nh3 (the Rust sanitizer ammonia: no scripts, no
-event handlers, no ``javascript:`` links), everything else that a browser could run is
-dropped, and an image in the student's HTML or markdown loads nothing (no ``src``). An
-output's metadata keeps only an image's size (a positive number), ``alt``
-text and two flags: nbconvert writes ``width`` and ``height`` into the ``<img>`` tag
-unquoted, so ``"300 onerror=..."`` would add an event handler. The lesson's own
+server's origin, and so its API). :class:`MakeInert`, the autograde's last step, makes the
+notebook inert before nbgrader writes it (:func:`inert`): HTML is cleaned by nh3 (the Rust
+sanitizer ammonia: no scripts, no event handlers, no ``javascript:`` links), everything else
+that a browser could run is dropped, an image in the student's HTML or markdown loads
+nothing (no ``src``), and MathJax typesets none of the student's text (:data:`NO_MATH`).
+An output's metadata keeps only an image's size (a positive number), ``alt`` text and two
+flags: nbconvert writes ``width`` and ``height`` into the ``<img>`` tag unquoted, so
+``"300 onerror=..."`` would add an event handler. The lesson's own
 markdown (any cell whose text is one of the release's) is left as it is.
 """
 
@@ -34,7 +35,7 @@ from traitlets import Unicode
 
 from .testcells import is_test_cell
 
-__all__ = ["NOT_SHOWN", "WIDGET_NOTE", "MakeInert", "inert", "lesson_texts", "make_safe",
+__all__ = ["NOT_SHOWN", "NO_MATH", "WIDGET_NOTE", "MakeInert", "inert", "lesson_texts",
            "safe_markdown", "safe_metadata", "safe_outputs", "scorched"]
 
 #: Shown as they are: plain text, raster images, LaTeX (typeset by MathJax) and JSON.
@@ -340,18 +341,3 @@ class MakeInert(NbGraderPreprocessor):
             self.log.exception("the notebook could not be cleaned: its outputs are not shown")
             scorched(nb, lessons)
         return nb, resources
-
-
-def make_safe(notebook: Path, release: Path) -> None:
-    """Make the graded ``notebook`` file inert in a browser (:func:`inert`, in place).
-
-    Parameters
-    ----------
-    notebook : Path
-        The autograded notebook.
-    release : Path
-        The release the student received (see :func:`lesson_texts`).
-    """
-    nb = nbformat.read(notebook, as_version=4)
-    inert(nb, lesson_texts(release))
-    nbformat.write(nb, notebook)

@@ -20,13 +20,22 @@ from descentlab_grading.sanitize import (
     NOT_SHOWN,
     WIDGET_NOTE,
     MakeInert,
-    make_safe,
+    inert,
+    lesson_texts,
     safe_markdown,
     safe_metadata,
     safe_outputs,
 )
 
 SCRIPT = "<script>steal()</script>"
+
+
+def make_safe(notebook: Path, release: Path) -> None:
+    """``notebook`` (a file) made inert against ``release``, as MakeInert does in the
+    autograde before nbgrader writes it."""
+    nb = nbformat.read(notebook, as_version=4)
+    inert(nb, lesson_texts(release))
+    nbformat.write(nb, notebook)
 AUTOGRADER = Path(__file__).resolve().parents[1]
 
 #: What a red-team audit displayed through the real grade command: nbconvert writes an
