@@ -12,6 +12,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
+from descentlab_grading.bonus import CountBonusPoints
 from descentlab_grading.release import RunPastErrors
 from descentlab_grading.testcells import RefuseUnjailedAutograde
 
@@ -53,7 +54,10 @@ c.Execute.extra_arguments = [
     "--HistoryManager.hist_file=:memory:",
     "--InteractiveShell.xmode=Minimal",
 ]
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# CountBonusPoints: a bonus cell, worth 0 in the gradebook (its points are extra credit),
+# reads "Score: 2 / 2" on the page, not "2 / 0".
+c.GenerateFeedback.preprocessors = [GetGrades, CountBonusPoints, ClearHiddenTests,
+                                    CSSHTMLHeaderPreprocessor]
 
 # The formgrader's own "Autograde" button (and a bare `nbgrader autograde`) would run
 # the student's code unjailed, with the hidden tests in the student's kernel: it stops

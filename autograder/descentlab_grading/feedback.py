@@ -204,8 +204,8 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
              f'overflow-wrap:break-word}}</style><div class="container">{_SUMMARY_BOX}'
              + "".join(parts) + "</div></div>")
     text = page.read_text(encoding="utf-8")
-    # nbgrader's heading gives its own total, with the bonus cells in the maximum
-    # ("12.0 / 16.0"): the page states one score, the CSV's.
+    # nbgrader's heading gives the gradebook's total ("12.0 / 12.0", the same since bonus
+    # points are extra credit there, bonus.py): the page states it once, as the CSV does.
     text = re.sub(r"(<h4>[^<]*\(Score: )[0-9.]+ / [0-9.]+(\)</h4>)",
                   lambda m: f"{m.group(1)}{score:g} / {max_score:g}{m.group(2)}", text, count=1)
     # nbgrader's comment on an answer cell left as released, "No response.", read as the

@@ -14,6 +14,7 @@ from typing import Any
 import nbformat
 
 from . import jail
+from .bonus import bonus_points
 from .feedback import UNCHANGED_BY_NBGRADER, add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
 from .judging import (
@@ -24,7 +25,7 @@ from .judging import (
     decide,
     running_judge,
 )
-from .model import Course, Settings, bonus_cells, split_bonus
+from .model import Course, Settings, split_bonus
 from .scans import mentions_native_code, mentions_the_hook, read_or_empty, ready_made_in_answers
 from .workers import temp_prefix
 
@@ -155,6 +156,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
     ready_made = ready_made_in_answers(autograded, get_lesson(lesson).exercises)
     defined_by = judge.defined_by
 
+    extra = bonus_points(lesson)
+
     def adjust() -> tuple[Decision, dict[str, float], bool]:
         with Gradebook(course.db_url) as gb:
             submitted = gb.find_submission_notebook(lesson, lesson, student)
@@ -163,22 +166,28 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
             answers = [c.auto_comment for c in submitted.comments
                        if c.cell.__class__.__name__ == "SolutionCell"]
             # nbgrader's own score is None when the test cell was deleted.
-            decision = decide([(g.cell.name, float(g.max_score), g.auto_score) for g in grades],
+            # A bonus cell is worth 0 in the gradebook (bonus.py): its points are the manifest's.
+            maxima = {g.cell.name: float(g.max_score) for g in grades} | extra
+            decision = decide([(g.cell.name, maxima[g.cell.name], g.auto_score) for g in grades],
                               judge.verdicts, test_errors, answer_errors, defined_by,
                               judge.contacts, names_native, names_hook, ready_made)
             for g in grades:
                 given = decision.scores[g.cell.name]
-                g.manual_score = given if given != g.auto_score else None
+                if g.cell.name in extra:  # extra credit: in the score, not in the maximum
+                    g.manual_score, g.extra_credit = 0.0, given
+                else:
+                    g.manual_score = given if given != g.auto_score else None
+                    g.extra_credit = None
             # The formgrader's "Flagged?" column: an instructor audit found the flagged
             # student unmarked there (the reasons are in the summary, the CSV, the page).
             submitted.flagged = bool(flags or decision.flags)
             gb.db.commit()
-            return (decision, {g.cell.name: float(g.max_score) for g in grades},
+            return (decision, maxima,
                     bool(answers) and all(c == UNCHANGED_BY_NBGRADER for c in answers))
 
     decision, maxima, unanswered = _retrying(adjust)
-    # Bonus points are extra credit: in the score, not in the maximum (nbgrader's is).
-    bonus = bonus_cells(lesson)
+    # Bonus points are extra credit: in the score, not in the maximum.
+    bonus = extra.keys()
     max_score, bonus_max = split_bonus(maxima, bonus)
     bonus_earned = split_bonus(decision.scores, bonus)[1]
     score = sum(decision.scores.values())

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import jail
+from .bonus import CountBonusPoints
 from .collect import Collection
 from .execute import Execute
 from .feedback import TruncateOutputs
@@ -107,7 +108,7 @@ class Course:
             *config.GenerateFeedback.get("preprocessors", []), TruncateOutputs]
         if runtime is not None:
             config.Autograde.autograde_preprocessors = [
-                HandTestsToJudge, Execute, RestoreTestCells, nb.IgnorePattern,
+                HandTestsToJudge, Execute, RestoreTestCells, CountBonusPoints, nb.IgnorePattern,
                 ClearMetadataPreprocessor, nb.LimitOutput, nb.SaveAutoGrades,
                 nb.AssignLatePenalties, nb.CheckCellMetadata, MakeInert]
             config.MakeInert.release_directory = str(self.root / "release")
@@ -138,7 +139,7 @@ def bonus_cells(lesson: str) -> frozenset[str]:
     """The grade ids of ``lesson``'s bonus test cells: the manifest's bonus exercises.
 
     Their points are extra credit: in a row's ``score`` and ``bonus``, not in its
-    ``max_score`` (nbgrader's own total counts them in its maximum).
+    ``max_score`` (in the gradebook too: :mod:`bonus`).
     """
     from descentlab.course import get_lesson
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import answer_key, jail
+from .bonus import bonus_as_extra_credit
 from .collect import Submission, apply_releases, collect, write_submission
 from .feedback import rejection_page
 from .integrity import remember_committed_releases, remember_release
@@ -104,6 +105,12 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
         if not result["success"]:
             raise RuntimeError(f"nbgrader could not prepare {lesson}:\n{result['log']}")
         known[lesson] = current
+    # Each run, not only after a generation: a gradebook of an earlier version counted the
+    # bonus cells in the maximum (its grades are graded again: _SCORING 4).
+    with Gradebook(course.db_url) as gb:
+        changed = [bonus_as_extra_credit(gb, lesson) for lesson in lessons]
+        if any(changed):
+            gb.db.commit()
     if own_state:
         _save_state(course, state)
 

@@ -149,7 +149,7 @@ def test_feedback_of_a_lesson_without_bonus_says_nothing_of_bonus(tmp_path: Path
 @pytest.mark.slow
 def test_bonus_is_extra_credit_through_the_grade_command(tmp_path: Path) -> None:
     """descentlab-grade on one lesson: all required work without the bonus is 100 %, the
-    bonus too is more; a rejected notebook has the same maximum; nbgrader's total is kept."""
+    bonus too is more; a rejected notebook has the same maximum; nbgrader's totals agree."""
     from nbgrader.api import Gradebook
 
     root = tmp_path / "course"
@@ -190,5 +190,27 @@ def test_bonus_is_extra_credit_through_the_grade_command(tmp_path: Path) -> None
     assert f"Score: {required:g} / {required:g}" in block, block
     assert "Where points were lost" not in block, block
     assert f"bonus not earned: {LESSON.bonus_grade_ids[0]}" in block, block
-    with Gradebook(course.db_url) as gb:  # nbgrader's own total still counts the bonus
-        assert gb.find_notebook(LESSON.id, LESSON.id).max_score == LESSON.points
+    # nbgrader's own totals (the formgrader's, nbgrader export's) agree with the CSV: an
+    # instructor audit read 10 / 10 and 8 / 10 there for the CSV's 10 / 8 and 8 / 8.
+    points = {c.grade_id: float(c.points) for ex in LESSON.exercises for c in ex.tests}
+    with Gradebook(course.db_url) as gb:
+        assert gb.find_notebook(LESSON.id, LESSON.id).max_score == required
+        for student in ("required", "everything"):
+            submitted = gb.find_submission_notebook(LESSON.id, LESSON.id, student)
+            assert (submitted.score, submitted.max_score) == (
+                float(rows[student]["score"]), required), student
+            bonus = {g.cell.name: g for g in submitted.grades if g.cell.name in
+                     LESSON.bonus_grade_ids}
+            earned = student == "everything"
+            # The extra credit is the bonus earned; nbgrader's own score of the cell (its
+            # pass signal, which the tampering checks read) still counts its points.
+            assert {name: (g.extra_credit, g.auto_score) for name, g in bonus.items()} == {
+                name: ((points[name], points[name]) if earned else (0.0, 0.0))
+                for name in LESSON.bonus_grade_ids}, student
+    # The page's own line for a bonus cell gives its points, not nbgrader's 0 maximum.
+    for student, earned in (("required", False), ("everything", True)):
+        text = (root / "feedback" / student / LESSON.id / f"{LESSON.id}.html").read_text()
+        for grade_id in LESSON.bonus_grade_ids:
+            got = points[grade_id] if earned else 0.0
+            assert f'href="#{grade_id}">Test cell</a> (Score: {got} / {points[grade_id]})' \
+                in text, (student, grade_id)

@@ -123,7 +123,8 @@ def test_the_page_states_one_score_the_csvs(tmp_path: Path) -> None:
                     encoding="utf-8")
     add_summary(page, [("test-a", 0.0, 2.0, "why")], 12.0, 12.0, bonus=4.0, bonus_max=4.0)
     text = page.read_text()
-    # nbgrader's heading counted the bonus cells in the maximum; each cell's own score stays.
+    # nbgrader's heading as an older gradebook gave it (bonus cells in the maximum): the
+    # page states the CSV's score; each cell's own score stays.
     assert "<h4>08_torch_optim (Score: 12 / 12)</h4>" in text, text
     assert "(Score: 2.0 / 2.0)" in text
     assert "Required work: 8 / 12" in text, text

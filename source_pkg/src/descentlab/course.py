@@ -192,7 +192,7 @@ class Lesson:
 
     @property
     def points(self) -> int:
-        """The lesson's nbgrader maximum score, bonus cells included (nbgrader counts them)."""
+        """The points of every graded test cell of the notebook, bonus cells included."""
         return sum(exercise.points for exercise in self.exercises)
 
     @property
