@@ -40,6 +40,8 @@ _SUFFIX = re.compile(r"(?:\s*\(\d+\)|[-_]\d+|\s+\d+|\s*[-_ ]\s*copy\s*\d*)$", re
 # ... and at the start: "Copy of " (Google Drive, Colab).
 _PREFIX = re.compile(r"^copy\s+of\s+", re.IGNORECASE)
 _SLUG = re.compile(r"[^A-Za-z0-9_.\-]+")
+#: A cell id as nbformat's schema (4.5) allows it.
+_CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 NOT_A_NOTEBOOK = "not a notebook"
 
@@ -748,8 +750,8 @@ def normalise_notebook(content: bytes, release: Mapping[str, Mapping[str, Any]] 
     #1083): an answer cell keeps its nbgrader metadata on its LAST copy (the
     definitions in force when the tests run), a locked or test cell on its FIRST
     (with ``release``: the first whose code is the release's, if any); the other
-    copies become plain cells. Duplicated cell ``id``s get new ids. Cell
-    order, sources and outputs are unchanged.
+    copies become plain cells. Duplicated cell ``id``s, and ids nbformat does not allow,
+    get new ids. Cell order, sources and outputs are unchanged.
     """
     nb = json.loads(content.decode("utf-8"))
     cells = nb["cells"]
@@ -771,18 +773,19 @@ def normalise_notebook(content: bytes, release: Mapping[str, Mapping[str, Any]] 
         notes.append(f"{len(where)} copies of {kind} {grade_id}: graded the {which}, "
                      f"the others ran as plain cells")
     seen_ids: set[str] = set()
-    renamed = 0
+    renamed = {"duplicated": 0, "not valid": 0}
     for index, cell in enumerate(cells):
-        if not isinstance(cell.get("id"), str):
+        if "id" not in cell:  # nbformat 4.4 has none; nbformat adds them when it reads
             continue
-        if cell["id"] in seen_ids:
-            # A valid nbformat cell id, not taken yet.
+        # An id nbformat's schema refuses (quotes, over 64 characters: a hand-edited file)
+        # made nbgrader fail with only "There was an error processing assignment".
+        valid = isinstance(cell["id"], str) and _CELL_ID.fullmatch(cell["id"])
+        if not valid or cell["id"] in seen_ids:
+            renamed["duplicated" if valid else "not valid"] += 1
             ids = (f"dup-{index}-{n}" if n else f"dup-{index}" for n in itertools.count())
             cell["id"] = next(new_id for new_id in ids if new_id not in seen_ids)
-            renamed += 1
         seen_ids.add(cell["id"])
-    if renamed:
-        notes.append(f"{renamed} duplicated cell id(s) renamed")
+    notes += [f"{count} {why} cell id(s) renamed" for why, count in renamed.items() if count]
     if not (notes or changed):
         return content, []
     # nbformat's own layout (indent 1, sorted keys, trailing newline).

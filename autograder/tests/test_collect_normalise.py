@@ -153,6 +153,24 @@ def test_duplicated_cell_ids_are_renamed_so_the_notebook_is_valid() -> None:
     assert "1 duplicated cell id(s) renamed" in notes, notes
 
 
+def test_cell_ids_nbformat_refuses_are_renamed_so_the_notebook_is_valid() -> None:
+    # A hand-edited file: nbgrader failed on it with only "There was an error processing
+    # assignment", and the student had no grade.
+    nb = _student(["def double(x):\n    return x", "def double(x):\n    return 2 * x"])
+    cells = json.loads(nbformat.writes(nb))["cells"]
+    cells[0]["id"], cells[1]["id"], cells[2]["id"] = 'my "quoted" id', "x" * 65, 7
+    nb_json = {**json.loads(nbformat.writes(nb)), "cells": cells}
+    with pytest.raises(nbformat.ValidationError):
+        nbformat.validate(nb_json)
+    fixed, notes = normalise_notebook(json.dumps(nb_json).encode())
+    out = nbformat.reads(fixed.decode(), as_version=4)
+    nbformat.validate(out)
+    assert [c.source for c in out.cells] == [c.source for c in nb.cells], "sources unchanged"
+    assert out.cells[3].id == nb.cells[3].id, "a valid id stays"
+    assert "3 not valid cell id(s) renamed" in notes, notes
+    assert not any("duplicated" in note for note in notes), notes
+
+
 def test_write_submission_grades_the_repaired_copy_and_keeps_the_export(tmp_path: Path) -> None:
     export = tmp_path / "export" / "ann" / LESSON / f"{LESSON}.ipynb"
     export.parent.mkdir(parents=True)
