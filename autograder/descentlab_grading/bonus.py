@@ -8,7 +8,8 @@ formgrader, the gradebook and ``nbgrader export`` then read 10 / 8 as the CSV do
 they read 10 / 10 (and 8 / 10 for all the required work without the bonus: an instructor
 audit). :class:`CountBonusPoints` gives a bonus cell its real points back where nbgrader
 reads them from the notebook: its own pass signal (the autograde's score, which the
-tampering checks compare with the judge's verdict) and the feedback page's "Score: 2 / 2".
+tampering checks compare with the judge's verdict) and the feedback page's "Score: 2 / 2";
+:class:`UncountBonusPoints` takes them away again once nbgrader has scored the notebook.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from nbgrader.utils import compute_checksum
 
 from .testcells import nbgrader_meta
 
-__all__ = ["CountBonusPoints", "bonus_as_extra_credit", "bonus_points"]
+__all__ = ["CountBonusPoints", "UncountBonusPoints", "bonus_as_extra_credit", "bonus_points"]
 
 
 def bonus_points(lesson: str) -> dict[str, float]:
@@ -64,6 +65,9 @@ class CountBonusPoints(NbGraderPreprocessor):
     (after ``GetGrades``), the cell reads "Score: 2 / 2" and not "2 / 0".
     """
 
+    #: False: the gradebook's 0 instead (:class:`UncountBonusPoints`).
+    counted = True
+
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         try:
             points = bonus_points(resources["nbgrader"]["assignment"])
@@ -72,5 +76,14 @@ class CountBonusPoints(NbGraderPreprocessor):
         for cell in nb.cells:
             meta = nbgrader_meta(cell)
             if meta.get("grade") and meta.get("grade_id") in points:
-                meta["points"] = points[meta["grade_id"]]
+                meta["points"] = points[meta["grade_id"]] if self.counted else 0
         return nb, resources
+
+
+class UncountBonusPoints(CountBonusPoints):
+    """After ``SaveAutoGrades``: each bonus test cell is worth the gradebook's 0 again in
+    the autograded notebook, whose points the formgrader's grading page shows as the cell's
+    maximum beside the extra credit ("0 / 0 + 2"; with the manifest's points it read
+    "0 / 2 + 2", a cell failed and given 2 by hand: an instructor audit)."""
+
+    counted = False

@@ -7,7 +7,7 @@ import html
 import json
 import re
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +135,8 @@ def explain_outputs(notebook: Path, reasons: dict[str, str],
 def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score: float,
                 max_score: float, *, bonus: float = 0.0, bonus_max: float = 0.0,
                 bonus_lost: Sequence[tuple[str, float, float, str]] = (),
-                locked: Sequence[str] = (), graded_file: str = "") -> None:
+                locked: Sequence[str] = (), graded_file: str = "",
+                bonus_cells: Collection[str] = ()) -> None:
     """Put the score and a plain-words list of the lost points at the top of a feedback page.
 
     Parameters
@@ -159,6 +160,9 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
     graded_file : str
         The file of the export that was graded (of several uploads, the last): named under
         the score, so that a student who handed in twice knows which one counts.
+    bonus_cells : collection of str
+        The grade ids of the bonus test cells: nbgrader's list of cells names them
+        "Bonus test cell" (their maxima add up to more than the heading's).
     """
     def items(cells: Sequence[tuple[str, float, float, str]], prefix: str = "") -> str:
         # The problems already given in this list, and where. Not across the two lists:
@@ -216,6 +220,9 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
     # beside the page, which a feedback folder does not have (an instructor audit): its
     # words stay, without the dead link.
     text = _NOTEBOOK_LINK.sub(r"\1", text)
+    for grade_id in bonus_cells:
+        text = text.replace(f'href="#{html.escape(grade_id)}">Test cell</a>',
+                            f'href="#{html.escape(grade_id)}">Bonus test cell</a>')
     text, count = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + block, text, count=1)
     page.write_text(text if count else block + text, encoding="utf-8")
 

@@ -200,7 +200,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
         add_summary(page, [lost for lost in decision.lost if lost[0] not in bonus], score,
                     max_score, bonus=bonus_earned, bonus_max=bonus_max,
                     bonus_lost=[lost for lost in decision.lost if lost[0] in bonus],
-                    locked=locked, graded_file=origin)
+                    locked=locked, graded_file=origin, bonus_cells=bonus)
     return {"status": "graded", "score": score, "max_score": max_score, "bonus": bonus_earned,
             "cells": decision.scores, "flags": flags, "unanswered": unanswered,
             "message": "" if feedback["success"] else "feedback not generated"}

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import jail
-from .bonus import CountBonusPoints
+from .bonus import CountBonusPoints, UncountBonusPoints
 from .collect import Collection
 from .execute import Execute
 from .feedback import TruncateOutputs
@@ -109,7 +109,7 @@ class Course:
         if runtime is not None:
             config.Autograde.autograde_preprocessors = [
                 HandTestsToJudge, Execute, RestoreTestCells, CountBonusPoints, nb.IgnorePattern,
-                ClearMetadataPreprocessor, nb.LimitOutput, nb.SaveAutoGrades,
+                ClearMetadataPreprocessor, nb.LimitOutput, nb.SaveAutoGrades, UncountBonusPoints,
                 nb.AssignLatePenalties, nb.CheckCellMetadata, MakeInert]
             config.MakeInert.release_directory = str(self.root / "release")
             config.Execute.kernel_name = jail.KERNEL_NAME

@@ -207,10 +207,20 @@ def test_bonus_is_extra_credit_through_the_grade_command(tmp_path: Path) -> None
             assert {name: (g.extra_credit, g.auto_score) for name, g in bonus.items()} == {
                 name: ((points[name], points[name]) if earned else (0.0, 0.0))
                 for name in LESSON.bonus_grade_ids}, student
-    # The page's own line for a bonus cell gives its points, not nbgrader's 0 maximum.
     for student, earned in (("required", False), ("everything", True)):
+        # The page's own line for a bonus cell gives its points, not nbgrader's 0 maximum,
+        # and says it is a bonus (the maxima of the list add up to more than the heading's).
         text = (root / "feedback" / student / LESSON.id / f"{LESSON.id}.html").read_text()
+        graded = nbformat.read(root / "autograded" / student / LESSON.id / f"{LESSON.id}.ipynb",
+                               as_version=4)
+        worth = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.points for c in graded.cells
+                 if c.metadata.get("nbgrader", {}).get("grade")}
         for grade_id in LESSON.bonus_grade_ids:
             got = points[grade_id] if earned else 0.0
-            assert f'href="#{grade_id}">Test cell</a> (Score: {got} / {points[grade_id]})' \
-                in text, (student, grade_id)
+            assert (f'href="#{grade_id}">Bonus test cell</a> (Score: {got} / '
+                    f'{points[grade_id]})') in text, (student, grade_id)
+            # The formgrader's grading page shows the graded notebook's points as the cell's
+            # maximum beside the extra credit: the gradebook's 0 ("0 / 2 + 2" read as a
+            # failed cell given 2 by hand).
+            assert worth[grade_id] == 0, (student, worth)
+        assert all(worth[g] == points[g] for g in points if g not in LESSON.bonus_grade_ids)
