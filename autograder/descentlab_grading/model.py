@@ -197,6 +197,9 @@ class Row:
     #: settings or the release changed: ``regraded_why`` says which); "" otherwise.
     regraded: str = ""
     regraded_why: str = ""
+    #: Test cells the instructor scored in the formgrader (:mod:`edits`): "test-x 2 (the
+    #: grader's 0)", kept in ``cells`` and ``score``; or "test-x 2 not kept (handed in again)".
+    edited: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Any
 from . import answer_key, jail
 from .bonus import bonus_as_extra_credit
 from .collect import Submission, apply_releases, collect, write_submission
+from .edits import find_edits, keep_edits
 from .feedback import rejection_page
 from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
@@ -182,6 +183,11 @@ def grade(
     # honest notebooks fail as "out of memory").
     written = [_write(sub, course.root / "submitted") for sub in found.submissions]
     found.submissions = [sub for sub, _ in written]
+    # Read before the jobs rewrite the gradebook: the instructor's scores from the formgrader.
+    same_notebook = {(sub.student, sub.lesson) for sub, digest in written
+                     if jobs_state.get(f"{sub.student}/{sub.lesson}", {}).get(
+                         "stamp", {}).get("submission") == digest}
+    edits = find_edits(course, jobs_state, [(sub.student, sub.lesson) for sub, _ in written])
     for sub, digest in written:
         stamp = {"submission": digest, "source": state["lessons"][sub.lesson],
                  "settings": settings.fingerprint(), "scoring": _SCORING,
@@ -239,6 +245,7 @@ def grade(
                                     "regraded": last, "regraded_why": why}
         jobs_state[f"{student}/{lesson}"] = {"stamp": jobs_state[f"{student}/{lesson}"]["stamp"],
                                              "result": result}
+    keep_edits(course, edits, results, same_notebook)
     for rejection in (r for r in found.rejected if r.student):
         key = f"{rejection.student}/{rejection.lesson}"
         if (rejection.student, rejection.lesson) not in results:
@@ -357,7 +364,8 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> lis
                       bonus=float(result.get("bonus", 0.0)), before=result.get("before", ""),
                       regraded=result.get("regraded", ""),
                       regraded_why=result.get("regraded_why", ""),
-                      unanswered=bool(result.get("unanswered")))
+                      unanswered=bool(result.get("unanswered")),
+                      edited=list(result.get("edited", [])))
             if row.status != "graded":
                 with contextlib.suppress(MissingEntry):
                     notebook = gb.find_notebook(lesson, lesson)

@@ -164,8 +164,11 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
                 row.student, row.login, row.name, row.lesson, row.status)]
             writer.writerow([*text, f"{row.score:g}", f"{row.max_score:g}", f"{row.bonus:g}",
                              "yes" if row.late else "",
-                             *(spreadsheet_safe(t) for t in ("; ".join(row.flags), row.message,
-                                                            "; ".join(files)))]
+                             *(spreadsheet_safe(t) for t in (
+                                 "; ".join(row.flags),
+                                 "; ".join([*filter(None, [row.message]),
+                                            *(f"formgrader: {e}" for e in row.edited)]),
+                                 "; ".join(files)))]
                             + [f"{row.cells[c]:g}" if c in row.cells else "" for c in cells])
         for kept in earlier:
             writer.writerow([kept.get(column) or "" for column in FIXED_COLUMNS + cells])
@@ -299,6 +302,16 @@ def _regraded_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
               for row in changed)]
 
 
+def _edited_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
+    """Test cells scored in the formgrader: kept in the CSV, or why not."""
+    edited = sorted((row for row, _ in rows if row.edited), key=lambda r: (r.lesson, r.student))
+    if not edited:
+        return []
+    return ["", "Scored in the formgrader (kept in the CSV, and again after a re-grading of "
+                "the same notebook; the students' feedback pages show the grader's scores):",
+            *(f"  {row.lesson}: {_who(row)} {'; '.join(row.edited)}" for row in edited)]
+
+
 def _earlier_section(run: Run) -> list[str]:
     """Students of an earlier run into the same course folder missing from this export (an
     instructor audit: their rows left the CSV without a word; their pages stay)."""
@@ -372,7 +385,7 @@ def summary(run: Run, lessons_named: bool = True) -> str:
                       "this one):",
                   *(f"  {row.lesson}: {_who(row)} {row.before} -> {_outcome(row)}"
                     for row in again)]
-    lines += _regraded_section(rows) + _earlier_section(run)
+    lines += _regraded_section(rows) + _edited_section(rows) + _earlier_section(run)
     lines += _files_section(run.collection)
     fractions = [row.score / row.max_score for row in graded if row.max_score > 0]
     if fractions:
