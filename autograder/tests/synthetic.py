@@ -20,7 +20,7 @@ import itertools
 import re
 import traceback
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,12 @@ __all__ = ["DELEGATION", "E2E_MISTAKES", "HONEST_EXTRAS", "HOSTILE_ANSWERS", "SC
            "TORCH_CASES",
            "TORCH_LESSON", "GradedClass",
            "PropertyCall", "Student", "build_class", "e2e_mistake_ids", "failing_test_cells",
-           "mutant_answers", "mutant_source", "property_calls", "quiz_questions", "quiz_variants",
-           "solution_answers", "student_notebook"]
+           "mutant_answers", "mutant_source", "prepared_course", "property_calls",
+           "quiz_questions", "quiz_variants", "solution_answers", "solved_notebook",
+           "student_notebook"]
+
+#: The autograder folder (its ``nbgrader_config.py``); the instructor notebooks are beside it.
+AUTOGRADER = Path(__file__).resolve().parent.parent
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
 
@@ -59,6 +63,21 @@ def solution_answers(source: nbformat.NotebookNode) -> dict[str, str]:
     return {_meta(c)["grade_id"]: "\n".join(line for line in c.source.splitlines()
                                             if not _MARKER.match(line))
             for c in source.cells if _meta(c).get("solution") and c.cell_type == "code"}
+
+
+def prepared_course(root: Path, settings: Settings, lessons: Sequence[str]) -> Course:
+    """A course folder at ``root`` for the repository's ``solutions/``, ``lessons`` prepared
+    (released into ``root/release``, as the students received them)."""
+    course = Course(root=root, source=AUTOGRADER.parent / "solutions", config_dir=AUTOGRADER)
+    prepare_lessons(course, settings, list(lessons))
+    return course
+
+
+def solved_notebook(course: Course, lesson: str) -> nbformat.NotebookNode:
+    """``lesson``'s release with every answer cell the instructor's solution."""
+    release = nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4)
+    return student_notebook(release, solution_answers(nbformat.read(course.notebook(lesson),
+                                                                    as_version=4)))
 
 
 def student_notebook(release: nbformat.NotebookNode,

@@ -14,15 +14,14 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_markdown_cell
-from synthetic import solution_answers, student_notebook
+from synthetic import prepared_course, solved_notebook
 
 from descentlab_grading import pipeline
-from descentlab_grading.pipeline import Course, Settings, grade, prepare_lessons
+from descentlab_grading.pipeline import Settings, grade
 from descentlab_grading.report import summary, write_csv
 
 pytestmark = pytest.mark.slow
 
-AUTOGRADER = Path(__file__).resolve().parent.parent
 LESSON = "02_sgd_zigzag"  # runs in a few seconds
 
 
@@ -31,12 +30,8 @@ def test_a_formgrader_score_is_kept_across_runs_and_regrading(
     from nbgrader.api import Gradebook
 
     settings = Settings(workers=1)
-    course = Course(root=tmp_path / "course", source=AUTOGRADER.parent / "solutions",
-                    config_dir=AUTOGRADER)
-    prepare_lessons(course, settings, [LESSON])
-    release = nbformat.read(course.root / "release" / LESSON / f"{LESSON}.ipynb", as_version=4)
-    notebook = student_notebook(
-        release, solution_answers(nbformat.read(course.notebook(LESSON), as_version=4)))
+    course = prepared_course(tmp_path / "course", settings, [LESSON])
+    notebook = solved_notebook(course, LESSON)
     export = tmp_path / "export" / "ann" / LESSON
     export.mkdir(parents=True)
     nbformat.write(notebook, export / f"{LESSON}.ipynb")
