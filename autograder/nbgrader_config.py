@@ -10,11 +10,11 @@ import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import GenerateAssignment
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.preprocessors import GetGrades
 
 from descentlab_grading.bonus import CountBonusPoints
 from descentlab_grading.release import RunPastErrors
-from descentlab_grading.testcells import RefuseUnjailedAutograde
+from descentlab_grading.testcells import ClearHiddenTestsOfTestCells, RefuseUnjailedAutograde
 
 c = get_config()  # noqa: F821 - provided by nbgrader's config loader
 
@@ -55,8 +55,10 @@ c.Execute.extra_arguments = [
     "--InteractiveShell.xmode=Minimal",
 ]
 # CountBonusPoints: a bonus cell, worth 0 in the gradebook (its points are extra credit),
-# reads "Score: 2 / 2" on the page, not "2 / 0".
-c.GenerateFeedback.preprocessors = [GetGrades, CountBonusPoints, ClearHiddenTests,
+# reads "Score: 2 / 2" on the page, not "2 / 0". The hidden tests are cleared from the
+# test cells only: a student's cell that says "BEGIN HIDDEN TESTS" made nbgrader's own
+# ClearHiddenTests raise, and there was no page.
+c.GenerateFeedback.preprocessors = [GetGrades, CountBonusPoints, ClearHiddenTestsOfTestCells,
                                     CSSHTMLHeaderPreprocessor]
 
 # The formgrader's own "Autograde" button (and a bare `nbgrader autograde`) would run

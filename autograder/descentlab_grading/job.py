@@ -203,7 +203,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
                     locked=locked, graded_file=origin, bonus_cells=bonus)
     return {"status": "graded", "score": score, "max_score": max_score, "bonus": bonus_earned,
             "cells": decision.scores, "flags": flags, "unanswered": unanswered,
-            "message": "" if feedback["success"] else "feedback not generated"}
+            "message": "" if feedback["success"] else
+            f"no feedback page: {_failure_reason(feedback.get('log') or '')}"}
 
 
 def _fill_scratch(scratch: Path, course: Course, lesson: str, student: str) -> None:

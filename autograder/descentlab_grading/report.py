@@ -347,8 +347,11 @@ def summary(run: Run, lessons_named: bool = True) -> str:
     ]
     # A missing notebook is the student's absence, not a grading problem: listed apart, one
     # line per lesson, so that the flags and failures above it are not lost among them.
+    # A graded row's message is a problem too ("feedback not generated": the student has
+    # no page, and an instructor audit found it only in the CSV).
     problems = [(row, files) for row, files in rows
-                if row.status not in ("graded", "missing") or row.flags]
+                if row.status not in ("graded", "missing") or row.flags
+                or (row.status == "graded" and row.message)]
     if problems:
         width = max(16, *(len(_who(row)) for row, _ in problems))
         lines += ["", "Needs attention:",

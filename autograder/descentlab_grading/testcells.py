@@ -1,20 +1,22 @@
-"""Keep the hidden tests out of the student's kernel: three nbgrader preprocessors.
+"""Keep the hidden tests out of the student's kernel and page: four nbgrader preprocessors.
 
 Around ``Execute``, :class:`HandTestsToJudge` swaps each graded test cell for the line that
 hands it to the judge, and :class:`RestoreTestCells` puts the original back for the
 autograded notebook and the feedback. :class:`RefuseUnjailedAutograde`, which
-``nbgrader_config.py`` gives every other autograde, stops before any student code runs.
+``nbgrader_config.py`` gives every other autograde, stops before any student code runs;
+:class:`ClearHiddenTestsOfTestCells` takes the hidden tests out of the feedback page.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from .protocol import HOOK_MODULE
 
-__all__ = ["SKIP_TAG", "UNJAILED_AUTOGRADE", "HandTestsToJudge", "RefuseUnjailedAutograde",
+__all__ = ["SKIP_TAG", "UNJAILED_AUTOGRADE", "ClearHiddenTestsOfTestCells", "HandTestsToJudge",
+           "RefuseUnjailedAutograde",
            "RestoreTestCells", "hook_source", "is_test_cell", "nbgrader_meta"]
 
 #: Why an autograde outside ``descentlab-grade`` stops.
@@ -72,6 +74,21 @@ class RestoreTestCells(NbGraderPreprocessor):
         for index, source in resources.pop(_KEY, {}).items():
             nb.cells[index].source = source
         return nb, resources
+
+
+class ClearHiddenTestsOfTestCells(ClearHiddenTests):
+    """nbgrader's ``ClearHiddenTests`` for the feedback, on the graded test cells only.
+
+    The hidden tests are there and nowhere else; on every cell, a student's code or note
+    that says "BEGIN HIDDEN TESTS" made it raise (an unended region, or one outside a test
+    cell), and the student had no feedback page (an instructor audit).
+    """
+
+    def preprocess_cell(self, cell: Any, resources: dict[str, Any],
+                        cell_index: int) -> tuple[Any, dict[str, Any]]:
+        if not is_test_cell(cell):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, cell_index)
 
 
 class RefuseUnjailedAutograde(NbGraderPreprocessor):

@@ -378,7 +378,11 @@ HOSTILE_ANSWERS = {
                          ".read()\n"
                          "                except OSError:\n"
                          "                    continue\n"
-                         "                if 'HIDDEN' in text or f == 'gradebook.db':\n"
+                         # nbgrader's marker, as a student searching would write it (an
+                         # audit: nbgrader's clean-up of the page failed on it, and an
+                         # honest student who wrote it in a note had no feedback page).
+                         "                if '### BEGIN HIDDEN TESTS' in text or "
+                         "f == 'gradebook.db':\n"
                          "                    print('LEAK', os.path.join(d, f), text[:3000])\n",
     "write_gradebook": "{solution}\nimport os\nfor path in {targets!r}:\n"
                        "    if not (os.path.isfile(path) and os.path.getsize(path)):\n"

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import copy
 import html
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
+from nbgrader.preprocessors import ClearHiddenTests
 
 from descentlab_grading.feedback import (
     REFERENCE_DEMO_NOTE,
@@ -17,6 +20,7 @@ from descentlab_grading.feedback import (
     explain_outputs,
     rejection_page,
 )
+from descentlab_grading.testcells import ClearHiddenTestsOfTestCells
 
 
 def test_the_page_names_the_locked_cells_the_student_changed(tmp_path: Path) -> None:
@@ -233,3 +237,18 @@ def test_the_summary_box_is_no_math(tmp_path: Path) -> None:
     assert '<div id="descentlab-summary" class="tex2jax_ignore"' in text
     assert text.count('id="descentlab-summary"') == 1
     assert "Score: 10 / 8" in text.split('id="descentlab-summary"')[1].split("</div>")[0]
+
+
+def test_hidden_tests_are_cleared_from_the_test_cells_and_the_students_text_stays() -> None:
+    # An instructor audit: a student's note saying "### BEGIN HIDDEN TESTS" made nbgrader's
+    # ClearHiddenTests raise on the student's cell, and the student had no feedback page.
+    note = 'print("the markers look like ### BEGIN HIDDEN TESTS")'
+    test = new_code_cell("assert visible\n### BEGIN HIDDEN TESTS\nassert hidden\n"
+                         "### END HIDDEN TESTS",
+                         metadata={"nbgrader": {"grade": True, "solution": False,
+                                                "locked": True, "grade_id": "t", "points": 1}})
+    nb = new_notebook(cells=[new_code_cell(note), test])
+    with pytest.raises(RuntimeError, match="No end hidden tests"):
+        ClearHiddenTests().preprocess(copy.deepcopy(nb), {})
+    cleared, _ = ClearHiddenTestsOfTestCells().preprocess(nb, {})
+    assert [c.source for c in cleared.cells] == [note, "assert visible"]

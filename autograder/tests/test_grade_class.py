@@ -395,6 +395,15 @@ def test_honest_code_with_extras_gets_full_marks_unflagged(graded_class: GradedC
     assert not row.flags, f"{kind}: honest code was flagged: {row.flags}"
 
 
+def test_every_graded_notebook_has_its_feedback_page(graded_class: GradedClass) -> None:
+    graded = [row for row in graded_class.run.rows if row.status == "graded"]
+    assert graded
+    missing = [row.student for row in graded if row.message or not (
+        graded_class.course.root / "feedback" / row.student / row.lesson
+        / f"{row.lesson}.html").is_file()]
+    assert not missing, f"graded without a feedback page: {missing}"
+
+
 @pytest.mark.parametrize("kind", ["read_hidden_tests", "write_gradebook", "network"])
 def test_the_jail_hides_everything_but_the_students_own_folder(graded_class: GradedClass,
                                                                kind: str) -> None:

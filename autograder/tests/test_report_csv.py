@@ -226,6 +226,18 @@ def test_missing_and_late_rows_are_listed_apart_from_the_problems(found: Collect
         in summary(run), summary(run)
 
 
+def test_a_graded_notebook_without_its_page_needs_attention(found: Collection) -> None:
+    # An instructor audit: the student had no feedback page, and only the CSV said so.
+    run = _run(found)
+    first = next(i for i, row in enumerate(run.rows) if row.status == "graded" and not row.flags)
+    assert run.rows[first].student not in summary(run).split("Needs attention:")[1].split(
+        "\n\n")[0]
+    run.rows[first] = replace(run.rows[first], message="no feedback page: why")
+    attention = summary(run).split("Needs attention:")[1].split("\n\n")[0]
+    assert f"{run.rows[first].student} (davisdan)" in attention, attention
+    assert "graded    no feedback page: why" in attention, attention
+
+
 def test_work_graded_before_and_gone_now_is_said(found: Collection) -> None:
     """An instructor audit: a notebook removed from the export left only "No notebook",
     though its feedback page still showed 9/10; a student removed altogether left the CSV
