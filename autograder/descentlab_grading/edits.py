@@ -99,6 +99,7 @@ def keep_edits(course: Course, edits: Mapping[tuple[str, str], list[Edit]],
                 for edit in found:
                     grade = gb.find_grade(edit.cell, lesson, lesson, student)
                     grade.manual_score, grade.extra_credit = edit.manual, edit.extra
+                    grade.needs_manual_grade = False  # the instructor graded it
                 gb.db.commit()
         result["edited"] = [f"{e.cell} {e.given:g} (the grader's {cells[e.cell]:g})"
                             for e in found]

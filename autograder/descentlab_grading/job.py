@@ -178,6 +178,11 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
                 else:
                     g.manual_score = given if given != g.auto_score else None
                     g.extra_credit = None
+                # nbgrader's autograde asks for a manual grade wherever a manual score was
+                # set before it, as the grader's own scores are (a browser audit: after a
+                # re-grading every student "needs manual grade"): only where the grader
+                # could not check the cell.
+                g.needs_manual_grade = g.cell.name in decision.review
             # The formgrader's "Flagged?" column: an instructor audit found the flagged
             # student unmarked there (the reasons are in the summary, the CSV, the page).
             submitted.flagged = bool(flags or decision.flags)

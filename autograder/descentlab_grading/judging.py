@@ -166,6 +166,9 @@ class Decision:
     #: (grade_id, score, max, reason) of every cell short of full points
     lost: list[tuple[str, float, float, str]] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # what the instructor must know
+    #: grade ids of the cells that could not be checked automatically: nbgrader's "needs
+    #: manual grade" (the formgrader marks them)
+    review: set[str] = field(default_factory=set)
 
 
 _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
@@ -230,6 +233,7 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
         elif verdict.get("verdict") == "pass":
             score = points
         elif verdict.get("verdict") == "unchecked":
+            decision.review.add(grade_id)
             decision.flags.append(f"needs manual review: {grade_id} could not be checked "
                                   f"automatically ({verdict.get('message', '')}); scored 0")
             reason = ("this test could not be checked automatically; your instructor will "

@@ -207,6 +207,14 @@ def test_bonus_is_extra_credit_through_the_grade_command(tmp_path: Path) -> None
             assert {name: (g.extra_credit, g.auto_score) for name, g in bonus.items()} == {
                 name: ((points[name], points[name]) if earned else (0.0, 0.0))
                 for name in LESSON.bonus_grade_ids}, student
+    # Graded again (--force, as after an upgrade): nbgrader's autograde asks for a manual
+    # grade wherever a manual score was set, as the bonus cells' 0 is; the formgrader then
+    # marked every student "needs manual grade" (a browser audit).
+    main([str(export), "--lessons", LESSON.id, "--workers", "2", "--no-progress", "--force",
+          "--course-root", str(root), "--csv", str(out)])
+    with Gradebook(course.db_url) as gb:
+        assert [gb.find_submission_notebook(LESSON.id, LESSON.id, s).needs_manual_grade
+                for s in ("required", "everything")] == [False, False]
     for student, earned in (("required", False), ("everything", True)):
         # The page's own line for a bonus cell gives its points, not nbgrader's 0 maximum,
         # and says it is a bonus (the maxima of the list add up to more than the heading's).

@@ -81,5 +81,7 @@ def test_a_formgrader_score_is_kept_across_runs_and_regrading(
     assert (row.reused, row.cells[cell], row.score) == (False, points, full), row
     assert row.edited == [f"{cell} 0.5 not kept (handed in again)"], row
     assert gradebook_score() == points
+    with Gradebook(course.db_url) as gb:  # the formgrader asks for no review of it now
+        assert not gb.find_submission_notebook(LESSON, LESSON, "ann").needs_manual_grade
     [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
     assert (row.reused, row.edited, row.score) == (True, [], full), "nothing left to keep"

@@ -397,6 +397,9 @@ def test_each_test_cell_gets_the_judges_score_and_flags_need_evidence(
         assert any(flag in f for f in decision.flags), decision.flags
     if score < 2.0:
         assert decision.lost[0][3], "a lost point without a reason"
+    # nbgrader's "needs manual grade" (the formgrader's mark) only where the grader could not
+    # check the cell.
+    assert decision.review == ({"t"} if verdict and verdict["verdict"] == "unchecked" else set())
 
 
 def test_a_name_error_after_a_failed_answer_cell_names_the_real_error() -> None:
