@@ -6,19 +6,21 @@ results, so a run reads such edits back: a cell whose gradebook score is not wha
 run gave it was scored by the instructor (the grader writes its own scores into the
 gradebook: :func:`job.grade_one`). :func:`find_edits` reads them before the run's jobs
 (which rewrite the gradebook), :func:`keep_edits` applies them to the run's results: kept
-in the CSV, and written back when the same notebook was graded again (new grading code or
-settings); listed, not kept, when the notebook was handed in again or could not be graded.
+in the CSV and the feedback page, and written back when the same notebook was graded again
+(new grading code or settings); listed as not kept when the notebook was handed in again
+or could not be graded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Course, bonus_cells
+from .bonus import bonus_points
+from .model import Course, Settings
 
-__all__ = ["Edit", "find_edits", "keep_edits"]
+__all__ = ["Edit", "find_edits", "keep_edits", "with_edits"]
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,6 @@ class Edit:
     ----------
     cell : str
         Its grade id.
-    graded : float
-        What the grader gave it in the last run.
     given : float
         What the gradebook gives it now (nbgrader's score: the manual score, or the
         automatic one, plus the extra credit).
@@ -39,10 +39,20 @@ class Edit:
     """
 
     cell: str
-    graded: float
     given: float
     manual: float | None
     extra: float | None
+
+    def on_top(self, bonus: Collection[str]) -> float:
+        """The extra credit given to a required cell: bonus points (a bonus cell's whole
+        score is its extra credit already)."""
+        return 0.0 if self.cell in bonus else float(self.extra or 0.0)
+
+    def said(self, bonus: Collection[str], why: str) -> str:
+        """The edit in the summary and the CSV: "test-x 1 + 1 extra credit (``why``)"."""
+        extra = self.on_top(bonus)
+        score = f"{self.given - extra:g} + {extra:g} extra credit" if extra else f"{self.given:g}"
+        return f"{self.cell} {score} ({why})"
 
 
 def find_edits(course: Course, jobs: Mapping[str, Any],
@@ -62,8 +72,7 @@ def find_edits(course: Course, jobs: Mapping[str, Any],
                 grades = gb.find_submission_notebook(lesson, lesson, student).grades
             except MissingEntry:
                 continue
-            found = [Edit(g.cell.name, float(cells[g.cell.name]), float(g.score),
-                          g.manual_score, g.extra_credit)
+            found = [Edit(g.cell.name, float(g.score), g.manual_score, g.extra_credit)
                      for g in grades if g.cell.name in cells
                      and abs(float(g.score) - float(cells[g.cell.name])) > 1e-9]
             if found:
@@ -71,19 +80,46 @@ def find_edits(course: Course, jobs: Mapping[str, Any],
     return edits
 
 
-def keep_edits(course: Course, edits: Mapping[tuple[str, str], list[Edit]],
+def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) -> dict[str, Any]:
+    """A graded ``result`` with the formgrader's scores: its cells, score, bonus (extra credit
+    given to a required cell counts as bonus: ``score - bonus`` stays the required work's) and
+    the summary's lost points."""
+    bonus = bonus_points(lesson)
+    cells = {**result["cells"]}
+    on_top = 0.0
+    for edit in found:
+        cells[edit.cell] = edit.given - edit.on_top(bonus)
+        on_top += edit.on_top(bonus)
+    from descentlab.course import get_lesson
+
+    maxima = {c.grade_id: float(c.points) for e in get_lesson(lesson).exercises for c in e.tests}
+    reasons = {grade_id: why for grade_id, _, _, why in result.get("lost", [])}
+    lost = [lost for lost in result.get("lost", []) if lost[0] not in {e.cell for e in found}]
+    lost += [(e.cell, cells[e.cell], maxima[e.cell],
+              f"your instructor scored this test {cells[e.cell]:g} of {maxima[e.cell]:g}"
+              + (f" (the grader: {reasons[e.cell]})" if e.cell in reasons else ""))
+             for e in found if e.cell in maxima and cells[e.cell] < maxima[e.cell]]
+    return {**result, "cells": cells, "score": sum(cells.values()) + on_top,
+            "bonus": sum(v for c, v in cells.items() if c in bonus) + on_top, "lost": lost}
+
+
+def keep_edits(course: Course, settings: Settings, edits: Mapping[tuple[str, str], list[Edit]],
                results: dict[tuple[str, str], dict[str, Any]],
                same_notebook: Collection[tuple[str, str]]) -> None:
     """Apply ``edits`` (:func:`find_edits`) to the run's ``results``, in place.
 
     A notebook graded again (``same_notebook``: its submission unchanged) gets the edits
-    back into the gradebook; a reused result has them there still. Each such result's
-    cells, score and bonus become the gradebook's, and its ``edited`` lists the cells. A
-    notebook handed in again, or not graded now, keeps the new outcome: ``edited`` says
-    which scores were not kept, for the instructor to review again.
+    back into the gradebook; a reused result has them there still. Each such result
+    becomes :func:`with_edits`'s, its ``edited`` lists the cells, and its feedback page is
+    written again with those scores. A notebook handed in again, or not graded now, keeps
+    the new outcome; its ``edits_lost`` lists the scores not kept, to review again.
     """
     from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
 
+    from .job import write_page
+
+    api = None
     for (student, lesson), found in edits.items():
         result = results.get((student, lesson))
         if result is None:
@@ -91,9 +127,8 @@ def keep_edits(course: Course, edits: Mapping[tuple[str, str], list[Edit]],
         if result.get("status") != "graded" or (student, lesson) not in same_notebook:
             why = ("handed in again" if result.get("status") == "graded"
                    else f"now {result.get('status', 'failed')}")
-            result["edited"] = [f"{e.cell} {e.given:g} not kept ({why})" for e in found]
+            result["edits_lost"] = [e.said(bonus_points(lesson), why) for e in found]
             continue
-        cells = {**result["cells"]}
         if not result.get("reused"):
             with Gradebook(course.db_url) as gb:
                 for edit in found:
@@ -101,9 +136,10 @@ def keep_edits(course: Course, edits: Mapping[tuple[str, str], list[Edit]],
                     grade.manual_score, grade.extra_credit = edit.manual, edit.extra
                     grade.needs_manual_grade = False  # the instructor graded it
                 gb.db.commit()
-        result["edited"] = [f"{e.cell} {e.given:g} (the grader's {cells[e.cell]:g})"
-                            for e in found]
-        cells.update((e.cell, e.given) for e in found)
-        bonus = bonus_cells(lesson)
-        result.update(cells=cells, score=sum(cells.values()),
-                      bonus=sum(v for c, v in cells.items() if c in bonus))
+        bonus = bonus_points(lesson)
+        result.update(with_edits(result, found, lesson),
+                      edited=[e.said(bonus, f"the grader's {result['cells'][e.cell]:g}")
+                              for e in found])
+        api = api or NbGraderAPI(config=course.config(settings))
+        if message := write_page(api, course, lesson, student, result):
+            result["message"] = message

@@ -191,25 +191,41 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
                     bool(answers) and all(c == UNCHANGED_BY_NBGRADER for c in answers))
 
     decision, maxima, unanswered = _retrying(adjust)
-    # Bonus points are extra credit: in the score, not in the maximum.
-    bonus = extra.keys()
-    max_score, bonus_max = split_bonus(maxima, bonus)
-    bonus_earned = split_bonus(decision.scores, bonus)[1]
-    score = sum(decision.scores.values())
     flags.extend(f for f in decision.flags if f not in flags)
     explain_outputs(workdir / f"{lesson}.ipynb", {g: why for g, _, _, why in decision.lost},
                     lambda error: blame_answer_cell(error, answer_errors, defined_by))
+    # Bonus points are extra credit: in the score, not in the maximum.
+    result = {"status": "graded", "score": sum(decision.scores.values()),
+              "max_score": split_bonus(maxima, extra)[0],
+              "bonus": split_bonus(decision.scores, extra)[1], "cells": decision.scores,
+              "flags": flags, "unanswered": unanswered,
+              # What the page says, for a page written again (edits.py).
+              "lost": decision.lost, "locked": locked, "origin": origin}
+    return {**result, "message": write_page(api, course, lesson, student, result)}
+
+
+def write_page(api: Any, course: Course, lesson: str, student: str,
+               result: dict[str, Any]) -> str:
+    """Write the feedback page of a graded ``result`` (:func:`grade_one`'s): nbgrader's page
+    of the autograded notebook, with the score and the lost points at its top.
+
+    Returns
+    -------
+    str
+        ``""``, or why there is no page.
+    """
     feedback = _retrying(lambda: api.generate_feedback(lesson, student, force=True))
     page = course.root / "feedback" / student / lesson / f"{lesson}.html"
-    if feedback["success"] and page.is_file():
-        add_summary(page, [lost for lost in decision.lost if lost[0] not in bonus], score,
-                    max_score, bonus=bonus_earned, bonus_max=bonus_max,
-                    bonus_lost=[lost for lost in decision.lost if lost[0] in bonus],
-                    locked=locked, graded_file=origin, bonus_cells=bonus)
-    return {"status": "graded", "score": score, "max_score": max_score, "bonus": bonus_earned,
-            "cells": decision.scores, "flags": flags, "unanswered": unanswered,
-            "message": "" if feedback["success"] else
-            f"no feedback page: {_failure_reason(feedback.get('log') or '')}"}
+    if not (feedback["success"] and page.is_file()):
+        return f"no feedback page: {_failure_reason(feedback.get('log') or '')}"
+    bonus = bonus_points(lesson)
+    lost = [tuple(cell) for cell in result.get("lost", [])]
+    add_summary(page, [cell for cell in lost if cell[0] not in bonus], result["score"],
+                result["max_score"], bonus=result["bonus"], bonus_max=sum(bonus.values()),
+                bonus_lost=[cell for cell in lost if cell[0] in bonus],
+                locked=result.get("locked", []), graded_file=result.get("origin", ""),
+                bonus_cells=bonus.keys())
+    return ""
 
 
 def _fill_scratch(scratch: Path, course: Course, lesson: str, student: str) -> None:

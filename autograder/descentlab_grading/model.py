@@ -197,9 +197,11 @@ class Row:
     #: settings or the release changed: ``regraded_why`` says which); "" otherwise.
     regraded: str = ""
     regraded_why: str = ""
-    #: Test cells the instructor scored in the formgrader (:mod:`edits`): "test-x 2 (the
-    #: grader's 0)", kept in ``cells`` and ``score``; or "test-x 2 not kept (handed in again)".
+    #: Test cells the instructor scored in the formgrader (:mod:`edits`), kept in ``cells``,
+    #: ``score`` and the page: "test-x 2 (the grader's 0)".
     edited: list[str] = field(default_factory=list)
+    #: Such scores of an earlier notebook, not kept: "test-x 2 (handed in again)".
+    edits_lost: list[str] = field(default_factory=list)
 
 
 @dataclass

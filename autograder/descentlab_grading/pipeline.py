@@ -18,7 +18,7 @@ from typing import Any
 from . import answer_key, jail
 from .bonus import bonus_as_extra_credit
 from .collect import Submission, apply_releases, collect, write_submission
-from .edits import find_edits, keep_edits
+from .edits import find_edits, keep_edits, with_edits
 from .feedback import rejection_page
 from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
@@ -204,7 +204,11 @@ def grade(
         else:
             # A run stopped midway kept the outcome before it as "last" (see below).
             shown = done or previous.get("last", {})
-            last = _outcome({"result": shown}) or str(shown.get("status", "failed"))
+            # The last grade as the last CSV gave it, with the formgrader's scores.
+            last = _outcome({"result": with_edits(done, edits[sub.student, sub.lesson],
+                                                  sub.lesson)
+                             if done and (sub.student, sub.lesson) in edits else shown}) \
+                or str(shown.get("status", "failed"))
             if done and previous.get("stamp", {}).get("submission") != digest:
                 # A notebook handed in again: the summary says what the last one got.
                 before[sub.student, sub.lesson] = last
@@ -245,7 +249,7 @@ def grade(
                                     "regraded": last, "regraded_why": why}
         jobs_state[f"{student}/{lesson}"] = {"stamp": jobs_state[f"{student}/{lesson}"]["stamp"],
                                              "result": result}
-    keep_edits(course, edits, results, same_notebook)
+    keep_edits(course, settings, edits, results, same_notebook)
     for rejection in (r for r in found.rejected if r.student):
         key = f"{rejection.student}/{rejection.lesson}"
         if (rejection.student, rejection.lesson) not in results:
@@ -365,7 +369,8 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> lis
                       regraded=result.get("regraded", ""),
                       regraded_why=result.get("regraded_why", ""),
                       unanswered=bool(result.get("unanswered")),
-                      edited=list(result.get("edited", [])))
+                      edited=list(result.get("edited", [])),
+                      edits_lost=list(result.get("edits_lost", [])))
             if row.status != "graded":
                 with contextlib.suppress(MissingEntry):
                     notebook = gb.find_notebook(lesson, lesson)

@@ -167,7 +167,9 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
                              *(spreadsheet_safe(t) for t in (
                                  "; ".join(row.flags),
                                  "; ".join([*filter(None, [row.message]),
-                                            *(f"formgrader: {e}" for e in row.edited)]),
+                                            *(f"formgrader: {e}" for e in row.edited),
+                                            *(f"formgrader, not kept: {e}"
+                                              for e in row.edits_lost)]),
                                  "; ".join(files)))]
                             + [f"{row.cells[c]:g}" if c in row.cells else "" for c in cells])
         for kept in earlier:
@@ -303,13 +305,18 @@ def _regraded_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
 
 
 def _edited_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
-    """Test cells scored in the formgrader: kept in the CSV, or why not."""
-    edited = sorted((row for row, _ in rows if row.edited), key=lambda r: (r.lesson, r.student))
-    if not edited:
-        return []
-    return ["", "Scored in the formgrader (kept in the CSV, and again after a re-grading of "
-                "the same notebook; the students' feedback pages show the grader's scores):",
-            *(f"  {row.lesson}: {_who(row)} {'; '.join(row.edited)}" for row in edited)]
+    """Test cells scored in the formgrader: kept, or why not."""
+    lines = []
+    for title, chosen in (
+            ("Scored by you in the formgrader (kept in the CSV and the feedback page; kept "
+             "when the same notebook is graded again):", lambda row: row.edited),
+            ("Scored by you in the formgrader, not kept (the notebook was graded anew: "
+             "review it again):", lambda row: row.edits_lost)):
+        listed = [f"  {row.lesson}: {_who(row)} {'; '.join(chosen(row))}"
+                  for row, _ in sorted(rows, key=lambda r: (r[0].lesson, r[0].student))
+                  if chosen(row)]
+        lines += ["", title, *listed] if listed else []
+    return lines
 
 
 def _earlier_section(run: Run) -> list[str]:

@@ -9,6 +9,8 @@ notebook, and listed as not kept when the student hands in another notebook.
 from __future__ import annotations
 
 import csv
+import html
+import re
 from pathlib import Path
 
 import nbformat
@@ -37,51 +39,73 @@ def test_a_formgrader_score_is_kept_across_runs_and_regrading(
     nbformat.write(notebook, export / f"{LESSON}.ipynb")
 
     [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
-    full, cell = row.score, next(iter(row.cells))
-    points = row.cells[cell]
+    full, (cell, other) = row.score, list(row.cells)[:2]
+    points, other_points = row.cells[cell], row.cells[other]
     assert (row.status, points > 0, row.edited) == ("graded", True, []), row
 
-    def review(score: float) -> None:
-        """What the formgrader does when the instructor types a score for the cell."""
+    def review(grade_id: str, manual: float | None = None, extra: float | None = None) -> None:
+        """What the formgrader does when the instructor types a score or extra credit."""
         with Gradebook(course.db_url) as gb:
-            gb.find_grade(cell, LESSON, LESSON, "ann").manual_score = score
+            grade_ = gb.find_grade(grade_id, LESSON, LESSON, "ann")
+            grade_.manual_score, grade_.extra_credit = manual, extra
             gb.db.commit()
 
     def gradebook_score() -> float:
         with Gradebook(course.db_url) as gb:
             return gb.find_grade(cell, LESSON, LESSON, "ann").score
 
-    review(0.5)
-    # The next run (nothing changed: the grade is reused) puts the instructor's score in
-    # the CSV and says so.
+    def page() -> str:  # the words of the summary at the top of ann's feedback page
+        text = (course.root / "feedback" / "ann" / LESSON / f"{LESSON}.html").read_text()
+        block = text.split('id="descentlab-summary"')[1].split("</div>")[0]
+        return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", block)).split())
+
+    review(cell, manual=0.5)
+    review(other, extra=1.0)  # extra credit for a required cell: bonus points
+    # The next run (nothing changed: the grade is reused) puts the instructor's scores in
+    # the CSV and on the page, and says so.
     run = grade(tmp_path / "export", course, [LESSON], settings)
     [row] = run.rows
-    kept = f"{cell} 0.5 (the grader's {points:g})"
-    assert (row.reused, row.cells[cell], row.score, row.edited) == (
-        True, 0.5, full - points + 0.5, [kept]), row
-    assert f"{LESSON}: ann {kept}" in summary(run).split("Scored in the formgrader")[1]
+    edited = full - points + 0.5 + 1
+    kept = [f"{cell} 0.5 (the grader's {points:g})",
+            f"{other} {other_points:g} + 1 extra credit (the grader's {other_points:g})"]
+    assert (row.reused, row.cells[cell], row.cells[other], row.score, row.bonus,
+            row.edited) == (True, 0.5, other_points, edited, 1, kept), row
+    assert (f"{LESSON}: ann {'; '.join(kept)}"
+            in summary(run).split("Scored by you in the formgrader (kept")[1]), summary(run)
     with write_csv(run, tmp_path / "grades.csv").open(newline="") as handle:
         [line] = list(csv.DictReader(handle))
-    assert (float(line["score"]), float(line[cell])) == (full - points + 0.5, 0.5), line
-    assert f"formgrader: {kept}" in line["message"], line
+    assert (float(line["score"]), float(line["bonus"]), float(line[cell])) == (
+        edited, 1, 0.5), line
+    assert f"formgrader: {kept[0]}; formgrader: {kept[1]}" in line["message"], line
+    assert f"Score: {edited:g} / {row.max_score:g}" in page(), page()
+    assert (f"{cell} (0.5/{points:g}): your instructor scored this test 0.5 of {points:g}"
+            in page()), page()
 
-    # New grading code grades the same notebook again: the instructor's score stays, in
-    # the gradebook (the formgrader) as in the CSV.
+    # New grading code grades the same notebook again: the instructor's scores stay, in
+    # the gradebook (the formgrader) as in the CSV; no grade changed since the last CSV.
     monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "checks upgraded")
-    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
-    assert (row.reused, row.regraded_why != "", row.cells[cell], row.edited) == (
-        False, True, 0.5, [kept]), row
+    run = grade(tmp_path / "export", course, [LESSON], settings)
+    [row] = run.rows
+    assert (row.reused, row.regraded_why != "", row.score, row.edited) == (
+        False, True, edited, kept), row
+    assert "grades that changed: none" in summary(run), summary(run)
     assert gradebook_score() == 0.5
+    assert f"Score: {edited:g} / {row.max_score:g}" in page(), page()
 
-    # Another notebook handed in: graded anew, and the summary says the score was not kept.
+    # Another notebook handed in: graded anew, and the summary says the scores were not kept.
     notebook.cells.append(new_markdown_cell("I added a note."))
     nbformat.write(notebook, export / f"{LESSON}.ipynb")
     run = grade(tmp_path / "export", course, [LESSON], settings)
     [row] = run.rows
-    assert (row.reused, row.cells[cell], row.score) == (False, points, full), row
-    assert row.edited == [f"{cell} 0.5 not kept (handed in again)"], row
+    assert (row.reused, row.cells[cell], row.score, row.edited) == (False, points, full, []), row
+    assert row.edits_lost == [f"{cell} 0.5 (handed in again)",
+                              f"{other} {other_points:g} + 1 extra credit (handed in again)"], row
+    text = summary(run)
+    assert f"ann {edited:g}/{row.max_score:g} -> {full:g}/{row.max_score:g}" in text, text
+    assert f"{LESSON}: ann {cell} 0.5 (handed in again)" in text.split("not kept")[1], text
     assert gradebook_score() == points
     with Gradebook(course.db_url) as gb:  # the formgrader asks for no review of it now
         assert not gb.find_submission_notebook(LESSON, LESSON, "ann").needs_manual_grade
     [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
-    assert (row.reused, row.edited, row.score) == (True, [], full), "nothing left to keep"
+    assert (row.reused, row.edited, row.edits_lost, row.score) == (True, [], [], full), \
+        "nothing left to keep"
