@@ -81,34 +81,41 @@ def find_edits(course: Course, jobs: Mapping[str, Any],
 
 
 def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) -> dict[str, Any]:
-    """A graded ``result`` with the formgrader's scores: its cells, score, bonus (extra credit
-    given to a required cell counts as bonus: ``score - bonus`` stays the required work's) and
-    the summary's lost points."""
-    bonus = bonus_points(lesson)
-    cells = {**result["cells"]}
-    on_top = 0.0
-    for edit in found:
-        cells[edit.cell] = edit.given - edit.on_top(bonus)
-        on_top += edit.on_top(bonus)
+    """A graded ``result`` with the formgrader's scores: its cells, score and bonus (extra
+    credit given to a required cell counts as bonus, so ``score - bonus`` stays the required
+    work's), and what its page says of them: a cell scored below its maximum among the lost
+    points ("your instructor scored this test 1 of 2"), the others in ``instructor``."""
     from descentlab.course import get_lesson
 
+    bonus = bonus_points(lesson)
     maxima = {c.grade_id: float(c.points) for e in get_lesson(lesson).exercises for c in e.tests}
     reasons = {grade_id: why for grade_id, _, _, why in result.get("lost", [])}
-    lost = [lost for lost in result.get("lost", []) if lost[0] not in {e.cell for e in found}]
-    lost += [(e.cell, cells[e.cell], maxima[e.cell],
-              f"your instructor scored this test {cells[e.cell]:g} of {maxima[e.cell]:g}"
-              + (f" (the grader: {reasons[e.cell]})" if e.cell in reasons else ""))
-             for e in found if e.cell in maxima and cells[e.cell] < maxima[e.cell]]
-    return {**result, "cells": cells, "score": sum(cells.values()) + on_top,
-            "bonus": sum(v for c, v in cells.items() if c in bonus) + on_top, "lost": lost}
+    cells = {**result["cells"]}
+    lost = [cell for cell in result.get("lost", []) if cell[0] not in {e.cell for e in found}]
+    instructor = []
+    for edit in found:
+        cells[edit.cell] = edit.given - edit.on_top(bonus)
+        most = maxima.get(edit.cell, cells[edit.cell])
+        said = f"{cells[edit.cell]:g} of {most:g}" + (
+            f" + {edit.on_top(bonus):g} extra credit" if edit.on_top(bonus) else "")
+        if cells[edit.cell] < most:
+            lost.append((edit.cell, cells[edit.cell], most, f"your instructor scored this test "
+                         f"{said}" + (f" (the grader: {reasons[edit.cell]})"
+                                      if edit.cell in reasons else "")))
+        else:
+            instructor.append(f"{edit.cell}: {said}")
+    extra = sum(edit.on_top(bonus) for edit in found)
+    return {**result, "cells": cells, "score": sum(cells.values()) + extra,
+            "bonus": sum(v for c, v in cells.items() if c in bonus) + extra,
+            "extra_credit": extra, "lost": lost, "instructor": instructor}
 
 
 def keep_edits(course: Course, settings: Settings, edits: Mapping[tuple[str, str], list[Edit]],
                results: dict[tuple[str, str], dict[str, Any]],
-               same_notebook: Collection[tuple[str, str]]) -> None:
+               same_work: Collection[tuple[str, str]]) -> None:
     """Apply ``edits`` (:func:`find_edits`) to the run's ``results``, in place.
 
-    A notebook graded again (``same_notebook``: its submission unchanged) gets the edits
+    A notebook graded again (``same_work``: its cells' text unchanged) gets the edits
     back into the gradebook; a reused result has them there still. Each such result
     becomes :func:`with_edits`'s, its ``edited`` lists the cells, and its feedback page is
     written again with those scores. A notebook handed in again, or not graded now, keeps
@@ -117,6 +124,7 @@ def keep_edits(course: Course, settings: Settings, edits: Mapping[tuple[str, str
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
+    from .feedback import explain_outputs
     from .job import write_page
 
     api = None
@@ -124,7 +132,7 @@ def keep_edits(course: Course, settings: Settings, edits: Mapping[tuple[str, str
         result = results.get((student, lesson))
         if result is None:
             continue
-        if result.get("status") != "graded" or (student, lesson) not in same_notebook:
+        if result.get("status") != "graded" or (student, lesson) not in same_work:
             why = ("handed in again" if result.get("status") == "graded"
                    else f"now {result.get('status', 'failed')}")
             result["edits_lost"] = [e.said(bonus_points(lesson), why) for e in found]
@@ -140,6 +148,10 @@ def keep_edits(course: Course, settings: Settings, edits: Mapping[tuple[str, str
         result.update(with_edits(result, found, lesson),
                       edited=[e.said(bonus, f"the grader's {result['cells'][e.cell]:g}")
                               for e in found])
+        # A lowered cell's output says so too (it may show the grader's pass).
+        explain_outputs(course.root / "autograded" / student / lesson / f"{lesson}.ipynb",
+                        {cell: why for cell, _, _, why in result["lost"]
+                         if cell in {e.cell for e in found}}, lesson_cells=False)
         api = api or NbGraderAPI(config=course.config(settings))
         if message := write_page(api, course, lesson, student, result):
             result["message"] = message

@@ -95,7 +95,7 @@ def _explained(output: Any, blame: Callable[[str], str]) -> Any:
 
 
 def explain_outputs(notebook: Path, reasons: dict[str, str],
-                    blame: Callable[[str], str] = str) -> None:
+                    blame: Callable[[str], str] = str, *, lesson_cells: bool = True) -> None:
     """Make the graded notebook's outputs tell the grade's reasons, before its feedback page.
 
     The kernel's own error can hide the real cause (``NameError: name 'Momentum' is not
@@ -115,6 +115,8 @@ def explain_outputs(notebook: Path, reasons: dict[str, str],
         ``"NameError: ..." -> text``: the error said with its cause, e.g. the answer cell
         that stopped before defining the name (:func:`.judging.blame_answer_cell`). It
         explains the errors of the lesson's own cells (a self-check, a widget).
+    lesson_cells : bool
+        False: only the test cells of ``reasons`` change (a page written again).
     """
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
@@ -126,7 +128,7 @@ def explain_outputs(notebook: Path, reasons: dict[str, str],
             reason = reasons[meta["grade_id"]]
             cell.outputs = [o for o in outputs if o.get("output_type") != "error"] \
                 + [_error_output("AssertionError", reason)]
-        elif not meta.get("solution"):
+        elif lesson_cells and not meta.get("solution"):
             # The student's own answer cells keep their error: it is the cause.
             cell.outputs = _stopped([_explained(o, blame) for o in outputs])
     nbformat.write(nb, notebook)
@@ -136,7 +138,8 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
                 max_score: float, *, bonus: float = 0.0, bonus_max: float = 0.0,
                 bonus_lost: Sequence[tuple[str, float, float, str]] = (),
                 locked: Sequence[str] = (), graded_file: str = "",
-                bonus_cells: Collection[str] = ()) -> None:
+                bonus_cells: Collection[str] = (), extra_credit: float = 0.0,
+                instructor: Sequence[str] = ()) -> None:
     """Put the score and a plain-words list of the lost points at the top of a feedback page.
 
     Parameters
@@ -163,6 +166,11 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
     bonus_cells : collection of str
         The grade ids of the bonus test cells: nbgrader's list of cells names them
         "Bonus test cell" (their maxima add up to more than the heading's).
+    extra_credit : float
+        The part of ``bonus`` the instructor gave as extra credit on required cells.
+    instructor : sequence of str
+        The instructor's scores (formgrader) not among the lost points: "test-q1: 1 of 1 +
+        1 extra credit".
     """
     def items(cells: Sequence[tuple[str, float, float, str]], prefix: str = "") -> str:
         # The problems already given in this list, and where. Not across the two lists:
@@ -185,9 +193,16 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
     parts = [f"<h2>Score: {score:g} / {max_score:g}{split}</h2>"]
     if graded_file:
         parts.append(f"<p>Graded: <code>{html.escape(graded_file)}</code></p>")
-    if bonus_max:
-        parts.append(f"<p>Required work: {score - bonus:g} / {max_score:g}; bonus (extra "
-                     f"credit, on top of the maximum): {bonus:g} of {bonus_max:g}.</p>")
+    if bonus_max or extra_credit:
+        given = f"extra credit from your instructor: {extra_credit:g}" if extra_credit else ""
+        earned = (f"bonus (extra credit, on top of the maximum): {bonus - extra_credit:g} of "
+                  f"{bonus_max:g}" if bonus_max else "")
+        parts.append(f"<p>Required work: {score - bonus:g} / {max_score:g}; "
+                     f"{'; '.join(filter(None, [earned, given]))}.</p>")
+    if instructor:
+        parts.append("<p>Scored by your instructor:</p><ul>"
+                     + "".join(f"<li>{html.escape(line)}</li>" for line in instructor)
+                     + "</ul>")
     if lost:
         parts.append(f"<p>Where points were lost:</p><ul>{items(lost)}</ul>")
     else:

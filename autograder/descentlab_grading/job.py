@@ -224,7 +224,8 @@ def write_page(api: Any, course: Course, lesson: str, student: str,
                 result["max_score"], bonus=result["bonus"], bonus_max=sum(bonus.values()),
                 bonus_lost=[cell for cell in lost if cell[0] in bonus],
                 locked=result.get("locked", []), graded_file=result.get("origin", ""),
-                bonus_cells=bonus.keys())
+                bonus_cells=bonus.keys(), extra_credit=result.get("extra_credit", 0.0),
+                instructor=result.get("instructor", []))
     return ""
 
 

@@ -181,13 +181,15 @@ def grade(
     # Each job is forked from this process, and its memory limit counts the address space
     # it inherits: once written, the notebooks are not kept here (a large export made
     # honest notebooks fail as "out of memory").
+    works = {(sub.student, sub.lesson): _work(sub.content) for sub in found.submissions}
     written = [_write(sub, course.root / "submitted") for sub in found.submissions]
     found.submissions = [sub for sub, _ in written]
-    # Read before the jobs rewrite the gradebook: the instructor's scores from the formgrader.
-    same_notebook = {(sub.student, sub.lesson) for sub, digest in written
-                     if jobs_state.get(f"{sub.student}/{sub.lesson}", {}).get(
-                         "stamp", {}).get("submission") == digest}
-    edits = find_edits(course, jobs_state, [(sub.student, sub.lesson) for sub, _ in written])
+    # Read before the jobs rewrite the gradebook: the instructor's scores from the formgrader,
+    # kept for the same work (its cells' text: the same file saved again, run again or with
+    # new cell ids, is the work the instructor reviewed).
+    same_work = {key for key, work in works.items()
+                 if jobs_state.get(f"{key[0]}/{key[1]}", {}).get("work") == work}
+    edits = find_edits(course, jobs_state, list(works))
     for sub, digest in written:
         stamp = {"submission": digest, "source": state["lessons"][sub.lesson],
                  "settings": settings.fingerprint(), "scoring": _SCORING,
@@ -201,6 +203,7 @@ def grade(
                       and _kept(course, sub.student, sub.lesson, done))
                      or done.get("final"))):
             results[sub.student, sub.lesson] = {**done, "reused": True}
+            previous.setdefault("work", works[sub.student, sub.lesson])  # a state of before
         else:
             # A run stopped midway kept the outcome before it as "last" (see below).
             shown = done or previous.get("last", {})
@@ -219,7 +222,8 @@ def grade(
                        else "the last run stopped before grading it")
                 regraded[sub.student, sub.lesson] = (last, why)
             # The result comes later; until then no grade of this notebook is kept.
-            jobs_state[f"{sub.student}/{sub.lesson}"] = {"stamp": stamp, "last": shown}
+            jobs_state[f"{sub.student}/{sub.lesson}"] = {
+                "stamp": stamp, "last": shown, "work": works[sub.student, sub.lesson]}
             todo.append(((sub.student, sub.lesson),
                          functools.partial(grade_one, course, settings, sub.lesson, sub.student,
                                            sub.origin)))
@@ -247,9 +251,10 @@ def grade(
         results[student, lesson] = {**result, "seconds": outcome.seconds,
                                     "before": before.get((student, lesson), ""),
                                     "regraded": last, "regraded_why": why}
-        jobs_state[f"{student}/{lesson}"] = {"stamp": jobs_state[f"{student}/{lesson}"]["stamp"],
-                                             "result": result}
-    keep_edits(course, settings, edits, results, same_notebook)
+        job = jobs_state[f"{student}/{lesson}"]
+        jobs_state[f"{student}/{lesson}"] = {"stamp": job["stamp"], "result": result,
+                                             "work": job.get("work", "")}
+    keep_edits(course, settings, edits, results, same_work)
     for rejection in (r for r in found.rejected if r.student):
         key = f"{rejection.student}/{rejection.lesson}"
         if (rejection.student, rejection.lesson) not in results:
@@ -304,6 +309,16 @@ def _why_again(last: dict[str, Any], now: dict[str, Any], force: bool) -> str:
     if changed:
         return "; ".join(changed)
     return "--force" if force else "the last run did not finish it, or its graded copy is gone"
+
+
+def _work(content: bytes) -> str:
+    """SHA-256 of a notebook's cells' types and text: what an instructor reviews."""
+    try:
+        cells = json.loads(content).get("cells", [])
+        text = [[c.get("cell_type"), "".join(c.get("source", ""))] for c in cells]
+    except (ValueError, AttributeError, TypeError):
+        return hashlib.sha256(content).hexdigest()
+    return hashlib.sha256(json.dumps(text).encode()).hexdigest()
 
 
 def _write(sub: Submission, submitted: Path) -> tuple[Submission, str]:

@@ -80,6 +80,17 @@ def test_a_formgrader_score_is_kept_across_runs_and_regrading(
     assert f"Score: {edited:g} / {row.max_score:g}" in page(), page()
     assert (f"{cell} (0.5/{points:g}): your instructor scored this test 0.5 of {points:g}"
             in page()), page()
+    assert (f"Scored by your instructor: {other}: {other_points:g} of {other_points:g} + 1 "
+            "extra credit") in page(), page()
+    assert f"Required work: {edited - 1:g} / {row.max_score:g}; extra credit from your " \
+        "instructor: 1." in page(), page()
+    # The lowered cell says so where it printed the grader's pass.
+    graded = nbformat.read(course.root / "autograded" / "ann" / LESSON / f"{LESSON}.ipynb",
+                           as_version=4)
+    [said] = [o.evalue for c in graded.cells for o in c.get("outputs", [])
+              if c.metadata.get("nbgrader", {}).get("grade_id") == cell
+              and o.output_type == "error"]
+    assert said.startswith(f"your instructor scored this test 0.5 of {points:g}"), said
 
     # New grading code grades the same notebook again: the instructor's scores stay, in
     # the gradebook (the formgrader) as in the CSV; no grade changed since the last CSV.
@@ -91,6 +102,15 @@ def test_a_formgrader_score_is_kept_across_runs_and_regrading(
     assert "grades that changed: none" in summary(run), summary(run)
     assert gradebook_score() == 0.5
     assert f"Score: {edited:g} / {row.max_score:g}" in page(), page()
+
+    # The same work saved again (new cell ids, as a notebook rebuilt or copied has): graded
+    # anew, and the instructor's scores are kept (an audit lost them on such a re-upload).
+    for index, cell_ in enumerate(notebook.cells):
+        cell_["id"] = f"resaved-{index}"
+    nbformat.write(notebook, export / f"{LESSON}.ipynb")
+    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    assert (row.reused, row.before, row.score, row.edited) == (
+        False, f"{edited:g}/{row.max_score:g}", edited, kept), row
 
     # Another notebook handed in: graded anew, and the summary says the scores were not kept.
     notebook.cells.append(new_markdown_cell("I added a note."))
