@@ -84,7 +84,8 @@ def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) ->
     """A graded ``result`` with the formgrader's scores: its cells, score and bonus (extra
     credit given to a required cell counts as bonus, so ``score - bonus`` stays the required
     work's), and what its page says of them: a cell scored below its maximum among the lost
-    points ("your instructor scored this test 1 of 2"), the others in ``instructor``."""
+    points ("your instructor scored this test 1 of 2"), the others in ``instructor``, and
+    in ``scored`` each edited cell's score in words ("1 of 1 + 1 extra credit")."""
     from descentlab.course import get_lesson
 
     bonus = bonus_points(lesson)
@@ -92,12 +93,13 @@ def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) ->
     reasons = {grade_id: why for grade_id, _, _, why in result.get("lost", [])}
     cells = {**result["cells"]}
     lost = [cell for cell in result.get("lost", []) if cell[0] not in {e.cell for e in found}]
-    instructor = []
+    instructor, scored = [], {}
     for edit in found:
         cells[edit.cell] = edit.given - edit.on_top(bonus)
         most = maxima.get(edit.cell, cells[edit.cell])
         said = f"{cells[edit.cell]:g} of {most:g}" + (
             f" + {edit.on_top(bonus):g} extra credit" if edit.on_top(bonus) else "")
+        scored[edit.cell] = said
         if cells[edit.cell] < most:
             lost.append((edit.cell, cells[edit.cell], most, f"your instructor scored this test "
                          f"{said}" + (f" (the grader: {reasons[edit.cell]})"
@@ -107,7 +109,7 @@ def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) ->
     extra = sum(edit.on_top(bonus) for edit in found)
     return {**result, "cells": cells, "score": sum(cells.values()) + extra,
             "bonus": sum(v for c, v in cells.items() if c in bonus) + extra,
-            "extra_credit": extra, "lost": lost, "instructor": instructor}
+            "extra_credit": extra, "lost": lost, "instructor": instructor, "scored": scored}
 
 
 def keep_edits(course: Course, settings: Settings, edits: Mapping[tuple[str, str], list[Edit]],
@@ -124,7 +126,7 @@ def keep_edits(course: Course, settings: Settings, edits: Mapping[tuple[str, str
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
-    from .feedback import explain_outputs
+    from .feedback import note_instructor
     from .job import write_page
 
     api = None
@@ -148,10 +150,9 @@ def keep_edits(course: Course, settings: Settings, edits: Mapping[tuple[str, str
         result.update(with_edits(result, found, lesson),
                       edited=[e.said(bonus, f"the grader's {result['cells'][e.cell]:g}")
                               for e in found])
-        # A lowered cell's output says so too (it may show the grader's pass).
-        explain_outputs(course.root / "autograded" / student / lesson / f"{lesson}.ipynb",
-                        {cell: why for cell, _, _, why in result["lost"]
-                         if cell in {e.cell for e in found}}, lesson_cells=False)
+        # Each cell's output says so too, under the grader's verdict (a pass, say).
+        note_instructor(course.root / "autograded" / student / lesson / f"{lesson}.ipynb",
+                        result["scored"])
         api = api or NbGraderAPI(config=course.config(settings))
         if message := write_page(api, course, lesson, student, result):
             result["message"] = message

@@ -95,7 +95,7 @@ def _explained(output: Any, blame: Callable[[str], str]) -> Any:
 
 
 def explain_outputs(notebook: Path, reasons: dict[str, str],
-                    blame: Callable[[str], str] = str, *, lesson_cells: bool = True) -> None:
+                    blame: Callable[[str], str] = str) -> None:
     """Make the graded notebook's outputs tell the grade's reasons, before its feedback page.
 
     The kernel's own error can hide the real cause (``NameError: name 'Momentum' is not
@@ -115,8 +115,6 @@ def explain_outputs(notebook: Path, reasons: dict[str, str],
         ``"NameError: ..." -> text``: the error said with its cause, e.g. the answer cell
         that stopped before defining the name (:func:`.judging.blame_answer_cell`). It
         explains the errors of the lesson's own cells (a self-check, a widget).
-    lesson_cells : bool
-        False: only the test cells of ``reasons`` change (a page written again).
     """
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
@@ -128,9 +126,27 @@ def explain_outputs(notebook: Path, reasons: dict[str, str],
             reason = reasons[meta["grade_id"]]
             cell.outputs = [o for o in outputs if o.get("output_type") != "error"] \
                 + [_error_output("AssertionError", reason)]
-        elif lesson_cells and not meta.get("solution"):
+        elif not meta.get("solution"):
             # The student's own answer cells keep their error: it is the cause.
             cell.outputs = _stopped([_explained(o, blame) for o in outputs])
+    nbformat.write(nb, notebook)
+
+
+#: How a test cell's output gives the score the instructor set in the formgrader.
+INSTRUCTOR_NOTE = "Scored by your instructor: "
+
+
+def note_instructor(notebook: Path, notes: dict[str, str]) -> None:
+    """Add to each test cell of ``notes`` (grade id -> "1 of 2") a line giving the score the
+    instructor set, under what the grader printed (a pass, say), replacing such a line of
+    an earlier run. ``notebook`` is the autograded notebook, changed in place."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if (grade_id := nbgrader_meta(cell).get("grade_id")) in notes:
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not str(o.get("text", "")).startswith(INSTRUCTOR_NOTE)]
+            cell.outputs.append(nbformat.v4.new_output(
+                "stream", name="stdout", text=f"{INSTRUCTOR_NOTE}{notes[grade_id]}.\n"))
     nbformat.write(nb, notebook)
 
 
@@ -172,7 +188,7 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
         The instructor's scores (formgrader) not among the lost points: "test-q1: 1 of 1 +
         1 extra credit".
     """
-    def items(cells: Sequence[tuple[str, float, float, str]], prefix: str = "") -> str:
+    def items(cells: Sequence[tuple[str, float, float, str]], bonus_: bool = False) -> str:
         # The problems already given in this list, and where. Not across the two lists:
         # a bonus exercise's class is another (an instructor audit's unwritten Nesterov
         # read "same problem as" Momentum's unwritten update()).
@@ -183,13 +199,19 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
                 ["see the cell below"]
             # One line per failed check, as the cell's own output shows them.
             said = "<br>Also: ".join(html.escape(line) for line in lines)
+            # A bonus cell scored in part (by the instructor) is not "not earned".
+            prefix = ("" if not bonus_ else "bonus not earned: " if not got
+                      else "bonus partly earned: ")
             listed.append(f"<li>{prefix}<b>{html.escape(grade_id)}</b> ({got:g}/{most:g}): "
                           f"{said}</li>")
         return "".join(listed)
 
     # With bonus points earned, the score alone can read as full marks on the required
     # work ("12 / 12" of 8 required and 4 bonus: a student audit): the heading splits it.
-    split = f" ({score - bonus:g} required + {bonus:g} bonus)" if bonus else ""
+    # The instructor's extra credit on required cells is named apart from the bonus cells'.
+    split = " + ".join(f"{points:g} {what}" for points, what in (
+        (bonus - extra_credit, "bonus"), (extra_credit, "extra credit")) if points)
+    split = f" ({score - bonus:g} required + {split})" if split else ""
     parts = [f"<h2>Score: {score:g} / {max_score:g}{split}</h2>"]
     if graded_file:
         parts.append(f"<p>Graded: <code>{html.escape(graded_file)}</code></p>")
@@ -211,7 +233,7 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
     if bonus_lost:
         parts.append("<p>Bonus exercises (extra credit; they cost nothing of the required "
                      "work):</p>"
-                     f"<ul>{items(bonus_lost, 'bonus not earned: ')}</ul>")
+                     f"<ul>{items(bonus_lost, bonus_=True)}</ul>")
     if locked:
         parts.append("<p>Locked cells are graded as they were released: your changes to "
                      "them were not used, and your instructor sees this list.</p><ul>"

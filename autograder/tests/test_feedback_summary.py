@@ -252,3 +252,20 @@ def test_hidden_tests_are_cleared_from_the_test_cells_and_the_students_text_stay
         ClearHiddenTests().preprocess(copy.deepcopy(nb), {})
     cleared, _ = ClearHiddenTestsOfTestCells().preprocess(nb, {})
     assert [c.source for c in cleared.cells] == [note, "assert visible"]
+
+
+def test_the_instructors_extra_credit_and_a_bonus_scored_in_part_are_said_as_such(
+        tmp_path: Path) -> None:
+    # A browser audit of pages after formgrader scores: a bonus cell given 1 of 2 read
+    # "bonus not earned", and extra credit on a required cell was called "bonus".
+    page = tmp_path / "page.html"
+    page.write_text("<html><body></body></html>", encoding="utf-8")
+    add_summary(page, [], 10.0, 8.0, bonus=2.0, bonus_max=2.0, extra_credit=1.0,
+                bonus_lost=[("test-b", 1.0, 2.0, "your instructor scored this test 1 of 2")],
+                instructor=["test-q1: 1 of 1 + 1 extra credit"])
+    words = " ".join(html.unescape(page.read_text()).split())
+    assert "Score: 10 / 8 (8 required + 1 bonus + 1 extra credit)" in words, words
+    assert ("bonus (extra credit, on top of the maximum): 1 of 2; extra credit from your "
+            "instructor: 1.") in words, words
+    assert "bonus partly earned: <b>test-b</b> (1/2)" in words, words
+    assert "Scored by your instructor:</p><ul><li>test-q1: 1 of 1 + 1 extra credit" in words

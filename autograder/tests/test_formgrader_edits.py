@@ -84,13 +84,19 @@ def test_a_formgrader_score_is_kept_across_runs_and_regrading(
             "extra credit") in page(), page()
     assert f"Required work: {edited - 1:g} / {row.max_score:g}; extra credit from your " \
         "instructor: 1." in page(), page()
-    # The lowered cell says so where it printed the grader's pass.
+    assert f"Score: {edited:g} / {row.max_score:g} ({edited - 1:g} required + 1 extra " \
+        "credit)" in page(), page()
+    # Each cell says so under what the grader printed (a pass), once however many runs.
+    grade(tmp_path / "export", course, [LESSON], settings)
     graded = nbformat.read(course.root / "autograded" / "ann" / LESSON / f"{LESSON}.ipynb",
                            as_version=4)
-    [said] = [o.evalue for c in graded.cells for o in c.get("outputs", [])
-              if c.metadata.get("nbgrader", {}).get("grade_id") == cell
-              and o.output_type == "error"]
-    assert said.startswith(f"your instructor scored this test 0.5 of {points:g}"), said
+    notes = {c.metadata.nbgrader.grade_id: [o.text for o in c.outputs
+                                            if o.get("text", "").startswith("Scored by")]
+             for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id")}
+    assert (notes[cell], notes[other]) == (
+        [f"Scored by your instructor: 0.5 of {points:g}.\n"],
+        [f"Scored by your instructor: {other_points:g} of {other_points:g} + 1 extra "
+         "credit.\n"]), notes
 
     # New grading code grades the same notebook again: the instructor's scores stay, in
     # the gradebook (the formgrader) as in the CSV; no grade changed since the last CSV.
