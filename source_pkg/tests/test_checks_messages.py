@@ -1337,3 +1337,20 @@ def test_a_class_keeping_its_state_with_the_references_state_of_is_told_it_will_
     OwnState.__name__ = "RMSProp"
     text = score_properties(OwnState, "rmsprop", PUBLIC_SEEDS).text()
     assert text.endswith("All checks passed — well done!"), text
+
+
+class AdamOnACopy(Adam):
+    """Each step is taken on a copy: params never change (an instructor audit's student)."""
+
+    def update(self, params, grads):
+        super().update({key: value.copy() for key, value in params.items()}, grads)
+
+
+def test_a_key_that_never_moved_says_when_its_gradient_was_not_zero():
+    # The audit's student read "params['W1'] did not change in 2 calls" of a key whose
+    # gradient was zero in the first call, and was puzzled.
+    message = _failures(AdamOnACopy, "adam")["zero_grad"]
+    found = re.search(r"params\['(\w+)'\] did not change in (\d+) calls of update\(\)"
+                      r"(, though its gradient was not zero in the (\w+) call)?", message)
+    assert found, message
+    assert found.group(3) is not None, f"a key pushed from the first call is not named: {message}"

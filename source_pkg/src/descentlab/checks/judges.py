@@ -136,9 +136,13 @@ def _never_moved(student: Observation, anywhere: bool = False) -> list[Finding]:
     where = _never_moved_at(student, anywhere=anywhere)
     if where is None:
         return []
-    key, calls = where[1], student.calls_done
+    (first, key), calls = where, student.calls_done
+    # Its gradient may have been zero at first (an instructor audit's "did not change in 2
+    # calls" of a key pushed only in the 2nd could puzzle a student): say when it was not.
+    since = (f", though its gradient was not zero in the {msg.ordinal(first + 1)} call"
+             if first else "")
     return [Finding("unchanged", f"params[{key!r}] did not change in {calls} calls of "
-                    f"update(): {msg.no_change(student.returned)}", call=calls, key=key)]
+                    f"update(){since}: {msg.no_change(student.returned)}", call=calls, key=key)]
 
 
 def judge_float32(student: Observation) -> list[Finding]:
