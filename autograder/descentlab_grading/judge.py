@@ -26,7 +26,7 @@ import socket
 import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -205,8 +205,12 @@ class Connection(protocol.Peer):
                     raise Broken("your code did not answer in time")
                 reply, out = protocol.receive(self.fd, deadline)
                 if reply.get("op") != "callback":
-                    if reply.get("error") == REFERENCE_ERROR:
-                        self.references.append(str(reply.get("message", "")))
+                    # Raised by the call, or by the student's iterator while the kernel
+                    # read it (a generator that yields from the reference: an instructor
+                    # audit found it scored 0 but unflagged).
+                    self.references += [str(error.get("message", "")) for error in
+                                        [reply, *_iterator_errors(reply.get("value"))]
+                                        if error.get("error") == REFERENCE_ERROR]
                     return reply, out
                 self._callback(reply, out)
                 deadline = time.monotonic() + limit
@@ -528,6 +532,19 @@ def _check_of(statement: ast.stmt) -> tuple[str, ...] | None:
     arguments = [*call.args, *(k.value for k in call.keywords)]
     return (call.func.id, *(a.value for a in arguments
                             if isinstance(a, ast.Constant) and isinstance(a.value, str)))
+
+
+def _iterator_errors(tree: Any) -> Iterator[dict[str, Any]]:
+    """The errors the student's iterators raised while the kernel read them, in a reply's
+    value (:class:`protocol.Iterated`, at any depth)."""
+    if isinstance(tree, list):
+        for value in tree:
+            yield from _iterator_errors(value)
+    elif isinstance(tree, dict):
+        if "$iterated" in tree and isinstance(tree.get("error"), dict):
+            yield tree["error"]
+        for value in tree.values():
+            yield from _iterator_errors(value)
 
 
 def _reference_name(message: str) -> str:

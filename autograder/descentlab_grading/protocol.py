@@ -32,6 +32,10 @@ __all__ = ["CALL_LIMIT_ENV", "RUNNER_MISSING", "RUNNER_MODULE", "SOCKET_ENV", "E
 
 #: Largest message accepted (bytes): a student returning a huge array is cut off.
 MAX_MESSAGE = 64 * 1024 * 1024
+#: A stand-in re-raises here what the student's iterator raised: descentlab.errors names
+#: the student's line (sent with the error), not this module's (an instructor audit read
+#: "in each(), line 126" under an error of the student's generator).
+__tracebackhide__ = True
 #: The torch runner's module name in the jail, beside ``descentlab_grader`` (:mod:`jail`).
 RUNNER_MODULE = "descentlab_torch_runner"
 #: The name the kernel imports the test cells' hook (student_side.py) by.

@@ -270,6 +270,49 @@ def test_an_endless_generator_is_told_what_the_self_check_says(tmp_path: Path) -
     assert "it must stop after one epoch" in verdicts["t-epoch"]["message"], verdicts
 
 
+@pytest.mark.slow  # a real judge: ~3 s
+def test_a_generator_yielding_from_the_reference_is_told_and_flagged(tmp_path: Path) -> None:
+    """An instructor audit: `yield from reference_minibatches(...)` scored 0 but was not
+    flagged (the reference raised while the kernel read the generator, not in the call),
+    and its reason was placed "in each(), line 126", a line of the grader's."""
+    test = ("from descentlab.checks import assert_minibatches\n"
+            "assert_minibatches(minibatches, seed=5, prop='each_sample_once')")
+    # What the jail's answer-key-free descentlab raises (answer_key.py), written here.
+    student = ("class ReferenceUnavailable(Exception):\n    pass\n\n\n"
+               "def reference_minibatches(x, t, batch_size, seed=None):\n"
+               "    raise ReferenceUnavailable('minibatches is the course reference, switched "
+               "off while your notebook is graded')\n"
+               "    yield\n\n\n"
+               "def minibatches(x, t, batch_size, seed=0):\n"
+               "    yield from reference_minibatches(x, t, batch_size, seed)\n")
+    source = _source(tmp_path, {"t-epoch": test}, "def minibatches(x, t, batch_size, seed=0): ...")
+    with running_judge(source, call_limit=5.0) as run:
+        verdicts = run.verdicts
+        _student(run, student, ["t-epoch"])
+    verdict = verdicts["t-epoch"]
+    assert (verdict["verdict"], verdict.get("reference")) == ("fail", ["minibatches"]), verdict
+
+
+@pytest.mark.slow  # a real judge: ~3 s
+def test_an_error_of_the_students_generator_is_not_placed_at_the_graders_line(
+        tmp_path: Path) -> None:
+    """Not at the line of the grader's stand-in that raises it again (an instructor audit
+    read "in each(), line 126"); the student's own line when the kernel sent it."""
+    test = ("from descentlab.checks import assert_minibatches\n"
+            "assert_minibatches(minibatches, seed=5, prop='each_sample_once')")
+    student = ("def minibatches(x, t, batch_size, seed=0):\n"
+               "    for start in range(0, len(x), batch_size):\n"
+               "        yield x[start:start + batch_size], t[start:start + batch_size]\n"
+               "    raise ValueError('my generator ends badly')\n")
+    source = _source(tmp_path, {"t-epoch": test}, "def minibatches(x, t, batch_size, seed=0): ...")
+    with running_judge(source, call_limit=5.0) as run:
+        verdicts = run.verdicts
+        _student(run, student, ["t-epoch"])
+    message = verdicts["t-epoch"]["message"]
+    assert "my generator ends badly" in message, message
+    assert "each()" not in message, message
+
+
 _NUMGRAD = ("import numpy as np\n\n\ndef numerical_gradient(f, x, h=1e-4):\n"
             "    x = {start}\n"
             "    grad = np.zeros_like(x, dtype=float)\n"
