@@ -192,3 +192,16 @@ def test_lesson6_q3_rounded_too_coarsely_is_told_so() -> None:
     assert "Close, but not to two decimals" in coarse, coarse
     wrong = failing("06_adam", dict(answers, q3=0.2))["test-quiz-q3"]
     assert wrong.startswith("Not quite"), wrong
+
+
+def test_lesson1_q2_tells_the_exact_formula_from_a_slip_in_it() -> None:
+    """An instructor audit: q2 = 150 / 200 / 50 = 0.0150, (N - B) / N where the question asks
+    for the exact (N - B) / (N - 1), scored within the old 2e-4; three significant digits
+    (0.0151) tell them apart."""
+    answers = solution("01_gd_variants")
+    for value in (150 / 199 / 50, 0.0151, 0.01508, 0.01507):
+        assert failing("01_gd_variants", dict(answers, q2=value)) == {}, value
+    slip = failing("01_gd_variants", dict(answers, q2=150 / 200 / 50))["test-quiz-q2"]
+    assert "Close, but not to three significant digits" in slip, slip
+    assert failing("01_gd_variants", dict(answers, q2=1 / 50))["test-quiz-q2"].startswith(
+        "Not quite")
