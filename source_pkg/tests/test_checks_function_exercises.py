@@ -566,6 +566,21 @@ def test_bowl_gradient_check(fn, fails, phrase):
     assert phrase in next(iter(messages.values()), ""), report.text()
 
 
+def halves_its_argument(x, y):
+    """An instructor audit: a wrong df/dx (x/20), computed in the caller's x."""
+    gx = x
+    gx /= 20
+    return gx, 2 * y
+
+
+def test_an_argument_changed_in_place_is_not_told_the_results_are_right():
+    report, _ = _report(check_bowl_gradient, halves_its_argument, seeds=(7, *HIDDEN))
+    messages = _messages(report)
+    assert set(messages) == {"df_dx", "arrays"}, report.text()
+    assert "changed the x it was given" in messages["arrays"], messages["arrays"]
+    assert "right" not in messages["arrays"], messages["arrays"]
+
+
 @pytest.mark.parametrize(("fn", "prop"), [(lambda x, y: (abs(x) / 10, 2 * y), "df_dx"),
                                           (lambda x, y: (x / 10, 2 * abs(y)), "df_dy")],
                          ids=["abs_x", "abs_y"])

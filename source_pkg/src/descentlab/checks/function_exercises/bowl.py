@@ -315,9 +315,12 @@ def _grids_unchanged(given: tuple[np.ndarray, ...], grids: tuple[np.ndarray, ...
     if not changed:
         return ""
     names = " and ".join(changed)
-    return (f"with arrays (a grid from np.meshgrid) the results are right, but your function "
-            f"changed the {names} it was given: the caller's grid changes with it. Compute new "
-            f"arrays (x / 10, 2 * y), not x *= ... or x /= ... on the arguments.")
+    # Not "the results are right": they agree with those for single points, which may be
+    # wrong too (an instructor audit's gx = x; gx /= 20 was told both "missing factor 2"
+    # and "the results are right").
+    return (f"with arrays (a grid from np.meshgrid) your function changed the {names} it "
+            f"was given: the caller's grid changes with it. Compute new arrays (x / 10, "
+            f"2 * y), not x *= ... or x /= ... on the arguments.")
 
 
 #: The graded properties of ``bowl_gradient``, in the order to fix them.
