@@ -134,10 +134,11 @@ def keep_edits(course: Course, settings: Settings, edits: Mapping[tuple[str, str
         result = results.get((student, lesson))
         if result is None:
             continue
+        bonus = bonus_points(lesson)
         if result.get("status") != "graded" or (student, lesson) not in same_work:
             why = ("handed in again" if result.get("status") == "graded"
                    else f"now {result.get('status', 'failed')}")
-            result["edits_lost"] = [e.said(bonus_points(lesson), why) for e in found]
+            result["edits_lost"] = [e.said(bonus, why) for e in found]
             continue
         if not result.get("reused"):
             with Gradebook(course.db_url) as gb:
@@ -146,7 +147,6 @@ def keep_edits(course: Course, settings: Settings, edits: Mapping[tuple[str, str
                     grade.manual_score, grade.extra_credit = edit.manual, edit.extra
                     grade.needs_manual_grade = False  # the instructor graded it
                 gb.db.commit()
-        bonus = bonus_points(lesson)
         result.update(with_edits(result, found, lesson),
                       edited=[e.said(bonus, f"the grader's {result['cells'][e.cell]:g}")
                               for e in found])
