@@ -249,12 +249,21 @@ def test_a_hanging_call_fails_the_test_without_stopping_the_judge(tmp_path: Path
     assert verdicts["t-next"]["verdict"] == "pass", verdicts
 
 
+def _epoch_verdict(tmp_path: Path, student: str, call_limit: float) -> dict[str, Any]:
+    """The judge's verdict on ``student``'s minibatches for lesson 01's one-epoch property."""
+    test = ("from descentlab.checks import assert_minibatches\n"
+            "assert_minibatches(minibatches, seed=5, prop='each_sample_once')")
+    source = _source(tmp_path, {"t-epoch": test}, "def minibatches(x, t, batch_size, seed=0): ...")
+    with running_judge(source, call_limit=call_limit) as run:
+        verdicts = run.verdicts
+        _student(run, student, ["t-epoch"])
+    return verdicts["t-epoch"]
+
+
 @pytest.mark.slow  # a real judge: ~3 s
 def test_an_endless_generator_is_told_what_the_self_check_says(tmp_path: Path) -> None:
     """An audit: read up to 100,000 batches in the kernel, an endless minibatches() ran out of
     time ("did not finish within 2 s") where the self-check says it must stop."""
-    test = ("from descentlab.checks import assert_minibatches\n"
-            "assert_minibatches(minibatches, seed=5, prop='each_sample_once')")
     student = ("import numpy as np\n\n\ndef minibatches(x, t, batch_size, seed=0):\n"
                "    rng = np.random.default_rng(seed)\n"
                "    while True:\n"
@@ -262,10 +271,7 @@ def test_an_endless_generator_is_told_what_the_self_check_says(tmp_path: Path) -
                "        for i in range(0, len(x), batch_size):\n"
                "            idx = order[i:i + batch_size]\n"
                "            yield x[idx], t[idx]\n")
-    source = _source(tmp_path, {"t-epoch": test}, "def minibatches(x, t, batch_size, seed=0): ...")
-    with running_judge(source, call_limit=2.0) as run:
-        verdicts = run.verdicts
-        _student(run, student, ["t-epoch"])
+    verdicts = {"t-epoch": _epoch_verdict(tmp_path, student, 2.0)}
     assert verdicts["t-epoch"]["verdict"] == "fail", verdicts
     assert "it must stop after one epoch" in verdicts["t-epoch"]["message"], verdicts
 
@@ -275,8 +281,6 @@ def test_a_generator_yielding_from_the_reference_is_told_and_flagged(tmp_path: P
     """An instructor audit: `yield from reference_minibatches(...)` scored 0 but was not
     flagged (the reference raised while the kernel read the generator, not in the call),
     and its reason was placed "in each(), line 126", a line of the grader's."""
-    test = ("from descentlab.checks import assert_minibatches\n"
-            "assert_minibatches(minibatches, seed=5, prop='each_sample_once')")
     # What the jail's answer-key-free descentlab raises (answer_key.py), written here.
     student = ("class ReferenceUnavailable(Exception):\n    pass\n\n\n"
                "def reference_minibatches(x, t, batch_size, seed=None):\n"
@@ -285,10 +289,7 @@ def test_a_generator_yielding_from_the_reference_is_told_and_flagged(tmp_path: P
                "    yield\n\n\n"
                "def minibatches(x, t, batch_size, seed=0):\n"
                "    yield from reference_minibatches(x, t, batch_size, seed)\n")
-    source = _source(tmp_path, {"t-epoch": test}, "def minibatches(x, t, batch_size, seed=0): ...")
-    with running_judge(source, call_limit=5.0) as run:
-        verdicts = run.verdicts
-        _student(run, student, ["t-epoch"])
+    verdicts = {"t-epoch": _epoch_verdict(tmp_path, student, 5.0)}
     verdict = verdicts["t-epoch"]
     assert (verdict["verdict"], verdict.get("reference")) == ("fail", ["minibatches"]), verdict
 
@@ -298,16 +299,11 @@ def test_an_error_of_the_students_generator_is_not_placed_at_the_graders_line(
         tmp_path: Path) -> None:
     """Not at the line of the grader's stand-in that raises it again (an instructor audit
     read "in each(), line 126"); the student's own line when the kernel sent it."""
-    test = ("from descentlab.checks import assert_minibatches\n"
-            "assert_minibatches(minibatches, seed=5, prop='each_sample_once')")
     student = ("def minibatches(x, t, batch_size, seed=0):\n"
                "    for start in range(0, len(x), batch_size):\n"
                "        yield x[start:start + batch_size], t[start:start + batch_size]\n"
                "    raise ValueError('my generator ends badly')\n")
-    source = _source(tmp_path, {"t-epoch": test}, "def minibatches(x, t, batch_size, seed=0): ...")
-    with running_judge(source, call_limit=5.0) as run:
-        verdicts = run.verdicts
-        _student(run, student, ["t-epoch"])
+    verdicts = {"t-epoch": _epoch_verdict(tmp_path, student, 5.0)}
     message = verdicts["t-epoch"]["message"]
     assert "my generator ends badly" in message, message
     assert "each()" not in message, message
