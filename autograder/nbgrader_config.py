@@ -13,6 +13,7 @@ from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import GetGrades
 
 from descentlab_grading.bonus import CountBonusPoints
+from descentlab_grading.feedback import TruncateOutputs
 from descentlab_grading.release import RunPastErrors
 from descentlab_grading.testcells import ClearHiddenTestsOfTestCells, RefuseUnjailedAutograde
 
@@ -57,9 +58,10 @@ c.Execute.extra_arguments = [
 # CountBonusPoints: a bonus cell, worth 0 in the gradebook (its points are extra credit),
 # reads "Score: 2 / 2" on the page, not "2 / 0". The hidden tests are cleared from the
 # test cells only: a student's cell that says "BEGIN HIDDEN TESTS" made nbgrader's own
-# ClearHiddenTests raise, and there was no page.
+# ClearHiddenTests raise, and there was no page. TruncateOutputs caps what a cell printed
+# (a 5-MB line, 20 000 outputs), on the pages of the formgrader's "Generate Feedback" too.
 c.GenerateFeedback.preprocessors = [GetGrades, CountBonusPoints, ClearHiddenTestsOfTestCells,
-                                    CSSHTMLHeaderPreprocessor]
+                                    CSSHTMLHeaderPreprocessor, TruncateOutputs]
 
 # The formgrader's own "Autograde" button (and a bare `nbgrader autograde`) would run
 # the student's code unjailed, with the hidden tests in the student's kernel: it stops

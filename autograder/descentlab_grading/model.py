@@ -12,7 +12,6 @@ from . import jail
 from .bonus import CountBonusPoints, UncountBonusPoints
 from .collect import Collection
 from .execute import Execute
-from .feedback import TruncateOutputs
 from .release import course_config
 from .sanitize import MakeInert
 from .testcells import HandTestsToJudge, RestoreTestCells
@@ -104,8 +103,6 @@ class Course:
                                source_directory=str(self.source),
                                release_directory=str(self.root / "release"), db_url=self.db_url)
         config.Execute.timeout = int(settings.cell_timeout)
-        config.GenerateFeedback.preprocessors = [
-            *config.GenerateFeedback.get("preprocessors", []), TruncateOutputs]
         if runtime is not None:
             config.Autograde.autograde_preprocessors = [
                 HandTestsToJudge, Execute, RestoreTestCells, CountBonusPoints, nb.IgnorePattern,
