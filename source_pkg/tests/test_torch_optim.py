@@ -44,8 +44,8 @@ LOSES = {
     "t_zero": VALUES | {"zero_grad"},
     "lr_from_defaults": {"param_groups"},
     # A step with a zero gradient in place of None also counts a step the parameter did not
-    # take: its bias correction starts late (per_param_step's C, None at the first step).
-    "none_as_zero": {"grad_none", "per_param_step"},
+    # take (C's bias correction starts late): grad_none's point, its counters are right.
+    "none_as_zero": {"grad_none"},
     "no_bias_correction": VALUES,
     "state_reset": {"carries_state"},
     # m.div_(1 - beta1**t): right at the first step, then built on corrected moments (an audit).
@@ -131,8 +131,9 @@ def test_the_runner_hook_replaces_the_local_run() -> None:
             return run_scenario(TorchAdam, case)
 
     checks.assert_torch_property(Proxy, "adam", "per_param_step", seed=3)
-    # The together run, then each of the three parameters alone.
-    assert len(calls) == 4
+    # grad_none's run (does step() skip a None grad?), the together run, then each of the
+    # three parameters alone.
+    assert len(calls) == 5
     assert all(case["time_limit"] == checks.TIME_LIMIT for case in calls)
 
 
@@ -581,12 +582,13 @@ class _AdamWDecaysEveryParameter(TorchAdamW):
 
 
 def test_a_parameter_moved_while_its_grad_is_none_is_told_so_not_its_counter() -> None:
-    """It was told "each parameter needs its own step counter", which it had."""
-    outcome = checks.run_torch_property(_AdamWDecaysEveryParameter, "adamw", "per_param_step",
-                                        PUBLIC_SEEDS[0])
-    assert outcome.message.startswith("parameter 3 changed at step 1, where its grad was None: "
-                                      "step() must leave such a parameter alone"), outcome.message
-    assert "step counter" not in outcome.message
+    """It was told "each parameter needs its own step counter", which it had; then it lost
+    per_param_step's point for the move (an audit: a bug costs the properties it breaks)."""
+    report = checks.grade_torch(_AdamWDecaysEveryParameter, "adamw", (*PUBLIC_SEEDS, *HIDDEN))
+    assert set(report.failed) == {"grad_none"}, report.text()
+    [message] = [result.message for result in report.results if not result.passed]
+    assert message.startswith("parameter 2, whose grad is None, changed in step 1: skip it"), \
+        message
 
 
 def _correct_values(seed: int = PUBLIC_SEEDS[0]) -> list[list[np.ndarray]]:
@@ -951,6 +953,7 @@ class _AdamOfRound8(torch.optim.Optimizer):
 
     counter_in_group = True
     betas_from_defaults = True
+    skips_none = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
@@ -963,7 +966,7 @@ class _AdamOfRound8(torch.optim.Optimizer):
             if self.counter_in_group:
                 group["step"] = group.get("step", 0) + 1
             for p in group["params"]:
-                if p.grad is None:
+                if p.grad is None and self.skips_none:
                     continue
                 state = self.state[p]
                 if not state:
@@ -977,18 +980,25 @@ class _AdamOfRound8(torch.optim.Optimizer):
                 p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + eps))
 
 
-@pytest.mark.parametrize(("counter_in_group", "betas_from_defaults", "loses", "words"), [
-    (True, False, {"per_param_step"}, "whose grad was None until step 2, does not move as "
-                                      "when it is the only parameter"),
-    (False, True, {"param_groups"}, "read each group's hyperparameters, group['lr'], "
-                                    "group['betas'], group['eps']"),
+@pytest.mark.parametrize(("counter_in_group", "betas_from_defaults", "skips_none", "loses",
+                          "words"), [
+    (True, False, True, {"per_param_step"}, "whose grad was None until step 2, does not move "
+                                            "as when it is the only parameter"),
+    (False, True, True, {"param_groups"}, "read each group's hyperparameters, group['lr'], "
+                                          "group['betas'], group['eps']"),
+    # An audit: without `if p.grad is None: continue` (step() raises on the None grad) the
+    # per-parameter counters lost their point too.
+    (False, False, False, {"grad_none"}, "p.grad is None for a parameter that took no part "
+                                         "in the loss: skip it"),
 ])
 def test_a_counter_per_group_or_betas_from_the_defaults_lose_their_point(
-        counter_in_group: bool, betas_from_defaults: bool, loses: set[str], words: str) -> None:
+        counter_in_group: bool, betas_from_defaults: bool, skips_none: bool, loses: set[str],
+        words: str) -> None:
     class Adam(_AdamOfRound8):
         pass
 
     Adam.counter_in_group, Adam.betas_from_defaults = counter_in_group, betas_from_defaults
+    Adam.skips_none = skips_none
     report = checks.grade_torch(Adam, "adam", (*PUBLIC_SEEDS, *HIDDEN))
     assert set(report.failed) == loses, report.text()
     assert words in report.text(), report.text()
