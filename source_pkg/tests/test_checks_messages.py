@@ -1098,16 +1098,22 @@ class AdamStateInTheClassBody:
             params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-def test_state_shared_by_every_object_of_the_class_is_named():
-    """It was told "the formula of a single step is off", which it is not."""
+def test_state_shared_by_every_object_of_the_class_is_named_and_costs_the_state_only():
+    """It was told "the formula of a single step is off", which it is not; then every
+    property was lost for it (an audit: a bug costs the properties it breaks)."""
     AdamStateInTheClassBody.m.clear()
     AdamStateInTheClassBody.v.clear()
     failures = _failures(AdamStateInTheClassBody, "adam")
-    assert failures["first_step"].startswith(
+    assert set(failures) == {"carries_state"}, failures
+    assert failures["carries_state"].startswith(
         "two new objects of your class, given the same inputs, took different steps"), \
-        failures["first_step"]
-    assert "(m = {} right under `class`)" in failures["first_step"]
-    assert all("formula of a single step" not in m for m in failures.values()), failures
+        failures["carries_state"]
+    assert "(m = {} right under `class`)" in failures["carries_state"]
+    # ... even where no earlier check left a state behind (the property checked alone).
+    AdamStateInTheClassBody.m.clear()
+    AdamStateInTheClassBody.v.clear()
+    alone = run_property(AdamStateInTheClassBody, "adam", "carries_state", PUBLIC_SEEDS[0])
+    assert alone.message == failures["carries_state"], alone.message
 
 
 class MomentumVelocityInTheClassBody:
@@ -1129,12 +1135,15 @@ class MomentumVelocityInTheClassBody:
 
 
 def test_an_error_from_state_shared_by_every_object_is_named_so():
+    """The velocity in the class body cost all four of Momentum's properties (an audit):
+    only the state's now, named with the student's own state (v, not Adam's m)."""
     MomentumVelocityInTheClassBody.v.clear()
     failures = _failures(MomentumVelocityInTheClassBody, "momentum")
-    assert any("raised ValueError" in m for m in failures.values()), failures
-    for message in failures.values():
-        assert message.startswith("two new objects of your class"), message
-        assert "shared by several parameters" not in message.split("What this check saw")[0]
+    assert set(failures) == {"carries_state"}, failures
+    message = failures["carries_state"]
+    assert message.startswith("two new objects of your class"), message
+    assert "(v = {} right under `class`)" in message, message
+    assert "It costs this property's points only." in message, message
 
 
 class AdamRightForFiveCalls(Adam):

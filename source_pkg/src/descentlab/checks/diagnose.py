@@ -262,9 +262,12 @@ def _alone(case: Case, key: str) -> Case:
 
 
 def observe_property(factory: Any, hyper: dict[str, float], prop: Property, case: Case, *,
-                     time_limit: float | None = 2.0, required: Sequence[str] = ()
-                     ) -> tuple[Observation, ...]:
+                     time_limit: float | None = 2.0, required: Sequence[str] = (),
+                     fresh_keys: bool = False) -> tuple[Observation, ...]:
     """Every observation ``prop`` is judged on: the case, and for ``per_key`` each key alone.
+
+    ``fresh_keys``: each run's object gets the keys under names no run used before
+    (:func:`.observe.observe`), for a class whose state every object shares.
 
     A ``values`` property of one call gets a second run, one call longer
     (:func:`diagnose`'s ``later``): a catalogued mistake must match both to be named.
@@ -272,7 +275,8 @@ def observe_property(factory: Any, hyper: dict[str, float], prop: Property, case
     Each run builds a new object from ``factory`` (the student's class may be a proxy to
     another process: only constructor and ``update`` calls are made).
     """
-    together = observe(factory, hyper, case, time_limit=time_limit, required=required)
+    together = observe(factory, hyper, case, time_limit=time_limit, required=required,
+                       fresh_keys=fresh_keys)
     if prop.judge == "values" and case.calls == 1 and together.completed:
         # One call cannot tell mistakes apart that differ only later: a catalogued mistake
         # names the student's only if it also does what the student's class does on a 2nd
@@ -280,13 +284,14 @@ def observe_property(factory: Any, hyper: dict[str, float], prop: Property, case
         # g², that the (1 − ρ) factor is missing). And if the call changed nothing, a class
         # that never changes params from a 1st step of zero (state still at 0).
         return (together, observe(factory, hyper, _one_call_more(case), time_limit=time_limit,
-                                  required=required))
+                                  required=required, fresh_keys=fresh_keys))
     if prop.judge != "per_key" or together.error_stage:
         # A class that fails on all keys at once fails this property anyway: no need to run
         # it (and wait for it again, if it hung) on each key alone.
         return (together,)
     return (together, *(observe(factory, hyper, _alone(case, key), time_limit=time_limit,
-                                required=required) for key in case.keys))
+                                required=required, fresh_keys=fresh_keys)
+                        for key in case.keys))
 
 
 def diagnose_property(runs: Sequence[Observation], optimizer: str, prop: Property, case: Case,

@@ -52,12 +52,18 @@ def no_change(returned: str = "") -> str:
     return text
 
 
-#: Two new objects of the student's class did different things on the same case.
-SHARED_BETWEEN_OBJECTS = (
-    "two new objects of your class, given the same inputs, took different steps: something "
-    "lives on from one object to the next. A dict or array written in the class body "
-    "(m = {} right under `class`) is shared by every object of the class: create it in "
-    "__init__ (self.m = {}) or on the first update().")
+def shared_between_objects(state_names: Sequence[str]) -> str:
+    """Two new objects of the student's class did different things on the same case.
+
+    ``state_names``: the optimizer's state (``("v",)``), named in the example; ``m`` for one
+    that keeps none.
+    """
+    name = (state_names or ("m",))[0]
+    return ("two new objects of your class, given the same inputs, took different steps: "
+            "something lives on from one object to the next. A dict or array written in the "
+            f"class body ({name} = {{}} right under `class`) is shared by every object of the "
+            f"class: create it in __init__ (self.{name} = {{}}) or on the first update(). "
+            "It costs this property's points only.")
 
 NOT_WRITTEN = "{what} is not written yet: replace `raise NotImplementedError` with your code."
 

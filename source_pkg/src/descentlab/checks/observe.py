@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
+import itertools
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -204,6 +205,7 @@ def observe(
     *,
     time_limit: float | None = 2.0,
     required: Sequence[str] = (),
+    fresh_keys: bool = False,
 ) -> Observation:
     """Build an optimizer, run it on ``case`` and record what it did.
 
@@ -222,6 +224,10 @@ def observe(
     required : sequence of str
         Names ``factory`` must accept; if one is missing nothing runs and the
         observation stops at stage ``"signature"``.
+    fresh_keys : bool
+        Hand the object the keys under names no observation used before (``W`` as
+        ``W_7``), recorded under the case's: a class whose state every object shares
+        (written in the class body) finds no earlier object's state there.
 
     Returns
     -------
@@ -250,7 +256,8 @@ def observe(
                      "error_message": messages.missing_arguments(subject, missing, hyper)}
     if not error:
         with run_quietly() as sink:
-            error = _run(factory, kwargs, case, time_limit, rows)
+            error = _run(factory, kwargs, _fresh(case) if fresh_keys else case, time_limit,
+                         rows)
         printed = sink.count
 
     def table(i: int, dtype: type) -> np.ndarray:
@@ -268,6 +275,23 @@ def observe(
         calls=case.calls,
         printed=printed, **error,
     )
+
+
+#: Numbers no key name of :func:`_fresh` had before.
+_FRESH = itertools.count()
+
+
+def _fresh(case: Case) -> Case:
+    """``case`` with its keys renamed (``W`` is ``W_7``), in the same order: :func:`_run`
+    records by position."""
+    number = next(_FRESH)
+    new = {key: f"{key}_{number}" for key in case.keys}
+
+    def renamed(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {new[key]: value for key, value in arrays.items()}
+
+    return Case(case.seed, renamed(case.params), tuple(renamed(g) for g in case.grads),
+                case.hyper, tuple(new[key] for key in case.zero_keys))
 
 
 def _run(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
