@@ -75,6 +75,7 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     # h updated after the step: the 1st step is lr·g/ε (huge but finite); on a zero gradient
     # it is 0/ε = 0, and the next call's h is still 0 there: no NaN, no move on g = 0.
     ("adagrad", "adagrad_h_after_step"): VALUES,
+    ("adagrad", "adagrad_h_starts_nonzero"): VALUES,  # on g = 0 the step is 0/(√0.1 + ε)
     ("rmsprop", "state_reset_each_call"): {"carries_state"},
     ("rmsprop", "shared_state"): {"per_key_state"},
     ("rmsprop", "no_epsilon"): {"zero_grad"},
@@ -85,6 +86,7 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     ("rmsprop", "rmsprop_grad_not_squared"): VALUES,
     ("rmsprop", "rmsprop_rho_swapped"): VALUES,  # h = ρ·g² on the 1st call
     ("rmsprop", "rmsprop_h_after_step"): VALUES,  # as AdaGrad's
+    ("rmsprop", "rmsprop_h_starts_nonzero"): VALUES,  # h = g² or 1: on g = 0, 0 or 0/1
     ("adadelta", "state_reset_each_call"): {"carries_state"},
     ("adadelta", "shared_state"): {"per_key_state"},
     # u stays 0, so every step is 0: nothing ever moves, and a class that does nothing
@@ -105,6 +107,10 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     ("adam", "counter_starts_at_zero"): {"first_step", "carries_state", "zero_grad"},
     ("adam", "counter_starts_at_one"): VALUES,  # t = 2 on the 1st call: no NaN, g = 0 stays
     ("adam", "no_bias_correction"): VALUES,  # zero gradient: 0/(0 + ε) = 0, no NaN
+    # t = 1 at every call, or no power t in a correction: right on the 1st call only.
+    ("adam", "counter_advanced_once"): {"carries_state"},
+    ("adam", "bias_correction_without_power"): {"carries_state"},
+    ("adam", "bias_correction_wrong_beta"): VALUES,
     ("adam", "adam_grad_not_squared"): VALUES,  # as AdaGrad's: NaN only where g ≠ 0
     ("adam", "adam_m_squared"): VALUES,  # g = 0 leaves m at 0: no step there
     # A running maximum of v̂ (AMSGrad): v̂_max = v̂ on the 1st call, so only later calls.
@@ -184,6 +190,12 @@ PHRASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "counter_starts_at_zero": ("used before it is advanced", ("no epsilon", "self.iter")),
     "counter_starts_at_one": ("already uses t = 2", ("self.iter", "a factor is missing")),
     "no_bias_correction": ("bias correction is missing", ()),
+    "counter_advanced_once": ("use t = 1 at every call", ("wrong rule",)),
+    "bias_correction_without_power": ("divides by 1 − β instead of 1 − βᵗ",
+                                      ("wrong rule", "a factor is missing")),
+    "bias_correction_wrong_beta": ("uses the other β", ("a factor is missing",)),
+    "adagrad_h_starts_nonzero": ("h must start at 0", ("formula of a single step",)),
+    "rmsprop_h_starts_nonzero": ("h must start at 0", ("check the (1 − ρ) factor",)),
     "adamw_decay_in_grad": ("added to the gradient", ()),
     "adamw_decay_without_lr": ("ignores the learning rate", ()),
     "adamw_no_decay": ("your step shows no weight decay", ("the weight decay is missing",

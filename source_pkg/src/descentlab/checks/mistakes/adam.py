@@ -160,6 +160,61 @@ class AdamAmsgrad(_AdamInit):
             params[key] -= self.lr * m_hat / (np.sqrt(self.v_hat_max[key]) + 1e-7)
 
 
+class AdamCounterAdvancedOnce(_AdamInit):
+    # An audit: `self.iter += 1` inside the `if` that creates m and v, so t stays 1.
+    def update(self, params, grads):
+        if self.m is None:
+            self._create(params)
+            self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class _AdamOwnStepSize(_AdamInit):
+    """The book's update with a step size of its own (the subclass's mistake)."""
+
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+# Both corrections without the power t is Adam with t = 1 at every call: the counter's
+# mistake above (its text names both).
+class AdamMCorrectionWithoutPower(_AdamOwnStepSize):
+    # An audit: m̂ = m / (1 − β₁), no power t (right at t = 1 only).
+    def _lr_t(self):
+        return self.lr * np.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta1)
+
+
+class AdamVCorrectionWithoutPower(_AdamOwnStepSize):
+    def _lr_t(self):
+        return self.lr * np.sqrt(1.0 - self.beta2) / (1.0 - self.beta1**self.iter)
+
+
+class AdamVCorrectedWithBeta1(_AdamOwnStepSize):
+    # An audit: v̂ = v / (1 − β₁ᵗ).
+    def _lr_t(self):
+        return self.lr * np.sqrt(1.0 - self.beta1**self.iter) / (1.0 - self.beta1**self.iter)
+
+
+class AdamMCorrectedWithBeta2(_AdamOwnStepSize):
+    def _lr_t(self):
+        return self.lr * np.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta2**self.iter)
+
+
+class AdamCorrectionBetasSwapped(_AdamOwnStepSize):
+    def _lr_t(self):
+        return self.lr * np.sqrt(1.0 - self.beta1**self.iter) / (1.0 - self.beta2**self.iter)
+
+
 # -- AdamW: the decay shrinks the weights first, then Adam's step ---------------------
 
 
@@ -278,7 +333,7 @@ class AdamWDecayAfterStep(_AdamWInit):
             params[key] -= self.lr * self.weight_decay * params[key]
 
 
-#: (optimizer, mistake id, class), the most specific mistakes first.
+#: (optimizer, mistake id, class, *variants), the most specific mistakes first.
 MUTANTS = (
     ("adam", "state_reset_each_call", AdamStateReset),
     ("adam", "shared_state", AdamSharedState),
@@ -286,7 +341,12 @@ MUTANTS = (
     ("adam", "no_epsilon", AdamNoEpsilon),
     ("adam", "counter_starts_at_zero", AdamCounterStartsAtZero),
     ("adam", "counter_starts_at_one", AdamCounterStartsAtOne),
+    ("adam", "counter_advanced_once", AdamCounterAdvancedOnce),
     ("adam", "no_bias_correction", AdamNoBiasCorrection),
+    ("adam", "bias_correction_without_power", AdamMCorrectionWithoutPower,
+     AdamVCorrectionWithoutPower),
+    ("adam", "bias_correction_wrong_beta", AdamVCorrectedWithBeta1, AdamMCorrectedWithBeta2,
+     AdamCorrectionBetasSwapped),
     ("adam", "adam_grad_not_squared", AdamGradNotSquared),
     ("adam", "adam_m_squared", AdamMSquared),
     ("adam", "adam_amsgrad", AdamAmsgrad),

@@ -100,6 +100,18 @@ class AdaGradHAfterStepBookEps(_AdaGradInit):
             self.h[key] += grads[key] * grads[key]
 
 
+class AdaGradHStartsNonZero(_AdaGradInit):
+    # Keras's and TensorFlow's Adagrad start h at initial_accumulator_value = 0.1 (an audit).
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {}
+            for key, val in params.items():
+                self.h[key] = np.full_like(val, 0.1)
+        for key in params.keys():
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
 # -- RMSProp ---------------------------------------------------------------------------
 
 
@@ -214,6 +226,30 @@ class RMSPropHAfterStepBookEps(_RMSPropInit):
             self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
 
 
+class RMSPropHStartsAtFirstSquare(_RMSPropInit):
+    # An audit: h = g·g on the first call, then the average from there.
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {}
+            for key in params.keys():
+                self.h[key] = grads[key] * grads[key]
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class RMSPropHStartsAtOne(_RMSPropInit):
+    # TensorFlow 1's RMSPropOptimizer starts its mean square at 1.
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {}
+            for key, val in params.items():
+                self.h[key] = np.ones_like(val)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
 # -- AdaDelta ---------------------------------------------------------------------------
 
 
@@ -312,6 +348,7 @@ MUTANTS = (
     ("adagrad", "adagrad_grad_not_squared", AdaGradGradNotSquared),
     # ε from self.eps (the lesson's class) or the book's 1e-7: the 1st step is lr·g/ε.
     ("adagrad", "adagrad_h_after_step", AdaGradHAfterStep, AdaGradHAfterStepBookEps),
+    ("adagrad", "adagrad_h_starts_nonzero", AdaGradHStartsNonZero),
     ("rmsprop", "state_reset_each_call", RMSPropStateReset),
     ("rmsprop", "shared_state", RMSPropSharedState),
     ("rmsprop", "no_epsilon", RMSPropNoEpsilon),
@@ -322,6 +359,7 @@ MUTANTS = (
     ("rmsprop", "rmsprop_grad_not_squared", RMSPropGradNotSquared),
     ("rmsprop", "rmsprop_rho_swapped", RMSPropRhoSwapped),
     ("rmsprop", "rmsprop_h_after_step", RMSPropHAfterStep, RMSPropHAfterStepBookEps),
+    ("rmsprop", "rmsprop_h_starts_nonzero", RMSPropHStartsAtFirstSquare, RMSPropHStartsAtOne),
     ("adadelta", "state_reset_each_call", AdaDeltaStateReset),
     ("adadelta", "shared_state", AdaDeltaSharedState),
     ("adadelta", "adadelta_no_epsilon", AdaDeltaNoEpsilon),

@@ -59,6 +59,26 @@ EXPLANATIONS = {
         "already uses t = 2 and the bias correction is off (1 − β₁² instead of 1 − β₁): "
         "start it at 0 in __init__ and advance it ({counter} += 1) at the start of update()."
     ),
+    # An audit's `self.t += 1` inside the `if` that creates m and v: told "the wrong rule".
+    "counter_advanced_once": (
+        "your bias corrections use t = 1 at every call: the first step is right, the later "
+        "ones are not. Either the step counter is advanced on the first call only (is "
+        "{counter} += 1 inside the `if` that creates the moments?), while it must go up by 1 "
+        "on every update() call; or the corrections divide by 1 − β₁ and 1 − β₂, where they "
+        "must divide by 1 − β₁ᵗ and 1 − β₂ᵗ."
+    ),
+    # An audit's m / (1 − β₁) was told "the wrong rule"; v / (1 − β₁ᵗ), "a factor is missing".
+    "bias_correction_without_power": (
+        "a bias correction divides by 1 − β instead of 1 − βᵗ: m̂ = m/(1 − β₁ᵗ) and "
+        "v̂ = v/(1 − β₂ᵗ) raise β to the power t = {counter}, so the correction fades as t "
+        "grows (in the book's step size, lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ)). The first step (t = 1) is "
+        "right, the later ones are not."
+    ),
+    "bias_correction_wrong_beta": (
+        "a bias correction uses the other β: m, the average with β₁, is corrected by "
+        "m̂ = m/(1 − β₁ᵗ), and v, the average with β₂, by v̂ = v/(1 − β₂ᵗ) (in the book's "
+        "step size, lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ))."
+    ),
     "no_bias_correction": (
         "the bias correction is missing: Adam divides m by (1 − β₁ᵗ) and v by (1 − β₂ᵗ) (or, "
         "as the book does, uses the step size lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ)); without it the first "
@@ -153,6 +173,20 @@ EXPLANATIONS = {
         "1st step divides by √h + ε with h still 0, so it is lr·g/ε, an enormous jump, and "
         "every later step uses the h of the previous call. First h ← ρ·h + (1 − ρ)·g·g, then "
         "θ ← θ − lr·g/(√h + ε) with the new h."
+    ),
+    # An audit: h starting at 0.1 (Keras's Adagrad) was told "the formula of a single step
+    # is off"; h starting at g², "check the (1 − ρ) factor", which was right.
+    "adagrad_h_starts_nonzero": (
+        "h must start at 0 (np.zeros_like(params[key])): yours starts from another value. "
+        "0.1 is the initial_accumulator_value of Keras's and TensorFlow's Adagrad; the "
+        "lesson's AdaGrad, like the book's and torch.optim's, starts from 0, so that the first "
+        "step divides by √(g·g) + ε."
+    ),
+    "rmsprop_h_starts_nonzero": (
+        "h must start at 0 (np.zeros_like(params[key])) before the first average: yours starts "
+        "from another value (the first gradient squared, or 1 as TensorFlow 1's "
+        "RMSPropOptimizer does). With h = 0 the first call gives h = (1 − ρ)·g²; your (1 − ρ) "
+        "factor can stay as it is."
     ),
     "rmsprop_not_decayed": (
         "the old h is not decayed: RMSProp's average is h ← ρ·h + (1 − ρ)·g², so multiply h by "
