@@ -21,8 +21,8 @@ from .answer_key import REFERENCE_ERROR
 from .judge import ALSO, said_once
 from .testcells import nbgrader_meta
 
-__all__ = ["STOPPED_NOTE", "UNCHANGED_ANSWER", "UNCHANGED_BY_NBGRADER", "TruncateOutputs",
-           "add_summary", "explain_outputs", "rejection_page"]
+__all__ = ["NO_PROGRAMS_NOTE", "STOPPED_NOTE", "UNCHANGED_ANSWER", "UNCHANGED_BY_NBGRADER",
+           "TruncateOutputs", "add_summary", "explain_outputs", "rejection_page"]
 
 #: The box of descentlab's summary on a feedback page (tests find it by its id).
 #: MathJax leaves it alone (``tex2jax_ignore``): a reason quotes the student's exception
@@ -59,10 +59,21 @@ STOPPED_NOTE = _wrapped(
     "graded tests say whether your code is right.") + "\n"
 _STOPPED = ("KeyboardInterrupt", "CellTimeoutError")
 
+#: What a cell of the student's own shows when it tried to start a program: the jail's
+#: kernel may not (native_guard: execve fails with EPERM), and a student audit's `!ls` and
+#: `%pip list` left a bare "OSError: [Errno 1] Operation not permitted" on the page.
+NO_PROGRAMS_NOTE = _wrapped(
+    "This cell tried to start a program (a shell command such as !ls or %pip, or "
+    "subprocess), which the grading sandbox does not allow: it stopped there. That costs no "
+    "points by itself: the graded tests say whether your code is right.") + "\n"
+_NO_PROGRAMS = ("OSError", "PermissionError")
+
 #: nbgrader's automatic comment on an answer cell whose code is still the release's
 #: (``SaveAutoGrades``), and what the feedback page says in its place.
 UNCHANGED_BY_NBGRADER = "No response."
-UNCHANGED_ANSWER = "No answer: this cell is as it was handed out."
+#: Not "No answer": a student audit wrote the class in a new cell (full marks) and read it
+#: as an answer missing.
+UNCHANGED_ANSWER = "Unchanged: this cell is as it was handed out."
 
 
 def _stopped(outputs: list[Any]) -> list[Any]:
@@ -90,6 +101,9 @@ def _explained(output: Any, blame: Callable[[str], str]) -> Any:
         return output
     if output.get("ename") == REFERENCE_ERROR:
         return nbformat.v4.new_output("stream", name="stdout", text=REFERENCE_DEMO_NOTE)
+    if output.get("ename") in _NO_PROGRAMS and \
+            str(output.get("evalue", "")).startswith("[Errno 1] Operation not permitted"):
+        return nbformat.v4.new_output("stream", name="stdout", text=NO_PROGRAMS_NOTE)
     text = f"{output.get('ename')}: {output.get('evalue')}"
     return output if (why := blame(text)) == text else _error_output(output["ename"], why)
 
@@ -103,7 +117,8 @@ def explain_outputs(notebook: Path, reasons: dict[str, str],
     student replaced may even print a pass: the grade's reason replaces what each lost
     test cell printed as its error, so the page and its summary say the same. A cell of
     the lesson that needed its switched-off reference says so in a note, not in an error,
-    and so does one stopped at the cell time limit (:data:`STOPPED_NOTE`).
+    and so does one stopped at the cell time limit (:data:`STOPPED_NOTE`) or by trying to
+    start a program (:data:`NO_PROGRAMS_NOTE`).
 
     Parameters
     ----------

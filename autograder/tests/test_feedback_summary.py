@@ -13,6 +13,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.preprocessors import ClearHiddenTests
 
 from descentlab_grading.feedback import (
+    NO_PROGRAMS_NOTE,
     REFERENCE_DEMO_NOTE,
     STOPPED_NOTE,
     TruncateOutputs,
@@ -120,6 +121,23 @@ def test_a_lesson_cell_stopped_at_the_cell_limit_says_so_in_words(tmp_path: Path
     assert answer.outputs == nb.cells[1].outputs
 
 
+def test_a_cell_that_tried_to_start_a_program_says_so_in_words(tmp_path: Path) -> None:
+    # A student audit: `!ls` and `%pip list` in a cell of the student's left a bare
+    # "OSError: [Errno 1] Operation not permitted" on the page (the jail refuses execve).
+    printed = new_output("stream", name="stdout", text="hello\n")
+    refused = _error("OSError", "[Errno 1] Operation not permitted")
+    other = _error("PermissionError", "[Errno 13] Permission denied: '/opt/x'")
+    nb = new_notebook(cells=[_cell(None, printed, refused), _cell(None, other),
+                             _cell("answer", refused, solution=True)])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    explain_outputs(path, {})
+    mine, denied, answer = nbformat.read(path, as_version=4).cells
+    assert mine.outputs == [printed, new_output("stream", name="stdout", text=NO_PROGRAMS_NOTE)]
+    assert denied.outputs == [other], "another error is not a program refused"
+    assert answer.outputs == [refused], "the answer cell's own error is the cause: it stays"
+
+
 def test_the_page_states_one_score_the_csvs(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     page.write_text('<html><body><div class="panel-heading"><h4>08_torch_optim (Score: 12.0 / '
@@ -224,6 +242,7 @@ def test_the_graders_words_are_wrapped_for_the_formgrader(tmp_path: Path) -> Non
     assert shown.endswith("after the 2nd call:\n  [[1.0, 2.0], [3.0, 4.0]]\n"), "lines kept"
     assert all(len(line) <= OUTPUT_WIDTH for line in STOPPED_NOTE.splitlines())
     assert all(len(line) <= OUTPUT_WIDTH for line in REFERENCE_DEMO_NOTE.splitlines())
+    assert all(len(line) <= OUTPUT_WIDTH for line in NO_PROGRAMS_NOTE.splitlines())
 
 
 def test_the_summary_box_is_no_math(tmp_path: Path) -> None:
