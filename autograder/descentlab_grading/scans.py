@@ -187,6 +187,31 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
     return found
 
 
+def _dict_writes_seen(tree: ast.Module, wanted: set[str]) -> set[int]:
+    """The ``__dict__`` attributes of ``tree`` through which only names written out are
+    bound, none of ``wanted``: ``self.__dict__.update(lr=lr)`` (keywords only) and
+    ``x.__dict__["lr"]``.
+
+    Whatever ``self`` is (a module, even), the names they bind are in the code: an honest-code
+    audit's ``self.__dict__.update(lr=lr)`` made the student's own ``gen_batches``
+    scikit-learn's.
+    """
+    seen = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr == "update" and not node.args \
+                and all(k.arg is not None and k.arg not in wanted for k in node.keywords):
+            target = node.func.value
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                and isinstance(node.slice.value, str) and node.slice.value not in wanted:
+            target = node.value
+        else:
+            continue
+        if isinstance(target, ast.Attribute) and target.attr == "__dict__":
+            seen.add(id(target))
+    return seen
+
+
 def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
     """Those of ``names`` that the notebook's code makes its own and never takes from a
     library: bound by a ``def``, a ``class``, an argument or an assignment whose value
@@ -196,8 +221,9 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
     Red-team round 7: a helper of the student's called ``gen_batches`` and a variable
     ``backward`` (a finite difference) were flagged as ready-made code. Where the code can
     bind names unseen (a star import, ``globals()``/``vars()``/``setattr``/``exec``,
-    ``__dict__``, ``importlib``; its second look: ``from sklearn.utils import *`` and an
-    argument ``gen_batches=gen_batches``) or a ``def`` is decorated (a decorator may return
+    ``__dict__`` but for names written out (:func:`_dict_writes_seen`), ``importlib``; its
+    second look: ``from sklearn.utils import *`` and an argument ``gen_batches=gen_batches``)
+    or a ``def`` is decorated (a decorator may return
     the library's; not ``@dataclass`` and the like, :func:`_decorators_that_keep`), nothing
     is its own.
     """
@@ -228,6 +254,7 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
                    and _name_of(call.func) in shown.calls for arg in call.args
                    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name)
                    and arg.func.id in ("vars", "globals", "locals")}
+        printed |= _dict_writes_seen(tree, wanted)
         for node in ast.walk(tree):
             name_read = node.name.split(".")[0] if isinstance(node, ast.alias) else \
                 _name_of(node)

@@ -930,7 +930,23 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
     # An honest-code audit: vars() printed binds nothing ...
     ("01_gd_variants", "def gen_batches(n, size):\n    return []\nprint(vars(object))\n",
      "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n", []),
-    # ... but where names are bound unseen, or a decorator may swap the def, none is.
+    # ... nor does an object's __dict__ given names written out (an honest-code audit:
+    # self.__dict__.update(lr=lr) in SGD made the student's gen_batches scikit-learn's) ...
+    ("01_gd_variants", "def gen_batches(n, size):\n    return []\nclass SGD:\n"
+     "    def __init__(self, lr=0.01):\n        self.__dict__.update(lr=lr)\n"
+     "        self.__dict__['momentum'] = 0.0\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n", []),
+    # ... but it does where the names are not written out, or one is the tool's.
+    ("01_gd_variants", "import sklearn.utils as su\ndef gen_batches(n, size):\n    pass\n"
+     "import __main__\n__main__.__dict__.update(su.__dict__)\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
+     ["gen_batches"]),
+    ("01_gd_variants", "import sklearn.utils as su\ndef gen_batches(n, size):\n    pass\n"
+     "import __main__\nf = su.__getattribute__\n"
+     "__main__.__dict__.update(gen_batches=f('gen_' + 'batches'))\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
+     ["gen_batches"]),
+    # ... and where names are bound unseen, or a decorator may swap the def, none is.
     ("01_gd_variants", "import sklearn.utils as su\ndef gen_batches(n, size):\n    pass\n"
      "print(vars().update(vars(su)))\n",
      "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
