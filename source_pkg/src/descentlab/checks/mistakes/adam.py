@@ -333,6 +333,51 @@ class AdamWDecayAfterStep(_AdamWInit):
             params[key] -= self.lr * self.weight_decay * params[key]
 
 
+class _AdamWOwnStepSize(_AdamWInit):
+    """AdamW's update with a step size of its own (the mixed-in Adam mistake's ``_lr_t``)."""
+
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            params[key] -= self.lr * self.weight_decay * params[key]
+            self._adam_step(params, grads, key, lr_t)
+
+
+class AdamWCounterAdvancedOnce(_AdamWInit):
+    def update(self, params, grads):
+        if self.m is None:
+            self._create(params)
+            self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            params[key] -= self.lr * self.weight_decay * params[key]
+            self._adam_step(params, grads, key, lr_t)
+
+
+# An AdamW built on its own Adam (super().update()) has that Adam's mistakes (an audit:
+# told "the wrong rule" for a counter advanced once).
+class AdamWMCorrectionWithoutPower(_AdamWOwnStepSize, AdamMCorrectionWithoutPower):
+    pass
+
+
+class AdamWVCorrectionWithoutPower(_AdamWOwnStepSize, AdamVCorrectionWithoutPower):
+    pass
+
+
+class AdamWVCorrectedWithBeta1(_AdamWOwnStepSize, AdamVCorrectedWithBeta1):
+    pass
+
+
+class AdamWMCorrectedWithBeta2(_AdamWOwnStepSize, AdamMCorrectedWithBeta2):
+    pass
+
+
+class AdamWCorrectionBetasSwapped(_AdamWOwnStepSize, AdamCorrectionBetasSwapped):
+    pass
+
+
 #: (optimizer, mistake id, class, *variants), the most specific mistakes first.
 MUTANTS = (
     ("adam", "state_reset_each_call", AdamStateReset),
@@ -357,6 +402,11 @@ MUTANTS = (
     ("adamw", "adamw_decay_after_step", AdamWDecayAfterStep),
     ("adamw", "adamw_decay_without_lr", AdamWDecayWithoutLr),
     ("adamw", "no_bias_correction", AdamWNoBiasCorrection),
+    ("adamw", "counter_advanced_once", AdamWCounterAdvancedOnce),
+    ("adamw", "bias_correction_without_power", AdamWMCorrectionWithoutPower,
+     AdamWVCorrectionWithoutPower),
+    ("adamw", "bias_correction_wrong_beta", AdamWVCorrectedWithBeta1, AdamWMCorrectedWithBeta2,
+     AdamWCorrectionBetasSwapped),
     ("adamw", "adam_grad_not_squared", AdamWGradNotSquared),
     ("adamw", "adam_m_squared", AdamWMSquared),
     ("adamw", "adam_amsgrad", AdamWAmsgrad),
