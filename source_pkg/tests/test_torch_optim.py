@@ -47,6 +47,8 @@ LOSES = {
     # take (C's bias correction starts late): grad_none's point, its counters are right.
     "none_as_zero": {"grad_none"},
     "no_bias_correction": VALUES,
+    # Right at the 1st step (t = 1) only.
+    "correction_without_power": {"carries_state"},
     "state_reset": {"carries_state"},
     # m.div_(1 - beta1**t): right at the first step, then built on corrected moments (an audit).
     "correction_in_place": {"carries_state"},
@@ -966,6 +968,8 @@ class _AdamOfRound8(torch.optim.Optimizer):
             if self.counter_in_group:
                 group["step"] = group.get("step", 0) + 1
             for p in group["params"]:
+                if p.grad is None and self.skips_none == "break":
+                    break
                 if p.grad is None and self.skips_none:
                     continue
                 state = self.state[p]
@@ -984,16 +988,20 @@ class _AdamOfRound8(torch.optim.Optimizer):
                           "words"), [
     (True, False, True, {"per_param_step"}, "whose grad was None until step 2, does not move "
                                             "as when it is the only parameter"),
-    (False, True, True, {"param_groups"}, "read each group's hyperparameters, group['lr'], "
-                                          "group['betas'], group['eps']"),
+    # Its message gives the group's betas and eps, not only its lr (an audit).
+    (False, True, True, {"param_groups"}, "betas = (0.7, 0.95), eps = 1e-06) are the "
+                                          "optimizer's only ones"),
     # An audit: without `if p.grad is None: continue` (step() raises on the None grad) the
     # per-parameter counters lost their point too.
     (False, False, False, {"grad_none"}, "p.grad is None for a parameter that took no part "
                                          "in the loss: skip it"),
+    # Another: `break` in its place scored full marks.
+    (False, False, "break", {"grad_none"}, "parameter 3 did not move in step 1, though its "
+                                           "grad was not None"),
 ])
 def test_a_counter_per_group_or_betas_from_the_defaults_lose_their_point(
-        counter_in_group: bool, betas_from_defaults: bool, skips_none: bool, loses: set[str],
-        words: str) -> None:
+        counter_in_group: bool, betas_from_defaults: bool, skips_none: bool | str,
+        loses: set[str], words: str) -> None:
     class Adam(_AdamOfRound8):
         pass
 

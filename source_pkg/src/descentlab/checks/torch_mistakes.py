@@ -31,6 +31,7 @@ class TorchAdam(torch.optim.Optimizer):
     lr_from_defaults = False  # self.defaults["lr"] instead of group["lr"]
     none_as_zero = False  # a parameter whose grad is None steps with a zero gradient
     bias_correction = True
+    correction_power = True  # False: 1 - beta1 and 1 - beta2, as if t were 1 at every step
     correct_in_place = False  # m.div_(1 - beta1**t): the stored moments are corrected too
     keep_state = True  # False: m and v start from zero at every step()
     store_moments = True  # False: m = beta1 * m + ... makes new tensors; state keeps its zeros
@@ -86,6 +87,8 @@ class TorchAdam(torch.optim.Optimizer):
                     v.mul_(v_beta).addcmul_(grad, grad, value=1 - v_beta)
                 else:
                     v.mul_(v_beta).add_(grad, alpha=1 - v_beta)
+                if not self.correction_power:
+                    t = 1
                 if self.correct_in_place:
                     m_hat, v_hat = m.div_(1 - beta1**t), v.div_(1 - beta2**t)
                 elif self.bias_correction:
@@ -170,6 +173,12 @@ EXPLANATIONS: dict[str, str] = {
         "does, and create no state for it."),
     "no_bias_correction": (
         "m and v are not bias-corrected: divide them by 1 - beta1**t and 1 - beta2**t."),
+    # An audit: m / (1 - beta1) was told only the values of the 2nd step.
+    "correction_without_power": (
+        "the bias corrections act as if t were 1 at every step: divide by 1 - beta1**t and "
+        "1 - beta2**t with t = state['step'], the parameter's own step count, advanced by 1 "
+        "at each of its steps (1 - beta1 and 1 - beta2, or a step count that stays at 1, are "
+        "right at the first step only)."),
     "correction_in_place": (
         "the bias correction changes the stored moments: m.div_(1 - beta1**t) divides the m "
         "kept in self.state[p] itself (v.div_ likewise), so the next step builds on corrected "
@@ -217,6 +226,7 @@ _ADAM = (
     ("lr_from_defaults", {"lr_from_defaults": True}),
     ("none_as_zero", {"none_as_zero": True}),
     ("no_bias_correction", {"bias_correction": False}),
+    ("correction_without_power", {"correction_power": False}),
     ("correction_in_place", {"correct_in_place": True}),
     ("state_reset", {"keep_state": False}),
     ("moments_not_stored", {"store_moments": False}),

@@ -618,13 +618,17 @@ def _judge_param_groups(case: dict[str, Any], got: dict[str, Any], cls: Any) -> 
             if _never_moves(together, alone["values"], alone_case["params"], j):
                 return (f"{_param_name(case, spec['params'][j])} never moves, though its "
                         f"gradient is not zero: {_EVERY_GROUP}")
+            # All of the group's settings: an audit's step() read betas from self.defaults
+            # and group['lr'] already, and was shown the lr only.
             return (f"{_param_name(case, spec['params'][j])} does not move as when its group's "
-                    f"settings (lr = {fmt(lrs[g])}) are the optimizer's only ones (first "
-                    f"difference after step {s + start + 1}; the groups' lr are "
-                    f"{' and '.join(fmt(lr) for lr in lrs)}): read each group's "
-                    "hyperparameters, group['lr'], group['betas'], group['eps'], inside "
-                    "`for group in self.param_groups`, and keep each parameter's state in "
-                    "self.state[p].")
+                    f"settings ({_settings(alone_case['hyper'])}) are the optimizer's only "
+                    f"ones (first difference after step {s + start + 1}; the groups' "
+                    "settings are "
+                    + " and ".join(f"({_settings(_group_alone(case, k)['hyper'])})"
+                                   for k in range(len(case["groups"])))
+                    + "): read each group's hyperparameters, group['lr'], group['betas'], "
+                    "group['eps'], inside `for group in self.param_groups`, and keep each "
+                    "parameter's state in self.state[p].")
     # A class that moves the same whatever the lr ignores the groups' lr too.
     g = max(range(len(lrs)), key=lambda k: lrs[k])
     other = min(lrs)
@@ -640,6 +644,14 @@ def _judge_param_groups(case: dict[str, Any], got: dict[str, Any], cls: Any) -> 
                     f"lr = {fmt(lrs[g])}: step() must use the learning rate of the parameter's "
                     "group, group['lr'], not a number of its own.")
     return ""
+
+
+def _settings(hyper: dict[str, Any]) -> str:
+    """A group's hyperparameters as a message gives them: ``lr = 0.05, betas = (0.7, 0.95),
+    eps = 1e-06``."""
+    beta1, beta2 = hyper["betas"]
+    return (f"lr = {fmt(hyper['lr'])}, betas = ({fmt(beta1)}, {fmt(beta2)}), "
+            f"eps = {fmt(hyper['eps'])}")
 
 
 def _same_values(a: list[list[np.ndarray]], b: list[list[np.ndarray]]) -> bool:
@@ -807,6 +819,18 @@ def _judge_grad_none(case: dict[str, Any], got: dict[str, Any]) -> str:
                                                      equal_nan=True):
         return ("parameter 3 changed in step 2 although its grad was None then: skip "
                 "parameters with `if p.grad is None: continue`.")
+    # Parameter 3 comes after parameter 2, whose grad is None: a `break` there leaves it
+    # unstepped (an audit: `if p.grad is None: break` scored full marks).
+    before = case["params"]
+    for s, values in enumerate(got["values"]):
+        if case["steps"][s][2] is not None and \
+                not np.array_equal(values[0], before[0], equal_nan=True) and \
+                np.array_equal(values[2], before[2], equal_nan=True):
+            return (f"parameter 3 did not move in step {s + 1}, though its grad was not None "
+                    "(parameter 2's was, and comes before it in the group): skip only the "
+                    "parameter whose grad is None, with `continue`, not the rest of the group "
+                    "(`break` or `return`).")
+        before = values
     return _judge_moves_something(case, got, "skipping the parameters whose grad is None")
 
 
