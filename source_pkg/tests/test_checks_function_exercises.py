@@ -205,6 +205,28 @@ def probes_x_for_f_only(f, x):
     return central(f, x) if f.__name__ == "f" else central(f, x.copy())
 
 
+def probes_a_flat_copy(f, x):
+    """An audit's: the entries of x.flatten(), a copy, are shifted, and f reads x."""
+    h = 1e-4
+    flat = x.flatten()
+    grad = np.zeros_like(flat, dtype=float)
+    for i in range(flat.size):
+        saved = flat[i]
+        flat[i] = saved + h
+        up = f(x)
+        flat[i] = saved - h
+        down = f(x)
+        flat[i] = saved
+        grad[i] = (up - down) / (2 * h)
+    return grad.reshape(x.shape)
+
+
+def never_stores(f, x):
+    """Probes x itself, and never writes a difference into grad."""
+    central(f, x)
+    return np.zeros_like(x, dtype=float)
+
+
 def copies_large_arrays(f, x):
     """A second look's: arrays of more than 8 entries are probed through a float copy."""
     return central(f, x if x.size <= 8 else x.astype(float))
@@ -221,7 +243,9 @@ NUMGRAD_CASES = [
     (central, set(), ""),
     (central_flat, set(), ""),
     # Mistakes of accuracy: the same for every shape, they cost only `accurate`.
-    (lambda f, x: central(f, x, h=1e-50), {"accurate"}, "all zeros"),
+    (lambda f, x: central(f, x, h=1e-50), {"accurate"}, "is so small that x + h == x"),
+    (probes_a_flat_copy, {"accurate"}, "(x.flatten() and x.copy() make copies)"),
+    (never_stores, {"accurate"}, "is each difference stored in grad"),
     (lambda f, x: central(f, x, h=0.05), {"accurate"}, "h ≈ 0.05 is too large"),
     (lambda f, x: central(f, x, h=1e-11), {"accurate"}, "noisy"),
     (lambda f, x: central(f, x) * 2, {"accurate"}, "2 times the true one"),
@@ -252,7 +276,8 @@ NUMGRAD_CASES = [
 
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), NUMGRAD_CASES,
-                         ids=["book", "flat", "tiny_h", "big_h", "small_h", "twice", "forward",
+                         ids=["book", "flat", "tiny_h", "flat_copy", "never_stored", "big_h",
+                              "small_h", "twice", "forward",
                               "skips_last", "not_restored", "vectors_only", "len_entries",
                               "x_i", "shifts_matrix", "flattened", "copy", "remembered",
                               "flattens_matrices", "copies_large", "h_1e-16", "h_from_f",

@@ -170,8 +170,17 @@ def _accuracy(problem: GradientProblem, x_after: np.ndarray, grad: np.ndarray,
                 "shifted point. Restore each entry after evaluating f (tmp = x[i]; ...; "
                 "x[i] = tmp), in the array you probe.")
     if not np.any(grad):
-        return ("your gradient is all zeros: is h so small that x + h == x (1e-50 is; the "
-                "book uses h = 1e-4)? Or is the result never stored in grad?")
+        start = problem.x.ravel()
+        if points and all(np.array_equal(p, start) for p in points):
+            # An audit's function shifted the entries of x.flatten(), a copy, and called f(x):
+            # it was asked whether h was tiny or the result never stored, neither the case.
+            return ("your gradient is all zeros, and f was only ever evaluated at x itself, "
+                    "unchanged: either h is so small that x + h == x (1e-50 is; the book uses "
+                    "h = 1e-4), or the entries you shift are not those of the x you hand to f "
+                    "(x.flatten() and x.copy() make copies). Shift x[idx] itself, evaluate "
+                    "f(x), then put it back.")
+        return ("your gradient is all zeros, though f was evaluated at shifted points: is "
+                "each difference stored in grad (grad[idx] = ...)?")
     k = _fit(err, problem.second())
     if k is not None and k > 0:
         return (f"your gradient is off by up to {size}, the way a forward difference "
