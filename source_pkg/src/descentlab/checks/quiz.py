@@ -265,8 +265,15 @@ def option(value: Any, options: Iterable[float], rel: float = 1e-6) -> float | N
     return next((o for o in options if abs(as_float - o) <= rel * abs(o)), None)
 
 
+def _squeezed(text: str) -> str:
+    """``text`` as :func:`choice` compares it: case, and spaces, ``-`` and ``_`` between two
+    letters or digits, ignored (an audit: "RMS Prop" for RMSProp scored 0)."""
+    return re.sub(r"(?<=[^\W_])[\s_\-]+(?=[^\W_])", "", text).casefold()
+
+
 def choice(value: Any, options: Iterable[str]) -> str | None:
-    """The option ``value`` names, ignoring case and surrounding spaces; None if none.
+    """The option ``value`` names, ignoring case, surrounding spaces, and spaces, ``-`` and
+    ``_`` inside a name; None if none.
 
     A single-letter option may also be marked as in a list of options: ``"(b)"``,
     ``"b)"``, ``"b."`` or ``"[b]"`` name the option ``"b"``. Names such as ``"SGD"`` are
@@ -290,6 +297,8 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     --------
     >>> choice("C", "abcd"), choice(" c ", "abcd"), choice("sgd", ("SGD", "Adam"))
     ('c', 'c', 'SGD')
+    >>> choice("RMS Prop", ("RMSProp",)), choice("rms-prop", ("RMSProp",))
+    ('RMSProp', 'RMSProp')
     >>> choice("(b)", "abcd"), choice("B)", "abcd"), choice("b.", "abcd")
     ('b', 'b', 'b')
     >>> choice("e", "abcd") is None, choice(3, "abcd") is None
@@ -301,7 +310,7 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
         return None
     options = tuple(options)
     key = value.strip().casefold()
-    found = next((option for option in options if option.casefold() == key), None)
+    found = next((option for option in options if _squeezed(option) == _squeezed(key)), None)
     marked = _MARKED_LETTER.fullmatch(key)
     if found is None and marked is not None:
         # Only a one-letter option is read through the marks around it.
@@ -316,7 +325,9 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
     Parameters
     ----------
     value : Any
-        A quiz answer: a set, frozenset, list or tuple of names, e.g. ``["adam", "SGD"]``.
+        A quiz answer: a set, frozenset, list or tuple of names, e.g. ``["adam", "SGD"]``,
+        or a string of names between commas or semicolons, ``"Adam, SGD"`` (an audit: a
+        careful human reads it so; it scored 0).
     options : iterable of str
         The names as the question spells them.
 
@@ -330,9 +341,13 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
     --------
     >>> sorted(names(["adam", " SGD"], ("SGD", "Adam")))
     ['Adam', 'SGD']
-    >>> names({"Adam", "Nadam"}, ("SGD", "Adam")) is None, names("Adam", ("Adam",)) is None
+    >>> sorted(names("adam; SGD", ("SGD", "Adam"))), names("Adam", ("Adam",))
+    (['Adam', 'SGD'], frozenset({'Adam'}))
+    >>> names({"Adam", "Nadam"}, ("SGD", "Adam")) is None, names("Adam SGD", ("Adam",)) is None
     (True, True)
     """
+    if isinstance(value, str):
+        value = [item for item in re.split(r"[,;]", value) if item.strip()]
     if not isinstance(value, (set, frozenset, list, tuple)):
         return None
     options = tuple(options)
