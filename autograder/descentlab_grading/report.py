@@ -272,17 +272,27 @@ def _few_handed_in(run: Run, lessons: list[str]) -> list[str]:
     was not due: one stray notebook of another lesson makes every other student
     "missing" (0 points in the CSV) when the lessons are the export's."""
     students = {row.student for row in run.rows if row.student}
-    lines = []
+    few = {}
     for lesson in lessons:
         handed_in = {row.student for row in run.rows
                      if row.lesson == lesson and row.status != "missing"}
         if 2 * len(handed_in) < len(students):
-            due = [other for other in lessons if other != lesson]
-            lines.append(f"  {lesson}: notebooks of only {len(handed_in)} of {len(students)} "
-                         f"students. If it was not due, grade again with --lessons "
-                         f"{' '.join(due)}, so that no one is 'missing' it (0 in the CSV).")
+            few[lesson] = len(handed_in)
+    if not few:
+        return []
+    lines = [f"  {lesson}: notebooks of only {n} of {len(students)} students."
+             for lesson, n in few.items()]
+    # The lessons well handed in, not every other one: an audit's export of three lessons,
+    # each handed in by a third of the students, was told to grade the other two.
+    due = [lesson for lesson in lessons if lesson not in few]
+    it, them = ("it was", "it") if len(few) == 1 else ("they were", "them")
+    lines.append(f"  If {it} not due, grade again with --lessons {' '.join(due)}, so that no "
+                 f"one is 'missing' {them} (0 in the CSV)." if due else
+                 "  No lesson was handed in by half of the students: if each student was to "
+                 "hand in only some of them, grade each group of students with its own "
+                 "--lessons, or read the 'missing' rows (0 in the CSV) as not due.")
     return ["", "Lessons few students handed in (graded because the export holds them):",
-            *lines] if lines else []
+            *lines]
 
 
 def _outcome(row: Row) -> str:

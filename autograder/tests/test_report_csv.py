@@ -289,11 +289,22 @@ def test_a_lesson_few_handed_in_is_pointed_out_when_the_export_chose_it(tmp_path
     run = _run(collect(export, LESSONS))
     text = summary(run, lessons_named=False)
     assert ("Lessons few students handed in (graded because the export holds them):\n"
-            "  03_momentum: notebooks of only 1 of 3 students. If it was not due, grade "
+            "  03_momentum: notebooks of only 1 of 3 students.\n  If it was not due, grade "
             "again with --lessons 04_adagrad, so that no one is 'missing' it (0 in the CSV)."
             ) in text, text
     assert "04_adagrad: notebooks" not in text
     assert "few students" not in summary(run, lessons_named=True), "asked for: no advice"
+
+    # Each lesson handed in by a third of the students (an audit: 03 was told to grade
+    # again with the other two, as few handed in as it): no lesson to name.
+    for student, lesson in (("ann", "03_momentum"), ("bob", "05_rmsprop"), ("cy", "06_adam")):
+        path = tmp_path / "thirds" / student / lesson / f"{lesson}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(NOTEBOOK)
+    thirds = ["03_momentum", "05_rmsprop", "06_adam"]
+    text = summary(_run(collect(tmp_path / "thirds", thirds)), lessons_named=False)
+    assert "grade again with --lessons" not in text, text
+    assert "No lesson was handed in by half of the students" in text, text
 
 
 def test_the_first_line_and_a_notebook_handed_in_again(found: Collection) -> None:
