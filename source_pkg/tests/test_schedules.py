@@ -277,6 +277,18 @@ def _cosine_floor_fraction(t, lr0, total):
     return lr0 / 2 * (1 + math.cos(math.pi * (min(t, total) // total)))
 
 
+def _cosine_degrees(t, lr0, total):
+    return lr0 * (1 + math.cos(180 * min(t, total) / total)) / 2
+
+
+def _cosine_radians_twice(t, lr0, total):
+    return lr0 * (1 + math.cos(math.radians(math.pi * min(t, total) / total))) / 2
+
+
+def _cosine_floor_half(t, lr0, total):
+    return lr0 * ((1 + math.cos(math.pi * min(t, total) / total)) // 2)
+
+
 def _cosine_quarter(t, lr0, total):
     return lr0 * math.cos(math.pi / 2 * min(t, total) / total)
 
@@ -316,6 +328,10 @@ def test_reference_schedules_pass_their_own_checks(name, seed, capsys):
         (_cosine_unclamped, "after", "min(t, total)"),
         (_cosine_floor_angle, "values", "`//` is floor division"),
         (_cosine_floor_fraction, "values", "`//` is floor division"),
+        # An audit's three, told only the numbers.
+        (_cosine_degrees, "values", "not 180 degrees"),
+        (_cosine_radians_twice, "values", "is in radians already"),
+        (_cosine_floor_half, "values", "(1 + cos(...)) // 2 is 0 at every angle but 0"),
     ],
 )
 def test_cosine_slips_fail_with_their_hint(fn, prop, words):

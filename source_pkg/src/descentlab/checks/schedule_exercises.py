@@ -183,6 +183,16 @@ def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
         # math.pi * t // total, or math.pi * (t // total)
         (floor, lr0 * (1 + math.cos(math.pi * min(t, total) // total)) / 2),
         (floor, lr0 * (1 + math.cos(math.pi * (min(t, total) // total))) / 2),
+        # An audit's three: the angle in degrees, converted to radians twice, and the half
+        # taken with //.
+        ("math.cos takes the angle in radians: π·t / total, with math.pi, not 180 degrees",
+         lr0 * (1 + math.cos(180 * min(t, total) / total)) / 2),
+        ("π·t / total is in radians already: math.cos takes it as it is (math.radians "
+         "converts degrees, a second time here)",
+         lr0 * (1 + math.cos(math.radians(math.pi * min(t, total) / total))) / 2),
+        ("`//` is floor division: (1 + cos(...)) // 2 is 0 at every angle but 0; halve "
+         "with `/ 2`",
+         lr0 * ((1 + math.cos(math.pi * min(t, total) / total)) // 2)),
     ]
     for hint, value in slips:
         if math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-12 * lr0):
