@@ -337,6 +337,17 @@ class AdaDeltaUBeforeStep(_AdaDeltaInit):
             params[key] -= self.lr * delta
 
 
+class AdaDeltaRootsSwapped(_AdaDeltaInit):
+    # An audit: √(h + ε)/√(u + ε)·g, the ratio upside down.
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] ** 2
+            delta = np.sqrt(self.h[key] + self.eps) / np.sqrt(self.u[key] + self.eps) * grads[key]
+            self.u[key] = self.rho * self.u[key] + (1 - self.rho) * delta**2
+            params[key] -= self.lr * delta
+
+
 #: (optimizer, mistake id, class, *variants), the most specific mistakes first; a variant is
 #: the same mistake written another way (:attr:`~.Mistake.variants`).
 MUTANTS = (
@@ -366,4 +377,5 @@ MUTANTS = (
     ("adadelta", "adadelta_eps_outside_roots", AdaDeltaEpsilonOutsideRoots),
     ("adadelta", "adadelta_u_from_grad", AdaDeltaUFromGrad),
     ("adadelta", "adadelta_u_before_step", AdaDeltaUBeforeStep),
+    ("adadelta", "adadelta_roots_swapped", AdaDeltaRootsSwapped),
 )

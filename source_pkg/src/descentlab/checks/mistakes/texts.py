@@ -231,6 +231,12 @@ EXPLANATIONS = {
         "Δ = √(u + ε)/√(h + ε)·g with the u of the earlier calls first, take the step, and "
         "only then update u ← ρ·u + (1 − ρ)·Δ²."
     ),
+    # An audit's was told "the formula of a single step is off".
+    "adadelta_roots_swapped": (
+        "the ratio of the roots is upside down: AdaDelta's step is Δ = √(u + ε)/√(h + ε)·g, "
+        "the root of the past squared steps u over the root of the squared gradients h (so "
+        "that Δ has the units of the parameters), not √(h + ε)/√(u + ε)·g."
+    ),
     "adamw_decay_in_grad": (
         "the weight decay was added to the gradient (an L2 penalty g + λθ, which then goes "
         "through m and v): AdamW decouples it — shrink the weights directly, "
