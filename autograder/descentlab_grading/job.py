@@ -24,9 +24,16 @@ from .judging import (
     cell_errors,
     decide,
     running_judge,
+    with_base_notes,
 )
 from .model import Course, Settings, split_bonus
-from .scans import mentions_native_code, mentions_the_hook, read_or_empty, ready_made_in_answers
+from .scans import (
+    built_on,
+    mentions_native_code,
+    mentions_the_hook,
+    read_or_empty,
+    ready_made_in_answers,
+)
 from .workers import temp_prefix
 
 __all__ = ["grade_one"]
@@ -153,7 +160,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
                  for cell, error in answer_errors.items() if CELL_TIME_LIMIT in error)
     names_native = bool(mentions_native_code(autograded))
     names_hook = bool(mentions_the_hook(autograded))
-    ready_made = ready_made_in_answers(autograded, get_lesson(lesson).exercises)
+    exercises = get_lesson(lesson).exercises
+    ready_made = ready_made_in_answers(autograded, exercises)
     defined_by = judge.defined_by
 
     extra = bonus_points(lesson)
@@ -191,6 +199,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
                     bool(answers) and all(c == UNCHANGED_BY_NBGRADER for c in answers))
 
     decision, maxima, unanswered = _retrying(adjust)
+    decision.lost = with_base_notes(decision.lost, built_on(autograded, exercises), exercises)
     flags.extend(f for f in decision.flags if f not in flags)
     explain_outputs(workdir / f"{lesson}.ipynb", {g: why for g, _, _, why in decision.lost},
                     lambda error: blame_answer_cell(error, answer_errors, defined_by))

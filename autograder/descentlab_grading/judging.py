@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
@@ -28,8 +28,11 @@ from .native_guard import MESSAGE
 from .testcells import is_test_cell, nbgrader_meta
 from .workers import temp_prefix
 
+if TYPE_CHECKING:
+    from descentlab.course import Exercise
+
 __all__ = ["Decision", "JudgeRun", "JudgeUnavailable", "blame_answer_cell", "cell_errors",
-           "decide", "defined_by_cell", "judge_request", "running_judge"]
+           "decide", "defined_by_cell", "judge_request", "running_judge", "with_base_notes"]
 
 JUDGE = "descentlab_grading.judge"
 
@@ -339,6 +342,25 @@ def blame_answer_cell(reason: str, answer_errors: dict[str, str],
         seen.add(owner)
         text += f", because your answer cell {owner} stopped with {answer_errors[owner]}"
     return text
+
+
+def with_base_notes(lost: list[tuple[str, float, float, str]], built_on: dict[str, str],
+                    exercises: Sequence[Exercise]) -> list[tuple[str, float, float, str]]:
+    """``lost`` with a note on each cell of an exercise whose class is built on another
+    exercise's class that lost points too (``built_on``: :func:`.scans.built_on`), as the
+    self-check says it: "Your AdamW builds on your Adam, which lost points too: fix Adam
+    first; these failures may be its." """
+    owner = {test.grade_id: e.name for e in exercises for test in e.tests}
+    failing = {owner.get(grade_id) for grade_id, *_ in lost}
+    noted = []
+    for grade_id, got, most, reason in lost:
+        name = owner.get(grade_id)
+        base = built_on.get(name or "")
+        if base in failing:
+            reason = (f"{reason} (Your {name} builds on your {base}, which lost points too: "
+                      f"fix {base} first; these failures may be its.)")
+        noted.append((grade_id, got, most, reason))
+    return noted
 
 
 def _contacts_flag(contacts: Sequence[dict[str, Any]]) -> str:

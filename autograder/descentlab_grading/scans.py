@@ -27,7 +27,7 @@ from .testcells import nbgrader_meta
 if TYPE_CHECKING:
     from descentlab.course import Exercise
 
-__all__ = ["mentions_native_code", "mentions_the_hook", "read_or_empty",
+__all__ = ["built_on", "mentions_native_code", "mentions_the_hook", "read_or_empty",
            "ready_made_in_answers", "scanned"]
 
 # ``array.ctypes`` (NumPy's attribute: an address, no call) is not ctypes the module.
@@ -581,6 +581,28 @@ def ready_made_in_answers(nb: Any, exercises: Iterable[Exercise]
                         for word in (name, *sorted(aliases.get(name, ()))))]
         if names:
             found.append((exercise.name, names))
+    return found
+
+
+def built_on(nb: Any, exercises: Iterable[Exercise]) -> dict[str, str]:
+    """Each exercise class of the notebook ``nb`` built on another exercise's class of the
+    same lesson (``class AdamW(Adam):``, as its last definition says) -> that class's name.
+
+    The self-check says "your AdamW builds on your Adam, which fails its own check"; the
+    graded page did not (a student audit): the judge sees a proxy, not the class's bases.
+    """
+    classes = {e.name for e in exercises if e.kind in ("optimizer", "torch_optimizer")}
+    found: dict[str, str] = {}
+    for cell in nb.cells:
+        tree = _parsed(cell.source)[1] if cell.cell_type == "code" else None
+        for node in tree.body if tree is not None else ():
+            if isinstance(node, ast.ClassDef) and node.name in classes:
+                bases = [b.id for b in node.bases if isinstance(b, ast.Name)
+                         and b.id in classes and b.id != node.name]
+                if bases:
+                    found[node.name] = bases[0]
+                else:
+                    found.pop(node.name, None)
     return found
 
 

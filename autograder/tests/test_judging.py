@@ -29,9 +29,11 @@ from descentlab_grading.judging import (
     cell_errors,
     decide,
     running_judge,
+    with_base_notes,
 )
 from descentlab_grading.native_guard import MESSAGE
 from descentlab_grading.scans import (
+    built_on,
     mentions_native_code,
     mentions_the_hook,
     read_or_empty,
@@ -1381,3 +1383,26 @@ def test_a_stand_in_of_a_type_no_class_may_be_named_still_iterates() -> None:
                                              None), arrays)
     x, y = protocol.decode(tree, arrays)
     assert (x, y) == (1.0, 2.0)
+
+
+def test_a_class_built_on_another_exercises_failing_class_says_so() -> None:
+    """A student audit: the self-check said "your AdamW builds on your Adam, which fails its
+    own check: fix Adam first", the graded page only AdamW's own failure."""
+    exercises = get_lesson("06_adam").exercises
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+        "class Adam:\n    pass\n",
+        "class AdamW(Adam):  # built on the student's Adam\n    pass\n",
+        "class Helper(AdamW):\n    pass\n",  # not an exercise's class: no note of its own
+    )])
+    assert built_on(nb, exercises) == {"AdamW": "Adam"}
+    adam, adamw = (next(e for e in exercises if e.name == name) for name in ("Adam", "AdamW"))
+    lost = [(adam.tests[1].grade_id, 0.0, 2.0, "state between calls: wrong"),
+            (adamw.tests[0].grade_id, 0.0, 2.0, "state between calls: wrong too")]
+    noted = with_base_notes(lost, built_on(nb, exercises), exercises)
+    assert noted[0] == lost[0], "Adam is built on nothing of the lesson's"
+    assert noted[1][3] == ("state between calls: wrong too (Your AdamW builds on your Adam, "
+                           "which lost points too: fix Adam first; these failures may be its.)")
+    # Adam at full marks: AdamW's failure is its own. A later definition on its own counts.
+    assert with_base_notes(lost[1:], built_on(nb, exercises), exercises) == lost[1:]
+    nb.cells.append(nbformat.v4.new_code_cell("class AdamW:\n    pass\n"))
+    assert built_on(nb, exercises) == {}
