@@ -189,21 +189,26 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
 
 def _dict_writes_seen(tree: ast.Module, wanted: set[str]) -> set[int]:
     """The ``__dict__`` attributes of ``tree`` through which only names written out are
-    bound, none of ``wanted``: ``self.__dict__.update(lr=lr)`` (keywords only) and
-    ``x.__dict__["lr"]``.
+    bound, none of ``wanted`` nor a dunder: ``self.__dict__.update(lr=lr)`` (keywords only)
+    and ``x.__dict__["lr"] = ...`` (a write: a read such as ``np.__dict__["__builtins__"]``
+    hands out a namespace, a red-team look).
 
     Whatever ``self`` is (a module, even), the names they bind are in the code: an honest-code
     audit's ``self.__dict__.update(lr=lr)`` made the student's own ``gen_batches``
     scikit-learn's.
     """
+    def plain(name: str | None) -> bool:
+        return name is not None and name not in wanted and not name.startswith("__")
+
     seen = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr == "update" and not node.args \
-                and all(k.arg is not None and k.arg not in wanted for k in node.keywords):
+                and all(plain(k.arg) for k in node.keywords):
             target = node.func.value
-        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
-                and isinstance(node.slice.value, str) and node.slice.value not in wanted:
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) \
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str) \
+                and plain(node.slice.value):
             target = node.value
         else:
             continue
@@ -280,6 +285,11 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
                 taken.add(node.attr)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
                     and id(node) not in notes and id(node) not in prose:
+                # getattr(np, "__builtins__")["exec"] (a red-team look); not "eval" or "vars",
+                # which honest code writes as words ({"train": [], "eval": []}).
+                if node.value in unseen and (node.value.startswith("__")
+                                             or node.value in ("builtins", "importlib")):
+                    return set()
                 taken |= set(word.findall(node.value))
             bound |= _bound_by_name(node)
     return (bound & wanted) - taken

@@ -948,6 +948,17 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
      "__main__.__dict__.update(gen_batches=f('gen_' + 'batches'))\n",
      "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
      ["gen_batches"]),
+    # A red-team look: a namespace read through __dict__ or getattr by a written-out name.
+    ("01_gd_variants", "import numpy as np\nimport sklearn.utils as su\n"
+     "def gen_batches(n, size):\n    pass\n"
+     "np.__dict__['__builtins__']['exec']('gen_' + 'batches = su.gen_' + 'batches')\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
+     ["gen_batches"]),
+    ("01_gd_variants", "import numpy as np\nimport sklearn.utils as su\n"
+     "def gen_batches(n, size):\n    pass\n"
+     "getattr(np, '__builtins__')['exec']('gen_' + 'batches = su.gen_' + 'batches')\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
+     ["gen_batches"]),
     # ... and where names are bound unseen, or a decorator may swap the def, none is.
     ("01_gd_variants", "import sklearn.utils as su\ndef gen_batches(n, size):\n    pass\n"
      "print(vars().update(vars(su)))\n",
