@@ -44,8 +44,8 @@ LOSES = {
     "t_zero": VALUES | {"zero_grad"},
     "lr_from_defaults": {"param_groups"},
     # A step with a zero gradient in place of None also counts a step the parameter did not
-    # take (C's bias correction starts late): grad_none's point, its counters are right.
-    "none_as_zero": {"grad_none"},
+    # take: its bias correction starts late (per_param_step's C, None at the first step).
+    "none_as_zero": {"grad_none", "per_param_step"},
     "no_bias_correction": VALUES,
     # Right at the 1st step (t = 1) only.
     "correction_without_power": {"carries_state"},
@@ -133,9 +133,8 @@ def test_the_runner_hook_replaces_the_local_run() -> None:
             return run_scenario(TorchAdam, case)
 
     checks.assert_torch_property(Proxy, "adam", "per_param_step", seed=3)
-    # grad_none's run (does step() skip a None grad?), the together run, then each of the
-    # three parameters alone.
-    assert len(calls) == 5
+    # The together run, then each of the three parameters alone.
+    assert len(calls) == 4
     assert all(case["time_limit"] == checks.TIME_LIMIT for case in calls)
 
 
@@ -584,13 +583,41 @@ class _AdamWDecaysEveryParameter(TorchAdamW):
 
 
 def test_a_parameter_moved_while_its_grad_is_none_is_told_so_not_its_counter() -> None:
-    """It was told "each parameter needs its own step counter", which it had; then it lost
-    per_param_step's point for the move (an audit: a bug costs the properties it breaks)."""
-    report = checks.grade_torch(_AdamWDecaysEveryParameter, "adamw", (*PUBLIC_SEEDS, *HIDDEN))
-    assert set(report.failed) == {"grad_none"}, report.text()
-    [message] = [result.message for result in report.results if not result.passed]
-    assert message.startswith("parameter 2, whose grad is None, changed in step 1: skip it"), \
-        message
+    """It was told "each parameter needs its own step counter", which it had."""
+    outcome = checks.run_torch_property(_AdamWDecaysEveryParameter, "adamw", "per_param_step",
+                                        PUBLIC_SEEDS[0])
+    assert outcome.message.startswith("parameter 3 changed at step 1, where its grad was None: "
+                                      "step() must leave such a parameter alone"), outcome.message
+    assert "step counter" not in outcome.message
+
+
+class _AdamCountsBeforeTheNoneCheck(torch.optim.Adam):
+    """A red-team look: state made and its step counted before `if p.grad is None`, so a
+    parameter's counter also counts the steps it skips."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                if p.grad is None:
+                    continue
+                t = state["step"]
+                state["m"].mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                denominator = (state["v"] / (1 - beta2**t)).sqrt() + group["eps"]
+                p.sub_(group["lr"] * state["m"] / (1 - beta1**t) / denominator)
+
+
+def test_a_counter_that_counts_skipped_steps_loses_per_param_step_too() -> None:
+    """The red-team look's class: its counters were judged with every gradient given
+    (because it fails grad_none) and scored per_param_step."""
+    report = checks.grade_torch(_AdamCountsBeforeTheNoneCheck, "adam", (*PUBLIC_SEEDS, *HIDDEN))
+    assert set(report.failed) == {"per_param_step", "grad_none"}, report.text()
 
 
 def _correct_values(seed: int = PUBLIC_SEEDS[0]) -> list[list[np.ndarray]]:
