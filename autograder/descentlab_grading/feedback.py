@@ -67,6 +67,12 @@ NO_PROGRAMS_NOTE = _wrapped(
     "subprocess), which the grading sandbox does not allow: it stopped there. That costs no "
     "points by itself: the graded tests say whether your code is right.") + "\n"
 _NO_PROGRAMS = ("OSError", "PermissionError")
+#: Code that starts a program: a shell escape or magic, subprocess, os.system and the like.
+#: Only such a cell's refusal is told so (a red-team look: a student's own
+#: `raise PermissionError("[Errno 1] Operation not permitted ...")` was replaced by the note).
+_STARTS_PROGRAM = re.compile(r"^\s*(?:!|%+(?:pip|conda|system|sx|sh|bash|script)\b)"
+                             r"|\b(?:subprocess|os\.system|os\.popen|os\.exec\w*|os\.spawn\w*"
+                             r"|Popen|getoutput)\b", re.MULTILINE)
 
 #: nbgrader's automatic comment on an answer cell whose code is still the release's
 #: (``SaveAutoGrades``), and what the feedback page says in its place.
@@ -95,13 +101,15 @@ def _error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
         traceback=[f"\x1b[31m{ename}\x1b[39m\x1b[31m:\x1b[39m{said[len(ename) + 1:]}\n"])
 
 
-def _explained(output: Any, blame: Callable[[str], str]) -> Any:
-    """The output of a lesson's own cell, with any error of a cause elsewhere said."""
+def _explained(output: Any, blame: Callable[[str], str], starts_program: bool = False) -> Any:
+    """The output of a lesson's own cell, with any error of a cause elsewhere said.
+
+    ``starts_program``: the cell's code starts a program (:data:`_STARTS_PROGRAM`)."""
     if output.get("output_type") != "error":
         return output
     if output.get("ename") == REFERENCE_ERROR:
         return nbformat.v4.new_output("stream", name="stdout", text=REFERENCE_DEMO_NOTE)
-    if output.get("ename") in _NO_PROGRAMS and \
+    if starts_program and output.get("ename") in _NO_PROGRAMS and \
             str(output.get("evalue", "")).startswith("[Errno 1] Operation not permitted"):
         return nbformat.v4.new_output("stream", name="stdout", text=NO_PROGRAMS_NOTE)
     text = f"{output.get('ename')}: {output.get('evalue')}"
@@ -143,7 +151,8 @@ def explain_outputs(notebook: Path, reasons: dict[str, str],
                 + [_error_output("AssertionError", reason)]
         elif not meta.get("solution"):
             # The student's own answer cells keep their error: it is the cause.
-            cell.outputs = _stopped([_explained(o, blame) for o in outputs])
+            starts = bool(_STARTS_PROGRAM.search(cell.get("source", "")))
+            cell.outputs = _stopped([_explained(o, blame, starts) for o in outputs])
     nbformat.write(nb, notebook)
 
 

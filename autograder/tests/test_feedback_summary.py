@@ -127,15 +127,26 @@ def test_a_cell_that_tried_to_start_a_program_says_so_in_words(tmp_path: Path) -
     printed = new_output("stream", name="stdout", text="hello\n")
     refused = _error("OSError", "[Errno 1] Operation not permitted")
     other = _error("PermissionError", "[Errno 13] Permission denied: '/opt/x'")
+    # A red-team look: the student's own error of the same words, raised by code that starts
+    # no program, keeps its words (they may say something to the instructor).
+    own = _error("PermissionError", "[Errno 1] Operation not permitted -- copied from Bob")
     nb = new_notebook(cells=[_cell(None, printed, refused), _cell(None, other),
-                             _cell("answer", refused, solution=True)])
+                             _cell("answer", refused, solution=True), _cell(None, own),
+                             _cell(None, refused)])
+    nb.cells[0].source = "print('hello')\n!ls\n%pip list\n"
+    nb.cells[1].source = nb.cells[2].source = "import subprocess\nsubprocess.run(['ls'])\n"
+    nb.cells[3].source = "raise PermissionError('[Errno 1] Operation not permitted -- ...')"
+    nb.cells[4].source = "import os\nos.system('ls')\n"
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
     explain_outputs(path, {})
-    mine, denied, answer = nbformat.read(path, as_version=4).cells
-    assert mine.outputs == [printed, new_output("stream", name="stdout", text=NO_PROGRAMS_NOTE)]
+    mine, denied, answer, raised, system = nbformat.read(path, as_version=4).cells
+    note = new_output("stream", name="stdout", text=NO_PROGRAMS_NOTE)
+    assert mine.outputs == [printed, note]
+    assert system.outputs == [note]
     assert denied.outputs == [other], "another error is not a program refused"
     assert answer.outputs == [refused], "the answer cell's own error is the cause: it stays"
+    assert raised.outputs == [own], "code that starts no program keeps its error"
 
 
 def test_the_page_states_one_score_the_csvs(tmp_path: Path) -> None:
