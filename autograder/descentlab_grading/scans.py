@@ -217,6 +217,11 @@ def _dict_writes_seen(tree: ast.Module, wanted: set[str]) -> set[int]:
     return seen
 
 
+#: Names of :func:`_own_names`'s unseen binders that are builtins only: as an attribute
+#: (``model.eval()``, a method) they are another object's.
+_BUILTIN_ONLY = frozenset({"eval", "exec", "vars", "locals", "globals", "setattr"})
+
+
 def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
     """Those of ``names`` that the notebook's code makes its own and never takes from a
     library: bound by a ``def``, a ``class``, an argument or an assignment whose value
@@ -255,14 +260,21 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
                  and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
         # vars(x), globals() and locals() shown as they are (print(vars(opt))) bind nothing:
         # an honest-code audit's exploratory cell made every name of the notebook a library's.
-        printed = {id(arg.func) for call in ast.walk(tree) if isinstance(call, ast.Call)
-                   and _name_of(call.func) in shown.calls for arg in call.args
-                   if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name)
+        # So do x.__dict__ shown (print(opt.__dict__): a second red-team look's honest cell).
+        shown_args = [arg for call in ast.walk(tree) if isinstance(call, ast.Call)
+                      and _name_of(call.func) in shown.calls for arg in call.args]
+        printed = {id(arg.func) for arg in shown_args if isinstance(arg, ast.Call)
+                   and isinstance(arg.func, ast.Name)
                    and arg.func.id in ("vars", "globals", "locals")}
+        printed |= {id(arg) for arg in shown_args
+                    if isinstance(arg, ast.Attribute) and arg.attr == "__dict__"}
         printed |= _dict_writes_seen(tree, wanted)
         for node in ast.walk(tree):
             name_read = node.name.split(".")[0] if isinstance(node, ast.alias) else \
                 _name_of(node)
+            if isinstance(node, ast.Attribute) and name_read in _BUILTIN_ONLY:
+                # model.eval() is torch's, not the builtin (builtins.eval names `builtins`).
+                continue
             if (name_read in unseen and id(node) not in printed) or name_read == "*":
                 return set()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

@@ -948,6 +948,10 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
      "__main__.__dict__.update(gen_batches=f('gen_' + 'batches'))\n",
      "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
      ["gen_batches"]),
+    # A second red-team look: __dict__ shown, and torch's model.eval(), bind nothing.
+    ("01_gd_variants", "def gen_batches(n, size):\n    return []\nclass T:\n    pass\n"
+     "print(T().__dict__)\nclass M:\n    def eval(self):\n        return self\nM().eval()\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n", []),
     # A red-team look: a namespace read through __dict__ or getattr by a written-out name.
     ("01_gd_variants", "import numpy as np\nimport sklearn.utils as su\n"
      "def gen_batches(n, size):\n    pass\n"
