@@ -3,6 +3,7 @@ reasons, huge outputs cut."""
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import re
@@ -67,12 +68,30 @@ NO_PROGRAMS_NOTE = _wrapped(
     "subprocess), which the grading sandbox does not allow: it stopped there. That costs no "
     "points by itself: the graded tests say whether your code is right.") + "\n"
 _NO_PROGRAMS = ("OSError", "PermissionError")
-#: Code that starts a program: a shell escape or magic, subprocess, os.system and the like.
-#: Only such a cell's refusal is told so (a red-team look: a student's own
-#: `raise PermissionError("[Errno 1] Operation not permitted ...")` was replaced by the note).
-_STARTS_PROGRAM = re.compile(r"^\s*(?:!|%+(?:pip|conda|system|sx|sh|bash|script)\b)"
-                             r"|\b(?:subprocess|os\.system|os\.popen|os\.exec\w*|os\.spawn\w*"
-                             r"|Popen|getoutput)\b", re.MULTILINE)
+#: A line of IPython that starts a program: a shell escape or a magic that runs one.
+_SHELL_LINE = re.compile(r"^\s*(?:!|%+(?:pip|conda|system|sx|sh|bash|script)\b)", re.MULTILINE)
+#: Names through which Python code starts a program (subprocess, os.system and the like).
+_PROGRAM_NAMES = re.compile(r"subprocess|system|popen|Popen|getoutput|check_output|"
+                            r"(?:exec|spawn)[lvpe]+")
+
+
+def _starts_program(source: str) -> bool:
+    """Whether a cell's code starts a program: a shell line, or a name of
+    :data:`_PROGRAM_NAMES` in its code (not in a comment or a string).
+
+    Only such a cell's refusal is told so (red-team looks: a student's own
+    `raise PermissionError("[Errno 1] Operation not permitted ...")` was replaced by the
+    note, then one with "subprocess" in a comment)."""
+    if _SHELL_LINE.search(source):
+        return True
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    return any(_PROGRAM_NAMES.fullmatch(name) for node in ast.walk(tree)
+               for name in (node.id if isinstance(node, ast.Name) else
+                            node.attr if isinstance(node, ast.Attribute) else
+                            node.name.split(".")[0] if isinstance(node, ast.alias) else "",))
 
 #: nbgrader's automatic comment on an answer cell whose code is still the release's
 #: (``SaveAutoGrades``), and what the feedback page says in its place.
@@ -104,7 +123,7 @@ def _error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
 def _explained(output: Any, blame: Callable[[str], str], starts_program: bool = False) -> Any:
     """The output of a lesson's own cell, with any error of a cause elsewhere said.
 
-    ``starts_program``: the cell's code starts a program (:data:`_STARTS_PROGRAM`)."""
+    ``starts_program``: the cell's code starts a program (:func:`_starts_program`)."""
     if output.get("output_type") != "error":
         return output
     if output.get("ename") == REFERENCE_ERROR:
@@ -151,7 +170,7 @@ def explain_outputs(notebook: Path, reasons: dict[str, str],
                 + [_error_output("AssertionError", reason)]
         elif not meta.get("solution"):
             # The student's own answer cells keep their error: it is the cause.
-            starts = bool(_STARTS_PROGRAM.search(cell.get("source", "")))
+            starts = _starts_program(cell.get("source", ""))
             cell.outputs = _stopped([_explained(o, blame, starts) for o in outputs])
     nbformat.write(nb, notebook)
 

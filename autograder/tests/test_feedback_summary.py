@@ -132,15 +132,19 @@ def test_a_cell_that_tried_to_start_a_program_says_so_in_words(tmp_path: Path) -
     own = _error("PermissionError", "[Errno 1] Operation not permitted -- copied from Bob")
     nb = new_notebook(cells=[_cell(None, printed, refused), _cell(None, other),
                              _cell("answer", refused, solution=True), _cell(None, own),
-                             _cell(None, refused)])
+                             _cell(None, refused), _cell(None, own)])
     nb.cells[0].source = "print('hello')\n!ls\n%pip list\n"
     nb.cells[1].source = nb.cells[2].source = "import subprocess\nsubprocess.run(['ls'])\n"
     nb.cells[3].source = "raise PermissionError('[Errno 1] Operation not permitted -- ...')"
     nb.cells[4].source = "import os\nos.system('ls')\n"
+    # ... nor one that names a program in a comment or a string (a second look).
+    nb.cells[5].source = ("# this cell does not use subprocess\n"
+                          "raise PermissionError('[Errno 1] Operation not permitted: os.system')")
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
     explain_outputs(path, {})
-    mine, denied, answer, raised, system = nbformat.read(path, as_version=4).cells
+    mine, denied, answer, raised, system, commented = nbformat.read(path, as_version=4).cells
+    assert commented.outputs == [own], "a program named in a comment or string starts none"
     note = new_output("stream", name="stdout", text=NO_PROGRAMS_NOTE)
     assert mine.outputs == [printed, note]
     assert system.outputs == [note]
