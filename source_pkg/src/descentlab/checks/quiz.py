@@ -326,8 +326,8 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
     ----------
     value : Any
         A quiz answer: a set, frozenset, list or tuple of names, e.g. ``["adam", "SGD"]``,
-        or a string of names between commas or semicolons, ``"Adam, SGD"`` (an audit: a
-        careful human reads it so; it scored 0).
+        or a string of names between commas, semicolons or "and", ``"Adam, SGD"`` (an
+        audit: a careful human reads it so; it scored 0).
     options : iterable of str
         The names as the question spells them.
 
@@ -347,7 +347,8 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
     (True, True)
     """
     if isinstance(value, str):
-        value = [item for item in re.split(r"[,;]", value) if item.strip()]
+        # "AdaGrad, RMSProp and Adam" too (a red-team look): no option holds the word "and".
+        value = [item for item in re.split(r"[,;]|\band\b", value) if item.strip()]
     if not isinstance(value, (set, frozenset, list, tuple)):
         return None
     options = tuple(options)
