@@ -84,14 +84,24 @@ def _starts_program(source: str) -> bool:
     note, then one with "subprocess" in a comment)."""
     if _SHELL_LINE.search(source):
         return True
-    try:
-        tree = ast.parse(source)
+    try:  # the Python of the cell, a line magic's name taken off (%time os.system(...))
+        tree = ast.parse("\n".join(re.sub(r"^\s*%+\w+\s*", "", line)
+                                   for line in source.split("\n")))
     except (SyntaxError, ValueError):
         return False
-    return any(_PROGRAM_NAMES.fullmatch(name) for node in ast.walk(tree)
-               for name in (node.id if isinstance(node, ast.Name) else
-                            node.attr if isinstance(node, ast.Attribute) else
-                            node.name.split(".")[0] if isinstance(node, ast.alias) else "",))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            name = node.id
+        elif isinstance(node, ast.Attribute):
+            name = node.attr
+        elif isinstance(node, ast.alias):
+            name = node.name.split(".")[0]
+        else:
+            continue
+        if _PROGRAM_NAMES.fullmatch(name):
+            return True
+    return False
+
 
 #: nbgrader's automatic comment on an answer cell whose code is still the release's
 #: (``SaveAutoGrades``), and what the feedback page says in its place.
