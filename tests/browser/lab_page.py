@@ -385,8 +385,11 @@ class LabPage:
                 after = self.shot(figure, name)
             except Exception as exc:  # Playwright's Error: the figure was just replaced
                 # An interactive() redraws its output: the old element leaves the page
-                # between finding it and taking its picture. Look again for the new one.
-                if "not attached" not in str(exc) or time.monotonic() > deadline:
+                # between finding it and taking its picture ("not attached"), or is hidden
+                # while the new one is drawn ("not visible", a clean-clone run). Look again
+                # for the new one; one that stays hidden fails at the deadline.
+                if not any(word in str(exc) for word in ("not attached", "not visible")) \
+                        or time.monotonic() > deadline:
                     raise
                 after = before
             if after != before:
