@@ -5,7 +5,9 @@ cell after review (a "needs manual review" flag, say). The CSV comes from the gr
 results, so a run reads such edits back: a cell whose gradebook score is not what the last
 run gave it was scored by the instructor (the grader writes its own scores into the
 gradebook: :func:`job.grade_one`). :func:`find_edits` reads them before the run's jobs
-(which rewrite the gradebook), :func:`keep_edits` applies them to the run's results: kept
+(which rewrite the gradebook) and each job reads its notebook's again as it writes its own
+scores (:func:`changed_scores`: one typed while the run goes, a job that starts minutes
+later), :func:`keep_edits` applies them to the run's results: kept
 in the CSV and the feedback page, and written back when the same notebook was graded again
 (new grading code or settings); listed as not kept when the notebook was handed in again
 or could not be graded.
@@ -20,7 +22,8 @@ from typing import Any
 from .bonus import bonus_points
 from .model import Course, Settings
 
-__all__ = ["Edit", "find_edits", "keep_edits", "with_edits"]
+__all__ = ["Edit", "changed_scores", "find_edits", "keep_edits", "last_cells", "merge_edits",
+           "with_edits"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,22 @@ class Edit:
         return f"{self.cell} {score} ({why})"
 
 
+def changed_scores(grades: Iterable[Any], cells: Mapping[str, float], *,
+                   set_by_hand: bool = False) -> list[Edit]:
+    """The gradebook ``grades`` (nbgrader's ``Grade`` rows) of a notebook whose score is not
+    what its last result gave its cell in ``cells``.
+
+    ``set_by_hand``: only those with a manual score or extra credit behind them, as a
+    formgrader edit has. A job reads the gradebook so after nbgrader's autograde, which
+    writes new automatic scores: a cell the grader left to its automatic score (no manual
+    score) differs from its last result only because the new code scored it anew.
+    """
+    return [Edit(g.cell.name, float(g.score), g.manual_score, g.extra_credit)
+            for g in grades if g.cell.name in cells
+            and (not set_by_hand or g.manual_score is not None or g.extra_credit is not None)
+            and abs(float(g.score) - float(cells[g.cell.name])) > 1e-9]
+
+
 def find_edits(course: Course, jobs: Mapping[str, Any],
                keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Edit]]:
     """The formgrader's scores of the notebooks ``keys`` (student, lesson) that differ from
@@ -64,20 +83,28 @@ def find_edits(course: Course, jobs: Mapping[str, Any],
     edits: dict[tuple[str, str], list[Edit]] = {}
     with Gradebook(course.db_url) as gb:
         for student, lesson in keys:
-            result = jobs.get(f"{student}/{lesson}", {}).get("result", {})
-            cells = result.get("cells", {}) if result.get("status") == "graded" else {}
-            if not cells:
+            if not (cells := last_cells(jobs.get(f"{student}/{lesson}", {}).get("result"))):
                 continue
             try:
                 grades = gb.find_submission_notebook(lesson, lesson, student).grades
             except MissingEntry:
                 continue
-            found = [Edit(g.cell.name, float(g.score), g.manual_score, g.extra_credit)
-                     for g in grades if g.cell.name in cells
-                     and abs(float(g.score) - float(cells[g.cell.name])) > 1e-9]
-            if found:
+            if found := changed_scores(grades, cells):
                 edits[student, lesson] = found
     return edits
+
+
+def last_cells(result: Mapping[str, Any] | None) -> dict[str, float]:
+    """Each test cell's score in a job's last ``result``, if it was graded (else none)."""
+    result = result or {}
+    return dict(result.get("cells", {})) if result.get("status") == "graded" else {}
+
+
+def merge_edits(before: Sequence[Edit], during: Sequence[Edit]) -> list[Edit]:
+    """The edits read before the run's jobs, updated by those a job read as it wrote the
+    gradebook (a score typed in the formgrader while the run went)."""
+    cells = {edit.cell: edit for edit in before} | {edit.cell: edit for edit in during}
+    return list(cells.values())
 
 
 def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) -> dict[str, Any]:

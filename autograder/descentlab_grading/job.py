@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import nbformat
 
 from . import jail
 from .bonus import bonus_points
+from .edits import Edit, changed_scores
 from .feedback import UNCHANGED_BY_NBGRADER, add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
 from .judging import (
@@ -109,10 +111,11 @@ def _autograde(make_api: Callable[[int], Any], course: Course, lesson: str,
 
 
 def grade_one(course: Course, settings: Settings, lesson: str, student: str,
-              origin: str = "") -> dict[str, Any]:
+              origin: str = "", last: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Grade one submission (runs in a forked worker); return a JSON-able result.
 
-    ``origin`` is the graded file's name in the export, which the feedback page names.
+    ``origin`` is the graded file's name in the export, which the feedback page names;
+    ``last`` each test cell's score in this notebook's last result (:func:`edits.last_cells`).
     """
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
@@ -166,10 +169,13 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
 
     extra = bonus_points(lesson)
 
-    def adjust() -> tuple[Decision, dict[str, float], bool]:
+    def adjust() -> tuple[Decision, dict[str, float], bool, list[Edit]]:
         with Gradebook(course.db_url) as gb:
             submitted = gb.find_submission_notebook(lesson, lesson, student)
             grades = [g for g in submitted.grades if g.cell.__class__.__name__ == "GradeCell"]
+            # Read as the scores are written over: one typed in the formgrader since the
+            # run read the gradebook (edits.find_edits) is kept too (pipeline.py).
+            typed = changed_scores(grades, last or {}, set_by_hand=True)
             # nbgrader's comment on an answer cell whose code is still the release's.
             answers = [c.auto_comment for c in submitted.comments
                        if c.cell.__class__.__name__ == "SolutionCell"]
@@ -196,9 +202,9 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
             submitted.flagged = bool(flags or decision.flags)
             gb.db.commit()
             return (decision, maxima,
-                    bool(answers) and all(c == UNCHANGED_BY_NBGRADER for c in answers))
+                    bool(answers) and all(c == UNCHANGED_BY_NBGRADER for c in answers), typed)
 
-    decision, maxima, unanswered = _retrying(adjust)
+    decision, maxima, unanswered, typed = _retrying(adjust)
     decision.lost = with_base_notes(decision.lost, built_on(autograded, exercises), exercises)
     flags.extend(f for f in decision.flags if f not in flags)
     explain_outputs(workdir / f"{lesson}.ipynb", {g: why for g, _, _, why in decision.lost},
@@ -209,7 +215,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
               "bonus": split_bonus(decision.scores, extra)[1], "cells": decision.scores,
               "flags": flags, "unanswered": unanswered,
               # What the page says, for a page written again (edits.py).
-              "lost": decision.lost, "locked": locked, "origin": origin}
+              "lost": decision.lost, "locked": locked, "origin": origin,
+              "typed": [dataclasses.asdict(edit) for edit in typed]}
     return {**result, "message": write_page(api, course, lesson, student, result)}
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from . import answer_key, jail
 from .bonus import bonus_as_extra_credit
 from .collect import Submission, apply_releases, collect, write_submission
-from .edits import find_edits, keep_edits, with_edits
+from .edits import Edit, find_edits, keep_edits, last_cells, merge_edits, with_edits
 from .feedback import rejection_page
 from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
@@ -186,7 +186,8 @@ def grade(
     found.submissions = [sub for sub, _ in written]
     # Read before the jobs rewrite the gradebook: the instructor's scores from the formgrader,
     # kept for the same work (its cells' text: the same file saved again, run again or with
-    # new cell ids, is the work the instructor reviewed).
+    # new cell ids, is the work the instructor reviewed). Each job reads its notebook's
+    # again as it writes (a score typed while the run goes: "typed" below).
     same_work = {key for key, work in works.items()
                  if jobs_state.get(f"{key[0]}/{key[1]}", {}).get("work") == work}
     edits = find_edits(course, jobs_state, list(works))
@@ -226,7 +227,7 @@ def grade(
                 "stamp": stamp, "last": shown, "work": works[sub.student, sub.lesson]}
             todo.append(((sub.student, sub.lesson),
                          functools.partial(grade_one, course, settings, sub.lesson, sub.student,
-                                           sub.origin)))
+                                           sub.origin, last_cells(done))))
     _add_students(course, sorted({student for (student, _), _ in todo}))
     if todo:  # about 1 s, for the kernels only
         jail.build_font_list(course.fonts)
@@ -247,6 +248,9 @@ def grade(
             error = (f"stopped: grading this notebook took longer than the per-notebook time "
                      f"limit ({settings.notebook_timeout:g} s; --notebook-timeout)")
         result = outcome.result if outcome.ok else {"status": "failed", "message": error}
+        if typed := [Edit(**edit) for edit in result.pop("typed", [])]:
+            # Scored in the formgrader while this run went, before this job wrote its own.
+            edits[student, lesson] = merge_edits(edits.get((student, lesson), []), typed)
         last, why = regraded.get((student, lesson), ("", ""))
         results[student, lesson] = {**result, "seconds": outcome.seconds,
                                     "before": before.get((student, lesson), ""),

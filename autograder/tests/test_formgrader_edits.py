@@ -12,6 +12,7 @@ import csv
 import html
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -19,14 +20,77 @@ from nbformat.v4 import new_markdown_cell
 from synthetic import prepared_course, solved_notebook
 
 from descentlab_grading import pipeline
+from descentlab_grading.edits import Edit, changed_scores
 from descentlab_grading.pipeline import Settings, grade
 from descentlab_grading.report import summary, write_csv
-
-pytestmark = pytest.mark.slow
 
 LESSON = "02_sgd_zigzag"  # runs in a few seconds
 
 
+def _review(course, student: str, grade_id: str, manual: float | None = None,
+            extra: float | None = None) -> None:
+    """What the formgrader does when the instructor types a score or extra credit."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        grade_ = gb.find_grade(grade_id, LESSON, LESSON, student)
+        grade_.manual_score, grade_.extra_credit = manual, extra
+        gb.db.commit()
+
+
+def test_changed_scores_set_by_hand_are_the_instructors_only() -> None:
+    def grade_(cell: str, auto: float, manual: float | None = None,
+               extra: float | None = None) -> SimpleNamespace:
+        score = (auto if manual is None else manual) + (extra or 0.0)  # nbgrader's Grade.score
+        return SimpleNamespace(cell=SimpleNamespace(name=cell), score=score,
+                               manual_score=manual, extra_credit=extra)
+
+    last = {"auto": 1.0, "graders": 1.0, "typed": 1.0, "bonus": 2.0, "extra": 1.0}
+    grades = [grade_("auto", 2.0),  # left to nbgrader's new automatic score, as before
+              grade_("graders", 2.0, manual=1.0),  # the grader's own score, written last run
+              grade_("typed", 2.0, manual=0.5),  # the instructor's
+              grade_("bonus", 0.0, manual=0.0, extra=2.0),  # a bonus cell, as the grader wrote it
+              grade_("extra", 1.0, extra=1.0),  # extra credit from the instructor
+              grade_("not graded last time", 0.0, manual=3.0)]
+    assert changed_scores(grades, last, set_by_hand=True) == [
+        Edit("typed", 0.5, 0.5, None), Edit("extra", 2.0, None, 1.0)]
+    # Before the jobs nbgrader's automatic scores are the last run's: any change is typed.
+    assert [e.cell for e in changed_scores(grades, last)] == ["auto", "typed", "extra"]
+
+
+@pytest.mark.slow
+def test_a_score_typed_while_the_run_goes_is_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run reads the formgrader's scores before its jobs; a job that starts later (an
+    export of a hundred students: many minutes) wrote over a score typed meanwhile."""
+    settings = Settings(workers=1)
+    course = prepared_course(tmp_path / "course", settings, [LESSON])
+    export = tmp_path / "export" / "ann" / LESSON
+    export.mkdir(parents=True)
+    nbformat.write(solved_notebook(course, LESSON), export / f"{LESSON}.ipynb")
+    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    full, (cell, points) = row.score, next(iter(row.cells.items()))
+    assert (row.status, points > 0) == ("graded", True), row
+
+    # New grading code: ann's notebook is graded again, and the instructor scores a test
+    # after the run has read the gradebook, before ann's job writes it.
+    monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "checks upgraded")
+    [row] = grade(tmp_path / "export", course, [LESSON], settings,
+                  on_start=lambda jobs: _review(course, "ann", cell, manual=0.5)).rows
+    assert (row.reused, row.cells[cell], row.score, row.edited, row.edits_lost) == (
+        False, 0.5, full - points + 0.5, [f"{cell} 0.5 (the grader's {points:g})"],
+        []), row
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        assert gb.find_grade(cell, LESSON, LESSON, "ann").score == 0.5
+    # And the run after it still has it.
+    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    assert (row.reused, row.cells[cell], row.edited) == (
+        True, 0.5, [f"{cell} 0.5 (the grader's {points:g})"]), row
+
+
+@pytest.mark.slow
 def test_a_formgrader_score_is_kept_across_runs_and_regrading(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from nbgrader.api import Gradebook
@@ -44,11 +108,7 @@ def test_a_formgrader_score_is_kept_across_runs_and_regrading(
     assert (row.status, points > 0, row.edited) == ("graded", True, []), row
 
     def review(grade_id: str, manual: float | None = None, extra: float | None = None) -> None:
-        """What the formgrader does when the instructor types a score or extra credit."""
-        with Gradebook(course.db_url) as gb:
-            grade_ = gb.find_grade(grade_id, LESSON, LESSON, "ann")
-            grade_.manual_score, grade_.extra_credit = manual, extra
-            gb.db.commit()
+        _review(course, "ann", grade_id, manual, extra)
 
     def gradebook_score() -> float:
         with Gradebook(course.db_url) as gb:
