@@ -2,15 +2,14 @@
 
 The formgrader writes into the gradebook: a manual score or extra credit given to a test
 cell after review (a "needs manual review" flag, say). The CSV comes from the grader's own
-results, so a run reads such edits back: a cell whose gradebook score is not what the last
-run gave it was scored by the instructor (the grader writes its own scores into the
-gradebook: :func:`job.grade_one`). :func:`find_edits` reads them before the run's jobs
-(which rewrite the gradebook) and each job reads its notebook's again as it writes its own
-scores (:func:`changed_scores`: one typed while the run goes, a job that starts minutes
-later), :func:`keep_edits` applies them to the run's results: kept
-in the CSV and the feedback page, and written back when the same notebook was graded again
-(new grading code or settings); listed as not kept when the notebook was handed in again
-or could not be graded.
+results, so a run reads such edits back. The grader writes its own scores into the gradebook
+too (:func:`job.grade_one`), and records them beside it (:data:`GRADER_TABLE`, in the same
+transaction): a cell whose manual score or extra credit is not what the grader wrote was
+scored in the formgrader (:func:`typed_scores`), whenever that was, and whatever happened
+since (a run stopped midway, a notebook that failed, new grading code). A job leaves them in
+the gradebook when it grades the same work again; :func:`keep_edits`, once the jobs are
+done, reads them and puts them into the CSV and the feedback page; the scores given to a
+notebook since handed in again are listed as not kept.
 """
 
 from __future__ import annotations
@@ -22,8 +21,8 @@ from typing import Any
 from .bonus import bonus_points
 from .model import Course, Settings
 
-__all__ = ["Edit", "changed_scores", "find_edits", "keep_edits", "last_cells", "merge_edits",
-           "with_edits"]
+__all__ = ["GRADER_TABLE", "Edit", "Written", "find_edits", "graders_scores", "keep_edits",
+           "last_cells", "remember_scores", "typed_scores", "with_edits"]
 
 
 @dataclass(frozen=True)
@@ -58,39 +57,95 @@ class Edit:
         return f"{self.cell} {score} ({why})"
 
 
-def changed_scores(grades: Iterable[Any], cells: Mapping[str, float], *,
-                   set_by_hand: bool = False) -> list[Edit]:
-    """The gradebook ``grades`` (nbgrader's ``Grade`` rows) of a notebook whose score is not
-    what its last result gave its cell in ``cells``.
+#: The grader's own manual score and extra credit of each test cell, in the gradebook's
+#: database, written in the transaction that writes them into nbgrader's grades: a score
+#: there that is not the grader's was given in the formgrader, whatever happened between
+#: (a run stopped or failed, new grading code).
+GRADER_TABLE = "descentlab_grader_scores"
 
-    ``set_by_hand``: only those with a manual score or extra credit behind them, as a
-    formgrader edit has. A job reads the gradebook so after nbgrader's autograde, which
-    writes new automatic scores: a cell the grader left to its automatic score (no manual
-    score) differs from its last result only because the new code scored it anew.
+Written = tuple[float | None, float | None]
+
+
+def _table(gb: Any) -> None:
+    from sqlalchemy import text
+
+    gb.db.execute(text(f"CREATE TABLE IF NOT EXISTS {GRADER_TABLE} (student TEXT NOT NULL, "
+                       "lesson TEXT NOT NULL, cell TEXT NOT NULL, manual REAL, extra REAL, "
+                       "PRIMARY KEY (student, lesson, cell))"))
+
+
+def graders_scores(gb: Any, student: str, lesson: str) -> dict[str, Written]:
+    """What the grader last wrote into the gradebook ``gb`` for each test cell of a notebook:
+    ``(manual_score, extra_credit)`` (none for a notebook no job of this version graded)."""
+    from sqlalchemy import text
+
+    _table(gb)
+    rows = gb.db.execute(text(f"SELECT cell, manual, extra FROM {GRADER_TABLE} "
+                              "WHERE student = :student AND lesson = :lesson"),
+                         {"student": student, "lesson": lesson})
+    return {cell: (manual, extra) for cell, manual, extra in rows}
+
+
+def remember_scores(gb: Any, student: str, lesson: str, scores: Mapping[str, Written]) -> None:
+    """Record ``scores`` as the grader's (:func:`graders_scores`); committed with the grades."""
+    from sqlalchemy import text
+
+    _table(gb)
+    for cell, (manual, extra) in scores.items():
+        gb.db.execute(text(f"INSERT OR REPLACE INTO {GRADER_TABLE} VALUES "
+                           "(:student, :lesson, :cell, :manual, :extra)"),
+                      {"student": student, "lesson": lesson, "cell": cell, "manual": manual,
+                       "extra": extra})
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    return a is b is None or (a is not None and b is not None and abs(a - b) <= 1e-9)
+
+
+def typed_scores(grades: Iterable[Any], written: Mapping[str, Written],
+                 last: Mapping[str, float], *, after_autograde: bool = False) -> list[Edit]:
+    """The test cells of a notebook scored in the formgrader: nbgrader's ``Grade`` rows
+    whose manual score or extra credit is not what the grader wrote (``written``). One
+    with neither was cleared: the grader's score, not nbgrader's in-kernel one (which the
+    course's reference passes), is the cell's again (:func:`find_edits` writes it back).
+
+    A gradebook of an earlier version of the grader has no ``written``: there a cell whose
+    score is not its ``last`` result's counts (after nbgrader's autograde, which writes new
+    automatic scores, only if a manual score or extra credit is behind it).
     """
+    if written:
+        return [Edit(g.cell.name, float(g.score), g.manual_score, g.extra_credit)
+                for g in grades if g.cell.name in written
+                and (g.manual_score is not None or g.extra_credit is not None)
+                and not (_same(g.manual_score, written[g.cell.name][0])
+                         and _same(g.extra_credit, written[g.cell.name][1]))]
     return [Edit(g.cell.name, float(g.score), g.manual_score, g.extra_credit)
-            for g in grades if g.cell.name in cells
-            and (not set_by_hand or g.manual_score is not None or g.extra_credit is not None)
-            and abs(float(g.score) - float(cells[g.cell.name])) > 1e-9]
+            for g in grades if g.cell.name in last
+            and (not after_autograde or g.manual_score is not None or g.extra_credit is not None)
+            and abs(float(g.score) - float(last[g.cell.name])) > 1e-9]
 
 
-def find_edits(course: Course, jobs: Mapping[str, Any],
-               keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Edit]]:
-    """The formgrader's scores of the notebooks ``keys`` (student, lesson) that differ from
-    the last result in ``jobs`` (the run state's ``jobs``)."""
+def find_edits(course: Course, keys: Mapping[tuple[str, str], Mapping[str, float]]
+               ) -> dict[tuple[str, str], list[Edit]]:
+    """The formgrader's scores in the gradebook of the notebooks ``keys`` (student, lesson),
+    each with its last graded result's cells (:func:`last_cells`, for :func:`typed_scores`);
+    where one was cleared, the grader's score is written back."""
     from nbgrader.api import Gradebook, MissingEntry
 
     edits: dict[tuple[str, str], list[Edit]] = {}
     with Gradebook(course.db_url) as gb:
-        for student, lesson in keys:
-            if not (cells := last_cells(jobs.get(f"{student}/{lesson}", {}).get("result"))):
-                continue
+        for (student, lesson), last in keys.items():
             try:
                 grades = gb.find_submission_notebook(lesson, lesson, student).grades
             except MissingEntry:
                 continue
-            if found := changed_scores(grades, cells):
+            written = graders_scores(gb, student, lesson)
+            if found := typed_scores(grades, written, last):
                 edits[student, lesson] = found
+            for g in grades:
+                if g.manual_score is g.extra_credit is None and g.cell.name in written:
+                    g.manual_score, g.extra_credit = written[g.cell.name]
+        gb.db.commit()  # the table, if it was made, and the scores written back
     return edits
 
 
@@ -98,13 +153,6 @@ def last_cells(result: Mapping[str, Any] | None) -> dict[str, float]:
     """Each test cell's score in a job's last ``result``, if it was graded (else none)."""
     result = result or {}
     return dict(result.get("cells", {})) if result.get("status") == "graded" else {}
-
-
-def merge_edits(before: Sequence[Edit], during: Sequence[Edit]) -> list[Edit]:
-    """The edits read before the run's jobs, updated by those a job read as it wrote the
-    gradebook (a score typed in the formgrader while the run went)."""
-    cells = {edit.cell: edit for edit in before} | {edit.cell: edit for edit in during}
-    return list(cells.values())
 
 
 def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) -> dict[str, Any]:
@@ -139,44 +187,50 @@ def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) ->
             "extra_credit": extra, "lost": lost, "instructor": instructor, "scored": scored}
 
 
-def keep_edits(course: Course, settings: Settings, edits: Mapping[tuple[str, str], list[Edit]],
+def keep_edits(course: Course, settings: Settings,
                results: dict[tuple[str, str], dict[str, Any]],
                same_work: Collection[tuple[str, str]]) -> None:
-    """Apply ``edits`` (:func:`find_edits`) to the run's ``results``, in place.
+    """Put the formgrader's scores into the run's ``results``, in place.
 
-    A notebook graded again (``same_work``: its cells' text unchanged) gets the edits
-    back into the gradebook; a reused result has them there still. Each such result
-    becomes :func:`with_edits`'s, its ``edited`` lists the cells, and its feedback page is
-    written again with those scores. A notebook handed in again, or not graded now, keeps
-    the new outcome; its ``edits_lost`` lists the scores not kept, to review again.
+    Read once every job has written the gradebook, so a score typed while the run went is
+    there too. A job kept them in the gradebook for the same work (``same_work``: its cells'
+    text unchanged) and did not for a notebook handed in again (its ``typed``: they are in
+    ``edits_lost``, to review again). Each graded result with such scores becomes
+    :func:`with_edits`'s, its ``edited`` lists the cells, and its feedback page is written
+    again with those scores. A notebook not graded now keeps them in the gradebook, for
+    when it is graded again (``edited`` says so).
     """
-    from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
     from .feedback import note_instructor
     from .job import write_page
 
+    for (student, lesson), result in results.items():
+        typed = [Edit(**edit) for edit in result.pop("typed", [])]
+        if typed and (student, lesson) not in same_work:
+            result["edits_lost"] = [e.said(bonus_points(lesson), "handed in again")
+                                    for e in typed]
+    # A graded result's cells are what the grader wrote: for a gradebook of an earlier
+    # version, with no record of it (typed_scores).
+    found = find_edits(course, {key: result["cells"] if result["status"] == "graded" else {}
+                                for key, result in results.items()
+                                if result.get("status") in ("graded", "failed")})
     api = None
-    for (student, lesson), found in edits.items():
-        result = results.get((student, lesson))
-        if result is None:
-            continue
+    for (student, lesson), edits in found.items():
+        result = results[student, lesson]
         bonus = bonus_points(lesson)
-        if result.get("status") != "graded" or (student, lesson) not in same_work:
-            why = ("handed in again" if result.get("status") == "graded"
-                   else f"now {result.get('status', 'failed')}")
-            result["edits_lost"] = [e.said(bonus, why) for e in found]
+        if result.get("status") != "graded":
+            # Still in the gradebook: the next grading of this work keeps them, that of
+            # another notebook does not.
+            if (student, lesson) in same_work:
+                result["edited"] = [e.said(bonus, "kept for when this notebook is graded")
+                                    for e in edits]
+            else:
+                result["edits_lost"] = [e.said(bonus, "handed in again") for e in edits]
             continue
-        if not result.get("reused"):
-            with Gradebook(course.db_url) as gb:
-                for edit in found:
-                    grade = gb.find_grade(edit.cell, lesson, lesson, student)
-                    grade.manual_score, grade.extra_credit = edit.manual, edit.extra
-                    grade.needs_manual_grade = False  # the instructor graded it
-                gb.db.commit()
-        result.update(with_edits(result, found, lesson),
+        result.update(with_edits(result, edits, lesson),
                       edited=[e.said(bonus, f"the grader's {result['cells'][e.cell]:g}")
-                              for e in found])
+                              for e in edits])
         # Each cell's output says so too, under the grader's verdict (a pass, say).
         note_instructor(course.root / "autograded" / student / lesson / f"{lesson}.ipynb",
                         result["scored"])

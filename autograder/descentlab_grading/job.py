@@ -16,7 +16,7 @@ import nbformat
 
 from . import jail
 from .bonus import bonus_points
-from .edits import Edit, changed_scores
+from .edits import Edit, Written, graders_scores, remember_scores, typed_scores
 from .feedback import UNCHANGED_BY_NBGRADER, add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
 from .judging import (
@@ -111,11 +111,14 @@ def _autograde(make_api: Callable[[int], Any], course: Course, lesson: str,
 
 
 def grade_one(course: Course, settings: Settings, lesson: str, student: str,
-              origin: str = "", last: Mapping[str, float] | None = None) -> dict[str, Any]:
+              origin: str = "", last: Mapping[str, float] | None = None,
+              keep_typed: bool = False) -> dict[str, Any]:
     """Grade one submission (runs in a forked worker); return a JSON-able result.
 
     ``origin`` is the graded file's name in the export, which the feedback page names;
-    ``last`` each test cell's score in this notebook's last result (:func:`edits.last_cells`).
+    ``last`` each test cell's score in this notebook's last result (:func:`edits.last_cells`);
+    ``keep_typed``: the scores given in the formgrader stay in the gradebook (the notebook's
+    work is the one they were given to); its ``typed`` lists them either way.
     """
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
@@ -173,9 +176,11 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
         with Gradebook(course.db_url) as gb:
             submitted = gb.find_submission_notebook(lesson, lesson, student)
             grades = [g for g in submitted.grades if g.cell.__class__.__name__ == "GradeCell"]
-            # Read as the scores are written over: one typed in the formgrader since the
-            # run read the gradebook (edits.find_edits) is kept too (pipeline.py).
-            typed = changed_scores(grades, last or {}, set_by_hand=True)
+            # Read in the transaction that writes the grader's scores: the formgrader's are
+            # the cells whose score is not what the grader wrote last (edits.py).
+            typed = typed_scores(grades, graders_scores(gb, student, lesson), last or {},
+                                 after_autograde=True)
+            kept = {edit.cell for edit in typed} if keep_typed else set()
             # nbgrader's comment on an answer cell whose code is still the release's.
             answers = [c.auto_comment for c in submitted.comments
                        if c.cell.__class__.__name__ == "SolutionCell"]
@@ -185,13 +190,16 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
             decision = decide([(g.cell.name, maxima[g.cell.name], g.auto_score) for g in grades],
                               judge.verdicts, test_errors, answer_errors, defined_by,
                               judge.contacts, names_native, names_hook, ready_made)
+            ours: dict[str, Written] = {}
             for g in grades:
                 given = decision.scores[g.cell.name]
-                if g.cell.name in extra:  # extra credit: in the score, not in the maximum
-                    g.manual_score, g.extra_credit = 0.0, given
-                else:
-                    g.manual_score = given if given != g.auto_score else None
-                    g.extra_credit = None
+                # A bonus cell's points are extra credit: in the score, not in the maximum.
+                ours[g.cell.name] = (0.0, given) if g.cell.name in extra else (
+                    given if given != g.auto_score else None, None)
+                if g.cell.name in kept:  # the instructor's score stays, reviewed
+                    g.needs_manual_grade = False
+                    continue
+                g.manual_score, g.extra_credit = ours[g.cell.name]
                 # nbgrader's autograde asks for a manual grade wherever a manual score was
                 # set before it, as the grader's own scores are (a browser audit: after a
                 # re-grading every student "needs manual grade"): only where the grader
@@ -200,6 +208,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
             # The formgrader's "Flagged?" column: an instructor audit found the flagged
             # student unmarked there (the reasons are in the summary, the CSV, the page).
             submitted.flagged = bool(flags or decision.flags)
+            remember_scores(gb, student, lesson, ours)
             gb.db.commit()
             return (decision, maxima,
                     bool(answers) and all(c == UNCHANGED_BY_NBGRADER for c in answers), typed)

@@ -18,7 +18,7 @@ from typing import Any
 from . import answer_key, jail
 from .bonus import bonus_as_extra_credit
 from .collect import Submission, apply_releases, collect, write_submission
-from .edits import Edit, find_edits, keep_edits, last_cells, merge_edits, with_edits
+from .edits import find_edits, keep_edits, last_cells, with_edits
 from .feedback import rejection_page
 from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
@@ -190,7 +190,8 @@ def grade(
     # again as it writes (a score typed while the run goes: "typed" below).
     same_work = {key for key, work in works.items()
                  if jobs_state.get(f"{key[0]}/{key[1]}", {}).get("work") == work}
-    edits = find_edits(course, jobs_state, list(works))
+    edits = find_edits(course, {key: last_cells(jobs_state.get(f"{key[0]}/{key[1]}", {})
+                                                 .get("result")) for key in works})
     for sub, digest in written:
         stamp = {"submission": digest, "source": state["lessons"][sub.lesson],
                  "settings": settings.fingerprint(), "scoring": _SCORING,
@@ -224,10 +225,11 @@ def grade(
                 regraded[sub.student, sub.lesson] = (last, why)
             # The result comes later; until then no grade of this notebook is kept.
             jobs_state[f"{sub.student}/{sub.lesson}"] = {
-                "stamp": stamp, "last": shown, "work": works[sub.student, sub.lesson]}
+                "stamp": stamp, "last": shown, "work": previous.get("work", "")}
             todo.append(((sub.student, sub.lesson),
                          functools.partial(grade_one, course, settings, sub.lesson, sub.student,
-                                           sub.origin, last_cells(done))))
+                                           sub.origin, last_cells(done),
+                                           (sub.student, sub.lesson) in same_work)))
     _add_students(course, sorted({student for (student, _), _ in todo}))
     if todo:  # about 1 s, for the kernels only
         jail.build_font_list(course.fonts)
@@ -248,17 +250,19 @@ def grade(
             error = (f"stopped: grading this notebook took longer than the per-notebook time "
                      f"limit ({settings.notebook_timeout:g} s; --notebook-timeout)")
         result = outcome.result if outcome.ok else {"status": "failed", "message": error}
-        if typed := [Edit(**edit) for edit in result.pop("typed", [])]:
-            # Scored in the formgrader while this run went, before this job wrote its own.
-            edits[student, lesson] = merge_edits(edits.get((student, lesson), []), typed)
         last, why = regraded.get((student, lesson), ("", ""))
+        # The formgrader's scores the job found: kept for the same work (keep_edits).
+        typed = result.pop("typed", [])
         results[student, lesson] = {**result, "seconds": outcome.seconds,
                                     "before": before.get((student, lesson), ""),
-                                    "regraded": last, "regraded_why": why}
+                                    "regraded": last, "regraded_why": why, "typed": typed}
         job = jobs_state[f"{student}/{lesson}"]
-        jobs_state[f"{student}/{lesson}"] = {"stamp": job["stamp"], "result": result,
-                                             "work": job.get("work", "")}
-    keep_edits(course, settings, edits, results, same_work)
+        # The work of the last graded notebook: the one the instructor's scores are for.
+        jobs_state[f"{student}/{lesson}"] = {
+            "stamp": job["stamp"], "result": result,
+            "work": works[student, lesson] if result.get("status") == "graded"
+            else job.get("work", "")}
+    keep_edits(course, settings, results, same_work)
     for rejection in (r for r in found.rejected if r.student):
         key = f"{rejection.student}/{rejection.lesson}"
         if (rejection.student, rejection.lesson) not in results:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,7 +21,7 @@ from nbformat.v4 import new_markdown_cell
 from synthetic import prepared_course, solved_notebook
 
 from descentlab_grading import pipeline
-from descentlab_grading.edits import Edit, changed_scores
+from descentlab_grading.edits import Edit, find_edits, remember_scores, typed_scores
 from descentlab_grading.pipeline import Settings, grade
 from descentlab_grading.report import summary, write_csv
 
@@ -38,31 +39,46 @@ def _review(course, student: str, grade_id: str, manual: float | None = None,
         gb.db.commit()
 
 
-def test_changed_scores_set_by_hand_are_the_instructors_only() -> None:
+def test_typed_scores_are_those_the_grader_did_not_write() -> None:
     def grade_(cell: str, auto: float, manual: float | None = None,
                extra: float | None = None) -> SimpleNamespace:
         score = (auto if manual is None else manual) + (extra or 0.0)  # nbgrader's Grade.score
         return SimpleNamespace(cell=SimpleNamespace(name=cell), score=score,
                                manual_score=manual, extra_credit=extra)
 
-    last = {"auto": 1.0, "graders": 1.0, "typed": 1.0, "bonus": 2.0, "extra": 1.0}
-    grades = [grade_("auto", 2.0),  # left to nbgrader's new automatic score, as before
-              grade_("graders", 2.0, manual=1.0),  # the grader's own score, written last run
+    grades = [grade_("auto", 2.0),  # left to nbgrader's automatic score (new code: 2, not 1)
+              grade_("graders", 2.0, manual=1.0),  # the grader's own score
               grade_("typed", 2.0, manual=0.5),  # the instructor's
+              grade_("confirmed", 2.0, manual=2.0),  # "full credit" where the grader gave 2
+              grade_("cleared", 2.0),  # the instructor's score taken back: the grader's 1
               grade_("bonus", 0.0, manual=0.0, extra=2.0),  # a bonus cell, as the grader wrote it
               grade_("extra", 1.0, extra=1.0),  # extra credit from the instructor
               grade_("not graded last time", 0.0, manual=3.0)]
-    assert changed_scores(grades, last, set_by_hand=True) == [
-        Edit("typed", 0.5, 0.5, None), Edit("extra", 2.0, None, 1.0)]
-    # Before the jobs nbgrader's automatic scores are the last run's: any change is typed.
-    assert [e.cell for e in changed_scores(grades, last)] == ["auto", "typed", "extra"]
+    written = {"auto": (None, None), "graders": (1.0, None), "typed": (None, None),
+               "confirmed": (None, None), "cleared": (1.0, None), "bonus": (0.0, 2.0),
+               "extra": (None, None)}
+    assert typed_scores(grades, written, {}) == [
+        Edit("typed", 0.5, 0.5, None), Edit("confirmed", 2.0, 2.0, None),
+        Edit("extra", 2.0, None, 1.0)]
+    # A gradebook of an earlier version (no record of the grader's scores): a score that
+    # is not the last result's, and, after nbgrader's autograde wrote new automatic scores,
+    # only one with a manual score or extra credit behind it.
+    last = {"auto": 1.0, "graders": 1.0, "typed": 1.0, "bonus": 2.0, "extra": 1.0}
+    assert [e.cell for e in typed_scores(grades, {}, last)] == ["auto", "typed", "extra"]
+    assert [e.cell for e in typed_scores(grades, {}, last, after_autograde=True)] == [
+        "typed", "extra"]
 
 
 @pytest.mark.slow
-def test_a_score_typed_while_the_run_goes_is_kept(
+def test_a_score_typed_at_any_time_is_kept_and_one_taken_back_is_gone(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A run reads the formgrader's scores before its jobs; a job that starts later (an
-    export of a hundred students: many minutes) wrote over a score typed meanwhile."""
+    """Runs of new grading code (ann's notebook graded again each time), the instructor
+    scoring a test in the formgrader before, while and after ann's job, and a run stopped
+    midway. An audit lost the score typed once the run had read the gradebook (its job
+    wrote over it), the one changed after the job (the run wrote back what it had read),
+    every score after a stopped run; and brought back a score the instructor cleared."""
+    from nbgrader.api import Gradebook
+
     settings = Settings(workers=1)
     course = prepared_course(tmp_path / "course", settings, [LESSON])
     export = tmp_path / "export" / "ann" / LESSON
@@ -71,23 +87,54 @@ def test_a_score_typed_while_the_run_goes_is_kept(
     [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
     full, (cell, points) = row.score, next(iter(row.cells.items()))
     assert (row.status, points > 0) == ("graded", True), row
+    versions = iter(range(100))
 
-    # New grading code: ann's notebook is graded again, and the instructor scores a test
-    # after the run has read the gradebook, before ann's job writes it.
-    monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "checks upgraded")
-    [row] = grade(tmp_path / "export", course, [LESSON], settings,
-                  on_start=lambda jobs: _review(course, "ann", cell, manual=0.5)).rows
-    assert (row.reused, row.cells[cell], row.score, row.edited, row.edits_lost) == (
-        False, 0.5, full - points + 0.5, [f"{cell} 0.5 (the grader's {points:g})"],
-        []), row
-    from nbgrader.api import Gradebook
+    def run_new_code(**hooks: object) -> pipeline.Row:
+        version = f"v{next(versions)}"
+        monkeypatch.setattr(pipeline, "code_fingerprint", lambda: version)
+        [row] = grade(tmp_path / "export", course, [LESSON], settings, **hooks).rows
+        assert (row.reused, row.edits_lost) == (False, []), row
+        return row
 
+    def in_gradebook() -> float:
+        with Gradebook(course.db_url) as gb:
+            return gb.find_grade(cell, LESSON, LESSON, "ann").score
+
+    def kept(score: float) -> tuple[float, float, list[str], float]:
+        return score, full - points + score, [f"{cell} {score:g} (the grader's {points:g})"], \
+            score
+
+    # Typed after the run read the gradebook, before ann's job wrote it.
+    row = run_new_code(on_start=lambda jobs: _review(course, "ann", cell, manual=0.5))
+    assert (row.cells[cell], row.score, row.edited, in_gradebook()) == kept(0.5), row
+    # Changed once ann's job was done: the run reads the scores once its jobs are done.
+    row = run_new_code(on_done=lambda outcome: _review(course, "ann", cell, manual=0.75))
+    assert (row.cells[cell], row.score, row.edited, in_gradebook()) == kept(0.75), row
+    # Taken back (the field cleared) while the run went: the grader's score is ann's again.
+    row = run_new_code(on_start=lambda jobs: _review(course, "ann", cell, manual=None))
+    assert (row.cells[cell], row.score, row.edited, in_gradebook()) == (
+        points, full, [], points), row
+
+    # A run stopped once ann's job had written the gradebook: its state has no result.
+    _review(course, "ann", cell, manual=0.25)
+    run_new_code()
+    state_file = course.root / pipeline._STATE_FILE
+    state = json.loads(state_file.read_text())
+    job = state["jobs"][f"ann/{LESSON}"]
+    state["jobs"][f"ann/{LESSON}"] = {"stamp": {**job["stamp"], "code": "stopped"},
+                                      "last": job["result"], "work": job["work"]}
+    state_file.write_text(json.dumps(state))
+    row = run_new_code()
+    assert (row.cells[cell], row.score, row.edited, in_gradebook()) == kept(0.25), row
+
+    # Where the grader overrode nbgrader's in-kernel score (0 for a pass it did not trust),
+    # a cleared score is the grader's again, not nbgrader's.
     with Gradebook(course.db_url) as gb:
-        assert gb.find_grade(cell, LESSON, LESSON, "ann").score == 0.5
-    # And the run after it still has it.
-    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
-    assert (row.reused, row.cells[cell], row.edited) == (
-        True, 0.5, [f"{cell} 0.5 (the grader's {points:g})"]), row
+        remember_scores(gb, "ann", LESSON, {cell: (0.0, None)})
+        gb.db.commit()
+    _review(course, "ann", cell)
+    assert find_edits(course, {("ann", LESSON): {}}) == {}
+    assert in_gradebook() == 0.0
 
 
 @pytest.mark.slow
