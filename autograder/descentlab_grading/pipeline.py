@@ -212,7 +212,8 @@ def grade(
             # The last grade as the last CSV gave it, with the formgrader's scores.
             last = _outcome({"result": with_edits(done, edits[sub.student, sub.lesson],
                                                   sub.lesson)
-                             if done and (sub.student, sub.lesson) in edits else shown}) \
+                             if done.get("status") == "graded"
+                             and (sub.student, sub.lesson) in edits else shown}) \
                 or str(shown.get("status", "failed"))
             if done and previous.get("stamp", {}).get("submission") != digest:
                 # A notebook handed in again: the summary says what the last one got.

@@ -126,6 +126,12 @@ def test_a_score_typed_at_any_time_is_kept_and_one_taken_back_is_gone(
     state_file.write_text(json.dumps(state))
     row = run_new_code()
     assert (row.cells[cell], row.score, row.edited, in_gradebook()) == kept(0.25), row
+    # A run in which ann's notebook failed (a time-out, say: tried again the next run).
+    state = json.loads(state_file.read_text())
+    state["jobs"][f"ann/{LESSON}"]["result"] = {"status": "failed", "message": "timed out"}
+    state_file.write_text(json.dumps(state))
+    row = run_new_code()
+    assert (row.cells[cell], row.score, row.edited, in_gradebook()) == kept(0.25), row
 
     # Where the grader overrode nbgrader's in-kernel score (0 for a pass it did not trust),
     # a cleared score is the grader's again, not nbgrader's.
