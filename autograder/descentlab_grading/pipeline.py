@@ -186,8 +186,9 @@ def grade(
     found.submissions = [sub for sub, _ in written]
     # Read before the jobs rewrite the gradebook: the instructor's scores from the formgrader,
     # kept for the same work (its cells' text: the same file saved again, run again or with
-    # new cell ids, is the work the instructor reviewed). Each job reads its notebook's
-    # again as it writes (a score typed while the run goes: "typed" below).
+    # new cell ids, is the work the instructor reviewed). Read here for the summary's last
+    # grade; each job reads its notebook's as it writes, and keep_edits all of them once
+    # the jobs are done (a score typed while the run goes).
     same_work = {key for key, work in works.items()
                  if jobs_state.get(f"{key[0]}/{key[1]}", {}).get("work") == work}
     edits = find_edits(course, {key: last_cells(jobs_state.get(f"{key[0]}/{key[1]}", {})
