@@ -172,8 +172,11 @@ def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) ->
     for edit in found:
         cells[edit.cell] = edit.given - edit.on_top(bonus)
         most = maxima.get(edit.cell, cells[edit.cell])
-        said = f"{cells[edit.cell]:g} of {most:g}" + (
-            f" + {edit.on_top(bonus):g} extra credit" if edit.on_top(bonus) else "")
+        # Above the cell's points (extra credit typed into a bonus cell, whose whole score
+        # is extra credit): "2 of 2 + 1 extra credit", not "3 of 2".
+        above = max(cells[edit.cell] - most, 0.0) + edit.on_top(bonus)
+        said = f"{min(cells[edit.cell], most):g} of {most:g}" + (
+            f" + {above:g} extra credit" if above else "")
         scored[edit.cell] = said
         if cells[edit.cell] < most:
             lost.append((edit.cell, cells[edit.cell], most, f"your instructor scored this test "

@@ -166,10 +166,10 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
                              "yes" if row.late else "",
                              *(spreadsheet_safe(t) for t in (
                                  "; ".join(row.flags),
-                                 "; ".join([*filter(None, [row.message]),
-                                            *(f"formgrader: {e}" for e in row.edited),
-                                            *(f"formgrader, not kept: {e}"
-                                              for e in row.edits_lost)]),
+                                 "; ".join(filter(None, [
+                                     row.message,
+                                     _listed("formgrader: ", row.edited),
+                                     _listed("formgrader, not kept: ", row.edits_lost)])),
                                  "; ".join(files)))]
                             + [f"{row.cells[c]:g}" if c in row.cells else "" for c in cells])
         for kept in earlier:
@@ -314,12 +314,23 @@ def _regraded_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
               for row in changed)]
 
 
+def _listed(prefix: str, items: list[str]) -> str:
+    """``items`` joined after one ``prefix`` ("formgrader: a; b"), or "" when none."""
+    return prefix + "; ".join(items) if items else ""
+
+
 def _edited_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
-    """Test cells scored in the formgrader: kept, or why not."""
+    """Test cells scored in the formgrader: kept, kept for later, or why not."""
     lines = []
     for title, chosen in (
             ("Scored by you in the formgrader (kept in the CSV and the feedback page; kept "
-             "when the same notebook is graded again):", lambda row: row.edited),
+             "when the same notebook is graded again):",
+             lambda row: row.edited if row.status == "graded" else []),
+            # A notebook that failed this run has no score in the CSV to keep them in (an
+            # audit found them under the title above).
+            ("Scored by you in the formgrader, kept in the gradebook for when the notebook "
+             "is graded (it was not graded in this run, so they are not in the CSV):",
+             lambda row: row.edited if row.status != "graded" else []),
             ("Scored by you in the formgrader, not kept (the notebook was graded anew: "
              "review it again):", lambda row: row.edits_lost)):
         listed = [f"  {row.lesson}: {_who(row)} {'; '.join(chosen(row))}"

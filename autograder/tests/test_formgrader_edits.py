@@ -21,8 +21,15 @@ from nbformat.v4 import new_markdown_cell
 from synthetic import prepared_course, solved_notebook
 
 from descentlab_grading import pipeline
-from descentlab_grading.edits import Edit, find_edits, remember_scores, typed_scores
-from descentlab_grading.pipeline import Settings, grade
+from descentlab_grading.collect import Collection
+from descentlab_grading.edits import (
+    Edit,
+    find_edits,
+    remember_scores,
+    typed_scores,
+    with_edits,
+)
+from descentlab_grading.pipeline import Row, Run, Settings, grade
 from descentlab_grading.report import summary, write_csv
 
 LESSON = "02_sgd_zigzag"  # runs in a few seconds
@@ -67,6 +74,47 @@ def test_typed_scores_are_those_the_grader_did_not_write() -> None:
     assert [e.cell for e in typed_scores(grades, {}, last)] == ["auto", "typed", "extra"]
     assert [e.cell for e in typed_scores(grades, {}, last, after_autograde=True)] == [
         "typed", "extra"]
+
+
+
+def test_an_edit_above_a_cells_points_is_said_as_extra_credit() -> None:
+    """Extra credit typed into a bonus cell above its points reads "2 of 2 + 1 extra credit"
+    on the page, not "3 of 2" (an audit's wording); the score keeps every point."""
+    result = {"status": "graded", "cells": {"test-momentum-first-step": 2.0,
+                                            "test-nesterov": 2.0},
+              "lost": [], "score": 4.0, "bonus": 2.0}
+    edited = with_edits(result, [Edit("test-nesterov", 3.0, None, 3.0),
+                                 Edit("test-momentum-first-step", 1.5, 1.5, None)],
+                        "03_momentum")
+    assert edited["scored"] == {"test-nesterov": "2 of 2 + 1 extra credit",
+                                "test-momentum-first-step": "1.5 of 2"}
+    assert edited["instructor"] == ["test-nesterov: 2 of 2 + 1 extra credit"]
+    assert (edited["score"], edited["bonus"]) == (4.5, 3.0)
+
+
+def test_the_scores_kept_for_a_failed_notebook_are_not_said_to_be_in_the_csv(
+        tmp_path: Path) -> None:
+    """A notebook that failed this run keeps its formgrader scores in the gradebook, for
+    when it is graded: the summary lists them apart from those in the CSV (an audit found
+    them under "kept in the CSV and the feedback page"); each CSV message names the
+    formgrader once."""
+    graded = Row("ann", LESSON, "graded", 2.0, 2.0, {"test-a": 1.0, "test-b": 1.0},
+                 edited=["test-a 1 (the grader's 0)", "test-b 1 (the grader's 0)"])
+    failed = Row("bob", LESSON, "failed", message="timed out",
+                 edited=["test-a 1 (kept for when this notebook is graded)"])
+    text = summary(Run([graded, failed], Collection(), 1.0, 1))
+    in_csv, later = text.split("Scored by you in the formgrader (kept in the CSV")[1].split(
+        "Scored by you in the formgrader, kept in the gradebook for when the notebook is "
+        "graded")
+    assert f"{LESSON}: ann test-a 1" in in_csv, text
+    assert "bob" not in in_csv, text
+    assert f"{LESSON}: bob test-a 1 (kept for when this notebook is graded)" in later, text
+    with write_csv(Run([graded, failed], Collection(), 1.0, 1),
+                   tmp_path / "grades.csv").open(newline="") as handle:
+        messages = [line["message"] for line in csv.DictReader(handle)]
+    assert messages == [
+        "formgrader: test-a 1 (the grader's 0); test-b 1 (the grader's 0)",
+        "timed out; formgrader: test-a 1 (kept for when this notebook is graded)"], messages
 
 
 @pytest.mark.slow
@@ -189,7 +237,7 @@ def test_a_formgrader_score_is_kept_across_runs_and_regrading(
         [line] = list(csv.DictReader(handle))
     assert (float(line["score"]), float(line["bonus"]), float(line[cell])) == (
         edited, 1, 0.5), line
-    assert f"formgrader: {kept[0]}; formgrader: {kept[1]}" in line["message"], line
+    assert f"formgrader: {kept[0]}; {kept[1]}" in line["message"], line
     assert f"Score: {edited:g} / {row.max_score:g}" in page(), page()
     assert (f"{cell} (0.5/{points:g}): your instructor scored this test 0.5 of {points:g}"
             in page()), page()
