@@ -185,9 +185,14 @@ def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) ->
         else:
             instructor.append(f"{edit.cell}: {said}")
     extra = sum(edit.on_top(bonus) for edit in found)
+    # A bonus cell scored above its points: the rest is the instructor's extra credit
+    # ("2 of 2 bonus; extra credit from your instructor: 1", not "3 of 2").
+    above = sum(max(cells[e.cell] - maxima.get(e.cell, cells[e.cell]), 0.0)
+                for e in found if e.cell in bonus)
     return {**result, "cells": cells, "score": sum(cells.values()) + extra,
             "bonus": sum(v for c, v in cells.items() if c in bonus) + extra,
-            "extra_credit": extra, "lost": lost, "instructor": instructor, "scored": scored}
+            "extra_credit": extra + above, "lost": lost, "instructor": instructor,
+            "scored": scored}
 
 
 def keep_edits(course: Course, settings: Settings,

@@ -29,6 +29,7 @@ from descentlab_grading.edits import (
     typed_scores,
     with_edits,
 )
+from descentlab_grading.feedback import add_summary
 from descentlab_grading.pipeline import Row, Run, Settings, grade
 from descentlab_grading.report import summary, write_csv
 
@@ -77,7 +78,7 @@ def test_typed_scores_are_those_the_grader_did_not_write() -> None:
 
 
 
-def test_an_edit_above_a_cells_points_is_said_as_extra_credit() -> None:
+def test_an_edit_above_a_cells_points_is_said_as_extra_credit(tmp_path: Path) -> None:
     """Extra credit typed into a bonus cell above its points reads "2 of 2 + 1 extra credit"
     on the page, not "3 of 2" (an audit's wording); the score keeps every point."""
     result = {"status": "graded", "cells": {"test-momentum-first-step": 2.0,
@@ -89,7 +90,15 @@ def test_an_edit_above_a_cells_points_is_said_as_extra_credit() -> None:
     assert edited["scored"] == {"test-nesterov": "2 of 2 + 1 extra credit",
                                 "test-momentum-first-step": "1.5 of 2"}
     assert edited["instructor"] == ["test-nesterov: 2 of 2 + 1 extra credit"]
-    assert (edited["score"], edited["bonus"]) == (4.5, 3.0)
+    assert (edited["score"], edited["bonus"], edited["extra_credit"]) == (4.5, 3.0, 1.0)
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>nbgrader's page</p></body></html>")
+    add_summary(page, edited["lost"], edited["score"], 2.0, bonus=edited["bonus"], bonus_max=2.0,
+                extra_credit=edited["extra_credit"], instructor=edited["instructor"])
+    text = re.sub(r"<[^>]+>", "", page.read_text())
+    assert "Score: 4.5 / 2 (1.5 required + 2 bonus + 1 extra credit)" in text, text
+    assert ("Required work: 1.5 / 2; bonus (extra credit, on top of the maximum): 2 of 2; "
+            "extra credit from your instructor: 1.") in text, text
 
 
 def test_the_scores_kept_for_a_failed_notebook_are_not_said_to_be_in_the_csv(
