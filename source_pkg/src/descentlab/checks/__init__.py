@@ -55,6 +55,11 @@ from .observe import Observation, observe
 from .report import PropertyResult, Report
 from .selfcheck import check
 from .spec import PROPERTIES, Property, get_property, properties_for, required_arguments
+from .unbound import explain_unbound_exercises
+
+# The setup cell of every lesson imports this package: from then on, a NameError of an
+# exercise's name (its cell not run, or stopped by a SyntaxError) says what to do.
+explain_unbound_exercises()
 
 __all__ = [
     "CATALOGUE",
@@ -86,6 +91,7 @@ __all__ = [
     "default_tolerance",
     "diagnose",
     "differences",
+    "explain_unbound_exercises",
     "get_mistake",
     "get_property",
     "make_case",

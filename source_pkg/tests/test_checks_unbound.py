@@ -1,0 +1,72 @@
+"""A NameError of an exercise's name says what to do, in a real Jupyter kernel.
+
+``check(Momentum)`` after the exercise's cell stopped with a SyntaxError (or did not run)
+raises NameError before ``check`` runs: the kernel shows the traceback and then one line
+of :mod:`descentlab.checks.unbound`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbclient
+import nbformat
+import pytest
+
+from descentlab.checks import explain_unbound_exercises
+
+BROKEN = """
+class Momentum:
+    def update(self, params, grads)
+        pass
+"""
+OWN_HANDLER = """
+def mine(shell, etype, value, tb, tb_offset=None):
+    print("my own handler")
+
+get_ipython().set_custom_exc((ZeroDivisionError,), mine)
+"""
+LINE = ("✘ This cell needs your `Momentum`, which is not defined: run its exercise cell above "
+        "(an error there, e.g. a SyntaxError, leaves it undefined), then run this cell again.\n")
+
+
+def _run(cells: list[str], tmp_path: Path) -> nbformat.NotebookNode:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    nbclient.NotebookClient(notebook, timeout=60, allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return notebook
+
+
+def _seen(cell: nbformat.NotebookNode) -> tuple[list[str], str]:
+    """The cell's error names and what it printed."""
+    return ([out["ename"] for out in cell.outputs if out["output_type"] == "error"],
+            "".join(out.get("text", "") for out in cell.outputs
+                    if out["output_type"] == "stream"))
+
+
+@pytest.mark.slow  # starts a kernel
+def test_a_name_error_of_an_exercise_says_to_run_its_cell(tmp_path: Path) -> None:
+    notebook = _run(["from descentlab.checks import check", BROKEN, "check(Momentum)",
+                     "Momentun", "1 / 0"], tmp_path)
+    setup, broken, checked, typo, other = notebook.cells
+    assert _seen(broken)[0] == ["SyntaxError"]
+    # The usual traceback stays (the error is the cell's outcome), then the line.
+    assert _seen(checked) == (["NameError"], LINE), checked.outputs
+    # Another name is no exercise's: IPython's traceback alone, as before.
+    assert _seen(typo) == (["NameError"], ""), typo.outputs
+    assert _seen(other) == (["ZeroDivisionError"], ""), other.outputs
+    assert setup.outputs == []
+
+
+@pytest.mark.slow  # starts a kernel
+def test_a_students_own_handler_is_left_alone(tmp_path: Path) -> None:
+    notebook = _run([OWN_HANDLER, "from descentlab.checks import check", "check(Momentum)",
+                     "1 / 0"], tmp_path)
+    assert _seen(notebook.cells[2]) == (["NameError"], ""), notebook.cells[2].outputs
+    assert _seen(notebook.cells[3])[1] == "my own handler\n", notebook.cells[3].outputs
+
+
+def test_outside_ipython_nothing_is_set() -> None:
+    assert explain_unbound_exercises() is False
