@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import IPython
 import nbclient
 import nbformat
 import pytest
@@ -68,5 +69,7 @@ def test_a_students_own_handler_is_left_alone(tmp_path: Path) -> None:
     assert _seen(notebook.cells[3])[1] == "my own handler\n", notebook.cells[3].outputs
 
 
-def test_outside_ipython_nothing_is_set() -> None:
+def test_outside_ipython_nothing_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another test file may have made IPython's in-process shell: this test is outside one.
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
     assert explain_unbound_exercises() is False
