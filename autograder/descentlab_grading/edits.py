@@ -169,12 +169,16 @@ def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) ->
     cells = {**result["cells"]}
     lost = [cell for cell in result.get("lost", []) if cell[0] not in {e.cell for e in found}]
     instructor, scored = [], {}
+    over_bonus = 0.0  # bonus cells' points above their maximum: the instructor's extra credit
     for edit in found:
         cells[edit.cell] = edit.given - edit.on_top(bonus)
         most = maxima.get(edit.cell, cells[edit.cell])
         # Above the cell's points (extra credit typed into a bonus cell, whose whole score
-        # is extra credit): "2 of 2 + 1 extra credit", not "3 of 2".
-        above = max(cells[edit.cell] - most, 0.0) + edit.on_top(bonus)
+        # is extra credit): "2 of 2 + 1 extra credit", not "3 of 2"; on the page too
+        # ("bonus 2 of 2; extra credit from your instructor: 1").
+        over = max(cells[edit.cell] - most, 0.0)
+        over_bonus += over if edit.cell in bonus else 0.0
+        above = over + edit.on_top(bonus)
         said = f"{min(cells[edit.cell], most):g} of {most:g}" + (
             f" + {above:g} extra credit" if above else "")
         scored[edit.cell] = said
@@ -185,13 +189,9 @@ def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) ->
         else:
             instructor.append(f"{edit.cell}: {said}")
     extra = sum(edit.on_top(bonus) for edit in found)
-    # A bonus cell scored above its points: the rest is the instructor's extra credit
-    # ("2 of 2 bonus; extra credit from your instructor: 1", not "3 of 2").
-    above = sum(max(cells[e.cell] - maxima.get(e.cell, cells[e.cell]), 0.0)
-                for e in found if e.cell in bonus)
     return {**result, "cells": cells, "score": sum(cells.values()) + extra,
             "bonus": sum(v for c, v in cells.items() if c in bonus) + extra,
-            "extra_credit": extra + above, "lost": lost, "instructor": instructor,
+            "extra_credit": extra + over_bonus, "lost": lost, "instructor": instructor,
             "scored": scored}
 
 
