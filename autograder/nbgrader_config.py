@@ -14,6 +14,7 @@ from nbgrader.preprocessors import GetGrades
 
 from descentlab_grading.bonus import CountBonusPoints
 from descentlab_grading.feedback import TruncateOutputs
+from descentlab_grading.feedback_button import summarise_pages
 from descentlab_grading.release import RunPastErrors
 from descentlab_grading.testcells import ClearHiddenTestsOfTestCells, RefuseUnjailedAutograde
 
@@ -62,6 +63,9 @@ c.Execute.extra_arguments = [
 # (a 5-MB line, 20 000 outputs), on the pages of the formgrader's "Generate Feedback" too.
 c.GenerateFeedback.preprocessors = [GetGrades, CountBonusPoints, ClearHiddenTestsOfTestCells,
                                     CSSHTMLHeaderPreprocessor, TruncateOutputs]
+# ... and the page has descentlab-grade's summary at its top (the score, each lost point in
+# words, the formgrader's scores since): without it the button's page had none.
+c.GenerateFeedback.post_convert_hook = summarise_pages
 
 # The formgrader's own "Autograde" button (and a bare `nbgrader autograde`) would run
 # the student's code unjailed, with the hidden tests in the student's kernel: it stops

@@ -38,7 +38,7 @@ from .scans import (
 )
 from .workers import temp_prefix
 
-__all__ = ["grade_one"]
+__all__ = ["grade_one", "summarise", "write_page"]
 
 
 def _retrying(action: Callable[[], Any], attempts: int = 8) -> Any:
@@ -243,6 +243,14 @@ def write_page(api: Any, course: Course, lesson: str, student: str,
     page = course.root / "feedback" / student / lesson / f"{lesson}.html"
     if not (feedback["success"] and page.is_file()):
         return f"no feedback page: {_failure_reason(feedback.get('log') or '')}"
+    summarise(page, lesson, result)
+    return ""
+
+
+def summarise(page: Path, lesson: str, result: Mapping[str, Any]) -> None:
+    """Put a graded ``result``'s score and lost points at the top of nbgrader's ``page``
+    (:func:`.feedback.add_summary`); the formgrader's "Generate Feedback" too
+    (:mod:`.feedback_button`)."""
     bonus = bonus_points(lesson)
     lost = [tuple(cell) for cell in result.get("lost", [])]
     add_summary(page, [cell for cell in lost if cell[0] not in bonus], result["score"],
@@ -251,7 +259,6 @@ def write_page(api: Any, course: Course, lesson: str, student: str,
                 locked=result.get("locked", []), graded_file=result.get("origin", ""),
                 bonus_cells=bonus.keys(), extra_credit=result.get("extra_credit", 0.0),
                 instructor=result.get("instructor", []))
-    return ""
 
 
 def _fill_scratch(scratch: Path, course: Course, lesson: str, student: str) -> None:

@@ -103,6 +103,9 @@ class Course:
                                source_directory=str(self.source),
                                release_directory=str(self.root / "release"), db_url=self.db_url)
         config.Execute.timeout = int(settings.cell_timeout)
+        # The job writes its page's summary from the result in hand (job.write_page); the
+        # formgrader's hook (feedback_button) would read the last run's.
+        config.GenerateFeedback.post_convert_hook = None
         if runtime is not None:
             config.Autograde.autograde_preprocessors = [
                 HandTestsToJudge, Execute, RestoreTestCells, CountBonusPoints, nb.IgnorePattern,

@@ -27,7 +27,8 @@ from .release import COURSE
 from .release import lessons as course_lessons
 from .workers import Limits, Outcome, run_parallel
 
-__all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "grade", "prepare_lessons"]
+__all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "grade", "last_result",
+           "prepare_lessons"]
 
 #: mallopt(3)'s parameter number of M_MMAP_THRESHOLD (glibc's malloc.h).
 _M_MMAP_THRESHOLD = -3
@@ -77,6 +78,13 @@ def _save_state(course: Course, state: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
     tmp.replace(path)
+
+
+def last_result(course: Course, student: str, lesson: str) -> dict[str, Any] | None:
+    """What the last run made of ``student``'s notebook of ``lesson``: a graded result (the
+    notebook in ``autograded/``, without the formgrader's scores: :func:`.edits.with_edits`),
+    a failed or rejected one; ``None`` when that run stopped before grading it."""
+    return _load_state(course).get("jobs", {}).get(f"{student}/{lesson}", {}).get("result")
 
 
 def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
@@ -274,7 +282,9 @@ def grade(
                 "before": _outcome(jobs_state.get(key))}
             # Remembered as the last outcome, with no stamp: the next notebook of this
             # student and lesson is graded again, whatever an earlier one got.
-            jobs_state[key] = {"result": {"status": "rejected"}}
+            # Its reason and file: the formgrader's "Generate Feedback" writes its page again.
+            jobs_state[key] = {"result": {"status": "rejected", "message": rejection.reason,
+                                          "origin": rejection.origin}}
             rejection_page(course.root / "feedback" / rejection.student / rejection.lesson
                            / f"{rejection.lesson}.html", rejection.lesson, rejection.origin,
                            rejection.reason)

@@ -1,5 +1,5 @@
 """The formgrader's own buttons: "Autograde" cannot run a student's code unjailed, and
-"Generate Feedback" caps the outputs of a page as ``descentlab-grade`` does.
+"Generate Feedback" writes the page ``descentlab-grade`` writes.
 
 nbgrader's autograde (the formgrader's button, or ``nbgrader autograde`` in
 ``autograder/``) runs the notebook in an ordinary kernel, with the hidden tests
@@ -9,13 +9,18 @@ a message before any cell runs; ``descentlab-grade`` sets up its jailed ones.
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
-from synthetic import prepared_course, solved_notebook
+from synthetic import prepared_course, solved_notebook, student_notebook
 
+from descentlab_grading import pipeline
+from descentlab_grading.feedback import NOT_SUMMARISED
 from descentlab_grading.model import Course, Settings
 from descentlab_grading.pipeline import grade, prepare_lessons
 from descentlab_grading.release import course_config
@@ -52,35 +57,76 @@ def test_the_course_config_refuses_an_unjailed_autograde(tmp_path: Path) -> None
     shutil.rmtree(course.root)
 
 
-def test_the_formgrader_feedback_button_caps_outputs_too(tmp_path: Path) -> None:
-    """A cell that printed a million characters: the page of ``descentlab-grade`` and the
-    one the formgrader's "Generate Feedback" writes again both keep its first 20 000
-    (before, the button's page held all of it: ``TruncateOutputs`` was descentlab-grade's
-    only)."""
+def test_the_formgrader_feedback_button_writes_our_page(tmp_path: Path) -> None:
+    """The page the formgrader's "Generate Feedback" writes again is descentlab-grade's: its
+    outputs capped (a cell that printed a million characters keeps its first 20 000) and the
+    summary at its top, with the scores the instructor typed since. Before, the button's
+    page held the whole output, then had no summary (the README said not to use it)."""
+    from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
     settings = Settings(workers=1)
     course = prepared_course(tmp_path / "course", settings, [LESSON])
-    notebook = solved_notebook(course, LESSON)
+    notebook = student_notebook(solved_notebook(course, LESSON), {
+        "bowl-gradient": "def bowl_gradient(x, y):\n    return x / 20, 2 * y"})
     notebook.cells.append(nbformat.v4.new_code_cell("print('x' * 1_000_000)"))
     export = tmp_path / "export" / "ann" / LESSON
     export.mkdir(parents=True)
     nbformat.write(notebook, export / f"{LESSON}.ipynb")
     [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
-    assert row.status == "graded", row.message
+    assert (row.status, row.cells["test-bowl-gradient-dx"]) == ("graded", 0), row
     page = course.root / "feedback" / "ann" / LESSON / f"{LESSON}.html"
     pages = [page.read_text(encoding="utf-8")]
 
     # What the button does: nbgrader's generate_feedback with nbgrader_config.py as it is
     # (the formgrader loads it), pointed at this course's folders; no descentlab-grade.
-    page.unlink()
     config = course_config(AUTOGRADER, root=str(course.root), db_url=course.db_url,
                            source_directory=str(course.source),
                            release_directory=str(course.root / "release"))
-    done = NbGraderAPI(config=config).generate_feedback(LESSON, "ann", force=True)
-    assert done["success"], done["log"][-2000:]
-    pages.append(page.read_text(encoding="utf-8"))
+
+    def press_the_button() -> str:
+        page.unlink()
+        done = NbGraderAPI(config=config).generate_feedback(LESSON, "ann", force=True)
+        assert done["success"], done["log"][-2000:]
+        return page.read_text(encoding="utf-8")
+
+    pages.append(press_the_button())
     for text in pages:
         assert "x" * 20_000 in text
         assert "x" * 20_001 not in text
         assert "\n... output cut: " in text
+        assert text.count('id="descentlab-summary"') == 1  # one summary, not the hook's too
+    ours, buttons = (summary_of(text) for text in pages)
+    assert ours == buttons, (ours, buttons)
+    assert f"Score: {row.score:g} / {row.max_score:g}" in buttons, buttons
+    assert "test-bowl-gradient-dx (0/1): " in buttons, buttons
+
+    # The instructor gives half a point in the formgrader, then presses the button.
+    with Gradebook(course.db_url) as gb:
+        gb.find_grade("test-bowl-gradient-dx", LESSON, LESSON, "ann").manual_score = 0.5
+        gb.db.commit()
+    text = summary_of(press_the_button())
+    assert f"Score: {row.score + 0.5:g} / {row.max_score:g}" in text, text
+    assert ("test-bowl-gradient-dx (0.5/1): your instructor scored this test 0.5 of 1 (the "
+            "grader: ") in text, text
+
+    # Ann hands in a file that cannot be graded: the button leaves its page the rejection,
+    # not the page of the notebook graded before it (still in autograded/).
+    (export / f"{LESSON}.ipynb").write_text("not a notebook")
+    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    assert row.status == "rejected", row
+    rejected = page.read_text(encoding="utf-8")
+    assert press_the_button() == rejected
+
+    # A run stopped before grading ann's notebook: the page says it has no summary.
+    state_file = course.root / pipeline._STATE_FILE
+    state = json.loads(state_file.read_text())
+    del state["jobs"][f"ann/{LESSON}"]["result"]
+    state_file.write_text(json.dumps(state))
+    assert summary_of(press_the_button()) == " ".join(NOT_SUMMARISED.split())
+
+
+def summary_of(page: str) -> str:
+    """The words of descentlab's box at the top of a feedback page."""
+    block = page.split('id="descentlab-summary"')[1].split("</div>")[0]
+    return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", block.partition(">")[2])).split())
