@@ -219,6 +219,28 @@ def test_a_class_crosses_with_the_globals_its_methods_read(tmp_path: Path) -> No
     assert verdict["message"] == "{'update': ['lr']}", verdict
 
 
+@pytest.mark.slow  # a real judge: ~3 s
+def test_a_state_attribute_spelt_two_ways_is_named_when_graded(tmp_path: Path) -> None:
+    """The attributes a class's methods read and store cross with it: the graded reason of
+    a velocity tested as self.v and kept in self.V names both, as the self-check does."""
+    test = ("from descentlab.checks import assert_property\n"
+            "assert_property(Momentum, 'momentum', 'carries_state', seed=3)")
+    student = ("import numpy as np\n"
+               "class Momentum:\n"
+               "    def __init__(self, lr=0.01, momentum=0.9):\n"
+               "        self.lr, self.momentum, self.v = lr, momentum, None\n"
+               "    def update(self, params, grads):\n"
+               "        if self.v is None:\n"
+               "            self.V = {k: np.zeros_like(p) for k, p in params.items()}\n"
+               "        for k in params:\n"
+               "            self.V[k] = self.momentum * self.V[k] - self.lr * grads[k]\n"
+               "            params[k] += self.V[k]\n")
+    verdict = _verdict(tmp_path, test, "class Momentum: ...", student)
+    assert verdict["verdict"] == "fail", verdict
+    assert ("Your update() reads self.v, which only __init__ sets, and stores self.V"
+            in verdict["message"]), verdict
+
+
 @pytest.mark.slow  # a real judge: ~2 s
 def test_a_misspelled_name_in_the_students_code_gets_its_did_you_mean(
         tmp_path: Path) -> None:

@@ -76,11 +76,13 @@ def global_loads(cls: Any) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"reads": {method: [name, ...]}, "stores": [attribute, ...]}``: per method the
-        global names it reads (``LOAD_GLOBAL``/``LOAD_NAME``) that exist in its module, in
-        order of first reading (a missing one raises NameError, explained where it
-        happens); the attributes any method assigns (``self.mu = momentum`` gives ``mu``).
-        Plain data, so that it can cross to another process.
+        ``{"reads": {method: [name, ...]}, "stores": [attribute, ...], "attributes":
+        {method: {"reads": [...], "stores": [...]}}}``: per method the global names it reads
+        (``LOAD_GLOBAL``/``LOAD_NAME``) that exist in its module, in order of first reading
+        (a missing one raises NameError, explained where it happens); the attributes any
+        method assigns (``self.mu = momentum`` gives ``mu``); and per method the attributes
+        of ``self`` it reads and those it assigns (:func:`_self_attributes`). Plain data, so
+        that it can cross to another process.
     """
     if not isinstance(cls, type):
         return {"reads": {}, "stores": []}
@@ -95,7 +97,38 @@ def global_loads(cls: Any) -> dict[str, Any]:
             known += [n for n in dict.fromkeys(names) if n not in known]
     stores = {ins.argval for function in functions for code in _codes(function.__code__)
               for ins in dis.get_instructions(code) if ins.opname == "STORE_ATTR"}
-    return {"reads": reads, "stores": sorted(stores)}
+    attributes = {function.__name__: _self_attributes(function) for function in functions}
+    return {"reads": reads, "stores": sorted(stores), "attributes": attributes}
+
+
+#: Instructions that push a method's ``self`` (a comprehension's is a cell variable).
+_SELF_LOADS = frozenset({"LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE"})
+
+
+def _self_attributes(function: FunctionType) -> dict[str, list[str]]:
+    """The attributes ``function`` reads from its first argument (``self.v``) and those it
+    assigns (``STORE_ATTR`` on anything, as :func:`global_loads`'s ``stores``), sorted.
+
+    A read is a ``LOAD_ATTR`` right after ``self`` is pushed (or after the ``COPY`` of it
+    that ``self.t += 1`` makes); ``np.pi`` or ``p.shape`` is no read of ``self``.
+    """
+    code = function.__code__
+    if not code.co_argcount:
+        return {"reads": [], "stores": []}
+    me = code.co_varnames[0]
+    reads: set[str] = set()
+    stores: set[str] = set()
+    for inner in _codes(code):
+        last = second_last = None
+        for ins in dis.get_instructions(inner):
+            if ins.opname == "STORE_ATTR":
+                stores.add(ins.argval)
+            elif ins.opname == "LOAD_ATTR":
+                pushed = second_last if last is not None and last.opname == "COPY" else last
+                if pushed is not None and pushed.opname in _SELF_LOADS and pushed.argval == me:
+                    reads.add(ins.argval)
+            second_last, last = last, ins
+    return {"reads": sorted(reads), "stores": sorted(stores)}
 
 
 def names_read(cls: Any) -> set[str]:

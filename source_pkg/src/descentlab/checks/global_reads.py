@@ -20,7 +20,7 @@ from .messages import reads_globals
 from .observe import accepted_arguments
 from .spec import required_arguments
 
-__all__ = ["global_reads", "global_reads_note"]
+__all__ = ["global_reads", "global_reads_note", "self_attributes"]
 
 
 def _names(value: Any) -> list[str]:
@@ -30,14 +30,33 @@ def _names(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str) and v.isidentifier()]
 
 
+def _remote_or_own(cls: Any) -> dict[str, Any]:
+    """:func:`~descentlab.code_reads.global_loads` of ``cls``: its own, or those a proxy
+    brought with it (the student's data there: each part is checked by its reader)."""
+    remote = getattr(cls, REMOTE_READS, None) if isinstance(cls, type) else None
+    return remote if isinstance(remote, dict) else global_loads(cls)
+
+
+def _per_method(value: Any) -> dict[str, list[str]]:
+    """``{method: [identifier, ...]}`` of ``value``, anything else left out."""
+    return {str(m): _names(n) for m, n in value.items()} if isinstance(value, dict) else {}
+
+
 def _loads(cls: Any) -> tuple[dict[str, list[str]], list[str]]:
     """The reads and stores of ``cls``: its own, or those a proxy brought with it."""
-    remote = getattr(cls, REMOTE_READS, None) if isinstance(cls, type) else None
-    if not isinstance(remote, dict):
-        remote = global_loads(cls)
-    reads = remote.get("reads")
-    reads = {str(m): _names(n) for m, n in reads.items()} if isinstance(reads, dict) else {}
-    return reads, _names(remote.get("stores"))
+    remote = _remote_or_own(cls)
+    return _per_method(remote.get("reads")), _names(remote.get("stores"))
+
+
+def self_attributes(cls: Any) -> dict[str, tuple[list[str], list[str]]]:
+    """Each of the student's methods of ``cls`` -> the attributes of ``self`` it reads and
+    those it assigns (:func:`descentlab.code_reads.global_loads`'s ``attributes``), for a
+    class or the grader's proxy of one; ``{}`` for anything else."""
+    attributes = _remote_or_own(cls).get("attributes")
+    if not isinstance(attributes, dict):
+        return {}
+    return {str(method): (_names(seen.get("reads")), _names(seen.get("stores")))
+            for method, seen in attributes.items() if isinstance(seen, dict)}
 
 
 def global_reads(cls: Any, names: Iterable[str]) -> dict[str, list[str]]:

@@ -29,6 +29,7 @@ from .compare import Finding, agree
 from .diagnose import Diagnosis, diagnose_property, observe_property
 from .exercise import Outcome, assert_outcome, run_checks
 from .global_reads import global_reads_note
+from .misspelt_state import misspelt_state_note
 from .observe import CLASS, INIT, SIGNATURE, observe
 from .report import Report
 from .spec import Property, get_property, properties_for, required_arguments
@@ -133,9 +134,9 @@ def assert_property(
     prop = get_property(prop).for_optimizer(optimizer)
     diagnosis = run_property(student_cls, optimizer, prop, seed, time_limit=time_limit)
     outcome = _outcome(diagnosis)
-    # A global read in place of self.lr explains the failure better than any factor; only in
-    # the student's own kernel (the grader's class is a proxy: no code to read, no note).
-    note = "" if outcome.passed else global_reads_note(student_cls, reference_name(optimizer))
+    # What the class's code says explains the failure better than any factor (for the
+    # grader's proxy of a class, from the reads made in the student's kernel).
+    note = "" if outcome.passed else _code_notes(student_cls, optimizer, [prop.name])
     if note:
         outcome = dataclasses.replace(outcome, message=f"{outcome.message} {note}")
     assert_outcome(outcome, prop.short)
@@ -181,13 +182,26 @@ def score_properties(
     seeds = tuple(seeds)
     report = run_checks(messages.describe_object(student_cls), chosen, run, seeds, points=points,
                         skipped_after_hang=_NOT_RUN_AFTER_HANG)
-    notes = [global_reads_note(student_cls, reference_name(optimizer))]
+    notes = [_code_notes(student_cls, optimizer, [r.name for r in report.results
+                                                   if not r.passed])]
     uncounted = _reference_base_note(student_cls, optimizer)
     if not report:
         notes.insert(0, uncounted or _inherited_note(student_cls, optimizer, seeds, time_limit))
     notes = [note for note in notes if note]
     return dataclasses.replace(report, notes=(*notes, *report.notes),
                                uncounted=uncounted if report else "")
+
+
+def _code_notes(student_cls: Any, optimizer: str, failed: Sequence[str]) -> str:
+    """What the code of ``student_cls`` says of its checks: a global ``lr`` read for
+    ``self.lr`` (:func:`~.global_reads.global_reads_note`, whatever failed), and, when the
+    state was not carried between calls (``failed``: the failed properties' names), one
+    state attribute spelt two ways (:func:`~.misspelt_state.misspelt_state_note`)."""
+    notes = [global_reads_note(student_cls, reference_name(optimizer)),
+             misspelt_state_note(student_cls, [h.name for h in optimizer_class(
+                 reference_name(optimizer)).hyperparameters]) if "carries_state" in failed
+             else ""]
+    return " ".join(note for note in notes if note)
 
 
 def _reference_base_note(student_cls: Any, optimizer: str) -> str:
