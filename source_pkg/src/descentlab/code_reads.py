@@ -102,7 +102,7 @@ def global_loads(cls: Any) -> dict[str, Any]:
 
 
 #: Instructions that push a method's ``self`` (a comprehension's is a cell variable).
-_SELF_LOADS = frozenset({"LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE"})
+_SELF_LOADS = frozenset({"LOAD_FAST", "LOAD_DEREF"})
 
 
 def _self_attributes(function: FunctionType) -> dict[str, list[str]]:

@@ -49,15 +49,16 @@ def misspelt_state(cls: Any, settings: Collection[str] = ()) -> list[tuple[str, 
     [('update', 'v', 'V')]
     """
     attributes = self_attributes(cls)
-    set_in_init = set(attributes.get("__init__", ([], []))[1])
-    set_later = {name for method, (_, stores) in attributes.items() if method != "__init__"
-                 for name in stores}
-    return [(method, read, stored) for method, (reads, _) in attributes.items()
-            if method != "__init__"
-            for read in reads if read in set_in_init and read not in set_later
-            and read not in settings
-            for stored in sorted(set_later) if stored != read and stored in reads
-            and _alike(read, stored)]
+    set_in_init = set(attributes.pop("__init__", ([], []))[1])
+    set_later = sorted({name for _, stores in attributes.values() for name in stores})
+    found = []
+    for method, (reads, _) in attributes.items():
+        # Read as state that only __init__ gives a value (None, {}): what the method tests.
+        tested = [name for name in reads if name in set_in_init
+                  and name not in set_later and name not in settings]
+        found += [(method, read, stored) for read in tested for stored in set_later
+                  if stored in reads and stored != read and _alike(read, stored)]
+    return found
 
 
 def misspelt_state_note(cls: Any, settings: Collection[str] = ()) -> str:
