@@ -22,9 +22,9 @@ from .answer_key import REFERENCE_ERROR
 from .judge import ALSO, said_once
 from .testcells import nbgrader_meta
 
-__all__ = ["NOT_SUMMARISED", "NO_PROGRAMS_NOTE", "STOPPED_NOTE", "UNCHANGED_ANSWER",
-           "UNCHANGED_BY_NBGRADER", "TruncateOutputs", "add_summary", "add_unsummarised_note",
-           "explain_outputs", "rejection_page"]
+__all__ = ["NOT_GRADED", "NOT_READ", "NOT_SUMMARISED", "NO_PROGRAMS_NOTE", "STOPPED_NOTE",
+           "UNCHANGED_ANSWER", "UNCHANGED_BY_NBGRADER", "TruncateOutputs", "add_summary",
+           "add_unsummarised_note", "explain_outputs", "rejection_page"]
 
 #: The box of descentlab's summary on a feedback page (tests find it by its id).
 #: MathJax leaves it alone (``tex2jax_ignore``): a reason quotes the student's exception
@@ -323,20 +323,23 @@ def _at_top(text: str, block: str) -> str:
     return text if count else block + text
 
 
-#: What a page the formgrader's "Generate Feedback" wrote says at its top when
-#: descentlab-grade has no grade of the notebook (:mod:`.feedback_button`).
-NOT_SUMMARISED = (
-    "This page has no summary of the lost points: descentlab-grade's last run did not grade "
-    "this notebook (it stopped first, or the notebook failed or was rejected: its grading "
-    "summary says which). The scores below are the gradebook's. Instructor: grade it with "
-    "descentlab-grade, which writes this page again.")
+#: What a page the formgrader's "Generate Feedback" wrote says at its top when it could not
+#: be given descentlab's summary (:mod:`.feedback_button`); ``{why}`` is one of the two below.
+NOT_SUMMARISED = ("This page has no summary of the lost points: {why}. The scores below are "
+                  "the gradebook's. Instructor: grade it with descentlab-grade, which writes "
+                  "this page again.")
+NOT_GRADED = ("descentlab-grade's last run did not grade this notebook (it stopped first, or "
+              "the notebook failed or was rejected: its grading summary says which)")
+NOT_READ = ("its last grading could not be read (the log of Generate Feedback says why; was "
+            "it graded by an older descentlab-grade?)")
 
 
-def add_unsummarised_note(page: Path) -> None:
-    """Say at the top of a feedback page that it has no summary (:data:`NOT_SUMMARISED`)."""
+def add_unsummarised_note(page: Path, why: str) -> None:
+    """Say at the top of a feedback page that it has no summary, and ``why``
+    (:data:`NOT_SUMMARISED`)."""
+    note = html.escape(NOT_SUMMARISED.format(why=why))
     text = page.read_text(encoding="utf-8")
-    page.write_text(_at_top(text, f"{_SUMMARY_BOX}<p>{html.escape(NOT_SUMMARISED)}</p></div>"),
-                    encoding="utf-8")
+    page.write_text(_at_top(text, f"{_SUMMARY_BOX}<p>{note}</p></div>"), encoding="utf-8")
 
 
 #: A link to a notebook by a relative path (no scheme); group 1 is its text.

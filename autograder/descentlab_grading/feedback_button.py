@@ -30,11 +30,12 @@ def summarise_pages(assignment: str, student: str, notebooks: Sequence[str]) -> 
     ``ROOT/autograded/STUDENT/LESSON/LESSON.ipynb`` has its page in
     ``ROOT/feedback/STUDENT/LESSON/LESSON.html`` (nbgrader's default directory structure).
     A notebook whose last file was rejected gets its rejection page back
-    (:func:`.feedback.rejection_page`); one the last run did not grade, a note
-    (:data:`.feedback.NOT_SUMMARISED`): never a page that looks summarised and is not.
+    (:func:`.feedback.rejection_page`); one the last run did not grade, or whose grading
+    cannot be read, a note (:data:`.feedback.NOT_SUMMARISED`): never a page that looks
+    summarised and is not.
     """
     from .edits import find_edits, last_cells, with_edits
-    from .feedback import add_unsummarised_note, rejection_page
+    from .feedback import NOT_GRADED, NOT_READ, add_unsummarised_note, rejection_page
     from .job import summarise
     from .model import Course
     from .pipeline import last_result
@@ -54,9 +55,14 @@ def summarise_pages(assignment: str, student: str, notebooks: Sequence[str]) -> 
             continue
         if result.get("status") != "graded":
             log.warning("%s: no grade of descentlab-grade; the page says so", page)
-            add_unsummarised_note(page)
+            add_unsummarised_note(page, NOT_GRADED)
             continue
-        edits = find_edits(course, {(student_id, lesson): last_cells(result)})
-        if (student_id, lesson) in edits:
-            result = with_edits(result, edits[student_id, lesson], lesson)
-        summarise(page, lesson, result)
+        try:
+            edits = find_edits(course, {(student_id, lesson): last_cells(result)})
+            if (student_id, lesson) in edits:
+                result = with_edits(result, edits[student_id, lesson], lesson)
+            summarise(page, lesson, result)
+        except Exception:  # nbgrader would log a failed hook as "info" and keep the page
+            log.warning("%s: the summary could not be written; the page says so", page,
+                        exc_info=True)
+            add_unsummarised_note(page, NOT_READ)

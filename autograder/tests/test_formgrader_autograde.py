@@ -20,7 +20,7 @@ import pytest
 from synthetic import prepared_course, solved_notebook, student_notebook
 
 from descentlab_grading import pipeline
-from descentlab_grading.feedback import NOT_SUMMARISED
+from descentlab_grading.feedback import NOT_GRADED, NOT_READ, NOT_SUMMARISED
 from descentlab_grading.model import Course, Settings
 from descentlab_grading.pipeline import grade, prepare_lessons
 from descentlab_grading.release import course_config
@@ -118,12 +118,15 @@ def test_the_formgrader_feedback_button_writes_our_page(tmp_path: Path) -> None:
     rejected = page.read_text(encoding="utf-8")
     assert press_the_button() == rejected
 
-    # A run stopped before grading ann's notebook: the page says it has no summary.
+    # A run stopped before grading ann's notebook, or a grading the hook cannot read (of an
+    # older grader, say): the page says it has no summary, and why.
     state_file = course.root / pipeline._STATE_FILE
     state = json.loads(state_file.read_text())
-    del state["jobs"][f"ann/{LESSON}"]["result"]
-    state_file.write_text(json.dumps(state))
-    assert summary_of(press_the_button()) == " ".join(NOT_SUMMARISED.split())
+    for result, why in (({}, NOT_GRADED), ({"status": "graded"}, NOT_READ)):
+        state["jobs"][f"ann/{LESSON}"]["result"] = result
+        state_file.write_text(json.dumps(state))
+        assert summary_of(press_the_button()) == " ".join(
+            NOT_SUMMARISED.format(why=why).split())
 
 
 def summary_of(page: str) -> str:
