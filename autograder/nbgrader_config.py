@@ -14,7 +14,7 @@ from nbgrader.preprocessors import GetGrades
 
 from descentlab_grading.bonus import CountBonusPoints
 from descentlab_grading.feedback import TruncateOutputs
-from descentlab_grading.feedback_button import summarise_pages
+from descentlab_grading.feedback_button import NoteInstructorScores, summarise_pages
 from descentlab_grading.release import RunPastErrors
 from descentlab_grading.testcells import ClearHiddenTestsOfTestCells, RefuseUnjailedAutograde
 
@@ -61,8 +61,11 @@ c.Execute.extra_arguments = [
 # test cells only: a student's cell that says "BEGIN HIDDEN TESTS" made nbgrader's own
 # ClearHiddenTests raise, and there was no page. TruncateOutputs caps what a cell printed
 # (a 5-MB line, 20 000 outputs), on the pages of the formgrader's "Generate Feedback" too.
+# NoteInstructorScores: each test cell the instructor scored says so, as on the pages of
+# descentlab-grade.
 c.GenerateFeedback.preprocessors = [GetGrades, CountBonusPoints, ClearHiddenTestsOfTestCells,
-                                    CSSHTMLHeaderPreprocessor, TruncateOutputs]
+                                    CSSHTMLHeaderPreprocessor, TruncateOutputs,
+                                    NoteInstructorScores]
 # ... and the page has descentlab-grade's summary at its top (the score, each lost point in
 # words, the formgrader's scores since): without it the button's page had none.
 c.GenerateFeedback.post_convert_hook = summarise_pages

@@ -21,8 +21,9 @@ from typing import Any
 from .bonus import bonus_points
 from .model import Course, Settings
 
-__all__ = ["GRADER_TABLE", "Edit", "Written", "find_edits", "graders_scores", "keep_edits",
-           "last_cells", "remember_scores", "typed_scores", "with_edits"]
+__all__ = ["GRADER_TABLE", "Edit", "Written", "cell_points", "find_edits", "graders_scores",
+           "instructor_notes", "keep_edits", "last_cells", "remember_scores", "typed_scores",
+           "with_edits"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,15 @@ class Edit:
         """The extra credit given to a required cell: bonus points (a bonus cell's whole
         score is its extra credit already)."""
         return 0.0 if self.cell in bonus else float(self.extra or 0.0)
+
+    def in_words(self, bonus: Collection[str], most: float) -> str:
+        """The cell's score as its page gives it, of its ``most`` points: "1 of 2"; above
+        them (extra credit typed into a bonus cell, whose whole score is extra credit) or
+        with extra credit on a required cell, "2 of 2 + 1 extra credit", not "3 of 2"."""
+        score = self.given - self.on_top(bonus)
+        above = max(score - most, 0.0) + self.on_top(bonus)
+        return f"{min(score, most):g} of {most:g}" + (
+            f" + {above:g} extra credit" if above else "")
 
     def said(self, bonus: Collection[str], why: str) -> str:
         """The edit in the summary and the CSV: "test-x 1 + 1 extra credit (``why``)"."""
@@ -155,16 +165,38 @@ def last_cells(result: Mapping[str, Any] | None) -> dict[str, float]:
     return dict(result.get("cells", {})) if result.get("status") == "graded" else {}
 
 
+def cell_points(lesson: str) -> dict[str, float]:
+    """Each test cell of ``lesson`` -> its points (the manifest's; a bonus cell's too)."""
+    from descentlab.course import get_lesson
+
+    return {c.grade_id: float(c.points) for e in get_lesson(lesson).exercises for c in e.tests}
+
+
+def instructor_notes(db_url: str, student: str, lesson: str) -> dict[str, str]:
+    """The test cells of ``student``'s notebook of ``lesson`` that the instructor scored in
+    the formgrader (:func:`typed_scores` against what the grader wrote) -> that score in
+    words ("1 of 2", :meth:`Edit.in_words`); ``{}`` for a notebook not in the gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        try:
+            grades = gb.find_submission_notebook(lesson, lesson, student).grades
+        except MissingEntry:
+            return {}
+        edits = typed_scores(grades, graders_scores(gb, student, lesson), {})
+    bonus, maxima = bonus_points(lesson), cell_points(lesson)
+    return {e.cell: e.in_words(bonus, maxima.get(e.cell, e.given - e.on_top(bonus)))
+            for e in edits}
+
+
 def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) -> dict[str, Any]:
     """A graded ``result`` with the formgrader's scores: its cells, score and bonus (extra
     credit given to a required cell counts as bonus, so ``score - bonus`` stays the required
     work's), and what its page says of them: a cell scored below its maximum among the lost
     points ("your instructor scored this test 1 of 2"), the others in ``instructor``, and
     in ``scored`` each edited cell's score in words ("1 of 1 + 1 extra credit")."""
-    from descentlab.course import get_lesson
-
     bonus = bonus_points(lesson)
-    maxima = {c.grade_id: float(c.points) for e in get_lesson(lesson).exercises for c in e.tests}
+    maxima = cell_points(lesson)
     reasons = {grade_id: why for grade_id, _, _, why in result.get("lost", [])}
     cells = {**result["cells"]}
     lost = [cell for cell in result.get("lost", []) if cell[0] not in {e.cell for e in found}]
@@ -173,15 +205,10 @@ def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) ->
     for edit in found:
         cells[edit.cell] = edit.given - edit.on_top(bonus)
         most = maxima.get(edit.cell, cells[edit.cell])
-        # Above the cell's points (extra credit typed into a bonus cell, whose whole score
-        # is extra credit): "2 of 2 + 1 extra credit", not "3 of 2"; on the page too
+        # Above a bonus cell's points: the instructor's extra credit on the page too
         # ("bonus 2 of 2; extra credit from your instructor: 1").
-        over = max(cells[edit.cell] - most, 0.0)
-        over_bonus += over if edit.cell in bonus else 0.0
-        above = over + edit.on_top(bonus)
-        said = f"{min(cells[edit.cell], most):g} of {most:g}" + (
-            f" + {above:g} extra credit" if above else "")
-        scored[edit.cell] = said
+        over_bonus += max(cells[edit.cell] - most, 0.0) if edit.cell in bonus else 0.0
+        scored[edit.cell] = said = edit.in_words(bonus, most)
         if cells[edit.cell] < most:
             lost.append((edit.cell, cells[edit.cell], most, f"your instructor scored this test "
                          f"{said}" + (f" (the grader: {reasons[edit.cell]})"

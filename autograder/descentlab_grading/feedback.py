@@ -191,17 +191,22 @@ INSTRUCTOR_NOTE = "Scored by your instructor: "
 
 
 def note_instructor(notebook: Path, notes: dict[str, str]) -> None:
+    """:func:`note_cells` of the autograded ``notebook``, changed in place."""
+    nb = nbformat.read(notebook, as_version=4)
+    note_cells(nb, notes)
+    nbformat.write(nb, notebook)
+
+
+def note_cells(nb: Any, notes: dict[str, str]) -> None:
     """Add to each test cell of ``notes`` (grade id -> "1 of 2") a line giving the score the
     instructor set, under what the grader printed (a pass, say), replacing such a line of
-    an earlier run. ``notebook`` is the autograded notebook, changed in place."""
-    nb = nbformat.read(notebook, as_version=4)
+    an earlier run. ``nb`` is changed in place."""
     for cell in nb.cells:
         if (grade_id := nbgrader_meta(cell).get("grade_id")) in notes:
             cell.outputs = [o for o in cell.get("outputs", [])
                             if not str(o.get("text", "")).startswith(INSTRUCTOR_NOTE)]
             cell.outputs.append(nbformat.v4.new_output(
                 "stream", name="stdout", text=f"{INSTRUCTOR_NOTE}{notes[grade_id]}.\n"))
-    nbformat.write(nb, notebook)
 
 
 def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score: float,

@@ -15,8 +15,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-__all__ = ["summarise_pages"]
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
+
+__all__ = ["NoteInstructorScores", "summarise_pages"]
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +70,29 @@ def summarise_pages(assignment: str, student: str, notebooks: Sequence[str]) -> 
             log.warning("%s: the summary could not be written; the page says so", page,
                         exc_info=True)
             add_unsummarised_note(page, NOT_READ)
+
+
+class NoteInstructorScores(Preprocessor):
+    """Under each test cell the instructor scored in the formgrader, the line "Scored by
+    your instructor: 1 of 2." (:func:`.feedback.note_cells`), read from the gradebook as
+    the page is written: the line a ``descentlab-grade`` run writes into the autograded
+    notebook, for a score typed since. A gradebook that cannot be read adds no line (the
+    summary still lists the scores) and never costs the page."""
+
+    # nbgrader registers feedback preprocessors without enabling them (its own default to on).
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Add the lines to ``nb`` in place (``resources["nbgrader"]`` names the notebook)."""
+        from .edits import instructor_notes
+        from .feedback import note_cells
+
+        info = resources.get("nbgrader", {})
+        try:
+            notes = instructor_notes(info["db_url"], info["student"], info["assignment"])
+        except Exception:
+            log.warning("the instructor's scores could not be read for the page of %s",
+                        info, exc_info=True)
+            return nb, resources
+        note_cells(nb, notes)
+        return nb, resources

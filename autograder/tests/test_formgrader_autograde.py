@@ -105,8 +105,11 @@ def test_the_formgrader_feedback_button_writes_our_page(tmp_path: Path) -> None:
     with Gradebook(course.db_url) as gb:
         gb.find_grade("test-bowl-gradient-dx", LESSON, LESSON, "ann").manual_score = 0.5
         gb.db.commit()
-    text = summary_of(press_the_button())
+    pressed = press_the_button()
+    text = summary_of(pressed)
     assert f"Score: {row.score + 0.5:g} / {row.max_score:g}" in text, text
+    # ... and the cell says so under the grader's reason, as after a descentlab-grade run.
+    assert pressed.count("Scored by your instructor: 0.5 of 1.") == 1
     assert ("test-bowl-gradient-dx (0.5/1): your instructor scored this test 0.5 of 1 (the "
             "grader: ") in text, text
 
