@@ -232,8 +232,9 @@ def keep_edits(course: Course, settings: Settings,
     text unchanged) and did not for a notebook handed in again (its ``typed``: they are in
     ``edits_lost``, to review again). Each graded result with such scores becomes
     :func:`with_edits`'s, its ``edited`` lists the cells, and its feedback page is written
-    again with those scores. A notebook not graded now keeps them in the gradebook, for
-    when it is graded again (``edited`` says so).
+    again with those scores; one whose scores were taken back since, without them. A
+    notebook not graded now keeps them in the gradebook, for when it is graded again
+    (``edited`` says so).
     """
     from nbgrader.apps import NbGraderAPI
 
@@ -251,24 +252,28 @@ def keep_edits(course: Course, settings: Settings,
                                 for key, result in results.items()
                                 if result.get("status") in ("graded", "failed")})
     api = None
-    for (student, lesson), edits in found.items():
-        result = results[student, lesson]
+    for (student, lesson), result in results.items():
+        edits = found.get((student, lesson), [])
         bonus = bonus_points(lesson)
         if result.get("status") != "graded":
             # Still in the gradebook: the next grading of this work keeps them, that of
             # another notebook does not.
-            if (student, lesson) in same_work:
+            if edits and (student, lesson) in same_work:
                 result["edited"] = [e.said(bonus, "kept for when this notebook is graded")
                                     for e in edits]
-            else:
+            elif edits:
                 result["edits_lost"] = [e.said(bonus, "handed in again") for e in edits]
             continue
-        result.update(with_edits(result, edits, lesson),
-                      edited=[e.said(bonus, f"the grader's {result['cells'][e.cell]:g}")
-                              for e in edits])
-        # Each cell's output says so too, under the grader's verdict (a pass, say).
-        note_instructor(course.root / "autograded" / student / lesson / f"{lesson}.ipynb",
-                        result["scored"])
+        if edits:
+            result.update(with_edits(result, edits, lesson),
+                          edited=[e.said(bonus, f"the grader's {result['cells'][e.cell]:g}")
+                                  for e in edits])
+        # Each cell's output says so too, under the grader's verdict (a pass, say). A score
+        # taken back since leaves no line, and its page is written again: it still gave
+        # the score (an audit: the CSV said 7, the reused page 7.5).
+        notebook = course.root / "autograded" / student / lesson / f"{lesson}.ipynb"
+        if not (note_instructor(notebook, result.get("scored", {})) or edits):
+            continue
         api = api or NbGraderAPI(config=course.config(settings))
         if message := write_page(api, course, lesson, student, result):
             result["message"] = message

@@ -190,23 +190,41 @@ def explain_outputs(notebook: Path, reasons: dict[str, str],
 INSTRUCTOR_NOTE = "Scored by your instructor: "
 
 
-def note_instructor(notebook: Path, notes: dict[str, str]) -> None:
-    """:func:`note_cells` of the autograded ``notebook``, changed in place."""
-    nb = nbformat.read(notebook, as_version=4)
-    note_cells(nb, notes)
+def note_instructor(notebook: Path, notes: dict[str, str]) -> bool:
+    """:func:`note_cells` of the autograded ``notebook``, changed in place; whether it
+    changed (a score taken back since removes its line)."""
+    try:
+        text = notebook.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    if not notes and INSTRUCTOR_NOTE not in text:  # most notebooks: read, not parsed
+        return False
+    nb = nbformat.reads(text, as_version=4)
+    if not note_cells(nb, notes):
+        return False
     nbformat.write(nb, notebook)
+    return True
 
 
-def note_cells(nb: Any, notes: dict[str, str]) -> None:
-    """Add to each test cell of ``notes`` (grade id -> "1 of 2") a line giving the score the
-    instructor set, under what the grader printed (a pass, say), replacing such a line of
-    an earlier run. ``nb`` is changed in place."""
+def note_cells(nb: Any, notes: dict[str, str]) -> bool:
+    """Give each test cell of ``notes`` (grade id -> "1 of 2") a line with the score the
+    instructor set, under what the grader printed (a pass, say), and no other test cell
+    such a line (of an earlier run, of a score taken back since, or printed by the
+    student's code to look like one). ``nb`` is changed in place; returns whether it
+    changed."""
+    changed = False
     for cell in nb.cells:
-        if (grade_id := nbgrader_meta(cell).get("grade_id")) in notes:
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not str(o.get("text", "")).startswith(INSTRUCTOR_NOTE)]
-            cell.outputs.append(nbformat.v4.new_output(
-                "stream", name="stdout", text=f"{INSTRUCTOR_NOTE}{notes[grade_id]}.\n"))
+        meta = nbgrader_meta(cell)
+        if not meta.get("grade") or meta.get("solution"):
+            continue  # a test cell's outputs only
+        outputs = cell.get("outputs", [])
+        kept = [o for o in outputs if not str(o.get("text", "")).startswith(INSTRUCTOR_NOTE)]
+        if meta.get("grade_id") in notes:
+            kept.append(nbformat.v4.new_output(
+                "stream", name="stdout", text=f"{INSTRUCTOR_NOTE}{notes[meta['grade_id']]}.\n"))
+        if kept != outputs:
+            cell.outputs, changed = kept, True
+    return changed
 
 
 def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score: float,

@@ -201,6 +201,37 @@ def test_a_score_typed_at_any_time_is_kept_and_one_taken_back_is_gone(
 
 
 @pytest.mark.slow
+def test_a_score_taken_back_leaves_the_page_of_a_reused_grade(tmp_path: Path) -> None:
+    """The instructor gives half a point, a run puts it on ann's page, then takes it back:
+    the next run (the grade reused) writes the page again without it. An audit found the
+    CSV back at the grader's score and the page still giving the instructor's."""
+    settings = Settings(workers=1)
+    course = prepared_course(tmp_path / "course", settings, [LESSON])
+    export = tmp_path / "export" / "ann" / LESSON
+    export.mkdir(parents=True)
+    nbformat.write(solved_notebook(course, LESSON), export / f"{LESSON}.ipynb")
+    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    full, (cell, points) = row.score, next(iter(row.cells.items()))
+    page = course.root / "feedback" / "ann" / LESSON / f"{LESSON}.html"
+    autograded = course.root / "autograded" / "ann" / LESSON / f"{LESSON}.ipynb"
+
+    _review(course, "ann", cell, manual=0.5)
+    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    assert (row.reused, row.score) == (True, full - points + 0.5), row
+    assert "Scored by your instructor: 0.5 of" in page.read_text()
+    assert "Scored by your instructor: 0.5 of" in autograded.read_text()
+
+    _review(course, "ann", cell)  # the field cleared
+    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    assert (row.reused, row.score, row.edited) == (True, full, []), row
+    text = page.read_text()
+    assert f"Score: {full:g} / {row.max_score:g}" in text
+    assert "Scored by your instructor" not in text
+    assert "your instructor scored" not in text
+    assert "Scored by your instructor" not in autograded.read_text()
+
+
+@pytest.mark.slow
 def test_a_formgrader_score_is_kept_across_runs_and_regrading(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from nbgrader.api import Gradebook
