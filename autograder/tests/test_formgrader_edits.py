@@ -30,7 +30,7 @@ from descentlab_grading.edits import (
     with_edits,
 )
 from descentlab_grading.feedback import add_summary
-from descentlab_grading.pipeline import Row, Run, Settings, grade
+from descentlab_grading.pipeline import Course, Row, Run, Settings, grade
 from descentlab_grading.report import summary, write_csv
 
 LESSON = "02_sgd_zigzag"  # runs in a few seconds
@@ -45,6 +45,19 @@ def _review(course, student: str, grade_id: str, manual: float | None = None,
         grade_ = gb.find_grade(grade_id, LESSON, LESSON, student)
         grade_.manual_score, grade_.extra_credit = manual, extra
         gb.db.commit()
+
+
+def _ann_graded(tmp_path: Path) -> tuple[Settings, Course, nbformat.NotebookNode, Row]:
+    """A course of ``LESSON``, ann's solved notebook in ``tmp_path/export``, graded once."""
+    settings = Settings(workers=1)
+    course = prepared_course(tmp_path / "course", settings, [LESSON])
+    notebook = solved_notebook(course, LESSON)
+    export = tmp_path / "export" / "ann" / LESSON
+    export.mkdir(parents=True)
+    nbformat.write(notebook, export / f"{LESSON}.ipynb")
+    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    assert row.status == "graded", row
+    return settings, course, notebook, row
 
 
 def test_typed_scores_are_those_the_grader_did_not_write() -> None:
@@ -136,12 +149,7 @@ def test_a_score_typed_at_any_time_is_kept_and_one_taken_back_is_gone(
     every score after a stopped run; and brought back a score the instructor cleared."""
     from nbgrader.api import Gradebook
 
-    settings = Settings(workers=1)
-    course = prepared_course(tmp_path / "course", settings, [LESSON])
-    export = tmp_path / "export" / "ann" / LESSON
-    export.mkdir(parents=True)
-    nbformat.write(solved_notebook(course, LESSON), export / f"{LESSON}.ipynb")
-    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    settings, course, _, row = _ann_graded(tmp_path)
     full, (cell, points) = row.score, next(iter(row.cells.items()))
     assert (row.status, points > 0) == ("graded", True), row
     versions = iter(range(100))
@@ -205,12 +213,7 @@ def test_a_score_taken_back_leaves_the_page_of_a_reused_grade(tmp_path: Path) ->
     """The instructor gives half a point, a run puts it on ann's page, then takes it back:
     the next run (the grade reused) writes the page again without it. An audit found the
     CSV back at the grader's score and the page still giving the instructor's."""
-    settings = Settings(workers=1)
-    course = prepared_course(tmp_path / "course", settings, [LESSON])
-    export = tmp_path / "export" / "ann" / LESSON
-    export.mkdir(parents=True)
-    nbformat.write(solved_notebook(course, LESSON), export / f"{LESSON}.ipynb")
-    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
+    settings, course, _, row = _ann_graded(tmp_path)
     full, (cell, points) = row.score, next(iter(row.cells.items()))
     page = course.root / "feedback" / "ann" / LESSON / f"{LESSON}.html"
     autograded = course.root / "autograded" / "ann" / LESSON / f"{LESSON}.ipynb"
@@ -236,14 +239,8 @@ def test_a_formgrader_score_is_kept_across_runs_and_regrading(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from nbgrader.api import Gradebook
 
-    settings = Settings(workers=1)
-    course = prepared_course(tmp_path / "course", settings, [LESSON])
-    notebook = solved_notebook(course, LESSON)
+    settings, course, notebook, row = _ann_graded(tmp_path)
     export = tmp_path / "export" / "ann" / LESSON
-    export.mkdir(parents=True)
-    nbformat.write(notebook, export / f"{LESSON}.ipynb")
-
-    [row] = grade(tmp_path / "export", course, [LESSON], settings).rows
     full, (cell, other) = row.score, list(row.cells)[:2]
     points, other_points = row.cells[cell], row.cells[other]
     assert (row.status, points > 0, row.edited) == ("graded", True, []), row
