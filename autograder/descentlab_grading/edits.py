@@ -51,20 +51,27 @@ class Edit:
         score is its extra credit already)."""
         return 0.0 if self.cell in bonus else float(self.extra or 0.0)
 
-    def in_words(self, bonus: Collection[str], most: float) -> str:
-        """The cell's score as its page gives it, of its ``most`` points: "1 of 2"; above
-        them (extra credit typed into a bonus cell, whose whole score is extra credit) or
-        with extra credit on a required cell, "2 of 2 + 1 extra credit", not "3 of 2"."""
+    def split(self, bonus: Collection[str], most: float) -> tuple[float, float]:
+        """The score up to the cell's ``most`` points, and the extra credit on top: the
+        instructor's on a required cell, and what was typed above a cell's points (a bonus
+        cell's whole score is its extra credit)."""
         score = self.given - self.on_top(bonus)
-        above = max(score - most, 0.0) + self.on_top(bonus)
-        return f"{min(score, most):g} of {most:g}" + (
-            f" + {above:g} extra credit" if above else "")
+        return min(score, most), max(score - most, 0.0) + self.on_top(bonus)
 
-    def said(self, bonus: Collection[str], why: str) -> str:
-        """The edit in the summary and the CSV: "test-x 1 + 1 extra credit (``why``)"."""
-        extra = self.on_top(bonus)
-        score = f"{self.given - extra:g} + {extra:g} extra credit" if extra else f"{self.given:g}"
-        return f"{self.cell} {score} ({why})"
+    def in_words(self, bonus: Collection[str], most: float) -> str:
+        """The cell's score as its page gives it, of its ``most`` points: "1 of 2", or
+        "2 of 2 + 1 extra credit", not "3 of 2" (:meth:`split`)."""
+        score, extra = self.split(bonus, most)
+        return f"{score:g} of {most:g}" + (f" + {extra:g} extra credit" if extra else "")
+
+    def said(self, lesson: str, why: str) -> str:
+        """The edit in the summary and the CSV: "test-x 1 + 1 extra credit (``why``)", split
+        as on the page (:meth:`split`): "test-nesterov 2 + 1 extra credit", not 3."""
+        bonus = bonus_points(lesson)
+        score, extra = self.split(bonus, cell_points(lesson).get(
+            self.cell, self.given - self.on_top(bonus)))
+        said = f"{score:g} + {extra:g} extra credit" if extra else f"{score:g}"
+        return f"{self.cell} {said} ({why})"
 
 
 #: The grader's own manual score and extra credit of each test cell, in the gradebook's
@@ -244,7 +251,7 @@ def keep_edits(course: Course, settings: Settings,
     for (student, lesson), result in results.items():
         typed = [Edit(**edit) for edit in result.pop("typed", [])]
         if typed and (student, lesson) not in same_work:
-            result["edits_lost"] = [e.said(bonus_points(lesson), "handed in again")
+            result["edits_lost"] = [e.said(lesson, "handed in again")
                                     for e in typed]
     # A graded result's cells are what the grader wrote: for a gradebook of an earlier
     # version, with no record of it (typed_scores).
@@ -254,19 +261,18 @@ def keep_edits(course: Course, settings: Settings,
     api = None
     for (student, lesson), result in results.items():
         edits = found.get((student, lesson), [])
-        bonus = bonus_points(lesson)
         if result.get("status") != "graded":
             # Still in the gradebook: the next grading of this work keeps them, that of
             # another notebook does not.
             if edits and (student, lesson) in same_work:
-                result["edited"] = [e.said(bonus, "kept for when this notebook is graded")
+                result["edited"] = [e.said(lesson, "kept for when this notebook is graded")
                                     for e in edits]
             elif edits:
-                result["edits_lost"] = [e.said(bonus, "handed in again") for e in edits]
+                result["edits_lost"] = [e.said(lesson, "handed in again") for e in edits]
             continue
         if edits:
             result.update(with_edits(result, edits, lesson),
-                          edited=[e.said(bonus, f"the grader's {result['cells'][e.cell]:g}")
+                          edited=[e.said(lesson, f"the grader's {result['cells'][e.cell]:g}")
                                   for e in edits])
         # Each cell's output says so too, under the grader's verdict (a pass, say). A score
         # taken back since leaves no line, and its page is written again: it still gave

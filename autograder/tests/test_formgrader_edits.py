@@ -97,9 +97,12 @@ def test_an_edit_above_a_cells_points_is_said_as_extra_credit(tmp_path: Path) ->
     result = {"status": "graded", "cells": {"test-momentum-first-step": 2.0,
                                             "test-nesterov": 2.0},
               "lost": [], "score": 4.0, "bonus": 2.0}
-    edited = with_edits(result, [Edit("test-nesterov", 3.0, None, 3.0),
-                                 Edit("test-momentum-first-step", 1.5, 1.5, None)],
-                        "03_momentum")
+    edits = [Edit("test-nesterov", 3.0, None, 3.0),
+             Edit("test-momentum-first-step", 1.5, 1.5, None)]
+    edited = with_edits(result, edits, "03_momentum")
+    # The summary and the CSV split it too (they said "test-nesterov 3").
+    assert [e.said("03_momentum", "why") for e in edits] == [
+        "test-nesterov 2 + 1 extra credit (why)", "test-momentum-first-step 1.5 (why)"]
     assert edited["scored"] == {"test-nesterov": "2 of 2 + 1 extra credit",
                                 "test-momentum-first-step": "1.5 of 2"}
     assert edited["instructor"] == ["test-nesterov: 2 of 2 + 1 extra credit"]
