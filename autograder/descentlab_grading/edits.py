@@ -51,6 +51,11 @@ class Edit:
         score is its extra credit already)."""
         return 0.0 if self.cell in bonus else float(self.extra or 0.0)
 
+    def points(self, bonus: Collection[str], maxima: Mapping[str, float]) -> float:
+        """The cell's points in ``maxima`` (:func:`cell_points`), or, for a cell the
+        manifest does not know, its score here."""
+        return maxima.get(self.cell, self.given - self.on_top(bonus))
+
     def split(self, bonus: Collection[str], most: float) -> tuple[float, float]:
         """The score up to the cell's ``most`` points, and the extra credit on top: the
         instructor's on a required cell, and what was typed above a cell's points (a bonus
@@ -68,8 +73,7 @@ class Edit:
         """The edit in the summary and the CSV: "test-x 1 + 1 extra credit (``why``)", split
         as on the page (:meth:`split`): "test-nesterov 2 + 1 extra credit", not 3."""
         bonus = bonus_points(lesson)
-        score, extra = self.split(bonus, cell_points(lesson).get(
-            self.cell, self.given - self.on_top(bonus)))
+        score, extra = self.split(bonus, self.points(bonus, cell_points(lesson)))
         said = f"{score:g} + {extra:g} extra credit" if extra else f"{score:g}"
         return f"{self.cell} {said} ({why})"
 
@@ -192,8 +196,7 @@ def instructor_notes(db_url: str, student: str, lesson: str) -> dict[str, str]:
             return {}
         edits = typed_scores(grades, graders_scores(gb, student, lesson), {})
     bonus, maxima = bonus_points(lesson), cell_points(lesson)
-    return {e.cell: e.in_words(bonus, maxima.get(e.cell, e.given - e.on_top(bonus)))
-            for e in edits}
+    return {e.cell: e.in_words(bonus, e.points(bonus, maxima)) for e in edits}
 
 
 def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) -> dict[str, Any]:
@@ -211,10 +214,11 @@ def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) ->
     over_bonus = 0.0  # bonus cells' points above their maximum: the instructor's extra credit
     for edit in found:
         cells[edit.cell] = edit.given - edit.on_top(bonus)
-        most = maxima.get(edit.cell, cells[edit.cell])
-        # Above a bonus cell's points: the instructor's extra credit on the page too
-        # ("bonus 2 of 2; extra credit from your instructor: 1").
-        over_bonus += max(cells[edit.cell] - most, 0.0) if edit.cell in bonus else 0.0
+        most = edit.points(bonus, maxima)
+        # Above a bonus cell's points (its whole split extra, a bonus cell having no other):
+        # the instructor's extra credit on the page too ("bonus 2 of 2; extra credit from
+        # your instructor: 1").
+        over_bonus += edit.split(bonus, most)[1] if edit.cell in bonus else 0.0
         scored[edit.cell] = said = edit.in_words(bonus, most)
         if cells[edit.cell] < most:
             lost.append((edit.cell, cells[edit.cell], most, f"your instructor scored this test "
