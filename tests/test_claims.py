@@ -118,6 +118,11 @@ def _rates(low: float, high: float) -> list[float]:
     return [round(r, 2) for r in np.arange(low, high + 1e-9, 0.01)]
 
 
+def _fine(low: float, high: float) -> list[float]:
+    """Every rate from ``low`` to ``high`` in steps of 0.0005."""
+    return [round(r, 4) for r in np.arange(low, high + 1e-9, 0.0005)]
+
+
 def test_lesson0_hills_learning_rates() -> None:
     curvature = lambda x: 3 * x**2 - 2  # noqa: E731 - f'' of x^4/4 - x^2 + x/2
     assert round(2 / curvature(DEEP), 2) == 0.40
@@ -128,18 +133,26 @@ def test_lesson0_hills_learning_rates() -> None:
     assert hills_outcome(0.40) == "deep"
     assert {hills_outcome(lr) for lr in _rates(0.41, 0.65)} == {"hops"}
     assert {hills_outcome(lr) for lr in _rates(0.66, 0.70)} == {"shallow"}
-    assert {hills_outcome(lr) for lr in _rates(0.71, 0.80)} == {"hops"}
-    assert hills_outcome(0.81) == "diverges"
-    assert {hills_outcome(lr) for lr in _rates(0.91, 2.0)} == {"diverges"}
+    # Between 0.78 and 0.91 the outcome turns on the third decimal (a content audit found
+    # 0.7825 flying off where the text said "hops up to 0.80"): scanned finely.
+    assert {hills_outcome(lr) for lr in _fine(0.71, 0.78)} == {"hops"}
+    assert hills_outcome(0.7825) == "diverges"
+    assert (hills_outcome(0.79), hills_outcome(0.7905)) == ("hops", "diverges")
+    assert {hills_outcome(lr) for lr in _fine(0.806, 0.82)} == {"diverges"}
+    assert {hills_outcome(lr) for lr in _fine(0.91, 2.0)} == {"diverges"}
     # "the slider's 0.84 and 0.88 keep hopping": the explorer's log slider offers these rates
     from descentlab.widgets.blind import _lr_slider
 
     slider = _lr_slider(0.1)
     offered = [10 ** (slider.min + k * slider.step) for k in range(202)]
-    for shown in (0.84, 0.88):
+    for shown in (0.80, 0.84, 0.88):
         rate = min(offered, key=lambda r: abs(r - shown))
         assert round(rate, 2) == shown
         assert hills_outcome(rate) == "hops", rate
+    # "on the slider: 0.93 and above": its first rate past 0.88 flies off, as all above it.
+    above = [r for r in offered if r > 0.89]
+    assert round(above[0], 2) == 0.93
+    assert {hills_outcome(r) for r in above} == {"diverges"}
     # eta = 0.4: about 230 steps before it is within 0.01 of the deep minimum
     x, k = 2.0, 0
     while abs(x - DEEP) >= 0.01:
@@ -155,8 +168,10 @@ def test_lesson0_hills_learning_rates() -> None:
     states("00", "widgets-intro", "up to about 0.38", "about 230 steps",
            "240 at the slider's nearest value, 0.4001",
            r"2 / f'' \approx 0.40", r"f'' \approx 2.82", r"2 / f'' \approx 0.71",
-           "from about 0.41 to 0.65", "from about 0.66 to 0.70", "from about 0.71 to 0.80",
-           r"$\eta = 0.81$", "0.84 and 0.88", r"$\eta = 0.91$")
+           "from about 0.41 to 0.65", "from about 0.66 to 0.70", "from about 0.71 to 0.78",
+           "from about 0.78 to 0.91", r"$\eta = 0.79$ hops, $0.7905$ flies off",
+           "every rate from 0.806 to 0.82", "0.80, 0.84 and 0.88 keep hopping",
+           r"$\eta = 0.91$", "0.93 and above")
 
 
 def test_lesson0_error_of_numerical_derivatives() -> None:
@@ -651,6 +666,13 @@ def test_lesson5_forgetting_figure_as_described() -> None:
            r"$\eta/|g| = 0.1$", r"RMSProp with $\rho = 0.9$ gets within 10 % of it 102 steps "
            r"after the terrain changed, with $\rho = 0.99$ only after 969",
            r"$\ln 10^4 \approx 9$", r"\sqrt{50 \cdot 100} \approx 71", "about 700 times too short")
+    # "the biased first steps": an effective rate 1/sqrt(1 - rho) times the steep eta/|g|.
+    for label, times in (("your RMSProp, ρ = 0.9", "3.2"), ("your RMSProp, ρ = 0.99", "10")):
+        assert f"{curves[label][0] / (lr / 10.0):.2g}" == times, label
+    states("05", "forgetting-discussion", r"the first step is $\eta/\sqrt{1-\rho}$",
+           r"an effective learning rate of $\eta/(\sqrt{1-\rho}\,|g|)$",
+           r"3.2 ($\rho = 0.9$) and", r"10 ($\rho = 0.99$) times the steep phase's "
+           r"$\eta/|g| = 0.001$")
 
 
 def test_lesson5_saddle_start() -> None:
