@@ -801,6 +801,29 @@ def test_lesson7_rosenbrock_race_as_described() -> None:
            "within ten steps they settle on the valley's other arm near $(1.9, 3.8)$")
 
 
+
+def test_lesson7_sgd_cliff_on_rosenbrock() -> None:
+    """SGD's cliff lies between the grid's 1e-3 and 3e-3, just above 0.002 (a content audit:
+    the text said any rate above 1e-3 bounced out, and the widget's 0.002 nearly won)."""
+    _, losses = _best_rate(SGD, "rosenbrock")
+    assert losses[LR_GRID.index(1e-3)] > 5
+    assert losses[LR_GRID.index(3e-3)] == math.inf
+    stable = trace(SGD(lr=0.002), "rosenbrock", steps=200)
+    assert stable.ok
+    assert stable.loss[-1] < 1e-3
+    assert not trace(SGD(lr=0.0021), "rosenbrock", steps=200).ok
+    # The race widget's SGD slider starts at the grid's best 1e-3 and offers both rates.
+    from descentlab.widgets.controls import hyperparameter_slider
+
+    [spec] = [h for h in SGD.hyperparameters if h.name == "lr"]
+    slider = hyperparameter_slider(spec, 1e-3)
+    offered = {f"{10 ** (slider.min + k * slider.step):.3g}" for k in range(300)}
+    assert {"0.002", "0.0021"} <= offered
+    states("07", "race-sensitivity-notes", "the grid's next rate, $3 \\cdot 10^{-3}$",
+           "stable up to about $\\eta = 0.002$", "loss below $10^{-3}$ after 200",
+           "$\\eta = 0.0021$ already diverges")
+    states("07", "race-widget-intro", "a rate of 0.002, just below its cliff, then 0.0021")
+
 def test_lesson7_saddle_and_quiz() -> None:
     best = {name: _best_rate(cls, "beale")[0] for name, cls in SWEPT.items()}
     saddle = run_many({n: SWEPT[n](lr=best[n]) for n in SWEPT}, "saddle", steps=50)
