@@ -749,8 +749,17 @@ def test_lesson6_first_step_and_adamw_decay_as_described() -> None:
     t = np.arange(len(decoupled))[10:]
     below = 1 - decoupled[10:, 0] / (1 - lr * lam) ** t  # a constant factor from step 10 on
     assert np.all((1.5 * lr < below) & (below < 2.5 * lr)), below
+    # Adam + L2: the small-gradient weight almost gone by step 200, the large-gradient one
+    # decaying at a tenth of AdamW's rate (steps 100-400), the sigma = 1 one as AdamW.
+    coupled = namespace["coupled"]
+    assert round(float(coupled[200, 2]), 3) == 0.016
+    rate = np.diff(np.log(np.stack([decoupled[[100, 400], 0], coupled[[100, 400], 0]])))
+    assert round(float(rate[0, 0] / rate[1, 0])) == 10
+    assert np.abs(coupled[:, 1] - decoupled[:, 1]).max() < 0.01 * (1 - decoupled[-1, 1])
     states("06", "adamw", r"by the factor $(1-\eta\lambda)$ per step, after its first Adam steps "
-           r"have taken them about $2\eta$ lower")
+           r"have taken them about $2\eta$ lower", "within about 200 steps (to 0.016)",
+           "ten times more slowly than AdamW", r"\approx \sigma = 10$",
+           r"Only for $\sigma = 1$")
 
 
 def test_lesson6_bias_figure_as_described() -> None:
