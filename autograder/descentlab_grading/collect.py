@@ -1,7 +1,9 @@
 """Turn an LMS export (a .zip or a folder) into nbgrader's ``submitted/`` tree.
 
 The layouts and names accepted, and how every file of the export is accounted
-for, are in ``autograder/README.md`` (step 2). The export is only read.
+for, are in ``autograder/README.md`` (step 2). The export is only read (when it is
+``submitted/`` itself, as ``nbgrader collect`` fills it, its notebooks are rewritten in
+place with nbgrader's own files kept beside them).
 """
 
 from __future__ import annotations
@@ -19,12 +21,17 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-__all__ = ["Collection", "Placement", "Rejection", "Submission", "apply_releases", "collect",
-           "lessons_in", "normalise_notebook", "notebook_problem", "place", "release_roles",
-           "student_slug", "write_submission"]
+__all__ = ["EXCHANGE_FILES", "Collection", "Placement", "Rejection", "Submission",
+           "apply_releases", "collect", "lessons_in", "normalise_notebook", "notebook_problem",
+           "place", "release_roles", "student_slug", "write_submission"]
 
 #: Largest notebook accepted (bytes); a bigger file is rejected, not read.
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+#: nbgrader's own files in ``STUDENT/LESSON/`` of a submission ``nbgrader collect`` brought
+#: in: when it was handed in (the gradebook's lateness) and the secret that names its
+#: feedback. Not the student's: kept beside the notebook, for nbgrader's autograde to copy
+#: them on to the feedback folder, where ``nbgrader release_feedback`` reads both.
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 
 _CANVAS = re.compile(
     r"^(?P<login>[A-Za-z0-9.\-]+?)(?P<late>_late)?_(?P<student>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
@@ -116,6 +123,7 @@ class Collection:
     ``submissions``: one per (student, lesson) graded; ``rejected``: notebooks
     that cannot be graded and superseded uploads; ``skipped``: notebooks of
     lessons not asked for; ``ignored``: other files; ``junk``: OS files;
+    ``exchange``: nbgrader's :data:`EXCHANGE_FILES`, by (student, lesson), then file name;
     ``missing``: (student, lesson) pairs of an asked lesson with no notebook.
     """
 
@@ -125,6 +133,7 @@ class Collection:
     missing: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[Rejection] = field(default_factory=list)
     junk: list[str] = field(default_factory=list)
+    exchange: dict[tuple[str, str], dict[str, bytes]] = field(default_factory=dict)
 
     @property
     def students(self) -> list[str]:
@@ -136,7 +145,7 @@ class Collection:
     def files(self) -> int:
         """Number of files in the export."""
         return (len(self.submissions) + len(self.rejected) + len(self.skipped)
-                + len(self.ignored) + len(self.junk))
+                + len(self.ignored) + len(self.junk) + sum(map(len, self.exchange.values())))
 
     def identity(self, student: str) -> tuple[str, str]:
         """``(login, name)`` of a student as the export gives them (``""`` if not)."""
@@ -466,12 +475,15 @@ def collect(source: Path, lessons: Sequence[str],
                                                  "(`..`): not read"))
             continue
         where = place(rel, every)
+        parts = PurePosixPath(rel).parts
         if where.problem == NOT_A_NOTEBOOK:
-            strays.append((rel, where))
+            if not why_unread and _exchange_file(parts, content, where):
+                found.exchange.setdefault((where.student, where.lesson), {})[parts[2]] = content
+            else:
+                strays.append((rel, where))
             continue
         # A notebook that names nobody is still someone's when it sits in a folder; not in
         # a folder named after a lesson (course/ given for an export: no student "03_momentum").
-        parts = PurePosixPath(rel).parts
         release = not where.student and len(parts) >= 2 and parts[0] in every
         student = where.student or (student_slug(parts[0]) if len(parts) >= 2 and not release
                                     else "")
@@ -511,6 +523,25 @@ def collect(source: Path, lessons: Sequence[str],
     found.missing = [(student, lesson) for student in found.students for lesson in asked
                      if (student, lesson) not in placed]
     return found
+
+
+def _exchange_file(parts: tuple[str, ...], content: bytes, where: Placement) -> bool:
+    """Whether a file is one of nbgrader's :data:`EXCHANGE_FILES` in ``STUDENT/LESSON/``.
+
+    A ``timestamp.txt`` nbgrader could not read would fail the notebook's autograde: it is
+    an ignored file, listed in the summary, instead.
+    """
+    if not (len(parts) == 3 and parts[2] in EXCHANGE_FILES and where.student
+            and where.lesson == parts[1]):
+        return False
+    if parts[2] == "timestamp.txt" and content.strip():
+        from nbgrader.utils import parse_utc
+
+        try:
+            parse_utc(content.decode("utf-8").strip())
+        except (UnicodeDecodeError, ValueError):
+            return False
+    return True
 
 
 def _reject_clashes(found: Collection, clashes: Mapping[str, set[str]]) -> None:
@@ -808,14 +839,16 @@ def apply_releases(found: Collection, releases: Mapping[str, Path]) -> None:
         if sub.lesson in roles else sub for sub in found.submissions]
 
 
-def write_submission(submission: Submission, submitted: Path) -> Path:
+def write_submission(submission: Submission, submitted: Path,
+                     exchange: Mapping[str, bytes] | None = None) -> Path:
     """Write :func:`normalise_notebook` of a submission (against its ``release``, when
-    known: :func:`apply_releases`) to ``submitted/STUDENT/LESSON/``.
+    known: :func:`apply_releases`) to ``submitted/STUDENT/LESSON/``, with its ``exchange``
+    files (:data:`EXCHANGE_FILES`, ``Collection.exchange``).
 
     Returns
     -------
     Path
-        ``submitted/STUDENT/LESSON/LESSON.ipynb``, the only file of its folder.
+        ``submitted/STUDENT/LESSON/LESSON.ipynb``, the only file of its folder but those.
     """
     folder = submitted / submission.student / submission.lesson
     folder.mkdir(parents=True, exist_ok=True)
@@ -826,4 +859,6 @@ def write_submission(submission: Submission, submitted: Path) -> Path:
             stale.unlink()
     target = folder / f"{submission.lesson}.ipynb"
     target.write_bytes(normalise_notebook(submission.content, submission.release)[0])
+    for name, content in (exchange or {}).items():
+        (folder / name).write_bytes(content)
     return target

@@ -16,6 +16,7 @@ import nbformat
 
 from . import jail
 from .bonus import bonus_points
+from .collect import EXCHANGE_FILES
 from .edits import Edit, Written, graders_scores, remember_scores, typed_scores
 from .feedback import UNCHANGED_BY_NBGRADER, add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
@@ -272,7 +273,7 @@ def _fill_scratch(scratch: Path, course: Course, lesson: str, student: str) -> N
         for path in folder.rglob("*"):  # nothing when the folder does not exist
             relative = path.relative_to(folder)
             hidden = any(p.startswith(".") or p in ("__pycache__", "feedback")
-                         for p in relative.parts)
+                         for p in relative.parts) or relative.as_posix() in EXCHANGE_FILES
             if path.is_file() and path.suffix != ".ipynb" and not hidden:
                 (scratch / relative).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, scratch / relative)

@@ -190,7 +190,9 @@ def grade(
     # it inherits: once written, the notebooks are not kept here (a large export made
     # honest notebooks fail as "out of memory").
     works = {(sub.student, sub.lesson): _work(sub.content) for sub in found.submissions}
-    written = [_write(sub, course.root / "submitted") for sub in found.submissions]
+    written = [_write(sub, course.root / "submitted", found.exchange.get((sub.student,
+                                                                         sub.lesson), {}))
+               for sub in found.submissions]
     found.submissions = [sub for sub, _ in written]
     # Read before the jobs rewrite the gradebook: the instructor's scores from the formgrader,
     # kept for the same work (its cells' text: the same file saved again, run again or with
@@ -285,9 +287,13 @@ def grade(
             # Its reason and file: the formgrader's "Generate Feedback" writes its page again.
             jobs_state[key] = {"result": {"status": "rejected", "message": rejection.reason,
                                           "origin": rejection.origin}}
-            rejection_page(course.root / "feedback" / rejection.student / rejection.lesson
-                           / f"{rejection.lesson}.html", rejection.lesson, rejection.origin,
-                           rejection.reason)
+            page = (course.root / "feedback" / rejection.student / rejection.lesson
+                    / f"{rejection.lesson}.html")
+            rejection_page(page, rejection.lesson, rejection.origin, rejection.reason)
+            # nbgrader's release_feedback reads these beside every page, this one too.
+            for name, content in found.exchange.get((rejection.student, rejection.lesson),
+                                                    {}).items():
+                (page.parent / name).write_bytes(content)
     _save_state(course, state)
     for student, lesson in found.missing:
         # A notebook graded in an earlier run and gone from this export: the summary says
@@ -341,9 +347,11 @@ def _work(content: bytes) -> str:
     return hashlib.sha256(json.dumps(text).encode()).hexdigest()
 
 
-def _write(sub: Submission, submitted: Path) -> tuple[Submission, str]:
-    """Write ``sub`` into ``submitted/``; return it without its content, and its digest."""
-    write_submission(sub, submitted)
+def _write(sub: Submission, submitted: Path, exchange: dict[str, bytes]
+           ) -> tuple[Submission, str]:
+    """Write ``sub`` (and its nbgrader ``exchange`` files) into ``submitted/``; return it
+    without its content, and its digest."""
+    write_submission(sub, submitted, exchange)
     return dataclasses.replace(sub, content=b""), sub.digest
 
 

@@ -584,3 +584,30 @@ def test_per_lesson_exports_side_by_side_are_one_student_each(tmp_path: Path) ->
     assert found.rejected == []
     assert [(s.student, s.lesson) for s in found.submissions] == [
         ("bea", "00_blind_explorer"), ("bea", "02_sgd_zigzag")]
+
+
+def test_nbgraders_files_of_a_collected_submission_are_kept_not_ignored(
+        tmp_path: Path) -> None:
+    """``nbgrader collect``'s timestamp.txt and submission_secret.txt stay with the
+    submission (release_feedback reads them); a same-named file elsewhere, or a timestamp
+    nbgrader could not read (it would fail the autograde), is an ignored file."""
+    export = _write(tmp_path / "export", {
+        "alice/03_momentum/03_momentum.ipynb": NOTEBOOK,
+        "alice/03_momentum/timestamp.txt": b"2026-12-01 10:00:00.000000 UTC",
+        "alice/03_momentum/submission_secret.txt": b"abc",
+        "bob/03_momentum/03_momentum.ipynb": NOTEBOOK,
+        "bob/03_momentum/timestamp.txt": b"last Tuesday",
+        "davisdan_10004_50032_timestamp.txt": b"2026-12-01 10:00:00.000000 UTC",
+        "carol/timestamp.txt": b"2026-12-01 10:00:00.000000 UTC",
+    })
+    found = collect(export, LESSONS)
+    assert found.exchange == {("alice", "03_momentum"): {
+        "timestamp.txt": b"2026-12-01 10:00:00.000000 UTC", "submission_secret.txt": b"abc"}}
+    assert "bob/03_momentum/timestamp.txt" in found.ignored, "unreadable: listed, not kept"
+    elsewhere = ["davisdan_10004_50032_timestamp.txt", "carol/timestamp.txt"]
+    assert set(elsewhere) <= set(found.ignored) | {r.origin for r in found.rejected}
+    assert found.files == 7, "every file is counted once"
+    written = write_submission(found.submissions[0], tmp_path / "submitted",
+                               found.exchange[found.submissions[0].student, "03_momentum"])
+    assert sorted(p.name for p in written.parent.iterdir()) == [
+        "03_momentum.ipynb", "submission_secret.txt", "timestamp.txt"]
