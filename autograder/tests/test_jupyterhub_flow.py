@@ -18,14 +18,13 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 from nbgrader.utils import notebook_hash, parse_utc
-from synthetic import solution_answers, student_notebook
+from synthetic import prepared_course, solved_notebook
 
-from descentlab_grading.pipeline import Course, Settings, grade, prepare_lessons
+from descentlab_grading.pipeline import Settings, grade
 from descentlab_grading.report import summary
 
 pytestmark = pytest.mark.slow
 
-AUTOGRADER = Path(__file__).resolve().parent.parent
 LESSON = "02_sgd_zigzag"  # runs in a few seconds
 #: What nbgrader collect writes (nbgrader.utils.get_utc_timestamp's format).
 STAMPS = {"ann": "2026-12-01 10:00:00.000000 UTC", "bob": "2026-12-02 11:30:00.000000 UTC"}
@@ -35,12 +34,8 @@ LISTING = "files beside the notebook:"
 def test_collected_submissions_keep_nbgraders_files_and_release_feedback_works(
         tmp_path: Path) -> None:
     settings = Settings(workers=2)
-    course = Course(root=tmp_path / "course", source=AUTOGRADER.parent / "solutions",
-                    config_dir=AUTOGRADER)
-    prepare_lessons(course, settings, [LESSON])
-    release = nbformat.read(course.root / "release" / LESSON / f"{LESSON}.ipynb", as_version=4)
-    solved = student_notebook(release, solution_answers(
-        nbformat.read(course.notebook(LESSON), as_version=4)))
+    course = prepared_course(tmp_path / "course", settings, [LESSON])
+    solved = solved_notebook(course, LESSON)
     # A cell of the student's own shows what the kernel's folder holds.
     solved.cells.append(nbformat.v4.new_code_cell(
         f"import os\nprint({LISTING!r}, sorted(os.listdir('.')))"))
