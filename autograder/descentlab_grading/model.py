@@ -187,7 +187,7 @@ class Row:
     login: str = ""  # from the LMS export, when it has them
     name: str = ""
     bonus: float = 0.0  # the part of score earned on bonus cells
-    late: bool = False  # the LMS marked the upload behind the row late (Canvas)
+    late: bool = False  # the LMS (Canvas) or nbgrader (after the due date) marked it late
     #: Graded, and every answer cell is as it was handed out (the wrong file uploaded?).
     unanswered: bool = False
     #: The outcome of the student's earlier notebook when this one replaced it since the

@@ -397,7 +397,9 @@ def _add_students(course: Course, students: list[str]) -> None:
 
 def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> list[Row]:
     """The rows, sorted; an ungraded one has the lesson's maximum (bonus cells not
-    included, as in a graded row) and 0 per cell."""
+    included, as in a graded row) and 0 per cell. A graded one is late when nbgrader says
+    so: its submission time (``timestamp.txt``, kept from ``nbgrader collect``) after the
+    due date set in the gradebook, the student's extension included."""
     from nbgrader.api import Gradebook, MissingEntry
 
     rows = []
@@ -422,5 +424,8 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> lis
                         bonus_cells(lesson))[0]
                     row.cells = {c.name: 0.0 for c in notebook.grade_cells}
                     row.score = row.bonus = 0.0
+            else:
+                with contextlib.suppress(MissingEntry):
+                    row.late = gb.find_submission(lesson, student).total_seconds_late > 0
             rows.append(row)
     return rows

@@ -24,7 +24,8 @@ __all__ = ["FIXED_COLUMNS", "NotAGradesCsv", "csv_rows", "earlier_rows", "grade_
 #: The CSV's first columns, always in this order; the test-cell columns follow.
 #: ``score`` includes the bonus points earned (also in ``bonus``); ``max_score`` is the
 #: required work's maximum, without bonus cells, so a score may exceed it (extra credit).
-#: ``late`` is "yes" when the LMS marked the upload behind the row late (Canvas).
+#: ``late`` is "yes" when the LMS marked the upload behind the row late (Canvas), or
+#: nbgrader did (its submission time after the due date set in the gradebook).
 FIXED_COLUMNS = ["student", "login", "name", "lesson", "status", "score", "max_score",
                  "bonus", "late", "flags", "message", "files"]
 
@@ -396,7 +397,8 @@ def summary(run: Run, lessons_named: bool = True) -> str:
     for title, chosen in (
             ("No notebook (status missing; the student handed in other lessons):",
              [row for row, _ in rows if row.status == "missing"]),
-            ("Marked late by the LMS (the upload behind the row; CSV column late):",
+            ("Marked late (by the LMS, or by nbgrader: handed in after the gradebook's due "
+             "date; CSV column late):",
              [row for row, _ in rows if row.late]),
             # An instructor audit: the release handed back unchanged was a plain "0/8" row.
             ("Handed in as released (graded; no answer cell changed: the wrong file?):",

@@ -9,6 +9,7 @@ gradebook lost the submission time and release_feedback stopped with FileNotFoun
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from nbgrader.utils import notebook_hash, parse_utc
 from synthetic import prepared_course, solved_notebook
 
 from descentlab_grading.pipeline import Settings, grade
-from descentlab_grading.report import summary
+from descentlab_grading.report import summary, write_csv
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +49,10 @@ def test_collected_submissions_keep_nbgraders_files_and_release_feedback_works(
     nbformat.write(solved, submitted / "ann" / LESSON / f"{LESSON}.ipynb")
     (submitted / "bob" / LESSON / f"{LESSON}.ipynb").write_text("not a notebook")  # rejected
 
+    # ann handed in after the due date: nbgrader's lateness (the CSV's late column).
+    with Gradebook(course.db_url) as gb:
+        gb.update_or_create_assignment(LESSON, duedate=parse_utc("2026-11-30 12:00:00 UTC"))
+
     run = grade(submitted, course, [LESSON], settings)
 
     assert [(r.student, r.status) for r in run.rows] == [("ann", "graded"), ("bob", "rejected")]
@@ -61,6 +66,10 @@ def test_collected_submissions_keep_nbgraders_files_and_release_feedback_works(
             assert (where / "submission_secret.txt").read_text() == f"secret-of-{student}"
     with Gradebook(course.db_url) as gb:  # nbgrader's lateness reads this time
         assert gb.find_submission(LESSON, "ann").timestamp == parse_utc(STAMPS["ann"])
+    with write_csv(run, tmp_path / "grades.csv").open(newline="") as table:
+        assert {r["student"]: r["late"] for r in csv.DictReader(table)} == \
+            {"ann": "yes", "bob": ""}, "ann's notebook came after the due date"
+    assert "CSV column late):\n  02_sgd_zigzag: ann\n" in text, text
     # nbgrader's files are not the student's: the kernel's folder does not hold them.
     autograded = nbformat.read(course.root / "autograded" / "ann" / LESSON / f"{LESSON}.ipynb",
                                as_version=4)

@@ -214,7 +214,8 @@ def test_missing_and_late_rows_are_listed_apart_from_the_problems(found: Collect
     # With the login or name the export gives: an LMS id alone tells an instructor nothing.
     assert "No notebook (status missing; the student handed in other lessons):\n" \
         "  03_momentum: 555 (Jane Doe)\n" in text, text
-    assert "Marked late by the LMS (the upload behind the row; CSV column late):\n" \
+    assert "Marked late (by the LMS, or by nbgrader: handed in after the gradebook's due " \
+        "date; CSV column late):\n" \
         "  03_momentum: 10004 (davisdan)\n" in text, text
     assert "\n  555 (Jane Doe)   04_adagrad           rejected " in attention, attention
     assert "Handed in as released" not in text, "no row was"
