@@ -23,7 +23,7 @@ from typing import Any
 
 __all__ = ["EXCHANGE_FILES", "Collection", "Placement", "Rejection", "Submission",
            "apply_releases", "collect", "lessons_in", "normalise_notebook", "notebook_problem",
-           "place", "release_roles", "student_slug", "write_submission"]
+           "place", "release_roles", "student_slug", "write_exchange", "write_submission"]
 
 #: Largest notebook accepted (bytes); a bigger file is rejected, not read.
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
@@ -859,6 +859,11 @@ def write_submission(submission: Submission, submitted: Path,
             stale.unlink()
     target = folder / f"{submission.lesson}.ipynb"
     target.write_bytes(normalise_notebook(submission.content, submission.release)[0])
-    for name, content in (exchange or {}).items():
-        (folder / name).write_bytes(content)
+    write_exchange(folder, exchange or {})
     return target
+
+
+def write_exchange(folder: Path, exchange: Mapping[str, bytes]) -> None:
+    """Write nbgrader's :data:`EXCHANGE_FILES` of one submission into ``folder``."""
+    for name, content in exchange.items():
+        (folder / name).write_bytes(content)

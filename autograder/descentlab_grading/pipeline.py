@@ -17,7 +17,7 @@ from typing import Any
 
 from . import answer_key, jail
 from .bonus import bonus_as_extra_credit
-from .collect import Submission, apply_releases, collect, write_submission
+from .collect import Submission, apply_releases, collect, write_exchange, write_submission
 from .edits import find_edits, keep_edits, last_cells, with_edits
 from .feedback import rejection_page
 from .integrity import remember_committed_releases, remember_release
@@ -291,9 +291,8 @@ def grade(
                     / f"{rejection.lesson}.html")
             rejection_page(page, rejection.lesson, rejection.origin, rejection.reason)
             # nbgrader's release_feedback reads these beside every page, this one too.
-            for name, content in found.exchange.get((rejection.student, rejection.lesson),
-                                                    {}).items():
-                (page.parent / name).write_bytes(content)
+            write_exchange(page.parent, found.exchange.get((rejection.student,
+                                                            rejection.lesson), {}))
     _save_state(course, state)
     for student, lesson in found.missing:
         # A notebook graded in an earlier run and gone from this export: the summary says
