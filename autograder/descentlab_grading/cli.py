@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .collect import Collection, collect, lessons_in
-from .pipeline import Course, JailUnavailable, Settings, grade
+from .pipeline import Course, JailUnavailable, Settings, export_problem, grade
 from .release import HERE, SOLUTIONS, ManifestMismatch, points_changes
 from .release import lessons as all_lessons
 from .report import NotAGradesCsv, earlier_rows, grade_cell_columns, shown, summary, write_csv
@@ -140,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"error: --csv {csv_path} is a folder; give a file name")
     if course.root.exists() and not course.root.is_dir():
         return _error(f"error: --course-root {course.root} is not a folder")
+    if (problem := export_problem(args.submissions, course)) is not None:
+        return _error(f"error: {problem}")
     lessons = _lessons_to_grade(args.submissions, args.lessons, course.source)
     if isinstance(lessons, str):
         return _error(lessons)

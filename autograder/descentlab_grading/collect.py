@@ -1,9 +1,8 @@
 """Turn an LMS export (a .zip or a folder) into nbgrader's ``submitted/`` tree.
 
 The layouts and names accepted, and how every file of the export is accounted
-for, are in ``autograder/README.md`` (step 2). The export is only read (when it is
-``submitted/`` itself, as ``nbgrader collect`` fills it, its notebooks are rewritten in
-place with nbgrader's own files kept beside them).
+for, are in ``autograder/README.md`` (step 2). The export is only read: the folder
+``nbgrader collect`` fills, with nbgrader's own files beside each notebook, is one.
 """
 
 from __future__ import annotations

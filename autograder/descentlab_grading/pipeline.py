@@ -27,8 +27,8 @@ from .release import COURSE
 from .release import lessons as course_lessons
 from .workers import Limits, Outcome, run_parallel
 
-__all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "grade", "last_result",
-           "prepare_lessons"]
+__all__ = ["Course", "JailUnavailable", "Row", "Run", "Settings", "export_problem", "grade",
+           "last_result", "prepare_lessons"]
 
 #: mallopt(3)'s parameter number of M_MMAP_THRESHOLD (glibc's malloc.h).
 _M_MMAP_THRESHOLD = -3
@@ -124,6 +124,32 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
         _save_state(course, state)
 
 
+#: The course root's folders the grader writes while it grades.
+WRITTEN = ("submitted", "autograded", "feedback")
+
+
+def export_problem(submissions: Path, course: Course) -> str | None:
+    """Why ``submissions`` cannot be graded as an export, or None: it is (or is inside, or
+    holds) a folder the grader writes (:data:`WRITTEN`).
+
+    Graded in place, ``submitted/`` (as ``nbgrader collect`` fills it) would lose every file
+    of a student's folder but the graded notebook, and the notebook would be replaced by
+    its repaired copy (:func:`~descentlab_grading.collect.write_submission`).
+    """
+    export = submissions.resolve()
+    for name in WRITTEN:
+        folder = (course.root / name).resolve()
+        if export == folder or folder in export.parents or export in folder.parents:
+            return (f"{submissions} is, is inside or holds the grader's own {name}/ folder "
+                    f"({folder}), which grading rewrites: the students' other files there "
+                    "would be deleted and their notebooks replaced by the graded copies. "
+                    "Grade a copy instead (with nbgrader's exchange, collect into another "
+                    "folder: `nbgrader collect LESSON "
+                    "--CourseDirectory.submitted_directory=collected`, then "
+                    "`descentlab-grade collected`). Nothing was graded.")
+    return None
+
+
 def grade(
     submissions: Path,
     course: Course,
@@ -154,6 +180,8 @@ def grade(
     """
     settings = settings or Settings()
     started = time.monotonic()
+    if (problem := export_problem(submissions, course)) is not None:
+        raise ValueError(problem)
     if settings.jail and (reason := jail.problem()) is not None:
         raise JailUnavailable(reason)
     course.root.mkdir(parents=True, exist_ok=True)

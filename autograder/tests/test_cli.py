@@ -80,6 +80,26 @@ def test_an_export_with_no_lesson_notebook_is_a_usage_error(
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("export", ["submitted", "submitted/ann", "feedback", "."])
+def test_a_folder_the_grader_writes_is_refused_as_export_untouched(
+        tmp_path: Path, export: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # nbgrader collect fills submitted/: graded in place, a student's other files were
+    # deleted and the notebook replaced by its repaired copy (a review found it).
+    course = tmp_path / "course"
+    folder = course / "submitted" / "ann" / "03_momentum"
+    folder.mkdir(parents=True)
+    files = {folder / "03_momentum-Copy1.ipynb": NOTEBOOK, folder / "data.csv": "1,2"}
+    for path, text in files.items():
+        path.write_text(text)
+    status = main([str(course / export), "--course-root", str(course)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "grader's own" in err, err
+    assert "collect into another folder" in err, err
+    assert "--CourseDirectory.submitted_directory=collected" in err, err
+    assert {p: p.read_text() for p in folder.iterdir()} == files
+
+
 @pytest.mark.parametrize("flag", [["--workers", "0"], ["--cell-timeout", "-1"],
                                   ["--memory-gb", "lots"]])
 def test_nonsense_limits_are_usage_errors(tmp_path: Path, flag: list[str],

@@ -1,10 +1,12 @@
-"""End-to-end: the JupyterHub workflow of autograder/README.md (nbgrader's exchange).
+"""End-to-end: the JupyterHub workflow of autograder/README.md, with nbgrader's own exchange.
 
-``nbgrader collect`` fills ``submitted/STUDENT/LESSON/`` with the notebook and two files of
-nbgrader's own, ``timestamp.txt`` and ``submission_secret.txt``; ``descentlab-grade`` grades
-that tree in place, and ``nbgrader release_feedback`` then reads both files beside every
-feedback page. A content audit found the grader deleting them as "not notebooks": the
-gradebook lost the submission time and release_feedback stopped with FileNotFoundError.
+Students fetch and submit with nbgrader; ``nbgrader collect`` fills a folder of
+``STUDENT/LESSON/`` with the notebook, the student's other files and two files of nbgrader's
+own, ``timestamp.txt`` and ``submission_secret.txt``; ``descentlab-grade`` grades that
+folder, and ``nbgrader release_feedback`` then reads both files beside every feedback page.
+Found by audits: the grader deleted nbgrader's two files as "not notebooks" (the gradebook
+lost the submission time, release_feedback stopped with FileNotFoundError), and, grading
+``submitted/`` in place, deleted a student's other files and overwrote the notebook.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import csv
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import nbformat
@@ -27,45 +30,82 @@ from descentlab_grading.report import summary, write_csv
 pytestmark = pytest.mark.slow
 
 LESSON = "02_sgd_zigzag"  # runs in a few seconds
-#: What nbgrader collect writes (nbgrader.utils.get_utc_timestamp's format).
-STAMPS = {"ann": "2026-12-01 10:00:00.000000 UTC", "bob": "2026-12-02 11:30:00.000000 UTC"}
+STUDENTS = ("ann", "bob")
 LISTING = "files beside the notebook:"
+DATA = "my_notes.txt"  # a file of ann's own, handed in beside her notebook
+
+
+def _nbgrader(*args: str, cwd: Path, course: Path, exchange: Path) -> None:
+    """Run ``nbgrader ARGS`` in ``cwd``, also its home (nbgrader keeps a student's
+    submissions in the home's cache: each student a home of their own, as on a hub), for
+    the course at ``course`` with the exchange at ``exchange``."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JUPYTER")}
+    env |= {"HOME": str(cwd),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course}",
+         "--CourseDirectory.course_id=descentlab", f"--Exchange.root={exchange}"],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, f"nbgrader {' '.join(args)}:\n{done.stderr[-3000:]}"
 
 
 def test_collected_submissions_keep_nbgraders_files_and_release_feedback_works(
         tmp_path: Path) -> None:
     settings = Settings(workers=2)
     course = prepared_course(tmp_path / "course", settings, [LESSON])
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    hub = {"course": course.root, "exchange": exchange}
+    # Due yesterday: every submission made now is late (nbgrader's lateness).
+    with Gradebook(course.db_url) as gb:
+        gb.update_or_create_assignment(
+            LESSON, duedate=datetime.now(timezone.utc) - timedelta(days=1))
+    _nbgrader("release_assignment", LESSON, cwd=tmp_path, **hub)
+
     solved = solved_notebook(course, LESSON)
     # A cell of the student's own shows what the kernel's folder holds.
     solved.cells.append(nbformat.v4.new_code_cell(
         f"import os\nprint({LISTING!r}, sorted(os.listdir('.')))"))
-    submitted = course.root / "submitted"
-    for student, stamp in STAMPS.items():
-        folder = submitted / student / LESSON
-        folder.mkdir(parents=True)
-        (folder / "timestamp.txt").write_text(stamp)
-        (folder / "submission_secret.txt").write_text(f"secret-of-{student}")
-    nbformat.write(solved, submitted / "ann" / LESSON / f"{LESSON}.ipynb")
-    (submitted / "bob" / LESSON / f"{LESSON}.ipynb").write_text("not a notebook")  # rejected
+    for student in STUDENTS:
+        home = tmp_path / "home" / student
+        home.mkdir(parents=True)
+        _nbgrader("fetch_assignment", LESSON, cwd=home, **hub)
+        notebook = home / LESSON / f"{LESSON}.ipynb"
+        if student == "ann":
+            nbformat.write(solved, notebook)
+            (home / LESSON / DATA).write_text("ann's notes")
+        else:
+            notebook.write_text("not a notebook")  # rejected
+        _nbgrader("submit", LESSON, f"--student={student}", cwd=home, **hub)
+    _nbgrader("collect", LESSON, "--CourseDirectory.submitted_directory=collected",
+              cwd=tmp_path, **hub)
+    collected = course.root / "collected"
+    handed_in = {path: path.read_bytes() for path in collected.rglob("*") if path.is_file()}
+    assert collected / "ann" / LESSON / DATA in handed_in, sorted(handed_in)
 
-    # ann handed in after the due date: nbgrader's lateness (the CSV's late column).
-    with Gradebook(course.db_url) as gb:
-        gb.update_or_create_assignment(LESSON, duedate=parse_utc("2026-11-30 12:00:00 UTC"))
-
-    run = grade(submitted, course, [LESSON], settings)
+    # The folder nbgrader collect fills is the grader's own: refused, nothing changed.
+    with pytest.raises(ValueError, match="collect into another folder"):
+        grade(course.root / "submitted", course, [LESSON], settings)
+    run = grade(collected, course, [LESSON], settings)
 
     assert [(r.student, r.status) for r in run.rows] == [("ann", "graded"), ("bob", "rejected")]
+    assert {path: path.read_bytes() for path in collected.rglob("*") if path.is_file()} == \
+        handed_in, "the collected folder is read only"
     text = summary(run)
     assert "4 of nbgrader's timestamp.txt and submission_secret.txt, kept" in text, text
-    assert "Not notebooks (ignored)" not in text, text
-    for student, stamp in STAMPS.items():
-        for folder in (submitted, course.root / "feedback"):
+    assert f"Not notebooks (ignored): ann/{LESSON}/{DATA}" in text, text
+    for student in STUDENTS:
+        stamp = (collected / student / LESSON / "timestamp.txt").read_text()
+        secret = (collected / student / LESSON / "submission_secret.txt").read_text()
+        # A rejected notebook (bob's) has a feedback page, and nothing in submitted/.
+        for folder in (course.root / "submitted", course.root / "feedback")[
+                student == "bob":]:
             where = folder / student / LESSON
             assert (where / "timestamp.txt").read_text() == stamp, where
-            assert (where / "submission_secret.txt").read_text() == f"secret-of-{student}"
+            assert (where / "submission_secret.txt").read_text() == secret, where
     with Gradebook(course.db_url) as gb:  # nbgrader's lateness reads this time
-        assert gb.find_submission(LESSON, "ann").timestamp == parse_utc(STAMPS["ann"])
+        assert gb.find_submission(LESSON, "ann").timestamp == \
+            parse_utc((collected / "ann" / LESSON / "timestamp.txt").read_text())
     with write_csv(run, tmp_path / "grades.csv").open(newline="") as table:
         assert {r["student"]: r["late"] for r in csv.DictReader(table)} == \
             {"ann": "yes", "bob": ""}, "ann's notebook came after the due date"
@@ -78,18 +118,15 @@ def test_collected_submissions_keep_nbgraders_files_and_release_feedback_works(
     assert "timestamp" not in listing, listing
     assert "secret" not in listing, listing
 
-    # nbgrader's own release_feedback, as the README's JupyterHub steps run it.
-    exchange = tmp_path / "exchange"
-    exchange.mkdir()
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "release_feedback", LESSON,
-         f"--CourseDirectory.root={course.root}", "--CourseDirectory.course_id=descentlab",
-         f"--Exchange.root={exchange}"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    for student in STAMPS:
+    # nbgrader's own release_feedback, then each student's fetch_feedback, as on the hub.
+    _nbgrader("release_feedback", LESSON, cwd=tmp_path, **hub)
+    for student in STUDENTS:
+        secret = (collected / student / LESSON / "submission_secret.txt").read_text()
         page = exchange / "descentlab" / "feedback" / \
-            f"{notebook_hash(secret=f'secret-of-{student}', notebook_id=LESSON)}.html"
+            f"{notebook_hash(secret=secret, notebook_id=LESSON)}.html"
         assert page.read_bytes() == \
             (course.root / "feedback" / student / LESSON / f"{LESSON}.html").read_bytes()
+        home = tmp_path / "home" / student
+        _nbgrader("fetch_feedback", LESSON, f"--student={student}", cwd=home, **hub)
+        [fetched] = (home / LESSON / "feedback").glob(f"*/{LESSON}.html")
+        assert fetched.read_bytes() == page.read_bytes()
