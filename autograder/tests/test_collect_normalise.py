@@ -21,15 +21,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from descentlab_grading.collect import (
-    Submission,
-    apply_releases,
-    collect,
-    normalise_notebook,
-    release_roles,
-    write_submission,
-)
+from descentlab_grading.collect import Submission, apply_releases, collect, write_submission
 from descentlab_grading.integrity import locked_cell_problems
+from descentlab_grading.normalise import normalise_notebook, release_roles
 
 LESSON = "01_tiny"
 
