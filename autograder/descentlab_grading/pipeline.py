@@ -17,7 +17,14 @@ from typing import Any
 
 from . import answer_key, jail
 from .bonus import bonus_as_extra_credit
-from .collect import Submission, apply_releases, collect, write_exchange, write_submission
+from .collect import (
+    Collection,
+    Submission,
+    apply_releases,
+    collect,
+    write_exchange,
+    write_submission,
+)
 from .edits import find_edits, keep_edits, last_cells, with_edits
 from .feedback import rejection_page
 from .integrity import remember_committed_releases, remember_release
@@ -150,6 +157,28 @@ def export_problem(submissions: Path, course: Course) -> str | None:
     return None
 
 
+def name_students(course: Course, found: Collection) -> None:
+    """Give the gradebook the names the export has (Moodle's full names) of the students
+    graded: the formgrader's lists show "None, None" for a student without a name.
+
+    ``"Ann Marie Smith"`` is first name ``"Ann Marie"``, last name ``"Smith"``. A student
+    the gradebook names already (typed in the formgrader's Manage Students) keeps the name.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    names = {sub.student: found.identity(sub.student)[1].strip() for sub in found.submissions}
+    with Gradebook(course.db_url) as gb:
+        for student, name in names.items():
+            try:
+                record = gb.find_student(student)
+            except MissingEntry:
+                record = None
+            unnamed = record is None or (record.first_name, record.last_name) == (None, None)
+            if name and unnamed:
+                first, _, last = " ".join(name.split()).rpartition(" ")
+                gb.update_or_create_student(student, first_name=first, last_name=last)
+
+
 def grade(
     submissions: Path,
     course: Course,
@@ -209,6 +238,7 @@ def grade(
     # made an answer cell) are the release's, known now that the lessons are prepared.
     apply_releases(found, {lesson: course.root / "release" / lesson / f"{lesson}.ipynb"
                            for lesson in lessons})
+    name_students(course, found)
     jobs_state = state.setdefault("jobs", {})
     results: dict[tuple[str, str], dict[str, Any]] = {}
     before: dict[tuple[str, str], str] = {}

@@ -611,3 +611,30 @@ def test_nbgraders_files_of_a_collected_submission_are_kept_not_ignored(
                                found.exchange[found.submissions[0].student, "03_momentum"])
     assert sorted(p.name for p in written.parent.iterdir()) == [
         "03_momentum.ipynb", "submission_secret.txt", "timestamp.txt"]
+
+
+def test_the_gradebook_gets_the_exports_names_and_keeps_the_instructors(
+        tmp_path: Path) -> None:
+    # The formgrader lists a student without names as "None, None" (an instructor review).
+    from nbgrader.api import Gradebook
+
+    from descentlab_grading.pipeline import Course, name_students
+
+    export = tmp_path / "export"
+    export.mkdir()
+    for folder in ("Ann  Marie Smith_101_assignsubmission_file_",
+                   "Bob Jones_102_assignsubmission_file_", "Cher_103_assignsubmission_file_"):
+        (export / folder).mkdir()
+        (export / folder / "03_momentum.ipynb").write_bytes(NOTEBOOK)
+    (export / "dan" / "03_momentum").mkdir(parents=True)  # a tree: no name
+    (export / "dan" / "03_momentum" / "03_momentum.ipynb").write_bytes(NOTEBOOK)
+    course = Course(root=tmp_path / "course", source=tmp_path, config_dir=tmp_path)
+    course.root.mkdir()
+    with Gradebook(course.db_url) as gb:
+        gb.add_student("102", first_name="Robert", last_name="Jones")  # typed by the instructor
+    name_students(course, collect(export, LESSONS))
+    with Gradebook(course.db_url) as gb:
+        names = {s.id: (s.first_name, s.last_name) for s in gb.students}
+    # dan's tree gives no name: nbgrader adds him as it grades, unnamed.
+    assert names == {"101": ("Ann Marie", "Smith"), "102": ("Robert", "Jones"),
+                     "103": ("", "Cher")}, names
