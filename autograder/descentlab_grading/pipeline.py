@@ -158,8 +158,9 @@ def export_problem(submissions: Path, course: Course) -> str | None:
 
 
 def name_students(course: Course, found: Collection) -> None:
-    """Give the gradebook the names the export has (Moodle's full names) of the students
-    graded: the formgrader's lists show "None, None" for a student without a name.
+    """Give the gradebook the names the export has of the students graded (Moodle's full
+    names, a tree folder's name that is not the student id as it stands: ``bob smith``):
+    the formgrader's lists show "None, None" for a student without a name.
 
     ``"Ann Marie Smith"`` is first name ``"Ann Marie"``, last name ``"Smith"``. A student
     the gradebook names already (typed in the formgrader's Manage Students) keeps the name.

@@ -626,8 +626,9 @@ def test_the_gradebook_gets_the_exports_names_and_keeps_the_instructors(
                    "Bob Jones_102_assignsubmission_file_", "Cher_103_assignsubmission_file_"):
         (export / folder).mkdir()
         (export / folder / "03_momentum.ipynb").write_bytes(NOTEBOOK)
-    (export / "dan" / "03_momentum").mkdir(parents=True)  # a tree: no name
-    (export / "dan" / "03_momentum" / "03_momentum.ipynb").write_bytes(NOTEBOOK)
+    for folder in ("dan", "eve  adams"):  # a tree: a name only where it is not the id
+        (export / folder / "03_momentum").mkdir(parents=True)
+        (export / folder / "03_momentum" / "03_momentum.ipynb").write_bytes(NOTEBOOK)
     course = Course(root=tmp_path / "course", source=tmp_path, config_dir=tmp_path)
     course.root.mkdir()
     with Gradebook(course.db_url) as gb:
@@ -635,6 +636,6 @@ def test_the_gradebook_gets_the_exports_names_and_keeps_the_instructors(
     name_students(course, collect(export, LESSONS))
     with Gradebook(course.db_url) as gb:
         names = {s.id: (s.first_name, s.last_name) for s in gb.students}
-    # dan's tree gives no name: nbgrader adds him as it grades, unnamed.
+    # dan's folder gives no name: nbgrader adds him as it grades, unnamed.
     assert names == {"101": ("Ann Marie", "Smith"), "102": ("Robert", "Jones"),
-                     "103": ("", "Cher")}, names
+                     "103": ("", "Cher"), "eve_adams": ("eve", "adams")}, names
