@@ -7,6 +7,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
+import datetime
 import functools
 import hashlib
 import json
@@ -363,8 +364,8 @@ def grade(
     earlier = {(student, lesson): _outcome(job) for key, job in sorted(jobs_state.items())
                for student, _, lesson in [key.partition("/")]
                if lesson in lessons and student not in students and _outcome(job)}
-    return Run(_rows(course, results), found, time.monotonic() - started, settings.workers,
-               earlier)
+    return Run(_rows(course, results, found.exchange), found, time.monotonic() - started,
+               settings.workers, earlier)
 
 
 def _outcome(job: dict[str, Any] | None) -> str:
@@ -453,12 +454,16 @@ def _add_students(course: Course, students: list[str]) -> None:
             gb.update_or_create_student(student)
 
 
-def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> list[Row]:
+def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]],
+          exchange: dict[tuple[str, str], dict[str, bytes]]) -> list[Row]:
     """The rows, sorted; an ungraded one has the lesson's maximum (bonus cells not
-    included, as in a graded row) and 0 per cell. A graded one is late when nbgrader says
-    so: its submission time (``timestamp.txt``, kept from ``nbgrader collect``) after the
-    due date set in the gradebook, the student's extension included."""
+    included, as in a graded row) and 0 per cell. A row is late when nbgrader says so: its
+    submission time (``timestamp.txt``, kept from ``nbgrader collect``) after the due date
+    set in the gradebook, the student's extension included; for a notebook not graded
+    (rejected, failed), the time in the export's ``timestamp.txt`` (``exchange``) against
+    that due date (and extension, when the gradebook has the student's submission)."""
     from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.utils import parse_utc
 
     rows = []
     with Gradebook(course.db_url) as gb:
@@ -482,6 +487,15 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]]) -> lis
                         bonus_cells(lesson))[0]
                     row.cells = {c.name: 0.0 for c in notebook.grade_cells}
                     row.score = row.bonus = 0.0
+                stamp = exchange.get((student, lesson), {}).get("timestamp.txt", b"").strip()
+                with contextlib.suppress(MissingEntry):
+                    due = gb.find_assignment(lesson).duedate
+                    if stamp and due is not None:
+                        extension = datetime.timedelta(0)
+                        with contextlib.suppress(MissingEntry):
+                            extension = gb.find_submission(lesson, student).extension or \
+                                extension
+                        row.late = parse_utc(stamp.decode()) > due + extension
             else:
                 with contextlib.suppress(MissingEntry):
                     row.late = gb.find_submission(lesson, student).total_seconds_late > 0

@@ -106,10 +106,18 @@ def test_collected_submissions_keep_nbgraders_files_and_release_feedback_works(
     with Gradebook(course.db_url) as gb:  # nbgrader's lateness reads this time
         assert gb.find_submission(LESSON, "ann").timestamp == \
             parse_utc((collected / "ann" / LESSON / "timestamp.txt").read_text())
+    # Both came after the due date: bob's rejected notebook too (its timestamp.txt).
     with write_csv(run, tmp_path / "grades.csv").open(newline="") as table:
         assert {r["student"]: r["late"] for r in csv.DictReader(table)} == \
-            {"ann": "yes", "bob": ""}, "ann's notebook came after the due date"
-    assert "CSV column late):\n  02_sgd_zigzag: ann\n" in text, text
+            {"ann": "yes", "bob": "yes"}
+    assert "CSV column late):\n  02_sgd_zigzag: ann, bob\n" in text, text
+    # Due tomorrow instead: neither is late (the same export graded again, reused).
+    with Gradebook(course.db_url) as gb:
+        gb.update_or_create_assignment(LESSON, duedate=datetime.now(timezone.utc)
+                                       + timedelta(days=1))
+    again = grade(collected, course, [LESSON], settings)
+    assert [(r.student, r.status, r.late) for r in again.rows] == \
+        [("ann", "graded", False), ("bob", "rejected", False)]
     # nbgrader's files are not the student's: the kernel's folder does not hold them.
     autograded = nbformat.read(course.root / "autograded" / "ann" / LESSON / f"{LESSON}.ipynb",
                                as_version=4)
