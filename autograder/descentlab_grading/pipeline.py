@@ -158,29 +158,6 @@ def export_problem(submissions: Path, course: Course) -> str | None:
     return None
 
 
-def name_students(course: Course, found: Collection) -> None:
-    """Give the gradebook the names the export has of the students graded (Moodle's full
-    names, a tree folder's name that is not the student id as it stands: ``bob smith``):
-    the formgrader's lists show "None, None" for a student without a name.
-
-    ``"Ann Marie Smith"`` is first name ``"Ann Marie"``, last name ``"Smith"``. A student
-    the gradebook names already (typed in the formgrader's Manage Students) keeps the name.
-    """
-    from nbgrader.api import Gradebook, MissingEntry
-
-    names = {sub.student: found.identity(sub.student)[1].strip() for sub in found.submissions}
-    with Gradebook(course.db_url) as gb:
-        for student, name in names.items():
-            try:
-                record = gb.find_student(student)
-            except MissingEntry:
-                record = None
-            unnamed = record is None or (record.first_name, record.last_name) == (None, None)
-            if name and unnamed:
-                first, _, last = " ".join(name.split()).rpartition(" ")
-                gb.update_or_create_student(student, first_name=first, last_name=last)
-
-
 def grade(
     submissions: Path,
     course: Course,
@@ -240,7 +217,6 @@ def grade(
     # made an answer cell) are the release's, known now that the lessons are prepared.
     apply_releases(found, {lesson: course.root / "release" / lesson / f"{lesson}.ipynb"
                            for lesson in lessons})
-    name_students(course, found)
     jobs_state = state.setdefault("jobs", {})
     results: dict[tuple[str, str], dict[str, Any]] = {}
     before: dict[tuple[str, str], str] = {}
@@ -302,7 +278,7 @@ def grade(
                          functools.partial(grade_one, course, settings, sub.lesson, sub.student,
                                            sub.origin, last_cells(done),
                                            (sub.student, sub.lesson) in same_work)))
-    _add_students(course, sorted({student for (student, _), _ in todo}))
+    add_students(course, found)
     if todo:  # about 1 s, for the kernels only
         jail.build_font_list(course.fonts)
     if on_start is not None:
@@ -441,17 +417,29 @@ def _kept(course: Course, student: str, lesson: str, result: dict[str, Any]) -> 
     return autograded.is_file() and (page.is_file() or bool(result.get("message")))
 
 
-def _add_students(course: Course, students: list[str]) -> None:
-    """Put the students into the gradebook before the jobs start.
+def add_students(course: Course, found: Collection) -> None:
+    """Put the students graded into the gradebook before the jobs start, with the names
+    the export has of them (Moodle's full names, a tree folder's name that is not the
+    student id as it stands: ``bob smith``).
 
     nbgrader's autograde adds its student when missing: two jobs of one student (two
     lessons) running at once both tried, and one failed on the gradebook's unique key.
+    The formgrader's lists show "None, None" for a student without a name. ``"Ann Marie
+    Smith"`` is first name ``"Ann Marie"``, last name ``"Smith"``; a student the gradebook
+    names already (typed in the formgrader's Manage Students) keeps the name.
     """
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(course.db_url) as gb:
-        for student in students:
-            gb.update_or_create_student(student)
+        for student in sorted({sub.student for sub in found.submissions}):
+            name = " ".join(found.identity(student)[1].split())
+            try:
+                record = gb.find_student(student)
+            except MissingEntry:
+                record = gb.add_student(student)
+            if name and (record.first_name, record.last_name) == (None, None):
+                first, _, last = name.rpartition(" ")
+                gb.update_or_create_student(student, first_name=first, last_name=last)
 
 
 def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]],
