@@ -7,7 +7,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
-import datetime
 import functools
 import hashlib
 import json
@@ -477,13 +476,12 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]],
                     row.score = row.bonus = 0.0
                 stamp = exchange.get((student, lesson), {}).get("timestamp.txt", b"").strip()
                 with contextlib.suppress(MissingEntry):
-                    due = gb.find_assignment(lesson).duedate
-                    if stamp and due is not None:
-                        extension = datetime.timedelta(0)
-                        with contextlib.suppress(MissingEntry):
-                            extension = gb.find_submission(lesson, student).extension or \
-                                extension
-                        row.late = parse_utc(stamp.decode()) > due + extension
+                    if stamp and gb.find_assignment(lesson).duedate is not None:
+                        try:  # nbgrader's due date for the student, the extension included
+                            due = gb.find_submission(lesson, student).duedate
+                        except MissingEntry:
+                            due = gb.find_assignment(lesson).duedate
+                        row.late = parse_utc(stamp.decode()) > due
             else:
                 with contextlib.suppress(MissingEntry):
                     row.late = gb.find_submission(lesson, student).total_seconds_late > 0
