@@ -51,15 +51,15 @@ check: install
 
 install: $(VENV)/.installed $(VENV)/.lab_setup
 
+# After pip: jupyter-events asks for jsonschema[format-nongpl], whose rfc3987-syntax
+# builds some 35 Earley parsers whenever jsonschema is imported: about 3 s in every
+# process that imports nbformat (descentlab-grade, each nbgrader command, JupyterLab) on
+# the 2-core CI machine, for the "iri" formats no schema here uses
+# (python-jsonschema/jsonschema#1428). Without it jsonschema checks every other format.
 $(VENV)/.installed: source_pkg/pyproject.toml autograder/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e "source_pkg[course,dev]" -e autograder
-	# jupyter-events asks for jsonschema[format-nongpl], whose rfc3987-syntax builds some 35
-	# Earley parsers whenever jsonschema is imported: about 3 s in every process that imports
-	# nbformat (descentlab-grade, each nbgrader command, JupyterLab) on the 2-core CI
-	# machine, for the "iri" formats no schema here uses (python-jsonschema/jsonschema#1428).
-	# Without it jsonschema skips those two formats and checks every other one as before.
 	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 	touch $@
 

@@ -143,7 +143,16 @@ class Collection:
     def files(self) -> int:
         """Number of files in the export."""
         return (len(self.submissions) + len(self.rejected) + len(self.skipped)
-                + len(self.ignored) + len(self.junk) + sum(map(len, self.exchange.values())))
+                + len(self.ignored) + len(self.junk) + self.exchange_files)
+
+    @property
+    def exchange_files(self) -> int:
+        """Number of nbgrader's own files in the export (:data:`EXCHANGE_FILES`)."""
+        return sum(map(len, self.exchange.values()))
+
+    def exchange_of(self, student: str, lesson: str) -> dict[str, bytes]:
+        """nbgrader's files beside ``student``'s notebook of ``lesson``, by name (or none)."""
+        return self.exchange.get((student, lesson), {})
 
     def identity(self, student: str) -> tuple[str, str]:
         """``(login, name)`` of a student as the export gives them (``""`` if not)."""

@@ -225,8 +225,7 @@ def grade(
     # it inherits: once written, the notebooks are not kept here (a large export made
     # honest notebooks fail as "out of memory").
     works = {(sub.student, sub.lesson): _work(sub.content) for sub in found.submissions}
-    written = [_write(sub, course.root / "submitted", found.exchange.get((sub.student,
-                                                                         sub.lesson), {}))
+    written = [_write(sub, course.root / "submitted", found.exchange_of(sub.student, sub.lesson))
                for sub in found.submissions]
     found.submissions = [sub for sub, _ in written]
     # Read before the jobs rewrite the gradebook: the instructor's scores from the formgrader,
@@ -326,8 +325,7 @@ def grade(
                     / f"{rejection.lesson}.html")
             rejection_page(page, rejection.lesson, rejection.origin, rejection.reason)
             # nbgrader's release_feedback reads these beside every page, this one too.
-            write_exchange(page.parent, found.exchange.get((rejection.student,
-                                                            rejection.lesson), {}))
+            write_exchange(page.parent, found.exchange_of(rejection.student, rejection.lesson))
     _save_state(course, state)
     for student, lesson in found.missing:
         # A notebook graded in an earlier run and gone from this export: the summary says
@@ -339,7 +337,7 @@ def grade(
     earlier = {(student, lesson): _outcome(job) for key, job in sorted(jobs_state.items())
                for student, _, lesson in [key.partition("/")]
                if lesson in lessons and student not in students and _outcome(job)}
-    return Run(_rows(course, results, found.exchange), found, time.monotonic() - started,
+    return Run(_rows(course, results, found), found, time.monotonic() - started,
                settings.workers, earlier)
 
 
@@ -442,12 +440,12 @@ def add_students(course: Course, found: Collection) -> None:
 
 
 def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]],
-          exchange: dict[tuple[str, str], dict[str, bytes]]) -> list[Row]:
+          found: Collection) -> list[Row]:
     """The rows, sorted; an ungraded one has the lesson's maximum (bonus cells not
     included, as in a graded row) and 0 per cell. A row is late when nbgrader says so: its
     submission time (``timestamp.txt``, kept from ``nbgrader collect``) after the due date
     set in the gradebook, the student's extension included; for a notebook not graded
-    (rejected, failed), the time in the export's ``timestamp.txt`` (``exchange``) against
+    (rejected, failed), the time in the export's ``timestamp.txt`` (``found``) against
     that due date (and extension, when the gradebook has the student's submission)."""
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.utils import parse_utc
@@ -474,7 +472,7 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]],
                         bonus_cells(lesson))[0]
                     row.cells = {c.name: 0.0 for c in notebook.grade_cells}
                     row.score = row.bonus = 0.0
-                stamp = exchange.get((student, lesson), {}).get("timestamp.txt", b"").strip()
+                stamp = found.exchange_of(student, lesson).get("timestamp.txt", b"").strip()
                 with contextlib.suppress(MissingEntry):
                     if stamp and gb.find_assignment(lesson).duedate is not None:
                         try:  # nbgrader's due date for the student, the extension included

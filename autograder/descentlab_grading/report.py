@@ -198,7 +198,7 @@ def _files_section(found: Collection) -> list[str]:
              # "ignored": a non-notebook that is a student's only upload is rejected, not
              # counted here (an instructor audit read "0 not notebooks" beside a PDF).
              f"{len(found.ignored)} other files ignored", f"{len(found.junk)} OS files"]
-    kept = sum(map(len, found.exchange.values()))
+    kept = found.exchange_files
     if kept:  # an export that nbgrader collect wrote (a JupyterHub course)
         parts.append(f"{kept} of nbgrader's timestamp.txt and submission_secret.txt, kept")
     lines = ["", f"Files in the export: {found.files} = " + " + ".join(parts) + "."]
