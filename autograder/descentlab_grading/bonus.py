@@ -17,10 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 from nbformat import from_dict
-from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import compute_checksum
 
-from .testcells import nbgrader_meta
+from .testcells import FeedbackPreprocessor, nbgrader_meta
 
 __all__ = ["CountBonusPoints", "UncountBonusPoints", "bonus_as_extra_credit", "bonus_points"]
 
@@ -57,7 +56,7 @@ def bonus_as_extra_credit(gb: Any, lesson: str) -> bool:
     return changed
 
 
-class CountBonusPoints(NbGraderPreprocessor):
+class CountBonusPoints(FeedbackPreprocessor):
     """Give each bonus test cell its manifest points in the notebook nbgrader reads.
 
     In the autograde (before ``SaveAutoGrades``), nbgrader's score of the cell is then its

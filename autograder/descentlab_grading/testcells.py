@@ -4,7 +4,8 @@ Around ``Execute``, :class:`HandTestsToJudge` swaps each graded test cell for th
 hands it to the judge, and :class:`RestoreTestCells` puts the original back for the
 autograded notebook and the feedback. :class:`RefuseUnjailedAutograde`, which
 ``nbgrader_config.py`` gives every other autograde, stops before any student code runs;
-:class:`ClearHiddenTestsOfTestCells` takes the hidden tests out of the feedback page.
+:class:`ClearHiddenTestsOfTestCells` takes the hidden tests out of the feedback page
+(a :class:`FeedbackPreprocessor`, as is :class:`.bonus.CountBonusPoints`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from traitlets import List
 
 from .protocol import HOOK_MODULE
 
-__all__ = ["SKIP_TAG", "UNJAILED_AUTOGRADE", "ClearHiddenTestsOfTestCells", "HandTestsToJudge",
-           "RefuseUnjailedAutograde",
+__all__ = ["SKIP_TAG", "UNJAILED_AUTOGRADE", "ClearHiddenTestsOfTestCells", "FeedbackPreprocessor",
+           "HandTestsToJudge", "RefuseUnjailedAutograde",
            "RestoreTestCells", "hook_source", "is_test_cell", "nbgrader_meta"]
 
 #: Why an autograde outside ``descentlab-grade`` stops.
@@ -76,7 +78,19 @@ class RestoreTestCells(NbGraderPreprocessor):
         return nb, resources
 
 
-class ClearHiddenTestsOfTestCells(ClearHiddenTests):
+class FeedbackPreprocessor(NbGraderPreprocessor):
+    """A preprocessor of nbgrader's feedback page, which takes the page's display priority.
+
+    The page's ``HTMLExporter`` configures ``display_data_priority`` for every preprocessor,
+    which nbgrader's base class redefines unconfigurable: traitlets then warned in the
+    formgrader's "Generate Feedback" dialog. nbgrader's own ``GetGrades`` takes it so
+    (jupyter/nbgrader#687); none of these uses it.
+    """
+
+    display_data_priority = List().tag(config=True)
+
+
+class ClearHiddenTestsOfTestCells(FeedbackPreprocessor, ClearHiddenTests):
     """nbgrader's ``ClearHiddenTests`` for the feedback, on the graded test cells only.
 
     The hidden tests are there and nowhere else; on every cell, a student's code or note
