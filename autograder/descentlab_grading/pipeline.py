@@ -26,7 +26,7 @@ from .collect import (
     write_submission,
 )
 from .edits import find_edits, keep_edits, last_cells, with_edits
-from .feedback import rejection_page
+from .feedback import rejection_page, warm_up_pages
 from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
 from .model import Course, JailUnavailable, Row, Run, Settings, bonus_cells, split_bonus
@@ -277,8 +277,9 @@ def grade(
                                            sub.origin, last_cells(done),
                                            (sub.student, sub.lesson) in same_work)))
     add_students(course, found)
-    if todo:  # about 1 s, for the kernels only
+    if todo:  # about 1 s each, once for all the jobs
         jail.build_font_list(course.fonts)
+        warm_up_pages()
     if on_start is not None:
         on_start(len(todo))
     # Saved before any notebook is graded: a run stopped midway (its graded copies, pages

@@ -303,3 +303,23 @@ def test_the_instructors_extra_credit_and_a_bonus_scored_in_part_are_said_as_suc
             "instructor: 1.") in words, words
     assert "bonus partly earned: <b>test-b</b> (1/2)" in words, words
     assert "Scored by your instructor:</p><ul><li>test-q1: 1 of 1 + 1 extra credit" in words
+
+
+@pytest.mark.slow
+def test_warming_up_loads_what_a_page_needs_before_the_jobs_fork() -> None:
+    """A fresh interpreter holds the Pygments lexers of notebook code only once
+    warm_up_pages has run: the jobs forked after it share them."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys\n"
+            "from descentlab_grading.feedback import warm_up_pages\n"
+            "before = set(sys.modules)\n"
+            "{}\n"
+            "print(json.dumps(sorted(set(sys.modules) - before)))")
+    loaded = {call: json.loads(subprocess.run(
+        [sys.executable, "-c", code.format(call)], capture_output=True, text=True, check=True,
+        timeout=120).stdout.splitlines()[-1]) for call in ("pass", "warm_up_pages()")}
+    assert not {"ipython_pygments_lexers", "pygments.lexers.python"} & set(loaded["pass"]), loaded["pass"]
+    assert {"ipython_pygments_lexers", "pygments.lexers.python"} <= set(loaded["warm_up_pages()"]), loaded
