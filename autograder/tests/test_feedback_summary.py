@@ -321,5 +321,6 @@ def test_warming_up_loads_what_a_page_needs_before_the_jobs_fork() -> None:
     loaded = {call: json.loads(subprocess.run(
         [sys.executable, "-c", code.format(call)], capture_output=True, text=True, check=True,
         timeout=120).stdout.splitlines()[-1]) for call in ("pass", "warm_up_pages()")}
-    assert not {"ipython_pygments_lexers", "pygments.lexers.python"} & set(loaded["pass"]), loaded["pass"]
-    assert {"ipython_pygments_lexers", "pygments.lexers.python"} <= set(loaded["warm_up_pages()"]), loaded
+    lexers = {"ipython_pygments_lexers", "pygments.lexers.python"}
+    assert not lexers & set(loaded["pass"]), loaded["pass"]
+    assert lexers <= set(loaded["warm_up_pages()"]), loaded
