@@ -555,13 +555,20 @@ def test_nothing_a_student_displays_runs_in_a_browser(graded_class: GradedClass)
 def test_a_test_cell_shows_no_empty_output(graded_class: GradedClass) -> None:
     # A student audit: an empty block under "✓ test-rmsprop-zero-grad: passed" (print's
     # "\n" reached the notebook as a second stream output).
+    checked = 0
     for path in (graded_class.course.root / "autograded").rglob("*.ipynb"):
         for cell in nbformat.read(path, as_version=4).cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+                # Not the grader's output: a notebook that replaced the hook printed its own
+                # (h-patch_hook's print("passed") came as "passed" and "\n" on a busy machine).
+                if any("did not reach the grader" in o.get("evalue", "") for o in cell.outputs):
+                    continue
+                checked += 1
                 empty = [o for o in cell.outputs
                          if o.output_type == "stream" and not o.text.strip()]
                 assert not empty, (path, meta.get("grade_id"), cell.outputs)
+    assert checked > 100, checked
 
 
 @pytest.mark.parametrize("kind", DELEGATION)
