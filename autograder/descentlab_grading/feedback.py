@@ -24,7 +24,7 @@ from .testcells import nbgrader_meta
 
 __all__ = ["NOT_GRADED", "NOT_READ", "NOT_SUMMARISED", "NO_PROGRAMS_NOTE", "STOPPED_NOTE",
            "UNCHANGED_ANSWER", "UNCHANGED_BY_NBGRADER", "TruncateOutputs", "add_summary",
-           "add_unsummarised_note", "explain_outputs", "rejection_page"]
+           "add_unsummarised_note", "explain_outputs", "merged_streams", "rejection_page"]
 
 #: The box of descentlab's summary on a feedback page (tests find it by its id).
 #: MathJax leaves it alone (``tex2jax_ignore``): a reason quotes the student's exception
@@ -429,9 +429,38 @@ def _in_words(problem: str) -> str:
     return f"you {verb} the {cell}" if verb in ("edited", "deleted") else problem
 
 
+def merged_streams(outputs: Sequence[Any]) -> list[Any]:
+    """``outputs`` with each run of consecutive stream outputs of one name (stdout or
+    stderr) joined into one, as JupyterLab shows them.
+
+    The kernel may send one ``print`` as two messages (the text, then its newline); the
+    lab draws them as one block, nbconvert as two boxes. Outputs are never reordered:
+    nbclient's ``coalesce_streams`` also joins a stream with a later one of its name
+    across a figure between them.
+    """
+    runs: list[list[Any]] = []
+    for output in outputs:
+        if runs and _stream_name(output) and _stream_name(output) == _stream_name(runs[-1][0]):
+            runs[-1].append(output)
+        else:
+            runs.append([output])
+    return [run[0] if len(run) == 1 else nbformat.v4.new_output(
+        "stream", name=run[0]["name"], text="".join(map(_text, run))) for run in runs]
+
+
+def _stream_name(output: Any) -> str | None:
+    return output.get("name") if output.get("output_type") == "stream" else None
+
+
+def _text(output: Any) -> str:
+    text = output.get("text", "")
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
 class TruncateOutputs(Preprocessor):
-    """Cut every text output to ``max_chars`` characters, and each cell's outputs to
-    ``max_outputs`` and ``max_bytes``.
+    """Join consecutive stream outputs (:func:`merged_streams`), then cut every text output
+    to ``max_chars`` characters, and each cell's outputs to ``max_outputs`` and
+    ``max_bytes``.
 
     nbgrader's ``LimitOutput`` counts lines, so one 5-MB line passes it whole; and a cell
     that displays 20 000 small outputs (a red-team audit) made an 8.9 MB page.
@@ -448,7 +477,15 @@ class TruncateOutputs(Preprocessor):
                         ) -> tuple[Any, dict[str, Any]]:
         """Shorten the cell's stream and plain-text outputs in place; keep its first
         outputs, within ``max_outputs`` and ``max_bytes``, and say how many were left out."""
-        outputs = cell.get("outputs", [])
+        if "outputs" not in cell:
+            return cell, resources
+        # Cut before counting bytes: one huge print is shortened, not left out.
+        outputs = merged_streams(cell["outputs"])
+        for output in outputs:
+            if output.get("output_type") == "stream":
+                output["text"] = self._cut(output.get("text", ""))
+            elif "data" in output and "text/plain" in output["data"]:
+                output["data"]["text/plain"] = self._cut(output["data"]["text/plain"])
         kept, size = [], 0
         for output in outputs:
             size += len(json.dumps(output, default=str))
@@ -457,12 +494,8 @@ class TruncateOutputs(Preprocessor):
             kept.append(output)
         if len(kept) < len(outputs):
             note = f"... {len(outputs) - len(kept)} more outputs of this cell not shown ...\n"
-            cell["outputs"] = [*kept, nbformat.v4.new_output("stream", name="stdout", text=note)]
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream":
-                output["text"] = self._cut(output.get("text", ""))
-            elif "data" in output and "text/plain" in output["data"]:
-                output["data"]["text/plain"] = self._cut(output["data"]["text/plain"])
+            kept.append(nbformat.v4.new_output("stream", name="stdout", text=note))
+        cell["outputs"] = kept
         return cell, resources
 
     def _cut(self, text: Any) -> Any:

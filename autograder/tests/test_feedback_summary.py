@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fresh_interpreter import modules_loaded_by
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.preprocessors import ClearHiddenTests
 
@@ -200,13 +201,35 @@ def test_a_cell_keeps_its_first_outputs_and_says_how_many_more_there_were() -> N
     assert len(cell.outputs) == 101
     assert cell.outputs[99]["data"]["text/plain"] == "line 99"
     assert cell.outputs[-1]["text"] == "... 400 more outputs of this cell not shown ...\n"
-    big = [new_output("stream", name="stdout", text="x" * 15_000) for _ in range(400)]
+    big = [new_output("display_data", data={"text/plain": "x" * 15_000}) for _ in range(400)]
     cell, _ = TruncateOutputs().preprocess_cell(new_code_cell("", outputs=big), {}, 0)
-    assert sum(len(o["text"]) for o in cell.outputs) < 5_100_000
+    assert sum(len(o.get("text", "")) + len(o.get("data", {}).get("text/plain", ""))
+               for o in cell.outputs) < 5_100_000
     assert "more outputs of this cell not shown" in cell.outputs[-1]["text"]
-    few = [new_output("stream", name="stdout", text="ok\n")] * 3
+    printed = [new_output("stream", name="stdout", text="x" * 15_000) for _ in range(400)]
+    cell, _ = TruncateOutputs().preprocess_cell(new_code_cell("", outputs=printed), {}, 0)
+    assert len(cell.outputs) == 1
+    assert cell.outputs[0]["text"].endswith("output cut: 6000000 characters in all ...")
+    few = [new_output("display_data", data={"text/plain": "ok"})] * 3
     cell, _ = TruncateOutputs().preprocess_cell(new_code_cell("", outputs=list(few)), {}, 0)
     assert cell.outputs == few
+
+
+def test_a_print_sent_in_pieces_is_one_block_and_nothing_moves() -> None:
+    """A student's ``print('passed')`` reached the notebook as "passed" and "\\n" on a
+    busy machine: two boxes on the page, one in JupyterLab."""
+    figure = new_output("display_data", data={"text/plain": "<Figure>"})
+    outputs = [new_output("stream", name="stdout", text="passed"),
+               new_output("stream", name="stdout", text=["\n", "next\n"]),
+               new_output("stream", name="stderr", text="warning\n"),
+               new_output("stream", name="stderr", text="again\n"),
+               figure,
+               new_output("stream", name="stdout", text="after\n")]
+    cell, _ = TruncateOutputs().preprocess_cell(new_code_cell("", outputs=outputs), {}, 0)
+    assert [(o.get("name"), o.get("text")) for o in cell.outputs] == [
+        ("stdout", "passed\nnext\n"), ("stderr", "warning\nagain\n"), (None, None),
+        ("stdout", "after\n")]
+    assert cell.outputs[2] == figure
 
 
 def test_the_summary_is_as_wide_as_nbgraders_content(tmp_path: Path) -> None:
@@ -309,18 +332,9 @@ def test_the_instructors_extra_credit_and_a_bonus_scored_in_part_are_said_as_suc
 def test_warming_up_loads_what_a_page_needs_before_the_jobs_fork() -> None:
     """A fresh interpreter holds the Pygments lexers of notebook code only once
     warm_up_pages has run: the jobs forked after it share them."""
-    import json
-    import subprocess
-    import sys
-
-    code = ("import json, sys\n"
-            "from descentlab_grading.feedback import warm_up_pages\n"
-            "before = set(sys.modules)\n"
-            "{}\n"
-            "print(json.dumps(sorted(set(sys.modules) - before)))")
-    loaded = {call: json.loads(subprocess.run(
-        [sys.executable, "-c", code.format(call)], capture_output=True, text=True, check=True,
-        timeout=120).stdout.splitlines()[-1]) for call in ("pass", "warm_up_pages()")}
+    loaded = {call: modules_loaded_by(call, setup="from descentlab_grading.feedback import "
+                                                  "warm_up_pages")
+              for call in ("pass", "warm_up_pages()")}
     lexers = {"ipython_pygments_lexers", "pygments.lexers.python"}
-    assert not lexers & set(loaded["pass"]), loaded["pass"]
-    assert lexers <= set(loaded["warm_up_pages()"]), loaded
+    assert not lexers & loaded["pass"], loaded["pass"]
+    assert lexers <= loaded["warm_up_pages()"], loaded
