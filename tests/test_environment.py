@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
+
+from fresh_interpreter import modules_loaded_by
 
 #: Imported by jsonschema when installed: it builds its IRI parsers at import time.
 IRI_PARSER = "rfc3987_syntax"
 
 
-def _modules_after(code: str) -> list[str]:
-    """The modules a fresh interpreter of this environment holds after running ``code``."""
-    done = subprocess.run(
-        [sys.executable, "-c", f"{code}\nimport json, sys; print(json.dumps(sorted(sys.modules)))"],
-        capture_output=True, text=True, check=True, timeout=120,
-    )
-    return json.loads(done.stdout.splitlines()[-1])
-
-
 def test_importing_nbformat_builds_no_iri_parsers() -> None:
     """``make install`` removes rfc3987-syntax: seconds saved in every Jupyter process."""
-    loaded = _modules_after("import nbformat, jsonschema")
+    loaded = modules_loaded_by("import nbformat, jsonschema")
     assert "jsonschema" in loaded  # what the Makefile's comment says still holds
     assert not [m for m in loaded if m.split(".")[0] == IRI_PARSER], (
         f"importing nbformat loaded {IRI_PARSER}, which builds some 35 parsers (about 3 s "
