@@ -712,7 +712,6 @@ def main() -> None:
         # The grader's descentlab came from PYTHONPATH, which ``-I`` ignores: the same one.
         sys.path.insert(0, root)
     np.seterr(all="ignore")
-    judge = Judge(request)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     os.chmod(path, 0o666)  # the jailed kernel may run as another user
@@ -721,8 +720,12 @@ def main() -> None:
     gates.bind(gate_path)
     gates.listen(2)
     result.write_text(json.dumps({"cells": {}, "contacts": []}))
+    # Ready once the sockets listen: the kernel starts while the judge imports what its
+    # tests read (torch: seconds in lesson 08). No test cell runs before serve() answers
+    # its gate (execute.open_gate waits), and a connection made earlier waits in the
+    # listener's queue.
     Path(path + ".ready").touch()
-    serve(judge, listener, gates, result)
+    serve(Judge(request), listener, gates, result)
 
 
 if __name__ == "__main__":
