@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 
+from descentlab.checks.messages import is_not_written
 from descentlab.checks.quiz import NOT_ANSWERED
 
 from .answer_key import LIBRARIES
@@ -356,7 +357,9 @@ def with_base_notes(lost: list[tuple[str, float, float, str]], built_on: dict[st
     for grade_id, got, most, reason in lost:
         name = owner.get(grade_id)
         base = built_on.get(name or "")
-        if base in failing:
+        # Not on a stub's "not written yet" (an audit: AdamW left as released, "fix Adam
+        # first"), as the self-check says none then (descentlab.checks.grading).
+        if base in failing and not is_not_written(reason):
             reason = (f"{reason} (Your {name} builds on your {base}, which lost points too: "
                       f"fix {base} first; these failures may be its.)")
         noted.append((grade_id, got, most, reason))

@@ -15,6 +15,7 @@ import pytest
 
 import descentlab
 import descentlab_grading
+from descentlab.checks.messages import NOT_WRITTEN
 from descentlab.course import get_lesson
 from descentlab_grading import judge, protocol
 from descentlab_grading.judging import (
@@ -1441,5 +1442,9 @@ def test_a_class_built_on_another_exercises_failing_class_says_so() -> None:
                            "which lost points too: fix Adam first; these failures may be its.)")
     # Adam at full marks: AdamW's failure is its own. A later definition on its own counts.
     assert with_base_notes(lost[1:], built_on(nb, exercises), exercises) == lost[1:]
+    # AdamW left as released (an audit: "fix Adam first" under "not written yet").
+    stub = [lost[0], (adamw.tests[0].grade_id, 0.0, 2.0,
+                      NOT_WRITTEN.format(what="AdamW.update()"))]
+    assert with_base_notes(stub, built_on(nb, exercises), exercises) == stub
     nb.cells.append(nbformat.v4.new_code_cell("class AdamW:\n    pass\n"))
     assert built_on(nb, exercises) == {}
