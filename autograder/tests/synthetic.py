@@ -720,8 +720,8 @@ def quiz_variants(value: Any, form: str) -> tuple[list[Any], list[Any]]:
     Accepted: a whole number as an integral float or a NumPy scalar; a number as a
     float32 (a grid's option too); a letter or a name in another case or with spaces
     around; a letter marked as in a list of options (``"(b)"``, ``"b)"``, ``"b."``); a
-    collection of names as a list or tuple, or written out between commas or semicolons
-    (``"AdaGrad, Adam"``); ``"False"`` for ``False``.
+    collection of names as a list or tuple, or written out between commas, semicolons or
+    spaces (``"AdaGrad, Adam"``, ``"AdaGrad Adam"``); ``"False"`` for ``False``.
     Rejected: a wrong value of the same form (another option the answer line ``form``
     quotes, also marked, ``2 * value + 1``); a bool or a string for a number; a fraction
     where ``form`` asks for a whole number; a name that is no option; a number or "no"
@@ -745,7 +745,7 @@ def quiz_variants(value: Any, form: str) -> tuple[list[Any], list[Any]]:
         other = next(q for q in quoted if q not in value)
         return ([sorted(v.lower() for v in value), tuple(f" {v.upper()}" for v in value),
                  frozenset(value), ", ".join(sorted(value)),
-                 "; ".join(v.lower() for v in sorted(value))],
+                 "; ".join(v.lower() for v in sorted(value)), " ".join(sorted(value))],
                 [value ^ {other}, value | {"Nadam"}, next(iter(value)), {1}])
     wrong = [2 * value + 1, True, str(value), [value], None]
     if "whole number" in form:

@@ -113,13 +113,15 @@ def test_choice_returns_the_option_as_spelled() -> None:
 
 @pytest.mark.parametrize("value", [{"adam", "SGD"}, ["Adam", "sgd", "ADAM"], (" sgd", "adam "),
                                    frozenset({"SGD", "Adam"}), "Adam, SGD", "sgd; adam",
-                                   "Adam,SGD,", "Adam and SGD", "SGD, and Adam"])
+                                   "Adam,SGD,", "Adam and SGD", "SGD, and Adam", "Adam SGD",
+                                   " adam  sgd "])
 def test_names_accepts_collections_and_lists_written_out_in_any_case(value: object) -> None:
-    # A string of names between commas (an audit: "AdaGrad, RMSProp, Adam" scored 0).
+    # A string of names between commas (an audit: "AdaGrad, RMSProp, Adam" scored 0), or
+    # spaces (another: "AdaGrad RMSProp Adam" scored 0).
     assert quiz.names(value, OPTIMIZERS) == {"SGD", "Adam"}
 
 
-@pytest.mark.parametrize("value", ["Adam SGD", "Adam or SGD", {"Adam", "Nadam"}, {"Adam": 1},
+@pytest.mark.parametrize("value", ["Adam or SGD", "RMS Prop Adam", {"Adam", "Nadam"}, {"Adam": 1},
                                    [1], None])
 def test_names_rejects_unknown_names_and_other_types(value: object) -> None:
     assert quiz.names(value, OPTIMIZERS) is None

@@ -327,7 +327,9 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
     value : Any
         A quiz answer: a set, frozenset, list or tuple of names, e.g. ``["adam", "SGD"]``,
         or a string of names between commas, semicolons or "and", ``"Adam, SGD"`` (an
-        audit: a careful human reads it so; it scored 0).
+        audit: a careful human reads it so; it scored 0), or between spaces where each
+        word is a name, ``"AdaGrad RMSProp Adam"`` (an audit too; ``"RMS Prop"`` stays
+        one name).
     options : iterable of str
         The names as the question spells them.
 
@@ -343,6 +345,8 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
     ['Adam', 'SGD']
     >>> sorted(names("adam; SGD", ("SGD", "Adam"))), names("Adam", ("Adam",))
     (['Adam', 'SGD'], frozenset({'Adam'}))
+    >>> sorted(names("AdaGrad RMSProp", ("AdaGrad", "RMSProp"))), names("RMS Prop", ("RMSProp",))
+    (['AdaGrad', 'RMSProp'], frozenset({'RMSProp'}))
     >>> names({"Adam", "Nadam"}, ("SGD", "Adam")) is None, names("Adam SGD", ("Adam",)) is None
     (True, True)
     """
@@ -352,7 +356,10 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
     if not isinstance(value, (set, frozenset, list, tuple)):
         return None
     options = tuple(options)
-    chosen = [choice(item, options) for item in value]
+    chosen: list[str | None] = []
+    for item in value:
+        words = item.split() if isinstance(item, str) and choice(item, options) is None else [item]
+        chosen.extend(choice(word, options) for word in words)
     if any(item is None for item in chosen):
         return None
     return frozenset(chosen)
