@@ -44,7 +44,9 @@ _WIDGET = "application/vnd.jupyter.widget-view+json"
 
 #: What a widget's output says instead of the repr of its Python object: its state (which
 #: the page would render with the widget library, HTML included) is not kept.
-WIDGET_NOTE = "(An interactive widget: open the notebook in JupyterLab to use it.)"
+# Not "interactive": lesson 07's progress bars are widgets too (a student audit).
+WIDGET_NOTE = ("(A widget, such as a slider or a progress bar: open the notebook in JupyterLab "
+               "to see it.)")
 
 
 #: The representations whose metadata nbconvert's templates read (``data_png``,

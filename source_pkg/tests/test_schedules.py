@@ -355,8 +355,8 @@ def test_unclamped_cosine_passes_values_but_not_after():
     from descentlab.checks.schedule_exercises import assert_schedule
 
     assert_schedule(_cosine_unclamped, "cosine", "values", seed=5)
-    with pytest.raises(AssertionError, match="your rate climbs back up along the cosine, "
-                       "but it stays at 0 from t = total on"):
+    with pytest.raises(AssertionError, match="your rate climbs back up along the cosine; "
+                       "it must stay at 0 from t = total on"):
         assert_schedule(_cosine_unclamped, "cosine", "after", seed=5)
     assert_schedule(_cosine_right, "cosine", "after", seed=5)
 

@@ -173,8 +173,8 @@ def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
         ("the first update is t = 0 and must use the full lr0 (no t + 1 here)",
          lr0 * (1 + math.cos(math.pi * min(t + 1, total) / total)) / 2),
         # Said as what the values do: a student may hold min(t, total) in the wrong place.
-        ("past total steps your rate climbs back up along the cosine, but it stays at 0 from "
-         "t = total on: the angle must stop at π, π·min(t, total) / total",
+        ("past total steps your rate climbs back up along the cosine; it must stay at 0 "
+         "from t = total on: stop the angle at π with π·min(t, total) / total",
          lr0 * (1 + math.cos(math.pi * t / total)) / 2),
         # An audit's student ended the cosine at total - 1 ("the last epoch at 0").
         ("the rate reaches 0 at t = total, not at total − 1: the angle is π·t / total, so "
