@@ -445,7 +445,23 @@ def merged_streams(outputs: Sequence[Any]) -> list[Any]:
         else:
             runs.append([output])
     return [run[0] if len(run) == 1 else nbformat.v4.new_output(
-        "stream", name=run[0]["name"], text="".join(map(_text, run))) for run in runs]
+        "stream", name=run[0]["name"], text=_joined(run)) for run in runs]
+
+
+def _joined(run: Sequence[Any]) -> str:
+    """The texts of ``run``, each note of the grader's on a line of its own (an audit read
+    "SGD, η = 0.02: (Not run while grading: ..." after a print that ended no line)."""
+    pieces: list[str] = []
+    for output in run:
+        text = _text(output)
+        if pieces and not pieces[-1].endswith("\n") and text.startswith(_GRADERS_NOTES):
+            pieces.append("\n")
+        pieces.append(text)
+    return "".join(pieces)
+
+
+#: What the grader writes as a stream output of a cell (after the student's own).
+_GRADERS_NOTES = (REFERENCE_DEMO_NOTE, NO_PROGRAMS_NOTE, STOPPED_NOTE, INSTRUCTOR_NOTE)
 
 
 def _stream_name(output: Any) -> str | None:

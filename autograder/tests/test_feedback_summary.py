@@ -230,6 +230,12 @@ def test_a_print_sent_in_pieces_is_one_block_and_nothing_moves() -> None:
         ("stdout", "passed\nnext\n"), ("stderr", "warning\nagain\n"), (None, None),
         ("stdout", "after\n")]
     assert cell.outputs[2] == figure
+    # The grader's note in place of an error starts a line of its own.
+    for note in (REFERENCE_DEMO_NOTE, STOPPED_NOTE):
+        outputs = [new_output("stream", name="stdout", text="SGD, η = 0.02: "),
+                   new_output("stream", name="stdout", text=note)]
+        cell, _ = TruncateOutputs().preprocess_cell(new_code_cell("", outputs=outputs), {}, 0)
+        assert cell.outputs[0]["text"] == f"SGD, η = 0.02: \n{note}"
 
 
 def test_the_summary_is_as_wide_as_nbgraders_content(tmp_path: Path) -> None:
