@@ -34,14 +34,14 @@ from descentlab.checks import (
     properties_for,
     score_properties,
 )
-from descentlab.checks.messages import NOT_IN_PLACE
+from descentlab.checks.messages import NOT_IN_PLACE, only_non_finite
 from descentlab.checks.mistakes.generic import (
     GENERIC,
     UNSEEN_WHEN_HARD_CODED,
     generic_mutant,
     is_generic,
 )
-from descentlab.optimizers import available, optimizer_class
+from descentlab.optimizers import available, nan_causes, optimizer_class
 
 SEEDS = (*PUBLIC_SEEDS, 3, 1234567)
 
@@ -420,13 +420,45 @@ def test_slips_written_the_books_way_are_named_by_the_generated_mistakes(cls, op
                          get_mistake(optimizer, mistake_id).explanation), result.message
 
 
+class _AdamBiasCorrectionWithoutBrackets:
+    """``m / 1 - β₁ᵗ``: the root of a negative number, NaN everywhere, like a counter at 0."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.m, self.v, self.t = None, None, 0
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {k: np.zeros_like(v) for k, v in params.items()}
+            self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.t += 1
+        for k in params:
+            self.m[k] = self.beta1 * self.m[k] + (1 - self.beta1) * grads[k]
+            self.v[k] = self.beta2 * self.v[k] + (1 - self.beta2) * grads[k] ** 2
+            m_hat = self.m[k] / 1 - self.beta1 ** self.t
+            v_hat = self.v[k] / 1 - self.beta2 ** self.t
+            params[k] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def test_a_mistake_matched_by_nan_alone_is_one_cause_among_others():
+    """A student audit: this Adam, its counter advanced first, was told "the step counter is
+    used before it is advanced"; NaN agrees with NaN, so that is one possible cause."""
+    with np.errstate(all="ignore"):
+        report = score_properties(_AdamBiasCorrectionWithoutBrackets, "adam", SEEDS)
+    first = next(r for r in report.results if r.name == "first_step")
+    explanation = get_mistake("adam", "counter_starts_at_zero").explanation
+    assert first.message == only_non_finite(explanation, nan_causes("adam")[0]), first.message
+    assert "the square root of a negative number" in first.message
+
+
 def _explains(message: str, mistake_id: str, explanation: str) -> bool:
     """Whether ``message`` is the mistake's explanation; a new array seen directly (its
     identity) is named with its key, ``params['W'] was replaced ...``, the explanation
     stands for every key, ``each params[key] was replaced ...``."""
     seen_directly = (mistake_id == "not_in_place" and message.startswith("params[")
                      and message.endswith(NOT_IN_PLACE.format(subject="")))
-    return message == explanation or seen_directly
+    return message == explanation or seen_directly or message in (
+        only_non_finite(explanation, nan_causes(name)[0]) for name in available())
 
 
 def test_generic_slips_are_made_for_every_optimizer_and_hand_written_ones_are_not_retyped():

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..optimizers import OPTIMIZERS, optimizer_class, reference_name
+from ..optimizers import OPTIMIZERS, nan_causes, optimizer_class, reference_name
 from .cases import Case
 from .compare import (
     BEHAVIOUR,
@@ -24,7 +24,7 @@ from .compare import (
     later_call_message,
 )
 from .judges import judge_float32, judge_in_place, judge_per_key, judge_zero_grad
-from .messages import fmt
+from .messages import fmt, only_non_finite
 from .mistakes import mistakes_for
 from .observe import Observation, observe
 from .spec import Property
@@ -172,11 +172,21 @@ def _named(findings: list[Finding], runs: Sequence[Observation], name: str,
                     agree(s, m, value_calls=value_calls) for s, m in zip(runs, mutant_runs,
                                                                          strict=True)):
                 first = behaviour[0]
+                if not any(_finite_evidence(run) for run in runs):
+                    # NaN agreed with NaN, nothing else: one cause among others.
+                    explanation = only_non_finite(explanation, nan_causes(name)[0])
                 named = Finding(first.kind, explanation, first.call, first.key,
                                 first.max_diff, mistake.id)
                 return [named if f is first else f for f in findings
                         if f is first or f.kind not in NAMEABLE]
     return findings
+
+
+def _finite_evidence(run: Observation) -> bool:
+    """Whether ``run`` stopped with an error or left a finite parameter value after a call:
+    something to agree on besides NaN."""
+    return bool(run.error_stage) or any(
+        np.any(np.isfinite(values[1:run.calls_done + 1])) for values in run.values.values())
 
 
 def _later_call(finding: Finding, student: Observation, reference: Observation, name: str,

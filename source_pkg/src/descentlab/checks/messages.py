@@ -73,6 +73,17 @@ HANG_QUESTION = ("is there a loop that never ends (a `while` whose condition nev
                  "or is each call very slow?")
 
 
+def only_non_finite(explanation: str, causes: str) -> str:
+    """A catalogued mistake's ``explanation`` when the student's steps agreed with it in
+    NaN alone: NaN agrees with NaN, so the mistake is one cause among ``causes``.
+
+    A student audit: an Adam whose bias correction read ``m / 1 - β₁ᵗ`` (the root of a
+    negative number) was told its step counter starts at 0.
+    """
+    return (f"your update() gave only NaN or infinity. One mistake that does: {explanation} "
+            f"If yours does not have it, look for {causes}.")
+
+
 def skipped_after_hang(what: str) -> str:
     """The message of the checks not run after ``what`` ran out of time (it would again)."""
     return (f"not checked: {what} did not finish in an earlier check, so the remaining "
