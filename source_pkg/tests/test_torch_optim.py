@@ -761,6 +761,7 @@ class _StudentAdam(torch.optim.Optimizer):
     root_of = "v"  # "m": the step divides by the root of m̂, not of v̂
     eps = "outside"  # where eps goes: "outside" the root, "inside" it, or "none"
     skip_zero = False  # True: a gradient that is all zeros is skipped
+    uphill = False  # True: the step is added to p (value=+lr)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
@@ -789,7 +790,7 @@ class _StudentAdam(torch.optim.Optimizer):
                 root = m if self.root_of == "m" else v
                 denominator = {"outside": root.sqrt() + group["eps"],
                                "inside": (root + group["eps"]).sqrt(), "none": root.sqrt()}
-                p.addcdiv_(m, denominator[self.eps], value=-lr)
+                p.addcdiv_(m, denominator[self.eps], value=lr if self.uphill else -lr)
 
 
 class _AdamDividesByRootOfMHat(_StudentAdam):
@@ -1101,6 +1102,16 @@ def test_a_first_step_off_by_one_factor_says_which_factor(switches, words) -> No
     assert outcome.mistake == ""
     assert "times as far as torch.optim's — " in outcome.message, outcome.message
     assert words in outcome.message, outcome.message
+
+
+def test_a_first_step_with_the_wrong_sign_only_is_told_the_sign_only() -> None:
+    """A student audit: value=+lr was told "1 times as far as torch.optim's — subtract it
+    from p, and a factor is missing or extra", and went looking for a second bug."""
+    student = type("Adam", (_StudentAdam,), {"uphill": True})
+    outcome = checks.run_torch_property(student, "adam", "first_step", PUBLIC_SEEDS[0])
+    assert not outcome.passed
+    assert outcome.message.endswith("the step went the wrong way (uphill): subtract it from p"
+                                    ), outcome.message
 
 
 def test_the_words_for_a_position_key_and_an_lr_read_before_the_loop() -> None:
