@@ -1027,6 +1027,47 @@ def test_an_error_on_one_shape_names_the_shapes_of_the_hidden_case():
         "s () (0-d: a single number)."), failures["per_key_state"]
 
 
+class AdaGradNeverCreated:
+    """A student audit: self.h left None; the hint named Momentum's self.v, and every line
+    ended with the shapes of the arrays, which have nothing to do with it."""
+
+    def __init__(self, lr=0.01, eps=1e-8):
+        self.lr, self.eps, self.h = lr, eps, None
+
+    def update(self, params, grads):
+        for key in params:
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + self.eps)
+
+
+class RMSPropWholeDict:
+    """A student audit: ``self.rho * self.h`` for ``self.rho * self.h[key]``."""
+
+    def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+        self.lr, self.rho, self.eps, self.h = lr, rho, eps, {}
+
+    def update(self, params, grads):
+        for key in params:
+            self.h.setdefault(key, np.zeros_like(params[key]))
+            self.h[key] = self.rho * self.h + (1 - self.rho) * grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + self.eps)
+
+
+def test_none_and_a_whole_dict_are_named_with_the_students_own_state():
+    for cls, optimizer, hint in (
+            (AdaGradNeverCreated, "adagrad", "something is still None: create your state "
+                                             "(e.g. self.h = {}) the first time update() runs."),
+            (RMSPropWholeDict, "rmsprop", "a whole dict was used in arithmetic: your state "
+                                          "holds one array per parameter, so take this "
+                                          "parameter's, e.g. self.h[key].")):
+        failures = _failures(cls, optimizer)
+        assert failures, optimizer
+        for message in failures.values():
+            assert "same problem" in message or message.endswith(hint[0].upper() + hint[1:]), \
+                message
+            assert "had these shapes" not in message, message
+
+
 class AdaGradStateByLength:
     """A student audit: a state of the wrong shape, np.zeros(len(p)), one per key."""
 

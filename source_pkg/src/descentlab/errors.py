@@ -236,8 +236,15 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
                 "the first time update() sees that key.")
     if "nonetype" in low and ("subscript" in low or "item assignment" in low
                               or "unsupported operand" in low or "has no attribute" in low):
-        return ("something is still None: create your state (e.g. self.v = {}) the first time "
-                "update() runs.")
+        # The state the failing line reads, where it names one (an audit: AdaGrad, whose
+        # state is self.h, was told "e.g. self.v = {}").
+        state = re.search(r"self\.(\w+)\s*\[", where)
+        return (f"something is still None: create your state (e.g. "
+                f"self.{state.group(1) if state else 'v'} = {{}}) the first time update() runs.")
+    if kind == "TypeError" and "'dict'" in message and "operand" in low:
+        # An audit: `self.rho * self.h` for `self.rho * self.h[key]`, NumPy's words alone.
+        return ("a whole dict was used in arithmetic: your state holds one array per "
+                "parameter, so take this parameter's, e.g. self.h[key].")
     if kind == "ValueError" and "broadcast" in low:
         # Either a state array shared by parameters of different shapes or one made with
         # the wrong shape (np.zeros(len(p)) for a matrix): the cure is the same.

@@ -191,7 +191,9 @@ def _update_error(student: Observation) -> Finding:
     text = msg.error_message(
         UPDATE, student.error_type, student.error_message, student.error_where,
         student.error_call, "", suggestion=student.error_suggestion, keys=student.keys)
-    if student.error_type in _SHAPE_ERRORS and len(student.keys) > 1:
+    # Not for None or a dict in arithmetic: their hint says it, and the shapes are noise.
+    if student.error_type in _SHAPE_ERRORS and len(student.keys) > 1 \
+            and not re.search(r"NoneType|'dict'", student.error_message):
         # The student cannot see the hidden case: say which arrays update() was given.
         shapes = ", ".join(f"{key} {shape}" + (" (0-d: a single number)" if shape == () else "")
                            for key in student.keys
