@@ -518,12 +518,14 @@ def advice(message: str, student: bool) -> str:
 
     A reference optimizer diverges because its hyperparameters are too bold; a
     student's class may also diverge because ``update`` steps uphill, and
-    blaming only the learning rate would send the student the wrong way.
+    blaming only the learning rate would send the student the wrong way. (Not "params -=
+    lr * ...": a Momentum whose ``params[key] -= self.v[key]`` climbs has that form already,
+    a student audit.)
     """
     if student and message.endswith(_LR_ADVICE):
         return message[: -len(_LR_ADVICE)] + (
-            "Try a smaller learning rate; if even a tiny one diverges, check the sign "
-            "in your update (params -= lr * ...)."
+            "Try a smaller learning rate; if even a tiny one diverges, check the signs "
+            "in your update: each step must go against the gradient."
         )
     return message
 
