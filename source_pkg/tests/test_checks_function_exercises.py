@@ -912,3 +912,22 @@ def test_clipping_a_copy_is_asked_about_the_copy_not_the_factor():
 
     report, _ = _report(check_clip_grad_norm, clips_a_copy, seeds=(7, *HIDDEN))
     assert "is the factor applied to a copy" in _messages(report)["clips"], report.text()
+
+
+def clips_with_max(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    for g in grads.values():
+        g *= max(max_norm / (total + 1e-6), 1.0)  # the mistake: max for min
+    return total
+
+
+def test_a_factor_of_max_for_min_is_told_so_not_asked_about_a_copy():
+    """A student audit: max(max_norm / (total + 1e-6), 1) scales in place, by 1 above
+    max_norm; it was asked whether it scaled a copy and told to scale in place."""
+    from descentlab.checks.function_exercises.clip import check_clip_grad_norm
+
+    report, _ = _report(check_clip_grad_norm, clips_with_max, seeds=(7, *HIDDEN))
+    messages = _messages(report)
+    assert set(messages) == {"clips", "below_unchanged"}, report.text()
+    assert messages["clips"].endswith("the factor is min(max_norm / (total + 1e-6), 1), not "
+                                      "max(...)."), report.text()

@@ -95,10 +95,27 @@ def _returns_norm(fn: Callable[..., Any], seed: int, limit: float | None) -> str
     return f"you return {fmt(value)}, the total norm of the gradients is {fmt(norm)}."
 
 
+def _scales_in_place(fn: Callable[..., Any], original: dict[str, np.ndarray], max_norm: float,
+                     limit: float | None) -> bool:
+    """Whether ``fn`` changes the arrays it is given, in place, under ``max_norm``."""
+    grads = {key: value.copy() for key, value in original.items()}
+    given = dict(grads)
+    call(fn, NAME, grads, max_norm, time_limit=limit)
+    return any(grads.get(key) is array and not np.array_equal(array, original[key])
+               for key, array in given.items())
+
+
 def _clips(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     original, grads, _, max_norm, _, expected, norm = _run(fn, seed, True, limit)
     if all(np.array_equal(np.asarray(grads.get(key)), before)
            for key, before in original.items()):
+        if _scales_in_place(fn, original, 10 * norm, limit):
+            # An audit's max(max_norm / (total + 1e-6), 1) was asked whether it scaled a
+            # copy: it scales in place, by 1 above max_norm and by more below it.
+            return (f"no gradient changed, although the total norm {fmt(norm)} is above "
+                    f"max_norm = {fmt(max_norm)}, yet gradients whose norm is below "
+                    "max_norm are changed: the factor is min(max_norm / (total + 1e-6), 1), "
+                    "not max(...).")
         # Nothing changed (a second look: `g = g.astype(float); g *= c` was told "not
         # scaled like the others", and such a case would match clipping by value).
         return (f"no gradient changed, although the total norm {fmt(norm)} is above "
@@ -143,7 +160,7 @@ def _below_unchanged(fn: Callable[..., Any], seed: int, limit: float | None) -> 
 
 
 def _in_place(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
-    original, grads, given, _, _, _, _ = _run(fn, seed, True, limit)
+    original, grads, given, _, _, _, norm = _run(fn, seed, True, limit)
     for key, array in given.items():
         if grads.get(key) is not array:
             return (f"grads[{key!r}] was replaced by a new array: scale it in place "
@@ -162,7 +179,8 @@ def _in_place(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
         if replaced is not None:
             return (f"grads[{replaced!r}] was replaced by a new array: scale it in place "
                     "(g *= factor), so whoever holds the gradient sees the change.")
-        if any(not np.array_equal(array, original[key]) for key, array in arrays.items()):
+        if any(not np.array_equal(array, original[key]) for key, array in arrays.items()) \
+                or _scales_in_place(fn, original, 10 * norm, limit):  # max(..., 1): below
             return ""
         raise StudentError("no gradient changed although the total norm is above max_norm: "
                            "multiply the arrays in place (g *= factor).")
