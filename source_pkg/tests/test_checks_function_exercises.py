@@ -931,3 +931,20 @@ def test_a_factor_of_max_for_min_is_told_so_not_asked_about_a_copy():
     assert set(messages) == {"clips", "below_unchanged"}, report.text()
     assert messages["clips"].endswith("the factor is min(max_norm / (total + 1e-6), 1), not "
                                       "max(...)."), report.text()
+
+
+def stops_one_early(x, t, batch_size, seed):
+    """A student audit: range(0, len(x) - 1, batch_size) drops a last batch of one sample."""
+    idx = np.random.default_rng(seed).permutation(len(x))
+    for start in range(0, len(x) - 1, batch_size):
+        yield x[idx[start:start + batch_size]], t[idx[start:start + batch_size]]
+
+
+def test_a_last_batch_of_one_sample_is_checked_by_the_self_check():
+    """It passed every public check and lost points on the hidden seeds (1 in 4 epochs)."""
+    from descentlab.checks import PUBLIC_SEEDS
+
+    report, _ = _report(check_minibatches, stops_one_early, seeds=PUBLIC_SEEDS)
+    messages = _messages(report)
+    assert "batch_sizes" in messages, report.text()
+    assert messages["batch_sizes"].endswith("batches, the last of 1 sample."), report.text()

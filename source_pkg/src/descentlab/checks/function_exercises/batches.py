@@ -24,14 +24,20 @@ NAME = "minibatches"
 _CLASSES = 10
 
 
-def _data(seed: int, divides: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+def _data(seed: int, left: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """x (n, 3) whose column 0 is the sample id, one-hot t paired by id, and a batch size
-    that does not divide n (or, with ``divides``, one that does: no smaller last batch)."""
-    rng = np.random.default_rng([seed, 98 if divides else 99])
+    that does not divide n: ``left`` samples are left for the last batch (random when
+    None; 0: no smaller last batch)."""
+    rng = np.random.default_rng([seed, 98 if left == 0 else 99])
     batch_size = int(rng.integers(4, 8))
-    n = int(rng.integers(3, 6)) * batch_size + (0 if divides else int(rng.integers(1, batch_size)))
+    extra = int(rng.integers(1, batch_size)) if left is None else left
+    n = int(rng.integers(3, 6)) * batch_size + extra
     x = np.column_stack([np.arange(n, dtype=np.float64), rng.normal(size=(n, 2))])
     return x, _labels(np.arange(n)), batch_size
+
+
+def _samples(count: int) -> str:
+    return f"{count} sample{'' if count == 1 else 's'}"
 
 
 def _labels(ids: np.ndarray) -> np.ndarray:
@@ -93,9 +99,9 @@ def _once(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
                 "instead of drawing random indices.")
     missing = int(np.sum(counts == 0))
     if missing == n % size and missing:
-        return (f"the last, smaller batch is missing ({missing} samples never appear): with "
-                f"{n} samples and batch_size {size} the last batch has {n % size} samples — "
-                "yield it too.")
+        return (f"the last, smaller batch is missing ({_samples(missing)} never appear"
+                f"{'s' if missing == 1 else ''}): with {n} samples and batch_size {size} the "
+                f"last batch has {_samples(n % size)} — yield it too.")
     if missing:
         return f"{missing} of the {n} samples never appear in the epoch."
     return ""
@@ -120,8 +126,11 @@ def _paired(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
 
 
 def _sizes(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
-    for divides in (False, True):  # a smaller last batch, then none (n a multiple of it)
-        x, t, size = _data(seed, divides)
+    # A smaller last batch, none (n a multiple of it), and one of a single sample (a student
+    # audit: range(0, n - 1, batch_size) passed the self-check and lost hidden points).
+    for left in (None, 0, 1):
+        divides = left == 0
+        x, t, size = _data(seed, left)
         n = len(x)
         got = [len(xb) for xb, _ in _epoch(fn, x, t, size, seed, limit)]
         want = [size] * (n // size) + ([n % size] if n % size else [])
@@ -129,7 +138,7 @@ def _sizes(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
             continue
         if got == want[:-1] and not divides:
             return (f"the last, smaller batch is missing: {n} samples with batch_size {size} "
-                    f"give {len(want)} batches, the last of {n % size}.")
+                    f"give {len(want)} batches, the last of {_samples(n % size)}.")
         if got == [*want, 0]:
             # E.g. len(x) // batch_size + 1 batches: one too many when batch_size divides n.
             return (f"an empty batch comes last: {n} samples with batch_size {size} make "
