@@ -168,3 +168,18 @@ def test_a_schedule_returning_every_rate_so_far_is_named_in_a_short_line() -> No
     assert "a schedule returns one number" in message, message
     assert ", ...]" in message, message
     assert len(message) < 400, message
+
+
+@pytest.mark.parametrize(("fn", "hint"), [
+    (lambda t, lr0, total: lr0 * (1 + math.cos(math.pi * min(t, total) / total)),
+     "halve it (it starts at lr0, not 2·lr0)"),
+    (lambda t, lr0, total: lr0 * (1 - math.cos(math.pi * min(t, total) / total)) / 2,
+     "with a plus: 1 − cos starts at 0 and climbs to lr0"),
+    (lambda t, lr0, total: lr0 / 2 * 1 + math.cos(math.pi * min(t, total) / total),
+     "adds the cosine to lr0 / 2"),
+], ids=["no-half", "one-minus-cos", "brackets"])
+def test_a_slip_of_the_formula_itself_gets_a_hint(fn, hint):
+    """A student audit: these three got numbers only ("returned 0.02, expected 0.01")."""
+    report, _ = _check(fn)
+    assert not report
+    assert hint in report.results[0].message, report.results[0].message

@@ -193,6 +193,16 @@ def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
         ("`//` is floor division: (1 + cos(...)) // 2 is 0 at every angle but 0; halve "
          "with `/ 2`",
          lr0 * ((1 + math.cos(math.pi * min(t, total) / total)) // 2)),
+        # A student audit's three slips of the formula itself, told numbers only (last: at some t
+        # one of them gives what a slip above gives, and those say more).
+        ("the rate is lr0 · (1 + cos(π t / total)) / 2: halve it (it starts at lr0, not 2·lr0)",
+         lr0 * (1 + math.cos(math.pi * min(t, total) / total))),
+        ("the rate is lr0 · (1 + cos(π t / total)) / 2, with a plus: 1 − cos starts at 0 and "
+         "climbs to lr0",
+         lr0 * (1 - math.cos(math.pi * min(t, total) / total)) / 2),
+        ("brackets: lr0 / 2 * 1 + cos(...) adds the cosine to lr0 / 2; write "
+         "lr0 * (1 + cos(...)) / 2",
+         lr0 / 2 + math.cos(math.pi * min(t, total) / total)),
     ]
     for hint, value in slips:
         if math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-12 * lr0):
