@@ -114,6 +114,16 @@ def test_nothing_close_keeps_the_generic_hint():
     assert _hint(exc).startswith("a name is not defined")
 
 
+def test_a_module_constant_used_bare_is_named_with_its_module():
+    """A student audit: `pi` in the cosine schedule was told of other cells and self."""
+    def cosine(t, lr0, total):
+        return lr0 * (1 + cos(pi * t / total)) / 2
+
+    exc = _raised(lambda: cosine(1, 0.1, 10))
+    assert _hint(exc) == ("`cos` belongs to a module: write math.cos (or np.cos for arrays), "
+                          "with `import math` (or `import numpy as np`) at the top of your cell.")
+
+
 def test_private_names_are_suggested_only_for_a_private_one():
     def public():
         return step_size

@@ -292,6 +292,12 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
                      "torch": "import torch", "plt": "import matplotlib.pyplot as plt"}
         return (f"`{module.group(1)}` is a module your code uses but nothing imported here: "
                 f"put `{statement[module.group(1)]}` at the top of your cell.")
+    constant = re.search(r"name '(pi|sqrt|cos|sin|exp|log|inf)' is not defined", message)
+    if kind == "NameError" and constant:
+        # A student audit: `pi` in the cosine schedule was told of variables and self.
+        name = constant.group(1)
+        return (f"`{name}` belongs to a module: write math.{name} (or np.{name} for arrays), "
+                "with `import math` (or `import numpy as np`) at the top of your cell.")
     if kind == "NameError":
         # Not only methods: lesson 00 and 01's exercises are functions (an audit's
         # minibatches() read "inside a method").
