@@ -168,9 +168,11 @@ EXPLANATIONS: dict[str, str] = {
         "group's read before the loop): read the hyperparameters of each group (group['lr'], "
         "group['betas'], group['eps']) inside `for group in self.param_groups`."),
     "none_as_zero": (
-        "a parameter whose p.grad is None is updated as if its gradient were zero (it still "
-        "moves, its m decays): skip it with `if p.grad is None: continue`, as torch.optim "
-        "does, and create no state for it."),
+        # Its counter first: with no moments yet it does not move (a student audit read
+        # "it still moves" under a parameter that stood still).
+        "a parameter whose p.grad is None is updated as if its gradient were zero: its step "
+        "counter advances, and once it has moments it moves and its m decays. Skip it with "
+        "`if p.grad is None: continue`, as torch.optim does, and create no state for it."),
     "no_bias_correction": (
         "m and v are not bias-corrected: divide them by 1 - beta1**t and 1 - beta2**t."),
     # An audit: m / (1 - beta1) was told only the values of the 2nd step.
