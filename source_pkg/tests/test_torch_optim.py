@@ -1110,8 +1110,8 @@ def test_a_first_step_with_the_wrong_sign_only_is_told_the_sign_only() -> None:
     student = type("Adam", (_StudentAdam,), {"uphill": True})
     outcome = checks.run_torch_property(student, "adam", "first_step", PUBLIC_SEEDS[0])
     assert not outcome.passed
-    assert outcome.message.endswith("the step went the wrong way (uphill): subtract it from p"
-                                    ), outcome.message
+    assert outcome.message.endswith("the step went the wrong way (uphill): subtract it from "
+                                    "p."), outcome.message
 
 
 def test_the_words_for_a_position_key_and_an_lr_read_before_the_loop() -> None:

@@ -462,7 +462,7 @@ def _first_step_factor(optimizer: str, case: dict[str, Any], got: dict[str, Any]
                                         "beta2": beta2}).replace("self.lr", 'group["lr"]')
     if abs(k + 1.0) < 1e-3:
         # The sign alone (an audit: "1 times as far ..., and a factor is missing or extra").
-        return ": the step went the wrong way (uphill): subtract it from p"
+        return ": the step went the wrong way (uphill): subtract it from p."
     if k < 0:
         return (f": the step went the wrong way (uphill), {-k:.3g} times as far as "
                 f"torch.optim's — subtract it from p, and {hint}")
