@@ -327,3 +327,39 @@ def test_sgds_repeated_calls_are_not_called_state() -> None:
                                                                   "state between calls"]
     with pytest.raises(AssertionError, match=r"^repeated calls: "):
         assert_property(SGD, "sgd", "carries_state", seed=PUBLIC_SEEDS[0])
+
+
+class _RMSPropOwnDefaults:
+    """A student audit's RMSProp: rho's default 0.9 where the lesson gives 0.99."""
+
+    def __init__(self, lr=0.01, rho=0.9, eps=1e-7):
+        self.lr, self.rho, self.eps, self.h = lr, rho, eps, {}
+
+    def update(self, params, grads):
+        for key in params:
+            self.h.setdefault(key, np.zeros_like(params[key]))
+            self.h[key] *= self.rho
+            self.h[key] += (1 - self.rho) * grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + self.eps)
+
+
+def test_a_default_other_than_the_lessons_is_noted_and_costs_nothing():
+    """Two student audits: the demos then differ from the text, and nothing said why."""
+    from descentlab.checks.selfcheck import changed_defaults
+    from descentlab.optimizers import RMSProp
+
+    out = io.StringIO()
+    report = check(_RMSPropOwnDefaults, "rmsprop", file=out)
+    assert report, out.getvalue()
+    assert out.getvalue().endswith(
+        "Note: _RMSPropOwnDefaults has the default rho=0.9 (the lesson's: 0.99). The figures "
+        "below build _RMSPropOwnDefaults with your defaults, so they will not match the text; "
+        "the graded tests pass every value, so this costs no points.\n"), out.getvalue()
+    assert changed_defaults(_RMSPropOwnDefaults, "rmsprop") == ["rho=0.9 (the lesson's: 0.99)"]
+    # The course's own defaults, another eps (all its forms are accepted), other names.
+    assert changed_defaults(RMSProp, "rmsprop") == []
+    assert changed_defaults(type("RMSProp", (_RMSPropOwnDefaults,), {
+        "__init__": lambda self, lr=0.01, decay=0.9: None}), "rmsprop") == []
+    out = io.StringIO()
+    check(RMSProp, file=out)
+    assert "Note:" not in out.getvalue()

@@ -7,15 +7,17 @@ does — raise, return NaN, hang, not be a class at all — ``check`` does not r
 
 from __future__ import annotations
 
+import inspect
+import math
 from typing import Any, TextIO
 
-from ..optimizers import available, find_reference, reference_name
+from ..optimizers import available, find_reference, optimizer_class, reference_name
 from . import messages
 from .exercise import self_check as selfcheck_run
 from .grading import PUBLIC_SEEDS, score_properties
 from .report import Report
 
-__all__ = ["check"]
+__all__ = ["changed_defaults", "check"]
 
 
 def check(
@@ -75,5 +77,41 @@ def check(
         return score_properties(student_cls, name, seeds, time_limit=time_limit)
 
     # A ValueError is an unknown or unclear optimizer name: its text is the verdict.
-    return selfcheck_run(subject, run, file=file, setup_errors=(ValueError,),
-                         code=student_cls)
+    report = selfcheck_run(subject, run, file=file, setup_errors=(ValueError,),
+                           code=student_cls)
+    # Not after a check that could not start (an unknown name, code of a failed cell).
+    checked = bool(report.results) and report.results[0].name != "setup"
+    name = (reference_name(optimizer) if optimizer else find_reference(student_cls)) \
+        if checked else None
+    changed = changed_defaults(student_cls, name) if name else []
+    if changed:
+        print(f"Note: {subject} has the default {', '.join(changed)}. The figures below build "
+              f"{subject} with your defaults, so they will not match the text; the graded "
+              "tests pass every value, so this costs no points.", file=file)
+    return report
+
+
+def changed_defaults(student_cls: Any, optimizer: str) -> list[str]:
+    """``"rho=0.9 (the lesson's: 0.99)"`` for each hyperparameter whose default in the
+    student's ``__init__`` is not the course's (epsilon aside: its forms are all accepted).
+
+    Two student audits: ρ = 0.9 for 0.99, and AdamW's weight_decay = 0, cost nothing and
+    were never mentioned, while the demos drew other curves than the text describes.
+    """
+    try:
+        mine = inspect.signature(student_cls).parameters
+        course = inspect.signature(optimizer_class(optimizer)).parameters
+    except (TypeError, ValueError, KeyError):
+        return []
+    changed = []
+    for key, theirs in course.items():
+        ours = mine.get(key)
+        if key == "eps" or ours is None or ours.default is inspect.Parameter.empty:
+            continue
+        try:
+            same = math.isclose(float(ours.default), float(theirs.default), rel_tol=1e-12)
+        except (TypeError, ValueError, OverflowError):
+            same = ours.default == theirs.default
+        if not same:
+            changed.append(f"{key}={ours.default!r} (the lesson's: {theirs.default!r})")
+    return changed
