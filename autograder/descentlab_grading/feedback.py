@@ -429,6 +429,10 @@ def _in_words(problem: str) -> str:
     return f"you {verb} the {cell}" if verb in ("edited", "deleted") else problem
 
 
+#: What the grader writes as a stream output of a cell (after the student's own).
+_GRADERS_NOTES = (REFERENCE_DEMO_NOTE, NO_PROGRAMS_NOTE, STOPPED_NOTE, INSTRUCTOR_NOTE)
+
+
 def merged_streams(outputs: Sequence[Any]) -> list[Any]:
     """``outputs`` with each run of consecutive stream outputs of one name (stdout or
     stderr) joined into one, as JupyterLab shows them.
@@ -458,10 +462,6 @@ def _joined(run: Sequence[Any]) -> str:
             pieces.append("\n")
         pieces.append(text)
     return "".join(pieces)
-
-
-#: What the grader writes as a stream output of a cell (after the student's own).
-_GRADERS_NOTES = (REFERENCE_DEMO_NOTE, NO_PROGRAMS_NOTE, STOPPED_NOTE, INSTRUCTOR_NOTE)
 
 
 def _stream_name(output: Any) -> str | None:

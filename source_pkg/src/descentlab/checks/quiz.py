@@ -358,8 +358,9 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
     options = tuple(options)
     chosen: list[str | None] = []
     for item in value:
-        words = item.split() if isinstance(item, str) and choice(item, options) is None else [item]
-        chosen.extend(choice(word, options) for word in words)
+        one = choice(item, options)
+        chosen.extend([one] if one is not None or not isinstance(item, str)
+                      else (choice(word, options) for word in item.split()))
     if any(item is None for item in chosen):
         return None
     return frozenset(chosen)

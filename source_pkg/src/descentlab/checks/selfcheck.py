@@ -62,6 +62,7 @@ def check(
     True
     """
     subject = messages.describe_object(student_cls)
+    checked: list[str] = []  # the optimizer, once the check has started
 
     def run(out: TextIO) -> Report:
         if optimizer is None:
@@ -74,16 +75,14 @@ def check(
         else:
             name = reference_name(optimizer)
         print(f"Checking {subject} against the course's {name} optimizer:", file=out)
+        checked.append(name)
         return score_properties(student_cls, name, seeds, time_limit=time_limit)
 
     # A ValueError is an unknown or unclear optimizer name: its text is the verdict.
     report = selfcheck_run(subject, run, file=file, setup_errors=(ValueError,),
                            code=student_cls)
     # Not after a check that could not start (an unknown name, code of a failed cell).
-    checked = bool(report.results) and report.results[0].name != "setup"
-    name = (reference_name(optimizer) if optimizer else find_reference(student_cls)) \
-        if checked else None
-    changed = changed_defaults(student_cls, name) if name else []
+    changed = changed_defaults(student_cls, checked[0]) if checked else []
     if changed:
         print(f"Note: {subject} has the default {', '.join(changed)}. The figures below build "
               f"{subject} with your defaults, so they will not match the text; the graded "
