@@ -948,3 +948,32 @@ def test_a_last_batch_of_one_sample_is_checked_by_the_self_check():
     messages = _messages(report)
     assert "batch_sizes" in messages, report.text()
     assert messages["batch_sizes"].endswith("batches, the last of 1 sample."), report.text()
+
+
+def _ignores_h(f, x, h=1e-4):
+    return central(f, x)  # the default step, whatever h is given
+
+
+def _takes_no_h(f, x):
+    return central(f, x)
+
+
+@pytest.mark.parametrize(("fn", "note"), [
+    (central, None),
+    (_ignores_h, "returns the same gradient for h=0.01 as for its default h"),
+    (_takes_no_h, "takes no h: write def numerical_gradient(f, x, h=1e-4)"),
+    (lambda f, x, h=1e-4: central(f, x, h=1e-3), "returns the same gradient"),
+    (lambda f, x, h=1e-4: forward(f, x), None),  # accuracy's failure comes first
+], ids=["book", "ignores_h", "takes_no_h", "fixed_step", "forward"])
+def test_a_function_that_ignores_its_h_is_told_so_at_no_cost(fn, note):
+    """The graded tests pass no h; the error-against-h figure passes every h, and drew a
+    flat line for a student audit's function that ignored it, while its check passed."""
+    report, text = _report(check_numerical_gradient, fn)
+    if note is None:
+        assert not report.notes, text
+    else:
+        assert report, text
+        assert len(report.notes) == 1, text
+        assert note in report.notes[0], text
+        assert "costs no points" in text or "takes no h" in text
+        assert text.index("Note:") < text.index("All checks passed")

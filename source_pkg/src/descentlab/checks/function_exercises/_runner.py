@@ -9,7 +9,7 @@ case of one seed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
 from ..._timebox import time_limit as _time_limit
@@ -133,11 +133,18 @@ def function_report(subject: str, props: Sequence[FunctionProperty], fn: Any,
 
 def check_function(subject: str, props: Sequence[FunctionProperty], fn: Any, *,
                    seeds: Iterable[int] = PUBLIC_SEEDS, time_limit: float | None = 2.0,
-                   file: TextIO | None = None) -> Report:
-    """Print the verdict of :func:`function_report` and return it; never raises."""
+                   file: TextIO | None = None,
+                   note: Callable[[Any, Report], str] | None = None) -> Report:
+    """Print the verdict of :func:`function_report` and return it; never raises.
+
+    ``note(fn, report)``, if given, may add a remark (no points) printed before the
+    closing line; ``""`` adds none.
+    """
     def run(out: TextIO) -> Report:
         print(f"Checking {subject}:", file=out)
-        return function_report(subject, props, fn, seeds, time_limit=time_limit)
+        report = function_report(subject, props, fn, seeds, time_limit=time_limit)
+        remark = note(fn, report) if note is not None else ""
+        return replace(report, notes=(*report.notes, remark)) if remark else report
 
     return self_check(subject, run, file=file, code=fn)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..grading import PUBLIC_SEEDS
 from ..messages import fmt
 from ..report import Report
 from ._runner import (
@@ -375,12 +376,54 @@ NUMERICAL_GRADIENT_PROPERTIES = (
 )
 
 
+#: The step the default is compared with: its central difference is off by about
+#: h²/6·f‴ ≈ 1e-5 on the test functions, far more than ``accurate`` allows.
+_LARGE_H = 1e-2
+
+
+def _h_note(fn: Callable[..., Any], report: Report) -> str:
+    """A remark (no points) when ``fn`` ignores the ``h`` it is given, else ``""``.
+
+    The graded tests use the default h, so such a function passes them all, while the
+    lesson's error-against-h figure, which passes every h from 1e-13 to 1, draws a flat
+    line with no word (a student audit). Looked for only when every check passes:
+    otherwise the failures say what to fix first.
+    """
+    if not report:
+        return ""
+    problem = gradient_problem(PUBLIC_SEEDS[0], (6,))
+    try:
+        default = _as_gradient(call(fn, NAME, problem.f, problem.x.copy()), problem.x.shape)
+        large = _as_gradient(call(fn, NAME, problem.f, problem.x.copy(), h=_LARGE_H),
+                             problem.x.shape)
+    except StudentError as exc:
+        if "unexpected keyword argument 'h'" not in str(exc):
+            return ""
+        return (f"Note: your {NAME} takes no h: write def {NAME}(f, x, h=1e-4). The figure of "
+                f"the error against h below calls {NAME}(f, x, h=h).")
+    central = np.zeros_like(problem.x)
+    for i in range(problem.x.size):
+        up, down = problem.x.copy(), problem.x.copy()
+        up[i] += _LARGE_H
+        down[i] -= _LARGE_H
+        central[i] = (problem.f(up) - problem.f(down)) / (2 * _LARGE_H)
+    atol = _RTOL * max(1.0, float(np.max(np.abs(central))))
+    if not np.allclose(large, default, rtol=0.0, atol=atol) or \
+            np.allclose(large, central, rtol=0.0, atol=atol):
+        return ""
+    return (f"Note: your {NAME} returns the same gradient for h={_LARGE_H:g} as for its "
+            "default h: does it use the h it is given? The figure of the error against h "
+            "below passes every h from 1e-13 to 1 and would draw a flat line. (The graded "
+            "tests use the default h, so this costs no points.)")
+
+
 def check_numerical_gradient(fn: Any, **kwargs: Any) -> Report:
     """Self-check of ``numerical_gradient(f, x)``: print a verdict, return the Report.
 
-    Keyword arguments (``seeds``, ``time_limit``, ``file``) go to the runner.
+    Keyword arguments (``seeds``, ``time_limit``, ``file``) go to the runner. A function
+    that ignores the ``h`` it is given gets a note (no points: the graded tests pass none).
     """
-    return check_function(NAME, NUMERICAL_GRADIENT_PROPERTIES, fn, **kwargs)
+    return check_function(NAME, NUMERICAL_GRADIENT_PROPERTIES, fn, note=_h_note, **kwargs)
 
 
 def assert_numerical_gradient(fn: Any, seed: int, prop: str | None = None, **kwargs: Any
