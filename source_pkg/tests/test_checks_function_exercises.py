@@ -525,6 +525,13 @@ def epoch_after_epoch(x, t, batch_size, seed):
             yield x[idx[start:start + batch_size]], t[idx[start:start + batch_size]]
 
 
+def overlapping_slices(x, t, batch_size, seed):
+    idx = np.random.default_rng(seed).permutation(len(x))
+    for start in range(0, len(x), batch_size):
+        batch = idx[start:start + batch_size + 1]  # the mistake: one row too many
+        yield x[batch], t[batch]
+
+
 MINIBATCH_CASES = [
     (reference, set(), ""),
     (lambda x, t, b, seed: list(reference(x, t, b, seed)), set(), ""),
@@ -534,7 +541,9 @@ MINIBATCH_CASES = [
     (assigns_in_place, {"inputs_unchanged"}, "changed the caller's x or t (e.g. with"),
     (two_generators, {"pairs_kept"}, "called without a seed (seed=None, the default), the "
      "rows of x and t no longer match"),
-    (with_replacement, {"each_sample_once"}, "more than once"),
+    (with_replacement, {"each_sample_once"}, "instead of drawing random indices"),
+    # A permutation cut into overlapping slices draws no random indices (a two-bug audit).
+    (overlapping_slices, {"each_sample_once", "batch_sizes"}, "so the slices overlap"),
     (global_rng, {"shuffled"}, "same seed gave different orders"),
     (lambda x, t, b, seed: reference_minibatches(x, t, b, shuffle=False),
      {"shuffled"}, "original order"),
@@ -550,8 +559,8 @@ MINIBATCH_CASES = [
 @pytest.mark.parametrize(("fn", "fails", "phrase"), MINIBATCH_CASES,
                          ids=["reference", "list", "drops_last", "empty_last", "in_place",
                               "assigns_in_place", "two_generators", "replacement",
-                              "global_rng", "unshuffled", "seed_ignored", "endless",
-                              "epoch_after_epoch"])
+                              "overlapping", "global_rng", "unshuffled", "seed_ignored",
+                              "endless", "epoch_after_epoch"])
 def test_minibatches_check(fn, fails, phrase):
     report, _ = _report(check_minibatches, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

@@ -10,7 +10,7 @@ for a seed and different for another seed, and the caller's arrays untouched.
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import islice
+from itertools import islice, pairwise
 from typing import Any
 
 import numpy as np
@@ -88,11 +88,32 @@ def _ids(batches: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     return np.concatenate([xb[:, 0] for xb, _ in batches])
 
 
+def _overlapping(batches: list[tuple[np.ndarray, np.ndarray]]) -> bool:
+    """Whether every repeated sample is one a batch ends with and the next starts with:
+    slices that overlap (idx[i:i + batch_size + 1]), not indices drawn at random (a two-bug
+    audit's overlapping slices were told to stop drawing random indices)."""
+    ids = [xb[:, 0].tolist() for xb, _ in batches]
+    seen = 0
+    for a, b in pairwise(ids):
+        shared = len(set(a) & set(b))
+        if shared and (shared > min(len(a), len(b)) or set(a[-shared:]) != set(b[:shared])):
+            return False
+        seen += shared
+    counts = np.unique(_ids(batches), return_counts=True)[1]
+    return seen > 0 and seen == int(np.sum(counts - 1))
+
+
 def _once(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     x, t, size = _data(seed)
     n = len(x)
-    ids = _ids(_epoch(fn, x, t, size, seed, limit))
+    batches = _epoch(fn, x, t, size, seed, limit)
+    ids = _ids(batches)
     counts = np.bincount(ids.astype(int), minlength=n) if ids.size else np.zeros(n, int)
+    if counts.max(initial=0) > 1 and _overlapping(batches):
+        return (f"{int(np.sum(counts > 1))} samples appear more than once in one epoch: each "
+                "batch starts with samples the batch before ended with, so the slices "
+                "overlap. Cut the permutation into idx[i:i + batch_size] for i in range(0, n, "
+                "batch_size).")
     if counts.max(initial=0) > 1:
         return (f"{int(np.sum(counts > 1))} samples appear more than once in one epoch: draw "
                 "one permutation of all indices (rng.permutation(n)) and cut it into batches, "
