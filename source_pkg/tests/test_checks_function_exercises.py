@@ -762,6 +762,10 @@ BOWL_DIAGNOSES = [
     # A student audit: the right derivative behind the wrong division got the power rule.
     (lambda x, y: (x // 10, 2 * y), "df_dx",
      ["a whole number within 1 of the right one", "floor division //"], ["power rule"]),
+    # A two-bug audit: swapped and floored was sent to the power rule for y².
+    (lambda x, y: (2 * y, x // 10), "df_dy",
+     ["that is df/dx (d/dx (x²/20) = 2x/20 = x/10) cut to a whole number",
+      "return (df/dx, df/dy) in that order", "floor division //"], ["power rule"]),
 ]
 
 
@@ -769,7 +773,8 @@ BOWL_DIAGNOSES = [
                          ids=["minus_dx", "minus_dy", "x_over_20", "factor_2_dy",
                               "minus_x_over_20", "no_over_20", "x_over_5", "xy_swapped_dx",
                               "xy_swapped_dy", "dy_for_dx", "abs_x", "not_differentiated",
-                              "f_itself", "exponent_kept", "floor_division"])
+                              "f_itself", "exponent_kept", "floor_division",
+                              "swapped_and_floored"])
 def test_each_wrong_gradient_gets_its_own_diagnosis(fn, prop, says, not_says):
     """Audit: `-x / 10` was told to "differentiate x²/20 with the power rule"."""
     for seeds in ((7,), HIDDEN):

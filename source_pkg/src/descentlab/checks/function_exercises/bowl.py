@@ -158,8 +158,10 @@ def _proportional(a: np.ndarray, b: np.ndarray) -> float | None:
     return float(ratio[0]) if np.allclose(ratio, ratio[0], rtol=1e-6, atol=1e-12) else None
 
 
-def _wrong_value(points: np.ndarray, got: np.ndarray, want: np.ndarray, which: int) -> str:
-    """Why the real numbers ``got`` (one per point) are not the component ``want``."""
+def _wrong_value(points: np.ndarray, got: np.ndarray, want: np.ndarray, which: int,
+                 theirs: np.ndarray) -> str:
+    """Why the real numbers ``got`` (one per point) are not the component ``want``
+    (``theirs``: the other component's right values)."""
     name, arg, other = _NAMES[which], _ARGS[which], _ARGS[1 - which]
     with np.errstate(all="ignore"):
         gap = np.abs(got - want)
@@ -197,6 +199,12 @@ def _wrong_value(points: np.ndarray, got: np.ndarray, want: np.ndarray, which: i
             also = f"; and {sign}" if factor < 0 else ""
             return (f"{said}, {fmt(abs(factor))} times the right value {fmt(want[i])}: check "
                     f"the constant factor, {_WORKED[which]}{also}.")
+        if np.array_equal(got, np.floor(theirs)) or np.array_equal(got, np.trunc(theirs)):
+            # The other component cut to a whole number: (2 * y, x // 10), a two-bug audit's,
+            # was sent to the power rule for y² (_component names a plain swap).
+            return (f"{right}: that is {_NAMES[1 - which]} ({_WORKED[1 - which]}) cut to a whole "
+                    f"number: return ({_NAMES[0]}, {_NAMES[1]}) in that order, and use / where "
+                    "there is a floor division // (or an int()).")
         if _proportional(got, points[:, 1 - which]) is not None:
             return (f"{right}: your {name} changes with {other}, not with {arg}: treat {other} "
                     f"as a constant ({_WORKED[which]}).")
@@ -223,7 +231,7 @@ def _component(fn: Callable[..., Any], seed: int, limit: float | None, which: in
     if None not in theirs and np.allclose(mine, want[:, 1 - which], **_CLOSE) and \
             np.allclose(np.array(theirs, dtype=np.float64), want[:, which], **_CLOSE):
         return "you return (df/dy, df/dx): the order must be (df/dx, df/dy)."
-    return _wrong_value(points, mine, want[:, which], which)
+    return _wrong_value(points, mine, want[:, which], which, want[:, 1 - which])
 
 
 def _df_dx(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
