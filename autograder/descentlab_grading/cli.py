@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .collect import Collection, collect, lessons_in
 from .pipeline import Course, JailUnavailable, Settings, export_problem, grade
-from .release import HERE, SOLUTIONS, ManifestMismatch, points_changes
+from .release import COURSE, HERE, SOLUTIONS, ManifestMismatch, points_changes
 from .release import lessons as all_lessons
 from .report import NotAGradesCsv, earlier_rows, grade_cell_columns, shown, summary, write_csv
 from .workers import Outcome
@@ -56,7 +56,10 @@ def parser() -> argparse.ArgumentParser:
                     "parallel nbgrader autograde with each notebook in an OS-level jail, "
                     "hidden tests run outside it by a judge, "
                     "per-student HTML feedback and a grades CSV.")
-    p.add_argument("submissions", type=Path, help="a .zip or a folder, as the LMS exports it")
+    # Optional here so that `--lessons A B EXPORT` (argparse gives EXPORT to --lessons) can
+    # be read as meant: parse_args() below.
+    p.add_argument("submissions", type=Path, nargs="?",
+                   help="a .zip or a folder, as the LMS exports it")
     p.add_argument("--lessons", nargs="+", metavar="LESSON",
                    help="lessons to grade; a student with no notebook for one of them is "
                         "'missing' (default: the lessons present in the export)")
@@ -82,6 +85,39 @@ def parser() -> argparse.ArgumentParser:
                         "hidden tests and the gradebook; only for machines where bubblewrap "
                         "cannot run, inside a container of their own")
     return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line's arguments; the export may also come last, after ``--lessons``.
+
+    ``--lessons 03_momentum export.zip`` hands the export to ``--lessons`` (it takes one
+    or more values): an audit's instructor was told "the following arguments are
+    required: submissions". The last value is the export when no other was given and it
+    names an existing file or folder (no lesson is one: lessons are checked by name).
+    """
+    p = parser()
+    args = p.parse_args(argv)
+    if args.submissions is None and args.lessons and Path(args.lessons[-1]).exists():
+        args.submissions = Path(args.lessons.pop())
+    if args.submissions is None:
+        p.error("the following arguments are required: submissions")
+    if args.lessons == []:
+        p.error("argument --lessons: expected at least one lesson before the export")
+    return args
+
+
+def _course_root_problem(course: Course) -> str:
+    """Why ``course.root`` cannot hold the grading state, or ``""``: it is (or is inside)
+    the student release or the instructor notebooks, which are committed (an audit's
+    trial run wrote its gradebook and every student's graded notebook into course/)."""
+    for folder, what in ((COURSE, "the student release"), (course.source,
+                                                           "the instructor notebooks")):
+        if course.root == folder or folder in course.root.parents:
+            return (f"--course-root {course.root} is {what} ({folder}) or inside it: grading "
+                    "writes its gradebook and every student's graded notebook and feedback "
+                    "there. Give a folder of its own (e.g. --course-root /tmp/trial). Nothing "
+                    "was graded.")
+    return ""
 
 
 def _error(message: str, status: int = 2) -> int:
@@ -131,10 +167,12 @@ def _lessons_to_grade(submissions: Path, asked: list[str] | None,
 
 def main(argv: list[str] | None = None) -> int:
     """Run a grading batch; return the exit status (``autograder/README.md``)."""
-    args = parser().parse_args(argv)
+    args = parse_args(argv)
     course = default_course()
     if args.course_root is not None:
         course = replace(course, root=args.course_root.resolve())
+        if problem := _course_root_problem(course):
+            return _error(f"error: {problem}")
     csv_path = args.csv or course.root / "grades.csv"
     if csv_path.is_dir():
         return _error(f"error: --csv {csv_path} is a folder; give a file name")

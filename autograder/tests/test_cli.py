@@ -445,3 +445,42 @@ def test_a_bubblewrap_too_old_for_the_jail_is_named(tmp_path: Path,
     assert why is not None
     assert "too old" in why, why
     assert "0.8 or newer" in why, why
+
+
+def test_the_export_may_come_after_the_lessons(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--lessons A B EXPORT` gave argparse's "submissions required" (an audit's instructor)."""
+    seen: list[list[str]] = []
+    monkeypatch.setattr(cli, "grade", _fake_grade(seen))
+    export = _lms_export(tmp_path, {})
+    main(["--no-progress", "--csv", str(tmp_path / "g.csv"), "--course-root",
+          str(tmp_path / "c"), "--lessons", "03_momentum", "04_adagrad", str(export)])
+    assert seen == [["03_momentum", "04_adagrad"]]
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--lessons", "03_momentum"], "the following arguments are required: submissions"),
+    (["--lessons", "EXPORT"], "expected at least one lesson before the export"),
+])
+def test_a_missing_export_or_lesson_is_a_usage_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+        says: str) -> None:
+    argv = [str(_export(tmp_path)) if a == "EXPORT" else a for a in argv]
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert says in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("inside", ["course", "course/03_momentum", "solutions"])
+def test_a_course_root_in_the_release_or_the_solutions_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], inside: str) -> None:
+    """An audit's trial run with --course-root course/ wrote its gradebook and every
+    student's graded notebook into the committed release."""
+    root = Path(__file__).resolve().parents[2] / inside
+    before = sorted(p.name for p in root.iterdir())
+    assert main([str(_export(tmp_path)), "--course-root", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "or inside it: grading writes its gradebook" in err
+    assert "Nothing was graded" in err
+    assert sorted(p.name for p in root.iterdir()) == before
