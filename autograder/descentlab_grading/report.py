@@ -311,7 +311,9 @@ def _regraded_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
         return []
     reasons = sorted({row.regraded_why for row in again})
     changed = [row for row in again if row.regraded != _outcome(row)]
-    return ["", f"Graded again, unchanged since the last run ({len(again)} notebook(s): "
+    # "Graded again, unchanged since the last run" read as if the grades were unchanged
+    # (an instructor audit): what did not change is the notebooks.
+    return ["", f"Graded again though the notebooks did not change ({len(again)} notebook(s): "
                 f"{'; '.join(reasons)}); grades that changed:"
                 + ("" if changed else " none"),
             *(f"  {row.lesson}: {_who(row)} {row.regraded} -> {_outcome(row)}"
@@ -428,6 +430,7 @@ def summary(run: Run, lessons_named: bool = True) -> str:
         mean = 100 * sum(fractions) / len(fractions)
         with_bonus = sum(row.bonus > 0 for row in graded)
         lines += ["", f"Score distribution (graded notebooks, mean {mean:.0f} %; % of the "
-                      f"maximum without bonus, bonus earned on top in {with_bonus}):",
+                      f"maximum without bonus, bonus earned on top in {with_bonus} "
+                      "notebook(s)):",
                   *_histogram(fractions)]
     return "\n".join(shown(line) for line in lines)

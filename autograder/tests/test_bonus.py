@@ -87,7 +87,7 @@ def test_summary_percentages_use_the_maximum_without_bonus() -> None:
     text = summary(Run(rows, Collection(), 1.0, 1))
     mean = 100 * (1 + LESSON.points / LESSON.required_points) / 2
     assert f"mean {mean:.0f} %" in text, text
-    assert "bonus earned on top in 1" in text, text
+    assert "bonus earned on top in 1 notebook(s)" in text, text
     bars = {line.split("%")[0].strip(): int(line.split("%")[1].split()[0])
             for line in text.splitlines() if line.startswith("  ") and " %  " in line}
     assert bars["80-100"] == 1, f"all the required work is 100 %: {bars}"

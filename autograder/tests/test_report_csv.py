@@ -340,7 +340,7 @@ def test_the_first_line_and_a_notebook_handed_in_again(found: Collection) -> Non
         row.regraded, row.regraded_why = "3/8", why
     graded[1].score, graded[1].max_score = 3.0, 8.0  # the same grade: not listed
     text = summary(run)
-    assert ("Graded again, unchanged since the last run (2 notebook(s): the grading code "
+    assert ("Graded again though the notebooks did not change (2 notebook(s): the grading code "
             "(descentlab or the grader) changed); grades that changed:\n"
             f"  {graded[0].lesson}: 10004 (davisdan) 3/8 -> 5/{graded[0].max_score:g}\n"
             ) in text, text

@@ -59,7 +59,7 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
     # The summary says why, and that no grade changed (an instructor audit: an upgrade
     # graded everyone again with no word, and a changed grade would have gone unseen).
     assert (row.before, row.regraded) == ("", f"{row.score:g}/{row.max_score:g}")
-    assert ("Graded again, unchanged since the last run (1 notebook(s): the grading code "
+    assert ("Graded again though the notebooks did not change (1 notebook(s): the grading code "
             "(descentlab or the grader) changed); grades that changed: none") in summary(run)
     assert reused() == [("graded", True)]
 
