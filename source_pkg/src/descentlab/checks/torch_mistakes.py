@@ -151,10 +151,12 @@ EXPLANATIONS: dict[str, str] = {
         "it: p itself sees the new values, but any view or tied copy of the old storage "
         "keeps the old ones, and autograd's checks are bypassed. Update in place (p.sub_, "
         "p.add_, p.addcdiv_, p.mul_) inside torch.no_grad()."),
+    # After torch_optim.IDLE ("no parameter changed in any step"), not repeating it; true
+    # of AdamW too, whose in-place decay still changes p.
     "rebind": (
-        "step() changes no parameter. If it computes `p = p - ...`, that only makes the name "
-        "p point to a new tensor: the parameter itself never changes. Change it in place: "
-        "p.sub_(...) or p.addcdiv_(...)."),
+        "the update may be assigned to the name p (`p = p - ...`) instead of changing the "
+        "tensor: that only makes p point to a new tensor, and the parameter itself never "
+        "gets the step. Change it in place: p.sub_(...) or p.addcdiv_(...)."),
     "t_plus_one": (
         "the bias correction uses the wrong t (one too many): advance state['step'] once, "
         "then use t = state['step'] in 1 - beta1**t and 1 - beta2**t (t = 1 on the first "

@@ -30,7 +30,8 @@ and :func:`run_scenario` returns::
         "same_storage": [[bool per param] per step],  # p.data_ptr() unchanged
         "dtypes": [[str per param] per step],         # e.g. "float32"
         "state": [[None or {"keys": [...], "step": float or None} per param] per step],
-        "error": None or {"kind": "TypeError", "message": "...", "where": "line 12",
+        "error": None or {"kind": "TypeError", "message": "...",
+                          "where": "line 12 of the cell that defines Adam: `...`",
                           "stage": "constructor" or "step", "step": int},
     }
 
@@ -40,8 +41,10 @@ Steps after an exception are not run; ``values`` then holds the completed ones.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import math
+import os
 import signal
 import threading
 import traceback
@@ -84,20 +87,61 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _where(exc: BaseException) -> str:
-    """``"line N"`` of the innermost frame outside torch and this module, if any."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    for frame in reversed(frames):
+#: Characters of the raising line quoted in an error's ``where``.
+_LINE = 100
+
+
+def _where(exc: BaseException, cls: Any) -> str:
+    """Where the innermost frame outside torch and this module raised: its line, counted
+    from the top of its notebook cell or file, which one that is, and the line's text.
+
+    IPython compiles each cell on its own, so a line number counts from the top of the
+    cell: e.g. "line 16 of the cell that defines Adam: `g = p.grad.item()`" (an audit
+    read "(line 25)" with no cell named; Jupyter shows no line numbers by default, so the
+    text of the line is given too).
+    """
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         name = frame.filename.replace("\\", "/")
         if "/torch/" in name or name.endswith("torch_runner.py"):
             continue
-        return f"line {frame.lineno}"
+        where = f"line {frame.lineno}{_counted_from(frame, cls)}"
+        line = (frame.line or "").strip()
+        line = line if len(line) <= _LINE else line[: _LINE - 1] + "…"
+        return f"{where}: `{line}`" if line else where
     return ""
 
 
-def _error(exc: BaseException, stage: str, step: int) -> dict[str, Any]:
+def _counted_from(frame: traceback.FrameSummary, cls: Any) -> str:
+    """What ``frame``'s line number counts from, as the student names it.
+
+    ``" of the cell that defines Adam"`` where a class of ``cls``'s MRO has a method in
+    the frame's cell, ``" of the cell that defines helper()"`` in another cell,
+    ``" of file.py"`` in a file, ``""`` for code compiled from a string.
+    """
+    filename = frame.filename
+    if "ipykernel_" not in filename and not filename.startswith("<ipython-input"):
+        return "" if filename.startswith("<") else f" of {os.path.basename(filename)}"
+    owner = next((klass.__name__ for klass in getattr(cls, "__mro__", ())
+                  if filename in _files_of(klass)), f"{frame.name}()")
+    return f" of the cell that defines {owner}"
+
+
+def _files_of(klass: type) -> set[str]:
+    """The files (notebook cells) of the functions in ``klass``'s own body."""
+    files = set()
+    with contextlib.suppress(Exception):  # a student's class attribute that breaks getattr
+        for attr in vars(klass).values():
+            # Through staticmethod and classmethod, and decorators: @torch.no_grad() wraps step.
+            code = getattr(inspect.unwrap(getattr(attr, "__func__", attr)), "__code__", None)
+            if code is not None:
+                files.add(code.co_filename)
+    return files
+
+
+def _error(exc: BaseException, stage: str, step: int, cls: Any) -> dict[str, Any]:
     return {"kind": type(exc).__name__, "message": str(exc).strip().splitlines()[0][:300]
-            if str(exc).strip() else "", "where": _where(exc), "stage": stage, "step": step}
+            if str(exc).strip() else "", "where": _where(exc, cls), "stage": stage,
+            "step": step}
 
 
 def _state_of(optimizer: Any, p: torch.Tensor) -> dict[str, Any] | None:
@@ -201,7 +245,7 @@ def _steps(cls: Any, scenario: dict[str, Any], dtype: Any, params: list[Any],
         with _time_limit(limit):
             optimizer = cls([group_dict(g) for g in groups if not g.get("join")], **hyper)
     except (Exception, StepTimeout) as exc:
-        observed["error"] = _error(exc, "constructor", -1)
+        observed["error"] = _error(exc, "constructor", -1, cls)
         return
     for number, grads in enumerate(scenario["steps"]):
         for p, g in zip(params, grads, strict=True):
@@ -213,7 +257,7 @@ def _steps(cls: Any, scenario: dict[str, Any], dtype: Any, params: list[Any],
                         optimizer.add_param_group(group_dict(spec))
                 optimizer.step()
         except (Exception, StepTimeout) as exc:
-            observed["error"] = _error(exc, "step", number)
+            observed["error"] = _error(exc, "step", number, cls)
             return
         tracked = _tracked(optimizer)
         observed["values"].append([p.detach().numpy().copy() for p in params])
