@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import doctest
+import linecache
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -147,3 +149,69 @@ def test_a_number_with_a_unit_or_percent_sign_is_told_to_drop_them(answer, words
     """A novice audit: "10 steps" and "25%" were told only "should be a number"."""
     assert words in quiz.quoted(answer)
     assert quiz.quoted("b") == quiz.quoted("ten") == ""
+
+
+#: How ipykernel names the code of a notebook cell.
+_CELL = "/tmp/ipykernel_0/2001.py"
+
+
+def _answer_cell(source: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """Run a quiz answer cell as IPython does; its error is the notebook's last one."""
+    monkeypatch.setitem(linecache.cache, _CELL,
+                        (len(source), None, source.splitlines(True), _CELL))
+    namespace: dict[str, object] = {}
+    try:
+        exec(compile(source, _CELL, "exec"), namespace)
+    except NameError as exc:
+        monkeypatch.setattr(sys, "last_value", exc, raising=False)  # as IPython keeps it
+    return namespace
+
+
+@pytest.mark.parametrize(("line", "hint"), [
+    ('q2 = c  # "a", "b", "c" or "d"', 'put the letter in quotes: q2 = "c"'),
+    ("q2 = C", 'put the letter in quotes: q2 = "C"'),
+    ('q4 = SGD  # a name, e.g. "SGD"', 'put the name in quotes: q4 = "SGD"'),
+])
+def test_an_answer_stopped_by_missing_quotes_says_to_add_them(line, hint, monkeypatch) -> None:
+    """An audit: `q2 = c` stopped the answer cell with a bare NameError, and the checks
+    below said "it is still None: not answered yet"."""
+    namespace = _answer_cell(f"q1 = 1\n{line}\nq3 = 0.25\n", monkeypatch)
+    variable = line.split()[0]
+    for name in (variable, "q3"):  # q3's line was never reached either
+        text = quiz.quoted(namespace.get(name))
+        assert text == (f" (it is still None: your answer cell stopped with NameError: name "
+                        f"'{line.split()[2]}' is not defined; {hint}, then run that cell "
+                        "again)"), text
+
+
+@pytest.mark.parametrize("line", [
+    "q1 = lr_max",  # a variable of the notebook, maybe: not text
+    'q4 = Adamm  # a name, e.g. "SGD"',  # no letter, no choice offered
+])
+def test_other_undefined_names_keep_the_usual_words(line, monkeypatch) -> None:
+    namespace = _answer_cell(f"{line}\n", monkeypatch)
+    assert quiz.quoted(namespace.get("q1")) == quiz.NOT_ANSWERED
+
+
+def test_an_old_error_of_an_answer_set_since_is_not_repeated(monkeypatch) -> None:
+    namespace = _answer_cell("q1 = 1\nq2 = c\n", monkeypatch)
+    namespace["q2"] = "c"  # the cell fixed and run again, q3 not answered yet
+    assert quiz.quoted(namespace.get("q3")) == quiz.NOT_ANSWERED
+
+
+@pytest.mark.slow  # starts a kernel
+def test_in_a_jupyter_kernel_the_quiz_check_says_to_quote_the_letter(tmp_path) -> None:
+    """IPython keeps the answer cell's error for the check cell below it."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    cells = ["from descentlab.checks import quiz",
+             'q1 = None  # a number\nq2 = None  # "a", "b", "c" or "d"\nq1 = 1\nq2 = c',
+             "assert quiz.choice(q2, 'abcd') is not None, 'q2 should be ...' + quiz.quoted(q2)"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    nbclient.NotebookClient(notebook, timeout=120, allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    (error,) = [out for out in notebook.cells[2].outputs if out["output_type"] == "error"]
+    assert 'put the letter in quotes: q2 = "c", then run that cell again' in error["evalue"], \
+        error["evalue"]

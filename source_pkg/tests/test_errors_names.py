@@ -9,6 +9,8 @@ self-checks' sentences: ``fplus`` for ``f_plus``, ``grad`` for ``grads``,
 from __future__ import annotations
 
 import io
+import linecache
+import re
 
 import numpy as np
 import pytest
@@ -262,3 +264,31 @@ def test_item_of_a_whole_tensor_gets_a_hint(kind: str, message: str) -> None:
     # A student audit: `.item()` in a torch step() read only torch's own words.
     assert ".item() and float() read a tensor of one element only" in \
         exception_hint(kind, message)
+
+
+@pytest.mark.parametrize(("line", "hint"), [
+    ('q2 = c  # "a", "b", "c" or "d"', 'put the letter in quotes: q2 = "c".'),
+    ('q4 = SGD  # a name, e.g. "SGD"', 'put the name in quotes: q4 = "SGD".'),
+    # Close to a defined name (the class Adam): still text, not the class.
+    ('q3 = Adamm  # a name, e.g. "Adamm"', 'put the name in quotes: q3 = "Adamm".'),
+])
+def test_a_quiz_answer_without_quotes_is_told_to_quote_it(
+        line: str, hint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An audit: `q2 = c` in the quiz answer cell read only "name 'c' is not defined"."""
+    cell, source = "/tmp/ipykernel_0/3001.py", f"q1 = 1\n{line}\n"  # a notebook cell's code
+    monkeypatch.setitem(linecache.cache, cell, (len(source), None, source.splitlines(True), cell))
+    with pytest.raises(NameError) as info:
+        exec(compile(source, cell, "exec"), {"Adam": object})
+    kind, message, where = describe_exception(info.value)
+    assert exception_hint(kind, message, closest_name(info.value), where) == hint
+
+
+@pytest.mark.parametrize("where", [
+    "in <module>(), line 1: `q1 = lr`",  # a variable of the notebook, maybe
+    'in <module>(), line 1: `q3 = Adamm  # a name, e.g. "SGD"`',  # no letter, no choice
+    "in update(), line 3: `q2 = c`",  # not an answer line of a cell
+])
+def test_other_undefined_names_keep_their_hints(where: str) -> None:
+    name = re.search(r"= (\w+)", where).group(1)
+    assert "in quotes" not in exception_hint("NameError", f"name '{name}' is not defined",
+                                             where=where)

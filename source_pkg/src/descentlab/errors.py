@@ -23,7 +23,7 @@ import numpy as np
 from ._timebox import TimeLimitExceeded
 
 __all__ = ["NOT_RUN_WHILE_GRADING", "REFERENCE_UNAVAILABLE", "closest_name",
-           "describe_exception", "exception_hint", "is_observed"]
+           "describe_exception", "exception_hint", "is_observed", "unquoted_answer"]
 
 #: The class name of what the course's reference code raises while a notebook is graded:
 #: the grader's jail holds a copy of descentlab without the answers
@@ -203,6 +203,49 @@ def is_whole_tensor_as_number(message: str) -> bool:
     return "cannot be converted to scalar" in low or "only one element tensors" in low
 
 
+#: A quiz answer set to a bare name at the top of a cell, as :func:`describe_exception`
+#: gives its place: ``in <module>(), line 2: `q2 = c  # "a", "b", "c" or "d"```.
+_ANSWER_LINE = re.compile(r"in <module>\(\), line \d+: `\s*(q\d+)\s*=\s*(\w+)\s*(?:#(.*))?`")
+
+
+def unquoted_answer(message: str, where: str) -> tuple[str, str]:
+    """A quiz answer typed without its quotes (``q2 = c``): its variable and the hint.
+
+    Parameters
+    ----------
+    message, where : str
+        A ``NameError``'s text and place (:func:`describe_exception`).
+
+    Returns
+    -------
+    tuple of str
+        ``("q2", 'put the letter in quotes: q2 = "c"')`` when the line sets a quiz answer
+        ``q1``, ``q2``, ... to the undefined name and that name is a single letter or a
+        choice the line's comment offers in quotes (the release's ``# "a", "b", "c" or
+        "d"``, ``# a name, e.g. "SGD"``); ``("", "")`` otherwise: an undefined variable
+        may be one of the notebook's, not text.
+
+    Examples
+    --------
+    >>> unquoted_answer("name 'c' is not defined", "in <module>(), line 2: `q2 = c`")
+    ('q2', 'put the letter in quotes: q2 = "c"')
+    >>> unquoted_answer("name 'lr' is not defined", "in <module>(), line 1: `q1 = lr`")
+    ('', '')
+    """
+    name = re.fullmatch(r"name '(\w+)' is not defined", message)
+    line = _ANSWER_LINE.fullmatch(where)
+    if name is None or line is None or line.group(2) != name.group(1):
+        return "", ""
+    variable, value = line.group(1), name.group(1)
+    if len(value) == 1 and value.isalpha():
+        what = "letter"
+    elif value in re.findall(r"[\"']([^\"']+)[\"']", line.group(3) or ""):
+        what = "name"
+    else:
+        return "", ""
+    return variable, f'put the {what} in quotes: {variable} = "{value}"'
+
+
 def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "",
                    keys: Sequence[str] = ()) -> str:
     """A short hint for a common exception raised inside ``update``, or ``""``.
@@ -266,6 +309,9 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
                 "array: use NumPy's, e.g. np.sqrt(h), which works on every entry.")
     if is_whole_tensor_as_number(message):
         return WHOLE_TENSOR_AS_NUMBER
+    quote = unquoted_answer(message, where)[1] if kind == "NameError" else ""
+    if quote:  # before "did you mean": a quiz's `q3 = Adamm` means text, not a class
+        return quote + "."
     if kind == "ZeroDivisionError":
         return ("a division by zero: is the step counter still 0 when you use it? It must "
                 "be 1 on the first call (advance it first).")

@@ -24,11 +24,15 @@ included), never at the student's code.
 from __future__ import annotations
 
 import re
+import sys
+import traceback
 from collections.abc import Iterable
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+
+from ..errors import describe_exception, unquoted_answer
 
 #: A letter as a list of options marks it: "(b)", "b)", "b.", "[b]", "(b)." (after the
 #: surrounding spaces are stripped; one bracket on each side at most, one final period).
@@ -83,8 +87,9 @@ def quoted(value: Any) -> str:
     -------
     str
         ``" (not the text '0.4': type the number without quotes)"`` for a string that
-        reads as a number; ``" (it is still None: not answered yet)"`` for None; ``""``
-        for anything else.
+        reads as a number; ``" (it is still None: not answered yet)"`` for None, or what
+        stopped the answer cell if it was an answer typed without quotes
+        (:func:`_stopped_unquoted`); ``""`` for anything else.
 
     Examples
     --------
@@ -98,7 +103,7 @@ def quoted(value: Any) -> str:
     " (not the text '10 steps': type the number alone, 10, without quotes or a unit)"
     """
     if value is None:
-        return NOT_ANSWERED
+        return _stopped_unquoted() or NOT_ANSWERED
     if not isinstance(value, str):
         return ""
     try:
@@ -116,6 +121,28 @@ def quoted(value: Any) -> str:
         return (f" (not the text {value!r}: type the number alone, {unit.group(1)}, without "
                 "quotes or a unit)")
     return f" (not the text {value!r}: type the number without quotes)"
+
+
+def _stopped_unquoted() -> str:
+    """What :func:`quoted` says of an answer still None when the notebook's last error
+    stopped the answer cell at an answer typed without quotes, ``q2 = c``; else ``""``.
+
+    The cell's own ``NameError: name 'c' is not defined`` says nothing of quotes (an
+    audit), and the answers from that line on stay None. IPython keeps a notebook's last
+    error in ``sys.last_value``; the grader's judge runs none of the student's cells, so
+    grading reads the usual words.
+    """
+    exc = getattr(sys, "last_value", None)
+    if not isinstance(exc, NameError):
+        return ""
+    _, message, where = describe_exception(exc)
+    variable, hint = unquoted_answer(message, where)
+    frames = list(traceback.walk_tb(exc.__traceback__))
+    # An old error: that answer has been set since (the cell's globals are the notebook's).
+    if not hint or not frames or frames[-1][0].f_globals.get(variable) is not None:
+        return ""
+    return (f" (it is still None: your answer cell stopped with NameError: {message}; "
+            f"{hint}, then run that cell again)")
 
 
 #: A number followed by a unit or a percent sign, as a student may type an answer.

@@ -1,4 +1,5 @@
-"""A friendly line under a NameError of an exercise's name, in the student's kernel.
+"""A friendly line under a NameError of an exercise's name (or of a quiz answer typed
+without its quotes), in the student's kernel.
 
 A self-check cell reads ``check(Momentum)``: when the exercise's cell above did not run
 (a new kernel) or stopped before defining the class (a SyntaxError), Python raises
@@ -24,11 +25,17 @@ def _explain(shell: Any, etype: type[BaseException], value: BaseException, tb: A
              tb_offset: int | None = None) -> None:
     """IPython's handler: the usual traceback, then the line of :func:`explain_failure`."""
     from ..course import exercises
+    from ..errors import describe_exception, unquoted_answer
     from ..widgets.demo_errors import explain_failure
 
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
     if getattr(value, "name", None) in {exercise.name for _, exercise in exercises()}:
         print("✘ " + explain_failure("This cell", value, then="run this cell again"))
+        return
+    # A quiz answer without its quotes, `q2 = c` (an audit: a bare NameError).
+    hint = unquoted_answer(*describe_exception(value)[1:])[1]
+    if hint:
+        print(f"✘ {hint[0].upper()}{hint[1:]}, then run this cell again.")
 
 
 def explain_unbound_exercises() -> bool:
