@@ -186,7 +186,7 @@ PHRASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "rmsprop_grad_not_squared": ("average the squared gradient", ("step counter", "βᵗ")),
     "adam_grad_not_squared": ("v must average the squared gradient", ("step counter",)),
     "adam_m_squared": ("m must average the gradient itself", ("formula of a single step",)),
-    "adadelta_no_epsilon": ("epsilon is missing inside the square roots", ()),
+    "adadelta_no_epsilon": ("epsilon is missing inside the square root of u", ()),
     "adadelta_eps_outside_roots": ("inside both square roots", ("has not changed",)),
     "adadelta_u_from_grad": ("squared steps", ()),
     "adadelta_u_before_step": ("only then update u", ()),

@@ -208,9 +208,10 @@ EXPLANATIONS = {
         "not ρ·h + g² (nor h + g², which is AdaGrad)."
     ),
     "adadelta_no_epsilon": (
-        "epsilon is missing inside the square roots: AdaDelta's step is "
-        "√(u + ε)/√(h + ε)·g. Without ε in the numerator the first step is 0 (u starts at 0), "
-        "so nothing ever moves, and a zero gradient gives 0/0 = NaN."
+        "epsilon is missing inside the square root of u (perhaps of h too): AdaDelta's step "
+        "is √(u + ε)/√(h + ε)·g. Without ε in the numerator the first step is 0 (u starts at "
+        "0), so nothing ever moves; without it in the denominator, a zero gradient also gives "
+        "0/0 = NaN."
     ),
     "adadelta_eps_outside_roots": (
         "ε goes inside both square roots: AdaDelta's step is √(u + ε)/√(h + ε)·g, not "
