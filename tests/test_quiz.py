@@ -194,6 +194,17 @@ def test_lesson6_q3_rounded_too_coarsely_is_told_so() -> None:
     assert wrong.startswith("Not quite"), wrong
 
 
+def test_lesson2_lr_max_close_but_not_to_the_accuracy_asked_is_told_so() -> None:
+    """A grading audit: lr_max = 0.99, which the lesson's own experiment prints beside
+    1.01, was asked "for which lr does |1 - 2 * lr| reach 1?" as if far off."""
+    (lesson, exercise), = [(lesson, ex) for lesson, ex in VALUES if ex.name == "lr_max"]
+    nb = value_notebook(lesson, exercise.answer_cell)
+    close = failing_test_cells(nb, {exercise.answer_cell: "lr_max = 0.99"})
+    assert "Close, but not to 10^-3" in close["test-lr-max"], close
+    far = failing_test_cells(nb, {exercise.answer_cell: "lr_max = 0.5"})
+    assert far["test-lr-max"].startswith("Not quite"), far
+
+
 def test_lesson1_q2_tells_the_exact_formula_from_a_slip_in_it() -> None:
     """An instructor audit: q2 = 150 / 200 / 50 = 0.0150, (N - B) / N where the question asks
     for the exact (N - B) / (N - 1), scored within the old 2e-4; three significant digits
