@@ -202,16 +202,12 @@ def test_an_old_error_of_an_answer_set_since_is_not_repeated(monkeypatch) -> Non
 @pytest.mark.slow  # starts a kernel
 def test_in_a_jupyter_kernel_the_quiz_check_says_to_quote_the_letter(tmp_path) -> None:
     """IPython keeps the answer cell's error for the check cell below it."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    from in_a_kernel import run_cells
+
     cells = ["from descentlab.checks import quiz",
              'q1 = None  # a number\nq2 = None  # "a", "b", "c" or "d"\nq1 = 1\nq2 = c',
              "assert quiz.choice(q2, 'abcd') is not None, 'q2 should be ...' + quiz.quoted(q2)"]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbclient.NotebookClient(notebook, timeout=120, allow_errors=True,
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    notebook = run_cells(cells, tmp_path)
     (error,) = [out for out in notebook.cells[2].outputs if out["output_type"] == "error"]
     assert 'put the letter in quotes: q2 = "c", then run that cell again' in error["evalue"], \
         error["evalue"]

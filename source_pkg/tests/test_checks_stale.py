@@ -236,16 +236,12 @@ def test_outside_ipython_nothing_is_said(shell, monkeypatch):
 
 @pytest.mark.slow  # starts a kernel
 def test_in_a_jupyter_kernel(tmp_path):
+    from in_a_kernel import run_cells
+
     # ipykernel names a cell's code /tmp/ipykernel_<pid>/<hash>.py, not <ipython-input-…>.
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
     cells = [MOMENTUM, "check(Momentum)", MOMENTUM_BROKEN_INDENT, "check(Momentum)",
              MOMENTUM_WRONG_SIGN, "check(Momentum)"]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbclient.NotebookClient(notebook, timeout=60, allow_errors=True,
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    notebook = run_cells(cells, tmp_path, timeout=60)
 
     def printed(index: int) -> str:
         return "".join(out.get("text", "") for out in notebook.cells[index].outputs

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import IPython
-import nbclient
 import nbformat
 import pytest
+from in_a_kernel import run_cells
 
 from descentlab.checks import explain_unbound_exercises
 
@@ -31,15 +31,6 @@ LINE = ("✘ This cell needs your `Momentum`, which is not defined: run its exer
         "(an error there, e.g. a SyntaxError, leaves it undefined), then run this cell again.\n")
 
 
-def _run(cells: list[str], tmp_path: Path) -> nbformat.NotebookNode:
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbclient.NotebookClient(notebook, timeout=60, allow_errors=True,
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    return notebook
-
-
 def _seen(cell: nbformat.NotebookNode) -> tuple[list[str], str]:
     """The cell's error names and what it printed."""
     return ([out["ename"] for out in cell.outputs if out["output_type"] == "error"],
@@ -49,7 +40,7 @@ def _seen(cell: nbformat.NotebookNode) -> tuple[list[str], str]:
 
 @pytest.mark.slow  # starts a kernel
 def test_a_name_error_of_an_exercise_says_to_run_its_cell(tmp_path: Path) -> None:
-    notebook = _run(["from descentlab.checks import check", BROKEN, "check(Momentum)",
+    notebook = run_cells(["from descentlab.checks import check", BROKEN, "check(Momentum)",
                      "Momentun", "1 / 0", 'q1 = 0.5\nq2 = c  # "a", "b", "c" or "d"'],
                     tmp_path)
     setup, broken, checked, typo, other, quiz = notebook.cells
@@ -67,7 +58,7 @@ def test_a_name_error_of_an_exercise_says_to_run_its_cell(tmp_path: Path) -> Non
 
 @pytest.mark.slow  # starts a kernel
 def test_a_students_own_handler_is_left_alone(tmp_path: Path) -> None:
-    notebook = _run([OWN_HANDLER, "from descentlab.checks import check", "check(Momentum)",
+    notebook = run_cells([OWN_HANDLER, "from descentlab.checks import check", "check(Momentum)",
                      "1 / 0"], tmp_path)
     assert _seen(notebook.cells[2]) == (["NameError"], ""), notebook.cells[2].outputs
     assert _seen(notebook.cells[3])[1] == "my own handler\n", notebook.cells[3].outputs

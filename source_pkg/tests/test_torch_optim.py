@@ -808,8 +808,8 @@ def test_an_error_names_the_cell_its_line_number_counts_from(
 def test_in_a_jupyter_kernel_the_line_number_counts_from_the_top_of_the_cell(
         tmp_path: Any) -> None:
     """The number is the kernel's own: counted from the first line of the class's cell."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    from in_a_kernel import run_cells
+
     answer = ("# Your Adam\n"
               "class Adam(torch.optim.Optimizer):\n"
               "    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):\n"
@@ -821,11 +821,7 @@ def test_in_a_jupyter_kernel_the_line_number_counts_from_the_top_of_the_cell(
               "            p.sub_(p.grad.item())\n")
     cells = ["import torch\nfrom descentlab.checks.torch_optim import check_torch", answer,
              "check_torch(Adam)"]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbclient.NotebookClient(notebook, timeout=120, allow_errors=True,
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    notebook = run_cells(cells, tmp_path)
     printed = "".join(out.get("text", "") for out in notebook.cells[2].outputs)
     assert "(line 9 of the cell that defines Adam: `p.sub_(p.grad.item())`)" in printed, \
         printed
