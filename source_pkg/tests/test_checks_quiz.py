@@ -159,6 +159,7 @@ def _answer_cell(source: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, obje
     """Run a quiz answer cell as IPython does; its error is the notebook's last one."""
     monkeypatch.setitem(linecache.cache, _CELL,
                         (len(source), None, source.splitlines(True), _CELL))
+    monkeypatch.setattr(quiz, "_STOPPED", [])  # what an earlier test's cell left
     namespace: dict[str, object] = {}
     try:
         exec(compile(source, _CELL, "exec"), namespace)
@@ -179,9 +180,13 @@ def test_an_answer_stopped_by_missing_quotes_says_to_add_them(line, hint, monkey
     variable = line.split()[0]
     for name in (variable, "q3"):  # q3's line was never reached either
         text = quiz.quoted(namespace.get(name))
-        assert text == (f" (it is still None: your answer cell stopped with NameError: name "
-                        f"'{line.split()[2]}' is not defined; {hint}, then run that cell "
-                        "again)"), text
+        assert text == (f" (it is still None: your answer cell stopped at line 2 with "
+                        f"NameError: name '{line.split()[2]}' is not defined, so no answer "
+                        f"from there on was set; {hint}, then run that cell again)"), text
+    # q2's own check failed since (IPython's last error is now its AssertionError): q3's
+    # check still says why (an audit: "not answered yet").
+    monkeypatch.setattr(sys, "last_value", AssertionError("q2 should be ..."))
+    assert "your answer cell stopped at line 2" in quiz.quoted(namespace.get("q3"))
 
 
 @pytest.mark.parametrize("line", [
@@ -211,3 +216,20 @@ def test_in_a_jupyter_kernel_the_quiz_check_says_to_quote_the_letter(tmp_path) -
     (error,) = [out for out in notebook.cells[2].outputs if out["output_type"] == "error"]
     assert 'put the letter in quotes: q2 = "c", then run that cell again' in error["evalue"], \
         error["evalue"]
+
+
+def test_a_class_or_function_for_a_name_is_told_to_quote_its_name() -> None:
+    """A student audit: lesson 07's `q3 = SGD` (the class the notebook imports) was told
+    only "q3 should be a name, e.g. q3 = "Momentum"", with no difference to see."""
+
+    class SGD:
+        pass
+
+    def minibatches() -> None:
+        pass
+
+    assert quiz.quoted(SGD) == ' (not the class SGD itself: type its name in quotes, "SGD")'
+    assert quiz.quoted(minibatches) == (' (not the function minibatches itself: type its name '
+                                        'in quotes, "minibatches")')
+    assert quiz.quoted([SGD, "Adam"]) == (' (not the classes themselves: type their names in '
+                                          'quotes, {"SGD", "Adam"})')

@@ -41,12 +41,15 @@ def _seen(cell: nbformat.NotebookNode) -> tuple[list[str], str]:
 @pytest.mark.slow  # starts a kernel
 def test_a_name_error_of_an_exercise_says_to_run_its_cell(tmp_path: Path) -> None:
     notebook = run_cells(["from descentlab.checks import check", BROKEN, "check(Momentum)",
-                     "Momentun", "1 / 0", 'q1 = 0.5\nq2 = c  # "a", "b", "c" or "d"'],
-                    tmp_path)
-    setup, broken, checked, typo, other, quiz = notebook.cells
+                     "Momentun", "1 / 0", 'q1 = 0.5\nq2 = c  # "a", "b", "c" or "d"',
+                     "q1 = {AdaGrad, RMSProp}"], tmp_path)
+    setup, broken, checked, typo, other, quiz, names = notebook.cells
     # A quiz letter without its quotes (an audit: a bare NameError).
     assert _seen(quiz) == (["NameError"], '✘ Put the letter in quotes: q2 = "c", then run '
                            "this cell again.\n"), quiz.outputs
+    # Names of exercises as quiz answers (lesson 07's): quotes, not a cell to run.
+    assert _seen(names) == (["NameError"], '✘ Put the names in quotes: q1 = {"AdaGrad", '
+                            '"RMSProp"}, then run this cell again.\n'), names.outputs
     assert _seen(broken)[0] == ["SyntaxError"]
     # The usual traceback stays (the error is the cell's outcome), then the line.
     assert _seen(checked) == (["NameError"], LINE), checked.outputs

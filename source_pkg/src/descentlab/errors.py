@@ -203,9 +203,30 @@ def is_whole_tensor_as_number(message: str) -> bool:
     return "cannot be converted to scalar" in low or "only one element tensors" in low
 
 
-#: A quiz answer set to a bare name at the top of a cell, as :func:`describe_exception`
-#: gives its place: ``in <module>(), line 2: `q2 = c  # "a", "b", "c" or "d"```.
-_ANSWER_LINE = re.compile(r"in <module>\(\), line \d+: `\s*(q\d+)\s*=\s*(\w+)\s*(?:#(.*))?`")
+#: A quiz answer set at the top of a cell, as :func:`describe_exception` gives its place:
+#: ``in <module>(), line 2: `q2 = c  # "a", "b", "c" or "d"```.
+_ANSWER_LINE = re.compile(r"in <module>\(\), line \d+: `\s*(q\d+)\s*=\s*(.*?)\s*(?:#(.*))?`")
+
+
+def _bare_names(text: str) -> list[str] | None:
+    """The names of an answer that is a name or a set, list or tuple of names, else None."""
+    try:
+        value = ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+    items = value.elts if isinstance(value, (ast.Set, ast.List, ast.Tuple)) else [value]
+    if not items or not all(isinstance(item, ast.Name) for item in items):
+        return None
+    return [item.id for item in items]  # type: ignore[attr-defined]
+
+
+def _an_answer_name(name: str, offered: str) -> bool:
+    """Whether a quiz answer's bare ``name`` can only be meant as text: a letter, a choice
+    the answer line's comment offers in quotes, or an optimizer's name (any case)."""
+    from .optimizers import available  # not at the top: the optimizers import this module
+
+    return (len(name) == 1 and name.isalpha()) or name.lower() in available() \
+        or name in re.findall(r"[\"']([^\"']+)[\"']", offered)
 
 
 def unquoted_answer(message: str, where: str) -> tuple[str, str]:
@@ -220,29 +241,31 @@ def unquoted_answer(message: str, where: str) -> tuple[str, str]:
     -------
     tuple of str
         ``("q2", 'put the letter in quotes: q2 = "c"')`` when the line sets a quiz answer
-        ``q1``, ``q2``, ... to the undefined name and that name is a single letter or a
-        choice the line's comment offers in quotes (the release's ``# "a", "b", "c" or
-        "d"``, ``# a name, e.g. "SGD"``); ``("", "")`` otherwise: an undefined variable
-        may be one of the notebook's, not text.
+        ``q1``, ``q2``, ... to the undefined name, or to a set, list or tuple of bare names
+        holding it, and each of those names can only be meant as text
+        (:func:`_an_answer_name`); ``("", "")`` otherwise: an undefined variable may be
+        one of the notebook's.
 
     Examples
     --------
     >>> unquoted_answer("name 'c' is not defined", "in <module>(), line 2: `q2 = c`")
     ('q2', 'put the letter in quotes: q2 = "c"')
+    >>> unquoted_answer("name 'Adam' is not defined", "in <module>(), line 1: `q1 = {Adam, SGD}`")
+    ('q1', 'put the names in quotes: q1 = {"Adam", "SGD"}')
     >>> unquoted_answer("name 'lr' is not defined", "in <module>(), line 1: `q1 = lr`")
     ('', '')
     """
     name = re.fullmatch(r"name '(\w+)' is not defined", message)
     line = _ANSWER_LINE.fullmatch(where)
-    if name is None or line is None or line.group(2) != name.group(1):
+    names = _bare_names(line.group(2)) if line is not None else None
+    if name is None or line is None or names is None or name.group(1) not in names or \
+            not all(_an_answer_name(n, line.group(3) or "") for n in names):
         return "", ""
-    variable, value = line.group(1), name.group(1)
-    if len(value) == 1 and value.isalpha():
-        what = "letter"
-    elif value in re.findall(r"[\"']([^\"']+)[\"']", line.group(3) or ""):
-        what = "name"
-    else:
-        return "", ""
+    variable, value = line.group(1), line.group(2)
+    if len(names) > 1 or value[0] in "{[(":
+        quoted = value[0] + ", ".join(f'"{n}"' for n in names) + value[-1]
+        return variable, f"put the names in quotes: {variable} = {quoted}"
+    what = "letter" if len(value) == 1 else "name"
     return variable, f'put the {what} in quotes: {variable} = "{value}"'
 
 

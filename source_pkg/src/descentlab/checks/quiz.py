@@ -23,6 +23,7 @@ included), never at the student's code.
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 import traceback
@@ -89,7 +90,9 @@ def quoted(value: Any) -> str:
         ``" (not the text '0.4': type the number without quotes)"`` for a string that
         reads as a number; ``" (it is still None: not answered yet)"`` for None, or what
         stopped the answer cell if it was an answer typed without quotes
-        (:func:`_stopped_unquoted`); ``""`` for anything else.
+        (:func:`_stopped_unquoted`); ``" (not the class SGD itself: type its name in
+        quotes, "SGD")"`` for a class or function (lesson 07's ``q3 = SGD``, the class the
+        notebook imports, was told only "should be a name"); ``""`` for anything else.
 
     Examples
     --------
@@ -104,6 +107,13 @@ def quoted(value: Any) -> str:
     """
     if value is None:
         return _stopped_unquoted() or NOT_ANSWERED
+    if _is_code(value):
+        kind = "class" if isinstance(value, type) else "function"
+        name = getattr(value, "__name__", "")
+        return f' (not the {kind} {name} itself: type its name in quotes, "{name}")'
+    if isinstance(value, (set, frozenset, list, tuple)) and any(_is_code(v) for v in value):
+        names = ", ".join(f'"{getattr(v, "__name__", v)}"' for v in value)
+        return f" (not the classes themselves: type their names in quotes, {{{names}}})"
     if not isinstance(value, str):
         return ""
     try:
@@ -123,26 +133,43 @@ def quoted(value: Any) -> str:
     return f" (not the text {value!r}: type the number without quotes)"
 
 
+def _is_code(value: Any) -> bool:
+    """Whether ``value`` is a class or a function, not a name of one."""
+    return isinstance(value, type) or inspect.isroutine(value)
+
+
+#: The last answer cell stopped by an answer typed without quotes, kept past later errors.
+_STOPPED: list[NameError] = []
+
+
 def _stopped_unquoted() -> str:
-    """What :func:`quoted` says of an answer still None when the notebook's last error
-    stopped the answer cell at an answer typed without quotes, ``q2 = c``; else ``""``.
+    """What :func:`quoted` says of an answer still None when the notebook's answer cell
+    stopped at an answer typed without quotes, ``q2 = c``; else ``""``.
 
     The cell's own ``NameError: name 'c' is not defined`` says nothing of quotes (an
     audit), and the answers from that line on stay None. IPython keeps a notebook's last
-    error in ``sys.last_value``; the grader's judge runs none of the student's cells, so
-    grading reads the usual words.
+    error in ``sys.last_value``; it is kept here too, for the checks of the answers after
+    it, whose cells run after q2's check failed with an error of its own (an audit: q3,
+    typed below q2 = b, was "not answered yet"). The grader's judge runs none of the
+    student's cells, so grading reads the usual words.
     """
     exc = getattr(sys, "last_value", None)
-    if not isinstance(exc, NameError):
+    if isinstance(exc, NameError) and unquoted_answer(*describe_exception(exc)[1:])[1]:
+        _STOPPED[:] = [exc]
+    if not _STOPPED:
         return ""
+    exc = _STOPPED[0]
     _, message, where = describe_exception(exc)
     variable, hint = unquoted_answer(message, where)
     frames = list(traceback.walk_tb(exc.__traceback__))
     # An old error: that answer has been set since (the cell's globals are the notebook's).
-    if not hint or not frames or frames[-1][0].f_globals.get(variable) is not None:
+    if not frames or frames[-1][0].f_globals.get(variable) is not None:
+        _STOPPED.clear()
         return ""
-    return (f" (it is still None: your answer cell stopped with NameError: {message}; "
-            f"{hint}, then run that cell again)")
+    line = re.search(r"line \d+", where)
+    at = f" at {line.group()}" if line else ""
+    return (f" (it is still None: your answer cell stopped{at} with NameError: {message}, so "
+            f"no answer from there on was set; {hint}, then run that cell again)")
 
 
 #: A number followed by a unit or a percent sign, as a student may type an answer.

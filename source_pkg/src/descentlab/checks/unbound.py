@@ -29,13 +29,13 @@ def _explain(shell: Any, etype: type[BaseException], value: BaseException, tb: A
     from ..widgets.demo_errors import explain_failure
 
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
-    if getattr(value, "name", None) in {exercise.name for _, exercise in exercises()}:
-        print("✘ " + explain_failure("This cell", value, then="run this cell again"))
-        return
-    # A quiz answer without its quotes, `q2 = c` (an audit: a bare NameError).
+    # First a quiz answer without its quotes, `q2 = c` or `q4 = RMSProp` (audits: a bare
+    # NameError; lesson 07's RMSProp sent to an exercise cell of another lesson).
     hint = unquoted_answer(*describe_exception(value)[1:])[1]
     if hint:
         print(f"✘ {hint[0].upper()}{hint[1:]}, then run this cell again.")
+    elif getattr(value, "name", None) in {exercise.name for _, exercise in exercises()}:
+        print("✘ " + explain_failure("This cell", value, then="run this cell again"))
 
 
 def explain_unbound_exercises() -> bool:
