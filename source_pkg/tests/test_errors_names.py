@@ -292,3 +292,17 @@ def test_other_undefined_names_keep_their_hints(where: str) -> None:
     name = re.search(r"= (\w+)", where).group(1)
     assert "in quotes" not in exception_hint("NameError", f"name '{name}' is not defined",
                                              where=where)
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    # A student audit: SGD has no state, and was told to take self.h[key].
+    ("params -= self.lr * grads", "params and grads hold one array per parameter"),
+    ("params[key] -= self.lr * grads", "for key in params: params[key] -= ... grads[key]"),
+    # The state is what the line indexes and uses whole, not the hyperparameter beside it.
+    ("self.v[key] = self.momentum * self.v - self.lr * grads[key]", "e.g. self.v[key]"),
+    ("self.h[key] += self.rho * self.h", "e.g. self.h[key]"),
+])
+def test_a_whole_dict_in_arithmetic_names_what_the_line_uses_whole(line: str, says: str) -> None:
+    message = "unsupported operand type(s) for *: 'float' and 'dict'"
+    hint = exception_hint("TypeError", message, where=f"in update(), line 5: `{line}`")
+    assert says in hint, hint

@@ -269,6 +269,25 @@ def unquoted_answer(message: str, where: str) -> tuple[str, str]:
     return variable, f'put the {what} in quotes: {variable} = "{value}"'
 
 
+def _whole_dict_hint(where: str) -> str:
+    """The hint for a dict in arithmetic, by what the failing line uses whole.
+
+    Audits: `self.rho * self.h` for `self.rho * self.h[key]` read NumPy's words alone; an
+    SGD's `params -= self.lr * grads` was then told of a state SGD does not have.
+    """
+    line = where.partition(": `")[2]
+    if re.search(r"\b(?:params|grads)\b(?!\s*\[)", line):
+        return ("a whole dict was used in arithmetic: params and grads hold one array per "
+                "parameter, so update each one, for key in params: params[key] -= ... "
+                "grads[key].")
+    # The state: an attribute the line both indexes and uses whole (not self.momentum).
+    indexed = re.findall(r"\bself\.(\w+)\s*\[", line)
+    whole = set(re.findall(r"\bself\.(\w+)\b(?!\s*[\[(.])", line))
+    state = next((name for name in indexed if name in whole), indexed[0] if indexed else "h")
+    return ("a whole dict was used in arithmetic: your state holds one array per parameter, "
+            f"so take this parameter's, e.g. self.{state}[key].")
+
+
 def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "",
                    keys: Sequence[str] = ()) -> str:
     """A short hint for a common exception raised inside ``update``, or ``""``.
@@ -308,9 +327,7 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
         return (f"something is still None: create your state (e.g. "
                 f"self.{state.group(1) if state else 'v'} = {{}}) the first time update() runs.")
     if kind == "TypeError" and "'dict'" in message and "operand" in low:
-        # An audit: `self.rho * self.h` for `self.rho * self.h[key]`, NumPy's words alone.
-        return ("a whole dict was used in arithmetic: your state holds one array per "
-                "parameter, so take this parameter's, e.g. self.h[key].")
+        return _whole_dict_hint(where)
     if kind == "ValueError" and "broadcast" in low:
         # Either a state array shared by parameters of different shapes or one made with
         # the wrong shape (np.zeros(len(p)) for a matrix): the cure is the same.
