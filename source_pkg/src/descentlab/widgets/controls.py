@@ -508,9 +508,18 @@ def failing_check_line(subject: str, run_check: Callable[[], Any], drawn: str,
         return ""
     if not failed or any(is_not_written(result.message) for result in failed):
         return ""
-    names = ", ".join(result.short for result in failed)
-    return (f"Your {subject} does not pass its self-check yet ({names}): {drawn}. "
+    return (f"Your {subject} does not pass its self-check yet ({_failures(failed)}): {drawn}. "
             f"Run {rerun} above to see why.")
+
+
+def _failures(failed: list[Any]) -> str:
+    """The failed checks' short names, those failing for one reason together: an audit's
+    Adam with one typo, failing its six checks alike, read six names as six bugs."""
+    groups: dict[str, list[str]] = {}
+    for result in failed:
+        groups.setdefault(result.message, []).append(result.short)
+    return ", ".join(shorts[0] + (f" and {len(shorts) - 1} more for the same reason"
+                                  if len(shorts) > 1 else "") for shorts in groups.values())
 
 
 def advice(message: str, student: bool) -> str:
