@@ -310,6 +310,23 @@ def test_a_class_over_a_failing_base_of_the_student_names_the_base() -> None:
         assert ("well done" in out.getvalue()) is counted
 
 
+def test_a_class_that_takes_none_of_its_bases_step_is_not_sent_to_the_base() -> None:
+    """A student audit: an AdamW whose update() only decays, over a failing Adam, was told
+    "fix Adam first; the failures here may be its" under "the formula ... is off"."""
+    wrong = type("Adam", (_StudentAdam,), {"bias_correction": False})
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] *= 1 - self.lr * self.weight_decay  # and no Adam step
+
+    decay_only = type("AdamW", (_adamw_over(wrong),), {"update": update})
+    out = io.StringIO()
+    report = check(decay_only, file=out)
+    assert next(r.mistake for r in report.results if not r.passed) == "adamw_no_adam_step"
+    assert "weight decay only" in out.getvalue(), out.getvalue()
+    assert "builds on" not in out.getvalue(), out.getvalue()
+
+
 def test_sgds_repeated_calls_are_not_called_state() -> None:
     """SGD keeps no state: its property reads "repeated calls", a stateful one's "state"."""
     from descentlab.checks import PUBLIC_SEEDS, assert_property, properties_for

@@ -186,7 +186,11 @@ def score_properties(
                                                    if not r.passed])]
     uncounted = _reference_base_note(student_cls, optimizer)
     if not report:
-        notes.insert(0, uncounted or _inherited_note(student_cls, optimizer, seeds, time_limit))
+        # Not for a class whose steps show none of its base's (an audit's AdamW that never
+        # called super().update() was sent to fix its Adam first).
+        without_base = any(r.mistake in _TAKES_NO_BASE_STEP for r in report.results)
+        notes.insert(0, uncounted or ("" if without_base else _inherited_note(
+            student_cls, optimizer, seeds, time_limit)))
     notes = [note for note in notes if note]
     return dataclasses.replace(report, notes=(*notes, *report.notes),
                                uncounted=uncounted if report else "")
@@ -245,6 +249,10 @@ def _state_of_note(student_cls: Any) -> str:
             "reference classes (descentlab.optimizers.Optimizer.state_of), which the grader "
             "does not count: such a class scores 0 there. Keep the state yourself (a dict "
             "of your own, with np.zeros_like(param) on first use).")
+
+
+#: Mistakes of a class whose steps take nothing of its base class's step.
+_TAKES_NO_BASE_STEP = frozenset({"adamw_no_adam_step"})
 
 
 def _inherited_note(student_cls: Any, optimizer: str, seeds: tuple[int, ...],

@@ -33,6 +33,10 @@ class _AdamInit:
     def _lr_t(self):
         return self.lr * np.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta1**self.iter)
 
+    def _betas(self):
+        """The β of m's and of v's moving average (the step size corrects with its own)."""
+        return self.beta1, self.beta2
+
 
 class AdamStateReset(_AdamInit):
     def update(self, params, grads):
@@ -174,15 +178,17 @@ class AdamCounterAdvancedOnce(_AdamInit):
 
 
 class _AdamOwnStepSize(_AdamInit):
-    """The book's update with a step size of its own (the subclass's mistake)."""
+    """The book's update with a step size or moving averages of its own (the subclass's
+    mistake)."""
 
     def update(self, params, grads):
         self._create(params)
         self.iter += 1
         lr_t = self._lr_t()
+        beta_m, beta_v = self._betas()
         for key in params.keys():
-            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
-            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            self.m[key] += (1 - beta_m) * (grads[key] - self.m[key])
+            self.v[key] += (1 - beta_v) * (grads[key] ** 2 - self.v[key])
             params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
 
 
@@ -215,6 +221,22 @@ class AdamCorrectionBetasSwapped(_AdamOwnStepSize):
         return self.lr * np.sqrt(1.0 - self.beta1**self.iter) / (1.0 - self.beta2**self.iter)
 
 
+class AdamVAveragedWithBeta1(_AdamOwnStepSize):
+    # A student audit: v = β₁·v + (1 − β₁)·g², told "a factor is missing or extra".
+    def _betas(self):
+        return self.beta1, self.beta1
+
+
+class AdamMAveragedWithBeta2(_AdamOwnStepSize):
+    def _betas(self):
+        return self.beta2, self.beta2
+
+
+class AdamAveragesBetasSwapped(_AdamOwnStepSize):
+    def _betas(self):
+        return self.beta2, self.beta1
+
+
 # -- AdamW: the decay shrinks the weights first, then Adam's step ---------------------
 
 
@@ -224,8 +246,9 @@ class _AdamWInit(_AdamInit):
         self.weight_decay = weight_decay
 
     def _adam_step(self, params, grads, key, lr_t):
-        self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
-        self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+        beta_m, beta_v = self._betas()
+        self.m[key] += (1 - beta_m) * (grads[key] - self.m[key])
+        self.v[key] += (1 - beta_v) * (grads[key] ** 2 - self.v[key])
         params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
 
 
@@ -378,6 +401,25 @@ class AdamWCorrectionBetasSwapped(_AdamWOwnStepSize, AdamCorrectionBetasSwapped)
     pass
 
 
+class AdamWVAveragedWithBeta1(_AdamWOwnStepSize, AdamVAveragedWithBeta1):
+    pass
+
+
+class AdamWMAveragedWithBeta2(_AdamWOwnStepSize, AdamMAveragedWithBeta2):
+    pass
+
+
+class AdamWAveragesBetasSwapped(_AdamWOwnStepSize, AdamAveragesBetasSwapped):
+    pass
+
+
+class AdamWDecayOnly(_AdamWInit):
+    # A student audit: the decay loop, and super().update() never called.
+    def update(self, params, grads):
+        for key in params.keys():
+            params[key] -= self.lr * self.weight_decay * params[key]
+
+
 #: (optimizer, mistake id, class, *variants), the most specific mistakes first.
 MUTANTS = (
     ("adam", "state_reset_each_call", AdamStateReset),
@@ -392,6 +434,8 @@ MUTANTS = (
      AdamVCorrectionWithoutPower),
     ("adam", "bias_correction_wrong_beta", AdamVCorrectedWithBeta1, AdamMCorrectedWithBeta2,
      AdamCorrectionBetasSwapped),
+    ("adam", "average_wrong_beta", AdamVAveragedWithBeta1, AdamMAveragedWithBeta2,
+     AdamAveragesBetasSwapped),
     ("adam", "adam_grad_not_squared", AdamGradNotSquared),
     ("adam", "adam_m_squared", AdamMSquared),
     ("adam", "adam_amsgrad", AdamAmsgrad),
@@ -407,6 +451,9 @@ MUTANTS = (
      AdamWVCorrectionWithoutPower),
     ("adamw", "bias_correction_wrong_beta", AdamWVCorrectedWithBeta1, AdamWMCorrectedWithBeta2,
      AdamWCorrectionBetasSwapped),
+    ("adamw", "average_wrong_beta", AdamWVAveragedWithBeta1, AdamWMAveragedWithBeta2,
+     AdamWAveragesBetasSwapped),
+    ("adamw", "adamw_no_adam_step", AdamWDecayOnly),
     ("adamw", "adam_grad_not_squared", AdamWGradNotSquared),
     ("adamw", "adam_m_squared", AdamWMSquared),
     ("adamw", "adam_amsgrad", AdamWAmsgrad),

@@ -79,6 +79,10 @@ EXPLANATIONS = {
         "m̂ = m/(1 − β₁ᵗ), and v, the average with β₂, by v̂ = v/(1 − β₂ᵗ) (in the book's "
         "step size, lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ))."
     ),
+    "average_wrong_beta": (
+        "a moving average uses the other β: m averages the gradient with β₁, "
+        "m = β₁·m + (1 − β₁)·g, and v its square with β₂, v = β₂·v + (1 − β₂)·g²."
+    ),
     "no_bias_correction": (
         "the bias correction is missing: Adam divides m by (1 − β₁ᵗ) and v by (1 − β₂ᵗ) (or, "
         "as the book does, uses the step size lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ)); without it the first "
@@ -251,6 +255,11 @@ EXPLANATIONS = {
         "is missing, or the decay was put into the gradient (an L2 penalty g + λθ): Adam's "
         "division by √v̂ cancels it on the first step, and later it goes through m and v. "
         "Shrink the weights directly and feed the plain gradient to m and v."
+    ),
+    "adamw_no_adam_step": (
+        "your step shows the weight decay only: after shrinking every weight, θ ← θ·(1 − lr·λ), "
+        "AdamW takes Adam's step too, on every call (super().update(params, grads) after the "
+        "decay, or Adam's lines)."
     ),
     "adamw_decay_after_step": (
         "the weight decay comes after Adam's step: AdamW (as torch.optim.AdamW) shrinks θ "
