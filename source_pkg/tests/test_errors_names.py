@@ -306,3 +306,14 @@ def test_a_whole_dict_in_arithmetic_names_what_the_line_uses_whole(line: str, sa
     message = "unsupported operand type(s) for *: 'float' and 'dict'"
     hint = exception_hint("TypeError", message, where=f"in update(), line 5: `{line}`")
     assert says in hint, hint
+
+
+@pytest.mark.parametrize("message", ["not enough values to unpack (expected 2, got 1)",
+                                     "too many values to unpack (expected 2)"])
+def test_batches_that_are_no_pairs_are_told_to_yield_them(message: str) -> None:
+    """A student audit: minibatches that returned inside its loop stopped lesson 01's figure
+    in the course's train() with no word of yield."""
+    where = ("in train(), line 14: `for xb, tb in batches(X, y, batch_size, seed=seed + "
+             "epoch):  # a new order each epoch`")
+    assert "yield x[idx], t[idx]" in exception_hint("ValueError", message, where=where)
+    assert exception_hint("ValueError", message, where="in f(), line 1: `a, b = c`") == ""

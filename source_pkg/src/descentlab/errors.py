@@ -328,6 +328,13 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
                 f"self.{state.group(1) if state else 'v'} = {{}}) the first time update() runs.")
     if kind == "TypeError" and "'dict'" in message and "operand" in low:
         return _whole_dict_hint(where)
+    if kind == "ValueError" and "values to unpack" in low and \
+            re.search(r"for \w+, \w+ in \w*batch\w*\(", where):
+        # A student audit: minibatches with `return x[idx], t[idx]` (or a list) inside its
+        # loop stopped lesson 01's figures in the course's train(), with no word of yield.
+        return ("the loop takes one pair (x_batch, t_batch) per batch from your minibatches: "
+                "yield x[idx], t[idx] for every batch (a return inside its loop hands back "
+                "one batch and stops).")
     if kind == "ValueError" and "broadcast" in low:
         # Either a state array shared by parameters of different shapes or one made with
         # the wrong shape (np.zeros(len(p)) for a matrix): the cure is the same.
