@@ -575,3 +575,27 @@ def test_a_gradient_of_one_element_arrays_reaches_update_as_before():
     assert path.steps == 0
     assert "grads['x'] has shape (1,)" in path.message, path.message
     assert opt.t == 0
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "student"])
+def test_a_gradient_of_none_is_an_error_not_a_divergence(optimizer: str) -> None:
+    """A student audit: lesson 02's bowl_gradient without `return` drew "SGD, η = 0.95
+    (diverged)" (NumPy stores None as NaN) and its status advised a smaller learning rate."""
+    from dataclasses import replace
+
+    class StudentSGD:
+        def __init__(self, lr: float) -> None:
+            self.lr = lr
+
+        def update(self, params: dict, grads: dict) -> None:
+            for key in params:
+                params[key] -= self.lr * grads[key]
+
+    def no_return(x: float, y: float) -> None:
+        (x / 10, 2 * y)  # the mistake under test: no return
+
+    sgd = SGD(lr=0.95) if optimizer == "sgd" else StudentSGD(lr=0.95)
+    path = trace(sgd, replace(SURFACES["bowl"], grad=no_return), steps=5)
+    assert path.status == "error", path
+    assert path.message == ("The gradient function returned None at step 1 instead of the "
+                            "gradient: does it end with `return`?")

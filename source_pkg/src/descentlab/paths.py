@@ -219,7 +219,10 @@ def _steps_reference(
             if deadline is not None and not step % _CLOCK_EVERY and clock() >= deadline:
                 raise TimeLimitExceeded
             try:
-                g[:] = grad_fn(p)
+                grad = grad_fn(p)
+                if grad is None:  # NumPy would store it as NaN: not a divergence
+                    return "odd gradient"
+                g[:] = grad
             except (TypeError, ValueError):
                 return "odd gradient"
             for v in g.tolist():
@@ -263,6 +266,11 @@ def _steps_general(
         # outside, so that NumPy's warnings about it still reach the student.
         with np.errstate(all="ignore"):
             grad = grad_fn(xy[step - 1])
+        if grad is None:
+            # A student audit: a bowl_gradient without `return` drew a path labelled
+            # "diverged" (NumPy stores None as NaN) at the lesson's converging learning rate.
+            return "error", (f"The gradient function returned None at step {step + shift} "
+                             "instead of the gradient: does it end with `return`?")
         try:
             g[:] = grad
         except (TypeError, ValueError):
