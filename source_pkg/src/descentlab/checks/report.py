@@ -110,15 +110,22 @@ class Report:
     def text(self) -> str:
         """The full verdict: one line per property, notes, closing line.
 
-        A failure whose message repeats the previous one is shortened to
-        "(same problem as above)".
+        A failure whose message was given already is shortened: to "(same problem as
+        above)" right under it, else to "(same problem as first step)", naming where it was
+        given (a student audit read Adam's t = 0 explanation in full under "first step" and
+        again under "zero gradient").
         """
-        lines, previous = [], None
+        lines: list[str] = []
+        given: dict[str, str] = {}  # message -> the short name of the check that gave it
+        previous = None
         for result in self.results:
-            if not result.passed and result.message == previous:
-                lines.append(f"{FAIL} {result.short}: (same problem as above)")
+            if not result.passed and result.message in given:
+                where = "above" if result.message == previous else given[result.message]
+                lines.append(f"{FAIL} {result.short}: (same problem as {where})")
             else:
                 lines.append(result.line())
+                if not result.passed:
+                    given[result.message] = result.short
             previous = None if result.passed else result.message
         return "\n".join([*lines, *self.notes, self.verdict()])
 
