@@ -282,8 +282,26 @@ def test_exception_in_update_is_reported_not_raised():
     path = trace(RaisesOnThirdCall(), "bowl", steps=10)
     assert path.status == "error"
     assert path.steps == 2, "the two good steps are kept"
-    assert path.message == "Your update() raised ZeroDivisionError at step 3: division by zero."
+    assert path.message.startswith(
+        "Your update() raised ZeroDivisionError at step 3: division by zero. A division by "
+        "zero: is the step counter still 0"), path.message  # the self-check's hint too
     assert "Traceback" not in path.message
+
+
+def test_an_attribute_typo_in_update_gets_the_self_checks_hint():
+    """A student audit: the explorer gave the bare AttributeError of `self.beta_1` while the
+    self-check said "did you mean `self.beta1`?"."""
+    class Typo:
+        def __init__(self, lr=0.1, beta1=0.9):
+            self.lr, self.beta1 = lr, beta1
+
+        def update(self, params, grads):
+            for key in params:
+                params[key] -= self.lr * self.beta_1 * grads[key]
+
+    assert trace(Typo(), "bowl").message == (
+        "Your update() raised AttributeError at step 1: 'Typo' object has no attribute "
+        "'beta_1'. Did you mean `self.beta1`?")
 
 
 def test_an_unwritten_update_says_so_without_the_stub_text():

@@ -25,7 +25,13 @@ import numpy as np
 
 from ._timebox import TimeLimitExceeded
 from ._timebox import time_limit as _interrupt_after
-from .errors import NOT_RUN_WHILE_GRADING, REFERENCE_UNAVAILABLE
+from .errors import (
+    NOT_RUN_WHILE_GRADING,
+    REFERENCE_UNAVAILABLE,
+    closest_name,
+    describe_exception,
+    exception_hint,
+)
 from .optimizers import OPTIMIZERS, Optimizer, find_reference, get_optimizer, nan_causes
 from .surfaces import Curve, Surface, get_curve, get_surface
 
@@ -482,7 +488,12 @@ def _update_error(who: str, exc: Exception, step: int) -> str:
         # While grading, the course's optimizers compute nothing: not an error of anyone's.
         return NOT_RUN_WHILE_GRADING
     text = str(exc).rstrip(". ")
-    return f"{who} raised {type(exc).__name__} at step {step}" + (f": {text}." if text else ".")
+    kind, message, where = describe_exception(exc)
+    # The self-check's hint too ("did you mean self.beta1?"): a student audit's widget gave
+    # the bare AttributeError under a self-check that named the typo.
+    hint = exception_hint(kind, message, closest_name(exc), where)
+    return f"{who} raised {kind} at step {step}" + (f": {text}." if text else ".") + \
+        (f" {hint[0].upper()}{hint[1:]}" if hint else "")
 
 
 def _who(opt: Any) -> str:
