@@ -991,3 +991,10 @@ def test_a_function_that_ignores_its_h_is_told_so_at_no_cost(fn, note):
         assert note in report.notes[0], text
         assert "costs no points" in text or "takes no h" in text
         assert text.index("Note:") < text.index("All checks passed")
+
+
+def test_one_number_returned_is_shown_as_a_student_would_write_it() -> None:
+    """A student audit read "it returned float 6.2090000000000005"."""
+    report, _ = _report(check_bowl_gradient, lambda x, y: 0.1 + 0.2 * x + y)
+    assert "it returned float " in _messages(report)["df_dx"]
+    assert "000000" not in report.text(), report.text()

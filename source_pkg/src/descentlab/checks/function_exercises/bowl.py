@@ -75,7 +75,10 @@ def _describe(value: Any) -> str:
         return f"the string {str(value)!r:.40}"
     if isinstance(value, (tuple, list, set, frozenset)):
         return f"{_article(type(value).__name__)} of {_values(len(value))}"
-    if isinstance(value, (bool, numbers.Number, np.generic)) and not _is_complex(value):
+    if isinstance(value, (float, np.floating)):
+        # Six digits: a student audit read "float 6.2090000000000005".
+        return f"{type(value).__name__} {float(value):.6g}"
+    if isinstance(value, (numbers.Number, np.generic)) and not _is_complex(value):
         return f"{type(value).__name__} {value!r:.40}"
     return _article(type(value).__name__)
 
