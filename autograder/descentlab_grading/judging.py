@@ -23,6 +23,7 @@ import nbformat
 
 from descentlab.checks.messages import is_not_written
 from descentlab.checks.quiz import NOT_ANSWERED
+from descentlab.errors import unquoted_answer
 
 from .answer_key import LIBRARIES
 from .native_guard import MESSAGE
@@ -416,7 +417,9 @@ def cell_errors(nb: Any) -> tuple[dict[str, str], dict[str, str]]:
             ename, evalue = "TimeoutError", CELL_TIME_LIMIT
         text = evalue if ename == "AssertionError" and evalue else f"{ename}: {evalue}"[:500]
         if meta.get("solution") and not meta.get("grade"):
-            answers[grade_id] = _with_line(ename, evalue, errors[0].get("traceback", []))
+            text = _with_line(ename, evalue, errors[0].get("traceback", []))
+            answers[grade_id] = text + _unquoted(cell.source, evalue, "(line " not in text) \
+                if ename == "NameError" else text
         elif meta.get("grade"):
             tests[grade_id] = text
     return tests, answers
@@ -425,6 +428,26 @@ def cell_errors(nb: Any) -> tuple[dict[str, str], dict[str, str]]:
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LINE = re.compile(r"line (\d+)")
 _CELL_FILE = re.compile(r"\([^(),]*\.py, (line \d+)\)")
+
+
+_ANSWER = re.compile(r"\s*q\d+\s*=.*")
+
+
+def _unquoted(source: str, evalue: str, with_line: bool) -> str:
+    """``" (line 4); put the letter in quotes: q2 = "b""`` (the line ``with_line``) when the
+    NameError ``evalue`` comes from a quiz answer typed without its quotes in the cell
+    ``source``, else ``""``.
+
+    The self-check says so in the student's kernel; the graded page only said "stopped with
+    NameError: name 'b' is not defined" (a grading audit). The graded kernel's traceback
+    gives no line: the answer line is found in the source.
+    """
+    for number, line in enumerate(source.splitlines(), start=1):
+        if _ANSWER.fullmatch(line):
+            hint = unquoted_answer(evalue, f"in <module>(), line {number}: `{line.strip()}`")[1]
+            if hint:
+                return (f" (line {number})" if with_line else "") + f"; {hint}"
+    return ""
 
 
 def _with_line(ename: str, evalue: str, traceback: list[str]) -> str:

@@ -1448,3 +1448,29 @@ def test_a_class_built_on_another_exercises_failing_class_says_so() -> None:
     assert with_base_notes(stub, built_on(nb, exercises), exercises) == stub
     nb.cells.append(nbformat.v4.new_code_cell("class AdamW:\n    pass\n"))
     assert built_on(nb, exercises) == {}
+
+
+def test_a_quiz_letter_without_quotes_is_told_to_quote_it_on_the_graded_page() -> None:
+    """A grading audit: `q2 = b` read "stopped with NameError: name 'b' is not defined: fix
+    that error", with no line (the graded kernel's traceback has none) and no word of quotes,
+    which the self-check gives."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell('q1 = None  # a number\nq2 = None  # "a", "b", "c" or '
+                                     '"d"\nq1 = 0.4\nq2 = b\nq3 = 2')
+    cell.metadata["nbgrader"] = {"grade_id": "quiz-answers", "solution": True, "grade": False}
+    cell.outputs = [nbformat.v4.new_output("error", ename="NameError",
+                                           evalue="name 'b' is not defined",
+                                           traceback=["NameError: name 'b' is not defined"])]
+    other = nbformat.v4.new_code_cell("x = lr_max")
+    other.metadata["nbgrader"] = {"grade_id": "lr-max", "solution": True, "grade": False}
+    other.outputs = [nbformat.v4.new_output("error", ename="NameError",
+                                            evalue="name 'lr_max' is not defined",
+                                            traceback=[])]
+    nb.cells += [cell, other]
+    _, answers = cell_errors(nb)
+    assert answers["quiz-answers"] == ("NameError: name 'b' is not defined (line 4); put the "
+                                       'letter in quotes: q2 = "b"'), answers
+    assert answers["lr-max"] == "NameError: name 'lr_max' is not defined", "no quiz line there"
+    reason = blame_answer_cell("q3 should be a number, e.g. q3 = 1.5 (it is still None: not "
+                               "answered yet)", answers, {"quiz-answers": {"q1", "q2", "q3"}})
+    assert 'put the letter in quotes: q2 = "b": fix that error' in reason, reason
