@@ -138,6 +138,18 @@ class NesterovVFirst(_MomentumInit):
             params[key] -= (1 + self.momentum) * self.lr * grads[key]
 
 
+class NesterovGradientTermAdded(_MomentumInit):
+    # A grading audit: θ ← θ + μ·v + lr·g with the new v, told "a factor is missing".
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {}
+            for key, val in params.items():
+                self.v[key] = np.zeros_like(val)
+        for key in params.keys():
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.momentum * self.v[key] + self.lr * grads[key]
+
+
 class NesterovNotDecayed(_MomentumInit):
     # v ← v − lr·g: μ left out of the velocity's update, as in MomentumNotDecayed.
     def update(self, params, grads):
@@ -163,5 +175,6 @@ MUTANTS = (
     ("nesterov", "shared_state", NesterovSharedState),
     ("nesterov", "nesterov_as_momentum", NesterovAsMomentum),
     ("nesterov", "nesterov_v_first", NesterovVFirst),
+    ("nesterov", "nesterov_gradient_term_added", NesterovGradientTermAdded),
     ("nesterov", "momentum_not_decayed", NesterovNotDecayed),
 )

@@ -116,6 +116,10 @@ EXPLANATIONS = {
         "this is plain Momentum, not Nesterov: Nesterov looks ahead — "
         "θ ← θ + μ²·v − (1 + μ)·lr·g, then v ← μv − lr·g."
     ),
+    "nesterov_gradient_term_added": (
+        "the gradient term of the step has the wrong sign: with the new v, Nesterov steps by "
+        "θ ← θ + μ·v − lr·g (the look-ahead along v, then downhill); yours adds lr·g."
+    ),
     "nesterov_v_first": (
         "the velocity is updated before the step: your step θ ← θ + μ²·v − (1 + μ)·lr·g uses "
         "the new v. That is the order of the book's repository code before its 2021 fix, "
