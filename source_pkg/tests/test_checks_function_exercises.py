@@ -943,8 +943,11 @@ def test_a_factor_of_max_for_min_is_told_so_not_asked_about_a_copy():
     report, _ = _report(check_clip_grad_norm, clips_with_max, seeds=(7, *HIDDEN))
     messages = _messages(report)
     assert set(messages) == {"clips", "below_unchanged"}, report.text()
-    assert messages["clips"].endswith("the factor is min(max_norm / (total + 1e-6), 1), not "
-                                      "max(...)."), report.text()
+    assert messages["clips"].startswith("the factor is max(max_norm / (total + 1e-6), 1), "
+                                        "not min(...)"), report.text()
+    # One sentence for both, said once (a grading audit read it mixed, then again).
+    assert messages["below_unchanged"] == messages["clips"]
+    assert "below max_norm: (same problem as above)" in report.text(), report.text()
 
 
 def stops_one_early(x, t, batch_size, seed):
