@@ -1258,3 +1258,33 @@ def test_the_words_for_a_position_key_and_an_lr_read_before_the_loop() -> None:
     outcome = checks.run_torch_property(first_group, "adam", "param_groups", PUBLIC_SEEDS[0])
     assert outcome.mistake == "lr_from_defaults"
     assert "or the first group's read before the loop" in outcome.message, outcome.message
+
+
+def test_a_named_param_groups_mistake_gives_its_advice_once() -> None:
+    """A grading audit: "read each group's hyperparameters, group['lr'], ..." and then, as
+    the likely cause, "read the hyperparameters of each group (group['lr'], ...)"."""
+    class DefaultsLr(torch.optim.Optimizer):
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+            super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+
+        @torch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                beta1, beta2 = group["betas"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    if not state:
+                        state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                    state["step"] += 1
+                    t, m, v = state["step"], state["m"], state["v"]
+                    m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                    v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                    step = self.defaults["lr"] * (m / (1 - beta1**t))  # the mistake
+                    p.sub_(step / ((v / (1 - beta2**t)).sqrt() + group["eps"]))
+
+    outcome = checks.run_torch_property(DefaultsLr, "adam", "param_groups", PUBLIC_SEEDS[0])
+    assert "Likely cause: one learning rate is used for every group" in outcome.message
+    assert outcome.message.count("inside `for group in self.param_groups`") == 1, \
+        outcome.message

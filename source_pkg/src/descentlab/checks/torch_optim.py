@@ -633,9 +633,7 @@ def _judge_param_groups(case: dict[str, Any], got: dict[str, Any], cls: Any) -> 
                     "settings are "
                     + " and ".join(f"({_settings(_group_alone(case, k)['hyper'])})"
                                    for k in range(len(case["groups"])))
-                    + "): read each group's hyperparameters, group['lr'], group['betas'], "
-                    "group['eps'], inside `for group in self.param_groups`, and keep each "
-                    "parameter's state in self.state[p].")
+                    + "): " + _READ_EACH_GROUP)
     # A class that moves the same whatever the lr ignores the groups' lr too.
     g = max(range(len(lrs)), key=lambda k: lrs[k])
     other = min(lrs)
@@ -651,6 +649,13 @@ def _judge_param_groups(case: dict[str, Any], got: dict[str, Any], cls: Any) -> 
                     f"lr = {fmt(lrs[g])}: step() must use the learning rate of the parameter's "
                     "group, group['lr'], not a number of its own.")
     return ""
+
+
+#: The advice of a parameter that does not move as its group's settings want; a named
+#: mistake's explanation says it again in its own words, and replaces it (a grading audit).
+_READ_EACH_GROUP = ("read each group's hyperparameters, group['lr'], group['betas'], "
+                    "group['eps'], inside `for group in self.param_groups`, and keep each "
+                    "parameter's state in self.state[p].")
 
 
 def _settings(hyper: dict[str, Any]) -> str:
@@ -1026,8 +1031,10 @@ def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed
         longer = (more, _run(cls, more))
     mistake = diagnose_mistake(optimizer, case, got, longer)
     if mistake:
+        found = judged.message.removesuffix(": " + _READ_EACH_GROUP)
+        found += "." if found != judged.message else ""
         return replace(judged, mistake=mistake,
-                       message=f"{judged.message} Likely cause: {EXPLANATIONS[mistake]}")
+                       message=f"{found} Likely cause: {EXPLANATIONS[mistake]}")
     factor = _first_step_factor(optimizer, case, got) if prop.name in _VALUES else ""
     return replace(judged, message=judged.message.removesuffix(".") + factor) if factor \
         else judged
