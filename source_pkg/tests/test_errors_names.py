@@ -317,3 +317,14 @@ def test_batches_that_are_no_pairs_are_told_to_yield_them(message: str) -> None:
              "epoch):  # a new order each epoch`")
     assert "yield x[idx], t[idx]" in exception_hint("ValueError", message, where=where)
     assert exception_hint("ValueError", message, where="in f(), line 1: `a, b = c`") == ""
+
+
+def test_none_on_a_line_without_state_asks_for_a_return_not_a_state() -> None:
+    """A student audit: lesson 00's figure over a numerical_gradient without `return` was
+    told "create your state (e.g. self.v = {}) the first time update() runs"."""
+    message = "'NoneType' object is not subscriptable"
+    figure = "in <module>(), line 6: `central = np.array([numerical_gradient(f, x)[0]])`"
+    assert "a function that ends without `return`" in exception_hint("TypeError", message,
+                                                                      where=figure)
+    state = "in update(), line 9: `self.h[key] += g * g`"
+    assert "e.g. self.h = {}" in exception_hint("TypeError", message, where=state)

@@ -324,6 +324,12 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
         # The state the failing line reads, where it names one (an audit: AdaGrad, whose
         # state is self.h, was told "e.g. self.v = {}").
         state = re.search(r"self\.(\w+)\s*\[", where)
+        if state is None and where and "self." not in where and \
+                not where.startswith(("in update()", "in step()")):
+            # A figure's line reading a function's result: lesson 00's numerical_gradient
+            # without `return` was told to create an optimizer's state (a student audit).
+            return ("something there is None: a function that ends without `return` gives "
+                    "None. Does the function whose result this line uses return it?")
         return (f"something is still None: create your state (e.g. "
                 f"self.{state.group(1) if state else 'v'} = {{}}) the first time update() runs.")
     if kind == "TypeError" and "'dict'" in message and "operand" in low:
