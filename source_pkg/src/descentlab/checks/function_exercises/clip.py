@@ -154,12 +154,21 @@ _MAX_FOR_MIN = ("the factor is max(max_norm / (total + 1e-6), 1), not min(...): 
                 "below it. Use min(max_norm / (total + 1e-6), 1).")
 
 
+def _leaves_large_alone(fn: Callable[..., Any], seed: int, limit: float | None) -> bool:
+    """Whether ``fn`` changes no gradient whose total norm is above max_norm (with the
+    factor scaling up those below it: max for min, not a factor without min at all)."""
+    original, grads, *_ = _run(fn, seed, True, limit)
+    return all(np.array_equal(np.asarray(grads.get(key)), before)
+               for key, before in original.items())
+
+
 def _below_unchanged(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     original, grads, _, max_norm, _, _, norm = _run(fn, seed, False, limit)
     for key, before in original.items():
         after = np.asarray(grads.get(key))
-        if after.shape == before.shape and np.allclose(after, before * max_norm / (norm + EPS),
-                                                       rtol=1e-9, atol=0):
+        if after.shape == before.shape and np.allclose(
+                after, before * max_norm / (norm + EPS), rtol=1e-9, atol=0) and \
+                _leaves_large_alone(fn, seed, limit):
             return _MAX_FOR_MIN
         if not np.array_equal(after, before):
             return (f"the total norm {fmt(norm)} is below max_norm = {fmt(max_norm)}, yet "
