@@ -138,8 +138,14 @@ def assert_property(
     # grader's proxy of a class, from the reads made in the student's kernel).
     note = "" if outcome.passed else _code_notes(student_cls, optimizer, [prop.name])
     if note:
-        outcome = dataclasses.replace(outcome, message=f"{outcome.message} {note}")
+        outcome = dataclasses.replace(outcome, message=_led_by(note, outcome.message))
     assert_outcome(outcome, prop.short)
+
+
+def _led_by(note: str, message: str) -> str:
+    """``message`` after the ``note`` that explains it: a student audit's global ``lr`` read
+    "a factor is missing or extra (the learning rate? ...)" first, the cause last."""
+    return f"{note} What the check saw: {message}"
 
 
 def score_properties(
@@ -182,8 +188,15 @@ def score_properties(
     seeds = tuple(seeds)
     report = run_checks(messages.describe_object(student_cls), chosen, run, seeds, points=points,
                         skipped_after_hang=_NOT_RUN_AFTER_HANG)
-    notes = [_code_notes(student_cls, optimizer, [r.name for r in report.results
-                                                   if not r.passed])]
+    failed = [r.name for r in report.results if not r.passed]
+    # A global read explains the first failure: it leads it, not a note after the verdicts.
+    reads = global_reads_note(student_cls, reference_name(optimizer)) if failed else ""
+    if reads:
+        first = failed[0]
+        report = dataclasses.replace(report, results=tuple(
+            dataclasses.replace(r, message=_led_by(reads, r.message)) if r.name == first else r
+            for r in report.results))
+    notes = [_code_notes(student_cls, optimizer, failed, reads=not reads)]
     uncounted = _reference_base_note(student_cls, optimizer)
     if not report:
         # Not for a class whose steps show none of its base's (an audit's AdamW that never
@@ -196,12 +209,13 @@ def score_properties(
                                uncounted=uncounted if report else "")
 
 
-def _code_notes(student_cls: Any, optimizer: str, failed: Sequence[str]) -> str:
+def _code_notes(student_cls: Any, optimizer: str, failed: Sequence[str],
+                reads: bool = True) -> str:
     """What the code of ``student_cls`` says of its checks: a global ``lr`` read for
     ``self.lr`` (:func:`~.global_reads.global_reads_note`, whatever failed), and, when the
     state was not carried between calls (``failed``: the failed properties' names), one
     state attribute spelt two ways (:func:`~.misspelt_state.misspelt_state_note`)."""
-    notes = [global_reads_note(student_cls, reference_name(optimizer)),
+    notes = [global_reads_note(student_cls, reference_name(optimizer)) if reads else "",
              misspelt_state_note(student_cls, [h.name for h in optimizer_class(
                  reference_name(optimizer)).hyperparameters]) if "carries_state" in failed
              else ""]
