@@ -114,7 +114,8 @@ def test_a_cell_holding_the_release_stub_counts_as_unwritten(tmp_path):
     _lesson(tmp_path, "SGD", _cell(STUB_SGD))
     racers, lines = _race(tmp_path, ["SGD"])
     assert racers == {"SGD": SGD}
-    assert lines == ["✘ SGD: not written yet in 01_gd_variants — the reference SGD races instead."]
+    assert lines == ["✘ SGD: not written yet in 01_gd_variants — the reference SGD is used "
+                     "instead."]
 
 
 def test_a_class_that_fails_its_check_is_replaced_and_the_first_failure_named(tmp_path):
@@ -139,7 +140,7 @@ def test_only_answer_cells_run(tmp_path):
     assert racers["Momentum"] is Momentum
     assert not marker.exists()
     assert lines == ["✘ Momentum: no class Momentum in the answer cells of 03_momentum "
-                     "— the reference Momentum races instead."]
+                     "— the reference Momentum is used instead."]
 
 
 def test_answer_cells_reads_nbgrader_metadata():
@@ -227,9 +228,9 @@ def test_missing_or_unreadable_notebooks_fall_back(tmp_path):
     assert racers == {"SGD": SGD, "AdaGrad": AdaGrad}
     assert lines == [
         "✘ SGD: 01_gd_variants/01_gd_variants.ipynb was not found next to this lesson "
-        "— the reference SGD races instead.",
+        "— the reference SGD is used instead.",
         "✘ AdaGrad: 04_adagrad/04_adagrad.ipynb could not be read "
-        "— the reference AdaGrad races instead.",
+        "— the reference AdaGrad is used instead.",
     ]
 
 

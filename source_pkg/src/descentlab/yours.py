@@ -234,7 +234,7 @@ def find_entrants(
 
         def fallback(why: str, name: str = name, reference: str = reference) -> Entrant:
             return Entrant(name, optimizer_class(reference), False,
-                           f"✘ {name}: {why} — the reference {name} races instead.")
+                           f"✘ {name}: {why} — the reference {name} is used instead.")
 
         if grading:
             entrants.append(Entrant(name, optimizer_class(reference), False, _GRADING))
