@@ -328,3 +328,11 @@ def test_none_on_a_line_without_state_asks_for_a_return_not_a_state() -> None:
                                                                       where=figure)
     state = "in update(), line 9: `self.h[key] += g * g`"
     assert "e.g. self.h = {}" in exception_hint("TypeError", message, where=state)
+
+
+def test_a_lowercase_boolean_answer_is_told_to_capitalise_it() -> None:
+    """A student audit: `q2 = false` got only Python's NameError."""
+    from descentlab.errors import unquoted_answer
+
+    assert unquoted_answer("name 'false' is not defined", "in <module>(), line 3: `q2 = false`") \
+        == ("q2", "Python writes it with a capital letter: q2 = False")

@@ -13,6 +13,7 @@ graded cells' outputs are the plain ones.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = ["explain_unbound_exercises"]
@@ -36,6 +37,12 @@ def _explain(shell: Any, etype: type[BaseException], value: BaseException, tb: A
         print(f"✘ {hint[0].upper()}{hint[1:]}, then run this cell again.")
     elif getattr(value, "name", None) in {exercise.name for _, exercise in exercises()}:
         print("✘ " + explain_failure("This cell", value, then="run this cell again"))
+    elif re.fullmatch(r"q\d+", getattr(value, "name", None) or ""):
+        # A quiz check under an answer cell that stopped before its line (a student audit:
+        # the answer typed below the error read "name 'q3' is not defined", bare).
+        print(f"✘ This cell needs your answer `{value.name}`, which is not defined: run the "
+              "answer cell above (an error there stops it before the lines after it), then "
+              "run this cell again.")
 
 
 def explain_unbound_exercises() -> bool:
