@@ -364,3 +364,25 @@ def test_a_message_ending_in_a_period_gets_no_second_one() -> None:
     text = explain_failure("This figure", ValueError("setting an array element."))
     assert text.endswith("setting an array element."), text
     assert explain_failure("This figure", ValueError("no period")).endswith("no period."), text
+
+
+def test_a_global_lr_read_is_named_under_the_figure(capsys: pytest.CaptureFixture) -> None:
+    """A student audit: an explorer drew a Momentum reading the notebook's `lr` with the
+    generic "does not pass its self-check", and its lr slider moved nothing."""
+    from descentlab.widgets import self_check_note
+
+    namespace: dict = {"np": np, "lr": 0.5}
+    exec("class Momentum:\n"
+         "    def __init__(self, lr=0.01, momentum=0.9):\n"
+         "        self.lr, self.momentum, self.v = lr, momentum, None\n"
+         "    def update(self, params, grads):\n"
+         "        if self.v is None:\n"
+         "            self.v = {k: np.zeros_like(v) for k, v in params.items()}\n"
+         "        for k in params:\n"
+         "            self.v[k] = self.momentum * self.v[k] - lr * grads[k]\n"
+         "            params[k] += self.v[k]\n", namespace)
+    note = self_check_note(namespace["Momentum"])
+    assert ("(first step, state between calls): Your update() reads the notebook's global "
+            "`lr`, not `self.lr`") in note, note
+    assert note.endswith("The figure above shows what your code does. Run check(Momentum) "
+                         "above to see why."), note

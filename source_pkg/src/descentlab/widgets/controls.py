@@ -508,8 +508,13 @@ def failing_check_line(subject: str, run_check: Callable[[], Any], drawn: str,
         return ""
     if not failed or any(is_not_written(result.message) for result in failed):
         return ""
-    return (f"Your {subject} does not pass its self-check yet ({_failures(failed)}): {drawn}. "
-            f"Run {rerun} above to see why.")
+    # What the code says leads the first failure (a global `lr` read for self.lr): said here
+    # too, for a slider that then moves nothing (a student audit).
+    cause, seen, _ = failed[0].message.partition(" What the check saw: ")
+    head = f"Your {subject} does not pass its self-check yet ({_failures(failed)})"
+    if seen:
+        return f"{head}: {cause} {drawn[0].upper()}{drawn[1:]}. Run {rerun} above to see why."
+    return f"{head}: {drawn}. Run {rerun} above to see why."
 
 
 def _failures(failed: list[Any]) -> str:
