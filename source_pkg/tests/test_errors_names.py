@@ -336,3 +336,18 @@ def test_a_lowercase_boolean_answer_is_told_to_capitalise_it() -> None:
 
     assert unquoted_answer("name 'false' is not defined", "in <module>(), line 3: `q2 = false`") \
         == ("q2", "Python writes it with a capital letter: q2 = False")
+
+
+def test_an_attribute_spelt_out_in_full_is_told_its_short_name() -> None:
+    """A student audit: `self.epsilon` for `self.eps` (difflib's ratio 0.6) got no "did you
+    mean"; `self.momentun` did."""
+    class RMSProp:
+        def __init__(self) -> None:
+            self.lr, self.rho, self.eps = 0.01, 0.9, 1e-8
+
+        def update(self) -> float:
+            return self.lr / self.epsilon
+
+    with pytest.raises(AttributeError) as caught:
+        RMSProp().update()
+    assert closest_name(caught.value) == "self.eps"

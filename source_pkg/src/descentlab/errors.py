@@ -117,7 +117,13 @@ def _close(name: str, candidates: object, cutoff: float = 0.7) -> str:
         names = {c for c in names if not c.startswith("_")}
     names.discard(name)
     matches = difflib.get_close_matches(name, sorted(names), n=1, cutoff=cutoff)
-    return matches[0] if matches else ""
+    if matches:
+        return matches[0]
+    # A name and its abbreviation (a student audit: self.epsilon for self.eps, ratio 0.6):
+    # one the start of the other, of three letters at least, with no other such candidate.
+    short = [c for c in names if min(len(c), len(name)) >= 3
+             and (c.startswith(name) or name.startswith(c))]
+    return short[0] if len(short) == 1 else ""
 
 
 def closest_name(exc: BaseException) -> str:
