@@ -104,8 +104,7 @@ EXPLANATIONS = {
     "momentum_old_velocity": (
         "you step with the velocity of the previous call: v starts at 0, so your 1st step is 0 "
         "and every later step lags one call behind. Update v first, v ← μv − lr·g, then "
-        "θ ← θ + v. (If params never changes at all, change the arrays in params themselves, "
-        "params[key] += ..., not a copy.)"
+        "θ ← θ + v."
     ),
     "momentum_not_decayed": (
         "μ is missing from the velocity's update: v ← μv − lr·g multiplies the old velocity "
