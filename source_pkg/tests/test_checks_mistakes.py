@@ -468,7 +468,11 @@ def _explains(message: str, mistake_id: str, explanation: str) -> bool:
     stands for every key, ``each params[key] was replaced ...``."""
     seen_directly = (mistake_id == "not_in_place" and message.startswith("params[")
                      and message.endswith(NOT_IN_PLACE.format(subject="")))
-    return message == explanation or seen_directly or message in (
+    # A forgotten state's causes, cut to the one the class's state shows (reset_state).
+    one_cause = (mistake_id == "state_reset_each_call" and " Either " in explanation
+                 and message.startswith(explanation.partition(" Either ")[0] + " ")
+                 and "Either" not in message)
+    return message == explanation or seen_directly or one_cause or message in (
         only_non_finite(explanation, nan_causes(name)[0]) for name in available())
 
 

@@ -30,8 +30,10 @@ from .diagnose import Diagnosis, diagnose_property, observe_property
 from .exercise import Outcome, assert_outcome, run_checks
 from .global_reads import global_reads_note
 from .misspelt_state import misspelt_state_note
+from .mistakes.texts import explain
 from .observe import CLASS, INIT, SIGNATURE, observe
 from .report import Report
+from .reset_state import reset_cause
 from .spec import Property, get_property, properties_for, required_arguments
 
 __all__ = ["PUBLIC_SEEDS", "assert_property", "run_property", "score_properties"]
@@ -142,6 +144,23 @@ def assert_property(
     assert_outcome(outcome, prop.short)
 
 
+def _with_reset_cause(report: Report, student_cls: Any, optimizer: str,
+                      time_limit: float | None) -> Report:
+    """``report`` with a forgotten state's list of possible causes cut to the one the
+    class's state shows (:func:`~.reset_state.reset_cause`), where it shows one."""
+    mistake = "state_reset_each_call"
+    if not any(r.mistake == mistake for r in report.results):
+        return report
+    cause = reset_cause(student_cls, reference_name(optimizer), time_limit)
+    every = explain(mistake, reference_name(optimizer))
+    if not cause or " Either " not in every:
+        return report
+    precise = f"{every.partition(' Either ')[0]} {cause}"
+    return dataclasses.replace(report, results=tuple(
+        dataclasses.replace(r, message=r.message.replace(every, precise))
+        if r.mistake == mistake else r for r in report.results))
+
+
 def _led_by(note: str, message: str) -> str:
     """``message`` after the ``note`` that explains it: a student audit's global ``lr`` read
     "a factor is missing or extra (the learning rate? ...)" first, the cause last."""
@@ -188,6 +207,7 @@ def score_properties(
     seeds = tuple(seeds)
     report = run_checks(messages.describe_object(student_cls), chosen, run, seeds, points=points,
                         skipped_after_hang=_NOT_RUN_AFTER_HANG)
+    report = _with_reset_cause(report, student_cls, optimizer, time_limit)
     failed = [r.name for r in report.results if not r.passed]
     # A global read explains the first failure: it leads it, not a note after the verdicts.
     reads = global_reads_note(student_cls, reference_name(optimizer)) if failed else ""

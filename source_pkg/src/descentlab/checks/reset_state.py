@@ -1,0 +1,90 @@
+"""Which way a class forgets its state between calls, read from the state itself.
+
+A state created anew in every call, a rule that leaves out the old value and a new value
+never stored back compute the same steps, so the catalogued mistake's explanation lists
+every cause (``state_reset_each_call``). In the student's own process the state object
+can be looked at: a new dict after each call is the first cause, one that stays all zeros
+the third (a student audit read the four causes for ``self.v = {}`` at the top of
+``update``). The grader's judge sees the class through a proxy and keeps the long text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._timebox import time_limit
+from ..optimizers import OPTIMIZERS
+from .observe import STUDENT_ERRORS, run_quietly
+
+__all__ = ["reset_cause"]
+
+
+def _state_after_calls(student_cls: Any, name: str, limit: float | None
+                       ) -> tuple[Any, dict[str, np.ndarray], Any] | None:
+    """The attribute ``name`` after a first call (and a copy of its values then) and after
+    a second ``update`` call with the same gradients, or None."""
+    params = {"W": np.array([1.0, -2.0]), "b": np.array([0.5])}
+    grads = {"W": np.array([0.5, 0.25]), "b": np.array([-1.0])}
+    try:
+        with run_quietly(), time_limit(limit):
+            optimizer = student_cls()
+            optimizer.update(params, {k: g.copy() for k, g in grads.items()})
+            first = getattr(optimizer, name, None)
+            values = {k: np.array(v, dtype=float) for k, v in first.items()} \
+                if isinstance(first, dict) else {}
+            optimizer.update(params, {k: g.copy() for k, g in grads.items()})
+            return first, values, getattr(optimizer, name, None)
+    except STUDENT_ERRORS:
+        return None
+
+
+def reset_cause(student_cls: Any, optimizer: str, limit: float | None = 2.0) -> str:
+    """The sentence naming how ``student_cls`` forgets its state, or ``""`` if its state
+    does not say (another attribute name, a rule that drops the old value, an error).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Momentum:
+    ...     def __init__(self, lr=0.01, momentum=0.9):
+    ...         self.lr, self.momentum, self.v = lr, momentum, None
+    ...     def update(self, params, grads):
+    ...         self.v = {k: np.zeros_like(p) for k, p in params.items()}
+    ...         for k in params:
+    ...             self.v[k] = self.momentum * self.v[k] - self.lr * grads[k]
+    ...             params[k] += self.v[k]
+    >>> reset_cause(Momentum, "momentum")[:46]
+    'update() creates self.v anew on every call: cr'
+    """
+    cls = OPTIMIZERS.get(optimizer)
+    if cls is None or not cls.state_names:
+        return ""
+    name = cls.state_names[0]
+    seen = _state_after_calls(student_cls, name, limit)
+    if seen is None or not (isinstance(seen[0], dict) and isinstance(seen[2], dict)
+                            and seen[0] and seen[1]):
+        return ""
+    first, values, second = seen
+    attr = f"self.{name}"
+    if second is not first:
+        return (f"update() creates {attr} anew on every call: create it once, the first "
+                f"time update() runs (if {attr} is None: ...), and from then on only change "
+                "its entries.")
+    try:
+        now = {key: np.array(value, dtype=float) for key, value in second.items()}
+    except (TypeError, ValueError):
+        return ""
+    if now.keys() != values.keys():
+        return ""
+    if not any(np.any(value) for value in now.values()):
+        return (f"{attr} still holds zeros after two calls: the new value is computed into a "
+                f"local variable and never stored back ({attr}[key] = ... keeps it for the "
+                "next call).")
+    if all(np.array_equal(now[key], values[key]) for key in now):
+        # The same gradient twice: a rule that builds on the old value changes the state.
+        return (f"{attr} is the same after a second call with the same gradient: its rule "
+                f"leaves out the previous value ({attr}[key] = ... from the gradient alone, "
+                f"where it must build on the old {attr}[key]).")
+    return ""

@@ -1,0 +1,60 @@
+"""A forgotten state's explanation names the cause the class's state shows (self-check)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from descentlab.checks import check
+
+#: A Momentum's update() body, whose velocity is forgotten between calls in some way.
+_BODIES = {
+    "anew": ("self.v = {k: np.zeros_like(p) for k, p in params.items()}\n"
+             "for k in params:\n"
+             "    self.v[k] = self.momentum * self.v[k] - self.lr * grads[k]\n"
+             "    params[k] += self.v[k]\n"),
+    "local": ("if self.v is None:\n"
+              "    self.v = {k: np.zeros_like(p) for k, p in params.items()}\n"
+              "for k in params:\n"
+              "    v = self.momentum * self.v[k] - self.lr * grads[k]\n"
+              "    params[k] += v\n"),
+    "rule": ("if self.v is None:\n"
+             "    self.v = {k: np.zeros_like(p) for k, p in params.items()}\n"
+             "for k in params:\n"
+             "    self.v[k] = -self.lr * grads[k]\n"
+             "    params[k] += self.v[k]\n"),
+    # Another attribute: its state is not looked at, and the text keeps every cause.
+    "elsewhere": ("self.velocity = {k: np.zeros_like(p) for k, p in params.items()}\n"
+                  "for k in params:\n"
+                  "    self.velocity[k] = self.momentum * self.velocity[k] - self.lr * grads[k]\n"
+                  "    params[k] += self.velocity[k]\n"),
+}
+
+
+def _momentum(body: str) -> type:
+    source = ("class Momentum:\n"
+              "    def __init__(self, lr=0.01, momentum=0.9):\n"
+              "        self.lr, self.momentum, self.v = lr, momentum, None\n"
+              "    def update(self, params, grads):\n"
+              + "".join(f"        {line}\n" for line in body.splitlines()))
+    namespace: dict = {"np": np}
+    exec(source, namespace)
+    return namespace["Momentum"]
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ("anew", "update() creates self.v anew on every call"),
+    ("local", "self.v still holds zeros after two calls"),
+    ("rule", "its rule leaves out the previous value"),
+    ("elsewhere", "Either the state is created anew in every call"),
+])
+def test_a_forgotten_state_is_told_the_cause_its_state_shows(body: str, says: str) -> None:
+    """A student audit read four possible causes, about 90 words, for `self.v = {}` at the
+    top of update()."""
+    report = check(_momentum(_BODIES[body]), file=io.StringIO())
+    (failed,) = [r for r in report.results if not r.passed]
+    assert failed.mistake == "state_reset_each_call", failed
+    assert says in failed.message, failed.message
+    assert ("Either" in failed.message) is (body == "elsewhere"), failed.message
