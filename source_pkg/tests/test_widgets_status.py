@@ -255,3 +255,26 @@ def test_sliders_show_the_keyword_and_the_formulas_symbol() -> None:
             pass
 
     assert explore(Mine, "bowl", backend="static").controls["step"].description == "step"
+
+
+def test_a_students_path_whose_loss_only_rises_is_told_to_check_the_signs() -> None:
+    """A student audit: a Momentum with v = mu*v + lr*g climbed from 6.45 to 15 at a small
+    learning rate, under a status line that said nothing."""
+    from descentlab.optimizers import Momentum
+
+    class Uphill:
+        def __init__(self, lr: float) -> None:
+            self.lr, self.v = lr, None
+
+        def update(self, params: dict, grads: dict) -> None:
+            if self.v is None:
+                self.v = {k: np.zeros_like(p) for k, p in params.items()}
+            for k in params:
+                self.v[k] = 0.9 * self.v[k] + self.lr * grads[k]
+                params[k] += self.v[k]
+
+    climbing = trace(Uphill(lr=0.001), "bowl", steps=30)
+    assert "The loss only rose, from 6.45 to" in status_html(climbing, "ok", student=True)
+    assert status_html(climbing, "ok", student=False) == "<span>ok</span>"  # not the student's
+    honest = trace(Momentum(lr=0.001), "bowl", steps=30)
+    assert status_html(honest, "ok", student=True) == "<span>ok</span>"

@@ -438,6 +438,22 @@ def blowing_up(path: Trajectory, fmin: float | None = None) -> str:
     )
 
 
+def only_climbs(path: Trajectory) -> str:
+    """Why a student's path whose loss only rose is worth a word ("" otherwise).
+
+    A step uphill with a small learning rate does not diverge within the steps drawn:
+    a student audit's Momentum with ``v = mu*v + lr*g`` climbed from 6.45 to 15 under a
+    status line that said nothing.
+    """
+    loss = np.asarray(path.loss, dtype=float)
+    if len(loss) < 3 or not np.all(np.isfinite(loss)) or np.any(np.diff(loss) < 0) \
+            or loss[-1] <= loss[0] + 1e-9 * max(1.0, abs(float(loss[0]))):
+        return ""
+    return (f"The loss only rose, from {fmt(loss[0], 3)} to {fmt(loss[-1], 3)} in "
+            f"{len(loss) - 1} steps: check the signs in your update, each step must go "
+            "against the gradient.")
+
+
 def never_moved(path: Trajectory, fmin: float | None = None) -> str:
     """Why a student's path that never left its start is worth a word ("" otherwise).
 
@@ -569,7 +585,8 @@ def status_html(
     """
     message = problem if problem is not None else (path.message if path is not None else "")
     if not message and path is not None:
-        message = blowing_up(path, fmin) or (never_moved(path, fmin) if student else "")
+        message = blowing_up(path, fmin) or (
+            (never_moved(path, fmin) or only_climbs(path)) if student else "")
     if message:
         return (
             '<span style="color:#b00020">&#9888; '  # warning sign
