@@ -694,30 +694,6 @@ def test_a_step_that_does_nothing_fails_what_it_leaves_alone_in_the_same_words(
         assert outcome.message == checks.IDLE, (seed, outcome.message)
 
 
-class _AdamRebindingP(torch.optim.Optimizer):
-    """A student's Adam, right but for its last line: `p = p - ...` changes no parameter."""
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
-                state["step"] += 1
-                t, m, v = state["step"], state["m"], state["v"]
-                m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
-                v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
-                p = p - group["lr"] * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt()
-                                                               + group["eps"])
-
-
 class _AdamItem(torch.optim.Optimizer):
     """A student's Adam that reads the gradient as a number: .item() of a whole tensor."""
 
@@ -892,6 +868,7 @@ class _StudentAdam(torch.optim.Optimizer):
     eps = "outside"  # where eps goes: "outside" the root, "inside" it, or "none"
     skip_zero = False  # True: a gradient that is all zeros is skipped
     uphill = False  # True: the step is added to p (value=+lr)
+    rebinds = False  # True: p = p - ..., the name rebound (the parameter never moves)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
@@ -920,7 +897,14 @@ class _StudentAdam(torch.optim.Optimizer):
                 root = m if self.root_of == "m" else v
                 denominator = {"outside": root.sqrt() + group["eps"],
                                "inside": (root + group["eps"]).sqrt(), "none": root.sqrt()}
+                if self.rebinds:
+                    p = p.addcdiv(m, denominator[self.eps], value=-lr)  # a new tensor, unused
+                    continue
                 p.addcdiv_(m, denominator[self.eps], value=lr if self.uphill else -lr)
+
+
+#: Right but for its last line: `p = p - ...` changes no parameter.
+_AdamRebindingP = type("Adam", (_StudentAdam,), {"rebinds": True})
 
 
 class _AdamDividesByRootOfMHat(_StudentAdam):
@@ -1263,28 +1247,8 @@ def test_the_words_for_a_position_key_and_an_lr_read_before_the_loop() -> None:
 def test_a_named_param_groups_mistake_gives_its_advice_once() -> None:
     """A grading audit: "read each group's hyperparameters, group['lr'], ..." and then, as
     the likely cause, "read the hyperparameters of each group (group['lr'], ...)"."""
-    class DefaultsLr(torch.optim.Optimizer):
-        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-            super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
-
-        @torch.no_grad()
-        def step(self, closure=None):
-            for group in self.param_groups:
-                beta1, beta2 = group["betas"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if not state:
-                        state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
-                    state["step"] += 1
-                    t, m, v = state["step"], state["m"], state["v"]
-                    m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
-                    v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
-                    step = self.defaults["lr"] * (m / (1 - beta1**t))  # the mistake
-                    p.sub_(step / ((v / (1 - beta2**t)).sqrt() + group["eps"]))
-
-    outcome = checks.run_torch_property(DefaultsLr, "adam", "param_groups", PUBLIC_SEEDS[0])
+    defaults_lr = type("Adam", (_StudentAdam,), {"lr_of": "defaults"})
+    outcome = checks.run_torch_property(defaults_lr, "adam", "param_groups", PUBLIC_SEEDS[0])
     assert "Likely cause: one learning rate is used for every group" in outcome.message
     assert outcome.message.count("inside `for group in self.param_groups`") == 1, \
         outcome.message
