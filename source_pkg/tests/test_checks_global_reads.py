@@ -126,26 +126,14 @@ def test_a_global_read_leads_the_first_failure_it_explains() -> None:
     the global `lr` only in a note after every check line."""
     import io
 
-    import numpy as np
-
     from descentlab.checks import assert_property, check
 
-    namespace: dict = {"np": np, "lr": 0.5}
-    exec("class Momentum:\n"
-         "    def __init__(self, lr=0.01, momentum=0.9):\n"
-         "        self.lr, self.momentum, self.v = lr, momentum, None\n"
-         "    def update(self, params, grads):\n"
-         "        if self.v is None:\n"
-         "            self.v = {k: np.zeros_like(v) for k, v in params.items()}\n"
-         "        for k in params:\n"
-         "            self.v[k] = self.momentum * self.v[k] - lr * grads[k]\n"
-         "            params[k] += self.v[k]\n", namespace)
     out = io.StringIO()
-    report = check(namespace["Momentum"], file=out)
+    report = check(MomentumGlobalLr, "momentum", file=out)
     first = next(r for r in report.results if not r.passed)
     assert first.message.startswith("Your update() reads the notebook's global `lr`"), first
     assert "What the check saw: after the 1st call" in first.message
     assert out.getvalue().count("global `lr`") == 1, out.getvalue()
     with pytest.raises(AssertionError,
                        match=r"^first step: Your update\(\) reads the notebook's global `lr`"):
-        assert_property(namespace["Momentum"], "momentum", "first_step", seed=1)
+        assert_property(MomentumGlobalLr, "momentum", "first_step", seed=1)
