@@ -386,3 +386,16 @@ def test_a_global_lr_read_is_named_under_the_figure(capsys: pytest.CaptureFixtur
             "`lr`, not `self.lr`") in note, note
     assert note.endswith("The figure above shows what your code does. Run check(Momentum) "
                          "above to see why."), note
+
+
+def test_a_figure_stopped_in_its_own_cell_says_this_cell() -> None:
+    """A student audit read "TypeError in <module>(), line 6": Python's name for a cell's
+    own code."""
+    from descentlab.widgets.demo_errors import explain_failure
+
+    try:
+        exec(compile("rates = None\nfirst = rates[0]\n", "/tmp/ipykernel_1/42.py", "exec"), {})
+    except TypeError as exc:
+        line = explain_failure("This figure", exc)
+    assert line.startswith("This figure stopped: TypeError in this cell, line 2"), line
+    assert "<module>" not in line

@@ -59,7 +59,8 @@ def explain_failure(name: str, exc: BaseException, then: str = "move a slider") 
         One line, without a traceback.
     """
     kind, message, where = describe_exception(exc)
-    place = f" {where}" if where else ""
+    # Python's name for a cell's own code is jargon (a student audit): the cell is meant.
+    place = f" {where.replace('in <module>(), ', 'in this cell, ', 1)}" if where else ""
     unbound = re.fullmatch(r"name '(\w+)' is not defined", message) \
         if kind == "NameError" else None
     if unbound and unbound.group(1) in {exercise.name for _, exercise in exercises()}:
