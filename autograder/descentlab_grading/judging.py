@@ -326,7 +326,8 @@ def blame_answer_cell(reason: str, answer_errors: dict[str, str],
                     "(it still raises NotImplementedError): replace that line with your "
                     "answers, then run the cell")
         return (f"`{name}` is still None, and your answer cell {owner} stopped with {error}: "
-                f"fix that error, then run the cell with `{name}` answered")
+                f"fix that error (the lines after it never ran), then run the cell again with "
+                f"`{name}` answered")
     if (missing := _NAME_ERROR.search(reason)) is None:
         return reason
     name = missing.group(1)
@@ -434,7 +435,7 @@ _ANSWER = re.compile(r"\s*q\d+\s*=.*")
 
 
 def _unquoted(source: str, evalue: str, with_line: bool) -> str:
-    """``" (line 4); put the letter in quotes: q2 = "b""`` (the line ``with_line``) when the
+    """``" (line 4; put the letter in quotes: q2 = "b")"`` (the line ``with_line``) when the
     NameError ``evalue`` comes from a quiz answer typed without its quotes in the cell
     ``source``, else ``""``.
 
@@ -445,8 +446,8 @@ def _unquoted(source: str, evalue: str, with_line: bool) -> str:
     for number, line in enumerate(source.splitlines(), start=1):
         if _ANSWER.fullmatch(line):
             hint = unquoted_answer(evalue, f"in <module>(), line {number}: `{line.strip()}`")[1]
-            if hint:
-                return (f" (line {number})" if with_line else "") + f"; {hint}"
+            if hint:  # in brackets: the caller's sentence goes on after a colon
+                return f" (line {number}; {hint})" if with_line else f" ({hint})"
     return ""
 
 

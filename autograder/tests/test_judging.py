@@ -1180,8 +1180,8 @@ def test_a_quiz_answer_left_none_by_its_cells_error_is_blamed_on_that_error() ->
     # Said so that it is true whether the error came before q3's line or after it.
     assert blame_answer_cell(reason, errors, defined) == (
         "`q3` is still None, and your answer cell quiz-answers stopped with NameError: name "
-        "'false' is not defined (line 2): fix that error, then run the cell with `q3` "
-        "answered")
+        "'false' is not defined (line 2): fix that error (the lines after it never ran), then "
+        "run the cell again with `q3` answered")
     # The release's stub still there (an instructor audit: its own sentence was quoted,
     # "... to check it.: fix that error").
     stub = {"quiz-answers": "NotImplementedError: Not written yet: replace this line with "
@@ -1468,9 +1468,9 @@ def test_a_quiz_letter_without_quotes_is_told_to_quote_it_on_the_graded_page() -
                                             traceback=[])]
     nb.cells += [cell, other]
     _, answers = cell_errors(nb)
-    assert answers["quiz-answers"] == ("NameError: name 'b' is not defined (line 4); put the "
-                                       'letter in quotes: q2 = "b"'), answers
+    assert answers["quiz-answers"] == ("NameError: name 'b' is not defined (line 4; put the "
+                                       'letter in quotes: q2 = "b")'), answers
     assert answers["lr-max"] == "NameError: name 'lr_max' is not defined", "no quiz line there"
     reason = blame_answer_cell("q3 should be a number, e.g. q3 = 1.5 (it is still None: not "
                                "answered yet)", answers, {"quiz-answers": {"q1", "q2", "q3"}})
-    assert 'put the letter in quotes: q2 = "b": fix that error' in reason, reason
+    assert 'put the letter in quotes: q2 = "b"): fix that error' in reason, reason

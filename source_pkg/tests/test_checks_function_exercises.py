@@ -1001,3 +1001,17 @@ def test_one_number_returned_is_shown_as_a_student_would_write_it() -> None:
     report, _ = _report(check_bowl_gradient, lambda x, y: 0.1 + 0.2 * x + y)
     assert "it returned float " in _messages(report)["df_dx"]
     assert "000000" not in report.text(), report.text()
+
+
+def test_a_pair_returned_inside_the_loop_is_told_to_yield() -> None:
+    """A student audit: `return x[idx], t[idx]` inside the loop read "batch 0 is not a pair"
+    in the self-check while the figure named the return."""
+    def returns_first(x, t, batch_size, seed):
+        idx = np.random.default_rng(seed).permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            return x[idx[start:start + batch_size]], t[idx[start:start + batch_size]]
+        return None
+
+    report, _ = _report(check_minibatches, returns_first)
+    message = _messages(report)["each_sample_once"]
+    assert "returned one pair (x_batch, t_batch) instead of yielding one per batch" in message

@@ -44,7 +44,7 @@ def test_a_name_error_of_an_exercise_says_to_run_its_cell(tmp_path: Path) -> Non
                      "Momentun", "1 / 0", 'q1 = 0.5\nq2 = c  # "a", "b", "c" or "d"',
                      "q1 = {AdaGrad, RMSProp}", "q7 = false", "q9"], tmp_path)
     setup, broken, checked, typo, other, quiz, names, boolean, unset = notebook.cells
-    assert _seen(boolean) == (["NameError"], "✘ Python writes it with a capital letter: q7 = "
+    assert _seen(boolean) == (["NameError"], "✘ Python writes False with a capital letter: q7 = "
                               "False, then run this cell again.\n"), boolean.outputs
     assert _seen(unset) == (["NameError"], "✘ This cell needs your answer `q9`, which is not "
                             "defined: run the answer cell above (an error there stops it "

@@ -335,7 +335,7 @@ def test_a_lowercase_boolean_answer_is_told_to_capitalise_it() -> None:
     from descentlab.errors import unquoted_answer
 
     assert unquoted_answer("name 'false' is not defined", "in <module>(), line 3: `q2 = false`") \
-        == ("q2", "Python writes it with a capital letter: q2 = False")
+        == ("q2", "Python writes False with a capital letter: q2 = False")
 
 
 def test_an_attribute_spelt_out_in_full_is_told_its_short_name() -> None:

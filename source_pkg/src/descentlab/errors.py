@@ -266,7 +266,8 @@ def unquoted_answer(message: str, where: str) -> tuple[str, str]:
     if name is not None and line is not None and line.group(2) in ("true", "false"):
         # A student audit: `q2 = false` read the bare NameError.
         value = line.group(2).capitalize()
-        return line.group(1), f"Python writes it with a capital letter: {line.group(1)} = {value}"
+        return line.group(1), (f"Python writes {value} with a capital letter: "
+                               f"{line.group(1)} = {value}")
     names = _bare_names(line.group(2)) if line is not None else None
     if name is None or line is None or names is None or name.group(1) not in names or \
             not all(_an_answer_name(n, line.group(3) or "") for n in names):

@@ -60,6 +60,13 @@ def _epoch(fn: Callable[..., Any], x: np.ndarray, t: np.ndarray, batch_size: int
     items = call(fn, NAME, x, t, batch_size, seed=seed, time_limit=limit,
                  consume=lambda it: list(islice(it, cap)),
                  shown=f"{NAME}(x, t, batch_size, seed=None)" if seed is None else None)
+    if len(items) == 2 and all(isinstance(a, np.ndarray) and a.ndim == 2 for a in items) \
+            and items[0].shape[1:] == x.shape[1:] and items[1].shape[1:] == t.shape[1:]:
+        # A student audit: `return x[idx], t[idx]` inside the loop was told "batch 0 is
+        # not a pair": the function returned the first batch's pair itself.
+        raise StudentError(f"{NAME}() returned one pair (x_batch, t_batch) instead of "
+                           "yielding one per batch: a return inside the loop ends the "
+                           "function at the first batch. Use yield x[idx], t[idx].")
     endless = len(items) >= cap
     if endless and not first_epoch:
         raise StudentError(f"{NAME}() produced more than {len(x)} batches for {len(x)} "

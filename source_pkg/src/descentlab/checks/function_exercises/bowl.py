@@ -89,8 +89,8 @@ def _pair(fn: Callable[..., Any], x: Any, y: Any, limit: float | None) -> tuple[
     if isinstance(result, Iterator):  # yield dfdx; yield dfdy: its values, as the grader sees
         result = list(itertools.islice(result, 3))
     if result is None:
-        raise StudentError(f"{NAME}() returned None: return both partial derivatives, "
-                           "return dfdx, dfdy.")
+        raise StudentError(f"{NAME}() returned None: return both partial derivatives "
+                           "(return dfdx, dfdy).")
     if isinstance(result, (tuple, list)) and len(result) == 2:
         return result[0], result[1]
     if isinstance(result, np.ndarray) and result.ndim >= 1 and len(result) == 2:
