@@ -263,7 +263,8 @@ def unquoted_answer(message: str, where: str) -> tuple[str, str]:
     """
     name = re.fullmatch(r"name '(\w+)' is not defined", message)
     line = _ANSWER_LINE.fullmatch(where)
-    if name is not None and line is not None and line.group(2) in ("true", "false"):
+    if name is not None and line is not None and line.group(2) in ("true", "false") \
+            and name.group(1) == line.group(2):
         # A student audit: `q2 = false` read the bare NameError.
         value = line.group(2).capitalize()
         return line.group(1), (f"Python writes {value} with a capital letter: "

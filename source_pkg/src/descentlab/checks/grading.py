@@ -164,7 +164,7 @@ def _with_reset_cause(report: Report, student_cls: Any, optimizer: str,
 def _led_by(note: str, message: str) -> str:
     """``message`` after the ``note`` that explains it: a student audit's global ``lr`` read
     "a factor is missing or extra (the learning rate? ...)" first, the cause last."""
-    return f"{note} What the check saw: {message}"
+    return f"{note}{messages.CHECK_SAW}{message}"
 
 
 def score_properties(

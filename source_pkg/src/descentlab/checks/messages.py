@@ -12,6 +12,7 @@ from ..errors import exception_hint
 from ..optimizers import OPTIMIZERS, Optimizer, optimizer_class
 
 __all__ = [
+    "CHECK_SAW",
     "NOT_IN_PLACE",
     "exception_hint",
     "factor_hint",
@@ -24,6 +25,10 @@ __all__ = [
     "reads_globals",
     "stale_code_message",
 ]
+
+#: Between what a class's code says (a global ``lr`` read for ``self.lr``) and what the
+#: check saw, in a message the code's words lead; the widgets' note cuts the message there.
+CHECK_SAW = " What the check saw: "
 
 #: The in-place explanation (also the ``not_in_place`` mistake's), with ``{subject}``:
 #: ``params['W1']`` for a key seen replaced, ``each params[key]`` for the mistake.

@@ -517,7 +517,7 @@ def failing_check_line(subject: str, run_check: Callable[[], Any], drawn: str,
     """
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # the grader's stub prints
-            from ..checks.messages import is_not_written
+            from ..checks.messages import CHECK_SAW, is_not_written
 
             failed = [result for result in run_check().results if not result.passed]
     except Exception:  # no checks (the grader's jail), or a report of another form
@@ -526,7 +526,7 @@ def failing_check_line(subject: str, run_check: Callable[[], Any], drawn: str,
         return ""
     # What the code says leads the first failure (a global `lr` read for self.lr): said here
     # too, for a slider that then moves nothing (a student audit).
-    cause, seen, _ = failed[0].message.partition(" What the check saw: ")
+    cause, seen, _ = failed[0].message.partition(CHECK_SAW)
     head = f"Your {subject} does not pass its self-check yet ({_failures(failed)})"
     if seen:
         return f"{head}: {cause} {drawn[0].upper()}{drawn[1:]}. Run {rerun} above to see why."
