@@ -453,16 +453,7 @@ def test_a_parameter_a_return_in_the_loop_never_reaches_is_said_not_to_move() ->
 def test_item_of_a_whole_tensor_is_explained() -> None:
     # A student audit: `.item()` in step() read only torch's "a Tensor with 12 elements
     # cannot be converted to Scalar".
-    class Adam(TorchAdam):
-        @torch.no_grad()
-        def step(self, closure=None):
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        p.sub_(group["lr"] * p.grad.item())
-            return None
-
-    report = checks.grade_torch(Adam, "adam", PUBLIC_SEEDS[:1])
+    report = checks.grade_torch(_AdamItem, "adam", PUBLIC_SEEDS[:1])
     message = next(r.message for r in report.results if not r.passed)
     assert "raised RuntimeError" in message, message
     assert ".item() and float() read a tensor of one element only" in message, message
