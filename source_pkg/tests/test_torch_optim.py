@@ -737,6 +737,17 @@ def _run_cell(source: str, filename: str, namespace: dict[str, Any],
     exec(compile(source, filename, "exec"), namespace)
 
 
+#: An answer cell whose Adam reads a whole tensor with .item() on its 8th line.
+_ITEM_ADAM_CELL = ("class Adam(torch.optim.Optimizer):\n"
+                   "    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):\n"
+                   "        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))\n"
+                   "\n"
+                   "    @torch.no_grad()\n"
+                   "    def step(self, closure=None):\n"
+                   "        for p in self.param_groups[0]['params']:\n"
+                   "            p.sub_(p.grad.item())\n")
+
+
 def test_an_error_names_the_cell_its_line_number_counts_from(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """An audit read "(line 25)": counted from where? From the top of the cell (IPython
@@ -745,14 +756,7 @@ def test_an_error_names_the_cell_its_line_number_counts_from(
     namespace: dict[str, Any] = {"torch": torch}
     _run_cell("import torch\n\n\ndef as_number(g):\n    return g.item()\n", _CELLS[0],
               namespace, monkeypatch)
-    _run_cell("class Adam(torch.optim.Optimizer):\n"
-              "    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):\n"
-              "        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))\n"
-              "\n"
-              "    @torch.no_grad()\n"
-              "    def step(self, closure=None):\n"
-              "        for p in self.param_groups[0]['params']:\n"
-              "            p.sub_(p.grad.item())\n", _CELLS[1], namespace, monkeypatch)
+    _run_cell(_ITEM_ADAM_CELL, _CELLS[1], namespace, monkeypatch)
     adam = namespace["Adam"]
     outcome = checks.run_torch_property(adam, "adam", "first_step", PUBLIC_SEEDS[0])
     assert "(line 8 of the cell that defines Adam: `p.sub_(p.grad.item())`)" in \
@@ -777,16 +781,8 @@ def test_in_a_jupyter_kernel_the_line_number_counts_from_the_top_of_the_cell(
     """The number is the kernel's own: counted from the first line of the class's cell."""
     from in_a_kernel import run_cells
 
-    answer = ("# Your Adam\n"
-              "class Adam(torch.optim.Optimizer):\n"
-              "    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):\n"
-              "        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))\n"
-              "\n"
-              "    @torch.no_grad()\n"
-              "    def step(self, closure=None):\n"
-              "        for p in self.param_groups[0]['params']:\n"
-              "            p.sub_(p.grad.item())\n")
-    cells = ["import torch\nfrom descentlab.checks.torch_optim import check_torch", answer,
+    cells = ["import torch\nfrom descentlab.checks.torch_optim import check_torch",
+             "# Your Adam\n" + _ITEM_ADAM_CELL,
              "check_torch(Adam)"]
     notebook = run_cells(cells, tmp_path)
     printed = "".join(out.get("text", "") for out in notebook.cells[2].outputs)
