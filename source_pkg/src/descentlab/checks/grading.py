@@ -210,13 +210,13 @@ def score_properties(
     report = _with_reset_cause(report, student_cls, optimizer, time_limit)
     failed = [r.name for r in report.results if not r.passed]
     # A global read explains the first failure: it leads it, not a note after the verdicts.
-    reads = global_reads_note(student_cls, reference_name(optimizer)) if failed else ""
-    if reads:
+    reads = global_reads_note(student_cls, reference_name(optimizer))
+    if reads and failed:
         first = failed[0]
         report = dataclasses.replace(report, results=tuple(
             dataclasses.replace(r, message=_led_by(reads, r.message)) if r.name == first else r
             for r in report.results))
-    notes = [_code_notes(student_cls, optimizer, failed, reads=not reads)]
+    notes = [_code_notes(student_cls, optimizer, failed, reads="" if failed else reads)]
     uncounted = _reference_base_note(student_cls, optimizer)
     if not report:
         # Not for a class whose steps show none of its base's (an audit's AdamW that never
@@ -230,12 +230,14 @@ def score_properties(
 
 
 def _code_notes(student_cls: Any, optimizer: str, failed: Sequence[str],
-                reads: bool = True) -> str:
+                reads: str | None = None) -> str:
     """What the code of ``student_cls`` says of its checks: a global ``lr`` read for
     ``self.lr`` (:func:`~.global_reads.global_reads_note`, whatever failed), and, when the
     state was not carried between calls (``failed``: the failed properties' names), one
-    state attribute spelt two ways (:func:`~.misspelt_state.misspelt_state_note`)."""
-    notes = [global_reads_note(student_cls, reference_name(optimizer)) if reads else "",
+    state attribute spelt two ways (:func:`~.misspelt_state.misspelt_state_note`).
+    ``reads``: the global-read note when the caller has it already (``""``: none to give)."""
+    notes = [global_reads_note(student_cls, reference_name(optimizer)) if reads is None
+             else reads,
              misspelt_state_note(student_cls, [h.name for h in optimizer_class(
                  reference_name(optimizer)).hyperparameters]) if "carries_state" in failed
              else ""]
