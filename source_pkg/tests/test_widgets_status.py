@@ -203,6 +203,15 @@ def test_a_class_that_fails_its_self_check_says_so_above_its_path(
     title = explore(_ResettingMomentum, "bowl", backend="static").title.value
     assert "Your Momentum does not pass its self-check yet (state between calls)" in title
     assert "check(Momentum)" in title
+    assert "the path below is what your code does" in title
+    # update() raises at once: a lone start point is no path (a student audit).
+    _Raising = type("Momentum", (_ResettingMomentum,), {
+        "update": lambda self, params, grads: params["nope"]})
+    raising = explore(_Raising, "bowl", backend="static")
+    assert raising.path.status == "error"
+    assert raising.path.steps == 0
+    assert "no path is drawn, its update() raised at the first step" in raising.title.value
+    assert "path below" not in raising.title.value
     assert "self-check" not in explore(_Momentum, "bowl", backend="static").title.value
     assert "self-check" not in explore("momentum", "bowl", backend="static").title.value
     # An update not written yet: the status line says so, the title adds nothing.

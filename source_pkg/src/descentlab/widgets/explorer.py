@@ -68,10 +68,7 @@ class ExplorerWidget(PathsWidget):
             slider.observe(self._changed, names="value")
         whose = "your class" if choice.student else "reference optimizer"
         hint = " &middot; click the contours to move the start" if self.view.interactive else ""
-        title = f"<b>{html.escape(choice.cls.__name__)}</b> ({whose}){hint}"
-        if choice.student and (warning := self_check_warning(choice.cls)):
-            title += f'<br><span style="color:#b00020">&#9888; {html.escape(warning)}</span>'
-        self.title = widgets.HTML(title)
+        self.title = widgets.HTML(f"<b>{html.escape(choice.cls.__name__)}</b> ({whose}){hint}")
         self.ui = widgets.VBox(
             [
                 self.title,
@@ -84,6 +81,16 @@ class ExplorerWidget(PathsWidget):
             ]
         )
         self.recompute()
+        if choice.student and (warning := self_check_warning(choice.cls, self._drawn())):
+            self.title.value += (
+                f'<br><span style="color:#b00020">&#9888; {html.escape(warning)}</span>')
+
+    def _drawn(self) -> str:
+        """What the warning says is drawn: a path, or none when update() raised at once
+        (a student audit's explorer said "the path below" over a lone start point)."""
+        if self.path.status == "error" and self.path.steps == 0:
+            return "no path is drawn, its update() raised at the first step (see below)"
+        return "the path below is what your code does"
 
     def _values(self, label: str) -> dict[str, float]:
         if not self.controls:  # still inside __init__
