@@ -340,6 +340,44 @@ def test_a_figure_drawn_by_a_function_that_fails_its_check_says_so_below(
     assert capsys.readouterr().out == ""
 
 
+def test_the_error_against_h_figure_of_a_function_that_ignores_h_explains_its_flat_line(
+        capsys: pytest.CaptureFixture) -> None:
+    """A student audit: lesson 00's figure drew a flat line for a numerical_gradient that
+    ignores its h, with no word under it (its checks pass; only the self-check had a note).
+    With ``notes=True`` the note is printed under the figure; without, nothing."""
+    from descentlab.checks import check_numerical_gradient
+    from descentlab.widgets import function_check_note
+
+    def numerical_gradient(f, x, h=1e-4):
+        return _central(f, x, 1e-4)  # the default step, whatever h is
+
+    note = function_check_note(numerical_gradient, check_numerical_gradient, notes=True)
+    assert note.startswith("Note: your numerical_gradient returns the same gradient"), note
+    assert "its line for your function is flat" in note, note
+    assert "below" not in note, "printed under the figure, and by the self-check above it"
+    assert capsys.readouterr().out == note + "\n"
+    assert function_check_note(numerical_gradient, check_numerical_gradient) == ""
+
+    def honest(f, x, h=1e-4):
+        return _central(f, x, h)
+
+    assert function_check_note(honest, check_numerical_gradient, notes=True) == ""
+    assert capsys.readouterr().out == ""
+
+
+def _central(f, x, h):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        up = f(x)
+        x[idx] = old - h
+        down = f(x)
+        x[idx] = old
+        grad[idx] = (up - down) / (2 * h)
+    return grad
+
+
 def test_a_figure_of_a_schedule_returning_a_list_names_the_list_in_one_short_line() -> None:
     """A student audit: lesson 07's figure said "ValueError in _check_1d() ... inhomogeneous
     part.." (Matplotlib's words, two periods) for a cosine_schedule returning every rate so

@@ -263,7 +263,8 @@ def schedule_check_note(fn: Callable[..., Any], name: str = "cosine",
 
 
 def function_check_note(fn: Callable[..., Any], check: Callable[[Any], Any],
-                        drawn: str = "the figure above shows what your code does") -> str:
+                        drawn: str = "the figure above shows what your code does", *,
+                        notes: bool = False) -> str:
     """Print one line under a figure drawn with the student's function when it fails its
     self-check (lesson 01's ``minibatches``: a student audit's batches without shuffling
     or without their last part were drawn without a word).
@@ -279,15 +280,31 @@ def function_check_note(fn: Callable[..., Any], check: Callable[[Any], Any],
         Its self-check, e.g. ``check_minibatches`` (called as ``check(fn)``).
     drawn : str
         What the figure shows, as the middle of the line.
+    notes : bool
+        When every check passes, print the self-check's notes instead (lesson 00's
+        error-against-h figure: a ``numerical_gradient`` that ignores its ``h`` passes
+        every check and draws a flat line, which the self-check's note explains).
 
     Returns
     -------
     str
-        The line printed, or ``""``.
+        The line(s) printed, or ``""``.
     """
     label = getattr(fn, "__name__", "function")
     rerun = f"{getattr(check, '__name__', 'the self-check')}({label})"
-    return _print_note(lambda: failing_check_line(label, lambda: check(fn), drawn, rerun))
+    reports: list[Any] = []
+
+    def run() -> Any:
+        reports.append(check(fn))
+        return reports[-1]
+
+    line = _print_note(lambda: failing_check_line(label, run, drawn, rerun))
+    if line or not notes or not reports:
+        return line
+    remarks = "\n".join(getattr(reports[0], "notes", ()) or ())
+    if remarks:
+        print(remarks)
+    return remarks
 
 
 def _print_note(warning: Callable[[], str]) -> str:

@@ -399,8 +399,8 @@ def _h_note(fn: Callable[..., Any], report: Report) -> str:
     except StudentError as exc:
         if "unexpected keyword argument 'h'" not in str(exc):
             return ""
-        return (f"Note: your {NAME} takes no h: write def {NAME}(f, x, h=1e-4). The figure of "
-                f"the error against h below calls {NAME}(f, x, h=h).")
+        return (f"Note: your {NAME} takes no h: write def {NAME}(f, x, h=1e-4). The lesson's "
+                f"figure of the error against h calls {NAME}(f, x, h=h).")
     central = np.zeros_like(problem.x)
     for i in range(problem.x.size):
         up, down = problem.x.copy(), problem.x.copy()
@@ -412,9 +412,9 @@ def _h_note(fn: Callable[..., Any], report: Report) -> str:
             np.allclose(large, central, rtol=0.0, atol=atol):
         return ""
     return (f"Note: your {NAME} returns the same gradient for h={_LARGE_H:g} as for its "
-            "default h: does it use the h it is given? The figure of the error against h "
-            "below passes every h from 1e-13 to 1 and would draw a flat line. (The graded "
-            "tests use the default h, so this costs no points.)")
+            "default h: does it use the h it is given? The lesson's figure of the error "
+            "against h passes every h from 1e-13 to 1, and its line for your function is "
+            "flat. (The graded tests use the default h, so this costs no points.)")
 
 
 def check_numerical_gradient(fn: Any, **kwargs: Any) -> Report:
