@@ -319,22 +319,26 @@ def blame_answer_cell(reason: str, answer_errors: dict[str, str],
         if owner is None:
             return reason
         error = answer_errors[owner].rstrip(".")
+        # "q3 is still None: <cause>": the cause, the same for every answer the cell left
+        # unset, is then given once on the page (said_once: "q4 is still None: same problem
+        # as in test-quiz-q3"; a grading audit read it five times over).
         if error.startswith("NotImplementedError"):  # the release's stub, still there
             # An instructor audit: the stub's own sentence quoted inside this one read
             # "... to check it.: fix that error".
-            return (f"`{name}` is still None: your answer cell {owner} is not written yet "
+            return (f"{name} is still None: your answer cell {owner} is not written yet "
                     "(it still raises NotImplementedError): replace that line with your "
                     "answers, then run the cell")
-        return (f"`{name}` is still None, and your answer cell {owner} stopped with {error}: "
-                f"fix that error (the lines after it never ran), then run the cell again with "
-                f"`{name}` answered")
+        return (f"{name} is still None: your answer cell {owner} stopped with {error}: "
+                "fix that error (the lines after it never ran), then run the cell again")
     if (missing := _NAME_ERROR.search(reason)) is None:
         return reason
     name = missing.group(1)
     owner = next((c for c in answer_errors if name in defined_by.get(c, {name})), None)
     if owner is None:
         return reason
-    text = f"`{name}` was never defined: your answer cell {owner} stopped with " \
+    # "NAME was never defined: <cause>", so that the page gives a cause shared by several
+    # names once (said_once: "q3 was never defined: same problem as in test-quiz-q2").
+    text = f"{name} was never defined: your answer cell {owner} stopped with " \
         f"{answer_errors[owner]}"
     seen = {owner}
     while (inner := _NAME_ERROR.search(answer_errors[owner])) is not None:

@@ -89,7 +89,7 @@ def test_outputs_tell_the_grades_reasons(tmp_path: Path) -> None:
     ])
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
-    blamed = "`Momentum` was never defined: your answer cell answer stopped with SyntaxError"
+    blamed = "Momentum was never defined: your answer cell answer stopped with SyntaxError"
     explain_outputs(path, {"test-lost": blamed, "test-faked": "tampered"},
                     lambda error: blamed if "'Momentum'" in error else error)
     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c.outputs

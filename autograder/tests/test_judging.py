@@ -741,13 +741,13 @@ def test_a_name_error_is_blamed_on_the_first_failed_answer_cell_of_the_chain() -
     reason = blame_answer_cell("NameError: name 'AdamW' is not defined", answer_errors,
                                defined_by)
     assert reason == (
-        "`AdamW` was never defined: your answer cell adamw-update stopped with NameError: "
+        "AdamW was never defined: your answer cell adamw-update stopped with NameError: "
         "name 'Adam' is not defined, because your answer cell adam-update stopped with "
         "SyntaxError: expected ':' (line 7)")
     # A name no answer cell defines ends the chain where it is.
     alone = {"adamw-update": "NameError: name 'helper' is not defined"}
     assert blame_answer_cell("NameError: name 'AdamW' is not defined", alone, defined_by) == (
-        "`AdamW` was never defined: your answer cell adamw-update stopped with NameError: "
+        "AdamW was never defined: your answer cell adamw-update stopped with NameError: "
         "name 'helper' is not defined")
 
 
@@ -1179,15 +1179,32 @@ def test_a_quiz_answer_left_none_by_its_cells_error_is_blamed_on_that_error() ->
     defined = {"quiz-answers": {"q1", "q2", "q3"}, "momentum-update": {"Momentum"}}
     # Said so that it is true whether the error came before q3's line or after it.
     assert blame_answer_cell(reason, errors, defined) == (
-        "`q3` is still None, and your answer cell quiz-answers stopped with NameError: name "
+        "q3 is still None: your answer cell quiz-answers stopped with NameError: name "
         "'false' is not defined (line 2): fix that error (the lines after it never ran), then "
-        "run the cell again with `q3` answered")
+        "run the cell again")
+    # The cause is the same for q4: the page gives it once (a grading audit read it 5 times).
+    from descentlab_grading.judge import said_once
+
+    seen: dict[str, str] = {}
+    said_once([blame_answer_cell(reason, errors, defined)], seen, "test-quiz-q3")
+    q4 = blame_answer_cell(reason.replace("q3", "q4"), errors, defined | {
+        "quiz-answers": {"q1", "q2", "q3", "q4"}})
+    assert said_once([q4], seen, "test-quiz-q4") == [
+        "q4 is still None: same problem as in test-quiz-q3"]
+    # The same for an answer never defined (the cell lost its `q4 = None` line too).
+    unbound = {"quiz-answers": "NameError: name 'false' is not defined (line 2)"}
+    first, second = (blame_answer_cell(f"NameError: name '{name}' is not defined", unbound,
+                                       defined) for name in ("q2", "q3"))
+    seen = {}
+    assert said_once([first], seen, "test-quiz-q2") == [first]
+    assert said_once([second], seen, "test-quiz-q3") == [
+        "q3 was never defined: same problem as in test-quiz-q2"]
     # The release's stub still there (an instructor audit: its own sentence was quoted,
     # "... to check it.: fix that error").
     stub = {"quiz-answers": "NotImplementedError: Not written yet: replace this line with "
                             "your code, then run the cells below to check it."}
     assert blame_answer_cell(reason, stub, defined) == (
-        "`q3` is still None: your answer cell quiz-answers is not written yet (it still "
+        "q3 is still None: your answer cell quiz-answers is not written yet (it still "
         "raises NotImplementedError): replace that line with your answers, then run the cell")
     # The quiz cell ran: the student did not answer, as the reason says.
     assert blame_answer_cell(reason, {}, defined) == reason
