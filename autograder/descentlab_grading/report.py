@@ -429,8 +429,14 @@ def summary(run: Run, lessons_named: bool = True) -> str:
     if fractions:
         mean = 100 * sum(fractions) / len(fractions)
         with_bonus = sum(row.bonus > 0 for row in graded)
-        lines += ["", f"Score distribution (graded notebooks, mean {mean:.0f} %; % of the "
-                      f"maximum without bonus, bonus earned on top in {with_bonus} "
+        # With bonus earned, the mean of the required work alone is given too: a grading
+        # audit read "mean 97 %" (bonus included) as the required work's 94 %.
+        required = [(row.score - row.bonus) / row.max_score for row in graded
+                    if row.max_score > 0]
+        alone = (f", {100 * sum(required) / len(required):.0f} % of the required work alone"
+                 if with_bonus else "")
+        lines += ["", f"Score distribution (graded notebooks, mean {mean:.0f} %{alone}; % of "
+                      f"the maximum without bonus, bonus earned on top in {with_bonus} "
                       "notebook(s)):",
                   *_histogram(fractions)]
     return "\n".join(shown(line) for line in lines)

@@ -86,7 +86,7 @@ def test_summary_percentages_use_the_maximum_without_bonus() -> None:
     rows = [_row("all-required", earn_bonus=False), _row("with-bonus", earn_bonus=True)]
     text = summary(Run(rows, Collection(), 1.0, 1))
     mean = 100 * (1 + LESSON.points / LESSON.required_points) / 2
-    assert f"mean {mean:.0f} %" in text, text
+    assert f"mean {mean:.0f} %, 100 % of the required work alone;" in text, text
     assert "bonus earned on top in 1 notebook(s)" in text, text
     bars = {line.split("%")[0].strip(): int(line.split("%")[1].split()[0])
             for line in text.splitlines() if line.startswith("  ") and " %  " in line}
@@ -94,6 +94,7 @@ def test_summary_percentages_use_the_maximum_without_bonus() -> None:
     assert bars["> 100"] == 1, f"the bonus passes 100 %: {bars}"
     text = summary(Run(rows[:1], Collection(), 1.0, 1))
     assert "> 100 %" not in text, "no bar above 100 % when no one passes it"
+    assert "mean 100 %; " in text, "no bonus earned: one mean"
 
 
 def _summary_block(tmp_path: Path, row: Row) -> str:
