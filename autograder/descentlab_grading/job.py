@@ -26,6 +26,7 @@ from .judging import (
     blame_answer_cell,
     cell_errors,
     decide,
+    not_written_notes,
     running_judge,
     with_base_notes,
 )
@@ -173,7 +174,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
 
     extra = bonus_points(lesson)
 
-    def adjust() -> tuple[Decision, dict[str, float], bool, list[Edit]]:
+    def adjust() -> tuple[Decision, dict[str, float], set[str], bool, list[Edit]]:
         with Gradebook(course.db_url) as gb:
             submitted = gb.find_submission_notebook(lesson, lesson, student)
             grades = [g for g in submitted.grades if g.cell.__class__.__name__ == "GradeCell"]
@@ -183,8 +184,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
                                  after_autograde=True)
             kept = {edit.cell for edit in typed} if keep_typed else set()
             # nbgrader's comment on an answer cell whose code is still the release's.
-            answers = [c.auto_comment for c in submitted.comments
-                       if c.cell.__class__.__name__ == "SolutionCell"]
+            answers = {c.cell.name: c.auto_comment for c in submitted.comments
+                       if c.cell.__class__.__name__ == "SolutionCell"}
             # nbgrader's own score is None when the test cell was deleted.
             # A bonus cell is worth 0 in the gradebook (bonus.py): its points are the manifest's.
             maxima = {g.cell.name: float(g.max_score) for g in grades} | extra
@@ -211,11 +212,15 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
             submitted.flagged = bool(flags or decision.flags)
             remember_scores(gb, student, lesson, ours)
             gb.db.commit()
-            return (decision, maxima,
-                    bool(answers) and all(c == UNCHANGED_BY_NBGRADER for c in answers), typed)
+            return (decision, maxima, {name for name, comment in answers.items()
+                                       if comment == UNCHANGED_BY_NBGRADER},
+                    bool(answers) and all(c == UNCHANGED_BY_NBGRADER for c in answers.values()),
+                    typed)
 
-    decision, maxima, unanswered, typed = _retrying(adjust)
-    decision.lost = with_base_notes(decision.lost, built_on(autograded, exercises), exercises)
+    decision, maxima, unchanged, unanswered, typed = _retrying(adjust)
+    decision.lost = with_base_notes(
+        not_written_notes(decision.lost, unchanged, autograded, exercises),
+        built_on(autograded, exercises), exercises)
     flags.extend(f for f in decision.flags if f not in flags)
     explain_outputs(workdir / f"{lesson}.ipynb", {g: why for g, _, _, why in decision.lost},
                     lambda error: blame_answer_cell(error, answer_errors, defined_by))

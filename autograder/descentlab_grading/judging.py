@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 
-from descentlab.checks.messages import is_not_written
+from descentlab.checks.messages import NOT_WRITTEN, is_not_written
 from descentlab.checks.quiz import NOT_ANSWERED
 from descentlab.errors import unquoted_answer
 
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from descentlab.course import Exercise
 
 __all__ = ["Decision", "JudgeRun", "JudgeUnavailable", "blame_answer_cell", "cell_errors",
-           "decide", "defined_by_cell", "judge_request", "running_judge", "with_base_notes"]
+           "decide", "defined_by_cell", "judge_request", "not_written_notes", "running_judge",
+           "with_base_notes"]
 
 JUDGE = "descentlab_grading.judge"
 
@@ -370,6 +371,35 @@ def with_base_notes(lost: list[tuple[str, float, float, str]], built_on: dict[st
                       f"fix {base} first; these failures may be its.)")
         noted.append((grade_id, got, most, reason))
     return noted
+
+
+#: What an unchanged answer cell of each kind of exercise leaves unwritten.
+_STUB_OF = {"optimizer": "{name}.update()", "torch_optimizer": "{name}.step()"}
+
+
+def not_written_notes(lost: list[tuple[str, float, float, str]], unchanged: set[str],
+                      nb: nbformat.NotebookNode, exercises: Sequence[Exercise]
+                      ) -> list[tuple[str, float, float, str]]:
+    """``lost`` with the reasons of an exercise whose answer cell is as released (in
+    ``unchanged``, nbgrader's "No response.") said as "not written yet".
+
+    Its tests may fail before they reach the stub: a grading audit's book-form Adam
+    without ``eps`` (which the lesson accepts) made the released ``AdamW.__init__``'s
+    ``super().__init__(..., eps=eps)`` raise, and the untouched bonus read as a TypeError
+    of AdamW. Not when another cell of the notebook defines the exercise's name (a class
+    written in an added cell is what the tests ran), nor for a quiz (its reasons say
+    which answer is missing).
+    """
+    elsewhere = {name for cell in nb.cells if cell.cell_type == "code"
+                 and nbgrader_meta(cell).get("grade_id") not in unchanged
+                 for name in _defined(cell.source)}
+    # The words of a stub reached (is_not_written): no "fix Adam first" is added then.
+    reasons = {test.grade_id: NOT_WRITTEN.format(
+        what=_STUB_OF.get(e.kind, "{name}").format(name=e.name))
+        for e in exercises if e.kind != "quiz" and e.answer_cell in unchanged
+        and e.name not in elsewhere for test in e.tests}
+    return [(grade_id, got, most, reason if is_not_written(reason) or grade_id not in reasons
+             else reasons[grade_id]) for grade_id, got, most, reason in lost]
 
 
 def _contacts_flag(contacts: Sequence[dict[str, Any]]) -> str:

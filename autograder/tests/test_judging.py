@@ -1168,6 +1168,32 @@ def test_the_manifest_names_the_ready_made_tools_red_team_round_6_used(
     assert ready_made_in_answers(nb, lesson.exercises) == [(name, named)]
 
 
+def test_an_exercise_left_as_released_is_not_written_whatever_its_tests_met_first() -> None:
+    """A grading audit: a book-form Adam without eps (the lesson accepts it) made the released
+    AdamW.__init__ raise TypeError, and the untouched bonus read as AdamW's TypeError."""
+    from descentlab_grading.judging import not_written_notes
+
+    lesson = get_lesson("06_adam")
+    release = nbformat.read(Path(descentlab_grading.__file__).parents[2] / "course" /
+                            "06_adam" / "06_adam.ipynb", as_version=4)
+    init_error = ("first step: creating AdamW(lr=0.05) raised TypeError: Adam.__init__() got "
+                  "an unexpected keyword argument 'eps'")
+    lost = [("test-adamw", 0.0, 2.0, init_error),
+            ("test-adam-state", 0.0, 2.0, "state between calls: the 2nd call moved ...")]
+    noted = not_written_notes(lost, {"adamw-update"}, release, lesson.exercises)
+    assert noted[0] == ("test-adamw", 0.0, 2.0, NOT_WRITTEN.format(what="AdamW.update()"))
+    assert noted[1] == lost[1], "Adam's answer cell was changed: its reason stays"
+    # A changed answer cell keeps its reason.
+    assert not_written_notes(lost, set(), release, lesson.exercises) == lost
+    # The class written in an added cell below the untouched answer cell is what ran.
+    added = nbformat.v4.new_code_cell("class AdamW(Adam):\n    pass")
+    release.cells.append(added)
+    assert not_written_notes(lost, {"adamw-update"}, release, lesson.exercises) == lost
+    # A quiz cell as released keeps its own words (which answer is missing).
+    quiz = [("test-quiz-q1", 0.0, 1.0, "q1 should be a number (it is still None)")]
+    assert not_written_notes(quiz, {"quiz-answers"}, release, lesson.exercises) == quiz
+
+
 def test_a_quiz_answer_left_none_by_its_cells_error_is_blamed_on_that_error() -> None:
     """Red-team round 6: `q2 = false` stopped the quiz cell; q3 = 24 below it was never set,
     and the feedback said only "q3 should be a whole number"."""
