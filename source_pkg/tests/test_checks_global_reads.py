@@ -137,3 +137,56 @@ def test_a_global_read_leads_the_first_failure_it_explains() -> None:
     with pytest.raises(AssertionError,
                        match=r"^first step: Your update\(\) reads the notebook's global `lr`"):
         assert_property(MomentumGlobalLr, "momentum", "first_step", seed=1)
+
+
+
+_RMSPROP_GLOBAL_LR = """
+class RMSPropGlobalLr:
+    def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+        self.lr, self.rho, self.eps, self.h = lr, rho, eps, {}
+
+    def update(self, params, grads):
+        for key in params:
+            h = self.h.setdefault(key, np.zeros_like(params[key]))
+            h *= self.rho
+            h += (1 - self.rho) * grads[key] * grads[key]
+            params[key] -= lr * grads[key] / (np.sqrt(h) + self.eps)
+"""
+
+
+def _rmsprop_reading(global_lr: float) -> type:
+    """A student audit's RMSProp: `lr` for `self.lr`, in a notebook whose `lr` is given."""
+    namespace = {"np": np, "lr": global_lr}
+    exec(_RMSPROP_GLOBAL_LR, namespace)
+    return namespace["RMSPropGlobalLr"]
+
+
+def test_an_unused_lr_explained_by_a_global_read_is_said_once_as_the_read() -> None:
+    """The audit read "use self.lr in update() instead of a fixed number" under the lead
+    naming the global (lr = 0.01, the default: the checks see an unused lr), and again in
+    full under the next check: a global is no fixed number."""
+    cls = _rmsprop_reading(0.01)
+    out = io.StringIO()
+    report = check(cls, "rmsprop", file=out)
+    failed = [r for r in report.results if not r.passed]
+    assert len(failed) >= 2, out.getvalue()
+    assert all(r.mistake == "lr_ignored" for r in failed), [r.mistake for r in failed]
+    note = global_reads_note(cls, "rmsprop")
+    assert {r.message for r in failed} == {note}, out.getvalue()
+    text = out.getvalue()
+    assert "fixed number" not in text, text
+    assert text.count("global `lr`") == 1, text
+    assert "(same problem as above)" in text, text
+    with pytest.raises(AssertionError) as caught:
+        assert_property(cls, "rmsprop", "carries_state", seed=1)
+    assert str(caught.value) == f"state between calls: {note}"
+
+
+def test_a_failure_a_global_read_explains_twice_is_given_once() -> None:
+    """lr = 0.1: two checks saw the same wrong factor; the second repeated it in full."""
+    out = io.StringIO()
+    report = check(_rmsprop_reading(0.1), "rmsprop", file=out)
+    failed = [r for r in report.results if not r.passed]
+    assert len(failed) >= 2, out.getvalue()
+    assert len({r.message for r in failed}) == 1, out.getvalue()
+    assert out.getvalue().count("a factor is missing or extra") == 1, out.getvalue()

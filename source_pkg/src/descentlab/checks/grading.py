@@ -140,7 +140,8 @@ def assert_property(
     # grader's proxy of a class, from the reads made in the student's kernel).
     note = "" if outcome.passed else _code_notes(student_cls, optimizer, [prop.name])
     if note:
-        outcome = dataclasses.replace(outcome, message=_led_by(note, outcome.message))
+        outcome = dataclasses.replace(outcome, message=_led_by(note, outcome.message,
+                                                               outcome.mistake))
     assert_outcome(outcome, prop.short)
 
 
@@ -161,9 +162,16 @@ def _with_reset_cause(report: Report, student_cls: Any, optimizer: str,
         if r.mistake == mistake else r for r in report.results))
 
 
-def _led_by(note: str, message: str) -> str:
+def _led_by(note: str, message: str, mistake: str = "") -> str:
     """``message`` after the ``note`` that explains it: a student audit's global ``lr`` read
-    "a factor is missing or extra (the learning rate? ...)" first, the cause last."""
+    "a factor is missing or extra (the learning rate? ...)" first, the cause last.
+
+    The note alone where ``message`` is the learning rate left unused (``mistake``
+    ``lr_ignored``) and the note names ``self.lr``: the same cause, said there as "use
+    self.lr ... instead of a fixed number", which a global is not (a student audit).
+    """
+    if mistake == "lr_ignored" and "`self.lr`" in note:
+        return note
     return f"{note}{messages.CHECK_SAW}{message}"
 
 
@@ -212,9 +220,14 @@ def score_properties(
     # A global read explains the first failure: it leads it, not a note after the verdicts.
     reads = global_reads_note(student_cls, reference_name(optimizer))
     if reads and failed:
-        first = failed[0]
+        # Led: the first failure, and each that shows the read as an unused lr (then the
+        # note alone, so that they fold: "(same problem as above)").
+        # A later failure that saw what the first saw is led alike, to fold too.
+        first = next(r for r in report.results if r.name == failed[0])
         report = dataclasses.replace(report, results=tuple(
-            dataclasses.replace(r, message=_led_by(reads, r.message)) if r.name == first else r
+            dataclasses.replace(r, message=_led_by(reads, r.message, r.mistake))
+            if not r.passed and (r is first or r.mistake == "lr_ignored"
+                                 or r.message == first.message) else r
             for r in report.results))
     notes = [_code_notes(student_cls, optimizer, failed, reads="" if failed else reads)]
     uncounted = _reference_base_note(student_cls, optimizer)
