@@ -310,6 +310,32 @@ def test_a_class_over_a_failing_base_of_the_student_names_the_base() -> None:
         assert ("well done" in out.getvalue()) is counted
 
 
+def test_a_class_over_a_base_run_again_since_is_told_to_run_its_cell_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A student audit: Adam fixed and its cell run again, AdamW's not: check(AdamW) said
+    "fix Adam first" while check(Adam) passed. The notebook's `Adam` is another class now."""
+    import types
+
+    notebook = types.ModuleType("notebook_run_again")
+    monkeypatch.setitem(sys.modules, notebook.__name__, notebook)
+    old = type("Adam", (_StudentAdam,), {"bias_correction": False,
+                                         "__module__": notebook.__name__})
+    adamw = _adamw_over(old)
+    adamw.__module__ = notebook.__name__
+    notebook.Adam, notebook.AdamW = old, adamw
+    out = io.StringIO()
+    check(adamw, file=out)
+    assert "fix Adam first" in out.getvalue(), "the cell not run again: the usual note"
+    notebook.Adam = type("Adam", (_StudentAdam,), {"__module__": notebook.__name__})
+    out = io.StringIO()
+    check(adamw, file=out)
+    text = " ".join(out.getvalue().split())
+    assert ("Your AdamW builds on an older Adam (the one defined when you ran AdamW's "
+            "cell), which fails its own check (first step, state between calls): run AdamW's "
+            "cell again, so that it builds on your Adam as it is now.") in text, text
+    assert "fix Adam first" not in text, text
+
+
 def test_a_class_that_takes_none_of_its_bases_step_is_not_sent_to_the_base() -> None:
     """A student audit: an AdamW whose update() only decays, over a failing Adam, was told
     "fix Adam first; the failures here may be its" under "the formula ... is off"."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -321,7 +322,23 @@ def _inherited_note(student_cls: Any, optimizer: str, seeds: tuple[int, ...],
                   if not r.passed]
         if not failed or any(messages.is_not_written(r.message) for r in failed):
             return ""
+        shorts = ", ".join(r.short for r in failed)
+        if _replaced_since(base):
+            # A student audit: Adam fixed and run again, then check(AdamW) said "fix Adam
+            # first" of the Adam AdamW's cell was run with.
+            return (f"Your {student_cls.__name__} builds on an older {base.__name__} (the one "
+                    f"defined when you ran {student_cls.__name__}'s cell), which fails its own "
+                    f"check ({shorts}): run {student_cls.__name__}'s cell again, so that it "
+                    f"builds on your {base.__name__} as it is now.")
         return (f"Your {student_cls.__name__} builds on your {base.__name__}, which fails its "
-                f"own check ({', '.join(r.short for r in failed)}): fix {base.__name__} first "
+                f"own check ({shorts}): fix {base.__name__} first "
                 f"(check({base.__name__})); the failures here may be its.")
     return ""
+
+
+def _replaced_since(base: type) -> bool:
+    """Whether the notebook's name of ``base`` now holds another class of that name: its
+    cell was run again after a subclass's was (that subclass still builds on the old one)."""
+    module = sys.modules.get(getattr(base, "__module__", "") or "")
+    now = getattr(module, getattr(base, "__name__", ""), None) if module is not None else None
+    return isinstance(now, type) and now is not base and now.__name__ == base.__name__
