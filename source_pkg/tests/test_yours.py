@@ -280,3 +280,71 @@ def test_the_graders_copy_of_the_package_is_recognised(tmp_path, monkeypatch):
     racers, lines = _race(tmp_path, ["Momentum"])
     assert racers == {"Momentum": Momentum}
     assert "graded" in lines[0]
+
+
+# A student audit's AdaGrad, which passed check() in its notebook: its helper function and
+# its import stood in cells of their own, which the race did not run ("fails its check").
+HELPED_ADAGRAD = '''
+class AdaGrad:
+    def __init__(self, lr=0.01, eps=1e-10):
+        self.lr, self.eps = lr, eps
+        self.h = defaultdict(float)
+
+    def update(self, params, grads):
+        for key in params:
+            self.h[key] = self.h[key] + grads[key] * grads[key]
+            params[key] -= adagrad_step(self.lr, grads[key], self.h[key], self.eps)
+'''
+
+
+def test_helpers_and_imports_of_the_students_own_cells_are_there(tmp_path):
+    marker = tmp_path / "other-statement-ran"
+    _lesson(tmp_path, "AdaGrad",
+            _cell("%matplotlib inline\nimport numpy as np\nfrom collections import defaultdict",
+                  answer=False),
+            _cell(HELPED_ADAGRAD),
+            {**_cell("def adagrad_step(lr, g, h, eps):\n    return lr * g / (np.sqrt(h) + eps)\n"
+                     f"open({str(marker)!r}, 'w').close()\nimport no_such_module_here\n"),
+             "metadata": {}},  # a cell the student added: no nbgrader metadata
+            _cell("def not_run():\n    pass", answer=False, graded=True))
+    racers, lines = _race(tmp_path, ["AdaGrad"])
+    assert lines == ["✔ AdaGrad: yours, from 04_adagrad (passes its check)."], lines
+    assert racers["AdaGrad"] is not AdaGrad
+    assert not marker.exists(), "only imports and functions of the other cells run"
+
+
+@pytest.mark.parametrize(("top", "line"), [
+    ("%%time\n", "✔ Momentum: yours, from 03_momentum (passes its check)."),
+    ("\n%%timeit -n1\n", "✔ Momentum: yours, from 03_momentum (passes its check)."),
+    ("%load_ext autoreload\n!echo hi\n", "✔ Momentum: yours, from 03_momentum (passes its check)."),
+    ("%%bash\n", "✘ Momentum: its cell in 03_momentum starts with %%bash, which the race does "
+                 "not run — the reference Momentum is used instead."),
+])
+def test_a_cell_with_ipython_magics_runs_as_in_the_notebook(tmp_path, top, line):
+    """A student audit: %%time at the top of an answer cell was "a syntax error (line 1)"."""
+    _lesson(tmp_path, "Momentum", _cell(top + GOOD_MOMENTUM))
+    assert _race(tmp_path, ["Momentum"])[1] == [line]
+    broken = GOOD_MOMENTUM.replace("def update(self, params, grads):",
+                                   "def update(self, params grads):")
+    _lesson(tmp_path, "Momentum", _cell("%%time\n" + broken))
+    assert _race(tmp_path, ["Momentum"])[1][0].startswith(
+        "✘ Momentum: its cell in 03_momentum has a syntax error (line 12) —"), "lines kept"
+
+
+def test_a_raise_of_the_students_own_is_no_stub(tmp_path):
+    """A student audit: `raise NotImplementedError("amsgrad")` for an option the class does
+    not support made a written Adam "not written yet"; an update() that is only a raise in
+    other words than the release's still is."""
+    guarded = GOOD_MOMENTUM.replace(
+        "        self.v = None",
+        "        self.v = None\n        if momentum > 1:\n"
+        "            raise NotImplementedError('momentum above 1')")
+    _lesson(tmp_path, "Momentum", _cell(guarded))
+    assert _race(tmp_path, ["Momentum"])[1] == [
+        "✔ Momentum: yours, from 03_momentum (passes its check)."]
+    bare = STUB_SGD.replace(STUB, "raise NotImplementedError").replace("# YOUR CODE HERE", "")
+    _lesson(tmp_path, "SGD", _cell(bare))
+    racers, lines = _race(tmp_path, ["SGD"])
+    assert racers == {"SGD": SGD}
+    assert lines == ["✘ SGD: not written yet in 01_gd_variants — the reference SGD is used "
+                     "instead."]

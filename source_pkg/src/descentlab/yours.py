@@ -1,9 +1,11 @@
 """Race *your* optimizers: the classes you wrote in the earlier lessons' notebooks.
 
 ``your_optimizers()`` in lesson 07 finds the earlier lessons' notebooks next to
-the lesson's folder (``../03_momentum/03_momentum.ipynb`` …), runs only their
-answer cells in a fresh namespace, checks each class against the reference (as
-``check`` does, without printing a page per class) and returns
+the lesson's folder (``../03_momentum/03_momentum.ipynb`` …), runs their answer
+cells in a fresh namespace (after the imports and functions of their other cells,
+which the answer cells may use; IPython's magics as IPython runs them), checks
+each class against the reference (as ``check`` does, without printing a page per
+class) and returns
 ``{"SGD": SGD, "Momentum": Momentum, …}``. A class that is missing, still holds
 the release stub ``raise NotImplementedError``, whose cell raises before the class
 is defined, or that fails its check is replaced by the reference optimizer, and one
@@ -50,13 +52,22 @@ LESSONS: dict[str, tuple[str, str]] = {
     "Adam": ("06_adam", "adam"),
 }
 
-# nbgrader's release replaces a solution by this line ("raise NotImplementedError(...)"):
-# a cell that still holds it has not been written yet.
-_STUB = re.compile(r"^\s*raise\s+NotImplementedError\b", re.MULTILINE)
+# nbgrader's release replaces a solution by "# YOUR CODE HERE" and the line
+# 'raise NotImplementedError("Not written yet: ...")' (autograder/nbgrader_config.py): a cell
+# that still holds it has not been written yet. Not any `raise NotImplementedError` (a
+# student audit's Adam raised it for an option it does not support, and was "not written").
+_STUB = re.compile(r"^\s*(# YOUR CODE HERE\s*\n\s*raise\s+NotImplementedError\b|"
+                   r"raise\s+NotImplementedError\(\s*[\"']Not written yet)", re.MULTILINE)
+# Cell magics whose cell is still the Python below them (%%time at the top of an answer
+# cell: a student audit's RMSProp was "a syntax error (line 1)" in the race).
+_PYTHON_MAGICS = ("time", "timeit", "capture", "prun")
+_MAGIC_LINE = re.compile(r"^\s*[%!]", re.MULTILINE)
 _CLASS_LINE = re.compile(r"^class\s+([A-Za-z_]\w*)", re.MULTILINE)
 # Seconds one answer cell may run: defining a class takes milliseconds.
 _CELL_SECONDS = 5.0
 _STUDENT_ERRORS = (Exception, SystemExit, TimeLimitExceeded)
+#: What :func:`_first_failure` gives for a class whose update() is a stub.
+_NOT_WRITTEN_YET = "not written yet"
 # Said in lesson 07 (the course's own classes race) and lesson 08 (whose demo over the
 # reference Adam is not run while grading): true of both.
 _GRADING = "(While a notebook is graded, your notebooks of earlier lessons are not read.)"
@@ -118,6 +129,54 @@ def answer_cells(notebook: dict[str, Any]) -> list[str]:
     return sources
 
 
+def _python(source: str) -> str | None:
+    """The Python of a cell as IPython runs it: a leading ``%%time`` (or another cell
+    magic of :data:`_PYTHON_MAGICS`) left out, line magics and ``!`` commands as IPython
+    writes them (calls of ``get_ipython()``, which do nothing in the race: :class:`_NoShell`);
+    None for a cell that another cell magic makes no Python (``%%bash``). Line numbers stay."""
+    lines = source.split("\n")
+    top = next((k for k, line in enumerate(lines) if line.strip()), None)
+    if top is not None and lines[top].startswith("%%"):
+        if lines[top][2:].split(" ")[0].strip() not in _PYTHON_MAGICS:
+            return None
+        lines[top] = ""
+    source = "\n".join(lines)
+    if not _MAGIC_LINE.search(source):
+        return source
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
+class _NoShell:
+    """``get_ipython()`` while the race runs a notebook's cells: a line magic or a shell
+    command there (``%matplotlib inline``) does nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+def _helpers(notebook: dict[str, Any]) -> str:
+    """The imports and functions of a notebook's other code cells (neither answer nor
+    graded): what its answer cells may use, as they ran in the notebook (a student audit's
+    AdaGrad called a helper function, and imported defaultdict, in a cell of its own, and
+    "failed its check" in the race). Their other statements do not run."""
+    kept: list[ast.stmt] = []
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") != "code" or meta.get("solution") or meta.get("grade"):
+            continue
+        source = cell.get("source", "")
+        python = _python("".join(source) if isinstance(source, list) else str(source))
+        try:
+            tree = ast.parse(python or "")
+        except SyntaxError:
+            continue
+        kept += [node for node in tree.body if isinstance(
+            node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef))]
+    return ast.unparse(ast.Module(body=kept, type_ignores=[]))
+
+
 def _defines(source: str) -> set[str]:
     """Names of the classes a cell defines at top level."""
     try:
@@ -129,9 +188,10 @@ def _defines(source: str) -> set[str]:
 
 
 def _run_cells(
-    sources: Iterable[str], lesson: str,
+    sources: Iterable[str], lesson: str, helpers: str = "",
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
-    """Run the written answer cells in one fresh namespace.
+    """Run the written answer cells in one fresh namespace, after ``helpers``
+    (:func:`_helpers`: the imports and functions of the notebook's other cells).
 
     Returns the namespace; per class name, why its cell did not define it; and per
     class name the cell defined before failing, what went wrong after the class.
@@ -139,14 +199,25 @@ def _run_cells(
     # The earlier lessons import numpy (and use math) in their setup cells, which are
     # not answer cells: answer cells may rely on np without importing it.
     namespace: dict[str, Any] = {"__name__": f"your_{lesson}", "np": np, "numpy": np,
-                                 "math": math}
+                                 "math": math, "get_ipython": _NoShell}
+    for statement in ast.parse(helpers).body:  # one at a time: a failing import is skipped
+        with contextlib.suppress(*_STUDENT_ERRORS), contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()), _time_limit(_CELL_SECONDS):
+            exec(compile(ast.Module(body=[statement], type_ignores=[]),
+                         f"<{lesson} other cell>", "exec"), namespace)
     problems: dict[str, str] = {}
     after: dict[str, str] = {}
-    for source in sources:
-        names = _defines(source)
-        if _STUB.search(source):
+    for cell in sources:
+        names = _defines(cell)
+        if _STUB.search(cell):
             for name in names:
                 problems[name] = f"not written yet in {lesson}"
+            continue
+        source = _python(cell)
+        if source is None:
+            for name in names:
+                problems[name] = (f"its cell in {lesson} starts with "
+                                  f"{cell.lstrip().split()[0]}, which the race does not run")
             continue
         try:
             code = compile(source, f"<{lesson} answer cell>", "exec")
@@ -185,6 +256,7 @@ def _first_failure(cls: type, optimizer: str, seconds: float) -> str | None:
     """The first failed check of ``cls`` ("first step"), or None if every check passes."""
     # Imported here: the checks are heavy, and switched off while grading.
     from .checks import PUBLIC_SEEDS, score_properties
+    from .checks.messages import is_not_written
 
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
             warnings.catch_warnings():
@@ -194,6 +266,8 @@ def _first_failure(cls: type, optimizer: str, seconds: float) -> str | None:
         except _STUDENT_ERRORS:
             return "the checker could not run it"
     failed = [result for result in report.results if not result.passed]
+    if failed and is_not_written(failed[0].message):
+        return _NOT_WRITTEN_YET
     return failed[0].short if failed else None
 
 
@@ -243,13 +317,14 @@ def find_entrants(
         if lesson not in ran:
             path = root / lesson / f"{lesson}.ipynb"
             try:
-                cells = answer_cells(json.loads(path.read_text(encoding="utf-8")))
+                notebook = json.loads(path.read_text(encoding="utf-8"))
+                cells, helpers = answer_cells(notebook), _helpers(notebook)
             except FileNotFoundError:
                 ran[lesson] = f"{where} was not found next to this lesson"
             except (OSError, ValueError, AttributeError, TypeError):  # not a notebook's JSON
                 ran[lesson] = f"{where} could not be read"
             else:
-                ran[lesson] = _run_cells(cells, lesson)
+                ran[lesson] = _run_cells(cells, lesson, helpers)
         outcome = ran[lesson]
         if isinstance(outcome, str):
             entrants.append(fallback(outcome))
@@ -264,7 +339,9 @@ def find_entrants(
             failure = _first_failure(cls, reference, time_limit)
             skipped = (f"; the code after the class in its cell {after[name]}, "
                        "which the race skips" if name in after else "")
-            if failure is None:
+            if failure == _NOT_WRITTEN_YET:  # a stub in other words than the release's
+                entrants.append(fallback(f"not written yet in {lesson}"))
+            elif failure is None:
                 entrants.append(Entrant(
                     name, cls, True,
                     f"✔ {name}: yours, from {lesson} (passes its check{skipped})."))
