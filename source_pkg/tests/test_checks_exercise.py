@@ -75,6 +75,11 @@ def test_self_check_never_raises():
     report = self_check("x", wrong_name, file=out, setup_errors=(ValueError,))
     assert report.results[0].message == "unknown optimizer 'adamax'"
     assert out.getvalue().startswith("✘ cannot check: unknown optimizer 'adamax'")
+    # Nothing ran: the closing line does not count a failed check (a student audit read
+    # "... it was not checked", then "1 of 1 checks failed").
+    assert out.getvalue().rstrip().endswith(
+        "Nothing was checked: do what the line above says, then run this check again.")
+    assert "checks failed" not in out.getvalue()
 
 
 def test_assert_outcome_raises_only_for_a_failure():

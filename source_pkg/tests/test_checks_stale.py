@@ -255,3 +255,18 @@ def test_in_a_jupyter_kernel(tmp_path):
     assert printed(5).startswith("Checking Momentum")
     assert "first step" in printed(5)
     assert "earlier run" not in printed(5)
+
+
+def test_a_figure_of_the_earlier_class_says_so(shell):
+    """A student audit: under an IndentationError the figures and the explorer drew the
+    class of the earlier run with no word (its self-check said it)."""
+    assert run(shell, MOMENTUM)
+    assert run(shell, "from descentlab.widgets.controls import self_check_warning\n"
+                      "_w = self_check_warning(Momentum)")
+    assert shell.user_ns["_w"] == "", "the class on the screen passes: nothing to say"
+    where = error_line(shell, MOMENTUM_BROKEN_INDENT)
+    assert run(shell, "_w = self_check_warning(Momentum)")
+    assert shell.user_ns["_w"] == (
+        f"The latest run of the cell that defines `Momentum` did not finish ({where}), so "
+        "`Momentum` is still the class from an earlier run, not the code on your screen: "
+        "what is drawn is that earlier class. Fix that cell and run it again.")

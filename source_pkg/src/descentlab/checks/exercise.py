@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
 from .messages import is_not_written
-from .report import PropertyResult, Report
+from .report import CANNOT_CHECK, PropertyResult, Report
 from .stale import stale_code
 
 __all__ = ["PRINTED_NOTE", "GradedProperty", "Outcome", "assert_outcome", "cannot_check",
@@ -140,7 +140,8 @@ def run_checks(
 
 def cannot_check(subject: str, message: str) -> Report:
     """The report of a check that could not start (an unknown name, the checker failing)."""
-    result = PropertyResult("setup", "the check could start", "cannot check", False, message)
+    result = PropertyResult(CANNOT_CHECK, "the check could start", "cannot check", False,
+                            message)
     return Report(subject, (result,))
 
 

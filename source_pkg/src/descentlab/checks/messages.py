@@ -184,14 +184,17 @@ def describe_object(obj: object) -> str:
     return f"a {type(obj).__name__} object"
 
 
-def stale_code_message(name: str, kind: str, why: str = "") -> str:
+def stale_code_message(name: str, kind: str, why: str = "", *, drawn: bool = False) -> str:
     """Say that the ``kind`` ("class", "function") named ``name`` is from an earlier run
     of its cell, because the latest run did not finish (``why``: "IndentationError at
-    line 7", or "" for an error while it ran)."""
+    line 7", or "" for an error while it ran). ``drawn``: said under a figure or widget
+    that drew that earlier code, not by a self-check."""
     reason = f" ({why})" if why else f" (an error stopped it before `{name}` was defined)"
+    then = (f"what is drawn is that earlier {kind}. Fix that cell and run it again." if drawn
+            else "it was not checked. Fix that cell, run it again, then run this check.")
     return (f"the latest run of the cell that defines `{name}` did not finish{reason}, so "
             f"`{name}` is still the {kind} from an earlier run, not the code on your screen: "
-            f"it was not checked. Fix that cell, run it again, then run this check.")
+            f"{then}")
 
 
 def call_signature(subject: str, kwargs: Mapping[str, float]) -> str:

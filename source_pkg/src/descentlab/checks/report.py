@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PropertyResult", "Report"]
+__all__ = ["CANNOT_CHECK", "PropertyResult", "Report"]
 
 PASS, FAIL = "✔", "✘"
+
+#: The name of the one result of a check that could not start (:func:`.exercise.cannot_check`).
+CANNOT_CHECK = "setup"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,10 @@ class Report:
             return f"The checks pass, but the grade will not count them. {self.uncounted}"
         if total and not failed:
             return "All checks passed — well done!"
+        if total == 1 and self.results[0].name == CANNOT_CHECK:
+            # A student audit: "✘ cannot check: ... it was not checked", then "1 of 1 checks
+            # failed" (exercise.cannot_check's report: nothing ran).
+            return "Nothing was checked: do what the line above says, then run this check again."
         if failed == 1:
             return f"1 of {total} checks failed: fix it and run the check again."
         return f"{failed} of {total} checks failed: fix the first one first."

@@ -110,13 +110,15 @@ def _inputs(shell: Any) -> Sequence[str]:
     return inputs if isinstance(inputs, list) else []
 
 
-def stale_code(obj: Any) -> str:
+def stale_code(obj: Any, *, drawn: bool = False) -> str:
     """Explain that ``obj`` comes from an earlier run of a cell whose latest run failed.
 
     Parameters
     ----------
     obj : object
         What a self-check was given: the student's class or function.
+    drawn : bool
+        Said under a figure or widget that drew ``obj``, not by a self-check.
 
     Returns
     -------
@@ -147,7 +149,7 @@ def stale_code(obj: Any) -> str:
                 if _normal(text) in cells:
                     return ""
                 kind = "class" if isinstance(obj, type) else "function"
-                return stale_code_message(name, kind, _why(text))
+                return stale_code_message(name, kind, _why(text), drawn=drawn)
             if binding == "other":
                 return ""
         return ""

@@ -491,11 +491,11 @@ def self_check_warning(cls: type, drawn: str = "the path below is what your code
 
         return score_properties(cls, name, PUBLIC_SEEDS, time_limit=1.0)
 
-    return failing_check_line(cls.__name__, run, drawn, f"check({cls.__name__})")
+    return failing_check_line(cls.__name__, run, drawn, f"check({cls.__name__})", code=cls)
 
 
 def failing_check_line(subject: str, run_check: Callable[[], Any], drawn: str,
-                       rerun: str) -> str:
+                       rerun: str, *, code: Any = None) -> str:
     """The line for code whose self-check fails: which checks, what is drawn, what to run.
 
     Parameters
@@ -508,6 +508,10 @@ def failing_check_line(subject: str, run_check: Callable[[], Any], drawn: str,
         What the figure or widget shows, as the middle of the line.
     rerun : str
         The self-check to run, e.g. ``"check(SGD)"``.
+    code : class or function, optional
+        The student's code drawn: when it is from an earlier run of a cell whose latest run
+        failed (:func:`~descentlab.checks.stale.stale_code`), the line says so instead (a
+        student audit's figures drew the old AdaGrad under an IndentationError, no word).
 
     Returns
     -------
@@ -518,6 +522,11 @@ def failing_check_line(subject: str, run_check: Callable[[], Any], drawn: str,
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # the grader's stub prints
             from ..checks.messages import CHECK_SAW, is_not_written
+            from ..checks.stale import stale_code
+
+            stale = stale_code(code, drawn=True) if code is not None else ""
+            if stale:
+                return stale[0].upper() + stale[1:]
 
             failed = [result for result in run_check().results if not result.passed]
     except Exception:  # no checks (the grader's jail), or a report of another form

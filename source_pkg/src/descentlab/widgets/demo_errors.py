@@ -259,7 +259,8 @@ def schedule_check_note(fn: Callable[..., Any], name: str = "cosine",
         return check_schedule(fn, name)
 
     return _print_note(lambda: failing_check_line(label, run, drawn,
-                                                  f"check_schedule({label}, {name!r})"))
+                                                  f"check_schedule({label}, {name!r})",
+                                                  code=fn))
 
 
 def function_check_note(fn: Callable[..., Any], check: Callable[[Any], Any],
@@ -298,7 +299,7 @@ def function_check_note(fn: Callable[..., Any], check: Callable[[Any], Any],
         reports.append(check(fn))
         return reports[-1]
 
-    line = _print_note(lambda: failing_check_line(label, run, drawn, rerun))
+    line = _print_note(lambda: failing_check_line(label, run, drawn, rerun, code=fn))
     if line or not notes or not reports:
         return line
     remarks = "\n".join(getattr(reports[0], "notes", ()) or ())
