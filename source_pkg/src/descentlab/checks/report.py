@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .messages import is_not_written
+
 __all__ = ["CANNOT_CHECK", "PropertyResult", "Report"]
 
 PASS, FAIL = "✔", "✘"
@@ -122,6 +124,14 @@ class Report:
         given (a student audit read Adam's t = 0 explanation in full under "first step" and
         again under "zero gradient").
         """
+        stubs = {r.message for r in self.results if not r.passed}
+        if len(self.failed) == len(self.results) > 1 and len(stubs) == 1 \
+                and is_not_written(stub := stubs.pop()):
+            # A student audit: the release's stub read as six failed checks, "6 of 6 checks
+            # failed: fix the first one first". One line says it; nothing was checked.
+            return "\n".join([f"{FAIL} {stub}", *self.notes,
+                              "Nothing was checked yet: write it, run its cell, then run "
+                              "this check again."])
         lines: list[str] = []
         given: dict[str, str] = {}  # message -> the short name of the check that gave it
         previous = None
