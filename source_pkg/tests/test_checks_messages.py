@@ -958,12 +958,18 @@ class RMSPropTypo:
             params[key] -= self.lr * grads[key] / (np.sqrt(self.H[key]) + self.eps)
 
 
-def test_a_misspelt_state_attribute_is_among_the_causes():
-    """A student audit: the three causes named did not fit a typo (self.H for self.h)."""
+def test_a_misspelt_state_attribute_is_the_cause_named():
+    """A student audit: the three causes named did not fit a typo (self.H for self.h); then
+    the list of four came first and the misspelling four lines lower. The misspelling
+    leads, and the list, which it makes needless, goes."""
     message = _failures(RMSPropTypo, "rmsprop")["carries_state"]
+    assert message.startswith("Your update() reads self.h, which only __init__ sets, and "
+                              "stores self.H"), message
     assert "forgets your" in message, message
-    assert "misspelt name stores it in another attribute than the self.h update() checks" \
-        in message, message
+    assert " Either " not in message, message
+    # Where the code shows no misspelling, the list names it among the causes.
+    assert "or a misspelt name stores it in another attribute than the self.h update() " \
+        "checks" in explain("state_reset_each_call", "rmsprop")
 
 
 class RMSPropMathSqrt:

@@ -64,7 +64,10 @@ def test_the_self_check_names_both_spellings() -> None:
     report = score_properties(MomentumTwoSpellings, "momentum", seeds=(1,))
     failed = [r.name for r in report.results if not r.passed]
     assert failed == ["carries_state"], report
-    assert any(NOTE in note for note in report.notes), report.notes
+    # It leads the failure it explains (not a note four lines lower: a student audit).
+    state = next(r for r in report.results if r.name == "carries_state")
+    assert state.message.startswith(NOTE), state.message
+    assert not any(NOTE in note for note in report.notes), report.notes
 
 
 def test_a_graded_property_names_both_spellings() -> None:

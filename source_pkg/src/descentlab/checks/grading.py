@@ -141,8 +141,9 @@ def assert_property(
     # grader's proxy of a class, from the reads made in the student's kernel).
     note = "" if outcome.passed else _code_notes(student_cls, optimizer, [prop.name])
     if note:
-        outcome = dataclasses.replace(outcome, message=_led_by(note, outcome.message,
-                                                               outcome.mistake))
+        outcome = dataclasses.replace(outcome, message=_led_by(note, _one_cause(
+            outcome.message, outcome.mistake, _misspelt(student_cls, optimizer, [prop.name]),
+            optimizer), outcome.mistake))
     assert_outcome(outcome, prop.short)
 
 
@@ -230,7 +231,17 @@ def score_properties(
             if not r.passed and (r is first or r.mistake == "lr_ignored"
                                  or r.message == first.message) else r
             for r in report.results))
-    notes = [_code_notes(student_cls, optimizer, failed, reads="" if failed else reads)]
+    # A state attribute spelt two ways is the cause of its forgotten state: it leads that
+    # failure, whose list of every possible cause goes (a student audit read the list in
+    # the failure, and the misspelling four lines lower).
+    misspelt = _misspelt(student_cls, optimizer, failed)
+    if misspelt:
+        report = dataclasses.replace(report, results=tuple(
+            dataclasses.replace(r, message=_led_by(misspelt, _one_cause(
+                r.message, r.mistake, misspelt, optimizer))) if r.name == "carries_state" else r
+            for r in report.results))
+    notes = [_code_notes(student_cls, optimizer, failed, reads="" if failed else reads,
+                         misspelt="")]
     uncounted = _reference_base_note(student_cls, optimizer)
     if not report:
         # Not for a class whose steps show none of its base's (an audit's AdamW that never
@@ -244,18 +255,34 @@ def score_properties(
 
 
 def _code_notes(student_cls: Any, optimizer: str, failed: Sequence[str],
-                reads: str | None = None) -> str:
+                reads: str | None = None, misspelt: str | None = None) -> str:
     """What the code of ``student_cls`` says of its checks: a global ``lr`` read for
     ``self.lr`` (:func:`~.global_reads.global_reads_note`, whatever failed), and, when the
     state was not carried between calls (``failed``: the failed properties' names), one
-    state attribute spelt two ways (:func:`~.misspelt_state.misspelt_state_note`).
-    ``reads``: the global-read note when the caller has it already (``""``: none to give)."""
+    state attribute spelt two ways (:func:`_misspelt`). ``reads``, ``misspelt``: those
+    notes when the caller has them already (``""``: none to give)."""
     notes = [global_reads_note(student_cls, reference_name(optimizer)) if reads is None
              else reads,
-             misspelt_state_note(student_cls, [h.name for h in optimizer_class(
-                 reference_name(optimizer)).hyperparameters]) if "carries_state" in failed
-             else ""]
+             _misspelt(student_cls, optimizer, failed) if misspelt is None else misspelt]
     return " ".join(note for note in notes if note)
+
+
+def _misspelt(student_cls: Any, optimizer: str, failed: Sequence[str]) -> str:
+    """:func:`~.misspelt_state.misspelt_state_note` where the state was not carried between
+    calls (``failed``: the failed properties' names), else ``""``."""
+    if "carries_state" not in failed:
+        return ""
+    return misspelt_state_note(student_cls, [h.name for h in optimizer_class(
+        reference_name(optimizer)).hyperparameters])
+
+
+def _one_cause(message: str, mistake: str, cause: str, optimizer: str) -> str:
+    """A forgotten state's ``message`` without its list of every possible cause ("Either
+    ... or ...") when the code shows the one (``cause``, e.g. a misspelt attribute)."""
+    if not cause or mistake != "state_reset_each_call":
+        return message
+    every = explain(mistake, reference_name(optimizer))
+    return message.replace(every, every.partition(" Either ")[0])
 
 
 def _reference_base_note(student_cls: Any, optimizer: str) -> str:
