@@ -34,7 +34,8 @@ CHECK_SAW = " What the check saw: "
 #: ``params['W1']`` for a key seen replaced, ``each params[key]`` for the mistake.
 NOT_IN_PLACE = (
     "{subject} was replaced by a new array instead of updated in place: the "
-    "network's layers still hold the old array, so it would never learn. "
+    "model that owns the array (a network's layers) still holds the old one, so it would "
+    "never learn. "
     "Change the array itself with params[key] -= ... or params[key] += ... "
     "(params[key] = params[key] - ... makes a new array)."
 )
