@@ -287,3 +287,25 @@ def test_a_students_path_whose_loss_only_rises_is_told_to_check_the_signs() -> N
     assert status_html(climbing, "ok", student=False) == "<span>ok</span>"  # not the student's
     honest = trace(Momentum(lr=0.001), "bowl", steps=30)
     assert status_html(honest, "ok", student=True) == "<span>ok</span>"
+
+
+def test_a_saddles_loss_axis_zoomed_between_powers_of_ten_keeps_numbers() -> None:
+    """A browser audit: lesson 05's explorer at lr 5e-4 showed a loss from 15 to 16 on the
+    saddle's symlog axis, whose ticks are powers of ten: not one number on the axis."""
+    w = explore("rmsprop", surface="saddle", steps=100, lr=0.02, backend="static")
+    ax = w.view.figure.axes[1]
+
+    def numbers() -> list[float]:
+        w.view.figure.canvas.draw()
+        lo, hi = sorted(ax.get_ylim())
+        return [v for v in ax.get_yticks() if lo <= v <= hi]
+
+    assert ax.get_yscale() == "symlog"
+    wide = numbers()
+    assert 0.0 in wide, "the wide view keeps the scale's own ticks"
+    w.controls["lr"].value = 0.000538
+    narrow = numbers()
+    assert len(narrow) >= 2, (ax.get_ylim(), narrow)
+    assert all(14 < v < 17 for v in narrow), narrow
+    w.controls["lr"].value = 0.02
+    assert numbers() == wide, "back to the scale's ticks when they show again"

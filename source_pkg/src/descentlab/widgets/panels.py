@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from ..paths import Trajectory
 from ..plots import PathArtists, contour, draw_paths, loss_curves, path_label
@@ -143,6 +144,8 @@ class LossPanel:
         self.ax.set_title("loss per step")
         self._labels = ()
         self.legend = None
+        # The scale's own ticks, put back when they show again (_readable_ticks).
+        self._ticks = (self.ax.yaxis.get_major_locator(), self.ax.yaxis.get_major_formatter())
 
     def values(self, path: Trajectory) -> np.ndarray:
         """What the panel plots for ``path``: ``loss - f_min`` (or the loss)."""
@@ -174,12 +177,32 @@ class LossPanel:
         firsts = [v[0] for v in everything if len(v) and np.isfinite(v[0])]
         if len(finite):
             self.ax.set_ylim(*self._limits(np.asarray(finite), max(firsts, default=None)))
+            self._readable_ticks()
         labels = tuple(line.get_label() for line in self.lines.values())
         if legend and (self.legend is None or labels != self._labels):
             self.legend = self.ax.legend(loc="upper right", fontsize="medium", framealpha=0.9)
             self._labels = labels
         elif not legend:
             self.legend = None
+
+    def _readable_ticks(self) -> None:
+        """Plain ticks on a symmetric-log axis zoomed between two of its powers of ten.
+
+        A saddle's loss goes negative, so its axis is symlog (:func:`loss_curves`), whose
+        ticks are powers of ten: a browser audit's RMSProp at a small lr had a loss from 15
+        to 16 and a y axis without a single number.
+        """
+        if self.ax.get_yscale() != "symlog" or not hasattr(self, "_ticks"):
+            return
+        lo, hi = sorted(self.ax.get_ylim())
+        locator, formatter = self._ticks
+        inside = [t for t in locator.tick_values(lo, hi) if lo <= t <= hi]
+        if len(inside) >= 2:
+            self.ax.yaxis.set_major_locator(locator)
+            self.ax.yaxis.set_major_formatter(formatter)
+        else:
+            self.ax.yaxis.set_major_locator(MaxNLocator(5))
+            self.ax.yaxis.set_major_formatter(ScalarFormatter(useOffset=False))
 
     def _limits(self, values: np.ndarray, first: float | None) -> tuple[float, float]:
         current = self.ax.get_ylim()
