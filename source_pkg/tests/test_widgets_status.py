@@ -309,3 +309,18 @@ def test_a_saddles_loss_axis_zoomed_between_powers_of_ten_keeps_numbers() -> Non
     assert all(14 < v < 17 for v in narrow), narrow
     w.controls["lr"].value = 0.02
     assert numbers() == wide, "back to the scale's ticks when they show again"
+
+
+def test_a_race_of_yours_and_the_reference_says_whose_each_is() -> None:
+    """A browser audit: lesson 07's race put the reference in for a failing Adam, and
+    nothing on the widget said so."""
+    from descentlab.optimizers import Adam
+
+    w = compare({"Momentum": _Momentum, "Adam": Adam}, "bowl", backend="static")
+    rows = dict(zip(["Momentum", "Adam"], w.status.value.split("<br>"), strict=True))
+    assert "(yours)" in rows["Momentum"], rows
+    assert "(the reference)" in rows["Adam"], rows
+    for alike in ({"SGD": "sgd", "Adam": Adam}, {"Momentum": _Momentum}):
+        status = compare(alike, "bowl", backend="static").status.value
+        assert "(yours)" not in status, status
+        assert "reference)" not in status, status

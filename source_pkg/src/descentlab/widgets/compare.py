@@ -123,10 +123,15 @@ class CompareWidget(PathsWidget):
 
     def _summary(self) -> str:
         rows = []
+        # A race of the student's classes and the reference's says whose each is (a browser
+        # audit: lesson 07's race put the reference in for a failing Adam, unmarked).
+        mixed = len({choice.student for choice in self.choices.values()}) > 1
         for label, path in self.paths.items():
             color = getattr(self, "colors", {}).get(label, "black")
             choice = self.choices[label]
             call = choice.call_text(self._values(label))
+            if mixed:
+                call += " (yours)" if choice.student else " (the reference)"
             x, y = path.final
             # Its end marker then sits at the window's edge (plots.end_marker): say where.
             where = "" if self.current_surface.in_window(path.final) else (
