@@ -809,6 +809,21 @@ def test_lesson7_rosenbrock_race_as_described() -> None:
         assert np.hypot(*(xy[10] - (1.9, 3.8))) < 0.1, name  # settled within ten steps
     states("07", "race-notes", "out of the plotted window to $(1.5, 5.0)$",
            "within ten steps they settle on the valley's other arm near $(1.9, 3.8)$")
+    # Neither path is drawn; their end markers overlap at the window's top edge, near
+    # x = 1.9, and their loss curves nearly coincide (a browser audit could not find AdaGrad).
+    runs = {name: trace(SWEPT[name](lr=lr), "rosenbrock", steps=200)
+            for name, lr in best.items()}
+    (x_lo, x_hi), (y_lo, y_hi) = get_surface("rosenbrock").window
+    for run in runs.values():
+        inside = [(x_lo <= x <= x_hi and y_lo <= y <= y_hi) for x, y in run.xy[1:]]
+        assert not any(inside), "a drawn path"
+        assert round(run.final[0], 1) == 1.9
+        assert run.final[1] > y_hi
+    gaps = np.abs(np.log10(runs["AdaGrad"].loss[10:] / runs["RMSProp"].loss[10:]))
+    assert gaps.max() < 0.05, gaps.max()  # "almost exactly under", on the log axis
+    states("07", "race-notes", "Out of the window, neither path is drawn",
+           "lie one on the other near $x = 1.9$",
+           "loss curve lies almost exactly under RMSProp's")
 
 
 
