@@ -193,6 +193,27 @@ def test_explained_sums_up_numpys_warnings_in_one_line(capsys: pytest.CaptureFix
     assert capsys.readouterr().out == ""
 
 
+def test_numpys_warnings_are_not_a_third_note_under_a_failing_class(capsys) -> None:
+    """A student audit: under one NaN figure, the path's status, the self-check note and
+    the NumPy note said one thing three ways. The self-check note sends the student to the
+    cause; the NumPy line is left out after it (and kept where no note was printed)."""
+    import warnings
+
+    from descentlab.widgets import self_check_note
+
+    uphill = _sgd("params[key] += self.lr * grads[key]")
+    with explained("This figure"):
+        warnings.warn("overflow encountered in square", RuntimeWarning, stacklevel=1)
+        self_check_note(uphill)
+    out = capsys.readouterr().out
+    assert out.startswith("⚠ Your SGD does not pass its self-check yet"), out
+    assert "NumPy" not in out, out
+    with explained("This figure"):
+        warnings.warn("overflow encountered in square", RuntimeWarning, stacklevel=1)
+        self_check_note(_sgd("params[key] -= self.lr * grads[key]"))
+    assert "some numbers grew too large" in capsys.readouterr().out
+
+
 def _sgd(step: str) -> type:
     """A student's SGD whose update does ``step`` for every key (named as in lesson 01)."""
     namespace: dict = {"np": np}

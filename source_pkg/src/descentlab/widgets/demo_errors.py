@@ -20,6 +20,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from matplotlib.figure import Figure
@@ -38,6 +39,9 @@ __all__ = ["explain_errors", "explain_failure", "explained", "function_check_not
            "schedule_check_note", "self_check_note"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: The notes :func:`_print_note` printed inside the current :func:`explained` block.
+_NOTES: ContextVar[list[str] | None] = ContextVar("descentlab_demo_notes", default=None)
 
 
 def explain_failure(name: str, exc: BaseException, then: str = "move a slider") -> str:
@@ -154,18 +158,25 @@ def explained(what: str = "This figure") -> Iterator[None]:
     # NumPy's RuntimeWarnings (overflow, invalid value) from a path that runs away would
     # print several lines each, with the file paths of the grader's or the student's
     # install: one line says what they mean. Other warnings are passed on unchanged.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        except Exception as exc:  # the student's code: explain, don't re-raise
-            print(_failure_line(what, exc, then="run this cell again"))
+    notes: list[str] = []
+    token = _NOTES.set(notes)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield
+            except Exception as exc:  # the student's code: explain, don't re-raise
+                print(_failure_line(what, exc, then="run this cell again"))
+    finally:
+        _NOTES.reset(token)
     numeric = list(dict.fromkeys(
         str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)))
     for w in caught:
         if not issubclass(w.category, RuntimeWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if numeric:
+    # Not under a note that the student's code fails its self-check: that note sends them
+    # to the cause (a student audit read three notes under one NaN figure).
+    if numeric and not notes:
         print(numbers_ran_away(what, numeric))
 
 
@@ -320,4 +331,6 @@ def _print_note(warning: Callable[[], str]) -> str:
     note = f"⚠ {line}" if line else ""
     if note:
         print(note)
+        if (printed := _NOTES.get()) is not None:
+            printed.append(note)
     return note
