@@ -366,11 +366,13 @@ def test_the_error_against_h_figure_of_a_function_that_ignores_h_explains_its_fl
     """A student audit: lesson 00's figure drew a flat line for a numerical_gradient that
     ignores its h, with no word under it (its checks pass; only the self-check had a note).
     With ``notes=True`` the note is printed under the figure; without, nothing."""
+    from test_checks_function_exercises import central  # the book's central difference
+
     from descentlab.checks import check_numerical_gradient
     from descentlab.widgets import function_check_note
 
     def numerical_gradient(f, x, h=1e-4):
-        return _central(f, x, 1e-4)  # the default step, whatever h is
+        return central(f, x, 1e-4)  # the default step, whatever h is
 
     note = function_check_note(numerical_gradient, check_numerical_gradient, notes=True)
     assert note.startswith("Note: your numerical_gradient returns the same gradient"), note
@@ -380,23 +382,10 @@ def test_the_error_against_h_figure_of_a_function_that_ignores_h_explains_its_fl
     assert function_check_note(numerical_gradient, check_numerical_gradient) == ""
 
     def honest(f, x, h=1e-4):
-        return _central(f, x, h)
+        return central(f, x, h)
 
     assert function_check_note(honest, check_numerical_gradient, notes=True) == ""
     assert capsys.readouterr().out == ""
-
-
-def _central(f, x, h):
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        up = f(x)
-        x[idx] = old - h
-        down = f(x)
-        x[idx] = old
-        grad[idx] = (up - down) / (2 * h)
-    return grad
 
 
 def test_a_figure_of_a_schedule_returning_a_list_names_the_list_in_one_short_line() -> None:
