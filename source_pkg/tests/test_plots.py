@@ -317,3 +317,16 @@ def test_a_path_that_made_nan_at_its_first_step_says_so_not_diverged(capsys):
     plot_paths("bowl", {"SGD": diverging})
     assert capsys.readouterr().out == ""
     assert legend_texts(loss_curves({"yours": nan})) == ["yours (NaN at step 1)"]
+
+
+def test_a_path_that_ends_off_the_map_says_so_in_the_legend():
+    """A browser audit: lesson 07's AdaGrad leaves the Rosenbrock window at its first step;
+    no line of it shows, its end triangle lies under RMSProp's, and its legend entry was
+    all there was. The entry says where it went; a path on the map and a diverged one get
+    no such words."""
+    paths = {"AdaGrad": trace(AdaGrad(lr=3.0), "rosenbrock", steps=200),
+             "SGD": trace(SGD(lr=1e-3), "rosenbrock", steps=200)}
+    paths["diverging"] = trace(SGD(lr=0.1), "rosenbrock", steps=200)
+    assert paths["diverging"].status == "diverged"
+    ax = plot_paths("rosenbrock", paths)
+    assert legend_texts(ax) == ["AdaGrad (ends off the map ▲)", "SGD", "diverging (diverged)"]

@@ -253,6 +253,8 @@ def path_label(label: str, path: Trajectory | np.ndarray) -> str:
 #: crossed (a fraction of the axis), as a triangle pointing out through that edge.
 _EDGE_INSET = 0.03
 _OUT_MARKERS = {(0, 1): ">", (0, -1): "<", (1, 1): "^", (1, -1): "v"}
+#: How a legend names each of those markers.
+_OFF_MAP_SIGN = {">": "▶", "<": "◀", "^": "▲", "v": "▼"}
 
 
 def end_marker(ax: Axes, end: Sequence[float]) -> tuple[float, float, str]:
@@ -388,6 +390,13 @@ def draw_paths(
         xy = _xy(path)
         color = palette[label]
         width = _style(i, _PATH_WIDTHS, clamp=True)
+        x, y, marker = end_marker(ax, xy[-1])
+        # A path that ends off the map says so in the legend: its line may not show at all
+        # (a browser audit looked in vain for lesson 07's AdaGrad, out from its 1st step).
+        # (Not after "(diverged)", which says more.)
+        named = path_label(label, path)
+        off = f" (ends off the map {_OFF_MAP_SIGN[marker]})" \
+            if marker in _OFF_MAP_SIGN and named == label else ""
         # A white casing under every path (drawn below all of them) lifts the
         # paths off the contour fill without one path's casing hiding another.
         (casing,) = ax.plot(
@@ -399,7 +408,7 @@ def draw_paths(
         (line,) = ax.plot(
             xy[:, 0], xy[:, 1], "-", color=color, linewidth=width,
             marker=_style(i, _MARKERS), markersize=width + 1.5, markeredgewidth=0.0,
-            markevery=_every(len(xy)), label=path_label(label, path), zorder=5 + 0.1 * i,
+            markevery=_every(len(xy)), label=named + off, zorder=5 + 0.1 * i,
             solid_capstyle="round", solid_joinstyle="round",
         )
         # The start: a big dot in the path's colour, ringed white and black, so it
@@ -409,7 +418,6 @@ def draw_paths(
             markeredgewidth=2.5, label="_nolegend_", zorder=7,
             path_effects=outlined(1.0, "black"),
         )
-        x, y, marker = end_marker(ax, xy[-1])
         (end,) = ax.plot(
             [x], [y], marker, color=color, markersize=10,
             markeredgecolor="black", markeredgewidth=1.5, label="_nolegend_", zorder=7,
