@@ -89,8 +89,8 @@ EXPLANATIONS = {
         "steps have the wrong size."
     ),
     "wrong_sign": (
-        "your update climbs the loss: the parameters must move against the gradient, so the "
-        "step has to be subtracted (check the sign of every term of the step)."
+        "your update climbs the loss: the parameters must move against the gradient{against} "
+        "(check the sign of every term of the step)."
     ),
     "lr_ignored": (
         "the learning rate given to __init__ is not used: store it (self.lr = lr) and use "
@@ -292,10 +292,23 @@ def explain_hard_coded(optimizer: str, name: str, literal: float) -> str:
     return HARD_CODED.format(literal=f"{literal:g}", name=name, cls=cls.__name__)
 
 
+#: How a step goes against the gradient, where "the step is subtracted" is not the form: the
+#: lesson's Momentum adds its velocity (a student audit's `v = μv + lr·g` read "the step
+#: has to be subtracted" under `params[key] += v`).
+_AGAINST = {
+    "momentum": ": in the lesson's form the gradient term enters the velocity with a minus, "
+                "v ← μ·v − η·g, and θ ← θ + v adds it (in PyTorch's, b ← μ·b + g and "
+                "θ ← θ − η·b)",
+    "nesterov": ": in the lesson's form both gradient terms have a minus, v ← μ·v − η·g, "
+                "then θ ← θ + μ·v − η·g",
+}
+
+
 def explain(mistake_id: str, optimizer: str) -> str:
     """The explanation of ``mistake_id`` worded for ``optimizer``."""
     words, attr = state_words(optimizer)
     cls = OPTIMIZERS.get(optimizer)
     return EXPLANATIONS[mistake_id].format(
         state=words, attr=attr, counter=(cls and cls.step_counter) or "self.t",
-        denominator=(cls and cls.denominator) or "np.sqrt(...) + self.eps")
+        denominator=(cls and cls.denominator) or "np.sqrt(...) + self.eps",
+        against=_AGAINST.get(optimizer, ", so the step has to be subtracted"))
