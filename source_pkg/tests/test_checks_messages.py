@@ -968,8 +968,8 @@ def test_a_misspelt_state_attribute_is_the_cause_named():
     assert "forgets your" in message, message
     assert " Either " not in message, message
     # Where the code shows no misspelling, the list names it among the causes.
-    assert "or a misspelt name stores it in another attribute than the self.h update() " \
-        "checks" in explain("state_reset_each_call", "rmsprop")
+    assert "or a misspelt name stores it in another attribute than the self.h that update() " \
+        "reads" in explain("state_reset_each_call", "rmsprop")
 
 
 class RMSPropMathSqrt:

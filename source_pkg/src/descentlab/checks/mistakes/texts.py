@@ -37,7 +37,7 @@ EXPLANATIONS = {
         "out the previous value ({attr}[key] = ... from the gradient alone, where it must "
         "build on the old {attr}[key]), or the new value is computed into a local variable "
         "and never stored back ({attr}[key] = ... keeps it for the next call), or a "
-        "misspelt name stores it in another attribute than the {attr} update() checks."
+        "misspelt name stores it in another attribute than the {attr} that update() reads."
     ),
     "shared_state": (
         "all parameters share the same {state} instead of one each: keep a dict with one array "
