@@ -627,13 +627,14 @@ def _judge_param_groups(case: dict[str, Any], got: dict[str, Any], cls: Any) -> 
                         f"gradient is not zero: {_EVERY_GROUP}")
             # All of the group's settings: an audit's step() read betas from self.defaults
             # and group['lr'] already, and was shown the lr only.
+            # The other groups' settings only: an audit read this group's twice.
+            others = " and ".join(f"({_settings(_group_alone(case, k)['hyper'])})"
+                                  for k in range(len(case["groups"])) if k != g)
+            whose = "group's" if len(case["groups"]) == 2 else "groups'"
             return (f"{_param_name(case, spec['params'][j])} does not move as when its group's "
                     f"settings ({_settings(alone_case['hyper'])}) are the optimizer's only "
-                    f"ones (first difference after step {s + start + 1}; the groups' "
-                    "settings are "
-                    + " and ".join(f"({_settings(_group_alone(case, k)['hyper'])})"
-                                   for k in range(len(case["groups"])))
-                    + "): " + _READ_EACH_GROUP)
+                    f"ones (first difference after step {s + start + 1}; the other {whose} "
+                    f"settings: {others}): " + _READ_EACH_GROUP)
     # A class that moves the same whatever the lr ignores the groups' lr too.
     g = max(range(len(lrs)), key=lambda k: lrs[k])
     other = min(lrs)
