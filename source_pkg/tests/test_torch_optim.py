@@ -1045,7 +1045,9 @@ def test_a_step_that_skips_a_group_loses_the_groups_point_only() -> None:
     # A shared counter still gets the counter's words: its parameter 2 moves, wrongly.
     outcome = checks.run_torch_property(mutants_for("adam")[0][1], "adam", "per_param_step",
                                         PUBLIC_SEEDS[0])
-    assert "each parameter needs its own step counter" in outcome.message
+    assert "Likely cause: your step counter is shared by all parameters" in outcome.message
+    # The counter's advice once, in the named mistake's words (an audit read it twice).
+    assert outcome.message.count("state[p]['step']") == 1, outcome.message
 
 
 def test_a_step_that_only_makes_nan_is_not_said_to_ignore_the_lr() -> None:

@@ -549,9 +549,13 @@ def _judge_per_param_step(optimizer: str, case: dict[str, Any], got: dict[str, A
                         f"is not zero: {_EVERY_GROUP}")
             return (f"parameter {index + 1}, {joined}, "
                     f"does not move as when it is the only parameter (first difference after "
-                    f"step {s + 1}): each parameter needs its own step counter, "
-                    "state[p]['step'].")
+                    f"step {s + 1}): {_OWN_COUNTER}")
     return ""
+
+
+#: The advice of a parameter that does not move as when alone; a named mistake's
+#: explanation says it again in its own words, and replaces it (an audit read it twice).
+_OWN_COUNTER = "each parameter needs its own step counter, state[p]['step']."
 
 
 def _steps_a_second_group(cls: Any, case: dict[str, Any], index: int) -> bool:
@@ -1032,7 +1036,8 @@ def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed
         longer = (more, _run(cls, more))
     mistake = diagnose_mistake(optimizer, case, got, longer)
     if mistake:
-        found = judged.message.removesuffix(": " + _READ_EACH_GROUP)
+        found = judged.message.removesuffix(": " + _READ_EACH_GROUP) \
+            .removesuffix(": " + _OWN_COUNTER)
         found += "." if found != judged.message else ""
         return replace(judged, mistake=mistake,
                        message=f"{found} Likely cause: {EXPLANATIONS[mistake]}")
