@@ -1241,3 +1241,17 @@ def test_a_named_param_groups_mistake_gives_its_advice_once() -> None:
     assert "Likely cause: one learning rate is used for every group" in outcome.message
     assert outcome.message.count("inside `for group in self.param_groups`") == 1, \
         outcome.message
+
+
+def test_one_named_mistake_is_explained_once_in_the_self_check() -> None:
+    """An audit: AdamW's decay without the learning rate failed "first step" and "state
+    between steps" with other numbers each, and its "Likely cause" was printed twice in
+    full; one named mistake is one problem."""
+    mutant = next(cls for opt, mistake, cls in MUTANTS if mistake == "decay_no_lr")
+    out = io.StringIO()
+    report = checks.check_torch(mutant, "adamw", file=out)
+    failed = [r for r in report.results if not r.passed]
+    assert len(failed) >= 2, out.getvalue()
+    assert {r.mistake for r in failed} == {"decay_no_lr"}, out.getvalue()
+    assert out.getvalue().count(EXPLANATIONS["decay_no_lr"]) == 1, out.getvalue()
+    assert "(same problem as" in out.getvalue(), out.getvalue()

@@ -133,17 +133,20 @@ class Report:
                               "Nothing was checked yet: write it, run its cell, then run "
                               "this check again."])
         lines: list[str] = []
-        given: dict[str, str] = {}  # message -> the short name of the check that gave it
+        given: dict[str, str] = {}  # problem -> the short name of the check that gave it
         previous = None
         for result in self.results:
-            if not result.passed and result.message in given:
-                where = "above" if result.message == previous else given[result.message]
+            # One named mistake is one problem, whatever numbers each check saw (an audit
+            # read lesson 08's "Likely cause: the weight decay ..." twice in full).
+            problem = f"mistake {result.mistake}" if result.mistake else result.message
+            if not result.passed and problem in given:
+                where = "above" if problem == previous else given[problem]
                 lines.append(f"{FAIL} {result.short}: (same problem as {where})")
             else:
                 lines.append(result.line())
                 if not result.passed:
-                    given[result.message] = result.short
-            previous = None if result.passed else result.message
+                    given[problem] = result.short
+            previous = None if result.passed else problem
         return "\n".join([*lines, *self.notes, self.verdict()])
 
     __str__ = text
