@@ -660,6 +660,9 @@ def test_lesson5_forgetting_figure_as_described() -> None:
     assert round(math.sqrt(50 * 100)) == 71
     adagrad = curves["AdaGrad"][-1]
     assert round((lr / 0.1) / adagrad, -2) == 700  # "about 700 times too short"
+    # The cell's comment: AdaGrad's level is about 1.4·10⁻⁴, above the axis' 10⁻⁴ tick.
+    assert round(adagrad, 5) == 1.4e-4
+    assert fig.axes[0].get_ylim()[0] <= 1e-4 < adagrad
     states("05", "forgetting-intro", "50 steep steps (gradient 10), then 1000 gentle ones "
            "(gradient 0.1)")
     states("05", "forgetting-discussion", r"the right effective learning rate is "
