@@ -155,13 +155,19 @@ def _with_reset_cause(report: Report, student_cls: Any, optimizer: str,
     if not any(r.mistake == mistake for r in report.results):
         return report
     cause = reset_cause(student_cls, reference_name(optimizer), time_limit)
-    every = explain(mistake, reference_name(optimizer))
-    if not cause or " Either " not in every:
+    if not cause:
         return report
-    precise = f"{every.partition(' Either ')[0]} {cause}"
     return dataclasses.replace(report, results=tuple(
-        dataclasses.replace(r, message=r.message.replace(every, precise))
+        dataclasses.replace(r, message=_without_causes(r.message, optimizer, cause))
         if r.mistake == mistake else r for r in report.results))
+
+
+def _without_causes(message: str, optimizer: str, cause: str = "") -> str:
+    """A forgotten state's ``message`` with its list of every possible cause ("Either ...
+    or ...") replaced by the one ``cause`` the class shows ("" when another note says it)."""
+    every = explain("state_reset_each_call", reference_name(optimizer))
+    head = every.partition(" Either ")[0]
+    return message.replace(every, f"{head} {cause}" if cause else head)
 
 
 def _led_by(note: str, message: str, mistake: str = "") -> str:
@@ -222,9 +228,8 @@ def score_properties(
     # A global read explains the first failure: it leads it, not a note after the verdicts.
     reads = global_reads_note(student_cls, reference_name(optimizer))
     if reads and failed:
-        # Led: the first failure, and each that shows the read as an unused lr (then the
-        # note alone, so that they fold: "(same problem as above)").
-        # A later failure that saw what the first saw is led alike, to fold too.
+        # Led: the first failure, each later one that saw what it saw, and each that shows
+        # the read as an unused lr (the note alone then): they fold, "(same problem as ...)".
         first = next(r for r in report.results if r.name == failed[0])
         report = dataclasses.replace(report, results=tuple(
             dataclasses.replace(r, message=_led_by(reads, r.message, r.mistake))
@@ -277,12 +282,11 @@ def _misspelt(student_cls: Any, optimizer: str, failed: Sequence[str]) -> str:
 
 
 def _one_cause(message: str, mistake: str, cause: str, optimizer: str) -> str:
-    """A forgotten state's ``message`` without its list of every possible cause ("Either
-    ... or ...") when the code shows the one (``cause``, e.g. a misspelt attribute)."""
+    """A forgotten state's ``message`` without its list of every possible cause when the
+    code shows the one (``cause``, a misspelt attribute, which leads the message)."""
     if not cause or mistake != "state_reset_each_call":
         return message
-    every = explain(mistake, reference_name(optimizer))
-    return message.replace(every, every.partition(" Either ")[0])
+    return _without_causes(message, optimizer)
 
 
 def _reference_base_note(student_cls: Any, optimizer: str) -> str:
