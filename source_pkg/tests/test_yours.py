@@ -306,7 +306,10 @@ def test_helpers_and_imports_of_the_students_own_cells_are_there(tmp_path):
             {**_cell("def adagrad_step(lr, g, h, eps):\n    return lr * g / (np.sqrt(h) + eps)\n"
                      f"open({str(marker)!r}, 'w').close()\nimport no_such_module_here\n"),
              "metadata": {}},  # a cell the student added: no nbgrader metadata
-            _cell("def not_run():\n    pass", answer=False, graded=True))
+            _cell("def not_run():\n    pass", answer=False, graded=True),
+            # A decorator runs where it stands (an @interact would draw its widget).
+            {**_cell(f"@(lambda f: open({str(marker)!r}, 'w').close() or f)\n"
+                     "def decorated():\n    pass\n"), "metadata": {}})
     racers, lines = _race(tmp_path, ["AdaGrad"])
     assert lines == ["✔ AdaGrad: yours, from 04_adagrad (passes its check)."], lines
     assert racers["AdaGrad"] is not AdaGrad

@@ -172,8 +172,11 @@ def _helpers(notebook: dict[str, Any]) -> str:
             tree = ast.parse(python or "")
         except SyntaxError:
             continue
-        kept += [node for node in tree.body if isinstance(
-            node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef))]
+        # Not a decorated function: its decorator runs (an @interact would draw its widget
+        # into the race's cell).
+        kept += [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
+                 or (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and not node.decorator_list)]
     return ast.unparse(ast.Module(body=kept, type_ignores=[]))
 
 
