@@ -1413,25 +1413,3 @@ def test_a_key_that_never_moved_says_when_its_gradient_was_not_zero():
                       r"(, though its gradient was not zero in the (\w+) call)?", message)
     assert found, message
     assert found.group(3) is not None, f"a key pushed from the first call is not named: {message}"
-
-
-def test_a_momentum_that_climbs_is_told_where_the_minus_goes() -> None:
-    """A student audit: `v = μ·v + lr·g` under the lesson's `params[key] += v` read "the step
-    has to be subtracted", which is not the lesson's form of Momentum."""
-    import numpy as np
-
-    class Momentum:
-        def __init__(self, lr=0.01, momentum=0.9):
-            self.lr, self.momentum, self.v = lr, momentum, None
-
-        def update(self, params, grads):
-            if self.v is None:
-                self.v = {key: np.zeros_like(val) for key, val in params.items()}
-            for key in params:
-                self.v[key] = self.momentum * self.v[key] + self.lr * grads[key]
-                params[key] += self.v[key]
-
-    message = _failures(Momentum, "momentum")["first_step"]
-    assert "v ← μ·v − η·g, and θ ← θ + v adds it" in message, message
-    assert "has to be subtracted" not in message, message
-    assert "has to be subtracted" in explain("wrong_sign", "adagrad")

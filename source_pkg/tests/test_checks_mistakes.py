@@ -431,6 +431,20 @@ def test_slips_written_the_books_way_are_named_by_the_generated_mistakes(cls, op
                          get_mistake(optimizer, mistake_id).explanation), result.message
 
 
+@pytest.mark.parametrize(("cls", "optimizer", "minus"), [
+    (_BookMomentumWrongSign, "momentum", "v ← μ·v − η·g, and θ ← θ + v adds it"),
+    (_BookNesterovWrongSign, "nesterov", "v ← μ·v − η·g, then θ ← θ + μ·v − η·g"),
+])
+def test_a_momentum_that_climbs_is_told_where_the_minus_goes(cls, optimizer, minus) -> None:
+    """A student audit: `v = μ·v + lr·g` under the lesson's `params[key] += v` read "the step
+    has to be subtracted", which is not the lesson's form of Momentum."""
+    report = score_properties(cls, optimizer, SEEDS)
+    first = next(r for r in report.results if r.name == "first_step")
+    assert minus in first.message, first.message
+    assert "has to be subtracted" not in first.message, first.message
+    assert "has to be subtracted" in get_mistake("adagrad", "wrong_sign").explanation
+
+
 class _AdamBiasCorrectionWithoutBrackets:
     """``m / 1 - β₁ᵗ``: the root of a negative number, NaN everywhere, like a counter at 0."""
 
