@@ -70,6 +70,7 @@ _STUDENT_ERRORS = (Exception, SystemExit, TimeLimitExceeded)
 _NOT_WRITTEN_YET = "not written yet"
 # Said in lesson 07 (the course's own classes race) and lesson 08 (whose demo over the
 # reference Adam is not run while grading): true of both.
+_NOT_FOUND = "was not found next to this lesson"
 _GRADING = "(While a notebook is graded, your notebooks of earlier lessons are not read.)"
 
 
@@ -310,8 +311,11 @@ def find_entrants(
         lesson, reference = LESSONS[name]
 
         def fallback(why: str, name: str = name, reference: str = reference) -> Entrant:
+            # A missing notebook is no failure of the student's (lesson 08 opened on its
+            # own): its line is marked as information, every other fallback as a problem.
+            mark = "–" if why.endswith(_NOT_FOUND) else "✘"
             return Entrant(name, optimizer_class(reference), False,
-                           f"✘ {name}: {why} — the reference {name} is used instead.")
+                           f"{mark} {name}: {why} — the reference {name} is used instead.")
 
         if grading:
             entrants.append(Entrant(name, optimizer_class(reference), False, _GRADING))
@@ -323,7 +327,7 @@ def find_entrants(
                 notebook = json.loads(path.read_text(encoding="utf-8"))
                 cells, helpers = answer_cells(notebook), _helpers(notebook)
             except FileNotFoundError:
-                ran[lesson] = f"{where} was not found next to this lesson"
+                ran[lesson] = f"{where} {_NOT_FOUND}"
             except (OSError, ValueError, AttributeError, TypeError):  # not a notebook's JSON
                 ran[lesson] = f"{where} could not be read"
             else:
@@ -387,7 +391,7 @@ def your_optimizers(
     Examples
     --------
     >>> racers = your_optimizers(folder="/nowhere")     # doctest: +ELLIPSIS
-    ✘ SGD: 01_gd_variants/01_gd_variants.ipynb was not found next to this lesson — ...
+    – SGD: 01_gd_variants/01_gd_variants.ipynb was not found next to this lesson — ...
     ...
     >>> sorted(racers)
     ['AdaGrad', 'Adam', 'Momentum', 'RMSProp', 'SGD']
