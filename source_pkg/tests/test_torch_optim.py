@@ -62,6 +62,8 @@ LOSES = {
     "decay_l2": VALUES,
     "decay_no_lr": VALUES,
     "decay_after_step": VALUES,
+    # Its counters are right: a decayed parameter whose grad is None is grad_none's alone.
+    "decay_without_grad": {"grad_none"},
 }
 
 
@@ -574,9 +576,24 @@ class _AdamWDecaysEveryParameter(TorchAdamW):
         return super().step(closure)
 
 
+def test_a_decayed_parameter_whose_grad_is_none_costs_the_grad_none_point_alone() -> None:
+    """Its counters are right: it read "per-parameter step" and "grad None" for one bug."""
+    out = io.StringIO()
+    report = checks.check_torch(_AdamWDecaysEveryParameter, "adamw", file=out)
+    assert report.failed == ["grad_none"], out.getvalue()
+    assert report.results[-1].mistake == "decay_without_grad"
+    assert out.getvalue().count(EXPLANATIONS["decay_without_grad"]) == 1, out.getvalue()
+
+
+class _AdamWDecaysTwice(_AdamWDecaysEveryParameter):
+    """The same, and AdamW's own decay again: no mistake of the catalogue."""
+
+    decay = "decoupled"
+
+
 def test_a_parameter_moved_while_its_grad_is_none_is_told_so_not_its_counter() -> None:
     """It was told "each parameter needs its own step counter", which it had."""
-    outcome = checks.run_torch_property(_AdamWDecaysEveryParameter, "adamw", "per_param_step",
+    outcome = checks.run_torch_property(_AdamWDecaysTwice, "adamw", "per_param_step",
                                         PUBLIC_SEEDS[0])
     assert outcome.message.startswith("parameter 3 changed at step 1, where its grad was None: "
                                       "step() must leave such a parameter alone"), outcome.message

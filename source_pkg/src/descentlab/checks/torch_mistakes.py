@@ -39,6 +39,7 @@ class TorchAdam(torch.optim.Optimizer):
     eps_inside_root = False  # sqrt(v_hat + eps): a form lesson 06 accepts (no mistake itself)
     square_grad = True  # False: v averages g itself instead of g * g
     v_with_beta1 = False  # v.mul_(beta1).addcmul_(g, g, value=1 - beta1): m's line copied
+    decay_first = False  # AdamW's decay before `if p.grad is None: continue`
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -64,6 +65,8 @@ class TorchAdam(torch.optim.Optimizer):
             beta1, beta2 = group["betas"]
             lr = self.defaults["lr"] if self.lr_from_defaults else group["lr"]
             for p in group["params"]:
+                if self.decay_first:  # before the None check: every parameter shrinks
+                    self._decay(p, lr, group["weight_decay"])
                 if p.grad is None:
                     if not self.none_as_zero:
                         continue
@@ -78,7 +81,8 @@ class TorchAdam(torch.optim.Optimizer):
                 state["step"] += 1
                 t = (self.t if self.shared_counter else state["step"]) + self.t_offset
                 m, v = state["exp_avg"], state["exp_avg_sq"]
-                self._decay(p, lr, group["weight_decay"])
+                if not self.decay_first:
+                    self._decay(p, lr, group["weight_decay"])
                 if not self.store_moments:  # new tensors: state's m and v stay zero
                     m, v = m.clone(), v.clone()
                 m.mul_(beta1).add_(grad, alpha=1 - beta1)
@@ -219,6 +223,12 @@ EXPLANATIONS: dict[str, str] = {
         "the weight decay comes after Adam's step: torch.optim.AdamW shrinks p first, "
         "p.mul_(1 - lr * weight_decay), then takes Adam's step from there; shrinking after "
         "the step also shrinks the step."),
+    # Its counters are right: the grad None point's alone, not the per-parameter step's too
+    # (an audit read both failures of one bug).
+    "decay_without_grad": (
+        "the weight decay comes before that check: torch.optim.AdamW leaves a parameter "
+        "whose grad is None alone, its decay included, so `if p.grad is None: continue` "
+        "comes first, before p.mul_(1 - lr * weight_decay)."),
 }
 
 _ADAM = (
@@ -248,6 +258,8 @@ MUTANTS: tuple[tuple[str, str, type], ...] = (
     ("adamw", "decay_l2", _mutant(TorchAdamW, "decay_l2", decay="l2")),
     ("adamw", "decay_no_lr", _mutant(TorchAdamW, "decay_no_lr", decay="no_lr")),
     ("adamw", "decay_after_step", _mutant(TorchAdamW, "decay_after_step", decay="after")),
+    ("adamw", "decay_without_grad", _mutant(TorchAdamW, "decay_without_grad",
+                                            decay_first=True)),
 )
 
 
