@@ -925,6 +925,29 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
                      "that the work is the student's own"]
 
 
+@pytest.mark.parametrize(("other", "answer", "named"), [
+    # A grading audit: torch's own clipping on tensors holding the arrays scored 2/2.
+    ("import torch\n",
+     "def clip_grad_norm(grads, max_norm):\n    holders = []\n    for g in grads.values():\n"
+     "        h = torch.zeros(g.shape, dtype=torch.float64)\n"
+     "        h.grad = torch.from_numpy(g)\n        holders.append(h)\n"
+     "    return float(torch.nn.utils.clip_grad_norm_(holders, max_norm))\n",
+     ["clip_grad_norm_"]),
+    ("from torch.nn.utils import clip_grad_norm_ as clip\n",
+     "def clip_grad_norm(grads, max_norm):\n    return clip(list(grads.values()), max_norm)\n",
+     ["clip_grad_norm_"]),
+    # The exercise's own name, and torch's named in a comment, are no evidence.
+    ("import numpy as np\n",
+     "def clip_grad_norm(grads, max_norm):\n    # as torch's clip_grad_norm_, by hand\n"
+     "    total = float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))\n"
+     "    return total\n", []),
+])
+def test_torchs_own_clipping_in_the_clip_answer_is_flagged(other: str, answer: str,
+                                                          named: list[str]) -> None:
+    assert _ready_made_found("08_torch_optim", "clip_grad_norm", other, answer) == (
+        [("clip_grad_norm", named)] if named else [])
+
+
 @pytest.mark.parametrize(("lesson_id", "other", "answer", "named"), [
     # Red-team round 7: honest code flagged for a name of its own.
     ("01_gd_variants", "",
