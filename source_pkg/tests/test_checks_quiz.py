@@ -96,9 +96,38 @@ def test_choice_rejects_marks_around_what_is_no_letter_option(value: str) -> Non
     assert quiz.choice(value, LETTERS) is None
 
 
-@pytest.mark.parametrize("value", ["(SGD)", "SGD.", "Adam)", "[adam]"])
+@pytest.mark.parametrize("value", ["(SGD)", "SGD..", "Adam)", "[adam]", "SGD!", "SGD or Adam"])
 def test_choice_does_not_unwrap_names(value: str) -> None:
     assert quiz.choice(value, OPTIMIZERS) is None
+
+
+@pytest.mark.parametrize(("value", "option"), [
+    # A grading audit: a sentence's period, quotes typed inside the string, the option
+    # copied with its text scored 0.
+    ("SGD.", "SGD"), ('"SGD"', "SGD"), ("'rms prop'", "RMSProp"), ("`Adam`.", "Adam"),
+])
+def test_choice_reads_a_name_through_quotes_and_a_final_period(value: str, option: str) -> None:
+    assert quiz.choice(value, OPTIMIZERS) == option
+
+
+@pytest.mark.parametrize(("value", "letter"), [
+    ("(c) after optimizer.step()", "c"), ("c) after optimizer.step()", "c"),
+    ("[b] between loss.backward() and optimizer.step()", "b"),
+    ('"(d) it makes no difference"', "d"),
+    ("(b) or (c)", None), ("(c) not (b)", None), ("c) or d)", None), ("(e) after", None),
+    ("after optimizer.step() (c)", None),
+])
+def test_choice_reads_an_option_copied_with_its_text(value: str, letter: str | None) -> None:
+    assert quiz.choice(value, LETTERS) == letter
+
+
+@pytest.mark.parametrize("value", ["AdaGrad/RMSProp/Adam", "AdaGrad & RMSProp & Adam",
+                                   "AdaGrad + RMSProp + Adam", "AdaGrad | RMSProp | Adam",
+                                   "{AdaGrad, RMSProp, Adam}", '"AdaGrad", "RMSProp", "Adam"',
+                                   "[adagrad; rmsprop; adam]"])
+def test_names_reads_the_separators_a_student_types(value: str) -> None:
+    """A grading audit: "AdaGrad/RMSProp/Adam" scored 0, told it "may only hold the names"."""
+    assert quiz.names(value, OPTIMIZERS) == {"AdaGrad", "RMSProp", "Adam"}
 
 
 def test_choice_unwraps_only_one_letter_options() -> None:
@@ -148,7 +177,12 @@ def test_names_of_an_empty_collection_is_empty() -> None:
 def test_a_number_with_a_unit_or_percent_sign_is_told_to_drop_them(answer, words) -> None:
     """A novice audit: "10 steps" and "25%" were told only "should be a number"."""
     assert words in quiz.quoted(answer)
-    assert quiz.quoted("b") == quiz.quoted("ten") == ""
+
+
+def test_other_text_is_shown_as_read() -> None:
+    """A grading audit: "q1 may only hold the names ..." did not say what it read."""
+    assert quiz.quoted("AdaGrad/Nadam") == " (your answer: 'AdaGrad/Nadam')"
+    assert quiz.quoted("ten") == " (your answer: 'ten')"
 
 
 #: How ipykernel names the code of a notebook cell.

@@ -88,7 +88,8 @@ def quoted(value: Any) -> str:
     -------
     str
         ``" (not the text '0.4': type the number without quotes)"`` for a string that
-        reads as a number; ``" (it is still None: not answered yet)"`` for None, or what
+        reads as a number; ``" (your answer: 'sgd!')"`` for other text (the student compares
+        it with the forms asked for); ``" (it is still None: not answered yet)"`` for None, or what
         stopped the answer cell if it was an answer typed without quotes
         (:func:`_stopped_unquoted`); ``" (not the class SGD itself: type its name in
         quotes, "SGD")"`` for a class or function (lesson 07's ``q3 = SGD``, the class the
@@ -101,7 +102,7 @@ def quoted(value: Any) -> str:
     >>> quoted(None)
     ' (it is still None: not answered yet)'
     >>> quoted(0.4), quoted("b")
-    ('', '')
+    ('', " (your answer: 'b')")
     >>> quoted("10 steps")
     " (not the text '10 steps': type the number alone, 10, without quotes or a unit)"
     """
@@ -123,7 +124,9 @@ def quoted(value: Any) -> str:
         # told only "should be a number").
         unit = _WITH_UNIT.match(value)
         if unit is None:
-            return ""
+            # What was read, for the student to compare with the forms asked for (a grading
+            # audit: "AdaGrad/RMSProp/Adam" was told it "may only hold the names" it held).
+            return f" (your answer: {value!r})"
         if unit.group(2).startswith("%"):
             return (f" (not the text {value!r}: type the number alone, without quotes or "
                     f"a % sign; where the question asks for a fraction, "
@@ -330,8 +333,10 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     ``_`` inside a name; None if none.
 
     A single-letter option may also be marked as in a list of options: ``"(b)"``,
-    ``"b)"``, ``"b."`` or ``"[b]"`` name the option ``"b"``. Names such as ``"SGD"`` are
-    not unwrapped: ``"(SGD)"`` names no option.
+    ``"b)"``, ``"b."`` or ``"[b]"`` name the option ``"b"``, and so does the option copied
+    with its text, ``"(b) between loss.backward() and optimizer.step()"``. Names such as
+    ``"SGD"`` are not unwrapped: ``"(SGD)"`` names no option; quotes around a name and a
+    final period, ``'"SGD"'`` or ``"SGD."``, are left out.
 
     Parameters
     ----------
@@ -359,18 +364,42 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     (True, True)
     >>> choice("(SGD)", ("SGD", "Adam")) is None, choice("((b))", "abcd") is None
     (True, True)
+    >>> choice("SGD.", ("SGD",)), choice('"SGD"', ("SGD",)), choice("(c) after step()", "abcd")
+    ('SGD', 'SGD', 'c')
+    >>> choice("(b) or (c)", "abcd") is None
+    True
     """
     if not isinstance(value, str):
         return None
     options = tuple(options)
     key = value.strip().casefold()
-    found = next((option for option in options if _squeezed(option) == _squeezed(key)), None)
-    marked = _MARKED_LETTER.fullmatch(key)
+    # Quotes typed inside the string, '"SGD"', and a sentence's final period, "SGD." (a
+    # grading audit: both scored 0), say the same name.
+    unquoted = key.strip("\"'` ")
+    bare = unquoted.removesuffix(".").strip("\"'` ")
+    found = next((option for option in options
+                  if _squeezed(option) in (_squeezed(key), _squeezed(bare))), None)
+    marked = _MARKED_LETTER.fullmatch(unquoted) or _copied_option(unquoted)
     if found is None and marked is not None:
         # Only a one-letter option is read through the marks around it.
         found = next((option for option in options
                       if len(option) == 1 and option.casefold() == marked.group(1)), None)
     return found
+
+
+#: An option copied whole from the question's list: "(c) after optimizer.step()".
+_OPTION_WITH_TEXT = re.compile(r"[(\[]\s*([^\W\d_])\s*[)\]]\s+\S.*|([^\W\d_])\)\s+\S.*")
+
+
+def _copied_option(key: str) -> re.Match[str] | None:
+    """The letter of an option copied with its text, ``"(c) after optimizer.step()"`` (a
+    grading audit: it scored 0), as a match whose group 1 is the letter; None if the text
+    is not one, or marks a second letter too (``"(b) or (c)"`` names no single option)."""
+    copied = _OPTION_WITH_TEXT.fullmatch(key)
+    if copied is None or len(re.findall(r"[(\[]\s*[^\W\d_]\s*[)\]]|\b[^\W\d_]\)", key)) > 1:
+        return None
+    letter = copied.group(1) or copied.group(2)
+    return re.fullmatch(r"(.)", letter)
 
 
 def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
@@ -380,7 +409,8 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
     ----------
     value : Any
         A quiz answer: a set, frozenset, list or tuple of names, e.g. ``["adam", "SGD"]``,
-        or a string of names between commas, semicolons or "and", ``"Adam, SGD"`` (an
+        or a string of names between commas, semicolons, "and", "/", "&", "+" or "|",
+        ``"Adam, SGD"`` (an
         audit: a careful human reads it so; it scored 0), or between spaces where each
         word is a name, ``"AdaGrad RMSProp Adam"`` (an audit too; ``"RMS Prop"`` stays
         one name).
@@ -403,10 +433,19 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
     (['AdaGrad', 'RMSProp'], frozenset({'RMSProp'}))
     >>> names({"Adam", "Nadam"}, ("SGD", "Adam")) is None, names("Adam SGD", ("Adam",)) is None
     (True, True)
+    >>> sorted(names("AdaGrad/Adam", ("AdaGrad", "Adam")))
+    ['AdaGrad', 'Adam']
+    >>> sorted(names('{"Adam", "SGD"}', ("SGD", "Adam")))
+    ['Adam', 'SGD']
     """
     if isinstance(value, str):
-        # "AdaGrad, RMSProp and Adam" too (a red-team look): no option holds the word "and".
-        value = [item for item in re.split(r"[,;]|\band\b", value) if item.strip()]
+        # "AdaGrad, RMSProp and Adam" too (a red-team look): no option holds the word "and";
+        # nor "/", "&", "+" or "|" (a grading audit: "AdaGrad/RMSProp/Adam" scored 0), nor
+        # the brackets of a set typed inside the string, "{AdaGrad, Adam}".
+        inner = value.strip()
+        if inner[:1] + inner[-1:] in ("{}", "[]", "()"):
+            inner = inner[1:-1]
+        value = [item for item in re.split(r"[,;/&+|]|\band\b", inner) if item.strip()]
     if not isinstance(value, (set, frozenset, list, tuple)):
         return None
     options = tuple(options)
