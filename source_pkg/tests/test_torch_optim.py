@@ -1260,6 +1260,16 @@ def test_a_named_param_groups_mistake_gives_its_advice_once() -> None:
         outcome.message
 
 
+def test_a_replaced_storage_gives_its_advice_once() -> None:
+    """A grading audit: "... (p.data was replaced): update it in place, e.g. p.addcdiv_(...)"
+    and then, as the likely cause, "`p.data = ...` swaps ... Update in place (p.sub_, ...)"."""
+    mutant = next(cls for opt, mistake, cls in MUTANTS if mistake == "replace_data")
+    outcome = checks.run_torch_property(mutant, "adam", "in_place", PUBLIC_SEEDS[0])
+    assert outcome.message.startswith("after step 1 the parameter has new storage (p.data was "
+                                      "replaced). Likely cause: `p.data = ...`"), outcome.message
+    assert outcome.message.count("p.sub_") == 1, outcome.message
+
+
 def test_one_named_mistake_is_explained_once_in_the_self_check() -> None:
     """An audit: AdamW's decay without the learning rate failed "first step" and "state
     between steps" with other numbers each, and its "Likely cause" was printed twice in
@@ -1272,3 +1282,41 @@ def test_one_named_mistake_is_explained_once_in_the_self_check() -> None:
     assert {r.mistake for r in failed} == {"decay_no_lr"}, out.getvalue()
     assert out.getvalue().count(EXPLANATIONS["decay_no_lr"]) == 1, out.getvalue()
     assert "(same problem as" in out.getvalue(), out.getvalue()
+
+
+class _AdamWithStateFromInit(TorchAdam):
+    """A grading audit's Adam: every parameter's state made in __init__, none in step()."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, lr=lr, betas=betas, eps=eps)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p] = {"step": 0, "exp_avg": torch.zeros_like(p),
+                                 "exp_avg_sq": torch.zeros_like(p)}
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                state["step"] += 1
+                t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+                m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                p.sub_(group["lr"] * (m / (1 - beta1**t))
+                       / ((v / (1 - beta2**t)).sqrt() + group["eps"]))
+
+
+def test_a_state_made_in_init_is_told_why_a_later_parameter_has_none() -> None:
+    """It read "raised KeyError: 'step' (line ...)" and nothing more."""
+    outcome = checks.run_torch_property(_AdamWithStateFromInit, "adam", "per_param_step",
+                                        PUBLIC_SEEDS[0])
+    assert "raised KeyError: 'step'" in outcome.message, outcome.message
+    assert "added later with add_param_group" in outcome.message
+    assert "`if not state:`" in outcome.message
+    # And the state of a parameter it skips, which torch.optim does not make.
+    report = checks.grade_torch(_AdamWithStateFromInit, "adam", PUBLIC_SEEDS[:1])
+    assert set(report.failed) == {"per_param_step", "grad_none"}, report.text()

@@ -281,6 +281,11 @@ def _reference(optimizer: str, case: dict[str, Any]) -> dict[str, Any]:
     return observed
 
 
+#: The message of a KeyError for a name in a parameter's state ('step', 'exp_avg', ...), not
+#: for a group's settings, which torch fills in for every group.
+_STATE_KEY = re.compile(r"'(?!(?:lr|betas|eps|weight_decay|params)')\w+'")
+
+
 def _error_outcome(error: dict[str, Any], subject: str) -> Outcome:
     """The failure of a run the student's class did not finish (hung if it ran out of time)."""
     return Outcome(_error_text(error, subject), hung=error["kind"] == "StepTimeout")
@@ -319,6 +324,12 @@ def _error_text(error: dict[str, Any], subject: str) -> str:
                  "parameters)")
     elif is_whole_tensor_as_number(message):
         text += ". " + WHOLE_TENSOR_AS_NUMBER.rstrip(".")
+    elif kind == "KeyError" and error["stage"] == "step" and _STATE_KEY.fullmatch(message):
+        # A grading audit: a state made in __init__ raised KeyError: 'step', unexplained,
+        # for the parameter of a group added later.
+        text += (". self.state[p] is empty for a parameter step() has not seen before (one "
+                 "added later with add_param_group, say): create its entries in step(), the "
+                 "first time, `if not state:` (or `if len(state) == 0:`), as torch.optim does")
     elif error["stage"] == "constructor":
         text += (". Keep the given __init__: it passes params and a defaults dict to "
                  "super().__init__")
@@ -707,8 +718,12 @@ def _judge_in_place(case: dict[str, Any], got: dict[str, Any]) -> str:
     for s, storages in enumerate(got["same_storage"]):
         if not all(storages):
             return (f"after step {s + 1} the parameter has new storage (p.data was replaced): "
-                    "update it in place, e.g. p.addcdiv_(...) or p.sub_(...).")
+                    f"{_UPDATE_IN_PLACE}")
     return ""
+
+
+#: Its advice, which the named mistake's explanation gives in its own words (an audit).
+_UPDATE_IN_PLACE = "update it in place, e.g. p.addcdiv_(...) or p.sub_(...)."
 
 
 def _judge_float32(case: dict[str, Any], got: dict[str, Any]) -> str:
@@ -1038,8 +1053,9 @@ def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed
     if mistake in _NOT_CHARGED_HERE.get(prop.name, ()):
         return replace(Outcome(""), printed=printed)
     if mistake:
-        found = judged.message.removesuffix(": " + _READ_EACH_GROUP) \
-            .removesuffix(": " + _OWN_COUNTER)
+        found = judged.message
+        for advice in (_READ_EACH_GROUP, _OWN_COUNTER, _UPDATE_IN_PLACE):
+            found = found.removesuffix(": " + advice)
         found += "." if found != judged.message else ""
         return replace(judged, mistake=mistake,
                        message=f"{found} Likely cause: {EXPLANATIONS[mistake]}")
