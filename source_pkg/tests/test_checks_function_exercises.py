@@ -438,6 +438,10 @@ DESCENT_CASES = [
      "your path differs"),
     (lambda g, x0, lr, n: descend(g, x0, lr, n)[:, :2], {"any_dimension"},
      "your points have 2 coordinates, not 3"),
+    # A browser audit: `return np.array(point)`, a global point of another cell, was told
+    # "do not write the two coordinates out" in 3-D.
+    (lambda g, x0, lr, n: np.array([0.5, -0.5]), {"path", "any_dimension"},
+     "must have shape"),
 ]
 
 
@@ -447,12 +451,14 @@ DESCENT_CASES = [
                               "no_start+ascent-2", "half_lr", "fixed_lr", "no_lr", "normalised",
                               "changes_x0",
                               "two_coordinates", "updates_two", "two_columns", "lr_per_dim",
-                              "drops_third"])
+                              "drops_third", "one_point"])
 def test_gradient_descent_check(fn, fails, phrase):
     report, _ = _report(check_gradient_descent, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)
     assert set(messages) == fails, report.text()
     assert phrase in next(iter(messages.values()), ""), report.text()
+    assert "do not write the two coordinates out" not in report.text() or \
+        phrase == "your points have 2 coordinates, not 3", report.text()
 
 
 # -- minibatches ------------------------------------------------------------------------

@@ -252,8 +252,9 @@ def test_a_module_not_imported_is_told_to_import_it():
 def test_the_generic_name_hint_fits_functions_too():
     """Lessons 00 and 01's exercises are functions: "inside a method" alone misled."""
     hint = exception_hint("NameError", "name 'learning_rate' is not defined")
-    assert hint.startswith("a name is not defined: a variable of another cell"), hint
-    assert "attribute written without self." in hint, hint
+    assert hint.startswith("a name is not defined: is it misspelt? Else it is a variable of "
+                           "another cell"), hint
+    assert "attribute written without `self.` (self.lr" in hint, hint
 
 
 @pytest.mark.parametrize(("kind", "message"), [
@@ -351,3 +352,12 @@ def test_an_attribute_spelt_out_in_full_is_told_its_short_name() -> None:
     with pytest.raises(AttributeError) as caught:
         RMSProp().update()
     assert closest_name(caught.value) == "self.eps"
+
+
+def test_a_path_of_the_wrong_shape_in_a_figure_is_told_to_check_the_shape():
+    """A browser audit: lesson 00's valleys figure of a gradient_descent returning one point
+    read plots' ValueError alone, where the figures above it gave this hint."""
+    hint = exception_hint("ValueError", "a 2-D path needs points of shape (n, 2) with n >= 1, "
+                          "got (2,)", where="in <module>() (line 3 of this cell)")
+    assert hint == ("the figure got a path of another shape than it draws: check the shape "
+                    "your function returns against the one the exercise asks for."), hint

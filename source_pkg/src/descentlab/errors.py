@@ -300,6 +300,10 @@ def _whole_dict_hint(where: str) -> str:
             f"so take this parameter's, e.g. self.{state}[key].")
 
 
+#: The advice of a figure that got an array of the wrong shape from the student's function.
+_CHECK_SHAPE = "check the shape your function returns against the one the exercise asks for."
+
+
 def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "",
                    keys: Sequence[str] = ()) -> str:
     """A short hint for a common exception raised inside ``update``, or ``""``.
@@ -412,14 +416,19 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
     if kind == "NameError":
         # Not only methods: lesson 00 and 01's exercises are functions (an audit's
         # minibatches() read "inside a method").
-        return ("a name is not defined: a variable of another cell (run that cell first, or "
-                "pass the value in), or, inside a method, an attribute written without self. "
-                "(self.lr, self.v, ...).")
+        # A misspelt name first (a browser audit: `2 * z` for `2 * y` was told of cells
+        # and self only).
+        return ("a name is not defined: is it misspelt? Else it is a variable of another "
+                "cell (run that cell first, or pass the value in), or, inside a method, an "
+                "attribute written without `self.` (self.lr, self.v, ...).")
     if kind == "IndexError" and "too many indices" in low and where.startswith("in <module>()"):
         # In a figure's own code (lesson 00's path[:, 0]): what the student's code returned
         # has fewer dimensions than the figure reads (a student audit was told of params).
-        return ("the figure got an array with fewer dimensions than it reads: check the "
-                "shape your function returns against the one the exercise asks for.")
+        return f"the figure got an array with fewer dimensions than it reads: {_CHECK_SHAPE}"
+    if kind == "ValueError" and "path needs points of shape" in message:
+        # plots' own check of a path, which came from the student's function (a browser
+        # audit: lesson 00's valleys figure of a gradient_descent returning one point).
+        return f"the figure got a path of another shape than it draws: {_CHECK_SHAPE}"
     if kind == "IndexError" and "too many indices" in low:
         # Rows (p[i]) and slices (p[:], an honest-code audit) alike fail on a 0-d array.
         return ("some parameters are vectors or 0-d arrays, which have no rows to index or "

@@ -176,8 +176,10 @@ def _any_dimension(fn: Callable[..., Any], seed: int, limit: float | None) -> st
                            "dtype=float), x - lr * f_grad(x)) rather than on x0[0] and "
                            "x0[1], so that any number of coordinates works.",
                            hung=exc.hung) from None
-    if mine.ndim == 0 or mine.shape[-1] != 2:
-        # Even the 2-coordinate path is not made of points: `path` says what is wrong.
+    if mine.ndim != 2 or mine.shape[-1] != 2:
+        # Even the 2-coordinate path is not made of points: `path` says what is wrong. (A
+        # browser audit's `return np.array(point)`, a global of shape (2,), was told not to
+        # write the two coordinates out.)
         # Only the 3-coordinate path's own shape can be checked, against the rule.
         if path.ndim == 2 and path.shape[-1] == 3:
             return ""
