@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -122,3 +123,34 @@ def test_classes_functions_and_schedules_print_one_verdict_the_same_way(run):
     assert lines == report.text().splitlines()
     assert lines[-1] == "All checks passed — well done!"
     assert all(line.startswith("✔ ") for line in lines[:-1])
+
+
+def test_a_failing_test_cell_shows_the_students_cell_not_the_checks_source(capsys):
+    """A browser audit: every failing test cell showed assert_outcome's own source (IPython
+    hides a __tracebackhide__ frame, but never the one that raises)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    existed = InteractiveShell.initialized()
+    shell = InteractiveShell.instance()
+    try:
+        shell.user_ns.update(assert_outcome=assert_outcome, Outcome=Outcome)
+        capsys.readouterr()
+        result = shell.run_cell("x = 1\nassert_outcome(Outcome('your update climbs'), "
+                                "'first step')")
+        shown = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # no colours
+    finally:
+        if not existed:
+            InteractiveShell.clear_instance()
+    assert isinstance(result.error_in_exec, AssertionError)
+    assert type(result.error_in_exec) is AssertionError  # nbgrader and the grader read its name
+    assert "assert_outcome(Outcome('your update climbs')" in shown, shown
+    assert "AssertionError: first step: your update climbs" in shown, shown
+    assert "exercise.py" not in shown, shown
+    assert "outcome.passed" not in shown, shown
+
+
+def test_outside_ipython_the_failure_renders_as_its_line():
+    with pytest.raises(AssertionError) as raised:
+        assert_outcome(Outcome("your update climbs"), "first step")
+    lines = raised.value._render_traceback_()
+    assert "".join(lines).strip().endswith("AssertionError: first step: your update climbs")

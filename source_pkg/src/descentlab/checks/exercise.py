@@ -15,9 +15,13 @@ What differs between exercises is only the per-property step: :mod:`.grading`
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import traceback
+import types
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from .messages import is_not_written
@@ -196,8 +200,39 @@ def assert_outcome(outcome: Outcome, label: str = "") -> None:
     ``label`` (the property's short name) is put in front: ``"first step: ..."``; not in
     front of "... is not written yet", which is about no property in particular.
     """
-    __tracebackhide__ = True  # not shown in tracebacks (IPython, pytest)
+    __tracebackhide__ = True  # not shown in pytest's tracebacks (IPython: see below)
     if not outcome.passed:
-        raise AssertionError(f"{label}: {outcome.message}"
-                             if label and not is_not_written(outcome.message)
-                             else outcome.message)
+        failed = AssertionError(f"{label}: {outcome.message}"
+                                if label and not is_not_written(outcome.message)
+                                else outcome.message)
+        # IPython hides such frames, but never the one that raises (a browser audit read
+        # this function's source under every failing test cell): its documented hook for
+        # an exception's own traceback shows the student's cells alone.
+        failed._render_traceback_ = functools.partial(_cells_traceback, failed)  # type: ignore[attr-defined]
+        raise failed
+
+
+def _cells_traceback(exc: BaseException) -> list[str]:
+    """IPython's traceback of ``exc`` without the frames of this package's checks."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        kept = [tb for tb in _walk(exc.__traceback__)
+                if not tb.tb_frame.f_code.co_filename.startswith(_CHECKS_FOLDER)]
+        chain = None
+        for tb in reversed(kept):
+            chain = types.TracebackType(chain, tb.tb_frame, tb.tb_lasti, tb.tb_lineno)
+        return shell.InteractiveTB.structured_traceback(type(exc), exc, chain)
+    except Exception:  # never worse than the exception line itself
+        return traceback.format_exception_only(type(exc), exc)
+
+
+def _walk(tb: types.TracebackType | None) -> Iterator[types.TracebackType]:
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+#: Where the checks' own files are: their frames are no help to a student.
+_CHECKS_FOLDER = str(Path(__file__).resolve().parent)
