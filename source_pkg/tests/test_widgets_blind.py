@@ -130,3 +130,18 @@ def test_2d_click_starts_again_there(backend: str) -> None:
     w.start_x.value, w.start_y.value = 2.0, 2.5
     np.testing.assert_allclose(w.position, [2.0, 2.5])
     assert w.path.steps == 0
+
+
+@pytest.mark.parametrize("backend", ["static", "ipympl"])
+def test_a_short_steps_arrow_has_a_head_no_longer_than_the_step(backend: str) -> None:
+    """A browser audit: near a minimum the next step's head lay behind the explorer, a
+    black triangle opposite the downhill arrow."""
+    w = explorer_2d("valleys", lr=0.05, backend=backend)
+    arrow = w._step_arrow
+    w.step(30)  # near a hollow: steps of a few pixels
+    (x0, y0), (x1, y1) = w.ax.transData.transform(arrow._posA_posB)
+    points = np.hypot(x1 - x0, y1 - y0) * 72 / w.ax.figure.dpi
+    assert points < 0.4 * 16, "the test needs a step shorter than the usual head"
+    assert 0.4 * arrow.get_mutation_scale() <= 0.6 * points + 1e-9
+    long = explorer_2d("valleys", lr=1.0, backend=backend)  # its first step is long
+    assert long._step_arrow.get_mutation_scale() == 16, "a long step keeps the usual head"

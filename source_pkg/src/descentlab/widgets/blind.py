@@ -53,9 +53,13 @@ def _lr_slider(lr: float) -> widgets.FloatLogSlider:
     ))
 
 
+#: The arrows' head size (matplotlib's mutation scale, in points): "-|>" has a head 0.4 of it.
+_HEAD = 16.0
+
+
 def _arrow(color: str = "crimson") -> FancyArrowPatch:
     return FancyArrowPatch(
-        (0, 0), (0, 0), arrowstyle="-|>", mutation_scale=16, color=color,
+        (0, 0), (0, 0), arrowstyle="-|>", mutation_scale=_HEAD, color=color,
         linewidth=2, zorder=9, shrinkA=0, shrinkB=0,
     )
 
@@ -102,6 +106,12 @@ def _point_arrow(arrow: FancyArrowPatch, start: Any, end: Any, box: Any) -> None
     arrow.set_visible(part is not None)
     if part is not None:
         arrow.set_positions(*part)
+        # A step shorter than the head drew the whole head back over the explorer, a
+        # triangle opposite the downhill arrow (a browser audit): the head shrinks with it.
+        (x0, y0), (x1, y1) = arrow.axes.transData.transform(part)
+        length = math.hypot(x1 - x0, y1 - y0) * 72 / arrow.figure.dpi  # in points
+        arrow.set_mutation_scale(min(_HEAD, max(1.5 * length, 1.0)))
+        arrow.set_visible(length >= 1.0)  # a step of less than a point: nothing to point at
 
 
 def _off_view_note(where: str) -> str:
