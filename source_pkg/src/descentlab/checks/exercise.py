@@ -208,7 +208,8 @@ def assert_outcome(outcome: Outcome, label: str = "") -> None:
         # IPython hides such frames, but never the one that raises (a browser audit read
         # this function's source under every failing test cell): its documented hook for
         # an exception's own traceback shows the student's cells alone.
-        failed._render_traceback_ = functools.partial(_cells_traceback, failed)  # type: ignore[attr-defined]
+        hook = functools.partial(_cells_traceback, failed)
+        failed._render_traceback_ = hook  # type: ignore[attr-defined]
         raise failed
 
 
