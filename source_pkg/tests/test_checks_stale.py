@@ -15,6 +15,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from descentlab.checks import stale
 from descentlab.checks.stale import stale_code
+from descentlab.output_lines import WIDTH
 
 MOMENTUM = """
 from descentlab.checks import check
@@ -250,11 +251,18 @@ def test_in_a_jupyter_kernel(tmp_path):
     assert notebook.cells[0].outputs == []
     assert printed(1).endswith("All checks passed — well done!\n")
     assert notebook.cells[2].outputs[0]["ename"] == "IndentationError"
-    assert "did not finish (IndentationError at line" in printed(3).splitlines()[0]
+    # The first item, broken between words to fit the output area (a browser audit read
+    # JupyterLab's breaks anywhere, "evaluat / ing").
+    first = printed(3).split("\n✘")[0] if printed(3).startswith("✘") else printed(3)
+    assert "did not finish (IndentationError at line" in " ".join(first.split())
     assert "well done" not in printed(3)
     assert printed(5).startswith("Checking Momentum")
     assert "first step" in printed(5)
     assert "earlier run" not in printed(5)
+    for index in (3, 5):
+        lines = printed(index).splitlines()
+        assert max(map(len, lines)) <= WIDTH, printed(index)
+        assert any(line.startswith("  ") for line in lines), "an item's next lines indented"
 
 
 def test_a_figure_of_the_earlier_class_says_so(shell):

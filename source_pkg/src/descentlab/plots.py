@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .optimizers import SGD, AdaGrad, Adam, Momentum
+from .output_lines import print_wrapped
 from .paths import NAN_AT_FIRST_STEP, THEN_MOVE_A_SLIDER, Trajectory, run_many
 from .surfaces import Surface, get_surface
 
@@ -456,7 +457,8 @@ def plot_paths(
                 path.status in ("error", "timeout")
                 or (path.status == "diverged" and path.steps == 0)):
             # As explained() does for a demo: one line, no traceback, in the cell's output.
-            print(f"{label}: {path.message.replace(THEN_MOVE_A_SLIDER, ', then run this again.')}")
+            print_wrapped(f"{label}: "
+                          f"{path.message.replace(THEN_MOVE_A_SLIDER, ', then run this again.')}")
     return draw_paths(surface, paths, ax, colors).ax
 
 

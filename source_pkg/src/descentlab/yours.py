@@ -39,6 +39,7 @@ import numpy as np
 from ._timebox import TimeLimitExceeded
 from ._timebox import time_limit as _time_limit
 from .optimizers import optimizer_class
+from .output_lines import print_wrapped
 
 __all__ = ["LESSONS", "Entrant", "answer_cells", "find_entrants", "grading_in_progress",
            "your_optimizers"]
@@ -400,5 +401,5 @@ def your_optimizers(
     entrants = find_entrants(names, folder, time_limit=time_limit)
     # While grading, every entrant has the same note: print it once.
     for note in dict.fromkeys(entrant.note for entrant in entrants):
-        print(note, file=out)
+        print_wrapped(note, out)
     return {entrant.name: entrant.cls for entrant in entrants}

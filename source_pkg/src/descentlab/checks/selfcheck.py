@@ -12,6 +12,7 @@ import math
 from typing import Any, TextIO
 
 from ..optimizers import available, find_reference, optimizer_class, reference_name
+from ..output_lines import print_wrapped
 from . import messages
 from .exercise import self_check as selfcheck_run
 from .grading import PUBLIC_SEEDS, score_properties
@@ -84,9 +85,9 @@ def check(
     # Not after a check that could not start (an unknown name, code of a failed cell).
     changed = changed_defaults(student_cls, checked[0]) if checked else []
     if changed:
-        print(f"Note: {subject} has the default {', '.join(changed)}. The figures below build "
-              f"{subject} with your defaults, so they will not match the text; the graded "
-              "tests pass every value, so this costs no points.", file=file)
+        print_wrapped(f"Note: {subject} has the default {', '.join(changed)}. The figures "
+                      f"below build {subject} with your defaults, so they will not match the "
+                      "text; the graded tests pass every value, so this costs no points.", file)
     return report
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..output_lines import print_wrapped
+
 __all__ = ["explain_unbound_exercises"]
 
 #: The shells (by id) given the handler: IPython wraps it, so it cannot be recognised there.
@@ -34,15 +36,15 @@ def _explain(shell: Any, etype: type[BaseException], value: BaseException, tb: A
     # NameError; lesson 07's RMSProp sent to an exercise cell of another lesson).
     hint = unquoted_answer(*describe_exception(value)[1:])[1]
     if hint:
-        print(f"✘ {hint[0].upper()}{hint[1:]}, then run this cell again.")
+        print_wrapped(f"✘ {hint[0].upper()}{hint[1:]}, then run this cell again.")
     elif getattr(value, "name", None) in {exercise.name for _, exercise in exercises()}:
-        print("✘ " + explain_failure("This cell", value, then="run this cell again"))
+        print_wrapped("✘ " + explain_failure("This cell", value, then="run this cell again"))
     elif re.fullmatch(r"q\d+", getattr(value, "name", None) or ""):
         # A quiz check under an answer cell that stopped before its line (a student audit:
         # the answer typed below the error read "name 'q3' is not defined", bare).
-        print(f"✘ This cell needs your answer `{value.name}`, which is not defined: run the "
-              "answer cell above (an error there stops it before the lines after it), then "
-              "run this cell again.")
+        print_wrapped(f"✘ This cell needs your answer `{value.name}`, which is not defined: "
+                      "run the answer cell above (an error there stops it before the lines "
+                      "after it), then run this cell again.")
 
 
 def explain_unbound_exercises() -> bool:

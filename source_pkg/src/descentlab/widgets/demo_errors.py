@@ -33,6 +33,7 @@ from ..errors import (
     describe_exception,
     exception_hint,
 )
+from ..output_lines import print_wrapped
 from .controls import failing_check_line, self_check_warning
 
 __all__ = ["explain_errors", "explain_failure", "explained", "function_check_note",
@@ -127,7 +128,7 @@ def explain_errors(function: F) -> F:
         try:
             result = function(*args, **kwargs)
         except Exception as exc:  # the student's code: explain, don't re-raise
-            print(_failure_line(getattr(function, "__name__", "this demo"), exc))
+            print_wrapped(_failure_line(getattr(function, "__name__", "this demo"), exc))
             return None
         return _show(result)
 
@@ -166,7 +167,7 @@ def explained(what: str = "This figure") -> Iterator[None]:
             try:
                 yield
             except Exception as exc:  # the student's code: explain, don't re-raise
-                print(_failure_line(what, exc, then="run this cell again"))
+                print_wrapped(_failure_line(what, exc, then="run this cell again"))
     finally:
         _NOTES.reset(token)
     numeric = list(dict.fromkeys(
@@ -177,7 +178,7 @@ def explained(what: str = "This figure") -> Iterator[None]:
     # Not under a note that the student's code fails its self-check: that note sends them
     # to the cause (a student audit read three notes under one NaN figure).
     if numeric and not notes:
-        print(numbers_ran_away(what, numeric))
+        print_wrapped(numbers_ran_away(what, numeric))
 
 
 def numbers_ran_away(what: str, messages: list[str]) -> str:
@@ -315,7 +316,7 @@ def function_check_note(fn: Callable[..., Any], check: Callable[[Any], Any],
         return line
     remarks = "\n".join(getattr(reports[0], "notes", ()) or ())
     if remarks:
-        print(remarks)
+        print_wrapped(remarks)
     return remarks
 
 
@@ -330,7 +331,7 @@ def _print_note(warning: Callable[[], str]) -> str:
         line = warning()
     note = f"⚠ {line}" if line else ""
     if note:
-        print(note)
+        print_wrapped(note)
         if (printed := _NOTES.get()) is not None:
             printed.append(note)
     return note
