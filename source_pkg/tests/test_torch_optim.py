@@ -583,6 +583,8 @@ def test_a_decayed_parameter_whose_grad_is_none_costs_the_grad_none_point_alone(
     assert report.failed == ["grad_none"], out.getvalue()
     assert report.results[-1].mistake == "decay_without_grad"
     assert out.getvalue().count(EXPLANATIONS["decay_without_grad"]) == 1, out.getvalue()
+    # Not first told to add the check it has (a browser audit): the cause leads.
+    assert "skip it with" not in report.results[-1].message, report.results[-1].message
 
 
 class _AdamWDecaysTwice(_AdamWDecaysEveryParameter):
@@ -1320,3 +1322,7 @@ def test_a_state_made_in_init_is_told_why_a_later_parameter_has_none() -> None:
     # And the state of a parameter it skips, which torch.optim does not make.
     report = checks.grade_torch(_AdamWithStateFromInit, "adam", PUBLIC_SEEDS[:1])
     assert set(report.failed) == {"per_param_step", "grad_none"}, report.text()
+    # ... and says where to make it instead (a browser audit: told only what torch does not).
+    grad_none = next(r for r in report.results if r.name == "grad_none")
+    assert "Create a parameter's state in step(), after `if p.grad is None: continue` (not in " \
+           "__init__" in grad_none.message, grad_none.message

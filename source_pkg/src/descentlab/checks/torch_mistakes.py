@@ -226,9 +226,9 @@ EXPLANATIONS: dict[str, str] = {
     # Its counters are right: the grad None point's alone, not the per-parameter step's too
     # (an audit read both failures of one bug).
     "decay_without_grad": (
-        "the weight decay comes before that check: torch.optim.AdamW leaves a parameter "
-        "whose grad is None alone, its decay included, so `if p.grad is None: continue` "
-        "comes first, before p.mul_(1 - lr * weight_decay)."),
+        "the weight decay comes before `if p.grad is None: continue`: torch.optim.AdamW "
+        "leaves a parameter whose grad is None alone, its decay included. Move "
+        "p.mul_(1 - lr * weight_decay) after that check."),
 }
 
 _ADAM = (

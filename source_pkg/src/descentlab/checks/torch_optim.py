@@ -724,6 +724,8 @@ def _judge_in_place(case: dict[str, Any], got: dict[str, Any]) -> str:
 
 #: Its advice, which the named mistake's explanation gives in its own words (an audit).
 _UPDATE_IN_PLACE = "update it in place, e.g. p.addcdiv_(...) or p.sub_(...)."
+#: The advice of a parameter moved while its grad was None (the same, for a named mistake).
+_SKIP_NONE = "skip it with `if p.grad is None: continue`."
 
 
 def _judge_float32(case: dict[str, Any], got: dict[str, Any]) -> str:
@@ -840,12 +842,15 @@ def _judge_moves_something(case: dict[str, Any], got: dict[str, Any]) -> str:
 def _judge_grad_none(case: dict[str, Any], got: dict[str, Any]) -> str:
     for s, values in enumerate(got["values"]):
         if not np.array_equal(values[1], case["params"][1], equal_nan=True):
-            return (f"parameter 2, whose grad is None, changed in step {s + 1}: skip it with "
-                    "`if p.grad is None: continue`.")
+            return (f"parameter 2, whose grad is None, changed in step {s + 1}: "
+                    f"{_SKIP_NONE}")
         if got["state"][s][1] is not None:
+            # Made in __init__, or in step() before the None check (a browser audit: the
+            # first, told only what torch does not do).
             return (f"after step {s + 1} self.state holds {got['state'][s][1]['keys']} for "
                     "parameter 2, whose grad is None: torch.optim creates no state for a "
-                    "parameter it skips.")
+                    "parameter it skips. Create a parameter's state in step(), after `if "
+                    "p.grad is None: continue` (not in __init__, not before that check).")
     # NaN from an earlier step that stays NaN has not moved (equal_nan): the values' to charge.
     if len(got["values"]) > 1 and not np.array_equal(got["values"][1][2], got["values"][0][2],
                                                      equal_nan=True):
@@ -1054,7 +1059,7 @@ def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed
         return replace(Outcome(""), printed=printed)
     if mistake:
         found = judged.message
-        for advice in (_READ_EACH_GROUP, _OWN_COUNTER, _UPDATE_IN_PLACE):
+        for advice in (_READ_EACH_GROUP, _OWN_COUNTER, _UPDATE_IN_PLACE, _SKIP_NONE):
             found = found.removesuffix(": " + advice)
         found += "." if found != judged.message else ""
         return replace(judged, mistake=mistake,
