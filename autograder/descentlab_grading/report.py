@@ -309,15 +309,22 @@ def _regraded_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
                    key=lambda r: (r.lesson, r.student))
     if not again:
         return []
-    reasons = sorted({row.regraded_why for row in again})
     changed = [row for row in again if row.regraded != _outcome(row)]
+    grades = [f"  {row.lesson}: {_who(row)} {row.regraded} -> {_outcome(row)}" for row in changed]
     # "Graded again, unchanged since the last run" read as if the grades were unchanged
     # (an instructor audit): what did not change is the notebooks.
-    return ["", f"Graded again though the notebooks did not change ({len(again)} notebook(s): "
-                f"{'; '.join(reasons)}); grades that changed:"
-                + ("" if changed else " none"),
-            *(f"  {row.lesson}: {_who(row)} {row.regraded} -> {_outcome(row)}"
-              for row in changed)]
+    head = f"Graded again though the notebooks did not change ({len(again)} notebook(s)"
+    reasons = sorted({row.regraded_why for row in again})
+    if len(reasons) == 1:
+        return ["", f"{head}: {reasons[0]}); grades that changed:" + ("" if changed else " none"),
+                *grades]
+    # Reasons that differ by lesson, each with its own (an instructor audit read a points
+    # change's "the grading code changed; the lesson's instructor notebook changed; the
+    # grading code changed", not told which notebooks each was about).
+    by_why = Counter((row.lesson, row.regraded_why) for row in again)
+    return ["", f"{head}), because:",
+            *(f"  {lesson} ({count}): {why}" for (lesson, why), count in sorted(by_why.items())),
+            "Grades that changed:" + ("" if changed else " none"), *grades]
 
 
 def _listed(prefix: str, items: list[str]) -> str:

@@ -344,6 +344,18 @@ def test_the_first_line_and_a_notebook_handed_in_again(found: Collection) -> Non
             "(descentlab or the grader) changed); grades that changed:\n"
             f"  {graded[0].lesson}: 10004 (davisdan) 3/8 -> 5/{graded[0].max_score:g}\n"
             ) in text, text
+    # Reasons that differ: each lesson's own, once (an instructor audit read one reason
+    # twice in a list and was not told which notebooks each was about).
+    graded[1].regraded_why = f"{why}; the lesson's instructor notebook changed"
+    graded[1].lesson = "06_adam"
+    assert graded[0].lesson < "06_adam", "the lessons in course order"
+    text = summary(run)
+    assert ("Graded again though the notebooks did not change (2 notebook(s)), because:\n"
+            f"  {graded[0].lesson} (1): {why}\n"
+            f"  06_adam (1): {why}; the lesson's instructor notebook changed\n"
+            "Grades that changed:\n"
+            f"  {graded[0].lesson}: 10004 (davisdan) 3/8 -> 5/{graded[0].max_score:g}\n"
+            ) in text, text
 
 
 def test_the_attention_table_keeps_its_columns_with_long_names(found: Collection) -> None:
