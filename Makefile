@@ -85,7 +85,7 @@ release: install
 grade: install
 	@status=0; $(BIN)/descentlab-grade $(SUBMISSIONS) $(GRADE_ARGS) || status=$$?; \
 	if [ $$status = 1 ]; then \
-	  echo "Some files were not graded (missing, rejected or failed): each is listed above with its reason, and in the CSV."; \
+	  echo "Not every notebook was graded (one missing, rejected or failed): each is listed above with its reason, and in the CSV."; \
 	else exit $$status; fi
 
 # nbgrader's formgrader reads nbgrader_config.py from the folder JupyterLab starts in

@@ -394,7 +394,7 @@ def test_make_grade_tells_status_1_as_an_outcome_and_stops_on_others(tmp_path: P
 
     done = make_grade(_export(tmp_path))
     assert done.returncode == 0, done.stderr
-    assert "Some files were not graded" in done.stdout
+    assert "Not every notebook was graded (one missing, rejected or failed)" in done.stdout
     assert "rejected" in done.stdout
     assert "Error 1" not in done.stderr
     usage = make_grade(tmp_path / "nope.zip")
