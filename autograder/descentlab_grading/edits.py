@@ -199,6 +199,10 @@ def instructor_notes(db_url: str, student: str, lesson: str) -> dict[str, str]:
     return {e.cell: e.in_words(bonus, e.points(bonus, maxima)) for e in edits}
 
 
+#: Where a lost point the instructor scored gives the grader's reason (the page reads it).
+GRADER_SAID = " (the grader: "
+
+
 def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) -> dict[str, Any]:
     """A graded ``result`` with the formgrader's scores: its cells, score and bonus (extra
     credit given to a required cell counts as bonus, so ``score - bonus`` stays the required
@@ -209,6 +213,9 @@ def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) ->
     maxima = cell_points(lesson)
     reasons = {grade_id: why for grade_id, _, _, why in result.get("lost", [])}
     cells = {**result["cells"]}
+    # The lost points in the notebook's order, a scored cell in its place (an instructor
+    # audit: it moved to the end, and the reason it shared with a later cell was given twice).
+    order = {grade_id: i for i, grade_id in enumerate(cells)}
     lost = [cell for cell in result.get("lost", []) if cell[0] not in {e.cell for e in found}]
     instructor, scored = [], {}
     over_bonus = 0.0  # bonus cells' points above their maximum: the instructor's extra credit
@@ -222,10 +229,11 @@ def with_edits(result: Mapping[str, Any], found: Sequence[Edit], lesson: str) ->
         scored[edit.cell] = said = edit.in_words(bonus, most)
         if cells[edit.cell] < most:
             lost.append((edit.cell, cells[edit.cell], most, f"your instructor scored this test "
-                         f"{said}" + (f" (the grader: {reasons[edit.cell]})"
+                         f"{said}" + (f"{GRADER_SAID}{reasons[edit.cell]})"
                                       if edit.cell in reasons else "")))
         else:
             instructor.append(f"{edit.cell}: {said}")
+    lost.sort(key=lambda cell: order.get(cell[0], len(order)))
     extra = sum(edit.on_top(bonus) for edit in found)
     return {**result, "cells": cells, "score": sum(cells.values()) + extra,
             "bonus": sum(v for c, v in cells.items() if c in bonus) + extra,

@@ -19,6 +19,7 @@ from traitlets import Bool, Integer
 from descentlab.errors import NOT_RUN_WHILE_GRADING
 
 from .answer_key import REFERENCE_ERROR
+from .edits import GRADER_SAID
 from .judge import ALSO, said_once
 from .testcells import nbgrader_meta
 
@@ -274,6 +275,9 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
         for grade_id, got, most, message in cells:
             lines = said_once(message.split(ALSO), seen, grade_id) if message else \
                 ["see the cell below"]
+            if GRADER_SAID in message:  # scored by the instructor: the grader's reason is
+                # given here, for the cells after it to point to
+                said_once(message.partition(GRADER_SAID)[2][:-1].split(ALSO), seen, grade_id)
             # One line per failed check, as the cell's own output shows them.
             said = "<br>Also: ".join(html.escape(line) for line in lines)
             # A bonus cell scored in part (by the instructor) is not "not earned".

@@ -117,6 +117,31 @@ def test_an_edit_above_a_cells_points_is_said_as_extra_credit(tmp_path: Path) ->
             "extra credit from your instructor: 1.") in text, text
 
 
+def test_a_scored_lost_cell_keeps_its_place_and_a_later_cell_points_to_its_reason(
+        tmp_path: Path) -> None:
+    """An instructor audit: first-step scored 1 of 2 moved below state, whose reason (the
+    same mistake) was given in full twice, once inside "(the grader: ...)"."""
+    why = "your update climbs the loss: the step has to be subtracted"
+    result = {"status": "graded",
+              "cells": {"test-momentum-first-step": 0.0, "test-momentum-state": 0.0},
+              "lost": [("test-momentum-first-step", 0.0, 2.0, f"first step: {why}"),
+                       ("test-momentum-state", 0.0, 2.0, f"state between calls: {why}")],
+              "score": 0.0, "bonus": 0.0}
+    edited = with_edits(result, [Edit("test-momentum-first-step", 1.0, 1.0, None)],
+                        "03_momentum")
+    assert [cell for cell, *_ in edited["lost"]] == ["test-momentum-first-step",
+                                                     "test-momentum-state"]
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>nbgrader's page</p></body></html>")
+    add_summary(page, edited["lost"], edited["score"], 4.0, bonus=0.0)
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+    assert text.count(why) == 1, text
+    assert ("test-momentum-first-step (1/2): your instructor scored this test 1 of 2 (the "
+            f"grader: first step: {why})") in text, text
+    assert ("test-momentum-state (0/2): state between calls: same problem as in "
+            "test-momentum-first-step") in text, text
+
+
 def test_the_scores_kept_for_a_failed_notebook_are_not_said_to_be_in_the_csv(
         tmp_path: Path) -> None:
     """A notebook that failed this run keeps its formgrader scores in the gradebook, for
