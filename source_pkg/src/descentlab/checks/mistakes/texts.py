@@ -40,9 +40,11 @@ EXPLANATIONS = {
         "misspelt name stores it in another attribute than the {attr} that update() reads."
     ),
     "shared_state": (
-        "all parameters share the same {state} instead of one each: keep a dict with one array "
-        "per parameter ({attr}[key] = np.zeros_like(val)). With parameters of different shapes "
-        "this crashes; with equal shapes each parameter is pushed by the others' gradients."
+        "all parameters share the same {state} instead of one each: keep a dict with an array "
+        "of its own for each parameter ({attr}[key] = np.zeros_like(val), a new one per key; "
+        "dict.fromkeys(params, zeros) or {{k: zeros for k in params}} puts one array under "
+        "every key). With parameters of different shapes this crashes; with equal shapes each "
+        "parameter is pushed by the others' gradients."
     ),
     "counter_per_key": (
         "the step counter advanced once per parameter, not once per update call: increment it "
