@@ -1024,3 +1024,20 @@ def test_a_pair_returned_inside_the_loop_is_told_to_yield() -> None:
     report, _ = _report(check_minibatches, returns_first)
     message = _messages(report)["each_sample_once"]
     assert "returned one pair (x_batch, t_batch) instead of yielding one per batch" in message
+
+
+def test_a_function_that_prints_is_told_its_prints_were_hidden():
+    """A student audit: bowl_gradient's 46 prints vanished without a word, where a class's
+    self-check says so."""
+    from descentlab.checks import check_bowl_gradient
+    from descentlab.checks.exercise import PRINTED_NOTE
+
+    def bowl_gradient(x, y):
+        print("computing", x, y)
+        return x / 10, 2 * y
+
+    def quiet(x, y):
+        return x / 10, 2 * y
+
+    assert PRINTED_NOTE in check_bowl_gradient(bowl_gradient, file=io.StringIO()).text()
+    assert PRINTED_NOTE not in check_bowl_gradient(quiet, file=io.StringIO()).text()

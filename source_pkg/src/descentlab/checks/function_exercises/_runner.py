@@ -9,6 +9,7 @@ case of one seed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
@@ -75,7 +76,7 @@ def call(fn: Callable[..., Any], name: str, *args: Any, time_limit: float | None
     (default ``name()``).
     """
     shown = f"{name}()" if shown is None else shown
-    with run_quietly():
+    with run_quietly() as sink:
         try:
             with _time_limit(time_limit):
                 result = fn(*args, **kwargs)
@@ -83,6 +84,11 @@ def call(fn: Callable[..., Any], name: str, *args: Any, time_limit: float | None
         except STUDENT_ERRORS as exc:
             kind, message, where = describe_exception(exc)
             suggestion = closest_name(exc)
+        finally:
+            # Counted for the report's note that prints were hidden (a student audit: a
+            # function's 46 prints vanished without a word, as a class's do not).
+            if (printed := _PRINTED.get()) is not None:
+                printed.append(sink.count)
     if kind == "NotImplementedError":
         raise StudentError(NOT_WRITTEN.format(what=f"{name}()"))
     if kind == "TimeLimitExceeded":
@@ -117,10 +123,18 @@ def _outcome(prop: FunctionProperty, fn: Any, subject: str, seed: int,
         got = "a class" if isinstance(fn, type) else f"a {type(fn).__name__}"
         return Outcome(f"this check needs your function itself, e.g. check_{subject}({subject}) "
                        f"(without parentheses after {subject}); it got {got}.")
+    printed: list[int] = []
+    token = _PRINTED.set(printed)
     try:
-        return Outcome(prop.test(fn, seed, time_limit))
+        return Outcome(prop.test(fn, seed, time_limit), printed=sum(printed))
     except StudentError as exc:
-        return Outcome(str(exc), hung=exc.hung)
+        return Outcome(str(exc), hung=exc.hung, printed=sum(printed))
+    finally:
+        _PRINTED.reset(token)
+
+
+#: What the student's function printed in each call of the property being checked.
+_PRINTED: ContextVar[list[int] | None] = ContextVar("printed", default=None)
 
 
 def function_report(subject: str, props: Sequence[FunctionProperty], fn: Any,
