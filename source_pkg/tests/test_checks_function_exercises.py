@@ -1041,3 +1041,21 @@ def test_a_function_that_prints_is_told_its_prints_were_hidden():
 
     assert PRINTED_NOTE in check_bowl_gradient(bowl_gradient, file=io.StringIO()).text()
     assert PRINTED_NOTE not in check_bowl_gradient(quiet, file=io.StringIO()).text()
+
+
+def test_a_failure_with_numbers_too_is_not_said_again_for_arrays():
+    """A student audit: the stub's and a return-less function's message, given in full
+    under df/dx, came again under "arrays" with "with arrays (a grid ...)" in front."""
+    from descentlab.checks import check_bowl_gradient
+
+    def no_return(x, y):
+        x / 10
+
+    report = check_bowl_gradient(no_return, file=io.StringIO())
+    assert report.text().count("returned None") == 1, report.text()
+    assert "✘ arrays: (same problem as above)" in report.text(), report.text()
+
+    def stub(x, y):
+        raise NotImplementedError("Not written yet")
+
+    assert "Nothing was checked yet" in check_bowl_gradient(stub, file=io.StringIO()).text()
