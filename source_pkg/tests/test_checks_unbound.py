@@ -15,6 +15,7 @@ import pytest
 from in_a_kernel import run_cells
 
 from descentlab.checks import explain_unbound_exercises
+from descentlab.output_lines import wrapped
 
 BROKEN = """
 class Momentum:
@@ -27,8 +28,10 @@ def mine(shell, etype, value, tb, tb_offset=None):
 
 get_ipython().set_custom_exc((ZeroDivisionError,), mine)
 """
-LINE = ("✘ This cell needs your `Momentum`, which is not defined: run its exercise cell above "
-        "(an error there, e.g. a SyntaxError, leaves it undefined), then run this cell again.\n")
+# As a kernel prints it: broken between words to fit the output area.
+LINE = wrapped("✘ This cell needs your `Momentum`, which is not defined: run its exercise cell "
+               "above (an error there, e.g. a SyntaxError, leaves it undefined), then run this "
+               "cell again.") + "\n"
 
 
 def _seen(cell: nbformat.NotebookNode) -> tuple[list[str], str]:
@@ -46,9 +49,9 @@ def test_a_name_error_of_an_exercise_says_to_run_its_cell(tmp_path: Path) -> Non
     setup, broken, checked, typo, other, quiz, names, boolean, unset = notebook.cells
     assert _seen(boolean) == (["NameError"], "✘ Python writes False with a capital letter: q7 = "
                               "False, then run this cell again.\n"), boolean.outputs
-    assert _seen(unset) == (["NameError"], "✘ This cell needs your answer `q9`, which is not "
-                            "defined: run the answer cell above (an error there stops it "
-                            "before the lines after it), then run this cell again.\n")
+    assert _seen(unset) == (["NameError"], wrapped(
+        "✘ This cell needs your answer `q9`, which is not defined: run the answer cell above "
+        "(an error there stops it before the lines after it), then run this cell again.") + "\n")
     # A quiz letter without its quotes (an audit: a bare NameError).
     assert _seen(quiz) == (["NameError"], '✘ Put the letter in quotes: q2 = "c", then run '
                            "this cell again.\n"), quiz.outputs

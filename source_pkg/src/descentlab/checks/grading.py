@@ -176,7 +176,7 @@ def _led_by(note: str, message: str, mistake: str = "") -> str:
 
     The note alone where ``message`` is the learning rate left unused (``mistake``
     ``lr_ignored``) and the note names ``self.lr``: the same cause, said there as "use
-    self.lr ... instead of a fixed number", which a global is not (a student audit).
+    self.lr ... where your code has a fixed number", which a global is not (a student audit).
     """
     if mistake == "lr_ignored" and "`self.lr`" in note:
         return note

@@ -96,7 +96,7 @@ EXPLANATIONS = {
     ),
     "lr_ignored": (
         "the learning rate given to __init__ is not used: store it (self.lr = lr) and use "
-        "self.lr in update() instead of a fixed number."
+        "self.lr in update() to scale each step, where your code has a fixed number or none."
     ),
     "ema_momentum": (
         "you wrote the velocity as a moving average, v ← μv + (1 − μ)·g: that is a different "
