@@ -58,3 +58,21 @@ def test_a_forgotten_state_is_told_the_cause_its_state_shows(body: str, says: st
     assert failed.mistake == "state_reset_each_call", failed
     assert says in failed.message, failed.message
     assert ("Either" in failed.message) is (body == "elsewhere"), failed.message
+
+
+@pytest.mark.parametrize("body", ["anew", "local", "elsewhere"])
+def test_the_graded_test_cell_names_the_same_cause(body: str) -> None:
+    """A browser audit read the self-check's one cause, then all four under the test cell
+    of the same class; the grader's proxy (whose attributes are copies) keeps them all."""
+    from descentlab.checks import PUBLIC_SEEDS, assert_property
+    from descentlab.code_reads import REMOTE_READS
+
+    cls = _momentum(_BODIES[body])
+    (failed,) = [r for r in check(cls, file=io.StringIO()).results if not r.passed]
+    with pytest.raises(AssertionError) as raised:
+        assert_property(cls, "momentum", "carries_state", seed=PUBLIC_SEEDS[0])
+    assert failed.message in str(raised.value), (failed.message, str(raised.value))
+    proxy = type("Momentum", (cls,), {REMOTE_READS: None})
+    with pytest.raises(AssertionError) as raised:
+        assert_property(proxy, "momentum", "carries_state", seed=PUBLIC_SEEDS[0])
+    assert "Either the state is created anew in every call" in str(raised.value)
