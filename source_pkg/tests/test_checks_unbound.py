@@ -47,17 +47,19 @@ def test_a_name_error_of_an_exercise_says_to_run_its_cell(tmp_path: Path) -> Non
                      "Momentun", "1 / 0", 'q1 = 0.5\nq2 = c  # "a", "b", "c" or "d"',
                      "q1 = {AdaGrad, RMSProp}", "q7 = false", "q9"], tmp_path)
     setup, broken, checked, typo, other, quiz, names, boolean, unset = notebook.cells
-    assert _seen(boolean) == (["NameError"], "✘ Python writes False with a capital letter: q7 = "
-                              "False, then run this cell again.\n"), boolean.outputs
+    assert _seen(boolean) == (["NameError"], wrapped(
+        "✘ Python writes False with a capital letter: q7 = False, then run this cell again.")
+        + "\n"), boolean.outputs
     assert _seen(unset) == (["NameError"], wrapped(
         "✘ This cell needs your answer `q9`, which is not defined: run the answer cell above "
         "(an error there stops it before the lines after it), then run this cell again.") + "\n")
     # A quiz letter without its quotes (an audit: a bare NameError).
-    assert _seen(quiz) == (["NameError"], '✘ Put the letter in quotes: q2 = "c", then run '
-                           "this cell again.\n"), quiz.outputs
+    assert _seen(quiz) == (["NameError"], wrapped(
+        '✘ Put the letter in quotes: q2 = "c", then run this cell again.') + "\n"), quiz.outputs
     # Names of exercises as quiz answers (lesson 07's): quotes, not a cell to run.
-    assert _seen(names) == (["NameError"], '✘ Put the names in quotes: q1 = {"AdaGrad", '
-                            '"RMSProp"}, then run this cell again.\n'), names.outputs
+    assert _seen(names) == (["NameError"], wrapped(
+        '✘ Put the names in quotes: q1 = {"AdaGrad", "RMSProp"}, then run this cell again.')
+        + "\n"), names.outputs
     assert _seen(broken)[0] == ["SyntaxError"]
     # The usual traceback stays (the error is the cell's outcome), then the line.
     assert _seen(checked) == (["NameError"], LINE), checked.outputs

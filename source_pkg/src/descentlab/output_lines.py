@@ -3,8 +3,8 @@
 JupyterLab shows printed text with ``word-break: break-all``: a line wider than the
 output area breaks anywhere, "evaluat" / "ing" (a browser audit read every long
 self-check line so). :func:`print_wrapped` breaks the course's own messages between words
-first, in a Jupyter kernel, at :data:`WIDTH` characters (the course's code is written to that width
-too), with the lines after the first of a ✔ / ✘ / ⚠ item indented under its text.
+first, in a Jupyter kernel, at :data:`WIDTH` characters, with the lines after the first of a
+✔ / ✘ / ⚠ item indented under its text.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import TextIO
 
 __all__ = ["WIDTH", "in_notebook", "print_wrapped", "wrapped"]
 
-#: Characters per printed line: an output area of a laptop's JupyterLab holds more.
-WIDTH = 100
+#: Characters per printed line: what JupyterLab's output area holds in a 900-pixel-wide
+#: window with its file browser open (a browser audit: 100 still broke words there).
+WIDTH = 80
 
 #: A line that starts an item: a mark and a space (its next lines go under its text).
 _ITEM = re.compile(r"(\s*)([✔✘⚠–•]\s+)?")
