@@ -55,6 +55,8 @@ def _lr_slider(lr: float) -> widgets.FloatLogSlider:
 
 #: The arrows' head size (matplotlib's mutation scale, in points): "-|>" has a head 0.4 of it.
 _HEAD = 16.0
+#: The shortest arrow drawn, in points: one that can show its direction.
+_SHORTEST = 8.0
 
 
 def _arrow(color: str = "crimson") -> FancyArrowPatch:
@@ -111,7 +113,9 @@ def _point_arrow(arrow: FancyArrowPatch, start: Any, end: Any, box: Any) -> None
         (x0, y0), (x1, y1) = arrow.axes.transData.transform(part)
         length = math.hypot(x1 - x0, y1 - y0) * 72 / arrow.figure.dpi  # in points
         arrow.set_mutation_scale(min(_HEAD, max(1.5 * length, 1.0)))
-        arrow.set_visible(length >= 1.0)  # a step of less than a point: nothing to point at
+        # Shorter, its head is a blob drawn back over the explorer (a second browser look):
+        # the status line gives the step in numbers.
+        arrow.set_visible(length >= _SHORTEST)
 
 
 def _off_view_note(where: str) -> str:
