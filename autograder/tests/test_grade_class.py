@@ -667,8 +667,9 @@ def test_a_syntax_error_is_named_with_its_line(graded_class: GradedClass) -> Non
     # the explorer of the class says in one line why it cannot run.
     text = html.unescape(re.sub(r"<[^>]+>", "", page))
     assert "name 'Momentum' is not defined" not in text, "a cell shows the bare NameError"
+    # (Whitespace aside: the kernel breaks its printed lines to fit an output area.)
     assert "The explorer needs your `Momentum`, which is not defined: run its exercise cell " \
-        "above (an error there, e.g. a SyntaxError, leaves it undefined)" in text
+        "above (an error there, e.g. a SyntaxError, leaves it undefined)" in " ".join(text.split())
     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c
              for c in _autograded(graded_class, student).cells}
     lost = [g for g in student.lost_cells if "SyntaxError" not in
