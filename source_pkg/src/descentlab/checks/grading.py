@@ -157,13 +157,9 @@ def _with_reset_cause(report: Report, student_cls: Any, optimizer: str,
                       time_limit: float | None) -> Report:
     """``report`` with a forgotten state's list of possible causes cut to the one the
     class's state shows (:func:`~.reset_state.reset_cause`), where it shows one."""
-    if not any(r.mistake == _RESET for r in report.results):
-        return report
-    cause = reset_cause(student_cls, reference_name(optimizer), time_limit)
-    if not cause:
-        return report
     return dataclasses.replace(report, results=tuple(
-        dataclasses.replace(r, message=_without_causes(r.message, optimizer, cause))
+        dataclasses.replace(r, message=_one_reset_cause(r.message, student_cls, optimizer,
+                                                         time_limit))
         if r.mistake == _RESET else r for r in report.results))
 
 
@@ -181,7 +177,7 @@ def _one_reset_cause(message: str, student_cls: Any, optimizer: str,
 def _without_causes(message: str, optimizer: str, cause: str = "") -> str:
     """A forgotten state's ``message`` with its list of every possible cause ("Either ...
     or ...") replaced by the one ``cause`` the class shows ("" when another note says it)."""
-    every = explain("state_reset_each_call", reference_name(optimizer))
+    every = explain(_RESET, reference_name(optimizer))
     head = every.partition(" Either ")[0]
     return message.replace(every, f"{head} {cause}" if cause else head)
 
