@@ -379,11 +379,12 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     bare = unquoted.removesuffix(".").strip("\"'` ")
     found = next((option for option in options
                   if _squeezed(option) in (_squeezed(key), _squeezed(bare))), None)
-    marked = _MARKED_LETTER.fullmatch(unquoted) or _copied_option(unquoted)
-    if found is None and marked is not None:
+    marked = _MARKED_LETTER.fullmatch(unquoted)
+    letter = marked.group(1) if marked else _copied_option(unquoted)
+    if found is None and letter is not None:
         # Only a one-letter option is read through the marks around it.
         found = next((option for option in options
-                      if len(option) == 1 and option.casefold() == marked.group(1)), None)
+                      if len(option) == 1 and option.casefold() == letter), None)
     return found
 
 
@@ -391,15 +392,14 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
 _OPTION_WITH_TEXT = re.compile(r"[(\[]\s*([^\W\d_])\s*[)\]]\s+\S.*|([^\W\d_])\)\s+\S.*")
 
 
-def _copied_option(key: str) -> re.Match[str] | None:
+def _copied_option(key: str) -> str | None:
     """The letter of an option copied with its text, ``"(c) after optimizer.step()"`` (a
-    grading audit: it scored 0), as a match whose group 1 is the letter; None if the text
-    is not one, or marks a second letter too (``"(b) or (c)"`` names no single option)."""
+    grading audit: it scored 0); None if the text is not one, or marks a second letter too
+    (``"(b) or (c)"`` names no single option)."""
     copied = _OPTION_WITH_TEXT.fullmatch(key)
     if copied is None or len(re.findall(r"[(\[]\s*[^\W\d_]\s*[)\]]|\b[^\W\d_]\)", key)) > 1:
         return None
-    letter = copied.group(1) or copied.group(2)
-    return re.fullmatch(r"(.)", letter)
+    return copied.group(1) or copied.group(2)
 
 
 def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
