@@ -247,14 +247,23 @@ class AdaGradWithoutItsDenominator(AdaGradSummedH):
 
 
 class AdamVStartsAtOnes(StudentAdam):
-    """A review's Adam: v starts at ones, which swamps g² (v̂ ≈ 1000 + g² on the 1st call)."""
+    """A review's Adam: v starts at ones (v̂ = β₂/(1 − β₂) + g² on the 1st call). With β₂
+    drawn near 0.999 that swamped g², and it was told "one number for the whole array"."""
 
     v_start = staticmethod(np.ones_like)
 
 
+def test_v_starting_at_ones_is_named_as_such():
+    report = score_properties(AdamVStartsAtOnes, "adam", PUBLIC_SEEDS)
+    assert set(report.failed) == {"first_step", "carries_state"}, report.text()
+    for result in report.results:
+        if not result.passed:
+            assert result.mistake == "adam_v_starts_nonzero", result.message
+            assert "yours starts at 1 (np.ones_like)" in result.message, result.message
+
+
 @pytest.mark.parametrize(("cls", "optimizer"), [(AdaGradSummedH, "adagrad"),
-                                                (AdaGradWithoutItsDenominator, "adagrad"),
-                                                (AdamVStartsAtOnes, "adam")])
+                                                (AdaGradWithoutItsDenominator, "adagrad")])
 def test_one_statistic_for_the_whole_array_is_called_so(cls, optimizer):
     message = _failures(cls, optimizer)["first_step"]
     assert "moved by one multiple of its gradient in every entry" in message, message

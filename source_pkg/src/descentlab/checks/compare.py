@@ -490,3 +490,16 @@ def agree(student: Observation, other: Observation, *, value_calls: int | None =
     limit = student.calls_done if value_calls is None else min(student.calls_done, value_calls)
     bad, nan, _ = _mismatches(student, other, default_tolerance(other.input_dtype), limit)
     return not (bad.any() or nan.any())
+
+
+def value_gap(student: Observation, other: Observation, *, value_calls: int | None = None
+              ) -> float:
+    """The largest difference between two observations' finite values.
+
+    Of several forms of a mistake that :func:`agree` with a student's class (β₂
+    written as 0.999 or as 0.99 move five steps within the tolerance of each
+    other), the closest is the one the student wrote.
+    """
+    limit = student.calls_done if value_calls is None else min(student.calls_done, value_calls)
+    _, _, diff = _mismatches(student, other, default_tolerance(other.input_dtype), limit)
+    return float(np.max(diff, initial=0.0))

@@ -22,6 +22,7 @@ from .compare import (
     default_tolerance,
     differences,
     later_call_message,
+    value_gap,
 )
 from .judges import judge_float32, judge_in_place, judge_per_key, judge_zero_grad
 from .messages import fmt, only_non_finite
@@ -166,19 +167,25 @@ def _named(findings: list[Finding], runs: Sequence[Observation], name: str,
     if not behaviour:
         return findings
     for mistake in mistakes_for(name):
+        agreeing = []  # (largest gap, explanation) of each form that computed the same
         for cls, explanation in mistake.forms():
             mutant_runs = run_mutant(cls)
             if len(mutant_runs) == len(runs) and all(
                     agree(s, m, value_calls=value_calls) for s, m in zip(runs, mutant_runs,
                                                                          strict=True)):
-                first = behaviour[0]
-                if not any(_finite_evidence(run) for run in runs):
-                    # NaN agreed with NaN, nothing else: one cause among others.
-                    explanation = only_non_finite(explanation, nan_causes(name)[0])
-                named = Finding(first.kind, explanation, first.call, first.key,
-                                first.max_diff, mistake.id)
-                return [named if f is first else f for f in findings
-                        if f is first or f.kind not in NAMEABLE]
+                gap = max((value_gap(s, m, value_calls=value_calls)
+                           for s, m in zip(runs, mutant_runs, strict=True)), default=0.0)
+                agreeing.append((gap, explanation))
+        if agreeing:
+            explanation = min(agreeing, key=lambda found: found[0])[1]  # ties: the first
+            first = behaviour[0]
+            if not any(_finite_evidence(run) for run in runs):
+                # NaN agreed with NaN, nothing else: one cause among others.
+                explanation = only_non_finite(explanation, nan_causes(name)[0])
+            named = Finding(first.kind, explanation, first.call, first.key,
+                            first.max_diff, mistake.id)
+            return [named if f is first else f for f in findings
+                    if f is first or f.kind not in NAMEABLE]
     return findings
 
 

@@ -52,8 +52,10 @@ BETA1 = Hyperparameter(
     "decay of the running mean of gradients (first moment)", r"\beta_1", "unit",
     tests=Sampling(0.8, 0.95, margin=0.02),
 )
+#: β₂ well below 0.999 (and 0.99): over the checks' five calls the bias-corrected v̂ then
+#: weighs the recent g² visibly more, so a class that writes 0.999 (or 0.99) for β₂ shows.
 BETA2 = Hyperparameter(
     "beta2", 0.999, 0.9, 0.9999, False,
     "decay of the running mean of squared gradients (second moment)", r"\beta_2", "unit",
-    tests=Sampling(0.99, 0.998, avoid=(0.99,), margin=0.0005),
+    tests=Sampling(0.96, 0.98, avoid=(0.99,), margin=0.005),
 )

@@ -92,14 +92,17 @@ class Adam(Optimizer):
 
     @classmethod
     def reveals_mistakes(cls, hyper: Mapping[str, float]) -> bool:
-        """Whether a missing bias correction visibly changes the first two steps.
+        """Whether a missing bias correction, and β₁ where β₂ belongs, visibly change steps.
 
-        Without it a step is (1 − β₁ᵗ)/√(1 − β₂ᵗ) times the corrected one; for
-        some pairs that factor is close to 1 (β₁ = 0.9, β₂ = 0.99 at t = 1),
-        which would hide the mistake.
+        Without the correction a step is (1 − β₁ᵗ)/√(1 − β₂ᵗ) times the corrected
+        one; for some pairs that factor is close to 1 (β₁ = 0.9, β₂ = 0.99 at
+        t = 1), which would hide the mistake. And β₂ at least 0.05 above β₁: with
+        close rates, an average of g (√m̂ in the denominator, v averaged with β₁)
+        moves the first calls as the right one does.
         """
         beta1, beta2 = hyper["beta1"], hyper["beta2"]
-        return all(abs((1 - beta1**t) / math.sqrt(1 - beta2**t) - 1) > 0.25 for t in (1, 2))
+        return beta2 - beta1 >= 0.05 and all(
+            abs((1 - beta1**t) / math.sqrt(1 - beta2**t) - 1) > 0.25 for t in (1, 2))
 
 
 class AdamW(Adam):

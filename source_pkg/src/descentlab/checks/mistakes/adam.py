@@ -164,6 +164,21 @@ class AdamAmsgrad(_AdamInit):
             params[key] -= self.lr * m_hat / (np.sqrt(self.v_hat_max[key]) + 1e-7)
 
 
+class AdamVStartsAtOne(_AdamInit):
+    """A review: v starts at ones; the bias correction then leaves β₂/(1 − β₂) in v̂."""
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {key: np.zeros_like(val) for key, val in params.items()}
+            self.v = {key: np.ones_like(val) for key, val in params.items()}
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
 class AdamCounterAdvancedOnce(_AdamInit):
     # An audit: `self.iter += 1` inside the `if` that creates m and v, so t stays 1.
     def update(self, params, grads):
@@ -346,6 +361,15 @@ class AdamWAmsgrad(_AdamWInit, AdamAmsgrad):
         super().update(params, grads)  # AdamAmsgrad's
 
 
+class AdamWVStartsAtOne(_AdamWInit, AdamVStartsAtOne):
+    """The decoupled decay is right; v starts at ones."""
+
+    def update(self, params, grads):
+        for key in params.keys():  # m and v read only the gradients: decaying first is the same
+            params[key] -= self.lr * self.weight_decay * params[key]
+        super().update(params, grads)  # AdamVStartsAtOne's
+
+
 class AdamWDecayAfterStep(_AdamWInit):
     def update(self, params, grads):
         self._create(params)
@@ -439,6 +463,7 @@ MUTANTS = (
     ("adam", "adam_grad_not_squared", AdamGradNotSquared),
     ("adam", "adam_m_squared", AdamMSquared),
     ("adam", "adam_amsgrad", AdamAmsgrad),
+    ("adam", "adam_v_starts_nonzero", AdamVStartsAtOne),
     ("adamw", "state_reset_each_call", AdamWStateReset),
     ("adamw", "counter_per_key", AdamWCounterPerKey),
     ("adamw", "adamw_no_decay", AdamWNoDecay),
@@ -457,4 +482,5 @@ MUTANTS = (
     ("adamw", "adam_grad_not_squared", AdamWGradNotSquared),
     ("adamw", "adam_m_squared", AdamWMSquared),
     ("adamw", "adam_amsgrad", AdamWAmsgrad),
+    ("adamw", "adam_v_starts_nonzero", AdamWVStartsAtOne),
 )

@@ -31,7 +31,7 @@ import numpy as np
 
 from ...optimizers import OPTIMIZERS
 
-__all__ = ["GENERIC", "HARD_CODED", "UNSEEN_WHEN_HARD_CODED", "FixedHyperparameter",
+__all__ = ["GENERIC", "HARD_CODED", "FixedHyperparameter",
            "NotInPlace", "WrongSign", "fixed_hyperparameter", "generic_mutant", "hard_coded",
            "is_generic", "planted_source"]
 
@@ -80,14 +80,6 @@ GENERIC: dict[str, type] = {
 #: Prefix of the id of a hyperparameter other than the learning rate written as a number.
 HARD_CODED = "hard_coded_"
 
-#: Hyperparameters whose default, written as a number, the checks cannot tell from the
-#: drawn value: β₂ is drawn from [0.99, 0.998], and over the checks' few calls the
-#: bias-corrected v̂ is then nearly the mean of g² whatever β₂ is, so a class that writes
-#: 0.999 computes the same within the tolerance and loses nothing (a catalogued mistake
-#: must lose something; ``test_checks_mistakes`` checks that these still lose nothing).
-UNSEEN_WHEN_HARD_CODED = frozenset({"beta2"})
-
-
 def _literals(reference: type, name: str) -> tuple[float, ...]:
     """The numbers a student might write for hyperparameter ``name`` of ``reference``.
 
@@ -108,14 +100,12 @@ def hard_coded(reference: type) -> list[tuple[str, str, tuple[float, ...]]]:
     """``(mistake id, hyperparameter, literals)`` for each hyperparameter but the rate.
 
     Only those the checks draw: not epsilon, which they keep at its default (a class
-    that writes 1e-8 computes the same, and the book hard-codes it), nor those of
-    :data:`UNSEEN_WHEN_HARD_CODED`. The literals
+    that writes 1e-8 computes the same, and the book hard-codes it). The literals
     are those of :func:`_literals`, the reference's default first.
     """
     return [(HARD_CODED + h.name, h.name, _literals(reference, h.name))
             for h in reference.hyperparameters
-            if h.name != "lr" and h.sampling() is not None
-            and h.name not in UNSEEN_WHEN_HARD_CODED]
+            if h.name != "lr" and h.sampling() is not None]
 
 
 def is_generic(mistake_id: str) -> bool:
