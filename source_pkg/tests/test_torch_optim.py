@@ -59,6 +59,9 @@ LOSES = {
     # NaN from the root of a negative v, where the gradient is not zero: the values only.
     "grad_not_squared": VALUES,
     "v_beta1": VALUES,
+    # Right at the 1st step, where m̂ = g and v̂ = g·g whatever the betas.
+    "beta1_written": {"carries_state"},
+    "beta2_written": {"carries_state"},
     "decay_l2": VALUES,
     "decay_no_lr": VALUES,
     "decay_after_step": VALUES,

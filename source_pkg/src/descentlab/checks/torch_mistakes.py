@@ -40,6 +40,8 @@ class TorchAdam(torch.optim.Optimizer):
     square_grad = True  # False: v averages g itself instead of g * g
     v_with_beta1 = False  # v.mul_(beta1).addcmul_(g, g, value=1 - beta1): m's line copied
     decay_first = False  # AdamW's decay before `if p.grad is None: continue`
+    beta1_written: float | None = None  # beta1 = 0.9 written in step(), not group["betas"]'s
+    beta2_written: float | None = None  # likewise beta2 = 0.999
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -63,6 +65,8 @@ class TorchAdam(torch.optim.Optimizer):
         self.t += 1
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
+            beta1 = beta1 if self.beta1_written is None else self.beta1_written
+            beta2 = beta2 if self.beta2_written is None else self.beta2_written
             lr = self.defaults["lr"] if self.lr_from_defaults else group["lr"]
             for p in group["params"]:
                 if self.decay_first:  # before the None check: every parameter shrinks
@@ -212,6 +216,14 @@ EXPLANATIONS: dict[str, str] = {
         "v is averaged with beta1, the rate of m: v must use beta2, "
         "v.mul_(beta2).addcmul_(g, g, value=1 - beta2) (v ← β₂v + (1 − β₂)·g·g), and the "
         "bias correction divides it by 1 - beta2**t."),
+    "beta1_written": (
+        "step() uses 0.9 for beta1 where it should read the group's: the checks build the "
+        "optimizer with other betas, as anyone tuning it would, and the steps must follow "
+        "them. Read beta1, beta2 = group['betas'] inside `for group in self.param_groups`."),
+    "beta2_written": (
+        "step() uses 0.999 for beta2 where it should read the group's: the checks build the "
+        "optimizer with other betas, as anyone tuning it would, and the steps must follow "
+        "them. Read beta1, beta2 = group['betas'] inside `for group in self.param_groups`."),
     "decay_l2": (
         "the weight decay is added to the gradient (an L2 penalty, what torch.optim.Adam's "
         "weight_decay does): AdamW decouples it, p.mul_(1 - lr * weight_decay) before the "
@@ -247,6 +259,8 @@ _ADAM = (
     ("no_eps", {"eps_in_denominator": False}),
     ("grad_not_squared", {"square_grad": False}),
     ("v_beta1", {"v_with_beta1": True}),
+    ("beta1_written", {"beta1_written": 0.9}),
+    ("beta2_written", {"beta2_written": 0.999}),
 )
 
 #: (optimizer, mistake id, mutant class), in the order the diagnosis tries them.
