@@ -35,9 +35,9 @@ def test_widget_figures_are_wide_with_fonts_of_at_least_10_pt(name: str) -> None
     assert float(height).is_integer(), height
     assert width >= 700, f"{name}: only {width:.0f} px wide"
     if name in ("explore", "compare", "explorer_1d"):
-        # As wide as a notebook's output area (~980 px with JupyterLab's side panel
-        # open in a 1400 px window), not wider: an ipympl canvas would overflow it.
-        assert 940 <= width <= 980, f"{name}: {width:.0f} px does not fill a ~980 px output"
+        # As wide as an output beside its prompt (~848 px with the file browser open in
+        # a 1280 px window), not wider: an ipympl canvas would overflow it.
+        assert 800 <= width <= 848, f"{name}: {width:.0f} px does not fill a ~848 px output"
     small = {t.get_text(): t.get_fontsize() for t in _texts(w.figure) if t.get_fontsize() < 10}
     assert not small, f"{name}: text below 10 pt: {small}"
     # The PNG is shown at its own size, shrunk (never stretched) to a narrower output.

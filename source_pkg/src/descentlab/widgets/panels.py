@@ -49,12 +49,13 @@ _DECADES_ABOVE_START = 4
 
 #: Pixels per inch of the widgets' figures: matplotlib's 10-pt fonts are 14 px.
 WIDGET_DPI = 100.0
-#: Inches: 960 px, just inside a notebook's output area in a 1400 px wide
-#: JupyterLab with its side panel open (about 980 px; seen in the browser test).
-WIDGET_WIDTH = 9.6
+#: Inches: 840 px, just inside the room an output has beside its prompt in a 1280 px
+#: wide JupyterLab with the file browser open (about 848 px, measured in Chromium):
+#: an ipympl canvas keeps its size and would be cut at the right (matplotlib/ipympl#431).
+WIDGET_WIDTH = 8.4
 #: The figures' right margin, as a fraction of their width: ipympl's toolbar
 #: (about 45 px from the output's right edge, on hover) must not cover the plot.
-RIGHT_MARGIN = 0.07
+RIGHT_MARGIN = 0.08
 
 
 def two_panel_figure(
