@@ -198,7 +198,7 @@ def test_the_release_writes_the_manifests_points_into_metadata_and_text(
     cells = {cell.id: cell for cell in nb.cells}
     state = cells["test-momentum-state"]
     assert state.metadata.nbgrader.points == points
-    assert state.source.splitlines()[0].endswith(f"from one call to the next {said}")
+    assert state.source.splitlines()[1].endswith(f"# next {said}")
     total = changed.exercises[0].points
     assert f"`Momentum.update` ({total} points)" in cells["exercise-intro"].source
     assert "(2 bonus points)" in cells["nesterov"].source, "another exercise's heading"
