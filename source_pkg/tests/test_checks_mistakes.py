@@ -636,3 +636,18 @@ def test_the_graded_intro_says_what_a_bug_costs_as_the_table_does(lesson: str,
     assert EXPECTED_FAILURES[optimizer, "state_reset_each_call"] == {"carries_state"}
     shared = EXPECTED_FAILURES.get((optimizer, "shared_state"), {"per_key_state"})
     assert shared == {"per_key_state"}
+
+
+HARD_CODED_MISTAKES = [(optimizer, m.id) for optimizer in available()
+                       for m in CATALOGUE[optimizer] if m.id.startswith("hard_coded_")]
+
+
+@pytest.mark.parametrize(("optimizer", "mistake_id"), HARD_CODED_MISTAKES,
+                         ids=[f"{o}-{m}" for o, m in HARD_CODED_MISTAKES])
+def test_a_hyperparameter_written_as_a_number_shows_on_every_seed(optimizer, mistake_id):
+    """Not on some seeds only: a graded cell's hidden seed passed β₂ = 0.99 while β₂ was
+    drawn from [0.96, 0.98] (an audit), and 0.999 while it was drawn from [0.99, 0.998]."""
+    for cls, explanation in get_mistake(optimizer, mistake_id).forms():
+        missed = [seed for seed in range(3000, 3012)
+                  if not score_properties(cls, optimizer, (seed,)).failed]
+        assert missed == [], f"{explanation[:40]}... passes on seeds {missed}"

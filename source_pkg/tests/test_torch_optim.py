@@ -879,6 +879,7 @@ class _StudentAdam(torch.optim.Optimizer):
     skip_zero = False  # True: a gradient that is all zeros is skipped
     uphill = False  # True: the step is added to p (value=+lr)
     rebinds = False  # True: p = p - ..., the name rebound (the parameter never moves)
+    beta2_in_step = None  # a number: beta2 written in step() instead of the group's
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
@@ -887,6 +888,7 @@ class _StudentAdam(torch.optim.Optimizer):
     def step(self, closure=None):
         for group in self.param_groups[self.groups]:
             beta1, beta2 = group["betas"]
+            beta2 = beta2 if self.beta2_in_step is None else self.beta2_in_step
             lr = {"group": group["lr"], "defaults": self.defaults["lr"],
                   "first group": self.param_groups[0]["lr"], "fixed": 0.001}[self.lr_of]
             for position, p in enumerate(group["params"]):
@@ -959,6 +961,18 @@ def test_a_wrong_update_that_reads_group_lr_keeps_the_param_groups_point(
         if not result.passed:
             assert result.mistake == mistake, result.message
             assert f"Likely cause: {EXPLANATIONS[mistake]}" in result.message
+
+
+@pytest.mark.parametrize("literal", [0.999, 0.99])
+def test_beta2_written_as_a_number_costs_the_state_point_and_is_named(literal: float) -> None:
+    """An audit: 0.99 was told only two numbers; the hidden seed passed 0.999 (β₂ was drawn
+    from [0.99, 0.999])."""
+    cls = type("Adam", (_StudentAdam,), {"beta2_in_step": literal})
+    report = checks.grade_torch(cls, "adam", (*PUBLIC_SEEDS, *HIDDEN))
+    assert set(report.failed) == {"carries_state"}, report.text()
+    failed = next(r for r in report.results if not r.passed)
+    assert failed.mistake == "beta2_written", failed.message
+    assert "step(), or in __init__'s defaults?" in failed.message
 
 
 class _LrFromDefaults(_StudentAdam):

@@ -216,14 +216,17 @@ EXPLANATIONS: dict[str, str] = {
         "v is averaged with beta1, the rate of m: v must use beta2, "
         "v.mul_(beta2).addcmul_(g, g, value=1 - beta2) (v ← β₂v + (1 − β₂)·g·g), and the "
         "bias correction divides it by 1 - beta2**t."),
+    # The number may be written in step() or in __init__'s defaults: both read the same.
     "beta1_written": (
-        "step() uses 0.9 for beta1 where it should read the group's: the checks build the "
-        "optimizer with other betas, as anyone tuning it would, and the steps must follow "
-        "them. Read beta1, beta2 = group['betas'] inside `for group in self.param_groups`."),
+        "your steps use beta1 = 0.9 whatever betas the optimizer is built with (a number "
+        "written in step(), or in __init__'s defaults?): the checks build it with other "
+        "betas, as anyone tuning it would. Put the betas argument in the defaults and read "
+        "beta1, beta2 = group['betas'] inside `for group in self.param_groups`."),
     "beta2_written": (
-        "step() uses 0.999 for beta2 where it should read the group's: the checks build the "
-        "optimizer with other betas, as anyone tuning it would, and the steps must follow "
-        "them. Read beta1, beta2 = group['betas'] inside `for group in self.param_groups`."),
+        "your steps use one beta2 (such as 0.999) whatever betas the optimizer is built with "
+        "(a number written in step(), or in __init__'s defaults?): the checks build it with "
+        "other betas, as anyone tuning it would. Put the betas argument in the defaults and "
+        "read beta1, beta2 = group['betas'] inside `for group in self.param_groups`."),
     "decay_l2": (
         "the weight decay is added to the gradient (an L2 penalty, what torch.optim.Adam's "
         "weight_decay does): AdamW decouples it, p.mul_(1 - lr * weight_decay) before the "
@@ -283,7 +286,8 @@ def mutants_for(optimizer: str) -> list[tuple[str, type]]:
 
 
 def forms_of(mistake: str, mutant: type) -> tuple[type, ...]:
-    """The mutant, and the same mistake made with epsilon inside the root or with none.
+    """The mutant, the same mistake made with epsilon inside the root or with none, and
+    its other forms (:data:`_OTHER_FORMS`).
 
     Epsilon inside the root passes on its own, but is more than rounding away from the
     usual form once a mistake such as a missing bias correction leaves v small; a missing
@@ -292,5 +296,12 @@ def forms_of(mistake: str, mutant: type) -> tuple[type, ...]:
     if mistake == "no_eps":
         return (mutant,)
     return (mutant, *(type(mutant.__name__, (mutant,), {**switch, "__doc__": mutant.__doc__})
-                      for switch in ({"eps_inside_root": True}, {"eps_in_denominator": False})))
+                      for switch in ({"eps_inside_root": True}, {"eps_in_denominator": False},
+                                     *_OTHER_FORMS.get(mistake, ()))))
+
+
+#: Other ways of writing a mistake: β₂ written as 0.99 (0.999 cut short).
+_OTHER_FORMS: dict[str, tuple[dict[str, Any], ...]] = {
+    "beta2_written": ({"beta2_written": 0.99},),
+}
 

@@ -87,7 +87,7 @@ import torch
 
 from ..errors import WHOLE_TENSOR_AS_NUMBER, is_whole_tensor_as_number
 from ..optimizers import nan_causes
-from .cases import GRAD_MAGNITUDE
+from .cases import GRAD_MAGNITUDE, draw_hyperparameters
 from .compare import step_ratio
 from .exercise import Outcome, assert_outcome, run_checks, self_check
 from .grading import PUBLIC_SEEDS
@@ -148,11 +148,17 @@ _PROPERTY_INDEX = {"first_step": 1, "carries_state": 2, "per_param_step": 3, "pa
 
 
 def _hyper(rng: np.random.Generator, optimizer: str) -> dict[str, Any]:
-    """Constructor hyperparameters: varied, so that hard-coded defaults show."""
+    """Constructor hyperparameters: varied, so that hard-coded defaults show.
+
+    The betas come from the NumPy checks' ranges (:func:`.cases.draw_hyperparameters`:
+    β₂ well below 0.999 and 0.05 above β₁, β₁ away from 0.9), rounded to the two
+    decimals a message prints, so that the numbers a student reads are the ones used.
+    """
+    lr = float(rng.choice([0.01, 0.02, 0.05]))
+    drawn = draw_hyperparameters(rng)
     hyper: dict[str, Any] = {
-        "lr": float(rng.choice([0.01, 0.02, 0.05])),
-        "betas": [round(float(rng.uniform(0.8, 0.95)), 2),
-                  round(float(rng.uniform(0.99, 0.999)), 4)],
+        "lr": lr,
+        "betas": [round(drawn["beta1"], 2), round(drawn["beta2"], 2)],
         "eps": 1e-8,
     }
     if optimizer == "adamw":

@@ -57,5 +57,5 @@ BETA1 = Hyperparameter(
 BETA2 = Hyperparameter(
     "beta2", 0.999, 0.9, 0.9999, False,
     "decay of the running mean of squared gradients (second moment)", r"\beta_2", "unit",
-    tests=Sampling(0.96, 0.98, avoid=(0.99,), margin=0.005),
+    tests=Sampling(0.93, 0.97, avoid=(0.99,), margin=0.005),
 )

@@ -291,7 +291,7 @@ HARD_CODED = (
     "update() uses {literal} where it should use self.{name}: the checks create "
     "{cls}({name}=...) with other values than {literal}, as anyone tuning it would, and "
     "the steps must follow the value __init__ stored. Write self.{name} instead of the "
-    "number."
+    "number (and keep the argument in __init__: self.{name} = {name})."
 )
 
 
