@@ -59,6 +59,7 @@ LOSES = {
     # NaN from the root of a negative v, where the gradient is not zero: the values only.
     "grad_not_squared": VALUES,
     "v_beta1": VALUES,
+    "v_starts_nonzero": VALUES,  # on a zero gradient m = 0: a step of 0
     # Right at the 1st step, where m̂ = g and v̂ = g·g whatever the betas.
     "beta1_written": {"carries_state"},
     "beta2_written": {"carries_state"},

@@ -40,6 +40,7 @@ class TorchAdam(torch.optim.Optimizer):
     square_grad = True  # False: v averages g itself instead of g * g
     v_with_beta1 = False  # v.mul_(beta1).addcmul_(g, g, value=1 - beta1): m's line copied
     decay_first = False  # AdamW's decay before `if p.grad is None: continue`
+    v_starts_at_one = False  # state["exp_avg_sq"] = torch.ones_like(p)
     beta1_written: float | None = None  # beta1 = 0.9 written in step(), not group["betas"]'s
     beta2_written: float | None = None  # likewise beta2 = 0.999
 
@@ -81,7 +82,8 @@ class TorchAdam(torch.optim.Optimizer):
                 if not state or not self.keep_state:
                     state["step"] = 0
                     state["exp_avg"] = torch.zeros_like(p)
-                    state["exp_avg_sq"] = torch.zeros_like(p)
+                    state["exp_avg_sq"] = (torch.ones_like if self.v_starts_at_one
+                                           else torch.zeros_like)(p)
                 state["step"] += 1
                 t = (self.t if self.shared_counter else state["step"]) + self.t_offset
                 m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -216,6 +218,12 @@ EXPLANATIONS: dict[str, str] = {
         "v is averaged with beta1, the rate of m: v must use beta2, "
         "v.mul_(beta2).addcmul_(g, g, value=1 - beta2) (v ← β₂v + (1 − β₂)·g·g), and the "
         "bias correction divides it by 1 - beta2**t."),
+    # Lesson 06's adam_v_starts_nonzero, in torch's words.
+    "v_starts_nonzero": (
+        "v must start at zeros (torch.zeros_like(p)), as m does: yours starts at ones "
+        "(torch.ones_like), and the bias correction then leaves beta2 / (1 - beta2) in v_hat "
+        "(v_hat = beta2 / (1 - beta2) + g*g at the first step), so the steps are too small, "
+        "most of all where g is small. With v = 0 the first step gives v_hat = g*g."),
     # The number may be written in step() or in __init__'s defaults: both read the same.
     "beta1_written": (
         "your steps use beta1 = 0.9 whatever betas the optimizer is built with (a number "
@@ -262,6 +270,7 @@ _ADAM = (
     ("no_eps", {"eps_in_denominator": False}),
     ("grad_not_squared", {"square_grad": False}),
     ("v_beta1", {"v_with_beta1": True}),
+    ("v_starts_nonzero", {"v_starts_at_one": True}),
     ("beta1_written", {"beta1_written": 0.9}),
     ("beta2_written", {"beta2_written": 0.999}),
 )

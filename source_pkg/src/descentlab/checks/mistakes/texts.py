@@ -171,8 +171,8 @@ EXPLANATIONS = {
     "adam_v_starts_nonzero": (
         "v must start at 0 (np.zeros_like(params[key])), as m does: yours starts at 1 "
         "(np.ones_like), and the bias correction then leaves β₂/(1 − β₂) in v̂ (v̂ = β₂/(1 − β₂) "
-        "+ g² on the first call), so the steps are far too small. With v = 0 the first call "
-        "gives v̂ = g²."
+        "+ g² on the first call), so the steps are too small, most of all where g is small. "
+        "With v = 0 the first call gives v̂ = g²."
     ),
     "rmsprop_rho_swapped": (
         "ρ and 1 − ρ are swapped: RMSProp keeps most of the old average, h ← ρ·h + (1 − ρ)·g·g "
