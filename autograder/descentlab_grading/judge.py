@@ -59,6 +59,10 @@ ALSO = "\nAlso: "
 _TITLE = re.compile(r"[A-Za-z0-9][\w \-]{0,39}")
 
 
+#: How lesson 08's checks give the catalogued mistake behind their numbers.
+_CAUSE = " Likely cause: "
+
+
 def said_once(lines: list[str], seen: dict[str, str], where: str = "") -> list[str]:
     """``lines`` with each problem already in ``seen`` cut to "same problem as above".
 
@@ -67,7 +71,8 @@ def said_once(lines: list[str], seen: dict[str, str], where: str = "") -> list[s
     cost ("state between calls: same problem as above"). ``seen`` maps each problem to
     the place it was given (``where``, e.g. a test cell); a problem given at another
     place is named by it ("same problem as in test-momentum-first-step": an instructor
-    audit read "as above" as the unrelated line just above). ``seen`` is updated.
+    audit read "as above" as the unrelated line just above). A named cause after other
+    numbers ("... Likely cause: ...") is given once likewise. ``seen`` is updated.
     """
     said = []
     for line in lines:
@@ -81,6 +86,15 @@ def said_once(lines: list[str], seen: dict[str, str], where: str = "") -> list[s
             line = f"{title}: {same}" if title else same
         else:
             seen[problem] = where
+            # Lesson 08's numbers differ from check to check, its named cause does not
+            # (an audit read v starting at ones explained twice in full).
+            numbers, sep, cause = problem.partition(_CAUSE)
+            if sep and _CAUSE + cause in seen:
+                origin = seen[_CAUSE + cause]
+                same = "the same as above" if origin == where else f"the same as in {origin}"
+                line = line[:len(line) - len(problem)] + numbers + _CAUSE + same + "."
+            elif sep:
+                seen[_CAUSE + cause] = where
         said.append(line)
     return said
 

@@ -1540,3 +1540,22 @@ def test_a_quiz_letter_without_quotes_is_told_to_quote_it_on_the_graded_page() -
     reason = blame_answer_cell("q3 should be a number, e.g. q3 = 1.5 (it is still None: not "
                                "answered yet)", answers, {"quiz-answers": {"q1", "q2", "q3"}})
     assert 'put the letter in quotes: q2 = "b"): fix that error' in reason, reason
+
+
+def test_a_named_cause_after_other_numbers_is_given_once() -> None:
+    """An audit: lesson 08's v starting at ones was explained in full under two cells."""
+    from descentlab_grading.judge import said_once
+
+    cause = " Likely cause: v must start at zeros (torch.zeros_like(p)), as m does."
+    first = "first step: after step 1, entry [0, 0] is -1.54, torch.optim gives -1.49." + cause
+    state = "state between steps: after step 1, entry [0, 0] is 0.88, torch.optim gives 0.91." \
+        + cause
+    seen: dict[str, str] = {}
+    assert said_once([first], seen, "test-torch-adam-first-step") == [first]
+    assert said_once([state], seen, "test-torch-adam-state") == [
+        "state between steps: after step 1, entry [0, 0] is 0.88, torch.optim gives 0.91. "
+        "Likely cause: the same as in test-torch-adam-first-step."]
+    # In one cell (AdamW's bonus cell checks six properties): "as above".
+    seen = {}
+    assert said_once([first, state], seen, "test-torch-adamw")[1].endswith(
+        "Likely cause: the same as above.")
