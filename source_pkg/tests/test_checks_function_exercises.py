@@ -1024,6 +1024,9 @@ def test_a_pair_returned_inside_the_loop_is_told_to_yield() -> None:
     report, _ = _report(check_minibatches, returns_first)
     message = _messages(report)["each_sample_once"]
     assert "returned one pair (x_batch, t_batch) instead of yielding one per batch" in message
+    # A grading audit: the one batch it returns is paired, shuffled and leaves x and t alone,
+    # so it loses the epoch's properties only.
+    assert set(report.failed) == {"each_sample_once", "batch_sizes"}, report.text()
 
 
 def test_a_function_that_prints_is_told_its_prints_were_hidden():
