@@ -128,9 +128,9 @@ EXPLANATIONS = {
         "and update v ← μv − lr·g afterwards, or update v first and step by μ·v − lr·g."
     ),
     "no_epsilon": (
-        "there is no epsilon in the denominator (one added after the division comes too "
-        "late): where a gradient is all zeros the step is 0/0 = NaN. Add the small constant "
-        "your __init__ stores inside the division: ... / ({denominator})."
+        "there is no epsilon in the denominator: where a gradient is all zeros the step is "
+        "0/0 = NaN. Add the small constant your __init__ stores inside the division: "
+        "... / ({denominator}) (added after the division, it comes too late)."
     ),
     "first_key_only": (
         "only the first parameter is updated: the other keys of params never change. Is there "
