@@ -405,6 +405,8 @@ class _Shown:
 
     calls: frozenset[str] = frozenset()
     bound: frozenset[str] = frozenset()
+    #: (name, times read) of every name the notebook's code reads, in all its cells.
+    reads: frozenset[tuple[str, int]] = frozenset()
 
 
 def _shown(nb: Any) -> _Shown:
@@ -464,7 +466,11 @@ def _shown(nb: Any) -> _Shown:
     if any(name not in assigned for name in handed):
         return _Shown()
     bound |= assigned
-    return _Shown(_SHOWS_TEXT - bound, frozenset(bound))
+    reads: dict[str, int] = {}
+    for node in (node for tree in trees for node in ast.walk(tree)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            reads[node.id] = reads.get(node.id, 0) + 1
+    return _Shown(_SHOWS_TEXT - bound, frozenset(bound), frozenset(reads.items()))
 
 
 _BUILTINS = frozenset(dir(builtins))
@@ -535,6 +541,7 @@ def _prose(tree: ast.AST, shown: _Shown) -> tuple[set[int], list[str]]:
                 given += node.args
             given += [k.value for k in node.keywords if name in shown.calls or (
                 k.arg in _TEXT_KEYWORDS and shown.calls and name not in shown.bound)]
+    given += _read_only_when_shown(tree, given, dict(shown.reads))
     ids: set[int] = set()
     code: list[str] = []
     for text in (text for value in given for text in _texts(value)):
@@ -544,6 +551,37 @@ def _prose(tree: ast.AST, shown: _Shown) -> tuple[set[int], list[str]]:
             if isinstance(part, ast.FormattedValue):  # the spec too: it reaches __format__
                 code += [ast.unparse(x) for x in (part.value, part.format_spec) if x]
     return ids, code
+
+
+def _read_only_when_shown(tree: ast.AST, given: list[ast.expr], reads: dict[str, int]
+                          ) -> list[ast.expr]:
+    """The text bound once to a name (``how = "... (no sympy)"``) that the notebook reads
+    nowhere but as an argument of a call that shows text (``given``), itself or in an
+    f-string: it is shown, as if written there (a grading audit: printed through an
+    f-string, it was flagged). Not read inside another call there: ``print(run(how))``."""
+    shown_ids = {id(value) for value in given if isinstance(value, ast.Name)}
+    shown_ids |= {id(part.value) for value in given for text in _texts(value)
+                  if isinstance(text, ast.JoinedStr) for part in text.values
+                  if isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Name)}
+    here: dict[str, list[ast.Name]] = {}
+    stores: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                here.setdefault(node.id, []).append(node)
+            else:
+                stores[node.id] = stores.get(node.id, 0) + 1
+    texts = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(target := node.targets[0], ast.Name)
+                and isinstance(node.value, ast.JoinedStr | ast.Constant)):
+            continue
+        loads = here.get(target.id, [])
+        if stores.get(target.id) == 1 and loads and len(loads) == reads.get(target.id) \
+                and all(id(load) in shown_ids for load in loads):
+            texts.append(node.value)
+    return texts
 
 
 def _without_own(source: str, own: set[str], shown: _Shown) -> str:

@@ -1369,6 +1369,10 @@ def test_a_test_reading_state_only_the_notebook_computes_is_unchecked_not_scored
      "    path = run_torch(opt_cls, lr=0.1, steps=15)\n",
      "import numpy as np\ndef gradient_descent(f_grad, x0, lr, steps):\n"
      "    x = np.array(x0, dtype=float)\n    path = [x.copy()]\n    return np.array(path)\n", []),
+    # Text printed in the answer but read by another cell's code counts (see the prose test).
+    ("02_sgd_zigzag", "bowl_gradient", "import subprocess\nsubprocess.run(['python', how])\n",
+     'how = "-c import sympy"\nprint(how)\ndef bowl_gradient(x, y):\n    return x / 10, 2 * y\n',
+     ["sympy"]),
     # What an alias's object makes is not the tool: an honest check cell's number.
     ("07_showdown", "cosine_schedule",
      "import torch\nfrom torch.optim.lr_scheduler import CosineAnnealingLR\n"
@@ -1429,6 +1433,14 @@ def test_a_tool_used_in_another_cell_is_followed_to_the_answer(
      'print("step #10 of plain SGD reached")\n', []),
     # Offsets are bytes: a non-ASCII string before a name on its line hides nothing.
     ('print("μ, η: ünïcode by hand"); opt = Adam\n', ["Adam"]),
+    # A grading audit: text bound to a name that only prints read is shown text too ...
+    ('how = "by hand with the power rule (no SGD)"\nprint(f"gradient {how}")\nprint(how)\n',
+     []),
+    # ... but not if the name is read elsewhere, bound twice, or read inside another call.
+    ('how = "from torch.optim import SGD"\nprint(how)\nrun = how\n', ["SGD", "optim"]),
+    ('how = "plain SGD"\nhow = "plain Adam"\nprint(how)\n', ["SGD", "Adam"]),
+    ('import subprocess\nhow = "import torch.optim.SGD"\n'
+     'print(subprocess.check_output(["python", "-c", how]))\n', ["SGD", "optim"]),
 ])
 def test_prose_in_strings_is_no_evidence_of_a_ready_made_tool(answer: str,
                                                                 named: list[str]) -> None:
