@@ -216,3 +216,14 @@ def test_lesson1_q2_tells_the_exact_formula_from_a_slip_in_it() -> None:
     assert "Close, but not to three significant digits" in slip, slip
     assert failing("01_gd_variants", dict(answers, q2=1 / 50))["test-quiz-q2"].startswith(
         "Not quite")
+
+
+@pytest.mark.parametrize(("lesson", "name"), [("04_adagrad", "q2"), ("05_rmsprop", "q2"),
+                                              ("05_rmsprop", "q3")])
+def test_a_distance_typed_with_a_minus_sign_is_told_so(lesson: str, name: str) -> None:
+    """A grading audit: q2 = -0.01 for "how far" read only the derivation of 0.01."""
+    answers = solution(lesson)
+    failed = failing(lesson, dict(answers, **{name: -answers[name]}))
+    assert failed[f"test-quiz-{name}"] == (
+        "Not quite: a distance is never negative: your number is right but for its minus "
+        "sign."), failed
