@@ -1571,3 +1571,17 @@ def test_a_named_cause_after_other_numbers_is_given_once() -> None:
     seen = {}
     assert said_once([first, state], seen, "test-torch-adamw")[1].endswith(
         "Likely cause: the same as above.")
+    # The checks' own messages, as they come (the judge keeps the phrase apart from them).
+    from descentlab.checks import PUBLIC_SEEDS
+    from descentlab.checks.torch_mistakes import MUTANTS
+    from descentlab.checks.torch_optim import grade_torch
+
+    ones = next(cls for name, mistake, cls in MUTANTS if (name, mistake) == ("adam",
+                                                                            "v_starts_nonzero"))
+    messages = [r.message for r in grade_torch(ones, "adam", PUBLIC_SEEDS[:1]).results
+                if not r.passed]
+    assert len(messages) == 2, messages
+    seen = {}
+    said_once(messages[:1], seen, "test-torch-adam-first-step")
+    assert said_once(messages[1:], seen, "test-torch-adam-state")[0].endswith(
+        "Likely cause: the same as in test-torch-adam-first-step."), messages
