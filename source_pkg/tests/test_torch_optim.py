@@ -964,16 +964,34 @@ def test_a_wrong_update_that_reads_group_lr_keeps_the_param_groups_point(
             assert f"Likely cause: {EXPLANATIONS[mistake]}" in result.message
 
 
-@pytest.mark.parametrize("literal", [0.999, 0.99])
+@pytest.mark.parametrize("literal", [0.999, 0.99, 0.9])
 def test_beta2_written_as_a_number_costs_the_state_point_and_is_named(literal: float) -> None:
     """An audit: 0.99 was told only two numbers; the hidden seed passed 0.999 (β₂ was drawn
-    from [0.99, 0.999])."""
+    from [0.99, 0.999]). 0.9 is m's line copied for v, the number kept."""
     cls = type("Adam", (_StudentAdam,), {"beta2_in_step": literal})
     report = checks.grade_torch(cls, "adam", (*PUBLIC_SEEDS, *HIDDEN))
     assert set(report.failed) == {"carries_state"}, report.text()
     failed = next(r for r in report.results if not r.passed)
     assert failed.mistake == "beta2_written", failed.message
     assert "step(), or in __init__'s defaults?" in failed.message
+
+
+class _BetasWrittenInDefaults(_StudentAdam):
+    """__init__ gives the defaults its own betas, not its argument's; step() is right."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        torch.optim.Optimizer.__init__(self, params, {"lr": lr, "betas": (0.9, 0.999),
+                                                      "eps": eps})
+
+
+def test_betas_written_in_init_cost_the_values_point_only_and_are_named() -> None:
+    """An audit: the param-groups point was lost too, its class judged against itself built
+    with the second group's betas, which it ignored (the group dict sets them, together)."""
+    report = checks.grade_torch(_BetasWrittenInDefaults, "adam", GROUP_SEEDS)
+    assert set(report.failed) == {"carries_state"}, report.text()
+    failed = next(r for r in report.results if not r.passed)
+    assert failed.mistake == "beta2_written", failed.message
+    assert "or in __init__'s defaults?" in failed.message
 
 
 class _LrFromDefaults(_StudentAdam):

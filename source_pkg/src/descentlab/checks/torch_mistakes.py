@@ -309,8 +309,12 @@ def forms_of(mistake: str, mutant: type) -> tuple[type, ...]:
                                      *_OTHER_FORMS.get(mistake, ()))))
 
 
-#: Other ways of writing a mistake: β₂ written as 0.99 (0.999 cut short).
+#: Other ways of writing a mistake: β₂ written as 0.99 (0.999 cut short) or as 0.9 (v's
+#: line copied from m's), β₁ as 0.999, both betas written (``__init__``'s defaults given
+#: ``"betas": (0.9, 0.999)`` instead of its argument).
 _OTHER_FORMS: dict[str, tuple[dict[str, Any], ...]] = {
-    "beta2_written": ({"beta2_written": 0.99},),
+    "beta1_written": ({"beta1_written": 0.999},),
+    "beta2_written": ({"beta2_written": 0.99}, {"beta2_written": 0.9},
+                      {"beta1_written": 0.9, "beta2_written": 0.999}),
 }
 

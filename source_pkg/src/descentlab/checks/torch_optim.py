@@ -611,12 +611,20 @@ def _moved_without_grad(case: dict[str, Any], got: dict[str, Any], index: int) -
 
 def _group_alone(case: dict[str, Any], g: int, **hyper: Any) -> dict[str, Any]:
     """The scenario of param group ``g`` alone, in a fresh optimizer whose defaults are the
-    group's settings (``hyper`` overrides them), from the step the group joins."""
+    group's settings (``hyper`` overrides them), from the step the group joins.
+
+    The settings the group sets itself are in its group dict as well, as together: an
+    ``__init__`` that writes its own betas into the defaults then loses the values' points
+    only, not this one too (a grading audit: one bug, two cells).
+    """
     spec = case["groups"][g]
     options = {k: v for k, v in spec.items() if k not in ("params", "join")}
+    settings = {**case["hyper"], **options, **hyper}
     start = spec.get("join") or 0
-    return {**case, "params": [case["params"][i] for i in spec["params"]], "groups": None,
-            "hyper": {**case["hyper"], **options, **hyper},
+    own = {"params": list(range(len(spec["params"]))),
+           **{k: settings[k] for k in options}}
+    return {**case, "params": [case["params"][i] for i in spec["params"]], "groups": [own],
+            "hyper": settings,
             "steps": [[step[i] for i in spec["params"]] for step in case["steps"][start:]]}
 
 

@@ -80,12 +80,18 @@ GENERIC: dict[str, type] = {
 #: Prefix of the id of a hyperparameter other than the learning rate written as a number.
 HARD_CODED = "hard_coded_"
 
+#: A hyperparameter whose sibling's default a student writes in its place: Adam's v line
+#: copied from its m line keeps 0.9 (``0.9 * v + 0.1 * g**2``).
+_SIBLING = {"beta1": "beta2", "beta2": "beta1"}
+
+
 def _literals(reference: type, name: str) -> tuple[float, ...]:
     """The numbers a student might write for hyperparameter ``name`` of ``reference``.
 
     The reference's default first, then the other optimizers' defaults for that name
-    (AdaDelta's and Keras's ρ = 0.9 in an RMSProp) and the values its sampling avoids:
-    exactly the values the checks draw away from so that a hard-coded one shows.
+    (AdaDelta's and Keras's ρ = 0.9 in an RMSProp), the values its sampling avoids
+    (exactly the values the checks draw away from so that a hard-coded one shows) and
+    the default of its sibling (:data:`_SIBLING`), which the checks' ranges keep apart.
     """
     spec = next(h for h in reference.hyperparameters if h.name == name)
     sampling = spec.sampling()
@@ -93,6 +99,7 @@ def _literals(reference: type, name: str) -> tuple[float, ...]:
     found += [h.default for cls in OPTIMIZERS.values() for h in cls.hyperparameters
               if h.name == name]
     found += list(sampling.avoid if sampling is not None else ())
+    found += [h.default for h in reference.hyperparameters if h.name == _SIBLING.get(name)]
     return tuple(dict.fromkeys(float(v) for v in found))
 
 
