@@ -483,7 +483,36 @@ def test_nan_left_in_the_state_by_a_zero_gradient_fails_when_it_shows():
     assert not diagnosis
     assert diagnosis.message.startswith(
         "after the 2nd call, params['W1'] contains NaN or infinity: its gradient was all zeros "
-        "on the 1st call")
+        "on the 1st call, and the same calls with that gradient not zero make no NaN")
+
+
+class RMSPropUnsquaredReturning:
+    """A two-bug audit's class: h averages g (not g·g), and `return` ends the loop after
+    W1, the key whose first gradient is zero; with ``eps = 0`` a third bug, no epsilon."""
+
+    eps_used = True
+
+    def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+        self.lr, self.rho, self.eps, self.h = lr, rho, eps, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key]
+            eps = self.eps if self.eps_used else 0.0
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + eps)
+            return
+
+
+def test_nan_the_class_makes_without_the_zero_gradient_is_not_charged_to_it():
+    """Its W1 went NaN on the 2nd call (the root of a negative h), and no other key was ever
+    stepped: it was told to add the epsilon it has. Run without the zero, it makes NaN too."""
+    failures = _failures(RMSPropUnsquaredReturning, "rmsprop")
+    assert set(failures) == {"first_step", "carries_state", "per_key_state"}, failures
+    no_eps = type("RMSProp", (RMSPropUnsquaredReturning,), {"eps_used": False})
+    message = _failures(no_eps, "rmsprop")["zero_grad"]
+    assert message.startswith("after the 1st call, params['W1'] contains NaN"), message
 
 
 def test_the_optimizer_facts_the_nan_hint_reads_hold():

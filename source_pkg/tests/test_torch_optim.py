@@ -641,9 +641,14 @@ def _correct_values(seed: int = PUBLIC_SEEDS[0]) -> list[list[np.ndarray]]:
 
 
 def _zero_grad_outcome(values: list[list[np.ndarray]]) -> Outcome:
-    """zero_grad judged on a class whose run (through the runner hook) gave ``values``."""
-    proxy = type("Adam", (), {checks.RUNNER_HOOK: staticmethod(
-        lambda case: {**run_scenario(TorchAdam, case), "values": values})})
+    """zero_grad judged on a class whose run (through the runner hook) gave ``values``, and
+    a correct Adam's values when run again with no zero gradient."""
+    def run(case: dict[str, Any]) -> dict[str, Any]:
+        observed = run_scenario(TorchAdam, case)
+        zeros = any(g is not None and not np.any(g) for g in case["steps"][0])
+        return {**observed, "values": values} if zeros else observed
+
+    proxy = type("Adam", (), {checks.RUNNER_HOOK: staticmethod(run)})
     return checks.run_torch_property(proxy, "adam", "zero_grad", PUBLIC_SEEDS[0])
 
 
@@ -665,6 +670,40 @@ def test_nan_the_zero_gradient_left_in_the_state_loses_zero_grad() -> None:
     assert not outcome.passed
     assert "its gradient was all zeros in step 1" in outcome.message
     assert "add eps" in outcome.message
+
+
+class _AdamGradNotSquaredReturns(torch.optim.Optimizer):
+    """A two-bug audit's class: v averages g, not g·g, and `return` ends step() after the
+    first parameter, the one whose first gradient is zero (no other goes NaN)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t, m, v = state["step"], state["m"], state["v"]
+                m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                v.mul_(beta2).add_(p.grad, alpha=1 - beta2)
+                m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+                p.addcdiv_(m_hat, v_hat.sqrt() + group["eps"], value=-group["lr"])
+                return
+
+
+def test_nan_a_class_makes_without_a_zero_gradient_keeps_zero_grad() -> None:
+    """Its NaN at step 2 (the root of a negative v) was blamed on step 1's zero gradient and
+    a missing eps: the class, run again with that gradient not zero, makes NaN too."""
+    report = checks.grade_torch(_AdamGradNotSquaredReturns, "adam", (*PUBLIC_SEEDS, *HIDDEN))
+    assert "zero_grad" not in report.failed, report.text()
+    assert {"first_step", "carries_state"} <= set(report.failed)
 
 
 def test_the_missing_eps_still_loses_zero_grad_and_says_eps() -> None:

@@ -299,6 +299,20 @@ def _values(student: Observation, reference: Observation, tol: Tolerance, limit:
     return findings
 
 
+def add_epsilon(optimizer: str | None) -> str:
+    """The advice after a 0/0 on a zero gradient, naming ``optimizer``'s denominator.
+
+    Also where the class has an epsilon in the wrong place: a two-bug audit's AdaGrad,
+    whose epsilon came after the division, read "add the small constant epsilon".
+    """
+    cls = OPTIMIZERS.get(optimizer or "")
+    if cls is None or not cls.denominator:
+        return " — add the small constant epsilon (self.eps) to the denominator."
+    return (" — add the small constant epsilon (self.eps) to the denominator itself, "
+            f"{cls.denominator} (added anywhere else, such as after the division, it does "
+            "not keep the division finite).")
+
+
 def nan_finding(student: Observation, call: int, j: int, optimizer: str | None = None
                 ) -> Finding:
     """The finding for NaN or infinity in ``params[keys[j]]`` after 0-based ``call``.
@@ -324,7 +338,7 @@ def nan_finding(student: Observation, call: int, j: int, optimizer: str | None =
             text = (f"{head} where single entries of its gradient were 0 (the others were "
                     "not), so a denominator was 0 there; skipping a gradient that is all zeros "
                     "is not enough")
-        text += " — add the small constant epsilon (self.eps) to the denominator."
+        text += add_epsilon(optimizer)
     elif any(np.any(z) for z in zero) and any(elsewhere):
         other = student.keys[elsewhere.index(True)]
         text = (f"after the {msg.ordinal(call + 1)} call, params[{other!r}] contains NaN or "

@@ -24,7 +24,13 @@ from .compare import (
     later_call_message,
     value_gap,
 )
-from .judges import judge_float32, judge_in_place, judge_per_key, judge_zero_grad
+from .judges import (
+    judge_float32,
+    judge_in_place,
+    judge_per_key,
+    judge_zero_grad,
+    without_zero_gradients,
+)
 from .messages import fmt, only_non_finite
 from .mistakes import mistakes_for
 from .observe import Observation, observe
@@ -271,6 +277,19 @@ def _one_call_more(case: Case) -> Case:
                 case.hyper, case.zero_keys)
 
 
+def _without_zeros(case: Case) -> Case:
+    """``case`` with no zero gradient (:func:`~.judges.without_zero_gradients`): what the
+    class does on the ``zero_grad`` case but for the zeros (its second run)."""
+    grads = [dict(zip(step, without_zero_gradients(list(step.values()),
+                                                   list(following.values())), strict=True))
+             for step, following in zip(case.grads, (*case.grads[1:], case.grads[-1]),
+                                         strict=True)]
+    for step in grads:
+        for g in step.values():
+            g.setflags(write=False)
+    return Case(case.seed, case.params, tuple(grads), case.hyper)
+
+
 def _alone(case: Case, key: str) -> Case:
     """The case restricted to one key (same values, same gradients)."""
     return Case(case.seed, {key: case.params[key]},
@@ -281,7 +300,8 @@ def _alone(case: Case, key: str) -> Case:
 def observe_property(factory: Any, hyper: dict[str, float], prop: Property, case: Case, *,
                      time_limit: float | None = 2.0, required: Sequence[str] = (),
                      fresh_keys: bool = False) -> tuple[Observation, ...]:
-    """Every observation ``prop`` is judged on: the case, and for ``per_key`` each key alone.
+    """Every observation ``prop`` is judged on: the case, for ``per_key`` each key alone,
+    for ``zero_grad`` the case without its zero gradients.
 
     ``fresh_keys``: each run's object gets the keys under names no run used before
     (:func:`.observe.observe`), for a class whose state every object shares.
@@ -301,6 +321,12 @@ def observe_property(factory: Any, hyper: dict[str, float], prop: Property, case
         # g², that the (1 − ρ) factor is missing). And if the call changed nothing, a class
         # that never changes params from a 1st step of zero (state still at 0).
         return (together, observe(factory, hyper, _one_call_more(case), time_limit=time_limit,
+                                  required=required, fresh_keys=fresh_keys))
+    if prop.judge == "zero_grad" and not together.error_stage and case.calls > 1:
+        # A NaN after the zero gradient's call is its doing only if the class makes none
+        # without it (a two-bug audit: a `return` in the loop left the zero gradient's key
+        # the only one stepped, and g not squared made NaN there; epsilon was blamed).
+        return (together, observe(factory, hyper, _without_zeros(case), time_limit=time_limit,
                                   required=required, fresh_keys=fresh_keys))
     if prop.judge != "per_key" or together.error_stage:
         # A class that fails on all keys at once fails this property anyway: no need to run
@@ -335,7 +361,8 @@ def diagnose_property(runs: Sequence[Observation], optimizer: str, prop: Propert
         findings = judge_per_key(student, alone, name)
     elif prop.judge == "zero_grad":
         reference = observe(optimizer_class(name), student.hyper, case, time_limit=None)
-        findings = judge_zero_grad(student, reference, name)
+        findings = judge_zero_grad(student, reference, name,
+                                   without_zeros=runs[1] if len(runs) > 1 else None)
     else:
         raise ValueError(f"unknown judge {prop.judge!r}")
     if findings and findings[0].kind not in STOPPING:

@@ -37,6 +37,7 @@ from .compare import (
     _first_problem,
     _stopped,
     _update_error,
+    add_epsilon,
     default_tolerance,
     nan_finding,
 )
@@ -44,7 +45,7 @@ from .mistakes.texts import state_words
 from .observe import UPDATE, Observation
 
 __all__ = ["judge_float32", "judge_in_place", "judge_per_key", "judge_zero_grad",
-           "nan_from_zero_gradient"]
+           "nan_anyway", "nan_from_zero_gradient", "without_zero_gradients"]
 
 def _start(student: Observation) -> tuple[Finding | None, list[Finding]]:
     """(the finding that stops everything, or the error and broken-parameter findings)."""
@@ -243,16 +244,20 @@ def _state_words(optimizer: str | None) -> tuple[str, str]:
 
 
 def nan_from_zero_gradient(broken: np.ndarray, zero: np.ndarray,
-                           owner: np.ndarray | None = None) -> np.ndarray:
+                           owner: np.ndarray | None = None,
+                           anyway: np.ndarray | None = None) -> np.ndarray:
     """Which NaN the ``zero_grad`` property charges, of a (call, entry) table.
 
     ``broken[c, e]``: entry ``e`` (of the parameters side by side) holds NaN or infinity
     after call ``c``; ``zero[c, e]``: its gradient at that call was 0. Charged: NaN at a
     zero gradient, and NaN later in an entry that had one, unless an entry never given a
-    zero gradient went NaN at that call or before (then the step makes NaN from nonzero
-    gradients anyway, which the value properties charge). ``owner[e]`` is the parameter
-    an entry belongs to: NaN in a parameter's zero entries at a call where its nonzero
-    entries went NaN too is the step's own. Shared by the NumPy and the torch checks.
+    zero gradient went NaN at that call or before, or ``anyway[c]``: the same run with no
+    zero gradient (:func:`without_zero_gradients`) went NaN by call ``c`` (then the step
+    makes NaN from nonzero gradients anyway, which the value properties charge; a loop
+    that returns after the zero gradient's parameter updates no other). ``owner[e]`` is
+    the parameter an entry belongs to: NaN in a parameter's zero entries at a call where
+    its nonzero entries went NaN too is the step's own. Shared by the NumPy and the torch
+    checks.
     """
     if owner is not None:
         zero = zero.copy()
@@ -261,12 +266,39 @@ def nan_from_zero_gradient(broken: np.ndarray, zero: np.ndarray,
             own = (broken[:, mine] & ~zero[:, mine]).any(axis=1, keepdims=True)
             zero[:, mine] &= ~own
     zeroed = np.logical_or.accumulate(zero, axis=0)  # a zero gradient so far
-    elsewhere = np.logical_or.accumulate((broken & ~zeroed).any(axis=1))
+    elsewhere = (broken & ~zeroed).any(axis=1)
+    if anyway is not None:
+        elsewhere |= anyway
+    elsewhere = np.logical_or.accumulate(elsewhere)
     return broken & (zero | (zeroed & ~elsewhere[:, None]))
 
 
+def nan_anyway(broken: np.ndarray, calls: int) -> np.ndarray:
+    """``anyway[c]`` of :func:`nan_from_zero_gradient`: a run without zero gradients holds
+    NaN after call ``c`` (``broken``: one row of entries per call it completed)."""
+    anyway = np.zeros(calls, dtype=bool)
+    done = min(calls, len(broken))
+    anyway[:done] = np.asarray(broken[:done], dtype=bool).reshape(done, -1).any(axis=1)
+    return anyway
+
+
+def without_zero_gradients(grads: list[np.ndarray | None], following: list[np.ndarray | None]
+                           ) -> list[np.ndarray | None]:
+    """Each gradient with its zeros replaced by half the entry of the ``following`` call:
+    the run ``zero_grad`` compares a later NaN with (not zero: the cases' entries are
+    bounded away from 0)."""
+    return [g if g is None or n is None else np.where(g == 0, 0.5 * n, g).astype(g.dtype)
+            for g, n in zip(grads, following, strict=True)]
+
+
+#: Why a later NaN is the zero gradient's: with the run without zeros, or without it.
+_WITHOUT_ZEROS = {True: "and the same calls with that gradient not zero make no NaN",
+                  False: "and no parameter without a zero gradient went NaN"}
+
+
 def judge_zero_grad(student: Observation, reference: Observation,
-                    optimizer: str | None = None) -> list[Finding]:
+                    optimizer: str | None = None,
+                    without_zeros: Observation | None = None) -> list[Finding]:
     """No NaN or infinity caused by a zero gradient; no movement on an all-zero one.
 
     Only the entries whose gradient was 0 (a whole key's, or single entries of
@@ -274,9 +306,9 @@ def judge_zero_grad(student: Observation, reference: Observation,
     not zero is a mistake of the step itself, which the value properties charge. A
     NaN born in the state on the zero gradient may show only at a later call, when
     the gradient is no longer zero; such a later NaN counts unless the class also
-    made NaN in an entry that never had a zero gradient, at that call or before
-    (then it makes NaN from nonzero gradients anyway, e.g. from the root of a
-    negative statistic).
+    made NaN in an entry that never had a zero gradient, at that call or before,
+    or made NaN by that call on the same case without zero gradients (then it makes
+    NaN from nonzero gradients anyway, e.g. from the root of a negative statistic).
 
     Where the reference itself moves on a zero gradient (AdamW's weight decay),
     only finiteness counts. Some key with a nonzero gradient must move (a class that
@@ -288,6 +320,9 @@ def judge_zero_grad(student: Observation, reference: Observation,
         The student's class and the reference on the ``zero_grad`` case.
     optimizer : str, optional
         Registry name, for the causes of NaN the message names.
+    without_zeros : Observation, optional
+        The student's class on the case with its zero gradients made nonzero
+        (:func:`without_zero_gradients`).
     """
     stopped, findings = _start(student)
     if stopped is not None:
@@ -302,7 +337,13 @@ def judge_zero_grad(student: Observation, reference: Observation,
          for j, (k, size) in enumerate(zip(student.keys, sizes, strict=True))], axis=1)
     zero = np.concatenate([student.zero_entries[k][:done].reshape(done, size)
                            for k, size in zip(student.keys, sizes, strict=True)], axis=1)
-    where = _first(nan_from_zero_gradient(broken, zero, owner))
+    anyway = None
+    if without_zeros is not None:
+        anyway = nan_anyway(np.concatenate(
+            [~np.isfinite(without_zeros.values[k][1:without_zeros.calls_done + 1]
+                          .reshape(without_zeros.calls_done, -1)) for k in without_zeros.keys],
+            axis=1), done)
+    where = _first(nan_from_zero_gradient(broken, zero, owner, anyway))
     if where is not None:
         call, entry = where
         j = int(owner[entry])
@@ -315,10 +356,10 @@ def judge_zero_grad(student: Observation, reference: Observation,
                      else "had zero entries")
             findings.append(Finding("nan", (
                 f"after the {msg.ordinal(call + 1)} call, params[{key!r}] contains NaN or "
-                f"infinity: its gradient {which} on the {msg.ordinal(first + 1)} call and "
-                "no entry with a nonzero gradient went NaN, so the zero gradient left NaN "
-                "in the state (0/0 where epsilon is missing?) — add the small constant epsilon "
-                "(self.eps) to the denominator."), call=call + 1, key=key))
+                f"infinity: its gradient {which} on the {msg.ordinal(first + 1)} call, "
+                f"{_WITHOUT_ZEROS[without_zeros is not None]}, so the zero gradient left NaN "
+                "in the state (0/0 where epsilon is missing?)" + add_epsilon(optimizer)),
+                call=call + 1, key=key))
     tol = default_tolerance(student.input_dtype)
     for j, key in enumerate(student.keys):
         for call in range(done):

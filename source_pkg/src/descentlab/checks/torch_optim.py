@@ -91,7 +91,7 @@ from .cases import GRAD_MAGNITUDE, draw_hyperparameters
 from .compare import step_ratio
 from .exercise import Outcome, assert_outcome, run_checks, self_check
 from .grading import PUBLIC_SEEDS
-from .judges import nan_from_zero_gradient
+from .judges import nan_anyway, nan_from_zero_gradient, without_zero_gradients
 from .messages import (
     HANG_QUESTION,
     NOT_WRITTEN,
@@ -758,7 +758,8 @@ def _nan_questions() -> str:
             "is state['step'] still 0 when you divide by 1 - beta**t?)")
 
 
-def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any]) -> str:
+def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any],
+                     cls: Any) -> str:
     """No NaN or infinity caused by a zero gradient; no movement on an all-zero one.
 
     The same rule as the NumPy exercises' :func:`~.judges.judge_zero_grad`: only the
@@ -767,7 +768,8 @@ def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any]) 
     (the root of a negative v, a counter at 0) is a mistake of the step itself, which
     the value properties charge. A NaN the zero gradient left in the state may show
     only at a later step; it counts unless an entry that never had a zero gradient
-    went NaN at that step or before (then the step makes NaN anyway). Where
+    went NaN at that step or before, or the student's class, run again with the zeros
+    made nonzero, went NaN by that step (then the step makes NaN anyway). Where
     torch.optim's parameter does not move on its all-zero gradient, the student's
     must not either. (A class that moves no parameter at all fails this too, not
     moving on a zero gradient being no merit of it: :func:`_judge` tells it.)
@@ -783,10 +785,22 @@ def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any]) 
     zero_at = np.array([np.concatenate([np.zeros(n, bool) if g is None else np.ravel(g) == 0
                                         for g, n in zip(step, sizes, strict=True)])
                         for step in steps], dtype=bool).reshape(n_steps, sum(sizes))
-    broken = np.array([np.concatenate([_non_finite(v, n) for v, n in zip(step, sizes,
-                                                                         strict=True)])
-                       for step in values], dtype=bool).reshape(n_steps, sum(sizes))
+    def table(run: dict[str, Any]) -> np.ndarray:
+        return np.array([np.concatenate([_non_finite(v, n) for v, n in zip(step, sizes,
+                                                                           strict=True)])
+                         for step in run["values"]], dtype=bool).reshape(-1, sum(sizes))
+
+    broken = table(got)
     charged = nan_from_zero_gradient(broken, zero_at, owner)
+    if charged.any() and not (charged & zero_at).any():
+        # Only NaN after the zero gradient's step: its doing only if the class makes none
+        # without it (a two-bug audit: a loop stopped after the zero gradient's parameter).
+        following = [*steps[1:], steps[-1]]
+        again = _run(cls, {**case, "steps": [
+            without_zero_gradients(step, after)
+            for step, after in zip(steps, following, strict=True)] + case["steps"][n_steps:]})
+        charged = nan_from_zero_gradient(broken, zero_at, owner,
+                                         nan_anyway(table(again), n_steps))
     if charged.any():
         s, e = (int(x) for x in np.argwhere(charged)[0])
         i = int(owner[e])
@@ -794,9 +808,10 @@ def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any]) 
         if not zero_at[s, e]:
             first = int(np.argmax(zero_at[:, e]))
             which = "was all zeros" if zero[first, i] else "had zero entries"
-            return (f"{head}: its gradient {which} in step {first + 1} and no entry with a "
-                    "nonzero gradient went NaN, so the zero gradient left NaN in the state "
-                    "(0/0 where eps is missing?): add eps to sqrt(v_hat) before dividing.")
+            return (f"{head}: its gradient {which} in step {first + 1}, and the same steps "
+                    "with that gradient not zero make no NaN, so the zero gradient left NaN "
+                    "in the state (0/0 where eps is missing?): add eps to sqrt(v_hat) before "
+                    "dividing.")
         other = broken[s] & ~zero_at[s]
         if other.any():  # a 0/0 here, but the step makes NaN from nonzero gradients too
             k = int(owner[int(np.argmax(other))])
@@ -957,7 +972,7 @@ def _judge(prop: str, optimizer: str, case: dict[str, Any], got: dict[str, Any],
     elif prop == "float32":
         judged = _judge_float32(case, got)
     elif prop == "zero_grad":
-        judged = _judge_zero_grad(optimizer, case, got)
+        judged = _judge_zero_grad(optimizer, case, got, cls)
     else:
         judged = _judge_grad_none(case, got)
     return judged if isinstance(judged, Outcome) else Outcome(judged)
