@@ -516,6 +516,13 @@ def build(package: Path, target: Path, public_seeds: tuple[int, ...],
     # Compiled copies of the stubbed sources (nothing of the originals): the jail is
     # read-only, so without them every kernel would compile the package again.
     compileall.compile_dir(target, quiet=1)
+    # A module with a function off while judged ships as bytecode only: its source, which
+    # inspect.getsource reads, gave the function back without its guard (a red-team look
+    # ran _bowl_grad's source with the `if` cut out, and scored 3 of 3).
+    for relative in judged_off(package, exercises):
+        source = target / relative
+        Path(importlib.util.cache_from_source(str(source))).replace(source.with_suffix(".pyc"))
+        source.unlink()
     bindings = _library_stubs(target.parent, exercises)
     (target.parent / TORCH_BINDINGS).write_text(json.dumps(bindings, indent=1),
                                                 encoding="utf-8")

@@ -359,3 +359,20 @@ def test_the_demos_know_the_reference_error_by_its_name() -> None:
 
     # descentlab.widgets.explained prints the grading note for an error of this name.
     assert answer_key.REFERENCE_ERROR == REFERENCE_UNAVAILABLE
+
+
+def test_a_module_with_a_function_off_while_judged_ships_without_its_source(
+        tmp_path: Path) -> None:
+    """A red-team look read _bowl_grad's source, cut its guard out and ran it (3 of 3). The
+    jail's copy of surfaces is bytecode only: it imports and works, its source is absent."""
+    target = answer_key.build(REAL, tmp_path / "descentlab", tuple(PUBLIC_SEEDS),
+                              get_lesson("02_sgd_zigzag").exercises)
+    assert not (target / "surfaces.py").exists()
+    assert (target / "surfaces.pyc").is_file()
+    probe = ("import inspect, descentlab.surfaces as s\n"
+             "print([float(v) for v in s._bowl_grad(1.0, 1.0)])\n"
+             "try:\n    inspect.getsource(s._bowl_grad)\nexcept OSError:\n    print('no source')\n")
+    done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, "
+                           f"{str(tmp_path)!r})\n" + probe], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.splitlines() == ["[0.1, 2.0]", "no source"], done.stderr
