@@ -116,15 +116,11 @@ class Connection(protocol.Peer):
     """One test cell's connection to the jailed kernel, and proxies of the handles it hands out."""
 
     def __init__(self, sock: socket.socket, call_limit: float) -> None:
-        super().__init__(sock.fileno())
+        super().__init__(sock.fileno(), _share_memory(sock))
         self.call_limit = call_limit
         self.broken = ""
         self.references: list[str] = []  # reference classes the student's code tried to use
         self.scenarios = 0  # torch scenarios run on the student's class (lesson 08)
-        # Every array a request hands over stays alive while the cell runs: the kernel keeps
-        # one object per array by its id (protocol.decode), and a freed array's id could
-        # come back for another one.
-        self.sent: list[protocol.Arrays] = []
         self.arguments: tuple[Any, ...] = ()  # of the call being sent (see handle)
 
     def handle(self, value: Any) -> dict[str, Any]:
@@ -203,11 +199,13 @@ class Connection(protocol.Peer):
         return Instance()
 
     def request(self, limit: float | None = None, data_only: bool = False,
-                **fields: Any) -> protocol.Message:
-        """Send a request of ``fields``; wait ``limit`` s (default the call limit) for its reply."""
+                shared: bool = False, **fields: Any) -> protocol.Message:
+        """Send a request of ``fields``; wait ``limit`` s (default the call limit) for its reply.
+
+        With ``shared``, its arrays are placed in the memory shared with the kernel.
+        """
         try:
-            header, arrays = self.pack(data_only, **fields)
-            self.sent.append(arrays)
+            header, arrays = self.pack(data_only, shared, **fields)
         except protocol.EncodingError as exc:
             raise Unsupported(str(exc)) from None
         if self.broken:
@@ -269,10 +267,14 @@ class Connection(protocol.Peer):
     def call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Call the kernel's object ``target``; redo here what it changed in its arguments."""
         self.arguments = args  # for handle(): a function that reads one of them
-        reply, out = self.request(op="call", target=target, args=list(args), kwargs=kwargs)
+        reply, out = self.request(shared=True, op="call", target=target, args=list(args),
+                                  kwargs=kwargs)
         value = self.value(reply, out)
-        for index, kind, payload in self.field(reply, out, "changes"):
-            _mirror(args[index], kind, payload)
+        assert self.arena is not None
+        self.arena.sync()  # the arrays handed over: what the student's code left in them
+        for index, entries in self.field(reply, out, "changes"):
+            if isinstance(args[index], dict):
+                _mirror(args[index], entries)
         return value
 
     def run_scenario(self, target: int, scenario: dict[str, Any]) -> Any:
@@ -286,9 +288,12 @@ class Connection(protocol.Peer):
                                   scenario=scenario)
         _WARMED.append(True)
         if reply.get("error") == protocol.RUNNER_MISSING:
-            # The grading machine's problem, not the student's: a human looks at it.
-            raise Unsupported("the torch runner is not installed in the grading kernel "
-                              f"({reply.get('message', '')})")
+            # A human looks at it: the grading machine's problem, or (None in sys.modules)
+            # the notebook's code took the runner away (a red-team look was told the former).
+            message = str(reply.get("message", ""))
+            where = "was removed from the kernel by the notebook's code" \
+                if "None in sys.modules" in message else "is not installed in the grading kernel"
+            raise Unsupported(f"the torch runner {where} ({message})")
         if "error" in reply:
             raise _exception(reply)
         observed = protocol.decode(reply["value"], out)  # an observation is data only
@@ -338,26 +343,25 @@ def _named(proxy: Any, info: dict[str, Any]) -> Any:
     return proxy
 
 
-def _mirror(target: Any, kind: str, payload: Any) -> None:
-    """Redo here what the student's code did to an argument in place."""
-    if kind == "array":
-        _copy_into(target, payload)
-    elif kind == "dict" and isinstance(target, dict):
-        for key in set(target) - {key for key, _, _ in payload}:
-            del target[key]
-        for key, same, value in payload:
-            # The same array changed in place stays the same object here too.
-            if not (same and _copy_into(target.get(key), value)):
-                target[key] = value
+def _mirror(target: dict[Any, Any], entries: list[list[Any]]) -> None:
+    """Redo here what the student's code did to a dict it was handed: its entries are the
+    kernel's, each array handed over decoded as the judge's own (protocol.Arena)."""
+    for key in set(target) - {key for key, _ in entries}:
+        del target[key]
+    for key, value in entries:
+        target[key] = value
 
 
-def _copy_into(old: Any, new: Any) -> bool:
-    """Copy the array ``new`` into the writable array ``old`` of its shape; False if not."""
-    fits = isinstance(old, np.ndarray) and isinstance(new, np.ndarray) \
-        and old.shape == new.shape and old.flags.writeable
-    if fits:
-        old[...] = new
-    return fits
+def _share_memory(sock: socket.socket) -> protocol.Arena:
+    """Hand the hook the memory the arrays of the calls live in (b"A" and a memfd)."""
+    fd = os.memfd_create("descentlab-arena", os.MFD_CLOEXEC)
+    try:
+        os.ftruncate(fd, protocol.ARENA_BYTES)
+        with contextlib.suppress(OSError):  # the kernel hung up: the first request says so
+            socket.send_fds(sock, [b"A"], [fd])
+        return protocol.Arena(fd, judge=True)
+    finally:
+        os.close(fd)
 
 
 _BUILTIN_ERRORS = {name: obj for name, obj in vars(builtins).items()
@@ -642,13 +646,18 @@ def serve(judge: Judge, listener: socket.socket, gates: socket.socket, result: P
                 contacts.append({"asked": grade_id, "during": running})
                 _write(result, verdicts, contacts)
                 with contextlib.suppress(OSError):
+                    sock.sendall(b"N")  # no shared memory: the hook reads the refusal next
                     protocol.send(sock.fileno(), {"op": "verdict", "verdict": "fail",
                                                   "message": REFUSED})
                 continue
             gate.served = True
             conn = Connection(sock, judge.call_limit)
             # Asked again (a re-run cell), the later verdict, on the code as it then is, stands.
-            verdict = verdicts[grade_id] = judge.run(grade_id, conn)
+            try:
+                verdict = verdicts[grade_id] = judge.run(grade_id, conn)
+            finally:
+                assert conn.arena is not None
+                conn.arena.close()
             if others := jail_processes(_peer_pid(sock)):
                 verdict["processes"] = others  # flagged (judging.PROCESSES_FLAG), not scored
             _write(result, verdicts, contacts)

@@ -288,12 +288,12 @@ NATIVE_NAMED_FLAG = ("needs manual review: the notebook's code names compiled-co
 
 #: The flag for a notebook whose code names the test cells' hook (student_side.py, seen as
 #: ``descentlab_grader`` in the kernel) or what it uses. The hook runs in the kernel: what
-#: it reports about identity (was ``params[key]`` updated in place?) and about the inputs
-#: after a call is the kernel's word, which code that patches the hook can forge (red-team
-#: round 4). No honest answer names it.
+#: the arrays handed over hold the judge reads from memory it shares (protocol.Arena), but
+#: the rest (values, lesson 08's scenarios) is the kernel's word, which code that patches
+#: the hook can change (red-team rounds 4 and 10). No honest answer names it.
 HOOK_FLAG = ("needs manual review: the notebook's code reaches into the grader's test hook "
-             "(descentlab_grader), which reports what the student's code did to its inputs; "
-             "its passes may be forged")
+             "(descentlab_grader and its modules), which reports what the student's code "
+             "did; its passes may be forged")
 
 
 #: The flag for a notebook that had processes of its own running beside the kernel while

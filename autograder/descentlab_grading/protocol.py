@@ -2,11 +2,12 @@
 
 Shipped into the jail beside ``descentlab_grader``, so it imports only the standard library
 and NumPy. A message is a JSON header and an ``.npz`` payload read with ``allow_pickle=False``.
-Values are JSON trees whose arrays are entries of the payload (``{"$array": "a0"}``, with the
-sender's ``ref`` of the array object, so that the other side can keep one object for it); tuples,
-sets, dicts (any keys) and non-finite floats are tagged; anything else crosses as a handle
-(:class:`Peer`): ``{"$remote": id, ...}``, an object of the kernel's that the judge reaches
-through a proxy, or ``{"$callback": id}``, a test's function that the kernel's code calls back.
+Values are JSON trees whose arrays are entries of the payload (``{"$array": "a0"}``), or, for
+the arrays a call hands to the student's code, places in memory both sides map
+(``{"$shared": offset}``, :class:`Arena`); tuples, sets, dicts (any keys) and non-finite floats
+are tagged; anything else crosses as a handle (:class:`Peer`): ``{"$remote": id, ...}``, an
+object of the kernel's that the judge reaches through a proxy, or ``{"$callback": id}``, a
+test's function that the kernel's code calls back.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import io
 import itertools
 import json
 import math
+import mmap
 import numbers
 import os
 import select
@@ -26,12 +28,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CALL_LIMIT_ENV", "RUNNER_MISSING", "RUNNER_MODULE", "SOCKET_ENV", "EncodingError",
-           "Iterated", "MessageTooLarge", "Peer", "decode", "encode", "error_reply", "receive",
-           "send"]
+__all__ = ["ARENA_BYTES", "CALL_LIMIT_ENV", "RUNNER_MISSING", "RUNNER_MODULE", "SOCKET_ENV",
+           "Arena", "EncodingError", "Iterated", "MessageTooLarge", "Peer", "decode", "encode",
+           "error_reply", "receive", "send"]
 
 #: Largest message accepted (bytes): a student returning a huge array is cut off.
 MAX_MESSAGE = 64 * 1024 * 1024
+#: Bytes of the memory the judge shares with the kernel (:class:`Arena`): a memfd, whose
+#: pages cost memory only once written; far more than the checks' arrays take (kilobytes),
+#: and address space every test cell's connection maps until it ends.
+ARENA_BYTES = 16 * 1024 * 1024
 #: A stand-in re-raises here what the student's iterator raised: descentlab.errors names
 #: the student's line (sent with the error), not this module's (an instructor audit read
 #: "in each(), line 126" under an error of the student's generator).
@@ -147,48 +153,139 @@ def _stand_in(name: str, items: list[Any], length: int | None, indexed: bool,
     return stand_in
 
 
+class Arena:
+    """Memory the judge and the kernel both map: the arrays a call hands to the student's code.
+
+    The judge makes it (a memfd, handed over with the test's first message) and places each
+    array of a call's arguments in it; the kernel's code gets views of those places, one
+    object per place on every call (state kept by ``id(params[key])`` stays), and changes
+    them there. So what the code did to the arrays it was given is read by the judge from
+    the memory itself, never taken from the kernel's word: an entry the kernel reports as
+    ``$shared`` *is* what that place holds (a red-team look patched ``Peer.pack`` to report
+    new arrays as "changed in place", and scored the in-place points).
+    """
+
+    def __init__(self, fd: int, judge: bool, size: int = ARENA_BYTES) -> None:
+        self.size, self.judge, self.used = size, judge, 0
+        self.memory = mmap.mmap(fd, size)
+        # offset -> (the judge's array, or None in the kernel; the view of the place)
+        self.places: dict[int, tuple[np.ndarray | None, np.ndarray]] = {}
+        self.offsets: dict[int, int] = {}  # id of a place's array (and view) -> its offset
+
+    def _view(self, offset: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        count = math.prod(shape)
+        if dtype.kind not in "biufc" or offset < 0 or \
+                offset + count * dtype.itemsize > self.size:
+            raise ValueError("malformed shared array")
+        return np.frombuffer(self.memory, dtype, count, offset).reshape(shape)
+
+    def encode(self, array: np.ndarray) -> dict[str, Any] | None:
+        """The judge: ``array``'s place, its values copied in. The kernel: the place of which
+        ``array`` is the view handed out, or None."""
+        offset = self.offsets.get(id(array))
+        if not self.judge:
+            return None if offset is None or self.places[offset][1] is not array \
+                else {"$shared": offset}
+        if offset is None or self.places[offset][1].shape != array.shape \
+                or self.places[offset][1].dtype != array.dtype:
+            offset = -(-self.used // 64) * 64
+            if offset + array.nbytes > self.size:
+                raise EncodingError("the arrays handed to your code do not fit the memory "
+                                    "the grader shares with it")
+            self.used = offset + max(array.nbytes, 1)
+            self.places[offset] = (array, self._view(offset, array.shape, array.dtype))
+            self.offsets[id(array)] = offset  # the array is kept: its id is not reused
+        np.copyto(self.places[offset][1], array)
+        return {"$shared": offset, "shape": list(array.shape), "dtype": array.dtype.str}
+
+    def decode(self, tree: dict[str, Any]) -> np.ndarray:
+        """The judge: its own array, holding what its place holds now (a copy if it is
+        read-only and differs). The kernel: the view of the place (the same one each time)."""
+        offset = tree["$shared"]
+        if not isinstance(offset, int) or (offset not in self.places and self.judge):
+            raise ValueError("malformed shared array")
+        if self.judge:
+            return self.synced(offset)
+        shape, dtype = tuple(int(n) for n in tree["shape"]), np.dtype(str(tree["dtype"]))
+        kept = self.places.get(offset)
+        if kept is None or kept[1].shape != shape or kept[1].dtype != dtype:
+            view = self._view(offset, shape, dtype)
+            self.places[offset] = (None, view)
+            self.offsets[id(view)] = offset
+        return self.places[offset][1]
+
+    def synced(self, offset: int) -> np.ndarray:
+        """The judge's array of place ``offset`` after it takes what the place holds."""
+        array, view = self.places[offset]
+        assert array is not None
+        if array.flags.writeable:
+            np.copyto(array, view)
+        elif not np.array_equal(array, view, equal_nan=True):
+            return view.copy()
+        return array
+
+    def sync(self) -> None:
+        """The judge: every array placed takes what its place holds (after a call)."""
+        for offset in self.places:
+            self.synced(offset)
+
+    def close(self) -> None:
+        """Unmap the memory (the connection is over), unless a view of it is still held."""
+        self.places.clear()
+        self.offsets.clear()
+        with contextlib.suppress(BufferError):
+            self.memory.close()
+
+
 def encode(value: Any, arrays: Arrays,
-           handle: Callable[[Any], dict[str, Any]] | None = None) -> Any:
-    """Turn ``value`` into a JSON tree, moving arrays into ``arrays``.
+           handle: Callable[[Any], dict[str, Any]] | None = None,
+           arena: Arena | None = None) -> Any:
+    """Turn ``value`` into a JSON tree, moving arrays into ``arrays`` (or ``arena``).
 
     ``handle(obj)`` encodes what is not plain data; without it such a value
     raises :class:`EncodingError`.
     """
+    def again(item: Any) -> Any:
+        return encode(item, arrays, handle, arena)
+
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else {"$float": repr(value)}
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biufc":
+        if arena is not None and isinstance(value, np.ndarray):
+            shared = arena.encode(value)
+            if shared is not None:
+                return shared
         name = f"a{len(arrays)}"
         arrays[name] = np.asarray(value)
-        return {"$array": name, "scalar": isinstance(value, np.generic), "ref": id(value)}
+        return {"$array": name, "scalar": isinstance(value, np.generic)}
     if isinstance(value, np.ndarray) and value.dtype.kind == "O":  # (x_batch, t_batch) pairs
-        return {"$objects": [encode(v, arrays, handle) for v in value.ravel().tolist()],
+        return {"$objects": [again(v) for v in value.ravel().tolist()],
                 "shape": list(value.shape)}
     if isinstance(value, Iterated):
-        return {"$iterated": [encode(v, arrays, handle) for v in value.items],
+        return {"$iterated": [again(v) for v in value.items],
                 "type": value.name, "len": value.length, "indexed": value.indexed,
                 "iterator": value.iterator, "error": value.error}
     if isinstance(value, memoryview):  # a buffer of numbers: crosses as the array it holds
-        return encode(np.asarray(value), arrays, handle)
+        return again(np.asarray(value))
     # Other exact numbers (Fraction, SymPy's Integer and Rational) cross as what they are
     # worth, as a notebook compares them (red-team round 5: a quiz answer 29 from SymPy).
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
-        return encode(float(value), arrays, handle)
+        return again(float(value))
     # Containers are read by their built-in type's own methods: a subclass's __iter__ or
     # items() is the student's code, which runs only where the hook watches it.
     if isinstance(value, list):
-        return [encode(v, arrays, handle) for v in list.__iter__(value)]
+        return [again(v) for v in list.__iter__(value)]
     if isinstance(value, tuple):
-        return {"$tuple": [encode(v, arrays, handle) for v in tuple.__iter__(value)]}
+        return {"$tuple": [again(v) for v in tuple.__iter__(value)]}
     if isinstance(value, (set, frozenset)):
         kind = set if isinstance(value, set) else frozenset
-        return {"$set": [encode(v, arrays, handle) for v in kind.__iter__(value)]}
+        return {"$set": [again(v) for v in kind.__iter__(value)]}
     if isinstance(value, dict):
-        return {"$dict": [[encode(k, arrays, handle), encode(v, arrays, handle)]
-                          for k, v in dict.items(value)]}
+        return {"$dict": [[again(k), again(v)] for k, v in dict.items(value)]}
     if handle is None:
         raise EncodingError(f"a {type(value).__name__} cannot cross to or from the notebook")
     return handle(value)
@@ -196,17 +293,16 @@ def encode(value: Any, arrays: Arrays,
 
 def decode(tree: Any, arrays: Arrays,
            handle: Callable[[dict[str, Any]], Any] | None = None,
-           same: dict[int, np.ndarray] | None = None) -> Any:
+           arena: Arena | None = None) -> Any:
     """Inverse of :func:`encode`; ``handle(tree)`` rebuilds ``$remote`` entries.
 
-    ``same`` keeps one array here per array object of the sender (by its ``ref``): an
-    array sent again is the same object again, its values copied in. The student's code
-    sees what a notebook gives it, the same ``params[key]`` arrays on every call (state
-    kept by ``id(params[key])``, as torch keys state by tensor); without ``same``, a
-    writable copy each time.
+    An array of the payload is a writable copy each time; a ``$shared`` one is ``arena``'s
+    (:meth:`Arena.decode`): the student's code sees what a notebook gives it, the same
+    ``params[key]`` arrays on every call (state kept by ``id(params[key])``, as torch keys
+    state by tensor).
     """
     def again(node: Any) -> Any:
-        return decode(node, arrays, handle, same)
+        return decode(node, arrays, handle, arena)
 
     if isinstance(tree, list):
         return [again(v) for v in tree]
@@ -216,17 +312,11 @@ def decode(tree: Any, arrays: Arrays,
         return float(tree["$float"])
     if "$array" in tree:
         data = arrays[tree["$array"]]
-        if tree.get("scalar"):
-            return np.array(data)[()]
-        ref = tree.get("ref")
-        kept = same.get(ref) if same is not None and isinstance(ref, int) else None
-        if kept is not None and kept.shape == data.shape and kept.dtype == data.dtype:
-            np.copyto(kept, data)
-            return kept
-        array = np.array(data)  # a writable copy
-        if same is not None and isinstance(ref, int):
-            same[ref] = array
-        return array
+        return np.array(data)[()] if tree.get("scalar") else np.array(data)
+    if "$shared" in tree:
+        if arena is None:
+            raise ValueError("malformed shared array")
+        return arena.decode(tree)
     if "$tuple" in tree:
         return tuple(again(v) for v in tree["$tuple"])
     if "$set" in tree:
@@ -313,21 +403,23 @@ class Peer:
     handle: Callable[[Any], dict[str, Any]]
     rebuild: Callable[[dict[str, Any]], Any]
 
-    def __init__(self, fd: int, *, same_arrays: bool = False) -> None:
+    def __init__(self, fd: int, arena: Arena | None = None) -> None:
         self.fd = fd
         self.kept: dict[int, Any] = {}  # what a handle of ours names, by id
-        # With ``same_arrays``, one array here per array of the other side (see decode).
-        self.same: dict[int, np.ndarray] | None = {} if same_arrays else None
+        self.arena = arena  # the arrays of the calls (see Arena)
 
-    def pack(self, data_only: bool = False, **fields: Any) -> Message:
-        """A message of encoded ``fields``; with ``data_only``, no handle may cross."""
+    def pack(self, data_only: bool = False, shared: bool = False, **fields: Any) -> Message:
+        """A message of encoded ``fields``; with ``data_only``, no handle may cross; with
+        ``shared``, its arrays go to (the judge) or are found in (the kernel) the arena."""
         arrays: Arrays = {}
         handle = None if data_only else self.handle
-        return {key: encode(value, arrays, handle) for key, value in fields.items()}, arrays
+        arena = self.arena if shared else None
+        return {key: encode(value, arrays, handle, arena)
+                for key, value in fields.items()}, arrays
 
     def field(self, header: Header, arrays: Arrays, key: str = "value") -> Any:
         """The decoded value of a message's ``key``."""
-        return decode(header[key], arrays, self.rebuild, self.same)
+        return decode(header[key], arrays, self.rebuild, self.arena)
 
     def call_request(self, header: Header, arrays: Arrays
                      ) -> tuple[Any, list[Any], dict[str, Any]]:

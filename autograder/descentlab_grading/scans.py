@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 
 from .integrity import code_of
-from .jail import HOOK_DIR, JUDGE_DIR
+from .jail import GUARD_MODULE, HOOK_DIR, JUDGE_DIR
 from .protocol import HOOK_MODULE, RUNNER_MODULE, SOCKET_ENV
 from .testcells import nbgrader_meta
 
@@ -32,7 +32,13 @@ __all__ = ["built_on", "mentions_native_code", "mentions_the_hook", "read_or_emp
 
 # ``array.ctypes`` (NumPy's attribute: an address, no call) is not ctypes the module.
 _NATIVE_WORDS = re.compile(r"(?<!\.)\bctypes\b|\b(?:cffi|CFUNCTYPE|_cdata)\b|/proc/self/maps")
-_HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{SOCKET_ENV})\b"
+# The hook folder's modules by name (``protocol`` only imported or quoted whole: pickle's
+# ``protocol=`` is no evidence) and the hook's own constants (a red-team look imported
+# ``protocol``, patched ``Peer.pack`` and cleared ``sys.modules[protocol.HOOK_MODULE].JUDGING``).
+_HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{GUARD_MODULE}|{SOCKET_ENV}"
+                         r"|HOOK_MODULE|RUNNER_MODULE|GUARD_MODULE|JUDGING)\b"
+                         r"|\bimport\s+protocol\b|\bfrom\s+protocol\s+import\b"
+                         r"|(?P<q>['\"])protocol(?P=q)"
                          f"|{re.escape(HOOK_DIR)}|{re.escape(JUDGE_DIR)}")
 
 

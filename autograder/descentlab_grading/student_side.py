@@ -34,7 +34,6 @@ CALL_LIMIT = float(os.environ.get(protocol.CALL_LIMIT_ENV, "10"))
 #: 100,000 an endless generator ran out of time, where the checks (and the self-check)
 #: say it "must stop after one epoch" from the items they get (an audit).
 _MAX_ITEMS = 1_000
-_ABSENT = object()
 #: True while the judge's call into the student's code runs: the course's functions a
 #: lesson's demos need but that compute an answer raise meanwhile
 #: (``answer_key.guard_source``; lesson 02's bowl differentiates itself).
@@ -155,9 +154,11 @@ def _global_loads(cls: type) -> dict[str, Any] | None:
 class Server(protocol.Peer):
     """Answers the judge's requests about one namespace (the notebook's)."""
 
-    def __init__(self, namespace: dict[str, Any], fd: int) -> None:
-        # The judge's array objects stay one object each here, as in a notebook.
-        super().__init__(fd, same_arrays=True)
+    def __init__(self, namespace: dict[str, Any], fd: int,
+                 arena: protocol.Arena | None = None) -> None:
+        # The arrays of the judge's calls are views of memory it reads itself, one object
+        # each here, as in a notebook (protocol.Arena).
+        super().__init__(fd, arena)
         self.namespace = namespace
         self.arguments: list[Any] = []  # of the call running now (a callback may read one)
 
@@ -204,8 +205,6 @@ class Server(protocol.Peer):
         """Run a call of the judge's; reply with the result and the dicts and arrays it got."""
         target, args, kwargs = self.call_request(header, arrays)
         self.arguments = args
-        # What the judge must mirror afterwards: the dicts and arrays it handed over.
-        originals = {i: dict(a) for i, a in enumerate(args) if isinstance(a, dict)}
         # Encoding the result runs the student's code too (a list subclass's __iter__, a
         # number's __float__): inside the window, time-limited, with JUDGING set.
         with _student_code():
@@ -217,15 +216,12 @@ class Server(protocol.Peer):
                 # as Python does: an __iter__ that returns a list, or one reached through
                 # __getattr__, is no iterable (its second look).
                 result = protocol.Iterated.read(result, _MAX_ITEMS, _readable, _described)
-            changes = []
-            for i, arg in enumerate(args):
-                if i in originals:
-                    entries = [[k, v is originals[i].get(k, _ABSENT), v]
-                               for k, v in dict.items(arg)]
-                    changes.append([i, "dict", entries])
-                elif isinstance(arg, np.ndarray):
-                    changes.append([i, "array", arg])
-            return self.pack(value=result, changes=changes)
+            # What the judge must mirror: the dicts it handed over, each entry the view it
+            # was given (it reads that memory itself) or a new array. An array changed in
+            # place needs no word: the judge reads its memory.
+            changes = [[i, [[k, v] for k, v in dict.items(arg)]] for i, arg in enumerate(args)
+                       if isinstance(arg, dict)]
+            return self.pack(shared=True, value=result, changes=changes)
 
     def run_scenario(self, header: protocol.Header, arrays: protocol.Arrays) -> protocol.Message:
         """Run the course's torch runner on a class of the notebook; reply with its observation.
@@ -305,10 +301,15 @@ def run_test(grade_id: str) -> None:
         conn.close()
         raise AssertionError(f"not graded: the grader could not be reached ({exc})") from None
     with conn:
-        server = Server(_namespace(), conn.fileno())
         protocol.send(conn.fileno(), {"op": "test", "grade_id": grade_id})
         try:
-            verdict = server.serve()
+            # The judge answers with the memory it shares (b"A" and a memfd), or b"N" and
+            # its refusal.
+            answer, fds, _, _ = socket.recv_fds(conn, 1, 1)
+            arena = protocol.Arena(fds[0], judge=False) if answer == b"A" and fds else None
+            for fd in fds:
+                os.close(fd)
+            verdict = Server(_namespace(), conn.fileno(), arena).serve()
         except (EOFError, OSError, ValueError):
             raise AssertionError("not graded here: the grader stopped this test "
                                  "(see the summary at the top of your feedback)") from None

@@ -293,14 +293,20 @@ HOSTILE_ANSWERS = {
     "custom_exc": _WRONG + _SWALLOW,
     # The hook's report of identity is the kernel's word (red-team round 4): a class that
     # rebinds params[key], and a patched report that calls it "the same object". Flagged.
+    # Reports each new params[k] as the array it was handed (the judge reads that one's
+    # memory: unchanged, as the class never writes into it).
     "patch_server_call": "import numpy as np\nimport descentlab_grader as _dg\n"
                          "_call = _dg.Server.call\n"
                          "def _forged(self, header, arrays):\n"
+                         "    _, args, _ = self.call_request(header, arrays)\n"
+                         "    before = {{i: dict(a) for i, a in enumerate(args)\n"
+                         "              if isinstance(a, dict)}}\n"
                          "    reply = _call(self, header, arrays)\n"
-                         "    for change in reply[0].get('changes', []):\n"
-                         "        if change[1] == 'dict':\n"
-                         "            for entry in change[2]:\n"
-                         "                entry[1] = True\n"
+                         "    for i, entries in reply[0].get('changes', []):\n"
+                         "        for entry in entries:\n"
+                         "            old = before[i].get(entry[0])\n"
+                         "            if id(old) in self.arena.offsets:\n"
+                         "                entry[1] = {{'$shared': self.arena.offsets[id(old)]}}\n"
                          "    return reply\n"
                          "_dg.Server.call = _forged\n"
                          "class Momentum:\n"

@@ -716,11 +716,15 @@ def test_fooling_nbgrader_is_flagged(graded_class: GradedClass, kind: str) -> No
     assert "tampering suspected" in summary(graded_class.run)
 
 
-def test_a_forged_report_of_the_hook_is_flagged_for_review(graded_class: GradedClass) -> None:
-    """The hook reports in the kernel whether ``params[key]`` is the same object after a
-    call; code that patches it can forge that pass, and is shown to the instructor."""
+def test_a_forged_report_of_the_hook_gains_nothing_and_is_flagged(
+        graded_class: GradedClass) -> None:
+    """Red-team rounds 4 and 10: code that patches the hook reported new ``params[key]``
+    arrays as the ones handed over, and scored the in-place point. The judge reads those
+    arrays' memory itself: unchanged, so the forged class loses that point (and more: its
+    parameters read as never moved); and it is shown to the instructor."""
     row = graded_class.row(_by_kind(graded_class, "patch_server_call")[0].student)
     assert row.status == "graded", row.message
+    assert row.cells["test-momentum-in-place"] == 0, row.cells
     assert HOOK_FLAG in row.flags, row.flags
     assert HOOK_FLAG in graded_class.row(_by_kind(graded_class, "patch_hook")[0].student).flags
     assert not any(HOOK_FLAG in r.flags for r in graded_class.run.rows

@@ -626,6 +626,19 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
     assert "converted while judging" not in done.stdout, done.stdout
 
 
+def _arenas() -> tuple[Any, Any]:
+    """The judge's and the kernel's :class:`protocol.Arena` over one memfd."""
+    from descentlab_grading import protocol
+
+    fd = os.memfd_create("test-arena")
+    try:
+        os.ftruncate(fd, 1 << 20)
+        return protocol.Arena(fd, judge=True, size=1 << 20), \
+            protocol.Arena(fd, judge=False, size=1 << 20)
+    finally:
+        os.close(fd)
+
+
 def test_an_array_sent_again_is_the_same_object_on_the_other_side() -> None:
     """A student audit: AdaGrad's state kept by id(params[key]) (as torch keys state by
     tensor) lost 3 points: each graded call got fresh copies of the arrays."""
@@ -633,25 +646,58 @@ def test_an_array_sent_again_is_the_same_object_on_the_other_side() -> None:
 
     from descentlab_grading import protocol
 
-    same: dict = {}
+    judge_side, kernel_side = _arenas()
     w, b = np.zeros((2, 2)), np.zeros((2, 2))
 
     def sent(value: object) -> object:
         arrays: dict = {}
-        return protocol.decode(protocol.encode(value, arrays), arrays, same=same)
+        tree = protocol.encode(value, arrays, arena=judge_side)
+        return protocol.decode(tree, arrays, arena=kernel_side)
 
     first = sent({"W": w, "b": b})
-    w += 1.0  # the judge mirrors what the student's code changed, then calls again
+    w += 1.0  # the judge's array changed between calls
     second = sent({"W": w, "b": b})
     assert second["W"] is first["W"]
     assert second["b"] is first["b"] is not first["W"]
     assert second["W"].tolist() == [[1.0, 1.0], [1.0, 1.0]], "the values sent are copied in"
     assert sent(np.zeros((2, 2))) is not first["W"], "another array is another object"
     assert sent(w.astype(np.float32)) is not first["W"]
-    # Without `same` (the judge's side): a writable copy each time, as before.
+    # Without an arena: a writable copy each time.
     arrays: dict = {}
     tree = protocol.encode(w, arrays)
     assert protocol.decode(tree, arrays) is not protocol.decode(tree, arrays)
+
+
+def test_what_the_kernel_did_to_the_arrays_is_read_from_the_memory_not_its_word() -> None:
+    """A red-team look: a patched Peer.pack reported new arrays as "the same, changed in
+    place" and scored the in-place points. The judge now reads the memory it shares."""
+    import numpy as np
+
+    from descentlab_grading import protocol
+
+    judge_side, kernel_side = _arenas()
+    w, x = np.ones(3), np.arange(3.0)
+    arrays: dict = {}
+    got = protocol.decode(protocol.encode({"W": w, "x": x}, arrays, arena=judge_side), arrays,
+                          arena=kernel_side)
+    got["x"] *= 2.0  # in place: no report needed
+    got["W"] = got["W"] - 1.0  # a new array, which a forged reply calls the same
+    forged = protocol.encode({"W": kernel_side.places[0][1], "x": got["x"]}, {},
+                             arena=kernel_side)
+    assert forged["$dict"][0][1] == {"$shared": 0}
+    judge_side.sync()
+    assert x.tolist() == [0.0, 2.0, 4.0], "a change in place is seen without any report"
+    claimed = protocol.decode(forged, {}, arena=judge_side)
+    assert claimed["W"] is w
+    assert w.tolist() == [1.0, 1.0, 1.0], "what W's memory holds: unchanged"
+    # The kernel's own new array is no place of the arena: it crosses by value.
+    honest: dict = {}
+    tree = protocol.encode(got["W"], honest, arena=kernel_side)
+    assert "$array" in tree
+    assert protocol.decode(tree, honest, arena=judge_side) is not w
+    # A place the judge never made is refused.
+    with pytest.raises(ValueError, match="malformed shared array"):
+        protocol.decode({"$shared": 4096}, {}, arena=judge_side)
 
 
 @pytest.mark.slow  # a real judge: ~2 s
@@ -847,12 +893,17 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
      "print(x.ctypes.data)\ndef f():\n    \"\"\"Not ctypes: cffi-free.\"\"\"\n",
      "import ctypes\nf = ctypes.CFUNCTYPE(None)(addr)\nopen('/proc/self/maps')\n"
      "t._cdata\nimport ctypes", ["ctypes", "CFUNCTYPE", "/proc/self/maps", "_cdata"]),
-    # The hook's report of what a call did to its inputs is the kernel's word (red-team
-    # round 4 patched descentlab_grader.Server.call to report a rebinding as in place).
-    (mentions_the_hook, "grader = 1  # my descentlab grader notes, not descentlab_grader",
+    # What the hook reports is the kernel's word (red-team round 4 patched
+    # descentlab_grader.Server.call to report a rebinding as in place; round 10 imported
+    # the hook's protocol module and cleared its JUDGING). pickle's protocol= is no hook.
+    (mentions_the_hook, "grader = 1  # my descentlab grader notes, not descentlab_grader\n"
+     "pickle.dump(x, f, protocol=pickle.HIGHEST_PROTOCOL)\nprint('a protocol')",
      "import descentlab_grader as g\ng.Server.call = fake\n"
-     "os.environ['DESCENTLAB_JUDGE_SOCKET']; sys.path.append('/opt/descentlab-grader')",
-     ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET", "/opt/descentlab-grader"]),
+     "os.environ['DESCENTLAB_JUDGE_SOCKET']; sys.path.append('/opt/descentlab-grader')\n"
+     "import protocol as p\nsys.modules[p.HOOK_MODULE].JUDGING = False\n"
+     "importlib.import_module('protocol')",
+     ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET", "/opt/descentlab-grader",
+      "import protocol", "HOOK_MODULE", "JUDGING", "'protocol'"]),
 ], ids=["compiled code", "the test hook"])
 def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
         tmp_path: Path, scan: Any, harmless: str, naming: str, found: list[str]) -> None:
@@ -1585,3 +1636,24 @@ def test_a_named_cause_after_other_numbers_is_given_once() -> None:
     said_once(messages[:1], seen, "test-torch-adam-first-step")
     assert said_once(messages[1:], seen, "test-torch-adam-state")[0].endswith(
         "Likely cause: the same as in test-torch-adam-first-step."), messages
+
+
+@pytest.mark.parametrize(("message", "said"), [
+    ("No module named 'descentlab_torch_runner'", "is not installed in the grading kernel"),
+    ("import of descentlab_torch_runner halted; None in sys.modules",
+     "was removed from the kernel by the notebook's code")])
+def test_a_missing_torch_runner_says_whose_doing_it_may_be(message: str, said: str) -> None:
+    """A red-team look set sys.modules[RUNNER_MODULE] = None: its cells were "unchecked",
+    and the flag blamed the grading machine."""
+    import socket
+
+    ours, kernel = socket.socketpair()
+    with ours, kernel:
+        conn = judge.Connection(ours, 1.0)
+        answer, fds, _, _ = socket.recv_fds(kernel, 1, 1)
+        for fd in fds:
+            os.close(fd)
+        assert answer == b"A"  # the shared memory comes first
+        protocol.send(kernel.fileno(), {"error": protocol.RUNNER_MISSING, "message": message})
+        with pytest.raises(judge.Unsupported, match=f"the torch runner {said}"):
+            conn.run_scenario(1, {"steps": []})
