@@ -1451,3 +1451,37 @@ def test_a_key_that_never_moved_says_when_its_gradient_was_not_zero():
                       r"(, though its gradient was not zero in the (\w+) call)?", message)
     assert found, message
     assert found.group(3) is not None, f"a key pushed from the first call is not named: {message}"
+
+
+class _AdamReturningInTheLoop(Adam):
+    """Right but for a `return` after the first key."""
+
+    def update(self, params, grads):
+        first = next(iter(params))
+        super().update({first: params[first]}, {first: grads[first]})
+
+
+class _AdamWOnAnAdamReturningInTheLoop(_AdamReturningInTheLoop):
+    """The lesson's AdamW: every key decayed, then its Adam's step."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+        self.weight_decay = weight_decay
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] *= 1 - self.lr * self.weight_decay
+        super().update(params, grads)
+
+
+def test_a_key_moved_by_the_weight_decay_alone_is_told_of_the_loop_not_of_sharing():
+    """A two-bug audit: AdamW's keys but the first moved by the decay only (its Adam's loop
+    returned), and were said to share something between parameters."""
+    message = _failures(_AdamWOnAnAdamReturningInTheLoop, "adamw")["per_key_state"]
+    assert "changed only by the weight decay" in message, message
+    assert "`return` (or `break`)" in message
+    assert "in your Adam's update(), which AdamW's calls" in message
+    assert "shared" not in message
+    plain = _failures(_AdamReturningInTheLoop, "adam")["per_key_state"]
+    assert "has not changed, but it does when it is the only parameter" in plain, plain
+    assert "AdamW" not in plain

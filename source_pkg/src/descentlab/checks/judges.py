@@ -178,6 +178,20 @@ def _alone_mismatch(together: Observation, alone: Observation, key: str, j: int
     return None
 
 
+#: Where the loop over the keys may be, for a class built on another exercise's.
+_IN_BASE = {"adamw": " (also in your Adam's update(), which AdamW's calls)"}
+
+
+def _decay_only(student: Observation, before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether a call moved the parameter by the decoupled weight decay alone (a two-bug
+    audit: AdamW decays every key, then its Adam's loop returned after the first; the key
+    was said to share something with the others)."""
+    lr, decay = student.hyper.get("lr"), student.hyper.get("weight_decay")
+    if lr is None or not decay:
+        return False
+    return bool(np.allclose(after, before * (1 - lr * decay), rtol=1e-12, atol=0.0))
+
+
 def judge_per_key(together: Observation, alone: Mapping[str, Observation],
                   optimizer: str | None = None) -> list[Finding]:
     """Every key is updated, and as it is when it is the only key of a fresh optimizer.
@@ -211,10 +225,14 @@ def judge_per_key(together: Observation, alone: Mapping[str, Observation],
         call, gap = found
         n = call + 1
         before, after = together.values[key][call], together.values[key][n]
-        if np.array_equal(before, after, equal_nan=True):
-            text = (f"after the {msg.ordinal(n)} call, params[{key!r}] has not changed, but it "
-                    "does when it is the only parameter: update every key of params on every "
-                    "call — is there a `return` (or `break`) inside your loop over the keys?")
+        if np.array_equal(before, after, equal_nan=True) or _decay_only(together, before, after):
+            how = "has not changed, but it does" if np.array_equal(before, after,
+                                                                  equal_nan=True) \
+                else "changed only by the weight decay, θ·(1 − lr·weight_decay), but takes a step"
+            text = (f"after the {msg.ordinal(n)} call, params[{key!r}] {how} when it is the "
+                    "only parameter: update every key of params on every "
+                    "call — is there a `return` (or `break`) inside your loop over the keys"
+                    f"{_IN_BASE.get(optimizer or '', '')}?")
             findings.append(Finding("unchanged", text, call=n, key=key))
             continue
         words, attr = _state_words(optimizer)
