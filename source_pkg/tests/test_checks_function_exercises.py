@@ -1062,3 +1062,29 @@ def test_a_failure_with_numbers_too_is_not_said_again_for_arrays():
         raise NotImplementedError("Not written yet")
 
     assert "Nothing was checked yet" in check_bowl_gradient(stub, file=io.StringIO()).text()
+
+
+_LAST_SCALED: list = []
+
+
+def clips_without_min_and_puts_back(grads, max_norm):
+    """A red-team look: no min(..., 1), and each call first puts back the gradients the call
+    before scaled, so they read unchanged when read only after a second call."""
+    while _LAST_SCALED:
+        array, values = _LAST_SCALED.pop()
+        array[...] = values
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    for g in grads.values():
+        _LAST_SCALED.append((g, g.copy()))
+        g *= max_norm / (total + 1e-6)  # the mistake: no min(..., 1)
+    return total
+
+
+def test_a_gradient_changed_back_by_a_later_call_still_loses_below_unchanged():
+    from descentlab.checks.function_exercises.clip import check_clip_grad_norm
+
+    report, _ = _report(check_clip_grad_norm, clips_without_min_and_puts_back,
+                        seeds=(7, *HIDDEN))
+    messages = _messages(report)
+    assert "below_unchanged" in messages, report.text()
+    assert "is below max_norm" in messages["below_unchanged"], report.text()

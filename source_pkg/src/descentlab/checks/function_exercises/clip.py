@@ -162,8 +162,11 @@ def _leaves_large_alone(fn: Callable[..., Any], seed: int, limit: float | None) 
 
 def _below_unchanged(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     original, grads, _, max_norm, _, _, norm = _run(fn, seed, False, limit)
+    # Read now: a function that keeps the arrays may change them again in a later call (a
+    # red-team look put back, at each call, the gradients it had scaled at the one before).
+    afters = {key: np.array(grads.get(key)) for key in original}
     for key, before in original.items():
-        after = np.asarray(grads.get(key))
+        after = afters[key]
         if after.shape == before.shape and np.allclose(
                 after, before * max_norm / (norm + EPS), rtol=1e-9, atol=0) and \
                 _leaves_large_alone(fn, seed, limit):
