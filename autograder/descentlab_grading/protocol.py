@@ -184,8 +184,10 @@ class Arena:
         ``array`` is the view handed out, or None."""
         offset = self.offsets.get(id(array))
         if not self.judge:
+            # With the view's shape and dtype now: code may change them in place
+            # (`p.shape = (p.size,)` passed where a notebook's caller sees a new shape).
             return None if offset is None or self.places[offset][1] is not array \
-                else {"$shared": offset}
+                else {"$shared": offset, "shape": list(array.shape), "dtype": array.dtype.str}
         if offset is None or self.places[offset][1].shape != array.shape \
                 or self.places[offset][1].dtype != array.dtype:
             offset = -(-self.used // 64) * 64
@@ -200,13 +202,21 @@ class Arena:
 
     def decode(self, tree: dict[str, Any]) -> np.ndarray:
         """The judge: its own array, holding what its place holds now (a copy if it is
-        read-only and differs). The kernel: the view of the place (the same one each time)."""
-        offset = tree["$shared"]
+        read-only and differs, or if the code changed the view's shape or dtype). The
+        kernel: the view of the place (the same one each time)."""
+        try:
+            offset = tree["$shared"]
+            shape, dtype = tuple(int(n) for n in tree["shape"]), np.dtype(str(tree["dtype"]))
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("malformed shared array") from None
         if not isinstance(offset, int) or (offset not in self.places and self.judge):
             raise ValueError("malformed shared array")
         if self.judge:
-            return self.synced(offset)
-        shape, dtype = tuple(int(n) for n in tree["shape"]), np.dtype(str(tree["dtype"]))
+            array = self.synced(offset)
+            if (shape, dtype) == (array.shape, array.dtype):
+                return array
+            # Reshaped (or given another dtype) in place: what the code sees, as a copy.
+            return self._view(offset, shape, dtype).copy()
         kept = self.places.get(offset)
         if kept is None or kept[1].shape != shape or kept[1].dtype != dtype:
             view = self._view(offset, shape, dtype)

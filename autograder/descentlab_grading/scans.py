@@ -34,11 +34,18 @@ __all__ = ["built_on", "mentions_native_code", "mentions_the_hook", "read_or_emp
 _NATIVE_WORDS = re.compile(r"(?<!\.)\bctypes\b|\b(?:cffi|CFUNCTYPE|_cdata)\b|/proc/self/maps")
 # The hook folder's modules by name (``protocol`` only imported or quoted whole: pickle's
 # ``protocol=`` is no evidence) and the hook's own constants (a red-team look imported
-# ``protocol``, patched ``Peer.pack`` and cleared ``sys.modules[protocol.HOOK_MODULE].JUDGING``).
+# ``protocol``, patched ``Peer.pack`` and cleared ``sys.modules[protocol.HOOK_MODULE].JUDGING``);
+# and what reaches the hook without naming it: sys.modules changed or bound to another name
+# (round 11 popped the modules ending in "_grader" around a call of the course's gradient),
+# the callers' frames, the shared memory's descriptor. Reading sys.modules is no evidence.
 _HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{GUARD_MODULE}|{SOCKET_ENV}"
                          r"|HOOK_MODULE|RUNNER_MODULE|GUARD_MODULE|JUDGING)\b"
                          r"|\bimport\s+protocol\b|\bfrom\s+protocol\s+import\b"
                          r"|(?P<q>['\"])protocol(?P=q)"
+                         r"|\bmodules\s*\.\s*(?:pop|popitem|update|clear|setdefault|__setitem__"
+                         r"|__delitem__)\b|\bmodules\s*\[[^\]\n]*\]\s*=(?!=)|\bdel\s+sys\.modules\b"
+                         r"|=\s*sys\.modules\b(?!\s*[\[.])|\b(?:_getframe|f_globals|f_back|get_referrers"
+                         r"|ftruncate|memfd)\b|/proc/self/fd"
                          f"|{re.escape(HOOK_DIR)}|{re.escape(JUDGE_DIR)}")
 
 

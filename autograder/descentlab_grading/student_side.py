@@ -234,7 +234,7 @@ class Server(protocol.Peer):
         except ImportError as exc:
             return {"error": protocol.RUNNER_MISSING, "message": str(exc)[:300]}, {}
         target = self.kept[header["target"]]
-        scenario = protocol.decode(header["scenario"], arrays)
+        scenario = protocol.decode(header["scenario"], arrays, arena=self.arena)
         scenario["time_limit"] = min(float(scenario.get("time_limit") or CALL_LIMIT), CALL_LIMIT)
         # The observation is data only (no handle): nothing else may cross.
         return self.pack(data_only=True, value=runner.run_scenario(target, scenario))

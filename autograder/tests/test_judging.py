@@ -684,7 +684,7 @@ def test_what_the_kernel_did_to_the_arrays_is_read_from_the_memory_not_its_word(
     got["W"] = got["W"] - 1.0  # a new array, which a forged reply calls the same
     forged = protocol.encode({"W": kernel_side.places[0][1], "x": got["x"]}, {},
                              arena=kernel_side)
-    assert forged["$dict"][0][1] == {"$shared": 0}
+    assert forged["$dict"][0][1] == {"$shared": 0, "shape": [3], "dtype": "<f8"}
     judge_side.sync()
     assert x.tolist() == [0.0, 2.0, 4.0], "a change in place is seen without any report"
     claimed = protocol.decode(forged, {}, arena=judge_side)
@@ -695,9 +695,17 @@ def test_what_the_kernel_did_to_the_arrays_is_read_from_the_memory_not_its_word(
     tree = protocol.encode(got["W"], honest, arena=kernel_side)
     assert "$array" in tree
     assert protocol.decode(tree, honest, arena=judge_side) is not w
-    # A place the judge never made is refused.
-    with pytest.raises(ValueError, match="malformed shared array"):
-        protocol.decode({"$shared": 4096}, {}, arena=judge_side)
+    # A place the judge never made is refused, as is a claim without its shape.
+    for claim in ({"$shared": 4096, "shape": [3], "dtype": "<f8"}, {"$shared": 0}):
+        with pytest.raises(ValueError, match="malformed shared array"):
+            protocol.decode(claim, {}, arena=judge_side)
+    # A view reshaped in place (p.shape = ...) reads as what the code made of it: the
+    # checks then see its shape (a red-team look: the judge read it with its own).
+    got["x"].shape = (3, 1)
+    reshaped = protocol.decode(protocol.encode(got["x"], {}, arena=kernel_side), {},
+                               arena=judge_side)
+    assert reshaped.shape == (3, 1)
+    assert reshaped is not x
 
 
 @pytest.mark.slow  # a real judge: ~2 s
@@ -897,13 +905,16 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
     # descentlab_grader.Server.call to report a rebinding as in place; round 10 imported
     # the hook's protocol module and cleared its JUDGING). pickle's protocol= is no hook.
     (mentions_the_hook, "grader = 1  # my descentlab grader notes, not descentlab_grader\n"
-     "pickle.dump(x, f, protocol=pickle.HIGHEST_PROTOCOL)\nprint('a protocol')",
+     "pickle.dump(x, f, protocol=pickle.HIGHEST_PROTOCOL)\nprint('a protocol')\n"
+     "torch = sys.modules.get('torch')\nif 'torch' in sys.modules: pass\nnet.modules()",
      "import descentlab_grader as g\ng.Server.call = fake\n"
      "os.environ['DESCENTLAB_JUDGE_SOCKET']; sys.path.append('/opt/descentlab-grader')\n"
      "import protocol as p\nsys.modules[p.HOOK_MODULE].JUDGING = False\n"
-     "importlib.import_module('protocol')",
+     "importlib.import_module('protocol')\nsys.modules.pop(name)\n"
+     "os.ftruncate(fd, 0)",
      ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET", "/opt/descentlab-grader",
-      "import protocol", "HOOK_MODULE", "JUDGING", "'protocol'"]),
+      "import protocol", "HOOK_MODULE", "JUDGING", "'protocol'", "modules.pop",
+      "ftruncate"]),
 ], ids=["compiled code", "the test hook"])
 def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
         tmp_path: Path, scan: Any, harmless: str, naming: str, found: list[str]) -> None:
@@ -1656,4 +1667,23 @@ def test_a_missing_torch_runner_says_whose_doing_it_may_be(message: str, said: s
         assert answer == b"A"  # the shared memory comes first
         protocol.send(kernel.fileno(), {"error": protocol.RUNNER_MISSING, "message": message})
         with pytest.raises(judge.Unsupported, match=f"the torch runner {said}"):
-            conn.run_scenario(1, {"steps": []})
+            conn.run_scenario(1, {"params": [], "steps": []})
+
+
+def test_the_shared_memory_cannot_be_shrunk_by_the_kernel() -> None:
+    """A red-team look found the memfd in /proc/self/fd and truncated it: the judge's next
+    read of the memory killed it (SIGBUS), and the notebook read as the grader's failure."""
+    import socket
+
+    ours, kernel = socket.socketpair()
+    with ours, kernel:
+        judge.Connection(ours, 1.0)
+        _, fds, _, _ = socket.recv_fds(kernel, 1, 1)
+        try:
+            with pytest.raises(PermissionError):
+                os.ftruncate(fds[0], 0)
+            with pytest.raises(PermissionError):
+                os.ftruncate(fds[0], 2 * protocol.ARENA_BYTES)
+        finally:
+            for fd in fds:
+                os.close(fd)

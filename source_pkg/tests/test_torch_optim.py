@@ -1402,3 +1402,36 @@ def test_a_state_made_in_init_is_told_why_a_later_parameter_has_none() -> None:
     grad_none = next(r for r in report.results if r.name == "grad_none")
     assert "Create a parameter's state in step(), after `if p.grad is None: continue` (not in " \
            "__init__" in grad_none.message, grad_none.message
+
+
+def test_graded_the_parameters_storage_is_read_not_its_reported_pointer() -> None:
+    """Red-team round 10's kind of forgery on lesson 08: a runner (or torch) patched in the
+    kernel reports data_ptr() unchanged after `p.data = ...`. Graded, the parameters' first
+    storage is memory the judge reads (``memory``): it holds no step of a replaced storage."""
+    mutant = next(cls for opt, mistake, cls in MUTANTS if mistake == "replace_data")
+
+    def forged(case: dict[str, Any]) -> dict[str, Any]:
+        first = [np.array(p) for p in case["params"]]  # the storage p.data left behind
+        observed = run_scenario(mutant, {**case, "params": first, "shared": True})
+        observed["same_storage"] = [[True] * len(s) for s in observed["same_storage"]]
+        return {**observed, "memory": first}
+
+    proxy = type("Adam", (), {checks.RUNNER_HOOK: staticmethod(forged)})
+    outcome = checks.run_torch_property(proxy, "adam", "in_place", PUBLIC_SEEDS[0])
+    assert not outcome.passed
+    assert "the parameter's own storage does not hold its values" in outcome.message
+
+
+def test_shared_parameters_are_stepped_in_their_own_memory_and_others_never() -> None:
+    """The runner's "shared" scenario: the arrays given are the tensors' memory (the judge's
+    shared memory, graded); without it, and for an array of another dtype, a copy."""
+    case = checks.scenario("in_place", PUBLIC_SEEDS[0])
+    given = [np.array(p) for p in case["params"]]
+    observed = run_scenario(TorchAdam, {**case, "params": given, "shared": True})
+    assert np.array_equal(given[0], observed["values"][-1][0])
+    untouched = [np.array(p) for p in case["params"]]
+    run_scenario(TorchAdam, {**case, "params": untouched})
+    assert np.array_equal(untouched[0], case["params"][0])
+    other = [np.array(p, dtype=np.float32) for p in case["params"]]  # a float64 scenario
+    run_scenario(TorchAdam, {**case, "params": other, "shared": True})
+    assert np.array_equal(other[0], np.asarray(case["params"][0], dtype=np.float32))

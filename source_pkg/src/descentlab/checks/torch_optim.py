@@ -728,11 +728,22 @@ def _judge_replaced(got: dict[str, Any]) -> str:
 
 def _judge_in_place(case: dict[str, Any], got: dict[str, Any]) -> str:
     """New storage (``p.data = ...``); a replaced tensor and one that never changes (a copy or
-    a local variable stepped) are told by :func:`_judge`."""
+    a local variable stepped) are told by :func:`_judge`.
+
+    Graded, the parameters' first storage is memory the judge reads itself (``memory``):
+    after the last step it must hold the last values, whatever the kernel reported of
+    ``data_ptr()`` (which code that patches the runner or torch could change).
+    """
     for s, storages in enumerate(got["same_storage"]):
         if not all(storages):
             return (f"after step {s + 1} the parameter has new storage (p.data was replaced): "
                     f"{_UPDATE_IN_PLACE}")
+    memory, values = got.get("memory"), got["values"]
+    if memory is not None and got["error"] is None and values and not all(
+            np.shape(m) == np.shape(v) and np.array_equal(m, v, equal_nan=True)
+            for m, v in zip(memory, values[-1], strict=True)):
+        return ("after the last step the parameter's own storage does not hold its values "
+                f"(p.data was replaced?): {_UPDATE_IN_PLACE}")
     return ""
 
 

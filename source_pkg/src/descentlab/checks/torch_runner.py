@@ -20,7 +20,9 @@ A scenario is a dict::
         ],                                       #   just before step 2 (0-based)
         "steps": [[grad or None, ...], ...],     # one list per step(), a grad per param
         "time_limit": 2.0,                       # optional, seconds per call (main thread)
-    }
+        "shared": True,                          # optional: the parameters' tensors use the
+    }                                            #   arrays' own memory (the grader's judge
+                                                 #   reads it afterwards)
 
 and :func:`run_scenario` returns::
 
@@ -190,6 +192,16 @@ def _warm_up() -> None:
         _warm.append(True)
 
 
+def _leaf(value: Any, dtype: torch.dtype, shared: bool) -> torch.Tensor:
+    """A parameter: a leaf tensor of ``value``'s values, in ``value``'s own memory if
+    ``shared`` and it can be (a writable array of that dtype), else in a copy."""
+    array = np.asarray(value)
+    if shared and array.flags.writeable and array.flags.c_contiguous \
+            and array.dtype == {torch.float32: np.float32, torch.float64: np.float64}[dtype]:
+        return torch.from_numpy(array).requires_grad_(True)
+    return torch.tensor(array, dtype=dtype).requires_grad_(True)
+
+
 def run_scenario(cls: Any, scenario: dict[str, Any]) -> dict[str, Any]:
     """Run ``cls`` (a ``torch.optim.Optimizer`` subclass) on ``scenario``; see the module doc.
 
@@ -206,8 +218,7 @@ def run_scenario(cls: Any, scenario: dict[str, Any]) -> dict[str, Any]:
         The observation, pure data. Exceptions of ``cls`` are recorded, not raised.
     """
     dtype = {"float32": torch.float32, "float64": torch.float64}[scenario.get("dtype", "float64")]
-    params = [torch.tensor(np.asarray(a), dtype=dtype).requires_grad_(True)
-              for a in scenario["params"]]
+    params = [_leaf(a, dtype, bool(scenario.get("shared"))) for a in scenario["params"]]
     pointers = [p.data_ptr() for p in params]
     groups = scenario.get("groups") or [{"params": list(range(len(params)))}]
     hyper = {k: (tuple(v) if isinstance(v, list) else v)
