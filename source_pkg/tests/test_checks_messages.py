@@ -106,15 +106,23 @@ class AdamRunningMax:
             params[key] -= self.lr * m_hat / (np.sqrt(self.v_hat_max[key]) + self.eps)
 
 
-class AdamWRunningMax(AdamRunningMax):
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
-        self.weight_decay = weight_decay
+def _adamw_on(adam: type) -> type:
+    """The lesson's AdamW built on the Adam ``adam``: every key decayed, then its step."""
 
-    def update(self, params, grads):
-        for key in params:
-            params[key] *= 1 - self.lr * self.weight_decay
-        super().update(params, grads)
+    class AdamW(adam):
+        def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+            super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+            self.weight_decay = weight_decay
+
+        def update(self, params, grads):
+            for key in params:
+                params[key] *= 1 - self.lr * self.weight_decay
+            super().update(params, grads)
+
+    return AdamW
+
+
+AdamWRunningMax = _adamw_on(AdamRunningMax)
 
 
 @pytest.mark.parametrize(("cls", "optimizer"), [(AdamRunningMax, "adam"),
@@ -1461,17 +1469,7 @@ class _AdamReturningInTheLoop(Adam):
         super().update({first: params[first]}, {first: grads[first]})
 
 
-class _AdamWOnAnAdamReturningInTheLoop(_AdamReturningInTheLoop):
-    """The lesson's AdamW: every key decayed, then its Adam's step."""
-
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
-        self.weight_decay = weight_decay
-
-    def update(self, params, grads):
-        for key in params:
-            params[key] *= 1 - self.lr * self.weight_decay
-        super().update(params, grads)
+_AdamWOnAnAdamReturningInTheLoop = _adamw_on(_AdamReturningInTheLoop)
 
 
 def test_a_key_moved_by_the_weight_decay_alone_is_told_of_the_loop_not_of_sharing():

@@ -672,40 +672,6 @@ def test_nan_the_zero_gradient_left_in_the_state_loses_zero_grad() -> None:
     assert "add eps" in outcome.message
 
 
-class _AdamGradNotSquaredReturns(torch.optim.Optimizer):
-    """A two-bug audit's class: v averages g, not g·g, and `return` ends step() after the
-    first parameter, the one whose first gradient is zero (no other goes NaN)."""
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
-                state["step"] += 1
-                t, m, v = state["step"], state["m"], state["v"]
-                m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
-                v.mul_(beta2).add_(p.grad, alpha=1 - beta2)
-                m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-                p.addcdiv_(m_hat, v_hat.sqrt() + group["eps"], value=-group["lr"])
-                return
-
-
-def test_nan_a_class_makes_without_a_zero_gradient_keeps_zero_grad() -> None:
-    """Its NaN at step 2 (the root of a negative v) was blamed on step 1's zero gradient and
-    a missing eps: the class, run again with that gradient not zero, makes NaN too."""
-    report = checks.grade_torch(_AdamGradNotSquaredReturns, "adam", (*PUBLIC_SEEDS, *HIDDEN))
-    assert "zero_grad" not in report.failed, report.text()
-    assert {"first_step", "carries_state"} <= set(report.failed)
-
-
 def test_the_missing_eps_still_loses_zero_grad_and_says_eps() -> None:
     mutant = dict(mutants_for("adam"))["no_eps"]
     for seed in (*PUBLIC_SEEDS, *HIDDEN):
@@ -920,6 +886,8 @@ class _StudentAdam(torch.optim.Optimizer):
     uphill = False  # True: the step is added to p (value=+lr)
     rebinds = False  # True: p = p - ..., the name rebound (the parameter never moves)
     beta2_in_step = None  # a number: beta2 written in step() instead of the group's
+    squares = True  # False: v averages g, not g·g
+    returns = False  # True: `return` after the first parameter stepped
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
@@ -943,7 +911,7 @@ class _StudentAdam(torch.optim.Optimizer):
                 t, m, v = state["step"], state["m"], state["v"]
                 m.mul_(beta1).add_(g, alpha=1 - beta1)
                 b = beta1 if self.v_beta1 else beta2
-                v.mul_(b).addcmul_(g, g, value=1 - b)
+                v.mul_(b).addcmul_(g, g if self.squares else torch.ones_like(g), value=1 - b)
                 if self.bias_correction:
                     m, v = m / (1 - beta1**t), v / (1 - beta2**t)
                 root = m if self.root_of == "m" else v
@@ -953,6 +921,21 @@ class _StudentAdam(torch.optim.Optimizer):
                     p = p.addcdiv(m, denominator[self.eps], value=-lr)  # a new tensor, unused
                     continue
                 p.addcdiv_(m, denominator[self.eps], value=lr if self.uphill else -lr)
+                if self.returns:
+                    return
+
+
+#: A two-bug audit's class: v averages g, not g·g, and `return` ends step() after the first
+#: parameter, the one whose first gradient is zero (no other goes NaN).
+_AdamGradNotSquaredReturns = type("Adam", (_StudentAdam,), {"squares": False, "returns": True})
+
+
+def test_nan_a_class_makes_without_a_zero_gradient_keeps_zero_grad() -> None:
+    """Its NaN at step 2 (the root of a negative v) was blamed on step 1's zero gradient and
+    a missing eps: the class, run again with that gradient not zero, makes NaN too."""
+    report = checks.grade_torch(_AdamGradNotSquaredReturns, "adam", (*PUBLIC_SEEDS, *HIDDEN))
+    assert "zero_grad" not in report.failed, report.text()
+    assert {"first_step", "carries_state"} <= set(report.failed)
 
 
 #: Right but for its last line: `p = p - ...` changes no parameter.
