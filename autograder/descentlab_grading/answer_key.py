@@ -454,20 +454,28 @@ def judged_off(package: Path, exercises: Iterable[Exercise]) -> dict[str, dict[s
 
 def guard_source(source: str, names: dict[str, str]) -> str:
     """``source`` with each function of ``names`` raising while the judge calls the
-    student's code (the hook's ``JUDGING``, set in the kernel meanwhile), and working as
-    before otherwise: the lesson's demos need it.
+    student's code (the hook's ``JUDGING``, set in the kernel meanwhile, or a frame of the
+    hook's file on the caller's stack), and working as before otherwise: the lesson's
+    demos need it.
 
     The functions it defines inside are guarded too: what a factory returns (the
     ``grad`` of ``quadratic(condition=20)``) works until the judge calls, even when it
-    was made before, at the top of an answer cell (red-team round 5).
+    was made before, at the top of an answer cell (red-team round 5). The stack is read
+    as well as the flag: round 11 took the hook out of ``sys.modules`` around its call.
     """
     tree = ast.parse(source)
+    hook_file = f"/{HOOK_MODULE}.py"
     for node in tree.body:
         if isinstance(node, _FUNCTIONS) and node.name in names:
             for function in [n for n in ast.walk(node) if isinstance(n, _FUNCTIONS)]:
                 guard = ast.parse(
-                    f"if getattr(__import__('sys').modules.get({HOOK_MODULE!r}), 'JUDGING', "
-                    f"False):\n    raise __import__('descentlab._graded', fromlist=['_'])"
+                    f"__judged = getattr(__import__('sys').modules.get({HOOK_MODULE!r}), "
+                    f"'JUDGING', False)\n"
+                    f"__frame = __import__('sys')._getframe()\n"
+                    f"while not __judged and __frame is not None:\n"
+                    f"    __judged = __frame.f_code.co_filename.endswith({hook_file!r})\n"
+                    f"    __frame = __frame.f_back\n"
+                    f"if __judged:\n    raise __import__('descentlab._graded', fromlist=['_'])"
                     f".{REFERENCE_ERROR}({names[node.name]!r})").body
                 start = 1 if ast.get_docstring(function, clean=False) is not None else 0
                 function.body[start:start] = guard

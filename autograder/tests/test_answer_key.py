@@ -155,6 +155,15 @@ def test_a_function_off_while_judged_works_until_the_hook_says_the_judge_calls(
         made_before(3)
     hook.JUDGING = False
     assert made_before(3) == 15
+    # Called from the hook's file, it raises whatever the flag says (round 11 took the
+    # hook out of sys.modules around the call).
+    monkeypatch.delitem(sys.modules, HOOK_MODULE)
+    caller: dict = {}
+    exec(compile("def call(f, x):\n    return f(x)\n",  # our own generated code
+                 f"/opt/descentlab-grader/{HOOK_MODULE}.py", "exec"), caller)
+    with pytest.raises(graded.ReferenceUnavailable, match=r"descentlab\.toy\.grad"):
+        caller["call"](space["grad"], 3)
+    assert space["grad"](3) == 6
     with pytest.raises(ValueError, match="not a top-level function"):
         answer_key.judged_off(REAL, [replace(get_lesson("02_sgd_zigzag").exercises[0],
                                              off_while_judged=("descentlab.surfaces.Surface."
