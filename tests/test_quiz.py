@@ -227,3 +227,12 @@ def test_a_distance_typed_with_a_minus_sign_is_told_so(lesson: str, name: str) -
     assert failed[f"test-quiz-{name}"] == (
         "Not quite: a distance is never negative: your number is right but for its minus "
         "sign."), failed
+
+
+def test_lesson7_q1_says_how_far_a_set_of_names_is_off() -> None:
+    """A grading audit: two of the three right scored 0 of 2 with "Not quite" alone."""
+    answers = dict(solution("07_showdown"), q1={"AdaGrad", "Adam", "SGD"})
+    message = failing("07_showdown", answers)["test-quiz-q1"]
+    assert "2 of the 3 you named escaped, and 1 of the 3 that escaped are not in your set" \
+        in message, message
+    assert failing("07_showdown", solution("07_showdown")) == {}
