@@ -37,15 +37,18 @@ _NATIVE_WORDS = re.compile(r"(?<!\.)\bctypes\b|\b(?:cffi|CFUNCTYPE|_cdata)\b|/pr
 # ``protocol``, patched ``Peer.pack`` and cleared ``sys.modules[protocol.HOOK_MODULE].JUDGING``);
 # and what reaches the hook without naming it: sys.modules changed or bound to another name
 # (round 11 popped the modules ending in "_grader" around a call of the course's gradient),
-# the callers' frames, the shared memory's descriptor. Reading sys.modules is no evidence.
+# the callers' frames, the shared memory's descriptor. Reading sys.modules is no evidence,
+# nor are names an honest notebook uses (an honest-code sweep: a variable `f_back`, a
+# ModuleDict called `modules`, `signature(pickle.dumps).parameters["protocol"]`).
 _HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{GUARD_MODULE}|{SOCKET_ENV}"
                          r"|HOOK_MODULE|RUNNER_MODULE|GUARD_MODULE|JUDGING)\b"
                          r"|\bimport\s+protocol\b|\bfrom\s+protocol\s+import\b"
-                         r"|(?P<q>['\"])protocol(?P=q)"
-                         r"|\bmodules\s*\.\s*(?:pop|popitem|update|clear|setdefault|__setitem__"
-                         r"|__delitem__)\b|\bmodules\s*\[[^\]\n]*\]\s*=(?!=)|\bdel\s+sys\.modules\b"
-                         r"|=\s*sys\.modules\b(?!\s*[\[.])|\b(?:_getframe|f_globals|f_back|get_referrers"
-                         r"|ftruncate|memfd)\b|/proc/self/fd"
+                         r"|(?:import_module|__import__|find_spec|modules\s*\.\s*get|modules)"
+                         r"\s*[(\[]\s*(?P<q>['\"])protocol(?P=q)"
+                         r"|\bsys\s*\.\s*modules\s*(?:\.\s*(?:pop|popitem|update|clear|setdefault"
+                         r"|__setitem__|__delitem__)\b|\[[^\]\n]*\]\s*=(?!=))|\bdel\s+sys\.modules\b"
+                         r"|=\s*sys\.modules\b(?!\s*[\[.])|\.\s*(?:f_globals|f_back)\b"
+                         r"|\b(?:_getframe|get_referrers|ftruncate|memfd_create)\b|/proc/self/fd"
                          f"|{re.escape(HOOK_DIR)}|{re.escape(JUDGE_DIR)}")
 
 

@@ -903,18 +903,21 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
      "t._cdata\nimport ctypes", ["ctypes", "CFUNCTYPE", "/proc/self/maps", "_cdata"]),
     # What the hook reports is the kernel's word (red-team round 4 patched
     # descentlab_grader.Server.call to report a rebinding as in place; round 10 imported
-    # the hook's protocol module and cleared its JUDGING). pickle's protocol= is no hook.
+    # the hook's protocol module and cleared its JUDGING). pickle's protocol= is no hook,
+    # nor are an honest-code sweep's names (a variable f_back, a ModuleDict `modules`).
     (mentions_the_hook, "grader = 1  # my descentlab grader notes, not descentlab_grader\n"
      "pickle.dump(x, f, protocol=pickle.HIGHEST_PROTOCOL)\nprint('a protocol')\n"
-     "torch = sys.modules.get('torch')\nif 'torch' in sys.modules: pass\nnet.modules()",
+     "torch = sys.modules.get('torch')\nif 'torch' in sys.modules: pass\nnet.modules()\n"
+     "f_fwd, f_back = f(x + h), f(x - h)\nmodules['hidden'] = layer\n"
+     "inspect.signature(pickle.dumps).parameters['protocol'].default",
      "import descentlab_grader as g\ng.Server.call = fake\n"
      "os.environ['DESCENTLAB_JUDGE_SOCKET']; sys.path.append('/opt/descentlab-grader')\n"
      "import protocol as p\nsys.modules[p.HOOK_MODULE].JUDGING = False\n"
      "importlib.import_module('protocol')\nsys.modules.pop(name)\n"
      "os.ftruncate(fd, 0)",
      ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET", "/opt/descentlab-grader",
-      "import protocol", "HOOK_MODULE", "JUDGING", "'protocol'", "modules.pop",
-      "ftruncate"]),
+      "import protocol", "HOOK_MODULE", "JUDGING", "import_module('protocol'",
+      "sys.modules.pop", "ftruncate"]),
 ], ids=["compiled code", "the test hook"])
 def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
         tmp_path: Path, scan: Any, harmless: str, naming: str, found: list[str]) -> None:
