@@ -171,6 +171,22 @@ class Arena:
         # offset -> (the judge's array, or None in the kernel; the view of the place)
         self.places: dict[int, tuple[np.ndarray | None, np.ndarray]] = {}
         self.offsets: dict[int, int] = {}  # id of a place's array (and view) -> its offset
+        # The dicts of the calls, one object each on both sides (an honest-code sweep: a
+        # Momentum that starts anew for another params dict was reset at every call):
+        # the judge's by id (kept alive), the kernel's by the judge's id.
+        self.dicts: dict[int, dict[Any, Any]] = {}
+
+    def same_dict(self, tree: dict[str, Any], items: dict[Any, Any]) -> dict[Any, Any]:
+        """The judge: ``tree`` (an encoded dict) marked as that dict (``items`` is the judge's
+        own). The kernel: the dict kept for the judge's, holding ``items`` now."""
+        if self.judge:
+            self.dicts[id(items)] = items
+            return {**tree, "ref": id(items)}
+        ref = tree.get("ref")
+        kept = self.dicts.setdefault(ref, {}) if isinstance(ref, int) else {}
+        kept.clear()
+        kept.update(items)
+        return kept
 
     def _view(self, offset: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         count = math.prod(shape)
@@ -243,6 +259,7 @@ class Arena:
         """Unmap the memory (the connection is over), unless a view of it is still held."""
         self.places.clear()
         self.offsets.clear()
+        self.dicts.clear()
         with contextlib.suppress(BufferError):
             self.memory.close()
 
@@ -295,7 +312,8 @@ def encode(value: Any, arrays: Arrays,
         kind = set if isinstance(value, set) else frozenset
         return {"$set": [again(v) for v in kind.__iter__(value)]}
     if isinstance(value, dict):
-        return {"$dict": [[again(k), again(v)] for k, v in dict.items(value)]}
+        tree = {"$dict": [[again(k), again(v)] for k, v in dict.items(value)]}
+        return arena.same_dict(tree, value) if arena is not None and arena.judge else tree
     if handle is None:
         raise EncodingError(f"a {type(value).__name__} cannot cross to or from the notebook")
     return handle(value)
@@ -332,7 +350,8 @@ def decode(tree: Any, arrays: Arrays,
     if "$set" in tree:
         return {_hashable(again(v)) for v in tree["$set"]}
     if "$dict" in tree:
-        return {_hashable(again(k)): again(v) for k, v in tree["$dict"]}
+        items = {_hashable(again(k)): again(v) for k, v in tree["$dict"]}
+        return arena.same_dict(tree, items) if arena is not None and not arena.judge else items
     if "$objects" in tree:
         items = [again(v) for v in tree["$objects"]]
         array = np.empty(len(items), dtype=object)

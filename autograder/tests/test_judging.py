@@ -654,14 +654,22 @@ def test_an_array_sent_again_is_the_same_object_on_the_other_side() -> None:
         tree = protocol.encode(value, arrays, arena=judge_side)
         return protocol.decode(tree, arrays, arena=kernel_side)
 
-    first = sent({"W": w, "b": b})
+    params = {"W": w, "b": b}
+    first = sent(params)
     w += 1.0  # the judge's array changed between calls
-    second = sent({"W": w, "b": b})
+    second = sent(params)
+    # The same dict is the same dict too (an honest-code sweep: a Momentum that starts anew
+    # for another params dict was reset at every graded call), holding what it holds now.
+    assert second is first
+    assert sent({"W": w, "b": b}) is not first, "another dict is another object"
     assert second["W"] is first["W"]
     assert second["b"] is first["b"] is not first["W"]
     assert second["W"].tolist() == [[1.0, 1.0], [1.0, 1.0]], "the values sent are copied in"
     assert sent(np.zeros((2, 2))) is not first["W"], "another array is another object"
     assert sent(w.astype(np.float32)) is not first["W"]
+    del params["b"]
+    assert sent(params) is first
+    assert list(first) == ["W"], "a dict sent again holds its entries of now"
     # Without an arena: a writable copy each time.
     arrays: dict = {}
     tree = protocol.encode(w, arrays)
