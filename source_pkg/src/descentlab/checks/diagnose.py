@@ -284,9 +284,6 @@ def _without_zeros(case: Case) -> Case:
                                                    list(following.values())), strict=True))
              for step, following in zip(case.grads, (*case.grads[1:], case.grads[-1]),
                                          strict=True)]
-    for step in grads:
-        for g in step.values():
-            g.setflags(write=False)
     return Case(case.seed, case.params, tuple(grads), case.hyper)
 
 
