@@ -494,14 +494,18 @@ def test_nan_left_in_the_state_by_a_zero_gradient_fails_when_it_shows():
         "on the 1st call, and the same calls with that gradient not zero make no NaN")
 
 
-class RMSPropUnsquaredReturning:
+class _StudentRMSProp:
+    """The constructor of the students' RMSProps below (their state made at the 1st call)."""
+
+    def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
+        self.lr, self.rho, self.eps, self.h = lr, rho, eps, None
+
+
+class RMSPropUnsquaredReturning(_StudentRMSProp):
     """A two-bug audit's class: h averages g (not g·g), and `return` ends the loop after
     W1, the key whose first gradient is zero; with ``eps = 0`` a third bug, no epsilon."""
 
     eps_used = True
-
-    def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
-        self.lr, self.rho, self.eps, self.h = lr, rho, eps, None
 
     def update(self, params, grads):
         if self.h is None:
@@ -1018,11 +1022,8 @@ def test_a_misspelt_state_attribute_is_the_cause_named():
         "reads" in explain("state_reset_each_call", "rmsprop")
 
 
-class RMSPropMathSqrt:
+class RMSPropMathSqrt(_StudentRMSProp):
     """A student's RMSProp (helper audit) with math.sqrt, which takes one number."""
-
-    def __init__(self, lr=0.01, rho=0.99, eps=1e-8):
-        self.lr, self.rho, self.eps, self.h = lr, rho, eps, None
 
     def update(self, params, grads):
         if self.h is None:
