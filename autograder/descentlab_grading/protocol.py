@@ -50,8 +50,11 @@ HOOK_MODULE = "descentlab_grader"
 #: one call into the student's code may take (the judge's ``Settings.call``).
 SOCKET_ENV = "DESCENTLAB_JUDGE_SOCKET"
 CALL_LIMIT_ENV = "DESCENTLAB_CALL_LIMIT"
-#: The kernel's error for a ``run_scenario`` request when it has no torch runner.
-RUNNER_MISSING = "RunnerUnavailable"
+#: The kernel's error for a ``run_scenario`` request when it has no torch runner. Not a
+#: possible class name: any other error reply names the class of an exception raised by the
+#: student's code (a red-team look raised its own ``RunnerUnavailable`` in ``step()``, and
+#: its cells were "unchecked", blamed on the grading machine).
+RUNNER_MISSING = "no torch runner"
 _FRAME = struct.Struct("!QQ")
 
 Header = dict[str, Any]

@@ -424,6 +424,26 @@ def test_a_torch_optimizer_runs_in_the_kernel_and_is_compared_in_the_judge(
     assert "FAILED t-in-place" in done.stdout, done.stdout
 
 
+def test_an_exception_of_the_students_own_is_not_a_missing_runner(tmp_path: Path) -> None:
+    """A red-team look raised its own ``RunnerUnavailable`` (a BaseException, past the
+    runner) in ``step()``: the reply read as the kernel's "no torch runner", so every cell
+    was "unchecked" and flagged with the student's text, blamed on the grading machine."""
+    pytest.importorskip("torch")
+    pytest.importorskip("descentlab.checks.torch_optim")
+    test = ("from descentlab.checks.torch_optim import assert_torch_property\n"
+            "assert_torch_property(Adam, 'adam', 'first_step', seed=5)")
+    student = ("import torch\n"
+               "class RunnerUnavailable(BaseException):\n    pass\n"
+               "class Adam(torch.optim.Optimizer):\n"
+               "    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):\n"
+               "        super().__init__(params, {'lr': lr, 'betas': betas, 'eps': eps})\n"
+               "    def step(self, closure=None):\n"
+               "        raise RunnerUnavailable('the grading machine lacks torch')\n")
+    verdict = _verdict(tmp_path, test, "class Adam: ...", student)
+    assert verdict["verdict"] == "fail", verdict
+    assert "RunnerUnavailable" in verdict["message"], verdict
+
+
 def test_the_judge_names_the_runner_hook_as_the_checks_do() -> None:
     torch_optim = pytest.importorskip("descentlab.checks.torch_optim")
     assert judge.RUNNER_HOOK == torch_optim.RUNNER_HOOK
