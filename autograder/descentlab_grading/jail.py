@@ -233,8 +233,10 @@ class Jail:
 #: Modules so slow to import (torch: 3-30 s on a loaded machine) that a lesson's first cell
 #: could hit its time limit, leaving them broken for the rest of the notebook, with what
 #: else to import with them (torch._dynamo, which the first torch.optim.Optimizer imports
-#: lazily): a lesson that imports one has its kernel import them while starting.
-SLOW_IMPORTS = {"torch": ("torch", "torch._dynamo")}
+#: lazily): a lesson that imports one has its kernel import them while starting. With torch
+#: comes the torch runner, which takes its readers of the parameters then, before any
+#: notebook code could replace them (``descentlab.checks.torch_runner``).
+SLOW_IMPORTS = {"torch": ("torch", "torch._dynamo", RUNNER_MODULE)}
 
 
 def preloads(notebook: Path) -> tuple[str, ...]:

@@ -42,6 +42,10 @@ __tracebackhide__ = True
 #: Attribute through which ``descentlab.checks.torch_optim`` runs a class elsewhere
 #: (its ``RUNNER_HOOK``; repeated here so the judge imports torch only when a test does).
 RUNNER_HOOK = "__descentlab_run_scenario__"
+#: The runner's error for a parameter whose class the step changed (``CLASS_CHANGED``).
+CLASS_CHANGED = "ParameterClassChanged"
+#: The judge's, for a parameter reported in its own storage that its memory contradicts.
+MISREPORTED = "ParameterMisreported"
 #: Attribute of a test's function that reads an argument of the call it is handed with
 #: (``descentlab.checks.function_exercises.ThroughReference``; repeated here likewise).
 READS_HOOK = "__descentlab_reads__"
@@ -121,6 +125,8 @@ class Connection(protocol.Peer):
         self.call_limit = call_limit
         self.broken = ""
         self.references: list[str] = []  # reference classes the student's code tried to use
+        #: What the code changed of how lesson 08's parameters are read (flagged).
+        self.altered: list[str] = []
         self.scenarios = 0  # torch scenarios run on the student's class (lesson 08)
         self.arguments: tuple[Any, ...] = ()  # of the call being sent (see handle)
 
@@ -308,10 +314,42 @@ class Connection(protocol.Peer):
         self.arena.sync()
         if isinstance(observed, dict):
             observed["memory"] = params
+            if which := _misreported(observed, params):
+                observed["error"] = {
+                    "kind": MISREPORTED, "where": "", "stage": "step",
+                    "step": len(observed["values"]) - 1,
+                    "message": f"what the kernel reported of {which} after the last step is "
+                               "not what its memory holds: the grader's reading of the "
+                               "parameters was changed"}
         error = observed.get("error") if isinstance(observed, dict) else None
+        if isinstance(error, dict) and error.get("kind") in (CLASS_CHANGED, MISREPORTED):
+            self.altered.append(str(error.get("message", "")))
         if isinstance(error, dict) and error.get("kind") == REFERENCE_ERROR:
             self.references.append(str(error.get("message", "")))
         return observed
+
+
+def _misreported(observed: dict[str, Any], memory: list[np.ndarray]) -> str:
+    """The parameter ("parameter 0") whose last values the kernel reported in its own storage
+    while that storage, the memory the judge reads (``memory``), holds others; "" if none.
+
+    The kernel's word stands only where this memory cannot say (a red-team look: patched
+    readers reported Adam's values for parameters never changed). Not judged after an error:
+    the failed step may have changed the memory before it raised.
+    """
+    try:
+        values, storages = observed["values"], observed["same_storage"]
+        if observed.get("error") is not None or not values:
+            return ""
+        for index, (held, told, same) in enumerate(
+                zip(memory, values[-1], storages[-1], strict=True)):
+            told = np.asarray(told)
+            if same and not (held.size == told.size and np.array_equal(
+                    held.ravel(), told.ravel(), equal_nan=True)):
+                return f"parameter {index}"
+    except (KeyError, TypeError, ValueError, IndexError):
+        return ""  # malformed: the checks fail it as it is
+    return ""
 
 
 def _as_array(method: Callable[[], Any], dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -541,6 +579,8 @@ class Judge:
                        and n not in self.namespace]
 
     def _failed(self, message: str, conn: Connection, names: list[str]) -> dict[str, Any]:
+        if conn.altered:
+            return {"verdict": "fail", "altered": conn.altered[:1], "message": message}
         if not conn.references:
             return {"verdict": "fail", "message": message}
         # The student's code reached for the course's answer key (switched off in the jail).

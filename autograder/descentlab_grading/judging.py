@@ -246,7 +246,11 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
                       "review it")
         else:
             reason = str(verdict.get("message") or "this test did not pass")
-            if verdict.get("reference"):
+            if verdict.get("altered"):
+                altered = ALTERED_FLAG.format(what=verdict["altered"][0])
+                if altered not in decision.flags:
+                    decision.flags.append(altered)
+            elif verdict.get("reference"):
                 used = _uses_answer_key(verdict["reference"])
                 if used not in decision.flags:
                     decision.flags.append(used)
@@ -294,6 +298,12 @@ NATIVE_NAMED_FLAG = ("needs manual review: the notebook's code names compiled-co
 HOOK_FLAG = ("needs manual review: the notebook's code reaches into the grader's test hook "
              "(descentlab_grader and its modules), which reports what the student's code "
              "did; its passes may be forged")
+
+
+#: The flag for a notebook whose code changed how lesson 08's parameters are read after its
+#: step (a parameter given another class, or values its memory contradicts: judge.py); its
+#: cells score 0. No honest optimizer does either (a red-team look forged 9 of 9 so).
+ALTERED_FLAG = "tampering suspected: the notebook's code changed what the grader reads ({what})"
 
 
 #: The flag for a notebook that had processes of its own running beside the kernel while

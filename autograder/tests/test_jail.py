@@ -17,6 +17,7 @@ from descentlab.checks import PUBLIC_SEEDS
 from descentlab.course import Exercise, get_lesson
 from descentlab.errors import NOT_RUN_WHILE_GRADING
 from descentlab_grading import answer_key, jail
+from descentlab_grading.protocol import RUNNER_MODULE
 from descentlab_grading.workers import Limits, run_parallel
 
 REAL = Path(descentlab.__file__).resolve().parent
@@ -457,7 +458,7 @@ def test_a_lesson_that_imports_torch_has_its_kernel_import_it_while_starting(
     pytest.importorskip("torch")
     solutions = Path(__file__).resolve().parents[2] / "solutions"
     assert jail.preloads(solutions / "08_torch_optim" / "08_torch_optim.ipynb") == (
-        "torch", "torch._dynamo")
+        "torch", "torch._dynamo", RUNNER_MODULE)
     assert jail.preloads(solutions / "03_momentum" / "03_momentum.ipynb") == ()
     confinement = jail.Jail(tmp_path / "descentlab", REAL, preload=("torch", "torch._dynamo"))
     spec = confinement.kernelspec(tmp_path, workdir=tmp_path, scratch=tmp_path,

@@ -19,6 +19,7 @@ from descentlab.checks.messages import NOT_WRITTEN
 from descentlab.course import get_lesson
 from descentlab_grading import judge, protocol
 from descentlab_grading.judging import (
+    ALTERED_FLAG,
     HOOK_FLAG,
     NATIVE_FLAG,
     NATIVE_NAMED_FLAG,
@@ -444,6 +445,68 @@ def test_an_exception_of_the_students_own_is_not_a_missing_runner(tmp_path: Path
     assert "RunnerUnavailable" in verdict["message"], verdict
 
 
+#: Adam computed on a working copy ``w``; the parameter itself is never written (red team
+#: round 12). {prelude} and {show} make the kernel report ``w`` as the parameter's values.
+_SHOWN_ADAM = """import torch
+{prelude}
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, {{"lr": lr, "betas": betas, "eps": eps}})
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                s = self.state[p]
+                if not s:
+                    s["step"], s["m"], s["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+                    s["w"] = torch.Tensor.detach(p).clone()
+                s["step"] += 1
+                t = s["step"]
+                s["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
+                s["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                m_hat, v_hat = s["m"] / (1 - b1 ** t), s["v"] / (1 - b2 ** t)
+                s["w"].sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
+                {show}
+"""
+#: ... by a subclass of its own (the runner reads the class it handed over) ...
+_BY_CLASS = ("class Shown(torch.Tensor):\n"
+             "                    def detach(self):\n"
+             "                        return self.__dict__['w']\n"
+             "                p.__class__ = Shown\n"
+             "                p.__dict__['w'] = s['w']")
+#: ... or by torch.Tensor.detach replaced before the runner takes its readers (in the jail
+#: it takes them as the kernel starts; here it is imported with the first scenario, as code
+#: that reached the runner's own readers would leave it): the judge reads the memory.
+_BY_PATCH = ("_real, _shown = torch.Tensor.detach, {}\n"
+             "torch.Tensor.detach = lambda q: _shown.get(id(q), _real(q))\n",
+             "_shown[id(p)] = s['w']")
+
+
+@pytest.mark.parametrize(("prelude", "show"), [("", _BY_CLASS), _BY_PATCH],
+                         ids=["subclass", "patched-reader"])
+def test_values_reported_for_parameters_never_changed_fail_and_are_flagged(
+        tmp_path: Path, prelude: str, show: str) -> None:
+    """Red team round 12: the kernel reported a working copy's values for parameters the
+    class never wrote, and the class scored 9 of 9 (0 without the trick), unflagged."""
+    pytest.importorskip("torch")
+    pytest.importorskip("descentlab.checks.torch_optim")
+    test = ("from descentlab.checks.torch_optim import assert_torch_property\n"
+            "assert_torch_property(Adam, 'adam', 'first_step', seed=5)")
+    verdict = _verdict(tmp_path, test, "class Adam: ...",
+                       _SHOWN_ADAM.format(prelude=prelude, show=show))
+    assert verdict["verdict"] == "fail", verdict
+    assert verdict.get("altered"), verdict
+    decision = decide([("t", 2.0, 0.0)], {"t": verdict}, {}, {})
+    assert decision.scores == {"t": 0.0}
+    assert decision.flags == [ALTERED_FLAG.format(what=verdict["altered"][0])], decision.flags
+
+
+def test_the_judge_names_the_runners_class_change_as_the_runner_does() -> None:
+    torch_runner = pytest.importorskip("descentlab.checks.torch_runner")
+    assert judge.CLASS_CHANGED == torch_runner.CLASS_CHANGED
+
+
 def test_the_judge_names_the_runner_hook_as_the_checks_do() -> None:
     torch_optim = pytest.importorskip("descentlab.checks.torch_optim")
     assert judge.RUNNER_HOOK == torch_optim.RUNNER_HOOK
@@ -845,7 +908,7 @@ def test_a_problem_two_checks_of_a_cell_share_is_given_once() -> None:
 
     judge_.namespace["assert_property"] = assert_property
     judge_.tests = {"t": 'assert_property("first step")\nassert_property("update in place")'}
-    conn: Any = SimpleNamespace(broken="", references=[])
+    conn: Any = SimpleNamespace(broken="", references=[], altered=[])
     verdict = judge_.run("t", conn)
     assert verdict["message"] == (f"first step: {error}\nAlso: update in place: same problem "
                                   "as above"), verdict

@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["StepTimeout", "run_scenario"]
+__all__ = ["CLASS_CHANGED", "StepTimeout", "run_scenario"]
 
 
 class StepTimeout(BaseException):
@@ -172,6 +172,19 @@ def _tracked(optimizer: Any) -> set[int]:
     return found
 
 
+#: How a parameter is read after a step, taken when this module is imported: the grader's
+#: kernel imports it as it starts, before any notebook code. A step that gives a parameter
+#: another class (``p.__class__ = Shown``, a ``torch.Tensor`` subclass overriding
+#: ``detach``, ``data_ptr`` or ``dtype``) or replaces ``torch.Tensor``'s methods later cannot
+#: change what is read (a red-team look reported Adam's values for parameters it never
+#: changed, and scored 9 of 9).
+_TENSOR, _type = torch.Tensor, type
+_detach, _numpy, _data_ptr = torch.Tensor.detach, torch.Tensor.numpy, torch.Tensor.data_ptr
+_dtype_of = torch.Tensor.dtype.__get__
+#: The error kind of a parameter whose class the step changed (the judge flags it).
+CLASS_CHANGED = "ParameterClassChanged"
+
+
 class _Warm(torch.optim.Optimizer):
     def step(self, closure: Any = None) -> None:
         return None
@@ -219,7 +232,7 @@ def run_scenario(cls: Any, scenario: dict[str, Any]) -> dict[str, Any]:
     """
     dtype = {"float32": torch.float32, "float64": torch.float64}[scenario.get("dtype", "float64")]
     params = [_leaf(a, dtype, bool(scenario.get("shared"))) for a in scenario["params"]]
-    pointers = [p.data_ptr() for p in params]
+    pointers = [_data_ptr(p) for p in params]
     groups = scenario.get("groups") or [{"params": list(range(len(params)))}]
     hyper = {k: (tuple(v) if isinstance(v, list) else v)
              for k, v in scenario.get("hyper", {}).items()}
@@ -270,10 +283,19 @@ def _steps(cls: Any, scenario: dict[str, Any], dtype: Any, params: list[Any],
         except (Exception, StepTimeout) as exc:
             observed["error"] = _error(exc, "step", number, cls)
             return
+        changed = [(i, _type(p)) for i, p in enumerate(params) if _type(p) is not _TENSOR]
+        if changed:
+            index, kind = changed[0]
+            observed["error"] = {
+                "kind": CLASS_CHANGED, "where": "", "stage": "step", "step": number,
+                "message": f"step() changed the class of parameter {index} to "
+                           f"{getattr(kind, '__name__', '?')}: the grader reads a parameter "
+                           "as the torch.Tensor it handed over"}
+            return
         tracked = _tracked(optimizer)
-        observed["values"].append([p.detach().numpy().copy() for p in params])
+        observed["values"].append([_numpy(_detach(p)).copy() for p in params])
         observed["same_object"].append([id(p) in tracked for p in params])
-        observed["same_storage"].append([p.data_ptr() == ptr
+        observed["same_storage"].append([_data_ptr(p) == ptr
                                          for p, ptr in zip(params, pointers, strict=True)])
-        observed["dtypes"].append([str(p.dtype).removeprefix("torch.") for p in params])
+        observed["dtypes"].append([str(_dtype_of(p)).removeprefix("torch.") for p in params])
         observed["state"].append([_state_of(optimizer, p) for p in params])
