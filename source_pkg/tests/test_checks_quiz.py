@@ -110,6 +110,22 @@ def test_choice_reads_a_name_through_quotes_and_a_final_period(value: str, optio
     assert quiz.choice(value, OPTIMIZERS) == option
 
 
+@pytest.mark.parametrize(("value", "option"), [
+    # An honest-code audit: a name with the student's reason after it scored 0.
+    ("RMSProp (its first step is lr / sqrt(1 - rho))", "RMSProp"), ("SGD (plain)", "SGD"),
+    ("Adam, as the figure shows", "Adam"), ("adagrad: it slows down", "AdaGrad"),
+    ("SGD - the plain one", "SGD"), ("SGD (not Adam)", None), ("Adam, or maybe SGD", None),
+    ("Adam because it adapts", None), ("Adamant (sure)", None),
+])
+def test_choice_reads_a_name_followed_by_a_reason(value: str, option: str | None) -> None:
+    assert quiz.choice(value, OPTIMIZERS) == option
+
+
+def test_a_name_with_a_reason_is_the_longest_name_it_starts_with() -> None:
+    assert quiz.choice("AdamW (decoupled weight decay)", ("Adam", "AdamW")) == "AdamW"
+    assert quiz.names("Adam Nadam", ("Adam",)) is None  # a word that is no option
+
+
 @pytest.mark.parametrize(("value", "letter"), [
     ("(c) after optimizer.step()", "c"), ("c) after optimizer.step()", "c"),
     ("[b] between loss.backward() and optimizer.step()", "b"),

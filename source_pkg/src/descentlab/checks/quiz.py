@@ -336,7 +336,9 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     ``"b)"``, ``"b."`` or ``"[b]"`` name the option ``"b"``, and so does the option copied
     with its text, ``"(b) between loss.backward() and optimizer.step()"``. Names such as
     ``"SGD"`` are not unwrapped: ``"(SGD)"`` names no option; quotes around a name and a
-    final period, ``'"SGD"'`` or ``"SGD."``, are left out.
+    final period, ``'"SGD"'`` or ``"SGD."``, are left out. A name may be followed by words of
+    the student's own that name no other option: ``"SGD (plain)"`` names SGD,
+    ``"SGD (not Adam)"`` none.
 
     Parameters
     ----------
@@ -368,6 +370,12 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     ('SGD', 'SGD', 'c')
     >>> choice("(b) or (c)", "abcd") is None
     True
+    >>> choice("RMSProp (its first step is lr / sqrt(1 - rho))", ("SGD", "RMSProp"))
+    'RMSProp'
+    >>> choice("SGD, no doubt", ("SGD", "Adam")), choice("SGD or Adam", ("SGD", "Adam")) is None
+    ('SGD', True)
+    >>> choice("AdamW (decoupled)", ("Adam", "AdamW")), choice("Adamant", ("Adam",)) is None
+    ('AdamW', True)
     """
     if not isinstance(value, str):
         return None
@@ -379,6 +387,8 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     bare = unquoted.removesuffix(".").strip("\"'` ")
     found = next((option for option in options
                   if _squeezed(option) in (_squeezed(key), _squeezed(bare))), None)
+    if found is None:
+        found = _named_first(unquoted, options)
     marked = _MARKED_LETTER.fullmatch(unquoted)
     letter = marked.group(1) if marked else _copied_option(unquoted)
     if found is None and letter is not None:
@@ -386,6 +396,26 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
         found = next((option for option in options
                       if len(option) == 1 and option.casefold() == letter), None)
     return found
+
+
+def _named_first(key: str, options: tuple[str, ...]) -> str | None:
+    """The name (an option of two or more characters) that the case-folded answer ``key``
+    starts with, when what follows is set apart by a bracket or a punctuation mark and names
+    no other option: "rmsprop (its first step is lr / sqrt(1 - rho))", "sgd (plain)" (a
+    grading audit: both scored 0, where a careful human reads the name and its reason);
+    None otherwise ("adam nadam" stays two words, of which :func:`names` reads each). The
+    longest name wins: "adamw (decoupled)" names AdamW, not Adam."""
+    def said(option: str, text: str) -> re.Match[str] | None:
+        return re.search(rf"(?<![^\W_]){re.escape(option.casefold())}(?![^\W_])", text)
+
+    starts = [o for o in options if len(o) > 1 and (m := said(o, key)) and m.start() == 0]
+    if not starts:
+        return None
+    first = max(starts, key=len)
+    rest = key[len(first):]
+    if not re.match(r"\s*[(\[,:;\-\u2013\u2014]", rest):
+        return None
+    return None if any(said(o, rest) for o in options if len(o) > 1 and o != first) else first
 
 
 #: An option copied whole from the question's list: "(c) after optimizer.step()".
