@@ -225,7 +225,10 @@ def _schedule_message(fn: Callable[..., Any], name: str, prop: str, seed: int,
     wrong = []  # (error, t, got, want) of every step that differs
     for t in case.steps:
         got, want = _call(fn, case, t, limit), case.expected(t)
-        if not math.isclose(got, want, rel_tol=1e-7, abs_tol=1e-10 * case.args["lr0"]):
+        # As close as float32 arithmetic comes (a few units of its last place, of the value
+        # and of lr0 where the value nears 0): a schedule computed in float32, as lesson 07's
+        # network is, lost its point on 0.00754268 for 0.00754269 (an honest-code audit).
+        if not math.isclose(got, want, rel_tol=1e-5, abs_tol=1e-6 * case.args["lr0"]):
             wrong.append((abs(got - want), t, got, want))
     if not wrong:
         return ""
