@@ -233,6 +233,10 @@ def test_lesson7_q1_says_how_far_a_set_of_names_is_off() -> None:
     """A grading audit: two of the three right scored 0 of 2 with "Not quite" alone."""
     answers = dict(solution("07_showdown"), q1={"AdaGrad", "Adam", "SGD"})
     message = failing("07_showdown", answers)["test-quiz-q1"]
-    assert "2 of the 3 you named escaped, and 1 of the 3 that escaped are not in your set" \
+    assert "2 of the 3 you named escaped, and 1 of the 3 that escaped is not in your set" \
+        in message, message
+    answers = dict(answers, q1={"Adam"})  # an honest-code audit: "1 ... are not"
+    message = failing("07_showdown", answers)["test-quiz-q1"]
+    assert "1 of the 1 you named escaped, and 2 of the 3 that escaped are not in your set" \
         in message, message
     assert failing("07_showdown", solution("07_showdown")) == {}
