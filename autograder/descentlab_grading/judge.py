@@ -341,11 +341,14 @@ def _misreported(observed: dict[str, Any], memory: list[np.ndarray]) -> str:
         values, storages = observed["values"], observed["same_storage"]
         if observed.get("error") is not None or not values:
             return ""
-        for index, (held, told, same) in enumerate(
-                zip(memory, values[-1], storages[-1], strict=True)):
+        # In the same storage but read through another layout (`p.data = p.data.t()`, a
+        # bug, not a lie: an audit) the values are the memory's in another order.
+        layouts = observed.get("same_layout") or [[True] * len(memory)]
+        for index, (held, told, same, laid) in enumerate(
+                zip(memory, values[-1], storages[-1], layouts[-1], strict=True)):
             told = np.asarray(told)
-            if same and not (held.size == told.size and np.array_equal(
-                    held.ravel(), told.ravel(), equal_nan=True)):
+            if same and laid and not (held.shape == told.shape and np.array_equal(
+                    held, told, equal_nan=True)):
                 return f"parameter {index}"
     except (KeyError, TypeError, ValueError, IndexError):
         return ""  # malformed: the checks fail it as it is

@@ -39,9 +39,15 @@ _NATIVE_WORDS = re.compile(r"(?<!\.)\bctypes\b|\b(?:cffi|CFUNCTYPE|_cdata)\b|/pr
 # (round 11 popped the modules ending in "_grader" around a call of the course's gradient),
 # the callers' frames, the shared memory's descriptor. Reading sys.modules is no evidence,
 # nor are names an honest notebook uses (an honest-code sweep: a variable `f_back`, a
-# ModuleDict called `modules`, `signature(pickle.dumps).parameters["protocol"]`).
+# ModuleDict called `modules`, `signature(pickle.dumps).parameters["protocol"]`). Nor is
+# walking every loaded module, `sys.modules.values()`, or `vars(sys)` (red-team round 13
+# found the torch runner so and replaced its readers); nor torch's function and dispatch
+# modes, which answer the runner's reads of the parameters (round 13 left one on).
 _HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{GUARD_MODULE}|{SOCKET_ENV}"
                          r"|HOOK_MODULE|RUNNER_MODULE|GUARD_MODULE|JUDGING)\b"
+                         r"|\bsys\s*\.\s*(?:modules\s*\.\s*(?:values|items)|__dict__)\b"
+                         r"|\bvars\s*\(\s*sys\s*\)|\b(?:TorchFunctionMode|TorchDispatchMode"
+                         r"|__torch_function__|__torch_dispatch__|_push_mode)\b"
                          r"|\bimport\s+protocol\b|\bfrom\s+protocol\s+import\b"
                          r"|(?:import_module|__import__|find_spec|modules\s*\.\s*get|modules)"
                          r"\s*[(\[]\s*(?P<q>['\"])protocol(?P=q)"

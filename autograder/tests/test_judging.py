@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import nbformat
+import numpy as np
 import psutil
 import pytest
 
@@ -500,6 +501,17 @@ def test_values_reported_for_parameters_never_changed_fail_and_are_flagged(
     decision = decide([("t", 2.0, 0.0)], {"t": verdict}, {}, {})
     assert decision.scores == {"t": 0.0}
     assert decision.flags == [ALTERED_FLAG.format(what=verdict["altered"][0])], decision.flags
+
+
+def test_memory_read_through_another_layout_is_no_misreport() -> None:
+    """An audit: an honest but buggy `p.data = p.data.t()` keeps the memory, in another
+    order; "tampering suspected" would have been a false flag."""
+    memory = [np.arange(9.0).reshape(3, 3)]
+    told = {"values": [[memory[0].T.copy()]], "same_storage": [[True]], "error": None}
+    assert judge._misreported({**told, "same_layout": [[False]]}, memory) == ""
+    assert judge._misreported({**told, "same_layout": [[True]]}, memory) == "parameter 0"
+    assert judge._misreported({**told, "values": [[memory[0].copy()]],
+                               "same_layout": [[True]]}, memory) == ""
 
 
 def test_the_judge_names_the_runners_class_change_as_the_runner_does() -> None:
@@ -1005,10 +1017,14 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
      "os.environ['DESCENTLAB_JUDGE_SOCKET']; sys.path.append('/opt/descentlab-grader')\n"
      "import protocol as p\nsys.modules[p.HOOK_MODULE].JUDGING = False\n"
      "importlib.import_module('protocol')\nsys.modules.pop(name)\n"
-     "os.ftruncate(fd, 0)",
+     "os.ftruncate(fd, 0)\n"
+     # Red-team round 13: the runner found among every loaded module, torch's modes.
+     "for m in list(sys.modules.values()): pass\nvars(sys)['modules']\n"
+     "class Q(TorchFunctionMode):\n    def __torch_function__(self, f, t, a=(), k=None): pass\n",
      ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET", "/opt/descentlab-grader",
       "import protocol", "HOOK_MODULE", "JUDGING", "import_module('protocol'",
-      "sys.modules.pop", "ftruncate"]),
+      "sys.modules.pop", "ftruncate", "sys.modules.values", "vars(sys)", "TorchFunctionMode",
+      "__torch_function__"]),
 ], ids=["compiled code", "the test hook"])
 def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
         tmp_path: Path, scan: Any, harmless: str, naming: str, found: list[str]) -> None:

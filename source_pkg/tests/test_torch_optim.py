@@ -104,6 +104,70 @@ def test_runner_reports_what_the_class_did() -> None:
     assert "exp_avg" in observed["state"][0][0]["keys"]
 
 
+class _Plain(torch.optim.Optimizer):
+    """SGD with a hook for what each test's step does to the parameter afterwards."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.sub_(group["lr"] * p.grad)
+                    self.after(p)
+
+    def after(self, p):
+        pass
+
+
+def test_runner_gives_a_parameter_turned_float64_its_gradient_in_float64() -> None:
+    """An audit: a step that did p.data = p.data.double() made the runner's next
+    `p.grad = ...` raise torch's dtype error, shown instead of the float32 property's."""
+    class Doubled(_Plain):
+        def after(self, p):
+            p.data = p.data.double()
+
+    observed = run_scenario(Doubled, checks.scenario("float32", 1))
+    assert observed["error"] is None, observed["error"]
+    assert observed["dtypes"][-1][0] == "float64"
+    with pytest.raises(AssertionError, match="a float32 parameter became float64"):
+        checks.assert_torch_property(Doubled, "adam", "float32", seed=1)
+
+
+def test_runner_reads_the_state_as_a_dict_whatever_its_get_says() -> None:
+    """Red-team round 13: state kept under id(p) behind a `get` that mapped p to it."""
+    class ById(dict):
+        def get(self, key, default=None):
+            return super().get(id(key), default)
+
+    class Hidden(_Plain):
+        def __init__(self, params, **kwargs):
+            super().__init__(params, **kwargs)
+            self.state = ById()
+
+        def after(self, p):
+            self.state[id(p)] = {"step": 1.0, "exp_avg": p.clone()}
+
+    observed = run_scenario(Hidden, checks.scenario("first_step", 1))
+    assert observed["state"][0] == [None] * len(observed["state"][0])
+
+
+def test_runner_tells_a_layout_change_in_the_same_storage() -> None:
+    """An audit: `p.data = p.data.t()` keeps the memory in another order (a bug, no lie)."""
+    class Transposed(_Plain):
+        def after(self, p):
+            if p.dim() == 2:
+                p.data = p.data.t()
+
+    case = {"params": [np.ones((3, 3)), np.ones(2)], "hyper": {"lr": 0.1},
+            "steps": [[np.ones((3, 3)), np.ones(2)]], "shared": True}
+    observed = run_scenario(Transposed, case)
+    assert observed["same_storage"] == [[True, True]]
+    assert observed["same_layout"] == [[False, True]]
+
+
 def test_runner_records_exceptions_instead_of_raising() -> None:
     class Broken(torch.optim.Optimizer):
         def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):

@@ -30,6 +30,7 @@ and :func:`run_scenario` returns::
         "values": [[array per param] per completed step],
         "same_object": [[bool per param] per step],   # still the tensor in param_groups
         "same_storage": [[bool per param] per step],  # p.data_ptr() unchanged
+        "same_layout": [[bool per param] per step],   # shape, strides, offset unchanged
         "dtypes": [[str per param] per step],         # e.g. "float32"
         "state": [[None or {"keys": [...], "step": float or None} per param] per step],
         "error": None or {"kind": "TypeError", "message": "...",
@@ -147,20 +148,25 @@ def _error(exc: BaseException, stage: str, step: int, cls: Any) -> dict[str, Any
 
 
 def _state_of(optimizer: Any, p: torch.Tensor) -> dict[str, Any] | None:
-    """What ``optimizer.state`` holds for ``p``: its keys and its ``"step"``, or None."""
+    """What ``optimizer.state`` holds for ``p``: its keys and its ``"step"``, or None.
+
+    Read as a dict by ``dict``'s own methods (torch's ``state`` is a ``defaultdict``): a
+    red-team look kept the state under ``id(p)`` behind a ``get`` that mapped ``p`` to it,
+    and another hid the states it made up front, and they scored the state points.
+    """
     try:
-        state = optimizer.state.get(p) if hasattr(optimizer.state, "get") else None
-    except Exception:  # a student's own state object that breaks on lookup
+        state = optimizer.state
+        state = dict.get(state, p) if isinstance(state, dict) else None
+    except Exception:  # a key whose hash or equality breaks
         return None
-    if not state:
+    if not isinstance(state, dict) or not dict.__len__(state):
         return None
-    step = state.get("step") if hasattr(state, "get") else None
+    step = dict.get(state, "step")
     try:
         step_value = None if step is None else float(step)
     except (TypeError, ValueError):
         step_value = None
-    keys = sorted(str(key) for key in state) if hasattr(state, "__iter__") else []
-    return {"keys": keys, "step": step_value}
+    return {"keys": sorted(str(key) for key in dict.keys(state)), "step": step_value}
 
 
 def _tracked(optimizer: Any) -> set[int]:
@@ -180,7 +186,8 @@ def _tracked(optimizer: Any) -> set[int]:
 #: changed, and scored 9 of 9).
 _TENSOR, _type = torch.Tensor, type
 _detach, _numpy, _data_ptr = torch.Tensor.detach, torch.Tensor.numpy, torch.Tensor.data_ptr
-_dtype_of = torch.Tensor.dtype.__get__
+_dtype_of, _shape_of = torch.Tensor.dtype.__get__, torch.Tensor.shape.__get__
+_stride, _offset = torch.Tensor.stride, torch.Tensor.storage_offset
 #: The error kind of a parameter whose class the step changed (the judge flags it).
 CLASS_CHANGED = "ParameterClassChanged"
 
@@ -233,11 +240,13 @@ def run_scenario(cls: Any, scenario: dict[str, Any]) -> dict[str, Any]:
     dtype = {"float32": torch.float32, "float64": torch.float64}[scenario.get("dtype", "float64")]
     params = [_leaf(a, dtype, bool(scenario.get("shared"))) for a in scenario["params"]]
     pointers = [_data_ptr(p) for p in params]
+    layouts = [(tuple(_shape_of(p)), _stride(p), _offset(p)) for p in params]
     groups = scenario.get("groups") or [{"params": list(range(len(params)))}]
     hyper = {k: (tuple(v) if isinstance(v, list) else v)
              for k, v in scenario.get("hyper", {}).items()}
     observed: dict[str, Any] = {"values": [], "same_object": [], "same_storage": [],
-                                "dtypes": [], "state": [], "error": None, "printed": 0}
+                                "same_layout": [], "dtypes": [], "state": [], "error": None,
+                                "printed": 0}
     limit = scenario.get("time_limit")
     _warm_up()
     quiet = io.StringIO()
@@ -248,7 +257,8 @@ def run_scenario(cls: Any, scenario: dict[str, Any]) -> dict[str, Any]:
         with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet), \
                 warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _steps(cls, scenario, dtype, params, pointers, groups, hyper, limit, observed)
+            _steps(cls, scenario, dtype, params, (pointers, layouts), groups, hyper, limit,
+                   observed)
     finally:
         # Hidden from the student's output, but counted: the self-check says so.
         observed["printed"] = len(quiet.getvalue())
@@ -256,9 +266,11 @@ def run_scenario(cls: Any, scenario: dict[str, Any]) -> dict[str, Any]:
 
 
 def _steps(cls: Any, scenario: dict[str, Any], dtype: Any, params: list[Any],
-           pointers: list[int], groups: list[dict[str, Any]], hyper: dict[str, Any],
-           limit: float | None, observed: dict[str, Any]) -> None:
-    """Construct ``cls`` and take the scenario's steps, recording into ``observed``."""
+           first: tuple[list[int], list[Any]], groups: list[dict[str, Any]],
+           hyper: dict[str, Any], limit: float | None, observed: dict[str, Any]) -> None:
+    """Construct ``cls`` and take the scenario's steps, recording into ``observed``
+    (``first``: each parameter's first data pointer and (shape, strides, offset))."""
+    pointers, layouts = first
 
     def group_dict(spec: dict[str, Any]) -> dict[str, Any]:
         options = {k: (tuple(v) if isinstance(v, list) else v)
@@ -272,9 +284,12 @@ def _steps(cls: Any, scenario: dict[str, Any], dtype: Any, params: list[Any],
         observed["error"] = _error(exc, "constructor", -1, cls)
         return
     for number, grads in enumerate(scenario["steps"]):
-        for p, g in zip(params, grads, strict=True):
-            p.grad = None if g is None else torch.tensor(np.asarray(g), dtype=dtype)
         try:
+            # Each gradient in its parameter's dtype now, as backward() makes it: a step
+            # that turned a float32 parameter into float64 made this assignment raise, and
+            # the student read torch's message instead of the float32 property's (an audit).
+            for p, g in zip(params, grads, strict=True):
+                p.grad = None if g is None else torch.tensor(np.asarray(g), dtype=_dtype_of(p))
             with _time_limit(limit):
                 for spec in groups:
                     if spec.get("join") == number:
@@ -297,5 +312,7 @@ def _steps(cls: Any, scenario: dict[str, Any], dtype: Any, params: list[Any],
         observed["same_object"].append([id(p) in tracked for p in params])
         observed["same_storage"].append([_data_ptr(p) == ptr
                                          for p, ptr in zip(params, pointers, strict=True)])
+        observed["same_layout"].append([(tuple(_shape_of(p)), _stride(p), _offset(p)) == first
+                                        for p, first in zip(params, layouts, strict=True)])
         observed["dtypes"].append([str(_dtype_of(p)).removeprefix("torch.") for p in params])
         observed["state"].append([_state_of(optimizer, p) for p in params])
