@@ -130,7 +130,7 @@ EXPLANATIONS = {
     "no_epsilon": (
         "there is no epsilon in the denominator: where a gradient is all zeros the step is "
         "0/0 = NaN. Add the small constant your __init__ stores inside the division: "
-        "... / ({denominator}) (added after the division, it comes too late)."
+        "... / ({denominator}) (not after the division: there it comes too late)."
     ),
     "first_key_only": (
         "only the first parameter is updated: the other keys of params never change. Is there "
