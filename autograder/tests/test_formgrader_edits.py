@@ -18,9 +18,10 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 from nbformat.v4 import new_markdown_cell
-from synthetic import prepared_course, solved_notebook
+from synthetic import prepared_course, solution_answers, student_notebook
 
 from descentlab_grading import pipeline
+from descentlab_grading.bonus import bonus_points
 from descentlab_grading.collect import Collection
 from descentlab_grading.edits import (
     Edit,
@@ -33,7 +34,10 @@ from descentlab_grading.feedback import add_summary
 from descentlab_grading.pipeline import Course, Row, Run, Settings, grade
 from descentlab_grading.report import summary, write_csv
 
-LESSON = "02_sgd_zigzag"  # runs in a few seconds
+LESSON = "03_momentum"  # the lesson that runs fastest (about 2 s of its own cells)
+#: Its bonus exercise's answer cell, left as released: the only extra credit is the
+#: instructor's.
+BONUS_ANSWER = "nesterov-update"
 
 
 def _review(course, student: str, grade_id: str, manual: float | None = None,
@@ -48,10 +52,14 @@ def _review(course, student: str, grade_id: str, manual: float | None = None,
 
 
 def _ann_graded(tmp_path: Path) -> tuple[Settings, Course, nbformat.NotebookNode, Row]:
-    """A course of ``LESSON``, ann's solved notebook in ``tmp_path/export``, graded once."""
+    """A course of ``LESSON``, ann's notebook (the required exercises solved, the bonus left
+    as released) in ``tmp_path/export``, graded once."""
     settings = Settings(workers=1)
     course = prepared_course(tmp_path / "course", settings, [LESSON])
-    notebook = solved_notebook(course, LESSON)
+    release = nbformat.read(course.root / "release" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    solved = solution_answers(nbformat.read(course.notebook(LESSON), as_version=4))
+    del solved[BONUS_ANSWER]
+    notebook = student_notebook(release, solved)
     export = tmp_path / "export" / "ann" / LESSON
     export.mkdir(parents=True)
     nbformat.write(notebook, export / f"{LESSON}.ipynb")
@@ -308,8 +316,10 @@ def test_a_formgrader_score_is_kept_across_runs_and_regrading(
             in page()), page()
     assert (f"Scored by your instructor: {other}: {other_points:g} of {other_points:g} + 1 "
             "extra credit") in page(), page()
-    assert f"Required work: {edited - 1:g} / {row.max_score:g}; extra credit from your " \
-        "instructor: 1." in page(), page()
+    bonus = sum(bonus_points(LESSON).values())  # the bonus exercise's, not earned
+    assert f"Required work: {edited - 1:g} / {row.max_score:g}; bonus (extra credit, on top " \
+        f"of the maximum): 0 of {bonus:g}; extra credit from your instructor: 1." in page(), \
+        page()
     assert f"Score: {edited:g} / {row.max_score:g} ({edited - 1:g} required + 1 extra " \
         "credit)" in page(), page()
     # Each cell says so under what the grader printed (a pass), once however many runs.
