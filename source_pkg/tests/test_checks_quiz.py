@@ -115,7 +115,8 @@ def test_choice_reads_a_name_through_quotes_and_a_final_period(value: str, optio
     ("RMSProp (its first step is lr / sqrt(1 - rho))", "RMSProp"), ("SGD (plain)", "SGD"),
     ("Adam, as the figure shows", "Adam"), ("adagrad: it slows down", "AdaGrad"),
     ("SGD - the plain one", "SGD"), ("SGD (not Adam)", None), ("Adam, or maybe SGD", None),
-    ("Adam because it adapts", None), ("Adamant (sure)", None),
+    ("Adam because it adapts", "Adam"), ("SGD since it is plain", "SGD"),
+    ("Adam because SGD is slow", None), ("Adam it is", None), ("Adamant (sure)", None),
 ])
 def test_choice_reads_a_name_followed_by_a_reason(value: str, option: str | None) -> None:
     assert quiz.choice(value, OPTIMIZERS) == option

@@ -400,11 +400,11 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
 
 def _named_first(key: str, options: tuple[str, ...]) -> str | None:
     """The name (an option of two or more characters) that the case-folded answer ``key``
-    starts with, when what follows is set apart by a bracket or a punctuation mark and names
-    no other option: "rmsprop (its first step is lr / sqrt(1 - rho))", "sgd (plain)" (a
-    grading audit: both scored 0, where a careful human reads the name and its reason);
-    None otherwise ("adam nadam" stays two words, of which :func:`names` reads each). The
-    longest name wins: "adamw (decoupled)" names AdamW, not Adam."""
+    starts with, when what follows is set apart by a bracket, a punctuation mark, "because"
+    or "since", and names no other option: "rmsprop (its first step is lr / sqrt(1 - rho))",
+    "sgd (plain)" (a grading audit: both scored 0, where a careful human reads the name and
+    its reason); None otherwise ("adam nadam" stays two words, of which :func:`names` reads
+    each). The longest name wins: "adamw (decoupled)" names AdamW, not Adam."""
     def said(option: str, text: str) -> re.Match[str] | None:
         return re.search(rf"(?<![^\W_]){re.escape(option.casefold())}(?![^\W_])", text)
 
@@ -413,7 +413,7 @@ def _named_first(key: str, options: tuple[str, ...]) -> str | None:
         return None
     first = max(starts, key=len)
     rest = key[len(first):]
-    if not re.match(r"\s*[(\[,:;\-\u2013\u2014]", rest):
+    if not re.match(r"\s*[(\[,:;\-\u2013\u2014]|\s+(?:because|since)\b", rest):
         return None
     return None if any(said(o, rest) for o in options if len(o) > 1 and o != first) else first
 
