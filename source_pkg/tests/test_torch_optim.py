@@ -105,7 +105,8 @@ def test_runner_reports_what_the_class_did() -> None:
 
 
 class _Plain(torch.optim.Optimizer):
-    """SGD with a hook for what each test's step does to the parameter afterwards."""
+    """SGD, with hooks for how each test's step reads the gradient and what it does to the
+    parameter afterwards."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
@@ -115,8 +116,11 @@ class _Plain(torch.optim.Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    p.sub_(group["lr"] * p.grad)
+                    p.sub_(group["lr"] * self.gradient(p))
                     self.after(p)
+
+    def gradient(self, p):
+        return p.grad
 
     def after(self, p):
         pass
@@ -777,18 +781,11 @@ def test_a_step_that_does_nothing_fails_what_it_leaves_alone_in_the_same_words(
         assert outcome.message == checks.IDLE, (seed, outcome.message)
 
 
-class _AdamItem(torch.optim.Optimizer):
+class _AdamItem(_Plain):
     """A student's Adam that reads the gradient as a number: .item() of a whole tensor."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    p.sub_(group["lr"] * p.grad.item())
+    def gradient(self, p):
+        return p.grad.item()
 
 
 def _self_check(cls: type) -> str:
