@@ -188,6 +188,12 @@ _TENSOR, _type = torch.Tensor, type
 _detach, _numpy, _data_ptr = torch.Tensor.detach, torch.Tensor.numpy, torch.Tensor.data_ptr
 _dtype_of, _shape_of = torch.Tensor.dtype.__get__, torch.Tensor.shape.__get__
 _stride, _offset = torch.Tensor.stride, torch.Tensor.storage_offset
+
+
+def _layout(p: torch.Tensor) -> tuple[Any, ...]:
+    """How ``p`` reads its storage: shape, strides, offset."""
+    return tuple(_shape_of(p)), _stride(p), _offset(p)
+
 #: The error kind of a parameter whose class the step changed (the judge flags it).
 CLASS_CHANGED = "ParameterClassChanged"
 
@@ -240,7 +246,7 @@ def run_scenario(cls: Any, scenario: dict[str, Any]) -> dict[str, Any]:
     dtype = {"float32": torch.float32, "float64": torch.float64}[scenario.get("dtype", "float64")]
     params = [_leaf(a, dtype, bool(scenario.get("shared"))) for a in scenario["params"]]
     pointers = [_data_ptr(p) for p in params]
-    layouts = [(tuple(_shape_of(p)), _stride(p), _offset(p)) for p in params]
+    layouts = [_layout(p) for p in params]
     groups = scenario.get("groups") or [{"params": list(range(len(params)))}]
     hyper = {k: (tuple(v) if isinstance(v, list) else v)
              for k, v in scenario.get("hyper", {}).items()}
@@ -312,7 +318,7 @@ def _steps(cls: Any, scenario: dict[str, Any], dtype: Any, params: list[Any],
         observed["same_object"].append([id(p) in tracked for p in params])
         observed["same_storage"].append([_data_ptr(p) == ptr
                                          for p, ptr in zip(params, pointers, strict=True)])
-        observed["same_layout"].append([(tuple(_shape_of(p)), _stride(p), _offset(p)) == first
+        observed["same_layout"].append([_layout(p) == first
                                         for p, first in zip(params, layouts, strict=True)])
         observed["dtypes"].append([str(_dtype_of(p)).removeprefix("torch.") for p in params])
         observed["state"].append([_state_of(optimizer, p) for p in params])
