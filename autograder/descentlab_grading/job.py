@@ -143,7 +143,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
             runtime.mkdir(parents=True)
             _fill_scratch(scratch, course, lesson, student)
             confinement.kernelspec(folder, workdir=workdir, scratch=scratch, runtime=runtime,
-                                   judge=judge.socket_dir, call_limit=settings.call)
+                                   judge=judge.socket_dir, call_limit=judge.call_limit)
             os.environ["JUPYTER_PATH"] = str(folder)
             os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
             return NbGraderAPI(config=course.config(settings, runtime, gate=judge.gate))

@@ -630,7 +630,8 @@ def _reference_name(message: str) -> str:
     return (message.split() or ["?"])[0].strip("`'\".:")
 
 
-#: Seconds a new connection has to send its request (the hook sends it at once).
+#: Seconds a new connection has to send its request (the hook sends it at once), at most
+#: the call limit.
 FIRST_MESSAGE = 10.0
 #: What a connection gets that is not the running test cell's own (see :func:`serve`).
 REFUSED = ("not graded: the grader answers only the test cell that is running, once; this "
@@ -694,7 +695,8 @@ def serve(judge: Judge, listener: socket.socket, gates: socket.socket, result: P
             try:
                 # The hook sends its request at once; a connection that sends nothing (or
                 # half a message, or one that breaks the parser) must not stall the judge.
-                header, _ = protocol.receive(sock.fileno(), time.monotonic() + FIRST_MESSAGE)
+                header, _ = protocol.receive(sock.fileno(), time.monotonic()
+                                             + min(FIRST_MESSAGE, judge.call_limit))
                 grade_id = str(header.get("grade_id", ""))
             except Exception:
                 grade_id, header = "?", {}

@@ -100,6 +100,9 @@ class JudgeRun:
     socket_dir: Path
     #: The executor's gate socket (``execute.open_gate``), never in the jail.
     gate: Path
+    #: Seconds the judge waits for one call of the student's code: the kernel's hook
+    #: (``CALL_LIMIT_ENV`` in the jail) stops the call at the same limit.
+    call_limit: float
     #: The verdicts by grade id.
     verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The refused connections, ``{"asked": grade id, "during": running cell or None}``.
@@ -129,7 +132,7 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
         folder.mkdir()
         req, result, sock = Path(tmp) / "request.json", Path(tmp) / "result.json", \
             folder / "judge.sock"
-        run = JudgeRun(folder, Path(tmp) / "gate.sock", defined_by=defined_by)
+        run = JudgeRun(folder, Path(tmp) / "gate.sock", call_limit, defined_by=defined_by)
         req.write_text(json.dumps(request))
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")

@@ -89,7 +89,7 @@ def _student(run: JudgeRun, code: str, tests: list[str]) -> subprocess.Completed
     cells = [_GATE.format(path=str(run.gate)), code] + [
         f"_open = _gate({t!r})\ntry:\n    {hook_source(t)}\nexcept AssertionError as e:\n"
         f"    print('FAILED', {t!r}, e)\n_open.close()" for t in tests]
-    env = {**os.environ, "PYTHONPATH": str(hook),
+    env = {**os.environ, "PYTHONPATH": str(hook), protocol.CALL_LIMIT_ENV: f"{run.call_limit:g}",
            protocol.SOCKET_ENV: str(socket_dir / "judge.sock")}
     return subprocess.run([sys.executable, "-c", "\n".join(cells)], env=env, text=True,
                           capture_output=True, timeout=60, check=False)
@@ -1309,7 +1309,8 @@ def test_a_silent_or_malformed_connection_is_recorded_and_the_judge_goes_on(
         "_head = b'[' * 200_000\n"
         "_bad.sendall(struct.pack('!QQ', len(_head), 0) + _head)\n"
     )
-    with running_judge(source, call_limit=5.0) as run:
+    # The silent one holds the judge for at most the call limit.
+    with running_judge(source, call_limit=1.0) as run:
         done = _student(run, student, ["t-value"])
     assert done.returncode == 0, done.stderr
     assert run.verdicts["t-value"]["verdict"] == "pass", (run.verdicts, done.stdout)
