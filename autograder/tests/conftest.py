@@ -15,10 +15,13 @@ folder, so the repository's own gradebook is never touched.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
+import nbgrader.api
 import pytest
 from synthetic import GradedClass, build_class
 
@@ -42,6 +45,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "graded_class" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _alembic_head_asked_once() -> Iterator[None]:
+    """Ask nbgrader's ``alembic heads`` once per test process, not once per gradebook.
+
+    nbgrader stamps each new gradebook with the head revision of its database migrations,
+    which it asks a ``alembic heads`` subprocess for (about 1.3 s of CPU); the suite makes
+    some forty gradebooks, and the answer is fixed by the installed nbgrader. The first
+    gradebook asks the real command; the rest reuse its answer.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nbgrader.api, "get_alembic_version",
+                      functools.cache(nbgrader.api.get_alembic_version))
+        yield
 
 
 @pytest.fixture(scope="session")
