@@ -53,8 +53,8 @@ EXPLANATIONS = {
     "counter_starts_at_zero": (
         "the step counter is used before it is advanced: on the first call t must be 1, so "
         "do {counter} += 1 before computing the bias correction. With t = 0, 1 − β₁ᵗ = 0 and "
-        "every step is a division by 0 (NaN), whatever the gradient and however large "
-        "epsilon is."
+        "every step is a division by 0 (NaN), whatever the gradient, with or without "
+        "epsilon."
     ),
     "counter_starts_at_one": (
         "the step counter starts at 1 and is advanced before it is used, so the first step "
