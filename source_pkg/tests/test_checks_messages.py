@@ -347,6 +347,26 @@ def test_the_factor_hint_names_a_factor_it_can_compute():
     assert "the learning rate is applied twice" in message, message
 
 
+class AdaGradFirstGradientTwice:
+    """h started at g² and then g² added (a student audit): told "the learning rate?"."""
+
+    def __init__(self, lr=0.01, eps=1e-10):
+        self.lr, self.eps, self.h = lr, eps, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: grads[key] ** 2 for key in params}
+        for key in params:
+            self.h[key] += grads[key] ** 2
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + self.eps)
+
+
+def test_the_factor_hint_names_h_counting_the_first_gradient_twice():
+    message = _failures(AdaGradFirstGradientTwice, "adagrad")["first_step"]
+    assert "moved 0.707 times as far as expected" in message, message
+    assert "check whether h counts the first gradient twice" in message, message
+
+
 class MomentumOnTheGradient(Momentum):
     """μ on the gradient as well (a student audit): v ← μ·v − lr·μ·g. It was told only
     "a factor is missing or extra (the learning rate? a (1 − μ) factor?)"."""

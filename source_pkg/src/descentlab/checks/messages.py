@@ -150,6 +150,11 @@ def _candidates(optimizer: str, hyper: Mapping[str, float]) -> list[tuple[float,
                       "not the gradient"))
     if optimizer == "nesterov" and mu is not None:
         found.append((1 / (1 + mu), "the (1 + μ) factor: Nesterov's first step is (1 + μ)·lr·g"))
+    if optimizer == "adagrad":
+        # h started at g² and then summed g² again (an audit: told "the learning rate?"):
+        # the first step divides by √(2g²).
+        found.append((0.5 ** 0.5, "whether h counts the first gradient twice: h starts at 0 "
+                      "(np.zeros_like), and each call adds g·g once, before the step"))
     if optimizer in ("rmsprop", "adadelta") and rho is not None:
         found.append(((1 - rho) ** 0.5, "the (1 − ρ) factor of h ← ρ·h + (1 − ρ)·g²"))
         found.append(((1 - rho) ** -0.5, "an extra (1 − ρ) factor in h"))
