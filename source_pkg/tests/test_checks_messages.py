@@ -1263,6 +1263,34 @@ def test_an_error_from_state_shared_by_every_object_is_named_so():
     assert "It costs this property's points only." in message, message
 
 
+class MomentumVelocityById:
+    """A student audit: the velocity in the class body, keyed by id(params[key]). A new
+    array whose id a freed one's reused met that array's velocity (a broadcast error, or
+    other values): one notebook scored 6, 4 or 5 of 6 from one grading run to the next."""
+
+    velocity: dict = {}  # noqa: RUF012 - the mistake under test
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum = lr, momentum
+
+    def update(self, params, grads):
+        for key in params:
+            v = self.velocity.setdefault(id(params[key]), np.zeros_like(params[key]))
+            v *= self.momentum
+            v -= self.lr * grads[key]
+            params[key] += v
+
+
+def test_state_kept_by_array_id_in_the_class_body_costs_the_state_on_every_run():
+    """Two new objects given the same arrays tell it; no array's id is reused, so each
+    run of the check (the class's dict still full of the runs before) says the same."""
+    for _ in range(6):
+        failures = _failures(MomentumVelocityById, "momentum")
+        assert set(failures) == {"carries_state"}, failures
+        assert failures["carries_state"].startswith("two new objects of your class"), \
+            failures["carries_state"]
+
+
 class AdamRightForFiveCalls(Adam):
     """Red-team round 8: drops the bias correction from the 6th call; passed when the state
     was checked over five calls."""

@@ -22,6 +22,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from ..code_reads import REMOTE_READS, names_read
 from ..optimizers import OPTIMIZERS, find_reference, optimizer_class, reference_name
 from . import messages
@@ -95,9 +97,12 @@ def run_property(
     # new objects on a key no object used tell. It costs the state property, where it shows
     # even when no earlier check ran; every other property is judged again on keys no
     # object used (an audit: it cost all four of Momentum's properties).
+    # Both get the same arrays (as two optimizers of one network would): state kept by
+    # id(params[key]) in the class body tells too (a student audit).
     probe = make_case(seed, shapes={f"probe_{next(_PROBE_KEYS)}": (3,)}, calls=2)
+    arrays = {key: np.array(value) for key, value in probe.params.items()}
     first, again = (observe(student_cls, runs[0].hyper, probe, time_limit=time_limit,
-                            required=required) for _ in range(2))
+                            required=required, arrays=arrays) for _ in range(2))
     if first.error_stage or again.error_stage or agree(first, again):
         return diagnosis
     printed = diagnosis.printed + first.printed + again.printed
