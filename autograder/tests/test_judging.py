@@ -244,6 +244,38 @@ def test_a_state_attribute_spelt_two_ways_is_named_when_graded(tmp_path: Path) -
             in verdict["message"]), verdict
 
 
+@pytest.mark.slow  # a real judge: ~3 s
+def test_no_array_id_is_handed_to_the_students_code_twice(tmp_path: Path) -> None:
+    """A student audit: state kept by id(params[key]) in the class body met, in a later test
+    cell, a view whose id a freed one's reused, and the same notebook scored 6, 4 or 5 of 6
+    from one run to the next. The kernel keeps every view it handed out: this Momentum,
+    right but for refusing an id it saw with another shape, passes every cell."""
+    tests = {f"t-{prop}-{seed}": ("from descentlab.checks import assert_property\n"
+                                  f"assert_property(Momentum, 'momentum', {prop!r}, seed={seed})")
+             for prop in ("first_step", "carries_state", "per_key_state", "in_place")
+             for seed in (3, 4)}
+    source = _source(tmp_path, tests, "class Momentum: ...")
+    student = ("import numpy as np\n"
+               "class Momentum:\n"
+               "    seen = {}\n"
+               "    def __init__(self, lr=0.01, momentum=0.9):\n"
+               "        self.lr, self.momentum, self.v = lr, momentum, {}\n"
+               "    def update(self, params, grads):\n"
+               "        for k in params:\n"
+               "            shape = Momentum.seen.setdefault(id(params[k]), params[k].shape)\n"
+               "            assert shape == params[k].shape, 'an id handed out again'\n"
+               "            v = self.v.setdefault(k, np.zeros_like(params[k]))\n"
+               "            v *= self.momentum\n"
+               "            v -= self.lr * grads[k]\n"
+               "            params[k] += v\n")
+    with running_judge(source, call_limit=5.0) as run:
+        verdicts = run.verdicts
+        done = _student(run, student, list(tests))
+    assert done.returncode == 0, done.stderr
+    assert {g: v["verdict"] for g, v in verdicts.items()} == dict.fromkeys(tests, "pass"), \
+        verdicts
+
+
 @pytest.mark.slow  # a real judge: ~2 s
 def test_a_misspelled_name_in_the_students_code_gets_its_did_you_mean(
         tmp_path: Path) -> None:
