@@ -1029,6 +1029,20 @@ def test_a_pair_returned_inside_the_loop_is_told_to_yield() -> None:
     assert set(report.failed) == {"each_sample_once", "batch_sizes"}, report.text()
 
 
+def test_a_pair_yielded_the_wrong_way_round_loses_the_pairs_only_and_is_told_so() -> None:
+    """A student audit: `yield t[idx], x[idx]` lost all three minibatches cells, told only
+    the two shapes; the batches are one shuffled epoch, in (t, x) order."""
+    def swapped(x, t, batch_size, seed=None):
+        for xb, tb in reference_minibatches(x, t, batch_size, seed=seed):
+            yield tb, xb
+
+    report, _ = _report(check_minibatches, swapped, seeds=(7, *HIDDEN))
+    assert set(report.failed) == {"pairs_kept"}, report.text()
+    message = _messages(report)["pairs_kept"]
+    assert "is (t_batch, x_batch)" in message, message
+    assert "yield x[idx], t[idx]" in message, message
+
+
 def test_a_function_that_prints_is_told_its_prints_were_hidden():
     """A student audit: bowl_gradient's 46 prints vanished without a word, where a class's
     self-check says so."""

@@ -45,8 +45,8 @@ def _labels(ids: np.ndarray) -> np.ndarray:
 
 
 def _epoch(fn: Callable[..., Any], x: np.ndarray, t: np.ndarray, batch_size: int,
-           seed: int | None, limit: float | None, first_epoch: bool = False
-           ) -> list[tuple[np.ndarray, np.ndarray]]:
+           seed: int | None, limit: float | None, first_epoch: bool = False,
+           in_order: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
     """The batches of one call, as float arrays; StudentError if they are not (xb, tb) pairs.
 
     ``seed=None`` is the signature's default: a fresh shuffle on every call.
@@ -55,7 +55,9 @@ def _epoch(fn: Callable[..., Any], x: np.ndarray, t: np.ndarray, batch_size: int
     batch's pair, fails the properties of an epoch (each sample once, the batch sizes);
     with ``first_epoch``, the other properties are judged on its first ``len(x)`` rows, or
     on that one batch (a two-bug audit: an endless generator lost the pairs and shuffling
-    points too, which it kept).
+    points too, which it kept). Batches yielded as ``(t_batch, x_batch)`` fail with
+    ``in_order`` (the pairs' property) and are read the right way round for the others (a
+    student audit: the swap lost all three points, told only the two shapes).
     """
     cap = len(x) + 2  # an iterator that does not stop after one epoch is cut here
     items = call(fn, NAME, x, t, batch_size, seed=seed, time_limit=limit,
@@ -84,6 +86,13 @@ def _epoch(fn: Callable[..., Any], x: np.ndarray, t: np.ndarray, batch_size: int
         except (TypeError, ValueError):
             raise StudentError(f"batch {i} is not a pair (x_batch, t_batch): yield "
                                "x[idx], t[idx].") from None
+        if x.shape[1:] != t.shape[1:] and tb.ndim == 2 and tb.shape[1:] == x.shape[1:] \
+                and xb.shape[1:] == t.shape[1:]:
+            if in_order:
+                raise StudentError(f"batch {i} is (t_batch, x_batch), of shapes {xb.shape} and "
+                                   f"{tb.shape}: the pair comes in the order (x_batch, "
+                                   "t_batch), as the caller unpacks it: yield x[idx], t[idx].")
+            xb, tb = tb, xb
         if xb.ndim != 2 or xb.shape[1:] != x.shape[1:] or tb.shape[1:] != t.shape[1:]:
             raise StudentError(f"batch {i} holds arrays of shapes {xb.shape} and {tb.shape}: a "
                                f"batch must be rows of x and of t (x_batch of shape (k, "
@@ -146,7 +155,8 @@ def _paired(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     # seed shuffle x and t alike, two made from None do not (a student audit: pairs lost in
     # every call without a seed, full marks).
     for given in (seed, None):
-        for i, (xb, tb) in enumerate(_epoch(fn, x, t, size, given, limit, first_epoch=True)):
+        for i, (xb, tb) in enumerate(_epoch(fn, x, t, size, given, limit, first_epoch=True,
+                                            in_order=True)):
             if len(tb) != len(xb):
                 return (f"batch {i} has {len(xb)} rows of x but {len(tb)} rows of t: cut both "
                         "with the same indices.")
