@@ -1005,6 +1005,27 @@ def test_a_function_that_ignores_its_h_is_told_so_at_no_cost(fn, note):
         assert text.index("Note:") < text.index("All checks passed")
 
 
+def _descent_as_list(f_grad, x0, lr, steps):
+    points = [np.array(x0, dtype=float)]
+    for _ in range(steps):
+        points.append(points[-1] - lr * f_grad(points[-1]))
+    return points
+
+
+def test_a_path_returned_as_a_list_passes_and_is_told_to_be_an_array():
+    """A student audit: a list of points got "well done", then the lesson's figures stopped
+    on path[:, 0] ("list indices must be integers or slices, not tuple")."""
+    report, text = _report(check_gradient_descent, _descent_as_list)
+    assert report, text
+    assert len(report.notes) == 1, text
+    assert "returns a list, not an array" in report.notes[0], text
+    assert "Return np.array(path)" in report.notes[0], text
+    as_array, text = _report(check_gradient_descent,
+                             lambda *args: np.array(_descent_as_list(*args)))
+    assert as_array, text
+    assert not as_array.notes, text
+
+
 def test_one_number_returned_is_shown_as_a_student_would_write_it() -> None:
     """A student audit read "it returned float 6.2090000000000005"."""
     report, _ = _report(check_bowl_gradient, lambda x, y: 0.1 + 0.2 * x + y)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..grading import PUBLIC_SEEDS
 from ..messages import fmt
 from ..report import Report
 from ._runner import FunctionProperty, StudentError, assert_function, call, check_function
@@ -230,9 +231,33 @@ GRADIENT_DESCENT_PROPERTIES = (
 )
 
 
+def _array_note(fn: Callable[..., Any], report: Report) -> str:
+    """A remark (no points) when ``fn``'s path is not a NumPy array, else ``""``.
+
+    The checks read a list of points as the array it makes, so a list passes them all,
+    while the lesson's figures slice the path (``path[:, 0]``) and stopped with "list
+    indices must be integers or slices, not tuple" right after "well done" (a student
+    audit). Looked for only when every check passes.
+    """
+    if not report:
+        return ""
+    f_grad, x0, lr, steps = _problem(PUBLIC_SEEDS[0], 2)
+    try:
+        result = call(fn, NAME, f_grad, x0.copy(), lr, steps)
+    except StudentError:
+        return ""
+    if isinstance(result, np.ndarray):
+        return ""
+    return (f"Note: your {NAME} returns a {type(result).__name__}, not an array: the "
+            "lesson's figures slice the path as an array (path[:, 0]) and stop on a "
+            f"{type(result).__name__}. Return np.array(path). (The graded tests read it as "
+            "the array it makes, so this costs no points.)")
+
+
 def check_gradient_descent(fn: Any, **kwargs: Any) -> Report:
-    """Self-check of ``gradient_descent``: print a verdict, return the Report."""
-    return check_function(NAME, GRADIENT_DESCENT_PROPERTIES, fn, **kwargs)
+    """Self-check of ``gradient_descent``: print a verdict, return the Report. A path
+    returned as a list gets a note (no points: the lesson asks for an array)."""
+    return check_function(NAME, GRADIENT_DESCENT_PROPERTIES, fn, note=_array_note, **kwargs)
 
 
 def assert_gradient_descent(fn: Any, seed: int, prop: str | None = None, **kwargs: Any) -> None:
