@@ -1026,6 +1026,14 @@ def test_a_path_returned_as_a_list_passes_and_is_told_to_be_an_array():
     assert not as_array.notes, text
 
 
+def test_a_bowl_gradient_computed_in_float32_passes():
+    """A student audit: `x * np.float32(0.1)` (a float32 result for a number) lost df/dx and
+    the arrays' point, told "1 times the right value ... check the constant factor"."""
+    report, text = _report(check_bowl_gradient, lambda x, y: (x * np.float32(0.1), 2 * y),
+                           seeds=(7, *HIDDEN))
+    assert report, text
+
+
 def test_one_number_returned_is_shown_as_a_student_would_write_it() -> None:
     """A student audit read "it returned float 6.2090000000000005"."""
     report, _ = _report(check_bowl_gradient, lambda x, y: 0.1 + 0.2 * x + y)
