@@ -177,9 +177,14 @@ def test_a_schedule_returning_every_rate_so_far_is_named_in_a_short_line() -> No
      "with a plus: 1 − cos starts at 0 and climbs to lr0"),
     (lambda t, lr0, total: lr0 / 2 * 1 + math.cos(math.pi * min(t, total) / total),
      "adds the cosine to lr0 / 2"),
-], ids=["no-half", "one-minus-cos", "brackets"])
+    (lambda t, lr0, total: lr0 * (1 + math.cos(math.pi * min(t, total) / (total + 1))) / 2,
+     "divide by total, not total + 1"),
+    (lambda t, lr0, total: lr0 * (1 + math.cos(math.pi * min(max(t - 1, 0), total) / total))
+     / 2, "no t − 1 here"),
+], ids=["no-half", "one-minus-cos", "brackets", "total-plus-one", "t-minus-one"])
 def test_a_slip_of_the_formula_itself_gets_a_hint(fn, hint):
-    """A student audit: these three got numbers only ("returned 0.02, expected 0.01")."""
+    """Student audits: these got numbers only ("returned 0.02, expected 0.01", "returned
+    1.1e-06, expected 0")."""
     report, _ = _check(fn)
     assert not report
     assert hint in report.results[0].message, report.results[0].message

@@ -172,6 +172,14 @@ def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
          lr0 * math.cos(math.pi / 2 * min(t, total) / total)),
         ("the first update is t = 0 and must use the full lr0 (no t + 1 here)",
          lr0 * (1 + math.cos(math.pi * min(t + 1, total) / total)) / 2),
+        # A student audit's two, told numbers only ("returned 1.1e-06, expected 0" read as
+        # rounding): the angle divided by total + 1, and the steps one behind.
+        ("the angle is π·t / total: divide by total, not total + 1, so that the rate is 0 "
+         "from t = total on",
+         lr0 * (1 + math.cos(math.pi * min(t, total) / (total + 1))) / 2),
+        ("the first update is t = 0 and must use the full lr0: no t − 1 here (your rates "
+         "are one step behind)",
+         lr0 * (1 + math.cos(math.pi * min(max(t - 1, 0), total) / total)) / 2),
         # Said as what the values do: a student may hold min(t, total) in the wrong place.
         ("past total steps your rate climbs back up along the cosine; it must stay at 0 "
          "from t = total on: stop the angle at π with π·min(t, total) / total",
