@@ -95,6 +95,16 @@ def _student(run: JudgeRun, code: str, tests: list[str]) -> subprocess.Completed
                           capture_output=True, timeout=60, check=False)
 
 
+def _judged(source: Path, student: str, tests: list[str],
+            call_limit: float = 5.0) -> tuple[JudgeRun, subprocess.CompletedProcess]:
+    """A judge of ``source`` and the kernel's part played by ``student`` then ``tests``: the
+    run (its verdicts and contacts) and the process, which must end as a kernel would."""
+    with running_judge(source, call_limit=call_limit) as run:
+        done = _student(run, student, tests)
+    assert done.returncode == 0, done.stderr
+    return run, done
+
+
 TESTS = {
     "t-value": "assert double(np.arange(3.0)).tolist() == [0.0, 2.0, 4.0], 'double is wrong'",
     "t-callback": "assert apply(lambda x: x * 10, 4) == 40, 'apply must call f'",
@@ -110,10 +120,8 @@ def test_verdicts_come_from_the_judge_and_reach_the_notebook(tmp_path: Path) -> 
                "def double(x):\n    return 2 * x\n"
                "def apply(f, x):\n    return f(x)\n"
                "def bump(a):\n    a += 0.5\n")
-    with running_judge(source, call_limit=5.0) as run:
-        verdicts = run.verdicts
-        done = _student(run, student, list(TESTS))
-    assert done.returncode == 0, done.stderr
+    run, done = _judged(source, student, list(TESTS))
+    verdicts = run.verdicts
     assert {g: v["verdict"] for g, v in verdicts.items()} == {
         "t-value": "pass", "t-callback": "pass", "t-inplace": "fail"}, verdicts
     assert verdicts["t-inplace"]["message"] == "not in place"
@@ -147,9 +155,8 @@ def test_what_the_code_prints_on_the_hidden_inputs_stays_hidden(tmp_path: Path) 
     student = ("import sys\nprint('answer cell')\n"
                "def double(x):\n    print('hidden input', x)\n"
                "    print('to stderr', file=sys.stderr)\n    return 2 * x\n")
-    with running_judge(source, call_limit=5.0) as run:
-        verdicts = run.verdicts
-        done = _student(run, student, ["t-value"])
+    run, done = _judged(source, student, ["t-value"])
+    verdicts = run.verdicts
     assert verdicts["t-value"]["verdict"] == "pass", verdicts
     assert "answer cell" in done.stdout, "the answer cell's own output must stay"
     assert "hidden input" not in done.stdout, done.stdout
@@ -159,9 +166,8 @@ def test_what_the_code_prints_on_the_hidden_inputs_stays_hidden(tmp_path: Path) 
 @pytest.mark.slow  # a real notebook and judge: ~1.5 s
 def test_a_name_the_test_needs_but_the_notebook_lacks_fails_plainly(tmp_path: Path) -> None:
     source = _source(tmp_path, {"t-value": TESTS["t-value"]}, "def double(x): ...")
-    with running_judge(source, call_limit=5.0) as run:
-        verdicts = run.verdicts
-        _student(run, "pass", ["t-value"])
+    run, _ = _judged(source, "pass", ["t-value"])
+    verdicts = run.verdicts
     assert verdicts["t-value"]["verdict"] == "fail"
     assert "NameError" in verdicts["t-value"]["message"], verdicts
 
@@ -170,9 +176,8 @@ def _verdict(tmp_path: Path, test: str, answer: str, student: str) -> dict:
     """The judge's verdict on one test cell, for a notebook whose answer cell runs
     ``student`` (the release's answer cell: ``answer``)."""
     source = _source(tmp_path, {"t": test}, answer)
-    with running_judge(source, call_limit=5.0) as run:
-        verdicts = run.verdicts
-        _student(run, student, ["t"])
+    run, _ = _judged(source, student, ["t"])
+    verdicts = run.verdicts
     return verdicts["t"]
 
 
@@ -268,10 +273,8 @@ def test_no_array_id_is_handed_to_the_students_code_twice(tmp_path: Path) -> Non
                "            v *= self.momentum\n"
                "            v -= self.lr * grads[k]\n"
                "            params[k] += v\n")
-    with running_judge(source, call_limit=5.0) as run:
-        verdicts = run.verdicts
-        done = _student(run, student, list(tests))
-    assert done.returncode == 0, done.stderr
+    run, _ = _judged(source, student, list(tests))
+    verdicts = run.verdicts
     assert {g: v["verdict"] for g, v in verdicts.items()} == dict.fromkeys(tests, "pass"), \
         verdicts
 
@@ -286,9 +289,8 @@ def test_a_misspelled_name_in_the_students_code_gets_its_did_you_mean(
             "assert False, f'{kind}: {message} | {exception_hint(kind, message)}'")
     source = _source(tmp_path, {"t-name": test}, "def double(x): ...")
     student = "def double(values):\n    return 2 * valeus\n"
-    with running_judge(source, call_limit=5.0) as run:
-        verdicts = run.verdicts
-        _student(run, student, ["t-name"])
+    run, _ = _judged(source, student, ["t-name"])
+    verdicts = run.verdicts
     message, hint = verdicts["t-name"]["message"].split(" | ")
     assert message == "NameError: name 'valeus' is not defined. Did you mean: 'values'?", \
         verdicts
@@ -300,9 +302,8 @@ def test_a_hanging_call_fails_the_test_without_stopping_the_judge(tmp_path: Path
     tests = {"t-hang": TESTS["t-value"], "t-next": "assert 1 + 1 == 2"}
     source = _source(tmp_path, tests, "def double(x): ...")
     student = "def double(x):\n    while True:\n        pass\n"
-    with running_judge(source, call_limit=1.0) as run:
-        verdicts = run.verdicts
-        _student(run, student, list(tests))
+    run, _ = _judged(source, student, list(tests), call_limit=1.0)
+    verdicts = run.verdicts
     assert verdicts["t-hang"]["verdict"] == "fail", verdicts
     assert "did not answer in time" in verdicts["t-hang"]["message"], verdicts
     assert verdicts["t-next"]["verdict"] == "pass", verdicts
@@ -313,9 +314,8 @@ def _epoch_verdict(tmp_path: Path, student: str, call_limit: float) -> dict[str,
     test = ("from descentlab.checks import assert_minibatches\n"
             "assert_minibatches(minibatches, seed=5, prop='each_sample_once')")
     source = _source(tmp_path, {"t-epoch": test}, "def minibatches(x, t, batch_size, seed=0): ...")
-    with running_judge(source, call_limit=call_limit) as run:
-        verdicts = run.verdicts
-        _student(run, student, ["t-epoch"])
+    run, _ = _judged(source, student, ["t-epoch"], call_limit=call_limit)
+    verdicts = run.verdicts
     return verdicts["t-epoch"]
 
 
@@ -393,9 +393,8 @@ def test_a_function_reading_the_array_itself_sees_the_kernels_probes(
     test = ("from descentlab.checks import assert_numerical_gradient\n"
             "assert_numerical_gradient(numerical_gradient, seed=105, prop='probes_x')")
     source = _source(tmp_path, {"t-probe": test}, "def numerical_gradient(f, x, h=1e-4): ...")
-    with running_judge(source, call_limit=5.0) as run:
-        verdicts = run.verdicts
-        _student(run, _NUMGRAD.format(start=start), ["t-probe"])
+    run, _ = _judged(source, _NUMGRAD.format(start=start), ["t-probe"])
+    verdicts = run.verdicts
     assert verdicts["t-probe"]["verdict"] == verdict, verdicts
     if verdict == "fail":
         message = verdicts["t-probe"]["message"]
@@ -444,10 +443,8 @@ def test_a_torch_optimizer_runs_in_the_kernel_and_is_compared_in_the_judge(
              "t-in-place": load + "assert_torch_property(Adam, 'adam', 'in_place', seed=5)",
              "t-cheat": load + "assert_torch_property(Cheat, 'adam', 'first_step', seed=5)"}
     source = _source(tmp_path, tests, "class Adam: ...\nclass Cheat: ...")
-    with running_judge(source, call_limit=5.0) as run:
-        verdicts = run.verdicts
-        done = _student(run, _TORCH_ADAM, list(tests))
-    assert done.returncode == 0, done.stderr
+    run, done = _judged(source, _TORCH_ADAM, list(tests))
+    verdicts = run.verdicts
     assert {g: v["verdict"] for g, v in verdicts.items()} == {
         "t-first": "pass", "t-in-place": "fail", "t-cheat": "fail"}, verdicts
     assert "in place" in verdicts["t-in-place"]["message"], verdicts
@@ -738,9 +735,8 @@ def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
                "        print('converted while judging:', descentlab_grader.JUDGING)\n"
                "        return 0.5\n"
                "numbers.Real.register(Half)\nq = Half()\n")
-    with running_judge(source, call_limit=5.0) as run:
-        verdicts = run.verdicts
-        done = _student(run, student, list(tests))
+    run, done = _judged(source, student, list(tests))
+    verdicts = run.verdicts
     assert {g: v["verdict"] for g, v in verdicts.items()} == {
         "t-iter": "pass", "t-number": "pass", "t-iterable": "pass", "t-list": "fail",
         "t-forwarded": "fail", "t-array": "pass", "t-sequence": "pass", "t-objects": "pass",
@@ -979,9 +975,7 @@ def test_the_judge_answers_only_the_running_test_cell_once(tmp_path: Path) -> No
         "        except AssertionError as e:\n            print('TRY', e)\n"
         "descentlab_grader.run_test = _twice\n"
     )
-    with running_judge(source, call_limit=5.0) as run:
-        done = _student(run, student, list(tests))
-    assert done.returncode == 0, done.stderr
+    run, done = _judged(source, student, list(tests))
     assert "ANSWER CELL not graded: the grader answers only the test cell" in done.stdout
     assert done.stdout.count("TRY not graded: the grader answers only") == 2, done.stdout
     assert run.verdicts["t-value"]["verdict"] == "fail", run.verdicts
@@ -1342,9 +1336,7 @@ def test_a_silent_or_malformed_connection_is_recorded_and_the_judge_goes_on(
         "_bad.sendall(struct.pack('!QQ', len(_head), 0) + _head)\n"
     )
     # The silent one holds the judge for at most the call limit.
-    with running_judge(source, call_limit=1.0) as run:
-        done = _student(run, student, ["t-value"])
-    assert done.returncode == 0, done.stderr
+    run, done = _judged(source, student, ["t-value"], call_limit=1.0)
     assert run.verdicts["t-value"]["verdict"] == "pass", (run.verdicts, done.stdout)
     # Each refused in turn (the second may wait until the test cell runs: it then voids it).
     assert [c["asked"] for c in run.contacts] == ["?", "?"], run.contacts
@@ -1525,9 +1517,8 @@ def test_a_value_converted_by_float_is_converted_by_the_students_own_method(
                "    def __repr__(self):\n        return 'Rate(0.5)'\n"
                "def rate():\n    return Rate()\n"
                "def other():\n    return object.__new__(type('Opaque', (), {}))\n")
-    with running_judge(source, call_limit=5.0) as run:
-        verdicts = run.verdicts
-        _student(run, student, list(tests))
+    run, _ = _judged(source, student, list(tests))
+    verdicts = run.verdicts
     assert {g: v["verdict"] for g, v in verdicts.items()} == {
         "t-float": "pass", "t-repr": "pass", "t-none": "pass"}, verdicts
 
