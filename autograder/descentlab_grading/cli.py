@@ -146,11 +146,17 @@ def _lessons_to_grade(submissions: Path, asked: list[str] | None,
     if not present:
         return _no_lessons(submissions, found, known)
     lessons = list(asked) if asked else present
-    if not set(lessons) & set(present):
-        # Every student "missing", every row 0: a wrong export or a typo, not a deadline.
-        return (f"error: {submissions} holds no notebook of {', '.join(lessons)} (its "
-                f"notebooks are of {', '.join(present)}); nothing was graded and no grades "
-                "CSV was written.")
+    if absent := [lesson for lesson in lessons if lesson not in present]:
+        # Every student "missing", every row 0: a wrong export or a typo, not a deadline
+        # (an instructor audit: `--lessons 03 04` on week 1's export replaced nine graded
+        # rows of 04 with "missing" 0s).
+        rest = [lesson for lesson in lessons if lesson in present]
+        return (f"error: {submissions} holds no notebook of {', '.join(absent)} (its "
+                f"notebooks are of {', '.join(present)}): every student would be 'missing' "
+                f"{'it' if len(absent) == 1 else 'them'}. Nothing was graded and no grades "
+                "CSV was written. " + (f"Grade --lessons {' '.join(rest)}, or give an export "
+                                       "that holds them all." if rest else
+                                       "Check the export and the lessons named."))
     # The scores come from the notebooks' points, max_score from the manifest's: a points
     # change made in one place only would grade out of one maximum and report another.
     try:

@@ -157,14 +157,15 @@ def test_explicit_lessons_make_absent_notebooks_missing(
     seen: list[list[str]] = []
     monkeypatch.setattr(cli, "grade", _fake_grade(seen))
     out = tmp_path / "grades.csv"
-    status = main([str(_lms_export(tmp_path, {})), "--lessons", "03_momentum", "04_adagrad",
+    export = _lms_export(tmp_path, {"ann/03_momentum/03_momentum.ipynb": NOTEBOOK})
+    status = main([str(export), "--lessons", "03_momentum", "04_adagrad",
                    "--no-progress", "--csv", str(out), "--course-root", str(tmp_path / "c")])
     assert seen == [["03_momentum", "04_adagrad"]]
     assert status == 1, "missing notebooks make the exit status 1"
     with out.open() as handle:
         missing = {(r["student"], r["lesson"]) for r in csv.DictReader(handle)
                    if r["status"] == "missing"}
-    assert missing == {("ann", "03_momentum"), ("10004", "03_momentum")}
+    assert missing == {("10004", "03_momentum")}
 
 
 def test_grading_another_lesson_keeps_the_csv_rows_of_the_first(
@@ -373,6 +374,26 @@ def test_lessons_the_export_has_no_notebook_of_are_a_usage_error(
     assert out.read_text() == "the grades of an earlier run\n"
 
 
+def test_a_lesson_named_that_the_export_has_no_notebook_of_is_a_usage_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An instructor audit: `--lessons 03_momentum 04_adagrad` on week 1's export (no
+    notebook of 04) replaced every graded 04 row of the term's CSV with "missing" 0s."""
+    seen: list[list[str]] = []
+    monkeypatch.setattr(cli, "grade", _fake_grade(seen))
+    out = tmp_path / "grades.csv"
+    out.write_text("the grades of an earlier run\n")
+    status = main([str(_lms_export(tmp_path, {})), "--lessons", "03_momentum", "04_adagrad",
+                   "--no-progress", "--csv", str(out), "--course-root", str(tmp_path / "c")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert ("holds no notebook of 03_momentum (its notebooks are of 04_adagrad): every "
+            "student would be 'missing' it. Nothing was graded and no grades CSV was written. "
+            "Grade --lessons 04_adagrad, or give an export that holds them all.") in err, err
+    assert seen == [], "nothing may be graded"
+    assert out.read_text() == "the grades of an earlier run\n"
+
+
 def test_an_unknown_lesson_is_told_with_the_known_ones(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main([str(_export(tmp_path)), "--lessons", "01_gd_variant",
@@ -452,7 +473,7 @@ def test_the_export_may_come_after_the_lessons(
     """`--lessons A B EXPORT` gave argparse's "submissions required" (an audit's instructor)."""
     seen: list[list[str]] = []
     monkeypatch.setattr(cli, "grade", _fake_grade(seen))
-    export = _lms_export(tmp_path, {})
+    export = _lms_export(tmp_path, {"ann/03_momentum/03_momentum.ipynb": NOTEBOOK})
     main(["--no-progress", "--csv", str(tmp_path / "g.csv"), "--course-root",
           str(tmp_path / "c"), "--lessons", "03_momentum", "04_adagrad", str(export)])
     assert seen == [["03_momentum", "04_adagrad"]]
