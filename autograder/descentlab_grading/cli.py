@@ -233,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if bar is not None:
             bar.close()
+    # A student of the gradebook not in this export: the login of their other rows.
+    logins = {row["student"]: row["login"] for row in earlier if row["student"]}
+    for row in run.rows:
+        row.login = row.login or (logins.get(row.student, "") if row.absent else "")
     # The CSV first: output piped into `head` (a closed pipe) must not cost the grades file.
     try:
         path = write_csv(run, csv_path, grade_cell_columns(

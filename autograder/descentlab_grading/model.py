@@ -190,6 +190,8 @@ class Row:
     late: bool = False  # the LMS (Canvas) or nbgrader (after the due date) marked it late
     #: Graded, and every answer cell is as it was handed out (the wrong file uploaded?).
     unanswered: bool = False
+    #: Missing, and not in the export at all: a student of the gradebook.
+    absent: bool = False
     #: The outcome of the student's earlier notebook when this one replaced it since the
     #: last run ("8/10", "failed"); "" otherwise. Said in the summary, not in the CSV.
     before: str = ""
@@ -212,6 +214,3 @@ class Run:
     collection: Collection
     seconds: float
     workers: int
-    #: (student, lesson) -> the last outcome of a notebook graded in an earlier run into the
-    #: same course folder, of a student who is not in this export at all ("8/8").
-    earlier: dict[tuple[str, str], str] = field(default_factory=dict)

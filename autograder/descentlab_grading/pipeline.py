@@ -276,6 +276,7 @@ def grade(
                          functools.partial(grade_one, course, settings, sub.lesson, sub.student,
                                            sub.origin, last_cells(done),
                                            (sub.student, sub.lesson) in same_work)))
+    roster = class_list(course)
     add_students(course, found)
     if todo:  # about 1 s each, once for all the jobs
         jail.build_font_list(course.fonts)
@@ -328,18 +329,23 @@ def grade(
             # nbgrader's release_feedback reads these beside every page, this one too.
             write_exchange(page.parent, found.exchange_of(rejection.student, rejection.lesson))
     _save_state(course, state)
-    for student, lesson in found.missing:
+    # The class is the gradebook's students (as for `nbgrader export`) and the export's: an
+    # LMS exports only who handed in (an instructor audit: a student with no notebook of
+    # week 2's lesson was in no row and no count).
+    absent = {student: name for student, name in roster.items()
+              if student not in found.students}
+    missing = [*found.missing, *((student, lesson) for student in absent for lesson in lessons)]
+    for student, lesson in missing:
         # A notebook graded in an earlier run and gone from this export: the summary says
         # what it got (an instructor audit: its feedback page still showed that score).
-        results[student, lesson] = {"status": "missing",
-                                    "message": f"no notebook for {lesson} in the submission",
-                                    "before": _outcome(jobs_state.get(f"{student}/{lesson}"))}
-    students = {student for student, _ in results}
-    earlier = {(student, lesson): _outcome(job) for key, job in sorted(jobs_state.items())
-               for student, _, lesson in [key.partition("/")]
-               if lesson in lessons and student not in students and _outcome(job)}
+        results[student, lesson] = {
+            "status": "missing", "absent": student in absent, "name": absent.get(student, ""),
+            "message": (f"no notebook for {lesson}: not in this export (a student of the "
+                        "gradebook)" if student in absent
+                        else f"no notebook for {lesson} in the submission"),
+            "before": _outcome(jobs_state.get(f"{student}/{lesson}"))}
     return Run(_rows(course, results, found), found, time.monotonic() - started,
-               settings.workers, earlier)
+               settings.workers)
 
 
 def _outcome(job: dict[str, Any] | None) -> str:
@@ -415,6 +421,15 @@ def _kept(course: Course, student: str, lesson: str, result: dict[str, Any]) -> 
     return autograded.is_file() and (page.is_file() or bool(result.get("message")))
 
 
+def class_list(course: Course) -> dict[str, str]:
+    """The students of the gradebook (graded before, added in the formgrader or by
+    ``nbgrader db student import``), each with the full name it has ("" if none)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        return {s.id: " ".join(filter(None, (s.first_name, s.last_name))) for s in gb.students}
+
+
 def add_students(course: Course, found: Collection) -> None:
     """Put the students graded into the gradebook before the jobs start, with the names
     the export has of them (Moodle's full names, a tree folder's name that is not the
@@ -463,6 +478,7 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]],
                       regraded=result.get("regraded", ""),
                       regraded_why=result.get("regraded_why", ""),
                       unanswered=bool(result.get("unanswered")),
+                      absent=bool(result.get("absent")), name=str(result.get("name", "")),
                       edited=list(result.get("edited", [])),
                       edits_lost=list(result.get("edits_lost", [])))
             if row.status != "graded":

@@ -353,19 +353,6 @@ def _edited_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
     return lines
 
 
-def _earlier_section(run: Run) -> list[str]:
-    """Students of an earlier run into the same course folder missing from this export (an
-    instructor audit: their rows left the CSV without a word; their pages stay)."""
-    by_lesson: dict[str, list[str]] = {}
-    for (student, lesson), grade in run.earlier.items():
-        by_lesson.setdefault(lesson, []).append(f"{student} {grade}")
-    if not by_lesson:
-        return []
-    return ["", "Graded in an earlier run into this course folder, but not in this export (no "
-                "row in the CSV; their feedback pages are of those notebooks):",
-            *(f"  {lesson}: {', '.join(names)}" for lesson, names in sorted(by_lesson.items()))]
-
-
 def summary(run: Run, lessons_named: bool = True) -> str:
     """The table printed at the end of a run: counts, problems, files, score distribution.
 
@@ -404,7 +391,8 @@ def summary(run: Run, lessons_named: bool = True) -> str:
             lines.append(f"  {_who(row):<{width}} {row.lesson:<20} {row.status:<9} "
                          + "; ".join(reasons))
     for title, chosen in (
-            ("No notebook (status missing; the student handed in other lessons):",
+            ("No notebook (status missing, 0 in the CSV; a student of the gradebook not in "
+             "the export at all is marked 'not in this export'):",
              [row for row, _ in rows if row.status == "missing"]),
             ("Marked late (by the LMS, or by nbgrader: handed in after the gradebook's due "
              "date; CSV column late):",
@@ -415,9 +403,11 @@ def summary(run: Run, lessons_named: bool = True) -> str:
         by_lesson: dict[str, list[str]] = {}
         for row in chosen:
             # A notebook graded before and gone now: its page still shows that grade.
-            earlier = (f" (graded {row.before} in an earlier run; that notebook is not in this "
-                       "export)") if row.status == "missing" and row.before else ""
-            by_lesson.setdefault(row.lesson or "(no lesson)", []).append(_who(row) + earlier)
+            earlier = f"graded {row.before} in an earlier run" if row.before else ""
+            note = ("" if row.status != "missing"
+                    else f" (not in this export{'; ' * bool(earlier)}{earlier})" if row.absent
+                    else f" ({earlier}; that notebook is not in this export)" if earlier else "")
+            by_lesson.setdefault(row.lesson or "(no lesson)", []).append(_who(row) + note)
         if by_lesson:
             lines += ["", title, *(f"  {lesson}: {', '.join(sorted(students))}"
                                    for lesson, students in sorted(by_lesson.items()))]
@@ -430,7 +420,7 @@ def summary(run: Run, lessons_named: bool = True) -> str:
                       "this one):",
                   *(f"  {row.lesson}: {_who(row)} {row.before} -> {_outcome(row)}"
                     for row in again)]
-    lines += _regraded_section(rows) + _edited_section(rows) + _earlier_section(run)
+    lines += _regraded_section(rows) + _edited_section(rows)
     lines += _files_section(run.collection)
     fractions = [row.score / row.max_score for row in graded if row.max_score > 0]
     if fractions:

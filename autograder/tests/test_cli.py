@@ -505,3 +505,28 @@ def test_a_course_root_in_the_release_or_the_solutions_is_refused(
     assert "or inside it: grading writes its gradebook" in err
     assert "Nothing was graded" in err
     assert sorted(p.name for p in root.iterdir()) == before
+
+
+def test_a_student_of_the_gradebook_not_in_the_export_keeps_the_login_of_other_rows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An instructor audit: a Canvas export of week 2 holds only who handed in; a student of
+    the class with no notebook was in no row. The pipeline makes them missing (a student of
+    the gradebook); the CSV gives them the login their rows of week 1 have."""
+    seen: list[list[str]] = []
+    plain = _fake_grade(seen)
+
+    def grade(*args: object, **hooks: object) -> Run:
+        run = plain(*args, **hooks)
+        run.rows.append(Row("10009", "04_adagrad", "missing", absent=True))
+        return run
+
+    monkeypatch.setattr(cli, "grade", grade)
+    out = tmp_path / "grades.csv"
+    out.write_text(",".join(FIXED_COLUMNS) + "\n10009,ivy,,03_momentum,graded,8,8,0,,,,f\n")
+    assert main([str(_lms_export(tmp_path, {})), "--no-progress", "--csv", str(out),
+                 "--course-root", str(tmp_path / "c")]) == 1
+    with out.open() as handle:
+        rows = {(r["student"], r["lesson"]): (r["login"], r["status"])
+                for r in csv.DictReader(handle)}
+    assert rows[("10009", "04_adagrad")] == ("ivy", "missing"), rows
+    assert rows[("10004", "04_adagrad")] == ("davisdan", "graded"), rows

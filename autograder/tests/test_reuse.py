@@ -140,15 +140,17 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
     assert "not graded (0 points)" not in page.read_text()
     assert f"<h2>Score: {row.score:g} / {row.max_score:g}</h2>" in page.read_text()
 
-    # Another student's export: ann, graded before, is not in it, and the summary says so
-    # (an instructor audit: her rows left the CSV without a word).
+    # Another student's export: ann, graded before, is not in it, and is missing from it,
+    # as a student of the gradebook (an instructor audit: her rows left the CSV without a
+    # word; another's, of a student who never handed the lesson in, was in no row at all).
     other = tmp_path / "other" / "bob" / LESSON
     other.mkdir(parents=True)
     (other / f"{LESSON}.ipynb").write_bytes(graded)
     run = grade(tmp_path / "other", course, [LESSON], settings)
-    assert [r.student for r in run.rows] == ["bob"]
-    assert run.earlier == {("ann", LESSON): f"{row.score:g}/{row.max_score:g}"}
-    assert f"  {LESSON}: ann {row.score:g}/{row.max_score:g}" in summary(run), summary(run)
+    assert [(r.student, r.status, r.absent) for r in run.rows] == [
+        ("ann", "missing", True), ("bob", "graded", False)]
+    assert (f"  {LESSON}: ann (not in this export; graded {row.score:g}/{row.max_score:g} "
+            "in an earlier run)") in summary(run), summary(run)
 
 
 def test_the_fingerprint_changes_with_any_source_file_only(tmp_path: Path) -> None:
