@@ -239,8 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         row.login = row.login or (logins.get(row.student, "") if row.absent else "")
     # The CSV first: output piped into `head` (a closed pipe) must not cost the grades file.
     try:
-        path = write_csv(run, csv_path, grade_cell_columns(
-            course.source, [*lessons, *(row["lesson"] for row in earlier)]), earlier)
+        path = write_csv(run, csv_path, grade_cell_columns(course.source,
+                                                           all_lessons(course.source)), earlier)
     except OSError as exc:
         # The grades are in the gradebook: say so rather than lose them in a traceback.
         print(summary(run, lessons_named=bool(args.lessons)))

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from .collect import Collection
 from .model import Row, Run
 from .release import SOLUTIONS
+from .release import lessons as all_lessons
 
 __all__ = ["FIXED_COLUMNS", "NotAGradesCsv", "csv_rows", "earlier_rows", "grade_cell_columns",
            "shown", "spreadsheet_safe", "summary", "write_csv"]
@@ -29,13 +30,18 @@ __all__ = ["FIXED_COLUMNS", "NotAGradesCsv", "csv_rows", "earlier_rows", "grade_
 FIXED_COLUMNS = ["student", "login", "name", "lesson", "status", "score", "max_score",
                  "bonus", "late", "flags", "message", "files"]
 
+#: What a graded notebook with every answer cell as released is told (summary, CSV).
+UNANSWERED = "no answer cell changed: the wrong file?"
+
 
 def grade_cell_columns(source: Path, lessons: Sequence[str]) -> list[str]:
     """The grade ids of the graded test cells, in lesson order and cell order.
 
-    Read from the source notebooks, so the CSV has the same columns whichever
-    rows are present; a grade id of several lessons is one column, at its first
-    place. A lesson whose notebook cannot be read contributes no column.
+    Read from the source notebooks; the CSV has those of every lesson of the course, so
+    its columns are the same whichever rows are present and whichever lessons a run grades
+    (an instructor audit: columns moved as a term CSV gained lessons). A grade id of
+    several lessons is one column, at its first place. A lesson whose notebook cannot be
+    read contributes no column.
     """
     columns: dict[str, None] = {}
     for lesson in sorted(set(lessons)):
@@ -136,7 +142,7 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
         The CSV to write (its folder is created).
     columns : sequence of str, optional
         The test-cell columns after :data:`FIXED_COLUMNS` (default:
-        :func:`grade_cell_columns` of the rows' lessons in ``solutions/``).
+        :func:`grade_cell_columns` of every lesson in ``solutions/``).
     earlier : sequence of dict, optional
         Rows of other lessons kept from the CSV there (:func:`earlier_rows`), written
         after the run's as they were.
@@ -148,33 +154,39 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
     """
     rows = csv_rows(run)
     if columns is None:
-        columns = grade_cell_columns(SOLUTIONS, [r.lesson for r, _ in rows if r.lesson]
-                                     + [row["lesson"] for row in earlier])
+        columns = grade_cell_columns(SOLUTIONS, all_lessons(SOLUTIONS))
     cells = list(dict.fromkeys(columns))
     # A result reused from an earlier run may name a cell the source no longer has:
     # keep its points rather than drop them (sorted, so the order is still fixed).
     cells += sorted(({c for r, _ in rows for c in r.cells}
                      | {c for row in earlier for c in row if c not in FIXED_COLUMNS})
                     - set(cells))
+    lines = []
+    for row, files in rows:
+        text = [spreadsheet_safe(t) for t in (
+            row.student, row.login, row.name, row.lesson, row.status)]
+        lines.append([*text, f"{row.score:g}", f"{row.max_score:g}", f"{row.bonus:g}",
+                      "yes" if row.late else "",
+                      *(spreadsheet_safe(t) for t in (
+                          "; ".join(row.flags),
+                          "; ".join(filter(None, [
+                              row.message,
+                              # An instructor audit: only the summary said so; the row
+                              # read as an ordinary 0.
+                              UNANSWERED if row.unanswered and row.status == "graded" else "",
+                              _listed("formgrader: ", row.edited),
+                              _listed("formgrader, not kept: ", row.edits_lost)])),
+                          "; ".join(files)))]
+                     + [f"{row.cells[c]:g}" if c in row.cells else "" for c in cells])
+    lines += [[kept.get(column) or "" for column in FIXED_COLUMNS + cells] for kept in earlier]
+    # One order whatever was graded when (an instructor audit: a term CSV's rows came in
+    # the order of the runs): by student, then lesson; rows that name no student last.
+    lines.sort(key=lambda line: (line[0] == "", line[0], line[3]))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(FIXED_COLUMNS + cells)
-        for row, files in rows:
-            text = [spreadsheet_safe(t) for t in (
-                row.student, row.login, row.name, row.lesson, row.status)]
-            writer.writerow([*text, f"{row.score:g}", f"{row.max_score:g}", f"{row.bonus:g}",
-                             "yes" if row.late else "",
-                             *(spreadsheet_safe(t) for t in (
-                                 "; ".join(row.flags),
-                                 "; ".join(filter(None, [
-                                     row.message,
-                                     _listed("formgrader: ", row.edited),
-                                     _listed("formgrader, not kept: ", row.edits_lost)])),
-                                 "; ".join(files)))]
-                            + [f"{row.cells[c]:g}" if c in row.cells else "" for c in cells])
-        for kept in earlier:
-            writer.writerow([kept.get(column) or "" for column in FIXED_COLUMNS + cells])
+        writer.writerows(lines)
     return path
 
 
@@ -398,7 +410,7 @@ def summary(run: Run, lessons_named: bool = True) -> str:
              "date; CSV column late):",
              [row for row, _ in rows if row.late]),
             # An instructor audit: the release handed back unchanged was a plain "0/8" row.
-            ("Handed in as released (graded; no answer cell changed: the wrong file?):",
+            (f"Handed in as released (graded; {UNANSWERED}):",
              [row for row, _ in rows if row.unanswered and row.status == "graded"])):
         by_lesson: dict[str, list[str]] = {}
         for row in chosen:

@@ -207,7 +207,8 @@ def test_the_readme_lists_the_fixed_columns_in_order() -> None:
     assert listed.split(", ") == FIXED_COLUMNS, listed
 
 
-def test_missing_and_late_rows_are_listed_apart_from_the_problems(found: Collection) -> None:
+def test_missing_and_late_rows_are_listed_apart_from_the_problems(found: Collection,
+                                                                  tmp_path: Path) -> None:
     text = summary(_run(found))
     attention = text.split("Needs attention:")[1].split("\n\n")[0]
     assert "missing" not in attention, "a missing notebook is not a grading problem:\n" + text
@@ -226,6 +227,12 @@ def test_missing_and_late_rows_are_listed_apart_from_the_problems(found: Collect
     assert ("Handed in as released (graded; no answer cell changed: the wrong file?):\n"
             f"  {run.rows[first].lesson}: {run.rows[first].student} (davisdan)\n") \
         in summary(run), summary(run)
+    # The CSV says so too (an instructor audit: its row read as an ordinary 0).
+    _, rows = _read(write_csv(run, tmp_path / "grades.csv"))
+    messages = {(r["student"], r["lesson"]): r["message"] for r in rows}
+    assert messages[run.rows[first].student, run.rows[first].lesson] == \
+        "no answer cell changed: the wrong file?", messages
+    assert sum("wrong file" in m for m in messages.values()) == 1, messages
 
 
 def test_a_graded_notebook_without_its_page_needs_attention(found: Collection) -> None:
