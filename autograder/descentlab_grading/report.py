@@ -301,9 +301,13 @@ def _few_handed_in(run: Run, lessons: list[str]) -> list[str]:
     # The lessons well handed in, not every other one: an audit's export of three lessons,
     # each handed in by a third of the students, was told to grade the other two.
     due = [lesson for lesson in lessons if lesson not in few]
-    it, them = ("it was", "it") if len(few) == 1 else ("they were", "them")
-    lines.append(f"  If {it} not due, grade again with --lessons {' '.join(due)}, so that no "
-                 f"one is 'missing' {them} (0 in the CSV)." if due else
+    it, them, its = ("it was", "it", "its") if len(few) == 1 else ("they were", "them", "their")
+    # The rows this run wrote stay in the CSV through a run of other lessons (an instructor
+    # audit followed the advice and kept nine "missing" 0s).
+    lines.append(f"  If {it} not due, grade again with --lessons {' '.join(due)} and delete "
+                 f"{its} rows from the grades CSV (a run keeps the rows of lessons it does not "
+                 f"grade), so that no one is 'missing' {them} (0 in the CSV)."
+                 if due else
                  "  No lesson was handed in by half of the students: if each student was to "
                  "hand in only some of them, grade each group of students with its own "
                  "--lessons, or read the 'missing' rows (0 in the CSV) as not due.")

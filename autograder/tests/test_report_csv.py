@@ -297,7 +297,9 @@ def test_a_lesson_few_handed_in_is_pointed_out_when_the_export_chose_it(tmp_path
     text = summary(run, lessons_named=False)
     assert ("Lessons few students handed in (graded because the export holds them):\n"
             "  03_momentum: notebooks of only 1 of 3 students.\n  If it was not due, grade "
-            "again with --lessons 04_adagrad, so that no one is 'missing' it (0 in the CSV)."
+            "again with --lessons 04_adagrad and delete its rows from the grades CSV "
+            "(a run keeps the rows of lessons it does not grade), so that no one is 'missing' "
+            "it (0 in the CSV)."
             ) in text, text
     assert "04_adagrad: notebooks" not in text
     assert "few students" not in summary(run, lessons_named=True), "asked for: no advice"
