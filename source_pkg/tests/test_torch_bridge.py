@@ -204,6 +204,14 @@ def _clip_replaces(grads, max_norm):
     return total
 
 
+def _clip_by_largest(grads, max_norm):
+    """A student audit: the largest gradient's norm in place of the total norm."""
+    total = max(float(np.linalg.norm(g)) for g in grads.values())
+    for g in grads.values():
+        g *= min(max_norm / (total + 1e-6), 1.0)
+    return total
+
+
 def _clip_returns_nothing(grads, max_norm):
     clip.clip_grad_norm(grads, max_norm)
 
@@ -212,6 +220,7 @@ def _clip_returns_nothing(grads, max_norm):
     (clip.clip_grad_norm, [], ""),
     (_clip_per_key, ["returns_norm", "clips"], "not scaled like the others"),
     (_clip_no_eps, ["clips"], "(total_norm + 1e-06)"),
+    (_clip_by_largest, ["returns_norm", "clips"], "the norm of the largest one alone"),
     (_clip_always, ["below_unchanged"], "small gradients are left alone"),
     (_clip_replaces, ["in_place"], "replaced by a new array"),
     (_clip_returns_nothing, ["returns_norm"], "returned None"),

@@ -133,6 +133,24 @@ def _clips(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
                         "(clipping by value, torch's clip_grad_value_): clip_grad_norm scales "
                         "every gradient by one factor, max_norm / (total_norm + "
                         f"{EPS:g}), which keeps their direction.")
+            norms = [float(np.linalg.norm(v)) for v in original.values()]
+            ratios = [float(np.linalg.norm(np.asarray(grads.get(k)))) / n
+                      for k, n in zip(original, norms, strict=True)]
+            if np.allclose(ratios, ratio, rtol=1e-9, atol=0):
+                # One factor, the wrong one (a student audit's factor of the largest
+                # gradient's norm was told "not scaled like the others").
+                largest = max(norms)
+                if any(np.isclose(ratio, max_norm / d, rtol=1e-6) for d in (largest,
+                                                                           largest + EPS)):
+                    return (f"every gradient is multiplied by max_norm / {fmt(largest)}, the "
+                            "norm of the largest one alone: the factor uses the norm of all of "
+                            f"them together, sqrt of the sum of every squared entry "
+                            f"({fmt(norm)}), max_norm / (total_norm + {EPS:g}) = "
+                            f"{fmt(max_norm / (norm + EPS))}.")
+                return (f"with max_norm = {fmt(max_norm)} and a total norm of {fmt(norm)}, "
+                        f"every gradient should be multiplied by "
+                        f"{fmt(max_norm / (norm + EPS))}; yours were multiplied by "
+                        f"{fmt(ratio)}.")
             alone = np.isclose(np.linalg.norm(got), max_norm, rtol=1e-4)
             if alone or np.allclose(got, original[key]):
                 return (f"grads[{key!r}] is not scaled like the others: multiply every "
