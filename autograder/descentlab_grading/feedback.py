@@ -292,7 +292,9 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
     # The instructor's extra credit on required cells is named apart from the bonus cells'.
     split = " + ".join(f"{points:g} {what}" for points, what in (
         (bonus - extra_credit, "bonus"), (extra_credit, "extra credit")) if points)
-    split = f" ({score - bonus:g} required + {split})" if split else ""
+    # The required work out of its maximum: "8 required" of 12 still read as full marks
+    # beside "12 / 12" (a student audit).
+    split = f" ({score - bonus:g} / {max_score:g} required + {split})" if split else ""
     parts = [f"<h2>Score: {score:g} / {max_score:g}{split}</h2>"]
     if graded_file:
         parts.append(f"<p>Graded: <code>{html.escape(graded_file)}</code></p>")
@@ -328,8 +330,10 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
     text = page.read_text(encoding="utf-8")
     # nbgrader's heading gives the gradebook's total ("12.0 / 12.0", the same since bonus
     # points are extra credit there, bonus.py): the page states it once, as the CSV does.
+    required = f"; required work {score - bonus:g} / {max_score:g}" if bonus else ""
     text = re.sub(r"(<h4>[^<]*\(Score: )[0-9.]+ / [0-9.]+(\)</h4>)",
-                  lambda m: f"{m.group(1)}{score:g} / {max_score:g}{m.group(2)}", text, count=1)
+                  lambda m: f"{m.group(1)}{score:g} / {max_score:g}{required}{m.group(2)}", text,
+                  count=1)
     # nbgrader's comment on an answer cell left as released, "No response.", read as the
     # instructor's silence to an instructor audit: it says what it means.
     text = text.replace(f"<b>Comments:</b> <p>{UNCHANGED_BY_NBGRADER}</p>",

@@ -131,7 +131,8 @@ def test_feedback_with_a_lost_point_and_the_bonus_earned(tmp_path: Path) -> None
     # The heading itself says how much of the score is bonus (a student audit read
     # "12 / 12" of 8 required and 4 bonus as full marks).
     assert (f"Score: {row.score:g} / {LESSON.required_points:g} "
-            f"({row.score - row.bonus:g} required + {row.bonus:g} bonus)") in block, block
+            f"({row.score - row.bonus:g} / {row.max_score:g} required + {row.bonus:g} bonus)"
+            ) in block, block
     assert f"Required work: {row.score - row.bonus:g} / {LESSON.required_points:g}" in block
     lost_part = block.split("Where points were lost:")[1]
     assert first in lost_part, block

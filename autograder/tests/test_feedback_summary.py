@@ -162,8 +162,10 @@ def test_the_page_states_one_score_the_csvs(tmp_path: Path) -> None:
     add_summary(page, [("test-a", 0.0, 2.0, "why")], 12.0, 12.0, bonus=4.0, bonus_max=4.0)
     text = page.read_text()
     # nbgrader's heading as an older gradebook gave it (bonus cells in the maximum): the
-    # page states the CSV's score; each cell's own score stays.
-    assert "<h4>08_torch_optim (Score: 12 / 12)</h4>" in text, text
+    # page states the CSV's score, with the required work's (a student audit read "12 / 12"
+    # of 8 required and 4 bonus points as full marks); each cell's own score stays.
+    assert "<h4>08_torch_optim (Score: 12 / 12; required work 8 / 12)</h4>" in text, text
+    assert "<h2>Score: 12 / 12 (8 / 12 required + 4 bonus)</h2>" in text, text
     assert "(Score: 2.0 / 2.0)" in text
     assert "Required work: 8 / 12" in text, text
 
@@ -327,7 +329,7 @@ def test_the_instructors_extra_credit_and_a_bonus_scored_in_part_are_said_as_suc
                 bonus_lost=[("test-b", 1.0, 2.0, "your instructor scored this test 1 of 2")],
                 instructor=["test-q1: 1 of 1 + 1 extra credit"])
     words = " ".join(html.unescape(page.read_text()).split())
-    assert "Score: 10 / 8 (8 required + 1 bonus + 1 extra credit)" in words, words
+    assert "Score: 10 / 8 (8 / 8 required + 1 bonus + 1 extra credit)" in words, words
     assert ("bonus (extra credit, on top of the maximum): 1 of 2; extra credit from your "
             "instructor: 1.") in words, words
     assert "bonus partly earned: <b>test-b</b> (1/2)" in words, words

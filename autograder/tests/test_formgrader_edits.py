@@ -120,7 +120,7 @@ def test_an_edit_above_a_cells_points_is_said_as_extra_credit(tmp_path: Path) ->
     add_summary(page, edited["lost"], edited["score"], 2.0, bonus=edited["bonus"], bonus_max=2.0,
                 extra_credit=edited["extra_credit"], instructor=edited["instructor"])
     text = re.sub(r"<[^>]+>", "", page.read_text())
-    assert "Score: 4.5 / 2 (1.5 required + 2 bonus + 1 extra credit)" in text, text
+    assert "Score: 4.5 / 2 (1.5 / 2 required + 2 bonus + 1 extra credit)" in text, text
     assert ("Required work: 1.5 / 2; bonus (extra credit, on top of the maximum): 2 of 2; "
             "extra credit from your instructor: 1.") in text, text
 
@@ -320,8 +320,8 @@ def test_a_formgrader_score_is_kept_across_runs_and_regrading(
     assert f"Required work: {edited - 1:g} / {row.max_score:g}; bonus (extra credit, on top " \
         f"of the maximum): 0 of {bonus:g}; extra credit from your instructor: 1." in page(), \
         page()
-    assert f"Score: {edited:g} / {row.max_score:g} ({edited - 1:g} required + 1 extra " \
-        "credit)" in page(), page()
+    assert f"Score: {edited:g} / {row.max_score:g} ({edited - 1:g} / {row.max_score:g} " \
+        "required + 1 extra credit)" in page(), page()
     # Each cell says so under what the grader printed (a pass), once however many runs.
     grade(tmp_path / "export", course, [LESSON], settings)
     graded = nbformat.read(course.root / "autograded" / "ann" / LESSON / f"{LESSON}.ipynb",
