@@ -122,6 +122,20 @@ def test_choice_reads_a_name_followed_by_a_reason(value: str, option: str | None
     assert quiz.choice(value, OPTIMIZERS) == option
 
 
+@pytest.mark.parametrize(("value", "option"), [
+    # A student audit: a letter with the student's reason after it scored 0 (lessons 03, 06).
+    ("b because v = -lr*b gives the same steps", "b"), ("b, since v = -lr * b", "b"),
+    ("b (PyTorch's form)", "b"), ("b: b <- mu*b + g, theta <- theta - lr*b", "b"),
+    ("B. because m_hat = g", "b"), ("c - the last one", "c"),
+    ("b, since a momentum of 0.9 is usual", "b"),  # the article "a" offers nothing
+    # Two options, or one refused: no single answer.
+    ("b, c", None), ("b, or c", None), ("b (not a)", None), ("b/c", None),
+    ("b and (c)", None), ("b - c", None), ("d, because", None), ("be", None),
+])
+def test_choice_reads_a_letter_followed_by_a_reason(value: str, option: str | None) -> None:
+    assert quiz.choice(value, "abc") == option
+
+
 def test_a_name_with_a_reason_is_the_longest_name_it_starts_with() -> None:
     assert quiz.choice("AdamW (decoupled weight decay)", ("Adam", "AdamW")) == "AdamW"
     assert quiz.names("Adam Nadam", ("Adam",)) is None  # a word that is no option

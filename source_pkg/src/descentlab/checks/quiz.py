@@ -376,6 +376,8 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     ('SGD', True)
     >>> choice("AdamW (decoupled)", ("Adam", "AdamW")), choice("Adamant", ("Adam",)) is None
     ('AdamW', True)
+    >>> choice("b, since v = -lr * b", "abc"), choice("b (not a)", "abc") is None
+    ('b', True)
     """
     if not isinstance(value, str):
         return None
@@ -390,7 +392,8 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     if found is None:
         found = _named_first(unquoted, options)
     marked = _MARKED_LETTER.fullmatch(unquoted)
-    letter = marked.group(1) if marked else _copied_option(unquoted)
+    letter = (marked.group(1) if marked
+              else _copied_option(unquoted) or _letter_with_reason(unquoted, options))
     if found is None and letter is not None:
         # Only a one-letter option is read through the marks around it.
         found = next((option for option in options
@@ -416,6 +419,26 @@ def _named_first(key: str, options: tuple[str, ...]) -> str | None:
     if not re.match(r"\s*[(\[,:;\-\u2013\u2014]|\s+(?:because|since)\b", rest):
         return None
     return None if any(said(o, rest) for o in options if len(o) > 1 and o != first) else first
+
+
+def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
+    """The letter of a one-letter option that the case-folded answer ``key`` starts with,
+    set apart from the student's reason by a punctuation mark, a bracket, "because" or
+    "since": "b, since v = -lr * b", "b: m_hat = g", "b (pytorch's form)" (a student audit:
+    each scored 0, where "(b) ..." and "sgd, no doubt" score). None when the reason offers
+    another option ("b, c", "b, or c", "b (not a)", "b and (c)"): the article "a" inside a
+    sentence is no option."""
+    letters = {o.casefold() for o in options if len(o) == 1}
+    first = re.match(r"([^\W\d_])(?:\s*[,:;(\[]|\.\s|\s+[-\u2013\u2014]|\s+(?:because|since)\b)",
+                     key)
+    # A reason follows: "c," alone may be a list left unfinished.
+    if first is None or first.group(1) not in letters or not re.search(
+            r"[^\W_]", key[first.end():]):
+        return None
+    others = "|".join(re.escape(o) for o in sorted(letters - {first.group(1)}))
+    offered = (rf"(?:\A\s*|(?<![^\W_])(?:or|and|not|nor)\s+|/\s*|[(\[]\s*)(?:{others})"
+               rf"(?![^\W_])|(?<![^\W_])(?:{others})\s*[)\]]")
+    return None if others and re.search(offered, key[first.end():]) else first.group(1)
 
 
 #: An option copied whole from the question's list: "(c) after optimizer.step()".
