@@ -240,3 +240,14 @@ def test_lesson7_q1_says_how_far_a_set_of_names_is_off() -> None:
     assert "1 of the 1 you named escaped, and 2 of the 3 that escaped are not in your set" \
         in message, message
     assert failing("07_showdown", solution("07_showdown")) == {}
+
+
+@pytest.mark.parametrize(("lesson", "name"), [("05_rmsprop", "q2"), ("05_rmsprop", "q3"),
+                                              ("06_adam", "q1")])
+def test_a_step_length_given_with_its_minus_sign_is_told_so(lesson: str, name: str) -> None:
+    """A student audit: lesson 06's q1 = -0.01 (the step's size is asked) was told "the step
+    is lr * g / |g|", which is what it had typed; lesson 05 says what is wrong."""
+    answers = solution(lesson)
+    failed = failing(lesson, dict(answers, **{name: -answers[name]}))
+    assert failed[f"test-quiz-{name}"] == ("Not quite: a distance is never negative: your "
+                                           "number is right but for its minus sign."), failed
