@@ -123,6 +123,8 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     ("adamw", "adamw_no_decay"): VALUES,
     ("adamw", "adamw_decay_after_step"): VALUES,
     ("adamw", "adamw_decay_without_lr"): VALUES,  # the decay moves on g = 0 in the reference too
+    ("adamw", "adamw_decay_grows"): VALUES,
+    ("adamw", "adamw_decay_with_step_size"): VALUES,
     ("adamw", "no_bias_correction"): VALUES,
     ("adamw", "counter_advanced_once"): {"carries_state"},
     ("adamw", "bias_correction_without_power"): {"carries_state"},
@@ -218,6 +220,8 @@ PHRASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "rmsprop_h_starts_nonzero": ("h must start at 0", ("check the (1 − ρ) factor",)),
     "adamw_decay_in_grad": ("added to the gradient", ()),
     "adamw_decay_without_lr": ("ignores the learning rate", ()),
+    "adamw_decay_grows": ("grows the weights", ("formula of a single step",)),
+    "adamw_decay_with_step_size": ("bias-corrected step size", ("formula of a single step",)),
     "adamw_no_decay": ("your step shows no weight decay", ("the weight decay is missing",
                                                           "the weight decay was added")),
     # m and v are right: not sent to their recurrences.

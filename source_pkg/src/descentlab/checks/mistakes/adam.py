@@ -343,6 +343,30 @@ class AdamWDecayWithoutLr(_AdamWInit):
             self._adam_step(params, grads, key, lr_t)
 
 
+class AdamWDecayGrows(_AdamWInit):
+    """θ ← θ·(1 + lr·λ): the decay's sign flipped (a student audit)."""
+
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            params[key] += self.lr * self.weight_decay * params[key]
+            self._adam_step(params, grads, key, lr_t)
+
+
+class AdamWDecayWithStepSize(_AdamWInit):
+    """θ ← θ·(1 − lr_t·λ): the book's folded step size in the decay too (a student audit)."""
+
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            params[key] -= lr_t * self.weight_decay * params[key]
+            self._adam_step(params, grads, key, lr_t)
+
+
 class AdamWNoDecay(_AdamWInit):
     def update(self, params, grads):
         self._create(params)
@@ -470,6 +494,8 @@ MUTANTS = (
     ("adamw", "adamw_decay_in_grad", AdamWDecayInGrad),
     ("adamw", "adamw_decay_after_step", AdamWDecayAfterStep),
     ("adamw", "adamw_decay_without_lr", AdamWDecayWithoutLr),
+    ("adamw", "adamw_decay_grows", AdamWDecayGrows),
+    ("adamw", "adamw_decay_with_step_size", AdamWDecayWithStepSize),
     ("adamw", "no_bias_correction", AdamWNoBiasCorrection),
     ("adamw", "counter_advanced_once", AdamWCounterAdvancedOnce),
     ("adamw", "bias_correction_without_power", AdamWMCorrectionWithoutPower,

@@ -282,6 +282,16 @@ EXPLANATIONS = {
         "the weight decay ignores the learning rate: AdamW shrinks θ ← θ·(1 − lr·λ), "
         "not θ·(1 − λ)."
     ),
+    # A student audit: both were told "the formula of a single step is off".
+    "adamw_decay_grows": (
+        "the weight decay grows the weights, θ ← θ·(1 + lr·λ): AdamW shrinks them, "
+        "θ ← θ·(1 − lr·λ), i.e. θ −= lr·λ·θ."
+    ),
+    "adamw_decay_with_step_size": (
+        "the weight decay uses Adam's bias-corrected step size lr_t = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ): "
+        "AdamW shrinks θ ← θ·(1 − lr·λ) with the plain learning rate lr at every step; lr_t "
+        "belongs to Adam's step only."
+    ),
 }
 
 
