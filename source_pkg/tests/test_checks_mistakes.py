@@ -62,6 +62,8 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     ("nesterov", "nesterov_v_first"): VALUES,
     ("nesterov", "nesterov_gradient_term_added"): VALUES,
     ("nesterov", "momentum_not_decayed"): {"carries_state"},  # the 1st step is right
+    ("nesterov", "nesterov_ema"): VALUES,
+    ("nesterov", "nesterov_look_ahead_sign"): VALUES,
     # -- AdaGrad, RMSProp, AdaDelta: the five, plus zero_grad
     ("adagrad", "state_reset_each_call"): {"carries_state"},
     ("adagrad", "shared_state"): {"per_key_state"},
@@ -184,6 +186,8 @@ PHRASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "momentum_not_decayed": ("μ is missing from the velocity's update", ()),
     "nesterov_as_momentum": ("plain Momentum", ()),
     "nesterov_v_first": ("velocity is updated before the step", ()),
+    "nesterov_ema": ("velocity as a moving average", ("a factor is missing",)),
+    "nesterov_look_ahead_sign": ("look-ahead term has the wrong sign", ("a factor is missing",)),
     # A grading audit: told "moved the wrong way ..., and a factor is missing or extra".
     "nesterov_gradient_term_added": ("the gradient term of the step has the wrong sign",
                                      ("a factor is missing",)),

@@ -150,6 +150,33 @@ class NesterovGradientTermAdded(_MomentumInit):
             params[key] += self.momentum * self.v[key] + self.lr * grads[key]
 
 
+class NesterovEMA(_MomentumInit):
+    # A student audit: v ← μv + (1 − μ)·g, θ ← θ − lr·(μv + (1 − μ)·g), told "a factor is
+    # missing or extra (the learning rate? the (1 + μ) factor?)".
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {}
+            for key, val in params.items():
+                self.v[key] = np.zeros_like(val)
+        for key in params.keys():
+            self.v[key] = self.momentum * self.v[key] + (1 - self.momentum) * grads[key]
+            params[key] -= self.lr * (self.momentum * self.v[key]
+                                      + (1 - self.momentum) * grads[key])
+
+
+class NesterovLookAheadSign(_MomentumInit):
+    # A student audit: PyTorch's form with the look-ahead's sign flipped, b ← μb + g,
+    # θ ← θ − lr·(g − μb), i.e. θ ← θ − μ·v − lr·g with v = −lr·b; told "a factor".
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {}
+            for key, val in params.items():
+                self.v[key] = np.zeros_like(val)
+        for key in params.keys():
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += -self.momentum * self.v[key] - self.lr * grads[key]
+
+
 class NesterovNotDecayed(_MomentumInit):
     # v ← v − lr·g: μ left out of the velocity's update, as in MomentumNotDecayed.
     def update(self, params, grads):
@@ -177,4 +204,6 @@ MUTANTS = (
     ("nesterov", "nesterov_v_first", NesterovVFirst),
     ("nesterov", "nesterov_gradient_term_added", NesterovGradientTermAdded),
     ("nesterov", "momentum_not_decayed", NesterovNotDecayed),
+    ("nesterov", "nesterov_ema", NesterovEMA),
+    ("nesterov", "nesterov_look_ahead_sign", NesterovLookAheadSign),
 )

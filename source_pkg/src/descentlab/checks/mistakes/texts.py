@@ -121,6 +121,16 @@ EXPLANATIONS = {
         "the gradient term of the step has the wrong sign: with the new v, Nesterov steps by "
         "θ ← θ + μ·v − lr·g (the look-ahead along v, then downhill); yours adds lr·g."
     ),
+    "nesterov_ema": (
+        "you wrote the velocity as a moving average, v ← μv + (1 − μ)·g: that is a different "
+        "algorithm (it shrinks the step by (1 − μ)). Nesterov keeps v ← μv − lr·g and steps "
+        "by θ ← θ + μ·v − lr·g (with the new v)."
+    ),
+    "nesterov_look_ahead_sign": (
+        "the look-ahead term has the wrong sign: with the new v, Nesterov steps by "
+        "θ ← θ + μ·v − lr·g; yours subtracts μ·v (in PyTorch's form, b ← μb + g and "
+        "θ ← θ − lr·(g + μb), not g − μb)."
+    ),
     "nesterov_v_first": (
         "the velocity is updated before the step: your step θ ← θ + μ²·v − (1 + μ)·lr·g uses "
         "the new v. That is the order of the book's repository code before its 2021 fix, "
