@@ -513,9 +513,12 @@ def collect(source: Path, lessons: Sequence[str],
             continue
         previous = chosen.get((student, lesson))
         if previous is not None:
+            # The same bytes twice: an export unzipped twice into one folder, say (an
+            # instructor audit read twelve such copies as twelve re-uploads).
+            same = " (the same file)" if previous.content == content else ""
             found.rejected.append(Rejection(
-                previous.origin, f"superseded by a later upload {rel!r}", student, lesson,
-                previous.login or where.login, previous.name or where.name))
+                previous.origin, f"superseded by a later upload {rel!r}{same}", student,
+                lesson, previous.login or where.login, previous.name or where.name))
         chosen[student, lesson] = Submission(student, lesson, rel, content, where.note,
                                              where.login, where.name,
                                              tuple(normalise_notebook(content)[1]), where.late)

@@ -226,7 +226,7 @@ def _files_section(found: Collection) -> list[str]:
          "unchanged, nbgrader grades a repaired copy):",
          [f"{s.origin}: {'; '.join(s.repairs)}" for s in found.submissions if s.repairs]),
         ("Superseded (an earlier upload; the later one is graded):",
-         [r.origin for r in superseded]),
+         [f"{r.origin}: {r.reason}" for r in superseded]),
         ("Rejected beside the student's graded notebook:",
          [f"{r.origin}: {r.reason}" for r in beside]),
         ("Not placed (no student; a CSV row each):",

@@ -115,11 +115,26 @@ def test_collect_from_a_folder(tmp_path: Path) -> None:
     latest = next(s for s in found.submissions if s.student == "1234")
     assert b'"v": 2' in latest.content, "the later re-upload should win"
     reasons = {r.origin: r.reason for r in found.rejected}
-    assert "superseded" in reasons["smithj_1234_99_03_momentum.ipynb"], reasons
+    assert reasons["smithj_1234_99_03_momentum.ipynb"] == \
+        "superseded by a later upload 'smithj_1234_100_03_momentum-1.ipynb'", reasons
     assert "not valid JSON" in reasons["bad_777_1_04_adagrad.ipynb"], reasons
     assert found.ignored == ["alice/03_momentum/notes.txt"], found.ignored
     assert ("alice", "04_adagrad") in found.missing, found.missing
     assert ("777", "04_adagrad") not in found.missing, "a rejected file is not 'missing'"
+
+
+def test_the_same_file_twice_is_said_to_be_one(tmp_path: Path) -> None:
+    """An instructor audit: an export unzipped twice into one folder listed each copy as an
+    earlier upload, with nothing to say the two were one file."""
+    for copy in ("export1", "export2"):
+        path = tmp_path / "export" / copy / "smithj_1234_99_03_momentum.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(NOTEBOOK)
+    found = collect(tmp_path / "export", LESSONS)
+    [graded] = found.submissions
+    [copy] = found.rejected
+    assert copy.reason == f"superseded by a later upload {graded.origin!r} (the same file)", \
+        copy.reason
 
 
 def test_collect_from_a_zip_leaves_it_untouched(tmp_path: Path) -> None:

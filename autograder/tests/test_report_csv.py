@@ -220,6 +220,10 @@ def test_missing_and_late_rows_are_listed_apart_from_the_problems(found: Collect
         "date; CSV column late):\n" \
         "  03_momentum: 10004 (davisdan)\n" in text, text
     assert "\n  555 (Jane Doe)   04_adagrad           rejected " in attention, attention
+    # Which upload replaced it (an instructor audit could not tell a copy from a re-upload).
+    assert ("  Superseded (an earlier upload; the later one is graded):\n"
+            "    davisdan_10004_50001_03_momentum.ipynb: superseded by a later upload "
+            "'davisdan_late_10004_50032_03_momentum-1.ipynb'") in text, text
     assert "Handed in as released" not in text, "no row was"
     run = _run(found)
     first = next(i for i, row in enumerate(run.rows) if row.status == "graded")
