@@ -229,9 +229,11 @@ def _lms(text: str, folder: bool = False) -> tuple[dict[str, str], str] | None:
     for pattern in (_MOODLE,) if folder else (_CANVAS, _MOODLE):
         if match := pattern.match(text):
             groups = match.groupdict()  # Canvas gives a login, Moodle a name
+            name = " ".join((groups.get("name") or "").split())
             who = {"student": student_slug(groups["student"]), "raw": groups["student"],
                    "login": groups.get("login") or "",
-                   "name": " ".join((groups.get("name") or "").split()),
+                   # Moodle's blind marking names everyone "Participant": no one's name.
+                   "name": "" if name.casefold() == "participant" else name,
                    "late": bool(groups.get("late"))}
             return who, groups["file"]
     return None

@@ -22,6 +22,7 @@ from .collect import (
     Submission,
     apply_releases,
     collect,
+    student_slug,
     write_exchange,
     write_submission,
 )
@@ -332,8 +333,7 @@ def grade(
     # The class is the gradebook's students (as for `nbgrader export`) and the export's: an
     # LMS exports only who handed in (an instructor audit: a student with no notebook of
     # week 2's lesson was in no row and no count).
-    absent = {student: name for student, name in roster.items()
-              if student not in found.students}
+    absent = _absent(roster, found)
     missing = [*found.missing, *((student, lesson) for student in absent for lesson in lessons)]
     for student, lesson in missing:
         # A notebook graded in an earlier run and gone from this export: the summary says
@@ -344,8 +344,38 @@ def grade(
                         "gradebook)" if student in absent
                         else f"no notebook for {lesson} in the submission"),
             "before": _outcome(jobs_state.get(f"{student}/{lesson}"))}
+    for (student, _), result in results.items():
+        # The gradebook's name (a roster's) where the export gives none: one student's rows
+        # read alike from lesson to lesson (an instructor audit).
+        result.setdefault("name", roster.get(student, ""))
     return Run(_rows(course, results, found), found, time.monotonic() - started,
                settings.workers)
+
+
+def _absent(roster: dict[str, str], found: Collection) -> dict[str, str]:
+    """The students of ``roster`` (id -> full name) who are not in the export ``found``.
+
+    One person is not absent under another id: an id the grader writes otherwise (``bob
+    smith`` is ``bob_smith``), or the full name of a student of the export (Moodle numbers
+    each assignment's participants anew: an instructor audit's Ann Lee was 587301 in one
+    lesson's export and 601117 in the next, and "missing" under the first). Several ids of
+    one full name, none in the export, are one missing student (the first id)."""
+    here = set(found.students)
+    named = {_person(found.identity(student)[1]) for student in here} - {""}
+    absent: dict[str, str] = {}
+    for student, name in sorted(roster.items()):
+        person = _person(name)
+        if student in here or student_slug(student) in here or (person and person in named):
+            continue
+        if person:
+            named.add(person)
+        absent[student] = name
+    return absent
+
+
+def _person(name: str) -> str:
+    """A full name as one compares people: case and spacing do not matter ("" if none)."""
+    return " ".join(name.casefold().split())
 
 
 def _outcome(job: dict[str, Any] | None) -> str:
@@ -444,7 +474,9 @@ def add_students(course: Course, found: Collection) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(course.db_url) as gb:
-        for student in sorted({sub.student for sub in found.submissions}):
+        # Every student of the export, also one whose only file was rejected: a student of
+        # the class, missing the next lesson not handed in (an instructor audit).
+        for student in found.students:
             name = " ".join(found.identity(student)[1].split())
             try:
                 record = gb.find_student(student)

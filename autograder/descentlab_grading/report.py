@@ -73,7 +73,8 @@ def csv_rows(run: Run) -> list[tuple[Row, list[str]]]:
     for row in run.rows:
         login, name = found.identity(row.student)
         key = (row.student, row.lesson)
-        rows.append((replace(row, login=row.login or login, name=row.name or name,
+        # The export's name first; else the gradebook's (a roster's), which the run gave.
+        rows.append((replace(row, login=row.login or login, name=name or row.name,
                              late=row.late or late.get(key, False)), files.get(key, [])))
     # A notebook that names no student still reads "0 of the lesson's maximum", as the
     # rejected rows of named students do (0 of 0 would look like a lesson without points).

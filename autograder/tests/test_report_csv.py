@@ -14,6 +14,7 @@ from descentlab_grading.pipeline import Row, Run
 from descentlab_grading.report import (
     FIXED_COLUMNS,
     NotAGradesCsv,
+    csv_rows,
     earlier_rows,
     grade_cell_columns,
     summary,
@@ -380,3 +381,14 @@ def test_the_attention_table_keeps_its_columns_with_long_names(found: Collection
     for row in rows:
         assert row[at - 1] == " ", f"{header}\n{row}"
         assert row[at:at + 3] in ("03_", "04_"), f"{header}\n{row}"
+
+
+def test_the_name_is_the_exports_else_the_gradebooks(found: Collection) -> None:
+    """An instructor audit: a roster student with no file had the roster's name in the CSV,
+    the same student's graded rows none."""
+    run = _run(found)
+    for row in run.rows:
+        row.name = f"gradebook {row.student}"  # what the pipeline gives from the gradebook
+    names = {(row.student, row.lesson): row.name for row, _ in csv_rows(run)}
+    assert names[("555", "03_momentum")] == "Jane Doe", "the export's Moodle name first"
+    assert names[("alice", "04_adagrad")] == "gradebook alice", names
