@@ -213,7 +213,8 @@ def _files_section(found: Collection) -> list[str]:
              f"{len(found.ignored)} other files ignored", f"{len(found.junk)} OS files"]
     kept = found.exchange_files
     if kept:  # an export that nbgrader collect wrote (a JupyterHub course)
-        parts.append(f"{kept} of nbgrader's timestamp.txt and submission_secret.txt, kept")
+        parts.append(f"{kept} of nbgrader's own files (timestamp.txt or submission_secret.txt), "
+                     "kept")
     lines = ["", f"Files in the export: {found.files} = " + " + ".join(parts) + "."]
     # A rejected file of a student whose row is graded (another file is): its reason is
     # in no row's message, so it is named here.
