@@ -219,13 +219,29 @@ def note_cells(nb: Any, notes: dict[str, str]) -> bool:
         if not meta.get("grade") or meta.get("solution"):
             continue  # a test cell's outputs only
         outputs = cell.get("outputs", [])
-        kept = [o for o in outputs if not str(o.get("text", "")).startswith(INSTRUCTOR_NOTE)]
+        kept = [o for o in map(_without_note, outputs) if o is not None]
         if meta.get("grade_id") in notes:
             kept.append(nbformat.v4.new_output(
                 "stream", name="stdout", text=f"{INSTRUCTOR_NOTE}{notes[meta['grade_id']]}.\n"))
         if kept != outputs:
             cell.outputs, changed = kept, True
     return changed
+
+
+def _without_note(output: Any) -> Any:
+    """``output`` without its lines of :data:`INSTRUCTOR_NOTE` (None if nothing is left).
+
+    A line anywhere in a stream, not only an output of its own: the page joins a cell's
+    streams (:func:`merged_streams`), and a note joined to the grader's "passed" line was
+    kept and given again on the next run (an instructor audit read it twice)."""
+    if output.get("output_type") != "stream":
+        return output
+    lines = str(output.get("text", "")).splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(INSTRUCTOR_NOTE)]
+    if kept == lines:
+        return output
+    return nbformat.v4.new_output("stream", name=output["name"], text="".join(kept)) \
+        if kept else None
 
 
 def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score: float,

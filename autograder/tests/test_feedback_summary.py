@@ -20,6 +20,7 @@ from descentlab_grading.feedback import (
     TruncateOutputs,
     add_summary,
     explain_outputs,
+    note_cells,
     rejection_page,
 )
 from descentlab_grading.testcells import ClearHiddenTestsOfTestCells
@@ -346,3 +347,18 @@ def test_warming_up_loads_what_a_page_needs_before_the_jobs_fork() -> None:
     lexers = {"ipython_pygments_lexers", "pygments.lexers.python"}
     assert not lexers & loaded["pass"], loaded["pass"]
     assert lexers <= loaded["warm_up_pages()"], loaded
+
+
+def test_an_instructors_note_joined_to_the_graders_line_is_given_once() -> None:
+    """An instructor audit: the page joins a cell's streams, so the note of the last run sat
+    inside the grader's "passed" output, was kept, and the next run added it again."""
+    meta = {"nbgrader": {"grade": True, "solution": False, "grade_id": "test-q1"}}
+    joined = new_output("stream", name="stdout",
+                        text="✓ test-q1: passed\nScored by your instructor: 1 of 1.\n")
+    nb = new_notebook(cells=[new_code_cell("assert True", metadata=meta, outputs=[joined])])
+    assert note_cells(nb, {"test-q1": "1 of 1 + 1 extra credit"})
+    texts = "".join(o.text for o in nb.cells[0].outputs)
+    assert texts == "✓ test-q1: passed\nScored by your instructor: 1 of 1 + 1 extra credit.\n"
+    assert not note_cells(nb, {"test-q1": "1 of 1 + 1 extra credit"}), "the same again: as is"
+    assert note_cells(nb, {})
+    assert "".join(o.text for o in nb.cells[0].outputs) == "✓ test-q1: passed\n"
