@@ -188,6 +188,9 @@ class Row:
     name: str = ""
     bonus: float = 0.0  # the part of score earned on bonus cells
     late: bool = False  # the LMS (Canvas) or nbgrader (after the due date) marked it late
+    #: A due date is set in the gradebook, but the export gives no hand-in time for the
+    #: notebook (Moodle's files, a folder: no timestamp.txt) and the LMS did not mark it.
+    late_unknown: bool = False
     #: Graded, and every answer cell is as it was handed out (the wrong file uploaded?).
     unanswered: bool = False
     #: Missing, and not in the export at all: a student of the gradebook.

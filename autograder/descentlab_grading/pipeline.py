@@ -513,6 +513,7 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]],
                       absent=bool(result.get("absent")), name=str(result.get("name", "")),
                       edited=list(result.get("edited", [])),
                       edits_lost=list(result.get("edits_lost", [])))
+            canvas = bool(found.identity(student)[0])  # its file name says late or not
             if row.status != "graded":
                 with contextlib.suppress(MissingEntry):
                     notebook = gb.find_notebook(lesson, lesson)
@@ -529,8 +530,15 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]],
                         except MissingEntry:
                             due = gb.find_assignment(lesson).duedate
                         row.late = parse_utc(stamp.decode()) > due
+                    row.late_unknown = (row.status == "rejected" and not stamp and not canvas
+                                        and gb.find_assignment(lesson).duedate is not None)
             else:
                 with contextlib.suppress(MissingEntry):
-                    row.late = gb.find_submission(lesson, student).total_seconds_late > 0
+                    submission = gb.find_submission(lesson, student)
+                    row.late = submission.total_seconds_late > 0
+                    # nbgrader reads the hand-in time from timestamp.txt only (an instructor
+                    # audit: a Moodle export under a due date read as "nobody was late").
+                    row.late_unknown = (submission.timestamp is None and not canvas
+                                        and submission.duedate is not None)
             rows.append(row)
     return rows

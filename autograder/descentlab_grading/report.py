@@ -415,6 +415,9 @@ def summary(run: Run, lessons_named: bool = True) -> str:
             ("Marked late (by the LMS, or by nbgrader: handed in after the gradebook's due "
              "date; CSV column late):",
              [row for row, _ in rows if row.late]),
+            ("Lateness unknown (a due date is set in the gradebook, but the export gives no "
+             "hand-in time: only Canvas's _late_ and nbgrader's timestamp.txt do):",
+             [row for row, _ in rows if row.late_unknown and not row.late]),
             # An instructor audit: the release handed back unchanged was a plain "0/8" row.
             (f"Handed in as released (graded; {UNANSWERED}):",
              [row for row, _ in rows if row.unanswered and row.status == "graded"])):

@@ -6,11 +6,17 @@ An LMS exports only who handed in (an instructor audit: a student with no notebo
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+from nbgrader.api import Gradebook
+
 from descentlab_grading.collect import collect
-from descentlab_grading.pipeline import Course, _absent, add_students, class_list
+from descentlab_grading.model import Run
+from descentlab_grading.pipeline import Course, _absent, _rows, add_students, class_list
 from descentlab_grading.release import lessons as all_lessons
+from descentlab_grading.report import summary
 
 AUTOGRADER = Path(__file__).resolve().parent.parent
 SOLUTIONS = AUTOGRADER.parent / "solutions"
@@ -51,3 +57,31 @@ def test_a_student_whose_only_file_was_rejected_joins_the_class(tmp_path: Path) 
     add_students(course, found)
     # Moodle's blind marking names everyone "Participant": no name for the gradebook.
     assert class_list(course) == {"10007": "", "4711": "", "amy": ""}
+
+
+# nbgrader's add_submission warns (SQLAlchemy 2), as its autograde does.
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_lateness_no_file_can_tell_is_said_to_be_unknown(tmp_path: Path) -> None:
+    """An instructor audit: with a due date set, a Moodle or folder export (no hand-in times)
+    left the late column empty and the summary silent, which reads "nobody was late". A
+    Canvas file says late or not in its name."""
+    export = _export(tmp_path, {"ann/04_adagrad/04_adagrad.ipynb": NOTEBOOK,
+                                "bo_10004_1_04_adagrad.ipynb": NOTEBOOK,
+                                "cy/04_adagrad/04_adagrad.ipynb": b"{broken"})
+    found = collect(export, ["04_adagrad"], known=all_lessons(SOLUTIONS))
+    course = Course(root=tmp_path / "course", source=SOLUTIONS, config_dir=AUTOGRADER)
+    course.root.mkdir()
+    with Gradebook(course.db_url) as gb:
+        gb.update_or_create_assignment("04_adagrad", duedate=datetime.now(timezone.utc))
+        for student in ("ann", "10004"):
+            gb.add_student(student)
+            gb.add_submission("04_adagrad", student)  # no timestamp.txt
+    graded = {"status": "graded", "score": 1.0, "max_score": 1.0}
+    rows = _rows(course, {("ann", "04_adagrad"): graded, ("10004", "04_adagrad"): graded,
+                          ("cy", "04_adagrad"): {"status": "rejected"}}, found)
+    assert {row.student: (row.late, row.late_unknown) for row in rows} == {
+        "ann": (False, True), "10004": (False, False), "cy": (False, True)}
+    assert ("Lateness unknown (a due date is set in the gradebook, but the export gives no "
+            "hand-in time: only Canvas's _late_ and nbgrader's timestamp.txt do):\n"
+            "  04_adagrad: ann, cy\n") in summary(Run(rows, found, 1.0, 1)), \
+        summary(Run(rows, found, 1.0, 1))
