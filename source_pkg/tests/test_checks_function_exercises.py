@@ -272,6 +272,9 @@ NUMGRAD_CASES = [
     # Nothing to check at all.
     (lambda f, x: None, {"accurate", "any_shape", "x_unchanged", "probes_x"},
      "forget `return grad`"),
+    # Nothing computed (a red-team round: it scored the other three properties).
+    (lambda f, x: np.zeros_like(x), {"accurate", "any_shape", "x_unchanged", "probes_x"},
+     "f was never called"),
 ]
 
 
@@ -281,7 +284,7 @@ NUMGRAD_CASES = [
                               "skips_last", "not_restored", "vectors_only", "len_entries",
                               "x_i", "shifts_matrix", "flattened", "copy", "remembered",
                               "flattens_matrices", "copies_large", "h_1e-16", "h_from_f",
-                              "name_switch", "central_h_from_f", "none"])
+                              "name_switch", "central_h_from_f", "none", "zeros"])
 def test_numerical_gradient_check(fn, fails, phrase):
     report, _ = _report(check_numerical_gradient, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)
@@ -439,9 +442,12 @@ DESCENT_CASES = [
     (lambda g, x0, lr, n: descend(g, x0, lr, n)[:, :2], {"any_dimension"},
      "your points have 2 coordinates, not 3"),
     # A browser audit: `return np.array(point)`, a global point of another cell, was told
-    # "do not write the two coordinates out" in 3-D.
-    (lambda g, x0, lr, n: np.array([0.5, -0.5]), {"path", "any_dimension"},
-     "must have shape"),
+    # "do not write the two coordinates out" in 3-D. It asks f_grad nothing: nothing to
+    # score (a red-team round: a path standing still at x0 scored two properties).
+    (lambda g, x0, lr, n: np.array([0.5, -0.5]), {"path", "any_dimension", "x0_unchanged"},
+     "never calls f_grad"),
+    (lambda g, x0, lr, n: np.array([np.array(x0, dtype=float)] * (n + 1)),
+     {"path", "any_dimension", "x0_unchanged"}, "never calls f_grad"),
 ]
 
 
@@ -451,7 +457,7 @@ DESCENT_CASES = [
                               "no_start+ascent-2", "half_lr", "fixed_lr", "no_lr", "normalised",
                               "changes_x0",
                               "two_coordinates", "updates_two", "two_columns", "lr_per_dim",
-                              "drops_third", "one_point"])
+                              "drops_third", "one_point", "stands_still"])
 def test_gradient_descent_check(fn, fails, phrase):
     report, _ = _report(check_gradient_descent, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

@@ -25,6 +25,7 @@ from ._runner import FunctionProperty, StudentError, assert_function, call, chec
 __all__ = ["GRADIENT_DESCENT_PROPERTIES", "assert_gradient_descent", "check_gradient_descent"]
 
 NAME = "gradient_descent"
+_RETURNED_NONE = f"{NAME}() returned None: did you forget `return path`?"
 
 
 def _problem(seed: int, dim: int) -> tuple[Callable[[np.ndarray], np.ndarray], np.ndarray,
@@ -58,7 +59,7 @@ def _path_message(fn: Callable[..., Any], seed: int, dim: int, limit: float | No
     x = x0.copy()
     result = call(fn, NAME, f_grad, x, lr, steps, time_limit=limit)
     if result is None:
-        return f"{NAME}() returned None: did you forget `return path`?"
+        return _RETURNED_NONE
     try:
         path = np.asarray(result, dtype=np.float64)
     except (TypeError, ValueError):
@@ -131,8 +132,31 @@ def _rate_used(f_grad: Callable[[np.ndarray], np.ndarray], x0: np.ndarray,
     return rate if rate > 0 and np.allclose(step, rate * g, rtol=1e-9, atol=1e-12) else None
 
 
+#: A path made without asking f_grad anything.
+_NEVER_CALLED = ("your function never calls f_grad: every step is x ← x − lr·f_grad(x), "
+                 "with the gradient taken at the current point.")
+
+
+def _computes_nothing(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    """:data:`_NEVER_CALLED` when the function makes its path without calling f_grad (or
+    :data:`_RETURNED_NONE`), else ``""``: it then fails every property, as a step that
+    changes nothing passes no check of lesson 08 (a red-team round's path standing still
+    at x0 scored the 3-coordinate and x0-unchanged points). A path that calls f_grad and
+    goes wrong is ``path``'s alone."""
+    f_grad, x0, lr, steps = _problem(seed, 2)
+    calls = []
+
+    def counted(x: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        return f_grad(x)
+
+    if call(fn, NAME, counted, x0.copy(), lr, steps, time_limit=limit) is None:
+        return _RETURNED_NONE
+    return "" if calls else _NEVER_CALLED
+
+
 def _path(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
-    return _path_message(fn, seed, 2, limit)
+    return _computes_nothing(fn, seed, limit) or _path_message(fn, seed, 2, limit)
 
 
 #: Where ``any_dimension`` puts the coordinate it adds: in the middle, so that a
@@ -142,7 +166,7 @@ _ADDED = 1
 
 def _as_path(result: Any) -> np.ndarray:
     if result is None:
-        raise StudentError(f"{NAME}() returned None: did you forget `return path`?")
+        raise StudentError(_RETURNED_NONE)
     try:
         return np.asarray(result, dtype=np.float64)
     except (TypeError, ValueError):
@@ -157,6 +181,8 @@ def _any_dimension(fn: Callable[..., Any], seed: int, limit: float | None) -> st
     # climbing, a missing start, one array appended each time, a wrong step size, even
     # one that divides by the gradient's length) treats both the same, so only `path`
     # charges it. A failure of the 2-D call is not one of those: it is reported as it is.
+    if nothing := _computes_nothing(fn, seed, limit):
+        return nothing
     f_grad, x0, lr, steps = _problem(seed, 2)
     mine = _as_path(call(fn, NAME, f_grad, x0.copy(), lr, steps, time_limit=limit))
 
@@ -212,6 +238,8 @@ def _any_dimension(fn: Callable[..., Any], seed: int, limit: float | None) -> st
 
 
 def _x0_unchanged(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    if nothing := _computes_nothing(fn, seed, limit):
+        return nothing
     f_grad, x0, lr, steps = _problem(seed, 2)
     x = x0.copy()
     call(fn, NAME, f_grad, x, lr, steps, time_limit=limit)
