@@ -387,7 +387,8 @@ _TEXT_TO_OBJECT = frozenset({
     "__import__", "import_module", "getattr", "setattr", "attrgetter", "resolve_name",
     "locate", "eval", "exec", "compile", "run_cell", "run_line_magic", "run_cell_magic",
     "ex", "ev", "runsource", "runcode", "run_module", "run_path", "system", "loads",
-    "__getattribute__", "getmembers", "find_spec", "spec_from_file_location"})
+    "__getattribute__", "getmembers", "find_spec", "spec_from_file_location",
+    "getattr_static"})  # red-team round 14: inspect.getattr_static(lr_scheduler, text)
 #: Namespaces read by a computed key: ``sys.modules[t]``, ``globals()[t]``.
 _NAMESPACES = frozenset({"modules", "__dict__", "globals", "vars", "locals"})
 
@@ -407,7 +408,7 @@ def _turns_text(node: ast.AST, sinks: set[str]) -> bool:
         return False
     called = _name_of(node.func)
     given = [*node.args, *(k.value for k in node.keywords)]
-    if called in ("getattr", "setattr") and len(node.args) > 1 \
+    if called in ("getattr", "setattr", "getattr_static") and len(node.args) > 1 \
             and not any(isinstance(a, ast.Starred) for a in node.args):
         given = [node.args[1]]  # the attribute's name, not the object
     elif called in ("get", "pop", "setdefault") and isinstance(node.func, ast.Attribute):

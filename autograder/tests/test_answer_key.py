@@ -76,8 +76,12 @@ SKLEARN_STAND_INS = {"neural_network/_stochastic_optimizers.py": {
     "SGDOptimizer": "*", "AdamOptimizer": "*"}}
 #: Lesson 00's numerical_gradient: SciPy's numerical derivatives (its ``same_as``), which
 #: red-team round 3 used (approx_derivative scored 4/4), and round 4 (its private helpers).
+SCIPY_DERIVATIVE = {"differentiate/_differentiate.py": {"derivative": "*", "jacobian": "*"}}
 SCIPY_NUMERICAL_GRADIENT = {
-    "differentiate/_differentiate.py": {"derivative": "*", "jacobian": "*"},
+    **SCIPY_DERIVATIVE,
+    # Red-team round 14: solve_ivp's and solve_bvp's own forward differences.
+    "integrate/_bvp.py": {"estimate_bc_jac": "*", "estimate_fun_jac": "*"},
+    "integrate/_ivp/common.py": {"num_jac": "*"},
     "optimize/_numdiff.py": dict.fromkeys(("approx_derivative", "_dense_difference",
                                            "_sparse_difference", "_linear_operator_difference"),
                                           "*")}
@@ -113,8 +117,9 @@ def test_each_lessons_answer_key_is_what_it_was(lesson: Lesson) -> None:
     assert answer_key.answer_key(REAL, lesson.exercises) == package
     assert answer_key.torch_answer_key(lesson.exercises) == torch
     libraries = answer_key.library_answer_key(lesson.exercises)
+    scipy = {"00_blind_explorer": SCIPY_NUMERICAL_GRADIENT, "02_sgd_zigzag": SCIPY_DERIVATIVE}
     assert libraries == ({"torch": torch, "sklearn": SKLEARN_STAND_INS} if torch else {}) | (
-        {"scipy": SCIPY_NUMERICAL_GRADIENT} if lesson.id == "00_blind_explorer" else {})
+        {"scipy": scipy[lesson.id]} if lesson.id in scipy else {})
     # The feedback names each library whose code is switched off.
     assert set(answer_key.LIBRARIES) >= set(libraries)
     # Lesson 02's bowl differentiates itself (red-team round 4: bowl_gradient returned

@@ -1821,3 +1821,30 @@ def test_the_shared_memory_cannot_be_shrunk_by_the_kernel() -> None:
         finally:
             for fd in fds:
                 os.close(fd)
+
+
+@pytest.mark.parametrize(("lesson_id", "name", "answer", "named"), [
+    # Red-team round 14: each scored full marks, unflagged.
+    ("07_showdown", "cosine_schedule",
+     "import inspect\nimport torch.optim\n"
+     "_n = dict(label='lr_scheduler', title='CosineAnnealingLR')\n"
+     "_Cos = inspect.getattr_static(inspect.getattr_static(torch.optim, _n['label']), "
+     "_n['title'])\ndef cosine_schedule(t, lr0, total):\n    return _Cos\n",
+     ["CosineAnnealingLR", "lr_scheduler"]),
+    ("02_sgd_zigzag", "bowl_gradient",
+     "from torch.func import grad, vmap\ndef bowl_gradient(x, y):\n    return grad(x)\n",
+     ["torch.func"]),
+    ("01_gd_variants", "minibatches",
+     "from torch.utils.data import random_split\ndef minibatches(x, t, batch_size, seed=0):\n"
+     "    yield from random_split(range(len(x)), [batch_size])\n", ["random_split"]),
+    ("00_blind_explorer", "gradient_descent",
+     "from descentlab import get_optimizer\ndef gradient_descent(f_grad, x0, lr, steps):\n"
+     "    return get_optimizer('sgd', lr=lr)\n", ["get_optimizer"]),
+    # Honest: names of the student's own, a plain np.hanning-free formula.
+    ("02_sgd_zigzag", "bowl_gradient",
+     "def bowl_gradient(x, y):\n    grad = (x / 10, 2 * y)\n    return grad\n", []),
+])
+def test_round_14s_ready_made_tools_are_flagged(lesson_id: str, name: str, answer: str,
+                                                named: list[str]) -> None:
+    assert _ready_made_found(lesson_id, name, "import numpy as np\n", answer) == (
+        [(name, named)] if named else [])

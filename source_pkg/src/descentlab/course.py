@@ -243,7 +243,12 @@ LESSONS: tuple[Lesson, ...] = (
                                  "scipy.optimize._numdiff._sparse_difference",
                                  "scipy.optimize._numdiff._linear_operator_difference",
                                  "scipy.differentiate.derivative",
-                                 "scipy.differentiate.jacobian"),
+                                 "scipy.differentiate.jacobian",
+                                 # red-team round 14: forward differences of solve_ivp's
+                                 # and solve_bvp's own
+                                 "scipy.integrate._ivp.common.num_jac",
+                                 "scipy.integrate._bvp.estimate_fun_jac",
+                                 "scipy.integrate._bvp.estimate_bc_jac"),
                      # Red-team round 4: torch's numerical Jacobian, mpmath's derivative;
                      # round 6: scikit-learn's private forward difference. (SciPy's
                      # approx_fprime is not here: it is approx_derivative, switched off.)
@@ -257,7 +262,9 @@ LESSONS: tuple[Lesson, ...] = (
                      # The lesson's demos use no optimizer, so none is switched off here: a
                      # step of one (the course's or torch's) is this exercise's update.
                      ready_made=("SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam",
-                                 "AdamW", "optimizers", "optim")),
+                                 "AdamW", "optimizers", "optim",
+                                 # red-team round 14: scikit-learn's, the course's registry
+                                 "SGDOptimizer", "update_params", "get_optimizer")),
             _quiz(1, 1, 1),
         ),
     ),
@@ -269,7 +276,8 @@ LESSONS: tuple[Lesson, ...] = (
                 GradedCell("test-minibatches-epoch", 1, ("each_sample_once", "batch_sizes")),
                 GradedCell("test-minibatches-pairs", 1, ("pairs_kept",)),
                 GradedCell("test-minibatches-shuffled", 1, ("shuffled", "inputs_unchanged")),
-            ), ready_made=("DataLoader", "BatchSampler", "gen_batches", "tf.data")),  # round 4
+            ), ready_made=("DataLoader", "BatchSampler", "gen_batches", "tf.data",  # round 4
+                           "random_split")),  # round 14
             Exercise("SGD", "optimizer", "sgd", "sgd-update", (
                 GradedCell("test-sgd-first-step", 2, ("first_step",)),
                 GradedCell("test-sgd-repeated", 1, ("carries_state",)),
@@ -293,8 +301,12 @@ LESSONS: tuple[Lesson, ...] = (
                      # which is the bowl's (red-team rounds 4 and 5).
                      off_while_judged=("descentlab.surfaces._bowl_grad",
                                        "descentlab.surfaces.quadratic"),
-                     # Red-team round 6: differentiated by autograd or SymPy, not by hand.
-                     ready_made=("sympy", "backward", "autograd", "jax")),
+                     # Red-team round 14: SciPy's numerical derivative.
+                     same_as=("scipy.differentiate.derivative", "scipy.differentiate.jacobian"),
+                     # Red-team round 6: differentiated by autograd or SymPy, not by hand;
+                     # round 14: by torch.func.
+                     ready_made=("sympy", "backward", "autograd", "jax", "torch.func",
+                                 "functorch", "jacrev", "jacfwd", "vjp")),
             Exercise("lr_max", "value", "", "lr-max", (GradedCell("test-lr-max", 2),),
                      label="the largest stable learning rate"),
             _quiz(1, 1, 1),
