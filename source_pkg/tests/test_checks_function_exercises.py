@@ -565,6 +565,9 @@ MINIBATCH_CASES = [
     (never_stops, {"each_sample_once", "batch_sizes", "shuffled"},
      "must stop after one epoch"),
     (epoch_after_epoch, {"each_sample_once", "batch_sizes"}, "must stop after one epoch"),
+    # Nothing yielded: nothing to score (a red-team round: it kept the pairs' point).
+    (lambda x, t, b, seed: iter(()), {"each_sample_once", "pairs_kept", "batch_sizes",
+                                      "shuffled", "inputs_unchanged"}, "yielded no batch"),
 ]
 
 
@@ -572,7 +575,7 @@ MINIBATCH_CASES = [
                          ids=["reference", "list", "drops_last", "empty_last", "in_place",
                               "assigns_in_place", "two_generators", "replacement",
                               "overlapping", "global_rng", "unshuffled", "seed_ignored",
-                              "endless", "epoch_after_epoch"])
+                              "endless", "epoch_after_epoch", "nothing"])
 def test_minibatches_check(fn, fails, phrase):
     report, _ = _report(check_minibatches, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

@@ -203,3 +203,16 @@ def cosine_in_float32(t, lr0, total):
 def test_a_schedule_computed_in_float32_passes_on_every_seed(prop):
     for seed in (*PUBLIC_SEEDS, *range(70100, 70140)):
         assert_schedule(cosine_in_float32, "cosine", prop, seed=seed)
+
+
+@pytest.mark.parametrize("rate", [0.0, "lr0"])
+def test_a_rate_that_never_changes_keeps_no_point(rate: object) -> None:
+    """A red-team round: `return 0.0` kept the after-the-end point (0 is the cosine's rate
+    there); a constant lr0 is no schedule either."""
+    def cosine_schedule(t, lr0, total):
+        return lr0 if rate == "lr0" else rate
+
+    for prop in SCHEDULE_PROPERTIES:
+        with pytest.raises(AssertionError) as caught:
+            assert_schedule(cosine_schedule, "cosine", prop, seed=0)
+    assert "a rate that does not change is no schedule" in str(caught.value), caught.value

@@ -36,7 +36,7 @@ from .. import schedules
 from .exercise import Outcome, assert_outcome, run_checks, self_check
 from .function_exercises._runner import SKIPPED_AFTER_HANG, FunctionProperty, StudentError, call
 from .grading import PUBLIC_SEEDS
-from .messages import fmt_pair
+from .messages import fmt, fmt_pair
 from .report import Report
 
 __all__ = ["SCHEDULE_PROPERTIES", "ScheduleCase", "assert_schedule", "check_schedule",
@@ -230,6 +230,8 @@ def _schedule_message(fn: Callable[..., Any], name: str, prop: str, seed: int,
     case = schedule_case(name, prop, seed)
     if not callable(fn):
         return _not_a_function(fn)
+    if prop == "after" and (constant := _constant(fn, name, seed, limit)):
+        return constant
     wrong = []  # (error, t, got, want) of every step that differs
     for t in case.steps:
         got, want = _call(fn, case, t, limit), case.expected(t)
@@ -248,6 +250,27 @@ def _schedule_message(fn: Callable[..., Any], name: str, prop: str, seed: int,
     shown, wanted = fmt_pair(got, want)
     return (f"{_label(fn)}({case.describe(t)}) returned {shown}, expected {wanted} "
             f"(the reference {name}).{hint}")
+
+
+def _constant(fn: Callable[..., Any], name: str, seed: int, limit: float | None) -> str:
+    """The sentence for a schedule whose rate is the same at the start and at the end of
+    its span, where the reference's is not; else ``""``. Such a rate is no schedule and
+    fails ``after`` too (a red-team round's ``return 0.0`` kept that point: 0 is the
+    cosine's rate after its end)."""
+    case = schedule_case(name, "values", seed)  # its steps run from 0 to the span's end
+    first, last = 0, max(case.steps)
+    try:
+        got = [_call(fn, case, t, limit) for t in (first, last)]
+    except StudentError as exc:  # said by the steps after the end, as they meet it
+        if exc.hung:
+            raise  # not waited for twice
+        return ""
+    want = [case.expected(t) for t in (first, last)]
+    if not math.isclose(*got, rel_tol=1e-9, abs_tol=0.0) or math.isclose(*want, rel_tol=1e-5):
+        return ""
+    return (f"{_label(fn)} returns {fmt(got[0])} at step {first} and at step {last}: a rate "
+            f"that does not change is no schedule (the reference {name} goes from "
+            f"{fmt(want[0])} to {fmt(want[1])}), so there is nothing to check after its end.")
 
 
 def _outcome(fn: Any, name: str, prop: str, seed: int, limit: float | None) -> Outcome:

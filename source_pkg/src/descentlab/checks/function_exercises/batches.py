@@ -74,6 +74,11 @@ def _epoch(fn: Callable[..., Any], x: np.ndarray, t: np.ndarray, batch_size: int
         # That one batch keeps the points of pairs, shuffling and inputs, as an endless
         # generator keeps them (a grading audit: it lost all three cells).
         return [(np.asarray(items[0], dtype=np.float64), np.asarray(items[1], dtype=np.float64))]
+    if not items:
+        # Nothing to judge: every property fails with it (a red-team round's empty
+        # generator scored the pairs' point, and was told its batches came in order).
+        raise StudentError(f"{NAME}() yielded no batch for {len(x)} samples: yield x[idx], "
+                           "t[idx] for each batch's indices idx.")
     endless = len(items) >= cap
     if endless and not first_epoch:
         raise StudentError(f"{NAME}() produced more than {len(x)} batches for {len(x)} "
