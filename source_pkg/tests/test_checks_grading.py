@@ -164,3 +164,30 @@ def test_hard_coding_the_public_answers_fails_the_hidden_seeds():
     for seed in HIDDEN_SEEDS:
         with pytest.raises(AssertionError):
             assert_property(Momentum, "momentum", "carries_state", seed=seed)
+
+
+class _Halves:
+    """A red-team round's SGD: every parameter halved, the gradients never read."""
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] *= 0.5
+
+
+def test_a_step_that_reads_no_gradient_earns_nothing() -> None:
+    """It kept lesson 01's every-key and in-place points (2 of 5): what the step leaves
+    alone is no property of a step that computes nothing from the gradients."""
+    report = score_properties(_Halves, "sgd", PUBLIC_SEEDS)
+    assert report.failed == [p.name for p in properties_for("sgd")], report.text()
+    assert "takes the same steps whatever the gradients are" in report.text(), report.text()
+    # A step that does read them keeps those points, wrong as its values are.
+    class Doubles(_Halves):
+        def update(self, params, grads):
+            for key in params:
+                params[key] -= 2 * self.lr * grads[key]
+
+    assert score_properties(Doubles, "sgd", PUBLIC_SEEDS).failed == [
+        "first_step", "carries_state"]

@@ -88,6 +88,13 @@ def run_property(
                             time_limit=time_limit, required=required)
     diagnosis = diagnose_property(runs, name, prop, case, time_limit=time_limit)
     state = prop.name == "carries_state"
+    if diagnosis.passed and prop.judge != "values" and \
+            _ignores_gradients(student_cls, runs[0].hyper, seed, time_limit, required):
+        # A property of what the step leaves alone, passed by a step that reads no gradient
+        # (a red-team round: params[k] *= 0.5 kept lesson 01's every-key and in-place
+        # points): code that computes nothing earns nothing (checks/README.md).
+        return Diagnosis((Finding("ignores_gradients", messages.IGNORES_GRADIENTS),),
+                         diagnosis.printed)
     if (diagnosis.passed and not state) or runs[0].error_stage in (CLASS, SIGNATURE, INIT) \
             or (diagnosis.findings and diagnosis.findings[0].kind == "timeout"):
         return diagnosis
@@ -115,6 +122,28 @@ def run_property(
                             required=required, fresh_keys=True)
     judged = diagnose_property(runs, name, prop, case, time_limit=time_limit)
     return dataclasses.replace(judged, printed=judged.printed + printed)
+
+
+def _ignores_gradients(student_cls: type, hyper: dict[str, float], seed: int,
+                       time_limit: float | None, required: Sequence[str]) -> bool:
+    """Whether the class takes the same finite steps from the same parameters whatever
+    their gradients: two new objects, each on a key no object used, given the gradients of
+    two seeds (other signs and sizes: not the opposites, to which a step made of g² is
+    blind, nor a multiple, to which Adam's are)."""
+    probe = make_case(seed, shapes={"g": (3,)}, calls=2)
+    other = make_case(seed + 1, shapes={"g": (3,)}, calls=2)
+    runs = []
+    for grads in (probe.grads, other.grads):
+        key = f"probe_{next(_PROBE_KEYS)}"
+        case = dataclasses.replace(probe, params={key: probe.params["g"]},
+                                   grads=tuple({key: step["g"]} for step in grads))
+        run = observe(student_cls, hyper, case, time_limit=time_limit, required=required)
+        if run.error_stage:  # a run that stopped is no evidence
+            return False
+        runs.append(run.values[key])
+    first, second = runs
+    # NaN is no evidence either: a step of 0/0 is NaN from any gradient.
+    return bool(np.all(np.isfinite(first))) and np.array_equal(first, second)
 
 
 def _outcome(diagnosis: Diagnosis) -> Outcome:

@@ -13,6 +13,7 @@ from ..optimizers import OPTIMIZERS, Optimizer, optimizer_class
 
 __all__ = [
     "CHECK_SAW",
+    "IGNORES_GRADIENTS",
     "NOT_IN_PLACE",
     "exception_hint",
     "factor_hint",
@@ -292,3 +293,10 @@ def reads_globals(method: str, names: Sequence[str], hyper: Sequence[str] = (),
             f"{_listed([f'`self.{n}`' for n in attributes])}: use "
             f"{_listed([f'self.{n}' for n in attributes])} "
             f"(the value{'s' if plural else ''} {where}).")
+
+
+#: A step that reads no gradient (:func:`.grading.run_property`): every property fails.
+IGNORES_GRADIENTS = (
+    "update() takes the same steps whatever the gradients are (the same parameters with "
+    "other gradients moved exactly the same way): each step must use grads[key], "
+    "the gradient of that parameter (params[key] -= self.lr * grads[key], ...).")
