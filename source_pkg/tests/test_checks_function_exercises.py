@@ -274,7 +274,9 @@ NUMGRAD_CASES = [
      "forget `return grad`"),
     # Nothing computed (a red-team round: it scored the other three properties).
     (lambda f, x: np.zeros_like(x), {"accurate", "any_shape", "x_unchanged", "probes_x"},
-     "f was never called"),
+     "never calls f"),
+    (lambda f, x: np.full(x.shape, 1e-300), {"accurate", "any_shape", "x_unchanged",
+                                             "probes_x"}, "never calls f"),
 ]
 
 
@@ -284,7 +286,7 @@ NUMGRAD_CASES = [
                               "skips_last", "not_restored", "vectors_only", "len_entries",
                               "x_i", "shifts_matrix", "flattened", "copy", "remembered",
                               "flattens_matrices", "copies_large", "h_1e-16", "h_from_f",
-                              "name_switch", "central_h_from_f", "none", "zeros"])
+                              "name_switch", "central_h_from_f", "none", "zeros", "tiny"])
 def test_numerical_gradient_check(fn, fails, phrase):
     report, _ = _report(check_numerical_gradient, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)
@@ -567,7 +569,10 @@ MINIBATCH_CASES = [
     (epoch_after_epoch, {"each_sample_once", "batch_sizes"}, "must stop after one epoch"),
     # Nothing yielded: nothing to score (a red-team round: it kept the pairs' point).
     (lambda x, t, b, seed: iter(()), {"each_sample_once", "pairs_kept", "batch_sizes",
-                                      "shuffled", "inputs_unchanged"}, "yielded no batch"),
+                                      "shuffled", "inputs_unchanged"}, "yielded no sample"),
+    (lambda x, t, b, seed: iter([(x[:0], t[:0])]), {"each_sample_once", "pairs_kept",
+                                                    "batch_sizes", "shuffled",
+                                                    "inputs_unchanged"}, "yielded no sample"),
 ]
 
 
@@ -575,7 +580,7 @@ MINIBATCH_CASES = [
                          ids=["reference", "list", "drops_last", "empty_last", "in_place",
                               "assigns_in_place", "two_generators", "replacement",
                               "overlapping", "global_rng", "unshuffled", "seed_ignored",
-                              "endless", "epoch_after_epoch", "nothing"])
+                              "endless", "epoch_after_epoch", "nothing", "empty_batch"])
 def test_minibatches_check(fn, fails, phrase):
     report, _ = _report(check_minibatches, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

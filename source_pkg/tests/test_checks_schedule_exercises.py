@@ -205,11 +205,13 @@ def test_a_schedule_computed_in_float32_passes_on_every_seed(prop):
         assert_schedule(cosine_in_float32, "cosine", prop, seed=seed)
 
 
-@pytest.mark.parametrize("rate", [0.0, "lr0"])
+@pytest.mark.parametrize("rate", [0.0, "lr0", "tiny"])
 def test_a_rate_that_never_changes_keeps_no_point(rate: object) -> None:
     """A red-team round: `return 0.0` kept the after-the-end point (0 is the cosine's rate
-    there); a constant lr0 is no schedule either."""
+    there); a constant lr0 is no schedule either, nor 1e-300 until the end and 0 after."""
     def cosine_schedule(t, lr0, total):
+        if rate == "tiny":
+            return 0.0 if t >= total else 1e-300
         return lr0 if rate == "lr0" else rate
 
     for prop in SCHEDULE_PROPERTIES:

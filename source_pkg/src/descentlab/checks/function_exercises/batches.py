@@ -74,10 +74,11 @@ def _epoch(fn: Callable[..., Any], x: np.ndarray, t: np.ndarray, batch_size: int
         # That one batch keeps the points of pairs, shuffling and inputs, as an endless
         # generator keeps them (a grading audit: it lost all three cells).
         return [(np.asarray(items[0], dtype=np.float64), np.asarray(items[1], dtype=np.float64))]
-    if not items:
-        # Nothing to judge: every property fails with it (a red-team round's empty
-        # generator scored the pairs' point, and was told its batches came in order).
-        raise StudentError(f"{NAME}() yielded no batch for {len(x)} samples: yield x[idx], "
+    if not items or all(_rows_of(item) == 0 for item in items):
+        # Nothing to judge: every property fails with it (red-team rounds: an empty
+        # generator, and one empty batch, scored the pairs' point; the first was told its
+        # batches came in order).
+        raise StudentError(f"{NAME}() yielded no sample of the {len(x)}: yield x[idx], "
                            "t[idx] for each batch's indices idx.")
     endless = len(items) >= cap
     if endless and not first_epoch:
@@ -106,6 +107,14 @@ def _epoch(fn: Callable[..., Any], x: np.ndarray, t: np.ndarray, batch_size: int
         if endless and sum(len(b) for b, _ in batches) >= len(x):
             break  # the first epoch's worth of rows
     return batches
+
+
+def _rows_of(item: Any) -> int | None:
+    """The rows of a yielded ``(x_batch, t_batch)``'s first array (None if not one)."""
+    try:
+        return len(item[0])
+    except (TypeError, IndexError, KeyError):
+        return None
 
 
 def _ids(batches: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:

@@ -172,8 +172,6 @@ def _accuracy(problem: GradientProblem, x_after: np.ndarray, grad: np.ndarray,
                 "x[i] = tmp), in the array you probe.")
     if not np.any(grad):
         start = problem.x.ravel()
-        if points is not None and not points:
-            return _NEVER_CALLED
         if points and all(np.array_equal(p, start) for p in points):
             # An audit's function shifted the entries of x.flatten(), a copy, and called f(x):
             # it was asked whether h was tiny or the result never stored, neither the case.
@@ -210,30 +208,35 @@ def _accuracy(problem: GradientProblem, x_after: np.ndarray, grad: np.ndarray,
             "(f(x+h) − f(x−h)) / (2h), changing only that entry of x.")
 
 
-#: A gradient of zeros from a function that never called f.
-_NEVER_CALLED = ("your gradient is all zeros, and f was never called: for every entry of x, "
-                 "shift that entry by +h and by −h, evaluate f(x) each time, and store "
-                 "(f(x+h) − f(x−h)) / (2h) in grad[idx].")
+#: A gradient from a function that never called f.
+_NEVER_CALLED = ("your function never calls f: for every entry of x, shift that entry by +h "
+                 "and by −h, evaluate f(x) each time, and store (f(x+h) − f(x−h)) / (2h) in "
+                 "grad[idx].")
 
 
-def _computes_nothing(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
-    """:data:`_NEVER_CALLED` when the function returns zeros without calling f, else ``""``.
+def _computes_nothing(fn: Callable[..., Any], seed: int, limit: float | None, size: int
+                      ) -> str:
+    """:data:`_NEVER_CALLED` when the function returns without calling f, else ``""``.
 
-    Such a function fails every property with it, as a step that changes nothing passes no
-    check of lesson 08: a red-team round's ``return np.zeros_like(x)`` scored the shape,
-    x-unchanged and probes-x points (zeros are the same for any shape, leave x alone, and
-    read the same whatever f reads). A function that evaluates f and stores nothing (or
-    whose h is too small to move x) makes a mistake of accuracy: ``accurate``'s alone.
+    Whatever it returns was not computed from f: it fails every property with it, as a
+    step that changes nothing passes no check of lesson 08 (red-team rounds: ``return
+    np.zeros_like(x)``, and ``np.full(x.shape, 1e-300)``, scored the shape, x-unchanged and
+    probes-x points: they are the same for any shape, leave x alone, and read the same
+    whatever f reads). A function that evaluates f and stores nothing (or whose h is too
+    small to move x) makes a mistake of accuracy: ``accurate``'s alone.
     """
     points: list[np.ndarray] = []
-    _, _, grad = _run(fn, seed, (6,), limit, points)
-    return _NEVER_CALLED if not points and not np.any(grad) else ""
+    # On an x of its own (``size``, one per property): no other check's, which a function
+    # remembering answers by x's values (a review's cheat, probes_x's to catch) would
+    # answer without calling f.
+    _run(fn, seed, (size,), limit, points)
+    return "" if points else _NEVER_CALLED
 
 
 def _accurate(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     points: list[np.ndarray] = []
     problem, x_after, grad = _run(fn, seed, (6,), limit, points)
-    return _accuracy(problem, x_after, grad, points)
+    return _accuracy(problem, x_after, grad, points) if points else _NEVER_CALLED
 
 
 #: The 2-D x of ``any_shape``.
@@ -241,7 +244,7 @@ _SHAPE = (2, 3)
 
 
 def _any_shape(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
-    if nothing := _computes_nothing(fn, seed, limit):
+    if nothing := _computes_nothing(fn, seed, limit, 7):
         return nothing
     # Works for any shape means: the same gradient as for the same x flattened to 1-D,
     # right or wrong (f flattens x, so it is the same function of the same numbers).
@@ -304,7 +307,7 @@ def _shape_mistake(grad: np.ndarray, want: np.ndarray, bad: np.ndarray) -> str:
 
 
 def _x_unchanged(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
-    if nothing := _computes_nothing(fn, seed, limit):
+    if nothing := _computes_nothing(fn, seed, limit, 8):
         return nothing
     problem, x_after, _ = _run(fn, seed, (6,), limit)
     if not _x_changed(problem.x, x_after):
@@ -322,7 +325,7 @@ def _probes_x(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     or wrong): an inaccurate gradient costs only ``accurate``. An audit's student probed
     ``x.astype(float)``, a copy, and scored full marks; the lesson asks for x itself.
     """
-    if nothing := _computes_nothing(fn, seed, limit):
+    if nothing := _computes_nothing(fn, seed, limit, 9):
         return nothing
     # On a matrix of 12 entries, more than any other check's x has (a second look's function
     # probed a flattened copy of matrices, another a copy of arrays of more than 8 entries:
