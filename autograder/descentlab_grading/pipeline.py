@@ -339,7 +339,7 @@ def grade(
         # A notebook graded in an earlier run and gone from this export: the summary says
         # what it got (an instructor audit: its feedback page still showed that score).
         results[student, lesson] = {
-            "status": "missing", "absent": student in absent, "name": absent.get(student, ""),
+            "status": "missing", "absent": student in absent,
             "message": (f"no notebook for {lesson}: not in this export (a student of the "
                         "gradebook)" if student in absent
                         else f"no notebook for {lesson} in the submission"),
