@@ -191,3 +191,12 @@ def test_a_step_that_reads_no_gradient_earns_nothing() -> None:
 
     assert score_properties(Doubles, "sgd", PUBLIC_SEEDS).failed == [
         "first_step", "carries_state"]
+
+    # Nor a step by the gradient's sign alone (a review: another seed's gradients, of the
+    # same signs, made signSGD look like a step that reads none), whatever the seed.
+    class Signs(_Halves):
+        def update(self, params, grads):
+            for key in params:
+                params[key] -= self.lr * np.sign(grads[key])
+
+    assert score_properties(Signs, "sgd", range(40)).failed == ["first_step", "carries_state"]
