@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(lessons, str):
         return _error(lessons)
     try:
-        earlier = earlier_rows(csv_path, lessons)
+        earlier = earlier_rows(csv_path, ())  # every row: those this run does not redo stay
     except (NotAGradesCsv, OSError) as exc:
         return _error(f"error: {exc}")
     settings = Settings(workers=args.workers, cell_timeout=args.cell_timeout,
@@ -237,6 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     logins = {row["student"]: row["login"] for row in earlier if row["student"]}
     for row in run.rows:
         row.login = row.login or (logins.get(row.student, "") if row.absent else "")
+    # A row this run does not write again stays as it was, of any lesson: another section's,
+    # graded into another course folder (an instructor audit: a run of section B dropped
+    # section A's rows without a word). Notebooks that named no student are the export's.
+    redone = {(row.student, row.lesson) for row in run.rows}
+    earlier = [row for row in earlier if (row["student"], row["lesson"]) not in redone
+               and (row["student"] or row["lesson"] not in lessons)]
     # The CSV first: output piped into `head` (a closed pipe) must not cost the grades file.
     try:
         path = write_csv(run, csv_path, grade_cell_columns(course.source,
@@ -247,9 +253,12 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"error: cannot write the grades CSV {csv_path} ({exc.strerror or exc}); "
                       f"the grades are in {course.db_url}; run again with --csv elsewhere", 1)
     print(summary(run, lessons_named=bool(args.lessons)))
-    kept = sorted({row["lesson"] for row in earlier})
-    print(f"\nGrades: {path}" + (f" (with the rows it held of {', '.join(kept)}, not graded "
-                                 "in this run)" if kept else "")
+    kept = sorted({row["lesson"] for row in earlier if row["lesson"] not in lessons})
+    others = sum(row["lesson"] in lessons for row in earlier)
+    held = [f"the rows it held of {', '.join(kept)}, not graded in this run"] if kept else []
+    held += [f"{others} row(s) of the lessons graded, of students not in this run"] \
+        if others else []
+    print(f"\nGrades: {path}" + (f" (with {'; and '.join(held)})" if held else "")
           + f"\nFeedback: {course.root / 'feedback'}/STUDENT/LESSON/")
     placed_all = not run.collection.unplaced()
     return 0 if placed_all and all(row.status == "graded" for row in run.rows) else 1

@@ -334,7 +334,17 @@ def grade(
     # LMS exports only who handed in (an instructor audit: a student with no notebook of
     # week 2's lesson was in no row and no count).
     absent = _absent(roster, found)
-    missing = [*found.missing, *((student, lesson) for student in absent for lesson in lessons)]
+    missing = list(found.missing)
+    for student in absent:
+        for lesson in lessons:
+            done = jobs_state.get(f"{student}/{lesson}", {}).get("result") or {}
+            if done.get("status") == "graded" and _kept(course, student, lesson, done):
+                # Graded before, from another export (another section, a late notebook graded
+                # alone): that grade stands (an instructor audit: a run of one late notebook
+                # turned four graded rows of the CSV into "missing" 0s).
+                results[student, lesson] = {**done, "reused": True, "absent": True}
+            else:
+                missing.append((student, lesson))
     for student, lesson in missing:
         # A notebook graded in an earlier run and gone from this export: the summary says
         # what it got (an instructor audit: its feedback page still showed that score).
@@ -356,16 +366,18 @@ def _absent(roster: dict[str, str], found: Collection) -> dict[str, str]:
     """The students of ``roster`` (id -> full name) who are not in the export ``found``.
 
     One person is not absent under another id: an id the grader writes otherwise (``bob
-    smith`` is ``bob_smith``), or the full name of a student of the export (Moodle numbers
-    each assignment's participants anew: an instructor audit's Ann Lee was 587301 in one
-    lesson's export and 601117 in the next, and "missing" under the first). Several ids of
-    one full name, none in the export, are one missing student (the first id)."""
-    here = set(found.students)
-    named = {_person(found.identity(student)[1]) for student in here} - {""}
+    smith`` is ``bob_smith``, in any letter case), or the full name of a student of the
+    export (Moodle numbers each assignment's participants anew: an instructor audit's Ann
+    Lee was 587301 in one lesson's export and 601117 in the next, and "missing" under the
+    first). Several ids of one full name, none in the export, are one missing student (the
+    first id)."""
+    here = {student.casefold() for student in found.students}  # Jo_Kim is jo_kim
+    named = {_person(found.identity(student)[1]) for student in found.students} - {""}
     absent: dict[str, str] = {}
     for student, name in sorted(roster.items()):
         person = _person(name)
-        if student in here or student_slug(student) in here or (person and person in named):
+        if student.casefold() in here or student_slug(student).casefold() in here \
+                or (person and person in named):
             continue
         if person:
             named.add(person)

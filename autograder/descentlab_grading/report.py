@@ -145,8 +145,8 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
         The test-cell columns after :data:`FIXED_COLUMNS` (default:
         :func:`grade_cell_columns` of every lesson in ``solutions/``).
     earlier : sequence of dict, optional
-        Rows of other lessons kept from the CSV there (:func:`earlier_rows`), written
-        after the run's as they were.
+        Rows kept from the CSV there (:func:`earlier_rows`): of other lessons, and of
+        students the run did not grade; written as they were.
 
     Returns
     -------
@@ -378,7 +378,10 @@ def summary(run: Run, lessons_named: bool = True) -> str:
     ``--lessons``): a lesson few students handed in is then pointed out.
     """
     rows = csv_rows(run)
-    status = Counter(row.status for row, _ in rows)
+    # Students of the gradebook not in this export keep a grade of an earlier run: counted
+    # apart, not as notebooks graded now.
+    kept_apart = [row for row, _ in rows if row.status == "graded" and row.absent]
+    status = Counter(row.status for row, _ in rows if row not in kept_apart)
     graded = [row for row in run.rows if row.status == "graded"]
     reused = sum(row.reused for row in graded)
     lessons = sorted({row.lesson for row in run.rows if row.lesson})
@@ -388,7 +391,9 @@ def summary(run: Run, lessons_named: bool = True) -> str:
     lines = [
         f"Graded {status['graded']} notebook(s) in {run.seconds:.1f} s with {run.workers} "
         f"worker(s){kept}; failed {status['failed']}, rejected {status['rejected']}, "
-        f"missing {status['missing']}.",
+        f"missing {status['missing']}"
+        + (f"; {len(kept_apart)} grade(s) of an earlier run kept for students not in this "
+           "export." if kept_apart else "."),
         f"Lessons: {', '.join(lessons) or 'none'}.",
     ]
     # A missing notebook is the student's absence, not a grading problem: listed apart, one
@@ -420,7 +425,9 @@ def summary(run: Run, lessons_named: bool = True) -> str:
              [row for row, _ in rows if row.late_unknown and not row.late]),
             # An instructor audit: the release handed back unchanged was a plain "0/8" row.
             (f"Handed in as released (graded; {UNANSWERED}):",
-             [row for row, _ in rows if row.unanswered and row.status == "graded"])):
+             [row for row, _ in rows if row.unanswered and row.status == "graded"]),
+            ("Not in this export, graded in an earlier run into this course folder (that "
+             "grade stands, in the CSV too):", kept_apart)):
         by_lesson: dict[str, list[str]] = {}
         for row in chosen:
             # A notebook graded before and gone now: its page still shows that grade.
@@ -432,6 +439,11 @@ def summary(run: Run, lessons_named: bool = True) -> str:
         if by_lesson:
             lines += ["", title, *(f"  {lesson}: {', '.join(sorted(students))}"
                                    for lesson, students in sorted(by_lesson.items()))]
+    if any(row.status == "missing" and row.absent for row, _ in rows):
+        # An instructor audit: a trial run's students were "missing" on every later run.
+        lines.append("  A student of the gradebook not in the class (a trial run's, one who "
+                     "left): `cd autograder && nbgrader db student remove ID --force` (for a "
+                     "trial folder add --db=sqlite:///DIR/gradebook.db).")
     if not lessons_named:
         lines += _few_handed_in(run, lessons)
     again = sorted((row for row, _ in rows if row.before and row.status != "missing"),

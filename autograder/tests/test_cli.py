@@ -535,3 +535,25 @@ def test_a_student_of_the_gradebook_not_in_the_export_keeps_the_login_of_other_r
                 for r in csv.DictReader(handle)}
     assert rows[("10009", "04_adagrad")] == ("ivy", "missing"), rows
     assert rows[("10004", "04_adagrad")] == ("davisdan", "graded"), rows
+
+
+def test_a_row_the_run_does_not_write_again_stays(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An instructor audit: section B graded into its own course folder, with the term's CSV,
+    dropped section A's rows of the lesson without a word."""
+    monkeypatch.setattr(cli, "grade", _fake_grade([]))
+    out = tmp_path / "grades.csv"
+    out.write_text(",".join(FIXED_COLUMNS) + "\n"
+                   "20001,amy,,04_adagrad,graded,8,8,0,,,,f\n"
+                   "ann,,,04_adagrad,missing,0,8,0,,,,\n"
+                   ",,,04_adagrad,rejected,0,8,0,,,an old stray,x.ipynb\n")
+    assert main([str(_lms_export(tmp_path, {})), "--no-progress", "--csv", str(out),
+                 "--course-root", str(tmp_path / "c")]) == 0
+    assert "(with 1 row(s) of the lessons graded, of students not in this run)" in \
+        capsys.readouterr().out
+    with out.open() as handle:
+        rows = {(r["student"], r["lesson"]): (r["status"], r["score"])
+                for r in csv.DictReader(handle)}
+    assert rows == {("10004", "04_adagrad"): ("graded", "1"), ("20001", "04_adagrad"):
+                    ("graded", "8"), ("ann", "04_adagrad"): ("graded", "1")}, rows

@@ -140,17 +140,20 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
     assert "not graded (0 points)" not in page.read_text()
     assert f"<h2>Score: {row.score:g} / {row.max_score:g}</h2>" in page.read_text()
 
-    # Another student's export: ann, graded before, is not in it, and is missing from it,
-    # as a student of the gradebook (an instructor audit: her rows left the CSV without a
-    # word; another's, of a student who never handed the lesson in, was in no row at all).
+    # Another student's export (another section, a late notebook graded alone): ann, graded
+    # before, is not in it; a student of the gradebook, her grade stands (instructor audits:
+    # her rows left the CSV without a word; then they became "missing" 0s).
     other = tmp_path / "other" / "bob" / LESSON
     other.mkdir(parents=True)
     (other / f"{LESSON}.ipynb").write_bytes(graded)
     run = grade(tmp_path / "other", course, [LESSON], settings)
-    assert [(r.student, r.status, r.absent) for r in run.rows] == [
-        ("ann", "missing", True), ("bob", "graded", False)]
-    assert (f"  {LESSON}: ann (not in this export; graded {row.score:g}/{row.max_score:g} "
-            "in an earlier run)") in summary(run), summary(run)
+    assert [(r.student, r.status, r.absent, r.score) for r in run.rows] == [
+        ("ann", "graded", True, row.score), ("bob", "graded", False, row.score)]
+    text = summary(run)
+    assert text.startswith("Graded 1 notebook(s)"), text
+    assert "; 1 grade(s) of an earlier run kept for students not in this export." in text, text
+    assert ("Not in this export, graded in an earlier run into this course folder (that "
+            f"grade stands, in the CSV too):\n  {LESSON}: ann\n") in text, text
 
 
 def test_the_fingerprint_changes_with_any_source_file_only(tmp_path: Path) -> None:
