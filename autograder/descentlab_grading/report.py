@@ -382,7 +382,7 @@ def summary(run: Run, lessons_named: bool = True) -> str:
     # apart, not as notebooks graded now.
     kept_apart = [row for row, _ in rows if row.status == "graded" and row.absent]
     status = Counter(row.status for row, _ in rows if row not in kept_apart)
-    graded = [row for row in run.rows if row.status == "graded"]
+    graded = [row for row in run.rows if row.status == "graded" and not row.absent]
     reused = sum(row.reused for row in graded)
     lessons = sorted({row.lesson for row in run.rows if row.lesson})
     kept = ("" if not reused

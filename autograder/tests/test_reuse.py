@@ -151,6 +151,7 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
         ("ann", "graded", True, row.score), ("bob", "graded", False, row.score)]
     text = summary(run)
     assert text.startswith("Graded 1 notebook(s)"), text
+    assert "kept from the last run" not in text.splitlines()[0], text
     assert "; 1 grade(s) of an earlier run kept for students not in this export." in text, text
     assert ("Not in this export, graded in an earlier run into this course folder (that "
             f"grade stands, in the CSV too):\n  {LESSON}: ann\n") in text, text
