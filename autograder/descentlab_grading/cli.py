@@ -13,7 +13,15 @@ from .collect import Collection, collect, lessons_in
 from .pipeline import Course, JailUnavailable, Settings, export_problem, grade
 from .release import COURSE, HERE, SOLUTIONS, ManifestMismatch, points_changes
 from .release import lessons as all_lessons
-from .report import NotAGradesCsv, earlier_rows, grade_cell_columns, shown, summary, write_csv
+from .report import (
+    NotAGradesCsv,
+    earlier_rows,
+    grade_cell_columns,
+    kept_rows,
+    shown,
+    summary,
+    write_csv,
+)
 from .workers import Outcome
 
 
@@ -190,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(lessons, str):
         return _error(lessons)
     try:
-        earlier = earlier_rows(csv_path, ())  # every row: those this run does not redo stay
+        earlier = earlier_rows(csv_path)
     except (NotAGradesCsv, OSError) as exc:
         return _error(f"error: {exc}")
     settings = Settings(workers=args.workers, cell_timeout=args.cell_timeout,
@@ -237,12 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     logins = {row["student"]: row["login"] for row in earlier if row["student"]}
     for row in run.rows:
         row.login = row.login or (logins.get(row.student, "") if row.absent else "")
-    # A row this run does not write again stays as it was, of any lesson: another section's,
-    # graded into another course folder (an instructor audit: a run of section B dropped
-    # section A's rows without a word). Notebooks that named no student are the export's.
-    redone = {(row.student, row.lesson) for row in run.rows}
-    earlier = [row for row in earlier if (row["student"], row["lesson"]) not in redone
-               and (row["student"] or row["lesson"] not in lessons)]
+    earlier = kept_rows(earlier, run, lessons)
     # The CSV first: output piped into `head` (a closed pipe) must not cost the grades file.
     try:
         path = write_csv(run, csv_path, grade_cell_columns(course.source,

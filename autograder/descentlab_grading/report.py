@@ -20,6 +20,7 @@ from .release import SOLUTIONS
 from .release import lessons as all_lessons
 
 __all__ = ["FIXED_COLUMNS", "NotAGradesCsv", "csv_rows", "earlier_rows", "grade_cell_columns",
+           "kept_rows",
            "shown", "spreadsheet_safe", "summary", "write_csv"]
 
 #: The CSV's first columns, always in this order; the test-cell columns follow.
@@ -90,25 +91,19 @@ class NotAGradesCsv(ValueError):
     """The file where the grades CSV goes is something else: it is never overwritten."""
 
 
-def earlier_rows(path: Path, lessons: Lessons[str]) -> list[dict[str, str]]:
-    """The rows of the grades CSV at ``path`` of lessons other than ``lessons``.
-
-    A run writes them back beside its own rows, so that grading one lesson at a time
-    gives one CSV of them all (an instructor audit graded lesson 06 a week after 03, and
-    the CSV held 06 only). Their text is written back as it was read (already
-    :func:`spreadsheet_safe`).
+def earlier_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of the grades CSV at ``path``, read before a run (:func:`kept_rows` says
+    which of them the run writes back).
 
     Parameters
     ----------
     path : Path
         The grades CSV a run is about to write (it may not exist yet).
-    lessons : collection of str
-        The lessons the run grades: their rows are the run's.
 
     Returns
     -------
     list of dict
-        The rows kept, by column name; empty if there is no file (or an empty one).
+        The rows, by column name; empty if there is no file (or an empty one).
 
     Raises
     ------
@@ -125,10 +120,28 @@ def earlier_rows(path: Path, lessons: Lessons[str]) -> list[dict[str, str]]:
                 raise NotAGradesCsv(f"{path} is not a grades CSV (its first line is not "
                                     f"{','.join(FIXED_COLUMNS)},...): it is not overwritten; "
                                     "give another file with --csv")
-            return [row for row in reader if row["lesson"] and row["lesson"] not in lessons]
+            return [row for row in reader if row["lesson"]]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise NotAGradesCsv(f"{path} cannot be read as a grades CSV ({exc}): it is not "
                             "overwritten; give another file with --csv") from exc
+
+
+def kept_rows(earlier: Sequence[dict[str, str]], run: Run, lessons: Lessons[str]
+              ) -> list[dict[str, str]]:
+    """The rows of the CSV read before ``run`` (:func:`earlier_rows`) that it writes back as
+    they were: every row it does not write again.
+
+    Of other lessons, so that grading one lesson at a time gives one CSV of them all (an
+    instructor audit graded lesson 06 a week after 03, and the CSV held 06 only); and of
+    the ``lessons`` graded, a student's the run did not grade, such as another section's
+    graded into another course folder (an instructor audit: a run of section B dropped
+    section A's rows without a word). Rows of notebooks that named no student, of the
+    lessons graded, are the export's: replaced. Their text is written back as it was read
+    (already :func:`spreadsheet_safe`).
+    """
+    redone = {(row.student, row.lesson) for row in run.rows}
+    return [row for row in earlier if (row["student"], row["lesson"]) not in redone
+            and (row["student"] or row["lesson"] not in lessons)]
 
 
 def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
@@ -145,7 +158,7 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
         The test-cell columns after :data:`FIXED_COLUMNS` (default:
         :func:`grade_cell_columns` of every lesson in ``solutions/``).
     earlier : sequence of dict, optional
-        Rows kept from the CSV there (:func:`earlier_rows`): of other lessons, and of
+        Rows kept from the CSV there (:func:`kept_rows`): of other lessons, and of
         students the run did not grade; written as they were.
 
     Returns

@@ -17,6 +17,7 @@ from descentlab_grading.report import (
     csv_rows,
     earlier_rows,
     grade_cell_columns,
+    kept_rows,
     summary,
     write_csv,
 )
@@ -132,10 +133,10 @@ def test_a_run_keeps_the_rows_of_the_lessons_it_did_not_grade(tmp_path: Path) ->
     write_csv(first, path, grade_cell_columns(SOLUTIONS, ["03_momentum"]))
     _, before = _read(path)
     assert before[0]["message"] == "'=1+1"
-    earlier = earlier_rows(path, ["04_adagrad"])
+    adagrad_run = _lesson(tmp_path / "export", "04_adagrad")
+    earlier = kept_rows(earlier_rows(path), adagrad_run, ["04_adagrad"])
     assert earlier == before
-    write_csv(_lesson(tmp_path / "export", "04_adagrad"), path,
-              grade_cell_columns(SOLUTIONS, LESSONS), earlier)
+    write_csv(adagrad_run, path, grade_cell_columns(SOLUTIONS, LESSONS), earlier)
     columns, rows = _read(path)
     assert columns == FIXED_COLUMNS + grade_cell_columns(SOLUTIONS, LESSONS)
     assert [{k: r[k] for k in before[0]} for r in rows if r["lesson"] == "03_momentum"] \
@@ -144,8 +145,15 @@ def test_a_run_keeps_the_rows_of_the_lessons_it_did_not_grade(tmp_path: Path) ->
     assert adagrad
     assert len(rows) == len(before) + len(adagrad)
     # Grading 03 again replaces its rows and keeps 04's.
-    assert {r["lesson"] for r in earlier_rows(path, ["03_momentum"])} == {"04_adagrad"}
-    assert earlier_rows(tmp_path / "none.csv", LESSONS) == []
+    momentum_run = _lesson(tmp_path / "export", "03_momentum")
+    assert {r["lesson"] for r in kept_rows(earlier_rows(path), momentum_run,
+                                           ["03_momentum"])} == {"04_adagrad"}
+    # A student's row of 03 that this run does not grade (another section's) stays; a row
+    # of a notebook that named no student, of 03, is the export's: replaced.
+    other = dict(before[0], student="secB_7")
+    stray = dict(before[0], student="")
+    assert kept_rows([other, stray], momentum_run, ["03_momentum"]) == [other]
+    assert earlier_rows(tmp_path / "none.csv") == []
 
 
 @pytest.mark.parametrize("text", [b"name,mark\nann,3\n", b"\xff\xfe\x00", b"student,login\n"])
@@ -154,9 +162,9 @@ def test_a_file_that_is_not_a_grades_csv_is_never_overwritten(tmp_path: Path,
     path = tmp_path / "marks.csv"
     path.write_bytes(text)
     with pytest.raises(NotAGradesCsv, match="not overwritten"):
-        earlier_rows(path, LESSONS)
+        earlier_rows(path)
     path.write_bytes(b"")
-    assert earlier_rows(path, LESSONS) == [], "an empty file holds nothing to keep"
+    assert earlier_rows(path) == [], "an empty file holds nothing to keep"
 
 
 def test_summary_accounts_for_every_file(found: Collection) -> None:
