@@ -117,8 +117,10 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
         if (in_gradebook and (course.root / "release" / lesson).is_dir()
                 and known.get(lesson) == current):
             continue
+        kept = _placeholder_submissions(course, lesson) if in_gradebook else {}
         api = api or NbGraderAPI(config=course.config(settings))
         result = api.generate_assignment(lesson, force=True, create=True)
+        _restore_submissions(course, lesson, kept)
         if not result["success"]:
             raise RuntimeError(f"nbgrader could not prepare {lesson}:\n{result['log']}")
         known[lesson] = current
@@ -130,6 +132,40 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
             gb.db.commit()
     if own_state:
         _save_state(course, state)
+
+
+def _placeholder_submissions(course: Course, lesson: str) -> dict[str, dict[str, Any]]:
+    """Remove and return the submissions of ``lesson`` made before it had a notebook.
+
+    An instructor who sets a due date (``nbgrader db assignment add``) and grants an
+    extension before the first grading run makes such a submission (nbgrader's
+    ``grant_extension`` needs one); nbgrader's release step then refused the lesson on every
+    run ("Cannot modify existing assignment ... because there are submissions associated
+    with it"). They hold no graded work: only the extension and hand-in time, returned as
+    ``{student: fields}`` for :func:`_restore_submissions`.
+    """
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        assignment = gb.find_assignment(lesson)
+        if assignment.notebooks:
+            return {}
+        kept = {s.student.id: {"extension": s.extension, "timestamp": s.timestamp}
+                for s in assignment.submissions}
+        for student in kept:
+            gb.remove_submission(lesson, student)
+    return kept
+
+
+def _restore_submissions(course: Course, lesson: str,
+                         kept: dict[str, dict[str, Any]]) -> None:
+    """Make again the submissions :func:`_placeholder_submissions` removed, now with the
+    lesson's notebook (nbgrader's graded rows for it)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        for student, fields in kept.items():
+            gb.add_submission(lesson, student, **fields)
 
 
 #: The course root's folders the grader writes while it grades.
