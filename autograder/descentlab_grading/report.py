@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter
 from collections.abc import Collection as Lessons
 from collections.abc import Sequence
@@ -144,6 +145,15 @@ def kept_rows(earlier: Sequence[dict[str, str]], run: Run, lessons: Lessons[str]
             and (row["student"] or row["lesson"] not in lessons)]
 
 
+def _natural(text: str) -> list[str | int]:
+    """``text``'s sort key with its runs of digits as numbers and letters in any case alike:
+    an LMS's ids ``9999`` before ``10001`` (as text, ``10001`` came first), ``s2`` before
+    ``S3`` before ``s10``."""
+    parts: list[str | int] = re.split(r"(\d+)", text.casefold())
+    parts[1::2] = [int(digits) for digits in parts[1::2]]
+    return parts
+
+
 def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
               earlier: Sequence[dict[str, str]] = ()) -> Path:
     """Write one row per (student, lesson) and per notebook that names no student.
@@ -195,7 +205,7 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
     lines += [[kept.get(column) or "" for column in FIXED_COLUMNS + cells] for kept in earlier]
     # One order whatever was graded when (an instructor audit: a term CSV's rows came in
     # the order of the runs): by student, then lesson; rows that name no student last.
-    lines.sort(key=lambda line: (line[0] == "", line[0], line[3]))
+    lines.sort(key=lambda line: (line[0] == "", _natural(line[0]), line[0], line[3]))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

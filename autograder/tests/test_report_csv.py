@@ -132,7 +132,8 @@ def test_a_run_keeps_the_rows_of_the_lessons_it_did_not_grade(tmp_path: Path) ->
     first.rows[0] = replace(first.rows[0], message="=1+1")  # a formula, escaped once
     write_csv(first, path, grade_cell_columns(SOLUTIONS, ["03_momentum"]))
     _, before = _read(path)
-    assert before[0]["message"] == "'=1+1"
+    assert [r["message"] for r in before if r["student"] == first.rows[0].student
+            and r["lesson"] == first.rows[0].lesson] == ["'=1+1"]
     adagrad_run = _lesson(tmp_path / "export", "04_adagrad")
     earlier = kept_rows(earlier_rows(path), adagrad_run, ["04_adagrad"])
     assert earlier == before
@@ -400,3 +401,14 @@ def test_the_name_is_the_exports_else_the_gradebooks(found: Collection) -> None:
     names = {(row.student, row.lesson): row.name for row, _ in csv_rows(run)}
     assert names[("555", "03_momentum")] == "Jane Doe", "the export's Moodle name first"
     assert names[("alice", "04_adagrad")] == "gradebook alice", names
+
+
+def test_rows_are_sorted_by_the_numbers_in_student_ids(found: Collection,
+                                                       tmp_path: Path) -> None:
+    """An instructor audit: ids sorted as text put Canvas's 10001 before 9999."""
+    rows = [Row(student, "03_momentum", "missing")
+            for student in ("s10", "10001", "", "s2", "9999", "S3", "ann")]
+    _, written = _read(write_csv(Run(rows, found, 1.0, 1), tmp_path / "grades.csv", []))
+    # (The export's notebook that names no student adds a row of its own.)
+    assert [r["student"] for r in written] == ["9999", "10001", "ann", "s2", "S3", "s10", "",
+                                               ""]
