@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,3 +218,12 @@ class Run:
     collection: Collection
     seconds: float
     workers: int
+
+
+def student_order(text: str) -> list[str | int]:
+    """The sort key of a student id, in the order rows, the CSV and the summary list them:
+    runs of digits as numbers, letters in any case alike (an LMS's ids ``9999`` before
+    ``10001``, which came first as text; ``s2`` before ``S3`` before ``s10``)."""
+    parts: list[str | int] = re.split(r"(\d+)", text.casefold())
+    parts[1::2] = [int(digits) for digits in parts[1::2]]
+    return parts

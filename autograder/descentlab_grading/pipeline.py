@@ -30,7 +30,16 @@ from .edits import find_edits, keep_edits, last_cells, with_edits
 from .feedback import rejection_page, warm_up_pages
 from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
-from .model import Course, JailUnavailable, Row, Run, Settings, bonus_cells, split_bonus
+from .model import (
+    Course,
+    JailUnavailable,
+    Row,
+    Run,
+    Settings,
+    bonus_cells,
+    split_bonus,
+    student_order,
+)
 from .release import COURSE
 from .release import lessons as course_lessons
 from .workers import Limits, Outcome, run_parallel
@@ -548,7 +557,8 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]],
 
     rows = []
     with Gradebook(course.db_url) as gb:
-        for (student, lesson), result in sorted(results.items()):
+        for (student, lesson), result in sorted(
+                results.items(), key=lambda item: (student_order(item[0][0]), item[0])):
             row = Row(student, lesson, str(result.get("status", "failed")),
                       float(result.get("score", 0.0)), float(result.get("max_score", 0.0)),
                       {k: float(v) for k, v in result.get("cells", {}).items()},

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections import Counter
 from collections.abc import Collection as Lessons
 from collections.abc import Sequence
@@ -16,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from .collect import Collection
-from .model import Row, Run
+from .model import Row, Run, student_order
 from .release import SOLUTIONS
 from .release import lessons as all_lessons
 
@@ -145,15 +144,6 @@ def kept_rows(earlier: Sequence[dict[str, str]], run: Run, lessons: Lessons[str]
             and (row["student"] or row["lesson"] not in lessons)]
 
 
-def _natural(text: str) -> list[str | int]:
-    """``text``'s sort key with its runs of digits as numbers and letters in any case alike:
-    an LMS's ids ``9999`` before ``10001`` (as text, ``10001`` came first), ``s2`` before
-    ``S3`` before ``s10``."""
-    parts: list[str | int] = re.split(r"(\d+)", text.casefold())
-    parts[1::2] = [int(digits) for digits in parts[1::2]]
-    return parts
-
-
 def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
               earlier: Sequence[dict[str, str]] = ()) -> Path:
     """Write one row per (student, lesson) and per notebook that names no student.
@@ -205,7 +195,7 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
     lines += [[kept.get(column) or "" for column in FIXED_COLUMNS + cells] for kept in earlier]
     # One order whatever was graded when (an instructor audit: a term CSV's rows came in
     # the order of the runs): by student, then lesson; rows that name no student last.
-    lines.sort(key=lambda line: (line[0] == "", _natural(line[0]), line[0], line[3]))
+    lines.sort(key=lambda line: (line[0] == "", student_order(line[0]), line[0], line[3]))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -347,7 +337,7 @@ def _outcome(row: Row) -> str:
 def _regraded_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
     """Unchanged notebooks graded again: why, and every grade that changed."""
     again = sorted((row for row, _ in rows if row.regraded),
-                   key=lambda r: (r.lesson, r.student))
+                   key=lambda r: (r.lesson, student_order(r.student)))
     if not again:
         return []
     changed = [row for row in again if row.regraded != _outcome(row)]
@@ -388,7 +378,8 @@ def _edited_section(rows: list[tuple[Row, list[str]]]) -> list[str]:
             ("Scored by you in the formgrader, not kept (the notebook was graded anew: "
              "review it again):", lambda row: row.edits_lost)):
         listed = [f"  {row.lesson}: {_who(row)} {'; '.join(chosen(row))}"
-                  for row, _ in sorted(rows, key=lambda r: (r[0].lesson, r[0].student))
+                  for row, _ in sorted(
+                      rows, key=lambda r: (r[0].lesson, student_order(r[0].student)))
                   if chosen(row)]
         lines += ["", title, *listed] if listed else []
     return lines
@@ -460,7 +451,7 @@ def summary(run: Run, lessons_named: bool = True) -> str:
                     else f" ({earlier}; that notebook is not in this export)" if earlier else "")
             by_lesson.setdefault(row.lesson or "(no lesson)", []).append(_who(row) + note)
         if by_lesson:
-            lines += ["", title, *(f"  {lesson}: {', '.join(sorted(students))}"
+            lines += ["", title, *(f"  {lesson}: {', '.join(sorted(students, key=student_order))}"
                                    for lesson, students in sorted(by_lesson.items()))]
     if any(row.status == "missing" and row.absent for row, _ in rows):
         # An instructor audit: a trial run's students were "missing" on every later run.
@@ -470,7 +461,7 @@ def summary(run: Run, lessons_named: bool = True) -> str:
     if not lessons_named:
         lines += _few_handed_in(run, lessons)
     again = sorted((row for row, _ in rows if row.before and row.status != "missing"),
-                   key=lambda r: (r.lesson, r.student))
+                   key=lambda r: (r.lesson, student_order(r.student)))
     if again:
         lines += ["", "Handed in again since the last run (graded anew: the last grade -> "
                       "this one):",

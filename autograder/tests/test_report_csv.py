@@ -405,10 +405,12 @@ def test_the_name_is_the_exports_else_the_gradebooks(found: Collection) -> None:
 
 def test_rows_are_sorted_by_the_numbers_in_student_ids(found: Collection,
                                                        tmp_path: Path) -> None:
-    """An instructor audit: ids sorted as text put Canvas's 10001 before 9999."""
+    """An instructor audit: ids sorted as text put Canvas's 10001 before 9999 (the CSV's
+    rows and the summary's lists)."""
     rows = [Row(student, "03_momentum", "missing")
-            for student in ("s10", "10001", "", "s2", "9999", "S3", "ann")]
-    _, written = _read(write_csv(Run(rows, found, 1.0, 1), tmp_path / "grades.csv", []))
-    # (The export's notebook that names no student adds a row of its own.)
-    assert [r["student"] for r in written] == ["9999", "10001", "ann", "s2", "S3", "s10", "",
-                                               ""]
+            for student in ("s10", "10001", "s2", "9999", "S3", "ann")]
+    run = Run(rows, found, 1.0, 1)
+    _, written = _read(write_csv(run, tmp_path / "grades.csv", []))
+    # (The export's notebook that names no student adds a row of its own, last.)
+    assert [r["student"] for r in written] == ["9999", "10001", "ann", "s2", "S3", "s10", ""]
+    assert "  03_momentum: 9999, 10001, ann, s2, S3, s10\n" in summary(run), summary(run)
