@@ -205,7 +205,8 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
 
 
 def _histogram(fractions: list[float], bins: int = 5, width: int = 30) -> list[str]:
-    """Bars of the score fractions; a last bar "> 100 %" (bonus) when some pass full marks."""
+    """Bars of the score fractions; a last bar "> 100 %" when some scores (bonus included)
+    pass the maximum, whether or not the required work alone is full."""
     # Exactly 100 % goes to the top bin; above it, to the bin past the last.
     counts = Counter(bins if f > 1 else min(int(f * bins), bins - 1) for f in fractions)
     top = max(counts.values(), default=1)
