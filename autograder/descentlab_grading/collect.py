@@ -162,9 +162,23 @@ class Collection:
                 login, name = login or item.login, name or item.name
         return login, name
 
+    def namesakes(self) -> dict[str, list[str]]:
+        """``{full name: ids}`` of the names the export gives two students or more."""
+        ids: dict[str, list[str]] = {}
+        for student in self.students:
+            name = self.identity(student)[1]
+            if person(name):
+                ids.setdefault(person(name), []).append(student)
+        return {self.identity(found[0])[1]: found for found in ids.values() if len(found) > 1}
+
     def unplaced(self) -> list[Rejection]:
         """Rejected notebooks that name no student: no (student, lesson) row holds them."""
         return [r for r in self.rejected if not r.student]
+
+
+def person(name: str) -> str:
+    """A full name as one compares people: case and spacing do not matter ("" if none)."""
+    return " ".join(name.casefold().split())
 
 
 #: Longest student id: a folder name (most file systems allow 255 bytes); a longer

@@ -22,6 +22,7 @@ from .collect import (
     Submission,
     apply_releases,
     collect,
+    person,
     student_slug,
     write_exchange,
     write_submission,
@@ -417,22 +418,17 @@ def _absent(roster: dict[str, str], found: Collection) -> dict[str, str]:
     first). Several ids of one full name, none in the export, are one missing student (the
     first id)."""
     here = {student.casefold() for student in found.students}  # Jo_Kim is jo_kim
-    named = {_person(found.identity(student)[1]) for student in found.students} - {""}
+    named = {person(found.identity(student)[1]) for student in found.students} - {""}
     absent: dict[str, str] = {}
     for student, name in sorted(roster.items()):
-        person = _person(name)
+        who = person(name)
         if student.casefold() in here or student_slug(student).casefold() in here \
-                or (person and person in named):
+                or (who and who in named):
             continue
-        if person:
-            named.add(person)
+        if who:
+            named.add(who)
         absent[student] = name
     return absent
-
-
-def _person(name: str) -> str:
-    """A full name as one compares people: case and spacing do not matter ("" if none)."""
-    return " ".join(name.casefold().split())
 
 
 def _outcome(job: dict[str, Any] | None) -> str:

@@ -459,6 +459,13 @@ def summary(run: Run, lessons_named: bool = True) -> str:
         lines.append("  A student of the gradebook not in the class (a trial run's, one who "
                      "left): `cd autograder && nbgrader db student remove ID --force` (for a "
                      "trial folder add --db=sqlite:///DIR/gradebook.db).")
+    if namesakes := run.collection.namesakes():
+        # A roster id is taken for a student of the export by full name (Moodle renumbers
+        # each assignment's participants): one of two namesakes absent later is not missing.
+        lines += ["", "Students of one full name in this export (a student of the gradebook "
+                      "not in a later export is taken for one of them by name, not counted "
+                      "missing: check their rows then):",
+                  *(f"  {name}: {', '.join(ids)}" for name, ids in sorted(namesakes.items()))]
     if not lessons_named:
         lines += _few_handed_in(run, lessons)
     again = sorted((row for row, _ in rows if row.before and row.status != "missing"),

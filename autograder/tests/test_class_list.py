@@ -85,3 +85,24 @@ def test_lateness_no_file_can_tell_is_said_to_be_unknown(tmp_path: Path) -> None
             "hand-in time: only Canvas's _late_ and nbgrader's timestamp.txt do):\n"
             "  04_adagrad: ann, cy\n") in summary(Run(rows, found, 1.0, 1)), \
         summary(Run(rows, found, 1.0, 1))
+
+
+def test_students_of_one_full_name_are_pointed_out(tmp_path: Path) -> None:
+    """Two students who share a full name are one person for the class list (it matches a
+    roster id by name): when only one of them hands in later, the other is not missing.
+    Nothing said so; the summary names them when an export holds both."""
+    export = _export(tmp_path, {
+        "Ann Lee_601117_assignsubmission_file_04_adagrad.ipynb": NOTEBOOK,
+        "ann  LEE_601130_assignsubmission_file_04_adagrad.ipynb": NOTEBOOK,
+        "Bo Li_601131_assignsubmission_file_04_adagrad.ipynb": NOTEBOOK,
+        "Participant_4711_assignsubmission_file_04_adagrad.ipynb": NOTEBOOK,
+        "Participant_4712_assignsubmission_file_04_adagrad.ipynb": NOTEBOOK})
+    found = collect(export, ["04_adagrad"], known=all_lessons(SOLUTIONS))
+    assert found.namesakes() == {"Ann Lee": ["601117", "601130"]}
+    text = summary(Run([], found, 1.0, 1))
+    assert "Students of one full name in this export" in text, text
+    assert "\n  Ann Lee: 601117, 601130\n" in text + "\n", text
+    alone = collect(_export(tmp_path / "other", {
+        "Ann Lee_601117_assignsubmission_file_04_adagrad.ipynb": NOTEBOOK}), ["04_adagrad"],
+        known=all_lessons(SOLUTIONS))
+    assert "one full name" not in summary(Run([], alone, 1.0, 1))
