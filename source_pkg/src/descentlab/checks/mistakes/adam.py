@@ -164,6 +164,35 @@ class AdamAmsgrad(_AdamInit):
             params[key] -= self.lr * m_hat / (np.sqrt(self.v_hat_max[key]) + 1e-7)
 
 
+class AdamCorrectedMomentsStored(_AdamInit):
+    """m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ) written back into m and v (an audit): right at
+    t = 1 only, then each call corrects values already corrected."""
+
+    stores = ("m", "v")
+
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        for key in params.keys():
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
+            m_hat = self.m[key] / (1 - self.beta1**self.iter)
+            v_hat = self.v[key] / (1 - self.beta2**self.iter)
+            if "m" in self.stores:
+                self.m[key] = m_hat
+            if "v" in self.stores:
+                self.v[key] = v_hat
+            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + 1e-7)
+
+
+class AdamCorrectedMStored(AdamCorrectedMomentsStored):
+    stores = ("m",)  # self.m[key] /= 1 - β₁ᵗ, v̂ a variable of its own
+
+
+class AdamCorrectedVStored(AdamCorrectedMomentsStored):
+    stores = ("v",)
+
+
 class AdamVStartsAtOne(_AdamInit):
     """A review: v starts at ones; the bias correction then leaves β₂/(1 − β₂) in v̂."""
 
@@ -394,6 +423,23 @@ class AdamWVStartsAtOne(_AdamWInit, AdamVStartsAtOne):
         super().update(params, grads)  # AdamVStartsAtOne's
 
 
+class AdamWCorrectedMomentsStored(_AdamWInit, AdamCorrectedMomentsStored):
+    """The decoupled decay is right; m̂ and v̂ are written back into m and v."""
+
+    def update(self, params, grads):
+        for key in params.keys():  # m and v read only the gradients: decaying first is the same
+            params[key] -= self.lr * self.weight_decay * params[key]
+        super().update(params, grads)  # AdamCorrectedMomentsStored's
+
+
+class AdamWCorrectedMStored(AdamWCorrectedMomentsStored):
+    stores = ("m",)
+
+
+class AdamWCorrectedVStored(AdamWCorrectedMomentsStored):
+    stores = ("v",)
+
+
 class AdamWDecayAfterStep(_AdamWInit):
     def update(self, params, grads):
         self._create(params)
@@ -488,6 +534,8 @@ MUTANTS = (
     ("adam", "adam_m_squared", AdamMSquared),
     ("adam", "adam_amsgrad", AdamAmsgrad),
     ("adam", "adam_v_starts_nonzero", AdamVStartsAtOne),
+    ("adam", "corrected_moments_stored", AdamCorrectedMomentsStored, AdamCorrectedMStored,
+     AdamCorrectedVStored),
     ("adamw", "state_reset_each_call", AdamWStateReset),
     ("adamw", "counter_per_key", AdamWCounterPerKey),
     ("adamw", "adamw_no_decay", AdamWNoDecay),
@@ -509,4 +557,6 @@ MUTANTS = (
     ("adamw", "adam_m_squared", AdamWMSquared),
     ("adamw", "adam_amsgrad", AdamWAmsgrad),
     ("adamw", "adam_v_starts_nonzero", AdamWVStartsAtOne),
+    ("adamw", "corrected_moments_stored", AdamWCorrectedMomentsStored, AdamWCorrectedMStored,
+     AdamWCorrectedVStored),
 )

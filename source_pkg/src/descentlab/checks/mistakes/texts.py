@@ -184,6 +184,13 @@ EXPLANATIONS = {
         "+ g² on the first call), so the steps are too small, most of all where g is small. "
         "With v = 0 the first call gives v̂ = g²."
     ),
+    # An audit's Adam: `self.m[key] /= 1 - beta1**t`, told "updated by the wrong rule".
+    "corrected_moments_stored": (
+        "the bias-corrected m̂ = m/(1 − β₁ᵗ) (or v̂ = v/(1 − β₂ᵗ)) is written back into the "
+        "state, so the next call averages from a corrected value and corrects it again: the "
+        "first step (t = 1) is right, the later ones are not. Keep m and v the plain moving "
+        "averages and compute m̂ and v̂ into new variables, for the step only."
+    ),
     "rmsprop_rho_swapped": (
         "ρ and 1 − ρ are swapped: RMSProp keeps most of the old average, h ← ρ·h + (1 − ρ)·g·g "
         "(ρ is close to 1), not (1 − ρ)·h + ρ·g·g, which forgets h almost at once."
