@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from sqlalchemy.exc import SAWarning
 from synthetic import AUTOGRADER, solved_notebook
 
 from descentlab_grading.pipeline import Course, Settings, grade, prepare_lessons
@@ -23,8 +24,6 @@ pytestmark = pytest.mark.slow
 LESSON = "03_momentum"  # the lesson that runs fastest
 
 
-# nbgrader's add_submission warns (SQLAlchemy 2), as its autograde does.
-@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 def test_an_extension_granted_before_the_first_run_is_kept_and_counted(
         tmp_path: Path) -> None:
     course = Course(root=tmp_path / "course", source=AUTOGRADER.parent / "solutions",
@@ -35,7 +34,11 @@ def test_an_extension_granted_before_the_first_run_is_kept_and_counted(
         gb.update_or_create_assignment(LESSON, duedate=handed_in - timedelta(days=1))
         for student in ("ann", "bob"):
             gb.add_student(student)
-        gb.add_submission(LESSON, "ann")
+        # nbgrader's add_submission warns (SQLAlchemy 2) here; the grader's own call, in
+        # prepare_lessons below, must not (the suite turns warnings into errors): an
+        # instructor read three SAWarnings of it.
+        with pytest.warns(SAWarning):
+            gb.add_submission(LESSON, "ann")
         gb.grant_extension(LESSON, "ann", days=2)
 
     settings = Settings(workers=1)
