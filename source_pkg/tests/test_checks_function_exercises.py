@@ -649,6 +649,36 @@ def test_the_df_dy_hint_differentiates_y():
     assert "(d/dy y² = 2y)" in _messages(report)["df_dy"]
 
 
+def copies_its_arguments(x, y):
+    """A student audit: right on arrays; a Python float has no .copy()."""
+    gx = x.copy()
+    gx /= 10
+    gy = y.copy()
+    gy *= 2
+    return gx, gy
+
+
+def arrays_only(x, y):
+    """Right on grids only (a single number cannot be sliced): compared with the right
+    values."""
+    return x[:, :] / 10, 2 * y[:, :]
+
+
+def test_a_function_for_arrays_that_fails_on_numbers_keeps_the_arrays_point():
+    """A student audit: `x.copy()` lost all three properties, "arrays" to the Python floats'
+    missing .copy(), which df/dx and df/dy already charge; the message gave no cure."""
+    report, _ = _report(check_bowl_gradient, copies_its_arguments, seeds=(7, *HIDDEN))
+    messages = _messages(report)
+    assert set(messages) == {"df_dx", "df_dy"}, report.text()
+    assert "Single numbers (Python floats) are given to bowl_gradient() too, and they have " \
+           "no .copy" in messages["df_dx"], messages["df_dx"]
+    report, _ = _report(check_bowl_gradient, arrays_only, seeds=(7, *HIDDEN))
+    assert set(_messages(report)) == {"df_dx", "df_dy"}, report.text()
+    wrong = _messages(_report(check_bowl_gradient, lambda x, y: (x[:, :] / 20, 2 * y[:, :]),
+                              seeds=(7, *HIDDEN))[0])
+    assert "differ from the right ones, (x/10, 2y) at each point" in wrong["arrays"], wrong
+
+
 def test_one_array_returned_is_not_told_to_use_numpy():
     """Returning f itself on a grid: say what came back, not "no float(), math.* or if"."""
     report, _ = _report(check_bowl_gradient, lambda x, y: x**2 / 20 + y**2)

@@ -8,6 +8,7 @@ case of one seed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -100,6 +101,13 @@ def call(fn: Callable[..., Any], name: str, *args: Any, time_limit: float | None
     named = kind == "AttributeError" and bool(suggestion)
     hint = exception_hint(kind, message, suggestion) \
         if kind in ("NameError", "IndexError") or named else ""
+    number = re.fullmatch(r"'(float|int)' object has no attribute '(\w+)'", message)
+    if kind == "AttributeError" and number and not hint:
+        # A student audit: bowl_gradient's `gx = x.copy()`, right on arrays, told only
+        # "'float' object has no attribute 'copy'".
+        hint = (f"single numbers (Python {number[1]}s) are given to {name}() too, and they "
+                f"have no .{number[2]}: write it with operators and np.* functions, which "
+                "work on numbers and arrays alike.")
     raise StudentError(f"{text}. {hint[0].upper()}{hint[1:]}" if hint else f"{text}.")
 
 

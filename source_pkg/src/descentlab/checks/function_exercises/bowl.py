@@ -314,17 +314,27 @@ def _arrays(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
         if problem:
             return f"with arrays x, y of shape {grid_x.shape} (a grid from np.meshgrid) {problem}"
     dx, dy = (np.asarray(_grid_array(v), dtype=np.float64) for v in pair)
-    # Element-wise means: the same as for each point on its own (right or wrong). A value
-    # that is not a number there (df/dx or df/dy says what it is) is not the same.
-    single = [[_as_float(v) for v in _pair(fn, float(x), float(y), limit)]
-              for x, y in zip(grid_x.ravel(), grid_y.ravel(), strict=True)]
+    # Element-wise means: the same as for each point on its own (right or wrong), each
+    # handed in as NumPy's 0-d float, which NumPy's methods work on too (a student audit's
+    # `gx = x.copy(); gx /= 10` was right on arrays and lost this point to the Python
+    # floats' missing .copy(), which df/dx and df/dy already charge). A value that is not a
+    # number there (df/dx or df/dy says what it is) is not the same.
+    points = list(zip(grid_x.ravel(), grid_y.ravel(), strict=True))
+    compared = "those for the same points one at a time"
+    try:
+        single = [[_as_float(v) for v in _pair(fn, np.float64(x), np.float64(y), limit)]
+                  for x, y in points]
+    except StudentError:  # it fails on single points: the right values are element-wise
+        grad = get_surface("bowl").grad
+        single = [[float(v) for v in grad(float(x), float(y))] for x, y in points]
+        compared = "the right ones, (x/10, 2y) at each point"
     if all(v is not None for row in single for v in row):
         each = np.array(single, dtype=np.float64)
         if np.allclose(dx.ravel(), each[:, 0], equal_nan=True, **_CLOSE) and \
                 np.allclose(dy.ravel(), each[:, 1], equal_nan=True, **_CLOSE):
             return _grids_unchanged(given, (grid_x, grid_y))
-    return ("with arrays (a grid from np.meshgrid) your results differ from those for the "
-            "same points one at a time: compute element-wise with NumPy operations.")
+    return (f"with arrays (a grid from np.meshgrid) your results differ from {compared}: "
+            "compute element-wise with NumPy operations.")
 
 
 def _grids_unchanged(given: tuple[np.ndarray, ...], grids: tuple[np.ndarray, ...]) -> str:
