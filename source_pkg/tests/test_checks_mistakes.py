@@ -77,6 +77,7 @@ EXPECTED_FAILURES: dict[tuple[str, str], set[str]] = {
     # it is 0/ε = 0, and the next call's h is still 0 there: no NaN, no move on g = 0.
     ("adagrad", "adagrad_h_after_step"): VALUES,
     ("adagrad", "adagrad_h_starts_nonzero"): VALUES,  # on g = 0 the step is 0/(√0.1 + ε)
+    ("adagrad", "adagrad_decayed"): VALUES,
     ("rmsprop", "state_reset_each_call"): {"carries_state"},
     ("rmsprop", "shared_state"): {"per_key_state"},
     ("rmsprop", "no_epsilon"): {"zero_grad"},
@@ -228,6 +229,7 @@ PHRASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "average_wrong_beta": ("a moving average uses the other β", ("a factor is missing",)),
     "adamw_no_adam_step": ("the weight decay only", ("formula of a single step",)),
     "adagrad_h_starts_nonzero": ("h must start at 0", ("formula of a single step",)),
+    "adagrad_decayed": ("which is RMSProp's", ("the learning rate?", "a factor is missing")),
     "rmsprop_h_starts_nonzero": ("h must start at 0", ("check the (1 − ρ) factor",)),
     "adamw_decay_in_grad": ("added to the gradient", ()),
     "adamw_decay_without_lr": ("ignores the learning rate", ()),

@@ -112,6 +112,35 @@ class AdaGradHStartsNonZero(_AdaGradInit):
             params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
 
 
+class AdaGradHStartsAtOne(_AdaGradInit):
+    # A student audit: np.ones_like, told "the formula of a single step is off".
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {}
+            for key, val in params.items():
+                self.h[key] = np.ones_like(val)
+        for key in params.keys():
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class AdaGradDecayed(_AdaGradInit):
+    """h as RMSProp's moving average (a student audit: told "a factor is missing or extra
+    (the learning rate?)")."""
+
+    rho = 0.9  # Keras's RMSprop rho (the audit's class)
+
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class AdaGradDecayedSlowly(AdaGradDecayed):
+    rho = 0.99  # the lesson's RMSProp default (the book's decay_rate)
+
+
 # -- RMSProp ---------------------------------------------------------------------------
 
 
@@ -359,7 +388,8 @@ MUTANTS = (
     ("adagrad", "adagrad_grad_not_squared", AdaGradGradNotSquared),
     # ε from self.eps (the lesson's class) or the book's 1e-7: the 1st step is lr·g/ε.
     ("adagrad", "adagrad_h_after_step", AdaGradHAfterStep, AdaGradHAfterStepBookEps),
-    ("adagrad", "adagrad_h_starts_nonzero", AdaGradHStartsNonZero),
+    ("adagrad", "adagrad_h_starts_nonzero", AdaGradHStartsNonZero, AdaGradHStartsAtOne),
+    ("adagrad", "adagrad_decayed", AdaGradDecayed, AdaGradDecayedSlowly),
     ("rmsprop", "state_reset_each_call", RMSPropStateReset),
     ("rmsprop", "shared_state", RMSPropSharedState),
     ("rmsprop", "no_epsilon", RMSPropNoEpsilon),

@@ -210,10 +210,15 @@ EXPLANATIONS = {
     # An audit: h starting at 0.1 (Keras's Adagrad) was told "the formula of a single step
     # is off"; h starting at g², "check the (1 − ρ) factor", which was right.
     "adagrad_h_starts_nonzero": (
-        "h must start at 0 (np.zeros_like(params[key])): yours starts from another value. "
-        "0.1 is the initial_accumulator_value of Keras's and TensorFlow's Adagrad; the "
-        "lesson's AdaGrad, like the book's and torch.optim's, starts from 0, so that the first "
-        "step divides by √(g·g) + ε."
+        "h must start at 0 (np.zeros_like(params[key])): yours starts from another value "
+        "(np.ones_like gives 1; Keras's and TensorFlow's Adagrad start at their "
+        "initial_accumulator_value, 0.1). The lesson's AdaGrad, like the book's and "
+        "torch.optim's, starts from 0, so that the first step divides by √(g·g) + ε."
+    ),
+    "adagrad_decayed": (
+        "h is a decaying average, h ← ρ·h + (1 − ρ)·g·g, which is RMSProp's: AdaGrad's h is "
+        "the sum of every squared gradient so far, h ← h + g·g, which only grows (so each "
+        "entry's step only shrinks)."
     ),
     "rmsprop_h_starts_nonzero": (
         "h must start at 0 (np.zeros_like(params[key])) before the first average: yours starts "
