@@ -361,3 +361,28 @@ def test_a_path_of_the_wrong_shape_in_a_figure_is_told_to_check_the_shape():
                           "got (2,)", where="in <module>() (line 3 of this cell)")
     assert hint == ("the figure got a path of another shape than it draws: check the shape "
                     "your function returns against the one the exercise asks for."), hint
+
+
+def test_state_of_integers_is_named_not_the_parameters_dtype() -> None:
+    """A student audit: AdaGrad's h = np.zeros_like(p, dtype=int) was told to keep the
+    parameter's dtype, which it did not touch."""
+
+    class IntegerState:
+        def __init__(self, lr=0.01):
+            self.lr, self.h = lr, None
+
+        def update(self, params, grads):
+            if self.h is None:
+                self.h = {k: np.zeros_like(v, dtype=int) for k, v in params.items()}
+            for key in params:
+                self.h[key] += grads[key] * grads[key]
+                params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+    text = score_properties(IntegerState, "adagrad", (0,)).text()
+    assert "A float result cannot be stored in self.h's arrays of integers" in text, text
+    assert "parameter's dtype:" not in text, text
+    # A cast into the parameter itself (float64 into float32 with casting="same_kind" is
+    # fine; an integer result into a float array too): the general hint stays.
+    assert exception_hint("UFuncTypeError", "Cannot cast ufunc 'add' output from "
+                          "dtype('complex128') to dtype('float64')").startswith(
+        "the result could not be stored in the parameter's dtype")

@@ -437,6 +437,14 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
         # NumPy's message for g ^ 2 talks of casting rules (an audit's student was told to
         # keep the dtype); torch and Python name the operator.
         return ("^ is bitwise XOR in Python, not a power: square with g ** 2 (or g * g).")
+    if "cast" in low and re.search(r"to dtype\('u?int", message):
+        # A student audit: h = np.zeros_like(p, dtype=int) was told to keep the parameter's
+        # dtype, which it did not touch.
+        state = re.search(r"self\.(\w+)\s*\[", where)
+        target = f"self.{state.group(1)}'s arrays" if state else "an array"
+        return (f"a float result cannot be stored in {target} of integers (made with "
+                "dtype=int, or from whole numbers such as np.array([0, 0])): create state "
+                "with np.zeros_like(params[key]), of the parameter's float dtype.")
     if "cast" in low:
         return ("the result could not be stored in the parameter's dtype: keep the arrays' "
                 "dtype (create state with np.zeros_like(params[key])).")
