@@ -168,7 +168,7 @@ class Connection(protocol.Peer):
 
             setattr(Proxy, REMOTE_READS, info.get("global_loads"))
             return _named(Proxy, info)
-        if info.get("callable"):
+        if info.get("callable") and not info.get("instance"):
 
             def function(*args: Any, **kwargs: Any) -> Any:
                 return remote.call(target, args, kwargs)
@@ -203,6 +203,11 @@ class Connection(protocol.Peer):
         for method in ("__float__", "__int__", "__index__", "__complex__", "__repr__"):
             setattr(Instance, method, _forwarded(method))
         Instance.__name__ = Instance.__qualname__ = str(info["type"])
+        if info.get("callable"):  # an object of a class with __call__: called, and asked
+            Instance.__call__ = lambda _, *args, **kwargs: remote.call(target, args, kwargs)
+            instance = _named(Instance(), info)
+            setattr(instance, RUNNER_HOOK, runner)
+            return instance
         return Instance()
 
     def request(self, limit: float | None = None, data_only: bool = False,

@@ -12,6 +12,7 @@ record is the grade, so tampering here gains nothing (autograder/README.md).
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import inspect
 import os
@@ -167,7 +168,13 @@ class Server(protocol.Peer):
         self.kept[id(obj)] = obj
         info: dict[str, Any] = {"$remote": id(obj), "type": type(obj).__name__,
                                 "name": getattr(obj, "__name__", type(obj).__name__),
-                                "callable": callable(obj), "is_class": isinstance(obj, type)}
+                                "callable": callable(obj), "is_class": isinstance(obj, type),
+                                # An object of a class with __call__ (an optimizer whose
+                                # update is also its __call__: a red-team look scored 0),
+                                # not a function: its attributes are asked for too.
+                                "instance": callable(obj) and not isinstance(obj, type)
+                                and not inspect.isroutine(obj)
+                                and not isinstance(obj, functools.partial)}
         if callable(obj):
             try:
                 info["signature"] = [[p.name, int(p.kind), p.default is not p.empty]
@@ -209,7 +216,9 @@ class Server(protocol.Peer):
         # number's __float__): inside the window, time-limited, with JUDGING set.
         with _student_code():
             result = target(*args, **kwargs)
-            if _readable(result):
+            # An object a class makes is an object, even one Python iterates (an optimizer
+            # with __iter__ or __getitem__ over its state: a red-team look scored 0).
+            if _readable(result) and not isinstance(target, type):
                 # An iterator cannot be handed over; its items can (a cap stops endless ones),
                 # in a stand-in of its type. So can an object of the student's that Python
                 # iterates (a DataLoader-like epoch: an honest-code audit), read by iter()

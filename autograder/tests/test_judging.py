@@ -227,6 +227,36 @@ def test_a_class_crosses_with_the_globals_its_methods_read(tmp_path: Path) -> No
     assert verdict["message"] == "{'update': ['lr']}", verdict
 
 
+HONEST_MOMENTUM = ("import numpy as np\n"
+                   "class Momentum:\n"
+                   "    def __init__(self, lr=0.01, momentum=0.9):\n"
+                   "        self.lr, self.momentum, self.v = lr, momentum, {}\n"
+                   "    def update(self, params, grads):\n"
+                   "        for k in params:\n"
+                   "            v = self.v.setdefault(k, np.zeros_like(params[k]))\n"
+                   "            v *= self.momentum\n"
+                   "            v -= self.lr * grads[k]\n"
+                   "            params[k] += v\n")
+
+
+@pytest.mark.slow  # a real judge: ~2 s each
+@pytest.mark.parametrize("extra", [
+    "    __call__ = update\n",
+    "    def __iter__(self):\n        return iter(self.v.items())\n",
+    "    def __getitem__(self, key):\n        return self.v[key]\n"
+    "    def __len__(self):\n        return len(self.v)\n"], ids=["call", "iter", "sequence"])
+def test_an_optimizer_python_can_call_or_iterate_is_graded_as_an_object(
+        tmp_path: Path, extra: str) -> None:
+    """A red-team look: an optimizer with __call__ (or __iter__, or __getitem__ and
+    __len__ over its state) crossed as a function (or a list of its items) and scored 0,
+    "'function' object has no attribute 'update'"."""
+    test = ("from descentlab.checks import assert_property\n"
+            "for prop in ('first_step', 'carries_state', 'per_key_state', 'in_place'):\n"
+            "    assert_property(Momentum, 'momentum', prop, seed=3)")
+    verdict = _verdict(tmp_path, test, "class Momentum: ...", HONEST_MOMENTUM + extra)
+    assert verdict["verdict"] == "pass", verdict
+
+
 @pytest.mark.slow  # a real judge: ~3 s
 def test_a_state_attribute_spelt_two_ways_is_named_when_graded(tmp_path: Path) -> None:
     """The attributes a class's methods read and store cross with it: the graded reason of
