@@ -257,6 +257,31 @@ def test_an_optimizer_python_can_call_or_iterate_is_graded_as_an_object(
     assert verdict["verdict"] == "pass", verdict
 
 
+@pytest.mark.slow  # a real judge: ~2 s each
+@pytest.mark.parametrize("setting", ["np.seterr(all='raise')",
+                                     "warnings.simplefilter('error')"])
+def test_a_notebooks_own_floating_point_settings_do_not_change_its_grade(
+        tmp_path: Path, setting: str) -> None:
+    """A red-team look: an honest AdaGrad guarding 0/0 with np.where lost the zero-gradient
+    point when graded only (the self-check ignores NumPy's errors and warnings)."""
+    student = ("import warnings\nimport numpy as np\n"
+               f"{setting}\n"
+               "class AdaGrad:\n"
+               "    def __init__(self, lr=0.01):\n"
+               "        self.lr, self.h = lr, {}\n"
+               "    def update(self, params, grads):\n"
+               "        for k in params:\n"
+               "            h = self.h.setdefault(k, np.zeros_like(params[k]))\n"
+               "            h += grads[k] * grads[k]\n"
+               "            root = np.sqrt(h)\n"
+               "            params[k] -= self.lr * np.where(root > 0, grads[k] / root, 0.0)\n")
+    test = ("from descentlab.checks import assert_property, properties_for\n"
+            "for prop in properties_for('adagrad'):\n"
+            "    assert_property(AdaGrad, 'adagrad', prop.name, seed=3)")
+    verdict = _verdict(tmp_path, test, "class AdaGrad: ...", student)
+    assert verdict["verdict"] == "pass", verdict
+
+
 @pytest.mark.slow  # a real judge: ~3 s
 def test_a_state_attribute_spelt_two_ways_is_named_when_graded(tmp_path: Path) -> None:
     """The attributes a class's methods read and store cross with it: the graded reason of
