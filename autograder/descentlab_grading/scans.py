@@ -12,6 +12,7 @@ import ast
 import builtins
 import functools
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -291,13 +292,18 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
         printed |= {id(arg) for arg in shown_args
                     if isinstance(arg, ast.Attribute) and arg.attr == "__dict__"}
         printed |= _dict_writes_seen(tree, wanted)
+        # `from math import *` binds no name wanted: a module the grader has loaded, whose
+        # public names are none of them (a red-team look: it made every name a library's).
+        printed |= {id(alias) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                    and not node.level and _binds_none(node.module, wanted)
+                    for alias in node.names}
         for node in ast.walk(tree):
             name_read = node.name.split(".")[0] if isinstance(node, ast.alias) else \
                 _name_of(node)
             if isinstance(node, ast.Attribute) and name_read in _BUILTIN_ONLY:
                 # model.eval() is torch's, not the builtin (builtins.eval names `builtins`).
                 continue
-            if (name_read in unseen and id(node) not in printed) or name_read == "*":
+            if (name_read in unseen or name_read == "*") and id(node) not in printed:
                 return set()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 swaps = [d for d in node.decorator_list if not _keeps_the_def(d, kept)]
@@ -329,10 +335,27 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
     return (bound & wanted) - taken
 
 
+def _binds_none(module: str | None, wanted: set[str]) -> bool:
+    """Whether ``from MODULE import *`` binds none of ``wanted``: known only of a module
+    this process has loaded (it imports nothing a notebook names)."""
+    loaded = sys.modules.get(module or "")
+    if loaded is None:
+        return False
+    names = getattr(loaded, "__all__", None)
+    exported = set(names) if isinstance(names, (list, tuple)) else \
+        {name for name in vars(loaded) if not name.startswith("_")}
+    return not exported & wanted
+
+
 #: Decorators that return the ``def`` or ``class`` they are given (changed, never swapped
 #: for another object), by the module they come from (``builtins``: never imported).
 _KEEPING = {"dataclass": "dataclasses", "total_ordering": "functools",
-            "staticmethod": "builtins", "classmethod": "builtins", "property": "builtins"}
+            "staticmethod": "builtins", "classmethod": "builtins", "property": "builtins",
+            # Called with no argument, they wrap the def (a red-team look: lesson 08's
+            # helper under @torch.no_grad() was flagged as torch's get_total_norm).
+            "no_grad": "torch", "inference_mode": "torch"}
+#: Those of :data:`_KEEPING` that are called (with keywords at most) to make the decorator.
+_CALLED_KEEPING = frozenset({"dataclass", "no_grad", "inference_mode"})
 
 
 def _decorators_that_keep(nb: Any) -> set[str]:
@@ -364,7 +387,7 @@ def _keeps_the_def(decorator: ast.expr, kept: set[str]) -> bool:
         # Only dataclass's options (keywords): called with an argument, staticmethod(f) and
         # the like run f on the def (callable since Python 3.10: a red-team look).
         node = decorator.func
-        if decorator.args or _name_of(node) != "dataclass":
+        if decorator.args or _name_of(node) not in _CALLED_KEEPING:
             return False
     if isinstance(node, ast.Name):
         return node.id in _KEEPING and node.id in kept

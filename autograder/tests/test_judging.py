@@ -1285,6 +1285,10 @@ def test_torchs_own_clipping_in_the_clip_answer_is_flagged(other: str, answer: s
     ("01_gd_variants", "def gen_batches(n, size):\n    pass\n",
      "@staticmethod\ndef minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n",
      []),
+    # A red-team look: a star import of a module that has none of the names bound none.
+    ("01_gd_variants", "from math import *\nfrom numpy import *\n"
+     "def gen_batches(n, size):\n    pass\n",
+     "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n", []),
 ])
 def test_a_name_the_notebook_makes_its_own_is_no_ready_made_code(
         lesson_id: str, other: str, answer: str, named: list[str]) -> None:
@@ -1292,6 +1296,33 @@ def test_a_name_the_notebook_makes_its_own_is_no_ready_made_code(
                     if e.answer_cell and set(e.ready_made) & {"gen_batches", "backward"})
     assert _ready_made_found(lesson_id, exercise.name, other, answer) == (
         [(exercise.name, named)] if named else [])
+
+
+_CLIP = ("def clip_grad_norm(grads, max_norm):\n"
+         "    total = get_total_norm(grads)\n"
+         "    for g in grads.values():\n"
+         "        g *= min(1.0, max_norm / (total + 1e-6))\n"
+         "    return total\n")
+_TOTAL = ("def get_total_norm(grads):\n"
+          "    return sum(float((g ** 2).sum()) for g in grads.values()) ** 0.5\n")
+
+
+@pytest.mark.parametrize(("other", "answer", "named"), [
+    # A red-team look: honest helpers flagged as torch's get_total_norm ...
+    ("import torch\n", "@torch.no_grad()\n" + _TOTAL + _CLIP, []),
+    ("from math import *\n" + _TOTAL, _CLIP, []),
+    # ... and torch's deprecated alias, unflagged.
+    ("import torch\n", "def clip_grad_norm(grads, max_norm):\n"
+     "    ts = [torch.from_numpy(g) for g in grads.values()]\n"
+     "    return float(torch.nn.utils.clip_grad_norm(ts, max_norm))\n", ["clip_grad_norm"]),
+    ("import torch\nfrom torch.nn.utils import *\n" + _TOTAL, _CLIP,
+     ["get_total_norm", "clip_grad_norm"]),
+    ("import torch\n", "@torch.enable_grad()\n" + _TOTAL + _CLIP, ["get_total_norm"]),
+])
+def test_a_clip_helper_of_the_students_own_is_no_ready_made_code(
+        other: str, answer: str, named: list[str]) -> None:
+    assert _ready_made_found("08_torch_optim", "clip_grad_norm", other, answer) == (
+        [("clip_grad_norm", named)] if named else [])
 
 
 def _ready_made_found(lesson_id: str, name: str, other: str, answer: str
