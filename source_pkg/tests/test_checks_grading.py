@@ -200,3 +200,23 @@ def test_a_step_that_reads_no_gradient_earns_nothing() -> None:
                 params[key] -= self.lr * np.sign(grads[key])
 
     assert score_properties(Signs, "sgd", range(40)).failed == ["first_step", "carries_state"]
+
+
+class _ByName(_Halves):
+    """A red-team look: a step made of each key's name (and where the gradient is not 0)."""
+
+    def __init__(self, lr=0.01, **hyperparameters):  # whatever the optimizer's are
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= self.lr * (1 + sum(map(ord, key)) % 7) * (grads[key] != 0)
+
+
+@pytest.mark.parametrize("optimizer", ["adagrad", "rmsprop", "adam"])
+def test_a_step_made_of_the_keys_names_earns_nothing(optimizer: str) -> None:
+    """It kept the every-key, in-place and zero-gradient points (3 of 7 in lesson 04): the
+    probe's two runs had keys of two names, and so two steps."""
+    report = score_properties(_ByName, optimizer, PUBLIC_SEEDS)
+    assert report.failed == [p.name for p in properties_for(optimizer)], report.text()
+    assert "takes the same steps whatever the gradients are" in report.text(), report.text()

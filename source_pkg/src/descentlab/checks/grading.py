@@ -127,14 +127,16 @@ def run_property(
 def _ignores_gradients(student_cls: type, hyper: dict[str, float], seed: int,
                        time_limit: float | None, required: Sequence[str]) -> bool:
     """Whether the class takes the same finite steps from the same parameters whatever
-    their gradients: two new objects, each on a key no object used, given the probe's
+    their gradients: two new objects, on one key no object used before, given the probe's
     gradients and −2.5 times them. Both the sign and the size change: a step made of g² is
     blind to the sign, Adam's to the size, signSGD's to the size (and another seed's
-    gradients may share every sign: a review's signSGD was taken for a step that reads none)."""
+    gradients may share every sign: a review's signSGD was taken for a step that reads none).
+    One key for both: a step made from the key's name (a red-team look) differed between
+    two keys, and was taken for one that reads the gradients."""
     probe = make_case(seed, shapes={"g": (3,)}, calls=2)
     runs = []
+    key = f"probe_{next(_PROBE_KEYS)}"
     for factor in (1.0, -2.5):
-        key = f"probe_{next(_PROBE_KEYS)}"
         case = dataclasses.replace(probe, params={key: probe.params["g"]},
                                    grads=tuple({key: factor * step["g"]} for step in probe.grads))
         run = observe(student_cls, hyper, case, time_limit=time_limit, required=required)
