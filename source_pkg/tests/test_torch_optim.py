@@ -35,10 +35,9 @@ VALUES = {"first_step", "carries_state"}
 LOSES = {
     "shared_counter": {"per_param_step"},
     "replace_data": {"in_place"},
-    # A step that changes nothing passes no check, not even of what it must leave alone.
+    # A step that changes nothing passes no check, not even of what it must leave alone;
+    # nor does AdamW's, whose decay, p.mul_(...), alone moves p: whatever the gradients.
     "rebind": set(PROPERTIES),
-    # AdamW's decay, p.mul_(...), still changes p in place: only the values are wrong.
-    "adamw-rebind": VALUES,
     "t_plus_one": VALUES,
     # m / 0 at the first step: NaN everywhere, and 0/0 on a zero gradient (as the NumPy
     # catalogue's counter_starts_at_zero).
@@ -126,6 +125,30 @@ class _Plain(torch.optim.Optimizer):
         pass
 
 
+class _StepsByLr(_Plain):
+    """A red-team look: lr off every parameter that has a grad (4 of 9 points)."""
+
+    def gradient(self, p):
+        return torch.ones_like(p)
+
+
+class _StepsWhereGradNotZero(_Plain):
+    """... and only where the gradient is not 0 (5 of 9 points)."""
+
+    def gradient(self, p):
+        return (p.grad != 0).to(p.dtype)
+
+
+@pytest.mark.parametrize("cls", [_StepsByLr, _StepsWhereGradNotZero])
+def test_a_step_that_reads_no_gradient_earns_nothing(cls: type) -> None:
+    report = checks.grade_torch(cls, "adam", PUBLIC_SEEDS)
+    assert report.failed == PROPERTIES, report.text()
+    assert checks.IGNORES_GRADIENTS in report.text(), report.text()
+    # The probe takes SGD's step for one that reads the gradients.
+    assert checks.grade_torch(_Plain, "adam", PUBLIC_SEEDS).failed == sorted(
+        VALUES, key=PROPERTIES.index)
+
+
 def test_runner_gives_a_parameter_turned_float64_its_gradient_in_float64() -> None:
     """An audit: a step that did p.data = p.data.double() made the runner's next
     `p.grad = ...` raise torch's dtype error, shown instead of the float32 property's."""
@@ -208,8 +231,9 @@ def test_the_runner_hook_replaces_the_local_run() -> None:
             return run_scenario(TorchAdam, case)
 
     checks.assert_torch_property(Proxy, "adam", "per_param_step", seed=3)
-    # The together run, then each of the three parameters alone.
-    assert len(calls) == 4
+    # The together run, then each of the three parameters alone, then the probe's two runs
+    # (a step that reads no gradient).
+    assert len(calls) == 6
     assert all(case["time_limit"] == checks.TIME_LIMIT for case in calls)
 
 

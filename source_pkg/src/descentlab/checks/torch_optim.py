@@ -879,6 +879,31 @@ def _judge_moves_something(case: dict[str, Any], got: dict[str, Any]) -> str:
     return IDLE
 
 
+#: A step() that moves the parameters but reads no gradient (see :func:`_ignores_gradients`).
+IGNORES_GRADIENTS = (
+    "step() takes the same steps whatever the gradients are (the same parameters with other "
+    "gradients moved exactly the same way): each step must use p.grad, the gradient of that "
+    "parameter.")
+
+
+def _ignores_gradients(cls: Any, optimizer: str, seed: int) -> bool:
+    """Whether two new optimizers take the same finite steps from the same parameter given
+    a probe's gradients and −2.5 times them (a red-team look: `p.sub_(lr)` for each p with
+    a grad kept 4 of 9 points; grading.py probes the NumPy classes so)."""
+    rng = np.random.default_rng([seed, 80, len(_PROPERTY_INDEX)])
+    hyper, start = _hyper(rng, optimizer), rng.normal(0.0, 1.0, 3)
+    grads = [_signed(rng, (3,)) for _ in range(2)]
+    runs = []
+    for factor in (1.0, -2.5):
+        got = _run(cls, {"dtype": "float64", "params": [start], "hyper": hyper,
+                         "steps": [[factor * g] for g in grads]})
+        if got["error"] is not None:  # a run that stopped is no evidence
+            return False
+        runs.append(np.array([values[0] for values in got["values"]], dtype=np.float64))
+    first, second = runs
+    return bool(np.all(np.isfinite(first))) and np.array_equal(first, second)
+
+
 def _judge_grad_none(case: dict[str, Any], got: dict[str, Any]) -> str:
     for s, values in enumerate(got["values"]):
         if not np.array_equal(values[1], case["params"][1], equal_nan=True):
@@ -1086,6 +1111,11 @@ def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed
     if got["error"] is not None:
         return replace(_error_outcome(got["error"], subject), printed=printed)
     judged = replace(_judge(prop.name, optimizer, case, got, cls), printed=printed)
+    if judged.passed and prop.name not in _VALUES and _ignores_gradients(cls, optimizer, seed):
+        # What a step leaves alone is no property of one that computes nothing from the
+        # gradients (checks/README.md), as for the NumPy classes; a catalogued mistake
+        # (AdamW's decay alone moves p after `p = p - ...`) is named below.
+        judged = replace(Outcome(IGNORES_GRADIENTS), printed=printed)
     if judged.passed:
         return judged
     longer = None
