@@ -224,8 +224,12 @@ class Server(protocol.Peer):
         with _student_code():
             result = target(*args, **kwargs)
             # An object a class makes is an object, even one Python iterates (an optimizer
-            # with __iter__ or __getitem__ over its state: a red-team look scored 0).
-            if _readable(result) and not isinstance(target, type):
+            # with __iter__ or __getitem__ over its state: a red-team look scored 0). What
+            # an optimizer's update() returns is not read: a generator update() (a stray
+            # `yield`) runs nowhere in the notebook, and was run here by reading it (a
+            # red-team look: full marks for an update that does nothing when called).
+            if _readable(result) and not isinstance(target, type) \
+                    and not (inspect.ismethod(target) and target.__name__ == "update"):
                 # An iterator cannot be handed over; its items can (a cap stops endless ones),
                 # in a stand-in of its type. So can an object of the student's that Python
                 # iterates (a DataLoader-like epoch: an honest-code audit), read by iter()

@@ -257,6 +257,20 @@ def test_an_optimizer_python_can_call_or_iterate_is_graded_as_an_object(
     assert verdict["verdict"] == "pass", verdict
 
 
+@pytest.mark.slow  # a real judge: ~2 s
+def test_an_update_with_a_stray_yield_does_as_little_as_in_the_notebook(tmp_path: Path) -> None:
+    """A red-team look: update() with a `yield` returns a generator and changes nothing
+    when called (its self-check fails); the kernel read the generator, ran its body, and
+    the grade was full marks."""
+    student = HONEST_MOMENTUM.replace("            params[k] += v\n",
+                                      "            params[k] += v\n            yield k\n")
+    test = ("from descentlab.checks import assert_property\n"
+            "assert_property(Momentum, 'momentum', 'first_step', seed=3)")
+    verdict = _verdict(tmp_path, test, "class Momentum: ...", student)
+    assert verdict["verdict"] == "fail", verdict
+    assert "update() contains `yield`" in verdict["message"], verdict
+
+
 @pytest.mark.slow  # a real judge: ~2 s each
 @pytest.mark.parametrize("setting", ["np.seterr(all='raise')",
                                      "warnings.simplefilter('error')"])

@@ -52,6 +52,10 @@ def no_change(returned: str = "") -> str:
         text += (" If yours does, every step it took was 0: if it keeps a state (velocity, h, "
                  "moments), is that state still 0 when the step uses it (made anew on every "
                  "call, or updated only after the step)?")
+    elif returned == "generator":
+        # A red-team look: a stray `yield` in update(), told its params are a copy.
+        text = ("update() contains `yield`, which makes it a generator function: calling "
+                "it runs none of its body (it only returns a generator). Remove the yield.")
     else:
         # A lesson-5 audit: a new dict returned was told only "a copy or a local variable".
         text += (f" Your update() returns a {returned}, but nothing uses what it returns: "
