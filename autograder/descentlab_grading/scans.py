@@ -54,7 +54,9 @@ _HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{GUARD_MODULE}|{S
                          r"\s*[(\[]\s*(?P<q>['\"])protocol(?P=q)"
                          r"|\bsys\s*\.\s*modules\s*(?:\.\s*(?:pop|popitem|update|clear|setdefault"
                          r"|__setitem__|__delitem__)\b|\[[^\]\n]*\]\s*=(?!=))|\bdel\s+sys\.modules\b"
-                         r"|=\s*sys\.modules\b(?!\s*[\[.])|\.\s*(?:f_globals|f_back)\b"
+                         r"|=\s*sys\.modules\b(?!\s*[\[.])|\.\s*(?:f_globals|f_back|f_locals)\b"
+                         # Red-team round 15: the grader's frames, their locals read.
+                         r"|\binspect\s*\.\s*(?:stack|trace|getouterframes|currentframe)\b"
                          r"|\b(?:_getframe|get_referrers|ftruncate|memfd_create)\b|/proc/self/fd"
                          f"|{re.escape(HOOK_DIR)}|{re.escape(JUDGE_DIR)}")
 

@@ -1107,6 +1107,7 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
      "pickle.dump(x, f, protocol=pickle.HIGHEST_PROTOCOL)\nprint('a protocol')\n"
      "torch = sys.modules.get('torch')\nif 'torch' in sys.modules: pass\nnet.modules()\n"
      "f_fwd, f_back = f(x + h), f(x - h)\nmodules['hidden'] = layer\n"
+     "f_locals = np.stack([a, b])\n"
      "inspect.signature(pickle.dumps).parameters['protocol'].default",
      "import descentlab_grader as g\ng.Server.call = fake\n"
      "os.environ['DESCENTLAB_JUDGE_SOCKET']; sys.path.append('/opt/descentlab-grader')\n"
@@ -1115,11 +1116,13 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
      "os.ftruncate(fd, 0)\n"
      # Red-team round 13: the runner found among every loaded module, torch's modes.
      "for m in list(sys.modules.values()): pass\nvars(sys)['modules']\n"
-     "class Q(TorchFunctionMode):\n    def __torch_function__(self, f, t, a=(), k=None): pass\n",
+     "class Q(TorchFunctionMode):\n    def __torch_function__(self, f, t, a=(), k=None): pass\n"
+     # Red-team round 15: the frames of the grader's calls, their locals read.
+     "for info in inspect.stack():\n    print(info.frame.f_locals)\n",
      ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET", "/opt/descentlab-grader",
       "import protocol", "HOOK_MODULE", "JUDGING", "import_module('protocol'",
       "sys.modules.pop", "ftruncate", "sys.modules.values", "vars(sys)", "TorchFunctionMode",
-      "__torch_function__"]),
+      "__torch_function__", "inspect.stack", ".f_locals"]),
 ], ids=["compiled code", "the test hook"])
 def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
         tmp_path: Path, scan: Any, harmless: str, naming: str, found: list[str]) -> None:
