@@ -129,9 +129,11 @@ def prepare_lessons(course: Course, settings: Settings, lessons: Sequence[str],
                 and known.get(lesson) == current):
             continue
         kept = _placeholder_submissions(course, lesson) if in_gradebook else {}
-        api = api or NbGraderAPI(config=course.config(settings))
-        result = api.generate_assignment(lesson, force=True, create=True)
-        _restore_submissions(course, lesson, kept)
+        try:
+            api = api or NbGraderAPI(config=course.config(settings))
+            result = api.generate_assignment(lesson, force=True, create=True)
+        finally:  # an extension is never lost, whatever became of the release step
+            _restore_submissions(course, lesson, kept)
         if not result["success"]:
             raise RuntimeError(f"nbgrader could not prepare {lesson}:\n{result['log']}")
         known[lesson] = current

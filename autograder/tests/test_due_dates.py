@@ -60,3 +60,27 @@ def test_an_extension_granted_before_the_first_run_is_kept_and_counted(
         ("ann", "graded", 10.0, False), ("bob", "graded", 10.0, True)]
     with Gradebook(course.db_url) as gb:
         assert gb.find_submission(LESSON, "ann").extension == timedelta(days=2)
+
+
+def test_an_extension_outlives_a_release_step_that_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nbgrader.apps import NbGraderAPI
+
+    course = Course(root=tmp_path / "course", source=AUTOGRADER.parent / "solutions",
+                    config_dir=AUTOGRADER)
+    course.root.mkdir()
+    with Gradebook(course.db_url) as gb:
+        gb.update_or_create_assignment(LESSON, duedate=datetime.now(timezone.utc))
+        gb.add_student("ann")
+        with pytest.warns(SAWarning):
+            gb.add_submission(LESSON, "ann")
+        gb.grant_extension(LESSON, "ann", hours=5)
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise OSError("the disk is full")
+
+    monkeypatch.setattr(NbGraderAPI, "generate_assignment", fails)
+    with pytest.raises(OSError, match="the disk is full"):
+        prepare_lessons(course, Settings(workers=1), [LESSON])
+    with Gradebook(course.db_url) as gb:
+        assert gb.find_submission(LESSON, "ann").extension == timedelta(hours=5)
