@@ -1331,9 +1331,13 @@ _TOTAL = ("def get_total_norm(grads):\n"
     # ... and torch's deprecated alias, unflagged.
     ("import torch\n", "def clip_grad_norm(grads, max_norm):\n"
      "    ts = [torch.from_numpy(g) for g in grads.values()]\n"
-     "    return float(torch.nn.utils.clip_grad_norm(ts, max_norm))\n", ["clip_grad_norm"]),
-    ("import torch\nfrom torch.nn.utils import *\n" + _TOTAL, _CLIP,
-     ["get_total_norm", "clip_grad_norm"]),
+     "    return float(torch.nn.utils.clip_grad_norm(ts, max_norm))\n",
+     ["utils.clip_grad_norm"]),
+    ("import torch\nfrom torch.nn.utils import *\n" + _TOTAL, _CLIP, ["get_total_norm"]),
+    # The exercise's own name stays its own where names may be bound unseen (the synthetic
+    # class's torch case imports torch.optim.adam through importlib: flagged in CI).
+    ("import importlib\nimportlib.import_module('math')\n" + _TOTAL, _CLIP,
+     ["get_total_norm"]),
     ("import torch\n", "@torch.enable_grad()\n" + _TOTAL + _CLIP, ["get_total_norm"]),
 ])
 def test_a_clip_helper_of_the_students_own_is_no_ready_made_code(

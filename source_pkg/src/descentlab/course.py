@@ -424,11 +424,12 @@ LESSONS: tuple[Lesson, ...] = (
                      ), bonus=True,
                      # A grading audit: torch's own, on tensors holding the arrays, scored
                      # 2/2 unflagged. The lesson's clipping demo needs it: not switched off.
-                     # A red-team look: torch's deprecated alias, without the "_" (the
-                     # exercise's own name, so only where the answer takes it from elsewhere).
+                     # A red-team look: torch's deprecated alias, without the "_". It is
+                     # the exercise's own name, which a notebook that can bind names unseen
+                     # (importlib, globals()) makes no one's own: only torch's path counts.
                      ready_made=("clip_grad_norm_", "clip_grads_with_norm_", "get_total_norm",
                                  "clip_grad", "clip_by_global_norm", "optax",
-                                 "clip_grad_norm")),
+                                 "utils.clip_grad_norm")),
             _quiz(1, 1, 1),
         ),
     ),
