@@ -102,26 +102,20 @@ class AdaGradHAfterStepBookEps(_AdaGradInit):
 
 class AdaGradHStartsNonZero(_AdaGradInit):
     # Keras's and TensorFlow's Adagrad start h at initial_accumulator_value = 0.1 (an audit).
+    start = 0.1
+
     def update(self, params, grads):
         if self.h is None:
             self.h = {}
             for key, val in params.items():
-                self.h[key] = np.full_like(val, 0.1)
+                self.h[key] = np.full_like(val, self.start)
         for key in params.keys():
             self.h[key] += grads[key] * grads[key]
             params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
 
 
-class AdaGradHStartsAtOne(_AdaGradInit):
-    # A student audit: np.ones_like, told "the formula of a single step is off".
-    def update(self, params, grads):
-        if self.h is None:
-            self.h = {}
-            for key, val in params.items():
-                self.h[key] = np.ones_like(val)
-        for key in params.keys():
-            self.h[key] += grads[key] * grads[key]
-            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+class AdaGradHStartsAtOne(AdaGradHStartsNonZero):
+    start = 1.0  # a student audit: np.ones_like, told "the formula of a single step is off"
 
 
 class AdaGradDecayed(_AdaGradInit):
