@@ -649,6 +649,35 @@ def test_the_df_dy_hint_differentiates_y():
     assert "(d/dy y² = 2y)" in _messages(report)["df_dy"]
 
 
+def _central(f, x, entries):
+    """The central difference of ``f`` at ``x`` for the flat ``entries``; 0 elsewhere."""
+    h, grad = 1e-4, np.zeros_like(x, dtype=float)
+    for i in entries:
+        keep = x.flat[i]
+        x.flat[i] = keep + h
+        plus = f(x)
+        x.flat[i] = keep - h
+        minus = f(x)
+        x.flat[i] = keep
+        grad.flat[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize(("fn", "says"), [
+    (lambda f, x: -_central(f, x, range(x.size)),
+     "every entry of your gradient has the wrong sign"),
+    (lambda f, x: _central(f, x, range(x.size - 1)),
+     "which is 0: that entry was never computed"),
+], ids=["minus-first", "last-entry-skipped"])
+def test_a_sign_error_and_a_skipped_entry_are_named(fn, says):
+    """A student audit: (f(x−h) − f(x+h)) / (2h) was told to check the denominator, and
+    range(x.size − 1) only where its gradient differed."""
+    report, _ = _report(check_numerical_gradient, fn, seeds=(7, *HIDDEN))
+    messages = _messages(report)
+    assert set(messages) == {"accurate"}, report.text()
+    assert says in messages["accurate"], messages["accurate"]
+
+
 def copies_its_arguments(x, y):
     """A student audit: right on arrays; a Python float has no .copy()."""
     gx = x.copy()

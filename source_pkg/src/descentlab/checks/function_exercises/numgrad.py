@@ -196,12 +196,25 @@ def _accuracy(problem: GradientProblem, x_after: np.ndarray, grad: np.ndarray,
         return (f"your gradient is off by up to {size}: h ≈ {np.sqrt(6 * k):.1g} is too large "
                 "(the central difference's error grows like h²). Use h = 1e-4.")
     ratio = _fit(grad.ravel(), exact.ravel())
+    if ratio is not None and abs(ratio + 1) <= 0.05:
+        # A student audit: (f(x−h) − f(x+h)) / (2h) was sent to the denominator.
+        return ("every entry of your gradient has the wrong sign: the central difference is "
+                "(f(x+h) − f(x−h)) / (2h), f at x + h first.")
     if ratio is not None and abs(ratio - 1) > 0.05:
         return (f"every entry of your gradient is about {ratio:.2g} times the true one: check "
                 "the denominator, (f(x+h) − f(x−h)) / (2h).")
     if worst < 1e-2 * scale:
         return (f"your gradient is noisy (off by up to {size}): with a very small h, rounding "
                 "errors of f dominate. Use h = 1e-4.")
+    flat_grad, flat_exact = grad.ravel(), exact.ravel()
+    skipped = [i for i in range(flat_grad.size) if flat_grad[i] == 0 and flat_exact[i] != 0
+               and np.allclose(np.delete(flat_grad, i), np.delete(flat_exact, i),
+                               rtol=_RTOL, atol=_RTOL * scale)]
+    if skipped:
+        # A student audit: range(x.size - 1) left the last entry at 0, told only where.
+        index = tuple(int(i) for i in np.unravel_index(skipped[0], grad.shape))
+        return (f"your gradient is right except at index {index}, which is 0: that entry was "
+                "never computed. Loop over every entry of x (all x.size of them).")
     index = np.unravel_index(int(np.argmax(np.abs(err))), grad.shape)
     return (f"your gradient differs from the true one (by up to {size}, at index "
             f"{tuple(int(i) for i in index)}): for every entry use "
