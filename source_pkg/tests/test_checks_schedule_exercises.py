@@ -181,7 +181,9 @@ def test_a_schedule_returning_every_rate_so_far_is_named_in_a_short_line() -> No
      "divide by total, not total + 1"),
     (lambda t, lr0, total: lr0 * (1 + math.cos(math.pi * min(max(t - 1, 0), total) / total))
      / 2, "no t − 1 here"),
-], ids=["no-half", "one-minus-cos", "brackets", "total-plus-one", "t-minus-one"])
+    (lambda t, lr0, total: (1 + math.cos(math.pi * min(t, total) / total)) / 2,
+     "your rate does not depend on lr0: multiply by it"),
+], ids=["no-half", "one-minus-cos", "brackets", "total-plus-one", "t-minus-one", "no-lr0"])
 def test_a_slip_of_the_formula_itself_gets_a_hint(fn, hint):
     """Student audits: these got numbers only ("returned 0.02, expected 0.01", "returned
     1.1e-06, expected 0")."""

@@ -161,6 +161,9 @@ def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
     floor = ("`//` is floor division, which drops the fraction of the angle: write "
              "π·t / total with `/`")
     slips = [
+        # A student audit: the factor lr0 left out, told numbers only.
+        ("your rate does not depend on lr0: multiply by it, lr0 · (1 + cos(π t / total)) / 2",
+         (1 + math.cos(math.pi * min(t, total) / total)) / 2),
         ("the angle is π·t/total (did you forget π?)",
          lr0 * (1 + math.cos(min(t, total) / total)) / 2),
         ("the rate is lr0 · (1 + cos(π t / total)) / 2: shift the cosine up by 1, then halve it",
