@@ -11,6 +11,7 @@ record is the grade, so tampering here gains nothing (autograder/README.md).
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import functools
 import importlib
@@ -159,6 +160,20 @@ def _global_loads(cls: type) -> dict[str, Any] | None:
         return None
 
 
+def _callback_error(kind: str, message: str) -> Exception:
+    """The error a test's function raised in the judge, as the notebook would meet it: of
+    its built-in class where it has one (a student audit read "raised RuntimeError:
+    ValueError: ..." where the self-check says ValueError, and an `except ValueError` of
+    the student's would have behaved otherwise), else a RuntimeError naming it."""
+    cls = getattr(builtins, kind, None)
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        try:
+            return cls(message)
+        except TypeError:  # one that wants other arguments (UnicodeDecodeError)
+            pass
+    return RuntimeError(f"{kind}: {message}")
+
+
 class Server(protocol.Peer):
     """Answers the judge's requests about one namespace (the notebook's)."""
 
@@ -207,7 +222,7 @@ class Server(protocol.Peer):
                                               kwargs=kwargs))
             reply, out = protocol.receive(self.fd)
             if "error" in reply:
-                raise RuntimeError(f"{reply['error']}: {reply.get('message', '')}")
+                raise _callback_error(str(reply["error"]), str(reply.get("message", "")))
             # A fresh value, as a function returns one: never an array handed out before
             # (the judge's reply arrays are freed, and their ids come back for others).
             return protocol.decode(reply["value"], out, self.rebuild)

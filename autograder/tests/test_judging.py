@@ -258,6 +258,20 @@ def test_an_optimizer_python_can_call_or_iterate_is_graded_as_an_object(
 
 
 @pytest.mark.slow  # a real judge: ~2 s
+def test_an_error_of_a_tests_function_reaches_the_students_code_as_its_own_class(
+        tmp_path: Path) -> None:
+    """A student audit: gradient_descent was told "raised RuntimeError: ValueError: f_grad()
+    got a point of shape (2,)" where the self-check says ValueError; an `except ValueError`
+    of the student's would have behaved otherwise when graded."""
+    test = ("def f(x):\n    raise ValueError('bad point')\n"
+            "assert apply(f, 1) == 'caught ValueError: bad point', apply(f, 1)")
+    student = ("def apply(f, x):\n    try:\n        return f(x)\n"
+               "    except ValueError as e:\n        return f'caught ValueError: {e}'\n")
+    verdict = _verdict(tmp_path, test, "def apply(f, x): ...", student)
+    assert verdict["verdict"] == "pass", verdict
+
+
+@pytest.mark.slow  # a real judge: ~2 s
 def test_an_update_with_a_stray_yield_does_as_little_as_in_the_notebook(tmp_path: Path) -> None:
     """A red-team look: update() with a `yield` returns a generator and changes nothing
     when called (its self-check fails); the kernel read the generator, ran its body, and
