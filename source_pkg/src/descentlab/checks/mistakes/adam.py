@@ -405,31 +405,25 @@ class AdamWNoDecay(_AdamWInit):
             self._adam_step(params, grads, key, lr_t)
 
 
-class AdamWAmsgrad(_AdamWInit, AdamAmsgrad):
+class _AdamWDecayFirst(_AdamWInit):
+    """The decoupled decay, right, then the update of the Adam mistake mixed in after it."""
+
+    def update(self, params, grads):
+        for key in params.keys():  # m and v read only the gradients: decaying first is the same
+            params[key] -= self.lr * self.weight_decay * params[key]
+        super().update(params, grads)  # the mixed-in Adam mistake's
+
+
+class AdamWAmsgrad(_AdamWDecayFirst, AdamAmsgrad):
     """The decoupled decay is right; the denominator keeps the largest v̂ so far."""
 
-    def update(self, params, grads):
-        for key in params.keys():  # m and v read only the gradients: decaying first is the same
-            params[key] -= self.lr * self.weight_decay * params[key]
-        super().update(params, grads)  # AdamAmsgrad's
 
-
-class AdamWVStartsAtOne(_AdamWInit, AdamVStartsAtOne):
+class AdamWVStartsAtOne(_AdamWDecayFirst, AdamVStartsAtOne):
     """The decoupled decay is right; v starts at ones."""
 
-    def update(self, params, grads):
-        for key in params.keys():  # m and v read only the gradients: decaying first is the same
-            params[key] -= self.lr * self.weight_decay * params[key]
-        super().update(params, grads)  # AdamVStartsAtOne's
 
-
-class AdamWCorrectedMomentsStored(_AdamWInit, AdamCorrectedMomentsStored):
+class AdamWCorrectedMomentsStored(_AdamWDecayFirst, AdamCorrectedMomentsStored):
     """The decoupled decay is right; m̂ and v̂ are written back into m and v."""
-
-    def update(self, params, grads):
-        for key in params.keys():  # m and v read only the gradients: decaying first is the same
-            params[key] -= self.lr * self.weight_decay * params[key]
-        super().update(params, grads)  # AdamCorrectedMomentsStored's
 
 
 class AdamWCorrectedMStored(AdamWCorrectedMomentsStored):
