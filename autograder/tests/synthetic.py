@@ -725,12 +725,14 @@ def quiz_variants(value: Any, form: str) -> tuple[list[Any], list[Any]]:
 
     Accepted: a whole number as an integral float or a NumPy scalar; a number as a
     float32 (a grid's option too); a letter or a name in another case or with spaces
-    around; a letter marked as in a list of options (``"(b)"``, ``"b)"``, ``"b."``); a
+    around, or with "plain" before it or "optimizer" after it; a letter marked as in a list
+    of options (``"(b)"``, ``"b)"``, ``"b."``); a
     collection of names as a list or tuple, or written out between commas, semicolons or
     spaces (``"AdaGrad, Adam"``, ``"AdaGrad Adam"``); ``"False"`` for ``False``.
     Rejected: a wrong value of the same form (another option the answer line ``form``
     quotes, also marked, ``2 * value + 1``); a bool or a string for a number; a fraction
-    where ``form`` asks for a whole number; a name that is no option; a number or "no"
+    where ``form`` asks for a whole number; a name that is no option or is denied ("not
+    SGD"); a number or "no"
     for a truth value.
     """
     import numpy as np
@@ -743,6 +745,9 @@ def quiz_variants(value: Any, form: str) -> tuple[list[Any], list[Any]]:
         other = next(q for q in quoted if q.casefold() != value.casefold())
         same = [f" {value.upper()} ", value.lower(), value.upper()]
         wrong = [other, value * 2, 1, [value]]
+        if len(value) > 1:  # a name, with words that leave it the same or say its opposite
+            same += [f"plain {value}", f"the {value} optimizer"]
+            wrong += [f"not {value}"]
         if len(value) == 1:  # a letter option, as a list of options marks it
             same += [f"({value})", f"{value.upper()})", f"{value}.", f" ({value.upper()}) "]
             wrong += [f"({other})", f"(({value}))"]

@@ -123,6 +123,18 @@ def test_choice_reads_a_name_followed_by_a_reason(value: str, option: str | None
 
 
 @pytest.mark.parametrize(("value", "option"), [
+    # A student audit: "plain SGD" scored 0 where "SGD (plain)" scored.
+    ("plain SGD", "SGD"), ("Vanilla SGD", "SGD"), ("the Adam optimizer", "Adam"),
+    ("the RMS Prop method", "RMSProp"), ("plain SGD (no tricks)", "SGD"),
+    ("not SGD", None), ("plain SGD or Adam", None), ("the Adam-like one", None),
+    ("plain", None), ("the optimizer", None),
+])
+def test_choice_reads_a_name_with_words_that_leave_it_the_same(value: str,
+                                                               option: str | None) -> None:
+    assert quiz.choice(value, OPTIMIZERS) == option
+
+
+@pytest.mark.parametrize(("value", "option"), [
     # A student audit: a letter with the student's reason after it scored 0 (lessons 03, 06).
     ("b because v = -lr*b gives the same steps", "b"), ("b, since v = -lr * b", "b"),
     ("b (PyTorch's form)", "b"), ("b: b <- mu*b + g, theta <- theta - lr*b", "b"),

@@ -338,7 +338,9 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     ``"SGD"`` are not unwrapped: ``"(SGD)"`` names no option; quotes around a name and a
     final period, ``'"SGD"'`` or ``"SGD."``, are left out. A name may be followed by words of
     the student's own that name no other option: ``"SGD (plain)"`` names SGD,
-    ``"SGD (not Adam)"`` none.
+    ``"SGD (not Adam)"`` none; and a name with "the", "plain" or "vanilla" (and the like)
+    before it, or "optimizer", "method" or "algorithm" after it, is the name: ``"plain
+    SGD"``, ``"the Adam optimizer"``.
 
     Parameters
     ----------
@@ -378,6 +380,12 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     ('AdamW', True)
     >>> choice("b, since v = -lr * b", "abc"), choice("b (not a)", "abc") is None
     ('b', True)
+    >>> choice("plain SGD", ("SGD", "Adam")), choice("the Adam optimizer", ("SGD", "Adam"))
+    ('SGD', 'Adam')
+    >>> choice("vanilla SGD (a fixed step)", ("SGD", "Momentum"))
+    'SGD'
+    >>> choice("not SGD", ("SGD",)) is None, choice("a method", "abcd") is None
+    (True, True)
     """
     if not isinstance(value, str):
         return None
@@ -389,8 +397,13 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     bare = unquoted.removesuffix(".").strip("\"'` ")
     found = next((option for option in options
                   if _squeezed(option) in (_squeezed(key), _squeezed(bare))), None)
+    plain = _QUALIFIED.fullmatch(bare)
+    if found is None and plain is not None:
+        found = next((option for option in options
+                      if len(option) > 1 and _squeezed(option) == _squeezed(plain.group(1))),
+                     None)
     if found is None:
-        found = _named_first(unquoted, options)
+        found = _named_first(_QUALIFIER.sub("", unquoted, count=1), options)
     marked = _MARKED_LETTER.fullmatch(unquoted)
     letter = (marked.group(1) if marked
               else _copied_option(unquoted) or _letter_with_reason(unquoted, options))
@@ -399,6 +412,16 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
         found = next((option for option in options
                       if len(option) == 1 and option.casefold() == letter), None)
     return found
+
+
+#: Words before a name that leave it the same name: "plain SGD", "vanilla SGD", "the Adam"
+#: (a student audit: "plain SGD" scored 0, where "SGD (plain)" scores).
+_QUALIFIER = re.compile(r"(?:the\s+)?(?:(?:plain|vanilla|pure|simple|basic|standard|classic"
+                        r"|classical|ordinary)\s+)?")
+
+#: A name with those words before it, or "optimizer", "method" or "algorithm" after it:
+#: "the Adam optimizer" (group 1, the name, is compared with names of two or more letters).
+_QUALIFIED = re.compile(_QUALIFIER.pattern + r"(.+?)(?:\s+(?:optimi[sz]er|method|algorithm))?")
 
 
 def _named_first(key: str, options: tuple[str, ...]) -> str | None:
@@ -416,7 +439,8 @@ def _named_first(key: str, options: tuple[str, ...]) -> str | None:
         return None
     first = max(starts, key=len)
     rest = key[len(first):]
-    if not re.match(r"\s*[(\[,:;\-\u2013\u2014]|\s+(?:because|since)\b", rest):
+    # A hyphen sets words apart with a space beside it: "Adam-like" is not Adam.
+    if not re.match(r"\s*[(\[,:;\u2013\u2014]|\s*-\s|\s+-|\s+(?:because|since)\b", rest):
         return None
     return None if any(said(o, rest) for o in options if len(o) > 1 and o != first) else first
 
