@@ -70,6 +70,11 @@ STAND_INS: dict[str, dict[str, dict[str, str | list[str]] | str]] = {
             # lr * min(1, 1/|g|_1): red-team round 3 undid the factor for lesson 01's SGD.
             "lbfgs")},
         "optim/_functional.py": {"sparse_adam": "*"},  # the rest only re-imports them
+        # torch.distributed.optim's TorchScript forms call the functions stubbed above, so
+        # importing them stopped with a TorchScript error that named nothing (red-team
+        # round 15): stubbed whole, they are made plain classes that say whose they are.
+        **{f"distributed/optim/functional_{name}.py": "*" for name in (
+            "sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta", "adamax", "rprop")},
     },
     "sklearn": {
         "neural_network/_stochastic_optimizers.py": {"SGDOptimizer": "*", "AdamOptimizer": "*"},
@@ -386,6 +391,11 @@ def stub_source(source: str, what: str | dict[str, str | list[str]], prefix: str
         if chosen is None:
             continue
         if isinstance(node, ast.ClassDef):
+            if chosen == "*":
+                # TorchScript cannot compile a stub's body (torch.distributed.optim's
+                # @torch.jit.script classes): a class switched off whole stays plain Python.
+                node.decorator_list = [d for d in node.decorator_list
+                                       if not ast.unparse(d).endswith("jit.script")]
             for item in node.body:
                 if isinstance(item, _FUNCTIONS) and (chosen == "*" or item.name in chosen):
                     # A class switched off whole is named; one method of a class that stays
@@ -418,8 +428,10 @@ def _library_stubs(folder: Path, exercises: Iterable[Exercise]) -> list[list[str
             stub = target / relative
             stub.parent.mkdir(parents=True, exist_ok=True)
             # The name the stub's error gives: what the student's code used.
-            prefix = ("torch.optim." if library == "torch" else
-                      ".".join([library, *Path(relative).with_suffix("").parts]) + ".")
+            # torch's classes by the package that exports them (torch.optim.Adam,
+            # torch.distributed.optim._FunctionalAdam), other libraries' by their module.
+            prefix = ".".join([library, *(Path(relative).parent.parts if library == "torch"
+                                          else Path(relative).with_suffix("").parts)]) + "."
             text = stub_source(real.read_text(encoding="utf-8"), what, prefix=prefix)
             if library == "torch" and relative in _FUSED:
                 text += _FUSED_OFF.format(error=REFERENCE_ERROR, ops=list(_FUSED[relative]))

@@ -71,7 +71,10 @@ TORCH_STAND_INS = {
     **{f"optim/{name}.py": answer_key.COMPUTE for name in (
         "sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta", "nadam", "radam", "adamax",
         "asgd", "rprop", "sparse_adam", "_adafactor", "_muon", "lbfgs")},
-    "optim/_functional.py": {"sparse_adam": "*"}}
+    "optim/_functional.py": {"sparse_adam": "*"},
+    # Red-team round 15: _FunctionalRMSprop's import stopped with a TorchScript error.
+    **{f"distributed/optim/functional_{name}.py": "*" for name in (
+        "sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta", "adamax", "rprop")}}
 SKLEARN_STAND_INS = {"neural_network/_stochastic_optimizers.py": {
     "SGDOptimizer": "*", "AdamOptimizer": "*"}}
 #: Lesson 00's numerical_gradient: SciPy's numerical derivatives (its ``same_as``), which
@@ -189,6 +192,9 @@ def test_every_file_of_torch_optim_is_stubbed_or_known_to_be_kept() -> None:
     files = {p.relative_to(torch_dir).as_posix() for p in (torch_dir / "optim").rglob("*.py")}
     whole = {f for f, what in TORCH_STAND_INS.items() if what in ("*", answer_key.COMPUTE)}
     assert files - whole - TORCH_KEPT - {"optim/_functional.py"} == set()
+    functional = {p.relative_to(torch_dir).as_posix()
+                  for p in (torch_dir / "distributed" / "optim").glob("functional_*.py")}
+    assert functional == {f for f in whole if f.startswith("distributed/")}
     sklearn_dir = answer_key.library_folder("sklearn")
     assert sklearn_dir is not None, "scikit-learn is a course dependency"
     for relative, objects in SKLEARN_STAND_INS.items():

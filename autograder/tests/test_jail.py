@@ -363,6 +363,11 @@ def stepped(opt):
 attempt("SGD", lambda: stepped(torch.optim.SGD(p, lr=0.1, momentum=0.9)))
 attempt("RMSprop", lambda: stepped(torch.optim.RMSprop(p, alpha=1.0, eps=1.0, momentum=0.9)))
 attempt("sgd()", lambda: call(importlib.import_module("torch.optim.sgd").sgd))
+# Red-team round 15: torch.distributed.optim's TorchScript forms stopped the import.
+attempt("_FunctionalRMSprop", lambda: importlib.import_module(
+    "torch.distributed.optim.functional_rmsprop")._FunctionalRMSprop(p))
+attempt("_FunctionalAdam", lambda: importlib.import_module(
+    "torch.distributed.optim")._FunctionalAdam(p))
 import numpy as np
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer
 attempt("sklearn Adam", lambda: AdamOptimizer([np.ones(3)]))
@@ -432,7 +437,8 @@ print(json.dumps(out))
     out = json.loads(done.stdout.strip().splitlines()[-1])
     stubbed = ("Adam", "AdamW", "subclass", "adam()", "_single_tensor_adam", "adamw()",
                "F.adam", "SparseAdam", "_fused_adam_", "ops._fused_adamw_", "SGD", "RMSprop",
-               "sgd()", "sklearn Adam", "_fused_adam_ after undoing")
+               "sgd()", "_FunctionalRMSprop", "_FunctionalAdam", "sklearn Adam",
+               "_fused_adam_ after undoing")
     assert {k: out[k] for k in stubbed} == dict.fromkeys(stubbed, "ReferenceUnavailable"), out
     worked = ("nn", "own optimizer", "SGD made")
     assert {k: out[k] for k in worked} == dict.fromkeys(worked, "worked"), out
