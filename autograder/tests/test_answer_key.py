@@ -79,15 +79,18 @@ SKLEARN_STAND_INS = {"neural_network/_stochastic_optimizers.py": {
     "SGDOptimizer": "*", "AdamOptimizer": "*"}}
 #: Lesson 00's numerical_gradient: SciPy's numerical derivatives (its ``same_as``), which
 #: red-team round 3 used (approx_derivative scored 4/4), and round 4 (its private helpers).
-SCIPY_DERIVATIVE = {"differentiate/_differentiate.py": {"derivative": "*", "jacobian": "*"}}
+#: Lesson 02's bowl_gradient too since red-team round 16 (approx_derivative's complex step).
+SCIPY_DERIVATIVE = {"differentiate/_differentiate.py": {"derivative": "*", "jacobian": "*"},
+                    "optimize/_numdiff.py": dict.fromkeys((
+                        "approx_derivative", "_dense_difference", "_sparse_difference",
+                        "_linear_operator_difference"), "*")}
 SCIPY_NUMERICAL_GRADIENT = {
     **SCIPY_DERIVATIVE,
     # Red-team round 14: solve_ivp's and solve_bvp's own forward differences.
     "integrate/_bvp.py": {"estimate_bc_jac": "*", "estimate_fun_jac": "*"},
     "integrate/_ivp/common.py": {"num_jac": "*"},
-    "optimize/_numdiff.py": dict.fromkeys(("approx_derivative", "_dense_difference",
-                                           "_sparse_difference", "_linear_operator_difference"),
-                                          "*")}
+    # Round 16: the derivative of a Taylor polynomial fitted by differences.
+    "interpolate/_polyint.py": {"approximate_taylor_polynomial": "*"}}
 #: What torch.optim keeps in every lesson: its base class, schedulers, SWA, the state swap
 #: helper and the package (``_multi_tensor`` only re-exports the stubbed classes). Not
 #: L-BFGS since red-team round 3: its first step is a gradient step (lesson 01's SGD).

@@ -216,6 +216,16 @@ class Lesson:
         return [cell.grade_id for exercise in self.exercises for cell in exercise.tests]
 
 
+#: SciPy's numerical derivatives, answers to lesson 00's numerical_gradient and lesson 02's
+#: bowl_gradient (red-team round 3: approx_derivative scored 4/4; round 4: its private
+#: helpers did too; round 16: its complex step, exact on the bowl, scored 3/3).
+_SCIPY_DERIVATIVES = ("scipy.optimize._numdiff.approx_derivative",
+                      "scipy.optimize._numdiff._dense_difference",
+                      "scipy.optimize._numdiff._sparse_difference",
+                      "scipy.optimize._numdiff._linear_operator_difference",
+                      "scipy.differentiate.derivative", "scipy.differentiate.jacobian")
+
+
 def _quiz(*points: int) -> Exercise:
     """The "check your understanding" quiz: questions q1, q2, ... with these points."""
     cells = tuple(GradedCell(f"test-quiz-q{n}", p) for n, p in enumerate(points, start=1))
@@ -236,24 +246,21 @@ LESSONS: tuple[Lesson, ...] = (
                          GradedCell("test-numgrad-x-unchanged", 1,
                                     ("probes_x", "x_unchanged")),
                      ), same_as=("descentlab.nets.mlp.MultiLayerNet.numerical_gradient",
-                                 # SciPy's (red-team round 3: approx_derivative scored 4/4;
-                                 # round 4: its private helpers did too)
-                                 "scipy.optimize._numdiff.approx_derivative",
-                                 "scipy.optimize._numdiff._dense_difference",
-                                 "scipy.optimize._numdiff._sparse_difference",
-                                 "scipy.optimize._numdiff._linear_operator_difference",
-                                 "scipy.differentiate.derivative",
-                                 "scipy.differentiate.jacobian",
+                                 *_SCIPY_DERIVATIVES,
                                  # red-team round 14: forward differences of solve_ivp's
                                  # and solve_bvp's own
                                  "scipy.integrate._ivp.common.num_jac",
                                  "scipy.integrate._bvp.estimate_fun_jac",
-                                 "scipy.integrate._bvp.estimate_bc_jac"),
+                                 "scipy.integrate._bvp.estimate_bc_jac",
+                                 # red-team round 16: a Taylor polynomial's derivative
+                                 "scipy.interpolate.approximate_taylor_polynomial"),
                      # Red-team round 4: torch's numerical Jacobian, mpmath's derivative;
                      # round 6: scikit-learn's private forward difference. (SciPy's
                      # approx_fprime is not here: it is approx_derivative, switched off.)
                      ready_made=("gradcheck", "get_numerical_jacobian", "mpmath",
-                                 "numdifftools", "_approx_fprime")),
+                                 "numdifftools", "_approx_fprime",
+                                 # round 16: mpmath's diff as sympy.core.evalf.mp
+                                 "sympy")),
             Exercise("gradient_descent", "function", "descentlab.checks.function_exercises.descent",
                      "gradient-descent", (
                          GradedCell("test-gd-path", 2, ("path",)),
@@ -264,7 +271,9 @@ LESSONS: tuple[Lesson, ...] = (
                      ready_made=("SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam",
                                  "AdamW", "optimizers", "optim",
                                  # red-team round 14: scikit-learn's, the course's registry
-                                 "SGDOptimizer", "update_params", "get_optimizer")),
+                                 "SGDOptimizer", "update_params", "get_optimizer",
+                                 # round 16: the registry as a dict, OPTIMIZERS["sgd"]
+                                 "OPTIMIZERS")),
             _quiz(1, 1, 1),
         ),
     ),
@@ -301,12 +310,14 @@ LESSONS: tuple[Lesson, ...] = (
                      # which is the bowl's (red-team rounds 4 and 5).
                      off_while_judged=("descentlab.surfaces._bowl_grad",
                                        "descentlab.surfaces.quadratic"),
-                     # Red-team round 14: SciPy's numerical derivative.
-                     same_as=("scipy.differentiate.derivative", "scipy.differentiate.jacobian"),
+                     # Red-team round 14: SciPy's numerical derivative; round 16: its
+                     # complex-step one (exact here), as lesson 00 switches them off.
+                     same_as=_SCIPY_DERIVATIVES,
                      # Red-team round 6: differentiated by autograd or SymPy, not by hand;
-                     # round 14: by torch.func.
+                     # round 14: by torch.func; round 16: by mpmath or numdifftools.
                      ready_made=("sympy", "backward", "autograd", "jax", "torch.func",
-                                 "functorch", "jacrev", "jacfwd", "vjp")),
+                                 "functorch", "jacrev", "jacfwd", "vjp", "mpmath",
+                                 "numdifftools")),
             Exercise("lr_max", "value", "", "lr-max", (GradedCell("test-lr-max", 2),),
                      label="the largest stable learning rate"),
             _quiz(1, 1, 1),
