@@ -58,6 +58,13 @@ _HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{GUARD_MODULE}|{S
                          # Red-team round 15: the grader's frames, their locals read.
                          r"|\binspect\s*\.\s*(?:stack|trace|getouterframes|currentframe)\b"
                          r"|\b(?:_getframe|get_referrers|ftruncate|memfd_create)\b|/proc/self/fd"
+                         # Red-team round 16: the hook found among every object (gc), the
+                         # course's guard deceived by an __import__ of the notebook's; and
+                         # classes reached without their names (Sampler.__subclasses__()
+                         # held BatchSampler, object's hold every class of the process).
+                         r"|\b(?:get_objects|__subclasses__)\b"
+                         r"|\b__import__\b['\"]?\s*\]?\s*=(?!=)"
+                         r"|\bsetattr\s*\([^)\n]*['\"]__import__['\"]"
                          f"|{re.escape(HOOK_DIR)}|{re.escape(JUDGE_DIR)}")
 
 
@@ -192,10 +199,19 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
         for tree in trees:
             for node in ast.walk(tree):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
                     for alias in node.names:
+                        # `import torch.func as T`, `from torch import func as T` (red-team
+                        # round 16: T.grad was not followed to torch.func).
+                        full = f"{module}.{alias.name}" if module else alias.name
                         last = alias.name.rsplit(".", 1)[-1]
-                        if alias.asname and last in wanted:
-                            bound[alias.asname] = last
+                        named = next((w for w in (full, alias.name, last) if w in wanted), None)
+                        if alias.asname and named:
+                            bound[alias.asname] = named
+                        elif module and not named and (source := _module_word(module, wanted)):
+                            # `from sympy.core.evalf import mp` in a cell of its own: mp is
+                            # sympy's (round 16: its mp.diff was mpmath's, unflagged).
+                            bound[alias.asname or alias.name] = source
                 elif isinstance(node, ast.Assign):
                     for target in node.targets:
                         bind(target, node.value)
@@ -210,6 +226,15 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
     for alias, name in bound.items():
         found.setdefault(name, set()).add(alias)
     return found
+
+
+def _module_word(module: str, wanted: set[str]) -> str | None:
+    """The word of ``wanted`` that the dotted ``module`` is made of or holds, a private
+    module of it too (``sympy`` of ``sympy.core.evalf``, ``torch.func`` of itself,
+    ``functorch`` of ``torch._functorch.apis``); None if none."""
+    dotted = ".".join(part.lstrip("_") for part in module.split("."))
+    return next((word for word in sorted(wanted)
+                 if re.search(rf"(?:^|\.){re.escape(word)}(?:\.|$)", dotted)), None)
 
 
 def _dict_writes_seen(tree: ast.Module, wanted: set[str]) -> set[int]:
@@ -400,8 +425,17 @@ def _keeps_the_def(decorator: ast.expr, kept: set[str]) -> bool:
 #: Calls that show text (``print``, Matplotlib's titles and labels) and keywords that
 #: name a plotted thing: a string given to them is read, not looked up.
 _SHOWS_TEXT = frozenset({"print", "title", "suptitle", "set_title", "xlabel", "ylabel",
-                         "set_xlabel", "set_ylabel", "text", "annotate", "legend", "warn"})
-_TEXT_KEYWORDS = frozenset({"label", "title"})
+                         "set_xlabel", "set_ylabel", "text", "annotate", "legend", "warn",
+                         # Red-team round 16's honest code: a log's message, a line written
+                         # out (sys.stdout.write), a progress bar's description.
+                         "debug", "info", "warning", "error", "critical", "exception", "log",
+                         "write", "writelines", "set_description", "set_postfix_str",
+                         "tqdm", "trange"})
+#: Those of :data:`_SHOWS_TEXT` a notebook imports by name from the library that shows the
+#: text: importing one does not make it the notebook's own.
+_IMPORTED_SHOWING = {"warnings": {"warn"}, "tqdm": {"tqdm", "trange"},
+                     "tqdm.auto": {"tqdm", "trange"}, "tqdm.notebook": {"tqdm", "trange"}}
+_TEXT_KEYWORDS = frozenset({"label", "title", "desc"})
 #: What turns text into code or objects. In a notebook that calls one on text it computed
 #: (not a string written out), text shown may be read back and used (red-team round 9's
 #: second look: ``print(file=...)``, a plot's ``get_title()``, then ``__import__``):
@@ -481,10 +515,12 @@ def _shown(nb: Any) -> _Shown:
         elif isinstance(node, ast.Assign) and _name_of(node.value) in _TEXT_TO_OBJECT:
             sinks |= {t.id for t in node.targets if isinstance(t, ast.Name)}
     # `from warnings import warn` binds the library's warn, which shows its text (a red-team
-    # look: an honest warn(f"... plain SGD ...") was flagged for review).
+    # look: an honest warn(f"... plain SGD ...") was flagged for review); so does tqdm's
+    # progress bar its desc= (round 16).
     library = {id(alias) for tree in trees for node in ast.walk(tree)
-               if isinstance(node, ast.ImportFrom) and node.module == "warnings"
-               for alias in node.names if alias.name == "warn" and not alias.asname}
+               if isinstance(node, ast.ImportFrom)
+               for alias in node.names if not alias.asname
+               and alias.name in _IMPORTED_SHOWING.get(node.module or "", ())}
     # A sink a bare name can reach: a builtin (exec) or one imported (`from importlib import
     # import_module as im`); an `except ... as ex` is a name of the code's (IPython's `ex`
     # is reached as an attribute).
@@ -684,8 +720,10 @@ def ready_made_in_answers(nb: Any, exercises: Iterable[Exercise]
     for exercise in exercises:
         sources = [_without_own(c.source, own, shown) for c in nb.cells if c.cell_type == "code"
                    and nbgrader_meta(c).get("grade_id") == exercise.answer_cell]
+        # `(?<!\w)_*`: a private module of the word counts as the word (red-team round 16:
+        # torch._functorch.apis was not functorch), a name that ends in it does not (my_SGD).
         names = [name for name in exercise.ready_made
-                 if any(re.search(rf"\b{re.escape(word)}\b", text) for text in sources
+                 if any(re.search(rf"(?<!\w)_*{re.escape(word)}\b", text) for text in sources
                         for word in (name, *sorted(aliases.get(name, ()))))]
         if names:
             found.append((exercise.name, names))

@@ -1118,6 +1118,7 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
     # the hook's protocol module and cleared its JUDGING). pickle's protocol= is no hook,
     # nor are an honest-code sweep's names (a variable f_back, a ModuleDict `modules`).
     (mentions_the_hook, "grader = 1  # my descentlab grader notes, not descentlab_grader\n"
+     "f = __import__('math')\nif x.__import__ == y: pass\n"
      "pickle.dump(x, f, protocol=pickle.HIGHEST_PROTOCOL)\nprint('a protocol')\n"
      "torch = sys.modules.get('torch')\nif 'torch' in sys.modules: pass\nnet.modules()\n"
      "f_fwd, f_back = f(x + h), f(x - h)\nmodules['hidden'] = layer\n"
@@ -1132,11 +1133,18 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
      "for m in list(sys.modules.values()): pass\nvars(sys)['modules']\n"
      "class Q(TorchFunctionMode):\n    def __torch_function__(self, f, t, a=(), k=None): pass\n"
      # Red-team round 15: the frames of the grader's calls, their locals read.
-     "for info in inspect.stack():\n    print(info.frame.f_locals)\n",
+     "for info in inspect.stack():\n    print(info.frame.f_locals)\n"
+     # Round 16: the hook found among every object, the guard's __import__ replaced,
+     # classes reached without their names.
+     "hooks = [m for m in gc.get_objects() if hasattr(m, 'run_test')]\n"
+     "builtins.__import__ = fake\n__builtins__['__import__'] = fake\n"
+     "setattr(builtins, '__import__', fake)\n"
+     "B = next(c for c in Sampler.__subclasses__() if c.__name__.startswith('Batch'))\n",
      ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET", "/opt/descentlab-grader",
       "import protocol", "HOOK_MODULE", "JUDGING", "import_module('protocol'",
       "sys.modules.pop", "ftruncate", "sys.modules.values", "vars(sys)", "TorchFunctionMode",
-      "__torch_function__", "inspect.stack", ".f_locals"]),
+      "__torch_function__", "inspect.stack", ".f_locals", "get_objects", "__import__ =",
+      "__import__'] =", "setattr(builtins, '__import__'", "__subclasses__"]),
 ], ids=["compiled code", "the test hook"])
 def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
         tmp_path: Path, scan: Any, harmless: str, naming: str, found: list[str]) -> None:
@@ -1969,3 +1977,45 @@ def test_round_14s_ready_made_tools_are_flagged(lesson_id: str, name: str, answe
                                                 named: list[str]) -> None:
     assert _ready_made_found(lesson_id, name, "import numpy as np\n", answer) == (
         [(name, named)] if named else [])
+
+
+@pytest.mark.parametrize(("lesson_id", "name", "other", "answer", "named"), [
+    # Red-team round 16: each scored full marks, unflagged.
+    ("02_sgd_zigzag", "bowl_gradient", "import torch.func as T\n",
+     "def bowl_gradient(x, y):\n    return T.vmap(T.grad(f))(x), 2 * y\n", ["torch.func"]),
+    ("02_sgd_zigzag", "bowl_gradient", "from torch import func as T\n",
+     "def bowl_gradient(x, y):\n    return T.grad(f)(x), 2 * y\n", ["torch.func"]),
+    ("02_sgd_zigzag", "bowl_gradient", "import numpy as np\n",
+     "from torch._functorch.apis import grad, vmap\n"
+     "def bowl_gradient(x, y):\n    return vmap(grad(f))(x), 2 * y\n", ["functorch"]),
+    ("02_sgd_zigzag", "bowl_gradient", "import mpmath\n",
+     "def bowl_gradient(x, y):\n    return mpmath.diff(f, x), 2 * y\n", ["mpmath"]),
+    ("00_blind_explorer", "numerical_gradient", "from sympy.core.evalf import mp\n",
+     "def numerical_gradient(f, x, h=1e-4):\n    return mp.diff(f, x)\n", ["sympy"]),
+    ("00_blind_explorer", "gradient_descent", "from descentlab import OPTIMIZERS\n",
+     _DESCENT + "    opt = OPTIMIZERS['sgd'](lr=lr)\n", ["OPTIMIZERS"]),
+    # Honest: names that end in a tool's name, a module of the student's own, the lesson's
+    # own imports.
+    ("00_blind_explorer", "gradient_descent", "from descentlab.surfaces import get_surface\n",
+     _DESCENT + "    my_SGD = x0 - lr * f_grad(x0)\n    return get_surface('bowl')\n", []),
+    ("02_sgd_zigzag", "bowl_gradient", "from math import sqrt\nimport numpy as np\n",
+     "def bowl_gradient(x, y):\n    return np.asarray(x) / 10, 2 * sqrt(y * y)\n", []),
+])
+def test_round_16s_ready_made_tools_are_flagged(lesson_id: str, name: str, other: str,
+                                                answer: str, named: list[str]) -> None:
+    assert _ready_made_found(lesson_id, name, other, answer) == (
+        [(name, named)] if named else [])
+
+
+@pytest.mark.parametrize("answer", [
+    # Red-team round 16's honest code, flagged for the words it shows.
+    "from tqdm import tqdm\n" + _DESCENT
+    + "    for _ in tqdm(range(steps), desc='plain SGD steps', disable=True):\n        pass\n",
+    "import logging\nlog = logging.getLogger(__name__)\n" + _DESCENT
+    + "    log.debug(\"by hand, as torch's CosineAnnealingLR and SGD do it\")\n",
+    "import sys\n" + _DESCENT
+    + "    sys.stdout.write('shuffling by hand (what DataLoader and SGD do)\\n')\n",
+])
+def test_text_logged_written_or_described_is_no_ready_made_tool(answer: str) -> None:
+    assert _ready_made_found("00_blind_explorer", "gradient_descent", "import numpy as np\n",
+                             answer) == []
