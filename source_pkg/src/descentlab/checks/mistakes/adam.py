@@ -147,6 +147,58 @@ class AdamMSquared(_AdamInit):
             params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
 
 
+class AdamVAbsGrad(_AdamInit):
+    # A student audit: v averaging |g|, told only "the formula of a single step is off".
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * np.abs(grads[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class AdamVFromM(_AdamInit):
+    # A student audit: v averaging the new m squared, told "a factor is missing or extra".
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        lr_t = self._lr_t()
+        for key in params.keys():
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * self.m[key] ** 2
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+class AdamMHatPrecedence(_AdamInit):
+    # A student audit: m_hat = m / 1 - beta1 ** t (Python divides first), told only "the
+    # formula of a single step is off".
+    def update(self, params, grads):
+        self._create(params)
+        self.iter += 1
+        for key in params.keys():
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
+            m_hat = self.m[key] / 1 - self.beta1**self.iter
+            v_hat = self.v[key] / (1 - self.beta2**self.iter)
+            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self._eps())
+
+    def _eps(self):
+        return 1e-7
+
+
+class AdamMHatPrecedenceOwnEps(AdamMHatPrecedence):
+    # The lesson's class, ε from self.eps: on a zero gradient the step is lr·β₁ᵗ/ε, whose
+    # size names ε (the book's 1e-7 moved ten times less than the audit's 1e-8).
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(lr, beta1, beta2)
+        self.eps = eps
+
+    def _eps(self):
+        return self.eps
+
+
 class AdamAmsgrad(_AdamInit):
     """m and v are right; the denominator keeps the largest v̂ so far (AMSGrad's)."""
 
@@ -526,6 +578,9 @@ MUTANTS = (
      AdamAveragesBetasSwapped),
     ("adam", "adam_grad_not_squared", AdamGradNotSquared),
     ("adam", "adam_m_squared", AdamMSquared),
+    ("adam", "adam_v_abs_grad", AdamVAbsGrad),
+    ("adam", "adam_v_from_m", AdamVFromM),
+    ("adam", "bias_correction_precedence", AdamMHatPrecedence, AdamMHatPrecedenceOwnEps),
     ("adam", "adam_amsgrad", AdamAmsgrad),
     ("adam", "adam_v_starts_nonzero", AdamVStartsAtOne),
     ("adam", "corrected_moments_stored", AdamCorrectedMomentsStored, AdamCorrectedMStored,

@@ -219,6 +219,15 @@ class RMSPropGradNotSquared(_RMSPropInit):
             params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
 
 
+class RMSPropAbsGrad(_RMSPropInit):
+    # A student audit: told only "the formula of a single step is off".
+    def update(self, params, grads):
+        self._create(params)
+        for key in params.keys():
+            self.h[key] = self.rho * self.h[key] + (1 - self.rho) * np.abs(grads[key])
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
 class RMSPropRhoSwapped(_RMSPropInit):
     def update(self, params, grads):
         self._create(params)
@@ -392,6 +401,7 @@ MUTANTS = (
     ("rmsprop", "rmsprop_as_adagrad", RMSPropAsAdaGrad),
     ("rmsprop", "rmsprop_not_decayed", RMSPropNotDecayed),
     ("rmsprop", "rmsprop_grad_not_squared", RMSPropGradNotSquared),
+    ("rmsprop", "rmsprop_abs_grad", RMSPropAbsGrad),
     ("rmsprop", "rmsprop_rho_swapped", RMSPropRhoSwapped),
     ("rmsprop", "rmsprop_h_after_step", RMSPropHAfterStep, RMSPropHAfterStepBookEps),
     ("rmsprop", "rmsprop_h_starts_nonzero", RMSPropHStartsAtFirstSquare, RMSPropHStartsAtOne),

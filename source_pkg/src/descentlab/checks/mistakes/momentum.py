@@ -88,6 +88,26 @@ class MomentumNotDecayed(_MomentumInit):
             params[key] += self.v[key]
 
 
+class MomentumVStartsAtGrad(_MomentumInit):
+    # A student audit: v = g.copy() on the first call, told it moved "the wrong way (uphill)".
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {key: grads[key].copy() for key in params.keys()}
+        for key in params.keys():
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+class MomentumVStartsAtOne(_MomentumInit):
+    # The same audit: np.ones_like, told "the formula of a single step is off".
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = {key: np.ones_like(val) for key, val in params.items()}
+        for key in params.keys():
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
 # -- Nesterov (the book's form: step with the old v, then update v) ---------------------
 
 
@@ -198,6 +218,7 @@ MUTANTS = (
     ("momentum", "ema_momentum", MomentumEMA),
     ("momentum", "momentum_old_velocity", MomentumOldVelocity),
     ("momentum", "momentum_not_decayed", MomentumNotDecayed),
+    ("momentum", "momentum_v_starts_nonzero", MomentumVStartsAtGrad, MomentumVStartsAtOne),
     ("nesterov", "state_reset_each_call", NesterovStateReset),
     ("nesterov", "shared_state", NesterovSharedState),
     ("nesterov", "nesterov_as_momentum", NesterovAsMomentum),

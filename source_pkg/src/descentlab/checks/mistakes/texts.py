@@ -154,6 +154,31 @@ EXPLANATIONS = {
         "h must add up the squared gradient, h ← h + g·g (g * g or g ** 2), not g itself: a "
         "negative gradient makes h negative, and the square root of a negative number is NaN."
     ),
+    # Student audits: told only "the formula of a single step is off".
+    "rmsprop_abs_grad": (
+        "h must average the squared gradient, h ← ρ·h + (1 − ρ)·g·g (g * g or g ** 2), not its "
+        "absolute value |g|: RMSProp divides by the root of the mean square."
+    ),
+    "adam_v_abs_grad": (
+        "v must average the squared gradient, v ← β₂·v + (1 − β₂)·g·g (g * g or g ** 2), not "
+        "its absolute value |g|: Adam divides by the root of the mean square, √v̂."
+    ),
+    # A student audit: told "a factor is missing or extra (the learning rate? ...)".
+    "adam_v_from_m": (
+        "v must average the squared gradient, v ← β₂·v + (1 − β₂)·g·g, not the square of m "
+        "(m * m or m ** 2): v is the average of the squares, not the square of the average."
+    ),
+    "bias_correction_precedence": (
+        "m̂ = m/(1 − β₁ᵗ) needs its brackets: m / 1 - beta1 ** t divides m by 1 and then "
+        "subtracts β₁ᵗ (Python divides before it subtracts), so even a zero gradient moves the "
+        "parameter. Write m / (1 - beta1 ** t)."
+    ),
+    # A student audit: v = g.copy() was told it moved "the wrong way (uphill)".
+    "momentum_v_starts_nonzero": (
+        "the velocity must start at 0 (np.zeros_like(params[key])): yours starts at another "
+        "value (the first gradient, or ones), so μ times that start is added to the first "
+        "step and, decaying, to every later one."
+    ),
     "rmsprop_grad_not_squared": (
         "h must average the squared gradient, h ← ρ·h + (1 − ρ)·g·g (g * g or g ** 2), not g "
         "itself: a negative gradient makes h negative, and the square root of a negative number "
