@@ -229,6 +229,17 @@ def test_a_distance_typed_with_a_minus_sign_is_told_so(lesson: str, name: str) -
         "sign."), failed
 
 
+def test_a_ratio_of_lengths_typed_with_a_minus_sign_is_told_so() -> None:
+    """A student audit: lesson 03's q1 = -20 (how many times longer) read "the velocity
+    tends to -lr*g / (1 - mu)", whose minus sign seemed to agree."""
+    answers = solution("03_momentum")
+    failed = failing("03_momentum", dict(answers, q1=-answers["q1"]))
+    assert failed["test-quiz-q1"] == ("Not quite: a ratio of two lengths is never negative: "
+                                      "your number is right but for its minus sign."), failed
+    assert failing("03_momentum", dict(answers, q1=19))["test-quiz-q1"].endswith(
+        "tends to -lr*g / (1 - mu).")
+
+
 def test_lesson7_q1_says_how_far_a_set_of_names_is_off() -> None:
     """A grading audit: two of the three right scored 0 of 2 with "Not quite" alone."""
     answers = dict(solution("07_showdown"), q1={"AdaGrad", "Adam", "SGD"})
