@@ -157,9 +157,16 @@ GENERIC_FAILURES: dict[str, set[str]] = {
     "wrong_sign": VALUES,
     "lr_ignored": VALUES,
     "not_in_place": {"in_place"},
+    # The case of carries_state has a zero gradient on its 8th call (a student audit).
+    "skips_zero_gradient": {"carries_state"},
 }
+# Skipping a zero gradient is a mistake only where it changes something (not SGD's nor
+# AdaGrad's step or state).
+SKIPPING_HARMLESS = {"sgd", "adagrad"}
 EXPECTED_FAILURES.update({(name, mistake_id): lost for name in available()
-                          for mistake_id, lost in GENERIC_FAILURES.items()})
+                          for mistake_id, lost in GENERIC_FAILURES.items()
+                          if not (mistake_id == "skips_zero_gradient"
+                                  and name in SKIPPING_HARMLESS)})
 # A hyperparameter other than the rate written as a number (made from every reference
 # class too): the values, from the call where it first matters. μ does not enter
 # Momentum's 1st step (v = −lr·g) nor β₁ and β₂ Adam's (m̂ = g, v̂ = g²), but it does Nesterov's
@@ -193,6 +200,7 @@ PHRASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "lr_ignored": ("learning rate given to __init__ is not used", ()),
     "first_key_only": ("only the first parameter is updated", ()),
     "not_in_place": ("replaced by a new array", ()),
+    "skips_zero_gradient": ("a zero gradient is still a step", ()),
     "state_reset_each_call": ("forgets your", ()),
     "shared_state": ("share the same", ()),
     "ema_momentum": ("moving average", ()),
@@ -531,7 +539,8 @@ def test_generic_slips_are_made_for_every_optimizer_and_hand_written_ones_are_no
         assert ids[-len(generic):] == generic, ids
         hard = [f"hard_coded_{h.name}" for h in optimizer_class(optimizer).hyperparameters
                 if h.name != "lr" and h.sampling() is not None]
-        assert generic == ["wrong_sign", "lr_ignored", *hard, "not_in_place"], ids
+        skips = [] if optimizer in SKIPPING_HARMLESS else ["skips_zero_gradient"]
+        assert generic == ["wrong_sign", "lr_ignored", *hard, "not_in_place", *skips], ids
         assert all(m.generic == is_generic(m.id) for m in CATALOGUE[optimizer])
         for mistake in CATALOGUE[optimizer]:
             if mistake.generic:

@@ -46,6 +46,9 @@ LOSES = {
     # A step with a zero gradient in place of None also counts a step the parameter did not
     # take: its bias correction starts late (per_param_step's C, None at the first step).
     "none_as_zero": {"grad_none", "per_param_step"},
+    # A student audit's step() that skipped an all-zero gradient (9/9): the state scenario
+    # has one at its 8th step; zero_grad's is the first, where skipping changes nothing.
+    "skip_zero": {"carries_state"},
     "no_bias_correction": VALUES,
     # Right at the 1st step (t = 1) only.
     "correction_without_power": {"carries_state"},
@@ -1329,10 +1332,14 @@ class _AdamSkipsZeroGradients(_StudentAdam):
     skip_zero, eps = True, "none"
 
 
-def test_skipping_all_zero_gradients_without_eps_loses_only_zero_grad() -> None:
-    """A single zero entry of a gradient still gives 0/0 there (as in the NumPy checks)."""
+def test_skipping_all_zero_gradients_without_eps_loses_the_state_and_zero_grad() -> None:
+    """A single zero entry of a gradient still gives 0/0 there (as in the NumPy checks); the
+    skip itself costs the state between steps, whose 8th gradient is all zeros in one
+    parameter (a student audit's skip scored 9/9)."""
     report = checks.grade_torch(_AdamSkipsZeroGradients, "adam", (*PUBLIC_SEEDS, *HIDDEN))
-    assert set(report.failed) == {"zero_grad"}, report.text()
+    assert set(report.failed) == {"carries_state", "zero_grad"}, report.text()
+    state = next(r for r in report.results if r.name == "carries_state")
+    assert state.mistake == "skip_zero", state.message
     message = next(r.message for r in report.results if r.name == "zero_grad")
     assert "parameter 3 holds NaN or infinity where single entries of its gradient were 0" \
         in message

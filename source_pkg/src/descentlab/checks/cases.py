@@ -171,6 +171,7 @@ def make_case(
     calls: int = 5,
     zero_keys: Sequence[str] = (),
     zero_entries: Sequence[str] = (),
+    zero_calls: Sequence[int] = (),
 ) -> Case:
     """Draw the inputs of one check from ``seed``.
 
@@ -192,6 +193,10 @@ def make_case(
         Keys whose gradient is exactly zero at every third entry on the first call
         (and nonzero elsewhere): 0/0 in those entries only, where a class that skips
         all-zero gradients still divides.
+    zero_calls : sequence of int
+        Calls (counted from 0) on which every gradient is all zeros: a class that skips
+        them leaves its state as it was, where the reference's decays (Momentum's
+        velocity, RMSProp's average, Adam's moments and counter).
 
     Returns
     -------
@@ -222,7 +227,7 @@ def make_case(
         step = {}
         for key, shape in shapes.items():
             grad = _signed(rng, tuple(shape), GRAD_MAGNITUDE)
-            if call == 0 and key in zero_keys:
+            if (call == 0 and key in zero_keys) or call in zero_calls:
                 grad[...] = 0.0
             elif call == 0 and key in zero_entries:
                 grad.reshape(-1)[::3] = 0.0

@@ -9,7 +9,8 @@ does not cost the per-key point):
 property        case                                         what must hold
 =============== ============================================ ==================================
 first_step      1 key (3×4), 1 call                          the values after one step
-carries_state   1 key (2×3), 20 calls                        the values after each call
+carries_state   1 key (2×3), 20 calls; the gradient is all   the values after each call
+                zeros on the 8th
 per_key_state   4 keys (3×4, 3×4, 4, 0-d), 4 calls, then     every key is updated, and exactly
                 each key alone in a fresh optimizer          as when it is the only parameter
 in_place        1 key (3×4), 3 calls                         same array object after every
@@ -96,6 +97,8 @@ class Property:
         Keys whose first gradient is all zeros.
     zero_entries : tuple of str
         Keys whose first gradient is zero at every third entry only.
+    zero_calls : tuple of int
+        Calls (from 0) on which every gradient is all zeros.
     value_calls : int or None
         Compare values only after this many calls (None: all); ``judge="values"`` only.
     kinds : frozenset of str
@@ -122,6 +125,7 @@ class Property:
     dtype: str = "float64"
     zero_keys: tuple[str, ...] = ()
     zero_entries: tuple[str, ...] = ()
+    zero_calls: tuple[int, ...] = ()
     value_calls: int | None = None
     kinds: frozenset[str] = BEHAVIOUR
     applies_to: frozenset[str] = field(default_factory=lambda: frozenset(OPTIMIZERS))
@@ -139,7 +143,8 @@ class Property:
     def case(self, seed: int) -> Case:
         """The case of this property drawn from ``seed``."""
         return make_case(seed, shapes=self.shapes, dtype=np.dtype(self.dtype), calls=self.calls,
-                         zero_keys=self.zero_keys, zero_entries=self.zero_entries)
+                         zero_keys=self.zero_keys, zero_entries=self.zero_entries,
+                         zero_calls=self.zero_calls)
 
 
 #: Every property, in the order a student should fix them.
@@ -148,8 +153,11 @@ PROPERTIES: tuple[Property, ...] = (
              {"W": (3, 4)}, calls=1),
     # Twenty calls: an update that goes wrong only after five (bias correction dropped
     # from the 6th call, h reset every 6th) passed when this was five (red-team round 8).
+    # A zero gradient on the 8th: torch.optim steps such a parameter too (its momentum,
+    # its averages decay, Adam's counter advances), and a class that skips it scored full
+    # marks (a student audit).
     Property("carries_state", "state is carried between calls", "state between calls",
-             {"W": (2, 3)}, calls=20,
+             {"W": (2, 3)}, calls=20, zero_calls=(7,),
              stateless=("repeated calls take the formula's step", "repeated calls")),
     # Every optimizer, SGD included: a loop that stops after the first key loses this point.
     Property("per_key_state", "each parameter is updated on its own", "each parameter on its own",

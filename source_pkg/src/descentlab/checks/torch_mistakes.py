@@ -41,6 +41,7 @@ class TorchAdam(torch.optim.Optimizer):
     v_with_beta1 = False  # v.mul_(beta1).addcmul_(g, g, value=1 - beta1): m's line copied
     decay_first = False  # AdamW's decay before `if p.grad is None: continue`
     v_starts_at_one = False  # state["exp_avg_sq"] = torch.ones_like(p)
+    skip_zero = False  # `if p.grad is None or not p.grad.any(): continue`
     beta1_written: float | None = None  # beta1 = 0.9 written in step(), not group["betas"]'s
     beta2_written: float | None = None  # likewise beta2 = 0.999
 
@@ -76,6 +77,8 @@ class TorchAdam(torch.optim.Optimizer):
                     if not self.none_as_zero:
                         continue
                     grad = torch.zeros_like(p)
+                elif self.skip_zero and not p.grad.any():
+                    continue
                 else:
                     grad = p.grad
                 state = self.state[p]
@@ -187,6 +190,11 @@ EXPLANATIONS: dict[str, str] = {
         "`if p.grad is None: continue`, as torch.optim does, and create no state for it."),
     "no_bias_correction": (
         "m and v are not bias-corrected: divide them by 1 - beta1**t and 1 - beta2**t."),
+    # A student audit: `if p.grad is None or not p.grad.any(): continue` scored 9/9.
+    "skip_zero": (
+        "step() skips a parameter whose gradient is all zeros, but a zero gradient is still a "
+        "step: torch.optim.Adam advances its state['step'] and decays its m and v (so it "
+        "keeps moving on its momentum). Skip only a parameter whose p.grad is None."),
     # An audit: m / (1 - beta1) was told only the values of the 2nd step.
     "correction_without_power": (
         "the bias corrections act as if t were 1 at every step: divide by 1 - beta1**t and "
@@ -262,6 +270,7 @@ _ADAM = (
     ("t_zero", {"t_offset": -1}),  # state["step"] += 1 after the update
     ("lr_from_defaults", {"lr_from_defaults": True}),
     ("none_as_zero", {"none_as_zero": True}),
+    ("skip_zero", {"skip_zero": True}),
     ("no_bias_correction", {"bias_correction": False}),
     ("correction_without_power", {"correction_power": False}),
     ("correction_in_place", {"correct_in_place": True}),

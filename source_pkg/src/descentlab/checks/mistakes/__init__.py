@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from ...optimizers import OPTIMIZERS
 from . import adam, adaptive, momentum
-from .generic import GENERIC, generic_mutant, hard_coded, planted_source
+from .generic import GENERIC, generic_mutant, hard_coded, planted_source, skipping_matters
 from .texts import explain, explain_hard_coded
 
 __all__ = ["CATALOGUE", "Mistake", "get_mistake", "mistakes_for"]
@@ -94,6 +94,8 @@ def _build() -> dict[str, tuple[Mistake, ...]]:
                                             variants=tuple((other, text) for other in others)))
     for optimizer, reference in OPTIMIZERS.items():
         for mistake_id in GENERIC:
+            if mistake_id == "skips_zero_gradient" and not skipping_matters(reference):
+                continue
             catalogue[optimizer].append(Mistake(mistake_id, optimizer,
                                                 generic_mutant(mistake_id, reference),
                                                 explain(mistake_id, optimizer), generic=True))

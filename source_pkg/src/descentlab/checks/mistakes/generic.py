@@ -14,7 +14,9 @@ that changes one thing and leaves the algorithm alone:
   hyperparameter the checks draw at each value a student might type for it
   (``hard_coded_rho``: ``0.99 * self.h[key] + (1 - 0.99) * g * g``);
 * :class:`NotInPlace` steps copies of the parameters and puts the new arrays
-  into ``params`` (``params[key] = params[key] - ...``).
+  into ``params`` (``params[key] = params[key] - ...``);
+* :class:`SkipsZeroGradient` leaves a parameter whose gradient is all zeros out of
+  the step (``if not grads[key].any(): continue``), where that matters.
 
 The checks apply them to the reference classes (:func:`generic_mutant`); the
 end-to-end grading tests plant them into a lesson's correct solution as source
@@ -31,9 +33,9 @@ import numpy as np
 
 from ...optimizers import OPTIMIZERS
 
-__all__ = ["GENERIC", "HARD_CODED", "FixedHyperparameter",
-           "NotInPlace", "WrongSign", "fixed_hyperparameter", "generic_mutant", "hard_coded",
-           "is_generic", "planted_source"]
+__all__ = ["GENERIC", "HARD_CODED", "FixedHyperparameter", "NotInPlace",
+           "SkipsZeroGradient", "WrongSign", "fixed_hyperparameter", "generic_mutant",
+           "hard_coded", "is_generic", "planted_source", "skipping_matters"]
 
 
 class WrongSign:
@@ -69,12 +71,25 @@ class NotInPlace:
             params[key] = new[key]
 
 
+class SkipsZeroGradient:
+    """Leaves a parameter whose gradient is all zeros out of the step: its state does not
+    decay and, where the counter is kept per parameter, does not count it."""
+
+    def update(self, params, grads):
+        moving = [key for key in params if np.any(grads[key])]
+        super().update({key: params[key] for key in moving},
+                       {key: grads[key] for key in moving})
+
+
 #: Mistake id -> its mixin, in the order the diagnosis tries them (after the specific ones);
 #: the ``hard_coded_<name>`` mistakes (:func:`hard_coded`) come right after ``lr_ignored``.
 GENERIC: dict[str, type] = {
     "wrong_sign": WrongSign,
     "lr_ignored": FixedHyperparameter,
     "not_in_place": NotInPlace,
+    # Only for an optimizer a zero gradient changes (:func:`skipping_matters`): SGD's and
+    # AdaGrad's step and state stay as they are on one.
+    "skips_zero_gradient": SkipsZeroGradient,
 }
 
 #: Prefix of the id of a hyperparameter other than the learning rate written as a number.
@@ -113,6 +128,18 @@ def hard_coded(reference: type) -> list[tuple[str, str, tuple[float, ...]]]:
     return [(HARD_CODED + h.name, h.name, _literals(reference, h.name))
             for h in reference.hyperparameters
             if h.name != "lr" and h.sampling() is not None]
+
+
+def skipping_matters(reference: type) -> bool:
+    """Whether skipping an all-zero gradient changes what ``reference`` does: one parameter
+    stepped with the gradients 1, 0, 1, by the class and by its skipping form."""
+    ends = []
+    for cls in (reference, generic_mutant("skips_zero_gradient", reference)):
+        optimizer, p = cls(), {"p": np.ones(1)}
+        for g in (1.0, 0.0, 1.0):
+            optimizer.update(p, {"p": np.full(1, g)})
+        ends.append(p["p"][0])
+    return bool(ends[0] != ends[1])
 
 
 def is_generic(mistake_id: str) -> bool:

@@ -27,6 +27,12 @@ def state_words(optimizer: str | None) -> tuple[str, str]:
 EXPLANATIONS = {
     # The explanation stands for every key of the hidden case, not one named "W".
     "not_in_place": NOT_IN_PLACE.format(subject="each params[key]"),
+    # A student audit: `if not grads[key].any(): continue` scored full marks.
+    "skips_zero_gradient": (
+        "update() skips a parameter whose gradient is all zeros, but a zero gradient is still "
+        "a step: your {state} must be updated with g = 0 as with any other gradient (decaying "
+        "towards 0); torch.optim steps such a parameter too. Drop the test that skips it."
+    ),
     # Creating the state anew in every call, a rule that drops the old value (h = g * g
     # instead of h += g * g) and a new value left in a local variable (v = self.v[key];
     # v = mu * v - lr * g) compute the same steps: the text names all three.
