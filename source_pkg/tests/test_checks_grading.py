@@ -157,7 +157,11 @@ def test_hard_coding_the_public_answers_fails_the_hidden_seeds():
                     params[key] -= self.lr * grads[key]
 
     public = score_properties(Momentum, "momentum", PUBLIC_SEEDS)
-    assert public, "the look-up class should fool the public self-check:\n" + public.text()
+    # Its values fool the public self-check; what its steps leave alone does not: it replays
+    # the same steps whatever the gradients, which the probe on each property's own case
+    # (red-team round 16) sees.
+    assert public.failed == ["per_key_state", "in_place", "float32"], public.text()
+    assert "takes the same steps whatever the gradients are" in public.text()
     hidden = score_properties(Momentum, "momentum", HIDDEN_SEEDS)
     # Its first step is SGD's (Momentum's first step); each key is handled on its own.
     assert hidden.failed == ["carries_state"]
@@ -220,3 +224,70 @@ def test_a_step_made_of_the_keys_names_earns_nothing(optimizer: str) -> None:
     report = score_properties(_ByName, optimizer, PUBLIC_SEEDS)
     assert report.failed == [p.name for p in properties_for(optimizer)], report.text()
     assert "takes the same steps whatever the gradients are" in report.text(), report.text()
+
+
+class _Token(_Halves):
+    """Red-team round 16 (a01_token, a03_token): every parameter halved, and a token of the
+    gradient taken off, which made the probe's two runs differ by 1e-9 of a step."""
+
+    def __init__(self, lr=0.01, **hyperparameters):  # SGD's or Momentum's
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] *= 0.5
+            params[key] -= 1e-9 * grads[key]
+
+
+class _ProbesOnly(_Token):
+    """Red-team round 16 (a01_probe, a03_probe): the real step only for keys named like the
+    probe's (``probe_*``), every other parameter halved."""
+
+    def update(self, params, grads):
+        for key in params:
+            if key.startswith("probe_"):
+                params[key] -= self.lr * grads[key]
+            else:
+                params[key] *= 0.5
+
+
+@pytest.mark.parametrize("cls", [_Token, _ProbesOnly])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
+def test_a_token_read_of_the_gradient_or_a_step_for_the_probe_alone_earns_nothing(
+        cls: type, optimizer: str) -> None:
+    """They kept lesson 01's every-key and in-place points (2 of 5), and lesson 03's (2 of
+    6): the probe had keys of its own, and its two runs' values were compared exactly."""
+    for seeds in (PUBLIC_SEEDS, HIDDEN_SEEDS):
+        report = score_properties(cls, optimizer, seeds)
+        assert report.failed == [p.name for p in properties_for(optimizer)], report.text()
+        assert "takes the same steps whatever the gradients are" in report.text()
+
+
+#: Catalogued mistakes that take the same steps whatever the gradients: AdamW's decay alone,
+#: and AdaDelta with no epsilon, whose step √0/√h·g is 0 from the first call on.
+_BLIND_MISTAKES = {("adamw", "adamw_no_adam_step"), ("adadelta", "adadelta_no_epsilon")}
+
+
+def test_no_reference_class_nor_catalogued_mistake_is_taken_for_a_step_that_reads_none(
+        ) -> None:
+    """The probe runs on each property's own case, steps compared to a thousandth: every
+    reference class and every form of every catalogued mistake (float32 cases, zero
+    gradients and NaN included) reads the gradients there, on any seed."""
+    from descentlab.checks.grading import _ignores_gradients
+    from descentlab.checks.mistakes import mistakes_for
+    from descentlab.optimizers import OPTIMIZERS
+
+    for name, reference in OPTIMIZERS.items():
+        classes = [("reference", reference)] + [
+            (mistake.id, cls) for mistake in mistakes_for(name)
+            for cls, _ in mistake.forms()]
+        for label, cls in classes:
+            for prop in properties_for(name):
+                if prop.judge == "values":
+                    continue
+                for seed in (*PUBLIC_SEEDS, *HIDDEN_SEEDS):
+                    case = prop.case(seed)
+                    blind = _ignores_gradients(cls, case.hyper_for(name), case, None,
+                                               required_arguments(name))
+                    assert blind == ((name, label) in _BLIND_MISTAKES), (name, label,
+                                                                          prop.name, seed)

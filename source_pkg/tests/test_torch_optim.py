@@ -152,6 +152,39 @@ def test_a_step_that_reads_no_gradient_earns_nothing(cls: type) -> None:
         VALUES, key=PROPERTIES.index)
 
 
+class _HalvesWithToken(_Plain):
+    """Red-team round 16's NumPy cheat in torch: each parameter with a grad halved, and a
+    token of the gradient taken off (the probe compared values exactly)."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.mul_(0.5).sub_(1e-9 * p.grad)
+
+
+class _StepsForTheProbeAlone(_Plain):
+    """... and one that takes SGD's step only in a scenario shaped like the probe's (one
+    parameter of 3 entries), which had a scenario of its own."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        params = [p for group in self.param_groups for p in group["params"]]
+        probe = len(params) == 1 and params[0].shape == (3,)
+        for p in params:
+            if p.grad is not None:
+                p.sub_(self.defaults["lr"] * p.grad) if probe else p.mul_(0.5)
+
+
+@pytest.mark.parametrize("cls", [_HalvesWithToken, _StepsForTheProbeAlone])
+def test_a_token_read_or_a_step_for_the_probe_alone_earns_nothing(cls: type) -> None:
+    """The probe runs on each property's own scenario, its steps compared to a thousandth."""
+    report = checks.grade_torch(cls, "adam", PUBLIC_SEEDS)
+    assert report.failed == PROPERTIES, report.text()
+    assert checks.IGNORES_GRADIENTS in report.text(), report.text()
+
+
 def test_runner_gives_a_parameter_turned_float64_its_gradient_in_float64() -> None:
     """An audit: a step that did p.data = p.data.double() made the runner's next
     `p.grad = ...` raise torch's dtype error, shown instead of the float32 property's."""
@@ -737,11 +770,15 @@ def _correct_values(seed: int = PUBLIC_SEEDS[0]) -> list[list[np.ndarray]]:
 
 def _zero_grad_outcome(values: list[list[np.ndarray]]) -> Outcome:
     """zero_grad judged on a class whose run (through the runner hook) gave ``values``, and
-    a correct Adam's values when run again with no zero gradient."""
+    a correct Adam's values when run again with no zero gradient, or with other gradients
+    (the probe of a step that reads none runs the property's scenario with −2.5 g)."""
+    own = checks.scenario("zero_grad", PUBLIC_SEEDS[0])
+
     def run(case: dict[str, Any]) -> dict[str, Any]:
         observed = run_scenario(TorchAdam, case)
-        zeros = any(g is not None and not np.any(g) for g in case["steps"][0])
-        return {**observed, "values": values} if zeros else observed
+        given = all(np.array_equal(g, mine) for step, steps in zip(
+            case["steps"], own["steps"], strict=True) for g, mine in zip(step, steps, strict=True))
+        return {**observed, "values": values} if given else observed
 
     proxy = type("Adam", (), {checks.RUNNER_HOOK: staticmethod(run)})
     return checks.run_torch_property(proxy, "adam", "zero_grad", PUBLIC_SEEDS[0])

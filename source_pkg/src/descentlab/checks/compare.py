@@ -30,8 +30,8 @@ from ..optimizers import OPTIMIZERS, nan_causes
 from . import messages as msg
 from .observe import CLASS, INIT, SIGNATURE, UPDATE, Observation
 
-__all__ = ["BEHAVIOUR", "Finding", "Tolerance", "default_tolerance", "differences",
-           "later_call_message"]
+__all__ = ["BEHAVIOUR", "GRADIENT_PROBE_FACTORS", "Finding", "Tolerance", "default_tolerance",
+           "differences", "later_call_message", "steps_alike"]
 
 #: Finding kinds that describe what the code computed (a mistake can explain them).
 BEHAVIOUR = frozenset({"error", "timeout", "problem", "nan", "value"})
@@ -90,6 +90,69 @@ def default_tolerance(dtype: str) -> Tolerance:
     if dtype == "float32":
         return Tolerance(rtol=4e-6, atol=1e-7, step_rtol=2e-3)
     return Tolerance(rtol=1e-9, atol=1e-12, step_rtol=2e-3)
+
+
+#: The gradients' factors of the two runs that tell a step that reads no gradient
+#: (:func:`steps_alike`): both the sign and the size change. A step made of g² is blind to
+#: the sign, Adam's to the size, signSGD's to the size (and another seed's gradients may
+#: share every sign: a review's signSGD was taken for a step that reads none).
+GRADIENT_PROBE_FACTORS = (1.0, -2.5)
+
+#: How little the steps of the two runs may differ, relative to the larger, to be taken for
+#: one step: the gradient then has no visible effect on it. A step that reads the gradient
+#: differs by about its own size (1.4 times it for SGD's −lr·g, twice it for Adam's,
+#: whose sign flips); the catalogue's mistakes and the reference optimizers by at least a
+#: fifth of their step (AdamW's decay without the rate, whose decay outweighs the
+#: gradient), float32 ones included (tests/test_checks_grading.py). A token
+#: read, ``p *= 0.5; p -= 1e-9 * g`` (red-team round 16), differs by 1e-8 of it, which
+#: exact equality took for a step that reads the gradients.
+STEPS_ALIKE_RTOL = 1e-3
+
+
+def steps_alike(first: list[np.ndarray], second: list[np.ndarray], grads: list[np.ndarray],
+                rtol: float = STEPS_ALIKE_RTOL) -> bool:
+    """Whether two runs took the same steps, within ``rtol`` of the larger.
+
+    ``first`` and ``second`` hold the steps (value after a call minus value before) of
+    every parameter at every call, in the same order, of two runs from the same
+    parameters whose gradients were scaled by :data:`GRADIENT_PROBE_FACTORS`; ``grads``
+    the unscaled gradients, of the same shapes (0 where a parameter had none). Judged on
+    every parameter together, on the entries whose gradient is not 0: there both runs were
+    given the same input, and take the same step however it is made. NaN is no evidence
+    either (a step of 0/0 is NaN from any gradient): entries non-finite in both runs are
+    left out, and runs with nothing left tell nothing; an entry finite in one run only
+    differs. Steps that are all 0 are alike (nothing moved, whatever the gradients).
+
+    Examples
+    --------
+    >>> g = np.array([0.5, -1.0])
+    >>> steps_alike([-0.1 * g], [-0.1 * -2.5 * g], [g])       # SGD reads the gradient
+    False
+    >>> halves = np.array([-0.4, 0.3])
+    >>> steps_alike([halves - 1e-9 * g], [halves + 2.5e-9 * g], [g])   # a token read
+    True
+    >>> steps_alike([np.array([np.nan])], [np.array([np.nan])], [g[:1]])   # no evidence
+    False
+    """
+    shapes = [np.shape(x) for x in first]
+    if not shapes or shapes != [np.shape(x) for x in second] or \
+            shapes != [np.shape(x) for x in grads]:
+        return False
+
+    def flat(arrays: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([np.ravel(np.asarray(x, dtype=np.float64)) for x in arrays])
+
+    a, b, g = flat(first), flat(second), flat(grads)
+    given = g != 0
+    a, b = a[given], b[given]
+    finite = np.isfinite(a)
+    if not np.array_equal(finite, np.isfinite(b)):
+        return False
+    if not finite.any():
+        return False
+    a, b = a[finite], b[finite]
+    scale = max(float(np.linalg.norm(a)), float(np.linalg.norm(b)))
+    return float(np.linalg.norm(a - b)) <= rtol * scale
 
 
 def differences(

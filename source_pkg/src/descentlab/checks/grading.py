@@ -27,8 +27,8 @@ import numpy as np
 from ..code_reads import REMOTE_READS, names_read
 from ..optimizers import OPTIMIZERS, find_reference, optimizer_class, reference_name
 from . import messages
-from .cases import make_case
-from .compare import Finding, agree
+from .cases import Case, make_case
+from .compare import GRADIENT_PROBE_FACTORS, Finding, agree, steps_alike
 from .diagnose import Diagnosis, diagnose_property, observe_property
 from .exercise import Outcome, assert_outcome, run_checks
 from .global_reads import global_reads_note
@@ -89,10 +89,11 @@ def run_property(
     diagnosis = diagnose_property(runs, name, prop, case, time_limit=time_limit)
     state = prop.name == "carries_state"
     if diagnosis.passed and prop.judge != "values" and \
-            _ignores_gradients(student_cls, runs[0].hyper, seed, time_limit, required):
+            _ignores_gradients(student_cls, runs[0].hyper, case, time_limit, required):
         # A property of what the step leaves alone, passed by a step that reads no gradient
         # (a red-team round: params[k] *= 0.5 kept lesson 01's every-key and in-place
-        # points): code that computes nothing earns nothing (checks/README.md).
+        # points): code that computes nothing earns nothing (checks/README.md). Probed on
+        # this property's own case, which the class cannot tell from the check's.
         return Diagnosis((Finding("ignores_gradients", messages.IGNORES_GRADIENTS),),
                          diagnosis.printed)
     if (diagnosis.passed and not state) or runs[0].error_stage in (CLASS, SIGNATURE, INIT) \
@@ -124,28 +125,38 @@ def run_property(
     return dataclasses.replace(judged, printed=judged.printed + printed)
 
 
-def _ignores_gradients(student_cls: type, hyper: dict[str, float], seed: int,
+def _ignores_gradients(student_cls: type, hyper: dict[str, float], case: Case,
                        time_limit: float | None, required: Sequence[str]) -> bool:
     """Whether the class takes the same finite steps from the same parameters whatever
-    their gradients: two new objects, on one key no object used before, given the probe's
-    gradients and −2.5 times them. Both the sign and the size change: a step made of g² is
-    blind to the sign, Adam's to the size, signSGD's to the size (and another seed's
-    gradients may share every sign: a review's signSGD was taken for a step that reads none).
-    One key for both: a step made from the key's name (a red-team look) differed between
-    two keys, and was taken for one that reads the gradients."""
-    probe = make_case(seed, shapes={"g": (3,)}, calls=2)
-    runs = []
-    key = f"probe_{next(_PROBE_KEYS)}"
-    for factor in (1.0, -2.5):
-        case = dataclasses.replace(probe, params={key: probe.params["g"]},
-                                   grads=tuple({key: factor * step["g"]} for step in probe.grads))
-        run = observe(student_cls, hyper, case, time_limit=time_limit, required=required)
+    their gradients: two new objects on the property's own ``case`` (its keys, shapes and
+    parameters), given its gradients and −2.5 times them, steps alike within a relative
+    tolerance (:func:`~.compare.steps_alike`). Both the sign and the size change: a step
+    made of g² is blind to the sign, Adam's to the size, signSGD's to the size (and another
+    seed's gradients may share every sign: a review's signSGD was taken for a step that
+    reads none). One key for both: a step made from the key's name (a red-team look)
+    differed between two keys, and was taken for one that reads the gradients. The
+    property's own inputs, not a probe's (red-team round 16: a step that read the gradient
+    only for keys named ``probe_*`` passed the probe), and steps alike, not values equal
+    (the same round: ``p *= 0.5; p -= 1e-9 * g`` differed by a token of the gradient). A
+    run that stopped is no evidence, nor is NaN (:func:`~.compare.steps_alike`)."""
+    steps = []
+    for factor in GRADIENT_PROBE_FACTORS:
+        scaled = dataclasses.replace(case, grads=tuple(
+            _read_only({key: np.array(factor * g, dtype=g.dtype) for key, g in grads.items()})
+            for grads in case.grads))
+        run = observe(student_cls, hyper, scaled, time_limit=time_limit, required=required)
         if run.error_stage:  # a run that stopped is no evidence
             return False
-        runs.append(run.values[key])
-    first, second = runs
-    # NaN is no evidence either: a step of 0/0 is NaN from any gradient.
-    return bool(np.all(np.isfinite(first))) and np.array_equal(first, second)
+        steps.append([np.diff(run.values[key], axis=0) for key in case.keys])
+    grads = [np.stack([g[key] for g in case.grads]) for key in case.keys]
+    return steps_alike(*steps, grads)
+
+
+def _read_only(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``arrays``, made read-only as a case's own are."""
+    for value in arrays.values():
+        value.flags.writeable = False
+    return arrays
 
 
 def _outcome(diagnosis: Diagnosis) -> Outcome:

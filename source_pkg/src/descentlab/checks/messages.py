@@ -302,5 +302,5 @@ def reads_globals(method: str, names: Sequence[str], hyper: Sequence[str] = (),
 #: A step that reads no gradient (:func:`.grading.run_property`): every property fails.
 IGNORES_GRADIENTS = (
     "update() takes the same steps whatever the gradients are (the same parameters with "
-    "other gradients moved exactly the same way): each step must use grads[key], "
-    "the gradient of that parameter (params[key] -= self.lr * grads[key], ...).")
+    "other gradients moved the same way, to a thousandth of a step): each step must use "
+    "grads[key], the gradient of that parameter (params[key] -= self.lr * grads[key], ...).")

@@ -88,7 +88,7 @@ import torch
 from ..errors import WHOLE_TENSOR_AS_NUMBER, is_whole_tensor_as_number
 from ..optimizers import nan_causes
 from .cases import GRAD_MAGNITUDE, draw_hyperparameters
-from .compare import step_ratio
+from .compare import GRADIENT_PROBE_FACTORS, step_ratio, steps_alike
 from .exercise import Outcome, assert_outcome, run_checks, self_check
 from .grading import PUBLIC_SEEDS
 from .judges import nan_anyway, nan_from_zero_gradient, without_zero_gradients
@@ -886,26 +886,41 @@ def _judge_moves_something(case: dict[str, Any], got: dict[str, Any]) -> str:
 #: A step() that moves the parameters but reads no gradient (see :func:`_ignores_gradients`).
 IGNORES_GRADIENTS = (
     "step() takes the same steps whatever the gradients are (the same parameters with other "
-    "gradients moved exactly the same way): each step must use p.grad, the gradient of that "
-    "parameter.")
+    "gradients moved the same way, to a thousandth of a step): each step must use p.grad, "
+    "the gradient of that parameter.")
 
 
-def _ignores_gradients(cls: Any, optimizer: str, seed: int) -> bool:
-    """Whether two new optimizers take the same finite steps from the same parameter given
-    a probe's gradients and −2.5 times them (a red-team look: `p.sub_(lr)` for each p with
-    a grad kept 4 of 9 points; grading.py probes the NumPy classes so)."""
-    rng = np.random.default_rng([seed, 80, len(_PROPERTY_INDEX)])
-    hyper, start = _hyper(rng, optimizer), rng.normal(0.0, 1.0, 3)
-    grads = [_signed(rng, (3,)) for _ in range(2)]
+def _ignores_gradients(cls: Any, case: dict[str, Any]) -> bool:
+    """Whether two new optimizers take the same finite steps from the same parameters given
+    the property's own scenario ``case``'s gradients and −2.5 times them (a red-team look:
+    `p.sub_(lr)` for each p with a grad kept 4 of 9 points; grading.py probes the NumPy
+    classes so). The property's own scenario, not a probe's, which a step() could tell
+    from it (red-team round 16: the NumPy classes' probe had keys of its own), and steps
+    alike to a thousandth, not values equal (the same round: a token of the gradient made
+    them differ), judged on every parameter together where its gradient is not 0
+    (:func:`~.compare.steps_alike`). A run that stopped is no evidence, nor is NaN."""
     runs = []
-    for factor in (1.0, -2.5):
-        got = _run(cls, {"dtype": "float64", "params": [start], "hyper": hyper,
-                         "steps": [[factor * g] for g in grads]})
+    for factor in GRADIENT_PROBE_FACTORS:
+        scaled = {**case, "steps": [
+            [None if g is None else np.array(factor * g, dtype=np.asarray(g).dtype)
+             for g in step] for step in case["steps"]]}
+        got = _run(cls, scaled)
         if got["error"] is not None:  # a run that stopped is no evidence
             return False
-        runs.append(np.array([values[0] for values in got["values"]], dtype=np.float64))
-    first, second = runs
-    return bool(np.all(np.isfinite(first))) and np.array_equal(first, second)
+        runs.append(got["values"])
+    steps: list[list[np.ndarray]] = [[], []]
+    grads: list[np.ndarray] = []
+    for s, given in enumerate(case["steps"]):
+        for i, grad in enumerate(given):
+            shape = np.shape(case["params"][i])
+            for run, into in zip(runs, steps, strict=True):
+                after, before = (np.asarray(v, dtype=np.float64) for v in (
+                    run[s][i], case["params"][i] if s == 0 else run[s - 1][i]))
+                if after.shape != shape or before.shape != shape:
+                    return False  # what a step of another shape is, the checks say
+                into.append(after - before)
+            grads.append(np.zeros(shape) if grad is None else np.asarray(grad, dtype=np.float64))
+    return steps_alike(*steps, grads)
 
 
 def _judge_grad_none(case: dict[str, Any], got: dict[str, Any]) -> str:
@@ -1115,7 +1130,7 @@ def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed
     if got["error"] is not None:
         return replace(_error_outcome(got["error"], subject), printed=printed)
     judged = replace(_judge(prop.name, optimizer, case, got, cls), printed=printed)
-    if judged.passed and prop.name not in _VALUES and _ignores_gradients(cls, optimizer, seed):
+    if judged.passed and prop.name not in _VALUES and _ignores_gradients(cls, case):
         # What a step leaves alone is no property of one that computes nothing from the
         # gradients (checks/README.md), as for the NumPy classes; a catalogued mistake
         # (AdamW's decay alone moves p after `p = p - ...`) is named below.
