@@ -739,6 +739,21 @@ def test_exact_numbers_cross_as_numbers_and_containers_as_their_contents() -> No
     assert type(protocol.encode(sympy.Integer(29), {})) is int
 
 
+def test_a_finite_decimal_crosses_as_the_number_it_is() -> None:
+    """Red-team round 16: q2 = Decimal("0.0151") crossed as a handle and scored 0 ("q2
+    should be a number"); a Decimal NaN or infinity is no number, and crosses as before."""
+    from decimal import Decimal
+
+    from descentlab_grading import protocol
+
+    arrays: dict = {}
+    tree = protocol.encode([Decimal("0.0151"), Decimal("24"), Decimal("-1E+3")], arrays)
+    assert protocol.decode(tree, arrays) == [0.0151, 24.0, -1000.0]
+    for value in (Decimal("NaN"), Decimal("Infinity"), Decimal("sNaN")):
+        with pytest.raises(protocol.EncodingError):
+            protocol.encode(value, {})
+
+
 @pytest.mark.slow  # a real notebook and judge: ~2 s
 def test_an_iterator_or_a_number_of_the_students_is_judged_by_what_it_holds(
         tmp_path: Path) -> None:

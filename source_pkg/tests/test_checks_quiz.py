@@ -38,6 +38,21 @@ def test_whole_rejects_the_rest(value: object) -> None:
     assert quiz.whole(value) is None
 
 
+def test_a_finite_decimal_is_the_number_it_is() -> None:
+    """Red-team round 16: q2 = Decimal("0.0151") scored 0, "q2 should be a number" (a
+    Fraction was accepted); a Decimal NaN or infinity is still no number."""
+    from decimal import Decimal
+
+    assert quiz.number(Decimal("0.0151")) == 0.0151
+    assert quiz.is_number(Decimal("-2.5E-3"))
+    assert quiz.whole(Decimal("24")) == 24
+    assert quiz.whole(Decimal("24.000")) == 24
+    assert quiz.whole(Decimal("24.5")) is None
+    for value in (Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), Decimal("-Infinity")):
+        assert quiz.number(value) is None
+        assert not quiz.is_whole(value)
+
+
 @pytest.mark.parametrize("value", [0.1, 3, np.float32(0.5), np.int16(-2), np.float64(1e-3)])
 def test_number_accepts_real_numbers(value: object) -> None:
     assert quiz.is_number(value)

@@ -28,6 +28,7 @@ import re
 import sys
 import traceback
 from collections.abc import Iterable
+from decimal import Decimal
 from numbers import Integral, Real
 from typing import Any
 
@@ -54,9 +55,11 @@ def number(value: Any) -> float | None:
     Returns
     -------
     float or None
-        ``float(value)`` for a Python or NumPy integer or float; None for a bool (a
-        truth value, not a number, although ``True == 1``), a string, a complex number,
-        an array or anything else.
+        ``float(value)`` for a Python or NumPy integer or float, a Fraction, or a finite
+        ``decimal.Decimal`` (the number it is: red-team round 16's ``q2 =
+        Decimal("0.0151")`` scored 0, "should be a number"); None for a bool (a truth
+        value, not a number, although ``True == 1``), a string, a complex number, a
+        Decimal NaN or infinity, an array or anything else.
 
     Examples
     --------
@@ -64,7 +67,14 @@ def number(value: Any) -> float | None:
     (3.0, 0.5, 7.0)
     >>> number(True) is None, number("3") is None, number([3]) is None
     (True, True, True)
+    >>> from decimal import Decimal
+    >>> number(Decimal("0.0151")), number(Decimal("24"))
+    (0.0151, 24.0)
+    >>> number(Decimal("NaN")) is None, number(Decimal("-Infinity")) is None
+    (True, True)
     """
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.integer,
                                                                      np.floating)):
         return None
