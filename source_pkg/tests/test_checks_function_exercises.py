@@ -227,6 +227,12 @@ def never_stores(f, x):
     return np.zeros_like(x, dtype=float)
 
 
+def looks_once(f, x, h=1e-4):
+    """Red-team round 16 (a00_nothing): one look at f, nothing computed from it."""
+    f(x)
+    return np.zeros_like(x, dtype=float)
+
+
 def copies_large_arrays(f, x):
     """A second look's: arrays of more than 8 entries are probed through a float copy."""
     return central(f, x if x.size <= 8 else x.astype(float))
@@ -277,6 +283,13 @@ NUMGRAD_CASES = [
      "never calls f"),
     (lambda f, x: np.full(x.shape, 1e-300), {"accurate", "any_shape", "x_unchanged",
                                              "probes_x"}, "never calls f"),
+    # A look at f, nothing computed from it (red-team round 16: it kept the shape and
+    # x-unchanged points), or a token of it.
+    (looks_once, {"accurate", "any_shape", "x_unchanged", "probes_x"},
+     "returns the same gradient whatever f is"),
+    (lambda f, x: 1e-9 * f(x) * np.ones_like(x, dtype=float),
+     {"accurate", "any_shape", "x_unchanged", "probes_x"},
+     "returns the same gradient whatever f is"),
 ]
 
 
@@ -286,7 +299,8 @@ NUMGRAD_CASES = [
                               "skips_last", "not_restored", "vectors_only", "len_entries",
                               "x_i", "shifts_matrix", "flattened", "copy", "remembered",
                               "flattens_matrices", "copies_large", "h_1e-16", "h_from_f",
-                              "name_switch", "central_h_from_f", "none", "zeros", "tiny"])
+                              "name_switch", "central_h_from_f", "none", "zeros", "tiny",
+                              "looks_once", "token_of_f"])
 def test_numerical_gradient_check(fn, fails, phrase):
     report, _ = _report(check_numerical_gradient, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)
@@ -407,6 +421,23 @@ def normalised(f_grad, x0, lr, steps):
     return np.array(path)
 
 
+def asks_once(f_grad, x0, lr, steps):
+    """Red-team round 16 (a00_nothing): f_grad asked once, the path standing at the start."""
+    start = np.array(x0, dtype=float).reshape(-1)
+    f_grad(start.copy())
+    return np.array([start.copy() for _ in range(steps + 1)])
+
+
+def never_kept(f_grad, x0, lr, steps):
+    """An honest slip: each step computed from f_grad at x, and never assigned to x."""
+    x = np.array(x0, dtype=float)
+    path = [x.copy()]
+    for _ in range(steps):
+        x - lr * f_grad(x)  # the slip under test: computed, never kept
+        path.append(x.copy())
+    return np.array(path)
+
+
 DESCENT_CASES = [
     (descend, set(), ""),
     (lambda g, x0, lr, n: [x.tolist() for x in descend(g, x0, lr, n)], set(), ""),
@@ -450,6 +481,11 @@ DESCENT_CASES = [
      "never calls f_grad"),
     (lambda g, x0, lr, n: np.array([np.array(x0, dtype=float)] * (n + 1)),
      {"path", "any_dimension", "x0_unchanged"}, "never calls f_grad"),
+    # f_grad asked once, never used (red-team round 16: it kept the 3-coordinate point).
+    (asks_once, {"path", "any_dimension", "x0_unchanged"},
+     "returns the same path whatever f_grad is"),
+    # A step computed at every step and never kept stands still too: `path`'s alone.
+    (never_kept, {"path"}, "every row of your path is the same point"),
 ]
 
 
@@ -459,7 +495,8 @@ DESCENT_CASES = [
                               "no_start+ascent-2", "half_lr", "fixed_lr", "no_lr", "normalised",
                               "changes_x0",
                               "two_coordinates", "updates_two", "two_columns", "lr_per_dim",
-                              "drops_third", "one_point", "stands_still"])
+                              "drops_third", "one_point", "stands_still", "asks_once",
+                              "never_kept"])
 def test_gradient_descent_check(fn, fails, phrase):
     report, _ = _report(check_gradient_descent, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)
@@ -607,17 +644,35 @@ BOWL_CASES = [
     (lambda x, y: (float(x) / 10, 2 * float(y)), {"arrays"}, "Use NumPy operations only"),
     (lambda x, y: x / 10, {"df_dx", "df_dy", "arrays"}, "must return two values"),
     (scales_its_arguments, {"arrays"}, "changed the x and y it was given"),
+    # The same at every point: nothing computed (red-team round 16's zeros kept the arrays
+    # point), nor from numbers only.
+    (lambda x, y: (np.zeros_like(x, dtype=float), np.zeros_like(y, dtype=float)),
+     {"df_dx", "df_dy", "arrays"}, "returns the same (df/dx, df/dy) at every point"),
+    (lambda x, y: (np.full_like(x, 0.3, dtype=float), np.full_like(y, -1.0, dtype=float)),
+     {"df_dx", "df_dy", "arrays"}, "returns the same (df/dx, df/dy) at every point"),
 ]
 
 
 @pytest.mark.parametrize(("fn", "fails", "phrase"), BOWL_CASES,
                          ids=["correct", "surfaces", "array", "x_over_20", "y", "swapped",
-                              "floats", "one_value", "in_place"])
+                              "floats", "one_value", "in_place", "zeros", "constants"])
 def test_bowl_gradient_check(fn, fails, phrase):
     report, _ = _report(check_bowl_gradient, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)
     assert set(messages) == fails, report.text()
     assert phrase in next(iter(messages.values()), ""), report.text()
+
+
+def test_zeros_on_grids_alone_keep_no_arrays_point():
+    """Zeros for grids, an error for numbers (which df/dx and df/dy charge): the arrays are
+    the same at every entry, where x and y are not."""
+    report, _ = _report(check_bowl_gradient, lambda x, y: (x[:, :] * 0.0, y[:, :] * 0.0),
+                        seeds=(7, *HIDDEN))
+    messages = _messages(report)
+    assert set(messages) == {"df_dx", "df_dy", "arrays"}, report.text()
+    assert "returns the same (df/dx, df/dy) at every point" in messages["arrays"]
+    # Right on grids only keeps it (see below): the same test does not catch it.
+    assert "arrays" not in _messages(_report(check_bowl_gradient, arrays_only)[0])
 
 
 def halves_its_argument(x, y):

@@ -239,12 +239,42 @@ def _component(fn: Callable[..., Any], seed: int, limit: float | None, which: in
     return _wrong_value(points, mine, want[:, which], which, want[:, 1 - which])
 
 
+#: A gradient that is the same at every point.
+_SAME_EVERYWHERE = ("your function returns the same (df/dx, df/dy) at every point (x, y): "
+                    "nothing in it is computed from x and y, and the gradient of f = x²/20 + "
+                    f"y² changes with both. Compute df/dx from x ({_WORKED[0]}) and df/dy "
+                    f"from y ({_WORKED[1]}).")
+
+
+def _computes_nothing(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    """:data:`_SAME_EVERYWHERE` when the function returns the same pair of numbers at each
+    of the five points (where the true gradient differs), else ``""``: it then fails every
+    property, as code that computes nothing earns nothing (checks/README.md; red-team round
+    16: ``return np.zeros_like(x), np.zeros_like(y)`` kept the arrays point, its zeros
+    element-wise). One that fails on numbers, or returns something else, is judged as it
+    is by each property."""
+    try:
+        _, pairs, _ = _scalar_results(fn, seed, limit)
+    except StudentError:
+        return ""
+    values = [[_as_float(v) for v in pair] for pair in pairs]
+    if any(v is None for row in values for v in row):
+        return ""
+    return _SAME_EVERYWHERE if _constant(np.array(values, dtype=np.float64)) else ""
+
+
+def _constant(values: np.ndarray) -> bool:
+    """Whether every row of ``values`` (finite numbers) is the first, to rounding."""
+    return bool(np.all(np.isfinite(values))) and \
+        bool(np.allclose(values, values[0], rtol=1e-9, atol=1e-12))
+
+
 def _df_dx(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
-    return _component(fn, seed, limit, 0)
+    return _computes_nothing(fn, seed, limit) or _component(fn, seed, limit, 0)
 
 
 def _df_dy(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
-    return _component(fn, seed, limit, 1)
+    return _computes_nothing(fn, seed, limit) or _component(fn, seed, limit, 1)
 
 
 # -- arrays ------------------------------------------------------------------------------
@@ -290,6 +320,8 @@ def _grid_problem(value: Any, which: int, shape: tuple[int, ...]) -> str:
 
 
 def _arrays(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    if nothing := _computes_nothing(fn, seed, limit):
+        return nothing
     rng = np.random.default_rng([seed, 21])
     grid_x, grid_y = np.meshgrid(rng.uniform(-5, 5, 4).round(2), rng.uniform(-2, 2, 3).round(2))
     given = (grid_x.copy(), grid_y.copy())
@@ -314,6 +346,10 @@ def _arrays(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
         if problem:
             return f"with arrays x, y of shape {grid_x.shape} (a grid from np.meshgrid) {problem}"
     dx, dy = (np.asarray(_grid_array(v), dtype=np.float64) for v in pair)
+    if _constant(np.stack([dx.ravel(), dy.ravel()], axis=1)):
+        # The same at every entry of grids whose x and y take other values (one that fails
+        # on numbers is not seen above).
+        return _SAME_EVERYWHERE
     # Element-wise means: the same as for each point on its own (right or wrong), each
     # handed in as NumPy's 0-d float, which NumPy's methods work on too (a student audit's
     # `gx = x.copy(); gx /= 10` was right on arrays and lost this point to the Python

@@ -137,12 +137,26 @@ _NEVER_CALLED = ("your function never calls f_grad: every step is x ← x − lr
                  "with the gradient taken at the current point.")
 
 
+#: A path that is the same whatever f_grad is.
+_SAME_FOR_ANY_GRADIENT = (
+    "your function returns the same path whatever f_grad is (for two functions with other "
+    "gradients, from the same x0): nothing in it is computed from f_grad. Every step is "
+    "x ← x − lr·f_grad(x), with the gradient taken at the current point.")
+
+#: How much less than the true path's the student's may change between two f_grads and
+#: still be taken for the same (a token of the gradient changes it by nothing visible).
+_SAME_RTOL = 1e-3
+
+
 def _computes_nothing(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     """:data:`_NEVER_CALLED` when the function makes its path without calling f_grad (or
-    :data:`_RETURNED_NONE`), else ``""``: it then fails every property, as a step that
-    changes nothing passes no check of lesson 08 (a red-team round's path standing still
-    at x0 scored the 3-coordinate and x0-unchanged points). A path that calls f_grad and
-    goes wrong is ``path``'s alone."""
+    :data:`_RETURNED_NONE`), :data:`_SAME_FOR_ANY_GRADIENT` when it calls f_grad fewer
+    times than it takes steps and returns the same path for another f_grad, else ``""``:
+    it then fails every property, as a step that changes nothing passes no check of lesson
+    08 (a red-team round's path standing still at x0 scored the 3-coordinate and
+    x0-unchanged points; round 16's asked f_grad once, and kept the 3-coordinate one). A
+    path that calls f_grad at every step and goes wrong is ``path``'s alone (x − lr·g
+    computed and never kept stands still too)."""
     f_grad, x0, lr, steps = _problem(seed, 2)
     calls = []
 
@@ -150,9 +164,31 @@ def _computes_nothing(fn: Callable[..., Any], seed: int, limit: float | None) ->
         calls.append(1)
         return f_grad(x)
 
-    if call(fn, NAME, counted, x0.copy(), lr, steps, time_limit=limit) is None:
+    first = call(fn, NAME, counted, x0.copy(), lr, steps, time_limit=limit)
+    if first is None:
         return _RETURNED_NONE
-    return "" if calls else _NEVER_CALLED
+    if not calls:
+        return _NEVER_CALLED
+    if len(calls) >= steps:
+        return ""
+    # Another bowl's gradient, of the same start: the true path moves by about itself.
+    shift = np.array([1.5, -2.0])
+
+    def other(x: np.ndarray) -> np.ndarray:
+        return -2.5 * f_grad(x) + shift
+
+    try:
+        mine, again = (np.asarray(path, dtype=np.float64) for path in (
+            first, call(fn, NAME, other, x0.copy(), lr, steps, time_limit=limit)))
+    except (TypeError, ValueError):
+        return ""  # not an array of points: `path` says what it is
+    if mine.shape != again.shape:
+        return ""
+    moved = float(np.linalg.norm(_expected(other, x0, lr, steps) - _expected(f_grad, x0, lr,
+                                                                             steps)))
+    with np.errstate(all="ignore"):
+        change = float(np.linalg.norm(again - mine))
+    return _SAME_FOR_ANY_GRADIENT if change <= _SAME_RTOL * moved else ""
 
 
 def _path(fn: Callable[..., Any], seed: int, limit: float | None) -> str:

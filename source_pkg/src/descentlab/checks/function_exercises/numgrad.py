@@ -227,26 +227,61 @@ _NEVER_CALLED = ("your function never calls f: for every entry of x, shift that 
                  "grad[idx].")
 
 
+#: A gradient that is the same whatever f is.
+_SAME_FOR_ANY_F = ("your function returns the same gradient whatever f is (for f and for "
+                   "2.5·f plus a linear function, at the same x): nothing in it is computed "
+                   "from f. For every entry of x, shift that entry by +h and by −h, evaluate "
+                   "f(x) each time, and store (f(x+h) − f(x−h)) / (2h) in grad[idx].")
+
+#: How much less than the true gradient's the student's may change between f and
+#: 2.5·f + L and still be taken for the same: a token of f (1e-9·f(x)) changes it by nothing
+#: visible, a gradient computed from f by about the true change (1.5·∇f + ∇L).
+_SAME_RTOL = 1e-3
+
+
 def _computes_nothing(fn: Callable[..., Any], seed: int, limit: float | None, size: int
                       ) -> str:
-    """:data:`_NEVER_CALLED` when the function returns without calling f, else ``""``.
+    """:data:`_NEVER_CALLED` when the function returns without calling f,
+    :data:`_SAME_FOR_ANY_F` when it looks at f less than once per entry of x and returns the
+    same gradient for another f at the same x, else ``""``.
 
     Whatever it returns was not computed from f: it fails every property with it, as a
     step that changes nothing passes no check of lesson 08 (red-team rounds: ``return
     np.zeros_like(x)``, and ``np.full(x.shape, 1e-300)``, scored the shape, x-unchanged and
     probes-x points: they are the same for any shape, leave x alone, and read the same
-    whatever f reads). A function that evaluates f and stores nothing (or whose h is too
-    small to move x) makes a mistake of accuracy: ``accurate``'s alone.
+    whatever f reads; round 16: ``f(x); return np.zeros_like(x)``, f called once, kept the
+    shape and x-unchanged points). A function that evaluates f for each entry and stores
+    nothing (or whose h is too small to move x, or that shifts a copy f never reads) makes a
+    mistake of accuracy: ``accurate``'s alone, though its result is the same for any f.
     """
     points: list[np.ndarray] = []
     # On an x of its own (``size``, one per property): no other check's, which a function
     # remembering answers by x's values (a review's cheat, probes_x's to catch) would
     # answer without calling f.
-    _run(fn, seed, (size,), limit, points)
-    return "" if points else _NEVER_CALLED
+    problem, _, grad = _run(fn, seed, (size,), limit, points)
+    if not points:
+        return _NEVER_CALLED
+    if len(points) >= size:
+        return ""
+    # The same x, another f: 2.5·f plus a linear part that is 0 at x (f's own value there
+    # changes too, so an h computed from f(x) changes with it).
+    start = problem.x.copy()
+    tilt = np.linspace(1.0, 2.0, size)
+
+    def other(v: Any) -> float:
+        return 2.5 * problem.f(v) + float(np.sum(
+            tilt * (np.asarray(v, dtype=np.float64).ravel() - start)))
+
+    again = _as_gradient(call(fn, NAME, other, start.copy(), time_limit=limit), (size,))
+    moved = float(np.linalg.norm(1.5 * problem.grad() + tilt))
+    with np.errstate(all="ignore"):
+        change = float(np.linalg.norm(again - grad))
+    return _SAME_FOR_ANY_F if change <= _SAME_RTOL * moved else ""
 
 
 def _accurate(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
+    if nothing := _computes_nothing(fn, seed, limit, 5):
+        return nothing
     points: list[np.ndarray] = []
     problem, x_after, grad = _run(fn, seed, (6,), limit, points)
     return _accuracy(problem, x_after, grad, points) if points else _NEVER_CALLED
