@@ -220,3 +220,30 @@ def test_a_rate_that_never_changes_keeps_no_point(rate: object) -> None:
         with pytest.raises(AssertionError) as caught:
             assert_schedule(cosine_schedule, "cosine", prop, seed=0)
     assert "a rate that does not change is no schedule" in str(caught.value), caught.value
+
+
+def test_a_rate_that_changes_only_after_step_0_keeps_no_point() -> None:
+    """Red-team round 16: `lr0 if t == 0 else 0.0` kept the after-the-end point (its rate at
+    step 0 is the reference's, and 0 after the end): the same at every step from 1 on."""
+    def cosine_schedule(t, lr0, total):
+        return lr0 if t == 0 else 0.0
+
+    for seed in (*PUBLIC_SEEDS, 0, 70101):
+        for prop in SCHEDULE_PROPERTIES:
+            with pytest.raises(AssertionError) as caught:
+                assert_schedule(cosine_schedule, "cosine", prop, seed=seed)
+        assert "a rate that does not change is no schedule" in str(caught.value)
+        assert "at every step from 1 to" in str(caught.value), caught.value
+
+
+def cosine_whole_periods(t, lr0, total):
+    """An honest slip: t // total, lr0 until the end of the span, then 0 (the right rate
+    after it)."""
+    return lr0 / 2 * (1 + math.cos(math.pi * (min(t, total) // total)))
+
+
+def test_integer_division_keeps_the_after_the_end_point() -> None:
+    for seed in (*PUBLIC_SEEDS, 0, 70101):
+        with pytest.raises(AssertionError):
+            assert_schedule(cosine_whole_periods, "cosine", "values", seed=seed)
+        assert_schedule(cosine_whole_periods, "cosine", "after", seed=seed)
