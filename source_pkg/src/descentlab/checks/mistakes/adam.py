@@ -123,52 +123,48 @@ class AdamNoEpsilon(_AdamInit):
             params[key] -= lr_t * self.m[key] / np.sqrt(self.v[key])
 
 
-class AdamGradNotSquared(_AdamInit):
+class _AdamOwnMoments(_AdamInit):
+    """The book's update with what m or v averages of its own (the subclass's mistake)."""
+
     def update(self, params, grads):
         self._create(params)
         self.iter += 1
         lr_t = self._lr_t()
         for key in params.keys():
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key]
+            g = grads[key]
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * self._m_of(g)
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * self._v_of(g, self.m[key])
             params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
 
+    def _m_of(self, g):
+        return g
 
-class AdamMSquared(_AdamInit):
+    def _v_of(self, g, m):
+        return g**2
+
+
+class AdamGradNotSquared(_AdamOwnMoments):
+    def _v_of(self, g, m):
+        return g
+
+
+class AdamMSquared(_AdamOwnMoments):
     """m averages g² (v's recurrence) instead of g: every step goes the same way."""
 
-    def update(self, params, grads):
-        self._create(params)
-        self.iter += 1
-        lr_t = self._lr_t()
-        for key in params.keys():
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key] ** 2
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
-            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+    def _m_of(self, g):
+        return g**2
 
 
-class AdamVAbsGrad(_AdamInit):
+class AdamVAbsGrad(_AdamOwnMoments):
     # A student audit: v averaging |g|, told only "the formula of a single step is off".
-    def update(self, params, grads):
-        self._create(params)
-        self.iter += 1
-        lr_t = self._lr_t()
-        for key in params.keys():
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * np.abs(grads[key])
-            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+    def _v_of(self, g, m):
+        return np.abs(g)
 
 
-class AdamVFromM(_AdamInit):
+class AdamVFromM(_AdamOwnMoments):
     # A student audit: v averaging the new m squared, told "a factor is missing or extra".
-    def update(self, params, grads):
-        self._create(params)
-        self.iter += 1
-        lr_t = self._lr_t()
-        for key in params.keys():
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * self.m[key] ** 2
-            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+    def _v_of(self, g, m):
+        return m**2
 
 
 class AdamMHatPrecedence(_AdamInit):
@@ -390,30 +386,6 @@ class AdamWDecayInGrad(_AdamWInit):
             params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
 
 
-class AdamWGradNotSquared(_AdamWInit):
-    def update(self, params, grads):
-        self._create(params)
-        self.iter += 1
-        lr_t = self._lr_t()
-        for key in params.keys():
-            params[key] -= self.lr * self.weight_decay * params[key]
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key]
-            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
-
-
-class AdamWMSquared(_AdamWInit):
-    def update(self, params, grads):
-        self._create(params)
-        self.iter += 1
-        lr_t = self._lr_t()
-        for key in params.keys():
-            params[key] -= self.lr * self.weight_decay * params[key]
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key] ** 2
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
-            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
-
-
 class AdamWDecayWithoutLr(_AdamWInit):
     def update(self, params, grads):
         self._create(params)
@@ -464,6 +436,14 @@ class _AdamWDecayFirst(_AdamWInit):
         for key in params.keys():  # m and v read only the gradients: decaying first is the same
             params[key] -= self.lr * self.weight_decay * params[key]
         super().update(params, grads)  # the mixed-in Adam mistake's
+
+
+class AdamWGradNotSquared(_AdamWDecayFirst, AdamGradNotSquared):
+    pass
+
+
+class AdamWMSquared(_AdamWDecayFirst, AdamMSquared):
+    pass
 
 
 class AdamWAmsgrad(_AdamWDecayFirst, AdamAmsgrad):
