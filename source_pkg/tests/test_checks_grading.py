@@ -251,7 +251,43 @@ class _ProbesOnly(_Token):
                 params[key] *= 0.5
 
 
-@pytest.mark.parametrize("cls", [_Token, _ProbesOnly])
+class _TokenThousandth(_Token):
+    """Red-team round 17 (a05): a token of a thousandth of the gradient, which cleared a
+    tolerance of a thousandth."""
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] *= 0.5
+            params[key] -= 1e-3 * grads[key]
+
+
+class _RaisesBeyondTheRange(_Halves):
+    """Red-team round 17 (a01): raises on a gradient beyond the checks' range (|g| > 2),
+    which only the probe's −2.5·g reached: a run that stopped was no evidence."""
+
+    def __init__(self, lr=0.01, **hyperparameters):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            if np.abs(grads[key]).max(initial=0.0) > 2.0:
+                raise ValueError("gradient too large")
+            params[key] *= 0.5
+
+
+class _ReadsBeyondTheRange(_RaisesBeyondTheRange):
+    """Red-team round 17 (a03): the real step only beyond the checks' range."""
+
+    def update(self, params, grads):
+        for key in params:
+            if np.abs(grads[key]).max(initial=0.0) > 2.0:
+                params[key] -= self.lr * grads[key]
+            else:
+                params[key] *= 0.5
+
+
+@pytest.mark.parametrize("cls", [_Token, _ProbesOnly, _TokenThousandth, _RaisesBeyondTheRange,
+                                 _ReadsBeyondTheRange])
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
 def test_a_token_read_of_the_gradient_or_a_step_for_the_probe_alone_earns_nothing(
         cls: type, optimizer: str) -> None:
@@ -270,7 +306,7 @@ _BLIND_MISTAKES = {("adamw", "adamw_no_adam_step"), ("adadelta", "adadelta_no_ep
 
 def test_no_reference_class_nor_catalogued_mistake_is_taken_for_a_step_that_reads_none(
         ) -> None:
-    """The probe runs on each property's own case, steps compared to a thousandth: every
+    """The probe runs on each property's own case, steps compared to a hundredth: every
     reference class and every form of every catalogued mistake (float32 cases, zero
     gradients and NaN included) reads the gradients there, on any seed."""
     from descentlab.checks.grading import _ignores_gradients

@@ -177,9 +177,48 @@ class _StepsForTheProbeAlone(_Plain):
                 p.sub_(self.defaults["lr"] * p.grad) if probe else p.mul_(0.5)
 
 
-@pytest.mark.parametrize("cls", [_HalvesWithToken, _StepsForTheProbeAlone])
+class _RaisesOrReadsBeyondTheRange(_Plain):
+    """Red-team round 17 (a06, a07): raises on a grad beyond the checks' range (|g| > 2), or
+    steps by it only there, which only the probe's −2.5·g reached; halves otherwise."""
+
+    reads = False
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if p.grad.abs().max() > 2.0:
+                    if not self.reads:
+                        raise ValueError("gradient too large")
+                    p.sub_(self.defaults["lr"] * p.grad)
+                else:
+                    p.mul_(0.5)
+
+
+class _ReadsBeyondTheRange(_RaisesOrReadsBeyondTheRange):
+    reads = True
+
+
+class _HalvesWithAThousandth(_Plain):
+    """Red-team round 17 (a15): a token of a thousandth of the step, which cleared a
+    tolerance of a thousandth."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.mul_(0.5).sub_(1e-3 * self.defaults["lr"] * p.grad)
+
+
+@pytest.mark.parametrize("cls", [_HalvesWithToken, _StepsForTheProbeAlone,
+                                 _RaisesOrReadsBeyondTheRange, _ReadsBeyondTheRange,
+                                 _HalvesWithAThousandth])
 def test_a_token_read_or_a_step_for_the_probe_alone_earns_nothing(cls: type) -> None:
-    """The probe runs on each property's own scenario, its steps compared to a thousandth."""
+    """The probe runs on each property's own scenario with gradients of the checks' own
+    range, its steps compared to a hundredth."""
     report = checks.grade_torch(cls, "adam", PUBLIC_SEEDS)
     assert report.failed == PROPERTIES, report.text()
     assert checks.IGNORES_GRADIENTS in report.text(), report.text()

@@ -28,10 +28,11 @@ import numpy as np
 
 from ..optimizers import OPTIMIZERS, nan_causes
 from . import messages as msg
+from .cases import GRAD_MAGNITUDE
 from .observe import CLASS, INIT, SIGNATURE, UPDATE, Observation
 
-__all__ = ["BEHAVIOUR", "GRADIENT_PROBE_FACTORS", "Finding", "Tolerance", "default_tolerance",
-           "differences", "later_call_message", "steps_alike"]
+__all__ = ["BEHAVIOUR", "Finding", "Tolerance", "default_tolerance", "differences",
+           "later_call_message", "redrawn_gradients", "steps_alike"]
 
 #: Finding kinds that describe what the code computed (a mistake can explain them).
 BEHAVIOUR = frozenset({"error", "timeout", "problem", "nan", "value"})
@@ -92,21 +93,44 @@ def default_tolerance(dtype: str) -> Tolerance:
     return Tolerance(rtol=1e-9, atol=1e-12, step_rtol=2e-3)
 
 
-#: The gradients' factors of the two runs that tell a step that reads no gradient
-#: (:func:`steps_alike`): both the sign and the size change. A step made of g² is blind to
-#: the sign, Adam's to the size, signSGD's to the size (and another seed's gradients may
-#: share every sign: a review's signSGD was taken for a step that reads none).
-GRADIENT_PROBE_FACTORS = (1.0, -2.5)
+def redrawn_gradients(grads: list[np.ndarray | None], seed: int) -> list[np.ndarray | None]:
+    """Other gradients of the same shapes, dtypes and zeros, for the second run that tells a
+    step that reads no gradient (:func:`steps_alike`): each nonzero entry drawn again, as
+    the checks draw them (magnitude in :data:`~.cases.GRAD_MAGNITUDE`, either sign).
+
+    Drawn as the checks' own are, so that a step cannot tell them from a check's: red-team
+    round 17's step() read −2.5 times the check's gradients, out of their range, and raised
+    there, or read them only there. Both the sign and the size change (a step made of g² is
+    blind to the sign, Adam's first step to the size).
+
+    Examples
+    --------
+    >>> g = np.array([0.5, 0.0, -1.0], dtype=np.float32)
+    >>> [h] = redrawn_gradients([g], seed=1)
+    >>> h.dtype, h[1] == 0, bool(np.all(np.abs(h[[0, 2]]) >= 0.05))
+    (dtype('float32'), True, True)
+    """
+    rng = np.random.default_rng([seed, 17])
+    out: list[np.ndarray | None] = []
+    for grad in grads:
+        if grad is None:
+            out.append(None)
+            continue
+        grad = np.asarray(grad)
+        fresh = rng.uniform(*GRAD_MAGNITUDE, size=grad.shape) * rng.choice([-1.0, 1.0],
+                                                                            size=grad.shape)
+        out.append(np.where(grad == 0, 0.0, fresh).astype(grad.dtype))
+    return out
+
 
 #: How little the steps of the two runs may differ, relative to the larger, to be taken for
 #: one step: the gradient then has no visible effect on it. A step that reads the gradient
-#: differs by about its own size (1.4 times it for SGD's −lr·g, twice it for Adam's,
-#: whose sign flips); the catalogue's mistakes and the reference optimizers by at least a
-#: fifth of their step (AdamW's decay without the rate, whose decay outweighs the
-#: gradient), float32 ones included (tests/test_checks_grading.py). A token
-#: read, ``p *= 0.5; p -= 1e-9 * g`` (red-team round 16), differs by 1e-8 of it, which
-#: exact equality took for a step that reads the gradients.
-STEPS_ALIKE_RTOL = 1e-3
+#: differs by about its own size on other gradients; the catalogue's mistakes and the
+#: reference optimizers by at least a fifth of their step (AdamW's decay without the rate,
+#: whose decay outweighs the gradient), float32 ones included
+#: (tests/test_checks_grading.py). A token read, ``p *= 0.5; p -= 1e-9 * g`` (red-team
+#: round 16), or ``1e-3 * g`` (round 17), differs by a thousandth of it or less.
+STEPS_ALIKE_RTOL = 0.01
 
 
 def steps_alike(first: list[np.ndarray], second: list[np.ndarray], grads: list[np.ndarray],
@@ -115,10 +139,10 @@ def steps_alike(first: list[np.ndarray], second: list[np.ndarray], grads: list[n
 
     ``first`` and ``second`` hold the steps (value after a call minus value before) of
     every parameter at every call, in the same order, of two runs from the same
-    parameters whose gradients were scaled by :data:`GRADIENT_PROBE_FACTORS`; ``grads``
-    the unscaled gradients, of the same shapes (0 where a parameter had none). Judged on
-    every parameter together, on the entries whose gradient is not 0: there both runs were
-    given the same input, and take the same step however it is made. NaN is no evidence
+    parameters, one with a check's gradients, one with :func:`redrawn_gradients`; ``grads``
+    the check's gradients, of the same shapes (0 where a parameter had none). Judged on
+    every parameter together, on the entries whose gradient is not 0 (where it is, both runs
+    were given the same 0, and take the same step however it is made). NaN is no evidence
     either (a step of 0/0 is NaN from any gradient): entries non-finite in both runs are
     left out, and runs with nothing left tell nothing; an entry finite in one run only
     differs. Steps that are all 0 are alike (nothing moved, whatever the gradients).
@@ -126,7 +150,7 @@ def steps_alike(first: list[np.ndarray], second: list[np.ndarray], grads: list[n
     Examples
     --------
     >>> g = np.array([0.5, -1.0])
-    >>> steps_alike([-0.1 * g], [-0.1 * -2.5 * g], [g])       # SGD reads the gradient
+    >>> steps_alike([-0.1 * g], [-0.1 * np.array([-1.2, 0.3])], [g])  # SGD reads it
     False
     >>> halves = np.array([-0.4, 0.3])
     >>> steps_alike([halves - 1e-9 * g], [halves + 2.5e-9 * g], [g])   # a token read

@@ -28,7 +28,7 @@ from ..code_reads import REMOTE_READS, names_read
 from ..optimizers import OPTIMIZERS, find_reference, optimizer_class, reference_name
 from . import messages
 from .cases import Case, make_case
-from .compare import GRADIENT_PROBE_FACTORS, Finding, agree, steps_alike
+from .compare import Finding, agree, redrawn_gradients, steps_alike
 from .diagnose import Diagnosis, diagnose_property, observe_property
 from .exercise import Outcome, assert_outcome, run_checks
 from .global_reads import global_reads_note
@@ -129,22 +129,23 @@ def _ignores_gradients(student_cls: type, hyper: dict[str, float], case: Case,
                        time_limit: float | None, required: Sequence[str]) -> bool:
     """Whether the class takes the same finite steps from the same parameters whatever
     their gradients: two new objects on the property's own ``case`` (its keys, shapes and
-    parameters), given its gradients and −2.5 times them, steps alike within a relative
-    tolerance (:func:`~.compare.steps_alike`). Both the sign and the size change: a step
-    made of g² is blind to the sign, Adam's to the size, signSGD's to the size (and another
-    seed's gradients may share every sign: a review's signSGD was taken for a step that
-    reads none). One key for both: a step made from the key's name (a red-team look)
-    differed between two keys, and was taken for one that reads the gradients. The
-    property's own inputs, not a probe's (red-team round 16: a step that read the gradient
-    only for keys named ``probe_*`` passed the probe), and steps alike, not values equal
-    (the same round: ``p *= 0.5; p -= 1e-9 * g`` differed by a token of the gradient). A
-    run that stopped is no evidence, nor is NaN (:func:`~.compare.steps_alike`)."""
+    parameters), one given its gradients, one others drawn as the checks draw them
+    (:func:`~.compare.redrawn_gradients`), steps alike within a relative tolerance
+    (:func:`~.compare.steps_alike`). One key for both: a step made from the key's name (a
+    red-team look) differed between two keys, and was taken for one that reads the
+    gradients. The property's own inputs, not a probe's (red-team round 16: a step that
+    read the gradient only for keys named ``probe_*`` passed the probe), and steps alike,
+    not values equal (the same round: ``p *= 0.5; p -= 1e-9 * g`` differed by a token of
+    the gradient); gradients in the checks' own range (round 17: a step that raised, or
+    read the gradient, only beyond it passed). A run that stopped is no evidence, nor is
+    NaN (:func:`~.compare.steps_alike`)."""
+    redrawn = iter(redrawn_gradients([grads[key] for grads in case.grads for key in case.keys],
+                                     case.seed))
+    other = tuple(_read_only({key: next(redrawn) for key in case.keys}) for _ in case.grads)
     steps = []
-    for factor in GRADIENT_PROBE_FACTORS:
-        scaled = dataclasses.replace(case, grads=tuple(
-            _read_only({key: np.array(factor * g, dtype=g.dtype) for key, g in grads.items()})
-            for grads in case.grads))
-        run = observe(student_cls, hyper, scaled, time_limit=time_limit, required=required)
+    for grads in (case.grads, other):
+        run = observe(student_cls, hyper, dataclasses.replace(case, grads=grads),
+                      time_limit=time_limit, required=required)
         if run.error_stage:  # a run that stopped is no evidence
             return False
         steps.append([np.diff(run.values[key], axis=0) for key in case.keys])

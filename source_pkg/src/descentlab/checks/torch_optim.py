@@ -88,7 +88,7 @@ import torch
 from ..errors import WHOLE_TENSOR_AS_NUMBER, is_whole_tensor_as_number
 from ..optimizers import nan_causes
 from .cases import GRAD_MAGNITUDE, draw_hyperparameters
-from .compare import GRADIENT_PROBE_FACTORS, step_ratio, steps_alike
+from .compare import redrawn_gradients, step_ratio, steps_alike
 from .exercise import Outcome, assert_outcome, run_checks, self_check
 from .grading import PUBLIC_SEEDS
 from .judges import nan_anyway, nan_from_zero_gradient, without_zero_gradients
@@ -890,21 +890,22 @@ IGNORES_GRADIENTS = (
     "the gradient of that parameter.")
 
 
-def _ignores_gradients(cls: Any, case: dict[str, Any]) -> bool:
+def _ignores_gradients(cls: Any, case: dict[str, Any], seed: int) -> bool:
     """Whether two new optimizers take the same finite steps from the same parameters given
-    the property's own scenario ``case``'s gradients and −2.5 times them (a red-team look:
-    `p.sub_(lr)` for each p with a grad kept 4 of 9 points; grading.py probes the NumPy
-    classes so). The property's own scenario, not a probe's, which a step() could tell
-    from it (red-team round 16: the NumPy classes' probe had keys of its own), and steps
-    alike to a thousandth, not values equal (the same round: a token of the gradient made
-    them differ), judged on every parameter together where its gradient is not 0
-    (:func:`~.compare.steps_alike`). A run that stopped is no evidence, nor is NaN."""
+    the property's own scenario ``case``'s gradients and others drawn as the checks draw
+    them (a red-team look: `p.sub_(lr)` for each p with a grad kept 4 of 9 points;
+    grading.py probes the NumPy classes so). The property's own scenario, not a probe's,
+    which a step() could tell from it (red-team round 16: the NumPy classes' probe had keys
+    of its own); steps alike within a tolerance, not values equal (the same round: a token
+    of the gradient made them differ); gradients in the checks' own range (round 17: a
+    step() that raised, or read the gradient, only beyond it passed), judged on every
+    parameter together where its gradient is not 0 (:func:`~.compare.steps_alike`). A run
+    that stopped is no evidence, nor is NaN."""
+    redrawn = iter(redrawn_gradients([g for step in case["steps"] for g in step], seed))
+    other = {**case, "steps": [[next(redrawn) for _ in step] for step in case["steps"]]}
     runs = []
-    for factor in GRADIENT_PROBE_FACTORS:
-        scaled = {**case, "steps": [
-            [None if g is None else np.array(factor * g, dtype=np.asarray(g).dtype)
-             for g in step] for step in case["steps"]]}
-        got = _run(cls, scaled)
+    for given in (case, other):
+        got = _run(cls, given)
         if got["error"] is not None:  # a run that stopped is no evidence
             return False
         runs.append(got["values"])
@@ -1130,7 +1131,7 @@ def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed
     if got["error"] is not None:
         return replace(_error_outcome(got["error"], subject), printed=printed)
     judged = replace(_judge(prop.name, optimizer, case, got, cls), printed=printed)
-    if judged.passed and prop.name not in _VALUES and _ignores_gradients(cls, case):
+    if judged.passed and prop.name not in _VALUES and _ignores_gradients(cls, case, seed):
         # What a step leaves alone is no property of one that computes nothing from the
         # gradients (checks/README.md), as for the NumPy classes; a catalogued mistake
         # (AdamW's decay alone moves p after `p = p - ...`) is named below.
