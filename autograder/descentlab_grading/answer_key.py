@@ -31,9 +31,12 @@ from .protocol import HOOK_MODULE
 if TYPE_CHECKING:
     from descentlab.course import Exercise
 
-__all__ = ["REFERENCE_ERROR", "TORCH_BINDINGS", "answer_key", "build", "guard_source",
+__all__ = ["GUARD_SYS", "REFERENCE_ERROR", "TORCH_BINDINGS", "answer_key", "build", "guard_source",
            "judged_off", "library_answer_key", "library_folder", "stub_source",
            "torch_answer_key"]
+
+#: The name under which a module of the package guarded by :func:`guard_source` holds sys.
+GUARD_SYS = "_descentlab_guard_sys"
 
 #: The exception class the stubs raise; the judge, and descentlab's demos
 #: (``descentlab.errors.REFERENCE_UNAVAILABLE``), recognise it by this name.
@@ -473,24 +476,38 @@ def guard_source(source: str, names: dict[str, str]) -> str:
     The functions it defines inside are guarded too: what a factory returns (the
     ``grad`` of ``quadratic(condition=20)``) works until the judge calls, even when it
     was made before, at the top of an answer cell (red-team round 5). The stack is read
-    as well as the flag: round 11 took the hook out of ``sys.modules`` around its call.
+    as well as the flag: round 11 took the hook out of ``sys.modules`` around its call;
+    every thread's stack since round 16 turned the flag off and called the function from a
+    thread of its own, whose stack holds no frame of the hook's.
     """
     tree = ast.parse(source)
     hook_file = f"/{HOOK_MODULE}.py"
+    guarded = False
     for node in tree.body:
         if isinstance(node, _FUNCTIONS) and node.name in names:
             for function in [n for n in ast.walk(node) if isinstance(n, _FUNCTIONS)]:
                 guard = ast.parse(
-                    f"__judged = getattr(__import__('sys').modules.get({HOOK_MODULE!r}), "
+                    f"__judged = getattr({GUARD_SYS}.modules.get({HOOK_MODULE!r}), "
                     f"'JUDGING', False)\n"
-                    f"__frame = __import__('sys')._getframe()\n"
-                    f"while not __judged and __frame is not None:\n"
-                    f"    __judged = __frame.f_code.co_filename.endswith({hook_file!r})\n"
-                    f"    __frame = __frame.f_back\n"
-                    f"if __judged:\n    raise __import__('descentlab._graded', fromlist=['_'])"
+                    f"for __frame in () if __judged else {GUARD_SYS}._current_frames().values():\n"
+                    f"    while not __judged and __frame is not None:\n"
+                    f"        __judged = __frame.f_code.co_filename.endswith({hook_file!r})\n"
+                    f"        __frame = __frame.f_back\n"
+                    f"if __judged:\n    raise ({GUARD_SYS}.modules.get('descentlab._graded') or "
+                    f"__import__('descentlab._graded', fromlist=['_']))"
                     f".{REFERENCE_ERROR}({names[node.name]!r})").body
                 start = 1 if ast.get_docstring(function, clean=False) is not None else 0
                 function.body[start:start] = guard
+                guarded = True
+    if guarded:
+        # sys bound when the module is imported, not looked up when called (red-team round
+        # 16 replaced builtins.__import__ to hand the guard a false sys); scans.py flags the
+        # name. After the docstring and `from __future__` imports, which must come first.
+        at = next((i for i, node in enumerate(tree.body) if not (
+            (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+            or (isinstance(node, ast.ImportFrom) and node.module == "__future__"))),
+            len(tree.body))
+        tree.body.insert(at, ast.parse(f"import sys as {GUARD_SYS}").body[0])
     return ast.unparse(tree) + "\n"
 
 

@@ -300,9 +300,9 @@ NATIVE_NAMED_FLAG = ("needs manual review: the notebook's code names compiled-co
 #: the hook can change (red-team rounds 4 and 10). No honest answer names it.
 HOOK_FLAG = ("needs manual review: the notebook's code reaches into the grader's test hook "
              "(descentlab_grader and its modules), which reports what the student's code "
-             "did, or walks the process's objects (gc.get_objects, __subclasses__), which "
-             "reach it and the code switched off without naming them; its passes may be "
-             "forged")
+             "did, or reaches classes without naming them (a library class's "
+             "__subclasses__()), which can reach it and the code switched off; its passes "
+             "may be forged")
 
 
 #: The flag for a notebook whose code changed how lesson 08's parameters are read after its

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
+import importlib.util
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 
+from .answer_key import GUARD_SYS
 from .integrity import code_of
 from .jail import GUARD_MODULE, HOOK_DIR, JUDGE_DIR
 from .protocol import HOOK_MODULE, RUNNER_MODULE, SOCKET_ENV
@@ -58,11 +60,17 @@ _HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{GUARD_MODULE}|{S
                          # Red-team round 15: the grader's frames, their locals read.
                          r"|\binspect\s*\.\s*(?:stack|trace|getouterframes|currentframe)\b"
                          r"|\b(?:_getframe|get_referrers|ftruncate|memfd_create)\b|/proc/self/fd"
-                         # Red-team round 16: the hook found among every object (gc), the
-                         # course's guard deceived by an __import__ of the notebook's; and
-                         # classes reached without their names (Sampler.__subclasses__()
-                         # held BatchSampler, object's hold every class of the process).
-                         r"|\b(?:get_objects|__subclasses__)\b"
+                         # Red-team round 16: the course's guard deceived by an __import__ of
+                         # the notebook's; classes reached without their names
+                         # (Sampler.__subclasses__() held BatchSampler, object's hold every
+                         # class of the process), but see _subclasses_harmless. (Its hook
+                         # found by gc.get_objects() no longer helps: the guard reads every
+                         # thread's stack, and honest code counts live tensors so.)
+                         r"|\b__subclasses__\b"
+                         rf"|\b{GUARD_SYS}\b"
+                         # Round 17: the callers' frames by traceback's and inspect's walks.
+                         r"|\b(?:walk_stack|walk_tb|getargvalues|getframeinfo|_current_frames)\b"
+                         r"|\.\s*(?:tb_frame|gi_frame|cr_frame|ag_frame)\b"
                          r"|\b__import__\b['\"]?\s*\]?\s*=(?!=)"
                          r"|\bsetattr\s*\([^)\n]*['\"]__import__['\"]"
                          f"|{re.escape(HOOK_DIR)}|{re.escape(JUDGE_DIR)}")
@@ -78,6 +86,16 @@ def _parsed(source: str) -> tuple[str, ast.Module | None]:
         return code, ast.parse(code)
     except (SyntaxError, ValueError):
         return code, None
+
+
+def _without_magics(code: str) -> ast.Module | None:
+    """The tree of a cell's code with IPython's magics and shell escapes (lines that start
+    with % or !) left out, which are not Python; None if the rest does not parse either."""
+    try:
+        return ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                   for line in code.split("\n")))
+    except (SyntaxError, ValueError):
+        return None
 
 
 def _name_of(node: ast.AST) -> str | None:
@@ -157,6 +175,11 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
     wanted = set(names)
     trees = [tree for cell in nb.cells if cell.cell_type == "code"
              if (tree := _parsed(cell.source)[1]) is not None]
+    # Names the code binds itself (an argument x, a variable diff): never a tool's, though a
+    # cell imports the same name from it (an honest-code sweep: `from sympy.abc import x`
+    # beside numerical_gradient(f, x) made the answer's x SymPy's).
+    own = {name for tree in trees for node in ast.walk(tree)
+           for name in (*_bound_by_code(node), *_bound_by_name(node))}
 
     def meant(value: ast.expr) -> str | None:
         """The ready-made name an expression stands for, if it is the tool itself: the
@@ -208,7 +231,9 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
                         named = next((w for w in (full, alias.name, last) if w in wanted), None)
                         if alias.asname and named:
                             bound[alias.asname] = named
-                        elif module and not named and (source := _module_word(module, wanted)):
+                        elif module and not named and alias.name != "*" \
+                                and (alias.asname or alias.name) not in own \
+                                and (source := _module_word(module, wanted)):
                             # `from sympy.core.evalf import mp` in a cell of its own: mp is
                             # sympy's (round 16: its mp.diff was mpmath's, unflagged).
                             bound[alias.asname or alias.name] = source
@@ -228,10 +253,22 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
     return found
 
 
+def _installed(module: str) -> bool:
+    """Whether the top-level package of the dotted ``module`` is one of the environment's
+    (found without importing it)."""
+    try:
+        return importlib.util.find_spec(module.split(".")[0]) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _module_word(module: str, wanted: set[str]) -> str | None:
-    """The word of ``wanted`` that the dotted ``module`` is made of or holds, a private
-    module of it too (``sympy`` of ``sympy.core.evalf``, ``torch.func`` of itself,
-    ``functorch`` of ``torch._functorch.apis``); None if none."""
+    """The word of ``wanted`` that the dotted ``module`` of an installed library is made of
+    or holds, a private module of it too (``sympy`` of ``sympy.core.evalf``, ``torch.func``
+    of itself, ``functorch`` of ``torch._functorch.apis``); None if none, or if ``module`` is
+    none of the environment's (an honest-code sweep: the student's own optimizers.py)."""
+    if not _installed(module):
+        return None
     dotted = ".".join(part.lstrip("_") for part in module.split("."))
     return next((word for word in sorted(wanted)
                  if re.search(rf"(?:^|\.){re.escape(word)}(?:\.|$)", dotted)), None)
@@ -319,6 +356,18 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
         printed |= {id(arg) for arg in shown_args
                     if isinstance(arg, ast.Attribute) and arg.attr == "__dict__"}
         printed |= _dict_writes_seen(tree, wanted)
+        # setattr(c, "lr", 0.1) binds a name written out, as c.lr = 0.1, and setattr(self,
+        # k, v) an attribute of an object, never a name of a module (an honest-code sweep:
+        # each made every name of the notebook a library's).
+        printed |= {id(call.func) for call in ast.walk(tree) if isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Name) and call.func.id == "setattr"
+                    and len(call.args) == 3 and not call.keywords and (
+                        (isinstance(call.args[1], ast.Constant)
+                         and isinstance(call.args[1].value, str)
+                         and call.args[1].value not in wanted
+                         and not call.args[1].value.startswith("__"))
+                        or (isinstance(call.args[0], ast.Name)
+                            and call.args[0].id in ("self", "cls")))}
         # `from math import *` binds no name wanted: a module the grader has loaded, whose
         # public names are none of them (a red-team look: it made every name a library's).
         printed |= {id(alias) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
@@ -500,12 +549,9 @@ def _shown(nb: Any) -> _Shown:
         if cell.cell_type != "code":
             continue
         code, tree = _parsed(cell.source)
-        if tree is None:  # IPython's magics and shell escapes are not Python
-            try:
-                tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                                           for line in code.split("\n")))
-            except (SyntaxError, ValueError):
-                return _Shown()
+        tree = tree or _without_magics(code)
+        if tree is None:
+            return _Shown()
         trees.append(tree)
     # A sink under another name: from importlib import import_module as im; g = getattr
     sinks = set(_TEXT_TO_OBJECT)
@@ -687,6 +733,11 @@ def _without_own(source: str, own: set[str], shown: _Shown) -> str:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Constant, ast.JoinedStr)) and id(node) in prose:
             _blank_node(rows, lines, node)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module \
+                and not _installed(node.module):
+            # The student's own module (an honest-code sweep: optimizers.py, written by
+            # %%writefile): its name is no library's; the names it gives are read on.
+            _blank_node(rows, lines, node)
         elif isinstance(node, ast.Name) and node.id in own and node.end_col_offset is not None:
             blank(node.lineno - 1, node.col_offset, node.end_col_offset)
         elif isinstance(node, (ast.arg, ast.keyword)) and node.arg in own:
@@ -754,8 +805,81 @@ def built_on(nb: Any, exercises: Iterable[Exercise]) -> dict[str, str]:
 
 def mentions_the_hook(nb: Any) -> list[str]:
     """The names of the test cells' hook (:data:`.judging.HOOK_FLAG`) in the code cells of the
-    notebook ``nb``, each once."""
-    return _words(nb, _HOOK_WORDS)
+    notebook ``nb``, each once; ``__subclasses__`` only where it is not just shown
+    (:func:`_subclasses_only_shown`)."""
+    words = _words(nb, _HOOK_WORDS)
+    if "__subclasses__" in words and _subclasses_harmless(nb):
+        words.remove("__subclasses__")
+    return words
+
+
+#: Calls that only make a shown list of classes readable: ``sorted(c.__name__ for c in ...)``.
+_READ_ONLY_CALLS = frozenset({"sorted", "len", "str", "repr", "list", "set", "tuple",
+                              "__subclasses__"})
+
+
+def _subclasses_harmless(nb: Any) -> bool:
+    """Whether every ``X.__subclasses__`` of the notebook's code is that of a class ``X`` the
+    notebook defines (a registry of its own), or is inside a call that shows text
+    (:class:`_Shown`, ``print``) built only of names, attributes, comprehensions and
+    :data:`_READ_ONLY_CALLS` (no ``:=``, no other call). Red-team round 17 and an
+    honest-code sweep: ``print(sorted(c.__name__ for c in
+    torch.optim.Optimizer.__subclasses__()))`` and ``{c.__name__: c for c in
+    Experiment.__subclasses__()}`` were flagged as reaching into the grader."""
+    shown = _shown(nb)
+    trees = [_parsed(cell.source)[1] or _without_magics(_parsed(cell.source)[0])
+             for cell in nb.cells if cell.cell_type == "code"]
+    if any(tree is None for tree in trees):
+        return False
+    classes = {node.name for tree in trees for node in ast.walk(tree)
+               if isinstance(node, ast.ClassDef)}
+    assigned = {name for tree in trees for node in ast.walk(tree)
+                for name in _bound_by_code(node) if not isinstance(node, ast.ClassDef)}
+    inside: set[int] = set()
+    found: list[int] = []
+    for tree in trees:
+        for node in ast.walk(tree):  # type: ignore[arg-type]
+            if isinstance(node, ast.Attribute) and node.attr == "__subclasses__" and not (
+                    isinstance(node.value, ast.Name) and node.value.id in classes - assigned):
+                found.append(id(node))
+            if shown.calls and isinstance(node, ast.comprehension) \
+                    and isinstance(node.target, ast.Name):
+                # Names only, `c.__name__ for c in X.__subclasses__()`, where no text turns
+                # into objects (shown.calls): an honest-code sweep listed torch's optimizers.
+                inside |= _names_only(node, tree)  # type: ignore[arg-type]
+            if isinstance(node, ast.Call) and _name_of(node.func) in shown.calls:
+                parts = [part for arg in (*node.args, *(k.value for k in node.keywords))
+                         for part in ast.walk(arg)]
+                if not any(isinstance(part, ast.NamedExpr) or (
+                        isinstance(part, ast.Call)
+                        and _name_of(part.func) not in _READ_ONLY_CALLS) for part in parts):
+                    inside |= {id(part) for part in parts}
+    return all(node in inside for node in found)
+
+
+def _names_only(generator: ast.comprehension, tree: ast.Module) -> set[int]:
+    """The ids of the nodes of ``generator``'s iterable when it is ``X.__subclasses__()`` and
+    the comprehension (of ``tree``) it belongs to keeps only ``target.__name__``; else none."""
+    iterable = generator.iter
+    if not (isinstance(iterable, ast.Call) and _name_of(iterable.func) == "__subclasses__"):
+        return set()
+    owner = next((node for node in ast.walk(tree)
+                  if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp))
+                  and generator in node.generators), None)
+    target = generator.target.id  # type: ignore[attr-defined]
+    if owner is None or not (isinstance(owner.elt, ast.Attribute) and owner.elt.attr == "__name__"
+                             and isinstance(owner.elt.value, ast.Name)
+                             and owner.elt.value.id == target):
+        return set()
+    def of_name(call: ast.Call) -> bool:  # c.__name__.startswith("Batch")
+        owner_of = call.func.value if isinstance(call.func, ast.Attribute) else None
+        return isinstance(owner_of, ast.Attribute) and owner_of.attr == "__name__" \
+            and isinstance(owner_of.value, ast.Name) and owner_of.value.id == target
+
+    for n in (n for cond in generator.ifs for n in ast.walk(cond)):
+        if isinstance(n, ast.NamedExpr) or (isinstance(n, ast.Call) and not of_name(n)):
+            return set()  # a condition that may do anything with the class
+    return {id(n) for n in ast.walk(iterable)}
 
 
 def read_or_empty(path: Path) -> Any:

@@ -12,6 +12,7 @@ import sys
 import types
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -175,10 +176,49 @@ def test_a_function_off_while_judged_works_until_the_hook_says_the_judge_calls(
     with pytest.raises(graded.ReferenceUnavailable, match=r"descentlab\.toy\.grad"):
         caller["call"](space["grad"], 3)
     assert space["grad"](3) == 6
+    # Red-team round 16: the flag off, the function called from a thread of its own (whose
+    # stack holds no frame of the hook's), with builtins.__import__ handing out a false sys.
+    import builtins
+    import threading
+
+    def in_a_thread(f: Any, x: Any) -> list[Any]:
+        got: list[Any] = []
+
+        def run() -> None:
+            try:
+                got.append(f(x))
+            except Exception as exc:  # what the thread met, for the caller to look at
+                got.append(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+        return got
+
+    real_import = builtins.__import__
+
+    def false_sys(name: str, *args: Any, **kwargs: Any) -> Any:
+        return types.SimpleNamespace(modules={}, _getframe=lambda: None,
+                                     _current_frames=dict) if name == "sys" else \
+            real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", false_sys)
+    [met] = _called_by_the_hook(lambda: in_a_thread(space["grad"], 3))
+    assert isinstance(met, graded.ReferenceUnavailable), met
+    monkeypatch.setattr(builtins, "__import__", real_import)
+    assert in_a_thread(space["grad"], 3) == [6]  # no judge calling: it works
     with pytest.raises(ValueError, match="not a top-level function"):
         answer_key.judged_off(REAL, [replace(get_lesson("02_sgd_zigzag").exercises[0],
                                              off_while_judged=("descentlab.surfaces.Surface."
                                                                "gradient",))])
+
+
+def _called_by_the_hook(run: Any) -> Any:
+    """``run()`` called from a function of the hook's file, as the judge's calls are."""
+    caller: dict = {}
+    exec(compile("def call(run):\n    return run()\n",  # our own generated code
+                 f"/opt/descentlab-grader/{HOOK_MODULE}.py", "exec"), caller)
+    return caller["call"](run)
 
 
 def test_only_the_lessons_without_an_optimizer_exercise_keep_every_optimizer() -> None:

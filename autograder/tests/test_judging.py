@@ -1134,6 +1134,10 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
     # nor are an honest-code sweep's names (a variable f_back, a ModuleDict `modules`).
     (mentions_the_hook, "grader = 1  # my descentlab grader notes, not descentlab_grader\n"
      "f = __import__('math')\nif x.__import__ == y: pass\n"
+     # Round 17's honest code: a method of the student's own named get_objects; an
+     # honest-code sweep's count of live tensors (the guard reads every thread's stack).
+     "class Adam:\n    def get_objects(self):\n        return self.m\nAdam().get_objects()\n"
+     "import gc\nprint(sum(torch.is_tensor(o) for o in gc.get_objects()))\n"
      "pickle.dump(x, f, protocol=pickle.HIGHEST_PROTOCOL)\nprint('a protocol')\n"
      "torch = sys.modules.get('torch')\nif 'torch' in sys.modules: pass\nnet.modules()\n"
      "f_fwd, f_back = f(x + h), f(x - h)\nmodules['hidden'] = layer\n"
@@ -1151,15 +1155,18 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
      "for info in inspect.stack():\n    print(info.frame.f_locals)\n"
      # Round 16: the hook found among every object, the guard's __import__ replaced,
      # classes reached without their names.
-     "hooks = [m for m in gc.get_objects() if hasattr(m, 'run_test')]\n"
      "builtins.__import__ = fake\n__builtins__['__import__'] = fake\n"
      "setattr(builtins, '__import__', fake)\n"
-     "B = next(c for c in Sampler.__subclasses__() if c.__name__.startswith('Batch'))\n",
+     "B = next(c for c in Sampler.__subclasses__() if c.__name__.startswith('Batch'))\n"
+     # Round 17: the callers' frames through traceback's and inspect's walks.
+     "for frame, _ in traceback.walk_stack(None):\n"
+     "    print(inspect.getargvalues(frame).locals)\n",
      ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET", "/opt/descentlab-grader",
       "import protocol", "HOOK_MODULE", "JUDGING", "import_module('protocol'",
       "sys.modules.pop", "ftruncate", "sys.modules.values", "vars(sys)", "TorchFunctionMode",
-      "__torch_function__", "inspect.stack", ".f_locals", "get_objects", "__import__ =",
-      "__import__'] =", "setattr(builtins, '__import__'", "__subclasses__"]),
+      "__torch_function__", "inspect.stack", ".f_locals", "__import__ =",
+      "__import__'] =", "setattr(builtins, '__import__'", "__subclasses__", "walk_stack",
+      "getargvalues"]),
 ], ids=["compiled code", "the test hook"])
 def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
         tmp_path: Path, scan: Any, harmless: str, naming: str, found: list[str]) -> None:
@@ -1170,6 +1177,36 @@ def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
     nb.cells.append(nbformat.v4.new_code_cell(naming))
     assert scan(nb) == found
     assert scan(read_or_empty(tmp_path / "missing.ipynb")) == []
+
+
+@pytest.mark.parametrize(("code", "flagged"), [
+    # Red-team round 17's honest exploring cell of lesson 08: shown, not used.
+    ("import torch\nprint(sorted(c.__name__ for c in torch.optim.Optimizer.__subclasses__()))\n",
+     False),
+    ("print(len(object.__subclasses__()), 'classes')\n", False),
+    # An honest-code sweep's registry of the student's own classes.
+    ("class Experiment:\n    pass\n\n\nclass Run(Experiment):\n    pass\n\n\n"
+     "registry = {c.__name__: c for c in Experiment.__subclasses__()}\n", False),
+    ("class Experiment:\n    pass\n\n\nExperiment = Sampler\n"
+     "found = Experiment.__subclasses__()\n", True),
+    # Names only, kept and printed (an honest-code sweep), in a notebook with magics.
+    ("%matplotlib inline\nimport torch\n"
+     "names = sorted(c.__name__ for c in torch.optim.Optimizer.__subclasses__())\n"
+     "print(len(names), 'optimizers')\n", False),
+    ("names = [c.__name__ for c in Sampler.__subclasses__()]\n"
+     "B = getattr(torch.utils.data, names[3])\n", True),
+    ("found = [c for c in Sampler.__subclasses__() if c.__name__.startswith('Batch')]\n", True),
+    ("names = [c.__name__ for c in Sampler.__subclasses__() if keep(c)]\nprint(names)\n",
+     True),
+    # Used, or bound while shown, or shown through a call that may do anything.
+    ("B = next(c for c in Sampler.__subclasses__() if c.__name__.startswith('Batch'))\n", True),
+    ("print(B := Sampler.__subclasses__()[0])\n", True),
+    ("print([use(c) for c in Sampler.__subclasses__()])\n", True),
+    ("print = exec\nprint(sorted(Sampler.__subclasses__()))\n", True),
+])
+def test_subclasses_only_shown_are_no_reach_into_the_grader(code: str, flagged: bool) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    assert ("__subclasses__" in mentions_the_hook(nb)) == flagged
 
 
 def test_a_notebook_naming_the_test_hook_is_flagged_whatever_it_scored() -> None:
@@ -2015,6 +2052,37 @@ def test_round_14s_ready_made_tools_are_flagged(lesson_id: str, name: str, answe
      _DESCENT + "    my_SGD = x0 - lr * f_grad(x0)\n    return get_surface('bowl')\n", []),
     ("02_sgd_zigzag", "bowl_gradient", "from math import sqrt\nimport numpy as np\n",
      "def bowl_gradient(x, y):\n    return np.asarray(x) / 10, 2 * sqrt(y * y)\n", []),
+    # An honest-code sweep: names a tool's module also exports, which the code binds itself
+    # (an argument, a variable); a star import; the student's own module named optimizers.
+    ("00_blind_explorer", "numerical_gradient", "from sympy.abc import x, h\n",
+     "def numerical_gradient(f, x, h=1e-4):\n    return x * h\n", []),
+    ("00_blind_explorer", "numerical_gradient", "from sympy import diff\n",
+     "def numerical_gradient(f, x, h=1e-4):\n    diff = f(x + h) - f(x - h)\n"
+     "    return diff / (2 * h)\n", []),
+    ("02_sgd_zigzag", "bowl_gradient", "from sympy import *\n",
+     "def bowl_gradient(x, y):\n    return (1 / 20)*2*x, 2*y\n", []),
+    ("00_blind_explorer", "gradient_descent",
+     "from optimizers import descend_once\n",
+     _DESCENT + "    return descend_once(x0, f_grad(x0), lr)\n", []),
+    # ... and the student's own module imported in the answer itself.
+    ("00_blind_explorer", "gradient_descent", "import numpy as np\n",
+     "from optimizers import descend_once\n\n\n"
+     + _DESCENT + "    return descend_once(x0, f_grad(x0), lr)\n", []),
+    # ... and an object's attributes set from keywords, setattr(self, k, v).
+    ("00_blind_explorer", "gradient_descent",
+     "class Config:\n    def __init__(self, **kw):\n        for k, v in kw.items():\n"
+     "            setattr(self, k, v)\n",
+     "def update_params(x, g, lr):\n    return x - lr * g\n\n\n"
+     + _DESCENT + "    return update_params(x0, f_grad(x0), lr)\n", []),
+    # ... and a name written out given to setattr, which binds it as `c.lr = 0.1` does.
+    ("00_blind_explorer", "gradient_descent",
+     "class C:\n    pass\n\n\nc = C()\nsetattr(c, 'lr', 0.1)\n",
+     "def update_params(x, g, lr):\n    return x - lr * g\n\n\n"
+     + _DESCENT + "    return update_params(x0, f_grad(x0), lr)\n", []),
+    ("00_blind_explorer", "gradient_descent",
+     "import descentlab\nsetattr(descentlab, 'update' + '_params', print)\n",
+     "def update_params(x, g, lr):\n    return x - lr * g\n\n\n"
+     + _DESCENT + "    return update_params(x0, f_grad(x0), lr)\n", ["update_params"]),
 ])
 def test_round_16s_ready_made_tools_are_flagged(lesson_id: str, name: str, other: str,
                                                 answer: str, named: list[str]) -> None:
