@@ -505,13 +505,17 @@ def _written_out(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
 
 
-def _turns_text(node: ast.AST, sinks: set[str]) -> bool:
-    """Whether ``node`` turns text the code computed into code or an object."""
+def _turns_text(node: ast.AST, sinks: set[str], fixed: frozenset[str] = frozenset()) -> bool:
+    """Whether ``node`` turns text the code computed into code or an object; a name of
+    ``fixed`` (:func:`_fixed_texts`) is text written out."""
     def namespace(expr: ast.expr) -> bool:
         return _name_of(expr.func if isinstance(expr, ast.Call) else expr) in _NAMESPACES
 
+    def written(expr: ast.expr) -> bool:
+        return _written_out(expr) or (isinstance(expr, ast.Name) and expr.id in fixed)
+
     if isinstance(node, ast.Subscript):
-        return namespace(node.value) and not _written_out(node.slice)
+        return namespace(node.value) and not written(node.slice)
     if not isinstance(node, ast.Call):
         return False
     called = _name_of(node.func)
@@ -520,12 +524,50 @@ def _turns_text(node: ast.AST, sinks: set[str]) -> bool:
             and not any(isinstance(a, ast.Starred) for a in node.args):
         given = [node.args[1]]  # the attribute's name, not the object
     elif called in ("get", "pop", "setdefault") and isinstance(node.func, ast.Attribute):
-        return namespace(node.func.value) and not all(map(_written_out, given))
+        return namespace(node.func.value) and not all(map(written, given))
     elif called in ("items", "keys", "values") and isinstance(node.func, ast.Attribute):
         # A namespace searched by name (a red-team look: [m for k, m in
         # sys.modules.items() if k == text]).
         return namespace(node.func.value)
-    return called in sinks and not all(map(_written_out, given))
+    return called in sinks and not all(map(written, given))
+
+
+def _fixed_texts(trees: list[ast.Module]) -> frozenset[str]:
+    """The names the code binds once, and then to a string written out (``name = "lr"``):
+    a lookup by such a name, ``getattr(R, name)``, is one by the text written out (an
+    honest-code sweep: it made every string of the notebook evidence)."""
+    bindings: dict[str, int] = {}
+    texts: set[str] = set()
+    literals: dict[str, ast.expr] = {}  # a name bound to a literal collection
+    loops: list[tuple[str, ast.expr]] = []  # for NAME in ITERABLE
+    for node in (node for tree in trees for node in ast.walk(tree)):
+        names = {*_bound_by_code(node), *_bound_by_name(node)}
+        if isinstance(node, ast.alias):
+            names.add(node.asname or node.name.split(".")[0])
+        for name in names:
+            bindings[name] = bindings.get(name, 0) + 1
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name):
+            if _written_out(node.value):
+                texts.add(node.targets[0].id)
+            literals[node.targets[0].id] = node.value
+        elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
+            loops.append((node.target.id, node.iter))
+
+    def all_texts(value: ast.expr | None) -> bool:
+        """A literal list, tuple or set of strings written out, or a dict's keys so."""
+        items = value.keys if isinstance(value, ast.Dict) else \
+            value.elts if isinstance(value, (ast.List, ast.Tuple, ast.Set)) else None
+        return items is not None and all(k is not None and _written_out(k) for k in items)
+
+    # `for name in settings:` over a dict of keys written out, bound once (an honest-code
+    # sweep's loop printing getattr(run, name) for each setting).
+    for name, iterable in loops:
+        if isinstance(iterable, ast.Name) and bindings.get(iterable.id) == 1:
+            iterable = literals.get(iterable.id)
+        if all_texts(iterable):
+            texts.add(name)
+    return frozenset(name for name in texts if bindings.get(name) == 1)
 
 
 @dataclass(frozen=True)
@@ -553,6 +595,7 @@ def _shown(nb: Any) -> _Shown:
         if tree is None:
             return _Shown()
         trees.append(tree)
+    fixed = _fixed_texts(trees)
     # A sink under another name: from importlib import import_module as im; g = getattr
     sinks = set(_TEXT_TO_OBJECT)
     for node in (node for tree in trees for node in ast.walk(tree)):
@@ -580,7 +623,7 @@ def _shown(nb: Any) -> _Shown:
     handed = []  # a sink handed on as a value: SimpleNamespace(warn=exec), getattr.__call__
     for tree in trees:
         for node in ast.walk(tree):
-            if _turns_text(node, sinks):
+            if _turns_text(node, sinks, fixed):
                 return _Shown()
             assigned |= _bound_by_code(node)
             if isinstance(node, ast.alias) and id(node) not in library:

@@ -1808,6 +1808,21 @@ def test_a_tool_used_in_another_cell_is_followed_to_the_answer(
     ('import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nlr = 0.1\n'
      'ax.set_xlabel("step (SGD)")\nax.plot([1], label=f"SGD, lr={lr}")\n'
      'print("step #10 of plain SGD reached")\n', []),
+    # An honest-code sweep: a lookup by a name bound once to a string written out is one
+    # by that string; bound to text computed, or twice, it is not.
+    ('class R:\n    lr = 0.1\n\n\nname = "lr"\nprint(getattr(R, name))\n'
+     'print("the move SGD or Adam would start from")\n', []),
+    ('settings = {"lr": 0.1, "steps": 10}\nfor name in settings:\n'
+     '    print(name, getattr(run, name))\nprint("the move SGD or Adam would start from")\n',
+     []),
+    ('for name in ["optim"]:\n    o = getattr(torch, name)\n'
+     'print("the move SGD would start from")\n', ["optim"]),
+    ('for name in names_of_my_own():\n    o = getattr(torch, name)\n'
+     'print("the move SGD would start from")\n', ["SGD"]),
+    ('import torch\nname = "opt" + "im"\no = getattr(torch, name)\n'
+     'print("the move SGD would start from")\n', ["SGD"]),
+    ('import torch\nname = "nn"\nname = "optim"\no = getattr(torch, name)\n'
+     'print("the move SGD would start from")\n', ["SGD", "optim"]),
     # Offsets are bytes: a non-ASCII string before a name on its line hides nothing.
     ('print("μ, η: ünïcode by hand"); opt = Adam\n', ["Adam"]),
     # A grading audit: text bound to a name that only prints read is shown text too ...
