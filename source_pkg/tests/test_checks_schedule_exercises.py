@@ -222,18 +222,26 @@ def test_a_rate_that_never_changes_keeps_no_point(rate: object) -> None:
     assert "a rate that does not change is no schedule" in str(caught.value), caught.value
 
 
-def test_a_rate_that_changes_only_after_step_0_keeps_no_point() -> None:
-    """Red-team round 16: `lr0 if t == 0 else 0.0` kept the after-the-end point (its rate at
-    step 0 is the reference's, and 0 after the end): the same at every step from 1 on."""
-    def cosine_schedule(t, lr0, total):
+def test_a_rate_that_changes_at_all_is_judged_on_its_values_only() -> None:
+    """A student audit: the honest floor-division slip ``(1 + cos) // 2`` (lr0 at step 0,
+    then 0, the right rate after the end) and a cosine of 2πt/T (the same rate at the start
+    and at the end) lost the after-the-end point as "no schedule". Red-team round 16's
+    ``lr0 if t == 0 else 0.0`` computes the slip's very rates: it keeps that point too."""
+    def floored(t, lr0, total):
+        return lr0 * ((1 + math.cos(math.pi * min(t, total) / total)) // 2)
+
+    def full_period(t, lr0, total):
+        return 0.0 if t > total else lr0 * (1 + math.cos(2 * math.pi * t / total)) / 2
+
+    def first_step_only(t, lr0, total):
         return lr0 if t == 0 else 0.0
 
     for seed in (*PUBLIC_SEEDS, 0, 70101):
-        for prop in SCHEDULE_PROPERTIES:
+        for schedule in (floored, full_period, first_step_only):
             with pytest.raises(AssertionError) as caught:
-                assert_schedule(cosine_schedule, "cosine", prop, seed=seed)
-        assert "a rate that does not change is no schedule" in str(caught.value)
-        assert "at every step from 1 to" in str(caught.value), caught.value
+                assert_schedule(schedule, "cosine", "values", seed=seed)
+            assert "no schedule" not in str(caught.value), caught.value
+            assert_schedule(schedule, "cosine", "after", seed=seed)
 
 
 def cosine_whole_periods(t, lr0, total):

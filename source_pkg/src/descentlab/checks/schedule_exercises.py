@@ -256,39 +256,35 @@ def _schedule_message(fn: Callable[..., Any], name: str, prop: str, seed: int,
 
 
 def _constant(fn: Callable[..., Any], name: str, seed: int, limit: float | None) -> str:
-    """The sentence for a schedule whose rate is the same at the start and at the end of
-    its span, or at every step of it from step 1 on, where the reference's is not; else
-    ``""``. Such a rate is no schedule and fails ``after`` too (a red-team round's ``return
-    0.0`` kept that point: 0 is the cosine's rate after its end; round 16's ``lr0 if t == 0
-    else 0.0`` too, its rate at step 0 the reference's). A rate that changes only at the
-    span's end (``t // total``, lr0 until then) is a mistake of the values alone."""
+    """The sentence for a schedule whose rate is the same at every checked step of its span,
+    where the reference's is not; else ``""``. Such a rate is no schedule and fails
+    ``after`` too (a red-team round's ``return 0.0`` kept that point: 0 is the cosine's rate
+    after its end). A rate that changes at all is a mistake of the values alone: the same
+    at the start and the end (a cosine of 2πt/T, a student audit), or from step 1 on (the
+    floor-division slip ``(1 + cos) // 2``, lr0 at step 0, then 0: the same audit; red-team
+    round 16's ``lr0 if t == 0 else 0.0`` computes those very rates, and keeps the after
+    point with them)."""
     case = schedule_case(name, "values", seed)  # its steps run from 0 to the span's end
-    first, last = 0, max(case.steps)
-    steps = [t for t in case.steps if t >= 1]
+    steps = sorted({0, *case.steps})
     try:
-        got = {t: _call(fn, case, t, limit) for t in (first, *steps)}
+        got = {t: _call(fn, case, t, limit) for t in steps}
     except StudentError as exc:  # said by the steps after the end, as they meet it
         if exc.hung:
             raise  # not waited for twice
         return ""
-    want = {t: case.expected(t) for t in (first, *steps)}
+    want = {t: case.expected(t) for t in steps}
 
     def same(values: list[float]) -> bool:
         # The values check's tolerance (a red-team round's 1e-300 then 0 was "a change").
         return all(math.isclose(v, values[0], rel_tol=1e-5, abs_tol=1e-6 * case.args["lr0"])
                    for v in values)
 
-    if same([got[first], got[last]]) and not math.isclose(want[first], want[last],
-                                                          rel_tol=1e-5):
-        return (f"{_label(fn)} returns {fmt(got[first])} at step {first} and at step {last}: a "
-                "rate that does not change is no schedule (the reference "
-                f"{name} goes from {fmt(want[first])} to {fmt(want[last])}), so there is "
-                "nothing to check after its end.")
-    if same([got[t] for t in steps]) and not same([want[t] for t in steps]):
-        return (f"{_label(fn)} returns {fmt(got[last])} at every step from {steps[0]} to "
-                f"{last}: a rate that does not change is no schedule (the reference {name} "
-                f"goes from {fmt(want[steps[0]])} to {fmt(want[last])}), so there is nothing "
-                "to check after its end.")
+    if same(list(got.values())) and not same(list(want.values())):
+        first, last = steps[0], steps[-1]
+        return (f"{_label(fn)} returns {fmt(got[first])} at every step from {first} to {last}: "
+                f"a rate that does not change is no schedule (the reference {name} goes from "
+                f"{fmt(want[first])} to {fmt(want[last])}), so there is nothing to check after "
+                "its end.")
     return ""
 
 
