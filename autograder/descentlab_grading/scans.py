@@ -67,6 +67,8 @@ _HOOK_WORDS = re.compile(rf"\b(?:{HOOK_MODULE}|{RUNNER_MODULE}|{GUARD_MODULE}|{S
                          # found by gc.get_objects() no longer helps: the guard reads every
                          # thread's stack, and honest code counts live tensors so.)
                          r"|\b__subclasses__\b"
+                         # Round 18: another module's namespace through a function's globals.
+                         r"|\b__globals__\b"
                          rf"|\b{GUARD_SYS}\b"
                          # Round 17: the callers' frames by traceback's and inspect's walks.
                          r"|\b(?:walk_stack|walk_tb|getargvalues|getframeinfo|_current_frames)\b"
@@ -812,8 +814,10 @@ def ready_made_in_answers(nb: Any, exercises: Iterable[Exercise]
     shown = _shown(nb)
     own = _own_names(nb, wanted, shown)
     for exercise in exercises:
-        sources = [_without_own(c.source, own, shown) for c in nb.cells if c.cell_type == "code"
+        answers = [c.source for c in nb.cells if c.cell_type == "code"
                    and nbgrader_meta(c).get("grade_id") == exercise.answer_cell]
+        sources = [_without_own(source, own, shown)
+                   for source in (*answers, *_helpers_used(nb, answers))]
         # `(?<!\w)_*`: a private module of the word counts as the word (red-team round 16:
         # torch._functorch.apis was not functorch), a name that ends in it does not (my_SGD).
         names = [name for name in exercise.ready_made
@@ -822,6 +826,35 @@ def ready_made_in_answers(nb: Any, exercises: Iterable[Exercise]
         if names:
             found.append((exercise.name, names))
     return found
+
+
+def _helpers_used(nb: Any, answers: list[str]) -> list[str]:
+    """The code of the functions and classes that the student's cells (not the instructor's)
+    define at their top level and the ``answers`` use, directly or through one another.
+
+    Red-team round 18: a ready-made tool named in a helper of another cell, `def anneal():
+    ... CosineAnnealingLR ...`, and an answer that only called it, `return anneal(t, ...)`,
+    was not flagged; the same code in the answer was.
+    """
+    defined: dict[str, str] = {}
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if cell.cell_type != "code" or cell.source in answers or (meta and not
+                                                                  meta.get("solution")):
+            continue
+        code, tree = _parsed(cell.source)
+        for node in (tree or _without_magics(code) or ast.Module([], [])).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined[node.name] = ast.get_source_segment(code, node) or ""
+    found: dict[str, str] = {}
+    todo = list(answers)
+    while todo:
+        code, tree = _parsed(todo.pop())
+        for node in ast.walk(tree or _without_magics(code) or ast.Module([], [])):
+            if isinstance(node, ast.Name) and node.id in defined and node.id not in found:
+                found[node.id] = defined[node.id]
+                todo.append(defined[node.id])
+    return list(found.values())
 
 
 def built_on(nb: Any, exercises: Iterable[Exercise]) -> dict[str, str]:

@@ -134,7 +134,10 @@ def test_each_lessons_answer_key_is_what_it_was(lesson: Lesson) -> None:
     # only while the judge calls the student's code.
     assert answer_key.judged_off(REAL, lesson.exercises) == (
         {"surfaces.py": {"_bowl_grad": "descentlab.surfaces._bowl_grad",
-                         "quadratic": "descentlab.surfaces.quadratic"}}
+                         "quadratic": "descentlab.surfaces.quadratic",
+                         # Red-team round 18: scaled, they are the bowl's gradient.
+                         "_saddle_grad": "descentlab.surfaces._saddle_grad",
+                         "_parabola_df": "descentlab.surfaces._parabola_df"}}
         if lesson.id == "02_sgd_zigzag" else {})
 
 

@@ -1148,6 +1148,8 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
      "import protocol as p\nsys.modules[p.HOOK_MODULE].JUDGING = False\n"
      "importlib.import_module('protocol')\nsys.modules.pop(name)\n"
      "os.ftruncate(fd, 0)\n"
+     # Red-team round 18: another module's namespace through a function's globals.
+     "_fd = torch.autograd.gradgradcheck.__globals__['name']\n"
      # Red-team round 13: the runner found among every loaded module, torch's modes.
      "for m in list(sys.modules.values()): pass\nvars(sys)['modules']\n"
      "class Q(TorchFunctionMode):\n    def __torch_function__(self, f, t, a=(), k=None): pass\n"
@@ -1163,7 +1165,8 @@ def test_a_refused_call_into_compiled_code_is_flagged_for_a_look() -> None:
      "    print(inspect.getargvalues(frame).locals)\n",
      ["descentlab_grader", "DESCENTLAB_JUDGE_SOCKET", "/opt/descentlab-grader",
       "import protocol", "HOOK_MODULE", "JUDGING", "import_module('protocol'",
-      "sys.modules.pop", "ftruncate", "sys.modules.values", "vars(sys)", "TorchFunctionMode",
+      "sys.modules.pop", "ftruncate", "__globals__", "sys.modules.values", "vars(sys)",
+      "TorchFunctionMode",
       "__torch_function__", "inspect.stack", ".f_locals", "__import__ =",
       "__import__'] =", "setattr(builtins, '__import__'", "__subclasses__", "walk_stack",
       "getargvalues"]),
@@ -2101,6 +2104,34 @@ def test_round_14s_ready_made_tools_are_flagged(lesson_id: str, name: str, answe
 ])
 def test_round_16s_ready_made_tools_are_flagged(lesson_id: str, name: str, other: str,
                                                 answer: str, named: list[str]) -> None:
+    assert _ready_made_found(lesson_id, name, other, answer) == (
+        [(name, named)] if named else [])
+
+
+@pytest.mark.parametrize(("lesson_id", "name", "other", "answer", "named"), [
+    # Red-team round 18: the tool in a helper of another cell, which the answer calls
+    # (through another helper too).
+    ("07_showdown", "cosine_schedule",
+     "from torch.optim.lr_scheduler import CosineAnnealingLR\n\n\n"
+     "def _make(total):\n    return CosineAnnealingLR\n\n\n"
+     "def anneal(t, lr0, total):\n    return _make(total)\n",
+     "def cosine_schedule(t, lr0, total):\n    return anneal(t, lr0, total)\n",
+     ["CosineAnnealingLR"]),
+    ("00_blind_explorer", "numerical_gradient",
+     "from torch.autograd.gradcheck import get_numerical_jacobian\n\n\n"
+     "def fd(f, x, h):\n    return get_numerical_jacobian(f, x, eps=h)\n",
+     "def numerical_gradient(f, x, h=1e-4):\n    return fd(f, x, h)\n",
+     ["get_numerical_jacobian"]),
+    # Honest: a helper of the student's own, and a comparison cell the answer never calls.
+    ("07_showdown", "cosine_schedule",
+     "import math\n\n\ndef half_cosine(u):\n    return 0.5 * (1 + math.cos(math.pi * u))\n\n\n"
+     "def compare():\n    from torch.optim.lr_scheduler import CosineAnnealingLR\n"
+     "    return CosineAnnealingLR\n",
+     "def cosine_schedule(t, lr0, total):\n    return lr0 * half_cosine(min(t, total) / total)\n",
+     []),
+])
+def test_a_tool_in_a_helper_the_answer_calls_is_flagged(lesson_id: str, name: str, other: str,
+                                                        answer: str, named: list[str]) -> None:
     assert _ready_made_found(lesson_id, name, other, answer) == (
         [(name, named)] if named else [])
 

@@ -260,7 +260,10 @@ LESSONS: tuple[Lesson, ...] = (
                      ready_made=("gradcheck", "get_numerical_jacobian", "mpmath",
                                  "numdifftools", "_approx_fprime",
                                  # round 16: mpmath's diff as sympy.core.evalf.mp
-                                 "sympy")),
+                                 "sympy",
+                                 # round 18: torch's other numerical differences
+                                 "gradgradcheck", "_compute_numerical_gradient",
+                                 "get_numerical_jacobian_wrt_specific_input")),
             Exercise("gradient_descent", "function", "descentlab.checks.function_exercises.descent",
                      "gradient-descent", (
                          GradedCell("test-gd-path", 2, ("path",)),
@@ -272,8 +275,9 @@ LESSONS: tuple[Lesson, ...] = (
                                  "AdamW", "optimizers", "optim",
                                  # red-team round 14: scikit-learn's, the course's registry
                                  "SGDOptimizer", "update_params", "get_optimizer",
-                                 # round 16: the registry as a dict, OPTIMIZERS["sgd"]
-                                 "OPTIMIZERS")),
+                                 # round 16: the registry as a dict, OPTIMIZERS["sgd"];
+                                 # round 18: optimizer_class("sgd") of the widgets
+                                 "OPTIMIZERS", "optimizer_class", "resolve_optimizer")),
             _quiz(1, 1, 1),
         ),
     ),
@@ -309,7 +313,11 @@ LESSONS: tuple[Lesson, ...] = (
                      # The bowl's own gradient; and quadratic(condition=20)'s, a tenth of
                      # which is the bowl's (red-team rounds 4 and 5).
                      off_while_judged=("descentlab.surfaces._bowl_grad",
-                                       "descentlab.surfaces.quadratic"),
+                                       "descentlab.surfaces.quadratic",
+                                       # round 18: the saddle's gradient and the
+                                       # parabola's derivative, scaled, are the bowl's
+                                       "descentlab.surfaces._saddle_grad",
+                                       "descentlab.surfaces._parabola_df"),
                      # Red-team round 14: SciPy's numerical derivative; round 16: its
                      # complex-step one (exact here), as lesson 00 switches them off.
                      same_as=_SCIPY_DERIVATIVES,
@@ -317,7 +325,9 @@ LESSONS: tuple[Lesson, ...] = (
                      # round 14: by torch.func; round 16: by mpmath or numdifftools.
                      ready_made=("sympy", "backward", "autograd", "jax", "torch.func",
                                  "functorch", "jacrev", "jacfwd", "vjp", "mpmath",
-                                 "numdifftools")),
+                                 "numdifftools",
+                                 # round 18: NumPy's polynomials differentiated
+                                 "polynomial", "Polynomial", "polyder", "deriv")),
             Exercise("lr_max", "value", "", "lr-max", (GradedCell("test-lr-max", 2),),
                      label="the largest stable learning rate"),
             _quiz(1, 1, 1),
