@@ -167,21 +167,35 @@ class AdamVFromM(_AdamOwnMoments):
         return m**2
 
 
-class AdamMHatPrecedence(_AdamInit):
-    # A student audit: m_hat = m / 1 - beta1 ** t (Python divides first), told only "the
-    # formula of a single step is off".
+class _AdamExplicit(_AdamInit):
+    """The update with m̂ and v̂ written out, as the lesson does; the subclass's mistake is
+    in how it corrects them or in its denominator."""
+
     def update(self, params, grads):
         self._create(params)
         self.iter += 1
         for key in params.keys():
             self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
             self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
-            m_hat = self.m[key] / 1 - self.beta1**self.iter
-            v_hat = self.v[key] / (1 - self.beta2**self.iter)
-            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self._eps())
+            m_hat, v_hat = self._corrected(key)
+            params[key] -= self.lr * m_hat / (np.sqrt(self._denominator(key, v_hat))
+                                              + self._eps())
+
+    def _corrected(self, key):
+        return self.m[key] / (1 - self.beta1**self.iter), self.v[key] / (1 - self.beta2**self.iter)
+
+    def _denominator(self, key, v_hat):
+        return v_hat
 
     def _eps(self):
         return 1e-7
+
+
+class AdamMHatPrecedence(_AdamExplicit):
+    # A student audit: m_hat = m / 1 - beta1 ** t (Python divides first), told only "the
+    # formula of a single step is off".
+    def _corrected(self, key):
+        return self.m[key] / 1 - self.beta1**self.iter, self.v[key] / (1 - self.beta2**self.iter)
 
 
 class AdamMHatPrecedenceOwnEps(AdamMHatPrecedence):
@@ -195,42 +209,32 @@ class AdamMHatPrecedenceOwnEps(AdamMHatPrecedence):
         return self.eps
 
 
-class AdamAmsgrad(_AdamInit):
+class AdamAmsgrad(_AdamExplicit):
     """m and v are right; the denominator keeps the largest v̂ so far (AMSGrad's)."""
 
     def update(self, params, grads):
         if self.m is None:
             self.v_hat_max = {key: np.zeros_like(val) for key, val in params.items()}
-        self._create(params)
-        self.iter += 1
-        for key in params.keys():
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
-            m_hat = self.m[key] / (1 - self.beta1**self.iter)
-            v_hat = self.v[key] / (1 - self.beta2**self.iter)
-            self.v_hat_max[key] = np.maximum(self.v_hat_max[key], v_hat)
-            params[key] -= self.lr * m_hat / (np.sqrt(self.v_hat_max[key]) + 1e-7)
+        super().update(params, grads)
+
+    def _denominator(self, key, v_hat):
+        self.v_hat_max[key] = np.maximum(self.v_hat_max[key], v_hat)
+        return self.v_hat_max[key]
 
 
-class AdamCorrectedMomentsStored(_AdamInit):
+class AdamCorrectedMomentsStored(_AdamExplicit):
     """m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ) written back into m and v (an audit): right at
     t = 1 only, then each call corrects values already corrected."""
 
     stores = ("m", "v")
 
-    def update(self, params, grads):
-        self._create(params)
-        self.iter += 1
-        for key in params.keys():
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
-            m_hat = self.m[key] / (1 - self.beta1**self.iter)
-            v_hat = self.v[key] / (1 - self.beta2**self.iter)
-            if "m" in self.stores:
-                self.m[key] = m_hat
-            if "v" in self.stores:
-                self.v[key] = v_hat
-            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + 1e-7)
+    def _corrected(self, key):
+        m_hat, v_hat = super()._corrected(key)
+        if "m" in self.stores:
+            self.m[key] = m_hat
+        if "v" in self.stores:
+            self.v[key] = v_hat
+        return m_hat, v_hat
 
 
 class AdamCorrectedMStored(AdamCorrectedMomentsStored):
