@@ -438,6 +438,15 @@ def never_kept(f_grad, x0, lr, steps):
     return np.array(path)
 
 
+def yields_points(f_grad, x0, lr, steps):
+    """Each point yielded, not kept: a generator function."""
+    x = np.array(x0, dtype=float)
+    yield x.copy()
+    for _ in range(steps):
+        x = x - lr * np.asarray(f_grad(x))
+        yield x.copy()
+
+
 DESCENT_CASES = [
     (descend, set(), ""),
     (lambda g, x0, lr, n: [x.tolist() for x in descend(g, x0, lr, n)], set(), ""),
@@ -486,6 +495,9 @@ DESCENT_CASES = [
      "returns the same path whatever f_grad is"),
     # A step computed at every step and never kept stands still too: `path`'s alone.
     (never_kept, {"path"}, "every row of your path is the same point"),
+    # A student audit: a generator was told it "never calls f_grad" (it had not run yet).
+    (yields_points, {"path", "any_dimension", "x0_unchanged"},
+     "returned a generator, not an array of points"),
 ]
 
 
@@ -496,7 +508,7 @@ DESCENT_CASES = [
                               "changes_x0",
                               "two_coordinates", "updates_two", "two_columns", "lr_per_dim",
                               "drops_third", "one_point", "stands_still", "asks_once",
-                              "never_kept"])
+                              "never_kept", "generator"])
 def test_gradient_descent_check(fn, fails, phrase):
     report, _ = _report(check_gradient_descent, fn, seeds=(7, *HIDDEN))
     messages = _messages(report)

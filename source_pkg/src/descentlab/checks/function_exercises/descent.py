@@ -12,7 +12,7 @@ only ``path``, a mistake that shows only with 3 coordinates only ``any_dimension
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -167,6 +167,12 @@ def _computes_nothing(fn: Callable[..., Any], seed: int, limit: float | None) ->
     first = call(fn, NAME, counted, x0.copy(), lr, steps, time_limit=limit)
     if first is None:
         return _RETURNED_NONE
+    if isinstance(first, Iterator):
+        # A generator has not run yet, so it has not called f_grad either (a student audit:
+        # the self-check said "never calls f_grad" where the grader said "a generator").
+        return (f"{NAME}() returned a {type(first).__name__}, not an array of points: "
+                "collect the points in a list and return np.array(path) (a `yield` makes "
+                "the function a generator).")
     if not calls:
         return _NEVER_CALLED
     if len(calls) >= steps:
