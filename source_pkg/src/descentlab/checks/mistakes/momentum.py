@@ -92,20 +92,19 @@ class MomentumVStartsAtGrad(_MomentumInit):
     # A student audit: v = g.copy() on the first call, told it moved "the wrong way (uphill)".
     def update(self, params, grads):
         if self.v is None:
-            self.v = {key: grads[key].copy() for key in params.keys()}
+            self.v = self._start(params, grads)
         for key in params.keys():
             self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
             params[key] += self.v[key]
 
+    def _start(self, params, grads):
+        return {key: grads[key].copy() for key in params.keys()}
 
-class MomentumVStartsAtOne(_MomentumInit):
+
+class MomentumVStartsAtOne(MomentumVStartsAtGrad):
     # The same audit: np.ones_like, told "the formula of a single step is off".
-    def update(self, params, grads):
-        if self.v is None:
-            self.v = {key: np.ones_like(val) for key, val in params.items()}
-        for key in params.keys():
-            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
-            params[key] += self.v[key]
+    def _start(self, params, grads):
+        return {key: np.ones_like(val) for key, val in params.items()}
 
 
 # -- Nesterov (the book's form: step with the old v, then update v) ---------------------
