@@ -155,8 +155,8 @@ def _call(fn: Callable[..., Any], case: ScheduleCase, t: int, limit: float | Non
     return rate
 
 
-def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
-    """Name the usual slip behind a wrong cosine value, if one explains it."""
+def _cosine_slips(case: ScheduleCase, t: int) -> list[tuple[str, float]]:
+    """The usual slips of a cosine schedule: (the hint, the rate the slip gives at ``t``)."""
     lr0, total = case.args["lr0"], case.args["total"]
     floor = ("`//` is floor division, which drops the fraction of the angle: write "
              "π·t / total with `/`")
@@ -215,8 +215,18 @@ def _cosine_hint(case: ScheduleCase, t: int, got: float) -> str:
          "lr0 * (1 + cos(...)) / 2",
          lr0 / 2 + math.cos(math.pi * min(t, total) / total)),
     ]
-    for hint, value in slips:
-        if math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-12 * lr0):
+    return slips
+
+
+def _cosine_hint(case: ScheduleCase, wrong: list[tuple[int, float]]) -> str:
+    """Name the usual slip behind wrong cosine rates, if one explains every wrong step
+    (``wrong``: its steps and rates). One step is not enough: a cosine of 2πt/total meets
+    the ``1 − cos`` slip at one step and was told "with a plus" (a student audit)."""
+    lr0 = case.args["lr0"]
+    slips_at = [(_cosine_slips(case, t), got) for t, got in wrong]
+    for i, (hint, _) in enumerate(slips_at[0][0]):
+        if all(math.isclose(got, slips[i][1], rel_tol=1e-9, abs_tol=1e-12 * lr0)
+               for slips, got in slips_at):
             return " Hint: " + hint
     return ""
 
@@ -248,7 +258,7 @@ def _schedule_message(fn: Callable[..., Any], name: str, prop: str, seed: int,
     # The step where it is most wrong: the first wrong one can be off by a hair
     # ("returned 1.1e-06, expected 0" just after total), which reads as rounding.
     _, t, got, want = max(wrong, key=lambda w: w[0])
-    hint = _cosine_hint(case, t, got) if name == "cosine" else ""
+    hint = _cosine_hint(case, [(w[1], w[2]) for w in wrong]) if name == "cosine" else ""
     # As many digits as it takes to see the difference ("0.0911, expected 0.0913").
     shown, wanted = fmt_pair(got, want)
     return (f"{_label(fn)}({case.describe(t)}) returned {shown}, expected {wanted} "
