@@ -1271,3 +1271,16 @@ def test_a_gradient_changed_back_by_a_later_call_still_loses_below_unchanged():
     messages = _messages(report)
     assert "below_unchanged" in messages, report.text()
     assert "is below max_norm" in messages["below_unchanged"], report.text()
+
+
+def whole_array_shifted(f, x, h=1e-4):
+    """A student audit: one central difference for the whole array."""
+    return np.full(np.shape(x), (f(x + h) - f(x - h)) / (2 * h))
+
+
+def test_the_whole_array_shifted_at_once_is_told_to_shift_one_entry():
+    """It was told to restore entries it never shifted one by one."""
+    report, _ = _report(check_numerical_gradient, whole_array_shifted, seeds=(7,))
+    message = _messages(report)["accurate"]
+    assert "every entry of x shifted at once" in message, message
+    assert "Restore" not in message, message

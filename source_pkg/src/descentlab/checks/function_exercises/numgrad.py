@@ -134,6 +134,15 @@ def _shifted_points(problem: GradientProblem, points: list[np.ndarray]) -> bool:
                for p in points)
 
 
+def _all_shifted(problem: GradientProblem, points: list[np.ndarray]) -> bool:
+    """Whether f was evaluated with every entry of x shifted at once (f(x + h)) and never
+    with some entries shifted (as entries probed and not put back are, one by one)."""
+    start = problem.x.ravel()
+    shifted = {int(np.sum(~np.isclose(p, start, rtol=1e-12, atol=1e-14)))
+               for p in points if p.shape == start.shape}
+    return start.size in shifted and shifted <= {0, start.size}
+
+
 def _fit(err: np.ndarray, pattern: np.ndarray) -> float | None:
     """k if ``err ≈ k·pattern`` (within 10 %), else None."""
     denom = float(pattern @ pattern)
@@ -163,6 +172,13 @@ def _accuracy(problem: GradientProblem, x_after: np.ndarray, grad: np.ndarray,
         return (f"your gradient is off by up to {size}, and x was changed while it was "
                 "computed: restore each entry after evaluating f (tmp = x[i]; ...; x[i] = "
                 "tmp), otherwise the later entries are taken at a shifted point.")
+    if points and problem.x.size > 1 and _all_shifted(problem, points):
+        # A student audit: np.full(x.shape, (f(x + h) − f(x − h)) / (2h)) was told to
+        # restore entries it never shifted one by one.
+        return (f"your gradient is off by up to {size}: f was evaluated with every entry of "
+                "x shifted at once (x + h), which gives one number for the whole array. "
+                "Shift one entry at a time: x[idx] + h, the others left as they are, one "
+                "difference per entry.")
     if points and _shifted_points(problem, points):
         # A two-bug audit: a copy of x probed without restoring its entries was told its
         # gradient was "noisy" and to use the h = 1e-4 it already used.
