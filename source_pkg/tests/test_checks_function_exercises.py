@@ -1120,6 +1120,20 @@ def _ignores_h(f, x, h=1e-4):
     return central(f, x)  # the default step, whatever h is given
 
 
+def _five_point(f, x, h=1e-4):
+    """The five-point stencil, whose error falls like h⁴ (a student audit)."""
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        saved = x[idx]
+        values = []
+        for k in (2, 1, -1, -2):
+            x[idx] = saved + k * h
+            values.append(f(x))
+        x[idx] = saved
+        grad[idx] = (-values[0] + 8 * values[1] - 8 * values[2] + values[3]) / (12 * h)
+    return grad
+
+
 def _takes_no_h(f, x):
     return central(f, x)
 
@@ -1130,7 +1144,8 @@ def _takes_no_h(f, x):
     (_takes_no_h, "takes no h: write def numerical_gradient(f, x, h=1e-4)"),
     (lambda f, x, h=1e-4: central(f, x, h=1e-3), "returns the same gradient"),
     (lambda f, x, h=1e-4: forward(f, x), None),  # accuracy's failure comes first
-], ids=["book", "ignores_h", "takes_no_h", "fixed_step", "forward"])
+    (_five_point, None),  # as close at h = 1e-2 as at 1e-4: it was told it ignored h
+], ids=["book", "ignores_h", "takes_no_h", "fixed_step", "forward", "five_point"])
 def test_a_function_that_ignores_its_h_is_told_so_at_no_cost(fn, note):
     """The graded tests pass no h; the error-against-h figure passes every h, and drew a
     flat line for a student audit's function that ignored it, while its check passed."""
