@@ -258,12 +258,14 @@ def test_integer_division_keeps_the_after_the_end_point() -> None:
 
 
 def test_a_hint_must_explain_every_wrong_step() -> None:
-    """A student audit: a cosine of 2πt/total meets the ``1 − cos`` slip's rate at one
-    step, and its student, who wrote a plus, was told "with a plus"."""
+    """A student audit: a cosine of 2πt/total meets the ``1 − cos`` slip's rates after the
+    end, and at one step of the span, and its student, who wrote a plus, was told "with a
+    plus"."""
     def full_period(t, lr0, total):
         return lr0 * (1 + math.cos(2 * math.pi * min(t, total) / total)) / 2
 
     for seed in (*PUBLIC_SEEDS, 0, 70101):
-        with pytest.raises(AssertionError) as caught:
-            assert_schedule(full_period, "cosine", "values", seed=seed)
-        assert "Hint" not in str(caught.value), caught.value
+        for prop in SCHEDULE_PROPERTIES:
+            with pytest.raises(AssertionError) as caught:
+                assert_schedule(full_period, "cosine", prop, seed=seed)
+            assert "Hint" not in str(caught.value), caught.value

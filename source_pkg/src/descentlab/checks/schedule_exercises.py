@@ -218,15 +218,24 @@ def _cosine_slips(case: ScheduleCase, t: int) -> list[tuple[str, float]]:
     return slips
 
 
-def _cosine_hint(case: ScheduleCase, wrong: list[tuple[int, float]]) -> str:
-    """Name the usual slip behind wrong cosine rates, if one explains every wrong step
-    (``wrong``: its steps and rates). One step is not enough: a cosine of 2πt/total meets
-    the ``1 − cos`` slip at one step and was told "with a plus" (a student audit)."""
-    lr0 = case.args["lr0"]
-    slips_at = [(_cosine_slips(case, t), got) for t, got in wrong]
-    for i, (hint, _) in enumerate(slips_at[0][0]):
-        if all(math.isclose(got, slips[i][1], rel_tol=1e-9, abs_tol=1e-12 * lr0)
-               for slips, got in slips_at):
+def _cosine_hint(fn: Callable[..., Any], case: ScheduleCase, rates: dict[int, float],
+                 limit: float | None) -> str:
+    """Name the usual slip behind wrong cosine rates, if one gives ``fn``'s rate at every
+    step: those checked (``rates``) and four of the span, start, quarter, half and three
+    quarters. Fewer are not enough: a cosine of 2πt/total gives the ``1 − cos`` slip's
+    rates after the end, and at one step in the span, and its student, who wrote a plus,
+    was told "with a plus" (a student audit)."""
+    total = case.args["total"]
+    rates = dict(rates)
+    try:
+        for t in (0, total // 4, total // 2, 3 * total // 4):
+            rates.setdefault(t, _call(fn, case, t, limit))
+    except StudentError:
+        return ""  # the check says what went wrong; no guess at a slip
+    slips_at = {t: _cosine_slips(case, t) for t in rates}
+    for i, (hint, _) in enumerate(slips_at[0]):
+        if all(math.isclose(rates[t], slips_at[t][i][1], rel_tol=1e-9,
+                            abs_tol=1e-12 * case.args["lr0"]) for t in rates):
             return " Hint: " + hint
     return ""
 
@@ -246,8 +255,10 @@ def _schedule_message(fn: Callable[..., Any], name: str, prop: str, seed: int,
     if prop == "after" and (constant := _constant(fn, name, seed, limit)):
         return constant
     wrong = []  # (error, t, got, want) of every step that differs
+    rates = {}
     for t in case.steps:
         got, want = _call(fn, case, t, limit), case.expected(t)
+        rates[t] = got
         # As close as float32 arithmetic comes (a few units of its last place, of the value
         # and of lr0 where the value nears 0): a schedule computed in float32, as lesson 07's
         # network is, lost its point on 0.00754268 for 0.00754269 (an honest-code audit).
@@ -258,7 +269,7 @@ def _schedule_message(fn: Callable[..., Any], name: str, prop: str, seed: int,
     # The step where it is most wrong: the first wrong one can be off by a hair
     # ("returned 1.1e-06, expected 0" just after total), which reads as rounding.
     _, t, got, want = max(wrong, key=lambda w: w[0])
-    hint = _cosine_hint(case, [(w[1], w[2]) for w in wrong]) if name == "cosine" else ""
+    hint = _cosine_hint(fn, case, rates, limit) if name == "cosine" else ""
     # As many digits as it takes to see the difference ("0.0911, expected 0.0913").
     shown, wanted = fmt_pair(got, want)
     return (f"{_label(fn)}({case.describe(t)}) returned {shown}, expected {wanted} "
