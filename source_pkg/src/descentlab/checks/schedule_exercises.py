@@ -173,6 +173,10 @@ def _cosine_slips(case: ScheduleCase, t: int) -> list[tuple[str, float]]:
          "up and halved; lr0 · cos(π/2 · t / total) also falls from lr0 to 0, but along "
          "another curve (it starts flatter and ends steeper)",
          lr0 * math.cos(math.pi / 2 * min(t, total) / total)),
+        # A student audit's whole period, which ends back at lr0.
+        ("the angle runs over half a period of the cosine, from 0 to π: π·t / total, not "
+         "2π·t / total (a whole period comes back up to lr0 at the end)",
+         lr0 * (1 + math.cos(2 * math.pi * min(t, total) / total)) / 2),
         ("the first update is t = 0 and must use the full lr0 (no t + 1 here)",
          lr0 * (1 + math.cos(math.pi * min(t + 1, total) / total)) / 2),
         # A student audit's two, told numbers only ("returned 1.1e-06, expected 0" read as
