@@ -469,10 +469,27 @@ def cell_errors(nb: Any) -> tuple[dict[str, str], dict[str, str]]:
         if meta.get("solution") and not meta.get("grade"):
             text = _with_line(ename, evalue, errors[0].get("traceback", []))
             answers[grade_id] = text + _unquoted(cell.source, evalue, "(line " not in text) \
-                if ename == "NameError" else text
+                if ename == "NameError" else text + _not_there(ename, evalue)
         elif meta.get("grade"):
             tests[grade_id] = text
     return tests, answers
+
+
+_NO_MODULE = re.compile(r"No module named '([^'.]+)")
+
+
+def _not_there(ename: str, evalue: str) -> str:
+    """Why a module the student imports is missing where the notebook is graded, or ``""``.
+
+    An honest-code audit: a Momentum whose update() called a function of the student's own
+    mystep.py, handed in beside the notebook, read only "No module named 'mystep'" (only
+    the notebook is graded: other files are listed for the instructor, not run).
+    """
+    if ename != "ModuleNotFoundError" or (found := _NO_MODULE.search(evalue)) is None:
+        return ""
+    return (f". The notebook is graded alone, in the course's environment: a module of your "
+            f"own ({found.group(1)}.py beside the notebook) or one installed only on your "
+            "machine is not there; put the code you need in the notebook")
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -2148,3 +2148,24 @@ def test_a_tool_in_a_helper_the_answer_calls_is_flagged(lesson_id: str, name: st
 def test_text_logged_written_or_described_is_no_ready_made_tool(answer: str) -> None:
     assert _ready_made_found("00_blind_explorer", "gradient_descent", "import numpy as np\n",
                              answer) == []
+
+
+def test_a_module_missing_where_the_notebook_is_graded_is_explained() -> None:
+    """An honest-code audit: update() called a function of the student's own mystep.py,
+    handed in beside the notebook, and the page read only "No module named 'mystep'"."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("from mystep import velocity_step")
+    cell.metadata["nbgrader"] = {"grade_id": "momentum-update", "solution": True,
+                                 "grade": False}
+    cell.outputs = [nbformat.v4.new_output("error", ename="ModuleNotFoundError",
+                                           evalue="No module named 'mystep'", traceback=[])]
+    nb.cells.append(cell)
+    _, answers = cell_errors(nb)
+    reason = blame_answer_cell("NameError: name 'Momentum' is not defined", answers,
+                               {"momentum-update": {"Momentum"}})
+    assert reason.startswith("Momentum was never defined: your answer cell momentum-update "
+                             "stopped with ModuleNotFoundError: No module named 'mystep'. The "
+                             "notebook is graded alone"), reason
+    assert "mystep.py beside the notebook" in reason, reason
+    cell.outputs[0].ename, cell.outputs[0].evalue = "ValueError", "No module named 'x'"
+    assert "graded alone" not in cell_errors(nb)[1]["momentum-update"]
