@@ -348,9 +348,11 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     ``"SGD"`` are not unwrapped: ``"(SGD)"`` names no option; quotes around a name and a
     final period, ``'"SGD"'`` or ``"SGD."``, are left out. A name may be followed by words of
     the student's own that name no other option: ``"SGD (plain)"`` names SGD,
-    ``"SGD (not Adam)"`` none; and a name with "the", "plain" or "vanilla" (and the like)
+    ``"SGD or Adam"`` none, while options set aside do not count: ``"SGD (not Adam)"`` and
+    ``"SGD, not Adam"`` name SGD; a name with "the", "plain" or "vanilla" (and the like)
     before it, or "optimizer", "method" or "algorithm" after it, is the name: ``"plain
-    SGD"``, ``"the Adam optimizer"``.
+    SGD"``, ``"the Adam optimizer"``; so is an optimizer's full name, "stochastic gradient
+    descent"; "option", "answer:" or "the answer is" before an answer are left out.
 
     Parameters
     ----------
@@ -388,8 +390,14 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     ('SGD', True)
     >>> choice("AdamW (decoupled)", ("Adam", "AdamW")), choice("Adamant", ("Adam",)) is None
     ('AdamW', True)
-    >>> choice("b, since v = -lr * b", "abc"), choice("b (not a)", "abc") is None
-    ('b', True)
+    >>> choice("b, since v = -lr * b", "abc"), choice("b (not a)", "abc")
+    ('b', 'b')
+    >>> choice("option b", "abc"), choice("Answer: b", "abc"), choice("b or a", "abc") is None
+    ('b', 'b', True)
+    >>> choice("Stochastic Gradient Descent (SGD)", ("SGD", "Adam"))
+    'SGD'
+    >>> choice("SGD (not Adam)", ("SGD", "Adam")), choice("RMSProp!", ("RMSProp",))
+    ('SGD', 'RMSProp')
     >>> choice("plain SGD", ("SGD", "Adam")), choice("the Adam optimizer", ("SGD", "Adam"))
     ('SGD', 'Adam')
     >>> choice("vanilla SGD (a fixed step)", ("SGD", "Momentum"))
@@ -400,11 +408,12 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     if not isinstance(value, str):
         return None
     options = tuple(options)
-    key = value.strip().casefold()
-    # Quotes typed inside the string, '"SGD"', and a sentence's final period, "SGD." (a
-    # grading audit: both scored 0), say the same name.
+    key = _full_names(_without_exclusions(_PREFIX.sub("", value.strip().casefold(), count=1)),
+                      options)
+    # Quotes typed inside the string, '"SGD"', and a sentence's final period or "!", "SGD."
+    # (a grading audit: both scored 0), say the same name.
     unquoted = key.strip("\"'` ")
-    bare = unquoted.removesuffix(".").strip("\"'` ")
+    bare = re.sub(r"[.!]\Z", "", unquoted).strip("\"'` ")
     found = next((option for option in options
                   if _squeezed(option) in (_squeezed(key), _squeezed(bare))), None)
     plain = _QUALIFIED.fullmatch(bare)
@@ -424,6 +433,41 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     return found
 
 
+#: Words before an answer that say it is one: "option b", "answer: b", "the answer is b"
+#: (a student audit: each scored 0).
+_PREFIX = re.compile(r"(?:(?:the|my)\s+)?(?:answer|option|choice)(?:\s+is)?\s*[:=\-]?\s*"
+                     r"(?=\S)")
+
+#: A clause that sets options aside, "(not SGD or Momentum)", ", not a", "(rather than
+#: Adam)": a careful reader takes the name before it (a student audit: "AdaGrad, RMSProp,
+#: Adam (not SGD or Momentum)" scored 0).
+_EXCLUDING = r"(?:but\s+)?(?:not|rather\s+than|instead\s+of|unlike|never)\b"
+_EXCLUSION = re.compile(rf"\s*[(\[]\s*{_EXCLUDING}[^)\]]*[)\]]"
+                        rf"|(?<=[^\W_])\s*(?:[,;]|\s[-\u2013\u2014])\s*{_EXCLUDING}.*$")
+
+
+def _without_exclusions(text: str) -> str:
+    """``text`` without the clauses that set options aside (:data:`_EXCLUSION`)."""
+    return _EXCLUSION.sub("", text).strip()
+
+
+#: Optimizers' full names, as a student may write them ("stochastic gradient descent
+#: (SGD)" scored 0 in a student audit): the full name, then the option it names.
+_FULL_NAMES = (("stochastic gradient descent", "SGD"),
+               ("adaptive moment estimation", "Adam"),
+               ("adaptive gradient(?: algorithm)?", "AdaGrad"),
+               ("root mean squared? propagation", "RMSProp"))
+
+
+def _full_names(key: str, options: tuple[str, ...]) -> str:
+    """The case-folded answer ``key`` with each full name of an option replaced by the
+    option's name."""
+    for full, name in _FULL_NAMES:
+        if name in options:
+            key = re.sub(rf"(?<![^\W_]){full}(?![^\W_])", name.casefold(), key)
+    return key
+
+
 #: Words before a name that leave it the same name: "plain SGD", "vanilla SGD", "the Adam"
 #: (a student audit: "plain SGD" scored 0, where "SGD (plain)" scores).
 _QUALIFIER = re.compile(r"(?:the\s+)?(?:(?:plain|vanilla|pure|simple|basic|standard|classic"
@@ -431,7 +475,8 @@ _QUALIFIER = re.compile(r"(?:the\s+)?(?:(?:plain|vanilla|pure|simple|basic|stand
 
 #: A name with those words before it, or "optimizer", "method" or "algorithm" after it:
 #: "the Adam optimizer" (group 1, the name, is compared with names of two or more letters).
-_QUALIFIED = re.compile(_QUALIFIER.pattern + r"(.+?)(?:\s+(?:optimi[sz]er|method|algorithm))?")
+_QUALIFIED = re.compile(_QUALIFIER.pattern
+                        + r"(.+?)(?:\s+(?:optimi[sz]ers?|methods?|algorithms?))?")
 
 
 def _named_first(key: str, options: tuple[str, ...]) -> str | None:
@@ -532,6 +577,8 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
         inner = value.strip()
         if inner[:1] + inner[-1:] in ("{}", "[]", "()"):
             inner = inner[1:-1]
+        # "Adam (not SGD or Momentum)": the names set aside are no answer.
+        inner = _without_exclusions(inner)
         value = [item for item in re.split(r"[,;/&+|]|\band\b", inner) if item.strip()]
     if not isinstance(value, (set, frozenset, list, tuple)):
         return None
