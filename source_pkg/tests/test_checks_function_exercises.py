@@ -1299,3 +1299,43 @@ def test_the_whole_array_shifted_at_once_is_told_to_shift_one_entry():
     message = _messages(report)["accurate"]
     assert "every entry of x shifted at once" in message, message
     assert "Restore" not in message, message
+
+
+def rows_and_columns(x, t, batch_size, seed=None):
+    """A student audit: t[idx, :] fails on the lesson's 1-D y (its figures stop)."""
+    idx = np.random.default_rng(seed).permutation(len(x))
+    for start in range(0, len(x), batch_size):
+        batch = idx[start:start + batch_size]
+        yield x[batch, :], t[batch, :]
+
+
+def test_a_minibatches_for_two_dimensional_t_only_loses_the_pairs_point():
+    report, text = _report(check_minibatches, rows_and_columns)
+    messages = _messages(report)
+    assert set(messages) == {"pairs_kept"}, text
+    assert messages["pairs_kept"].startswith("with a 1-D t (one label per sample, as the "
+                                             "lesson's y)"), text
+    assert "write t[idx], not t[idx, :]" in messages["pairs_kept"], text
+
+
+def seed_none_is_zero(x, t, batch_size, seed=None):
+    """A student audit: every call without a seed gives one order."""
+    idx = np.random.default_rng(0 if seed is None else seed).permutation(len(x))
+    for start in range(0, len(x), batch_size):
+        yield x[idx[start:start + batch_size]], t[idx[start:start + batch_size]]
+
+
+def global_seed(x, t, batch_size, seed=None):
+    """Honest: NumPy's global generator, seeded (from the OS when seed is None)."""
+    np.random.seed(seed)
+    idx = np.random.permutation(len(x))
+    for start in range(0, len(x), batch_size):
+        yield x[idx[start:start + batch_size]], t[idx[start:start + batch_size]]
+
+
+def test_calls_without_a_seed_must_shuffle_anew():
+    report, text = _report(check_minibatches, seed_none_is_zero)
+    assert set(_messages(report)) == {"shuffled"}, text
+    assert "two calls without a seed (seed=None, the default) gave the same order" in text
+    report, text = _report(check_minibatches, global_seed)
+    assert report, text

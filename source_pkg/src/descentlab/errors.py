@@ -429,6 +429,12 @@ def exception_hint(kind: str, message: str, suggestion: str = "", where: str = "
         # plots' own check of a path, which came from the student's function (a browser
         # audit: lesson 00's valleys figure of a gradient_descent returning one point).
         return f"the figure got a path of another shape than it draws: {_CHECK_SHAPE}"
+    if kind == "IndexError" and "too many indices" in low and where and \
+            not where.startswith(("in update()", "in step()")):
+        # A student audit: minibatches' t[idx, :] on the lesson's 1-D y was told of an
+        # optimizer's parameters.
+        return ("an array has fewer dimensions than this line indexes: a 1-D array (one "
+                "label per sample, say) has no columns, so write t[idx], not t[idx, :].")
     if kind == "IndexError" and "too many indices" in low:
         # Rows (p[i]) and slices (p[:], an honest-code audit) alike fail on a 0-d array.
         return ("some parameters are vectors or 0-d arrays, which have no rows to index or "

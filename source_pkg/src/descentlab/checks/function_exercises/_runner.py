@@ -99,7 +99,8 @@ def call(fn: Callable[..., Any], name: str, *args: Any, time_limit: float | None
         text += f" ({where})"
     # The generic AttributeError hint is about a class's __init__: here only a near name helps.
     named = kind == "AttributeError" and bool(suggestion)
-    hint = exception_hint(kind, message, suggestion) \
+    # Where it raised tells an IndexError of the student's function from one of update().
+    hint = exception_hint(kind, message, suggestion, where if kind == "IndexError" else "") \
         if kind in ("NameError", "IndexError") or named else ""
     number = re.fullmatch(r"'(float|int)' object has no attribute '(\w+)'", message)
     if kind == "AttributeError" and number and not hint:

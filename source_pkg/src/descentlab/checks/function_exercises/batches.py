@@ -63,7 +63,8 @@ def _epoch(fn: Callable[..., Any], x: np.ndarray, t: np.ndarray, batch_size: int
     items = call(fn, NAME, x, t, batch_size, seed=seed, time_limit=limit,
                  consume=lambda it: list(islice(it, cap)),
                  shown=f"{NAME}(x, t, batch_size, seed=None)" if seed is None else None)
-    if len(items) == 2 and all(isinstance(a, np.ndarray) and a.ndim == 2 for a in items) \
+    if len(items) == 2 and all(isinstance(a, np.ndarray) for a in items) \
+            and items[0].ndim == 2 and items[1].ndim == t.ndim \
             and items[0].shape[1:] == x.shape[1:] and items[1].shape[1:] == t.shape[1:]:
         # A student audit: `return x[idx], t[idx]` inside the loop was told "batch 0 is
         # not a pair": the function returned the first batch's pair itself.
@@ -179,6 +180,19 @@ def _paired(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
                     "called without a seed (seed=None, the default), ")
                 return (f"{when}the rows of x and t no longer match: shuffle both with the "
                         "same index array (x[idx], t[idx]), not each one separately.")
+    # And t of one label per sample, 1-D, as lesson 01's y is (a student audit: t[idx, :],
+    # which stops the lesson's figures, scored full marks on the one-hot t alone).
+    labels = np.argmax(t, axis=1).astype(np.float64)
+    try:
+        batches = _epoch(fn, x, labels, size, seed, limit, first_epoch=True, in_order=True)
+    except StudentError as exc:
+        raise StudentError(f"with a 1-D t (one label per sample, as the lesson's y): {exc}",
+                           hung=exc.hung) from None
+    for i, (xb, tb) in enumerate(batches):
+        if not np.array_equal(tb, np.argmax(_labels(xb[:, 0]), axis=1)):
+            return (f"with a 1-D t (one label per sample, as the lesson's y), batch {i}'s "
+                    "labels are not those of its rows of x: cut both with the same indices, "
+                    "x[idx] and t[idx].")
     return ""
 
 
@@ -206,7 +220,7 @@ def _sizes(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     return ""
 
 
-def _order(fn: Callable[..., Any], data_seed: int, seed: int, limit: float | None
+def _order(fn: Callable[..., Any], data_seed: int, seed: int | None, limit: float | None
            ) -> np.ndarray:
     """The sample ids of one epoch, on fresh data (an in-place shuffle must not leak)."""
     x, t, size = _data(data_seed)
@@ -223,6 +237,12 @@ def _shuffled(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
                 "from a generator made from the seed, np.random.default_rng(seed).")
     if np.array_equal(first, _order(fn, seed, seed + 1, limit)):
         return "two different seeds gave the same order: is the seed used?"
+    # A student audit: `default_rng(0 if seed is None else seed)` gave every call without a
+    # seed one order (lesson 01's train passes seeds; the signature's default is None).
+    if np.array_equal(_order(fn, seed, None, limit), _order(fn, seed, None, limit)):
+        return ("two calls without a seed (seed=None, the default) gave the same order: "
+                "each must shuffle anew. Make the generator from the seed as given, "
+                "np.random.default_rng(seed): from None it draws a fresh seed.")
     return ""
 
 
