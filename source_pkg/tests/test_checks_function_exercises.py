@@ -1339,3 +1339,20 @@ def test_calls_without_a_seed_must_shuffle_anew():
     assert "two calls without a seed (seed=None, the default) gave the same order" in text
     report, text = _report(check_minibatches, global_seed)
     assert report, text
+
+
+def pads_the_last_batch(x, t, batch_size, seed=None):
+    """A student audit: the last batch filled up from the start of the permutation."""
+    order = np.random.default_rng(seed).permutation(len(x))
+    for start in range(0, len(x), batch_size):
+        chosen = order[start:start + batch_size]
+        if len(chosen) < batch_size:
+            chosen = np.concatenate([chosen, order[:batch_size - len(chosen)]])
+        yield x[chosen], t[chosen]
+
+
+def test_a_padded_last_batch_is_told_so():
+    report, text = _report(check_minibatches, pads_the_last_batch)
+    message = _messages(report)["each_sample_once"]
+    assert message.startswith("the last batch is filled up to batch_size with"), text
+    assert "random indices" not in text, text

@@ -150,6 +150,14 @@ def _once(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
                 "batch starts with samples the batch before ended with, so the slices "
                 "overlap. Cut the permutation into idx[i:i + batch_size] for i in range(0, n, "
                 "batch_size).")
+    repeated = np.flatnonzero(counts > 1)
+    if repeated.size and batches and len(batches[-1][0]) == size and n % size and \
+            set(repeated.tolist()) <= set(batches[-1][0][:, 0].astype(int).tolist()):
+        # A student audit: a last batch filled up with samples from the start of the
+        # permutation was told to stop drawing random indices.
+        return (f"the last batch is filled up to batch_size with {_samples(repeated.size)} "
+                f"already used: with {n} samples and batch_size {size} it holds the "
+                f"{_samples(n % size)} left, no more — yield it smaller.")
     if counts.max(initial=0) > 1:
         return (f"{int(np.sum(counts > 1))} samples appear more than once in one epoch: draw "
                 "one permutation of all indices (rng.permutation(n)) and cut it into batches, "
