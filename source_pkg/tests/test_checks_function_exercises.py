@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from itertools import count
 
 import numpy as np
@@ -1356,3 +1357,13 @@ def test_a_padded_last_batch_is_told_so():
     message = _messages(report)["each_sample_once"]
     assert message.startswith("the last batch is filled up to batch_size with"), text
     assert "random indices" not in text, text
+
+
+def test_a_rounded_bowl_gradient_is_told_it_rounds():
+    """A student audit: "you return df/dx = 0.34, the right value is 0.34: differentiate
+    x²/20 with the power rule"."""
+    report, text = _report(check_bowl_gradient, lambda x, y: (np.round(x / 10, 2), 2 * y))
+    message = _messages(report)["df_dx"]
+    assert "rounded to 2 decimal places: return them as computed" in message, text
+    shown = re.search(r"you return df/dx = (\S+), the right value is (\S+?):", message)
+    assert shown and shown[1] != shown[2], message

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ...surfaces import get_surface
-from ..messages import fmt
+from ..messages import fmt, fmt_pair
 from ..report import Report
 from ._runner import FunctionProperty, StudentError, assert_function, call, check_function
 
@@ -172,16 +172,24 @@ def _wrong_value(points: np.ndarray, got: np.ndarray, want: np.ndarray, which: i
         gap = np.abs(got - want)
         i = int(np.argmax(np.where(np.isnan(gap), np.inf, gap)))  # a NaN first
         x, y = points[i]
-        said = f"at (x, y) = ({x:g}, {y:g}) you return {name} = {fmt(got[i])}"
+        # As many digits as tell them apart: a rounded result read "you return 0.34, the
+        # right value is 0.34" (a student audit).
+        shown, wanted = fmt_pair(got[i], want[i]) if math.isfinite(got[i]) else \
+            (fmt(got[i]), fmt(want[i]))
+        said = f"at (x, y) = ({x:g}, {y:g}) you return {name} = {shown}"
         if not math.isfinite(got[i]):
             cause = ("nan comes from an undefined operation such as 0/0 or inf - inf"
                      if math.isnan(got[i]) else "inf comes from an overflow or a division by 0")
             shown = " (not a number)" if math.isnan(got[i]) else ""
             return f"{said}{shown}, the right value is {fmt(want[i])}: {cause}."
-        right = f"{said}, the right value is {fmt(want[i])}"
+        right = f"{said}, the right value is {wanted}"
         if np.allclose(got, 0, atol=1e-12):
             return (f"{right}: {_TERMS[which]} changes with {arg}, so its derivative is not 0 "
                     f"({_WORKED[which]}).")
+        rounded = next((k for k in range(7) if np.array_equal(got, np.round(want, k))), None)
+        if rounded is not None:
+            return (f"{right}: your values are the right ones rounded to {rounded} decimal "
+                    f"place{'' if rounded == 1 else 's'}: return them as computed, unrounded.")
         if np.all(got == np.round(got)) and np.all(np.abs(got - want) < 1):
             # x // 10 for x / 10: a student audit got the power-rule hint for the right
             # derivative behind the wrong division.
