@@ -1328,8 +1328,8 @@ def seed_none_is_zero(x, t, batch_size, seed=None):
 
 def global_seed(x, t, batch_size, seed=None):
     """Honest: NumPy's global generator, seeded (from the OS when seed is None)."""
-    np.random.seed(seed)
-    idx = np.random.permutation(len(x))
+    np.random.seed(seed)  # noqa: NPY002 (a student's legacy form, on purpose)
+    idx = np.random.permutation(len(x))  # noqa: NPY002
     for start in range(0, len(x), batch_size):
         yield x[idx[start:start + batch_size]], t[idx[start:start + batch_size]]
 
@@ -1366,4 +1366,5 @@ def test_a_rounded_bowl_gradient_is_told_it_rounds():
     message = _messages(report)["df_dx"]
     assert "rounded to 2 decimal places: return them as computed" in message, text
     shown = re.search(r"you return df/dx = (\S+), the right value is (\S+?):", message)
-    assert shown and shown[1] != shown[2], message
+    assert shown, message
+    assert shown[1] != shown[2], message
