@@ -1532,3 +1532,25 @@ def test_a_key_moved_by_the_weight_decay_alone_is_told_of_the_loop_not_of_sharin
     plain = _failures(_AdamReturningInTheLoop, "adam")["per_key_state"]
     assert "has not changed, but it does when it is the only parameter" in plain, plain
     assert "AdamW" not in plain
+
+
+class AdaGradWithoutG:
+    """A student audit: lr / (sqrt(h) + eps), g left out of the step."""
+
+    def __init__(self, lr=0.01, eps=1e-7):
+        self.lr, self.eps, self.h = lr, eps, None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(p) for key, p in params.items()}
+        for key in params:
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr / (np.sqrt(self.h[key]) + self.eps)
+
+
+def test_a_step_without_g_is_told_every_entry_moves_one_way():
+    """It was told "the formula of a single step is off — compare ... term by term"."""
+    failures = _failures(AdaGradWithoutG, "adagrad")
+    assert "every entry moved down, whatever the sign of its gradient — is g missing" \
+        in failures["first_step"], failures
+    assert "term by term" not in failures["first_step"]

@@ -543,6 +543,13 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
             text = (f"{head} differs from the expected value (max difference {size}): every "
                     f"entry moved {k:.3g} times as far as expected — "
                     f"{msg.factor_hint(optimizer, k, student.hyper)}")
+        elif (way := _one_way(s[1] - s[0], r[1] - r[0])) is not None:
+            # A student audit: AdaGrad's lr / (sqrt(h) + eps), g left out, was told "compare
+            # term by term"; its steps all go one way while the gradients' signs differ.
+            text = (f"{head} differs from the expected value (max difference {size}): every "
+                    f"entry moved {way}, whatever the sign of its gradient — is g missing "
+                    "from the step, or only its size (|g|, g²) in it? The step carries g "
+                    "itself.")
         else:
             text = (f"{head} differs from the expected value (max difference {size}): the "
                     "formula of a single step is off — compare your update with the formula, "
@@ -550,6 +557,19 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
     else:
         text = later_call_message(n, key, size, optimizer)
     return Finding("value", text, call=n, key=key, max_diff=float(diff[call, j]))
+
+
+def _one_way(step: np.ndarray, expected: np.ndarray) -> str | None:
+    """"down" or "up" when every entry of ``step`` goes that way while the ``expected`` step
+    goes both ways (its gradients have both signs), else None."""
+    with np.errstate(all="ignore"):
+        if not (np.any(expected > 0) and np.any(expected < 0)):
+            return None
+        if np.all(step < 0):
+            return "down"
+        if np.all(step > 0):
+            return "up"
+    return None
 
 
 def broadcast_shapes(message: str) -> frozenset[str] | None:
