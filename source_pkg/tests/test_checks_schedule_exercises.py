@@ -183,13 +183,19 @@ def test_a_schedule_returning_every_rate_so_far_is_named_in_a_short_line() -> No
      / 2, "no t − 1 here"),
     (lambda t, lr0, total: (1 + math.cos(math.pi * min(t, total) / total)) / 2,
      "your rate does not depend on lr0: multiply by it"),
-], ids=["no-half", "one-minus-cos", "brackets", "total-plus-one", "t-minus-one", "no-lr0"])
+    (lambda t, lr0, total: lr0 * (1 + math.cos(math.pi * min(t, total - 1) / total)) / 2,
+     "hold t at total, min(t, total), not at total − 1"),
+    (lambda t, lr0, total: lr0 * (1 + math.cos(math.pi * (t % total) / total)) / 2,
+     "your rate starts over (t % total)"),
+], ids=["no-half", "one-minus-cos", "brackets", "total-plus-one", "t-minus-one", "no-lr0",
+        "held-at-total-minus-one", "modulo"])
 def test_a_slip_of_the_formula_itself_gets_a_hint(fn, hint):
     """Student audits: these got numbers only ("returned 0.02, expected 0.01", "returned
     1.1e-06, expected 0")."""
-    report, _ = _check(fn)
+    report, text = _check(fn)
     assert not report
-    assert hint in report.results[0].message, report.results[0].message
+    failed = [r.message for r in report.results if not r.passed]
+    assert all(hint in message for message in failed), text
 
 
 def cosine_in_float32(t, lr0, total):

@@ -191,6 +191,13 @@ def _cosine_slips(case: ScheduleCase, t: int) -> list[tuple[str, float]]:
         ("past total steps your rate climbs back up along the cosine; it must stay at 0 "
          "from t = total on: stop the angle at π with π·min(t, total) / total",
          lr0 * (1 + math.cos(math.pi * t / total)) / 2),
+        # A student audit's two, told numbers only: t held at total − 1, and t % total.
+        ("the rate is 0 from t = total on: hold t at total, min(t, total), not at total − 1 "
+         "(whose rate is small but not 0)",
+         lr0 * (1 + math.cos(math.pi * min(t, total - 1) / total)) / 2),
+        ("past total steps your rate starts over (t % total): it must stay at 0 from "
+         "t = total on: stop the angle at π with π·min(t, total) / total",
+         lr0 * (1 + math.cos(math.pi * (t % total) / total)) / 2),
         # An audit's student ended the cosine at total - 1 ("the last epoch at 0").
         ("the rate reaches 0 at t = total, not at total − 1: the angle is π·t / total, so "
          "update total − 1 still gets a small rate",
