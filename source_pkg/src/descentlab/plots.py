@@ -570,7 +570,7 @@ def loss_curves(
         saddle's loss goes to minus infinity) a log axis is impossible, so a
         symmetric-log axis (``"symlog"``) is used instead: linear within
         ±(1/1000 of the largest magnitude, rounded down to a power of ten),
-        logarithmic beyond.
+        logarithmic beyond; the linear band is shaded and the y label says so.
     fmin : float, optional
         Subtract this value (e.g. ``surface.f_min``) and plot the gap to the
         optimum, which a log axis shows best.
@@ -598,8 +598,14 @@ def loss_curves(
             biggest = float(np.max(np.abs(values)))
             linthresh = 10.0 ** math.floor(math.log10(biggest * 1e-3)) if biggest > 0 else 1.0
             ax.set_yscale("symlog", linthresh=linthresh)
+    name = "loss" if fmin is None else "loss − f*"
+    if ax.get_yscale() == "symlog":
+        # Said and shown: a loss falling steadily through the linear band looked like a
+        # cliff of two decades on an axis labelled "loss" alone (a visual audit).
+        ax.axhspan(-linthresh, linthresh, color="0.9", zorder=0, linewidth=0)
+        name += f"\n(log scale; linear in the grey band, ±{linthresh:g})"
     ax.set_xlabel("step")
-    ax.set_ylabel("loss" if fmin is None else "loss − f*")
+    ax.set_ylabel(name)
     if paths:
         ax.legend(loc="best", fontsize="medium", framealpha=0.9)
     return ax
