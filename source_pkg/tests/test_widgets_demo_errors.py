@@ -45,8 +45,9 @@ def test_unwritten_exercise_prints_one_line_and_where(capsys: pytest.CaptureFixt
     assert explain_errors(show_training)(lr=0.5) is None
     out = capsys.readouterr().out
     assert out.count("\n") == 1, f"more than one line: {out!r}"
-    assert out.startswith("✘ show_training cannot run yet: an exercise it uses is not written")
-    assert "in update(), line" in out, f"the student's line is not named: {out!r}"
+    assert out.startswith("✘ show_training cannot run yet: it needs your update(), which is "
+                          "not written yet"), out
+    assert "line" not in out, f"the stub's line is quoted: {out!r}"
     assert "Traceback" not in out
 
 

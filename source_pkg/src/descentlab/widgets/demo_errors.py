@@ -75,8 +75,13 @@ def explain_failure(name: str, exc: BaseException, then: str = "move a slider") 
                 f"exercise cell above (an error there, e.g. a SyntaxError, leaves it "
                 f"undefined), then {then}.")
     if kind == "NotImplementedError":
-        return (f"{name} cannot run yet: an exercise it uses is not written "
-                f"(NotImplementedError{place}). Write it above, run its cell, then {then}.")
+        # The function, not its raise line: the quoted `raise NotImplementedError("Not
+        # written yet: ...")` made a five-line note under lesson 01's widget (a visual audit).
+        function = re.match(r"in (\w+)\(\)", where)
+        what = f"your {function.group(1)}(), which" if function and \
+            function.group(1) != "<module>" else "an exercise it uses, which"
+        return (f"{name} cannot run yet: it needs {what} is not written yet (it still raises "
+                f"NotImplementedError). Write it above, run its cell, then {then}.")
     text = f"{name} stopped: {kind}{place}" + (f": {message}" if message else "")
     text += "" if text.endswith((".", "…")) else "."  # NumPy's messages end with one
     hint = exception_hint(kind, message, closest_name(exc), where)
