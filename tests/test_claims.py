@@ -867,6 +867,19 @@ def test_lesson7_rosenbrock_race_as_described() -> None:
 
 
 
+def test_lesson7_beale_adagrad_under_rmsprop() -> None:
+    """A visual audit: AdaGrad's blue path was nowhere to be seen on Beale's panel."""
+    best = {name: _best_rate(SWEPT[name], "beale")[0] for name in ("AdaGrad", "RMSProp")}
+    assert best == {"AdaGrad": 1.0, "RMSProp": 0.1}
+    runs = {name: trace(SWEPT[name](lr=lr), "beale", steps=200) for name, lr in best.items()}
+    for run in runs.values():
+        assert np.allclose(run.xy[1], (0.0, 0.5), atol=1e-6)
+    gap = np.hypot(*(runs["AdaGrad"].xy - runs["RMSProp"].xy).T).max()
+    assert 0.08 < gap < 0.09, gap
+    states("07", "race-notes", "AdaGrad's path hides under RMSProp's",
+           "both first jump to $(0, 0.5)$", "never part by more than 0.09")
+
+
 def test_lesson7_sgd_cliff_on_rosenbrock() -> None:
     """SGD's cliff lies between the grid's 1e-3 and 3e-3, just above 0.002 (a content audit:
     the text said any rate above 1e-3 bounced out, and the widget's 0.002 nearly won)."""
