@@ -747,6 +747,9 @@ def test_book_figure_as_described() -> None:
            "every 6 or 7 steps")
     states("06", "three-paths-note", "twice in these 30 steps (at steps 8 and 23)",
            r"$y \approx 0.32$")
+    rmsprop = trace(RMSProp(lr=0.3), "bowl", steps=30)
+    assert np.hypot(*rmsprop.xy[-1]) < 1e-5  # the bowl's minimum is the origin
+    states("06", "three-paths-note", "within $10^{-5}$ of the minimum")
 
 
 def test_lesson6_beta2_on_the_bowl() -> None:
