@@ -1554,3 +1554,31 @@ def test_a_step_without_g_is_told_every_entry_moves_one_way():
     assert "every entry moved down, whatever the sign of its gradient — is g missing" \
         in failures["first_step"], failures
     assert "term by term" not in failures["first_step"]
+
+
+class AdamWDecayingMatricesOnly(AdamW):
+    """A long-standing audit note: no decay of biases scored full marks."""
+
+    def update(self, params, grads):
+        for p in params.values():
+            if p.ndim >= 2:
+                p *= 1 - self.lr * self.weight_decay
+        Adam.update(self, params, grads)
+
+
+class SGDHalvingSmallSteps(SGD):
+    def update(self, params, grads):
+        for key, p in params.items():
+            p -= (self.lr if p.ndim >= 2 else self.lr / 2) * grads[key]
+
+
+@pytest.mark.parametrize(("cls", "optimizer", "said"), [
+    (AdamWDecayingMatricesOnly, "adamw", "(AdamW decays biases too)"),
+    (SGDHalvingSmallSteps, "sgd", "takes the same update."),
+])
+def test_a_step_that_leaves_out_vectors_loses_the_per_key_point(cls, optimizer, said):
+    failures = _failures(cls, optimizer)
+    assert list(failures) == ["per_key_state"], failures
+    assert "a vector (a bias), moves differently from the formula" in \
+        failures["per_key_state"], failures
+    assert said in failures["per_key_state"]

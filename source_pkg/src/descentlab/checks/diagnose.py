@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..optimizers import OPTIMIZERS, nan_causes, optimizer_class, reference_name
+from . import messages as msg
 from .cases import Case
 from .compare import (
     BEHAVIOUR,
@@ -334,6 +335,38 @@ def observe_property(factory: Any, hyper: dict[str, float], prop: Property, case
                         for key in case.keys))
 
 
+def _shape_specific(student: Observation, reference: Observation, case: Case,
+                    optimizer: str) -> list[Finding]:
+    """A finding when the student's matrices take the reference's steps and a vector or a
+    0-d parameter does not: the update treats parameters of some shapes differently.
+
+    The value properties use matrices only, so an AdamW that decays matrices alone (no
+    decay of biases) scored full marks (a long-standing audit note). A formula off for every
+    shape moves the matrices wrong too, and costs the value properties alone.
+    """
+    if student.error_stage or reference.error_stage:
+        return []
+    def same(key: str) -> bool:
+        return bool(np.allclose(student.values[key], reference.values[key], rtol=1e-7,
+                                atol=1e-12, equal_nan=True))
+    matrices = [k for k in case.keys if np.ndim(case.params[k]) >= 2]
+    others = [k for k in case.keys if np.ndim(case.params[k]) < 2]
+    if not matrices or not all(same(k) for k in matrices):
+        return []
+    for key in others:
+        if same(key):
+            continue
+        what = "a vector (a bias)" if np.ndim(case.params[key]) == 1 else "a 0-d array"
+        gap = np.abs(student.values[key] - reference.values[key])
+        call = int(np.argmax(np.nanmax(gap.reshape(len(gap), -1), axis=1) > 0))
+        return [Finding("value", f"params[{key!r}], {what}, moves differently from the formula "
+                        f"after the {msg.ordinal(max(call, 1))} call, while the matrices "
+                        "match it: every parameter, whatever its shape, takes the same "
+                        "update" + (" (AdamW decays biases too)." if optimizer == "adamw"
+                                    else "."), call=max(call - 1, 0), key=key)]
+    return []
+
+
 def diagnose_property(runs: Sequence[Observation], optimizer: str, prop: Property, case: Case,
                       *, time_limit: float | None = 2.0) -> Diagnosis:
     """Judge ``prop`` on the student's observations (:func:`observe_property`), name the mistake.
@@ -355,7 +388,9 @@ def diagnose_property(runs: Sequence[Observation], optimizer: str, prop: Propert
         # Without the runs of each key alone (the class failed on all keys at once) only
         # that failure is judged.
         alone = dict(zip(case.keys, runs[1:], strict=True)) if len(runs) > 1 else {}
-        findings = judge_per_key(student, alone, name)
+        findings = judge_per_key(student, alone, name) or _shape_specific(
+            student, observe(optimizer_class(name), student.hyper, case, time_limit=None),
+            case, name)
     elif prop.judge == "zero_grad":
         reference = observe(optimizer_class(name), student.hyper, case, time_limit=None)
         findings = judge_zero_grad(student, reference, name,
