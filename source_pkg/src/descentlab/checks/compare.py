@@ -613,6 +613,14 @@ def agree(student: Observation, other: Observation, *, value_calls: int | None =
     return not (bad.any() or nan.any())
 
 
+def keys_off(student: Observation, reference: Observation) -> list[str]:
+    """The keys whose values differ from ``reference``'s at some call, by the value
+    properties' tolerance (NaN where the reference has a number counts as off)."""
+    bad, nan, _ = _mismatches(student, reference, default_tolerance(reference.input_dtype),
+                              student.calls_done)
+    return [key for j, key in enumerate(student.keys) if bad[:, j].any() or nan[:, j].any()]
+
+
 def value_gap(student: Observation, other: Observation, *, value_calls: int | None = None
               ) -> float:
     """The largest difference between two observations' finite values.
