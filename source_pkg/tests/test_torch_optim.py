@@ -1586,3 +1586,21 @@ def test_shared_parameters_are_stepped_in_their_own_memory_and_others_never() ->
     other = [np.array(p, dtype=np.float32) for p in case["params"]]  # a float64 scenario
     run_scenario(TorchAdam, {**case, "params": other, "shared": True})
     assert np.array_equal(other[0], np.asarray(case["params"][0], dtype=np.float32))
+
+
+def test_a_weight_decay_of_matrices_only_is_said_so() -> None:
+    """An AdamW that skips the decay of vectors (biases) was told the numbers alone."""
+    class AdamW(torch.optim.AdamW):
+        @torch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None and p.dim() < 2:
+                        p.div_(1 - group["lr"] * group["weight_decay"])  # undo its decay
+            return super().step(closure)
+
+    report = checks.grade_torch(AdamW, "adamw", PUBLIC_SEEDS[:1])
+    messages = " ".join(r.message for r in report.results if not r.passed)
+    assert "the matrices match torch.optim and this one, a vector or a scalar, does not" \
+        in messages, messages
+    assert "(a weight decay of matrices only?)" in messages, messages

@@ -448,6 +448,15 @@ def _describe_difference(where: tuple[int, int, int], got: Any, want: Any,
         # p = p - ..., named on its own.)
         text += (f": {name} has not moved from its start at all. Does step() stop before "
                  "it (a `return` or `break` inside the loop over the parameters)?")
+        return text
+    matrices = [j for j in range(len(got[s])) if np.ndim(case["params"][j]) >= 2]
+    if np.ndim(case["params"][i]) < 2 and matrices and _first_difference(
+            got, want, case, case["params"], steps=range(s + 1), params=matrices) is None:
+        # An AdamW that decays matrices only was told the numbers alone.
+        decay = " (a weight decay of matrices only?)" if case["hyper"].get("weight_decay") \
+            else ""
+        text += (": the matrices match torch.optim and this one, a vector or a scalar, does "
+                 f"not: every parameter, whatever its shape, takes the same update{decay}")
     return text
 
 
