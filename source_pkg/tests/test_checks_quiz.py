@@ -343,6 +343,8 @@ def test_choice_reads_full_names_and_options_set_aside(value: str, option: str |
 @pytest.mark.parametrize(("value", "letter"), [
     ("option b", "b"), ("Answer: b", "b"), ("the answer is (b)", "b"), ("choice c", "c"),
     ("b, not a", "b"), ("option b or c", None), ("answer", None),
+    ("b (h is a sum of squares, so a and c are false)", "b"), ("b, since a is wrong", "b"),
+    ("b (or c, since a is false)", None),
 ])
 def test_choice_reads_a_letter_said_to_be_the_answer(value: str, letter: str | None) -> None:
     assert quiz.choice(value, "abc") == letter

@@ -515,9 +515,16 @@ def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
             r"[^\W_]", key[first.end():]):
         return None
     others = "|".join(re.escape(o) for o in sorted(letters - {first.group(1)}))
+    reason = key[first.end():]
+    if others:
+        # Options the reason rules out are no second answer: "b (h is a sum of squares, so
+        # a and c are false)" (a student audit: it scored 0).
+        reason = re.sub(rf"(?<![^\W_])(?:{others})(?:\s*(?:,|and|or|nor)\s*(?:{others}))*"
+                        r"\s+(?:is|are)\s+(?:false|wrong|incorrect|not\s+(?:true|right|"
+                        r"correct))\b", "", reason)
     offered = (rf"(?:\A\s*|(?<![^\W_])(?:or|and|not|nor)\s+|/\s*|[(\[]\s*)(?:{others})"
                rf"(?![^\W_])|(?<![^\W_])(?:{others})\s*[)\]]")
-    return None if others and re.search(offered, key[first.end():]) else first.group(1)
+    return None if others and re.search(offered, reason) else first.group(1)
 
 
 #: An option copied whole from the question's list: "(c) after optimizer.step()".
