@@ -172,7 +172,7 @@ def test_a_name_with_a_reason_is_the_longest_name_it_starts_with() -> None:
     ("(c) after optimizer.step()", "c"), ("c) after optimizer.step()", "c"),
     ("[b] between loss.backward() and optimizer.step()", "b"),
     ('"(d) it makes no difference"', "d"),
-    ("(b) or (c)", None), ("(c) not (b)", None), ("c) or d)", None), ("(e) after", None),
+    ("(b) or (c)", None), ("(c) not (b)", "c"), ("c) or d)", None), ("(e) after", None),
     ("after optimizer.step() (c)", None),
 ])
 def test_choice_reads_an_option_copied_with_its_text(value: str, letter: str | None) -> None:
@@ -357,3 +357,52 @@ def test_names_leaves_out_the_names_set_aside() -> None:
     assert quiz.names("AdaGrad, RMSProp and Adam, not SGD", OPTIMIZERS) == {
         "AdaGrad", "RMSProp", "Adam"}
     assert quiz.names("AdaGrad, RMSProp or SGD", OPTIMIZERS) is None
+
+
+@pytest.mark.parametrize("value", [
+    # Red-team round 19: hedges that named two options scored as the first.
+    "b (not sure, maybe c)", "option b (option c if eps is large)", "b, or perhaps c",
+    "c; or maybe b", "b, or maybe a", "b (c could be right too)",
+])
+def test_a_hedge_between_two_letters_names_none(value: str) -> None:
+    assert quiz.choice(value, LETTERS) is None
+
+
+@pytest.mark.parametrize("value", [
+    "SGD (not sure, maybe Adam)", "RMSProp, not sure, could be Adam",
+    "AdaGrad, RMSProp, Adam (not sure about Momentum)",
+])
+def test_a_hedge_between_two_names_names_none(value: str) -> None:
+    assert quiz.choice(value, OPTIMIZERS) is None
+    assert quiz.names(value, OPTIMIZERS) is None
+
+
+@pytest.mark.parametrize(("value", "option"), [
+    # Red-team round 19's honest wordings.
+    ("SGD (no momentum)", "SGD"), ("RMSProp (its first step is larger than Adam's)", "RMSProp"),
+    ("SGD (not sure)", "SGD"),
+])
+def test_choice_reads_a_name_beside_options_ruled_out(value: str, option: str) -> None:
+    assert quiz.choice(value, OPTIMIZERS) == option
+
+
+@pytest.mark.parametrize(("value", "letter"), [
+    ("b, since a and c are wrong", "b"), ("c, since a, b and d are all wrong", "c"),
+])
+def test_choice_reads_a_letter_beside_options_ruled_out(value: str, letter: str) -> None:
+    assert quiz.choice(value, LETTERS) == letter
+
+
+def test_names_reads_a_list_of_bullets() -> None:
+    assert quiz.names("- AdaGrad\n- RMSProp\n* Adam", OPTIMIZERS) == {
+        "AdaGrad", "RMSProp", "Adam"}
+
+
+def test_a_very_long_answer_is_not_read_and_not_shown_whole() -> None:
+    """Red-team round 19: 100,000 spaces between two letters kept the readers' patterns
+    busy for a minute, and the page showed all 40,000 characters of another answer."""
+    for value in ("b" + " " * 100_000 + "c", "1" * 40_000 + "!", "sgd" + " x" * 20_000):
+        assert quiz.choice(value, LETTERS) is None
+        assert quiz.names(value, OPTIMIZERS) is None
+        assert len(quiz.quoted(value)) < 100
+    assert quiz.choice("b" + " " * (quiz.MAX_ANSWER - 2) + ".", LETTERS) == "b"

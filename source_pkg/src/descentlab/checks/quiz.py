@@ -127,6 +127,9 @@ def quoted(value: Any) -> str:
         return f" (not the classes themselves: type their names in quotes, {{{names}}})"
     if not isinstance(value, str):
         return ""
+    if len(value) > MAX_ANSWER:
+        # Not read, nor shown whole (red-team round 19: 40,000 characters on the page).
+        return f" (your answer has {len(value):,} characters: a quiz answer is a few words)"
     try:
         float(value.strip())
     except ValueError:
@@ -408,8 +411,10 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     if not isinstance(value, str):
         return None
     options = tuple(options)
-    key = _full_names(_without_exclusions(_PREFIX.sub("", value.strip().casefold(), count=1)),
-                      options)
+    if len(value) > MAX_ANSWER:
+        return None
+    key = _full_names(_PREFIX.sub("", value.strip().casefold(), count=1), options)
+    key = _without_set_aside(key, options) or key
     # Quotes typed inside the string, '"SGD"', and a sentence's final period or "!", "SGD."
     # (a grading audit: both scored 0), say the same name.
     unquoted = key.strip("\"'` ")
@@ -438,17 +443,38 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
 _PREFIX = re.compile(r"(?:(?:the|my)\s+)?(?:answer|option|choice)(?:\s+is)?\s*[:=\-]?\s*"
                      r"(?=\S)")
 
-#: A clause that sets options aside, "(not SGD or Momentum)", ", not a", "(rather than
-#: Adam)": a careful reader takes the name before it (a student audit: "AdaGrad, RMSProp,
-#: Adam (not SGD or Momentum)" scored 0).
-_EXCLUDING = r"(?:but\s+)?(?:not|rather\s+than|instead\s+of|unlike|never)\b"
-_EXCLUSION = re.compile(rf"\s*[(\[]\s*{_EXCLUDING}[^)\]]*[)\]]"
-                        rf"|(?<=[^\W_])\s*(?:[,;]|\s[-\u2013\u2014])\s*{_EXCLUDING}.*$")
+#: Words that set the options named after them aside: "not SGD", "rather than Adam", "no
+#: momentum" (a careful reader takes the name before them: a student audit's "AdaGrad,
+#: RMSProp, Adam (not SGD or Momentum)" scored 0). Only option names may follow them:
+#: "(not sure, maybe c)" is a hedge, not a clause set aside (red-team round 19).
+_NEGATION = (r"(?:but\s+)?(?:not|no|without|rather\s+than|instead\s+of|unlike|never|nor|"
+             r"except)")
+#: What says that options named before it are wrong: "a and c are false".
+_RULED_OUT = (r"\s+(?:is|are)\s+(?:all\s+|both\s+)?(?:false|wrong|incorrect|"
+              r"not\s+(?:true|right|correct))\b")
+#: Longer answers are no quiz answer (red-team round 19: 100,000 spaces between two letters
+#: made the readers' patterns backtrack for a minute).
+MAX_ANSWER = 500
 
 
-def _without_exclusions(text: str) -> str:
-    """``text`` without the clauses that set options aside (:data:`_EXCLUSION`)."""
-    return _EXCLUSION.sub("", text).strip()
+def _names_pattern(options: Iterable[str]) -> str:
+    """A pattern of any of ``options`` (case-folded) as a word, marked or not: "sgd",
+    "(b)", "option b"."""
+    names = "|".join(re.escape(o.casefold()) for o in sorted(options, key=len, reverse=True))
+    return rf"(?:option\s+)?[(\[]?(?<![^\W_])(?:{names})(?![^\W_])[)\]]?"
+
+
+def _without_set_aside(text: str, options: Iterable[str]) -> str:
+    """``text`` without the clauses that only set options aside: "(not SGD or Momentum)",
+    ", not a", "(no momentum)", "a and c are false", "than Adam's"."""
+    one = _names_pattern(options)
+    listed = rf"{one}(?:\s*(?:,|and|or|nor)\s*{one})*"
+    text = re.sub(rf"\s*[(\[]\s*{_NEGATION}\s+{listed}\s*[)\]]", "", text)
+    text = re.sub(rf"(?<=[^\W_])\s*(?:[,;]|\s[-\u2013\u2014])\s*{_NEGATION}\s+{listed}\s*\.?\s*$",
+                  "", text)
+    text = re.sub(rf"(?<![^\W_]){_NEGATION}\s+{listed}", " ", text)
+    text = re.sub(rf"{listed}{_RULED_OUT}", " ", text)
+    return re.sub(rf"\bthan\s+{one}(?:'s)?", " ", text).strip()
 
 
 #: Optimizers' full names, as a student may write them ("stochastic gradient descent
@@ -515,16 +541,23 @@ def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
             r"[^\W_]", key[first.end():]):
         return None
     others = "|".join(re.escape(o) for o in sorted(letters - {first.group(1)}))
+    if not others:
+        return first.group(1)
+    # Options the reason rules out are no second answer: "b (h is a sum of squares, so a
+    # and c are false)" (a student audit: it scored 0); ":func:`choice` took "not a" out.
     reason = key[first.end():]
-    if others:
-        # Options the reason rules out are no second answer: "b (h is a sum of squares, so
-        # a and c are false)" (a student audit: it scored 0).
-        reason = re.sub(rf"(?<![^\W_])(?:{others})(?:\s*(?:,|and|or|nor)\s*(?:{others}))*"
-                        r"\s+(?:is|are)\s+(?:false|wrong|incorrect|not\s+(?:true|right|"
-                        r"correct))\b", "", reason)
-    offered = (rf"(?:\A\s*|(?<![^\W_])(?:or|and|not|nor)\s+|/\s*|[(\[]\s*)(?:{others})"
-               rf"(?![^\W_])|(?<![^\W_])(?:{others})\s*[)\]]")
-    return None if others and re.search(offered, reason) else first.group(1)
+    offered = (rf"(?:\A\s*|(?<![^\W_])(?:or|and|not|nor)\s+|/\s*|[(\[]\s*|option\s+)"
+               rf"(?:{others})(?![^\W_])|(?<![^\W_])(?:{others})\s*[)\]]")
+    # A hedge offers any other letter it names: "b, or perhaps c", "b (not sure, maybe c)"
+    # (red-team round 19); the article "a" only right after one of its words.
+    hedge = (r"(?<![^\W_])(?:or|maybe|perhaps|possibly|probably|could|might|either|"
+             r"alternatively|otherwise|unsure|sure|guess|if)(?![^\W_])")
+    letters_named = "|".join(re.escape(o) for o in sorted(letters - {first.group(1), "a"}))
+    hedged = re.search(hedge, reason) and (
+        (letters_named and re.search(rf"(?<![^\W_])(?:{letters_named})(?![^\W_])", reason))
+        or ("a" in letters - {first.group(1)} and re.search(
+            rf"{hedge}[\s,]+(?:be\s+)?a(?![^\W_])", reason)))
+    return None if re.search(offered, reason) or hedged else first.group(1)
 
 
 #: An option copied whole from the question's list: "(c) after optimizer.step()".
@@ -577,19 +610,23 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
     >>> sorted(names('{"Adam", "SGD"}', ("SGD", "Adam")))
     ['Adam', 'SGD']
     """
+    options = tuple(options)
     if isinstance(value, str):
         # "AdaGrad, RMSProp and Adam" too (a red-team look): no option holds the word "and";
         # nor "/", "&", "+" or "|" (a grading audit: "AdaGrad/RMSProp/Adam" scored 0), nor
         # the brackets of a set typed inside the string, "{AdaGrad, Adam}".
+        if len(value) > MAX_ANSWER:
+            return None
         inner = value.strip()
         if inner[:1] + inner[-1:] in ("{}", "[]", "()"):
             inner = inner[1:-1]
         # "Adam (not SGD or Momentum)": the names set aside are no answer.
-        inner = _without_exclusions(inner)
-        value = [item for item in re.split(r"[,;/&+|]|\band\b", inner) if item.strip()]
+        inner = _without_set_aside(inner.casefold(), options) or inner
+        # One per line, as a list of bullets: "- AdaGrad\n- RMSProp" (red-team round 19).
+        inner = re.sub(r"(?m)^\s*[-*\u2022]\s+", "", inner)
+        value = [item for item in re.split(r"[,;/&+|\n]|\band\b", inner) if item.strip()]
     if not isinstance(value, (set, frozenset, list, tuple)):
         return None
-    options = tuple(options)
     chosen: list[str | None] = []
     for item in value:
         one = choice(item, options)
