@@ -1368,3 +1368,19 @@ def test_a_rounded_bowl_gradient_is_told_it_rounds():
     shown = re.search(r"you return df/dx = (\S+), the right value is (\S+?):", message)
     assert shown, message
     assert shown[1] != shown[2], message
+
+
+def rotated(x, t, batch_size, seed=None):
+    """Red-team round 19: a rotation by a seeded offset passed as a shuffle."""
+    n = len(x)
+    offset = np.random.default_rng(seed).integers(1, n)
+    order = np.roll(np.arange(n), -offset)
+    for start in range(0, n, batch_size):
+        yield x[order[start:start + batch_size]], t[order[start:start + batch_size]]
+
+
+def test_a_rotation_is_no_shuffle():
+    report, text = _report(check_minibatches, rotated)
+    messages = _messages(report)
+    assert set(messages) == {"shuffled"}, text
+    assert "keeps almost every sample beside its neighbour" in messages["shuffled"], text

@@ -240,6 +240,15 @@ def _shuffled(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     if np.array_equal(first, np.arange(len(first))):
         return ("the batches come in the original order: shuffle the indices first "
                 "(rng = np.random.default_rng(seed); idx = rng.permutation(n)).")
+    # Neighbours kept: a rotation or a reversal of the order (red-team round 19's np.roll
+    # by a seeded offset scored the point). A permutation drawn at random keeps about one
+    # pair of neighbours in n; these keep nearly all.
+    steps = np.diff(first.astype(int)) % len(first)
+    if np.mean((steps == 1) | (steps == len(first) - 1)) > 0.5:
+        return ("the order keeps almost every sample beside its neighbour (a rotation or a "
+                "reversal of 0, 1, 2, ..., or runs of consecutive samples kept together): "
+                "shuffle the samples themselves, with a random permutation "
+                "rng.permutation(n).")
     if not np.array_equal(first, _order(fn, seed, seed, limit)):
         return ("two calls with the same seed gave different orders: draw the permutation "
                 "from a generator made from the seed, np.random.default_rng(seed).")
