@@ -210,7 +210,11 @@ class Jail:
                "JUPYTER_RUNTIME_DIR": str(runtime), "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONDONTWRITEBYTECODE": "1", CALL_LIMIT_ENV: f"{call_limit:g}",
-               "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+               "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+               # torch.compile runs the function as written: its compiler starts a C++
+               # compiler, which the guard forbids (red-team round 19: an honest
+               # @torch.compile helper scored 0 of 9, "PermissionError: 'g++'").
+               "TORCH_COMPILE_DISABLE": "1"}
         # The guard first (native_guard: no program started, no compiled code called
         # directly), then the kernel, in the same process.
         argv = [sys.executable, "-m", GUARD_MODULE, "ipykernel_launcher", "-f",

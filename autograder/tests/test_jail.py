@@ -758,3 +758,34 @@ print(json.dumps(out))
     off = ("approx_derivative", "_dense_difference", "approx_fprime", "derivative", "jacobian")
     assert {k: out[k] for k in off} == dict.fromkeys(off, "ReferenceUnavailable"), out
     assert out["minimize with its gradient"] == "worked", out
+
+
+@pytest.mark.slow  # a jailed Python with torch: ~5 s
+def test_torch_compile_runs_as_written_in_the_graded_kernel(torch_confinement: jail.Jail,
+                                                            tmp_path: Path) -> None:
+    """Red-team round 19: an honest @torch.compile helper scored 0 of 9 ("PermissionError:
+    'g++'": the guard starts no program, and torch's compiler starts a C++ compiler). The
+    graded kernel's environment (its kernelspec) has torch.compile run the function as
+    written."""
+    spec = torch_confinement.kernelspec(tmp_path / "spec", workdir=tmp_path,
+                                        scratch=tmp_path, runtime=tmp_path, judge=tmp_path)
+    argv = json.loads(spec.read_text())["argv"]
+    env = {argv[i + 1]: argv[i + 2] for i, arg in enumerate(argv) if arg == "--setenv"}
+    assert env["TORCH_COMPILE_DISABLE"] == "1", env
+    dirs = {name: tmp_path / name for name in ("autograded", "work", "runtime", "judge")}
+    for folder in dirs.values():
+        folder.mkdir(exist_ok=True)
+    (dirs["work"] / "probe.py").write_text(
+        "import json, torch\n"
+        "@torch.compile\n"
+        "def step(p, g, lr):\n"
+        "    return p - lr * g\n"
+        "print(json.dumps(step(torch.ones(3), torch.ones(3), 0.5).tolist()))\n")
+    run = torch_confinement.command(
+        [sys.executable, "-m", jail.GUARD_MODULE, "probe"], workdir=dirs["autograded"],
+        scratch=dirs["work"], runtime=dirs["runtime"], judge=dirs["judge"],
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "MPLCONFIGDIR": "/tmp/mpl",
+             "TORCH_COMPILE_DISABLE": env["TORCH_COMPILE_DISABLE"]})
+    done = subprocess.run(run, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [0.5, 0.5, 0.5]
