@@ -406,3 +406,20 @@ def test_a_very_long_answer_is_not_read_and_not_shown_whole() -> None:
         assert quiz.names(value, OPTIMIZERS) is None
         assert len(quiz.quoted(value)) < 100
     assert quiz.choice("b" + " " * (quiz.MAX_ANSWER - 2) + ".", LETTERS) == "b"
+
+
+@pytest.mark.parametrize(("value", "letter"), [
+    # An honest-code sweep: a reason that starts with the article "a" scored 0.
+    ("b, a sum of squares can only grow", "b"), ("b — a sum of squares can only grow", "b"),
+    ("c, b is wrong", "c"), ("b, a", None), ("b, a or c", None), ("b, c", None),
+])
+def test_the_article_a_is_no_option_but_a_letter_alone_is(value: str, letter: str | None
+                                                           ) -> None:
+    assert quiz.choice(value, "abc") == letter
+
+
+@pytest.mark.parametrize("value", ["RMSProp rather than Adam", "RMSProp instead of Adam",
+                                   "SGD without momentum", "SGD (plain, no momentum)"])
+def test_a_name_then_the_options_set_aside_without_a_comma(value: str) -> None:
+    """An honest-code sweep: each scored 0."""
+    assert quiz.choice(value, OPTIMIZERS) == value.split()[0]

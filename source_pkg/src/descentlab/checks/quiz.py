@@ -469,12 +469,17 @@ def _without_set_aside(text: str, options: Iterable[str]) -> str:
     ", not a", "(no momentum)", "a and c are false", "than Adam's"."""
     one = _names_pattern(options)
     listed = rf"{one}(?:\s*(?:,|and|or|nor)\s*{one})*"
+    given = text
     text = re.sub(rf"\s*[(\[]\s*{_NEGATION}\s+{listed}\s*[)\]]", "", text)
     text = re.sub(rf"(?<=[^\W_])\s*(?:[,;]|\s[-\u2013\u2014])\s*{_NEGATION}\s+{listed}\s*\.?\s*$",
                   "", text)
     text = re.sub(rf"(?<![^\W_]){_NEGATION}\s+{listed}", " ", text)
-    text = re.sub(rf"{listed}{_RULED_OUT}", " ", text)
-    return re.sub(rf"\bthan\s+{one}(?:'s)?", " ", text).strip()
+    # Not from the start: "c, b is wrong" rules out b, and answers c.
+    text = re.sub(rf"(?<=[\s,;:(\[]){listed}{_RULED_OUT}", " ", text)
+    text = re.sub(rf"\bthan\s+{one}(?:'s)?", " ", text)
+    if text == given:
+        return text.strip()  # "c," alone may be a list left unfinished
+    return re.sub(r"[\s,;:\u2013\u2014-]+\Z", "", text).strip()  # "c, b is wrong": "c"
 
 
 #: Optimizers' full names, as a student may write them ("stochastic gradient descent
@@ -546,8 +551,13 @@ def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
     # Options the reason rules out are no second answer: "b (h is a sum of squares, so a
     # and c are false)" (a student audit: it scored 0); ":func:`choice` took "not a" out.
     reason = key[first.end():]
-    offered = (rf"(?:\A\s*|(?<![^\W_])(?:or|and|not|nor)\s+|/\s*|[(\[]\s*|option\s+)"
-               rf"(?:{others})(?![^\W_])|(?<![^\W_])(?:{others})\s*[)\]]")
+    offered = (rf"(?:(?<![^\W_])(?:or|and|not|nor)\s+|/\s*|[(\[]\s*|option\s+)"
+               rf"(?:{others})(?![^\W_])|(?<![^\W_])(?:{others})\s*[)\]]"
+               # First in the reason: a second letter, "b, c"; the article "a" only when
+               # no word follows it ("b, a sum of squares ..." is a reason: an honest-code
+               # sweep's scored 0).
+               rf"|\A\s*(?:{others})(?=\s*(?:\Z|[,;/)\]]|(?:or|and)(?![^\W_])))"
+               rf"|\A\s*(?:{others})(?![^\W_])(?<!a)")
     # A hedge offers any other letter it names: "b, or perhaps c", "b (not sure, maybe c)"
     # (red-team round 19); the article "a" only right after one of its words.
     hedge = (r"(?<![^\W_])(?:or|maybe|perhaps|possibly|probably|could|might|either|"
