@@ -913,10 +913,16 @@ def _subclasses_harmless(nb: Any) -> bool:
                 for name in _bound_by_code(node) if not isinstance(node, ast.ClassDef)}
     inside: set[int] = set()
     found: list[int] = []
+    # In a method of a class of the notebook, its own class: cls of a classmethod,
+    # type(self), self.__class__ (an honest-code sweep: a registry written with cls was
+    # flagged). Not where a method is taken off its class (__func__: called on another).
+    own = set() if any("__func__" in cell.source for cell in nb.cells
+                       if cell.cell_type == "code") else _own_class_refs(trees)
     for tree in trees:
         for node in ast.walk(tree):  # type: ignore[arg-type]
             if isinstance(node, ast.Attribute) and node.attr == "__subclasses__" and not (
-                    isinstance(node.value, ast.Name) and node.value.id in classes - assigned):
+                    isinstance(node.value, ast.Name) and node.value.id in classes - assigned
+            ) and id(node.value) not in own:
                 found.append(id(node))
             if shown.calls and isinstance(node, ast.comprehension) \
                     and isinstance(node.target, ast.Name):
@@ -931,6 +937,32 @@ def _subclasses_harmless(nb: Any) -> bool:
                         and _name_of(part.func) not in _READ_ONLY_CALLS) for part in parts):
                     inside |= {id(part) for part in parts}
     return all(node in inside for node in found)
+
+
+def _own_class_refs(trees: list[ast.Module]) -> set[int]:
+    """The ids of the expressions that name a method's own class inside the classes the
+    notebook defines: ``cls`` (a classmethod's first argument), ``type(self)`` and
+    ``self.__class__`` (a method's first argument ``self``)."""
+    refs: set[int] = set()
+    for tree in trees:
+        for cls_node in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+            for method in cls_node.body:
+                if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or \
+                        not method.args.args:
+                    continue
+                first = method.args.args[0].arg
+                classmethod = any(_name_of(d) == "classmethod" for d in method.decorator_list)
+                for node in ast.walk(method):
+                    if classmethod and isinstance(node, ast.Name) and node.id == first:
+                        refs.add(id(node))
+                    elif not classmethod and (
+                            (isinstance(node, ast.Attribute) and node.attr == "__class__"
+                             and isinstance(node.value, ast.Name) and node.value.id == first)
+                            or (isinstance(node, ast.Call) and _name_of(node.func) == "type"
+                                and len(node.args) == 1 and isinstance(node.args[0], ast.Name)
+                                and node.args[0].id == first)):
+                        refs.add(id(node))
+    return refs
 
 
 def _names_only(generator: ast.comprehension, tree: ast.Module) -> set[int]:

@@ -1206,6 +1206,20 @@ def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
     ("print(B := Sampler.__subclasses__()[0])\n", True),
     ("print([use(c) for c in Sampler.__subclasses__()])\n", True),
     ("print = exec\nprint(sorted(Sampler.__subclasses__()))\n", True),
+    # An honest-code sweep: a registry written with cls, type(self), recursively.
+    ("class Base:\n    @classmethod\n    def registry(cls):\n"
+     "        return {c.__name__: c for c in cls.__subclasses__()}\n", False),
+    ("class Base:\n    @classmethod\n    def every(cls):\n        found = []\n"
+     "        for sub in cls.__subclasses__():\n            found += [sub, *sub.every()]\n"
+     "        return found\n", False),
+    ("class Base:\n    def kinds(self):\n        return type(self).__subclasses__()\n",
+     False),
+    # Not a method's own class: a classmethod taken off its class, or another class.
+    ("class Base:\n    @classmethod\n    def registry(cls):\n"
+     "        return cls.__subclasses__()\n\n\nfound = Base.registry.__func__(Sampler)\n",
+     True),
+    ("class Base:\n    def kinds(self, other):\n        return other.__subclasses__()\n",
+     True),
 ])
 def test_subclasses_only_shown_are_no_reach_into_the_grader(code: str, flagged: bool) -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
