@@ -886,7 +886,32 @@ def mentions_the_hook(nb: Any) -> list[str]:
     words = _words(nb, _HOOK_WORDS)
     if "__subclasses__" in words and _subclasses_harmless(nb):
         words.remove("__subclasses__")
+    removals = [w for w in words if _REMOVAL.fullmatch(w)]
+    if removals and _removes_own_modules_only(nb):
+        words = [w for w in words if w not in removals]
     return words
+
+
+#: A module taken out of ``sys.modules`` (one of :data:`_HOOK_WORDS`), and its name.
+_REMOVAL = re.compile(r"del\s+sys\.modules|sys\s*\.\s*modules\s*\.\s*pop")
+_REMOVED = re.compile(r"(?:\bdel\s+sys\.modules\s*\[|\bsys\s*\.\s*modules\s*\.\s*pop\s*\()"
+                      r"\s*(?P<q>['\"])(?P<name>[\w.]+)(?P=q)")
+#: A cell that writes a module of the notebook's own: ``%%writefile my_optim.py``.
+_WRITES_MODULE = re.compile(r"\A\s*%%(?:writefile|file)\s+(?:-a\s+)?([\w.]+)\.py\s*$", re.M)
+
+
+def _removes_own_modules_only(nb: Any) -> bool:
+    """Whether every module the notebook takes out of ``sys.modules`` is one it writes
+    itself, named as written (an honest-code sweep: ``del sys.modules["my_optim"]`` before
+    importing a %%writefile'd module again was flagged as reaching into the grader)."""
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    # Never the grader's own modules, whatever the notebook writes under their names.
+    own = {m.group(1) for source in code if (m := _WRITES_MODULE.match(source))
+           if m.group(1) not in ("protocol", HOOK_MODULE, RUNNER_MODULE, GUARD_MODULE)
+           and not m.group(1).startswith("descentlab")}
+    every = [m.group(0) for source in code for m in _REMOVAL.finditer(scanned(source))]
+    named = [m.group("name") for source in code for m in _REMOVED.finditer(scanned(source))]
+    return len(named) == len(every) and all(name in own for name in named)
 
 
 #: Calls that only make a shown list of classes readable: ``sorted(c.__name__ for c in ...)``.

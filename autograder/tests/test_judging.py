@@ -2183,3 +2183,24 @@ def test_a_module_missing_where_the_notebook_is_graded_is_explained() -> None:
     assert "mystep.py beside the notebook" in reason, reason
     cell.outputs[0].ename, cell.outputs[0].evalue = "ValueError", "No module named 'x'"
     assert "graded alone" not in cell_errors(nb)[1]["momentum-update"]
+
+
+@pytest.mark.parametrize(("cells", "flagged"), [
+    # An honest-code sweep: a module of the notebook's own imported afresh.
+    (["%%writefile my_optim.py\nLR = 0.1\n",
+      "import sys\nif 'my_optim' in sys.modules:\n    del sys.modules['my_optim']\n"
+      "import my_optim\n"], False),
+    (["%%writefile my_optim.py\nLR = 0.1\n",
+      "import sys\nsys.modules.pop(\"my_optim\", None)\nimport my_optim\n"], False),
+    # Any other module, or a name not written out, is taken out of the grader's reach.
+    (["%%writefile my_optim.py\nLR = 0.1\n", "import sys\nsys.modules.pop('protocol')\n"],
+     True),
+    (["%%writefile my_optim.py\nLR = 0.1\n",
+      "import sys\nname = 'my_optim'\ndel sys.modules[name]\n"], True),
+    (["import sys\ndel sys.modules['my_optim']\n"], True),
+    (["%%writefile protocol.py\nX = 1\n", "import sys\nsys.modules.pop('protocol')\n"], True),
+])
+def test_taking_out_a_module_the_notebook_writes_is_no_reach_into_the_grader(
+        cells: list[str], flagged: bool) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    assert bool(mentions_the_hook(nb)) == flagged, mentions_the_hook(nb)
