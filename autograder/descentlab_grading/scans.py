@@ -976,18 +976,22 @@ def _own_class_refs(trees: list[ast.Module]) -> set[int]:
                         not method.args.args:
                     continue
                 first = method.args.args[0].arg
-                classmethod = any(_name_of(d) == "classmethod" for d in method.decorator_list)
-                for node in ast.walk(method):
-                    if classmethod and isinstance(node, ast.Name) and node.id == first:
-                        refs.add(id(node))
-                    elif not classmethod and (
-                            (isinstance(node, ast.Attribute) and node.attr == "__class__"
-                             and isinstance(node.value, ast.Name) and node.value.id == first)
-                            or (isinstance(node, ast.Call) and _name_of(node.func) == "type"
-                                and len(node.args) == 1 and isinstance(node.args[0], ast.Name)
-                                and node.args[0].id == first)):
-                        refs.add(id(node))
+                if any(_name_of(d) == "classmethod" for d in method.decorator_list):
+                    refs |= {id(n) for n in ast.walk(method)
+                             if isinstance(n, ast.Name) and n.id == first}
+                else:
+                    refs |= {id(n) for n in ast.walk(method) if _names_class_of(n, first)}
     return refs
+
+
+def _names_class_of(node: ast.AST, name: str) -> bool:
+    """Whether ``node`` is ``name.__class__`` or ``type(name)``."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "__class__" and isinstance(node.value, ast.Name) \
+            and node.value.id == name
+    return isinstance(node, ast.Call) and _name_of(node.func) == "type" \
+        and len(node.args) == 1 and isinstance(node.args[0], ast.Name) \
+        and node.args[0].id == name
 
 
 def _names_only(generator: ast.comprehension, tree: ast.Module) -> set[int]:
