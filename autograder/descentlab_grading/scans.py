@@ -231,6 +231,12 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
                         full = f"{module}.{alias.name}" if module else alias.name
                         last = alias.name.rsplit(".", 1)[-1]
                         named = next((w for w in (full, alias.name, last) if w in wanted), None)
+                        # A module of a dotted ready-made name under another name: `from
+                        # torch.nn import utils as U`, then U.clip_grad_norm (red-team round
+                        # 19: the name without torch's "utils." was not seen).
+                        for dotted in (w for w in wanted if w.startswith(f"{last}.")):
+                            if alias.asname:
+                                bound[f"{alias.asname}{dotted[len(last):]}"] = dotted
                         if alias.asname and named:
                             bound[alias.asname] = named
                         elif module and not named and alias.name != "*" \

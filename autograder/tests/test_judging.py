@@ -2204,3 +2204,24 @@ def test_taking_out_a_module_the_notebook_writes_is_no_reach_into_the_grader(
         cells: list[str], flagged: bool) -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     assert bool(mentions_the_hook(nb)) == flagged, mentions_the_hook(nb)
+
+
+@pytest.mark.parametrize(("imports", "flagged"), [
+    ("from torch.nn import utils as U", True), ("import torch.nn.utils as U", True),
+    ("from torch.nn import utils", False),  # U is not torch's here: the notebook's own
+])
+def test_a_dotted_ready_made_name_under_its_modules_alias_is_seen(imports: str,
+                                                                  flagged: bool) -> None:
+    """Red-team round 19: torch's deprecated clip_grad_norm through `from torch.nn import
+    utils as U` scored 2/2 unflagged (the name without the literal "utils.")."""
+    lesson = get_lesson("08_torch_optim")
+    exercise = next(e for e in lesson.exercises if e.name == "clip_grad_norm")
+    cell = nbformat.v4.new_code_cell(
+        f"{imports}\n\n\ndef clip_grad_norm(grads, max_norm):\n"
+        "    return float(U.clip_grad_norm(grads, max_norm))\n")
+    cell.metadata["nbgrader"] = {"grade_id": exercise.answer_cell, "solution": True}
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    found = ready_made_in_answers(nb, lesson.exercises)
+    assert bool(found) == flagged, found
+    if flagged:
+        assert found == [("clip_grad_norm", ["utils.clip_grad_norm"])]
