@@ -363,6 +363,8 @@ def test_names_leaves_out_the_names_set_aside() -> None:
     # Red-team round 19: hedges that named two options scored as the first.
     "b (not sure, maybe c)", "option b (option c if eps is large)", "b, or perhaps c",
     "c; or maybe b", "b, or maybe a", "b (c could be right too)",
+    # Round 20's: no hedge word, or another.
+    "c, though b is equally true", "b, unless it is c", "b, and also c", "c, I mean b",
 ])
 def test_a_hedge_between_two_letters_names_none(value: str) -> None:
     assert quiz.choice(value, LETTERS) is None

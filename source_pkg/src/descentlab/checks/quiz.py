@@ -558,15 +558,17 @@ def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
                # sweep's scored 0).
                rf"|\A\s*(?:{others})(?=\s*(?:\Z|[,;/)\]]|(?:or|and)(?![^\W_])))"
                rf"|\A\s*(?:{others})(?![^\W_])(?<!a)")
-    # A hedge offers any other letter it names: "b, or perhaps c", "b (not sure, maybe c)"
-    # (red-team round 19); the article "a" only right after one of its words.
-    hedge = (r"(?<![^\W_])(?:or|maybe|perhaps|possibly|probably|could|might|either|"
-             r"alternatively|otherwise|unsure|sure|guess|if)(?![^\W_])")
+    # Any other letter the reason still names is offered too: "b, or perhaps c", "b, unless
+    # it is c", "c, though b is equally true" (red-team rounds 19 and 20); the article "a"
+    # only right after a word that offers it ("b, or maybe a").
+    hedge = (r"(?<![^\W_])(?:or|maybe|perhaps|possibly|probably|could|might|either|also|"
+             r"alternatively|otherwise|unless|though|although|mean|sure|guess|if|be)"
+             r"(?![^\W_])")
     letters_named = "|".join(re.escape(o) for o in sorted(letters - {first.group(1), "a"}))
-    hedged = re.search(hedge, reason) and (
-        (letters_named and re.search(rf"(?<![^\W_])(?:{letters_named})(?![^\W_])", reason))
-        or ("a" in letters - {first.group(1)} and re.search(
-            rf"{hedge}[\s,]+(?:be\s+)?a(?![^\W_])", reason)))
+    hedged = bool(letters_named and re.search(rf"(?<![^\W_])(?:{letters_named})(?![^\W_])",
+                                              reason)) or bool(
+        "a" in letters - {first.group(1)}
+        and re.search(rf"{hedge}[\s,]+(?:be\s+)?a(?![^\W_])", reason))
     return None if re.search(offered, reason) or hedged else first.group(1)
 
 
