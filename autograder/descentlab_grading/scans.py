@@ -888,36 +888,91 @@ def built_on(nb: Any, exercises: Iterable[Exercise]) -> dict[str, str]:
 def mentions_the_hook(nb: Any) -> list[str]:
     """The names of the test cells' hook (:data:`.judging.HOOK_FLAG`) in the code cells of the
     notebook ``nb``, each once; ``__subclasses__`` only where it is not just shown
-    (:func:`_subclasses_only_shown`)."""
+    (:func:`_subclasses_only_shown`); ``sys.modules`` changed as the code reads (a module
+    of the notebook's own taken out is no evidence: :func:`_module_changes`)."""
     words = _words(nb, _HOOK_WORDS)
     if "__subclasses__" in words and _subclasses_harmless(nb):
         words.remove("__subclasses__")
+    changes = _module_changes(nb)
     removals = [w for w in words if _REMOVAL.fullmatch(w)]
-    if removals and _removes_own_modules_only(nb):
+    if removals and changes is not None and all(name is not None for name in changes):
         words = [w for w in words if w not in removals]
+    if changes is None or any(name is None for name in changes):
+        # Red-team round 20: `del (sys.modules[n])`, `del a, sys.modules[n]`,
+        # `operator.delitem(sys.modules, n)`, `sys.modules |= {...}` were not read.
+        words += [] if any(_REMOVAL.fullmatch(w) for w in words) else ["sys.modules changed"]
     return words
 
 
-#: A module taken out of ``sys.modules`` (one of :data:`_HOOK_WORDS`), and its name.
+#: A module taken out of ``sys.modules`` (one of :data:`_HOOK_WORDS`).
 _REMOVAL = re.compile(r"del\s+sys\.modules|sys\s*\.\s*modules\s*\.\s*pop")
-_REMOVED = re.compile(r"(?:\bdel\s+sys\.modules\s*\[|\bsys\s*\.\s*modules\s*\.\s*pop\s*\()"
-                      r"\s*(?P<q>['\"])(?P<name>[\w.]+)(?P=q)")
 #: A cell that writes a module of the notebook's own: ``%%writefile my_optim.py``.
 _WRITES_MODULE = re.compile(r"\A\s*%%(?:writefile|file)\s+(?:-a\s+)?([\w.]+)\.py\s*$", re.M)
+#: Calls that only read what they are given: ``len(sys.modules)`` changes nothing.
+_READS_ONLY = frozenset({"len", "print", "sorted", "list", "set", "tuple", "dict", "str",
+                         "repr", "id", "type", "isinstance", "bool", "iter", "enumerate"})
 
 
-def _removes_own_modules_only(nb: Any) -> bool:
-    """Whether every module the notebook takes out of ``sys.modules`` is one it writes
-    itself, named as written (an honest-code sweep: ``del sys.modules["my_optim"]`` before
-    importing a %%writefile'd module again was flagged as reaching into the grader)."""
+def _is_sys_modules(node: ast.AST, names: tuple[set[str], set[str]]
+                    ) -> bool:
+    """Whether ``node`` is ``sys.modules``: ``names`` holds the names of ``sys`` and of
+    ``sys.modules`` itself the notebook binds (``import sys as S``, ``from sys import
+    modules``)."""
+    if isinstance(node, ast.Name):
+        return node.id in names[1]
+    return isinstance(node, ast.Attribute) and node.attr == "modules" \
+        and isinstance(node.value, ast.Name) and node.value.id in names[0]
+
+
+def _module_changes(nb: Any) -> list[str | None] | None:
+    """What the notebook's code does to ``sys.modules`` besides reading it: for each
+    change, the name of a module of the notebook's own it takes out (``del
+    sys.modules["my_optim"]``, ``sys.modules.pop("my_optim", None)`` where a cell
+    ``%%writefile my_optim.py`` writes it: an honest-code sweep's fresh import was flagged),
+    else None; None for all when a code cell cannot be read."""
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     # Never the grader's own modules, whatever the notebook writes under their names.
     own = {m.group(1) for source in code if (m := _WRITES_MODULE.match(source))
            if m.group(1) not in ("protocol", HOOK_MODULE, RUNNER_MODULE, GUARD_MODULE)
            and not m.group(1).startswith("descentlab")}
-    every = [m.group(0) for source in code for m in _REMOVAL.finditer(scanned(source))]
-    named = [m.group("name") for source in code for m in _REMOVED.finditer(scanned(source))]
-    return len(named) == len(every) and all(name in own for name in named)
+
+    def named(node: ast.expr | None) -> str | None:
+        literal = isinstance(node, ast.Constant) and isinstance(node.value, str)
+        return node.value if literal and node.value in own else None  # type: ignore[union-attr]
+
+    trees = [_parsed(source)[1] or _without_magics(_parsed(source)[0]) for source in code]
+    if any(tree is None for tree in trees):
+        return None
+    names: tuple[set[str], set[str]] = ({"sys"}, set())
+    for node in (n for tree in trees for n in ast.walk(tree)):  # type: ignore[union-attr]
+        if isinstance(node, ast.Import):
+            names[0].update(a.asname for a in node.names if a.name == "sys" and a.asname)
+        elif isinstance(node, ast.ImportFrom) and node.module == "sys":
+            names[1].update(a.asname or a.name for a in node.names if a.name == "modules")
+
+    def is_modules(node: ast.AST) -> bool:
+        return _is_sys_modules(node, names)
+
+    changes: list[str | None] = []
+    for tree in trees:
+        for node in ast.walk(tree):  # type: ignore[arg-type]
+            if isinstance(node, ast.Delete):
+                changes += [named(t.slice) for t in node.targets
+                            if isinstance(t, ast.Subscript) and is_modules(t.value)]
+            elif isinstance(node, ast.AugAssign) and is_modules(node.target):
+                changes.append(None)
+            elif isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Attribute) and is_modules(func.value) \
+                        and func.attr not in ("get", "keys", "values", "items", "copy",
+                                              "__contains__", "__getitem__", "__len__"):
+                    changes.append(named(node.args[0]) if func.attr == "pop" and node.args
+                                   else None)
+                elif _name_of(func) not in _READS_ONLY and any(
+                        is_modules(a) for a in (*node.args,
+                                                     *(k.value for k in node.keywords))):
+                    changes.append(None)  # operator.delitem(sys.modules, n), f(sys.modules)
+    return changes
 
 
 #: Calls that only make a shown list of classes readable: ``sorted(c.__name__ for c in ...)``.
@@ -944,10 +999,11 @@ def _subclasses_harmless(nb: Any) -> bool:
                 for name in _bound_by_code(node) if not isinstance(node, ast.ClassDef)}
     inside: set[int] = set()
     found: list[int] = []
-    # In a method of a class of the notebook, its own class: cls of a classmethod,
-    # type(self), self.__class__ (an honest-code sweep: a registry written with cls was
-    # flagged). Not where a method is taken off its class (__func__: called on another).
-    own = set() if any("__func__" in cell.source for cell in nb.cells
+    # In a classmethod of a class of the notebook, its own class, cls (an honest-code
+    # sweep: a registry written with cls was flagged). Not where a method object is reached
+    # (red-team round 20 called one unbound through vars(C)[...].__wrapped__ with another
+    # class), nor a cls the method rebinds (round 20's `cls = other`).
+    own = set() if any(_METHOD_OBJECT.search(cell.source) for cell in nb.cells
                        if cell.cell_type == "code") else _own_class_refs(trees)
     for tree in trees:
         for node in ast.walk(tree):  # type: ignore[arg-type]
@@ -970,34 +1026,29 @@ def _subclasses_harmless(nb: Any) -> bool:
     return all(node in inside for node in found)
 
 
+#: What reaches a method as an object, to call it with another first argument.
+_METHOD_OBJECT = re.compile(r"__func__|__wrapped__|__dict__|__get__|\bvars\s*\(|MethodType"
+                            r"|\bgetattr\s*\(|\bgetattr_static\b|__class__")
+
+
 def _own_class_refs(trees: list[ast.Module]) -> set[int]:
-    """The ids of the expressions that name a method's own class inside the classes the
-    notebook defines: ``cls`` (a classmethod's first argument), ``type(self)`` and
-    ``self.__class__`` (a method's first argument ``self``)."""
+    """The ids of the names ``cls`` (a classmethod's first argument, never rebound in it)
+    inside the classes the notebook defines: each stands for the class it is called on."""
     refs: set[int] = set()
     for tree in trees:
         for cls_node in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
             for method in cls_node.body:
                 if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or \
-                        not method.args.args:
+                        not method.args.args or not any(
+                            _name_of(d) == "classmethod" for d in method.decorator_list):
                     continue
                 first = method.args.args[0].arg
-                if any(_name_of(d) == "classmethod" for d in method.decorator_list):
-                    refs |= {id(n) for n in ast.walk(method)
-                             if isinstance(n, ast.Name) and n.id == first}
-                else:
-                    refs |= {id(n) for n in ast.walk(method) if _names_class_of(n, first)}
+                names = [n for n in ast.walk(method) if isinstance(n, ast.Name)
+                         and n.id == first]
+                if any(not isinstance(n.ctx, ast.Load) for n in names):
+                    continue  # rebound: `cls = other`, `for cls in ...`
+                refs |= {id(n) for n in names}
     return refs
-
-
-def _names_class_of(node: ast.AST, name: str) -> bool:
-    """Whether ``node`` is ``name.__class__`` or ``type(name)``."""
-    if isinstance(node, ast.Attribute):
-        return node.attr == "__class__" and isinstance(node.value, ast.Name) \
-            and node.value.id == name
-    return isinstance(node, ast.Call) and _name_of(node.func) == "type" \
-        and len(node.args) == 1 and isinstance(node.args[0], ast.Name) \
-        and node.args[0].id == name
 
 
 def _names_only(generator: ast.comprehension, tree: ast.Module) -> set[int]:

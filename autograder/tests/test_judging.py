@@ -1212,8 +1212,17 @@ def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
     ("class Base:\n    @classmethod\n    def every(cls):\n        found = []\n"
      "        for sub in cls.__subclasses__():\n            found += [sub, *sub.every()]\n"
      "        return found\n", False),
+    # Round 20: cls rebound, a method reached as an object, a __class__ of its own; and
+    # type(self) may be any object's type (a method called with another first argument).
+    ("class Base:\n    @classmethod\n    def registry(cls, other):\n        cls = other\n"
+     "        return cls.__subclasses__()\n", True),
+    ("class Base:\n    @classmethod\n    def registry(cls):\n"
+     "        return cls.__subclasses__()\n\n\nfound = vars(Base)['registry'].__wrapped__(S)\n",
+     True),
     ("class Base:\n    def kinds(self):\n        return type(self).__subclasses__()\n",
-     False),
+     True),
+    ("class Base:\n    @property\n    def __class__(self):\n        return Sampler\n"
+     "    def kinds(self):\n        return self.__class__.__subclasses__()\n", True),
     # Not a method's own class: a classmethod taken off its class, or another class.
     ("class Base:\n    @classmethod\n    def registry(cls):\n"
      "        return cls.__subclasses__()\n\n\nfound = Base.registry.__func__(Sampler)\n",
@@ -2199,6 +2208,16 @@ def test_a_module_missing_where_the_notebook_is_graded_is_explained() -> None:
       "import sys\nname = 'my_optim'\ndel sys.modules[name]\n"], True),
     (["import sys\ndel sys.modules['my_optim']\n"], True),
     (["%%writefile protocol.py\nX = 1\n", "import sys\nsys.modules.pop('protocol')\n"], True),
+    # Red-team round 20: an own module's name beside the hook's, and other spellings.
+    (["%%writefile mymod.py\nX = 1\n",
+      "import sys\ndel sys.modules['mymod'], sys.modules['descentlab' + '_grader']\n"], True),
+    (["import sys\nn = 'x'\ndel (sys.modules[n])\n"], True),
+    (["import sys\nn = 'x'\nkept = 1\ndel kept, sys.modules[n]\n"], True),
+    (["import operator, sys\noperator.delitem(sys.modules, 'x')\n"], True),
+    (["import sys\nsys.modules |= {'x': None}\n"], True),
+    (["import sys\nprint(len(sys.modules), 'modules loaded')\n"], False),
+    (["import sys as S\nn = 'x'\ndel S.modules[n]\n"], True),
+    (["from sys import modules as M\nM.pop('x')\n"], True),
 ])
 def test_taking_out_a_module_the_notebook_writes_is_no_reach_into_the_grader(
         cells: list[str], flagged: bool) -> None:
