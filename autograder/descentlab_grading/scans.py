@@ -219,6 +219,14 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
         source = meant(value)
         if source and name and name != source:
             bound[name] = source
+        # A module of a dotted ready-made name bound to a name: `U = torch.nn.utils`, then
+        # U.clip_grad_norm (red-team round 20).
+        dotted_value = ast.unparse(value) if isinstance(value, (ast.Attribute, ast.Name)) \
+            else ""
+        last = dotted_value.rsplit(".", 1)[-1]
+        for dotted in (w for w in wanted if last and w.startswith(f"{last}.")):
+            if name and name != last:
+                bound[f"{name}{dotted[len(last):]}"] = dotted
 
     for _ in range(3):  # an alias of an alias, in any cell order
         for tree in trees:
@@ -252,6 +260,17 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
                     bind(node.target, node.value)
                 elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
                     bind(node.target, node.iter)  # for O in [SGD]
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                    # Defaults: def clip(g, m, _tools=torch.nn.utils) (red-team round 20).
+                    arguments = node.args
+                    positional = [*arguments.posonlyargs, *arguments.args]
+                    pairs = [*zip(positional[len(positional) - len(arguments.defaults):],
+                                  arguments.defaults, strict=True),
+                             *((a, d) for a, d in zip(arguments.kwonlyargs,
+                                                      arguments.kw_defaults, strict=True)
+                               if d is not None)]
+                    for argument, default in pairs:
+                        bind(ast.Name(id=argument.arg, ctx=ast.Store()), default)
                 elif isinstance(node, ast.ClassDef):  # class _Step(SGD)
                     for base in node.bases:
                         bind(ast.Name(node.name), base)

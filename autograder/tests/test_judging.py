@@ -2228,6 +2228,7 @@ def test_taking_out_a_module_the_notebook_writes_is_no_reach_into_the_grader(
 @pytest.mark.parametrize(("imports", "flagged"), [
     ("from torch.nn import utils as U", True), ("import torch.nn.utils as U", True),
     ("from torch.nn import utils", False),  # U is not torch's here: the notebook's own
+    ("import torch\nU = torch.nn.utils", True),  # red-team round 20
 ])
 def test_a_dotted_ready_made_name_under_its_modules_alias_is_seen(imports: str,
                                                                   flagged: bool) -> None:
@@ -2244,3 +2245,16 @@ def test_a_dotted_ready_made_name_under_its_modules_alias_is_seen(imports: str,
     assert bool(found) == flagged, found
     if flagged:
         assert found == [("clip_grad_norm", ["utils.clip_grad_norm"])]
+
+
+def test_a_ready_made_module_as_a_default_argument_is_seen() -> None:
+    """Red-team round 20: `def clip_grad_norm(g, m, _tools=torch.nn.utils)`, then
+    `_tools.clip_grad_norm(...)`, scored 2/2 unflagged."""
+    lesson = get_lesson("08_torch_optim")
+    exercise = next(e for e in lesson.exercises if e.name == "clip_grad_norm")
+    cell = nbformat.v4.new_code_cell(
+        "import torch\n\n\ndef clip_grad_norm(grads, max_norm, _tools=torch.nn.utils):\n"
+        "    return float(_tools.clip_grad_norm(grads, max_norm))\n")
+    cell.metadata["nbgrader"] = {"grade_id": exercise.answer_cell, "solution": True}
+    found = ready_made_in_answers(nbformat.v4.new_notebook(cells=[cell]), lesson.exercises)
+    assert found == [("clip_grad_norm", ["utils.clip_grad_norm"])], found
