@@ -425,3 +425,11 @@ def test_the_article_a_is_no_option_but_a_letter_alone_is(value: str, letter: st
 def test_a_name_then_the_options_set_aside_without_a_comma(value: str) -> None:
     """An honest-code sweep: each scored 0."""
     assert quiz.choice(value, OPTIMIZERS) == value.split()[0]
+
+
+def test_options_ruled_out_never_reach_back_into_the_answers_list() -> None:
+    """Red-team round 20: "AdaGrad, RMSProp and Adam, SGD is wrong" was read as {AdaGrad}."""
+    assert quiz.names("AdaGrad, RMSProp and Adam, SGD is wrong", OPTIMIZERS) == {
+        "AdaGrad", "RMSProp", "Adam"}
+    assert quiz.names("AdaGrad, RMSProp, Adam (SGD and Momentum are wrong)", OPTIMIZERS) == {
+        "AdaGrad", "RMSProp", "Adam"}

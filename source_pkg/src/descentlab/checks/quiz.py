@@ -449,9 +449,8 @@ _PREFIX = re.compile(r"(?:(?:the|my)\s+)?(?:answer|option|choice)(?:\s+is)?\s*[:
 #: "(not sure, maybe c)" is a hedge, not a clause set aside (red-team round 19).
 _NEGATION = (r"(?:but\s+)?(?:not|no|without|rather\s+than|instead\s+of|unlike|never|nor|"
              r"except)")
-#: What says that options named before it are wrong: "a and c are false".
-_RULED_OUT = (r"\s+(?:is|are)\s+(?:all\s+|both\s+)?(?:false|wrong|incorrect|"
-              r"not\s+(?:true|right|correct))\b")
+#: What says that the options named before it are wrong: "a and c are false".
+_WRONG = r"\s+(?:all\s+|both\s+)?(?:false|wrong|incorrect|not\s+(?:true|right|correct))\b"
 #: Longer answers are no quiz answer (red-team round 19: 100,000 spaces between two letters
 #: made the readers' patterns backtrack for a minute).
 MAX_ANSWER = 500
@@ -474,8 +473,13 @@ def _without_set_aside(text: str, options: Iterable[str]) -> str:
     text = re.sub(rf"(?<=[^\W_])\s*(?:[,;]|\s[-\u2013\u2014])\s*{_NEGATION}\s+{listed}\s*\.?\s*$",
                   "", text)
     text = re.sub(rf"(?<![^\W_]){_NEGATION}\s+{listed}", " ", text)
-    # Not from the start: "c, b is wrong" rules out b, and answers c.
-    text = re.sub(rf"(?<=[\s,;:(\[]){listed}{_RULED_OUT}", " ", text)
+    # Not from the start: "c, b is wrong" rules out b, and answers c. One option "is"
+    # wrong; several "are", after a bracket or a word that starts a reason, never reaching
+    # back into the answer's own list (red-team round 20: "AdaGrad, RMSProp and Adam, SGD
+    # is wrong" was read as AdaGrad alone).
+    text = re.sub(rf"(?<=[\s,;:(\[]){one}\s+is{_WRONG}", " ", text)
+    reason = r"(?:(?<=[(\[;:])|(?<=since )|(?<=because )|(?<=as )|(?<=so ))\s*"
+    text = re.sub(rf"{reason}{listed}\s+are{_WRONG}", " ", text)
     text = re.sub(rf"\bthan\s+{one}(?:'s)?", " ", text)
     if text == given:
         return text.strip()  # "c," alone may be a list left unfinished
