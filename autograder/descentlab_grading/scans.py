@@ -224,9 +224,11 @@ def _aliases(nb: Any, names: Iterable[str]) -> dict[str, set[str]]:
         dotted_value = ast.unparse(value) if isinstance(value, (ast.Attribute, ast.Name)) \
             else ""
         last = dotted_value.rsplit(".", 1)[-1]
+        # An attribute too: K.u = torch.nn.utils, then K.u.clip_grad_norm (round 20).
+        holder = name or (ast.unparse(target) if isinstance(target, ast.Attribute) else None)
         for dotted in (w for w in wanted if last and w.startswith(f"{last}.")):
-            if name and name != last:
-                bound[f"{name}{dotted[len(last):]}"] = dotted
+            if holder and holder != last:
+                bound[f"{holder}{dotted[len(last):]}"] = dotted
 
     for _ in range(3):  # an alias of an alias, in any cell order
         for tree in trees:
@@ -926,7 +928,8 @@ def mentions_the_hook(nb: Any) -> list[str]:
 #: A module taken out of ``sys.modules`` (one of :data:`_HOOK_WORDS`).
 _REMOVAL = re.compile(r"del\s+sys\.modules|sys\s*\.\s*modules\s*\.\s*pop")
 #: A cell that writes a module of the notebook's own: ``%%writefile my_optim.py``.
-_WRITES_MODULE = re.compile(r"\A\s*%%(?:writefile|file)\s+(?:-a\s+)?([\w.]+)\.py\s*$", re.M)
+_WRITES_MODULE = re.compile(r"\A\s*%%(?:writefile|file)\s+(?:-a\s+)?(?:\./)?([\w/]+)\.py\s*$",
+                            re.M)
 #: Calls that only read what they are given: ``len(sys.modules)`` changes nothing.
 _READS_ONLY = frozenset({"len", "print", "sorted", "list", "set", "tuple", "dict", "str",
                          "repr", "id", "type", "isinstance", "bool", "iter", "enumerate"})
@@ -951,9 +954,13 @@ def _module_changes(nb: Any) -> list[str | None] | None:
     else None; None for all when a code cell cannot be read."""
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     # Never the grader's own modules, whatever the notebook writes under their names.
-    own = {m.group(1) for source in code if (m := _WRITES_MODULE.match(source))
-           if m.group(1) not in ("protocol", HOOK_MODULE, RUNNER_MODULE, GUARD_MODULE)
-           and not m.group(1).startswith("descentlab")}
+    # A module in a folder is the package's: mypkg/helpers.py is mypkg.helpers (an
+    # honest-code check of red-team round 20).
+    written = {m.group(1).replace("/", ".") for source in code
+               if (m := _WRITES_MODULE.match(source))}
+    own = {name for name in written
+           if name not in ("protocol", HOOK_MODULE, RUNNER_MODULE, GUARD_MODULE)
+           and not name.startswith(("descentlab", "torch", "numpy", "scipy", "sklearn"))}
 
     def named(node: ast.expr | None) -> str | None:
         literal = isinstance(node, ast.Constant) and isinstance(node.value, str)

@@ -2217,6 +2217,11 @@ def test_a_module_missing_where_the_notebook_is_graded_is_explained() -> None:
     (["import sys\nsys.modules |= {'x': None}\n"], True),
     (["import sys\nprint(len(sys.modules), 'modules loaded')\n"], False),
     (["import sys as S\nn = 'x'\ndel S.modules[n]\n"], True),
+    # A module of a package folder the notebook writes (red-team round 20's honest case).
+    (["%%writefile mypkg/helpers.py\nX = 1\n",
+      "import sys\nsys.modules.pop('mypkg.helpers', None)\nimport mypkg.helpers\n"], False),
+    (["%%writefile torch/optim.py\nX = 1\n", "import sys\nsys.modules.pop('torch.optim')\n"],
+     True),
     (["from sys import modules as M\nM.pop('x')\n"], True),
 ])
 def test_taking_out_a_module_the_notebook_writes_is_no_reach_into_the_grader(
@@ -2257,4 +2262,18 @@ def test_a_ready_made_module_as_a_default_argument_is_seen() -> None:
         "    return float(_tools.clip_grad_norm(grads, max_norm))\n")
     cell.metadata["nbgrader"] = {"grade_id": exercise.answer_cell, "solution": True}
     found = ready_made_in_answers(nbformat.v4.new_notebook(cells=[cell]), lesson.exercises)
+    assert found == [("clip_grad_norm", ["utils.clip_grad_norm"])], found
+
+
+def test_a_ready_made_module_kept_as_an_attribute_is_seen() -> None:
+    """Red-team round 20: `K.u = torch.nn.utils`, then `K.u.clip_grad_norm(...)`."""
+    lesson = get_lesson("08_torch_optim")
+    exercise = next(e for e in lesson.exercises if e.name == "clip_grad_norm")
+    setup = nbformat.v4.new_code_cell("import torch\n\n\nclass K:\n    pass\n\n\n"
+                                      "K.u = torch.nn.utils\n")
+    cell = nbformat.v4.new_code_cell("def clip_grad_norm(grads, max_norm):\n"
+                                     "    return float(K.u.clip_grad_norm(grads, max_norm))\n")
+    cell.metadata["nbgrader"] = {"grade_id": exercise.answer_cell, "solution": True}
+    found = ready_made_in_answers(nbformat.v4.new_notebook(cells=[setup, cell]),
+                                  lesson.exercises)
     assert found == [("clip_grad_norm", ["utils.clip_grad_norm"])], found
