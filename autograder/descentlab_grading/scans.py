@@ -915,14 +915,14 @@ def mentions_the_hook(nb: Any) -> list[str]:
     if "__subclasses__" in words and _subclasses_harmless(nb):
         words.remove("__subclasses__")
     changes = _module_changes(nb)
+    if changes is None:  # a cell that cannot be read (a SyntaxError): the words alone
+        return words
     removals = [w for w in words if _REMOVAL.fullmatch(w)]
-    if removals and changes is not None and all(name is not None for name in changes):
-        words = [w for w in words if w not in removals]
-    if changes is None or any(name is None for name in changes):
-        # Red-team round 20: `del (sys.modules[n])`, `del a, sys.modules[n]`,
-        # `operator.delitem(sys.modules, n)`, `sys.modules |= {...}` were not read.
-        words += [] if any(_REMOVAL.fullmatch(w) for w in words) else ["sys.modules changed"]
-    return words
+    if all(name is not None for name in changes):
+        return [w for w in words if w not in removals]
+    # Red-team round 20: `del (sys.modules[n])`, `del a, sys.modules[n]`,
+    # `operator.delitem(sys.modules, n)`, `sys.modules |= {...}` were not read.
+    return words if removals else [*words, "sys.modules changed"]
 
 
 #: A module taken out of ``sys.modules`` (one of :data:`_HOOK_WORDS`).
@@ -976,27 +976,24 @@ def _module_changes(nb: Any) -> list[str | None] | None:
         elif isinstance(node, ast.ImportFrom) and node.module == "sys":
             names[1].update(a.asname or a.name for a in node.names if a.name == "modules")
 
-    def is_modules(node: ast.AST) -> bool:
-        return _is_sys_modules(node, names)
-
     changes: list[str | None] = []
     for tree in trees:
         for node in ast.walk(tree):  # type: ignore[arg-type]
             if isinstance(node, ast.Delete):
                 changes += [named(t.slice) for t in node.targets
-                            if isinstance(t, ast.Subscript) and is_modules(t.value)]
-            elif isinstance(node, ast.AugAssign) and is_modules(node.target):
+                            if isinstance(t, ast.Subscript) and _is_sys_modules(t.value, names)]
+            elif isinstance(node, ast.AugAssign) and _is_sys_modules(node.target, names):
                 changes.append(None)
             elif isinstance(node, ast.Call):
                 func = node.func
-                if isinstance(func, ast.Attribute) and is_modules(func.value) \
+                if isinstance(func, ast.Attribute) and _is_sys_modules(func.value, names) \
                         and func.attr not in ("get", "keys", "values", "items", "copy",
                                               "__contains__", "__getitem__", "__len__"):
                     changes.append(named(node.args[0]) if func.attr == "pop" and node.args
                                    else None)
                 elif _name_of(func) not in _READS_ONLY and any(
-                        is_modules(a) for a in (*node.args,
-                                                     *(k.value for k in node.keywords))):
+                        _is_sys_modules(a, names)
+                        for a in (*node.args, *(k.value for k in node.keywords))):
                     changes.append(None)  # operator.delitem(sys.modules, n), f(sys.modules)
     return changes
 
@@ -1071,8 +1068,13 @@ def _own_class_refs(trees: list[ast.Module]) -> set[int]:
                 first = method.args.args[0].arg
                 names = [n for n in ast.walk(method) if isinstance(n, ast.Name)
                          and n.id == first]
-                if any(not isinstance(n.ctx, ast.Load) for n in names):
-                    continue  # rebound: `cls = other`, `for cls in ...`
+                inner = [n for n in ast.walk(method) if n is not method
+                         and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))]
+                if any(not isinstance(n.ctx, ast.Load) for n in names) or any(
+                        first in {a.arg for a in (*n.args.posonlyargs, *n.args.args,
+                                                  *n.args.kwonlyargs, n.args.vararg,
+                                                  n.args.kwarg) if a} for n in inner):
+                    continue  # rebound: `cls = other`, `for cls in ...`, `lambda cls: ...`
                 refs |= {id(n) for n in names}
     return refs
 

@@ -1221,6 +1221,8 @@ def test_a_notebook_naming_what_the_grader_cannot_watch_is_found(
      True),
     ("class Base:\n    def kinds(self):\n        return type(self).__subclasses__()\n",
      True),
+    ("class Base:\n    @classmethod\n    def kinds(cls):\n"
+     "        pick = lambda cls: cls.__subclasses__()\n        return pick(Sampler)\n", True),
     ("class Base:\n    @property\n    def __class__(self):\n        return Sampler\n"
      "    def kinds(self):\n        return self.__class__.__subclasses__()\n", True),
     # Not a method's own class: a classmethod taken off its class, or another class.
@@ -2217,6 +2219,8 @@ def test_a_module_missing_where_the_notebook_is_graded_is_explained() -> None:
     (["import sys\nsys.modules |= {'x': None}\n"], True),
     (["import sys\nprint(len(sys.modules), 'modules loaded')\n"], False),
     (["import sys as S\nn = 'x'\ndel S.modules[n]\n"], True),
+    # A cell with a SyntaxError is read by the words alone: no flag of its own.
+    (["import sys\nprint(len(sys.modules))\n", "def update(self:\n    pass\n"], False),
     # A module of a package folder the notebook writes (red-team round 20's honest case).
     (["%%writefile mypkg/helpers.py\nX = 1\n",
       "import sys\nsys.modules.pop('mypkg.helpers', None)\nimport mypkg.helpers\n"], False),
