@@ -657,6 +657,9 @@ def test_compiled_code_called_directly_earns_nothing_and_is_flagged(
 
 def test_a_syntax_error_is_named_with_its_line(graded_class: GradedClass) -> None:
     student = _by_kind(graded_class, "syntax_error")[0]
+    # An honest mistake: no flag (a syntax-tree reading of the notebook's code once took a
+    # cell it could not parse for a change of sys.modules).
+    assert graded_class.row(student.student).flags == [], graded_class.row(student.student)
     page = (graded_class.course.root / "feedback" / student.student / HOSTILE_LESSON
             / f"{HOSTILE_LESSON}.html").read_text()
     summary_block = html.unescape(page.split('id="descentlab-summary"')[1].split("</div>")[0])
