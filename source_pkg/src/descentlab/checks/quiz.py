@@ -553,7 +553,7 @@ def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
     if not others:
         return first.group(1)
     # Options the reason rules out are no second answer: "b (h is a sum of squares, so a
-    # and c are false)" (a student audit: it scored 0); ":func:`choice` took "not a" out.
+    # and c are false)" (a student audit: it scored 0): :func:`choice` took them out.
     reason = key[first.end():]
     offered = (rf"(?:(?<![^\W_])(?:or|and|not|nor)\s+|/\s*|[(\[]\s*|option\s+)"
                rf"(?:{others})(?![^\W_])|(?<![^\W_])(?:{others})\s*[)\]]"
@@ -569,11 +569,11 @@ def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
              r"alternatively|otherwise|unless|though|although|mean|sure|guess|if|be)"
              r"(?![^\W_])")
     letters_named = "|".join(re.escape(o) for o in sorted(letters - {first.group(1), "a"}))
-    hedged = bool(letters_named and re.search(rf"(?<![^\W_])(?:{letters_named})(?![^\W_])",
+    named_too = bool(letters_named and re.search(rf"(?<![^\W_])(?:{letters_named})(?![^\W_])",
                                               reason)) or bool(
         "a" in letters - {first.group(1)}
         and re.search(rf"{hedge}[\s,]+(?:be\s+)?a(?![^\W_])", reason))
-    return None if re.search(offered, reason) or hedged else first.group(1)
+    return None if re.search(offered, reason) or named_too else first.group(1)
 
 
 #: An option copied whole from the question's list: "(c) after optimizer.step()".
