@@ -125,22 +125,24 @@ def _run(fn: Callable[..., Any], seed: int, shape: tuple[int, ...], limit: float
     return problem, x, _as_gradient(call(fn, NAME, f, x, time_limit=limit), shape)
 
 
+def _shifts(problem: GradientProblem, points: list[np.ndarray]) -> set[int]:
+    """How many entries of x each point f was evaluated at had shifted (points of x's size)."""
+    start = problem.x.ravel()
+    return {int(np.sum(~np.isclose(p, start, rtol=1e-12, atol=1e-14)))
+            for p in points if p.shape == start.shape}
+
+
 def _shifted_points(problem: GradientProblem, points: list[np.ndarray]) -> bool:
     """Whether f was evaluated where two or more entries of x were shifted at once: entries
     probed earlier and not put back (in a copy of x, which the caller does not see)."""
-    start = problem.x.ravel()
-    return any(p.shape == start.shape and int(np.sum(~np.isclose(p, start, rtol=1e-12,
-                                                                   atol=1e-14))) > 1
-               for p in points)
+    return any(count > 1 for count in _shifts(problem, points))
 
 
 def _all_shifted(problem: GradientProblem, points: list[np.ndarray]) -> bool:
     """Whether f was evaluated with every entry of x shifted at once (f(x + h)) and never
     with some entries shifted (as entries probed and not put back are, one by one)."""
-    start = problem.x.ravel()
-    shifted = {int(np.sum(~np.isclose(p, start, rtol=1e-12, atol=1e-14)))
-               for p in points if p.shape == start.shape}
-    return start.size in shifted and shifted <= {0, start.size}
+    shifted = _shifts(problem, points)
+    return problem.x.size in shifted and shifted <= {0, problem.x.size}
 
 
 def _fit(err: np.ndarray, pattern: np.ndarray) -> float | None:
