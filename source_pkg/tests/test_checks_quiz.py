@@ -131,7 +131,7 @@ def test_choice_reads_a_name_through_quotes_and_a_final_period(value: str, optio
     ("Adam, as the figure shows", "Adam"), ("adagrad: it slows down", "AdaGrad"),
     ("SGD - the plain one", "SGD"), ("SGD (not Adam)", "SGD"), ("Adam, or maybe SGD", None),
     ("Adam because it adapts", "Adam"), ("SGD since it is plain", "SGD"),
-    ("Adam because SGD is slow", None), ("Adam it is", None), ("Adamant (sure)", None),
+    ("Adam because SGD is slow", "Adam"), ("Adam it is", None), ("Adamant (sure)", None),
 ])
 def test_choice_reads_a_name_followed_by_a_reason(value: str, option: str | None) -> None:
     assert quiz.choice(value, OPTIMIZERS) == option
@@ -433,3 +433,46 @@ def test_options_ruled_out_never_reach_back_into_the_answers_list() -> None:
         "AdaGrad", "RMSProp", "Adam"}
     assert quiz.names("AdaGrad, RMSProp, Adam (SGD and Momentum are wrong)", OPTIMIZERS) == {
         "AdaGrad", "RMSProp", "Adam"}
+
+
+@pytest.mark.parametrize(("value", "option"), [
+    # Red-team round 20: a reason that names other options scored 0.
+    ("RMSProp, since SGD and Momentum move by lr * g only", "RMSProp"),
+    ("RMSProp: SGD and Momentum move by 0.001, AdaGrad and Adam by about lr", "RMSProp"),
+    ("RMSProp (Adam's first step is only about lr)", "RMSProp"),
+    # A reason that offers or doubts another option, or says nothing besides it.
+    ("RMSProp (or Adam)", None), ("RMSProp (Adam)", None), ("RMSProp (and Adam)", None),
+    ("RMSProp, since Adam could be too", None), ("RMSProp since Adam", None),
+    ("RMSProp because SGD/Adam is slow", None), ("RMSProp, Adam", None),
+])
+def test_a_reason_may_name_other_options(value: str, option: str | None) -> None:
+    assert quiz.choice(value, OPTIMIZERS) == option
+
+
+@pytest.mark.parametrize(("value", "option"), [
+    # Red-team round 19: a sentence that says something of the name scored 0.
+    ("SGD ends lowest", "SGD"), ("SGD has the highest loss", "SGD"),
+    ("RMSProp moves farthest", "RMSProp"), ("SGD is the answer, not Adam", "SGD"),
+    # Denied, doubted, or another option named after it.
+    ("Adam is wrong", None), ("Adam did not escape", None), ("Adam could be", None),
+    ("SGD escaped, Adam too", None), ("RMSProp moves farthest, Adam next", None),
+    ("maybe SGD ends lowest", None), ("SGD is as good as Adam", None),
+])
+def test_a_name_with_what_a_sentence_says_of_it(value: str, option: str | None) -> None:
+    assert quiz.choice(value, OPTIMIZERS) == option
+
+
+@pytest.mark.parametrize(("value", "named"), [
+    ("AdaGrad, RMSProp and Adam escaped", {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad, RMSProp and Adam all escaped the saddle (loss below -1)",
+     {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad, RMSProp and Adam, since SGD and Momentum stay near 0",
+     {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad, RMSProp and Adam because their losses end below -1",
+     {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad, RMSProp and Adam because maybe SGD", None),
+    ("AdaGrad, RMSProp and Adam escaped, maybe SGD", None),
+    ("SGD and Momentum did not escape", None), ("Adam, since SGD (or Momentum)", None),
+])
+def test_names_with_a_sentence_or_a_reason(value: str, named: set[str] | None) -> None:
+    assert quiz.names(value, OPTIMIZERS) == named
