@@ -955,9 +955,10 @@ def _module_changes(nb: Any) -> list[str | None] | None:
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     # Never the grader's own modules, whatever the notebook writes under their names.
     # A module in a folder is the package's: mypkg/helpers.py is mypkg.helpers (an
-    # honest-code check of red-team round 20).
-    written = {m.group(1).replace("/", ".") for source in code
-               if (m := _WRITES_MODULE.match(source))}
+    # honest-code check of red-team round 20), or my_optim of a folder put on sys.path,
+    # lib/my_optim.py (round 20: flagged).
+    paths = [m.group(1).split("/") for source in code if (m := _WRITES_MODULE.match(source))]
+    written = {".".join(parts[i:]) for parts in paths for i in range(len(parts))}
     own = {name for name in written
            if name not in ("protocol", HOOK_MODULE, RUNNER_MODULE, GUARD_MODULE)
            and not name.startswith(("descentlab", "torch", "numpy", "scipy", "sklearn"))}

@@ -2226,6 +2226,14 @@ def test_a_module_missing_where_the_notebook_is_graded_is_explained() -> None:
       "import sys\nsys.modules.pop('mypkg.helpers', None)\nimport mypkg.helpers\n"], False),
     (["%%writefile torch/optim.py\nX = 1\n", "import sys\nsys.modules.pop('torch.optim')\n"],
      True),
+    # A module of a folder put on sys.path (red-team round 20: flagged); never the grader's.
+    (["%%writefile lib/my_optim.py\nX = 1\n",
+      "import sys\nsys.path.insert(0, 'lib')\ndel sys.modules['my_optim']\nimport my_optim\n"],
+     False),
+    (["%%writefile lib/protocol.py\nX = 1\n", "import sys\ndel sys.modules['protocol']\n"],
+     True),
+    (["%%writefile lib/torch/optim.py\nX = 1\n", "import sys\nsys.modules.pop('torch.optim')\n"],
+     True),
     (["from sys import modules as M\nM.pop('x')\n"], True),
 ])
 def test_taking_out_a_module_the_notebook_writes_is_no_reach_into_the_grader(
