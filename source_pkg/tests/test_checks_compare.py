@@ -184,3 +184,22 @@ def test_identity_dtype_and_problem_findings():
 
 def test_float32_tolerance_is_looser():
     assert default_tolerance("float32").rtol > 100 * default_tolerance("float64").rtol
+
+
+class SGDOfLengthLrTogether(SGD):
+    """A step divided by the norm of all the gradients together."""
+
+    def update(self, params, grads):
+        total = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
+        for key in params:
+            params[key] -= self.lr * grads[key] / total
+
+
+def test_a_step_of_length_lr_is_told_it_divides_by_the_gradients_norm():
+    """It was told "a factor is missing or extra (the learning rate? ...)"."""
+    case = make_case(3, shapes={"W": (3, 2), "b": (2,)}, calls=2)
+    hyper = {"lr": 0.05}
+    findings = differences(observe(SGDOfLengthLrTogether, hyper, case),
+                           observe(SGD, hyper, case))
+    assert "the step of all the parameters together is lr = 0.05 long" \
+        in findings[0].message, findings[0].message

@@ -1556,6 +1556,33 @@ def test_a_step_without_g_is_told_every_entry_moves_one_way():
     assert "term by term" not in failures["first_step"]
 
 
+class SGDOfUnitLength(SGD):
+    """A step divided by the gradient's norm, of each key or of all of them."""
+
+    together = False
+
+    def update(self, params, grads):
+        total = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
+        for key in params:
+            norm = total if self.together else np.linalg.norm(grads[key])
+            params[key] -= self.lr * grads[key] / norm
+
+
+class SGDOfUnitLengthTogether(SGDOfUnitLength):
+    together = True
+
+
+@pytest.mark.parametrize("cls", [SGDOfUnitLength, SGDOfUnitLengthTogether])
+def test_a_step_divided_by_the_gradients_norm_is_told_so(cls):
+    """It was told "a factor is missing or extra (the learning rate? ...)", a factor that
+    changes from call to call."""
+    message = _failures(cls, "sgd")["first_step"]
+    assert "long, whatever the gradient's size — is the gradient divided by its norm?" \
+        in message, message
+    assert "a factor is missing" not in message
+
+
+
 class AdamWDecayingMatricesOnly(AdamW):
     """A long-standing audit note: no decay of biases scored full marks."""
 

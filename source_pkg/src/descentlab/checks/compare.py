@@ -487,6 +487,19 @@ def later_call_message(n: int, key: str, size: str, optimizer: str | None,
             + (f" ({rule})." if rule else "."))
 
 
+def _of_length_lr(student: Observation, key: str) -> str | None:
+    """Whose 1st step is ``lr`` long: ``"of params[key]"``, ``"of all the parameters
+    together"``, or None (a step divided by its gradient's norm)."""
+    lr = student.hyper.get("lr")
+    if not lr:
+        return None
+    steps = {k: v[1] - v[0] for k, v in student.values.items()}
+    if np.isclose(np.linalg.norm(steps[key]), lr, rtol=1e-3):
+        return f"of params[{key!r}]"
+    together = np.sqrt(sum(float(np.sum(d * d)) for d in steps.values()))
+    return "of all the parameters together" if np.isclose(together, lr, rtol=1e-3) else None
+
+
 def _value_finding(student: Observation, reference: Observation, bad: np.ndarray,
                    diff: np.ndarray, call: int, j: int, optimizer: str | None = None,
                    moves_later: bool | None = None) -> Finding:
@@ -539,6 +552,13 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
             text = (f"{head} moved the wrong way (uphill), and {-k:.3g} times as far as "
                     "expected: the step must be subtracted from the parameter, and "
                     f"{msg.factor_hint(optimizer, -k, student.hyper)}")
+        elif k is not None and (whose := _of_length_lr(student, key)) is not None:
+            # A step divided by the gradient's norm was told "a factor is missing or extra
+            # (the learning rate?)", a factor that changes from call to call.
+            text = (f"{head} differs from the expected value (max difference {size}): every "
+                    f"entry moved {k:.3g} times as far as expected, and the step {whose} is "
+                    f"lr = {student.hyper['lr']:g} long, whatever the gradient's size — is the "
+                    "gradient divided by its norm? The step is lr times the gradient itself.")
         elif k is not None:
             text = (f"{head} differs from the expected value (max difference {size}): every "
                     f"entry moved {k:.3g} times as far as expected — "
