@@ -276,3 +276,25 @@ def test_a_hint_must_explain_every_step() -> None:
                 assert_schedule(full_period, "cosine", prop, seed=seed)
             assert "with a plus" not in str(caught.value), caught.value
             assert "not 2π·t / total" in str(caught.value), caught.value
+
+
+@pytest.mark.parametrize(("fn", "hints"), [
+    # π forgotten, and the angle not held at total.
+    (lambda t, lr0, total: lr0 * (1 + math.cos(t / total)) / 2,
+     ("climbs back up along the cosine", "did you forget π?")),
+    # t + 1, and 1 − cos.
+    (lambda t, lr0, total: lr0 * (1 - math.cos(math.pi * min(t + 1, total) / total)) / 2,
+     ("no t + 1 here", "with a plus")),
+    # lr0 left out, and the angle divided by total + 1.
+    (lambda t, lr0, total: (1 + math.cos(math.pi * min(t, total) / (total + 1))) / 2,
+     ("divide by total, not total + 1", "does not depend on lr0")),
+], ids=["no-pi-unclamped", "t-plus-one-minus", "no-lr0-total-plus-one"])
+def test_two_slips_at_once_get_both_hints(fn, hints):
+    """A student audit's cosine with two slips got numbers only."""
+    report, text = _check(fn)
+    assert not report
+    failed = [r.message for r in report.results if not r.passed]
+    # Each property's hint explains its own steps: within the span, where the angle is held
+    # or not alike, the one slip that shows there.
+    assert any("two slips at once" in m and all(h in m for h in hints) for m in failed), text
+    assert all(" Hint: " in m for m in failed), text

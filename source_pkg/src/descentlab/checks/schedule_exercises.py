@@ -155,77 +155,95 @@ def _call(fn: Callable[..., Any], case: ScheduleCase, t: int, limit: float | Non
     return rate
 
 
-def _cosine_slips(case: ScheduleCase, t: int) -> list[tuple[str, float]]:
-    """The usual slips of a cosine schedule: (the hint, the rate the slip gives at ``t``)."""
+#: A slip of one stage of the cosine rate lr0 · (1 + cos θ) / 2, θ = π·u / total, u =
+#: min(t, total): its hint, and what it makes of the stage's input. The right stage first.
+_Slip = tuple[str, Callable[..., float]]
+_FLOOR = ("`//` is floor division, which drops the fraction of the angle: write π·t / total "
+          "with `/`")
+
+#: u, the step the angle is taken at, from t and total.
+_STEP_SLIPS: tuple[_Slip, ...] = (
+    ("", lambda t, total: min(t, total)),
+    ("the first update is t = 0 and must use the full lr0 (no t + 1 here)",
+     lambda t, total: min(t + 1, total)),
+    # A student audit: the steps one behind, told numbers only.
+    ("the first update is t = 0 and must use the full lr0: no t − 1 here (your rates are one "
+     "step behind)", lambda t, total: min(max(t - 1, 0), total)),
+    # Said as what the values do: a student may hold min(t, total) in the wrong place.
+    ("past total steps your rate climbs back up along the cosine; it must stay at 0 from t = "
+     "total on: stop the angle at π with π·min(t, total) / total", lambda t, total: t),
+    # A student audit's two, told numbers only: t held at total − 1, and t % total.
+    ("the rate is 0 from t = total on: hold t at total, min(t, total), not at total − 1 "
+     "(whose rate is small but not 0)", lambda t, total: min(t, total - 1)),
+    ("past total steps your rate starts over (t % total): it must stay at 0 from t = total "
+     "on: stop the angle at π with π·min(t, total) / total", lambda t, total: t % total),
+)
+
+#: θ, the angle, from u and total.
+_ANGLE_SLIPS: tuple[_Slip, ...] = (
+    ("", lambda u, total: math.pi * u / total),
+    ("the angle is π·t/total (did you forget π?)", lambda u, total: u / total),
+    # A student audit's whole period, which ends back at lr0.
+    ("the angle runs over half a period of the cosine, from 0 to π: π·t / total, not 2π·t / "
+     "total (a whole period comes back up to lr0 at the end)",
+     lambda u, total: 2 * math.pi * u / total),
+    # A student audit: the angle divided by total + 1 ("returned 1.1e-06, expected 0" read as
+    # rounding).
+    ("the angle is π·t / total: divide by total, not total + 1, so that the rate is 0 from t "
+     "= total on", lambda u, total: math.pi * u / (total + 1)),
+    # An audit's student ended the cosine at total - 1 ("the last epoch at 0").
+    ("the rate reaches 0 at t = total, not at total − 1: the angle is π·t / total, so update "
+     "total − 1 still gets a small rate",
+     lambda u, total: math.pi * min(u, total - 1) / (total - 1)),
+    (_FLOOR, lambda u, total: math.pi * u // total),  # math.pi * t // total
+    (_FLOOR, lambda u, total: math.pi * (u // total)),
+    # An audit's: the angle in degrees, and converted to radians twice.
+    ("math.cos takes the angle in radians: π·t / total, with math.pi, not 180 degrees",
+     lambda u, total: 180 * u / total),
+    ("π·t / total is in radians already: math.cos takes it as it is (math.radians converts "
+     "degrees, a second time here)", lambda u, total: math.radians(math.pi * u / total)),
+)
+
+#: The rate, from θ and lr0.
+_RATE_SLIPS: tuple[_Slip, ...] = (
+    ("", lambda a, lr0: lr0 * (1 + math.cos(a)) / 2),
+    # A student audit: the factor lr0 left out, told numbers only.
+    ("your rate does not depend on lr0: multiply by it, lr0 · (1 + cos(π t / total)) / 2",
+     lambda a, lr0: (1 + math.cos(a)) / 2),
+    ("the rate is lr0 · (1 + cos(π t / total)) / 2: shift the cosine up by 1, then halve it",
+     lambda a, lr0: lr0 * math.cos(a)),
+    # A student audit: a quarter cosine, lr0 · cos(π/2 · t / total), also ends at 0.
+    ("the rate is lr0 · (1 + cos(π t / total)) / 2, half a period of the cosine shifted up and "
+     "halved; lr0 · cos(π/2 · t / total) also falls from lr0 to 0, but along another curve (it "
+     "starts flatter and ends steeper)", lambda a, lr0: lr0 * math.cos(a / 2)),
+    # An audit's: the half taken with //.
+    ("`//` is floor division: (1 + cos(...)) // 2 is 0 at every angle but 0; halve with `/ 2`",
+     lambda a, lr0: lr0 * ((1 + math.cos(a)) // 2)),
+    # A student audit's three slips of the formula itself, told numbers only.
+    ("the rate is lr0 · (1 + cos(π t / total)) / 2: halve it (it starts at lr0, not 2·lr0)",
+     lambda a, lr0: lr0 * (1 + math.cos(a))),
+    ("the rate is lr0 · (1 + cos(π t / total)) / 2, with a plus: 1 − cos starts at 0 and "
+     "climbs to lr0", lambda a, lr0: lr0 * (1 - math.cos(a)) / 2),
+    ("brackets: lr0 / 2 * 1 + cos(...) adds the cosine to lr0 / 2; write lr0 * (1 + cos(...)) "
+     "/ 2", lambda a, lr0: lr0 / 2 + math.cos(a)),
+)
+
+
+def _cosine_slips(case: ScheduleCase) -> list[tuple[str, Callable[[int], float]]]:
+    """The usual slips of a cosine schedule, one at a time and then two at once (a student
+    audit's two combined got numbers only): (the hint, the rate the slips give at t)."""
     lr0, total = case.args["lr0"], case.args["total"]
-    floor = ("`//` is floor division, which drops the fraction of the angle: write "
-             "π·t / total with `/`")
-    slips = [
-        # A student audit: the factor lr0 left out, told numbers only.
-        ("your rate does not depend on lr0: multiply by it, lr0 · (1 + cos(π t / total)) / 2",
-         (1 + math.cos(math.pi * min(t, total) / total)) / 2),
-        ("the angle is π·t/total (did you forget π?)",
-         lr0 * (1 + math.cos(min(t, total) / total)) / 2),
-        ("the rate is lr0 · (1 + cos(π t / total)) / 2: shift the cosine up by 1, then halve it",
-         lr0 * math.cos(math.pi * min(t, total) / total)),
-        # A student audit: a quarter cosine, lr0 · cos(π/2 · t / total), also ends at 0.
-        ("the rate is lr0 · (1 + cos(π t / total)) / 2, half a period of the cosine shifted "
-         "up and halved; lr0 · cos(π/2 · t / total) also falls from lr0 to 0, but along "
-         "another curve (it starts flatter and ends steeper)",
-         lr0 * math.cos(math.pi / 2 * min(t, total) / total)),
-        # A student audit's whole period, which ends back at lr0.
-        ("the angle runs over half a period of the cosine, from 0 to π: π·t / total, not "
-         "2π·t / total (a whole period comes back up to lr0 at the end)",
-         lr0 * (1 + math.cos(2 * math.pi * min(t, total) / total)) / 2),
-        ("the first update is t = 0 and must use the full lr0 (no t + 1 here)",
-         lr0 * (1 + math.cos(math.pi * min(t + 1, total) / total)) / 2),
-        # A student audit's two, told numbers only ("returned 1.1e-06, expected 0" read as
-        # rounding): the angle divided by total + 1, and the steps one behind.
-        ("the angle is π·t / total: divide by total, not total + 1, so that the rate is 0 "
-         "from t = total on",
-         lr0 * (1 + math.cos(math.pi * min(t, total) / (total + 1))) / 2),
-        ("the first update is t = 0 and must use the full lr0: no t − 1 here (your rates "
-         "are one step behind)",
-         lr0 * (1 + math.cos(math.pi * min(max(t - 1, 0), total) / total)) / 2),
-        # Said as what the values do: a student may hold min(t, total) in the wrong place.
-        ("past total steps your rate climbs back up along the cosine; it must stay at 0 "
-         "from t = total on: stop the angle at π with π·min(t, total) / total",
-         lr0 * (1 + math.cos(math.pi * t / total)) / 2),
-        # A student audit's two, told numbers only: t held at total − 1, and t % total.
-        ("the rate is 0 from t = total on: hold t at total, min(t, total), not at total − 1 "
-         "(whose rate is small but not 0)",
-         lr0 * (1 + math.cos(math.pi * min(t, total - 1) / total)) / 2),
-        ("past total steps your rate starts over (t % total): it must stay at 0 from "
-         "t = total on: stop the angle at π with π·min(t, total) / total",
-         lr0 * (1 + math.cos(math.pi * (t % total) / total)) / 2),
-        # An audit's student ended the cosine at total - 1 ("the last epoch at 0").
-        ("the rate reaches 0 at t = total, not at total − 1: the angle is π·t / total, so "
-         "update total − 1 still gets a small rate",
-         lr0 * (1 + math.cos(math.pi * min(t, total - 1) / (total - 1))) / 2),
-        # math.pi * t // total, or math.pi * (t // total)
-        (floor, lr0 * (1 + math.cos(math.pi * min(t, total) // total)) / 2),
-        (floor, lr0 * (1 + math.cos(math.pi * (min(t, total) // total))) / 2),
-        # An audit's three: the angle in degrees, converted to radians twice, and the half
-        # taken with //.
-        ("math.cos takes the angle in radians: π·t / total, with math.pi, not 180 degrees",
-         lr0 * (1 + math.cos(180 * min(t, total) / total)) / 2),
-        ("π·t / total is in radians already: math.cos takes it as it is (math.radians "
-         "converts degrees, a second time here)",
-         lr0 * (1 + math.cos(math.radians(math.pi * min(t, total) / total))) / 2),
-        ("`//` is floor division: (1 + cos(...)) // 2 is 0 at every angle but 0; halve "
-         "with `/ 2`",
-         lr0 * ((1 + math.cos(math.pi * min(t, total) / total)) // 2)),
-        # A student audit's three slips of the formula itself, told numbers only (last: at some t
-        # one of them gives what a slip above gives, and those say more).
-        ("the rate is lr0 · (1 + cos(π t / total)) / 2: halve it (it starts at lr0, not 2·lr0)",
-         lr0 * (1 + math.cos(math.pi * min(t, total) / total))),
-        ("the rate is lr0 · (1 + cos(π t / total)) / 2, with a plus: 1 − cos starts at 0 and "
-         "climbs to lr0",
-         lr0 * (1 - math.cos(math.pi * min(t, total) / total)) / 2),
-        ("brackets: lr0 / 2 * 1 + cos(...) adds the cosine to lr0 / 2; write "
-         "lr0 * (1 + cos(...)) / 2",
-         lr0 / 2 + math.cos(math.pi * min(t, total) / total)),
-    ]
+    combos = [(u, a, r) for u in range(len(_STEP_SLIPS)) for a in range(len(_ANGLE_SLIPS))
+              for r in range(len(_RATE_SLIPS)) if 0 < (u > 0) + (a > 0) + (r > 0) <= 2]
+    combos.sort(key=lambda c: ((c[0] > 0) + (c[1] > 0) + (c[2] > 0), c[2] == 0, c[1] == 0))
+    slips = []
+    for u, a, r in combos:
+        hints = [hint for hint, _ in (_STEP_SLIPS[u], _ANGLE_SLIPS[a], _RATE_SLIPS[r]) if hint]
+        hint = hints[0] if len(hints) == 1 else f"two slips at once: {hints[0]}; and {hints[1]}"
+
+        def rate(t: int, u: int = u, a: int = a, r: int = r) -> float:
+            return _RATE_SLIPS[r][1](_ANGLE_SLIPS[a][1](_STEP_SLIPS[u][1](t, total), total), lr0)
+        slips.append((hint, rate))
     return slips
 
 
@@ -243,9 +261,8 @@ def _cosine_hint(fn: Callable[..., Any], case: ScheduleCase, rates: dict[int, fl
             rates.setdefault(t, _call(fn, case, t, limit))
     except StudentError:
         return ""  # the check says what went wrong; no guess at a slip
-    slips_at = {t: _cosine_slips(case, t) for t in rates}
-    for i, (hint, _) in enumerate(slips_at[0]):
-        if all(math.isclose(rates[t], slips_at[t][i][1], rel_tol=1e-9,
+    for hint, rate in _cosine_slips(case):
+        if all(math.isclose(rates[t], rate(t), rel_tol=1e-9,
                             abs_tol=1e-12 * case.args["lr0"]) for t in rates):
             return " Hint: " + hint
     return ""
