@@ -22,6 +22,7 @@ import shutil
 import site
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,6 +183,10 @@ class Jail:
             read_only.append((self.fonts, fonts))  # on the private /tmp, in a folder it may write
         for source, seen_as in read_only:
             args += ["--ro-bind", str(source), str(seen_as)]
+        # Then empty, read-only, the package folders of other Pythons those show (red-team
+        # round 21: the base interpreter's own SciPy, loaded by its path, had no stub).
+        for folder in foreign_site_folders([*roots, Path("/usr")]):
+            args += ["--size", "4096", "--tmpfs", str(folder), "--remount-ro", str(folder)]
         # The working folder is memory of a bounded size, with the scratch copy's files bound
         # into it (a red-team audit filled the grading machine's disk from a scratch folder
         # on it, file after file under the file-size limit); then everything not bound
@@ -282,6 +287,28 @@ def build_font_list(folder: Path) -> Path | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return font_list(folder)
+
+
+#: Where an installation keeps its packages, below its prefix (Debian's dist-packages too).
+_SITE_GLOBS = ("lib*/python3*/site-packages", "lib*/python3*/dist-packages",
+               "lib/python3/dist-packages", "local/lib/python3*/site-packages",
+               "local/lib/python3*/dist-packages")
+
+
+def foreign_site_folders(roots: Iterable[Path]) -> list[Path]:
+    """The package folders under ``roots`` that are not this environment's: those of the
+    interpreter a virtual environment is built on, or of the system's Python under /usr.
+
+    The jail shows ``roots`` (the interpreter's installation) and hides these: each may
+    hold a copy of a library whose graded parts the answer key stubs in the environment's
+    copy only (red-team round 21 loaded the base installation's SciPy by its path).
+    """
+    own = {Path(p).resolve() for p in (*site.getsitepackages(), *sys.path) if p}
+    found = {folder.resolve() for root in roots for pattern in _SITE_GLOBS
+             for folder in Path(root).glob(pattern) if folder.is_dir()}
+    # Never a folder the environment's own lie in (a venv inside another's packages).
+    return sorted(f for f in found if f not in own
+                  and not any(f == o or f in o.parents for o in own))
 
 
 def font_list(folder: Path) -> Path | None:

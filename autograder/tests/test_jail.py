@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import site
 import socket
 import subprocess
 import sys
@@ -113,6 +114,31 @@ print(json.dumps(out))
     # Written in the working folder, memory of a bounded size, not the machine's disk (a
     # red-team audit filled the disk from the scratch folder).
     assert not (tmp_path / "work" / "mine.txt").exists()
+
+
+def test_other_pythons_package_folders_are_empty_in_the_jail(confinement: jail.Jail,
+                                                              tmp_path: Path) -> None:
+    """Red-team round 21: the interpreter the environment is built on has SciPy of its own,
+    which a notebook loaded by its path, past the answer key's stubs (10/10 unflagged)."""
+    base = Path(sys.base_prefix).resolve()
+    hidden = jail.foreign_site_folders([base, Path("/usr")])
+    # An environment that is no venv (packages installed into the interpreter) has none.
+    own = {Path(p).resolve() for p in site.getsitepackages()}
+    assert not own & set(hidden)
+    if sys.prefix != sys.base_prefix:  # a venv: its interpreter's own packages are hidden
+        assert {f.resolve() for f in (base / "lib").glob("python3*/site-packages")} <= set(
+            hidden), hidden
+    code = f"""
+import json, os, sys
+folders = {[str(f) for f in hidden]!r}
+print(json.dumps(dict(listed={{f: os.listdir(f) for f in folders}},
+                      own=[p for p in sys.path if p.endswith(("site-packages", "dist-packages"))
+                           and os.listdir(p)])))
+"""
+    seen = _run(confinement, tmp_path, code)
+    assert all(files == [] for files in seen["listed"].values()), seen
+    assert seen["own"], "the environment's own packages must stay"
+    assert {f for f, files in seen["listed"].items()} == {str(f) for f in hidden}
 
 
 def test_the_kernel_is_nobody_without_capabilities_even_when_the_grader_is_root(
