@@ -20,6 +20,7 @@ from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader import preprocessors as nb
 from traitlets import Unicode
 
@@ -113,15 +114,35 @@ class Execute(NoWidgetStandIn, nb.Execute):
     def preprocess_cell(self, cell: Any, resources: Any, index: int) -> Any:
         """Run ``cell`` (a graded test cell with the judge's gate open for it); its
         outputs are cut to :data:`CELL_OUTPUT_CHARS`."""
-        if not (self.judge_gate and is_test_cell(cell)):
-            done = super().preprocess_cell(cell, resources, index)
-        else:
-            with open_gate(self.judge_gate, nbgrader_meta(cell)["grade_id"]):
+        try:
+            if not (self.judge_gate and is_test_cell(cell)):
                 done = super().preprocess_cell(cell, resources, index)
+            else:
+                with open_gate(self.judge_gate, nbgrader_meta(cell)["grade_id"]):
+                    done = super().preprocess_cell(cell, resources, index)
+        except (CellTimeoutError, DeadKernelError):
+            # Said in the log, which the failure's reason is read from (red-team round 21:
+            # a kernel that no interrupt stopped failed the notebook with no cell named).
+            self.log.error("%s %s", STOPPED_AT, cell_named(cell, index))
+            raise
         ran = done[0]
         if ran.cell_type == "code":
             ran.outputs = cut_outputs(ran.outputs)
         return done
+
+
+#: What the log says before the cell that stopped the run: read by ``job._failure_reason``.
+STOPPED_AT = "The run stopped in"
+
+
+def cell_named(cell: Any, index: int) -> str:
+    """A cell as a student finds it: ``cell 14 (test-lr-max)``, or ``cell 12, which starts
+    "x = 3 ** (10 ** 9)"``."""
+    grade_id = nbgrader_meta(cell).get("grade_id")
+    if grade_id:
+        return f"cell {index + 1} ({grade_id})"
+    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    return f'cell {index + 1}, which starts "{first[:60]}"'
 
 
 class WidgetlessClient(NoWidgetStandIn, NotebookClient):

@@ -18,6 +18,7 @@ from . import jail
 from .bonus import bonus_points
 from .collect import EXCHANGE_FILES
 from .edits import Edit, Written, graders_scores, remember_scores, typed_scores
+from .execute import STOPPED_AT
 from .feedback import UNCHANGED_BY_NBGRADER, add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
 from .judging import (
@@ -81,7 +82,8 @@ def _known_failure(log: str) -> str | None:
 def _failure_reason(log: str) -> str:
     """A one-line reason from nbgrader's log of a failed autograde."""
     if (known := _known_failure(log)) is not None:
-        return known
+        where = re.search(rf"{STOPPED_AT} (.*)", log)
+        return f"{known}: {where.group(1).strip()}" if where else known
     lines = [ln for ln in log.strip().splitlines() if "ERROR" in ln or "Error" in ln]
     # nbgrader's last line is often "Please see the (the) above traceback": prefer the error.
     lines = [ln for ln in lines if not _SEE_ABOVE.search(ln)] \

@@ -54,3 +54,29 @@ def test_a_notebook_over_the_notebook_limit_is_stopped_with_a_reason(tmp_path: P
     assert hashlib.sha256(export.read_bytes()).hexdigest() == digest, "the export was changed"
     kept = course.root / "submitted" / "slow" / LESSON / f"{LESSON}.ipynb"
     assert kept.is_file(), "the slow student's submission was not kept for a re-run"
+
+
+def test_a_cell_no_interrupt_stops_fails_the_notebook_naming_the_cell(tmp_path: Path) -> None:
+    """Red-team round 21: a C call that never looks for signals (a huge power of an int)
+    held the kernel past the interrupt; the row said "a cell ran longer than the per-cell
+    time limit" without saying which."""
+    settings = Settings(workers=1, cell_timeout=5.0, notebook_timeout=120.0)
+    course = Course(root=tmp_path / "course", source=AUTOGRADER.parent / "solutions",
+                    config_dir=AUTOGRADER)
+    prepare_lessons(course, settings, [LESSON])
+    source = nbformat.read(course.notebook(LESSON), as_version=4)
+    release = nbformat.read(course.root / "release" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    answers = solution_answers(source)
+    answers["lr-max"] = "huge = 3 ** (10 ** 10)\n" + answers["lr-max"]
+    export = tmp_path / "export"
+    notebook = export / "stuck" / LESSON / f"{LESSON}.ipynb"
+    notebook.parent.mkdir(parents=True)
+    notebook.write_text(nbformat.writes(student_notebook(release, answers)))
+
+    (row,) = grade(export, course, [LESSON], settings).rows
+
+    assert row.status == "failed", row
+    where = next(i for i, cell in enumerate(release.cells)
+                 if cell.metadata.get("nbgrader", {}).get("grade_id") == "lr-max")
+    assert (f"a cell ran longer than the per-cell time limit: cell {where + 1} (lr-max) "
+            "(nbgrader's log: ") in row.message, row.message
