@@ -476,3 +476,52 @@ def test_a_name_with_what_a_sentence_says_of_it(value: str, option: str | None) 
 ])
 def test_names_with_a_sentence_or_a_reason(value: str, named: set[str] | None) -> None:
     assert quiz.names(value, OPTIMIZERS) == named
+
+
+@pytest.mark.parametrize(("value", "letter"), [
+    # An honest-answer sweep's right answers that scored 0.
+    ("**b**", "b"), ("*b*", "b"), ("b # v = -lr*b", "b"), ("the correct answer is b", "b"),
+    ("I think it is b because v = -lr * b", "b"), ("It is b.", "b"), ("Definitely b", "b"),
+    ("I think b, since the sum only grows", "b"), ("b, I'd say", "b"),
+    ("b, since it'd be 0.1 g without the correction", "b"), ("b is correct", "b"),
+    ("c, b makes PyTorch warn", "c"), ("b, c is Nesterov-like", "b"),
+    ("b, (a) is m before the correction", "b"), ("b (d would be 10 g)", "b"),
+    ("b, a is an EMA and c is Nesterov", "b"),
+    # Its hedges that scored as b: another letter endorsed, doubted or set beside "if not".
+    ("b, but a also works", None), ("b; a also gives it", None), ("b - a works too", None),
+    ("b, a is also true", None), ("b, a is right too", None), ("b (a too)", None),
+    ("b (a works as well)", None), ("b, a might be right too", None),
+    ("b, but a is also possible", None), ("b (if not a)", None), ("b, if not c", None),
+    ("b, c gives the same", None), ("b, c is also correct", None),
+])
+def test_choice_reads_sentences_marks_and_hedges_as_a_careful_human(value: str,
+                                                                    letter: str | None) -> None:
+    assert quiz.choice(value, LETTERS) == letter
+
+
+@pytest.mark.parametrize(("value", "option"), [
+    ("**SGD**", "SGD"), ("It is SGD.", "SGD"), ("I think SGD, its curve ends highest", "SGD"),
+    ("SGD's", "SGD"), ("SGD # highest", "SGD"), ("mini-batch SGD", "SGD"),
+    ("minibatch SGD", "SGD"), ("SGD with no momentum", "SGD"), ("SGD (if not Adam)", None),
+])
+def test_choice_reads_names_in_the_same_forms(value: str, option: str | None) -> None:
+    assert quiz.choice(value, OPTIMIZERS) == option
+
+
+@pytest.mark.parametrize(("value", "named"), [
+    ("the adaptive methods: AdaGrad, RMSProp and Adam", {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad, RMSProp and Adam; SGD and Momentum did not", {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad, RMSProp, Adam  # loss < -1", {"AdaGrad", "RMSProp", "Adam"}),
+])
+def test_names_read_a_label_a_comment_and_the_options_that_did_not(value, named) -> None:
+    assert quiz.names(value, OPTIMIZERS) == named
+
+
+@pytest.mark.parametrize(("value", "truth"), [
+    ("False.", False), ("False, it ends in the local minimum near x = 1.27", False),
+    ("False (local minimum)", False), ("**False**", False), ("`False`", False),
+    ("True or False", None), ("not True", None), ("maybe", None),
+])
+def test_truth_reads_a_truth_value_with_a_reason(value: str, truth: bool | None) -> None:
+    """An honest-answer sweep: each right one scored 0."""
+    assert quiz.truth(value) is truth

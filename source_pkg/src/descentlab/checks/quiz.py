@@ -250,8 +250,9 @@ def is_whole(value: Any) -> bool:
 def truth(value: Any) -> bool | None:
     """The truth value ``value`` (``True`` or ``False``, also NumPy's or spelled out), or None.
 
-    The strings ``"True"`` and ``"False"`` (any case, spaces around) say the same as the
-    bools; a number does not (``0`` for ``False`` is a guess a human grader would not make).
+    The strings ``"True"`` and ``"False"`` (any case, spaces around, with a reason as
+    :func:`choice` reads one) say the same as the bools; a number does not (``0`` for
+    ``False`` is a guess a human grader would not make).
 
     Examples
     --------
@@ -259,11 +260,15 @@ def truth(value: Any) -> bool | None:
     (False, True, False)
     >>> truth(0) is None, truth("no") is None
     (True, True)
+    >>> truth("False (a local minimum)"), truth("True or False") is None
+    (False, True)
     """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, str):
-        return {"true": True, "false": False}.get(value.strip().casefold())
+        # Read as a choice between the two (an honest-answer sweep: "False.", "False (local
+        # minimum)", "**False**" scored 0).
+        return {"True": True, "False": False}.get(choice(value, ("True", "False")) or "")
     return None
 
 
@@ -358,7 +363,11 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     descent"; "option", "answer:" or "the answer is" before an answer are left out. A reason
     after "because", "since", a colon or a bracket may name other options when it offers
     none of them (``"RMSProp, since SGD moves by lr * g"``), and so may what a sentence says
-    of the name (``"SGD ends lowest"``), unless it denies or doubts it.
+    of the name (``"SGD ends lowest"``), unless it denies or doubts it. Markdown's marks
+    (``"**b**"``), a ``#`` comment, an opening such as "I think it is" and contractions
+    ("I'd") leave the answer as it is; a letter a reason says something of (``"c, b makes
+    PyTorch warn"``) is no second answer, unless the reason endorses or doubts it (``"b, a
+    is also true"``, ``"b (if not a)"``).
 
     Parameters
     ----------
@@ -414,15 +423,19 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     'RMSProp'
     >>> choice("SGD ends lowest", ("SGD", "Adam")), choice("SGD is wrong", ("SGD",)) is None
     ('SGD', True)
+    >>> choice("**b**", "abc"), choice("I think it is b, I'd say", "abc")
+    ('b', 'b')
+    >>> choice("c, b makes PyTorch warn", "abc"), choice("b, a is also true", "abc") is None
+    ('c', True)
     """
     if not isinstance(value, str):
         return None
     options = tuple(options)
     if len(value) > MAX_ANSWER:
         return None
-    key = _full_names(_PREFIX.sub("", value.strip().casefold(), count=1), options)
+    key = _full_names(_PREFIX.sub("", _plain(value), count=1), options)
     key = _without_set_aside(key, options) or key
-    key = _without_predicate(key, options)
+    key = _without_predicate(key, options, alone=True)
     # Quotes typed inside the string, '"SGD"', and a sentence's final period or "!", "SGD."
     # (a grading audit: both scored 0), say the same name.
     unquoted = key.strip("\"'` ")
@@ -446,17 +459,34 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     return found
 
 
-#: Words before an answer that say it is one: "option b", "answer: b", "the answer is b"
-#: (a student audit: each scored 0).
-_PREFIX = re.compile(r"(?:(?:the|my)\s+)?(?:answer|option|choice)(?:\s+is)?\s*[:=\-]?\s*"
-                     r"(?=\S)")
+#: Words before an answer that say it is one: "option b", "answer: b", "the answer is b",
+#: "the correct answer is b" (student audits: each scored 0).
+_PREFIX = re.compile(r"(?:(?:the|my)\s+)?(?:(?:correct|right)\s+)?(?:answer|option|choice)"
+                     r"(?:\s+is)?\s*[:=\-]?\s*(?=\S)")
+#: A sentence's opening before the answer: "I think it is b", "Definitely b", "It is SGD."
+#: (an honest-answer sweep: each scored 0).
+_OPENING = re.compile(r"(?:(?:i\s+(?:think|believe|guess|would\s+say|'d\s+say|say)|definitely|"
+                      r"surely|clearly|certainly|obviously)\s*,?\s*)?"
+                      r"(?:(?:it\s+is|it's|that\s+is|that's)\s+)?(?=\S)")
+
+
+def _plain(value: str) -> str:
+    """``value`` case-folded, without what does not change the answer: a sentence's opening
+    ("I think it is"), Markdown's emphasis and code marks ("**b**", "`SGD`"), a ``#``
+    comment typed inside the string ("SGD # highest"), contractions and possessives whose
+    letters could read as an option ("I'd" is no option d, "SGD's" is SGD): an
+    honest-answer sweep's right answers that scored 0."""
+    text = re.sub(r"(?:^|\s)#.*$", "", value.casefold(), flags=re.M)
+    text = _OPENING.sub("", re.sub(r"[*`]+", "", text).strip(), count=1)
+    return re.sub(r"(?<=[^\W_])['\u2019](?:s|d|m|ll|re|ve)(?![^\W_])", "", text).strip()
 
 #: Words that set the options named after them aside: "not SGD", "rather than Adam", "no
 #: momentum" (a careful reader takes the name before them: a student audit's "AdaGrad,
 #: RMSProp, Adam (not SGD or Momentum)" scored 0). Only option names may follow them:
-#: "(not sure, maybe c)" is a hedge, not a clause set aside (red-team round 19).
-_NEGATION = (r"(?:but\s+)?(?:not|no|without|rather\s+than|instead\s+of|unlike|never|nor|"
-             r"except)")
+#: "(not sure, maybe c)" is a hedge, not a clause set aside (red-team round 19), and so is
+#: "if not a" (an honest-answer sweep: "b (if not a)" scored).
+_NEGATION = (r"(?<!if )(?:but\s+)?(?:with\s+)?(?:not|no|without|rather\s+than|instead\s+of|"
+             r"unlike|never|nor|except)")
 #: What says that the options named before it are wrong: "a and c are false".
 _WRONG = r"\s+(?:all\s+|both\s+)?(?:false|wrong|incorrect|not\s+(?:true|right|correct))\b"
 #: Longer answers are no quiz answer (red-team round 19: 100,000 spaces between two letters
@@ -488,6 +518,9 @@ def _without_set_aside(text: str, options: Iterable[str]) -> str:
     text = re.sub(rf"(?<=[\s,;:(\[]){one}\s+is{_WRONG}", " ", text)
     reason = r"(?:(?<=[(\[;:])|(?<=since )|(?<=because )|(?<=as )|(?<=so ))\s*"
     text = re.sub(rf"{reason}{listed}\s+are{_WRONG}", " ", text)
+    # "AdaGrad, RMSProp and Adam; SGD and Momentum did not" (an honest-answer sweep).
+    text = re.sub(rf"{reason}{listed}\s+(?:did|do|does)\s*(?:not|n't)(?![^\W_])[^;)\]]*", " ",
+                  text)
     text = re.sub(rf"\bthan\s+{one}(?:'s)?", " ", text)
     if text == given:
         return text.strip()  # "c," alone may be a list left unfinished
@@ -506,12 +539,14 @@ _NEGATIVE = (r"(?<![^\W_])(?:not|no|never|none|neither|nor|wrong|false|incorrect
              r"fail(?:s|ed)?)(?![^\W_])|n't")
 
 
-def _without_predicate(text: str, options: Iterable[str]) -> str:
+def _without_predicate(text: str, options: Iterable[str], alone: bool = False) -> str:
     """``text`` without what a sentence says of its last option name: "adagrad, rmsprop and
     adam all escaped the saddle" is "adagrad, rmsprop and adam", "sgd ends lowest" "sgd";
     unchanged when that names another option, denies ("sgd is wrong", "adam did not
-    escape") or doubts ("adam could be")."""
-    last = next(reversed(list(re.finditer(_names_pattern(options), text))), None)
+    escape") or doubts ("adam could be"). ``alone``: only when no other option comes before
+    it ("c, b makes pytorch warn" says something of b, the reason's)."""
+    found = list(re.finditer(_names_pattern(options), text))
+    last = found[-1] if found and not (alone and len(found) > 1) else None
     # A reason's own sentence is the reason's: "rmsprop, since sgd and momentum move by lr".
     if last is None or re.search(r"(?<![^\W_])(?:because|since)(?![^\W_])|[:(\[]",
                                  text[:last.start()]):
@@ -543,7 +578,7 @@ def _full_names(key: str, options: tuple[str, ...]) -> str:
 #: Words before a name that leave it the same name: "plain SGD", "vanilla SGD", "the Adam"
 #: (a student audit: "plain SGD" scored 0, where "SGD (plain)" scores).
 _QUALIFIER = re.compile(r"(?:the\s+)?(?:(?:plain|vanilla|pure|simple|basic|standard|classic"
-                        r"|classical|ordinary)\s+)?")
+                        r"|classical|ordinary|mini-?\s?batch|stochastic)\s+)?")
 
 #: A name with those words before it, or "optimizer", "method" or "algorithm" after it:
 #: "the Adam optimizer" (group 1, the name, is compared with names of two or more letters).
@@ -578,6 +613,17 @@ def _named_first(key: str, options: tuple[str, ...]) -> str | None:
 _HEDGE = (r"(?<![^\W_])(?:or|maybe|perhaps|possibly|probably|likely|could|might|either|also|"
           r"too|equally|alternatively|otherwise|unless|though|although|mean|sure|unsure|"
           r"guess|if)(?![^\W_])")
+
+
+#: Words that endorse another option as well: "b, a is also true", "b, but a works".
+_ENDORSE = (r"(?<![^\W_])(?:but|right|correct|true|works?|worked|valid|fine|ok|okay|possible|"
+            r"acceptable|well|too|also|equally|same|equivalent)(?![^\W_])")
+#: Verbs that say something of the option before them: "c is Nesterov-like", "b makes
+#: PyTorch warn" (its description, no second answer unless endorsed).
+_VERBS = (r"is|was|are|were|would|will|makes?|made|gives?|gave|has|had|does|did|means?|uses?|"
+          r"needs?|computes?|returns?|divides?|multiplies|adds?|starts?|ends?|moves?|skips?|"
+          r"forgets?|counts?|calls?|applies|leaves?|takes?|warns?|describes?|lacks?|misses?|"
+          r"keeps?|comes?|goes?|runs?|steps?")
 
 
 def _a_reason_only(rest: str, others: Iterable[str]) -> bool:
@@ -618,6 +664,20 @@ def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
     # Options the reason rules out are no second answer: "b (h is a sum of squares, so a
     # and c are false)" (a student audit: it scored 0): :func:`choice` took them out.
     reason = key[first.end():]
+    hedge = rf"(?:{_HEDGE}|(?<![^\W_])be(?![^\W_]))"  # "it may be a"
+    # Another letter the reason says something of: "c, b makes PyTorch warn", "b, (a) is m
+    # before the correction" (an honest-answer sweep: each scored 0), unless the reason
+    # endorses or doubts it: "b, a is also true", "b (a too)", "b, but a also works" (the
+    # same sweep: each scored as b). Then "a" is a letter, not the article, before a verb.
+    said = rf"\s+(?:{_VERBS}|works?|too|also|as\s+well|might|could|would)(?![^\W_])"
+    letter = (rf"[(\[]\s*(?:{others})\s*[)\]]|(?<![^\W_])(?:{others})"
+              rf"(?=\s*(?:[)\],;:.]|\Z)|{said})")
+    if re.search(_ENDORSE, reason) or re.search(_HEDGE, reason):
+        if re.search(letter, reason):
+            return None
+    else:
+        reason = re.sub(rf"(?:[(\[]\s*(?:{others})\s*[)\]]|(?<![^\W_])(?:{others}))"
+                        rf"(?=\s+(?:{_VERBS})(?![^\W_]))", " ", reason)
     offered = (rf"(?:(?<![^\W_])(?:or|and|not|nor)\s+|/\s*|[(\[]\s*|option\s+)"
                rf"(?:{others})(?![^\W_])|(?<![^\W_])(?:{others})\s*[)\]]"
                # First in the reason: a second letter, "b, c"; the article "a" only when
@@ -628,7 +688,6 @@ def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
     # Any other letter the reason still names is offered too: "b, or perhaps c", "b, unless
     # it is c", "c, though b is equally true" (red-team rounds 19 and 20); the article "a"
     # only right after a word that offers it ("b, or maybe a").
-    hedge = rf"(?:{_HEDGE}|(?<![^\W_])be(?![^\W_]))"  # "it may be a"
     letters_named = "|".join(re.escape(o) for o in sorted(letters - {first.group(1), "a"}))
     named_too = bool(letters_named and re.search(rf"(?<![^\W_])(?:{letters_named})(?![^\W_])",
                                               reason)) or bool(
@@ -694,16 +753,21 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
         # the brackets of a set typed inside the string, "{AdaGrad, Adam}".
         if len(value) > MAX_ANSWER:
             return None
-        inner = value.strip()
+        inner = _plain(value)
+        # A label before a colon that names no option: "the adaptive methods: AdaGrad, ..."
+        # (an honest-answer sweep: it scored 0).
+        label = re.match(r"([^:\n]{1,80}):\s*(?=\S)", inner)
+        if label and not re.search(_names_pattern(options), label.group(1)):
+            inner = inner[label.end():]
         if inner[:1] + inner[-1:] in ("{}", "[]", "()"):
             inner = inner[1:-1]
         # "AdaGrad, RMSProp and Adam, since SGD stays near 0": the reason is no answer.
         reason = re.search(r"[\s,;\u2013\u2014-]*(?<![^\W_])(?:because|since)(?![^\W_])",
                            inner)
-        if reason and _a_reason_only(inner[reason.start():].casefold(), options):
+        if reason and _a_reason_only(inner[reason.start():], options):
             inner = inner[:reason.start()]
         # "Adam (not SGD or Momentum)": the names set aside are no answer.
-        inner = _without_set_aside(inner.casefold(), options) or inner
+        inner = _without_set_aside(inner, options) or inner
         inner = _without_predicate(inner, options)
         # One per line, as a list of bullets: "- AdaGrad\n- RMSProp" (red-team round 19).
         inner = re.sub(r"(?m)^\s*[-*\u2022]\s+", "", inner)
