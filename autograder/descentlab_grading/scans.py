@@ -384,6 +384,7 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
                    and arg.func.id in ("vars", "globals", "locals")}
         printed |= {id(arg) for arg in shown_args
                     if isinstance(arg, ast.Attribute) and arg.attr == "__dict__"}
+        printed |= _reads_only(tree, shown_args)
         printed |= _dict_writes_seen(tree, wanted)
         # setattr(c, "lr", 0.1) binds a name written out, as c.lr = 0.1, and setattr(self,
         # k, v) an attribute of an object, never a name of a module (an honest-code sweep:
@@ -402,6 +403,9 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
         printed |= {id(alias) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                     and not node.level and _binds_none(node.module, wanted)
                     for alias in node.names}
+        # A dict's keys, where no text turns into objects (shown.calls): {"deriv": ...} is a
+        # label (an honest-answer sweep: a table of an own helper's values was flagged).
+        keys = {id(k) for n in ast.walk(tree) if isinstance(n, ast.Dict) for k in n.keys}
         for node in ast.walk(tree):
             name_read = node.name.split(".")[0] if isinstance(node, ast.alias) else \
                 _name_of(node)
@@ -429,7 +433,8 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
             elif isinstance(node, ast.Attribute):
                 taken.add(node.attr)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                    and id(node) not in notes and id(node) not in prose:
+                    and id(node) not in notes and id(node) not in prose \
+                    and not (shown.calls and id(node) in keys):
                 # getattr(np, "__builtins__")["exec"] (a red-team look); not "eval" or "vars",
                 # which honest code writes as words ({"train": [], "eval": []}).
                 if node.value in unseen and (node.value.startswith("__")
@@ -438,6 +443,40 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
                 taken |= set(word.findall(node.value))
             bound |= _bound_by_name(node)
     return (bound & wanted) - taken
+
+
+def _reads_only(tree: ast.AST, shown_args: list[ast.expr]) -> set[int]:
+    """The ids of the nodes, among those :func:`_own_names` counts as binding names unseen,
+    that only read (an honest-answer sweep: each made a helper of the student's own, named
+    like a library's tool, ready-made code): ``importlib.metadata`` (a version report),
+    a docstring shown (``print(f.__doc__)``, ``print(inspect.getdoc(f))``), ``vars(x)``'s
+    ``.items()``, ``.keys()`` or ``.values()``, ``name in globals()``."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "metadata" \
+                and _name_of(node.value) == "importlib":
+            found.add(id(node.value))
+        elif isinstance(node, ast.alias) and node.name == "importlib.metadata":
+            found.add(id(node))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("importlib"):
+            if node.module == "importlib.metadata" or all(
+                    a.name == "metadata" for a in node.names):
+                found.add(id(node))
+                found |= {id(a) for a in node.names}
+        elif isinstance(node, ast.Attribute) and node.attr in ("items", "keys", "values") \
+                and isinstance(node.value, ast.Call) and _name_of(node.value.func) == "vars" \
+                and len(node.value.args) == 1:
+            found.add(id(node.value.func))
+        elif isinstance(node, ast.Compare) and all(isinstance(op, (ast.In, ast.NotIn))
+                                                  for op in node.ops):
+            found |= {id(c.func) for c in node.comparators if isinstance(c, ast.Call)
+                      and _name_of(c.func) in ("globals", "locals") and not c.args}
+    for arg in shown_args:
+        if isinstance(arg, ast.Attribute) and arg.attr == "__doc__":
+            found.add(id(arg))
+        elif isinstance(arg, ast.Call) and _name_of(arg.func) == "getdoc":
+            found.add(id(arg.func))
+    return found
 
 
 def _binds_none(module: str | None, wanted: set[str]) -> bool:

@@ -1417,6 +1417,32 @@ def test_a_name_the_notebook_makes_its_own_is_no_ready_made_code(
         [(exercise.name, named)] if named else [])
 
 
+_GEN = "def gen_batches(n, size):\n    return [range(0, n)]\n"
+_USES_GEN = "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), size)\n"
+
+
+@pytest.mark.parametrize(("other", "named"), [
+    # An honest-answer sweep: code that only reads made an own helper the library's.
+    ("import importlib.metadata\nprint(importlib.metadata.version('numpy'))\n", []),
+    ("print(minibatches.__doc__)\n", []),
+    ("import inspect\nprint(inspect.getdoc(minibatches))\n", []),
+    ("class Cfg:\n    lr = 0.1\nfor k, v in vars(Cfg()).items():\n    print(k, v)\n", []),
+    ("table = {'gen_batches': 3}\nprint(table)\n", []),
+    ("print('minibatches' in globals())\n", []),
+    # What still binds or looks up names unseen.
+    ("import importlib\nm = importlib.import_module('sklearn.utils')\n", ["gen_batches"]),
+    ("import sklearn.utils as su\nd = {'gen_batches': 3}\n"
+     "gen_batches = getattr(su, next(iter(d)))\n", ["gen_batches"]),
+    ("import sklearn.utils as su\nglobals().update(vars(su))\n", ["gen_batches"]),
+    ("import sklearn.utils as su\nfor k, v in vars(su).items():\n    globals()[k] = v\n",
+     ["gen_batches"]),
+])
+def test_code_that_only_reads_leaves_a_helper_the_students_own(other: str,
+                                                                named: list[str]) -> None:
+    assert _ready_made_found("01_gd_variants", "minibatches", _GEN + other, _USES_GEN) == (
+        [("minibatches", named)] if named else [])
+
+
 _CLIP = ("def clip_grad_norm(grads, max_norm):\n"
          "    total = get_total_norm(grads)\n"
          "    for g in grads.values():\n"
