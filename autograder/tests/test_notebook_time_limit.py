@@ -25,16 +25,22 @@ AUTOGRADER = Path(__file__).resolve().parent.parent
 LESSON = "02_sgd_zigzag"  # its notebook runs in a few seconds
 
 
-def test_a_notebook_over_the_notebook_limit_is_stopped_with_a_reason(tmp_path: Path) -> None:
-    # 3 s per answer cell stays under the 10 s cell limit; with the rest of the
-    # notebook the job needs far more than the notebook limit.
-    settings = Settings(workers=2, cell_timeout=10.0, notebook_timeout=6.0)
+def _course(tmp_path: Path, settings: Settings) -> tuple[Course, nbformat.NotebookNode,
+                                                         dict[str, str]]:
+    """The lesson's course under ``tmp_path``, its release and its solution's answers."""
     course = Course(root=tmp_path / "course", source=AUTOGRADER.parent / "solutions",
                     config_dir=AUTOGRADER)
     prepare_lessons(course, settings, [LESSON])
     source = nbformat.read(course.notebook(LESSON), as_version=4)
     release = nbformat.read(course.root / "release" / LESSON / f"{LESSON}.ipynb", as_version=4)
-    solved = solution_answers(source)
+    return course, release, solution_answers(source)
+
+
+def test_a_notebook_over_the_notebook_limit_is_stopped_with_a_reason(tmp_path: Path) -> None:
+    # 3 s per answer cell stays under the 10 s cell limit; with the rest of the
+    # notebook the job needs far more than the notebook limit.
+    settings = Settings(workers=2, cell_timeout=10.0, notebook_timeout=6.0)
+    course, release, solved = _course(tmp_path, settings)
     slow = {grade_id: "import time\ntime.sleep(3)\n" + text for grade_id, text in solved.items()}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -61,12 +67,7 @@ def test_a_cell_no_interrupt_stops_fails_the_notebook_naming_the_cell(tmp_path: 
     held the kernel past the interrupt; the row said "a cell ran longer than the per-cell
     time limit" without saying which."""
     settings = Settings(workers=1, cell_timeout=5.0, notebook_timeout=120.0)
-    course = Course(root=tmp_path / "course", source=AUTOGRADER.parent / "solutions",
-                    config_dir=AUTOGRADER)
-    prepare_lessons(course, settings, [LESSON])
-    source = nbformat.read(course.notebook(LESSON), as_version=4)
-    release = nbformat.read(course.root / "release" / LESSON / f"{LESSON}.ipynb", as_version=4)
-    answers = solution_answers(source)
+    course, release, answers = _course(tmp_path, settings)
     answers["lr-max"] = "huge = 3 ** (10 ** 10)\n" + answers["lr-max"]
     export = tmp_path / "export"
     notebook = export / "stuck" / LESSON / f"{LESSON}.ipynb"
