@@ -525,3 +525,10 @@ def test_names_read_a_label_a_comment_and_the_options_that_did_not(value, named)
 def test_truth_reads_a_truth_value_with_a_reason(value: str, truth: bool | None) -> None:
     """An honest-answer sweep: each right one scored 0."""
     assert quiz.truth(value) is truth
+
+
+def test_an_array_or_a_tensor_for_a_number_is_told_to_convert_it() -> None:
+    """An honest-answer sweep: np.array(0.25) was told only "should be a number"."""
+    assert "a NumPy array, not a number" in quiz.quoted(np.array(0.25))
+    torch = pytest.importorskip("torch")
+    assert "a torch tensor, not a number" in quiz.quoted(torch.tensor(1))

@@ -102,7 +102,8 @@ def quoted(value: Any) -> str:
         it with the forms asked for); ``" (it is still None: not answered yet)"`` for None, or what
         stopped the answer cell if it was an answer typed without quotes
         (:func:`_stopped_unquoted`); ``" (not the class SGD itself: type its name in
-        quotes, "SGD")"`` for a class or function (lesson 07's ``q3 = SGD``, the class the
+        quotes, "SGD")"`` for a class or function; what to do with a NumPy array or a torch
+        tensor (lesson 07's ``q3 = SGD``, the class the
         notebook imports, was told only "should be a name"); ``""`` for anything else.
 
     Examples
@@ -115,6 +116,8 @@ def quoted(value: Any) -> str:
     ('', " (your answer: 'b')")
     >>> quoted("10 steps")
     " (not the text '10 steps': type the number alone, 10, without quotes or a unit)"
+    >>> quoted(np.array(0.25))
+    ' (a NumPy array, not a number: type the number itself, or convert it with float())'
     """
     if value is None:
         return _stopped_unquoted() or NOT_ANSWERED
@@ -125,6 +128,11 @@ def quoted(value: Any) -> str:
     if isinstance(value, (set, frozenset, list, tuple)) and any(_is_code(v) for v in value):
         names = ", ".join(f'"{getattr(v, "__name__", v)}"' for v in value)
         return f" (not the classes themselves: type their names in quotes, {{{names}}})"
+    if isinstance(value, np.ndarray) or type(value).__name__ == "Tensor":
+        # An honest-answer sweep: q3 = np.array(0.25) and torch.tensor(1) were told only
+        # "should be a number".
+        kind = "NumPy array" if isinstance(value, np.ndarray) else "torch tensor"
+        return f" (a {kind}, not a number: type the number itself, or convert it with float())"
     if not isinstance(value, str):
         return ""
     if len(value) > MAX_ANSWER:
