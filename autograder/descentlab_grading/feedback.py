@@ -23,9 +23,10 @@ from .edits import GRADER_SAID
 from .judge import ALSO, said_once
 from .testcells import nbgrader_meta
 
-__all__ = ["NOT_GRADED", "NOT_READ", "NOT_SUMMARISED", "NO_PROGRAMS_NOTE", "STOPPED_NOTE",
-           "UNCHANGED_ANSWER", "UNCHANGED_BY_NBGRADER", "TruncateOutputs", "add_summary",
-           "add_unsummarised_note", "explain_outputs", "merged_streams", "rejection_page"]
+__all__ = ["NOT_GRADED", "NOT_READ", "NOT_SUMMARISED", "NO_PROGRAMS_NOTE", "RUN_IT_AGAIN",
+           "STOPPED_NOTE", "UNCHANGED_ANSWER", "UNCHANGED_BY_NBGRADER", "TruncateOutputs",
+           "add_summary", "add_unsummarised_note", "explain_outputs", "merged_streams",
+           "rejection_page"]
 
 #: The box of descentlab's summary on a feedback page (tests find it by its id).
 #: MathJax leaves it alone (``tex2jax_ignore``): a reason quotes the student's exception
@@ -408,7 +409,15 @@ def add_unsummarised_note(page: Path, why: str) -> None:
 _NOTEBOOK_LINK = re.compile(r'<a href="(?![a-z][a-z0-9+.-]*:)[^"]*\.ipynb">(.*?)</a>', re.S)
 
 
-def rejection_page(page: Path, lesson: str, origin: str, reason: str) -> Path:
+#: What a student whose notebook stopped its own grading can do (a kernel that died, a cell
+#: no interrupt stopped): the file is fine, the code is not.
+RUN_IT_AGAIN = ("Run your notebook from the top yourself (Kernel, Restart Kernel and Run All "
+                "Cells), fix what stops it or keeps it running, and hand it in again; or ask "
+                "your instructor.")
+
+
+def rejection_page(page: Path, lesson: str, origin: str, reason: str,
+                   advice: str = "") -> Path:
     """Write the feedback page of a notebook that could not be graded (empty, not JSON, ...).
 
     Without it the student of a rejected file had no page to be returned, only a 0 in the
@@ -425,6 +434,10 @@ def rejection_page(page: Path, lesson: str, origin: str, reason: str) -> Path:
         The file's name in the export.
     reason : str
         Why it was not graded (:class:`.collect.Rejection`).
+    advice : str
+        What to do; by default, to save the notebook and hand it in again (a file that
+        could not be read). :data:`RUN_IT_AGAIN` for a notebook whose own code stopped its
+        grading (red-team round 21: such a student got no page at all).
 
     Returns
     -------
@@ -438,13 +451,16 @@ def rejection_page(page: Path, lesson: str, origin: str, reason: str) -> Path:
         f"<h2>{html.escape(lesson)}: not graded (0 points)</h2>"
         f"<p>The file you handed in, <code>{html.escape(origin)}</code>, could not be graded: "
         f"{html.escape(reason)}.</p>"
-        "<p>Open your notebook in Jupyter, save it (File, Save Notebook), and hand in that "
-        ".ipynb file again; or ask your instructor.</p></div></body></html>\n")
+        f"<p>{html.escape(advice or _SAVE_AGAIN)}</p></div></body></html>\n")
     # The same page again is not written again: an LMS or a sync tool that goes by the
     # file's time would return it as new feedback after every run (an instructor audit).
     if not page.is_file() or page.read_text(encoding="utf-8") != text:
         page.write_text(text, encoding="utf-8")
     return page
+
+
+_SAVE_AGAIN = ("Open your notebook in Jupyter, save it (File, Save Notebook), and hand in that "
+               ".ipynb file again; or ask your instructor.")
 
 
 def _in_words(problem: str) -> str:

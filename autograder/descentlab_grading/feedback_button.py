@@ -39,7 +39,13 @@ def summarise_pages(assignment: str, student: str, notebooks: Sequence[str]) -> 
     summarised and is not.
     """
     from .edits import find_edits, last_cells, with_edits
-    from .feedback import NOT_GRADED, NOT_READ, add_unsummarised_note, rejection_page
+    from .feedback import (
+        NOT_GRADED,
+        NOT_READ,
+        RUN_IT_AGAIN,
+        add_unsummarised_note,
+        rejection_page,
+    )
     from .job import summarise
     from .model import Course
     from .pipeline import last_result
@@ -56,6 +62,9 @@ def summarise_pages(assignment: str, student: str, notebooks: Sequence[str]) -> 
             # The last file handed in could not be graded: its page says why, not the page
             # of the notebook graded before it, which nbgrader has just written.
             rejection_page(page, lesson, result["origin"], result["message"])
+            continue
+        if result.get("status") == "failed" and result.get("final") and "reason" in result:
+            rejection_page(page, lesson, result["origin"], result["reason"], RUN_IT_AGAIN)
             continue
         if result.get("status") != "graded":
             log.warning("%s: no grade of descentlab-grade; the page says so", page)

@@ -29,7 +29,7 @@ from .collect import (
     write_submission,
 )
 from .edits import find_edits, keep_edits, last_cells, with_edits
-from .feedback import rejection_page, warm_up_pages
+from .feedback import RUN_IT_AGAIN, rejection_page, warm_up_pages
 from .integrity import remember_committed_releases, remember_release
 from .job import grade_one
 from .model import (
@@ -365,6 +365,12 @@ def grade(
             "stamp": job["stamp"], "result": result,
             "work": works[student, lesson] if result.get("status") == "graded"
             else job.get("work", "")}
+        if result.get("status") == "failed" and result.get("final") and "reason" in result:
+            # Its own code stopped it (a kernel that died, a cell no interrupt stopped): the
+            # student's page says why (red-team round 21: there was none, only a 0).
+            page = course.root / "feedback" / student / lesson / f"{lesson}.html"
+            rejection_page(page, lesson, result["origin"], result["reason"], RUN_IT_AGAIN)
+            write_exchange(page.parent, found.exchange_of(student, lesson))
     keep_edits(course, settings, results, same_work)
     for rejection in (r for r in found.rejected if r.student):
         key = f"{rejection.student}/{rejection.lesson}"

@@ -81,3 +81,7 @@ def test_a_cell_no_interrupt_stops_fails_the_notebook_naming_the_cell(tmp_path: 
                  if cell.metadata.get("nbgrader", {}).get("grade_id") == "lr-max")
     assert (f"a cell ran longer than the per-cell time limit: cell {where + 1} (lr-max) "
             "(nbgrader's log: ") in row.message, row.message
+    # The student's page says why, and what to do; not where the instructor's log is.
+    page = (course.root / "feedback" / "stuck" / LESSON / f"{LESSON}.html").read_text()
+    assert f"time limit: cell {where + 1} (lr-max)" in page, page
+    assert "Restart Kernel and Run All Cells" in page and "nbgrader's log" not in page, page
