@@ -406,6 +406,11 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
         # A dict's keys, where no text turns into objects (shown.calls): {"deriv": ...} is a
         # label (an honest-answer sweep: a table of an own helper's values was flagged).
         keys = {id(k) for n in ast.walk(tree) if isinstance(n, ast.Dict) for k in n.keys}
+        # `"deriv" in globals()`: a name looked for, not looked up (red-team round 22).
+        keys |= {id(n.left) for n in ast.walk(tree) if isinstance(n, ast.Compare)
+                 and all(isinstance(op, (ast.In, ast.NotIn)) for op in n.ops)
+                 and all(isinstance(c, ast.Call) and _name_of(c.func) in ("globals", "locals")
+                         and not c.args for c in n.comparators)}
         for node in ast.walk(tree):
             name_read = node.name.split(".")[0] if isinstance(node, ast.alias) else \
                 _name_of(node)
@@ -445,28 +450,30 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
     return (bound & wanted) - taken
 
 
+#: What ``importlib.metadata`` reports of an installed package, by function name.
+_VERSION_REPORTS = frozenset({"version", "metadata", "requires", "packages_distributions"})
+
+
 def _reads_only(tree: ast.AST, shown_args: list[ast.expr]) -> set[int]:
     """The ids of the nodes, among those :func:`_own_names` counts as binding names unseen,
     that only read (an honest-answer sweep: each made a helper of the student's own, named
-    like a library's tool, ready-made code): ``importlib.metadata`` (a version report),
-    a docstring shown (``print(f.__doc__)``, ``print(inspect.getdoc(f))``), ``vars(x)``'s
-    ``.items()``, ``.keys()`` or ``.values()``, ``name in globals()``."""
+    like a library's tool, ready-made code): ``importlib.metadata.version(...)`` (a version
+    report), a docstring shown (``print(f.__doc__)``, ``print(inspect.getdoc(f))``),
+    ``name in globals()``. Not ``vars(x).items()``: a loop over a module's may bind its
+    tools (red-team round 22)."""
     found: set[int] = set()
+    # importlib.metadata's version reports only: its entry points load any object by text
+    # (red-team round 22's EntryPoint(...).load()), so `import importlib.metadata` is a
+    # reader only where every importlib the code reads is such a report.
+    reads = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "importlib"]
+    reports = {id(n.value.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+               and n.attr in _VERSION_REPORTS and isinstance(n.value, ast.Attribute)
+               and n.value.attr == "metadata" and _name_of(n.value.value) == "importlib"}
+    found |= reports
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr == "metadata" \
-                and _name_of(node.value) == "importlib":
-            found.add(id(node.value))
-        elif isinstance(node, ast.alias) and node.name == "importlib.metadata":
+        if isinstance(node, ast.alias) and node.name == "importlib.metadata" and all(
+                id(n) in reports for n in reads):
             found.add(id(node))
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("importlib"):
-            if node.module == "importlib.metadata" or all(
-                    a.name == "metadata" for a in node.names):
-                found.add(id(node))
-                found |= {id(a) for a in node.names}
-        elif isinstance(node, ast.Attribute) and node.attr in ("items", "keys", "values") \
-                and isinstance(node.value, ast.Call) and _name_of(node.value.func) == "vars" \
-                and len(node.value.args) == 1:
-            found.add(id(node.value.func))
         elif isinstance(node, ast.Compare) and all(isinstance(op, (ast.In, ast.NotIn))
                                                   for op in node.ops):
             found |= {id(c.func) for c in node.comparators if isinstance(c, ast.Call)
@@ -917,9 +924,13 @@ def _helpers_used(nb: Any, answers: list[str]) -> list[str]:
     while todo:
         code, tree = _parsed(todo.pop())
         for node in ast.walk(tree or _without_magics(code) or ast.Module([], [])):
-            if isinstance(node, ast.Name) and node.id in defined and node.id not in found:
-                found[node.id] = defined[node.id]
-                todo.append(defined[node.id])
+            # A helper reached as a module's attribute too, `mbhelper.mb(...)` of a module
+            # the notebook writes (red-team round 22: its ready-made import was not seen).
+            name = node.id if isinstance(node, ast.Name) else \
+                node.attr if isinstance(node, ast.Attribute) else None
+            if name in defined and name not in found:
+                found[name] = defined[name]
+                todo.append(defined[name])
     return list(found.values())
 
 

@@ -681,9 +681,17 @@ def test_a_syntax_error_is_named_with_its_line(graded_class: GradedClass) -> Non
 
 
 def test_a_dying_kernel_fails_with_a_reason_and_a_kept_log(graded_class: GradedClass) -> None:
-    row = graded_class.row(_by_kind(graded_class, "os_exit")[0].student)
+    student = _by_kind(graded_class, "os_exit")[0].student
+    row = graded_class.row(student)
     assert row.status == "failed", f"os._exit() in the notebook: {row.status}: {row.message}"
     assert "the kernel died" in row.message, row.message
+    # The cell it died in, for the instructor and on the student's page (red-team round 21:
+    # no cell named, and no page).
+    assert re.search(r"the kernel died [^:]*: cell \d+", row.message), row.message
+    page = (graded_class.course.root / "feedback" / student / HOSTILE_LESSON
+            / f"{HOSTILE_LESSON}.html").read_text()
+    assert "the kernel died" in page, page
+    assert "Restart Kernel and Run All Cells" in page, page
     log = row.message.split("nbgrader's log: ")[-1].rstrip(")")
     assert (graded_class.course.root / log).is_file(), f"the log {log} was not kept"
     assert row.max_score > 0, "a failed row must count 0 of the lesson's maximum"

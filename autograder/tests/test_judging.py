@@ -1426,14 +1426,19 @@ _USES_GEN = "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), s
     ("import importlib.metadata\nprint(importlib.metadata.version('numpy'))\n", []),
     ("print(minibatches.__doc__)\n", []),
     ("import inspect\nprint(inspect.getdoc(minibatches))\n", []),
-    ("class Cfg:\n    lr = 0.1\nfor k, v in vars(Cfg()).items():\n    print(k, v)\n", []),
     ("table = {'gen_batches': 3}\nprint(table)\n", []),
     ("print('minibatches' in globals())\n", []),
+    ("print('gen_batches' in globals())\n", []),  # red-team round 22's honest check
     # What still binds or looks up names unseen.
     ("import importlib\nm = importlib.import_module('sklearn.utils')\n", ["gen_batches"]),
     ("import sklearn.utils as su\nd = {'gen_batches': 3}\n"
      "gen_batches = getattr(su, next(iter(d)))\n", ["gen_batches"]),
     ("import sklearn.utils as su\nglobals().update(vars(su))\n", ["gen_batches"]),
+    # Red-team round 22: a loop over a module's names, and an entry point loaded by text.
+    ("import sklearn.utils as su\nfor k, v in vars(su).items():\n"
+     "    if k == gen_batches.__name__:\n        gen_batches = v\n", ["gen_batches"]),
+    ("import importlib.metadata\ngen_batches = importlib.metadata.EntryPoint("
+     "'g', 'sklearn.utils:gen' + '_batches', 'x').load()\n", ["gen_batches"]),
     ("import sklearn.utils as su\nfor k, v in vars(su).items():\n    globals()[k] = v\n",
      ["gen_batches"]),
 ])
@@ -1441,6 +1446,17 @@ def test_code_that_only_reads_leaves_a_helper_the_students_own(other: str,
                                                                 named: list[str]) -> None:
     assert _ready_made_found("01_gd_variants", "minibatches", _GEN + other, _USES_GEN) == (
         [("minibatches", named)] if named else [])
+
+
+def test_a_helper_of_a_module_the_notebook_writes_is_read_through_its_attribute() -> None:
+    """Red-team round 22: `from sklearn.utils import gen_batches` in a %%writefile module,
+    called as `mbhelper.mb(...)` by the answer, scored 10/10 unflagged."""
+    other = ("%%writefile mbhelper.py\nfrom sklearn.utils import gen_batches\n\n\n"
+             "def mb(n, size):\n    return list(gen_batches(n, size))\n")
+    answer = ("import mbhelper\n\n\ndef minibatches(X, y, size, rng):\n"
+              "    return mbhelper.mb(len(X), size)\n")
+    assert _ready_made_found("01_gd_variants", "minibatches", other, answer) == [
+        ("minibatches", ["gen_batches"])]
 
 
 _CLIP = ("def clip_grad_norm(grads, max_norm):\n"
