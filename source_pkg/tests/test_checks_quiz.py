@@ -532,3 +532,48 @@ def test_an_array_or_a_tensor_for_a_number_is_told_to_convert_it() -> None:
     assert "a NumPy array, not a number" in quiz.quoted(np.array(0.25))
     torch = pytest.importorskip("torch")
     assert "a torch tensor, not a number" in quiz.quoted(torch.tensor(1))
+
+
+@pytest.mark.parametrize(("value", "letter"), [
+    # Red-team round 22: hedges through this morning's readings, each scored as the answer.
+    ("b; c gives identical steps", None), ("b, c is not wrong", None),
+    ("b. Actually d is it", None), ("c (b is not incorrect)", None), ("b  # or c", None),
+    ("b; c does it identically", None), ("b; c is just as good", None),
+    ("b (a holds once the gradients shrink)", None),
+    # Its honest ones.
+    ("I'd say b", "b"), ("b, c moves theta by mu v", "b"),
+])
+def test_letters_a_reason_endorses_or_denies_are_offered(value: str, letter: str | None
+                                                         ) -> None:
+    assert quiz.choice(value, LETTERS) == letter
+
+
+@pytest.mark.parametrize(("value", "option"), [
+    ("SGD (with momentum)", None), ("SGD (with Nesterov momentum)", None),
+    ("SGD (no: Adam ends highest)", None), ("SGD (Adam is the same)", None),
+    ("SGD: it ties with Adam", None), ("RMSProp (tied with Adam)", None),
+    ("RMSProp: no, Adam moves farthest", None), ("RMSProp (Adam as well)", None),
+    ("RMSProp, since Adam moves as far", None), ("SGD (Adam equals it)", None),
+    ("SGD  # or Adam", None), ("RMSProp's first step is lr / sqrt(1 - rho)", "RMSProp"),
+])
+def test_names_a_reason_endorses_or_denies_are_offered(value: str, option: str | None
+                                                       ) -> None:
+    assert quiz.choice(value, OPTIMIZERS) == option
+
+
+@pytest.mark.parametrize("value", [
+    "AdaGrad, RMSProp and Adam; SGD did not escape, but Momentum did",
+    "Did not escape: AdaGrad, RMSProp, Adam", "Wrong ones: AdaGrad, RMSProp, Adam",
+    "Stuck at the saddle: AdaGrad, RMSProp, Adam", "AdaGrad, RMSProp and Adam (SGD as well)",
+    "AdaGrad, RMSProp and Adam, since Momentum did as well",
+    "AdaGrad, RMSProp and Adam\n# plus Momentum",
+])
+def test_names_do_not_drop_what_names_or_denies_the_answer(value: str) -> None:
+    """Red-team round 22: each was read as AdaGrad, RMSProp and Adam."""
+    assert quiz.names(value, OPTIMIZERS) != {"AdaGrad", "RMSProp", "Adam"}
+
+
+@pytest.mark.parametrize("value", ["False (True holds as well)", "False: actually True is it",
+                                   "False: True is just as plausible"])
+def test_a_truth_value_with_the_other_endorsed_is_none(value: str) -> None:
+    assert quiz.truth(value) is None

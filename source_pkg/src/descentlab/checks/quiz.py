@@ -473,7 +473,8 @@ _PREFIX = re.compile(r"(?:(?:the|my)\s+)?(?:(?:correct|right)\s+)?(?:answer|opti
                      r"(?:\s+is)?\s*[:=\-]?\s*(?=\S)")
 #: A sentence's opening before the answer: "I think it is b", "Definitely b", "It is SGD."
 #: (an honest-answer sweep: each scored 0).
-_OPENING = re.compile(r"(?:(?:i\s+(?:think|believe|guess|would\s+say|'d\s+say|say)|definitely|"
+_OPENING = re.compile(r"(?:(?:i\s+(?:think|believe|guess|would\s+say|say)|i\s*['\u2019]d\s+say|"
+                      r"definitely|"
                       r"surely|clearly|certainly|obviously)\s*,?\s*)?"
                       r"(?:(?:it\s+is|it's|that\s+is|that's)\s+)?(?=\S)")
 
@@ -484,8 +485,11 @@ def _plain(value: str) -> str:
     comment typed inside the string ("SGD # highest"), contractions and possessives whose
     letters could read as an option ("I'd" is no option d, "SGD's" is SGD): an
     honest-answer sweep's right answers that scored 0."""
-    text = re.sub(r"(?:^|\s)#.*$", "", value.casefold(), flags=re.M)
+    # A comment is read as a bracket, so that "b  # or c" stays a hedge (red-team round 22).
+    text = re.sub(r"(?:^|\s)#\s*", " (", value.casefold(), flags=re.M)
     text = _OPENING.sub("", re.sub(r"[*`]+", "", text).strip(), count=1)
+    # The first word's possessive starts a reason: "RMSProp's first step is ..." (round 22).
+    text = re.sub(r"\A([^\W_][\w-]*)['\u2019]s(?![^\W_])", r"\1 (", text)
     return re.sub(r"(?<=[^\W_])['\u2019](?:s|d|m|ll|re|ve)(?![^\W_])", "", text).strip()
 
 #: Words that set the options named after them aside: "not SGD", "rather than Adam", "no
@@ -527,8 +531,8 @@ def _without_set_aside(text: str, options: Iterable[str]) -> str:
     reason = r"(?:(?<=[(\[;:])|(?<=since )|(?<=because )|(?<=as )|(?<=so ))\s*"
     text = re.sub(rf"{reason}{listed}\s+are{_WRONG}", " ", text)
     # "AdaGrad, RMSProp and Adam; SGD and Momentum did not" (an honest-answer sweep).
-    text = re.sub(rf"{reason}{listed}\s+(?:did|do|does)\s*(?:not|n't)(?![^\W_])[^;)\]]*", " ",
-                  text)
+    text = re.sub(rf"{reason}{listed}\s+(?:did|do|does)\s*(?:not|n't)(?![^\W_])"
+                  rf"(?:\s+[^\W\d_]+)?\s*(?=[;)\]]|\Z)", " ", text)
     text = re.sub(rf"\bthan\s+{one}(?:'s)?", " ", text)
     if text == given:
         return text.strip()  # "c," alone may be a list left unfinished
@@ -625,7 +629,9 @@ _HEDGE = (r"(?<![^\W_])(?:or|maybe|perhaps|possibly|probably|likely|could|might|
 
 #: Words that endorse another option as well: "b, a is also true", "b, but a works".
 _ENDORSE = (r"(?<![^\W_])(?:but|right|correct|true|works?|worked|valid|fine|ok|okay|possible|"
-            r"acceptable|well|too|also|equally|same|equivalent)(?![^\W_])")
+            r"acceptable|well|too|also|same|equivalent|identical\w*|equal\w*|similar\w*|"
+            r"alike|tied?|ties|likewise|actually|plausible|holds?|plus|when|whenever|once|"
+            r"as\s+(?:far|much|high|low|good|fast|big|large|small|well)|is\s+it)(?![^\W_])")
 #: Verbs that say something of the option before them: "c is Nesterov-like", "b makes
 #: PyTorch warn" (its description, no second answer unless endorsed).
 _VERBS = (r"is|was|are|were|would|will|makes?|made|gives?|gave|has|had|does|did|means?|uses?|"
@@ -640,14 +646,22 @@ def _a_reason_only(rest: str, others: Iterable[str]) -> bool:
     by lr * g only" (red-team round 20: it scored 0, where a careful human reads RMSProp).
 
     The reason starts with "because", "since", a colon or a bracket, says something besides
-    the names, and offers none of them: no hedge ("or", "maybe", "could", ...), no name
-    alone in brackets or beside "/", none first in the reason after "and" ("adam (and
-    sgd)")."""
+    the names, and offers none of them: no hedge ("or", "maybe", "could", ...), no denial,
+    no endorsement ("too", "the same", "as far"), no name alone in brackets or beside "/",
+    none after "with" ("sgd (with momentum)"), none first in the reason after "and" ("adam
+    (and sgd)")."""
     if not re.match(r"[\s,;\u2013\u2014-]*(?:because|since)(?![^\W_])|\s*[:(\[]", rest):
+        return False
+    # Nor one that denies, or endorses another option too: "SGD (no: Adam ends highest)",
+    # "RMSProp (tied with Adam)", "RMSProp, since Adam moves as far" (red-team round 22).
+    if re.search(_NEGATIVE, rest) or re.search(_ENDORSE, rest):
         return False
     named = "|".join(re.escape(o.casefold()) for o in sorted(others, key=len, reverse=True))
     one = rf"(?<![^\W_])(?:{named})(?![^\W_])"
-    offered = rf"[(\[]\s*{one}\s*[)\]]|/\s*{one}|{one}\s*/|\A[\s,;:(\[]*(?:and|&|\+)\s*{one}"
+    # "SGD (with momentum)" is another optimizer (red-team round 22).
+    offered = (rf"[(\[]\s*{one}\s*[)\]]|/\s*{one}|{one}\s*/"
+               rf"|\A[\s,;:(\[]*(?:and|&|\+|plus)\s*{one}"
+               rf"|(?<![^\W_])with\s+(?:[^\W\d_]+\s+){{0,2}}{one}")
     words = set(re.findall(r"[^\W\d_]{2,}", re.sub(one, " ", rest))) - {"because", "since"}
     return bool(words) and not re.search(_HEDGE, rest) and not re.search(offered, rest)
 
@@ -677,10 +691,13 @@ def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
     # before the correction" (an honest-answer sweep: each scored 0), unless the reason
     # endorses or doubts it: "b, a is also true", "b (a too)", "b, but a also works" (the
     # same sweep: each scored as b). Then "a" is a letter, not the article, before a verb.
-    said = rf"\s+(?:{_VERBS}|works?|too|also|as\s+well|might|could|would)(?![^\W_])"
+    said = rf"\s+(?:{_VERBS}|works?|holds?|too|also|as\s+well|might|could|would)(?![^\W_])"
     letter = (rf"[(\[]\s*(?:{others})\s*[)\]]|(?<![^\W_])(?:{others})"
               rf"(?=\s*(?:[)\],;:.]|\Z)|{said})")
-    if re.search(_ENDORSE, reason) or re.search(_HEDGE, reason):
+    if re.search(_ENDORSE, reason) or re.search(_HEDGE, reason) or re.search(_NEGATIVE,
+                                                                             reason):
+        # Red-team round 22: "b, c is not wrong", "b. Actually d is it", "b; c gives
+        # identical steps" scored as b.
         if re.search(letter, reason):
             return None
     else:
@@ -765,7 +782,10 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
         # A label before a colon that names no option: "the adaptive methods: AdaGrad, ..."
         # (an honest-answer sweep: it scored 0).
         label = re.match(r"([^:\n]{1,80}):\s*(?=\S)", inner)
-        if label and not re.search(_names_pattern(options), label.group(1)):
+        # Not one that says they did not: "did not escape:", "wrong ones:" (round 22).
+        if label and not re.search(_names_pattern(options), label.group(1)) and not re.search(
+                rf"{_NEGATIVE}|(?<![^\W_])(?:stuck|fail\w*|wrong|remain\w*|stay\w*|above)",
+                label.group(1)):
             inner = inner[label.end():]
         if inner[:1] + inner[-1:] in ("{}", "[]", "()"):
             inner = inner[1:-1]
