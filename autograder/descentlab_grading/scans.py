@@ -357,6 +357,7 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
     bound: set[str] = set()
     taken: set[str] = set()  # imported, reached as an attribute, or named in a string
     kept = _decorators_that_keep(nb)
+    instances = _own_instances(nb)
     unseen = {"globals", "vars", "locals", "setattr", "exec", "eval", "__import__",
               "__dict__", "importlib", "__builtins__", "builtins",  # and a star import
               "__doc__", "getdoc"}  # a docstring read: its words may be names (scanned())
@@ -385,6 +386,11 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
         printed |= {id(arg) for arg in shown_args
                     if isinstance(arg, ast.Attribute) and arg.attr == "__dict__"}
         printed |= _reads_only(tree, shown_args)
+        # vars() of an object of the notebook's own class: its settings, no module's tools
+        # (red-team round 22's honest `for k, v in vars(Cfg()).items(): print(k, v)`).
+        printed |= {id(call.func) for call in ast.walk(tree) if isinstance(call, ast.Call)
+                    and _name_of(call.func) == "vars" and len(call.args) == 1
+                    and _is_own_instance(call.args[0], instances)}
         printed |= _dict_writes_seen(tree, wanted)
         # setattr(c, "lr", 0.1) binds a name written out, as c.lr = 0.1, and setattr(self,
         # k, v) an attribute of an object, never a name of a module (an honest-code sweep:
@@ -407,10 +413,10 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
         # label (an honest-answer sweep: a table of an own helper's values was flagged).
         keys = {id(k) for n in ast.walk(tree) if isinstance(n, ast.Dict) for k in n.keys}
         # `"deriv" in globals()`: a name looked for, not looked up (red-team round 22).
-        keys |= {id(n.left) for n in ast.walk(tree) if isinstance(n, ast.Compare)
-                 and all(isinstance(op, (ast.In, ast.NotIn)) for op in n.ops)
-                 and all(isinstance(c, ast.Call) and _name_of(c.func) in ("globals", "locals")
-                         and not c.args for c in n.comparators)}
+        looked_for = {id(n.left) for n in ast.walk(tree) if isinstance(n, ast.Compare)
+                      and all(isinstance(op, (ast.In, ast.NotIn)) for op in n.ops)
+                      and all(isinstance(c, ast.Call) and _name_of(c.func) in ("globals", "locals")
+                              and not c.args for c in n.comparators)}
         for node in ast.walk(tree):
             name_read = node.name.split(".")[0] if isinstance(node, ast.alias) else \
                 _name_of(node)
@@ -439,7 +445,7 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
                 taken.add(node.attr)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
                     and id(node) not in notes and id(node) not in prose \
-                    and not (shown.calls and id(node) in keys):
+                    and not (shown.calls and id(node) in keys) and id(node) not in looked_for:
                 # getattr(np, "__builtins__")["exec"] (a red-team look); not "eval" or "vars",
                 # which honest code writes as words ({"train": [], "eval": []}).
                 if node.value in unseen and (node.value.startswith("__")
@@ -448,6 +454,33 @@ def _own_names(nb: Any, names: Iterable[str], shown: _Shown) -> set[str]:
                 taken |= set(word.findall(node.value))
             bound |= _bound_by_name(node)
     return (bound & wanted) - taken
+
+
+def _own_instances(nb: Any) -> tuple[set[str], set[str]]:
+    """The classes the notebook defines, and the names it binds only to a new object of
+    one of them (``cfg = Cfg()``; never otherwise assigned, imported or an argument)."""
+    trees = [t for c in nb.cells if c.cell_type == "code" and (t := _parsed(c.source)[1])]
+    classes = {n.name for t in trees for n in ast.walk(t) if isinstance(n, ast.ClassDef)}
+    made: dict[int, str] = {}  # the target nodes of `cfg = Cfg()`, by id
+    for node in (n for t in trees for n in ast.walk(t)):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                and isinstance(node.value.func, ast.Name) and node.value.func.id in classes:
+            made |= {id(t): t.id for t in node.targets if isinstance(t, ast.Name)}
+    other = {name for t in trees for n in ast.walk(t) if id(n) not in made
+             and not isinstance(n, ast.ClassDef)
+             for name in (*_bound_by_code(n), *_bound_by_name(n),
+                          *((n.asname or n.name.split(".")[0],) if isinstance(n, ast.alias)
+                            else ()))}
+    return classes, set(made.values()) - other - classes
+
+
+def _is_own_instance(node: ast.expr, instances: tuple[set[str], set[str]]) -> bool:
+    """Whether ``node`` is an object of a class of the notebook's own: ``Cfg()``, a name
+    bound only to one (:func:`_own_instances`), or ``self``."""
+    classes, names = instances
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id in classes
+    return isinstance(node, ast.Name) and (node.id in names or node.id == "self")
 
 
 #: What ``importlib.metadata`` reports of an installed package, by function name.
@@ -580,10 +613,15 @@ def _written_out(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
 
 
-def _turns_text(node: ast.AST, sinks: set[str], fixed: frozenset[str] = frozenset()) -> bool:
+def _turns_text(node: ast.AST, sinks: set[str], fixed: frozenset[str] = frozenset(),
+                own: tuple[set[str], set[str]] = (set(), set())) -> bool:
     """Whether ``node`` turns text the code computed into code or an object; a name of
-    ``fixed`` (:func:`_fixed_texts`) is text written out."""
+    ``fixed`` (:func:`_fixed_texts`) is text written out; ``vars()`` of an object of a
+    class of the notebook's (``own``, :func:`_own_instances`) is no namespace."""
     def namespace(expr: ast.expr) -> bool:
+        if isinstance(expr, ast.Call) and _name_of(expr.func) == "vars" \
+                and len(expr.args) == 1 and _is_own_instance(expr.args[0], own):
+            return False
         return _name_of(expr.func if isinstance(expr, ast.Call) else expr) in _NAMESPACES
 
     def written(expr: ast.expr) -> bool:
@@ -671,6 +709,7 @@ def _shown(nb: Any) -> _Shown:
             return _Shown()
         trees.append(tree)
     fixed = _fixed_texts(trees)
+    own = _own_instances(nb)
     # A sink under another name: from importlib import import_module as im; g = getattr
     sinks = set(_TEXT_TO_OBJECT)
     for node in (node for tree in trees for node in ast.walk(tree)):
@@ -698,7 +737,7 @@ def _shown(nb: Any) -> _Shown:
     handed = []  # a sink handed on as a value: SimpleNamespace(warn=exec), getattr.__call__
     for tree in trees:
         for node in ast.walk(tree):
-            if _turns_text(node, sinks, fixed):
+            if _turns_text(node, sinks, fixed, own):
                 return _Shown()
             assigned |= _bound_by_code(node)
             if isinstance(node, ast.alias) and id(node) not in library:

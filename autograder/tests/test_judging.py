@@ -1429,6 +1429,16 @@ _USES_GEN = "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), s
     ("table = {'gen_batches': 3}\nprint(table)\n", []),
     ("print('minibatches' in globals())\n", []),
     ("print('gen_batches' in globals())\n", []),  # red-team round 22's honest check
+    ("class Cfg:\n    lr = 0.1\nfor k, v in vars(Cfg()).items():\n    print(k, v)\n", []),
+    ("class Cfg:\n    lr = 0.1\ncfg = Cfg()\nfor k, v in vars(cfg).items():\n    print(k, v)\n",
+     []),
+    ("import sklearn.utils as su\nclass Cfg:\n    lr = 0.1\ncfg = Cfg()\ncfg = su\n"
+     "for k, v in vars(cfg).items():\n    if k == 'gen_batches':\n        gen_batches = v\n",
+     ["gen_batches"]),  # a name bound to a module too
+    # Red-team round 22's honest notebook: both at once (the loop made every string count).
+    ("import importlib.metadata\nclass Cfg:\n    lr = 0.1\nfor k, v in vars(Cfg()).items():\n"
+     "    print(k, v)\nprint(importlib.metadata.version('numpy'))\n"
+     "print('gen_batches' in globals())\n", []),
     # What still binds or looks up names unseen.
     ("import importlib\nm = importlib.import_module('sklearn.utils')\n", ["gen_batches"]),
     ("import sklearn.utils as su\nd = {'gen_batches': 3}\n"
