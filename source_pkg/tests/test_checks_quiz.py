@@ -577,3 +577,20 @@ def test_names_do_not_drop_what_names_or_denies_the_answer(value: str) -> None:
                                    "False: True is just as plausible"])
 def test_a_truth_value_with_the_other_endorsed_is_none(value: str) -> None:
     assert quiz.truth(value) is None
+
+
+@pytest.mark.parametrize(("value", "answer"), [
+    # A reason's denials say what the other options do: no second answer.
+    ("b, c would not converge", "b"), ("c, b never calls step first", "c"),
+    ("b (c does not correct m)", "b"), ("b, c is not correct", "b"),
+    # Denying that another is wrong, or taking the answer back, offers it.
+    ("b (c is no different)", None), ("b, c is correct", None),
+])
+def test_a_reasons_denials_are_told_from_recanting(value: str, answer: str | None) -> None:
+    assert quiz.choice(value, LETTERS) == answer
+
+
+def test_a_name_with_a_reason_that_denies_what_others_do() -> None:
+    assert quiz.choice("RMSProp, since SGD and Momentum don't adapt", OPTIMIZERS) == "RMSProp"
+    assert quiz.choice("RMSProp (Adam does not divide by so small a number)",
+                       OPTIMIZERS) == "RMSProp"

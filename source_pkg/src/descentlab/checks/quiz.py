@@ -628,16 +628,22 @@ _HEDGE = (r"(?<![^\W_])(?:or|maybe|perhaps|possibly|probably|likely|could|might|
 
 
 #: Words that endorse another option as well: "b, a is also true", "b, but a works".
-_ENDORSE = (r"(?<![^\W_])(?:but|right|correct|true|works?|worked|valid|fine|ok|okay|possible|"
-            r"acceptable|well|too|also|same|equivalent|identical\w*|equal\w*|similar\w*|"
-            r"alike|tied?|ties|likewise|actually|plausible|holds?|plus|when|whenever|once|"
-            r"as\s+(?:far|much|high|low|good|fast|big|large|small|well)|is\s+it)(?![^\W_])")
+_ENDORSE = (r"(?<![^\W_])(?:(?<!not )(?:right|correct|true|valid|fine|ok|okay|possible|"
+            r"acceptable|plausible)|but|works?|worked|well|too|also|same|equivalent|identical\w*|"
+            r"equal\w*|similar\w*|alike|tied?|ties|likewise|actually|holds?|plus|when|whenever|"
+            r"once|as\s+(?:far|much|high|low|good|fast|big|large|small|well)|is\s+it)(?![^\W_])")
+#: A reason that takes the answer back ("SGD (no: Adam ends highest)") or denies that
+#: another option is wrong ("b, c is not wrong"); a reason's other denials are what it says
+#: of the options ("RMSProp, since SGD and Momentum don't adapt").
+_RECANTS = (r"\A[\s(\[:,;\u2013\u2014-]*no(?![^\W_])|(?<![^\W_])(?:not|never|no)\s+"
+            r"(?:wrong|false|incorrect|bad|invalid|worse|different)(?![^\W_])|n't\s+(?:wrong|"
+            r"false|incorrect|bad|worse|different)(?![^\W_])")
 #: Verbs that say something of the option before them: "c is Nesterov-like", "b makes
 #: PyTorch warn" (its description, no second answer unless endorsed).
 _VERBS = (r"is|was|are|were|would|will|makes?|made|gives?|gave|has|had|does|did|means?|uses?|"
           r"needs?|computes?|returns?|divides?|multiplies|adds?|starts?|ends?|moves?|skips?|"
           r"forgets?|counts?|calls?|applies|leaves?|takes?|warns?|describes?|lacks?|misses?|"
-          r"keeps?|comes?|goes?|runs?|steps?")
+          r"keeps?|comes?|goes?|runs?|steps?|never|cannot|can")
 
 
 def _a_reason_only(rest: str, others: Iterable[str]) -> bool:
@@ -652,9 +658,10 @@ def _a_reason_only(rest: str, others: Iterable[str]) -> bool:
     (and sgd)")."""
     if not re.match(r"[\s,;\u2013\u2014-]*(?:because|since)(?![^\W_])|\s*[:(\[]", rest):
         return False
-    # Nor one that denies, or endorses another option too: "SGD (no: Adam ends highest)",
+    # Nor one that takes the answer back, or endorses another option too: "SGD (no: Adam
+    # ends highest)",
     # "RMSProp (tied with Adam)", "RMSProp, since Adam moves as far" (red-team round 22).
-    if re.search(_NEGATIVE, rest) or re.search(_ENDORSE, rest):
+    if re.search(_RECANTS, rest) or re.search(_ENDORSE, rest):
         return False
     named = "|".join(re.escape(o.casefold()) for o in sorted(others, key=len, reverse=True))
     one = rf"(?<![^\W_])(?:{named})(?![^\W_])"
@@ -694,8 +701,7 @@ def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
     said = rf"\s+(?:{_VERBS}|works?|holds?|too|also|as\s+well|might|could|would)(?![^\W_])"
     letter = (rf"[(\[]\s*(?:{others})\s*[)\]]|(?<![^\W_])(?:{others})"
               rf"(?=\s*(?:[)\],;:.]|\Z)|{said})")
-    if re.search(_ENDORSE, reason) or re.search(_HEDGE, reason) or re.search(_NEGATIVE,
-                                                                             reason):
+    if re.search(_ENDORSE, reason) or re.search(_HEDGE, reason) or re.search(_RECANTS, reason):
         # Red-team round 22: "b, c is not wrong", "b. Actually d is it", "b; c gives
         # identical steps" scored as b.
         if re.search(letter, reason):
