@@ -153,11 +153,12 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
         api, result = _autograde(make_api, course, lesson, student)
     if not result["success"]:
         log = result.get("log") or ""
+        reason = _failure_reason(log)
         # "final": the submission caused it, so grading it again would fail again.
         # "reason" and "origin": the student's page of a notebook that failed by itself.
         return {"status": "failed", "flags": [], "final": _known_failure(log) is not None,
-                "message": f"{_failure_reason(log)} (nbgrader's log: {result['log_path']})",
-                "reason": _failure_reason(log), "origin": origin}
+                "message": f"{reason} (nbgrader's log: {result['log_path']})",
+                "reason": reason, "origin": origin}
     locked = locked_cell_problems(
         nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4),
         nbformat.read(course.root / "submitted" / student / lesson / f"{lesson}.ipynb",

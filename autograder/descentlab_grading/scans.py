@@ -475,12 +475,12 @@ def _own_instances(nb: Any) -> tuple[set[str], set[str]]:
 
 
 def _is_own_instance(node: ast.expr, instances: tuple[set[str], set[str]]) -> bool:
-    """Whether ``node`` is an object of a class of the notebook's own: ``Cfg()``, a name
-    bound only to one (:func:`_own_instances`), or ``self``."""
+    """Whether ``node`` is an object of a class of the notebook's own: ``Cfg()``, or a name
+    bound only to one (:func:`_own_instances`); not ``self``, an argument like any other."""
     classes, names = instances
     if isinstance(node, ast.Call):
         return isinstance(node.func, ast.Name) and node.func.id in classes
-    return isinstance(node, ast.Name) and (node.id in names or node.id == "self")
+    return isinstance(node, ast.Name) and node.id in names
 
 
 #: What ``importlib.metadata`` reports of an installed package, by function name.
