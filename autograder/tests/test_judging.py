@@ -1437,7 +1437,7 @@ _USES_GEN = "def minibatches(X, y, size, rng):\n    return gen_batches(len(X), s
      ["gen_batches"]),  # a name bound to a module too
     # `self` is an argument: any object, a module too.
     ("import sklearn.utils as su\ndef load(self):\n    global gen_batches\n"
-     "    for k, v in vars(self).items():\n        if k == 'gen_batches':\n"
+     "    for k, v in vars(self).items():\n        if k == gen_batches.__name__:\n"
      "            gen_batches = v\nload(su)\n", ["gen_batches"]),
     # Red-team round 22's honest notebook: both at once (the loop made every string count).
     ("import importlib.metadata\nclass Cfg:\n    lr = 0.1\nfor k, v in vars(Cfg()).items():\n"
