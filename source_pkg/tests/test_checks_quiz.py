@@ -580,17 +580,64 @@ def test_a_truth_value_with_the_other_endorsed_is_none(value: str) -> None:
 
 
 @pytest.mark.parametrize(("value", "answer"), [
-    # A reason's denials say what the other options do: no second answer.
-    ("b, c would not converge", "b"), ("c, b never calls step first", "c"),
-    ("b (c does not correct m)", "b"), ("b, c is not correct", "b"),
-    # Denying that another is wrong, or taking the answer back, offers it.
-    ("b (c is no different)", None), ("b, c is correct", None),
+    # A reason that describes another option plainly: no second answer.
+    ("c, b makes PyTorch warn", "c"), ("b (d would be 10 g)", "b"),
+    ("b, (a) is m before the correction", "b"),
+    # One that denies or compares is no plain description: none, and the visible check
+    # shows the answer as read, for the student to put it plainly (sweep 23: "SGD (Momentum
+    # is not lower)", "b, a isn't wrong" scored, each a way of denying a denial).
+    ("b, c would not converge", None), ("b (c is no different)", None), ("b, c is correct", None),
+    ("b, a isn't wrong", None), ("b, correction: a", None), ("b — wait, a", None),
+    ("b, but a when the gradients shrink", None), ("b, c is not a different trajectory", None),
+    # Other options ruled out after a comma.
+    ("b, a and c are wrong", "b"),
 ])
-def test_a_reasons_denials_are_told_from_recanting(value: str, answer: str | None) -> None:
+def test_a_reason_describes_other_options_plainly_or_names_no_single_answer(
+        value: str, answer: str | None) -> None:
     assert quiz.choice(value, LETTERS) == answer
 
 
-def test_a_name_with_a_reason_that_denies_what_others_do() -> None:
-    assert quiz.choice("RMSProp, since SGD and Momentum don't adapt", OPTIMIZERS) == "RMSProp"
-    assert quiz.choice("RMSProp (Adam does not divide by so small a number)",
-                       OPTIMIZERS) == "RMSProp"
+@pytest.mark.parametrize(("value", "option"), [
+    ("SGD (Momentum is not lower)", None), ("RMSProp (Adam is not behind)", None),
+    ("RMSProp, since Adam doesn't move less", None), ("SGD. It ends highest.", "SGD"),
+    ("RMSProp. Its first h is tiny.", "RMSProp"),
+])
+def test_names_with_denials_and_sentences(value: str, option: str | None) -> None:
+    assert quiz.choice(value, OPTIMIZERS) == option
+
+
+def test_an_unread_answer_in_words_is_told_how_to_put_it() -> None:
+    assert "start with your answer and leave the other options out" in quiz.quoted(
+        "b, c would not converge")
+    assert quiz.quoted("b!!") == " (your answer: 'b!!')"
+
+
+@pytest.mark.parametrize(("value", "named"), [
+    ("AdaGrad, RMSProp and Adam (Kingma & Ba 2015)", {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad, RMSProp and Adam; Momentum didn't fail", None),
+    ("AdaGrad, RMSProp and Adam; Momentum did not stay", None),
+])
+def test_names_with_notes_and_denials(value: str, named: set[str] | None) -> None:
+    assert quiz.names(value, OPTIMIZERS) == named
+
+
+@pytest.mark.parametrize(("value", "answer"), [
+    # Sweep 23: descriptions of where another option goes wrong read as the answer ...
+    ("c (b is too early)", "c"), ("c, because in b PyTorch warns", "c"),
+    ("c (with b the first lr value is skipped)", "c"),
+    ("b (c only matches Nesterov-style lookahead)", "b"),
+    ("b (not c: each entry has its own h)", "b"),
+    # ... what may endorse it does not.
+    ("b; c matches it exactly", None), ("b (c works too)", None),
+])
+def test_a_letter_described_where_it_goes_wrong(value: str, answer: str | None) -> None:
+    assert quiz.choice(value, LETTERS) == answer
+
+
+@pytest.mark.parametrize(("value", "option"), [
+    ("SGD, since Momentum and Adam end lower", "SGD"), ("SGD, Momentum is second highest", "SGD"),
+    ("SGD, whereas Adam ends lowest", "SGD"), ("RMSProp — Adam moves only 0.1", "RMSProp"),
+    ("RMSProp, Adam", None), ("SGD, Momentum", None),
+])
+def test_a_name_then_a_comparison_of_the_others(value: str, option: str | None) -> None:
+    assert quiz.choice(value, OPTIMIZERS) == option

@@ -146,8 +146,12 @@ def quoted(value: Any) -> str:
         unit = _WITH_UNIT.match(value)
         if unit is None:
             # What was read, for the student to compare with the forms asked for (a grading
-            # audit: "AdaGrad/RMSProp/Adam" was told it "may only hold the names" it held).
-            return f" (your answer: {value!r})"
+            # audit: "AdaGrad/RMSProp/Adam" was told it "may only hold the names" it held);
+            # words of the student's own, how to make them readable (red-team sweep 23).
+            if len(value.split()) < 3:
+                return f" (your answer: {value!r})"
+            return (f" (your answer: {value!r}; with words of your own, start with your "
+                    "answer and leave the other options out of them)")
         if unit.group(2).startswith("%"):
             return (f" (not the text {value!r}: type the number alone, without quotes or "
                     f"a % sign; where the question asks for a fraction, "
@@ -488,6 +492,10 @@ def _plain(value: str) -> str:
     # A comment is read as a bracket, so that "b  # or c" stays a hedge (red-team round 22).
     text = re.sub(r"(?:^|\s)#\s*", " (", value.casefold(), flags=re.M)
     text = _OPENING.sub("", re.sub(r"[*`]+", "", text).strip(), count=1)
+    # "isn't" is "is not", for the readers of denials.
+    text = re.sub(r"(?<![^\W_])can['\u2019]t", "cannot", re.sub(r"(?<![^\W_])won['\u2019]t",
+                                                                "will not", text))
+    text = re.sub(r"n['\u2019]t(?![^\W_])", " not", text)
     # The first word's possessive starts a reason: "RMSProp's first step is ..." (round 22).
     text = re.sub(r"\A([^\W_][\w-]*)['\u2019]s(?![^\W_])", r"\1 (", text)
     return re.sub(r"(?<=[^\W_])['\u2019](?:s|d|m|ll|re|ve)(?![^\W_])", "", text).strip()
@@ -522,7 +530,10 @@ def _without_set_aside(text: str, options: Iterable[str]) -> str:
     text = re.sub(rf"\s*[(\[]\s*{_NEGATION}\s+{listed}\s*[)\]]", "", text)
     text = re.sub(rf"(?<=[^\W_])\s*(?:[,;]|\s[-\u2013\u2014])\s*{_NEGATION}\s+{listed}\s*\.?\s*$",
                   "", text)
-    text = re.sub(rf"(?<![^\W_]){_NEGATION}\s+{listed}", " ", text)
+    # Not the article: "c is not a different trajectory" (sweep 23).
+    text = re.sub(rf"(?<![^\W_]){_NEGATION}\s+{listed}"
+                  rf"(?=\s*(?:[,;:.)\]!?]|\Z|(?:and|or|nor|but|since|because)(?![^\W_])))",
+                  " ", text)
     # Not from the start: "c, b is wrong" rules out b, and answers c. One option "is"
     # wrong; several "are", after a bracket or a word that starts a reason, never reaching
     # back into the answer's own list (red-team round 20: "AdaGrad, RMSProp and Adam, SGD
@@ -530,9 +541,12 @@ def _without_set_aside(text: str, options: Iterable[str]) -> str:
     text = re.sub(rf"(?<=[\s,;:(\[]){one}\s+is{_WRONG}", " ", text)
     reason = r"(?:(?<=[(\[;:])|(?<=since )|(?<=because )|(?<=as )|(?<=so ))\s*"
     text = re.sub(rf"{reason}{listed}\s+are{_WRONG}", " ", text)
+    # After a comma, a list without one: "b, a and c are wrong" (sweep 23), never reaching
+    # into the answer's own list.
+    text = re.sub(rf"(?<=, ){one}(?:\s+(?:and|or|nor)\s+{one})+\s+are{_WRONG}", " ", text)
     # "AdaGrad, RMSProp and Adam; SGD and Momentum did not" (an honest-answer sweep).
     text = re.sub(rf"{reason}{listed}\s+(?:did|do|does)\s*(?:not|n't)(?![^\W_])"
-                  rf"(?:\s+[^\W\d_]+)?\s*(?=[;)\]]|\Z)", " ", text)
+                  rf"(?:\s+escaped?)?\s*(?=[;)\]]|\Z)", " ", text)
     text = re.sub(rf"\bthan\s+{one}(?:'s)?", " ", text)
     if text == given:
         return text.strip()  # "c," alone may be a list left unfinished
@@ -614,7 +628,7 @@ def _named_first(key: str, options: tuple[str, ...]) -> str | None:
     first = max(starts, key=len)
     rest = key[len(first):]
     # A hyphen sets words apart with a space beside it: "Adam-like" is not Adam.
-    if not re.match(r"\s*[(\[,:;\u2013\u2014]|\s*-\s|\s+-|\s+(?:because|since)\b", rest):
+    if not re.match(r"\s*[(\[,:;\u2013\u2014]|\s*-\s|\s+-|\s+(?:because|since)\b|\.\s", rest):
         return None
     others = [o for o in options if len(o) > 1 and o != first and said(o, rest)]
     return first if not others or _a_reason_only(rest, others) else None
@@ -623,27 +637,34 @@ def _named_first(key: str, options: tuple[str, ...]) -> str | None:
 #: Words that offer a second answer or doubt the first: "Adam, or maybe SGD", "Adam
 #: (SGD could be right too)".
 _HEDGE = (r"(?<![^\W_])(?:or|maybe|perhaps|possibly|probably|likely|could|might|either|also|"
-          r"too|equally|alternatively|otherwise|unless|though|although|mean|sure|unsure|"
-          r"guess|if)(?![^\W_])")
+          r"too(?!\s+(?:early|late|soon|small|large|big|much|little|slow|fast|high|low))|"
+          r"equally|alternatively|otherwise|unless|though|although|mean|sure|unsure|"
+          r"guess|if|wait|correction(?=\s*[:,])|oops|sorry|scratch)(?![^\W_])")
 
 
 #: Words that endorse another option as well: "b, a is also true", "b, but a works".
 _ENDORSE = (r"(?<![^\W_])(?:(?<!not )(?:right|correct|true|valid|fine|ok|okay|possible|"
-            r"acceptable|plausible)|but|works?|worked|well|too|also|same|equivalent|identical\w*|"
+            r"acceptable|plausible)|but|works?|worked|well|also|same|equivalent|identical\w*|"
             r"equal\w*|similar\w*|alike|tied?|ties|likewise|actually|holds?|plus|when|whenever|"
-            r"once|as\s+(?:far|much|high|low|good|fast|big|large|small|well)|is\s+it)(?![^\W_])")
-#: A reason that takes the answer back ("SGD (no: Adam ends highest)") or denies that
-#: another option is wrong ("b, c is not wrong"); a reason's other denials are what it says
-#: of the options ("RMSProp, since SGD and Momentum don't adapt").
-_RECANTS = (r"\A[\s(\[:,;\u2013\u2014-]*no(?![^\W_])|(?<![^\W_])(?:not|never|no)\s+"
-            r"(?:wrong|false|incorrect|bad|invalid|worse|different)(?![^\W_])|n't\s+(?:wrong|"
-            r"false|incorrect|bad|worse|different)(?![^\W_])")
+            r"once|as\s+(?:far|much|high|low|good|fast|big|large|small|well)|is\s+it|exactly|"
+            r"matches\s+it)(?![^\W_])")
+def _doubtful(reason: str) -> bool:
+    """Whether a reason says anything of another option it names that a reader cannot take
+    as a plain description: a hedge or a correction ("or", "maybe", "wait"), an endorsement
+    ("too", "the same", "as high", "is not wrong"), a denial ("Adam is not lower", "no: Adam
+    ends highest"). A comparison alone describes ("since Adam ends lower"); denied, it may
+    say the other option is as good. Such a reason and another option make no single answer: the
+    visible check then shows the answer as read, for the student to put it plainly
+    (red-team rounds 22 and 23: each way of denying a denial scored as the answer)."""
+    return any(re.search(words, reason) for words in (_HEDGE, _ENDORSE, _NEGATIVE))
 #: Verbs that say something of the option before them: "c is Nesterov-like", "b makes
 #: PyTorch warn" (its description, no second answer unless endorsed).
 _VERBS = (r"is|was|are|were|would|will|makes?|made|gives?|gave|has|had|does|did|means?|uses?|"
           r"needs?|computes?|returns?|divides?|multiplies|adds?|starts?|ends?|moves?|skips?|"
           r"forgets?|counts?|calls?|applies|leaves?|takes?|warns?|describes?|lacks?|misses?|"
-          r"keeps?|comes?|goes?|runs?|steps?|never|cannot|can")
+          r"keeps?|comes?|goes?|runs?|steps?|never|cannot|can|ignores?|matches?|scales?|"
+          r"corrects?|includes?|stores?|averages?|updates?|subtracts?|assumes?|belongs?|"
+          r"refers?|treats?|triggers?|lands?|sets?|resets?|changes?|shrinks?|grows?")
 
 
 def _a_reason_only(rest: str, others: Iterable[str]) -> bool:
@@ -651,26 +672,29 @@ def _a_reason_only(rest: str, others: Iterable[str]) -> bool:
     options ``others`` only as what it says of them: "rmsprop, since sgd and momentum move
     by lr * g only" (red-team round 20: it scored 0, where a careful human reads RMSProp).
 
-    The reason starts with "because", "since", a colon or a bracket, says something besides
-    the names, and offers none of them: no hedge ("or", "maybe", "could", ...), no denial,
-    no endorsement ("too", "the same", "as far"), no name alone in brackets or beside "/",
+    The reason starts with "because", "since", "as", "whereas", a punctuation mark, a
+    bracket or a new sentence, says
+    something besides the names, and offers none of them: nothing :func:`_doubtful`, no
+    name alone in brackets or beside "/",
     none after "with" ("sgd (with momentum)"), none first in the reason after "and" ("adam
     (and sgd)")."""
-    if not re.match(r"[\s,;\u2013\u2014-]*(?:because|since)(?![^\W_])|\s*[:(\[]", rest):
+    if not re.match(r"[\s,;\u2013\u2014-]*(?:because|since|as|whereas)(?![^\W_])|\s*[:(\[,;]"
+                    r"|\.\s|\s*-\s|\s+[\u2013\u2014]", rest):
         return False
-    # Nor one that takes the answer back, or endorses another option too: "SGD (no: Adam
-    # ends highest)",
-    # "RMSProp (tied with Adam)", "RMSProp, since Adam moves as far" (red-team round 22).
-    if re.search(_RECANTS, rest) or re.search(_ENDORSE, rest):
+    # Nor one that doubts, denies or endorses: "SGD (no: Adam ends highest)", "RMSProp (tied
+    # with Adam)", "RMSProp, since Adam moves as far" (red-team round 22).
+    if _doubtful(rest):
         return False
     named = "|".join(re.escape(o.casefold()) for o in sorted(others, key=len, reverse=True))
     one = rf"(?<![^\W_])(?:{named})(?![^\W_])"
     # "SGD (with momentum)" is another optimizer (red-team round 22).
+    # A name first after a comma, alone or in a list, is a list: "RMSProp, Adam".
     offered = (rf"[(\[]\s*{one}\s*[)\]]|/\s*{one}|{one}\s*/"
                rf"|\A[\s,;:(\[]*(?:and|&|\+|plus)\s*{one}"
+               rf"|\A[\s,;\u2013\u2014-]*{one}(?=\s*(?:\Z|[,;/)\]]|(?:and|or|&)(?![^\W_])))"
                rf"|(?<![^\W_])with\s+(?:[^\W\d_]+\s+){{0,2}}{one}")
     words = set(re.findall(r"[^\W\d_]{2,}", re.sub(one, " ", rest))) - {"because", "since"}
-    return bool(words) and not re.search(_HEDGE, rest) and not re.search(offered, rest)
+    return bool(words) and not re.search(offered, rest)
 
 
 def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
@@ -698,17 +722,23 @@ def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
     # before the correction" (an honest-answer sweep: each scored 0), unless the reason
     # endorses or doubts it: "b, a is also true", "b (a too)", "b, but a also works" (the
     # same sweep: each scored as b). Then "a" is a letter, not the article, before a verb.
-    said = rf"\s+(?:{_VERBS}|works?|holds?|too|also|as\s+well|might|could|would)(?![^\W_])"
+    said = (rf"\s+(?:{_VERBS}|works?|holds?|too|also|as|well|might|could|would|when|if|only|"
+            rf"for|in|with|under|at|on|since|because|but|and|or|then|instead|not)(?![^\W_])")
     letter = (rf"[(\[]\s*(?:{others})\s*[)\]]|(?<![^\W_])(?:{others})"
-              rf"(?=\s*(?:[)\],;:.]|\Z)|{said})")
-    if re.search(_ENDORSE, reason) or re.search(_HEDGE, reason) or re.search(_RECANTS, reason):
-        # Red-team round 22: "b, c is not wrong", "b. Actually d is it", "b; c gives
-        # identical steps" scored as b.
+              rf"(?=\s*(?:[)\],;:.!?]|\Z)|{said})")
+    if _doubtful(reason):
+        # Red-team rounds 22 and 23: "b, c is not wrong", "b. Actually d is it", "b; c gives
+        # identical steps", "b, correction: a", "b, a isn't wrong" scored as b.
         if re.search(letter, reason):
             return None
     else:
         reason = re.sub(rf"(?:[(\[]\s*(?:{others})\s*[)\]]|(?<![^\W_])(?:{others}))"
-                        rf"(?=\s+(?:{_VERBS})(?![^\W_]))", " ", reason)
+                        rf"(?=\s+(?:(?:only|just|always|still|already|first)\s+)?(?:{_VERBS})"
+                        rf"(?![^\W_]))", " ", reason)
+        # A letter after a preposition is where something happens: "c, because in b PyTorch
+        # warns", "c (with b the first value is skipped)" (sweep 23: each scored 0).
+        reason = re.sub(rf"(?<![^\W_])(?:in|at|with|under|from|by)\s+[(\[]?\s*(?:{others})"
+                        rf"\s*[)\]]?(?![^\W_])", " ", reason)
     offered = (rf"(?:(?<![^\W_])(?:or|and|not|nor)\s+|/\s*|[(\[]\s*|option\s+)"
                rf"(?:{others})(?![^\W_])|(?<![^\W_])(?:{others})\s*[)\]]"
                # First in the reason: a second letter, "b, c"; the article "a" only when
@@ -793,6 +823,9 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
                 rf"{_NEGATIVE}|(?<![^\W_])(?:stuck|fail\w*|wrong|remain\w*|stay\w*|above)",
                 label.group(1)):
             inner = inner[label.end():]
+        # Brackets that name no option are a note: "Adam (Kingma & Ba 2015)" (sweep 23).
+        inner = re.sub(r"\([^()]*\)", lambda m: m.group(0) if re.search(
+            _names_pattern(options), m.group(0)) else " ", inner)
         if inner[:1] + inner[-1:] in ("{}", "[]", "()"):
             inner = inner[1:-1]
         # "AdaGrad, RMSProp and Adam, since SGD stays near 0": the reason is no answer.
