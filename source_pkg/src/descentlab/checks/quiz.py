@@ -648,15 +648,20 @@ _ENDORSE = (r"(?<![^\W_])(?:(?<!not )(?:right|correct|true|valid|fine|ok|okay|po
             r"equal\w*|similar\w*|alike|tied?|ties|likewise|actually|holds?|plus|when|whenever|"
             r"once|as\s+(?:far|much|high|low|good|fast|big|large|small|well)|is\s+it|exactly|"
             r"matches\s+it)(?![^\W_])")
+
+
 def _doubtful(reason: str) -> bool:
     """Whether a reason says anything of another option it names that a reader cannot take
     as a plain description: a hedge or a correction ("or", "maybe", "wait"), an endorsement
     ("too", "the same", "as high", "is not wrong"), a denial ("Adam is not lower", "no: Adam
     ends highest"). A comparison alone describes ("since Adam ends lower"); denied, it may
-    say the other option is as good. Such a reason and another option make no single answer: the
-    visible check then shows the answer as read, for the student to put it plainly
-    (red-team rounds 22 and 23: each way of denying a denial scored as the answer)."""
+    say the other option is as good. Such a reason and another option make no single
+    answer: the visible check then shows the answer as read, for the student to put it
+    plainly (red-team rounds 22 and 23: each way of denying a denial scored as the answer).
+    """
     return any(re.search(words, reason) for words in (_HEDGE, _ENDORSE, _NEGATIVE))
+
+
 #: Verbs that say something of the option before them: "c is Nesterov-like", "b makes
 #: PyTorch warn" (its description, no second answer unless endorsed).
 _VERBS = (r"is|was|are|were|would|will|makes?|made|gives?|gave|has|had|does|did|means?|uses?|"
@@ -673,11 +678,10 @@ def _a_reason_only(rest: str, others: Iterable[str]) -> bool:
     by lr * g only" (red-team round 20: it scored 0, where a careful human reads RMSProp).
 
     The reason starts with "because", "since", "as", "whereas", a punctuation mark, a
-    bracket or a new sentence, says
-    something besides the names, and offers none of them: nothing :func:`_doubtful`, no
-    name alone in brackets or beside "/",
-    none after "with" ("sgd (with momentum)"), none first in the reason after "and" ("adam
-    (and sgd)")."""
+    bracket or a new sentence, says something besides the names, and offers none of them:
+    nothing :func:`_doubtful`, no name alone in brackets or beside "/", none after "with"
+    ("sgd (with momentum)"), none first after a comma ("rmsprop, adam") or after "and"
+    ("adam (and sgd)")."""
     if not re.match(r"[\s,;\u2013\u2014-]*(?:because|since|as|whereas)(?![^\W_])|\s*[:(\[,;]"
                     r"|\.\s|\s*-\s|\s+[\u2013\u2014]", rest):
         return False
@@ -687,8 +691,8 @@ def _a_reason_only(rest: str, others: Iterable[str]) -> bool:
         return False
     named = "|".join(re.escape(o.casefold()) for o in sorted(others, key=len, reverse=True))
     one = rf"(?<![^\W_])(?:{named})(?![^\W_])"
-    # "SGD (with momentum)" is another optimizer (red-team round 22).
-    # A name first after a comma, alone or in a list, is a list: "RMSProp, Adam".
+    # "SGD (with momentum)" is another optimizer (red-team round 22); a name first after a
+    # comma, alone or in a list, is a list: "RMSProp, Adam".
     offered = (rf"[(\[]\s*{one}\s*[)\]]|/\s*{one}|{one}\s*/"
                rf"|\A[\s,;:(\[]*(?:and|&|\+|plus)\s*{one}"
                rf"|\A[\s,;\u2013\u2014-]*{one}(?=\s*(?:\Z|[,;/)\]]|(?:and|or|&)(?![^\W_])))"
