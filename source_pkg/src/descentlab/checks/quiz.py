@@ -378,8 +378,8 @@ def choice(value: Any, options: Iterable[str]) -> str | None:
     of the name (``"SGD ends lowest"``), unless it denies or doubts it. Markdown's marks
     (``"**b**"``), a ``#`` comment, an opening such as "I think it is" and contractions
     ("I'd") leave the answer as it is; a letter a reason says something of (``"c, b makes
-    PyTorch warn"``) is no second answer, unless the reason endorses or doubts it (``"b, a
-    is also true"``, ``"b (if not a)"``).
+    PyTorch warn"``) is no second answer, unless the reason endorses, doubts or denies
+    (``"b, a is also true"``, ``"b (if not a)"``, ``"b, c is not wrong"``): then none is.
 
     Parameters
     ----------
