@@ -545,7 +545,7 @@ def _without_set_aside(text: str, options: Iterable[str]) -> str:
     # into the answer's own list.
     text = re.sub(rf"(?<=, ){one}(?:\s+(?:and|or|nor)\s+{one})+\s+are{_WRONG}", " ", text)
     # "AdaGrad, RMSProp and Adam; SGD and Momentum did not" (an honest-answer sweep).
-    text = re.sub(rf"{reason}{listed}\s+(?:did|do|does)\s*(?:not|n't)(?![^\W_])"
+    text = re.sub(rf"{reason}{listed}\s+(?:did|do|does)\s+not(?![^\W_])"
                   rf"(?:\s+escaped?)?\s*(?=[;)\]]|\Z)", " ", text)
     text = re.sub(rf"\bthan\s+{one}(?:'s)?", " ", text)
     if text == given:
@@ -562,7 +562,7 @@ _PREDICATE = (r"(?:(?:all|both|each|clearly|only|then|still)\s+)?(?:is|was|are|w
               r"takes?|took|gives?|gave|travel(?:s|l?ed)?|jumps?|jumped)(?![^\W_])")
 #: Words that deny what follows a name: "SGD is wrong", "Adam did not escape".
 _NEGATIVE = (r"(?<![^\W_])(?:not|no|never|none|neither|nor|wrong|false|incorrect|"
-             r"fail(?:s|ed)?)(?![^\W_])|n't")
+             r"fail(?:s|ed)?)(?![^\W_])")  # "n't" is " not" by then (_plain)
 
 
 def _without_predicate(text: str, options: Iterable[str], alone: bool = False) -> str:
