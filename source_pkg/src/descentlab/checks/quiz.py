@@ -728,17 +728,17 @@ def _letter_with_reason(key: str, options: tuple[str, ...]) -> str | None:
     # same sweep: each scored as b). Then "a" is a letter, not the article, before a verb.
     said = (rf"\s+(?:{_VERBS}|works?|holds?|too|also|as|well|might|could|would|when|if|only|"
             rf"for|in|with|under|at|on|since|because|but|and|or|then|instead|not)(?![^\W_])")
-    letter = (rf"[(\[]\s*(?:{others})\s*[)\]]|(?<![^\W_])(?:{others})"
-              rf"(?=\s*(?:[)\],;:.!?]|\Z)|{said})")
+    # Another letter, in brackets or as a word.
+    marked, bare = rf"[(\[]\s*(?:{others})\s*[)\]]", rf"(?<![^\W_])(?:{others})"
+    letter = rf"{marked}|{bare}(?=\s*(?:[)\],;:.!?]|\Z)|{said})"
     if _doubtful(reason):
         # Red-team rounds 22 and 23: "b, c is not wrong", "b. Actually d is it", "b; c gives
         # identical steps", "b, correction: a", "b, a isn't wrong" scored as b.
         if re.search(letter, reason):
             return None
     else:
-        reason = re.sub(rf"(?:[(\[]\s*(?:{others})\s*[)\]]|(?<![^\W_])(?:{others}))"
-                        rf"(?=\s+(?:(?:only|just|always|still|already|first)\s+)?(?:{_VERBS})"
-                        rf"(?![^\W_]))", " ", reason)
+        reason = re.sub(rf"(?:{marked}|{bare})(?=\s+(?:(?:only|just|always|still|already|"
+                        rf"first)\s+)?(?:{_VERBS})(?![^\W_]))", " ", reason)
         # A letter after a preposition is where something happens: "c, because in b PyTorch
         # warns", "c (with b the first value is skipped)" (sweep 23: each scored 0).
         reason = re.sub(rf"(?<![^\W_])(?:in|at|with|under|from|by)\s+[(\[]?\s*(?:{others})"
