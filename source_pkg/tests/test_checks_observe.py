@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 from descentlab.checks import make_case, observe
-from descentlab.checks.observe import accepted_arguments
+from descentlab.checks.observe import accepted_arguments, observe_in_turn
 from descentlab.optimizers import Momentum
 
 CASE = make_case(11, shapes={"W": (2, 3), "b": (3,)}, calls=3)
@@ -175,3 +175,35 @@ def test_nan_and_warnings_do_not_escape():
     observed = observe(DividesByZero, HYPER, CASE)  # -W error would turn a warning into a crash
     assert observed.completed
     assert not np.isfinite(observed.values["W"][1]).any()
+
+
+def test_objects_observed_in_turn_are_built_first_then_updated_call_by_call():
+    """Two networks' optimizers: both built, then updated in turn, each on arrays of its own,
+    each recorded as if alone (the reference's steps), the second's error its own."""
+    events, arrays = [], {0: set(), 1: set()}
+
+    class Recorded(Momentum):
+        def __init__(self, lr=0.01, momentum=0.9):
+            super().__init__(lr=lr, momentum=momentum)
+            self.number = sum(event == "init" for event, _ in events)
+            events.append(("init", self.number))
+
+        def update(self, params, grads):
+            events.append(("update", self.number))
+            if self.number == 1 and len(events) == 6:
+                raise KeyError("v")
+            arrays[self.number].update(map(id, params.values()))
+            super().update(params, grads)
+
+    first, second = observe_in_turn(Recorded, HYPER, CASE)
+    assert events == [("init", 0), ("init", 1), ("update", 0), ("update", 1), ("update", 0),
+                      ("update", 1), ("update", 0)]
+    alone = observe(Momentum, HYPER, CASE)
+    for key in CASE.keys:
+        np.testing.assert_array_equal(first.values[key], alone.values[key])
+    assert first.completed
+    assert not first.error_stage
+    assert (second.error_stage, second.error_call, second.error_type) == ("update", 2, "KeyError")
+    assert second.calls_done == 1
+    assert len(arrays[0]) == len(CASE.keys)
+    assert not arrays[0] & arrays[1]

@@ -34,7 +34,7 @@ from .exercise import Outcome, assert_outcome, run_checks
 from .global_reads import global_reads_note
 from .misspelt_state import misspelt_state_note
 from .mistakes.texts import explain
-from .observe import CLASS, INIT, SIGNATURE, observe
+from .observe import CLASS, INIT, SIGNATURE, Observation, observe, observe_in_turn
 from .report import Report
 from .reset_state import reset_cause
 from .spec import Property, get_property, properties_for, required_arguments
@@ -101,19 +101,15 @@ def run_property(
         return diagnosis
     # State written in the class body (`v = {}` right under `class`) is shared by every
     # object: each check's new object meets an earlier one's state under the same key, of
-    # another shape (a broadcast error) or other values (red-team round 8, two audits). Two
-    # new objects on a key no object used tell. It costs the state property, where it shows
-    # even when no earlier check ran; every other property is judged again on keys no
-    # object used (an audit: it cost all four of Momentum's properties).
-    # Both get the same arrays (as two optimizers of one network would): state kept by
-    # id(params[key]) in the class body tells too (a student audit).
-    probe = make_case(seed, shapes={f"probe_{next(_PROBE_KEYS)}": (3,)}, calls=2)
-    arrays = {key: np.array(value) for key, value in probe.params.items()}
-    first, again = (observe(student_cls, runs[0].hyper, probe, time_limit=time_limit,
-                            required=required, arrays=arrays) for _ in range(2))
-    if first.error_stage or again.error_stage or agree(first, again):
+    # another shape (a broadcast error) or other values (red-team round 8, two audits). New
+    # objects on a key no object used tell (:func:`_shared_by_objects`). It costs the state
+    # property, where it shows even when no earlier check ran; every other property is
+    # judged again on keys no object used (an audit: it cost all four of Momentum's
+    # properties).
+    shared = _shared_by_objects(student_cls, runs[0].hyper, seed, time_limit, required)
+    if shared is None:
         return diagnosis
-    printed = diagnosis.printed + first.printed + again.printed
+    printed = diagnosis.printed + shared
     if state:
         # What this check saw is left out: an error's hint ("one state shared by several
         # parameters", of a broadcast error) blamed another mistake (an audit).
@@ -122,7 +118,53 @@ def run_property(
     runs = observe_property(student_cls, runs[0].hyper, prop, case, time_limit=time_limit,
                             required=required, fresh_keys=True)
     judged = diagnose_property(runs, name, prop, case, time_limit=time_limit)
+    if judged.findings:
+        # Still wrong on new keys: what lives on is not kept per key (a step counter on the
+        # class or on a function, red-team round 23), and a catalogued mistake's hint
+        # ("bias correction?") would blame code that is right.
+        first = judged.findings[0]
+        judged = dataclasses.replace(judged, findings=(
+            dataclasses.replace(first, message=messages.shared_changes_steps(first.message)),
+            *judged.findings[1:]))
     return dataclasses.replace(judged, printed=judged.printed + printed)
+
+
+def _shared_by_objects(student_cls: type, hyper: dict[str, float], seed: int,
+                       time_limit: float | None, required: Sequence[str]) -> int | None:
+    """Whether new objects of ``student_cls`` meet one another's state: the characters they
+    printed if they do, None if not (or if a run stopped: no evidence).
+
+    Two probes, each on a parameter no case uses. Two objects one after the other, on the
+    same arrays (as two optimizers of one network): state in the class body, or keyed by
+    ``id(params[key])`` there (a student audit), meets the second. Two objects built, then
+    updated in turn on arrays of their own (as two networks' optimizers), against one alone
+    after them: state a later ``__init__`` or another object's ``update`` resets (red-team
+    round 23: ``type(self).h = {}`` in ``__init__``, a global cleared when another object
+    calls) meets, or loses, the other's.
+    """
+    def probe() -> Case:
+        return make_case(seed, shapes={f"probe_{next(_PROBE_KEYS)}": (3,)}, calls=2)
+
+    case = probe()
+    arrays = {key: np.array(value) for key, value in case.params.items()}
+    one_network = [observe(student_cls, hyper, case, time_limit=time_limit,
+                           required=required, arrays=arrays) for _ in range(2)]
+    if _told_apart(one_network[1:], one_network[0]):
+        return sum(run.printed for run in one_network)
+    case = probe()
+    two_networks = observe_in_turn(student_cls, hyper, case, time_limit=time_limit,
+                                   required=required)
+    alone = observe(student_cls, hyper, case, time_limit=time_limit, required=required)
+    if _told_apart(two_networks, alone):
+        return sum(run.printed for run in (*one_network, *two_networks, alone))
+    return None
+
+
+def _told_apart(runs: Sequence[Observation], alone: Observation) -> bool:
+    """Whether every run completed its calls and one of ``runs`` computed other than
+    ``alone`` (a run that stopped is no evidence)."""
+    return not any(run.error_stage for run in (*runs, alone)) and not all(
+        agree(run, alone) for run in runs)
 
 
 def _ignores_gradients(student_cls: type, hyper: dict[str, float], case: Case,

@@ -74,7 +74,21 @@ def shared_between_objects(state_names: Sequence[str]) -> str:
             "something lives on from one object to the next. A dict or array written in the "
             f"class body ({name} = {{}} right under `class`) is shared by every object of the "
             f"class: create it in __init__ (self.{name} = {{}}) or on the first update(). "
-            "It costs this property's points only.")
+            "The other checks judge your class again on parameters no earlier object used: "
+            "state shared this way but kept per parameter costs this property's points only.")
+
+
+def shared_changes_steps(message: str) -> str:
+    """``message`` of a check that a class whose objects share state failed even on new keys:
+    the shared state is not kept per key (a step counter), so it is the likely cause.
+
+    Red-team round 23: Adam's ``t`` kept on ``Adam.update`` (one counter for every object)
+    was told "a factor is missing (... bias correction?)" of a bias correction written right.
+    """
+    return ("your class's objects share state (the state check says so), and it changes "
+            "this check's steps even on parameters no earlier object used: is a step counter "
+            "or another value kept on the class, a function or a global instead of on self? "
+            f"What this check saw: {message}")
 
 NOT_WRITTEN = "{what} is not written yet: replace `raise NotImplementedError` with your code."
 

@@ -16,7 +16,7 @@ import inspect
 import io
 import itertools
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from . import messages
 from .cases import Case
 
 __all__ = ["STUDENT_ERRORS", "Observation", "accepted_arguments", "describe_exception", "observe",
-           "run_quietly"]
+           "observe_in_turn", "run_quietly"]
 
 # Stages at which an observation can stop.
 CLASS, SIGNATURE, INIT, UPDATE = "class", "signature", "init", "update"
@@ -239,9 +239,41 @@ def observe(
     Observation
         Never raises for anything the observed code does.
     """
+    return _observe(factory, hyper, case, [_fresh(case) if fresh_keys else case],
+                    time_limit=time_limit, required=required, arrays=arrays)[0]
+
+
+def observe_in_turn(
+    factory: Callable[..., Any],
+    hyper: Mapping[str, float],
+    case: Case,
+    objects: int = 2,
+    *,
+    time_limit: float | None = 2.0,
+    required: Sequence[str] = (),
+) -> list[Observation]:
+    """Build ``objects`` optimizers one after the other, then update them in turn, call by
+    call, each on its own copy of ``case``, as two optimizers of two networks are used.
+
+    Each would take the steps of one object alone unless something lives on from one object
+    to the next: state every object shares and a later ``__init__``, or another object's
+    ``update``, resets (red-team round 23: such state passed two objects run one after the
+    other). Parameters as :func:`observe`'s; one :class:`Observation` per object, in order
+    (what they printed is counted in the first).
+    """
+    return _observe(factory, hyper, case, [case] * objects, time_limit=time_limit,
+                    required=required)
+
+
+def _observe(factory: Callable[..., Any], hyper: Mapping[str, float], case: Case,
+             given: list[Case], *, time_limit: float | None, required: Sequence[str],
+             arrays: Mapping[str, np.ndarray] | None = None) -> list[Observation]:
+    """Observe one object per case of ``given`` (``case`` or ``case`` under other key
+    names), built in turn and then updated in turn, recorded under ``case``'s keys."""
     keys = case.keys
     n_keys = len(keys)
-    rows: list[tuple[list[np.ndarray], list[bool], list[str], list[str]]] = []
+    tables: list[list[tuple[list[np.ndarray], list[bool], list[str], list[str]]]] = [
+        [] for _ in given]
     zero_grads = np.array([[not np.any(g[k]) for k in keys] for g in case.grads], dtype=bool)
     zero_entries = {k: np.stack([np.asarray(g[k]) == 0 for g in case.grads]) for k in keys}
     error: dict[str, Any] = {}
@@ -259,27 +291,32 @@ def observe(
         if missing:
             error = {"error_stage": SIGNATURE, "error_type": "TypeError",
                      "error_message": messages.missing_arguments(subject, missing, hyper)}
+    errors = [error] * len(given)
     if not error:
         with run_quietly() as sink:
-            error = _run(factory, kwargs, _fresh(case) if fresh_keys else case, time_limit,
-                         rows, arrays)
+            errors = _in_turn([_steps(factory, kwargs, one, time_limit, rows, arrays)
+                               for one, rows in zip(given, tables, strict=True)])
         printed = sink.count
 
-    def table(i: int, dtype: type) -> np.ndarray:
-        return np.array([row[i] for row in rows], dtype=dtype).reshape(len(rows), n_keys)
+    def observation(rows: list[Any], error: dict[str, Any], printed: int) -> Observation:
+        def table(i: int, dtype: type) -> np.ndarray:
+            return np.array([row[i] for row in rows], dtype=dtype).reshape(len(rows), n_keys)
 
-    values = {
-        key: np.stack([np.asarray(case.params[key], dtype=np.float64)]
-                      + [row[0][j] for row in rows])
-        for j, key in enumerate(keys)
-    }
-    return Observation(
-        subject=subject, case_id=case.fingerprint, keys=keys, hyper=kwargs, values=values,
-        same_object=table(1, bool), dtypes=table(2, str), problems=table(3, str),
-        zero_grads=zero_grads, zero_entries=zero_entries, input_dtype=case.dtype.name,
-        calls=case.calls,
-        printed=printed, **error,
-    )
+        values = {
+            key: np.stack([np.asarray(case.params[key], dtype=np.float64)]
+                          + [row[0][j] for row in rows])
+            for j, key in enumerate(keys)
+        }
+        return Observation(
+            subject=subject, case_id=case.fingerprint, keys=keys, hyper=kwargs, values=values,
+            same_object=table(1, bool), dtypes=table(2, str), problems=table(3, str),
+            zero_grads=zero_grads, zero_entries=zero_entries, input_dtype=case.dtype.name,
+            calls=case.calls,
+            printed=printed, **error,
+        )
+
+    return [observation(rows, error, printed if i == 0 else 0)
+            for i, (rows, error) in enumerate(zip(tables, errors, strict=True))]
 
 
 #: Numbers no key name of :func:`_fresh` had before.
@@ -324,10 +361,26 @@ def _arrays_for(case: Case, arrays: Mapping[str, np.ndarray] | None) -> dict[str
     return params
 
 
-def _run(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
-         limit: float | None, rows: list[Any],
-         arrays: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
-    """Construct and update; append one row per completed call; return error fields."""
+def _in_turn(runs: list[Iterator[None]]) -> list[dict[str, Any]]:
+    """Advance each of ``runs`` (:func:`_steps`) by one stage in turn until all have ended;
+    their error fields, in order."""
+    ended: dict[int, dict[str, Any]] = {}
+    while len(ended) < len(runs):
+        for i, run in enumerate(runs):
+            if i not in ended:
+                try:
+                    next(run)
+                except StopIteration as stop:
+                    ended[i] = stop.value
+    return [ended[i] for i in range(len(runs))]
+
+
+def _steps(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
+           limit: float | None, rows: list[Any],
+           arrays: Mapping[str, np.ndarray] | None = None
+           ) -> Generator[None, None, dict[str, Any]]:
+    """Construct, then update once per gradient of ``case``, pausing after each stage;
+    append one row per completed call; return the error fields."""
     try:
         with _time_limit(limit):
             optimizer = factory(**kwargs)
@@ -335,6 +388,7 @@ def _run(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
         kind, message, where = describe_exception(exc)
         return {"error_stage": INIT, "error_type": kind, "error_message": message,
                 "error_where": where, "error_suggestion": closest_name(exc)}
+    yield
     params = _arrays_for(case, arrays)
     originals = dict(params)
     returned = ""
@@ -358,4 +412,5 @@ def _run(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
             dtypes.append(dtype)
             problems.append(problem)
         rows.append((values, same, dtypes, problems))
+        yield
     return {"returned": returned}
