@@ -1517,6 +1517,38 @@ def _ready_made_found(lesson_id: str, name: str, other: str, answer: str
     return ready_made_in_answers(nb, lesson.exercises)
 
 
+@pytest.mark.parametrize(("other", "answer", "named"), [
+    # Red-team round 23: torch's data pipes shuffled and batched, 10/10 unflagged.
+    ("from torch.utils.data.datapipes.iter import IterableWrapper, Shuffler, Batcher\n",
+     "def minibatches(x, t, batch_size, seed=None):\n"
+     "    pipe = Shuffler(IterableWrapper(range(len(x))), buffer_size=len(x) + 1)\n"
+     "    for chunk in Batcher(pipe, batch_size):\n"
+     "        yield x[list(chunk)], t[list(chunk)]\n",
+     ["IterableWrapper", "Shuffler", "Batcher"]),
+    ("import torch.utils.data.datapipes.iter as it\n",
+     "def minibatches(x, t, batch_size, seed=None):\n"
+     "    pipe = it.IterableWrapper(range(len(x))).shuffle().batch(batch_size)\n"
+     "    for chunk in pipe:\n        yield x[chunk], t[chunk]\n",
+     ["IterableWrapper"]),
+    ("import torch\n",
+     "def minibatches(x, t, batch_size, seed=None):\n"
+     "    pipes = torch.utils.data.datapipes.iter\n"
+     "    for chunk in pipes.IterableWrapper(range(len(x))).shuffle().batch(batch_size):\n"
+     "        yield x[chunk], t[chunk]\n",
+     ["datapipes", "IterableWrapper"]),
+    # A shuffle alone is the exercise's own tool (as rng.permutation is): no flag.
+    ("from sklearn.utils import shuffle\n",
+     "def minibatches(x, t, batch_size, seed=None):\n"
+     "    x, t = shuffle(x, t, random_state=seed)\n"
+     "    for i in range(0, len(x), batch_size):\n"
+     "        yield x[i:i + batch_size], t[i:i + batch_size]\n", []),
+])
+def test_a_ready_made_shuffle_and_batch_pipe_is_flagged(other: str, answer: str,
+                                                       named: list[str]) -> None:
+    assert _ready_made_found("01_gd_variants", "minibatches", other, answer) == (
+        [("minibatches", named)] if named else [])
+
+
 _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
 
 

@@ -290,7 +290,11 @@ LESSONS: tuple[Lesson, ...] = (
                 GradedCell("test-minibatches-pairs", 1, ("pairs_kept",)),
                 GradedCell("test-minibatches-shuffled", 1, ("shuffled", "inputs_unchanged")),
             ), ready_made=("DataLoader", "BatchSampler", "gen_batches", "tf.data",  # round 4
-                           "random_split")),  # round 14
+                           "random_split",  # round 14
+                           # round 23: torch's data pipes shuffle and batch (Shuffler,
+                           # Batcher), or as methods of any pipe (.shuffle().batch())
+                           "datapipes", "IterableWrapper", "Shuffler", "Batcher",
+                           "torchdata")),
             Exercise("SGD", "optimizer", "sgd", "sgd-update", (
                 GradedCell("test-sgd-first-step", 2, ("first_step",)),
                 GradedCell("test-sgd-repeated", 1, ("carries_state",)),
