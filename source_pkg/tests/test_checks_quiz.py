@@ -473,6 +473,16 @@ def test_a_name_with_what_a_sentence_says_of_it(value: str, option: str | None) 
     ("AdaGrad, RMSProp and Adam because maybe SGD", None),
     ("AdaGrad, RMSProp and Adam escaped, maybe SGD", None),
     ("SGD and Momentum did not escape", None), ("Adam, since SGD (or Momentum)", None),
+    # An honest-answer sweep: a later clause's sentence made its names answers too, all five
+    # read, 0 points and a visible check that passed. Unread now (the check says how).
+    ("AdaGrad, RMSProp, Adam; SGD and Momentum stayed stuck at the saddle", None),
+    ("AdaGrad, RMSProp and Adam escaped; SGD and Momentum stayed near the saddle", None),
+    ("AdaGrad, RMSProp, Adam. SGD and Momentum stayed stuck.", None),
+    ("AdaGrad, RMSProp, Adam: SGD and Momentum only reached -0.5", None),
+    ("AdaGrad, RMSProp, Adam; SGD, Momentum stayed above -1", None),
+    # ... while what sets them aside, or a sentence of the answer's own names, reads.
+    ("AdaGrad, RMSProp, Adam; SGD and Momentum did not escape", {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad, RMSProp and Adam. They escaped.", {"AdaGrad", "RMSProp", "Adam"}),
 ])
 def test_names_with_a_sentence_or_a_reason(value: str, named: set[str] | None) -> None:
     assert quiz.names(value, OPTIMIZERS) == named

@@ -565,21 +565,31 @@ _NEGATIVE = (r"(?<![^\W_])(?:not|no|never|none|neither|nor|wrong|false|incorrect
              r"fail(?:s|ed)?)(?![^\W_])")  # "n't" is " not" by then (_plain)
 
 
-def _without_predicate(text: str, options: Iterable[str], alone: bool = False) -> str:
+def _without_predicate(text: str, options: Iterable[str], alone: bool = False) -> str | None:
     """``text`` without what a sentence says of its last option name: "adagrad, rmsprop and
     adam all escaped the saddle" is "adagrad, rmsprop and adam", "sgd ends lowest" "sgd";
     unchanged when that names another option, denies ("sgd is wrong", "adam did not
     escape") or doubts ("adam could be"). ``alone``: only when no other option comes before
-    it ("c, b makes pytorch warn" says something of b, the reason's)."""
+    it ("c, b makes pytorch warn" says something of b, the reason's). None when the sentence
+    is a later clause's, after options named before its ";", ":" or "." ("adagrad, rmsprop,
+    adam; sgd and momentum stayed stuck"): what it says of its names decides whether they
+    are answers, which words alone do not tell."""
     found = list(re.finditer(_names_pattern(options), text))
     last = found[-1] if found and not (alone and len(found) > 1) else None
-    # A reason's own sentence is the reason's: "rmsprop, since sgd and momentum move by lr".
-    if last is None or re.search(r"(?<![^\W_])(?:because|since)(?![^\W_])|[:(\[]",
-                                 text[:last.start()]):
+    if last is None:
         return text
     said = text[last.end():]
     if (re.match(rf"\s+{_PREDICATE}", said) is None or re.search(_NEGATIVE, said)
             or re.search(_HEDGE, said)):
+        return text
+    # An honest-answer sweep: "AdaGrad, RMSProp, Adam; SGD and Momentum stayed stuck" was
+    # read as all five, and its visible check passed.
+    clause = max((m.end() for m in re.finditer(r"[;:]|\.(?=\s)", text[:last.start()])),
+                 default=0)
+    if any(name.end() <= clause for name in found):
+        return None
+    # A reason's own sentence is the reason's: "rmsprop, since sgd and momentum move by lr".
+    if re.search(r"(?<![^\W_])(?:because|since)(?![^\W_])|[:(\[]", text[:last.start()]):
         return text
     return text[:last.end()]
 
@@ -840,6 +850,8 @@ def names(value: Any, options: Iterable[str]) -> frozenset[str] | None:
         # "Adam (not SGD or Momentum)": the names set aside are no answer.
         inner = _without_set_aside(inner, options) or inner
         inner = _without_predicate(inner, options)
+        if inner is None:
+            return None
         # One per line, as a list of bullets: "- AdaGrad\n- RMSProp" (red-team round 19).
         inner = re.sub(r"(?m)^\s*[-*\u2022]\s+", "", inner)
         value = [item for item in re.split(r"[,;/&+|\n]|\band\b", inner) if item.strip()]
