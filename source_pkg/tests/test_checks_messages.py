@@ -1695,3 +1695,30 @@ def test_a_step_that_leaves_out_vectors_loses_the_per_key_point(cls, optimizer, 
     assert "a vector (a bias), moves differently from the formula" in \
         failures["per_key_state"], failures
     assert said in failures["per_key_state"]
+
+
+class AdamCounterNeverStoredBack:
+    """An honest-code sweep: t = self.t + 1 used in both corrections, self.t never written.
+    Told "advanced on the first call only ... or the corrections divide by 1 − β", neither
+    of which the code does."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        self.lr, self.beta1, self.beta2 = lr, beta1, beta2
+        self.t, self.m, self.v = 0, {}, {}
+
+    def update(self, params, grads):
+        t = self.t + 1
+        for key in params:
+            if key not in self.m:
+                self.m[key], self.v[key] = np.zeros_like(params[key]), np.zeros_like(params[key])
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
+            m_hat = self.m[key] / (1 - self.beta1**t)
+            v_hat = self.v[key] / (1 - self.beta2**t)
+            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+
+
+def test_a_step_counter_never_stored_back_is_named():
+    failures = _failures(AdamCounterNeverStoredBack, "adam")
+    assert set(failures) == {"carries_state"}, failures
+    assert "(t = self.t + 1 without self.t = t)" in failures["carries_state"], failures

@@ -67,13 +67,15 @@ EXPLANATIONS = {
         "already uses t = 2 and the bias correction is off (1 − β₁² instead of 1 − β₁): "
         "start it at 0 in __init__ and advance it ({counter} += 1) at the start of update()."
     ),
-    # An audit's `self.t += 1` inside the `if` that creates m and v: told "the wrong rule".
+    # An audit's `self.t += 1` inside the `if` that creates m and v: told "the wrong rule";
+    # an honest-code sweep's `t = self.t + 1`, never stored back, was told of neither cause.
     "counter_advanced_once": (
         "your bias corrections use t = 1 at every call: the first step is right, the later "
-        "ones are not. Either the step counter is advanced on the first call only (is "
-        "{counter} += 1 inside the `if` that creates the moments?), while it must go up by 1 "
-        "on every update() call; or the corrections divide by 1 − β₁ and 1 − β₂, where they "
-        "must divide by 1 − β₁ᵗ and 1 − β₂ᵗ."
+        "ones are not. The step counter must go up by 1 on every update() call: is "
+        "{counter} += 1 inside the `if` that creates the moments, or is t computed into a "
+        "local variable and never stored back (t = {counter} + 1 without {counter} = t)? "
+        "Or the corrections divide by 1 − β₁ and 1 − β₂, where they must divide by 1 − β₁ᵗ "
+        "and 1 − β₂ᵗ."
     ),
     # An audit's m / (1 − β₁) was told "the wrong rule"; v / (1 − β₁ᵗ), "a factor is missing".
     "bias_correction_without_power": (
