@@ -480,9 +480,21 @@ def test_a_name_with_what_a_sentence_says_of_it(value: str, option: str | None) 
     ("AdaGrad, RMSProp, Adam. SGD and Momentum stayed stuck.", None),
     ("AdaGrad, RMSProp, Adam: SGD and Momentum only reached -0.5", None),
     ("AdaGrad, RMSProp, Adam; SGD, Momentum stayed above -1", None),
-    # ... while what sets them aside, or a sentence of the answer's own names, reads.
+    ("AdaGrad, RMSProp, Adam\nSGD and Momentum stayed stuck", None),
+    ("AdaGrad, RMSProp, Adam! SGD and Momentum stayed stuck", None),
+    # ... while what sets them aside, or a sentence of the answer's own names, reads ...
     ("AdaGrad, RMSProp, Adam; SGD and Momentum did not escape", {"AdaGrad", "RMSProp", "Adam"}),
     ("AdaGrad, RMSProp and Adam. They escaped.", {"AdaGrad", "RMSProp", "Adam"}),
+    # ... and so do ";" between names, and a later sentence about the answer's own names
+    # (red-team round 24: read before, left unread by the first form of the rule).
+    ("AdaGrad; RMSProp; Adam escaped", {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad; RMSProp and Adam escaped", {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad: escaped; RMSProp: escaped; Adam escaped", {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad, RMSProp and Adam. Adam escaped fastest.", {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad, RMSProp, Adam: Adam went furthest", {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad, RMSProp and Adam; RMSProp and Adam ended lowest", {"AdaGrad", "RMSProp", "Adam"}),
+    ("AdaGrad, RMSProp and Adam (e.g. Adam reached -2)", {"AdaGrad", "RMSProp", "Adam"}),
+    ("- AdaGrad\n- RMSProp\n- Adam escaped", {"AdaGrad", "RMSProp", "Adam"}),
 ])
 def test_names_with_a_sentence_or_a_reason(value: str, named: set[str] | None) -> None:
     assert quiz.names(value, OPTIMIZERS) == named

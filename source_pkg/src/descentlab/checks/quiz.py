@@ -24,6 +24,7 @@ included), never at the student's code.
 from __future__ import annotations
 
 import inspect
+import itertools
 import re
 import sys
 import traceback
@@ -583,10 +584,16 @@ def _without_predicate(text: str, options: Iterable[str], alone: bool = False) -
             or re.search(_HEDGE, said)):
         return text
     # An honest-answer sweep: "AdaGrad, RMSProp, Adam; SGD and Momentum stayed stuck" was
-    # read as all five, and its visible check passed.
-    clause = max((m.end() for m in re.finditer(r"[;:]|\.(?=\s)", text[:last.start()])),
-                 default=0)
-    if any(name.end() <= clause for name in found):
+    # read as all five, and its visible check passed. A sentence of its own, after a list
+    # of its own, that names options the list did not: unread. Not "AdaGrad; RMSProp; Adam
+    # escaped" (";" between names), nor "AdaGrad, RMSProp, Adam; Adam ended lowest" (red-team
+    # round 24: both read so before).
+    breaks = [0, *(m.end() for m in re.finditer(r"[;:!\n]|\.(?=\s)", text[:last.start()]))]
+    clauses = [[re.sub(r"\Aoption\s+|[()\[\]\s]", "", name.group(0)) for name in found
+                if start <= name.start() < end]
+               for start, end in itertools.pairwise([*breaks, len(text)])]
+    if any(len(clause) > 1 for clause in clauses[:-1]) and \
+            set(clauses[-1]) - {name for clause in clauses[:-1] for name in clause}:
         return None
     # A reason's own sentence is the reason's: "rmsprop, since sgd and momentum move by lr".
     if re.search(r"(?<![^\W_])(?:because|since)(?![^\W_])|[:(\[]", text[:last.start()]):
