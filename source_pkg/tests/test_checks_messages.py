@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from descentlab.checks import PUBLIC_SEEDS, get_mistake, run_property, score_properties
+from descentlab.checks.messages import SHARED_OPENING
 from descentlab.checks.mistakes.texts import EXPLANATIONS, explain
 from descentlab.optimizers import OPTIMIZERS, SGD, Adam, AdamW, Momentum, RMSProp
 
@@ -1222,9 +1223,7 @@ def test_state_shared_by_every_object_of_the_class_is_named_and_costs_the_state_
     AdamStateInTheClassBody.v.clear()
     failures = _failures(AdamStateInTheClassBody, "adam")
     assert set(failures) == {"carries_state"}, failures
-    assert failures["carries_state"].startswith(
-        "two new objects of your class, given the same inputs, took different steps"), \
-        failures["carries_state"]
+    assert failures["carries_state"].startswith(SHARED_OPENING), failures["carries_state"]
     assert "(m = {} right under `class`)" in failures["carries_state"]
     # ... even where no earlier check left a state behind (the property checked alone).
     AdamStateInTheClassBody.m.clear()
@@ -1258,7 +1257,7 @@ def test_an_error_from_state_shared_by_every_object_is_named_so():
     failures = _failures(MomentumVelocityInTheClassBody, "momentum")
     assert set(failures) == {"carries_state"}, failures
     message = failures["carries_state"]
-    assert message.startswith("two new objects of your class"), message
+    assert message.startswith(SHARED_OPENING), message
     assert "(v = {} right under `class`)" in message, message
     assert "costs this property's points only." in message, message
 
@@ -1301,15 +1300,77 @@ class RMSPropStateResetByInit:
             params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
 
 
+class MomentumVelocityByStep:
+    """Red-team round 24: the velocity in a class dict keyed by (key, step). Two objects
+    given the same inputs wrote the same values, and it scored full marks."""
+
+    velocity: dict = {}  # noqa: RUF012 - the mistake under test
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.t = lr, momentum, 0
+
+    def update(self, params, grads):
+        for key in params:
+            v = MomentumVelocityByStep.velocity.get((key, self.t), 0.0)
+            v = self.momentum * v - self.lr * grads[key]
+            MomentumVelocityByStep.velocity[(key, self.t + 1)] = v
+            params[key] += v
+        self.t += 1
+
+
+class MomentumRateOnTheClass:
+    """Red-team round 24: the learning rate kept on the class (a natural student bug): an
+    optimizer made later changes every earlier one's steps."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        MomentumRateOnTheClass.lr = lr
+        self.momentum, self.v = momentum, {}
+
+    def update(self, params, grads):
+        for key in params:
+            self.v.setdefault(key, np.zeros_like(params[key]))
+            self.v[key] = self.momentum * self.v[key] - MomentumRateOnTheClass.lr * grads[key]
+            params[key] += self.v[key]
+
+
+class AdamTwoStateSlots:
+    """Red-team round 24: two state slots on the class, handed out in turn and cleared: a
+    third object takes the first's."""
+
+    slots = ({}, {})
+    made = 0
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        self.lr, self.beta1, self.beta2 = lr, beta1, beta2
+        self.state = AdamTwoStateSlots.slots[AdamTwoStateSlots.made % 2]
+        AdamTwoStateSlots.made += 1
+        self.state.clear()
+
+    def update(self, params, grads):
+        self.state["t"] = self.state.get("t", 0) + 1
+        t = self.state["t"]
+        for key in params:
+            m, v = self.state.get(key, (np.zeros_like(params[key]), np.zeros_like(params[key])))
+            m = self.beta1 * m + (1 - self.beta1) * grads[key]
+            v = self.beta2 * v + (1 - self.beta2) * grads[key] ** 2
+            self.state[key] = (m, v)
+            m_hat, v_hat = m / (1 - self.beta1**t), v / (1 - self.beta2**t)
+            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+
+
 @pytest.mark.parametrize(("cls", "optimizer"), [(AdaGradStateClearedForAnotherObject, "adagrad"),
-                                                (RMSPropStateResetByInit, "rmsprop")])
+                                                (RMSPropStateResetByInit, "rmsprop"),
+                                                (MomentumVelocityByStep, "momentum"),
+                                                (MomentumRateOnTheClass, "momentum"),
+                                                (AdamTwoStateSlots, "adam")])
 def test_state_that_another_object_resets_costs_the_state_property_only(cls, optimizer):
-    """Seen with two objects updated in turn (as two networks' optimizers), each against one
-    alone: the state property is lost, named as state shared by objects, and nothing else."""
+    """Seen with three objects, each with hyperparameters and inputs of its own, updated in
+    turn (as three networks' optimizers), each against one alone: the state property is
+    lost, named as state shared by objects, and nothing else."""
     _LAST_USER[0] = None
     failures = _failures(cls, optimizer)
     assert set(failures) == {"carries_state"}, failures
-    assert failures["carries_state"].startswith("two new objects of your class"), failures
+    assert failures["carries_state"].startswith(SHARED_OPENING), failures
 
 
 class AdamStateOnItsFunction:
@@ -1339,7 +1400,7 @@ def test_a_step_counter_shared_by_every_object_is_named_where_it_costs_other_poi
     for name in ("t", "m", "v"):
         vars(AdamStateOnItsFunction.update).pop(name, None)
     failures = _failures(AdamStateOnItsFunction, "adam")
-    assert failures["carries_state"].startswith("two new objects of your class"), failures
+    assert failures["carries_state"].startswith(SHARED_OPENING), failures
     others = {name: message for name, message in failures.items() if name != "carries_state"}
     assert "first_step" in others, failures  # a second Adam's first step goes on from t
     for message in others.values():
@@ -1373,7 +1434,7 @@ def test_state_kept_by_array_id_in_the_class_body_costs_the_state_on_every_run()
     for _ in range(6):
         failures = _failures(MomentumVelocityById, "momentum")
         assert set(failures) == {"carries_state"}, failures
-        assert failures["carries_state"].startswith("two new objects of your class"), \
+        assert failures["carries_state"].startswith(SHARED_OPENING), \
             failures["carries_state"]
 
 

@@ -195,7 +195,7 @@ def test_objects_observed_in_turn_are_built_first_then_updated_call_by_call():
             arrays[self.number].update(map(id, params.values()))
             super().update(params, grads)
 
-    first, second = observe_in_turn(Recorded, HYPER, CASE)
+    first, second = observe_in_turn(Recorded, [(HYPER, CASE), (HYPER, CASE)])
     assert events == [("init", 0), ("init", 1), ("update", 0), ("update", 1), ("update", 0),
                       ("update", 1), ("update", 0)]
     alone = observe(Momentum, HYPER, CASE)

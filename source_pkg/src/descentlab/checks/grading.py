@@ -134,29 +134,33 @@ def _shared_by_objects(student_cls: type, hyper: dict[str, float], seed: int,
     """Whether new objects of ``student_cls`` meet one another's state: the characters they
     printed if they do, None if not (or if a run stopped: no evidence).
 
-    Two probes, each on a parameter no case uses. Two objects one after the other, on the
+    Two probes, each on a parameter name no case uses. Two objects one after the other, on the
     same arrays (as two optimizers of one network): state in the class body, or keyed by
-    ``id(params[key])`` there (a student audit), meets the second. Two objects built, then
-    updated in turn on arrays of their own (as two networks' optimizers), against one alone
-    after them: state a later ``__init__`` or another object's ``update`` resets (red-team
-    round 23: ``type(self).h = {}`` in ``__init__``, a global cleared when another object
-    calls) meets, or loses, the other's.
+    ``id(params[key])`` there (a student audit), meets the second. Three objects built, then
+    updated in turn (as three networks' optimizers), each with hyperparameters, arrays and
+    gradients of its own, each against one alone: state that a later ``__init__`` or another
+    object's ``update`` resets or overwrites (red-team rounds 23 and 24: ``type(self).h =
+    {}`` in ``__init__``, a global cleared when another object calls, a class dict keyed by
+    (key, step), two state slots handed out in turn), and hyperparameters kept on the class
+    (``Momentum.lr = lr``), meet another object's.
     """
-    def probe() -> Case:
-        return make_case(seed, shapes={f"probe_{next(_PROBE_KEYS)}": (3,)}, calls=2)
-
-    case = probe()
-    arrays = {key: np.array(value) for key, value in case.params.items()}
+    key = f"probe_{next(_PROBE_KEYS)}"
+    case = make_case(seed, shapes={key: (3,)}, calls=2)
+    arrays = {name: np.array(value) for name, value in case.params.items()}
     one_network = [observe(student_cls, hyper, case, time_limit=time_limit,
                            required=required, arrays=arrays) for _ in range(2)]
     if _told_apart(one_network[1:], one_network[0]):
         return sum(run.printed for run in one_network)
-    case = probe()
-    two_networks = observe_in_turn(student_cls, hyper, case, time_limit=time_limit,
-                                   required=required)
-    alone = observe(student_cls, hyper, case, time_limit=time_limit, required=required)
-    if _told_apart(two_networks, alone):
-        return sum(run.printed for run in (*one_network, *two_networks, alone))
+    # Hyperparameters scaled stay valid (β < 1, ε > 0) and tell one object's from another's.
+    key = f"probe_{next(_PROBE_KEYS)}"
+    runs = [({name: value * 0.8**i for name, value in hyper.items()},
+             make_case(seed + i, shapes={key: (3,)}, calls=2)) for i in range(3)]
+    networks = observe_in_turn(student_cls, runs, time_limit=time_limit, required=required)
+    alone = [observe(student_cls, h, c, time_limit=time_limit, required=required)
+             for h, c in runs]
+    if any(_told_apart([run], by_itself) for run, by_itself in zip(networks, alone,
+                                                                      strict=True)):
+        return sum(run.printed for run in (*one_network, *networks, *alone))
     return None
 
 

@@ -64,18 +64,24 @@ def no_change(returned: str = "") -> str:
 
 
 def shared_between_objects(state_names: Sequence[str]) -> str:
-    """Two new objects of the student's class did different things on the same case.
+    """New objects of the student's class did not each take the steps it takes alone.
 
     ``state_names``: the optimizer's state (``("v",)``), named in the example; ``m`` for one
     that keeps none.
     """
     name = (state_names or ("m",))[0]
-    return ("two new objects of your class, given the same inputs, took different steps: "
-            "something lives on from one object to the next. A dict or array written in the "
-            f"class body ({name} = {{}} right under `class`) is shared by every object of the "
-            f"class: create it in __init__ (self.{name} = {{}}) or on the first update(). "
-            "The other checks judge your class again on parameters no earlier object used: "
-            "state shared this way but kept per parameter costs this property's points only.")
+    return (f"{SHARED_OPENING}: used one after the other, or in turn as the optimizers of "
+            "two networks are, an object took other steps than it takes alone. A dict or "
+            f"array written in the class body ({name} = {{}} right under `class`), or a value "
+            "kept on the class (type(self).lr = lr) or in a global, is shared by every object "
+            f"of the class: keep it on self, created in __init__ (self.{name} = {{}}) or on "
+            "the first update(). The other checks judge your class again on parameters no "
+            "earlier object used: state shared this way but kept per parameter costs this "
+            "property's points only.")
+
+
+#: How :func:`shared_between_objects` starts.
+SHARED_OPENING = "something lives on from one object of your class to the next"
 
 
 def shared_changes_steps(message: str) -> str:

@@ -239,68 +239,70 @@ def observe(
     Observation
         Never raises for anything the observed code does.
     """
-    return _observe(factory, hyper, case, [_fresh(case) if fresh_keys else case],
+    return _observe(factory, [(hyper, case, _fresh(case) if fresh_keys else case)],
                     time_limit=time_limit, required=required, arrays=arrays)[0]
 
 
 def observe_in_turn(
     factory: Callable[..., Any],
-    hyper: Mapping[str, float],
-    case: Case,
-    objects: int = 2,
+    runs: Sequence[tuple[Mapping[str, float], Case]],
     *,
     time_limit: float | None = 2.0,
     required: Sequence[str] = (),
 ) -> list[Observation]:
-    """Build ``objects`` optimizers one after the other, then update them in turn, call by
-    call, each on its own copy of ``case``, as two optimizers of two networks are used.
+    """Build one optimizer per ``(hyper, case)`` of ``runs``, one after the other, then update
+    them in turn, call by call, each on its own copy of its case, as the optimizers of
+    several networks are used.
 
-    Each would take the steps of one object alone unless something lives on from one object
-    to the next: state every object shares and a later ``__init__``, or another object's
-    ``update``, resets (red-team round 23: such state passed two objects run one after the
-    other). Parameters as :func:`observe`'s; one :class:`Observation` per object, in order
-    (what they printed is counted in the first).
+    Each takes the steps it would take alone unless something lives on from one object to
+    the next: state every object shares that a later ``__init__``, or another object's
+    ``update``, resets or overwrites, or hyperparameters kept on the class (red-team rounds
+    23 and 24: such code passed objects run one after the other). ``time_limit`` and
+    ``required`` as :func:`observe`'s; one :class:`Observation` per run, in order (what they
+    printed is counted in the first).
     """
-    return _observe(factory, hyper, case, [case] * objects, time_limit=time_limit,
-                    required=required)
+    return _observe(factory, [(hyper, case, case) for hyper, case in runs],
+                    time_limit=time_limit, required=required)
 
 
-def _observe(factory: Callable[..., Any], hyper: Mapping[str, float], case: Case,
-             given: list[Case], *, time_limit: float | None, required: Sequence[str],
+def _observe(factory: Callable[..., Any],
+             objects: Sequence[tuple[Mapping[str, float], Case, Case]], *,
+             time_limit: float | None, required: Sequence[str],
              arrays: Mapping[str, np.ndarray] | None = None) -> list[Observation]:
-    """Observe one object per case of ``given`` (``case`` or ``case`` under other key
-    names), built in turn and then updated in turn, recorded under ``case``'s keys."""
-    keys = case.keys
-    n_keys = len(keys)
-    tables: list[list[tuple[list[np.ndarray], list[bool], list[str], list[str]]]] = [
-        [] for _ in given]
-    zero_grads = np.array([[not np.any(g[k]) for k in keys] for g in case.grads], dtype=bool)
-    zero_entries = {k: np.stack([np.asarray(g[k]) == 0 for g in case.grads]) for k in keys}
-    error: dict[str, Any] = {}
+    """Observe one object per ``(hyper, case, given)`` of ``objects``, built in turn and then
+    updated in turn on ``given`` (``case``, or ``case`` under other key names), recorded
+    under ``case``'s keys."""
     subject = getattr(factory, "__name__", type(factory).__name__)
-    kwargs: dict[str, float] = {}
-    printed = 0
-
+    arguments: list[dict[str, float]] = [{} for _ in objects]
+    error: dict[str, Any] = {}
     if not callable(factory):
         error = {"error_stage": CLASS, "error_type": type(factory).__name__,
                  "error_message": messages.not_a_class(factory)}
     else:
-        accepted = accepted_arguments(factory, list(hyper))
-        kwargs = {name: hyper[name] for name in accepted}
-        missing = [name for name in required if name not in kwargs]
+        accepted = accepted_arguments(factory, list(objects[0][0]))
+        arguments = [{name: hyper[name] for name in accepted} for hyper, _, _ in objects]
+        missing = [name for name in required if name not in arguments[0]]
         if missing:
             error = {"error_stage": SIGNATURE, "error_type": "TypeError",
-                     "error_message": messages.missing_arguments(subject, missing, hyper)}
-    errors = [error] * len(given)
+                     "error_message": messages.missing_arguments(subject, missing,
+                                                                 objects[0][0])}
+    tables: list[list[tuple[list[np.ndarray], list[bool], list[str], list[str]]]] = [
+        [] for _ in objects]
+    errors = [error] * len(objects)
+    printed = 0
     if not error:
         with run_quietly() as sink:
-            errors = _in_turn([_steps(factory, kwargs, one, time_limit, rows, arrays)
-                               for one, rows in zip(given, tables, strict=True)])
+            errors = _in_turn([_steps(factory, kwargs, given, time_limit, rows, arrays)
+                               for kwargs, (_, _, given), rows
+                               in zip(arguments, objects, tables, strict=True)])
         printed = sink.count
 
-    def observation(rows: list[Any], error: dict[str, Any], printed: int) -> Observation:
+    def observation(kwargs: dict[str, float], case: Case, rows: list[Any],
+                    error: dict[str, Any], printed: int) -> Observation:
+        keys = case.keys
+
         def table(i: int, dtype: type) -> np.ndarray:
-            return np.array([row[i] for row in rows], dtype=dtype).reshape(len(rows), n_keys)
+            return np.array([row[i] for row in rows], dtype=dtype).reshape(len(rows), len(keys))
 
         values = {
             key: np.stack([np.asarray(case.params[key], dtype=np.float64)]
@@ -310,13 +312,16 @@ def _observe(factory: Callable[..., Any], hyper: Mapping[str, float], case: Case
         return Observation(
             subject=subject, case_id=case.fingerprint, keys=keys, hyper=kwargs, values=values,
             same_object=table(1, bool), dtypes=table(2, str), problems=table(3, str),
-            zero_grads=zero_grads, zero_entries=zero_entries, input_dtype=case.dtype.name,
-            calls=case.calls,
-            printed=printed, **error,
+            zero_grads=np.array([[not np.any(g[k]) for k in keys] for g in case.grads],
+                                dtype=bool),
+            zero_entries={k: np.stack([np.asarray(g[k]) == 0 for g in case.grads])
+                          for k in keys},
+            input_dtype=case.dtype.name, calls=case.calls, printed=printed, **error,
         )
 
-    return [observation(rows, error, printed if i == 0 else 0)
-            for i, (rows, error) in enumerate(zip(tables, errors, strict=True))]
+    return [observation(kwargs, case, rows, error, printed if i == 0 else 0)
+            for i, (kwargs, (_, case, _), rows, error)
+            in enumerate(zip(arguments, objects, tables, errors, strict=True))]
 
 
 #: Numbers no key name of :func:`_fresh` had before.
@@ -324,7 +329,7 @@ _FRESH = itertools.count()
 
 
 def _fresh(case: Case) -> Case:
-    """``case`` with its keys renamed (``W`` is ``W_7``), in the same order: :func:`_run`
+    """``case`` with its keys renamed (``W`` is ``W_7``), in the same order: :func:`_steps`
     records by position."""
     number = next(_FRESH)
     new = {key: f"{key}_{number}" for key in case.keys}
