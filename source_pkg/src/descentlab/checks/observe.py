@@ -372,7 +372,7 @@ def _arrays_for(case: Case, arrays: Mapping[str, np.ndarray] | None) -> dict[str
     return params
 
 
-def _in_turn(runs: list[Iterator[None]]) -> list[dict[str, Any]]:
+def _in_turn(runs: list[Generator[None, None, dict[str, Any]]]) -> list[dict[str, Any]]:
     """Advance each of ``runs`` (:func:`_steps`) by one stage in turn until all have ended;
     their error fields, in order."""
     ended: dict[int, dict[str, Any]] = {}
