@@ -572,9 +572,10 @@ def _without_predicate(text: str, options: Iterable[str], alone: bool = False) -
     unchanged when that names another option, denies ("sgd is wrong", "adam did not
     escape") or doubts ("adam could be"). ``alone``: only when no other option comes before
     it ("c, b makes pytorch warn" says something of b, the reason's). None when the sentence
-    is a later clause's, after options named before its ";", ":" or "." ("adagrad, rmsprop,
-    adam; sgd and momentum stayed stuck"): what it says of its names decides whether they
-    are answers, which words alone do not tell."""
+    is a later clause's (after ";", ":", "!", a new line or a full stop) that follows a list
+    of its own and names options that list did not ("adagrad, rmsprop, adam; sgd and
+    momentum stayed stuck"): what it says of them decides whether they are answers, which
+    words alone do not tell."""
     found = list(re.finditer(_names_pattern(options), text))
     last = found[-1] if found and not (alone and len(found) > 1) else None
     if last is None:
