@@ -33,10 +33,11 @@ _BODIES = {
 }
 
 
-def _momentum(body: str) -> type:
+def _momentum(body: str, init: str = "self.lr, self.momentum, self.v = lr, momentum, None"
+              ) -> type:
     source = ("class Momentum:\n"
               "    def __init__(self, lr=0.01, momentum=0.9):\n"
-              "        self.lr, self.momentum, self.v = lr, momentum, None\n"
+              f"        {init}\n"
               "    def update(self, params, grads):\n"
               + "".join(f"        {line}\n" for line in body.splitlines()))
     namespace: dict = {"np": np}
@@ -58,6 +59,22 @@ def test_a_forgotten_state_is_told_the_cause_its_state_shows(body: str, says: st
     assert failed.mistake == "state_reset_each_call", failed
     assert says in failed.message, failed.message
     assert ("Either" in failed.message) is (body == "elsewhere"), failed.message
+
+
+@pytest.mark.parametrize(("init", "says"), [
+    ("self.lr, self.momentum, self.v = lr, momentum, None", "(if self.v is None: ...)"),
+    ("self.lr, self.momentum = lr, momentum", "set self.v = None in __init__"),
+    ("self.lr, self.momentum, self.v = lr, momentum, {}", "(if key not in self.v: ...)"),
+])
+def test_a_state_created_anew_is_told_how_to_create_it_once_from_its_init(init: str,
+                                                                        says: str) -> None:
+    """An honest-student sweep read "(if self.v is None: ...)" told to a class whose
+    __init__ made no self.v, where the test raises AttributeError."""
+    report = check(_momentum(_BODIES["anew"], init), file=io.StringIO())
+    (failed,) = [r for r in report.results if not r.passed]
+    assert "update() creates self.v anew on every call" in failed.message, failed.message
+    assert says in failed.message, failed.message
+    assert sum(hint in failed.message for hint in ("is None", "not in")) == 1, failed.message
 
 
 @pytest.mark.parametrize("body", ["anew", "local", "elsewhere"])

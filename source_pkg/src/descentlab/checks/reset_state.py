@@ -21,21 +21,27 @@ from .observe import STUDENT_ERRORS, run_quietly
 __all__ = ["reset_cause"]
 
 
+#: What ``getattr`` gives for an attribute the object does not have.
+_MISSING = object()
+
+
 def _state_after_calls(student_cls: Any, name: str, limit: float | None
-                       ) -> tuple[Any, dict[str, np.ndarray], Any] | None:
-    """The attribute ``name`` after a first call (and a copy of its values then) and after
-    a second ``update`` call with the same gradients, or None."""
+                       ) -> tuple[Any, Any, dict[str, np.ndarray], Any] | None:
+    """The attribute ``name`` as ``__init__`` left it (:data:`_MISSING` if it made none),
+    after a first call (and a copy of its values then) and after a second ``update`` call
+    with the same gradients, or None."""
     params = {"W": np.array([1.0, -2.0]), "b": np.array([0.5])}
     grads = {"W": np.array([0.5, 0.25]), "b": np.array([-1.0])}
     try:
         with run_quietly(), time_limit(limit):
             optimizer = student_cls()
+            made = getattr(optimizer, name, _MISSING)
             optimizer.update(params, {k: g.copy() for k, g in grads.items()})
             first = getattr(optimizer, name, None)
             values = {k: np.array(v, dtype=float) for k, v in first.items()} \
                 if isinstance(first, dict) else {}
             optimizer.update(params, {k: g.copy() for k, g in grads.items()})
-            return first, values, getattr(optimizer, name, None)
+            return made, first, values, getattr(optimizer, name, None)
     except STUDENT_ERRORS:
         return None
 
@@ -63,15 +69,13 @@ def reset_cause(student_cls: Any, optimizer: str, limit: float | None = 2.0) -> 
         return ""
     name = cls.state_names[0]
     seen = _state_after_calls(student_cls, name, limit)
-    if seen is None or not (isinstance(seen[0], dict) and isinstance(seen[2], dict)
-                            and seen[0] and seen[1]):
+    if seen is None or not (isinstance(seen[1], dict) and isinstance(seen[3], dict)
+                            and seen[1] and seen[2]):
         return ""
-    first, values, second = seen
+    made, first, values, second = seen
     attr = f"self.{name}"
     if second is not first:
-        return (f"update() creates {attr} anew on every call: create it once, the first "
-                f"time update() runs (if {attr} is None: ...), and from then on only change "
-                "its entries.")
+        return f"update() creates {attr} anew on every call: {_create_once(attr, made)}"
     try:
         now = {key: np.array(value, dtype=float) for key, value in second.items()}
     except (TypeError, ValueError):
@@ -88,3 +92,21 @@ def reset_cause(student_cls: Any, optimizer: str, limit: float | None = 2.0) -> 
                 f"leaves out the previous value ({attr}[key] = ... from the gradient alone, "
                 f"where it must build on the old {attr}[key]).")
     return ""
+
+
+def _create_once(attr: str, made: Any) -> str:
+    """How to create ``attr`` once, from what ``__init__`` left in it (``made``).
+
+    The lazy form ``if self.v is None:`` needs ``self.v = None`` in ``__init__``: an
+    honest-student sweep read it told to a class whose ``__init__`` made no ``self.v``,
+    where it raises AttributeError (and it never holds for one that made a dict).
+    """
+    if made is None:
+        return (f"create it once, the first time update() runs (if {attr} is None: ...), and "
+                "from then on only change its entries.")
+    if made is _MISSING:
+        return (f"create it once: set {attr} = None in __init__, fill it the first time "
+                f"update() runs (if {attr} is None: ...), and from then on only change its "
+                "entries.")
+    return (f"keep the one __init__ makes, and only add an entry the first time its key is "
+            f"seen (if key not in {attr}: ...) and change it from then on.")
