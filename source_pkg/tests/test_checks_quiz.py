@@ -237,6 +237,26 @@ def test_a_number_with_a_unit_or_percent_sign_is_told_to_drop_them(answer, words
     assert words in quiz.quoted(answer)
 
 
+@pytest.mark.parametrize(("answer", "words"), [
+    ("0.3 or 0.4", "the answer is one number: type it alone, without quotes)"),
+    ("0.3-0.4", "the answer is one number"),
+    ("0.4 (lr > 1/3)", "type the number alone, 0.4, without quotes; a reason of your own can "
+                       "follow it as a comment, after #)"),
+    ("24 (2 per entry)", "type the number alone, 24, without quotes; a reason"),
+    ("0.4, because 0.3 is too slow", "type the number alone, 0.4, without quotes; a reason"),
+    ("0.4.", "type the number alone, 0.4, without quotes)"),
+    ("No, it does not", "type True or False alone, without quotes)"),
+    ("True, since lr < 1/L", "type True or False alone, without quotes)"),
+])
+def test_a_number_or_a_truth_in_words_is_told_to_stand_alone(answer: str, words: str) -> None:
+    """An honest-student sweep: "0.3 or 0.4" was told to type 0.3 (its "or 0.4" read as a
+    unit); "0.4 (lr > 1/3)" and "No, it does not" to leave the other options out."""
+    told = quiz.quoted(answer)
+    assert words in told, told
+    assert "unit" not in told, told
+    assert "other options" not in told, told
+
+
 def test_other_text_is_shown_as_read() -> None:
     """A grading audit: "q1 may only hold the names ..." did not say what it read."""
     assert quiz.quoted("AdaGrad/Nadam") == " (your answer: 'AdaGrad/Nadam')"

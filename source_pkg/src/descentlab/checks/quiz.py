@@ -142,24 +142,43 @@ def quoted(value: Any) -> str:
     try:
         float(value.strip())
     except ValueError:
-        # A number with a unit or a percent sign (a novice audit: "10 steps", "25%" were
-        # told only "should be a number").
-        unit = _WITH_UNIT.match(value)
-        if unit is None:
+        lead = _LEADING_NUMBER.match(value)
+        if lead is not None:
+            return _after_a_number(value, *lead.groups())
+        if len(value.split()) < 3:
             # What was read, for the student to compare with the forms asked for (a grading
-            # audit: "AdaGrad/RMSProp/Adam" was told it "may only hold the names" it held);
-            # words of the student's own, how to make them readable (red-team sweep 23).
-            if len(value.split()) < 3:
-                return f" (your answer: {value!r})"
-            return (f" (your answer: {value!r}; with words of your own, start with your "
-                    "answer and leave the other options out of them)")
-        if unit.group(2).startswith("%"):
-            return (f" (not the text {value!r}: type the number alone, without quotes or "
-                    f"a % sign; where the question asks for a fraction, "
-                    f"{unit.group(1)} % is {float(unit.group(1)) / 100:g})")
-        return (f" (not the text {value!r}: type the number alone, {unit.group(1)}, without "
-                "quotes or a unit)")
+            # audit: "AdaGrad/RMSProp/Adam" was told it "may only hold the names" it held).
+            return f" (your answer: {value!r})"
+        if _TRUTH_WORD.match(value):
+            # An honest-student sweep: "No, it does not" was told to leave the other
+            # options out of its words.
+            return f" (your answer: {value!r}; type True or False alone, without quotes)"
+        # Words of the student's own: how to make them readable (red-team sweep 23).
+        return (f" (your answer: {value!r}; with words of your own, start with your "
+                "answer and leave the other options out of them)")
     return f" (not the text {value!r}: type the number without quotes)"
+
+
+def _after_a_number(value: str, number: str, rest: str) -> str:
+    """What :func:`quoted` says of a text ``value`` that starts with ``number``.
+
+    A novice audit: "10 steps", "25%" were told only "should be a number". An
+    honest-student sweep: "0.3 or 0.4" was told to type 0.3 alone (its "or 0.4" read as a
+    unit), "0.4 (lr > 1/3)" to leave the other options out of its words.
+    """
+    if rest.startswith("%"):
+        return (f" (not the text {value!r}: type the number alone, without quotes or a % "
+                f"sign; where the question asks for a fraction, {number} % is "
+                f"{float(number) / 100:g})")
+    if _ALTERNATIVE.match(rest):
+        return f" (not the text {value!r}: the answer is one number: type it alone, without quotes)"
+    if not rest.strip(" .!"):
+        return f" (not the text {value!r}: type the number alone, {number}, without quotes)"
+    if _UNIT.fullmatch(rest):
+        return (f" (not the text {value!r}: type the number alone, {number}, without quotes "
+                "or a unit)")
+    return (f" (not the text {value!r}: type the number alone, {number}, without quotes; a "
+            "reason of your own can follow it as a comment, after #)")
 
 
 def _is_code(value: Any) -> bool:
@@ -201,8 +220,15 @@ def _stopped_unquoted() -> str:
             f"no answer from there on was set; {hint}, then run that cell again)")
 
 
-#: A number followed by a unit or a percent sign, as a student may type an answer.
-_WITH_UNIT = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%|[A-Za-z].*)$")
+#: A number at the start of a text, and the rest of the text.
+_LEADING_NUMBER = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?!\w|\.\d)\s*(.*)$",
+                             re.DOTALL)
+#: After a number: another number offered beside it ("0.3 or 0.4", "0.3-0.4", "0.3/0.4").
+_ALTERNATIVE = re.compile(r"(?:or|and|to|,|/|-)\s*[-+]?\.?\d", re.IGNORECASE)
+#: After a number: one word, a unit ("10 steps", "3e-4 lr").
+_UNIT = re.compile(r"[^\W\d_]+\.?")
+#: A True or False said in words at the start of an answer.
+_TRUTH_WORD = re.compile(r"\s*(?:yes|no|true|false)\b", re.IGNORECASE)
 
 
 def is_number(value: Any) -> bool:
