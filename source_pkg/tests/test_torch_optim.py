@@ -1049,6 +1049,7 @@ class _StudentAdam(torch.optim.Optimizer):
     skip_zero = False  # True: a gradient that is all zeros is skipped
     uphill = False  # True: the step is added to p (value=+lr)
     rebinds = False  # True: p = p - ..., the name rebound (the parameter never moves)
+    steps_grad = False  # True: the step goes to p.grad (p.grad.addcdiv_), not to p
     beta2_in_step = None  # a number: beta2 written in step() instead of the group's
     squares = True  # False: v averages g, not g·g
     returns = False  # True: `return` after the first parameter stepped
@@ -1084,7 +1085,8 @@ class _StudentAdam(torch.optim.Optimizer):
                 if self.rebinds:
                     p = p.addcdiv(m, denominator[self.eps], value=-lr)  # a new tensor, unused
                     continue
-                p.addcdiv_(m, denominator[self.eps], value=lr if self.uphill else -lr)
+                (p.grad if self.steps_grad else p).addcdiv_(
+                    m, denominator[self.eps], value=lr if self.uphill else -lr)
                 if self.returns:
                     return
 
@@ -1104,6 +1106,23 @@ def test_nan_a_class_makes_without_a_zero_gradient_keeps_zero_grad() -> None:
 
 #: Right but for its last line: `p = p - ...` changes no parameter.
 _AdamRebindingP = type("Adam", (_StudentAdam,), {"rebinds": True})
+
+
+#: Right but for its last line: the step goes to the gradient, `p.grad.addcdiv_(...)`.
+_AdamSteppingGrad = type("Adam", (_StudentAdam,), {"steps_grad": True})
+
+
+def test_a_step_that_changes_p_grad_instead_of_p_is_told_so_not_a_rebinding() -> None:
+    """An honest-student sweep: `p.grad.sub_(...)` was told the update "may be assigned to
+    the name p (`p = p - ...`)", which its code never does. The grade is that of a step
+    that moves nothing: every property fails."""
+    text = _self_check(_AdamSteppingGrad)
+    assert text.count(checks.GRADS_STEPPED) == 1, text
+    assert EXPLANATIONS["rebind"] not in text, text
+    assert "no parameter changed in any step, although" not in text, text
+    report = checks.grade_torch(_AdamSteppingGrad, "adam", (*PUBLIC_SEEDS, *HIDDEN))
+    assert set(report.failed) == set(PROPERTIES), report.text()
+    assert checks.GRADS_STEPPED not in _self_check(_AdamRebindingP)
 
 
 class _AdamDividesByRootOfMHat(_StudentAdam):

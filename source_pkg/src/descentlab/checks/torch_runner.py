@@ -33,6 +33,7 @@ and :func:`run_scenario` returns::
         "same_layout": [[bool per param] per step],   # shape, strides, offset unchanged
         "dtypes": [[str per param] per step],         # e.g. "float32"
         "state": [[None or {"keys": [...], "step": float or None} per param] per step],
+        "grads_kept": [[bool per param] per step],    # p.grad still the gradient handed over
         "error": None or {"kind": "TypeError", "message": "...",
                           "where": "line 12 of the cell that defines Adam: `...`",
                           "stage": "constructor" or "step", "step": int},
@@ -251,8 +252,8 @@ def run_scenario(cls: Any, scenario: dict[str, Any]) -> dict[str, Any]:
     hyper = {k: (tuple(v) if isinstance(v, list) else v)
              for k, v in scenario.get("hyper", {}).items()}
     observed: dict[str, Any] = {"values": [], "same_object": [], "same_storage": [],
-                                "same_layout": [], "dtypes": [], "state": [], "error": None,
-                                "printed": 0}
+                                "same_layout": [], "dtypes": [], "state": [], "grads_kept": [],
+                                "error": None, "printed": 0}
     limit = scenario.get("time_limit")
     _warm_up()
     quiet = io.StringIO()
@@ -296,6 +297,7 @@ def _steps(cls: Any, scenario: dict[str, Any], dtype: Any, params: list[Any],
             # the student read torch's message instead of the float32 property's (an audit).
             for p, g in zip(params, grads, strict=True):
                 p.grad = None if g is None else torch.tensor(np.asarray(g), dtype=_dtype_of(p))
+            given = [None if p.grad is None else p.grad.clone() for p in params]
             with _time_limit(limit):
                 for spec in groups:
                     if spec.get("join") == number:
@@ -322,3 +324,8 @@ def _steps(cls: Any, scenario: dict[str, Any], dtype: Any, params: list[Any],
                                         for p, first in zip(params, layouts, strict=True)])
         observed["dtypes"].append([str(_dtype_of(p)).removeprefix("torch.") for p in params])
         observed["state"].append([_state_of(optimizer, p) for p in params])
+        # Only for the feedback of a step that moves no parameter (an honest-student sweep:
+        # `p.grad.sub_(...)` was told it may assign to the name p).
+        observed["grads_kept"].append([g is None or (isinstance(p.grad, torch.Tensor)
+                                                     and torch.equal(p.grad, g))
+                                       for p, g in zip(params, given, strict=True)])
