@@ -137,7 +137,12 @@ def test_each_lessons_answer_key_is_what_it_was(lesson: Lesson) -> None:
                          "quadratic": "descentlab.surfaces.quadratic",
                          # Red-team round 18: scaled, they are the bowl's gradient.
                          "_saddle_grad": "descentlab.surfaces._saddle_grad",
-                         "_parabola_df": "descentlab.surfaces._parabola_df"}}
+                         "_parabola_df": "descentlab.surfaces._parabola_df",
+                         # Round 26: Rosenbrock's at chosen points is the bowl's; and
+                         # every other surface's.
+                         **{name: f"descentlab.surfaces.{name}" for name in (
+                             "_rosenbrock_grad", "_beale_grad", "_himmelblau_grad",
+                             "_valleys_grad", "_hills_df")}}}
         if lesson.id == "02_sgd_zigzag" else {})
 
 

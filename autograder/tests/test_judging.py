@@ -1549,6 +1549,74 @@ def test_a_ready_made_shuffle_and_batch_pipe_is_flagged(other: str, answer: str,
         [("minibatches", named)] if named else [])
 
 
+_BOWL = "def bowl_gradient(x, y):\n"
+
+
+@pytest.mark.parametrize(("other", "answer", "named"), [
+    # Red-team round 26: torch's autograd graph walked by hand, its grad_fn nodes called
+    # (3/3 unflagged), and SciPy's interpolants differentiated.
+    ("import numpy as np\nimport torch\n",
+     "def _walk(node, grad, out):\n"
+     "    if hasattr(node, 'variable'):\n        out.append(grad)\n        return\n"
+     "    grads = node(grad)\n    grads = grads if isinstance(grads, tuple) else (grads,)\n"
+     "    for (nxt, _), g in zip(node.next_functions, grads):\n"
+     "        if g is not None:\n            _walk(nxt, g, out)\n\n"
+     "def _slope(expr, value):\n"
+     "    t = torch.tensor(np.asarray(value, dtype=float), requires_grad=True)\n"
+     "    y = expr(t)\n    out = []\n    _walk(y.grad_fn, torch.ones_like(y), out)\n"
+     "    return sum(out).detach().numpy()\n\n"
+     + _BOWL + "    return _slope(lambda t: t*t/20, x), _slope(lambda t: t*t, y)\n",
+     ["requires_grad", "grad_fn", "next_functions"]),
+    ("import torch\n", _BOWL + "    t = torch.tensor(x).requires_grad_()\n    f = t * t / 20\n"
+     "    return f.grad_fn(torch.ones_like(f)), 2 * y\n", ["requires_grad_", "grad_fn"]),
+    ("from scipy.interpolate import CubicSpline as CS\nimport numpy as np\n"
+     "s = np.linspace(-20, 20, 401)\n", _BOWL + "    return CS(s, s**2 / 20)(x, 1), 2 * y\n",
+     ["CubicSpline"]),
+    ("from scipy.interpolate import KroghInterpolator\n",
+     _BOWL + "    k = KroghInterpolator([0, 1, 2], [0, 0.05, 0.2])\n"
+     "    return k.derivative(x), 2 * y\n", ["derivative", "KroghInterpolator"]),
+    ("from scipy import interpolate\n", _BOWL + "    s = interpolate.make_interp_spline("
+     "[0, 1, 2, 3], [0, 0.05, 0.2, 0.45])\n    return s(x, 1), 2 * y\n",
+     ["interpolate", "make_interp_spline"]),
+    # The words as the student's own names, in comments, docstrings and messages: no flag.
+    ("", _BOWL + "    derivative = x / 10\n    return derivative, 2 * y\n", []),
+    ("", _BOWL + "    # the derivative of x**2/20\n    print(f'the derivative is {x / 10}')\n"
+     "    return x / 10, 2 * y\n", []),
+    ("", _BOWL + '    """The derivatives of the bowl, no autograd, no interpolate."""\n'
+     "    if not hasattr(x, 'shape'):\n"
+     "        raise TypeError('requires_grad is not needed: arrays please')\n"
+     "    return x / 10, 2 * y\n", []),
+    ("", "def derivative(v, k):\n    return v * k\n\n"
+     + _BOWL + "    return derivative(x, 0.1), derivative(y, 2)\n", []),
+])
+def test_a_derivative_taken_by_autograd_or_an_interpolant_is_flagged(
+        other: str, answer: str, named: list[str]) -> None:
+    assert _ready_made_found("02_sgd_zigzag", "bowl_gradient", other, answer) == (
+        [("bowl_gradient", named)] if named else [])
+
+
+@pytest.mark.parametrize(("how", "named"), [
+    ("your_optimizers(file=open('/dev/null', 'w'))", "your_optimizers"),
+    ("{e.name: e.cls for e in find_entrants(['S' + 'GD'])}", "find_entrants")])
+def test_gradient_descent_by_the_courses_optimizer_through_yours_is_flagged(how: str,
+                                                                           named: str) -> None:
+    """Red-team round 26: descentlab.yours hands the reference classes over while a notebook
+    is graded; lesson 00 switches no optimizer off (3/3 unflagged)."""
+    answer = ("def gradient_descent(f_grad, x0, lr, steps):\n"
+              f"    walker = next(iter(({how}).values()))(lr=lr)\n"
+              "    params = {'x': np.array(x0, dtype=float)}\n"
+              "    path = [params['x'].copy()]\n"
+              "    for _ in range(steps):\n"
+              "        walker.update(params, {'x': f_grad(params['x'])})\n"
+              "        path.append(params['x'].copy())\n"
+              "    return np.array(path)\n")
+    found = _ready_made_found("00_blind_explorer", "gradient_descent",
+                              "import numpy as np\n"
+                              "from descentlab.yours import your_optimizers, find_entrants\n",
+                              answer)
+    assert found == [("gradient_descent", [named])], found
+
+
 _DESCENT = "def gradient_descent(f_grad, x0, lr, steps):\n"
 
 

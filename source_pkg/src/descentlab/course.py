@@ -277,7 +277,10 @@ LESSONS: tuple[Lesson, ...] = (
                                  "SGDOptimizer", "update_params", "get_optimizer",
                                  # round 16: the registry as a dict, OPTIMIZERS["sgd"];
                                  # round 18: optimizer_class("sgd") of the widgets
-                                 "OPTIMIZERS", "optimizer_class", "resolve_optimizer")),
+                                 "OPTIMIZERS", "optimizer_class", "resolve_optimizer",
+                                 # round 26: the course's SGD as the notebook's own class
+                                 # (descentlab.yours: the reference while it is graded)
+                                 "your_optimizers", "find_entrants")),
             _quiz(1, 1, 1),
         ),
     ),
@@ -321,7 +324,14 @@ LESSONS: tuple[Lesson, ...] = (
                                        # round 18: the saddle's gradient and the
                                        # parabola's derivative, scaled, are the bowl's
                                        "descentlab.surfaces._saddle_grad",
-                                       "descentlab.surfaces._parabola_df"),
+                                       "descentlab.surfaces._parabola_df",
+                                       # round 26: Rosenbrock's, at points chosen so that
+                                       # it gives the bowl's; and every other surface's
+                                       "descentlab.surfaces._rosenbrock_grad",
+                                       "descentlab.surfaces._beale_grad",
+                                       "descentlab.surfaces._himmelblau_grad",
+                                       "descentlab.surfaces._valleys_grad",
+                                       "descentlab.surfaces._hills_df"),
                      # Red-team round 14: SciPy's numerical derivative; round 16: its
                      # complex-step one (exact here), as lesson 00 switches them off.
                      same_as=_SCIPY_DERIVATIVES,
@@ -331,7 +341,18 @@ LESSONS: tuple[Lesson, ...] = (
                                  "functorch", "jacrev", "jacfwd", "vjp", "mpmath",
                                  "numdifftools",
                                  # round 18: NumPy's polynomials differentiated
-                                 "polynomial", "Polynomial", "polyder", "deriv")),
+                                 "polynomial", "Polynomial", "polyder", "deriv",
+                                 # round 26: torch's autograd graph walked by hand
+                                 # (grad_fn nodes called), and SciPy's interpolants
+                                 # differentiated (KroghInterpolator(...).derivative(x),
+                                 # CubicSpline(...)(x, 1)): every autograd route needs
+                                 # a tensor that requires its gradient
+                                 "requires_grad", "requires_grad_", "grad_fn",
+                                 "next_functions", "interpolate", "derivative",
+                                 "derivatives", "KroghInterpolator", "CubicSpline",
+                                 "BarycentricInterpolator", "PchipInterpolator",
+                                 "Akima1DInterpolator", "UnivariateSpline",
+                                 "make_interp_spline", "splev", "splder")),
             Exercise("lr_max", "value", "", "lr-max", (GradedCell("test-lr-max", 2),),
                      label="the largest stable learning rate"),
             _quiz(1, 1, 1),
