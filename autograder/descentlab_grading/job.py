@@ -22,6 +22,7 @@ from .execute import STOPPED_AT
 from .feedback import UNCHANGED_BY_NBGRADER, add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
 from .judging import (
+    ASKS_IF_GRADED_FLAG,
     CELL_TIME_LIMIT,
     Decision,
     blame_answer_cell,
@@ -33,6 +34,7 @@ from .judging import (
 )
 from .model import Course, Settings, split_bonus
 from .scans import (
+    asks_if_graded,
     built_on,
     mentions_native_code,
     mentions_the_hook,
@@ -171,6 +173,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
     # --cell-timeout cost a student points, and "Needs attention" did not say so).
     flags.extend(f"answer cell {cell} was stopped by the cell time limit (--cell-timeout)"
                  for cell, error in answer_errors.items() if CELL_TIME_LIMIT in error)
+    if asked := asks_if_graded(autograded):
+        flags.append(ASKS_IF_GRADED_FLAG.format(words=", ".join(asked)))
     names_native = bool(mentions_native_code(autograded))
     names_hook = bool(mentions_the_hook(autograded))
     exercises = get_lesson(lesson).exercises

@@ -298,6 +298,12 @@ NATIVE_NAMED_FLAG = ("needs manual review: the notebook's code names compiled-co
 #: the arrays handed over hold the judge reads from memory it shares (protocol.Arena), but
 #: the rest (values, lesson 08's scenarios) is the kernel's word, which code that patches
 #: the hook can change (red-team rounds 4 and 10). No honest answer names it.
+#: A notebook whose code asks whether it is being graded (scans.asks_if_graded).
+ASKS_IF_GRADED_FLAG = ("needs manual review: the notebook's code asks whether it is being "
+                       "graded ({words}): what it runs while graded may not be what it runs, "
+                       "and shows, otherwise; check that the graded code is the student's work "
+                       "as the notebook shows it")
+
 HOOK_FLAG = ("needs manual review: the notebook's code reaches into the grader's test hook "
              "(descentlab_grader and its modules), which reports what the student's code "
              "did, or reaches classes without naming them (a library class's "

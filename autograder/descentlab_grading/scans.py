@@ -30,8 +30,8 @@ from .testcells import nbgrader_meta
 if TYPE_CHECKING:
     from descentlab.course import Exercise
 
-__all__ = ["built_on", "mentions_native_code", "mentions_the_hook", "read_or_empty",
-           "ready_made_in_answers", "scanned"]
+__all__ = ["asks_if_graded", "built_on", "mentions_native_code", "mentions_the_hook",
+           "read_or_empty", "ready_made_in_answers", "scanned"]
 
 # ``array.ctypes`` (NumPy's attribute: an address, no call) is not ctypes the module.
 _NATIVE_WORDS = re.compile(r"(?<!\.)\bctypes\b|\b(?:cffi|CFUNCTYPE|_cdata)\b|/proc/self/maps")
@@ -153,6 +153,25 @@ def _words(nb: Any, pattern: re.Pattern[str]) -> list[str]:
     found = [m.group(0) for c in nb.cells if c.cell_type == "code"
              for m in pattern.finditer(scanned(c.source))]
     return list(dict.fromkeys(found))
+
+
+#: What tells a notebook's code that it is being graded: the jail's environment variables
+#: (the judge's socket is one of :data:`_HOOK_WORDS`), the course's own question
+#: (``descentlab.yours.grading_in_progress``) and the module it looks for.
+_GRADED_WORDS = re.compile(rf"\b(?!{SOCKET_ENV}\b)DESCENTLAB_\w+"
+                           r"|\b(?:grading_in_progress|_graded|TORCH_COMPILE_DISABLE)\b")
+
+
+def asks_if_graded(nb: Any) -> list[str]:
+    """The words with which the code cells of the notebook ``nb`` ask whether it is being
+    graded, each once.
+
+    Red-team round 26: an update() that used the reference class unless
+    ``DESCENTLAB_CALL_LIMIT`` (or ``grading_in_progress()``) said it was graded scored
+    full marks unflagged, its own code graded while the notebook showed the reference's
+    results. No course code asks this of a student.
+    """
+    return _words(nb, _GRADED_WORDS)
 
 
 def mentions_native_code(nb: Any) -> list[str]:

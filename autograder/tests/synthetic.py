@@ -368,6 +368,10 @@ HOSTILE_ANSWERS = {
                         "def helper(x):\n    return math.sqrt(x)\n\nprint('hello', helper(4))\n"
                         "{solution}",
     "syntax_error": "{solution}\n    def broken(self):\n        return (\n",
+    # Red-team round 26: code that asks whether it is graded (there, an update() that used
+    # the reference class unless graded): its own code scores, flagged for review.
+    "asks_if_graded": "{solution}\nimport os\n"
+                      "print('graded' if os.environ.get('DESCENTLAB_CALL_LIMIT') else 'mine')\n",
     # Looking around: what the jail must hide. Each prints LEAK if it saw anything.
     "read_hidden_tests": "{solution}\nimport os\n"
                          "for top in ('/', '/work', '/root', '/home', '/tmp', os.getcwd() + "
@@ -870,7 +874,7 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
         nb = student_notebook(release, dict(solved, **{answer: text}))
         if kind == "script_in_output":
             nb.cells.insert(1, nbformat.v4.new_markdown_cell(SCRIPT_MARKDOWN))
-        if kind in (*HONEST_EXTRAS, "patch_server_call", "helper_process"):
+        if kind in (*HONEST_EXTRAS, "patch_server_call", "helper_process", "asks_if_graded"):
             lost: set[str] = set()
         elif kind in ("os_exit", "patch_hook"):
             # The kernel dies; or every test cell after the patch never reaches the judge.

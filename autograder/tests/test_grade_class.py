@@ -40,7 +40,7 @@ from descentlab import course
 from descentlab.checks import mistakes_for
 from descentlab.checks.messages import NOT_IN_PLACE
 from descentlab.errors import NOT_RUN_WHILE_GRADING
-from descentlab_grading.judging import HOOK_FLAG, NATIVE_FLAG
+from descentlab_grading.judging import ASKS_IF_GRADED_FLAG, HOOK_FLAG, NATIVE_FLAG
 from descentlab_grading.pipeline import Row, grade
 from descentlab_grading.release import lessons as all_lessons
 from descentlab_grading.report import summary, write_csv
@@ -653,6 +653,16 @@ def test_compiled_code_called_directly_earns_nothing_and_is_flagged(
                           / HOSTILE_LESSON / f"{HOSTILE_LESSON}.html").read_text())
     assert "calling compiled code directly" in page
     assert "(ctypes.dlsym)" in page
+
+
+def test_code_that_asks_whether_it_is_graded_keeps_its_points_and_is_flagged(
+        graded_class: GradedClass) -> None:
+    student = _by_kind(graded_class, "asks_if_graded")[0]
+    _check_score(graded_class, student)
+    flag = ASKS_IF_GRADED_FLAG.format(words="DESCENTLAB_CALL_LIMIT")
+    assert flag in graded_class.row(student.student).flags
+    assert not any("asks whether it is being graded" in f for r in graded_class.run.rows
+                   for f in r.flags if r.student != student.student)
 
 
 def test_a_syntax_error_is_named_with_its_line(graded_class: GradedClass) -> None:

@@ -36,6 +36,7 @@ from descentlab_grading.judging import (
 )
 from descentlab_grading.native_guard import MESSAGE
 from descentlab_grading.scans import (
+    asks_if_graded,
     built_on,
     mentions_native_code,
     mentions_the_hook,
@@ -1550,6 +1551,25 @@ def test_a_ready_made_shuffle_and_batch_pipe_is_flagged(other: str, answer: str,
 
 
 _BOWL = "def bowl_gradient(x, y):\n"
+
+
+@pytest.mark.parametrize(("code", "words"), [
+    # Red-team round 26: the reference's steps unless the jail's variable says "graded".
+    ("import os\nclass Momentum:\n    def update(self, params, grads):\n"
+     "        if not os.environ.get('DESCENTLAB_CALL_LIMIT'):\n"
+     "            return self._ref.update(params, grads)\n", ["DESCENTLAB_CALL_LIMIT"]),
+    ("from descentlab.yours import grading_in_progress\nif grading_in_progress():\n    pass\n",
+     ["grading_in_progress"]),
+    ("import os\nos.environ.get('TORCH_COMPILE_DISABLE')\n", ["TORCH_COMPILE_DISABLE"]),
+    ("import importlib.util\nimportlib.util.find_spec('descentlab._graded')\n", ["_graded"]),
+    # The judge's socket is the hook's word (its own flag); honest names and comments: none.
+    ("import os\nos.environ.get('DESCENTLAB_JUDGE_SOCKET')\n", []),
+    ("n_graded, is_graded = 3, True  # DESCENTLAB_CALL_LIMIT\nprint('graded')\n", []),
+])
+def test_code_that_asks_whether_it_is_graded_is_read(code: str, words: list[str]) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code)]
+    assert asks_if_graded(nb) == words
 
 
 @pytest.mark.parametrize(("other", "answer", "named"), [
