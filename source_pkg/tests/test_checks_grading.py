@@ -327,3 +327,29 @@ def test_no_reference_class_nor_catalogued_mistake_is_taken_for_a_step_that_read
                                                required_arguments(name))
                     assert blind == ((name, label) in _BLIND_MISTAKES), (name, label,
                                                                           prop.name, seed)
+
+
+class _VelocityInParams:
+    """Right steps, with the velocity kept in the caller's dict (red-team round 26)."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum = lr, momentum
+
+    def update(self, params, grads):
+        for key in [k for k in params if not k.startswith("velocity:")]:
+            v = params.setdefault("velocity:" + key, np.zeros_like(params[key]))
+            v *= self.momentum
+            v -= self.lr * grads[key]
+            params[key] += v
+
+
+def test_state_kept_in_params_loses_the_in_place_property_only_and_says_so() -> None:
+    """It scored full marks: the checks never looked at the keys params held after a call.
+    A network handed such an optimizer would take "velocity:W" for a parameter."""
+    report = score_properties(_VelocityInParams, "momentum", PUBLIC_SEEDS)
+    failed = {r.name: r.message for r in report.results if not r.passed}
+    assert set(failed) == {"in_place"}, failed
+    assert "params holds a key it was not given, 'velocity:W'" in failed["in_place"]
+    assert "self.v[key] = ..." in failed["in_place"]
+    honest = score_properties(Momentum, "momentum", PUBLIC_SEEDS)
+    assert all(r.passed for r in honest.results), honest.results

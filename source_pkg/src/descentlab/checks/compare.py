@@ -39,7 +39,7 @@ BEHAVIOUR = frozenset({"error", "timeout", "problem", "nan", "value"})
 
 # Order of findings at the same call: the most fundamental first.
 _PRIORITY = {"problem": 0, "nan": 1, "value": 2, "mixed": 2, "moved": 2, "error": 3,
-             "timeout": 3, "identity": 4, "unchanged": 5, "dtype": 6}
+             "timeout": 3, "identity": 4, "added": 4, "unchanged": 5, "dtype": 6}
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,10 @@ class Finding:
         cannot be used at all); ``"error"``, ``"timeout"`` (``update`` raised or
         hung); ``"problem"`` (a parameter is not an array of its shape any
         more); ``"nan"``, ``"value"`` (wrong numbers); ``"identity"`` (not
-        updated in place); ``"dtype"`` (the dtype changed); ``"unchanged"`` (the
-        parameter did not move); ``"mixed"`` (a parameter moves differently
-        together with others than alone); ``"moved"`` (it moved on a zero
-        gradient).
+        updated in place); ``"added"`` (keys put into ``params``); ``"dtype"`` (the
+        dtype changed); ``"unchanged"`` (the parameter did not move); ``"mixed"`` (a
+        parameter moves differently together with others than alone); ``"moved"`` (it
+        moved on a zero gradient).
     message : str
         What a student reads.
     call : int

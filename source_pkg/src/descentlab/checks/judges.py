@@ -76,7 +76,8 @@ def _moved(student: Observation) -> np.ndarray:
 
 
 def judge_in_place(student: Observation) -> list[Finding]:
-    """Same array object after every call, and its values changed on at least one call.
+    """Same array object after every call, its values changed on at least one call, and no
+    key added to ``params`` (the caller's dict holds its parameters, not the state).
 
     The values may be wrong: only whether the update reaches the arrays counts. A
     real not-in-place update either puts a new array into ``params`` (the object
@@ -90,6 +91,10 @@ def judge_in_place(student: Observation) -> list[Finding]:
     if stopped is not None:
         return [stopped]
     findings += _first_identity(student)
+    if student.added_keys:
+        findings.append(Finding("added", msg.keys_added(student.added_keys,
+                                                        student.added_call),
+                                call=student.added_call))
     # A new array is reported by the identity finding: that call counts as a change here.
     where = _never_moved_at(student, also=~student.same_object)
     if where is not None:

@@ -20,6 +20,7 @@ __all__ = [
     "fmt",
     "fmt_pair",
     "is_not_written",
+    "keys_added",
     "no_change",
     "not_a_class",
     "ordinal",
@@ -40,6 +41,22 @@ NOT_IN_PLACE = (
     "Change the array itself with params[key] -= ... or params[key] += ... "
     "(params[key] = params[key] - ... makes a new array)."
 )
+
+def keys_added(keys: tuple[str, ...], call: int) -> str:
+    """What to do about ``keys`` that ``update`` put into ``params`` (first seen after
+    ``call``): state kept in the caller's dict.
+
+    Examples
+    --------
+    >>> keys_added(("velocity:W",), 1)[:60]
+    "after the 1st call, params holds a key it was not given, 've"
+    """
+    named = ", ".join(repr(key) for key in keys[:3]) + (", ..." if len(keys) > 3 else "")
+    return (f"after the {ordinal(call)} call, params holds {'a key' if len(keys) == 1 else 'keys'} "
+            f"it was not given, {named}: update() must change the arrays in params and "
+            "add nothing to the dict, which is the model's (a network would take the new "
+            "entries for parameters). Keep the state on the optimizer: self.v[key] = ...")
+
 
 def no_change(returned: str = "") -> str:
     """What to do about parameters that never change; ``returned``: the type ``update``

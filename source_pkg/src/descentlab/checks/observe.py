@@ -88,6 +88,11 @@ class Observation:
     returned : str
         The type of the first value ``update`` returned other than None (``"dict"``), or
         ``""``: an update that returns new parameters instead of changing them.
+    added_keys : tuple of str
+        Keys ``params`` held after a call that it was not given (state kept in the
+        caller's dict), as first seen; ``()`` if none.
+    added_call : int
+        The 1-based call after which :attr:`added_keys` were first seen (0: never).
     """
 
     subject: str
@@ -110,6 +115,8 @@ class Observation:
     error_suggestion: str = ""
     printed: int = 0
     returned: str = ""
+    added_keys: tuple[str, ...] = ()
+    added_call: int = 0
 
     @property
     def calls_done(self) -> int:
@@ -404,6 +411,7 @@ def _steps(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
     params = _arrays_for(case, arrays)
     originals = dict(params)
     returned = ""
+    added: dict[str, Any] = {}  # the keys update() put into params, when first seen
     for call, grads in enumerate(case.grads, start=1):
         try:
             with _time_limit(limit):
@@ -412,7 +420,7 @@ def _steps(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
             kind, message, where = describe_exception(exc)
             return {"error_stage": UPDATE, "error_type": kind, "error_message": message,
                     "error_call": call, "error_where": where,
-                    "error_suggestion": closest_name(exc), "returned": returned}
+                    "error_suggestion": closest_name(exc), "returned": returned, **added}
         if result is not None and not returned:
             returned = type(result).__name__
         values, same, dtypes, problems = [], [], [], []
@@ -424,5 +432,8 @@ def _steps(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
             dtypes.append(dtype)
             problems.append(problem)
         rows.append((values, same, dtypes, problems))
+        if not added and (new := [str(key) for key in params if key not in originals]):
+            # A red-team look kept the velocity in params["velocity:W"]: full marks.
+            added = {"added_keys": tuple(sorted(new)), "added_call": call}
         yield
-    return {"returned": returned}
+    return {"returned": returned, **added}

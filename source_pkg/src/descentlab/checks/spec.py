@@ -15,7 +15,8 @@ per_key_state   4 keys (3×4, 3×4, 4, 0-d), 4 calls, then     every key is upda
                 each key alone in a fresh optimizer          as when it is the only parameter
 in_place        1 key (3×4), 3 calls                         same array object after every
                                                              call, and its values changed
-                                                             (on at least one call)
+                                                             (on at least one call); no key
+                                                             added to params
 float32         1 key (2×3), float32, 3 calls                dtype stays float32 every call
                                                              (and the values change on at
                                                              least one call)
