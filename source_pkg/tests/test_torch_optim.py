@@ -57,6 +57,9 @@ LOSES = {
     "correction_in_place": {"carries_state"},
     # m = beta1 * m + ...: new tensors, the state's stay zero; t still advances (an audit).
     "moments_not_stored": {"carries_state"},
+    # One of them only (an honest-student sweep was told only numbers).
+    "m_not_stored": {"carries_state"},
+    "v_not_stored": {"carries_state"},
     "no_eps": {"zero_grad"},
     # NaN from the root of a negative v, where the gradient is not zero: the values only.
     "grad_not_squared": VALUES,
@@ -66,6 +69,9 @@ LOSES = {
     "beta1_written": {"carries_state"},
     "beta2_written": {"carries_state"},
     "decay_l2": VALUES,
+    # Right at the 1st step, where m̂/√v̂ is ±1 whatever g + weight_decay·p is (its sign
+    # is g's on the checks' cases).
+    "decay_twice": {"carries_state"},
     "decay_no_lr": VALUES,
     "decay_after_step": VALUES,
     # Its counters are right: a decayed parameter whose grad is None is grad_none's alone.

@@ -35,6 +35,8 @@ class TorchAdam(torch.optim.Optimizer):
     correct_in_place = False  # m.div_(1 - beta1**t): the stored moments are corrected too
     keep_state = True  # False: m and v start from zero at every step()
     store_moments = True  # False: m = beta1 * m + ... makes new tensors; state keeps its zeros
+    store_m = True  # False: m alone is a new tensor, v is updated in place
+    store_v = True  # False: v alone is a new tensor, m is updated in place
     eps_in_denominator = True
     eps_inside_root = False  # sqrt(v_hat + eps): a form lesson 06 accepts (no mistake itself)
     square_grad = True  # False: v averages g itself instead of g * g
@@ -94,6 +96,8 @@ class TorchAdam(torch.optim.Optimizer):
                     self._decay(p, lr, group["weight_decay"])
                 if not self.store_moments:  # new tensors: state's m and v stay zero
                     m, v = m.clone(), v.clone()
+                m = m if self.store_m else m.clone()
+                v = v if self.store_v else v.clone()
                 m.mul_(beta1).add_(grad, alpha=1 - beta1)
                 v_beta = beta1 if self.v_with_beta1 else beta2
                 if self.square_grad:
@@ -127,8 +131,8 @@ class TorchAdam(torch.optim.Optimizer):
 class TorchAdamW(TorchAdam):
     """AdamW: decoupled weight decay ``p <- p * (1 - lr * weight_decay)`` before the Adam step."""
 
-    # Or "l2" (added to the gradient), "no_lr" (p * (1 - weight_decay)) or "after" (the
-    # decoupled decay applied after the Adam step).
+    # Or "l2" (added to the gradient), "no_lr" (p * (1 - weight_decay)), "after" (the
+    # decoupled decay applied after the Adam step) or "twice" (both the L2 and the decoupled).
     decay = "decoupled"
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -136,12 +140,14 @@ class TorchAdamW(TorchAdam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
     def _decay(self, p: torch.Tensor, lr: float, weight_decay: float) -> None:
-        if self.decay == "decoupled":
+        # "twice": the gradient's L2 term first, from p before it shrinks (as a student
+        # writes g = p.grad + weight_decay * p at the top of the loop).
+        if self.decay in ("l2", "twice") and p.grad is not None:
+            p.grad.add_(p, alpha=weight_decay)  # torch.optim.Adam's weight_decay
+        if self.decay in ("decoupled", "twice"):
             p.mul_(1 - lr * weight_decay)
         elif self.decay == "no_lr":
             p.mul_(1 - weight_decay)
-        elif self.decay == "l2" and p.grad is not None:
-            p.grad.add_(p, alpha=weight_decay)  # torch.optim.Adam's weight_decay
 
     def _decay_after(self, p: torch.Tensor, lr: float, weight_decay: float) -> None:
         if self.decay == "after":
@@ -212,6 +218,17 @@ EXPLANATIONS: dict[str, str] = {
         "zero moments. Update them in place, m.mul_(beta1).add_(g, alpha=1 - beta1) and "
         "v.mul_(beta2).addcmul_(g, g, value=1 - beta2), or store them back "
         "(state['exp_avg'] = m)."),
+    # An honest-student sweep: m alone not stored was told only numbers.
+    "m_not_stored": (
+        "m is computed but never stored: `m = beta1 * m + (1 - beta1) * g` makes a new "
+        "tensor, and state[p]['exp_avg'] (your m) keeps its zeros, so every step starts from "
+        "m = 0 (v is kept). Update it in place, m.mul_(beta1).add_(g, alpha=1 - beta1), or "
+        "store it back (state['exp_avg'] = m)."),
+    "v_not_stored": (
+        "v is computed but never stored: `v = beta2 * v + (1 - beta2) * g * g` makes a new "
+        "tensor, and state[p]['exp_avg_sq'] (your v) keeps its zeros, so every step starts "
+        "from v = 0 (m is kept). Update it in place, v.mul_(beta2).addcmul_(g, g, value=1 - "
+        "beta2), or store it back (state['exp_avg_sq'] = v)."),
     "state_reset": (
         "m and v start from zero at every step(): create them once, when state[p] is empty, "
         "and keep them in self.state[p]."),
@@ -247,6 +264,11 @@ EXPLANATIONS: dict[str, str] = {
         "the weight decay is added to the gradient (an L2 penalty, what torch.optim.Adam's "
         "weight_decay does): AdamW decouples it, p.mul_(1 - lr * weight_decay) before the "
         "Adam step."),
+    # An honest-student sweep: both decays were told only numbers.
+    "decay_twice": (
+        "the weight decay is applied twice: added to the gradient (an L2 penalty, g + "
+        "weight_decay * p) and as the decoupled decay, p.mul_(1 - lr * weight_decay). AdamW "
+        "has only the decoupled one: the Adam step uses p.grad as it is."),
     "decay_no_lr": (
         "the weight decay is not multiplied by the learning rate: torch.optim.AdamW shrinks "
         "p by the factor (1 - lr * weight_decay)."),
@@ -276,6 +298,8 @@ _ADAM = (
     ("correction_in_place", {"correct_in_place": True}),
     ("state_reset", {"keep_state": False}),
     ("moments_not_stored", {"store_moments": False}),
+    ("m_not_stored", {"store_m": False}),
+    ("v_not_stored", {"store_v": False}),
     ("no_eps", {"eps_in_denominator": False}),
     ("grad_not_squared", {"square_grad": False}),
     ("v_beta1", {"v_with_beta1": True}),
@@ -291,6 +315,7 @@ MUTANTS: tuple[tuple[str, str, type], ...] = (
     *(("adamw", mistake, _mutant(TorchAdamW, mistake, **switches))
       for mistake, switches in _ADAM),
     ("adamw", "decay_l2", _mutant(TorchAdamW, "decay_l2", decay="l2")),
+    ("adamw", "decay_twice", _mutant(TorchAdamW, "decay_twice", decay="twice")),
     ("adamw", "decay_no_lr", _mutant(TorchAdamW, "decay_no_lr", decay="no_lr")),
     ("adamw", "decay_after_step", _mutant(TorchAdamW, "decay_after_step", decay="after")),
     ("adamw", "decay_without_grad", _mutant(TorchAdamW, "decay_without_grad",
