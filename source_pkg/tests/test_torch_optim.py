@@ -1629,3 +1629,14 @@ def test_a_weight_decay_of_matrices_only_is_said_so() -> None:
     assert "the matrices match torch.optim and this one, a vector or a scalar, does not" \
         in messages, messages
     assert "(a weight decay of matrices only?)" in messages, messages
+
+
+def test_a_state_keyed_by_position_is_told_its_keys() -> None:
+    """An honest-student sweep: `self.state[i]` was told self.state "holds nothing" for a
+    parameter, which a student reads as an empty state."""
+    by_position = type("Adam", (_StudentAdam,), {"state_key": "position"})
+    outcome = checks.run_torch_property(by_position, "adam", "carries_state", PUBLIC_SEEDS[0])
+    assert "self.state holds nothing for parameter" in outcome.message, outcome.message
+    assert "(it is keyed by 0" in outcome.message, outcome.message
+    honest = checks.run_torch_property(_StudentAdam, "adam", "carries_state", PUBLIC_SEEDS[0])
+    assert honest.passed, honest.message

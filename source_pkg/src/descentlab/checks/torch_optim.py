@@ -515,8 +515,12 @@ def _judge_state_kept(case: dict[str, Any], got: dict[str, Any]) -> str:
         for i, (grad, state) in enumerate(zip(grads, states, strict=True)):
             if grad is not None and state is None:
                 # "The tensor itself": an audit's student kept state in self.state[id(p)].
+                # Its keys named (an honest-student sweep read "holds nothing" of a state
+                # keyed by position).
+                others = got.get("other_keys") or []
+                keyed = f" (it is keyed by {', '.join(map(str, others))})" if others else ""
                 return (f"the values are right, but after step {s + 1} self.state holds "
-                        f"nothing for parameter {i + 1}: keep m, v and the step counter in "
+                        f"nothing for parameter {i + 1}{keyed}: keep m, v and the step counter in "
                         "self.state[p], under the tensor p itself (not id(p), a name or a "
                         "position), which state_dict() saves and load_state_dict() restores "
                         "(state kept elsewhere is lost with a checkpoint).")

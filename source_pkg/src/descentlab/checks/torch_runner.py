@@ -34,6 +34,7 @@ and :func:`run_scenario` returns::
         "dtypes": [[str per param] per step],         # e.g. "float32"
         "state": [[None or {"keys": [...], "step": float or None} per param] per step],
         "grads_kept": [[bool per param] per step],    # p.grad still the gradient handed over
+        "other_keys": [str, ...],    # up to 4 keys of optimizer.state that are no tensor
         "error": None or {"kind": "TypeError", "message": "...",
                           "where": "line 12 of the cell that defines Adam: `...`",
                           "stage": "constructor" or "step", "step": int},
@@ -49,6 +50,7 @@ import inspect
 import io
 import math
 import os
+import reprlib
 import signal
 import threading
 import traceback
@@ -170,6 +172,16 @@ def _state_of(optimizer: Any, p: torch.Tensor) -> dict[str, Any] | None:
     return {"keys": sorted(str(key) for key in dict.keys(state)), "step": step_value}
 
 
+def _other_keys(optimizer: Any) -> list[str]:
+    """Up to 4 keys of ``optimizer.state`` that are not tensors, as text (an honest-student
+    sweep: a state keyed by position was told self.state "holds nothing" for a parameter)."""
+    try:
+        keys = [key for key in dict.keys(optimizer.state) if not isinstance(key, torch.Tensor)]
+        return [reprlib.repr(key)[:40] for key in keys[:4]]
+    except Exception:  # not a dict, or a key whose repr breaks
+        return []
+
+
 def _tracked(optimizer: Any) -> set[int]:
     """The ids of the tensors in the optimizer's param_groups."""
     found: set[int] = set()
@@ -253,7 +265,7 @@ def run_scenario(cls: Any, scenario: dict[str, Any]) -> dict[str, Any]:
              for k, v in scenario.get("hyper", {}).items()}
     observed: dict[str, Any] = {"values": [], "same_object": [], "same_storage": [],
                                 "same_layout": [], "dtypes": [], "state": [], "grads_kept": [],
-                                "error": None, "printed": 0}
+                                "other_keys": [], "error": None, "printed": 0}
     limit = scenario.get("time_limit")
     _warm_up()
     quiet = io.StringIO()
@@ -324,6 +336,7 @@ def _steps(cls: Any, scenario: dict[str, Any], dtype: Any, params: list[Any],
                                         for p, first in zip(params, layouts, strict=True)])
         observed["dtypes"].append([str(_dtype_of(p)).removeprefix("torch.") for p in params])
         observed["state"].append([_state_of(optimizer, p) for p in params])
+        observed["other_keys"] = _other_keys(optimizer)
         # Only for the feedback of a step that moves no parameter (an honest-student sweep:
         # `p.grad.sub_(...)` was told it may assign to the name p).
         observed["grads_kept"].append([g is None or (isinstance(p.grad, torch.Tensor)
