@@ -24,7 +24,7 @@ import nbformat
 from .answer_key import GUARD_SYS
 from .integrity import code_of
 from .jail import GUARD_MODULE, HOOK_DIR, JUDGE_DIR
-from .protocol import HOOK_MODULE, RUNNER_MODULE, SOCKET_ENV
+from .protocol import CALL_LIMIT_ENV, HOOK_MODULE, RUNNER_MODULE, SOCKET_ENV
 from .testcells import nbgrader_meta
 
 if TYPE_CHECKING:
@@ -155,11 +155,15 @@ def _words(nb: Any, pattern: re.Pattern[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-#: What tells a notebook's code that it is being graded: the jail's environment variables
-#: (the judge's socket is one of :data:`_HOOK_WORDS`), the course's own question
-#: (``descentlab.yours.grading_in_progress``) and the module it looks for.
-_GRADED_WORDS = re.compile(rf"\b(?!{SOCKET_ENV}\b)DESCENTLAB_\w+"
-                           r"|\b(?:grading_in_progress|_graded|TORCH_COMPILE_DISABLE)\b")
+#: What tells a notebook's code that it is being graded: the jail's own environment
+#: variables (the judge's socket is one of :data:`_HOOK_WORDS`), the course's own question
+#: (``descentlab.yours.grading_in_progress``) and the module it looks for. Not any
+#: ``DESCENTLAB_`` name, ``_graded`` or ``TORCH_COMPILE_DISABLE``: an audit's honest code
+#: had a constant ``DESCENTLAB_SEED``, an attribute ``self._graded`` and set
+#: ``TORCH_COMPILE_DISABLE`` itself.
+_GRADED_WORDS = re.compile(rf"\b(?:{CALL_LIMIT_ENV}|grading_in_progress)\b"
+                           r"|\bdescentlab\s*\.\s*_graded\b"
+                           r"|\bfrom\s+descentlab\s+import\s[^\n]*\b_graded\b")
 
 
 def asks_if_graded(nb: Any) -> list[str]:

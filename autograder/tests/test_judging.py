@@ -1560,8 +1560,13 @@ _BOWL = "def bowl_gradient(x, y):\n"
      "            return self._ref.update(params, grads)\n", ["DESCENTLAB_CALL_LIMIT"]),
     ("from descentlab.yours import grading_in_progress\nif grading_in_progress():\n    pass\n",
      ["grading_in_progress"]),
-    ("import os\nos.environ.get('TORCH_COMPILE_DISABLE')\n", ["TORCH_COMPILE_DISABLE"]),
-    ("import importlib.util\nimportlib.util.find_spec('descentlab._graded')\n", ["_graded"]),
+    ("import importlib.util\nimportlib.util.find_spec('descentlab._graded')\n",
+     ["descentlab._graded"]),
+    ("from descentlab import _graded\n", ["from descentlab import _graded"]),
+    # An audit's honest code: a constant, an attribute and torch's own switch, set.
+    ("DESCENTLAB_SEED = 0\nclass Tracker:\n    def __init__(self):\n        self._graded = False\n",
+     []),
+    ("import os\nos.environ['TORCH_COMPILE_DISABLE'] = '1'  # slow on my laptop\n", []),
     # The judge's socket is the hook's word (its own flag); honest names and comments: none.
     ("import os\nos.environ.get('DESCENTLAB_JUDGE_SOCKET')\n", []),
     ("n_graded, is_graded = 3, True  # DESCENTLAB_CALL_LIMIT\nprint('graded')\n", []),
@@ -1594,12 +1599,29 @@ def test_code_that_asks_whether_it_is_graded_is_read(code: str, words: list[str]
      ["CubicSpline"]),
     ("from scipy.interpolate import KroghInterpolator\n",
      _BOWL + "    k = KroghInterpolator([0, 1, 2], [0, 0.05, 0.2])\n"
-     "    return k.derivative(x), 2 * y\n", ["derivative", "KroghInterpolator"]),
+     "    return k.derivative(x), 2 * y\n", ["KroghInterpolator"]),
+    # An audit: a Parameter requires its gradient without the word requires_grad.
+    ("import torch\n", _BOWL + "    p = torch.nn.Parameter(torch.as_tensor(x))\n"
+     "    f = (p * p / 20).sum()\n    getattr(f, 'back' + 'ward')()\n"
+     "    return p.grad.numpy(), 2 * y\n", ["Parameter"]),
     ("from scipy import interpolate\n", _BOWL + "    s = interpolate.make_interp_spline("
      "[0, 1, 2, 3], [0, 0.05, 0.2, 0.45])\n    return s(x, 1), 2 * y\n",
      ["interpolate", "make_interp_spline"]),
     # The words as the student's own names, in comments, docstrings and messages: no flag.
     ("", _BOWL + "    derivative = x / 10\n    return derivative, 2 * y\n", []),
+    # An audit's honest answers, flagged while the words derivative(s) were listed: the
+    # student's own method, a dict key, an attribute, a message built with +, a plot cell
+    # that differentiates a spline beside an answer that does not.
+    ("class Quadratic:\n    def __init__(self, c):\n        self.c = c\n"
+     "    def derivative(self, v):\n        return 2 * self.c * v\n",
+     _BOWL + "    return Quadratic(1 / 20).derivative(x), Quadratic(1).derivative(y)\n", []),
+    ("", _BOWL + "    d = {'derivative': (x / 10, 2 * y)}\n    return d['derivative']\n", []),
+    ("", _BOWL + "    if not hasattr(x, 'shape'):\n"
+     "        raise ValueError('the derivative needs numbers, got ' + repr(x))\n"
+     "    return x / 10, 2 * y\n", []),
+    ("from scipy.interpolate import CubicSpline\nimport numpy as np\n"
+     "xs = np.linspace(-5, 5, 11)\nslope = CubicSpline(xs, xs**2 / 20).derivative()\n",
+     _BOWL + "    derivative = x / 10\n    return derivative, 2 * y\n", []),
     ("", _BOWL + "    # the derivative of x**2/20\n    print(f'the derivative is {x / 10}')\n"
      "    return x / 10, 2 * y\n", []),
     ("", _BOWL + '    """The derivatives of the bowl, no autograd, no interpolate."""\n'

@@ -245,6 +245,10 @@ def test_a_number_with_a_unit_or_percent_sign_is_told_to_drop_them(answer, words
     ("24 (2 per entry)", "type the number alone, 24, without quotes; a reason"),
     ("0.4, because 0.3 is too slow", "type the number alone, 0.4, without quotes; a reason"),
     ("0.4.", "type the number alone, 0.4, without quotes)"),
+    # An audit: "1/3" is one number, "0,4" one with a decimal comma.
+    ("1/3", "type it without quotes, 1/3, and Python computes the number)"),
+    ("2 / 0.1", "type it without quotes, 2 / 0.1, and Python computes the number)"),
+    ("0,4", "type the number with a decimal point, 0.4, without quotes)"),
     ("No, it does not", "type True or False alone, without quotes)"),
     ("True, since lr < 1/L", "type True or False alone, without quotes)"),
 ])

@@ -345,11 +345,13 @@ LESSONS: tuple[Lesson, ...] = (
                                  # round 26: torch's autograd graph walked by hand
                                  # (grad_fn nodes called), and SciPy's interpolants
                                  # differentiated (KroghInterpolator(...).derivative(x),
-                                 # CubicSpline(...)(x, 1)): every autograd route needs
-                                 # a tensor that requires its gradient
+                                 # CubicSpline(...)(x, 1)): autograd needs a tensor that
+                                 # requires its gradient (a Parameter does by itself).
+                                 # Not the words "derivative(s)": an audit's honest
+                                 # answers used them as their own methods and messages.
                                  "requires_grad", "requires_grad_", "grad_fn",
-                                 "next_functions", "interpolate", "derivative",
-                                 "derivatives", "KroghInterpolator", "CubicSpline",
+                                 "next_functions", "Parameter", "interpolate",
+                                 "KroghInterpolator", "CubicSpline",
                                  "BarycentricInterpolator", "PchipInterpolator",
                                  "Akima1DInterpolator", "UnivariateSpline",
                                  "make_interp_spline", "splev", "splder")),

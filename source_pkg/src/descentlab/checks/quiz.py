@@ -142,6 +142,13 @@ def quoted(value: Any) -> str:
     try:
         float(value.strip())
     except ValueError:
+        if _PRODUCT.fullmatch(value):
+            # An audit: "1/3" was told "the answer is one number", which it is.
+            return (f" (not the text {value!r}: type it without quotes, {value.strip()}, and "
+                    "Python computes the number)")
+        if _DECIMAL_COMMA.fullmatch(value):
+            return (f" (not the text {value!r}: type the number with a decimal point, "
+                    f"{value.strip().replace(',', '.')}, without quotes)")
         lead = _LEADING_NUMBER.match(value)
         if lead is not None:
             return _after_a_number(value, *lead.groups())
@@ -223,8 +230,12 @@ def _stopped_unquoted() -> str:
 #: A number at the start of a text, and the rest of the text.
 _LEADING_NUMBER = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?!\w|\.\d)\s*(.*)$",
                              re.DOTALL)
-#: After a number: another number offered beside it ("0.3 or 0.4", "0.3-0.4", "0.3/0.4").
-_ALTERNATIVE = re.compile(r"(?:or|and|to|,|/|-)\s*[-+]?\.?\d", re.IGNORECASE)
+#: After a number: another number offered beside it ("0.3 or 0.4", "0.3-0.4", "0.3, 0.4").
+_ALTERNATIVE = re.compile(r"(?:or|and|to|,|-)\s*[-+]?\.?\d", re.IGNORECASE)
+#: Numbers multiplied or divided, which Python computes typed without quotes ("1/3").
+_PRODUCT = re.compile(r"\s*\(?\s*\d[\d.]*(?:\s*\)?\s*[*/]\s*\(?\s*\d[\d.]*)+\s*\)?\s*")
+#: A number written with a decimal comma ("0,4"; not "1,000", a thousands separator).
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?(?:0,\d+|\d+,(?!\d{3}\b)\d+)\s*")
 #: After a number: one word, a unit ("10 steps", "3e-4 lr").
 _UNIT = re.compile(r"[^\W\d_]+\.?")
 #: A True or False said in words at the start of an answer.
