@@ -177,9 +177,22 @@ def _other_keys(optimizer: Any) -> list[str]:
     sweep: a state keyed by position was told self.state "holds nothing" for a parameter)."""
     try:
         keys = [key for key in dict.keys(optimizer.state) if not isinstance(key, torch.Tensor)]
-        return [reprlib.repr(key)[:40] for key in keys[:4]]
-    except Exception:  # not a dict, or a key whose repr breaks
+    except Exception:  # not a dict
         return []
+    return [_key_text(key) for key in keys[:4]]
+
+
+def _key_text(key: Any) -> str:
+    """A short text of a state key, by its type's own repr: a class of the notebook's could
+    run any code in its own."""
+    try:
+        if type(key) is int or type(key) is bool:
+            return int.__repr__(key)[:40]
+        if type(key) is str:
+            return reprlib.repr(key)
+        return f"a {type.__getattribute__(type(key), '__name__')}"[:40]
+    except Exception:
+        return "a key"
 
 
 def _tracked(optimizer: Any) -> set[int]:
