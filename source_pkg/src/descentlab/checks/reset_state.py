@@ -69,10 +69,11 @@ def reset_cause(student_cls: Any, optimizer: str, limit: float | None = 2.0) -> 
         return ""
     name = cls.state_names[0]
     seen = _state_after_calls(student_cls, name, limit)
-    if seen is None or not (isinstance(seen[1], dict) and isinstance(seen[3], dict)
-                            and seen[1] and seen[2]):
+    if seen is None:
         return ""
     made, first, values, second = seen
+    if not (isinstance(first, dict) and isinstance(second, dict) and first and values):
+        return ""
     attr = f"self.{name}"
     if second is not first:
         return f"update() creates {attr} anew on every call: {_create_once(attr, made)}"
@@ -108,5 +109,5 @@ def _create_once(attr: str, made: Any) -> str:
         return (f"create it once: set {attr} = None in __init__, fill it the first time "
                 f"update() runs (if {attr} is None: ...), and from then on only change its "
                 "entries.")
-    return (f"keep the one __init__ makes, and only add an entry the first time its key is "
+    return ("keep the one __init__ makes, and only add an entry the first time its key is "
             f"seen (if key not in {attr}: ...) and change it from then on.")
