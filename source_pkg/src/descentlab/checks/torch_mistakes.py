@@ -34,9 +34,9 @@ class TorchAdam(torch.optim.Optimizer):
     correction_power = True  # False: 1 - beta1 and 1 - beta2, as if t were 1 at every step
     correct_in_place = False  # m.div_(1 - beta1**t): the stored moments are corrected too
     keep_state = True  # False: m and v start from zero at every step()
-    store_moments = True  # False: m = beta1 * m + ... makes new tensors; state keeps its zeros
-    store_m = True  # False: m alone is a new tensor, v is updated in place
-    store_v = True  # False: v alone is a new tensor, m is updated in place
+    # False: m = beta1 * m + ... makes a new tensor; the state's keeps its zeros (v likewise)
+    store_m = True
+    store_v = True
     eps_in_denominator = True
     eps_inside_root = False  # sqrt(v_hat + eps): a form lesson 06 accepts (no mistake itself)
     square_grad = True  # False: v averages g itself instead of g * g
@@ -94,8 +94,6 @@ class TorchAdam(torch.optim.Optimizer):
                 m, v = state["exp_avg"], state["exp_avg_sq"]
                 if not self.decay_first:
                     self._decay(p, lr, group["weight_decay"])
-                if not self.store_moments:  # new tensors: state's m and v stay zero
-                    m, v = m.clone(), v.clone()
                 m = m if self.store_m else m.clone()
                 v = v if self.store_v else v.clone()
                 m.mul_(beta1).add_(grad, alpha=1 - beta1)
@@ -297,7 +295,7 @@ _ADAM = (
     ("correction_without_power", {"correction_power": False}),
     ("correction_in_place", {"correct_in_place": True}),
     ("state_reset", {"keep_state": False}),
-    ("moments_not_stored", {"store_moments": False}),
+    ("moments_not_stored", {"store_m": False, "store_v": False}),
     ("m_not_stored", {"store_m": False}),
     ("v_not_stored", {"store_v": False}),
     ("no_eps", {"eps_in_denominator": False}),
