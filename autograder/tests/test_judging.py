@@ -1607,8 +1607,19 @@ def test_code_that_asks_whether_it_is_graded_is_read(code: str, words: list[str]
     ("from scipy import interpolate\n", _BOWL + "    s = interpolate.make_interp_spline("
      "[0, 1, 2, 3], [0, 0.05, 0.2, 0.45])\n    return s(x, 1), 2 * y\n",
      ["interpolate", "make_interp_spline"]),
+    # Red-team round 26: NumPy's finite differences on a grid, interpolated (3/3 unflagged).
+    ("import numpy as np\nG = np.linspace(-20, 20, 4001)\n",
+     _BOWL + "    return np.interp(x, G, np.gradient(G**2 / 20, G)), 2 * y\n",
+     ["np.gradient", "numpy.gradient"]),
+    ("import numpy\n", _BOWL + "    G = numpy.linspace(-20, 20, 4001)\n"
+     "    return numpy.interp(x, G, numpy.gradient(G**2 / 20, G)), 2 * y\n",
+     ["numpy.gradient"]),
     # The words as the student's own names, in comments, docstrings and messages: no flag.
     ("", _BOWL + "    derivative = x / 10\n    return derivative, 2 * y\n", []),
+    ("import numpy as np\n", _BOWL + "    gradient = np.asarray(x) / 10, 2 * np.asarray(y)\n"
+     "    # np.gradient would only approximate this\n    return gradient\n", []),
+    ("import numpy as np\nG = np.linspace(-5, 5, 11)\nprint(np.gradient(G**2 / 20, G))\n",
+     _BOWL + "    return x / 10, 2 * y\n", []),
     # An audit's honest answers, flagged while the words derivative(s) were listed: the
     # student's own method, a dict key, an attribute, a message built with +, a plot cell
     # that differentiates a spline beside an answer that does not.
