@@ -179,6 +179,8 @@ def test_a_schedule_returning_every_rate_so_far_is_named_in_a_short_line() -> No
      "adds the cosine to lr0 / 2"),
     (lambda t, lr0, total: lr0 * (1 + math.cos(math.pi * min(t, total) / (total + 1))) / 2,
      "divide by total, not total + 1"),
+    (lambda t, lr0, total: lr0 * (1 + math.cos(math.pi * min(t, total) / (total - 1))) / 2,
+     "divide by total, not total − 1"),
     (lambda t, lr0, total: lr0 * (1 + math.cos(math.pi * min(max(t - 1, 0), total) / total))
      / 2, "no t − 1 here"),
     (lambda t, lr0, total: (1 + math.cos(math.pi * min(t, total) / total)) / 2,
@@ -187,7 +189,8 @@ def test_a_schedule_returning_every_rate_so_far_is_named_in_a_short_line() -> No
      "hold t at total, min(t, total), not at total − 1"),
     (lambda t, lr0, total: lr0 * (1 + math.cos(math.pi * (t % total) / total)) / 2,
      "your rate starts over (t % total)"),
-], ids=["no-half", "one-minus-cos", "brackets", "total-plus-one", "t-minus-one", "no-lr0",
+], ids=["no-half", "one-minus-cos", "brackets", "total-plus-one", "total-minus-one",
+        "t-minus-one", "no-lr0",
         "held-at-total-minus-one", "modulo"])
 def test_a_slip_of_the_formula_itself_gets_a_hint(fn, hint):
     """Student audits: these got numbers only ("returned 0.02, expected 0.01", "returned
