@@ -135,7 +135,9 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
     workdir = course.root / "autograded" / student / lesson
     confinement = jail.Jail(course.answer_free_package(lesson),
                             Path(descentlab.__file__).resolve().parent, settings.jail,
-                            preload=jail.preloads(course.notebook(lesson)),
+                            preload=jail.preloads(course.notebook(lesson), course.root /
+                                                  "submitted" / student / lesson /
+                                                  f"{lesson}.ipynb"),
                             fonts=jail.font_list(course.fonts))
     with tempfile.TemporaryDirectory(prefix=temp_prefix("job")) as tmp, \
             running_judge(course.notebook(lesson), settings.call) as judge:

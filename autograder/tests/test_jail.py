@@ -492,6 +492,19 @@ def test_a_lesson_that_imports_torch_has_its_kernel_import_it_while_starting(
     assert jail.preloads(solutions / "08_torch_optim" / "08_torch_optim.ipynb") == (
         "torch", "torch._dynamo", RUNNER_MODULE)
     assert jail.preloads(solutions / "03_momentum" / "03_momentum.ipynb") == ()
+    # The student's own import counts too (red-team round 27: a LambdaLR schedule's first
+    # call, timed, imported torch.optim's lazy imports), whatever the other file holds.
+    student = tmp_path / "07_showdown.ipynb"
+    student.write_text(json.dumps({"cells": [
+        {"cell_type": "markdown", "source": "import torch"},
+        {"cell_type": "code", "source": ["from torch.optim.lr_scheduler ", "import LambdaLR\n"]},
+    ]}))
+    assert jail.preloads(solutions / "07_showdown" / "07_showdown.ipynb") == ()
+    assert jail.preloads(solutions / "07_showdown" / "07_showdown.ipynb", student) == (
+        "torch", "torch._dynamo", RUNNER_MODULE)
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": 3}')
+    assert jail.preloads(broken, tmp_path / "missing.ipynb") == ()
     confinement = jail.Jail(tmp_path / "descentlab", REAL, preload=("torch", "torch._dynamo"))
     spec = confinement.kernelspec(tmp_path, workdir=tmp_path, scratch=tmp_path,
                                   runtime=tmp_path, judge=tmp_path)
