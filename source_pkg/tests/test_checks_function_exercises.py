@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 from itertools import count
 
@@ -1377,6 +1378,23 @@ def rotated(x, t, batch_size, seed=None):
     order = np.roll(np.arange(n), -offset)
     for start in range(0, n, batch_size):
         yield x[order[start:start + batch_size]], t[order[start:start + batch_size]]
+
+
+def strided(x, t, batch_size, seed=None):
+    """Red-team round 27: one stride drawn from the seed, (a·i + b) mod n, kept the point."""
+    n = len(x)
+    rng = np.random.default_rng(seed)
+    a = int(rng.choice([k for k in range(2, n - 1) if math.gcd(k, n) == 1]))
+    order = (a * np.arange(n) + int(rng.integers(n))) % n
+    for start in range(0, n, batch_size):
+        yield x[order[start:start + batch_size]], t[order[start:start + batch_size]]
+
+
+def test_one_stride_through_the_samples_is_no_shuffle():
+    report, text = _report(check_minibatches, strided)
+    messages = _messages(report)
+    assert set(messages) == {"shuffled"}, text
+    assert "one fixed stride" in messages["shuffled"], text
 
 
 def test_a_rotation_is_no_shuffle():
