@@ -969,9 +969,12 @@ def _helpers_used(nb: Any, answers: list[str]) -> list[str]:
 
     Red-team round 18: a ready-made tool named in a helper of another cell, `def anneal():
     ... CosineAnnealingLR ...`, and an answer that only called it, `return anneal(t, ...)`,
-    was not flagged; the same code in the answer was.
+    was not flagged; the same code in the answer was. Round 27: nor was one in a factory,
+    `anneal = make_tool()` at a cell's top level, whose global the answer called: a global
+    made by calling (or naming) a helper leads to that helper.
     """
     defined: dict[str, str] = {}
+    made_by: dict[str, str] = {}  # a top-level name -> the helper whose call made it
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
         if cell.cell_type != "code" or cell.source in answers or (meta and not
@@ -981,15 +984,27 @@ def _helpers_used(nb: Any, answers: list[str]) -> list[str]:
         for node in (tree or _without_magics(code) or ast.Module([], [])).body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 defined[node.name] = ast.get_source_segment(code, node) or ""
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name):
+                value = node.value.func if isinstance(node.value, ast.Call) else node.value
+                if isinstance(value, ast.Name):
+                    made_by[node.targets[0].id] = value.id
     found: dict[str, str] = {}
     todo = list(answers)
     while todo:
         code, tree = _parsed(todo.pop())
-        for node in ast.walk(tree or _without_magics(code) or ast.Module([], [])):
+        tree = tree or _without_magics(code) or ast.Module([], [])
+        # The code's own names are not the globals of that name (an argument `tool`).
+        own = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+               and not isinstance(n.ctx, ast.Load)} | {a.arg for a in ast.walk(tree)
+                                                       if isinstance(a, ast.arg)}
+        for node in ast.walk(tree):
             # A helper reached as a module's attribute too, `mbhelper.mb(...)` of a module
             # the notebook writes (red-team round 22: its ready-made import was not seen).
             name = node.id if isinstance(node, ast.Name) else \
                 node.attr if isinstance(node, ast.Attribute) else None
+            if isinstance(node, ast.Name) and name not in defined and name not in own:
+                name = made_by.get(name, name)
             if name in defined and name not in found:
                 found[name] = defined[name]
                 todo.append(defined[name])

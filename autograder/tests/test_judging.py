@@ -1648,6 +1648,46 @@ def test_a_derivative_taken_by_autograd_or_an_interpolant_is_flagged(
         [("bowl_gradient", named)] if named else [])
 
 
+@pytest.mark.parametrize(("lesson", "name", "other", "answer", "named"), [
+    # Red-team round 27: the tool in a factory of a cell before the answer, whose global the
+    # answer calls (2/2 and 3/3 unflagged).
+    ("07_showdown", "cosine_schedule",
+     "import torch\n\ndef _make_tool():\n"
+     "    from torch.optim.lr_scheduler import CosineAnnealingLR\n"
+     "    def tool(t, lr0, total):\n        return CosineAnnealingLR\n    return tool\n\n"
+     "anneal = _make_tool()\n",
+     "def cosine_schedule(t, lr0, total):\n    return anneal(t, lr0, total)\n",
+     ["CosineAnnealingLR", "lr_scheduler"]),
+    ("01_gd_variants", "minibatches",
+     "def _make_batcher():\n    from torch.utils.data import DataLoader\n"
+     "    def batcher(x, t, b, seed=None):\n        yield from DataLoader(x)\n"
+     "    return batcher\n\n_batches = _make_batcher()\n",
+     "def minibatches(x, t, batch_size, seed=None):\n"
+     "    yield from _batches(x, t, batch_size, seed)\n", ["DataLoader"]),
+    # A global that names the helper is the helper; the answer's own name is not the global.
+    ("07_showdown", "cosine_schedule",
+     "def _tool():\n    from torch.optim.lr_scheduler import CosineAnnealingLR\n"
+     "    return CosineAnnealingLR\n\nanneal = _tool\n",
+     "def cosine_schedule(t, lr0, total):\n    return anneal()(t, lr0, total)\n",
+     ["CosineAnnealingLR", "lr_scheduler"]),
+    ("07_showdown", "cosine_schedule",
+     "import math\n\ndef _compare():\n    from torch.optim.lr_scheduler import CosineAnnealingLR\n"
+     "    return CosineAnnealingLR\n\nanneal = _compare()\n",
+     "def cosine_schedule(t, lr0, total):\n    anneal = math.cos\n"
+     "    return lr0 * (1 + anneal(math.pi * min(t, total) / total)) / 2\n", []),
+    # A global made by a library's call (a demo cell's `bowl = get_surface("bowl")`): not
+    # followed, as before.
+    ("07_showdown", "cosine_schedule",
+     "import math\nfrom torch.optim.lr_scheduler import CosineAnnealingLR as C\nhalf = math.pi\n",
+     "def cosine_schedule(t, lr0, total):\n"
+     "    return lr0 * (1 + math.cos(half * min(t, total) / total)) / 2\n", []),
+])
+def test_a_ready_made_tool_made_by_a_factory_is_flagged(lesson: str, name: str, other: str,
+                                                         answer: str, named: list[str]) -> None:
+    assert _ready_made_found(lesson, name, other, answer) == (
+        [(name, named)] if named else []), (lesson, name)
+
+
 @pytest.mark.parametrize(("how", "named"), [
     ("your_optimizers(file=open('/dev/null', 'w'))", "your_optimizers"),
     ("{e.name: e.cls for e in find_entrants(['S' + 'GD'])}", "find_entrants")])
