@@ -176,10 +176,15 @@ class Connection(protocol.Peer):
             setattr(function, RUNNER_HOOK, runner)  # a factory function in place of the class
             return _named(function, info)
 
+        from descentlab.checks.reset_state import IDENTITY_HOOK
+
         class Instance:
             def __getattr__(self, name: str) -> Any:
                 if name == "__array_struct__":  # a C capsule: NumPy asks the interface next
                     raise AttributeError(name)
+                if name == IDENTITY_HOOK:  # the kernel's object behind an attribute, by id
+                    return lambda attribute: remote.value(*remote.request(
+                        op="identity", target=target, name=attribute))
                 found = remote.value(*remote.request(op="getattr", target=target, name=name))
                 if name == "__array_interface__":
                     # Its data pointer is an address in the kernel, which NumPy would read

@@ -182,6 +182,46 @@ def _verdict(tmp_path: Path, test: str, answer: str, student: str) -> dict:
     return verdicts["t"]
 
 
+_MOMENTUM = ("import numpy as np\n\nclass Momentum:\n"
+             "    def __init__(self, lr=0.01, momentum=0.9):\n"
+             "        self.lr, self.momentum, self.v = lr, momentum, None\n\n"
+             "    def update(self, params, grads):\n")
+
+
+@pytest.mark.slow  # a real judge: ~2 s each
+@pytest.mark.parametrize(("update", "cause"), [
+    ("        self.v = {k: np.zeros_like(p) for k, p in params.items()}\n"
+     "        for k in params:\n"
+     "            self.v[k] = self.momentum * self.v[k] - self.lr * grads[k]\n"
+     "            params[k] += self.v[k]\n",
+     "update() creates self.v anew on every call: create it once, the first time update() "
+     "runs (if self.v is None: ...)"),
+    ("        if self.v is None:\n"
+     "            self.v = {k: np.zeros_like(p) for k, p in params.items()}\n"
+     "        for k in params:\n"
+     "            v = self.momentum * self.v[k] - self.lr * grads[k]\n"
+     "            params[k] += v\n",
+     "self.v still holds zeros after two calls"),
+    ("        if self.v is None:\n"
+     "            self.v = {k: np.zeros_like(p) for k, p in params.items()}\n"
+     "        for k in params:\n"
+     "            self.v[k] = -self.lr * grads[k]\n"
+     "            params[k] += self.v[k]\n",
+     "self.v is the same after a second call with the same gradient"),
+])
+def test_the_graded_page_names_the_one_way_the_state_is_forgotten(
+        tmp_path: Path, update: str, cause: str) -> None:
+    """An honest-student sweep: the self-check named the one cause, the graded page all
+    four ("Either the state is created anew ... or ..."): the judge's proxy hands over
+    copies of the attributes, and now tells which object each is (the kernel's id)."""
+    test = ("from descentlab.checks import assert_property\n"
+            "assert_property(Momentum, 'momentum', 'carries_state', seed=1)")
+    verdict = _verdict(tmp_path, test, "class Momentum: ...", _MOMENTUM + update)
+    assert verdict["verdict"] == "fail", verdict
+    assert cause in verdict["message"], verdict["message"]
+    assert " Either " not in verdict["message"], verdict["message"]
+
+
 def _described(tmp_path: Path, student: str) -> list[str]:
     """``[kind, message, where]`` of what ``double`` raises, as the checks describe an
     exception (descentlab.errors) in a test cell."""

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..code_reads import REMOTE_READS, names_read
+from ..code_reads import names_read
 from ..optimizers import OPTIMIZERS, find_reference, optimizer_class, reference_name
 from . import messages
 from .cases import Case, make_case
@@ -232,9 +232,9 @@ def assert_property(
     diagnosis = run_property(student_cls, optimizer, prop, seed, time_limit=time_limit)
     outcome = _outcome(diagnosis)
     # The one way its state is forgotten, as the self-check says it (a browser audit read
-    # the self-check's one cause, then all four under the test cell), where the class is
-    # here to look at: the grader's proxy hands over copies of its attributes.
-    if outcome.mistake == _RESET and not hasattr(student_cls, REMOTE_READS):
+    # the self-check's one cause, then all four under the test cell); the grader's proxy
+    # of a class tells which object an attribute holds (reset_state.IDENTITY_HOOK).
+    if outcome.mistake == _RESET:
         outcome = dataclasses.replace(outcome, message=_one_reset_cause(
             outcome.message, student_cls, optimizer, time_limit))
     # What the class's code says explains the failure better than any factor (for the

@@ -5,7 +5,9 @@ never stored back compute the same steps, so the catalogued mistake's explanatio
 every cause (``state_reset_each_call``). In the student's own process the state object
 can be looked at: a new dict after each call is the first cause, one that stays all zeros
 the third (a student audit read the four causes for ``self.v = {}`` at the top of
-``update``). The grader's judge sees the class through a proxy and keeps the long text.
+``update``). The grader's judge sees the class through a proxy whose attributes are copies:
+it tells which object an attribute holds through :data:`IDENTITY_HOOK` (an honest-student
+sweep read the four causes on the graded page, the one in the self-check).
 """
 
 from __future__ import annotations
@@ -15,10 +17,16 @@ from typing import Any
 import numpy as np
 
 from .._timebox import time_limit
+from ..code_reads import REMOTE_READS
 from ..optimizers import OPTIMIZERS
 from .observe import STUDENT_ERRORS, run_quietly
 
-__all__ = ["reset_cause"]
+__all__ = ["IDENTITY_HOOK", "reset_cause"]
+
+#: What an object standing in for one of another process (the grader's proxy) answers with
+#: a function: the name of an attribute -> an id of the object it holds there, the same for
+#: the same object while the check runs.
+IDENTITY_HOOK = "__descentlab_identity__"
 
 
 #: What ``getattr`` gives for an attribute the object does not have.
@@ -26,22 +34,32 @@ _MISSING = object()
 
 
 def _state_after_calls(student_cls: Any, name: str, limit: float | None
-                       ) -> tuple[Any, Any, dict[str, np.ndarray], Any] | None:
+                       ) -> tuple[Any, Any, dict[str, np.ndarray], Any, bool] | None:
     """The attribute ``name`` as ``__init__`` left it (:data:`_MISSING` if it made none),
     after a first call (and a copy of its values then) and after a second ``update`` call
-    with the same gradients, or None."""
+    with the same gradients, and whether the second call left another object in it; or
+    None."""
     params = {"W": np.array([1.0, -2.0]), "b": np.array([0.5])}
     grads = {"W": np.array([0.5, 0.25]), "b": np.array([-1.0])}
     try:
         with run_quietly(), time_limit(limit):
             optimizer = student_cls()
+            # The object an attribute holds: here its id (``first`` keeps the first alive, so
+            # its id is not reused), for the grader's proxy the kernel's (IDENTITY_HOOK).
+            identity = getattr(optimizer, IDENTITY_HOOK, None)
+            if identity is None:
+                if hasattr(student_cls, REMOTE_READS):  # a proxy that cannot tell: copies
+                    return None
+                identity = lambda attribute: id(getattr(optimizer, attribute, None))  # noqa: E731
             made = getattr(optimizer, name, _MISSING)
             optimizer.update(params, {k: g.copy() for k, g in grads.items()})
             first = getattr(optimizer, name, None)
+            first_id = identity(name)
             values = {k: np.array(v, dtype=float) for k, v in first.items()} \
                 if isinstance(first, dict) else {}
             optimizer.update(params, {k: g.copy() for k, g in grads.items()})
-            return made, first, values, getattr(optimizer, name, None)
+            second = getattr(optimizer, name, None)
+            return made, first, values, second, identity(name) != first_id
     except STUDENT_ERRORS:
         return None
 
@@ -71,11 +89,11 @@ def reset_cause(student_cls: Any, optimizer: str, limit: float | None = 2.0) -> 
     seen = _state_after_calls(student_cls, name, limit)
     if seen is None:
         return ""
-    made, first, values, second = seen
+    made, first, values, second, replaced = seen
     if not (isinstance(first, dict) and isinstance(second, dict) and first and values):
         return ""
     attr = f"self.{name}"
-    if second is not first:
+    if replaced:
         return f"update() creates {attr} anew on every call: {_create_once(attr, made)}"
     try:
         now = {key: np.array(value, dtype=float) for key, value in second.items()}
