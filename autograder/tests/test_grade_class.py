@@ -325,6 +325,11 @@ def test_momentum_mistakes_lose_what_they_break(graded_class: GradedClass) -> No
     cells = rows["state_reset_each_call"].cells
     assert cells["test-momentum-state"] == 0, f"state reset kept its points: {cells}"
     assert cells["test-momentum-first-step"] > 0, f"state reset lost first step: {cells}"
+    # Its page names the one way, as the self-check does (an honest-student sweep read the
+    # four possible causes there).
+    page = (graded_class.course.root / "feedback" / planted["state_reset_each_call"].student
+            / "03_momentum" / "03_momentum.html").read_text()
+    assert "update() creates self.v anew on every call" in page, "the reset's cause is unnamed"
     assert all(r.cells.get("test-quiz-q1", 0) > 0 for r in rows.values()), (
         "a mistake in the class cost the quiz points")
     nesterov = _planted(graded_class, "03_momentum", "Nesterov")
