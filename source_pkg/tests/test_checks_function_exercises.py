@@ -992,8 +992,8 @@ def test_checks_never_raise(check):
     assert not report
     name = check.__name__.removeprefix("check_")
     assert f"{name}() is not written yet: replace `raise NotImplementedError`" in text
-    report, text = _report(check, _hangs, time_limit=0.02)
-    assert "did not finish within 0.02 s" in text
+    report, text = _report(check, _hangs, time_limit=0.3)
+    assert "did not finish within 0.3 s" in text
     assert not report
     for wrong in (None, int, "numerical_gradient"):
         report, text = _report(check, wrong)

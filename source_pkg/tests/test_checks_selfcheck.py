@@ -141,9 +141,9 @@ def test_a_hang_is_cut_short():
             while True:
                 pass
 
-    report, text = _run(Adam, time_limit=0.02)
+    report, text = _run(Adam, time_limit=0.3)
     assert not report
-    assert ("✘ first step: update() did not finish within 0.02 s on the 1st call: is there a "
+    assert ("✘ first step: update() did not finish within 0.3 s on the 1st call: is there a "
             "loop that never ends (a `while` whose condition never changes), or is each call "
             "very slow?") in text
 
@@ -160,10 +160,10 @@ def test_after_a_hang_the_other_checks_are_skipped_not_waited_for():
             while True:
                 pass
 
-    report, text = _run(Momentum, time_limit=0.02)
+    report, text = _run(Momentum, time_limit=0.3)
     assert not report
     assert len(entered) == 1, f"update() was entered {len(entered)} times after it hung"
-    assert text.count("did not finish within 0.02 s") == 1, text
+    assert text.count("did not finish within 0.3 s") == 1, text
     assert "not checked: update() did not finish in an earlier check" in text, text
 
 

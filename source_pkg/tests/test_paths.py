@@ -536,7 +536,12 @@ def test_a_long_reference_run_is_still_time_boxed(in_thread):
     path = result["path"]
     assert path.status == "timeout", path.message
     assert 0 < path.steps < 2_000_000
-    assert result["took"] < 1.5
+    # It stopped soon after the limit, not at the end: measured against the pace of an
+    # unlimited run in this same test (a ratio, so a loaded machine slows both alike).
+    began = time.monotonic()
+    trace("momentum", "bowl", steps=20_000)
+    whole_run = (time.monotonic() - began) * 2_000_000 / 20_000
+    assert result["took"] < whole_run / 4, (result["took"], whole_run)
     assert f"at step {path.steps + 1}:" in path.message
     assert np.all(np.isfinite(path.xy))
     assert len(path.loss) == path.steps + 1
