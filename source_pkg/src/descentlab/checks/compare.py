@@ -460,12 +460,13 @@ def step_ratio(s_before: np.ndarray, s_after: np.ndarray, r_before: np.ndarray,
 
 
 def later_call_message(n: int, key: str, size: str, optimizer: str | None,
-                       reset: bool | None = None) -> str:
+                       reset: bool | None = None, zero_gradient: bool = False) -> str:
     """The message for values right up to call ``n - 1`` and wrong after call ``n``.
 
     ``reset`` says whether the ``n``-th step is the one a fresh optimizer would take
     (the state was thrown away), ``False`` that it is not (the state is kept but
-    follows the wrong rule), ``None`` when this is not known.
+    follows the wrong rule), ``None`` when this is not known. ``zero_gradient``: the
+    ``n``-th call's gradient of ``key`` is all zeros.
     """
     matched = "the 1st call matches" if n == 2 else f"the first {n - 1} calls match"
     head = (f"{matched}, but after the {msg.ordinal(n)} call params[{key!r}] differs from the "
@@ -474,6 +475,14 @@ def later_call_message(n: int, key: str, size: str, optimizer: str | None,
     rule = cls.recurrence if cls is not None else ""
     if optimizer == "sgd":
         return f"{head}: {rule}."
+    if reset and zero_gradient:
+        # A fresh optimizer barely moves on a zero gradient, and neither does an update()
+        # that skips it: after calls that matched, the skip is the likely cause.
+        return (f"{head}: that call's gradient is all zeros, and your step is the one a fresh "
+                "optimizer would take — update() seems to skip a parameter whose gradient is "
+                "all zeros (or to start its state over). A zero gradient is still a step: "
+                "update the state with g = 0 as with any other gradient, and drop the test "
+                "that skips it.")
     if reset:
         return (f"{head}: the state is not carried between calls — that step is what a fresh "
                 "optimizer would take. Create the state once, the first time update() runs, "

@@ -228,7 +228,9 @@ def _later_call(finding: Finding, student: Observation, reference: Observation, 
     want, got = fresh.values[key][1], student.values[key][n]
     reset = bool(np.all(np.abs(got - want)
                         <= tol.atol + tol.rtol * np.abs(want) + tol.step_rtol * n * largest))
-    text = later_call_message(n, key, fmt(finding.max_diff), name, reset=reset)
+    zero = not np.any(case.grads[n - 1][key])
+    text = later_call_message(n, key, fmt(finding.max_diff), name, reset=reset,
+                              zero_gradient=zero)
     return Finding(finding.kind, text, finding.call, finding.key, finding.max_diff)
 
 
