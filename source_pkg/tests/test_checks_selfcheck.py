@@ -312,6 +312,27 @@ def test_a_class_over_a_failing_base_of_the_student_names_the_base() -> None:
         assert ("well done" in out.getvalue()) is counted
 
 
+def test_a_base_without_update_is_not_sent_to_be_fixed() -> None:
+    """A feedback review: a Nesterov over a student's base that only sets its
+    hyperparameters was told "builds on your MomentumBase, which fails its own check
+    (first step, ...): fix MomentumBase first", a class with no update() to fix."""
+    class MomentumBase:
+        def __init__(self, lr=0.01, momentum=0.9):
+            self.lr, self.momentum, self.v = lr, momentum, None
+
+    class Nesterov(MomentumBase):
+        def update(self, params, grads):  # v is created anew on every call
+            for key in params:
+                v = np.zeros_like(params[key])
+                v_new = self.momentum * v - self.lr * grads[key]
+                params[key] += self.momentum * v_new - self.lr * grads[key]
+
+    out = io.StringIO()
+    assert not check(Nesterov, file=out)
+    assert "state between calls" in out.getvalue()
+    assert "builds on" not in out.getvalue(), out.getvalue()
+
+
 def test_a_class_over_a_base_run_again_since_is_told_to_run_its_cell_again(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A student audit: Adam fixed and its cell run again, AdamW's not: check(AdamW) said

@@ -452,6 +452,8 @@ def _inherited_note(student_cls: Any, optimizer: str, seeds: tuple[int, ...],
     for base in getattr(student_cls, "__mro__", ())[1:]:
         if base is object or base.__module__.split(".")[0] == "descentlab":
             continue
+        if not callable(getattr(base, "update", None)):
+            continue  # a base that only sets up (an __init__ of hyperparameters): no step
         name = find_reference(base)
         if name is None or name == mine:
             continue
