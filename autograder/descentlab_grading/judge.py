@@ -81,7 +81,8 @@ def said_once(lines: list[str], seen: dict[str, str], where: str = "") -> list[s
     audit read "as above" as the unrelated line just above). A named cause after other
     numbers ("... Likely cause: ...") is given once likewise. ``seen`` is updated.
     """
-    said = []
+    said: list[str] = []
+    given_at: dict[str, tuple[int, str]] = {}  # problem -> (its line here, its title)
     for line in lines:
         title, colon, problem = line.partition(": ")
         if not (colon and _TITLE.fullmatch(title)):
@@ -90,9 +91,15 @@ def said_once(lines: list[str], seen: dict[str, str], where: str = "") -> list[s
             origin = seen[problem]
             same = "same problem as above" if origin == where else \
                 f"same problem as in {origin}"
+            at, first_title = given_at.get(problem, (len(said) - 1, ""))
+            if origin == where and at != len(said) - 1 and first_title:
+                # Not the line just above (a feedback review read "update in place: same
+                # problem as above" under an unrelated line): name the one it was given in.
+                same = f"same problem as “{first_title}” above"
             line = f"{title}: {same}" if title else same
         else:
             seen[problem] = where
+            given_at[problem] = (len(said), title)
             # Lesson 08's numbers differ from check to check, its named cause does not
             # (an audit read v starting at ones explained twice in full).
             numbers, sep, cause = problem.partition(_CAUSE)

@@ -1093,6 +1093,20 @@ def test_a_problem_two_checks_of_a_cell_share_is_given_once() -> None:
                                   "as above"), verdict
 
 
+def test_a_problem_given_lines_above_names_the_check_it_was_given_in() -> None:
+    """A feedback review: "Also: update in place: same problem as above" stood under an
+    unrelated line ("each parameter on its own: ..."), and read as an in-place bug."""
+    from descentlab_grading.judge import said_once
+
+    decay_only = "your step shows the weight decay only"
+    lines = [f"first step: {decay_only}", f"state between calls: {decay_only}",
+             "each parameter on its own: update() takes the same steps whatever the gradients",
+             f"update in place: {decay_only}"]
+    assert said_once(lines, {}, "test-adamw")[1:] == [
+        "state between calls: same problem as above", lines[2],
+        "update in place: same problem as “first step” above"]
+
+
 @pytest.mark.slow  # a real judge: ~2 s
 def test_the_judge_answers_only_the_running_test_cell_once(tmp_path: Path) -> None:
     """A red-team audit: an answer cell ran the hidden quiz test on every candidate answer
