@@ -474,8 +474,8 @@ def test_slips_written_the_books_way_are_named_by_the_generated_mistakes(cls, op
 
 
 @pytest.mark.parametrize(("cls", "optimizer", "minus"), [
-    (_BookMomentumWrongSign, "momentum", "v ← μ·v − η·g, and θ ← θ + v adds it"),
-    (_BookNesterovWrongSign, "nesterov", "v ← μ·v − η·g, then θ ← θ + μ·v − η·g"),
+    (_BookMomentumWrongSign, "momentum", "v ← μ·v − lr·g, and θ ← θ + v adds it"),
+    (_BookNesterovWrongSign, "nesterov", "v ← μ·v − lr·g, then θ ← θ + μ·v − lr·g"),
 ])
 def test_a_momentum_that_climbs_is_told_where_the_minus_goes(cls, optimizer, minus) -> None:
     """A student audit: `v = μ·v + lr·g` under the lesson's `params[key] += v` read "the step
@@ -483,6 +483,7 @@ def test_a_momentum_that_climbs_is_told_where_the_minus_goes(cls, optimizer, min
     report = score_properties(cls, optimizer, SEEDS)
     first = next(r for r in report.results if r.name == "first_step")
     assert minus in first.message, first.message
+    assert ") (" not in first.message, first.message  # a feedback review: two asides in a row
     assert "has to be subtracted" not in first.message, first.message
     assert "has to be subtracted" in get_mistake("adagrad", "wrong_sign").explanation
 

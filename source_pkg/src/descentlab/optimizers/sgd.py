@@ -139,8 +139,8 @@ class Nesterov(Optimizer):
     hyperparameters = (learning_rate(0.01), MOMENTUM)
     state_names = ("v",)
     state_words = "velocity"
-    recurrence = ("Nesterov must follow θ ← θ + μ²·v − (1 + μ)·lr·g with the v of the "
-                  "previous call, then v ← μ·v − lr·g")
+    recurrence = ("Nesterov must follow v ← μ·v − lr·g, then θ ← θ + μ·v − lr·g with that "
+                  "new v")
     step_factors = "the learning rate? the (1 + μ) factor?"
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:

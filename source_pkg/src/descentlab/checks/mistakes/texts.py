@@ -122,8 +122,9 @@ EXPLANATIONS = {
         "piles up every gradient ever seen and never forgets."
     ),
     "nesterov_as_momentum": (
-        "this is plain Momentum, not Nesterov: Nesterov looks ahead — "
-        "θ ← θ + μ²·v − (1 + μ)·lr·g, then v ← μv − lr·g."
+        "this is plain Momentum, not Nesterov: Nesterov looks ahead — after "
+        "v ← μ·v − lr·g it steps by θ ← θ + μ·v − lr·g with the new v (the look-ahead along "
+        "v, then downhill), not by θ ← θ + v."
     ),
     "nesterov_gradient_term_added": (
         "the gradient term of the step has the wrong sign: with the new v, Nesterov steps by "
@@ -371,10 +372,9 @@ def explain_hard_coded(optimizer: str, name: str, literal: float) -> str:
 #: has to be subtracted" under `params[key] += v`).
 _AGAINST = {
     "momentum": ": in the lesson's form the gradient term enters the velocity with a minus, "
-                "v ← μ·v − η·g, and θ ← θ + v adds it (in PyTorch's, b ← μ·b + g and "
-                "θ ← θ − η·b)",
-    "nesterov": ": in the lesson's form both gradient terms have a minus, v ← μ·v − η·g, "
-                "then θ ← θ + μ·v − η·g",
+                "v ← μ·v − lr·g, and θ ← θ + v adds it",
+    "nesterov": ": in the lesson's form both gradient terms have a minus, v ← μ·v − lr·g, "
+                "then θ ← θ + μ·v − lr·g",
 }
 
 
