@@ -856,6 +856,9 @@ def test_the_missing_eps_still_loses_zero_grad_and_says_eps() -> None:
         assert not outcome.passed
         assert outcome.mistake == "no_eps"
         assert "its gradient was all zeros, so sqrt(v_hat) was 0" in outcome.message
+        # The fix is given once (a feedback review read it twice, in two wordings).
+        assert "add eps to sqrt(v_hat)" not in outcome.message, outcome.message
+        assert outcome.message.count("Divide by (v_hat.sqrt() + eps)") == 1, outcome.message
 
 
 def test_a_missing_eps_with_nan_elsewhere_too_is_not_blamed_on_eps_alone() -> None:

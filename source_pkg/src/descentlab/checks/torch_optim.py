@@ -768,6 +768,8 @@ def _judge_in_place(case: dict[str, Any], got: dict[str, Any]) -> str:
 _UPDATE_IN_PLACE = "update it in place, e.g. p.addcdiv_(...) or p.sub_(...)."
 #: The advice of a parameter moved while its grad was None (the same, for a named mistake).
 _SKIP_NONE = "skip it with `if p.grad is None: continue`."
+#: The advice of a NaN from a zero gradient (dropped where the missing eps is named).
+_ADD_EPS = "add eps to sqrt(v_hat) before dividing."
 
 
 def _judge_float32(case: dict[str, Any], got: dict[str, Any]) -> str:
@@ -838,8 +840,7 @@ def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any],
             which = "was all zeros" if zero[first, i] else "had zero entries"
             return (f"{head}: its gradient {which} in step {first + 1}, and the same steps "
                     "with that gradient not zero make no NaN, so the zero gradient left NaN "
-                    "in the state (0/0 where eps is missing?): add eps to sqrt(v_hat) before "
-                    "dividing.")
+                    f"in the state (0/0 where eps is missing?): {_ADD_EPS}")
         other = broken[s] & ~zero_at[s]
         if other.any():  # a 0/0 here, but the step makes NaN from nonzero gradients too
             k = int(owner[int(np.argmax(other))])
@@ -847,11 +848,10 @@ def _judge_zero_grad(optimizer: str, case: dict[str, Any], got: dict[str, Any],
                     "its gradient was not zero: this is not only a missing eps but "
                     f"{_nan_questions()}.")
         if zero[s, i]:
-            return (f"{head}: its gradient was all zeros, so sqrt(v_hat) was 0 — add eps to "
-                    "sqrt(v_hat) before dividing.")
+            return f"{head}: its gradient was all zeros, so sqrt(v_hat) was 0 — {_ADD_EPS}"
         return (f"{head} where single entries of its gradient were 0 (the others were not), "
                 "so sqrt(v_hat) was 0 there; skipping a gradient that is all zeros is not "
-                "enough — add eps to sqrt(v_hat) before dividing.")
+                f"enough — {_ADD_EPS}")
     want = _reference(optimizer, case)
     for s in range(n_steps):
         for i in np.flatnonzero(zero[s]):
@@ -1176,6 +1176,8 @@ def run_torch_property(cls: Any, optimizer: str, prop: str | TorchProperty, seed
         found = judged.message
         for advice in (_READ_EACH_GROUP, _OWN_COUNTER, _UPDATE_IN_PLACE, _SKIP_NONE):
             found = found.removesuffix(": " + advice)
+        if mistake == "no_eps":  # a feedback review read the same fix twice
+            found = found.removesuffix(": " + _ADD_EPS).removesuffix(" — " + _ADD_EPS)
         found += "." if found != judged.message else ""
         return replace(judged, mistake=mistake,
                        message=f"{found} Likely cause: {EXPLANATIONS[mistake]}")
