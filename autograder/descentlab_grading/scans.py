@@ -971,44 +971,97 @@ def _helpers_used(nb: Any, answers: list[str]) -> list[str]:
     ... CosineAnnealingLR ...`, and an answer that only called it, `return anneal(t, ...)`,
     was not flagged; the same code in the answer was. Round 27: nor was one in a factory,
     `anneal = make_tool()` at a cell's top level, whose global the answer called: a global
-    made by calling (or naming) a helper leads to that helper.
+    made from a helper (:func:`_made_from`) leads to that helper.
     """
     defined: dict[str, str] = {}
-    made_by: dict[str, str] = {}  # a top-level name -> the helper whose call made it
+    made_from: dict[str, set[str]] = {}  # a top-level name -> the names its value used
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
         if cell.cell_type != "code" or cell.source in answers or (meta and not
                                                                   meta.get("solution")):
             continue
         code, tree = _parsed(cell.source)
-        for node in (tree or _without_magics(code) or ast.Module([], [])).body:
+        tree = tree or _without_magics(code) or ast.Module([], [])
+        for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 defined[node.name] = ast.get_source_segment(code, node) or ""
-            elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
-                    and isinstance(node.targets[0], ast.Name):
-                value = node.value.func if isinstance(node.value, ast.Call) else node.value
-                if isinstance(value, ast.Name):
-                    made_by[node.targets[0].id] = value.id
+        for target, used in _made_from(tree):
+            made_from.setdefault(target, set()).update(used)
     found: dict[str, str] = {}
     todo = list(answers)
     while todo:
         code, tree = _parsed(todo.pop())
         tree = tree or _without_magics(code) or ast.Module([], [])
-        # The code's own names are not the globals of that name (an argument `tool`).
-        own = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-               and not isinstance(n.ctx, ast.Load)} | {a.arg for a in ast.walk(tree)
-                                                       if isinstance(a, ast.arg)}
-        for node in ast.walk(tree):
-            # A helper reached as a module's attribute too, `mbhelper.mb(...)` of a module
-            # the notebook writes (red-team round 22: its ready-made import was not seen).
-            name = node.id if isinstance(node, ast.Name) else \
-                node.attr if isinstance(node, ast.Attribute) else None
-            if isinstance(node, ast.Name) and name not in defined and name not in own:
-                name = made_by.get(name, name)
-            if name in defined and name not in found:
-                found[name] = defined[name]
-                todo.append(defined[name])
+        own = _bound_names(tree)  # the code's own names are not the globals of that name
+        names = [node.id for node in ast.walk(tree)
+                 if isinstance(node, ast.Name) and node.id not in own]
+        # A helper reached as a module's attribute too, `mbhelper.mb(...)` of a module the
+        # notebook writes (red-team round 22: its ready-made import was not seen).
+        names += [node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)]
+        seen: set[str] = set()
+        while names:
+            name = names.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in defined:
+                if name not in found:
+                    found[name] = defined[name]
+                    todo.append(defined[name])
+            else:  # a global made from helpers: follow what made it (audit 36: in steps)
+                names += made_from.get(name, ())
     return list(found.values())
+
+
+def _made_from(tree: ast.Module) -> Iterator[tuple[str, set[str]]]:
+    """``(name, the names its value uses)`` for each assignment of a cell's top level (also
+    inside its ``if``/``for``/``with``/``try`` blocks, not inside a function or class).
+
+    A name is what the target starts with: `anneal`, each of `anneal, spare`, `ns` of
+    `ns.anneal`, `TOOLS` of `TOOLS["cos"]` (an audit's factory behind a tuple, a dict, an
+    annotation, an attribute, a lambda or a partial scored full marks unflagged).
+    """
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With,
+                             ast.AsyncWith, ast.Try)):
+            todo += [child for child in ast.iter_child_nodes(node)
+                     if isinstance(child, ast.stmt)]
+            todo += [stmt for handler in getattr(node, "handlers", ()) for stmt in handler.body]
+            continue
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        used = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+        for target in targets:
+            for part in ast.walk(target):
+                while isinstance(part, (ast.Attribute, ast.Subscript, ast.Starred)):
+                    part = part.value
+                if isinstance(part, ast.Name):
+                    yield part.id, used
+
+
+def _bound_names(tree: ast.AST) -> set[str]:
+    """The names ``tree`` binds anywhere: assigned, arguments, functions and classes it
+    defines, imports, ``except ... as`` (an audit: an answer's own `def curve` was taken for
+    a global `curve` of another cell)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add(node.asname or node.name.partition(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
 
 
 def built_on(nb: Any, exercises: Iterable[Exercise]) -> dict[str, str]:

@@ -1702,6 +1702,12 @@ def test_a_derivative_taken_by_autograd_or_an_interpolant_is_flagged(
         [("bowl_gradient", named)] if named else [])
 
 
+#: A factory of a ready-made tool in a cell before the answer (red-team round 27).
+_FACTORY = ("import torch\n\ndef _make_tool():\n"
+            "    from torch.optim.lr_scheduler import CosineAnnealingLR\n"
+            "    def tool(t, lr0, total):\n        return CosineAnnealingLR\n    return tool\n\n")
+
+
 @pytest.mark.parametrize(("lesson", "name", "other", "answer", "named"), [
     # Red-team round 27: the tool in a factory of a cell before the answer, whose global the
     # answer calls (2/2 and 3/3 unflagged).
@@ -1729,6 +1735,30 @@ def test_a_derivative_taken_by_autograd_or_an_interpolant_is_flagged(
      "    return CosineAnnealingLR\n\nanneal = _compare()\n",
      "def cosine_schedule(t, lr0, total):\n    anneal = math.cos\n"
      "    return lr0 * (1 + anneal(math.pi * min(t, total) / total)) / 2\n", []),
+    # Audit 36: the factory behind a dict, a tuple, a second name, an annotation, an
+    # attribute, a lambda, a partial or a call of the call (2/2 unflagged each).
+    *(("07_showdown", "cosine_schedule", _FACTORY + made, "def cosine_schedule(t, lr0, total):\n"
+       f"    return {call}(t, lr0, total)\n", ["CosineAnnealingLR", "lr_scheduler"])
+      for made, call in [
+          ("TOOLS = {'cos': _make_tool()}\n", "TOOLS['cos']"),
+          ("anneal, _unused = _make_tool(), None\n", "anneal"),
+          ("tool0 = _make_tool()\nanneal = tool0\n", "anneal"),
+          ("anneal: object = _make_tool()\n", "anneal"),
+          ("import types\nns = types.SimpleNamespace()\nns.anneal = _make_tool()\n",
+           "ns.anneal"),
+          ("anneal = lambda *a: _make_tool()(*a)\n", "anneal"),
+          ("from functools import partial\nanneal = partial(_make_tool())\n", "anneal"),
+          ("anneal = (lambda: _make_tool())()\n", "anneal"),
+          ("if True:\n    anneal = _make_tool()\n", "anneal")]),
+    # ... and no flag where the answer's name is its own: a nested def, an import's alias
+    # (audit 36: a plotting cell's `curve = _make_tool()` flagged the answer's own `curve`).
+    ("07_showdown", "cosine_schedule", _FACTORY + "curve = _make_tool()\n",
+     "import math\n\ndef cosine_schedule(t, lr0, total):\n    def curve(angle):\n"
+     "        return (1 + math.cos(angle)) / 2\n"
+     "    return lr0 * curve(math.pi * min(t, total) / total)\n", []),
+    ("07_showdown", "cosine_schedule", _FACTORY + "curve = _make_tool()\n",
+     "def cosine_schedule(t, lr0, total):\n    from math import cos as curve, pi\n"
+     "    return lr0 * (1 + curve(pi * min(t, total) / total)) / 2\n", []),
     # A global made by a library's call (a demo cell's `bowl = get_surface("bowl")`): not
     # followed, as before.
     ("07_showdown", "cosine_schedule",
