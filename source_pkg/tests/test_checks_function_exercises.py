@@ -1397,6 +1397,23 @@ def test_one_stride_through_the_samples_is_no_shuffle():
     assert "one fixed stride" in messages["shuffled"], text
 
 
+def one_sample(x, t, batch_size, seed=None):
+    """Audit 36: an epoch of one sample made the stride test raise (the shuffled cell showed
+    "ValueError: zero-size array to reduction operation maximum which has no identity")."""
+    idx = np.random.default_rng(seed).permutation(len(x))
+    idx = idx[idx != 0][:1]
+    yield x[idx], t[idx]
+
+
+def test_an_epoch_of_one_sample_is_told_in_words():
+    report, text = _report(check_minibatches, one_sample)
+    messages = _messages(report)
+    assert messages["shuffled"].startswith("the epoch holds 1 sample(s), too few to see an "
+                                           "order"), text
+    assert "zero-size array" not in text, text
+    assert "cannot check" not in text, text
+
+
 def test_a_rotation_is_no_shuffle():
     report, text = _report(check_minibatches, rotated)
     messages = _messages(report)
