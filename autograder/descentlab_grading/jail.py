@@ -18,6 +18,7 @@ import functools
 import importlib.util
 import json
 import os
+import re
 import shutil
 import site
 import subprocess
@@ -262,9 +263,19 @@ def preloads(*notebooks: Path) -> tuple[str, ...]:
         except (OSError, ValueError, AttributeError, TypeError):
             continue  # not a notebook (nbgrader rejects it): nothing to preload for it
     return tuple(module for m, modules in SLOW_IMPORTS.items()
-                 if importlib.util.find_spec(m) is not None
-                 and (f"import {m}" in text or f"from {m}" in text or f"need_{m}()" in text)
+                 if importlib.util.find_spec(m) is not None and _imports(text, m)
                  for module in modules)
+
+
+def _imports(code: str, module: str) -> bool:
+    """Whether ``code`` imports ``module``: `import math, torch` and `import numpy as np,
+    torch` too (audit 36: they were missed), `__import__("torch")`, `importlib.import_module`,
+    or the course's ``need_torch()``."""
+    m = re.escape(module)
+    return bool(re.search(rf"^[ \t]*(?:from[ \t]+{m}\b|import[ \t][^\n#]*\b{m}\b)", code,
+                          re.MULTILINE)
+                or re.search(rf"""(?:__import__|import_module)\(\s*['"]{m}\b""", code)
+                or f"need_{module}()" in code)
 
 
 def build_font_list(folder: Path) -> Path | None:

@@ -502,6 +502,15 @@ def test_a_lesson_that_imports_torch_has_its_kernel_import_it_while_starting(
     assert jail.preloads(solutions / "07_showdown" / "07_showdown.ipynb") == ()
     assert jail.preloads(solutions / "07_showdown" / "07_showdown.ipynb", student) == (
         "torch", "torch._dynamo", RUNNER_MODULE)
+    # Audit 36: an import of several modules, and imports by name, were missed.
+    for code, found in [("import math, torch\n", True), ("import numpy as np, torch\n", True),
+                        ("def f():\n    import torch.nn as nn\n", True),
+                        ("T = __import__('torch')\n", True),
+                        ("import importlib\nimportlib.import_module('torch.optim')\n", True),
+                        ("import torchvision\n", False), ("# import nothing: torch\n", False),
+                        ("print('import torch')\n", False)]:
+        student.write_text(json.dumps({"cells": [{"cell_type": "code", "source": code}]}))
+        assert bool(jail.preloads(student)) is found, code
     broken = tmp_path / "broken.ipynb"
     broken.write_text('{"cells": 3}')
     assert jail.preloads(broken, tmp_path / "missing.ipynb") == ()
