@@ -188,8 +188,10 @@ class Server(protocol.Peer):
     def handle(self, obj: Any) -> dict[str, Any]:
         """Keep ``obj`` here; the judge gets a handle that describes it."""
         self.kept[id(obj)] = obj
-        info: dict[str, Any] = {"$remote": id(obj), "type": type(obj).__name__,
-                                "name": getattr(obj, "__name__", type(obj).__name__),
+        name = getattr(obj, "__name__", None)
+        if not isinstance(name, str):  # audit 36: a __getattr__ that answers every name
+            name = type(obj).__name__  # gave a function here, which the reply cannot carry
+        info: dict[str, Any] = {"$remote": id(obj), "type": type(obj).__name__, "name": name,
                                 "callable": callable(obj), "is_class": isinstance(obj, type),
                                 # An object of a class with __call__ (an optimizer whose
                                 # update is also its __call__: a red-team look scored 0),
