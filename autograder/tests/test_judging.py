@@ -222,6 +222,24 @@ def test_the_graded_page_names_the_one_way_the_state_is_forgotten(
     assert " Either " not in verdict["message"], verdict["message"]
 
 
+@pytest.mark.slow  # a real judge: ~2 s
+def test_a_class_whose_getattr_answers_every_name_is_graded(tmp_path: Path) -> None:
+    """Audit 36: a correct Momentum with a catch-all ``__getattr__`` lost every point
+    ("creating Momentum(...) raised Broken"): its object's ``__name__`` was a function."""
+    test = ("from descentlab.checks import assert_property\n"
+            "for prop in ('first_step', 'carries_state', 'per_key_state', 'in_place'):\n"
+            "    assert_property(Momentum, 'momentum', prop, seed=1)")
+    student = (_MOMENTUM + "        if self.v is None:\n"
+               "            self.v = {k: np.zeros_like(p) for k, p in params.items()}\n"
+               "        for k in params:\n"
+               "            self.v[k] = self.momentum * self.v[k] - self.lr * grads[k]\n"
+               "            params[k] += self.v[k]\n\n"
+               "    def __getattr__(self, name):\n"
+               "        return lambda *args, **kwargs: None\n")
+    verdict = _verdict(tmp_path, test, "class Momentum: ...", student)
+    assert verdict["verdict"] == "pass", verdict
+
+
 def _described(tmp_path: Path, student: str) -> list[str]:
     """``[kind, message, where]`` of what ``double`` raises, as the checks describe an
     exception (descentlab.errors) in a test cell."""
