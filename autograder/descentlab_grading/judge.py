@@ -87,6 +87,11 @@ def said_once(lines: list[str], seen: dict[str, str], where: str = "") -> list[s
         title, colon, problem = line.partition(": ")
         if not (colon and _TITLE.fullmatch(title)):
             title, problem = "", line
+        if problem.startswith("same problem as "):
+            # Already pointed back (the judge's pass, read again for the page): its own
+            # words are no problem for later lines to point to.
+            said.append(line)
+            continue
         if problem in seen:
             origin = seen[problem]
             same = "same problem as above" if origin == where else \

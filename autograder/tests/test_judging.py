@@ -1120,9 +1120,17 @@ def test_a_problem_given_lines_above_names_the_check_it_was_given_in() -> None:
     lines = [f"first step: {decay_only}", f"state between calls: {decay_only}",
              "each parameter on its own: update() takes the same steps whatever the gradients",
              f"update in place: {decay_only}"]
-    assert said_once(lines, {}, "test-adamw")[1:] == [
-        "state between calls: same problem as above", lines[2],
-        "update in place: same problem as “first step” above"]
+    said = said_once(lines, {}, "test-adamw")
+    assert said[1:] == ["state between calls: same problem as above", lines[2],
+                        "update in place: same problem as “first step” above"]
+    # The page reads the judge's lines again: a pointer is no problem to point to (the
+    # regrade of the review's notebooks: in place, the same as the line just above it,
+    # was sent to "state between calls").
+    assert said_once(said, {}, "test-adamw") == said
+    ignores = [*lines[:3], "update in place: update() takes the same steps whatever the gradients"]
+    said = said_once(ignores, {}, "test-adamw")
+    assert said[3] == "update in place: same problem as above"
+    assert said_once(said, {}, "test-adamw") == said
 
 
 @pytest.mark.slow  # a real judge: ~2 s
