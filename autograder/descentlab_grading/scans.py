@@ -491,9 +491,7 @@ def _own_instances(nb: Any) -> tuple[set[str], set[str]]:
             made |= {id(t): t.id for t in node.targets if isinstance(t, ast.Name)}
     other = {name for t in trees for n in ast.walk(t) if id(n) not in made
              and not isinstance(n, ast.ClassDef)
-             for name in (*_bound_by_code(n), *_bound_by_name(n),
-                          *((n.asname or n.name.split(".")[0],) if isinstance(n, ast.alias)
-                            else ()))}
+             for name in _bound(n)}
     return classes, set(made.values()) - other - classes
 
 
@@ -677,10 +675,7 @@ def _fixed_texts(trees: list[ast.Module]) -> frozenset[str]:
     literals: dict[str, ast.expr] = {}  # a name bound to a literal collection
     loops: list[tuple[str, ast.expr]] = []  # for NAME in ITERABLE
     for node in (node for tree in trees for node in ast.walk(tree)):
-        names = {*_bound_by_code(node), *_bound_by_name(node)}
-        if isinstance(node, ast.alias):
-            names.add(node.asname or node.name.split(".")[0])
-        for name in names:
+        for name in _bound(node):
             bindings[name] = bindings.get(name, 0) + 1
         if isinstance(node, ast.Assign) and len(node.targets) == 1 \
                 and isinstance(node.targets[0], ast.Name):
@@ -812,6 +807,13 @@ def _bound_by_name(node: ast.AST) -> set[str]:
     if isinstance(node, ast.MatchMapping) and node.rest:
         return {node.rest}
     return set()
+
+
+def _bound(node: ast.AST) -> set[str]:
+    """Every name a node binds: as code does, by a plain string, or by an import."""
+    if isinstance(node, ast.alias):
+        return {node.asname or node.name.split(".")[0]}
+    return _bound_by_code(node) | _bound_by_name(node)
 
 
 def _texts(value: ast.expr) -> Iterator[ast.Constant | ast.JoinedStr]:
@@ -1049,19 +1051,7 @@ def _bound_names(tree: ast.AST) -> set[str]:
     """The names ``tree`` binds anywhere: assigned, arguments, functions and classes it
     defines, imports, ``except ... as`` (an audit: an answer's own `def curve` was taken for
     a global `curve` of another cell)."""
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.alias):
-            names.add(node.asname or node.name.partition(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-    return names
+    return {name for node in ast.walk(tree) for name in _bound(node)}
 
 
 def built_on(nb: Any, exercises: Iterable[Exercise]) -> dict[str, str]:
