@@ -78,8 +78,10 @@ def said_once(lines: list[str], seen: dict[str, str], where: str = "") -> list[s
     cost ("state between calls: same problem as above"). ``seen`` maps each problem to
     the place it was given (``where``, e.g. a test cell); a problem given at another
     place is named by it ("same problem as in test-momentum-first-step": an instructor
-    audit read "as above" as the unrelated line just above). A named cause after other
-    numbers ("... Likely cause: ...") is given once likewise. ``seen`` is updated.
+    audit read "as above" as the unrelated line just above); one given here but not on the
+    line just above, by its check ("same problem as “first step” above"). A named cause
+    after other numbers ("... Likely cause: ...") is given once likewise. ``seen`` is
+    updated.
     """
     said: list[str] = []
     given_at: dict[str, tuple[int, str]] = {}  # problem -> (its line here, its title)
