@@ -135,9 +135,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
     workdir = course.root / "autograded" / student / lesson
     confinement = jail.Jail(course.answer_free_package(lesson),
                             Path(descentlab.__file__).resolve().parent, settings.jail,
-                            preload=jail.preloads(course.notebook(lesson), course.root /
-                                                  "submitted" / student / lesson /
-                                                  f"{lesson}.ipynb"),
+                            preload=jail.preloads(course.notebook(lesson),
+                                                  course.submitted(student, lesson)),
                             fonts=jail.font_list(course.fonts))
     with tempfile.TemporaryDirectory(prefix=temp_prefix("job")) as tmp, \
             running_judge(course.notebook(lesson), settings.call) as judge:
@@ -165,8 +164,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
                 "reason": reason, "origin": origin}
     locked = locked_cell_problems(
         nbformat.read(course.root / "release" / lesson / f"{lesson}.ipynb", as_version=4),
-        nbformat.read(course.root / "submitted" / student / lesson / f"{lesson}.ipynb",
-                      as_version=4),
+        nbformat.read(course.submitted(student, lesson), as_version=4),
         earlier_releases(course.root / "release-history", lesson))
     flags = list(locked)
     autograded = read_or_empty(workdir / f"{lesson}.ipynb")
@@ -285,7 +283,7 @@ def _fill_scratch(scratch: Path, course: Course, lesson: str, student: str) -> N
     with the hidden tests restored: the jail shows this folder there instead.
     """
     scratch.mkdir(parents=True)
-    for folder in (course.source / lesson, course.root / "submitted" / student / lesson):
+    for folder in (course.source / lesson, course.submitted(student, lesson).parent):
         for path in folder.rglob("*"):  # nothing when the folder does not exist
             relative = path.relative_to(folder)
             hidden = any(p.startswith(".") or p in ("__pycache__", "feedback")

@@ -135,6 +135,10 @@ class Course:
         """The instructor notebook of a lesson."""
         return self.source / lesson / f"{lesson}.ipynb"
 
+    def submitted(self, student: str, lesson: str) -> Path:
+        """The notebook ``student`` handed in for ``lesson``, where nbgrader reads it."""
+        return self.root / "submitted" / student / lesson / f"{lesson}.ipynb"
+
 
 def bonus_cells(lesson: str) -> frozenset[str]:
     """The grade ids of ``lesson``'s bonus test cells: the manifest's bonus exercises.
