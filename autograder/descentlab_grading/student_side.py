@@ -188,24 +188,32 @@ class Server(protocol.Peer):
     def handle(self, obj: Any) -> dict[str, Any]:
         """Keep ``obj`` here; the judge gets a handle that describes it."""
         self.kept[id(obj)] = obj
-        name = getattr(obj, "__name__", None)
-        if not isinstance(name, str):  # audit 36: a __getattr__ that answers every name
-            name = type(obj).__name__  # gave a function here, which the reply cannot carry
+        # Described without running the student's code: asked for "__name__", an object's
+        # own __getattr__ gave a function (audit 36) or raised KeyError from its dict of
+        # settings (audit 37), and a correct optimizer lost every point for a question its
+        # code never meets. A class's name is its metaclass's, a function's its own; any
+        # other object is named by a __name__ it set itself, or by its type.
+        kind = type(obj)
+        is_class = issubclass(kind, type)
+        name = obj.__name__ if is_class or inspect.isroutine(obj) \
+            else inspect.getattr_static(obj, "__name__", None)
+        if not isinstance(name, str):
+            name = kind.__name__
         info: dict[str, Any] = {"$remote": id(obj), "type": type(obj).__name__, "name": name,
-                                "callable": callable(obj), "is_class": isinstance(obj, type),
+                                "callable": callable(obj), "is_class": is_class,
                                 # An object of a class with __call__ (an optimizer whose
                                 # update is also its __call__: a red-team look scored 0),
                                 # not a function: its attributes are asked for too.
-                                "instance": callable(obj) and not isinstance(obj, type)
+                                "instance": callable(obj) and not is_class
                                 and not inspect.isroutine(obj)
                                 and not isinstance(obj, functools.partial)}
         if callable(obj):
             try:
                 info["signature"] = [[p.name, int(p.kind), p.default is not p.empty]
                                      for p in inspect.signature(obj).parameters.values()]
-            except (TypeError, ValueError):
-                info["signature"] = None
-        if isinstance(obj, type):
+            except Exception:  # not introspectable, or a __getattr__ that raises
+                info["signature"] = None  # KeyError (inspect.unwrap asks for __wrapped__)
+        if is_class:
             info["global_loads"] = _global_loads(obj)
         return info
 

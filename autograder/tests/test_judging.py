@@ -222,10 +222,18 @@ def test_the_graded_page_names_the_one_way_the_state_is_forgotten(
     assert " Either " not in verdict["message"], verdict["message"]
 
 
-@pytest.mark.slow  # a real judge: ~2 s
-def test_a_class_whose_getattr_answers_every_name_is_graded(tmp_path: Path) -> None:
-    """Audit 36: a correct Momentum with a catch-all ``__getattr__`` lost every point
-    ("creating Momentum(...) raised Broken"): its object's ``__name__`` was a function."""
+@pytest.mark.slow  # a real judge: ~2 s each
+@pytest.mark.parametrize("getattr_body", [
+    "return lambda *args, **kwargs: None",
+    "return self.__dict__['settings'][name]",
+    "raise ValueError(f'Momentum has no setting {name!r}')",
+], ids=["answers-every-name", "raises-KeyError", "raises-ValueError"])
+def test_a_class_with_its_own_getattr_is_graded_on_its_steps(tmp_path: Path,
+                                                              getattr_body: str) -> None:
+    """Audits 36 and 37: a correct Momentum with a ``__getattr__`` of its own lost every
+    required point ("creating Momentum(...) raised KeyError: '__name__'"): describing the
+    object asked it for ``__name__``, which the student's code never does, and only an
+    AttributeError (or a name that is a str) was expected back."""
     test = ("from descentlab.checks import assert_property\n"
             "for prop in ('first_step', 'carries_state', 'per_key_state', 'in_place'):\n"
             "    assert_property(Momentum, 'momentum', prop, seed=1)")
@@ -235,7 +243,7 @@ def test_a_class_whose_getattr_answers_every_name_is_graded(tmp_path: Path) -> N
                "            self.v[k] = self.momentum * self.v[k] - self.lr * grads[k]\n"
                "            params[k] += self.v[k]\n\n"
                "    def __getattr__(self, name):\n"
-               "        return lambda *args, **kwargs: None\n")
+               f"        {getattr_body}\n")
     verdict = _verdict(tmp_path, test, "class Momentum: ...", student)
     assert verdict["verdict"] == "pass", verdict
 
