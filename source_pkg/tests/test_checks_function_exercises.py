@@ -1397,21 +1397,33 @@ def test_one_stride_through_the_samples_is_no_shuffle():
     assert "one fixed stride" in messages["shuffled"], text
 
 
-def one_sample(x, t, batch_size, seed=None):
-    """Audit 36: an epoch of one sample made the stride test raise (the shuffled cell showed
-    "ValueError: zero-size array to reduction operation maximum which has no identity")."""
-    idx = np.random.default_rng(seed).permutation(len(x))
-    idx = idx[idx != 0][:1]
-    yield x[idx], t[idx]
+def shuffled_part(keep):
+    """A shuffled epoch cut to its first ``keep`` samples (audit 36: one sample made the
+    stride test raise; audit 37: two lost the shuffled point that four kept)."""
+    def minibatches(x, t, batch_size, seed=None):
+        idx = np.random.default_rng(seed).permutation(len(x))
+        idx = idx[idx != 0][:keep]  # never the original order's first sample alone
+        yield x[idx], t[idx]
+    return minibatches
 
 
-def test_an_epoch_of_one_sample_is_told_in_words():
-    report, text = _report(check_minibatches, one_sample)
+def unshuffled_part(keep):
+    """The same cut from the original order, from its second sample on."""
+    def minibatches(x, t, batch_size, seed=None):
+        yield x[1:1 + keep], t[1:1 + keep]
+    return minibatches
+
+
+@pytest.mark.parametrize("keep", [1, 2, 4])
+def test_part_of_an_epoch_loses_the_shuffled_point_only_if_it_is_not_shuffled(keep):
+    report, text = _report(check_minibatches, shuffled_part(keep), seeds=(7, *HIDDEN))
     messages = _messages(report)
-    assert messages["shuffled"].startswith("the epoch holds 1 sample(s), too few to see an "
-                                           "order"), text
-    assert "zero-size array" not in text, text
-    assert "cannot check" not in text, text
+    assert "shuffled" not in messages, text
+    assert messages["each_sample_once"], text
+    assert "zero-size array" not in text and "cannot check" not in text, text
+    report, text = _report(check_minibatches, unshuffled_part(keep), seeds=(7, *HIDDEN))
+    assert _messages(report)["shuffled"] == ("two different seeds gave the same order: is "
+                                             "the seed used?"), text
 
 
 def test_a_rotation_is_no_shuffle():
