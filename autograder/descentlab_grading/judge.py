@@ -79,43 +79,66 @@ def said_once(lines: list[str], seen: dict[str, str], where: str = "") -> list[s
     the place it was given (``where``, e.g. a test cell); a problem given at another
     place is named by it ("same problem as in test-momentum-first-step": an instructor
     audit read "as above" as the unrelated line just above); one given here but not on the
-    line just above, by its check ("same problem as “first step” above"). A named cause
-    after other numbers ("... Likely cause: ...") is given once likewise. ``seen`` is
-    updated.
+    line just above, by its check ("same problem as “first step” above"), or, given on a
+    line with no check's name, in full again. A named cause after other numbers ("...
+    Likely cause: ...") is given once likewise. A pointer always leads to the words
+    themselves, never to another pointer. ``seen`` is updated.
     """
     said: list[str] = []
-    given_at: dict[str, tuple[int, str]] = {}  # problem -> (its line here, its title)
+    given_at: dict[str, tuple[int, str]] = {}  # problem or cause -> (its line here, title)
+    sent: dict[int, str] = {}  # a line here that points to another place -> its pointer
+
+    def pointer(key: str, origin: str, text: str) -> str:
+        """How a line refers to ``key`` (``text``: "same problem as"), given before."""
+        if origin != where:
+            return f"{text} in {origin}"
+        at, first_title = given_at.get(key, (len(said) - 1, ""))
+        if at == len(said) - 1:
+            return f"{text} above"
+        # Not the line just above (a feedback review read "update in place: same problem as
+        # above" under an unrelated line): the check it was given in, if it has a name.
+        return f"{text} “{first_title}” above" if first_title else ""
+
+    titles: list[str] = []  # of each line here
     for line in lines:
         title, colon, problem = line.partition(": ")
         if not (colon and _TITLE.fullmatch(title)):
             title, problem = "", line
+        titles.append(title)
         if problem.startswith("same problem as "):
             # Already pointed back (the judge's pass, read again for the page): its own
-            # words are no problem for later lines to point to.
+            # words are no problem for later lines to point to, and where the line it
+            # points to now points to another place, so does it (audit 37 read "inputs
+            # unchanged: same problem as above" under "shuffling: same problem as in ...").
+            target = len(said) - 1 if problem == "same problem as above" else next(
+                (at for at, line_title in enumerate(titles)
+                 if line_title and problem == f"same problem as “{line_title}” above"), None)
+            if target in sent:
+                sent[len(said)] = sent[target]
+                line = f"{title}: {sent[target]}" if title else sent[target]
             said.append(line)
             continue
         if problem in seen:
-            origin = seen[problem]
-            same = "same problem as above" if origin == where else \
-                f"same problem as in {origin}"
-            at, first_title = given_at.get(problem, (len(said) - 1, ""))
-            if origin == where and at != len(said) - 1 and first_title:
-                # Not the line just above (a feedback review read "update in place: same
-                # problem as above" under an unrelated line): name the one it was given in.
-                same = f"same problem as “{first_title}” above"
-            line = f"{title}: {same}" if title else same
+            same = pointer(problem, seen[problem], "same problem as")
+            if same:
+                if seen[problem] != where:
+                    sent[len(said)] = same
+                said.append(f"{title}: {same}" if title else same)
+                continue
+            given_at[problem] = (len(said), title)  # given in full again, here
         else:
             seen[problem] = where
             given_at[problem] = (len(said), title)
-            # Lesson 08's numbers differ from check to check, its named cause does not
-            # (an audit read v starting at ones explained twice in full).
-            numbers, sep, cause = problem.partition(_CAUSE)
-            if sep and _CAUSE + cause in seen:
-                origin = seen[_CAUSE + cause]
-                same = "the same as above" if origin == where else f"the same as in {origin}"
+        # Lesson 08's numbers differ from check to check, its named cause does not
+        # (an audit read v starting at ones explained twice in full).
+        numbers, sep, cause = problem.partition(_CAUSE)
+        if sep and _CAUSE + cause in seen:
+            same = pointer(_CAUSE + cause, seen[_CAUSE + cause], "the same as")
+            if same:
                 line = line[:len(line) - len(problem)] + numbers + _CAUSE + same + "."
-            elif sep:
-                seen[_CAUSE + cause] = where
+        elif sep:
+            seen[_CAUSE + cause] = where
+            given_at[_CAUSE + cause] = (len(said), title)
         said.append(line)
     return said
 

@@ -1141,6 +1141,33 @@ def test_a_problem_given_lines_above_names_the_check_it_was_given_in() -> None:
     assert said_once(said, {}, "test-adamw") == said
 
 
+def test_every_pointer_leads_to_the_words_themselves() -> None:
+    """Audit 37: a problem with no check's name, repeated two lines on, was "same problem as
+    above" under an unrelated line; on the page a pointer led to another pointer; lesson
+    08's "Likely cause: the same as above." stood under a line without that cause."""
+    from descentlab_grading.judge import said_once
+
+    raised = "update() raised KeyError on the 1st call: 'w'"
+    said = said_once([raised, "first step: the step is off", raised], {}, "t")
+    assert said == [raised, "first step: the step is off", raised]
+    # The page reads a cell's lines again, its problems given in an earlier cell.
+    judged = said_once(["first step: X", "state between calls: Y", "update in place: X"], {},
+                       "test-b")
+    assert judged[2] == "update in place: same problem as “first step” above"
+    assert said_once(judged, {"X": "test-a"}, "test-b") == [
+        "first step: same problem as in test-a", "state between calls: Y",
+        "update in place: same problem as in test-a"]
+    judged = said_once(["shuffling: P", "inputs unchanged: P"], {}, "test-shuffled")
+    assert said_once(judged, {"P": "test-epoch"}, "test-shuffled") == [
+        "shuffling: same problem as in test-epoch",
+        "inputs unchanged: same problem as in test-epoch"]
+    cause = " Likely cause: v starts at ones."
+    said = said_once([f"first step: off by 0.1.{cause}", "param groups: lr of group 2 unused",
+                      f"update in place: off by 0.3.{cause}"], {}, "t")
+    assert said[2] == ("update in place: off by 0.3. Likely cause: the same as “first step” "
+                       "above."), said
+
+
 @pytest.mark.slow  # a real judge: ~2 s
 def test_the_judge_answers_only_the_running_test_cell_once(tmp_path: Path) -> None:
     """A red-team audit: an answer cell ran the hidden quiz test on every candidate answer
