@@ -312,16 +312,28 @@ def test_a_class_over_a_failing_base_of_the_student_names_the_base() -> None:
         assert ("well done" in out.getvalue()) is counted
 
 
-def test_a_base_without_update_is_not_sent_to_be_fixed() -> None:
+class _SettingsOnly:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, None
+
+
+class _SetsUpState(_SettingsOnly):
+    def update(self, params, grads):  # the subclasses take the step
+        if self.v is None:
+            self.v = {key: np.zeros_like(value) for key, value in params.items()}
+
+
+@pytest.mark.parametrize("base", [_SettingsOnly, _SetsUpState],
+                         ids=["without-update", "update-sets-up-state"])
+def test_a_base_that_takes_no_step_is_not_sent_to_be_fixed(base: type) -> None:
     """A feedback review: a Nesterov over a student's base that only sets its
     hyperparameters was told "builds on your MomentumBase, which fails its own check
-    (first step, ...): fix MomentumBase first", a class with no update() to fix."""
-    class MomentumBase:
-        def __init__(self, lr=0.01, momentum=0.9):
-            self.lr, self.momentum, self.v = lr, momentum, None
-
-    class Nesterov(MomentumBase):
+    (first step, ...): fix MomentumBase first", a class with no update() to fix; audit 37:
+    the same of a base whose update() only creates the velocity its subclasses step with."""
+    class Nesterov(type("MomentumBase", (base,), {})):
         def update(self, params, grads):  # v is created anew on every call
+            if hasattr(super(), "update"):
+                super().update(params, grads)
             for key in params:
                 v = np.zeros_like(params[key])
                 v_new = self.momentum * v - self.lr * grads[key]

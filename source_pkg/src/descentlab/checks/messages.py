@@ -58,11 +58,15 @@ def keys_added(keys: tuple[str, ...], call: int) -> str:
             "entries for parameters). Keep the state on the optimizer: self.v[key] = ...")
 
 
+#: The first words of :func:`no_change`: parameters that no call of update() changed.
+NO_CHANGE = ("update() must change the arrays in params themselves (params[key] -= ...), not "
+             "a copy or a local variable.")
+
+
 def no_change(returned: str = "") -> str:
     """What to do about parameters that never change; ``returned``: the type ``update``
     returned (:attr:`~.observe.Observation.returned`), named when there is one."""
-    text = ("update() must change the arrays in params themselves (params[key] -= ...), not "
-            "a copy or a local variable.")
+    text = NO_CHANGE
     if not returned:
         # A two-bug audit: a velocity made anew on every call and used before its update
         # steps by 0 each time, with params[key] += v; it was sent after a copy only.
