@@ -200,6 +200,9 @@ class Row:
     unanswered: bool = False
     #: Missing, and not in the export at all: a student of the gradebook.
     absent: bool = False
+    #: The files of an earlier export behind a grade kept from it (the export's own, if any,
+    #: are the CSV's).
+    files: list[str] = field(default_factory=list)
     #: The outcome of the student's earlier notebook when this one replaced it since the
     #: last run ("8/10", "failed"); "" otherwise. Said in the summary, not in the CSV.
     before: str = ""

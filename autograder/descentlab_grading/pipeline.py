@@ -9,6 +9,7 @@ import ctypes.util
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import time
 import warnings
@@ -359,6 +360,9 @@ def grade(
         results[student, lesson] = {**result, "seconds": outcome.seconds,
                                     "before": before.get((student, lesson), ""),
                                     "regraded": last, "regraded_why": why, "typed": typed}
+        # Its files and the LMS's late mark, for its row when a later export has no
+        # notebook of it and the grade stands (an instructor audit: they were blanked).
+        result["files"], result["lms_late"] = found.behind(student, lesson)
         job = jobs_state[f"{student}/{lesson}"]
         # The work of the last graded notebook: the one the instructor's scores are for.
         jobs_state[f"{student}/{lesson}"] = {
@@ -371,6 +375,22 @@ def grade(
             page = course.root / "feedback" / student / lesson / f"{lesson}.html"
             rejection_page(page, lesson, result["origin"], result["reason"], RUN_IT_AGAIN)
             write_exchange(page.parent, found.exchange_of(student, lesson))
+    # The class is the gradebook's students (as for `nbgrader export`) and the export's: an
+    # LMS exports only who handed in (an instructor audit: a student with no notebook of
+    # week 2's lesson was in no row and no count).
+    absent = _absent(roster, found)
+    missing = []
+    for student, lesson in [*found.missing, *itertools.product(absent, lessons)]:
+        done = jobs_state.get(f"{student}/{lesson}", {}).get("result") or {}
+        if done.get("status") == "graded" and _kept(course, student, lesson, done):
+            # Graded before, from another export (another section, a late notebook graded
+            # alone): that grade stands (an instructor audit: a run of one late notebook
+            # turned four graded rows of the CSV into "missing" 0s; the next one, a student's
+            # late notebook of one lesson turned the grade of another into one). Before
+            # keep_edits: the formgrader's scores stand with it (that audit: 12 became 11).
+            results[student, lesson] = {**done, "reused": True, "absent": True}
+        else:
+            missing.append((student, lesson))
     keep_edits(course, settings, results, same_work)
     for rejection in (r for r in found.rejected if r.student):
         key = f"{rejection.student}/{rejection.lesson}"
@@ -390,21 +410,6 @@ def grade(
             # nbgrader's release_feedback reads these beside every page, this one too.
             write_exchange(page.parent, found.exchange_of(rejection.student, rejection.lesson))
     _save_state(course, state)
-    # The class is the gradebook's students (as for `nbgrader export`) and the export's: an
-    # LMS exports only who handed in (an instructor audit: a student with no notebook of
-    # week 2's lesson was in no row and no count).
-    absent = _absent(roster, found)
-    missing = list(found.missing)
-    for student in absent:
-        for lesson in lessons:
-            done = jobs_state.get(f"{student}/{lesson}", {}).get("result") or {}
-            if done.get("status") == "graded" and _kept(course, student, lesson, done):
-                # Graded before, from another export (another section, a late notebook graded
-                # alone): that grade stands (an instructor audit: a run of one late notebook
-                # turned four graded rows of the CSV into "missing" 0s).
-                results[student, lesson] = {**done, "reused": True, "absent": True}
-            else:
-                missing.append((student, lesson))
     for student, lesson in missing:
         # A notebook graded in an earlier run and gone from this export: the summary says
         # what it got (an instructor audit: its feedback page still showed that score).
@@ -608,5 +613,8 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]],
                     # audit: a Moodle export under a due date read as "nobody was late").
                     row.late_unknown = (submission.timestamp is None and not canvas
                                         and submission.duedate is not None)
+            if row.absent:  # a grade kept from an earlier export: its files and late mark
+                row.files = list(result.get("files", []))
+                row.late = row.late or bool(result.get("lms_late"))
             rows.append(row)
     return rows

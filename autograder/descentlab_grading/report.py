@@ -64,19 +64,14 @@ def csv_rows(run: Run) -> list[tuple[Row, list[str]]]:
     that names no student.
     """
     found: Collection = run.collection
-    files: dict[tuple[str, str], list[str]] = {}
-    late: dict[tuple[str, str], bool] = {}
-    for item in (*found.submissions, *found.rejected):
-        if item.student:
-            files.setdefault((item.student, item.lesson), []).append(item.origin)
-            late.setdefault((item.student, item.lesson), item.late)  # the graded file's
     rows = []
     for row in run.rows:
         login, name = found.identity(row.student)
-        key = (row.student, row.lesson)
+        files, late = found.behind(row.student, row.lesson)
         # The export's name first; else the gradebook's (a roster's), which the run gave.
+        # A grade kept from an earlier export keeps its files and late mark (row.files).
         rows.append((replace(row, login=row.login or login, name=name or row.name,
-                             late=row.late or late.get(key, False)), files.get(key, [])))
+                             late=row.late or late), files or row.files))
     # A notebook that names no student still reads "0 of the lesson's maximum", as the
     # rejected rows of named students do (0 of 0 would look like a lesson without points).
     maximum = {row.lesson: row.max_score for row in run.rows}
@@ -407,7 +402,7 @@ def summary(run: Run, lessons_named: bool = True) -> str:
         f"Graded {status['graded']} notebook(s) in {run.seconds:.1f} s with {run.workers} "
         f"worker(s){kept}; failed {status['failed']}, rejected {status['rejected']}, "
         f"missing {status['missing']}"
-        + (f"; {len(kept_apart)} grade(s) of an earlier run kept for students not in this "
+        + (f"; {len(kept_apart)} grade(s) of an earlier run kept for notebooks not in this "
            "export." if kept_apart else "."),
         f"Lessons: {', '.join(lessons) or 'none'}.",
     ]
@@ -441,7 +436,7 @@ def summary(run: Run, lessons_named: bool = True) -> str:
             # An instructor audit: the release handed back unchanged was a plain "0/8" row.
             (f"Handed in as released (graded; {UNANSWERED}):",
              [row for row, _ in rows if row.unanswered and row.status == "graded"]),
-            ("Not in this export, graded in an earlier run into this course folder (that "
+            ("No notebook in this export, graded in an earlier run into this course folder (that "
              "grade stands, in the CSV too):", kept_apart)):
         by_lesson: dict[str, list[str]] = {}
         for row in chosen:

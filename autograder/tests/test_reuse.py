@@ -152,8 +152,8 @@ def test_unchanged_work_is_reused_until_the_code_changes_or_its_files_are_gone(
     text = summary(run)
     assert text.startswith("Graded 1 notebook(s)"), text
     assert "kept from the last run" not in text.splitlines()[0], text
-    assert "; 1 grade(s) of an earlier run kept for students not in this export." in text, text
-    assert ("Not in this export, graded in an earlier run into this course folder (that "
+    assert "; 1 grade(s) of an earlier run kept for notebooks not in this export." in text, text
+    assert ("No notebook in this export, graded in an earlier run into this course folder (that "
             f"grade stands, in the CSV too):\n  {LESSON}: ann\n") in text, text
 
 
@@ -176,3 +176,53 @@ def test_the_code_fingerprint_reads_descentlab_and_the_grader() -> None:
 
     folders = [Path(m.__file__).resolve().parent for m in (descentlab, descentlab_grading)]
     assert pipeline.code_fingerprint() == pipeline.sources_fingerprint(folders)
+
+
+def test_a_grade_kept_from_an_earlier_export_keeps_its_scores_files_and_late_mark(
+        tmp_path: Path) -> None:
+    """An instructor audit graded the class's Canvas export, typed extra credit in the
+    formgrader, then graded the late notebooks alone. The kept rows of the CSV lost the
+    instructor's score (12 -> 11), their files and the `_late_` mark, and a student with a
+    late notebook of another lesson only became "missing" 0 in the lesson graded before."""
+    import csv
+
+    from nbgrader.api import Gradebook
+
+    from descentlab_grading.cli import main
+
+    release = nbformat.read(AUTOGRADER.parent / "course" / LESSON / f"{LESSON}.ipynb",
+                            as_version=4)
+    solved = solution_answers(nbformat.read(AUTOGRADER.parent / "solutions" / LESSON
+                                            / f"{LESSON}.ipynb", as_version=4))
+    del solved[BONUS_ANSWER]
+
+    def export(folder: str, files: list[str]) -> Path:
+        for name in files:
+            nbformat.write(student_notebook(release, solved), tmp_path / folder / name)
+        return tmp_path / folder
+
+    (tmp_path / "class").mkdir()
+    (tmp_path / "late").mkdir()
+    ann, bob = "annsmith_late_1001_5001_03_momentum.ipynb", "bobjones_1002_5002_03_momentum.ipynb"
+    out, root = tmp_path / "grades.csv", tmp_path / "course"
+    common = ["--no-progress", "--workers", "1", "--csv", str(out), "--course-root", str(root)]
+    assert main([str(export("class", [ann, bob])), *common]) == 0
+
+    def rows() -> dict[str, dict[str, str]]:
+        with out.open() as handle:
+            return {f"{r['student']}/{r['lesson']}": r for r in csv.DictReader(handle)}
+
+    first = rows()
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # typed in the formgrader
+        gb.find_grade("test-quiz-q1", LESSON, LESSON, "1001").extra_credit = 1
+        gb.db.commit()
+    late = export("late", ["carlx_late_1003_5003_03_momentum.ipynb",
+                           "bobjones_late_1002_6002_04_adagrad.ipynb"])
+    assert main([str(late), "--lessons", LESSON, *common]) == 0
+    kept = rows()
+    assert kept[f"1001/{LESSON}"]["score"] == str(int(first[f"1001/{LESSON}"]["score"]) + 1)
+    assert "formgrader: test-quiz-q1" in kept[f"1001/{LESSON}"]["message"]
+    assert [kept[f"1001/{LESSON}"][c] for c in ("late", "files")] == ["yes", ann]
+    assert [kept[f"1002/{LESSON}"][c] for c in ("status", "score", "late", "files")] == [
+        "graded", first[f"1002/{LESSON}"]["score"], "", bob]
+    assert [kept[f"1003/{LESSON}"][c] for c in ("status", "late")] == ["graded", "yes"]
