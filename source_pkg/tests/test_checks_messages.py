@@ -90,7 +90,7 @@ def test_sgd_is_not_told_about_a_state_it_does_not_keep():
 
     failures = _failures(DecayingSGD, "sgd")
     assert list(failures) == ["carries_state"]
-    assert "SGD keeps no state, so every call must take the same step" in failures[
+    assert "update() changes self.lr, which should stay as given" in failures[
         "carries_state"]
     assert "state is carried" not in failures["carries_state"]
 
@@ -1832,3 +1832,20 @@ def test_state_kept_by_the_objects_own_id_scores_the_same_on_every_seed():
         assert _failures(AdamStateByObjectId, "adam") == {}, seeds
         report = score_properties(AdamStateByObjectId, "adam", seeds)
         assert all(r.passed for r in report.results), (seeds, report.results)
+
+
+@pytest.mark.parametrize("base", [SGD, Momentum, Adam])
+def test_an_update_that_changes_self_lr_is_told_so(base: type) -> None:
+    """A student audit: a Momentum whose update() also did `self.lr *= 0.99` was told "the
+    state is carried between calls, but it is updated by the wrong rule"; only SGD's text
+    asked about self.lr."""
+    def update(self, params, grads):
+        base.update(self, params, grads)
+        self.lr *= 0.99
+
+    decaying = type(base.__name__, (base,), {"update": update})
+    name = base.__name__.lower()
+    message = run_property(decaying, name, "carries_state", seed=1).message
+    assert "update() changes self.lr, which should stay as given" in message, message
+    # An update() that leaves its hyperparameters alone: none is named.
+    assert "changes self" not in run_property(base, name, "carries_state", seed=1).message

@@ -22,6 +22,7 @@ float32 rounding.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -460,19 +461,28 @@ def step_ratio(s_before: np.ndarray, s_after: np.ndarray, r_before: np.ndarray,
 
 
 def later_call_message(n: int, key: str, size: str, optimizer: str | None,
-                       reset: bool | None = None, zero_gradient: bool = False) -> str:
+                       reset: bool | None = None, zero_gradient: bool = False,
+                       changed: Sequence[str] = ()) -> str:
     """The message for values right up to call ``n - 1`` and wrong after call ``n``.
 
     ``reset`` says whether the ``n``-th step is the one a fresh optimizer would take
     (the state was thrown away), ``False`` that it is not (the state is kept but
     follows the wrong rule), ``None`` when this is not known. ``zero_gradient``: the
-    ``n``-th call's gradient of ``key`` is all zeros.
+    ``n``-th call's gradient of ``key`` is all zeros. ``changed``: hyperparameters whose
+    attribute update() changed (:attr:`~.observe.Observation.changed`).
     """
     matched = "the 1st call matches" if n == 2 else f"the first {n - 1} calls match"
     head = (f"{matched}, but after the {msg.ordinal(n)} call params[{key!r}] differs from the "
             f"expected value (max difference {size})")
     cls = OPTIMIZERS.get(optimizer or "")
     rule = cls.recurrence if cls is not None else ""
+    if changed:
+        # A student audit: `self.lr *= 0.99` in a Momentum's update() was told that its
+        # velocity follows the wrong rule (only SGD's text asked about self.lr).
+        names = " and ".join(f"self.{name}" for name in changed)
+        return (f"{head}: update() changes {names}, which should stay as given to the "
+                "constructor: each call's step uses the same hyperparameters (a learning "
+                "rate that decays is a schedule's work, lesson 7, outside the optimizer).")
     if optimizer == "sgd":
         return f"{head}: {rule}."
     if reset and zero_gradient:
@@ -584,7 +594,7 @@ def _value_finding(student: Observation, reference: Observation, bad: np.ndarray
                     "formula of a single step is off — compare your update with the formula, "
                     "term by term.")
     else:
-        text = later_call_message(n, key, size, optimizer)
+        text = later_call_message(n, key, size, optimizer, changed=student.changed)
     return Finding("value", text, call=n, key=key, max_diff=float(diff[call, j]))
 
 

@@ -230,7 +230,7 @@ def _later_call(finding: Finding, student: Observation, reference: Observation, 
                         <= tol.atol + tol.rtol * np.abs(want) + tol.step_rtol * n * largest))
     zero = not np.any(case.grads[n - 1][key])
     text = later_call_message(n, key, fmt(finding.max_diff), name, reset=reset,
-                              zero_gradient=zero)
+                              zero_gradient=zero, changed=student.changed)
     return Finding(finding.kind, text, finding.call, finding.key, finding.max_diff)
 
 

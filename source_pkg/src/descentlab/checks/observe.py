@@ -93,6 +93,9 @@ class Observation:
         caller's dict), as first seen; ``()`` if none.
     added_call : int
         The 1-based call after which :attr:`added_keys` were first seen (0: never).
+    changed : tuple of str
+        The hyperparameters given to the constructor whose attribute of that name update()
+        changed, by the last call (``("lr",)``: update() decays the rate).
     """
 
     subject: str
@@ -117,6 +120,7 @@ class Observation:
     returned: str = ""
     added_keys: tuple[str, ...] = ()
     added_call: int = 0
+    changed: tuple[str, ...] = ()
 
     @property
     def calls_done(self) -> int:
@@ -410,6 +414,10 @@ def _steps(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
     yield
     params = _arrays_for(case, arrays)
     originals = dict(params)
+    # As the constructor left them: what update() changes of them is named (a student
+    # audit's `self.lr *= 0.99` in update() was told that its velocity follows the wrong
+    # rule).
+    settings = _numbers(optimizer, list(kwargs), limit)
     returned = ""
     added: dict[str, Any] = {}  # the keys update() put into params, when first seen
     for call, grads in enumerate(case.grads, start=1):
@@ -436,4 +444,20 @@ def _steps(factory: Callable[..., Any], kwargs: dict[str, float], case: Case,
             # A red-team look kept the velocity in params["velocity:W"]: full marks.
             added = {"added_keys": tuple(sorted(new)), "added_call": call}
         yield
-    return {"returned": returned, **added}
+    after = _numbers(optimizer, list(settings), limit)
+    return {"returned": returned, **added,
+            "changed": tuple(name for name, value in settings.items()
+                             if name in after and after[name] != value)}
+
+
+def _numbers(optimizer: Any, names: Sequence[str], limit: float | None) -> dict[str, float]:
+    """The object's attributes of these names that read as numbers (a hyperparameter kept
+    under another name, or not a number, is left out)."""
+    numbers = {}
+    for name in names:
+        try:
+            with _time_limit(limit):
+                numbers[name] = float(getattr(optimizer, name))
+        except STUDENT_ERRORS:
+            continue
+    return numbers
