@@ -203,6 +203,9 @@ class Row:
     #: The files of an earlier export behind a grade kept from it (the export's own, if any,
     #: are the CSV's).
     files: list[str] = field(default_factory=list)
+    #: What changed since such a kept grade was given ("the lesson's instructor notebook
+    #: changed"): it may not be the grade the notebook gets now; "" if nothing did.
+    stale: str = ""
     #: The outcome of the student's earlier notebook when this one replaced it since the
     #: last run ("8/10", "failed"); "" otherwise. Said in the summary, not in the CSV.
     before: str = ""

@@ -388,7 +388,15 @@ def grade(
             # turned four graded rows of the CSV into "missing" 0s; the next one, a student's
             # late notebook of one lesson turned the grade of another into one). Before
             # keep_edits: the formgrader's scores stand with it (that audit: 12 became 11).
-            results[student, lesson] = {**done, "reused": True, "absent": True}
+            # Graded under what has changed since (the points of a lesson, the code): it
+            # stands, and the summary says it may be out of date (an instructor audit: after
+            # a change of points the lesson's CSV held maxima of 10 and 11).
+            stamp = jobs_state[f"{student}/{lesson}"].get("stamp", {})
+            now = {"source": state["lessons"][lesson], "settings": settings.fingerprint(),
+                   "scoring": _SCORING, "code": code_fingerprint()}
+            stale = "; ".join(why for part, why in _STAMP_PARTS.items()
+                              if stamp.get(part) != now[part])
+            results[student, lesson] = {**done, "reused": True, "absent": True, "stale": stale}
         else:
             missing.append((student, lesson))
     keep_edits(course, settings, results, same_work)
@@ -616,5 +624,6 @@ def _rows(course: Course, results: dict[tuple[str, str], dict[str, Any]],
             if row.absent:  # a grade kept from an earlier export: its files and late mark
                 row.files = list(result.get("files", []))
                 row.late = row.late or bool(result.get("lms_late"))
+                row.stale = str(result.get("stale", ""))
             rows.append(row)
     return rows

@@ -184,6 +184,8 @@ def write_csv(run: Run, path: Path, columns: Sequence[str] | None = None,
                               # read as an ordinary 0.
                               UNANSWERED if row.unanswered and row.status == "graded" else "",
                               _listed("formgrader: ", row.edited),
+                              f"kept from an earlier run, graded before {row.stale}"
+                              if row.stale else "",
                               _listed("formgrader, not kept: ", row.edits_lost)])),
                           "; ".join(files)))]
                      + [f"{row.cells[c]:g}" if c in row.cells else "" for c in cells])
@@ -442,7 +444,9 @@ def summary(run: Run, lessons_named: bool = True) -> str:
         for row in chosen:
             # A notebook graded before and gone now: its page still shows that grade.
             earlier = f"graded {row.before} in an earlier run" if row.before else ""
-            note = ("" if row.status != "missing"
+            note = (f" (graded before {row.stale}: grade an export holding it to grade it "
+                    "anew)" if row.status == "graded" and row.stale
+                    else "" if row.status != "missing"
                     else f" (not in this export{'; ' * bool(earlier)}{earlier})" if row.absent
                     else f" ({earlier}; that notebook is not in this export)" if earlier else "")
             by_lesson.setdefault(row.lesson or "(no lesson)", []).append(_who(row) + note)

@@ -179,11 +179,13 @@ def test_the_code_fingerprint_reads_descentlab_and_the_grader() -> None:
 
 
 def test_a_grade_kept_from_an_earlier_export_keeps_its_scores_files_and_late_mark(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     """An instructor audit graded the class's Canvas export, typed extra credit in the
     formgrader, then graded the late notebooks alone. The kept rows of the CSV lost the
     instructor's score (12 -> 11), their files and the `_late_` mark, and a student with a
-    late notebook of another lesson only became "missing" 0 in the lesson graded before."""
+    late notebook of another lesson only became "missing" 0 in the lesson graded before.
+    A grade kept after what it was graded under changed (there, the points) says so."""
     import csv
 
     from nbgrader.api import Gradebook
@@ -218,8 +220,15 @@ def test_a_grade_kept_from_an_earlier_export_keeps_its_scores_files_and_late_mar
         gb.db.commit()
     late = export("late", ["carlx_late_1003_5003_03_momentum.ipynb",
                            "bobjones_late_1002_6002_04_adagrad.ipynb"])
+    monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "an upgrade")
+    capsys.readouterr()
     assert main([str(late), "--lessons", LESSON, *common]) == 0
+    changed = "the grading code (descentlab or the grader) changed"
+    assert (f"  {LESSON}: 1001 (annsmith) (graded before {changed}: grade an export holding "
+            "it to grade it anew)") in capsys.readouterr().out
     kept = rows()
+    assert f"kept from an earlier run, graded before {changed}" in \
+        kept[f"1002/{LESSON}"]["message"]
     assert kept[f"1001/{LESSON}"]["score"] == str(int(first[f"1001/{LESSON}"]["score"]) + 1)
     assert "formgrader: test-quiz-q1" in kept[f"1001/{LESSON}"]["message"]
     assert [kept[f"1001/{LESSON}"][c] for c in ("late", "files")] == ["yes", ann]
