@@ -237,6 +237,38 @@ def test_lesson0_numerical_and_analytic_gradients_agree_as_described() -> None:
            "Both agree to about 7 significant digits (they differ by about $10^{-9}$)")
 
 
+def _lr_demo(gradient_descent: str) -> object:
+    """Lesson 0's learning-rate figure, its cell run with this ``gradient_descent``."""
+    namespace: dict[str, object] = {}
+    shown: list[object] = []
+    exec(code("00", "setup").replace("%matplotlib inline", ""), namespace)
+    exec(gradient_descent, namespace)
+    namespace["display"] = shown.append
+    exec(code("00", "lr-demo"), namespace)
+    (fig,) = shown
+    return fig
+
+
+def test_lesson0_lr_figure_states_the_factors_only_of_the_right_steps(
+        capsys: pytest.CaptureFixture) -> None:
+    """A student audit: under a sign error (x + lr·f'(x)) every curve ran away, and the
+    legend still gave each rate's factor 1 − 2η and the note "η = 0.5: exactly 0 from step 1
+    on" (lesson 2's zig-zag figure drops its factors for a wrong bowl_gradient)."""
+    def texts(fig: object) -> str:
+        left, right = fig.axes
+        return " ".join([left.get_title(), *(t.get_text() for t in left.get_legend().get_texts()),
+                         *(t.get_text() for t in right.texts)])
+
+    right = texts(_lr_demo(code("00", "gradient-descent")))
+    assert "factor 1 − 2η = +0.8" in right
+    assert "η = 0.5: exactly 0 from step 1 on" in right
+    wrong = texts(_lr_demo(code("00", "gradient-descent").replace("x - lr", "x + lr")))
+    assert "with your (wrong) gradient_descent" in wrong
+    assert "factor" not in wrong
+    assert "exactly 0" not in wrong
+    capsys.readouterr()
+
+
 def test_lesson0_quiz_q1_diverging_rate_on_3x2() -> None:
     def diverges(lr: float) -> bool:
         x = 1.0
