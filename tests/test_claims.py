@@ -748,6 +748,30 @@ def test_lesson5_forgetting_figure_as_described() -> None:
            r"$\eta/|g| = 0.001$")
 
 
+def test_lesson5_forgetting_title_only_over_an_rmsprop_that_forgets() -> None:
+    """The title's claim holds for the curves drawn, whoever's RMSProp draws them (a student
+    audit asked for it as lesson 4's figure does): one that forgets (ρ and 1 − ρ swapped
+    forgets at once) keeps it, one that never decays h does not."""
+    def title(rmsprop: str) -> str:
+        namespace: dict[str, object] = {}
+        shown: list[object] = []
+        exec(code("05", "setup").replace("%matplotlib inline", ""), namespace)
+        exec(rmsprop, namespace)
+        namespace["display"] = shown.append
+        exec(code("05", "forgetting"), namespace)
+        (fig,) = shown
+        return fig.axes[0].get_title()
+
+    right = code("05", "rmsprop-update")
+    assert title(right) == "RMSProp forgets the steep start; AdaGrad never does"
+    swapped = right.replace("self.h[key] *= self.rho", "self.h[key] *= 1 - self.rho").replace(
+        "(1 - self.rho) * grads[key]", "self.rho * grads[key]")
+    assert title(swapped) == "RMSProp forgets the steep start; AdaGrad never does"
+    no_decay = right.replace("self.h[key] *= self.rho", "self.h[key] *= 1")
+    assert no_decay != right
+    assert title(no_decay) == "the effective learning rate of your RMSProp, and of AdaGrad"
+
+
 def test_lesson5_saddle_start() -> None:
     saddle = get_surface("saddle")
     assert tuple(saddle.start) == (-4.0, 0.001)
