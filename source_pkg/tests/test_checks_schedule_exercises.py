@@ -34,6 +34,13 @@ def test_a_near_miss_shows_two_different_numbers():
     assert digits >= 2
 
 
+def test_fmt_pair_shows_a_third_digit_where_two_read_as_rounding():
+    """A student audit: the off-by-one cosine schedule was told "returned 0.005, expected
+    0.0051", which reads as one number rounded (0.004970 and 0.005061)."""
+    assert fmt_pair(0.004970, 0.005061) == ("0.00497", "0.00506")
+    assert fmt_pair(0.5, 0.25) == ("0.5", "0.25")  # far apart: two digits are enough
+
+
 @pytest.mark.parametrize(
     ("got", "want"),
     [(0.09101, 0.09104), (0.0911, 0.0911 * (1 + 1e-12)), (0.5, 0.25), (3e-5, 3.0001e-5)],

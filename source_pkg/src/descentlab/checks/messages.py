@@ -6,6 +6,7 @@ off) and what to look at, in plain words: no tracebacks, no internals.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from ..errors import exception_hint
@@ -162,14 +163,26 @@ def fmt(x: float) -> str:
 def fmt_pair(got: float, want: float) -> tuple[str, str]:
     """Two numbers with just enough significant digits (at least two) to tell them apart.
 
+    Two or three digits that differ by one unit of the last read as one number rounded: one
+    more digit is shown then (a student audit read "returned 0.005, expected 0.0051" as
+    rounding; the values were 0.00497 and 0.00506).
+
     >>> fmt_pair(0.09101, 0.09104)
     ('0.09101', '0.09104')
     >>> fmt_pair(0.5, 0.25)
     ('0.5', '0.25')
+    >>> fmt_pair(0.004970, 0.005061)
+    ('0.00497', '0.00506')
     """
     for digits in range(2, 18):
         a, b = f"{got:.{digits}g}", f"{want:.{digits}g}"
-        if a != b:
+        if a == b:
+            continue
+        largest = max(abs(float(a)), abs(float(b)))
+        if digits > 3 or not math.isfinite(largest) or largest == 0.0:
+            return a, b
+        unit = 10.0 ** (math.floor(math.log10(largest)) - digits + 1)
+        if abs(float(a) - float(b)) > 1.0001 * unit:
             return a, b
     return repr(float(got)), repr(float(want))
 
