@@ -31,6 +31,7 @@ from .judging import (
     not_written_notes,
     running_judge,
     with_base_notes,
+    with_ready_made_run,
 )
 from .model import Course, Settings, split_bonus
 from .scans import (
@@ -178,7 +179,8 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
     names_native = bool(mentions_native_code(autograded))
     names_hook = bool(mentions_the_hook(autograded))
     exercises = get_lesson(lesson).exercises
-    ready_made = ready_made_in_answers(autograded, exercises)
+    ready_made = with_ready_made_run(ready_made_in_answers(autograded, exercises),
+                                     judge.verdicts, exercises)
     defined_by = judge.defined_by
 
     extra = bonus_points(lesson)

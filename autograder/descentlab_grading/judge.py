@@ -166,6 +166,10 @@ class Connection(protocol.Peer):
         self.altered: list[str] = []
         self.scenarios = 0  # torch scenarios run on the student's class (lesson 08)
         self.arguments: tuple[Any, ...] = ()  # of the call being sent (see handle)
+        #: The running exercise's ready-made tools, and those of them its calls ran (the
+        #: kernel traces them: student_side._watching).
+        self.watch: list[str] = []
+        self.used: set[str] = set()
 
     def handle(self, value: Any) -> dict[str, Any]:
         """What is not plain data: a function of the test crosses as a callback, nothing else."""
@@ -322,7 +326,8 @@ class Connection(protocol.Peer):
         """Call the kernel's object ``target``; redo here what it changed in its arguments."""
         self.arguments = args  # for handle(): a function that reads one of them
         reply, out = self.request(shared=True, op="call", target=target, args=list(args),
-                                  kwargs=kwargs)
+                                  kwargs=kwargs, **({"watch": self.watch} if self.watch else {}))
+        self.used.update(str(word) for word in reply.get("used") or [])
         value = self.value(reply, out)
         assert self.arena is not None
         self.arena.sync()  # the arrays handed over: what the student's code left in them
@@ -552,6 +557,8 @@ class Judge:
         self.tests = {cell["grade_id"]: cell["source"] for cell in request["test_cells"]}
         self.student_names = set(request["student_names"])
         self.call_limit = float(request["limits"]["call"])
+        #: grade id -> the ready-made tools of its exercise, traced in its calls.
+        self.watch: dict[str, list[str]] = request.get("watch", {})
         # The judge imports only what its test cells read (not plotting or widgets).
         needed = {n for source in self.tests.values() for n in free_names(source)}
         self.namespace: dict[str, Any] = {"__name__": "__judge__"}
@@ -562,7 +569,15 @@ class Judge:
             import torch._dynamo  # noqa: F401
 
     def run(self, grade_id: str, conn: Connection) -> dict[str, Any]:
-        """Run one test cell against the notebook behind ``conn``; return its verdict."""
+        """Run one test cell against the notebook behind ``conn``; return its verdict, with
+        the ready-made tools its calls ran (``ready_made``), if any."""
+        conn.watch = self.watch.get(grade_id, [])
+        verdict = self._verdict(grade_id, conn)
+        if conn.used:
+            verdict["ready_made"] = sorted(conn.used)
+        return verdict
+
+    def _verdict(self, grade_id: str, conn: Connection) -> dict[str, Any]:
         source = self.tests.get(grade_id)
         if source is None:
             return {"verdict": "fail", "message": f"{grade_id} is not a test of this lesson"}

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from descentlab.course import Exercise
 
 __all__ = ["Decision", "JudgeRun", "JudgeUnavailable", "blame_answer_cell", "cell_errors",
-           "decide", "defined_by_cell", "judge_request", "not_written_notes", "running_judge",
-           "with_base_notes"]
+           "decide", "defined_by_cell", "judge_request", "not_written_notes",
+           "ready_made_by_test", "running_judge", "with_base_notes", "with_ready_made_run"]
 
 JUDGE = "descentlab_grading.judge"
 
@@ -84,6 +84,47 @@ def judge_request(source: nbformat.NotebookNode, call_limit: float,
     }
 
 
+def ready_made_by_test(lesson: str) -> dict[str, list[str]]:
+    """``grade_id -> ready_made`` of the exercise each test cell of ``lesson`` grades (the
+    judge traces the tools in the calls it makes); empty for a lesson not in the manifest."""
+    from descentlab.course import get_lesson
+
+    try:
+        exercises = get_lesson(lesson).exercises
+    except KeyError:
+        return {}
+    return {test.grade_id: list(e.ready_made) for e in exercises if e.ready_made
+            for test in e.tests}
+
+
+#: How :func:`with_ready_made_run` marks a tool the answer's calls ran.
+RAN = " (run while graded)"
+
+
+def _named_or_run(names: Sequence[str]) -> str:
+    """"names DataLoader", "runs CosineAnnealingLR when called", or both."""
+    named = [n for n in names if not n.endswith(RAN)]
+    ran = [n.removesuffix(RAN) for n in names if n.endswith(RAN)]
+    return " and ".join(filter(None, [f"names {', '.join(named)}" if named else "",
+                                      f"runs {', '.join(ran)} when called" if ran else ""]))
+
+
+def with_ready_made_run(named: Sequence[tuple[str, list[str]]],
+                        verdicts: dict[str, dict[str, Any]],
+                        exercises: Sequence[Exercise]) -> list[tuple[str, list[str]]]:
+    """The ready-made tools each exercise's answer names (``named``), with those its graded
+    calls ran (a verdict's ``ready_made``), marked :data:`RAN`."""
+    found = {exercise: list(names) for exercise, names in named}
+    for e in exercises:
+        ran = sorted({word for test in e.tests
+                      for word in verdicts.get(test.grade_id, {}).get("ready_made", [])})
+        extra = [f"{word}{RAN}" for word in ran
+                 if word not in found.get(e.name, [])]
+        if extra:
+            found[e.name] = [*found.get(e.name, []), *extra]
+    return list(found.items())
+
+
 def _package_root() -> str:
     """The folder holding the grader's descentlab package (``descentlab/..``)."""
     spec = importlib.util.find_spec("descentlab")
@@ -124,6 +165,7 @@ def running_judge(source: Path, call_limit: float, startup: float = 60.0
     instructor = nbformat.read(source, as_version=4)
     defined_by = defined_by_cell(instructor)
     request = judge_request(instructor, call_limit, defined_by)
+    request["watch"] = ready_made_by_test(source.stem)
     # ``python -I`` ignores PYTHONPATH: tell the judge where the grader's own descentlab
     # is, so that it grades against the very package the answer key was built from.
     request["package_root"] = _package_root()
@@ -274,7 +316,7 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
     if running := max((int(v.get("processes", 0)) for v in verdicts.values()), default=0):
         decision.flags.append(PROCESSES_FLAG.format(n=running))
     decision.flags.extend(
-        f"needs manual review: the answer to {exercise} names {', '.join(names)}, ready-made "
+        f"needs manual review: the answer to {exercise} {_named_or_run(names)}, ready-made "
         "code for its job that the grader does not switch off: check that the work is the "
         "student's own" for exercise, names in ready_made)
     return decision

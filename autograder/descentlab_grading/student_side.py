@@ -19,6 +19,7 @@ import inspect
 import os
 import signal
 import socket
+import sys
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -97,6 +98,49 @@ def _student_code() -> Iterator[None]:
             yield
     finally:
         JUDGING = False
+
+
+#: Recorded for the judge when the student's code switched off the tracer of
+#: :func:`_watching` (honest code never touches ``sys.settrace``).
+TRACER_OFF = "sys.settrace (it switched off the grader's call tracer)"
+
+
+@contextlib.contextmanager
+def _watching(words: list[str]) -> Iterator[set[str]]:
+    """The ``words`` (an exercise's ``ready_made``) that name a library function the block
+    runs: a part of its module's name or of its qualified name (``CosineAnnealingLR`` for
+    ``torch.optim.lr_scheduler.CosineAnnealingLR.__init__``). The notebook's own functions
+    do not count (a class of the student's may be named ``SGD``).
+
+    Red-team audits reached a ready-made tool through decorators, ``global`` in a function,
+    ``exec``, ``globals().update`` ...: what the answer's code names is one thing, what
+    its call runs is another. ``sys.settrace`` sees each Python call (not C calls: the
+    ready-made tools are Python code), only while the judge's call runs.
+    """
+    seen: set[str] = set()
+    if not words:
+        yield seen
+        return
+    plain = {w for w in words if "." not in w}
+    dotted = [w for w in words if "." in w]
+
+    def tracer(frame: Any, event: str, arg: Any) -> None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module == "__main__":  # the notebook's own code
+            return
+        code = frame.f_code
+        parts = {*module.split("."), *getattr(code, "co_qualname", code.co_name).split(".")}
+        seen.update(parts & plain)
+        seen.update(w for w in dotted if module == w or module.startswith(w + "."))
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        yield seen
+    finally:
+        if sys.gettrace() is not tracer:
+            seen.add(TRACER_OFF)
+        sys.settrace(previous)
 
 
 def _readable(value: Any) -> bool:
@@ -246,7 +290,7 @@ class Server(protocol.Peer):
         self.arguments = args
         # Encoding the result runs the student's code too (a list subclass's __iter__, a
         # number's __float__): inside the window, time-limited, with JUDGING set.
-        with _student_code():
+        with _watching(list(header.get("watch") or [])) as used, _student_code():
             result = target(*args, **kwargs)
             # An object a class makes is an object, even one Python iterates (an optimizer
             # with __iter__ or __getitem__ over its state: a red-team look scored 0). What
@@ -266,7 +310,11 @@ class Server(protocol.Peer):
             # place needs no word: the judge reads its memory.
             changes = [[i, [[k, v] for k, v in dict.items(arg)]] for i, arg in enumerate(args)
                        if isinstance(arg, dict)]
-            return self.pack(shared=True, value=result, changes=changes)
+            message = self.pack(shared=True, value=result, changes=changes)
+        # Read once the tracer is off: what the call ran (and whether the code switched the
+        # tracer off), for the judge to flag for review.
+        message[0]["used"] = sorted(used)
+        return message
 
     def run_scenario(self, header: protocol.Header, arrays: protocol.Arrays) -> protocol.Message:
         """Run the course's torch runner on a class of the notebook; reply with its observation.

@@ -2683,3 +2683,46 @@ def test_a_ready_made_module_kept_as_an_attribute_is_seen() -> None:
     found = ready_made_in_answers(nbformat.v4.new_notebook(cells=[setup, cell]),
                                   lesson.exercises)
     assert found == [("clip_grad_norm", ["utils.clip_grad_norm"])], found
+
+
+#: A library's ready-made schedule, as a module of its own (what torch.optim.lr_scheduler is
+#: to the tracer: a module whose name has the exercise's word lr_scheduler).
+_TOOL = ("import types, math\n"
+         "_lib = types.ModuleType('somelib.lr_scheduler')\n"
+         "exec('import math\\ndef closed_form(t, lr0, total):\\n"
+         "    return lr0 * (1 + math.cos(math.pi * min(t, total) / total)) / 2\\n',"
+         " _lib.__dict__)\n")
+
+
+@pytest.mark.slow  # a real judge: ~2 s each
+@pytest.mark.parametrize(("student", "ran"), [
+    # Red-team forms the answer's text does not show: a decorator, a global set in a function.
+    (_TOOL + "def _via(f):\n    return _lib.closed_form\n"
+     "@_via\ndef cosine_schedule(t, lr0, total):\n    '''Mine.'''\n", ["lr_scheduler"]),
+    (_TOOL + "def _setup():\n    global anneal\n    anneal = _lib.closed_form\n_setup()\n"
+     "def cosine_schedule(t, lr0, total):\n    return anneal(t, lr0, total)\n",
+     ["lr_scheduler"]),
+    (_TOOL + "import sys\ndef cosine_schedule(t, lr0, total):\n    sys.settrace(None)\n"
+     "    return _lib.closed_form(t, lr0, total)\n",
+     ["sys.settrace (it switched off the grader's call tracer)"]),
+    # Honest: math.cos; a class of the notebook's own named like the tool.
+    ("import math\ndef cosine_schedule(t, lr0, total):\n"
+     "    return lr0 * (1 + math.cos(math.pi * min(t, total) / total)) / 2\n", None),
+    ("import math\nclass CosineAnnealingLR:\n    def at(self, t, lr0, total):\n"
+     "        return lr0 * (1 + math.cos(math.pi * min(t, total) / total)) / 2\n"
+     "def cosine_schedule(t, lr0, total):\n    return CosineAnnealingLR().at(t, lr0, total)\n",
+     None),
+], ids=["decorator", "global-in-function", "tracer-off", "honest", "own-class-named-so"])
+def test_a_ready_made_tool_the_answer_runs_is_reported_whatever_its_route(
+        tmp_path: Path, student: str, ran: list[str] | None) -> None:
+    """Audit 37: a ready-made schedule reached through a decorator, a `global` set in a
+    function, `exec`, `globals().update` ... scored full marks unflagged: the scan reads
+    what the answer's code names. The kernel now traces what the judge's calls run."""
+    source = _source(tmp_path, {"test-cosine-values": (
+        "import math\nassert abs(cosine_schedule(3, 0.1, 10) - 0.05 * (1 + math.cos(0.3 * "
+        "math.pi))) < 1e-12")}, "def cosine_schedule(t, lr0, total): ...")
+    lesson = source.rename(tmp_path / "07_showdown.ipynb")  # its manifest's ready_made
+    run, _ = _judged(lesson, student, ["test-cosine-values"])
+    verdict = run.verdicts["test-cosine-values"]
+    assert verdict["verdict"] == "pass", verdict
+    assert verdict.get("ready_made") == ran, verdict
