@@ -571,10 +571,11 @@ class Judge:
     def run(self, grade_id: str, conn: Connection) -> dict[str, Any]:
         """Run one test cell against the notebook behind ``conn``; return its verdict, with
         the ready-made tools its calls ran (``ready_made``), if any."""
-        conn.watch = self.watch.get(grade_id, [])
+        if conn is not None:  # none for a test that only reads what the judge has
+            conn.watch = self.watch.get(grade_id, [])
         verdict = self._verdict(grade_id, conn)
-        if conn.used:
-            verdict["ready_made"] = sorted(conn.used)
+        if used := getattr(conn, "used", None):
+            verdict["ready_made"] = sorted(used)
         return verdict
 
     def _verdict(self, grade_id: str, conn: Connection) -> dict[str, Any]:
