@@ -21,6 +21,7 @@ import signal
 import socket
 import sys
 import traceback
+import types
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -143,6 +144,14 @@ def _watching(words: list[str]) -> Iterator[set[str]]:
         sys.settrace(previous)
 
 
+#: What ``inspect.isroutine`` tells, told by the object's type alone: isroutine asks the
+#: object's class for ``__get__``, which ran a metaclass's ``__getattr__`` (audit 37: a
+#: KeyError there cost a correct Momentum every required point).
+_ROUTINES = (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+             types.MethodDescriptorType, types.WrapperDescriptorType, types.MethodWrapperType,
+             types.ClassMethodDescriptorType)
+
+
 def _readable(value: Any) -> bool:
     """An iterator, or an object Python iterates (:func:`_iterable_object`)."""
     return isinstance(value, Iterator) or _iterable_object(value)
@@ -160,12 +169,15 @@ def _iterable_object(value: Any) -> bool:
     ``__iter__`` or as a sequence (``__getitem__`` and ``__len__``, a Dataset's): not a
     container or number (they cross as data), not array-like (a torch tensor: a 0-d one is
     a number, and crosses as itself; a class with an array interface: NumPy reads that)."""
-    kind = type(value)
+    # Looked up in the classes themselves, as Python looks up special methods: hasattr()
+    # on a class runs its metaclass's __getattr__, which raised KeyError (audit 37).
+    def has(name: str) -> bool:
+        return any(name in vars(base) for base in type(value).__mro__)
+
     return not isinstance(value, (list, tuple, dict, set, frozenset, str, bytes, bytearray,
                                   memoryview, int, float, complex, np.ndarray, np.generic)) \
-        and (hasattr(kind, "__iter__") or (hasattr(kind, "__getitem__")
-                                            and hasattr(kind, "__len__"))) \
-        and not any(hasattr(kind, name) for name in
+        and (has("__iter__") or (has("__getitem__") and has("__len__"))) \
+        and not any(has(name) for name in
                     ("__array__", "__array_interface__", "__array_struct__"))
 
 
@@ -239,7 +251,8 @@ class Server(protocol.Peer):
         # other object is named by a __name__ it set itself, or by its type.
         kind = type(obj)
         is_class = issubclass(kind, type)
-        name = obj.__name__ if is_class or inspect.isroutine(obj) \
+        routine = isinstance(obj, _ROUTINES)
+        name = obj.__name__ if is_class or routine \
             else inspect.getattr_static(obj, "__name__", None)
         if not isinstance(name, str):
             name = kind.__name__
@@ -249,7 +262,7 @@ class Server(protocol.Peer):
                                 # update is also its __call__: a red-team look scored 0),
                                 # not a function: its attributes are asked for too.
                                 "instance": callable(obj) and not is_class
-                                and not inspect.isroutine(obj)
+                                and not routine
                                 and not isinstance(obj, functools.partial)}
         if callable(obj):
             try:

@@ -227,7 +227,9 @@ def test_the_graded_page_names_the_one_way_the_state_is_forgotten(
     "return lambda *args, **kwargs: None",
     "return self.__dict__['settings'][name]",
     "raise ValueError(f'Momentum has no setting {name!r}')",
-], ids=["answers-every-name", "raises-KeyError", "raises-ValueError"])
+    "raise KeyError(name)\n\nclass Momentum(Momentum, metaclass=type('Meta', (type,), "
+    "{'__getattr__': lambda cls, name: (_ for _ in ()).throw(KeyError(name))})):\n    pass",
+], ids=["answers-every-name", "raises-KeyError", "raises-ValueError", "metaclass-raises"])
 def test_a_class_with_its_own_getattr_is_graded_on_its_steps(tmp_path: Path,
                                                               getattr_body: str) -> None:
     """Audits 36 and 37: a correct Momentum with a ``__getattr__`` of its own lost every
