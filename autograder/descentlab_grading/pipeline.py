@@ -383,14 +383,13 @@ def grade(
     for student, lesson in [*found.missing, *itertools.product(absent, lessons)]:
         done = jobs_state.get(f"{student}/{lesson}", {}).get("result") or {}
         if done.get("status") == "graded" and _kept(course, student, lesson, done):
-            # Graded before, from another export (another section, a late notebook graded
-            # alone): that grade stands (an instructor audit: a run of one late notebook
-            # turned four graded rows of the CSV into "missing" 0s; the next one, a student's
-            # late notebook of one lesson turned the grade of another into one). Before
-            # keep_edits: the formgrader's scores stand with it (that audit: 12 became 11).
-            # Graded under what has changed since (the points of a lesson, the code): it
-            # stands, and the summary says it may be out of date (an instructor audit: after
-            # a change of points the lesson's CSV held maxima of 10 and 11).
+            # Graded before, from another export (another section, late notebooks graded
+            # apart): that grade stands, with the formgrader's scores (kept below). Instructor
+            # audits: a run of one late notebook turned four graded rows of the CSV into
+            # "missing" 0s; a student's late notebook of one lesson turned the grade of
+            # another into one; the formgrader's 12 became the grader's 11. What changed since
+            # it was given (the points, the code) is said (the lesson's CSV held maxima of 10
+            # and 11 after a change of points).
             stamp = jobs_state[f"{student}/{lesson}"].get("stamp", {})
             now = {"source": state["lessons"][lesson], "settings": settings.fingerprint(),
                    "scoring": _SCORING, "code": code_fingerprint()}
