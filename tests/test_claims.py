@@ -237,14 +237,15 @@ def test_lesson0_numerical_and_analytic_gradients_agree_as_described() -> None:
            "Both agree to about 7 significant digits (they differ by about $10^{-9}$)")
 
 
-def _lr_demo(gradient_descent: str) -> object:
-    """Lesson 0's learning-rate figure, its cell run with this ``gradient_descent``."""
+def figure_over(lesson: str, cell_id: str, answer: str) -> object:
+    """The figure a lesson's cell displays, run after its setup cell and ``answer`` (the
+    code of an answer cell, the student's or the solution's)."""
     namespace: dict[str, object] = {}
     shown: list[object] = []
-    exec(code("00", "setup").replace("%matplotlib inline", ""), namespace)
-    exec(gradient_descent, namespace)
+    exec(code(lesson, "setup").replace("%matplotlib inline", ""), namespace)
+    exec(answer, namespace)
     namespace["display"] = shown.append
-    exec(code("00", "lr-demo"), namespace)
+    exec(code(lesson, cell_id), namespace)
     (fig,) = shown
     return fig
 
@@ -259,10 +260,11 @@ def test_lesson0_lr_figure_states_the_factors_only_of_the_right_steps(
         return " ".join([left.get_title(), *(t.get_text() for t in left.get_legend().get_texts()),
                          *(t.get_text() for t in right.texts)])
 
-    right = texts(_lr_demo(code("00", "gradient-descent")))
+    right = texts(figure_over("00", "lr-demo", code("00", "gradient-descent")))
     assert "factor 1 − 2η = +0.8" in right
     assert "η = 0.5: exactly 0 from step 1 on" in right
-    wrong = texts(_lr_demo(code("00", "gradient-descent").replace("x - lr", "x + lr")))
+    wrong = texts(figure_over("00", "lr-demo",
+                              code("00", "gradient-descent").replace("x - lr", "x + lr")))
     assert "with your (wrong) gradient_descent" in wrong
     assert "factor" not in wrong
     assert "exactly 0" not in wrong
@@ -423,14 +425,8 @@ def test_lesson2_arrow_grid_leaves_out_both_axes() -> None:
 
 def _zigzag_figure(bowl_gradient: str, capsys: pytest.CaptureFixture) -> tuple[object, str]:
     """The zig-zag figure's cell run with this ``bowl_gradient``: its right Axes and output."""
-    namespace: dict[str, object] = {}
-    shown: list[object] = []
-    exec(code("02", "setup").replace("%matplotlib inline", ""), namespace)
-    exec(bowl_gradient, namespace)
-    namespace["display"] = shown.append
     capsys.readouterr()
-    exec(code("02", "zigzag-path"), namespace)
-    (fig,) = shown
+    fig = figure_over("02", "zigzag-path", bowl_gradient)
     return fig.axes[1], capsys.readouterr().out
 
 
@@ -753,14 +749,7 @@ def test_lesson5_forgetting_title_only_over_an_rmsprop_that_forgets() -> None:
     audit asked for it as lesson 4's figure does): one that forgets (ρ and 1 − ρ swapped
     forgets at once) keeps it, one that never decays h does not."""
     def title(rmsprop: str) -> str:
-        namespace: dict[str, object] = {}
-        shown: list[object] = []
-        exec(code("05", "setup").replace("%matplotlib inline", ""), namespace)
-        exec(rmsprop, namespace)
-        namespace["display"] = shown.append
-        exec(code("05", "forgetting"), namespace)
-        (fig,) = shown
-        return fig.axes[0].get_title()
+        return figure_over("05", "forgetting", rmsprop).axes[0].get_title()
 
     right = code("05", "rmsprop-update")
     assert title(right) == "RMSProp forgets the steep start; AdaGrad never does"
