@@ -20,6 +20,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import traceback
 import types
 import warnings
@@ -106,17 +107,27 @@ def _student_code() -> Iterator[None]:
 TRACER_OFF = "sys.settrace (it switched off the grader's call tracer)"
 
 
+#: Where installed libraries live: the ready-made tools are theirs. The standard library
+#: (``inspect.Parameter`` is no ``torch.nn.Parameter``: audit 37b), the notebook's cells and
+#: the student's own modules in its folder (``optimizers.py``) are not.
+_LIBRARIES = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
+
+
 @contextlib.contextmanager
 def _watching(words: list[str]) -> Iterator[set[str]]:
-    """The ``words`` (an exercise's ``ready_made``) that name a library function the block
-    runs: a part of its module's name or of its qualified name (``CosineAnnealingLR`` for
-    ``torch.optim.lr_scheduler.CosineAnnealingLR.__init__``). The notebook's own functions
-    do not count (a class of the student's may be named ``SGD``).
+    """The ``words`` (an exercise's ``ready_made``) that name a class or function of an
+    installed library that the block runs: a part of its qualified name
+    (``CosineAnnealingLR`` for ``CosineAnnealingLR.__init__`` in torch's files), or, for a
+    dotted word, its module (``torch.func``).
 
     Red-team audits reached a ready-made tool through decorators, ``global`` in a function,
     ``exec``, ``globals().update`` ...: what the answer's code names is one thing, what
-    its call runs is another. ``sys.settrace`` sees each Python call (not C calls: the
-    ready-made tools are Python code), only while the judge's call runs.
+    its call runs is another. ``sys.settrace`` (and ``threading.settrace`` for a thread the
+    call starts) sees each Python call (not C calls: the ready-made tools are Python code),
+    only while the judge's call runs, and not inside an import (audit 37b: a first import of
+    scikit-learn inside the call, traced, took an honest minibatches past its time limit, and
+    a package's import runs its whole namespace). A module's own name is no evidence: torch's
+    ``no_grad`` lives in ``torch.autograd``, and a module's ``__name__`` can be changed.
     """
     seen: set[str] = set()
     if not words:
@@ -126,15 +137,26 @@ def _watching(words: list[str]) -> Iterator[set[str]]:
     dotted = [w for w in words if "." in w]
 
     def tracer(frame: Any, event: str, arg: Any) -> None:
-        module = str(frame.f_globals.get("__name__", ""))
-        if module == "__main__":  # the notebook's own code
-            return
         code = frame.f_code
-        parts = {*module.split("."), *getattr(code, "co_qualname", code.co_name).split(".")}
-        seen.update(parts & plain)
-        seen.update(w for w in dotted if module == w or module.startswith(w + "."))
+        if not any(folder in code.co_filename for folder in _LIBRARIES):
+            return
+        seen.update(set(getattr(code, "co_qualname", code.co_name).split(".")) & plain)
+        if dotted:
+            module = str(frame.f_globals.get("__name__", ""))
+            seen.update(w for w in dotted if module == w or module.startswith(w + "."))
 
-    previous = sys.gettrace()
+    real_import = builtins.__import__
+
+    def quiet_import(*args: Any, **kwargs: Any) -> Any:
+        sys.settrace(None)
+        try:
+            return real_import(*args, **kwargs)
+        finally:
+            sys.settrace(tracer)
+
+    previous, previous_threads = sys.gettrace(), threading.gettrace()
+    builtins.__import__ = quiet_import
+    threading.settrace(tracer)
     sys.settrace(tracer)
     try:
         yield seen
@@ -142,6 +164,8 @@ def _watching(words: list[str]) -> Iterator[set[str]]:
         if sys.gettrace() is not tracer:
             seen.add(TRACER_OFF)
         sys.settrace(previous)
+        threading.settrace(previous_threads)
+        builtins.__import__ = real_import
 
 
 #: What ``inspect.isroutine`` tells, told by the object's type alone: isroutine asks the

@@ -2687,34 +2687,50 @@ def test_a_ready_made_module_kept_as_an_attribute_is_seen() -> None:
     assert found == [("clip_grad_norm", ["utils.clip_grad_norm"])], found
 
 
-#: A library's ready-made schedule, as a module of its own (what torch.optim.lr_scheduler is
-#: to the tracer: a module whose name has the exercise's word lr_scheduler).
+#: A library's ready-made schedule: a class of that name in a file of an installed package
+#: (what torch's CosineAnnealingLR is to the tracer).
 _TOOL = ("import types, math\n"
-         "_lib = types.ModuleType('somelib.lr_scheduler')\n"
-         "exec('import math\\ndef closed_form(t, lr0, total):\\n"
-         "    return lr0 * (1 + math.cos(math.pi * min(t, total) / total)) / 2\\n',"
-         " _lib.__dict__)\n")
+         "_lib = types.ModuleType('somelib.schedulers')\n"
+         "exec(compile('import math\\nclass CosineAnnealingLR:\\n    @staticmethod\\n"
+         "    def at(t, lr0, total):\\n"
+         "        return lr0 * (1 + math.cos(math.pi * min(t, total) / total)) / 2\\n',"
+         " '/usr/lib/python3/site-packages/somelib/schedulers.py', 'exec'), _lib.__dict__)\n"
+         "closed_form = _lib.CosineAnnealingLR.at\n")
+_HONEST = ("import math\ndef cosine_schedule(t, lr0, total):\n"
+           "    return lr0 * (1 + math.cos(math.pi * min(t, total) / total)) / 2\n")
 
 
 @pytest.mark.slow  # a real judge: ~2 s each
 @pytest.mark.parametrize(("student", "ran"), [
-    # Red-team forms the answer's text does not show: a decorator, a global set in a function.
-    (_TOOL + "def _via(f):\n    return _lib.closed_form\n"
-     "@_via\ndef cosine_schedule(t, lr0, total):\n    '''Mine.'''\n", ["lr_scheduler"]),
-    (_TOOL + "def _setup():\n    global anneal\n    anneal = _lib.closed_form\n_setup()\n"
+    # Red-team forms the answer's text does not show: a decorator, a global set in a
+    # function, a thread the call starts, the library's module renamed (audit 37b).
+    (_TOOL + "def _via(f):\n    return closed_form\n"
+     "@_via\ndef cosine_schedule(t, lr0, total):\n    '''Mine.'''\n", ["CosineAnnealingLR"]),
+    (_TOOL + "def _setup():\n    global anneal\n    anneal = closed_form\n_setup()\n"
      "def cosine_schedule(t, lr0, total):\n    return anneal(t, lr0, total)\n",
-     ["lr_scheduler"]),
+     ["CosineAnnealingLR"]),
+    (_TOOL + "from concurrent.futures import ThreadPoolExecutor\n"
+     "def cosine_schedule(t, lr0, total):\n    with ThreadPoolExecutor(1) as pool:\n"
+     "        return pool.submit(closed_form, t, lr0, total).result()\n",
+     ["CosineAnnealingLR"]),
+    (_TOOL + "_lib.__name__ = '__main__'\n"
+     "def cosine_schedule(t, lr0, total):\n    return closed_form(t, lr0, total)\n",
+     ["CosineAnnealingLR"]),
     (_TOOL + "import sys\ndef cosine_schedule(t, lr0, total):\n    sys.settrace(None)\n"
-     "    return _lib.closed_form(t, lr0, total)\n",
+     "    return closed_form(t, lr0, total)\n",
      ["sys.settrace (it switched off the grader's call tracer)"]),
-    # Honest: math.cos; a class of the notebook's own named like the tool.
-    ("import math\ndef cosine_schedule(t, lr0, total):\n"
-     "    return lr0 * (1 + math.cos(math.pi * min(t, total) / total)) / 2\n", None),
+    # Honest: math.cos; a class of the notebook's own named like the tool; the standard
+    # library's own Parameter (inspect.signature), an import inside the call.
+    (_HONEST, None),
     ("import math\nclass CosineAnnealingLR:\n    def at(self, t, lr0, total):\n"
      "        return lr0 * (1 + math.cos(math.pi * min(t, total) / total)) / 2\n"
      "def cosine_schedule(t, lr0, total):\n    return CosineAnnealingLR().at(t, lr0, total)\n",
      None),
-], ids=["decorator", "global-in-function", "tracer-off", "honest", "own-class-named-so"])
+    (_HONEST.replace("    return", "    import inspect, fractions\n"
+                     "    inspect.signature(cosine_schedule).bind(t, lr0, total)\n    return"),
+     None),
+], ids=["decorator", "global-in-function", "thread", "module-renamed", "tracer-off", "honest",
+        "own-class-named-so", "signature-and-import"])
 def test_a_ready_made_tool_the_answer_runs_is_reported_whatever_its_route(
         tmp_path: Path, student: str, ran: list[str] | None) -> None:
     """Audit 37: a ready-made schedule reached through a decorator, a `global` set in a
@@ -2728,3 +2744,27 @@ def test_a_ready_made_tool_the_answer_runs_is_reported_whatever_its_route(
     verdict = run.verdicts["test-cosine-values"]
     assert verdict["verdict"] == "pass", verdict
     assert verdict.get("ready_made") == ran, verdict
+
+
+def test_the_tracer_reads_installed_libraries_code_not_module_names(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Audit 37b: `with torch.no_grad()` was "runs autograd" (no_grad lives in
+    torch.autograd) and `inspect.signature(...).bind(...)` "runs Parameter" (the standard
+    library's, not torch's); a first import inside the call ran, traced, a whole package."""
+    import importlib
+    import inspect
+
+    torch = pytest.importorskip("torch")
+    monkeypatch.syspath_prepend(str(GRADING))  # student_side imports protocol as the jail does
+    watching = importlib.import_module("student_side")._watching
+    words = ["Parameter", "autograd", "backward", "polynomial"]
+    with watching(words) as seen:
+        with torch.no_grad():
+            torch.zeros(2).add_(1)
+        inspect.signature(test_the_tracer_reads_installed_libraries_code_not_module_names)
+        importlib.import_module("numpy.polynomial")
+    assert seen == set()
+    with watching(words) as seen:
+        torch.nn.Parameter(torch.zeros(1))
+        (torch.ones(2, requires_grad=True) ** 2).sum().backward()
+    assert seen == {"Parameter", "backward"}
