@@ -146,13 +146,17 @@ def _watching(words: list[str]) -> Iterator[set[str]]:
             seen.update(w for w in dotted if module == w or module.startswith(w + "."))
 
     real_import = builtins.__import__
+    importing = [0]  # imports under way: only the outermost turns the tracer back on
 
     def quiet_import(*args: Any, **kwargs: Any) -> Any:
+        importing[0] += 1
         sys.settrace(None)
         try:
             return real_import(*args, **kwargs)
         finally:
-            sys.settrace(tracer)
+            importing[0] -= 1
+            if not importing[0]:
+                sys.settrace(tracer)
 
     previous, previous_threads = sys.gettrace(), threading.gettrace()
     builtins.__import__ = quiet_import
