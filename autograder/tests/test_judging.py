@@ -2747,7 +2747,7 @@ def test_a_ready_made_tool_the_answer_runs_is_reported_whatever_its_route(
 
 
 def test_the_tracer_reads_installed_libraries_code_not_module_names(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Audit 37b: `with torch.no_grad()` was "runs autograd" (no_grad lives in
     torch.autograd) and `inspect.signature(...).bind(...)` "runs Parameter" (the standard
     library's, not torch's); a first import inside the call ran, traced, a whole package."""
@@ -2768,3 +2768,13 @@ def test_the_tracer_reads_installed_libraries_code_not_module_names(
         torch.nn.Parameter(torch.zeros(1))
         (torch.ones(2, requires_grad=True) ** 2).sum().backward()
     assert seen == {"Parameter", "backward"}
+    # A package imported inside the call runs untraced to its end, past its own imports
+    # (audit 37b: a first import of scikit-learn, traced, ran out of the call's time).
+    package = tmp_path / "site-packages" / "slowpkg"
+    package.mkdir(parents=True)
+    (package / "helpers.py").write_text("def Parameter():\n    return 1\n")
+    (package / "__init__.py").write_text("from . import helpers\nhelpers.Parameter()\n")
+    monkeypatch.syspath_prepend(str(package.parent))
+    with watching(words) as seen:
+        import slowpkg  # noqa: F401
+    assert seen == set()
