@@ -154,13 +154,16 @@ class Collection:
         """nbgrader's files beside ``student``'s notebook of ``lesson``, by name (or none)."""
         return self.exchange.get((student, lesson), {})
 
-    def behind(self, student: str, lesson: str) -> tuple[list[str], bool]:
-        """The export's files behind ``student``'s row of ``lesson`` (the graded one first,
-        then superseded and rejected uploads), and whether the LMS marked the graded one
-        (else the first) late."""
-        items = [item for item in (*self.submissions, *self.rejected)
-                 if item.student == student and item.lesson == lesson]
-        return [item.origin for item in items], bool(items) and items[0].late
+    def behind(self) -> dict[tuple[str, str], tuple[list[str], bool]]:
+        """``(student, lesson) ->`` the export's files behind that row (the graded one
+        first, then superseded and rejected uploads), and whether the LMS marked the graded
+        one (else the first) late."""
+        rows: dict[tuple[str, str], tuple[list[str], bool]] = {}
+        for item in (*self.submissions, *self.rejected):
+            if item.student:
+                rows.setdefault((item.student, item.lesson), ([], item.late))[0].append(
+                    item.origin)
+        return rows
 
     def identity(self, student: str) -> tuple[str, str]:
         """``(login, name)`` of a student as the export gives them (``""`` if not)."""

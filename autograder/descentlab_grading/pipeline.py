@@ -344,6 +344,7 @@ def grade(
     # run grades them again (an instructor audit: after a killed run the CSV kept one
     # grade and the feedback page and gradebook showed the killed run's).
     _save_state(course, state)
+    behind = found.behind()
     outcomes = run_parallel(todo, workers=settings.workers, on_done=on_done,
                             limits=Limits(timeout=settings.notebook_timeout,
                                           memory=settings.memory))
@@ -362,7 +363,7 @@ def grade(
                                     "regraded": last, "regraded_why": why, "typed": typed}
         # Its files and the LMS's late mark, for its row when a later export has no
         # notebook of it and the grade stands (an instructor audit: they were blanked).
-        result["files"], result["lms_late"] = found.behind(student, lesson)
+        result["files"], result["lms_late"] = behind.get((student, lesson), ([], False))
         job = jobs_state[f"{student}/{lesson}"]
         # The work of the last graded notebook: the one the instructor's scores are for.
         jobs_state[f"{student}/{lesson}"] = {

@@ -64,10 +64,11 @@ def csv_rows(run: Run) -> list[tuple[Row, list[str]]]:
     that names no student.
     """
     found: Collection = run.collection
+    behind = found.behind()
     rows = []
     for row in run.rows:
         login, name = found.identity(row.student)
-        files, late = found.behind(row.student, row.lesson)
+        files, late = behind.get((row.student, row.lesson), ([], False))
         # The export's name first; else the gradebook's (a roster's), which the run gave.
         # A grade kept from an earlier export keeps its files and late mark (row.files).
         rows.append((replace(row, login=row.login or login, name=name or row.name,
