@@ -97,32 +97,20 @@ def ready_made_by_test(lesson: str) -> dict[str, list[str]]:
             for test in e.tests}
 
 
-#: How :func:`with_ready_made_run` marks a tool the answer's calls ran.
-RAN = " (run while graded)"
-
-
-def _named_or_run(names: Sequence[str]) -> str:
-    """"names DataLoader", "runs CosineAnnealingLR when called", or both."""
-    named = [n for n in names if not n.endswith(RAN)]
-    ran = [n.removesuffix(RAN) for n in names if n.endswith(RAN)]
-    return " and ".join(filter(None, [f"names {', '.join(named)}" if named else "",
-                                      f"runs {', '.join(ran)} when called" if ran else ""]))
-
-
 def with_ready_made_run(named: Sequence[tuple[str, list[str]]],
                         verdicts: dict[str, dict[str, Any]],
-                        exercises: Sequence[Exercise]) -> list[tuple[str, list[str]]]:
-    """The ready-made tools each exercise's answer names (``named``), with those its graded
-    calls ran (a verdict's ``ready_made``), marked :data:`RAN`."""
-    found = {exercise: list(names) for exercise, names in named}
+                        exercises: Sequence[Exercise]) -> list[tuple[str, list[str], list[str]]]:
+    """(exercise, the ready-made tools its answer names (``named``), those its graded calls
+    ran and it does not name (its verdicts' ``ready_made``)), for each exercise with any."""
+    names = dict(named)
+    found = []
     for e in exercises:
         ran = sorted({word for test in e.tests
-                      for word in verdicts.get(test.grade_id, {}).get("ready_made", [])})
-        extra = [f"{word}{RAN}" for word in ran
-                 if word not in found.get(e.name, [])]
-        if extra:
-            found[e.name] = [*found.get(e.name, []), *extra]
-    return list(found.items())
+                      for word in verdicts.get(test.grade_id, {}).get("ready_made", [])}
+                     - set(names.get(e.name, [])))
+        if names.get(e.name) or ran:
+            found.append((e.name, names.get(e.name, []), ran))
+    return found
 
 
 def _package_root() -> str:
@@ -231,7 +219,7 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
            defined_by: dict[str, set[str]] | None = None,
            contacts: Sequence[dict[str, Any]] = (), names_native: bool = False,
            names_hook: bool = False,
-           ready_made: Sequence[tuple[str, list[str]]] = ()) -> Decision:
+           ready_made: Sequence[tuple[str, list[str], list[str]]] = ()) -> Decision:
     """One score per test cell, from the judge's verdicts: every lost point has a reason,
     and every flag rests on evidence.
 
@@ -258,9 +246,10 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
     names_hook : bool
         The notebook's code names the test cells' hook in the kernel
         (:func:`mentions_the_hook`): flagged for review.
-    ready_made : sequence of (exercise, names)
+    ready_made : sequence of (exercise, names, ran)
         The other libraries' ready-made code each answer cell names
-        (:func:`ready_made_in_answers`): flagged for review.
+        (:func:`ready_made_in_answers`) and its graded calls ran
+        (:func:`with_ready_made_run`): flagged for review.
     """
     decision = Decision()
     if contacts:
@@ -315,10 +304,13 @@ def decide(cells: list[tuple[str, float, float | None]], verdicts: dict[str, dic
         decision.flags.append(HOOK_FLAG)
     if running := max((int(v.get("processes", 0)) for v in verdicts.values()), default=0):
         decision.flags.append(PROCESSES_FLAG.format(n=running))
-    decision.flags.extend(
-        f"needs manual review: the answer to {exercise} {_named_or_run(names)}, ready-made "
-        "code for its job that the grader does not switch off: check that the work is the "
-        "student's own" for exercise, names in ready_made)
+    for exercise, named, ran in ready_made:
+        what = " and ".join(filter(None, [f"names {', '.join(named)}" if named else "",
+                                          f"runs {', '.join(ran)} when called" if ran else ""]))
+        decision.flags.append(
+            f"needs manual review: the answer to {exercise} {what}, ready-made code for its "
+            "job that the grader does not switch off: check that the work is the student's "
+            "own")
     return decision
 
 

@@ -33,6 +33,7 @@ from descentlab_grading.judging import (
     decide,
     running_judge,
     with_base_notes,
+    with_ready_made_run,
 )
 from descentlab_grading.native_guard import MESSAGE
 from descentlab_grading.scans import (
@@ -1409,10 +1410,19 @@ def test_an_answer_naming_a_librarys_ready_made_code_is_flagged() -> None:
     found = ready_made_in_answers(nb, lesson.exercises)
     assert found == [("minibatches", ["DataLoader"])]
     flags = decide([("t", 1.0, 1.0)], {"t": {"verdict": "pass"}}, {}, {},
-                   ready_made=found).flags
+                   ready_made=with_ready_made_run(found, {}, lesson.exercises)).flags
     assert flags == ["needs manual review: the answer to minibatches names DataLoader, "
                      "ready-made code for its job that the grader does not switch off: check "
                      "that the work is the student's own"]
+    # What the graded calls ran (the kernel's trace), besides what the answer names.
+    verdicts = {"test-minibatches-epoch": {"verdict": "pass",
+                                           "ready_made": ["BatchSampler", "DataLoader"]}}
+    both = with_ready_made_run(found, verdicts, lesson.exercises)
+    assert both == [("minibatches", ["DataLoader"], ["BatchSampler"])]
+    assert decide([("t", 1.0, 1.0)], {"t": {"verdict": "pass"}}, {}, {},
+                  ready_made=both).flags[0].startswith(
+        "needs manual review: the answer to minibatches names DataLoader and runs BatchSampler "
+        "when called, ready-made code")
 
 
 @pytest.mark.parametrize(("other", "answer", "named"), [
