@@ -294,9 +294,7 @@ def grade(
     edits = find_edits(course, {key: last_cells(jobs_state.get(f"{key[0]}/{key[1]}", {})
                                                  .get("result")) for key in works})
     for sub, digest in written:
-        stamp = {"submission": digest, "source": state["lessons"][sub.lesson],
-                 "settings": settings.fingerprint(), "scoring": _SCORING,
-                 "code": code_fingerprint()}
+        stamp = _stamp(state, settings, sub.lesson, digest)
         previous = jobs_state.get(f"{sub.student}/{sub.lesson}", {})
         done = previous.get("result", {})
         # Graded, or failed because of the submission itself: the same input gives the
@@ -391,11 +389,8 @@ def grade(
             # another into one; the formgrader's 12 became the grader's 11. What changed since
             # it was given (the points, the code) is said (the lesson's CSV held maxima of 10
             # and 11 after a change of points).
-            stamp = jobs_state[f"{student}/{lesson}"].get("stamp", {})
-            now = {"source": state["lessons"][lesson], "settings": settings.fingerprint(),
-                   "scoring": _SCORING, "code": code_fingerprint()}
-            stale = "; ".join(why for part, why in _STAMP_PARTS.items()
-                              if stamp.get(part) != now[part])
+            stale = _changed_since(jobs_state[f"{student}/{lesson}"].get("stamp", {}),
+                                   _stamp(state, settings, lesson))
             results[student, lesson] = {**done, "reused": True, "absent": True, "stale": stale}
         else:
             missing.append((student, lesson))
@@ -473,17 +468,30 @@ _STAMP_PARTS = {"source": "the lesson's instructor notebook changed",
                 "code": "the grading code (descentlab or the grader) changed"}
 
 
-def _why_again(last: dict[str, Any], now: dict[str, Any], force: bool) -> str:
-    """Why an unchanged notebook is graded again rather than its grade kept."""
+def _stamp(state: dict[str, Any], settings: Settings, lesson: str,
+           submission: str = "") -> dict[str, Any]:
+    """What a grade of ``lesson`` depends on, as a job's state records it: the submission's
+    digest, the lesson's source, the settings, the scoring rules and the code."""
+    return {"submission": submission, "source": state["lessons"][lesson],
+            "settings": settings.fingerprint(), "scoring": _SCORING, "code": code_fingerprint()}
+
+
+def _changed_since(last: dict[str, Any], now: dict[str, Any]) -> str:
+    """What of :data:`_STAMP_PARTS` changed from the stamp ``last`` to ``now``, in words
+    ("" if nothing did)."""
     changed = [why for part, why in _STAMP_PARTS.items() if last.get(part) != now[part]]
     if last.get("settings") != now["settings"] and str(last.get("settings")).startswith("--"):
         # Readable settings (older states hold a hash): which option, from what to what.
         was, now_ = str(last["settings"]).split(", "), str(now["settings"]).split(", ")
         moved = [f"{a} -> {b}" for a, b in zip(was, now_, strict=False) if a != b]
         changed[changed.index(_STAMP_PARTS["settings"])] += f" ({'; '.join(moved)})"
-    if changed:
-        return "; ".join(changed)
-    return "--force" if force else "the last run did not finish it, or its graded copy is gone"
+    return "; ".join(changed)
+
+
+def _why_again(last: dict[str, Any], now: dict[str, Any], force: bool) -> str:
+    """Why an unchanged notebook is graded again rather than its grade kept."""
+    return _changed_since(last, now) or (
+        "--force" if force else "the last run did not finish it, or its graded copy is gone")
 
 
 def _work(content: bytes) -> str:
