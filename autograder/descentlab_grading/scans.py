@@ -977,6 +977,7 @@ def _helpers_used(nb: Any, answers: list[str]) -> list[str]:
     """
     defined: dict[str, str] = {}
     made_from: dict[str, set[str]] = {}  # a top-level name -> the names its value used
+    libraries = _library_names(nb)
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
         if cell.cell_type != "code" or cell.source in answers or (meta and not
@@ -998,8 +999,10 @@ def _helpers_used(nb: Any, answers: list[str]) -> list[str]:
         names = [node.id for node in ast.walk(tree)
                  if isinstance(node, ast.Name) and node.id not in own]
         # A helper reached as a module's attribute too, `mbhelper.mb(...)` of a module the
-        # notebook writes (red-team round 22: its ready-made import was not seen).
-        names += [node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)]
+        # notebook writes (red-team round 22: its ready-made import was not seen); not an
+        # installed library's (audit 37: `math.cos` was taken for another cell's `def cos`).
+        names += [node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                  and _leftmost(node) not in libraries]
         seen: set[str] = set()
         while names:
             name = names.pop()
@@ -1013,6 +1016,46 @@ def _helpers_used(nb: Any, answers: list[str]) -> list[str]:
             else:  # a global made from helpers: follow what made it (audit 36: in steps)
                 names += made_from.get(name, ())
     return list(found.values())
+
+
+def _leftmost(node: ast.Attribute) -> str | None:
+    """The name an attribute chain starts from: ``np`` of ``np.linalg.norm``; None if it
+    starts from something else (a call, a subscript)."""
+    base: ast.expr = node
+    while isinstance(base, ast.Attribute):
+        base = base.value
+    return base.id if isinstance(base, ast.Name) else None
+
+
+def _library_names(nb: Any) -> set[str]:
+    """The names the notebook's code cells bind to an installed library's module by a plain
+    import (``math``, ``np`` of ``import numpy as np``) and use only to read its public
+    attributes (``math.cos(x)``); none of a module a cell writes (``%%writefile
+    mbhelper.py``), none the code binds otherwise, none it writes to (``math.cos = f``) or
+    hands on (``setattr(math, ...)``)."""
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    written = {m.group(1).split("/")[-1] for source in code
+               if (m := _WRITES_MODULE.match(source))}
+    imported: set[str] = set()
+    other: set[str] = set()
+    trees = [tree or _without_magics(text) or ast.Module([], [])
+             for text, tree in map(_parsed, code)]
+    nodes = [node for tree in trees for node in ast.walk(tree)]
+    read = {id(node.value) for node in nodes if isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Load) and not node.attr.startswith("_")}
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                name = alias.asname or top
+                (imported if top not in written and _installed(top) else other).add(name)
+        elif isinstance(node, ast.ImportFrom):
+            other |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.Name) and id(node) not in read:
+            other.add(node.id)
+        elif not isinstance(node, ast.alias):  # an alias is its import's, seen above
+            other |= _bound(node)
+    return imported - other
 
 
 def _made_from(tree: ast.Module) -> Iterator[tuple[str, set[str]]]:

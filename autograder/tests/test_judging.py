@@ -1832,6 +1832,32 @@ _FACTORY = ("import torch\n\ndef _make_tool():\n"
     ("07_showdown", "cosine_schedule", _FACTORY + "curve = _make_tool()\n",
      "def cosine_schedule(t, lr0, total):\n    from math import cos as curve, pi\n"
      "    return lr0 * (1 + curve(pi * min(t, total) / total)) / 2\n", []),
+    # Audit 37: a library's function of the same name as a helper of another cell is the
+    # library's (`math.cos` was taken for a plotting cell's own `def cos` using torch) ...
+    ("07_showdown", "cosine_schedule",
+     "import torch\n\ndef cos(t):\n"
+     "    return torch.optim.lr_scheduler.CosineAnnealingLR\n",
+     "import math\n\ndef cosine_schedule(t, lr0, total):\n"
+     "    return lr0 * (1 + math.cos(math.pi * min(t, total) / total)) / 2\n", []),
+    ("07_showdown", "cosine_schedule",
+     "import numpy\nimport torch\n\ndef cos(t):\n"
+     "    return torch.optim.lr_scheduler.CosineAnnealingLR\n",
+     "def cosine_schedule(t, lr0, total):\n"
+     "    return lr0 * (1 + numpy.cos(numpy.pi * min(t, total) / total)) / 2\n", []),
+    # ... but not where the notebook changes the library's module or hands it on ...
+    *(("07_showdown", "cosine_schedule",
+       "import math\nimport torch\n\ndef cos(t):\n"
+       f"    return torch.optim.lr_scheduler.CosineAnnealingLR\n\n{change}\n",
+       "def cosine_schedule(t, lr0, total):\n    return lr0 * math.cos(t)\n",
+       ["CosineAnnealingLR", "lr_scheduler"])
+      for change in ("math.cos = cos", "setattr(math, 'cos', cos)", "vars(math)['cos'] = cos",
+                     "math.__dict__['cos'] = cos")),
+    # ... and a module the notebook writes is the notebook's (red-team round 22).
+    ("07_showdown", "cosine_schedule",
+     "%%writefile math_tools.py\nfrom torch.optim.lr_scheduler import CosineAnnealingLR\n"
+     "\n\ndef cos(t):\n    return CosineAnnealingLR\n",
+     "import math_tools as math\n\ndef cosine_schedule(t, lr0, total):\n"
+     "    return lr0 * math.cos(t)\n", ["CosineAnnealingLR"]),
     # A global made by a library's call (a demo cell's `bowl = get_surface("bowl")`): not
     # followed, as before.
     ("07_showdown", "cosine_schedule",
