@@ -82,6 +82,48 @@ def test_a_skipped_zero_gradient_under_another_bug_is_not_called_a_reset():
     assert "the state is not carried" not in message
 
 
+class AdamWHoldsOnZeros:
+    """An audit's AdamW whose whole step, decay included, is masked out where g == 0 (a
+    class the catalogue's skips_zero_gradient, built on the reference, does not match)."""
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.weight_decay, self.m, self.v, self.t = weight_decay, None, None, 0
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {k: np.zeros_like(p) for k, p in params.items()}
+            self.v = {k: np.zeros_like(p) for k, p in params.items()}
+        self.t += 1
+        for k in params:
+            g = grads[k]
+            self.m[k] += (1 - self.beta1) * (g - self.m[k])
+            self.v[k] += (1 - self.beta2) * (g * g - self.v[k])
+            m_hat = self.m[k] / (1 - self.beta1**self.t)
+            v_hat = self.v[k] / (1 - self.beta2**self.t)
+            step = self.lr * (m_hat / (np.sqrt(v_hat) + self.eps) + self.weight_decay * params[k])
+            params[k] -= np.where(g != 0, step, 0.0)
+
+
+def test_an_adamw_that_holds_on_a_zero_gradient_is_told_so():
+    """Audit 37: a fresh AdamW decays on a zero gradient, so a step of 0 there was not a
+    fresh one's, and the text said the state "is updated by the wrong rule"."""
+    failures = _failures(AdamWHoldsOnZeros, "adamw")
+    assert list(failures) == ["carries_state"]
+    message = failures["carries_state"]
+    assert "that call's gradient is all zeros, and params['W'] did not move" in message
+    assert "the weight decay still shrinks the parameter" in message
+    assert "wrong rule" not in message
+
+
+def test_adamws_zero_gradient_check_claims_no_zero_step():
+    """AdamW moves on a zero gradient (its decay): its check's line says only what it checks."""
+    titles = {r.name: r.title for r in score_properties(AdamW, "adamw", PUBLIC_SEEDS).results}
+    assert titles["zero_grad"] == "a zero gradient gives no NaN"
+    adam = {r.name: r.title for r in score_properties(Adam, "adam", PUBLIC_SEEDS).results}
+    assert adam["zero_grad"] == "a zero gradient gives a zero step, not NaN"
+
+
 def test_sgd_is_not_told_about_a_state_it_does_not_keep():
     class DecayingSGD(SGD):
         def update(self, params, grads):

@@ -229,8 +229,9 @@ def _later_call(finding: Finding, student: Observation, reference: Observation, 
     reset = bool(np.all(np.abs(got - want)
                         <= tol.atol + tol.rtol * np.abs(want) + tol.step_rtol * n * largest))
     zero = not np.any(case.grads[n - 1][key])
+    held = bool(np.array_equal(got, params[key])) and not reset  # a fresh one would move
     text = later_call_message(n, key, fmt(finding.max_diff), name, reset=reset,
-                              zero_gradient=zero, changed=student.changed)
+                              zero_gradient=zero, changed=student.changed, held=held)
     return Finding(finding.kind, text, finding.call, finding.key, finding.max_diff)
 
 

@@ -116,6 +116,9 @@ class Property:
     stateless : tuple of (str, str) or None
         ``title`` and ``short`` for an optimizer that keeps no state (SGD), where "state
         between calls" would tell the student to look for state there is none of.
+    decaying : str or None
+        ``title`` for an optimizer with weight decay (AdamW), which still moves on a zero
+        gradient: "a zero step" would tell the student a wrong fact.
     """
 
     name: str
@@ -133,10 +136,15 @@ class Property:
     points: float = 1.0
     judge: str = "values"
     stateless: tuple[str, str] | None = None
+    decaying: str | None = None
 
     def for_optimizer(self, optimizer: str) -> Property:
         """This property with the labels it has for ``optimizer`` (see ``stateless``)."""
-        if self.stateless is None or optimizer_class(reference_name(optimizer)).state_names:
+        cls = optimizer_class(reference_name(optimizer))
+        if self.decaying is not None and any(h.name == "weight_decay"
+                                             for h in cls.hyperparameters):
+            return replace(self, title=self.decaying)
+        if self.stateless is None or cls.state_names:
             return self
         title, short = self.stateless
         return replace(self, title=title, short=short)
@@ -173,7 +181,8 @@ PROPERTIES: tuple[Property, ...] = (
     # catch a class that skips all-zero gradients and divides by a root with no epsilon.
     Property("zero_grad", "a zero gradient gives a zero step, not NaN", "zero gradient",
              {"W1": (3, 4), "W2": (3, 4), "W3": (3, 4)}, calls=2, zero_keys=("W1",),
-             zero_entries=("W3",), applies_to=_dividing(), judge="zero_grad"),
+             zero_entries=("W3",), applies_to=_dividing(), judge="zero_grad",
+             decaying="a zero gradient gives no NaN"),
 )
 
 _BY_NAME = {p.name: p for p in PROPERTIES}
