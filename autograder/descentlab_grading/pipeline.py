@@ -392,6 +392,14 @@ def grade(
             stale = _changed_since(jobs_state[f"{student}/{lesson}"].get("stamp", {}),
                                    _stamp(state, settings, lesson))
             results[student, lesson] = {**done, "reused": True, "absent": True, "stale": stale}
+        elif done.get("status") == "rejected":
+            # A file rejected in an earlier run (an unreadable notebook), none in this
+            # export: it stays rejected, with its reason and file (an instructor audit: it
+            # became "missing", as if nothing had been handed in).
+            results[student, lesson] = {
+                **done, "absent": True, "files": done.get("files") or [done.get("origin", "")],
+                "message": f"{done['message']} (rejected in an earlier run; no notebook of it "
+                           "in this export)"}
         else:
             missing.append((student, lesson))
     keep_edits(course, settings, results, same_work)
@@ -405,8 +413,10 @@ def grade(
             # Remembered as the last outcome, with no stamp: the next notebook of this
             # student and lesson is graded again, whatever an earlier one got.
             # Its reason and file: the formgrader's "Generate Feedback" writes its page again.
+            files, late = behind.get((rejection.student, rejection.lesson), ([], False))
             jobs_state[key] = {"result": {"status": "rejected", "message": rejection.reason,
-                                          "origin": rejection.origin}}
+                                          "origin": rejection.origin, "files": files,
+                                          "lms_late": late}}
             page = (course.root / "feedback" / rejection.student / rejection.lesson
                     / f"{rejection.lesson}.html")
             rejection_page(page, rejection.lesson, rejection.origin, rejection.reason)

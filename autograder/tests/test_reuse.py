@@ -208,7 +208,9 @@ def test_a_grade_kept_from_an_earlier_export_keeps_its_scores_files_and_late_mar
     ann, bob = "annsmith_late_1001_5001_03_momentum.ipynb", "bobjones_1002_5002_03_momentum.ipynb"
     out, root = tmp_path / "grades.csv", tmp_path / "course"
     common = ["--no-progress", "--workers", "1", "--csv", str(out), "--course-root", str(root)]
-    assert main([str(export("class", [ann, bob])), *common]) == 0
+    dan = "danlee_1004_5004_03_momentum.ipynb"
+    (tmp_path / "class" / dan).write_text("{broken")  # rejected: not a notebook
+    assert main([str(export("class", [ann, bob])), *common]) == 1  # 1: dan's row
 
     def rows() -> dict[str, dict[str, str]]:
         with out.open() as handle:
@@ -222,7 +224,7 @@ def test_a_grade_kept_from_an_earlier_export_keeps_its_scores_files_and_late_mar
                            "bobjones_late_1002_6002_04_adagrad.ipynb"])
     monkeypatch.setattr(pipeline, "code_fingerprint", lambda: "an upgrade")
     capsys.readouterr()
-    assert main([str(late), "--lessons", LESSON, *common]) == 0
+    assert main([str(late), "--lessons", LESSON, *common]) == 1
     changed = "the grading code (descentlab or the grader) changed"
     assert (f"  {LESSON}: 1001 (annsmith) (graded before {changed}: grade an export holding "
             "it to grade it anew)") in capsys.readouterr().out
@@ -235,3 +237,11 @@ def test_a_grade_kept_from_an_earlier_export_keeps_its_scores_files_and_late_mar
     assert [kept[f"1002/{LESSON}"][c] for c in ("status", "score", "late", "files")] == [
         "graded", first[f"1002/{LESSON}"]["score"], "", bob]
     assert [kept[f"1003/{LESSON}"][c] for c in ("status", "late")] == ["graded", "yes"]
+    # A file rejected in the earlier run stays rejected, with its reason and file (an
+    # instructor audit: it became "missing", as if nothing had been handed in).
+    assert first[f"1004/{LESSON}"]["status"] == "rejected"
+    assert [kept[f"1004/{LESSON}"][c] for c in ("status", "score", "files")] == [
+        "rejected", "0", dan]
+    assert kept[f"1004/{LESSON}"]["message"].startswith(first[f"1004/{LESSON}"]["message"])
+    assert "rejected in an earlier run; no notebook of it in this export" in \
+        kept[f"1004/{LESSON}"]["message"]
