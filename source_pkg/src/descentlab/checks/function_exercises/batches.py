@@ -255,6 +255,10 @@ def _order_shape(order: np.ndarray) -> str:
     return ""
 
 
+#: Seeds (or calls without one) that must all give one order before it counts as fixed.
+_TRIES = 5
+
+
 def _shuffled(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     first = _order(fn, seed, seed, limit)
     if np.array_equal(first, np.arange(len(first))):
@@ -271,11 +275,15 @@ def _shuffled(fn: Callable[..., Any], seed: int, limit: float | None) -> str:
     if not np.array_equal(first, _order(fn, seed, seed, limit)):
         return ("two calls with the same seed gave different orders: draw the permutation "
                 "from a generator made from the seed, np.random.default_rng(seed).")
-    if np.array_equal(first, _order(fn, seed, seed + 1, limit)):
+    # Part of an epoch (one sample, two) can come out alike by chance under two seeds, or
+    # two calls without one (a suite run: 1 in 26 for one sample of 27): the order counts
+    # as the same only if it is under all of _TRIES seeds, or calls.
+    if all(np.array_equal(first, _order(fn, seed, seed + k, limit)) for k in range(1, _TRIES)):
         return "two different seeds gave the same order: is the seed used?"
     # A student audit: `default_rng(0 if seed is None else seed)` gave every call without a
     # seed one order (lesson 01's train passes seeds; the signature's default is None).
-    if np.array_equal(_order(fn, seed, None, limit), _order(fn, seed, None, limit)):
+    unseeded = _order(fn, seed, None, limit)
+    if all(np.array_equal(unseeded, _order(fn, seed, None, limit)) for _ in range(1, _TRIES)):
         return ("two calls without a seed (seed=None, the default) gave the same order: "
                 "each must shuffle anew. Make the generator from the seed as given, "
                 "np.random.default_rng(seed): from None it draws a fresh seed.")
