@@ -134,11 +134,13 @@ def test_every_committed_release_counts_as_received(tmp_path: Path,
     _cell(changed, CELL).source = _cell(changed, CELL).source.replace("[0]", "[1]")
     prose = copy.deepcopy(changed)
     prose.cells[0].source += "\nA clearer sentence."
+    written = []
     for version in (received, changed, prose):  # the last changes no locked cell
         nbformat.write(version, notebook)
+        written.append(notebook.read_bytes())
         subprocess.run([*git, "add", "."], check=True)
         subprocess.run([*git, "commit", "-qm", "release"], check=True)
-    assert len(list(committed_versions(notebook))) == 3
+    assert list(committed_versions(notebook)) == written[::-1], "each version, newest first"
     history = tmp_path / "release-history"
     remember_release(notebook, history, "03_momentum")  # the release graded against
     assert remember_committed_releases(notebook, history, "03_momentum") == 1, \

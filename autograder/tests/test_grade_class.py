@@ -458,14 +458,6 @@ def test_no_connection_left_the_jail(graded_class: GradedClass) -> None:
     assert graded_class.connections == 0, "a submission reached a port on the grading machine"
 
 
-def test_the_gradebook_and_the_solutions_are_untouched(graded_class: GradedClass) -> None:
-    source = graded_class.course.notebook(HOSTILE_LESSON)
-    assert "x" != source.read_text()[-1:], "a submission appended to the source notebook"
-    again = grade(graded_class.archive, graded_class.course, all_lessons(),
-                  graded_class.settings, on_start=lambda n: None)
-    assert any(r.status == "graded" for r in again.rows), "the gradebook no longer opens"
-
-
 def test_no_line_of_the_judge_in_any_feedback(graded_class: GradedClass) -> None:
     # A student's error re-raised in the judge once ended with the judge's own line
     # ("in value(), line 150: `raise _exception(reply)`"): the reason must be the student's.
@@ -848,11 +840,15 @@ def test_summary_counts_and_distribution(graded_class: GradedClass) -> None:
     assert "Needs attention" in text, text
 
 
-def test_rerun_does_no_duplicate_work(graded_class: GradedClass) -> None:
+def test_the_solutions_are_untouched_and_a_rerun_does_no_duplicate_work(
+        graded_class: GradedClass) -> None:
+    source = graded_class.course.notebook(HOSTILE_LESSON)
+    assert "x" != source.read_text()[-1:], "a submission appended to the source notebook"
     started: list[int] = []
     again = grade(graded_class.archive, graded_class.course, all_lessons(), graded_class.settings,
                   on_start=started.append)
     assert started == [0], f"the re-run graded {started} notebooks again"
+    assert any(r.status == "graded" for r in again.rows), "the gradebook no longer opens"
     first = {(r.student, r.lesson): (r.status, r.score) for r in graded_class.run.rows}
     second = {(r.student, r.lesson): (r.status, r.score) for r in again.rows}
     assert first == second, "a re-run changed grades"
