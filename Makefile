@@ -15,8 +15,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Jupyter refuses to start as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# LAB_ARGS: more of JupyterLab's own options, e.g. LAB_ARGS="--port=8890 --no-browser".
 lab: install
-	$(BIN)/jupyter lab $(ALLOW_ROOT) --notebook-dir=course course/00_blind_explorer/00_blind_explorer.ipynb
+	$(BIN)/jupyter lab $(ALLOW_ROOT) $(LAB_ARGS) --notebook-dir=course course/00_blind_explorer/00_blind_explorer.ipynb
 
 # pytest-xdist: one worker per core (TEST_WORKERS=0 runs in this process). --dist loadfile
 # keeps each test file on one worker, so the session fixtures that do the heavy work (the
@@ -91,7 +92,7 @@ grade: install
 # nbgrader's formgrader reads nbgrader_config.py from the folder JupyterLab starts in
 # (autograder/README.md, step 6); it runs `alembic`, found on the PATH set above.
 formgrader: install
-	cd autograder && $(abspath $(BIN))/jupyter lab $(ALLOW_ROOT)
+	cd autograder && $(abspath $(BIN))/jupyter lab $(ALLOW_ROOT) $(LAB_ARGS)
 
 # make binder-url: print the README's Binder badge link for this clone's GitHub remote
 # (`origin`, https or ssh form; BINDER_REMOTE=... overrides it). Paste the link into the

@@ -557,3 +557,16 @@ def test_a_row_the_run_does_not_write_again_stays(
                 for r in csv.DictReader(handle)}
     assert rows == {("10004", "04_adagrad"): ("graded", "1"), ("20001", "04_adagrad"):
                     ("graded", "8"), ("ann", "04_adagrad"): ("graded", "1")}, rows
+
+
+@pytest.mark.parametrize("target", ["formgrader", "lab"])
+def test_make_passes_jupyterlabs_own_options_on(target: str) -> None:
+    """An instructor's term: `make formgrader` took no port or token, on a server where
+    the default port was taken (``make -n`` prints the command without running it)."""
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(["make", "-n", "-C", str(repo), target, "LAB_ARGS=--port=8890 "
+                           "--no-browser"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    [command] = [line for line in done.stdout.splitlines() if "jupyter lab" in line]
+    assert "--port=8890 --no-browser" in command
+    assert ("cd autograder && " in command) == (target == "formgrader")
