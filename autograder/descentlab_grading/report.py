@@ -399,11 +399,15 @@ def summary(run: Run, lessons_named: bool = True) -> str:
     reused = sum(row.reused for row in graded)
     lessons = sorted({row.lesson for row in run.rows if row.lesson})
     kept = ("" if not reused
-            else ": all kept from the last run (unchanged since)" if reused == len(graded)
             else f": {len(graded) - reused} now, {reused} kept from the last run (unchanged since)")
+    # An instructor's term: "Graded 14 notebook(s) ...: all kept from the last run" said
+    # both that the notebooks were graded and that they were not.
+    head = (f"Nothing graded now: all {reused} grade(s) kept from the last run (unchanged "
+            f"since), in {run.seconds:.1f} s" if reused and reused == len(graded)
+            else f"Graded {status['graded']} notebook(s) in {run.seconds:.1f} s with "
+                 f"{run.workers} worker(s){kept}")
     lines = [
-        f"Graded {status['graded']} notebook(s) in {run.seconds:.1f} s with {run.workers} "
-        f"worker(s){kept}; failed {status['failed']}, rejected {status['rejected']}, "
+        f"{head}; failed {status['failed']}, rejected {status['rejected']}, "
         f"missing {status['missing']}"
         + (f"; {len(kept_apart)} grade(s) of an earlier run kept for notebooks not in this "
            "export." if kept_apart else "."),

@@ -348,8 +348,9 @@ def test_the_first_line_and_a_notebook_handed_in_again(found: Collection) -> Non
                            f"now, {len(graded) - 1} kept from the last run (unchanged since); "
                            "failed 0"), text
     graded[0].reused = True  # nothing graded now: not "0 now" (an instructor audit)
-    assert summary(run).startswith(f"Graded {len(graded)} notebook(s) in 1.0 s with 2 worker(s)"
-                                   ": all kept from the last run (unchanged since); failed 0")
+    assert summary(run).startswith(f"Nothing graded now: all {len(graded)} grade(s) kept from "
+                                   "the last run (unchanged since), in 1.0 s; failed 0"), \
+        "not 'Graded N notebook(s): all kept' (an instructor's term)"
     graded[0].reused = False
     assert ("Handed in again since the last run (graded anew: the last grade -> this one):\n"
             f"  {graded[0].lesson}: 10004 (davisdan) 3/8 -> 5/{graded[0].max_score:g}\n"
