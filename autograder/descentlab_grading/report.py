@@ -394,7 +394,13 @@ def summary(run: Run, lessons_named: bool = True) -> str:
     # Students of the gradebook not in this export keep a grade of an earlier run: counted
     # apart, not as notebooks graded now.
     kept_apart = [row for row, _ in rows if row.status == "graded" and row.absent]
-    status = Counter(row.status for row, _ in rows if row not in kept_apart)
+    # A file rejected in an earlier run, none in this export: listed with its reason under
+    # "Needs attention", counted apart (the export's files had no rejection).
+    rejected_apart = [row for row, _ in rows if row.status == "rejected" and row.absent]
+    status = Counter(row.status for row, _ in rows
+                     if row not in kept_apart and row not in rejected_apart)
+    earlier = [f"{len(kept_apart)} grade(s)" if kept_apart else "",
+               f"{len(rejected_apart)} rejection(s)" if rejected_apart else ""]
     graded = [row for row in run.rows if row.status == "graded" and not row.absent]
     reused = sum(row.reused for row in graded)
     lessons = sorted({row.lesson for row in run.rows if row.lesson})
@@ -409,8 +415,8 @@ def summary(run: Run, lessons_named: bool = True) -> str:
     lines = [
         f"{head}; failed {status['failed']}, rejected {status['rejected']}, "
         f"missing {status['missing']}"
-        + (f"; {len(kept_apart)} grade(s) of an earlier run kept for notebooks not in this "
-           "export." if kept_apart else "."),
+        + (f"; {' and '.join(filter(None, earlier))} of an earlier run kept for notebooks "
+           "not in this export." if any(earlier) else "."),
         f"Lessons: {', '.join(lessons) or 'none'}.",
     ]
     # A missing notebook is the student's absence, not a grading problem: listed apart, one

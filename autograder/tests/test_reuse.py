@@ -226,8 +226,9 @@ def test_a_grade_kept_from_an_earlier_export_keeps_its_scores_files_and_late_mar
     capsys.readouterr()
     assert main([str(late), "--lessons", LESSON, *common]) == 1
     changed = "the grading code (descentlab or the grader) changed"
+    printed = capsys.readouterr().out
     assert (f"  {LESSON}: 1001 (annsmith) (graded before {changed}: grade an export holding "
-            "it to grade it anew)") in capsys.readouterr().out
+            "it to grade it anew)") in printed
     kept = rows()
     assert f"kept from an earlier run, graded before {changed}" in \
         kept[f"1002/{LESSON}"]["message"]
@@ -245,3 +246,5 @@ def test_a_grade_kept_from_an_earlier_export_keeps_its_scores_files_and_late_mar
     assert kept[f"1004/{LESSON}"]["message"].startswith(first[f"1004/{LESSON}"]["message"])
     assert "rejected in an earlier run; no notebook of it in this export" in \
         kept[f"1004/{LESSON}"]["message"]
+    assert ("rejected 0, missing 0; 2 grade(s) and 1 rejection(s) of an earlier run kept for "
+            "notebooks not in this export.") in printed, printed
