@@ -14,6 +14,7 @@ from descentlab.optimizers import SGD, AdaGrad, Adam, Momentum
 from descentlab.paths import run_many, trace
 from descentlab.plots import (
     BOOK_LEARNING_RATES,
+    OPTIMIZER_COLORS,
     PathArtists,
     compare_figure,
     contour,
@@ -22,6 +23,8 @@ from descentlab.plots import (
     end_marker,
     loss_curves,
     new_figure,
+    optimizer_named,
+    path_colors,
     path_label,
     plot_paths,
 )
@@ -330,3 +333,29 @@ def test_a_path_that_ends_off_the_map_says_so_in_the_legend():
     assert paths["diverging"].status == "diverged"
     ax = plot_paths("rosenbrock", paths)
     assert legend_texts(ax) == ["AdaGrad (ends off the map ▲)", "SGD", "diverging (diverged)"]
+
+
+@pytest.mark.parametrize(("label", "name"), [
+    ("your RMSProp, η = 0.02", "RMSProp"), ("torch's RMSprop", "RMSProp"),
+    ("AdamW, λ = 0.01", "AdamW"), ("Adam + L2", "Adam"), ("Nesterov momentum", "Nesterov"),
+    ("SGD with momentum", "SGD"), ("batch, η = 0.1", None), ("Adamant", None)])
+def test_a_label_names_the_optimizer_it_names_first(label: str, name: str | None) -> None:
+    assert optimizer_named(label) == name
+
+
+def test_each_optimizer_keeps_its_colour_whatever_else_is_drawn() -> None:
+    """A student's walk: Momentum was orange in lessons 3 and 7, red in lesson 6."""
+    alone = path_colors(["Momentum, μ = 0.9"])
+    after = path_colors(["your Adam", "Momentum, μ = 0.9", "batch", "SGD, η = 0.1"])
+    assert alone["Momentum, μ = 0.9"] == after["Momentum, μ = 0.9"] == OPTIMIZER_COLORS["Momentum"]
+    assert after["your Adam"] == OPTIMIZER_COLORS["Adam"]
+    assert after["SGD, η = 0.1"] == OPTIMIZER_COLORS["SGD"]
+    # A second path of one optimizer, or a label naming none: a colour no label has yet.
+    two = path_colors(["SGD, η = 0.1", "SGD, η = 0.9", "Momentum", "other"])
+    assert len(set(two.values())) == 4
+    assert two["SGD, η = 0.1"] == OPTIMIZER_COLORS["SGD"]
+    fig, ax = plt.subplots()
+    plot_paths("bowl", {"SGD": np.zeros((3, 2)), "your Momentum": np.ones((3, 2))}, ax=ax)
+    drawn = {line.get_label(): line.get_color() for line in ax.lines}
+    assert drawn["your Momentum"] == OPTIMIZER_COLORS["Momentum"], drawn
+    plt.close(fig)

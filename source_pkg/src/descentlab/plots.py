@@ -11,6 +11,7 @@ then) and returns the :class:`~matplotlib.axes.Axes` it drew on, except
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from .paths import NAN_AT_FIRST_STEP, THEN_MOVE_A_SLIDER, Trajectory, run_many
 from .surfaces import Surface, get_surface
 
 __all__ = [
+    "OPTIMIZER_COLORS",
     "PathArtists",
     "compare_figure",
     "contour",
@@ -36,10 +38,22 @@ __all__ = [
     "draw_paths",
     "loss_curves",
     "new_figure",
+    "optimizer_named",
     "outlined",
+    "path_colors",
     "path_label",
     "plot_paths",
 ]
+
+#: One colour per optimizer, in every lesson's figures: a path or loss curve whose label
+#: names one gets its colour (a student's walk through the lessons: Momentum was orange in
+#: lessons 3 and 7, red in lesson 6; RMSProp orange in lesson 5, green in lesson 7).
+OPTIMIZER_COLORS = {"SGD": "tab:red", "Momentum": "tab:orange", "AdaGrad": "tab:blue",
+                    "RMSProp": "tab:green", "Adam": "tab:purple", "Nesterov": "tab:brown",
+                    "AdamW": "tab:pink", "AdaDelta": "tab:olive", "Nadam": "tab:cyan"}
+#: The colours of labels that name no optimizer (or one named before), in this order.
+_PALETTE = ("tab:red", "tab:orange", "tab:blue", "tab:green", "tab:purple", "tab:pink",
+            "tab:brown", "tab:olive", "tab:cyan", "tab:gray")
 
 #: The learning rates of the book's comparison (ch06/optimizer_compare_naive.py).
 BOOK_LEARNING_RATES = {"SGD": 0.95, "Momentum": 0.1, "AdaGrad": 1.5, "Adam": 0.3}
@@ -339,11 +353,31 @@ class PathArtists:
             self.ax.legend(loc="best", fontsize="medium", framealpha=0.9)
 
 
-def _default_colors(labels: Sequence[str]) -> dict[str, Any]:
-    palette = mpl.colormaps["tab10"].colors
-    # Red first: it stands out best on viridis, as in the book's figure.
-    order = (3, 1, 0, 2, 4, 6, 5, 8, 9, 7)
-    return {lab: palette[order[i % len(order)]] for i, lab in enumerate(labels)}
+def optimizer_named(label: str) -> str | None:
+    """The optimizer of :data:`OPTIMIZER_COLORS` that ``label`` names first, as a word in
+    any letter case ("your RMSProp, η = 0.1" is RMSProp, torch's "RMSprop" too, "AdamW"
+    is not Adam); None if it names none."""
+    found = [(match.start(), name) for name in OPTIMIZER_COLORS
+             if (match := re.search(rf"(?<![A-Za-z]){name}(?![A-Za-z])", label, re.I))]
+    return min(found)[1] if found else None
+
+
+def path_colors(labels: Sequence[str]) -> dict[str, str]:
+    """A colour for each label, as :func:`plot_paths` and :func:`loss_curves` draw them.
+
+    The first label naming an optimizer gets its colour of :data:`OPTIMIZER_COLORS`; every
+    other label the next colour of the palette that no label has yet (red first: it stands
+    out best on viridis, as in the book's figure).
+    """
+    colors: dict[str, str] = {}
+    for label in labels:
+        name = optimizer_named(label)
+        if name is not None and OPTIMIZER_COLORS[name] not in colors.values():
+            colors[label] = OPTIMIZER_COLORS[name]
+    free = [c for c in _PALETTE if c not in colors.values()] or list(_PALETTE)
+    for i, label in enumerate(label for label in labels if label not in colors):
+        colors[label] = free[i % len(free)]
+    return colors
 
 
 def draw_paths(
@@ -384,7 +418,7 @@ def draw_paths(
         # The stars above the paths' end squares (zorder 7): a path that reaches the
         # deepest valley would otherwise hide the white star that says it did.
         contour(surface, ax, **{"marks_zorder": 8, **dict(contour_kw or {})})
-    palette = _default_colors(list(paths))
+    palette = path_colors(list(paths))
     palette.update(colors or {})
     artists = PathArtists(ax)
     for i, (label, path) in enumerate(paths.items()):
@@ -581,7 +615,7 @@ def loss_curves(
     matplotlib.axes.Axes
     """
     ax = _axes(ax)
-    palette = _default_colors(list(paths))
+    palette = path_colors(list(paths))
     palette.update(colors or {})
     everything = []
     for i, (label, path) in enumerate(paths.items()):
