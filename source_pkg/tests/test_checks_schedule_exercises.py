@@ -196,9 +196,14 @@ def test_a_schedule_returning_every_rate_so_far_is_named_in_a_short_line() -> No
      "hold t at total, min(t, total), not at total − 1"),
     (lambda t, lr0, total: lr0 * (1 + math.cos(math.pi * (t % total) / total)) / 2,
      "your rate starts over (t % total)"),
+    # The student walk: the sine for the cosine got numbers only.
+    (lambda t, lr0, total: lr0 * (1 + math.sin(math.pi * min(t, total) / total)) / 2,
+     "the cosine, not the sine"),
+    (lambda t, lr0, total: lr0 * (1 + math.sin(math.pi * t / total)) / 2,
+     "the cosine, not the sine"),  # and, after total steps, the angle not held at π
 ], ids=["no-half", "one-minus-cos", "brackets", "total-plus-one", "total-minus-one",
         "t-minus-one", "no-lr0",
-        "held-at-total-minus-one", "modulo"])
+        "held-at-total-minus-one", "modulo", "sine", "sine-unheld"])
 def test_a_slip_of_the_formula_itself_gets_a_hint(fn, hint):
     """Student audits: these got numbers only ("returned 0.02, expected 0.01", "returned
     1.1e-06, expected 0")."""

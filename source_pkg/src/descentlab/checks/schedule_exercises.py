@@ -231,6 +231,10 @@ _RATE_SLIPS: tuple[_Slip, ...] = (
      "climbs to lr0", lambda a, lr0: lr0 * (1 - math.cos(a)) / 2),
     ("brackets: lr0 / 2 * 1 + cos(...) adds the cosine to lr0 / 2; write lr0 * (1 + cos(...)) "
      "/ 2", lambda a, lr0: lr0 / 2 + math.cos(a)),
+    # The student walk: the sine for the cosine, told numbers only.
+    ("the cosine, not the sine: cos 0 = 1 starts the rate at lr0 and cos π = −1 ends it at 0, "
+     "where (1 + sin θ) / 2 starts at lr0 / 2, climbs and comes back to lr0 / 2",
+     lambda a, lr0: lr0 * (1 + math.sin(a)) / 2),
 )
 
 
