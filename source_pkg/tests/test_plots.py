@@ -354,8 +354,7 @@ def test_each_optimizer_keeps_its_colour_whatever_else_is_drawn() -> None:
     two = path_colors(["SGD, η = 0.1", "SGD, η = 0.9", "Momentum", "other"])
     assert len(set(two.values())) == 4
     assert two["SGD, η = 0.1"] == OPTIMIZER_COLORS["SGD"]
-    fig, ax = plt.subplots()
+    ax = Figure().subplots()  # no pyplot: whichever backend another test left set
     plot_paths("bowl", {"SGD": np.zeros((3, 2)), "your Momentum": np.ones((3, 2))}, ax=ax)
     drawn = {line.get_label(): line.get_color() for line in ax.lines}
     assert drawn["your Momentum"] == OPTIMIZER_COLORS["Momentum"], drawn
-    plt.close(fig)
