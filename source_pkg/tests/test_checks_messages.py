@@ -116,6 +116,30 @@ def test_an_adamw_that_holds_on_a_zero_gradient_is_told_so():
     assert "wrong rule" not in message
 
 
+class AdamWDecaysOnlyWithAGradient(Adam):
+    """An audit's AdamW: the decay inside `if np.any(grads[key]):`, Adam's step always."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+        self.weight_decay = weight_decay
+
+    def update(self, params, grads):
+        for key in params:
+            if np.any(grads[key]):
+                params[key] *= 1 - self.lr * self.weight_decay
+        super().update(params, grads)
+
+
+def test_an_adamw_that_skips_the_decay_on_a_zero_gradient_is_told_so():
+    """Read through the real grade command: it was told "the wrong rule" for m and v."""
+    failures = _failures(AdamWDecaysOnlyWithAGradient, "adamw")
+    assert list(failures) == ["carries_state"]
+    message = failures["carries_state"]
+    assert "that call's gradient is all zeros, and your step is the one without the weight " \
+        "decay" in message, message
+    assert "wrong rule" not in message
+
+
 def test_adamws_zero_gradient_check_claims_no_zero_step():
     """AdamW moves on a zero gradient (its decay): its check's line says only what it checks."""
     titles = {r.name: r.title for r in score_properties(AdamW, "adamw", PUBLIC_SEEDS).results}

@@ -462,15 +462,17 @@ def step_ratio(s_before: np.ndarray, s_after: np.ndarray, r_before: np.ndarray,
 
 def later_call_message(n: int, key: str, size: str, optimizer: str | None,
                        reset: bool | None = None, zero_gradient: bool = False,
-                       changed: Sequence[str] = (), held: bool = False) -> str:
+                       changed: Sequence[str] = (), skipped: str = "") -> str:
     """The message for values right up to call ``n - 1`` and wrong after call ``n``.
 
     ``reset`` says whether the ``n``-th step is the one a fresh optimizer would take
     (the state was thrown away), ``False`` that it is not (the state is kept but
     follows the wrong rule), ``None`` when this is not known. ``zero_gradient``: the
     ``n``-th call's gradient of ``key`` is all zeros. ``changed``: hyperparameters whose
-    attribute update() changed (:attr:`~.observe.Observation.changed`). ``held``: the
-    ``n``-th call left ``params[key]`` exactly as it was.
+    attribute update() changed (:attr:`~.observe.Observation.changed`). ``skipped``: what
+    the ``n``-th call (a zero gradient's, where a fresh optimizer moves) left out:
+    ``"step"``, it left ``params[key]`` exactly as it was; ``"decay"``, it took the step
+    without the weight decay.
     """
     matched = "the 1st call matches" if n == 2 else f"the first {n - 1} calls match"
     head = (f"{matched}, but after the {msg.ordinal(n)} call params[{key!r}] differs from the "
@@ -494,7 +496,7 @@ def later_call_message(n: int, key: str, size: str, optimizer: str | None,
                 "all zeros (or to start its state over). A zero gradient is still a step: "
                 "update the state with g = 0 as with any other gradient, and drop the test "
                 "that skips it.")
-    if held and zero_gradient:
+    if skipped == "step" and zero_gradient:
         # An audit's AdamW skipped all-zero gradients: a fresh AdamW still decays there, so
         # the step was not a fresh one's and the text said "the wrong rule".
         decay = cls is not None and any(h.name == "weight_decay" for h in cls.hyperparameters)
@@ -505,6 +507,11 @@ def later_call_message(n: int, key: str, size: str, optimizer: str | None,
                    "and " if decay else "")
                 + "the state moves on with g = 0 as with any other gradient. Drop the test "
                 "that skips it.")
+    if skipped == "decay" and zero_gradient:
+        return (f"{head}: that call's gradient is all zeros, and your step is the one without "
+                "the weight decay — update() seems to skip the decay of a parameter whose "
+                "gradient is all zeros. The decay does not depend on the gradient: "
+                "θ ← θ·(1 − lr·weight_decay) for every parameter on every call.")
     if reset:
         return (f"{head}: the state is not carried between calls — that step is what a fresh "
                 "optimizer would take. Create the state once, the first time update() runs, "

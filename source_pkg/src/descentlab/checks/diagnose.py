@@ -229,9 +229,21 @@ def _later_call(finding: Finding, student: Observation, reference: Observation, 
     reset = bool(np.all(np.abs(got - want)
                         <= tol.atol + tol.rtol * np.abs(want) + tol.step_rtol * n * largest))
     zero = not np.any(case.grads[n - 1][key])
-    held = bool(np.array_equal(got, params[key])) and not reset  # a fresh one would move
+    def near(value: np.ndarray) -> bool:
+        return bool(np.all(np.abs(got - value) <= tol.atol + tol.rtol * np.abs(value)
+                           + tol.step_rtol * n * largest))
+
+    # What a class that skips on a zero gradient does where a fresh one would move (AdamW's
+    # decay): holds the parameter, or takes the step without the decay (an audit's AdamW:
+    # `if np.any(grads[key]):` around the decay, told "the wrong rule").
+    skipped = ""
+    if zero and not reset:
+        decay = student.hyper.get("weight_decay", 0.0) * student.hyper.get("lr", 0.0)
+        before, after = reference.values[key][n - 1], reference.values[key][n]
+        skipped = ("step" if np.array_equal(got, params[key])
+                   else "decay" if decay and near(after + before * decay) else "")
     text = later_call_message(n, key, fmt(finding.max_diff), name, reset=reset,
-                              zero_gradient=zero, changed=student.changed, held=held)
+                              zero_gradient=zero, changed=student.changed, skipped=skipped)
     return Finding(finding.kind, text, finding.call, finding.key, finding.max_diff)
 
 
