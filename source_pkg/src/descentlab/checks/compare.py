@@ -499,7 +499,7 @@ def later_call_message(n: int, key: str, size: str, optimizer: str | None,
     if skipped == "step" and zero_gradient:
         # An audit's AdamW skipped all-zero gradients: a fresh AdamW still decays there, so
         # the step was not a fresh one's and the text said "the wrong rule".
-        decay = cls is not None and any(h.name == "weight_decay" for h in cls.hyperparameters)
+        decay = cls is not None and cls.decays_weights()
         return (f"{head}: that call's gradient is all zeros, and params[{key!r}] did not move "
                 "at all — update() seems to skip a parameter whose gradient is all zeros. A "
                 "zero gradient is still a step: "

@@ -225,14 +225,15 @@ def _later_call(finding: Finding, student: Observation, reference: Observation, 
     tol = default_tolerance(reference.input_dtype)
     steps = np.abs(np.diff(reference.values[key], axis=0))
     largest = float(np.max(steps[np.isfinite(steps)], initial=0.0))
-    want, got = fresh.values[key][1], student.values[key][n]
-    reset = bool(np.all(np.abs(got - want)
-                        <= tol.atol + tol.rtol * np.abs(want) + tol.step_rtol * n * largest))
-    zero = not np.any(case.grads[n - 1][key])
+    got = student.values[key][n]
+
     def near(value: np.ndarray) -> bool:
+        """Whether the student's n-th values are ``value``, within the values' tolerance."""
         return bool(np.all(np.abs(got - value) <= tol.atol + tol.rtol * np.abs(value)
                            + tol.step_rtol * n * largest))
 
+    reset = near(fresh.values[key][1])
+    zero = not np.any(case.grads[n - 1][key])
     # What a class that skips on a zero gradient does where a fresh one would move (AdamW's
     # decay): holds the parameter, or takes the step without the decay (an audit's AdamW:
     # `if np.any(grads[key]):` around the decay, told "the wrong rule").

@@ -141,8 +141,7 @@ class Property:
     def for_optimizer(self, optimizer: str) -> Property:
         """This property with the labels it has for ``optimizer`` (see ``stateless``)."""
         cls = optimizer_class(reference_name(optimizer))
-        if self.decaying is not None and any(h.name == "weight_decay"
-                                             for h in cls.hyperparameters):
+        if self.decaying is not None and cls.decays_weights():
             return replace(self, title=self.decaying)
         if self.stateless is None or cls.state_names:
             return self

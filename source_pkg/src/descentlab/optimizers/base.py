@@ -283,6 +283,12 @@ class Optimizer:
         return f"{cls.state_words} ({' and '.join(attrs)})", attrs[0]
 
     @classmethod
+    def decays_weights(cls) -> bool:
+        """Whether the step shrinks the parameters by a ``weight_decay`` (AdamW): then it
+        moves them on a zero gradient too."""
+        return any(h.name == "weight_decay" for h in cls.hyperparameters)
+
+    @classmethod
     def reveals_mistakes(cls, hyper: Mapping[str, float]) -> bool:
         """Whether hidden tests with these drawn values can show this optimizer's mistakes.
 
