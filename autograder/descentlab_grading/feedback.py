@@ -250,7 +250,7 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
                 bonus_lost: Sequence[tuple[str, float, float, str]] = (),
                 locked: Sequence[str] = (), graded_file: str = "",
                 bonus_cells: Collection[str] = (), extra_credit: float = 0.0,
-                instructor: Sequence[str] = ()) -> None:
+                instructor: Sequence[str] = (), repairs: Sequence[str] = ()) -> None:
     """Put the score and a plain-words list of the lost points at the top of a feedback page.
 
     Parameters
@@ -282,6 +282,9 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
     instructor : sequence of str
         The instructor's scores (formgrader) not among the lost points: "test-q1: 1 of 1 +
         1 extra credit".
+    repairs : sequence of str
+        How the notebook was read (:func:`.normalise.normalise_notebook`): the page names
+        the copies of a cell that were not graded, which it shows like the others.
     """
     def items(cells: Sequence[tuple[str, float, float, str]], bonus_: bool = False) -> str:
         # The problems already given in this list, and where. Not across the two lists:
@@ -339,6 +342,12 @@ def add_summary(page: Path, lost: Sequence[tuple[str, float, float, str]], score
                      "them were not used, and your instructor sees this list.</p><ul>"
                      + "".join(f"<li>{html.escape(_in_words(p))}</li>" for p in locked)
                      + "</ul>")
+    # An instructor's term: a duplicated answer cell's ignored copy showed on the page like
+    # the graded one. (Cell ids renamed say nothing to a student.)
+    read = [repair for repair in repairs if "cell id" not in repair]
+    if read:
+        parts.append("<p>How your notebook was read:</p><ul>"
+                     + "".join(f"<li>{html.escape(repair)}</li>" for repair in read) + "</ul>")
     # Long messages wrap instead of hiding past the output box's right edge.
     block = ("<style>.output_subarea pre{white-space:pre-wrap;word-break:normal;"
              # In Bootstrap's container, as nbgrader's own content: the same width.

@@ -8,7 +8,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -119,13 +119,14 @@ def _autograde(make_api: Callable[[int], Any], course: Course, lesson: str,
 
 def grade_one(course: Course, settings: Settings, lesson: str, student: str,
               origin: str = "", last: Mapping[str, float] | None = None,
-              keep_typed: bool = False) -> dict[str, Any]:
+              keep_typed: bool = False, repairs: Sequence[str] = ()) -> dict[str, Any]:
     """Grade one submission (runs in a forked worker); return a JSON-able result.
 
     ``origin`` is the graded file's name in the export, which the feedback page names;
     ``last`` each test cell's score in this notebook's last result (:func:`edits.last_cells`);
     ``keep_typed``: the scores given in the formgrader stay in the gradebook (the notebook's
-    work is the one they were given to); its ``typed`` lists them either way.
+    work is the one they were given to); its ``typed`` lists them either way. ``repairs``:
+    how the notebook was read (:func:`.normalise.normalise_notebook`), for its page.
     """
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
@@ -242,6 +243,7 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
               "flags": flags, "unanswered": unanswered,
               # What the page says, for a page written again (edits.py).
               "lost": decision.lost, "locked": locked, "origin": origin,
+              "repairs": list(repairs),
               "typed": [dataclasses.asdict(edit) for edit in typed]}
     return {**result, "message": write_page(api, course, lesson, student, result)}
 
@@ -275,7 +277,7 @@ def summarise(page: Path, lesson: str, result: Mapping[str, Any]) -> None:
                 bonus_lost=[cell for cell in lost if cell[0] in bonus],
                 locked=result.get("locked", []), graded_file=result.get("origin", ""),
                 bonus_cells=bonus.keys(), extra_credit=result.get("extra_credit", 0.0),
-                instructor=result.get("instructor", []))
+                instructor=result.get("instructor", []), repairs=result.get("repairs", []))
 
 
 def _fill_scratch(scratch: Path, course: Course, lesson: str, student: str) -> None:

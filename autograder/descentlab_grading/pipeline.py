@@ -320,7 +320,8 @@ def grade(
             todo.append(((sub.student, sub.lesson),
                          functools.partial(grade_one, course, settings, sub.lesson, sub.student,
                                            sub.origin, last_cells(done),
-                                           (sub.student, sub.lesson) in same_work)))
+                                           (sub.student, sub.lesson) in same_work,
+                                           sub.repairs)))
     roster = class_list(course)
     add_students(course, found)
     if todo:  # about 1 s each, once for all the jobs

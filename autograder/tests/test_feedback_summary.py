@@ -50,6 +50,24 @@ def test_the_page_names_the_file_that_was_graded(tmp_path: Path) -> None:
     assert "<code>&lt;b&gt;x&lt;/b&gt;.ipynb</code>" in page.read_text()
 
 
+def test_the_page_says_which_copy_of_a_cell_was_graded(tmp_path: Path) -> None:
+    """An instructor's term: a duplicated answer cell's ignored copy showed on the page like
+    the graded one, with no word of which counted."""
+    page = tmp_path / "page.html"
+    page.write_text("<html><body></body></html>", encoding="utf-8")
+    add_summary(page, [], 8.0, 8.0, repairs=[
+        "2 copies of answer cell momentum-update: graded the last, the others ran as plain "
+        "cells", "1 duplicated cell id(s) renamed"])
+    text = page.read_text()
+    assert ("<p>How your notebook was read:</p><ul><li>2 copies of answer cell momentum-update: "
+            "graded the last, the others ran as plain cells</li></ul>") in text
+    assert "cell id" not in text, "ids renamed say nothing to a student"
+    untouched = tmp_path / "untouched.html"
+    untouched.write_text("<html><body></body></html>", encoding="utf-8")
+    add_summary(untouched, [], 8.0, 8.0, repairs=["1 duplicated cell id(s) renamed"])
+    assert "How your notebook was read" not in untouched.read_text()
+
+
 def test_a_lessons_link_to_the_next_notebook_keeps_its_words_only(tmp_path: Path) -> None:
     """An instructor audit: the lesson's "Next:" link, relative to the notebook, led nowhere
     from the feedback folder. A link elsewhere stays."""

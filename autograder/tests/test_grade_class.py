@@ -398,6 +398,10 @@ def test_honest_code_with_extras_gets_full_marks_unflagged(graded_class: GradedC
     row = graded_class.row(student.student)
     assert row.score == _full_marks(row), f"{kind}: {row.score}/{row.max_score} {row.cells}"
     assert not row.flags, f"{kind}: honest code was flagged: {row.flags}"
+    if kind == "duplicated answer cell":  # the page says which copy counted
+        page = (graded_class.course.root / "feedback" / student.student / student.lesson
+                / f"{student.lesson}.html").read_text()
+        assert "How your notebook was read:</p><ul><li>2 copies of answer cell " in page
 
 
 def test_every_graded_notebook_has_its_feedback_page(graded_class: GradedClass) -> None:
