@@ -354,9 +354,20 @@ class PathArtists:
 
 
 def optimizer_named(label: str) -> str | None:
-    """The optimizer of :data:`OPTIMIZER_COLORS` that ``label`` names first, as a word in
-    any letter case ("your RMSProp, η = 0.1" is RMSProp, torch's "RMSprop" too, "AdamW"
-    is not Adam); None if it names none."""
+    """The optimizer a path's label names first.
+
+    Parameters
+    ----------
+    label : str
+        A path's or loss curve's label, e.g. ``"your RMSProp, η = 0.1"``.
+
+    Returns
+    -------
+    str or None
+        The key of :data:`OPTIMIZER_COLORS` that ``label`` names first, as a word in any
+        letter case (``"RMSProp"`` for the label above and for torch's ``"RMSprop"``;
+        ``"AdamW"`` is not Adam); None if it names none.
+    """
     found = [(match.start(), name) for name in OPTIMIZER_COLORS
              if (match := re.search(rf"(?<![A-Za-z]){name}(?![A-Za-z])", label, re.I))]
     return min(found)[1] if found else None
@@ -365,9 +376,18 @@ def optimizer_named(label: str) -> str | None:
 def path_colors(labels: Sequence[str]) -> dict[str, str]:
     """A colour for each label, as :func:`plot_paths` and :func:`loss_curves` draw them.
 
-    The first label naming an optimizer gets its colour of :data:`OPTIMIZER_COLORS`; every
-    other label the next colour of the palette that no label has yet (red first: it stands
-    out best on viridis, as in the book's figure).
+    Parameters
+    ----------
+    labels : sequence of str
+        The labels of the paths or curves drawn together, in drawing order.
+
+    Returns
+    -------
+    dict of str to str
+        Label -> Matplotlib colour. The first label naming an optimizer
+        (:func:`optimizer_named`) gets its colour of :data:`OPTIMIZER_COLORS`; every other
+        label the next colour of the palette that no label has yet (red first: it stands
+        out best on viridis, as in the book's figure).
     """
     colors: dict[str, str] = {}
     for label in labels:
