@@ -133,10 +133,9 @@ def committed_versions(notebook: Path) -> Iterator[bytes]:
     except (OSError, subprocess.SubprocessError, UnicodeDecodeError):
         return
     at = 0
-    while at < len(out):
-        end = out.index(b"\n", at)
+    while (end := out.find(b"\n", at)) >= 0:
         header = out[at:end].split()
-        if len(header) != 3:  # "<name> missing": not in that revision
+        if len(header) != 3 or not header[2].isdigit():  # "<name> missing": not in that one
             at = end + 1
             continue
         size = int(header[2])

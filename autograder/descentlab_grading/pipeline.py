@@ -390,7 +390,8 @@ def grade(
             # export: it stays rejected, with its reason and file (an instructor audit: it
             # became "missing", as if nothing had been handed in).
             results[student, lesson] = {
-                **done, "absent": True, "files": done.get("files") or [done.get("origin", "")],
+                **done, "absent": True,
+                "files": done.get("files") or [o for o in [done.get("origin")] if o],
                 "message": f"{done['message']} (rejected in an earlier run; no notebook of it "
                            "in this export)"}
         else:

@@ -153,6 +153,25 @@ def test_every_committed_release_counts_as_received(tmp_path: Path,
     assert locked_cell_problems(prose, student_edit, kept) == [f"edited test cell {CELL}"]
 
 
+def test_a_release_deleted_and_added_again_keeps_both_versions(tmp_path: Path) -> None:
+    """`git log` lists the commit that deleted the file too, where there is no version to
+    read: the versions before and after it are both read (one `git show` each stopped at
+    the first such commit)."""
+    repo = tmp_path / "repo"
+    notebook = repo / "03_momentum.ipynb"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git[:3], "init", "-q"], check=True)
+    for text in (b"first\n", None, b"second\n"):
+        if text is None:
+            notebook.unlink()
+        else:
+            notebook.write_bytes(text)
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-qm", "step"], check=True)
+    assert list(committed_versions(notebook)) == [b"second\n", b"first\n"]
+
+
 def test_no_repository_means_no_committed_release(tmp_path: Path) -> None:
     outside = tmp_path / "03_momentum.ipynb"
     outside.write_bytes(RELEASED.read_bytes())
