@@ -100,6 +100,20 @@ def _without_magics(code: str) -> ast.Module | None:
         return None
 
 
+def _tree(source: str) -> ast.Module | None:
+    """A code cell's syntax tree (:func:`_parsed`), else that of its code without magics
+    (:func:`_without_magics`); None if neither parses."""
+    code, tree = _parsed(source)
+    return tree or _without_magics(code)
+
+
+def _written_modules(code: Iterable[str]) -> set[str]:
+    """The modules the code cells ``code`` write with ``%%writefile NAME.py``, by every name
+    they can be imported under: ``lib/my_optim.py`` is ``lib.my_optim`` and ``my_optim``."""
+    paths = [m.group(1).split("/") for source in code if (m := _WRITES_MODULE.match(source))]
+    return {".".join(parts[i:]) for parts in paths for i in range(len(parts))}
+
+
 def _name_of(node: ast.AST) -> str | None:
     """The name a ``Name`` or an ``Attribute`` (its last part) reads or binds; else None."""
     return node.id if isinstance(node, ast.Name) else \
@@ -721,8 +735,7 @@ def _shown(nb: Any) -> _Shown:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        code, tree = _parsed(cell.source)
-        tree = tree or _without_magics(code)
+        tree = _tree(cell.source)
         if tree is None:
             return _Shown()
         trees.append(tree)
@@ -983,8 +996,8 @@ def _helpers_used(nb: Any, answers: list[str]) -> list[str]:
         if cell.cell_type != "code" or cell.source in answers or (meta and not
                                                                   meta.get("solution")):
             continue
-        code, tree = _parsed(cell.source)
-        tree = tree or _without_magics(code) or ast.Module([], [])
+        code = _parsed(cell.source)[0]
+        tree = _tree(cell.source) or ast.Module([], [])
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 defined[node.name] = ast.get_source_segment(code, node) or ""
@@ -993,8 +1006,7 @@ def _helpers_used(nb: Any, answers: list[str]) -> list[str]:
     found: dict[str, str] = {}
     todo = list(answers)
     while todo:
-        code, tree = _parsed(todo.pop())
-        tree = tree or _without_magics(code) or ast.Module([], [])
+        tree = _tree(todo.pop()) or ast.Module([], [])
         own = _bound_names(tree)  # the code's own names are not the globals of that name
         names = [node.id for node in ast.walk(tree)
                  if isinstance(node, ast.Name) and node.id not in own]
@@ -1034,13 +1046,10 @@ def _library_names(nb: Any) -> set[str]:
     mbhelper.py``), none the code binds otherwise, none it writes to (``math.cos = f``) or
     hands on (``setattr(math, ...)``)."""
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    written = {m.group(1).split("/")[-1] for source in code
-               if (m := _WRITES_MODULE.match(source))}
+    written = _written_modules(code)
     imported: set[str] = set()
     other: set[str] = set()
-    trees = [tree or _without_magics(text) or ast.Module([], [])
-             for text, tree in map(_parsed, code)]
-    nodes = [node for tree in trees for node in ast.walk(tree)]
+    nodes = [node for source in code for node in ast.walk(_tree(source) or ast.Module([], []))]
     read = {id(node.value) for node in nodes if isinstance(node, ast.Attribute)
             and isinstance(node.ctx, ast.Load) and not node.attr.startswith("_")}
     for node in nodes:
@@ -1170,9 +1179,7 @@ def _module_changes(nb: Any) -> list[str | None] | None:
     # A module in a folder is the package's: mypkg/helpers.py is mypkg.helpers (an
     # honest-code check of red-team round 20), or my_optim of a folder put on sys.path,
     # lib/my_optim.py (round 20: flagged).
-    paths = [m.group(1).split("/") for source in code if (m := _WRITES_MODULE.match(source))]
-    written = {".".join(parts[i:]) for parts in paths for i in range(len(parts))}
-    own = {name for name in written
+    own = {name for name in _written_modules(code)
            if name not in ("protocol", HOOK_MODULE, RUNNER_MODULE, GUARD_MODULE)
            and not name.startswith(("descentlab", "torch", "numpy", "scipy", "sklearn"))}
 
@@ -1180,7 +1187,7 @@ def _module_changes(nb: Any) -> list[str | None] | None:
         literal = isinstance(node, ast.Constant) and isinstance(node.value, str)
         return node.value if literal and node.value in own else None  # type: ignore[union-attr]
 
-    trees = [_parsed(source)[1] or _without_magics(_parsed(source)[0]) for source in code]
+    trees = [_tree(source) for source in code]
     if any(tree is None for tree in trees):
         return None
     names: tuple[set[str], set[str]] = ({"sys"}, set())
@@ -1226,8 +1233,7 @@ def _subclasses_harmless(nb: Any) -> bool:
     torch.optim.Optimizer.__subclasses__()))`` and ``{c.__name__: c for c in
     Experiment.__subclasses__()}`` were flagged as reaching into the grader."""
     shown = _shown(nb)
-    trees = [_parsed(cell.source)[1] or _without_magics(_parsed(cell.source)[0])
-             for cell in nb.cells if cell.cell_type == "code"]
+    trees = [_tree(cell.source) for cell in nb.cells if cell.cell_type == "code"]
     if any(tree is None for tree in trees):
         return False
     classes = {node.name for tree in trees for node in ast.walk(tree)
