@@ -1,4 +1,4 @@
 """descentlab's instructor tools: ``descentlab-grade``, ``-release``, ``-notebooks``.
 
-One module per job; ``autograder/README.md`` ("How grading works") lists them.
+One module per job; ``autograder/DESIGN.md`` ("How grading works") lists them.
 """

@@ -9,7 +9,7 @@ optimizer that could stand in for the lesson's goes too: the ``update`` of the p
 other optimizers, and next to the copy stubs of torch.optim's first-order optimizer files
 and of scikit-learn's SGD/Adam optimizers, with :data:`TORCH_BINDINGS`, which real file each
 hides (:mod:`jail` binds them over it); the stub of a torch optimizer module also overrides
-its fused C++ kernels in torch's dispatcher. Why: autograder/README.md, "Threat model".
+its fused C++ kernels in torch's dispatcher. Why: autograder/DESIGN.md, "Threat model".
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Turn an LMS export (a .zip or a folder) into nbgrader's ``submitted/`` tree.
 
-The layouts and names accepted, and how every file of the export is accounted
-for, are in ``autograder/README.md`` (step 2). The export is only read: the folder
-``nbgrader collect`` fills, with nbgrader's own files beside each notebook, is one.
+The layouts and names accepted, and how every file of the export is accounted for, are
+in ``autograder/README.md`` ("The export: layouts, names, copies"). The export is only
+read: the folder ``nbgrader collect`` fills, with nbgrader's own files beside each
+notebook, is one.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ bound into it), a private ``/tmp``, the hook files and the judge's socket. The k
 to nbgrader over Unix sockets (ZeroMQ's ``ipc`` transport: TCP on loopback does not cross
 network namespaces).
 Without bubblewrap, :func:`problem` says why; ``--no-jail`` runs the kernel unconfined (with
-the answer-key-free package still first on its path). See autograder/README.md, "Threat model".
+the answer-key-free package still first on its path). See autograder/DESIGN.md, "Threat model".
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The judge: runs a lesson's graded test cells outside the jail, against the notebook.
 
 Started by :func:`judging.running_judge` as ``python -I -m descentlab_grading.judge
-REQUEST.json RESULT.json SOCKET`` (design and threat model: autograder/README.md). For each
+REQUEST.json RESULT.json SOCKET`` (design and threat model: autograder/DESIGN.md). For each
 connection of a test cell's hook (:mod:`student_side`) it runs that cell of the instructor's
 notebook in its own namespace, where each name an answer cell defines is a proxy: a class or
 function forwards its calls to the kernel, plain data is copied, and what the student's code

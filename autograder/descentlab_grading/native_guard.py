@@ -29,7 +29,7 @@ marks; a second Python started from the notebook would have done the same unhind
   (:func:`scans.mentions_native_code`).
 
 Python code, NumPy, Matplotlib and torch's Python API work as before. What stays possible
-is in autograder/README.md ("Threat model").
+is in autograder/DESIGN.md ("Threat model").
 
 The hook keeps no state that a notebook could change: its read-only folders are literals
 of its code, compiled by :func:`install`; it tests types with ``type`` and strings with

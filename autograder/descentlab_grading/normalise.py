@@ -4,7 +4,8 @@ Students copy cells (JupyterLab copies a cell's nbgrader metadata with it), past
 from another lesson, change a cell's role or strip the metadata: nbgrader alone fails
 such a notebook. :func:`normalise_notebook` keeps one copy of each graded cell, gives
 every cell the release's role (:func:`release_roles`) and makes the cell ids valid and
-unique, and says what it changed (the rules: ``autograder/README.md``, step 2).
+unique, and says what it changed (the rules: ``autograder/README.md``,
+"Copied and pasted cells").
 """
 
 from __future__ import annotations

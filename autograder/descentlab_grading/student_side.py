@@ -6,7 +6,7 @@ to describe a class, the notebook's own ``descentlab.code_reads``.
 There each graded test cell is a call of :func:`run_test` (:mod:`testcells`), which answers the
 judge's requests (a name, an attribute, a call, a scenario) until the verdict comes: a pass
 prints a line, a fail raises ``AssertionError`` with the judge's message. The judge's own
-record is the grade, so tampering here gains nothing (autograder/README.md).
+record is the grade, so tampering here gains nothing (autograder/DESIGN.md).
 """
 
 from __future__ import annotations
