@@ -11,6 +11,7 @@ import csv
 import hashlib
 import html
 import re
+import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -821,6 +822,16 @@ def test_missing_lessons_and_extra_files_are_reported(graded_class: GradedClass)
 def test_the_export_is_never_modified(graded_class: GradedClass) -> None:
     digest = hashlib.sha256(graded_class.archive.read_bytes()).hexdigest()
     assert digest == graded_class.archive_digest, "the grading run changed the submitted zip"
+
+
+def test_the_design_notes_count_the_class_as_built(graded_class: GradedClass) -> None:
+    """autograder/DESIGN.md says how many notebooks the synthetic class holds (it said 76
+    after a case was added)."""
+    with zipfile.ZipFile(graded_class.archive) as archive:
+        notebooks = [name for name in archive.namelist() if name.endswith(".ipynb")]
+    torch = [s for s in graded_class.students.values() if s.lesson == TORCH_LESSON]
+    text = " ".join((AUTOGRADER / "DESIGN.md").read_text(encoding="utf-8").split())
+    assert f"It holds {len(notebooks)} notebooks; lesson 08's are {len(torch)}" in text
 
 
 def test_csv_has_one_row_per_student_lesson_with_cell_points(graded_class: GradedClass,
