@@ -22,12 +22,12 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader import preprocessors as nb
-from traitlets import Unicode
+from traitlets import Dict, Unicode
 
 from .testcells import is_test_cell, nbgrader_meta
 
-__all__ = ["CELL_OUTPUT_CHARS", "Execute", "NoWidgetStandIn", "WidgetlessClient", "cut_outputs",
-           "open_gate"]
+__all__ = ["CELL_OUTPUT_CHARS", "NOT_RUN", "Execute", "NoWidgetStandIn", "WidgetlessClient",
+           "cut_outputs", "open_gate"]
 
 #: The characters of text a cell's outputs keep in the graded notebook: a cell that printed
 #: 200 MB in one line made a 210 MB autograded notebook, which the formgrader loads whole.
@@ -110,10 +110,19 @@ class Execute(NoWidgetStandIn, nb.Execute):
 
     judge_gate = Unicode("", help="The judge's gate socket (judging.running_judge); empty: "
                          "no judge.").tag(config=True)
+    skip_cells = Dict(help="Cells not run, by index: why each stopped an earlier run of the "
+                      "notebook (job._autograde).").tag(config=True)
 
     def preprocess_cell(self, cell: Any, resources: Any, index: int) -> Any:
         """Run ``cell`` (a graded test cell with the judge's gate open for it); its
-        outputs are cut to :data:`CELL_OUTPUT_CHARS`."""
+        outputs are cut to :data:`CELL_OUTPUT_CHARS`. A cell of :attr:`skip_cells` is not
+        run: its output is an error saying why, as the cells that need it will."""
+        if index in self.skip_cells and cell.cell_type == "code":
+            why = f"{self.skip_cells[index]}, so the notebook was graded without running it"
+            cell.outputs = [nbformat.v4.new_output("error", ename=NOT_RUN, evalue=why,
+                                                   traceback=[f"{NOT_RUN}: {why}"])]
+            cell.execution_count = None
+            return cell, resources
         try:
             if not (self.judge_gate and is_test_cell(cell)):
                 done = super().preprocess_cell(cell, resources, index)
@@ -133,6 +142,9 @@ class Execute(NoWidgetStandIn, nb.Execute):
 
 #: What the log says before the cell that stopped the run: read by ``job._failure_reason``.
 STOPPED_AT = "The run stopped in"
+
+#: The error a cell that stopped an earlier run shows when the notebook is graded without it.
+NOT_RUN = "NotRunWhileGrading"
 
 
 def cell_named(cell: Any, index: int) -> str:

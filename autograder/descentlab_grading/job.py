@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -18,13 +19,14 @@ from . import jail
 from .bonus import bonus_points
 from .collect import EXCHANGE_FILES
 from .edits import Edit, Written, graders_scores, remember_scores, typed_scores
-from .execute import STOPPED_AT
+from .execute import STOPPED_AT, cell_named
 from .feedback import UNCHANGED_BY_NBGRADER, add_summary, explain_outputs
 from .integrity import earlier_releases, locked_cell_problems
 from .judging import (
     ASKS_IF_GRADED_FLAG,
     CELL_TIME_LIMIT,
     Decision,
+    JudgeRun,
     blame_answer_cell,
     cell_errors,
     decide,
@@ -42,6 +44,7 @@ from .scans import (
     read_or_empty,
     ready_made_in_answers,
 )
+from .testcells import is_test_cell, nbgrader_meta
 from .workers import temp_prefix
 
 __all__ = ["grade_one", "summarise", "write_page"]
@@ -59,12 +62,13 @@ def _retrying(action: Callable[[], Any], attempts: int = 8) -> Any:
     return action()
 
 
+_DIED = "the kernel died while running the notebook (os._exit, a crash or the memory limit)"
+_CELL_LIMIT = "a cell ran longer than the per-cell time limit"
+
 #: Failures caused by the submission itself, each with its reason in words.
 _KNOWN_FAILURES = [
-    (r"DeadKernelError|Kernel died", "the kernel died while running the notebook "
-                                     "(os._exit, a crash or the memory limit)"),
-    (r"CellTimeoutError|Timeout waiting for execute reply|timed out",
-     "a cell ran longer than the per-cell time limit"),
+    (r"DeadKernelError|Kernel died", _DIED),
+    (r"CellTimeoutError|Timeout waiting for execute reply|timed out", _CELL_LIMIT),
     (r"Skipping unknown notebook", "the notebook name does not match the lesson"),
     (r"MemoryError", "the notebook ran out of memory"),
     # Messages signed with another key reach nbgrader only from processes the notebook
@@ -94,17 +98,70 @@ def _failure_reason(log: str) -> str:
     return lines[-1].strip()[:300]
 
 
-def _autograde(make_api: Callable[[int], Any], course: Course, lesson: str,
-               student: str) -> tuple[Any, dict[str, Any]]:
-    """nbgrader's autograde; retried once after a failure the submission did not cause.
+#: How a cell that stopped the notebook's run says so when the notebook is graded without
+#: it, by the run's reason; and how the answer cell whose code a locked cell ran says it.
+_IN_THE_CELL = {
+    _DIED: "the kernel died while running this cell (os._exit, a crash or the memory limit)",
+    _CELL_LIMIT: "this cell ran longer than the per-cell time limit and no interrupt stopped "
+                 "it",
+}
+_RUNNING_IT = {
+    _DIED: "the kernel died while {cell} ran this cell's code (os._exit, a crash or the memory "
+           "limit)",
+    _CELL_LIMIT: "{cell} ran this cell's code longer than the per-cell time limit and no "
+                 "interrupt stopped it",
+}
+
+#: Cells that stop the run (one call into compiled code no interrupt stops, a kernel that
+#: dies) a notebook may be graded without, one more run each.
+MAX_NOT_RUN = 3
+
+
+def _stopped_in(log: str) -> tuple[int, str] | None:
+    """The index and name (``cell 20 (lr-max)``) of the cell the failed run of ``log``
+    stopped in (:data:`.execute.STOPPED_AT`), or None."""
+    found = re.search(rf"{STOPPED_AT} (cell (\d+)\b.*)", log)
+    return (int(found.group(2)) - 1, found.group(1).strip()) if found else None
+
+
+def _left_out(notebook: Path, stopped: tuple[int, str], known: str) -> tuple[int, str, str]:
+    """The cell to run ``notebook`` without when the ``stopped`` cell (index, name) stopped
+    its run for the ``known`` reason: its index, name and why, in the cell's words.
+
+    That cell; but a locked cell (a test cell, a self-check) stops the run only by the
+    student's code it calls: then the answer cell above it, so that every cell that needs
+    that code fails at once, saying why, instead of each stopping one more run.
+    """
+    index, name = stopped
+    with contextlib.suppress(OSError, ValueError, AttributeError, TypeError, IndexError,
+                             StopIteration):
+        cells = nbformat.read(notebook, as_version=4).cells
+        if nbgrader_meta(cells[index]).get("locked") or is_test_cell(cells[index]):
+            answer = next(i for i in range(index - 1, -1, -1)
+                          if nbgrader_meta(cells[i]).get("solution"))
+            return answer, cell_named(cells[answer], answer), _RUNNING_IT[known].format(cell=name)
+    return index, name, _IN_THE_CELL[known]
+
+
+def _autograde(run: Callable[[int, dict[int, str]], tuple[Any, dict[str, Any]]],
+               course: Course, lesson: str, student: str) -> tuple[Any, dict[str, Any]]:
+    """nbgrader's autograde, ``run(attempt, not_run)``; retried once after a failure the
+    submission did not cause.
 
     Such a failure (a kernel that could not start) says nothing about the student's
-    work. Every failed attempt's log is kept in ``logs/``.
+    work. A run the submission stopped in a cell (:data:`_IN_THE_CELL`) is run again
+    without that cell (:func:`_left_out`), whose output then says why, so that a bug costs
+    only the points of what needs the cell (a careful grader would do the same); ``run``
+    gets those cells, by index. Every failed attempt's log is kept in ``logs/``. The
+    result's ``not_run`` lists each cell not run: its index, name and reason.
     """
-    for attempt in (1, 2):
-        api = make_api(attempt)
-        result = _retrying(lambda api=api: api.autograde(lesson, student, force=True,
-                                                         create=True))
+    not_run: dict[int, str] = {}  # index -> why
+    named: dict[int, str] = {}
+    attempt = retried = 0
+    while True:
+        attempt += 1
+        api, result = run(attempt, dict(not_run))
+        result["not_run"] = [(i, named[i], not_run[i]) for i in sorted(not_run)]
         if result["success"]:
             return api, result
         log = result.get("log") or ""
@@ -112,9 +169,15 @@ def _autograde(make_api: Callable[[int], Any], course: Course, lesson: str,
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(log, encoding="utf-8")
         result["log_path"] = str(path.relative_to(course.root))
-        if _known_failure(log) is not None:
-            break
-    return api, result
+        known, stopped = _known_failure(log), _stopped_in(log)
+        if known in _IN_THE_CELL and stopped and len(not_run) < MAX_NOT_RUN:
+            index, name, why = _left_out(course.submitted(student, lesson), stopped, known)
+            if index not in not_run:
+                not_run[index], named[index] = why, name
+                continue
+        if known is not None or retried:
+            return api, result
+        retried += 1
 
 
 def grade_one(course: Course, settings: Settings, lesson: str, student: str,
@@ -140,22 +203,32 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
                             preload=jail.preloads(course.notebook(lesson),
                                                   course.submitted(student, lesson)),
                             fonts=jail.font_list(course.fonts))
-    with tempfile.TemporaryDirectory(prefix=temp_prefix("job")) as tmp, \
-            running_judge(course.notebook(lesson), settings.call) as judge:
+    judges: list[JudgeRun] = []
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("job")) as tmp:
 
-        def make_api(attempt: int) -> Any:
-            # A new folder for each attempt's kernel: nothing of a failed one is reused.
-            folder = Path(tmp) / f"attempt{attempt}"
-            runtime, scratch = folder / "runtime", folder / "work"
-            runtime.mkdir(parents=True)
-            _fill_scratch(scratch, course, lesson, student)
-            confinement.kernelspec(folder, workdir=workdir, scratch=scratch, runtime=runtime,
-                                   judge=judge.socket_dir, call_limit=judge.call_limit)
-            os.environ["JUPYTER_PATH"] = str(folder)
-            os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
-            return NbGraderAPI(config=course.config(settings, runtime, gate=judge.gate))
+        def run(attempt: int, not_run: dict[int, str]) -> tuple[Any, dict[str, Any]]:
+            # A new folder, kernel and judge for each attempt: nothing of a failed one is
+            # reused (a verdict of a test cell the next run does not reach would count).
+            with running_judge(course.notebook(lesson), settings.call) as judge:
+                folder = Path(tmp) / f"attempt{attempt}"
+                runtime, scratch = folder / "runtime", folder / "work"
+                runtime.mkdir(parents=True)
+                _fill_scratch(scratch, course, lesson, student)
+                confinement.kernelspec(folder, workdir=workdir, scratch=scratch,
+                                       runtime=runtime, judge=judge.socket_dir,
+                                       call_limit=judge.call_limit)
+                os.environ["JUPYTER_PATH"] = str(folder)
+                os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)
+                config = course.config(settings, runtime, gate=judge.gate)
+                config.Execute.skip_cells = not_run
+                api = NbGraderAPI(config=config)
+                result = _retrying(lambda: api.autograde(lesson, student, force=True,
+                                                         create=True))
+            judges.append(judge)
+            return api, result
 
-        api, result = _autograde(make_api, course, lesson, student)
+        api, result = _autograde(run, course, lesson, student)
+    judge = judges[-1]
     if not result["success"]:
         log = result.get("log") or ""
         reason = _failure_reason(log)
@@ -170,6 +243,13 @@ def grade_one(course: Course, settings: Settings, lesson: str, student: str,
         earlier_releases(course.root / "release-history", lesson))
     flags = list(locked)
     autograded = read_or_empty(workdir / f"{lesson}.ipynb")
+    # A cell that stopped a run of the notebook was not run in the graded one: said to the
+    # instructor and on the page.
+    not_run = result.get("not_run", [])
+    flags.extend(f"{name} was not run while grading: {why}; the rest of the notebook was graded"
+                 for _, name, why in not_run)
+    repairs = [*repairs, *(f"{name[0].upper()}{name[1:]} was not run: {why}, so the rest of "
+                           "the notebook was graded without it." for _, name, why in not_run)]
     test_errors, answer_errors = cell_errors(autograded)
     # Its points may be the limit's, not the code's (an instructor audit: a short
     # --cell-timeout cost a student points, and "Needs attention" did not say so).

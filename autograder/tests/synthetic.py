@@ -262,7 +262,8 @@ _SWALLOW = ("_ip = get_ipython()\n"
 HOSTILE_ANSWERS = {
     "raise_at_import": "raise RuntimeError('broken on purpose')\n{solution}",
     "sys_exit": "{solution}\nimport sys\nsys.exit(0)\n",
-    "os_exit": "{solution}\nimport os\nos._exit(1)\n",  # the kernel dies: a failed job
+    # The kernel dies in the answer cell: graded again without that cell.
+    "os_exit": "{solution}\nimport os\nos._exit(1)\n",
     "huge_output": "print('x' * 5_000_000)\n{solution}",
     "huge_allocation": "import numpy as np\nbig = np.ones(5 * 1024**3 // 8)\n{solution}",
     "infinite_loop_import": "while True:\n    pass\n{solution}",
@@ -876,8 +877,8 @@ def _add_hostile(course: Course, add: Callable[..., None], files: dict[str, byte
             nb.cells.insert(1, nbformat.v4.new_markdown_cell(SCRIPT_MARKDOWN))
         if kind in (*HONEST_EXTRAS, "patch_server_call", "helper_process", "asks_if_graded"):
             lost: set[str] = set()
-        elif kind in ("os_exit", "patch_hook"):
-            # The kernel dies; or every test cell after the patch never reaches the judge.
+        elif kind == "patch_hook":
+            # Every test cell after the patch never reaches the judge.
             lost = set(points)
         elif kind.startswith(("patch_", "custom_exc")):
             lost = honest_wrong

@@ -62,27 +62,58 @@ def test_a_notebook_over_the_notebook_limit_is_stopped_with_a_reason(tmp_path: P
     assert kept.is_file(), "the slow student's submission was not kept for a re-run"
 
 
-def test_a_cell_no_interrupt_stops_fails_the_notebook_naming_the_cell(tmp_path: Path) -> None:
+def test_a_cell_no_interrupt_stops_is_left_out_and_the_rest_graded(tmp_path: Path) -> None:
     """Red-team round 21: a C call that never looks for signals (a huge power of an int)
     held the kernel past the interrupt; the row said "a cell ran longer than the per-cell
-    time limit" without saying which."""
-    settings = Settings(workers=1, cell_timeout=5.0, notebook_timeout=120.0)
+    time limit" without saying which. Then the notebook failed, 0 of 12: now it is run
+    again without that cell, which costs the points of what needs it, named everywhere."""
+    settings = Settings(workers=2, cell_timeout=5.0, notebook_timeout=120.0)
     course, release, answers = _course(tmp_path, settings)
+    solved = dict(answers)
     answers["lr-max"] = "huge = 3 ** (10 ** 10)\n" + answers["lr-max"]
+    # The same in the student's function: the cells that call it (its self-check, a locked
+    # cell) stop the run; the answer cell is left out, and every cell needing it fails at once.
+    in_function = dict(solved, **{"bowl-gradient": solved["bowl-gradient"].replace(
+        "    return ", "    3 ** (10 ** 10)\n    return ", 1)})
+    assert in_function != solved
     export = tmp_path / "export"
-    notebook = export / "stuck" / LESSON / f"{LESSON}.ipynb"
-    notebook.parent.mkdir(parents=True)
-    notebook.write_text(nbformat.writes(student_notebook(release, answers)))
+    for student, work in (("stuck", answers), ("stuck-in-function", in_function)):
+        notebook = export / student / LESSON / f"{LESSON}.ipynb"
+        notebook.parent.mkdir(parents=True)
+        notebook.write_text(nbformat.writes(student_notebook(release, work)))
 
-    (row,) = grade(export, course, [LESSON], settings).rows
+    row, in_function_row = grade(export, course, [LESSON], settings).rows
 
-    assert row.status == "failed", row
     where = next(i for i, cell in enumerate(release.cells)
                  if cell.metadata.get("nbgrader", {}).get("grade_id") == "lr-max")
-    assert (f"a cell ran longer than the per-cell time limit: cell {where + 1} (lr-max) "
-            "(nbgrader's log: ") in row.message, row.message
-    # The student's page says why, and what to do; not where the instructor's log is.
-    page = (course.root / "feedback" / "stuck" / LESSON / f"{LESSON}.html").read_text()
-    assert f"time limit: cell {where + 1} (lr-max)" in page, page
-    assert "Restart Kernel and Run All Cells" in page, page
-    assert "nbgrader's log" not in page, page
+    assert row.status == "graded", row
+    lost = {cell for cell, points in row.cells.items() if points == 0}
+    assert lost == {"test-lr-max"}, row.cells
+    assert row.score == row.max_score - 2, row
+    assert (f"cell {where + 1} (lr-max) was not run while grading: this cell ran longer than "
+            "the per-cell time limit and no interrupt stopped it; the rest of the notebook was "
+            "graded") in row.flags, row.flags
+    # The student's page says why, at its top and in the cell.
+    page = " ".join((course.root / "feedback" / "stuck" / LESSON / f"{LESSON}.html")
+                    .read_text().split())
+    assert (f"Cell {where + 1} (lr-max) was not run: this cell ran longer than the per-cell "
+            "time limit and no interrupt stopped it, so the rest of the notebook was graded "
+            "without it.") in page, page[:3000]
+    assert "NotRunWhileGrading" in page, page
+    assert "nbgrader&#x27;s log" not in page, page
+    assert (course.root / "logs" / f"stuck-{LESSON}-attempt1.log").is_file()
+
+    answer = next(i for i, cell in enumerate(release.cells)
+                  if cell.metadata.get("nbgrader", {}).get("grade_id") == "bowl-gradient")
+    row = in_function_row
+    assert row.status == "graded", row
+    lost = {cell for cell, points in row.cells.items() if points == 0}
+    assert lost == {c for c in row.cells if c.startswith("test-bowl-gradient")}, row.cells
+    [flag] = [f for f in row.flags if "was not run while grading" in f]
+    assert flag.startswith(f"cell {answer + 1} (bowl-gradient) was not run while grading: "
+                           "cell "), flag
+    assert flag.endswith("ran this cell's code longer than the per-cell time limit and no "
+                         "interrupt stopped it; the rest of the notebook was graded"), flag
+    assert (course.root / "logs" / f"stuck-in-function-{LESSON}-attempt1.log").is_file()
+    assert not (course.root / "logs" / f"stuck-in-function-{LESSON}-attempt2.log").exists(), \
+        "the answer cell left out, its other cells failed at once: one more run only"
