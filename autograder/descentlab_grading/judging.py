@@ -26,6 +26,7 @@ from descentlab.checks.quiz import NOT_ANSWERED
 from descentlab.errors import unquoted_answer
 
 from .answer_key import LIBRARIES
+from .execute import NOT_RUN
 from .native_guard import MESSAGE
 from .testcells import is_test_cell, nbgrader_meta
 from .workers import temp_prefix
@@ -384,6 +385,8 @@ def blame_answer_cell(reason: str, answer_errors: dict[str, str],
             return (f"{name} is still None: your answer cell {owner} is not written yet "
                     "(it still raises NotImplementedError): replace that line with your "
                     "answers, then run the cell")
+        if error.startswith(f"{NOT_RUN}: "):
+            return f"{name} is still None: your answer cell {owner} {_stopped_with(error)}"
         return (f"{name} is still None: your answer cell {owner} stopped with {error}: "
                 "fix that error (the lines after it never ran), then run the cell again")
     if (missing := _NAME_ERROR.search(reason)) is None:
@@ -394,8 +397,8 @@ def blame_answer_cell(reason: str, answer_errors: dict[str, str],
         return reason
     # "NAME was never defined: <cause>", so that the page gives a cause shared by several
     # names once (said_once: "q3 was never defined: same problem as in test-quiz-q2").
-    text = f"{name} was never defined: your answer cell {owner} stopped with " \
-        f"{answer_errors[owner]}"
+    text = f"{name} was never defined: your answer cell {owner} " \
+        f"{_stopped_with(answer_errors[owner])}"
     seen = {owner}
     while (inner := _NAME_ERROR.search(answer_errors[owner])) is not None:
         owner = next((c for c in answer_errors
@@ -403,8 +406,16 @@ def blame_answer_cell(reason: str, answer_errors: dict[str, str],
         if owner is None:
             break
         seen.add(owner)
-        text += f", because your answer cell {owner} stopped with {answer_errors[owner]}"
+        text += f", because your answer cell {owner} {_stopped_with(answer_errors[owner])}"
     return text
+
+
+def _stopped_with(error: str) -> str:
+    """What happened to an answer cell that raised ``error``: "stopped with <error>", or
+    "was not run: <why>" for a cell that stopped an earlier run (:data:`.execute.NOT_RUN`)."""
+    prefix = f"{NOT_RUN}: "
+    return f"was not run: {error[len(prefix):]}" if error.startswith(prefix) \
+        else f"stopped with {error}"
 
 
 def with_base_notes(lost: list[tuple[str, float, float, str]], built_on: dict[str, str],

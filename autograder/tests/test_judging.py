@@ -1104,6 +1104,21 @@ def test_a_name_error_is_blamed_on_the_first_failed_answer_cell_of_the_chain() -
         "name 'helper' is not defined")
 
 
+def test_an_answer_cell_left_out_of_the_run_is_said_not_run() -> None:
+    """A cell that stopped an earlier run (job._autograde) was not run: "stopped with
+    NotRunWhileGrading: ..." read as an error of the student's code."""
+    why = ("this cell ran longer than the per-cell time limit and no interrupt stopped it, so "
+           "the notebook was graded without running it")
+    answer_errors = {cell: f"NotRunWhileGrading: {why}" for cell in ("lr-max", "quiz-answers")}
+    defined_by = {"lr-max": {"lr_max"}, "quiz-answers": {"q1"}}
+    assert blame_answer_cell("NameError: name 'lr_max' is not defined", answer_errors,
+                             defined_by) == (
+        f"lr_max was never defined: your answer cell lr-max was not run: {why}")
+    assert blame_answer_cell("q1 should be 'b' (it is still None: not answered yet)",
+                             answer_errors, defined_by) == (
+        f"q1 is still None: your answer cell quiz-answers was not run: {why}")
+
+
 def test_a_problem_two_checks_of_a_cell_share_is_given_once() -> None:
     # A student audit: "Also: each parameter on its own: <the same NameError>", three
     # times in one cell.
